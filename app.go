@@ -1,0 +1,202 @@
+package titan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"regexp"
+	"sync"
+	"syscall"
+
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+)
+
+// App is a Titan application. Create it with [New]; run it with [App.Run],
+// or drive it with [App.Start] and [App.Stop].
+type App struct {
+	opts []Option
+
+	once  sync.Once
+	s     settings
+	fx    *fx.App
+	cfg   *config.Config
+	err   error
+	extra config.Flags // from the command line, set by Run before building
+}
+
+// New returns an app made of the default modules (configuration, logging)
+// and what opts add. Nothing runs until the app is started: constructors are
+// called when the app is built, on the first call to Start, Run or Err.
+func New(opts ...Option) *App {
+	return &App{opts: opts}
+}
+
+// defaultModules are in every app.
+func defaultModules() []fx.Option {
+	return []fx.Option{config.Module, logger.Module}
+}
+
+func (a *App) build() {
+	a.once.Do(func() {
+		a.s = settings{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
+		for _, o := range a.opts {
+			o.apply(&a.s)
+		}
+		if len(a.s.errs) > 0 {
+			a.err = fmt.Errorf("titan: %w", errors.Join(a.s.errs...))
+			return
+		}
+		co := a.s.config
+		co.Files = append(co.Files, a.extra.Files...)
+		co.Sets = append(co.Sets, a.extra.Sets...)
+
+		fxOpts := append(defaultModules(),
+			fx.Supply(co),
+			fx.Supply(fx.Annotate(a.s.logger, fx.ResultTags(`group:"`+logger.OptionGroup+`,flatten"`))),
+			fx.WithLogger(fxLogger),
+			fx.StartTimeout(a.s.startTimeout),
+			fx.StopTimeout(a.s.stopTimeout),
+			fx.Populate(&a.cfg),
+		)
+		fxOpts = append(fxOpts, a.s.fx...)
+		a.fx = fx.New(fxOpts...)
+		if err := a.fx.Err(); err != nil {
+			a.err = startupError(err)
+		}
+	})
+}
+
+// Err returns the error that building the app produced, or nil: an invalid
+// option, a constructor that failed, a type nobody provides, a bad
+// configuration. It builds the app if that has not happened yet.
+func (a *App) Err() error {
+	a.build()
+	return a.err
+}
+
+// Start builds the app if needed and runs the start hooks in dependency
+// order, within ctx and the start timeout. If a hook fails, the hooks that
+// already ran are stopped and the error is returned.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Err(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.s.startTimeout)
+	defer cancel()
+	if err := a.fx.Start(ctx); err != nil {
+		return fmt.Errorf("titan: start: %w", err)
+	}
+	return nil
+}
+
+// Stop runs the stop hooks in reverse start order, within ctx and the stop
+// timeout. It is safe after a failed or partial Start.
+func (a *App) Stop(ctx context.Context) error {
+	if a.fx == nil || a.err != nil {
+		return a.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.s.stopTimeout)
+	defer cancel()
+	if err := a.fx.Stop(ctx); err != nil {
+		return fmt.Errorf("titan: stop: %w", err)
+	}
+	return nil
+}
+
+// Config returns the app's configuration, or nil when it could not be built.
+func (a *App) Config() *config.Config {
+	a.build()
+	return a.cfg
+}
+
+// Run reads --config, --set and --print-config from os.Args, starts the app,
+// waits for SIGINT or SIGTERM and stops it. It exits the process: 0 after a
+// clean stop, 1 when start-up or stop failed (the error is printed on
+// stderr), 2 for bad flags. A second signal during stop exits at once.
+func (a *App) Run() {
+	os.Exit(a.run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func (a *App) run(args []string, stdout, stderr io.Writer) int {
+	flags, err := config.ParseFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "titan: %v\n", err)
+		return 2
+	}
+	a.extra = flags
+	if err := a.Err(); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	if flags.PrintConfig {
+		if err := a.cfg.Dump(stdout, "yaml"); err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		return 0
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	if err := a.Start(context.Background()); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 1
+	}
+	<-sigs
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- a.Stop(context.Background()) }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n", err)
+			return 1
+		}
+		return 0
+	case sig := <-sigs:
+		fmt.Fprintf(stderr, "titan: second %v during stop, exiting now\n", sig)
+		return 1
+	}
+}
+
+// fxLogger sends fx's events to the "fx" module logger at debug level,
+// failures included: every failure fx reports is also returned by Err, Start
+// or Stop, so logging it at error level would only say it twice.
+func fxLogger(l *logger.Logger) fxevent.Logger {
+	fl := &fxevent.SlogLogger{Logger: l.For("fx")}
+	fl.UseLogLevel(slog.LevelDebug)
+	fl.UseErrorLevel(slog.LevelDebug)
+	return fl
+}
+
+var (
+	quotedPkg = regexp.MustCompile(`"(?:[^"]*/)?([^"/]+)"\.`)
+	filePos   = regexp.MustCompile(`\((?:[^()]*/)?([^()/]+\.go:\d+)\)`)
+)
+
+// startupError makes fx's build errors shorter to read: function names lose
+// their import path ("github.com/x/app".NewDB becomes app.NewDB) and source
+// positions their directory. The error chain is kept for errors.Is/As.
+func startupError(err error) error {
+	msg := quotedPkg.ReplaceAllString(err.Error(), "$1.")
+	msg = filePos.ReplaceAllString(msg, "($1)")
+	return &buildError{msg: "titan: start-up failed: " + msg, err: err}
+}
+
+type buildError struct {
+	msg string
+	err error
+}
+
+func (e *buildError) Error() string { return e.msg }
+func (e *buildError) Unwrap() error { return e.err }

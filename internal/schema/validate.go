@@ -1,0 +1,129 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+var (
+	printer  = message.NewPrinter(language.English)
+	resource atomic.Uint64
+)
+
+// Validator checks JSON values against one compiled schema.
+// It is safe for concurrent use.
+type Validator struct {
+	schema *jsonschema.Schema
+	doc    []byte
+}
+
+// Compile compiles a JSON Schema document. A document without "$schema" is
+// read as draft 2020-12.
+func Compile(doc []byte) (*Validator, error) {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("schema: invalid JSON: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	url := fmt.Sprintf("titan:///schema/%d.json", resource.Add(1))
+	if err := c.AddResource(url, v); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return &Validator{schema: s, doc: doc}, nil
+}
+
+// Document returns the schema document the validator was compiled from.
+func (v *Validator) Document() json.RawMessage { return v.doc }
+
+// Violation is one reason a value does not match a schema.
+type Violation struct {
+	// Path locates the failing value: object keys and array indexes from the
+	// root. It is empty for the root value.
+	Path []string
+	// Reason says what is wrong, in English.
+	Reason string
+}
+
+// DottedPath joins Path with dots ("netron.requestTimeout", "items.2").
+func (v Violation) DottedPath() string { return strings.Join(v.Path, ".") }
+
+// Pointer returns Path as a JSON pointer ("/netron/requestTimeout").
+func (v Violation) Pointer() string {
+	var b strings.Builder
+	for _, p := range v.Path {
+		b.WriteByte('/')
+		p = strings.ReplaceAll(p, "~", "~0")
+		b.WriteString(strings.ReplaceAll(p, "/", "~1"))
+	}
+	return b.String()
+}
+
+// Validate checks a JSON value (as produced by [Normalize]) and returns every
+// violation, deepest first within each branch; nil means the value is valid.
+func (v *Validator) Validate(value any) []Violation {
+	err := v.schema.Validate(value)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []Violation{{Reason: err.Error()}}
+	}
+	var out []Violation
+	collect(ve, &out)
+	return out
+}
+
+func collect(e *jsonschema.ValidationError, out *[]Violation) {
+	if len(e.Causes) == 0 {
+		// Name the offending key itself rather than its parent object.
+		switch k := e.ErrorKind.(type) {
+		case *kind.AdditionalProperties:
+			for _, p := range k.Properties {
+				*out = append(*out, Violation{Path: appendPath(e.InstanceLocation, p), Reason: "unknown key, not allowed here"})
+			}
+			return
+		case *kind.Required:
+			for _, p := range k.Missing {
+				*out = append(*out, Violation{Path: appendPath(e.InstanceLocation, p), Reason: "required, but missing"})
+			}
+			return
+		}
+		*out = append(*out, Violation{
+			Path:   append([]string(nil), e.InstanceLocation...),
+			Reason: e.ErrorKind.LocalizedString(printer),
+		})
+		return
+	}
+	for _, c := range e.Causes {
+		collect(c, out)
+	}
+}
+
+// Normalize converts a Go value into the JSON value model the validator
+// expects (map[string]any, []any, json.Number, string, bool, nil) by a JSON
+// round trip, so Go maps, structs, slices and integer types all validate.
+func Normalize(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
+}
+
+func appendPath(loc []string, key string) []string {
+	return append(append(make([]string, 0, len(loc)+1), loc...), key)
+}

@@ -1,0 +1,485 @@
+package config
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/titanframework/titan/internal/schema"
+)
+
+// DefaultEnvPrefix is the prefix of the environment variables read when
+// [Options.EnvPrefix] is empty.
+const DefaultEnvPrefix = "TITAN_"
+
+// Options says where configuration comes from. The zero value reads
+// titan.yaml (or .yml/.json/.toml) from the working directory if present and
+// TITAN_* variables from the process environment.
+type Options struct {
+	// Files are read in order; a later file overrides an earlier one. A
+	// missing file is an error. When empty, the first of [DefaultFiles]
+	// found in Dir is read, if any.
+	Files []string
+	// Dir is where the default file is looked for; "" is the working
+	// directory.
+	Dir string
+	// NoDefaultFile disables the search for a default file.
+	NoDefaultFile bool
+	// EnvPrefix selects environment variables; "" means [DefaultEnvPrefix].
+	EnvPrefix string
+	// NoEnv disables environment variables.
+	NoEnv bool
+	// Environ replaces os.Environ() as the environment (for tests).
+	Environ []string
+	// Sets are "key=value" assignments from --set flags, applied last.
+	Sets []string
+	// NoWatch disables watching files for changes while the app runs.
+	NoWatch bool
+}
+
+// state is one loaded, validated snapshot of the configuration.
+type state struct {
+	k        *koanf.Koanf
+	origin   map[string]string
+	values   map[string]any // normalised JSON per registered section
+	files    []string
+	warnings []string
+}
+
+// Config is the application's loaded configuration. It is safe for
+// concurrent use; a reload swaps the whole snapshot at once.
+type Config struct {
+	opts     Options
+	sections map[string]*section
+	order    []string // registered section names, sorted
+
+	cur atomic.Pointer[state]
+	log atomic.Pointer[slog.Logger]
+
+	mu       sync.Mutex // serialises reloads and guards watchers
+	watchers map[string][]*watcher
+	nextID   int
+
+	watchStop chan struct{}
+	watchDone chan struct{}
+}
+
+type watcher struct {
+	id int
+	fn func(*Config)
+}
+
+// Load reads every source, validates every registered section and returns
+// the configuration. Errors name the file, line, variable or flag at fault;
+// a schema failure is a [*ValidationError] listing every bad value.
+func Load(opts Options, specs ...Spec) (*Config, error) {
+	c := &Config{opts: opts, sections: map[string]*section{}, watchers: map[string][]*watcher{}}
+	c.log.Store(slog.New(slog.DiscardHandler))
+	for _, sp := range specs {
+		sec, err := compileSpec(sp)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := c.sections[sp.name]; dup {
+			return nil, fmt.Errorf("config: section %q registered twice (%v and %v)", sp.name, prev.typ, sp.typ)
+		}
+		c.sections[sp.name] = sec
+		c.order = append(c.order, sp.name)
+	}
+	sort.Strings(c.order)
+	st, err := c.load()
+	if err != nil {
+		return nil, err
+	}
+	c.cur.Store(st)
+	return c, nil
+}
+
+// load builds a new snapshot from the sources.
+func (c *Config) load() (*state, error) {
+	var layers []*layer
+
+	defaults := newLayer()
+	for _, name := range c.order {
+		defaults.data[name] = copyValue(c.sections[name].defaults)
+	}
+	flatten(defaults.data, "", func(p string) { defaults.origin[p] = "default" })
+	layers = append(layers, defaults)
+
+	st := &state{origin: map[string]string{}, values: map[string]any{}}
+	files, why := c.opts.Files, "--config"
+	if len(files) == 0 && !c.opts.NoDefaultFile {
+		if f := findDefaultFile(cmp.Or(c.opts.Dir, ".")); f != "" {
+			files, why = []string{f}, "found in working directory"
+		}
+	}
+	for _, f := range files {
+		l, err := loadFile(f, why)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+		st.files = append(st.files, f)
+	}
+	if !c.opts.NoEnv {
+		environ := c.opts.Environ
+		if environ == nil {
+			environ = os.Environ()
+		}
+		layers = append(layers, loadEnv(slices.Clone(environ), cmp.Or(c.opts.EnvPrefix, DefaultEnvPrefix), c.sections))
+	}
+	sets, err := loadSets(c.opts.Sets, c.sections)
+	if err != nil {
+		return nil, err
+	}
+	layers = append(layers, sets)
+
+	st.k = koanf.New(".")
+	var problems []Problem
+	for _, l := range layers {
+		if err := st.k.Load(confmap.Provider(l.data, ""), nil); err != nil {
+			return nil, fmt.Errorf("config: merge: %w", err)
+		}
+		for p, o := range l.origin {
+			st.origin[p] = o
+		}
+		problems = append(problems, l.problems...)
+	}
+
+	raw := st.k.Raw()
+	for _, name := range c.order {
+		sv := raw[name]
+		if sv == nil {
+			sv = map[string]any{}
+		}
+		val, err := schema.Normalize(sv)
+		if err != nil {
+			problems = append(problems, Problem{Path: name, Reason: err.Error(), Source: st.source(name)})
+			continue
+		}
+		st.values[name] = val
+		for _, v := range c.sections[name].validator.Validate(val) {
+			path := strings.Join(append([]string{name}, v.Path...), ".")
+			problems = append(problems, Problem{Path: path, Reason: v.Reason, Source: st.source(path)})
+		}
+	}
+	if len(problems) > 0 {
+		slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
+		return nil, &ValidationError{Problems: dedupe(problems)}
+	}
+	if len(c.sections) > 0 {
+		for _, key := range sortedKeys(raw) {
+			if _, ok := c.sections[key]; !ok {
+				st.warnings = append(st.warnings, fmt.Sprintf("config: section %q is not used by any module (from %s)", key, st.source(key)))
+			}
+		}
+	}
+	return st, nil
+}
+
+func dedupe(ps []Problem) []Problem {
+	return slices.CompactFunc(ps, func(a, b Problem) bool { return a == b })
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// source finds where the value at path (or, for a map, the first value
+// below it) came from.
+func (st *state) source(path string) string {
+	if o, ok := st.origin[path]; ok {
+		return o
+	}
+	var below []string
+	for p := range st.origin {
+		if strings.HasPrefix(p, path+".") {
+			below = append(below, p)
+		}
+	}
+	if len(below) > 0 {
+		sort.Strings(below)
+		// Prefer a value set by the user over a default.
+		for _, p := range below {
+			if st.origin[p] != "default" {
+				return st.origin[p]
+			}
+		}
+		return st.origin[below[0]]
+	}
+	for p := parent(path); p != ""; p = parent(p) {
+		if o, ok := st.origin[p]; ok {
+			return o
+		}
+	}
+	return "default"
+}
+
+// copyValue deep-copies maps and slices so layers never share state.
+func copyValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, c := range t {
+			m[k] = copyValue(c)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, c := range t {
+			s[i] = copyValue(c)
+		}
+		return s
+	}
+	return v
+}
+
+// SetLogger sets where the configuration reports reloads and problems.
+// Until it is called nothing is logged. A nil logger is ignored.
+func (c *Config) SetLogger(l *slog.Logger) {
+	if l != nil {
+		c.log.Store(l)
+	}
+}
+
+// Warnings returns what the last successful load noticed without failing,
+// such as sections no module registered.
+func (c *Config) Warnings() []string { return slices.Clone(c.cur.Load().warnings) }
+
+// Files returns the configuration files that were read, in order.
+func (c *Config) Files() []string { return slices.Clone(c.cur.Load().files) }
+
+// Source says where the value at a dotted path came from.
+func (c *Config) Source(path string) string { return c.cur.Load().source(path) }
+
+// Get returns the raw value at a dotted path, or nil.
+func (c *Config) Get(path string) any { return c.cur.Load().k.Get(path) }
+
+// Sections returns the names of the registered sections, sorted.
+func (c *Config) Sections() []string { return slices.Clone(c.order) }
+
+// Decode decodes the section name into out, a pointer to a struct (or map).
+// Fields are matched by `json` names; durations accept "5s".
+func (c *Config) Decode(name string, out any) error {
+	return decode(c.cur.Load().k, name, out)
+}
+
+func decode(k *koanf.Koanf, name string, out any) error {
+	dc := &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.TextUnmarshallerHookFunc(),
+		),
+		WeaklyTypedInput: true,
+		Squash:           true,
+	}
+	if err := k.UnmarshalWithConf(name, out, koanf.UnmarshalConf{Tag: "json", DecoderConfig: dc}); err != nil {
+		return fmt.Errorf("config: section %q: %w", name, err)
+	}
+	return nil
+}
+
+// Section decodes the section name into a T. For a registered section the
+// result holds its defaults overridden by every source; for an unregistered
+// one, only what the sources say.
+func Section[T any](c *Config, name string) (T, error) {
+	var v T
+	err := c.Decode(name, &v)
+	return v, err
+}
+
+// Watch calls fn after every reload that changed the section name. Calls are
+// made one at a time from the reloading goroutine, in the order watchers were
+// added. The returned function removes the watcher.
+func (c *Config) Watch(name string, fn func(*Config)) (cancel func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextID++
+	w := &watcher{id: c.nextID, fn: fn}
+	c.watchers[name] = append(c.watchers[name], w)
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.watchers[name] = slices.DeleteFunc(c.watchers[name], func(x *watcher) bool { return x.id == w.id })
+	}
+}
+
+// OnChange calls fn with the new value of the section name after every
+// reload that changed it. A decoding failure is logged and fn is not called.
+func OnChange[T any](c *Config, name string, fn func(T)) (cancel func()) {
+	return c.Watch(name, func(c *Config) {
+		v, err := Section[T](c, name)
+		if err != nil {
+			c.log.Load().Error("config: decode section after reload", "section", name, "error", err)
+			return
+		}
+		fn(v)
+	})
+}
+
+// Reload reads every source again. A valid result replaces the current
+// configuration and is published to the watchers of each changed section;
+// an invalid one is logged and returned, and the current values stay.
+func (c *Config) Reload() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, err := c.load()
+	log := c.log.Load()
+	if err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			probs := make([]string, len(ve.Problems))
+			for i, p := range ve.Problems {
+				probs[i] = p.String()
+			}
+			log.Error("config: reload rejected, keeping the current values", "problems", probs)
+		} else {
+			log.Error("config: reload rejected, keeping the current values", "error", err)
+		}
+		return err
+	}
+	old := c.cur.Swap(st)
+	var changed []string
+	for _, name := range c.order {
+		if !reflect.DeepEqual(old.values[name], st.values[name]) {
+			changed = append(changed, name)
+		}
+	}
+	log.Info("config: reloaded", "files", st.files, "changed", changed)
+	for _, w := range st.warnings {
+		if !slices.Contains(old.warnings, w) {
+			log.Warn(w)
+		}
+	}
+	for _, name := range changed {
+		for _, w := range slices.Clone(c.watchers[name]) {
+			c.call(name, w)
+		}
+	}
+	return nil
+}
+
+func (c *Config) call(name string, w *watcher) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Load().Error("config: watcher panicked", "section", name, "panic", fmt.Sprint(r))
+		}
+	}()
+	w.fn(c)
+}
+
+var secretKey = regexp.MustCompile(`(?i)(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential|authorization|cookie)`)
+
+// Mask is what [Config.Dump] prints in place of a secret value.
+const Mask = "******"
+
+// Dump writes the effective configuration (defaults included) as YAML, or
+// as JSON when format is "json", with secret values replaced by [Mask].
+func (c *Config) Dump(w io.Writer, format string) error {
+	raw := copyValue(c.cur.Load().k.Raw()).(map[string]any)
+	c.mask(raw, "", "")
+	var b []byte
+	var err error
+	switch format {
+	case "json":
+		b, err = json.MarshalIndent(raw, "", "  ")
+		if err == nil {
+			b = append(b, '\n')
+		}
+	case "", "yaml":
+		b, err = yaml.Marshal(raw)
+	default:
+		return fmt.Errorf("config: dump format %q: use yaml or json", format)
+	}
+	if err != nil {
+		return fmt.Errorf("config: dump: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+func (c *Config) mask(m map[string]any, section, rel string) {
+	for k, v := range m {
+		sec, r := section, join(rel, k)
+		if section == "" {
+			sec, r = k, ""
+		}
+		secret := secretKey.MatchString(k)
+		if s, ok := c.sections[sec]; ok && r != "" && s.secrets[r] {
+			secret = true
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			if secret {
+				m[k] = Mask
+				continue
+			}
+			c.mask(t, sec, r)
+		default:
+			if secret && v != nil && v != "" {
+				m[k] = Mask
+			}
+		}
+	}
+}
+
+// Start watches the configuration files and reloads on change until Stop.
+// It does nothing when no file was read or watching is disabled.
+func (c *Config) Start(ctx context.Context) error {
+	files := c.Files()
+	if c.opts.NoWatch || len(files) == 0 || c.watchStop != nil {
+		return nil
+	}
+	abs := make([]string, len(files))
+	for i, f := range files {
+		a, err := filepath.Abs(f)
+		if err != nil {
+			return fmt.Errorf("config: watch %q: %w", f, err)
+		}
+		abs[i] = a
+	}
+	stop, done, err := watchFiles(abs, c)
+	if err != nil {
+		return err
+	}
+	c.watchStop, c.watchDone = stop, done
+	return nil
+}
+
+// Stop stops watching files. It is safe to call without Start and twice.
+func (c *Config) Stop(ctx context.Context) error {
+	if c.watchStop == nil {
+		return nil
+	}
+	close(c.watchStop)
+	c.watchStop = nil
+	select {
+	case <-c.watchDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,342 @@
+package config_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/config"
+)
+
+type Limits struct {
+	MaxConns int     `json:"maxConns" jsonschema:"minimum=1,maximum=10000"`
+	Ratio    float64 `json:"ratio" jsonschema:"minimum=0,maximum=1"`
+}
+
+type NetConfig struct {
+	Listen         []string          `json:"listen"`
+	RequestTimeout time.Duration     `json:"requestTimeout"`
+	Mode           string            `json:"mode" jsonschema:"enum=fast,enum=safe"`
+	Debug          bool              `json:"debug"`
+	Limits         Limits            `json:"limits"`
+	Password       string            `json:"password,omitempty"`
+	Key            string            `json:"key,omitempty" secret:"true"`
+	Remotes        map[string]string `json:"remotes,omitempty"`
+}
+
+func defaults() NetConfig {
+	return NetConfig{
+		Listen:         []string{"tcp://127.0.0.1:0"},
+		RequestTimeout: 5 * time.Second,
+		Mode:           "safe",
+		Limits:         Limits{MaxConns: 100, Ratio: 0.5},
+	}
+}
+
+func spec() config.Spec { return config.NewSpec("net", defaults()) }
+
+func write(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func load(t *testing.T, o config.Options) *config.Config {
+	t.Helper()
+	if o.Environ == nil {
+		o.Environ = []string{}
+	}
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	c, err := config.Load(o, spec())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func TestDefaults(t *testing.T) {
+	c := load(t, config.Options{})
+	got, err := config.Section[NetConfig](c, "net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaults()
+	if got.RequestTimeout != want.RequestTimeout || got.Mode != want.Mode || got.Limits != want.Limits || len(got.Listen) != 1 {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	if src := c.Source("net.mode"); src != "default" {
+		t.Fatalf("source = %q, want default", src)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, dir, "app.yaml", "net:\n  mode: fast\n  requestTimeout: 7s\n  limits:\n    maxConns: 200\n    ratio: 0.25\n")
+	tests := []struct {
+		name     string
+		environ  []string
+		sets     []string
+		wantMax  int
+		wantTO   time.Duration
+		wantSrc  string
+		wantMode string
+	}{
+		{"file over defaults", nil, nil, 200, 7 * time.Second, file + ":5", "fast"},
+		{"env over file", []string{"TITAN_NET__LIMITS__MAX_CONNS=300", "TITAN_NET__REQUEST_TIMEOUT=9s"}, nil, 300, 9 * time.Second, "env TITAN_NET__LIMITS__MAX_CONNS", "fast"},
+		{"flag over env", []string{"TITAN_NET__LIMITS__MAX_CONNS=300"}, []string{"net.limits.maxConns=400", "net.mode=safe"}, 400, 7 * time.Second, "flag --set net.limits.maxConns", "safe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := load(t, config.Options{Files: []string{file}, Environ: tt.environ, Sets: tt.sets})
+			got, err := config.Section[NetConfig](c, "net")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Limits.MaxConns != tt.wantMax || got.RequestTimeout != tt.wantTO || got.Mode != tt.wantMode {
+				t.Fatalf("got maxConns=%d timeout=%v mode=%s", got.Limits.MaxConns, got.RequestTimeout, got.Mode)
+			}
+			if got.Limits.Ratio != 0.25 {
+				t.Fatalf("ratio from file lost: %v", got.Limits.Ratio)
+			}
+			if src := c.Source("net.limits.maxConns"); src != tt.wantSrc {
+				t.Fatalf("source = %q, want %q", src, tt.wantSrc)
+			}
+		})
+	}
+}
+
+func TestEnvConversion(t *testing.T) {
+	c := load(t, config.Options{Environ: []string{
+		"TITAN_NET__DEBUG=true",
+		"TITAN_NET__LISTEN=tcp://a:1, unix:///tmp/x",
+		"TITAN_NET__LIMITS__RATIO=0.75",
+		"TITAN_NET__REMOTES__CALCULATOR=tcp://127.0.0.1:7070",
+		"OTHER_NET__DEBUG=false",
+	}})
+	got, err := config.Section[NetConfig](c, "net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Debug || got.Limits.Ratio != 0.75 || len(got.Listen) != 2 || got.Listen[1] != "unix:///tmp/x" {
+		t.Fatalf("got %+v", got)
+	}
+	if got.Remotes["calculator"] != "tcp://127.0.0.1:7070" {
+		t.Fatalf("remotes = %v", got.Remotes)
+	}
+}
+
+func TestDefaultFilePickedUp(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "titan.yaml", "net:\n  mode: fast\n")
+	c := load(t, config.Options{Dir: dir})
+	if got, _ := config.Section[NetConfig](c, "net"); got.Mode != "fast" {
+		t.Fatalf("titan.yaml not read: mode=%s", got.Mode)
+	}
+	if !strings.HasSuffix(c.Source("net.mode"), "titan.yaml:2") {
+		t.Fatalf("source = %q", c.Source("net.mode"))
+	}
+}
+
+func TestJSONAndTOMLFiles(t *testing.T) {
+	dir := t.TempDir()
+	j := write(t, dir, "a.json", "{\n  \"net\": {\n    \"mode\": \"fast\"\n  }\n}\n")
+	tm := write(t, dir, "b.toml", "[net.limits]\nmaxConns = 42\n")
+	c := load(t, config.Options{Files: []string{j, tm}})
+	got, _ := config.Section[NetConfig](c, "net")
+	if got.Mode != "fast" || got.Limits.MaxConns != 42 {
+		t.Fatalf("got %+v", got)
+	}
+	if src := c.Source("net.mode"); src != j+":3" {
+		t.Fatalf("json source = %q", src)
+	}
+	if src := c.Source("net.limits.maxConns"); src != tm {
+		t.Fatalf("toml source = %q", src)
+	}
+}
+
+func TestValidationListsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, dir, "bad.yaml", "net:\n  mode: turbo\n  requestTimeout: soon\n  limits:\n    maxConns: 0\n  extra: 1\n")
+	_, err := config.Load(config.Options{
+		Files:   []string{file},
+		Environ: []string{"TITAN_NET__LIMITS__RATIO=2"},
+		Sets:    []string{"net.debug=maybe"},
+	}, spec())
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("want *ValidationError, got %v", err)
+	}
+	want := map[string]string{
+		"net.mode":            file + ":2",
+		"net.requestTimeout":  file + ":3",
+		"net.limits.maxConns": file + ":5",
+		"net.extra":           file + ":6",
+		"net.limits.ratio":    "env TITAN_NET__LIMITS__RATIO",
+		"net.debug":           "flag --set net.debug",
+	}
+	got := map[string]string{}
+	for _, p := range ve.Problems {
+		got[p.Path] = p.Source
+		if p.Reason == "" {
+			t.Errorf("%s: empty reason", p.Path)
+		}
+	}
+	for path, src := range want {
+		if got[path] != src {
+			t.Errorf("problem %s: source %q, want %q (all: %v)", path, got[path], src, ve.Problems)
+		}
+	}
+	msg := err.Error()
+	for path := range want {
+		if !strings.Contains(msg, path) {
+			t.Errorf("message does not name %s:\n%s", path, msg)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		opts config.Options
+		want []string
+	}{
+		{"missing --config file", config.Options{Files: []string{filepath.Join(dir, "nope.yaml")}}, []string{"nope.yaml", "does not exist"}},
+		{"malformed YAML", config.Options{Files: []string{write(t, dir, "m.yaml", "net:\n  mode: fast\n   bad: [\n")}}, []string{"m.yaml", "not valid YAML", "line 3"}},
+		{"malformed JSON", config.Options{Files: []string{write(t, dir, "m.json", "{\"net\": ")}}, []string{"m.json", "not valid JSON"}},
+		{"unknown format", config.Options{Files: []string{write(t, dir, "m.ini", "x=1")}}, []string{"m.ini", "unknown format"}},
+		{"wrong type in file", config.Options{Files: []string{write(t, dir, "w.yaml", "net:\n  limits:\n    maxConns: lots\n")}}, []string{"net.limits.maxConns", "w.yaml:3", "integer"}},
+		{"wrong type in env", config.Options{Environ: []string{"TITAN_NET__LIMITS__MAX_CONNS=lots"}}, []string{"net.limits.maxConns", "env TITAN_NET__LIMITS__MAX_CONNS", "integer"}},
+		{"bad --set", config.Options{Sets: []string{"novalue"}}, []string{"--set", "key=value"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.opts.Environ == nil {
+				tt.opts.Environ = []string{}
+			}
+			tt.opts.Dir = dir
+			_, err := config.Load(tt.opts, spec())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestUnknownSectionWarns(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, dir, "u.yaml", "net:\n  mode: fast\nnetorn:\n  x: 1\n")
+	c := load(t, config.Options{Files: []string{file}})
+	w := c.Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], `"netorn"`) || !strings.Contains(w[0], file+":4") {
+		t.Fatalf("warnings = %q", w)
+	}
+}
+
+func TestDumpMasksSecrets(t *testing.T) {
+	c := load(t, config.Options{Environ: []string{
+		"TITAN_NET__PASSWORD=hunter2",
+		"TITAN_NET__KEY=k3y",
+		"TITAN_NET__REMOTES__API_TOKEN=tok",
+	}})
+	var buf bytes.Buffer
+	if err := c.Dump(&buf, "yaml"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, secret := range []string{"hunter2", "k3y", "tok\n"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("dump leaks %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"requestTimeout: 5s", "maxConns: 100", "password: '******'", "key: '******'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dump lacks %q:\n%s", want, out)
+		}
+	}
+	buf.Reset()
+	if err := c.Dump(&buf, "json"); err != nil || !strings.Contains(buf.String(), `"maxConns": 100`) {
+		t.Fatalf("json dump: %v\n%s", err, buf.String())
+	}
+}
+
+func TestDuplicateAndBadSpecs(t *testing.T) {
+	if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, spec(), spec()); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, config.NewSpec("Bad.Name", 1)); err == nil {
+		t.Fatal("bad name accepted")
+	}
+	if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, config.Spec{}); err == nil {
+		t.Fatal("zero spec accepted")
+	}
+}
+
+func TestHotReload(t *testing.T) {
+	dir := t.TempDir()
+	file := write(t, dir, "titan.yaml", "net:\n  mode: safe\n")
+	c := load(t, config.Options{Files: []string{file}})
+	var mu sync.Mutex
+	var seen []string
+	changed := make(chan struct{}, 10)
+	cancel := config.OnChange(c, "net", func(n NetConfig) {
+		mu.Lock()
+		seen = append(seen, n.Mode)
+		mu.Unlock()
+		changed <- struct{}{}
+	})
+	defer cancel()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+
+	write(t, dir, "titan.yaml", "net:\n  mode: fast\n")
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("valid change not published")
+	}
+	if got, _ := config.Section[NetConfig](c, "net"); got.Mode != "fast" {
+		t.Fatalf("mode after reload = %s", got.Mode)
+	}
+
+	// An invalid change is rejected and the old values stay.
+	write(t, dir, "titan.yaml", "net:\n  mode: turbo\n")
+	deadline := time.Now().Add(3 * time.Second)
+	var rerr error
+	for time.Now().Before(deadline) {
+		if rerr = c.Reload(); rerr != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rerr == nil || !strings.Contains(rerr.Error(), "net.mode") {
+		t.Fatalf("invalid change accepted: %v", rerr)
+	}
+	time.Sleep(300 * time.Millisecond) // let the watcher's own reload run too
+	if got, _ := config.Section[NetConfig](c, "net"); got.Mode != "fast" {
+		t.Fatalf("mode after invalid change = %s, want fast", got.Mode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != "fast" {
+		t.Fatalf("watcher saw %v, want [fast]", seen)
+	}
+}

@@ -1,0 +1,50 @@
+// Package config loads Titan's configuration and hands each module its typed
+// section.
+//
+// # Sources
+//
+// Values come from four layers; a later layer overrides an earlier one, key
+// by key:
+//
+//  1. defaults: the struct value each module registers with its section
+//     ([NewSpec], [AsSection]);
+//  2. files: YAML (.yaml, .yml), JSON (.json) or TOML (.toml), in the order
+//     given; when no file is given, the first of titan.yaml, titan.yml,
+//     titan.json, titan.toml found in the working directory is used;
+//  3. environment variables starting with the prefix (default "TITAN_");
+//  4. command-line flags: --set key=value (repeatable) and --config path.
+//
+// # Environment variables
+//
+// After the prefix, a double underscore separates levels and each level is
+// matched to a field of the section's schema ignoring case, "_" and "-". So
+// TITAN_NETRON__REQUEST_TIMEOUT=10s sets netron.requestTimeout, and
+// TITAN_LOGGER__LEVELS__NETRON=debug sets logger.levels.netron (map keys are
+// lowercased). Values from the environment and from --set are strings; they
+// are converted to the field's type before validation: integers, numbers and
+// booleans are parsed, an array takes a JSON array or a comma-separated list,
+// an object takes a JSON object. Durations stay strings ("5s") as in files.
+//
+// # Validation
+//
+// Each section's JSON Schema is derived from its Go type (see
+// internal/schema: `json` names, `jsonschema` tags for ranges, enums and
+// formats; fields without omitempty are required; unknown keys are refused).
+// Load validates every section and returns a [*ValidationError] listing every
+// bad path with its reason and where the value came from: "titan.yaml:12",
+// "env TITAN_NETRON__REQUEST_TIMEOUT", "flag --set netron.requestTimeout", or
+// "default". A top-level key that no module registered is not an error; it
+// is reported by [Config.Warnings] and logged at start-up.
+//
+// # Hot reload
+//
+// While the app runs, the files are watched. A valid change is published to
+// the section's subscribers ([Config.Watch], [OnChange]); an invalid change
+// is logged with every problem and the old values stay in force.
+//
+// # Secrets
+//
+// A field tagged `secret:"true"`, and any key whose name looks secret
+// (password, secret, token, apikey, private key, credential, authorization),
+// is masked by [Config.Dump].
+package config

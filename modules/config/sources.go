@@ -1,0 +1,413 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/invopop/jsonschema"
+	kjson "github.com/knadh/koanf/parsers/json"
+	ktoml "github.com/knadh/koanf/parsers/toml/v2"
+	kyaml "github.com/knadh/koanf/parsers/yaml"
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultFiles are the names looked for in the working directory when no
+// configuration file is given, in this order; the first one found is used.
+var DefaultFiles = []string{"titan.yaml", "titan.yml", "titan.json", "titan.toml"}
+
+// layer is one source of values with the origin of each leaf.
+type layer struct {
+	data     map[string]any    // nested maps
+	origin   map[string]string // dotted leaf path -> where it came from
+	problems []Problem         // values that could not be converted
+}
+
+func newLayer() *layer {
+	return &layer{data: map[string]any{}, origin: map[string]string{}}
+}
+
+// set stores value at the dotted path parts, creating maps on the way.
+func (l *layer) set(parts []string, value any, origin string) {
+	m := l.data
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = value
+	l.origin[strings.Join(parts, ".")] = origin
+}
+
+// parserFor picks a parser from a file extension.
+func parserFor(path string) (interface {
+	Unmarshal([]byte) (map[string]any, error)
+}, string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		return kyaml.Parser(), "yaml", nil
+	case ".json":
+		return kjson.Parser(), "json", nil
+	case ".toml":
+		return ktoml.Parser(), "toml", nil
+	}
+	return nil, "", fmt.Errorf("config: file %q: unknown format (use .yaml, .yml, .json or .toml)", path)
+}
+
+// findDefaultFile returns the first of DefaultFiles present in dir, or "".
+func findDefaultFile(dir string) string {
+	for _, name := range DefaultFiles {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// loadFile reads one configuration file into a layer. why says how the file
+// was chosen ("--config", "default") for error messages.
+func loadFile(path, why string) (*layer, error) {
+	parser, format, err := parserFor(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("config: file %q (%s) does not exist", path, why)
+		}
+		return nil, fmt.Errorf("config: file %q (%s): %w", path, why, err)
+	}
+	data, err := parser.Unmarshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("config: file %q is not valid %s: %w", path, strings.ToUpper(format), err)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	lines := map[string]int{}
+	switch format {
+	case "yaml":
+		var doc yaml.Node
+		if yaml.Unmarshal(b, &doc) == nil {
+			yamlLines(&doc, "", lines)
+		}
+	case "json":
+		jsonLines(b, lines)
+	}
+	l := newLayer()
+	l.data = normalizeKeys(data).(map[string]any)
+	flatten(l.data, "", func(p string) {
+		for src := p; ; src = parent(src) {
+			if n, ok := lines[src]; ok {
+				l.origin[p] = fmt.Sprintf("%s:%d", path, n)
+				return
+			}
+			if src == "" {
+				l.origin[p] = path
+				return
+			}
+		}
+	})
+	return l, nil
+}
+
+// parent returns the dotted path without its last element.
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// flatten calls fn with the dotted path of every leaf of m (an empty map is
+// a leaf too).
+func flatten(v any, prefix string, fn func(path string)) {
+	m, ok := v.(map[string]any)
+	if !ok || (len(m) == 0 && prefix != "") {
+		fn(prefix)
+		return
+	}
+	for k, child := range m {
+		flatten(child, join(prefix, k), fn)
+	}
+}
+
+// normalizeKeys turns map[any]any (TOML, old YAML) into map[string]any.
+func normalizeKeys(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			t[k] = normalizeKeys(c)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, c := range t {
+			m[fmt.Sprint(k)] = normalizeKeys(c)
+		}
+		return m
+	case []any:
+		for i, c := range t {
+			t[i] = normalizeKeys(c)
+		}
+		return t
+	}
+	return v
+}
+
+// yamlLines records the line of every mapping key and sequence item.
+func yamlLines(n *yaml.Node, prefix string, out map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			yamlLines(c, prefix, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(prefix, k.Value)
+			out[p] = k.Line
+			yamlLines(v, p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := join(prefix, strconv.Itoa(i))
+			out[p] = c.Line
+			yamlLines(c, p, out)
+		}
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			yamlLines(n.Alias, prefix, out)
+		}
+	}
+}
+
+// jsonLines records the line of every object key of a JSON document.
+func jsonLines(b []byte, out map[string]int) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	lineAt := func(off int64) int { return 1 + bytes.Count(b[:min(int(off), len(b))], []byte{'\n'}) }
+	var walk func(prefix string) error
+	walk = func(prefix string) error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		d, ok := tok.(json.Delim)
+		if !ok {
+			return nil
+		}
+		switch d {
+		case '{':
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				p := join(prefix, k)
+				out[p] = lineAt(dec.InputOffset())
+				if err := walk(p); err != nil {
+					return err
+				}
+			}
+		case '[':
+			for i := 0; dec.More(); i++ {
+				if err := walk(join(prefix, strconv.Itoa(i))); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = dec.Token() // closing delimiter
+		return err
+	}
+	_ = walk("")
+}
+
+// fold reduces a name for matching: lower case, without "_" and "-".
+func fold(s string) string {
+	s = strings.ToLower(s)
+	return strings.NewReplacer("_", "", "-", "").Replace(s)
+}
+
+// resolve maps raw path segments (from an env var or a --set key) onto the
+// names of the schema, and returns the schema of the target (nil when the
+// path leaves what the schema describes).
+func resolve(sections map[string]*section, raw []string) ([]string, *jsonschema.Schema) {
+	out := make([]string, len(raw))
+	var s *jsonschema.Schema
+	for i, seg := range raw {
+		switch {
+		case i == 0:
+			out[0] = strings.ToLower(seg)
+			for name, sec := range sections {
+				if fold(name) == fold(seg) {
+					out[0], s = name, sec.schema
+				}
+			}
+			if s == nil {
+				out[0] = seg
+				if strings.ToUpper(seg) == seg {
+					out[0] = strings.ToLower(seg)
+				}
+			}
+		case s != nil && s.Properties != nil && matchProperty(s, seg) != "":
+			name := matchProperty(s, seg)
+			out[i] = name
+			s, _ = s.Properties.Get(name)
+		case s != nil && s.AdditionalProperties != nil && s.AdditionalProperties != jsonschema.FalseSchema:
+			out[i] = lowerIfUpper(seg)
+			s = s.AdditionalProperties
+		default:
+			out[i] = lowerIfUpper(seg)
+			s = nil
+		}
+	}
+	return out, s
+}
+
+func lowerIfUpper(s string) string {
+	if strings.ToUpper(s) == s {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+func matchProperty(s *jsonschema.Schema, seg string) string {
+	if _, ok := s.Properties.Get(seg); ok {
+		return seg
+	}
+	f := fold(seg)
+	for k := range s.Properties.FromOldest() {
+		if fold(k) == f {
+			return k
+		}
+	}
+	return ""
+}
+
+// convert turns a string from the environment or a flag into the type the
+// schema wants at that place.
+func convert(s *jsonschema.Schema, raw string) (any, error) {
+	if s == nil {
+		return raw, nil
+	}
+	switch s.Type {
+	case "integer":
+		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("want an integer, got %q", raw)
+		}
+		return n, nil
+	case "number":
+		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil {
+			return nil, fmt.Errorf("want a number, got %q", raw)
+		}
+		return f, nil
+	case "boolean":
+		b, err := strconv.ParseBool(strings.TrimSpace(raw))
+		if err != nil {
+			return nil, fmt.Errorf("want a boolean (true or false), got %q", raw)
+		}
+		return b, nil
+	case "array":
+		t := strings.TrimSpace(raw)
+		if strings.HasPrefix(t, "[") {
+			var v []any
+			if err := json.Unmarshal([]byte(t), &v); err != nil {
+				return nil, fmt.Errorf("want a JSON array: %v", err)
+			}
+			return v, nil
+		}
+		if t == "" {
+			return []any{}, nil
+		}
+		parts := strings.Split(t, ",")
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			v, err := convert(s.Items, strings.TrimSpace(p))
+			if err != nil {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			out[i] = v
+		}
+		return out, nil
+	case "object":
+		var v map[string]any
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return nil, fmt.Errorf("want a JSON object: %v", err)
+		}
+		return v, nil
+	}
+	return raw, nil
+}
+
+// loadEnv reads variables starting with prefix.
+func loadEnv(environ []string, prefix string, sections map[string]*section) *layer {
+	l := newLayer()
+	sort.Strings(environ)
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, prefix) || len(name) == len(prefix) {
+			continue
+		}
+		raw := strings.Split(name[len(prefix):], "__")
+		if slicesContainEmpty(raw) {
+			continue
+		}
+		parts, s := resolve(sections, raw)
+		src := "env " + name
+		v, err := convert(s, val)
+		if err != nil {
+			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: err.Error(), Source: src})
+			continue
+		}
+		l.set(parts, v, src)
+	}
+	return l
+}
+
+// loadSets reads --set key=value assignments.
+func loadSets(sets []string, sections map[string]*section) (*layer, error) {
+	l := newLayer()
+	for _, kv := range sets {
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(key) == "" {
+			return nil, fmt.Errorf("config: --set %q: want key=value", kv)
+		}
+		raw := strings.Split(strings.TrimSpace(key), ".")
+		if slicesContainEmpty(raw) {
+			return nil, fmt.Errorf("config: --set %q: empty key segment", kv)
+		}
+		parts, s := resolve(sections, raw)
+		src := "flag --set " + key
+		v, err := convert(s, val)
+		if err != nil {
+			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: err.Error(), Source: src})
+			continue
+		}
+		l.set(parts, v, src)
+	}
+	return l, nil
+}
+
+func slicesContainEmpty(s []string) bool {
+	for _, p := range s {
+		if p == "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,160 @@
+package logger
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	slogmulti "github.com/samber/slog-multi"
+)
+
+// ErrClosed is returned by [Logger.Apply] after [Logger.Close].
+var ErrClosed = errors.New("logger: closed")
+
+// Logger owns the sinks and the level table of an application, and hands
+// out one [*slog.Logger] per module. It is safe for concurrent use.
+type Logger struct {
+	opts  options
+	state atomic.Pointer[state] // never nil after New
+
+	mu      sync.Mutex // serialises For, Apply and Close; guards the fields below
+	modules map[string]*moduleEntry
+	files   map[string]*os.File // open file sinks by absolute path
+	closed  bool
+	root    *slog.Logger
+}
+
+// state is one applied configuration: the record pipeline and the plan it
+// was built from. It is replaced as a whole by Apply.
+type state struct {
+	plan    plan
+	handler slog.Handler // redaction, then fan-out to the sinks
+}
+
+// moduleEntry is one entry of the level table.
+type moduleEntry struct {
+	level  slog.LevelVar
+	logger *slog.Logger
+}
+
+// New returns a Logger configured by cfg. An invalid cfg, a file sink that
+// cannot be opened or an invalid option is an error; every bad field is
+// named, such as `logger.levels.netron: unknown level "verbose"`.
+func New(cfg Config, opts ...Option) (*Logger, error) {
+	l := &Logger{
+		modules: make(map[string]*moduleEntry),
+		files:   make(map[string]*os.File),
+	}
+	l.opts.stdout, l.opts.stderr = os.Stdout, os.Stderr
+	var errs []error
+	for i, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("logger: option %d is nil", i))
+			continue
+		}
+		if err := o.apply(&l.opts); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := l.Apply(cfg); err != nil {
+		return nil, err
+	}
+	l.root = l.For("")
+	return l, nil
+}
+
+// Root returns the logger of no module: its records carry no module
+// attribute and its level is [Config.Level].
+func (l *Logger) Root() *slog.Logger { return l.root }
+
+// For returns the logger of module, whose records carry the attribute
+// module=<module>. Its minimum level is Levels[module], or Level when the
+// module has no entry, and follows [Logger.Apply]. Loggers derived from it
+// with With or WithGroup keep that level. Calls with the same module return
+// the same logger; For("") is [Logger.Root].
+func (l *Logger) For(module string) *slog.Logger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if m, ok := l.modules[module]; ok {
+		return m.logger
+	}
+	m := new(moduleEntry)
+	m.level.Set(l.state.Load().plan.moduleLevel(module))
+	m.logger = slog.New(newModuleHandler(l, &m.level, module))
+	l.modules[module] = m
+	return m.logger
+}
+
+// Apply replaces the configuration of a running Logger. Levels (global and
+// per module), the redaction list, formats and sinks take effect at once
+// for every logger handed out before, without re-creating them. File sinks
+// whose path is unchanged stay open; files no longer used are closed, and a
+// record being written to one of them at that moment may be lost.
+//
+// If cfg is invalid or a file sink cannot be opened, Apply returns an error
+// naming every bad field and the Logger keeps its previous configuration
+// entirely. After [Logger.Close], Apply returns [ErrClosed].
+func (l *Logger) Apply(cfg Config) error {
+	p, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	files, err := openFiles(p.sinks, l.files)
+	if err != nil {
+		return err
+	}
+
+	handlers := make([]slog.Handler, 0, len(p.sinks)+len(l.opts.extra))
+	for _, sp := range p.sinks {
+		handlers = append(handlers, l.sinkHandler(sp, p, files))
+	}
+	handlers = append(handlers, l.opts.extra...)
+	l.state.Store(&state{
+		plan:    p,
+		handler: &redactHandler{r: newRedactor(p.redact), next: slogmulti.Fanout(handlers...)},
+	})
+	for name, m := range l.modules {
+		m.level.Set(p.moduleLevel(name))
+	}
+
+	for key, f := range l.files {
+		if files[key] != f {
+			_ = f.Close() // the new configuration is in force; nothing to undo
+		}
+	}
+	l.files = files
+	return nil
+}
+
+// Close closes the file sinks. Loggers stay usable: records still reach the
+// stdout, stderr and extra sinks, and are dropped for the closed files.
+// Close is idempotent.
+func (l *Logger) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(l.files)) {
+		if err := l.files[key].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.files = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,179 @@
+package logger
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Redacted is the value that replaces the value of a sensitive attribute.
+const Redacted = "[REDACTED]"
+
+// builtinRedactKeys are always redacted. Keys are compared after
+// normalizeKey, so "apiKey", "API-KEY" and "api_key" are one key.
+var builtinRedactKeys = []string{
+	"password", "passwd", "secret", "token", "access_token", "refresh_token",
+	"apikey", "api_key", "authorization", "cookie", "set-cookie",
+	"private_key", "credential", "credentials",
+}
+
+// BuiltinRedactKeys returns the attribute keys that are always redacted, in
+// addition to [Config.Redact].
+func BuiltinRedactKeys() []string {
+	return append([]string(nil), builtinRedactKeys...)
+}
+
+// redactor decides which attribute keys are sensitive.
+type redactor struct {
+	keys   map[string]struct{} // normalised keys
+	maxLen int                 // longest normalised key
+}
+
+func newRedactor(extra []string) *redactor {
+	r := &redactor{keys: make(map[string]struct{}, len(builtinRedactKeys)+len(extra))}
+	for _, list := range [][]string{builtinRedactKeys, extra} {
+		for _, k := range list {
+			n := normalizeKey(k)
+			r.keys[n] = struct{}{}
+			r.maxLen = max(r.maxLen, len(n))
+		}
+	}
+	return r
+}
+
+// normalizeKey lower-cases the ASCII letters of key and drops '_' and '-'.
+func normalizeKey(key string) string {
+	b := make([]byte, 0, len(key))
+	for i := 0; i < len(key); i++ {
+		if c, keep := foldByte(key[i]); keep {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func foldByte(c byte) (byte, bool) {
+	switch {
+	case c == '_' || c == '-':
+		return 0, false
+	case 'A' <= c && c <= 'Z':
+		return c + ('a' - 'A'), true
+	}
+	return c, true
+}
+
+// match reports whether key is sensitive. It does not allocate for keys of
+// up to 64 bytes.
+func (r *redactor) match(key string) bool {
+	if r.maxLen > 64 {
+		_, ok := r.keys[normalizeKey(key)]
+		return ok
+	}
+	var buf [64]byte
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c, keep := foldByte(key[i])
+		if !keep {
+			continue
+		}
+		if n == r.maxLen {
+			return false // longer than every sensitive key
+		}
+		buf[n] = c
+		n++
+	}
+	_, ok := r.keys[string(buf[:n])]
+	return ok
+}
+
+// needs reports whether a must go through redact: its key is sensitive, or
+// its value must be resolved or searched (a LogValuer or a group).
+func (r *redactor) needs(a slog.Attr) bool {
+	if r.match(a.Key) {
+		return true
+	}
+	switch a.Value.Kind() {
+	case slog.KindLogValuer:
+		return true
+	case slog.KindGroup:
+		for _, ga := range a.Value.Group() {
+			if r.needs(ga) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// redact returns a with its value replaced by [Redacted] when its key is
+// sensitive, and otherwise with LogValuers resolved and groups redacted
+// recursively. The original attribute and its group slice are not changed.
+func (r *redactor) redact(a slog.Attr) slog.Attr {
+	if r.match(a.Key) {
+		return slog.String(a.Key, Redacted)
+	}
+	if a.Value.Kind() == slog.KindLogValuer {
+		a.Value = a.Value.Resolve()
+	}
+	if a.Value.Kind() != slog.KindGroup {
+		return a
+	}
+	group := a.Value.Group()
+	var out []slog.Attr
+	for i, ga := range group {
+		if out == nil && !r.needs(ga) {
+			continue
+		}
+		if out == nil {
+			out = make([]slog.Attr, len(group))
+			copy(out, group)
+		}
+		out[i] = r.redact(ga)
+	}
+	if out != nil {
+		a.Value = slog.GroupValue(out...)
+	}
+	return a
+}
+
+// redactHandler is a [slog.Handler] middleware that redacts sensitive
+// attributes of records and of WithAttrs before passing them to next.
+type redactHandler struct {
+	r    *redactor
+	next slog.Handler
+}
+
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.next.Enabled(ctx, l)
+}
+
+func (h *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	dirty := false
+	rec.Attrs(func(a slog.Attr) bool {
+		dirty = h.r.needs(a)
+		return !dirty
+	})
+	if !dirty {
+		return h.next.Handle(ctx, rec)
+	}
+	out := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.r.redact(a))
+		return true
+	})
+	return h.next.Handle(ctx, out)
+}
+
+func (h *redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = h.r.redact(a)
+	}
+	return &redactHandler{r: h.r, next: h.next.WithAttrs(out)}
+}
+
+func (h *redactHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &redactHandler{r: h.r, next: h.next.WithGroup(name)}
+}

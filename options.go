@@ -1,0 +1,198 @@
+package titan
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+)
+
+// Defaults of the app's timeouts.
+const (
+	DefaultStartTimeout = 15 * time.Second
+	DefaultStopTimeout  = 15 * time.Second
+)
+
+// Option configures an [App]. Options are applied in order.
+type Option interface {
+	apply(*settings)
+	// String describes the option for diagnostics.
+	String() string
+}
+
+// settings is what the options fill in.
+type settings struct {
+	fx           []fx.Option
+	startTimeout time.Duration
+	stopTimeout  time.Duration
+	config       config.Options
+	logger       []logger.Option
+	appLevel     []string // app-level options used; refused inside Module
+	errs         []error
+}
+
+type option struct {
+	desc string
+	fn   func(*settings)
+}
+
+func (o option) apply(s *settings) { o.fn(s) }
+func (o option) String() string    { return o.desc }
+
+// funcName describes a constructor for diagnostics.
+func funcName(f any) string {
+	v := reflect.ValueOf(f)
+	if v.Kind() == reflect.Func {
+		if fn := runtime.FuncForPC(v.Pointer()); fn != nil {
+			return fn.Name()
+		}
+	}
+	return fmt.Sprintf("%T", f)
+}
+
+func describe(name string, fns []any) string {
+	names := make([]string, len(fns))
+	for i, f := range fns {
+		names[i] = funcName(f)
+	}
+	return fmt.Sprintf("titan.%s(%s)", name, strings.Join(names, ", "))
+}
+
+// Provide registers constructors, as fx.Provide does: each is called at most
+// once, when something needs a type it returns.
+func Provide(constructors ...any) Option {
+	return option{describe("Provide", constructors), func(s *settings) {
+		s.fx = append(s.fx, fx.Provide(constructors...))
+	}}
+}
+
+// Invoke registers functions that run when the app is built, in order, with
+// their arguments injected; use them to force constructors to run and to
+// register lifecycle hooks.
+func Invoke(funcs ...any) Option {
+	return option{describe("Invoke", funcs), func(s *settings) {
+		s.fx = append(s.fx, fx.Invoke(funcs...))
+	}}
+}
+
+// Supply provides ready-made values by their types.
+func Supply(values ...any) Option {
+	types := make([]string, len(values))
+	for i, v := range values {
+		types[i] = fmt.Sprintf("%T", v)
+	}
+	return option{"titan.Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
+		s.fx = append(s.fx, fx.Supply(values...))
+	}}
+}
+
+// Decorate registers decorators that replace a type's value for the
+// enclosing scope (the app, or the [Module] it is used in).
+func Decorate(decorators ...any) Option {
+	return option{describe("Decorate", decorators), func(s *settings) {
+		s.fx = append(s.fx, fx.Decorate(decorators...))
+	}}
+}
+
+// Module groups options under a name, as fx.Module does. Constructors inside
+// it receive a *slog.Logger that carries module=name and follows
+// logger.levels.<name>. App-level options (timeouts, configuration sources,
+// WithLogger) are refused inside a Module.
+func Module(name string, opts ...Option) Option {
+	return option{fmt.Sprintf("titan.Module(%q, %d options)", name, len(opts)), func(s *settings) {
+		var inner settings
+		for _, o := range opts {
+			o.apply(&inner)
+		}
+		for _, a := range inner.appLevel {
+			s.errs = append(s.errs, fmt.Errorf("titan.Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
+		}
+		s.errs = append(s.errs, inner.errs...)
+		s.fx = append(s.fx, fx.Module(name, append([]fx.Option{logger.Decorate(name)}, inner.fx...)...))
+	}}
+}
+
+// ConfigSection registers the configuration section name, of type T, with
+// its defaults: the section is validated at load, shown by --print-config,
+// and read with config.Section[T](cfg, name).
+func ConfigSection[T any](name string, defaults T) Option {
+	return option{fmt.Sprintf("titan.ConfigSection(%q, %T)", name, defaults), func(s *settings) {
+		s.fx = append(s.fx, config.AsSection(name, defaults))
+	}}
+}
+
+func appLevel(desc string, fn func(*settings)) Option {
+	return option{desc, func(s *settings) {
+		s.appLevel = append(s.appLevel, desc)
+		fn(s)
+	}}
+}
+
+// StartTimeout bounds how long start-up may take (default 15s).
+func StartTimeout(d time.Duration) Option {
+	return appLevel(fmt.Sprintf("titan.StartTimeout(%v)", d), func(s *settings) {
+		if d <= 0 {
+			s.errs = append(s.errs, fmt.Errorf("titan.StartTimeout(%v): must be positive", d))
+			return
+		}
+		s.startTimeout = d
+	})
+}
+
+// StopTimeout bounds how long a graceful stop may take (default 15s); when
+// it runs out, Run exits non-zero.
+func StopTimeout(d time.Duration) Option {
+	return appLevel(fmt.Sprintf("titan.StopTimeout(%v)", d), func(s *settings) {
+		if d <= 0 {
+			s.errs = append(s.errs, fmt.Errorf("titan.StopTimeout(%v): must be positive", d))
+			return
+		}
+		s.stopTimeout = d
+	})
+}
+
+// WithConfigFile reads configuration from path (YAML, JSON or TOML by
+// extension) instead of looking for titan.yaml. Repeat it to layer files;
+// --config flags given to Run come after these.
+func WithConfigFile(path string) Option {
+	return appLevel(fmt.Sprintf("titan.WithConfigFile(%q)", path), func(s *settings) {
+		s.config.Files = append(s.config.Files, path)
+	})
+}
+
+// WithEnvPrefix changes the prefix of configuration environment variables
+// (default "TITAN_").
+func WithEnvPrefix(prefix string) Option {
+	return appLevel(fmt.Sprintf("titan.WithEnvPrefix(%q)", prefix), func(s *settings) {
+		if prefix == "" {
+			s.errs = append(s.errs, fmt.Errorf("titan.WithEnvPrefix: empty prefix"))
+			return
+		}
+		s.config.EnvPrefix = prefix
+	})
+}
+
+// WithConfig sets every configuration source at once (files, environment,
+// --set values), for tests and embedding; later WithConfigFile and
+// WithEnvPrefix options still apply on top.
+func WithConfig(o config.Options) Option {
+	return appLevel("titan.WithConfig(...)", func(s *settings) { s.config = o })
+}
+
+// WithLogger passes options to the app's logger, such as an extra sink
+// (logger.WithHandler) or a test writer (logger.WithWriter).
+func WithLogger(opts ...logger.Option) Option {
+	descs := make([]string, len(opts))
+	for i, o := range opts {
+		descs[i] = o.String()
+	}
+	return appLevel("titan.WithLogger("+strings.Join(descs, ", ")+")", func(s *settings) {
+		s.logger = append(s.logger, opts...)
+	})
+}
