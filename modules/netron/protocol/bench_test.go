@@ -1,0 +1,99 @@
+package protocol_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+type echoIn struct {
+	Text  string `json:"text"`
+	Count int    `json:"count"`
+}
+
+const benchDefID = "01900a1b-2c3d-7e4f-8a5b-6c7d8e9f0a1b"
+
+var payloadSizes = []struct {
+	name string
+	size int
+}{{"32B", 32}, {"4KiB", 4096}}
+
+func typedCall(text string) *protocol.Packet {
+	return &protocol.Packet{ID: 1, Type: protocol.TypeCall, Impulse: true,
+		Data: []any{benchDefID, "echo", &echoIn{Text: text, Count: 3}}}
+}
+
+func genericCall(text string) *protocol.Packet {
+	return &protocol.Packet{ID: 1, Type: protocol.TypeCall, Impulse: true,
+		Data: []any{benchDefID, "echo", protocol.Object{{Key: "text", Value: text}, {Key: "count", Value: int64(3)}}}}
+}
+
+func BenchmarkEncodeCall(b *testing.B) {
+	for _, s := range payloadSizes {
+		text := strings.Repeat("x", s.size)
+		for _, c := range []struct {
+			name string
+			p    *protocol.Packet
+		}{{"typed", typedCall(text)}, {"generic", genericCall(text)}} {
+			b.Run(c.name+"/"+s.name, func(b *testing.B) {
+				buf := make([]byte, 0, 8192)
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					if buf, err = protocol.AppendPacket(buf[:0], c.p); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(int64(len(buf)))
+			})
+		}
+	}
+}
+
+func BenchmarkDecodeCall(b *testing.B) {
+	for _, s := range payloadSizes {
+		text := strings.Repeat("x", s.size)
+		frame, err := protocol.AppendPacket(nil, typedCall(text))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("generic/"+s.name, func(b *testing.B) {
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := protocol.DecodePacket(frame, protocol.Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("typed/"+s.name, func(b *testing.B) {
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			elems := make([]protocol.RawValue, 0, 8)
+			for b.Loop() {
+				p, raw, err := protocol.SplitPacket(frame, protocol.Limits{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if elems, err = protocol.SplitArray(raw, elems[:0], protocol.Limits{}); err != nil || len(elems) != 3 {
+					b.Fatal(err)
+				}
+				var def, method string
+				var in echoIn
+				if err := protocol.Unmarshal(elems[0], &def); err != nil {
+					b.Fatal(err)
+				}
+				if err := protocol.Unmarshal(elems[1], &method); err != nil {
+					b.Fatal(err)
+				}
+				if err := protocol.Unmarshal(elems[2], &in); err != nil {
+					b.Fatal(err)
+				}
+				if p.ID != 1 || in.Count != 3 || len(in.Text) != s.size {
+					b.Fatal("bad decode")
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,348 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ToJSON converts a Netron value to the value JSON.stringify would produce on
+// the TypeScript side (NETRON-WIRE.md §11.1), in the shapes encoding/json
+// decodes into: nil, bool, string, json.Number, []any and map[string]any.
+//
+//   - undefined: nil at the top level and in arrays; omitted as an object
+//     property (a caller that must omit a top-level undefined, like the HTTP
+//     "data" property, checks for [Undefined] first).
+//   - numbers: json.Number in JavaScript's number formatting; NaN and ±Inf
+//     become nil, -0 becomes 0. Go integers keep every digit.
+//   - Date (time.Time): the ISO-8601 string of toISOString,
+//     "2024-06-10T06:13:20.000Z"; the zero time (null on the wire) is nil.
+//   - BigInt (*big.Int): a json.Number with all digits (TypeScript converts to
+//     a lossy number first).
+//   - bin ([]byte): {"type":"Buffer","data":[bytes…]} like a Node Buffer.
+//   - Map, Set, RegExp: {} as JSON.stringify gives.
+//   - Long: {"low":…,"high":…,"unsigned":…} (the long.js fields).
+//   - TitanError: {"name","code","message","details","context","timestamp"}
+//     plus the non-empty tracing ids and the cause; stacks are never included.
+//   - JSError: {"name","message"} plus its fields; ErrorCause: {"name","message"}.
+//   - Definition, Reference, StreamReference: their wire fields by their
+//     TypeScript names (id, parentId, peerId, meta; defId; streamId, type,
+//     isLive, peerId).
+//
+// Other Go values (structs, typed slices and maps) are first encoded with
+// [Marshal], so the json tags and the same rules apply.
+func ToJSON(v any) (any, error) {
+	return toJSON(v, 0)
+}
+
+func jsonNumberFloat(f float64) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil
+	}
+	return json.Number(jsNumberString(f))
+}
+
+func toJSON(v any, depth int) (any, error) {
+	if depth > DefaultMaxDepth {
+		return nil, fmt.Errorf("%w: more than %d nested values", ErrTooDeep, DefaultMaxDepth)
+	}
+	depth++
+	switch x := v.(type) {
+	case nil, Undefined:
+		return nil, nil
+	case bool, string, json.Number:
+		return x, nil
+	case int:
+		return json.Number(strconv.Itoa(x)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10)), nil
+	case int32:
+		return json.Number(strconv.FormatInt(int64(x), 10)), nil
+	case uint64:
+		return json.Number(strconv.FormatUint(x, 10)), nil
+	case uint32:
+		return json.Number(strconv.FormatUint(uint64(x), 10)), nil
+	case float64:
+		return jsonNumberFloat(x), nil
+	case float32:
+		return jsonNumberFloat(float64(x)), nil
+	case []byte:
+		data := make([]any, len(x))
+		for i, c := range x {
+			data[i] = json.Number(strconv.Itoa(int(c)))
+		}
+		return map[string]any{"type": "Buffer", "data": data}, nil
+	case RawValue:
+		g, err := DecodeValue(x, Limits{})
+		if err != nil {
+			return nil, err
+		}
+		return toJSON(g, depth)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			j, err := toJSON(e, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = j
+		}
+		return out, nil
+	case Object:
+		out := make(map[string]any, len(x))
+		for _, f := range x {
+			if _, undef := f.Value.(Undefined); undef {
+				continue
+			}
+			j, err := toJSON(f.Value, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[f.Key] = j
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if _, undef := e.(Undefined); undef {
+				continue
+			}
+			j, err := toJSON(e, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = j
+		}
+		return out, nil
+	case time.Time:
+		if x.IsZero() {
+			return nil, nil
+		}
+		return isoString(x), nil
+	case *big.Int:
+		if x == nil {
+			return nil, nil
+		}
+		return json.Number(x.String()), nil
+	case Map, Set, RegExp, *RegExp:
+		return map[string]any{}, nil
+	case Long:
+		return map[string]any{
+			"low":      json.Number(strconv.FormatInt(int64(int32(x.Bits)), 10)),
+			"high":     json.Number(strconv.FormatInt(int64(int32(x.Bits>>32)), 10)),
+			"unsigned": x.Unsigned,
+		}, nil
+	case *TitanError:
+		if x == nil {
+			return nil, nil
+		}
+		return titanErrorJSON(x, depth)
+	case TitanError:
+		return titanErrorJSON(&x, depth)
+	case *JSError:
+		if x == nil {
+			return nil, nil
+		}
+		return jsErrorJSON(x, depth)
+	case JSError:
+		return jsErrorJSON(&x, depth)
+	case *ErrorCause:
+		if x == nil {
+			return nil, nil
+		}
+		return map[string]any{"name": x.Name, "message": x.Message}, nil
+	case ErrorCause:
+		return map[string]any{"name": x.Name, "message": x.Message}, nil
+	case *Definition:
+		if x == nil {
+			return nil, nil
+		}
+		return definitionJSON(x, depth)
+	case Definition:
+		return definitionJSON(&x, depth)
+	case Reference:
+		return map[string]any{"defId": x.DefID}, nil
+	case StreamReference:
+		return map[string]any{
+			"streamId": json.Number(strconv.FormatUint(uint64(x.StreamID), 10)),
+			"type":     x.Kind.String(),
+			"isLive":   x.IsLive,
+			"peerId":   x.PeerID,
+		}, nil
+	}
+	b, err := Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	g, err := DecodeValue(b, Limits{MaxFrameSize: math.MaxInt})
+	if err != nil {
+		return nil, err
+	}
+	return toJSON(g, depth)
+}
+
+// isoString formats t like Date.prototype.toISOString.
+func isoString(t time.Time) string {
+	t = t.UTC()
+	y := t.Year()
+	var year string
+	if y >= 0 && y <= 9999 {
+		year = fmt.Sprintf("%04d", y)
+	} else if y < 0 {
+		year = fmt.Sprintf("-%06d", -y)
+	} else {
+		year = fmt.Sprintf("+%06d", y)
+	}
+	return year + t.Format("-01-02T15:04:05.000Z")
+}
+
+func titanErrorJSON(t *TitanError, depth int) (any, error) {
+	details, err := toJSON(orEmptyObject(t.Details), depth)
+	if err != nil {
+		return nil, err
+	}
+	ctx, err := toJSON(orEmptyObject(t.Context), depth)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"name":      t.Name,
+		"code":      json.Number(strconv.Itoa(t.Code)),
+		"message":   t.Message,
+		"details":   details,
+		"context":   ctx,
+		"timestamp": json.Number(strconv.FormatInt(t.Timestamp, 10)),
+	}
+	for k, s := range map[string]string{"requestId": t.RequestID, "correlationId": t.CorrelationID, "spanId": t.SpanID, "traceId": t.TraceID} {
+		if s != "" {
+			out[k] = s
+		}
+	}
+	if t.Cause != nil {
+		c, err := toJSON(t.Cause, depth)
+		if err != nil {
+			return nil, err
+		}
+		out["cause"] = c
+	}
+	return out, nil
+}
+
+func orEmptyObject(v any) any {
+	if v == nil {
+		return Object{}
+	}
+	return v
+}
+
+func jsErrorJSON(e *JSError, depth int) (any, error) {
+	out := make(map[string]any, len(e.Fields)+2)
+	for _, f := range e.Fields {
+		if _, undef := f.Value.(Undefined); undef {
+			continue
+		}
+		j, err := toJSON(f.Value, depth)
+		if err != nil {
+			return nil, err
+		}
+		out[f.Key] = j
+	}
+	out["name"] = e.Name
+	out["message"] = e.Message
+	return out, nil
+}
+
+func definitionJSON(d *Definition, depth int) (any, error) {
+	meta, err := toJSON(d.Meta, depth)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": d.ID, "parentId": d.ParentID, "peerId": d.PeerID, "meta": meta}, nil
+}
+
+// FromJSON converts a value decoded by encoding/json (preferably with
+// Decoder.UseNumber) to a Netron value: objects become [Object] with sorted
+// keys, arrays []any, json.Number an int64 when it is an integer that fits,
+// else a uint64 when it fits, else a float64; float64, string, bool and nil
+// are kept. Nothing is revived (an ISO string stays a string), as the
+// TypeScript HTTP server does with its JSON arguments. Values of other types
+// fail with [ErrUnsupported].
+func FromJSON(v any) (any, error) {
+	return fromJSON(v, 0)
+}
+
+func fromJSON(v any, depth int) (any, error) {
+	if depth > DefaultMaxDepth {
+		return nil, fmt.Errorf("%w: more than %d nested values", ErrTooDeep, DefaultMaxDepth)
+	}
+	depth++
+	switch x := v.(type) {
+	case nil, bool, string, float64:
+		return x, nil
+	case json.Number:
+		return numberFromJSON(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			n, err := fromJSON(e, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		out := make(Object, len(keys))
+		for i, k := range keys {
+			n, err := fromJSON(x[k], depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = Field{Key: k, Value: n}
+		}
+		return out, nil
+	case Object:
+		out := make(Object, len(x))
+		for i, f := range x {
+			n, err := fromJSON(f.Value, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = Field{Key: f.Key, Value: n}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: FromJSON of %T", ErrUnsupported, v)
+}
+
+func numberFromJSON(n json.Number) (any, error) {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return u, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRangeErr(err) {
+		return nil, fmt.Errorf("%w: invalid JSON number %q", ErrMalformed, s)
+	}
+	return f, nil
+}
+
+func isRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
