@@ -44,6 +44,8 @@ func newTypeEncoder(t reflect.Type) encFunc {
 	switch {
 	case t == timeType:
 		return timeEncoder
+	case t == durationType:
+		return durationEncoder
 	case t == bigIntType:
 		return bigIntEncoder
 	case t == rawType:

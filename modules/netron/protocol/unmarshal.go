@@ -154,6 +154,8 @@ func newTypeDecoder(t reflect.Type) decFunc {
 		}
 	case t == timeType:
 		return timeDecoder
+	case t == durationType:
+		return durationDecoder
 	case t == bigIntType:
 		return bigIntDecoder
 	case modelTypes[t]:

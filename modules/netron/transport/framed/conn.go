@@ -1,0 +1,328 @@
+package framed
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+const (
+	// readBufferSize is the size of the buffered reader over the socket.
+	readBufferSize = 64 << 10
+	// firstStep is the first growth of the frame buffer for a frame longer than it holds.
+	firstStep = 64 << 10
+	// growStep bounds how far the frame buffer grows ahead of the bytes that have arrived.
+	growStep = 1 << 20
+	// keepBuffer is the largest frame buffer kept between reads once a smaller frame follows.
+	keepBuffer = 1 << 20
+	// copyLimit is the largest body copied into the batch buffer; longer bodies are written
+	// from the caller's slice as their own vector element.
+	copyLimit = 8 << 10
+	// keepScratch is the largest batch buffer kept between writes.
+	keepScratch = 256 << 10
+)
+
+// Config configures [NewConn] and [NewListener]. The zero value uses
+// [transport.DefaultMaxFrameSize] and [FormatAddr].
+type Config struct {
+	// MaxFrameSize is the largest message sent or accepted, in bytes. Zero means
+	// [transport.DefaultMaxFrameSize]; values above the u32 range are clamped to it.
+	MaxFrameSize int
+	// Addr formats socket addresses as URLs for LocalAddr, RemoteAddr and Addr. Nil means
+	// [FormatAddr].
+	Addr func(net.Addr) string
+}
+
+func (c Config) limit() int {
+	if c.MaxFrameSize <= 0 {
+		return transport.DefaultMaxFrameSize
+	}
+	return int(min(uint64(c.MaxFrameSize), 1<<32-1))
+}
+
+func (c Config) format(a net.Addr) string {
+	if c.Addr != nil {
+		return c.Addr(a)
+	}
+	return FormatAddr(a)
+}
+
+// FormatAddr formats a socket address as a URL: tcp://127.0.0.1:7070, tcp://[::1]:7070,
+// unix:///abs/path (path escaped as in URLs; unix:rel/path for a relative path, "unix:" for an
+// unnamed socket), and network://address for other networks. A nil address gives "".
+func FormatAddr(a net.Addr) string {
+	switch a := a.(type) {
+	case nil:
+		return ""
+	case *net.UnixAddr:
+		if a == nil || a.Name == "" || a.Name == "@" {
+			return "unix:"
+		}
+		if a.Name[0] == '/' {
+			return (&url.URL{Scheme: "unix", Path: a.Name}).String()
+		}
+		return "unix:" + a.Name
+	case *net.TCPAddr:
+		if a == nil {
+			return "tcp:"
+		}
+		return "tcp://" + a.String()
+	default:
+		return a.Network() + "://" + a.String()
+	}
+}
+
+// Conn is a [transport.Conn] over a byte stream. It also implements [transport.WriteCounter].
+// ReadMessage may be called from one goroutine at a time; the other methods are safe for
+// concurrent use.
+type Conn struct {
+	nc     net.Conn
+	max    int
+	local  string
+	remote string
+	// vectored reports that net.Buffers.WriteTo on nc is one writev call.
+	vectored bool
+
+	closeOnce sync.Once
+	closed    atomic.Bool
+
+	// Read side, owned by the single reader.
+	br      readerState
+	readErr error
+
+	// Write side, guarded by wmu.
+	wmu      sync.Mutex
+	scratch  []byte
+	segs     [][]byte
+	vec      net.Buffers
+	writeErr error
+	writes   atomic.Uint64
+}
+
+type readerState struct {
+	r   *bufio.Reader
+	hdr [4]byte
+	buf []byte
+}
+
+// NewConn wraps nc. The returned Conn owns nc: closing it closes nc. NewConn starts no
+// goroutines.
+func NewConn(nc net.Conn, cfg Config) *Conn {
+	c := &Conn{
+		nc:     nc,
+		max:    cfg.limit(),
+		local:  cfg.format(nc.LocalAddr()),
+		remote: cfg.format(nc.RemoteAddr()),
+	}
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		c.vectored = true
+	}
+	c.br.r = bufio.NewReaderSize(nc, readBufferSize)
+	return c
+}
+
+// NetConn returns the wrapped connection, e.g. to inspect a *tls.Conn's state. Reading from or
+// writing to it directly breaks the framing.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// LocalAddr returns the local address as a URL.
+func (c *Conn) LocalAddr() string { return c.local }
+
+// RemoteAddr returns the peer's address as a URL.
+func (c *Conn) RemoteAddr() string { return c.remote }
+
+// Writes returns the number of write calls issued to the wrapped connection: one per
+// WriteMessages batch on TCP and Unix sockets (the kernel may still take a batch in several
+// writev calls when the socket buffer fills or a batch has more than 1024 vector elements), and
+// one per packed buffer on other connections.
+func (c *Conn) Writes() uint64 { return c.writes.Load() }
+
+// Close closes the connection, unblocking pending reads and writes. The first call returns the
+// wrapped connection's Close error; later calls return nil.
+func (c *Conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		err = c.nc.Close()
+	})
+	return err
+}
+
+func (c *Conn) closedErr(op string) error {
+	return fmt.Errorf("framed: %s %s: %w", op, c.remote, net.ErrClosed)
+}
+
+// ReadMessage returns the next message. The slice is valid until the next ReadMessage call.
+// A clean end of stream between frames returns [io.EOF]; an end inside a frame returns an error
+// matching [io.ErrUnexpectedEOF]. A declared length above the limit returns an error matching
+// [transport.ErrFrameTooLarge] and closes the connection. Once a read fails, later reads return
+// the same error.
+func (c *Conn) ReadMessage() ([]byte, error) {
+	if c.readErr != nil {
+		return nil, c.readErr
+	}
+	if c.closed.Load() {
+		return nil, c.closedErr("read from")
+	}
+	msg, err := c.readFrame()
+	if err != nil {
+		if c.closed.Load() && !errors.Is(err, transport.ErrFrameTooLarge) {
+			err = c.closedErr("read from")
+		}
+		c.readErr = err
+		return nil, err
+	}
+	return msg, nil
+}
+
+func (c *Conn) readFrame() ([]byte, error) {
+	rs := &c.br
+	if _, err := io.ReadFull(rs.r, rs.hdr[:]); err != nil {
+		switch {
+		case err == io.EOF:
+			return nil, io.EOF
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, fmt.Errorf("framed: %s: stream ended inside a frame header: %w", c.remote, io.ErrUnexpectedEOF)
+		default:
+			return nil, err
+		}
+	}
+	n := binary.BigEndian.Uint32(rs.hdr[:])
+	if uint64(n) > uint64(c.max) {
+		err := fmt.Errorf("%w: %s declared a frame of %d bytes, the limit is %d; connection closed",
+			transport.ErrFrameTooLarge, c.remote, n, c.max)
+		c.readErr = err
+		_ = c.Close()
+		return nil, err
+	}
+	size := int(n)
+	if cap(rs.buf) > keepBuffer && size <= keepBuffer {
+		rs.buf = nil // release a large buffer once frames are small again
+	}
+	if size <= cap(rs.buf) {
+		b := rs.buf[:size]
+		if m, err := io.ReadFull(rs.r, b); err != nil {
+			return nil, c.bodyErr(err, m, size)
+		}
+		return b, nil
+	}
+	// Grow with the bytes that arrive: start at 64 KiB, double, and never run more than
+	// growStep ahead of what has been read.
+	b := rs.buf[:0]
+	for len(b) < size {
+		step := min(size-len(b), max(len(b), firstStep), growStep)
+		b = slices.Grow(b, step)
+		m, err := io.ReadFull(rs.r, b[len(b):len(b)+step])
+		b = b[:len(b)+m]
+		if err != nil {
+			rs.buf = b[:0]
+			return nil, c.bodyErr(err, len(b), size)
+		}
+	}
+	rs.buf = b
+	return b, nil
+}
+
+func (c *Conn) bodyErr(err error, got, size int) error {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("framed: %s: stream ended after %d of %d frame bytes: %w", c.remote, got, size, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// WriteMessages writes msgs as one batch: the length prefixes and the bodies of up to 8 KiB are
+// packed into one buffer, longer bodies are referenced in place, and the whole batch goes out
+// in one vectored write. It is safe for concurrent use; batches never interleave. A message
+// above the limit is refused with [transport.ErrFrameTooLarge] before anything is written. A
+// failed write may leave a partial frame on the wire, so it closes the connection.
+func (c *Conn) WriteMessages(msgs ...[]byte) error {
+	packed := 0
+	for i, m := range msgs {
+		if len(m) > c.max {
+			return fmt.Errorf("%w: message %d of %d is %d bytes, the limit is %d; nothing was written",
+				transport.ErrFrameTooLarge, i+1, len(msgs), len(m), c.max)
+		}
+		packed += 4
+		if len(m) <= copyLimit {
+			packed += len(m)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed.Load() {
+		return c.closedErr("write to")
+	}
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if cap(c.scratch) < packed {
+		c.scratch = make([]byte, 0, packed)
+	}
+	s := c.scratch[:0]
+	segs := c.segs[:0]
+	start := 0
+	for _, m := range msgs {
+		s = binary.BigEndian.AppendUint32(s, uint32(len(m)))
+		if len(m) <= copyLimit {
+			s = append(s, m...)
+			continue
+		}
+		segs = append(segs, s[start:], m)
+		start = len(s)
+	}
+	if start < len(s) {
+		segs = append(segs, s[start:])
+	}
+	var err error
+	switch {
+	case len(segs) == 1:
+		c.writes.Add(1)
+		_, err = c.nc.Write(segs[0])
+	case c.vectored:
+		c.writes.Add(1)
+		c.vec = segs // a field, so WriteTo's pointer receiver costs no allocation
+		_, err = c.vec.WriteTo(c.nc)
+		c.vec = nil
+	default:
+		for _, seg := range segs {
+			c.writes.Add(1)
+			if _, err = c.nc.Write(seg); err != nil {
+				break
+			}
+		}
+	}
+	clear(segs) // drop references to the caller's slices
+	c.segs = segs[:0]
+	if cap(s) > keepScratch {
+		c.scratch = nil
+	} else {
+		c.scratch = s[:0]
+	}
+	if err != nil {
+		if c.closed.Load() {
+			return c.closedErr("write to")
+		}
+		c.writeErr = fmt.Errorf("framed: write to %s: %w", c.remote, err)
+		_ = c.Close()
+		return c.writeErr
+	}
+	return nil
+}
+
+var _ interface {
+	transport.Conn
+	transport.WriteCounter
+} = (*Conn)(nil)

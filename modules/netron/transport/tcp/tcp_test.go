@@ -1,0 +1,203 @@
+package tcp_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/framed"
+	"github.com/titanframework/titan/modules/netron/transport/tcp"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestConformance(t *testing.T) { transporttest.Run(t, "tcp") }
+
+func TestStream(t *testing.T) {
+	transporttest.RunStream(t, "tcp", func(ctx context.Context, addr string) (net.Conn, error) {
+		u, err := url.Parse(addr)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", u.Host)
+	})
+}
+
+func TestCapabilities(t *testing.T) {
+	tr, err := transport.Lookup("tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := transport.Capabilities{Streaming: true, Bidirectional: true, Binary: true, Reconnection: true, MaxFrameSize: 16 << 20}
+	if got := tr.Capabilities(); got != want {
+		t.Fatalf("Capabilities() = %+v, want %+v", got, want)
+	}
+	if tr.Name() != "tcp" {
+		t.Fatalf("Name() = %q", tr.Name())
+	}
+}
+
+func TestBadAddresses(t *testing.T) {
+	ctx := context.Background()
+	for _, addr := range []string{"tcp://127.0.0.1", "tcp:127.0.0.1:1", "tcp://127.0.0.1:1/path", "tcp://user@127.0.0.1:1"} {
+		if l, err := transport.Listen(ctx, addr, transport.Options{}); err == nil {
+			_ = l.Close()
+			t.Errorf("Listen(%q) succeeded", addr)
+		} else if !strings.Contains(err.Error(), "tcp://host:port") {
+			t.Errorf("Listen(%q) error %q does not show the expected form", addr, err)
+		}
+	}
+	if _, err := transport.Listen(ctx, "tcp://127.0.0.1:0", transport.Options{MaxFrameSize: -1}); err == nil ||
+		!strings.Contains(err.Error(), "MaxFrameSize") {
+		t.Errorf("Listen with MaxFrameSize -1 = %v, want an error naming MaxFrameSize", err)
+	}
+	if _, err := transport.Listen(ctx, "tcp://127.0.0.1:0", transport.Options{TLS: &tls.Config{}}); err == nil ||
+		!strings.Contains(err.Error(), "certificate") {
+		t.Errorf("Listen with a TLS config without certificate = %v, want an error about the certificate", err)
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	l := transporttest.Listen(t, "tcp", transport.Options{})
+	addr := l.Addr()
+	_ = l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if c, err := (&tcp.Transport{}).Dial(ctx, mustURL(t, addr), transport.Options{}); err == nil {
+		_ = c.Close()
+		t.Fatalf("Dial %s succeeded after the listener closed", addr)
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestTLS runs a round trip over TLS and checks that a plain client is not served.
+func TestTLS(t *testing.T) {
+	serverTLS, clientTLS := tlsConfigs(t)
+	l := transporttest.Listen(t, "tcp", transport.Options{TLS: serverTLS})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// The server side handshakes on its first read, so the client dials in the background.
+	type dialed struct {
+		c   transport.Conn
+		err error
+	}
+	dialDone := make(chan dialed, 1)
+	go func() {
+		c, err := transport.Dial(ctx, l.Addr(), transport.Options{TLS: clientTLS})
+		dialDone <- dialed{c, err}
+	}()
+	server, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	type result struct {
+		msg []byte
+		err error
+	}
+	read := make(chan result, 1)
+	go func() {
+		m, err := server.ReadMessage()
+		read <- result{append([]byte(nil), m...), err}
+	}()
+	d := <-dialDone
+	if d.err != nil {
+		t.Fatalf("TLS dial: %v", d.err)
+	}
+	client := d.c
+	defer client.Close()
+	if err := client.WriteMessages([]byte("secret"), []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-read; r.err != nil || string(r.msg) != "secret" {
+		t.Fatalf("server read %q, %v", r.msg, r.err)
+	}
+	if m, err := server.ReadMessage(); err != nil || string(m) != "second" {
+		t.Fatalf("server read %q, %v", m, err)
+	}
+	if err := server.WriteMessages(bytes.Repeat([]byte("r"), 100<<10)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := client.ReadMessage(); err != nil || len(m) != 100<<10 {
+		t.Fatalf("client read %d bytes, %v", len(m), err)
+	}
+	if _, ok := client.(*framed.Conn).NetConn().(*tls.Conn); !ok {
+		t.Fatalf("client NetConn is %T, want *tls.Conn", client.(*framed.Conn).NetConn())
+	}
+
+	// A plain client's frames are not taken for TLS records.
+	go func() {
+		c, err := l.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		if m, err := c.ReadMessage(); err == nil {
+			t.Errorf("TLS server read %q from a plain client", m)
+		}
+	}()
+	plain := transporttest.Dial(t, l.Addr(), transport.Options{})
+	_ = plain.WriteMessages([]byte("hello in the clear"))
+	if m, err := plain.ReadMessage(); err == nil {
+		t.Fatalf("plain client read %q from a TLS server", m)
+	}
+}
+
+func tlsConfigs(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "titan test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS13}
+	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
+	return server, client
+}
+
+func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "tcp") }

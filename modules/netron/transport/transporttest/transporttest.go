@@ -1,0 +1,152 @@
+package transporttest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// timeout bounds every wait of the helpers and the suites; reaching it fails the test. It is
+// generous because the suites run with -race on small, busy machines.
+const timeout = 30 * time.Second
+
+// Address returns a fresh address to listen on for scheme: unix:///<new temp dir>/s.sock (the
+// directory is short, to stay under the socket path limit, and removed at cleanup), mem://
+// (an automatic name), or scheme://127.0.0.1:0 for any other scheme.
+func Address(t testing.TB, scheme string) string {
+	t.Helper()
+	switch scheme {
+	case "unix":
+		dir, err := os.MkdirTemp("", "titan")
+		if err != nil {
+			t.Fatalf("transporttest: temp dir for a unix socket: %v", err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(dir) })
+		return "unix://" + filepath.ToSlash(filepath.Join(dir, "s.sock"))
+	case "mem":
+		return "mem://"
+	default:
+		return scheme + "://127.0.0.1:0"
+	}
+}
+
+// Listen starts a listener for scheme on [Address] with options o and closes it at cleanup.
+func Listen(t testing.TB, scheme string, o transport.Options) transport.Listener {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	l, err := transport.Listen(ctx, Address(t, scheme), o)
+	if err != nil {
+		t.Fatalf("transporttest: listen %s: %v", scheme, err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// Dial dials addr with options o and closes the connection at cleanup.
+func Dial(t testing.TB, addr string, o transport.Options) transport.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := transport.Dial(ctx, addr, o)
+	if err != nil {
+		t.Fatalf("transporttest: dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Pair starts a listener for scheme with options o and returns a dialed connection and its
+// accepted peer; all three are closed at cleanup.
+func Pair(t testing.TB, scheme string, o transport.Options) (client, server transport.Conn) {
+	t.Helper()
+	return Connect(t, Listen(t, scheme, o), o)
+}
+
+// Connect dials l with options o and accepts the connection; both ends are closed at cleanup.
+// It suits transports whose Dial completes without the server reading (not TLS).
+func Connect(t testing.TB, l transport.Listener, o transport.Options) (client, server transport.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	type result struct {
+		c   transport.Conn
+		err error
+	}
+	accepted := make(chan result, 1)
+	go func() {
+		c, err := l.Accept(ctx)
+		accepted <- result{c, err}
+	}()
+	client, err := transport.Dial(ctx, l.Addr(), o)
+	if err != nil {
+		cancel()
+		if r := <-accepted; r.c != nil {
+			_ = r.c.Close()
+		}
+		t.Fatalf("transporttest: dial %s: %v", l.Addr(), err)
+	}
+	r := <-accepted
+	if r.err != nil {
+		_ = client.Close()
+		t.Fatalf("transporttest: accept on %s: %v", l.Addr(), r.err)
+	}
+	t.Cleanup(func() {
+		_ = client.Close()
+		_ = r.c.Close()
+	})
+	return client, r.c
+}
+
+// await returns the value from ch, failing the test when none comes within the timeout.
+func await[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(timeout):
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		var zero T
+		return zero
+	}
+}
+
+// goWrite writes msgs on c from a new goroutine and reports the error.
+func goWrite(c transport.Conn, msgs ...[]byte) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- c.WriteMessages(msgs...) }()
+	return done
+}
+
+// goRead reads one message on c from a new goroutine and reports a copy of it.
+func goRead(c transport.Conn) <-chan readResult {
+	done := make(chan readResult, 1)
+	go func() {
+		m, err := c.ReadMessage()
+		done <- readResult{append([]byte(nil), m...), err}
+	}()
+	return done
+}
+
+type readResult struct {
+	msg []byte
+	err error
+}
+
+// pattern returns n bytes that differ with seed, so swapped or shifted messages are caught.
+// The first 251 bytes (a prime period) are computed and then copied, which keeps large
+// messages cheap under the race detector.
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range min(n, 251) {
+		b[i] = byte(i*7) ^ seed
+	}
+	for done := min(n, 251); done < n; done *= 2 {
+		copy(b[done:], b[:done])
+	}
+	return b
+}

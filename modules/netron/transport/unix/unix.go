@@ -1,0 +1,138 @@
+package unix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/framed"
+)
+
+func init() { transport.Register(New()) }
+
+// Transport is the Unix domain socket transport. The zero value is ready to use and safe for
+// concurrent use.
+type Transport struct{}
+
+// New returns the Unix socket transport; it suits fx.Provide(transport.AsTransport(unix.New)).
+func New() *Transport { return &Transport{} }
+
+// Name returns "unix".
+func (*Transport) Name() string { return "unix" }
+
+// Schemes returns ["unix"].
+func (*Transport) Schemes() []string { return []string{"unix"} }
+
+// Capabilities reports a streaming, bidirectional, binary, reconnectable transport with 16 MiB
+// frames by default.
+func (*Transport) Capabilities() transport.Capabilities {
+	return transport.Capabilities{
+		Streaming: true, Bidirectional: true, Binary: true, Reconnection: true,
+		MaxFrameSize: transport.DefaultMaxFrameSize,
+	}
+}
+
+// Listen listens on the socket path of u (see the package doc for the accepted forms), after
+// removing a stale socket file there. The listener's Addr is unix:///abs/path; closing it
+// removes the socket file.
+func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (transport.Listener, error) {
+	path, err := socketPath(u)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		return nil, fmt.Errorf("unix: listen %q: %w", u.String(), err)
+	}
+	if err := removeStale(ctx, path); err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	nl, err := lc.Listen(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	l, err := framed.Serve(nl, o)
+	if err != nil {
+		_ = nl.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Dial connects to the socket path of u.
+func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
+	path, err := socketPath(u)
+	if err != nil {
+		return nil, err
+	}
+	c, err := framed.Dial(ctx, "unix", path, o)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// socketPath returns the file path named by u.
+func socketPath(u *url.URL) (string, error) {
+	if u == nil {
+		return "", errors.New("unix: nil address")
+	}
+	const want = "want unix:///abs/path, unix:/abs/path or unix:rel/path"
+	if u.Scheme != "unix" || u.User != nil {
+		return "", fmt.Errorf("unix: address %q: %s", u.String(), want)
+	}
+	if u.Opaque != "" {
+		p, err := url.PathUnescape(u.Opaque)
+		if err != nil {
+			return "", fmt.Errorf("unix: address %q: %w", u.String(), err)
+		}
+		return p, nil
+	}
+	if u.Host != "" {
+		return "", fmt.Errorf("unix: address %q names host %q: %s", u.String(), u.Host, want)
+	}
+	if u.Path == "" {
+		return "", fmt.Errorf("unix: address %q has no path: %s", u.String(), want)
+	}
+	return u.Path, nil
+}
+
+// removeStale removes a socket file at path that no process listens on. It refuses to remove
+// anything else.
+func removeStale(ctx context.Context, path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("unix: listen %s: %w", path, err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 {
+		return fmt.Errorf("unix: listen %s: the path exists and is not a socket (%s); refusing to replace it", path, fi.Mode().Type())
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err == nil {
+		_ = c.Close()
+		return fmt.Errorf("unix: listen %s: another listener is serving this socket", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("unix: listen %s: cannot tell whether the existing socket is stale: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unix: listen %s: removing the stale socket: %w", path, err)
+	}
+	return nil
+}
+
+var _ transport.Transport = (*Transport)(nil)

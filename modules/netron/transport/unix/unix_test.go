@@ -1,0 +1,154 @@
+package unix_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
+	_ "github.com/titanframework/titan/modules/netron/transport/unix"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestConformance(t *testing.T) { transporttest.Run(t, "unix") }
+
+func TestStream(t *testing.T) {
+	transporttest.RunStream(t, "unix", func(ctx context.Context, addr string) (net.Conn, error) {
+		u, err := url.Parse(addr)
+		if err != nil {
+			return nil, err
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", u.Path)
+	})
+}
+
+func TestCapabilities(t *testing.T) {
+	tr, err := transport.Lookup("unix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := transport.Capabilities{Streaming: true, Bidirectional: true, Binary: true, Reconnection: true, MaxFrameSize: 16 << 20}
+	if got := tr.Capabilities(); got != want {
+		t.Fatalf("Capabilities() = %+v, want %+v", got, want)
+	}
+}
+
+// shortDir returns a fresh directory with a path short enough for socket names.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+func listen(t *testing.T, addr string) (transport.Listener, error) {
+	t.Helper()
+	l, err := transport.Listen(context.Background(), addr, transport.Options{})
+	if err == nil {
+		t.Cleanup(func() { _ = l.Close() })
+	}
+	return l, err
+}
+
+func TestAddressForms(t *testing.T) {
+	dir := shortDir(t)
+	t.Chdir(dir)
+	tests := []struct {
+		addr, path string
+	}{
+		{"unix://" + dir + "/a.sock", dir + "/a.sock"},
+		{"unix:" + dir + "/b.sock", dir + "/b.sock"},
+		{"unix:c.sock", dir + "/c.sock"},
+		{"unix:" + dir + "/with%20space.sock", dir + "/with space.sock"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			l, err := listen(t, tt.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (&url.URL{Scheme: "unix", Path: tt.path}).String(); l.Addr() != want {
+				t.Errorf("Addr() = %q, want %q", l.Addr(), want)
+			}
+			if fi, err := os.Lstat(tt.path); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+				t.Fatalf("no socket at %s: %v", tt.path, err)
+			}
+			client, server := transporttest.Connect(t, l, transport.Options{})
+			if err := client.WriteMessages([]byte("hi")); err != nil {
+				t.Fatal(err)
+			}
+			if m, err := server.ReadMessage(); err != nil || string(m) != "hi" {
+				t.Fatalf("ReadMessage = %q, %v", m, err)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Lstat(tt.path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("socket file still there after Close: %v", err)
+			}
+		})
+	}
+	for _, bad := range []string{"unix://host/x.sock", "unix://", "unix:"} {
+		if _, err := listen(t, bad); err == nil || !strings.Contains(err.Error(), "unix:///abs/path") {
+			t.Errorf("Listen(%q) = %v, want an error listing the accepted forms", bad, err)
+		}
+	}
+}
+
+func TestStaleSocketIsReplaced(t *testing.T) {
+	path := filepath.Join(shortDir(t), "stale.sock")
+	// Leave a socket file behind with nobody listening, as a crashed process would.
+	nl, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl.(*net.UnixListener).SetUnlinkOnClose(false)
+	_ = nl.Close()
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("stale socket not left behind: %v", err)
+	}
+	l, err := listen(t, "unix://"+path)
+	if err != nil {
+		t.Fatalf("Listen over a stale socket: %v", err)
+	}
+	transporttest.Connect(t, l, transport.Options{})
+}
+
+func TestRegularFileIsNeverRemoved(t *testing.T) {
+	path := filepath.Join(shortDir(t), "data.txt")
+	if err := os.WriteFile(path, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := listen(t, "unix://"+path)
+	if err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Fatalf("Listen on a regular file = %v, want a 'not a socket' error", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "precious" {
+		t.Fatalf("regular file changed: %q, %v", b, err)
+	}
+}
+
+func TestLiveSocketIsNotStolen(t *testing.T) {
+	l := transporttest.Listen(t, "unix", transport.Options{})
+	_, err := listen(t, l.Addr())
+	if err == nil || !strings.Contains(err.Error(), "another listener") {
+		t.Fatalf("second Listen on a live socket = %v, want an 'another listener' error", err)
+	}
+	transporttest.Connect(t, l, transport.Options{}) // the first listener still answers
+}
+
+func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "unix") }
