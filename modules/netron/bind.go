@@ -1,0 +1,126 @@
+package netron
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"reflect"
+)
+
+// Bind fills client, a pointer to a struct of func fields, with functions
+// that call the methods of target on the peer. A field's wire name is
+// WireName of the field name, or its `netron:"name"` tag ("-" skips it).
+// Field shapes mirror the service's methods:
+//
+//	Add   func(ctx context.Context, a, b float64) (float64, error)
+//	Reset func(ctx context.Context) error
+//	Count func(ctx context.Context, n int) iter.Seq2[int, error]
+//
+// The target is resolved lazily, on the first call of each connection.
+func (p *Peer) Bind(ctx context.Context, target string, client any) error {
+	if _, err := ParseTarget(target); err != nil {
+		return err
+	}
+	v := reflect.ValueOf(client)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("netron: Bind needs a pointer to a struct of func fields, got %T", client)
+	}
+	v = v.Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Tag.Get("netron")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = WireName(f.Name)
+		}
+		fn, err := p.bindFunc(target, name, f.Type)
+		if err != nil {
+			return fmt.Errorf("netron: Bind %s: field %s: %w", t, f.Name, err)
+		}
+		v.Field(i).Set(fn)
+	}
+	return nil
+}
+
+func (p *Peer) bindFunc(target, method string, ft reflect.Type) (reflect.Value, error) {
+	if ft.Kind() != reflect.Func || ft.NumIn() < 1 || ft.In(0) != contextType || ft.IsVariadic() {
+		return reflect.Value{}, fmt.Errorf("want a func whose first argument is a context.Context, got %v", ft)
+	}
+	switch {
+	case ft.NumOut() == 2 && ft.Out(1) == errorType:
+		out := ft.Out(0)
+		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+			ctx := in[0].Interface().(context.Context)
+			res := reflect.New(out)
+			r, err := p.Call(ctx, target, method, values(in[1:])...)
+			if err == nil {
+				err = r.Decode(res.Interface())
+			}
+			return []reflect.Value{res.Elem(), errValue(err)}
+		}), nil
+	case ft.NumOut() == 1 && ft.Out(0) == errorType:
+		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+			ctx := in[0].Interface().(context.Context)
+			_, err := p.Call(ctx, target, method, values(in[1:])...)
+			return []reflect.Value{errValue(err)}
+		}), nil
+	case ft.NumOut() == 1:
+		item, ok := isStreamType(ft.Out(0))
+		if !ok {
+			break
+		}
+		seqType := ft.Out(0)
+		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+			ctx := in[0].Interface().(context.Context)
+			args := values(in[1:])
+			seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
+				yield := y[0]
+				var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
+					s, err := p.CallStream(ctx, target, method, args...)
+					if err != nil {
+						yf(reflect.Zero(item), err)
+						return
+					}
+					defer s.Close()
+					for {
+						pv := reflect.New(item)
+						err := s.Recv(pv.Interface())
+						if isEOF(err) {
+							return
+						}
+						if !yf(pv.Elem(), err) || err != nil {
+							return
+						}
+					}
+				}
+				it(func(v reflect.Value, err error) bool {
+					return yield.Call([]reflect.Value{v, errValue(err)})[0].Bool()
+				})
+				return nil
+			})
+			return []reflect.Value{seq}
+		}), nil
+	}
+	return reflect.Value{}, fmt.Errorf("want (T, error), error or iter.Seq2[T, error] results, got %v", ft)
+}
+
+func values(in []reflect.Value) []any {
+	out := make([]any, len(in))
+	for i, v := range in {
+		out[i] = v.Interface()
+	}
+	return out
+}
+
+func errValue(err error) reflect.Value {
+	if err == nil {
+		return reflect.Zero(errorType)
+	}
+	return reflect.ValueOf(&err).Elem()
+}

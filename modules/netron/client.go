@@ -1,0 +1,476 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Dial connects to the Netron process at addr (tcp://host:port,
+// unix:///path, mem://name, ...) and returns the peer once the handshake is
+// done. The client side gets a Netron of its own with cfg's zero values;
+// use [Netron.Dial] to dial from an app's Netron (sharing its services,
+// events and interceptors).
+func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
+	n, err := New(Config{}, nil, opts...)
+	if err != nil {
+		return nil, err
+	}
+	p, err := n.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	p.own = true
+	return p, nil
+}
+
+// Dial connects to addr and completes the handshake: it waits for the
+// server's id message and answers with its own (NETRON-WIRE.md §4.2).
+func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
+	if n.draining.Load() {
+		return nil, errDraining
+	}
+	if _, _, err := transportFor(addr); err != nil {
+		return nil, err
+	}
+	t, err := n.dialConn(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	p := newPeer(n, t, "", true)
+	p.addr = addr
+	if err := p.handshake(ctx, p.cur.Load()); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if !n.addPeer(p) {
+		t.Close()
+		return nil, errDraining
+	}
+	p.start()
+	return p, nil
+}
+
+func (n *Netron) dialConn(ctx context.Context, addr string) (transport.Conn, error) {
+	t, err := transport.Dial(ctx, addr, transport.Options{MaxFrameSize: n.cfg.MaxFrameSize})
+	if err != nil {
+		return nil, NewError(CodeUnavailable, fmt.Errorf("dial %s: %w", addr, err))
+	}
+	return t, nil
+}
+
+// handshake reads the server's id message and sends the client-id message,
+// before any packet (NETRON-WIRE.md §4.3).
+func (p *Peer) handshake(ctx context.Context, c *conn) error {
+	type res struct {
+		h   handshake
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		msg, err := c.t.ReadMessage()
+		if err != nil {
+			ch <- res{err: err}
+			return
+		}
+		h, err := parseHandshake(msg)
+		if err == nil && h.Type != "id" {
+			err = fmt.Errorf("first message is %q, want the server's id", h.Type)
+		}
+		ch <- res{h, err}
+	}()
+	var r res
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		c.t.Close()
+		<-ch
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, ctx.Err()))
+	}
+	if r.err != nil {
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, r.err))
+	}
+	p.mu.Lock()
+	p.remoteID = r.h.ID
+	p.mu.Unlock()
+	if r.h.Titan != nil && r.h.Titan.V >= 1 {
+		if r.h.Titan.Window > 0 {
+			c.window.Store(int32(r.h.Titan.Window))
+		}
+		c.ext.Store(true)
+	}
+	if err := c.t.WriteMessages(p.n.handshakeMessage("client-id")); err != nil {
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, err))
+	}
+	return nil
+}
+
+// reconnect dials again with backoff and jitter until it succeeds or the
+// peer is closed, then restores the event subscriptions and re-resolves
+// the definitions the peer had resolved.
+func (p *Peer) reconnect() {
+	n := p.n
+	delay := n.cfg.Reconnect.Min
+	for attempt := 1; ; attempt++ {
+		jitter := 1 + (rand.Float64()*0.4 - 0.2)
+		select {
+		case <-p.closeCh:
+			p.n.removePeer(p)
+			close(p.done)
+			return
+		case <-n.stopped:
+			p.n.removePeer(p)
+			p.markClosed()
+			close(p.done)
+			return
+		case <-time.After(time.Duration(float64(delay) * jitter)):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), max(n.cfg.RequestTimeout, time.Second))
+		t, err := n.dialConn(ctx, p.addr)
+		if err == nil {
+			c := newConn(p, t)
+			if err = p.handshake(ctx, c); err == nil {
+				p.cur.Store(c)
+				cancel()
+				p.start()
+				p.log.Info("reconnected", "addr", p.addr, "attempts", attempt)
+				go p.restore()
+				return
+			}
+			t.Close()
+		}
+		cancel()
+		p.log.Debug("reconnect failed", "addr", p.addr, "attempt", attempt, "error", err)
+		delay = min(delay*2, n.cfg.Reconnect.Max)
+	}
+}
+
+// restore subscribes again to the events this side had subscribed to.
+func (p *Peer) restore() {
+	p.mu.Lock()
+	topics := make([]string, 0, len(p.handlers))
+	for t := range p.handlers {
+		topics = append(topics, t)
+	}
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
+	defer cancel()
+	for _, t := range topics {
+		if _, err := p.task(ctx, TaskSubscribe, t); err != nil {
+			p.log.Warn("could not restore a subscription", "topic", t, "error", err)
+		}
+	}
+}
+
+// conn returns the current connection or an unavailable error.
+func (p *Peer) conn() (*conn, error) {
+	if c := p.cur.Load(); c != nil && c.ctx.Err() == nil {
+		return c, nil
+	}
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, errPeerClosed
+	}
+	return nil, NewError(CodeUnavailable, fmt.Errorf("not connected to %s (reconnecting)", p.RemoteAddr()))
+}
+
+// withTimeout applies the request timeout to a context without a deadline.
+func (p *Peer) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, p.n.cfg.RequestTimeout)
+}
+
+// task runs a TASK on the peer and returns its raw result.
+func (p *Peer) task(ctx context.Context, name string, args ...any) (protocol.RawValue, error) {
+	c, err := p.conn()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := p.withTimeout(ctx)
+	defer cancel()
+	r, err := c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeTask, Impulse: true,
+		Data: append([]any{name}, args...)})
+	if err != nil {
+		return nil, err
+	}
+	if r.pkt.Error {
+		return nil, p.remoteError(r.payload)
+	}
+	return r.payload, nil
+}
+
+// Task runs a task on the peer (query_interface, list_services or an app
+// task) and decodes its result into out (a pointer, or nil to drop it).
+func (p *Peer) Task(ctx context.Context, out any, name string, args ...any) error {
+	raw, err := p.task(ctx, name, args...)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := protocol.UnmarshalLimits(raw, out, p.n.limits); err != nil {
+		return NewError(CodeInternal, fmt.Errorf("task %s result: %w", name, err))
+	}
+	return nil
+}
+
+func (p *Peer) remoteError(payload protocol.RawValue) *Error {
+	v, err := protocol.DecodeValue(payload, p.n.limits)
+	if err != nil {
+		return NewError(CodeInternal, fmt.Errorf("undecodable error from the peer: %w", err))
+	}
+	return fromWire(v)
+}
+
+// Definition asks the peer for a service's definition (query_interface):
+// an exact name, a semver range (Go servers) or a bare name.
+func (p *Peer) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
+	raw, err := p.task(ctx, TaskQueryInterface, target)
+	if err != nil {
+		return nil, err
+	}
+	v, err := protocol.DecodeValue(raw, p.n.limits)
+	if err != nil {
+		return nil, NewError(CodeInternal, fmt.Errorf("query_interface result: %w", err))
+	}
+	def, ok := v.(*protocol.Definition)
+	if !ok {
+		return nil, NewError(CodeInternal, fmt.Errorf("query_interface returned %T, want a definition", v))
+	}
+	return def, nil
+}
+
+// resolve returns what to put first in a CALL for target: an exact name as
+// is (as TypeScript clients do), otherwise the definition id found by one
+// query_interface per connection. A Go server resolves ranges itself; a
+// TypeScript one gets the bare name and the version is checked here.
+func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, error) {
+	t, err := ParseTarget(target)
+	if err != nil {
+		return "", NewError(CodeInvalidArgument, err)
+	}
+	if t.Exact() {
+		return target, nil
+	}
+	p.mu.Lock()
+	id, ok := p.resolved[target]
+	p.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	ask := target
+	if !c.ext.Load() {
+		ask = t.Name
+	}
+	def, err := p.Definition(ctx, ask)
+	if err != nil {
+		return "", err
+	}
+	if version := metaString(def.Meta, "version"); !t.Matches(version) {
+		return "", Errorf(CodeNotFound, "service %s: the peer has version %s, which does not match", target, version)
+	}
+	p.mu.Lock()
+	if p.cur.Load() == c {
+		p.resolved[target] = def.ID
+	}
+	p.mu.Unlock()
+	return def.ID, nil
+}
+
+func metaString(meta any, key string) string {
+	if o, ok := meta.(protocol.Object); ok {
+		if v, ok := o.Get(key); ok {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// isStaleDefinition reports an error that means a cached definition id is no
+// longer valid (the server restarted): the wording TypeScript clients rely
+// on (NETRON-WIRE.md §5.6).
+func isStaleDefinition(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.code == CodeNotFound && strings.Contains(e.Message(), "Definition with id")
+}
+
+// Reply is the result of a unary call, still encoded.
+type Reply struct {
+	raw    protocol.RawValue
+	limits protocol.Limits
+}
+
+// Raw returns the encoded result.
+func (r *Reply) Raw() protocol.RawValue { return r.raw }
+
+// Decode decodes the result into v (a pointer).
+func (r *Reply) Decode(v any) error {
+	if err := protocol.UnmarshalLimits(r.raw, v, r.limits); err != nil {
+		return NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
+	}
+	return nil
+}
+
+// Value decodes the result into the generic value model.
+func (r *Reply) Value() (any, error) { return protocol.DecodeValue(r.raw, r.limits) }
+
+// StreamReference returns the stream reference a stream method answers
+// with, or false.
+func (r *Reply) streamReference() (*protocol.StreamReference, bool) {
+	v, err := r.Value()
+	if err != nil {
+		return nil, false
+	}
+	switch ref := v.(type) {
+	case protocol.StreamReference:
+		return &ref, true
+	case *protocol.StreamReference:
+		return ref, true
+	}
+	return nil, false
+}
+
+// Call calls method on the service target ("calculator@1.0.0",
+// "calculator@^1" or "calculator") with positional args and returns the
+// encoded reply. Without a deadline on ctx the request timeout applies.
+func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*Reply, error) {
+	call := &Call{Service: target, Method: method, Peer: p, client: true, args: args, limits: p.n.limits}
+	res, err := p.n.clientUnary(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	return res.(*Reply), nil
+}
+
+// send performs a call on the wire (innermost client handler).
+//
+// For a stream, the request timeout bounds only the wait for the
+// StreamReference; the stream itself lives as long as the caller's context.
+func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, error) {
+	callerDeadline, hasDeadline := ctx.Deadline()
+	for attempt := 0; ; attempt++ {
+		c, err := p.conn()
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := p.withTimeout(ctx)
+		defer cancel()
+		defID, err := p.resolve(ctx, c, call.Service)
+		if err != nil {
+			return nil, err
+		}
+		payload := make([]any, 0, len(call.args)+3)
+		payload = append(payload, defID, call.Method)
+		hdr := c.ext.Load()
+		if hdr {
+			h := callHeader{Metadata: call.Metadata}
+			dl, ok := ctx.Deadline()
+			if stream {
+				dl, ok = callerDeadline, hasDeadline
+			}
+			if ok {
+				h.Timeout = max(1, time.Until(dl).Milliseconds())
+			}
+			payload = append(payload, h)
+		}
+		payload = append(payload, call.args...)
+		r, err := c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr, Data: payload})
+		if err != nil {
+			return nil, err
+		}
+		if r.pkt.Error {
+			rerr := p.remoteError(r.payload)
+			if attempt == 0 && defID != call.Service && isStaleDefinition(rerr) {
+				p.mu.Lock()
+				delete(p.resolved, call.Service)
+				p.mu.Unlock()
+				continue
+			}
+			return nil, rerr
+		}
+		return &Reply{raw: r.payload, limits: p.n.limits}, nil
+	}
+}
+
+// clientUnary is the calling side's chain for unary calls.
+func (n *Netron) clientUnary(ctx context.Context, call *Call) (any, error) {
+	f := chainUnary(n.interceptors, func(ctx context.Context, call *Call) (any, error) {
+		return call.Peer.sendCall(ctx, call, false)
+	})
+	return f(ctx, call)
+}
+
+// CallStream calls a stream method and returns its items as they arrive.
+// ctx bounds the whole stream; close the Stream to stop early.
+func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
+	call := &Call{Service: target, Method: method, Peer: p, client: true, args: args, limits: p.n.limits}
+	f := chainStreamingClient(p.n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {
+		return call.Peer.openStream(ctx, call)
+	})
+	return f(ctx, call)
+}
+
+func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	reply, err := p.sendCall(sctx, call, true)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	ref, ok := reply.streamReference()
+	if !ok {
+		cancel()
+		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", call.Service, call.Method)
+	}
+	c, err := p.conn()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	rs := c.claim(ref.StreamID)
+	if rs == nil {
+		cancel()
+		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
+	}
+	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout}
+	context.AfterFunc(sctx, func() { s.Close() })
+	return s, nil
+}
+
+// CallUnary calls a unary method and decodes its result into a T.
+func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args ...any) (T, error) {
+	var out T
+	r, err := p.Call(ctx, target, method, args...)
+	if err != nil {
+		return out, err
+	}
+	err = r.Decode(&out)
+	return out, err
+}
+
+// CallStream calls a stream method and returns its items as T.
+func CallStream[T any](ctx context.Context, p *Peer, target, method string, args ...any) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		s, err := p.CallStream(ctx, target, method, args...)
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for v, err := range All[T](s) {
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package netron
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config is the `netron` configuration section.
+type Config struct {
+	// ID is this process's Netron id; empty means a fresh UUIDv7.
+	ID string `json:"id,omitempty" jsonschema:"description=Netron id of this process; default a new UUIDv7"`
+	// Listen lists the addresses to serve on, as URLs (tcp://127.0.0.1:7070,
+	// unix:///run/app.sock, mem://name). Nothing by default.
+	Listen []string `json:"listen,omitempty" jsonschema:"description=Addresses to listen on (URLs)"`
+	// RequestTimeout bounds a call whose context has no deadline.
+	RequestTimeout time.Duration `json:"requestTimeout" jsonschema:"description=Timeout of calls without a deadline"`
+	// TaskTimeout bounds a task (query_interface, subscribe, ...) run for a peer.
+	TaskTimeout time.Duration `json:"taskTimeout" jsonschema:"description=Timeout of tasks run for peers"`
+	// MaxFrameSize is the largest packet accepted or sent, in bytes.
+	MaxFrameSize int `json:"maxFrameSize" jsonschema:"minimum=1024,maximum=1073741824"`
+	// MaxDepth is the deepest nesting of values accepted.
+	MaxDepth int `json:"maxDepth" jsonschema:"minimum=8,maximum=1024"`
+	// StreamWindow is the number of stream items a receiver lets a sender
+	// have in flight (Go peers only; others get TCP back-pressure).
+	StreamWindow int `json:"streamWindow" jsonschema:"minimum=1,maximum=65536"`
+	// MaxStreamsPerPeer caps the streams open in each direction on one
+	// connection.
+	MaxStreamsPerPeer int `json:"maxStreamsPerPeer" jsonschema:"minimum=1"`
+	// StreamIdleTimeout closes a received stream after this long without an
+	// item, and a stream nobody reads.
+	StreamIdleTimeout time.Duration `json:"streamIdleTimeout"`
+	// MaxSubscriptionsPerPeer caps the event subscriptions of one peer.
+	MaxSubscriptionsPerPeer int `json:"maxSubscriptionsPerPeer" jsonschema:"minimum=1"`
+	// SkipValidation turns contract validation of inputs, outputs and
+	// stream items off; it is on by default.
+	SkipValidation bool `json:"skipValidation,omitempty"`
+	// CacheSize is the most results the response cache keeps.
+	CacheSize int `json:"cacheSize" jsonschema:"minimum=1"`
+	// Reconnect sets how dialled peers reconnect after a connection drops.
+	Reconnect ReconnectConfig `json:"reconnect"`
+	// Remotes maps a service name to the address of the process serving it,
+	// for titan.Remote clients: {calculator: "tcp://127.0.0.1:7070"}.
+	Remotes map[string]string `json:"remotes,omitempty" jsonschema:"description=Service name to address for remote clients"`
+}
+
+// ReconnectConfig is the backoff of dialled peers: the delay starts at Min,
+// doubles after each failed attempt up to Max, with ±20 % jitter. Disabled
+// turns reconnecting off.
+type ReconnectConfig struct {
+	Disabled bool          `json:"disabled,omitempty"`
+	Min      time.Duration `json:"min"`
+	Max      time.Duration `json:"max"`
+}
+
+// DefaultConfig returns the defaults: 5 s request and task timeouts, 16 MiB
+// frames, depth 128, a window of 64 stream items, 1,000 streams and 1,000
+// subscriptions per peer, 60 s stream idle timeout, validation on, 10,000
+// cached results, reconnect from 50 ms to 1 s.
+func DefaultConfig() Config {
+	return Config{
+		RequestTimeout:          5 * time.Second,
+		TaskTimeout:             5 * time.Second,
+		MaxFrameSize:            16 << 20,
+		MaxDepth:                128,
+		StreamWindow:            64,
+		MaxStreamsPerPeer:       1000,
+		StreamIdleTimeout:       60 * time.Second,
+		MaxSubscriptionsPerPeer: 1000,
+		CacheSize:               10000,
+		Reconnect:               ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig (the zero Config is
+// usable) and checks the rest.
+func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig()
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = d.RequestTimeout
+	}
+	if c.TaskTimeout == 0 {
+		c.TaskTimeout = d.TaskTimeout
+	}
+	if c.MaxFrameSize == 0 {
+		c.MaxFrameSize = d.MaxFrameSize
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = d.MaxDepth
+	}
+	if c.StreamWindow == 0 {
+		c.StreamWindow = d.StreamWindow
+	}
+	if c.MaxStreamsPerPeer == 0 {
+		c.MaxStreamsPerPeer = d.MaxStreamsPerPeer
+	}
+	if c.StreamIdleTimeout == 0 {
+		c.StreamIdleTimeout = d.StreamIdleTimeout
+	}
+	if c.MaxSubscriptionsPerPeer == 0 {
+		c.MaxSubscriptionsPerPeer = d.MaxSubscriptionsPerPeer
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = d.CacheSize
+	}
+	if c.Reconnect.Min == 0 {
+		c.Reconnect.Min = d.Reconnect.Min
+	}
+	if c.Reconnect.Max == 0 {
+		c.Reconnect.Max = d.Reconnect.Max
+	}
+	switch {
+	case c.RequestTimeout < 0:
+		return c, fmt.Errorf("netron: requestTimeout %v is negative", c.RequestTimeout)
+	case c.TaskTimeout < 0:
+		return c, fmt.Errorf("netron: taskTimeout %v is negative", c.TaskTimeout)
+	case c.Reconnect.Max < c.Reconnect.Min:
+		return c, fmt.Errorf("netron: reconnect.max %v is below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)
+	}
+	return c, nil
+}

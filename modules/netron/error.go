@@ -1,0 +1,141 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Error is an error with a [Code], as sent and received by Netron. Service
+// methods return one (made with [NewError] or [Errorf]) to choose the code
+// the caller sees; any other error reaches the caller with code unknown.
+type Error struct {
+	code    Code
+	err     error
+	details any
+	wire    *protocol.TitanError
+}
+
+// NewError wraps err with a code. A nil err gives an error whose message is
+// the code's name.
+func NewError(code Code, err error) *Error {
+	if err == nil {
+		err = errors.New(code.String())
+	}
+	return &Error{code: code, err: err}
+}
+
+// Errorf is NewError(code, fmt.Errorf(format, args...)).
+func Errorf(code Code, format string, args ...any) *Error {
+	return NewError(code, fmt.Errorf(format, args...))
+}
+
+// Code returns the error's code.
+func (e *Error) Code() Code { return e.code }
+
+// Message returns the message without the code prefix.
+func (e *Error) Message() string { return e.err.Error() }
+
+// Error returns "code: message".
+func (e *Error) Error() string { return e.code.String() + ": " + e.err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *Error) Unwrap() error { return e.err }
+
+// Details returns the structured details sent with the error, or nil.
+func (e *Error) Details() any { return e.details }
+
+// WithDetails sets the details sent with the error (a JSON-like value: maps,
+// slices, strings, numbers) and returns e.
+func (e *Error) WithDetails(details any) *Error {
+	e.details = details
+	return e
+}
+
+// Wire returns the TitanError the error was decoded from, or nil for an
+// error made locally.
+func (e *Error) Wire() *protocol.TitanError { return e.wire }
+
+// CodeOf returns the code of err: the code of an [*Error] in its chain,
+// canceled and deadline_exceeded for the context errors, unknown otherwise.
+// A nil err has no code; CodeOf(nil) is unknown.
+func CodeOf(err error) Code {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e.code
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeDeadlineExceeded
+	}
+	return CodeUnknown
+}
+
+// asError converts any error into an *Error, keeping an existing one.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{code: CodeOf(err), err: err}
+}
+
+// internalMessage is what a caller sees of an internal failure (a panic, an
+// encoding failure); the details go only to the server log.
+const internalMessage = "internal error"
+
+// toWire builds the TitanError sent for err. Stacks are never sent.
+func toWire(err error) *protocol.TitanError {
+	e := asError(err)
+	details := e.details
+	if details == nil {
+		details = protocol.Object{}
+	}
+	te := &protocol.TitanError{
+		Name:      "TitanError",
+		Code:      e.code.WireCode(),
+		Message:   e.Message(),
+		Details:   details,
+		Context:   protocol.Object{},
+		Timestamp: time.Now().UnixMilli(),
+	}
+	te.SetGoCode(e.code.String())
+	return te
+}
+
+// fromWire converts an error payload received from a peer into an error:
+// a TitanError keeps its code (by name from Go peers, by number from
+// TypeScript ones); a JavaScript Error or any other value is unknown.
+func fromWire(payload any) *Error {
+	switch v := payload.(type) {
+	case *protocol.TitanError:
+		code, ok := CodeOfName(v.GoCode())
+		if !ok {
+			code = CodeOfWire(v.Code)
+		}
+		msg := v.Message
+		if msg == "" {
+			msg = code.String()
+		}
+		e := &Error{code: code, err: errors.New(msg), wire: v}
+		if d, ok := v.Details.(protocol.Object); !ok || len(d) > 0 {
+			e.details = v.Details
+		}
+		return e
+	case *protocol.JSError:
+		return &Error{code: CodeUnknown, err: errors.New(v.Message)}
+	case error:
+		return &Error{code: CodeUnknown, err: v}
+	case protocol.Object:
+		if m, ok := v.Get("message"); ok {
+			if s, ok := m.(string); ok {
+				return &Error{code: CodeUnknown, err: errors.New(s)}
+			}
+		}
+	}
+	return &Error{code: CodeUnknown, err: fmt.Errorf("remote error: %v", payload)}
+}

@@ -1,0 +1,325 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Events publishes and subscribes to named events, in this process and
+// across peers.
+//
+// Event names are dot-separated tokens ("chat.message"). A local pattern
+// is a name in which "*" stands for exactly one token and a final ">" for
+// one or more tokens ("chat.*", "orders.>"), as in NATS. Subscriptions sent
+// to a peer (the subscribe task) name exact events, as the original
+// protocol requires.
+type Events interface {
+	// Emit delivers payload to the local subscribers whose pattern matches
+	// topic, in subscription order, and sends it to each peer subscribed to
+	// topic. Events for one peer are delivered in the order emitted.
+	Emit(ctx context.Context, topic string, payload any) error
+	// Subscribe calls handler for every event whose name matches pattern,
+	// until the returned function is called.
+	Subscribe(pattern string, handler EventHandler) (unsubscribe func(), err error)
+}
+
+// Event is one delivered event.
+type Event struct {
+	// Topic is the event name.
+	Topic string
+	// Payload is the event's value: the Go value for a local event, the
+	// generic Netron value for one received from a peer. Use Decode for a
+	// typed copy.
+	Payload any
+	// Peer is the peer the event came from, or nil for a local one.
+	Peer *Peer
+
+	raw protocol.RawValue
+}
+
+// Decode decodes the payload into v (a pointer), as a call result is.
+func (e Event) Decode(v any) error {
+	raw := e.raw
+	if raw == nil {
+		b, err := protocol.Marshal(e.Payload)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	return protocol.Unmarshal(raw, v)
+}
+
+// EventHandler handles an event. Handlers of one subscription are called
+// one at a time.
+type EventHandler func(ctx context.Context, e Event)
+
+type eventHandler struct {
+	tokens  []string
+	pattern string
+	fn      EventHandler
+}
+
+func validPattern(p string) error {
+	if p == "" {
+		return errors.New("netron: empty event pattern")
+	}
+	toks := strings.Split(p, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return fmt.Errorf("netron: event pattern %q has an empty token", p)
+		case t == ">" && i != len(toks)-1:
+			return fmt.Errorf("netron: event pattern %q: '>' must be the last token", p)
+		}
+	}
+	return nil
+}
+
+// matchTokens reports whether topic matches the pattern's tokens.
+func matchTokens(pattern []string, topic string) bool {
+	for i, p := range pattern {
+		if p == ">" {
+			return topic != ""
+		}
+		if topic == "" {
+			return false
+		}
+		tok, rest, more := strings.Cut(topic, ".")
+		if p != "*" && p != tok {
+			return false
+		}
+		topic = rest
+		if !more {
+			return i == len(pattern)-1
+		}
+	}
+	return false
+}
+
+// eventBus holds the local subscriptions and the peers subscribed to
+// events.
+type eventBus struct {
+	log   *slog.Logger
+	mu    sync.RWMutex
+	local []*eventHandler
+	peers map[string]map[*Peer]struct{} // exact topic -> subscribed peers
+}
+
+func newEventBus(log *slog.Logger) *eventBus {
+	return &eventBus{log: log, peers: map[string]map[*Peer]struct{}{}}
+}
+
+func (b *eventBus) subscribe(pattern string, fn EventHandler) (func(), error) {
+	if err := validPattern(pattern); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, errors.New("netron: nil event handler")
+	}
+	h := &eventHandler{tokens: strings.Split(pattern, "."), pattern: pattern, fn: fn}
+	b.mu.Lock()
+	b.local = append(b.local, h)
+	b.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			for i, x := range b.local {
+				if x == h {
+					b.local = append(b.local[:i:i], b.local[i+1:]...)
+					return
+				}
+			}
+		})
+	}, nil
+}
+
+// subscribePeer records that p wants topic (the subscribe task).
+func (b *eventBus) subscribePeer(p *Peer, topic string, limit int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.remoteSubs[topic]; ok {
+		return nil
+	}
+	if len(p.remoteSubs) >= limit {
+		return Errorf(CodeResourceExhausted, "Too many requests").WithDetails(protocol.Object{
+			{Key: "retryAfter", Value: protocol.Undefined{}}, {Key: "reason", Value: "subscription_limit_exceeded"},
+			{Key: "peerId", Value: p.remoteID}, {Key: "limit", Value: limit},
+		})
+	}
+	b.mu.Lock()
+	set := b.peers[topic]
+	if set == nil {
+		set = map[*Peer]struct{}{}
+		b.peers[topic] = set
+	}
+	set[p] = struct{}{}
+	b.mu.Unlock()
+	p.remoteSubs[topic] = func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		delete(b.peers[topic], p)
+		if len(b.peers[topic]) == 0 {
+			delete(b.peers, topic)
+		}
+	}
+	return nil
+}
+
+// dropPeer forgets a closed peer's subscriptions.
+func (b *eventBus) dropPeer(p *Peer) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for topic, set := range b.peers {
+		delete(set, p)
+		if len(set) == 0 {
+			delete(b.peers, topic)
+		}
+	}
+}
+
+func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
+	if topic == "" || strings.ContainsAny(topic, "*>") {
+		return fmt.Errorf("netron: cannot emit to %q: an event name has no wildcards", topic)
+	}
+	b.mu.RLock()
+	var handlers []*eventHandler
+	for _, h := range b.local {
+		if matchTokens(h.tokens, topic) {
+			handlers = append(handlers, h)
+		}
+	}
+	var peers []*Peer
+	for p := range b.peers[topic] {
+		peers = append(peers, p)
+	}
+	b.mu.RUnlock()
+
+	var errs []error
+	if len(peers) > 0 {
+		// Encode once for every peer.
+		body, err := protocol.Marshal([]any{TaskEmit, topic, payload})
+		if err != nil {
+			return fmt.Errorf("netron: emit %s: %w", topic, err)
+		}
+		for _, p := range peers {
+			if err := p.sendEvent(body); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	ev := Event{Topic: topic, Payload: payload}
+	for _, h := range handlers {
+		b.call(ctx, h, ev)
+	}
+	if len(errs) > 0 {
+		b.log.Debug("event not delivered to every peer", "topic", topic, "errors", len(errs))
+	}
+	return nil
+}
+
+func (b *eventBus) call(ctx context.Context, h *eventHandler, ev Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("event handler panicked", "pattern", h.pattern, "topic", ev.Topic, "panic", fmt.Sprint(r))
+		}
+	}()
+	h.fn(ctx, ev)
+}
+
+// Emit implements [Events].
+func (n *Netron) Emit(ctx context.Context, topic string, payload any) error {
+	return n.events.emit(ctx, topic, payload)
+}
+
+// Subscribe implements [Events].
+func (n *Netron) Subscribe(pattern string, handler EventHandler) (func(), error) {
+	return n.events.subscribe(pattern, handler)
+}
+
+// sendEvent sends an emit TASK whose payload (the array) is already
+// encoded. Nobody waits for the answer; it is dropped on arrival.
+func (p *Peer) sendEvent(body []byte) error {
+	c := p.cur.Load()
+	if c == nil {
+		return errConnLost
+	}
+	b := getBuf()
+	id := nextPacketID()
+	b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
+	b = append(b, body...)
+	return c.sendRaw(b)
+}
+
+// Subscribe asks the peer to send it the events named topic (an exact
+// name), and calls handler for each, one at a time in the order the peer
+// sent them. A dialled peer subscribes again after reconnecting. The
+// returned function unsubscribes.
+func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler) (unsubscribe func(), err error) {
+	if topic == "" || strings.ContainsAny(topic, "*>") {
+		return nil, fmt.Errorf("netron: subscribe to %q: peers take exact event names", topic)
+	}
+	if handler == nil {
+		return nil, errors.New("netron: nil event handler")
+	}
+	if _, err := p.task(ctx, TaskSubscribe, topic); err != nil {
+		return nil, err
+	}
+	h := &eventHandler{pattern: topic, fn: handler}
+	p.mu.Lock()
+	p.handlers[topic] = append(p.handlers[topic], h)
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			hs := p.handlers[topic]
+			for i, x := range hs {
+				if x == h {
+					hs = append(hs[:i:i], hs[i+1:]...)
+					break
+				}
+			}
+			if len(hs) == 0 {
+				delete(p.handlers, topic)
+			} else {
+				p.handlers[topic] = hs
+			}
+			last := len(hs) == 0
+			p.mu.Unlock()
+			if last {
+				ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
+				defer cancel()
+				_, _ = p.task(ctx, TaskUnsubscribe, topic)
+			}
+		})
+	}, nil
+}
+
+// deliver runs the handlers of a received event.
+func (p *Peer) deliver(ctx context.Context, topic string, payload any) {
+	p.mu.Lock()
+	hs := append([]*eventHandler(nil), p.handlers[topic]...)
+	p.mu.Unlock()
+	ev := Event{Topic: topic, Payload: payload, Peer: p}
+	if raw, ok := payload.(protocol.RawValue); ok {
+		ev.raw = raw
+		v, err := protocol.DecodeValue(raw, p.n.limits)
+		if err != nil {
+			p.log.Warn("dropped an undecodable event", "topic", topic, "error", err)
+			return
+		}
+		ev.Payload = v
+	}
+	for _, h := range hs {
+		p.n.events.call(ctx, h, ev)
+	}
+}

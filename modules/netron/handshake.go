@@ -1,0 +1,54 @@
+package netron
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// extVersion is the version of Titan's Go-to-Go protocol extension.
+//
+// The extension is negotiated in the handshake: each side adds
+// "titan":{"v":1,"window":N} to its id / client-id message, which
+// TypeScript peers ignore. When both sides announced it, the connection
+// also uses (see doc.go, "Go-to-Go extension"):
+//
+//   - call headers: a CALL request with the live bit (0x63 instead of 0x43)
+//     carries a map after the method name, before the arguments:
+//     {"t": timeout in ms, "m": {metadata}};
+//   - call cancel: a CALL packet with impulse and error bits (0xC3), the id
+//     of the call to cancel and a nil payload; never answered;
+//   - stream credit: a STREAM packet with impulse 0 sent by the receiver,
+//     payload the number of further items it accepts, trailer the stream id;
+//   - stream cancel: a STREAM_CLOSE packet with impulse 0 sent by the
+//     receiver, payload {streamId, reason}.
+const extVersion = 1
+
+// handshake is the JSON id / client-id message (NETRON-WIRE.md §4.1).
+type handshake struct {
+	Type  string   `json:"type"`
+	ID    string   `json:"id"`
+	Titan *extInfo `json:"titan,omitempty"`
+}
+
+type extInfo struct {
+	V      int `json:"v"`
+	Window int `json:"window"`
+}
+
+func (n *Netron) handshakeMessage(typ string) []byte {
+	b, _ := json.Marshal(handshake{Type: typ, ID: n.id, Titan: &extInfo{V: extVersion, Window: n.cfg.StreamWindow}})
+	return b
+}
+
+// parseHandshake reads a JSON handshake message; ok is false when msg is
+// not one.
+func parseHandshake(msg []byte) (handshake, error) {
+	var h handshake
+	if err := json.Unmarshal(msg, &h); err != nil {
+		return h, fmt.Errorf("not a handshake message: %w", err)
+	}
+	if h.Type != "id" && h.Type != "client-id" {
+		return h, fmt.Errorf("handshake message of unknown type %q", h.Type)
+	}
+	return h, nil
+}

@@ -1,0 +1,142 @@
+package netron
+
+import (
+	"context"
+	"iter"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Call describes one call as interceptors see it, on the serving side (the
+// method is local) and on the calling side.
+type Call struct {
+	// Service is the qualified name of the service ("calculator@1.0.0").
+	// On the calling side it is the target as given when it is not exact.
+	Service string
+	// Method is the wire name of the method.
+	Method string
+	// Peer is the other side of the connection; nil for an in-process call.
+	Peer *Peer
+	// Metadata is the caller's metadata (Go peers only; nil otherwise).
+	Metadata map[string]string
+
+	client bool
+	svc    *service
+	m      *method
+	raw    []protocol.RawValue // encoded arguments (serving side)
+	args   []any               // Go arguments (calling side; serving side once decoded)
+	json   []any
+	jsonOK bool
+	limits protocol.Limits
+}
+
+// IsClient reports whether the call is being made (true) or served (false).
+func (c *Call) IsClient() bool { return c.client }
+
+// Args returns the Go arguments: on the calling side those passed to Call;
+// on the serving side the decoded arguments, available once the call
+// reaches the method (nil in interceptors that run before it).
+func (c *Call) Args() []any { return c.args }
+
+// RawArgs returns the encoded positional arguments (serving side).
+func (c *Call) RawArgs() []protocol.RawValue { return c.raw }
+
+// JSONArgs returns the arguments in the JSON value model of
+// NETRON-WIRE.md §11.1 (map[string]any, []any, json.Number, ...), decoded
+// once and cached.
+func (c *Call) JSONArgs() ([]any, error) {
+	if c.jsonOK {
+		return c.json, nil
+	}
+	out := make([]any, 0, len(c.raw))
+	if c.client {
+		for _, a := range c.args {
+			v, err := protocol.ToJSON(a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+	}
+	for _, r := range c.raw {
+		v, err := protocol.DecodeValue(r, c.limits)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = protocol.ToJSON(v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	c.json, c.jsonOK = out, true
+	return out, nil
+}
+
+// UnaryFunc runs a unary (or void) call: on the serving side it returns the
+// method's Go result; on the calling side a *Reply.
+type UnaryFunc func(ctx context.Context, call *Call) (any, error)
+
+// StreamingHandlerFunc runs a server-streaming call on the serving side and
+// returns the items; the iterator ends the call when it returns.
+type StreamingHandlerFunc func(ctx context.Context, call *Call) (iter.Seq2[any, error], error)
+
+// StreamingClientFunc opens a server stream on the calling side.
+type StreamingClientFunc func(ctx context.Context, call *Call) (*Stream, error)
+
+// Interceptor wraps calls, connect-go style. Interceptors given to a
+// Netron or a dialled Peer run in order, the first one outermost. The
+// built-in response cache and contract validation are interceptors too,
+// innermost, next to the method.
+type Interceptor interface {
+	WrapUnary(UnaryFunc) UnaryFunc
+	WrapStreamingHandler(StreamingHandlerFunc) StreamingHandlerFunc
+	WrapStreamingClient(StreamingClientFunc) StreamingClientFunc
+}
+
+// UnaryInterceptorFunc is an Interceptor that wraps unary calls only.
+type UnaryInterceptorFunc func(UnaryFunc) UnaryFunc
+
+// WrapUnary implements Interceptor.
+func (f UnaryInterceptorFunc) WrapUnary(next UnaryFunc) UnaryFunc { return f(next) }
+
+// WrapStreamingHandler implements Interceptor by returning next.
+func (f UnaryInterceptorFunc) WrapStreamingHandler(next StreamingHandlerFunc) StreamingHandlerFunc {
+	return next
+}
+
+// WrapStreamingClient implements Interceptor by returning next.
+func (f UnaryInterceptorFunc) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
+	return next
+}
+
+func chainUnary(ics []Interceptor, f UnaryFunc) UnaryFunc {
+	for i := len(ics) - 1; i >= 0; i-- {
+		f = ics[i].WrapUnary(f)
+	}
+	return f
+}
+
+func chainStreamingHandler(ics []Interceptor, f StreamingHandlerFunc) StreamingHandlerFunc {
+	for i := len(ics) - 1; i >= 0; i-- {
+		f = ics[i].WrapStreamingHandler(f)
+	}
+	return f
+}
+
+func chainStreamingClient(ics []Interceptor, f StreamingClientFunc) StreamingClientFunc {
+	for i := len(ics) - 1; i >= 0; i-- {
+		f = ics[i].WrapStreamingClient(f)
+	}
+	return f
+}
+
+// handlerInterceptors is the serving side's chain: the Netron's interceptors, then
+// the cache, then validation, then the method.
+func (n *Netron) handlerInterceptors() []Interceptor {
+	ics := append([]Interceptor(nil), n.interceptors...)
+	ics = append(ics, cacheInterceptor{rc: n.cache, identity: n.identity})
+	if !n.cfg.SkipValidation {
+		ics = append(ics, validationInterceptor{log: n.log})
+	}
+	return ics
+}

@@ -1,0 +1,362 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Netron is one process's RPC engine: it holds the local services, listens
+// on transports, serves the peers that connect, and dials other processes.
+// It is safe for concurrent use.
+type Netron struct {
+	id     string
+	cfg    Config
+	log    *slog.Logger
+	limits protocol.Limits
+
+	mu        sync.RWMutex
+	services  map[string]*service   // by qualified name
+	byDefID   map[string]*service   // by definition id
+	byName    map[string][]*service // by name, highest version first
+	tasks     map[string]TaskFunc
+	listeners []*listener
+	peers     map[*Peer]struct{}
+	auth      Authenticator
+
+	interceptors []Interceptor
+	unary        UnaryFunc            // serving chain of unary calls
+	streaming    StreamingHandlerFunc // serving chain of streams
+	cache        *resultCache
+	identity     IdentityFunc
+	events       *eventBus
+
+	draining atomic.Bool
+	inflight sync.WaitGroup
+	stopped  chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup // accept loops and peer goroutines
+}
+
+// Option configures a [Netron] at construction.
+type Option interface {
+	applyNetron(*Netron)
+	String() string
+}
+
+type netronOption struct {
+	desc string
+	fn   func(*Netron)
+}
+
+func (o netronOption) applyNetron(n *Netron) { o.fn(n) }
+func (o netronOption) String() string        { return o.desc }
+
+// WithInterceptors adds interceptors to every call the Netron serves and
+// makes; the first is the outermost. Validation and caching run inside
+// them, next to the method.
+func WithInterceptors(ics ...Interceptor) Option {
+	return netronOption{fmt.Sprintf("WithInterceptors(%d)", len(ics)), func(n *Netron) {
+		n.interceptors = append(n.interceptors, ics...)
+	}}
+}
+
+// WithIdentity sets how the caller of a served call is identified where
+// results must not be shared between callers (the response cache key).
+func WithIdentity(f IdentityFunc) Option {
+	return netronOption{"WithIdentity", func(n *Netron) { n.identity = f }}
+}
+
+// New returns a Netron with cfg (zero fields take [DefaultConfig]'s
+// values). log may be nil. Nothing listens until [Netron.Listen].
+func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n := &Netron{
+		id:       cfg.ID,
+		cfg:      cfg,
+		log:      log,
+		limits:   protocol.Limits{MaxFrameSize: cfg.MaxFrameSize, MaxDepth: cfg.MaxDepth},
+		services: map[string]*service{},
+		byDefID:  map[string]*service{},
+		byName:   map[string][]*service{},
+		tasks:    map[string]TaskFunc{},
+		peers:    map[*Peer]struct{}{},
+		stopped:  make(chan struct{}),
+	}
+	if n.id == "" {
+		n.id = newDefinitionID()
+	}
+	for _, o := range opts {
+		o.applyNetron(n)
+	}
+	n.cache = newResultCache(cfg.CacheSize)
+	ics := n.handlerInterceptors()
+	n.unary = chainUnary(ics, invokeUnary)
+	n.streaming = chainStreamingHandler(ics, invokeStream)
+	n.events = newEventBus(log)
+	n.registerCoreTasks()
+	return n, nil
+}
+
+// ID returns the process's Netron id, sent to peers in the handshake.
+func (n *Netron) ID() string { return n.id }
+
+// Config returns the configuration in force.
+func (n *Netron) Config() Config { return n.cfg }
+
+// Register exposes impl as the service name@version. The public methods
+// are impl's exported methods whose first argument is a context.Context and
+// that return (T, error), error, or iter.Seq2[T, error]. Registering a
+// qualified name twice is an error.
+func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption) error {
+	s, err := newService(name, version, impl, opts...)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, dup := n.services[s.qualified]; dup {
+		return fmt.Errorf("netron: service %s registered twice", s.qualified)
+	}
+	n.services[s.qualified] = s
+	n.byDefID[s.defID] = s
+	list := append(n.byName[s.name], s)
+	sort.SliceStable(list, func(i, j int) bool { return newerVersion(list[i].version, list[j].version) })
+	n.byName[s.name] = list
+	n.log.Debug("service registered", "service", s.qualified, "methods", s.order)
+	return nil
+}
+
+// Services returns the qualified names of the local services, sorted.
+func (n *Netron) Services() []string {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return sortedServiceNames(n.services)
+}
+
+func sortedServiceNames(m map[string]*service) []string {
+	out := make([]string, 0, len(m))
+	for q := range m {
+		out = append(out, q)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// findService resolves a CALL's first element (NETRON-WIRE.md §5.2): a
+// definition id, or an exact qualified name.
+func (n *Netron) findService(defID string) (*service, error) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if looksLikeUUID(defID) {
+		if s := n.byDefID[strings.ToLower(defID)]; s != nil {
+			return s, nil
+		}
+		return nil, notFound("Definition", defID, fmt.Sprintf("Definition with id %s not found", defID))
+	}
+	if s := n.services[defID]; s != nil {
+		return s, nil
+	}
+	return nil, notFound("Service", defID, fmt.Sprintf("Service with id %s not found", defID))
+}
+
+// resolveTarget finds the service for query_interface: an exact name, the
+// highest version matching a range, or the highest version of a bare name.
+func (n *Netron) resolveTarget(target string) (*service, error) {
+	t, err := ParseTarget(target)
+	if err != nil {
+		return nil, NewError(CodeInvalidArgument, err)
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if t.Exact() {
+		if s := n.services[t.String()]; s != nil {
+			return s, nil
+		}
+	} else {
+		for _, s := range n.byName[t.Name] {
+			if t.Matches(s.version) {
+				return s, nil
+			}
+		}
+	}
+	return nil, Errorf(CodeNotFound, "Service '%s' not found", target).
+		WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
+}
+
+func notFound(resource, id, msg string) *Error {
+	return NewError(CodeNotFound, errors.New(msg)).
+		WithDetails(protocol.Object{{Key: "resource", Value: resource}, {Key: "id", Value: id}})
+}
+
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// listener is one address the Netron serves.
+type listener struct {
+	l      transport.Listener
+	scheme string
+	caps   transport.Capabilities
+}
+
+// Listen starts serving on addr (a URL such as tcp://127.0.0.1:0) and
+// returns the bound address. Connections are served until [Netron.Stop].
+func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
+	if n.draining.Load() {
+		return "", errors.New("netron: Listen after Stop")
+	}
+	tr, scheme, err := transportFor(addr)
+	if err != nil {
+		return "", err
+	}
+	opts := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize}
+	l, err := transport.Listen(ctx, addr, opts)
+	if err != nil {
+		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
+	}
+	ln := &listener{l: l, scheme: scheme, caps: tr.Capabilities()}
+	n.mu.Lock()
+	n.listeners = append(n.listeners, ln)
+	n.mu.Unlock()
+	n.wg.Add(1)
+	go n.acceptLoop(ln)
+	n.log.Info("listening", "addr", l.Addr())
+	return l.Addr(), nil
+}
+
+func transportFor(addr string) (transport.Transport, string, error) {
+	scheme, _, ok := strings.Cut(addr, ":")
+	if !ok {
+		return nil, "", fmt.Errorf("netron: address %q: want a URL such as tcp://127.0.0.1:7070", addr)
+	}
+	scheme = strings.ToLower(scheme)
+	tr, err := transport.Lookup(scheme)
+	if err != nil {
+		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
+	}
+	return tr, scheme, nil
+}
+
+// Addrs returns the addresses the Netron listens on.
+func (n *Netron) Addrs() []string {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]string, len(n.listeners))
+	for i, l := range n.listeners {
+		out[i] = l.l.Addr()
+	}
+	return out
+}
+
+func (n *Netron) acceptLoop(ln *listener) {
+	defer n.wg.Done()
+	for {
+		conn, err := ln.l.Accept(context.Background())
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) || n.draining.Load() {
+				return
+			}
+			n.log.Warn("accept failed", "addr", ln.l.Addr(), "error", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		p := newPeer(n, conn, ln.scheme, false)
+		if !n.addPeer(p) {
+			conn.Close()
+			return
+		}
+		p.start()
+		p.sendID()
+	}
+}
+
+func (n *Netron) addPeer(p *Peer) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.draining.Load() {
+		return false
+	}
+	n.peers[p] = struct{}{}
+	return true
+}
+
+func (n *Netron) removePeer(p *Peer) {
+	n.mu.Lock()
+	delete(n.peers, p)
+	n.mu.Unlock()
+	n.events.dropPeer(p)
+}
+
+// Peers returns the peers connected now (accepted and dialled).
+func (n *Netron) Peers() []*Peer {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Peer, 0, len(n.peers))
+	for p := range n.peers {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Stop drains the Netron: it stops listening, refuses new calls with
+// unavailable, waits for the calls in flight until ctx ends, then closes
+// every connection. It is safe to call more than once.
+func (n *Netron) Stop(ctx context.Context) error {
+	var err error
+	n.stopOnce.Do(func() {
+		n.mu.Lock()
+		n.draining.Store(true)
+		ls := slices.Clone(n.listeners)
+		n.mu.Unlock()
+		for _, l := range ls {
+			l.l.Close()
+		}
+		done := make(chan struct{})
+		go func() { n.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("netron: stop: calls still running: %w", ctx.Err())
+		}
+		close(n.stopped)
+		for _, p := range n.Peers() {
+			p.Close()
+		}
+		n.wg.Wait()
+		n.cache.stop()
+	})
+	return err
+}

@@ -1,0 +1,636 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// maxQueuedBytes bounds what one connection buffers for writing before
+// senders wait (TCP back-pressure reaches them this way).
+const maxQueuedBytes = 4 << 20
+
+// Peer is the other end of a connection: a process that dialled this one,
+// or one this process dialled. Either side may call the other. A dialled
+// Peer reconnects after a drop (unless reconnect is disabled) and keeps its
+// event subscriptions; calls made while it is disconnected fail with
+// unavailable.
+type Peer struct {
+	n       *Netron
+	scheme  string
+	dialled bool
+	own     bool   // the peer owns its Netron (package-level Dial)
+	addr    string // the dialled address
+	log     *slog.Logger
+
+	cur atomic.Pointer[conn]
+
+	mu         sync.Mutex
+	remoteID   string
+	closed     bool
+	closeCh    chan struct{}
+	done       chan struct{}              // closed when the peer is closed and its goroutines ended
+	resolved   map[string]string          // target -> definition id, for the current connection
+	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
+	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
+}
+
+func newPeer(n *Netron, t transport.Conn, scheme string, dialled bool) *Peer {
+	p := &Peer{
+		n: n, scheme: scheme, dialled: dialled,
+		log:        n.log.With("peer", t.RemoteAddr()),
+		closeCh:    make(chan struct{}),
+		done:       make(chan struct{}),
+		resolved:   map[string]string{},
+		handlers:   map[string][]*eventHandler{},
+		remoteSubs: map[string]func(){},
+	}
+	p.cur.Store(newConn(p, t))
+	return p
+}
+
+// ID returns the peer's Netron id as announced in the handshake, or "" if it
+// has not announced one.
+func (p *Peer) ID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.remoteID
+}
+
+// RemoteAddr returns the address of the peer's current connection.
+func (p *Peer) RemoteAddr() string {
+	if c := p.cur.Load(); c != nil {
+		return c.t.RemoteAddr()
+	}
+	return p.addr
+}
+
+// Done is closed when the peer has been closed for good.
+func (p *Peer) Done() <-chan struct{} { return p.done }
+
+// start runs the connection's goroutines (server side: after accept).
+func (p *Peer) start() {
+	c := p.cur.Load()
+	p.n.wg.Add(1)
+	go func() {
+		defer p.n.wg.Done()
+		c.run()
+		p.connLost(c)
+	}()
+}
+
+// sendID sends the server's id message (NETRON-WIRE.md §4.2).
+func (p *Peer) sendID() {
+	c := p.cur.Load()
+	_ = c.sendRaw(p.n.handshakeMessage("id"))
+}
+
+// Close closes the peer and its connection; in-flight calls fail with
+// unavailable. A closed peer does not reconnect.
+func (p *Peer) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.closeCh)
+	p.mu.Unlock()
+	if c := p.cur.Load(); c != nil {
+		c.close(errPeerClosed)
+	}
+	if !p.dialled {
+		return nil
+	}
+	<-p.done
+	if p.own {
+		return p.n.Stop(context.Background())
+	}
+	return nil
+}
+
+var (
+	errPeerClosed = NewError(CodeUnavailable, errors.New("connection closed"))
+	errConnLost   = NewError(CodeUnavailable, errors.New("connection lost"))
+	errDraining   = NewError(CodeUnavailable, errors.New("server is shutting down"))
+)
+
+// connLost is called when a connection's goroutines ended.
+func (p *Peer) connLost(c *conn) {
+	p.mu.Lock()
+	for _, unsub := range p.remoteSubs {
+		unsub()
+	}
+	clear(p.remoteSubs)
+	clear(p.resolved)
+	closed := p.closed
+	p.mu.Unlock()
+	if !p.dialled {
+		p.n.removePeer(p)
+		close(p.done)
+		return
+	}
+	if closed || p.n.cfg.Reconnect.Disabled {
+		p.cur.Store(nil)
+		p.n.removePeer(p)
+		p.markClosed()
+		close(p.done)
+		return
+	}
+	p.cur.Store(nil)
+	go p.reconnect()
+}
+
+func (p *Peer) markClosed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		close(p.closeCh)
+	}
+}
+
+// conn is the state of one connection of a peer.
+type conn struct {
+	p   *Peer
+	t   transport.Conn
+	ctx context.Context // cancelled when the connection ends
+	end context.CancelCauseFunc
+
+	ext    atomic.Bool  // the Go-to-Go extension is on
+	window atomic.Int32 // the peer's receive window for our streams
+	binary bool         // a packet has been decoded (reader goroutine only)
+
+	wmu    sync.Mutex
+	wcond  *sync.Cond
+	queue  [][]byte
+	queued int
+	wake   chan struct{}
+	wdone  chan struct{}
+
+	pending pendingTable
+
+	smu      sync.Mutex
+	handling map[uint32]context.CancelFunc // server side: calls in flight, for cancel
+	sending  map[uint32]*sendStream
+	recving  map[uint32]*recvStream
+
+	emu    sync.Mutex
+	events []queuedEvent
+	evBusy bool
+
+	closeOnce sync.Once
+	err       error
+}
+
+func newConn(p *Peer, t transport.Conn) *conn {
+	ctx, end := context.WithCancelCause(context.Background())
+	c := &conn{
+		p: p, t: t, ctx: ctx, end: end,
+		wake:     make(chan struct{}, 1),
+		wdone:    make(chan struct{}),
+		handling: map[uint32]context.CancelFunc{},
+		sending:  map[uint32]*sendStream{},
+		recving:  map[uint32]*recvStream{},
+	}
+	c.wcond = sync.NewCond(&c.wmu)
+	c.pending.init()
+	c.window.Store(int32(p.n.cfg.StreamWindow))
+	return c
+}
+
+// run reads until the connection ends, with the writer alongside.
+func (c *conn) run() {
+	go c.writeLoop()
+	err := c.readLoop()
+	c.close(err)
+	<-c.wdone
+	c.failAll()
+}
+
+// close ends the connection once.
+func (c *conn) close(err error) {
+	c.closeOnce.Do(func() {
+		if err == nil {
+			err = errConnLost
+		}
+		c.wmu.Lock()
+		c.err = err
+		c.wcond.Broadcast()
+		c.wmu.Unlock()
+		c.end(err)
+		c.t.Close()
+	})
+}
+
+// failAll fails what was waiting on the connection.
+func (c *conn) failAll() {
+	c.pending.failAll(errConnLost)
+	c.smu.Lock()
+	recv := c.recving
+	c.recving = map[uint32]*recvStream{}
+	c.smu.Unlock()
+	for _, rs := range recv {
+		rs.fail(errConnLost)
+	}
+}
+
+// ---- writing ----
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) > 64<<10 {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
+}
+
+// sendRaw queues one message; the connection owns b afterwards. It blocks
+// while more than maxQueuedBytes wait to be written.
+func (c *conn) sendRaw(b []byte) error {
+	c.wmu.Lock()
+	for c.queued > maxQueuedBytes && c.err == nil {
+		c.wcond.Wait()
+	}
+	if c.err != nil {
+		c.wmu.Unlock()
+		return c.err
+	}
+	c.queue = append(c.queue, b)
+	c.queued += len(b)
+	c.wmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// send encodes and queues a packet.
+func (c *conn) send(pkt *protocol.Packet) error {
+	b, err := protocol.AppendPacket(getBuf(), pkt)
+	if err != nil {
+		putBuf(b)
+		return err
+	}
+	if len(b) > c.p.n.cfg.MaxFrameSize {
+		putBuf(b)
+		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), c.p.n.cfg.MaxFrameSize))
+	}
+	return c.sendRaw(b)
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.wdone)
+	var batch [][]byte
+	for {
+		select {
+		case <-c.wake:
+		case <-c.ctx.Done():
+			return
+		}
+		c.wmu.Lock()
+		batch, c.queue = c.queue, batch[:0]
+		c.queued = 0
+		c.wcond.Broadcast()
+		c.wmu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		err := c.t.WriteMessages(batch...)
+		for i, b := range batch {
+			putBuf(b)
+			batch[i] = nil
+		}
+		if err != nil {
+			c.close(NewError(CodeUnavailable, fmt.Errorf("write: %w", err)))
+			return
+		}
+	}
+}
+
+// ---- reading ----
+
+func (c *conn) readLoop() error {
+	n := c.p.n
+	for {
+		msg, err := c.t.ReadMessage()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				return errConnLost
+			}
+			if errors.Is(err, transport.ErrFrameTooLarge) {
+				c.p.log.Warn("closing connection: frame too large", "error", err)
+			} else if c.ctx.Err() == nil {
+				c.p.log.Debug("read failed", "error", err)
+			}
+			return NewError(CodeUnavailable, err)
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		if !c.binary && (msg[0] == '{' || msg[0] == '[') {
+			c.handleText(msg)
+			continue
+		}
+		// The message buffer is reused by the next read: keep a copy.
+		frame := make([]byte, len(msg))
+		copy(frame, msg)
+		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
+		if err != nil {
+			c.badPacket(frame, err)
+			continue
+		}
+		c.binary = true
+		c.dispatch(pkt, payload)
+	}
+}
+
+// handleText handles a JSON handshake message.
+func (c *conn) handleText(msg []byte) {
+	h, err := parseHandshake(msg)
+	if err != nil {
+		c.p.log.Warn("dropped a text message", "error", err)
+		return
+	}
+	c.p.mu.Lock()
+	c.p.remoteID = h.ID
+	c.p.mu.Unlock()
+	if h.Titan != nil && h.Titan.V >= 1 {
+		if h.Titan.Window > 0 {
+			c.window.Store(int32(h.Titan.Window))
+		}
+		c.ext.Store(true)
+	}
+}
+
+// badPacket answers an undecodable request whose id and flags are readable
+// with an error, and drops anything else (NETRON-WIRE.md §2.5, §5.7).
+func (c *conn) badPacket(frame []byte, err error) {
+	c.p.log.Warn("dropped a malformed packet", "bytes", len(frame), "error", err)
+	if len(frame) < 5 {
+		return
+	}
+	typ := protocol.Type(frame[4] & 0x0f)
+	impulse := frame[4]&0x40 != 0
+	if !impulse || errors.Is(err, protocol.ErrUnknownType) {
+		return
+	}
+	switch typ {
+	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
+		id := uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3])
+		c.replyError(id, typ, Errorf(CodeInvalidArgument, "Invalid request payload: %v", err))
+	}
+}
+
+func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue) {
+	n := c.p.n
+	switch pkt.Type {
+	case protocol.TypePing:
+		if pkt.Impulse {
+			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypePing, Data: protocol.RawValue(payload)})
+		} else {
+			c.pending.resolve(pkt, payload)
+		}
+	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
+		switch {
+		case !pkt.Impulse:
+			c.pending.resolve(pkt, payload)
+		case pkt.Type == protocol.TypeCall && pkt.Error:
+			if c.ext.Load() {
+				c.cancelHandling(pkt.ID)
+			}
+		case pkt.Type == protocol.TypeTask && c.orderedEvent(pkt, payload):
+			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
+		default:
+			if n.draining.Load() {
+				c.replyError(pkt.ID, pkt.Type, errDraining)
+				return
+			}
+			n.inflight.Add(1)
+			go func() {
+				defer n.inflight.Done()
+				c.handleRequest(pkt, payload)
+			}()
+		}
+	case protocol.TypeStream:
+		if pkt.Impulse {
+			c.streamChunk(pkt, payload)
+		} else if c.ext.Load() {
+			c.streamCredit(pkt, payload)
+		}
+	case protocol.TypeStreamClose, protocol.TypeStreamError:
+		c.streamControl(pkt, payload)
+	}
+}
+
+// reply sends a successful response.
+func (c *conn) reply(id uint32, typ protocol.Type, result any) {
+	err := c.send(&protocol.Packet{ID: id, Type: typ, Data: result})
+	if err != nil && c.ctx.Err() == nil {
+		c.p.log.Error("could not encode a result", "id", id, "error", err)
+		c.replyError(id, typ, NewError(CodeInternal, errors.New(internalMessage)))
+	}
+}
+
+// replyError sends an error response.
+func (c *conn) replyError(id uint32, typ protocol.Type, err error) {
+	if e := c.send(&protocol.Packet{ID: id, Type: typ, Error: true, Data: toWire(err)}); e != nil && c.ctx.Err() == nil {
+		c.p.log.Error("could not send an error response", "id", id, "error", e)
+	}
+}
+
+func (c *conn) cancelHandling(id uint32) {
+	c.smu.Lock()
+	cancel := c.handling[id]
+	c.smu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// ---- pending requests ----
+
+const pendingShards = 32
+
+// pendingTable maps request ids to their waiting callers, sharded to keep
+// lock contention low under many concurrent calls.
+type pendingTable struct {
+	shards [pendingShards]struct {
+		mu sync.Mutex
+		m  map[uint32]*pendingCall
+	}
+}
+
+type pendingCall struct {
+	ch chan response
+}
+
+type response struct {
+	pkt     protocol.Packet
+	payload protocol.RawValue
+	err     error
+}
+
+func (t *pendingTable) init() {
+	for i := range t.shards {
+		t.shards[i].m = map[uint32]*pendingCall{}
+	}
+}
+
+func (t *pendingTable) add(id uint32) *pendingCall {
+	pc := &pendingCall{ch: make(chan response, 1)}
+	s := &t.shards[id%pendingShards]
+	s.mu.Lock()
+	s.m[id] = pc
+	s.mu.Unlock()
+	return pc
+}
+
+func (t *pendingTable) take(id uint32) *pendingCall {
+	s := &t.shards[id%pendingShards]
+	s.mu.Lock()
+	pc := s.m[id]
+	delete(s.m, id)
+	s.mu.Unlock()
+	return pc
+}
+
+func (t *pendingTable) resolve(pkt protocol.Packet, payload protocol.RawValue) {
+	if pc := t.take(pkt.ID); pc != nil {
+		pc.ch <- response{pkt: pkt, payload: payload}
+	}
+}
+
+func (t *pendingTable) failAll(err error) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for id, pc := range s.m {
+			pc.ch <- response{err: err}
+			delete(s.m, id)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// request sends a request packet and waits for its response until ctx ends.
+func (c *conn) request(ctx context.Context, pkt *protocol.Packet) (response, error) {
+	pc := c.pending.add(pkt.ID)
+	if err := c.send(pkt); err != nil {
+		c.pending.take(pkt.ID)
+		return response{}, asWireError(err)
+	}
+	select {
+	case r := <-pc.ch:
+		if r.err != nil {
+			return r, r.err
+		}
+		return r, nil
+	case <-ctx.Done():
+		c.pending.take(pkt.ID)
+		if pkt.Type == protocol.TypeCall && c.ext.Load() {
+			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypeCall, Impulse: true, Error: true})
+		}
+		return response{}, ctxError(ctx)
+	}
+}
+
+// asWireError keeps a coded error and makes others unavailable (they come
+// from a connection that is gone) or invalid_argument (encoding failures).
+func asWireError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return errConnLost
+	}
+	return NewError(CodeInvalidArgument, fmt.Errorf("cannot encode the request: %w", err))
+}
+
+// ctxError turns a finished context into a coded error.
+func ctxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return NewError(CodeDeadlineExceeded, context.DeadlineExceeded)
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return asError(cause)
+	}
+	return NewError(CodeCanceled, context.Canceled)
+}
+
+// Ping sends a PING and waits for its echo.
+func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
+	c := p.cur.Load()
+	if c == nil {
+		return 0, errConnLost
+	}
+	start := time.Now()
+	_, err := c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: start.UnixMilli()})
+	return time.Since(start), err
+}
+
+// queuedEvent is an emit task waiting for its handlers.
+type queuedEvent struct {
+	topic   string
+	payload protocol.RawValue
+}
+
+// orderedEvent takes an emit TASK out of the concurrent request path: it is
+// acknowledged at once and its handlers run one event at a time, in the
+// order the events arrived. It reports false for any other task.
+func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool {
+	var elems []protocol.RawValue
+	if protocol.UnmarshalLimits(payload, &elems, c.p.n.limits) != nil || len(elems) < 2 {
+		return false
+	}
+	var name, topic string
+	if protocol.UnmarshalLimits(elems[0], &name, c.p.n.limits) != nil || name != TaskEmit ||
+		protocol.UnmarshalLimits(elems[1], &topic, c.p.n.limits) != nil {
+		return false
+	}
+	ev := queuedEvent{topic: topic, payload: protocol.RawValue{0xc0}}
+	if len(elems) > 2 {
+		ev.payload = elems[2]
+	}
+	c.reply(pkt.ID, pkt.Type, protocol.Undefined{})
+	c.emu.Lock()
+	c.events = append(c.events, ev)
+	start := !c.evBusy
+	c.evBusy = true
+	c.emu.Unlock()
+	if start {
+		go c.runEvents()
+	}
+	return true
+}
+
+func (c *conn) runEvents() {
+	for {
+		c.emu.Lock()
+		if len(c.events) == 0 {
+			c.evBusy = false
+			c.emu.Unlock()
+			return
+		}
+		ev := c.events[0]
+		c.events[0] = queuedEvent{}
+		c.events = c.events[1:]
+		c.emu.Unlock()
+		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
+	}
+}

@@ -1,0 +1,217 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"reflect"
+	"runtime/debug"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// callHeader is the Go-to-Go call header (see extVersion).
+type callHeader struct {
+	Timeout  int64             `json:"t,omitempty"`
+	Metadata map[string]string `json:"m,omitempty"`
+}
+
+// handleRequest serves one CALL, TASK, GET or SET request.
+func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
+	var elems []protocol.RawValue
+	if err := protocol.UnmarshalLimits(payload, &elems, c.p.n.limits); err != nil {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want an array (%v)", err))
+		return
+	}
+	switch pkt.Type {
+	case protocol.TypeCall:
+		c.handleCall(pkt, elems)
+	case protocol.TypeTask:
+		c.handleTask(pkt, elems)
+	default:
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeUnimplemented,
+			"%s is not supported: Titan services expose methods only (no properties)", pkt.Type))
+	}
+}
+
+func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
+	n := c.p.n
+	hasHeader := pkt.Live && c.ext.Load()
+	need := 2
+	if hasHeader {
+		need = 3
+	}
+	if len(elems) < need {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want [definitionId, method, ...args]"))
+		return
+	}
+	var defID, name string
+	if protocol.UnmarshalLimits(elems[0], &defID, n.limits) != nil {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Definition ID must be a string"))
+		return
+	}
+	if protocol.UnmarshalLimits(elems[1], &name, n.limits) != nil || !validMethodName(name) {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
+		return
+	}
+	var hdr callHeader
+	if hasHeader {
+		if err := protocol.UnmarshalLimits(elems[2], &hdr, n.limits); err != nil {
+			c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid call header: %v", err))
+			return
+		}
+	}
+	svc, err := n.findService(defID)
+	if err == nil && !svc.exposedOn(c.p.scheme) {
+		err = notFound("Service", defID, fmt.Sprintf("Service with id %s not found", defID))
+	}
+	if err != nil {
+		c.replyError(pkt.ID, pkt.Type, err)
+		return
+	}
+	m := svc.methods[name]
+	if m == nil {
+		what := fmt.Sprintf("Method '%s.%s'", svc.qualified, name)
+		c.replyError(pkt.ID, pkt.Type, NewError(CodeNotFound, errors.New(what+" not found")).
+			WithDetails(protocol.Object{{Key: "resource", Value: what}, {Key: "id", Value: protocol.Undefined{}}}))
+		return
+	}
+
+	ctx, cancel := context.WithCancel(c.ctx)
+	if hdr.Timeout > 0 {
+		ctx, cancel = contextWithTimeoutMs(ctx, cancel, hdr.Timeout)
+	}
+	ctx = withPeer(ctx, c.p)
+	call := &Call{
+		Service: svc.qualified, Method: name, Peer: c.p, Metadata: hdr.Metadata,
+		svc: svc, m: m, raw: elems[need:], limits: n.limits,
+	}
+	c.smu.Lock()
+	c.handling[pkt.ID] = cancel
+	c.smu.Unlock()
+	defer func() {
+		c.smu.Lock()
+		delete(c.handling, pkt.ID)
+		c.smu.Unlock()
+		cancel()
+	}()
+
+	if m.kind == kindStream {
+		c.serveStream(ctx, pkt, call)
+		return
+	}
+	result, err := n.unary(ctx, call)
+	if err != nil {
+		c.replyError(pkt.ID, pkt.Type, err)
+		return
+	}
+	if m.kind == kindVoid {
+		result = protocol.Undefined{}
+	}
+	c.reply(pkt.ID, pkt.Type, result)
+}
+
+func contextWithTimeoutMs(parent context.Context, cancelParent context.CancelFunc, ms int64) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(parent, msDuration(ms))
+	return ctx, func() { cancel(); cancelParent() }
+}
+
+// exposedOn reports whether the service is reachable through listeners of
+// the scheme; dialled connections (scheme "") always reach it.
+func (s *service) exposedOn(scheme string) bool {
+	if len(s.transports) == 0 || scheme == "" {
+		return true
+	}
+	for _, t := range s.transports {
+		if t == scheme {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeArgs decodes the encoded arguments into the method's Go types.
+func (call *Call) decodeArgs() ([]reflect.Value, error) {
+	m := call.m
+	if len(call.raw) != len(m.args) {
+		return nil, Errorf(CodeInvalidArgument, "%s.%s takes %d arguments, got %d", call.Service, call.Method, len(m.args), len(call.raw))
+	}
+	in := make([]reflect.Value, len(m.args))
+	call.args = make([]any, len(m.args))
+	for i, t := range m.args {
+		pv := reflect.New(t)
+		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
+			return nil, Errorf(CodeInvalidArgument, "argument %d of %s.%s: %v", i, call.Service, call.Method, err)
+		}
+		in[i] = pv.Elem()
+		call.args[i] = in[i].Interface()
+	}
+	return in, nil
+}
+
+// invoke calls the method with ctx and the decoded arguments, turning a
+// panic into an internal error.
+func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if p := PeerFromContext(ctx); p != nil {
+				p.log.Error("method panicked", "service", call.Service, "method", call.Method,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			}
+			out, err = nil, NewError(CodeInternal, errors.New(internalMessage))
+		}
+	}()
+	in := make([]reflect.Value, 0, len(args)+1)
+	in = append(in, reflect.ValueOf(ctx))
+	in = append(in, args...)
+	return call.m.fn.Call(in), nil
+}
+
+// invokeUnary is the innermost unary handler: decode, call the method.
+func invokeUnary(ctx context.Context, call *Call) (any, error) {
+	args, err := call.decodeArgs()
+	if err != nil {
+		return nil, err
+	}
+	out, err := call.invoke(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	errV := out[len(out)-1]
+	if !errV.IsNil() {
+		return nil, errV.Interface().(error)
+	}
+	if call.m.kind == kindVoid {
+		return nil, nil
+	}
+	return out[0].Interface(), nil
+}
+
+// invokeStream is the innermost stream handler: decode, call the method,
+// and adapt its iter.Seq2[T, error] to iter.Seq2[any, error].
+func invokeStream(ctx context.Context, call *Call) (iter.Seq2[any, error], error) {
+	args, err := call.decodeArgs()
+	if err != nil {
+		return nil, err
+	}
+	out, err := call.invoke(ctx, args)
+	if err != nil {
+		return nil, err
+	}
+	seq := out[0]
+	if seq.IsNil() {
+		return func(func(any, error) bool) {}, nil
+	}
+	yieldType := seq.Type().In(0)
+	return func(yield func(any, error) bool) {
+		fn := reflect.MakeFunc(yieldType, func(a []reflect.Value) []reflect.Value {
+			var err error
+			if !a[1].IsNil() {
+				err = a[1].Interface().(error)
+			}
+			return []reflect.Value{reflect.ValueOf(yield(a[0].Interface(), err))}
+		})
+		seq.Call([]reflect.Value{fn})
+	}, nil
+}

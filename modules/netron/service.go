@@ -1,0 +1,278 @@
+package netron
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/titanframework/titan/internal/schema"
+)
+
+// methodKind is the shape of a public method.
+type methodKind uint8
+
+const (
+	kindUnary  methodKind = iota // func(ctx, args...) (T, error)
+	kindVoid                     // func(ctx, args...) error
+	kindStream                   // func(ctx, args...) iter.Seq2[T, error]
+)
+
+func (k methodKind) String() string {
+	return [...]string{"unary", "void", "stream"}[k]
+}
+
+var (
+	contextType = reflect.TypeFor[context.Context]()
+	errorType   = reflect.TypeFor[error]()
+)
+
+// method is one public method of a service, ready to be called.
+type method struct {
+	name   string // wire name
+	goName string
+	kind   methodKind
+	fn     reflect.Value  // the bound method value
+	args   []reflect.Type // argument types after ctx
+	out    reflect.Type   // result (unary) or item (stream) type; nil for void
+
+	inSchema  json.RawMessage // tuple schema of the arguments
+	outSchema json.RawMessage // schema of the result or of each stream item; nil for void
+	inV, outV *schema.Validator
+
+	cacheTTL time.Duration // 0 = not cached
+	opts     []MethodOption
+}
+
+// service is one registered service instance.
+type service struct {
+	name, version string
+	qualified     string
+	defID         string
+	impl          any
+	methods       map[string]*method
+	order         []string // wire names, sorted
+	transports    []string // listener names it is restricted to; nil = all
+	meta          any      // definition metadata sent on the wire
+}
+
+// isStreamType reports whether t is iter.Seq2[T, error] and returns T.
+func isStreamType(t reflect.Type) (reflect.Type, bool) {
+	if t.Kind() != reflect.Func || t.NumIn() != 1 || t.NumOut() != 0 {
+		return nil, false
+	}
+	yield := t.In(0)
+	if yield.Kind() != reflect.Func || yield.NumIn() != 2 || yield.NumOut() != 1 ||
+		yield.In(1) != errorType || yield.Out(0).Kind() != reflect.Bool {
+		return nil, false
+	}
+	// Named iter.Seq2 or an identical func type: both are assignable.
+	item := yield.In(0)
+	return item, true
+}
+
+// reflectMethods finds the public methods of impl: exported methods whose
+// first argument is a context.Context and that return (T, error), error, or
+// iter.Seq2[T, error]. Other exported methods are not public.
+func reflectMethods(impl any) ([]*method, error) {
+	v := reflect.ValueOf(impl)
+	t := v.Type()
+	var out []*method
+	seen := map[string]string{}
+	for i := range t.NumMethod() {
+		m := t.Method(i)
+		if !m.IsExported() {
+			continue
+		}
+		ft := m.Type // includes the receiver
+		if ft.NumIn() < 2 || ft.In(1) != contextType || ft.IsVariadic() {
+			continue
+		}
+		md := &method{name: WireName(m.Name), goName: m.Name, fn: v.Method(i)}
+		for j := 2; j < ft.NumIn(); j++ {
+			md.args = append(md.args, ft.In(j))
+		}
+		switch {
+		case ft.NumOut() == 2 && ft.Out(1) == errorType:
+			md.kind, md.out = kindUnary, ft.Out(0)
+		case ft.NumOut() == 1 && ft.Out(0) == errorType:
+			md.kind = kindVoid
+		case ft.NumOut() == 1:
+			item, ok := isStreamType(ft.Out(0))
+			if !ok {
+				continue
+			}
+			md.kind, md.out = kindStream, item
+		default:
+			continue
+		}
+		if other, dup := seen[md.name]; dup {
+			return nil, fmt.Errorf("methods %s and %s both map to the wire name %q", other, m.Name, md.name)
+		}
+		seen[md.name] = m.Name
+		out = append(out, md)
+	}
+	return out, nil
+}
+
+// tupleSchema is the input contract: the positional arguments as a tuple.
+func tupleSchema(args []reflect.Type) *jsonschema.Schema {
+	n := uint64(len(args))
+	s := &jsonschema.Schema{
+		Version:  "https://json-schema.org/draft/2020-12/schema",
+		Type:     "array",
+		Items:    jsonschema.FalseSchema,
+		MinItems: &n,
+		MaxItems: &n,
+	}
+	for _, a := range args {
+		as := schema.Reflect(a)
+		as.Version = ""
+		s.PrefixItems = append(s.PrefixItems, as)
+	}
+	return s
+}
+
+// buildContracts derives (or takes from contracts) each method's schemas
+// and compiles them.
+func (m *method) buildContracts(c *Contract) error {
+	var err error
+	if c != nil && c.In != nil {
+		m.inSchema = c.In
+	} else if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
+		return fmt.Errorf("input schema: %w", err)
+	}
+	if m.inV, err = schema.Compile(m.inSchema); err != nil {
+		return fmt.Errorf("input schema: %w", err)
+	}
+	if m.kind == kindVoid {
+		return nil
+	}
+	if c != nil && c.Out != nil {
+		m.outSchema = c.Out
+	} else if m.outSchema, err = schema.ReflectJSON(m.out); err != nil {
+		return fmt.Errorf("output schema: %w", err)
+	}
+	if m.outV, err = schema.Compile(m.outSchema); err != nil {
+		return fmt.Errorf("output schema: %w", err)
+	}
+	return nil
+}
+
+// jsType names a Go type the way the TypeScript metadata names types
+// (NETRON-WIRE.md §7.2); no client interprets these names.
+func jsType(t reflect.Type) string {
+	if t == nil {
+		return "void"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "Boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "Number"
+	case reflect.String:
+		return "String"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "Buffer"
+		}
+		return "Array"
+	case reflect.Struct:
+		if t == reflect.TypeFor[time.Time]() {
+			return "Date"
+		}
+		if t.Name() != "" {
+			return t.Name()
+		}
+	case reflect.Interface:
+		return "unknown"
+	}
+	return "Object"
+}
+
+// newService builds a service from its implementation and options.
+func newService(name, version string, impl any, opts ...ServiceOption) (*service, error) {
+	if err := ValidateServiceName(name); err != nil {
+		return nil, err
+	}
+	if err := ValidateVersion(version); err != nil {
+		return nil, err
+	}
+	if impl == nil {
+		return nil, fmt.Errorf("netron: service %s@%s: nil implementation", name, version)
+	}
+	var cfg serviceConfig
+	for _, o := range opts {
+		o.applyService(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, fmt.Errorf("netron: service %s@%s: %w", name, version, err)
+	}
+	methods, err := reflectMethods(impl)
+	if err != nil {
+		return nil, fmt.Errorf("netron: service %s@%s: %w", name, version, err)
+	}
+	s := &service{
+		name: name, version: version, qualified: QualifiedName(name, version),
+		defID: newDefinitionID(), impl: impl, methods: map[string]*method{},
+		transports: cfg.transports,
+	}
+	for _, m := range methods {
+		s.methods[m.name] = m
+		s.order = append(s.order, m.name)
+	}
+	sort.Strings(s.order)
+	if len(s.methods) == 0 {
+		return nil, fmt.Errorf("netron: service %s: %T has no public methods (exported, context.Context first, returning (T, error), error or iter.Seq2[T, error])", s.qualified, impl)
+	}
+	for name := range cfg.contracts {
+		if s.methods[name] == nil {
+			return nil, fmt.Errorf("netron: service %s: titan.Contract(%q): no such public method (have %s)", s.qualified, name, strings.Join(s.order, ", "))
+		}
+	}
+	for name, mopts := range cfg.methods {
+		m := s.methods[name]
+		if m == nil {
+			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): no such public method (have %s)", s.qualified, name, strings.Join(s.order, ", "))
+		}
+		m.opts = mopts
+	}
+	for _, name := range s.order {
+		m := s.methods[name]
+		m.cacheTTL = cfg.cacheTTL
+		var mc methodConfig
+		for _, o := range m.opts {
+			o.applyMethod(&mc)
+		}
+		if mc.cacheTTL != nil {
+			m.cacheTTL = *mc.cacheTTL
+		}
+		if m.cacheTTL > 0 && m.kind != kindUnary {
+			return nil, fmt.Errorf("netron: service %s: method %s: only unary methods with a result can be cached (it is %s)", s.qualified, name, m.kind)
+		}
+		if err := m.buildContracts(cfg.contracts[name]); err != nil {
+			return nil, fmt.Errorf("netron: service %s: method %s: %w", s.qualified, name, err)
+		}
+	}
+	s.meta = s.metadata()
+	return s, nil
+}
+
+// names returns the public method names.
+func (s *service) names() []string { return slices.Clone(s.order) }
+
+// Seq2 is the iterator type of stream methods; it is iter.Seq2.
+type Seq2[T any] = iter.Seq2[T, error]

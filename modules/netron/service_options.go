@@ -1,0 +1,115 @@
+package netron
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ServiceOption configures a service at registration ([Netron.Register],
+// titan.Service).
+type ServiceOption interface {
+	applyService(*serviceConfig)
+	String() string
+}
+
+// MethodOption configures one method ([WithMethod], titan.Method).
+type MethodOption interface {
+	applyMethod(*methodConfig)
+	String() string
+}
+
+type serviceConfig struct {
+	transports []string
+	contracts  map[string]*Contract
+	cacheTTL   time.Duration
+	methods    map[string][]MethodOption
+	errs       []error
+}
+
+type methodConfig struct {
+	cacheTTL *time.Duration
+}
+
+type serviceOption struct {
+	desc string
+	fn   func(*serviceConfig)
+}
+
+func (o serviceOption) applyService(c *serviceConfig) { o.fn(c) }
+func (o serviceOption) String() string                { return o.desc }
+
+type methodOption struct {
+	desc string
+	fn   func(*methodConfig)
+}
+
+func (o methodOption) applyMethod(c *methodConfig) { o.fn(c) }
+func (o methodOption) String() string              { return o.desc }
+
+// WithTransports restricts the service to the app's listeners of these
+// transports (by scheme name: "tcp", "unix", "ws", ...). By default a service
+// is reachable on every listener.
+func WithTransports(names ...string) ServiceOption {
+	return serviceOption{fmt.Sprintf("Transports(%s)", strings.Join(names, ", ")), func(c *serviceConfig) {
+		if len(names) == 0 {
+			c.errs = append(c.errs, fmt.Errorf("Transports(): name at least one transport"))
+		}
+		c.transports = append(c.transports, names...)
+	}}
+}
+
+// Contract is an explicit JSON Schema contract of one method. In is the
+// schema of the positional arguments as an array (a tuple with
+// "prefixItems"); Out is the schema of the result, or of each item of a
+// stream. A nil schema is derived from the Go types as usual.
+type Contract struct {
+	In, Out json.RawMessage
+}
+
+// WithContract sets the contract of the method with the given wire name,
+// replacing the schemas derived from its Go types. in and out are JSON Schema
+// documents (draft 2020-12); either may be nil to keep the derived one.
+func WithContract(method string, in, out json.RawMessage) ServiceOption {
+	return serviceOption{fmt.Sprintf("Contract(%q)", method), func(c *serviceConfig) {
+		if c.contracts == nil {
+			c.contracts = map[string]*Contract{}
+		}
+		c.contracts[method] = &Contract{In: in, Out: out}
+	}}
+}
+
+// WithCache caches the results of every unary method of the service for
+// ttl (per method overridable with [WithCacheTTL]). The key is the service,
+// the method and the validated arguments.
+func WithCache(ttl time.Duration) ServiceOption {
+	return serviceOption{fmt.Sprintf("Cache(%v)", ttl), func(c *serviceConfig) {
+		if ttl < 0 {
+			c.errs = append(c.errs, fmt.Errorf("Cache(%v): negative TTL", ttl))
+			return
+		}
+		c.cacheTTL = ttl
+	}}
+}
+
+// WithMethod applies options to the method with the given wire name.
+func WithMethod(name string, opts ...MethodOption) ServiceOption {
+	return serviceOption{fmt.Sprintf("Method(%q)", name), func(c *serviceConfig) {
+		if c.methods == nil {
+			c.methods = map[string][]MethodOption{}
+		}
+		c.methods[name] = append(c.methods[name], opts...)
+	}}
+}
+
+// WithCacheTTL caches the method's results for ttl; 0 turns caching off
+// for the method.
+func WithCacheTTL(ttl time.Duration) MethodOption {
+	return methodOption{fmt.Sprintf("CacheTTL(%v)", ttl), func(c *methodConfig) {
+		if ttl < 0 {
+			ttl = 0
+		}
+		c.cacheTTL = &ttl
+	}}
+}

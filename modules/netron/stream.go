@@ -1,0 +1,479 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// ---- serving side ----
+
+// sendStream is a stream this side produces for the peer.
+type sendStream struct {
+	id     uint32
+	mu     sync.Mutex
+	credit int
+	wake   chan struct{}
+	cancel context.CancelCauseFunc
+}
+
+func (s *sendStream) grant(n int) {
+	s.mu.Lock()
+	s.credit += n
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// acquire waits for one credit, until ctx ends or idle passes.
+func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
+	var timer *time.Timer
+	for {
+		s.mu.Lock()
+		if s.credit > 0 {
+			s.credit--
+			s.mu.Unlock()
+			if timer != nil {
+				timer.Stop()
+			}
+			return nil
+		}
+		s.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(idle)
+			defer timer.Stop()
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-timer.C:
+			return Errorf(CodeDeadlineExceeded, "stream reader idle for %v", idle)
+		}
+	}
+}
+
+// serveStream answers a stream call with a StreamReference, then sends the
+// items (NETRON-WIRE.md §8.1): the response always goes first.
+func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call) {
+	n := c.p.n
+	c.smu.Lock()
+	full := len(c.sending) >= n.cfg.MaxStreamsPerPeer
+	c.smu.Unlock()
+	if full {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
+		return
+	}
+	seq, err := n.streaming(ctx, call)
+	if err != nil {
+		c.replyError(pkt.ID, pkt.Type, err)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s := &sendStream{id: nextStreamID(), credit: int(c.window.Load()), wake: make(chan struct{}, 1), cancel: cancel}
+	ext := c.ext.Load()
+	c.smu.Lock()
+	c.sending[s.id] = s
+	c.smu.Unlock()
+	defer func() {
+		c.smu.Lock()
+		delete(c.sending, s.id)
+		c.smu.Unlock()
+	}()
+	ref := &protocol.StreamReference{StreamID: s.id, Kind: protocol.StreamWritable, IsLive: true, PeerID: c.p.ID()}
+	if err := c.send(&protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: ref}); err != nil {
+		return
+	}
+	index := uint32(0)
+	fail := func(err error) {
+		reason := err.Error()
+		if CodeOf(err) == CodeInternal {
+			reason = asError(err).Message()
+		}
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
+			Data: protocol.Object{{Key: "streamId", Value: s.id}, {Key: "reason", Value: reason}}})
+	}
+	err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				c.p.log.Error("stream panicked", "service", call.Service, "method", call.Method,
+					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = NewError(CodeInternal, errors.New(internalMessage))
+			}
+		}()
+		for item, ierr := range seq {
+			if ierr != nil {
+				return ierr
+			}
+			if ext {
+				if err := s.acquire(ctx, n.cfg.StreamIdleTimeout); err != nil {
+					return err
+				}
+			} else if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			if err := c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
+				Live: true, StreamID: s.id, StreamIndex: index, Data: item}); err != nil {
+				if c.ctx.Err() != nil {
+					return err
+				}
+				c.p.log.Error("could not encode a stream item", "service", call.Service, "method", call.Method, "error", err)
+				return NewError(CodeInternal, errors.New(internalMessage))
+			}
+			index++
+		}
+		return nil
+	}()
+	switch {
+	case c.ctx.Err() != nil:
+		// The connection is gone; nobody to tell.
+	case err != nil && ctx.Err() != nil && !isCoded(err):
+		// Cancelled by the reader: it needs no answer.
+	case err != nil:
+		fail(err)
+	default:
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
+			Live: true, EOS: true, StreamID: s.id, StreamIndex: index, Data: nil})
+	}
+}
+
+func isCoded(err error) bool {
+	var e *Error
+	return errors.As(err, &e)
+}
+
+// streamCredit handles a credit grant from the reader of one of our streams.
+func (c *conn) streamCredit(pkt protocol.Packet, payload protocol.RawValue) {
+	var n int
+	if protocol.UnmarshalLimits(payload, &n, c.p.n.limits) != nil || n <= 0 {
+		return
+	}
+	c.smu.Lock()
+	s := c.sending[pkt.StreamID]
+	c.smu.Unlock()
+	if s != nil {
+		s.grant(n)
+	}
+}
+
+type streamControl struct {
+	StreamID uint32 `json:"streamId"`
+	Reason   string `json:"reason,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// streamControl handles STREAM_CLOSE and STREAM_ERROR: from the producer
+// (impulse 1) they end a stream we read; from the reader (impulse 0, Go
+// peers) STREAM_CLOSE cancels a stream we produce.
+func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
+	var sc streamControl
+	if err := protocol.UnmarshalLimits(payload, &sc, c.p.n.limits); err != nil {
+		c.p.log.Warn("dropped a malformed stream control packet", "type", pkt.Type, "error", err)
+		return
+	}
+	if !pkt.Impulse {
+		if pkt.Type == protocol.TypeStreamClose && c.ext.Load() {
+			c.smu.Lock()
+			s := c.sending[sc.StreamID]
+			c.smu.Unlock()
+			if s != nil {
+				s.cancel(NewError(CodeCanceled, errors.New("stream cancelled by the reader")))
+			}
+		}
+		return
+	}
+	c.smu.Lock()
+	rs := c.recving[sc.StreamID]
+	c.smu.Unlock()
+	if rs == nil {
+		return
+	}
+	rs.mu.Lock()
+	if rs.claimed {
+		c.forget(rs.id)
+	}
+	rs.mu.Unlock()
+	if pkt.Type == protocol.TypeStreamError {
+		rs.fail(NewError(CodeUnknown, errors.New(sc.Message)))
+		return
+	}
+	rs.closeWith(sc.Reason)
+}
+
+// ---- calling side ----
+
+// recvStream buffers the items of a stream the peer produces.
+type recvStream struct {
+	c      *conn
+	id     uint32
+	mu     sync.Mutex
+	wake   chan struct{}
+	items  []protocol.RawValue
+	next   uint32                       // index expected next
+	early  map[uint32]protocol.RawValue // arrived out of order
+	done   bool
+	err    error
+	unread int // items consumed and not yet granted back
+	last   time.Time
+	// claimed is set once a reader took the stream; until then a finished
+	// stream stays in the connection's table so its reader can find it.
+	claimed bool
+}
+
+const maxEarly = 10000
+
+func newRecvStream(c *conn, id uint32) *recvStream {
+	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1), last: time.Now()}
+}
+
+func (rs *recvStream) notify() {
+	select {
+	case rs.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) forget(id uint32) {
+	c.smu.Lock()
+	delete(c.recving, id)
+	c.smu.Unlock()
+}
+
+// claim hands the stream with id to its reader, creating it if no chunk
+// has arrived yet.
+func (c *conn) claim(id uint32) *recvStream {
+	rs := c.recvStreamFor(id, true)
+	if rs == nil {
+		return nil
+	}
+	rs.mu.Lock()
+	rs.claimed = true
+	if rs.done {
+		c.forget(id)
+	}
+	rs.mu.Unlock()
+	return rs
+}
+
+// recvStreamFor returns the stream with id, creating it when create is set
+// (a chunk can arrive before its reader claims it).
+func (c *conn) recvStreamFor(id uint32, create bool) *recvStream {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	rs := c.recving[id]
+	if rs == nil && create {
+		if len(c.recving) >= c.p.n.cfg.MaxStreamsPerPeer {
+			return nil
+		}
+		rs = newRecvStream(c, id)
+		c.recving[id] = rs
+	}
+	return rs
+}
+
+func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
+	if pkt.StreamID == 0 {
+		return
+	}
+	rs := c.recvStreamFor(pkt.StreamID, true)
+	if rs == nil {
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
+			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
+		return
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.done {
+		return
+	}
+	rs.last = time.Now()
+	isNil := len(payload) == 1 && payload[0] == 0xc0
+	switch {
+	case pkt.StreamIndex == rs.next:
+		if !(pkt.EOS && isNil) {
+			rs.items = append(rs.items, payload)
+		}
+		rs.next++
+		for {
+			v, ok := rs.early[rs.next]
+			if !ok {
+				break
+			}
+			delete(rs.early, rs.next)
+			rs.items = append(rs.items, v)
+			rs.next++
+		}
+	case pkt.StreamIndex > rs.next && !pkt.EOS:
+		if rs.early == nil {
+			rs.early = map[uint32]protocol.RawValue{}
+		}
+		if len(rs.early) >= maxEarly {
+			rs.done, rs.err = true, Errorf(CodeDataLoss, "stream %d: too many items out of order", rs.id)
+			rs.notify()
+			return
+		}
+		rs.early[pkt.StreamIndex] = payload
+	}
+	if pkt.EOS {
+		rs.done = true
+		if rs.claimed {
+			c.forget(rs.id)
+		}
+	}
+	rs.notify()
+}
+
+func (rs *recvStream) fail(err error) {
+	rs.mu.Lock()
+	if !rs.done {
+		rs.done, rs.err = true, err
+	}
+	rs.mu.Unlock()
+	rs.notify()
+}
+
+// closeWith ends the stream after a STREAM_CLOSE from the producer. The
+// original uses it both for a clean close and for a failed generator; the
+// reason tells them apart only by text, so a non-empty reason other than a
+// cancel is reported as an error.
+func (rs *recvStream) closeWith(reason string) {
+	if reason == "" {
+		rs.fail(io.EOF)
+		return
+	}
+	rs.fail(NewError(CodeUnknown, fmt.Errorf("stream closed by the producer: %s", reason)))
+}
+
+// pop returns the next item, waiting until one arrives, the stream ends,
+// ctx ends or the stream has been idle too long.
+func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.RawValue, error) {
+	for {
+		rs.mu.Lock()
+		if len(rs.items) > 0 {
+			v := rs.items[0]
+			rs.items[0] = nil
+			rs.items = rs.items[1:]
+			rs.unread++
+			grant := 0
+			if rs.c.ext.Load() && !rs.done && rs.unread >= max(1, rs.c.p.n.cfg.StreamWindow/2) {
+				grant, rs.unread = rs.unread, 0
+			}
+			rs.mu.Unlock()
+			if grant > 0 {
+				_ = rs.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: rs.id, Data: grant})
+			}
+			return v, nil
+		}
+		if rs.done {
+			err := rs.err
+			rs.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return nil, err
+		}
+		wait := idle - time.Since(rs.last)
+		rs.mu.Unlock()
+		if wait <= 0 {
+			return nil, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-rs.wake:
+			timer.Stop()
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctxError(ctx)
+		case <-timer.C:
+		}
+	}
+}
+
+// cancel stops the producer (Go peers) and forgets the stream.
+func (rs *recvStream) cancel() {
+	rs.mu.Lock()
+	wasDone := rs.done
+	rs.done = true
+	if rs.err == nil {
+		rs.err = NewError(CodeCanceled, errors.New("stream closed"))
+	}
+	rs.items = nil
+	rs.mu.Unlock()
+	c := rs.c
+	c.smu.Lock()
+	delete(c.recving, rs.id)
+	c.smu.Unlock()
+	if !wasDone && c.ext.Load() {
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose,
+			Data: protocol.Object{{Key: "streamId", Value: rs.id}, {Key: "reason", Value: "cancelled"}}})
+	}
+	rs.notify()
+}
+
+// Stream reads the items of a server stream. It is not safe for
+// concurrent use; Close may be called from any goroutine.
+type Stream struct {
+	rs     *recvStream
+	ctx    context.Context
+	cancel context.CancelFunc
+	limits protocol.Limits
+	idle   time.Duration
+	once   sync.Once
+}
+
+// Next returns the next item, still encoded; io.EOF after the last one.
+func (s *Stream) Next() (protocol.RawValue, error) {
+	return s.rs.pop(s.ctx, s.idle)
+}
+
+// Recv decodes the next item into v (a pointer); io.EOF after the last one.
+func (s *Stream) Recv(v any) error {
+	raw, err := s.Next()
+	if err != nil {
+		return err
+	}
+	if err := protocol.UnmarshalLimits(raw, v, s.limits); err != nil {
+		return NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
+	}
+	return nil
+}
+
+// Close stops reading: the producer of a Go peer is told to stop.
+func (s *Stream) Close() error {
+	s.once.Do(func() {
+		s.rs.cancel()
+		s.cancel()
+	})
+	return nil
+}
+
+// All returns the items as an iterator of T; breaking out of the loop
+// closes the stream. The iteration ends after the last item or at the
+// first error, which it yields.
+func All[T any](s *Stream) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		defer s.Close()
+		for {
+			var v T
+			err := s.Recv(&v)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func isEOF(err error) bool { return errors.Is(err, io.EOF) }

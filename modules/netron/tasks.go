@@ -1,0 +1,250 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// TaskFunc runs a task (a TASK request, NETRON-WIRE.md §5.5) for a peer.
+// args are the arguments after the task name, decoded in the generic value
+// model. A nil result is sent as undefined.
+type TaskFunc func(ctx context.Context, p *Peer, args []any) (any, error)
+
+// Authenticator checks the credentials of an authenticate task and returns
+// its AuthResult ({success, context} or {success:false, error}). The
+// security module provides one; without it the task answers 503 as the
+// original does.
+type Authenticator func(ctx context.Context, p *Peer, credentials any) (any, error)
+
+// Names of the core tasks, and of Titan's task listing a Go server's services.
+const (
+	TaskQueryInterface  = "query_interface"
+	TaskSubscribe       = "subscribe"
+	TaskUnsubscribe     = "unsubscribe"
+	TaskEmit            = "emit"
+	TaskAuthenticate    = "authenticate"
+	TaskUnrefService    = "unref_service"
+	TaskInvalidateCache = "invalidate_cache"
+	TaskExposeService   = "expose_service"
+	TaskUnexposeService = "unexpose_service"
+	TaskListServices    = "list_services"
+)
+
+// RegisterTask adds an application task. Core task names are taken.
+func (n *Netron) RegisterTask(name string, fn TaskFunc) error {
+	if name == "" || fn == nil {
+		return errors.New("netron: RegisterTask needs a name and a function")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, dup := n.tasks[name]; dup {
+		return fmt.Errorf("netron: task %q registered twice", name)
+	}
+	n.tasks[name] = fn
+	return nil
+}
+
+// SetAuthenticator installs the handler of the authenticate task.
+func (n *Netron) SetAuthenticator(a Authenticator) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.auth = a
+}
+
+func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
+	n := c.p.n
+	if len(elems) == 0 {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want [taskName, ...args]"))
+		return
+	}
+	var name string
+	if protocol.UnmarshalLimits(elems[0], &name, n.limits) != nil {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: the task name must be a string"))
+		return
+	}
+	args := make([]any, len(elems)-1)
+	for i, r := range elems[1:] {
+		v, err := protocol.DecodeValue(r, n.limits)
+		if err != nil {
+			c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: %v", err))
+			return
+		}
+		args[i] = v
+	}
+	n.mu.RLock()
+	fn := n.tasks[name]
+	n.mu.RUnlock()
+	if fn == nil {
+		c.replyError(pkt.ID, pkt.Type, notFound("Task", name, fmt.Sprintf("Task with id %s not found", name)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(withPeer(c.ctx, c.p), n.cfg.TaskTimeout)
+	defer cancel()
+	type result struct {
+		v   any
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.p.log.Error("task panicked", "task", name, "panic", fmt.Sprint(r))
+				done <- result{err: NewError(CodeInternal, errors.New(internalMessage))}
+			}
+		}()
+		v, err := fn(ctx, c.p, args)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			c.replyError(pkt.ID, pkt.Type, r.err)
+			return
+		}
+		if r.v == nil {
+			r.v = protocol.Undefined{}
+		}
+		c.reply(pkt.ID, pkt.Type, r.v)
+	case <-ctx.Done():
+		ms := n.cfg.TaskTimeout.Milliseconds()
+		op := "Task: " + name
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeDeadlineExceeded, "%s timed out after %dms", op, ms).
+			WithDetails(protocol.Object{{Key: "operation", Value: op}, {Key: "timeout", Value: ms}}))
+	}
+}
+
+func stringArg(args []any, i int, what string) (string, error) {
+	if i >= len(args) {
+		return "", Errorf(CodeInvalidArgument, "missing argument: %s", what)
+	}
+	s, ok := args[i].(string)
+	if !ok {
+		return "", Errorf(CodeInvalidArgument, "%s must be a string", what)
+	}
+	return s, nil
+}
+
+func (n *Netron) registerCoreTasks() {
+	n.tasks[TaskQueryInterface] = func(_ context.Context, p *Peer, args []any) (any, error) {
+		name, err := stringArg(args, 0, "service name")
+		if err != nil {
+			return nil, err
+		}
+		s, err := n.resolveTarget(name)
+		if err != nil {
+			return nil, err
+		}
+		if !s.exposedOn(p.scheme) {
+			return nil, Errorf(CodeNotFound, "Service '%s' not found", name).
+				WithDetails(protocol.Object{{Key: "serviceName", Value: name}})
+		}
+		return s.definition(n.id), nil
+	}
+	n.tasks[TaskSubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {
+		event, err := stringArg(args, 0, "event name")
+		if err != nil {
+			return nil, err
+		}
+		return nil, n.events.subscribePeer(p, event, n.cfg.MaxSubscriptionsPerPeer)
+	}
+	n.tasks[TaskUnsubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {
+		event, err := stringArg(args, 0, "event name")
+		if err != nil {
+			return nil, err
+		}
+		p.mu.Lock()
+		unsub := p.remoteSubs[event]
+		delete(p.remoteSubs, event)
+		p.mu.Unlock()
+		if unsub != nil {
+			unsub()
+		}
+		return nil, nil
+	}
+	n.tasks[TaskEmit] = func(ctx context.Context, p *Peer, args []any) (any, error) {
+		event, err := stringArg(args, 0, "event name")
+		if err != nil {
+			return nil, err
+		}
+		var payload any
+		if len(args) > 1 {
+			payload = args[1]
+		}
+		p.deliver(ctx, event, payload)
+		return nil, nil
+	}
+	n.tasks[TaskAuthenticate] = func(ctx context.Context, p *Peer, args []any) (any, error) {
+		n.mu.RLock()
+		auth := n.auth
+		n.mu.RUnlock()
+		if auth == nil {
+			return nil, NewError(CodeUnavailable, errors.New("Authentication not configured")).
+				WithDetails(protocol.Object{{Key: "hint", Value: "configure the security module to set up authentication"}})
+		}
+		var creds any
+		if len(args) > 0 {
+			creds = args[0]
+		}
+		return auth(ctx, p, creds)
+	}
+	n.tasks[TaskUnrefService] = func(context.Context, *Peer, []any) (any, error) {
+		return nil, nil // Titan exposes no nested services, so there is nothing to release.
+	}
+	n.tasks[TaskInvalidateCache] = func(_ context.Context, _ *Peer, args []any) (any, error) {
+		pattern := ""
+		if len(args) > 0 {
+			switch a := args[0].(type) {
+			case string:
+				pattern = a
+			case protocol.Object:
+				if v, ok := a.Get("pattern"); ok {
+					pattern, _ = v.(string)
+				}
+			}
+		}
+		return n.cache.invalidate(pattern), nil
+	}
+	refuse := func(task string) TaskFunc {
+		return func(_ context.Context, p *Peer, _ []any) (any, error) {
+			return nil, Errorf(CodePermissionDenied, "Core task '%s' is disabled for remote peers.", task).
+				WithDetails(protocol.Object{{Key: "task", Value: task}, {Key: "peerId", Value: p.ID()}})
+		}
+	}
+	n.tasks[TaskExposeService] = refuse(TaskExposeService)
+	n.tasks[TaskUnexposeService] = refuse(TaskUnexposeService)
+	n.tasks[TaskListServices] = func(_ context.Context, p *Peer, _ []any) (any, error) {
+		n.mu.RLock()
+		defer n.mu.RUnlock()
+		var out []any
+		for _, q := range sortedServiceNames(n.services) {
+			s := n.services[q]
+			if !s.exposedOn(p.scheme) {
+				continue
+			}
+			methods := make([]any, len(s.order))
+			for i, m := range s.order {
+				methods[i] = m
+			}
+			out = append(out, protocol.Object{
+				{Key: "name", Value: s.name}, {Key: "version", Value: s.version},
+				{Key: "id", Value: s.defID}, {Key: "methods", Value: methods},
+			})
+		}
+		if out == nil {
+			out = []any{}
+		}
+		return out, nil
+	}
+}
+
+// ServiceInfo is one entry of a Go server's service list.
+type ServiceInfo struct {
+	Name    string   `json:"name"`
+	Version string   `json:"version"`
+	ID      string   `json:"id"`
+	Methods []string `json:"methods"`
+}
+

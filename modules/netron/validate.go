@@ -1,0 +1,108 @@
+package netron
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"strings"
+
+	"github.com/titanframework/titan/internal/schema"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// validationInterceptor enforces method contracts: the arguments before the
+// method runs (a violation is invalid_argument naming each failing path),
+// the result before it is sent and each stream item (a violation is
+// internal: the server broke its own contract; details go to the log).
+type validationInterceptor struct{ log *slog.Logger }
+
+// violationError builds the invalid_argument error of a contract violation.
+func violationError(what string, vs []schema.Violation) *Error {
+	parts := make([]string, len(vs))
+	list := make([]any, len(vs))
+	for i, v := range vs {
+		p := v.Pointer()
+		if p == "" {
+			p = "/"
+		}
+		parts[i] = p + ": " + v.Reason
+		list[i] = protocol.Object{{Key: "path", Value: p}, {Key: "reason", Value: v.Reason}}
+	}
+	return NewError(CodeInvalidArgument, fmt.Errorf("%s violates the contract: %s", what, strings.Join(parts, "; "))).
+		WithDetails(protocol.Object{{Key: "violations", Value: list}})
+}
+
+func (v validationInterceptor) checkInput(call *Call) error {
+	if call.client || call.m == nil {
+		return nil
+	}
+	args, err := call.JSONArgs()
+	if err != nil {
+		return Errorf(CodeInvalidArgument, "arguments of %s.%s: %v", call.Service, call.Method, err)
+	}
+	if vs := call.m.inV.Validate(args); vs != nil {
+		return violationError(fmt.Sprintf("input of %s.%s", call.Service, call.Method), vs)
+	}
+	return nil
+}
+
+func (v validationInterceptor) checkOutput(call *Call, what string, result any) error {
+	j, err := protocol.ToJSON(result)
+	if err == nil {
+		if vs := call.m.outV.Validate(j); vs != nil {
+			err = violationError(what, vs)
+		}
+	}
+	if err != nil {
+		v.log.Error("result violates the contract", "service", call.Service, "method", call.Method, "error", err)
+		return NewError(CodeInternal, fmt.Errorf("the %s of %s.%s does not match its contract", what, call.Service, call.Method))
+	}
+	return nil
+}
+
+func (v validationInterceptor) WrapUnary(next UnaryFunc) UnaryFunc {
+	return func(ctx context.Context, call *Call) (any, error) {
+		if call.client || call.m == nil {
+			return next(ctx, call)
+		}
+		if err := v.checkInput(call); err != nil {
+			return nil, err
+		}
+		res, err := next(ctx, call)
+		if err != nil || call.m.outV == nil {
+			return res, err
+		}
+		if err := v.checkOutput(call, "result", res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+}
+
+func (v validationInterceptor) WrapStreamingHandler(next StreamingHandlerFunc) StreamingHandlerFunc {
+	return func(ctx context.Context, call *Call) (iter.Seq2[any, error], error) {
+		if err := v.checkInput(call); err != nil {
+			return nil, err
+		}
+		seq, err := next(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		return func(yield func(any, error) bool) {
+			for item, err := range seq {
+				if err == nil {
+					err = v.checkOutput(call, "stream item", item)
+				}
+				if !yield(item, err) || err != nil {
+					return
+				}
+			}
+		}, nil
+	}
+}
+
+func (v validationInterceptor) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
+	return next
+}
+
