@@ -166,5 +166,3 @@ func (ci cacheInterceptor) WrapStreamingHandler(next StreamingHandlerFunc) Strea
 func (ci cacheInterceptor) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
 	return next
 }
-
-

@@ -247,4 +247,3 @@ type ServiceInfo struct {
 	ID      string   `json:"id"`
 	Methods []string `json:"methods"`
 }
-

@@ -105,4 +105,3 @@ func (v validationInterceptor) WrapStreamingHandler(next StreamingHandlerFunc) S
 func (v validationInterceptor) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
 	return next
 }
-
