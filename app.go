@@ -17,6 +17,7 @@ import (
 
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
 )
 
 // App is a Titan application. Create it with [New]; run it with [App.Run],
@@ -41,7 +42,7 @@ func New(opts ...Option) *App {
 
 // defaultModules are in every app.
 func defaultModules() []fx.Option {
-	return []fx.Option{config.Module, logger.Module}
+	return []fx.Option{config.Module, logger.Module, netron.Module}
 }
 
 func (a *App) build() {

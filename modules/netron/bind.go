@@ -18,6 +18,12 @@ import (
 //
 // The target is resolved lazily, on the first call of each connection.
 func (p *Peer) Bind(ctx context.Context, target string, client any) error {
+	return BindFunc(func() (*Peer, error) { return p, nil }, target, client)
+}
+
+// BindFunc is [Peer.Bind] with the peer looked up at each call by peer,
+// for clients built before their connection exists (titan.Remote).
+func BindFunc(peer func() (*Peer, error), target string, client any) error {
 	if _, err := ParseTarget(target); err != nil {
 		return err
 	}
@@ -39,7 +45,7 @@ func (p *Peer) Bind(ctx context.Context, target string, client any) error {
 		if name == "" {
 			name = WireName(f.Name)
 		}
-		fn, err := p.bindFunc(target, name, f.Type)
+		fn, err := bindFunc(peer, target, name, f.Type)
 		if err != nil {
 			return fmt.Errorf("netron: Bind %s: field %s: %w", t, f.Name, err)
 		}
@@ -48,7 +54,7 @@ func (p *Peer) Bind(ctx context.Context, target string, client any) error {
 	return nil
 }
 
-func (p *Peer) bindFunc(target, method string, ft reflect.Type) (reflect.Value, error) {
+func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type) (reflect.Value, error) {
 	if ft.Kind() != reflect.Func || ft.NumIn() < 1 || ft.In(0) != contextType || ft.IsVariadic() {
 		return reflect.Value{}, fmt.Errorf("want a func whose first argument is a context.Context, got %v", ft)
 	}
@@ -58,16 +64,22 @@ func (p *Peer) bindFunc(target, method string, ft reflect.Type) (reflect.Value, 
 		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
 			ctx := in[0].Interface().(context.Context)
 			res := reflect.New(out)
-			r, err := p.Call(ctx, target, method, values(in[1:])...)
+			p, err := peer()
 			if err == nil {
-				err = r.Decode(res.Interface())
+				var r *Reply
+				if r, err = p.Call(ctx, target, method, values(in[1:])...); err == nil {
+					err = r.Decode(res.Interface())
+				}
 			}
 			return []reflect.Value{res.Elem(), errValue(err)}
 		}), nil
 	case ft.NumOut() == 1 && ft.Out(0) == errorType:
 		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
 			ctx := in[0].Interface().(context.Context)
-			_, err := p.Call(ctx, target, method, values(in[1:])...)
+			p, err := peer()
+			if err == nil {
+				_, err = p.Call(ctx, target, method, values(in[1:])...)
+			}
 			return []reflect.Value{errValue(err)}
 		}), nil
 	case ft.NumOut() == 1:
@@ -82,7 +94,11 @@ func (p *Peer) bindFunc(target, method string, ft reflect.Type) (reflect.Value, 
 			seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
 				yield := y[0]
 				var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
-					s, err := p.CallStream(ctx, target, method, args...)
+					p, err := peer()
+					var s *Stream
+					if err == nil {
+						s, err = p.CallStream(ctx, target, method, args...)
+					}
 					if err != nil {
 						yf(reflect.Zero(item), err)
 						return

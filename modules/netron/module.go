@@ -1,0 +1,108 @@
+package netron
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+
+	// The transports every app has.
+	_ "github.com/titanframework/titan/modules/netron/transport/mem"
+	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
+	_ "github.com/titanframework/titan/modules/netron/transport/unix"
+)
+
+// Value groups the netron module collects.
+const (
+	ServiceGroup     = "netron.services"
+	InterceptorGroup = "netron.interceptors"
+	ListenGroup      = "netron.listen"
+)
+
+// ServiceSpec is a service to expose, as collected from the ServiceGroup.
+type ServiceSpec struct {
+	Name    string
+	Version string
+	Impl    any
+	Options []ServiceOption
+}
+
+// AsService annotates a constructor returning a ServiceSpec into the
+// ServiceGroup.
+func AsService(f any) any {
+	return fx.Annotate(f, fx.ResultTags(`group:"`+ServiceGroup+`"`))
+}
+
+// Params are what the netron module builds the Netron from.
+type Params struct {
+	fx.In
+
+	Config       *config.Config
+	Log          *slog.Logger
+	Lifecycle    fx.Lifecycle
+	Services     []ServiceSpec `group:"netron.services"`
+	Interceptors []Interceptor `group:"netron.interceptors"`
+	Listen       [][]string    `group:"netron.listen"`
+}
+
+// Result is what the netron module provides.
+type Result struct {
+	fx.Out
+
+	Netron *Netron
+	Events Events
+}
+
+// NewFromConfig builds the app's Netron from the `netron` config section,
+// registers the services, and listens on netron.listen (plus any
+// addresses from the ListenGroup) when the app starts.
+func NewFromConfig(p Params) (Result, error) {
+	cfg, err := config.Section[Config](p.Config, "netron")
+	if err != nil {
+		return Result{}, err
+	}
+	n, err := New(cfg, p.Log, WithInterceptors(p.Interceptors...))
+	if err != nil {
+		return Result{}, err
+	}
+	for _, s := range p.Services {
+		if err := n.Register(s.Name, s.Version, s.Impl, s.Options...); err != nil {
+			return Result{}, err
+		}
+	}
+	addrs := slices.Clone(cfg.Listen)
+	for _, l := range p.Listen {
+		addrs = append(addrs, l...)
+	}
+	for _, a := range addrs {
+		if _, _, err := transportFor(a); err != nil {
+			return Result{}, fmt.Errorf("netron.listen: %w", err)
+		}
+	}
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			for _, a := range addrs {
+				if _, err := n.Listen(ctx, a); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		OnStop: n.Stop,
+	})
+	return Result{Netron: n, Events: n}, nil
+}
+
+// Module provides the app's *Netron and Events, registers the `netron`
+// configuration section, and serves the services of the ServiceGroup.
+var Module = fx.Module("titan.netron",
+	config.AsSection("netron", DefaultConfig()),
+	logger.Decorate("netron"),
+	fx.Provide(NewFromConfig),
+	fx.Invoke(func(*Netron) {}),
+)

@@ -1,0 +1,190 @@
+package titan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// ServiceOption configures a service declared with [Service].
+type ServiceOption = netron.ServiceOption
+
+// MethodOption configures one method of a service ([Method]).
+type MethodOption = netron.MethodOption
+
+// Service declares the service name@version, implemented by what
+// constructor returns. constructor is an fx-style constructor (its
+// arguments are injected; it may also return an error) or a ready value.
+// The service is exposed on every listener of the app (see [Listen] and
+// netron.listen), unless [Transports] restricts it. Its public methods are
+// the exported methods whose first argument is a context.Context and that
+// return (T, error), error, or iter.Seq2[T, error]; contracts are derived
+// from their Go types. The constructor's type can be injected elsewhere too;
+// inside it the *slog.Logger carries module=name.
+func Service(name, version string, constructor any, opts ...ServiceOption) Option {
+	desc := fmt.Sprintf("titan.Service(%q, %q, %s)", name, version, funcName(constructor))
+	return option{desc, func(s *settings) {
+		ct := reflect.TypeOf(constructor)
+		var implType reflect.Type
+		var provide fx.Option
+		switch {
+		case constructor == nil:
+			s.errs = append(s.errs, fmt.Errorf("%s: nil constructor", desc))
+			return
+		case ct.Kind() == reflect.Func:
+			if ct.NumOut() == 0 || ct.NumOut() > 2 || (ct.NumOut() == 2 && ct.Out(1) != reflect.TypeFor[error]()) {
+				s.errs = append(s.errs, fmt.Errorf("%s: the constructor must return the service, or (service, error)", desc))
+				return
+			}
+			implType = ct.Out(0)
+			provide = fx.Provide(constructor)
+		default:
+			implType = ct
+			provide = fx.Supply(constructor)
+		}
+		toSpec := reflect.MakeFunc(
+			reflect.FuncOf([]reflect.Type{implType}, []reflect.Type{reflect.TypeFor[netron.ServiceSpec]()}, false),
+			func(in []reflect.Value) []reflect.Value {
+				return []reflect.Value{reflect.ValueOf(netron.ServiceSpec{
+					Name: name, Version: version, Impl: in[0].Interface(), Options: opts,
+				})}
+			})
+		s.fx = append(s.fx, fx.Module("service."+name+"@"+version,
+			logger.Decorate(name),
+			provide,
+			fx.Provide(netron.AsService(toSpec.Interface())),
+		))
+	}}
+}
+
+// Transports restricts a service to the app's listeners of these transports
+// ("tcp", "unix", "ws", ...). By default it is on every listener.
+func Transports(names ...string) ServiceOption { return netron.WithTransports(names...) }
+
+// Contract sets a method's JSON Schemas explicitly instead of deriving them
+// from its Go types: in for the positional arguments (an array schema, a
+// tuple with prefixItems), out for the result or each stream item. Pass
+// nil for either to keep the derived one.
+func Contract(method string, in, out json.RawMessage) ServiceOption {
+	return netron.WithContract(method, in, out)
+}
+
+// Cache caches the results of the service's unary methods for ttl.
+func Cache(ttl time.Duration) ServiceOption { return netron.WithCache(ttl) }
+
+// Method applies options to the method with the given wire name.
+func Method(name string, opts ...MethodOption) ServiceOption { return netron.WithMethod(name, opts...) }
+
+// CacheTTL caches one method's results for ttl (0 turns caching off).
+func CacheTTL(ttl time.Duration) MethodOption { return netron.WithCacheTTL(ttl) }
+
+// Listen adds addresses (URLs such as tcp://127.0.0.1:7070) the app serves
+// on, in addition to netron.listen from the configuration.
+func Listen(addrs ...string) Option {
+	return option{"titan.Listen(" + strings.Join(addrs, ", ") + ")", func(s *settings) {
+		list := append([]string(nil), addrs...)
+		s.fx = append(s.fx, fx.Supply(fx.Annotated{Group: netron.ListenGroup, Target: list}))
+	}}
+}
+
+// Interceptors adds interceptors to every call the app serves and makes;
+// the first is the outermost.
+func Interceptors(ics ...netron.Interceptor) Option {
+	return option{fmt.Sprintf("titan.Interceptors(%d)", len(ics)), func(s *settings) {
+		for _, ic := range ics {
+			s.fx = append(s.fx, fx.Supply(fx.Annotated{Group: netron.InterceptorGroup, Target: ic}))
+		}
+	}}
+}
+
+// RemoteOption configures a [Remote] client.
+type RemoteOption interface {
+	applyRemote(*remoteConfig)
+	String() string
+}
+
+type remoteConfig struct{ addr string }
+
+type remoteOption struct {
+	desc string
+	fn   func(*remoteConfig)
+}
+
+func (o remoteOption) applyRemote(c *remoteConfig) { o.fn(c) }
+func (o remoteOption) String() string              { return o.desc }
+
+// At sets the address of the process serving a [Remote] service.
+func At(addr string) RemoteOption {
+	return remoteOption{fmt.Sprintf("titan.At(%q)", addr), func(c *remoteConfig) { c.addr = addr }}
+}
+
+// Remote provides a T, a struct of func fields bound to the remote service
+// target ("calculator@^1") as netron's Peer.Bind does. The address comes
+// from [At], else from netron.remotes.<service name> in the configuration.
+// The connection is made when the app starts (start-up fails if the remote
+// cannot be reached) and is restored after drops.
+func Remote[T any](target string, opts ...RemoteOption) Option {
+	var rc remoteConfig
+	descs := make([]string, len(opts))
+	for i, o := range opts {
+		o.applyRemote(&rc)
+		descs[i] = o.String()
+	}
+	desc := fmt.Sprintf("titan.Remote[%s](%q%s)", reflect.TypeFor[T](), target, strings.Join(append([]string{""}, descs...), ", "))
+	return option{desc, func(s *settings) {
+		t, err := netron.ParseTarget(target)
+		if err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
+			return
+		}
+		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, cfg *config.Config) (T, error) {
+			var client T
+			addr := rc.addr
+			if addr == "" {
+				if nc, err := config.Section[netron.Config](cfg, "netron"); err == nil {
+					addr = nc.Remotes[t.Name]
+				}
+			}
+			if addr == "" {
+				return client, fmt.Errorf("%s: no address: use titan.At(...) or set netron.remotes.%s", desc, t.Name)
+			}
+			var peer atomic.Pointer[netron.Peer]
+			get := func() (*netron.Peer, error) {
+				if p := peer.Load(); p != nil {
+					return p, nil
+				}
+				return nil, netron.Errorf(netron.CodeUnavailable, "remote %s at %s: the app has not started", target, addr)
+			}
+			if err := netron.BindFunc(get, target, &client); err != nil {
+				return client, fmt.Errorf("%s: %w", desc, err)
+			}
+			lc.Append(fx.Hook{
+				OnStart: func(ctx context.Context) error {
+					p, err := n.Dial(ctx, addr)
+					if err != nil {
+						return fmt.Errorf("%s: %w", desc, err)
+					}
+					peer.Store(p)
+					return nil
+				},
+				OnStop: func(context.Context) error {
+					if p := peer.Load(); p != nil {
+						return p.Close()
+					}
+					return nil
+				},
+			})
+			return client, nil
+		}))
+	}}
+}

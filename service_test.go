@@ -1,0 +1,119 @@
+package titan_test
+
+import (
+	"context"
+	"iter"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+type Calculator struct{ log *slog.Logger }
+
+func NewCalculator(log *slog.Logger) *Calculator { return &Calculator{log: log} }
+
+func (c *Calculator) Add(_ context.Context, a, b float64) (float64, error) { return a + b, nil }
+
+func (c *Calculator) Count(_ context.Context, n int) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		for i := range n {
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+}
+
+type CalculatorClient struct {
+	Add   func(ctx context.Context, a, b float64) (float64, error)
+	Count func(ctx context.Context, n int) iter.Seq2[int, error]
+}
+
+// startApp starts an app and stops it when the test ends.
+func startApp(t *testing.T, opts ...titan.Option) *titan.App {
+	t.Helper()
+	app := titan.New(opts...)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := app.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return app
+}
+
+func TestServiceAndRemote(t *testing.T) {
+	var server *netron.Netron
+	startApp(t,
+		titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
+		titan.Service("calculator", "1.0.0", NewCalculator, titan.Cache(0)),
+		titan.Invoke(func(n *netron.Netron) { server = n }),
+	)
+	addrs := server.Addrs()
+	if len(addrs) != 1 || !strings.HasPrefix(addrs[0], "tcp://127.0.0.1:") {
+		t.Fatalf("listening on %v", addrs)
+	}
+
+	tests := []struct {
+		name string
+		opts []titan.Option
+	}{
+		{"At", []titan.Option{titan.WithConfig(quiet()), titan.Remote[CalculatorClient]("calculator@^1", titan.At(addrs[0]))}},
+		{"config", []titan.Option{titan.WithConfig(quiet("netron.remotes.calculator=" + addrs[0])), titan.Remote[CalculatorClient]("calculator@1.0.0")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var client CalculatorClient
+			startApp(t, append(tt.opts, titan.Invoke(func(c CalculatorClient) { client = c }))...)
+			ctx := context.Background()
+			if v, err := client.Add(ctx, 1, 2); err != nil || v != 3 {
+				t.Fatalf("Add = %v, %v", v, err)
+			}
+			n := 0
+			for v, err := range client.Count(ctx, 3) {
+				if err != nil || v != n {
+					t.Fatalf("Count item %d = %v, %v", n, v, err)
+				}
+				n++
+			}
+			if n != 3 {
+				t.Fatalf("Count gave %d items", n)
+			}
+		})
+	}
+}
+
+func TestServiceErrors(t *testing.T) {
+	type NoMethods struct{}
+	tests := []struct {
+		name string
+		opts []titan.Option
+		want string
+	}{
+		{"bad name", []titan.Option{titan.Service("calc.v1", "1.0.0", NewCalculator)}, "letters, digits"},
+		{"bad version", []titan.Option{titan.Service("calculator", "1.0", NewCalculator)}, "semantic version"},
+		{"no methods", []titan.Option{titan.Service("empty", "1.0.0", func() *NoMethods { return &NoMethods{} })}, "no public methods"},
+		{"unknown method option", []titan.Option{titan.Service("calculator", "1.0.0", NewCalculator, titan.Method("mul", titan.CacheTTL(1)))}, `titan.Method("mul"): no such public method`},
+		{"bad listen address", []titan.Option{titan.Listen("bogus://x")}, "bogus"},
+		{"remote without address", []titan.Option{titan.Remote[CalculatorClient]("calculator@1.0.0"), titan.Invoke(func(CalculatorClient) {})}, "netron.remotes.calculator"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := titan.New(append([]titan.Option{titan.WithConfig(quiet())}, tt.opts...)...)
+			err := app.Start(context.Background())
+			if err == nil {
+				app.Stop(context.Background())
+				t.Fatal("started")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
