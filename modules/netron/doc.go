@@ -1,0 +1,114 @@
+// Package netron is Titan's RPC engine. It speaks the wire protocol of the
+// original TypeScript Netron (shared/protocol/NETRON-WIRE.md), so TypeScript
+// clients call Go services unchanged, and it adds a negotiated extension
+// for Go peers.
+//
+// # Services
+//
+// A service is a Go value registered as name@version ([Netron.Register], or
+// titan.Service in an app). Its public methods are its exported methods
+// whose first argument is a context.Context and that return (T, error)
+// (unary), error (void: the wire value undefined) or iter.Seq2[T, error] (a
+// server stream). The wire name is [WireName] of the Go name ("GetUserID"
+// is "getUserID"); two methods with one wire name are refused. Arguments
+// are positional. Names match [A-Za-z0-9_-]+ and versions are semantic
+// versions without build metadata.
+//
+// # Contracts
+//
+// Each method has a JSON Schema (draft 2020-12) for its arguments (a tuple:
+// "prefixItems", exactly as many items as arguments) and one for its result
+// or stream items, derived from the Go types (json and jsonschema struct
+// tags) or given with [WithContract]. With validation on (the default),
+// arguments are checked before the method runs — a violation is
+// invalid_argument naming every failing JSON pointer — and results and
+// stream items before they are sent (a violation there is internal). The
+// schemas travel in the definition's metadata, per method, as inputSchema
+// and outputSchema.
+//
+// # Errors
+//
+// Errors carry a [Code] (gRPC numbering, snake_case names). On the wire an
+// error is a TitanError with the HTTP-like number of [Code.WireCode] and
+// the code's name under the extra field "goCode", so every code round-trips
+// between Go peers while TypeScript peers see the numbers they know. A
+// plain error reaches the caller with its message and code unknown;
+// [NewError] sets the code; a panic or an encoding failure is internal with
+// a generic message (details go to the server log); no stack is ever sent.
+//
+// # Calls
+//
+// [Dial] (or [Netron.Dial]) connects and completes the handshake; then
+// [Peer.Call] / [CallUnary], [Peer.CallStream] / [CallStream], or
+// [Peer.Bind] for a struct of func fields. Targets are "name@1.2.3" (sent
+// as is, as TypeScript clients do), a range "name@^1.2" or a bare "name"
+// (one query_interface per connection; Go servers resolve ranges to the
+// highest match). Without a deadline on the context, a call times out after
+// Config.RequestTimeout (5 s). One connection carries any number of
+// concurrent calls and streams; writes are coalesced into batches. When a
+// connection drops, calls in flight fail with unavailable; a dialled peer
+// reconnects with exponential backoff and jitter, subscribes again to its
+// events and re-resolves its targets.
+//
+// # Streams
+//
+// A stream method answers its CALL with a StreamReference, then sends one
+// STREAM packet per item and a final packet with the end-of-stream bit; a
+// failure ends the stream with STREAM_CLOSE carrying the reason
+// (NETRON-WIRE.md §8). The response always precedes the first item. At most
+// Config.MaxStreamsPerPeer streams are open per direction and connection; a
+// stream without progress for Config.StreamIdleTimeout is ended.
+//
+// # Events
+//
+// [Netron.Emit] and [Netron.Subscribe] work in-process with NATS-style
+// patterns ("chat.*" matches one token, "orders.>" one or more); a peer
+// subscribes to exact event names with the subscribe task
+// ([Peer.Subscribe]), at most Config.MaxSubscriptionsPerPeer per peer.
+// Events for one peer arrive in the order they were emitted.
+//
+// # Tasks
+//
+// The core tasks of the original are served: query_interface (exact, range
+// or bare names), subscribe, unsubscribe, emit, unref_service,
+// invalidate_cache (clears the response cache; returns the number of
+// entries removed) and authenticate (filled by the security module;
+// without it, 503 as in the original); expose_service and unexpose_service
+// are refused. list_services lists a Go server's services. GET and SET are
+// answered with unimplemented: Titan services expose methods, not
+// properties.
+//
+// # Interceptors
+//
+// [Interceptor] wraps calls connect-go style; the first one given is the
+// outermost. On the serving side the built-in response cache ([WithCache],
+// [WithCacheTTL]) and contract validation run innermost, in that order.
+//
+// # The Go-to-Go extension
+//
+// Both sides announce "titan":{"v":1,"window":N} in their handshake id
+// message (TypeScript peers ignore extra properties). When both did, the
+// connection also uses, with packets TypeScript peers never receive:
+//
+//   - call headers: a CALL request with the live bit (flags 0x63) carries a
+//     map after the method name, before the arguments, with "t" (the
+//     caller's remaining time in ms) and "m" (metadata, string to string);
+//   - cancel: a CALL packet with the impulse and error bits (0xC3), the id
+//     of the call to cancel and a nil payload; it is not answered;
+//   - stream credit: the reader of a stream grants the producer more items
+//     with a STREAM packet without the impulse bit, the number as payload
+//     and the stream id in the trailer; the producer starts with the
+//     reader's announced window and waits when it runs out, so a paused
+//     reader holds at most a window of items;
+//   - stream cancel: STREAM_CLOSE without the impulse bit, from the reader,
+//     payload {streamId, reason}.
+//
+// A peer that did not announce the extension gets the plain protocol, and
+// TCP back-pressure instead of credits.
+//
+// # Stopping
+//
+// [Netron.Stop] drains: listeners close, new calls are refused with
+// unavailable, calls in flight finish within the stop context, then every
+// connection closes.
+package netron
