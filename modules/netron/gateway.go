@@ -1,0 +1,152 @@
+package netron
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Invocation is a call handed to [Netron.Invoke] by a gateway that has its
+// own framing (the HTTP protocol): the same services, contracts,
+// interceptors and errors as a call that arrives in a packet.
+type Invocation struct {
+	// Service is a definition id, an exact qualified name, a range or a
+	// bare name.
+	Service string
+	// Method is the wire name.
+	Method string
+	// Args are the encoded positional arguments.
+	Args []protocol.RawValue
+	// Metadata is the caller's metadata (headers), if any.
+	Metadata map[string]string
+	// Transport is the name of the transport the call came through ("http"),
+	// checked against titan.Transports restrictions.
+	Transport string
+}
+
+// lookup finds the service and method of an invocation.
+func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
+	var svc *service
+	var err error
+	if looksLikeUUID(inv.Service) {
+		svc, err = n.findService(inv.Service)
+	} else {
+		svc, err = n.resolveTarget(inv.Service)
+	}
+	if err == nil && !svc.exposedOn(inv.Transport) {
+		err = notFound("Service", inv.Service, fmt.Sprintf("Service with id %s not found", inv.Service))
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !validMethodName(inv.Method) {
+		return nil, nil, Errorf(CodeInvalidArgument, "Invalid method name")
+	}
+	m := svc.methods[inv.Method]
+	if m == nil {
+		return nil, nil, Errorf(CodeNotFound, "Method '%s.%s' not found", svc.qualified, inv.Method)
+	}
+	return svc, m, nil
+}
+
+// Invoke runs a unary or void call on a local service and returns the
+// method's Go result (nil for a void method).
+func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
+	if n.draining.Load() {
+		return nil, errDraining
+	}
+	n.inflight.Add(1)
+	defer n.inflight.Done()
+	svc, m, err := n.lookup(inv)
+	if err != nil {
+		return nil, err
+	}
+	if m.kind == kindStream {
+		return nil, Errorf(CodeInvalidArgument, "%s.%s is a stream method", svc.qualified, m.name)
+	}
+	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits}
+	return n.unary(ctx, call)
+}
+
+// InvokeStream runs a stream call on a local service. The iterator runs the
+// method; it ends at the first error, which it yields.
+func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[any, error], error) {
+	if n.draining.Load() {
+		return nil, errDraining
+	}
+	svc, m, err := n.lookup(inv)
+	if err != nil {
+		return nil, err
+	}
+	if m.kind != kindStream {
+		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
+	}
+	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits}
+	n.inflight.Add(1)
+	seq, err := n.streaming(ctx, call)
+	if err != nil {
+		n.inflight.Done()
+		return nil, err
+	}
+	return func(yield func(any, error) bool) {
+		defer n.inflight.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				n.log.Error("stream panicked", "service", call.Service, "method", call.Method, "panic", fmt.Sprint(r))
+				yield(nil, NewError(CodeInternal, errors.New(internalMessage)))
+			}
+		}()
+		for v, err := range seq {
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}, nil
+}
+
+// MethodDesc describes a public method for gateways and tools (OpenAPI,
+// the CLI, a development UI).
+type MethodDesc struct {
+	// Name is the wire name; GoName the Go method name.
+	Name, GoName string
+	// Stream reports a server-streaming method; Void a method without a
+	// result.
+	Stream, Void bool
+	// Input and Output are the contract schemas (Output is nil for a void
+	// method).
+	Input, Output json.RawMessage
+	// Arity is the number of positional arguments.
+	Arity int
+}
+
+// ServiceDesc describes a registered service.
+type ServiceDesc struct {
+	Name, Version, ID string
+	// Transports restricts the service to these listeners; nil means all.
+	Transports []string
+	Methods    []MethodDesc
+}
+
+// Describe returns the registered services, sorted by qualified name.
+func (n *Netron) Describe() []ServiceDesc {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []ServiceDesc
+	for _, q := range sortedServiceNames(n.services) {
+		s := n.services[q]
+		sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, Transports: s.transports}
+		for _, name := range s.order {
+			m := s.methods[name]
+			sd.Methods = append(sd.Methods, MethodDesc{
+				Name: m.name, GoName: m.goName, Stream: m.kind == kindStream, Void: m.kind == kindVoid,
+				Input: m.inSchema, Output: m.outSchema, Arity: len(m.args),
+			})
+		}
+		out = append(out, sd)
+	}
+	return out
+}
