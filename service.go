@@ -188,3 +188,9 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 		}))
 	}}
 }
+
+// HTTP serves the service's methods as JSON routes under path on the app's
+// HTTP listeners: titan.HTTP("/api/calculator") gives
+// POST /api/calculator/add with the arguments as a JSON array (or the
+// single struct argument as an object).
+func HTTP(path string) ServiceOption { return netron.WithHTTP(path) }

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -126,6 +130,8 @@ type MethodDesc struct {
 // ServiceDesc describes a registered service.
 type ServiceDesc struct {
 	Name, Version, ID string
+	// HTTPPath is the path of the service's JSON routes (titan.HTTP), or "".
+	HTTPPath string
 	// Transports restricts the service to these listeners; nil means all.
 	Transports []string
 	Methods    []MethodDesc
@@ -138,7 +144,7 @@ func (n *Netron) Describe() []ServiceDesc {
 	var out []ServiceDesc
 	for _, q := range sortedServiceNames(n.services) {
 		s := n.services[q]
-		sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, Transports: s.transports}
+		sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, HTTPPath: s.httpPath, Transports: s.transports}
 		for _, name := range s.order {
 			m := s.methods[name]
 			sd.Methods = append(sd.Methods, MethodDesc{
@@ -150,3 +156,42 @@ func (n *Netron) Describe() []ServiceDesc {
 	}
 	return out
 }
+
+// Gateway serves a Netron's services over a protocol with its own framing
+// (HTTP), started by [Netron.Listen] for the gateway's URL schemes.
+type Gateway interface {
+	// Addr returns the bound address as a URL.
+	Addr() string
+	// Shutdown stops accepting requests and waits for those in flight until
+	// ctx ends; requests arriving meanwhile are refused.
+	Shutdown(ctx context.Context) error
+}
+
+// GatewayFactory starts a gateway for n on the address u.
+type GatewayFactory func(ctx context.Context, n *Netron, u *url.URL) (Gateway, error)
+
+var (
+	gatewaysMu sync.RWMutex
+	gateways   = map[string]GatewayFactory{}
+)
+
+// RegisterGateway makes [Netron.Listen] start f for URLs of the scheme. It
+// is meant for init functions; registering a scheme twice panics.
+func RegisterGateway(scheme string, f GatewayFactory) {
+	scheme = strings.ToLower(scheme)
+	gatewaysMu.Lock()
+	defer gatewaysMu.Unlock()
+	if _, dup := gateways[scheme]; dup {
+		panic(fmt.Sprintf("netron: gateway for %q registered twice", scheme))
+	}
+	gateways[scheme] = f
+}
+
+func gatewayFor(scheme string) GatewayFactory {
+	gatewaysMu.RLock()
+	defer gatewaysMu.RUnlock()
+	return gateways[strings.ToLower(scheme)]
+}
+
+// Logger returns the Netron's logger, for gateways.
+func (n *Netron) Logger() *slog.Logger { return n.log }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -32,6 +33,7 @@ type Netron struct {
 	byName    map[string][]*service // by name, highest version first
 	tasks     map[string]TaskFunc
 	listeners []*listener
+	gateways  []Gateway
 	peers     map[*Peer]struct{}
 	auth      Authenticator
 
@@ -238,6 +240,23 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if n.draining.Load() {
 		return "", errors.New("netron: Listen after Stop")
 	}
+	if scheme, _, ok := strings.Cut(addr, ":"); ok {
+		if f := gatewayFor(scheme); f != nil {
+			u, err := url.Parse(addr)
+			if err != nil {
+				return "", fmt.Errorf("netron: address %q: %w", addr, err)
+			}
+			g, err := f(ctx, n, u)
+			if err != nil {
+				return "", fmt.Errorf("netron: listen %s: %w", addr, err)
+			}
+			n.mu.Lock()
+			n.gateways = append(n.gateways, g)
+			n.mu.Unlock()
+			n.log.Info("listening", "addr", g.Addr())
+			return g.Addr(), nil
+		}
+	}
 	tr, scheme, err := transportFor(addr)
 	if err != nil {
 		return "", err
@@ -274,9 +293,12 @@ func transportFor(addr string) (transport.Transport, string, error) {
 func (n *Netron) Addrs() []string {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]string, len(n.listeners))
-	for i, l := range n.listeners {
-		out[i] = l.l.Addr()
+	out := make([]string, 0, len(n.listeners)+len(n.gateways))
+	for _, l := range n.listeners {
+		out = append(out, l.l.Addr())
+	}
+	for _, g := range n.gateways {
+		out = append(out, g.Addr())
 	}
 	return out
 }
@@ -340,16 +362,22 @@ func (n *Netron) Stop(ctx context.Context) error {
 		n.mu.Lock()
 		n.draining.Store(true)
 		ls := slices.Clone(n.listeners)
+		gws := slices.Clone(n.gateways)
 		n.mu.Unlock()
 		for _, l := range ls {
 			l.l.Close()
+		}
+		for _, g := range gws {
+			if gerr := g.Shutdown(ctx); gerr != nil {
+				err = errors.Join(err, fmt.Errorf("netron: stop %s: %w", g.Addr(), gerr))
+			}
 		}
 		done := make(chan struct{})
 		go func() { n.inflight.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-ctx.Done():
-			err = fmt.Errorf("netron: stop: calls still running: %w", ctx.Err())
+			err = errors.Join(err, fmt.Errorf("netron: stop: calls still running: %w", ctx.Err()))
 		}
 		close(n.stopped)
 		for _, p := range n.Peers() {

@@ -61,6 +61,7 @@ type service struct {
 	methods       map[string]*method
 	order         []string // wire names, sorted
 	transports    []string // listener names it is restricted to; nil = all
+	httpPath      string   // path of the JSON routes (WithHTTP), or ""
 	meta          any      // definition metadata sent on the wire
 }
 
@@ -228,7 +229,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	s := &service{
 		name: name, version: version, qualified: QualifiedName(name, version),
 		defID: newDefinitionID(), impl: impl, methods: map[string]*method{},
-		transports: cfg.transports,
+		transports: cfg.transports, httpPath: cfg.httpPath,
 	}
 	for _, m := range methods {
 		s.methods[m.name] = m

@@ -21,6 +21,7 @@ type MethodOption interface {
 }
 
 type serviceConfig struct {
+	httpPath   string
 	transports []string
 	contracts  map[string]*Contract
 	cacheTTL   time.Duration
@@ -111,5 +112,18 @@ func WithCacheTTL(ttl time.Duration) MethodOption {
 			ttl = 0
 		}
 		c.cacheTTL = &ttl
+	}}
+}
+
+// WithHTTP serves the service's methods as JSON routes under path on the
+// app's HTTP listeners: POST <path>/<method>, with the positional
+// arguments as a JSON array (or the single struct argument as an object).
+func WithHTTP(path string) ServiceOption {
+	return serviceOption{fmt.Sprintf("HTTP(%q)", path), func(c *serviceConfig) {
+		if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") && path != "/" {
+			c.errs = append(c.errs, fmt.Errorf("HTTP(%q): the path must start with '/' and not end with one", path))
+			return
+		}
+		c.httpPath = path
 	}}
 }

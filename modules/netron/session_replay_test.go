@@ -152,7 +152,7 @@ func TestReplayTCPSession(t *testing.T) {
 		}
 	}
 
-	defIDs := map[string]string{}   // recorded definition id -> Go server's
+	defIDs := map[string]string{}    // recorded definition id -> Go server's
 	serverIDs := map[uint32]uint32{} // recorded server request id -> Go server's
 	for i, f := range frames {
 		raw, err := hex.DecodeString(f.Hex)
