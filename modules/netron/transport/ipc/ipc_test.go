@@ -1,0 +1,144 @@
+package ipc_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/ipc"
+)
+
+const modeEnv = "IPC_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if ipc.Inherited() && os.Getenv(modeEnv) != "" {
+		os.Exit(child(os.Getenv(modeEnv)))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// child echoes every message; in mode "die" it exits after the first.
+func child(mode string) int {
+	l, err := transport.Listen(context.Background(), "ipc:", transport.Options{})
+	if err != nil {
+		return 3
+	}
+	defer l.Close()
+	c, err := l.Accept(context.Background())
+	if err != nil {
+		return 4
+	}
+	for {
+		msg, err := c.ReadMessage()
+		if errors.Is(err, io.EOF) {
+			return 0
+		}
+		if err != nil {
+			return 5
+		}
+		if err := c.WriteMessages(msg); err != nil {
+			return 6
+		}
+		if mode == "die" {
+			os.Exit(0)
+		}
+	}
+}
+
+func spawn(t *testing.T, mode string) *ipc.Child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), modeEnv+"="+mode)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := ipc.Spawn(ctx, cmd, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestEcho(t *testing.T) {
+	c := spawn(t, "echo")
+	for _, size := range []int{0, 1, 32, 4096, 1 << 20} {
+		msg := bytes.Repeat([]byte{byte(size)}, size)
+		if err := c.WriteMessages(msg); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.ReadMessage()
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("size %d: got %d bytes, %v", size, len(got), err)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("child still running after Close")
+	}
+	if c.ExitErr() != nil {
+		t.Fatalf("child exit: %v", c.ExitErr())
+	}
+}
+
+func TestChildDeathIsEOF(t *testing.T) {
+	c := spawn(t, "die")
+	if err := c.WriteMessages([]byte("hi")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := c.ReadMessage(); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("read after the child died succeeded")
+		}
+		if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("read after death: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("read did not fail after the child died")
+	}
+}
+
+func TestCloseKillsStubbornChild(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	c, err := ipc.Spawn(context.Background(), cmd, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.Close() // sleep dies of SIGTERM
+	if time.Since(start) > ipc.ExitWait+3*time.Second {
+		t.Fatalf("close took %v", time.Since(start))
+	}
+	select {
+	case <-c.Exited():
+	default:
+		t.Fatal("child not reaped after Close")
+	}
+}
+
+func TestNotAChild(t *testing.T) {
+	if _, err := transport.Listen(context.Background(), "ipc:", transport.Options{}); err == nil {
+		t.Fatal("listen on ipc: outside a spawned child succeeded")
+	}
+	if _, err := transport.Dial(context.Background(), "ipc:", transport.Options{}); err == nil {
+		t.Fatal("dial ipc: succeeded")
+	}
+}
