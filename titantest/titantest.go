@@ -1,0 +1,73 @@
+package titantest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/transport/mem" // mem://
+)
+
+// Server is a Netron serving services for one test.
+type Server struct {
+	*netron.Netron
+	// Addr is the address it listens on.
+	Addr string
+}
+
+// Serve starts a Netron with cfg (zero fields take the defaults), registers
+// impl as name@version and listens on addr ("mem://" when empty). The
+// server stops when the test ends.
+func Serve(tb testing.TB, name, version string, impl any, opts ...netron.ServiceOption) *Server {
+	tb.Helper()
+	return ServeAt(tb, "mem://", netron.Config{}, func(n *netron.Netron) error {
+		return n.Register(name, version, impl, opts...)
+	})
+}
+
+// ServeAt starts a Netron with cfg, lets register add services, and
+// listens on addr. The server stops when the test ends.
+func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netron.Netron) error) *Server {
+	tb.Helper()
+	n, err := netron.New(cfg, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if register != nil {
+		if err := register(n); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	bound, err := n.Listen(context.Background(), addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Stop(ctx); err != nil {
+			tb.Errorf("titantest: stop %s: %v", bound, err)
+		}
+	})
+	return &Server{Netron: n, Addr: bound}
+}
+
+// Dial connects to the server and closes the peer when the test ends.
+func (s *Server) Dial(tb testing.TB) *netron.Peer {
+	tb.Helper()
+	return Dial(tb, s.Addr)
+}
+
+// Dial connects to addr and closes the peer when the test ends.
+func Dial(tb testing.TB, addr string) *netron.Peer {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := netron.Dial(ctx, addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	return p
+}
