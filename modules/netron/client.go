@@ -140,6 +140,14 @@ func (p *Peer) reconnect() {
 				p.cur.Store(c)
 				cancel()
 				p.start()
+				select {
+				case <-p.closeCh:
+					// Closed while this connection was being set up: Close
+					// did not see it, so end it here (its end closes done).
+					c.close(errPeerClosed)
+					return
+				default:
+				}
 				p.log.Info("reconnected", "addr", p.addr, "attempts", attempt)
 				go p.restore()
 				return

@@ -353,6 +353,19 @@ func (n *Netron) Peers() []*Peer {
 	return out
 }
 
+// beginCall counts a request in flight, or reports false once the Netron
+// is draining. The check and the count happen under n.mu, which Stop holds
+// while it sets draining, so no call is counted after Stop starts waiting.
+func (n *Netron) beginCall() bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if n.draining.Load() {
+		return false
+	}
+	n.inflight.Add(1)
+	return true
+}
+
 // Stop drains the Netron: it stops listening, refuses new calls with
 // unavailable, waits for the calls in flight until ctx ends, then closes
 // every connection. It is safe to call more than once.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -183,6 +184,11 @@ type conn struct {
 	handling map[uint32]context.CancelFunc // server side: calls in flight, for cancel
 	sending  map[uint32]*sendStream
 	recving  map[uint32]*recvStream
+	// cancelled holds the streams this side cancelled (oldest first in
+	// cancelledQ, at most maxCancelled): items still in flight for them are
+	// dropped instead of re-creating the stream.
+	cancelled  map[uint32]struct{}
+	cancelledQ []uint32
 
 	emu    sync.Mutex
 	events []queuedEvent
@@ -293,6 +299,26 @@ func (c *conn) send(pkt *protocol.Packet) error {
 	return c.sendRaw(b)
 }
 
+// gather lets the goroutines that are ready to send queue their packets
+// before the writer takes the queue, so that they leave in one write: it
+// yields while the queue keeps growing, a few rounds at most (one cheap
+// yield when nobody else is sending).
+func (c *conn) gather() {
+	c.wmu.Lock()
+	n := len(c.queue)
+	c.wmu.Unlock()
+	for range 4 {
+		runtime.Gosched()
+		c.wmu.Lock()
+		m := len(c.queue)
+		c.wmu.Unlock()
+		if m == n {
+			return
+		}
+		n = m
+	}
+}
+
 func (c *conn) writeLoop() {
 	defer close(c.wdone)
 	var batch [][]byte
@@ -302,6 +328,7 @@ func (c *conn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		}
+		c.gather()
 		c.wmu.Lock()
 		batch, c.queue = c.queue, batch[:0]
 		c.queued = 0
@@ -351,6 +378,14 @@ func (c *conn) readLoop() error {
 		copy(frame, msg)
 		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
 		if err != nil {
+			if frame[0] == '{' {
+				// A client-id after an early packet (NETRON-WIRE.md §4.3:
+				// accepted at any time).
+				if _, herr := parseHandshake(frame); herr == nil {
+					c.handleText(frame)
+					continue
+				}
+			}
 			c.badPacket(frame, err)
 			continue
 		}
@@ -416,11 +451,10 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue) {
 		case pkt.Type == protocol.TypeTask && c.orderedEvent(pkt, payload):
 			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
 		default:
-			if n.draining.Load() {
+			if !n.beginCall() {
 				c.replyError(pkt.ID, pkt.Type, errDraining)
 				return
 			}
-			n.inflight.Add(1)
 			go func() {
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload)

@@ -21,7 +21,7 @@ type callHeader struct {
 func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
 	var elems []protocol.RawValue
 	if err := protocol.UnmarshalLimits(payload, &elems, c.p.n.limits); err != nil {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want an array (%v)", err))
+		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want an array (%v)", err))
 		return
 	}
 	switch pkt.Type {
@@ -35,6 +35,13 @@ func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
 	}
 }
 
+// badRequest logs and answers a request whose payload has the wrong shape
+// (NETRON-WIRE.md §5.7).
+func (c *conn) badRequest(pkt protocol.Packet, err *Error) {
+	c.p.log.Warn("rejected a malformed request", "id", pkt.ID, "type", pkt.Type, "error", err.Message())
+	c.replyError(pkt.ID, pkt.Type, err)
+}
+
 func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 	n := c.p.n
 	hasHeader := pkt.Live && c.ext.Load()
@@ -43,12 +50,12 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 		need = 3
 	}
 	if len(elems) < need {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want [definitionId, method, ...args]"))
+		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want [definitionId, method, ...args]"))
 		return
 	}
 	var defID, name string
 	if protocol.UnmarshalLimits(elems[0], &defID, n.limits) != nil {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Definition ID must be a string"))
+		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Definition ID must be a string"))
 		return
 	}
 	if protocol.UnmarshalLimits(elems[1], &name, n.limits) != nil || !validMethodName(name) {

@@ -253,7 +253,9 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	}
 	for _, name := range s.order {
 		m := s.methods[name]
-		m.cacheTTL = cfg.cacheTTL
+		if m.kind == kindUnary {
+			m.cacheTTL = cfg.cacheTTL // the service default applies to unary methods
+		}
 		var mc methodConfig
 		for _, o := range m.opts {
 			o.applyMethod(&mc)

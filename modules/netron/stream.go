@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,13 +74,15 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
 		return
 	}
+	// The method runs under the stream's context, so that a cancel from
+	// the reader reaches an iterator waiting between items.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	seq, err := n.streaming(ctx, call)
 	if err != nil {
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	s := &sendStream{id: nextStreamID(), credit: int(c.window.Load()), wake: make(chan struct{}, 1), cancel: cancel}
 	ext := c.ext.Load()
 	c.smu.Lock()
@@ -115,12 +118,13 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 			if ierr != nil {
 				return ierr
 			}
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
 			if ext {
 				if err := s.acquire(ctx, n.cfg.StreamIdleTimeout); err != nil {
 					return err
 				}
-			} else if ctx.Err() != nil {
-				return context.Cause(ctx)
 			}
 			if err := c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
 				Live: true, StreamID: s.id, StreamIndex: index, Data: item}); err != nil {
@@ -137,19 +141,16 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	switch {
 	case c.ctx.Err() != nil:
 		// The connection is gone; nobody to tell.
-	case err != nil && ctx.Err() != nil && !isCoded(err):
-		// Cancelled by the reader: it needs no answer.
+	case ctx.Err() != nil:
+		// Cancelled by the reader (or past its deadline): it needs no
+		// answer, and an end-of-stream now would reach a reader that has
+		// already forgotten the stream.
 	case err != nil:
 		fail(err)
 	default:
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
 			Live: true, EOS: true, StreamID: s.id, StreamIndex: index, Data: nil})
 	}
-}
-
-func isCoded(err error) bool {
-	var e *Error
-	return errors.As(err, &e)
 }
 
 // streamCredit handles a credit grant from the reader of one of our streams.
@@ -196,6 +197,7 @@ func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
 	rs := c.recving[sc.StreamID]
 	c.smu.Unlock()
 	if rs == nil {
+		c.wasCancelled(sc.StreamID, true)
 		return
 	}
 	rs.mu.Lock()
@@ -272,6 +274,9 @@ func (c *conn) recvStreamFor(id uint32, create bool) *recvStream {
 	defer c.smu.Unlock()
 	rs := c.recving[id]
 	if rs == nil && create {
+		if _, dead := c.cancelled[id]; dead {
+			return nil
+		}
 		if len(c.recving) >= c.p.n.cfg.MaxStreamsPerPeer {
 			return nil
 		}
@@ -281,12 +286,44 @@ func (c *conn) recvStreamFor(id uint32, create bool) *recvStream {
 	return rs
 }
 
+// maxCancelled bounds the cancelled streams a connection remembers.
+const maxCancelled = 1024
+
+// markCancelled remembers that this side cancelled stream id; c.smu is held.
+func (c *conn) markCancelled(id uint32) {
+	if c.cancelled == nil {
+		c.cancelled = map[uint32]struct{}{}
+	}
+	if len(c.cancelledQ) >= maxCancelled {
+		delete(c.cancelled, c.cancelledQ[0])
+		c.cancelledQ = c.cancelledQ[1:]
+	}
+	c.cancelled[id] = struct{}{}
+	c.cancelledQ = append(c.cancelledQ, id)
+}
+
+// wasCancelled reports whether this side cancelled stream id; last
+// forgets it (the producer has ended the stream).
+func (c *conn) wasCancelled(id uint32, last bool) bool {
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	_, dead := c.cancelled[id]
+	if dead && last {
+		delete(c.cancelled, id)
+		c.cancelledQ = slices.DeleteFunc(c.cancelledQ, func(x uint32) bool { return x == id })
+	}
+	return dead
+}
+
 func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 	if pkt.StreamID == 0 {
 		return
 	}
 	rs := c.recvStreamFor(pkt.StreamID, true)
 	if rs == nil {
+		if c.wasCancelled(pkt.StreamID, pkt.EOS) {
+			return
+		}
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
 			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
 		return
@@ -412,6 +449,9 @@ func (rs *recvStream) cancel() {
 	c := rs.c
 	c.smu.Lock()
 	delete(c.recving, rs.id)
+	if !wasDone {
+		c.markCancelled(rs.id)
+	}
 	c.smu.Unlock()
 	if !wasDone && c.ext.Load() {
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose,

@@ -57,12 +57,12 @@ func (n *Netron) SetAuthenticator(a Authenticator) {
 func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
 	n := c.p.n
 	if len(elems) == 0 {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: want [taskName, ...args]"))
+		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want [taskName, ...args]"))
 		return
 	}
 	var name string
 	if protocol.UnmarshalLimits(elems[0], &name, n.limits) != nil {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid request payload: the task name must be a string"))
+		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: the task name must be a string"))
 		return
 	}
 	args := make([]any, len(elems)-1)

@@ -1,0 +1,142 @@
+package netron_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"strings"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Echo is the benchmark service.
+type Echo struct{}
+
+// Echo returns s.
+func (Echo) Echo(_ context.Context, s string) (string, error) { return s, nil }
+
+// Repeat yields s n times.
+func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for range n {
+			if !yield(s, nil) {
+				return
+			}
+		}
+	}
+}
+
+func benchPeer(b *testing.B, scheme string) *netron.Peer {
+	b.Helper()
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
+		b.Fatal(err)
+	}
+	addr := "tcp://127.0.0.1:0"
+	if scheme == "mem" {
+		addr = "mem://"
+	}
+	bound, err := n.Listen(context.Background(), addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { n.Stop(context.Background()) })
+	p, err := netron.Dial(context.Background(), bound)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	return p
+}
+
+var benchSizes = []struct {
+	name string
+	size int
+}{{"32B", 32}, {"4KiB", 4 << 10}}
+
+func BenchmarkUnary(b *testing.B) {
+	for _, scheme := range []string{"mem", "tcp"} {
+		for _, sz := range benchSizes {
+			b.Run(scheme+"/"+sz.name, func(b *testing.B) {
+				p := benchPeer(b, scheme)
+				ctx := context.Background()
+				msg := strings.Repeat("a", sz.size)
+				b.SetBytes(int64(sz.size))
+				b.ReportAllocs()
+				for b.Loop() {
+					got, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", msg)
+					if err != nil || len(got) != sz.size {
+						b.Fatalf("echo: %d bytes, %v", len(got), err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkUnaryParallel(b *testing.B) {
+	for _, scheme := range []string{"mem", "tcp"} {
+		for _, sz := range benchSizes {
+			b.Run(scheme+"/"+sz.name, func(b *testing.B) {
+				p := benchPeer(b, scheme)
+				ctx := context.Background()
+				msg := strings.Repeat("a", sz.size)
+				b.SetBytes(int64(sz.size))
+				b.ReportAllocs()
+				b.SetParallelism(16) // 16 × GOMAXPROCS callers on one connection
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						got, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", msg)
+						if err != nil || len(got) != sz.size {
+							b.Errorf("echo: %d bytes, %v", len(got), err)
+							return
+						}
+					}
+				})
+			})
+		}
+	}
+}
+
+// BenchmarkStream reads a stream of 100 items per iteration.
+func BenchmarkStream(b *testing.B) {
+	const items = 100
+	for _, scheme := range []string{"mem", "tcp"} {
+		for _, sz := range benchSizes {
+			b.Run(scheme+"/"+sz.name, func(b *testing.B) {
+				p := benchPeer(b, scheme)
+				ctx := context.Background()
+				msg := strings.Repeat("a", sz.size)
+				b.SetBytes(int64(sz.size * items))
+				b.ReportAllocs()
+				for b.Loop() {
+					s, err := p.CallStream(ctx, "echo@1.0.0", "repeat", msg, items)
+					if err != nil {
+						b.Fatal(err)
+					}
+					n := 0
+					for {
+						var v string
+						err := s.Recv(&v)
+						if errors.Is(err, io.EOF) {
+							break
+						}
+						if err != nil || len(v) != sz.size {
+							b.Fatalf("item %d: %d bytes, %v", n, len(v), err)
+						}
+						n++
+					}
+					s.Close()
+					if n != items {
+						b.Fatalf("%d items", n)
+					}
+				}
+			})
+		}
+	}
+}
