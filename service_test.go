@@ -116,4 +116,3 @@ func TestServiceErrors(t *testing.T) {
 		})
 	}
 }
-
