@@ -15,3 +15,15 @@ func PeerWrites(p *Peer) uint64 {
 	}
 	return 0
 }
+
+// OpenRecvStreams returns how many received streams the peer's current
+// connection holds.
+func OpenRecvStreams(p *Peer) int {
+	c := p.cur.Load()
+	if c == nil {
+		return 0
+	}
+	c.smu.Lock()
+	defer c.smu.Unlock()
+	return len(c.recving)
+}

@@ -246,6 +246,7 @@ func (c *conn) failAll() {
 	c.recving = map[uint32]*recvStream{}
 	c.smu.Unlock()
 	for _, rs := range recv {
+		rs.reaper.Stop()
 		rs.fail(errConnLost)
 	}
 }

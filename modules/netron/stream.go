@@ -228,8 +228,10 @@ type recvStream struct {
 	unread int // items consumed and not yet granted back
 	last   time.Time
 	// claimed is set once a reader took the stream; until then a finished
-	// stream stays in the connection's table so its reader can find it.
+	// stream stays in the connection's table so its reader can find it,
+	// for at most the idle timeout (reaper).
 	claimed bool
+	reaper  *time.Timer
 }
 
 const maxEarly = 10000
@@ -264,6 +266,7 @@ func (c *conn) claim(id uint32) *recvStream {
 		c.forget(id)
 	}
 	rs.mu.Unlock()
+	rs.reaper.Stop()
 	return rs
 }
 
@@ -282,6 +285,16 @@ func (c *conn) recvStreamFor(id uint32, create bool) *recvStream {
 		}
 		rs = newRecvStream(c, id)
 		c.recving[id] = rs
+		// A stream nobody claims (its caller gave up, or it was never a
+		// Go caller's) is dropped after the idle timeout.
+		rs.reaper = time.AfterFunc(c.p.n.cfg.StreamIdleTimeout, func() {
+			rs.mu.Lock()
+			claimed := rs.claimed
+			rs.mu.Unlock()
+			if !claimed {
+				rs.cancel()
+			}
+		})
 	}
 	return rs
 }

@@ -105,3 +105,49 @@ func TestAcceptanceCancelledStreamsDoNotLeak(t *testing.T) {
 		st.Close()
 	}
 }
+
+// TestUnclaimedStreamIsReaped: a stream whose caller never reads it (here:
+// a plain Call on a stream method, which only sees the reference) is
+// dropped after the idle timeout, and its producer stopped.
+func TestUnclaimedStreamIsReaped(t *testing.T) {
+	// The server waits for credit far longer than the client keeps an
+	// unclaimed stream, so only the client's reaper can end it.
+	n, err := netron.New(netron.Config{StreamIdleTimeout: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("calculator", "1.0.0", &Calc{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := netron.New(netron.Config{StreamIdleTimeout: 200 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	p, err := client.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Call(context.Background(), "calculator@1.0.0", "count", 1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for netron.OpenRecvStreams(p) == 0 { // the first items create it
+		if time.Now().After(deadline) {
+			t.Fatal("no stream items arrived within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for netron.OpenRecvStreams(p) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d unclaimed streams still held after 5s", netron.OpenRecvStreams(p))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
