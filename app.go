@@ -119,9 +119,11 @@ func (a *App) Config() *config.Config {
 }
 
 // Run reads --config, --set and --print-config from os.Args, starts the app,
-// waits for SIGINT or SIGTERM and stops it. It exits the process: 0 after a
-// clean stop, 1 when start-up or stop failed (the error is printed on
-// stderr), 2 for bad flags. A second signal during stop exits at once.
+// waits for SIGINT or SIGTERM (or a module's request to stop, through
+// fx.Shutdowner) and stops it. It exits the process: 0 after a clean stop
+// (or the code the module asked for), 1 when start-up or stop failed (the
+// error is printed on stderr), 2 for bad flags. A second signal during stop
+// exits at once.
 func (a *App) Run() {
 	os.Exit(a.run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -153,7 +155,12 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
-	<-sigs
+	code := 0
+	select {
+	case <-sigs:
+	case sig := <-a.fx.Wait(): // a module asked the app to stop (fx.Shutdowner)
+		code = sig.ExitCode
+	}
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- a.Stop(context.Background()) }()
@@ -163,7 +170,7 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%v\n", err)
 			return 1
 		}
-		return 0
+		return code
 	case sig := <-sigs:
 		fmt.Fprintf(stderr, "titan: second %v during stop, exiting now\n", sig)
 		return 1

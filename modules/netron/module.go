@@ -12,7 +12,9 @@ import (
 	"github.com/titanframework/titan/modules/logger"
 
 	// The transports every app has.
+	"github.com/titanframework/titan/modules/netron/transport/ipc"
 	_ "github.com/titanframework/titan/modules/netron/transport/mem"
+	_ "github.com/titanframework/titan/modules/netron/transport/pipe"
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
 	_ "github.com/titanframework/titan/modules/netron/transport/unix"
 )
@@ -45,6 +47,7 @@ type Params struct {
 	Config       *config.Config
 	Log          *slog.Logger
 	Lifecycle    fx.Lifecycle
+	Shutdowner   fx.Shutdowner
 	Services     []ServiceSpec `group:"netron.services"`
 	Interceptors []Interceptor `group:"netron.interceptors"`
 	Listen       [][]string    `group:"netron.listen"`
@@ -66,7 +69,17 @@ func NewFromConfig(p Params) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	n, err := New(cfg, p.Log, WithInterceptors(p.Interceptors...))
+	opts := []Option{WithInterceptors(p.Interceptors...)}
+	addrs := slices.Clone(cfg.Listen)
+	if ipc.Inherited() {
+		// Started by a parent's SpawnIPC: serve it, and stop when it is gone.
+		addrs = append(addrs, "ipc:")
+		opts = append(opts, WithParentLost(func() {
+			p.Log.Warn("the parent process is gone; stopping")
+			_ = p.Shutdowner.Shutdown(fx.ExitCode(1))
+		}))
+	}
+	n, err := New(cfg, p.Log, opts...)
 	if err != nil {
 		return Result{}, err
 	}
@@ -75,7 +88,6 @@ func NewFromConfig(p Params) (Result, error) {
 			return Result{}, err
 		}
 	}
-	addrs := slices.Clone(cfg.Listen)
 	for _, l := range p.Listen {
 		addrs = append(addrs, l...)
 	}

@@ -42,6 +42,7 @@ type Netron struct {
 	streaming    StreamingHandlerFunc // serving chain of streams
 	cache        *resultCache
 	identity     IdentityFunc
+	parentLost   func() // called when the ipc connection to the parent ends
 	events       *eventBus
 
 	draining atomic.Bool
@@ -78,6 +79,12 @@ func WithInterceptors(ics ...Interceptor) Option {
 // results must not be shared between callers (the response cache key).
 func WithIdentity(f IdentityFunc) Option {
 	return netronOption{"WithIdentity", func(n *Netron) { n.identity = f }}
+}
+
+// WithParentLost sets what happens when a child started by SpawnIPC loses
+// its connection to the parent; the titan app stops itself.
+func WithParentLost(f func()) Option {
+	return netronOption{"WithParentLost", func(n *Netron) { n.parentLost = f }}
 }
 
 // New returns a Netron with cfg (zero fields take [DefaultConfig]'s
@@ -322,6 +329,14 @@ func (n *Netron) acceptLoop(ln *listener) {
 		}
 		p.start()
 		p.sendID()
+		if ln.scheme == "ipc" && n.parentLost != nil {
+			go func() {
+				<-p.Done()
+				if !n.draining.Load() {
+					n.parentLost()
+				}
+			}()
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,7 +19,12 @@ import (
 	_ "github.com/titanframework/titan/modules/netron/transport/unix"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(ipcChildEnv) != "" {
+		os.Exit(ipcChild())
+	}
+	goleak.VerifyTestMain(m)
+}
 
 type Point struct {
 	X int `json:"x" jsonschema:"minimum=0"`

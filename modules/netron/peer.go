@@ -29,7 +29,8 @@ type Peer struct {
 	n       *Netron
 	scheme  string
 	dialled bool
-	own     bool   // the peer owns its Netron (package-level Dial)
+	own      bool // the peer owns its Netron (package-level Dial)
+	noRedial bool // the connection cannot be dialled again (ipc)
 	addr    string // the dialled address
 	log     *slog.Logger
 
@@ -140,7 +141,7 @@ func (p *Peer) connLost(c *conn) {
 		close(p.done)
 		return
 	}
-	if closed || p.n.cfg.Reconnect.Disabled {
+	if closed || p.noRedial || p.n.cfg.Reconnect.Disabled {
 		p.cur.Store(nil)
 		p.n.removePeer(p)
 		p.markClosed()

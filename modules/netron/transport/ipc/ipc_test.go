@@ -57,7 +57,8 @@ func child(mode string) int {
 func spawn(t *testing.T, mode string) *ipc.Child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), modeEnv+"="+mode)
+	// GORACE: a race-enabled child otherwise sleeps 1s at exit.
+	cmd.Env = append(os.Environ(), modeEnv+"="+mode, "GORACE=atexit_sleep_ms=0")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := ipc.Spawn(ctx, cmd, transport.Options{})
