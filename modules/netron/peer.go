@@ -26,13 +26,13 @@ const maxQueuedBytes = 4 << 20
 // event subscriptions; calls made while it is disconnected fail with
 // unavailable.
 type Peer struct {
-	n       *Netron
-	scheme  string
-	dialled bool
-	own      bool // the peer owns its Netron (package-level Dial)
-	noRedial bool // the connection cannot be dialled again (ipc)
-	addr    string // the dialled address
-	log     *slog.Logger
+	n        *Netron
+	scheme   string
+	dialled  bool
+	own      bool   // the peer owns its Netron (package-level Dial)
+	noRedial bool   // the connection cannot be dialled again (ipc)
+	addr     string // the dialled address
+	log      *slog.Logger
 
 	cur atomic.Pointer[conn]
 
