@@ -1,0 +1,215 @@
+// Command bench compares Netron with gRPC-go, connect-go, NATS
+// request/reply and a hand-written length-prefixed echo (the ceiling), in
+// one run on one machine: client and server in one process over loopback,
+// one shared client connection, closed-loop callers, an echo of N bytes.
+//
+//	go -C bench run . -sys raw,netron-tcp,grpc,nats -mode unary,stream -payload 32,4096 -conc 1,64,256
+//
+// Each case runs in a fresh process (the command re-executes itself), with
+// a warm-up, for a fixed duration; -repeat N runs it N times and reports
+// the median. See README.md for what each column means.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// caseSpec is one measured combination.
+type caseSpec struct {
+	Sys     string `json:"sys"`
+	Mode    string `json:"mode"`
+	Payload int    `json:"payload"`
+	Conc    int    `json:"conc"`
+}
+
+func (c caseSpec) String() string {
+	return fmt.Sprintf("%s/%s/%dB/c%d", c.Sys, c.Mode, c.Payload, c.Conc)
+}
+
+// result is what one case measured.
+type result struct {
+	caseSpec
+	Ops       int64   `json:"ops"`     // calls (unary) or messages (stream)
+	PerSec    float64 `json:"per_sec"` // ops per second
+	P50       float64 `json:"p50_us"`  // latency percentiles, µs (unary: a call; stream: a 100-message stream)
+	P99       float64 `json:"p99_us"`
+	P999      float64 `json:"p999_us"`
+	Allocs    float64 `json:"allocs_per_op"`
+	Bytes     float64 `json:"bytes_per_op"`
+	CPU       float64 `json:"cpu_us_per_op"`
+	Conns     int     `json:"conns"`
+	Note      string  `json:"note,omitempty"`
+	Error     string  `json:"error,omitempty"`
+	Unsupport bool    `json:"unsupported,omitempty"`
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		n, err := strconv.Atoi(p)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad number %q", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func main() {
+	var (
+		sysList  = flag.String("sys", "raw,netron-tcp,netron-tcp-noval,grpc,connect,nats", "systems: "+strings.Join(systemNames(), ","))
+		modes    = flag.String("mode", "unary,stream", "unary, stream")
+		payloads = flag.String("payload", "32,4096", "echo payload sizes in bytes")
+		concs    = flag.String("conc", "1,64,256", "closed-loop callers (streams for -mode stream)")
+		duration = flag.Duration("duration", 3*time.Second, "measured time per case")
+		warmup   = flag.Duration("warmup", 500*time.Millisecond, "warm-up time per case")
+		repeat   = flag.Int("repeat", 1, "runs per case; the median (by throughput) is reported")
+		child    = flag.String("case", "", "internal: run one case (JSON) in this process")
+		jsonOut  = flag.Bool("json", false, "print results as JSON lines instead of a table")
+	)
+	flag.Parse()
+	if *child != "" {
+		var c caseSpec
+		if err := json.Unmarshal([]byte(*child), &c); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: bad -case:", err)
+			os.Exit(2)
+		}
+		r := runCase(c, *warmup, *duration)
+		_ = json.NewEncoder(os.Stdout).Encode(r)
+		return
+	}
+	ps, err := ints(*payloads)
+	if err == nil && len(ps) == 0 {
+		err = fmt.Errorf("no payload size")
+	}
+	cs, err2 := ints(*concs)
+	if err == nil {
+		err = err2
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	var cases []caseSpec
+	for _, mode := range splitList(*modes) {
+		if mode != "unary" && mode != "stream" {
+			fmt.Fprintf(os.Stderr, "bench: unknown mode %q\n", mode)
+			os.Exit(2)
+		}
+		for _, p := range ps {
+			for _, c := range cs {
+				for _, s := range splitList(*sysList) {
+					if _, ok := systems[s]; !ok {
+						fmt.Fprintf(os.Stderr, "bench: unknown system %q (have %s)\n", s, strings.Join(systemNames(), ", "))
+						os.Exit(2)
+					}
+					cases = append(cases, caseSpec{Sys: s, Mode: mode, Payload: p, Conc: c})
+				}
+			}
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %d cases × %d, %v each (+%v warm-up), %s, %d CPUs\n",
+		len(cases), *repeat, *duration, *warmup, runtime.Version(), runtime.NumCPU())
+	var results []result
+	for _, c := range cases {
+		var runs []result
+		for range *repeat {
+			runs = append(runs, runChild(self, c, *warmup, *duration))
+		}
+		sort.Slice(runs, func(i, j int) bool { return runs[i].PerSec < runs[j].PerSec })
+		r := runs[len(runs)/2]
+		fmt.Fprintf(os.Stderr, "  %-40s %12.0f/s\n", c, r.PerSec)
+		results = append(results, r)
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		for _, r := range results {
+			_ = enc.Encode(r)
+		}
+		return
+	}
+	printTable(results)
+}
+
+// runChild runs one case in a fresh process.
+func runChild(self string, c caseSpec, warmup, duration time.Duration) result {
+	spec, _ := json.Marshal(c)
+	cmd := exec.Command(self, "-case", string(spec), "-warmup", warmup.String(), "-duration", duration.String())
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return result{caseSpec: c, Error: fmt.Sprintf("%v: %s", err, lastLine(errb.String()))}
+	}
+	var r result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return result{caseSpec: c, Error: "bad child output: " + lastLine(out.String())}
+	}
+	return r
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func printTable(results []result) {
+	grpc := map[string]float64{}
+	grpcP99 := map[string]float64{}
+	key := func(r result) string { return fmt.Sprintf("%s/%d/%d", r.Mode, r.Payload, r.Conc) }
+	for _, r := range results {
+		if r.Sys == "grpc" && r.Error == "" {
+			grpc[key(r)] = r.PerSec
+			grpcP99[key(r)] = r.P99
+		}
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "system\tmode\tpayload\tconc\tconns\tops/s\tp50 µs\tp99 µs\tp999 µs\tallocs/op\tB/op\tCPU µs/op\tvs gRPC\tp99 vs gRPC\t")
+	rows := slices.Clone(results)
+	for _, r := range rows {
+		if r.Error != "" || r.Unsupport {
+			msg := r.Error
+			if r.Unsupport {
+				msg = "not supported: " + r.Note
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\t%s\t\t\t\t\t\t\t\t\t\n", r.Sys, r.Mode, r.Payload, r.Conc, msg)
+			continue
+		}
+		ratio, p99ratio := "", ""
+		if g := grpc[key(r)]; g > 0 && strings.HasPrefix(r.Sys, "netron") {
+			ratio = fmt.Sprintf("%.2f×", r.PerSec/g)
+			if gp := grpcP99[key(r)]; gp > 0 {
+				p99ratio = fmt.Sprintf("%.2f×", r.P99/gp)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.0f\t%.2f\t%s\t%s\t\n",
+			r.Sys, r.Mode, r.Payload, r.Conc, r.Conns, r.PerSec, r.P50, r.P99, r.P999, r.Allocs, r.Bytes, r.CPU, ratio, p99ratio)
+	}
+	tw.Flush()
+}

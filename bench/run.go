@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// system is one RPC stack under test.
+type system struct {
+	// setup starts a server and a client in this process and returns the
+	// functions the callers use, and a cleanup.
+	setup func(c caseSpec) (*bench, error)
+	note  string
+}
+
+// bench is a running server and client.
+type bench struct {
+	// unary echoes payload once.
+	unary func(ctx context.Context, payload string) error
+	// stream asks for n messages of payload and returns how many arrived.
+	stream func(ctx context.Context, payload string, n int) (int, error)
+	// conns is the number of client connections used.
+	conns   int
+	cleanup func()
+}
+
+var systems = map[string]system{}
+
+func register(name string, s system) { systems[name] = s }
+
+func systemNames() []string {
+	var out []string
+	for n := range systems {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// streamLen is the number of messages one stream call asks for.
+const streamLen = 100
+
+// runCase measures one case in this process.
+func runCase(c caseSpec, warmup, duration time.Duration) result {
+	r := result{caseSpec: c}
+	sys := systems[c.Sys]
+	b, err := sys.setup(c)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	defer b.cleanup()
+	r.Conns, r.Note = b.conns, sys.note
+	if (c.Mode == "stream" && b.stream == nil) || (c.Mode == "unary" && b.unary == nil) {
+		r.Unsupport = true
+		return r
+	}
+	payload := strings.Repeat("x", c.Payload)
+
+	var (
+		stop     atomic.Bool
+		measure  atomic.Bool
+		ops      atomic.Int64
+		failures atomic.Int64
+		firstErr atomic.Value
+		mu       sync.Mutex
+		lat      []float64
+		wg       sync.WaitGroup
+	)
+	ctx := context.Background()
+	for range c.Conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]float64, 0, 4096)
+			for !stop.Load() {
+				start := time.Now()
+				var n int
+				var err error
+				if c.Mode == "unary" {
+					err, n = b.unary(ctx, payload), 1
+				} else {
+					n, err = b.stream(ctx, payload, streamLen)
+				}
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				if measure.Load() {
+					ops.Add(int64(n))
+					local = append(local, float64(time.Since(start).Microseconds()))
+				}
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}()
+	}
+	time.Sleep(warmup)
+	runtime.GC()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
+	t0 := time.Now()
+	measure.Store(true)
+	time.Sleep(duration)
+	measure.Store(false)
+	elapsed := time.Since(t0)
+	cpu1 := cpuTime()
+	runtime.ReadMemStats(&ms1)
+	stop.Store(true)
+	wg.Wait()
+
+	n := ops.Load()
+	if n == 0 {
+		r.Error = fmt.Sprintf("no operation completed (%d failures: %v)", failures.Load(), firstErr.Load())
+		return r
+	}
+	if f := failures.Load(); f > 0 {
+		r.Note = strings.TrimSpace(r.Note + fmt.Sprintf(" %d failed calls (%v)", f, firstErr.Load()))
+	}
+	r.Ops = n
+	r.PerSec = float64(n) / elapsed.Seconds()
+	r.Allocs = float64(ms1.Mallocs-ms0.Mallocs) / float64(n)
+	r.Bytes = float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(n)
+	r.CPU = float64((cpu1 - cpu0).Microseconds()) / float64(n)
+	sort.Float64s(lat)
+	pct := func(p float64) float64 { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	r.P50, r.P99, r.P999 = pct(0.50), pct(0.99), pct(0.999)
+	return r
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

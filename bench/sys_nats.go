@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// NATS request/reply through an embedded nats-server: the server side
+// subscribes and replies; a stream is 100 messages published to the
+// requester's inbox.
+func init() {
+	register("nats", system{setup: setupNATS, note: "nats.go request/reply, embedded nats-server, one connection per side"})
+}
+
+func setupNATS(caseSpec) (*bench, error) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, MaxPayload: 8 << 20})
+	if err != nil {
+		return nil, err
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats-server did not start")
+	}
+	srvConn, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		ns.Shutdown()
+		return nil, err
+	}
+	if _, err := srvConn.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		return nil, err
+	}
+	if _, err := srvConn.Subscribe("bench.stream", func(m *nats.Msg) {
+		n := int(m.Data[0])<<8 | int(m.Data[1])
+		body := m.Data[2:]
+		for i := range n {
+			msg := &nats.Msg{Subject: m.Reply, Data: body}
+			if i == n-1 {
+				msg.Header = nats.Header{"Eos": []string{"1"}}
+			}
+			_ = srvConn.PublishMsg(msg)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if err := srvConn.Flush(); err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		return nil, err
+	}
+	return &bench{
+		unary: func(ctx context.Context, payload string) error {
+			_, err := nc.Request("bench.echo", []byte(payload), 10*time.Second)
+			return err
+		},
+		stream: func(ctx context.Context, payload string, n int) (int, error) {
+			inbox := nc.NewRespInbox()
+			ch := make(chan *nats.Msg, 128)
+			sub, err := nc.ChanSubscribe(inbox, ch)
+			if err != nil {
+				return 0, err
+			}
+			defer sub.Unsubscribe()
+			req := append([]byte{byte(n >> 8), byte(n)}, payload...)
+			if err := nc.PublishRequest("bench.stream", inbox, req); err != nil {
+				return 0, err
+			}
+			got := 0
+			timeout := time.After(10 * time.Second)
+			for {
+				select {
+				case m := <-ch:
+					got++
+					if m.Header.Get("Eos") == "1" {
+						return got, nil
+					}
+				case <-timeout:
+					return got, errors.New("stream timed out")
+				}
+			}
+		},
+		conns:   1,
+		cleanup: func() { nc.Close(); srvConn.Close(); ns.Shutdown() },
+	}, nil
+}

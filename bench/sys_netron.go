@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+
+	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
+	_ "github.com/titanframework/titan/modules/netron/transport/unix"
+)
+
+// Echo is the service every Netron row calls: a real service method with a
+// JSON Schema contract, through the public client API.
+type Echo struct{}
+
+// EchoInput is the contract of the argument.
+type EchoInput = string
+
+// Echo returns s.
+func (Echo) Echo(_ context.Context, s EchoInput) (string, error) { return s, nil }
+
+// Repeat streams s n times.
+func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for range n {
+			if !yield(s, nil) {
+				return
+			}
+		}
+	}
+}
+
+func init() {
+	for _, v := range []struct {
+		name, scheme string
+		noval        bool
+	}{
+		{"netron-tcp", "tcp", false}, {"netron-tcp-noval", "tcp", true},
+		{"netron-unix", "unix", false}, {"netron-unix-noval", "unix", true},
+		{"netron-ws", "ws", false}, {"netron-ws-noval", "ws", true},
+	} {
+		note := "titan.Service method with a JSON Schema contract, validated"
+		if v.noval {
+			note = "same, contract validation off"
+		}
+		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
+			return setupNetron(v.scheme, v.noval)
+		}})
+	}
+}
+
+func setupNetron(scheme string, noval bool) (*bench, error) {
+	cfg := netron.Config{SkipValidation: noval}
+	n, err := netron.New(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
+		return nil, err
+	}
+	addr := scheme + "://127.0.0.1:0"
+	dir := ""
+	if scheme == "unix" {
+		dir, err = os.MkdirTemp("", "titan-bench-")
+		if err != nil {
+			return nil, err
+		}
+		addr = "unix://" + filepath.Join(dir, "echo.sock")
+	}
+	bound, err := n.Listen(context.Background(), addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (is the transport built in?)", scheme, err)
+	}
+	client, err := netron.New(netron.Config{SkipValidation: noval}, nil)
+	if err != nil {
+		return nil, err
+	}
+	p, err := client.Dial(context.Background(), bound)
+	if err != nil {
+		return nil, err
+	}
+	return &bench{
+		unary: func(ctx context.Context, payload string) error {
+			_, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", payload)
+			return err
+		},
+		stream: func(ctx context.Context, payload string, count int) (int, error) {
+			got := 0
+			for _, err := range netron.CallStream[string](ctx, p, "echo@1.0.0", "repeat", payload, count) {
+				if err != nil {
+					return got, err
+				}
+				got++
+			}
+			return got, nil
+		},
+		conns: 1,
+		cleanup: func() {
+			p.Close()
+			client.Stop(context.Background())
+			n.Stop(context.Background())
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
+		},
+	}, nil
+}
