@@ -66,7 +66,6 @@ var grpcDesc = grpc.ServiceDesc{
 	}},
 }
 
-
 func setupGRPC(caseSpec) (*bench, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
