@@ -144,6 +144,11 @@ func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption)
 	if _, dup := n.services[s.qualified]; dup {
 		return fmt.Errorf("netron: service %s registered twice", s.qualified)
 	}
+	for _, l := range n.listeners {
+		if err := s.fits(l.scheme, l.caps); err != nil {
+			return err
+		}
+	}
 	n.services[s.qualified] = s
 	n.byDefID[s.defID] = s
 	list := append(n.byName[s.name], s)
@@ -257,6 +262,12 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 			if err != nil {
 				return "", fmt.Errorf("netron: listen %s: %w", addr, err)
 			}
+			if c, ok := g.(interface{ Capabilities() transport.Capabilities }); ok {
+				if err := n.checkCapabilities(strings.ToLower(scheme), c.Capabilities()); err != nil {
+					_ = g.Shutdown(ctx)
+					return "", err
+				}
+			}
 			n.mu.Lock()
 			n.gateways = append(n.gateways, g)
 			n.mu.Unlock()
@@ -266,6 +277,9 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	}
 	tr, scheme, err := transportFor(addr)
 	if err != nil {
+		return "", err
+	}
+	if err := n.checkCapabilities(scheme, tr.Capabilities()); err != nil {
 		return "", err
 	}
 	opts := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize}
@@ -415,4 +429,32 @@ func (n *Netron) Stop(ctx context.Context) error {
 		n.cache.stop()
 	})
 	return err
+}
+
+// checkCapabilities refuses a listener whose transport lacks what a
+// service exposed on it needs: stream methods need streaming.
+func (n *Netron) checkCapabilities(scheme string, caps transport.Capabilities) error {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, q := range sortedServiceNames(n.services) {
+		s := n.services[q]
+		if err := s.fits(scheme, caps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fits reports whether the service can be served by a transport with caps.
+func (s *service) fits(scheme string, caps transport.Capabilities) error {
+	if !s.exposedOn(scheme) || caps.Streaming {
+		return nil
+	}
+	for _, name := range s.order {
+		if s.methods[name].kind == kindStream {
+			return fmt.Errorf("netron: service %s cannot be served on %s: its method %s streams and the %s transport does not (restrict the service with titan.Transports)",
+				s.qualified, scheme, name, scheme)
+		}
+	}
+	return nil
 }
