@@ -2,6 +2,45 @@
 //
 // Each command lives in a file of its own and registers a constructor with
 // [register] in an init function, under one of the groups of [groups]; the
-// titan main package only calls [Main]. Later commands (new, generate, call,
-// inspect, services) are added the same way.
+// titan main package only calls [Main]. Later commands (new, generate,
+// services) are added the same way.
+//
+// # Talking to a running process
+//
+// call and inspect dial a Netron process at an address given as a URL
+// (tcp://127.0.0.1:7070, unix:///run/app.sock; a bare host:port means tcp)
+// with a client Netron of their own that does not reconnect; --timeout
+// (default 10s, 0 for none) bounds connecting and each request.
+//
+//	titan call ADDRESS SERVICE METHOD [JSON-ARG...]
+//
+// looks METHOD up in SERVICE's definition (one query_interface; SERVICE is
+// name@version, name@range or a bare name), then calls it with one
+// positional argument per JSON-ARG and prints the result as compact JSON
+// (--pretty indents), or one JSON value per line for a stream method, as
+// the items arrive; a void method prints nothing. A JSON-ARG that is not
+// valid JSON and does not start with {, [ or " is a string (hello is
+// "hello"); one that starts with them must be valid JSON. Arguments that
+// start with '-' (negative numbers) go after --.
+//
+//	titan inspect ADDRESS [SERVICE] [--schemas] [--json]
+//
+// prints every service the process lists (list_services, a Titan
+// extension), or SERVICE alone, with one signature line per method derived
+// from its JSON Schema contracts ("add(number, number) -> number",
+// "count(integer) -> stream of integer"); --schemas adds the schemas,
+// --json prints {"address", "services": [{"name", "version", "id",
+// "transports", "methods": [{"name", "signature", "stream", "inputSchema",
+// "outputSchema"}]}]}.
+//
+// Errors of a remote operation are printed as "titan: CODE: message" with
+// the Netron error code (titan: invalid_argument: division by zero).
+//
+// # Exit codes
+//
+// [Main] returns 0 on success, 1 when the command failed (a call that
+// returned an error, an unreachable address), 2 for bad usage (unknown
+// flags, wrong argument counts, a JSON-ARG that is not valid JSON, an
+// address of an unknown transport) and 130 when call or inspect was
+// interrupted by SIGINT or SIGTERM.
 package cli

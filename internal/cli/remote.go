@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+	_ "github.com/titanframework/titan/modules/netron/transport/tcp"  // tcp:// addresses
+	_ "github.com/titanframework/titan/modules/netron/transport/unix" // unix:// addresses
+)
+
+// defaultTimeout is the default of --timeout.
+const defaultTimeout = 10 * time.Second
+
+// noTimeout stands for "no request timeout" in a netron.Config, where zero
+// means the default.
+const noTimeout = 100 * 365 * 24 * time.Hour
+
+// remoteFlags are the flags shared by the commands that talk to a running
+// Netron process (call, inspect).
+type remoteFlags struct {
+	timeout time.Duration
+}
+
+func (f *remoteFlags) register(fs *pflag.FlagSet) {
+	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "bound on connecting and on each request (0: none)")
+}
+
+// check validates the flags; its errors are usage errors.
+func (f *remoteFlags) check() error {
+	if f.timeout < 0 {
+		return &usageError{fmt.Errorf("--timeout %v is negative", f.timeout)}
+	}
+	return nil
+}
+
+// context returns the context of one command run: cancelled by SIGINT or
+// SIGTERM, and bounded by --timeout when bounded is true.
+func (f *remoteFlags) context(parent context.Context, bounded bool) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	if !bounded || f.timeout == 0 {
+		return ctx, stop
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	return ctx, func() { cancel(); stop() }
+}
+
+// parseAddress checks a process address: a URL whose scheme names a
+// transport built into the titan command (tcp://127.0.0.1:7070,
+// unix:///run/app.sock). A bare host:port means tcp://host:port. Its errors
+// are usage errors.
+func parseAddress(s string) (string, error) {
+	if !strings.Contains(s, "://") && isHostPort(s) {
+		return "tcp://" + s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return "", &usageError{fmt.Errorf("address %q: want a URL such as tcp://127.0.0.1:7070 or unix:///run/app.sock", s)}
+	}
+	if _, err := transport.Lookup(u.Scheme); err != nil {
+		return "", &usageError{fmt.Errorf("address %q: %w", s, err)}
+	}
+	return s, nil
+}
+
+// isHostPort reports whether s is host:port with a numeric port.
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil || port == "" || strings.Contains(s, "/") {
+		return false
+	}
+	return strings.Trim(port, "0123456789") == ""
+}
+
+// connect dials addr with a client Netron of its own, which does not
+// reconnect and bounds each request by timeout (0: no bound). close ends
+// the connection and stops that Netron.
+func connect(ctx context.Context, addr string, timeout time.Duration) (p *netron.Peer, close func(), err error) {
+	if timeout == 0 {
+		timeout = noTimeout
+	}
+	n, err := netron.New(netron.Config{
+		RequestTimeout: timeout,
+		Reconnect:      netron.ReconnectConfig{Disabled: true},
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	close = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = n.Stop(ctx)
+	}
+	if p, err = n.Dial(ctx, addr); err != nil {
+		close()
+		return nil, nil, err
+	}
+	return p, close, nil
+}
+
+// definition asks the peer for target's definition. A Go server resolves a
+// range itself; a TypeScript one knows only names and exact versions, so
+// on not_found a range is retried as a bare name and the version checked
+// here, as the engine's own resolution does.
+func definition(ctx context.Context, p *netron.Peer, target string) (*protocol.Definition, error) {
+	def, err := p.Definition(ctx, target)
+	if err == nil {
+		return def, nil
+	}
+	t, perr := netron.ParseTarget(target)
+	if perr != nil || t.Range == nil || netron.CodeOf(err) != netron.CodeNotFound {
+		return nil, err
+	}
+	bare, berr := p.Definition(ctx, t.Name)
+	if berr != nil || !t.Matches(metaString(bare.Meta, "version")) {
+		return nil, err
+	}
+	return bare, nil
+}
+
+// failure formats the error of a remote operation as "code: message"
+// (invalid_argument: division by zero), the form titan prints after
+// "titan: ". When ctx was cancelled (by SIGINT or SIGTERM: the commands'
+// contexts have no other cancel) it is "interrupted", exit code 130.
+func failure(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &exitError{130, errors.New("interrupted")}
+	}
+	code := netron.CodeOf(err).String()
+	if strings.HasPrefix(err.Error(), code+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", code, err)
+}
