@@ -11,7 +11,6 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
-
 // FuzzServerFrames sends arbitrary messages to a live server, as a hostile
 // peer would (before and after a handshake), and checks that the server
 // still answers a well-formed call on a fresh connection: no input may
