@@ -1,0 +1,315 @@
+package httpmux
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ReadHeaderTimeout bounds how long a server waits for the headers of a request: 10 s.
+const ReadHeaderTimeout = 10 * time.Second
+
+// IdleTimeout bounds how long a server keeps an idle keep-alive connection open: 2 min.
+const IdleTimeout = 2 * time.Minute
+
+// registry holds the running servers by listen address: each server under its bound host:port
+// and, unless the port was 0, under the host:port it was first acquired with.
+var registry = struct {
+	sync.Mutex
+	byAddr map[string]*server
+}{byAddr: map[string]*server{}}
+
+// server is one shared HTTP server; [Server] values are handles on it.
+type server struct {
+	addr   string      // bound host:port
+	keys   []string    // its keys in registry.byAddr
+	tlsCfg *tls.Config // the caller's config; nil for plain HTTP
+	ln     net.Listener
+	http   *http.Server
+	served chan struct{} // closed when Serve has returned
+	refs   int           // live handles; guarded by registry
+
+	mu     sync.Mutex // guards routes and nextID; mux is replaced under it
+	routes []route
+	nextID uint64
+	mux    atomic.Pointer[http.ServeMux]
+}
+
+type route struct {
+	id      uint64
+	pattern string
+	h       http.Handler
+}
+
+// Server is one user's handle on the HTTP server shared by every user of a listen address. It
+// is returned by [Acquire] and released with [Server.Release]. Its methods are safe for
+// concurrent use.
+type Server struct {
+	s *server
+
+	mu       sync.Mutex
+	released bool
+	routes   map[uint64]struct{} // routes mounted through this handle and not yet removed
+}
+
+// Acquire returns a handle on the HTTP server listening on hostport, starting one when none
+// runs there. hostport is host:port as for [net.Listen]; port 0 always starts a new server on
+// a free port, whose bound address [Server.Addr] reports, and a later Acquire with that bound
+// address finds the same server. Servers are found by the exact hostport string they were
+// first acquired with or by their bound address; other spellings of the same address
+// ("localhost" for "127.0.0.1") try to bind again and fail as the port is taken.
+//
+// tlsConfig, when not nil, serves HTTPS and must hold a certificate (Certificates,
+// GetCertificate or GetConfigForClient). A server is shared only with users asking for the
+// same TLS setting: the same *tls.Config pointer, or nil for plain HTTP; otherwise Acquire
+// returns an error naming the address.
+//
+// ctx bounds the bind only. Every handle must be released with [Server.Release]. Safe for
+// concurrent use.
+func Acquire(ctx context.Context, hostport string, tlsConfig *tls.Config) (*Server, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
+	}
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		return nil, fmt.Errorf("httpmux: listen %q: want host:port: %w", hostport, err)
+	}
+	if tlsConfig != nil && len(tlsConfig.Certificates) == 0 && tlsConfig.GetCertificate == nil && tlsConfig.GetConfigForClient == nil {
+		return nil, fmt.Errorf("httpmux: listen %s: the TLS config has no certificate (set Certificates, GetCertificate or GetConfigForClient)", hostport)
+	}
+
+	registry.Lock()
+	defer registry.Unlock()
+	if s, ok := registry.byAddr[hostport]; ok {
+		switch {
+		case s.tlsCfg == nil && tlsConfig != nil:
+			return nil, fmt.Errorf("httpmux: listen %s: the address is already served without TLS", hostport)
+		case s.tlsCfg != nil && tlsConfig == nil:
+			return nil, fmt.Errorf("httpmux: listen %s: the address is already served with TLS", hostport)
+		case s.tlsCfg != tlsConfig:
+			return nil, fmt.Errorf("httpmux: listen %s: the address is already served with another *tls.Config; pass the same one to share it", hostport)
+		}
+		s.refs++
+		return &Server{s: s}, nil
+	}
+
+	s, err := start(ctx, hostport, tlsConfig)
+	if err != nil {
+		return nil, err
+	}
+	s.refs = 1
+	for _, k := range s.keys {
+		registry.byAddr[k] = s
+	}
+	return &Server{s: s}, nil
+}
+
+// start binds hostport and serves it. The caller holds the registry lock.
+func start(ctx context.Context, hostport string, tlsConfig *tls.Config) (*server, error) {
+	var lc net.ListenConfig
+	raw, err := lc.Listen(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
+	}
+	s := &server{addr: raw.Addr().String(), tlsCfg: tlsConfig, served: make(chan struct{})}
+	s.keys = append(s.keys, s.addr)
+	if _, port, _ := net.SplitHostPort(hostport); port != "0" && hostport != s.addr {
+		s.keys = append(s.keys, hostport)
+	}
+	s.mux.Store(http.NewServeMux())
+
+	var ln net.Listener = &onceCloseListener{Listener: raw}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, http11Only(tlsConfig))
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           http.HandlerFunc(s.serveHTTP),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
+		ErrorLog:          log.New(io.Discard, "", 0),
+		// A non-nil empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+	}
+	go func() {
+		defer close(s.served)
+		_ = s.http.Serve(ln) // returns when the listener closes; Release reports shutdown errors
+	}()
+	return s, nil
+}
+
+// http11Only returns a copy of cfg that offers HTTP/1.1 in ALPN and not HTTP/2, keeping any
+// other protocols cfg lists.
+func http11Only(cfg *tls.Config) *tls.Config {
+	cfg = cfg.Clone()
+	cfg.NextProtos = slices.DeleteFunc(slices.Clone(cfg.NextProtos), func(p string) bool { return p == "h2" })
+	if !slices.Contains(cfg.NextProtos, "http/1.1") {
+		cfg.NextProtos = append(cfg.NextProtos, "http/1.1")
+	}
+	return cfg
+}
+
+func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.Load().ServeHTTP(w, r)
+}
+
+// Addr returns the bound address as host:port, with port 0 resolved, e.g. "127.0.0.1:7080".
+func (h *Server) Addr() string { return h.s.addr }
+
+// TLS reports whether the server serves HTTPS.
+func (h *Server) TLS() bool { return h.s.tlsCfg != nil }
+
+// Handle mounts handler on the shared server for pattern, a Go 1.22 [http.ServeMux] pattern
+// such as "/", "/ws", "POST /netron/invoke" or "GET /health". The usual precedence applies:
+// the most specific pattern wins, so "/" only receives what no other pattern matches.
+//
+// An invalid pattern, or one already mounted or conflicting with a mounted one, is refused
+// with an error naming the address and the pattern. remove unmounts the handler; it is
+// idempotent, and [Server.Release] removes what this handle mounted and did not remove.
+// Requests already running finish normally. Handle fails once the handle is released.
+func (h *Server) Handle(pattern string, handler http.Handler) (remove func(), err error) {
+	if handler == nil {
+		return nil, fmt.Errorf("httpmux: %s: pattern %q: nil handler", h.s.addr, pattern)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return nil, fmt.Errorf("httpmux: %s: pattern %q: the server handle is released", h.s.addr, pattern)
+	}
+	id, err := h.s.add(pattern, handler)
+	if err != nil {
+		return nil, err
+	}
+	if h.routes == nil {
+		h.routes = map[uint64]struct{}{}
+	}
+	h.routes[id] = struct{}{}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			delete(h.routes, id)
+			h.mu.Unlock()
+			h.s.remove(id)
+		})
+	}, nil
+}
+
+// add mounts a route and returns its id.
+func (s *server) add(pattern string, handler http.Handler) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.routes {
+		if r.pattern == pattern {
+			return 0, fmt.Errorf("httpmux: %s: pattern %q is already mounted", s.addr, pattern)
+		}
+	}
+	s.nextID++
+	routes := append(slices.Clone(s.routes), route{id: s.nextID, pattern: pattern, h: handler})
+	mux, err := build(routes)
+	if err != nil {
+		return 0, fmt.Errorf("httpmux: %s: pattern %q: %w", s.addr, pattern, err)
+	}
+	s.routes = routes
+	s.mux.Store(mux)
+	return s.nextID, nil
+}
+
+// remove unmounts the route with the given id, if it is still mounted.
+func (s *server) remove(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.routes, func(r route) bool { return r.id == id })
+	if i < 0 {
+		return
+	}
+	s.routes = slices.Delete(slices.Clone(s.routes), i, i+1)
+	mux, err := build(s.routes)
+	if err != nil { // unreachable: a subset of valid patterns is valid
+		return
+	}
+	s.mux.Store(mux)
+}
+
+// build returns a ServeMux serving routes, turning the panic ServeMux raises for an invalid or
+// conflicting pattern into an error.
+func build(routes []route) (mux *http.ServeMux, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			mux, err = nil, fmt.Errorf("%v", p)
+		}
+	}()
+	mux = http.NewServeMux()
+	for _, r := range routes {
+		mux.Handle(r.pattern, r.h)
+	}
+	return mux, nil
+}
+
+// Release gives up this handle: it unmounts the handlers mounted through it, and when it was
+// the last handle on the server, closes the listener at once (the port is free when Release
+// returns) and shuts the server down gracefully, waiting for active requests until ctx ends
+// and then closing their connections. The error reports a shutdown cut short by ctx. Release
+// is idempotent: calls after the first return nil.
+func (h *Server) Release(ctx context.Context) error {
+	h.mu.Lock()
+	if h.released {
+		h.mu.Unlock()
+		return nil
+	}
+	h.released = true
+	ids := h.routes
+	h.routes = nil
+	h.mu.Unlock()
+	for id := range ids {
+		h.s.remove(id)
+	}
+
+	s := h.s
+	registry.Lock()
+	s.refs--
+	last := s.refs == 0
+	if last {
+		for _, k := range s.keys {
+			if registry.byAddr[k] == s {
+				delete(registry.byAddr, k)
+			}
+		}
+		_ = s.ln.Close() // free the port now; Shutdown below finds it closed
+	}
+	registry.Unlock()
+	if !last {
+		return nil
+	}
+	err := s.http.Shutdown(ctx)
+	if err != nil {
+		_ = s.http.Close()
+		err = fmt.Errorf("httpmux: shut down %s: %w", s.addr, err)
+	}
+	<-s.served
+	return err
+}
+
+// onceCloseListener makes Close idempotent, so that Release can free the port before
+// http.Server.Shutdown closes the listener again.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	if errors.Is(l.err, net.ErrClosed) {
+		return nil
+	}
+	return l.err
+}

@@ -1,0 +1,274 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// ErrNoPong is matched by the errors of a connection that keep-alive dropped because the peer
+// did not answer a ping in time.
+var ErrNoPong = errors.New("ws: no pong from the peer")
+
+// closeTimeout bounds the close handshake of [Conn.Close]; the TCP connection is dropped when
+// the peer has not answered by then.
+const closeTimeout = time.Second
+
+// minRead is the smallest read buffer; keptBuffer the largest one kept between messages.
+const (
+	minRead    = 512
+	keptBuffer = 64 << 10
+)
+
+// Conn is one WebSocket connection, dialed or accepted. It implements [transport.Conn] and,
+// for accepted connections, [transport.Credentials].
+type Conn struct {
+	ws     *websocket.Conn
+	raw    net.Conn // the TCP (or server-side TLS) connection under ws, dropped on stalls
+	client bool
+	limit  int
+	local  string
+	remote string
+	token  string
+	header http.Header
+
+	wmu sync.Mutex // serialises WriteMessages calls
+
+	rbuf    []byte // the last message read; reused
+	readErr error  // sticky read error; only the reader touches it
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	pingErr   atomic.Pointer[error] // set when keep-alive dropped the connection
+	stopPing  context.CancelFunc
+	pingDone  chan struct{}
+}
+
+type connConfig struct {
+	client      bool
+	limit       int
+	local       string
+	remote      string
+	token       string
+	header      http.Header
+	pingEvery   time.Duration // 0: no keep-alive
+	pingTimeout time.Duration
+}
+
+func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
+	wc.SetReadLimit(int64(cfg.limit))
+	c := &Conn{
+		ws: wc, raw: raw, client: cfg.client, limit: cfg.limit,
+		local: cfg.local, remote: cfg.remote, token: cfg.token, header: cfg.header,
+	}
+	if cfg.pingEvery > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.stopPing = cancel
+		c.pingDone = make(chan struct{})
+		go c.keepAlive(ctx, cfg.pingEvery, cfg.pingTimeout)
+	}
+	return c
+}
+
+// ReadMessage returns the next message, binary or text. The slice is valid until the next
+// call. A message above the frame limit closes the connection with status 1009 and returns an
+// error matching [transport.ErrFrameTooLarge]; a peer's close with status 1000, 1001 or none
+// returns [io.EOF]. Errors are sticky. Safe to call from one goroutine at a time.
+func (c *Conn) ReadMessage() ([]byte, error) {
+	if c.closed.Load() {
+		return nil, c.closedErr("read from")
+	}
+	if c.readErr != nil {
+		return nil, c.readErr
+	}
+	if cap(c.rbuf) > keptBuffer {
+		c.rbuf = nil
+	}
+	_, r, err := c.ws.Reader(context.Background())
+	if err != nil {
+		return nil, c.failRead(err)
+	}
+	buf := c.rbuf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			grow := max(cap(buf), minRead)
+			if rest := c.limit + 1 - len(buf); rest > 0 && grow > rest {
+				grow = rest // the limit reader stops at limit+1 bytes anyway
+			}
+			buf = slices.Grow(buf, grow)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			c.rbuf = buf
+			return nil, c.failRead(err)
+		}
+	}
+	c.rbuf = buf
+	return buf, nil
+}
+
+// failRead turns a read error into the sticky error ReadMessage reports.
+func (c *Conn) failRead(err error) error {
+	switch {
+	case c.closed.Load():
+		return c.closedErr("read from")
+	case c.pingErr.Load() != nil:
+		err = *c.pingErr.Load()
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		// The library has sent close 1009; drop the connection without waiting for the answer.
+		_ = c.ws.CloseNow()
+		err = fmt.Errorf("%w: %s sent a message over the limit of %d bytes; connection closed",
+			transport.ErrFrameTooLarge, c.remote, c.limit)
+	default:
+		switch code := websocket.CloseStatus(err); code {
+		case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd:
+			err = io.EOF
+		case -1:
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("ws: %s ended the connection without a close frame: %w", c.remote, io.ErrUnexpectedEOF)
+			} else {
+				err = fmt.Errorf("ws: read from %s: %w", c.remote, err)
+			}
+		default:
+			err = fmt.Errorf("ws: %s closed the connection: %w", c.remote, err)
+		}
+	}
+	c.readErr = err
+	return err
+}
+
+// WriteMessages sends each message as one binary WebSocket message, in order; the messages of
+// one call are never interleaved with another call's. A message above the frame limit is
+// refused with [transport.ErrFrameTooLarge] before anything is written. Safe for concurrent
+// use.
+func (c *Conn) WriteMessages(msgs ...[]byte) error {
+	if c.closed.Load() {
+		return c.closedErr("write to")
+	}
+	for i, m := range msgs {
+		if len(m) > c.limit {
+			return fmt.Errorf("%w: message %d of %d is %d bytes, the limit is %d; nothing was written",
+				transport.ErrFrameTooLarge, i+1, len(msgs), len(m), c.limit)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for _, m := range msgs {
+		if err := c.ws.Write(context.Background(), websocket.MessageBinary, m); err != nil {
+			switch {
+			case c.closed.Load():
+				return c.closedErr("write to")
+			case c.pingErr.Load() != nil:
+				return *c.pingErr.Load()
+			}
+			return fmt.Errorf("ws: write to %s: %w", c.remote, err)
+		}
+	}
+	return nil
+}
+
+// Close runs the close handshake, with status 1001 "Server closing" on accepted connections
+// and 1000 on dialed ones, and drops the connection when the peer has not answered within a
+// second. It unblocks pending ReadMessage and WriteMessages calls and is idempotent: calls
+// after the first return nil.
+func (c *Conn) Close() error {
+	if c.client {
+		return c.closeWith(websocket.StatusNormalClosure, "")
+	}
+	return c.closeWith(websocket.StatusGoingAway, "Server closing")
+}
+
+func (c *Conn) closeWith(code websocket.StatusCode, reason string) error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		if c.stopPing != nil {
+			c.stopPing()
+			<-c.pingDone
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = c.ws.Close(code, reason) // a failed handshake still closes the connection
+		}()
+		t := time.NewTimer(closeTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			_ = c.raw.Close() // unblocks the handshake and any stalled reader or writer
+			<-done
+		}
+	})
+	return nil
+}
+
+// keepAlive pings the peer every interval and drops the connection when a pong does not come
+// within timeout. It ends when ctx is cancelled by Close.
+func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
+	defer close(c.pingDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		err := c.ws.Ping(pctx)
+		cancel()
+		if err == nil {
+			continue
+		}
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			perr := fmt.Errorf("%w: %s did not answer a ping within %v; connection dropped", ErrNoPong, c.remote, timeout)
+			c.pingErr.Store(&perr)
+			_ = c.raw.Close()
+		}
+		return
+	}
+}
+
+func (c *Conn) closedErr(op string) error {
+	return fmt.Errorf("ws: %s %s: %w", op, c.remote, net.ErrClosed)
+}
+
+// LocalAddr returns this side's address: the listener's address for accepted connections,
+// ws://ip:port (or wss://) of the local socket for dialed ones.
+func (c *Conn) LocalAddr() string { return c.local }
+
+// RemoteAddr returns the peer's address: the dialed URL without its query for dialed
+// connections, ws://ip:port (or wss://) of the client for accepted ones.
+func (c *Conn) RemoteAddr() string { return c.remote }
+
+// Token returns the bearer token of the upgrade request, from its "Authorization: Bearer"
+// header or else its token query parameter; "" when there was none and on dialed
+// connections. It implements [transport.Credentials].
+func (c *Conn) Token() string { return c.token }
+
+// Header returns the header of the upgrade request for accepted connections and nil for dialed
+// ones. The caller must not modify it.
+func (c *Conn) Header() http.Header { return c.header }
+
+var (
+	_ transport.Conn        = (*Conn)(nil)
+	_ transport.Credentials = (*Conn)(nil)
+)
