@@ -17,6 +17,7 @@ import (
 	_ "github.com/titanframework/titan/modules/netron/transport/pipe"
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
 	_ "github.com/titanframework/titan/modules/netron/transport/unix"
+	_ "github.com/titanframework/titan/modules/netron/transport/ws"
 )
 
 // Value groups the netron module collects.

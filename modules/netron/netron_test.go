@@ -130,7 +130,7 @@ func dial(t *testing.T, addr string) *netron.Peer {
 	return p
 }
 
-var schemes = []string{"mem", "tcp", "unix"}
+var schemes = []string{"mem", "tcp", "unix", "ws"}
 
 func TestUnaryCalls(t *testing.T) {
 	for _, scheme := range schemes {
