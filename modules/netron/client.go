@@ -59,7 +59,8 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 }
 
 func (n *Netron) dialConn(ctx context.Context, addr string) (transport.Conn, error) {
-	t, err := transport.Dial(ctx, addr, transport.Options{MaxFrameSize: n.cfg.MaxFrameSize})
+	scheme, _, _ := strings.Cut(addr, ":")
+	t, err := transport.Dial(ctx, addr, transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false)})
 	if err != nil {
 		return nil, NewError(CodeUnavailable, fmt.Errorf("dial %s: %w", addr, err))
 	}

@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,8 @@ type Netron struct {
 	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
+	serverTLS    *tls.Config
+	clientTLS    *tls.Config
 	events       *eventBus
 
 	draining atomic.Bool
@@ -80,6 +83,33 @@ func WithInterceptors(ics ...Interceptor) Option {
 func WithIdentity(f IdentityFunc) Option {
 	return netronOption{"WithIdentity", func(n *Netron) { n.identity = f }}
 }
+
+// WithTLS sets the TLS configurations for the secure schemes (wss://,
+// https://): server for listening (it must hold a certificate), client for
+// dialling (nil: the system roots). Plain schemes never use TLS.
+func WithTLS(server, client *tls.Config) Option {
+	return netronOption{"WithTLS", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
+}
+
+// secureSchemes are the schemes that are TLS by definition.
+var secureSchemes = map[string]bool{"wss": true, "https": true}
+
+// tlsFor returns the TLS configuration for a listener (server) or a dial.
+func (n *Netron) tlsFor(scheme string, server bool) *tls.Config {
+	if !secureSchemes[strings.ToLower(scheme)] {
+		return nil
+	}
+	if server {
+		return n.serverTLS
+	}
+	if n.clientTLS == nil {
+		return &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return n.clientTLS
+}
+
+// TLS returns the server TLS configuration set with WithTLS, for gateways.
+func (n *Netron) TLS() *tls.Config { return n.serverTLS }
 
 // WithParentLost sets what happens when a child started by SpawnIPC loses
 // its connection to the parent; the titan app stops itself.
@@ -282,7 +312,7 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if err := n.checkCapabilities(scheme, tr.Capabilities()); err != nil {
 		return "", err
 	}
-	opts := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize}
+	opts := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, true)}
 	l, err := transport.Listen(ctx, addr, opts)
 	if err != nil {
 		return "", fmt.Errorf("netron: listen %s: %w", addr, err)

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(ipcChildEnv) != "" {
 		os.Exit(ipcChild())
 	}
+	if os.Getenv(confChildEnv) != "" {
+		os.Exit(confChild())
+	}
 	goleak.VerifyTestMain(m)
 }
 
