@@ -4,11 +4,13 @@
 //	go run ./examples/calculator
 //	go run ./titan call tcp://127.0.0.1:7070 calculator@1.0.0 add 1 2
 //	go run ./titan call unix:///tmp/titan-calculator.sock calculator@1.0.0 count 5
+//	go run ./titan call ws://127.0.0.1:7080 calculator@1.0.0 mul 6 7
 //	go run ./titan inspect tcp://127.0.0.1:7070
 //
-// It listens on tcp://127.0.0.1:7070 and on a Unix socket in the temporary
-// directory; change them with --set calculator.listen=URL,URL (or
-// TITAN_CALCULATOR__LISTEN). Stop it with Ctrl-C.
+// It listens on tcp://127.0.0.1:7070, on a Unix socket in the temporary
+// directory and on ws://127.0.0.1:7080; change them with
+// --set calculator.listen=URL,URL (or TITAN_CALCULATOR__LISTEN). Stop it
+// with Ctrl-C.
 package main
 
 import (
@@ -89,7 +91,7 @@ func listen(lc fx.Lifecycle, cfg *config.Config, n *netron.Netron) error {
 func main() {
 	socket := "unix://" + filepath.ToSlash(filepath.Join(os.TempDir(), "titan-calculator.sock"))
 	titan.New(
-		titan.ConfigSection("calculator", Config{Listen: []string{"tcp://127.0.0.1:7070", socket}}),
+		titan.ConfigSection("calculator", Config{Listen: []string{"tcp://127.0.0.1:7070", socket, "ws://127.0.0.1:7080"}}),
 		titan.Service("calculator", "1.0.0", NewCalculator),
 		titan.Invoke(listen),
 	).Run()

@@ -25,7 +25,7 @@ func startCalculator(t *testing.T) []string {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	sock := "unix://" + filepath.Join(dir, "calc.sock")
-	cmd := exec.Command(bin, "--set", "calculator.listen=tcp://127.0.0.1:0,"+sock)
+	cmd := exec.Command(bin, "--set", "calculator.listen=tcp://127.0.0.1:0,"+sock+",ws://127.0.0.1:0")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
 	stderr, err := cmd.StderrPipe()
@@ -48,7 +48,7 @@ func startCalculator(t *testing.T) []string {
 			t.Error("calculator did not stop within 10s of SIGTERM")
 		}
 	})
-	addrs := make(chan string, 2)
+	addrs := make(chan string, 3)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -60,7 +60,7 @@ func startCalculator(t *testing.T) []string {
 		exited <- cmd.Wait()
 	}()
 	var got []string
-	for len(got) < 2 {
+	for len(got) < 3 {
 		select {
 		case a := <-addrs:
 			got = append(got, a)
