@@ -57,7 +57,7 @@ type replayCalc struct{}
 
 func (replayCalc) Add(_ context.Context, a, b float64) (float64, error) { return a + b, nil }
 func (replayCalc) Greet(_ context.Context, name string) (string, error) {
-	return "Hello, " + name, nil
+	return "hi " + name, nil
 }
 func (replayCalc) Count(_ context.Context, n int) iter.Seq2[int, error] {
 	return func(yield func(int, error) bool) {
@@ -257,6 +257,12 @@ func sameShape(got, want any, ids map[string]string) error {
 		}
 		if _, ok := gm.Get("properties"); !ok {
 			return fmt.Errorf("meta.properties missing")
+		}
+		return nil
+	case *protocol.TitanError:
+		g, ok := got.(*protocol.TitanError)
+		if !ok || g.Code != w.Code || g.Message != w.Message || g.Name != w.Name {
+			return fmt.Errorf("error %#v, recorded %#v", got, want)
 		}
 		return nil
 	case protocol.StreamReference:
