@@ -195,3 +195,25 @@ func gatewayFor(scheme string) GatewayFactory {
 
 // Logger returns the Netron's logger, for gateways.
 func (n *Netron) Logger() *slog.Logger { return n.log }
+
+// ErrDraining is the error (code unavailable) of a call that [Netron.Invoke]
+// or [Netron.InvokeStream] refused because the Netron is stopping: the
+// method did not run. A gateway that can hand the request to another
+// instance (a NATS queue group) tests for it with errors.Is.
+var ErrDraining error = errDraining
+
+// Definition returns the definition query_interface answers with for
+// target (an exact name, a range or a bare name), as seen through the
+// transport named transport (services restricted by titan.Transports are
+// not found elsewhere). Gateways that resolve targets themselves use it.
+func (n *Netron) Definition(target, transport string) (*protocol.Definition, error) {
+	s, err := n.resolveTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	if !s.exposedOn(transport) {
+		return nil, Errorf(CodeNotFound, "Service '%s' not found", target).
+			WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
+	}
+	return s.definition(n.id), nil
+}

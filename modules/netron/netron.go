@@ -299,6 +299,11 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 				}
 			}
 			n.mu.Lock()
+			if n.draining.Load() {
+				n.mu.Unlock()
+				_ = g.Shutdown(ctx)
+				return "", errors.New("netron: Listen after Stop")
+			}
 			n.gateways = append(n.gateways, g)
 			n.mu.Unlock()
 			n.log.Info("listening", "addr", g.Addr())
@@ -319,9 +324,14 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	}
 	ln := &listener{l: l, scheme: scheme, caps: tr.Capabilities()}
 	n.mu.Lock()
+	if n.draining.Load() { // Stop ran meanwhile: it will not close this one
+		n.mu.Unlock()
+		l.Close()
+		return "", errors.New("netron: Listen after Stop")
+	}
 	n.listeners = append(n.listeners, ln)
-	n.mu.Unlock()
 	n.wg.Add(1)
+	n.mu.Unlock()
 	go n.acceptLoop(ln)
 	n.log.Info("listening", "addr", l.Addr())
 	return l.Addr(), nil

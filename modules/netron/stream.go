@@ -8,6 +8,7 @@ import (
 	"iter"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -395,13 +396,21 @@ func (rs *recvStream) fail(err error) {
 // closeWith ends the stream after a STREAM_CLOSE from the producer. The
 // original uses it both for a clean close and for a failed generator; the
 // reason tells them apart only by text, so a non-empty reason other than a
-// cancel is reported as an error.
+// cancel is reported as an error. A Go producer's reason starts with the
+// code name ("data_loss: ..."), which the error keeps; other reasons are
+// unknown.
 func (rs *recvStream) closeWith(reason string) {
 	if reason == "" {
 		rs.fail(io.EOF)
 		return
 	}
-	rs.fail(NewError(CodeUnknown, fmt.Errorf("stream closed by the producer: %s", reason)))
+	code := CodeUnknown
+	if name, rest, ok := strings.Cut(reason, ": "); ok && rs.c.ext.Load() {
+		if c, known := CodeOfName(name); known {
+			code, reason = c, rest
+		}
+	}
+	rs.fail(NewError(code, fmt.Errorf("stream closed by the producer: %s", reason)))
 }
 
 // pop returns the next item, waiting until one arrives, the stream ends,
