@@ -18,6 +18,7 @@ import (
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
+	natstransport "github.com/titanframework/titan/modules/netron/transport/nats"
 )
 
 // App is a Titan application. Create it with [New]; run it with [App.Run],
@@ -42,7 +43,7 @@ func New(opts ...Option) *App {
 
 // defaultModules are in every app.
 func defaultModules() []fx.Option {
-	return []fx.Option{config.Module, logger.Module, netron.Module}
+	return []fx.Option{config.Module, logger.Module, netron.Module, natstransport.Module}
 }
 
 func (a *App) build() {
