@@ -399,7 +399,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		}
 		if r.pkt.Error {
 			rerr := p.remoteError(r.payload)
-			if attempt == 0 && defID != call.Service && isStaleDefinition(rerr) {
+			if attempt == 0 && isStaleDefinition(rerr) {
 				p.mu.Lock()
 				delete(p.resolved, call.Service)
 				p.mu.Unlock()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/transport"
+	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats://
 )
 
 // The conformance suite runs one table of behaviours against every
@@ -92,7 +93,8 @@ type confTarget struct {
 	// function; restart (nil when unsupported) serves it again on addr.
 	start func(t *testing.T) (addr string, stop func())
 	serve func(t *testing.T, addr string) (stop func())
-	spawn bool // reached with SpawnIPC rather than Dial
+	spawn bool   // reached with SpawnIPC rather than Dial
+	skip  string // why the target cannot run here
 }
 
 func inProcess(name, addr string, opts ...netron.Option) func(t *testing.T) (string, func()) {
@@ -175,7 +177,35 @@ func confTargets(t *testing.T) []confTarget {
 			start: inProcess("wss", "wss://127.0.0.1:0", netron.WithTLS(serverTLS, nil)),
 			serve: serveAt(netron.WithTLS(serverTLS, nil))},
 		{name: "ipc", caps: caps("ipc"), spawn: true},
+		natsTarget(t, caps("nats")),
 	}
+}
+
+// natsTarget serves over the test NATS server (TITAN_TEST_NATS, default
+// nats://127.0.0.1:4222) in a subject space of its own. Unreachable, it
+// skips loudly, or fails under CI=true.
+func natsTarget(t *testing.T, caps transport.Capabilities) confTarget {
+	url := os.Getenv("TITAN_TEST_NATS")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	ct := confTarget{name: "nats", caps: caps}
+	hostport := strings.TrimPrefix(url, "nats://")
+	if c, err := net.DialTimeout("tcp", hostport, 2*time.Second); err != nil {
+		msg := fmt.Sprintf("NATS server %s unreachable (%v): the nats conformance target cannot run", url, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		fmt.Fprintln(os.Stderr, "!!!!!!!! SKIPPING:", msg)
+		ct.skip = msg
+		return ct
+	} else {
+		c.Close()
+	}
+	addr := fmt.Sprintf("%s?prefix=conf%d", url, time.Now().UnixNano()%1e9)
+	ct.start = inProcess("nats", addr)
+	ct.serve = serveAt()
+	return ct
 }
 
 // confChildEnv makes the test binary an ipc child serving Conf.
@@ -245,6 +275,9 @@ var restarts = map[*netron.Peer]func(stop func()){}
 func TestConformance(t *testing.T) {
 	for _, ct := range confTargets(t) {
 		t.Run(ct.name, func(t *testing.T) {
+			if ct.skip != "" {
+				t.Skip(ct.skip)
+			}
 			p, addr, stopServer, stop := ct.connect(t)
 			defer stop()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

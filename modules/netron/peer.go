@@ -423,12 +423,24 @@ func (c *conn) badPacket(frame []byte, err error) {
 	}
 	typ := protocol.Type(frame[4] & 0x0f)
 	impulse := frame[4]&0x40 != 0
-	if !impulse || errors.Is(err, protocol.ErrUnknownType) {
+	id := uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3])
+	if errors.Is(err, protocol.ErrUnknownType) {
+		return
+	}
+	if !impulse {
+		// An answer we cannot read: fail the call that waits for it rather
+		// than let it wait for its deadline.
+		if pc := c.pending.take(id); pc != nil {
+			code := CodeInternal
+			if errors.Is(err, protocol.ErrTooLarge) {
+				code = CodeResourceExhausted
+			}
+			pc.ch <- response{err: Errorf(code, "unreadable answer from the peer: %v", err)}
+		}
 		return
 	}
 	switch typ {
 	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
-		id := uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3])
 		c.replyError(id, typ, Errorf(CodeInvalidArgument, "Invalid request payload: %v", err))
 	}
 }

@@ -592,6 +592,7 @@ func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
 	case isNoResponders(m):
 		delete(c.calls, id)
 		stale := c.resolved[pc.target]
+		delete(c.resolved, pc.target) // asked again, it is plainly unavailable
 		c.mu.Unlock()
 		if stale {
 			// Resolved from a range earlier: let the engine resolve again.

@@ -271,10 +271,15 @@ func (g *Gateway) reply(subject string, body []byte, hdr ...string) {
 		m.Header.Set(hdr[i], hdr[i+1])
 	}
 	m.Data = body
-	err := g.nc.PublishMsg(m)
+	var err error
+	if len(body) > g.limits.MaxFrameSize {
+		err = nats.ErrMaxPayload // above the engine's frame limit: the caller could not read it
+	} else {
+		err = g.nc.PublishMsg(m)
+	}
 	if errors.Is(err, nats.ErrMaxPayload) && len(body) >= 5 {
 		id := uint32(body[0])<<24 | uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])
-		m.Data = errorPacket(id, protocol.Type(body[4]&0x0f), tooLarge("the answer", len(body), g.nc.MaxPayload()))
+		m.Data = errorPacket(id, protocol.Type(body[4]&0x0f), tooLarge("the answer", len(body), int64(g.limits.MaxFrameSize)))
 		err = g.nc.PublishMsg(m)
 	}
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
@@ -283,7 +288,7 @@ func (g *Gateway) reply(subject string, body []byte, hdr ...string) {
 }
 
 func tooLarge(what string, size int, limit int64) error {
-	return netron.Errorf(netron.CodeResourceExhausted, "%s of %d bytes exceeds the NATS max_payload of %d bytes", what, size, limit)
+	return netron.Errorf(netron.CodeResourceExhausted, "%s of %d bytes exceeds the limit of %d bytes (the frame limit, or the NATS max_payload if smaller)", what, size, limit)
 }
 
 // retry tells the caller to send the request again, to another instance.
