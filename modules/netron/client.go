@@ -161,19 +161,32 @@ func (p *Peer) reconnect() {
 	}
 }
 
-// restore subscribes again to the events this side had subscribed to.
+// restore subscribes again to the events this side had subscribed to,
+// and resolves again the targets it had resolved (definition ids change
+// when a server restarts).
 func (p *Peer) restore() {
 	p.mu.Lock()
 	topics := make([]string, 0, len(p.handlers))
 	for t := range p.handlers {
 		topics = append(topics, t)
 	}
+	targets := p.toResolve
+	p.toResolve = nil
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
 	defer cancel()
 	for _, t := range topics {
 		if _, err := p.task(ctx, TaskSubscribe, t); err != nil {
 			p.log.Warn("could not restore a subscription", "topic", t, "error", err)
+		}
+	}
+	for _, target := range targets {
+		c, err := p.conn()
+		if err != nil {
+			return
+		}
+		if _, err := p.resolve(ctx, c, target); err != nil {
+			p.log.Warn("could not resolve a service again after reconnecting", "target", target, "error", err)
 		}
 	}
 }

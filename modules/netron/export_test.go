@@ -27,3 +27,10 @@ func OpenRecvStreams(p *Peer) int {
 	defer c.smu.Unlock()
 	return len(c.recving)
 }
+
+// ResolvedTarget returns the definition id the peer holds for target.
+func ResolvedTarget(p *Peer, target string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resolved[target]
+}

@@ -42,6 +42,7 @@ type Peer struct {
 	closeCh    chan struct{}
 	done       chan struct{}              // closed when the peer is closed and its goroutines ended
 	resolved   map[string]string          // target -> definition id, for the current connection
+	toResolve  []string                   // targets to resolve again after a reconnect
 	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
 	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
 }
@@ -133,6 +134,9 @@ func (p *Peer) connLost(c *conn) {
 		unsub()
 	}
 	clear(p.remoteSubs)
+	for target := range p.resolved {
+		p.toResolve = append(p.toResolve, target)
+	}
 	clear(p.resolved)
 	closed := p.closed
 	p.mu.Unlock()

@@ -185,3 +185,51 @@ func TestAcceptanceKillAndReconnect(t *testing.T) {
 		t.Fatalf("Count after the restart gave %d items, want 3", n)
 	}
 }
+
+// TestReconnectResolvesAgain: after a reconnect the targets the peer had
+// resolved are resolved again before any call needs them.
+func TestReconnectResolvesAgain(t *testing.T) {
+	ctx := context.Background()
+	first := startServer(t, "tcp")
+	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	p, err := client.Dial(ctx, first.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netron.CallUnary[float64](ctx, p, "calculator@^1", "add", 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	first.n.Stop(ctx)
+	second, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Stop(ctx)
+	if err := second.Register("calculator", "1.0.0", &Calc{}); err != nil {
+		t.Fatal(err)
+	}
+	var listenErr error
+	for i := 0; i < 100; i++ {
+		if _, listenErr = second.Listen(ctx, first.addr); listenErr == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if listenErr != nil {
+		t.Fatal(listenErr)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for netron.ResolvedTarget(p, "calculator@^1") == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("calculator@^1 not resolved again within 3s of the server's return")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := netron.ResolvedTarget(p, "calculator@^1"); got != second.Describe()[0].ID {
+		t.Fatalf("resolved to %s, want the new server's definition %s", got, second.Describe()[0].ID)
+	}
+}

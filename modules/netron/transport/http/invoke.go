@@ -1,0 +1,420 @@
+package httptransport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// invokeRequest is the body of POST /netron/invoke and one request of a
+// batch (NETRON-WIRE.md §11.2).
+type invokeRequest struct {
+	ID      *string         `json:"id"`
+	Service *string         `json:"service"`
+	Method  *string         `json:"method"`
+	Input   json.RawMessage `json:"input"`
+	Context json.RawMessage `json:"context"`
+	Hints   json.RawMessage `json:"hints"`
+}
+
+func (q *invokeRequest) valid() bool {
+	return q.ID != nil && q.Service != nil && q.Method != nil && q.Input != nil
+}
+
+// timeout returns hints.timeout (milliseconds) when it is a positive
+// number, else def.
+func (q *invokeRequest) timeout(def time.Duration) time.Duration {
+	if len(q.Hints) == 0 {
+		return def
+	}
+	var hints struct {
+		Timeout any `json:"timeout"`
+	}
+	if json.Unmarshal(q.Hints, &hints) != nil {
+		return def
+	}
+	if ms, ok := hints.Timeout.(float64); ok && ms > 0 && ms < float64(24*time.Hour/time.Millisecond) {
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	return def
+}
+
+// contextMetadata adds the string fields of the request's context object
+// (traceId, spanId, userId, tenantId, ...) to the call's metadata.
+func (q *invokeRequest) contextMetadata() map[string]string {
+	if len(q.Context) == 0 || q.Context[0] != '{' {
+		return nil
+	}
+	var c map[string]any
+	if json.Unmarshal(q.Context, &c) != nil {
+		return nil
+	}
+	var md map[string]string
+	for k, v := range c {
+		if s, ok := v.(string); ok {
+			if md == nil {
+				md = map[string]string{}
+			}
+			md[k] = s
+		}
+	}
+	return md
+}
+
+// decodeJSON decodes one JSON value (numbers as json.Number) and refuses
+// trailing data.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(b[off:])) > 0 {
+		return nil, fmt.Errorf("unexpected data after the JSON value (at offset %d)", off)
+	}
+	return v, nil
+}
+
+// jsonProblem describes a JSON syntax error for a 400 message.
+func jsonProblem(err error) string {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf("%s (at offset %d)", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of JSON input"
+	}
+	return err.Error()
+}
+
+// encodeArgs turns JSON arguments into the encoded positional arguments of
+// an invocation: the one JSON mapping of NETRON-WIRE.md §11.1.
+func encodeArgs(args []any) ([]protocol.RawValue, error) {
+	out := make([]protocol.RawValue, len(args))
+	for i, a := range args {
+		v, err := protocol.FromJSON(a)
+		if err != nil {
+			return nil, fmt.Errorf("argument %d: %w", i, err)
+		}
+		b, err := protocol.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("argument %d: %w", i, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// inputArgs reads the input of an invoke request: an array is the
+// positional argument list, any other value the single argument.
+func inputArgs(input json.RawMessage) ([]protocol.RawValue, *apiError) {
+	v, err := decodeJSON(input)
+	if err != nil {
+		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+	}
+	args, ok := v.([]any)
+	if !ok {
+		args = []any{v}
+	}
+	raw, err := encodeArgs(args)
+	if err != nil {
+		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
+	}
+	return raw, nil
+}
+
+// result is the outcome of a call: its value (a Go value, or the items of
+// a stream as []any) and whether it has one (void methods have none).
+type result struct {
+	data    any
+	hasData bool
+}
+
+// call runs a method: unary and void methods through Invoke, streams
+// through InvokeStream, drained into an array of at most maxStreamItems
+// items, as the original drains generators.
+func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawValue, md map[string]string) (result, error) {
+	inv := &netron.Invocation{
+		Service: m.svc.qualified, Method: m.desc.Name, Args: args,
+		Metadata: md, Transport: h.cfg.scheme,
+	}
+	if !m.desc.Stream {
+		v, err := h.n.Invoke(ctx, inv)
+		if err != nil {
+			return result{}, err
+		}
+		return result{data: v, hasData: !m.desc.Void}, nil
+	}
+	seq, err := h.n.InvokeStream(ctx, inv)
+	if err != nil {
+		return result{}, err
+	}
+	items := []any{}
+	for v, err := range seq {
+		if err != nil {
+			return result{}, err
+		}
+		if len(items) == maxStreamItems {
+			return result{}, errTooManyItems
+		}
+		items = append(items, v)
+	}
+	return result{data: items, hasData: true}, nil
+}
+
+var errTooManyItems = netron.Errorf(netron.CodeResourceExhausted,
+	"Async generator exceeded maximum item limit (%d items). Use a streaming transport (WebSocket, or this gateway's SSE or NDJSON answers) for larger results.", maxStreamItems)
+
+// callError converts the error of a call, naming the timeout when the
+// request's own deadline passed.
+func callError(ctx context.Context, err error, timeout time.Duration) *apiError {
+	if errors.Is(err, errTooManyItems) {
+		e := invocationError(err)
+		e.status, e.code = http.StatusRequestEntityTooLarge, "413"
+		return e
+	}
+	e := invocationError(err)
+	if e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.message = fmt.Sprintf("Request timed out after %dms", timeout.Milliseconds())
+	}
+	return e
+}
+
+func notFoundError(s *serviceEntry, service, method string) *apiError {
+	if s == nil {
+		return requestError(netron.CodeNotFound, http.StatusNotFound, "Service "+service+" not found")
+	}
+	return requestError(netron.CodeNotFound, http.StatusNotFound, "Method "+method+" not found in service "+service)
+}
+
+// serveInvoke answers POST /netron/invoke (NETRON-WIRE.md §11.2).
+func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, aerr := h.readBody(w, r)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	var q invokeRequest
+	if err := json.Unmarshal(body, &q); err != nil {
+		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+			writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid request format"), true)
+			return
+		}
+		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err)), true)
+		return
+	}
+	if !q.valid() {
+		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid request format"), true)
+		return
+	}
+	id := *q.ID
+	s, m := h.routes.lookup(*q.Service, *q.Method)
+	if m == nil {
+		writeError(w, id, notFoundError(s, *q.Service, *q.Method), false)
+		return
+	}
+	args, aerr := inputArgs(q.Input)
+	if aerr != nil {
+		writeError(w, id, aerr, false)
+		return
+	}
+	timeout := q.timeout(h.cfg.timeout)
+	ctx, cancel := h.callContext(r, timeout)
+	defer cancel()
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	if err != nil {
+		writeError(w, id, callError(ctx, err, timeout), false)
+		return
+	}
+	b := append(make([]byte, 0, 128), `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"success":true`...)
+	if res.hasData {
+		b = append(b, `,"data":`...)
+		if b, err = appendJSON(b, res.data); err != nil {
+			h.encodingFailed(w, id, m, err)
+			return
+		}
+	}
+	b = append(b, `,"hints":{"metrics":{"serverTime":`...)
+	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+	b = append(b, "}}}"...)
+	hd := w.Header()
+	hd["Content-Type"] = jsonContentType
+	hd["Cache-Control"] = noStore
+	_, _ = w.Write(b)
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store, no-cache, must-revalidate"}
+)
+
+// encodingFailed answers a result that has no JSON form: internal, with
+// the details in the log only.
+func (h *Handler) encodingFailed(w http.ResponseWriter, id string, m *methodEntry, err error) {
+	h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+	writeError(w, id, invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))), false)
+}
+
+// batchRequest is the body of POST /netron/batch (NETRON-WIRE.md §11.5).
+type batchRequest struct {
+	ID       *string           `json:"id"`
+	Requests []json.RawMessage `json:"requests"`
+	Options  *struct {
+		Parallel       *bool `json:"parallel"`
+		StopOnError    bool  `json:"stopOnError"`
+		MaxConcurrency int   `json:"maxConcurrency"`
+	} `json:"options"`
+}
+
+// maxBatchConcurrency bounds the requests of a parallel batch run at once
+// when the batch does not set maxConcurrency.
+const maxBatchConcurrency = 16
+
+// serveBatch answers POST /netron/batch: always 200 with one response per
+// request run, in request order.
+func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, aerr := h.readBody(w, r)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	invalid := func() {
+		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid batch request format"), true)
+	}
+	var q batchRequest
+	if err := json.Unmarshal(body, &q); err != nil {
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err)), true)
+			return
+		}
+		invalid()
+		return
+	}
+	if q.ID == nil || q.Requests == nil {
+		invalid()
+		return
+	}
+	reqs := make([]invokeRequest, len(q.Requests))
+	for i, raw := range q.Requests {
+		if json.Unmarshal(raw, &reqs[i]) != nil || !reqs[i].valid() {
+			invalid()
+			return
+		}
+	}
+	parallel, stopOnError, limit := true, false, maxBatchConcurrency
+	if o := q.Options; o != nil {
+		if o.Parallel != nil {
+			parallel = *o.Parallel
+		}
+		stopOnError = o.StopOnError
+		if o.MaxConcurrency > 0 {
+			limit = o.MaxConcurrency
+		}
+	}
+	out := make([][]byte, len(reqs))
+	ok := make([]bool, len(reqs))
+	if parallel {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, limit)
+		for i := range reqs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				out[i], ok[i] = h.batchItem(r, &reqs[i])
+			})
+		}
+		wg.Wait()
+	} else {
+		for i := range reqs {
+			out[i], ok[i] = h.batchItem(r, &reqs[i])
+			if !ok[i] && stopOnError {
+				break
+			}
+		}
+	}
+	b := append([]byte(nil), `{"id":`...)
+	b = appendString(b, *q.ID)
+	b = append(b, `,"responses":[`...)
+	succeeded, failed, n := 0, 0, 0
+	for i, item := range out {
+		if item == nil {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(b, item...)
+		if ok[i] {
+			succeeded++
+		} else {
+			failed++
+		}
+	}
+	b = append(b, `],"hints":{"successCount":`...)
+	b = strconv.AppendInt(b, int64(succeeded), 10)
+	b = append(b, `,"failureCount":`...)
+	b = strconv.AppendInt(b, int64(failed), 10)
+	b = append(b, `,"totalTime":`...)
+	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+	b = append(b, "}}"...)
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(b)
+}
+
+// batchItem runs one request of a batch and returns its response object.
+// Unlike the original, every item goes through the same path as
+// /netron/invoke: interceptors (auth) and contract validation apply
+// (NETRON-WIRE.md §11.5, quirk).
+func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
+	fail := func(e *apiError) ([]byte, bool) {
+		b := append([]byte(nil), `{"id":`...)
+		b = appendString(b, *q.ID)
+		b = append(b, `,"success":false,"error":`...)
+		b = appendErrorObject(b, e, false)
+		return append(b, '}'), false
+	}
+	_, m := h.routes.lookup(*q.Service, *q.Method)
+	if m == nil {
+		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+*q.Service+"."+*q.Method))
+	}
+	args, aerr := inputArgs(q.Input)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	timeout := q.timeout(h.cfg.timeout)
+	ctx, cancel := h.callContext(r, timeout)
+	defer cancel()
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	if err != nil {
+		return fail(callError(ctx, err, timeout))
+	}
+	b := append([]byte(nil), `{"id":`...)
+	b = appendString(b, *q.ID)
+	b = append(b, `,"success":true`...)
+	if res.hasData {
+		b = append(b, `,"data":`...)
+		if b, err = appendJSON(b, res.data); err != nil {
+			h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+			return fail(invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))))
+		}
+	}
+	return append(b, '}'), true
+}
