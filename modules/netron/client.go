@@ -393,15 +393,14 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		}
 		payload := make([]any, 0, len(call.args)+3)
 		payload = append(payload, defID, call.Method)
-		hdr := c.ext.Load()
+		// A header only when there is something to say: the caller's own
+		// deadline or metadata. The request timeout stays on this side (a
+		// call that times out is cancelled on the server).
+		hdr := c.ext.Load() && (hasDeadline || len(call.Metadata) > 0)
 		if hdr {
 			h := callHeader{Metadata: call.Metadata}
-			dl, ok := ctx.Deadline()
-			if stream {
-				dl, ok = callerDeadline, hasDeadline
-			}
-			if ok {
-				h.Timeout = max(1, time.Until(dl).Milliseconds())
+			if hasDeadline {
+				h.Timeout = max(1, time.Until(callerDeadline).Milliseconds())
 			}
 			payload = append(payload, h)
 		}
@@ -426,10 +425,12 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 
 // clientUnary is the calling side's chain for unary calls.
 func (n *Netron) clientUnary(ctx context.Context, call *Call) (any, error) {
-	f := chainUnary(n.interceptors, func(ctx context.Context, call *Call) (any, error) {
-		return call.Peer.sendCall(ctx, call, false)
-	})
-	return f(ctx, call)
+	return n.clientChain(ctx, call)
+}
+
+// sendUnary is the innermost handler of the calling side's unary chain.
+func sendUnary(ctx context.Context, call *Call) (any, error) {
+	return call.Peer.sendCall(ctx, call, false)
 }
 
 // CallStream calls a stream method and returns its items as they arrive.

@@ -41,6 +41,7 @@ type Netron struct {
 	interceptors []Interceptor
 	unary        UnaryFunc            // serving chain of unary calls
 	streaming    StreamingHandlerFunc // serving chain of streams
+	clientChain  UnaryFunc            // calling chain of unary calls
 	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
@@ -149,6 +150,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	ics := n.handlerInterceptors()
 	n.unary = chainUnary(ics, invokeUnary)
 	n.streaming = chainStreamingHandler(ics, invokeStream)
+	n.clientChain = chainUnary(n.interceptors, sendUnary)
 	n.events = newEventBus(log)
 	n.registerCoreTasks()
 	return n, nil

@@ -19,8 +19,9 @@ type callHeader struct {
 
 // handleRequest serves one CALL, TASK, GET or SET request.
 func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
-	var elems []protocol.RawValue
-	if err := protocol.UnmarshalLimits(payload, &elems, c.p.n.limits); err != nil {
+	// The frame is this request's own copy: the elements may alias it.
+	elems, err := protocol.SplitArray(payload, nil, c.p.n.limits)
+	if err != nil {
 		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want an array (%v)", err))
 		return
 	}
