@@ -271,12 +271,23 @@ func (p *Peer) Definition(ctx context.Context, target string) (*protocol.Definit
 	return def, nil
 }
 
+// resolveFor is resolve with the request timeout applied when it has to ask
+// the peer.
+func (p *Peer) resolveFor(ctx context.Context, c *conn, target string) (string, error) {
+	if t, err := parseTargetCached(target); err == nil && t.Exact() {
+		return target, nil
+	}
+	ctx, cancel := p.withTimeout(ctx)
+	defer cancel()
+	return p.resolve(ctx, c, target)
+}
+
 // resolve returns what to put first in a CALL for target: an exact name as
 // is (as TypeScript clients do), otherwise the definition id found by one
 // query_interface per connection. A Go server resolves ranges itself; a
 // TypeScript one gets the bare name and the version is checked here.
 func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, error) {
-	t, err := ParseTarget(target)
+	t, err := parseTargetCached(target)
 	if err != nil {
 		return "", NewError(CodeInvalidArgument, err)
 	}
@@ -385,9 +396,11 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := p.withTimeout(ctx)
-		defer cancel()
-		defID, err := p.resolve(ctx, c, call.Service)
+		timeout := time.Duration(0)
+		if !hasDeadline {
+			timeout = p.n.cfg.RequestTimeout
+		}
+		defID, err := p.resolveFor(ctx, c, call.Service)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +418,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 			payload = append(payload, h)
 		}
 		payload = append(payload, call.args...)
-		r, err := c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr, Data: payload})
+		r, err := c.requestTimeout(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr, Data: payload}, timeout)
 		if err != nil {
 			return nil, err
 		}

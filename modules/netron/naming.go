@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/Masterminds/semver/v3"
@@ -148,3 +149,19 @@ var wireMethodName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // validMethodName is the wire rule for method names (NETRON-WIRE.md §5.3).
 func validMethodName(s string) bool { return len(s) <= 255 && wireMethodName.MatchString(s) }
+
+// parsedTargets caches ParseTarget for the targets a process calls (a
+// handful), so a call does not parse its target again.
+var parsedTargets sync.Map // string -> Target
+
+// parseTargetCached is ParseTarget with the cache; errors are not cached.
+func parseTargetCached(s string) (Target, error) {
+	if t, ok := parsedTargets.Load(s); ok {
+		return t.(Target), nil
+	}
+	t, err := ParseTarget(s)
+	if err == nil {
+		parsedTargets.Store(s, t)
+	}
+	return t, err
+}

@@ -543,8 +543,14 @@ func (t *pendingTable) init() {
 	}
 }
 
+var pendingPool = sync.Pool{New: func() any { return &pendingCall{ch: make(chan response, 1)} }}
+
+// put recycles a pending call whose answer was received (its channel is
+// empty and nobody else holds it).
+func (t *pendingTable) put(pc *pendingCall) { pendingPool.Put(pc) }
+
 func (t *pendingTable) add(id uint32) *pendingCall {
-	pc := &pendingCall{ch: make(chan response, 1)}
+	pc := pendingPool.Get().(*pendingCall)
 	s := &t.shards[id%pendingShards]
 	s.mu.Lock()
 	s.m[id] = pc
@@ -581,24 +587,48 @@ func (t *pendingTable) failAll(err error) {
 
 // request sends a request packet and waits for its response until ctx ends.
 func (c *conn) request(ctx context.Context, pkt *protocol.Packet) (response, error) {
+	return c.requestTimeout(ctx, pkt, 0)
+}
+
+var timerPool = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}}
+
+// requestTimeout is request with a timeout of its own when timeout > 0
+// (a pooled timer, cheaper than a context per call).
+func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout time.Duration) (response, error) {
 	pc := c.pending.add(pkt.ID)
 	if err := c.send(pkt); err != nil {
 		c.pending.take(pkt.ID)
 		return response{}, asWireError(err)
 	}
+	var expired <-chan time.Time
+	if timeout > 0 {
+		t := timerPool.Get().(*time.Timer)
+		t.Reset(timeout)
+		defer func() { t.Stop(); timerPool.Put(t) }()
+		expired = t.C
+	}
+	var err error
 	select {
 	case r := <-pc.ch:
+		c.pending.put(pc)
 		if r.err != nil {
 			return r, r.err
 		}
 		return r, nil
 	case <-ctx.Done():
-		c.pending.take(pkt.ID)
-		if pkt.Type == protocol.TypeCall && c.ext.Load() {
-			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypeCall, Impulse: true, Error: true})
-		}
-		return response{}, ctxError(ctx)
+		err = ctxError(ctx)
+	case <-expired:
+		err = NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
 	}
+	c.pending.take(pkt.ID)
+	if pkt.Type == protocol.TypeCall && c.ext.Load() {
+		_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypeCall, Impulse: true, Error: true})
+	}
+	return response{}, err
 }
 
 // asWireError keeps a coded error and makes others unavailable (they come
