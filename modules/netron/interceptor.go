@@ -3,6 +3,7 @@ package netron
 import (
 	"context"
 	"iter"
+	"reflect"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -24,7 +25,8 @@ type Call struct {
 	svc    *service
 	m      *method
 	raw    []protocol.RawValue // encoded arguments (serving side)
-	args   []any               // Go arguments (calling side; serving side once decoded)
+	args   []any               // Go arguments (calling side)
+	in     []reflect.Value     // decoded arguments after the context (serving side)
 	json   []any
 	jsonOK bool
 	limits protocol.Limits
@@ -36,7 +38,16 @@ func (c *Call) IsClient() bool { return c.client }
 // Args returns the Go arguments: on the calling side those passed to Call;
 // on the serving side the decoded arguments, available once the call
 // reaches the method (nil in interceptors that run before it).
-func (c *Call) Args() []any { return c.args }
+func (c *Call) Args() []any {
+	if c.client || c.args != nil || len(c.in) == 0 {
+		return c.args
+	}
+	c.args = make([]any, len(c.in)-1)
+	for i, v := range c.in[1:] {
+		c.args[i] = v.Interface()
+	}
+	return c.args
+}
 
 // RawArgs returns the encoded positional arguments (serving side).
 func (c *Call) RawArgs() []protocol.RawValue { return c.raw }

@@ -54,12 +54,13 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want [definitionId, method, ...args]"))
 		return
 	}
-	var defID, name string
-	if protocol.UnmarshalLimits(elems[0], &defID, n.limits) != nil {
+	defIDb, ok := rawString(elems[0])
+	if !ok {
 		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Definition ID must be a string"))
 		return
 	}
-	if protocol.UnmarshalLimits(elems[1], &name, n.limits) != nil || !validMethodName(name) {
+	nameb, ok := rawString(elems[1])
+	if !ok || !validMethodNameBytes(nameb) {
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
 		return
 	}
@@ -70,17 +71,21 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 			return
 		}
 	}
-	svc, err := n.findService(defID)
+	svc := n.serviceByName(defIDb) // no allocation on the hot path
+	var err error
+	if svc == nil {
+		svc, err = n.findService(string(defIDb))
+	}
 	if err == nil && !svc.exposedOn(c.p.scheme) {
-		err = notFound("Service", defID, fmt.Sprintf("Service with id %s not found", defID))
+		err = notFound("Service", string(defIDb), fmt.Sprintf("Service with id %s not found", defIDb))
 	}
 	if err != nil {
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
-	m := svc.methods[name]
+	m := svc.methods[string(nameb)]
 	if m == nil {
-		what := fmt.Sprintf("Method '%s.%s'", svc.qualified, name)
+		what := fmt.Sprintf("Method '%s.%s'", svc.qualified, nameb)
 		c.replyError(pkt.ID, pkt.Type, NewError(CodeNotFound, errors.New(what+" not found")).
 			WithDetails(protocol.Object{{Key: "resource", Value: what}, {Key: "id", Value: protocol.Undefined{}}}))
 		return
@@ -92,7 +97,7 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 	}
 	ctx = withPeer(ctx, c.p)
 	call := &Call{
-		Service: svc.qualified, Method: name, Peer: c.p, Metadata: hdr.Metadata,
+		Service: svc.qualified, Method: m.name, Peer: c.p, Metadata: hdr.Metadata,
 		svc: svc, m: m, raw: elems[need:], limits: n.limits,
 	}
 	c.smu.Lock()
@@ -145,16 +150,16 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	if len(call.raw) != len(m.args) {
 		return nil, Errorf(CodeInvalidArgument, "%s.%s takes %d arguments, got %d", call.Service, call.Method, len(m.args), len(call.raw))
 	}
-	in := make([]reflect.Value, len(m.args))
-	call.args = make([]any, len(m.args))
+	// in[0] is left for the context (see invoke).
+	in := make([]reflect.Value, len(m.args)+1)
 	for i, t := range m.args {
 		pv := reflect.New(t)
 		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
 			return nil, Errorf(CodeInvalidArgument, "argument %d of %s.%s: %v", i, call.Service, call.Method, err)
 		}
-		in[i] = pv.Elem()
-		call.args[i] = in[i].Interface()
+		in[i+1] = pv.Elem()
 	}
+	call.in = in
 	return in, nil
 }
 
@@ -170,10 +175,8 @@ func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []refle
 			out, err = nil, NewError(CodeInternal, errors.New(internalMessage))
 		}
 	}()
-	in := make([]reflect.Value, 0, len(args)+1)
-	in = append(in, reflect.ValueOf(ctx))
-	in = append(in, args...)
-	return call.m.fn.Call(in), nil
+	args[0] = reflect.ValueOf(ctx) // decodeArgs left the room
+	return call.m.fn.Call(args), nil
 }
 
 // invokeUnary is the innermost unary handler: decode, call the method.
@@ -222,4 +225,54 @@ func invokeStream(ctx context.Context, call *Call) (iter.Seq2[any, error], error
 		})
 		seq.Call([]reflect.Value{fn})
 	}, nil
+}
+
+// rawString returns the bytes of an encoded MessagePack string without
+// copying them, or false when raw is not exactly one string.
+func rawString(raw protocol.RawValue) ([]byte, bool) {
+	if len(raw) == 0 {
+		return nil, false
+	}
+	var n, off int
+	switch c := raw[0]; {
+	case c >= 0xa0 && c <= 0xbf:
+		n, off = int(c&0x1f), 1
+	case c == 0xd9 && len(raw) >= 2:
+		n, off = int(raw[1]), 2
+	case c == 0xda && len(raw) >= 3:
+		n, off = int(raw[1])<<8|int(raw[2]), 3
+	case c == 0xdb && len(raw) >= 5:
+		n, off = int(raw[1])<<24|int(raw[2])<<16|int(raw[3])<<8|int(raw[4]), 5
+	default:
+		return nil, false
+	}
+	if off+n != len(raw) {
+		return nil, false
+	}
+	return raw[off:], true
+}
+
+// validMethodNameBytes is validMethodName on bytes.
+func validMethodNameBytes(b []byte) bool {
+	if len(b) == 0 || len(b) > 255 {
+		return false
+	}
+	for i, c := range b {
+		switch {
+		case c == '_' || c == '$' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// serviceByName finds a service by its exact qualified name without
+// allocating; nil otherwise (definition ids and misses go to findService).
+func (n *Netron) serviceByName(b []byte) *service {
+	n.mu.RLock()
+	s := n.services[string(b)]
+	n.mu.RUnlock()
+	return s
 }
