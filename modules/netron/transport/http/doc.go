@@ -16,6 +16,14 @@
 // https cert=FILE&key=FILE (PEM). [Listen] and [NewHandler] take the same
 // settings as options, [NewHandler] for mounting on a router of one's own.
 //
+// The gateway is mounted on the process-wide HTTP server of its host:port
+// (package httpmux), so a ws:// listener can share the port. The gateway
+// takes the path "/" (every request no more specific pattern claims); when
+// a ws:// listener already holds "/" it takes only its GET routes and the
+// other methods, leaving other GET requests (WebSocket upgrades) to it. A
+// ws:// listener on "/" must therefore listen before the http:// gateway
+// on the same port; one on another path ("/ws") may listen in any order.
+//
 // # Routes
 //
 //	POST /netron/invoke        {id, service, method, input, context?, hints?} (§11.2)
@@ -33,7 +41,8 @@
 // a GET on a JSON route is 405.
 //
 // Only public methods are reachable, and only services exposed on the
-// gateway's transport name ("http" or "https", see netron.WithTransports).
+// gateway's transport name: "http", or "https" for an https:// gateway
+// (see netron.WithTransports).
 // Arguments and results go through the one JSON mapping of §11.1
 // ([protocol.FromJSON] and [protocol.ToJSON]); object keys keep their
 // order (struct fields in declaration order).
@@ -61,8 +70,9 @@
 // after the first item is "event: error" with the error body as data);
 // application/x-ndjson gives one JSON item per line (a failure is a last
 // line holding the error body); anything else one JSON array of the items.
-// Streams answered as SSE or NDJSON have no timeout; unary calls have the
-// gateway's timeout.
+// Streams answered as SSE or NDJSON have no timeout (they end with the
+// method or the client); unary calls and streams drained into an array
+// have the gateway's timeout.
 //
 // # Errors
 //

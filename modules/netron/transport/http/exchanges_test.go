@@ -222,7 +222,7 @@ func TestExchanges(t *testing.T) {
 		"no auth, cors {origin:*, credentials:true}": corsAddr,
 	}
 	c := client(t)
-	matched := 0
+	matched, skipped := 0, 0
 	for _, x := range exchanges {
 		t.Run(x.Step, func(t *testing.T) {
 			base, ok := servers[x.Server]
@@ -232,6 +232,7 @@ func TestExchanges(t *testing.T) {
 			want := x.Response
 			switch x.Step {
 			case "GET /metrics with bearer":
+				skipped++
 				t.Skip("documented: the original's JSON metrics are not served (Prometheus metrics are modules/metrics')")
 			case "HttpClient.invoke('calculator@1.0.0','internal',[]) (non-@Public method over HTTP)":
 				// Documented defect §13.9: only public methods are reachable.
@@ -281,7 +282,7 @@ func TestExchanges(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("%d of %d exchanges matched (the others are skipped as documented)", matched, len(exchanges))
+	t.Logf("%d of %d exchanges matched, %d skipped as documented", matched, len(exchanges), skipped)
 }
 
 func replay(t *testing.T, c *http.Client, base string, x exchange) reply {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -439,7 +440,8 @@ func TestDrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Register("calculator", "1.0.0", &Calculator{}, netron.WithHTTP("/api/calculator")); err != nil {
+	calc := &Calculator{sleeping: make(chan struct{}, 1)}
+	if err := n.Register("calculator", "1.0.0", calc, netron.WithHTTP("/api/calculator")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -449,34 +451,96 @@ func TestDrain(t *testing.T) {
 	}
 	c := client(t)
 	// A slow call is in flight when the gateway starts shutting down.
-	done := make(chan reply, 1)
-	go func() { done <- post(t, c, g.Addr()+"/api/calculator/sleep", "[300]") }()
-	time.Sleep(50 * time.Millisecond)
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := c.Post(g.Addr()+"/api/calculator/sleep", "application/json", strings.NewReader("[300]"))
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		done <- answer{res.StatusCode, string(b), err}
+	}()
+	<-calc.sleeping
 	stopped := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		stopped <- g.Shutdown(ctx)
 	}()
-	// While it drains, the handler refuses new requests with 503.
-	time.Sleep(20 * time.Millisecond)
-	rec := &recorder{header: http.Header{}}
-	req, _ := http.NewRequest(http.MethodPost, "/api/calculator/add", strings.NewReader("[1,2]"))
-	g.Handler().ServeHTTP(rec, req)
-	if rec.status != 503 || !strings.Contains(rec.body.String(), "Server is shutting down") {
+	// While it drains, /health says so and requests are refused with 503.
+	serve := func(method, path, body string) *recorder {
+		rec := &recorder{header: http.Header{}}
+		req, _ := http.NewRequest(method, path, strings.NewReader(body))
+		g.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for serve(http.MethodGet, "/health", "").status != 503 {
+		if time.Now().After(deadline) {
+			t.Fatal("/health never reported draining")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if rec := serve(http.MethodGet, "/health", ""); rec.body.String() != `{"status":"draining"}` {
+		t.Fatalf("health during drain: %s", rec.body.String())
+	}
+	if rec := serve(http.MethodPost, "/api/calculator/add", "[1,2]"); rec.status != 503 || !strings.Contains(rec.body.String(), "Server is shutting down") {
 		t.Fatalf("during drain: %d %s", rec.status, rec.body.String())
 	}
-	rec = &recorder{header: http.Header{}}
-	req, _ = http.NewRequest(http.MethodGet, "/health", nil)
-	g.Handler().ServeHTTP(rec, req)
-	if rec.status != 503 || rec.body.String() != `{"status":"draining"}` {
-		t.Fatalf("health during drain: %d %s", rec.status, rec.body.String())
-	}
-	if r := <-done; r.status != 200 || string(r.body) != "300" {
-		t.Fatalf("in-flight call: %d %s", r.status, r.body)
+	if a := <-done; a.err != nil || a.status != 200 || a.body != "300" {
+		t.Fatalf("in-flight call: %+v", a)
 	}
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
+	}
+	if err := n.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestShutdownCancelsRunningCalls: a call still running when the shutdown
+// gives up waiting is cancelled.
+func TestShutdownCancelsRunningCalls(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc := &Calculator{sleeping: make(chan struct{}, 1)}
+	if err := n.Register("calculator", "1.0.0", calc, netron.WithHTTP("/api/calculator")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, err := httptransport.Listen(ctx, n, "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	done := make(chan error, 1)
+	go func() {
+		res, err := c.Post(g.Addr()+"/api/calculator/sleep", "application/json", strings.NewReader("[60000]"))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	<-calc.sleeping
+	sctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := g.Shutdown(sctx); err == nil {
+		t.Fatal("Shutdown reported no request left running")
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the running call was not cancelled")
 	}
 	if err := n.Stop(ctx); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Calculator is the test service.
 type Calculator struct {
-	resets chan struct{}
+	resets   chan struct{}
+	sleeping chan struct{} // Sleep reports its start here, when set
 }
 
 // Point is the single struct argument of Norm.
@@ -99,6 +100,9 @@ func (c *Calculator) CountThenFail(_ context.Context, n int) iter.Seq2[int, erro
 
 // Sleep waits ms milliseconds or until the call ends.
 func (c *Calculator) Sleep(ctx context.Context, ms int) (int, error) {
+	if c.sleeping != nil {
+		c.sleeping <- struct{}{}
+	}
 	select {
 	case <-time.After(time.Duration(ms) * time.Millisecond):
 		return ms, nil
