@@ -18,6 +18,7 @@ import (
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/transport/http" // http:// and https://
 	natstransport "github.com/titanframework/titan/modules/netron/transport/nats"
 )
 

@@ -60,10 +60,9 @@ func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
 // Invoke runs a unary or void call on a local service and returns the
 // method's Go result (nil for a void method).
 func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
-	if n.draining.Load() {
+	if !n.beginCall() {
 		return nil, errDraining
 	}
-	n.inflight.Add(1)
 	defer n.inflight.Done()
 	svc, m, err := n.lookup(inv)
 	if err != nil {
@@ -79,9 +78,6 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 // InvokeStream runs a stream call on a local service. The iterator runs the
 // method; it ends at the first error, which it yields.
 func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[any, error], error) {
-	if n.draining.Load() {
-		return nil, errDraining
-	}
 	svc, m, err := n.lookup(inv)
 	if err != nil {
 		return nil, err
@@ -90,7 +86,9 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
 	}
 	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits}
-	n.inflight.Add(1)
+	if !n.beginCall() {
+		return nil, errDraining
+	}
 	seq, err := n.streaming(ctx, call)
 	if err != nil {
 		n.inflight.Done()
@@ -216,4 +214,12 @@ func (n *Netron) Definition(target, transport string) (*protocol.Definition, err
 			WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
 	}
 	return s.definition(n.id), nil
+}
+
+// Authenticator returns the handler of the authenticate task, or nil; the
+// HTTP gateway serves /netron/authenticate with it.
+func (n *Netron) Authenticator() Authenticator {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.auth
 }

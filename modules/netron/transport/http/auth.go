@@ -43,7 +43,11 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Missing credentials parameter"), true)
 		return
 	}
-	if h.cfg.auth == nil {
+	auth := h.cfg.auth
+	if auth == nil {
+		auth = h.n.Authenticator() // the Netron's, possibly set after the gateway started
+	}
+	if auth == nil {
 		writeError(w, requestID(r), requestError(netron.CodeUnavailable, http.StatusServiceUnavailable, "Authentication not configured"), true)
 		return
 	}
@@ -63,7 +67,7 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 			id = uuid.NewString()
 		}
 	}
-	res, err := h.cfg.auth(r.Context(), nil, v)
+	res, err := auth(r.Context(), nil, v)
 	if err != nil {
 		msg := err.Error()
 		var ne *netron.Error

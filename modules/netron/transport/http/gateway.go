@@ -23,6 +23,11 @@ func factory(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway,
 	if err != nil {
 		return nil, err
 	}
+	// The Netron's TLS configuration (netron.WithTLS) serves https when the
+	// URL names no certificate files; options from the URL come after it.
+	if u.Scheme == "https" && n.TLS() != nil && u.Query().Get("cert") == "" {
+		opts = append([]Option{WithTLS(n.TLS())}, opts...)
+	}
 	return Listen(ctx, n, u.Scheme+"://"+u.Host, opts...)
 }
 

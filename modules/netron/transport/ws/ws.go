@@ -74,7 +74,9 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 		return nil, fmt.Errorf("%s: listen %s: %w", a.scheme, a.display, err)
 	}
 	l := newListener(srv, a, cfg, o.FrameLimit())
-	remove, err := srv.Handle(a.path, l)
+	// Upgrades are GET requests: mounting "GET <path>" leaves the other
+	// methods of the path to the HTTP gateway on the same port.
+	remove, err := srv.Handle("GET "+a.path, l)
 	if err != nil {
 		_ = srv.Release(ctx)
 		return nil, fmt.Errorf("%s: listen %s: %w", a.scheme, a.display, err)
