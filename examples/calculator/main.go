@@ -8,9 +8,14 @@
 //	go run ./titan inspect tcp://127.0.0.1:7070
 //
 // It listens on tcp://127.0.0.1:7070, on a Unix socket in the temporary
-// directory and on ws://127.0.0.1:7080; change them with
-// --set calculator.listen=URL,URL (or TITAN_CALCULATOR__LISTEN). Stop it
-// with Ctrl-C.
+// directory, and on ws:// and http:// at 127.0.0.1:7080 (one port);
+// change them with --set calculator.listen=URL,URL (or
+// TITAN_CALCULATOR__LISTEN). Over HTTP:
+//
+//	curl -XPOST localhost:7080/api/calculator/add -d '[1,2]'
+//	curl localhost:7080/openapi.json
+//
+// Stop it with Ctrl-C.
 package main
 
 import (
@@ -91,8 +96,10 @@ func listen(lc fx.Lifecycle, cfg *config.Config, n *netron.Netron) error {
 func main() {
 	socket := "unix://" + filepath.ToSlash(filepath.Join(os.TempDir(), "titan-calculator.sock"))
 	titan.New(
-		titan.ConfigSection("calculator", Config{Listen: []string{"tcp://127.0.0.1:7070", socket, "ws://127.0.0.1:7080"}}),
-		titan.Service("calculator", "1.0.0", NewCalculator),
+		titan.ConfigSection("calculator", Config{Listen: []string{
+			"tcp://127.0.0.1:7070", socket, "ws://127.0.0.1:7080", "http://127.0.0.1:7080",
+		}}),
+		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator")),
 		titan.Invoke(listen),
 	).Run()
 }

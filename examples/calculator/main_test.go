@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,7 @@ func startCalculator(t *testing.T) []string {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	sock := "unix://" + filepath.Join(dir, "calc.sock")
-	cmd := exec.Command(bin, "--set", "calculator.listen=tcp://127.0.0.1:0,"+sock+",ws://127.0.0.1:0")
+	cmd := exec.Command(bin, "--set", "calculator.listen=tcp://127.0.0.1:0,"+sock+",ws://127.0.0.1:0,http://127.0.0.1:0")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
 	stderr, err := cmd.StderrPipe()
@@ -48,7 +49,7 @@ func startCalculator(t *testing.T) []string {
 			t.Error("calculator did not stop within 10s of SIGTERM")
 		}
 	})
-	addrs := make(chan string, 3)
+	addrs := make(chan string, 4)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -60,7 +61,7 @@ func startCalculator(t *testing.T) []string {
 		exited <- cmd.Wait()
 	}()
 	var got []string
-	for len(got) < 3 {
+	for len(got) < 4 {
 		select {
 		case a := <-addrs:
 			got = append(got, a)
@@ -74,6 +75,10 @@ func startCalculator(t *testing.T) []string {
 func TestCalculatorEndToEnd(t *testing.T) {
 	addrs := startCalculator(t)
 	for _, addr := range addrs {
+		if strings.HasPrefix(addr, "http://") {
+			t.Run("http", func(t *testing.T) { testHTTP(t, addr) })
+			continue
+		}
 		t.Run(strings.SplitN(addr, ":", 2)[0], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -107,5 +112,54 @@ func TestCalculatorEndToEnd(t *testing.T) {
 				t.Errorf("count 5 gave %d items", n)
 			}
 		})
+	}
+}
+
+// testHTTP calls the calculator with curl's forms: the JSON route and
+// /netron/invoke, and reads /openapi.json.
+func testHTTP(t *testing.T, base string) {
+	for path, body := range map[string]string{
+		"/api/calculator/add": "[1,2]",
+		"/netron/invoke":      `{"id":"1","version":"1.0","timestamp":0,"service":"calculator@1.0.0","method":"add","input":[1,2]}`,
+	} {
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		err = json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %d, %v", path, resp.StatusCode, err)
+		}
+		if m, ok := v.(map[string]any); ok {
+			v = m["data"]
+		}
+		if v != 3.0 {
+			t.Errorf("POST %s answered %v, want 3", path, v)
+		}
+	}
+	resp, err := http.Post(base+"/api/calculator/div", "application/json", strings.NewReader("[1,0]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("div by zero: status %d, want 400", resp.StatusCode)
+	}
+	resp, err = http.Get(base + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi.json: %v, version %q", err, doc.OpenAPI)
+	}
+	if _, ok := doc.Paths["/api/calculator/add"]; !ok {
+		t.Errorf("openapi.json has no /api/calculator/add: %v", doc.Paths)
 	}
 }
