@@ -29,8 +29,9 @@ func newCall() *cobra.Command {
 result as JSON on stdout. A stream method prints one JSON value per line,
 each as it arrives.
 
-ADDRESS is a URL: tcp://127.0.0.1:7070 or unix:///run/app.sock (a bare
-host:port means tcp). SERVICE is name@version, name@range (calculator@^1)
+ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock,
+ws://127.0.0.1:7080, nats://127.0.0.1:4222 or http://127.0.0.1:7080 (the
+HTTP gateway's JSON routes); a bare host:port means tcp. SERVICE is name@version, name@range (calculator@^1)
 or a bare name (the highest version).
 
 Each JSON-ARG is one positional argument of the method, written as JSON:
@@ -73,6 +74,9 @@ printed until the stream ends or titan is interrupted.`,
 				callArgs = append(callArgs, v)
 			}
 			out := newJSONWriter(cmd.OutOrStdout(), pretty)
+			if isHTTP(addr) {
+				return callHTTP(cmd.Context(), &remote, out, addr, target, method, callArgs)
+			}
 			return call(cmd.Context(), &remote, out, addr, target, method, callArgs)
 		},
 	}

@@ -72,6 +72,9 @@ with the schemas always included; a method without outputSchema is void.`,
 			if err != nil {
 				return err
 			}
+			if isHTTP(addr) {
+				return &usageError{fmt.Errorf("inspect talks Netron over tcp, unix, ws or nats; an HTTP gateway describes itself at %s/openapi.json", strings.TrimSuffix(addr, "/"))}
+			}
 			target := ""
 			if len(args) == 2 {
 				target = args[1]

@@ -17,8 +17,10 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
+	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats:// addresses
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"  // tcp:// addresses
 	_ "github.com/titanframework/titan/modules/netron/transport/unix" // unix:// addresses
+	_ "github.com/titanframework/titan/modules/netron/transport/ws"   // ws:// and wss:// addresses
 )
 
 // defaultTimeout is the default of --timeout.
@@ -68,6 +70,9 @@ func parseAddress(s string) (string, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" {
 		return "", &usageError{fmt.Errorf("address %q: want a URL such as tcp://127.0.0.1:7070 or unix:///run/app.sock", s)}
+	}
+	if u.Scheme == "http" || u.Scheme == "https" {
+		return s, nil // an HTTP gateway (titan call only)
 	}
 	if _, err := transport.Lookup(u.Scheme); err != nil {
 		return "", &usageError{fmt.Errorf("address %q: %w", s, err)}
