@@ -383,6 +383,24 @@ func (n *Netron) acceptLoop(ln *listener) {
 			conn.Close()
 			return
 		}
+		if cr, ok := conn.(transport.Credentials); ok && cr.Token() != "" && n.Authenticator() != nil {
+			// A token on the connection (WebSocket ?token= or Authorization,
+			// NETRON-WIRE.md §4.4): authenticate before serving anything.
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				if err := p.authenticate(cr.Token()); err != nil {
+					p.log.Warn("connection refused: authentication failed", "error", err)
+					n.removePeer(p)
+					close(p.done)
+					conn.Close()
+					return
+				}
+				p.start()
+				p.sendID()
+			}()
+			continue
+		}
 		p.start()
 		p.sendID()
 		if ln.scheme == "ipc" && n.parentLost != nil {

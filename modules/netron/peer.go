@@ -43,6 +43,7 @@ type Peer struct {
 	done       chan struct{}              // closed when the peer is closed and its goroutines ended
 	resolved   map[string]string          // target -> definition id, for the current connection
 	toResolve  []string                   // targets to resolve again after a reconnect
+	authResult any                        // the authenticator's answer for the connection's token
 	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
 	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
 }

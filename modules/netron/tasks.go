@@ -247,3 +247,33 @@ type ServiceInfo struct {
 	ID      string   `json:"id"`
 	Methods []string `json:"methods"`
 }
+
+// authenticate runs the Netron's authenticator on a connection's token and
+// keeps the result on the peer. A failed authentication (an error, or an
+// AuthResult with success false) is an error.
+func (p *Peer) authenticate(token string) error {
+	ctx, cancel := context.WithTimeout(withPeer(context.Background(), p), p.n.cfg.TaskTimeout)
+	defer cancel()
+	res, err := p.n.Authenticator()(ctx, p, protocol.Object{{Key: "token", Value: token}})
+	if err != nil {
+		return err
+	}
+	if o, ok := res.(protocol.Object); ok {
+		if v, ok := o.Get("success"); ok && v == false {
+			msg, _ := o.Get("error")
+			return Errorf(CodeUnauthenticated, "%v", msg)
+		}
+	}
+	p.mu.Lock()
+	p.authResult = res
+	p.mu.Unlock()
+	return nil
+}
+
+// AuthResult returns what the authenticator answered for this peer's
+// connection token (nil when the connection carried none).
+func (p *Peer) AuthResult() any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.authResult
+}
