@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -106,6 +107,38 @@ func TestConformanceHTTP(t *testing.T) {
 					t.Fatalf("%d items, want 300", i)
 				}
 			})
+			t.Run("stream cancel", func(t *testing.T) {
+				req, _ := http.NewRequest("POST", addr+"/rpc/conf@1.0.0/ticks", strings.NewReader("[1000000]"))
+				req.Header.Set("Accept", "application/x-ndjson")
+				resp, err := tc.client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sc := bufio.NewScanner(resp.Body)
+				for range 3 {
+					if !sc.Scan() {
+						t.Fatal("no items")
+					}
+				}
+				_, _, b := post("probe", "[]")
+				var before map[string]int64
+				if json.Unmarshal(b, &before) != nil || before["active"] != 1 {
+					t.Fatalf("the producer is not running while the stream is read: %s", b)
+				}
+				resp.Body.Close() // the reader goes away
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					_, _, b := post("probe", "[]")
+					var pr map[string]int64
+					if json.Unmarshal(b, &pr) == nil && pr["active"] == 0 {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("the producer still runs 5s after the reader left: %s", b)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			})
 			t.Run("payload limit", func(t *testing.T) {
 				under := `["` + strings.Repeat("u", limit-64) + `"]`
 				if code, _, b := post("echo", under); code != 200 || len(b) < limit-64 {
@@ -144,6 +177,25 @@ func TestConformanceHTTP(t *testing.T) {
 				wg.Wait()
 				if failed.Load() > 0 {
 					t.Fatalf("%d of 1000 calls failed", failed.Load())
+				}
+			})
+			t.Run("server restart", func(t *testing.T) {
+				n.Stop(ctx)
+				tc.client.CloseIdleConnections()
+				if _, err := tc.client.Post(addr+"/rpc/conf@1.0.0/add", "application/json", strings.NewReader("[1,1]")); err == nil {
+					t.Fatal("a call succeeded with the server stopped")
+				}
+				m, err := newConfServer(netron.Config{}, tc.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Stop(ctx)
+				hostport := addr[strings.Index(addr, "//")+2:]
+				if _, err := m.Listen(ctx, tc.scheme+"://"+hostport); err != nil {
+					t.Fatal(err)
+				}
+				if code, _, b := post("add", "[2,2]"); code != 200 || string(bytes.TrimSpace(b)) != "4" {
+					t.Fatalf("after the restart: %d %s", code, b)
 				}
 			})
 		})

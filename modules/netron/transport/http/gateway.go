@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
 )
 
@@ -132,4 +133,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		remove()
 	}
 	return errors.Join(err, g.srv.Release(ctx))
+}
+
+// Capabilities reports what the HTTP protocol carries: server streams (as
+// one streamed response: SSE, NDJSON or an array), no calls from the server
+// to the client (so no events), text (JSON) rather than binary, a
+// stateless "reconnection" (every request stands alone), and the body limit
+// as the frame size.
+func (g *Gateway) Capabilities() transport.Capabilities {
+	return transport.Capabilities{Streaming: true, Reconnection: true, MaxFrameSize: int(g.h.cfg.maxBody)}
 }
