@@ -55,9 +55,17 @@ func TestUnary(t *testing.T) {
 	if err != nil || def.ID != "calculator@1.2.0" {
 		t.Fatalf("definition = %+v, %v", def, err)
 	}
-	got, err := netron.CallUnary[string](ctx, p, "calculator@^1", "meta")
+	// The caller's deadline travels to the method; without one, the
+	// request timeout stays on the calling side.
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	got, err := netron.CallUnary[string](dctx, p, "calculator@^1", "meta")
 	if err != nil || got != "deadline=true left=true" {
-		t.Fatalf("meta = %q, %v", got, err)
+		t.Fatalf("meta with a deadline = %q, %v", got, err)
+	}
+	got, err = netron.CallUnary[string](ctx, p, "calculator@^1", "meta")
+	if err != nil || got != "deadline=false left=false" {
+		t.Fatalf("meta without a deadline = %q, %v", got, err)
 	}
 
 	var client struct {
