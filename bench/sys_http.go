@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/transport/http"
+)
+
+// netron-http calls the same Echo service through the HTTP gateway: unary
+// by POST /netron/invoke (the original's JSON protocol), streams by the
+// method's JSON route with NDJSON. HTTP/1.1 needs a connection per call in
+// flight, so the client keeps up to conc connections.
+func init() {
+	register("netron-http", system{setup: setupNetronHTTP, note: "HTTP/1.1 gateway, JSON, one connection per caller"})
+}
+
+func setupNetronHTTP(c caseSpec) (*bench, error) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
+		return nil, err
+	}
+	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: c.Conc, MaxConnsPerHost: c.Conc}
+	hc := &http.Client{Transport: tr}
+	type invoke struct {
+		ID      string `json:"id"`
+		Version string `json:"version"`
+		Service string `json:"service"`
+		Method  string `json:"method"`
+		Input   []any  `json:"input"`
+	}
+	return &bench{
+		unary: func(ctx context.Context, payload string) error {
+			body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
+			resp, err := hc.Post(addr+"/netron/invoke", "application/json", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var out struct {
+				Success bool   `json:"success"`
+				Data    string `json:"data"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				return err
+			}
+			if !out.Success || len(out.Data) != len(payload) {
+				return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
+			}
+			return nil
+		},
+		stream: func(ctx context.Context, payload string, count int) (int, error) {
+			body, _ := json.Marshal([]any{payload, count})
+			req, _ := http.NewRequestWithContext(ctx, "POST", addr+"/rpc/echo@1.0.0/repeat", bytes.NewReader(body))
+			req.Header.Set("Accept", "application/x-ndjson")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return 0, err
+			}
+			defer resp.Body.Close()
+			sc := bufio.NewScanner(resp.Body)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			got := 0
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "{") {
+					return got, fmt.Errorf("stream error: %s", sc.Text())
+				}
+				got++
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			return got, sc.Err()
+		},
+		conns: c.Conc,
+		cleanup: func() {
+			tr.CloseIdleConnections()
+			n.Stop(context.Background())
+		},
+	}, nil
+}
