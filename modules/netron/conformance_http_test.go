@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // TestConformanceHTTP runs the conformance behaviours that the HTTP
@@ -22,7 +23,7 @@ import (
 // no cancel or credit of streams: a stream is one response) over http://
 // and https://, through the JSON routes.
 func TestConformanceHTTP(t *testing.T) {
-	serverTLS, clientTLS := testCert(t)
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	for _, tc := range []struct {
 		scheme string
 		opts   []netron.Option

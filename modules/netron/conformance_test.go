@@ -2,15 +2,8 @@ package netron_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"iter"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +16,7 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/transport"
 	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats://
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // The conformance suite runs one table of behaviours against every
@@ -135,30 +129,6 @@ func serveAt(opts ...netron.Option) func(t *testing.T, addr string) func() {
 	}
 }
 
-// testCert makes a self-signed certificate for 127.0.0.1.
-func testCert(t *testing.T) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "titan-test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
-		&tls.Config{RootCAs: pool}
-}
-
 func confTargets(t *testing.T) []confTarget {
 	caps := func(scheme string) transport.Capabilities {
 		tr, err := transport.Lookup(scheme)
@@ -167,7 +137,7 @@ func confTargets(t *testing.T) []confTarget {
 		}
 		return tr.Capabilities()
 	}
-	serverTLS, clientTLS := testCert(t)
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	return []confTarget{
 		{name: "mem", caps: caps("mem"), start: inProcess("mem", "mem://"), serve: serveAt()},
 		{name: "tcp", caps: caps("tcp"), start: inProcess("tcp", "tcp://127.0.0.1:0"), serve: serveAt()},

@@ -2,15 +2,9 @@ package httpmux_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -20,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -262,7 +257,7 @@ func TestHandlePatterns(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	serverTLS, clientTLS := tlsConfigs(t)
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	serverTLS.NextProtos = []string{"h2", "http/1.1"}
 	s := acquire(t, "127.0.0.1:0", serverTLS)
 	if !s.TLS() {
@@ -370,41 +365,9 @@ func ExampleAcquire() {
 	// 200 ok
 }
 
-func tlsConfigs(t *testing.T) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "titan httpmux test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS13}
-	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
-	return server, client
-}
-
 // clientTLSWithCert returns another server config, distinct from the one in use.
 func clientTLSWithCert(t *testing.T) *tls.Config {
 	t.Helper()
-	s, _ := tlsConfigs(t)
+	s, _ := transporttest.TLSConfigs(t)
 	return s
 }

@@ -42,7 +42,7 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestBadAddresses(t *testing.T) {
-	serverTLS, _ := tlsConfigs(t)
+	serverTLS, _ := transporttest.TLSConfigs(t)
 	ctx := testContext(t)
 	for _, tc := range []struct {
 		addr string
@@ -98,7 +98,7 @@ func TestBadAddresses(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	serverTLS, clientTLS := tlsConfigs(t)
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	l := listen(t, "wss://127.0.0.1:0/secure", transport.Options{TLS: serverTLS})
 	if !strings.HasPrefix(l.Addr(), "wss://127.0.0.1:") || !strings.HasSuffix(l.Addr(), "/secure") {
 		t.Fatalf("Addr() = %q, want wss://127.0.0.1:port/secure", l.Addr())
