@@ -197,7 +197,9 @@ func confChild() int {
 
 // connect reaches a target's server with a fresh client; stopServer stops
 // the server alone (nil for a spawned child), stop everything.
-func (ct confTarget) connect(t *testing.T) (p *netron.Peer, addr string, stopServer, stop func()) {
+//
+// adopt hands the connection a new server to stop (after a restart).
+func (ct confTarget) connect(t *testing.T) (p *netron.Peer, addr string, stopServer, stop func(), adopt func(stop func())) {
 	t.Helper()
 	client, err := netron.New(netron.Config{MaxFrameSize: confLimit, Reconnect: netron.ReconnectConfig{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}}, nil, ct.client...)
 	if err != nil {
@@ -212,7 +214,7 @@ func (ct confTarget) connect(t *testing.T) (p *netron.Peer, addr string, stopSer
 		if err != nil {
 			t.Fatal(err)
 		}
-		return p, "", nil, func() { p.Close(); client.Stop(context.Background()) }
+		return p, "", nil, func() { p.Close(); client.Stop(context.Background()) }, nil
 	}
 	addr, stopFirst := ct.start(t)
 	p, err = client.Dial(ctx, addr)
@@ -230,17 +232,13 @@ func (ct confTarget) connect(t *testing.T) (p *netron.Peer, addr string, stopSer
 			current = nil
 		}
 	}
-	replace := func(f func()) { mu.Lock(); current = f; mu.Unlock() }
-	restarts[p] = replace
+	adopt = func(f func()) { mu.Lock(); current = f; mu.Unlock() }
 	return p, addr, stopServer, func() {
 		p.Close()
 		client.Stop(context.Background())
 		stopServer()
-	}
+	}, adopt
 }
-
-// restarts lets the restart behaviour hand a peer's test its new server.
-var restarts = map[*netron.Peer]func(stop func()){}
 
 func TestConformance(t *testing.T) {
 	for _, ct := range confTargets(t) {
@@ -248,7 +246,7 @@ func TestConformance(t *testing.T) {
 			if ct.skip != "" {
 				t.Skip(ct.skip)
 			}
-			p, addr, stopServer, stop := ct.connect(t)
+			p, addr, stopServer, stop, adopt := ct.connect(t)
 			defer stop()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
@@ -409,7 +407,7 @@ func TestConformance(t *testing.T) {
 				if netron.CodeOf(err) != netron.CodeUnavailable {
 					t.Fatalf("call with the server down: %v", err)
 				}
-				restarts[p](ct.serve(t, addr))
+				adopt(ct.serve(t, addr))
 				deadline := time.Now().Add(2 * time.Second)
 				for {
 					v, err := netron.CallUnary[float64](ctx, p, "conf@^1", "add", 2, 2)
