@@ -148,14 +148,20 @@ func (s *service) exposedOn(scheme string) bool {
 func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	m := call.m
 	if len(call.raw) != len(m.args) {
-		return nil, Errorf(CodeInvalidArgument, "%s.%s takes %d arguments, got %d", call.Service, call.Method, len(m.args), len(call.raw))
+		return nil, Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
+			call.Service, call.Method, len(m.args), len(m.args), len(call.raw))
 	}
 	// in[0] is left for the context (see invoke).
 	in := make([]reflect.Value, len(m.args)+1)
 	for i, t := range m.args {
 		pv := reflect.New(t)
 		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
-			return nil, Errorf(CodeInvalidArgument, "argument %d of %s.%s: %v", i, call.Service, call.Method, err)
+			// Worded like a contract violation: for scalar arguments this
+			// is where the contract is enforced.
+			return nil, NewError(CodeInvalidArgument, fmt.Errorf("input of %s.%s violates the contract: /%d: want %s (%v)",
+				call.Service, call.Method, i, jsonTypeName(t), err)).
+				WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
+					{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
 		}
 		in[i+1] = pv.Elem()
 	}
@@ -275,4 +281,22 @@ func (n *Netron) serviceByName(b []byte) *service {
 	s := n.services[string(b)]
 	n.mu.RUnlock()
 	return s
+}
+
+// jsonTypeName names the JSON type a Go type takes.
+func jsonTypeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	}
+	return "object"
 }

@@ -47,6 +47,11 @@ type method struct {
 	inSchema  json.RawMessage // tuple schema of the arguments
 	outSchema json.RawMessage // schema of the result or of each stream item; nil for void
 	inV, outV *schema.Validator
+	// inByType and outByType are set when the Go types alone enforce the
+	// derived contract (predeclared scalar types): decoding into them, or
+	// returning them, already guarantees the schema, so validation skips
+	// the JSON round trip.
+	inByType, outByType bool
 
 	cacheTTL time.Duration // 0 = not cached
 	opts     []MethodOption
@@ -146,6 +151,11 @@ func tupleSchema(args []reflect.Type) *jsonschema.Schema {
 // and compiles them.
 func (m *method) buildContracts(c *Contract) error {
 	var err error
+	m.inByType = c == nil || c.In == nil
+	for _, a := range m.args {
+		m.inByType = m.inByType && scalarType(a)
+	}
+	m.outByType = (c == nil || c.Out == nil) && m.out != nil && scalarType(m.out)
 	if c != nil && c.In != nil {
 		m.inSchema = c.In
 	} else if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
@@ -279,3 +289,20 @@ func (s *service) names() []string { return slices.Clone(s.order) }
 
 // Seq2 is the iterator type of stream methods; it is iter.Seq2.
 type Seq2[T any] = iter.Seq2[T, error]
+
+// scalarType reports whether t is a predeclared bool, number or string type,
+// whose derived schema ("boolean", "integer", "number", "string", with no
+// constraints) any value of t satisfies and any decodable input matches.
+func scalarType(t reflect.Type) bool {
+	if t.PkgPath() != "" { // named types may carry schema methods or tags
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.String,
+		reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}

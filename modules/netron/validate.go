@@ -34,8 +34,8 @@ func violationError(what string, vs []schema.Violation) *Error {
 }
 
 func (v validationInterceptor) checkInput(call *Call) error {
-	if call.client || call.m == nil {
-		return nil
+	if call.client || call.m == nil || call.m.inByType {
+		return nil // scalar arguments: decoding checks them (see decodeArgs)
 	}
 	args, err := call.JSONArgs()
 	if err != nil {
@@ -70,7 +70,7 @@ func (v validationInterceptor) WrapUnary(next UnaryFunc) UnaryFunc {
 			return nil, err
 		}
 		res, err := next(ctx, call)
-		if err != nil || call.m.outV == nil {
+		if err != nil || call.m.outV == nil || call.m.outByType {
 			return res, err
 		}
 		if err := v.checkOutput(call, "result", res); err != nil {
@@ -91,7 +91,7 @@ func (v validationInterceptor) WrapStreamingHandler(next StreamingHandlerFunc) S
 		}
 		return func(yield func(any, error) bool) {
 			for item, err := range seq {
-				if err == nil {
+				if err == nil && !call.m.outByType {
 					err = v.checkOutput(call, "stream item", item)
 				}
 				if !yield(item, err) || err != nil {
