@@ -300,3 +300,30 @@ func TestDeadlineAndCancel(t *testing.T) {
 		t.Fatalf("deadline not honoured: %v", time.Since(start))
 	}
 }
+
+// Points streams struct items: the reflective stream path (item types
+// other than the common scalars).
+func (c *Calc) Points(_ context.Context, n int) iter.Seq2[Point, error] {
+	return func(yield func(Point, error) bool) {
+		for i := range n {
+			if !yield(Point{X: i, Y: -i}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestStructStream(t *testing.T) {
+	s := startServer(t, "mem")
+	p := dial(t, s.addr)
+	i := 0
+	for v, err := range netron.CallStream[Point](context.Background(), p, "calculator@1.0.0", "points", 50) {
+		if err != nil || v != (Point{X: i, Y: -i}) {
+			t.Fatalf("item %d = %+v, %v", i, v, err)
+		}
+		i++
+	}
+	if i != 50 {
+		t.Fatalf("%d items", i)
+	}
+}

@@ -220,6 +220,9 @@ func invokeStream(ctx context.Context, call *Call) (iter.Seq2[any, error], error
 	if seq.IsNil() {
 		return func(func(any, error) bool) {}, nil
 	}
+	if fast := directSeq(seq.Interface()); fast != nil {
+		return fast, nil
+	}
 	yieldType := seq.Type().In(0)
 	return func(yield func(any, error) bool) {
 		fn := reflect.MakeFunc(yieldType, func(a []reflect.Value) []reflect.Value {
@@ -299,4 +302,38 @@ func jsonTypeName(t reflect.Type) string {
 		return "array"
 	}
 	return "object"
+}
+
+// directSeq adapts the iterators of common item types without reflection
+// per item; nil for other types (the reflective path handles those).
+func directSeq(v any) iter.Seq2[any, error] {
+	switch s := v.(type) {
+	case iter.Seq2[any, error]:
+		return s
+	case iter.Seq2[string, error]:
+		return anySeq(s)
+	case iter.Seq2[int, error]:
+		return anySeq(s)
+	case iter.Seq2[int64, error]:
+		return anySeq(s)
+	case iter.Seq2[float64, error]:
+		return anySeq(s)
+	case iter.Seq2[bool, error]:
+		return anySeq(s)
+	case iter.Seq2[[]byte, error]:
+		return anySeq(s)
+	case iter.Seq2[map[string]any, error]:
+		return anySeq(s)
+	}
+	return nil
+}
+
+func anySeq[T any](s iter.Seq2[T, error]) iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		for v, err := range s {
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
 }
