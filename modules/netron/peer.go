@@ -380,8 +380,14 @@ func (c *conn) readLoop() error {
 			c.handleText(msg)
 			continue
 		}
-		// The message buffer is reused by the next read: keep a copy.
-		frame := make([]byte, len(msg))
+		// The message buffer is reused by the next read: keep a copy (from
+		// a pool; requests give theirs back when served, see dispatch).
+		var frame []byte
+		if isRequest(msg) {
+			frame = getFrame(len(msg))
+		} else {
+			frame = make([]byte, len(msg))
+		}
 		copy(frame, msg)
 		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
 		if err != nil {
@@ -397,7 +403,7 @@ func (c *conn) readLoop() error {
 			continue
 		}
 		c.binary = true
-		c.dispatch(pkt, payload)
+		c.dispatch(pkt, payload, frame)
 	}
 }
 
@@ -450,7 +456,10 @@ func (c *conn) badPacket(frame []byte, err error) {
 	}
 }
 
-func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue) {
+// dispatch handles one packet; frame is the buffer holding it, which a
+// request returns to the pool once served (answers and events are kept
+// by their receivers, so their frames are left to the collector).
+func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, frame []byte) {
 	n := c.p.n
 	switch pkt.Type {
 	case protocol.TypePing:
@@ -477,6 +486,9 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue) {
 			go func() {
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload)
+				if isRequest(frame) {
+					putFrame(frame) // nothing of a served request outlives it
+				}
 			}()
 		}
 	case protocol.TypeStream:
@@ -716,4 +728,36 @@ func (c *conn) runEvents() {
 		c.emu.Unlock()
 		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
 	}
+}
+
+// isRequest reports whether a message is a GET, SET, CALL or TASK request,
+// whose frame is given back to the pool once served.
+func isRequest(msg []byte) bool {
+	if len(msg) < 5 || msg[4]&0x40 == 0 {
+		return false
+	}
+	t := protocol.Type(msg[4] & 0x0f)
+	return t >= protocol.TypeGet && t <= protocol.TypeTask
+}
+
+// framePool recycles the buffers of request frames up to 64 KiB.
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+func getFrame(n int) []byte {
+	if n > 64<<10 {
+		return make([]byte, n)
+	}
+	bp := framePool.Get().(*[]byte)
+	if cap(*bp) < n {
+		return make([]byte, n)
+	}
+	return (*bp)[:n]
+}
+
+func putFrame(b []byte) {
+	if cap(b) > 64<<10 || cap(b) < 1024 {
+		return
+	}
+	b = b[:0]
+	framePool.Put(&b)
 }
