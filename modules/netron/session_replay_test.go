@@ -52,6 +52,32 @@ type sessionFrame struct {
 	JSON any    `json:"json"`
 }
 
+// loadSession reads the frames of a recorded session of vectors.json into
+// F (the fields each replay needs).
+func loadSession[F any](t *testing.T, name string) []F {
+	t.Helper()
+	b, err := os.ReadFile(vectorsPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Sessions []struct {
+			Name   string `json:"name"`
+			Frames []F    `json:"frames"`
+		} `json:"sessions"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range doc.Sessions {
+		if s.Name == name && len(s.Frames) > 0 {
+			return s.Frames
+		}
+	}
+	t.Fatalf("session %s not in vectors.json", name)
+	return nil
+}
+
 // replayCalc mirrors the calculator of the original session.
 type replayCalc struct{}
 
@@ -86,28 +112,7 @@ func (c replayChat) Send(ctx context.Context, text string) (bool, error) {
 // client's TCP session against a Go server and compares the answers with
 // the recorded ones structurally (ids and definition ids aside).
 func TestReplayTCPSession(t *testing.T) {
-	b, err := os.ReadFile(vectorsPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Sessions []struct {
-			Name   string         `json:"name"`
-			Frames []sessionFrame `json:"frames"`
-		} `json:"sessions"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var frames []sessionFrame
-	for _, s := range doc.Sessions {
-		if s.Name == "tcp_session_titan_node_client" {
-			frames = s.Frames
-		}
-	}
-	if len(frames) == 0 {
-		t.Fatal("session tcp_session_titan_node_client not in vectors.json")
-	}
+	frames := loadSession[sessionFrame](t, "tcp_session_titan_node_client")
 
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {

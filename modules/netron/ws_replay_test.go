@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,28 +37,7 @@ type wsFrame struct {
 //   - client C's object-shaped CALL crashed the original (§5.7); the Go
 //     server answers with a 400 error and keeps serving.
 func TestReplayWebSocketSession(t *testing.T) {
-	b, err := os.ReadFile(vectorsPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Sessions []struct {
-			Name   string    `json:"name"`
-			Frames []wsFrame `json:"frames"`
-		} `json:"sessions"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var frames []wsFrame
-	for _, s := range doc.Sessions {
-		if s.Name == "ws_session_netron_browser_client" {
-			frames = s.Frames
-		}
-	}
-	if len(frames) == 0 {
-		t.Fatal("session ws_session_netron_browser_client not in vectors.json")
-	}
+	frames := loadSession[wsFrame](t, "ws_session_netron_browser_client")
 
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
