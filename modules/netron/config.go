@@ -1,6 +1,7 @@
 package netron
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -75,39 +76,17 @@ func DefaultConfig() Config {
 // usable) and checks the rest.
 func (c Config) withDefaults() (Config, error) {
 	d := DefaultConfig()
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = d.RequestTimeout
-	}
-	if c.TaskTimeout == 0 {
-		c.TaskTimeout = d.TaskTimeout
-	}
-	if c.MaxFrameSize == 0 {
-		c.MaxFrameSize = d.MaxFrameSize
-	}
-	if c.MaxDepth == 0 {
-		c.MaxDepth = d.MaxDepth
-	}
-	if c.StreamWindow == 0 {
-		c.StreamWindow = d.StreamWindow
-	}
-	if c.MaxStreamsPerPeer == 0 {
-		c.MaxStreamsPerPeer = d.MaxStreamsPerPeer
-	}
-	if c.StreamIdleTimeout == 0 {
-		c.StreamIdleTimeout = d.StreamIdleTimeout
-	}
-	if c.MaxSubscriptionsPerPeer == 0 {
-		c.MaxSubscriptionsPerPeer = d.MaxSubscriptionsPerPeer
-	}
-	if c.CacheSize == 0 {
-		c.CacheSize = d.CacheSize
-	}
-	if c.Reconnect.Min == 0 {
-		c.Reconnect.Min = d.Reconnect.Min
-	}
-	if c.Reconnect.Max == 0 {
-		c.Reconnect.Max = d.Reconnect.Max
-	}
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, d.RequestTimeout)
+	c.TaskTimeout = cmp.Or(c.TaskTimeout, d.TaskTimeout)
+	c.MaxFrameSize = cmp.Or(c.MaxFrameSize, d.MaxFrameSize)
+	c.MaxDepth = cmp.Or(c.MaxDepth, d.MaxDepth)
+	c.StreamWindow = cmp.Or(c.StreamWindow, d.StreamWindow)
+	c.MaxStreamsPerPeer = cmp.Or(c.MaxStreamsPerPeer, d.MaxStreamsPerPeer)
+	c.StreamIdleTimeout = cmp.Or(c.StreamIdleTimeout, d.StreamIdleTimeout)
+	c.MaxSubscriptionsPerPeer = cmp.Or(c.MaxSubscriptionsPerPeer, d.MaxSubscriptionsPerPeer)
+	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
+	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
+	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
 	switch {
 	case c.RequestTimeout < 0:
 		return c, fmt.Errorf("netron: requestTimeout %v is negative", c.RequestTimeout)

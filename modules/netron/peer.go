@@ -486,9 +486,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, frame []
 			go func() {
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload)
-				if isRequest(frame) {
-					putFrame(frame) // nothing of a served request outlives it
-				}
+				putFrame(frame) // nothing of a served request outlives it
 			}()
 		}
 	case protocol.TypeStream:
