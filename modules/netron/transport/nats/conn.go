@@ -475,6 +475,12 @@ func (c *clientConn) task(pkt protocol.Packet, payload protocol.RawValue) {
 			fail(err)
 			return
 		}
+		// The server must know the subscription before the caller is told
+		// it exists, or an event emitted right after would be missed.
+		if err := c.nc.FlushTimeout(2 * time.Second); err != nil {
+			fail(netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", arg, err))
+			return
+		}
 		done()
 	case netron.TaskUnsubscribe:
 		c.mu.Lock()
