@@ -341,6 +341,14 @@ func isStaleDefinition(err error) bool {
 type Reply struct {
 	raw    protocol.RawValue
 	limits protocol.Limits
+	frame  *[]byte // pool holder of the frame raw aliases (see release)
+}
+
+// release gives the frame back to the pool once the reply is decoded and
+// nothing aliases it (Unmarshal copies what it keeps).
+func (r *Reply) release() {
+	putFrame(r.frame)
+	r.frame, r.raw = nil, nil
 }
 
 // Raw returns the encoded result.
@@ -377,7 +385,14 @@ func (r *Reply) streamReference() (*protocol.StreamReference, bool) {
 // "calculator@^1" or "calculator") with positional args and returns the
 // encoded reply. Without a deadline on ctx the request timeout applies.
 func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*Reply, error) {
-	call := &Call{Service: target, Method: method, Peer: p, client: true, args: args, limits: p.n.limits}
+	call := &Call{Service: target, Method: method, Peer: p, client: true, limits: p.n.limits}
+	// A copy into the Call's own room: the caller's argument slice stays
+	// on its stack.
+	if len(args) <= len(call.argBuf) {
+		call.args = append(call.argBuf[:0], args...)
+	} else {
+		call.args = append([]any(nil), args...)
+	}
 	res, err := p.n.clientUnary(ctx, call)
 	if err != nil {
 		return nil, err
@@ -404,21 +419,18 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		if err != nil {
 			return nil, err
 		}
-		payload := make([]any, 0, len(call.args)+3)
-		payload = append(payload, defID, call.Method)
 		// A header only when there is something to say: the caller's own
 		// deadline or metadata. The request timeout stays on this side (a
 		// call that times out is cancelled on the server).
 		hdr := c.ext.Load() && (hasDeadline || len(call.Metadata) > 0)
-		if hdr {
-			h := callHeader{Metadata: call.Metadata}
-			if hasDeadline {
-				h.Timeout = max(1, time.Until(callerDeadline).Milliseconds())
-			}
-			payload = append(payload, h)
+		pkt := protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr}
+		h := getBuf()
+		b, err := appendCall(*h, &pkt, defID, call, hdr, hasDeadline, callerDeadline)
+		if err != nil {
+			putBuf(h, b)
+			return nil, asWireError(err)
 		}
-		payload = append(payload, call.args...)
-		r, err := c.requestTimeout(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr, Data: payload}, timeout)
+		r, err := c.requestEncoded(ctx, pkt.ID, pkt.Type, h, b, timeout)
 		if err != nil {
 			return nil, err
 		}
@@ -432,8 +444,38 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 			}
 			return nil, rerr
 		}
-		return &Reply{raw: r.payload, limits: p.n.limits}, nil
+		call.reply = Reply{raw: r.payload, limits: p.n.limits, frame: r.frame}
+		return &call.reply, nil
 	}
+}
+
+// appendCall appends a CALL packet [defID, method, header?, ...args]
+// piece by piece, without building the payload array.
+func appendCall(b []byte, pkt *protocol.Packet, defID string, call *Call, hdr, hasDeadline bool, deadline time.Time) ([]byte, error) {
+	n := 2 + len(call.args)
+	if hdr {
+		n++
+	}
+	b = protocol.AppendPacketHeader(b, pkt)
+	b = protocol.AppendArrayHeader(b, n)
+	b = protocol.AppendString(b, defID)
+	b = protocol.AppendString(b, call.Method)
+	var err error
+	if hdr {
+		h := callHeader{Metadata: call.Metadata}
+		if hasDeadline {
+			h.Timeout = max(1, time.Until(deadline).Milliseconds())
+		}
+		if b, err = protocol.AppendValue(b, h); err != nil {
+			return b, err
+		}
+	}
+	for _, a := range call.args {
+		if b, err = protocol.AppendValue(b, a); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // clientUnary is the calling side's chain for unary calls.
@@ -491,6 +533,7 @@ func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args 
 		return out, err
 	}
 	err = r.Decode(&out)
+	r.release()
 	return out, err
 }
 

@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -20,3 +21,93 @@ func PeerFromContext(ctx context.Context) *Peer {
 }
 
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// callCtx is the context of one call served over a connection: cancelled
+// by the caller's cancel packet, by the end of the call or of the
+// connection (see conn.cancelAll), and carrying the calling peer. It lives
+// inside the Call, so serving a call costs none of the allocations of
+// context.WithCancel and WithValue; its done channel is made only when
+// someone asks for it. It carries no other values.
+type callCtx struct {
+	peer *Peer
+
+	mu    sync.Mutex
+	done  chan struct{}
+	err   error
+	after []*afterFunc
+}
+
+type afterFunc struct{ f func() }
+
+func (c *callCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *callCtx) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.err != nil {
+			close(c.done)
+		}
+	}
+	return c.done
+}
+
+func (c *callCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *callCtx) Value(key any) any {
+	if key == (peerKey{}) {
+		return c.peer
+	}
+	return nil
+}
+
+// AfterFunc lets context.WithCancel, WithTimeout and AfterFunc on top of
+// a call's context follow its cancellation without a goroutine each.
+func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
+	a := &afterFunc{f: f}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	c.after = append(c.after, a)
+	c.mu.Unlock()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, x := range c.after {
+			if x == a {
+				c.after = append(c.after[:i], c.after[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// cancel ends the context once; later calls do nothing.
+func (c *callCtx) cancel() {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = context.Canceled
+	if c.done != nil {
+		close(c.done)
+	}
+	after := c.after
+	c.after = nil
+	c.mu.Unlock()
+	for _, a := range after {
+		go a.f()
+	}
+}
+
+func (c *callCtx) String() string { return "netron.callContext" }

@@ -252,11 +252,11 @@ func (p *Peer) sendEvent(body []byte) error {
 	if c == nil {
 		return errConnLost
 	}
-	b := getBuf()
+	h := getBuf()
 	id := nextPacketID()
-	b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
+	b := append(*h, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
 	b = append(b, body...)
-	return c.sendRaw(b)
+	return c.sendBuf(h, b)
 }
 
 // Subscribe asks the peer to send it the events named topic (an exact

@@ -26,10 +26,21 @@ type Call struct {
 	m      *method
 	raw    []protocol.RawValue // encoded arguments (serving side)
 	args   []any               // Go arguments (calling side)
-	in     []reflect.Value     // decoded arguments after the context (serving side)
+	in     []reflect.Value     // receiver, context, decoded arguments (serving side)
 	json   []any
 	jsonOK bool
 	limits protocol.Limits
+
+	// Room that saves allocations per call: the serving side's elements,
+	// reflect arguments, context and header, the calling side's arguments
+	// and reply.
+	elemBuf [6]protocol.RawValue
+	inBuf   [5]reflect.Value
+	cctx    callCtx
+	ctxArg  context.Context
+	hdr     callHeader
+	argBuf  [4]any
+	reply   Reply
 }
 
 // IsClient reports whether the call is being made (true) or served (false).
@@ -39,11 +50,11 @@ func (c *Call) IsClient() bool { return c.client }
 // on the serving side the decoded arguments, available once the call
 // reaches the method (nil in interceptors that run before it).
 func (c *Call) Args() []any {
-	if c.client || c.args != nil || len(c.in) == 0 {
+	if c.client || c.args != nil || len(c.in) < 2 {
 		return c.args
 	}
-	c.args = make([]any, len(c.in)-1)
-	for i, v := range c.in[1:] {
+	c.args = make([]any, len(c.in)-2)
+	for i, v := range c.in[2:] {
 		c.args[i] = v.Interface()
 	}
 	return c.args

@@ -179,7 +179,7 @@ type conn struct {
 
 	wmu    sync.Mutex
 	wcond  *sync.Cond
-	queue  [][]byte
+	queue  []outMsg
 	queued int
 	wake   chan struct{}
 	wdone  chan struct{}
@@ -187,7 +187,8 @@ type conn struct {
 	pending pendingTable
 
 	smu      sync.Mutex
-	handling map[uint32]context.CancelFunc // server side: calls in flight, for cancel
+	handling map[uint32]*callCtx // server side: calls in flight, for cancel
+	ended    bool                // the connection ended: calls in flight were cancelled
 	sending  map[uint32]*sendStream
 	recving  map[uint32]*recvStream
 	// cancelled holds the streams this side cancelled (oldest first in
@@ -210,7 +211,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		p: p, t: t, ctx: ctx, end: end,
 		wake:     make(chan struct{}, 1),
 		wdone:    make(chan struct{}),
-		handling: map[uint32]context.CancelFunc{},
+		handling: map[uint32]*callCtx{},
 		sending:  map[uint32]*sendStream{},
 		recving:  map[uint32]*recvStream{},
 	}
@@ -240,6 +241,7 @@ func (c *conn) close(err error) {
 		c.wcond.Broadcast()
 		c.wmu.Unlock()
 		c.end(err)
+		c.cancelAll()
 		c.t.Close()
 	})
 }
@@ -259,31 +261,52 @@ func (c *conn) failAll() {
 
 // ---- writing ----
 
+// bufPool recycles the write buffers of encoded packets. It holds the
+// *[]byte it hands out, and a buffer goes back with its own holder, so
+// recycling allocates nothing.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+func getBuf() *[]byte {
+	h := bufPool.Get().(*[]byte)
+	*h = (*h)[:0]
+	return h
+}
 
-func putBuf(b []byte) {
-	if cap(b) > 64<<10 {
+// putBuf gives b (grown from *h) back to the pool under its holder h.
+func putBuf(h *[]byte, b []byte) {
+	if h == nil || cap(b) > 64<<10 {
 		return
 	}
-	b = b[:0]
-	bufPool.Put(&b)
+	*h = b[:0]
+	bufPool.Put(h)
+}
+
+// outMsg is one queued message; h is the pool holder of b, or nil.
+type outMsg struct {
+	b []byte
+	h *[]byte
 }
 
 // sendRaw queues one message; the connection owns b afterwards. It blocks
 // while more than maxQueuedBytes wait to be written.
-func (c *conn) sendRaw(b []byte) error {
+func (c *conn) sendRaw(b []byte) error { return c.enqueue(outMsg{b: b}) }
+
+// sendBuf queues b, grown from the pooled buffer h, which goes back to the
+// pool once written.
+func (c *conn) sendBuf(h *[]byte, b []byte) error { return c.enqueue(outMsg{b: b, h: h}) }
+
+func (c *conn) enqueue(m outMsg) error {
 	c.wmu.Lock()
 	for c.queued > maxQueuedBytes && c.err == nil {
 		c.wcond.Wait()
 	}
 	if c.err != nil {
 		c.wmu.Unlock()
+		putBuf(m.h, m.b)
 		return c.err
 	}
-	c.queue = append(c.queue, b)
-	c.queued += len(b)
+	c.queue = append(c.queue, m)
+	c.queued += len(m.b)
 	c.wmu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -294,16 +317,22 @@ func (c *conn) sendRaw(b []byte) error {
 
 // send encodes and queues a packet.
 func (c *conn) send(pkt *protocol.Packet) error {
-	b, err := protocol.AppendPacket(getBuf(), pkt)
+	h := getBuf()
+	b, err := protocol.AppendPacket(*h, pkt)
 	if err != nil {
-		putBuf(b)
+		putBuf(h, b)
 		return err
 	}
+	return c.sendEncoded(h, b)
+}
+
+// sendEncoded checks an encoded packet against the frame limit and queues it.
+func (c *conn) sendEncoded(h *[]byte, b []byte) error {
 	if len(b) > c.p.n.cfg.MaxFrameSize {
-		putBuf(b)
+		putBuf(h, b)
 		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), c.p.n.cfg.MaxFrameSize))
 	}
-	return c.sendRaw(b)
+	return c.sendBuf(h, b)
 }
 
 // gather lets the goroutines that are ready to send queue their packets
@@ -328,7 +357,10 @@ func (c *conn) gather() {
 
 func (c *conn) writeLoop() {
 	defer close(c.wdone)
-	var batch [][]byte
+	var (
+		taken []outMsg
+		batch [][]byte
+	)
 	for {
 		select {
 		case <-c.wake:
@@ -337,16 +369,21 @@ func (c *conn) writeLoop() {
 		}
 		c.gather()
 		c.wmu.Lock()
-		batch, c.queue = c.queue, batch[:0]
+		taken, c.queue = c.queue, taken[:0]
 		c.queued = 0
 		c.wcond.Broadcast()
 		c.wmu.Unlock()
-		if len(batch) == 0 {
+		if len(taken) == 0 {
 			continue
 		}
+		batch = batch[:0]
+		for _, m := range taken {
+			batch = append(batch, m.b)
+		}
 		err := c.t.WriteMessages(batch...)
-		for i, b := range batch {
-			putBuf(b)
+		for i, m := range taken {
+			putBuf(m.h, m.b)
+			taken[i] = outMsg{}
 			batch[i] = nil
 		}
 		if err != nil {
@@ -382,12 +419,7 @@ func (c *conn) readLoop() error {
 		}
 		// The message buffer is reused by the next read: keep a copy (from
 		// a pool; requests give theirs back when served, see dispatch).
-		var frame []byte
-		if isRequest(msg) {
-			frame = getFrame(len(msg))
-		} else {
-			frame = make([]byte, len(msg))
-		}
+		frame, h := getFrame(len(msg))
 		copy(frame, msg)
 		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
 		if err != nil {
@@ -403,7 +435,7 @@ func (c *conn) readLoop() error {
 			continue
 		}
 		c.binary = true
-		c.dispatch(pkt, payload, frame)
+		c.dispatch(pkt, payload, h)
 	}
 }
 
@@ -456,22 +488,23 @@ func (c *conn) badPacket(frame []byte, err error) {
 	}
 }
 
-// dispatch handles one packet; frame is the buffer holding it, which a
-// request returns to the pool once served (answers and events are kept
-// by their receivers, so their frames are left to the collector).
-func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, frame []byte) {
+// dispatch handles one packet; h holds the pooled buffer of its frame,
+// which a request gives back once served and an answer hands to its
+// caller (see Reply.release); stream items and events are kept by their
+// receivers, so their frames are left to the collector.
+func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byte) {
 	n := c.p.n
 	switch pkt.Type {
 	case protocol.TypePing:
 		if pkt.Impulse {
 			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypePing, Data: protocol.RawValue(payload)})
 		} else {
-			c.pending.resolve(pkt, payload)
+			c.pending.resolve(pkt, payload, h)
 		}
 	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
 		switch {
 		case !pkt.Impulse:
-			c.pending.resolve(pkt, payload)
+			c.pending.resolve(pkt, payload, h)
 		case pkt.Type == protocol.TypeCall && pkt.Error:
 			if c.ext.Load() {
 				c.cancelHandling(pkt.ID)
@@ -486,7 +519,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, frame []
 			go func() {
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload)
-				putFrame(frame) // nothing of a served request outlives it
+				putFrame(h) // nothing of a served request outlives it
 			}()
 		}
 	case protocol.TypeStream:
@@ -518,10 +551,44 @@ func (c *conn) replyError(id uint32, typ protocol.Type, err error) {
 
 func (c *conn) cancelHandling(id uint32) {
 	c.smu.Lock()
-	cancel := c.handling[id]
+	cc := c.handling[id]
 	c.smu.Unlock()
-	if cancel != nil {
-		cancel()
+	if cc != nil {
+		cc.cancel()
+	}
+}
+
+// track registers a served call for cancellation; false when the
+// connection has ended (the call's context is cancelled then).
+func (c *conn) track(id uint32, cc *callCtx) {
+	c.smu.Lock()
+	if c.ended {
+		c.smu.Unlock()
+		cc.cancel()
+		return
+	}
+	c.handling[id] = cc
+	c.smu.Unlock()
+}
+
+func (c *conn) untrack(id uint32, cc *callCtx) {
+	c.smu.Lock()
+	if c.handling[id] == cc {
+		delete(c.handling, id)
+	}
+	c.smu.Unlock()
+	cc.cancel()
+}
+
+// cancelAll cancels the calls in flight when the connection ends.
+func (c *conn) cancelAll() {
+	c.smu.Lock()
+	c.ended = true
+	calls := c.handling
+	c.handling = map[uint32]*callCtx{}
+	c.smu.Unlock()
+	for _, cc := range calls {
+		cc.cancel()
 	}
 }
 
@@ -545,6 +612,7 @@ type pendingCall struct {
 type response struct {
 	pkt     protocol.Packet
 	payload protocol.RawValue
+	frame   *[]byte // pool holder of the frame payload aliases
 	err     error
 }
 
@@ -578,9 +646,9 @@ func (t *pendingTable) take(id uint32) *pendingCall {
 	return pc
 }
 
-func (t *pendingTable) resolve(pkt protocol.Packet, payload protocol.RawValue) {
+func (t *pendingTable) resolve(pkt protocol.Packet, payload protocol.RawValue, frame *[]byte) {
 	if pc := t.take(pkt.ID); pc != nil {
-		pc.ch <- response{pkt: pkt, payload: payload}
+		pc.ch <- response{pkt: pkt, payload: payload, frame: frame}
 	}
 }
 
@@ -610,9 +678,22 @@ var timerPool = sync.Pool{New: func() any {
 // requestTimeout is request with a timeout of its own when timeout > 0
 // (a pooled timer, cheaper than a context per call).
 func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout time.Duration) (response, error) {
-	pc := c.pending.add(pkt.ID)
-	if err := c.send(pkt); err != nil {
-		c.pending.take(pkt.ID)
+	h := getBuf()
+	b, err := protocol.AppendPacket(*h, pkt)
+	if err != nil {
+		putBuf(h, b)
+		return response{}, asWireError(err)
+	}
+	return c.requestEncoded(ctx, pkt.ID, pkt.Type, h, b, timeout)
+}
+
+// requestEncoded sends the encoded request b (grown from the pooled
+// buffer h) with the id and type given, and waits for its answer as
+// requestTimeout does.
+func (c *conn) requestEncoded(ctx context.Context, id uint32, typ protocol.Type, h *[]byte, b []byte, timeout time.Duration) (response, error) {
+	pc := c.pending.add(id)
+	if err := c.sendEncoded(h, b); err != nil {
+		c.pending.take(id)
 		return response{}, asWireError(err)
 	}
 	var expired <-chan time.Time
@@ -635,9 +716,9 @@ func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout
 	case <-expired:
 		err = NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
 	}
-	c.pending.take(pkt.ID)
-	if pkt.Type == protocol.TypeCall && c.ext.Load() {
-		_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypeCall, Impulse: true, Error: true})
+	c.pending.take(id)
+	if typ == protocol.TypeCall && c.ext.Load() {
+		_ = c.send(&protocol.Packet{ID: id, Type: protocol.TypeCall, Impulse: true, Error: true})
 	}
 	return response{}, err
 }
@@ -728,34 +809,28 @@ func (c *conn) runEvents() {
 	}
 }
 
-// isRequest reports whether a message is a GET, SET, CALL or TASK request,
-// whose frame is given back to the pool once served.
-func isRequest(msg []byte) bool {
-	if len(msg) < 5 || msg[4]&0x40 == 0 {
-		return false
-	}
-	t := protocol.Type(msg[4] & 0x0f)
-	return t >= protocol.TypeGet && t <= protocol.TypeTask
-}
-
-// framePool recycles the buffers of request frames up to 64 KiB.
+// framePool recycles the buffers of received frames up to 64 KiB, with
+// their holders (see bufPool).
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func getFrame(n int) []byte {
+// getFrame returns a buffer of n bytes and its pool holder (nil when the
+// buffer is too large to be pooled).
+func getFrame(n int) ([]byte, *[]byte) {
 	if n > 64<<10 {
-		return make([]byte, n)
+		return make([]byte, n), nil
 	}
-	bp := framePool.Get().(*[]byte)
-	if cap(*bp) < n {
-		return make([]byte, n)
+	h := framePool.Get().(*[]byte)
+	if cap(*h) < n {
+		*h = make([]byte, n, max(n, 1024))
 	}
-	return (*bp)[:n]
+	return (*h)[:n], h
 }
 
-func putFrame(b []byte) {
-	if cap(b) > 64<<10 || cap(b) < 1024 {
+// putFrame gives a frame back under its holder; nothing may alias it after.
+func putFrame(h *[]byte) {
+	if h == nil {
 		return
 	}
-	b = b[:0]
-	framePool.Put(&b)
+	*h = (*h)[:0]
+	framePool.Put(h)
 }

@@ -19,15 +19,25 @@ type callHeader struct {
 
 // handleRequest serves one CALL, TASK, GET or SET request.
 func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
+	// A call's state is one allocation: the Call holds room for the
+	// elements, the decoded arguments and the context.
+	var (
+		call *Call
+		dst  []protocol.RawValue
+	)
+	if pkt.Type == protocol.TypeCall {
+		call = &Call{limits: c.p.n.limits}
+		dst = call.elemBuf[:0]
+	}
 	// The frame is this request's own copy: the elements may alias it.
-	elems, err := protocol.SplitArray(payload, nil, c.p.n.limits)
+	elems, err := protocol.SplitArray(payload, dst, c.p.n.limits)
 	if err != nil {
 		c.badRequest(pkt, Errorf(CodeInvalidArgument, "Invalid request payload: want an array (%v)", err))
 		return
 	}
 	switch pkt.Type {
 	case protocol.TypeCall:
-		c.handleCall(pkt, elems)
+		c.handleCall(pkt, call, elems)
 	case protocol.TypeTask:
 		c.handleTask(pkt, elems)
 	default:
@@ -43,7 +53,7 @@ func (c *conn) badRequest(pkt protocol.Packet, err *Error) {
 	c.replyError(pkt.ID, pkt.Type, err)
 }
 
-func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
+func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawValue) {
 	n := c.p.n
 	hasHeader := pkt.Live && c.ext.Load()
 	need := 2
@@ -64,9 +74,9 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
 		return
 	}
-	var hdr callHeader
+	hdr := &call.hdr
 	if hasHeader {
-		if err := protocol.UnmarshalLimits(elems[2], &hdr, n.limits); err != nil {
+		if err := protocol.UnmarshalLimits(elems[2], hdr, n.limits); err != nil {
 			c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid call header: %v", err))
 			return
 		}
@@ -91,24 +101,18 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 		return
 	}
 
-	ctx, cancel := context.WithCancel(c.ctx)
+	call.Service, call.Method, call.Peer, call.Metadata = svc.qualified, m.name, c.p, hdr.Metadata
+	call.svc, call.m, call.raw = svc, m, elems[need:]
+	cc := &call.cctx
+	cc.peer = c.p
+	c.track(pkt.ID, cc)
+	defer c.untrack(pkt.ID, cc)
+	var ctx context.Context = cc
 	if hdr.Timeout > 0 {
-		ctx, cancel = contextWithTimeoutMs(ctx, cancel, hdr.Timeout)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, msDuration(hdr.Timeout))
+		defer cancel()
 	}
-	ctx = withPeer(ctx, c.p)
-	call := &Call{
-		Service: svc.qualified, Method: m.name, Peer: c.p, Metadata: hdr.Metadata,
-		svc: svc, m: m, raw: elems[need:], limits: n.limits,
-	}
-	c.smu.Lock()
-	c.handling[pkt.ID] = cancel
-	c.smu.Unlock()
-	defer func() {
-		c.smu.Lock()
-		delete(c.handling, pkt.ID)
-		c.smu.Unlock()
-		cancel()
-	}()
 
 	if m.kind == kindStream {
 		c.serveStream(ctx, pkt, call)
@@ -125,11 +129,6 @@ func (c *conn) handleCall(pkt protocol.Packet, elems []protocol.RawValue) {
 	c.reply(pkt.ID, pkt.Type, result)
 }
 
-func contextWithTimeoutMs(parent context.Context, cancelParent context.CancelFunc, ms int64) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(parent, msDuration(ms))
-	return ctx, func() { cancel(); cancelParent() }
-}
-
 // exposedOn reports whether the service is reachable through listeners of
 // the scheme; dialled connections (scheme "") always reach it.
 func (s *service) exposedOn(scheme string) bool {
@@ -144,15 +143,19 @@ func (s *service) exposedOn(scheme string) bool {
 	return false
 }
 
-// decodeArgs decodes the encoded arguments into the method's Go types.
+// decodeArgs decodes the encoded arguments into the method's Go types,
+// after room for the receiver and the context (see invoke).
 func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	m := call.m
 	if len(call.raw) != len(m.args) {
 		return nil, Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
 			call.Service, call.Method, len(m.args), len(m.args), len(call.raw))
 	}
-	// in[0] is left for the context (see invoke).
-	in := make([]reflect.Value, len(m.args)+1)
+	in := call.inBuf[:0]
+	if len(m.args)+2 > len(call.inBuf) {
+		in = make([]reflect.Value, 0, len(m.args)+2)
+	}
+	in = append(in, m.recv, reflect.Value{})
 	for i, t := range m.args {
 		pv := reflect.New(t)
 		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
@@ -163,7 +166,7 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 				WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
 					{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
 		}
-		in[i+1] = pv.Elem()
+		in = append(in, pv.Elem())
 	}
 	call.in = in
 	return in, nil
@@ -181,7 +184,10 @@ func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []refle
 			out, err = nil, NewError(CodeInternal, errors.New(internalMessage))
 		}
 	}()
-	args[0] = reflect.ValueOf(ctx) // decodeArgs left the room
+	// The context goes in through an interface-typed slot of the Call, so
+	// that reflect passes it without boxing it again.
+	call.ctxArg = ctx
+	args[1] = reflect.ValueOf(&call.ctxArg).Elem() // decodeArgs left the room
 	return call.m.fn.Call(args), nil
 }
 

@@ -40,7 +40,8 @@ type method struct {
 	name   string // wire name
 	goName string
 	kind   methodKind
-	fn     reflect.Value  // the bound method value
+	fn     reflect.Value  // the method expression: receiver first, then ctx
+	recv   reflect.Value  // the receiver
 	args   []reflect.Type // argument types after ctx
 	out    reflect.Type   // result (unary) or item (stream) type; nil for void
 
@@ -102,7 +103,7 @@ func reflectMethods(impl any) ([]*method, error) {
 		if ft.NumIn() < 2 || ft.In(1) != contextType || ft.IsVariadic() {
 			continue
 		}
-		md := &method{name: WireName(m.Name), goName: m.Name, fn: v.Method(i)}
+		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v}
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
 		}

@@ -221,3 +221,27 @@ func SplitArray(raw []byte, dst []RawValue, lim Limits) ([]RawValue, error) {
 	}
 	return dst, nil
 }
+
+// AppendPacketHeader appends the id and flags byte of p: the start of its
+// frame, for callers that encode the payload piece by piece (with
+// [AppendArrayHeader], [AppendString] and [AppendValue]). A STREAM packet
+// still needs its trailer (stream id and index, big-endian) after the value.
+func AppendPacketHeader(dst []byte, p *Packet) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, p.ID)
+	return append(dst, p.Flags())
+}
+
+// AppendArrayHeader appends the header of an array of n elements, which
+// the caller appends next.
+func AppendArrayHeader(dst []byte, n int) []byte {
+	e := encoder{buf: dst}
+	e.arrayHeader(n)
+	return e.buf
+}
+
+// AppendString appends s as a MessagePack string.
+func AppendString(dst []byte, s string) []byte {
+	e := encoder{buf: dst}
+	e.str(s)
+	return e.buf
+}
