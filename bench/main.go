@@ -88,6 +88,8 @@ func main() {
 		repeat   = flag.Int("repeat", 1, "runs per case; the median (by throughput) is reported")
 		child    = flag.String("case", "", "internal: run one case (JSON) in this process")
 		jsonOut  = flag.Bool("json", false, "print results as JSON lines instead of a table")
+		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of each case's measured period to `prefix`-<case>.pprof")
+		memProf  = flag.String("memprofile", "", "write an allocation profile of each case's measured period to `prefix`-<case>.pprof")
 	)
 	flag.Parse()
 	if *child != "" {
@@ -96,7 +98,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench: bad -case:", err)
 			os.Exit(2)
 		}
-		r := runCase(c, *warmup, *duration)
+		r := runCase(c, *warmup, *duration, profiles{cpu: *cpuProf, mem: *memProf})
 		_ = json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
@@ -141,7 +143,7 @@ func main() {
 	for _, c := range cases {
 		var runs []result
 		for range *repeat {
-			runs = append(runs, runChild(self, c, *warmup, *duration))
+			runs = append(runs, runChild(self, c, *warmup, *duration, *cpuProf, *memProf))
 		}
 		sort.Slice(runs, func(i, j int) bool { return runs[i].PerSec < runs[j].PerSec })
 		r := runs[len(runs)/2]
@@ -159,9 +161,10 @@ func main() {
 }
 
 // runChild runs one case in a fresh process.
-func runChild(self string, c caseSpec, warmup, duration time.Duration) result {
+func runChild(self string, c caseSpec, warmup, duration time.Duration, cpuProf, memProf string) result {
 	spec, _ := json.Marshal(c)
-	cmd := exec.Command(self, "-case", string(spec), "-warmup", warmup.String(), "-duration", duration.String())
+	cmd := exec.Command(self, "-case", string(spec), "-warmup", warmup.String(), "-duration", duration.String(),
+		"-cpuprofile", cpuProf, "-memprofile", memProf)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

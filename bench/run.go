@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -47,8 +49,16 @@ func systemNames() []string {
 // streamLen is the number of messages one stream call asks for.
 const streamLen = 100
 
+// profiles names the profiles to write of a case's measured period
+// (prefixes; "" for none).
+type profiles struct{ cpu, mem string }
+
+func (p profiles) file(prefix string, c caseSpec) string {
+	return fmt.Sprintf("%s-%s-%s-%d-c%d.pprof", prefix, c.Sys, c.Mode, c.Payload, c.Conc)
+}
+
 // runCase measures one case in this process.
-func runCase(c caseSpec, warmup, duration time.Duration) result {
+func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 	r := result{caseSpec: c}
 	sys := systems[c.Sys]
 	b, err := sys.setup(c)
@@ -109,10 +119,30 @@ func runCase(c caseSpec, warmup, duration time.Duration) result {
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	cpu0 := cpuTime()
+	if prof.mem != "" {
+		runtime.MemProfileRate = 64 << 10 / 8 // finer than the default, still cheap
+	}
+	var cpuOut *os.File
+	if prof.cpu != "" {
+		f, err := os.Create(prof.file(prof.cpu, c))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			cpuOut = f
+		}
+	}
 	t0 := time.Now()
 	measure.Store(true)
 	time.Sleep(duration)
 	measure.Store(false)
+	if cpuOut != nil {
+		pprof.StopCPUProfile()
+		cpuOut.Close()
+	}
+	if prof.mem != "" {
+		if f, err := os.Create(prof.file(prof.mem, c)); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+	}
 	elapsed := time.Since(t0)
 	cpu1 := cpuTime()
 	runtime.ReadMemStats(&ms1)

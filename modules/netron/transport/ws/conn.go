@@ -171,18 +171,49 @@ func (c *Conn) WriteMessages(msgs ...[]byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	// Several messages leave in one write (see corkConn).
+	cc, _ := c.raw.(*corkConn)
+	if len(msgs) == 1 {
+		cc = nil
+	}
+	if cc != nil {
+		cc.cork()
+	}
 	for _, m := range msgs {
 		if err := c.ws.Write(context.Background(), websocket.MessageBinary, m); err != nil {
-			switch {
-			case c.closed.Load():
-				return c.closedErr("write to")
-			case c.pingErr.Load() != nil:
-				return *c.pingErr.Load()
+			if cc != nil {
+				_ = cc.uncork()
 			}
-			return fmt.Errorf("ws: write to %s: %w", c.remote, err)
+			return c.writeErr(err)
+		}
+	}
+	if cc != nil {
+		if err := cc.uncork(); err != nil {
+			return c.writeErr(err)
 		}
 	}
 	return nil
+}
+
+// writeErr describes a failed write.
+func (c *Conn) writeErr(err error) error {
+	switch {
+	case c.closed.Load():
+		return c.closedErr("write to")
+	case c.pingErr.Load() != nil:
+		return *c.pingErr.Load()
+	}
+	return fmt.Errorf("ws: write to %s: %w", c.remote, err)
+}
+
+// Writes returns the number of writes issued to the connection under the
+// WebSocket: one per WriteMessages batch, however many messages it holds
+// (and one per control frame the library sends outside a batch).
+func (c *Conn) Writes() uint64 {
+	if cc, ok := c.raw.(*corkConn); ok {
+		return cc.writes.Load()
+	}
+	return 0
 }
 
 // Close runs the close handshake, with status 1001 "Server closing" on accepted connections

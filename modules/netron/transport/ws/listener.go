@@ -192,10 +192,15 @@ type hijackRecorder struct {
 
 func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	if err == nil {
-		h.conn = c
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, brw, err
+	// The library writes through brw.Writer: point it at the corking
+	// connection too (nothing is buffered in it yet).
+	cc := newCorkConn(c)
+	brw.Writer.Reset(cc)
+	h.conn = cc
+	return cc, brw, nil
 }
 
 var _ transport.Listener = (*Listener)(nil)

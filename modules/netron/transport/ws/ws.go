@@ -105,12 +105,14 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	rt := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
-			if err == nil {
-				mu.Lock()
-				raw = c
-				mu.Unlock()
+			if err != nil {
+				return nil, err
 			}
-			return c, err
+			cc := newCorkConn(c)
+			mu.Lock()
+			raw = cc
+			mu.Unlock()
+			return cc, nil
 		},
 		TLSClientConfig:   http11TLS(o.TLS),
 		DisableKeepAlives: true,

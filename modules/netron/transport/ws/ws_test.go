@@ -289,6 +289,46 @@ func TestRawClient(t *testing.T) {
 	}
 }
 
+// TestBatchIsOneWrite checks that a batch of messages leaves in one socket
+// write and still arrives as separate, intact WebSocket messages.
+func TestBatchIsOneWrite(t *testing.T) {
+	l := listen(t, "ws://127.0.0.1:0/batch", transport.Options{})
+	conns := accept(t, l)
+	c := rawUpgrade(t, l.Addr())
+	srv := awaitConn(t, conns)
+	wc, ok := srv.(transport.WriteCounter)
+	if !ok {
+		t.Fatal("ws.Conn does not count its writes")
+	}
+	var msgs [][]byte
+	for i := range 100 {
+		msgs = append(msgs, bytes.Repeat([]byte{byte(i)}, i*7))
+	}
+	before := wc.Writes()
+	if err := srv.WriteMessages(msgs...); err != nil {
+		t.Fatal(err)
+	}
+	if got := wc.Writes() - before; got != 1 {
+		t.Errorf("a batch of %d messages took %d writes, want 1", len(msgs), got)
+	}
+	for i, m := range msgs {
+		f, err := c.readFrame()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !f.fin || f.opcode != opBinary || !bytes.Equal(f.payload, m) {
+			t.Fatalf("message %d: fin=%v opcode=%d %d bytes, want a final binary frame of %d bytes", i, f.fin, f.opcode, len(f.payload), len(m))
+		}
+	}
+	// A single message still goes out at once.
+	if err := srv.WriteMessages([]byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := c.readFrame(); err != nil || string(f.payload) != "one" {
+		t.Fatalf("single message: %q, %v", f.payload, err)
+	}
+}
+
 // TestTextMessage checks that ReadMessage takes text messages, as netron-browser sends its
 // client-id handshake as text.
 func TestTextMessage(t *testing.T) {
