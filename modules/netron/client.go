@@ -527,14 +527,29 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 
 // CallUnary calls a unary method and decodes its result into a T.
 func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args ...any) (T, error) {
-	var out T
 	r, err := p.Call(ctx, target, method, args...)
 	if err != nil {
-		return out, err
+		var zero T
+		return zero, err
 	}
-	err = r.Decode(&out)
+	out, err := decodeAs[T](r.raw, r.limits)
 	r.release()
-	return out, err
+	if err != nil {
+		return out, NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
+	}
+	return out, nil
+}
+
+// decodeAs decodes raw into a T. Common scalar targets stay off the heap
+// (protocol.UnmarshalScalar); others take the general decoder.
+func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
+	var v T
+	if ok, err := protocol.UnmarshalScalar(raw, &v, lim); ok {
+		return v, err
+	}
+	var general T // escapes to the decoder: allocated on this path only
+	err := protocol.UnmarshalLimits(raw, &general, lim)
+	return general, err
 }
 
 // CallStream calls a stream method and returns its items as T.

@@ -34,3 +34,15 @@ func ResolvedTarget(p *Peer, target string) string {
 	defer p.mu.Unlock()
 	return p.resolved[target]
 }
+
+// FastPath reports whether a registered method is called without
+// reflection (see fastInvoker).
+func FastPath(n *Netron, service, method string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	s := n.services[service]
+	if s == nil || s.methods[method] == nil {
+		return false
+	}
+	return s.methods[method].fast != nil
+}

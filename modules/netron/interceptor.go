@@ -41,6 +41,8 @@ type Call struct {
 	hdr     callHeader
 	argBuf  [4]any
 	reply   Reply
+	slots   argSlots
+	reached bool // the call reached the method (fast path: arguments not kept)
 }
 
 // IsClient reports whether the call is being made (true) or served (false).
@@ -50,6 +52,12 @@ func (c *Call) IsClient() bool { return c.client }
 // on the serving side the decoded arguments, available once the call
 // reaches the method (nil in interceptors that run before it).
 func (c *Call) Args() []any {
+	if !c.client && c.args == nil && c.in == nil && c.reached {
+		// The fast path decoded into locals: decode again for the asker.
+		if _, err := c.decodeArgs(); err != nil {
+			return nil
+		}
+	}
 	if c.client || c.args != nil || len(c.in) < 2 {
 		return c.args
 	}

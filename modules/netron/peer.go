@@ -417,9 +417,19 @@ func (c *conn) readLoop() error {
 			c.handleText(msg)
 			continue
 		}
-		// The message buffer is reused by the next read: keep a copy (from
-		// a pool; requests give theirs back when served, see dispatch).
-		frame, h := getFrame(len(msg))
+		// The message buffer is reused by the next read: keep a copy. The
+		// frames of requests and answers come from a pool and go back when
+		// served or decoded; stream items and events are kept by their
+		// receivers, so theirs are allocated to size.
+		var (
+			frame []byte
+			h     *[]byte
+		)
+		if pooledFrame(msg) {
+			frame, h = getFrame(len(msg))
+		} else {
+			frame = make([]byte, len(msg))
+		}
 		copy(frame, msg)
 		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
 		if err != nil {
@@ -807,6 +817,16 @@ func (c *conn) runEvents() {
 		c.emu.Unlock()
 		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
 	}
+}
+
+// pooledFrame reports whether a message is a request or an answer
+// (GET, SET, CALL, TASK, PING), whose frame buffer comes from framePool.
+func pooledFrame(msg []byte) bool {
+	if len(msg) < 5 {
+		return false
+	}
+	t := protocol.Type(msg[4] & 0x0f)
+	return t <= protocol.TypeTask
 }
 
 // framePool recycles the buffers of received frames up to 64 KiB, with

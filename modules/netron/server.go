@@ -7,6 +7,7 @@ import (
 	"iter"
 	"reflect"
 	"runtime/debug"
+	"unsafe"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -147,9 +148,8 @@ func (s *service) exposedOn(scheme string) bool {
 // after room for the receiver and the context (see invoke).
 func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	m := call.m
-	if len(call.raw) != len(m.args) {
-		return nil, Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
-			call.Service, call.Method, len(m.args), len(m.args), len(call.raw))
+	if err := call.checkArity(); err != nil {
+		return nil, err
 	}
 	in := call.inBuf[:0]
 	if len(m.args)+2 > len(call.inBuf) {
@@ -157,14 +157,9 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	}
 	in = append(in, m.recv, reflect.Value{})
 	for i, t := range m.args {
-		pv := reflect.New(t)
+		pv := call.slots.new(t)
 		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
-			// Worded like a contract violation: for scalar arguments this
-			// is where the contract is enforced.
-			return nil, NewError(CodeInvalidArgument, fmt.Errorf("input of %s.%s violates the contract: /%d: want %s (%v)",
-				call.Service, call.Method, i, jsonTypeName(t), err)).
-				WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
-					{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
+			return nil, call.argError(i, err)
 		}
 		in = append(in, pv.Elem())
 	}
@@ -172,18 +167,65 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	return in, nil
 }
 
+// checkArity refuses a call with the wrong number of arguments.
+func (call *Call) checkArity() error {
+	if n := len(call.m.args); len(call.raw) != n {
+		return Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
+			call.Service, call.Method, n, n, len(call.raw))
+	}
+	return nil
+}
+
+// argError describes argument i that did not decode into its Go type.
+// It is worded like a contract violation: for scalar arguments this is
+// where the contract is enforced.
+func (call *Call) argError(i int, err error) error {
+	t := call.m.args[i]
+	return NewError(CodeInvalidArgument, fmt.Errorf("input of %s.%s violates the contract: /%d: want %s (%v)",
+		call.Service, call.Method, i, jsonTypeName(t), err)).
+		WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
+			{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
+}
+
+// argSlots is room in a Call for scalar arguments, so that decoding them
+// allocates nothing but their contents.
+type argSlots struct {
+	s    [2]string
+	i    [2]int64
+	f    [2]float64
+	b    [2]bool
+	used [4]uint8 // slots taken, per kind: s, i, f, b
+}
+
+// new returns a pointer to a zero value of t: a slot of the Call for
+// scalar kinds while free ones remain, else a fresh allocation.
+func (a *argSlots) new(t reflect.Type) reflect.Value {
+	var p unsafe.Pointer
+	switch k := t.Kind(); {
+	case k == reflect.String && a.used[0] < uint8(len(a.s)):
+		p = unsafe.Pointer(&a.s[a.used[0]])
+		a.used[0]++
+	case (k == reflect.Int || k == reflect.Int64) && a.used[1] < uint8(len(a.i)):
+		p = unsafe.Pointer(&a.i[a.used[1]]) // an int fits an int64 slot
+		a.used[1]++
+	case k == reflect.Float64 && a.used[2] < uint8(len(a.f)):
+		p = unsafe.Pointer(&a.f[a.used[2]])
+		a.used[2]++
+	case k == reflect.Bool && a.used[3] < uint8(len(a.b)):
+		p = unsafe.Pointer(&a.b[a.used[3]])
+		a.used[3]++
+	default:
+		return reflect.New(t)
+	}
+	// The slot has the kind's layout and pointer map, so a named type of
+	// that kind may live in it.
+	return reflect.NewAt(t, p)
+}
+
 // invoke calls the method with ctx and the decoded arguments, turning a
 // panic into an internal error.
 func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []reflect.Value, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if p := PeerFromContext(ctx); p != nil {
-				p.log.Error("method panicked", "service", call.Service, "method", call.Method,
-					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			}
-			out, err = nil, NewError(CodeInternal, errors.New(internalMessage))
-		}
-	}()
+	defer call.recoverPanic(ctx, &err)
 	// The context goes in through an interface-typed slot of the Call, so
 	// that reflect passes it without boxing it again.
 	call.ctxArg = ctx
@@ -191,8 +233,23 @@ func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []refle
 	return call.m.fn.Call(args), nil
 }
 
+// recoverPanic, deferred around a method call, turns a panic into an
+// internal error (the details go to the log, not to the caller).
+func (call *Call) recoverPanic(ctx context.Context, err *error) {
+	if r := recover(); r != nil {
+		if p := PeerFromContext(ctx); p != nil {
+			p.log.Error("method panicked", "service", call.Service, "method", call.Method,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		*err = NewError(CodeInternal, errors.New(internalMessage))
+	}
+}
+
 // invokeUnary is the innermost unary handler: decode, call the method.
 func invokeUnary(ctx context.Context, call *Call) (any, error) {
+	if call.m.fast != nil {
+		return call.m.fast(ctx, call)
+	}
 	args, err := call.decodeArgs()
 	if err != nil {
 		return nil, err

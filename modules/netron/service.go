@@ -42,6 +42,7 @@ type method struct {
 	kind   methodKind
 	fn     reflect.Value  // the method expression: receiver first, then ctx
 	recv   reflect.Value  // the receiver
+	fast   fastInvoker    // the reflection-free call of a common shape, or nil
 	args   []reflect.Type // argument types after ctx
 	out    reflect.Type   // result (unary) or item (stream) type; nil for void
 
@@ -103,7 +104,7 @@ func reflectMethods(impl any) ([]*method, error) {
 		if ft.NumIn() < 2 || ft.In(1) != contextType || ft.IsVariadic() {
 			continue
 		}
-		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v}
+		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v.Method(i))}
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
 		}

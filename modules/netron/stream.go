@@ -526,8 +526,13 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
 		for {
+			raw, err := s.Next()
 			var v T
-			err := s.Recv(&v)
+			if err == nil {
+				if v, err = decodeAs[T](raw, s.limits); err != nil {
+					err = NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
+				}
+			}
 			if errors.Is(err, io.EOF) {
 				return
 			}

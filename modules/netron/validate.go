@@ -34,8 +34,11 @@ func violationError(what string, vs []schema.Violation) *Error {
 }
 
 func (v validationInterceptor) checkInput(call *Call) error {
-	if call.client || call.m == nil || call.m.inByType {
-		return nil // scalar arguments: decoding checks them (see decodeArgs)
+	if call.client || call.m == nil || call.m.inByType && !anyNull(call.raw) {
+		// Scalar arguments: decoding checks them (see decodeArgs), except
+		// null and undefined, which decode to the zero value and which
+		// the schema refuses: those take the validator, for its message.
+		return nil
 	}
 	args, err := call.JSONArgs()
 	if err != nil {
@@ -104,4 +107,15 @@ func (v validationInterceptor) WrapStreamingHandler(next StreamingHandlerFunc) S
 
 func (v validationInterceptor) WrapStreamingClient(next StreamingClientFunc) StreamingClientFunc {
 	return next
+}
+
+// anyNull reports whether an encoded argument is null (c0) or undefined
+// (d4 00 00).
+func anyNull(raw []protocol.RawValue) bool {
+	for _, r := range raw {
+		if len(r) == 1 && r[0] == 0xc0 || len(r) == 3 && r[0] == 0xd4 && r[1] == 0 && r[2] == 0 {
+			return true
+		}
+	}
+	return false
 }

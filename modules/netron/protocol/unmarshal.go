@@ -44,6 +44,9 @@ func UnmarshalLimits(data []byte, v any, lim Limits) error {
 	if len(data) > lim.frameSize() {
 		return decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
+	if ok, err := UnmarshalScalar(data, v, lim); ok {
+		return err
+	}
 	d := decoderPool.Get().(*decoder)
 	*d = decoder{b: data, maxDepth: lim.depth()}
 	defer func() {
@@ -59,7 +62,7 @@ func UnmarshalLimits(data []byte, v any, lim Limits) error {
 	} else {
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return fmt.Errorf("%w: Unmarshal needs a non-nil pointer, got %T", ErrTypeMismatch, v)
+			return nilTarget(v)
 		}
 		if err := typeDecoder(rv.Type().Elem())(d, rv.Elem()); err != nil {
 			return err
@@ -137,6 +140,11 @@ func headName(h head) string {
 	return "StreamReference"
 }
 
+// nilTarget is the error for a target that is not a non-nil pointer.
+func nilTarget(v any) error {
+	return fmt.Errorf("%w: Unmarshal needs a non-nil pointer, got %T", ErrTypeMismatch, v)
+}
+
 func mismatch(h head, t reflect.Type) error {
 	return decodeErr(h.start, ErrTypeMismatch, "cannot store "+headName(h)+" in Go type "+t.String())
 }
@@ -164,18 +172,11 @@ func newTypeDecoder(t reflect.Type) decFunc {
 	switch t.Kind() {
 	case reflect.Bool:
 		return func(d *decoder, v reflect.Value) error {
-			h, err := d.next()
+			b, err := d.boolValue(t)
 			if err != nil {
 				return err
 			}
-			switch h.k {
-			case kBool:
-				v.SetBool(h.b)
-			case kNil, kUndefined:
-				v.SetBool(false)
-			default:
-				return mismatch(h, t)
-			}
+			v.SetBool(b)
 			return nil
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -186,18 +187,11 @@ func newTypeDecoder(t reflect.Type) decFunc {
 		return floatDecoder(t)
 	case reflect.String:
 		return func(d *decoder, v reflect.Value) error {
-			h, err := d.next()
+			str, err := d.stringValue(t)
 			if err != nil {
 				return err
 			}
-			switch h.k {
-			case kStr:
-				v.SetString(makeString(d.strBytes(h.n)))
-			case kNil, kUndefined:
-				v.SetString("")
-			default:
-				return mismatch(h, t)
-			}
+			v.SetString(str)
 			return nil
 		}
 	case reflect.Interface:
@@ -238,29 +232,11 @@ func overflow(h head, t reflect.Type) error {
 }
 
 func intDecoder(t reflect.Type) decFunc {
+	bits := t.Bits()
 	return func(d *decoder, v reflect.Value) error {
-		h, isNull, err := numberHead(d, t)
+		i, err := d.intValue(t, bits)
 		if err != nil {
 			return err
-		}
-		if isNull {
-			v.SetInt(0)
-			return nil
-		}
-		var i int64
-		switch h.k {
-		case kInt:
-			i = h.i
-		case kUint:
-			return overflow(h, t)
-		case kFloat:
-			if h.f != math.Trunc(h.f) || h.f < -(1<<63) || h.f >= 1<<63 {
-				return overflow(h, t)
-			}
-			i = int64(h.f)
-		}
-		if v.OverflowInt(i) {
-			return overflow(h, t)
 		}
 		v.SetInt(i)
 		return nil

@@ -1,0 +1,157 @@
+package netron_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Typed has methods of the shapes called without reflection; Named has
+// the same methods over named types, which take the reflective path. Both
+// must answer every call alike.
+type Typed struct{}
+
+func (Typed) Echo(_ context.Context, s string) (string, error)   { return s, nil }
+func (Typed) Add(_ context.Context, a, b int) (int, error)       { return a + b, nil }
+func (Typed) Half(_ context.Context, f float64) (float64, error) { return f / 2, nil }
+func (Typed) Not(_ context.Context, b bool) (bool, error)        { return !b, nil }
+func (Typed) Bytes(_ context.Context, s string) ([]byte, error)  { return []byte(s), nil }
+func (Typed) Fail(_ context.Context, s string) error {
+	if s == "" {
+		return nil
+	}
+	return netron.Errorf(netron.CodeFailedPrecondition, "failing on %q", s)
+}
+func (Typed) Boom(_ context.Context, n int64) (int64, error) { panic(fmt.Sprint("boom ", n)) }
+func (Typed) Now(_ context.Context) (string, error)          { return "now", nil }
+
+type (
+	nStr   string
+	nInt   int
+	nFloat float64
+	nBool  bool
+	nI64   int64
+)
+
+type Named struct{}
+
+func (Named) Echo(_ context.Context, s nStr) (nStr, error)     { return s, nil }
+func (Named) Add(_ context.Context, a, b nInt) (nInt, error)   { return a + b, nil }
+func (Named) Half(_ context.Context, f nFloat) (nFloat, error) { return f / 2, nil }
+func (Named) Not(_ context.Context, b nBool) (nBool, error)    { return !b, nil }
+func (Named) Bytes(_ context.Context, s nStr) ([]byte, error)  { return []byte(s), nil }
+func (Named) Fail(_ context.Context, s nStr) error {
+	return Typed{}.Fail(context.Background(), string(s))
+}
+func (Named) Boom(_ context.Context, n nI64) (nI64, error) { panic(fmt.Sprint("boom ", n)) }
+func (Named) Now(_ context.Context) (nStr, error)          { return "now", nil }
+
+// With validation off both paths enforce the argument types by decoding
+// and must answer alike, messages included; with validation on, named types
+// go through the schema validator, whose messages are worded differently,
+// so codes must agree and both must name the contract.
+func TestFastPathAnswersLikeReflection(t *testing.T) {
+	for _, noval := range []bool{true, false} {
+		t.Run(fmt.Sprintf("SkipValidation=%v", noval), func(t *testing.T) { fastVsReflect(t, noval) })
+	}
+}
+
+func fastVsReflect(t *testing.T, noval bool) {
+	var (
+		mu   sync.Mutex
+		seen = map[string][]any{} // service.method -> Args() after the call
+	)
+	record := netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {
+		return func(ctx context.Context, call *netron.Call) (any, error) {
+			res, err := next(ctx, call)
+			if !call.IsClient() {
+				mu.Lock()
+				seen[call.Service+"."+call.Method] = call.Args()
+				mu.Unlock()
+			}
+			return res, err
+		}
+	})
+	n, err := netron.New(netron.Config{SkipValidation: noval}, nil, netron.WithInterceptors(record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("typed", "1.0.0", Typed{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("named", "1.0.0", Named{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"echo", "add", "half", "not", "bytes", "fail", "boom", "now"} {
+		if !netron.FastPath(n, "typed@1.0.0", m) {
+			t.Errorf("typed.%s is not on the fast path", m)
+		}
+		if netron.FastPath(n, "named@1.0.0", m) {
+			t.Errorf("named.%s is on the fast path", m)
+		}
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, bound)
+
+	calls := []struct {
+		method string
+		args   []any
+	}{
+		{"echo", []any{"hello"}}, {"echo", []any{nil}}, {"echo", []any{42}}, {"echo", nil}, {"echo", []any{"a", "b"}},
+		{"add", []any{2, 3}}, {"add", []any{2.0, 3}}, {"add", []any{2.5, 3}}, {"add", []any{"2", 3}}, {"add", []any{1 << 40, 1}},
+		{"half", []any{3}}, {"half", []any{true}},
+		{"not", []any{true}}, {"not", []any{nil}}, {"not", []any{0}},
+		{"bytes", []any{"xyz"}},
+		{"fail", []any{""}}, {"fail", []any{"why"}}, {"fail", []any{7}},
+		{"boom", []any{7}},
+		{"now", nil}, {"now", []any{1}},
+	}
+	ctx := context.Background()
+	for _, c := range calls {
+		name := fmt.Sprintf("%s%v", c.method, c.args)
+		tr, terr := p.Call(ctx, "typed@1.0.0", c.method, c.args...)
+		nr, nerr := p.Call(ctx, "named@1.0.0", c.method, c.args...)
+		if (terr == nil) != (nerr == nil) {
+			t.Fatalf("%s: fast path %v, reflective path %v", name, terr, nerr)
+		}
+		if terr != nil {
+			tm := strings.ReplaceAll(terr.Error(), "typed@1.0.0", "S")
+			nm := strings.NewReplacer("named@1.0.0", "S", // the Go type names differ by design
+				"netron_test.nStr", "string", "netron_test.nInt", "int", "netron_test.nFloat", "float64",
+				"netron_test.nBool", "bool", "netron_test.nI64", "int64").Replace(nerr.Error())
+			same := tm == nm
+			if !noval && netron.CodeOf(terr) == netron.CodeInvalidArgument {
+				same = strings.Contains(tm, "violates the contract") && strings.Contains(nm, "violates the contract")
+			}
+			if netron.CodeOf(terr) != netron.CodeOf(nerr) || !same {
+				t.Fatalf("%s: fast path %v (%s), reflective path %v (%s)", name, terr, netron.CodeOf(terr), nerr, netron.CodeOf(nerr))
+			}
+			continue
+		}
+		tv, err1 := tr.Value()
+		nv, err2 := nr.Value()
+		if err1 != nil || err2 != nil || fmt.Sprint(tv) != fmt.Sprint(nv) || fmt.Sprintf("%T", tv) != fmt.Sprintf("%T", nv) {
+			t.Fatalf("%s: fast path %#v (%v), reflective path %#v (%v)", name, tv, err1, nv, err2)
+		}
+		mu.Lock()
+		ta, na := seen["typed@1.0.0."+c.method], seen["named@1.0.0."+c.method]
+		mu.Unlock()
+		if len(ta) != len(c.args) || fmt.Sprint(ta) != fmt.Sprint(na) {
+			t.Fatalf("%s: Args() after the call: fast path %v, reflective path %v", name, ta, na)
+		}
+	}
+	// A method's own error keeps its code through the fast path.
+	_, err = p.Call(ctx, "typed@1.0.0", "fail", "why")
+	if netron.CodeOf(err) != netron.CodeFailedPrecondition || !errors.Is(err, err) {
+		t.Fatalf("fail: %v", err)
+	}
+}

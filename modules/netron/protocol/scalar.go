@@ -1,0 +1,147 @@
+package protocol
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+)
+
+var (
+	stringType  = reflect.TypeFor[string]()
+	boolType    = reflect.TypeFor[bool]()
+	intType     = reflect.TypeFor[int]()
+	int64Type   = reflect.TypeFor[int64]()
+	float64Type = reflect.TypeFor[float64]()
+)
+
+// UnmarshalScalar decodes data into v, exactly as [UnmarshalLimits] does,
+// when v is a *string, *bool, *int, *int64 or *float64, and reports
+// whether it handled v; for any other target it does nothing and returns
+// false. It does not retain v, so a caller's target can stay on its stack:
+// the fast path for the common scalar results and arguments.
+func UnmarshalScalar(data []byte, v any, lim Limits) (handled bool, err error) {
+	switch v.(type) {
+	case *string, *bool, *int, *int64, *float64:
+	default:
+		return false, nil
+	}
+	if len(data) > lim.frameSize() {
+		return true, decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
+	}
+	d := decoder{b: data, maxDepth: lim.depth()}
+	switch p := v.(type) {
+	case *string:
+		if p == nil {
+			return true, nilPointer("*string")
+		}
+		*p, err = d.stringValue(stringType)
+	case *bool:
+		if p == nil {
+			return true, nilPointer("*bool")
+		}
+		*p, err = d.boolValue(boolType)
+	case *int:
+		if p == nil {
+			return true, nilPointer("*int")
+		}
+		var i int64
+		i, err = d.intValue(intType, strconv.IntSize)
+		*p = int(i)
+	case *int64:
+		if p == nil {
+			return true, nilPointer("*int64")
+		}
+		*p, err = d.intValue(int64Type, 64)
+	case *float64:
+		if p == nil {
+			return true, nilPointer("*float64")
+		}
+		*p, err = d.float64Value()
+	}
+	if err != nil {
+		return true, err
+	}
+	if d.off != len(data) {
+		return true, decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
+	}
+	return true, nil
+}
+
+func nilPointer(typ string) error {
+	return fmt.Errorf("%w: Unmarshal needs a non-nil pointer, got %s", ErrTypeMismatch, typ)
+}
+
+// The scalar decoders below are shared by UnmarshalScalar and the cached
+// per-type decoders, so both paths accept and refuse the same input.
+
+// stringValue decodes a string; t names the Go type in errors.
+func (d *decoder) stringValue(t reflect.Type) (string, error) {
+	h, err := d.next()
+	if err != nil {
+		return "", err
+	}
+	switch h.k {
+	case kStr:
+		return makeString(d.strBytes(h.n)), nil
+	case kNil, kUndefined:
+		return "", nil
+	}
+	return "", mismatch(h, t)
+}
+
+// boolValue decodes a boolean; t names the Go type in errors.
+func (d *decoder) boolValue(t reflect.Type) (bool, error) {
+	h, err := d.next()
+	if err != nil {
+		return false, err
+	}
+	switch h.k {
+	case kBool:
+		return h.b, nil
+	case kNil, kUndefined:
+		return false, nil
+	}
+	return false, mismatch(h, t)
+}
+
+// intValue decodes a signed integer of the given bit size; t names the Go
+// type in errors.
+func (d *decoder) intValue(t reflect.Type, bits int) (int64, error) {
+	h, isNull, err := numberHead(d, t)
+	if err != nil || isNull {
+		return 0, err
+	}
+	var i int64
+	switch h.k {
+	case kInt:
+		i = h.i
+	case kUint:
+		return 0, overflow(h, t)
+	case kFloat:
+		if h.f != math.Trunc(h.f) || h.f < -(1<<63) || h.f >= 1<<63 {
+			return 0, overflow(h, t)
+		}
+		i = int64(h.f)
+	}
+	if bits < 64 {
+		if lim := int64(1) << (bits - 1); i < -lim || i >= lim {
+			return 0, overflow(h, t)
+		}
+	}
+	return i, nil
+}
+
+func (d *decoder) float64Value() (float64, error) {
+	h, isNull, err := numberHead(d, float64Type)
+	if err != nil || isNull {
+		return 0, err
+	}
+	switch h.k {
+	case kInt:
+		return float64(h.i), nil
+	case kUint:
+		return float64(h.u), nil
+	}
+	return h.f, nil
+}
