@@ -424,13 +424,12 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		// call that times out is cancelled on the server).
 		hdr := c.ext.Load() && (hasDeadline || len(call.Metadata) > 0)
 		pkt := protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr}
-		h := getBuf()
-		b, err := appendCall(*h, &pkt, defID, call, hdr, hasDeadline, callerDeadline)
-		if err != nil {
-			putBuf(h, b)
+		w := getBuf()
+		if w.b, err = appendCall(w.b, &pkt, defID, call, hdr, hasDeadline, callerDeadline); err != nil {
+			putBuf(w)
 			return nil, asWireError(err)
 		}
-		r, err := c.requestEncoded(ctx, pkt.ID, pkt.Type, h, b, timeout)
+		r, err := c.requestEncoded(ctx, pkt.ID, pkt.Type, w, timeout)
 		if err != nil {
 			return nil, err
 		}

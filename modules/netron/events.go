@@ -252,11 +252,11 @@ func (p *Peer) sendEvent(body []byte) error {
 	if c == nil {
 		return errConnLost
 	}
-	h := getBuf()
+	w := getBuf()
 	id := nextPacketID()
-	b := append(*h, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
-	b = append(b, body...)
-	return c.sendBuf(h, b)
+	w.b = append(w.b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
+	w.b = append(w.b, body...)
+	return c.enqueue(w)
 }
 
 // Subscribe asks the peer to send it the events named topic (an exact

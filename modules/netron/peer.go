@@ -177,12 +177,14 @@ type conn struct {
 	window atomic.Int32 // the peer's receive window for our streams
 	binary bool         // a packet has been decoded (reader goroutine only)
 
-	wmu    sync.Mutex
-	wcond  *sync.Cond
-	queue  []outMsg
-	queued int
-	wake   chan struct{}
-	wdone  chan struct{}
+	head    atomic.Pointer[wbuf] // the send queue, newest first (see enqueue)
+	qbytes  atomic.Int64         // bytes queued
+	werr    atomic.Pointer[error]
+	wmu     sync.Mutex // with wcond: senders waiting for room
+	wcond   *sync.Cond
+	waiters atomic.Int32
+	wake    chan struct{}
+	wdone   chan struct{}
 
 	pending pendingTable
 
@@ -191,6 +193,8 @@ type conn struct {
 	ended    bool                // the connection ended: calls in flight were cancelled
 	sending  map[uint32]*sendStream
 	recving  map[uint32]*recvStream
+	lastRecv *recvStream // the stream of the last item read (reader goroutine only)
+	slab     []byte      // where small stream items and events are copied (reader goroutine only)
 	// cancelled holds the streams this side cancelled (oldest first in
 	// cancelledQ, at most maxCancelled): items still in flight for them are
 	// dropped instead of re-creating the stream.
@@ -236,8 +240,8 @@ func (c *conn) close(err error) {
 		if err == nil {
 			err = errConnLost
 		}
+		c.werr.Store(&err)
 		c.wmu.Lock()
-		c.err = err
 		c.wcond.Broadcast()
 		c.wmu.Unlock()
 		c.end(err)
@@ -261,53 +265,57 @@ func (c *conn) failAll() {
 
 // ---- writing ----
 
-// bufPool recycles the write buffers of encoded packets. It holds the
-// *[]byte it hands out, and a buffer goes back with its own holder, so
-// recycling allocates nothing.
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func getBuf() *[]byte {
-	h := bufPool.Get().(*[]byte)
-	*h = (*h)[:0]
-	return h
+// wbuf is one encoded message on its way out: a write buffer from bufPool
+// and a node of the connection's send queue.
+type wbuf struct {
+	b      []byte
+	next   *wbuf
+	pooled bool
 }
 
-// putBuf gives b (grown from *h) back to the pool under its holder h.
-func putBuf(h *[]byte, b []byte) {
-	if h == nil || cap(b) > 64<<10 {
+// bufPool recycles the write buffers of encoded packets with their nodes,
+// so sending allocates nothing.
+var bufPool = sync.Pool{New: func() any { return &wbuf{b: make([]byte, 0, 512), pooled: true} }}
+
+func getBuf() *wbuf {
+	w := bufPool.Get().(*wbuf)
+	w.b = w.b[:0]
+	return w
+}
+
+// putBuf gives a written (or refused) buffer back to the pool.
+func putBuf(w *wbuf) {
+	if !w.pooled || cap(w.b) > 64<<10 {
 		return
 	}
-	*h = b[:0]
-	bufPool.Put(h)
-}
-
-// outMsg is one queued message; h is the pool holder of b, or nil.
-type outMsg struct {
-	b []byte
-	h *[]byte
+	w.next = nil
+	bufPool.Put(w)
 }
 
 // sendRaw queues one message; the connection owns b afterwards. It blocks
 // while more than maxQueuedBytes wait to be written.
-func (c *conn) sendRaw(b []byte) error { return c.enqueue(outMsg{b: b}) }
+func (c *conn) sendRaw(b []byte) error { return c.enqueue(&wbuf{b: b}) }
 
-// sendBuf queues b, grown from the pooled buffer h, which goes back to the
-// pool once written.
-func (c *conn) sendBuf(h *[]byte, b []byte) error { return c.enqueue(outMsg{b: b, h: h}) }
-
-func (c *conn) enqueue(m outMsg) error {
-	c.wmu.Lock()
-	for c.queued > maxQueuedBytes && c.err == nil {
-		c.wcond.Wait()
+// enqueue puts w on the send queue, a lock-free stack the writer empties
+// in one swap (and reverses: the order of the pushes is kept), so the
+// goroutines that send on one connection do not contend for a lock. It
+// blocks while more than maxQueuedBytes wait to be written.
+func (c *conn) enqueue(w *wbuf) error {
+	if c.qbytes.Load() > maxQueuedBytes {
+		c.waitRoom()
 	}
-	if c.err != nil {
-		c.wmu.Unlock()
-		putBuf(m.h, m.b)
-		return c.err
+	if e := c.werr.Load(); e != nil {
+		putBuf(w)
+		return *e
 	}
-	c.queue = append(c.queue, m)
-	c.queued += len(m.b)
-	c.wmu.Unlock()
+	c.qbytes.Add(int64(len(w.b)))
+	for {
+		head := c.head.Load()
+		w.next = head
+		if c.head.CompareAndSwap(head, w) {
+			break
+		}
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -315,24 +323,36 @@ func (c *conn) enqueue(m outMsg) error {
 	return nil
 }
 
+// waitRoom waits until the queue is below maxQueuedBytes or the
+// connection has ended (TCP back-pressure reaches senders this way).
+func (c *conn) waitRoom() {
+	c.wmu.Lock()
+	c.waiters.Add(1)
+	for c.qbytes.Load() > maxQueuedBytes && c.werr.Load() == nil {
+		c.wcond.Wait()
+	}
+	c.waiters.Add(-1)
+	c.wmu.Unlock()
+}
+
 // send encodes and queues a packet.
 func (c *conn) send(pkt *protocol.Packet) error {
-	h := getBuf()
-	b, err := protocol.AppendPacket(*h, pkt)
-	if err != nil {
-		putBuf(h, b)
+	w := getBuf()
+	var err error
+	if w.b, err = protocol.AppendPacket(w.b, pkt); err != nil {
+		putBuf(w)
 		return err
 	}
-	return c.sendEncoded(h, b)
+	return c.sendEncoded(w)
 }
 
 // sendEncoded checks an encoded packet against the frame limit and queues it.
-func (c *conn) sendEncoded(h *[]byte, b []byte) error {
-	if len(b) > c.p.n.cfg.MaxFrameSize {
-		putBuf(h, b)
-		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), c.p.n.cfg.MaxFrameSize))
+func (c *conn) sendEncoded(w *wbuf) error {
+	if n := len(w.b); n > c.p.n.cfg.MaxFrameSize {
+		putBuf(w)
+		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", n, c.p.n.cfg.MaxFrameSize))
 	}
-	return c.sendBuf(h, b)
+	return c.enqueue(w)
 }
 
 // gather lets the goroutines that are ready to send queue their packets
@@ -340,14 +360,10 @@ func (c *conn) sendEncoded(h *[]byte, b []byte) error {
 // yields while the queue keeps growing, a few rounds at most (one cheap
 // yield when nobody else is sending).
 func (c *conn) gather() {
-	c.wmu.Lock()
-	n := len(c.queue)
-	c.wmu.Unlock()
+	n := c.qbytes.Load()
 	for range 4 {
 		runtime.Gosched()
-		c.wmu.Lock()
-		m := len(c.queue)
-		c.wmu.Unlock()
+		m := c.qbytes.Load()
 		if m == n {
 			return
 		}
@@ -358,7 +374,7 @@ func (c *conn) gather() {
 func (c *conn) writeLoop() {
 	defer close(c.wdone)
 	var (
-		taken []outMsg
+		taken []*wbuf
 		batch [][]byte
 	)
 	for {
@@ -368,22 +384,30 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.gather()
-		c.wmu.Lock()
-		taken, c.queue = c.queue, taken[:0]
-		c.queued = 0
-		c.wcond.Broadcast()
-		c.wmu.Unlock()
+		// Take the whole stack; it holds the newest message first.
+		taken = taken[:0]
+		size := int64(0)
+		for w := c.head.Swap(nil); w != nil; w = w.next {
+			taken = append(taken, w)
+			size += int64(len(w.b))
+		}
 		if len(taken) == 0 {
 			continue
 		}
+		c.qbytes.Add(-size)
+		if c.waiters.Load() > 0 {
+			c.wmu.Lock()
+			c.wcond.Broadcast()
+			c.wmu.Unlock()
+		}
 		batch = batch[:0]
-		for _, m := range taken {
-			batch = append(batch, m.b)
+		for i := len(taken) - 1; i >= 0; i-- {
+			batch = append(batch, taken[i].b)
 		}
 		err := c.t.WriteMessages(batch...)
-		for i, m := range taken {
-			putBuf(m.h, m.b)
-			taken[i] = outMsg{}
+		for i, w := range taken {
+			putBuf(w)
+			taken[i] = nil
 			batch[i] = nil
 		}
 		if err != nil {
@@ -425,9 +449,12 @@ func (c *conn) readLoop() error {
 			frame []byte
 			h     *[]byte
 		)
-		if pooledFrame(msg) {
+		switch {
+		case pooledFrame(msg):
 			frame, h = getFrame(len(msg))
-		} else {
+		case len(msg) <= maxSlabbed:
+			frame = c.slabbed(len(msg))
+		default:
 			frame = make([]byte, len(msg))
 		}
 		copy(frame, msg)
@@ -688,21 +715,20 @@ var timerPool = sync.Pool{New: func() any {
 // requestTimeout is request with a timeout of its own when timeout > 0
 // (a pooled timer, cheaper than a context per call).
 func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout time.Duration) (response, error) {
-	h := getBuf()
-	b, err := protocol.AppendPacket(*h, pkt)
-	if err != nil {
-		putBuf(h, b)
+	w := getBuf()
+	var err error
+	if w.b, err = protocol.AppendPacket(w.b, pkt); err != nil {
+		putBuf(w)
 		return response{}, asWireError(err)
 	}
-	return c.requestEncoded(ctx, pkt.ID, pkt.Type, h, b, timeout)
+	return c.requestEncoded(ctx, pkt.ID, pkt.Type, w, timeout)
 }
 
-// requestEncoded sends the encoded request b (grown from the pooled
-// buffer h) with the id and type given, and waits for its answer as
+// requestEncoded sends the encoded request w with the id and type given, and waits for its answer as
 // requestTimeout does.
-func (c *conn) requestEncoded(ctx context.Context, id uint32, typ protocol.Type, h *[]byte, b []byte, timeout time.Duration) (response, error) {
+func (c *conn) requestEncoded(ctx context.Context, id uint32, typ protocol.Type, w *wbuf, timeout time.Duration) (response, error) {
 	pc := c.pending.add(id)
-	if err := c.sendEncoded(h, b); err != nil {
+	if err := c.sendEncoded(w); err != nil {
 		c.pending.take(id)
 		return response{}, asWireError(err)
 	}
@@ -817,6 +843,25 @@ func (c *conn) runEvents() {
 		c.emu.Unlock()
 		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
 	}
+}
+
+// Small stream items and events are carved out of a shared slab rather
+// than allocated one by one: a slab is freed once nothing holds any of its
+// frames.
+const (
+	slabSize   = 32 << 10
+	maxSlabbed = 1 << 10
+)
+
+// slabbed returns n bytes of the reader's slab (reader goroutine only).
+func (c *conn) slabbed(n int) []byte {
+	if cap(c.slab)-len(c.slab) < n {
+		c.slab = make([]byte, 0, slabSize)
+	}
+	end := len(c.slab) + n
+	b := c.slab[len(c.slab):end:end]
+	c.slab = c.slab[:end]
+	return b
 }
 
 // pooledFrame reports whether a message is a request or an answer

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -20,36 +21,45 @@ import (
 // sendStream is a stream this side produces for the peer.
 type sendStream struct {
 	id     uint32
-	mu     sync.Mutex
-	credit int
-	wake   chan struct{}
+	credit atomic.Int64  // items the reader takes before it grants more
+	wake   chan struct{} // a grant arrived (buffered: no wake-up is lost)
 	cancel context.CancelCauseFunc
 }
 
 func (s *sendStream) grant(n int) {
-	s.mu.Lock()
-	s.credit += n
-	s.mu.Unlock()
+	s.credit.Add(int64(n))
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
+// take takes one credit if there is one.
+func (s *sendStream) take() bool {
+	for {
+		c := s.credit.Load()
+		if c <= 0 {
+			return false
+		}
+		if s.credit.CompareAndSwap(c, c-1) {
+			return true
+		}
+	}
+}
+
 // acquire waits for one credit, until ctx ends or idle passes.
 func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
+	if s.take() {
+		return nil
+	}
 	var timer *time.Timer
 	for {
-		s.mu.Lock()
-		if s.credit > 0 {
-			s.credit--
-			s.mu.Unlock()
+		if s.take() {
 			if timer != nil {
 				timer.Stop()
 			}
 			return nil
 		}
-		s.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(idle)
 			defer timer.Stop()
@@ -84,7 +94,8 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
-	s := &sendStream{id: nextStreamID(), credit: int(c.window.Load()), wake: make(chan struct{}, 1), cancel: cancel}
+	s := &sendStream{id: nextStreamID(), wake: make(chan struct{}, 1), cancel: cancel}
+	s.credit.Store(int64(c.window.Load()))
 	ext := c.ext.Load()
 	c.smu.Lock()
 	c.sending[s.id] = s
@@ -227,7 +238,6 @@ type recvStream struct {
 	done   bool
 	err    error
 	unread int // items consumed and not yet granted back
-	last   time.Time
 	// claimed is set once a reader took the stream; until then a finished
 	// stream stays in the connection's table so its reader can find it,
 	// for at most the idle timeout (reaper).
@@ -238,7 +248,7 @@ type recvStream struct {
 const maxEarly = 10000
 
 func newRecvStream(c *conn, id uint32) *recvStream {
-	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1), last: time.Now()}
+	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1)}
 }
 
 func (rs *recvStream) notify() {
@@ -333,7 +343,14 @@ func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 	if pkt.StreamID == 0 {
 		return
 	}
-	rs := c.recvStreamFor(pkt.StreamID, true)
+	// Items of one stream tend to arrive together: the reader keeps the
+	// last stream it found, and skips the table for the next item of it.
+	// (A stream that ended meanwhile drops the item: it is done.)
+	rs := c.lastRecv
+	if rs == nil || rs.id != pkt.StreamID {
+		rs = c.recvStreamFor(pkt.StreamID, true)
+		c.lastRecv = rs
+	}
 	if rs == nil {
 		if c.wasCancelled(pkt.StreamID, pkt.EOS) {
 			return
@@ -347,7 +364,6 @@ func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 	if rs.done {
 		return
 	}
-	rs.last = time.Now()
 	isNil := len(payload) == 1 && payload[0] == 0xc0
 	switch {
 	case pkt.StreamIndex == rs.next:
@@ -416,6 +432,9 @@ func (rs *recvStream) closeWith(reason string) {
 // pop returns the next item, waiting until one arrives, the stream ends,
 // ctx ends or the stream has been idle too long.
 func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.RawValue, error) {
+	// The idle clock starts when the reader finds nothing to read (not at
+	// each arrival, which would cost a clock read per item).
+	var expired <-chan time.Time
 	for {
 		rs.mu.Lock()
 		if len(rs.items) > 0 {
@@ -441,19 +460,18 @@ func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.Raw
 			}
 			return nil, err
 		}
-		wait := idle - time.Since(rs.last)
 		rs.mu.Unlock()
-		if wait <= 0 {
-			return nil, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
+		if expired == nil {
+			timer := time.NewTimer(idle)
+			defer timer.Stop()
+			expired = timer.C
 		}
-		timer := time.NewTimer(wait)
 		select {
 		case <-rs.wake:
-			timer.Stop()
 		case <-ctx.Done():
-			timer.Stop()
 			return nil, ctxError(ctx)
-		case <-timer.C:
+		case <-expired:
+			return nil, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
 		}
 	}
 }

@@ -80,6 +80,43 @@ func (e *encoder) enter() error {
 
 func (e *encoder) leave() { e.depth-- }
 
+// isScalar reports whether v is one of the values scalar writes.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case nil, bool, string, int, int64, float64, []byte, RawValue:
+		return true
+	}
+	return false
+}
+
+// scalar writes v when it is nil, a bool, a string, an int, int64 or
+// float64, a []byte or a RawValue, exactly as value does, and reports
+// whether it did. It calls nothing that retains the encoder, so an encoder
+// on the stack can use it.
+func (e *encoder) scalar(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		e.buf = append(e.buf, 0xc0)
+	case bool:
+		e.bool(x)
+	case string:
+		e.str(x)
+	case int:
+		e.int64(int64(x))
+	case int64:
+		e.int64(x)
+	case float64:
+		e.float64(x)
+	case []byte:
+		e.bin(x)
+	case RawValue:
+		e.buf = append(e.buf, x...)
+	default:
+		return false
+	}
+	return true
+}
+
 // value encodes one value of any type.
 func (e *encoder) value(v any) error {
 	switch x := v.(type) {

@@ -102,6 +102,19 @@ func AppendPacket(dst []byte, p *Packet) ([]byte, error) {
 	if p.Type > TypeStreamClose {
 		return dst, fmt.Errorf("%w: packet type %d", ErrUnknownType, p.Type)
 	}
+	// Scalar payloads (stream items, most results) are written by an
+	// encoder on the stack; the others need the pooled one.
+	if isScalar(p.Data) {
+		se := encoder{buf: dst}
+		se.buf = binary.BigEndian.AppendUint32(se.buf, p.ID)
+		se.buf = append(se.buf, p.Flags())
+		se.scalar(p.Data)
+		if p.Type == TypeStream {
+			se.buf = binary.BigEndian.AppendUint32(se.buf, p.StreamID)
+			se.buf = binary.BigEndian.AppendUint32(se.buf, p.StreamIndex)
+		}
+		return se.buf, nil
+	}
 	e := getEncoder(dst)
 	defer putEncoder(e)
 	e.buf = binary.BigEndian.AppendUint32(e.buf, p.ID)
