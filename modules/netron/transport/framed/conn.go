@@ -210,6 +210,16 @@ func (c *Conn) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	size := int(n)
+	if size <= rs.r.Size() {
+		// The frame fits the read buffer: return it from there, without a
+		// copy (valid until the next read, as ReadMessage promises).
+		b, err := rs.r.Peek(size)
+		if err != nil {
+			return nil, c.bodyErr(err, len(b), size)
+		}
+		_, _ = rs.r.Discard(size)
+		return b, nil
+	}
 	if cap(rs.buf) > keepBuffer && size <= keepBuffer {
 		rs.buf = nil // release a large buffer once frames are small again
 	}
