@@ -68,7 +68,9 @@ func (c *Call) Args() []any {
 	return c.args
 }
 
-// RawArgs returns the encoded positional arguments (serving side).
+// RawArgs returns the encoded positional arguments (serving side). They
+// alias the request's frame, which is reused once the call returns: copy
+// what must outlive the call.
 func (c *Call) RawArgs() []protocol.RawValue { return c.raw }
 
 // JSONArgs returns the arguments in the JSON value model of
