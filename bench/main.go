@@ -211,8 +211,16 @@ func printTable(results []result) {
 				p99ratio = fmt.Sprintf("%.2f×", r.P99/gp)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.0f\t%.2f\t%s\t%s\t\n",
-			r.Sys, r.Mode, r.Payload, r.Conc, r.Conns, r.PerSec, r.P50, r.P99, r.P999, r.Allocs, r.Bytes, r.CPU, ratio, p99ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.2f\t%s\t%s\t\n",
+			r.Sys, r.Mode, r.Payload, r.Conc, r.Conns, r.PerSec, micros(r.P50), micros(r.P99), micros(r.P999), r.Allocs, r.Bytes, r.CPU, ratio, p99ratio)
 	}
 	tw.Flush()
+}
+
+// micros formats a latency in microseconds: one decimal below 100 µs.
+func micros(us float64) string {
+	if us < 100 {
+		return fmt.Sprintf("%.1f", us)
+	}
+	return fmt.Sprintf("%.0f", us)
 }

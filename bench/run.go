@@ -106,7 +106,7 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 				}
 				if measure.Load() {
 					ops.Add(int64(n))
-					local = append(local, float64(time.Since(start).Microseconds()))
+					local = append(local, float64(time.Since(start).Nanoseconds())/1e3)
 				}
 			}
 			mu.Lock()
