@@ -206,7 +206,6 @@ type conn struct {
 	evBusy bool
 
 	closeOnce sync.Once
-	err       error
 }
 
 func newConn(p *Peer, t transport.Conn) *conn {
