@@ -519,7 +519,7 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 		cancel()
 		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
 	}
-	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout}
+	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil
 }

@@ -228,16 +228,15 @@ func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
 
 // recvStream buffers the items of a stream the peer produces.
 type recvStream struct {
-	c      *conn
-	id     uint32
-	mu     sync.Mutex
-	wake   chan struct{}
-	items  []protocol.RawValue
-	next   uint32                       // index expected next
-	early  map[uint32]protocol.RawValue // arrived out of order
-	done   bool
-	err    error
-	unread int // items consumed and not yet granted back
+	c     *conn
+	id    uint32
+	mu    sync.Mutex
+	wake  chan struct{}
+	items []protocol.RawValue
+	next  uint32                       // index expected next
+	early map[uint32]protocol.RawValue // arrived out of order
+	done  bool
+	err   error
 	// claimed is set once a reader took the stream; until then a finished
 	// stream stays in the connection's table so its reader can find it,
 	// for at most the idle timeout (reaper).
@@ -429,28 +428,22 @@ func (rs *recvStream) closeWith(reason string) {
 	rs.fail(NewError(code, fmt.Errorf("stream closed by the producer: %s", reason)))
 }
 
-// pop returns the next item, waiting until one arrives, the stream ends,
-// ctx ends or the stream has been idle too long.
-func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.RawValue, error) {
+// take moves every item that has arrived to the reader's dst (reused,
+// empty), waiting until one arrives, the stream ends, ctx ends or the
+// stream has been idle too long. Taking them all at once costs the reader
+// one lock per batch instead of one per item. done reports whether the
+// producer has finished (no more grants are needed).
+func (rs *recvStream) take(ctx context.Context, idle time.Duration, dst []protocol.RawValue) (items []protocol.RawValue, done bool, err error) {
 	// The idle clock starts when the reader finds nothing to read (not at
 	// each arrival, which would cost a clock read per item).
 	var expired <-chan time.Time
 	for {
 		rs.mu.Lock()
 		if len(rs.items) > 0 {
-			v := rs.items[0]
-			rs.items[0] = nil
-			rs.items = rs.items[1:]
-			rs.unread++
-			grant := 0
-			if rs.c.ext.Load() && !rs.done && rs.unread >= max(1, rs.c.p.n.cfg.StreamWindow/2) {
-				grant, rs.unread = rs.unread, 0
-			}
+			items, rs.items = rs.items, dst[:0]
+			done = rs.done
 			rs.mu.Unlock()
-			if grant > 0 {
-				_ = rs.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: rs.id, Data: grant})
-			}
-			return v, nil
+			return items, done, nil
 		}
 		if rs.done {
 			err := rs.err
@@ -458,7 +451,7 @@ func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.Raw
 			if err == nil {
 				err = io.EOF
 			}
-			return nil, err
+			return dst[:0], true, err
 		}
 		rs.mu.Unlock()
 		if expired == nil {
@@ -469,9 +462,9 @@ func (rs *recvStream) pop(ctx context.Context, idle time.Duration) (protocol.Raw
 		select {
 		case <-rs.wake:
 		case <-ctx.Done():
-			return nil, ctxError(ctx)
+			return dst[:0], false, ctxError(ctx)
 		case <-expired:
-			return nil, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
+			return dst[:0], false, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
 		}
 	}
 }
@@ -509,11 +502,36 @@ type Stream struct {
 	limits protocol.Limits
 	idle   time.Duration
 	once   sync.Once
+	closed atomic.Bool
+
+	batch  []protocol.RawValue // items taken from rs, read from next on
+	next   int
+	done   bool // the producer had finished when the batch was taken
+	unread int  // items read and not yet granted back
+	window int  // the window this side announced
 }
 
 // Next returns the next item, still encoded; io.EOF after the last one.
 func (s *Stream) Next() (protocol.RawValue, error) {
-	return s.rs.pop(s.ctx, s.idle)
+	if s.next == len(s.batch) || s.closed.Load() {
+		clear(s.batch)
+		b, done, err := s.rs.take(s.ctx, s.idle, s.batch)
+		s.batch, s.next, s.done = b, 0, done
+		if err != nil {
+			return nil, err
+		}
+	}
+	v := s.batch[s.next]
+	s.batch[s.next] = nil
+	s.next++
+	// Credit goes back as items are read, not as they are taken, so a
+	// paused reader still holds the producer to the window.
+	s.unread++
+	if !s.done && s.unread >= max(1, s.window/2) && s.rs.c.ext.Load() {
+		_ = s.rs.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: s.rs.id, Data: s.unread})
+		s.unread = 0
+	}
+	return v, nil
 }
 
 // Recv decodes the next item into v (a pointer); io.EOF after the last one.
@@ -531,6 +549,7 @@ func (s *Stream) Recv(v any) error {
 // Close stops reading: the producer of a Go peer is told to stop.
 func (s *Stream) Close() error {
 	s.once.Do(func() {
+		s.closed.Store(true)
 		s.rs.cancel()
 		s.cancel()
 	})
