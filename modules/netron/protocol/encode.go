@@ -119,21 +119,14 @@ func (e *encoder) scalar(v any) bool {
 
 // value encodes one value of any type.
 func (e *encoder) value(v any) error {
+	if e.scalar(v) {
+		return nil
+	}
 	switch x := v.(type) {
-	case nil:
-		e.buf = append(e.buf, 0xc0)
 	case Undefined:
 		e.buf = append(e.buf, 0xd4, 0x00, 0x00)
 	case *Undefined:
 		e.buf = append(e.buf, 0xd4, 0x00, 0x00)
-	case bool:
-		e.bool(x)
-	case string:
-		e.str(x)
-	case int:
-		e.int64(int64(x))
-	case int64:
-		e.int64(x)
 	case int32:
 		e.int64(int64(x))
 	case int16:
@@ -150,14 +143,8 @@ func (e *encoder) value(v any) error {
 		e.uint64(uint64(x))
 	case uint8:
 		e.uint64(uint64(x))
-	case float64:
-		e.float64(x)
 	case float32:
 		e.float64(float64(x))
-	case []byte:
-		e.bin(x)
-	case RawValue:
-		e.buf = append(e.buf, x...)
 	case []any:
 		return e.array(x)
 	case Object:
