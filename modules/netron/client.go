@@ -385,11 +385,12 @@ func (r *Reply) streamReference() (*protocol.StreamReference, bool) {
 // "calculator@^1" or "calculator") with positional args and returns the
 // encoded reply. Without a deadline on ctx the request timeout applies.
 func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*Reply, error) {
-	call := &Call{Service: target, Method: method, Peer: p, client: true, limits: p.n.limits}
+	call := newClientCall()
+	call.Service, call.Method, call.Peer, call.limits = target, method, p, p.n.limits
 	// A copy into the Call's own room: the caller's argument slice stays
 	// on its stack.
-	if len(args) <= len(call.argBuf) {
-		call.args = append(call.argBuf[:0], args...)
+	if len(args) <= len(call.cli.argBuf) {
+		call.args = append(call.cli.argBuf[:0], args...)
 	} else {
 		call.args = append([]any(nil), args...)
 	}
@@ -443,8 +444,11 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 			}
 			return nil, rerr
 		}
-		call.reply = Reply{raw: r.payload, limits: p.n.limits, frame: r.frame}
-		return &call.reply, nil
+		if call.cli == nil { // a Call an interceptor made
+			call.cli = new(clientRoom)
+		}
+		call.cli.reply = Reply{raw: r.payload, limits: p.n.limits, frame: r.frame}
+		return &call.cli.reply, nil
 	}
 }
 
@@ -490,7 +494,8 @@ func sendUnary(ctx context.Context, call *Call) (any, error) {
 // CallStream calls a stream method and returns its items as they arrive.
 // ctx bounds the whole stream; close the Stream to stop early.
 func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
-	call := &Call{Service: target, Method: method, Peer: p, client: true, args: args, limits: p.n.limits}
+	call := newClientCall()
+	call.Service, call.Method, call.Peer, call.args, call.limits = target, method, p, args, p.n.limits
 	f := chainStreamingClient(p.n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {
 		return call.Peer.openStream(ctx, call)
 	})

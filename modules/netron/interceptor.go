@@ -31,18 +31,55 @@ type Call struct {
 	jsonOK bool
 	limits protocol.Limits
 
-	// Room that saves allocations per call: the serving side's elements,
-	// reflect arguments, context and header, the calling side's arguments
-	// and reply.
+	// Room that saves allocations per call, allocated with the Call (see
+	// servedCall, clientCall); nil on the side the Call is not on.
+	srv     *serverRoom
+	cli     *clientRoom
+	reached bool // the call reached the method (fast path: arguments not kept)
+}
+
+// serverRoom is the serving side's room: the request's elements, the
+// reflect arguments, the context and header, the scalar arguments.
+type serverRoom struct {
 	elemBuf [6]protocol.RawValue
 	inBuf   [5]reflect.Value
 	cctx    callCtx
 	ctxArg  context.Context
 	hdr     callHeader
-	argBuf  [4]any
-	reply   Reply
 	slots   argSlots
-	reached bool // the call reached the method (fast path: arguments not kept)
+}
+
+// clientRoom is the calling side's room: the arguments and the reply.
+type clientRoom struct {
+	argBuf [4]any
+	reply  Reply
+}
+
+// servedCall and clientCall allocate a Call with its room in one piece.
+type (
+	servedCall struct {
+		Call
+		serverRoom
+	}
+	clientCall struct {
+		Call
+		clientRoom
+	}
+)
+
+// newServedCall returns a serving side's Call with its room.
+func newServedCall() *Call {
+	sc := &servedCall{}
+	sc.srv = &sc.serverRoom
+	return &sc.Call
+}
+
+// newClientCall returns a calling side's Call with its room.
+func newClientCall() *Call {
+	cc := &clientCall{}
+	cc.cli = &cc.clientRoom
+	cc.client = true
+	return &cc.Call
 }
 
 // IsClient reports whether the call is being made (true) or served (false).

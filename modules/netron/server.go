@@ -27,8 +27,9 @@ func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
 		dst  []protocol.RawValue
 	)
 	if pkt.Type == protocol.TypeCall {
-		call = &Call{limits: c.p.n.limits}
-		dst = call.elemBuf[:0]
+		call = newServedCall()
+		call.limits = c.p.n.limits
+		dst = call.srv.elemBuf[:0]
 	}
 	// The frame is this request's own copy: the elements may alias it.
 	elems, err := protocol.SplitArray(payload, dst, c.p.n.limits)
@@ -75,7 +76,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
 		return
 	}
-	hdr := &call.hdr
+	hdr := &call.srv.hdr
 	if hasHeader {
 		if err := protocol.UnmarshalLimits(elems[2], hdr, n.limits); err != nil {
 			c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid call header: %v", err))
@@ -104,7 +105,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 
 	call.Service, call.Method, call.Peer, call.Metadata = svc.qualified, m.name, c.p, hdr.Metadata
 	call.svc, call.m, call.raw = svc, m, elems[need:]
-	cc := &call.cctx
+	cc := &call.srv.cctx
 	cc.peer = c.p
 	c.track(pkt.ID, cc)
 	defer c.untrack(pkt.ID, cc)
@@ -151,13 +152,16 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	if err := call.checkArity(); err != nil {
 		return nil, err
 	}
-	in := call.inBuf[:0]
-	if len(m.args)+2 > len(call.inBuf) {
+	if call.srv == nil { // a Call made outside handleRequest
+		call.srv = new(serverRoom)
+	}
+	in := call.srv.inBuf[:0]
+	if len(m.args)+2 > len(call.srv.inBuf) {
 		in = make([]reflect.Value, 0, len(m.args)+2)
 	}
 	in = append(in, m.recv, reflect.Value{})
 	for i, t := range m.args {
-		pv := call.slots.new(t)
+		pv := call.srv.slots.new(t)
 		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
 			return nil, call.argError(i, err)
 		}
@@ -228,8 +232,8 @@ func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []refle
 	defer call.recoverPanic(ctx, &err)
 	// The context goes in through an interface-typed slot of the Call, so
 	// that reflect passes it without boxing it again.
-	call.ctxArg = ctx
-	args[1] = reflect.ValueOf(&call.ctxArg).Elem() // decodeArgs left the room
+	call.srv.ctxArg = ctx
+	args[1] = reflect.ValueOf(&call.srv.ctxArg).Elem() // decodeArgs left the room
 	return call.m.fn.Call(args), nil
 }
 
