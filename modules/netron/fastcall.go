@@ -26,12 +26,12 @@ func init() {
 	shapesFor[float64]()
 	shapesFor[[]byte]()
 	shapesFor[any]()
-	addShape[func(context.Context) error](void0)
-	voidShapes[string]()
-	voidShapes[bool]()
-	voidShapes[int]()
-	voidShapes[int64]()
-	voidShapes[float64]()
+	addShape(void0)
+	addShape(void1[string])
+	addShape(void1[bool])
+	addShape(void1[int])
+	addShape(void1[int64])
+	addShape(void1[float64])
 }
 
 func addShape[F any](mk func(F) fastInvoker) {
@@ -51,10 +51,6 @@ func shapesFor[R any]() {
 	addShape(unary2[int, R])
 	addShape(unary2[int64, R])
 	addShape(unary2[float64, R])
-}
-
-func voidShapes[A any]() {
-	addShape(void1[A])
 }
 
 // fastInvokerFor returns the invoker of a bound method value, or nil when

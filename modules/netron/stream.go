@@ -49,9 +49,6 @@ func (s *sendStream) take() bool {
 
 // acquire waits for one credit, until ctx ends or idle passes.
 func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
-	if s.take() {
-		return nil
-	}
 	var timer *time.Timer
 	for {
 		if s.take() {

@@ -80,15 +80,6 @@ func (e *encoder) enter() error {
 
 func (e *encoder) leave() { e.depth-- }
 
-// isScalar reports whether v is one of the values scalar writes.
-func isScalar(v any) bool {
-	switch v.(type) {
-	case nil, bool, string, int, int64, float64, []byte, RawValue:
-		return true
-	}
-	return false
-}
-
 // scalar writes v when it is nil, a bool, a string, an int, int64 or
 // float64, a []byte or a RawValue, exactly as value does, and reports
 // whether it did. It calls nothing that retains the encoder, so an encoder

@@ -102,31 +102,26 @@ func AppendPacket(dst []byte, p *Packet) ([]byte, error) {
 	if p.Type > TypeStreamClose {
 		return dst, fmt.Errorf("%w: packet type %d", ErrUnknownType, p.Type)
 	}
+	b := binary.BigEndian.AppendUint32(dst, p.ID)
+	b = append(b, p.Flags())
 	// Scalar payloads (stream items, most results) are written by an
 	// encoder on the stack; the others need the pooled one.
-	if isScalar(p.Data) {
-		se := encoder{buf: dst}
-		se.buf = binary.BigEndian.AppendUint32(se.buf, p.ID)
-		se.buf = append(se.buf, p.Flags())
-		se.scalar(p.Data)
-		if p.Type == TypeStream {
-			se.buf = binary.BigEndian.AppendUint32(se.buf, p.StreamID)
-			se.buf = binary.BigEndian.AppendUint32(se.buf, p.StreamIndex)
+	if se := (encoder{buf: b}); se.scalar(p.Data) {
+		b = se.buf
+	} else {
+		e := getEncoder(b)
+		err := e.value(p.Data)
+		b = e.buf
+		putEncoder(e)
+		if err != nil {
+			return dst, err
 		}
-		return se.buf, nil
-	}
-	e := getEncoder(dst)
-	defer putEncoder(e)
-	e.buf = binary.BigEndian.AppendUint32(e.buf, p.ID)
-	e.buf = append(e.buf, p.Flags())
-	if err := e.value(p.Data); err != nil {
-		return dst, err
 	}
 	if p.Type == TypeStream {
-		e.buf = binary.BigEndian.AppendUint32(e.buf, p.StreamID)
-		e.buf = binary.BigEndian.AppendUint32(e.buf, p.StreamIndex)
+		b = binary.BigEndian.AppendUint32(b, p.StreamID)
+		b = binary.BigEndian.AppendUint32(b, p.StreamIndex)
 	}
-	return e.buf, nil
+	return b, nil
 }
 
 // DecodePacket decodes one packet frame (as delimited by the transport) with

@@ -255,10 +255,11 @@ func (c *Conn) bodyErr(err error, got, size int) error {
 }
 
 // WriteMessages writes msgs as one batch: the length prefixes and the bodies of up to 1 KiB (8
-// KiB on connections without vectored writes) are packed into one buffer, longer bodies are referenced in place, and the whole batch goes out
-// in one vectored write. It is safe for concurrent use; batches never interleave. A message
-// above the limit is refused with [transport.ErrFrameTooLarge] before anything is written. A
-// failed write may leave a partial frame on the wire, so it closes the connection.
+// KiB on connections without vectored writes) are packed into one buffer, longer bodies are
+// referenced in place, and the whole batch goes out in one vectored write. It is safe for
+// concurrent use; batches never interleave. A message above the limit is refused with
+// [transport.ErrFrameTooLarge] before anything is written. A failed write may leave a partial
+// frame on the wire, so it closes the connection.
 func (c *Conn) WriteMessages(msgs ...[]byte) error {
 	limit := copyLimit
 	if c.vectored {
