@@ -3,6 +3,7 @@ package netron
 import (
 	"context"
 	"reflect"
+	"unsafe"
 )
 
 // fastInvoker calls a method of a common shape without reflection: it
@@ -16,7 +17,26 @@ type fastInvoker func(ctx context.Context, call *Call) (any, error)
 // the makers of their invokers: up to two arguments of the predeclared
 // scalar types (two of the same type), results of those types, []byte or
 // any, and methods that return only an error.
-var fastShapes = map[reflect.Type]func(fn any) fastInvoker{}
+//
+// An invoker calls the method's code directly, as the method expression of
+// the receiver's pointer type with the receiver as an unsafe.Pointer: a
+// bound method value made by reflect would go through reflect's call
+// trampoline on every call (an allocation, a large stack frame that grows
+// a fresh request goroutine's stack, and a copy of the arguments). The
+// register ABI passes a *T and an unsafe.Pointer alike.
+var fastShapes = map[reflect.Type]func(m direct) fastInvoker{}
+
+// direct is a method's code and its receiver.
+type direct struct {
+	fn   unsafe.Pointer // the func value of the method expression (*T).M
+	recv unsafe.Pointer // the *T
+}
+
+// as returns the method expression as a func of type F, whose first
+// parameter is an unsafe.Pointer where the method's is a *T.
+func as[F any](m direct) F {
+	return *(*F)(unsafe.Pointer(&m.fn))
+}
 
 func init() {
 	shapesFor[string]()
@@ -26,40 +46,53 @@ func init() {
 	shapesFor[float64]()
 	shapesFor[[]byte]()
 	shapesFor[any]()
-	addShape(void0)
-	addShape(void1[string])
-	addShape(void1[bool])
-	addShape(void1[int])
-	addShape(void1[int64])
-	addShape(void1[float64])
+	addShape[func(context.Context) error](void0)
+	addShape[func(context.Context, string) error](void1[string])
+	addShape[func(context.Context, bool) error](void1[bool])
+	addShape[func(context.Context, int) error](void1[int])
+	addShape[func(context.Context, int64) error](void1[int64])
+	addShape[func(context.Context, float64) error](void1[float64])
 }
 
-func addShape[F any](mk func(F) fastInvoker) {
-	fastShapes[reflect.TypeFor[F]()] = func(fn any) fastInvoker { return mk(fn.(F)) }
+// addShape registers mk for methods whose bound func type is F.
+func addShape[F any](mk func(direct) fastInvoker) {
+	fastShapes[reflect.TypeFor[F]()] = mk
 }
 
 // shapesFor registers the shapes with result type R.
 func shapesFor[R any]() {
-	addShape(unary0[R])
-	addShape(unary1[string, R])
-	addShape(unary1[bool, R])
-	addShape(unary1[int, R])
-	addShape(unary1[int64, R])
-	addShape(unary1[float64, R])
-	addShape(unary2[string, R])
-	addShape(unary2[bool, R])
-	addShape(unary2[int, R])
-	addShape(unary2[int64, R])
-	addShape(unary2[float64, R])
+	addShape[func(context.Context) (R, error)](unary0[R])
+	addShape[func(context.Context, string) (R, error)](unary1[string, R])
+	addShape[func(context.Context, bool) (R, error)](unary1[bool, R])
+	addShape[func(context.Context, int) (R, error)](unary1[int, R])
+	addShape[func(context.Context, int64) (R, error)](unary1[int64, R])
+	addShape[func(context.Context, float64) (R, error)](unary1[float64, R])
+	addShape[func(context.Context, string, string) (R, error)](unary2[string, R])
+	addShape[func(context.Context, bool, bool) (R, error)](unary2[bool, R])
+	addShape[func(context.Context, int, int) (R, error)](unary2[int, R])
+	addShape[func(context.Context, int64, int64) (R, error)](unary2[int64, R])
+	addShape[func(context.Context, float64, float64) (R, error)](unary2[float64, R])
 }
 
-// fastInvokerFor returns the invoker of a bound method value, or nil when
-// its shape has none.
-func fastInvokerFor(fn reflect.Value) fastInvoker {
-	if mk := fastShapes[fn.Type()]; mk != nil {
-		return mk(fn.Interface())
+// fastInvokerFor returns the invoker of method name of recv, or nil when
+// its shape has none. A receiver that is not a pointer is copied once into
+// a new variable, as binding a method value copies it.
+func fastInvokerFor(recv reflect.Value, name string) fastInvoker {
+	mk := fastShapes[recv.MethodByName(name).Type()]
+	if mk == nil {
+		return nil
 	}
-	return nil
+	if recv.Kind() != reflect.Pointer {
+		p := reflect.New(recv.Type())
+		p.Elem().Set(recv)
+		recv = p
+	}
+	expr, ok := recv.Type().MethodByName(name)
+	if !ok {
+		return nil
+	}
+	fn := expr.Func.Interface() // a func value: the interface's data word is the func
+	return mk(direct{fn: (*[2]unsafe.Pointer)(unsafe.Pointer(&fn))[1], recv: recv.UnsafePointer()})
 }
 
 // arg decodes argument i into a T; scalar targets stay on the caller's
@@ -72,14 +105,15 @@ func arg[T any](call *Call, i int) (T, error) {
 	return v, nil
 }
 
-func unary0[R any](fn func(context.Context) (R, error)) fastInvoker {
+func unary0[R any](m direct) fastInvoker {
+	fn, recv := as[func(unsafe.Pointer, context.Context) (R, error)](m), m.recv
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(ctx)
+		r, err := fn(recv, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -87,7 +121,8 @@ func unary0[R any](fn func(context.Context) (R, error)) fastInvoker {
 	}
 }
 
-func unary1[A, R any](fn func(context.Context, A) (R, error)) fastInvoker {
+func unary1[A, R any](m direct) fastInvoker {
+	fn, recv := as[func(unsafe.Pointer, context.Context, A) (R, error)](m), m.recv
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -98,7 +133,7 @@ func unary1[A, R any](fn func(context.Context, A) (R, error)) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(ctx, a)
+		r, err := fn(recv, ctx, a)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +141,8 @@ func unary1[A, R any](fn func(context.Context, A) (R, error)) fastInvoker {
 	}
 }
 
-func unary2[A, R any](fn func(context.Context, A, A) (R, error)) fastInvoker {
+func unary2[A, R any](m direct) fastInvoker {
+	fn, recv := as[func(unsafe.Pointer, context.Context, A, A) (R, error)](m), m.recv
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -121,7 +157,7 @@ func unary2[A, R any](fn func(context.Context, A, A) (R, error)) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(ctx, a, b)
+		r, err := fn(recv, ctx, a, b)
 		if err != nil {
 			return nil, err
 		}
@@ -129,18 +165,20 @@ func unary2[A, R any](fn func(context.Context, A, A) (R, error)) fastInvoker {
 	}
 }
 
-func void0(fn func(context.Context) error) fastInvoker {
+func void0(m direct) fastInvoker {
+	fn, recv := as[func(unsafe.Pointer, context.Context) error](m), m.recv
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		return nil, fn(ctx)
+		return nil, fn(recv, ctx)
 	}
 }
 
-func void1[A any](fn func(context.Context, A) error) fastInvoker {
+func void1[A any](m direct) fastInvoker {
+	fn, recv := as[func(unsafe.Pointer, context.Context, A) error](m), m.recv
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -151,6 +189,6 @@ func void1[A any](fn func(context.Context, A) error) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		return nil, fn(ctx, a)
+		return nil, fn(recv, ctx, a)
 	}
 }

@@ -154,3 +154,80 @@ func fastVsReflect(t *testing.T, noval bool) {
 		t.Fatalf("fail: %v", err)
 	}
 }
+
+// Tally has a pointer receiver with state; Salute a value receiver with
+// state. The fast path calls the method code with the receiver itself, so
+// both must see their own fields.
+type Tally struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (t *Tally) Add(_ context.Context, d int64) (int64, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n += d
+	return t.n, nil
+}
+
+func (t *Tally) Twice(_ context.Context, a, b string) (string, error) { return a + b + a + b, nil }
+
+type Salute struct {
+	Prefix string
+	Pad    [3]int64 // a receiver larger than a word
+}
+
+func (g Salute) Greet(_ context.Context, s string) (string, error) {
+	return fmt.Sprint(g.Prefix, s, g.Pad[2]), nil
+}
+
+func TestFastPathReceivers(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := &Tally{n: 100}
+	if err := n.Register("tally", "1.0.0", tally); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("greeter", "1.0.0", Salute{Prefix: "hi ", Pad: [3]int64{0, 0, 7}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range [][2]string{{"tally@1.0.0", "add"}, {"tally@1.0.0", "twice"}, {"greeter@1.0.0", "greet"}} {
+		if !netron.FastPath(n, sm[0], sm[1]) {
+			t.Fatalf("%s.%s is not on the fast path", sm[0], sm[1])
+		}
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, bound)
+	ctx := context.Background()
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := netron.CallUnary[int64](ctx, p, "tally@1.0.0", "add", 2); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got, err := netron.CallUnary[int64](ctx, p, "tally@1.0.0", "add", 0); err != nil || got != 900 {
+		t.Fatalf("tally after 400 adds of 2 from 100: %d, %v; want 900", got, err)
+	}
+	if tally.n != 900 {
+		t.Fatalf("the registered *Tally holds %d, want 900: the method ran on another receiver", tally.n)
+	}
+	if got, err := netron.CallUnary[string](ctx, p, "tally@1.0.0", "twice", "a", "b"); err != nil || got != "abab" {
+		t.Fatalf("twice: %q, %v", got, err)
+	}
+	if got, err := netron.CallUnary[string](ctx, p, "greeter@1.0.0", "greet", "bob"); err != nil || got != "hi bob7" {
+		t.Fatalf("greet: %q, %v; want %q", got, err, "hi bob7")
+	}
+}

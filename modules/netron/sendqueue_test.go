@@ -11,9 +11,11 @@ import (
 )
 
 // stallConn is a transport.Conn whose writes wait for gate and are
-// recorded in order.
+// recorded in order; entered is closed when the first write begins.
 type stallConn struct {
-	gate   chan struct{}
+	gate    chan struct{}
+	entered chan struct{}
+	enter   sync.Once
 	mu     sync.Mutex
 	writes [][]byte
 	closed chan struct{}
@@ -22,6 +24,7 @@ type stallConn struct {
 
 func (s *stallConn) ReadMessage() ([]byte, error) { <-s.closed; return nil, net.ErrClosed }
 func (s *stallConn) WriteMessages(msgs ...[]byte) error {
+	s.enter.Do(func() { close(s.entered) })
 	select {
 	case <-s.gate:
 	case <-s.closed:
@@ -47,7 +50,7 @@ func TestSendQueueBackPressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Stop(context.Background())
-	sc := &stallConn{gate: make(chan struct{}), closed: make(chan struct{})}
+	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
 	p := newPeer(n, sc, "test", false)
 	c := p.cur.Load()
 	go c.writeLoop()
@@ -60,7 +63,7 @@ func TestSendQueueBackPressure(t *testing.T) {
 	if err := c.sendRaw(msg(0)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	<-sc.entered
 	for i := 1; i <= 5; i++ {
 		if err := c.sendRaw(msg(i)); err != nil {
 			t.Fatal(err)
@@ -104,11 +107,15 @@ func TestSendQueueBackPressure(t *testing.T) {
 	sc.mu.Unlock()
 
 	// A sender waiting for room when the connection ends gets its error.
-	sc2 := &stallConn{gate: make(chan struct{}), closed: make(chan struct{})}
+	sc2 := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
 	c2 := newPeer(n, sc2, "test", false).cur.Load()
 	go c2.writeLoop()
 	defer func() { <-c2.wdone }()
-	for i := range 6 {
+	// As above: the writer stalls on the first message before the next
+	// five fill the queue, else it may take some of them and leave room.
+	_ = c2.sendRaw(msg(0))
+	<-sc2.entered
+	for i := 1; i <= 5; i++ {
 		_ = c2.sendRaw(msg(i))
 	}
 	go func() { sent <- c2.sendRaw(msg(6)) }()

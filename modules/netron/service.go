@@ -104,7 +104,7 @@ func reflectMethods(impl any) ([]*method, error) {
 		if ft.NumIn() < 2 || ft.In(1) != contextType || ft.IsVariadic() {
 			continue
 		}
-		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v.Method(i))}
+		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v, m.Name)}
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
 		}
