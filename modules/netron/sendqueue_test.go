@@ -16,10 +16,10 @@ type stallConn struct {
 	gate    chan struct{}
 	entered chan struct{}
 	enter   sync.Once
-	mu     sync.Mutex
-	writes [][]byte
-	closed chan struct{}
-	once   sync.Once
+	mu      sync.Mutex
+	writes  [][]byte
+	closed  chan struct{}
+	once    sync.Once
 }
 
 func (s *stallConn) ReadMessage() ([]byte, error) { <-s.closed; return nil, net.ErrClosed }
