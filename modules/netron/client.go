@@ -385,7 +385,11 @@ func (r *Reply) streamReference() (*protocol.StreamReference, bool) {
 // "calculator@^1" or "calculator") with positional args and returns the
 // encoded reply. Without a deadline on ctx the request timeout applies.
 func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*Reply, error) {
-	call := newClientCall()
+	return p.call(ctx, newClientCall(false), target, method, args)
+}
+
+// call makes the call described by call.
+func (p *Peer) call(ctx context.Context, call *Call, target, method string, args []any) (*Reply, error) {
 	call.Service, call.Method, call.Peer, call.limits = target, method, p, p.n.limits
 	// A copy into the Call's own room: the caller's argument slice stays
 	// on its stack.
@@ -494,7 +498,7 @@ func sendUnary(ctx context.Context, call *Call) (any, error) {
 // CallStream calls a stream method and returns its items as they arrive.
 // ctx bounds the whole stream; close the Stream to stop early.
 func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
-	call := newClientCall()
+	call := newClientCall(false)
 	call.Service, call.Method, call.Peer, call.args, call.limits = target, method, p, args, p.n.limits
 	f := chainStreamingClient(p.n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {
 		return call.Peer.openStream(ctx, call)
@@ -531,13 +535,18 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 
 // CallUnary calls a unary method and decodes its result into a T.
 func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args ...any) (T, error) {
-	r, err := p.Call(ctx, target, method, args...)
+	// The reply is decoded here and nothing else sees the Call: it may be
+	// pooled (see servedCalls).
+	call := newClientCall(p.n.poolCalls)
+	r, err := p.call(ctx, call, target, method, args)
 	if err != nil {
+		call.release()
 		var zero T
 		return zero, err
 	}
 	out, err := decodeAs[T](r.raw, r.limits)
 	r.release()
+	call.release()
 	if err != nil {
 		return out, NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
 	}

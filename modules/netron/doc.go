@@ -83,6 +83,11 @@
 // [Interceptor] wraps calls connect-go style; the first one given is the
 // outermost. On the serving side the built-in response cache ([WithCache],
 // [WithCacheTTL]) and contract validation run innermost, in that order.
+// An interceptor may keep the [Call] it is given (its RawArgs alias a frame
+// that is reused when the call returns). A Netron without interceptors of
+// its own reuses the state of unary calls it serves and of [CallUnary]
+// instead, since no code but its own sees them; a method's context is never
+// reused.
 //
 // # The Go-to-Go extension
 //

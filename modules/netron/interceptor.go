@@ -4,6 +4,8 @@ import (
 	"context"
 	"iter"
 	"reflect"
+	"sync"
+	"unsafe"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -36,14 +38,18 @@ type Call struct {
 	srv     *serverRoom
 	cli     *clientRoom
 	reached bool // the call reached the method (fast path: arguments not kept)
+	pooled  bool // the Call goes back to its pool when the call ends
 }
 
-// serverRoom is the serving side's room: the request's elements, the
+// serverRoom is the serving side's room: the request, its elements, the
 // reflect arguments, the context and header, the scalar arguments.
 type serverRoom struct {
+	pkt     protocol.Packet
+	payload protocol.RawValue
+	frame   *[]byte // pool holder of the frame payload aliases
 	elemBuf [6]protocol.RawValue
 	inBuf   [5]reflect.Value
-	cctx    callCtx
+	cctx    callCtx // the context when the Call is not pooled
 	ctxArg  context.Context
 	hdr     callHeader
 	slots   argSlots
@@ -67,19 +73,56 @@ type (
 	}
 )
 
-// newServedCall returns a serving side's Call with its room.
-func newServedCall() *Call {
-	sc := &servedCall{}
-	sc.srv = &sc.serverRoom
+// A Call is pooled only where nothing but Netron's own code sees it: when
+// a Netron has no interceptors of its user's (they may keep the *Call),
+// for unary calls served from a packet and for CallUnary. Its context is
+// not part of it then: a method may keep its context past the call.
+var servedCalls, clientCalls sync.Pool
+
+// newServedCall returns a serving side's Call with its room, from the pool
+// when pooled.
+func newServedCall(pooled bool) *Call {
+	var sc *servedCall
+	if pooled {
+		sc, _ = servedCalls.Get().(*servedCall)
+	}
+	if sc == nil {
+		sc = new(servedCall)
+	}
+	sc.srv, sc.pooled = &sc.serverRoom, pooled
 	return &sc.Call
 }
 
-// newClientCall returns a calling side's Call with its room.
-func newClientCall() *Call {
-	cc := &clientCall{}
-	cc.cli = &cc.clientRoom
-	cc.client = true
+// newClientCall returns a calling side's Call with its room, from the pool
+// when pooled.
+func newClientCall(pooled bool) *Call {
+	var cc *clientCall
+	if pooled {
+		cc, _ = clientCalls.Get().(*clientCall)
+	}
+	if cc == nil {
+		cc = new(clientCall)
+	}
+	cc.cli, cc.client, cc.pooled = &cc.clientRoom, true, pooled
 	return &cc.Call
+}
+
+// release gives a pooled Call back, cleared so that it keeps nothing
+// alive; other Calls are left to the garbage collector.
+func (c *Call) release() {
+	if !c.pooled {
+		return
+	}
+	// A pooled Call is the first field of its servedCall or clientCall.
+	if c.client {
+		cc := (*clientCall)(unsafe.Pointer(c))
+		*cc = clientCall{}
+		clientCalls.Put(cc)
+		return
+	}
+	sc := (*servedCall)(unsafe.Pointer(c))
+	*sc = servedCall{}
+	servedCalls.Put(sc)
 }
 
 // IsClient reports whether the call is being made (true) or served (false).

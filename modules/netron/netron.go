@@ -42,6 +42,7 @@ type Netron struct {
 	unary        UnaryFunc            // serving chain of unary calls
 	streaming    StreamingHandlerFunc // serving chain of streams
 	clientChain  UnaryFunc            // calling chain of unary calls
+	poolCalls    bool                 // no interceptors of the user's: Calls are pooled (see servedCalls)
 	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
@@ -151,6 +152,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	n.unary = chainUnary(ics, invokeUnary)
 	n.streaming = chainStreamingHandler(ics, invokeStream)
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
+	n.poolCalls = len(n.interceptors) == 0
 	n.events = newEventBus(log)
 	n.registerCoreTasks()
 	return n, nil

@@ -552,9 +552,15 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 				c.replyError(pkt.ID, pkt.Type, errDraining)
 				return
 			}
+			if pkt.Type == protocol.TypeCall {
+				call := newServedCall(n.poolCalls)
+				call.srv.pkt, call.srv.payload, call.srv.frame = pkt, payload, h
+				go c.serveCall(call)
+				return
+			}
 			go func() {
 				defer n.inflight.Done()
-				c.handleRequest(pkt, payload)
+				c.handleRequest(pkt, payload, nil)
 				putFrame(h) // nothing of a served request outlives it
 			}()
 		}

@@ -18,16 +18,21 @@ type callHeader struct {
 	Metadata map[string]string `json:"m,omitempty"`
 }
 
-// handleRequest serves one CALL, TASK, GET or SET request.
-func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue) {
-	// A call's state is one allocation: the Call holds room for the
-	// elements, the decoded arguments and the context.
-	var (
-		call *Call
-		dst  []protocol.RawValue
-	)
-	if pkt.Type == protocol.TypeCall {
-		call = newServedCall()
+// serveCall serves a CALL request held in call's room (see dispatch) and
+// ends it: the request's frame and a pooled Call go back to their pools.
+func (c *conn) serveCall(call *Call) {
+	defer c.p.n.inflight.Done()
+	c.handleRequest(call.srv.pkt, call.srv.payload, call)
+	putFrame(call.srv.frame) // nothing of a served request outlives it
+	call.release()
+}
+
+// handleRequest serves one CALL, TASK, GET or SET request; call is the
+// CALL's state (its room holds the elements, the decoded arguments and the
+// context), nil for other requests.
+func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue, call *Call) {
+	var dst []protocol.RawValue
+	if call != nil {
 		call.limits = c.p.n.limits
 		dst = call.srv.elemBuf[:0]
 	}
@@ -106,6 +111,9 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	call.Service, call.Method, call.Peer, call.Metadata = svc.qualified, m.name, c.p, hdr.Metadata
 	call.svc, call.m, call.raw = svc, m, elems[need:]
 	cc := &call.srv.cctx
+	if call.pooled { // the method may keep its context: not pooled
+		cc = new(callCtx)
+	}
 	cc.peer = c.p
 	c.track(pkt.ID, cc)
 	defer c.untrack(pkt.ID, cc)
@@ -117,6 +125,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	}
 
 	if m.kind == kindStream {
+		call.pooled = false // a stream's Call is not worth the care
 		c.serveStream(ctx, pkt, call)
 		return
 	}
