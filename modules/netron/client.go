@@ -528,7 +528,8 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 		cancel()
 		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
 	}
-	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow}
+	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
+		batch: make([]protocol.RawValue, 0, itemsCap)}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil
 }

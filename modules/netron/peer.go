@@ -270,7 +270,27 @@ type wbuf struct {
 	b      []byte
 	next   *wbuf
 	pooled bool
+
+	// A buffer a stream's producer keeps appending its items to while it
+	// waits in the queue (see appendItem) holds several messages: parts of
+	// them, each ending at ends[i]; parts is 0 for a single message.
+	// state is gen<<2 | st (st: 0 open, 1 being appended to, 2 taken by
+	// the writer); gen changes each time the buffer is reused, so a
+	// producer holding a buffer that has been written and reused since
+	// cannot append to it.
+	shared bool
+	parts  int
+	ends   [maxParts]int
+	state  atomic.Uint64
 }
+
+const (
+	maxParts      = 32
+	maxSharedSize = 16 << 10
+	stOpen        = 0
+	stAppending   = 1
+	stTaken       = 2
+)
 
 // bufPool recycles the write buffers of encoded packets with their nodes,
 // so sending allocates nothing.
@@ -279,6 +299,7 @@ var bufPool = sync.Pool{New: func() any { return &wbuf{b: make([]byte, 0, 512), 
 func getBuf() *wbuf {
 	w := bufPool.Get().(*wbuf)
 	w.b = w.b[:0]
+	w.state.Store(w.state.Load() &^ 3) // open, in the generation putBuf began
 	return w
 }
 
@@ -288,7 +309,60 @@ func putBuf(w *wbuf) {
 		return
 	}
 	w.next = nil
+	if w.shared {
+		// A new generation, taken until reused: a producer still holding
+		// the buffer cannot append to it.
+		w.state.Store((w.state.Load()>>2+1)<<2 | stTaken)
+		w.shared, w.parts = false, 0
+	}
 	bufPool.Put(w)
+}
+
+// appendItem sends a stream item: appended to the buffer the stream's last
+// item went out in when the writer has not taken it yet (so a producer
+// that yields items faster than the writer writes costs one queue entry
+// and one buffer per batch), else in a buffer of its own that later items
+// may join. Only the stream's producer goroutine calls it for s.
+func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
+	limit := c.p.n.cfg.MaxFrameSize
+	if w := s.open; w != nil && c.qbytes.Load() <= maxQueuedBytes &&
+		w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
+		if w.parts == 0 {
+			w.ends[0], w.parts = len(w.b), 1
+		}
+		start := len(w.b)
+		var err error
+		if w.b, err = protocol.AppendPacket(w.b, pkt); err == nil && len(w.b)-start > limit {
+			err = NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(w.b)-start, limit))
+		}
+		if err != nil {
+			w.b = w.b[:start]
+			w.state.Store(s.gen<<2 | stOpen)
+			return err
+		}
+		w.ends[w.parts] = len(w.b)
+		w.parts++
+		c.qbytes.Add(int64(len(w.b) - start))
+		if w.parts == maxParts || len(w.b) >= maxSharedSize {
+			s.open = nil
+		}
+		w.state.Store(s.gen<<2 | stOpen)
+		return nil
+	}
+	w := getBuf()
+	var err error
+	if w.b, err = protocol.AppendPacket(w.b, pkt); err != nil {
+		putBuf(w)
+		return err
+	}
+	s.open = nil
+	if w.pooled && len(w.b) < maxSharedSize {
+		// The generation is read before the buffer is queued: once queued
+		// it may be written and reused at any time.
+		w.shared = true
+		s.open, s.gen = w, w.state.Load()>>2
+	}
+	return c.sendEncoded(w)
 }
 
 // sendRaw queues one message; the connection owns b afterwards. It blocks
@@ -370,6 +444,21 @@ func (c *conn) gather() {
 	}
 }
 
+// takeShared closes a shared buffer to its producer's appends, waiting
+// out one in progress (a short copy).
+func takeShared(w *wbuf) {
+	for {
+		s := w.state.Load()
+		if s&3 == stAppending {
+			runtime.Gosched()
+			continue
+		}
+		if w.state.CompareAndSwap(s, s&^3|stTaken) {
+			return
+		}
+	}
+}
+
 func (c *conn) writeLoop() {
 	defer close(c.wdone)
 	var (
@@ -387,6 +476,9 @@ func (c *conn) writeLoop() {
 		taken = taken[:0]
 		size := int64(0)
 		for w := c.head.Swap(nil); w != nil; w = w.next {
+			if w.shared {
+				takeShared(w)
+			}
 			taken = append(taken, w)
 			size += int64(len(w.b))
 		}
@@ -401,13 +493,22 @@ func (c *conn) writeLoop() {
 		}
 		batch = batch[:0]
 		for i := len(taken) - 1; i >= 0; i-- {
-			batch = append(batch, taken[i].b)
+			w := taken[i]
+			if w.parts == 0 {
+				batch = append(batch, w.b)
+				continue
+			}
+			start := 0
+			for _, end := range w.ends[:w.parts] {
+				batch = append(batch, w.b[start:end])
+				start = end
+			}
 		}
 		err := c.t.WriteMessages(batch...)
+		clear(batch)
 		for i, w := range taken {
 			putBuf(w)
 			taken[i] = nil
-			batch[i] = nil
 		}
 		if err != nil {
 			c.close(NewError(CodeUnavailable, fmt.Errorf("write: %w", err)))

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // stallConn is a transport.Conn whose writes wait for gate and are
@@ -128,5 +131,92 @@ func TestSendQueueBackPressure(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a sender waiting for room was not released when the connection ended")
+	}
+}
+
+// A stream's items join the buffer its previous item is queued in while
+// the writer has not taken it, and still leave as messages of their own,
+// in order; once the writer has taken (and recycled) the buffer, the next
+// item gets a new one and the recycled buffer is left alone.
+func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
+	n, err := New(Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
+	c := newPeer(n, sc, "test", false).cur.Load()
+	go c.writeLoop()
+	defer func() { c.close(nil); <-c.wdone }()
+
+	item := func(s *sendStream, i int) {
+		t.Helper()
+		pkt := protocol.Packet{ID: uint32(1000 + i), Type: protocol.TypeStream, Impulse: true, Live: true,
+			StreamID: s.id, StreamIndex: uint32(i), Data: fmt.Sprint("item ", i)}
+		if err := c.appendItem(s, &pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The writer stalls on a first message; items 0-9 queue behind it.
+	if err := c.sendRaw([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	<-sc.entered
+	s := &sendStream{id: 7}
+	for i := range 10 {
+		item(s, i)
+	}
+	first := s.open
+	if first == nil || first.parts != 10 {
+		t.Fatalf("10 items queued behind a stalled writer: want them in one buffer of 10 parts, got %+v", first)
+	}
+	close(sc.gate)
+	waitWrites := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sc.mu.Lock()
+			got := len(sc.writes)
+			sc.mu.Unlock()
+			if got >= want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d messages written, want %d", got, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitWrites(11)
+	// The writer took and recycled the buffer: a stale producer must not
+	// append to it, even once another sender has it.
+	if st := first.state.Load(); st&3 == stOpen && st>>2 == s.gen {
+		t.Fatal("a written buffer is still open to its producer")
+	}
+	other := getBuf() // likely first again: the pool hands it back
+	item(s, 10)
+	if s.open == first && other == first {
+		t.Fatal("the item joined a buffer recycled to another sender")
+	}
+	putBuf(other)
+	waitWrites(12)
+
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if string(sc.writes[0]) != "first" {
+		t.Fatalf("write 0 = %q", sc.writes[0])
+	}
+	for i, w := range sc.writes[1:] {
+		pkt, payload, err := protocol.SplitPacket(w, protocol.Limits{})
+		if err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		var got string
+		if err := protocol.Unmarshal(payload, &got); err != nil {
+			t.Fatal(err)
+		}
+		if pkt.StreamIndex != uint32(i) || got != fmt.Sprint("item ", i) {
+			t.Fatalf("message %d is item %d %q, want item %d in order", i+1, pkt.StreamIndex, got, i)
+		}
 	}
 }

@@ -24,6 +24,8 @@ type sendStream struct {
 	credit atomic.Int64  // items the reader takes before it grants more
 	wake   chan struct{} // a grant arrived (buffered: no wake-up is lost)
 	cancel context.CancelCauseFunc
+	open   *wbuf  // the queued buffer the next item may join (see appendItem)
+	gen    uint64 // open's generation
 }
 
 func (s *sendStream) grant(n int) {
@@ -135,7 +137,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 					return err
 				}
 			}
-			if err := c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
+			if err := c.appendItem(s, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
 				Live: true, StreamID: s.id, StreamIndex: index, Data: item}); err != nil {
 				if c.ctx.Err() != nil {
 					return err
@@ -243,8 +245,13 @@ type recvStream struct {
 
 const maxEarly = 10000
 
+// itemsCap is the initial room of a stream's item buffers (the reader's
+// and the one it swaps with): grown from nothing, they cost ~100 bytes per
+// item of a 100-item stream.
+const itemsCap = 64
+
 func newRecvStream(c *conn, id uint32) *recvStream {
-	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1)}
+	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1), items: make([]protocol.RawValue, 0, itemsCap)}
 }
 
 func (rs *recvStream) notify() {
