@@ -13,7 +13,9 @@ type Config struct {
 	// Listen lists the addresses to serve on, as URLs (tcp://127.0.0.1:7070,
 	// unix:///run/app.sock, mem://name). Nothing by default.
 	Listen []string `json:"listen,omitempty" jsonschema:"description=Addresses to listen on (URLs)"`
-	// RequestTimeout bounds a call whose context has no deadline.
+	// RequestTimeout bounds a call whose context has no deadline. From one
+	// second on it is enforced within 50 ms (one sweeper for the process
+	// instead of a timer per call); shorter ones are exact.
 	RequestTimeout time.Duration `json:"requestTimeout" jsonschema:"description=Timeout of calls without a deadline"`
 	// TaskTimeout bounds a task (query_interface, subscribe, ...) run for a peer.
 	TaskTimeout time.Duration `json:"taskTimeout" jsonschema:"description=Timeout of tasks run for peers"`

@@ -245,12 +245,14 @@ func (c *conn) close(err error) {
 		c.wmu.Unlock()
 		c.end(err)
 		c.cancelAll()
+		c.pending.forget()
 		c.t.Close()
 	})
 }
 
 // failAll fails what was waiting on the connection.
 func (c *conn) failAll() {
+	c.pending.forget()
 	c.pending.failAll(errConnLost)
 	c.smu.Lock()
 	recv := c.recving
@@ -746,10 +748,14 @@ type pendingTable struct {
 		mu sync.Mutex
 		m  map[uint32]*pendingCall
 	}
+	swept     atomic.Bool // registered with the sweeper (see timeouts.go)
+	forgotten bool        // the connection ended (guarded by sweeper.mu)
 }
 
 type pendingCall struct {
-	ch chan response
+	ch      chan response
+	due     int64         // the sweeper's tick at which the call expires; 0: none
+	timeout time.Duration // for the expiry's message
 }
 
 type response struct {
@@ -757,6 +763,7 @@ type response struct {
 	payload protocol.RawValue
 	frame   *[]byte // pool holder of the frame payload aliases
 	err     error
+	expired bool // the sweeper failed the call: its timeout passed
 }
 
 func (t *pendingTable) init() {
@@ -771,8 +778,17 @@ var pendingPool = sync.Pool{New: func() any { return &pendingCall{ch: make(chan 
 // empty and nobody else holds it).
 func (t *pendingTable) put(pc *pendingCall) { pendingPool.Put(pc) }
 
-func (t *pendingTable) add(id uint32) *pendingCall {
+// add registers a call awaiting its answer; a timeout of coarseMin or more
+// is left to the sweeper.
+func (t *pendingTable) add(id uint32, timeout time.Duration) *pendingCall {
 	pc := pendingPool.Get().(*pendingCall)
+	pc.due, pc.timeout = 0, 0
+	if timeout >= coarseMin {
+		if !t.swept.Load() {
+			t.sweep()
+		}
+		pc.due, pc.timeout = due(timeout), timeout
+	}
 	s := &t.shards[id%pendingShards]
 	s.mu.Lock()
 	s.m[id] = pc
@@ -833,30 +849,39 @@ func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout
 // requestEncoded sends the encoded request w with the id and type given, and waits for its answer as
 // requestTimeout does.
 func (c *conn) requestEncoded(ctx context.Context, id uint32, typ protocol.Type, w *wbuf, timeout time.Duration) (response, error) {
-	pc := c.pending.add(id)
+	pc := c.pending.add(id, timeout)
 	if err := c.sendEncoded(w); err != nil {
 		c.pending.take(id)
 		return response{}, asWireError(err)
 	}
 	var expired <-chan time.Time
-	if timeout > 0 {
+	if timeout > 0 && pc.due == 0 {
 		t := timerPool.Get().(*time.Timer)
 		t.Reset(timeout)
 		defer func() { t.Stop(); timerPool.Put(t) }()
 		expired = t.C
 	}
-	var err error
-	select {
-	case r := <-pc.ch:
-		c.pending.put(pc)
-		if r.err != nil {
-			return r, r.err
+	var (
+		r   response
+		err error
+	)
+	if expired == nil && ctx.Done() == nil {
+		r = <-pc.ch // a plain receive: cheaper than a select
+	} else {
+		select {
+		case r = <-pc.ch:
+		case <-ctx.Done():
+			err = ctxError(ctx)
+		case <-expired:
+			err = NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
 		}
-		return r, nil
-	case <-ctx.Done():
-		err = ctxError(ctx)
-	case <-expired:
-		err = NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
+	}
+	switch {
+	case err == nil && r.expired: // the sweeper took the call
+		err = r.err
+	case err == nil:
+		c.pending.put(pc)
+		return r, r.err
 	}
 	c.pending.take(id)
 	if typ == protocol.TypeCall && c.ext.Load() {
