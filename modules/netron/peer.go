@@ -284,10 +284,15 @@ type wbuf struct {
 	parts  int
 	ends   [maxParts]int
 	state  atomic.Uint64
+	// counted is how much of b the queue's byte count holds (what the
+	// writer takes off it); appended items are counted countStep bytes at
+	// a time (uncounted until then), since the count is a contended word.
+	counted, uncounted int
 }
 
 const (
 	maxParts      = 32
+	countStep     = 1 << 10
 	maxSharedSize = 16 << 10
 	stOpen        = 0
 	stAppending   = 1
@@ -311,6 +316,7 @@ func putBuf(w *wbuf) {
 		return
 	}
 	w.next = nil
+	w.counted, w.uncounted = 0, 0
 	if w.shared {
 		// A new generation, taken until reused: a producer still holding
 		// the buffer cannot append to it.
@@ -327,8 +333,7 @@ func putBuf(w *wbuf) {
 // may join. Only the stream's producer goroutine calls it for s.
 func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 	limit := c.p.n.cfg.MaxFrameSize
-	if w := s.open; w != nil && c.qbytes.Load() <= maxQueuedBytes &&
-		w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
+	if w := s.open; w != nil && w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
 		if w.parts == 0 {
 			w.ends[0], w.parts = len(w.b), 1
 		}
@@ -344,8 +349,17 @@ func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 		}
 		w.ends[w.parts] = len(w.b)
 		w.parts++
-		c.qbytes.Add(int64(len(w.b) - start))
-		if w.parts == maxParts || len(w.b) >= maxSharedSize {
+		w.uncounted += len(w.b) - start
+		full := w.parts == maxParts || len(w.b) >= maxSharedSize
+		if w.uncounted >= countStep || full {
+			c.qbytes.Add(int64(w.uncounted))
+			w.counted += w.uncounted
+			w.uncounted = 0
+			// Over the limit, the next item goes through enqueue, which
+			// waits for room.
+			full = full || c.qbytes.Load() > maxQueuedBytes
+		}
+		if full {
 			s.open = nil
 		}
 		w.state.Store(s.gen<<2 | stOpen)
@@ -383,7 +397,8 @@ func (c *conn) enqueue(w *wbuf) error {
 		putBuf(w)
 		return *e
 	}
-	c.qbytes.Add(int64(len(w.b)))
+	w.counted = len(w.b)
+	c.qbytes.Add(int64(w.counted))
 	for {
 		head := c.head.Load()
 		w.next = head
@@ -482,7 +497,7 @@ func (c *conn) writeLoop() {
 				takeShared(w)
 			}
 			taken = append(taken, w)
-			size += int64(len(w.b))
+			size += int64(w.counted)
 		}
 		if len(taken) == 0 {
 			continue
