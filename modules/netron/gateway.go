@@ -71,8 +71,14 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 	if m.kind == kindStream {
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is a stream method", svc.qualified, m.name)
 	}
-	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits}
-	return n.unary(ctx, call)
+	// As for a call from a packet, the Call is pooled when no interceptor
+	// of the user's can keep it.
+	call := newServedCall(n.poolCalls)
+	call.Service, call.Method, call.Metadata = svc.qualified, m.name, inv.Metadata
+	call.svc, call.m, call.raw, call.limits = svc, m, inv.Args, n.limits
+	res, err := n.unary(ctx, call)
+	call.release()
+	return res, err
 }
 
 // InvokeStream runs a stream call on a local service. The iterator runs the

@@ -228,6 +228,12 @@ func (n *Netron) findService(defID string) (*service, error) {
 // resolveTarget finds the service for query_interface: an exact name, the
 // highest version matching a range, or the highest version of a bare name.
 func (n *Netron) resolveTarget(target string) (*service, error) {
+	n.mu.RLock()
+	s := n.services[target] // an exact, canonical target: no parsing
+	n.mu.RUnlock()
+	if s != nil {
+		return s, nil
+	}
 	t, err := ParseTarget(target)
 	if err != nil {
 		return nil, NewError(CodeInvalidArgument, err)
