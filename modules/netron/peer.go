@@ -305,9 +305,15 @@ var bufPool = sync.Pool{New: func() any { return &wbuf{b: make([]byte, 0, 512), 
 
 func getBuf() *wbuf {
 	w := bufPool.Get().(*wbuf)
-	w.b = w.b[:0]
-	w.state.Store(w.state.Load() &^ 3) // open, in the generation putBuf began
+	w.reuse()
 	return w
+}
+
+// reuse readies a buffer from the pool: empty, and open in the generation
+// putBuf began.
+func (w *wbuf) reuse() {
+	w.b = w.b[:0]
+	w.state.Store(w.state.Load() &^ 3)
 }
 
 // putBuf gives a written (or refused) buffer back to the pool.
@@ -318,12 +324,24 @@ func putBuf(w *wbuf) {
 	w.next = nil
 	w.counted, w.uncounted = 0, 0
 	if w.shared {
-		// A new generation, taken until reused: a producer still holding
-		// the buffer cannot append to it.
-		w.state.Store((w.state.Load()>>2+1)<<2 | stTaken)
-		w.shared, w.parts = false, 0
+		w.retire()
 	}
 	bufPool.Put(w)
+}
+
+// releaseScratch gives a stream's scratch buffer back (see appendItem).
+func (s *sendStream) releaseScratch() {
+	if s.scratch != nil {
+		putBuf(s.scratch)
+		s.scratch = nil
+	}
+}
+
+// retire ends a shared buffer's generation: taken until reused, so that a
+// producer still holding it cannot append to it.
+func (w *wbuf) retire() {
+	w.state.Store((w.state.Load()>>2+1)<<2 | stTaken)
+	w.shared, w.parts = false, 0
 }
 
 // appendItem sends a stream item: appended to the buffer the stream's last
@@ -331,32 +349,41 @@ func putBuf(w *wbuf) {
 // that yields items faster than the writer writes costs one queue entry
 // and one buffer per batch), else in a buffer of its own that later items
 // may join. Only the stream's producer goroutine calls it for s.
+//
+// The item is encoded into the stream's scratch buffer first: encoding
+// may run the item's own code (an error's Error method), which must not
+// run, or panic, while the buffer is closed to the writer. Items of
+// countStep bytes or more, and items sent while the connection has ended,
+// take the queue's own path, which waits for room and reports the end.
 func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
-	limit := c.p.n.cfg.MaxFrameSize
-	if w := s.open; w != nil && w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
+	if s.scratch == nil {
+		s.scratch = getBuf() // given back by releaseScratch
+	}
+	b, err := protocol.AppendPacket(s.scratch.b[:0], pkt)
+	s.scratch.b = b[:0]
+	if err != nil {
+		return err
+	}
+	if limit := c.p.n.cfg.MaxFrameSize; len(b) > limit {
+		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), limit))
+	}
+	if w := s.open; w != nil && len(b) < countStep && c.werr.Load() == nil &&
+		w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
 		if w.parts == 0 {
 			w.ends[0], w.parts = len(w.b), 1
 		}
-		start := len(w.b)
-		var err error
-		if w.b, err = protocol.AppendPacket(w.b, pkt); err == nil && len(w.b)-start > limit {
-			err = NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(w.b)-start, limit))
-		}
-		if err != nil {
-			w.b = w.b[:start]
-			w.state.Store(s.gen<<2 | stOpen)
-			return err
-		}
+		w.b = append(w.b, b...)
 		w.ends[w.parts] = len(w.b)
 		w.parts++
-		w.uncounted += len(w.b) - start
+		w.uncounted += len(b)
 		full := w.parts == maxParts || len(w.b) >= maxSharedSize
 		if w.uncounted >= countStep || full {
 			c.qbytes.Add(int64(w.uncounted))
 			w.counted += w.uncounted
 			w.uncounted = 0
 			// Over the limit, the next item goes through enqueue, which
-			// waits for room.
+			// waits for room: appended items exceed it by less than
+			// countStep per open buffer.
 			full = full || c.qbytes.Load() > maxQueuedBytes
 		}
 		if full {
@@ -365,20 +392,24 @@ func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 		w.state.Store(s.gen<<2 | stOpen)
 		return nil
 	}
-	w := getBuf()
-	var err error
-	if w.b, err = protocol.AppendPacket(w.b, pkt); err != nil {
-		putBuf(w)
-		return err
+	// A buffer of its own: a copy of a small item, which later items may
+	// join; a large item's scratch buffer itself (a new one takes its place).
+	var w *wbuf
+	if len(b) < countStep {
+		w = getBuf()
+		w.b = append(w.b, b...)
+	} else {
+		w, s.scratch = s.scratch, getBuf()
+		w.b = b
 	}
 	s.open = nil
-	if w.pooled && len(w.b) < maxSharedSize {
+	if w.pooled && len(w.b) < countStep {
 		// The generation is read before the buffer is queued: once queued
 		// it may be written and reused at any time.
 		w.shared = true
 		s.open, s.gen = w, w.state.Load()>>2
 	}
-	return c.sendEncoded(w)
+	return c.enqueue(w)
 }
 
 // sendRaw queues one message; the connection owns b afterwards. It blocks
@@ -769,7 +800,7 @@ type pendingTable struct {
 
 type pendingCall struct {
 	ch      chan response
-	due     int64         // the sweeper's tick at which the call expires; 0: none
+	due     int64         // deadline in ns since epoch (see timeouts.go); 0: none
 	timeout time.Duration // for the expiry's message
 }
 
@@ -865,16 +896,16 @@ func (c *conn) requestTimeout(ctx context.Context, pkt *protocol.Packet, timeout
 // requestTimeout does.
 func (c *conn) requestEncoded(ctx context.Context, id uint32, typ protocol.Type, w *wbuf, timeout time.Duration) (response, error) {
 	pc := c.pending.add(id, timeout)
-	if err := c.sendEncoded(w); err != nil {
-		c.pending.take(id)
-		return response{}, asWireError(err)
-	}
 	var expired <-chan time.Time
 	if timeout > 0 && pc.due == 0 {
 		t := timerPool.Get().(*time.Timer)
 		t.Reset(timeout)
 		defer func() { t.Stop(); timerPool.Put(t) }()
 		expired = t.C
+	}
+	if err := c.sendEncoded(w); err != nil {
+		c.pending.take(id)
+		return response{}, asWireError(err)
 	}
 	var (
 		r   response

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -134,10 +135,17 @@ func TestSendQueueBackPressure(t *testing.T) {
 	}
 }
 
+// boomErr panics when encoded (the encoder asks an error for its message).
+type boomErr struct{}
+
+func (boomErr) Error() string { panic("boom") }
+
 // A stream's items join the buffer its previous item is queued in while
-// the writer has not taken it, and still leave as messages of their own,
-// in order; once the writer has taken (and recycled) the buffer, the next
-// item gets a new one and the recycled buffer is left alone.
+// the writer has not taken it, at most maxParts of them, and still leave
+// as messages of their own, in order; a large item, or one whose encoding
+// panics, leaves the buffer alone; once the writer has taken (and
+// recycled) the buffer, the stream cannot append to it; and the queue's
+// byte count comes back to zero.
 func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 	n, err := New(Config{}, nil)
 	if err != nil {
@@ -149,26 +157,55 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 	go c.writeLoop()
 	defer func() { c.close(nil); <-c.wdone }()
 
-	item := func(s *sendStream, i int) {
+	s := &sendStream{id: 7}
+	next := 0
+	var want []string // the items, in the order sent
+	item := func(v string) {
 		t.Helper()
-		pkt := protocol.Packet{ID: uint32(1000 + i), Type: protocol.TypeStream, Impulse: true, Live: true,
-			StreamID: s.id, StreamIndex: uint32(i), Data: fmt.Sprint("item ", i)}
+		pkt := protocol.Packet{ID: uint32(1000 + next), Type: protocol.TypeStream, Impulse: true, Live: true,
+			StreamID: s.id, StreamIndex: uint32(next), Data: v}
 		if err := c.appendItem(s, &pkt); err != nil {
 			t.Fatal(err)
 		}
+		want = append(want, v)
+		next++
 	}
-	// The writer stalls on a first message; items 0-9 queue behind it.
+	// The writer stalls on a first message; the items queue behind it.
 	if err := c.sendRaw([]byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	<-sc.entered
-	s := &sendStream{id: 7}
 	for i := range 10 {
-		item(s, i)
+		item(fmt.Sprint("item ", i))
 	}
 	first := s.open
 	if first == nil || first.parts != 10 {
 		t.Fatalf("10 items queued behind a stalled writer: want them in one buffer of 10 parts, got %+v", first)
+	}
+	// An item whose encoding panics: the panic reaches the producer (whose
+	// recover ends the stream) and the buffer stays open to the writer.
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Fatal("an item whose encoding panics did not panic")
+			}
+		}()
+		_ = c.appendItem(s, &protocol.Packet{ID: 1, Type: protocol.TypeStream, Impulse: true, Live: true,
+			StreamID: s.id, StreamIndex: uint32(next), Data: protocol.Object{{Key: "err", Value: boomErr{}}}})
+	}()
+	if st := first.state.Load() & 3; st != stOpen || first.parts != 10 {
+		t.Fatalf("after a panicking item the buffer is in state %d with %d parts, want open with 10", st, first.parts)
+	}
+	// A large item goes in a buffer of its own; later items join that one.
+	item(strings.Repeat("x", 2*countStep))
+	if first.parts != 10 {
+		t.Fatalf("a large item joined the open buffer (%d parts)", first.parts)
+	}
+	for next < 11+maxParts+3 {
+		item(fmt.Sprint("item ", next))
+	}
+	if s.open == first {
+		t.Fatal("items kept joining the first buffer")
 	}
 	close(sc.gate)
 	waitWrites := func(want int) {
@@ -187,24 +224,38 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	waitWrites(11)
-	// The writer took and recycled the buffer: a stale producer must not
-	// append to it, even once another sender has it.
+	waitWrites(1 + len(want))
+	// The writer took and recycled the first buffer: the stream must not
+	// append to it, even once it is back in use.
 	if st := first.state.Load(); st&3 == stOpen && st>>2 == s.gen {
 		t.Fatal("a written buffer is still open to its producer")
 	}
-	other := getBuf() // likely first again: the pool hands it back
-	item(s, 10)
-	if s.open == first && other == first {
-		t.Fatal("the item joined a buffer recycled to another sender")
+	// The same with a buffer of the test's own (the pool may hand the
+	// first one to anyone): shared, taken, retired and reused.
+	w := &wbuf{pooled: true}
+	w.reuse()
+	w.shared = true
+	gen := w.state.Load() >> 2
+	takeShared(w)
+	w.retire()
+	w.reuse()
+	if st := w.state.Load(); st&3 != stOpen || st>>2 == gen {
+		t.Fatalf("a reused buffer is in generation %d state %d, want open in a new generation", st>>2, st&3)
 	}
-	putBuf(other)
-	waitWrites(12)
+	s.open, s.gen = w, gen // a producer still holding it
+	item("after")
+	if w.parts != 0 || len(w.b) != 0 || s.open == w {
+		t.Fatal("the stream appended to a buffer recycled to another sender")
+	}
+	waitWrites(1 + len(want))
 
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if string(sc.writes[0]) != "first" {
 		t.Fatalf("write 0 = %q", sc.writes[0])
+	}
+	if len(sc.writes) != 1+len(want) {
+		t.Fatalf("%d messages written, want %d", len(sc.writes), 1+len(want))
 	}
 	for i, w := range sc.writes[1:] {
 		pkt, payload, err := protocol.SplitPacket(w, protocol.Limits{})
@@ -215,8 +266,12 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 		if err := protocol.Unmarshal(payload, &got); err != nil {
 			t.Fatal(err)
 		}
-		if pkt.StreamIndex != uint32(i) || got != fmt.Sprint("item ", i) {
-			t.Fatalf("message %d is item %d %q, want item %d in order", i+1, pkt.StreamIndex, got, i)
+		if pkt.StreamIndex != uint32(i) || got != want[i] {
+			t.Fatalf("message %d is item %d %.20q, want item %d %.20q", i+1, pkt.StreamIndex, got, i, want[i])
 		}
+	}
+	s.releaseScratch()
+	if q := c.qbytes.Load(); q != 0 {
+		t.Fatalf("the queue's byte count is %d after everything was written, want 0", q)
 	}
 }

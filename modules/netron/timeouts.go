@@ -3,17 +3,17 @@ package netron
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // Request timeouts of a second or more (the default RequestTimeout is 5 s)
 // are enforced by one sweeper for the process instead of a timer per call:
 // a timer's Reset and Stop and the select over its channel were ~10 % of
-// the CPU of a unary call. The sweeper ticks every sweepTick while some
-// connection has such calls in flight, and fails the calls whose tick has
-// come: a timeout fires between its duration and one tick later. Shorter
-// timeouts keep a timer each, as precise as before.
+// the CPU of a unary call. The sweeper ticks every sweepTick while a
+// connection that has made such a call is open, and fails the calls whose
+// deadline has passed: a timeout fires between its duration and one tick
+// later. Shorter timeouts keep a timer each, as precise as before. Either
+// way the timeout counts from when the call is queued.
 const (
 	sweepTick = 50 * time.Millisecond
 	coarseMin = time.Second
@@ -23,14 +23,14 @@ var sweeper struct {
 	mu      sync.Mutex
 	tables  map[*pendingTable]struct{}
 	running bool
-	tick    atomic.Int64 // ticks since the process began sweeping
 }
 
-// due returns the tick at which a call that starts now and may take
-// timeout has expired.
-func due(timeout time.Duration) int64 {
-	return sweeper.tick.Load() + int64(timeout/sweepTick) + 1
-}
+// epoch is where deadlines are counted from (monotonic clock).
+var epoch = time.Now()
+
+// due returns the deadline of a call that starts now and may take timeout,
+// in nanoseconds since epoch.
+func due(timeout time.Duration) int64 { return int64(time.Since(epoch) + timeout) }
 
 // sweep registers t with the sweeper (once; not after forget).
 func (t *pendingTable) sweep() {
@@ -64,7 +64,7 @@ func sweepLoop() {
 	defer tk.Stop()
 	var tables []*pendingTable
 	for range tk.C {
-		now := sweeper.tick.Add(1)
+		now := int64(time.Since(epoch))
 		sweeper.mu.Lock()
 		if len(sweeper.tables) == 0 {
 			sweeper.running = false
@@ -83,7 +83,7 @@ func sweepLoop() {
 	}
 }
 
-// expire fails the calls of t whose tick has come.
+// expire fails the calls of t whose deadline has passed.
 func (t *pendingTable) expire(now int64) {
 	for i := range t.shards {
 		s := &t.shards[i]
