@@ -199,15 +199,17 @@ func printable(s string) bool {
 // a 413 error (the original crashes, NETRON-WIRE.md §13.4).
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	limit := h.cfg.maxBody
-	tooLarge := requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge,
-		fmt.Sprintf("Request body too large (max: %d bytes)", limit))
+	tooLarge := func() *apiError { // built only when needed: it allocates
+		return requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Request body too large (max: %d bytes)", limit))
+	}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Could not read the request body: "+err.Error())
 	}

@@ -151,13 +151,19 @@ func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawV
 		Service: m.svc.qualified, Method: m.desc.Name, Args: args,
 		Metadata: md, Transport: h.cfg.scheme,
 	}
-	if !m.desc.Stream {
-		v, err := h.n.Invoke(ctx, inv)
-		if err != nil {
-			return result{}, err
-		}
-		return result{data: v, hasData: !m.desc.Void}, nil
+	if m.desc.Stream {
+		return h.drain(ctx, inv)
 	}
+	v, err := h.n.Invoke(ctx, inv)
+	if err != nil {
+		return result{}, err
+	}
+	return result{data: v, hasData: !m.desc.Void}, nil
+}
+
+// drain runs a stream method and collects its items (a function of its
+// own: the range over the iterator would move call's results to the heap).
+func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, error) {
 	seq, err := h.n.InvokeStream(ctx, inv)
 	if err != nil {
 		return result{}, err
