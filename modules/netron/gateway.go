@@ -147,18 +147,47 @@ func (n *Netron) Describe() []ServiceDesc {
 	defer n.mu.RUnlock()
 	var out []ServiceDesc
 	for _, q := range sortedServiceNames(n.services) {
-		s := n.services[q]
-		sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, HTTPPath: s.httpPath, Transports: s.transports}
-		for _, name := range s.order {
-			m := s.methods[name]
-			sd.Methods = append(sd.Methods, MethodDesc{
-				Name: m.name, GoName: m.goName, Stream: m.kind == kindStream, Void: m.kind == kindVoid,
-				Input: m.inSchema, Output: m.outSchema, Arity: len(m.args),
-			})
-		}
-		out = append(out, sd)
+		out = append(out, n.services[q].describe())
 	}
 	return out
+}
+
+func (s *service) describe() ServiceDesc {
+	sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, HTTPPath: s.httpPath, Transports: s.transports}
+	for _, name := range s.order {
+		m := s.methods[name]
+		sd.Methods = append(sd.Methods, MethodDesc{
+			Name: m.name, GoName: m.goName, Stream: m.kind == kindStream, Void: m.kind == kindVoid,
+			Input: m.inSchema, Output: m.outSchema, Arity: len(m.args),
+		})
+	}
+	return sd
+}
+
+// ServiceWatcher is a [Gateway] that serves services it has been told of,
+// such as one that subscribes a subject per service (NATS): Listen tells
+// it of the services registered so far once it has started, and Register
+// of each one registered later. ServiceAdded may be told of a service more
+// than once.
+type ServiceWatcher interface {
+	ServiceAdded(ctx context.Context, d ServiceDesc) error
+}
+
+// tellWatchers tells the gateways among gws that watch services of ds; a
+// gateway that cannot serve one is logged (the service is registered and
+// served elsewhere).
+func (n *Netron) tellWatchers(gws []Gateway, ds ...ServiceDesc) {
+	for _, g := range gws {
+		w, ok := g.(ServiceWatcher)
+		if !ok {
+			continue
+		}
+		for _, d := range ds {
+			if err := w.ServiceAdded(context.Background(), d); err != nil {
+				n.log.Error("a gateway cannot serve a service", "addr", g.Addr(), "service", QualifiedName(d.Name, d.Version), "error", err)
+			}
+		}
+	}
 }
 
 // Gateway serves a Netron's services over a protocol with its own framing

@@ -173,14 +173,25 @@ func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption)
 	if err != nil {
 		return err
 	}
+	gws, err := n.add(s)
+	if err != nil {
+		return err
+	}
+	n.log.Debug("service registered", "service", s.qualified, "methods", s.order)
+	n.tellWatchers(gws, s.describe())
+	return nil
+}
+
+// add puts s in the service tables and returns the gateways to tell.
+func (n *Netron) add(s *service) ([]Gateway, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if _, dup := n.services[s.qualified]; dup {
-		return fmt.Errorf("netron: service %s registered twice", s.qualified)
+		return nil, fmt.Errorf("netron: service %s registered twice", s.qualified)
 	}
 	for _, l := range n.listeners {
 		if err := s.fits(l.scheme, l.caps); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	n.services[s.qualified] = s
@@ -188,8 +199,7 @@ func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption)
 	list := append(n.byName[s.name], s)
 	sort.SliceStable(list, func(i, j int) bool { return newerVersion(list[i].version, list[j].version) })
 	n.byName[s.name] = list
-	n.log.Debug("service registered", "service", s.qualified, "methods", s.order)
-	return nil
+	return slices.Clone(n.gateways), nil
 }
 
 // Services returns the qualified names of the local services, sorted.
@@ -316,6 +326,9 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 			}
 			n.gateways = append(n.gateways, g)
 			n.mu.Unlock()
+			// Services registered while the gateway started are not in
+			// the set it began with.
+			n.tellWatchers([]Gateway{g}, n.Describe()...)
 			n.log.Info("listening", "addr", g.Addr())
 			return g.Addr(), nil
 		}

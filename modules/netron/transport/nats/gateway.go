@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -52,14 +54,16 @@ type Gateway struct {
 	limits protocol.Limits
 	window int
 	idle   time.Duration
-	// methods: qualified name -> wire name -> description.
-	methods map[string]map[string]netron.MethodDesc
+	// methods: qualified name -> wire name -> description; replaced, not
+	// changed, when a service is added (read by every call).
+	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
 
-	subs []*nats.Subscription // calls and resolves: drained first
-	ctl  *nats.Subscription
+	ctl *nats.Subscription
 
 	mu       sync.Mutex
-	closed   bool // no handler starts any more
+	subs     []*nats.Subscription // calls and resolves: drained first
+	names    map[string]bool      // service names with a resolve subscription
+	closed   bool                 // no handler starts any more
 	wg       sync.WaitGroup
 	draining bool
 	calls    map[string]context.CancelCauseFunc // inbox/call -> cancel
@@ -105,7 +109,7 @@ func listen(ctx context.Context, n *netron.Netron, u *url.URL) (*Gateway, error)
 		limits:  protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
 		window:  cfgN.StreamWindow,
 		idle:    cfgN.StreamIdleTimeout,
-		methods: map[string]map[string]netron.MethodDesc{},
+		names:   map[string]bool{},
 		calls:   map[string]context.CancelCauseFunc{},
 		streams: map[string]*sendStream{},
 	}
@@ -132,32 +136,15 @@ func dialTimeout(ctx context.Context) time.Duration {
 }
 
 func (g *Gateway) subscribe(ctx context.Context) error {
-	names := map[string]bool{}
+	g.methods.Store(&map[string]map[string]netron.MethodDesc{})
+	g.mu.Lock()
 	for _, sd := range g.n.Describe() {
-		if !exposedOnNATS(sd.Transports) {
-			continue
+		if _, err := g.add(sd); err != nil {
+			g.mu.Unlock()
+			return err
 		}
-		q := netron.QualifiedName(sd.Name, sd.Version)
-		ms := map[string]netron.MethodDesc{}
-		for _, m := range sd.Methods {
-			ms[m.Name] = m
-		}
-		g.methods[q] = ms
-		group := g.subj.service(sd.Name, sd.Version)
-		sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
-		if err != nil {
-			return fmt.Errorf("natstransport: subscribe %s: %w", group, err)
-		}
-		g.subs = append(g.subs, sub)
-		names[sd.Name] = true
 	}
-	for name := range names {
-		sub, err := g.nc.Subscribe(g.subj.resolve(name), g.onResolve)
-		if err != nil {
-			return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(name), err)
-		}
-		g.subs = append(g.subs, sub)
-	}
+	g.mu.Unlock()
 	ctl, err := g.nc.Subscribe(g.subj.instance(g.id)+".>", g.onControl)
 	if err != nil {
 		return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.instance(g.id), err)
@@ -166,8 +153,64 @@ func (g *Gateway) subscribe(ctx context.Context) error {
 	if err := flush(ctx, g.nc); err != nil {
 		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
 	}
-	g.log.Debug("serving on nats", "instance", g.id, "services", len(g.methods))
+	g.log.Debug("serving on nats", "instance", g.id, "services", len(*g.methods.Load()))
 	return nil
+}
+
+// ServiceAdded subscribes a service registered after the gateway started
+// (see [netron.ServiceWatcher]); a service it serves already, or one not
+// exposed on NATS, is left as it is, and so is everything once the
+// gateway is shutting down.
+func (g *Gateway) ServiceAdded(ctx context.Context, sd netron.ServiceDesc) error {
+	g.mu.Lock()
+	if g.draining || g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	added, err := g.add(sd)
+	g.mu.Unlock()
+	if err != nil || !added {
+		return err
+	}
+	if err := flush(ctx, g.nc); err != nil {
+		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
+	}
+	return nil
+}
+
+// add subscribes the calls of sd and the resolves of its name, once, and
+// reports whether it subscribed anything; g.mu is held.
+func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
+	q := netron.QualifiedName(sd.Name, sd.Version)
+	cur := *g.methods.Load()
+	if _, ok := cur[q]; ok || !exposedOnNATS(sd.Transports) {
+		return false, nil
+	}
+	if !g.names[sd.Name] {
+		sub, err := g.nc.Subscribe(g.subj.resolve(sd.Name), g.onResolve)
+		if err != nil {
+			return false, fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err)
+		}
+		g.subs = append(g.subs, sub)
+		g.names[sd.Name] = true
+	}
+	group := g.subj.service(sd.Name, sd.Version)
+	sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
+	if err != nil {
+		return false, fmt.Errorf("natstransport: subscribe %s: %w", group, err)
+	}
+	g.subs = append(g.subs, sub)
+	ms := make(map[string]netron.MethodDesc, len(sd.Methods))
+	for _, m := range sd.Methods {
+		ms[m.Name] = m
+	}
+	next := make(map[string]map[string]netron.MethodDesc, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[q] = ms
+	g.methods.Store(&next)
+	return true, nil
 }
 
 func exposedOnNATS(transports []string) bool {
@@ -208,14 +251,15 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 func (g *Gateway) shutdown(ctx context.Context) error {
 	g.mu.Lock()
 	g.draining = true
+	subs := slices.Clone(g.subs) // no subscription is added from now on
 	g.mu.Unlock()
 	var err error
-	for _, s := range g.subs {
+	for _, s := range subs {
 		if derr := s.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 			err = errors.Join(err, derr)
 		}
 	}
-	for _, s := range g.subs {
+	for _, s := range subs {
 		for s.IsValid() && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -427,7 +471,7 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 		}()
 	}
 	inv := &netron.Invocation{Service: qualified, Method: method, Args: args, Metadata: hdr.metadata, Transport: "nats"}
-	desc, known := g.methods[qualified][method]
+	desc, known := (*g.methods.Load())[qualified][method]
 	ack := g.newAcker(msg.Reply)
 	if known && desc.Stream {
 		g.serveStream(ctx, cancel, msg, hdr, inv, ack)
@@ -477,8 +521,8 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		return
 	}
 	version := metaString(def.Meta, "version")
-	if _, ok := g.methods[netron.QualifiedName(t.Name, version)]; !ok {
-		// Registered after Listen: not subscribed here.
+	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
+		// Not exposed on NATS, or not subscribed yet.
 		fail(netron.Errorf(netron.CodeNotFound, "Service '%s' not found", target))
 		return
 	}

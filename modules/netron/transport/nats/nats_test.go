@@ -287,3 +287,44 @@ func TestStopFinishesCallsInFlight(t *testing.T) {
 		t.Fatalf("after Stop: %v", err)
 	}
 }
+
+// A service registered after the instance started listening on NATS is
+// served there too (resolves and calls, a new name and a new version of a
+// known one), and calls of the first keep working meanwhile; one exposed
+// on other transports only is not.
+func TestServicesRegisteredAfterListen(t *testing.T) {
+	url := testURL(t)
+	n, _ := startInstance(t, url, "1.0.0")
+	p := dial(t, url, netron.Config{})
+	ctx := context.Background()
+	if _, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	late := newCalc()
+	if err := n.Register("latecomer", "1.0.0", late); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("calculator", "1.1.0", newCalc()); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("tcponly", "1.0.0", newCalc(), netron.WithTransports("tcp")); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := netron.CallUnary[float64](ctx, p, "latecomer@^1", "add", 2, 3); err != nil || sum != 5 {
+		t.Fatalf("latecomer add = %v, %v", sum, err)
+	}
+	if late.calls.Load() != 1 {
+		t.Fatalf("the late service served %d calls, want 1", late.calls.Load())
+	}
+	def, err := p.Definition(ctx, "calculator@^1")
+	if err != nil || def.ID != "calculator@1.1.0" {
+		t.Fatalf("calculator@^1 resolves to %+v (%v), want the version registered late", def, err)
+	}
+	if _, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	// Nobody answers for it on NATS: as for a service no instance has.
+	if _, err := p.Definition(ctx, "tcponly"); netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("a service not exposed on NATS: %v, want unavailable (nobody serving)", err)
+	}
+}
