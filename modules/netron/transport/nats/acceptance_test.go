@@ -74,8 +74,10 @@ func startChild(t *testing.T, url string) *child {
 		t.Fatal(err)
 	}
 	c := &child{cmd: cmd, lines: make(chan string, 16), done: make(chan struct{})}
+	read := make(chan struct{})
 	go func() {
 		defer close(c.lines)
+		defer close(read)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			c.lines <- sc.Text()
@@ -86,6 +88,10 @@ func startChild(t *testing.T, url string) *child {
 		<-c.done
 	})
 	go func() {
+		// Wait closes the pipe once the process has exited: only after
+		// the last line is read, or that line can be lost (the instance
+		// then seems to exit without printing it).
+		<-read
 		_ = cmd.Wait()
 		close(c.done)
 	}()
