@@ -221,8 +221,11 @@ func TestFastPathReceivers(t *testing.T) {
 	if got, err := netron.CallUnary[int64](ctx, p, "tally@1.0.0", "add", 0); err != nil || got != 900 {
 		t.Fatalf("tally after 400 adds of 2 from 100: %d, %v; want 900", got, err)
 	}
-	if tally.n != 900 {
-		t.Fatalf("the registered *Tally holds %d, want 900: the method ran on another receiver", tally.n)
+	tally.mu.Lock()
+	held := tally.n
+	tally.mu.Unlock()
+	if held != 900 {
+		t.Fatalf("the registered *Tally holds %d, want 900: the method ran on another receiver", held)
 	}
 	if got, err := netron.CallUnary[string](ctx, p, "tally@1.0.0", "twice", "a", "b"); err != nil || got != "abab" {
 		t.Fatalf("twice: %q, %v", got, err)
