@@ -40,8 +40,10 @@ func TestRequestTimeouts(t *testing.T) {
 			if netron.CodeOf(err) != netron.CodeDeadlineExceeded || !strings.Contains(err.Error(), "no answer within "+timeout.String()) {
 				t.Fatalf("slow call: %v, want deadline_exceeded after %v", err, timeout)
 			}
-			if took < timeout || took > timeout+500*time.Millisecond {
-				t.Fatalf("slow call failed after %v, want %v to %v", took, timeout, timeout+500*time.Millisecond)
+			// Never early; the upper bound leaves room for a loaded machine
+			// (the method would answer after 30 s).
+			if took < timeout || took > timeout+2*time.Second {
+				t.Fatalf("slow call failed after %v, want %v to %v", took, timeout, timeout+2*time.Second)
 			}
 			if got, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", "add", 2, 3); err != nil || got != 5 {
 				t.Fatalf("a call after the timeout: %v, %v", got, err)
