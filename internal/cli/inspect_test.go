@@ -19,7 +19,7 @@ const calculatorText = `calculator@1.0.0
 
 const greeterText = `greeter@2.0.0 (transports: mem, tcp)
   hello(name string) -> string|null
-  tags(map[string][]string, boolean) -> []{label? string, x number, y number}
+  tags(map[string][]string, boolean|null) -> []{label? string, x number, y number}
 `
 
 func TestInspectAll(t *testing.T) {

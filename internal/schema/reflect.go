@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/invopop/jsonschema"
@@ -36,10 +38,127 @@ func newReflector() *jsonschema.Reflector {
 // Reflect returns the JSON Schema of t as invopop's schema value.
 // Struct field names come from `json` tags; `jsonschema` tags add ranges,
 // enums, formats and descriptions. A field without `omitempty` is required.
+// A pointer (t itself, a field, an element) may also be null, as Go encodes
+// a nil pointer.
 func Reflect(t reflect.Type) *jsonschema.Schema {
 	s := newReflector().ReflectFromType(t)
+	nullPointers(t, s, map[reflect.Type]bool{})
+	if t.Kind() == reflect.Pointer {
+		s = orNull(s)
+	}
 	s.Version = "https://json-schema.org/draft/2020-12/schema"
 	return s
+}
+
+// orNull returns s, or a schema of s or null when s does not allow null.
+func orNull(s *jsonschema.Schema) *jsonschema.Schema {
+	if s == nil || allowsNull(s) {
+		return s
+	}
+	v := s.Version
+	s.Version = ""
+	return &jsonschema.Schema{Version: v, AnyOf: []*jsonschema.Schema{s, {Type: "null"}}}
+}
+
+func allowsNull(s *jsonschema.Schema) bool {
+	if s.Type == "null" {
+		return true
+	}
+	for _, b := range append(slices.Clone(s.OneOf), s.AnyOf...) {
+		if b.Type == "null" {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutNull returns the branch of a schema made by orNull (or by the
+// "nullable" tag) that is not null, or s.
+func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
+	for _, bs := range [][]*jsonschema.Schema{s.AnyOf, s.OneOf} {
+		if len(bs) == 2 && s.Type == "" {
+			switch {
+			case bs[1].Type == "null":
+				return bs[0]
+			case bs[0].Type == "null":
+				return bs[1]
+			}
+		}
+	}
+	return s
+}
+
+// nullPointers makes the schemas of pointer fields and elements within t
+// (the schema s, as the reflector made it) also allow null. seen holds the
+// struct types being walked (recursive types).
+func nullPointers(t reflect.Type, s *jsonschema.Schema, seen map[reflect.Type]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if s == nil {
+		return
+	}
+	s = withoutNull(s)
+	switch t.Kind() {
+	case reflect.Struct:
+		if s.Properties == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		eachField(t, func(name string, ft reflect.Type) {
+			p, ok := s.Properties.Get(name)
+			if !ok {
+				return
+			}
+			nullPointers(ft, p, seen)
+			if ft.Kind() == reflect.Pointer {
+				s.Properties.Set(name, orNull(p))
+			}
+		})
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 { // []byte: a string or binary
+			return
+		}
+		nullPointers(t.Elem(), s.Items, seen)
+		if t.Elem().Kind() == reflect.Pointer {
+			s.Items = orNull(s.Items)
+		}
+	case reflect.Map:
+		nullPointers(t.Elem(), s.AdditionalProperties, seen)
+		if t.Elem().Kind() == reflect.Pointer {
+			s.AdditionalProperties = orNull(s.AdditionalProperties)
+		}
+	}
+}
+
+// eachField calls f with the JSON name and type of each field of struct t
+// that has a property, by the rules the reflector follows (encoding/json's):
+// no "-", exported, and embedded structs without a name flattened.
+func eachField(t reflect.Type, f func(name string, ft reflect.Type)) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tags := strings.Split(sf.Tag.Get("json"), ",")
+		if tags[0] == "-" || strings.Split(sf.Tag.Get("jsonschema"), ",")[0] == "-" {
+			continue
+		}
+		et := sf.Type
+		if et.Kind() == reflect.Pointer {
+			et = et.Elem()
+		}
+		if (sf.Anonymous && tags[0] == "" && et.Kind() == reflect.Struct) || slices.Contains(tags[1:], "inline") {
+			eachField(et, f)
+			continue
+		}
+		if !sf.Anonymous && sf.PkgPath != "" {
+			continue
+		}
+		name := sf.Name
+		if tags[0] != "" {
+			name = tags[0]
+		}
+		f(name, sf.Type)
+	}
 }
 
 // ReflectJSON returns the JSON Schema of t as a JSON document.

@@ -91,3 +91,68 @@ func TestCompileRejectsBadDocuments(t *testing.T) {
 		t.Fatal("invalid schema accepted")
 	}
 }
+
+type Leaf struct {
+	N int `json:"n" jsonschema:"minimum=1"`
+}
+
+type Embedded struct {
+	E *Leaf `json:"e"`
+}
+
+type Branch struct {
+	Leaf *Leaf `json:"leaf"`
+}
+
+type Tree struct {
+	Embedded
+	Left   *Leaf            `json:"left"`
+	Tagged *Leaf            `json:"tagged" jsonschema:"nullable"`
+	Leaves []*Leaf          `json:"leaves"`
+	ByName map[string]*Leaf `json:"byName"`
+	Kids   []Branch         `json:"kids"`
+	Plain  Leaf             `json:"plain"`
+	Next   *Branch          `json:"next"`
+}
+
+// Go encodes a nil pointer as null: a pointer field, element, embedded
+// field or the value itself may be null, and what it points to is still
+// checked; other values may not be null.
+func TestPointersMayBeNull(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		typ  reflect.Type
+		doc  string
+		ok   bool
+	}{
+		{"all null", reflect.TypeFor[Tree](), `{"e":null,"left":null,"tagged":null,"leaves":[null],"byName":{"a":null},"kids":[],"plain":{"n":1},"next":null}`, true},
+		{"values", reflect.TypeFor[Tree](), `{"e":{"n":1},"left":{"n":2},"tagged":{"n":3},"leaves":[{"n":4}],"byName":{"a":{"n":5}},"kids":[{"leaf":null},{"leaf":{"n":6}}],"plain":{"n":1},"next":{"leaf":null}}`, true},
+		{"bad pointee", reflect.TypeFor[Tree](), `{"e":null,"left":{"n":0},"tagged":null,"leaves":[],"byName":{},"kids":[],"plain":{"n":1},"next":null}`, false},
+		{"bad element", reflect.TypeFor[Tree](), `{"e":null,"left":null,"tagged":null,"leaves":[{"n":0}],"byName":{},"kids":[],"plain":{"n":1},"next":null}`, false},
+		{"bad nested", reflect.TypeFor[Tree](), `{"e":null,"left":null,"tagged":null,"leaves":[],"byName":{},"kids":[{"leaf":{"n":0}}],"plain":{"n":1},"next":null}`, false},
+		{"bad embedded", reflect.TypeFor[Tree](), `{"e":{"n":0},"left":null,"tagged":null,"leaves":[],"byName":{},"kids":[],"plain":{"n":1},"next":null}`, false},
+		{"null value", reflect.TypeFor[Tree](), `{"e":null,"left":null,"tagged":null,"leaves":[],"byName":{},"kids":[],"plain":null,"next":null}`, false},
+		{"null slice element of values", reflect.TypeFor[[]Leaf](), `[null]`, false},
+		{"root pointer null", reflect.TypeFor[*Leaf](), `null`, true},
+		{"root pointer value", reflect.TypeFor[*Leaf](), `{"n":0}`, false},
+		{"root value null", reflect.TypeFor[Leaf](), `null`, false},
+	} {
+		doc, err := json.Marshal(schema.Reflect(tt.typ))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := schema.Compile(doc)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", tt.name, err, doc)
+		}
+		var val any
+		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {
+			t.Fatal(err)
+		}
+		val, _ = schema.Normalize(val)
+		got := v.Validate(val)
+		if (len(got) == 0) != tt.ok {
+			t.Errorf("%s: violations %v, want ok=%v\nschema %s", tt.name, got, tt.ok, doc)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package netron_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Finder takes and returns pointers, which Go encodes as null when nil.
+type Finder struct{}
+
+func (Finder) Find(_ context.Context, p *Point) (*Point, error) { return p, nil }
+
+type Found struct {
+	At *Point `json:"at"`
+}
+
+func (Finder) Wrap(_ context.Context, p *Point) (Found, error) { return Found{At: p}, nil }
+
+// With the contract validated, a nil pointer argument, result or field is
+// null and passes; what a pointer points to is still checked.
+func TestNilPointersPassContracts(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("finder", "1.0.0", Finder{}); err != nil {
+		t.Fatal(err)
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, bound)
+	ctx := context.Background()
+	if got, err := netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", nil); err != nil || got != nil {
+		t.Fatalf("find(nil) = %v, %v; want nil, no error", got, err)
+	}
+	if got, err := netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", Point{X: 1, Y: 2}); err != nil || got == nil || *got != (Point{X: 1, Y: 2}) {
+		t.Fatalf("find(point) = %v, %v", got, err)
+	}
+	if got, err := netron.CallUnary[Found](ctx, p, "finder@1.0.0", "wrap", nil); err != nil || got.At != nil {
+		t.Fatalf("wrap(nil) = %+v, %v; want a nil field, no error", got, err)
+	}
+	_, err = netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", Point{X: -1})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument {
+		t.Fatalf("find(x=-1) = %v, want invalid_argument (x has minimum 0)", err)
+	}
+}
