@@ -50,6 +50,51 @@ func Reflect(t reflect.Type) *jsonschema.Schema {
 	return s
 }
 
+// CheckType reports whether t can have a derived schema: not when it
+// contains itself through the fields and elements the schema describes (a
+// tree of nodes, say), which Reflect cannot describe without references.
+// Reflect must not be given such a type.
+func CheckType(t reflect.Type) error {
+	onPath := map[reflect.Type]bool{}
+	var path []string
+	var walk func(t reflect.Type) error
+	walk = func(t reflect.Type) error {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == durationType || t.Implements(customSchema) || reflect.PointerTo(t).Implements(customSchema) {
+			return nil
+		}
+		switch t.Kind() {
+		case reflect.Slice, reflect.Array, reflect.Map:
+			path = append(path, "[]")
+			defer func() { path = path[:len(path)-1] }()
+			return walk(t.Elem())
+		case reflect.Struct:
+			if onPath[t] {
+				return fmt.Errorf("schema: %v contains itself (at %s): a recursive type has no derived schema", t, strings.Join(path, ""))
+			}
+			onPath[t] = true
+			defer delete(onPath, t)
+			var err error
+			eachField(t, func(name string, ft reflect.Type) {
+				if err == nil {
+					path = append(path, "."+name)
+					err = walk(ft)
+					path = path[:len(path)-1]
+				}
+			})
+			return err
+		}
+		return nil
+	}
+	return walk(t)
+}
+
+// customSchema is implemented by types that give their own schema: the
+// reflector does not look inside them.
+var customSchema = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+
 // orNull returns s, or a schema of s or null when s does not allow null.
 func orNull(s *jsonschema.Schema) *jsonschema.Schema {
 	if s == nil || allowsNull(s) {
@@ -161,8 +206,12 @@ func eachField(t reflect.Type, f func(name string, ft reflect.Type)) {
 	}
 }
 
-// ReflectJSON returns the JSON Schema of t as a JSON document.
+// ReflectJSON returns the JSON Schema of t as a JSON document, or the
+// error of CheckType.
 func ReflectJSON(t reflect.Type) ([]byte, error) {
+	if err := CheckType(t); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(Reflect(t))
 	if err != nil {
 		return nil, fmt.Errorf("schema: %v: %w", t, err)

@@ -156,3 +156,29 @@ func TestPointersMayBeNull(t *testing.T) {
 		}
 	}
 }
+
+type Node struct {
+	Name     string  `json:"name"`
+	Children []*Node `json:"children"`
+}
+
+type Holder struct {
+	Root Node `json:"root"`
+}
+
+// A type that contains itself has no derived schema: a clear error, not
+// a reflector that recurses until the stack overflows.
+func TestRecursiveTypesAreRefused(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Node](), reflect.TypeFor[*Holder](), reflect.TypeFor[[]Holder]()} {
+		err := schema.CheckType(typ)
+		if err == nil || !strings.Contains(err.Error(), "Node contains itself (at ") || !strings.Contains(err.Error(), ".children[])") {
+			t.Fatalf("%v: %v, want the cycle named", typ, err)
+		}
+		if _, err := schema.ReflectJSON(typ); err == nil {
+			t.Fatalf("%v: ReflectJSON gave a schema", typ)
+		}
+	}
+	if err := schema.CheckType(reflect.TypeFor[Tree]()); err != nil {
+		t.Fatalf("a type that repeats types without containing itself: %v", err)
+	}
+}

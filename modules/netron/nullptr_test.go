@@ -2,6 +2,8 @@ package netron_test
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -47,5 +49,33 @@ func TestNilPointersPassContracts(t *testing.T) {
 	_, err = netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", Point{X: -1})
 	if netron.CodeOf(err) != netron.CodeInvalidArgument {
 		t.Fatalf("find(x=-1) = %v, want invalid_argument (x has minimum 0)", err)
+	}
+}
+
+// TreeNode contains itself.
+type TreeNode struct {
+	Name     string      `json:"name"`
+	Children []*TreeNode `json:"children"`
+}
+
+type Forest struct{}
+
+func (Forest) Grow(_ context.Context, n int) (*TreeNode, error) { return &TreeNode{Name: "root"}, nil }
+
+// A method over a recursive type is refused at Register with an error
+// that names the cycle (deriving its schema would never end); with a
+// contract of its own it is served.
+func TestRecursiveTypesNeedAContract(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Register("forest", "1.0.0", Forest{})
+	if err == nil || !strings.Contains(err.Error(), "TreeNode contains itself (at .children[])") {
+		t.Fatalf("Register: %v, want the cycle named", err)
+	}
+	out := json.RawMessage(`{"type":"object"}`)
+	if err := n.Register("forest", "1.0.0", Forest{}, netron.WithContract("grow", nil, out)); err != nil {
+		t.Fatalf("with a contract: %v", err)
 	}
 }

@@ -160,8 +160,15 @@ func (m *method) buildContracts(c *Contract) error {
 	m.outByType = (c == nil || c.Out == nil) && m.out != nil && scalarType(m.out)
 	if c != nil && c.In != nil {
 		m.inSchema = c.In
-	} else if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
-		return fmt.Errorf("input schema: %w", err)
+	} else {
+		for _, a := range m.args {
+			if err := schema.CheckType(a); err != nil {
+				return fmt.Errorf("input schema: %w (WithContract gives one)", err)
+			}
+		}
+		if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
+			return fmt.Errorf("input schema: %w", err)
+		}
 	}
 	if m.inV, err = schema.Compile(m.inSchema); err != nil {
 		return fmt.Errorf("input schema: %w", err)
@@ -172,7 +179,7 @@ func (m *method) buildContracts(c *Contract) error {
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
 	} else if m.outSchema, err = schema.ReflectJSON(m.out); err != nil {
-		return fmt.Errorf("output schema: %w", err)
+		return fmt.Errorf("output schema: %w (WithContract gives one)", err)
 	}
 	if m.outV, err = schema.Compile(m.outSchema); err != nil {
 		return fmt.Errorf("output schema: %w", err)
