@@ -17,7 +17,11 @@ const DurationPattern = `^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m
 
 var durationType = reflect.TypeFor[time.Duration]()
 
-func newReflector() *jsonschema.Reflector {
+// Mapper gives the schema of the values of a type (not a pointer type)
+// whose JSON form is not what its Go structure suggests, or nil.
+type Mapper func(reflect.Type) *jsonschema.Schema
+
+func newReflector(m Mapper) *jsonschema.Reflector {
 	return &jsonschema.Reflector{
 		Anonymous:      true,
 		DoNotReference: true,
@@ -30,6 +34,9 @@ func newReflector() *jsonschema.Reflector {
 					Description: "a duration such as 500ms, 5s or 1h30m",
 				}
 			}
+			if m != nil {
+				return m(t)
+			}
 			return nil
 		},
 	}
@@ -40,8 +47,11 @@ func newReflector() *jsonschema.Reflector {
 // enums, formats and descriptions. A field without `omitempty` is required.
 // A pointer (t itself, a field, an element) may also be null, as Go encodes
 // a nil pointer.
-func Reflect(t reflect.Type) *jsonschema.Schema {
-	s := newReflector().ReflectFromType(t)
+func Reflect(t reflect.Type) *jsonschema.Schema { return ReflectMapped(t, nil) }
+
+// ReflectMapped is Reflect with the schemas m gives for some types.
+func ReflectMapped(t reflect.Type, m Mapper) *jsonschema.Schema {
+	s := newReflector(m).ReflectFromType(t)
 	nullPointers(t, s, map[reflect.Type]bool{})
 	if t.Kind() == reflect.Pointer {
 		s = orNull(s)
@@ -208,11 +218,14 @@ func eachField(t reflect.Type, f func(name string, ft reflect.Type)) {
 
 // ReflectJSON returns the JSON Schema of t as a JSON document, or the
 // error of CheckType.
-func ReflectJSON(t reflect.Type) ([]byte, error) {
+func ReflectJSON(t reflect.Type) ([]byte, error) { return ReflectJSONMapped(t, nil) }
+
+// ReflectJSONMapped is ReflectJSON with the schemas m gives for some types.
+func ReflectJSONMapped(t reflect.Type, m Mapper) ([]byte, error) {
 	if err := CheckType(t); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(Reflect(t))
+	b, err := json.Marshal(ReflectMapped(t, m))
 	if err != nil {
 		return nil, fmt.Errorf("schema: %v: %w", t, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math/big"
 	"reflect"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/invopop/jsonschema"
 
 	"github.com/titanframework/titan/internal/schema"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // methodKind is the shape of a public method.
@@ -142,11 +144,45 @@ func tupleSchema(args []reflect.Type) *jsonschema.Schema {
 		MaxItems: &n,
 	}
 	for _, a := range args {
-		as := schema.Reflect(a)
+		as := schema.ReflectMapped(a, wireSchema)
 		as.Version = ""
 		s.PrefixItems = append(s.PrefixItems, as)
 	}
 	return s
+}
+
+var (
+	bigIntType     = reflect.TypeFor[big.Int]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	longType       = reflect.TypeFor[protocol.Long]()
+	jsonObjectType = map[reflect.Type]bool{
+		reflect.TypeFor[protocol.Map](): true, reflect.TypeFor[protocol.Set](): true, reflect.TypeFor[protocol.RegExp](): true,
+	}
+)
+
+// wireSchema gives the schemas of the types whose JSON form (NETRON-WIRE.md
+// §11.1, which contracts are checked against) is not what their Go
+// structure suggests: a BigInt is an integer, binary data a Node Buffer
+// object, Map, Set and RegExp an empty object, a Long its long.js fields.
+func wireSchema(t reflect.Type) *jsonschema.Schema {
+	switch {
+	case t == bigIntType:
+		return &jsonschema.Schema{Type: "integer"}
+	case t == longType:
+		props := jsonschema.NewProperties()
+		props.Set("low", &jsonschema.Schema{Type: "integer"})
+		props.Set("high", &jsonschema.Schema{Type: "integer"})
+		props.Set("unsigned", &jsonschema.Schema{Type: "boolean"})
+		return &jsonschema.Schema{Type: "object", Properties: props, Required: []string{"low", "high", "unsigned"}}
+	case jsonObjectType[t]:
+		return &jsonschema.Schema{Type: "object"}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && t != rawMessageType:
+		props := jsonschema.NewProperties()
+		props.Set("type", &jsonschema.Schema{Const: "Buffer"})
+		props.Set("data", &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "integer", Minimum: "0", Maximum: "255"}})
+		return &jsonschema.Schema{Type: "object", Properties: props, Required: []string{"type", "data"}, Description: "binary data, as a Node Buffer's JSON"}
+	}
+	return nil
 }
 
 // buildContracts derives (or takes from contracts) each method's schemas
@@ -178,7 +214,7 @@ func (m *method) buildContracts(c *Contract) error {
 	}
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
-	} else if m.outSchema, err = schema.ReflectJSON(m.out); err != nil {
+	} else if m.outSchema, err = schema.ReflectJSONMapped(m.out, wireSchema); err != nil {
 		return fmt.Errorf("output schema: %w (WithContract gives one)", err)
 	}
 	if m.outV, err = schema.Compile(m.outSchema); err != nil {

@@ -3,10 +3,12 @@ package netron_test
 import (
 	"context"
 	"encoding/json"
+	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Finder takes and returns pointers, which Go encodes as null when nil.
@@ -77,5 +79,69 @@ func TestRecursiveTypesNeedAContract(t *testing.T) {
 	out := json.RawMessage(`{"type":"object"}`)
 	if err := n.Register("forest", "1.0.0", Forest{}, netron.WithContract("grow", nil, out)); err != nil {
 		t.Fatalf("with a contract: %v", err)
+	}
+}
+
+// Wire types with a JSON form of their own (NETRON-WIRE.md §11.1).
+type Wire struct{}
+
+type Blob struct {
+	Name string `json:"name"`
+	Data []byte `json:"data"`
+}
+
+func (Wire) Big(_ context.Context, b *big.Int) (*big.Int, error) { return b, nil }
+func (Wire) Bytes(_ context.Context, b []byte) ([]byte, error)   { return b, nil }
+func (Wire) Blob(_ context.Context, b Blob) (Blob, error)        { return b, nil }
+func (Wire) Set(_ context.Context, s protocol.Set) (protocol.Set, error) {
+	return s, nil
+}
+func (Wire) Map(_ context.Context, m protocol.Map) (protocol.Map, error) {
+	return m, nil
+}
+
+// With the contract validated, a BigInt, binary data, a Set and a Map pass
+// as arguments and results (their JSON forms are an integer, a Node
+// Buffer object and empty objects), and a value of another type does not.
+func TestWireTypesPassContracts(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("wire", "1.0.0", Wire{}); err != nil {
+		t.Fatal(err)
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, bound)
+	ctx := context.Background()
+	huge, _ := new(big.Int).SetString("123456789012345678901234567890", 10)
+	if got, err := netron.CallUnary[*big.Int](ctx, p, "wire@1.0.0", "big", huge); err != nil || got.Cmp(huge) != 0 {
+		t.Fatalf("big = %v, %v", got, err)
+	}
+	if got, err := netron.CallUnary[[]byte](ctx, p, "wire@1.0.0", "bytes", []byte{0, 1, 255}); err != nil || string(got) != "\x00\x01\xff" {
+		t.Fatalf("bytes = %q, %v", got, err)
+	}
+	if got, err := netron.CallUnary[Blob](ctx, p, "wire@1.0.0", "blob", Blob{Name: "b", Data: []byte("xy")}); err != nil || string(got.Data) != "xy" {
+		t.Fatalf("blob = %+v, %v", got, err)
+	}
+	for _, m := range []struct {
+		method string
+		arg    any
+	}{{"set", protocol.Set{1, "two"}}, {"map", protocol.Map{{Key: 1, Value: "one"}}}} {
+		if _, err := p.Call(ctx, "wire@1.0.0", m.method, m.arg); err != nil {
+			t.Fatalf("%s: %v", m.method, err)
+		}
+	}
+	for _, m := range []struct {
+		method string
+		arg    any
+	}{{"big", "12"}, {"bytes", 12}, {"set", "x"}} {
+		if _, err := p.Call(ctx, "wire@1.0.0", m.method, m.arg); netron.CodeOf(err) != netron.CodeInvalidArgument {
+			t.Fatalf("%s(%v) = %v, want invalid_argument", m.method, m.arg, err)
+		}
 	}
 }
