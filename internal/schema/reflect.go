@@ -45,14 +45,21 @@ func newReflector(m Mapper) *jsonschema.Reflector {
 // Reflect returns the JSON Schema of t as invopop's schema value.
 // Struct field names come from `json` tags; `jsonschema` tags add ranges,
 // enums, formats and descriptions. A field without `omitempty` is required.
-// A pointer (t itself, a field, an element) may also be null, as Go encodes
-// a nil pointer.
-func Reflect(t reflect.Type) *jsonschema.Schema { return ReflectMapped(t, nil) }
+// t must pass CheckType.
+func Reflect(t reflect.Type) *jsonschema.Schema {
+	s := newReflector(nil).ReflectFromType(t)
+	s.Version = "https://json-schema.org/draft/2020-12/schema"
+	return s
+}
 
-// ReflectMapped is Reflect with the schemas m gives for some types.
-func ReflectMapped(t reflect.Type, m Mapper) *jsonschema.Schema {
+// ReflectValues is Reflect for the values a program exchanges, with the
+// schemas m gives for some types (see Mapper): a pointer (t itself, a
+// field, an element, a map value) may also be null, as Go encodes a nil
+// pointer. Types that give their own schema are left as they give it.
+func ReflectValues(t reflect.Type, m Mapper) *jsonschema.Schema {
 	s := newReflector(m).ReflectFromType(t)
-	nullPointers(t, s, map[reflect.Type]bool{})
+	w := nullWalker{m: m, seen: map[reflect.Type]bool{}}
+	w.walk(t, s)
 	if t.Kind() == reflect.Pointer {
 		s = orNull(s)
 	}
@@ -62,8 +69,8 @@ func ReflectMapped(t reflect.Type, m Mapper) *jsonschema.Schema {
 
 // CheckType reports whether t can have a derived schema: not when it
 // contains itself through the fields and elements the schema describes (a
-// tree of nodes, say), which Reflect cannot describe without references.
-// Reflect must not be given such a type.
+// tree of nodes, say), which the reflector cannot describe without
+// references (it would recurse until the stack overflows).
 func CheckType(t reflect.Type) error {
 	onPath := map[reflect.Type]bool{}
 	var path []string
@@ -72,42 +79,55 @@ func CheckType(t reflect.Type) error {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
-		if t == durationType || t.Implements(customSchema) || reflect.PointerTo(t).Implements(customSchema) {
+		if t == durationType || ownSchema(t) {
 			return nil
+		}
+		if onPath[t] {
+			return fmt.Errorf("schema: %v contains itself (at %s): a recursive type has no derived schema", t, strings.Join(path, ""))
 		}
 		switch t.Kind() {
 		case reflect.Slice, reflect.Array, reflect.Map:
+			onPath[t] = true
+			defer delete(onPath, t)
 			path = append(path, "[]")
 			defer func() { path = path[:len(path)-1] }()
 			return walk(t.Elem())
 		case reflect.Struct:
-			if onPath[t] {
-				return fmt.Errorf("schema: %v contains itself (at %s): a recursive type has no derived schema", t, strings.Join(path, ""))
-			}
 			onPath[t] = true
 			defer delete(onPath, t)
-			var err error
-			eachField(t, func(name string, ft reflect.Type) {
-				if err == nil {
-					path = append(path, "."+name)
-					err = walk(ft)
-					path = path[:len(path)-1]
+			fields, err := jsonFields(t)
+			if err != nil {
+				return fmt.Errorf("schema: %v contains itself (embedded): a recursive type has no derived schema", err)
+			}
+			for _, f := range fields {
+				path = append(path, "."+f.name)
+				err := walk(f.typ)
+				path = path[:len(path)-1]
+				if err != nil {
+					return err
 				}
-			})
-			return err
+			}
 		}
 		return nil
 	}
 	return walk(t)
 }
 
-// customSchema is implemented by types that give their own schema: the
-// reflector does not look inside them.
-var customSchema = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+// ownSchema reports whether the reflector takes t's schema from t itself
+// (a JSONSchema or JSONSchemaAlias method of its value), without looking
+// inside it.
+func ownSchema(t reflect.Type) bool { return t.Implements(customSchema) || t.Implements(aliasSchema) }
+
+// customSchema and aliasSchema are the methods the reflector asks a type
+// for its own schema.
+var (
+	customSchema = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+	aliasSchema  = reflect.TypeFor[interface{ JSONSchemaAlias() any }]()
+)
 
 // orNull returns s, or a schema of s or null when s does not allow null.
 func orNull(s *jsonschema.Schema) *jsonschema.Schema {
-	if s == nil || allowsNull(s) {
+	if s == nil || s == jsonschema.TrueSchema || s == jsonschema.FalseSchema || allowsNull(s) {
 		return s
 	}
 	v := s.Version
@@ -127,11 +147,14 @@ func allowsNull(s *jsonschema.Schema) bool {
 	return false
 }
 
-// withoutNull returns the branch of a schema made by orNull (or by the
-// "nullable" tag) that is not null, or s.
-func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
+// WithoutNull returns the branch of a schema made by ReflectValues (or by
+// the "nullable" tag) that is not null, or s.
+func WithoutNull(s *jsonschema.Schema) *jsonschema.Schema {
+	if s == nil || s.Type != "" {
+		return s
+	}
 	for _, bs := range [][]*jsonschema.Schema{s.AnyOf, s.OneOf} {
-		if len(bs) == 2 && s.Type == "" {
+		if len(bs) == 2 {
 			switch {
 			case bs[1].Type == "null":
 				return bs[0]
@@ -143,89 +166,145 @@ func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
 	return s
 }
 
-// nullPointers makes the schemas of pointer fields and elements within t
-// (the schema s, as the reflector made it) also allow null. seen holds the
-// struct types being walked (recursive types).
-func nullPointers(t reflect.Type, s *jsonschema.Schema, seen map[reflect.Type]bool) {
+// nullWalker makes the schemas of pointer fields and elements within a
+// type (as the reflector made them) also allow null. seen holds the struct
+// types being walked.
+type nullWalker struct {
+	m    Mapper
+	seen map[reflect.Type]bool
+}
+
+func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if s == nil {
-		return
+	if s == nil || t == durationType || ownSchema(t) || (w.m != nil && w.m(t) != nil) {
+		return // a schema given whole: not the reflector's walk of t
 	}
-	s = withoutNull(s)
+	s = WithoutNull(s)
 	switch t.Kind() {
 	case reflect.Struct:
-		if s.Properties == nil || seen[t] {
+		if s.Properties == nil || w.seen[t] {
 			return
 		}
-		seen[t] = true
-		defer delete(seen, t)
-		eachField(t, func(name string, ft reflect.Type) {
-			p, ok := s.Properties.Get(name)
+		w.seen[t] = true
+		defer delete(w.seen, t)
+		fields, err := jsonFields(t)
+		if err != nil {
+			return
+		}
+		for _, f := range fields {
+			p, ok := s.Properties.Get(f.name)
 			if !ok {
-				return
+				continue
 			}
-			nullPointers(ft, p, seen)
-			if ft.Kind() == reflect.Pointer {
-				s.Properties.Set(name, orNull(p))
+			w.walk(f.typ, p)
+			if f.typ.Kind() == reflect.Pointer {
+				s.Properties.Set(f.name, orNull(p))
 			}
-		})
+		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 { // []byte: a string or binary
 			return
 		}
-		nullPointers(t.Elem(), s.Items, seen)
+		w.walk(t.Elem(), s.Items)
 		if t.Elem().Kind() == reflect.Pointer {
 			s.Items = orNull(s.Items)
 		}
 	case reflect.Map:
-		nullPointers(t.Elem(), s.AdditionalProperties, seen)
+		w.walk(t.Elem(), s.AdditionalProperties)
 		if t.Elem().Kind() == reflect.Pointer {
 			s.AdditionalProperties = orNull(s.AdditionalProperties)
+		}
+		for k, p := range s.PatternProperties { // keys of other kinds than string
+			w.walk(t.Elem(), p)
+			if t.Elem().Kind() == reflect.Pointer {
+				s.PatternProperties[k] = orNull(p)
+			}
 		}
 	}
 }
 
-// eachField calls f with the JSON name and type of each field of struct t
-// that has a property, by the rules the reflector follows (encoding/json's):
-// no "-", exported, and embedded structs without a name flattened.
-func eachField(t reflect.Type, f func(name string, ft reflect.Type)) {
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tags := strings.Split(sf.Tag.Get("json"), ",")
-		if tags[0] == "-" || strings.Split(sf.Tag.Get("jsonschema"), ",")[0] == "-" {
-			continue
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFields returns the fields of struct t that have a property, by the
+// rules the reflector follows: no "-", exported, embedded structs without
+// a name and ",inline" structs flattened (other ",inline" fields are
+// dropped), a later field of the same name replacing an earlier one. It
+// fails on a struct that embeds itself.
+func jsonFields(t reflect.Type) ([]jsonField, error) {
+	var out []jsonField
+	index := map[string]int{}
+	embedding := map[reflect.Type]bool{}
+	var collect func(t reflect.Type) error
+	collect = func(t reflect.Type) error {
+		if embedding[t] {
+			return fmt.Errorf("%v", t)
 		}
-		et := sf.Type
-		if et.Kind() == reflect.Pointer {
-			et = et.Elem()
+		embedding[t] = true
+		defer delete(embedding, t)
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			tags := strings.Split(sf.Tag.Get("json"), ",")
+			if tags[0] == "-" || strings.Split(sf.Tag.Get("jsonschema"), ",")[0] == "-" {
+				continue
+			}
+			et := sf.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if (sf.Anonymous && tags[0] == "" && et.Kind() == reflect.Struct) || slices.Contains(tags[1:], "inline") {
+				if et.Kind() != reflect.Struct {
+					continue
+				}
+				if err := collect(et); err != nil {
+					return err
+				}
+				continue
+			}
+			if !sf.Anonymous && sf.PkgPath != "" {
+				continue
+			}
+			name := sf.Name
+			if tags[0] != "" {
+				name = tags[0]
+			}
+			if at, ok := index[name]; ok {
+				out[at].typ = sf.Type
+				continue
+			}
+			index[name] = len(out)
+			out = append(out, jsonField{name, sf.Type})
 		}
-		if (sf.Anonymous && tags[0] == "" && et.Kind() == reflect.Struct) || slices.Contains(tags[1:], "inline") {
-			eachField(et, f)
-			continue
-		}
-		if !sf.Anonymous && sf.PkgPath != "" {
-			continue
-		}
-		name := sf.Name
-		if tags[0] != "" {
-			name = tags[0]
-		}
-		f(name, sf.Type)
+		return nil
 	}
+	err := collect(t)
+	return out, err
 }
 
 // ReflectJSON returns the JSON Schema of t as a JSON document, or the
 // error of CheckType.
-func ReflectJSON(t reflect.Type) ([]byte, error) { return ReflectJSONMapped(t, nil) }
-
-// ReflectJSONMapped is ReflectJSON with the schemas m gives for some types.
-func ReflectJSONMapped(t reflect.Type, m Mapper) ([]byte, error) {
+func ReflectJSON(t reflect.Type) ([]byte, error) {
 	if err := CheckType(t); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(ReflectMapped(t, m))
+	return marshal(t, Reflect(t))
+}
+
+// ReflectValuesJSON is ReflectValues as a JSON document, or the error of
+// CheckType.
+func ReflectValuesJSON(t reflect.Type, m Mapper) ([]byte, error) {
+	if err := CheckType(t); err != nil {
+		return nil, err
+	}
+	return marshal(t, ReflectValues(t, m))
+}
+
+func marshal(t reflect.Type, s *jsonschema.Schema) ([]byte, error) {
+	b, err := json.Marshal(s)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %v: %w", t, err)
 	}

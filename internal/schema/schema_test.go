@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invopop/jsonschema"
+
 	"github.com/titanframework/titan/internal/schema"
 )
 
@@ -137,7 +139,7 @@ func TestPointersMayBeNull(t *testing.T) {
 		{"root pointer value", reflect.TypeFor[*Leaf](), `{"n":0}`, false},
 		{"root value null", reflect.TypeFor[Leaf](), `null`, false},
 	} {
-		doc, err := json.Marshal(schema.Reflect(tt.typ))
+		doc, err := json.Marshal(schema.ReflectValues(tt.typ, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +171,7 @@ type Holder struct {
 // A type that contains itself has no derived schema: a clear error, not
 // a reflector that recurses until the stack overflows.
 func TestRecursiveTypesAreRefused(t *testing.T) {
-	for _, typ := range []reflect.Type{reflect.TypeFor[Node](), reflect.TypeFor[*Holder](), reflect.TypeFor[[]Holder]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Node](), reflect.TypeFor[*Holder](), reflect.TypeFor[[]Holder](), reflect.TypeFor[map[string]Holder]()} {
 		err := schema.CheckType(typ)
 		if err == nil || !strings.Contains(err.Error(), "Node contains itself (at ") || !strings.Contains(err.Error(), ".children[])") {
 			t.Fatalf("%v: %v, want the cycle named", typ, err)
@@ -180,5 +182,98 @@ func TestRecursiveTypesAreRefused(t *testing.T) {
 	}
 	if err := schema.CheckType(reflect.TypeFor[Tree]()); err != nil {
 		t.Fatalf("a type that repeats types without containing itself: %v", err)
+	}
+}
+
+type (
+	SelfMap   map[string]SelfMap
+	SelfSlice []SelfSlice
+	SelfEmbed struct {
+		*SelfEmbed
+		X int `json:"x"`
+	}
+)
+
+// Recursion through maps, slices and embedding is found too, without the
+// check itself overflowing the stack.
+func TestRecursionOfOtherKinds(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[SelfMap](), reflect.TypeFor[SelfSlice](), reflect.TypeFor[SelfEmbed]()} {
+		if err := schema.CheckType(typ); err == nil || !strings.Contains(err.Error(), "contains itself") {
+			t.Fatalf("%v: %v, want it refused", typ, err)
+		}
+	}
+}
+
+// Own is a recursive type that gives its own schema: the reflector does
+// not look inside it, so it is fine, and its schema is left as it is.
+type Own struct {
+	Next *Own `json:"next"`
+}
+
+var ownSchema = &jsonschema.Schema{Type: "object", Properties: jsonschema.NewProperties()}
+
+func init() { ownSchema.Properties.Set("next", &jsonschema.Schema{Type: "object"}) }
+
+func (Own) JSONSchema() *jsonschema.Schema { return ownSchema }
+
+type Odd struct {
+	Extra  map[string]string `json:",inline"` // not a struct: dropped, as the reflector drops it
+	ByID   map[int]*Leaf     `json:"byId"`
+	Shadow                   // its "n" is replaced by the field below
+	N      string            `json:"n"`
+	Own    Own               `json:"own"`
+}
+
+type Shadow struct {
+	N *int `json:"n"`
+}
+
+func TestValuesSchemaEdgeCases(t *testing.T) {
+	typ := reflect.TypeFor[Odd]()
+	if err := schema.CheckType(typ); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := json.Marshal(schema.ReflectValues(typ, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := schema.Compile(doc)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc)
+	}
+	for _, tt := range []struct {
+		doc string
+		ok  bool
+	}{
+		{`{"byId":{"1":null,"2":{"n":1}},"n":"x","own":{"next":{}}}`, true},
+		{`{"byId":{"abc":null},"n":"x","own":{"next":{}}}`, false}, // keys of a map[int] are integers
+		{`{"byId":{},"n":null,"own":{"next":{}}}`, false},          // n is the string field, not the *int
+		{`{"byId":{},"n":"x","own":{"next":null}}`, false},         // Own's schema is its own
+	} {
+		var val any
+		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {
+			t.Fatal(err)
+		}
+		val, _ = schema.Normalize(val)
+		if got := v.Validate(val); (len(got) == 0) != tt.ok {
+			t.Errorf("%s: violations %v, want ok=%v\nschema %s", tt.doc, got, tt.ok, doc)
+		}
+	}
+	if p, _ := ownSchema.Properties.Get("next"); p.Type != "object" || len(p.AnyOf) > 0 {
+		t.Fatalf("a type's own schema was changed: next = %+v", p)
+	}
+}
+
+// Reflect (configuration sections) keeps a pointer field's schema as the
+// pointed-to type's: the configuration loader reads its type and
+// properties to convert environment values.
+func TestReflectKeepsPointerFieldsPlain(t *testing.T) {
+	type section struct {
+		Port *int `json:"port"`
+	}
+	s := schema.Reflect(reflect.TypeFor[section]())
+	p, _ := s.Properties.Get("port")
+	if p.Type != "integer" {
+		t.Fatalf("port = %+v, want type integer", p)
 	}
 }

@@ -144,7 +144,7 @@ func tupleSchema(args []reflect.Type) *jsonschema.Schema {
 		MaxItems: &n,
 	}
 	for _, a := range args {
-		as := schema.ReflectMapped(a, wireSchema)
+		as := schema.ReflectValues(a, wireSchema)
 		as.Version = ""
 		s.PrefixItems = append(s.PrefixItems, as)
 	}
@@ -214,7 +214,7 @@ func (m *method) buildContracts(c *Contract) error {
 	}
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
-	} else if m.outSchema, err = schema.ReflectJSONMapped(m.out, wireSchema); err != nil {
+	} else if m.outSchema, err = schema.ReflectValuesJSON(m.out, wireSchema); err != nil {
 		return fmt.Errorf("output schema: %w (WithContract gives one)", err)
 	}
 	if m.outV, err = schema.Compile(m.outSchema); err != nil {

@@ -562,3 +562,43 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(s int) { r.status = s }
+
+// Pointy takes a pointer to a struct, whose schema is an object or null.
+type Pointy struct{}
+
+func (Pointy) Norm(_ context.Context, p *Point) (float64, error) {
+	if p == nil {
+		return -1, nil
+	}
+	return float64(p.X*p.X + p.Y*p.Y), nil
+}
+
+// A JSON route of a method taking one pointer to a struct takes the body
+// object as that argument, as for a struct; null (in the positional form)
+// is a nil pointer.
+func TestJSONRouteOfAPointerArgument(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("pointy", "1.0.0", Pointy{}, netron.WithHTTP("/api/pointy")); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	c := client(t)
+	for body, want := range map[string]string{`{"x":3,"y":4}`: "25", `[{"x":1,"y":2}]`: "5", `[null]`: "-1"} {
+		r := post(t, c, addr+"/api/pointy/norm", body)
+		if r.status != 200 || strings.TrimSpace(string(r.body)) != want {
+			t.Fatalf("%s: %d %s, want %s", body, r.status, r.body, want)
+		}
+	}
+	// The OpenAPI document describes the body as the one argument.
+	r := do(t, c, http.MethodGet, addr+"/openapi.json", "")
+	if r.status != 200 || !strings.Contains(string(r.body), "The method's one argument.") {
+		t.Fatalf("openapi: %d, the body is not described as the one argument:\n%s", r.status, r.body)
+	}
+}

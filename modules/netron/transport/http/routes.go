@@ -237,14 +237,26 @@ func tupleItems(input json.RawMessage) []json.RawMessage {
 	return s.PrefixItems
 }
 
-// schemaIsObject reports whether a schema describes JSON objects only.
+// schemaIsObject reports whether a schema describes JSON objects only, or
+// objects and null (a pointer argument's).
 func schemaIsObject(schema json.RawMessage) bool {
 	var s struct {
-		Type       any             `json:"type"`
-		Properties json.RawMessage `json:"properties"`
+		Type       any               `json:"type"`
+		Properties json.RawMessage   `json:"properties"`
+		AnyOf      []json.RawMessage `json:"anyOf"`
 	}
 	if json.Unmarshal(schema, &s) != nil {
 		return false
+	}
+	if s.Type == nil && s.Properties == nil && len(s.AnyOf) == 2 {
+		for i, b := range s.AnyOf {
+			var n struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(b, &n) == nil && n.Type == "null" {
+				return schemaIsObject(s.AnyOf[1-i])
+			}
+		}
 	}
 	switch t := s.Type.(type) {
 	case string:

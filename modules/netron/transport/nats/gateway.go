@@ -169,10 +169,11 @@ func (g *Gateway) ServiceAdded(ctx context.Context, sd netron.ServiceDesc) error
 	}
 	added, err := g.add(sd)
 	g.mu.Unlock()
-	if err != nil || !added {
+	if err != nil || !added || !g.nc.IsConnected() {
+		// Disconnected, the subscriptions are sent on reconnecting.
 		return err
 	}
-	if err := flush(ctx, g.nc); err != nil {
+	if err := flush(ctx, g.nc); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
 	}
 	return nil
@@ -186,20 +187,7 @@ func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
 	if _, ok := cur[q]; ok || !exposedOnNATS(sd.Transports) {
 		return false, nil
 	}
-	if !g.names[sd.Name] {
-		sub, err := g.nc.Subscribe(g.subj.resolve(sd.Name), g.onResolve)
-		if err != nil {
-			return false, fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err)
-		}
-		g.subs = append(g.subs, sub)
-		g.names[sd.Name] = true
-	}
-	group := g.subj.service(sd.Name, sd.Version)
-	sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
-	if err != nil {
-		return false, fmt.Errorf("natstransport: subscribe %s: %w", group, err)
-	}
-	g.subs = append(g.subs, sub)
+	// The methods are known before a call or resolve can arrive.
 	ms := make(map[string]netron.MethodDesc, len(sd.Methods))
 	for _, m := range sd.Methods {
 		ms[m.Name] = m
@@ -210,6 +198,24 @@ func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
 	}
 	next[q] = ms
 	g.methods.Store(&next)
+	fail := func(err error) (bool, error) {
+		g.methods.Store(&cur)
+		return false, err
+	}
+	if !g.names[sd.Name] {
+		sub, err := g.nc.Subscribe(g.subj.resolve(sd.Name), g.onResolve)
+		if err != nil {
+			return fail(fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err))
+		}
+		g.subs = append(g.subs, sub)
+		g.names[sd.Name] = true
+	}
+	group := g.subj.service(sd.Name, sd.Version)
+	sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
+	if err != nil {
+		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
+	}
+	g.subs = append(g.subs, sub)
 	return true, nil
 }
 
