@@ -139,17 +139,19 @@ func allowsNull(s *jsonschema.Schema) bool {
 	if s.Type == "null" {
 		return true
 	}
-	for _, b := range append(slices.Clone(s.OneOf), s.AnyOf...) {
-		if b.Type == "null" {
-			return true
+	for _, bs := range [][]*jsonschema.Schema{s.OneOf, s.AnyOf} {
+		for _, b := range bs {
+			if b.Type == "null" {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// WithoutNull returns the branch of a schema made by ReflectValues (or by
+// withoutNull returns the branch of a schema made by ReflectValues (or by
 // the "nullable" tag) that is not null, or s.
-func WithoutNull(s *jsonschema.Schema) *jsonschema.Schema {
+func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
 	if s == nil || s.Type != "" {
 		return s
 	}
@@ -181,7 +183,7 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 	if s == nil || t == durationType || ownSchema(t) || (w.m != nil && w.m(t) != nil) {
 		return // a schema given whole: not the reflector's walk of t
 	}
-	s = WithoutNull(s)
+	s = withoutNull(s)
 	switch t.Kind() {
 	case reflect.Struct:
 		if s.Properties == nil || w.seen[t] {

@@ -182,28 +182,13 @@ func (g Salute) Greet(_ context.Context, s string) (string, error) {
 }
 
 func TestFastPathReceivers(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tally := &Tally{n: 100}
-	if err := n.Register("tally", "1.0.0", tally); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Register("greeter", "1.0.0", Salute{Prefix: "hi ", Pad: [3]int64{0, 0, 7}}); err != nil {
-		t.Fatal(err)
-	}
+	n, p := serveOnTCP(t, map[string]any{"tally": tally, "greeter": Salute{Prefix: "hi ", Pad: [3]int64{0, 0, 7}}})
 	for _, sm := range [][2]string{{"tally@1.0.0", "add"}, {"tally@1.0.0", "twice"}, {"greeter@1.0.0", "greet"}} {
 		if !netron.FastPath(n, sm[0], sm[1]) {
 			t.Fatalf("%s.%s is not on the fast path", sm[0], sm[1])
 		}
 	}
-	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-	p := dial(t, bound)
 	ctx := context.Background()
 
 	var wg sync.WaitGroup

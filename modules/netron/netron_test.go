@@ -121,6 +121,28 @@ func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *ser
 	return &server{n: n, calc: calc, addr: bound}
 }
 
+// serveOnTCP starts a Netron (default configuration) serving the services
+// of impls (name -> implementation, version 1.0.0) on a TCP port, stopped
+// with the test, and returns it with a peer dialled to it.
+func serveOnTCP(t *testing.T, impls map[string]any) (*netron.Netron, *netron.Peer) {
+	t.Helper()
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, impl := range impls {
+		if err := n.Register(name, "1.0.0", impl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	return n, dial(t, bound)
+}
+
 func dial(t *testing.T, addr string) *netron.Peer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -394,21 +394,19 @@ func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 	}
 	// A buffer of its own: a copy of a small item, which later items may
 	// join; a large item's scratch buffer itself (a new one takes its place).
-	var w *wbuf
-	if len(b) < countStep {
-		w = getBuf()
-		w.b = append(w.b, b...)
-	} else {
-		w, s.scratch = s.scratch, getBuf()
-		w.b = b
-	}
 	s.open = nil
-	if w.pooled && len(w.b) < countStep {
-		// The generation is read before the buffer is queued: once queued
-		// it may be written and reused at any time.
-		w.shared = true
-		s.open, s.gen = w, w.state.Load()>>2
+	if len(b) >= countStep {
+		w := s.scratch
+		s.scratch = getBuf()
+		w.b = b
+		return c.enqueue(w)
 	}
+	w := getBuf()
+	w.b = append(w.b, b...)
+	// The generation is read before the buffer is queued: once queued it
+	// may be written and reused at any time.
+	w.shared = true
+	s.open, s.gen = w, w.state.Load()>>2
 	return c.enqueue(w)
 }
 

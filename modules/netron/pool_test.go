@@ -27,20 +27,8 @@ func (k *Keeper) Keep(ctx context.Context, s string) (string, error) {
 // method's context is not part of a pooled Call: one a method keeps stays
 // its own call's (cancelled when the call ended, its peer still there).
 func TestPooledCallsLeaveContextsAlone(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	k := &Keeper{}
-	if err := n.Register("keeper", "1.0.0", k); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-	p := dial(t, bound)
+	_, p := serveOnTCP(t, map[string]any{"keeper": k})
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for g := range 4 {

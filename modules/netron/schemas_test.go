@@ -25,19 +25,7 @@ func (Finder) Wrap(_ context.Context, p *Point) (Found, error) { return Found{At
 // With the contract validated, a nil pointer argument, result or field is
 // null and passes; what a pointer points to is still checked.
 func TestNilPointersPassContracts(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Register("finder", "1.0.0", Finder{}); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-	p := dial(t, bound)
+	_, p := serveOnTCP(t, map[string]any{"finder": Finder{}})
 	ctx := context.Background()
 	if got, err := netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", nil); err != nil || got != nil {
 		t.Fatalf("find(nil) = %v, %v; want nil, no error", got, err)
@@ -48,7 +36,7 @@ func TestNilPointersPassContracts(t *testing.T) {
 	if got, err := netron.CallUnary[Found](ctx, p, "finder@1.0.0", "wrap", nil); err != nil || got.At != nil {
 		t.Fatalf("wrap(nil) = %+v, %v; want a nil field, no error", got, err)
 	}
-	_, err = netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", Point{X: -1})
+	_, err := netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", Point{X: -1})
 	if netron.CodeOf(err) != netron.CodeInvalidArgument {
 		t.Fatalf("find(x=-1) = %v, want invalid_argument (x has minimum 0)", err)
 	}
@@ -104,19 +92,7 @@ func (Wire) Map(_ context.Context, m protocol.Map) (protocol.Map, error) {
 // as arguments and results (their JSON forms are an integer, a Node
 // Buffer object and empty objects), and a value of another type does not.
 func TestWireTypesPassContracts(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Register("wire", "1.0.0", Wire{}); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-	p := dial(t, bound)
+	_, p := serveOnTCP(t, map[string]any{"wire": Wire{}})
 	ctx := context.Background()
 	huge, _ := new(big.Int).SetString("123456789012345678901234567890", 10)
 	if got, err := netron.CallUnary[*big.Int](ctx, p, "wire@1.0.0", "big", huge); err != nil || got.Cmp(huge) != 0 {
