@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -72,20 +71,6 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 		h.stop()
 		return fmt.Errorf("httptransport: requests still running: %w", ctx.Err())
 	}
-}
-
-// callContext is the context of a call: the request's, bounded by timeout
-// (none when 0), and cancelled when Shutdown gives up waiting.
-func (h *Handler) callContext(r *http.Request, timeout time.Duration) (context.Context, context.CancelFunc) {
-	var ctx context.Context
-	var cancel context.CancelFunc
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(r.Context(), timeout)
-	} else {
-		ctx, cancel = context.WithCancel(r.Context())
-	}
-	unhook := context.AfterFunc(h.stopped, cancel)
-	return ctx, func() { unhook(); cancel() }
 }
 
 // begin counts a request in flight, or reports false once shutting down.
