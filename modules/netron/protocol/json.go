@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -326,20 +325,16 @@ func fromJSON(v any, depth int) (any, error) {
 }
 
 func numberFromJSON(n json.Number) (any, error) {
-	s := string(n)
-	if !strings.ContainsAny(s, ".eE") {
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return i, nil
-		}
-		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
-			return u, nil
-		}
+	x, err := parseNumber(string(n))
+	switch {
+	case err != nil:
+		return nil, err
+	case x.kind == intNumber:
+		return x.i, nil
+	case x.kind == uintNumber:
+		return x.u, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !isRangeErr(err) {
-		return nil, fmt.Errorf("%w: invalid JSON number %q", ErrMalformed, s)
-	}
-	return f, nil
+	return x.f, nil
 }
 
 func isRangeErr(err error) bool {

@@ -1,8 +1,10 @@
 package httptransport
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -87,4 +89,19 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 	b = append(b, '}')
 	w.Header()["Content-Type"] = jsonContentType
 	_, _ = w.Write(b)
+}
+
+// decodeJSON decodes one JSON value (numbers as json.Number) and refuses
+// trailing data.
+func decodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(b[off:])) > 0 {
+		return nil, fmt.Errorf("unexpected data after the JSON value (at offset %d)", off)
+	}
+	return v, nil
 }

@@ -602,3 +602,52 @@ func TestJSONRouteOfAPointerArgument(t *testing.T) {
 		t.Fatalf("openapi: %d, the body is not described as the one argument:\n%s", r.status, r.body)
 	}
 }
+
+// Mirror answers its argument as it came.
+type Mirror struct{}
+
+func (Mirror) Echo(_ context.Context, v any) (any, error) { return v, nil }
+
+// TestInvokeEnvelope: the invoke body is read as JSON.parse reads it (keys
+// match exactly, a repeated key's last value counts, escaped keys are
+// keys), and an object argument keeps its key order through the call.
+func TestInvokeEnvelope(t *testing.T) {
+	s := startServer(t, "")
+	if err := s.n.Register("mirror", "1.0.0", Mirror{}); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		want       string // the body's data, as JSON text, or the error message
+	}{
+		{"repeated id", `{"id":"a","service":"calculator","method":"add","input":[1,2],"id":"b"}`, 200, `"id":"b","success":true,"data":3`},
+		{"escaped key and id", `{"\u0069d":"q\"\u00e9","service":"calculator","method":"add","input":[1,2]}`, 200, `"id":"q\"é","success":true,"data":3`},
+		{"context and hints", `{"id":"h","service":"calculator","method":"add","input":[1,2],"hints":{"timeout":1000},"context":{"traceId":"t"}}`, 200, `"data":3`},
+		{"keys are case-sensitive", `{"ID":"a","service":"calculator","method":"add","input":[1,2]}`, 400, "Invalid request format"},
+		{"id must be a string", `{"id":1,"service":"calculator","method":"add","input":[1,2]}`, 400, "Invalid request format"},
+		{"a later non-string id", `{"id":"a","service":"calculator","method":"add","input":[1,2],"id":null}`, 400, "Invalid request format"},
+		{"input must be present", `{"id":"a","service":"calculator","method":"add"}`, 400, "Invalid request format"},
+		{"not an object", `["id","service","method","input"]`, 400, "Invalid request format"},
+		{"object key order", `{"id":"o","service":"mirror","method":"echo","input":[{"b":1,"a":{"d":2,"c":[3,{"f":1,"e":2}]},"b":4}]}`, 200,
+			`"data":{"b":4,"a":{"d":2,"c":[3,{"f":1,"e":2}]}}`},
+		{"single argument", `{"id":"s","service":"mirror","method":"echo","input":"x"}`, 200, `"data":"x"`},
+		{"deep input", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 130) + strings.Repeat("]", 130) + `]}`, 400, "Invalid input"},
+	} {
+		r := post(t, c, s.addr+"/netron/invoke", tc.body)
+		if r.status != tc.status {
+			t.Errorf("%s: status %d %s", tc.name, r.status, r.body)
+			continue
+		}
+		if tc.status == 200 {
+			if !strings.Contains(string(r.body), tc.want) {
+				t.Errorf("%s: body %s, want it to hold %s", tc.name, r.body, tc.want)
+			}
+			continue
+		}
+		if msg, _ := errorOf(t, r)["message"].(string); !strings.HasPrefix(msg, tc.want) {
+			t.Errorf("%s: message %q, want %q", tc.name, msg, tc.want)
+		}
+	}
+}

@@ -1,34 +1,82 @@
 package httptransport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // invokeRequest is the body of POST /netron/invoke and one request of a
-// batch (NETRON-WIRE.md §11.2).
+// batch (NETRON-WIRE.md §11.2). The JSON texts alias the body.
 type invokeRequest struct {
-	ID      *string         `json:"id"`
-	Service *string         `json:"service"`
-	Method  *string         `json:"method"`
-	Input   json.RawMessage `json:"input"`
-	Context json.RawMessage `json:"context"`
-	Hints   json.RawMessage `json:"hints"`
+	ID, Service, Method   string
+	Input, Context, Hints []byte // JSON texts; nil when absent
+	strings               uint8  // which of ID, Service and Method were strings
+}
+
+const (
+	hasID = 1 << iota
+	hasService
+	hasMethod
+)
+
+// parseInvoke reads an invoke request from the JSON text of an object
+// (json.Valid accepted it). As with JSON.parse, keys match exactly and a
+// repeated key's last value counts. The strings alias text, which must not
+// change while the request is served.
+func parseInvoke(text []byte) invokeRequest {
+	var q invokeRequest
+	jsonwalk.Members(text, func(key, value []byte) bool {
+		in := key[1 : len(key)-1]
+		name := unsafe.String(unsafe.SliceData(in), len(in))
+		if !jsonwalk.Plain(in) {
+			name = jsonwalk.Unquote(key)
+		}
+		switch name {
+		case "id":
+			q.ID, q.strings = q.stringField(value, q.strings, hasID)
+		case "service":
+			q.Service, q.strings = q.stringField(value, q.strings, hasService)
+		case "method":
+			q.Method, q.strings = q.stringField(value, q.strings, hasMethod)
+		case "input":
+			q.Input = value
+		case "context":
+			q.Context = value
+		case "hints":
+			q.Hints = value
+		}
+		return true
+	})
+	return q
+}
+
+// stringField reads a member that must be a string and records whether it
+// was one.
+func (q *invokeRequest) stringField(value []byte, set, bit uint8) (string, uint8) {
+	if len(value) == 0 || value[0] != '"' {
+		return "", set &^ bit
+	}
+	if in := value[1 : len(value)-1]; jsonwalk.Plain(in) {
+		return unsafe.String(unsafe.SliceData(in), len(in)), set | bit
+	}
+	return jsonwalk.Unquote(value), set | bit
 }
 
 func (q *invokeRequest) valid() bool {
-	return q.ID != nil && q.Service != nil && q.Method != nil && q.Input != nil
+	return q.strings == hasID|hasService|hasMethod && q.Input != nil
 }
 
 // timeout returns hints.timeout (milliseconds) when it is a positive
@@ -71,19 +119,14 @@ func (q *invokeRequest) contextMetadata() map[string]string {
 	return md
 }
 
-// decodeJSON decodes one JSON value (numbers as json.Number) and refuses
-// trailing data.
-func decodeJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
+// invalidJSON describes why text is not JSON, as encoding/json says it.
+func invalidJSON(text []byte) *apiError {
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
+	err := json.Unmarshal(text, &v)
+	if err == nil { // cannot happen: called when json.Valid refused text
+		err = errors.New("invalid JSON")
 	}
-	if off := dec.InputOffset(); len(bytes.TrimSpace(b[off:])) > 0 {
-		return nil, fmt.Errorf("unexpected data after the JSON value (at offset %d)", off)
-	}
-	return v, nil
+	return requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
 }
 
 // jsonProblem describes a JSON syntax error for a 400 message.
@@ -100,40 +143,25 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-// encodeArgs turns JSON arguments into the encoded positional arguments of
-// an invocation: the one JSON mapping of NETRON-WIRE.md §11.1.
-func encodeArgs(args []any) ([]protocol.RawValue, error) {
-	out := make([]protocol.RawValue, len(args))
-	for i, a := range args {
-		v, err := protocol.FromJSON(a)
-		if err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i, err)
-		}
-		b, err := protocol.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("argument %d: %w", i, err)
-		}
-		out[i] = b
-	}
-	return out, nil
-}
-
-// inputArgs reads the input of an invoke request: an array is the
-// positional argument list, any other value the single argument.
-func inputArgs(input json.RawMessage) ([]protocol.RawValue, *apiError) {
-	v, err := decodeJSON(input)
+// argsFromJSON encodes the JSON text of a call's arguments by the one JSON
+// mapping of NETRON-WIRE.md §11.1: an array is the positional argument
+// list, any other value a single argument (array reports which).
+func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
+	raw, err := protocol.AppendJSON(nil, text)
 	if err != nil {
-		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+		}
+		return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
-	args, ok := v.([]any)
-	if !ok {
-		args = []any{v}
+	if text[jsonwalk.Space(text, 0)] != '[' {
+		return []protocol.RawValue{raw}, false, nil
 	}
-	raw, err := encodeArgs(args)
-	if err != nil {
-		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
+	args, err = protocol.SplitArray(raw, nil, protocol.Limits{MaxFrameSize: math.MaxInt})
+	if err != nil { // cannot happen: AppendJSON wrote one array within the limits
+		return nil, true, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
-	return raw, nil
+	return args, true, nil
 }
 
 // result is the outcome of a call: its value (a Go value, or the items of
@@ -214,26 +242,22 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
-	var q invokeRequest
-	if err := json.Unmarshal(body, &q); err != nil {
-		if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid request format"), true)
-			return
-		}
-		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err)), true)
+	if !json.Valid(body) {
+		writeError(w, requestID(r), invalidJSON(body), true)
 		return
 	}
+	q := parseInvoke(body)
 	if !q.valid() {
 		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid request format"), true)
 		return
 	}
-	id := *q.ID
-	s, m := h.routes.lookup(*q.Service, *q.Method)
+	id := q.ID
+	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
-		writeError(w, id, notFoundError(s, *q.Service, *q.Method), false)
+		writeError(w, id, notFoundError(s, q.Service, q.Method), false)
 		return
 	}
-	args, aerr := inputArgs(q.Input)
+	args, _, aerr := argsFromJSON(q.Input)
 	if aerr != nil {
 		writeError(w, id, aerr, false)
 		return
@@ -319,7 +343,7 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	reqs := make([]invokeRequest, len(q.Requests))
 	for i, raw := range q.Requests {
-		if json.Unmarshal(raw, &reqs[i]) != nil || !reqs[i].valid() {
+		if reqs[i] = parseInvoke(raw); !reqs[i].valid() {
 			invalid()
 			return
 		}
@@ -392,16 +416,16 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	fail := func(e *apiError) ([]byte, bool) {
 		b := append([]byte(nil), `{"id":`...)
-		b = appendString(b, *q.ID)
+		b = appendString(b, q.ID)
 		b = append(b, `,"success":false,"error":`...)
 		b = appendErrorObject(b, e, false)
 		return append(b, '}'), false
 	}
-	_, m := h.routes.lookup(*q.Service, *q.Method)
+	_, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
-		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+*q.Service+"."+*q.Method))
+		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+q.Service+"."+q.Method))
 	}
-	args, aerr := inputArgs(q.Input)
+	args, _, aerr := argsFromJSON(q.Input)
 	if aerr != nil {
 		return fail(aerr)
 	}
@@ -413,7 +437,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 		return fail(callError(ctx, err, timeout))
 	}
 	b := append([]byte(nil), `{"id":`...)
-	b = appendString(b, *q.ID)
+	b = appendString(b, q.ID)
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)

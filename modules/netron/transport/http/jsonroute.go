@@ -45,23 +45,15 @@ func routeArgs(body []byte, m *methodEntry) ([]protocol.RawValue, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
-	v, err := decodeJSON(body)
-	if err != nil {
-		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+	args, array, aerr := argsFromJSON(body)
+	if aerr != nil {
+		return nil, aerr
 	}
-	args, ok := v.([]any)
-	if !ok {
-		if m.desc.Arity != 1 {
-			return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
-				"Invalid request body: want a JSON array of the "+strconv.Itoa(m.desc.Arity)+" arguments of "+m.svc.qualified+"."+m.desc.Name)
-		}
-		args = []any{v}
+	if !array && m.desc.Arity != 1 {
+		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
+			"Invalid request body: want a JSON array of the "+strconv.Itoa(m.desc.Arity)+" arguments of "+m.svc.qualified+"."+m.desc.Name)
 	}
-	raw, err := encodeArgs(args)
-	if err != nil {
-		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
-	}
-	return raw, nil
+	return args, nil
 }
 
 // serveRoute answers POST <route>/<method>: the plain JSON result (200),

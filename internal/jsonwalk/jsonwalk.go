@@ -1,0 +1,140 @@
+// Package jsonwalk walks JSON text that encoding/json has validated
+// (json.Valid), without decoding it: finding where values end, iterating an
+// object's members, unquoting strings. Validation and every unescaping that
+// matters stay encoding/json's; this only spares a generic decode where a
+// caller needs a few fields or transcodes the text itself.
+//
+// Every function assumes valid JSON; on other input its results are
+// unspecified (but it does not panic on truncated input).
+package jsonwalk
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Space returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func Space(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// StringEnd returns the index after the string whose opening quote is at i.
+func StringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// ScalarEnd returns the index after the number or literal at i.
+func ScalarEnd(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		switch c := b[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c == '-', c == '+', c == '.', c == 'E':
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// End returns the index after the value that starts at i (not whitespace).
+// It takes time in proportion to the value's length.
+func End(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		return StringEnd(b, i)
+	case '[', '{':
+	default:
+		return ScalarEnd(b, i)
+	}
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			i = StringEnd(b, i) - 1
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return i
+}
+
+// Unquote returns the string whose JSON text (quotes included) is raw: the
+// bytes themselves when they hold no escape and are valid UTF-8, else what
+// encoding/json makes of them (invalid bytes and lone surrogates become
+// U+FFFD).
+func Unquote(raw []byte) string {
+	if len(raw) < 2 {
+		return ""
+	}
+	in := raw[1 : len(raw)-1]
+	if Plain(in) {
+		return string(in)
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// Plain reports whether the inside of a JSON string (between its quotes)
+// is the string itself: no escape, valid UTF-8.
+func Plain(in []byte) bool {
+	ascii := true
+	for _, c := range in {
+		if c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return ascii || utf8.Valid(in)
+}
+
+// Members calls f with each member of the object obj (its text, leading
+// and trailing whitespace allowed), in order: the key's JSON text (quotes
+// included; see [Unquote]) and the value's text. It stops when f returns
+// false. Duplicate keys are passed as they come.
+func Members(obj []byte, f func(key, value []byte) bool) {
+	i := Space(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return
+	}
+	i = Space(obj, i+1)
+	for i < len(obj) && obj[i] == '"' {
+		k := StringEnd(obj, i)
+		key := obj[i:k]
+		v := Space(obj, k)
+		v = Space(obj, v+1) // past ':'
+		e := End(obj, v)
+		if !f(key, obj[v:e]) {
+			return
+		}
+		i = Space(obj, e)
+		if i < len(obj) && obj[i] == ',' {
+			i = Space(obj, i+1)
+		}
+	}
+}

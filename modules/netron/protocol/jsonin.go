@@ -1,0 +1,290 @@
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/titanframework/titan/internal/jsonwalk"
+)
+
+// AppendJSON appends the Netron MessagePack encoding of one JSON value to
+// dst, by the JSON mapping of NETRON-WIRE.md §11.1 that [FromJSON] follows
+// (numbers are typed as FromJSON types them, nothing is revived), straight
+// from the text: no generic value is built. Object keys keep the text's
+// order, and a repeated key keeps its first place and its last value, as
+// JSON.parse does. Invalid JSON is an [ErrMalformed] error carrying
+// encoding/json's description of the problem; nesting deeper than
+// [DefaultMaxDepth] is [ErrTooDeep]. On error dst is returned unchanged.
+func AppendJSON(dst, text []byte) ([]byte, error) {
+	if !json.Valid(text) {
+		var v any
+		err := json.Unmarshal(text, &v)
+		if err == nil { // cannot happen: Valid and Unmarshal agree
+			err = fmt.Errorf("invalid JSON")
+		}
+		return dst, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	t := jsonIn{text: text}
+	if err := t.index(); err != nil {
+		return dst, err
+	}
+	e := getEncoder(dst)
+	defer putEncoder(e)
+	t.e = e
+	if _, err := t.value(jsonwalk.Space(text, 0), 0); err != nil {
+		return dst, err
+	}
+	return e.buf, nil
+}
+
+// jsonIn transcodes valid JSON text in two passes: index records, for each
+// array and object in the order they open, its element count, where it
+// ends and the index of the next container after it; value then encodes
+// with every header known, in time proportional to the text.
+type jsonIn struct {
+	text    []byte
+	boxes   []jsonBox
+	members []jsonMember // the open objects' members, stack-like
+	e       *encoder
+	boxBuf  [8]jsonBox
+}
+
+type jsonBox struct {
+	count int  // commas, then elements or members (a repeated key counts each time)
+	has   bool // it holds a value
+	end   int  // index after the closing bracket
+	next  int  // ordinal of the first container after this one
+}
+
+type jsonMember struct {
+	key        string // unquoted
+	start, box int    // where the value's text starts; its ordinal if a container
+}
+
+func (t *jsonIn) index() error {
+	b := t.text
+	t.boxes = t.boxBuf[:0]
+	var stackBuf [16]int
+	open := stackBuf[:0] // ordinals of the open containers
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch c {
+		case ' ', '\t', '\n', '\r', ':':
+			i++
+			continue
+		case ',':
+			t.boxes[open[len(open)-1]].count++
+			i++
+			continue
+		case ']', '}':
+			bx := &t.boxes[open[len(open)-1]]
+			if bx.has {
+				bx.count++
+			}
+			bx.end, bx.next = i+1, len(t.boxes)
+			open = open[:len(open)-1]
+			i++
+			continue
+		}
+		if len(open) > 0 { // a value inside a container
+			t.boxes[open[len(open)-1]].has = true
+		}
+		switch c {
+		case '[', '{':
+			if len(open) >= DefaultMaxDepth {
+				return fmt.Errorf("%w: more than %d nested containers", ErrTooDeep, DefaultMaxDepth)
+			}
+			open = append(open, len(t.boxes))
+			t.boxes = append(t.boxes, jsonBox{})
+			i++
+		case '"':
+			i = jsonwalk.StringEnd(b, i)
+		default:
+			i = jsonwalk.ScalarEnd(b, i)
+		}
+	}
+	return nil
+}
+
+// value encodes the value at i, whose ordinal (if a container) is box, and
+// returns the index after it.
+func (t *jsonIn) value(i, box int) (int, error) {
+	b, e := t.text, t.e
+	switch b[i] {
+	case '"':
+		end := jsonwalk.StringEnd(b, i)
+		t.str(b[i:end])
+		return end, nil
+	case 't':
+		e.bool(true)
+		return i + 4, nil
+	case 'f':
+		e.bool(false)
+		return i + 5, nil
+	case 'n':
+		e.buf = append(e.buf, 0xc0)
+		return i + 4, nil
+	case '[':
+		bx := t.boxes[box]
+		e.arrayHeader(bx.count)
+		j, next := i+1, box+1
+		for range bx.count {
+			j = jsonwalk.Space(b, j)
+			if b[j] == ',' {
+				j = jsonwalk.Space(b, j+1)
+			}
+			if b[j] == '[' || b[j] == '{' {
+				if _, err := t.value(j, next); err != nil {
+					return 0, err
+				}
+				j, next = t.boxes[next].end, t.boxes[next].next
+				continue
+			}
+			var err error
+			if j, err = t.value(j, 0); err != nil {
+				return 0, err
+			}
+		}
+		return bx.end, nil
+	case '{':
+		return t.object(i, box)
+	}
+	end := jsonwalk.ScalarEnd(b, i)
+	n, err := parseNumber(unsafe.String(&b[i], end-i))
+	if err != nil {
+		return 0, err
+	}
+	switch n.kind {
+	case intNumber:
+		e.int64(n.i)
+	case uintNumber:
+		e.uint64(n.u)
+	default:
+		e.float64(n.f)
+	}
+	return end, nil
+}
+
+// object encodes the object at i: its members are gathered first, so that
+// a repeated key is written once, where it first appears, with its last
+// value.
+func (t *jsonIn) object(i, box int) (int, error) {
+	b := t.text
+	bx := t.boxes[box]
+	base := len(t.members)
+	var seen map[string]int // the members' places, once there are many
+	j, next := i+1, box+1
+	for range bx.count {
+		j = jsonwalk.Space(b, j)
+		if b[j] == ',' {
+			j = jsonwalk.Space(b, j+1)
+		}
+		kend := jsonwalk.StringEnd(b, j)
+		key := t.key(b[j:kend])
+		j = jsonwalk.Space(b, kend)
+		j = jsonwalk.Space(b, j+1) // past ':'
+		m := jsonMember{key: key, start: j}
+		if b[j] == '[' || b[j] == '{' {
+			m.box = next
+			j, next = t.boxes[next].end, t.boxes[next].next
+		} else {
+			j = jsonwalk.End(b, j)
+		}
+		if k := t.find(base, key, &seen); k >= 0 {
+			t.members[k].start, t.members[k].box = m.start, m.box
+			continue
+		}
+		if seen != nil {
+			seen[key] = len(t.members)
+		}
+		t.members = append(t.members, m)
+	}
+	n := len(t.members) - base
+	if err := t.e.mapHeader(n); err != nil {
+		return 0, err
+	}
+	for k := range n {
+		m := t.members[base+k]
+		t.e.str(m.key)
+		if _, err := t.value(m.start, m.box); err != nil {
+			return 0, err
+		}
+	}
+	t.members = t.members[:base]
+	return bx.end, nil
+}
+
+// find returns the index of the open object's member named key, or -1:
+// by a linear search while the object has few members, then by a map.
+func (t *jsonIn) find(base int, key string, seen *map[string]int) int {
+	if *seen != nil {
+		if k, ok := (*seen)[key]; ok {
+			return k
+		}
+		return -1
+	}
+	for k := base; k < len(t.members); k++ {
+		if t.members[k].key == key {
+			return k
+		}
+	}
+	if len(t.members)-base >= 16 {
+		*seen = make(map[string]int, 2*(len(t.members)-base))
+		for k := base; k < len(t.members); k++ {
+			(*seen)[t.members[k].key] = k
+		}
+	}
+	return -1
+}
+
+// key returns an object key; a plain one shares the text's bytes.
+func (t *jsonIn) key(raw []byte) string {
+	if in := raw[1 : len(raw)-1]; jsonwalk.Plain(in) {
+		return unsafe.String(unsafe.SliceData(in), len(in))
+	}
+	return jsonwalk.Unquote(raw)
+}
+
+// str encodes a JSON string from its text (quotes included).
+func (t *jsonIn) str(raw []byte) {
+	if in := raw[1 : len(raw)-1]; jsonwalk.Plain(in) {
+		t.e.strHeader(len(in))
+		t.e.buf = append(t.e.buf, in...)
+		return
+	}
+	t.e.str(jsonwalk.Unquote(raw))
+}
+
+// number is a JSON number typed as FromJSON types it: an int64 when it is
+// an integer that fits, else a uint64 when it fits, else a float64.
+type number struct {
+	kind byte
+	i    int64
+	u    uint64
+	f    float64
+}
+
+const (
+	floatNumber = iota
+	intNumber
+	uintNumber
+)
+
+func parseNumber(s string) (number, error) {
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return number{kind: intNumber, i: i}, nil
+		}
+		if u, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return number{kind: uintNumber, u: u}, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !isRangeErr(err) {
+		return number{}, fmt.Errorf("%w: invalid JSON number %q", ErrMalformed, s)
+	}
+	return number{f: f}, nil
+}
