@@ -162,7 +162,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // requestID returns the request's X-Request-ID when it is a sensible
 // token, or a new UUIDv7.
 func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-ID"); id != "" && len(id) <= 128 && printable(id) {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 && printable(id) {
 		return id
 	}
 	if u, err := uuid.NewV7(); err == nil {
@@ -191,7 +191,13 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	if r.ContentLength > limit {
 		return nil, tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	// Read to the end (a middleware may have replaced the body), in a
+	// buffer of the announced size.
+	size := 512
+	if r.ContentLength >= 0 {
+		size = int(r.ContentLength) + 1 // + 1: the read that sees EOF
+	}
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), size)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge()
@@ -201,17 +207,42 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	return body, nil
 }
 
+// readAll is io.ReadAll starting with a buffer of size bytes.
+func readAll(rd io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// metadataHeaders are the headers metadata reads (canonical, so Get does
+// not build the key) and their metadata keys.
+var metadataHeaders = [...][2]string{
+	{"Authorization", "authorization"}, {"X-Request-Id", "x-request-id"},
+	{"Traceparent", "traceparent"}, {"Tracestate", "tracestate"},
+}
+
 // metadata collects the caller's metadata from the request headers: the
 // Authorization header (for the security module's interceptors), the
 // request id and the W3C trace context.
 func metadata(r *http.Request, extra map[string]string) map[string]string {
 	md := extra
-	for _, k := range [...]string{"Authorization", "X-Request-ID", "Traceparent", "Tracestate"} {
-		if v := r.Header.Get(k); v != "" {
+	for _, k := range &metadataHeaders {
+		if v := r.Header.Get(k[0]); v != "" {
 			if md == nil {
 				md = make(map[string]string, 2)
 			}
-			md[strings.ToLower(k)] = v
+			md[k[1]] = v
 		}
 	}
 	return md

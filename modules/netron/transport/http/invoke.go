@@ -147,7 +147,7 @@ func jsonProblem(err error) string {
 // mapping of NETRON-WIRE.md §11.1: an array is the positional argument
 // list, any other value a single argument (array reports which).
 func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
-	raw, err := protocol.AppendJSON(nil, text)
+	raw, err := protocol.AppendJSON(make([]byte, 0, len(text)+8), text) // MessagePack is rarely longer
 	if err != nil {
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
