@@ -43,10 +43,16 @@ func setupNetronHTTP(c caseSpec) (*bench, error) {
 		Method  string `json:"method"`
 		Input   []any  `json:"input"`
 	}
+	invokeURL := addr + "/netron/invoke"
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
 			body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
-			resp, err := hc.Post(addr+"/netron/invoke", "application/json", bytes.NewReader(body))
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, invokeURL, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := hc.Do(req)
 			if err != nil {
 				return err
 			}

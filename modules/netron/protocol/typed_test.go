@@ -306,3 +306,53 @@ func TestZeroTimeAndNilContainers(t *testing.T) {
 		t.Fatalf("got %x, want %x", b, want)
 	}
 }
+
+type blob []byte
+
+// TestBufferJSONDecodesIntoBytes: the JSON form of a Node Buffer (what an
+// HTTP client sends for a []byte argument, and what a Buffer result
+// becomes in JSON) decodes into a byte slice; other maps do not.
+func TestBufferJSONDecodesIntoBytes(t *testing.T) {
+	enc := func(o protocol.Object) []byte {
+		b, err := protocol.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	buf := enc(protocol.Object{{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{int64(104), 105.0, uint64(255), int64(0)}}})
+	var b []byte
+	if err := protocol.Unmarshal(buf, &b); err != nil || string(b) != "hi\xff\x00" {
+		t.Fatalf("[]byte: %q %v", b, err)
+	}
+	var named blob
+	if err := protocol.Unmarshal(buf, &named); err != nil || string(named) != "hi\xff\x00" {
+		t.Fatalf("named: %q %v", named, err)
+	}
+	// From the JSON text, keys in either order.
+	j, err := protocol.AppendJSON(nil, []byte(`{"data":[1,2],"type":"Buffer"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := protocol.Unmarshal(j, &b); err != nil || string(b) != "\x01\x02" {
+		t.Fatalf("from JSON: %q %v", b, err)
+	}
+	for name, o := range map[string]protocol.Object{
+		"another type":  {{Key: "type", Value: "Blob"}, {Key: "data", Value: []any{int64(1)}}},
+		"not a byte":    {{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{int64(256)}}},
+		"negative":      {{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{int64(-1)}}},
+		"a fraction":    {{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{1.5}}},
+		"a string":      {{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{"1"}}},
+		"data not list": {{Key: "type", Value: "Buffer"}, {Key: "data", Value: "AQI="}},
+		"no data":       {{Key: "type", Value: "Buffer"}},
+		"an extra key":  {{Key: "type", Value: "Buffer"}, {Key: "data", Value: []any{}}, {Key: "x", Value: 1.0}},
+	} {
+		if err := protocol.Unmarshal(enc(o), &b); !errors.Is(err, protocol.ErrTypeMismatch) {
+			t.Errorf("%s: err %v, want a type mismatch", name, err)
+		}
+	}
+	var ints []int
+	if err := protocol.Unmarshal(buf, &ints); !errors.Is(err, protocol.ErrTypeMismatch) {
+		t.Errorf("[]int from a Buffer object: %v", err)
+	}
+}

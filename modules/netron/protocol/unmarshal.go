@@ -457,6 +457,11 @@ func sliceDecoder(t reflect.Type) decFunc {
 			copy(b.Bytes(), d.strBytes(h.n))
 			v.Set(b)
 			return nil
+		case kMap:
+			if !bytesElem {
+				return mismatch(h, t)
+			}
+			return d.bufferJSON(h, t, v)
 		case kArray:
 		default:
 			return mismatch(h, t)
@@ -474,6 +479,61 @@ func sliceDecoder(t reflect.Type) decFunc {
 		d.leave()
 		return nil
 	}
+}
+
+// bufferJSON decodes the JSON form of a Node Buffer, {type:"Buffer",
+// data:[bytes]}, into a byte slice: the form a Buffer takes in JSON
+// (NETRON-WIRE.md §11.1), so what a contract for []byte accepts from an
+// HTTP client decodes. Any other map is a type mismatch.
+func (d *decoder) bufferJSON(h head, t reflect.Type, v reflect.Value) error {
+	if err := d.enter(h.start); err != nil {
+		return err
+	}
+	o, err := d.objectBody(h.n)
+	if err != nil {
+		return err
+	}
+	d.leave()
+	if len(o) != 2 {
+		return mismatch(h, t)
+	}
+	var data []any
+	typ, isArray := false, false
+	for _, f := range o {
+		switch f.Key {
+		case "type":
+			typ = f.Value == "Buffer"
+		case "data":
+			data, isArray = f.Value.([]any)
+		}
+	}
+	if !typ || !isArray {
+		return mismatch(h, t)
+	}
+	b := reflect.MakeSlice(t, len(data), len(data))
+	out := b.Bytes()
+	for i, e := range data {
+		x, ok := byteOf(e)
+		if !ok {
+			return decodeErr(h.start, ErrTypeMismatch, "cannot store a Buffer whose data["+strconv.Itoa(i)+"] is not a byte in Go type "+t.String())
+		}
+		out[i] = x
+	}
+	v.Set(b)
+	return nil
+}
+
+// byteOf returns an integer from 0 to 255 as a byte.
+func byteOf(v any) (byte, bool) {
+	switch x := v.(type) {
+	case int64:
+		return byte(x), x >= 0 && x <= 255
+	case uint64:
+		return byte(x), x <= 255
+	case float64:
+		return byte(x), x >= 0 && x <= 255 && x == float64(int(x))
+	}
+	return 0, false
 }
 
 func arrayDecoder(t reflect.Type) decFunc {

@@ -608,6 +608,11 @@ type Mirror struct{}
 
 func (Mirror) Echo(_ context.Context, v any) (any, error) { return v, nil }
 
+// Bytes answers its bytes, their length first.
+func (Mirror) Bytes(_ context.Context, b []byte) ([]byte, error) {
+	return append([]byte{byte(len(b))}, b...), nil
+}
+
 // TestInvokeEnvelope: the invoke body is read as JSON.parse reads it (keys
 // match exactly, a repeated key's last value counts, escaped keys are
 // keys), and an object argument keeps its key order through the call.
@@ -633,6 +638,8 @@ func TestInvokeEnvelope(t *testing.T) {
 		{"object key order", `{"id":"o","service":"mirror","method":"echo","input":[{"b":1,"a":{"d":2,"c":[3,{"f":1,"e":2}]},"b":4}]}`, 200,
 			`"data":{"b":4,"a":{"d":2,"c":[3,{"f":1,"e":2}]}}`},
 		{"single argument", `{"id":"s","service":"mirror","method":"echo","input":"x"}`, 200, `"data":"x"`},
+		{"a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[104,105]}]}`, 200, `"data":[2,104,105]`},
+		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "input of mirror@1.0.0.bytes violates the contract"},
 		{"deep input", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 130) + strings.Repeat("]", 130) + `]}`, 400, "Invalid input"},
 	} {
 		r := post(t, c, s.addr+"/netron/invoke", tc.body)
