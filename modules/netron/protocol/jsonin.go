@@ -19,6 +19,13 @@ import (
 // encoding/json's description of the problem; nesting deeper than
 // [DefaultMaxDepth] is [ErrTooDeep]. On error dst is returned unchanged.
 func AppendJSON(dst, text []byte) ([]byte, error) {
+	return AppendJSONDepth(dst, text, DefaultMaxDepth)
+}
+
+// AppendJSONDepth is [AppendJSON] with at most maxDepth nested arrays and
+// objects. An array of call arguments takes DefaultMaxDepth+1, so that each
+// argument may nest as deep as a value given alone.
+func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 	if !json.Valid(text) {
 		var v any
 		err := json.Unmarshal(text, &v)
@@ -27,7 +34,7 @@ func AppendJSON(dst, text []byte) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	t := jsonIn{text: text}
+	t := jsonIn{text: text, maxDepth: maxDepth}
 	if err := t.index(); err != nil {
 		return dst, err
 	}
@@ -45,11 +52,12 @@ func AppendJSON(dst, text []byte) ([]byte, error) {
 // ends and the index of the next container after it; value then encodes
 // with every header known, in time proportional to the text.
 type jsonIn struct {
-	text    []byte
-	boxes   []jsonBox
-	members []jsonMember // the open objects' members, stack-like
-	e       *encoder
-	boxBuf  [8]jsonBox
+	text     []byte
+	boxes    []jsonBox
+	members  []jsonMember // the open objects' members, stack-like
+	e        *encoder
+	maxDepth int
+	boxBuf   [8]jsonBox
 }
 
 type jsonBox struct {
@@ -94,8 +102,8 @@ func (t *jsonIn) index() error {
 		}
 		switch c {
 		case '[', '{':
-			if len(open) >= DefaultMaxDepth {
-				return fmt.Errorf("%w: more than %d nested containers", ErrTooDeep, DefaultMaxDepth)
+			if len(open) >= t.maxDepth {
+				return fmt.Errorf("%w: more than %d nested containers", ErrTooDeep, t.maxDepth)
 			}
 			open = append(open, len(t.boxes))
 			t.boxes = append(t.boxes, jsonBox{})

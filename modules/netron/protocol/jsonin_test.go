@@ -82,6 +82,15 @@ func agree(t *testing.T, text []byte) {
 	if !bytes.Equal(canonical(t, got), canonical(t, want)) {
 		t.Fatalf("%q:\n AppendJSON %x\n generic    %x", text, got, want)
 	}
+	// Each object written once per key, with minimal headers: decoding
+	// (which would merge repeated keys) and encoding again changes nothing.
+	v, err := protocol.DecodeValue(got, protocol.Limits{})
+	if err != nil {
+		t.Fatalf("%q: decode %x: %v", text, got, err)
+	}
+	if again, err := protocol.Marshal(v); err != nil || !bytes.Equal(again, got) {
+		t.Fatalf("%q: AppendJSON %x, its value encodes as %x (%v)", text, got, again, err)
+	}
 }
 
 var jsonSeeds = []string{

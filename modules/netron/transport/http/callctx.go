@@ -24,13 +24,14 @@ type callCtx struct {
 	stopped  context.Context // ends when Shutdown gives up waiting
 	deadline time.Time       // the call's own deadline; zero when none
 
-	mu    sync.Mutex
-	done  chan struct{}
-	err   error
-	armed bool
-	timer *time.Timer
-	hooks [2]func() bool // stop the AfterFuncs on parent and stopped
-	after []*afterFunc
+	mu       sync.Mutex
+	done     chan struct{}
+	err      error
+	armed    bool
+	byParent bool // it ended because the request's context did
+	timer    *time.Timer
+	hooks    [2]func() bool // stop the AfterFuncs on parent and stopped
+	after    []*afterFunc
 }
 
 type afterFunc struct{ f func() }
@@ -67,7 +68,7 @@ func (c *callCtx) Done() <-chan struct{} {
 		close(d)
 	} else if err := c.poll(); err != nil {
 		after = c.end(err)
-	} else {
+	} else if !c.armed {
 		c.arm()
 	}
 	c.mu.Unlock()
@@ -90,12 +91,19 @@ func (c *callCtx) Err() error {
 }
 
 // Value answers from the request's context, except the key by which
-// context.Cause finds the innermost standard cancelable context: that one
-// holds the request's cause, which may differ from this context's end (the
-// call's deadline passed, then the request ended).
+// context.Cause finds the innermost standard cancelable context when this
+// context did not end with the request's: that one holds the request's
+// cause, which may differ from this context's end (the call's deadline
+// passed, then the request ended). When the request's context ended it,
+// Cause reports the request's cause.
 func (c *callCtx) Value(key any) any {
 	if key == causeKey && causeKey != nil {
-		return nil
+		c.mu.Lock()
+		byParent := c.byParent
+		c.mu.Unlock()
+		if !byParent {
+			return nil
+		}
 	}
 	return c.parent.Value(key)
 }
@@ -141,6 +149,7 @@ func (c *callCtx) String() string { return "httptransport.callContext" }
 // has ended, else nil. c.mu is held.
 func (c *callCtx) poll() error {
 	if err := c.parent.Err(); err != nil {
+		c.byParent = true
 		return err
 	}
 	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
@@ -157,7 +166,7 @@ func (c *callCtx) poll() error {
 // wait for the lock.
 func (c *callCtx) arm() {
 	c.armed = true
-	c.hooks[0] = context.AfterFunc(c.parent, func() { c.finish(c.parent.Err()) })
+	c.hooks[0] = context.AfterFunc(c.parent, func() { c.finishFrom(c.parent.Err(), true) })
 	c.hooks[1] = context.AfterFunc(c.stopped, func() { c.finish(context.Canceled) })
 	if !c.deadline.IsZero() {
 		c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.finish(context.DeadlineExceeded) })
@@ -184,12 +193,16 @@ func (c *callCtx) end(err error) []*afterFunc {
 }
 
 // finish ends the context with err unless it has ended.
-func (c *callCtx) finish(err error) {
+func (c *callCtx) finish(err error) { c.finishFrom(err, false) }
+
+// finishFrom is finish, recording whether the request's context ended it.
+func (c *callCtx) finishFrom(err error, byParent bool) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
 		return
 	}
+	c.byParent = byParent
 	after := c.end(err)
 	c.mu.Unlock()
 	run(after)

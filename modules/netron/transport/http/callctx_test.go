@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -129,6 +133,63 @@ func TestCallContextCause(t *testing.T) {
 	if err := context.Cause(ctx); err != context.DeadlineExceeded {
 		t.Fatalf("Cause %v, want the call's deadline", err)
 	}
+	// Ended by the request's context: the request's cause.
+	gone := errors.New("the client went away")
+	parent2, cancel2 := context.WithCancelCause(context.Background())
+	r2, _ := http.NewRequestWithContext(parent2, http.MethodPost, "http://x/", nil)
+	ctx2, end2 := h.callContext(r2, time.Hour)
+	defer end2()
+	done := ctx2.Done()
+	cancel2(gone)
+	<-done
+	if err := context.Cause(ctx2); err != gone {
+		t.Fatalf("Cause %v, want the request's cause", err)
+	}
+}
+
+// countingCtx counts the AfterFunc registrations still live on it. Its
+// own Done channel keeps the context package from registering with the
+// standard context underneath.
+type countingCtx struct {
+	context.Context
+	done chan struct{}
+	live atomic.Int32
+}
+
+func (c *countingCtx) Done() <-chan struct{} { return c.done }
+
+func (c *countingCtx) AfterFunc(f func()) func() bool {
+	c.live.Add(1)
+	var once sync.Once
+	return func() bool {
+		stopped := false
+		once.Do(func() { c.live.Add(-1); stopped = true })
+		return stopped
+	}
+}
+
+// TestCallContextArmsOnce: however a call's context is first watched
+// (AfterFunc, then Done, or the other way), its registrations with the
+// handler's context are gone when the call ends.
+func TestCallContextArmsOnce(t *testing.T) {
+	base, stop := context.WithCancel(context.Background())
+	defer stop()
+	stopped := &countingCtx{Context: base, done: make(chan struct{})}
+	h := &Handler{stopped: stopped, stop: stop}
+	r, _ := http.NewRequest(http.MethodPost, "http://x/", nil)
+	for range 10 {
+		ctx, cancel := h.callContext(r, time.Hour)
+		ctx.(interface{ AfterFunc(func()) func() bool }).AfterFunc(func() {})
+		_ = ctx.Done()
+		cancel()
+		ctx, cancel = h.callContext(r, time.Hour)
+		_ = ctx.Done()
+		ctx.(interface{ AfterFunc(func()) func() bool }).AfterFunc(func() {})
+		cancel()
+	}
+	if n := stopped.live.Load(); n != 0 {
+		t.Fatalf("%d registrations left on the handler's context", n)
+	}
 }
 
 // TestCallContextDeadline: the earlier of the call's deadline and the
@@ -158,5 +219,24 @@ func TestCallContextDeadline(t *testing.T) {
 		if ok != !c.want.IsZero() || ok && (d.Before(c.want.Add(-100*time.Millisecond)) || d.After(c.want.Add(100*time.Millisecond))) {
 			t.Errorf("timeout %v under %v: deadline %v %v, want %v", c.timeout, c.parent, d, ok, c.want)
 		}
+	}
+}
+
+// TestReadBodyReservesLittle: a request announcing a large body reserves
+// no more than 64 KiB before its bytes arrive (a header alone must not
+// make the server hold megabytes).
+func TestReadBodyReservesLittle(t *testing.T) {
+	h := &Handler{cfg: defaultConfig()}
+	h.cfg.maxBody = 32 << 20
+	r := httptest.NewRequest(http.MethodPost, "/netron/invoke", strings.NewReader(`{"id":1}`))
+	r.ContentLength = 10 << 20
+	body, _ := h.readBody(httptest.NewRecorder(), r)
+	if cap(body) > 64<<10 {
+		t.Fatalf("reserved %d bytes for an announced %d", cap(body), r.ContentLength)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/netron/invoke", strings.NewReader(`{"id":1}`))
+	body, aerr := h.readBody(httptest.NewRecorder(), r)
+	if aerr != nil || string(body) != `{"id":1}` || cap(body) != len(body)+1 {
+		t.Fatalf("body %q cap %d, %v", body, cap(body), aerr)
 	}
 }

@@ -640,6 +640,7 @@ func TestInvokeEnvelope(t *testing.T) {
 		{"single argument", `{"id":"s","service":"mirror","method":"echo","input":"x"}`, 200, `"data":"x"`},
 		{"a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[104,105]}]}`, 200, `"data":[2,104,105]`},
 		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "input of mirror@1.0.0.bytes violates the contract"},
+		{"an argument as deep as a value alone", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 128) + strings.Repeat("]", 128) + `]}`, 200, `"success":true`},
 		{"deep input", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 130) + strings.Repeat("]", 130) + `]}`, 400, "Invalid input"},
 	} {
 		r := post(t, c, s.addr+"/netron/invoke", tc.body)

@@ -192,10 +192,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 		return nil, tooLarge()
 	}
 	// Read to the end (a middleware may have replaced the body), in a
-	// buffer of the announced size.
+	// buffer of the announced size up to 64 KiB: a larger one grows with
+	// the bytes that arrive, so a header alone reserves little.
 	size := 512
 	if r.ContentLength >= 0 {
-		size = int(r.ContentLength) + 1 // + 1: the read that sees EOF
+		size = int(min(r.ContentLength+1, 64<<10)) // + 1: the read that sees EOF
 	}
 	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), size)
 	if err != nil {

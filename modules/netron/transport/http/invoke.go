@@ -147,17 +147,23 @@ func jsonProblem(err error) string {
 // mapping of NETRON-WIRE.md §11.1: an array is the positional argument
 // list, any other value a single argument (array reports which).
 func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
-	raw, err := protocol.AppendJSON(make([]byte, 0, len(text)+8), text) // MessagePack is rarely longer
+	i := jsonwalk.Space(text, 0)
+	array = i < len(text) && text[i] == '['
+	depth := protocol.DefaultMaxDepth
+	if array { // the list is a level of its own: each argument may nest as deep as a value alone
+		depth++
+	}
+	raw, err := protocol.AppendJSONDepth(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
 	if err != nil {
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
 		}
 		return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
-	if text[jsonwalk.Space(text, 0)] != '[' {
+	if !array {
 		return []protocol.RawValue{raw}, false, nil
 	}
-	args, err = protocol.SplitArray(raw, nil, protocol.Limits{MaxFrameSize: math.MaxInt})
+	args, err = protocol.SplitArray(raw, nil, protocol.Limits{MaxFrameSize: math.MaxInt, MaxDepth: depth})
 	if err != nil { // cannot happen: AppendJSON wrote one array within the limits
 		return nil, true, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
