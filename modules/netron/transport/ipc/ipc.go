@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -141,7 +143,13 @@ type pipeConn struct {
 	r, w          *os.File
 	local, remote string
 	once          sync.Once
+	exited        atomic.Bool // the child has exited: drain, then EOF
 }
+
+// drainWait is how long a read waits for more bytes once the child has
+// exited. Without a grandchild holding the pipe, the drained pipe reports
+// EOF at once; with one, a read that finds nothing for this long does.
+const drainWait = 100 * time.Millisecond
 
 type ipcAddr string
 
@@ -150,7 +158,26 @@ func (a ipcAddr) String() string  { return string(a) }
 
 func (c *pipeConn) format(a net.Addr) string { return a.String() }
 
-func (c *pipeConn) Read(b []byte) (int, error)  { return c.r.Read(b) }
+// Read reads from the child. Once the child has exited, what it wrote is
+// still read, each read bounded by drainWait; a read that times out then
+// is the end of the stream.
+func (c *pipeConn) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if c.exited.Load() {
+		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, io.EOF
+		}
+		_ = c.r.SetReadDeadline(time.Now().Add(drainWait))
+	}
+	return n, err
+}
+
+// childExited lets a blocked read end after drainWait unless the child's
+// last bytes (or EOF) arrive first.
+func (c *pipeConn) childExited() {
+	c.exited.Store(true)
+	_ = c.r.SetReadDeadline(time.Now().Add(drainWait))
+}
 func (c *pipeConn) Write(b []byte) (int, error) { return c.w.Write(b) }
 func (c *pipeConn) Close() error {
 	var err error
@@ -224,9 +251,10 @@ func Spawn(ctx context.Context, cmd *exec.Cmd, o transport.Options) (*Child, err
 	go func() {
 		ch.err = cmd.Wait()
 		close(ch.exited)
-		// A dead child cannot answer: unblock readers even if a grandchild
+		// A dead child cannot answer, but what it wrote before exiting is
+		// still in the pipe: readers get it, then EOF, even if a grandchild
 		// still holds the pipe open.
-		ch.Conn.Close()
+		pc.childExited()
 	}()
 	return ch, nil
 }

@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// child echoes every message; in mode "die" it exits after the first.
+// child echoes every message; in mode "die" it exits after the first; in
+// mode "burst" it answers the first with burstSize messages and exits.
 func child(mode string) int {
 	l, err := transport.Listen(context.Background(), "ipc:", transport.Options{})
 	if err != nil {
@@ -44,6 +45,14 @@ func child(mode string) int {
 		}
 		if err != nil {
 			return 5
+		}
+		if mode == "burst" {
+			for i := range burstSize {
+				if err := c.WriteMessages([]byte{byte(i)}); err != nil {
+					return 7
+				}
+			}
+			os.Exit(0)
 		}
 		if err := c.WriteMessages(msg); err != nil {
 			return 6
@@ -114,6 +123,30 @@ func TestChildDeathIsEOF(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("read did not fail after the child died")
+	}
+}
+
+const burstSize = 200
+
+// TestChildExitLosesNothing: what a child wrote just before it exited is
+// read, then EOF (the parent closed the connection at the child's exit and
+// could lose those messages: seen under load in TestChildDeathIsEOF).
+func TestChildExitLosesNothing(t *testing.T) {
+	for range 5 {
+		c := spawn(t, "burst")
+		if err := c.WriteMessages([]byte("go")); err != nil {
+			t.Fatal(err)
+		}
+		<-c.Exited() // the child is gone before anything is read
+		for i := range burstSize {
+			msg, err := c.ReadMessage()
+			if err != nil || len(msg) != 1 || msg[0] != byte(i) {
+				t.Fatalf("message %d: %v %v", i, msg, err)
+			}
+		}
+		if _, err := c.ReadMessage(); !errors.Is(err, io.EOF) {
+			t.Fatalf("after the last message: %v, want EOF", err)
+		}
 	}
 }
 
