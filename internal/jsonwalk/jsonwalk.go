@@ -11,6 +11,7 @@ package jsonwalk
 import (
 	"encoding/json"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Space returns the index of the first byte at or after i that is not
@@ -96,6 +97,18 @@ func Unquote(raw []byte) string {
 	var s string
 	_ = json.Unmarshal(raw, &s)
 	return s
+}
+
+// View is [Unquote] without a copy for a plain string (see [Plain]): the
+// result shares raw's bytes, which must not change while it is in use.
+func View(raw []byte) string {
+	if len(raw) < 2 {
+		return ""
+	}
+	if in := raw[1 : len(raw)-1]; Plain(in) {
+		return unsafe.String(unsafe.SliceData(in), len(in))
+	}
+	return Unquote(raw)
 }
 
 // Plain reports whether the inside of a JSON string (between its quotes)

@@ -50,6 +50,9 @@ func TestUnquote(t *testing.T) {
 		if got := Unquote([]byte(c)); got != want {
 			t.Errorf("Unquote(%q) = %q, want %q", c, got, want)
 		}
+		if got := View([]byte(c)); got != want {
+			t.Errorf("View(%q) = %q, want %q", c, got, want)
+		}
 		in := []byte(c[1 : len(c)-1])
 		if Plain(in) != (string(in) == want) {
 			t.Errorf("Plain(%q) = %v", in, Plain(in))

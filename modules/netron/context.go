@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/titanframework/titan/internal/afterfuncs"
 )
 
 type peerKey struct{}
@@ -34,10 +36,8 @@ type callCtx struct {
 	mu    sync.Mutex
 	done  chan struct{}
 	err   error
-	after []*afterFunc
+	after afterfuncs.List
 }
-
-type afterFunc struct{ f func() }
 
 func (c *callCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
@@ -69,26 +69,13 @@ func (c *callCtx) Value(key any) any {
 // AfterFunc lets context.WithCancel, WithTimeout and AfterFunc on top of
 // a call's context follow its cancellation without a goroutine each.
 func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
-	a := &afterFunc{f: f}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.err != nil {
-		c.mu.Unlock()
 		go f()
 		return func() bool { return false }
 	}
-	c.after = append(c.after, a)
-	c.mu.Unlock()
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i, x := range c.after {
-			if x == a {
-				c.after = append(c.after[:i], c.after[i+1:]...)
-				return true
-			}
-		}
-		return false
-	}
+	return c.after.Add(&c.mu, f)
 }
 
 // cancel ends the context once; later calls do nothing.
@@ -102,12 +89,9 @@ func (c *callCtx) cancel() {
 	if c.done != nil {
 		close(c.done)
 	}
-	after := c.after
-	c.after = nil
+	after := c.after.Take()
 	c.mu.Unlock()
-	for _, a := range after {
-		go a.f()
-	}
+	after.Run()
 }
 
 func (c *callCtx) String() string { return "netron.callContext" }

@@ -191,7 +191,7 @@ func (t *jsonIn) object(i, box int) (int, error) {
 			j = jsonwalk.Space(b, j+1)
 		}
 		kend := jsonwalk.StringEnd(b, j)
-		key := t.key(b[j:kend])
+		key := jsonwalk.View(b[j:kend])
 		j = jsonwalk.Space(b, kend)
 		j = jsonwalk.Space(b, j+1) // past ':'
 		m := jsonMember{key: key, start: j}
@@ -246,14 +246,6 @@ func (t *jsonIn) find(base int, key string, seen *map[string]int) int {
 		}
 	}
 	return -1
-}
-
-// key returns an object key; a plain one shares the text's bytes.
-func (t *jsonIn) key(raw []byte) string {
-	if in := raw[1 : len(raw)-1]; jsonwalk.Plain(in) {
-		return unsafe.String(unsafe.SliceData(in), len(in))
-	}
-	return jsonwalk.Unquote(raw)
 }
 
 // str encodes a JSON string from its text (quotes included).

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/titanframework/titan/internal/afterfuncs"
 )
 
 // callCtx is the context of one call through the gateway. It carries the
@@ -31,10 +33,8 @@ type callCtx struct {
 	byParent bool // it ended because the request's context did
 	timer    *time.Timer
 	hooks    [2]func() bool // stop the AfterFuncs on parent and stopped
-	after    []*afterFunc
+	after    afterfuncs.List
 }
-
-type afterFunc struct{ f func() }
 
 // callContext returns the context of a call of r, bounded by timeout (none
 // when 0), and the function that ends it when the call returns.
@@ -63,7 +63,7 @@ func (c *callCtx) Done() <-chan struct{} {
 	}
 	c.done = make(chan struct{})
 	d := c.done
-	var after []*afterFunc
+	var after afterfuncs.Taken
 	if c.err != nil {
 		close(d)
 	} else if err := c.poll(); err != nil {
@@ -72,13 +72,13 @@ func (c *callCtx) Done() <-chan struct{} {
 		c.arm()
 	}
 	c.mu.Unlock()
-	run(after)
+	after.Run()
 	return d
 }
 
 func (c *callCtx) Err() error {
 	c.mu.Lock()
-	var after []*afterFunc
+	var after afterfuncs.Taken
 	if c.err == nil {
 		if err := c.poll(); err != nil {
 			after = c.end(err)
@@ -86,7 +86,7 @@ func (c *callCtx) Err() error {
 	}
 	err := c.err
 	c.mu.Unlock()
-	run(after)
+	after.Run()
 	return err
 }
 
@@ -111,9 +111,8 @@ func (c *callCtx) Value(key any) any {
 // AfterFunc lets context.WithCancel, WithTimeout and AfterFunc on top of a
 // call's context follow it without a goroutine each.
 func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
-	a := &afterFunc{f: f}
 	c.mu.Lock()
-	var after []*afterFunc
+	var after afterfuncs.Taken
 	if c.err == nil {
 		if err := c.poll(); err != nil {
 			after = c.end(err)
@@ -121,26 +120,16 @@ func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 	if c.err != nil {
 		c.mu.Unlock()
-		run(after)
+		after.Run()
 		go f()
 		return func() bool { return false }
 	}
 	if !c.armed {
 		c.arm()
 	}
-	c.after = append(c.after, a)
+	stop = c.after.Add(&c.mu, f)
 	c.mu.Unlock()
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		for i, x := range c.after {
-			if x == a {
-				c.after = append(c.after[:i], c.after[i+1:]...)
-				return true
-			}
-		}
-		return false
-	}
+	return stop
 }
 
 func (c *callCtx) String() string { return "httptransport.callContext" }
@@ -175,7 +164,7 @@ func (c *callCtx) arm() {
 
 // end ends the context with err and returns the functions to run. c.mu is
 // held and c.err is nil.
-func (c *callCtx) end(err error) []*afterFunc {
+func (c *callCtx) end(err error) afterfuncs.Taken {
 	c.err = err
 	if c.done != nil {
 		close(c.done)
@@ -187,9 +176,7 @@ func (c *callCtx) end(err error) []*afterFunc {
 			c.timer.Stop()
 		}
 	}
-	after := c.after
-	c.after = nil
-	return after
+	return c.after.Take()
 }
 
 // finish ends the context with err unless it has ended.
@@ -205,17 +192,11 @@ func (c *callCtx) finishFrom(err error, byParent bool) {
 	c.byParent = byParent
 	after := c.end(err)
 	c.mu.Unlock()
-	run(after)
+	after.Run()
 }
 
 // cancel ends the context when the call returns.
 func (c *callCtx) cancel() { c.finish(context.Canceled) }
-
-func run(after []*afterFunc) {
-	for _, a := range after {
-		go a.f()
-	}
-}
 
 // causeKey is the key context.Cause asks a context's Value for to find the
 // standard cancelable context it takes the cause from; a probe records it.

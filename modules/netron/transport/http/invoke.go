@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
@@ -21,16 +20,10 @@ import (
 // invokeRequest is the body of POST /netron/invoke and one request of a
 // batch (NETRON-WIRE.md §11.2). The JSON texts alias the body.
 type invokeRequest struct {
-	ID, Service, Method   string
-	Input, Context, Hints []byte // JSON texts; nil when absent
-	strings               uint8  // which of ID, Service and Method were strings
+	ID, Service, Method          string
+	hasID, hasService, hasMethod bool   // each was a string
+	Input, Context, Hints        []byte // JSON texts; nil when absent
 }
-
-const (
-	hasID = 1 << iota
-	hasService
-	hasMethod
-)
 
 // parseInvoke reads an invoke request from the JSON text of an object
 // (json.Valid accepted it). As with JSON.parse, keys match exactly and a
@@ -39,18 +32,13 @@ const (
 func parseInvoke(text []byte) invokeRequest {
 	var q invokeRequest
 	jsonwalk.Members(text, func(key, value []byte) bool {
-		in := key[1 : len(key)-1]
-		name := unsafe.String(unsafe.SliceData(in), len(in))
-		if !jsonwalk.Plain(in) {
-			name = jsonwalk.Unquote(key)
-		}
-		switch name {
+		switch jsonwalk.View(key) {
 		case "id":
-			q.ID, q.strings = q.stringField(value, q.strings, hasID)
+			q.ID, q.hasID = jsonString(value)
 		case "service":
-			q.Service, q.strings = q.stringField(value, q.strings, hasService)
+			q.Service, q.hasService = jsonString(value)
 		case "method":
-			q.Method, q.strings = q.stringField(value, q.strings, hasMethod)
+			q.Method, q.hasMethod = jsonString(value)
 		case "input":
 			q.Input = value
 		case "context":
@@ -63,20 +51,17 @@ func parseInvoke(text []byte) invokeRequest {
 	return q
 }
 
-// stringField reads a member that must be a string and records whether it
-// was one.
-func (q *invokeRequest) stringField(value []byte, set, bit uint8) (string, uint8) {
+// jsonString returns the string whose JSON text is value, or false when
+// value is not a string.
+func jsonString(value []byte) (string, bool) {
 	if len(value) == 0 || value[0] != '"' {
-		return "", set &^ bit
+		return "", false
 	}
-	if in := value[1 : len(value)-1]; jsonwalk.Plain(in) {
-		return unsafe.String(unsafe.SliceData(in), len(in)), set | bit
-	}
-	return jsonwalk.Unquote(value), set | bit
+	return jsonwalk.View(value), true
 }
 
 func (q *invokeRequest) valid() bool {
-	return q.strings == hasID|hasService|hasMethod && q.Input != nil
+	return q.hasID && q.hasService && q.hasMethod && q.Input != nil
 }
 
 // timeout returns hints.timeout (milliseconds) when it is a positive
