@@ -11,18 +11,23 @@ import (
 	"strings"
 
 	"github.com/titanframework/titan/modules/netron"
-	_ "github.com/titanframework/titan/modules/netron/transport/http"
+	httptransport "github.com/titanframework/titan/modules/netron/transport/http"
 )
 
 // netron-http calls the same Echo service through the HTTP gateway: unary
-// by POST /netron/invoke (the original's JSON protocol), streams by the
-// method's JSON route with NDJSON. HTTP/1.1 needs a connection per call in
-// flight, so the client keeps up to conc connections.
+// by POST /netron/invoke (the original's JSON protocol) with Titan's Go
+// client (httptransport.Client), streams by the method's JSON route with
+// NDJSON. netron-http-std makes the same unary calls with net/http and
+// encoding/json alone, as a program without Titan would. HTTP/1.1 needs a
+// connection per call in flight, so the clients keep up to conc connections.
 func init() {
-	register("netron-http", system{setup: setupNetronHTTP, note: "HTTP/1.1 gateway, JSON, one connection per caller"})
+	register("netron-http", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, true) },
+		note: "HTTP/1.1 gateway, JSON, Titan's HTTP client, one connection per caller"})
+	register("netron-http-std", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, false) },
+		note: "HTTP/1.1 gateway, JSON, net/http + encoding/json client, one connection per caller"})
 }
 
-func setupNetronHTTP(c caseSpec) (*bench, error) {
+func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		return nil, err
@@ -44,31 +49,48 @@ func setupNetronHTTP(c caseSpec) (*bench, error) {
 		Input   []any  `json:"input"`
 	}
 	invokeURL := addr + "/netron/invoke"
-	return &bench{
-		unary: func(ctx context.Context, payload string) error {
-			body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, invokeURL, bytes.NewReader(body))
+	unary := func(ctx context.Context, payload string) error {
+		body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, invokeURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Success bool   `json:"success"`
+			Data    string `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return err
+		}
+		if !out.Success || len(out.Data) != len(payload) {
+			return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
+		}
+		return nil
+	}
+	if titanClient {
+		tc, err := httptransport.NewClient(addr, httptransport.WithHTTPClient(hc))
+		if err != nil {
+			return nil, err
+		}
+		unary = func(ctx context.Context, payload string) error {
+			out, err := httptransport.CallUnary[string](ctx, tc, "echo@1.0.0", "echo", payload)
 			if err != nil {
 				return err
 			}
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := hc.Do(req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			var out struct {
-				Success bool   `json:"success"`
-				Data    string `json:"data"`
-			}
-			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-				return err
-			}
-			if !out.Success || len(out.Data) != len(payload) {
-				return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
+			if len(out) != len(payload) {
+				return fmt.Errorf("bad answer: %d bytes for %d", len(out), len(payload))
 			}
 			return nil
-		},
+		}
+	}
+	return &bench{
+		unary: unary,
 		stream: func(ctx context.Context, payload string, count int) (int, error) {
 			body, _ := json.Marshal([]any{payload, count})
 			req, _ := http.NewRequestWithContext(ctx, "POST", addr+"/rpc/echo@1.0.0/repeat", bytes.NewReader(body))

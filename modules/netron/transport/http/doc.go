@@ -85,4 +85,15 @@
 // body's id. A body over the limit is answered 413 "Request body too large
 // (max: N bytes)" (the original crashes). While the gateway shuts down,
 // requests get 503 "Server is shutting down".
+//
+// # Calling from Go
+//
+// [Client] calls through POST /netron/invoke, of a Titan gateway or of the
+// original TypeScript server, as netron-browser's HttpClient does:
+//
+//	c, err := httptransport.NewClient("http://127.0.0.1:7080", httptransport.WithBearerToken(tok))
+//	sum, err := httptransport.CallUnary[float64](ctx, c, "calculator@1.0.0", "add", 2, 3)
+//
+// Errors keep their code ([netron.CodeOf]) and details; the context's
+// deadline bounds the call on both sides.
 package httptransport

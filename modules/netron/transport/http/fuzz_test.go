@@ -1,11 +1,15 @@
 package httptransport_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 	httptransport "github.com/titanframework/titan/modules/netron/transport/http"
 )
 
@@ -55,6 +59,51 @@ func FuzzRequests(f *testing.F) {
 			}
 			if rec.header.Get("Content-Type") == "application/json" && rec.body.Len() > 0 && !json.Valid([]byte(rec.body.String())) {
 				t.Fatalf("%s %q: invalid JSON answer %q", path, body, rec.body.String())
+			}
+		}
+	})
+}
+
+// FuzzDecodeAnswer feeds arbitrary answers to the client's reader of
+// /netron/invoke answers: it never panics; it gives a *netron.Error that
+// says something, or a result that decodes, never both; a success has no
+// error object and an HTTP 2xx status.
+func FuzzDecodeAnswer(f *testing.F) {
+	for _, seed := range []struct {
+		status int
+		code   string
+		body   string
+	}{
+		{200, "", `{"id":"x","success":true,"data":{"a":[1,2.5,"s",null,true]},"hints":{"metrics":{"serverTime":0}}}`},
+		{200, "", `{"id":"x","success":true}`},
+		{409, "aborted", `{"id":"x","success":false,"error":{"code":"409","message":"m","details":{"k":[1]}}}`},
+		{401, "", `{"success":false,"error":{"code":"SESSION_EXPIRED","message":"e","details":{"errorCode":"SESSION_EXPIRED"}}}`},
+		{500, "", `{"error":true,"message":"boom","code":"500","timestamp":1}`},
+		{502, "", `<html>`}, {200, "", `[]`}, {200, "", ``}, {204, "", `{"success":true,"data":"\ud800"}`},
+		{200, "", `{"success":true,"data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`},
+	} {
+		f.Add(seed.status, seed.code, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, goCode string, body []byte) {
+		b := make([]byte, len(body), len(body)+64) // spare room, where the result goes
+		copy(b, body)
+		raw, err := httptransport.DecodeAnswer(status, goCode, b)
+		if !bytes.Equal(b, body) {
+			t.Fatalf("the answer changed: %q", b)
+		}
+		if err != nil {
+			var ne *netron.Error
+			if raw != nil || !errors.As(err, &ne) || ne.Message() == "" {
+				t.Fatalf("error %v (%T) with result %x", err, err, raw)
+			}
+			return
+		}
+		if status/100 != 2 {
+			t.Fatalf("HTTP %d answered as a success", status)
+		}
+		if raw != nil {
+			if _, err := protocol.DecodeValue(raw, protocol.Limits{MaxFrameSize: len(raw)}); err != nil {
+				t.Fatalf("result %x does not decode: %v", raw, err)
 			}
 		}
 	})

@@ -198,7 +198,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	if r.ContentLength >= 0 {
 		size = int(min(r.ContentLength+1, 64<<10)) // + 1: the read that sees EOF
 	}
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), size)
+	body, err := readAll(make([]byte, 0, size), http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge()
@@ -208,9 +208,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	return body, nil
 }
 
-// readAll is io.ReadAll starting with a buffer of size bytes.
-func readAll(rd io.Reader, size int) ([]byte, error) {
-	b := make([]byte, 0, size)
+// readAll is io.ReadAll appending to b, whose spare capacity is used first.
+func readAll(b []byte, rd io.Reader) ([]byte, error) {
+	if len(b) == cap(b) {
+		b = append(b, 0)[:len(b)]
+	}
 	for {
 		n, err := rd.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

@@ -1,0 +1,4 @@
+package httptransport
+
+// DecodeAnswer exposes decodeAnswer to the fuzz target.
+var DecodeAnswer = decodeAnswer
