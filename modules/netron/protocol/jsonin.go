@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
+	"github.com/titanframework/titan/modules/netron/internal/validjson"
 )
 
 // AppendJSON appends the Netron MessagePack encoding of one JSON value to
@@ -34,6 +35,13 @@ func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	return appendValidJSON(dst, text, maxDepth)
+}
+
+func init() { validjson.AppendMsgpack = appendValidJSON }
+
+// appendValidJSON is AppendJSONDepth for text json.Valid accepts.
+func appendValidJSON(dst, text []byte, maxDepth int) ([]byte, error) {
 	t := jsonIn{text: text, maxDepth: maxDepth}
 	if err := t.index(); err != nil {
 		return dst, err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/internal/validjson"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -376,7 +377,8 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		if data == nil { // a void method
 			return nil, nil
 		}
-		raw, err := protocol.AppendJSON(body[len(body):], data)
+		// data is a member of the body json.Valid accepted: not checked again.
+		raw, err := validjson.AppendMsgpack(body[len(body):], data, protocol.DefaultMaxDepth)
 		if err != nil {
 			return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer's data: %w", err))
 		}
@@ -425,7 +427,7 @@ func answerError(status int, goCode string, obj []byte) error {
 	}
 	e := netron.NewError(code, errors.New(message))
 	if len(details) > 0 && details[0] == '{' && string(details) != "{}" {
-		if raw, err := protocol.AppendJSON(nil, details); err == nil {
+		if raw, err := validjson.AppendMsgpack(nil, details, protocol.DefaultMaxDepth); err == nil {
 			if v, err := protocol.DecodeValue(raw, resultLimits); err == nil {
 				e = e.WithDetails(v)
 			}

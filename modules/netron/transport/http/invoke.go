@@ -14,6 +14,7 @@ import (
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/internal/validjson"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -130,15 +131,20 @@ func jsonProblem(err error) string {
 
 // argsFromJSON encodes the JSON text of a call's arguments by the one JSON
 // mapping of NETRON-WIRE.md §11.1: an array is the positional argument
-// list, any other value a single argument (array reports which).
-func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
+// list, any other value a single argument (array reports which). validated
+// says that text is part of a text json.Valid accepted.
+func argsFromJSON(text []byte, validated bool) (args []protocol.RawValue, array bool, aerr *apiError) {
 	i := jsonwalk.Space(text, 0)
 	array = i < len(text) && text[i] == '['
 	depth := protocol.DefaultMaxDepth
 	if array { // the list is a level of its own: each argument may nest as deep as a value alone
 		depth++
 	}
-	raw, err := protocol.AppendJSONDepth(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
+	encode := protocol.AppendJSONDepth
+	if validated { // part of a body json.Valid accepted: not checked again
+		encode = validjson.AppendMsgpack
+	}
+	raw, err := encode(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
 	if err != nil {
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
@@ -248,7 +254,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, id, notFoundError(s, q.Service, q.Method), false)
 		return
 	}
-	args, _, aerr := argsFromJSON(q.Input)
+	args, _, aerr := argsFromJSON(q.Input, true)
 	if aerr != nil {
 		writeError(w, id, aerr, false)
 		return
@@ -416,7 +422,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	if m == nil {
 		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+q.Service+"."+q.Method))
 	}
-	args, _, aerr := argsFromJSON(q.Input)
+	args, _, aerr := argsFromJSON(q.Input, true)
 	if aerr != nil {
 		return fail(aerr)
 	}
