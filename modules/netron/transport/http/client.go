@@ -259,7 +259,7 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     c.header.Clone(),
+		Header:     c.requestHeader(),
 		// A NopCloser of a bytes.Reader is a body net/http knows is in
 		// memory: it sends the head and the body in one write.
 		Body: io.NopCloser(bytes.NewReader(body)),
@@ -282,7 +282,11 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 	if n := resp.ContentLength + 1; n > int64(cap(b)) { // + 1: the read that sees EOF
 		b = make([]byte, 0, min(n, 64<<10))
 	}
-	b, err = readAll(b, io.LimitReader(resp.Body, c.maxBody+1))
+	var rd io.Reader = resp.Body // net/http ends it at its Content-Length
+	if resp.ContentLength < 0 {
+		rd = io.LimitReader(resp.Body, c.maxBody+1)
+	}
+	b, err = readAll(b, rd)
 	*buf = b
 	if err != nil {
 		return nil, buf, sendError(ctx, fmt.Errorf("read the answer: %w", err))
@@ -296,6 +300,17 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 		*buf = raw[:0]
 	}
 	return raw, buf, err
+}
+
+// requestHeader returns the header of a request: the Client's values,
+// shared but capped, so that a round tripper adding a value to a key
+// copies it rather than writing into the next request's header.
+func (c *Client) requestHeader() http.Header {
+	h := make(http.Header, len(c.header))
+	for k, v := range c.header {
+		h[k] = v[:len(v):len(v)]
+	}
+	return h
 }
 
 func (c *Client) tooLarge(n int64) error {
