@@ -1,11 +1,11 @@
-// Package jsonwalk walks JSON text that encoding/json has validated
-// (json.Valid), without decoding it: finding where values end, iterating an
-// object's members, unquoting strings. Validation and every unescaping that
-// matters stay encoding/json's; this only spares a generic decode where a
-// caller needs a few fields or transcodes the text itself.
+// Package jsonwalk checks JSON text ([Valid]: encoding/json's grammar and
+// limits, in one pass) and walks valid text without decoding it: finding
+// where values end, iterating an object's members, unquoting strings.
+// Unescaping that matters stays encoding/json's; this spares a generic
+// decode where a caller needs a few fields or transcodes the text itself.
 //
-// Every function assumes valid JSON; on other input its results are
-// unspecified (but it does not panic on truncated input).
+// Every function but Valid assumes valid JSON; on other input its results
+// are unspecified (but it does not panic on truncated input).
 package jsonwalk
 
 import (

@@ -27,7 +27,7 @@ func AppendJSON(dst, text []byte) ([]byte, error) {
 // objects. An array of call arguments takes DefaultMaxDepth+1, so that each
 // argument may nest as deep as a value given alone.
 func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
-	if !json.Valid(text) {
+	if !jsonwalk.Valid(text) {
 		var v any
 		err := json.Unmarshal(text, &v)
 		if err == nil { // cannot happen: Valid and Unmarshal agree
@@ -40,7 +40,7 @@ func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 
 func init() { validjson.AppendMsgpack = appendValidJSON }
 
-// appendValidJSON is AppendJSONDepth for text json.Valid accepts.
+// appendValidJSON is AppendJSONDepth for valid text.
 func appendValidJSON(dst, text []byte, maxDepth int) ([]byte, error) {
 	t := jsonIn{text: text, maxDepth: maxDepth}
 	if err := t.index(); err != nil {

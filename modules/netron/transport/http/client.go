@@ -3,7 +3,6 @@ package httptransport
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -366,7 +365,7 @@ func sendError(ctx context.Context, err error) error {
 // Any bytes give a result or an error that names the problem.
 func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 	i := jsonwalk.Space(body, 0)
-	if !json.Valid(body) || i == len(body) || body[i] != '{' {
+	if !jsonwalk.Valid(body) || i == len(body) || body[i] != '{' {
 		if status/100 != 2 {
 			return nil, statusError(status, goCode)
 		}
@@ -392,7 +391,7 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		if data == nil { // a void method
 			return nil, nil
 		}
-		// data is a member of the body json.Valid accepted: not checked again.
+		// data is a member of a body found valid: not checked again.
 		raw, err := validjson.AppendMsgpack(body[len(body):], data, protocol.DefaultMaxDepth)
 		if err != nil {
 			return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer's data: %w", err))

@@ -27,7 +27,7 @@ type invokeRequest struct {
 }
 
 // parseInvoke reads an invoke request from the JSON text of an object
-// (json.Valid accepted it). As with JSON.parse, keys match exactly and a
+// (jsonwalk.Valid accepted it). As with JSON.parse, keys match exactly and a
 // repeated key's last value counts. The strings alias text, which must not
 // change while the request is served.
 func parseInvoke(text []byte) invokeRequest {
@@ -109,7 +109,7 @@ func (q *invokeRequest) contextMetadata() map[string]string {
 func invalidJSON(text []byte) *apiError {
 	var v any
 	err := json.Unmarshal(text, &v)
-	if err == nil { // cannot happen: called when json.Valid refused text
+	if err == nil { // cannot happen: called when jsonwalk.Valid refused text
 		err = errors.New("invalid JSON")
 	}
 	return requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
@@ -132,7 +132,7 @@ func jsonProblem(err error) string {
 // argsFromJSON encodes the JSON text of a call's arguments by the one JSON
 // mapping of NETRON-WIRE.md §11.1: an array is the positional argument
 // list, any other value a single argument (array reports which). validated
-// says that text is part of a text json.Valid accepted.
+// says that text is part of a text found valid.
 func argsFromJSON(text []byte, validated bool) (args []protocol.RawValue, array bool, aerr *apiError) {
 	i := jsonwalk.Space(text, 0)
 	array = i < len(text) && text[i] == '['
@@ -141,7 +141,7 @@ func argsFromJSON(text []byte, validated bool) (args []protocol.RawValue, array 
 		depth++
 	}
 	encode := protocol.AppendJSONDepth
-	if validated { // part of a body json.Valid accepted: not checked again
+	if validated { // part of a body found valid: not checked again
 		encode = validjson.AppendMsgpack
 	}
 	raw, err := encode(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
@@ -239,7 +239,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
-	if !json.Valid(body) {
+	if !jsonwalk.Valid(body) {
 		writeError(w, requestID(r), invalidJSON(body), true)
 		return
 	}

@@ -1,0 +1,94 @@
+package jsonwalk
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// validCases are texts on both sides of every rule of the grammar.
+var validCases = []string{
+	``, ` `, `null`, ` null `, `nul`, `nulll`, `true`, `false`, `True`, `t`, `fals`,
+	`0`, `-0`, `01`, `-`, `1.`, `1.5`, `.5`, `1e5`, `1E+5`, `1e-5`, `1e`, `1e+`, `+1`, `-1.5e-10`, `1.5.5`, `0x10`, `1 2`,
+	`""`, `"a"`, `"\""`, `"\\"`, `"\/"`, `"\b\f\n\r\t"`, `"\u00e9"`, `"\u00E9"`, `"\u00g9"`, `"\u00e"`, `"\x"`, `"\`, `"abc`,
+	"\"\x00\"", "\"\x1f\"", "\"\x7f\"", "\"\xff\xfe\"", "\"\t\"", `"é"`,
+	`[]`, `[ ]`, `[1]`, `[1,]`, `[,1]`, `[1 2]`, `[1,2]`, `[`, `]`, `[[]]`, `[[]`, `[]]`, `[}`,
+	`{}`, `{ }`, `{"a":1}`, `{"a":1,}`, `{"a"}`, `{"a":}`, `{a:1}`, `{1:1}`, `{"a":1 "b":2}`, `{"a":1,"b":[{"c":null}]}`, `{`, `{"a":1]`, `{]`,
+	"\t\n\r [1] \r\n", "\v[1]", "[1]\x00", "\ufeff[1]",
+	`[1,{"a":[true,false,null,"x",-0.5e3]},"]"]`,
+}
+
+func TestValidAgreesWithEncodingJSON(t *testing.T) {
+	for _, s := range validCases {
+		if got, want := Valid([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("Valid(%q) = %v, encoding/json says %v", s, got, want)
+		}
+	}
+}
+
+func TestValidDepth(t *testing.T) {
+	for _, tc := range []struct {
+		depth int
+		inner string
+	}{
+		{MaxDepth, ""}, {MaxDepth + 1, ""}, {MaxDepth, "1"}, {MaxDepth + 1, "1"},
+	} {
+		for _, open := range []string{"[", `{"k":`} {
+			close := "]"
+			if open != "[" {
+				close = "}"
+			}
+			inner := tc.inner
+			if inner == "" { // the innermost container is empty
+				inner = strings.Replace(open, `"k":`, "", 1) + close
+			}
+			s := []byte(strings.Repeat(open, tc.depth-1) + inner + strings.Repeat(close, tc.depth-1))
+			if tc.inner != "" {
+				s = []byte(strings.Repeat(open, tc.depth) + inner + strings.Repeat(close, tc.depth))
+			}
+			if got, want := Valid(s), json.Valid(s); got != want {
+				t.Errorf("depth %d, %q…: Valid %v, encoding/json %v", tc.depth, s[:4], got, want)
+			}
+		}
+	}
+	if !Valid([]byte(strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth))) {
+		t.Error("the deepest nesting allowed is refused")
+	}
+	if Valid([]byte(strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1))) {
+		t.Error("nesting past the limit is accepted")
+	}
+}
+
+// FuzzValid holds Valid to encoding/json's answer on any bytes.
+func FuzzValid(f *testing.F) {
+	for _, s := range validCases {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Valid(b), json.Valid(b); got != want {
+			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkValid(b *testing.B) {
+	text := []byte(`{"id":"hv5siqo5q-1","service":"echo@1.0.0","method":"echo","input":["` + strings.Repeat("x", 4096) + `"],"hints":{"timeout":30000}}`)
+	b.Run("jsonwalk", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if !Valid(text) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if !json.Valid(text) {
+				b.Fatal("invalid")
+			}
+		}
+	})
+}
