@@ -9,6 +9,7 @@
 package jsonwalk
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 	"unsafe"
@@ -29,14 +30,23 @@ func Space(b []byte, i int) int {
 }
 
 // StringEnd returns the index after the string whose opening quote is at i.
+// It looks for quotes with bytes.IndexByte, and a quote is the end when an
+// even number of backslashes precede it.
 func StringEnd(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	for i++; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			break
 		}
+		q := i + j
+		k := q
+		for k > i && b[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
 	return len(b)
 }
@@ -114,16 +124,7 @@ func View(raw []byte) string {
 // Plain reports whether the inside of a JSON string (between its quotes)
 // is the string itself: no escape, valid UTF-8.
 func Plain(in []byte) bool {
-	ascii := true
-	for _, c := range in {
-		if c == '\\' {
-			return false
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	return ascii || utf8.Valid(in)
+	return bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in)
 }
 
 // Members calls f with each member of the object obj (its text, leading

@@ -1,5 +1,7 @@
 package jsonwalk
 
+import "encoding/binary"
+
 // MaxDepth is the deepest nesting of arrays and objects [Valid] accepts:
 // encoding/json's limit, 10000.
 const MaxDepth = 10000
@@ -103,6 +105,14 @@ func member(b []byte, i int) (int, bool) {
 // index after it.
 func stringEnd(b []byte, i int) (int, bool) {
 	for i++; i < len(b); i++ {
+		// Eight plain bytes at a time, then byte by byte from the first
+		// that may not be.
+		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		if plainByte[c] {
 			continue
@@ -130,6 +140,37 @@ func stringEnd(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// special reports whether one of the eight bytes of x may not stand for
+// itself in a string: a control byte, a quote or a backslash. (The usual
+// has-zero-byte tricks: exact about whether such a byte exists.)
+func special(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	less := (x - lo*0x20) &^ x & hi
+	q := x ^ (lo * '"')
+	bs := x ^ (lo * '\\')
+	return less|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) != 0
+}
+
+// ASCIIPrefix returns the length of the longest prefix of s whose bytes
+// are printable ASCII other than '"' and '\\': what a JSON string holds
+// as is, with nothing to escape or check. It reads eight bytes at a time.
+func ASCIIPrefix(s string) int {
+	const hi = 0x8080808080808080
+	i := 0
+	for i+8 <= len(s) {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&hi != 0 || special(x) {
+			break
+		}
+		i += 8
+	}
+	for i < len(s) && s[i] < 0x80 && plainByte[s[i]] {
+		i++
+	}
+	return i
 }
 
 // plainByte marks the bytes that stand for themselves inside a string.

@@ -92,3 +92,25 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+// FuzzStringEnd: the end StringEnd finds for the JSON text of any string,
+// followed by more text, is the text's end; Plain says whether the inside
+// is the string itself.
+func FuzzStringEnd(f *testing.F) {
+	for _, s := range []string{``, `a`, `"`, `\`, `\\`, `\"`, `a\\"b`, `\\\"`, "é\x00\xff", `\u0022`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		text, _ := json.Marshal(s)
+		for _, after := range []string{"", `,"x\\"`, `]`} {
+			b := append(append([]byte(nil), text...), after...)
+			if end := StringEnd(b, 0); end != len(text) {
+				t.Fatalf("StringEnd(%s) = %d, want %d", b, end, len(text))
+			}
+		}
+		in := text[1 : len(text)-1]
+		if plain := Plain(in); plain != (string(in) == s) {
+			t.Fatalf("Plain(%s) = %v for %q", in, plain, s)
+		}
+	})
+}

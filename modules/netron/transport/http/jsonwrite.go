@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -157,6 +158,12 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c < utf8.RuneSelf { // skip what needs nothing, a word at a time
+			if i += jsonwalk.ASCIIPrefix(s[i:]); i == len(s) {
+				break
+			}
+			c = s[i]
+		}
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
