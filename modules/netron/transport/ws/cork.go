@@ -6,23 +6,35 @@ import (
 	"sync/atomic"
 )
 
-// keptCork is the largest batch buffer a corkConn keeps between batches.
-const keptCork = 64 << 10
+const (
+	// corkChunk is the size of the pooled buffers a batch is gathered in.
+	corkChunk = 64 << 10
+	// corkFlush is how much a batch gathers at most before it is written
+	// out, still corked, so that a batch of large messages does not hold
+	// its whole size in copies.
+	corkFlush = 1 << 20
+)
+
+// corkChunks holds the buffers of batches being gathered, shared by every
+// connection: a connection keeps none between batches.
+var corkChunks = sync.Pool{New: func() any { b := make([]byte, 0, corkChunk); return &b }}
 
 // corkConn is the connection under the WebSocket library. The library
 // flushes every message with a write of its own; while a batch of
-// messages is being written (corked), corkConn gathers those writes and
-// sends them with one write at the end, so a batch of small messages costs
-// one syscall as it does on the framed transports. Writes the library
-// makes from other goroutines meanwhile (pongs, the close frame) join the
-// batch in their order.
+// messages is being written (corked), corkConn gathers those writes in
+// pooled chunks and sends them with one vectored write at the end, so a
+// batch of small messages costs one syscall as it does on the framed
+// transports. Writes the library makes from other goroutines meanwhile
+// (pongs, the close frame) join the batch in their order.
 type corkConn struct {
 	net.Conn
 
-	mu     sync.Mutex // orders writes; held while writing to the socket
-	corked bool
-	buf    []byte
-	writes atomic.Uint64 // writes issued to the connection
+	mu       sync.Mutex // orders writes; held while writing to the socket
+	corked   bool
+	chunks   []*[]byte // the batch so far, in order
+	gathered int
+	iov      [][]byte      // scratch for the vectored write
+	writes   atomic.Uint64 // writes issued to the connection
 }
 
 func newCorkConn(c net.Conn) *corkConn { return &corkConn{Conn: c} }
@@ -30,12 +42,26 @@ func newCorkConn(c net.Conn) *corkConn { return &corkConn{Conn: c} }
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.corked {
-		c.buf = append(c.buf, p...)
-		return len(p), nil
+	if !c.corked {
+		c.writes.Add(1)
+		return c.Conn.Write(p)
 	}
-	c.writes.Add(1)
-	return c.Conn.Write(p)
+	n := len(p)
+	for len(p) > 0 { // the library reuses p: copy it
+		if len(c.chunks) == 0 || len(*c.chunks[len(c.chunks)-1]) == corkChunk {
+			c.chunks = append(c.chunks, corkChunks.Get().(*[]byte))
+		}
+		last := c.chunks[len(c.chunks)-1]
+		k := min(len(p), corkChunk-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+	if c.gathered += n; c.gathered >= corkFlush {
+		if err := c.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // cork starts holding writes.
@@ -50,15 +76,29 @@ func (c *corkConn) uncork() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked = false
-	if len(c.buf) == 0 {
+	return c.flushLocked()
+}
+
+// flushLocked writes the gathered chunks with one vectored write (writev
+// on a TCP connection) and puts them back in the pool.
+func (c *corkConn) flushLocked() error {
+	if len(c.chunks) == 0 {
 		return nil
 	}
-	c.writes.Add(1)
-	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > keptCork {
-		c.buf = nil
-	} else {
-		c.buf = c.buf[:0]
+	for _, ch := range c.chunks {
+		c.iov = append(c.iov, *ch)
 	}
+	c.writes.Add(1)
+	bufs := net.Buffers(c.iov)
+	_, err := bufs.WriteTo(c.Conn)
+	clear(c.iov)
+	c.iov = c.iov[:0]
+	for i, ch := range c.chunks {
+		*ch = (*ch)[:0]
+		corkChunks.Put(ch)
+		c.chunks[i] = nil
+	}
+	c.chunks = c.chunks[:0]
+	c.gathered = 0
 	return err
 }

@@ -289,6 +289,43 @@ func TestRawClient(t *testing.T) {
 	}
 }
 
+// TestLargeBatchIsWrittenInParts: a batch larger than what a connection
+// gathers before writing (corkFlush) leaves in a few writes, not one per
+// message and not all at once, and arrives whole and in order.
+func TestLargeBatchIsWrittenInParts(t *testing.T) {
+	l := listen(t, "ws://127.0.0.1:0/large", transport.Options{})
+	conns := accept(t, l)
+	c := rawUpgrade(t, l.Addr())
+	srv := awaitConn(t, conns)
+	wc := srv.(transport.WriteCounter)
+	var msgs [][]byte
+	for i := range 40 {
+		m := make([]byte, 100<<10)
+		for j := range m {
+			m[j] = byte(i + j)
+		}
+		msgs = append(msgs, m)
+	}
+	before := wc.Writes()
+	done := make(chan error, 1)
+	go func() { done <- srv.WriteMessages(msgs...) }() // the reader below drains the socket
+	for i, m := range msgs {
+		f, err := c.readFrame()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !bytes.Equal(f.payload, m) {
+			t.Fatalf("message %d: %d bytes, not the %d sent", i, len(f.payload), len(m))
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := wc.Writes() - before; got < 3 || got > 8 {
+		t.Errorf("a batch of %d messages of 100 KiB took %d writes, want a few (one per MiB gathered)", len(msgs), got)
+	}
+}
+
 // TestBatchIsOneWrite checks that a batch of messages leaves in one socket
 // write and still arrives as separate, intact WebSocket messages.
 func TestBatchIsOneWrite(t *testing.T) {
