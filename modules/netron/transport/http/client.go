@@ -248,7 +248,13 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 	if err := ctx.Err(); err != nil {
 		return nil, nil, netron.NewError(netron.CodeOf(err), err)
 	}
-	body, err := c.appendRequest(make([]byte, 0, 96+len(service)+len(method)), ctx, service, method, args)
+	size := 96 + len(service) + len(method)
+	for _, a := range args { // room for string arguments, the common large ones
+		if s, ok := a.(string); ok {
+			size += len(s) + 2
+		}
+	}
+	body, err := c.appendRequest(make([]byte, 0, size), ctx, service, method, args)
 	if err != nil {
 		return nil, nil, netron.NewError(netron.CodeInvalidArgument, fmt.Errorf("encode the arguments of %s.%s: %w", service, method, err))
 	}
@@ -278,8 +284,10 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 	}
 	buf = getBuf()
 	b := *buf
-	if n := resp.ContentLength + 1; n > int64(cap(b)) { // + 1: the read that sees EOF
-		b = make([]byte, 0, min(n, 64<<10))
+	// Room for the answer (+ 1: the read that sees EOF) and after it for the
+	// MessagePack of its data, which is rarely longer than its JSON.
+	if n := 2*resp.ContentLength + 64; n > int64(cap(b)) {
+		b = make([]byte, 0, min(n, maxPooled))
 	}
 	var rd io.Reader = resp.Body // net/http ends it at its Content-Length
 	if resp.ContentLength < 0 {
@@ -481,14 +489,16 @@ func excerpt(b []byte) []byte {
 	return b
 }
 
-// bufPool holds the buffers answers are read into. Larger buffers than
-// 64 KiB are left to the collector.
+// bufPool holds the buffers answers are read into (client) or written in
+// (gateway). Buffers larger than maxPooled are left to the collector.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooled = 128 << 10
 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
 func putBuf(b *[]byte) {
-	if b == nil || cap(*b) > 64<<10 {
+	if b == nil || cap(*b) > maxPooled {
 		return
 	}
 	*b = (*b)[:0]

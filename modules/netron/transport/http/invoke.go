@@ -267,12 +267,16 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, id, callError(ctx, err, timeout), false)
 		return
 	}
-	b := append(make([]byte, 0, 128), `{"id":`...)
+	// The answer is built in a pooled buffer: Write copies it out.
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append((*buf)[:0], `{"id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)
 		if b, err = appendJSON(b, res.data); err != nil {
+			*buf = b
 			h.encodingFailed(w, id, m, err)
 			return
 		}
@@ -280,6 +284,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `,"hints":{"metrics":{"serverTime":`...)
 	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
 	b = append(b, "}}}"...)
+	*buf = b
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
 	hd["Cache-Control"] = noStore
