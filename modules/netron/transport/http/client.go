@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/internal/validjson"
@@ -102,8 +104,8 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 // credential the gateway's security interceptors read (a JWT).
 func WithBearerToken(token string) ClientOption {
 	return clientOption{"WithBearerToken", func(c *clientConfig) {
-		if token == "" || strings.ContainsAny(token, "\r\n") {
-			c.problems = append(c.problems, "WithBearerToken: the token must be non-empty, on one line")
+		if token == "" || !httpguts.ValidHeaderFieldValue("Bearer "+token) {
+			c.problems = append(c.problems, "WithBearerToken: the token must be non-empty and a valid header value")
 			return
 		}
 		c.header.Set("Authorization", "Bearer "+token)
@@ -113,7 +115,7 @@ func WithBearerToken(token string) ClientOption {
 // WithHeader adds a header to every call (repeat it for more values).
 func WithHeader(key, value string) ClientOption {
 	return clientOption{fmt.Sprintf("WithHeader(%q)", key), func(c *clientConfig) {
-		if key == "" || strings.ContainsAny(key, " :\r\n") || strings.ContainsAny(value, "\r\n") {
+		if !httpguts.ValidHeaderFieldName(key) || !httpguts.ValidHeaderFieldValue(value) {
 			c.problems = append(c.problems, fmt.Sprintf("WithHeader(%q): not a valid header", key))
 			return
 		}

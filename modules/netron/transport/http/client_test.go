@@ -285,6 +285,9 @@ func TestNewClientErrors(t *testing.T) {
 		{"http://h", []httptransport.ClientOption{httptransport.WithHTTPClient(nil)}, "WithHTTPClient(nil)"},
 		{"http://h", []httptransport.ClientOption{httptransport.WithBearerToken("a\nb")}, "WithBearerToken"},
 		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("Bad Key", "v")}, `WithHeader("Bad Key")`},
+		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("a(b", "v")}, `WithHeader("a(b")`},
+		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("X", "v\x00")}, `WithHeader("X")`},
+		{"http://h", []httptransport.ClientOption{httptransport.WithBearerToken("t\x01")}, "WithBearerToken"},
 		{"http://h", []httptransport.ClientOption{httptransport.WithMaxResponseSize(0)}, "WithMaxResponseSize(0)"},
 		{"http://h", []httptransport.ClientOption{nil}, "nil option"},
 	} {
