@@ -37,6 +37,32 @@ type Config struct {
 	StreamIdleTimeout time.Duration `json:"streamIdleTimeout"`
 	// MaxSubscriptionsPerPeer caps the event subscriptions of one peer.
 	MaxSubscriptionsPerPeer int `json:"maxSubscriptionsPerPeer" jsonschema:"minimum=1"`
+	// MaxCallsPerPeer caps the requests (calls and tasks) served at once
+	// for one connection. At the cap the connection is not read until one
+	// ends, so a client that sends faster than it reads is held back by
+	// TCP. A stream stops counting once its first item may be sent (streams
+	// have MaxStreamsPerPeer).
+	MaxCallsPerPeer int `json:"maxCallsPerPeer" jsonschema:"minimum=1,description=Requests served at once per connection; at the cap the connection is not read"`
+	// MaxQueuedBytesPerPeer bounds the bytes one connection holds for
+	// writing (encoded messages with their buffers, until written); over it,
+	// whatever sends on the connection waits.
+	MaxQueuedBytesPerPeer int `json:"maxQueuedBytesPerPeer" jsonschema:"minimum=65536,description=Bytes queued for writing per connection before senders wait"`
+	// MaxQueuedBytes bounds the bytes queued for writing on all the
+	// connections of this Netron together. Over it, senders on a
+	// connection holding more than 64 KiB wait, so a connection with
+	// little queued is still served.
+	MaxQueuedBytes int64 `json:"maxQueuedBytes" jsonschema:"minimum=1048576,description=Bytes queued for writing on all connections before senders wait"`
+	// WriteStallTimeout closes a connection whose senders wait for room
+	// while no write to it completes for this long: a peer that does not
+	// read.
+	WriteStallTimeout time.Duration `json:"writeStallTimeout" jsonschema:"description=Close a connection that accepts no write for this long while senders wait"`
+	// IdleTimeout is how long an accepted connection may be silent before
+	// the server probes it (a WebSocket ping, or a Netron PING elsewhere).
+	// Negative turns probing off.
+	IdleTimeout time.Duration `json:"idleTimeout" jsonschema:"description=Probe an accepted connection silent for this long; negative: never"`
+	// PingTimeout is how long a probed connection has to answer before it
+	// is closed.
+	PingTimeout time.Duration `json:"pingTimeout" jsonschema:"description=Close a probed connection that does not answer within this"`
 	// SkipValidation turns contract validation of inputs, outputs and
 	// stream items off; it is on by default.
 	SkipValidation bool `json:"skipValidation,omitempty"`
@@ -60,8 +86,10 @@ type ReconnectConfig struct {
 
 // DefaultConfig returns the defaults: 5 s request and task timeouts, 16 MiB
 // frames, depth 128, a window of 256 stream items, 1,000 streams and 1,000
-// subscriptions per peer, 60 s stream idle timeout, validation on, 10,000
-// cached results, reconnect from 50 ms to 1 s.
+// subscriptions per peer, 60 s stream idle timeout, 256 requests served at
+// once per peer, 4 MiB queued for writing per peer and 64 MiB in all, 30 s
+// write stall timeout, a probe after 2 min of silence answered within 20 s,
+// validation on, 10,000 cached results, reconnect from 50 ms to 1 s.
 func DefaultConfig() Config {
 	return Config{
 		RequestTimeout:          5 * time.Second,
@@ -72,6 +100,12 @@ func DefaultConfig() Config {
 		MaxStreamsPerPeer:       1000,
 		StreamIdleTimeout:       60 * time.Second,
 		MaxSubscriptionsPerPeer: 1000,
+		MaxCallsPerPeer:         256,
+		MaxQueuedBytesPerPeer:   4 << 20,
+		MaxQueuedBytes:          64 << 20,
+		WriteStallTimeout:       30 * time.Second,
+		IdleTimeout:             2 * time.Minute,
+		PingTimeout:             20 * time.Second,
 		CacheSize:               10000,
 		Reconnect:               ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
 	}
@@ -89,6 +123,12 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxStreamsPerPeer = cmp.Or(c.MaxStreamsPerPeer, d.MaxStreamsPerPeer)
 	c.StreamIdleTimeout = cmp.Or(c.StreamIdleTimeout, d.StreamIdleTimeout)
 	c.MaxSubscriptionsPerPeer = cmp.Or(c.MaxSubscriptionsPerPeer, d.MaxSubscriptionsPerPeer)
+	c.MaxCallsPerPeer = cmp.Or(c.MaxCallsPerPeer, d.MaxCallsPerPeer)
+	c.MaxQueuedBytesPerPeer = cmp.Or(c.MaxQueuedBytesPerPeer, d.MaxQueuedBytesPerPeer)
+	c.MaxQueuedBytes = cmp.Or(c.MaxQueuedBytes, d.MaxQueuedBytes)
+	c.WriteStallTimeout = cmp.Or(c.WriteStallTimeout, d.WriteStallTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, d.IdleTimeout)
+	c.PingTimeout = cmp.Or(c.PingTimeout, d.PingTimeout)
 	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
 	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
 	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
@@ -97,6 +137,16 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: requestTimeout %v is negative", c.RequestTimeout)
 	case c.TaskTimeout < 0:
 		return c, fmt.Errorf("netron: taskTimeout %v is negative", c.TaskTimeout)
+	case c.MaxCallsPerPeer < 0:
+		return c, fmt.Errorf("netron: maxCallsPerPeer %d is negative", c.MaxCallsPerPeer)
+	case c.MaxQueuedBytesPerPeer < 0:
+		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
+	case c.MaxQueuedBytes < 0:
+		return c, fmt.Errorf("netron: maxQueuedBytes %d is negative", c.MaxQueuedBytes)
+	case c.WriteStallTimeout < 0:
+		return c, fmt.Errorf("netron: writeStallTimeout %v is negative", c.WriteStallTimeout)
+	case c.PingTimeout < 0:
+		return c, fmt.Errorf("netron: pingTimeout %v is negative", c.PingTimeout)
 	case c.Reconnect.Max < c.Reconnect.Min:
 		return c, fmt.Errorf("netron: reconnect.max %v is below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)
 	}

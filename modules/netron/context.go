@@ -32,6 +32,7 @@ func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millis
 // someone asks for it. It carries no other values.
 type callCtx struct {
 	peer *Peer
+	call *Call // the call served (for Stop's report), while tracked
 
 	mu    sync.Mutex
 	done  chan struct{}

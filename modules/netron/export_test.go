@@ -46,3 +46,6 @@ func FastPath(n *Netron, service, method string) bool {
 	}
 	return s.methods[method].fast != nil
 }
+
+// RunningCalls lists the calls n serves now.
+func RunningCalls(n *Netron) []string { return n.runningCalls() }

@@ -23,6 +23,14 @@ import (
 //     receiver, payload {streamId, reason}.
 const extVersion = 1
 
+// A handshake message is a few dozen bytes (DESIGN.md: under 512); what is
+// larger is refused before it is parsed, and an id longer than
+// maxPeerIDSize (a UUID has 36 bytes) is not kept.
+const (
+	maxHandshakeSize = 4 << 10
+	maxPeerIDSize    = 256
+)
+
 // handshake is the JSON id / client-id message (NETRON-WIRE.md §4.1).
 type handshake struct {
 	Type  string   `json:"type"`
@@ -44,11 +52,17 @@ func (n *Netron) handshakeMessage(typ string) []byte {
 // not one.
 func parseHandshake(msg []byte) (handshake, error) {
 	var h handshake
+	if len(msg) > maxHandshakeSize {
+		return h, fmt.Errorf("text message of %d bytes is longer than a handshake message may be (%d)", len(msg), maxHandshakeSize)
+	}
 	if err := json.Unmarshal(msg, &h); err != nil {
 		return h, fmt.Errorf("not a handshake message: %w", err)
 	}
 	if h.Type != "id" && h.Type != "client-id" {
-		return h, fmt.Errorf("handshake message of unknown type %q", h.Type)
+		return h, fmt.Errorf("handshake message of unknown type %.64q", h.Type)
+	}
+	if len(h.ID) > maxPeerIDSize {
+		return h, fmt.Errorf("peer id of %d bytes is longer than the limit of %d", len(h.ID), maxPeerIDSize)
 	}
 	return h, nil
 }

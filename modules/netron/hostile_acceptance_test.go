@@ -3,9 +3,11 @@ package netron_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,9 +144,13 @@ func TestAcceptanceHostileBytes(t *testing.T) {
 		// A bad packet is answered (if at all) before the next frame is
 		// read, so the first frame back must be the answer to this call.
 		expectAdd(t, c, 20, 3, 4)
-		if got := rec.count("malformed packet", "packet type") - before; got != 16 {
-			t.Errorf("logged %d dropped packets of unknown type, want 16", got)
+		// The first is logged; the others are counted, and the count is
+		// logged when the connection ends.
+		if got := rec.count("malformed packet", "packet type") - before; got != 1 {
+			t.Errorf("logged %d dropped packets of unknown type, want 1", got)
 		}
+		c.nc.Close()
+		rec.waitFor(t, "malformed messages dropped without a log record", "count=15", "peer=tcp://"+c.nc.LocalAddr().String())
 		goodCall(t)
 	})
 
@@ -187,10 +193,12 @@ func TestAcceptanceHostileBytes(t *testing.T) {
 			c.write(tc.pkt)
 			expectError(t, c, tc.id, tc.typ)
 		}
-		if got := rec.count("malformed request") - before; got != 6 {
-			t.Errorf("logged %d malformed requests, want 6", got)
+		if got := rec.count("malformed request") - before; got != 1 {
+			t.Errorf("logged %d malformed requests, want 1 (the rest counted)", got)
 		}
 		expectAdd(t, c, 46, 7, 8)
+		c.nc.Close()
+		rec.waitFor(t, "malformed messages dropped without a log record", "count=5", "peer=tcp://"+c.nc.LocalAddr().String())
 		goodCall(t)
 	})
 }
@@ -198,4 +206,66 @@ func TestAcceptanceHostileBytes(t *testing.T) {
 func isReset(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && !op.Timeout()
+}
+
+// A peer id is bounded at the door: a client-id message with a 10 MB id is
+// dropped (the peer keeps no id), and the log says why without echoing it.
+func TestAcceptanceLongPeerIDRefused(t *testing.T) {
+	log, rec := captureLogger()
+	s, _ := netronServer(t, "tcp", netron.Config{}, log)
+	c := dialRaw(t, s.addr)
+	c.serverID()
+	c.clientID(strings.Repeat("i", 10_000_000))
+	c.clientID(strings.Repeat("j", 300))
+	expectAdd(t, c, 1, 2, 3) // served, in order, after the refused messages
+	peers := s.n.Peers()
+	if len(peers) != 1 {
+		t.Fatalf("%d peers, want 1", len(peers))
+	}
+	if id := peers[0].ID(); id != "" {
+		t.Errorf("the peer kept an id of %d bytes; want none", len(id))
+	}
+	if n := rec.count("dropped a text message", "text message of 10000028 bytes is longer than a handshake message may be (4096)"); n != 1 {
+		t.Errorf("%d records name the 10 MB message, want 1", n)
+	}
+	c.nc.Close()
+	rec.waitFor(t, "malformed messages dropped without a log record", "count=1")
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, m := range rec.msgs {
+		if len(m) > 1000 {
+			t.Errorf("a log record of %d bytes: %.200s…", len(m), m)
+		}
+	}
+}
+
+// 3,000 malformed packets on one connection make one log record while
+// it lasts and one with the count when it ends; the connection and the
+// server keep serving.
+func TestAcceptanceMalformedPacketsLogOnce(t *testing.T) {
+	log, rec := captureLogger()
+	s, _ := netronServer(t, "tcp", netron.Config{}, log)
+	c := dialRaw(t, s.addr)
+	c.handshake("client")
+	var garbage []byte
+	for i := range 3000 {
+		// A CALL impulse packet whose payload is not MessagePack.
+		msg := []byte{0, 0, byte(i >> 8), byte(i), 0x43, 0xc1, 0xc1, 0xc1}
+		garbage = binary.BigEndian.AppendUint32(garbage, uint32(len(msg)))
+		garbage = append(garbage, msg...)
+	}
+	c.writeBytes(garbage)
+	// Each is answered with an error (its id is readable).
+	for range 3000 {
+		msg := c.read()
+		if pkt, err := protocol.DecodePacket(msg, protocol.Limits{}); err != nil || !pkt.Error {
+			t.Fatalf("answer to a malformed call: % x (%v); want an error response", msg, err)
+		}
+	}
+	expectAdd(t, c, 1<<20, 2, 3)
+	if n := rec.count("malformed"); n != 1 {
+		t.Errorf("%d log records about malformed packets while the connection lasts, want 1", n)
+	}
+	c.nc.Close()
+	rec.waitFor(t, "malformed messages dropped without a log record", "count=2999")
 }

@@ -53,6 +53,9 @@ type serverRoom struct {
 	ctxArg  context.Context
 	hdr     callHeader
 	slots   argSlots
+	// slotFreed: the request's slot on its connection was given back
+	// before the call ended (a stream, once its items may flow).
+	slotFreed bool
 }
 
 // clientRoom is the calling side's room: the arguments and the reply.

@@ -50,6 +50,12 @@ type Netron struct {
 	clientTLS    *tls.Config
 	events       *eventBus
 
+	// qbytes counts the bytes queued for writing on every connection;
+	// senders over the limit wait for room.
+	qbytes      atomic.Int64
+	room        atomic.Pointer[chan struct{}] // closed when a write makes room
+	roomWaiters atomic.Int32
+
 	draining atomic.Bool
 	inflight sync.WaitGroup
 	stopped  chan struct{}
@@ -144,6 +150,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	if n.id == "" {
 		n.id = newDefinitionID()
 	}
+	n.room.Store(newRoom())
 	for _, o := range opts {
 		o.applyNetron(n)
 	}
@@ -495,21 +502,56 @@ func (n *Netron) Stop(ctx context.Context) error {
 				err = errors.Join(err, fmt.Errorf("netron: stop %s: %w", g.Addr(), gerr))
 			}
 		}
+		if running := n.runningCalls(); len(running) > 0 {
+			n.log.Info("stopping: waiting for the calls in flight", "calls", len(running))
+		}
 		done := make(chan struct{})
 		go func() { n.inflight.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-ctx.Done():
-			err = errors.Join(err, fmt.Errorf("netron: stop: calls still running: %w", ctx.Err()))
+			running := n.runningCalls()
+			n.log.Warn("stop timeout overrun: calls still running", "calls", running)
+			err = errors.Join(err, fmt.Errorf("netron: stop: %d calls still running (%s): %w",
+				len(running), strings.Join(running[:min(len(running), 10)], ", "), ctx.Err()))
 		}
 		close(n.stopped)
-		for _, p := range n.Peers() {
+		// The answers of the calls that finished are written before their
+		// connections close.
+		peers := n.Peers()
+		for _, p := range peers {
+			if c := p.cur.Load(); c != nil {
+				c.flush(ctx)
+			}
+		}
+		for _, p := range peers {
 			p.Close()
 		}
 		n.wg.Wait()
 		n.cache.stop()
 	})
 	return err
+}
+
+// runningCalls lists the calls being served, as "service.method from
+// peer", sorted.
+func (n *Netron) runningCalls() []string {
+	var running []string
+	for _, p := range n.Peers() {
+		c := p.cur.Load()
+		if c == nil {
+			continue
+		}
+		c.smu.Lock()
+		for _, cc := range c.handling {
+			if call := cc.call; call != nil {
+				running = append(running, call.Service+"."+call.Method+" from "+c.t.RemoteAddr())
+			}
+		}
+		c.smu.Unlock()
+	}
+	slices.Sort(running)
+	return running
 }
 
 // checkCapabilities refuses a listener whose transport lacks what a

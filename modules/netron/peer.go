@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +83,7 @@ func (p *Peer) Done() <-chan struct{} { return p.done }
 // start runs the connection's goroutines (server side: after accept).
 func (p *Peer) start() {
 	c := p.cur.Load()
+	c.watchIdle()
 	p.n.wg.Add(1)
 	go func() {
 		defer p.n.wg.Done()
@@ -177,14 +177,26 @@ type conn struct {
 	window atomic.Int32 // the peer's receive window for our streams
 	binary bool         // a packet has been decoded (reader goroutine only)
 
-	head    atomic.Pointer[wbuf] // the send queue, newest first (see enqueue)
-	qbytes  atomic.Int64         // bytes queued
-	werr    atomic.Pointer[error]
-	wmu     sync.Mutex // with wcond: senders waiting for room
-	wcond   *sync.Cond
-	waiters atomic.Int32
-	wake    chan struct{}
-	wdone   chan struct{}
+	head       atomic.Pointer[wbuf] // the send queue, newest first (see enqueue)
+	qbytes     atomic.Int64         // bytes queued, until written
+	werr       atomic.Pointer[error]
+	room       atomic.Pointer[chan struct{}] // closed when a write makes room (see waitRoom)
+	waiters    atomic.Int32                  // senders waiting for room
+	written    atomic.Uint64                 // writes completed
+	stallArmed atomic.Bool                   // a stall check is pending (see watchStall)
+	stallMark  atomic.Uint64                 // written when the stall check was armed
+	stallTimer atomic.Pointer[time.Timer]
+	wake       chan struct{}
+	wdone      chan struct{}
+
+	// slots holds a token per request being served (see dispatch); the
+	// reader waits while it is full.
+	slots chan struct{}
+	// reads counts the messages read; idleTimer checks it every
+	// Config.IdleTimeout (see watchIdle).
+	reads     atomic.Uint64
+	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
+	idleTimer atomic.Pointer[time.Timer]
 
 	pending pendingTable
 
@@ -200,6 +212,8 @@ type conn struct {
 	// dropped instead of re-creating the stream.
 	cancelled  map[uint32]struct{}
 	cancelledQ []uint32
+
+	bad badInputLog
 
 	emu    sync.Mutex
 	events []queuedEvent
@@ -218,7 +232,8 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		sending:  map[uint32]*sendStream{},
 		recving:  map[uint32]*recvStream{},
 	}
-	c.wcond = sync.NewCond(&c.wmu)
+	c.room.Store(newRoom())
+	c.slots = make(chan struct{}, p.n.cfg.MaxCallsPerPeer)
 	c.pending.init()
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
@@ -229,6 +244,9 @@ func (c *conn) run() {
 	go c.writeLoop()
 	err := c.readLoop()
 	c.close(err)
+	if n := c.bad.end(); n > 0 {
+		c.p.log.Warn("malformed messages dropped without a log record", "count", n)
+	}
 	<-c.wdone
 	c.failAll()
 }
@@ -240,10 +258,13 @@ func (c *conn) close(err error) {
 			err = errConnLost
 		}
 		c.werr.Store(&err)
-		c.wmu.Lock()
-		c.wcond.Broadcast()
-		c.wmu.Unlock()
-		c.end(err)
+		c.end(err) // wakes the senders waiting for room
+		if t := c.stallTimer.Load(); t != nil {
+			t.Stop()
+		}
+		if t := c.idleTimer.Load(); t != nil {
+			t.Stop()
+		}
 		c.cancelAll()
 		c.pending.forget()
 		c.t.Close()
@@ -264,311 +285,13 @@ func (c *conn) failAll() {
 	}
 }
 
-// ---- writing ----
-
-// wbuf is one encoded message on its way out: a write buffer from bufPool
-// and a node of the connection's send queue.
-type wbuf struct {
-	b      []byte
-	next   *wbuf
-	pooled bool
-
-	// A buffer a stream's producer keeps appending its items to while it
-	// waits in the queue (see appendItem) holds several messages: parts of
-	// them, each ending at ends[i]; parts is 0 for a single message.
-	// state is gen<<2 | st (st: 0 open, 1 being appended to, 2 taken by
-	// the writer); gen changes each time the buffer is reused, so a
-	// producer holding a buffer that has been written and reused since
-	// cannot append to it.
-	shared bool
-	parts  int
-	ends   [maxParts]int
-	state  atomic.Uint64
-	// counted is how much of b the queue's byte count holds (what the
-	// writer takes off it); appended items are counted countStep bytes at
-	// a time (uncounted until then), since the count is a contended word.
-	counted, uncounted int
-}
-
-const (
-	maxParts      = 32
-	countStep     = 1 << 10
-	maxSharedSize = 16 << 10
-	stOpen        = 0
-	stAppending   = 1
-	stTaken       = 2
-)
-
-// bufPool recycles the write buffers of encoded packets with their nodes,
-// so sending allocates nothing.
-var bufPool = sync.Pool{New: func() any { return &wbuf{b: make([]byte, 0, 512), pooled: true} }}
-
-func getBuf() *wbuf {
-	w := bufPool.Get().(*wbuf)
-	w.reuse()
-	return w
-}
-
-// reuse readies a buffer from the pool: empty, and open in the generation
-// putBuf began.
-func (w *wbuf) reuse() {
-	w.b = w.b[:0]
-	w.state.Store(w.state.Load() &^ 3)
-}
-
-// putBuf gives a written (or refused) buffer back to the pool.
-func putBuf(w *wbuf) {
-	if !w.pooled || cap(w.b) > 64<<10 {
-		return
-	}
-	w.next = nil
-	w.counted, w.uncounted = 0, 0
-	if w.shared {
-		w.retire()
-	}
-	bufPool.Put(w)
-}
-
-// releaseScratch gives a stream's scratch buffer back (see appendItem).
-func (s *sendStream) releaseScratch() {
-	if s.scratch != nil {
-		putBuf(s.scratch)
-		s.scratch = nil
-	}
-}
-
-// retire ends a shared buffer's generation: taken until reused, so that a
-// producer still holding it cannot append to it.
-func (w *wbuf) retire() {
-	w.state.Store((w.state.Load()>>2+1)<<2 | stTaken)
-	w.shared, w.parts = false, 0
-}
-
-// appendItem sends a stream item: appended to the buffer the stream's last
-// item went out in when the writer has not taken it yet (so a producer
-// that yields items faster than the writer writes costs one queue entry
-// and one buffer per batch), else in a buffer of its own that later items
-// may join. Only the stream's producer goroutine calls it for s.
-//
-// The item is encoded into the stream's scratch buffer first: encoding
-// may run the item's own code (an error's Error method), which must not
-// run, or panic, while the buffer is closed to the writer. Items of
-// countStep bytes or more, and items sent while the connection has ended,
-// take the queue's own path, which waits for room and reports the end.
-func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
-	if s.scratch == nil {
-		s.scratch = getBuf() // given back by releaseScratch
-	}
-	b, err := protocol.AppendPacket(s.scratch.b[:0], pkt)
-	s.scratch.b = b[:0]
-	if err != nil {
-		return err
-	}
-	if limit := c.p.n.cfg.MaxFrameSize; len(b) > limit {
-		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), limit))
-	}
-	if w := s.open; w != nil && len(b) < countStep && c.werr.Load() == nil &&
-		w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
-		if w.parts == 0 {
-			w.ends[0], w.parts = len(w.b), 1
-		}
-		w.b = append(w.b, b...)
-		w.ends[w.parts] = len(w.b)
-		w.parts++
-		w.uncounted += len(b)
-		full := w.parts == maxParts || len(w.b) >= maxSharedSize
-		if w.uncounted >= countStep || full {
-			c.qbytes.Add(int64(w.uncounted))
-			w.counted += w.uncounted
-			w.uncounted = 0
-			// Over the limit, the next item goes through enqueue, which
-			// waits for room: appended items exceed it by less than
-			// countStep per open buffer.
-			full = full || c.qbytes.Load() > maxQueuedBytes
-		}
-		if full {
-			s.open = nil
-		}
-		w.state.Store(s.gen<<2 | stOpen)
-		return nil
-	}
-	// A buffer of its own: a copy of a small item, which later items may
-	// join; a large item's scratch buffer itself (a new one takes its place).
-	s.open = nil
-	if len(b) >= countStep {
-		w := s.scratch
-		s.scratch = getBuf()
-		w.b = b
-		return c.enqueue(w)
-	}
-	w := getBuf()
-	w.b = append(w.b, b...)
-	// The generation is read before the buffer is queued: once queued it
-	// may be written and reused at any time.
-	w.shared = true
-	s.open, s.gen = w, w.state.Load()>>2
-	return c.enqueue(w)
-}
-
-// sendRaw queues one message; the connection owns b afterwards. It blocks
-// while more than maxQueuedBytes wait to be written.
-func (c *conn) sendRaw(b []byte) error { return c.enqueue(&wbuf{b: b}) }
-
-// enqueue puts w on the send queue, a lock-free stack the writer empties
-// in one swap (and reverses: the order of the pushes is kept), so the
-// goroutines that send on one connection do not contend for a lock. It
-// blocks while more than maxQueuedBytes wait to be written.
-func (c *conn) enqueue(w *wbuf) error {
-	if c.qbytes.Load() > maxQueuedBytes {
-		c.waitRoom()
-	}
-	if e := c.werr.Load(); e != nil {
-		putBuf(w)
-		return *e
-	}
-	w.counted = len(w.b)
-	c.qbytes.Add(int64(w.counted))
-	for {
-		head := c.head.Load()
-		w.next = head
-		if c.head.CompareAndSwap(head, w) {
-			break
-		}
-	}
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-// waitRoom waits until the queue is below maxQueuedBytes or the
-// connection has ended (TCP back-pressure reaches senders this way).
-func (c *conn) waitRoom() {
-	c.wmu.Lock()
-	c.waiters.Add(1)
-	for c.qbytes.Load() > maxQueuedBytes && c.werr.Load() == nil {
-		c.wcond.Wait()
-	}
-	c.waiters.Add(-1)
-	c.wmu.Unlock()
-}
-
-// send encodes and queues a packet.
-func (c *conn) send(pkt *protocol.Packet) error {
-	w := getBuf()
-	var err error
-	if w.b, err = protocol.AppendPacket(w.b, pkt); err != nil {
-		putBuf(w)
-		return err
-	}
-	return c.sendEncoded(w)
-}
-
-// sendEncoded checks an encoded packet against the frame limit and queues it.
-func (c *conn) sendEncoded(w *wbuf) error {
-	if n := len(w.b); n > c.p.n.cfg.MaxFrameSize {
-		putBuf(w)
-		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", n, c.p.n.cfg.MaxFrameSize))
-	}
-	return c.enqueue(w)
-}
-
-// gather lets the goroutines that are ready to send queue their packets
-// before the writer takes the queue, so that they leave in one write: it
-// yields while the queue keeps growing, a few rounds at most (one cheap
-// yield when nobody else is sending).
-func (c *conn) gather() {
-	n := c.qbytes.Load()
-	for range 4 {
-		runtime.Gosched()
-		m := c.qbytes.Load()
-		if m == n {
-			return
-		}
-		n = m
-	}
-}
-
-// takeShared closes a shared buffer to its producer's appends, waiting
-// out one in progress (a short copy).
-func takeShared(w *wbuf) {
-	for {
-		s := w.state.Load()
-		if s&3 == stAppending {
-			runtime.Gosched()
-			continue
-		}
-		if w.state.CompareAndSwap(s, s&^3|stTaken) {
-			return
-		}
-	}
-}
-
-func (c *conn) writeLoop() {
-	defer close(c.wdone)
-	var (
-		taken []*wbuf
-		batch [][]byte
-	)
-	for {
-		select {
-		case <-c.wake:
-		case <-c.ctx.Done():
-			return
-		}
-		c.gather()
-		// Take the whole stack; it holds the newest message first.
-		taken = taken[:0]
-		size := int64(0)
-		for w := c.head.Swap(nil); w != nil; w = w.next {
-			if w.shared {
-				takeShared(w)
-			}
-			taken = append(taken, w)
-			size += int64(w.counted)
-		}
-		if len(taken) == 0 {
-			continue
-		}
-		c.qbytes.Add(-size)
-		if c.waiters.Load() > 0 {
-			c.wmu.Lock()
-			c.wcond.Broadcast()
-			c.wmu.Unlock()
-		}
-		batch = batch[:0]
-		for i := len(taken) - 1; i >= 0; i-- {
-			w := taken[i]
-			if w.parts == 0 {
-				batch = append(batch, w.b)
-				continue
-			}
-			start := 0
-			for _, end := range w.ends[:w.parts] {
-				batch = append(batch, w.b[start:end])
-				start = end
-			}
-		}
-		err := c.t.WriteMessages(batch...)
-		clear(batch)
-		for i, w := range taken {
-			putBuf(w)
-			taken[i] = nil
-		}
-		if err != nil {
-			c.close(NewError(CodeUnavailable, fmt.Errorf("write: %w", err)))
-			return
-		}
-	}
-}
-
 // ---- reading ----
 
 func (c *conn) readLoop() error {
 	n := c.p.n
 	for {
 		msg, err := c.t.ReadMessage()
+		c.reads.Add(1)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return errConnLost
@@ -626,7 +349,7 @@ func (c *conn) readLoop() error {
 func (c *conn) handleText(msg []byte) {
 	h, err := parseHandshake(msg)
 	if err != nil {
-		c.p.log.Warn("dropped a text message", "error", err)
+		c.logBad("dropped a text message", "error", err)
 		return
 	}
 	c.p.mu.Lock()
@@ -643,7 +366,7 @@ func (c *conn) handleText(msg []byte) {
 // badPacket answers an undecodable request whose id and flags are readable
 // with an error, and drops anything else (NETRON-WIRE.md §2.5, §5.7).
 func (c *conn) badPacket(frame []byte, err error) {
-	c.p.log.Warn("dropped a malformed packet", "bytes", len(frame), "error", err)
+	c.logBad("dropped a malformed packet", "bytes", len(frame), "error", err)
 	if len(frame) < 5 {
 		return
 	}
@@ -695,8 +418,14 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 		case pkt.Type == protocol.TypeTask && c.orderedEvent(pkt, payload):
 			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
 		default:
+			if !c.takeSlot() { // the connection ended
+				putFrame(h)
+				return
+			}
 			if !n.beginCall() {
+				c.freeSlot()
 				c.replyError(pkt.ID, pkt.Type, errDraining)
+				putFrame(h)
 				return
 			}
 			if pkt.Type == protocol.TypeCall {
@@ -709,6 +438,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload, nil)
 				putFrame(h) // nothing of a served request outlives it
+				c.freeSlot()
 			}()
 		}
 	case protocol.TypeStream:
@@ -721,6 +451,26 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 		c.streamControl(pkt, payload)
 	}
 }
+
+// takeSlot takes a request slot, waiting while Config.MaxCallsPerPeer
+// requests are being served (the connection is not read meanwhile: TCP
+// holds the peer back). It reports false when the connection ends first.
+func (c *conn) takeSlot() bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// freeSlot gives a request slot back.
+func (c *conn) freeSlot() { <-c.slots }
 
 // reply sends a successful response.
 func (c *conn) reply(id uint32, typ protocol.Type, result any) {
@@ -764,6 +514,7 @@ func (c *conn) untrack(id uint32, cc *callCtx) {
 	c.smu.Lock()
 	if c.handling[id] == cc {
 		delete(c.handling, id)
+		cc.call = nil
 	}
 	c.smu.Unlock()
 	cc.cancel()

@@ -62,19 +62,20 @@ func TestSendQueueBackPressure(t *testing.T) {
 
 	const size = 1 << 20
 	msg := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
-	// The writer takes the first message and stalls on it; the next five
-	// (5 MiB) fill the queue past its limit, so the sixth sender waits.
+	// The writer takes the first message and stalls on it; it counts
+	// until written, so with the next three (4 MiB in all) the queue is
+	// past its limit and the fifth sender waits.
 	if err := c.sendRaw(msg(0)); err != nil {
 		t.Fatal(err)
 	}
 	<-sc.entered
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= 3; i++ {
 		if err := c.sendRaw(msg(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sent := make(chan error, 1)
-	go func() { sent <- c.sendRaw(msg(6)) }()
+	go func() { sent <- c.sendRaw(msg(4)) }()
 	select {
 	case err := <-sent:
 		t.Fatalf("a send over the limit returned (%v) while the writer was stalled", err)
@@ -94,7 +95,7 @@ func TestSendQueueBackPressure(t *testing.T) {
 		sc.mu.Lock()
 		got := len(sc.writes)
 		sc.mu.Unlock()
-		if got == 7 || time.Now().After(deadline) {
+		if got == 5 || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -105,8 +106,8 @@ func TestSendQueueBackPressure(t *testing.T) {
 			t.Fatalf("write %d holds message %d; want the order of the sends", i, w[0])
 		}
 	}
-	if len(sc.writes) != 7 {
-		t.Fatalf("%d messages written, want 7", len(sc.writes))
+	if len(sc.writes) != 5 {
+		t.Fatalf("%d messages written, want 5", len(sc.writes))
 	}
 	sc.mu.Unlock()
 
@@ -116,13 +117,13 @@ func TestSendQueueBackPressure(t *testing.T) {
 	go c2.writeLoop()
 	defer func() { <-c2.wdone }()
 	// As above: the writer stalls on the first message before the next
-	// five fill the queue, else it may take some of them and leave room.
+	// three fill the queue, else it may take some of them and leave room.
 	_ = c2.sendRaw(msg(0))
 	<-sc2.entered
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= 3; i++ {
 		_ = c2.sendRaw(msg(i))
 	}
-	go func() { sent <- c2.sendRaw(msg(6)) }()
+	go func() { sent <- c2.sendRaw(msg(4)) }()
 	time.Sleep(100 * time.Millisecond)
 	c2.close(errConnLost)
 	select {

@@ -24,6 +24,9 @@ func (c *conn) serveCall(call *Call) {
 	defer c.p.n.inflight.Done()
 	c.handleRequest(call.srv.pkt, call.srv.payload, call)
 	putFrame(call.srv.frame) // nothing of a served request outlives it
+	if !call.srv.slotFreed {
+		c.freeSlot()
+	}
 	call.release()
 }
 
@@ -56,7 +59,7 @@ func (c *conn) handleRequest(pkt protocol.Packet, payload protocol.RawValue, cal
 // badRequest logs and answers a request whose payload has the wrong shape
 // (NETRON-WIRE.md §5.7).
 func (c *conn) badRequest(pkt protocol.Packet, err *Error) {
-	c.p.log.Warn("rejected a malformed request", "id", pkt.ID, "type", pkt.Type, "error", err.Message())
+	c.logBad("rejected a malformed request", "id", pkt.ID, "type", pkt.Type, "error", err.Message())
 	c.replyError(pkt.ID, pkt.Type, err)
 }
 
@@ -114,7 +117,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	if call.pooled { // the method may keep its context: not pooled
 		cc = new(callCtx)
 	}
-	cc.peer = c.p
+	cc.peer, cc.call = c.p, call
 	c.track(pkt.ID, cc)
 	defer c.untrack(pkt.ID, cc)
 	var ctx context.Context = cc

@@ -2,6 +2,8 @@ package netron_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,5 +40,89 @@ func TestAcceptanceStopUnderLoad(t *testing.T) {
 		scancel()
 		wg.Wait()
 		cancel()
+	}
+}
+
+// Later answers a call after a delay with a string of the size asked.
+type Later struct{}
+
+func (Later) Answer(ctx context.Context, size int, after string) (string, error) {
+	d, err := time.ParseDuration(after)
+	if err != nil {
+		return "", err
+	}
+	time.Sleep(d)
+	return strings.Repeat("x", size), nil
+}
+
+// Calls in flight when Stop begins run to their end and their answers
+// (1 MiB each, so writing them takes a while) reach the caller before the
+// connection closes, on every stream transport.
+func TestAcceptanceStopFlushesAnswers(t *testing.T) {
+	for _, scheme := range []string{"tcp", "unix", "ws", "mem"} {
+		t.Run(scheme, func(t *testing.T) {
+			s, _ := netronServer(t, scheme, netron.Config{}, nil)
+			if err := s.n.Register("later", "1.0.0", Later{}); err != nil {
+				t.Fatal(err)
+			}
+			p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
+			const calls, size = 16, 1 << 20
+			got := make(chan error, calls)
+			for range calls {
+				go func() {
+					v, err := netron.CallUnary[string](context.Background(), p, "later@1.0.0", "answer", size, "300ms")
+					if err == nil && len(v) != size {
+						err = errors.New("short answer")
+					}
+					got <- err
+				}()
+			}
+			waitRunning(t, s.n, calls)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.n.Stop(ctx); err != nil {
+				t.Fatalf("Stop: %v", err)
+			}
+			for range calls {
+				select {
+				case err := <-got:
+					if err != nil {
+						t.Fatalf("a call in flight at Stop got %v; want its answer", err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatal("no answer 5 s after Stop")
+				}
+			}
+		})
+	}
+}
+
+// Stop past its timeout names the calls still running.
+func TestAcceptanceStopOverrunNamesCalls(t *testing.T) {
+	log, rec := captureLogger()
+	s, _ := netronServer(t, "tcp", netron.Config{}, log)
+	p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
+	go netron.CallUnary[string](context.Background(), p, "calculator@1.0.0", "slow", "3s")
+	waitRunning(t, s.n, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := s.n.Stop(ctx)
+	if err == nil || !strings.Contains(err.Error(), "1 calls still running (calculator@1.0.0.slow from ") {
+		t.Fatalf("Stop past its timeout returned %v; want it to name calculator@1.0.0.slow", err)
+	}
+	if rec.count("WARN stop timeout overrun: calls still running", "calculator@1.0.0.slow") != 1 {
+		t.Error("no warning naming the call still running")
+	}
+}
+
+// waitRunning waits until n serves calls calls.
+func waitRunning(t *testing.T, n *netron.Netron, calls int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for len(netron.RunningCalls(n)) < calls {
+		if time.Now().After(deadline) {
+			t.Fatal("the call did not start within 2 s")
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }

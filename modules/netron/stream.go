@@ -110,6 +110,12 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	if err := c.send(&protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: ref}); err != nil {
 		return
 	}
+	// A stream counts against MaxStreamsPerPeer, not the requests served:
+	// its reader's grants and cancels must be read.
+	if call.srv != nil && !call.srv.slotFreed {
+		call.srv.slotFreed = true
+		c.freeSlot()
+	}
 	index := uint32(0)
 	fail := func(err error) {
 		reason := err.Error()

@@ -1,0 +1,66 @@
+package netron
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// pinger is a connection that can probe its peer below Netron's packets
+// (a WebSocket ping frame, which browsers answer on their own).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// watchIdle starts the idle probe of an accepted connection: after
+// Config.IdleTimeout without a message from the peer, the server pings it
+// (a WebSocket ping where the transport has one, else a Netron PING) and
+// closes the connection when no answer comes within Config.PingTimeout.
+// A peer that is alive answers and keeps its connection however long it
+// stays silent.
+func (c *conn) watchIdle() {
+	idle := c.p.n.cfg.IdleTimeout
+	if idle <= 0 {
+		return
+	}
+	c.idleTimer.Store(time.AfterFunc(idle, c.checkIdle))
+	if c.ctx.Err() != nil { // closed meanwhile: close did not see the timer
+		c.idleTimer.Load().Stop()
+	}
+}
+
+// checkIdle runs on the idle timer: it probes a connection that read
+// nothing since the last check, and re-arms the timer.
+func (c *conn) checkIdle() {
+	if c.ctx.Err() != nil {
+		return
+	}
+	cfg := c.p.n.cfg
+	// A reader waiting for a request slot (see takeSlot) reads nothing
+	// and could not read the answer: the connection is busy, not idle.
+	if r := c.reads.Load(); r != c.idleMark || len(c.slots) == cap(c.slots) {
+		c.idleMark = r
+		c.idleTimer.Load().Reset(cfg.IdleTimeout)
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, cfg.PingTimeout)
+	defer cancel()
+	var err error
+	if pg, ok := c.t.(pinger); ok {
+		err = pg.Ping(ctx)
+	} else {
+		_, err = c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: time.Now().UnixMilli()})
+	}
+	if c.ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		c.p.log.Info("closing connection: silent and did not answer a ping", "silent", cfg.IdleTimeout, "ping_timeout", cfg.PingTimeout, "error", err)
+		c.close(NewError(CodeUnavailable, fmt.Errorf("the peer was silent for %v and did not answer a ping within %v", cfg.IdleTimeout, cfg.PingTimeout)))
+		return
+	}
+	c.idleMark = c.reads.Load()
+	c.idleTimer.Load().Reset(cfg.IdleTimeout)
+}
