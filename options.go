@@ -35,6 +35,8 @@ type settings struct {
 	logger       []logger.Option
 	appLevel     []string // app-level options used; refused inside Module
 	errs         []error
+
+	notes notes // for start-up errors
 }
 
 type option struct {
@@ -68,6 +70,8 @@ func describe(name string, fns []any) string {
 // once, when something needs a type it returns.
 func Provide(constructors ...any) Option {
 	return option{describe("Provide", constructors), func(s *settings) {
+		s.notes.takes(constructors...)
+		s.notes.provides(constructors...)
 		s.fx = append(s.fx, fx.Provide(constructors...))
 	}}
 }
@@ -77,6 +81,7 @@ func Provide(constructors ...any) Option {
 // register lifecycle hooks.
 func Invoke(funcs ...any) Option {
 	return option{describe("Invoke", funcs), func(s *settings) {
+		s.notes.takes(funcs...)
 		s.fx = append(s.fx, fx.Invoke(funcs...))
 	}}
 }
@@ -88,6 +93,11 @@ func Supply(values ...any) Option {
 		types[i] = fmt.Sprintf("%T", v)
 	}
 	return option{"titan.Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
+		for _, v := range values {
+			if t := reflect.TypeOf(v); t != nil {
+				s.notes.provide(t)
+			}
+		}
 		s.fx = append(s.fx, fx.Supply(values...))
 	}}
 }
@@ -96,6 +106,7 @@ func Supply(values ...any) Option {
 // enclosing scope (the app, or the [Module] it is used in).
 func Decorate(decorators ...any) Option {
 	return option{describe("Decorate", decorators), func(s *settings) {
+		s.notes.takes(decorators...)
 		s.fx = append(s.fx, fx.Decorate(decorators...))
 	}}
 }
@@ -114,6 +125,7 @@ func Module(name string, opts ...Option) Option {
 			s.errs = append(s.errs, fmt.Errorf("titan.Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
 		}
 		s.errs = append(s.errs, inner.errs...)
+		s.notes.merge(&inner.notes)
 		s.fx = append(s.fx, fx.Module(name, append([]fx.Option{logger.Decorate(name)}, inner.fx...)...))
 	}}
 }
