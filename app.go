@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"sync"
@@ -59,6 +60,8 @@ func (a *App) build() {
 		co := a.s.config
 		co.Files = append(co.Files, a.extra.Files...)
 		co.Sets = append(co.Sets, a.extra.Sets...)
+		co.Defaults = merged(co.Defaults, a.s.defaults)
+		co.Aliases = merged(co.Aliases, a.s.aliases)
 
 		fxOpts := append(defaultModules(),
 			fx.Supply(co),
@@ -191,6 +194,19 @@ func fxLogger(l *logger.Logger) fxevent.Logger {
 	fl.UseLogLevel(slog.LevelDebug)
 	fl.UseErrorLevel(slog.LevelDebug)
 	return fl
+}
+
+// merged returns a new map holding a's entries, then b's.
+func merged[V any](a, b map[string]V) map[string]V {
+	if len(b) == 0 {
+		return a
+	}
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]V{}
+	}
+	maps.Copy(out, b)
+	return out
 }
 
 // discardPrinter is an fx.Printer that prints nothing.

@@ -32,6 +32,8 @@ type settings struct {
 	startTimeout time.Duration
 	stopTimeout  time.Duration
 	config       config.Options
+	defaults     map[string]any    // WithConfigDefault, kept apart from WithConfig's
+	aliases      map[string]string // WithConfigAlias, likewise
 	logger       []logger.Option
 	appLevel     []string // app-level options used; refused inside Module
 	errs         []error
@@ -195,6 +197,39 @@ func WithEnvPrefix(prefix string) Option {
 // WithEnvPrefix options still apply on top.
 func WithConfig(o config.Options) Option {
 	return appLevel("titan.WithConfig(...)", func(s *settings) { s.config = o })
+}
+
+// WithConfigDefault sets the app's default for a key of a module's
+// configuration section, such as the addresses it listens on:
+//
+//	titan.WithConfigDefault("netron.listen", []string{"tcp://127.0.0.1:7070"})
+//
+// Files, environment variables and --set flags still replace it, and
+// --print-config shows it. A string value is converted as a --set value is.
+func WithConfigDefault(key string, value any) Option {
+	return appLevel(fmt.Sprintf("titan.WithConfigDefault(%q, %v)", key, value), func(s *settings) {
+		if s.defaults == nil {
+			s.defaults = map[string]any{}
+		}
+		s.defaults[key] = value
+	})
+}
+
+// WithConfigAlias gives the configuration key a second name, alias, as when
+// a key is renamed: a value set at alias by a file, an environment variable
+// or a --set flag is the key's, and replaces what the same source set at
+// the key.
+func WithConfigAlias(alias, key string) Option {
+	return appLevel(fmt.Sprintf("titan.WithConfigAlias(%q, %q)", alias, key), func(s *settings) {
+		if alias == "" || key == "" || alias == key {
+			s.errs = append(s.errs, fmt.Errorf("titan.WithConfigAlias(%q, %q): want two different keys", alias, key))
+			return
+		}
+		if s.aliases == nil {
+			s.aliases = map[string]string{}
+		}
+		s.aliases[alias] = key
+	})
 }
 
 // WithLogger passes options to the app's logger, such as an extra sink
