@@ -46,13 +46,21 @@ func (e *buildError) Unwrap() error { return e.err }
 //   - a constructor's error: "main.NewDB (main.go:9): connection refused",
 //     or the error alone when a Titan module returned it (a configuration
 //     error names its key and source itself);
-//   - anything else: fx's chain with shorter function names ("app.NewDB",
-//     not "github.com/x/app".NewDB) and positions (file and line).
+//   - anything else: dig's chain without fx's stack traces, with shorter
+//     function names ("app.NewDB", not "github.com/x/app".NewDB) and
+//     positions (file and line).
 //
 // fx's full chain is in the error fx logged at debug level (module "fx").
 func startupError(err error, n *notes) error {
-	links := chain(err)
-	root := dig.RootCause(err)
+	first := err
+	if m, ok := err.(interface{ Unwrap() []error }); ok && len(m.Unwrap()) > 0 {
+		// fx joins the first failure with those it caused (fx's logger,
+		// say, is not built once a Provide failed): the first says what
+		// is wrong.
+		first = m.Unwrap()[0]
+	}
+	links := chain(first)
+	root := dig.RootCause(first)
 	last := ""
 	if len(links) > 0 {
 		last = links[len(links)-1]
@@ -68,8 +76,13 @@ func startupError(err error, n *notes) error {
 			msg = fn + ": " + msg
 		}
 		msg = serviceContext(links, fn, n) + msg
+	case len(links) > 0: // dig's chain without fx's wrapping (a stack trace)
+		msg = strings.Join(links, ": ")
+		if !isDigError(root) {
+			msg += ": " + root.Error()
+		}
 	default:
-		msg = err.Error()
+		msg = first.Error()
 	}
 	msg = quotedPkg.ReplaceAllString(msg, "$1.")
 	msg = filePos.ReplaceAllString(msg, "($1)")

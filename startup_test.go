@@ -27,6 +27,7 @@ func (*Orders) Get(_ context.Context, id int) (string, error) { return "", nil }
 
 func NewUsers(*Store) *Users                    { return &Users{} }
 func NewUsersCached(*Store, *Cache) *Users      { return &Users{} }
+func NewStoreAgain() *Store                     { return &Store{} }
 func NewStore(*DB) *Store                       { return &Store{} }
 func NewOrders(*Store, UsersClient) *Orders     { return &Orders{} }
 func NewOrdersByPtr(*UsersClient) *Orders       { return &Orders{} }
@@ -36,9 +37,9 @@ func NewServiceNeedsClient(UsersClient) *Orders { return &Orders{} }
 
 var position = regexp.MustCompile(`\((\w+_test\.go):\d+\)`)
 
-// TestStartupErrorFirstLine pins the first line of the error of an app
-// that cannot be built: what is missing, who needs it, for which service.
-func TestStartupErrorFirstLine(t *testing.T) {
+// TestStartupErrorMessage pins the error of an app that cannot be built,
+// one line: what is missing, who needs it, for which service.
+func TestStartupErrorMessage(t *testing.T) {
 	tests := []struct {
 		name string
 		opts []titan.Option
@@ -62,6 +63,10 @@ func TestStartupErrorFirstLine(t *testing.T) {
 			titan.Remote[UsersClient]("users@^1", titan.At("tcp://127.0.0.1:1")),
 			titan.Service("orders", "1.0.0", NewOrdersByPtr)},
 			"titan: start-up failed: service orders@1.0.0: titan_test.NewOrdersByPtr (startup_test.go:N) needs *titan_test.UsersClient, which nothing provides (*titan_test.UsersClient: did you mean titan_test.UsersClient?)"},
+		{"provided twice", []titan.Option{titan.Provide(NewStore, NewStoreAgain)},
+			"titan: start-up failed: cannot provide function titan_test.NewStoreAgain (startup_test.go:N): cannot provide *titan_test.Store from [0]: already provided by titan_test.NewStore (startup_test.go:N)"},
+		{"not a function", []titan.Option{titan.Provide(42)},
+			"titan: start-up failed: must provide constructor function, got 42 (type int)"},
 		{"bad configuration", []titan.Option{titan.WithConfig(quiet("netron.maxDepth=3"))},
 			"titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)"},
 	}
@@ -76,9 +81,8 @@ func TestStartupErrorFirstLine(t *testing.T) {
 			if err == nil {
 				t.Fatal("the app was built")
 			}
-			first, _, _ := strings.Cut(err.Error(), "\n")
-			if got := position.ReplaceAllString(first, "($1:N)"); got != tt.want {
-				t.Errorf("first line:\n got %s\nwant %s", got, tt.want)
+			if got := position.ReplaceAllString(err.Error(), "($1:N)"); got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
 			}
 			if tt.name == "service constructor error" && !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("errors.Is(%v, os.ErrNotExist) = false", err)
