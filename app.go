@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
-	"regexp"
 	"sync"
 	"syscall"
 
@@ -60,11 +60,18 @@ func (a *App) build() {
 		co := a.s.config
 		co.Files = append(co.Files, a.extra.Files...)
 		co.Sets = append(co.Sets, a.extra.Sets...)
+		co.Defaults = merged(co.Defaults, a.s.defaults)
+		co.Aliases = merged(co.Aliases, a.s.aliases)
 
 		fxOpts := append(defaultModules(),
 			fx.Supply(co),
 			fx.Supply(fx.Annotate(a.s.logger, fx.ResultTags(`group:"`+logger.OptionGroup+`,flatten"`))),
 			fx.WithLogger(fxLogger),
+			// What fx logs to when fxLogger cannot be built (the
+			// configuration that sets the log level is invalid): nothing.
+			// Err returns the error once; fx's events printed around it
+			// would only bury it.
+			fx.Logger(discardPrinter{}),
 			fx.StartTimeout(a.s.startTimeout),
 			fx.StopTimeout(a.s.stopTimeout),
 			fx.Populate(&a.cfg),
@@ -72,7 +79,7 @@ func (a *App) build() {
 		fxOpts = append(fxOpts, a.s.fx...)
 		a.fx = fx.New(fxOpts...)
 		if err := a.fx.Err(); err != nil {
-			a.err = startupError(err)
+			a.err = startupError(err, &a.s.notes)
 		}
 	})
 }
@@ -189,24 +196,20 @@ func fxLogger(l *logger.Logger) fxevent.Logger {
 	return fl
 }
 
-var (
-	quotedPkg = regexp.MustCompile(`"(?:[^"]*/)?([^"/]+)"\.`)
-	filePos   = regexp.MustCompile(`\((?:[^()]*/)?([^()/]+\.go:\d+)\)`)
-)
-
-// startupError makes fx's build errors shorter to read: function names lose
-// their import path ("github.com/x/app".NewDB becomes app.NewDB) and source
-// positions their directory. The error chain is kept for errors.Is/As.
-func startupError(err error) error {
-	msg := quotedPkg.ReplaceAllString(err.Error(), "$1.")
-	msg = filePos.ReplaceAllString(msg, "($1)")
-	return &buildError{msg: "titan: start-up failed: " + msg, err: err}
+// merged returns a new map holding a's entries, then b's.
+func merged[V any](a, b map[string]V) map[string]V {
+	if len(b) == 0 {
+		return a
+	}
+	out := maps.Clone(a)
+	if out == nil {
+		out = map[string]V{}
+	}
+	maps.Copy(out, b)
+	return out
 }
 
-type buildError struct {
-	msg string
-	err error
-}
+// discardPrinter is an fx.Printer that prints nothing.
+type discardPrinter struct{}
 
-func (e *buildError) Error() string { return e.msg }
-func (e *buildError) Unwrap() error { return e.err }
+func (discardPrinter) Printf(string, ...any) {}

@@ -100,7 +100,7 @@ func TestStartupErrors(t *testing.T) {
 		{"failing constructor", []titan.Option{titan.Provide(NewDB, NewService), titan.Invoke(func(*Service) {})},
 			[]string{"start-up failed", "titan_test.NewDB", "app_test.go:", "connection refused"}},
 		{"missing dependency", []titan.Option{titan.Provide(NewNeedsMissing), titan.Invoke(func(*Service) {})},
-			[]string{"titan_test.NewNeedsMissing", "missing type: *titan_test.Missing"}},
+			[]string{"titan_test.NewNeedsMissing (app_test.go:", "needs *titan_test.Missing, which nothing provides"}},
 		{"app-level option in module", []titan.Option{titan.Module("billing", titan.StopTimeout(time.Second))},
 			[]string{`titan.Module("billing")`, "titan.StopTimeout(1s)", "app-level"}},
 		{"bad timeout", []titan.Option{titan.StartTimeout(0)}, []string{"titan.StartTimeout(0s)", "positive"}},

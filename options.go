@@ -32,9 +32,13 @@ type settings struct {
 	startTimeout time.Duration
 	stopTimeout  time.Duration
 	config       config.Options
+	defaults     map[string]any    // WithConfigDefault, kept apart from WithConfig's
+	aliases      map[string]string // WithConfigAlias, likewise
 	logger       []logger.Option
 	appLevel     []string // app-level options used; refused inside Module
 	errs         []error
+
+	notes notes // for start-up errors
 }
 
 type option struct {
@@ -68,6 +72,8 @@ func describe(name string, fns []any) string {
 // once, when something needs a type it returns.
 func Provide(constructors ...any) Option {
 	return option{describe("Provide", constructors), func(s *settings) {
+		s.notes.takes(constructors...)
+		s.notes.provides(constructors...)
 		s.fx = append(s.fx, fx.Provide(constructors...))
 	}}
 }
@@ -77,6 +83,7 @@ func Provide(constructors ...any) Option {
 // register lifecycle hooks.
 func Invoke(funcs ...any) Option {
 	return option{describe("Invoke", funcs), func(s *settings) {
+		s.notes.takes(funcs...)
 		s.fx = append(s.fx, fx.Invoke(funcs...))
 	}}
 }
@@ -88,6 +95,11 @@ func Supply(values ...any) Option {
 		types[i] = fmt.Sprintf("%T", v)
 	}
 	return option{"titan.Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
+		for _, v := range values {
+			if t := reflect.TypeOf(v); t != nil {
+				s.notes.provide(t)
+			}
+		}
 		s.fx = append(s.fx, fx.Supply(values...))
 	}}
 }
@@ -96,6 +108,7 @@ func Supply(values ...any) Option {
 // enclosing scope (the app, or the [Module] it is used in).
 func Decorate(decorators ...any) Option {
 	return option{describe("Decorate", decorators), func(s *settings) {
+		s.notes.takes(decorators...)
 		s.fx = append(s.fx, fx.Decorate(decorators...))
 	}}
 }
@@ -114,6 +127,7 @@ func Module(name string, opts ...Option) Option {
 			s.errs = append(s.errs, fmt.Errorf("titan.Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
 		}
 		s.errs = append(s.errs, inner.errs...)
+		s.notes.merge(&inner.notes)
 		s.fx = append(s.fx, fx.Module(name, append([]fx.Option{logger.Decorate(name)}, inner.fx...)...))
 	}}
 }
@@ -183,6 +197,39 @@ func WithEnvPrefix(prefix string) Option {
 // WithEnvPrefix options still apply on top.
 func WithConfig(o config.Options) Option {
 	return appLevel("titan.WithConfig(...)", func(s *settings) { s.config = o })
+}
+
+// WithConfigDefault sets the app's default for a key of a module's
+// configuration section, such as the addresses it listens on:
+//
+//	titan.WithConfigDefault("netron.listen", []string{"tcp://127.0.0.1:7070"})
+//
+// Files, environment variables and --set flags still replace it, and
+// --print-config shows it. A string value is converted as a --set value is.
+func WithConfigDefault(key string, value any) Option {
+	return appLevel(fmt.Sprintf("titan.WithConfigDefault(%q, %v)", key, value), func(s *settings) {
+		if s.defaults == nil {
+			s.defaults = map[string]any{}
+		}
+		s.defaults[key] = value
+	})
+}
+
+// WithConfigAlias gives the configuration key a second name, alias, as when
+// a key is renamed: a value set at alias by a file, an environment variable
+// or a --set flag is the key's, and replaces what the same source set at
+// the key.
+func WithConfigAlias(alias, key string) Option {
+	return appLevel(fmt.Sprintf("titan.WithConfigAlias(%q, %q)", alias, key), func(s *settings) {
+		if alias == "" || key == "" || alias == key {
+			s.errs = append(s.errs, fmt.Errorf("titan.WithConfigAlias(%q, %q): want two different keys", alias, key))
+			return
+		}
+		if s.aliases == nil {
+			s.aliases = map[string]string{}
+		}
+		s.aliases[alias] = key
+	})
 }
 
 // WithLogger passes options to the app's logger, such as an extra sink

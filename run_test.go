@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,9 +59,16 @@ type proc struct {
 
 func startHelper(t *testing.T, scenario string, args ...string) *proc {
 	t.Helper()
+	return startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=error"}, scenario, args...)
+}
+
+// startHelperIn runs the helper app in dir with env added to the
+// environment.
+func startHelperIn(t *testing.T, dir string, env []string, scenario string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$"}, args...)...)
-	cmd.Env = append(os.Environ(), helperEnv+"="+scenario, "TITAN_LOGGER__LEVEL=error")
-	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), helperEnv+"="+scenario), env...)
+	cmd.Dir = dir
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +205,47 @@ func TestRunFlags(t *testing.T) {
 				if !strings.Contains(p.stderr.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, p.stderr)
 				}
+			}
+		})
+	}
+}
+
+// TestRunBadConfigPrintsOneLine: an invalid configuration value is reported
+// by one line on stderr naming the key and where the value came from, at
+// the default log level; nothing of fx's is printed.
+func TestRunBadConfigPrintsOneLine(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		args []string
+		want string
+	}{
+		{"flag", "", []string{"--set", "hello.times=99"},
+			"titan: start-up failed: config: invalid value: hello.times: maximum: got 99, want 10 (from flag --set hello.times)"},
+		{"titan.yaml", "hello:\n  greeting: hi\n  times: 0\n", nil,
+			"titan: start-up failed: config: invalid value: hello.times: minimum: got 0, want 1 (from titan.yaml:3)"},
+		{"netron section", "", []string{"--set", "netron.maxDepth=3"},
+			"titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.yaml != "" {
+				if err := os.WriteFile(filepath.Join(dir, "titan.yaml"), []byte(tt.yaml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := startHelperIn(t, dir, nil, "clean", tt.args...)
+			var out strings.Builder
+			for p.stdout.Scan() {
+				out.WriteString(p.stdout.Text() + "\n")
+			}
+			code, _ := p.wait(t)
+			if code != 1 || out.Len() != 0 {
+				t.Errorf("exit %d, stdout %q; want 1 and nothing", code, &out)
+			}
+			if got := p.stderr.String(); got != tt.want+"\n" {
+				t.Errorf("stderr (%d lines):\n%s\nwant the one line:\n%s", strings.Count(got, "\n"), got, tt.want)
 			}
 		})
 	}

@@ -48,9 +48,14 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 			}
 			implType = ct.Out(0)
 			provide = fx.Provide(constructor)
+			s.notes.takes(constructor)
+			s.notes.provide(implType)
+			s.notes.service(name+"@"+version, funcName(constructor), implType)
 		default:
 			implType = ct
 			provide = fx.Supply(constructor)
+			s.notes.provide(implType)
+			s.notes.service(name+"@"+version, "", implType)
 		}
 		toSpec := reflect.MakeFunc(
 			reflect.FuncOf([]reflect.Type{implType}, []reflect.Type{reflect.TypeFor[netron.ServiceSpec]()}, false),
@@ -147,6 +152,7 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
+		s.notes.provide(reflect.TypeFor[T]())
 		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, cfg *config.Config) (T, error) {
 			var client T
 			addr := rc.addr

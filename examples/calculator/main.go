@@ -7,10 +7,12 @@
 //	go run ./titan call ws://127.0.0.1:7080 calculator@1.0.0 mul 6 7
 //	go run ./titan inspect tcp://127.0.0.1:7070
 //
-// It listens on tcp://127.0.0.1:7070, on a Unix socket in the temporary
-// directory, and on ws:// and http:// at 127.0.0.1:7080 (one port);
-// change them with --set calculator.listen=URL,URL (or
-// TITAN_CALCULATOR__LISTEN). Over HTTP:
+// It listens where netron.listen says, as any Titan app does; its defaults
+// are tcp://127.0.0.1:7070, a Unix socket in the temporary directory, and
+// ws:// and http:// on one port, 127.0.0.1:7080. Replace them with
+// --set netron.listen=URL,URL (or TITAN_NETRON__LISTEN, or netron.listen in
+// titan.yaml); calculator.listen, the key's older name, still works. Over
+// HTTP:
 //
 //	curl -XPOST localhost:7080/api/calculator/add -d '[1,2]'
 //	curl localhost:7080/openapi.json
@@ -25,18 +27,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"go.uber.org/fx"
-
 	"github.com/titanframework/titan"
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 )
-
-// Config is the `calculator` configuration section.
-type Config struct {
-	// Listen lists the addresses the calculator serves on.
-	Listen []string `json:"listen" jsonschema:"minItems=1,description=Addresses to serve on (URLs)"`
-}
 
 // Calculator is the service. Its exported methods with a context first are
 // its public methods.
@@ -75,31 +68,13 @@ func (c *Calculator) Count(ctx context.Context, n int) iter.Seq2[int, error] {
 	}
 }
 
-// listen serves on the addresses of the calculator section once the app
-// starts.
-func listen(lc fx.Lifecycle, cfg *config.Config, n *netron.Netron) error {
-	c, err := config.Section[Config](cfg, "calculator")
-	if err != nil {
-		return err
-	}
-	lc.Append(fx.StartHook(func(ctx context.Context) error {
-		for _, addr := range c.Listen {
-			if _, err := n.Listen(ctx, addr); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
-	return nil
-}
-
 func main() {
 	socket := "unix://" + filepath.ToSlash(filepath.Join(os.TempDir(), "titan-calculator.sock"))
 	titan.New(
-		titan.ConfigSection("calculator", Config{Listen: []string{
+		titan.WithConfigDefault("netron.listen", []string{
 			"tcp://127.0.0.1:7070", socket, "ws://127.0.0.1:7080", "http://127.0.0.1:7080",
-		}}),
+		}),
+		titan.WithConfigAlias("calculator.listen", "netron.listen"),
 		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator")),
-		titan.Invoke(listen),
 	).Run()
 }

@@ -4,31 +4,55 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/titanframework/titan/modules/netron"
 )
 
-// startCalculator builds the example and runs it as its own process on a
-// free TCP port and a Unix socket; it returns the addresses it logged.
-func startCalculator(t *testing.T) []string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "calculator")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+// bin is the calculator built once for the tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "calculator")
+	if err != nil {
+		panic(err)
 	}
-	sock := "unix://" + filepath.Join(dir, "calc.sock")
-	cmd := exec.Command(bin, "--set", "calculator.listen=tcp://127.0.0.1:0,"+sock+",ws://127.0.0.1:0,http://127.0.0.1:0")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
+	bin = filepath.Join(dir, "calculator")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		panic(fmt.Sprintf("build: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// command returns the calculator with args and env, run in a fresh
+// directory (no titan.yaml) and logging JSON.
+func command(t *testing.T, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(append(os.Environ(), "TITAN_LOGGER__FORMAT=json"), env...)
+	return cmd
+}
+
+// startCalculator runs the calculator as its own process with env and args
+// and returns the n addresses it reports listening on.
+func startCalculator(t *testing.T, n int, env []string, args ...string) []string {
+	t.Helper()
+	cmd := command(t, env, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -49,21 +73,28 @@ func startCalculator(t *testing.T) []string {
 			t.Error("calculator did not stop within 10s of SIGTERM")
 		}
 	})
-	addrs := make(chan string, 4)
+	addrs := make(chan string, n)
+	var lines []string // what it logged until it reported n addresses
 	go func() {
+		defer close(addrs)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var rec map[string]any
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "listening" {
 				addrs <- rec["addr"].(string)
+			} else if len(lines) < 20 {
+				lines = append(lines, sc.Text())
 			}
 		}
 		exited <- cmd.Wait()
 	}()
 	var got []string
-	for len(got) < 4 {
+	for len(got) < n {
 		select {
-		case a := <-addrs:
+		case a, ok := <-addrs:
+			if !ok {
+				t.Fatalf("calculator ended after reporting %v; it logged:\n%s", got, strings.Join(lines, "\n"))
+			}
 			got = append(got, a)
 		case <-time.After(30 * time.Second):
 			t.Fatalf("calculator did not report its addresses (got %v)", got)
@@ -72,8 +103,91 @@ func startCalculator(t *testing.T) []string {
 	return got
 }
 
-func TestCalculatorEndToEnd(t *testing.T) {
-	addrs := startCalculator(t)
+// TestListenConfiguration: the calculator listens where netron.listen
+// says, and calculator.listen, its older name, replaces it from a flag or
+// the environment.
+func TestListenConfiguration(t *testing.T) {
+	sock := func(t *testing.T) string {
+		dir, err := os.MkdirTemp("", "calc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		return "unix://" + filepath.Join(dir, "calc.sock")
+	}
+	tests := []struct {
+		name string
+		env  func(addrs string) []string
+		args func(addrs string) []string
+	}{
+		{"--set netron.listen", nil, func(a string) []string { return []string{"--set", "netron.listen=" + a} }},
+		{"--set calculator.listen", nil, func(a string) []string { return []string{"--set", "calculator.listen=" + a} }},
+		{"TITAN_CALCULATOR__LISTEN", func(a string) []string { return []string{"TITAN_CALCULATOR__LISTEN=" + a} }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			listen := "tcp://127.0.0.1:0," + sock(t) + ",ws://127.0.0.1:0,http://127.0.0.1:0"
+			var env, args []string
+			if tt.env != nil {
+				env = tt.env(listen)
+			}
+			if tt.args != nil {
+				args = tt.args(listen)
+			}
+			addrs := startCalculator(t, 4, env, args...)
+			for _, a := range addrs {
+				if strings.HasSuffix(a, ":7070") || strings.HasSuffix(a, ":7080") {
+					t.Errorf("listening on a default address, %s, besides %v", a, addrs)
+				}
+			}
+			callEach(t, addrs)
+		})
+	}
+}
+
+// TestDefaultAddresses: the calculator's defaults are netron.listen's, as
+// --print-config shows (the test does not bind the fixed ports).
+func TestDefaultAddresses(t *testing.T) {
+	out, err := command(t, nil, "--print-config").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Netron struct {
+			Listen []string `yaml:"listen"`
+		} `yaml:"netron"`
+	}
+	if err := yaml.Unmarshal(out, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	listen := cfg.Netron.Listen
+	sock := "unix://" + filepath.ToSlash(filepath.Join(os.TempDir(), "titan-calculator.sock"))
+	want := []string{"tcp://127.0.0.1:7070", sock, "ws://127.0.0.1:7080", "http://127.0.0.1:7080"}
+	if !slices.Equal(listen, want) {
+		t.Fatalf("netron.listen = %v, want %v; config:\n%s", listen, want, out)
+	}
+}
+
+// TestBadConfigPrintsOneLine: an invalid value stops the calculator with
+// one line naming the key, the reason and the flag it came from.
+func TestBadConfigPrintsOneLine(t *testing.T) {
+	cmd := command(t, nil, "--set", "netron.maxDepth=3")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("exit: %v, want code 1", err)
+	}
+	want := "titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)\n"
+	if stderr.String() != want {
+		t.Fatalf("stderr (%d lines):\n%s\nwant:\n%s", strings.Count(stderr.String(), "\n"), stderr.String(), want)
+	}
+}
+
+// callEach calls the calculator at each address: add, sub, mul, div and
+// count, or the HTTP routes.
+func callEach(t *testing.T, addrs []string) {
 	for _, addr := range addrs {
 		if strings.HasPrefix(addr, "http://") {
 			t.Run("http", func(t *testing.T) { testHTTP(t, addr) })

@@ -51,6 +51,17 @@ type Options struct {
 	Environ []string
 	// Sets are "key=value" assignments from --set flags, applied last.
 	Sets []string
+	// Defaults are the app's own defaults for keys of registered sections
+	// ("netron.listen": a list of URLs): they replace the sections'
+	// defaults and are replaced by files, the environment and flags. A
+	// string is converted as a --set value is; other values are taken as
+	// they are and validated with the section.
+	Defaults map[string]any
+	// Aliases give keys a second name, alias to key ("calculator.listen"
+	// to "netron.listen"): a value that a file, a variable or a flag sets
+	// at the alias is the key's, and replaces what the same source sets at
+	// the key. Errors name the alias and its source.
+	Aliases map[string]string
 	// NoWatch disables watching files for changes while the app runs.
 	NoWatch bool
 }
@@ -123,6 +134,11 @@ func (c *Config) load() (*state, error) {
 	}
 	flatten(defaults.data, "", func(p string) { defaults.origin[p] = "default" })
 	layers = append(layers, defaults)
+	appDefaults, err := loadDefaults(c.opts.Defaults, c.sections)
+	if err != nil {
+		return nil, err
+	}
+	layers = append(layers, appDefaults)
 
 	st := &state{origin: map[string]string{}, values: map[string]any{}}
 	files, why := c.opts.Files, "--config"
@@ -136,6 +152,7 @@ func (c *Config) load() (*state, error) {
 		if err != nil {
 			return nil, err
 		}
+		l.unalias(c.opts.Aliases)
 		layers = append(layers, l)
 		st.files = append(st.files, f)
 	}
@@ -144,9 +161,9 @@ func (c *Config) load() (*state, error) {
 		if environ == nil {
 			environ = os.Environ()
 		}
-		layers = append(layers, loadEnv(slices.Clone(environ), cmp.Or(c.opts.EnvPrefix, DefaultEnvPrefix), c.sections))
+		layers = append(layers, loadEnv(slices.Clone(environ), cmp.Or(c.opts.EnvPrefix, DefaultEnvPrefix), c.sections, c.opts.Aliases))
 	}
-	sets, err := loadSets(c.opts.Sets, c.sections)
+	sets, err := loadSets(c.opts.Sets, c.sections, c.opts.Aliases)
 	if err != nil {
 		return nil, err
 	}

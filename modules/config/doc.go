@@ -7,7 +7,9 @@
 // by key:
 //
 //  1. defaults: the struct value each module registers with its section
-//     ([NewSpec], [AsSection]);
+//     ([NewSpec], [AsSection]), then the app's own defaults for some of its
+//     keys ([Options.Defaults]: an app that listens on its own addresses
+//     sets netron.listen there);
 //  2. files: YAML (.yaml, .yml), JSON (.json) or TOML (.toml), in the order
 //     given; when no file is given, the first of titan.yaml, titan.yml,
 //     titan.json, titan.toml found in the working directory is used;
@@ -24,6 +26,14 @@
 // are converted to the field's type before validation: integers, numbers and
 // booleans are parsed, an array takes a JSON array or a comma-separated list,
 // an object takes a JSON object. Durations stay strings ("5s") as in files.
+//
+// # Aliases
+//
+// [Options.Aliases] gives a key a second name, kept when a key is renamed:
+// with "calculator.listen" an alias of "netron.listen", a value set at
+// calculator.listen by a file, a variable (TITAN_CALCULATOR__LISTEN) or a
+// flag is netron.listen's, replaces what the same source set at
+// netron.listen, and is reported with the alias's source.
 //
 // # Validation
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -355,7 +356,7 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 }
 
 // loadEnv reads variables starting with prefix.
-func loadEnv(environ []string, prefix string, sections map[string]*section) *layer {
+func loadEnv(environ []string, prefix string, sections map[string]*section, aliases map[string]string) *layer {
 	l := newLayer()
 	sort.Strings(environ)
 	for _, kv := range environ {
@@ -367,7 +368,7 @@ func loadEnv(environ []string, prefix string, sections map[string]*section) *lay
 		if slicesContainEmpty(raw) {
 			continue
 		}
-		parts, s := resolve(sections, raw)
+		parts, s := resolve(sections, unalias(aliases, raw))
 		src := "env " + name
 		v, err := convert(s, val)
 		if err != nil {
@@ -380,7 +381,7 @@ func loadEnv(environ []string, prefix string, sections map[string]*section) *lay
 }
 
 // loadSets reads --set key=value assignments.
-func loadSets(sets []string, sections map[string]*section) (*layer, error) {
+func loadSets(sets []string, sections map[string]*section, aliases map[string]string) (*layer, error) {
 	l := newLayer()
 	for _, kv := range sets {
 		key, val, ok := strings.Cut(kv, "=")
@@ -391,7 +392,7 @@ func loadSets(sets []string, sections map[string]*section) (*layer, error) {
 		if slicesContainEmpty(raw) {
 			return nil, fmt.Errorf("config: --set %q: empty key segment", kv)
 		}
-		parts, s := resolve(sections, raw)
+		parts, s := resolve(sections, unalias(aliases, raw))
 		src := "flag --set " + key
 		v, err := convert(s, val)
 		if err != nil {
@@ -410,4 +411,129 @@ func slicesContainEmpty(s []string) bool {
 		}
 	}
 	return false
+}
+
+// loadDefaults reads the app's defaults (Options.Defaults).
+func loadDefaults(defaults map[string]any, sections map[string]*section) (*layer, error) {
+	l := newLayer()
+	keys := make([]string, 0, len(defaults))
+	for k := range defaults {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		raw := strings.Split(key, ".")
+		if slicesContainEmpty(raw) {
+			return nil, fmt.Errorf("config: default %q: empty key segment", key)
+		}
+		parts, s := resolve(sections, raw)
+		if _, ok := sections[parts[0]]; !ok {
+			return nil, fmt.Errorf("config: default %q: no module registered the section %q", key, parts[0])
+		}
+		v := defaults[key]
+		if str, ok := v.(string); ok {
+			var err error
+			if v, err = convert(s, str); err != nil {
+				l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: err.Error(), Source: "default"})
+				continue
+			}
+		}
+		l.set(parts, copyValue(v), "default")
+	}
+	return l, nil
+}
+
+// unalias returns raw (the segments of a key from a variable or a flag)
+// with a leading alias replaced by its key; segments match ignoring case,
+// "_" and "-".
+func unalias(aliases map[string]string, raw []string) []string {
+	for _, alias := range sortedAliases(aliases) {
+		key := aliases[alias]
+		a := strings.Split(alias, ".")
+		if len(raw) < len(a) {
+			continue
+		}
+		match := true
+		for i := range a {
+			match = match && fold(raw[i]) == fold(a[i])
+		}
+		if match {
+			return append(strings.Split(key, "."), raw[len(a):]...)
+		}
+	}
+	return raw
+}
+
+// unalias moves the values a file set at an alias to its key, where they
+// replace what the file set there; their origins go with them.
+func (l *layer) unalias(aliases map[string]string) {
+	for _, alias := range sortedAliases(aliases) {
+		key := aliases[alias]
+		moved := map[string]string{}
+		for p, o := range l.origin {
+			if p == alias || strings.HasPrefix(p, alias+".") {
+				moved[key+strings.TrimPrefix(p, alias)] = o
+			}
+		}
+		v, ok := l.take(strings.Split(alias, "."))
+		if !ok {
+			continue
+		}
+		k := strings.Split(key, ".")
+		l.take(k)
+		l.set(k, v, "")
+		delete(l.origin, key)
+		maps.Copy(l.origin, moved)
+	}
+}
+
+// sortedAliases returns the aliases, longest first, so that the most
+// specific one applies.
+func sortedAliases(aliases map[string]string) []string {
+	out := make([]string, 0, len(aliases))
+	for a := range aliases {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) > len(out[j])
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// take removes and returns the value at the path parts, with the maps left
+// empty on the way, and forgets the origins below it.
+func (l *layer) take(parts []string) (any, bool) {
+	var walk func(m map[string]any, parts []string) (any, bool)
+	walk = func(m map[string]any, parts []string) (any, bool) {
+		v, ok := m[parts[0]]
+		if !ok {
+			return nil, false
+		}
+		if len(parts) == 1 {
+			delete(m, parts[0])
+			return v, true
+		}
+		child, isMap := v.(map[string]any)
+		if !isMap {
+			return nil, false
+		}
+		v, ok = walk(child, parts[1:])
+		if ok && len(child) == 0 {
+			delete(m, parts[0])
+		}
+		return v, ok
+	}
+	v, ok := walk(l.data, parts)
+	if ok {
+		path := strings.Join(parts, ".")
+		for p := range l.origin {
+			if p == path || strings.HasPrefix(p, path+".") {
+				delete(l.origin, p)
+			}
+		}
+	}
+	return v, ok
 }

@@ -89,13 +89,18 @@ func NewFromConfig(p Params) (Result, error) {
 			return Result{}, err
 		}
 	}
-	for _, l := range p.Listen {
-		addrs = append(addrs, l...)
-	}
-	for _, a := range addrs {
-		if _, _, err := transportFor(a); err != nil {
-			return Result{}, fmt.Errorf("netron.listen: %w", err)
+	for _, a := range cfg.Listen {
+		if err := checkListenAddr(a); err != nil {
+			return Result{}, fmt.Errorf("netron.listen (from %s): %w", p.Config.Source("netron.listen"), err)
 		}
+	}
+	for _, l := range p.Listen {
+		for _, a := range l {
+			if err := checkListenAddr(a); err != nil {
+				return Result{}, fmt.Errorf("titan.Listen: %w", err)
+			}
+		}
+		addrs = append(addrs, l...)
 	}
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {

@@ -309,36 +309,11 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if n.draining.Load() {
 		return "", errors.New("netron: Listen after Stop")
 	}
-	if scheme, _, ok := strings.Cut(addr, ":"); ok {
-		if f := gatewayFor(scheme); f != nil {
-			u, err := url.Parse(addr)
-			if err != nil {
-				return "", fmt.Errorf("netron: address %q: %w", addr, err)
-			}
-			g, err := f(ctx, n, u)
-			if err != nil {
-				return "", fmt.Errorf("netron: listen %s: %w", addr, err)
-			}
-			if c, ok := g.(interface{ Capabilities() transport.Capabilities }); ok {
-				if err := n.checkCapabilities(strings.ToLower(scheme), c.Capabilities()); err != nil {
-					_ = g.Shutdown(ctx)
-					return "", err
-				}
-			}
-			n.mu.Lock()
-			if n.draining.Load() {
-				n.mu.Unlock()
-				_ = g.Shutdown(ctx)
-				return "", errors.New("netron: Listen after Stop")
-			}
-			n.gateways = append(n.gateways, g)
-			n.mu.Unlock()
-			// Services registered while the gateway started are not in
-			// the set it began with.
-			n.tellWatchers([]Gateway{g}, n.Describe()...)
-			n.log.Info("listening", "addr", g.Addr())
-			return g.Addr(), nil
-		}
+	if f := gatewayForAddr(addr); f != nil {
+		return n.listenGateway(ctx, addr, f)
+	}
+	if err := checkListenAddr(addr); err != nil {
+		return "", err
 	}
 	tr, scheme, err := transportFor(addr)
 	if err != nil {
@@ -365,6 +340,76 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	go n.acceptLoop(ln)
 	n.log.Info("listening", "addr", l.Addr())
 	return l.Addr(), nil
+}
+
+// listenGateway starts the gateway f on addr.
+func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayFactory) (string, error) {
+	scheme, _, _ := strings.Cut(addr, ":")
+	u, err := url.Parse(addr)
+	if err != nil {
+		return "", fmt.Errorf("netron: address %q: %w", addr, err)
+	}
+	g, err := f(ctx, n, u)
+	if err != nil {
+		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
+	}
+	if c, ok := g.(interface{ Capabilities() transport.Capabilities }); ok {
+		if err := n.checkCapabilities(strings.ToLower(scheme), c.Capabilities()); err != nil {
+			_ = g.Shutdown(ctx)
+			return "", err
+		}
+	}
+	n.mu.Lock()
+	if n.draining.Load() {
+		n.mu.Unlock()
+		_ = g.Shutdown(ctx)
+		return "", errors.New("netron: Listen after Stop")
+	}
+	n.gateways = append(n.gateways, g)
+	n.mu.Unlock()
+	// Services registered while the gateway started are not in
+	// the set it began with.
+	n.tellWatchers([]Gateway{g}, n.Describe()...)
+	n.log.Info("listening", "addr", g.Addr())
+	return g.Addr(), nil
+}
+
+// gatewayForAddr returns the gateway that serves addr's scheme (http,
+// https, nats, ...), or nil when a transport serves it.
+func gatewayForAddr(addr string) GatewayFactory {
+	scheme, _, ok := strings.Cut(addr, ":")
+	if !ok {
+		return nil
+	}
+	return gatewayFor(scheme)
+}
+
+// checkListenAddr reports whether [Netron.Listen] can serve addr: its
+// scheme is a gateway's (http, https, nats) or a transport's (tcp, ws, ...).
+// The error of an unknown scheme lists the known ones.
+func checkListenAddr(addr string) error {
+	if gatewayForAddr(addr) != nil {
+		return nil
+	}
+	_, _, err := transportFor(addr)
+	if errors.Is(err, transport.ErrUnknownScheme) {
+		scheme, _, _ := strings.Cut(addr, ":")
+		return fmt.Errorf("netron: address %q: %w %q (known: %s)", addr, transport.ErrUnknownScheme, scheme, strings.Join(listenSchemes(), ", "))
+	}
+	return err
+}
+
+// listenSchemes returns the schemes Listen serves, gateways' and
+// transports', sorted.
+func listenSchemes() []string {
+	gatewaysMu.RLock()
+	out := transport.Schemes()
+	for s := range gateways {
+		out = append(out, s)
+	}
+	gatewaysMu.RUnlock()
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func transportFor(addr string) (transport.Transport, string, error) {
