@@ -31,6 +31,7 @@ type App struct {
 	s     settings
 	fx    *fx.App
 	cfg   *config.Config
+	log   *logger.Logger
 	err   error
 	extra config.Flags // from the command line, set by Run before building
 }
@@ -74,7 +75,7 @@ func (a *App) build() {
 			fx.Logger(discardPrinter{}),
 			fx.StartTimeout(a.s.startTimeout),
 			fx.StopTimeout(a.s.stopTimeout),
-			fx.Populate(&a.cfg),
+			fx.Populate(&a.cfg, &a.log),
 		)
 		fxOpts = append(fxOpts, a.s.fx...)
 		a.fx = fx.New(fxOpts...)
@@ -166,9 +167,11 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	select {
-	case <-sigs:
+	case sig := <-sigs:
+		a.log.For("titan").Info("stopping: signal received", "signal", sig.String(), "stop_timeout", a.s.stopTimeout)
 	case sig := <-a.fx.Wait(): // a module asked the app to stop (fx.Shutdowner)
 		code = sig.ExitCode
+		a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
 	}
 
 	stopped := make(chan error, 1)

@@ -127,7 +127,7 @@ func (p *proc) wait(t *testing.T) (int, time.Duration) {
 }
 
 func TestRunStopsOnSIGTERM(t *testing.T) {
-	p := startHelper(t, "clean")
+	p := startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=info"}, "clean")
 	p.waitLine(t, "started")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -139,6 +139,9 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	}
 	if took > 300*time.Millisecond+2*time.Second {
 		t.Fatalf("stop took %v", took)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "stopping: signal received") || !strings.Contains(out, "terminated") {
+		t.Fatalf("the log does not say the signal arrived:\n%s", out)
 	}
 }
 
