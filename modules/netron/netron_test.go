@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -205,19 +206,22 @@ func TestContracts(t *testing.T) {
 	ctx := context.Background()
 	before := s.calc.calls.Load()
 	_, err := p.Call(ctx, "calculator@1.0.0", "add", "one", 2)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/0") {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || err.Error() != "invalid_argument: calculator@1.0.0.add: argument 1: want a number, got a string" {
 		t.Fatalf("bad argument: %v", err)
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "add", 1)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || err.Error() != "invalid_argument: calculator@1.0.0.add takes 2 arguments (number, number), got 1" {
 		t.Fatalf("missing argument: %v", err)
 	}
 	if s.calc.calls.Load() != before {
 		t.Fatal("a contract violation reached the method")
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "move", map[string]any{"x": -5, "y": 1, "z": 0}, 1)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/0/x") || !strings.Contains(err.Error(), "/0/z") {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "argument 1 at /x: ") || !strings.Contains(err.Error(), "argument 1 at /z: ") {
 		t.Fatalf("struct violations: %v", err)
+	}
+	if paths := violationPaths(err); !slices.Equal(paths, []string{"/0/x", "/0/z"}) {
+		t.Fatalf("struct violations: details name %v, want /0/x and /0/z", paths)
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "negative")
 	if netron.CodeOf(err) != netron.CodeInternal {

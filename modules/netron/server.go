@@ -180,26 +180,6 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	return in, nil
 }
 
-// checkArity refuses a call with the wrong number of arguments.
-func (call *Call) checkArity() error {
-	if n := len(call.m.args); len(call.raw) != n {
-		return Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
-			call.Service, call.Method, n, n, len(call.raw))
-	}
-	return nil
-}
-
-// argError describes argument i that did not decode into its Go type.
-// It is worded like a contract violation: for scalar arguments this is
-// where the contract is enforced.
-func (call *Call) argError(i int, err error) error {
-	t := call.m.args[i]
-	return NewError(CodeInvalidArgument, fmt.Errorf("input of %s.%s violates the contract: /%d: want %s (%v)",
-		call.Service, call.Method, i, jsonTypeName(t), err)).
-		WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
-			{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
-}
-
 // argSlots is room in a Call for scalar arguments, so that decoding them
 // allocates nothing but their contents.
 type argSlots struct {

@@ -57,6 +57,8 @@ type method struct {
 	// the JSON round trip.
 	inByType, outByType bool
 
+	argInfo []argInfo // what messages say of each argument
+
 	cacheTTL time.Duration // 0 = not cached
 	opts     []MethodOption
 }
@@ -133,8 +135,9 @@ func reflectMethods(impl any) ([]*method, error) {
 	return out, nil
 }
 
-// tupleSchema is the input contract: the positional arguments as a tuple.
-func tupleSchema(args []reflect.Type) *jsonschema.Schema {
+// tupleSchema is the input contract: the positional arguments as a tuple,
+// each titled with its name when names are given (WithArgs).
+func tupleSchema(args []reflect.Type, names []string) *jsonschema.Schema {
 	n := uint64(len(args))
 	s := &jsonschema.Schema{
 		Version:  "https://json-schema.org/draft/2020-12/schema",
@@ -143,9 +146,12 @@ func tupleSchema(args []reflect.Type) *jsonschema.Schema {
 		MinItems: &n,
 		MaxItems: &n,
 	}
-	for _, a := range args {
+	for i, a := range args {
 		as := schema.ReflectValues(a, wireSchema)
 		as.Version = ""
+		if i < len(names) {
+			as.Title = names[i]
+		}
 		s.PrefixItems = append(s.PrefixItems, as)
 	}
 	return s
@@ -186,9 +192,12 @@ func wireSchema(t reflect.Type) *jsonschema.Schema {
 }
 
 // buildContracts derives (or takes from contracts) each method's schemas
-// and compiles them.
-func (m *method) buildContracts(c *Contract) error {
+// and compiles them; names are the argument names of WithArgs, or nil.
+func (m *method) buildContracts(c *Contract, names []string) error {
 	var err error
+	if names != nil && c != nil && c.In != nil {
+		return fmt.Errorf("Args(%s): the method has an explicit input contract (Contract): name the arguments there, as the \"title\" of each prefixItems entry", strings.Join(names, ", "))
+	}
 	m.inByType = c == nil || c.In == nil
 	for _, a := range m.args {
 		m.inByType = m.inByType && scalarType(a)
@@ -202,13 +211,14 @@ func (m *method) buildContracts(c *Contract) error {
 				return fmt.Errorf("input schema: %w (WithContract gives one)", err)
 			}
 		}
-		if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
+		if m.inSchema, err = json.Marshal(tupleSchema(m.args, names)); err != nil {
 			return fmt.Errorf("input schema: %w", err)
 		}
 	}
 	if m.inV, err = schema.Compile(m.inSchema); err != nil {
 		return fmt.Errorf("input schema: %w", err)
 	}
+	m.argInfo = argInfos(m.inSchema, m.args)
 	if m.kind == kindVoid {
 		return nil
 	}
@@ -315,13 +325,20 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		for _, o := range m.opts {
 			o.applyMethod(&mc)
 		}
+		if err := errors.Join(mc.errs...); err != nil {
+			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): %w", s.qualified, name, err)
+		}
+		if mc.args != nil && len(mc.args) != len(m.args) {
+			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): Args(%s) names %s, but %s takes %s",
+				s.qualified, name, strings.Join(mc.args, ", "), plural(len(mc.args), "argument"), m.goName, plural(len(m.args), "argument"))
+		}
 		if mc.cacheTTL != nil {
 			m.cacheTTL = *mc.cacheTTL
 		}
 		if m.cacheTTL > 0 && m.kind != kindUnary {
 			return nil, fmt.Errorf("netron: service %s: method %s: only unary methods with a result can be cached (it is %s)", s.qualified, name, m.kind)
 		}
-		if err := m.buildContracts(cfg.contracts[name]); err != nil {
+		if err := m.buildContracts(cfg.contracts[name], mc.args); err != nil {
 			return nil, fmt.Errorf("netron: service %s: method %s: %w", s.qualified, name, err)
 		}
 	}

@@ -40,12 +40,17 @@ func (v validationInterceptor) checkInput(call *Call) error {
 		// the schema refuses: those take the validator, for its message.
 		return nil
 	}
+	// The count first: the contract's own word for a wrong count
+	// ("maxItems", "false schema" for each extra item) says less.
+	if err := call.checkArity(); err != nil {
+		return err
+	}
 	args, err := call.JSONArgs()
 	if err != nil {
-		return Errorf(CodeInvalidArgument, "arguments of %s.%s: %v", call.Service, call.Method, err)
+		return Errorf(CodeInvalidArgument, "%s.%s: arguments: %v", call.Service, call.Method, err)
 	}
 	if vs := call.m.inV.Validate(args); vs != nil {
-		return violationError(fmt.Sprintf("input of %s.%s", call.Service, call.Method), vs)
+		return call.inputViolation(vs)
 	}
 	return nil
 }

@@ -639,7 +639,7 @@ func TestInvokeEnvelope(t *testing.T) {
 			`"data":{"b":4,"a":{"d":2,"c":[3,{"f":1,"e":2}]}}`},
 		{"single argument", `{"id":"s","service":"mirror","method":"echo","input":"x"}`, 200, `"data":"x"`},
 		{"a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[104,105]}]}`, 200, `"data":[2,104,105]`},
-		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "input of mirror@1.0.0.bytes violates the contract"},
+		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "mirror@1.0.0.bytes: argument 1 at /data/0: want at most 255, got 1000"},
 		{"an argument as deep as a value alone", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 128) + strings.Repeat("]", 128) + `]}`, 200, `"success":true`},
 		{"deep input", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 130) + strings.Repeat("]", 130) + `]}`, 400, "Invalid input"},
 	} {
