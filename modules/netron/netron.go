@@ -227,12 +227,12 @@ func (n *Netron) findService(defID string) (*service, error) {
 		if s := n.byDefID[strings.ToLower(defID)]; s != nil {
 			return s, nil
 		}
-		return nil, notFound("Definition", defID, fmt.Sprintf("Definition with id %s not found", defID))
+		return nil, notFound("Definition", defID, "Definition with id "+defID+" not found")
 	}
 	if s := n.services[defID]; s != nil {
 		return s, nil
 	}
-	return nil, notFound("Service", defID, fmt.Sprintf("Service with id %s not found", defID))
+	return nil, notFound("Service", defID, "Service with id "+clip(defID)+" not found")
 }
 
 // resolveTarget finds the service for query_interface: an exact name, the
@@ -261,13 +261,21 @@ func (n *Netron) resolveTarget(target string) (*service, error) {
 			}
 		}
 	}
-	return nil, Errorf(CodeNotFound, "Service '%s' not found", target).
-		WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
+	return nil, errNoService(target)
 }
 
+// errNoService is the original's error of a query_interface that finds no
+// service (NETRON-WIRE.md §5.6), the target clipped.
+func errNoService(target string) *Error {
+	return Errorf(CodeNotFound, "Service '%s' not found", clip(target)).
+		WithDetails(protocol.Object{{Key: "serviceName", Value: clip(target)}})
+}
+
+// notFound is an error of the original's catalogue (NETRON-WIRE.md §5.6):
+// msg, with details {resource, id}, the id clipped.
 func notFound(resource, id, msg string) *Error {
 	return NewError(CodeNotFound, errors.New(msg)).
-		WithDetails(protocol.Object{{Key: "resource", Value: resource}, {Key: "id", Value: id}})
+		WithDetails(protocol.Object{{Key: "resource", Value: resource}, {Key: "id", Value: clip(id)}})
 }
 
 func looksLikeUUID(s string) bool {

@@ -234,13 +234,13 @@ func TestNotFoundAndPanics(t *testing.T) {
 	p := dial(t, s.addr)
 	ctx := context.Background()
 	for _, tc := range []struct{ target, method, want string }{
-		{"nosuch@1.0.0", "add", "Service with id nosuch@1.0.0 not found"},
-		{"calculator@1.0.0", "notPublic", "Method 'calculator@1.0.0.notPublic' not found"},
-		{"calculator@2", "add", "not found"},
+		{"nosuch@1.0.0", "add", `no service matches "nosuch@1.0.0" (the server has: calculator@1.0.0)`},
+		{"calculator@1.0.0", "notPublic", `service calculator@1.0.0 has no method "notPublic" (it has: add, count, div, fail, move, negative, panic, points, reset, slow)`},
+		{"calculator@2", "add", `no service matches "calculator@2" (the server has: calculator@1.0.0)`},
 	} {
 		_, err := p.Call(ctx, tc.target, tc.method, 1)
-		if netron.CodeOf(err) != netron.CodeNotFound || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s.%s: %v", tc.target, tc.method, err)
+		if netron.CodeOf(err) != netron.CodeNotFound || err.Error() != "not_found: "+tc.want {
+			t.Errorf("%s.%s: %v\nwant not_found: %s", tc.target, tc.method, err, tc.want)
 		}
 	}
 	_, err := p.Call(ctx, "calculator@1.0.0", "panic")
