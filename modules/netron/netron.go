@@ -46,6 +46,7 @@ type Netron struct {
 	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
+	strict       bool   // WithStrict: methods not exposed fail Register
 	serverTLS    *tls.Config
 	clientTLS    *tls.Config
 	events       *eventBus
@@ -166,12 +167,26 @@ func (n *Netron) Config() Config { return n.cfg }
 
 // Register exposes impl as the service name@version. The public methods
 // are impl's exported methods whose first argument is a context.Context and
-// that return (T, error), error, or iter.Seq2[T, error]. Registering a
-// qualified name twice is an error.
+// that return (T, error), error, or iter.Seq2[T, error]. An exported method
+// that looks meant to be public but has another shape (no context first
+// but an error result, other results, variadic arguments) is not exposed:
+// Register logs one warning for the service listing each with the reason,
+// or fails under [WithStrict]. Methods that return no error (String() string)
+// and the methods of well-known interfaces of the standard library
+// (Close() error, MarshalJSON, Scan, Write, ...) are helpers and are not
+// reported. A context.Context after the first argument is always an error.
+// Registering a qualified name twice is an error.
 func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption) error {
 	s, err := newService(name, version, impl, opts...)
 	if err != nil {
 		return err
+	}
+	if len(s.notExposed) > 0 {
+		if n.strict {
+			return notExposedError(s.qualified, s.notExposed)
+		}
+		n.log.Warn("exported methods are not exposed", "service", s.qualified,
+			"methods", strings.Join(s.notExposed, "; "), "accepted", acceptedShapes)
 	}
 	gws, err := n.add(s)
 	if err != nil {
