@@ -141,7 +141,9 @@ func At(addr string) RemoteOption {
 // target ("calculator@^1") as netron's Peer.Bind does. The address comes
 // from [At], else from netron.remotes.<service name> in the configuration.
 // The connection is made when the app starts (start-up fails if the remote
-// cannot be reached) and is restored after drops.
+// cannot be reached, or if T's fields do not match the service's
+// definition there: see netron's Peer.CheckClient) and is restored after
+// drops.
 func Remote[T any](target string, opts ...RemoteOption) Option {
 	var rc remoteConfig
 	descs := make([]string, len(opts))
@@ -184,6 +186,10 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 						return fmt.Errorf("%s: %w", desc, err)
 					}
 					peer.Store(p)
+					if err := p.CheckClient(ctx, target, &client); err != nil {
+						_ = p.Close() // OnStop does not run for a hook that failed
+						return fmt.Errorf("%s: %w", desc, err)
+					}
 					return nil
 				},
 				OnStop: func(context.Context) error {

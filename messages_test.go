@@ -70,3 +70,30 @@ func TestArgs(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// WrongClient asks for a method the calculator lacks.
+type WrongClient struct {
+	Add func(ctx context.Context, a, b float64) (float64, error)
+	Mul func(ctx context.Context, a, b float64) (float64, error)
+}
+
+// A Remote client whose fields do not match the service fails start-up,
+// naming the field, instead of failing on its first call.
+func TestRemoteChecksFieldsAtStart(t *testing.T) {
+	var server *netron.Netron
+	startApp(t, titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
+		titan.Service("calculator", "1.0.0", NewCalculator),
+		titan.Invoke(func(n *netron.Netron) { server = n }))
+	app := titan.New(titan.WithConfig(quiet()),
+		titan.Remote[WrongClient]("calculator@^1", titan.At(server.Addrs()[0])),
+		titan.Invoke(func(WrongClient) {}))
+	err := app.Start(context.Background())
+	if err == nil {
+		app.Stop(context.Background())
+		t.Fatal("started")
+	}
+	want := `netron: Bind titan_test.WrongClient to calculator@1.0.0: field Mul: service calculator@1.0.0 has no method "mul" (it has: add, count)`
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not contain %q", err, want)
+	}
+}
