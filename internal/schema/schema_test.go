@@ -350,6 +350,9 @@ func TestReasonsInPlainWords(t *testing.T) {
 		N    int      `json:"n" jsonschema:"minimum=1,maximum=10"`
 		Name string   `json:"name" jsonschema:"minLength=2"`
 		Tags []string `json:"tags" jsonschema:"maxItems=1"`
+		R    float64  `json:"r,omitempty" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+		Code string   `json:"code,omitempty" jsonschema:"maxLength=1"`
+		Ids  []int    `json:"ids,omitempty" jsonschema:"minItems=2"`
 	}
 	doc, err := schema.ReflectJSON(reflect.TypeFor[Plain]())
 	if err != nil {
@@ -369,6 +372,10 @@ func TestReasonsInPlainWords(t *testing.T) {
 		{`{"n":1,"name":"a","tags":[]}`, "name", "want at least 2 characters, got 1"},
 		{`{"n":1,"name":"ab","tags":["a","b"]}`, "tags", "want at most 1 item, got 2"},
 		{`{"n":1,"name":null,"tags":[]}`, "name", "want a string, got null"},
+		{`{"n":1,"name":"ab","tags":[],"r":0}`, "r", "want more than 0, got 0"},
+		{`{"n":1,"name":"ab","tags":[],"r":1.5}`, "r", "want less than 1, got 1.5"},
+		{`{"n":1,"name":"ab","tags":[],"code":"ab"}`, "code", "want at most 1 character, got 2"},
+		{`{"n":1,"name":"ab","tags":[],"ids":[1]}`, "ids", "want at least 2 items, got 1"},
 	} {
 		var val any
 		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {
@@ -379,5 +386,17 @@ func TestReasonsInPlainWords(t *testing.T) {
 		if len(vs) != 1 || vs[0].DottedPath() != tt.path || vs[0].Reason != tt.reason {
 			t.Errorf("%s: violations %v, want %s: %s", tt.doc, vs, tt.path, tt.reason)
 		}
+	}
+}
+
+// A place a false schema closes is "not allowed here".
+func TestFalseSchemaReason(t *testing.T) {
+	v, err := schema.Compile([]byte(`{"type":"array","prefixItems":[{"type":"number"}],"items":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := v.Validate([]any{json.Number("1"), "extra"})
+	if len(vs) != 1 || vs[0].Pointer() != "/1" || vs[0].Reason != "not allowed here" {
+		t.Fatalf("violations %v", vs)
 	}
 }

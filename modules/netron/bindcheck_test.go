@@ -87,3 +87,36 @@ func TestBindChecksFieldsAgainstTheDefinition(t *testing.T) {
 		t.Fatalf("unknown service:\n got %v\nwant %s", err, want)
 	}
 }
+
+// An explicit contract may allow a range of counts; Bind says which.
+func TestBindCountsOfExplicitContracts(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("loose", "1.0.0", Shapes{},
+		netron.WithContract("add", []byte(`{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],"minItems":1,"maxItems":2}`), nil),
+		netron.WithContract("greet", []byte(`{"type":"array","minItems":2}`), nil)); err != nil {
+		t.Fatal(err)
+	}
+	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, bound)
+	var three struct {
+		Add func(context.Context, float64, float64, float64) (float64, error)
+	}
+	err = p.Bind(context.Background(), "loose@1.0.0", &three)
+	if want := "netron: Bind struct { Add func(context.Context, float64, float64, float64) (float64, error) } to loose@1.0.0: field Add: loose@1.0.0.add takes 1 to 2 arguments (number, number), the field passes 3"; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	var one struct {
+		Greet func(context.Context, string) (string, error)
+	}
+	err = p.Bind(context.Background(), "loose@1.0.0", &one)
+	if want := "netron: Bind struct { Greet func(context.Context, string) (string, error) } to loose@1.0.0: field Greet: loose@1.0.0.greet takes at least 2 arguments, the field passes 1"; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+}
