@@ -17,20 +17,19 @@ import (
 // internal: the server broke its own contract; details go to the log).
 type validationInterceptor struct{ log *slog.Logger }
 
-// violationError builds the invalid_argument error of a contract violation.
-func violationError(what string, vs []schema.Violation) *Error {
+// outputViolation describes, for the log, how a result or stream item
+// breaks the method's output contract: each failing JSON pointer with its
+// reason.
+func outputViolation(what string, vs []schema.Violation) error {
 	parts := make([]string, len(vs))
-	list := make([]any, len(vs))
 	for i, v := range vs {
 		p := v.Pointer()
 		if p == "" {
 			p = "/"
 		}
 		parts[i] = p + ": " + v.Reason
-		list[i] = protocol.Object{{Key: "path", Value: p}, {Key: "reason", Value: v.Reason}}
 	}
-	return NewError(CodeInvalidArgument, fmt.Errorf("%s violates the contract: %s", what, strings.Join(parts, "; "))).
-		WithDetails(protocol.Object{{Key: "violations", Value: list}})
+	return fmt.Errorf("%s violates the contract: %s", what, strings.Join(parts, "; "))
 }
 
 func (v validationInterceptor) checkInput(call *Call) error {
@@ -59,7 +58,7 @@ func (v validationInterceptor) checkOutput(call *Call, what string, result any) 
 	j, err := protocol.ToJSON(result)
 	if err == nil {
 		if vs := call.m.outV.Validate(j); vs != nil {
-			err = violationError(what, vs)
+			err = outputViolation(what, vs)
 		}
 	}
 	if err != nil {
