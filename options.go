@@ -11,6 +11,7 @@ import (
 
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
 )
 
 // Defaults of the app's timeouts.
@@ -241,5 +242,20 @@ func WithLogger(opts ...logger.Option) Option {
 	}
 	return appLevel("titan.WithLogger("+strings.Join(descs, ", ")+")", func(s *settings) {
 		s.logger = append(s.logger, opts...)
+	})
+}
+
+// Strict makes start-up fail when a service has exported methods that look
+// meant to be public but are not exposed (no context.Context first while
+// returning an error, other results, variadic arguments), instead of
+// logging a warning for each service (see netron.Netron.Register for the
+// rule; String() string, Close() error and the methods of other
+// well-known standard interfaces are never reported). It is an app-level
+// option: the shape of methods is a rule of the codebase, not of one
+// service, so it applies to every service of the app, and a Module may not
+// use it. Off by default.
+func Strict() Option {
+	return appLevel("titan.Strict()", func(s *settings) {
+		s.fx = append(s.fx, fx.Provide(fx.Annotate(netron.WithStrict, fx.ResultTags(`group:"`+netron.OptionGroup+`"`))))
 	})
 }

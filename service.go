@@ -29,7 +29,9 @@ type MethodOption = netron.MethodOption
 // netron.listen), unless [Transports] restricts it. Its public methods are
 // the exported methods whose first argument is a context.Context and that
 // return (T, error), error, or iter.Seq2[T, error]; contracts are derived
-// from their Go types. The constructor's type can be injected elsewhere too;
+// from their Go types. Exported methods of other shapes that look meant to
+// be public are reported at start-up, a warning per service (an error
+// with [Strict]). The constructor's type can be injected elsewhere too;
 // inside it the *slog.Logger carries module=name.
 func Service(name, version string, constructor any, opts ...ServiceOption) Option {
 	desc := fmt.Sprintf("titan.Service(%q, %q, %s)", name, version, funcName(constructor))
@@ -93,6 +95,13 @@ func Method(name string, opts ...MethodOption) ServiceOption { return netron.Wit
 // CacheTTL caches one method's results for ttl (0 turns caching off).
 func CacheTTL(ttl time.Duration) MethodOption { return netron.WithCacheTTL(ttl) }
 
+// Args names a method's positional arguments, one name per argument:
+// titan.Method("add", titan.Args("a", "b")). Error messages use them
+// ("argument 2 (b): want a number, got a string"), and they are published
+// in the method's contract (each prefixItems entry's "title") for peers,
+// the CLI and the dev UI.
+func Args(names ...string) MethodOption { return netron.WithArgs(names...) }
+
 // Listen adds addresses (URLs such as tcp://127.0.0.1:7070) the app serves
 // on, in addition to netron.listen from the configuration.
 func Listen(addrs ...string) Option {
@@ -137,7 +146,9 @@ func At(addr string) RemoteOption {
 // target ("calculator@^1") as netron's Peer.Bind does. The address comes
 // from [At], else from netron.remotes.<service name> in the configuration.
 // The connection is made when the app starts (start-up fails if the remote
-// cannot be reached) and is restored after drops.
+// cannot be reached, or if T's fields do not match the service's
+// definition there: see netron's Peer.CheckClient) and is restored after
+// drops.
 func Remote[T any](target string, opts ...RemoteOption) Option {
 	var rc remoteConfig
 	descs := make([]string, len(opts))
@@ -181,6 +192,10 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 						return fmt.Errorf("%s: %w", desc, err)
 					}
 					peer.Store(p)
+					if err := p.CheckClient(ctx, target, &client); err != nil {
+						_ = p.Close() // OnStop does not run for a hook that failed
+						return fmt.Errorf("%s: %w", desc, err)
+					}
 					return nil
 				},
 				OnStop: func(context.Context) error {

@@ -54,8 +54,12 @@ func TestCallOverHTTP(t *testing.T) {
 		t.Fatalf("div: exit %d, err %q", code, errOut)
 	}
 	code, _, errOut = run(t, "call", addr, "calculator@1.0.0", "nope")
-	if code != 1 || !strings.Contains(errOut, "not_found") {
-		t.Fatalf("unknown method: exit %d, err %q", code, errOut)
+	if want := `titan: not_found: service calculator@1.0.0 has no method "nope" (it has: add, count, div)` + "\n"; code != 1 || errOut != want {
+		t.Fatalf("unknown method: exit %d, err %q, want %q", code, errOut, want)
+	}
+	code, _, errOut = run(t, "call", addr, "users@1.0.0", "find")
+	if want := `titan: not_found: no service matches "users@1.0.0" (the server has: calculator@1.0.0)` + "\n"; code != 1 || errOut != want {
+		t.Fatalf("unknown service: exit %d, err %q, want %q", code, errOut, want)
 	}
 	if code, _, errOut := run(t, "inspect", addr); code != 2 || !strings.Contains(errOut, "openapi.json") {
 		t.Fatalf("inspect over http: exit %d, err %q", code, errOut)

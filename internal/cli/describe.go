@@ -3,7 +3,7 @@ package cli
 import (
 	"cmp"
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -44,8 +44,8 @@ func (s *serviceDoc) method(name string) (*methodDoc, error) {
 	for i, m := range s.Methods {
 		names[i] = m.Name
 	}
-	return nil, netron.Errorf(netron.CodeNotFound, "service %s has no method %q (it has: %s)",
-		s.qualified(), name, strings.Join(names, ", "))
+	slices.Sort(names)
+	return nil, netron.MethodNotFound(s.qualified(), name, names)
 }
 
 // describe reads a definition's metadata (NETRON-WIRE.md §7.2, with

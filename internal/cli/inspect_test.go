@@ -134,8 +134,8 @@ func TestInspectErrors(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"inspect", addr, "nosuch"}, 1, "titan: not_found: "},
-		{[]string{"inspect", addr, "calculator@^3"}, 1, "titan: not_found: "},
+		{[]string{"inspect", addr, "nosuch"}, 1, `titan: not_found: no service matches "nosuch" (the server has: calculator@1.0.0, greeter@2.0.0)` + "\n"},
+		{[]string{"inspect", addr, "calculator@^3"}, 1, `titan: not_found: no service matches "calculator@^3" (the server has: calculator@1.0.0, greeter@2.0.0)` + "\n"},
 		{[]string{"inspect", "mem://nobody-listens-here"}, 1, "titan: unavailable: "},
 		{[]string{"inspect"}, 2, "titan: "},
 		{[]string{"inspect", addr, "calculator", "extra"}, 2, "titan: "},

@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,7 +16,10 @@ import (
 // Go's time.ParseDuration syntax.
 const DurationPattern = `^[-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|ms|s|m|h))+)$`
 
-var durationType = reflect.TypeFor[time.Duration]()
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	ipType       = reflect.TypeFor[net.IP]()
+)
 
 // Mapper gives the schema of the values of a type (not a pointer type)
 // whose JSON form is not what its Go structure suggests, or nil.
@@ -35,7 +39,17 @@ func newReflector(m Mapper) *jsonschema.Reflector {
 				}
 			}
 			if m != nil {
-				return m(t)
+				if s := m(t); s != nil {
+					return s
+				}
+			}
+			if t == ipType {
+				// invopop says "ipv4", which refuses every IPv6 address.
+				return &jsonschema.Schema{
+					Type:        "string",
+					AnyOf:       []*jsonschema.Schema{{Format: "ipv4"}, {Format: "ipv6"}},
+					Description: "an IPv4 or IPv6 address",
+				}
 			}
 			return nil
 		},

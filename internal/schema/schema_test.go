@@ -2,6 +2,8 @@ package schema_test
 
 import (
 	"encoding/json"
+	"maps"
+	"net"
 	"reflect"
 	"slices"
 	"strings"
@@ -275,5 +277,126 @@ func TestReflectKeepsPointerFieldsPlain(t *testing.T) {
 	p, _ := s.Properties.Get("port")
 	if p.Type != "integer" {
 		t.Fatalf("port = %+v, want type integer", p)
+	}
+}
+
+type Contact struct {
+	Email   string    `json:"email" jsonschema:"format=email"`
+	ID      string    `json:"id" jsonschema:"format=uuid"`
+	At      time.Time `json:"at"`
+	Home    string    `json:"home" jsonschema:"format=uri"`
+	V4      string    `json:"v4" jsonschema:"format=ipv4"`
+	V6      string    `json:"v6" jsonschema:"format=ipv6"`
+	Host    string    `json:"host" jsonschema:"format=hostname"`
+	Addr    net.IP    `json:"addr"`
+	Unknown string    `json:"unknown" jsonschema:"format=x-not-a-format"`
+}
+
+// Formats are asserted, not only annotated: a value that does not match
+// its field's format is refused, naming the field.
+func TestFormatsAreAsserted(t *testing.T) {
+	doc, err := schema.ReflectJSON(reflect.TypeFor[Contact]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := schema.Compile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]any{
+		"email": "ada@example.com", "id": "0190f5e4-8a7b-7c3d-9e2f-0123456789ab", "at": "2024-05-01T12:30:00.000Z",
+		"home": "https://example.com/a", "v4": "192.0.2.1", "v6": "2001:db8::1", "host": "api.example.com",
+		"addr": "2001:db8::2", "unknown": "anything",
+	}
+	check := func(doc map[string]any) []schema.Violation {
+		t.Helper()
+		val, err := schema.Normalize(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.Validate(val)
+	}
+	if vs := check(good); vs != nil {
+		t.Fatalf("valid values refused: %v", vs)
+	}
+	for key, bad := range map[string]string{
+		"email": "not-an-email", "id": "not-a-uuid", "at": "yesterday", "home": "not a uri",
+		"v4": "300.1.1.1", "v6": "2001:db8::g", "host": "-bad-.example", "addr": "999.1.1.1",
+	} {
+		doc := maps.Clone(good)
+		doc[key] = bad
+		vs := check(doc)
+		if len(vs) == 0 {
+			t.Errorf("%s=%q accepted", key, bad)
+			continue
+		}
+		for _, viol := range vs {
+			if viol.DottedPath() != key {
+				t.Errorf("%s=%q: violation at %q (%s), want at %q", key, bad, viol.DottedPath(), viol.Reason, key)
+			}
+		}
+	}
+	doc2 := maps.Clone(good)
+	doc2["email"] = "not-an-email"
+	vs := check(doc2)
+	if len(vs) != 1 || vs[0].Reason != `want an email address, got "not-an-email" (missing @)` {
+		t.Fatalf("violations = %v", vs)
+	}
+}
+
+// Reasons say what was wanted, then what was found, in plain words.
+func TestReasonsInPlainWords(t *testing.T) {
+	type Plain struct {
+		N    int      `json:"n" jsonschema:"minimum=1,maximum=10"`
+		Name string   `json:"name" jsonschema:"minLength=2"`
+		Tags []string `json:"tags" jsonschema:"maxItems=1"`
+		R    float64  `json:"r,omitempty" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+		Code string   `json:"code,omitempty" jsonschema:"maxLength=1"`
+		Ids  []int    `json:"ids,omitempty" jsonschema:"minItems=2"`
+	}
+	doc, err := schema.ReflectJSON(reflect.TypeFor[Plain]())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := schema.Compile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		doc, path, reason string
+	}{
+		{`{"n":"x","name":"ab","tags":[]}`, "n", "want an integer, got a string"},
+		{`{"n":0,"name":"ab","tags":[]}`, "n", "want at least 1, got 0"},
+		{`{"n":11,"name":"ab","tags":[]}`, "n", "want at most 10, got 11"},
+		{`{"n":1.5,"name":"ab","tags":[]}`, "n", "want an integer, got a number"},
+		{`{"n":1,"name":"a","tags":[]}`, "name", "want at least 2 characters, got 1"},
+		{`{"n":1,"name":"ab","tags":["a","b"]}`, "tags", "want at most 1 item, got 2"},
+		{`{"n":1,"name":null,"tags":[]}`, "name", "want a string, got null"},
+		{`{"n":1,"name":"ab","tags":[],"r":0}`, "r", "want more than 0, got 0"},
+		{`{"n":1,"name":"ab","tags":[],"r":1.5}`, "r", "want less than 1, got 1.5"},
+		{`{"n":1,"name":"ab","tags":[],"code":"ab"}`, "code", "want at most 1 character, got 2"},
+		{`{"n":1,"name":"ab","tags":[],"ids":[1]}`, "ids", "want at least 2 items, got 1"},
+	} {
+		var val any
+		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {
+			t.Fatal(err)
+		}
+		val, _ = schema.Normalize(val)
+		vs := v.Validate(val)
+		if len(vs) != 1 || vs[0].DottedPath() != tt.path || vs[0].Reason != tt.reason {
+			t.Errorf("%s: violations %v, want %s: %s", tt.doc, vs, tt.path, tt.reason)
+		}
+	}
+}
+
+// A place a false schema closes is "not allowed here".
+func TestFalseSchemaReason(t *testing.T) {
+	v, err := schema.Compile([]byte(`{"type":"array","prefixItems":[{"type":"number"}],"items":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := v.Validate([]any{json.Number("1"), "extra"})
+	if len(vs) != 1 || vs[0].Pointer() != "/1" || vs[0].Reason != "not allowed here" {
+		t.Fatalf("violations %v", vs)
 	}
 }

@@ -340,3 +340,29 @@ func TestHotReload(t *testing.T) {
 		t.Fatalf("watcher saw %v, want [fast]", seen)
 	}
 }
+
+type AdminConfig struct {
+	Email string `json:"email" jsonschema:"format=email"`
+	Home  string `json:"home,omitempty" jsonschema:"format=uri"`
+}
+
+// A value that does not match its key's "format" is refused, naming the key
+// and where the value came from; a valid one is read.
+func TestFormatIsChecked(t *testing.T) {
+	dir := t.TempDir()
+	admin := config.NewSpec("admin", AdminConfig{Email: "root@example.com"})
+	file := write(t, dir, "f.yaml", "admin:\n  email: not-an-email\n")
+	_, err := config.Load(config.Options{Files: []string{file}, Environ: []string{}, Dir: dir}, admin)
+	want := `config: invalid value: admin.email: want an email address, got "not-an-email" (missing @) (from ` + file + `:2)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+	c, err := config.Load(config.Options{Environ: []string{"TITAN_ADMIN__EMAIL=ada@example.com", "TITAN_ADMIN__HOME=https://example.com"}, Dir: dir}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.Section[AdminConfig](c, "admin")
+	if err != nil || got.Email != "ada@example.com" || got.Home != "https://example.com" {
+		t.Fatalf("section = %+v, %v", got, err)
+	}
+}

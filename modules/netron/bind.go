@@ -16,40 +16,36 @@ import (
 //	Reset func(ctx context.Context) error
 //	Count func(ctx context.Context, n int) iter.Seq2[int, error]
 //
-// The target is resolved lazily, on the first call of each connection.
+// Bind first checks the fields against target's definition on the peer
+// ([Peer.CheckClient], one query_interface bounded by ctx): a field for a
+// method the service lacks, or whose arguments or result cannot fit the
+// method's contract, fails Bind with an error naming the field. The calls
+// resolve the target again on each new connection.
 func (p *Peer) Bind(ctx context.Context, target string, client any) error {
+	if err := p.CheckClient(ctx, target, client); err != nil {
+		return err
+	}
 	return BindFunc(func() (*Peer, error) { return p, nil }, target, client)
 }
 
 // BindFunc is [Peer.Bind] with the peer looked up at each call by peer,
-// for clients built before their connection exists (titan.Remote).
+// for clients built before their connection exists (titan.Remote). It
+// checks the fields' shapes only; [Peer.CheckClient] checks them against
+// the definition once a peer is there.
 func BindFunc(peer func() (*Peer, error), target string, client any) error {
 	if _, err := ParseTarget(target); err != nil {
 		return err
 	}
-	v := reflect.ValueOf(client)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("netron: Bind needs a pointer to a struct of func fields, got %T", client)
+	v, fields, err := clientFields(client)
+	if err != nil {
+		return err
 	}
-	v = v.Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := f.Tag.Get("netron")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = WireName(f.Name)
-		}
-		fn, err := bindFunc(peer, target, name, f.Type)
+	for i, f := range fields {
+		fn, err := bindFunc(peer, target, f.method, f.typ)
 		if err != nil {
-			return fmt.Errorf("netron: Bind %s: field %s: %w", t, f.Name, err)
+			return fmt.Errorf("netron: Bind %s: field %s: %w", v.Type(), f.name, err)
 		}
-		v.Field(i).Set(fn)
+		v.FieldByName(fields[i].name).Set(fn)
 	}
 	return nil
 }

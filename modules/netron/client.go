@@ -300,16 +300,9 @@ func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, err
 	if ok {
 		return id, nil
 	}
-	ask := target
-	if !c.ext.Load() {
-		ask = t.Name
-	}
-	def, err := p.Definition(ctx, ask)
+	def, err := p.definitionFor(ctx, c, t)
 	if err != nil {
 		return "", err
-	}
-	if version := metaString(def.Meta, "version"); !t.Matches(version) {
-		return "", Errorf(CodeNotFound, "service %s: the peer has version %s, which does not match", target, version)
 	}
 	p.mu.Lock()
 	if p.cur.Load() == c {

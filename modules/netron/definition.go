@@ -33,15 +33,20 @@ func schemaValue(doc json.RawMessage) any {
 
 // metadata builds the definition's meta (NETRON-WIRE.md §7.2): name,
 // version, properties and methods, each method with its TypeScript-style
-// type names and, as Titan's extension, its contract ("inputSchema",
-// "outputSchema") and whether it streams.
+// type names and, as Titan's extension, its argument names ("name", when
+// given), its contract ("inputSchema", "outputSchema") and whether it
+// streams.
 func (s *service) metadata() protocol.Object {
 	methods := protocol.Object{}
 	for _, name := range s.order {
 		m := s.methods[name]
 		args := make([]any, len(m.args))
 		for i, a := range m.args {
-			args[i] = protocol.Object{{Key: "index", Value: i}, {Key: "type", Value: jsType(a)}}
+			arg := protocol.Object{{Key: "index", Value: i}, {Key: "type", Value: jsType(a)}}
+			if i < len(m.argInfo) && m.argInfo[i].name != "" {
+				arg = append(arg, protocol.Field{Key: "name", Value: m.argInfo[i].name})
+			}
+			args[i] = arg
 		}
 		typ := jsType(m.out)
 		if m.kind == kindStream {

@@ -10,9 +10,12 @@
 // whose first argument is a context.Context and that return (T, error)
 // (unary), error (void: the wire value undefined) or iter.Seq2[T, error] (a
 // server stream). The wire name is [WireName] of the Go name ("GetUserID"
-// is "getUserID"); two methods with one wire name are refused. Arguments
-// are positional. Names match [A-Za-z0-9_-]+ and versions are semantic
-// versions without build metadata.
+// is "getUserID"); two methods with one wire name are refused. Exported
+// methods of other shapes that look meant to be public are reported when
+// the service is registered (a warning, an error with [WithStrict]); a
+// context.Context after the first argument is an error. Arguments are
+// positional ([WithArgs] names them). Names match [A-Za-z0-9_-]+ and
+// versions are semantic versions without build metadata.
 //
 // # Contracts
 //
@@ -21,10 +24,13 @@
 // or stream items, derived from the Go types (json and jsonschema struct
 // tags) or given with [WithContract]. With validation on (the default),
 // arguments are checked before the method runs — a violation is
-// invalid_argument naming every failing JSON pointer — and results and
-// stream items before they are sent (a violation there is internal). The
-// schemas travel in the definition's metadata, per method, as inputSchema
-// and outputSchema.
+// invalid_argument naming the argument and every failing JSON pointer in
+// it ("calculator@1.0.0.add: argument 1 (a): want a number, got a
+// string"; the details list the pointers) — and results and stream items
+// before they are sent (a violation there is internal). The "format"
+// keyword is asserted (email, uuid, date-time, uri, ipv4, ipv6, hostname,
+// ...). The schemas travel in the definition's metadata, per method, as
+// inputSchema and outputSchema.
 //
 // # Errors
 //

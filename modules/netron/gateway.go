@@ -42,7 +42,10 @@ func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
 		svc, err = n.resolveTarget(inv.Service)
 	}
 	if err == nil && !svc.exposedOn(inv.Transport) {
-		err = notFound("Service", inv.Service, fmt.Sprintf("Service with id %s not found", inv.Service))
+		svc, err = nil, errNoService(inv.Service)
+	}
+	if CodeOf(err) == CodeNotFound && !looksLikeUUID(inv.Service) {
+		err = ServiceNotFound(inv.Service, n.exposedServices(inv.Transport))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -52,7 +55,7 @@ func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
 	}
 	m := svc.methods[inv.Method]
 	if m == nil {
-		return nil, nil, Errorf(CodeNotFound, "Method '%s.%s' not found", svc.qualified, inv.Method)
+		return nil, nil, MethodNotFound(svc.qualified, inv.Method, svc.order)
 	}
 	return svc, m, nil
 }
@@ -238,15 +241,18 @@ var ErrDraining error = errDraining
 // Definition returns the definition query_interface answers with for
 // target (an exact name, a range or a bare name), as seen through the
 // transport named transport (services restricted by titan.Transports are
-// not found elsewhere). Gateways that resolve targets themselves use it.
+// not found elsewhere; a miss is [ServiceNotFound]). Gateways that resolve
+// targets themselves use it.
 func (n *Netron) Definition(target, transport string) (*protocol.Definition, error) {
 	s, err := n.resolveTarget(target)
+	if err == nil && !s.exposedOn(transport) {
+		err = errNoService(target)
+	}
+	if CodeOf(err) == CodeNotFound {
+		return nil, ServiceNotFound(target, n.exposedServices(transport))
+	}
 	if err != nil {
 		return nil, err
-	}
-	if !s.exposedOn(transport) {
-		return nil, Errorf(CodeNotFound, "Service '%s' not found", target).
-			WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
 	}
 	return s.definition(n.id), nil
 }

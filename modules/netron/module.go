@@ -25,6 +25,7 @@ const (
 	ServiceGroup     = "netron.services"
 	InterceptorGroup = "netron.interceptors"
 	ListenGroup      = "netron.listen"
+	OptionGroup      = "netron.options"
 )
 
 // ServiceSpec is a service to expose, as collected from the ServiceGroup.
@@ -52,6 +53,7 @@ type Params struct {
 	Services     []ServiceSpec `group:"netron.services"`
 	Interceptors []Interceptor `group:"netron.interceptors"`
 	Listen       [][]string    `group:"netron.listen"`
+	Options      []Option      `group:"netron.options"` // app-wide options (titan.Strict)
 }
 
 // Result is what the netron module provides.
@@ -70,7 +72,7 @@ func NewFromConfig(p Params) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	opts := []Option{WithInterceptors(p.Interceptors...)}
+	opts := append([]Option{WithInterceptors(p.Interceptors...)}, p.Options...)
 	addrs := slices.Clone(cfg.Listen)
 	if ipc.Inherited() {
 		// Started by a parent's SpawnIPC: serve it, and stop when it is gone.

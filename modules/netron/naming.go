@@ -17,7 +17,7 @@ var serviceName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 // definition-id rule and NATS subjects both forbid them.
 func ValidateServiceName(name string) error {
 	if !serviceName.MatchString(name) {
-		return fmt.Errorf("netron: service name %q: use only letters, digits, '_' and '-'", name)
+		return fmt.Errorf("netron: service name %s: use only letters, digits, '_' and '-'", echo(name))
 	}
 	return nil
 }
@@ -27,10 +27,10 @@ func ValidateServiceName(name string) error {
 func ValidateVersion(v string) error {
 	sv, err := semver.StrictNewVersion(v)
 	if err != nil {
-		return fmt.Errorf("netron: service version %q: not a semantic version (like 1.2.3): %v", v, err)
+		return fmt.Errorf("netron: service version %s: not a semantic version (like 1.2.3): %v", echo(v), err)
 	}
 	if sv.Metadata() != "" {
-		return fmt.Errorf("netron: service version %q: build metadata (+%s) is not allowed", v, sv.Metadata())
+		return fmt.Errorf("netron: service version %s: build metadata (+%s) is not allowed", echo(v), sv.Metadata())
 	}
 	return nil
 }
@@ -61,14 +61,14 @@ type Target struct {
 func ParseTarget(s string) (Target, error) {
 	name, ver, hasVer := strings.Cut(s, "@")
 	if err := ValidateServiceName(name); err != nil {
-		return Target{}, fmt.Errorf("netron: target %q: %w", s, err)
+		return Target{}, fmt.Errorf("netron: target %s: %w", echo(s), err)
 	}
 	t := Target{Name: name}
 	if !hasVer {
 		return t, nil
 	}
 	if ver == "" {
-		return Target{}, fmt.Errorf("netron: target %q: empty version after '@'", s)
+		return Target{}, fmt.Errorf("netron: target %s: empty version after '@'", echo(s))
 	}
 	if ValidateVersion(ver) == nil {
 		t.Version = ver
@@ -76,7 +76,7 @@ func ParseTarget(s string) (Target, error) {
 	}
 	c, err := semver.NewConstraint(ver)
 	if err != nil {
-		return Target{}, fmt.Errorf("netron: target %q: %q is neither a version nor a range: %v", s, ver, err)
+		return Target{}, fmt.Errorf("netron: target %s: %s is neither a version nor a range: %v", echo(s), echo(ver), err)
 	}
 	t.Range, t.RangeText = c, ver
 	return t, nil

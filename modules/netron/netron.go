@@ -46,6 +46,7 @@ type Netron struct {
 	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
+	strict       bool   // WithStrict: methods not exposed fail Register
 	serverTLS    *tls.Config
 	clientTLS    *tls.Config
 	events       *eventBus
@@ -173,12 +174,26 @@ func (n *Netron) Config() Config { return n.cfg }
 
 // Register exposes impl as the service name@version. The public methods
 // are impl's exported methods whose first argument is a context.Context and
-// that return (T, error), error, or iter.Seq2[T, error]. Registering a
-// qualified name twice is an error.
+// that return (T, error), error, or iter.Seq2[T, error]. An exported method
+// that looks meant to be public but has another shape (no context first
+// but an error result, other results, variadic arguments) is not exposed:
+// Register logs one warning for the service listing each with the reason,
+// or fails under [WithStrict]. Methods that return no error (String() string)
+// and the methods of well-known interfaces of the standard library
+// (Close() error, MarshalJSON, Scan, Write, ...) are helpers and are not
+// reported. A context.Context after the first argument is always an error.
+// Registering a qualified name twice is an error.
 func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption) error {
 	s, err := newService(name, version, impl, opts...)
 	if err != nil {
 		return err
+	}
+	if len(s.notExposed) > 0 {
+		if n.strict {
+			return notExposedError(s.qualified, s.notExposed)
+		}
+		n.log.Warn("exported methods are not exposed", "service", s.qualified,
+			"methods", strings.Join(s.notExposed, "; "), "accepted", acceptedShapes)
 	}
 	gws, err := n.add(s)
 	if err != nil {
@@ -234,12 +249,12 @@ func (n *Netron) findService(defID string) (*service, error) {
 		if s := n.byDefID[strings.ToLower(defID)]; s != nil {
 			return s, nil
 		}
-		return nil, notFound("Definition", defID, fmt.Sprintf("Definition with id %s not found", defID))
+		return nil, notFound("Definition", defID, "Definition with id "+defID+" not found")
 	}
 	if s := n.services[defID]; s != nil {
 		return s, nil
 	}
-	return nil, notFound("Service", defID, fmt.Sprintf("Service with id %s not found", defID))
+	return nil, notFound("Service", defID, "Service with id "+clip(defID)+" not found")
 }
 
 // resolveTarget finds the service for query_interface: an exact name, the
@@ -268,13 +283,21 @@ func (n *Netron) resolveTarget(target string) (*service, error) {
 			}
 		}
 	}
-	return nil, Errorf(CodeNotFound, "Service '%s' not found", target).
-		WithDetails(protocol.Object{{Key: "serviceName", Value: target}})
+	return nil, errNoService(target)
 }
 
+// errNoService is the original's error of a query_interface that finds no
+// service (NETRON-WIRE.md §5.6), the target clipped.
+func errNoService(target string) *Error {
+	return Errorf(CodeNotFound, "Service '%s' not found", clip(target)).
+		WithDetails(protocol.Object{{Key: "serviceName", Value: clip(target)}})
+}
+
+// notFound is an error of the original's catalogue (NETRON-WIRE.md §5.6):
+// msg, with details {resource, id}, the id clipped.
 func notFound(resource, id, msg string) *Error {
 	return NewError(CodeNotFound, errors.New(msg)).
-		WithDetails(protocol.Object{{Key: "resource", Value: resource}, {Key: "id", Value: id}})
+		WithDetails(protocol.Object{{Key: "resource", Value: resource}, {Key: "id", Value: clip(id)}})
 }
 
 func looksLikeUUID(s string) bool {

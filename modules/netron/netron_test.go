@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -205,19 +206,22 @@ func TestContracts(t *testing.T) {
 	ctx := context.Background()
 	before := s.calc.calls.Load()
 	_, err := p.Call(ctx, "calculator@1.0.0", "add", "one", 2)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/0") {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || err.Error() != "invalid_argument: calculator@1.0.0.add: argument 1: want a number, got a string" {
 		t.Fatalf("bad argument: %v", err)
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "add", 1)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || err.Error() != "invalid_argument: calculator@1.0.0.add takes 2 arguments (number, number), got 1" {
 		t.Fatalf("missing argument: %v", err)
 	}
 	if s.calc.calls.Load() != before {
 		t.Fatal("a contract violation reached the method")
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "move", map[string]any{"x": -5, "y": 1, "z": 0}, 1)
-	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/0/x") || !strings.Contains(err.Error(), "/0/z") {
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "argument 1 at /x: ") || !strings.Contains(err.Error(), "argument 1 at /z: ") {
 		t.Fatalf("struct violations: %v", err)
+	}
+	if paths := violationPaths(err); !slices.Equal(paths, []string{"/0/x", "/0/z"}) {
+		t.Fatalf("struct violations: details name %v, want /0/x and /0/z", paths)
 	}
 	_, err = p.Call(ctx, "calculator@1.0.0", "negative")
 	if netron.CodeOf(err) != netron.CodeInternal {
@@ -230,13 +234,13 @@ func TestNotFoundAndPanics(t *testing.T) {
 	p := dial(t, s.addr)
 	ctx := context.Background()
 	for _, tc := range []struct{ target, method, want string }{
-		{"nosuch@1.0.0", "add", "Service with id nosuch@1.0.0 not found"},
-		{"calculator@1.0.0", "notPublic", "Method 'calculator@1.0.0.notPublic' not found"},
-		{"calculator@2", "add", "not found"},
+		{"nosuch@1.0.0", "add", `no service matches "nosuch@1.0.0" (the server has: calculator@1.0.0)`},
+		{"calculator@1.0.0", "notPublic", `service calculator@1.0.0 has no method "notPublic" (it has: add, count, div, fail, move, negative, panic, points, reset, slow)`},
+		{"calculator@2", "add", `no service matches "calculator@2" (the server has: calculator@1.0.0)`},
 	} {
 		_, err := p.Call(ctx, tc.target, tc.method, 1)
-		if netron.CodeOf(err) != netron.CodeNotFound || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s.%s: %v", tc.target, tc.method, err)
+		if netron.CodeOf(err) != netron.CodeNotFound || err.Error() != "not_found: "+tc.want {
+			t.Errorf("%s.%s: %v\nwant not_found: %s", tc.target, tc.method, err, tc.want)
 		}
 	}
 	_, err := p.Call(ctx, "calculator@1.0.0", "panic")

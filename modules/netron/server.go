@@ -97,17 +97,20 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		svc, err = n.findService(string(defIDb))
 	}
 	if err == nil && !svc.exposedOn(c.p.scheme) {
-		err = notFound("Service", string(defIDb), fmt.Sprintf("Service with id %s not found", defIDb))
+		svc, err = nil, notFound("Service", string(defIDb), "Service with id "+clip(string(defIDb))+" not found")
 	}
 	if err != nil {
+		if c.ext.Load() && svc == nil && !looksLikeUUID(string(defIDb)) {
+			// A Go peer: Titan's message. An unknown definition id keeps
+			// the original's, which clients take for a stale id.
+			err = ServiceNotFound(string(defIDb), n.exposedServices(c.p.scheme))
+		}
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
 	m := svc.methods[string(nameb)]
 	if m == nil {
-		what := fmt.Sprintf("Method '%s.%s'", svc.qualified, nameb)
-		c.replyError(pkt.ID, pkt.Type, NewError(CodeNotFound, errors.New(what+" not found")).
-			WithDetails(protocol.Object{{Key: "resource", Value: what}, {Key: "id", Value: protocol.Undefined{}}}))
+		c.replyError(pkt.ID, pkt.Type, c.methodNotFound(svc, string(nameb)))
 		return
 	}
 
@@ -141,6 +144,17 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		result = protocol.Undefined{}
 	}
 	c.reply(pkt.ID, pkt.Type, result)
+}
+
+// methodNotFound is the error of a call to a method svc lacks: Titan's
+// message for a Go peer, the original's (NETRON-WIRE.md §5.6) for others.
+func (c *conn) methodNotFound(svc *service, name string) *Error {
+	if c.ext.Load() {
+		return MethodNotFound(svc.qualified, name, svc.order)
+	}
+	what := "Method '" + svc.qualified + "." + clip(name) + "'"
+	return NewError(CodeNotFound, errors.New(what+" not found")).
+		WithDetails(protocol.Object{{Key: "resource", Value: what}, {Key: "id", Value: protocol.Undefined{}}})
 }
 
 // exposedOn reports whether the service is reachable through listeners of
@@ -181,26 +195,6 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	}
 	call.in = in
 	return in, nil
-}
-
-// checkArity refuses a call with the wrong number of arguments.
-func (call *Call) checkArity() error {
-	if n := len(call.m.args); len(call.raw) != n {
-		return Errorf(CodeInvalidArgument, "input of %s.%s violates the contract: /: takes %d arguments (minItems and maxItems %d), got %d",
-			call.Service, call.Method, n, n, len(call.raw))
-	}
-	return nil
-}
-
-// argError describes argument i that did not decode into its Go type.
-// It is worded like a contract violation: for scalar arguments this is
-// where the contract is enforced.
-func (call *Call) argError(i int, err error) error {
-	t := call.m.args[i]
-	return NewError(CodeInvalidArgument, fmt.Errorf("input of %s.%s violates the contract: /%d: want %s (%v)",
-		call.Service, call.Method, i, jsonTypeName(t), err)).
-		WithDetails(protocol.Object{{Key: "violations", Value: []any{protocol.Object{
-			{Key: "path", Value: fmt.Sprintf("/%d", i)}, {Key: "reason", Value: "want " + jsonTypeName(t)}}}}})
 }
 
 // argSlots is room in a Call for scalar arguments, so that decoding them

@@ -57,6 +57,8 @@ type method struct {
 	// the JSON round trip.
 	inByType, outByType bool
 
+	argInfo []argInfo // what messages say of each argument
+
 	cacheTTL time.Duration // 0 = not cached
 	opts     []MethodOption
 }
@@ -72,6 +74,7 @@ type service struct {
 	transports    []string // listener names it is restricted to; nil = all
 	httpPath      string   // path of the JSON routes (WithHTTP), or ""
 	meta          any      // definition metadata sent on the wire
+	notExposed    []string // exported methods not exposed, and why (see methodShape)
 }
 
 // isStreamType reports whether t is iter.Seq2[T, error] and returns T.
@@ -91,50 +94,58 @@ func isStreamType(t reflect.Type) (reflect.Type, bool) {
 
 // reflectMethods finds the public methods of impl: exported methods whose
 // first argument is a context.Context and that return (T, error), error, or
-// iter.Seq2[T, error]. Other exported methods are not public.
-func reflectMethods(impl any) ([]*method, error) {
+// iter.Seq2[T, error]. notExposed says, for each other exported method that
+// looks meant to be public, why it is not (see methodShape). A
+// context.Context after the first argument is an error.
+func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 	v := reflect.ValueOf(impl)
 	t := v.Type()
-	var out []*method
 	seen := map[string]string{}
+	var errs []error
 	for i := range t.NumMethod() {
 		m := t.Method(i)
 		if !m.IsExported() {
 			continue
 		}
-		ft := m.Type // includes the receiver
-		if ft.NumIn() < 2 || ft.In(1) != contextType || ft.IsVariadic() {
+		public, why, err := methodShape(m.Name, v.Method(i).Type())
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if why != "" {
+			notExposed = append(notExposed, why)
+		}
+		if !public {
 			continue
 		}
+		ft := m.Type // includes the receiver
 		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v, m.Name)}
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
 		}
 		switch {
-		case ft.NumOut() == 2 && ft.Out(1) == errorType:
+		case ft.NumOut() == 2:
 			md.kind, md.out = kindUnary, ft.Out(0)
-		case ft.NumOut() == 1 && ft.Out(0) == errorType:
+		case ft.Out(0) == errorType:
 			md.kind = kindVoid
-		case ft.NumOut() == 1:
-			item, ok := isStreamType(ft.Out(0))
-			if !ok {
-				continue
-			}
-			md.kind, md.out = kindStream, item
 		default:
-			continue
+			md.out, _ = isStreamType(ft.Out(0))
+			md.kind = kindStream
 		}
 		if other, dup := seen[md.name]; dup {
-			return nil, fmt.Errorf("methods %s and %s both map to the wire name %q", other, m.Name, md.name)
+			errs = append(errs, fmt.Errorf("methods %s and %s both map to the wire name %q", other, m.Name, md.name))
 		}
 		seen[md.name] = m.Name
 		out = append(out, md)
 	}
-	return out, nil
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	return out, notExposed, nil
 }
 
-// tupleSchema is the input contract: the positional arguments as a tuple.
-func tupleSchema(args []reflect.Type) *jsonschema.Schema {
+// tupleSchema is the input contract: the positional arguments as a tuple,
+// each titled with its name when names are given (WithArgs).
+func tupleSchema(args []reflect.Type, names []string) *jsonschema.Schema {
 	n := uint64(len(args))
 	s := &jsonschema.Schema{
 		Version:  "https://json-schema.org/draft/2020-12/schema",
@@ -143,9 +154,12 @@ func tupleSchema(args []reflect.Type) *jsonschema.Schema {
 		MinItems: &n,
 		MaxItems: &n,
 	}
-	for _, a := range args {
+	for i, a := range args {
 		as := schema.ReflectValues(a, wireSchema)
 		as.Version = ""
+		if i < len(names) {
+			as.Title = names[i]
+		}
 		s.PrefixItems = append(s.PrefixItems, as)
 	}
 	return s
@@ -186,9 +200,12 @@ func wireSchema(t reflect.Type) *jsonschema.Schema {
 }
 
 // buildContracts derives (or takes from contracts) each method's schemas
-// and compiles them.
-func (m *method) buildContracts(c *Contract) error {
+// and compiles them; names are the argument names of WithArgs, or nil.
+func (m *method) buildContracts(c *Contract, names []string) error {
 	var err error
+	if names != nil && c != nil && c.In != nil {
+		return fmt.Errorf("Args(%s): the method has an explicit input contract (Contract): name the arguments there, as the \"title\" of each prefixItems entry", strings.Join(names, ", "))
+	}
 	m.inByType = c == nil || c.In == nil
 	for _, a := range m.args {
 		m.inByType = m.inByType && scalarType(a)
@@ -202,13 +219,14 @@ func (m *method) buildContracts(c *Contract) error {
 				return fmt.Errorf("input schema: %w (WithContract gives one)", err)
 			}
 		}
-		if m.inSchema, err = json.Marshal(tupleSchema(m.args)); err != nil {
+		if m.inSchema, err = json.Marshal(tupleSchema(m.args, names)); err != nil {
 			return fmt.Errorf("input schema: %w", err)
 		}
 	}
 	if m.inV, err = schema.Compile(m.inSchema); err != nil {
 		return fmt.Errorf("input schema: %w", err)
 	}
+	m.argInfo = argInfos(m.inSchema, m.args)
 	if m.kind == kindVoid {
 		return nil
 	}
@@ -277,14 +295,14 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	if err := errors.Join(cfg.errs...); err != nil {
 		return nil, fmt.Errorf("netron: service %s@%s: %w", name, version, err)
 	}
-	methods, err := reflectMethods(impl)
+	methods, notExposed, err := reflectMethods(impl)
 	if err != nil {
 		return nil, fmt.Errorf("netron: service %s@%s: %w", name, version, err)
 	}
 	s := &service{
 		name: name, version: version, qualified: QualifiedName(name, version),
 		defID: newDefinitionID(), impl: impl, methods: map[string]*method{},
-		transports: cfg.transports, httpPath: cfg.httpPath,
+		transports: cfg.transports, httpPath: cfg.httpPath, notExposed: notExposed,
 	}
 	for _, m := range methods {
 		s.methods[m.name] = m
@@ -292,7 +310,11 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	}
 	sort.Strings(s.order)
 	if len(s.methods) == 0 {
-		return nil, fmt.Errorf("netron: service %s: %T has no public methods (exported, context.Context first, returning (T, error), error or iter.Seq2[T, error])", s.qualified, impl)
+		why := ""
+		if len(notExposed) > 0 {
+			why = ": " + strings.Join(notExposed, "; ")
+		}
+		return nil, fmt.Errorf("netron: service %s: %T has no public methods%s (%s)", s.qualified, impl, why, acceptedShapes)
 	}
 	for name := range cfg.contracts {
 		if s.methods[name] == nil {
@@ -315,13 +337,20 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		for _, o := range m.opts {
 			o.applyMethod(&mc)
 		}
+		if err := errors.Join(mc.errs...); err != nil {
+			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): %w", s.qualified, name, err)
+		}
+		if mc.args != nil && len(mc.args) != len(m.args) {
+			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): Args(%s) names %s, but %s takes %s",
+				s.qualified, name, strings.Join(mc.args, ", "), plural(len(mc.args), "argument"), m.goName, plural(len(m.args), "argument"))
+		}
 		if mc.cacheTTL != nil {
 			m.cacheTTL = *mc.cacheTTL
 		}
 		if m.cacheTTL > 0 && m.kind != kindUnary {
 			return nil, fmt.Errorf("netron: service %s: method %s: only unary methods with a result can be cached (it is %s)", s.qualified, name, m.kind)
 		}
-		if err := m.buildContracts(cfg.contracts[name]); err != nil {
+		if err := m.buildContracts(cfg.contracts[name], mc.args); err != nil {
 			return nil, fmt.Errorf("netron: service %s: method %s: %w", s.qualified, name, err)
 		}
 	}

@@ -31,6 +31,8 @@ type serviceConfig struct {
 
 type methodConfig struct {
 	cacheTTL *time.Duration
+	args     []string // argument names (WithArgs)
+	errs     []error
 }
 
 type serviceOption struct {
@@ -112,6 +114,28 @@ func WithCacheTTL(ttl time.Duration) MethodOption {
 			ttl = 0
 		}
 		c.cacheTTL = &ttl
+	}}
+}
+
+// WithArgs names the method's positional arguments, in order, for
+// messages ("argument 2 (b): want a number, got a string") and for peers:
+// the names are published as the "title" of each prefixItems entry of the
+// input contract and as "name" in the definition's argument list. Give one
+// name per argument. Without it arguments are numbered only. A method with
+// an explicit input contract ([WithContract]) takes its names from the
+// titles of that contract's prefixItems instead.
+func WithArgs(names ...string) MethodOption {
+	desc := fmt.Sprintf("Args(%s)", strings.Join(names, ", "))
+	return methodOption{desc, func(c *methodConfig) {
+		seen := map[string]bool{}
+		for _, n := range names {
+			if n == "" || seen[n] {
+				c.errs = append(c.errs, fmt.Errorf("%s: names must be non-empty and distinct", desc))
+				return
+			}
+			seen[n] = true
+		}
+		c.args = append([]string(nil), names...)
 	}}
 }
 

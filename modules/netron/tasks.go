@@ -78,7 +78,7 @@ func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
 	fn := n.tasks[name]
 	n.mu.RUnlock()
 	if fn == nil {
-		c.replyError(pkt.ID, pkt.Type, notFound("Task", name, fmt.Sprintf("Task with id %s not found", name)))
+		c.replyError(pkt.ID, pkt.Type, notFound("Task", name, "Task with id "+clip(name)+" not found"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(withPeer(c.ctx, c.p), n.cfg.TaskTimeout)
@@ -134,12 +134,14 @@ func (n *Netron) registerCoreTasks() {
 			return nil, err
 		}
 		s, err := n.resolveTarget(name)
+		if err == nil && !s.exposedOn(p.scheme) {
+			err = errNoService(name)
+		}
+		if CodeOf(err) == CodeNotFound && p.titanPeer() {
+			err = ServiceNotFound(name, n.exposedServices(p.scheme))
+		}
 		if err != nil {
 			return nil, err
-		}
-		if !s.exposedOn(p.scheme) {
-			return nil, Errorf(CodeNotFound, "Service '%s' not found", name).
-				WithDetails(protocol.Object{{Key: "serviceName", Value: name}})
 		}
 		return s.definition(n.id), nil
 	}

@@ -17,20 +17,19 @@ import (
 // internal: the server broke its own contract; details go to the log).
 type validationInterceptor struct{ log *slog.Logger }
 
-// violationError builds the invalid_argument error of a contract violation.
-func violationError(what string, vs []schema.Violation) *Error {
+// outputViolation describes, for the log, how a result or stream item
+// breaks the method's output contract: each failing JSON pointer with its
+// reason.
+func outputViolation(what string, vs []schema.Violation) error {
 	parts := make([]string, len(vs))
-	list := make([]any, len(vs))
 	for i, v := range vs {
 		p := v.Pointer()
 		if p == "" {
 			p = "/"
 		}
 		parts[i] = p + ": " + v.Reason
-		list[i] = protocol.Object{{Key: "path", Value: p}, {Key: "reason", Value: v.Reason}}
 	}
-	return NewError(CodeInvalidArgument, fmt.Errorf("%s violates the contract: %s", what, strings.Join(parts, "; "))).
-		WithDetails(protocol.Object{{Key: "violations", Value: list}})
+	return fmt.Errorf("%s violates the contract: %s", what, strings.Join(parts, "; "))
 }
 
 func (v validationInterceptor) checkInput(call *Call) error {
@@ -40,12 +39,17 @@ func (v validationInterceptor) checkInput(call *Call) error {
 		// the schema refuses: those take the validator, for its message.
 		return nil
 	}
+	// The count first: the contract's own word for a wrong count
+	// ("maxItems", "false schema" for each extra item) says less.
+	if err := call.checkArity(); err != nil {
+		return err
+	}
 	args, err := call.JSONArgs()
 	if err != nil {
-		return Errorf(CodeInvalidArgument, "arguments of %s.%s: %v", call.Service, call.Method, err)
+		return Errorf(CodeInvalidArgument, "%s.%s: arguments: %v", call.Service, call.Method, err)
 	}
 	if vs := call.m.inV.Validate(args); vs != nil {
-		return violationError(fmt.Sprintf("input of %s.%s", call.Service, call.Method), vs)
+		return call.inputViolation(vs)
 	}
 	return nil
 }
@@ -54,7 +58,7 @@ func (v validationInterceptor) checkOutput(call *Call, what string, result any) 
 	j, err := protocol.ToJSON(result)
 	if err == nil {
 		if vs := call.m.outV.Validate(j); vs != nil {
-			err = violationError(what, vs)
+			err = outputViolation(what, vs)
 		}
 	}
 	if err != nil {

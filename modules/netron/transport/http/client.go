@@ -149,8 +149,9 @@ func NewClient(base string, opts ...ClientOption) (*Client, error) {
 		return nil, fmt.Errorf("httptransport: client of %q: want http://host[:port][/prefix] or https://…", base)
 	}
 	cfg := clientConfig{header: http.Header{
-		"Content-Type": {"application/json"},
-		"Accept":       {"application/json"},
+		"Content-Type":  {"application/json"},
+		"Accept":        {"application/json"},
+		TitanPeerHeader: {"1"},
 	}, maxBody: DefaultMaxBodySize}
 	for _, o := range opts {
 		if o == nil {

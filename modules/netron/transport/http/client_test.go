@@ -124,8 +124,8 @@ func TestClientErrors(t *testing.T) {
 	}{
 		{"failer", "fail", []any{"nonsense"}, netron.CodeUnknown, "plain failure"},
 		{"calculator", "div", []any{1, 0}, netron.CodeInvalidArgument, "division by zero"},
-		{"calculator", "nope", nil, netron.CodeNotFound, "Method nope not found in service calculator"},
-		{"nope", "add", nil, netron.CodeNotFound, "Service nope not found"},
+		{"calculator", "nope", nil, netron.CodeNotFound, `service calculator@1.0.0 has no method "nope" (it has: add, count, countThenFail, div, norm, reset, sleep, summarize)`},
+		{"nope", "add", nil, netron.CodeNotFound, `no service matches "nope" (the server has: calculator@1.0.0, failer@1.0.0)`},
 		{"calculator", "add", []any{"two", 3}, netron.CodeInvalidArgument, ""},
 	} {
 		err := c.Invoke(ctx, nil, tc.service, tc.method, tc.args...)

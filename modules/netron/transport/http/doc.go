@@ -86,6 +86,14 @@
 // (max: N bytes)" (the original crashes). While the gateway shuts down,
 // requests get 503 "Server is shutting down".
 //
+// An unknown service or method is 404 with the original's message on
+// /netron/invoke and /netron/batch ("Method nope not found in service
+// calculator@1.0.0"), which netron-browser users may match; a request with
+// the [TitanPeerHeader] header (as [Client] sends) and every JSON route get
+// Titan's message instead, the one Go peers get on every transport, which
+// lists what exists: `service calculator@1.0.0 has no method "nope" (it
+// has: add, div)` (see netron.MethodNotFound and netron.ServiceNotFound).
+//
 // # Calling from Go
 //
 // [Client] calls through POST /netron/invoke, of a Titan gateway or of the

@@ -56,5 +56,5 @@ func Example() {
 	// Output:
 	// 200 3
 	// 200 {"id":"r1","success":true,"data":3,…}
-	// 404 {"id":"…","success":false,"error":{"code":"404","message":"Method sub not found in service calculator@1.0.0","details":{}}}
+	// 404 {"id":"…","success":false,"error":{"code":"404","message":"service calculator@1.0.0 has no method \"sub\" (it has: add)","details":{"resource":"Method","service":"calculator@1.0.0","method":"sub","available":["add"]}}}
 }

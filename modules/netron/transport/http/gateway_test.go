@@ -122,7 +122,8 @@ func TestErrors(t *testing.T) {
 		{"unknown service", "/netron/invoke", `{"id":"g","service":"ghost@1.0.0","method":"x","input":[]}`, 404, "404", "not_found", "Service ghost@1.0.0 not found", false},
 		{"unknown method", "/netron/invoke", `{"id":"n","service":"calculator@1.0.0","method":"nope","input":[]}`, 404, "404", "not_found", "Method nope not found in service calculator@1.0.0", false},
 		{"non-public method", "/netron/invoke", `{"id":"n","service":"calculator@1.0.0","method":"secret","input":[]}`, 404, "404", "not_found", "Method secret not found", false},
-		{"unknown route method", "/api/calculator/nope", "[]", 404, "404", "not_found", "Method nope not found in service calculator@1.0.0", true},
+		{"unknown route method", "/api/calculator/nope", "[]", 404, "404", "not_found", `service calculator@1.0.0 has no method "nope" (it has: add, count, countThenFail, div, norm, reset, sleep, summarize)`, true},
+		{"unknown rpc service", "/rpc/ghost@1.0.0/add", "[]", 404, "404", "not_found", `no service matches "ghost@1.0.0" (the server has: calculator@1.0.0)`, true},
 		{"unknown route", "/api/other/add", "[]", 404, "404", "not_found", "Not found", true},
 		{"malformed JSON route", "/api/calculator/add", "[1,", 400, "400", "invalid_argument", "Invalid JSON: unexpected end of JSON input", true},
 		{"trailing data", "/api/calculator/add", "[1,2] x", 400, "400", "invalid_argument", "Invalid JSON", true},
@@ -639,7 +640,7 @@ func TestInvokeEnvelope(t *testing.T) {
 			`"data":{"b":4,"a":{"d":2,"c":[3,{"f":1,"e":2}]}}`},
 		{"single argument", `{"id":"s","service":"mirror","method":"echo","input":"x"}`, 200, `"data":"x"`},
 		{"a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[104,105]}]}`, 200, `"data":[2,104,105]`},
-		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "input of mirror@1.0.0.bytes violates the contract"},
+		{"not a Buffer for []byte", `{"id":"b","service":"mirror","method":"bytes","input":[{"type":"Buffer","data":[1000]}]}`, 400, "mirror@1.0.0.bytes: argument 1 at /data/0: want at most 255, got 1000"},
 		{"an argument as deep as a value alone", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 128) + strings.Repeat("]", 128) + `]}`, 200, `"success":true`},
 		{"deep input", `{"id":"d","service":"mirror","method":"echo","input":[` + strings.Repeat("[", 130) + strings.Repeat("]", 130) + `]}`, 400, "Invalid input"},
 	} {

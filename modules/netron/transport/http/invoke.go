@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
@@ -224,11 +225,44 @@ func callError(ctx context.Context, err error, timeout time.Duration) *apiError 
 	return e
 }
 
-func notFoundError(s *serviceEntry, service, method string) *apiError {
-	if s == nil {
-		return requestError(netron.CodeNotFound, http.StatusNotFound, "Service "+service+" not found")
+// notFoundError is the error of an invoke whose service (s nil) or method
+// does not exist: Titan's message, listing what exists, for a Titan peer
+// (titan true: the request carried [TitanPeerHeader]); the original's
+// wording (NETRON-WIRE.md §11.4) for others, whose clients and tests pin it.
+// Either way an unknown name is repeated up to netron.EchoLimit bytes.
+func (h *Handler) notFoundError(s *serviceEntry, service, method string, titan bool) *apiError {
+	switch {
+	case titan && s == nil:
+		return invocationError(netron.ServiceNotFound(service, h.routes.get().names()))
+	case titan:
+		return invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+	case s == nil:
+		return requestError(netron.CodeNotFound, http.StatusNotFound, "Service "+clip(service)+" not found")
 	}
-	return requestError(netron.CodeNotFound, http.StatusNotFound, "Method "+method+" not found in service "+service)
+	return requestError(netron.CodeNotFound, http.StatusNotFound, "Method "+clip(method)+" not found in service "+clip(service))
+}
+
+// TitanPeerHeader is the request header by which a Titan client (such as
+// [Client], which always sends it with the value "1") asks
+// /netron/invoke and /netron/batch for Titan's wording of errors where it
+// differs from the original's: a not-found error then lists the services
+// or methods that exist. The JSON routes always answer in Titan's wording.
+const TitanPeerHeader = "X-Titan-Peer"
+
+// titanPeer reports whether r comes from a Titan client.
+func titanPeer(r *http.Request) bool { return r.Header.Get(TitanPeerHeader) != "" }
+
+// clip cuts a name an error repeats to netron.EchoLimit bytes, at a
+// character boundary, marked with "…".
+func clip(s string) string {
+	if len(s) <= netron.EchoLimit {
+		return s
+	}
+	cut := netron.EchoLimit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // serveInvoke answers POST /netron/invoke (NETRON-WIRE.md §11.2).
@@ -251,7 +285,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	id := q.ID
 	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
-		writeError(w, id, notFoundError(s, q.Service, q.Method), false)
+		writeError(w, id, h.notFoundError(s, q.Service, q.Method, titanPeer(r)), false)
 		return
 	}
 	args, _, aerr := argsFromJSON(q.Input, true)
@@ -423,9 +457,12 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 		b = appendErrorObject(b, e, false)
 		return append(b, '}'), false
 	}
-	_, m := h.routes.lookup(q.Service, q.Method)
+	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
-		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+q.Service+"."+q.Method))
+		if titanPeer(r) {
+			return fail(h.notFoundError(s, q.Service, q.Method, true))
+		}
+		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+clip(q.Service)+"."+clip(q.Method)))
 	}
 	args, _, aerr := argsFromJSON(q.Input, true)
 	if aerr != nil {

@@ -62,12 +62,16 @@ func routeArgs(body []byte, m *methodEntry) ([]protocol.RawValue, *apiError) {
 func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string) {
 	m, s := h.routes.route(path)
 	if m == nil {
-		msg := "Not found"
-		if s != nil {
-			_, method, _ := cutLast(path)
-			msg = "Method " + method + " not found in service " + s.qualified
+		e := requestError(netron.CodeNotFound, http.StatusNotFound, "Not found")
+		base, method, _ := cutLast(path)
+		target, underRPC := strings.CutPrefix(base, rpcPrefix)
+		switch {
+		case s != nil:
+			e = invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+		case underRPC && target != "":
+			e = invocationError(netron.ServiceNotFound(target, h.routes.get().names()))
 		}
-		writeError(w, requestID(r), requestError(netron.CodeNotFound, http.StatusNotFound, msg), true)
+		writeError(w, requestID(r), e, true)
 		return
 	}
 	body, aerr := h.readBody(w, r)

@@ -135,6 +135,25 @@ func buildTable(descs []netron.ServiceDesc, scheme string) *table {
 	return t
 }
 
+// names returns the qualified names of the services, sorted.
+func (t *table) names() []string {
+	out := make([]string, len(t.services))
+	for i, s := range t.services {
+		out[i] = s.qualified
+	}
+	return out
+}
+
+// methodNames returns the wire names of the service's methods, sorted.
+func (s *serviceEntry) methodNames() []string {
+	out := make([]string, len(s.desc.Methods))
+	for i, m := range s.desc.Methods {
+		out[i] = m.Name
+	}
+	slices.Sort(out)
+	return out
+}
+
 // routeBase is where a service's JSON routes live: its titan.HTTP path, or
 // /rpc/<name>@<version>.
 func routeBase(s *serviceEntry) string {
