@@ -224,11 +224,11 @@ func TestRunBadConfigPrintsOneLine(t *testing.T) {
 		want string
 	}{
 		{"flag", "", []string{"--set", "hello.times=99"},
-			"titan: start-up failed: config: invalid value: hello.times: maximum: got 99, want 10 (from flag --set hello.times)"},
+			"titan: start-up failed: config: invalid value: hello.times: want at most 10, got 99 (from flag --set hello.times)"},
 		{"titan.yaml", "hello:\n  greeting: hi\n  times: 0\n", nil,
-			"titan: start-up failed: config: invalid value: hello.times: minimum: got 0, want 1 (from titan.yaml:3)"},
+			"titan: start-up failed: config: invalid value: hello.times: want at least 1, got 0 (from titan.yaml:3)"},
 		{"netron section", "", []string{"--set", "netron.maxDepth=3"},
-			"titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)"},
+			"titan: start-up failed: config: invalid value: netron.maxDepth: want at least 8, got 3 (from flag --set netron.maxDepth)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,7 +68,7 @@ func TestStartupErrorMessage(t *testing.T) {
 		{"not a function", []titan.Option{titan.Provide(42)},
 			"titan: start-up failed: must provide constructor function, got 42 (type int)"},
 		{"bad configuration", []titan.Option{titan.WithConfig(quiet("netron.maxDepth=3"))},
-			"titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)"},
+			"titan: start-up failed: config: invalid value: netron.maxDepth: want at least 8, got 3 (from flag --set netron.maxDepth)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

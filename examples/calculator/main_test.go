@@ -179,7 +179,7 @@ func TestBadConfigPrintsOneLine(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v, want code 1", err)
 	}
-	want := "titan: start-up failed: config: invalid value: netron.maxDepth: minimum: got 3, want 8 (from flag --set netron.maxDepth)\n"
+	want := "titan: start-up failed: config: invalid value: netron.maxDepth: want at least 8, got 3 (from flag --set netron.maxDepth)\n"
 	if stderr.String() != want {
 		t.Fatalf("stderr (%d lines):\n%s\nwant:\n%s", strings.Count(stderr.String(), "\n"), stderr.String(), want)
 	}

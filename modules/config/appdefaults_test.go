@@ -54,7 +54,7 @@ func TestAppDefaultsRefused(t *testing.T) {
 		{map[string]any{"nope.listen": []string{"x"}}, `config: default "nope.listen": no module registered the section "nope"`},
 		{map[string]any{"net..listen": "x"}, `config: default "net..listen": empty key segment`},
 		{map[string]any{"net.limits.maxConns": "many"}, `net.limits.maxConns: want an integer, got "many" (from default)`},
-		{map[string]any{"net.limits.maxConns": 0}, `net.limits.maxConns: minimum: got 0, want 1 (from default)`},
+		{map[string]any{"net.limits.maxConns": 0}, `net.limits.maxConns: want at least 1, got 0 (from default)`},
 	}
 	for _, tt := range tests {
 		_, err := config.Load(config.Options{NoDefaultFile: true, Environ: []string{}, Defaults: tt.defaults}, spec())
