@@ -77,6 +77,13 @@ func (a *App) build() {
 			fx.StopTimeout(a.s.stopTimeout),
 			fx.Populate(&a.cfg, &a.log),
 		)
+		if ics := a.s.interceptors; len(ics) > 0 {
+			// One option for all of them: the members of an fx value group
+			// come in no defined order (dig shuffles them), and the order of
+			// interceptors matters.
+			fxOpts = append(fxOpts, fx.Provide(fx.Annotate(func() netron.Option { return netron.WithInterceptors(ics...) },
+				fx.ResultTags(`group:"`+netron.OptionGroup+`"`))))
+		}
 		fxOpts = append(fxOpts, a.s.fx...)
 		a.fx = fx.New(fxOpts...)
 		if err := a.fx.Err(); err != nil {

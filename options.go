@@ -36,7 +36,8 @@ type settings struct {
 	defaults     map[string]any    // WithConfigDefault, kept apart from WithConfig's
 	aliases      map[string]string // WithConfigAlias, likewise
 	logger       []logger.Option
-	appLevel     []string // app-level options used; refused inside Module
+	interceptors []netron.Interceptor // in the order of the options
+	appLevel     []string             // app-level options used; refused inside Module
 	errs         []error
 
 	notes notes // for start-up errors

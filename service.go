@@ -112,13 +112,12 @@ func Listen(addrs ...string) Option {
 }
 
 // Interceptors adds interceptors to every call the app serves and makes;
-// the first is the outermost.
+// the first is the outermost, and those of a later Interceptors option run
+// inside those of an earlier one. It is an app-level option.
 func Interceptors(ics ...netron.Interceptor) Option {
-	return option{fmt.Sprintf("titan.Interceptors(%d)", len(ics)), func(s *settings) {
-		for _, ic := range ics {
-			s.fx = append(s.fx, fx.Supply(fx.Annotated{Group: netron.InterceptorGroup, Target: ic}))
-		}
-	}}
+	return appLevel(fmt.Sprintf("titan.Interceptors(%d)", len(ics)), func(s *settings) {
+		s.interceptors = append(s.interceptors, ics...)
+	})
 }
 
 // RemoteOption configures a [Remote] client.

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/titanframework/titan"
@@ -114,5 +115,45 @@ func TestServiceErrors(t *testing.T) {
 				t.Fatalf("error %q does not contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// titan.Interceptors reach the calls the app serves, in order.
+func TestInterceptorsServe(t *testing.T) {
+	var (
+		server *netron.Netron
+		seen   []string
+		mu     sync.Mutex
+	)
+	record := func(name string) netron.Interceptor {
+		return netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {
+			return func(ctx context.Context, call *netron.Call) (any, error) {
+				if !call.IsClient() {
+					mu.Lock()
+					seen = append(seen, name+":"+call.Method)
+					mu.Unlock()
+				}
+				return next(ctx, call)
+			}
+		})
+	}
+	startApp(t,
+		titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
+		titan.Service("calculator", "1.0.0", NewCalculator),
+		titan.Interceptors(record("outer"), record("inner")),
+		titan.Invoke(func(n *netron.Netron) { server = n }),
+	)
+	p, err := netron.Dial(context.Background(), server.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if v, err := netron.CallUnary[float64](context.Background(), p, "calculator@1.0.0", "add", 1, 2); err != nil || v != 3 {
+		t.Fatalf("add = %v, %v", v, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(seen, " ") != "outer:add inner:add" {
+		t.Fatalf("the interceptors saw %q; want outer:add inner:add", seen)
 	}
 }
