@@ -315,3 +315,38 @@ func TestAcceptanceUnreadStreams(t *testing.T) {
 	}
 	fallsBack(t, base)
 }
+
+// A connection that reads nothing while replies wait for it is closed
+// once no write has completed for WriteStallTimeout, with a log record
+// saying why; the server keeps serving others.
+func TestAcceptanceStalledReaderClosed(t *testing.T) {
+	log, rec := captureLogger()
+	s, _ := netronServer(t, "tcp", netron.Config{WriteStallTimeout: 300 * time.Millisecond}, log)
+	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(4 << 10)
+	var batch []byte
+	for i := range 1000 {
+		batch = append(batch, frame(t, uint32(i+1), "calculator@1.0.0", "add", 1, 2)...)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for off := 0; ; {
+		nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		n, err := nc.Write(batch[off:])
+		off = (off + n) % len(batch)
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			break // closed by the server
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server kept a connection that reads nothing open for 30 s")
+		}
+	}
+	rec.waitFor(t, "closing connection: the peer reads nothing")
+	p := dial(t, s.addr)
+	if v, err := netron.CallUnary[int](context.Background(), p, "calculator@1.0.0", "add", 2, 3); err != nil || v != 5 {
+		t.Fatalf("add after the stalled connection was closed: %v, %v", v, err)
+	}
+}
