@@ -10,40 +10,15 @@ import (
 	"iter"
 	"math"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/wirevectors"
+
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
-
-// vectorsPath finds shared/protocol/vectors.json beside the module root.
-func vectorsPath(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "protocol", "vectors.json")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("shared/protocol/vectors.json not found beside the module root")
-	}
-	t.Skip("SKIPPED: shared/protocol/vectors.json not found beside the module root; the session replay needs it")
-	return ""
-}
 
 type sessionFrame struct {
 	Step string `json:"step"`
@@ -56,10 +31,7 @@ type sessionFrame struct {
 // F (the fields each replay needs).
 func loadSession[F any](t *testing.T, name string) []F {
 	t.Helper()
-	b, err := os.ReadFile(vectorsPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := wirevectors.JSON
 	var doc struct {
 		Sessions []struct {
 			Name   string `json:"name"`

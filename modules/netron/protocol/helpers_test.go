@@ -9,13 +9,13 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/internal/wirevectors"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -134,45 +134,9 @@ func readJSONValue(dec *json.Decoder) (any, error) {
 	return tok, nil
 }
 
-// vectorsPath finds shared/protocol/vectors.json: first beside the module
-// root (<module root>/../shared, the CI layout), then in any parent of the
-// package directory.
-func vectorsPath(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var candidates []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			candidates = append(candidates, filepath.Join(filepath.Dir(d), "shared", "protocol", "vectors.json"))
-		}
-		candidates = append(candidates, filepath.Join(d, "shared", "protocol", "vectors.json"))
-		if filepath.Dir(d) == d {
-			break
-		}
-	}
-	for _, c := range candidates {
-		if _, err := os.Stat(c); err == nil {
-			return c
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("vectors.json not found (looked for shared/protocol/vectors.json beside the module root and in parents of %s)", dir)
-	}
-	t.Skipf("!!! SKIPPING: vectors.json not found beside the module root or in parents of %s; the wire-compatibility vectors did NOT run !!!", dir)
-	return ""
-}
-
 func loadVectors(t testing.TB) jobj {
 	t.Helper()
-	f, err := os.Open(vectorsPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := readOrderedJSON(f)
+	v, err := readOrderedJSON(bytes.NewReader(wirevectors.JSON))
 	if err != nil {
 		t.Fatalf("parse vectors.json: %v", err)
 	}

@@ -10,13 +10,13 @@ import (
 	"iter"
 	"math/big"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/internal/wirevectors"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -150,38 +150,8 @@ type exchange struct {
 	} `json:"response"`
 }
 
-// vectorsPath finds shared/protocol/vectors.json beside the module root.
-func vectorsPath(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "protocol", "vectors.json")
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("vectors.json missing at %s: %v", p, err)
-		}
-		t.Skipf("SKIPPED LOUDLY: vectors.json not found at %s (%v); the http_exchanges replay did not run", p, err)
-	}
-	return p
-}
-
 func loadExchanges(t *testing.T) []exchange {
-	b, err := os.ReadFile(vectorsPath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := wirevectors.JSON
 	var v struct {
 		HTTPExchanges []exchange `json:"http_exchanges"`
 	}
