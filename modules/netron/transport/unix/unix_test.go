@@ -45,7 +45,9 @@ func TestLimits(t *testing.T) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", u.Path)
 		},
-		Frame: func(body []byte) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...) },
+		Frame: func(body []byte) []byte {
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+		},
 		Flood: 300,
 	})
 }
