@@ -29,6 +29,7 @@ func factory(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway,
 	if u.Scheme == "https" && n.TLS() != nil && u.Query().Get("cert") == "" {
 		opts = append([]Option{WithTLS(n.TLS())}, opts...)
 	}
+	opts = append([]Option{WithLimits(n.ListenOptions(u.Scheme))}, opts...)
 	return Listen(ctx, n, u.Scheme+"://"+u.Host, opts...)
 }
 
@@ -69,7 +70,12 @@ func Listen(ctx context.Context, n *netron.Netron, addr string, opts ...Option) 
 	case u.Scheme == "http" && h.cfg.tls != nil:
 		return nil, fmt.Errorf("httptransport: address %q: WithTLS given for an http:// address; use https://", addr)
 	}
-	srv, err := httpmux.Acquire(ctx, u.Host, h.cfg.tls)
+	lo := h.cfg.limits
+	lo.TLS = h.cfg.tls
+	if lo.Logger == nil {
+		lo.Logger = h.log
+	}
+	srv, err := httpmux.Acquire(ctx, u.Host, lo)
 	if err != nil {
 		return nil, fmt.Errorf("httptransport: listen %s: %w", addr, err)
 	}

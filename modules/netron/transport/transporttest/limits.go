@@ -72,12 +72,15 @@ func rawAccept(t *testing.T, l transport.Listener, raw RawPeer) (net.Conn, trans
 	if err != nil {
 		t.Fatalf("raw dial %s: %v", l.Addr(), err)
 	}
-	t.Cleanup(func() { _ = rc.Close() })
 	c, err := l.Accept(ctx)
 	if err != nil {
+		_ = rc.Close()
 		t.Fatalf("accept: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(func() {
+		_ = rc.Close() // first: a close handshake need not wait for it
+		_ = c.Close()
+	})
 	return rc, c
 }
 

@@ -15,6 +15,7 @@ import (
 type FrameClock struct {
 	Timeout time.Duration
 	Rate    transport.Rate
+	What    string // what is timed, for Expired: "message" when empty
 
 	running  bool
 	started  time.Time
@@ -67,10 +68,14 @@ func (f *FrameClock) Expired(remote string, total int64) error {
 	if total >= 0 {
 		of = fmt.Sprintf(" of %d", total)
 	}
-	rule := fmt.Sprintf("a message must be complete within %v", f.Timeout)
+	what := f.What
+	if what == "" {
+		what = "message"
+	}
+	rule := fmt.Sprintf("a %s must be complete within %v", what, f.Timeout)
 	if f.Rate.Bytes > 0 {
 		rule += fmt.Sprintf(" or arrive at %s at least", f.Rate)
 	}
-	return fmt.Errorf("%w: %s sent %d%s bytes of a message in %v (%s); connection closed",
-		transport.ErrFrameTimeout, remote, f.got, of, time.Since(f.started).Round(time.Millisecond), rule)
+	return fmt.Errorf("%w: %s sent %d%s bytes of a %s in %v (%s); connection closed",
+		transport.ErrFrameTimeout, remote, f.got, of, what, time.Since(f.started).Round(time.Millisecond), rule)
 }
