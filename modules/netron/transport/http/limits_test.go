@@ -110,5 +110,3 @@ func TestConnCapFromConfig(t *testing.T) {
 		t.Fatalf("the admitted connection got %d %s", resp.StatusCode, b)
 	}
 }
-
-
