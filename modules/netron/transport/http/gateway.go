@@ -29,7 +29,6 @@ func factory(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway,
 	if u.Scheme == "https" && n.TLS() != nil && u.Query().Get("cert") == "" {
 		opts = append([]Option{WithTLS(n.TLS())}, opts...)
 	}
-	opts = append([]Option{WithLimits(n.ListenOptions(u.Scheme))}, opts...)
 	return Listen(ctx, n, u.Scheme+"://"+u.Host, opts...)
 }
 
@@ -70,8 +69,11 @@ func Listen(ctx context.Context, n *netron.Netron, addr string, opts ...Option) 
 	case u.Scheme == "http" && h.cfg.tls != nil:
 		return nil, fmt.Errorf("httptransport: address %q: WithTLS given for an http:// address; use https://", addr)
 	}
-	lo := h.cfg.limits
-	lo.TLS = h.cfg.tls
+	lo := n.ListenOptions(u.Scheme)
+	if h.cfg.limits != nil {
+		lo = *h.cfg.limits
+	}
+	lo.TLS, lo.MaxFrameSize = h.cfg.tls, 0
 	if lo.Logger == nil {
 		lo.Logger = h.log
 	}

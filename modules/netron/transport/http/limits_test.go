@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
+	httptransport "github.com/titanframework/titan/modules/netron/transport/http"
 )
 
 // startLimited serves the calculator over HTTP with the limits of cfg.
@@ -108,5 +110,30 @@ func TestConnCapFromConfig(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "3" {
 		t.Fatalf("the admitted connection got %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestLimitsSharedWithWebSocket: a ws:// listener and the gateway on one port take the same
+// limits from the Netron's configuration, so they share the port; a gateway given other
+// limits is refused with a message saying so.
+func TestLimitsSharedWithWebSocket(t *testing.T) {
+	n, err := netron.New(netron.Config{FrameTimeout: 300 * time.Millisecond, MaxConnsPerListener: 50}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	port := freePort(t)
+	for _, addr := range []string{"ws://127.0.0.1:" + port, "http://127.0.0.1:" + port} {
+		if _, err := n.Listen(context.Background(), addr); err != nil {
+			t.Fatalf("Listen(%s): %v", addr, err)
+		}
+	}
+	_, err = httptransport.Listen(context.Background(), n, "http://127.0.0.1:"+port, httptransport.WithLimits(transport.Options{MaxConns: 7}))
+	if err == nil || !strings.Contains(err.Error(), "other limits") {
+		t.Fatalf("a gateway with other limits on the shared port: %v; want an error about the limits", err)
+	}
+	if _, err := httptransport.NewHandler(n, httptransport.WithLimits(transport.Options{MaxConnsPerIP: -1})); err == nil ||
+		!strings.Contains(err.Error(), "WithLimits") || !strings.Contains(err.Error(), "MaxConnsPerIP") {
+		t.Fatalf("WithLimits with a negative MaxConnsPerIP: %v; want an error naming both", err)
 	}
 }

@@ -65,7 +65,7 @@ type config struct {
 	scheme      string // "http" or "https": the transport name given to Netron
 	maxBody     int64
 	timeout     time.Duration
-	limits      transport.Options // of the HTTP server; TLS and MaxFrameSize unused
+	limits      *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
 	tls         *tls.Config
 	cors        *CORS
 	prefix      string
@@ -111,7 +111,8 @@ func WithTimeout(d time.Duration) Option {
 // HTTPIdleTimeout (2 min) and Logger for the warnings about refused connections (default: the
 // Netron's logger). o.TLS and o.MaxFrameSize are not used: see [WithTLS] and
 // [WithMaxBodySize]. A ws:// listener on the same address must have the same limits.
-// [netron.Netron.Listen] gives the gateway the limits of the Netron's configuration.
+// Without this option the gateway takes those of the Netron's configuration
+// ([netron.Netron.ListenOptions]).
 func WithLimits(o transport.Options) Option {
 	return option{"WithLimits", func(c *config) {
 		o.TLS, o.MaxFrameSize = nil, 0
@@ -119,7 +120,7 @@ func WithLimits(o transport.Options) Option {
 			c.problemOpts = append(c.problemOpts, "WithLimits: "+err.Error())
 			return
 		}
-		c.limits = o
+		c.limits = &o
 	}}
 }
 
