@@ -18,6 +18,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // TestConnLimitConfigIsChecked: a bad connection limit is refused with a message naming its
@@ -254,4 +255,79 @@ func readServerMessage(c net.Conn) ([]byte, error) {
 	msg := make([]byte, n)
 	_, err := io.ReadFull(c, msg)
 	return msg, err
+}
+
+// TestFloodOfSlowConnections (issue 12, item 3): 1,000 TCP connections that trickle a packet
+// a byte at a time and 200 that send half a packet and stall are all closed by the frame
+// timeout, while a client keeps calling the same server.
+func TestFloodOfSlowConnections(t *testing.T) {
+	tricklers, stalled := 1000, 200
+	if have := transporttest.RaiseFDLimit(2*(tricklers+stalled) + 256); have < 2*(tricklers+stalled)+256 {
+		tricklers, stalled = (have-256)/2*5/6, (have-256)/2/6
+		t.Logf("SIZED DOWN: the file descriptor limit is %d: %d trickling and %d stalled connections", have, tricklers, stalled)
+	}
+	addr := serveLimited(t, netron.Config{FrameTimeout: 500 * time.Millisecond}, "tcp://127.0.0.1:0")
+	u, _ := url.Parse(addr)
+	conns := make([]net.Conn, tricklers+stalled)
+	for i := range conns {
+		c, err := net.DialTimeout("tcp", u.Host, 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	packet := append([]byte{0, 0, 0, 200}, make([]byte, 200)...)
+	for _, c := range conns[tricklers:] {
+		if _, err := c.Write(packet[:100]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := range packet {
+			for _, c := range conns[:tricklers] {
+				_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = c.Write(packet[i : i+1])
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond): // the trickle's pace
+			}
+		}
+	}()
+	// Every connection is closed by the server (after the id message it sent).
+	closed := make(chan int, len(conns))
+	for i, c := range conns {
+		go func() {
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			_, err := io.Copy(io.Discard, c)
+			if err != nil && !strings.Contains(err.Error(), "reset") {
+				i = -1 - i // not closed
+			}
+			closed <- i
+		}()
+	}
+	p := dial(t, addr)
+	calls := 0
+	for n := 0; n < len(conns); {
+		select {
+		case i := <-closed:
+			if i < 0 {
+				t.Fatalf("connection %d was not closed by the server", -1-i)
+			}
+			n++
+			continue
+		default:
+		}
+		v, err := netron.CallUnary[float64](context.Background(), p, "calculator@1.0.0", "add", 1, float64(calls))
+		if err != nil || v != float64(calls+1) {
+			t.Fatalf("call %d during the flood: %v, %v", calls, v, err)
+		}
+		calls++
+		time.Sleep(5 * time.Millisecond) // the client's pace
+	}
+	t.Logf("%d trickling and %d stalled connections closed; %d calls served meanwhile", tricklers, stalled, calls)
 }
