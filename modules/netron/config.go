@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // Config is the `netron` configuration section.
@@ -70,9 +72,37 @@ type Config struct {
 	CacheSize int `json:"cacheSize" jsonschema:"minimum=1"`
 	// Reconnect sets how dialled peers reconnect after a connection drops.
 	Reconnect ReconnectConfig `json:"reconnect"`
+	// HandshakeTimeout bounds the set-up of an accepted connection, from accept: the TLS
+	// handshake, and the HTTP request (header) of a WebSocket upgrade or of the HTTP gateway.
+	HandshakeTimeout time.Duration `json:"handshakeTimeout" jsonschema:"description=Set-up of an accepted connection: TLS handshake and HTTP header"`
+	// FrameTimeout bounds a message once its first byte has arrived (on tcp, unix, ws and
+	// wss; on HTTP, a request body): it must be complete within FrameTimeout, or keep
+	// arriving at FrameMinRate; otherwise the connection is closed.
+	FrameTimeout time.Duration `json:"frameTimeout" jsonschema:"description=Time for a started message or HTTP body to complete"`
+	// FrameMinRate is the slowest a message that takes longer than FrameTimeout may arrive.
+	FrameMinRate RateConfig `json:"frameMinRate"`
+	// MaxConnsPerListener caps the connections open at once on one listener (on HTTP and
+	// WebSocket, per port); one over the cap is closed at once (a WebSocket upgrade is
+	// answered 503).
+	MaxConnsPerListener int `json:"maxConnsPerListener" jsonschema:"minimum=0"`
+	// MaxConnsPerAddress caps the connections open at once from one remote IP address on a
+	// listener; 0, the default, means no cap (loopback tests and clients behind a proxy
+	// share an address).
+	MaxConnsPerAddress int `json:"maxConnsPerAddress" jsonschema:"minimum=0"`
+	// MaxHeaderBytes caps the header of an HTTP request or WebSocket upgrade (431 above).
+	MaxHeaderBytes int `json:"maxHeaderBytes" jsonschema:"minimum=0"`
+	// HTTPIdleTimeout closes an HTTP keep-alive connection that waits this long for its
+	// next request.
+	HTTPIdleTimeout time.Duration `json:"httpIdleTimeout"`
 	// Remotes maps a service name to the address of the process serving it,
 	// for titan.Remote clients: {calculator: "tcp://127.0.0.1:7070"}.
 	Remotes map[string]string `json:"remotes,omitempty" jsonschema:"description=Service name to address for remote clients"`
+}
+
+// RateConfig is an amount of bytes per duration.
+type RateConfig struct {
+	Bytes int           `json:"bytes" jsonschema:"minimum=0"`
+	Per   time.Duration `json:"per"`
 }
 
 // ReconnectConfig is the backoff of dialled peers: the delay starts at Min,
@@ -89,7 +119,10 @@ type ReconnectConfig struct {
 // subscriptions per peer, 60 s stream idle timeout, 256 requests served at
 // once per peer, 4 MiB queued for writing per peer and 64 MiB in all, 30 s
 // write stall timeout, a probe after 2 min of silence answered within 20 s,
-// validation on, 10,000 cached results, reconnect from 50 ms to 1 s.
+// validation on, 10,000 cached results, reconnect from 50 ms to 1 s; for
+// accepted connections, a 10 s handshake timeout, messages complete within
+// 15 s or at 64 KiB per 10 s, 10,000 connections per listener and no cap per
+// address, 64 KiB HTTP headers and a 2 min HTTP idle timeout.
 func DefaultConfig() Config {
 	return Config{
 		RequestTimeout:          5 * time.Second,
@@ -108,6 +141,12 @@ func DefaultConfig() Config {
 		PingTimeout:             20 * time.Second,
 		CacheSize:               10000,
 		Reconnect:               ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
+		HandshakeTimeout:        transport.DefaultHandshakeTimeout,
+		FrameTimeout:            transport.DefaultFrameTimeout,
+		FrameMinRate:            RateConfig(transport.DefaultFrameMinRate),
+		MaxConnsPerListener:     transport.DefaultMaxConns,
+		MaxHeaderBytes:          transport.DefaultMaxHeaderBytes,
+		HTTPIdleTimeout:         transport.DefaultHTTPIdleTimeout,
 	}
 }
 
@@ -132,6 +171,15 @@ func (c Config) withDefaults() (Config, error) {
 	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
 	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
 	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
+	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, d.HandshakeTimeout)
+	c.FrameTimeout = cmp.Or(c.FrameTimeout, d.FrameTimeout)
+	c.FrameMinRate = cmp.Or(c.FrameMinRate, d.FrameMinRate)
+	c.MaxConnsPerListener = cmp.Or(c.MaxConnsPerListener, d.MaxConnsPerListener)
+	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, d.MaxHeaderBytes)
+	c.HTTPIdleTimeout = cmp.Or(c.HTTPIdleTimeout, d.HTTPIdleTimeout)
+	if err := c.checkConnLimits(); err != nil {
+		return c, err
+	}
 	switch {
 	case c.RequestTimeout < 0:
 		return c, fmt.Errorf("netron: requestTimeout %v is negative", c.RequestTimeout)
@@ -151,4 +199,55 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: reconnect.max %v is below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)
 	}
 	return c, nil
+}
+
+// checkConnLimits refuses negative connection limits and a half-set frameMinRate.
+func (c Config) checkConnLimits() error {
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"handshakeTimeout", c.HandshakeTimeout}, {"frameTimeout", c.FrameTimeout},
+		{"httpIdleTimeout", c.HTTPIdleTimeout}, {"frameMinRate.per", c.FrameMinRate.Per},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("netron.%s is %v; want a positive duration (0 for the default)", d.key, d.v)
+		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
+		{"maxConnsPerListener", c.MaxConnsPerListener}, {"maxConnsPerAddress", c.MaxConnsPerAddress},
+		{"maxHeaderBytes", c.MaxHeaderBytes}, {"frameMinRate.bytes", c.FrameMinRate.Bytes},
+	} {
+		if n.v < 0 {
+			return fmt.Errorf("netron.%s is %d; want a positive number (0 for the default)", n.key, n.v)
+		}
+	}
+	if (c.FrameMinRate.Bytes == 0) != (c.FrameMinRate.Per == 0) {
+		return fmt.Errorf("netron.frameMinRate is %d bytes per %v; give both bytes and per, or neither (default %v)",
+			c.FrameMinRate.Bytes, c.FrameMinRate.Per, transport.DefaultFrameMinRate)
+	}
+	return nil
+}
+
+// ListenOptions returns the transport options the Netron listens with on scheme: its frame
+// size, its TLS configuration for wss and https, its logger, and the connection limits of its
+// [Config] (handshake and frame timeouts, connection caps, HTTP header size and idle
+// timeout). Gateways started by [Netron.Listen] take their limits from it.
+func (n *Netron) ListenOptions(scheme string) transport.Options {
+	c := n.cfg
+	return transport.Options{
+		MaxFrameSize:     c.MaxFrameSize,
+		TLS:              n.tlsFor(scheme, true),
+		HandshakeTimeout: c.HandshakeTimeout,
+		FrameTimeout:     c.FrameTimeout,
+		FrameMinRate:     transport.Rate(c.FrameMinRate),
+		MaxConns:         c.MaxConnsPerListener,
+		MaxConnsPerIP:    c.MaxConnsPerAddress,
+		MaxHeaderBytes:   c.MaxHeaderBytes,
+		HTTPIdleTimeout:  c.HTTPIdleTimeout,
+		Logger:           n.log,
+	}
 }

@@ -345,8 +345,7 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if err := n.checkCapabilities(scheme, tr.Capabilities()); err != nil {
 		return "", err
 	}
-	opts := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, true)}
-	l, err := transport.Listen(ctx, addr, opts)
+	l, err := transport.Listen(ctx, addr, n.ListenOptions(scheme))
 	if err != nil {
 		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
 	}
@@ -489,7 +488,7 @@ func (n *Netron) acceptLoop(ln *listener) {
 					p.log.Warn("connection refused: authentication failed", "error", err)
 					n.removePeer(p)
 					close(p.done)
-					conn.Close()
+					rejectConn(conn, err)
 					return
 				}
 				p.start()
@@ -508,6 +507,21 @@ func (n *Netron) acceptLoop(ln *listener) {
 			}()
 		}
 	}
+}
+
+// rejectConn closes a connection whose token the authenticator refused, telling the peer why
+// where the transport can (WebSocket: close 4001 with the reason, NETRON-WIRE.md §4.4).
+func rejectConn(conn transport.Conn, err error) {
+	r, ok := conn.(transport.Rejecter)
+	if !ok {
+		conn.Close()
+		return
+	}
+	reason := err.Error()
+	if e, ok := errors.AsType[*Error](err); ok {
+		reason = e.Message()
+	}
+	_ = r.Reject(reason)
 }
 
 func (n *Netron) addPeer(p *Peer) bool {

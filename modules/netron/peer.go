@@ -298,6 +298,8 @@ func (c *conn) readLoop() error {
 			}
 			if errors.Is(err, transport.ErrFrameTooLarge) {
 				c.p.log.Warn("closing connection: frame too large", "error", err)
+			} else if errors.Is(err, transport.ErrFrameTimeout) {
+				c.p.log.Warn("closing connection: a message was not completed in time", "error", err)
 			} else if c.ctx.Err() == nil {
 				c.p.log.Debug("read failed", "error", err)
 			}

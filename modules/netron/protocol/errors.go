@@ -14,7 +14,7 @@ var (
 	ErrTrailingBytes = errors.New("protocol: trailing bytes")
 	// ErrTooLarge reports a frame above Limits.MaxFrameSize, or a value too large
 	// to be represented on the wire (a map with 65 536 keys or more, a BigInt of
-	// more than MaxBigIntDigits digits).
+	// more than MaxBigIntDigits digits, a JSON number beyond the float64 range).
 	ErrTooLarge = errors.New("protocol: too large")
 	// ErrTooDeep reports nesting beyond Limits.MaxDepth.
 	ErrTooDeep = errors.New("protocol: nesting too deep")

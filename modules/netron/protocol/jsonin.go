@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +19,10 @@ import (
 // order, and a repeated key keeps its first place and its last value, as
 // JSON.parse does. Invalid JSON is an [ErrMalformed] error carrying
 // encoding/json's description of the problem; nesting deeper than
-// [DefaultMaxDepth] is [ErrTooDeep]. On error dst is returned unchanged.
+// [DefaultMaxDepth] is [ErrTooDeep]; a number beyond the float64 range
+// (1e400) is a [*DecodeError] matching [ErrTooLarge] with the number's offset
+// in text, where JSON.parse would give Infinity. On error dst is returned
+// unchanged.
 func AppendJSON(dst, text []byte) ([]byte, error) {
 	return AppendJSONDepth(dst, text, DefaultMaxDepth)
 }
@@ -171,6 +175,9 @@ func (t *jsonIn) value(i, box int) (int, error) {
 	end := jsonwalk.ScalarEnd(b, i)
 	n, err := parseNumber(unsafe.String(&b[i], end-i))
 	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return 0, &DecodeError{Offset: i, Msg: numberRangeMsg(string(b[i:end])), Err: ErrTooLarge}
+		}
 		return 0, err
 	}
 	switch n.kind {
@@ -291,8 +298,19 @@ func parseNumber(s string) (number, error) {
 		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !isRangeErr(err) {
-		return number{}, fmt.Errorf("%w: invalid JSON number %q", ErrMalformed, s)
+	switch {
+	case err == nil:
+		return number{f: f}, nil
+	case isRangeErr(err): // beyond ±1.8e308: no float64 holds it (a tiny one is 0, no error)
+		return number{}, fmt.Errorf("%w: %s", ErrTooLarge, numberRangeMsg(s))
 	}
-	return number{f: f}, nil
+	return number{}, fmt.Errorf("%w: invalid JSON number %q", ErrMalformed, s)
+}
+
+// numberRangeMsg says that the JSON number s is out of range.
+func numberRangeMsg(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return "number " + s + " is out of range (a number holds at most ±1.8e308)"
 }

@@ -186,3 +186,25 @@ func FuzzAppendJSON(f *testing.F) {
 		agree(t, text)
 	})
 }
+
+// TestJSONNumberOutOfRange: a JSON number beyond the float64 range is refused with
+// ErrTooLarge at its offset, on both paths, instead of becoming ±Inf; a tiny one is 0.
+func TestJSONNumberOutOfRange(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		off  int
+	}{{`1e400`, 0}, {`[1, -1e400]`, 4}, {`{"a":[2e999]}`, 6}} {
+		_, err := protocol.AppendJSON(nil, []byte(tc.text))
+		var de *protocol.DecodeError
+		if !errors.Is(err, protocol.ErrTooLarge) || !errors.As(err, &de) || de.Offset != tc.off ||
+			!strings.Contains(err.Error(), "out of range") {
+			t.Errorf("AppendJSON(%s) = %v, want ErrTooLarge at offset %d", tc.text, err, tc.off)
+		}
+	}
+	if _, err := protocol.FromJSON(json.Number("1e400")); !errors.Is(err, protocol.ErrTooLarge) {
+		t.Errorf("FromJSON(1e400) = %v, want ErrTooLarge", err)
+	}
+	if b, err := protocol.AppendJSON(nil, []byte(`1e-400`)); err != nil || !bytes.Equal(b, []byte{0}) {
+		t.Errorf("AppendJSON(1e-400) = %x, %v; want 0", b, err)
+	}
+}

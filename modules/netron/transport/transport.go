@@ -86,3 +86,14 @@ type WriteCounter interface {
 	// Writes returns the number of write calls issued so far. Safe for concurrent use.
 	Writes() uint64
 }
+
+// Pinger is implemented by connections whose medium has a keep-alive probe of its own, such as
+// the ping control frame of WebSocket. The engine, probing a connection that has been silent,
+// uses it when implemented (netron-browser answers WebSocket pings but sends no Netron PING),
+// and a Netron PING packet otherwise.
+type Pinger interface {
+	// Ping sends a probe and waits for the peer's answer or for ctx to end; the error is
+	// ctx's when no answer came in time. The answer is read by ReadMessage, so a connection
+	// whose owner does not read all the time never sees it. Safe for concurrent use.
+	Ping(ctx context.Context) error
+}

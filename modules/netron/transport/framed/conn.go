@@ -2,17 +2,22 @@ package framed
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 )
 
 const (
@@ -36,7 +41,7 @@ const (
 )
 
 // Config configures [NewConn] and [NewListener]. The zero value uses
-// [transport.DefaultMaxFrameSize] and [FormatAddr].
+// [transport.DefaultMaxFrameSize] and [FormatAddr], and limits nothing else.
 type Config struct {
 	// MaxFrameSize is the largest message sent or accepted, in bytes. Zero means
 	// [transport.DefaultMaxFrameSize]; values above the u32 range are clamped to it.
@@ -44,6 +49,18 @@ type Config struct {
 	// Addr formats socket addresses as URLs for LocalAddr, RemoteAddr and Addr. Nil means
 	// [FormatAddr].
 	Addr func(net.Addr) string
+	// Limits bounds connections as [transport.Options] describes, zero fields meaning no
+	// limit ([transport.Options.Limits] gives them with the defaults applied). FrameTimeout
+	// and FrameMinRate apply to every connection; HandshakeTimeout, MaxConns and
+	// MaxConnsPerIP to a listener's; the HTTP fields are not used.
+	Limits transport.Limits
+	// TLS, when not nil, makes [NewListener] serve TLS: an accepted connection completes its
+	// handshake within Limits.HandshakeTimeout, or is closed, before Accept returns it.
+	// NewConn ignores it (wrap the connection yourself).
+	TLS *tls.Config
+	// Logger receives a listener's warnings (connections refused over a cap) and, at debug
+	// level, failed TLS handshakes. Nil means none.
+	Logger *slog.Logger
 }
 
 func (c Config) limit() int {
@@ -102,6 +119,10 @@ type Conn struct {
 	// Read side, owned by the single reader.
 	br      readerState
 	readErr error
+	clock   limit.FrameClock // the deadline of the frame being read
+	size    int64            // its length, -1 while its header is incomplete
+
+	onClose func() // run once by Close: releases the listener's count
 
 	// Write side, guarded by wmu.
 	wmu      sync.Mutex
@@ -126,6 +147,7 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 		max:    cfg.limit(),
 		local:  cfg.format(nc.LocalAddr()),
 		remote: cfg.format(nc.RemoteAddr()),
+		clock:  limit.FrameClock{Timeout: cfg.Limits.FrameTimeout, Rate: cfg.Limits.FrameMinRate},
 	}
 	switch nc.(type) {
 	case *net.TCPConn, *net.UnixConn:
@@ -158,6 +180,9 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		err = c.nc.Close()
+		if c.onClose != nil {
+			c.onClose()
+		}
 	})
 	return err
 }
@@ -169,8 +194,12 @@ func (c *Conn) closedErr(op string) error {
 // ReadMessage returns the next message. The slice is valid until the next ReadMessage call.
 // A clean end of stream between frames returns [io.EOF]; an end inside a frame returns an error
 // matching [io.ErrUnexpectedEOF]. A declared length above the limit returns an error matching
-// [transport.ErrFrameTooLarge] and closes the connection. Once a read fails, later reads return
-// the same error.
+// [transport.ErrFrameTooLarge] and closes the connection; so does a frame not completed within
+// Limits.FrameTimeout or at Limits.FrameMinRate, with an error matching
+// [transport.ErrFrameTimeout]. Once a read fails, later reads return the same error.
+//
+// The frame deadline costs nothing while whole frames arrive: it is set on the connection only
+// when a frame has begun and is not all in the read buffer, and cleared when it is complete.
 func (c *Conn) ReadMessage() ([]byte, error) {
 	if c.readErr != nil {
 		return nil, c.readErr
@@ -180,18 +209,94 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 	}
 	msg, err := c.readFrame()
 	if err != nil {
-		if c.closed.Load() && !errors.Is(err, transport.ErrFrameTooLarge) {
+		if c.clock.Running() && errors.Is(err, os.ErrDeadlineExceeded) && !c.closed.Load() {
+			err = c.clock.Expired(c.remote, c.wireSize())
+			_ = c.Close()
+		} else if c.closed.Load() && !errors.Is(err, transport.ErrFrameTooLarge) {
 			err = c.closedErr("read from")
 		}
 		c.readErr = err
 		return nil, err
 	}
+	if c.clock.Running() {
+		c.clock.Stop()
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
 	return msg, nil
+}
+
+// startClock waits, without a deadline, for the first byte of the next frame; then, unless
+// the whole frame is in the read buffer, it starts the frame's clock and sets its deadline.
+func (c *Conn) startClock() error {
+	r := c.br.r
+	if r.Buffered() == 0 {
+		if _, err := r.Peek(1); err != nil {
+			return err
+		}
+	}
+	if n := r.Buffered(); n >= 4 {
+		hdr, _ := r.Peek(4)
+		if size := uint64(binary.BigEndian.Uint32(hdr)); size > uint64(c.max) || 4+size <= uint64(n) {
+			return nil // complete, or refused before its body is read
+		}
+	}
+	c.size = -1
+	return c.nc.SetReadDeadline(c.clock.Start(time.Now(), r.Buffered()))
+}
+
+// readFull is io.ReadFull from the read buffer, moving the frame's deadline as bytes arrive.
+func (c *Conn) readFull(b []byte) (int, error) {
+	if !c.clock.Running() {
+		return io.ReadFull(c.br.r, b)
+	}
+	r := c.br.r
+	n := 0
+	for n < len(b) {
+		before := r.Buffered()
+		m, err := r.Read(b[n:])
+		n += m
+		if d, ok := c.clock.Progress(r.Buffered() + m - before); ok { // the bytes that arrived
+			_ = c.nc.SetReadDeadline(d)
+		}
+		if err != nil {
+			if err == io.EOF && n > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// peek is Peek(size) of the read buffer (size at most its capacity), moving the frame's
+// deadline as bytes arrive.
+func (c *Conn) peek(size int) ([]byte, error) {
+	r := c.br.r
+	if !c.clock.Running() {
+		return r.Peek(size)
+	}
+	for r.Buffered() < size {
+		before := r.Buffered()
+		_, err := r.Peek(before + 1) // one read from the connection
+		if d, ok := c.clock.Progress(r.Buffered() - before); ok {
+			_ = c.nc.SetReadDeadline(d)
+		}
+		if err != nil {
+			b, _ := r.Peek(r.Buffered())
+			return b, err
+		}
+	}
+	return r.Peek(size)
 }
 
 func (c *Conn) readFrame() ([]byte, error) {
 	rs := &c.br
-	if _, err := io.ReadFull(rs.r, rs.hdr[:]); err != nil {
+	if c.clock.On() {
+		if err := c.startClock(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := c.readFull(rs.hdr[:]); err != nil {
 		switch {
 		case err == io.EOF:
 			return nil, io.EOF
@@ -210,10 +315,11 @@ func (c *Conn) readFrame() ([]byte, error) {
 		return nil, err
 	}
 	size := int(n)
+	c.size = int64(size)
 	if size <= rs.r.Size() {
 		// The frame fits the read buffer: return it from there, without a
 		// copy (valid until the next read, as ReadMessage promises).
-		b, err := rs.r.Peek(size)
+		b, err := c.peek(size)
 		if err != nil {
 			return nil, c.bodyErr(err, len(b), size)
 		}
@@ -225,7 +331,7 @@ func (c *Conn) readFrame() ([]byte, error) {
 	}
 	if size <= cap(rs.buf) {
 		b := rs.buf[:size]
-		if m, err := io.ReadFull(rs.r, b); err != nil {
+		if m, err := c.readFull(b); err != nil {
 			return nil, c.bodyErr(err, m, size)
 		}
 		return b, nil
@@ -236,7 +342,7 @@ func (c *Conn) readFrame() ([]byte, error) {
 	for len(b) < size {
 		step := min(size-len(b), max(len(b), firstStep), growStep)
 		b = slices.Grow(b, step)
-		m, err := io.ReadFull(rs.r, b[len(b):len(b)+step])
+		m, err := c.readFull(b[len(b) : len(b)+step])
 		b = b[:len(b)+m]
 		if err != nil {
 			rs.buf = b[:0]
@@ -345,3 +451,12 @@ var _ interface {
 	transport.Conn
 	transport.WriteCounter
 } = (*Conn)(nil)
+
+// wireSize returns the bytes of the frame being read, length prefix included, or -1 while its
+// length is unknown.
+func (c *Conn) wireSize() int64 {
+	if c.size < 0 {
+		return -1
+	}
+	return c.size + 4
+}

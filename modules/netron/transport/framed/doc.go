@@ -6,6 +6,10 @@
 // [transport.Listener]. Reading goes through a 64 KiB buffered reader and reuses one frame
 // buffer; a declared length above the limit closes the connection, and a long frame's buffer
 // grows only as its bytes arrive, so a lying length prefix cannot make the reader allocate the
-// declared size up front. Writing packs each batch of messages into as few buffers as possible
+// declared size up front. With a frame timeout (Config.Limits), a frame whose first byte has
+// arrived must be complete in time: a read deadline is set only when a frame has begun and is
+// not all in the read buffer. A [Listener] also caps its connections, in total and per remote
+// address, and runs TLS handshakes within a timeout before handing connections over. Writing
+// packs each batch of messages into as few buffers as possible
 // and issues them with one vectored write (writev) when the connection supports it.
 package framed

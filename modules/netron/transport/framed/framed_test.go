@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -295,5 +296,59 @@ func TestLyingLengthAllocation(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Fatalf("allocated %d bytes for 10 bytes of a declared 16 MiB frame, want at most 1 MiB", n)
+	}
+}
+
+// chunkConn is a net.Conn whose reads return its chunks one by one and which counts the
+// read deadlines set on it.
+type chunkConn struct {
+	streamConn
+	chunks    [][]byte
+	deadlines []time.Time
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	if c.chunks[0] = c.chunks[0][n:]; len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+	}
+	return n, nil
+}
+
+func (c *chunkConn) SetReadDeadline(t time.Time) error {
+	c.deadlines = append(c.deadlines, t)
+	return nil
+}
+
+// TestFrameDeadlineOnlyForSplitFrames: with a frame timeout, frames that arrive whole cost no
+// deadline and no allocation; a frame split across reads sets its deadline once and clears it
+// when complete.
+func TestFrameDeadlineOnlyForSplitFrames(t *testing.T) {
+	var whole []byte
+	for i := range 100 {
+		whole = append(whole, frame(fill(40, byte(i)))...)
+	}
+	split := frame(fill(1000, 7))
+	c := &chunkConn{chunks: [][]byte{whole, split[:300], split[300:]}}
+	fc := framed.NewConn(c, framed.Config{Limits: transport.Limits{FrameTimeout: time.Minute}})
+	if _, err := fc.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(98, func() { // 99 calls: the other whole frames
+		if m, err := fc.ReadMessage(); err != nil || len(m) != 40 {
+			t.Fatalf("ReadMessage = %d bytes, %v", len(m), err)
+		}
+	})
+	if allocs != 0 || len(c.deadlines) != 0 {
+		t.Fatalf("whole frames: %v allocations per read and %d deadlines set, want none", allocs, len(c.deadlines))
+	}
+	if m, err := fc.ReadMessage(); err != nil || !bytes.Equal(m, fill(1000, 7)) {
+		t.Fatalf("split frame: %d bytes, %v", len(m), err)
+	}
+	if len(c.deadlines) != 2 || c.deadlines[0].IsZero() || !c.deadlines[1].IsZero() {
+		t.Fatalf("split frame: deadlines %v, want one set and then cleared", c.deadlines)
 	}
 }

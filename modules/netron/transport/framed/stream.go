@@ -9,9 +9,9 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
-// Serve wraps the stream listener nl for a transport: in TLS when o.TLS is not nil, then in a
-// [Listener] with o's frame limit and addresses formatted by [FormatAddr]. It returns an error,
-// and leaves nl open, when o is invalid or o.TLS has no server certificate.
+// Serve wraps the stream listener nl for a transport in a [Listener] with o's frame size, TLS
+// (when o.TLS is not nil), limits and logger, and addresses formatted by [FormatAddr]. It
+// returns an error, and leaves nl open, when o is invalid or o.TLS has no server certificate.
 func Serve(nl net.Listener, o transport.Options) (*Listener, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -20,9 +20,8 @@ func Serve(nl net.Listener, o transport.Options) (*Listener, error) {
 		if len(o.TLS.Certificates) == 0 && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil {
 			return nil, errors.New("transport: Options.TLS has no certificate (set Certificates, GetCertificate or GetConfigForClient)")
 		}
-		nl = tls.NewListener(nl, o.TLS)
 	}
-	return NewListener(nl, Config{MaxFrameSize: o.FrameLimit()}), nil
+	return NewListener(nl, Config{MaxFrameSize: o.FrameLimit(), Limits: o.Limits(), TLS: o.TLS, Logger: o.Logger}), nil
 }
 
 // Dial connects to address on network ("tcp", "unix", ...) with the default [net.Dialer], in

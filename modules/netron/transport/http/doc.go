@@ -15,6 +15,9 @@
 // (comma-separated, or *) with corsCredentials=true, prefix=/PATH, and for
 // https cert=FILE&key=FILE (PEM). [Listen] and [NewHandler] take the same
 // settings as options, [NewHandler] for mounting on a router of one's own.
+// The connection limits of the HTTP server (header and body timeouts,
+// connection caps, header size, idle timeout; [WithLimits]) come from the
+// Netron's configuration (netron.handshakeTimeout, frameTimeout, ...).
 //
 // The gateway is mounted on the process-wide HTTP server of its host:port
 // (package httpmux), so a ws:// listener can share the port. The gateway
@@ -83,8 +86,14 @@
 // in X-Titan-Code; request-level errors (malformed JSON, unknown route,
 // body too large, shutting down) also carry X-Request-ID, which is the
 // body's id. A body over the limit is answered 413 "Request body too large
-// (max: N bytes)" (the original crashes). While the gateway shuts down,
-// requests get 503 "Server is shutting down".
+// (max: N bytes)" (the original crashes); a body that does not arrive in
+// time (see [WithLimits]) is answered 408 and its connection closed. While
+// the gateway shuts down, requests get 503 "Server is shutting down".
+//
+// JSON has no NaN or Infinity: a result holding one is an internal error
+// (500; the reason is logged), where JSON.stringify would give null, and a
+// number in the input beyond the float64 range (1e400) is invalid_argument
+// naming the argument, where JSON.parse would give Infinity.
 //
 // An unknown service or method is 404 with the original's message on
 // /netron/invoke and /netron/batch ("Method nope not found in service

@@ -69,7 +69,15 @@ func Listen(ctx context.Context, n *netron.Netron, addr string, opts ...Option) 
 	case u.Scheme == "http" && h.cfg.tls != nil:
 		return nil, fmt.Errorf("httptransport: address %q: WithTLS given for an http:// address; use https://", addr)
 	}
-	srv, err := httpmux.Acquire(ctx, u.Host, h.cfg.tls)
+	lo := n.ListenOptions(u.Scheme)
+	if h.cfg.limits != nil {
+		lo = *h.cfg.limits
+	}
+	lo.TLS, lo.MaxFrameSize = h.cfg.tls, 0
+	if lo.Logger == nil {
+		lo.Logger = h.log
+	}
+	srv, err := httpmux.Acquire(ctx, u.Host, lo)
 	if err != nil {
 		return nil, fmt.Errorf("httptransport: listen %s: %w", addr, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // Handler serves a Netron's services with the HTTP protocol of
@@ -202,6 +203,13 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *api
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge()
+		}
+		if errors.Is(err, transport.ErrFrameTimeout) {
+			// The connection cannot be read any more: net/http closes it after the answer.
+			h.log.Debug("request body not completed in time", "error", err)
+			w.Header().Set("Connection", "close")
+			return nil, requestError(netron.CodeDeadlineExceeded, http.StatusRequestTimeout,
+				"Request body not completed in time: "+strings.TrimPrefix(err.Error(), transport.ErrFrameTimeout.Error()+": "))
 		}
 		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Could not read the request body: "+err.Error())
 	}

@@ -17,10 +17,18 @@ import (
 
 var errTooDeep = errors.New("value nested too deeply")
 
+// errNonFinite is matched by the error of appendJSON for NaN and ±Inf, which JSON cannot
+// carry: JSON.stringify would write null, which a client would take for an answer.
+var errNonFinite = errors.New("a non-finite number has no JSON form")
+
+func nonFinite(f float64) error { return fmt.Errorf("%w: %v", errNonFinite, f) }
+
 // appendJSON appends the JSON text of a Netron or Go value, by the one
 // mapping of NETRON-WIRE.md §11.1 ([protocol.ToJSON]), keeping the key
 // order of objects (struct fields in declaration order, decoded objects in
-// wire order) as JSON.stringify does. Strings are not HTML-escaped.
+// wire order) as JSON.stringify does. Strings are not HTML-escaped. NaN and
+// ±Inf, anywhere in the value, are an error matching errNonFinite (where
+// ToJSON and JSON.stringify give null).
 func appendJSON(dst []byte, v any) ([]byte, error) {
 	return appendValue(dst, v, 0, false)
 }
@@ -43,10 +51,14 @@ func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 		return append(dst, x...), nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return append(dst, "null"...), nil
+			return dst, nonFinite(x)
 		}
 		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
 			return strconv.AppendInt(dst, int64(x), 10), nil
+		}
+	case float32:
+		if f := float64(x); math.IsNaN(f) || math.IsInf(f, 0) {
+			return dst, nonFinite(f)
 		}
 	case int:
 		return strconv.AppendInt(dst, int64(x), 10), nil

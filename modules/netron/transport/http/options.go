@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // DefaultMaxBodySize is the largest request body accepted when no
@@ -64,6 +65,7 @@ type config struct {
 	scheme      string // "http" or "https": the transport name given to Netron
 	maxBody     int64
 	timeout     time.Duration
+	limits      *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
 	tls         *tls.Config
 	cors        *CORS
 	prefix      string
@@ -98,6 +100,27 @@ func WithTimeout(d time.Duration) Option {
 			return
 		}
 		c.timeout = d
+	}}
+}
+
+// WithLimits sets the connection limits of the HTTP server [Listen] starts, from the fields
+// of o that [transport.Options] documents: HandshakeTimeout (the TLS handshake and the
+// request header, 10 s by default), FrameTimeout and FrameMinRate (a request body must arrive
+// within 15 s or at 64 KiB per 10 s; a slower one is answered 408 and its connection closed),
+// MaxConns (10,000) and MaxConnsPerIP (no cap), MaxHeaderBytes (64 KiB, 431 above),
+// HTTPIdleTimeout (2 min) and Logger for the warnings about refused connections (default: the
+// Netron's logger). o.TLS and o.MaxFrameSize are not used: see [WithTLS] and
+// [WithMaxBodySize]. A ws:// listener on the same address must have the same limits.
+// Without this option the gateway takes those of the Netron's configuration
+// ([netron.Netron.ListenOptions]).
+func WithLimits(o transport.Options) Option {
+	return option{"WithLimits", func(c *config) {
+		o.TLS, o.MaxFrameSize = nil, 0
+		if err := o.Validate(); err != nil {
+			c.problemOpts = append(c.problemOpts, "WithLimits: "+err.Error())
+			return
+		}
+		c.limits = &o
 	}}
 }
 

@@ -4,7 +4,7 @@
 //
 // [Acquire] returns a handle on the server for a host:port, starting the server on first use:
 //
-//	srv, err := httpmux.Acquire(ctx, "127.0.0.1:7080", nil)
+//	srv, err := httpmux.Acquire(ctx, "127.0.0.1:7080", transport.Options{})
 //	if err != nil {
 //		return err
 //	}
@@ -19,7 +19,16 @@
 // server and outlive it; their owners close them.
 //
 // Servers use HTTP/1.1 only, also over TLS, so that WebSocket upgrades work on every
-// connection; their timeouts are [ReadHeaderTimeout] and [IdleTimeout]; there is no read or
-// write timeout for whole requests, so streaming responses (SSE, NDJSON) are possible, and
-// handlers bound their own work. The server never prints: its error log is discarded.
+// connection. Their limits come from the [transport.Options] given to [Acquire]: the TLS
+// handshake and the request header must arrive within HandshakeTimeout of accept (10 s by
+// default; slower ones are dropped), a header above MaxHeaderBytes (64 KiB) is answered 431,
+// an idle keep-alive connection is closed after HTTPIdleTimeout (2 min), and a request body
+// must arrive like a message: within FrameTimeout of the header (15 s) or at FrameMinRate
+// (64 KiB per 10 s), or its reads fail with an error matching [transport.ErrFrameTimeout]
+// (the connection is then closed once the handler has answered). MaxConns (10,000) and
+// MaxConnsPerIP (no cap) count the connections that speak HTTP; one over a cap is closed at
+// once and a warning is logged to Options.Logger, at most every 10 s. A hijacked connection
+// (a WebSocket) leaves the count: its new owner counts it. There is no timeout for a whole
+// request or response, so streaming responses (SSE, NDJSON) are possible, and handlers bound
+// their own work. The server never prints: its error log is discarded.
 package httpmux

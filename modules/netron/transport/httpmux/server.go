@@ -9,17 +9,14 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 )
-
-// ReadHeaderTimeout bounds how long a server waits for the headers of a request: 10 s.
-const ReadHeaderTimeout = 10 * time.Second
-
-// IdleTimeout bounds how long a server keeps an idle keep-alive connection open: 2 min.
-const IdleTimeout = 2 * time.Minute
 
 // registry holds the running servers by listen address: each server under its bound host:port
 // and, unless the port was 0, under the host:port it was first acquired with.
@@ -33,10 +30,14 @@ type server struct {
 	addr   string      // bound host:port
 	keys   []string    // its keys in registry.byAddr
 	tlsCfg *tls.Config // the caller's config; nil for plain HTTP
+	limits transport.Limits
 	ln     net.Listener
 	http   *http.Server
 	served chan struct{} // closed when Serve has returned
 	refs   int           // live handles; guarded by registry
+
+	conns   *limit.Conns
+	counted sync.Map // net.Conn -> netip.Addr: the connections conns counts
 
 	mu     sync.Mutex // guards routes and nextID; mux is replaced under it
 	routes []route
@@ -68,20 +69,26 @@ type Server struct {
 // first acquired with or by their bound address; other spellings of the same address
 // ("localhost" for "127.0.0.1") try to bind again and fail as the port is taken.
 //
-// tlsConfig, when not nil, serves HTTPS and must hold a certificate (Certificates,
-// GetCertificate or GetConfigForClient). A server is shared only with users asking for the
-// same TLS setting: the same *tls.Config pointer, or nil for plain HTTP; otherwise Acquire
-// returns an error naming the address.
+// o.TLS, when not nil, serves HTTPS and must hold a certificate (Certificates, GetCertificate
+// or GetConfigForClient). The server takes o's limits ([transport.Options.Limits]; see the
+// package documentation) and logs refused connections to o.Logger. A server is shared only
+// with users asking for the same TLS setting (the same *tls.Config pointer, or nil for plain
+// HTTP) and the same limits; otherwise Acquire returns an error naming the address and what
+// differs. o.MaxFrameSize is not used.
 //
 // ctx bounds the bind only. Every handle must be released with [Server.Release]. Safe for
 // concurrent use.
-func Acquire(ctx context.Context, hostport string, tlsConfig *tls.Config) (*Server, error) {
+func Acquire(ctx context.Context, hostport string, o transport.Options) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
 	}
 	if _, _, err := net.SplitHostPort(hostport); err != nil {
 		return nil, fmt.Errorf("httpmux: listen %q: want host:port: %w", hostport, err)
 	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
+	}
+	tlsConfig, limits := o.TLS, o.Limits()
 	if tlsConfig != nil && len(tlsConfig.Certificates) == 0 && tlsConfig.GetCertificate == nil && tlsConfig.GetConfigForClient == nil {
 		return nil, fmt.Errorf("httpmux: listen %s: the TLS config has no certificate (set Certificates, GetCertificate or GetConfigForClient)", hostport)
 	}
@@ -96,12 +103,14 @@ func Acquire(ctx context.Context, hostport string, tlsConfig *tls.Config) (*Serv
 			return nil, fmt.Errorf("httpmux: listen %s: the address is already served with TLS", hostport)
 		case s.tlsCfg != tlsConfig:
 			return nil, fmt.Errorf("httpmux: listen %s: the address is already served with another *tls.Config; pass the same one to share it", hostport)
+		case s.limits != limits:
+			return nil, fmt.Errorf("httpmux: listen %s: the address is already served with other limits (%+v, not %+v); give its users the same options", hostport, s.limits, limits)
 		}
 		s.refs++
 		return &Server{s: s}, nil
 	}
 
-	s, err := start(ctx, hostport, tlsConfig)
+	s, err := start(ctx, hostport, tlsConfig, limits, o)
 	if err != nil {
 		return nil, err
 	}
@@ -113,13 +122,18 @@ func Acquire(ctx context.Context, hostport string, tlsConfig *tls.Config) (*Serv
 }
 
 // start binds hostport and serves it. The caller holds the registry lock.
-func start(ctx context.Context, hostport string, tlsConfig *tls.Config) (*server, error) {
+func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits transport.Limits, o transport.Options) (*server, error) {
 	var lc net.ListenConfig
 	raw, err := lc.Listen(ctx, "tcp", hostport)
 	if err != nil {
 		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
 	}
-	s := &server{addr: raw.Addr().String(), tlsCfg: tlsConfig, served: make(chan struct{})}
+	s := &server{addr: raw.Addr().String(), tlsCfg: tlsConfig, limits: limits, served: make(chan struct{})}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	s.conns = limit.NewConns(limits.MaxConns, limits.MaxConnsPerIP, o.Logger, scheme+s.addr)
 	s.keys = append(s.keys, s.addr)
 	if _, port, _ := net.SplitHostPort(hostport); port != "0" && hostport != s.addr {
 		s.keys = append(s.keys, hostport)
@@ -132,9 +146,12 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config) (*server
 	}
 	s.ln = ln
 	s.http = &http.Server{
-		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		IdleTimeout:       IdleTimeout,
+		Handler: http.HandlerFunc(s.serveHTTP),
+		// It bounds the TLS handshake too (net/http takes the shortest of its timeouts).
+		ReadHeaderTimeout: limits.HandshakeTimeout,
+		IdleTimeout:       limits.HTTPIdleTimeout,
+		MaxHeaderBytes:    limits.MaxHeaderBytes,
+		ConnState:         s.connState,
 		ErrorLog:          log.New(io.Discard, "", 0),
 		// A non-nil empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
@@ -158,7 +175,31 @@ func http11Only(cfg *tls.Config) *tls.Config {
 }
 
 func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.limits.FrameTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+		r.Body = newTimedBody(r, w, s.limits)
+	}
 	s.mux.Load().ServeHTTP(w, r)
+}
+
+// connState counts the connections of the server while they speak HTTP: a new one over a cap
+// is closed at once; a hijacked one (a WebSocket) is counted by its new owner.
+func (s *server) connState(c net.Conn, state http.ConnState) {
+	if s.conns == nil {
+		return
+	}
+	switch state {
+	case http.StateNew:
+		ip := limit.IP(c.RemoteAddr())
+		if !s.conns.Acquire(ip) {
+			_ = c.Close()
+			return
+		}
+		s.counted.Store(c, ip)
+	case http.StateHijacked, http.StateClosed:
+		if ip, ok := s.counted.LoadAndDelete(c); ok {
+			s.conns.Release(ip.(netip.Addr))
+		}
+	}
 }
 
 // Addr returns the bound address as host:port, with port 0 resolved, e.g. "127.0.0.1:7080".

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
 	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
@@ -25,7 +26,7 @@ func acquire(t *testing.T, hostport string, cfg *tls.Config) *httpmux.Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	s, err := httpmux.Acquire(ctx, hostport, cfg)
+	s, err := httpmux.Acquire(ctx, hostport, transport.Options{TLS: cfg})
 	if err != nil {
 		t.Fatalf("Acquire(%q): %v", hostport, err)
 	}
@@ -143,7 +144,7 @@ func TestRefCountShutdown(t *testing.T) {
 }
 
 func TestShutdownWaitsForRequests(t *testing.T) {
-	s, err := httpmux.Acquire(context.Background(), "127.0.0.1:0", nil)
+	s, err := httpmux.Acquire(context.Background(), "127.0.0.1:0", transport.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestShutdownWaitsForRequests(t *testing.T) {
 	}
 
 	// A shutdown cut short by its context reports it and still stops.
-	s, err = httpmux.Acquire(context.Background(), "127.0.0.1:0", nil)
+	s, err = httpmux.Acquire(context.Background(), "127.0.0.1:0", transport.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +290,7 @@ func TestTLS(t *testing.T) {
 		{"other config", s.Addr(), clientTLSWithCert(t), "another *tls.Config"},
 		{"no certificate", "127.0.0.1:0", &tls.Config{}, "no certificate"},
 	} {
-		if h, err := httpmux.Acquire(ctx, tc.addr, tc.cfg); err == nil {
+		if h, err := httpmux.Acquire(ctx, tc.addr, transport.Options{TLS: tc.cfg}); err == nil {
 			_ = h.Release(ctx)
 			t.Errorf("%s: Acquire succeeded", tc.name)
 		} else if !strings.Contains(err.Error(), tc.want) {
@@ -297,7 +298,7 @@ func TestTLS(t *testing.T) {
 		}
 	}
 	p := acquire(t, "127.0.0.1:0", nil)
-	if h, err := httpmux.Acquire(ctx, p.Addr(), serverTLS); err == nil {
+	if h, err := httpmux.Acquire(ctx, p.Addr(), transport.Options{TLS: serverTLS}); err == nil {
 		_ = h.Release(ctx)
 		t.Error("TLS Acquire of a plain server succeeded")
 	} else if !strings.Contains(err.Error(), "without TLS") {
@@ -308,14 +309,14 @@ func TestTLS(t *testing.T) {
 func TestBadAddress(t *testing.T) {
 	ctx := context.Background()
 	for _, addr := range []string{"", "127.0.0.1", "http://127.0.0.1:80"} {
-		if s, err := httpmux.Acquire(ctx, addr, nil); err == nil {
+		if s, err := httpmux.Acquire(ctx, addr, transport.Options{}); err == nil {
 			_ = s.Release(ctx)
 			t.Errorf("Acquire(%q) succeeded", addr)
 		}
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if s, err := httpmux.Acquire(cancelled, "127.0.0.1:0", nil); err == nil {
+	if s, err := httpmux.Acquire(cancelled, "127.0.0.1:0", transport.Options{}); err == nil {
 		_ = s.Release(ctx)
 		t.Error("Acquire with a cancelled context succeeded")
 	}
@@ -325,7 +326,7 @@ func TestBadAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if s, err := httpmux.Acquire(ctx, ln.Addr().String(), nil); err == nil {
+	if s, err := httpmux.Acquire(ctx, ln.Addr().String(), transport.Options{}); err == nil {
 		_ = s.Release(ctx)
 		t.Error("Acquire of a taken port succeeded")
 	} else if !strings.Contains(err.Error(), ln.Addr().String()) {
@@ -335,7 +336,7 @@ func TestBadAddress(t *testing.T) {
 
 func ExampleAcquire() {
 	ctx := context.Background()
-	api, err := httpmux.Acquire(ctx, "127.0.0.1:0", nil)
+	api, err := httpmux.Acquire(ctx, "127.0.0.1:0", transport.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -345,7 +346,7 @@ func ExampleAcquire() {
 	}
 
 	// Another user of the same address shares the server.
-	other, err := httpmux.Acquire(ctx, api.Addr(), nil)
+	other, err := httpmux.Acquire(ctx, api.Addr(), transport.Options{})
 	if err != nil {
 		panic(err)
 	}

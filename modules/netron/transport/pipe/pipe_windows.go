@@ -32,7 +32,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, err
 	}
-	return framed.NewListener(nl, framed.Config{MaxFrameSize: o.MaxFrameSize, Addr: format}), nil
+	return framed.NewListener(nl, framed.Config{MaxFrameSize: o.MaxFrameSize, Addr: format, Limits: o.Limits(), Logger: o.Logger}), nil
 }
 
 // Dial connects to the named pipe pipe://name.

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +36,87 @@ func TestStream(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", u.Host)
 	})
+}
+
+func TestLimits(t *testing.T) {
+	transporttest.RunLimits(t, "tcp", transporttest.RawPeer{
+		Dial: func(ctx context.Context, addr string, from netip.Addr) (net.Conn, error) {
+			u, err := url.Parse(addr)
+			if err != nil {
+				return nil, err
+			}
+			var d net.Dialer
+			if from.IsValid() {
+				d.LocalAddr = &net.TCPAddr{IP: from.AsSlice()}
+			}
+			return d.DialContext(ctx, "tcp", u.Host)
+		},
+		Frame: func(body []byte) []byte {
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+		},
+		PerIP: true,
+	})
+}
+
+// TestTLSHandshakeTimeout: a connection that does not finish its TLS handshake within
+// HandshakeTimeout is closed without being accepted, while a client that does is served.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
+	l := transporttest.Listen(t, "tcp", transport.Options{TLS: serverTLS, HandshakeTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var d net.Dialer
+	// One that says nothing, one that stops inside its ClientHello.
+	silent, err := d.DialContext(ctx, "tcp", mustURL(t, l.Addr()).Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	partial, err := d.DialContext(ctx, "tcp", mustURL(t, l.Addr()).Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer partial.Close()
+	if _, err := partial.Write([]byte{0x16, 0x03, 0x01, 0x01, 0x00, 0x01}); err != nil {
+		t.Fatal(err)
+	}
+	// A TLS client is accepted and served meanwhile.
+	dialed := make(chan transport.Conn, 1)
+	go func() {
+		c, err := transport.Dial(ctx, l.Addr(), transport.Options{TLS: clientTLS})
+		if err != nil {
+			t.Errorf("TLS dial: %v", err)
+		}
+		dialed <- c
+	}()
+	server, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	client := <-dialed
+	if client == nil {
+		t.FailNow()
+	}
+	defer client.Close()
+	if err := client.WriteMessages([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := server.ReadMessage(); err != nil || string(m) != "hello" {
+		t.Fatalf("server read %q, %v", m, err)
+	}
+	for _, c := range []net.Conn{silent, partial} {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadAll(c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("a stalled handshake: read %v; want the server to close the connection", err)
+		}
+	}
+	actx, acancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer acancel()
+	if c, err := l.Accept(actx); err == nil {
+		c.Close()
+		t.Fatal("a connection that did not finish its handshake was accepted")
+	}
 }
 
 func TestCapabilities(t *testing.T) {

@@ -2,9 +2,11 @@ package unix_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -30,6 +32,23 @@ func TestStream(t *testing.T) {
 		}
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", u.Path)
+	})
+}
+
+func TestLimits(t *testing.T) {
+	transporttest.RunLimits(t, "unix", transporttest.RawPeer{
+		Dial: func(ctx context.Context, addr string, _ netip.Addr) (net.Conn, error) {
+			u, err := url.Parse(addr)
+			if err != nil {
+				return nil, err
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", u.Path)
+		},
+		Frame: func(body []byte) []byte {
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+		},
+		Flood: 300,
 	})
 }
 

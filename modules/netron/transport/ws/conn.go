@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -53,6 +54,9 @@ type Conn struct {
 	pingErr   atomic.Pointer[error] // set when keep-alive dropped the connection
 	stopPing  context.CancelFunc
 	pingDone  chan struct{}
+	release   func() // uncounts the connection from its listener's caps; may be nil
+
+	holdUntil time.Time // the first write waits until then (guarded by wmu)
 }
 
 type connConfig struct {
@@ -64,6 +68,8 @@ type connConfig struct {
 	header      http.Header
 	pingEvery   time.Duration // 0: no keep-alive
 	pingTimeout time.Duration
+	release     func()    // run once on Close
+	holdUntil   time.Time // see Conn.holdUntil
 }
 
 func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
@@ -71,6 +77,7 @@ func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
 	c := &Conn{
 		ws: wc, raw: raw, client: cfg.client, limit: cfg.limit,
 		local: cfg.local, remote: cfg.remote, token: cfg.token, header: cfg.header,
+		release: cfg.release, holdUntil: cfg.holdUntil,
 	}
 	if cfg.pingEvery > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -83,8 +90,11 @@ func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
 
 // ReadMessage returns the next message, binary or text. The slice is valid until the next
 // call. A message above the frame limit closes the connection with status 1009 and returns an
-// error matching [transport.ErrFrameTooLarge]; a peer's close with status 1000, 1001 or none
-// returns [io.EOF]. Errors are sticky. Safe to call from one goroutine at a time.
+// error matching [transport.ErrFrameTooLarge]; on accepted connections, a message (or control
+// frame) begun and not completed within the listener's FrameTimeout or at its FrameMinRate
+// drops the connection and returns an error matching [transport.ErrFrameTimeout]; a peer's
+// close with status 1000, 1001 or none returns [io.EOF]. Errors are sticky. Safe to call from
+// one goroutine at a time.
 func (c *Conn) ReadMessage() ([]byte, error) {
 	if c.closed.Load() {
 		return nil, c.closedErr("read from")
@@ -124,11 +134,16 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 
 // failRead turns a read error into the sticky error ReadMessage reports.
 func (c *Conn) failRead(err error) error {
+	cc, _ := c.raw.(*corkConn)
 	switch {
 	case c.closed.Load():
 		return c.closedErr("read from")
 	case c.pingErr.Load() != nil:
 		err = *c.pingErr.Load()
+	case cc != nil && cc.rc != nil && cc.rc.expired:
+		// The read clock's deadline: the message did not come in time.
+		_ = c.ws.CloseNow()
+		err = cc.rc.clock.Expired(c.remote, -1)
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		// The library has sent close 1009; drop the connection without waiting for the answer.
 		_ = c.ws.CloseNow()
@@ -154,8 +169,9 @@ func (c *Conn) failRead(err error) error {
 
 // WriteMessages sends each message as one binary WebSocket message, in order; the messages of
 // one call are never interleaved with another call's. A message above the frame limit is
-// refused with [transport.ErrFrameTooLarge] before anything is written. Safe for concurrent
-// use.
+// refused with [transport.ErrFrameTooLarge] before anything is written. On a connection
+// accepted from a client that is not known to be a Go client (see [GoClientHeader]), the
+// first call waits until 10 ms after the upgrade. Safe for concurrent use.
 func (c *Conn) WriteMessages(msgs ...[]byte) error {
 	if c.closed.Load() {
 		return c.closedErr("write to")
@@ -171,6 +187,18 @@ func (c *Conn) WriteMessages(msgs ...[]byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if !c.holdUntil.IsZero() {
+		// The original titan Node client listens for the server's id message only once its
+		// socket is open; one that comes with the upgrade response is lost
+		// (NETRON-WIRE.md §4.2 step 3). The original server waits 10 ms; so do we.
+		if d := time.Until(c.holdUntil); d > 0 {
+			time.Sleep(d)
+		}
+		c.holdUntil = time.Time{}
+		if c.closed.Load() {
+			return c.closedErr("write to")
+		}
+	}
 	// Several messages leave in one write (see corkConn).
 	cc, _ := c.raw.(*corkConn)
 	if len(msgs) == 1 {
@@ -227,9 +255,49 @@ func (c *Conn) Close() error {
 	return c.closeWith(websocket.StatusGoingAway, "Server closing")
 }
 
+// StatusRejected is the close status of [Conn.Reject]: 4001, as the original server closes a
+// connection whose token its authentication refused (NETRON-WIRE.md §4.4).
+const StatusRejected websocket.StatusCode = 4001
+
+// maxCloseReason is the longest close reason a close frame carries (RFC 6455 §5.5).
+const maxCloseReason = 123
+
+// Reject closes the connection like Close, with status 4001 and reason (cut to 123 bytes at
+// a UTF-8 boundary), as the original server refuses a connection's credentials. It implements
+// [transport.Rejecter].
+func (c *Conn) Reject(reason string) error {
+	if len(reason) > maxCloseReason {
+		cut := maxCloseReason
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
+	}
+	return c.closeWith(StatusRejected, reason)
+}
+
+// Ping sends a ping control frame and waits for the pong or for ctx to end. The pong is read
+// by ReadMessage, so the connection's owner must be reading. It implements
+// [transport.Pinger]. Safe for concurrent use.
+func (c *Conn) Ping(ctx context.Context) error {
+	if c.closed.Load() {
+		return c.closedErr("ping")
+	}
+	if err := c.ws.Ping(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("ws: ping %s: no pong: %w", c.remote, ctx.Err())
+		}
+		return c.writeErr(err)
+	}
+	return nil
+}
+
 func (c *Conn) closeWith(code websocket.StatusCode, reason string) error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
+		if c.release != nil {
+			defer c.release()
+		}
 		if c.stopPing != nil {
 			c.stopPing()
 			<-c.pingDone
@@ -302,4 +370,6 @@ func (c *Conn) Header() http.Header { return c.header }
 var (
 	_ transport.Conn        = (*Conn)(nil)
 	_ transport.Credentials = (*Conn)(nil)
+	_ transport.Rejecter    = (*Conn)(nil)
+	_ transport.Pinger      = (*Conn)(nil)
 )

@@ -1,7 +1,9 @@
 package ws
 
 import (
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 )
@@ -26,8 +28,14 @@ var corkChunks = sync.Pool{New: func() any { b := make([]byte, 0, corkChunk); re
 // batch of small messages costs one syscall as it does on the framed
 // transports. Writes the library makes from other goroutines meanwhile
 // (pongs, the close frame) join the batch in their order.
+//
+// On accepted connections it also times the messages read (see readClock): the library reads
+// through it.
 type corkConn struct {
 	net.Conn
+
+	pending []byte     // bytes read before the upgrade, returned by Read first
+	rc      *readClock // nil: no frame timeout
 
 	mu       sync.Mutex // orders writes; held while writing to the socket
 	corked   bool
@@ -38,6 +46,29 @@ type corkConn struct {
 }
 
 func newCorkConn(c net.Conn) *corkConn { return &corkConn{Conn: c} }
+
+// Read reads from the connection, pending bytes first, and runs the read clock.
+func (c *corkConn) Read(p []byte) (int, error) {
+	var (
+		n   int
+		err error
+	)
+	if len(c.pending) > 0 {
+		n = copy(p, c.pending)
+		c.pending = c.pending[n:]
+	} else {
+		n, err = c.Conn.Read(p)
+	}
+	if c.rc != nil {
+		if n > 0 {
+			c.rc.read(c.Conn, p[:n])
+		}
+		if err != nil && c.rc.clock.Running() && errors.Is(err, os.ErrDeadlineExceeded) {
+			c.rc.expired = true
+		}
+	}
+	return n, err
+}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()

@@ -41,6 +41,21 @@
 // time, as the engine does; a connection whose pong does not come in time is dropped without
 // a close handshake and its ReadMessage returns an error matching [ErrNoPong].
 //
+// The limits of [transport.Options] apply to accepted connections: the upgrade request (and,
+// for wss, the TLS handshake) must arrive within HandshakeTimeout; an upgrade over MaxConns
+// or MaxConnsPerIP is answered 503; and a message (or control frame) whose first byte has
+// arrived must be complete within FrameTimeout or keep arriving at FrameMinRate, or the
+// connection is dropped and ReadMessage returns an error matching [transport.ErrFrameTimeout].
+// To know where messages begin and end without a deadline per message, the listener follows
+// the frame headers in the bytes read from the connection; a read deadline is set only while
+// a message is incomplete.
+//
+// The first message to an accepted connection waits until 10 ms after the upgrade, as the
+// original server sends its id message: the original titan Node client starts listening
+// only once the socket is open and loses a message that comes with the upgrade answer
+// (NETRON-WIRE.md §4.2 step 3). A client that sends the [GoClientHeader] header, as Dial
+// does, is not kept waiting.
+//
 // Accepted connections implement [transport.Credentials]: the token comes from the upgrade
 // request's "Authorization: Bearer" header, else from its "token" query parameter
 // (NETRON-WIRE.md §4.4). [Conn.Header] gives the whole request header.
@@ -48,7 +63,9 @@
 // # Closing
 //
 // Close runs the WebSocket close handshake: the server side sends 1001 "Server closing", the
-// client side 1000. It waits at most one second for the peer's answer, then drops the TCP
+// client side 1000. [Conn.Reject] closes with 4001 and a reason, as the original server
+// refuses a token ([transport.Rejecter]); [Conn.Ping] sends a ping and waits for the pong
+// ([transport.Pinger]). It waits at most one second for the peer's answer, then drops the TCP
 // connection. A peer's close with 1000, 1001 or no status makes ReadMessage return io.EOF;
 // other statuses give an error wrapping [websocket.CloseError], so websocket.CloseStatus
 // reports the code.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
+	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 )
 
 // releaseTimeout bounds the graceful shutdown of the shared HTTP server when a closing
@@ -30,6 +31,8 @@ type Listener struct {
 	scheme string
 	cfg    listenConfig
 	limit  int
+	limits transport.Limits
+	counts *limit.Conns // upgraded connections
 	accept websocket.AcceptOptions
 
 	conns chan *Conn    // upgraded connections waiting for Accept
@@ -42,14 +45,15 @@ type Listener struct {
 	closeErr error
 }
 
-func newListener(srv *httpmux.Server, a address, cfg listenConfig, limit int) *Listener {
+func newListener(srv *httpmux.Server, a address, cfg listenConfig, o transport.Options) *Listener {
 	l := &Listener{
 		srv:    srv,
 		addr:   a.scheme + "://" + srv.Addr(),
 		path:   a.path,
 		scheme: a.scheme,
 		cfg:    cfg,
-		limit:  limit,
+		limit:  o.FrameLimit(),
+		limits: o.Limits(),
 		accept: websocket.AcceptOptions{
 			OriginPatterns:     cfg.origins,
 			InsecureSkipVerify: cfg.anyOrigin,
@@ -61,6 +65,7 @@ func newListener(srv *httpmux.Server, a address, cfg listenConfig, limit int) *L
 	if a.path != "/" {
 		l.addr += a.path
 	}
+	l.counts = limit.NewConns(l.limits.MaxConns, l.limits.MaxConnsPerIP, o.Logger, l.addr)
 	return l
 }
 
@@ -113,7 +118,8 @@ func (l *Listener) Close() error {
 
 // ServeHTTP upgrades WebSocket requests and hands the connections to Accept. A request that is
 // not an upgrade is answered 426 on the listener's own path and 404 on other paths of its
-// subtree; a refused Origin is answered 403.
+// subtree; a refused Origin is answered 403; an upgrade over the listener's MaxConns or
+// MaxConnsPerIP is answered 503.
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	if l.closed {
@@ -129,16 +135,27 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	hw := &hijackRecorder{ResponseWriter: w}
-	wc, err := websocket.Accept(hw, r, &l.accept)
-	if err != nil {
-		return // Accept has answered the request
-	}
-	if hw.conn == nil { // unreachable: Accept succeeds only after hijacking
-		_ = wc.CloseNow()
+	ip := limit.HostIP(r.RemoteAddr)
+	if isUpgrade(r) && !l.counts.Acquire(ip) {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Too many connections", http.StatusServiceUnavailable)
 		return
 	}
-	c := newConn(wc, hw.conn, connConfig{
+	hw := &hijackRecorder{ResponseWriter: w}
+	if l.limits.FrameTimeout > 0 {
+		hw.rc = &readClock{clock: limit.FrameClock{Timeout: l.limits.FrameTimeout, Rate: l.limits.FrameMinRate}}
+	}
+	wc, err := websocket.Accept(hw, r, &l.accept)
+	if err != nil || hw.conn == nil { // hw.conn: unreachable, Accept succeeds only after hijacking
+		if err == nil {
+			_ = wc.CloseNow()
+		}
+		if isUpgrade(r) {
+			l.counts.Release(ip) // Accept has answered the request
+		}
+		return
+	}
+	cfg := connConfig{
 		limit:       l.limit,
 		local:       l.addr,
 		remote:      l.scheme + "://" + r.RemoteAddr,
@@ -146,7 +163,12 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header:      r.Header.Clone(),
 		pingEvery:   l.cfg.pingEvery,
 		pingTimeout: l.cfg.pingTimeout,
-	})
+		release:     func() { l.counts.Release(ip) },
+	}
+	if r.Header.Get(GoClientHeader) != goClientValue {
+		cfg.holdUntil = time.Now().Add(firstWriteDelay)
+	}
+	c := newConn(wc, hw.conn, cfg)
 	select {
 	case l.conns <- c:
 	case <-l.done:
@@ -187,7 +209,8 @@ func bearerToken(r *http.Request) string {
 // the close handshake stalls.
 type hijackRecorder struct {
 	http.ResponseWriter
-	conn net.Conn
+	conn *corkConn
+	rc   *readClock // for conn; nil without a frame timeout
 }
 
 func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -196,9 +219,19 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	// The library writes through brw.Writer: point it at the corking
-	// connection too (nothing is buffered in it yet).
+	// connection too (nothing is buffered in it yet). It reads through
+	// brw.Reader: point that at the corking connection too, which returns
+	// what net/http had read ahead first, so the read clock sees every byte.
 	cc := newCorkConn(c)
 	brw.Writer.Reset(cc)
+	if h.rc != nil {
+		if n := brw.Reader.Buffered(); n > 0 {
+			ahead, _ := brw.Reader.Peek(n)
+			cc.pending = append([]byte(nil), ahead...)
+		}
+		cc.rc = h.rc
+		brw.Reader.Reset(cc)
+	}
 	h.conn = cc
 	return cc, brw, nil
 }

@@ -29,6 +29,18 @@ const DefaultPingInterval = 30 * time.Second
 // address has no pingTimeout parameter: 5 s.
 const DefaultPingTimeout = 5 * time.Second
 
+// GoClientHeader is the header by which [Transport.Dial] tells a server that the client is a
+// Go Netron client: the server then sends its first message at once instead of 10 ms after
+// the upgrade (see the package documentation, "Listening").
+const GoClientHeader = "Titan-Netron-Client"
+
+// goClientValue is the value of GoClientHeader that Dial sends.
+const goClientValue = "go"
+
+// firstWriteDelay is how long after the upgrade an accepted connection holds its first
+// message when the client is not known to be a Go client (NETRON-WIRE.md §4.2 step 3).
+const firstWriteDelay = 10 * time.Millisecond
+
 // Transport is the WebSocket transport. The zero value is ready to use and safe for concurrent
 // use.
 type Transport struct{}
@@ -69,11 +81,11 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, err
 	}
-	srv, err := httpmux.Acquire(ctx, u.Host, o.TLS)
+	srv, err := httpmux.Acquire(ctx, u.Host, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: listen %s: %w", a.scheme, a.display, err)
 	}
-	l := newListener(srv, a, cfg, o.FrameLimit())
+	l := newListener(srv, a, cfg, o)
 	// Upgrades are GET requests: mounting "GET <path>" leaves the other
 	// methods of the path to the HTTP gateway on the same port.
 	remove, err := srv.Handle("GET "+a.path, l)
@@ -121,7 +133,10 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	target := *u
 	target.Scheme = a.scheme
 	target.Fragment, target.RawFragment = "", ""
-	wc, _, err := websocket.Dial(ctx, target.String(), &websocket.DialOptions{HTTPClient: &http.Client{Transport: rt}})
+	wc, _, err := websocket.Dial(ctx, target.String(), &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: rt},
+		HTTPHeader: http.Header{GoClientHeader: {goClientValue}},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: dial %s: %w", a.scheme, a.display, err)
 	}

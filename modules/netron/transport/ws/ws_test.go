@@ -187,7 +187,7 @@ func TestHTTPAndWebSocketOnOnePort(t *testing.T) {
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	echo(t, l)
 	host := strings.TrimPrefix(l.Addr(), "ws://")
-	srv, err := httpmux.Acquire(testContext(t), host, nil)
+	srv, err := httpmux.Acquire(testContext(t), host, transport.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
