@@ -6,13 +6,8 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
 )
-
-// pinger is a connection that can probe its peer below Netron's packets
-// (a WebSocket ping frame, which browsers answer on their own).
-type pinger interface {
-	Ping(ctx context.Context) error
-}
 
 // watchIdle starts the idle probe of an accepted connection: after
 // Config.IdleTimeout without a message from the peer, the server pings it
@@ -48,7 +43,7 @@ func (c *conn) checkIdle() {
 	ctx, cancel := context.WithTimeout(c.ctx, cfg.PingTimeout)
 	defer cancel()
 	var err error
-	if pg, ok := c.t.(pinger); ok {
+	if pg, ok := c.t.(transport.Pinger); ok {
 		err = pg.Ping(ctx)
 	} else {
 		_, err = c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: time.Now().UnixMilli()})

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -45,5 +46,53 @@ func TestAcceptanceIdlePeerThatAnswersStays(t *testing.T) {
 	}
 	if v, err := netron.CallUnary[int](context.Background(), p, "calculator@1.0.0", "add", 1, 2); err != nil || v != 3 {
 		t.Fatalf("add after a silent second: %v, %v", v, err)
+	}
+}
+
+// Over WebSocket the probe is a ping frame, which a browser answers on its
+// own: a client that reads but never sends a packet (netron-browser
+// ignores Netron PINGs) keeps its connection; one that reads nothing is
+// closed.
+func TestAcceptanceIdleWebSocket(t *testing.T) {
+	s, _ := netronServer(t, "ws", idleConfig, nil)
+	dialWS := func() *websocket.Conn {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, _, err := websocket.Dial(ctx, s.addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		return c
+	}
+	// The reader answers pings (coder/websocket does while a read is
+	// pending) and ignores what arrives.
+	reader := dialWS()
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := reader.Read(context.Background()); err != nil {
+				readErr <- err
+				return
+			}
+		}
+	}()
+	silent := dialWS() // never reads: its pings go unanswered
+	deadline := time.Now().Add(3 * time.Second)
+	for len(s.n.Peers()) > 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("a WebSocket client that reads nothing was not closed by the idle probe")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_ = silent
+	time.Sleep(time.Second) // ten idle periods for the reader
+	select {
+	case err := <-readErr:
+		t.Fatalf("the client that answers pings lost its connection: %v", err)
+	default:
+	}
+	if n := len(s.n.Peers()); n != 1 {
+		t.Fatalf("%d peers; want the one that answers pings", n)
 	}
 }
