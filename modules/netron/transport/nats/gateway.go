@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -518,7 +519,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeTask, err)) }
 	t, err := netron.ParseTarget(target)
 	if err != nil || t.Name != name {
-		fail(netron.Errorf(netron.CodeInvalidArgument, "bad resolve target %q", target))
+		fail(netron.Errorf(netron.CodeInvalidArgument, "bad resolve target %.64q", target))
 		return
 	}
 	def, err := g.n.Definition(target, "nats")
@@ -529,7 +530,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	version := metaString(def.Meta, "version")
 	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
 		// Not exposed on NATS, or not subscribed yet.
-		fail(netron.Errorf(netron.CodeNotFound, "Service '%s' not found", target))
+		fail(netron.ServiceNotFound(target, g.exposed()))
 		return
 	}
 	d := *def
@@ -541,6 +542,14 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		return
 	}
 	g.reply(msg.Reply, b)
+}
+
+// exposed returns the qualified names of the services served over NATS,
+// sorted.
+func (g *Gateway) exposed() []string {
+	names := slices.Collect(maps.Keys(*g.methods.Load()))
+	slices.Sort(names)
+	return names
 }
 
 func metaString(meta any, key string) string {

@@ -128,7 +128,7 @@ func TestErrors(t *testing.T) {
 		{"input contract", "calculator@1.0.0", "add", []any{"x", 3}, netron.CodeInvalidArgument, ""},
 		{"output contract", "calculator@1.0.0", "negative", nil, netron.CodeInternal, ""},
 		{"arity", "calculator@1.0.0", "add", []any{1}, netron.CodeInvalidArgument, "calculator@1.0.0.add takes 2 arguments (number, number), got 1"},
-		{"unknown method", "calculator@1.0.0", "nope", nil, netron.CodeNotFound, "nope"},
+		{"unknown method", "calculator@1.0.0", "nope", nil, netron.CodeNotFound, `service calculator@1.0.0 has no method "nope" (it has: add, `},
 		{"bad method name", "calculator@1.0.0", "a.b", nil, netron.CodeInvalidArgument, "method name"},
 		{"no instance", "calculator@9.0.0", "add", []any{1, 2}, netron.CodeUnavailable, "no instance"},
 		{"no instance for a range", "nothing@^1", "add", []any{1, 2}, netron.CodeUnavailable, "no instance"},
