@@ -1,0 +1,62 @@
+package netron
+
+import (
+	"sync"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Small stream items and events are carved out of a shared slab rather
+// than allocated one by one: a slab is freed once nothing holds any of its
+// frames.
+const (
+	slabSize   = 32 << 10
+	maxSlabbed = 1 << 10
+)
+
+// slabbed returns n bytes of the reader's slab (reader goroutine only).
+func (c *conn) slabbed(n int) []byte {
+	if cap(c.slab)-len(c.slab) < n {
+		c.slab = make([]byte, 0, slabSize)
+	}
+	end := len(c.slab) + n
+	b := c.slab[len(c.slab):end:end]
+	c.slab = c.slab[:end]
+	return b
+}
+
+// pooledFrame reports whether a message is a request or an answer
+// (GET, SET, CALL, TASK, PING), whose frame buffer comes from framePool.
+func pooledFrame(msg []byte) bool {
+	if len(msg) < 5 {
+		return false
+	}
+	t := protocol.Type(msg[4] & 0x0f)
+	return t <= protocol.TypeTask
+}
+
+// framePool recycles the buffers of received frames up to 64 KiB, with
+// their holders (see bufPool).
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// getFrame returns a buffer of n bytes and its pool holder (nil when the
+// buffer is too large to be pooled).
+func getFrame(n int) ([]byte, *[]byte) {
+	if n > 64<<10 {
+		return make([]byte, n), nil
+	}
+	h := framePool.Get().(*[]byte)
+	if cap(*h) < n {
+		*h = make([]byte, n, max(n, 1024))
+	}
+	return (*h)[:n], h
+}
+
+// putFrame gives a frame back under its holder; nothing may alias it after.
+func putFrame(h *[]byte) {
+	if h == nil {
+		return
+	}
+	*h = (*h)[:0]
+	framePool.Put(h)
+}

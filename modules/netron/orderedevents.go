@@ -1,0 +1,54 @@
+package netron
+
+import "github.com/titanframework/titan/modules/netron/protocol"
+
+// queuedEvent is an emit task waiting for its handlers.
+type queuedEvent struct {
+	topic   string
+	payload protocol.RawValue
+}
+
+// orderedEvent takes an emit TASK out of the concurrent request path: it is
+// acknowledged at once and its handlers run one event at a time, in the
+// order the events arrived. It reports false for any other task.
+func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool {
+	var elems []protocol.RawValue
+	if protocol.UnmarshalLimits(payload, &elems, c.p.n.limits) != nil || len(elems) < 2 {
+		return false
+	}
+	var name, topic string
+	if protocol.UnmarshalLimits(elems[0], &name, c.p.n.limits) != nil || name != TaskEmit ||
+		protocol.UnmarshalLimits(elems[1], &topic, c.p.n.limits) != nil {
+		return false
+	}
+	ev := queuedEvent{topic: topic, payload: protocol.RawValue{0xc0}}
+	if len(elems) > 2 {
+		ev.payload = elems[2]
+	}
+	c.reply(pkt.ID, pkt.Type, protocol.Undefined{})
+	c.emu.Lock()
+	c.events = append(c.events, ev)
+	start := !c.evBusy
+	c.evBusy = true
+	c.emu.Unlock()
+	if start {
+		go c.runEvents()
+	}
+	return true
+}
+
+func (c *conn) runEvents() {
+	for {
+		c.emu.Lock()
+		if len(c.events) == 0 {
+			c.evBusy = false
+			c.emu.Unlock()
+			return
+		}
+		ev := c.events[0]
+		c.events[0] = queuedEvent{}
+		c.events = c.events[1:]
+		c.emu.Unlock()
+		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
+	}
+}
