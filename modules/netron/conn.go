@@ -1,0 +1,211 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// conn is the state of one connection of a peer.
+type conn struct {
+	p   *Peer
+	t   transport.Conn
+	ctx context.Context // cancelled when the connection ends
+	end context.CancelCauseFunc
+
+	ext    atomic.Bool  // the Go-to-Go extension is on
+	window atomic.Int32 // the peer's receive window for our streams
+	binary bool         // a packet has been decoded (reader goroutine only)
+
+	head       atomic.Pointer[wbuf] // the send queue, newest first (see enqueue)
+	qbytes     atomic.Int64         // bytes queued, until written
+	werr       atomic.Pointer[error]
+	room       atomic.Pointer[chan struct{}] // closed when a write makes room (see waitRoom)
+	waiters    atomic.Int32                  // senders waiting for room
+	written    atomic.Uint64                 // writes completed
+	stallArmed atomic.Bool                   // a stall check is pending (see watchStall)
+	stallMark  atomic.Uint64                 // written when the stall check was armed
+	stallTimer atomic.Pointer[time.Timer]
+	wake       chan struct{}
+	wdone      chan struct{}
+
+	// slots holds a token per request being served (see dispatch); the
+	// reader waits while it is full.
+	slots chan struct{}
+	// reads counts the messages read; idleTimer checks it every
+	// Config.IdleTimeout (see watchIdle).
+	reads     atomic.Uint64
+	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
+	idleTimer atomic.Pointer[time.Timer]
+
+	pending pendingTable
+
+	smu      sync.Mutex
+	handling map[uint32]*callCtx // server side: calls in flight, for cancel
+	ended    bool                // the connection ended: calls in flight were cancelled
+	sending  map[uint32]*sendStream
+	recving  map[uint32]*recvStream
+	lastRecv *recvStream // the stream of the last item read (reader goroutine only)
+	slab     []byte      // where small stream items and events are copied (reader goroutine only)
+	// cancelled holds the streams this side cancelled (oldest first in
+	// cancelledQ, at most maxCancelled): items still in flight for them are
+	// dropped instead of re-creating the stream.
+	cancelled  map[uint32]struct{}
+	cancelledQ []uint32
+
+	bad badInputLog
+
+	emu    sync.Mutex
+	events []queuedEvent
+	evBusy bool
+
+	closeOnce sync.Once
+}
+
+func newConn(p *Peer, t transport.Conn) *conn {
+	ctx, end := context.WithCancelCause(context.Background())
+	c := &conn{
+		p: p, t: t, ctx: ctx, end: end,
+		wake:     make(chan struct{}, 1),
+		wdone:    make(chan struct{}),
+		handling: map[uint32]*callCtx{},
+		sending:  map[uint32]*sendStream{},
+		recving:  map[uint32]*recvStream{},
+	}
+	c.room.Store(newRoom())
+	c.slots = make(chan struct{}, p.n.cfg.MaxCallsPerPeer)
+	c.pending.init()
+	c.window.Store(int32(p.n.cfg.StreamWindow))
+	return c
+}
+
+// run reads until the connection ends, with the writer alongside.
+func (c *conn) run() {
+	go c.writeLoop()
+	err := c.readLoop()
+	c.close(err)
+	if n := c.bad.end(); n > 0 {
+		c.p.log.Warn("malformed messages dropped without a log record", "count", n)
+	}
+	<-c.wdone
+	c.failAll()
+}
+
+// close ends the connection once.
+func (c *conn) close(err error) {
+	c.closeOnce.Do(func() {
+		if err == nil {
+			err = errConnLost
+		}
+		c.werr.Store(&err)
+		c.end(err) // wakes the senders waiting for room
+		if t := c.stallTimer.Load(); t != nil {
+			t.Stop()
+		}
+		if t := c.idleTimer.Load(); t != nil {
+			t.Stop()
+		}
+		c.cancelAll()
+		c.pending.forget()
+		c.t.Close()
+	})
+}
+
+// failAll fails what was waiting on the connection.
+func (c *conn) failAll() {
+	c.pending.forget()
+	c.pending.failAll(errConnLost)
+	c.smu.Lock()
+	recv := c.recving
+	c.recving = map[uint32]*recvStream{}
+	c.smu.Unlock()
+	for _, rs := range recv {
+		rs.reaper.Stop()
+		rs.fail(errConnLost)
+	}
+}
+
+// takeSlot takes a request slot, waiting while Config.MaxCallsPerPeer
+// requests are being served (the connection is not read meanwhile: TCP
+// holds the peer back). It reports false when the connection ends first.
+func (c *conn) takeSlot() bool {
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case c.slots <- struct{}{}:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// freeSlot gives a request slot back.
+func (c *conn) freeSlot() { <-c.slots }
+
+// reply sends a successful response.
+func (c *conn) reply(id uint32, typ protocol.Type, result any) {
+	err := c.send(&protocol.Packet{ID: id, Type: typ, Data: result})
+	if err != nil && c.ctx.Err() == nil {
+		c.p.log.Error("could not encode a result", "id", id, "error", err)
+		c.replyError(id, typ, NewError(CodeInternal, errors.New(internalMessage)))
+	}
+}
+
+// replyError sends an error response.
+func (c *conn) replyError(id uint32, typ protocol.Type, err error) {
+	if e := c.send(&protocol.Packet{ID: id, Type: typ, Error: true, Data: toWire(err)}); e != nil && c.ctx.Err() == nil {
+		c.p.log.Error("could not send an error response", "id", id, "error", e)
+	}
+}
+
+func (c *conn) cancelHandling(id uint32) {
+	c.smu.Lock()
+	cc := c.handling[id]
+	c.smu.Unlock()
+	if cc != nil {
+		cc.cancel()
+	}
+}
+
+// track registers a served call for cancellation; false when the
+// connection has ended (the call's context is cancelled then).
+func (c *conn) track(id uint32, cc *callCtx) {
+	c.smu.Lock()
+	if c.ended {
+		c.smu.Unlock()
+		cc.cancel()
+		return
+	}
+	c.handling[id] = cc
+	c.smu.Unlock()
+}
+
+func (c *conn) untrack(id uint32, cc *callCtx) {
+	c.smu.Lock()
+	if c.handling[id] == cc {
+		delete(c.handling, id)
+		cc.call = nil
+	}
+	c.smu.Unlock()
+	cc.cancel()
+}
+
+// cancelAll cancels the calls in flight when the connection ends.
+func (c *conn) cancelAll() {
+	c.smu.Lock()
+	c.ended = true
+	calls := c.handling
+	c.handling = map[uint32]*callCtx{}
+	c.smu.Unlock()
+	for _, cc := range calls {
+		cc.cancel()
+	}
+}

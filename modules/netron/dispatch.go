@@ -1,0 +1,182 @@
+package netron
+
+import (
+	"errors"
+	"io"
+	"net"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// The reading side of a connection: one goroutine reads messages, tells
+// handshake text from packets, answers what it cannot decode, and hands
+// each packet to the caller waiting for it, a stream, or a goroutine that
+// serves it.
+
+func (c *conn) readLoop() error {
+	n := c.p.n
+	for {
+		msg, err := c.t.ReadMessage()
+		c.reads.Add(1)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				return errConnLost
+			}
+			if errors.Is(err, transport.ErrFrameTooLarge) {
+				c.p.log.Warn("closing connection: frame too large", "error", err)
+			} else if errors.Is(err, transport.ErrFrameTimeout) {
+				c.p.log.Warn("closing connection: a message was not completed in time", "error", err)
+			} else if c.ctx.Err() == nil {
+				c.p.log.Debug("read failed", "error", err)
+			}
+			return NewError(CodeUnavailable, err)
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		if !c.binary && (msg[0] == '{' || msg[0] == '[') {
+			c.handleText(msg)
+			continue
+		}
+		// The message buffer is reused by the next read: keep a copy. The
+		// frames of requests and answers come from a pool and go back when
+		// served or decoded; stream items and events are kept by their
+		// receivers, so theirs are allocated to size.
+		var (
+			frame []byte
+			h     *[]byte
+		)
+		switch {
+		case pooledFrame(msg):
+			frame, h = getFrame(len(msg))
+		case len(msg) <= maxSlabbed:
+			frame = c.slabbed(len(msg))
+		default:
+			frame = make([]byte, len(msg))
+		}
+		copy(frame, msg)
+		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
+		if err != nil {
+			if frame[0] == '{' {
+				// A client-id after an early packet (NETRON-WIRE.md §4.3:
+				// accepted at any time).
+				if _, herr := parseHandshake(frame); herr == nil {
+					c.handleText(frame)
+					continue
+				}
+			}
+			c.badPacket(frame, err)
+			continue
+		}
+		c.binary = true
+		c.dispatch(pkt, payload, h)
+	}
+}
+
+// handleText handles a JSON handshake message.
+func (c *conn) handleText(msg []byte) {
+	h, err := parseHandshake(msg)
+	if err != nil {
+		c.logBad("dropped a text message", "error", err)
+		return
+	}
+	c.p.mu.Lock()
+	c.p.remoteID = h.ID
+	c.p.mu.Unlock()
+	if h.Titan != nil && h.Titan.V >= 1 {
+		if h.Titan.Window > 0 {
+			c.window.Store(int32(h.Titan.Window))
+		}
+		c.ext.Store(true)
+	}
+}
+
+// badPacket answers an undecodable request whose id and flags are readable
+// with an error, and drops anything else (NETRON-WIRE.md §2.5, §5.7).
+func (c *conn) badPacket(frame []byte, err error) {
+	c.logBad("dropped a malformed packet", "bytes", len(frame), "error", err)
+	if len(frame) < 5 {
+		return
+	}
+	typ := protocol.Type(frame[4] & 0x0f)
+	impulse := frame[4]&0x40 != 0
+	id := uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3])
+	if errors.Is(err, protocol.ErrUnknownType) {
+		return
+	}
+	if !impulse {
+		// An answer we cannot read: fail the call that waits for it rather
+		// than let it wait for its deadline.
+		if pc := c.pending.take(id); pc != nil {
+			code := CodeInternal
+			if errors.Is(err, protocol.ErrTooLarge) {
+				code = CodeResourceExhausted
+			}
+			pc.ch <- response{err: Errorf(code, "unreadable answer from the peer: %v", err)}
+		}
+		return
+	}
+	switch typ {
+	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
+		c.replyError(id, typ, Errorf(CodeInvalidArgument, "Invalid request payload: %v", err))
+	}
+}
+
+// dispatch handles one packet; h holds the pooled buffer of its frame,
+// which a request gives back once served and an answer hands to its
+// caller (see Reply.release); stream items and events are kept by their
+// receivers, so their frames are left to the collector.
+func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byte) {
+	n := c.p.n
+	switch pkt.Type {
+	case protocol.TypePing:
+		if pkt.Impulse {
+			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypePing, Data: protocol.RawValue(payload)})
+		} else {
+			c.pending.resolve(pkt, payload, h)
+		}
+	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
+		switch {
+		case !pkt.Impulse:
+			c.pending.resolve(pkt, payload, h)
+		case pkt.Type == protocol.TypeCall && pkt.Error:
+			if c.ext.Load() {
+				c.cancelHandling(pkt.ID)
+			}
+		case pkt.Type == protocol.TypeTask && c.orderedEvent(pkt, payload):
+			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
+		default:
+			if !c.takeSlot() { // the connection ended
+				putFrame(h)
+				return
+			}
+			if !n.beginCall() {
+				c.freeSlot()
+				c.replyError(pkt.ID, pkt.Type, errDraining)
+				putFrame(h)
+				return
+			}
+			if pkt.Type == protocol.TypeCall {
+				call := newServedCall(n.poolCalls)
+				call.srv.pkt, call.srv.payload, call.srv.frame = pkt, payload, h
+				go c.serveCall(call)
+				return
+			}
+			go func() {
+				defer n.inflight.Done()
+				c.handleRequest(pkt, payload, nil)
+				putFrame(h) // nothing of a served request outlives it
+				c.freeSlot()
+			}()
+		}
+	case protocol.TypeStream:
+		if pkt.Impulse {
+			c.streamChunk(pkt, payload)
+		} else if c.ext.Load() {
+			c.streamCredit(pkt, payload)
+		}
+	case protocol.TypeStreamClose, protocol.TypeStreamError:
+		c.streamControl(pkt, payload)
+	}
+}
