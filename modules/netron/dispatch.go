@@ -14,6 +14,7 @@ import (
 // each packet to the caller waiting for it, a stream, or a goroutine that
 // serves it.
 
+// readLoop reads until the connection fails or ends, and returns why.
 func (c *conn) readLoop() error {
 	n := c.p.n
 	for {
