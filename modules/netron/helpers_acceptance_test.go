@@ -178,7 +178,13 @@ next:
 // waitFor polls until the records contain one with every substring.
 func (r *logRecords) waitFor(t *testing.T, subs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
+	r.waitForWithin(t, 2*time.Second, subs...)
+}
+
+// waitForWithin is waitFor with a time limit of d.
+func (r *logRecords) waitForWithin(t *testing.T, d time.Duration, subs ...string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for r.count(subs...) == 0 {
 		if time.Now().After(deadline) {
 			r.mu.Lock()
