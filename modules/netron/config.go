@@ -117,7 +117,7 @@ type ReconnectConfig struct {
 // DefaultConfig returns the defaults: 5 s request and task timeouts, 16 MiB
 // frames, depth 128, a window of 256 stream items, 1,000 streams and 1,000
 // subscriptions per peer, 60 s stream idle timeout, 256 requests served at
-// once per peer, 4 MiB queued for writing per peer and 64 MiB in all, 30 s
+// once per peer, 8 MiB queued for writing per peer and 64 MiB in all, 30 s
 // write stall timeout, a probe after 2 min of silence answered within 20 s,
 // validation on, 10,000 cached results, reconnect from 50 ms to 1 s; for
 // accepted connections, a 10 s handshake timeout, messages complete within
@@ -134,7 +134,7 @@ func DefaultConfig() Config {
 		StreamIdleTimeout:       60 * time.Second,
 		MaxSubscriptionsPerPeer: 1000,
 		MaxCallsPerPeer:         256,
-		MaxQueuedBytesPerPeer:   4 << 20,
+		MaxQueuedBytesPerPeer:   8 << 20,
 		MaxQueuedBytes:          64 << 20,
 		WriteStallTimeout:       30 * time.Second,
 		IdleTimeout:             2 * time.Minute,

@@ -53,7 +53,7 @@ const (
 	// A batch is written in pieces of at most flushBytes or flushMessages
 	// (the writev limit), so that what the transport copies stays small and
 	// what is written is released as it goes.
-	flushBytes    = 64 << 10
+	flushBytes    = 256 << 10
 	flushMessages = 1024
 	stOpen        = 0
 	stAppending   = 1
@@ -250,13 +250,15 @@ func (c *conn) waitRoom() {
 	}
 }
 
-// roomMade wakes the senders waiting for room, on this connection and,
-// when total says the Netron's total went down, on the others.
+// roomMade wakes the senders waiting for room, on this connection and on
+// the others, once there is room: while the queue is still full after a
+// write, waking them would only send them back to sleep.
 func (c *conn) roomMade() {
-	if c.waiters.Load() > 0 {
+	n := c.p.n
+	if c.waiters.Load() > 0 && !c.full() {
 		broadcast(&c.room)
 	}
-	if n := c.p.n; n.roomWaiters.Load() > 0 {
+	if n.roomWaiters.Load() > 0 && n.qbytes.Load() <= n.cfg.MaxQueuedBytes {
 		broadcast(&n.room)
 	}
 }

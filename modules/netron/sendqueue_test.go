@@ -49,7 +49,7 @@ func (s *stallConn) RemoteAddr() string { return "stall:" }
 // more than maxQueuedBytes wait to be written, lets them go once the
 // writer drains it, and fails them when the connection ends.
 func TestSendQueueBackPressure(t *testing.T) {
-	n, err := New(Config{}, nil)
+	n, err := New(Config{MaxQueuedBytesPerPeer: 4 << 20}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
