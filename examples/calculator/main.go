@@ -75,6 +75,14 @@ func main() {
 			"tcp://127.0.0.1:7070", socket, "ws://127.0.0.1:7080", "http://127.0.0.1:7080",
 		}),
 		titan.WithConfigAlias("calculator.listen", "netron.listen"),
-		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator")),
+		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator"),
+			// Argument names, for the contract and for errors
+			// ("argument 2 (b): want a number, got a string").
+			titan.Method("add", titan.Args("a", "b")),
+			titan.Method("sub", titan.Args("a", "b")),
+			titan.Method("mul", titan.Args("a", "b")),
+			titan.Method("div", titan.Args("a", "b")),
+			titan.Method("count", titan.Args("n")),
+		),
 	).Run()
 }

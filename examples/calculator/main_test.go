@@ -215,6 +215,10 @@ func callEach(t *testing.T, addrs []string) {
 			if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "division by zero") {
 				t.Errorf("div by zero: %v", err)
 			}
+			_, err = p.Call(ctx, "calculator@1.0.0", "add", 1, "x")
+			if want := "calculator@1.0.0.add: argument 2 (b): want a number, got a string"; netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), want) {
+				t.Errorf("add(1, \"x\") = %v; want invalid_argument %q", err, want)
+			}
 			n := 0
 			for v, err := range netron.CallStream[int](ctx, p, "calculator@^1", "count", 5) {
 				if err != nil || v != n {
