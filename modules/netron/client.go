@@ -81,7 +81,7 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 			ch <- res{err: err}
 			return
 		}
-		h, err := parseHandshake(msg)
+		h, err := parseHandshake(msg, p.n.cfg.MaxPeerIDBytes)
 		if err == nil && h.Type != "id" {
 			err = fmt.Errorf("first message is %q, want the server's id", h.Type)
 		}

@@ -58,10 +58,14 @@ type Config struct {
 	// while no write to it completes for this long: a peer that does not
 	// read.
 	WriteStallTimeout time.Duration `json:"writeStallTimeout" jsonschema:"description=Close a connection that accepts no write for this long while senders wait"`
-	// IdleTimeout is how long an accepted connection may be silent before
-	// the server probes it (a WebSocket ping, or a Netron PING elsewhere).
-	// Negative turns probing off.
+	// IdleTimeout is how long a connection may be silent before this side
+	// probes it (a WebSocket ping, or a Netron PING elsewhere). Negative
+	// turns probing off.
 	IdleTimeout time.Duration `json:"idleTimeout" jsonschema:"description=Probe an accepted connection silent for this long; negative: never"`
+	// MaxPeerIDBytes bounds the id a peer announces in its handshake
+	// message; a longer one is refused (and the message, whose length is
+	// bounded by 4 KiB more than this, is dropped).
+	MaxPeerIDBytes int `json:"maxPeerIDBytes" jsonschema:"minimum=36,description=Longest peer id accepted in a handshake message"`
 	// PingTimeout is how long a probed connection has to answer before it
 	// is closed.
 	PingTimeout time.Duration `json:"pingTimeout" jsonschema:"description=Close a probed connection that does not answer within this"`
@@ -119,6 +123,7 @@ type ReconnectConfig struct {
 // subscriptions per peer, 60 s stream idle timeout, 256 requests served at
 // once per peer, 8 MiB queued for writing per peer and 64 MiB in all, 30 s
 // write stall timeout, a probe after 2 min of silence answered within 20 s,
+// peer ids of at most 256 bytes,
 // validation on, 10,000 cached results, reconnect from 50 ms to 1 s; for
 // accepted connections, a 10 s handshake timeout, messages complete within
 // 15 s or at 64 KiB per 10 s, 10,000 connections per listener and no cap per
@@ -139,6 +144,7 @@ func DefaultConfig() Config {
 		WriteStallTimeout:       30 * time.Second,
 		IdleTimeout:             2 * time.Minute,
 		PingTimeout:             20 * time.Second,
+		MaxPeerIDBytes:          256,
 		CacheSize:               10000,
 		Reconnect:               ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
 		HandshakeTimeout:        transport.DefaultHandshakeTimeout,
@@ -168,6 +174,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.WriteStallTimeout = cmp.Or(c.WriteStallTimeout, d.WriteStallTimeout)
 	c.IdleTimeout = cmp.Or(c.IdleTimeout, d.IdleTimeout)
 	c.PingTimeout = cmp.Or(c.PingTimeout, d.PingTimeout)
+	c.MaxPeerIDBytes = cmp.Or(c.MaxPeerIDBytes, d.MaxPeerIDBytes)
 	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
 	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
 	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
@@ -193,6 +200,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: maxQueuedBytes %d is negative", c.MaxQueuedBytes)
 	case c.WriteStallTimeout < 0:
 		return c, fmt.Errorf("netron: writeStallTimeout %v is negative", c.WriteStallTimeout)
+	case c.MaxPeerIDBytes < 0:
+		return c, fmt.Errorf("netron: maxPeerIDBytes %d is negative", c.MaxPeerIDBytes)
 	case c.PingTimeout < 0:
 		return c, fmt.Errorf("netron: pingTimeout %v is negative", c.PingTimeout)
 	case c.Reconnect.Max < c.Reconnect.Min:

@@ -19,6 +19,7 @@ func TestConfigRefusesNegativeLimits(t *testing.T) {
 		{netron.Config{MaxQueuedBytes: -1}, "netron: maxQueuedBytes -1 is negative"},
 		{netron.Config{WriteStallTimeout: -time.Second}, "netron: writeStallTimeout -1s is negative"},
 		{netron.Config{PingTimeout: -time.Second}, "netron: pingTimeout -1s is negative"},
+		{netron.Config{MaxPeerIDBytes: -1}, "netron: maxPeerIDBytes -1 is negative"},
 	} {
 		_, err := netron.New(tc.cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -62,7 +62,7 @@ func (c *conn) readLoop() error {
 			if frame[0] == '{' {
 				// A client-id after an early packet (NETRON-WIRE.md §4.3:
 				// accepted at any time).
-				if _, herr := parseHandshake(frame); herr == nil {
+				if _, herr := parseHandshake(frame, c.p.n.cfg.MaxPeerIDBytes); herr == nil {
 					c.handleText(frame)
 					continue
 				}
@@ -77,7 +77,7 @@ func (c *conn) readLoop() error {
 
 // handleText handles a JSON handshake message.
 func (c *conn) handleText(msg []byte) {
-	h, err := parseHandshake(msg)
+	h, err := parseHandshake(msg, c.p.n.cfg.MaxPeerIDBytes)
 	if err != nil {
 		c.logBad("dropped a text message", "error", err)
 		return

@@ -23,13 +23,11 @@ import (
 //     receiver, payload {streamId, reason}.
 const extVersion = 1
 
-// A handshake message is a few dozen bytes (DESIGN.md: under 512); what is
-// larger is refused before it is parsed, and an id longer than
-// maxPeerIDSize (a UUID has 36 bytes) is not kept.
-const (
-	maxHandshakeSize = 4 << 10
-	maxPeerIDSize    = 256
-)
+// A handshake message is a few dozen bytes (DESIGN.md: under 512); one
+// longer than handshakeSlack plus Config.MaxPeerIDBytes is refused before
+// it is parsed, and an id longer than Config.MaxPeerIDBytes (a UUID has 36
+// bytes) is not kept.
+const handshakeSlack = 4 << 10
 
 // handshake is the JSON id / client-id message (NETRON-WIRE.md §4.1).
 type handshake struct {
@@ -50,10 +48,10 @@ func (n *Netron) handshakeMessage(typ string) []byte {
 
 // parseHandshake reads a JSON handshake message; ok is false when msg is
 // not one.
-func parseHandshake(msg []byte) (handshake, error) {
+func parseHandshake(msg []byte, maxID int) (handshake, error) {
 	var h handshake
-	if len(msg) > maxHandshakeSize {
-		return h, fmt.Errorf("text message of %d bytes is longer than a handshake message may be (%d)", len(msg), maxHandshakeSize)
+	if limit := handshakeSlack + maxID; len(msg) > limit {
+		return h, fmt.Errorf("text message of %d bytes is longer than a handshake message may be (%d)", len(msg), limit)
 	}
 	if err := json.Unmarshal(msg, &h); err != nil {
 		return h, fmt.Errorf("not a handshake message: %w", err)
@@ -61,8 +59,8 @@ func parseHandshake(msg []byte) (handshake, error) {
 	if h.Type != "id" && h.Type != "client-id" {
 		return h, fmt.Errorf("handshake message of unknown type %.64q", h.Type)
 	}
-	if len(h.ID) > maxPeerIDSize {
-		return h, fmt.Errorf("peer id of %d bytes is longer than the limit of %d", len(h.ID), maxPeerIDSize)
+	if len(h.ID) > maxID {
+		return h, fmt.Errorf("peer id of %d bytes is longer than the limit of %d (netron.maxPeerIDBytes)", len(h.ID), maxID)
 	}
 	return h, nil
 }

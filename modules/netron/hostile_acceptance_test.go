@@ -216,7 +216,7 @@ func TestAcceptanceLongPeerIDRefused(t *testing.T) {
 	c := dialRaw(t, s.addr)
 	c.serverID()
 	c.clientID(strings.Repeat("i", 10_000_000))
-	c.clientID(strings.Repeat("j", 300))
+	c.clientID(strings.Repeat("j", 300)) // under the size limit, over the id limit
 	expectAdd(t, c, 1, 2, 3) // served, in order, after the refused messages
 	peers := s.n.Peers()
 	if len(peers) != 1 {
@@ -225,7 +225,7 @@ func TestAcceptanceLongPeerIDRefused(t *testing.T) {
 	if id := peers[0].ID(); id != "" {
 		t.Errorf("the peer kept an id of %d bytes; want none", len(id))
 	}
-	if n := rec.count("dropped a text message", "text message of 10000028 bytes is longer than a handshake message may be (4096)"); n != 1 {
+	if n := rec.count("dropped a text message", "text message of 10000028 bytes is longer than a handshake message may be (4352)"); n != 1 {
 		t.Errorf("%d records name the 10 MB message, want 1", n)
 	}
 	c.nc.Close()
@@ -268,4 +268,18 @@ func TestAcceptanceMalformedPacketsLogOnce(t *testing.T) {
 	}
 	c.nc.Close()
 	rec.waitFor(t, "malformed messages dropped without a log record", "count=2999")
+}
+
+// netron.maxPeerIDBytes sets the bound: an id of 300 bytes is kept under a
+// limit of 400.
+func TestAcceptancePeerIDLimitConfigurable(t *testing.T) {
+	s, _ := netronServer(t, "tcp", netron.Config{MaxPeerIDBytes: 400}, nil)
+	c := dialRaw(t, s.addr)
+	c.serverID()
+	id := strings.Repeat("k", 300)
+	c.clientID(id)
+	expectAdd(t, c, 1, 2, 3)
+	if peers := s.n.Peers(); len(peers) != 1 || peers[0].ID() != id {
+		t.Fatalf("the 300-byte id was not kept under a limit of 400")
+	}
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
-// watchIdle starts the idle probe of an accepted connection: after
-// Config.IdleTimeout without a message from the peer, the server pings it
-// (a WebSocket ping where the transport has one, else a Netron PING) and
-// closes the connection when no answer comes within Config.PingTimeout.
-// A peer that is alive answers and keeps its connection however long it
-// stays silent.
+// watchIdle starts the idle probe of a connection, accepted or dialled:
+// after Config.IdleTimeout without a message from the peer, this side
+// pings it (a WebSocket ping where the transport has one, else a Netron
+// PING) and closes the connection when no answer comes within
+// Config.PingTimeout. A peer that is alive answers and keeps its
+// connection however long it stays silent.
 func (c *conn) watchIdle() {
 	idle := c.p.n.cfg.IdleTimeout
 	if idle <= 0 {
