@@ -217,7 +217,7 @@ func TestAcceptanceLongPeerIDRefused(t *testing.T) {
 	c.serverID()
 	c.clientID(strings.Repeat("i", 10_000_000))
 	c.clientID(strings.Repeat("j", 300)) // under the size limit, over the id limit
-	expectAdd(t, c, 1, 2, 3) // served, in order, after the refused messages
+	expectAdd(t, c, 1, 2, 3)             // served, in order, after the refused messages
 	peers := s.n.Peers()
 	if len(peers) != 1 {
 		t.Fatalf("%d peers, want 1", len(peers))
