@@ -20,9 +20,12 @@ func (c *conn) watchIdle() {
 	if idle <= 0 {
 		return
 	}
-	c.idleTimer.Store(time.AfterFunc(idle, c.checkIdle))
-	if c.ctx.Err() != nil { // closed meanwhile: close did not see the timer
-		c.idleTimer.Load().Stop()
+	// Stored before it is armed: checkIdle re-arms it through the field.
+	t := time.AfterFunc(time.Hour, c.checkIdle)
+	t.Stop()
+	c.idleTimer.Store(t)
+	if c.ctx.Err() == nil { // else closed meanwhile: close did not see the timer
+		t.Reset(idle)
 	}
 }
 

@@ -286,9 +286,12 @@ func (c *conn) watchStall() {
 		t.Reset(c.p.n.cfg.WriteStallTimeout)
 		return
 	}
-	c.stallTimer.Store(time.AfterFunc(c.p.n.cfg.WriteStallTimeout, c.checkStall))
-	if c.ctx.Err() != nil { // closed meanwhile: close did not see the timer
-		c.stallTimer.Load().Stop()
+	// Stored before it is armed: checkStall re-arms it through the field.
+	t := time.AfterFunc(time.Hour, c.checkStall)
+	t.Stop()
+	c.stallTimer.Store(t)
+	if c.ctx.Err() == nil { // else closed meanwhile: close did not see the timer
+		t.Reset(c.p.n.cfg.WriteStallTimeout)
 	}
 }
 
