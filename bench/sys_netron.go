@@ -36,25 +36,35 @@ func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] 
 func init() {
 	for _, v := range []struct {
 		name, scheme string
-		noval        bool
+		noval, chain bool
 	}{
-		{"netron-tcp", "tcp", false}, {"netron-tcp-noval", "tcp", true},
-		{"netron-unix", "unix", false}, {"netron-unix-noval", "unix", true},
-		{"netron-ws", "ws", false}, {"netron-ws-noval", "ws", true},
+		{"netron-tcp", "tcp", false, false}, {"netron-tcp-noval", "tcp", true, false},
+		{"netron-unix", "unix", false, false}, {"netron-unix-noval", "unix", true, false},
+		{"netron-ws", "ws", false, false}, {"netron-ws-noval", "ws", true, false},
+		{"netron-tcp-chain", "tcp", false, true}, {"netron-unix-chain", "unix", false, true},
 	} {
 		note := "titan.Service method with a JSON Schema contract, validated"
-		if v.noval {
+		switch {
+		case v.noval:
 			note = "same, contract validation off"
+		case v.chain:
+			note = "same, validated, with a timing and a token interceptor on both sides"
 		}
 		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
-			return setupNetron(v.scheme, v.noval)
+			return setupNetron(v.scheme, v.noval, v.chain)
 		}})
 	}
 }
 
-func setupNetron(scheme string, noval bool) (*bench, error) {
+// setupNetron serves Echo on scheme and dials it; with chain, both sides
+// run the interceptors of sys_netron_chain.go.
+func setupNetron(scheme string, noval, chain bool) (*bench, error) {
+	var sides chainSides
+	if chain {
+		sides = newChainSides("Bearer bench-token")
+	}
 	cfg := netron.Config{SkipValidation: noval}
-	n, err := netron.New(cfg, nil)
+	n, err := netron.New(cfg, nil, sides.server...)
 	if err != nil {
 		return nil, err
 	}
@@ -74,13 +84,21 @@ func setupNetron(scheme string, noval bool) (*bench, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (is the transport built in?)", scheme, err)
 	}
-	client, err := netron.New(netron.Config{SkipValidation: noval}, nil)
+	client, err := netron.New(netron.Config{SkipValidation: noval}, nil, sides.client...)
 	if err != nil {
 		return nil, err
 	}
 	p, err := client.Dial(context.Background(), bound)
 	if err != nil {
 		return nil, err
+	}
+	if chain {
+		if err := checkChain(context.Background(), sides, p, bound); err != nil {
+			p.Close()
+			client.Stop(context.Background())
+			n.Stop(context.Background())
+			return nil, err
+		}
 	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
