@@ -45,7 +45,7 @@ func New(opts ...Option) *App {
 
 // defaultModules are in every app.
 func defaultModules() []fx.Option {
-	return []fx.Option{config.Module, logger.Module, netron.Module, natstransport.Module}
+	return []fx.Option{config.Module, logger.Module, netron.Module, natstransport.Module, fx.Provide(builtinFeatures)}
 }
 
 func (a *App) build() {

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
 	_ "github.com/titanframework/titan/modules/netron/transport/unix"
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // Echo is the service every Netron row calls: a real service method with a
@@ -63,8 +65,14 @@ func setupNetron(scheme string, noval, chain bool) (*bench, error) {
 	if chain {
 		sides = newChainSides("Bearer bench-token")
 	}
-	cfg := netron.Config{SkipValidation: noval}
-	n, err := netron.New(cfg, nil, sides.server...)
+	// The server has what an app's Netron has: the user's interceptors,
+	// then the response cache and contract validation (unless noval),
+	// innermost, as titan.New installs them.
+	features := []netron.Interceptor{cache.New(0)}
+	if !noval {
+		features = append(features, validate.New(nil))
+	}
+	n, err := netron.New(netron.Config{}, nil, append(sides.server, netron.WithInterceptors(features...))...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +92,7 @@ func setupNetron(scheme string, noval, chain bool) (*bench, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w (is the transport built in?)", scheme, err)
 	}
-	client, err := netron.New(netron.Config{SkipValidation: noval}, nil, sides.client...)
+	client, err := netron.New(netron.Config{}, nil, sides.client...)
 	if err != nil {
 		return nil, err
 	}

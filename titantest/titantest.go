@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
 	_ "github.com/titanframework/titan/modules/netron/transport/mem" // mem://
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // Server is a Netron serving services for one test.
@@ -30,7 +32,13 @@ func Serve(tb testing.TB, name, version string, impl any, opts ...netron.Service
 // listens on addr. The server stops when the test ends.
 func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netron.Netron) error) *Server {
 	tb.Helper()
-	n, err := netron.New(cfg, nil)
+	rc := cache.New(cfg.CacheSize)
+	tb.Cleanup(func() { _ = rc.Close() })
+	features := []netron.Interceptor{rc}
+	if !cfg.SkipValidation {
+		features = append(features, validate.New(nil))
+	}
+	n, err := netron.New(cfg, nil, netron.WithInterceptors(features...))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -55,7 +55,7 @@ type Signup struct {
 
 func serveShapes(t *testing.T) (*netron.Netron, *netron.Peer) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
 	if err != nil {
 		t.Fatal(err)
 	}

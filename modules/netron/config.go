@@ -69,10 +69,13 @@ type Config struct {
 	// PingTimeout is how long a probed connection has to answer before it
 	// is closed.
 	PingTimeout time.Duration `json:"pingTimeout" jsonschema:"description=Close a probed connection that does not answer within this"`
-	// SkipValidation turns contract validation of inputs, outputs and
-	// stream items off; it is on by default.
+	// SkipValidation leaves contract validation (package validate) out of
+	// the interceptors a titan app installs; it is in by default. A Netron
+	// made with New installs no interceptor of its own, so this field does
+	// not change it.
 	SkipValidation bool `json:"skipValidation,omitempty"`
-	// CacheSize is the most results the response cache keeps.
+	// CacheSize is the most results the response cache (package cache) of
+	// a titan app keeps.
 	CacheSize int `json:"cacheSize" jsonschema:"minimum=1"`
 	// Reconnect sets how dialled peers reconnect after a connection drops.
 	Reconnect ReconnectConfig `json:"reconnect"`

@@ -17,6 +17,7 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats://
 	"github.com/titanframework/titan/modules/netron/transport/transporttest"
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // The conformance suite runs one table of behaviours against every
@@ -71,6 +72,9 @@ func (c *Conf) Probe(context.Context) (map[string]int64, error) {
 
 func newConfServer(cfg netron.Config, opts ...netron.Option) (*netron.Netron, error) {
 	cfg.MaxFrameSize = confLimit
+	// The conformance service has no cacheable method: validation is the
+	// feature of an app its contracts need.
+	opts = append([]netron.Option{netron.WithInterceptors(validate.New(nil))}, opts...)
 	n, err := netron.New(cfg, nil, opts...)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,8 @@
 // Each method has a JSON Schema (draft 2020-12) for its arguments (a tuple:
 // "prefixItems", exactly as many items as arguments) and one for its result
 // or stream items, derived from the Go types (json and jsonschema struct
-// tags) or given with [WithContract]. With validation on (the default),
+// tags) or given with [WithContract]. With the validation interceptor
+// (package validate; a titan app installs it unless netron.skipValidation),
 // arguments are checked before the method runs — a violation is
 // invalid_argument naming the argument and every failing JSON pointer in
 // it ("calculator@1.0.0.add: argument 1 (a): want a number, got a
@@ -77,8 +78,8 @@
 //
 // The core tasks of the original are served: query_interface (exact, range
 // or bare names), subscribe, unsubscribe, emit, unref_service,
-// invalidate_cache (clears the response cache; returns the number of
-// entries removed) and authenticate (filled by the security module;
+// invalidate_cache (asks every interceptor that is a [CacheInvalidator],
+// such as package cache's, to drop results; returns the number removed) and authenticate (filled by the security module;
 // without it, 503 as in the original); expose_service and unexpose_service
 // are refused. list_services lists a Go server's services. GET and SET are
 // answered with unimplemented: Titan services expose methods, not
@@ -86,14 +87,30 @@
 //
 // # Interceptors
 //
-// [Interceptor] wraps calls connect-go style; the first one given is the
-// outermost. On the serving side the built-in response cache ([WithCache],
-// [WithCacheTTL]) and contract validation run innermost, in that order.
-// An interceptor may keep the [Call] it is given (its RawArgs alias a frame
-// that is reused when the call returns). A Netron without interceptors of
-// its own reuses the state of unary calls it serves and of [CallUnary]
-// instead, since no code but its own sees them; a method's context is never
-// reused.
+// [Interceptor] wraps calls connect-go style. The ordering rule: the
+// interceptors given to a Netron ([WithInterceptors], in order, over as
+// many options as given) wrap every call it serves and every call it makes,
+// the first one outermost: it sees the call first and the result last. The
+// engine installs none of its own. Features are interceptors like any
+// other, written against the public call model: a titan app installs the
+// app's interceptors (titan.Interceptors, in order), then the response
+// cache (package cache) and contract validation (package validate),
+// innermost, next to the method.
+//
+// The public call model is [Call] and, on the serving side, [MethodSpec]:
+// Call.Service, Call.Method, Call.Peer (nil in-process) and Call.Metadata
+// (the caller's, set by interceptors on the calling side of Go peers) say
+// what is called by whom; [Call.IsClient] which side is running; the
+// arguments come as the interceptor asks: decoded Go values ([Call.Args]),
+// the encoded wire values ([Call.RawArgs], aliasing the request's frame,
+// valid until the call returns) or JSON values ([Call.JSONArgs]).
+// [Call.Spec] describes the method served: its shape, its contract
+// ([Call.CheckArgs], [MethodSpec.CheckResult]), its cache TTL and the
+// options it was registered with, so that a feature finds its own;
+// [Call.Identity] says who is calling. An interceptor may keep the Call it
+// is given. A Netron without interceptors reuses the state of unary calls
+// it serves and of [CallUnary], since no code but its own sees them; a
+// method's context is never reused.
 //
 // # The Go-to-Go extension
 //

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // Typed has methods of the shapes called without reflection; Named has
@@ -56,7 +57,7 @@ func (Named) Now(_ context.Context) (nStr, error)          { return "now", nil }
 // so codes must agree and both must name the contract.
 func TestFastPathAnswersLikeReflection(t *testing.T) {
 	for _, noval := range []bool{true, false} {
-		t.Run(fmt.Sprintf("SkipValidation=%v", noval), func(t *testing.T) { fastVsReflect(t, noval) })
+		t.Run(fmt.Sprintf("validate=%v", !noval), func(t *testing.T) { fastVsReflect(t, noval) })
 	}
 }
 
@@ -76,7 +77,11 @@ func fastVsReflect(t *testing.T, noval bool) {
 			return res, err
 		}
 	})
-	n, err := netron.New(netron.Config{SkipValidation: noval}, nil, netron.WithInterceptors(record))
+	ics := []netron.Interceptor{record}
+	if !noval {
+		ics = append(ics, validate.New(nil))
+	}
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ics...))
 	if err != nil {
 		t.Fatal(err)
 	}

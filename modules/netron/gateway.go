@@ -78,7 +78,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 	// of the user's can keep it.
 	call := newServedCall(n.poolCalls)
 	call.Service, call.Method, call.Metadata = svc.qualified, m.name, inv.Metadata
-	call.svc, call.m, call.raw, call.limits = svc, m, inv.Args, n.limits
+	call.svc, call.m, call.raw, call.limits, call.identity = svc, m, inv.Args, n.limits, n.identity
 	res, err := n.unary(ctx, call)
 	call.release()
 	return res, err
@@ -94,7 +94,7 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 	if m.kind != kindStream {
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
 	}
-	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits}
+	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity}
 	if !n.beginCall() {
 		return nil, errDraining
 	}

@@ -23,15 +23,16 @@ type Call struct {
 	// Metadata is the caller's metadata (Go peers only; nil otherwise).
 	Metadata map[string]string
 
-	client bool
-	svc    *service
-	m      *method
-	raw    []protocol.RawValue // encoded arguments (serving side)
-	args   []any               // Go arguments (calling side)
-	in     []reflect.Value     // receiver, context, decoded arguments (serving side)
-	json   []any
-	jsonOK bool
-	limits protocol.Limits
+	client   bool
+	identity IdentityFunc // the Netron's (see Identity)
+	svc      *service
+	m        *method
+	raw      []protocol.RawValue // encoded arguments (serving side)
+	args     []any               // Go arguments (calling side)
+	in       []reflect.Value     // receiver, context, decoded arguments (serving side)
+	json     []any
+	jsonOK   bool
+	limits   protocol.Limits
 
 	// Room that saves allocations per call, allocated with the Call (see
 	// servedCall, clientCall); nil on the side the Call is not on.
@@ -199,9 +200,12 @@ type StreamingHandlerFunc func(ctx context.Context, call *Call) (iter.Seq2[any, 
 type StreamingClientFunc func(ctx context.Context, call *Call) (*Stream, error)
 
 // Interceptor wraps calls, connect-go style. Interceptors given to a
-// Netron or a dialled Peer run in order, the first one outermost. The
-// built-in response cache and contract validation are interceptors too,
-// innermost, next to the method.
+// Netron ([WithInterceptors]) run in the order given, the first one
+// outermost, on the calls it serves and on those it makes. The engine
+// installs none of its own: contract validation (package validate) and the
+// response cache (package cache) are interceptors like any other, written
+// against the public call model ([Call], [MethodSpec]); a titan app
+// installs them innermost, after its own (titan.Interceptors).
 type Interceptor interface {
 	WrapUnary(UnaryFunc) UnaryFunc
 	WrapStreamingHandler(StreamingHandlerFunc) StreamingHandlerFunc
@@ -243,15 +247,4 @@ func chainStreamingClient(ics []Interceptor, f StreamingClientFunc) StreamingCli
 		f = ics[i].WrapStreamingClient(f)
 	}
 	return f
-}
-
-// handlerInterceptors is the serving side's chain: the Netron's interceptors, then
-// the cache, then validation, then the method.
-func (n *Netron) handlerInterceptors() []Interceptor {
-	ics := append([]Interceptor(nil), n.interceptors...)
-	ics = append(ics, cacheInterceptor{rc: n.cache, identity: n.identity})
-	if !n.cfg.SkipValidation {
-		ics = append(ics, validationInterceptor{log: n.log})
-	}
-	return ics
 }

@@ -54,7 +54,16 @@ type Params struct {
 	Interceptors []Interceptor `group:"netron.interceptors"`
 	Listen       [][]string    `group:"netron.listen"`
 	Options      []Option      `group:"netron.options"` // app-wide options (titan.Strict)
+	// Innermost are installed after every other interceptor.
+	Innermost Innermost `optional:"true"`
 }
+
+// Innermost is the chain of interceptors the netron module installs after
+// every other one, next to the method, in order. A titan app provides it:
+// the response cache (package cache), then contract validation (package
+// validate), as the config's netron.cacheSize and netron.skipValidation
+// say.
+type Innermost []Interceptor
 
 // Result is what the netron module provides.
 type Result struct {
@@ -73,6 +82,7 @@ func NewFromConfig(p Params) (Result, error) {
 		return Result{}, err
 	}
 	opts := append([]Option{WithInterceptors(p.Interceptors...)}, p.Options...)
+	opts = append(opts, WithInterceptors(p.Innermost...))
 	addrs := slices.Clone(cfg.Listen)
 	if ipc.Inherited() {
 		// Started by a parent's SpawnIPC: serve it, and stop when it is gone.

@@ -43,7 +43,6 @@ type Netron struct {
 	streaming    StreamingHandlerFunc // serving chain of streams
 	clientChain  UnaryFunc            // calling chain of unary calls
 	poolCalls    bool                 // no interceptors of the user's: Calls are pooled (see servedCalls)
-	cache        *resultCache
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
 	strict       bool   // WithStrict: methods not exposed fail Register
@@ -86,6 +85,12 @@ func WithInterceptors(ics ...Interceptor) Option {
 		n.interceptors = append(n.interceptors, ics...)
 	}}
 }
+
+// IdentityFunc returns the identity of the caller of a call being served,
+// for what must differ per caller, such as the key of a response cache
+// ([Call.Identity]). The security module sets it; without it every caller
+// is the same.
+type IdentityFunc func(ctx context.Context) string
 
 // WithIdentity sets how the caller of a served call is identified where
 // results must not be shared between callers (the response cache key).
@@ -155,10 +160,8 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	for _, o := range opts {
 		o.applyNetron(n)
 	}
-	n.cache = newResultCache(cfg.CacheSize)
-	ics := n.handlerInterceptors()
-	n.unary = chainUnary(ics, invokeUnary)
-	n.streaming = chainStreamingHandler(ics, invokeStream)
+	n.unary = chainUnary(n.interceptors, invokeUnary)
+	n.streaming = chainStreamingHandler(n.interceptors, invokeStream)
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
 	n.poolCalls = len(n.interceptors) == 0
 	n.events = newEventBus(log)
@@ -610,7 +613,6 @@ func (n *Netron) Stop(ctx context.Context) error {
 			p.Close()
 		}
 		n.wg.Wait()
-		n.cache.stop()
 	})
 	return err
 }

@@ -99,7 +99,7 @@ type server struct {
 
 func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *server {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *ser
 // with the test, and returns it with a peer dialled to it.
 func serveOnTCP(t *testing.T, impls map[string]any) (*netron.Netron, *netron.Peer) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
 	if err != nil {
 		t.Fatal(err)
 	}

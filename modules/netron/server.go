@@ -115,7 +115,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	}
 
 	call.Service, call.Method, call.Peer, call.Metadata = svc.qualified, m.name, c.p, hdr.Metadata
-	call.svc, call.m, call.raw = svc, m, elems[need:]
+	call.svc, call.m, call.raw, call.identity = svc, m, elems[need:], c.p.n.identity
 	cc := &call.srv.cctx
 	if call.pooled { // the method may keep its context: not pooled
 		cc = new(callCtx)

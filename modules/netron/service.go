@@ -61,6 +61,8 @@ type method struct {
 
 	cacheTTL time.Duration // 0 = not cached
 	opts     []MethodOption
+
+	spec MethodSpec // the public view of the method, pointing back at it
 }
 
 // service is one registered service instance.
@@ -119,6 +121,7 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 		}
 		ft := m.Type // includes the receiver
 		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v, m.Name)}
+		md.spec.m = md
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
 		}

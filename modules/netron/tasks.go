@@ -207,7 +207,13 @@ func (n *Netron) registerCoreTasks() {
 				}
 			}
 		}
-		return n.cache.invalidate(pattern), nil
+		removed := 0
+		for _, ic := range n.interceptors {
+			if c, ok := ic.(CacheInvalidator); ok {
+				removed += c.Invalidate(pattern)
+			}
+		}
+		return removed, nil
 	}
 	refuse := func(task string) TaskFunc {
 		return func(_ context.Context, p *Peer, _ []any) (any, error) {

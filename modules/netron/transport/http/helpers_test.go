@@ -126,7 +126,7 @@ type server struct {
 
 func startServer(t testing.TB, query string) *server {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,7 +147,7 @@ func (c *Calc) Slow(ctx context.Context, d time.Duration) (string, error) {
 // startInstance starts a Netron serving the calculator on url.
 func startInstance(t testing.TB, url string, version string) (*netron.Netron, *Calc) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,180 @@
+package cache_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	_ "github.com/titanframework/titan/modules/netron/transport/mem"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type ctxKey struct{}
+
+// Calc counts the runs of its methods.
+type Calc struct{ runs *atomic.Int64 }
+
+func (c Calc) Add(_ context.Context, a, b int) (int, error) {
+	c.runs.Add(1)
+	return a + b, nil
+}
+
+func (c Calc) Div(_ context.Context, a, b int) (int, error) {
+	c.runs.Add(1)
+	if b == 0 {
+		return 0, errors.New("division by zero")
+	}
+	return a / b, nil
+}
+
+func (c Calc) Sub(_ context.Context, a, b int) (int, error) {
+	c.runs.Add(1)
+	return a - b, nil
+}
+
+// serve registers Calc as calc@1.0.0 (add and div cached for a minute)
+// and other@1.0.0 (all cached), served through c, and returns a function
+// that calls a method in process as caller.
+func serve(t *testing.T, c *cache.Cache, runs *atomic.Int64) func(caller, service, method string, args ...any) (any, error) {
+	t.Helper()
+	identity := func(ctx context.Context) string { s, _ := ctx.Value(ctxKey{}).(string); return s }
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c), netron.WithIdentity(identity))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	if err := n.Register("calc", "1.0.0", Calc{runs}, netron.WithMethod("add", netron.WithCacheTTL(time.Minute)),
+		netron.WithMethod("div", netron.WithCacheTTL(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("other", "1.0.0", Calc{runs}, netron.WithCache(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	return func(caller, service, method string, args ...any) (any, error) {
+		ctx := context.WithValue(context.Background(), ctxKey{}, caller)
+		raw := make([]protocol.RawValue, len(args))
+		for i, a := range args {
+			b, err := protocol.AppendValue(nil, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[i] = b
+		}
+		return n.Invoke(ctx, &netron.Invocation{Service: service, Method: method, Args: raw})
+	}
+}
+
+func TestCache(t *testing.T) {
+	var runs atomic.Int64
+	c := cache.New(100)
+	defer c.Close()
+	call := serve(t, c, &runs)
+	want := func(step string, n int64) {
+		t.Helper()
+		if got := runs.Swap(0); got != n {
+			t.Fatalf("%s: the method ran %d times, want %d", step, got, n)
+		}
+	}
+
+	for range 3 {
+		if v, err := call("ada", "calc@1.0.0", "add", 1, 2); err != nil || v != 3 {
+			t.Fatalf("add(1, 2) = %v, %v", v, err)
+		}
+	}
+	want("the same call three times", 1)
+	if _, err := call("ada", "calc@1.0.0", "add", 2, 1); err != nil {
+		t.Fatal(err)
+	}
+	want("other arguments", 1)
+	if _, err := call("bob", "calc@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	want("another caller", 1)
+	if _, err := call("ada", "calc@1.0.0", "sub", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call("ada", "calc@1.0.0", "sub", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	want("a method without a TTL", 2)
+	for range 2 {
+		if _, err := call("ada", "calc@1.0.0", "div", 1, 0); err == nil {
+			t.Fatal("div(1, 0) succeeded")
+		}
+	}
+	want("an error is not kept", 2)
+
+	// calc: add(1,2) for ada and bob, add(2,1); other: add(1,2).
+	if _, err := call("ada", "other@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	want("another service", 1)
+	if got := c.Invalidate("nothing*"); got != 0 {
+		t.Fatalf(`Invalidate("nothing*") = %d, want 0`, got)
+	}
+	if got := c.Invalidate("oth*"); got != 1 {
+		t.Fatalf(`Invalidate("oth*") = %d, want 1 (other@1.0.0's add)`, got)
+	}
+	if got := c.Invalidate("calc@1.0.0"); got != 3 {
+		t.Fatalf(`Invalidate("calc@1.0.0") = %d, want 3`, got)
+	}
+	if _, err := call("ada", "calc@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	want("after Invalidate", 1)
+	if got := c.Invalidate(""); got != 1 {
+		t.Fatalf(`Invalidate("") = %d, want 1`, got)
+	}
+}
+
+// The invalidate_cache task reaches the cache through the Netron's
+// interceptors (netron.CacheInvalidator).
+func TestInvalidateTask(t *testing.T) {
+	var runs atomic.Int64
+	c := cache.New(100)
+	defer c.Close()
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("calc", "1.0.0", Calc{&runs}, netron.WithCache(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	for range 2 {
+		if _, err := netron.CallUnary[int](ctx, p, "calc@1.0.0", "add", 1, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs.Load() != 1 {
+		t.Fatalf("add ran %d times, want 1", runs.Load())
+	}
+	var removed int
+	if err := p.Task(ctx, &removed, netron.TaskInvalidateCache, "calc"); err != nil || removed != 1 {
+		t.Fatalf("invalidate_cache(calc) = %d, %v, want 1", removed, err)
+	}
+	if _, err := netron.CallUnary[int](ctx, p, "calc@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if runs.Load() != 2 {
+		t.Fatalf("add ran %d times after invalidation, want 2", runs.Load())
+	}
+}

@@ -1,0 +1,154 @@
+package validate_test
+
+import (
+	"bytes"
+	"context"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/transport/mem"
+	"github.com/titanframework/titan/modules/netron/validate"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Point has a contract: X at least 0.
+type Point struct {
+	X int `json:"x" jsonschema:"minimum=0"`
+}
+
+// Shapes breaks its own output contract on request.
+type Shapes struct{ ran *atomic.Int64 }
+
+func (s Shapes) Move(_ context.Context, p Point) (Point, error) {
+	s.ran.Add(1)
+	return Point{X: p.X - 10}, nil // negative when p.X < 10: an output violation
+}
+
+func (s Shapes) Walk(_ context.Context, p Point) iter.Seq2[Point, error] {
+	s.ran.Add(1)
+	return func(yield func(Point, error) bool) {
+		for i := range 3 {
+			if !yield(Point{X: p.X - i}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// serve starts a Netron with ics serving Shapes and dials it.
+func serve(t *testing.T, ran *atomic.Int64, ics ...netron.Interceptor) *netron.Peer {
+	t.Helper()
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	if err := n.Register("shapes", "1.0.0", Shapes{ran: ran}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// The engine enforces no contract by itself: the interceptor does. Without
+// it a bad argument reaches the method and a bad result reaches the caller;
+// with it the method never sees the argument and the caller gets internal,
+// with the failing pointer in the server's log only.
+func TestContractsAreTheInterceptors(t *testing.T) {
+	ctx := context.Background()
+	var ran atomic.Int64
+	bare := serve(t, &ran)
+	if _, err := bare.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": -1}); err != nil {
+		t.Fatalf("bare engine: move(x=-1) = %v, want it to run (no validation installed)", err)
+	}
+	if ran.Load() != 1 {
+		t.Fatalf("bare engine: the method ran %d times, want 1", ran.Load())
+	}
+
+	ran.Store(0)
+	var logs bytes.Buffer
+	p := serve(t, &ran, validate.New(slog.New(slog.NewTextHandler(&logs, nil))))
+	_, err := p.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": -1})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "argument 1 at /x") {
+		t.Fatalf("move(x=-1) = %v, want invalid_argument naming argument 1 at /x", err)
+	}
+	if ran.Load() != 0 {
+		t.Fatalf("the method ran on a refused argument")
+	}
+	_, err = p.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": 1}, "extra")
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "takes 1 argument") {
+		t.Fatalf("move with 2 arguments = %v, want invalid_argument saying it takes 1", err)
+	}
+	_, err = p.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": 1})
+	if netron.CodeOf(err) != netron.CodeInternal || !strings.Contains(err.Error(), "the result of shapes@1.0.0.move does not match its contract") {
+		t.Fatalf("move(x=1) = %v, want internal: the result does not match its contract", err)
+	}
+	if strings.Contains(err.Error(), "/x") {
+		t.Fatalf("the caller sees the details of an output violation: %v", err)
+	}
+	if !strings.Contains(logs.String(), "/x: minimum") && !strings.Contains(logs.String(), "/x: want") {
+		t.Fatalf("the log does not name the failing pointer: %s", logs.String())
+	}
+	if _, err := p.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": 15}); err != nil {
+		t.Fatalf("move(x=15) = %v", err)
+	}
+}
+
+// A stream's items are checked one by one: the items that keep the
+// contract arrive, the first that breaks it ends the stream.
+func TestStreamItems(t *testing.T) {
+	var ran atomic.Int64
+	p := serve(t, &ran, validate.New(nil))
+	var got []int
+	var last error
+	for v, err := range netron.CallStream[Point](context.Background(), p, "shapes@1.0.0", "walk", Point{X: 1}) {
+		if err != nil {
+			last = err
+			break
+		}
+		got = append(got, v.X)
+	}
+	if len(got) != 2 || got[0] != 1 || got[1] != 0 {
+		t.Fatalf("items = %v, want [1 0] before the violation", got)
+	}
+	// A stream's end carries its reason as text (STREAM_CLOSE), not a code.
+	if last == nil || !strings.Contains(last.Error(), "the stream item of shapes@1.0.0.walk does not match its contract") {
+		t.Fatalf("end of stream = %v, want the stream item's contract named", last)
+	}
+}
+
+// Calls the Netron makes are not checked: their contracts are the serving
+// side's. A client with the interceptor still reaches a bare server with a
+// bad argument.
+func TestCallsMadePassThrough(t *testing.T) {
+	var ran atomic.Int64
+	bare := serve(t, &ran)
+	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(validate.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	p, err := client.Dial(context.Background(), bare.RemoteAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Call(context.Background(), "shapes@1.0.0", "move", map[string]any{"x": -1}); err != nil {
+		t.Fatalf("move(x=-1) from a validating client to a bare server = %v, want it to run", err)
+	}
+}
