@@ -56,6 +56,10 @@ func (a *tokenAuth) check(call *netron.Call) error {
 	return nil
 }
 
+// BorrowsCalls implements netron.CallBorrower: no Call is kept past its
+// call, as the security module's interceptor will not keep one.
+func (a *tokenAuth) BorrowsCalls() {}
+
 func (a *tokenAuth) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 	return func(ctx context.Context, call *netron.Call) (any, error) {
 		if err := a.check(call); err != nil {
@@ -134,6 +138,10 @@ func (t *callTimer) total() (calls, failed int64) {
 	}
 	return calls, failed
 }
+
+// BorrowsCalls implements netron.CallBorrower: the timer keeps copies of
+// the names, never the Call, as the metrics module's interceptor will.
+func (t *callTimer) BorrowsCalls() {}
 
 func (t *callTimer) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 	return func(ctx context.Context, call *netron.Call) (any, error) {

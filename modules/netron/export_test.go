@@ -49,3 +49,7 @@ func FastPath(n *Netron, service, method string) bool {
 
 // RunningCalls lists the calls n serves now.
 func RunningCalls(n *Netron) []string { return n.runningCalls() }
+
+// PoolsCalls reports whether n reuses the state of unary calls (every
+// interceptor borrows its Calls). Test-only.
+func PoolsCalls(n *Netron) bool { return n.poolCalls }

@@ -75,7 +75,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is a stream method", svc.qualified, m.name)
 	}
 	// As for a call from a packet, the Call is pooled when no interceptor
-	// of the user's can keep it.
+	// can keep it.
 	call := newServedCall(n.poolCalls)
 	call.Service, call.Method, call.Metadata = svc.qualified, m.name, inv.Metadata
 	call.svc, call.m, call.raw, call.limits, call.identity = svc, m, inv.Args, n.limits, n.identity

@@ -42,7 +42,7 @@ type Netron struct {
 	unary        UnaryFunc            // serving chain of unary calls
 	streaming    StreamingHandlerFunc // serving chain of streams
 	clientChain  UnaryFunc            // calling chain of unary calls
-	poolCalls    bool                 // no interceptors of the user's: Calls are pooled (see servedCalls)
+	poolCalls    bool                 // every interceptor borrows its Calls: they are pooled (see servedCalls)
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
 	strict       bool   // WithStrict: methods not exposed fail Register
@@ -163,7 +163,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	n.unary = chainUnary(n.interceptors, invokeUnary)
 	n.streaming = chainStreamingHandler(n.interceptors, invokeStream)
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
-	n.poolCalls = len(n.interceptors) == 0
+	n.poolCalls = borrowsAll(n.interceptors)
 	n.events = newEventBus(log)
 	n.registerCoreTasks()
 	return n, nil

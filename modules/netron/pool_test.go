@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // Keeper keeps the context of every call it serves.
@@ -139,6 +141,35 @@ func TestInterceptorsMayKeepCalls(t *testing.T) {
 	for i, c := range made { // a served Call's arguments alias its recycled frame
 		if args := c.Args(); len(args) != 1 || args[0] != fmt.Sprint(i) {
 			t.Fatalf("made call %d now has arguments %v", i, args)
+		}
+	}
+}
+
+// borrower is an interceptor that declares it keeps no Call.
+type borrower struct{ netron.UnaryInterceptorFunc }
+
+func (borrower) BorrowsCalls() {}
+
+// Calls stay pooled while every interceptor borrows its Calls (validate
+// and cache do); one that does not say so turns pooling off.
+func TestBorrowingInterceptorsKeepPooling(t *testing.T) {
+	pass := netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc { return next })
+	for _, tc := range []struct {
+		name string
+		ics  []netron.Interceptor
+		want bool
+	}{
+		{"none", nil, true},
+		{"validate and cache", []netron.Interceptor{cache.New(0), validate.New(nil)}, true},
+		{"a borrower of the user's", []netron.Interceptor{borrower{pass}, validate.New(nil)}, true},
+		{"one that may keep Calls", []netron.Interceptor{borrower{pass}, pass, validate.New(nil)}, false},
+	} {
+		n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tc.ics...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := netron.PoolsCalls(n); got != tc.want {
+			t.Errorf("%s: pooled = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

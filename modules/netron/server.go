@@ -117,7 +117,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	call.Service, call.Method, call.Peer, call.Metadata = svc.qualified, m.name, c.p, hdr.Metadata
 	call.svc, call.m, call.raw, call.identity = svc, m, elems[need:], c.p.n.identity
 	cc := &call.srv.cctx
-	if call.pooled { // the method may keep its context: not pooled
+	if call.pooledS != nil { // the method may keep its context: not pooled
 		cc = new(callCtx)
 	}
 	cc.peer, cc.call = c.p, call
@@ -131,7 +131,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	}
 
 	if m.kind == kindStream {
-		call.pooled = false // a stream's Call is not worth the care
+		call.pooledS = nil // a stream's Call is not worth the care
 		c.serveStream(ctx, pkt, call)
 		return
 	}

@@ -185,6 +185,10 @@ func (c *Cache) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.St
 	return next
 }
 
+// BorrowsCalls implements [netron.CallBorrower]: the cache keeps results
+// and keys copied from the arguments, never a Call.
+func (c *Cache) BorrowsCalls() {}
+
 // WrapStreamingClient implements [netron.Interceptor]: calls made pass
 // through.
 func (c *Cache) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {

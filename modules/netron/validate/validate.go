@@ -98,6 +98,10 @@ func (v *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) net
 	}
 }
 
+// BorrowsCalls implements [netron.CallBorrower]: the interceptor keeps no
+// Call past its call.
+func (v *Interceptor) BorrowsCalls() {}
+
 // WrapStreamingClient implements [netron.Interceptor]: calls made pass
 // through.
 func (v *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
