@@ -39,6 +39,12 @@ type Config struct {
 	StreamIdleTimeout time.Duration `json:"streamIdleTimeout"`
 	// MaxSubscriptionsPerPeer caps the event subscriptions of one peer.
 	MaxSubscriptionsPerPeer int `json:"maxSubscriptionsPerPeer" jsonschema:"minimum=1"`
+	// MaxQueuedEventsPerPeer and MaxQueuedEventBytesPerPeer cap the events
+	// a peer has emitted (emit tasks) that wait for the local handlers,
+	// which run one event at a time in arrival order. Over either cap an
+	// emit is refused with resource_exhausted and not delivered.
+	MaxQueuedEventsPerPeer     int `json:"maxQueuedEventsPerPeer" jsonschema:"minimum=1,description=Events from one peer waiting for their handlers before more are refused"`
+	MaxQueuedEventBytesPerPeer int `json:"maxQueuedEventBytesPerPeer" jsonschema:"minimum=1,description=Bytes of events from one peer waiting for their handlers before more are refused"`
 	// MaxCallsPerPeer caps the requests (calls and tasks) served at once
 	// for one connection. At the cap the connection is not read until one
 	// ends, so a client that sends faster than it reads is held back by
@@ -124,7 +130,8 @@ type ReconnectConfig struct {
 // DefaultConfig returns the defaults: 5 s request and task timeouts, 16 MiB
 // frames, depth 128, a window of 256 stream items, 1,000 streams and 1,000
 // subscriptions per peer, 60 s stream idle timeout, 256 requests served at
-// once per peer, 8 MiB queued for writing per peer and 64 MiB in all, 30 s
+// once per peer, 1,024 events or 4 MiB of events from one peer waiting for
+// their handlers, 8 MiB queued for writing per peer and 64 MiB in all, 30 s
 // write stall timeout, a probe after 2 min of silence answered within 20 s,
 // peer ids of at most 256 bytes,
 // validation on, 10,000 cached results, reconnect from 50 ms to 1 s; for
@@ -141,6 +148,8 @@ func DefaultConfig() Config {
 		MaxStreamsPerPeer:       1000,
 		StreamIdleTimeout:       60 * time.Second,
 		MaxSubscriptionsPerPeer: 1000,
+		MaxQueuedEventsPerPeer:     1024,
+		MaxQueuedEventBytesPerPeer: 4 << 20,
 		MaxCallsPerPeer:         256,
 		MaxQueuedBytesPerPeer:   8 << 20,
 		MaxQueuedBytes:          64 << 20,
@@ -172,6 +181,8 @@ func (c Config) withDefaults() (Config, error) {
 	c.StreamIdleTimeout = cmp.Or(c.StreamIdleTimeout, d.StreamIdleTimeout)
 	c.MaxSubscriptionsPerPeer = cmp.Or(c.MaxSubscriptionsPerPeer, d.MaxSubscriptionsPerPeer)
 	c.MaxCallsPerPeer = cmp.Or(c.MaxCallsPerPeer, d.MaxCallsPerPeer)
+	c.MaxQueuedEventsPerPeer = cmp.Or(c.MaxQueuedEventsPerPeer, d.MaxQueuedEventsPerPeer)
+	c.MaxQueuedEventBytesPerPeer = cmp.Or(c.MaxQueuedEventBytesPerPeer, d.MaxQueuedEventBytesPerPeer)
 	c.MaxQueuedBytesPerPeer = cmp.Or(c.MaxQueuedBytesPerPeer, d.MaxQueuedBytesPerPeer)
 	c.MaxQueuedBytes = cmp.Or(c.MaxQueuedBytes, d.MaxQueuedBytes)
 	c.WriteStallTimeout = cmp.Or(c.WriteStallTimeout, d.WriteStallTimeout)
@@ -197,6 +208,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: taskTimeout %v is negative", c.TaskTimeout)
 	case c.MaxCallsPerPeer < 0:
 		return c, fmt.Errorf("netron: maxCallsPerPeer %d is negative", c.MaxCallsPerPeer)
+	case c.MaxQueuedEventsPerPeer < 0:
+		return c, fmt.Errorf("netron: maxQueuedEventsPerPeer %d is negative", c.MaxQueuedEventsPerPeer)
+	case c.MaxQueuedEventBytesPerPeer < 0:
+		return c, fmt.Errorf("netron: maxQueuedEventBytesPerPeer %d is negative", c.MaxQueuedEventBytesPerPeer)
 	case c.MaxQueuedBytesPerPeer < 0:
 		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
 	case c.MaxQueuedBytes < 0:

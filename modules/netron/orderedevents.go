@@ -25,12 +25,27 @@ func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool
 	if len(elems) > 2 {
 		ev.payload = elems[2]
 	}
-	c.reply(pkt.ID, pkt.Type, protocol.Undefined{})
+	// The event holds its frame until its handlers have run.
+	size := len(payload)
+	cfg := &c.p.n.cfg
 	c.emu.Lock()
+	if len(c.evSizes) >= cfg.MaxQueuedEventsPerPeer || c.evBytes+size > cfg.MaxQueuedEventBytesPerPeer && len(c.evSizes) > 0 {
+		queued, bytes := len(c.evSizes), c.evBytes
+		c.emu.Unlock()
+		c.logBad("refused an event: the peer's events wait for their handlers", "topic", clip(topic),
+			"queued", queued, "queued_bytes", bytes, "limit", "netron.maxQueuedEventsPerPeer / maxQueuedEventBytesPerPeer")
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted,
+			"event %q refused: %d events (%d bytes) from this peer wait for their handlers (limits %d events, %d bytes)",
+			clip(topic), queued, bytes, cfg.MaxQueuedEventsPerPeer, cfg.MaxQueuedEventBytesPerPeer))
+		return true
+	}
 	c.events = append(c.events, ev)
+	c.evSizes = append(c.evSizes, size)
+	c.evBytes += size
 	start := !c.evBusy
 	c.evBusy = true
 	c.emu.Unlock()
+	c.reply(pkt.ID, pkt.Type, protocol.Undefined{})
 	if start {
 		go c.runEvents()
 	}
@@ -50,5 +65,9 @@ func (c *conn) runEvents() {
 		c.events = c.events[1:]
 		c.emu.Unlock()
 		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
+		c.emu.Lock()
+		c.evBytes -= c.evSizes[0]
+		c.evSizes = c.evSizes[1:]
+		c.emu.Unlock()
 	}
 }
