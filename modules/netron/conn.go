@@ -66,7 +66,7 @@ type conn struct {
 	// evBytes their sum (see orderedEvent).
 	evSizes []int
 	evBytes int
-	evBusy bool
+	evBusy  bool
 
 	closeOnce sync.Once
 }
