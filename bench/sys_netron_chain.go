@@ -102,7 +102,7 @@ func (m *methodTimes) record(start time.Time, err error) {
 
 // callTimer counts calls, failures and total time per method. A served
 // stream is timed until its last item; a stream on the calling side until
-// it is open (the public Stream has no hook at its end).
+// its end (Stream.OnEnd).
 type callTimer struct {
 	mu       sync.RWMutex
 	byMethod map[methodKey]*methodTimes
@@ -180,8 +180,13 @@ func (t *callTimer) WrapStreamingClient(next netron.StreamingClientFunc) netron.
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
 		start := time.Now()
 		s, err := next(ctx, call)
-		t.of(call).record(start, err)
-		return s, err
+		if err != nil {
+			t.of(call).record(start, err)
+			return s, err
+		}
+		m := t.of(call)
+		s.OnEnd(func(err error) { m.record(start, err) })
+		return s, nil
 	}
 }
 

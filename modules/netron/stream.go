@@ -516,6 +516,12 @@ type Stream struct {
 	once   sync.Once
 	closed atomic.Bool
 
+	// End hooks (OnEnd), run once when the stream ends.
+	endMu    sync.Mutex
+	ended    bool
+	endErr   error
+	endHooks []func(error)
+
 	batch  []protocol.RawValue // items taken from rs, read from next on
 	next   int
 	done   bool // the producer had finished when the batch was taken
@@ -530,6 +536,11 @@ func (s *Stream) Next() (protocol.RawValue, error) {
 		b, done, err := s.rs.take(s.ctx, s.idle, s.batch)
 		s.batch, s.next, s.done = b, 0, done
 		if err != nil {
+			if isEOF(err) {
+				s.end(nil)
+			} else {
+				s.end(err)
+			}
 			return nil, err
 		}
 	}
@@ -564,8 +575,47 @@ func (s *Stream) Close() error {
 		s.closed.Store(true)
 		s.rs.cancel()
 		s.cancel()
+		s.end(errStreamClosedByReader)
 	})
 	return nil
+}
+
+// errStreamClosedByReader is how a stream closed before its end ended.
+var errStreamClosedByReader = NewError(CodeCanceled, errors.New("stream closed by the reader before its end"))
+
+// OnEnd registers f to run once when the stream ends, on the calling side:
+// with nil after the last item was read, with the error Next returned, or
+// with a canceled error when the reader closed the stream before its end.
+// It is how an interceptor's WrapStreamingClient learns that a stream it
+// saw open has ended (a metrics or tracing interceptor ends its timer or
+// span there). Registered after the end, f runs at once. f runs on the
+// goroutine that ended the stream and must not block.
+func (s *Stream) OnEnd(f func(err error)) {
+	s.endMu.Lock()
+	if s.ended {
+		err := s.endErr
+		s.endMu.Unlock()
+		f(err)
+		return
+	}
+	s.endHooks = append(s.endHooks, f)
+	s.endMu.Unlock()
+}
+
+// end runs the end hooks, the first time only.
+func (s *Stream) end(err error) {
+	s.endMu.Lock()
+	if s.ended {
+		s.endMu.Unlock()
+		return
+	}
+	s.ended, s.endErr = true, err
+	hooks := s.endHooks
+	s.endHooks = nil
+	s.endMu.Unlock()
+	for _, f := range hooks {
+		f(err)
+	}
 }
 
 // All returns the items as an iterator of T; breaking out of the loop

@@ -1,0 +1,137 @@
+package netron_test
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Ticker streams n numbers, then fails when asked to.
+type Ticker struct{}
+
+func (Ticker) Tick(_ context.Context, n int, fail bool) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		for i := range n {
+			if !yield(i, nil) {
+				return
+			}
+		}
+		if fail {
+			yield(0, netron.Errorf(netron.CodeDataLoss, "the ticker broke"))
+		}
+	}
+}
+
+// streamEnds is a calling-side interceptor of the shape metrics take: it
+// records how each stream it saw open ended, through Stream.OnEnd.
+type streamEnds struct {
+	mu   sync.Mutex
+	ends []error
+	done chan struct{}
+}
+
+func (e *streamEnds) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc { return next }
+func (e *streamEnds) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return next
+}
+func (e *streamEnds) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
+		s, err := next(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		s.OnEnd(func(err error) {
+			e.mu.Lock()
+			e.ends = append(e.ends, err)
+			e.mu.Unlock()
+			e.done <- struct{}{}
+		})
+		return s, nil
+	}
+}
+
+// An interceptor learns how a stream it opened ended: read to its end
+// (nil), closed by the reader first (canceled), or failed by the producer
+// (the producer's error).
+func TestStreamOnEnd(t *testing.T) {
+	server, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Stop(context.Background())
+	if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends := &streamEnds{done: make(chan struct{}, 1)}
+	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ends))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	ctx := context.Background()
+	p, err := client.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	last := func() error {
+		t.Helper()
+		<-ends.done
+		ends.mu.Lock()
+		defer ends.mu.Unlock()
+		return ends.ends[len(ends.ends)-1]
+	}
+
+	n := 0
+	for _, err := range netron.CallStream[int](ctx, p, "ticker@1.0.0", "tick", 3, false) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if err := last(); n != 3 || err != nil {
+		t.Fatalf("read to the end: %d items, end %v; want 3, nil", n, err)
+	}
+
+	for range netron.CallStream[int](ctx, p, "ticker@1.0.0", "tick", 100, false) {
+		break
+	}
+	if err := last(); netron.CodeOf(err) != netron.CodeCanceled {
+		t.Fatalf("closed by the reader: end %v, want canceled", err)
+	}
+
+	s, err := p.CallStream(ctx, "ticker@1.0.0", "tick", 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	if err := s.Recv(&v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Recv(&v); err == nil {
+		t.Fatal("the failing stream did not fail")
+	}
+	if err := last(); err == nil || !strings.Contains(err.Error(), "the ticker broke") {
+		t.Fatalf("failed by the producer: end %v, want the producer's error", err)
+	}
+	s.Close() // after the end: no second report
+	select {
+	case <-ends.done:
+		t.Fatal("the end was reported twice")
+	default:
+	}
+	var late error = errors.New("not run")
+	s.OnEnd(func(err error) { late = err })
+	if late == nil || late.Error() == "not run" {
+		t.Fatalf("OnEnd after the end ran with %v, want the producer's error at once", late)
+	}
+}
