@@ -462,12 +462,13 @@ func appendCall(b []byte, pkt *protocol.Packet, defID string, call *Call, hdr, h
 	b = protocol.AppendString(b, call.Method)
 	var err error
 	if hdr {
-		h := callHeader{Metadata: call.Metadata}
+		h := protocol.CallHeader{Metadata: call.Metadata}
 		if hasDeadline {
 			h.Timeout = max(1, time.Until(deadline).Milliseconds())
 		}
-		if b, err = protocol.AppendValue(b, h); err != nil {
-			return b, err
+		var ok bool
+		if b, ok = protocol.AppendCallHeader(b, &h); !ok {
+			return b, Errorf(CodeInvalidArgument, "%s.%s: the call's metadata has %d keys; at most 65,535 can be sent", call.Service, call.Method, len(h.Metadata))
 		}
 	}
 	for _, a := range call.args {

@@ -69,7 +69,17 @@ type conn struct {
 	evBusy  bool
 
 	closeOnce sync.Once
+
+	strs *protocol.Interner // metadata strings (see headerStrings)
 }
+
+// A connection keeps the metadata strings its peer repeats on every call
+// (keys, a token) once: at most headerStrings of them, of at most
+// headerStringLen bytes each, so at most 32 KiB per connection.
+const (
+	headerStrings   = 64
+	headerStringLen = 512
+)
 
 func newConn(p *Peer, t transport.Conn) *conn {
 	ctx, end := context.WithCancelCause(context.Background())
@@ -80,6 +90,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		handling: map[uint32]*callCtx{},
 		sending:  map[uint32]*sendStream{},
 		recving:  map[uint32]*recvStream{},
+		strs:     protocol.NewInterner(headerStrings, headerStringLen),
 	}
 	c.room.Store(newRoom())
 	c.slots = make(chan struct{}, p.n.cfg.MaxCallsPerPeer)

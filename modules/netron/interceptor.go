@@ -54,7 +54,7 @@ type serverRoom struct {
 	inBuf   [5]reflect.Value
 	cctx    callCtx // the context when the Call is not pooled
 	ctxArg  context.Context
-	hdr     callHeader
+	hdr     protocol.CallHeader
 	slots   argSlots
 	// slotFreed: the request's slot on its connection was given back
 	// before the call ended (a stream, once its items may flow).

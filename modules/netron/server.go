@@ -12,12 +12,6 @@ import (
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
-// callHeader is the Go-to-Go call header (see extVersion).
-type callHeader struct {
-	Timeout  int64             `json:"t,omitempty"`
-	Metadata map[string]string `json:"m,omitempty"`
-}
-
 // serveCall serves a CALL request held in call's room (see dispatch) and
 // ends it: the request's frame and a pooled Call go back to their pools.
 func (c *conn) serveCall(call *Call) {
@@ -86,7 +80,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	}
 	hdr := &call.srv.hdr
 	if hasHeader {
-		if err := protocol.UnmarshalLimits(elems[2], hdr, n.limits); err != nil {
+		if err := hdr.DecodeInterned(elems[2], n.limits, c.strs); err != nil {
 			c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid call header: %v", err))
 			return
 		}

@@ -59,6 +59,7 @@ type decoder struct {
 	off      int
 	depth    int
 	maxDepth int
+	strs     *Interner // where CallHeader's strings come from, or nil
 }
 
 // DecodeValue decodes exactly one Netron MessagePack value from b and returns

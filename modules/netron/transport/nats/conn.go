@@ -306,12 +306,6 @@ func (c *clientConn) pong(id uint32, payload protocol.RawValue) {
 	}()
 }
 
-// callHeader is the engine's call header (the Go-to-Go extension).
-type callHeader struct {
-	Timeout  int64             `json:"t,omitempty"`
-	Metadata map[string]string `json:"m,omitempty"`
-}
-
 func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 	fail := func(err error) { c.push(errorPacket(pkt.ID, protocol.TypeCall, err)) }
 	if len(payload) > c.maxFrame {
@@ -328,7 +322,7 @@ func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 		return
 	}
 	var target, method string
-	var hdr callHeader
+	var hdr protocol.CallHeader
 	if protocol.Unmarshal(elems[0], &target) != nil {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "Definition ID must be a string"))
 		return
@@ -337,7 +331,7 @@ func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid method name"))
 		return
 	}
-	if pkt.Live && protocol.Unmarshal(elems[2], &hdr) != nil {
+	if pkt.Live && hdr.Decode(elems[2], c.limits) != nil {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid call header"))
 		return
 	}
