@@ -12,7 +12,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
-	"unsafe"
+
+	"github.com/titanframework/titan/internal/unsafeutil"
 )
 
 // Space returns the index of the first byte at or after i that is not
@@ -116,7 +117,7 @@ func View(raw []byte) string {
 		return ""
 	}
 	if in := raw[1 : len(raw)-1]; Plain(in) {
-		return unsafe.String(unsafe.SliceData(in), len(in))
+		return unsafeutil.String(in)
 	}
 	return Unquote(raw)
 }

@@ -3,7 +3,8 @@ package netron
 import (
 	"context"
 	"reflect"
-	"unsafe"
+
+	"github.com/titanframework/titan/internal/unsafeutil"
 )
 
 // fastInvoker calls a method of a common shape without reflection: it
@@ -16,27 +17,10 @@ type fastInvoker func(ctx context.Context, call *Call) (any, error)
 // fastShapes maps the func types of bound methods (without receiver) to
 // the makers of their invokers: up to two arguments of the predeclared
 // scalar types (two of the same type), results of those types, []byte or
-// any, and methods that return only an error.
-//
-// An invoker calls the method's code directly, as the method expression of
-// the receiver's pointer type with the receiver as an unsafe.Pointer: a
-// bound method value made by reflect would go through reflect's call
-// trampoline on every call (an allocation, a large stack frame that grows
-// a fresh request goroutine's stack, and a copy of the arguments). The
-// register ABI passes a *T and an unsafe.Pointer alike.
-var fastShapes = map[reflect.Type]func(m direct) fastInvoker{}
-
-// direct is a method's code and its receiver.
-type direct struct {
-	fn   unsafe.Pointer // the func value of the method expression (*T).M
-	recv unsafe.Pointer // the *T
-}
-
-// as returns the method expression as a func of type F, whose first
-// parameter is an unsafe.Pointer where the method's is a *T.
-func as[F any](m direct) F {
-	return *(*F)(unsafe.Pointer(&m.fn))
-}
+// any, and methods that return only an error. An invoker calls the method's
+// code directly (package unsafeutil): a bound method value made by reflect
+// would go through reflect's call trampoline on every call.
+var fastShapes = map[reflect.Type]func(m unsafeutil.Method) fastInvoker{}
 
 func init() {
 	shapesFor[string]()
@@ -55,7 +39,7 @@ func init() {
 }
 
 // addShape registers mk for methods whose bound func type is F.
-func addShape[F any](mk func(direct) fastInvoker) {
+func addShape[F any](mk func(unsafeutil.Method) fastInvoker) {
 	fastShapes[reflect.TypeFor[F]()] = mk
 }
 
@@ -75,24 +59,17 @@ func shapesFor[R any]() {
 }
 
 // fastInvokerFor returns the invoker of method name of recv, or nil when
-// its shape has none. A receiver that is not a pointer is copied once into
-// a new variable, as binding a method value copies it.
+// its shape has none or direct calls are not available.
 func fastInvokerFor(recv reflect.Value, name string) fastInvoker {
 	mk := fastShapes[recv.MethodByName(name).Type()]
 	if mk == nil {
 		return nil
 	}
-	if recv.Kind() != reflect.Pointer {
-		p := reflect.New(recv.Type())
-		p.Elem().Set(recv)
-		recv = p
-	}
-	expr, ok := recv.Type().MethodByName(name)
+	m, ok := unsafeutil.Bind(recv, name)
 	if !ok {
 		return nil
 	}
-	fn := expr.Func.Interface() // a func value: the interface's data word is the func
-	return mk(direct{fn: (*[2]unsafe.Pointer)(unsafe.Pointer(&fn))[1], recv: recv.UnsafePointer()})
+	return mk(m)
 }
 
 // arg decodes argument i into a T; scalar targets stay on the caller's
@@ -105,15 +82,15 @@ func arg[T any](call *Call, i int) (T, error) {
 	return v, nil
 }
 
-func unary0[R any](m direct) fastInvoker {
-	fn, recv := as[func(unsafe.Pointer, context.Context) (R, error)](m), m.recv
+func unary0[R any](m unsafeutil.Method) fastInvoker {
+	fn := unsafeutil.Func0[R](m)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(recv, ctx)
+		r, err := fn(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -121,8 +98,8 @@ func unary0[R any](m direct) fastInvoker {
 	}
 }
 
-func unary1[A, R any](m direct) fastInvoker {
-	fn, recv := as[func(unsafe.Pointer, context.Context, A) (R, error)](m), m.recv
+func unary1[A, R any](m unsafeutil.Method) fastInvoker {
+	fn := unsafeutil.Func1[A, R](m)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -133,7 +110,7 @@ func unary1[A, R any](m direct) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(recv, ctx, a)
+		r, err := fn(ctx, a)
 		if err != nil {
 			return nil, err
 		}
@@ -141,8 +118,8 @@ func unary1[A, R any](m direct) fastInvoker {
 	}
 }
 
-func unary2[A, R any](m direct) fastInvoker {
-	fn, recv := as[func(unsafe.Pointer, context.Context, A, A) (R, error)](m), m.recv
+func unary2[A, R any](m unsafeutil.Method) fastInvoker {
+	fn := unsafeutil.Func2[A, R](m)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -157,7 +134,7 @@ func unary2[A, R any](m direct) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		r, err := fn(recv, ctx, a, b)
+		r, err := fn(ctx, a, b)
 		if err != nil {
 			return nil, err
 		}
@@ -165,20 +142,20 @@ func unary2[A, R any](m direct) fastInvoker {
 	}
 }
 
-func void0(m direct) fastInvoker {
-	fn, recv := as[func(unsafe.Pointer, context.Context) error](m), m.recv
+func void0(m unsafeutil.Method) fastInvoker {
+	fn := unsafeutil.Void0(m)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		return nil, fn(recv, ctx)
+		return nil, fn(ctx)
 	}
 }
 
-func void1[A any](m direct) fastInvoker {
-	fn, recv := as[func(unsafe.Pointer, context.Context, A) error](m), m.recv
+func void1[A any](m unsafeutil.Method) fastInvoker {
+	fn := unsafeutil.Void1[A](m)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -189,6 +166,6 @@ func void1[A any](m direct) fastInvoker {
 		}
 		call.reached = true
 		defer call.recoverPanic(ctx, &err)
-		return nil, fn(recv, ctx, a)
+		return nil, fn(ctx, a)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"iter"
 	"reflect"
 	"runtime/debug"
-	"unsafe"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -195,35 +194,42 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 // allocates nothing but their contents.
 type argSlots struct {
 	s    [2]string
+	n    [2]int
 	i    [2]int64
 	f    [2]float64
 	b    [2]bool
-	used [4]uint8 // slots taken, per kind: s, i, f, b
+	used [5]uint8 // slots taken, per kind: s, n, i, f, b
 }
 
 // new returns a pointer to a zero value of t: a slot of the Call for
 // scalar kinds while free ones remain, else a fresh allocation.
 func (a *argSlots) new(t reflect.Type) reflect.Value {
-	var p unsafe.Pointer
+	var p reflect.Value
 	switch k := t.Kind(); {
 	case k == reflect.String && a.used[0] < uint8(len(a.s)):
-		p = unsafe.Pointer(&a.s[a.used[0]])
+		p = reflect.ValueOf(&a.s[a.used[0]])
 		a.used[0]++
-	case (k == reflect.Int || k == reflect.Int64) && a.used[1] < uint8(len(a.i)):
-		p = unsafe.Pointer(&a.i[a.used[1]]) // an int fits an int64 slot
+	case k == reflect.Int && a.used[1] < uint8(len(a.n)):
+		p = reflect.ValueOf(&a.n[a.used[1]])
 		a.used[1]++
-	case k == reflect.Float64 && a.used[2] < uint8(len(a.f)):
-		p = unsafe.Pointer(&a.f[a.used[2]])
+	case k == reflect.Int64 && a.used[2] < uint8(len(a.i)):
+		p = reflect.ValueOf(&a.i[a.used[2]])
 		a.used[2]++
-	case k == reflect.Bool && a.used[3] < uint8(len(a.b)):
-		p = unsafe.Pointer(&a.b[a.used[3]])
+	case k == reflect.Float64 && a.used[3] < uint8(len(a.f)):
+		p = reflect.ValueOf(&a.f[a.used[3]])
 		a.used[3]++
+	case k == reflect.Bool && a.used[4] < uint8(len(a.b)):
+		p = reflect.ValueOf(&a.b[a.used[4]])
+		a.used[4]++
 	default:
 		return reflect.New(t)
 	}
-	// The slot has the kind's layout and pointer map, so a named type of
-	// that kind may live in it.
-	return reflect.NewAt(t, p)
+	if p.Type().Elem() != t {
+		// A named type of the kind (type Celsius float64): a pointer to
+		// the slot converts to a pointer to it.
+		p = p.Convert(reflect.PointerTo(t))
+	}
+	return p
 }
 
 // invoke calls the method with ctx and the decoded arguments, turning a

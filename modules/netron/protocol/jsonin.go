@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
+	"github.com/titanframework/titan/internal/unsafeutil"
 	"github.com/titanframework/titan/modules/netron/internal/validjson"
 )
 
@@ -173,7 +173,7 @@ func (t *jsonIn) value(i, box int) (int, error) {
 		return t.object(i, box)
 	}
 	end := jsonwalk.ScalarEnd(b, i)
-	n, err := parseNumber(unsafe.String(&b[i], end-i))
+	n, err := parseNumber(unsafeutil.String(b[i:end]))
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			return 0, &DecodeError{Offset: i, Msg: numberRangeMsg(string(b[i:end])), Err: ErrTooLarge}
