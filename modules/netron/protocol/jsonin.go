@@ -9,7 +9,6 @@ import (
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/internal/unsafeutil"
-	"github.com/titanframework/titan/modules/netron/internal/validjson"
 )
 
 // AppendJSON appends the Netron MessagePack encoding of one JSON value to
@@ -41,8 +40,6 @@ func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 	}
 	return appendValidJSON(dst, text, maxDepth)
 }
-
-func init() { validjson.AppendMsgpack = appendValidJSON }
 
 // appendValidJSON is AppendJSONDepth for valid text.
 func appendValidJSON(dst, text []byte, maxDepth int) ([]byte, error) {

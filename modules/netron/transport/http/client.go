@@ -21,7 +21,6 @@ import (
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
-	"github.com/titanframework/titan/modules/netron/internal/validjson"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -402,8 +401,7 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		if data == nil { // a void method
 			return nil, nil
 		}
-		// data is a member of a body found valid: not checked again.
-		raw, err := validjson.AppendMsgpack(body[len(body):], data, protocol.DefaultMaxDepth)
+		raw, err := protocol.AppendJSONDepth(body[len(body):], data, protocol.DefaultMaxDepth)
 		if err != nil {
 			return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer's data: %w", err))
 		}
@@ -452,7 +450,7 @@ func answerError(status int, goCode string, obj []byte) error {
 	}
 	e := netron.NewError(code, errors.New(message))
 	if len(details) > 0 && details[0] == '{' && string(details) != "{}" {
-		if raw, err := validjson.AppendMsgpack(nil, details, protocol.DefaultMaxDepth); err == nil {
+		if raw, err := protocol.AppendJSONDepth(nil, details, protocol.DefaultMaxDepth); err == nil {
 			if v, err := protocol.DecodeValue(raw, resultLimits); err == nil {
 				e = e.WithDetails(v)
 			}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
-	"github.com/titanframework/titan/modules/netron/internal/validjson"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -132,20 +131,15 @@ func jsonProblem(err error) string {
 
 // argsFromJSON encodes the JSON text of a call's arguments by the one JSON
 // mapping of NETRON-WIRE.md §11.1: an array is the positional argument
-// list, any other value a single argument (array reports which). validated
-// says that text is part of a text found valid.
-func argsFromJSON(text []byte, validated bool) (args []protocol.RawValue, array bool, aerr *apiError) {
+// list, any other value a single argument (array reports which).
+func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
 	i := jsonwalk.Space(text, 0)
 	array = i < len(text) && text[i] == '['
 	depth := protocol.DefaultMaxDepth
 	if array { // the list is a level of its own: each argument may nest as deep as a value alone
 		depth++
 	}
-	encode := protocol.AppendJSONDepth
-	if validated { // part of a body found valid: not checked again
-		encode = validjson.AppendMsgpack
-	}
-	raw, err := encode(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
+	raw, err := protocol.AppendJSONDepth(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
 	if err != nil {
 		if de, ok := errors.AsType[*protocol.DecodeError](err); ok && errors.Is(err, protocol.ErrTooLarge) {
 			// A number beyond the float64 range: say which argument holds it.
@@ -317,7 +311,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, id, h.notFoundError(s, q.Service, q.Method, titanPeer(r)), false)
 		return
 	}
-	args, _, aerr := argsFromJSON(q.Input, true)
+	args, _, aerr := argsFromJSON(q.Input)
 	if aerr != nil {
 		writeError(w, id, aerr, false)
 		return
@@ -493,7 +487,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 		}
 		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+clip(q.Service)+"."+clip(q.Method)))
 	}
-	args, _, aerr := argsFromJSON(q.Input, true)
+	args, _, aerr := argsFromJSON(q.Input)
 	if aerr != nil {
 		return fail(aerr)
 	}

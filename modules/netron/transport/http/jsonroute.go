@@ -45,7 +45,7 @@ func routeArgs(body []byte, m *methodEntry) ([]protocol.RawValue, *apiError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
-	args, array, aerr := argsFromJSON(body, false)
+	args, array, aerr := argsFromJSON(body)
 	if aerr != nil {
 		return nil, aerr
 	}
