@@ -76,7 +76,7 @@ func (p *Peer) CheckClient(ctx context.Context, target string, client any) error
 	if err != nil {
 		return err
 	}
-	t, err := parseTargetCached(target)
+	t, err := p.n.targets.parse(target)
 	if err != nil {
 		return err
 	}

@@ -274,7 +274,7 @@ func (p *Peer) Definition(ctx context.Context, target string) (*protocol.Definit
 // resolveFor is resolve with the request timeout applied when it has to ask
 // the peer.
 func (p *Peer) resolveFor(ctx context.Context, c *conn, target string) (string, error) {
-	if t, err := parseTargetCached(target); err == nil && t.Exact() {
+	if t, err := p.n.targets.parse(target); err == nil && t.Exact() {
 		return target, nil
 	}
 	ctx, cancel := p.withTimeout(ctx)
@@ -287,7 +287,7 @@ func (p *Peer) resolveFor(ctx context.Context, c *conn, target string) (string, 
 // query_interface per connection. A Go server resolves ranges itself; a
 // TypeScript one gets the bare name and the version is checked here.
 func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, error) {
-	t, err := parseTargetCached(target)
+	t, err := p.n.targets.parse(target)
 	if err != nil {
 		return "", NewError(CodeInvalidArgument, err)
 	}

@@ -94,7 +94,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	}
 	c.room.Store(newRoom())
 	c.slots = make(chan struct{}, p.n.cfg.MaxCallsPerPeer)
-	c.pending.init()
+	c.pending.init(&p.n.sweeper)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/Masterminds/semver/v3"
@@ -150,18 +151,27 @@ var wireMethodName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 // validMethodName is the wire rule for method names (NETRON-WIRE.md §5.3).
 func validMethodName(s string) bool { return len(s) <= 255 && wireMethodName.MatchString(s) }
 
-// parsedTargets caches ParseTarget for the targets a process calls (a
-// handful), so a call does not parse its target again.
-var parsedTargets sync.Map // string -> Target
+// targetCache keeps ParseTarget's answers for the targets a Netron calls
+// (a handful), so a call does not parse its target again. It keeps at most
+// maxCachedTargets of them: a program calling ever-new targets parses the
+// others each time.
+type targetCache struct {
+	m sync.Map // string -> Target
+	n atomic.Int32
+}
 
-// parseTargetCached is ParseTarget with the cache; errors are not cached.
-func parseTargetCached(s string) (Target, error) {
-	if t, ok := parsedTargets.Load(s); ok {
+const maxCachedTargets = 1024
+
+// parse is ParseTarget through the cache; errors are not cached.
+func (c *targetCache) parse(s string) (Target, error) {
+	if t, ok := c.m.Load(s); ok {
 		return t.(Target), nil
 	}
 	t, err := ParseTarget(s)
-	if err == nil {
-		parsedTargets.Store(s, t)
+	if err == nil && c.n.Load() < maxCachedTargets {
+		if _, loaded := c.m.LoadOrStore(s, t); !loaded {
+			c.n.Add(1)
+		}
 	}
 	return t, err
 }

@@ -56,6 +56,9 @@ type Netron struct {
 	room        atomic.Pointer[chan struct{}] // closed when a write makes room
 	roomWaiters atomic.Int32
 
+	sweeper sweeper     // fails calls whose request timeout passed (timeouts.go)
+	targets targetCache // targets parsed for calls (naming.go)
+
 	draining atomic.Bool
 	inflight sync.WaitGroup
 	stopped  chan struct{}

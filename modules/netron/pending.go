@@ -21,8 +21,9 @@ type pendingTable struct {
 		mu sync.Mutex
 		m  map[uint32]*pendingCall
 	}
-	swept     atomic.Bool // registered with the sweeper (see timeouts.go)
-	forgotten bool        // the connection ended (guarded by sweeper.mu)
+	sw        *sweeper    // the Netron's (see timeouts.go)
+	swept     atomic.Bool // registered with the sweeper
+	forgotten bool        // the connection ended (guarded by sw.mu)
 }
 
 type pendingCall struct {
@@ -39,7 +40,8 @@ type response struct {
 	expired bool // the sweeper failed the call: its timeout passed
 }
 
-func (t *pendingTable) init() {
+func (t *pendingTable) init(sw *sweeper) {
+	t.sw = sw
 	for i := range t.shards {
 		t.shards[i].m = map[uint32]*pendingCall{}
 	}

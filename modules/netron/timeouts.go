@@ -7,7 +7,7 @@ import (
 )
 
 // Request timeouts of a second or more (the default RequestTimeout is 5 s)
-// are enforced by one sweeper for the process instead of a timer per call:
+// are enforced by one sweeper per Netron instead of a timer per call:
 // a timer's Reset and Stop and the select over its channel were ~10 % of
 // the CPU of a unary call. The sweeper ticks every sweepTick while a
 // connection that has made such a call is open, and fails the calls whose
@@ -19,7 +19,10 @@ const (
 	coarseMin = time.Second
 )
 
-var sweeper struct {
+// sweeper fails the expired calls of the pending tables registered with
+// it. Its goroutine runs while a table is registered, and ends at the first
+// tick without one.
+type sweeper struct {
 	mu      sync.Mutex
 	tables  map[*pendingTable]struct{}
 	running bool
@@ -32,50 +35,52 @@ var epoch = time.Now()
 // in nanoseconds since epoch.
 func due(timeout time.Duration) int64 { return int64(time.Since(epoch) + timeout) }
 
-// sweep registers t with the sweeper (once; not after forget).
+// sweep registers t with its sweeper (once; not after forget).
 func (t *pendingTable) sweep() {
-	sweeper.mu.Lock()
-	defer sweeper.mu.Unlock()
+	sw := t.sw
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
 	if t.swept.Load() || t.forgotten {
 		return
 	}
 	t.swept.Store(true)
-	if sweeper.tables == nil {
-		sweeper.tables = map[*pendingTable]struct{}{}
+	if sw.tables == nil {
+		sw.tables = map[*pendingTable]struct{}{}
 	}
-	sweeper.tables[t] = struct{}{}
-	if !sweeper.running {
-		sweeper.running = true
-		go sweepLoop()
+	sw.tables[t] = struct{}{}
+	if !sw.running {
+		sw.running = true
+		go sw.loop()
 	}
 }
 
-// forget takes t off the sweeper for good (its connection has ended).
+// forget takes t off its sweeper for good (its connection has ended).
 func (t *pendingTable) forget() {
-	sweeper.mu.Lock()
+	sw := t.sw
+	sw.mu.Lock()
 	t.forgotten = true
-	delete(sweeper.tables, t)
-	sweeper.mu.Unlock()
+	delete(sw.tables, t)
+	sw.mu.Unlock()
 }
 
-// sweepLoop ticks until no table is registered.
-func sweepLoop() {
+// loop ticks until no table is registered.
+func (sw *sweeper) loop() {
 	tk := time.NewTicker(sweepTick)
 	defer tk.Stop()
 	var tables []*pendingTable
 	for range tk.C {
 		now := int64(time.Since(epoch))
-		sweeper.mu.Lock()
-		if len(sweeper.tables) == 0 {
-			sweeper.running = false
-			sweeper.mu.Unlock()
+		sw.mu.Lock()
+		if len(sw.tables) == 0 {
+			sw.running = false
+			sw.mu.Unlock()
 			return
 		}
 		tables = tables[:0]
-		for t := range sweeper.tables {
+		for t := range sw.tables {
 			tables = append(tables, t)
 		}
-		sweeper.mu.Unlock()
+		sw.mu.Unlock()
 		for i, t := range tables {
 			t.expire(now)
 			tables[i] = nil

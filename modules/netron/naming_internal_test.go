@@ -1,0 +1,28 @@
+package netron
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The target cache answers as ParseTarget does and keeps no more than
+// maxCachedTargets targets, however many a program calls.
+func TestTargetCacheIsBounded(t *testing.T) {
+	var c targetCache
+	for i := range maxCachedTargets + 100 {
+		s := fmt.Sprintf("svc%d@^1.%d", i, i)
+		got, err := c.parse(s)
+		want, werr := ParseTarget(s)
+		if err != nil || werr != nil || got.String() != want.String() {
+			t.Fatalf("parse(%q) = %v, %v; ParseTarget: %v, %v", s, got, err, want, werr)
+		}
+	}
+	kept := 0
+	c.m.Range(func(any, any) bool { kept++; return true })
+	if kept != maxCachedTargets || int(c.n.Load()) != maxCachedTargets {
+		t.Fatalf("kept %d targets (count %d), want %d", kept, c.n.Load(), maxCachedTargets)
+	}
+	if _, err := c.parse("bad name@1"); err == nil {
+		t.Fatal("a bad target parsed")
+	}
+}
