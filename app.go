@@ -18,8 +18,8 @@ import (
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
-	_ "github.com/titanframework/titan/modules/netron/transport/http" // http:// and https://
-	natstransport "github.com/titanframework/titan/modules/netron/transport/nats"
+	_ "github.com/titanframework/titan/modules/netron/http" // http:// and https://
+	natstransport "github.com/titanframework/titan/modules/netron/nats"
 )
 
 // App is a Titan application. Create it with [New]; run it with [App.Run],

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/titanframework/titan/modules/netron"
-	httptransport "github.com/titanframework/titan/modules/netron/transport/http"
+	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
 
 // netron-http calls the same Echo service through the HTTP gateway: unary

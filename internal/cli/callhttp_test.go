@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
-	_ "github.com/titanframework/titan/modules/netron/transport/http"
+	_ "github.com/titanframework/titan/modules/netron/http"
 )
 
 type httpCalc struct{}

@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/nats" // nats:// addresses
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
-	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats:// addresses
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"  // tcp:// addresses
 	_ "github.com/titanframework/titan/modules/netron/transport/unix" // unix:// addresses
 	_ "github.com/titanframework/titan/modules/netron/transport/ws"   // ws:// and wss:// addresses

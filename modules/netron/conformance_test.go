@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/nats" // nats://
 	"github.com/titanframework/titan/modules/netron/transport"
-	_ "github.com/titanframework/titan/modules/netron/transport/nats" // nats://
 	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 	"github.com/titanframework/titan/modules/netron/validate"
 )

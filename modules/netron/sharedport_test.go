@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
-	_ "github.com/titanframework/titan/modules/netron/transport/http" // http://
+	_ "github.com/titanframework/titan/modules/netron/http" // http://
 )
 
 // TestHTTPAndWebSocketShareAPort: whichever is listened on first, ws:// and

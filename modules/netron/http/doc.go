@@ -1,0 +1,117 @@
+// Package http is Netron's gateway for http:// and https:// addresses (a
+// door above the engine, on its public invoke and describe API; import it
+// as httptransport beside net/http): the HTTP protocol of the original TypeScript server
+// (NETRON-WIRE.md §11) plus JSON routes per method, streams as Server-Sent
+// Events or NDJSON, and an OpenAPI 3.1 document.
+//
+// Importing the package registers the gateway for both schemes, so that
+// [netron.Netron.Listen] serves HTTP:
+//
+//	import _ "github.com/titanframework/titan/modules/netron/http"
+//
+//	addr, err := n.Listen(ctx, "http://127.0.0.1:7080")
+//
+// The listen URL's query carries the options: maxBody=BYTES (default
+// 10 MiB), timeout=DURATION (unary calls, default 30s), cors=ORIGINS
+// (comma-separated, or *) with corsCredentials=true, prefix=/PATH, and for
+// https cert=FILE&key=FILE (PEM). [Listen] and [NewHandler] take the same
+// settings as options, [NewHandler] for mounting on a router of one's own.
+// The connection limits of the HTTP server (header and body timeouts,
+// connection caps, header size, idle timeout; [WithLimits]) come from the
+// Netron's configuration (netron.handshakeTimeout, frameTimeout, ...).
+//
+// The gateway is mounted on the process-wide HTTP server of its host:port
+// (package httpmux), so a ws:// listener can share the port. The gateway
+// takes the path "/" (every request no more specific pattern claims); when
+// a ws:// listener already holds "/" it takes only its GET routes and the
+// other methods, leaving other GET requests (WebSocket upgrades) to it. A
+// ws:// listener on "/" must therefore listen before the http:// gateway
+// on the same port; one on another path ("/ws") may listen in any order.
+//
+// # Routes
+//
+//	POST /netron/invoke        {id, service, method, input, context?, hints?} (§11.2)
+//	POST /netron/batch         {id, requests:[…], options?} (§11.5)
+//	POST /netron/authenticate  {id, credentials} (§11.3; see [WithAuthenticator])
+//	GET  /health               {"status":"online"}, 503 {"status":"draining"} while stopping
+//	GET  /openapi.json         OpenAPI 3.1.0, served without authentication
+//	GET  /discover             the services exposed here (netron-browser's ping)
+//	GET  /metrics              401, as the original without a token (Prometheus metrics are modules/metrics')
+//	OPTIONS *                  CORS preflight, 204
+//	POST <path>/<method>       JSON route of a service with titan.HTTP(path)
+//	POST /rpc/<target>/<method> JSON route of every service; target is name@version, a bare name, a range or a definition id
+//
+// Anything else is 404 {"id","success":false,"error":{"code":"404","message":"Not found","details":{}}};
+// a GET on a JSON route is 405.
+//
+// Only public methods are reachable, and only services exposed on the
+// gateway's transport name: "http", or "https" for an https:// gateway
+// (see netron.WithTransports).
+// Arguments and results go through the one JSON mapping of §11.1
+// ([protocol.FromJSON] and [protocol.ToJSON]); object keys keep their
+// order (struct fields in declaration order).
+//
+// # /netron/invoke and /netron/batch
+//
+// Envelopes are the original's: success {"id","success":true,"data",
+// "hints":{"metrics":{"serverTime":ms}}} with "data" absent for a void
+// method; an input that is not an array is the single argument; a stream
+// method's items are drained into an array (at most 10000, else 413).
+// hints.timeout (ms, default 30000) bounds the call (408 "Request timed
+// out after Nms"). A batch always answers 200 with one response per request
+// run, in order; unlike the original, its requests pass the same
+// interceptors and contract validation as /netron/invoke.
+//
+// # JSON routes
+//
+// The body is the JSON array of the positional arguments, or, for a method
+// that takes one argument, that argument itself (typically the object of a
+// struct argument); an empty body is no arguments. A method with a single
+// slice argument takes [[…]]. The answer is the plain JSON result with
+// status 200, or 204 without a body for a void method. A stream method
+// answers by Accept: text/event-stream gives Server-Sent Events ("data:
+// <json>" per item, then "event: end" with data {"count":N}; a failure
+// after the first item is "event: error" with the error body as data);
+// application/x-ndjson gives one JSON item per line (a failure is a last
+// line holding the error body); anything else one JSON array of the items.
+// Streams answered as SSE or NDJSON have no timeout (they end with the
+// method or the client); unary calls and streams drained into an array
+// have the gateway's timeout.
+//
+// # Errors
+//
+// Errors are {"id","success":false,"error":{"code","message","details"}}
+// with the status of the error's code (see [HTTPStatus]); error.code is the
+// status as a string, or the error details' errorCode string when there is
+// one, as in the original. Every error answer carries the Titan code name
+// in X-Titan-Code; request-level errors (malformed JSON, unknown route,
+// body too large, shutting down) also carry X-Request-ID, which is the
+// body's id. A body over the limit is answered 413 "Request body too large
+// (max: N bytes)" (the original crashes); a body that does not arrive in
+// time (see [WithLimits]) is answered 408 and its connection closed. While
+// the gateway shuts down, requests get 503 "Server is shutting down".
+//
+// JSON has no NaN or Infinity: a result holding one is an internal error
+// (500; the reason is logged), where JSON.stringify would give null, and a
+// number in the input beyond the float64 range (1e400) is invalid_argument
+// naming the argument, where JSON.parse would give Infinity.
+//
+// An unknown service or method is 404 with the original's message on
+// /netron/invoke and /netron/batch ("Method nope not found in service
+// calculator@1.0.0"), which netron-browser users may match; a request with
+// the [TitanPeerHeader] header (as [Client] sends) and every JSON route get
+// Titan's message instead, the one Go peers get on every transport, which
+// lists what exists: `service calculator@1.0.0 has no method "nope" (it
+// has: add, div)` (see netron.MethodNotFound and netron.ServiceNotFound).
+//
+// # Calling from Go
+//
+// [Client] calls through POST /netron/invoke, of a Titan gateway or of the
+// original TypeScript server, as netron-browser's HttpClient does:
+//
+//	c, err := httptransport.NewClient("http://127.0.0.1:7080", httptransport.WithBearerToken(tok))
+//	sum, err := httptransport.CallUnary[float64](ctx, c, "calculator@1.0.0", "add", 2, 3)
+//
+// Errors keep their code ([netron.CodeOf]) and details; the context's
+// deadline bounds the call on both sides.
+package http

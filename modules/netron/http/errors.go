@@ -1,0 +1,124 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// HTTPStatus returns the HTTP status a gateway answers for an error code:
+// the code's Netron wire code ([netron.Code.WireCode]), which is an HTTP
+// status for every code but unknown (601, answered 500) — the original maps
+// TitanError codes to HTTP the same way (NETRON-WIRE.md §11.4):
+//
+//	invalid_argument, out_of_range  400    resource_exhausted  429
+//	unauthenticated                 401    canceled            499
+//	permission_denied               403    internal, data_loss 500
+//	not_found                       404    unknown             500
+//	deadline_exceeded               408    unimplemented       501
+//	already_exists, aborted         409    unavailable         503
+//	failed_precondition             412
+func HTTPStatus(c netron.Code) int {
+	w := c.WireCode()
+	if w < 400 || w > 599 {
+		return http.StatusInternalServerError
+	}
+	return w
+}
+
+// apiError is an error as the HTTP protocol sends it (NETRON-WIRE.md §11.4).
+type apiError struct {
+	status  int
+	code    string // the body's error.code: details.errorCode or the status
+	message string
+	details any         // a JSON-like value; nil is sent as {}
+	goCode  netron.Code // sent in X-Titan-Code
+}
+
+// requestError is a request-level error: malformed request, unknown route,
+// body too large, ...
+func requestError(c netron.Code, status int, message string) *apiError {
+	return &apiError{status: status, code: strconv.Itoa(status), message: message, goCode: c}
+}
+
+// invocationError converts an error of a call into its HTTP form.
+func invocationError(err error) *apiError {
+	c := netron.CodeOf(err)
+	e := &apiError{status: HTTPStatus(c), message: err.Error(), goCode: c}
+	var ne *netron.Error
+	if errors.As(err, &ne) {
+		e.message = ne.Message()
+		e.details = ne.Details()
+	}
+	e.code = strconv.Itoa(e.status)
+	if ec, ok := errorCodeDetail(e.details); ok {
+		e.code = ec
+	}
+	return e
+}
+
+// errorCodeDetail returns details.errorCode when it is a non-empty string:
+// the original sends an error's string code there and in error.code.
+func errorCodeDetail(details any) (string, bool) {
+	var v any
+	switch d := details.(type) {
+	case protocol.Object:
+		v, _ = d.Get("errorCode")
+	case map[string]any:
+		v = d["errorCode"]
+	case map[string]string:
+		v = d["errorCode"]
+	}
+	s, ok := v.(string)
+	return s, ok && s != ""
+}
+
+// appendErrorObject appends {"code","message","details"}; withDetails false
+// leaves details out (batch items carry code and message only).
+func appendErrorObject(dst []byte, e *apiError, withDetails bool) []byte {
+	dst = append(dst, `{"code":`...)
+	dst = appendString(dst, e.code)
+	dst = append(dst, `,"message":`...)
+	dst = appendString(dst, e.message)
+	if withDetails {
+		dst = append(dst, `,"details":`...)
+		if e.details == nil {
+			dst = append(dst, "{}"...)
+		} else {
+			b, err := appendJSON(dst, e.details)
+			if err != nil {
+				b = append(dst, "{}"...)
+			}
+			dst = b
+		}
+	}
+	return append(dst, '}')
+}
+
+// appendErrorBody appends {"id","success":false,"error":{…}}.
+func appendErrorBody(dst []byte, id string, e *apiError) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, id)
+	dst = append(dst, `,"success":false,"error":`...)
+	dst = appendErrorObject(dst, e, true)
+	return append(dst, '}')
+}
+
+// writeError answers e. A request-level error (requestID true) also
+// carries X-Request-ID, whose value is the body's id.
+func writeError(w http.ResponseWriter, id string, e *apiError, requestID bool) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Titan-Code", e.goCode.String())
+	if requestID {
+		h.Set("X-Request-ID", id)
+	}
+	if e.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Bearer")
+	}
+	w.WriteHeader(e.status)
+	_, _ = w.Write(appendErrorBody(nil, id, e))
+}

@@ -1,0 +1,4 @@
+package http
+
+// DecodeAnswer exposes decodeAnswer to the fuzz target.
+var DecodeAnswer = decodeAnswer

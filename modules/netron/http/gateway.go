@@ -1,0 +1,153 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/httpmux"
+)
+
+func init() {
+	netron.RegisterGateway("http", factory)
+	netron.RegisterGateway("https", factory)
+}
+
+// factory is the [netron.GatewayFactory] of http:// and https:// URLs; the
+// URL's query carries the options (see the package documentation).
+func factory(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway, error) {
+	opts, err := optionsFromURL(u)
+	if err != nil {
+		return nil, err
+	}
+	// The Netron's TLS configuration (netron.WithTLS) serves https when the
+	// URL names no certificate files; options from the URL come after it.
+	if u.Scheme == "https" && n.TLS() != nil && u.Query().Get("cert") == "" {
+		opts = append([]Option{WithTLS(n.TLS())}, opts...)
+	}
+	return Listen(ctx, n, u.Scheme+"://"+u.Host, opts...)
+}
+
+// Gateway is a [Handler] served on the process-wide HTTP server of its
+// host:port (package httpmux), which a ws:// listener on the same address
+// shares. It implements [netron.Gateway].
+type Gateway struct {
+	h       *Handler
+	srv     *httpmux.Server
+	removes []func()
+	addr    string
+}
+
+// Listen serves n's services on addr, an http://host:port or
+// https://host:port URL (port 0 picks a free port). https needs [WithTLS]
+// (or, through [netron.Netron.Listen], the cert and key query parameters).
+// The gateway runs until [Gateway.Shutdown].
+func Listen(ctx context.Context, n *netron.Netron, addr string, opts ...Option) (*Gateway, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("httptransport: address %q: %w", addr, err)
+	}
+	switch u.Scheme {
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("httptransport: address %q: want http://host:port or https://host:port", addr)
+	}
+	if u.Host == "" || u.Port() == "" {
+		return nil, fmt.Errorf("httptransport: address %q: name a host and a port (0 for any free port)", addr)
+	}
+	h, err := NewHandler(n, opts...)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.Scheme == "https" && h.cfg.tls == nil:
+		return nil, fmt.Errorf("httptransport: address %q: https needs a certificate: WithTLS, or ?cert=FILE&key=FILE on the listen URL", addr)
+	case u.Scheme == "http" && h.cfg.tls != nil:
+		return nil, fmt.Errorf("httptransport: address %q: WithTLS given for an http:// address; use https://", addr)
+	}
+	lo := n.ListenOptions(u.Scheme)
+	if h.cfg.limits != nil {
+		lo = *h.cfg.limits
+	}
+	lo.TLS, lo.MaxFrameSize = h.cfg.tls, 0
+	if lo.Logger == nil {
+		lo.Logger = h.log
+	}
+	srv, err := httpmux.Acquire(ctx, u.Host, lo)
+	if err != nil {
+		return nil, fmt.Errorf("httptransport: listen %s: %w", addr, err)
+	}
+	g := &Gateway{h: h, srv: srv, addr: u.Scheme + "://" + srv.Addr()}
+	if err := g.mount(); err != nil {
+		_ = srv.Release(ctx)
+		return nil, fmt.Errorf("httptransport: listen %s: %w", addr, err)
+	}
+	return g, nil
+}
+
+// mount puts the handler on the shared server. The GET routes are mounted
+// by path; then the catch-all "/" takes every other request (JSON 404 for
+// unknown paths). When "/" is taken — a ws:// listener at the root path
+// shares the address — POST, OPTIONS, PUT, DELETE and PATCH on every path
+// are mounted instead, leaving other GET requests (WebSocket upgrades) to
+// the ws listener.
+func (g *Gateway) mount() error {
+	handle := func(pattern string) error {
+		remove, err := g.srv.Handle(pattern, g.h)
+		if err != nil {
+			return err
+		}
+		g.removes = append(g.removes, remove)
+		return nil
+	}
+	prefixes := []string{""}
+	if g.h.cfg.prefix != "" {
+		prefixes = append(prefixes, g.h.cfg.prefix)
+	}
+	for _, p := range prefixes {
+		for _, path := range []string{"/health", "/openapi.json", "/discover", "/metrics", "/netron/"} {
+			if err := handle("GET " + p + path); err != nil {
+				return err
+			}
+		}
+	}
+	if handle("/") == nil {
+		return nil
+	}
+	for _, m := range []string{http.MethodPost, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		if err := handle(m + " /"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Addr returns the bound address, such as http://127.0.0.1:41234.
+func (g *Gateway) Addr() string { return g.addr }
+
+// Handler returns the gateway's handler.
+func (g *Gateway) Handler() *Handler { return g.h }
+
+// Shutdown stops the gateway: new requests get 503, requests in flight
+// finish until ctx ends (then they are cancelled), and the listener
+// closes. It is safe to call more than once.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	err := g.h.Shutdown(ctx)
+	for _, remove := range g.removes {
+		remove()
+	}
+	return errors.Join(err, g.srv.Release(ctx))
+}
+
+// Capabilities reports what the HTTP protocol carries: server streams (as
+// one streamed response: SSE, NDJSON or an array), no calls from the server
+// to the client (so no events), text (JSON) rather than binary, a
+// stateless "reconnection" (every request stands alone), and the body limit
+// as the frame size.
+func (g *Gateway) Capabilities() transport.Capabilities {
+	return transport.Capabilities{Streaming: true, Reconnection: true, MaxFrameSize: int(g.h.cfg.maxBody)}
+}

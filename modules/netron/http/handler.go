@@ -1,0 +1,307 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Handler serves a Netron's services with the HTTP protocol of
+// NETRON-WIRE.md §11 and the JSON routes; see the package documentation
+// for the routes. It is safe for concurrent use; mount it on any
+// http.ServeMux or router, or let [Listen] start a server for it.
+type Handler struct {
+	n      *netron.Netron
+	cfg    config
+	log    *slog.Logger
+	routes routeTable
+
+	mu       sync.RWMutex // guards closing against inflight.Add
+	closing  bool
+	inflight sync.WaitGroup
+	stopped  context.Context // ends when Shutdown gives up waiting
+	stop     context.CancelFunc
+}
+
+// NewHandler returns a handler for n's services. A misconfigured option is
+// an error that names it.
+func NewHandler(n *netron.Netron, opts ...Option) (*Handler, error) {
+	if n == nil {
+		return nil, errors.New("httptransport: NewHandler needs a *netron.Netron")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	if len(cfg.problemOpts) > 0 {
+		return nil, fmt.Errorf("httptransport: %s", strings.Join(cfg.problemOpts, "; "))
+	}
+	h := &Handler{n: n, cfg: cfg, log: n.Logger().With("gateway", cfg.scheme)}
+	h.stopped, h.stop = context.WithCancel(context.Background())
+	h.routes = routeTable{
+		describe: n.Describe,
+		count:    func() int { return len(n.Services()) },
+		scheme:   cfg.scheme,
+	}
+	return h, nil
+}
+
+// Shutdown refuses new requests with 503 and waits for those in flight
+// until ctx ends; then it cancels the calls still running. It is safe to
+// call more than once.
+func (h *Handler) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.stop()
+		return fmt.Errorf("httptransport: requests still running: %w", ctx.Err())
+	}
+}
+
+// begin counts a request in flight, or reports false once shutting down.
+func (h *Handler) begin() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closing {
+		return false
+	}
+	h.inflight.Add(1)
+	return true
+}
+
+func (h *Handler) isClosing() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.closing
+}
+
+// ServeHTTP routes a request (NETRON-WIRE.md §11.1).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if p := h.cfg.prefix; p != "" {
+		if rest, ok := strings.CutPrefix(path, p); ok && (rest == "" || rest[0] == '/') {
+			path = rest
+			if path == "" {
+				path = "/"
+			}
+		}
+	}
+	origin := r.Header.Get("Origin")
+	corsOK := h.cfg.cors.allows(origin)
+	if corsOK {
+		hd := w.Header()
+		hd.Set("Access-Control-Allow-Origin", origin)
+		hd.Add("Vary", "Origin")
+		if h.cfg.cors.Credentials {
+			hd.Set("Access-Control-Allow-Credentials", "true")
+		}
+	}
+	if r.Method == http.MethodOptions {
+		if corsOK {
+			hd := w.Header()
+			hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
+			hd.Set("Access-Control-Max-Age", "86400")
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		h.serveHealth(w)
+		return
+	}
+	if !h.begin() {
+		writeError(w, requestID(r), requestError(netron.CodeUnavailable, http.StatusServiceUnavailable, "Server is shutting down"), true)
+		return
+	}
+	defer h.inflight.Done()
+	switch r.Method + " " + path {
+	case "POST /netron/invoke":
+		h.serveInvoke(w, r)
+	case "POST /netron/batch":
+		h.serveBatch(w, r)
+	case "POST /netron/authenticate":
+		h.serveAuthenticate(w, r)
+	case "GET /openapi.json":
+		h.serveOpenAPI(w)
+	case "GET /discover":
+		h.serveDiscover(w)
+	case "GET /metrics":
+		// The original's JSON metrics need a bearer token of its
+		// authentication manager; Prometheus metrics are modules/metrics'.
+		writeAuthRequired(w)
+	default:
+		if r.Method == http.MethodPost {
+			h.serveRoute(w, r, path)
+			return
+		}
+		if m, _ := h.routes.get().route(path); m != nil {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			writeError(w, requestID(r), requestError(netron.CodeUnimplemented, http.StatusMethodNotAllowed, "Method not allowed: use POST"), true)
+			return
+		}
+		writeError(w, requestID(r), requestError(netron.CodeNotFound, http.StatusNotFound, "Not found"), true)
+	}
+}
+
+// requestID returns the request's X-Request-ID when it is a sensible
+// token, or a new UUIDv7.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 128 && printable(id) {
+		return id
+	}
+	if u, err := uuid.NewV7(); err == nil {
+		return u.String()
+	}
+	return uuid.NewString()
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// readBody reads the request body within the size limit; a larger body is
+// a 413 error (the original crashes, NETRON-WIRE.md §13.4).
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	limit := h.cfg.maxBody
+	tooLarge := func() *apiError { // built only when needed: it allocates
+		return requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Request body too large (max: %d bytes)", limit))
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge()
+	}
+	// Read to the end (a middleware may have replaced the body), in a
+	// buffer of the announced size up to 64 KiB: a larger one grows with
+	// the bytes that arrive, so a header alone reserves little.
+	size := 512
+	if r.ContentLength >= 0 {
+		size = int(min(r.ContentLength+1, 64<<10)) // + 1: the read that sees EOF
+	}
+	body, err := readAll(make([]byte, 0, size), http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, tooLarge()
+		}
+		if errors.Is(err, transport.ErrFrameTimeout) {
+			// The connection cannot be read any more: net/http closes it after the answer.
+			h.log.Debug("request body not completed in time", "error", err)
+			w.Header().Set("Connection", "close")
+			return nil, requestError(netron.CodeDeadlineExceeded, http.StatusRequestTimeout,
+				"Request body not completed in time: "+strings.TrimPrefix(err.Error(), transport.ErrFrameTimeout.Error()+": "))
+		}
+		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Could not read the request body: "+err.Error())
+	}
+	return body, nil
+}
+
+// readAll is io.ReadAll appending to b, whose spare capacity is used first.
+func readAll(b []byte, rd io.Reader) ([]byte, error) {
+	if len(b) == cap(b) {
+		b = append(b, 0)[:len(b)]
+	}
+	for {
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+// metadataHeaders are the headers metadata reads (canonical, so Get does
+// not build the key) and their metadata keys.
+var metadataHeaders = [...][2]string{
+	{"Authorization", "authorization"}, {"X-Request-Id", "x-request-id"},
+	{"Traceparent", "traceparent"}, {"Tracestate", "tracestate"},
+}
+
+// metadata collects the caller's metadata from the request headers: the
+// Authorization header (for the security module's interceptors), the
+// request id and the W3C trace context.
+func metadata(r *http.Request, extra map[string]string) map[string]string {
+	md := extra
+	for _, k := range &metadataHeaders {
+		if v := r.Header.Get(k[0]); v != "" {
+			if md == nil {
+				md = make(map[string]string, 2)
+			}
+			md[k[1]] = v
+		}
+	}
+	return md
+}
+
+func (h *Handler) serveHealth(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	if h.isClosing() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"draining"}`)
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"online"}`)
+}
+
+func writeAuthRequired(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = io.WriteString(w, `{"error":{"code":"401","message":"Authentication required"}}`)
+}
+
+// serveDiscover answers GET /discover, which netron-browser's
+// HttpConnection.ping calls (NETRON-WIRE.md §11.9): the services exposed
+// here, as the list_services task gives them.
+func (h *Handler) serveDiscover(w http.ResponseWriter) {
+	t := h.routes.refresh(false)
+	b := append([]byte(nil), `{"services":[`...)
+	for i, s := range t.services {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = appendString(b, s.desc.Name)
+		b = append(b, `,"version":`...)
+		b = appendString(b, s.desc.Version)
+		b = append(b, `,"id":`...)
+		b = appendString(b, s.desc.ID)
+		b = append(b, `,"methods":[`...)
+		for j, m := range s.desc.Methods {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, m.Name)
+		}
+		b = append(b, "]}"...)
+	}
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,512 @@
+package http
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/titanframework/titan/internal/jsonwalk"
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// invokeRequest is the body of POST /netron/invoke and one request of a
+// batch (NETRON-WIRE.md §11.2). The JSON texts alias the body.
+type invokeRequest struct {
+	ID, Service, Method          string
+	hasID, hasService, hasMethod bool   // each was a string
+	Input, Context, Hints        []byte // JSON texts; nil when absent
+}
+
+// parseInvoke reads an invoke request from the JSON text of an object
+// (jsonwalk.Valid accepted it). As with JSON.parse, keys match exactly and a
+// repeated key's last value counts. The strings alias text, which must not
+// change while the request is served.
+func parseInvoke(text []byte) invokeRequest {
+	var q invokeRequest
+	jsonwalk.Members(text, func(key, value []byte) bool {
+		switch jsonwalk.View(key) {
+		case "id":
+			q.ID, q.hasID = jsonString(value)
+		case "service":
+			q.Service, q.hasService = jsonString(value)
+		case "method":
+			q.Method, q.hasMethod = jsonString(value)
+		case "input":
+			q.Input = value
+		case "context":
+			q.Context = value
+		case "hints":
+			q.Hints = value
+		}
+		return true
+	})
+	return q
+}
+
+// jsonString returns the string whose JSON text is value, or false when
+// value is not a string.
+func jsonString(value []byte) (string, bool) {
+	if len(value) == 0 || value[0] != '"' {
+		return "", false
+	}
+	return jsonwalk.View(value), true
+}
+
+func (q *invokeRequest) valid() bool {
+	return q.hasID && q.hasService && q.hasMethod && q.Input != nil
+}
+
+// timeout returns hints.timeout (milliseconds) when it is a positive
+// number, else def.
+func (q *invokeRequest) timeout(def time.Duration) time.Duration {
+	if len(q.Hints) == 0 {
+		return def
+	}
+	var hints struct {
+		Timeout any `json:"timeout"`
+	}
+	if json.Unmarshal(q.Hints, &hints) != nil {
+		return def
+	}
+	if ms, ok := hints.Timeout.(float64); ok && ms > 0 && ms < float64(24*time.Hour/time.Millisecond) {
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	return def
+}
+
+// contextMetadata adds the string fields of the request's context object
+// (traceId, spanId, userId, tenantId, ...) to the call's metadata.
+func (q *invokeRequest) contextMetadata() map[string]string {
+	if len(q.Context) == 0 || q.Context[0] != '{' {
+		return nil
+	}
+	var c map[string]any
+	if json.Unmarshal(q.Context, &c) != nil {
+		return nil
+	}
+	var md map[string]string
+	for k, v := range c {
+		if s, ok := v.(string); ok {
+			if md == nil {
+				md = map[string]string{}
+			}
+			md[k] = s
+		}
+	}
+	return md
+}
+
+// invalidJSON describes why text is not JSON, as encoding/json says it.
+func invalidJSON(text []byte) *apiError {
+	var v any
+	err := json.Unmarshal(text, &v)
+	if err == nil { // cannot happen: called when jsonwalk.Valid refused text
+		err = errors.New("invalid JSON")
+	}
+	return requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+}
+
+// jsonProblem describes a JSON syntax error for a 400 message.
+func jsonProblem(err error) string {
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf("%s (at offset %d)", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.EOF) {
+		return "empty body"
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of JSON input"
+	}
+	return err.Error()
+}
+
+// argsFromJSON encodes the JSON text of a call's arguments by the one JSON
+// mapping of NETRON-WIRE.md §11.1: an array is the positional argument
+// list, any other value a single argument (array reports which).
+func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiError) {
+	i := jsonwalk.Space(text, 0)
+	array = i < len(text) && text[i] == '['
+	depth := protocol.DefaultMaxDepth
+	if array { // the list is a level of its own: each argument may nest as deep as a value alone
+		depth++
+	}
+	raw, err := protocol.AppendJSONDepth(make([]byte, 0, len(text)+8), text, depth) // MessagePack is rarely longer
+	if err != nil {
+		if de, ok := errors.AsType[*protocol.DecodeError](err); ok && errors.Is(err, protocol.ErrTooLarge) {
+			// A number beyond the float64 range: say which argument holds it.
+			arg := 1
+			if array {
+				arg = argumentAt(text, de.Offset)
+			}
+			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
+				"Invalid input: argument "+strconv.Itoa(arg)+": "+de.Msg)
+		}
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
+		}
+		return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
+	}
+	if !array {
+		return []protocol.RawValue{raw}, false, nil
+	}
+	args, err = protocol.SplitArray(raw, nil, protocol.Limits{MaxFrameSize: math.MaxInt, MaxDepth: depth})
+	if err != nil { // cannot happen: AppendJSON wrote one array within the limits
+		return nil, true, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
+	}
+	return args, true, nil
+}
+
+// argumentAt returns the 1-based position, in the JSON array text, of the element that holds
+// the byte at offset off.
+func argumentAt(text []byte, off int) int {
+	i := jsonwalk.Space(text, 0) + 1 // past '['
+	for k := 1; i < len(text); k++ {
+		i = jsonwalk.Space(text, i)
+		if i >= len(text) || text[i] == ']' {
+			return k
+		}
+		end := jsonwalk.End(text, i)
+		if off < end {
+			return k
+		}
+		if i = jsonwalk.Space(text, end); i < len(text) && text[i] == ',' {
+			i++
+		}
+	}
+	return 1
+}
+
+// result is the outcome of a call: its value (a Go value, or the items of
+// a stream as []any) and whether it has one (void methods have none).
+type result struct {
+	data    any
+	hasData bool
+}
+
+// call runs a method: unary and void methods through Invoke, streams
+// through InvokeStream, drained into an array of at most maxStreamItems
+// items, as the original drains generators.
+func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawValue, md map[string]string) (result, error) {
+	inv := &netron.Invocation{
+		Service: m.svc.qualified, Method: m.desc.Name, Args: args,
+		Metadata: md, Transport: h.cfg.scheme,
+	}
+	if m.desc.Stream {
+		return h.drain(ctx, inv)
+	}
+	v, err := h.n.Invoke(ctx, inv)
+	if err != nil {
+		return result{}, err
+	}
+	return result{data: v, hasData: !m.desc.Void}, nil
+}
+
+// drain runs a stream method and collects its items (a function of its
+// own: the range over the iterator would move call's results to the heap).
+func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, error) {
+	seq, err := h.n.InvokeStream(ctx, inv)
+	if err != nil {
+		return result{}, err
+	}
+	items := []any{}
+	for v, err := range seq {
+		if err != nil {
+			return result{}, err
+		}
+		if len(items) == maxStreamItems {
+			return result{}, errTooManyItems
+		}
+		items = append(items, v)
+	}
+	return result{data: items, hasData: true}, nil
+}
+
+var errTooManyItems = netron.Errorf(netron.CodeResourceExhausted,
+	"Async generator exceeded maximum item limit (%d items). Use a streaming transport (WebSocket, or this gateway's SSE or NDJSON answers) for larger results.", maxStreamItems)
+
+// callError converts the error of a call, naming the timeout when the
+// request's own deadline passed.
+func callError(ctx context.Context, err error, timeout time.Duration) *apiError {
+	if errors.Is(err, errTooManyItems) {
+		e := invocationError(err)
+		e.status, e.code = http.StatusRequestEntityTooLarge, "413"
+		return e
+	}
+	e := invocationError(err)
+	if e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.message = fmt.Sprintf("Request timed out after %dms", timeout.Milliseconds())
+	}
+	return e
+}
+
+// notFoundError is the error of an invoke whose service (s nil) or method
+// does not exist: Titan's message, listing what exists, for a Titan peer
+// (titan true: the request carried [TitanPeerHeader]); the original's
+// wording (NETRON-WIRE.md §11.4) for others, whose clients and tests pin it.
+// Either way an unknown name is repeated up to netron.EchoLimit bytes.
+func (h *Handler) notFoundError(s *serviceEntry, service, method string, titan bool) *apiError {
+	switch {
+	case titan && s == nil:
+		return invocationError(netron.ServiceNotFound(service, h.routes.get().names()))
+	case titan:
+		return invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+	case s == nil:
+		return requestError(netron.CodeNotFound, http.StatusNotFound, "Service "+clip(service)+" not found")
+	}
+	return requestError(netron.CodeNotFound, http.StatusNotFound, "Method "+clip(method)+" not found in service "+clip(service))
+}
+
+// TitanPeerHeader is the request header by which a Titan client (such as
+// [Client], which always sends it with the value "1") asks
+// /netron/invoke and /netron/batch for Titan's wording of errors where it
+// differs from the original's: a not-found error then lists the services
+// or methods that exist. The JSON routes always answer in Titan's wording.
+const TitanPeerHeader = "X-Titan-Peer"
+
+// titanPeer reports whether r comes from a Titan client.
+func titanPeer(r *http.Request) bool { return r.Header.Get(TitanPeerHeader) != "" }
+
+// clip cuts a name an error repeats to netron.EchoLimit bytes, at a
+// character boundary, marked with "…".
+func clip(s string) string {
+	if len(s) <= netron.EchoLimit {
+		return s
+	}
+	cut := netron.EchoLimit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// serveInvoke answers POST /netron/invoke (NETRON-WIRE.md §11.2).
+func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, aerr := h.readBody(w, r)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	if !jsonwalk.Valid(body) {
+		writeError(w, requestID(r), invalidJSON(body), true)
+		return
+	}
+	q := parseInvoke(body)
+	if !q.valid() {
+		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid request format"), true)
+		return
+	}
+	id := q.ID
+	s, m := h.routes.lookup(q.Service, q.Method)
+	if m == nil {
+		writeError(w, id, h.notFoundError(s, q.Service, q.Method, titanPeer(r)), false)
+		return
+	}
+	args, _, aerr := argsFromJSON(q.Input)
+	if aerr != nil {
+		writeError(w, id, aerr, false)
+		return
+	}
+	timeout := q.timeout(h.cfg.timeout)
+	ctx, cancel := h.callContext(r, timeout)
+	defer cancel()
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	if err != nil {
+		writeError(w, id, callError(ctx, err, timeout), false)
+		return
+	}
+	// The answer is built in a pooled buffer: Write copies it out.
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append((*buf)[:0], `{"id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"success":true`...)
+	if res.hasData {
+		b = append(b, `,"data":`...)
+		if b, err = appendJSON(b, res.data); err != nil {
+			*buf = b
+			h.encodingFailed(w, id, m, err)
+			return
+		}
+	}
+	b = append(b, `,"hints":{"metrics":{"serverTime":`...)
+	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+	b = append(b, "}}}"...)
+	*buf = b
+	hd := w.Header()
+	hd["Content-Type"] = jsonContentType
+	hd["Cache-Control"] = noStore
+	_, _ = w.Write(b)
+}
+
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store, no-cache, must-revalidate"}
+)
+
+// encodingFailed answers a result that has no JSON form: internal, with
+// the details in the log only.
+func (h *Handler) encodingFailed(w http.ResponseWriter, id string, m *methodEntry, err error) {
+	h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+	writeError(w, id, invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))), false)
+}
+
+// batchRequest is the body of POST /netron/batch (NETRON-WIRE.md §11.5).
+type batchRequest struct {
+	ID       *string           `json:"id"`
+	Requests []json.RawMessage `json:"requests"`
+	Options  *struct {
+		Parallel       *bool `json:"parallel"`
+		StopOnError    bool  `json:"stopOnError"`
+		MaxConcurrency int   `json:"maxConcurrency"`
+	} `json:"options"`
+}
+
+// maxBatchConcurrency bounds the requests of a parallel batch run at once
+// when the batch does not set maxConcurrency.
+const maxBatchConcurrency = 16
+
+// serveBatch answers POST /netron/batch: always 200 with one response per
+// request run, in request order.
+func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, aerr := h.readBody(w, r)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	invalid := func() {
+		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid batch request format"), true)
+	}
+	var q batchRequest
+	if err := json.Unmarshal(body, &q); err != nil {
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err)), true)
+			return
+		}
+		invalid()
+		return
+	}
+	if q.ID == nil || q.Requests == nil {
+		invalid()
+		return
+	}
+	reqs := make([]invokeRequest, len(q.Requests))
+	for i, raw := range q.Requests {
+		if reqs[i] = parseInvoke(raw); !reqs[i].valid() {
+			invalid()
+			return
+		}
+	}
+	parallel, stopOnError, limit := true, false, maxBatchConcurrency
+	if o := q.Options; o != nil {
+		if o.Parallel != nil {
+			parallel = *o.Parallel
+		}
+		stopOnError = o.StopOnError
+		if o.MaxConcurrency > 0 {
+			limit = o.MaxConcurrency
+		}
+	}
+	out := make([][]byte, len(reqs))
+	ok := make([]bool, len(reqs))
+	if parallel {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, limit)
+		for i := range reqs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				out[i], ok[i] = h.batchItem(r, &reqs[i])
+			})
+		}
+		wg.Wait()
+	} else {
+		for i := range reqs {
+			out[i], ok[i] = h.batchItem(r, &reqs[i])
+			if !ok[i] && stopOnError {
+				break
+			}
+		}
+	}
+	b := append([]byte(nil), `{"id":`...)
+	b = appendString(b, *q.ID)
+	b = append(b, `,"responses":[`...)
+	succeeded, failed, n := 0, 0, 0
+	for i, item := range out {
+		if item == nil {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = append(b, item...)
+		if ok[i] {
+			succeeded++
+		} else {
+			failed++
+		}
+	}
+	b = append(b, `],"hints":{"successCount":`...)
+	b = strconv.AppendInt(b, int64(succeeded), 10)
+	b = append(b, `,"failureCount":`...)
+	b = strconv.AppendInt(b, int64(failed), 10)
+	b = append(b, `,"totalTime":`...)
+	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+	b = append(b, "}}"...)
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(b)
+}
+
+// batchItem runs one request of a batch and returns its response object.
+// Unlike the original, every item goes through the same path as
+// /netron/invoke: interceptors (auth) and contract validation apply
+// (NETRON-WIRE.md §11.5, quirk).
+func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
+	fail := func(e *apiError) ([]byte, bool) {
+		b := append([]byte(nil), `{"id":`...)
+		b = appendString(b, q.ID)
+		b = append(b, `,"success":false,"error":`...)
+		b = appendErrorObject(b, e, false)
+		return append(b, '}'), false
+	}
+	s, m := h.routes.lookup(q.Service, q.Method)
+	if m == nil {
+		if titanPeer(r) {
+			return fail(h.notFoundError(s, q.Service, q.Method, true))
+		}
+		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+clip(q.Service)+"."+clip(q.Method)))
+	}
+	args, _, aerr := argsFromJSON(q.Input)
+	if aerr != nil {
+		return fail(aerr)
+	}
+	timeout := q.timeout(h.cfg.timeout)
+	ctx, cancel := h.callContext(r, timeout)
+	defer cancel()
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	if err != nil {
+		return fail(callError(ctx, err, timeout))
+	}
+	b := append([]byte(nil), `{"id":`...)
+	b = appendString(b, q.ID)
+	b = append(b, `,"success":true`...)
+	if res.hasData {
+		b = append(b, `,"data":`...)
+		if b, err = appendJSON(b, res.data); err != nil {
+			h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+			return fail(invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))))
+		}
+	}
+	return append(b, '}'), true
+}

@@ -1,0 +1,207 @@
+package http
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// streamMode is how a JSON route answers a stream method.
+type streamMode uint8
+
+const (
+	modeArray  streamMode = iota // one JSON array of every item
+	modeSSE                      // text/event-stream
+	modeNDJSON                   // application/x-ndjson
+)
+
+// negotiate picks the stream answer from Accept: the first of
+// text/event-stream, application/x-ndjson (or application/ndjson) and
+// application/json listed; an array when none is.
+func negotiate(accept string) streamMode {
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "text/event-stream":
+			return modeSSE
+		case "application/x-ndjson", "application/ndjson":
+			return modeNDJSON
+		case "application/json":
+			return modeArray
+		}
+	}
+	return modeArray
+}
+
+// routeArgs reads a JSON route's body: a JSON array is the positional
+// argument list; any other value is the single argument of a method that
+// takes one (typically a struct, given as the object itself); an empty body
+// is no arguments.
+func routeArgs(body []byte, m *methodEntry) ([]protocol.RawValue, *apiError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	args, array, aerr := argsFromJSON(body)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if !array && m.desc.Arity != 1 {
+		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
+			"Invalid request body: want a JSON array of the "+strconv.Itoa(m.desc.Arity)+" arguments of "+m.svc.qualified+"."+m.desc.Name)
+	}
+	return args, nil
+}
+
+// serveRoute answers POST <route>/<method>: the plain JSON result (200),
+// no body for a void method (204), or the items of a stream as SSE, NDJSON
+// or one array; errors are the §11.4 body with the status of the code.
+func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string) {
+	m, s := h.routes.route(path)
+	if m == nil {
+		e := requestError(netron.CodeNotFound, http.StatusNotFound, "Not found")
+		base, method, _ := cutLast(path)
+		target, underRPC := strings.CutPrefix(base, rpcPrefix)
+		switch {
+		case s != nil:
+			e = invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+		case underRPC && target != "":
+			e = invocationError(netron.ServiceNotFound(target, h.routes.get().names()))
+		}
+		writeError(w, requestID(r), e, true)
+		return
+	}
+	body, aerr := h.readBody(w, r)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	args, aerr := routeArgs(body, m)
+	if aerr != nil {
+		writeError(w, requestID(r), aerr, true)
+		return
+	}
+	md := metadata(r, nil)
+	mode := modeArray
+	if m.desc.Stream {
+		mode = negotiate(r.Header.Get("Accept"))
+	}
+	if mode != modeArray {
+		h.serveStream(w, r, m, args, md, mode)
+		return
+	}
+	ctx, cancel := h.callContext(r, h.cfg.timeout)
+	defer cancel()
+	res, err := h.call(ctx, m, args, md)
+	if err != nil {
+		writeError(w, requestID(r), callError(ctx, err, h.cfg.timeout), true)
+		return
+	}
+	if !res.hasData {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	b, err := appendJSON(make([]byte, 0, 64), res.data)
+	if err != nil {
+		h.encodingFailed(w, requestID(r), m, err)
+		return
+	}
+	hd := w.Header()
+	hd["Content-Type"] = jsonContentType
+	hd["Cache-Control"] = noStore
+	_, _ = w.Write(b)
+}
+
+// serveStream sends a stream's items as they come: Server-Sent Events
+// ("data: <json>" per item, then "event: end" with {"count":N}, or
+// "event: error" with the error body) or NDJSON (one item per line; a
+// failure ends the body with the error body's line). An error before the
+// first item is a plain error answer with its status.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodEntry, args []protocol.RawValue, md map[string]string, mode streamMode) {
+	ctx, cancel := h.callContext(r, 0)
+	defer cancel()
+	seq, err := h.n.InvokeStream(ctx, &netron.Invocation{
+		Service: m.svc.qualified, Method: m.desc.Name, Args: args, Metadata: md, Transport: h.cfg.scheme,
+	})
+	if err != nil {
+		writeError(w, requestID(r), invocationError(err), true)
+		return
+	}
+	rc := http.NewResponseController(w)
+	started := false
+	start := func() {
+		hd := w.Header()
+		if mode == modeSSE {
+			hd.Set("Content-Type", "text/event-stream")
+		} else {
+			hd.Set("Content-Type", "application/x-ndjson")
+		}
+		hd.Set("Cache-Control", "no-cache")
+		hd.Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		started = true
+	}
+	var buf []byte
+	count := 0
+	failed := func(e *apiError) {
+		buf = buf[:0]
+		if mode == modeSSE {
+			buf = append(buf, "event: error\ndata: "...)
+		}
+		buf = appendErrorBody(buf, requestID(r), e)
+		if mode == modeSSE {
+			buf = append(buf, "\n\n"...)
+		} else {
+			buf = append(buf, '\n')
+		}
+		_, _ = w.Write(buf)
+		_ = rc.Flush()
+	}
+	for v, err := range seq {
+		if err != nil {
+			if !started {
+				writeError(w, requestID(r), invocationError(err), true)
+				return
+			}
+			failed(invocationError(err))
+			return
+		}
+		if !started {
+			start()
+		}
+		buf = buf[:0]
+		if mode == modeSSE {
+			buf = append(buf, "data: "...)
+		}
+		if buf, err = appendJSON(buf, v); err != nil {
+			h.log.Error("stream item not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+			failed(invocationError(netron.Errorf(netron.CodeInternal, "internal error")))
+			return
+		}
+		if mode == modeSSE {
+			buf = append(buf, "\n\n"...)
+		} else {
+			buf = append(buf, '\n')
+		}
+		if _, err := w.Write(buf); err != nil {
+			return // the client went away; leaving the loop ends the stream
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		count++
+	}
+	if !started {
+		start()
+	}
+	if mode == modeSSE {
+		buf = append(buf[:0], "event: end\ndata: {\"count\":"...)
+		buf = strconv.AppendInt(buf, int64(count), 10)
+		buf = append(buf, "}\n\n"...)
+		_, _ = w.Write(buf)
+	}
+	_ = rc.Flush()
+}

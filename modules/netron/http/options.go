@@ -1,0 +1,224 @@
+package http
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// DefaultMaxBodySize is the largest request body accepted when no
+// [WithMaxBodySize] option or maxBody query parameter is given: 10 MiB, the
+// limit of the original TypeScript server (NETRON-WIRE.md §11.1).
+const DefaultMaxBodySize = 10 << 20
+
+// DefaultTimeout bounds a unary call whose request names no timeout: 30 s,
+// the default of the original's hints.timeout.
+const DefaultTimeout = 30 * time.Second
+
+// maxStreamItems caps the items of a stream drained into one JSON array, as
+// the original does (NETRON-WIRE.md §11.2).
+const maxStreamItems = 10000
+
+// Option configures a gateway made by [NewHandler] or [Listen].
+type Option interface {
+	apply(*config)
+	String() string
+}
+
+type option struct {
+	desc string
+	fn   func(*config)
+}
+
+func (o option) apply(c *config) { o.fn(c) }
+func (o option) String() string  { return o.desc }
+
+// CORS is the cross-origin policy of a gateway (NETRON-WIRE.md §11.8).
+type CORS struct {
+	// Origins lists the allowed origins ("https://app.example"); "*" allows
+	// every origin. Allowed origins are echoed in Access-Control-Allow-Origin.
+	Origins []string
+	// Credentials adds Access-Control-Allow-Credentials: true.
+	Credentials bool
+}
+
+func (c *CORS) allows(origin string) bool {
+	if c == nil || origin == "" {
+		return false
+	}
+	for _, o := range c.Origins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+type config struct {
+	scheme      string // "http" or "https": the transport name given to Netron
+	maxBody     int64
+	timeout     time.Duration
+	limits      *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
+	tls         *tls.Config
+	cors        *CORS
+	prefix      string
+	auth        netron.Authenticator
+	problemOpts []string // misconfigured options, reported by NewHandler
+}
+
+func defaultConfig() config {
+	return config{scheme: "http", maxBody: DefaultMaxBodySize, timeout: DefaultTimeout}
+}
+
+// WithMaxBodySize sets the largest request body in bytes (default
+// [DefaultMaxBodySize]); a larger body is answered 413.
+func WithMaxBodySize(n int64) Option {
+	return option{fmt.Sprintf("WithMaxBodySize(%d)", n), func(c *config) {
+		if n <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithMaxBodySize(%d): the size must be positive", n))
+			return
+		}
+		c.maxBody = n
+	}}
+}
+
+// WithTimeout sets the timeout of unary calls whose request names none
+// (default [DefaultTimeout]); /netron/invoke requests may set their own with
+// hints.timeout. Streams answered as SSE or NDJSON have no timeout: they end
+// when the method ends or the client goes away.
+func WithTimeout(d time.Duration) Option {
+	return option{fmt.Sprintf("WithTimeout(%v)", d), func(c *config) {
+		if d <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithTimeout(%v): the timeout must be positive", d))
+			return
+		}
+		c.timeout = d
+	}}
+}
+
+// WithLimits sets the connection limits of the HTTP server [Listen] starts, from the fields
+// of o that [transport.Options] documents: HandshakeTimeout (the TLS handshake and the
+// request header, 10 s by default), FrameTimeout and FrameMinRate (a request body must arrive
+// within 15 s or at 64 KiB per 10 s; a slower one is answered 408 and its connection closed),
+// MaxConns (10,000) and MaxConnsPerIP (no cap), MaxHeaderBytes (64 KiB, 431 above),
+// HTTPIdleTimeout (2 min) and Logger for the warnings about refused connections (default: the
+// Netron's logger). o.TLS and o.MaxFrameSize are not used: see [WithTLS] and
+// [WithMaxBodySize]. A ws:// listener on the same address must have the same limits.
+// Without this option the gateway takes those of the Netron's configuration
+// ([netron.Netron.ListenOptions]).
+func WithLimits(o transport.Options) Option {
+	return option{"WithLimits", func(c *config) {
+		o.TLS, o.MaxFrameSize = nil, 0
+		if err := o.Validate(); err != nil {
+			c.problemOpts = append(c.problemOpts, "WithLimits: "+err.Error())
+			return
+		}
+		c.limits = &o
+	}}
+}
+
+// WithTLS serves https with cfg, which must hold a certificate
+// (Certificates or GetCertificate). [Listen] then reports an https:// address.
+func WithTLS(cfg *tls.Config) Option {
+	return option{"WithTLS", func(c *config) { c.tls = cfg; c.scheme = "https" }}
+}
+
+// WithCORS answers cross-origin requests from the allowed origins.
+// Without it, responses carry no Access-Control-* headers and preflight
+// requests get a bare 204.
+func WithCORS(cors CORS) Option {
+	return option{fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ",")), func(c *config) { c.cors = &cors }}
+}
+
+// WithPathPrefix serves every route under prefix as well ("/api" makes
+// /api/netron/invoke an alias of /netron/invoke), as the original's
+// pathPrefix does.
+func WithPathPrefix(prefix string) Option {
+	return option{fmt.Sprintf("WithPathPrefix(%q)", prefix), func(c *config) {
+		if !strings.HasPrefix(prefix, "/") || strings.HasSuffix(prefix, "/") {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithPathPrefix(%q): the prefix must start with '/' and not end with one", prefix))
+			return
+		}
+		c.prefix = prefix
+	}}
+}
+
+// WithAuthenticator answers POST /netron/authenticate with a. It is called
+// with a nil peer (HTTP has none) and the credentials as a Netron value
+// (a [protocol.Object] for a JSON object); its result is sent as the
+// "result" of the answer. Without it the route answers 503
+// "Authentication not configured", as the original does.
+func WithAuthenticator(a netron.Authenticator) Option {
+	return option{"WithAuthenticator", func(c *config) { c.auth = a }}
+}
+
+// optionsFromURL reads the options a listen URL carries in its query:
+//
+//	maxBody=BYTES        largest request body (default 10485760)
+//	timeout=DURATION     timeout of unary calls (default 30s)
+//	cors=ORIGINS         comma-separated allowed origins, or *
+//	corsCredentials=true add Access-Control-Allow-Credentials
+//	prefix=/PATH         serve the routes under /PATH too
+//	cert=FILE&key=FILE   PEM certificate and key (required for https)
+func optionsFromURL(u *url.URL) ([]Option, error) {
+	var opts []Option
+	q := u.Query()
+	var errs []error
+	for k := range q {
+		switch k {
+		case "maxBody", "timeout", "cors", "corsCredentials", "prefix", "cert", "key":
+		default:
+			errs = append(errs, fmt.Errorf("unknown query parameter %q (known: maxBody, timeout, cors, corsCredentials, prefix, cert, key)", k))
+		}
+	}
+	if s := q.Get("maxBody"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("maxBody=%q: want a positive number of bytes", s))
+		} else {
+			opts = append(opts, WithMaxBodySize(n))
+		}
+	}
+	if s := q.Get("timeout"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("timeout=%q: want a positive duration such as 30s", s))
+		} else {
+			opts = append(opts, WithTimeout(d))
+		}
+	}
+	if s := q.Get("cors"); s != "" {
+		cred := false
+		if v := q.Get("corsCredentials"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("corsCredentials=%q: want true or false", v))
+			}
+			cred = b
+		}
+		opts = append(opts, WithCORS(CORS{Origins: strings.Split(s, ","), Credentials: cred}))
+	}
+	if s := q.Get("prefix"); s != "" {
+		opts = append(opts, WithPathPrefix(s))
+	}
+	certFile, keyFile := q.Get("cert"), q.Get("key")
+	switch {
+	case (certFile == "") != (keyFile == ""):
+		errs = append(errs, errors.New("cert and key must be given together"))
+	case certFile != "":
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cert=%q key=%q: %w", certFile, keyFile, err))
+		} else {
+			opts = append(opts, WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+		}
+	}
+	return opts, errors.Join(errs...)
+}

@@ -1,0 +1,114 @@
+package nats_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/titanframework/titan/modules/netron"
+	natstransport "github.com/titanframework/titan/modules/netron/nats"
+)
+
+type message struct {
+	Text string `json:"text"`
+}
+
+// bridged starts a Netron with an events bridge under prefix.
+func bridged(t *testing.T, addr, prefix string) *netron.Netron {
+	t.Helper()
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := natstransport.NewBridge(n, nc, natstransport.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		nc.Close()
+		n.Stop(context.Background())
+	})
+	return n
+}
+
+func collect(t *testing.T, n *netron.Netron, pattern string) chan netron.Event {
+	t.Helper()
+	ch := make(chan netron.Event, 16)
+	unsub, err := n.Subscribe(pattern, func(_ context.Context, e netron.Event) { ch <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unsub)
+	return ch
+}
+
+func expectEvents(t *testing.T, ch chan netron.Event, want int) []netron.Event {
+	t.Helper()
+	var got []netron.Event
+	timeout := time.After(3 * time.Second)
+	for len(got) < want {
+		select {
+		case e := <-ch:
+			got = append(got, e)
+		case <-timeout:
+			t.Fatalf("got %d events, want %d", len(got), want)
+		}
+	}
+	select {
+	case e := <-ch:
+		t.Fatalf("an extra event: %+v", e)
+	case <-time.After(200 * time.Millisecond):
+	}
+	return got
+}
+
+func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
+	addr := natsServer(t)
+	prefix := "t" + strings.ToLower(nuid.Next())
+	a, b := bridged(t, addr, prefix), bridged(t, addr, prefix)
+	gotA, gotB := collect(t, a, "chat.*"), collect(t, b, "chat.>")
+	ctx := context.Background()
+
+	if err := a.Emit(ctx, "chat.message", message{Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, gotA, 1)
+	ev := expectEvents(t, gotB, 1)[0]
+	var m message
+	if err := ev.Decode(&m); err != nil || m.Text != "hi" || ev.Topic != "chat.message" {
+		t.Fatalf("B got %+v (%v)", ev, err)
+	}
+
+	if err := b.Emit(ctx, "chat.room.joined", 42); err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, gotB, 1)
+	expectEvents(t, gotA, 0) // "chat.*" does not match three tokens
+
+	// A client dialled over NATS subscribes to cluster events.
+	p := dial(t, natsServer(t)+"?prefix="+prefix, netron.Config{})
+	got := make(chan netron.Event, 4)
+	unsub, err := p.Subscribe(ctx, "chat.message", func(_ context.Context, e netron.Event) { got <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	if err := b.Emit(ctx, "chat.message", message{Text: "to the peer"}); err != nil {
+		t.Fatal(err)
+	}
+	ev = expectEvents(t, got, 1)[0]
+	if err := ev.Decode(&m); err != nil || m.Text != "to the peer" {
+		t.Fatalf("peer got %+v (%v)", ev, err)
+	}
+	expectEvents(t, gotA, 1)
+	expectEvents(t, gotB, 1)
+}

@@ -1,0 +1,877 @@
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/nats-io/nats.go"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Transport is the dialling side of nats:// for [netron.Dial]: a dialled
+// connection is a virtual Netron connection that turns the engine's
+// packets into NATS requests and the answers back into packets. Listening
+// is the job of the [Gateway] ([netron.Netron.Listen]).
+type Transport struct{}
+
+func init() { transport.Register(Transport{}) }
+
+// Name returns "nats".
+func (Transport) Name() string { return "nats" }
+
+// Schemes returns ["nats"].
+func (Transport) Schemes() []string { return []string{"nats"} }
+
+// Capabilities reports a streaming, binary, reconnecting transport whose
+// frames are limited by the NATS server's max_payload (1 MiB by default;
+// each connection uses the value its server announces).
+func (Transport) Capabilities() transport.Capabilities {
+	return transport.Capabilities{Streaming: true, Binary: true, Reconnection: true, MaxFrameSize: 1 << 20}
+}
+
+// Listen refuses: serve on NATS with [netron.Netron.Listen], which starts
+// a [Gateway].
+func (Transport) Listen(context.Context, *url.URL, transport.Options) (transport.Listener, error) {
+	return nil, errors.New("natstransport: nats:// is served by Netron.Listen (a gateway), not by a transport listener")
+}
+
+// Dial connects to the NATS server of u and returns a virtual connection.
+func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
+	if o.TLS != nil {
+		return nil, errors.New("natstransport: Options.TLS is not supported; NATS negotiates TLS with its server")
+	}
+	cfg, err := parseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	c := &clientConn{
+		subj:     subjects{cfg.prefix},
+		calls:    map[uint32]*pendingCall{},
+		streams:  map[uint32]*openStream{},
+		insts:    map[string]*instance{},
+		events:   map[string]*nats.Subscription{},
+		resolved: map[string]bool{},
+		stop:     make(chan struct{}),
+		window:   netron.DefaultConfig().StreamWindow,
+		addr:     u.Redacted(),
+	}
+	c.rcond = sync.NewCond(&c.rmu)
+	nc, err := nats.Connect(cfg.servers,
+		nats.Name("titan client"),
+		nats.Timeout(dialTimeout(ctx)),
+		nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) { c.failAll("the NATS connection was lost") }),
+		nats.ClosedHandler(func(*nats.Conn) { c.end(io.EOF) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("natstransport: connect %s: %w", u.Redacted(), err)
+	}
+	c.nc = nc
+	c.inbox = nc.NewInbox()
+	c.maxFrame = min(o.FrameLimit(), int(nc.MaxPayload()))
+	c.limits = protocol.Limits{MaxFrameSize: c.maxFrame}
+	if c.sub, err = nc.Subscribe(c.inbox+".>", c.onInbox); err == nil {
+		err = flush(ctx, nc)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("natstransport: subscribe the inbox: %w", err)
+	}
+	hello, _ := json.Marshal(map[string]any{
+		"type": "id", "id": "nats:" + nc.ConnectedServerId(),
+		"titan": map[string]int{"v": 1, "window": c.window},
+	})
+	c.push(hello)
+	c.wg.Add(1)
+	go c.watch()
+	return c, nil
+}
+
+// clientConn is the virtual connection of a dialled nats:// peer.
+type clientConn struct {
+	nc       *nats.Conn
+	sub      *nats.Subscription
+	subj     subjects
+	inbox    string
+	addr     string
+	maxFrame int
+	limits   protocol.Limits
+
+	// read queue
+	rmu    sync.Mutex
+	rcond  *sync.Cond
+	rq     [][]byte
+	rerr   error // set when the connection ends
+	eventN atomic.Uint32
+
+	mu       sync.Mutex
+	caller   string // the engine's Netron id, from its client-id message
+	window   int    // the engine's stream window, from its client-id message
+	nextSID  uint32
+	calls    map[uint32]*pendingCall // by the engine's request id
+	streams  map[uint32]*openStream  // by stream id
+	insts    map[string]*instance
+	events   map[string]*nats.Subscription // event name -> subscription
+	resolved map[string]bool               // qualified names handed out by resolve
+
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// pendingCall is a request waiting for its answer.
+type pendingCall struct {
+	id       uint32
+	typ      protocol.Type
+	msg      *nats.Msg // kept to send again after a retry
+	target   string
+	sid      uint32
+	sent     time.Time
+	inst     string // the instance that acknowledged or answered
+	retries  int
+	retrying bool
+	// resolve: the best answer so far.
+	best      *protocol.Definition
+	bestVer   *semver.Version
+	firstErr  []byte
+	gathering bool
+}
+
+type openStream struct{ inst string }
+
+// instance is the liveness state of an instance holding calls or streams.
+type instance struct {
+	lastPong  time.Time
+	probeSent time.Time // zero when no probe is outstanding
+}
+
+// ---- transport.Conn ----
+
+func (c *clientConn) push(b []byte) {
+	c.rmu.Lock()
+	if c.rerr == nil {
+		c.rq = append(c.rq, b)
+		c.rcond.Signal()
+	}
+	c.rmu.Unlock()
+}
+
+// ReadMessage returns the next packet for the engine.
+func (c *clientConn) ReadMessage() ([]byte, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	for len(c.rq) == 0 && c.rerr == nil {
+		c.rcond.Wait()
+	}
+	if len(c.rq) == 0 {
+		return nil, c.rerr
+	}
+	b := c.rq[0]
+	c.rq[0] = nil
+	c.rq = c.rq[1:]
+	return b, nil
+}
+
+// WriteMessages handles the engine's packets in order.
+func (c *clientConn) WriteMessages(msgs ...[]byte) error {
+	c.rmu.Lock()
+	err := c.rerr
+	c.rmu.Unlock()
+	if err != nil {
+		return net.ErrClosed
+	}
+	for _, m := range msgs {
+		if len(m) > 0 {
+			c.handle(m)
+		}
+	}
+	return nil
+}
+
+// Close closes the NATS connection; pending reads end with net.ErrClosed.
+func (c *clientConn) Close() error {
+	c.end(net.ErrClosed)
+	return nil
+}
+
+// end ends the connection once: reads return err after the queued
+// messages (io.EOF when the NATS connection closed by itself, so the
+// engine dials again).
+func (c *clientConn) end(err error) {
+	c.closeOnce.Do(func() {
+		c.rmu.Lock()
+		if errors.Is(err, net.ErrClosed) {
+			c.rq = nil
+		}
+		c.rerr = err
+		c.rcond.Broadcast()
+		c.rmu.Unlock()
+		close(c.stop)
+		if errors.Is(err, net.ErrClosed) {
+			c.nc.Close()
+		}
+	})
+	if errors.Is(err, net.ErrClosed) {
+		c.wg.Wait()
+	}
+}
+
+// LocalAddr returns the connection's inbox as nats:///<inbox>.
+func (c *clientConn) LocalAddr() string { return "nats:///" + c.inbox }
+
+// RemoteAddr returns the dialled URL, without credentials.
+func (c *clientConn) RemoteAddr() string { return c.addr }
+
+// ---- from the engine ----
+
+func (c *clientConn) handle(m []byte) {
+	if m[0] == '{' {
+		var h struct {
+			Type  string `json:"type"`
+			ID    string `json:"id"`
+			Titan *struct {
+				Window int `json:"window"`
+			} `json:"titan"`
+		}
+		if json.Unmarshal(m, &h) == nil && h.Type == "client-id" {
+			c.mu.Lock()
+			c.caller = h.ID
+			if h.Titan != nil && h.Titan.Window > 0 {
+				c.window = h.Titan.Window
+			}
+			c.mu.Unlock()
+		}
+		return
+	}
+	m = append([]byte(nil), m...) // the engine reuses its buffers
+	pkt, payload, err := protocol.SplitPacket(m, protocol.Limits{MaxFrameSize: max(len(m), 1)})
+	if err != nil {
+		return
+	}
+	switch pkt.Type {
+	case protocol.TypePing:
+		if pkt.Impulse {
+			c.pong(pkt.ID, payload)
+		}
+	case protocol.TypeCall:
+		switch {
+		case !pkt.Impulse:
+		case pkt.Error:
+			c.cancelCall(pkt.ID)
+		default:
+			c.call(pkt, payload)
+		}
+	case protocol.TypeTask:
+		if pkt.Impulse {
+			c.task(pkt, payload)
+		}
+	case protocol.TypeStream:
+		if !pkt.Impulse {
+			c.credit(pkt.StreamID, payload)
+		}
+	case protocol.TypeStreamClose:
+		if !pkt.Impulse {
+			c.cancelStream(payload)
+		}
+	case protocol.TypeGet, protocol.TypeSet:
+		if pkt.Impulse {
+			c.push(errorPacket(pkt.ID, pkt.Type, netron.Errorf(netron.CodeUnimplemented,
+				"%s is not supported: Titan services expose methods only (no properties)", pkt.Type)))
+		}
+	}
+}
+
+func (c *clientConn) pong(id uint32, payload protocol.RawValue) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+		defer cancel()
+		if c.nc.FlushWithContext(ctx) == nil {
+			b, _ := protocol.AppendPacket(nil, &protocol.Packet{ID: id, Type: protocol.TypePing, Data: payload})
+			c.push(b)
+		}
+	}()
+}
+
+func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
+	fail := func(err error) { c.push(errorPacket(pkt.ID, protocol.TypeCall, err)) }
+	if len(payload) > c.maxFrame {
+		fail(tooLarge("the request", len(payload), int64(c.maxFrame)))
+		return
+	}
+	elems, err := protocol.SplitArray(payload, nil, c.limits)
+	need := 2
+	if pkt.Live {
+		need = 3
+	}
+	if err != nil || len(elems) < need {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid request payload: want [definitionId, method, ...args]"))
+		return
+	}
+	var target, method string
+	var hdr protocol.CallHeader
+	if protocol.Unmarshal(elems[0], &target) != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Definition ID must be a string"))
+		return
+	}
+	if protocol.Unmarshal(elems[1], &method) != nil || !validToken(method) {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid method name"))
+		return
+	}
+	if pkt.Live && hdr.Decode(elems[2], c.limits) != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid call header"))
+		return
+	}
+	name, version, ok := qualifiedParts(target)
+	if !ok {
+		// Definition ids are per process: over NATS a call names its
+		// service, and ids come from this connection's resolve answers.
+		fail(netron.Errorf(netron.CodeNotFound, "Definition with id %s not found", target))
+		return
+	}
+	msg := nats.NewMsg(c.subj.call(name, version, method))
+	msg.Reply = c.inbox + ".r." + strconv.FormatUint(uint64(pkt.ID), 10)
+	msg.Data = appendArray(nil, elems[need:])
+	c.mu.Lock()
+	c.nextSID++
+	if c.nextSID == 0 {
+		c.nextSID = 1
+	}
+	sid := c.nextSID
+	msg.Header.Set(HeaderCaller, c.caller)
+	msg.Header.Set(HeaderWindow, strconv.Itoa(c.window))
+	c.mu.Unlock()
+	msg.Header.Set(HeaderInbox, c.inbox)
+	msg.Header.Set(HeaderCall, strconv.FormatUint(uint64(pkt.ID), 10))
+	msg.Header.Set(HeaderStream, strconv.FormatUint(uint64(sid), 10))
+	if hdr.Timeout > 0 {
+		msg.Header.Set(HeaderTimeout, strconv.FormatInt(hdr.Timeout, 10))
+	}
+	if len(hdr.Metadata) > 0 {
+		md, _ := json.Marshal(hdr.Metadata)
+		msg.Header.Set(HeaderMetadata, string(md))
+	}
+	pc := &pendingCall{id: pkt.ID, typ: protocol.TypeCall, msg: msg, target: target, sid: sid, sent: time.Now()}
+	c.mu.Lock()
+	c.calls[pkt.ID] = pc
+	c.mu.Unlock()
+	c.send(pc)
+}
+
+// send publishes a pending request; a failure answers it at once.
+func (c *clientConn) send(pc *pendingCall) {
+	err := c.nc.PublishMsg(pc.msg)
+	if err == nil {
+		return
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		err = tooLarge("the request", len(pc.msg.Data), c.nc.MaxPayload())
+	} else {
+		err = netron.Errorf(netron.CodeUnavailable, "nats: %v", err)
+	}
+	if c.take(pc.id) == pc {
+		c.push(errorPacket(pc.id, pc.typ, err))
+	}
+}
+
+// take removes and returns the pending request id.
+func (c *clientConn) take(id uint32) *pendingCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pc := c.calls[id]
+	delete(c.calls, id)
+	return pc
+}
+
+func (c *clientConn) control(inst, kind string, hdr map[string]string, data []byte) {
+	m := nats.NewMsg(c.subj.instance(inst) + "." + kind)
+	m.Header.Set(HeaderInbox, c.inbox)
+	for k, v := range hdr {
+		m.Header.Set(k, v)
+	}
+	m.Data = data
+	_ = c.nc.PublishMsg(m)
+}
+
+func (c *clientConn) cancelCall(id uint32) {
+	pc := c.take(id)
+	if pc != nil && pc.inst != "" {
+		c.control(pc.inst, "cancel", map[string]string{HeaderCall: strconv.FormatUint(uint64(id), 10)}, nil)
+	}
+}
+
+func (c *clientConn) credit(sid uint32, payload protocol.RawValue) {
+	var n int
+	if protocol.Unmarshal(payload, &n) != nil || n <= 0 {
+		return
+	}
+	c.mu.Lock()
+	s := c.streams[sid]
+	c.mu.Unlock()
+	if s != nil {
+		c.control(s.inst, "credit", map[string]string{HeaderStream: strconv.FormatUint(uint64(sid), 10)}, []byte(strconv.Itoa(n)))
+	}
+}
+
+func (c *clientConn) cancelStream(payload protocol.RawValue) {
+	var sc struct {
+		StreamID uint32 `json:"streamId"`
+	}
+	if protocol.Unmarshal(payload, &sc) != nil {
+		return
+	}
+	c.mu.Lock()
+	s := c.streams[sc.StreamID]
+	delete(c.streams, sc.StreamID)
+	c.mu.Unlock()
+	if s != nil {
+		c.control(s.inst, "close", map[string]string{HeaderStream: strconv.FormatUint(uint64(sc.StreamID), 10)}, nil)
+	}
+}
+
+func (c *clientConn) task(pkt protocol.Packet, payload protocol.RawValue) {
+	fail := func(err error) { c.push(errorPacket(pkt.ID, protocol.TypeTask, err)) }
+	done := func() {
+		b, _ := protocol.AppendPacket(nil, &protocol.Packet{ID: pkt.ID, Type: protocol.TypeTask, Data: protocol.Undefined{}})
+		c.push(b)
+	}
+	elems, err := protocol.SplitArray(payload, nil, c.limits)
+	var name, arg string
+	if err != nil || len(elems) == 0 || protocol.Unmarshal(elems[0], &name) != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid request payload: want [taskName, ...args]"))
+		return
+	}
+	switch name {
+	case netron.TaskQueryInterface, netron.TaskSubscribe, netron.TaskUnsubscribe:
+		if len(elems) < 2 || protocol.Unmarshal(elems[1], &arg) != nil {
+			fail(netron.Errorf(netron.CodeInvalidArgument, "%s needs a string argument", name))
+			return
+		}
+	}
+	switch name {
+	case netron.TaskQueryInterface:
+		c.resolve(pkt.ID, arg)
+	case netron.TaskSubscribe:
+		if err := c.subscribeEvent(arg); err != nil {
+			fail(err)
+			return
+		}
+		// The server must know the subscription before the caller is told
+		// it exists, or an event emitted right after would be missed.
+		if err := c.nc.FlushTimeout(2 * time.Second); err != nil {
+			fail(netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", arg, err))
+			return
+		}
+		done()
+	case netron.TaskUnsubscribe:
+		c.mu.Lock()
+		sub := c.events[arg]
+		delete(c.events, arg)
+		c.mu.Unlock()
+		if sub != nil {
+			_ = sub.Unsubscribe()
+		}
+		done()
+	case netron.TaskUnrefService:
+		done()
+	default:
+		fail(netron.Errorf(netron.CodeUnimplemented, "task %s is not supported over nats://", name))
+	}
+}
+
+// resolve asks every instance serving the target's name for its best
+// match and answers with the highest version among the answers that
+// arrive within resolveWindow of the first.
+func (c *clientConn) resolve(id uint32, target string) {
+	t, err := netron.ParseTarget(target)
+	if err != nil {
+		c.push(errorPacket(id, protocol.TypeTask, netron.NewError(netron.CodeInvalidArgument, err)))
+		return
+	}
+	msg := nats.NewMsg(c.subj.resolve(t.Name))
+	msg.Reply = c.inbox + ".q." + strconv.FormatUint(uint64(id), 10)
+	msg.Header.Set(HeaderTarget, target)
+	pc := &pendingCall{id: id, typ: protocol.TypeTask, msg: msg, target: target, sent: time.Now()}
+	c.mu.Lock()
+	c.calls[id] = pc
+	c.mu.Unlock()
+	c.send(pc)
+}
+
+func (c *clientConn) subscribeEvent(topic string) error {
+	if !validTopic(topic) {
+		return netron.Errorf(netron.CodeInvalidArgument, "event name %q cannot be a NATS subject", topic)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.events[topic] != nil {
+		return nil
+	}
+	sub, err := c.nc.Subscribe(c.subj.event(topic), func(m *nats.Msg) {
+		data := m.Data
+		if len(data) == 0 {
+			data = []byte{0xc0}
+		}
+		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: c.eventN.Add(1), Type: protocol.TypeTask, Impulse: true,
+			Data: []any{netron.TaskEmit, topic, protocol.RawValue(data)}})
+		if err == nil {
+			c.push(b)
+		}
+	})
+	if err != nil {
+		return netron.Errorf(netron.CodeUnavailable, "nats: %v", err)
+	}
+	c.events[topic] = sub
+	return nil
+}
+
+// ---- from NATS ----
+
+func isNoResponders(m *nats.Msg) bool {
+	return len(m.Data) == 0 && m.Header.Get("Status") == "503"
+}
+
+// onInbox handles every message to the connection's inbox:
+// <inbox>.r.<id> answers, <inbox>.q.<id> resolve answers, <inbox>.s stream
+// packets, <inbox>.p.<instance> probe answers, <inbox>.alive probes.
+func (c *clientConn) onInbox(m *nats.Msg) {
+	rest := strings.TrimPrefix(m.Subject, c.inbox+".")
+	kind, arg, _ := strings.Cut(rest, ".")
+	switch kind {
+	case "alive":
+		if m.Reply != "" {
+			_ = m.Respond(nil)
+		}
+	case "s":
+		c.onStreamPacket(m.Data)
+	case "p":
+		c.onProbe(arg, m)
+	case "r", "q":
+		id, err := strconv.ParseUint(arg, 10, 32)
+		if err != nil {
+			return
+		}
+		if kind == "r" {
+			c.onAnswer(uint32(id), m)
+		} else {
+			c.onResolveAnswer(uint32(id), m)
+		}
+	}
+}
+
+func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
+	inst := m.Header.Get(HeaderInstance)
+	c.mu.Lock()
+	pc := c.calls[id]
+	if pc == nil {
+		c.mu.Unlock()
+		// Given up already: stop what the instance still does for it.
+		switch {
+		case inst == "":
+		case m.Header.Get(HeaderAck) != "":
+			c.control(inst, "cancel", map[string]string{HeaderCall: strconv.FormatUint(uint64(id), 10)}, nil)
+		case m.Header.Get(HeaderStream) != "":
+			c.control(inst, "close", map[string]string{HeaderStream: m.Header.Get(HeaderStream)}, nil)
+		}
+		return
+	}
+	switch {
+	case isNoResponders(m):
+		delete(c.calls, id)
+		stale := c.resolved[pc.target]
+		delete(c.resolved, pc.target) // asked again, it is plainly unavailable
+		c.mu.Unlock()
+		if stale {
+			// Resolved from a range earlier: let the engine resolve again.
+			c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeNotFound, "Definition with id %s not found", pc.target)))
+			return
+		}
+		c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeUnavailable, "no instance of %s is serving on NATS", pc.target)))
+		return
+	case m.Header.Get(HeaderRetry) != "":
+		pc.retries++
+		if pc.retries > maxRetries {
+			delete(c.calls, id)
+			c.mu.Unlock()
+			c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeUnavailable, "every instance of %s is shutting down", pc.target)))
+			return
+		}
+		pc.retrying = true
+		delay := time.Duration(10<<pc.retries) * time.Millisecond
+		c.mu.Unlock()
+		time.AfterFunc(delay, func() {
+			c.mu.Lock()
+			again := c.calls[id] == pc
+			if again {
+				pc.retrying, pc.sent, pc.inst = false, time.Now(), ""
+			}
+			c.mu.Unlock()
+			if again {
+				c.send(pc)
+			}
+		})
+		return
+	case m.Header.Get(HeaderAck) != "":
+		pc.inst = inst
+		c.mu.Unlock()
+		return
+	}
+	delete(c.calls, id)
+	if s := m.Header.Get(HeaderStream); s != "" && inst != "" {
+		if sid, err := strconv.ParseUint(s, 10, 32); err == nil {
+			c.streams[uint32(sid)] = &openStream{inst: inst}
+		}
+	}
+	c.mu.Unlock()
+	if len(m.Data) < 5 {
+		c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeInternal, "malformed answer from instance %s", inst)))
+		return
+	}
+	b := append([]byte(nil), m.Data...)
+	setPacketID(b, id)
+	c.push(b)
+}
+
+func (c *clientConn) onResolveAnswer(id uint32, m *nats.Msg) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pc := c.calls[id]
+	if pc == nil {
+		return
+	}
+	if isNoResponders(m) {
+		delete(c.calls, id)
+		c.push(errorPacket(id, protocol.TypeTask, netron.Errorf(netron.CodeUnavailable, "no instance of %s is serving on NATS", pc.target)))
+		return
+	}
+	pkt, err := protocol.DecodePacket(m.Data, c.limits)
+	if err != nil {
+		return
+	}
+	if pkt.Error {
+		if pc.firstErr == nil {
+			pc.firstErr = append([]byte(nil), m.Data...)
+		}
+	} else if def, ok := pkt.Data.(*protocol.Definition); ok {
+		if v, err := semver.NewVersion(metaString(def.Meta, "version")); err == nil && (pc.bestVer == nil || v.GreaterThan(pc.bestVer)) {
+			pc.best, pc.bestVer = def, v
+		}
+	}
+	if !pc.gathering {
+		pc.gathering = true
+		time.AfterFunc(resolveWindow, func() { c.finishResolve(id, pc) })
+	}
+}
+
+func (c *clientConn) finishResolve(id uint32, pc *pendingCall) {
+	c.mu.Lock()
+	if c.calls[id] != pc {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.calls, id)
+	if pc.best != nil {
+		c.resolved[pc.best.ID] = true
+	}
+	c.mu.Unlock()
+	if pc.best != nil {
+		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: id, Type: protocol.TypeTask, Data: pc.best})
+		if err == nil {
+			c.push(b)
+			return
+		}
+	}
+	if pc.firstErr != nil {
+		setPacketID(pc.firstErr, id)
+		c.push(pc.firstErr)
+		return
+	}
+	c.push(errorPacket(id, protocol.TypeTask, netron.Errorf(netron.CodeInternal, "malformed resolve answers for %s", pc.target)))
+}
+
+// onStreamPacket forwards a stream packet and forgets a stream that ends.
+func (c *clientConn) onStreamPacket(data []byte) {
+	b := append([]byte(nil), data...)
+	pkt, payload, err := protocol.SplitPacket(b, c.limits)
+	if err != nil {
+		return
+	}
+	var ended uint32
+	switch {
+	case pkt.Type == protocol.TypeStream && pkt.EOS:
+		ended = pkt.StreamID
+	case pkt.Type == protocol.TypeStreamClose || pkt.Type == protocol.TypeStreamError:
+		var sc struct {
+			StreamID uint32 `json:"streamId"`
+		}
+		if protocol.Unmarshal(payload, &sc) == nil {
+			ended = sc.StreamID
+		}
+	}
+	if ended != 0 {
+		c.mu.Lock()
+		delete(c.streams, ended)
+		c.mu.Unlock()
+	}
+	c.push(b)
+}
+
+// ---- liveness ----
+
+// watch fails calls no instance acknowledged within ackTimeout, and
+// probes the instances that hold calls or streams.
+func (c *clientConn) watch() {
+	defer c.wg.Done()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case now := <-t.C:
+			c.check(now)
+		}
+	}
+}
+
+func (c *clientConn) check(now time.Time) {
+	var lost []*pendingCall
+	var probe, dead []string
+	c.mu.Lock()
+	busy := map[string]bool{}
+	for _, pc := range c.calls {
+		switch {
+		case pc.retrying, pc.gathering:
+		case pc.inst == "" && now.Sub(pc.sent) > ackTimeout:
+			lost = append(lost, pc)
+		case pc.inst != "" && pc.typ == protocol.TypeCall && now.Sub(pc.sent) > probeInterval:
+			busy[pc.inst] = true
+		}
+	}
+	for _, s := range c.streams {
+		busy[s.inst] = true
+	}
+	for _, pc := range lost {
+		delete(c.calls, pc.id)
+	}
+	for id, st := range c.insts {
+		switch {
+		case !st.probeSent.IsZero() && now.Sub(st.probeSent) > probeTimeout:
+			dead = append(dead, id)
+			delete(c.insts, id)
+		case !busy[id] && st.probeSent.IsZero():
+			delete(c.insts, id)
+		}
+	}
+	for id := range busy {
+		st := c.insts[id]
+		if st == nil {
+			if slicesContains(dead, id) {
+				continue
+			}
+			st = &instance{}
+			c.insts[id] = st
+		}
+		if st.probeSent.IsZero() && now.Sub(st.lastPong) >= probeInterval {
+			st.probeSent = now
+			probe = append(probe, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, pc := range lost {
+		what := "no instance acknowledged the call"
+		if pc.typ == protocol.TypeTask {
+			what = "no instance answered the resolve"
+		}
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s of %s within %v", what, pc.target, ackTimeout)))
+	}
+	for _, id := range probe {
+		m := nats.NewMsg(c.subj.instance(id) + ".ping")
+		m.Reply = c.inbox + ".p." + id
+		_ = c.nc.PublishMsg(m)
+	}
+	for _, id := range dead {
+		c.instanceLost(id, "stopped answering")
+	}
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *clientConn) onProbe(id string, m *nats.Msg) {
+	if isNoResponders(m) {
+		c.mu.Lock()
+		delete(c.insts, id)
+		c.mu.Unlock()
+		c.instanceLost(id, "is gone")
+		return
+	}
+	c.mu.Lock()
+	if st := c.insts[id]; st != nil {
+		st.probeSent, st.lastPong = time.Time{}, time.Now()
+	}
+	c.mu.Unlock()
+}
+
+// instanceLost fails what waits on a dead instance with unavailable.
+func (c *clientConn) instanceLost(id, why string) {
+	var calls []*pendingCall
+	var streams []uint32
+	c.mu.Lock()
+	for cid, pc := range c.calls {
+		if pc.inst == id && pc.typ == protocol.TypeCall {
+			calls = append(calls, pc)
+			delete(c.calls, cid)
+		}
+	}
+	for sid, s := range c.streams {
+		if s.inst == id {
+			streams = append(streams, sid)
+			delete(c.streams, sid)
+		}
+	}
+	c.mu.Unlock()
+	for _, pc := range calls {
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "the instance serving %s %s", pc.target, why)))
+	}
+	for _, sid := range streams {
+		c.push(streamClose(sid, "unavailable: the instance serving the stream "+why))
+	}
+}
+
+// failAll fails every request and stream after the NATS connection
+// dropped: their answers cannot arrive.
+func (c *clientConn) failAll(why string) {
+	c.mu.Lock()
+	calls := c.calls
+	streams := c.streams
+	c.calls = map[uint32]*pendingCall{}
+	c.streams = map[uint32]*openStream{}
+	c.insts = map[string]*instance{}
+	c.mu.Unlock()
+	for _, pc := range calls {
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s", why)))
+	}
+	for sid := range streams {
+		c.push(streamClose(sid, "unavailable: "+why))
+	}
+}

@@ -1,0 +1,135 @@
+// Package nats carries Netron calls, streams and events over NATS (a door
+// above the engine; import it as natstransport beside nats.go). Importing
+// it registers the nats:// scheme on both sides:
+//
+//   - serving: [netron.Netron.Listen] with "nats://host:4222" starts a
+//     [Gateway] that connects to the server and queue-subscribes every
+//     registered service exposed on "nats" (titan.Transports), so that
+//     every instance of a service shares its calls;
+//   - calling: [netron.Dial] / [netron.Netron.Dial] with the same URL
+//     returns a *netron.Peer whose Call, CallStream, Bind and Subscribe
+//     reach whichever instance NATS picks.
+//
+// Events cross processes through a [Bridge] ([NewBridge]). The embedded
+// subpackage runs a NATS server in-process for one machine.
+//
+// # Addresses
+//
+// nats://[user:password@]host:port[?prefix=p]. The prefix (default
+// [DefaultPrefix], "titan") is the first token of every subject below;
+// processes that must see each other use the same one. The server's TLS
+// requirement is honoured by nats.go; transport TLS options are refused.
+//
+// # Subjects
+//
+// NATS subject tokens cannot contain dots, so a version token is the
+// version with its dots replaced by '_' ([VersionToken]: 1.2.0-rc.1 is
+// 1_2_0-rc_1; semver has no '_', so the mapping is reversible). Service
+// names ([A-Za-z0-9_-]+) and method names are tokens as they are.
+//
+//	<p>.rpc.<name>.<vtoken>.<method>   a call (request/reply); instances
+//	                                   queue-subscribe <p>.rpc.<name>.<vtoken>.*
+//	                                   in the queue group <p>.rpc.<name>.<vtoken>
+//	<p>.resolve.<name>                 resolving a range or bare name; every
+//	                                   instance answers (no queue group)
+//	<p>.inst.<id>.ping|cancel|credit|close
+//	                                   the control subject of one instance
+//	<p>.events.<topic>                 events (Bridge, Peer.Subscribe)
+//	<inbox>.r.<call>                   answers to the caller's call <call>
+//	<inbox>.q.<task>                   resolve answers
+//	<inbox>.s                          stream packets for the caller
+//	<inbox>.p.<id>                     answers to the caller's probes
+//	<inbox>.alive                      an instance probing the caller
+//
+// <inbox> is a fresh NATS inbox per dialled connection; <id> is a fresh
+// instance id per gateway (a NUID).
+//
+// # Calls
+//
+// A call is one NATS message to its call subject, with reply subject
+// <inbox>.r.<call id>, whose body is the MessagePack array of the
+// positional arguments and whose headers are [HeaderInbox], [HeaderCall]
+// (the caller's request id), [HeaderTimeout] (remaining milliseconds, the
+// call's deadline on the instance), [HeaderMetadata] (a JSON object),
+// [HeaderCaller], and [HeaderStream] and [HeaderWindow] (used if the
+// method streams). Exact targets (calculator@1.2.0) go straight to the
+// subject; a range or a bare name is resolved once per connection: the
+// request goes to <p>.resolve.<name>, every instance answers with its best
+// match as a Netron TASK packet holding the definition, and the caller
+// keeps the highest version among the answers that arrive within 20 ms of
+// the first. Definitions over NATS carry the exact qualified name as their
+// id, since definition ids are per process.
+//
+// The answer's body is a Netron CALL packet (id 0, patched by the caller)
+// holding the result, or the error bit and a TitanError, exactly as on a
+// stream transport, so every error code round-trips ([netron.CodeOf]).
+// Every answer names its instance in [HeaderInstance].
+//
+// # Liveness
+//
+// An instance that works on a call for more than 100 ms acknowledges it
+// (an empty message with [HeaderAck] to the reply subject). A call neither
+// acknowledged nor answered within 1 s fails with unavailable (it went to
+// an instance that died). While a call is acknowledged but unanswered for
+// more than 500 ms, or a stream is open, the caller probes the instance
+// (<p>.inst.<id>.ping) every 500 ms: the NATS server drops a dead
+// process's subscriptions at once, so a probe of a killed instance gets a
+// no-responders status and its calls and streams fail with unavailable
+// within about a second; a probe unanswered for 2 s does the same. A call
+// no instance is subscribed to fails at once with unavailable (NATS
+// no-responders). Over NATS "no instance is running" and "no such
+// service" cannot be told apart: both are unavailable. When the caller's
+// NATS connection drops, its calls and streams fail with unavailable.
+//
+// # Streams
+//
+// The caller chooses the stream id ([HeaderStream]), unique on its
+// connection. The instance answers the call with a StreamReference
+// carrying that id (and repeats it in [HeaderStream]), then publishes
+// Netron STREAM packets (index, end-of-stream bit) to <inbox>.s, in order,
+// and ends a failed stream with STREAM_CLOSE whose reason starts with the
+// error's code name. Credits: the instance may send as many items as the
+// caller's window ([HeaderWindow], the caller's Config.StreamWindow) plus
+// the credits granted since, each grant a message to
+// <p>.inst.<id>.credit with [HeaderInbox], [HeaderStream] and the count as
+// body; a paused reader therefore holds at most a window of items. The
+// caller cancels with <p>.inst.<id>.close (and a call with
+// <p>.inst.<id>.cancel, [HeaderCall]). An instance waiting for credits
+// probes the caller's <inbox>.alive every 500 ms and ends the stream when
+// the caller is gone, or after Config.StreamIdleTimeout.
+//
+// # Draining
+//
+// [Gateway.Shutdown] (run by [netron.Netron.Stop], e.g. on SIGTERM) drains
+// the call and resolve subscriptions: NATS stops routing new calls to the
+// instance at once and sends them to the other members of the queue group;
+// requests already delivered to the draining instance are answered with
+// [HeaderRetry] (the method did not run) and the caller sends them again,
+// up to 6 times with backoff from 20 ms; calls in flight finish and are
+// answered; then the connection is flushed and closed. No call is lost as
+// long as another instance serves the service.
+//
+// # Frame size
+//
+// A connection's frame limit is the smaller of the engine's MaxFrameSize
+// and the server's max_payload (1 MiB by default). A request above it
+// fails with resource_exhausted before anything is sent; an answer or a
+// stream item above it is replaced by a resource_exhausted error.
+//
+// # Events
+//
+// [NewBridge] publishes every local [netron.Netron.Emit] to
+// <p>.events.<topic> with the emitting Netron's id in [HeaderOrigin], and
+// emits locally (to local subscribers and subscribed peers) every event
+// another process published there; a process never receives its own
+// events back, so each subscriber sees each event once. A dialled nats://
+// peer's [netron.Peer.Subscribe] subscribes to <p>.events.<topic>
+// directly.
+//
+// # Limits
+//
+// Services registered after Listen are not served by that gateway. Calls
+// from the serving side to a caller (reverse calls), GET/SET and tasks
+// other than query_interface, subscribe, unsubscribe and unref_service are
+// not supported over NATS.
+package nats

@@ -1,0 +1,598 @@
+package nats
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nuid"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Timing of the protocol (see the package documentation).
+const (
+	// ackDelay is how long an instance works on a call before it
+	// acknowledges it; faster calls are answered without an ack.
+	ackDelay = 100 * time.Millisecond
+	// ackTimeout is how long a caller waits for an ack or an answer before
+	// it fails the call with unavailable.
+	ackTimeout = time.Second
+	// probeInterval is how often a caller probes an instance that holds
+	// its calls or streams; probeTimeout how long it waits for the answer.
+	probeInterval = 500 * time.Millisecond
+	probeTimeout  = 2 * time.Second
+	// resolveWindow is how long a caller collects resolve answers after
+	// the first one.
+	resolveWindow = 20 * time.Millisecond
+	// maxRetries bounds how often a call refused by draining instances is
+	// sent again.
+	maxRetries = 6
+)
+
+// Gateway serves a Netron's services on NATS. [netron.Netron.Listen]
+// starts one for a nats:// address.
+type Gateway struct {
+	n      *netron.Netron
+	nc     *nats.Conn
+	subj   subjects
+	id     string
+	addr   string
+	log    *slog.Logger
+	limits protocol.Limits
+	window int
+	idle   time.Duration
+	// methods: qualified name -> wire name -> description; replaced, not
+	// changed, when a service is added (read by every call).
+	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
+
+	ctl *nats.Subscription
+
+	mu       sync.Mutex
+	subs     []*nats.Subscription // calls and resolves: drained first
+	names    map[string]bool      // service names with a resolve subscription
+	closed   bool                 // no handler starts any more
+	wg       sync.WaitGroup
+	draining bool
+	calls    map[string]context.CancelCauseFunc // inbox/call -> cancel
+	streams  map[string]*sendStream             // inbox/stream -> stream
+	stopOnce sync.Once
+	stopErr  error
+}
+
+func init() {
+	netron.RegisterGateway("nats", func(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway, error) {
+		return listen(ctx, n, u)
+	})
+}
+
+// listen connects to the NATS server of u and subscribes the services of n.
+func listen(ctx context.Context, n *netron.Netron, u *url.URL) (*Gateway, error) {
+	cfg, err := parseURL(u)
+	if err != nil {
+		return nil, err
+	}
+	log := n.Logger().With("transport", "nats")
+	nc, err := nats.Connect(cfg.servers,
+		nats.Name("titan "+n.ID()),
+		nats.Timeout(dialTimeout(ctx)),
+		nats.MaxReconnects(-1),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			subj := ""
+			if s != nil {
+				subj = s.Subject
+			}
+			log.Warn("nats error", "subject", subj, "error", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("natstransport: connect %s: %w", u.Redacted(), err)
+	}
+	cfgN := n.Config()
+	redacted := *u
+	redacted.User = nil
+	g := &Gateway{
+		n: n, nc: nc, subj: subjects{cfg.prefix}, id: nuid.Next(), addr: redacted.String(),
+		log:     log,
+		limits:  protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
+		window:  cfgN.StreamWindow,
+		idle:    cfgN.StreamIdleTimeout,
+		names:   map[string]bool{},
+		calls:   map[string]context.CancelCauseFunc{},
+		streams: map[string]*sendStream{},
+	}
+	if err := g.subscribe(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// flush waits until the server has processed what nc sent, within ctx
+// or, when ctx has no deadline, 5 s (nats.go requires one).
+func flush(ctx context.Context, nc *nats.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, dialTimeout(ctx))
+	defer cancel()
+	return nc.FlushWithContext(ctx)
+}
+
+func dialTimeout(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return max(time.Until(dl), time.Millisecond)
+	}
+	return 5 * time.Second
+}
+
+func (g *Gateway) subscribe(ctx context.Context) error {
+	g.methods.Store(&map[string]map[string]netron.MethodDesc{})
+	g.mu.Lock()
+	for _, sd := range g.n.Describe() {
+		if _, err := g.add(sd); err != nil {
+			g.mu.Unlock()
+			return err
+		}
+	}
+	g.mu.Unlock()
+	ctl, err := g.nc.Subscribe(g.subj.instance(g.id)+".>", g.onControl)
+	if err != nil {
+		return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.instance(g.id), err)
+	}
+	g.ctl = ctl
+	if err := flush(ctx, g.nc); err != nil {
+		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
+	}
+	g.log.Debug("serving on nats", "instance", g.id, "services", len(*g.methods.Load()))
+	return nil
+}
+
+// ServiceAdded subscribes a service registered after the gateway started
+// (see [netron.ServiceWatcher]); a service it serves already, or one not
+// exposed on NATS, is left as it is, and so is everything once the
+// gateway is shutting down.
+func (g *Gateway) ServiceAdded(ctx context.Context, sd netron.ServiceDesc) error {
+	g.mu.Lock()
+	if g.draining || g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	added, err := g.add(sd)
+	g.mu.Unlock()
+	if err != nil || !added || !g.nc.IsConnected() {
+		// Disconnected, the subscriptions are sent on reconnecting.
+		return err
+	}
+	if err := flush(ctx, g.nc); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
+	}
+	return nil
+}
+
+// add subscribes the calls of sd and the resolves of its name, once, and
+// reports whether it subscribed anything; g.mu is held.
+func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
+	q := netron.QualifiedName(sd.Name, sd.Version)
+	cur := *g.methods.Load()
+	if _, ok := cur[q]; ok || !exposedOnNATS(sd.Transports) {
+		return false, nil
+	}
+	// The methods are known before a call or resolve can arrive.
+	ms := make(map[string]netron.MethodDesc, len(sd.Methods))
+	for _, m := range sd.Methods {
+		ms[m.Name] = m
+	}
+	next := make(map[string]map[string]netron.MethodDesc, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[q] = ms
+	g.methods.Store(&next)
+	fail := func(err error) (bool, error) {
+		g.methods.Store(&cur)
+		return false, err
+	}
+	if !g.names[sd.Name] {
+		sub, err := g.nc.Subscribe(g.subj.resolve(sd.Name), g.onResolve)
+		if err != nil {
+			return fail(fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err))
+		}
+		g.subs = append(g.subs, sub)
+		g.names[sd.Name] = true
+	}
+	group := g.subj.service(sd.Name, sd.Version)
+	sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
+	if err != nil {
+		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
+	}
+	g.subs = append(g.subs, sub)
+	return true, nil
+}
+
+func exposedOnNATS(transports []string) bool {
+	if len(transports) == 0 {
+		return true
+	}
+	for _, t := range transports {
+		if t == "nats" {
+			return true
+		}
+	}
+	return false
+}
+
+// Addr returns the server URL the gateway is connected to, without
+// credentials.
+func (g *Gateway) Addr() string { return g.addr }
+
+// Capabilities reports what calls over NATS can carry: streams yes,
+// calls from the instance back to its callers no.
+func (g *Gateway) Capabilities() transport.Capabilities { return Transport{}.Capabilities() }
+
+// Instance returns the gateway's instance id (the token of its control
+// subject).
+func (g *Gateway) Instance() string { return g.id }
+
+// Shutdown drains the gateway: it unsubscribes the call subjects (NATS
+// routes new calls to the other members of the queue groups; calls
+// already delivered here are answered with a retry so that the caller
+// sends them again, to another instance), waits until the calls and
+// streams in flight end or ctx ends (then cancels them), and closes the
+// connection.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.stopOnce.Do(func() { g.stopErr = g.shutdown(ctx) })
+	return g.stopErr
+}
+
+func (g *Gateway) shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.draining = true
+	subs := slices.Clone(g.subs) // no subscription is added from now on
+	g.mu.Unlock()
+	var err error
+	for _, s := range subs {
+		if derr := s.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
+			err = errors.Join(err, derr)
+		}
+	}
+	for _, s := range subs {
+		for s.IsValid() && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("natstransport: calls still running: %w", ctx.Err()))
+		g.cancelAll()
+		<-done
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = g.nc.FlushWithContext(fctx)
+	g.nc.Close()
+	return err
+}
+
+func (g *Gateway) cancelAll() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cause := netron.Errorf(netron.CodeUnavailable, "server is shutting down")
+	for _, c := range g.calls {
+		c(cause)
+	}
+	for _, s := range g.streams {
+		s.cancel(cause)
+	}
+}
+
+// begin counts a handler, or reports false once the gateway is closed.
+func (g *Gateway) begin() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.wg.Add(1)
+	return true
+}
+
+// ---- answering ----
+
+func (g *Gateway) reply(subject string, body []byte, hdr ...string) {
+	m := nats.NewMsg(subject)
+	m.Header.Set(HeaderInstance, g.id)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		m.Header.Set(hdr[i], hdr[i+1])
+	}
+	m.Data = body
+	var err error
+	if len(body) > g.limits.MaxFrameSize {
+		err = nats.ErrMaxPayload // above the engine's frame limit: the caller could not read it
+	} else {
+		err = g.nc.PublishMsg(m)
+	}
+	if errors.Is(err, nats.ErrMaxPayload) && len(body) >= 5 {
+		id := uint32(body[0])<<24 | uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])
+		m.Data = errorPacket(id, protocol.Type(body[4]&0x0f), tooLarge("the answer", len(body), int64(g.limits.MaxFrameSize)))
+		err = g.nc.PublishMsg(m)
+	}
+	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		g.log.Warn("could not answer", "subject", subject, "error", err)
+	}
+}
+
+func tooLarge(what string, size int, limit int64) error {
+	return netron.Errorf(netron.CodeResourceExhausted, "%s of %d bytes exceeds the limit of %d bytes (the frame limit, or the NATS max_payload if smaller)", what, size, limit)
+}
+
+// retry tells the caller to send the request again, to another instance.
+func (g *Gateway) retry(msg *nats.Msg) {
+	g.reply(msg.Reply, nil, HeaderRetry, "draining")
+}
+
+// acker acknowledges a call that runs longer than ackDelay.
+type acker struct {
+	g     *Gateway
+	reply string
+	mu    sync.Mutex
+	done  bool
+	timer *time.Timer
+}
+
+func (g *Gateway) newAcker(reply string) *acker {
+	a := &acker{g: g, reply: reply}
+	a.timer = time.AfterFunc(ackDelay, a.fire)
+	return a
+}
+
+func (a *acker) fire() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.done {
+		a.g.reply(a.reply, nil, HeaderAck, "1")
+	}
+}
+
+// finish stops the ack; an ack already sent has left before it returns,
+// so the caller sees it before the answer.
+func (a *acker) finish() {
+	a.timer.Stop()
+	a.mu.Lock()
+	a.done = true
+	a.mu.Unlock()
+}
+
+// ---- calls ----
+
+func (g *Gateway) onCall(msg *nats.Msg) {
+	if msg.Reply == "" {
+		return // nobody to answer
+	}
+	g.mu.Lock()
+	draining := g.draining
+	g.mu.Unlock()
+	if draining || !g.begin() {
+		g.retry(msg)
+		return
+	}
+	go func() {
+		defer g.wg.Done()
+		g.serveCall(msg)
+	}()
+}
+
+// callHeaders are the caller's headers of a call.
+type callHeaders struct {
+	inbox, call string
+	timeout     int64
+	metadata    map[string]string
+	sid         uint32
+	window      int
+}
+
+func readCallHeaders(h nats.Header) (callHeaders, error) {
+	c := callHeaders{inbox: h.Get(HeaderInbox), call: h.Get(HeaderCall)}
+	if s := h.Get(HeaderTimeout); s != "" {
+		t, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || t < 0 {
+			return c, fmt.Errorf("bad %s header %q", HeaderTimeout, s)
+		}
+		c.timeout = t
+	}
+	if s := h.Get(HeaderMetadata); s != "" {
+		if err := json.Unmarshal([]byte(s), &c.metadata); err != nil {
+			return c, fmt.Errorf("bad %s header: %v", HeaderMetadata, err)
+		}
+	}
+	if s := h.Get(HeaderStream); s != "" {
+		sid, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return c, fmt.Errorf("bad %s header %q", HeaderStream, s)
+		}
+		c.sid = uint32(sid)
+	}
+	if s := h.Get(HeaderWindow); s != "" {
+		w, err := strconv.Atoi(s)
+		if err != nil || w < 1 {
+			return c, fmt.Errorf("bad %s header %q", HeaderWindow, s)
+		}
+		c.window = w
+	}
+	if c.inbox != "" && !validTopic(c.inbox) {
+		return c, fmt.Errorf("bad %s header %q", HeaderInbox, c.inbox)
+	}
+	return c, nil
+}
+
+func (g *Gateway) serveCall(msg *nats.Msg) {
+	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
+	qualified, method, ok := g.subj.parseCall(msg.Subject)
+	if !ok {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "bad call subject %q", msg.Subject))
+		return
+	}
+	hdr, err := readCallHeaders(msg.Header)
+	if err != nil {
+		fail(netron.NewError(netron.CodeInvalidArgument, err))
+		return
+	}
+	args, err := protocol.SplitArray(msg.Data, nil, g.limits)
+	if err != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid request payload: want an array of arguments (%v)", err))
+		return
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	if hdr.timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, time.Duration(hdr.timeout)*time.Millisecond)
+		defer stop()
+	}
+	key := ""
+	if hdr.inbox != "" && hdr.call != "" {
+		key = hdr.inbox + "/" + hdr.call
+		g.mu.Lock()
+		g.calls[key] = cancel
+		g.mu.Unlock()
+		defer func() {
+			g.mu.Lock()
+			delete(g.calls, key)
+			g.mu.Unlock()
+		}()
+	}
+	inv := &netron.Invocation{Service: qualified, Method: method, Args: args, Metadata: hdr.metadata, Transport: "nats"}
+	desc, known := (*g.methods.Load())[qualified][method]
+	ack := g.newAcker(msg.Reply)
+	if known && desc.Stream {
+		g.serveStream(ctx, cancel, msg, hdr, inv, ack)
+		return
+	}
+	res, err := g.n.Invoke(ctx, inv)
+	ack.finish()
+	switch {
+	case errors.Is(err, netron.ErrDraining):
+		g.retry(msg)
+		return
+	case err != nil:
+		fail(err)
+		return
+	case known && desc.Void:
+		res = protocol.Undefined{}
+	}
+	b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeCall, Data: res})
+	if err != nil {
+		g.log.Error("could not encode a result", "service", qualified, "method", method, "error", err)
+		fail(netron.Errorf(netron.CodeInternal, "internal error"))
+		return
+	}
+	g.reply(msg.Reply, b)
+}
+
+// ---- resolving ----
+
+func (g *Gateway) onResolve(msg *nats.Msg) {
+	if msg.Reply == "" {
+		return
+	}
+	name := strings.TrimPrefix(msg.Subject, g.subj.prefix+".resolve.")
+	target := msg.Header.Get(HeaderTarget)
+	if target == "" {
+		target = name
+	}
+	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeTask, err)) }
+	t, err := netron.ParseTarget(target)
+	if err != nil || t.Name != name {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "bad resolve target %.64q", target))
+		return
+	}
+	def, err := g.n.Definition(target, "nats")
+	if err != nil {
+		fail(err)
+		return
+	}
+	version := metaString(def.Meta, "version")
+	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
+		// Not exposed on NATS, or not subscribed yet.
+		fail(netron.ServiceNotFound(target, g.exposed()))
+		return
+	}
+	d := *def
+	d.ID = netron.QualifiedName(t.Name, version)
+	d.PeerID = g.id
+	b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeTask, Data: &d})
+	if err != nil {
+		fail(netron.Errorf(netron.CodeInternal, "internal error"))
+		return
+	}
+	g.reply(msg.Reply, b)
+}
+
+// exposed returns the qualified names of the services served over NATS,
+// sorted.
+func (g *Gateway) exposed() []string {
+	names := slices.Collect(maps.Keys(*g.methods.Load()))
+	slices.Sort(names)
+	return names
+}
+
+func metaString(meta any, key string) string {
+	if o, ok := meta.(protocol.Object); ok {
+		if v, ok := o.Get(key); ok {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// ---- control ----
+
+// onControl handles <prefix>.inst.<id>.ping|cancel|credit|close.
+func (g *Gateway) onControl(msg *nats.Msg) {
+	kind := msg.Subject[strings.LastIndexByte(msg.Subject, '.')+1:]
+	inbox := msg.Header.Get(HeaderInbox)
+	switch kind {
+	case "ping":
+		if msg.Reply != "" {
+			_ = msg.Respond(nil)
+		}
+	case "cancel":
+		g.mu.Lock()
+		cancel := g.calls[inbox+"/"+msg.Header.Get(HeaderCall)]
+		g.mu.Unlock()
+		if cancel != nil {
+			cancel(netron.Errorf(netron.CodeCanceled, "call cancelled by the caller"))
+		}
+	case "credit", "close":
+		g.mu.Lock()
+		s := g.streams[inbox+"/"+msg.Header.Get(HeaderStream)]
+		g.mu.Unlock()
+		if s == nil {
+			return
+		}
+		if kind == "close" {
+			s.cancel(netron.Errorf(netron.CodeCanceled, "stream cancelled by the reader"))
+			return
+		}
+		if n, err := strconv.Atoi(string(msg.Data)); err == nil && n > 0 {
+			s.grant(n)
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// sendStream is a stream an instance produces for a caller.
+type sendStream struct {
+	mu     sync.Mutex
+	credit int
+	wake   chan struct{}
+	cancel context.CancelCauseFunc
+}
+
+func (s *sendStream) grant(n int) {
+	s.mu.Lock()
+	s.credit += n
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// acquire waits for one credit until ctx ends or the stream has been idle
+// for idle; every probeInterval of waiting, alive checks that the reader
+// is still there.
+func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func() bool) error {
+	deadline := time.Now().Add(idle)
+	for {
+		s.mu.Lock()
+		if s.credit > 0 {
+			s.credit--
+			s.mu.Unlock()
+			return nil
+		}
+		s.mu.Unlock()
+		left := time.Until(deadline)
+		if left <= 0 {
+			return netron.Errorf(netron.CodeDeadlineExceeded, "stream reader idle for %v", idle)
+		}
+		t := time.NewTimer(min(left, probeInterval))
+		select {
+		case <-s.wake:
+			t.Stop()
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		case <-t.C:
+			if !alive() {
+				return netron.Errorf(netron.CodeUnavailable, "the stream reader is gone")
+			}
+		}
+	}
+}
+
+// serveStream answers a stream call with a StreamReference naming the
+// stream id the caller chose, then publishes the items to <inbox>.s, at
+// most the caller's window ahead of its credits.
+func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFunc, msg *nats.Msg, hdr callHeaders, inv *netron.Invocation, ack *acker) {
+	fail := func(err error) { ack.finish(); g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
+	if hdr.inbox == "" || hdr.sid == 0 {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "a stream call needs the %s and %s headers", HeaderInbox, HeaderStream))
+		return
+	}
+	seq, err := g.n.InvokeStream(ctx, inv)
+	if errors.Is(err, netron.ErrDraining) {
+		ack.finish()
+		g.retry(msg)
+		return
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	window := hdr.window
+	if window == 0 {
+		window = g.window
+	}
+	sid := strconv.FormatUint(uint64(hdr.sid), 10)
+	s := &sendStream{credit: window, wake: make(chan struct{}, 1), cancel: cancel}
+	key := hdr.inbox + "/" + sid
+	g.mu.Lock()
+	g.streams[key] = s
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		delete(g.streams, key)
+		g.mu.Unlock()
+	}()
+	ref, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeCall,
+		Data: &protocol.StreamReference{StreamID: hdr.sid, Kind: protocol.StreamWritable, IsLive: true, PeerID: g.id}})
+	if err != nil {
+		fail(netron.Errorf(netron.CodeInternal, "internal error"))
+		seq(func(any, error) bool { return false }) // releases the call
+		return
+	}
+	ack.finish()
+	g.reply(msg.Reply, ref, HeaderStream, sid)
+
+	items := hdr.inbox + ".s"
+	alive := func() bool {
+		_, err := g.nc.Request(hdr.inbox+".alive", nil, probeTimeout)
+		return err == nil
+	}
+	index := uint32(0)
+	err = func() error {
+		for item, ierr := range seq {
+			if ierr != nil {
+				return ierr
+			}
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			if err := s.acquire(ctx, g.idle, alive); err != nil {
+				return err
+			}
+			b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeStream, Impulse: true, Live: true,
+				StreamID: hdr.sid, StreamIndex: index, Data: item})
+			if err != nil {
+				g.log.Error("could not encode a stream item", "service", inv.Service, "method", inv.Method, "error", err)
+				return netron.Errorf(netron.CodeInternal, "internal error")
+			}
+			if err := g.nc.Publish(items, b); err != nil {
+				if errors.Is(err, nats.ErrMaxPayload) {
+					return tooLarge("a stream item", len(b), g.nc.MaxPayload())
+				}
+				return netron.NewError(netron.CodeUnavailable, err)
+			}
+			index++
+		}
+		return nil
+	}()
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	switch {
+	case ctx.Err() != nil && netron.CodeOf(context.Cause(ctx)) != netron.CodeUnavailable:
+		// Cancelled by the reader or past its deadline: it needs no answer.
+	case err != nil:
+		reason := err.Error()
+		if netron.CodeOf(err) == netron.CodeInternal {
+			reason = "internal error"
+		}
+		_ = g.nc.Publish(items, streamClose(hdr.sid, reason))
+	default:
+		b, _ := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeStream, Impulse: true, Live: true, EOS: true,
+			StreamID: hdr.sid, StreamIndex: index, Data: nil})
+		_ = g.nc.Publish(items, b)
+	}
+}

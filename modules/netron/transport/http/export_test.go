@@ -1,4 +1,0 @@
-package httptransport
-
-// DecodeAnswer exposes decodeAnswer to the fuzz target.
-var DecodeAnswer = decodeAnswer
