@@ -150,6 +150,9 @@ func confTargets(t *testing.T) []confTarget {
 		{name: "wss", caps: caps("wss"), client: []netron.Option{netron.WithTLS(nil, clientTLS)},
 			start: inProcess("wss", "wss://127.0.0.1:0", netron.WithTLS(serverTLS, nil)),
 			serve: serveAt(netron.WithTLS(serverTLS, nil))},
+		{name: "tls", caps: caps("tls"), client: []netron.Option{netron.WithTLS(nil, clientTLS)},
+			start: inProcess("tls", "tls://127.0.0.1:0", netron.WithTLS(serverTLS, nil)),
+			serve: serveAt(netron.WithTLS(serverTLS, nil))},
 		{name: "ipc", caps: caps("ipc"), spawn: true},
 		natsTarget(t, caps("nats")),
 	}

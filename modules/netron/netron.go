@@ -101,19 +101,19 @@ func WithIdentity(f IdentityFunc) Option {
 	return netronOption{"WithIdentity", func(n *Netron) { n.identity = f }}
 }
 
-// WithTLS sets the TLS configurations for the secure schemes (wss://,
-// https://): server for listening (it must hold a certificate), client for
-// dialling (nil: the system roots). Plain schemes never use TLS.
+// WithTLS sets the TLS configurations for the secure schemes (tls://,
+// wss://, https://): server for listening (it must hold a certificate),
+// client for dialling (nil: the system roots). Plain schemes never use TLS.
 func WithTLS(server, client *tls.Config) Option {
 	return netronOption{"WithTLS", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
 }
 
-// secureSchemes are the schemes that are TLS by definition.
-var secureSchemes = map[string]bool{"wss": true, "https": true}
-
-// tlsFor returns the TLS configuration for a listener (server) or a dial.
+// tlsFor returns the TLS configuration for a listener (server) or a dial
+// of scheme: the Netron's for a scheme that its transport says is TLS by
+// definition (transport.Securer: tls, wss), none for the others. Gateways
+// (https) take theirs from [Netron.TLS].
 func (n *Netron) tlsFor(scheme string, server bool) *tls.Config {
-	if !secureSchemes[strings.ToLower(scheme)] {
+	if !transport.IsSecure(scheme) {
 		return nil
 	}
 	if server {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"net/url"
+	"strings"
 )
 
 // Capabilities describes what a [Transport] can do, so the engine can pick behaviour (for
@@ -78,6 +79,27 @@ type Transport interface {
 	// Dial connects to the address u. ctx bounds connection set-up only, not the connection's
 	// lifetime.
 	Dial(ctx context.Context, u *url.URL, o Options) (Conn, error)
+}
+
+// Securer is implemented by a transport some of whose schemes are TLS by definition (wss,
+// tls): the engine gives connections of those schemes the TLS configuration of the Netron
+// (netron.WithTLS), and none to the others. A transport that does not implement it has no
+// secure scheme.
+type Securer interface {
+	// SecureScheme reports whether scheme (one of the transport's, lower case) is TLS by
+	// definition.
+	SecureScheme(scheme string) bool
+}
+
+// IsSecure reports whether scheme is TLS by definition, as its registered transport says
+// ([Securer]); false for a scheme no transport registered.
+func IsSecure(scheme string) bool {
+	t, err := Lookup(scheme)
+	if err != nil {
+		return false
+	}
+	s, ok := t.(Securer)
+	return ok && s.SecureScheme(strings.ToLower(scheme))
 }
 
 // WriteCounter is implemented by connections that can report how many write calls they issued

@@ -1,4 +1,4 @@
-// Package tcp is the Netron transport for TCP, scheme "tcp", with the length-prefix framing of
+// Package tcp is the Netron transport for TCP, schemes "tcp" and "tls" (TCP with TLS), with the length-prefix framing of
 // package framed and optional TLS ([transport.Options.TLS]).
 //
 // Importing the package registers the transport:

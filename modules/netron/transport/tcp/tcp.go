@@ -2,9 +2,11 @@ package tcp
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/framed"
@@ -21,8 +23,11 @@ func New() *Transport { return &Transport{} }
 // Name returns "tcp".
 func (*Transport) Name() string { return "tcp" }
 
-// Schemes returns ["tcp"].
-func (*Transport) Schemes() []string { return []string{"tcp"} }
+// Schemes returns ["tcp", "tls"]: tls:// is TCP with TLS.
+func (*Transport) Schemes() []string { return []string{"tcp", "tls"} }
+
+// SecureScheme reports whether scheme is TLS by definition: tls.
+func (*Transport) SecureScheme(scheme string) bool { return scheme == "tls" }
 
 // Capabilities reports a streaming, bidirectional, binary, reconnectable transport with 16 MiB
 // frames by default.
@@ -33,13 +38,16 @@ func (*Transport) Capabilities() transport.Capabilities {
 	}
 }
 
-// Listen listens on tcp://host:port (host may be empty for all interfaces, port 0 picks a free
-// port). With o.TLS set, connections are served with tls.Server; o.TLS must then hold a
-// certificate.
+// Listen listens on tcp://host:port or tls://host:port (host may be empty for all interfaces,
+// port 0 picks a free port). With o.TLS set, connections are served with tls.Server; o.TLS must
+// then hold a certificate. tls:// requires it.
 func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (transport.Listener, error) {
 	hostport, err := hostPort(u)
 	if err != nil {
 		return nil, err
+	}
+	if u.Scheme == "tls" && (o.TLS == nil || len(o.TLS.Certificates) == 0 && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil) {
+		return nil, fmt.Errorf("tcp: listen %s: tls:// needs a server certificate (netron.WithTLS, or transport.Options.TLS)", u.String())
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -49,6 +57,10 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, err
 	}
+	if u.Scheme == "tls" {
+		return framed.NewListener(nl, framed.Config{MaxFrameSize: o.FrameLimit(), Limits: o.Limits(),
+			TLS: o.TLS, Logger: o.Logger, Addr: tlsAddr}), nil
+	}
 	l, err := framed.Serve(nl, o)
 	if err != nil {
 		_ = nl.Close()
@@ -57,12 +69,28 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	return l, nil
 }
 
-// Dial connects to tcp://host:port. With o.TLS set, the TLS handshake completes before Dial
-// returns.
+// Dial connects to tcp://host:port or tls://host:port. With o.TLS set, the TLS handshake
+// completes before Dial returns; tls:// without o.TLS verifies the server against the system's
+// roots.
 func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
 	hostport, err := hostPort(u)
 	if err != nil {
 		return nil, err
+	}
+	if u.Scheme == "tls" {
+		if err := o.Validate(); err != nil {
+			return nil, err
+		}
+		cfg := o.TLS
+		if cfg == nil {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12} // the system's roots
+		}
+		d := tls.Dialer{Config: cfg}
+		nc, err := d.DialContext(ctx, "tcp", hostport)
+		if err != nil {
+			return nil, err
+		}
+		return framed.NewConn(nc, framed.Config{MaxFrameSize: o.FrameLimit(), Addr: tlsAddr}), nil
 	}
 	c, err := framed.Dial(ctx, "tcp", hostport, o)
 	if err != nil {
@@ -71,16 +99,21 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	return c, nil
 }
 
+// tlsAddr formats the addresses of tls:// connections and listeners.
+func tlsAddr(a net.Addr) string {
+	return "tls" + strings.TrimPrefix(framed.FormatAddr(a), "tcp")
+}
+
 // hostPort checks that u is tcp://host:port and returns host:port.
 func hostPort(u *url.URL) (string, error) {
 	if u == nil {
 		return "", fmt.Errorf("tcp: nil address")
 	}
-	if u.Scheme != "tcp" || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") {
-		return "", fmt.Errorf("tcp: address %q: want tcp://host:port", u.String())
+	if (u.Scheme != "tcp" && u.Scheme != "tls") || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") {
+		return "", fmt.Errorf("tcp: address %q: want tcp://host:port or tls://host:port", u.String())
 	}
 	if _, _, err := net.SplitHostPort(u.Host); err != nil {
-		return "", fmt.Errorf("tcp: address %q: want tcp://host:port: %w", u.String(), err)
+		return "", fmt.Errorf("tcp: address %q: want %s://host:port: %w", u.String(), u.Scheme, err)
 	}
 	return u.Host, nil
 }

@@ -249,3 +249,66 @@ func TestTLS(t *testing.T) {
 }
 
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "tcp") }
+
+// tls:// is TCP with TLS: its listener needs a certificate, its addresses
+// say tls://, a client with the test root is served, one without it and a
+// plain tcp:// client are not.
+func TestTLSScheme(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := transport.Listen(ctx, "tls://127.0.0.1:0", transport.Options{}); err == nil ||
+		!strings.Contains(err.Error(), "needs a server certificate") {
+		t.Fatalf("Listen tls:// without a certificate = %v, want an error naming the certificate", err)
+	}
+	if !transport.IsSecure("tls") || transport.IsSecure("tcp") {
+		t.Fatal("IsSecure: want tls secure and tcp not")
+	}
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
+	l := transporttest.Listen(t, "tls", transport.Options{TLS: serverTLS})
+	if !strings.HasPrefix(l.Addr(), "tls://127.0.0.1:") {
+		t.Fatalf("Addr() = %q, want tls://127.0.0.1:port", l.Addr())
+	}
+	type dialed struct {
+		c   transport.Conn
+		err error
+	}
+	dialDone := make(chan dialed, 1)
+	go func() {
+		c, err := transport.Dial(ctx, l.Addr(), transport.Options{TLS: clientTLS})
+		dialDone <- dialed{c, err}
+	}()
+	server, err := l.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	d := <-dialDone
+	if d.err != nil {
+		t.Fatalf("tls:// dial: %v", d.err)
+	}
+	defer d.c.Close()
+	if !strings.HasPrefix(d.c.LocalAddr(), "tls://") || !strings.HasPrefix(server.RemoteAddr(), "tls://") {
+		t.Fatalf("addresses %q, %q: want tls://", d.c.LocalAddr(), server.RemoteAddr())
+	}
+	if err := d.c.WriteMessages([]byte("secret")); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := server.ReadMessage(); err != nil || string(m) != "secret" {
+		t.Fatalf("server read %q, %v", m, err)
+	}
+	// Without the test root (the system's roots) the certificate is refused.
+	if c, err := transport.Dial(ctx, l.Addr(), transport.Options{}); err == nil {
+		c.Close()
+		t.Fatal("tls:// dial without the test root succeeded")
+	}
+	// A plain client gets no answer it can read as a frame.
+	plain, err := transport.Dial(ctx, "tcp"+strings.TrimPrefix(l.Addr(), "tls"), transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	_ = plain.WriteMessages([]byte("hello"))
+	if m, err := plain.ReadMessage(); err == nil {
+		t.Fatalf("a plain client of a tls:// listener read %q", m)
+	}
+}

@@ -54,6 +54,9 @@ func (*Transport) Name() string { return "ws" }
 // Schemes returns ["ws", "wss"].
 func (*Transport) Schemes() []string { return []string{"ws", "wss"} }
 
+// SecureScheme reports whether scheme is TLS by definition: wss.
+func (*Transport) SecureScheme(scheme string) bool { return scheme == "wss" }
+
 // Capabilities reports a streaming, bidirectional, binary, reconnectable transport with 16 MiB
 // frames by default.
 func (*Transport) Capabilities() transport.Capabilities {
