@@ -12,7 +12,8 @@ import (
 	"github.com/titanframework/titan/modules/logger"
 
 	// The transports every app has.
-	"github.com/titanframework/titan/modules/netron/transport/ipc"
+	"github.com/titanframework/titan/modules/netron/transport"
+	_ "github.com/titanframework/titan/modules/netron/transport/ipc"
 	_ "github.com/titanframework/titan/modules/netron/transport/mem"
 	_ "github.com/titanframework/titan/modules/netron/transport/pipe"
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
@@ -84,9 +85,9 @@ func NewFromConfig(p Params) (Result, error) {
 	opts := append([]Option{WithInterceptors(p.Interceptors...)}, p.Options...)
 	opts = append(opts, WithInterceptors(p.Innermost...))
 	addrs := slices.Clone(cfg.Listen)
-	if ipc.Inherited() {
-		// Started by a parent's SpawnIPC: serve it, and stop when it is gone.
-		addrs = append(addrs, "ipc:")
+	if inherited := transport.Inherited(); len(inherited) > 0 {
+		// Started by a parent (SpawnIPC): serve it, and stop when it is gone.
+		addrs = append(addrs, inherited...)
 		opts = append(opts, WithParentLost(func() {
 			p.Log.Warn("the parent process is gone; stopping")
 			_ = p.Shutdowner.Shutdown(fx.ExitCode(1))

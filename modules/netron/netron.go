@@ -330,6 +330,7 @@ type listener struct {
 	l      transport.Listener
 	scheme string
 	caps   transport.Capabilities
+	parent bool // an inherited address (transport.Inheritor): its connection is the parent
 }
 
 // Listen starts serving on addr (a URL such as tcp://127.0.0.1:0) and
@@ -351,11 +352,14 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if err := n.checkCapabilities(scheme, tr.Capabilities()); err != nil {
 		return "", err
 	}
+	// Asked before listening: a transport may forget what it inherited
+	// once it holds it (ipc clears its environment variable).
+	parent := slices.Contains(transport.Inherited(), addr)
 	l, err := transport.Listen(ctx, addr, n.ListenOptions(scheme))
 	if err != nil {
 		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
 	}
-	ln := &listener{l: l, scheme: scheme, caps: tr.Capabilities()}
+	ln := &listener{l: l, scheme: scheme, caps: tr.Capabilities(), parent: parent}
 	n.mu.Lock()
 	if n.draining.Load() { // Stop ran meanwhile: it will not close this one
 		n.mu.Unlock()
@@ -504,7 +508,7 @@ func (n *Netron) acceptLoop(ln *listener) {
 		}
 		p.start()
 		p.sendID()
-		if ln.scheme == "ipc" && n.parentLost != nil {
+		if ln.parent && n.parentLost != nil {
 			go func() {
 				<-p.Done()
 				if !n.draining.Load() {

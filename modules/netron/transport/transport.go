@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -100,6 +101,33 @@ func IsSecure(scheme string) bool {
 	}
 	s, ok := t.(Securer)
 	return ok && s.SecureScheme(strings.ToLower(scheme))
+}
+
+// Inheritor is implemented by a transport through which a parent process may have handed this
+// process a connection (ipc: inherited pipes). The engine listens on the inherited address by
+// itself, and treats the connection accepted there as the link to its parent: when it ends,
+// the parent is gone.
+type Inheritor interface {
+	// InheritedAddr returns the address to listen on to serve the parent, and whether this
+	// process has one.
+	InheritedAddr() (string, bool)
+}
+
+// Inherited returns the inherited addresses of the registered transports ([Inheritor]),
+// sorted; none for a process that was not started that way.
+func Inherited() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	var out []string
+	for _, t := range registry.byScheme {
+		if in, ok := t.(Inheritor); ok {
+			if a, ok := in.InheritedAddr(); ok {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out) // a transport of several schemes is met once per scheme
 }
 
 // WriteCounter is implemented by connections that can report how many write calls they issued

@@ -55,6 +55,10 @@ func (*Transport) Capabilities() transport.Capabilities {
 // Inherited reports whether this process was started by [Spawn].
 func Inherited() bool { return os.Getenv(EnvVar) != "" }
 
+// InheritedAddr returns "ipc:" when this process was started by [Spawn]
+// (transport.Inheritor).
+func (*Transport) InheritedAddr() (string, bool) { return "ipc:", Inherited() }
+
 // inherited opens the pipes named by EnvVar.
 func inherited() (r, w *os.File, err error) {
 	v := os.Getenv(EnvVar)

@@ -176,3 +176,16 @@ func TestNotAChild(t *testing.T) {
 		t.Fatal("dial ipc: succeeded")
 	}
 }
+
+// A process started by Spawn says so through transport.Inheritor, so that
+// the engine serves "ipc:" without naming the scheme.
+func TestInheritedAddr(t *testing.T) {
+	t.Setenv(ipc.EnvVar, "")
+	if got := transport.Inherited(); len(got) != 0 {
+		t.Fatalf("Inherited() = %v outside a spawned child", got)
+	}
+	t.Setenv(ipc.EnvVar, "3,4")
+	if got := transport.Inherited(); len(got) != 1 || got[0] != "ipc:" {
+		t.Fatalf("Inherited() = %v in a spawned child, want [ipc:]", got)
+	}
+}
