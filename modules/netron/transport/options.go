@@ -28,6 +28,9 @@ const (
 	// DefaultHTTPIdleTimeout bounds how long an HTTP keep-alive connection waits for its next
 	// request: 2 min.
 	DefaultHTTPIdleTimeout = 2 * time.Minute
+	// DefaultCloseTimeout bounds how long closing a connection waits for the peer's part of a
+	// closing handshake (WebSocket's close frame): 1 s.
+	DefaultCloseTimeout = time.Second
 )
 
 // DefaultFrameMinRate is the slowest a message that takes longer than [Options.FrameTimeout]
@@ -89,6 +92,11 @@ type Options struct {
 	// HTTPIdleTimeout bounds how long an HTTP keep-alive connection waits for its next
 	// request. Zero means [DefaultHTTPIdleTimeout]. Used by HTTP-based transports.
 	HTTPIdleTimeout time.Duration
+	// CloseTimeout bounds how long Close waits for the peer's part of a closing handshake
+	// (WebSocket's close frame; a peer that is not reading never answers); the connection is
+	// dropped after it. Zero means [DefaultCloseTimeout]. Used by transports with a closing
+	// handshake.
+	CloseTimeout time.Duration
 	// Logger receives the warnings of listeners (refused connections). Nil means none.
 	Logger *slog.Logger
 }
@@ -113,6 +121,10 @@ func (o Options) Validate() error {
 	if o.MaxHeaderBytes < 0 {
 		return fmt.Errorf("transport: Options.MaxHeaderBytes is %d; it must be 0 (default %d) or positive",
 			o.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	}
+	if o.CloseTimeout < 0 {
+		return fmt.Errorf("transport: Options.CloseTimeout is %v; it must be 0 (default %v) or positive",
+			o.CloseTimeout, DefaultCloseTimeout)
 	}
 	if o.HTTPIdleTimeout < 0 {
 		return fmt.Errorf("transport: Options.HTTPIdleTimeout is %v; it must be 0 (default %v) or positive",

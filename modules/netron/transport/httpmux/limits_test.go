@@ -312,3 +312,36 @@ func TestLimitsMustMatch(t *testing.T) {
 	}
 	_ = h.Release(ctx)
 }
+
+// Release does not wait for connections that have sent no request:
+// http.Server.Shutdown alone waits 5 s for each (HTTP clients open spare
+// connections), and a graceful stop would take that long.
+func TestReleaseClosesSilentConnections(t *testing.T) {
+	s := acquireWith(t, transport.Options{})
+	if _, err := s.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})); err != nil {
+		t.Fatal(err)
+	}
+	var silent []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	time.Sleep(50 * time.Millisecond) // accepted: StateNew
+	start := time.Now()
+	if err := s.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Release took %v with silent connections open", took)
+	}
+	for _, c := range silent {
+		_ = c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil {
+			t.Fatal("a silent connection was left open")
+		}
+	}
+}

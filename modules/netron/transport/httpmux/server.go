@@ -38,6 +38,7 @@ type server struct {
 
 	conns   *limit.Conns
 	counted sync.Map // net.Conn -> netip.Addr: the connections conns counts
+	fresh   sync.Map // net.Conn -> struct{}: connections that have not begun a request yet
 
 	mu     sync.Mutex // guards routes and nextID; mux is replaced under it
 	routes []route
@@ -184,6 +185,11 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // connState counts the connections of the server while they speak HTTP: a new one over a cap
 // is closed at once; a hijacked one (a WebSocket) is counted by its new owner.
 func (s *server) connState(c net.Conn, state http.ConnState) {
+	if state == http.StateNew {
+		s.fresh.Store(c, struct{}{})
+	} else {
+		s.fresh.Delete(c)
+	}
 	if s.conns == nil {
 		return
 	}
@@ -330,6 +336,13 @@ func (h *Server) Release(ctx context.Context) error {
 	if !last {
 		return nil
 	}
+	// A connection that has sent no request yet loses nothing when it is
+	// closed; http.Server.Shutdown would wait up to 5 s for it to speak
+	// (an HTTP client may open one and leave it unused).
+	s.fresh.Range(func(c, _ any) bool {
+		_ = c.(net.Conn).Close()
+		return true
+	})
 	err := s.http.Shutdown(ctx)
 	if err != nil {
 		_ = s.http.Close()

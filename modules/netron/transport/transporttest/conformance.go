@@ -391,7 +391,7 @@ func testListenerClose(t *testing.T, scheme string) {
 	// Nobody answers the address any more.
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if c, err := transport.Dial(ctx, l.Addr(), transport.Options{}); err == nil {
+	if c, err := transport.Dial(ctx, l.Addr(), quick(transport.Options{})); err == nil {
 		_ = c.Close()
 		t.Fatalf("Dial %s after the listener closed succeeded", l.Addr())
 	}
@@ -462,7 +462,7 @@ func testManyConns(t *testing.T, scheme string) {
 		go func() {
 			dctx, dcancel := context.WithTimeout(ctx, timeout)
 			defer dcancel()
-			c, err := transport.Dial(dctx, l.Addr(), transport.Options{})
+			c, err := transport.Dial(dctx, l.Addr(), quick(transport.Options{}))
 			if err != nil {
 				errs <- err
 				return

@@ -34,9 +34,23 @@ func Address(t testing.TB, scheme string) string {
 	}
 }
 
+// CloseTimeout is the [transport.Options.CloseTimeout] the helpers of this package give
+// listeners and dials that set none: the tests close connections whose peer is not reading,
+// and wait for no closing handshake longer than this.
+const CloseTimeout = 100 * time.Millisecond
+
+// quick gives o the tests' CloseTimeout when it has none.
+func quick(o transport.Options) transport.Options {
+	if o.CloseTimeout == 0 {
+		o.CloseTimeout = CloseTimeout
+	}
+	return o
+}
+
 // Listen starts a listener for scheme on [Address] with options o and closes it at cleanup.
 func Listen(t testing.TB, scheme string, o transport.Options) transport.Listener {
 	t.Helper()
+	o = quick(o)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	l, err := transport.Listen(ctx, Address(t, scheme), o)
@@ -50,6 +64,7 @@ func Listen(t testing.TB, scheme string, o transport.Options) transport.Listener
 // Dial dials addr with options o and closes the connection at cleanup.
 func Dial(t testing.TB, addr string, o transport.Options) transport.Conn {
 	t.Helper()
+	o = quick(o)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	c, err := transport.Dial(ctx, addr, o)
@@ -71,6 +86,7 @@ func Pair(t testing.TB, scheme string, o transport.Options) (client, server tran
 // It suits transports whose Dial completes without the server reading (not TLS).
 func Connect(t testing.TB, l transport.Listener, o transport.Options) (client, server transport.Conn) {
 	t.Helper()
+	o = quick(o)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	type result struct {

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,10 +22,6 @@ import (
 // ErrNoPong is matched by the errors of a connection that keep-alive dropped because the peer
 // did not answer a ping in time.
 var ErrNoPong = errors.New("ws: no pong from the peer")
-
-// closeTimeout bounds the close handshake of [Conn.Close]; the TCP connection is dropped when
-// the peer has not answered by then.
-const closeTimeout = time.Second
 
 // minRead is the smallest read buffer; keptBuffer the largest one kept between messages.
 const (
@@ -56,6 +53,11 @@ type Conn struct {
 	pingDone  chan struct{}
 	release   func() // uncounts the connection from its listener's caps; may be nil
 
+	// closeTimeout bounds the close handshake of Close; the TCP connection
+	// is dropped when the peer has not answered by then
+	// (transport.Options.CloseTimeout).
+	closeTimeout time.Duration
+
 	holdUntil time.Time // the first write waits until then (guarded by wmu)
 }
 
@@ -68,8 +70,9 @@ type connConfig struct {
 	header      http.Header
 	pingEvery   time.Duration // 0: no keep-alive
 	pingTimeout time.Duration
-	release     func()    // run once on Close
-	holdUntil   time.Time // see Conn.holdUntil
+	closeWait   time.Duration // 0: transport.DefaultCloseTimeout
+	release     func()        // run once on Close
+	holdUntil   time.Time     // see Conn.holdUntil
 }
 
 func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
@@ -78,6 +81,7 @@ func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
 		ws: wc, raw: raw, client: cfg.client, limit: cfg.limit,
 		local: cfg.local, remote: cfg.remote, token: cfg.token, header: cfg.header,
 		release: cfg.release, holdUntil: cfg.holdUntil,
+		closeTimeout: cmp.Or(cfg.closeWait, transport.DefaultCloseTimeout),
 	}
 	if cfg.pingEvery > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -307,7 +311,7 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string) error {
 			defer close(done)
 			_ = c.ws.Close(code, reason) // a failed handshake still closes the connection
 		}()
-		t := time.NewTimer(closeTimeout)
+		t := time.NewTimer(c.closeTimeout)
 		defer t.Stop()
 		select {
 		case <-done:

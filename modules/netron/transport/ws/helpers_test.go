@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 const timeout = 10 * time.Second
@@ -34,6 +35,9 @@ func testContext(t *testing.T) context.Context {
 // listen starts a listener on addr and closes it at cleanup.
 func listen(t *testing.T, addr string, o transport.Options) transport.Listener {
 	t.Helper()
+	if o.CloseTimeout == 0 {
+		o.CloseTimeout = transporttest.CloseTimeout
+	}
 	l, err := transport.Listen(testContext(t), addr, o)
 	if err != nil {
 		t.Fatalf("Listen(%q): %v", addr, err)
@@ -78,6 +82,9 @@ func awaitConn(t *testing.T, ch <-chan transport.Conn) transport.Conn {
 // dial dials addr through the transport and closes the connection at cleanup.
 func dial(t *testing.T, addr string, o transport.Options) transport.Conn {
 	t.Helper()
+	if o.CloseTimeout == 0 {
+		o.CloseTimeout = transporttest.CloseTimeout
+	}
 	c, err := transport.Dial(testContext(t), addr, o)
 	if err != nil {
 		t.Fatalf("Dial(%q): %v", addr, err)

@@ -24,16 +24,17 @@ const releaseTimeout = 5 * time.Second
 // Listener is a WebSocket endpoint mounted on a shared HTTP server. It implements
 // [transport.Listener] and [http.Handler] (the upgrade handler). Safe for concurrent use.
 type Listener struct {
-	srv    *httpmux.Server
-	remove func()
-	addr   string // scheme://bound-host:port[path]
-	path   string
-	scheme string
-	cfg    listenConfig
-	limit  int
-	limits transport.Limits
-	counts *limit.Conns // upgraded connections
-	accept websocket.AcceptOptions
+	srv       *httpmux.Server
+	remove    func()
+	addr      string // scheme://bound-host:port[path]
+	path      string
+	scheme    string
+	cfg       listenConfig
+	limit     int
+	closeWait time.Duration // transport.Options.CloseTimeout
+	limits    transport.Limits
+	counts    *limit.Conns // upgraded connections
+	accept    websocket.AcceptOptions
 
 	conns chan *Conn    // upgraded connections waiting for Accept
 	done  chan struct{} // closed by Close
@@ -47,13 +48,14 @@ type Listener struct {
 
 func newListener(srv *httpmux.Server, a address, cfg listenConfig, o transport.Options) *Listener {
 	l := &Listener{
-		srv:    srv,
-		addr:   a.scheme + "://" + srv.Addr(),
-		path:   a.path,
-		scheme: a.scheme,
-		cfg:    cfg,
-		limit:  o.FrameLimit(),
-		limits: o.Limits(),
+		srv:       srv,
+		addr:      a.scheme + "://" + srv.Addr(),
+		path:      a.path,
+		scheme:    a.scheme,
+		cfg:       cfg,
+		limit:     o.FrameLimit(),
+		closeWait: o.CloseTimeout,
+		limits:    o.Limits(),
 		accept: websocket.AcceptOptions{
 			OriginPatterns:     cfg.origins,
 			InsecureSkipVerify: cfg.anyOrigin,
@@ -163,6 +165,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		header:      r.Header.Clone(),
 		pingEvery:   l.cfg.pingEvery,
 		pingTimeout: l.cfg.pingTimeout,
+		closeWait:   l.closeWait,
 		release:     func() { l.counts.Release(ip) },
 	}
 	if r.Header.Get(GoClientHeader) != goClientValue {

@@ -150,10 +150,11 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 		return nil, fmt.Errorf("%s: dial %s: no connection was made", a.scheme, a.display)
 	}
 	return newConn(wc, raw, connConfig{
-		client: true,
-		limit:  o.FrameLimit(),
-		local:  a.scheme + "://" + raw.LocalAddr().String(),
-		remote: a.display,
+		client:    true,
+		limit:     o.FrameLimit(),
+		closeWait: o.CloseTimeout,
+		local:     a.scheme + "://" + raw.LocalAddr().String(),
+		remote:    a.display,
 	}), nil
 }
 

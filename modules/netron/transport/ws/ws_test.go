@@ -641,3 +641,26 @@ func TestKeepAlive(t *testing.T) {
 }
 
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "ws") }
+
+// Close waits for the peer's close frame at most Options.CloseTimeout: a
+// peer that is not reading never sends one.
+func TestCloseTimeout(t *testing.T) {
+	for _, wait := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond} {
+		l := listen(t, "ws://127.0.0.1:0", transport.Options{CloseTimeout: wait})
+		accepted := accept(t, l)
+		client := dial(t, l.Addr(), transport.Options{CloseTimeout: wait})
+		server := awaitConn(t, accepted)
+		_ = client // the client reads nothing: it never answers the close
+		start := time.Now()
+		if err := server.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < wait-50*time.Millisecond || took > wait+400*time.Millisecond {
+			t.Fatalf("Close with CloseTimeout %v took %v", wait, took)
+		}
+	}
+	if _, err := transport.Listen(testContext(t), "ws://127.0.0.1:0", transport.Options{CloseTimeout: -1}); err == nil ||
+		!strings.Contains(err.Error(), "CloseTimeout") {
+		t.Fatalf("a negative CloseTimeout: %v, want an error naming it", err)
+	}
+}
