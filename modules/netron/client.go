@@ -37,10 +37,11 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 	if n.draining.Load() {
 		return nil, errDraining
 	}
-	if _, _, err := transportFor(addr); err != nil {
+	tr, _, err := n.transportFor(addr)
+	if err != nil {
 		return nil, err
 	}
-	t, err := n.dialConn(ctx, addr)
+	t, err := n.dialConn(ctx, tr, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -58,9 +59,14 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 	return p, nil
 }
 
-func (n *Netron) dialConn(ctx context.Context, addr string) (transport.Conn, error) {
+func (n *Netron) dialConn(ctx context.Context, tr transport.Transport, addr string) (transport.Conn, error) {
 	scheme, _, _ := strings.Cut(addr, ":")
-	t, err := transport.Dial(ctx, addr, transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false)})
+	o := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false)}
+	u, err := openURL(addr, o)
+	var t transport.Conn
+	if err == nil {
+		t, err = tr.Dial(ctx, u, o)
+	}
 	if err != nil {
 		return nil, NewError(CodeUnavailable, fmt.Errorf("dial %s: %w", addr, err))
 	}
@@ -134,7 +140,11 @@ func (p *Peer) reconnect() {
 		case <-time.After(time.Duration(float64(delay) * jitter)):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), max(n.cfg.RequestTimeout, time.Second))
-		t, err := n.dialConn(ctx, p.addr)
+		tr, _, err := n.transportFor(p.addr)
+		var t transport.Conn
+		if err == nil {
+			t, err = n.dialConn(ctx, tr, p.addr)
+		}
 		if err == nil {
 			c := newConn(p, t)
 			if err = p.handshake(ctx, c); err == nil {

@@ -55,6 +55,8 @@ type Params struct {
 	Interceptors []Interceptor `group:"netron.interceptors"`
 	Listen       [][]string    `group:"netron.listen"`
 	Options      []Option      `group:"netron.options"` // app-wide options (titan.Strict)
+	// Transports are the app's own transports (transport.AsTransport).
+	Transports []transport.Transport `group:"netron.transports"`
 	// Innermost are installed after every other interceptor.
 	Innermost Innermost `optional:"true"`
 }
@@ -83,7 +85,7 @@ func NewFromConfig(p Params) (Result, error) {
 		return Result{}, err
 	}
 	opts := append([]Option{WithInterceptors(p.Interceptors...)}, p.Options...)
-	opts = append(opts, WithInterceptors(p.Innermost...))
+	opts = append(opts, WithInterceptors(p.Innermost...), WithCustomTransports(p.Transports...))
 	addrs := slices.Clone(cfg.Listen)
 	if inherited := transport.Inherited(); len(inherited) > 0 {
 		// Started by a parent (SpawnIPC): serve it, and stop when it is gone.
@@ -103,13 +105,13 @@ func NewFromConfig(p Params) (Result, error) {
 		}
 	}
 	for _, a := range cfg.Listen {
-		if err := checkListenAddr(a); err != nil {
+		if err := n.checkListenAddr(a); err != nil {
 			return Result{}, fmt.Errorf("netron.listen (from %s): %w", p.Config.Source("netron.listen"), err)
 		}
 	}
 	for _, l := range p.Listen {
 		for _, a := range l {
-			if err := checkListenAddr(a); err != nil {
+			if err := n.checkListenAddr(a); err != nil {
 				return Result{}, fmt.Errorf("titan.Listen: %w", err)
 			}
 		}

@@ -39,6 +39,7 @@ type Netron struct {
 	auth      Authenticator
 
 	interceptors []Interceptor
+	transports   map[string]transport.Transport // the Netron's own, by scheme (WithCustomTransports)
 	unary        UnaryFunc            // serving chain of unary calls
 	streaming    StreamingHandlerFunc // serving chain of streams
 	clientChain  UnaryFunc            // calling chain of unary calls
@@ -113,7 +114,7 @@ func WithTLS(server, client *tls.Config) Option {
 // definition (transport.Securer: tls, wss), none for the others. Gateways
 // (https) take theirs from [Netron.TLS].
 func (n *Netron) tlsFor(scheme string, server bool) *tls.Config {
-	if !transport.IsSecure(scheme) {
+	if !n.isSecure(scheme) {
 		return nil
 	}
 	if server {
@@ -342,10 +343,10 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if f := gatewayForAddr(addr); f != nil {
 		return n.listenGateway(ctx, addr, f)
 	}
-	if err := checkListenAddr(addr); err != nil {
+	if err := n.checkListenAddr(addr); err != nil {
 		return "", err
 	}
-	tr, scheme, err := transportFor(addr)
+	tr, scheme, err := n.transportFor(addr)
 	if err != nil {
 		return "", err
 	}
@@ -355,7 +356,12 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	// Asked before listening: a transport may forget what it inherited
 	// once it holds it (ipc clears its environment variable).
 	parent := slices.Contains(transport.Inherited(), addr)
-	l, err := transport.Listen(ctx, addr, n.ListenOptions(scheme))
+	o := n.ListenOptions(scheme)
+	u, err := openURL(addr, o)
+	var l transport.Listener
+	if err == nil {
+		l, err = tr.Listen(ctx, u, o)
+	}
 	if err != nil {
 		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
 	}
@@ -419,23 +425,23 @@ func gatewayForAddr(addr string) GatewayFactory {
 // checkListenAddr reports whether [Netron.Listen] can serve addr: its
 // scheme is a gateway's (http, https, nats) or a transport's (tcp, ws, ...).
 // The error of an unknown scheme lists the known ones.
-func checkListenAddr(addr string) error {
+func (n *Netron) checkListenAddr(addr string) error {
 	if gatewayForAddr(addr) != nil {
 		return nil
 	}
-	_, _, err := transportFor(addr)
+	_, _, err := n.transportFor(addr)
 	if errors.Is(err, transport.ErrUnknownScheme) {
 		scheme, _, _ := strings.Cut(addr, ":")
-		return fmt.Errorf("netron: address %q: %w %q (known: %s)", addr, transport.ErrUnknownScheme, scheme, strings.Join(listenSchemes(), ", "))
+		return fmt.Errorf("netron: address %q: %w %q (known: %s)", addr, transport.ErrUnknownScheme, scheme, strings.Join(n.listenSchemes(), ", "))
 	}
 	return err
 }
 
 // listenSchemes returns the schemes Listen serves, gateways' and
 // transports', sorted.
-func listenSchemes() []string {
+func (n *Netron) listenSchemes() []string {
 	gatewaysMu.RLock()
-	out := transport.Schemes()
+	out := n.transportSchemes()
 	for s := range gateways {
 		out = append(out, s)
 	}
@@ -444,17 +450,79 @@ func listenSchemes() []string {
 	return slices.Compact(out)
 }
 
-func transportFor(addr string) (transport.Transport, string, error) {
+func (n *Netron) transportFor(addr string) (transport.Transport, string, error) {
 	scheme, _, ok := strings.Cut(addr, ":")
 	if !ok {
 		return nil, "", fmt.Errorf("netron: address %q: want a URL such as tcp://127.0.0.1:7070", addr)
 	}
 	scheme = strings.ToLower(scheme)
+	if tr := n.transports[scheme]; tr != nil {
+		return tr, scheme, nil
+	}
 	tr, err := transport.Lookup(scheme)
 	if err != nil {
+		if len(n.transports) > 0 {
+			err = fmt.Errorf("%w %q (known: %s)", transport.ErrUnknownScheme, scheme, strings.Join(n.transportSchemes(), ", "))
+		}
 		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
 	}
 	return tr, scheme, nil
+}
+
+// transportSchemes returns the schemes of the Netron's transports: its own
+// (WithTransports) and the process's (transport.Register), sorted.
+func (n *Netron) transportSchemes() []string {
+	out := transport.Schemes()
+	for s := range n.transports {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// openURL parses addr for tr, with o checked.
+func openURL(addr string, o transport.Options) (*url.URL, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return nil, fmt.Errorf("address %q: %w", addr, err)
+	}
+	return u, nil
+}
+
+// isSecure reports whether scheme is TLS by definition, as its transport
+// says (transport.Securer).
+func (n *Netron) isSecure(scheme string) bool {
+	scheme = strings.ToLower(scheme)
+	tr := n.transports[scheme]
+	if tr == nil {
+		return transport.IsSecure(scheme)
+	}
+	s, ok := tr.(transport.Securer)
+	return ok && s.SecureScheme(scheme)
+}
+
+// WithCustomTransports gives the Netron transports of its own, beside those
+// registered for the process (transport.Register); one whose scheme is
+// registered takes its place for this Netron. An app provides them into
+// the fx group netron.transports with transport.AsTransport.
+func WithCustomTransports(ts ...transport.Transport) Option {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name()
+	}
+	return netronOption{fmt.Sprintf("WithCustomTransports(%s)", strings.Join(names, ", ")), func(n *Netron) {
+		for _, t := range ts {
+			for _, s := range t.Schemes() {
+				if n.transports == nil {
+					n.transports = map[string]transport.Transport{}
+				}
+				n.transports[strings.ToLower(s)] = t
+			}
+		}
+	}}
 }
 
 // Addrs returns the addresses the Netron listens on.
