@@ -40,10 +40,10 @@ type Netron struct {
 
 	interceptors []Interceptor
 	transports   map[string]transport.Transport // the Netron's own, by scheme (WithCustomTransports)
-	unary        UnaryFunc            // serving chain of unary calls
-	streaming    StreamingHandlerFunc // serving chain of streams
-	clientChain  UnaryFunc            // calling chain of unary calls
-	poolCalls    bool                 // every interceptor borrows its Calls: they are pooled (see servedCalls)
+	unary        UnaryFunc                      // serving chain of unary calls
+	streaming    StreamingHandlerFunc           // serving chain of streams
+	clientChain  UnaryFunc                      // calling chain of unary calls
+	poolCalls    bool                           // every interceptor borrows its Calls: they are pooled (see servedCalls)
 	identity     IdentityFunc
 	parentLost   func() // called when the ipc connection to the parent ends
 	strict       bool   // WithStrict: methods not exposed fail Register
