@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	httptransport "github.com/titanframework/titan/modules/netron/http"
+
 	"go.uber.org/fx"
 
 	"github.com/titanframework/titan/modules/config"
@@ -213,4 +215,4 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 // HTTP listeners: titan.HTTP("/api/calculator") gives
 // POST /api/calculator/add with the arguments as a JSON array (or the
 // single struct argument as an object).
-func HTTP(path string) ServiceOption { return netron.WithHTTP(path) }
+func HTTP(path string) ServiceOption { return httptransport.Path(path) }

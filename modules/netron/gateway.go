@@ -138,7 +138,15 @@ type MethodDesc struct {
 type ServiceDesc struct {
 	Name, Version, ID string
 	// HTTPPath is the path of the service's JSON routes (titan.HTTP), or "".
+	//
+	// Deprecated: read Extensions["http.path"] (http.PathExtension of
+	// modules/netron/http); HTTPPath holds the same until the next minor
+	// release.
 	HTTPPath string
+	// Extensions are the values packages above the engine recorded on the
+	// service ([WithExtension]), by key. The map is the Netron's: do not
+	// modify it.
+	Extensions map[string]any
 	// Transports restricts the service to these listeners; nil means all.
 	Transports []string
 	Methods    []MethodDesc
@@ -156,7 +164,8 @@ func (n *Netron) Describe() []ServiceDesc {
 }
 
 func (s *service) describe() ServiceDesc {
-	sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, HTTPPath: s.httpPath, Transports: s.transports}
+	path, _ := s.extensions["http.path"].(string)
+	sd := ServiceDesc{Name: s.name, Version: s.version, ID: s.defID, HTTPPath: path, Extensions: s.extensions, Transports: s.transports}
 	for _, name := range s.order {
 		m := s.methods[name]
 		sd.Methods = append(sd.Methods, MethodDesc{

@@ -21,7 +21,7 @@ type MethodOption interface {
 }
 
 type serviceConfig struct {
-	httpPath   string
+	extensions map[string]any
 	transports []string
 	contracts  map[string]*Contract
 	cacheTTL   time.Duration
@@ -140,14 +140,41 @@ func WithArgs(names ...string) MethodOption {
 }
 
 // WithHTTP serves the service's methods as JSON routes under path on the
-// app's HTTP listeners: POST <path>/<method>, with the positional
-// arguments as a JSON array (or the single struct argument as an object).
+// app's HTTP listeners.
+//
+// Deprecated: the HTTP gateway's own option says it:
+// http.Path(path) of modules/netron/http (titan.HTTP). WithHTTP records
+// the same extension until the next minor release.
 func WithHTTP(path string) ServiceOption {
-	return serviceOption{fmt.Sprintf("HTTP(%q)", path), func(c *serviceConfig) {
-		if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") && path != "/" {
-			c.errs = append(c.errs, fmt.Errorf("HTTP(%q): the path must start with '/' and not end with one", path))
-			return
+	// The key is http.PathExtension of modules/netron/http.
+	return WithExtension("HTTP", "http.path", path, func(v any) error {
+		p, _ := v.(string)
+		if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") && p != "/" {
+			return fmt.Errorf("the path must start with '/' and not end with one")
 		}
-		c.httpPath = path
+		return nil
+	})
+}
+
+// WithExtension records value under key on the service, for a gateway or
+// a module to read from [ServiceDesc.Extensions]: it is how a package above
+// the engine gives services options of its own (the HTTP gateway's path,
+// later security and resilience policies) without the engine knowing them.
+// check, when not nil, refuses a bad value at Register; name is the
+// option's name in its String form and in that error ("HTTP(\"x\"): ...").
+// Keys are namespaced by the package that owns them ("http.path"); a key
+// given twice keeps the last value.
+func WithExtension(name, key string, value any, check func(any) error) ServiceOption {
+	return serviceOption{fmt.Sprintf("%s(%#v)", name, value), func(c *serviceConfig) {
+		if check != nil {
+			if err := check(value); err != nil {
+				c.errs = append(c.errs, fmt.Errorf("%s(%#v): %w", name, value, err))
+				return
+			}
+		}
+		if c.extensions == nil {
+			c.extensions = map[string]any{}
+		}
+		c.extensions[key] = value
 	}}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	httptransport "github.com/titanframework/titan/modules/netron/http"
+
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -27,7 +29,7 @@ func (Accounts) Grant(_ context.Context, user string, level int) (string, error)
 // 12, items 9 and 13).
 func TestArgumentErrorsOverHTTP(t *testing.T) {
 	s := startServer(t, "")
-	if err := s.n.Register("accounts", "1.0.0", Accounts{}, netron.WithHTTP("/api/accounts"),
+	if err := s.n.Register("accounts", "1.0.0", Accounts{}, httptransport.Path("/api/accounts"),
 		netron.WithMethod("grant", netron.WithArgs("user", "level"))); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	httptransport "github.com/titanframework/titan/modules/netron/http"
+
 	"github.com/titanframework/titan/modules/netron"
 	_ "github.com/titanframework/titan/modules/netron/http"
 )
@@ -21,7 +23,7 @@ func (Adder) Add(_ context.Context, a, b float64) (float64, error) { return a + 
 func Example() {
 	ctx := context.Background()
 	n, _ := netron.New(netron.Config{}, nil)
-	_ = n.Register("calculator", "1.0.0", Adder{}, netron.WithHTTP("/api/calculator"))
+	_ = n.Register("calculator", "1.0.0", Adder{}, httptransport.Path("/api/calculator"))
 	addr, err := n.Listen(ctx, "http://127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)

@@ -367,7 +367,7 @@ func TestHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Register("calculator", "1.0.0", &Calculator{}, netron.WithHTTP("/api/calculator")); err != nil {
+	if err := n.Register("calculator", "1.0.0", &Calculator{}, httptransport.Path("/api/calculator")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -442,7 +442,7 @@ func TestDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	calc := &Calculator{sleeping: make(chan struct{}, 1)}
-	if err := n.Register("calculator", "1.0.0", calc, netron.WithHTTP("/api/calculator")); err != nil {
+	if err := n.Register("calculator", "1.0.0", calc, httptransport.Path("/api/calculator")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -514,7 +514,7 @@ func TestShutdownCancelsRunningCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	calc := &Calculator{sleeping: make(chan struct{}, 1)}
-	if err := n.Register("calculator", "1.0.0", calc, netron.WithHTTP("/api/calculator")); err != nil {
+	if err := n.Register("calculator", "1.0.0", calc, httptransport.Path("/api/calculator")); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -582,7 +582,7 @@ func TestJSONRouteOfAPointerArgument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Register("pointy", "1.0.0", Pointy{}, netron.WithHTTP("/api/pointy")); err != nil {
+	if err := n.Register("pointy", "1.0.0", Pointy{}, httptransport.Path("/api/pointy")); err != nil {
 		t.Fatal(err)
 	}
 	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")

@@ -222,3 +222,21 @@ func optionsFromURL(u *url.URL) ([]Option, error) {
 	}
 	return opts, errors.Join(errs...)
 }
+
+// PathExtension is the key of the service extension ([netron.WithExtension])
+// that [Path] records.
+const PathExtension = "http.path"
+
+// Path serves a service's methods as JSON routes under path on the HTTP
+// listeners: POST <path>/<method>, with the positional arguments as a JSON
+// array (or the single struct argument as an object). path starts with '/'
+// and does not end with one. It is titan.HTTP.
+func Path(path string) netron.ServiceOption {
+	return netron.WithExtension("HTTP", PathExtension, path, func(v any) error {
+		p, _ := v.(string)
+		if !strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") && p != "/" {
+			return errors.New("the path must start with '/' and not end with one")
+		}
+		return nil
+	})
+}

@@ -157,8 +157,8 @@ func (s *serviceEntry) methodNames() []string {
 // routeBase is where a service's JSON routes live: its titan.HTTP path, or
 // /rpc/<name>@<version>.
 func routeBase(s *serviceEntry) string {
-	if s.desc.HTTPPath != "" {
-		return strings.TrimSuffix(s.desc.HTTPPath, "/")
+	if p, _ := s.desc.Extensions[PathExtension].(string); p != "" {
+		return strings.TrimSuffix(p, "/")
 	}
 	return rpcPrefix[:len(rpcPrefix)-1] + "/" + s.qualified
 }
