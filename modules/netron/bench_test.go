@@ -17,6 +17,9 @@ type Echo struct{}
 // Echo returns s.
 func (Echo) Echo(_ context.Context, s string) (string, error) { return s, nil }
 
+// Bytes returns b.
+func (Echo) Bytes(_ context.Context, b []byte) ([]byte, error) { return b, nil }
+
 // Repeat yields s n times.
 func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
@@ -30,7 +33,8 @@ func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] 
 
 func benchPeer(b *testing.B, scheme string) *netron.Peer {
 	b.Helper()
-	n, err := netron.New(netron.Config{}, nil)
+	// What an app's Netron has: the response cache and validation.
+	n, err := netron.New(netron.Config{}, nil, appFeatures(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,6 +80,25 @@ func BenchmarkUnary(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkUnaryBytes echoes a []byte, its contract validated.
+func BenchmarkUnaryBytes(b *testing.B) {
+	for _, sz := range benchSizes {
+		b.Run("tcp/"+sz.name, func(b *testing.B) {
+			p := benchPeer(b, "tcp")
+			ctx := context.Background()
+			msg := []byte(strings.Repeat("a", sz.size))
+			b.SetBytes(int64(sz.size))
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", msg)
+				if err != nil || len(got) != sz.size {
+					b.Fatalf("bytes: %d bytes, %v", len(got), err)
+				}
+			}
+		})
 	}
 }
 

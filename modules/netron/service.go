@@ -56,6 +56,10 @@ type method struct {
 	// returning them, already guarantees the schema, so validation skips
 	// the JSON round trip.
 	inByType, outByType bool
+	// binArgs are the []byte arguments: the decoder also turns strings and
+	// arrays into bytes, so they keep the contract by type only when they
+	// are MessagePack binary data.
+	binArgs []int
 
 	argInfo []argInfo // what messages say of each argument
 
@@ -214,6 +218,11 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 		m.inByType = m.inByType && scalarType(a)
 	}
 	m.outByType = (c == nil || c.Out == nil) && m.out != nil && scalarType(m.out)
+	for i, a := range m.args {
+		if a.Kind() == reflect.Slice {
+			m.binArgs = append(m.binArgs, i)
+		}
+	}
 	if c != nil && c.In != nil {
 		m.inSchema = c.In
 	} else {
@@ -380,6 +389,8 @@ func scalarType(t reflect.Type) bool {
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
 		reflect.Float32, reflect.Float64:
 		return true
+	case reflect.Slice: // []byte: decoding takes only binary data
+		return t.Elem().Kind() == reflect.Uint8 && t.Elem().PkgPath() == ""
 	}
 	return false
 }

@@ -113,7 +113,7 @@ func (c *Call) ResultContractError() error {
 // returns nil at once on the calling side, and where the Go types of the
 // arguments alone enforce the contract (decoding them checks it).
 func (c *Call) CheckArgs() error {
-	if c.client || c.m == nil || c.m.inByType && !anyNull(c.raw) {
+	if c.client || c.m == nil || c.m.inByType && !anyNull(c.raw) && binary(c.raw, c.m.binArgs) {
 		// Scalar arguments: decoding checks them (see decodeArgs), except
 		// null and undefined, which decode to the zero value and which
 		// the schema refuses: those take the validator, for its message.
@@ -142,6 +142,17 @@ func (c *Call) Identity(ctx context.Context) string {
 		return ""
 	}
 	return c.identity(ctx)
+}
+
+// binary reports whether the arguments at the indices are MessagePack
+// binary data (bin 8, 16 or 32); false when one is missing.
+func binary(raw []protocol.RawValue, at []int) bool {
+	for _, i := range at {
+		if i >= len(raw) || len(raw[i]) == 0 || raw[i][0] < 0xc4 || raw[i][0] > 0xc6 {
+			return false
+		}
+	}
+	return true
 }
 
 // anyNull reports whether an encoded argument is null (c0) or undefined
