@@ -10,6 +10,7 @@ import (
 	"time"
 
 	httptransport "github.com/titanframework/titan/modules/netron/http"
+	"github.com/titanframework/titan/modules/netron/validate"
 
 	"go.uber.org/fx"
 
@@ -96,6 +97,12 @@ func Method(name string, opts ...MethodOption) ServiceOption { return netron.Wit
 
 // CacheTTL caches one method's results for ttl (0 turns caching off).
 func CacheTTL(ttl time.Duration) MethodOption { return netron.WithCacheTTL(ttl) }
+
+// SkipOutputValidation sends the method's results (or stream items)
+// without checking them against its output contract — they are the
+// service's own code — while its arguments are still checked:
+// titan.Method("report", titan.SkipOutputValidation()).
+func SkipOutputValidation() MethodOption { return validate.SkipOutput() }
 
 // Args names a method's positional arguments, one name per argument:
 // titan.Method("add", titan.Args("a", "b")). Error messages use them

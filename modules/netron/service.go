@@ -63,8 +63,9 @@ type method struct {
 
 	argInfo []argInfo // what messages say of each argument
 
-	cacheTTL time.Duration // 0 = not cached
-	opts     []MethodOption
+	cacheTTL   time.Duration // 0 = not cached
+	opts       []MethodOption
+	extensions map[string]any // WithMethodExtension
 
 	spec MethodSpec // the public view of the method, pointing back at it
 }
@@ -359,6 +360,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		if mc.cacheTTL != nil {
 			m.cacheTTL = *mc.cacheTTL
 		}
+		m.extensions = mc.extensions
 		if m.cacheTTL > 0 && m.kind != kindUnary {
 			return nil, fmt.Errorf("netron: service %s: method %s: only unary methods with a result can be cached (it is %s)", s.qualified, name, m.kind)
 		}

@@ -30,9 +30,10 @@ type serviceConfig struct {
 }
 
 type methodConfig struct {
-	cacheTTL *time.Duration
-	args     []string // argument names (WithArgs)
-	errs     []error
+	cacheTTL   *time.Duration
+	args       []string // argument names (WithArgs)
+	extensions map[string]any
+	errs       []error
 }
 
 type serviceOption struct {
@@ -103,6 +104,26 @@ func WithMethod(name string, opts ...MethodOption) ServiceOption {
 			c.methods = map[string][]MethodOption{}
 		}
 		c.methods[name] = append(c.methods[name], opts...)
+	}}
+}
+
+// WithMethodExtension records value under key on one method, for the
+// interceptor of a package above the engine to read from
+// [MethodSpec.Extension] (package validate's SkipOutput, later security
+// and resilience policies), as [WithExtension] does for a service. check,
+// when not nil, refuses a bad value at Register.
+func WithMethodExtension(name, key string, value any, check func(any) error) MethodOption {
+	return methodOption{fmt.Sprintf("%s(%#v)", name, value), func(c *methodConfig) {
+		if check != nil {
+			if err := check(value); err != nil {
+				c.errs = append(c.errs, fmt.Errorf("%s(%#v): %w", name, value, err))
+				return
+			}
+		}
+		if c.extensions == nil {
+			c.extensions = map[string]any{}
+		}
+		c.extensions[key] = value
 	}}
 }
 

@@ -52,6 +52,10 @@ func (s *MethodSpec) OutputSchema() json.RawMessage { return s.m.outSchema }
 // response cache (titan.Cache, titan.CacheTTL); zero when it may not.
 func (s *MethodSpec) CacheTTL() time.Duration { return s.m.cacheTTL }
 
+// Extension returns the value recorded under key on the method
+// ([WithMethodExtension]), or nil.
+func (s *MethodSpec) Extension(key string) any { return s.m.extensions[key] }
+
 // Options returns the method options the method was registered with
 // ([WithMethod], titan.Method), in order, so that a feature finds its own
 // among them. The caller must not modify the slice.

@@ -61,7 +61,7 @@ func (v *Interceptor) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 			return nil, err
 		}
 		res, err := next(ctx, call)
-		if err != nil || spec.Void() {
+		if err != nil || spec.Void() || spec.Extension(SkipOutputKey) == true {
 			return res, err
 		}
 		if err := v.checkOutput(call, spec, res); err != nil {
@@ -82,8 +82,8 @@ func (v *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) net
 			return nil, err
 		}
 		seq, err := next(ctx, call)
-		if err != nil {
-			return nil, err
+		if err != nil || spec.Extension(SkipOutputKey) == true {
+			return seq, err
 		}
 		return func(yield func(any, error) bool) {
 			for item, err := range seq {
@@ -106,4 +106,15 @@ func (v *Interceptor) BorrowsCalls() {}
 // through.
 func (v *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return next
+}
+
+// SkipOutputKey is the method extension [SkipOutput] records.
+const SkipOutputKey = "validate.skipOutput"
+
+// SkipOutput turns output validation off for one method (titan.Method(
+// "get", validate.SkipOutput()), or titan.SkipOutputValidation()): its
+// results and stream items are sent unchecked, since they are the
+// service's own code; its arguments are still checked.
+func SkipOutput() netron.MethodOption {
+	return netron.WithMethodExtension("SkipOutputValidation", SkipOutputKey, true, nil)
 }

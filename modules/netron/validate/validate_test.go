@@ -152,3 +152,44 @@ func TestCallsMadePassThrough(t *testing.T) {
 		t.Fatalf("move(x=-1) from a validating client to a bare server = %v, want it to run", err)
 	}
 }
+
+// SkipOutput leaves a method's results and stream items unchecked, and
+// its arguments checked.
+func TestSkipOutput(t *testing.T) {
+	var ran atomic.Int64
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(validate.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("shapes", "1.0.0", Shapes{ran: &ran},
+		netron.WithMethod("move", validate.SkipOutput()), netron.WithMethod("walk", validate.SkipOutput())); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	if got, err := netron.CallUnary[Point](ctx, p, "shapes@1.0.0", "move", Point{X: 1}); err != nil || got.X != -9 {
+		t.Fatalf("move(x=1) with SkipOutput = %v, %v, want x=-9 unchecked", got, err)
+	}
+	if _, err := p.Call(ctx, "shapes@1.0.0", "move", map[string]any{"x": -1}); netron.CodeOf(err) != netron.CodeInvalidArgument {
+		t.Fatalf("move(x=-1) with SkipOutput = %v, want its argument still refused", err)
+	}
+	n2 := 0
+	for _, err := range netron.CallStream[Point](ctx, p, "shapes@1.0.0", "walk", Point{X: 0}) {
+		if err != nil {
+			t.Fatalf("walk with SkipOutput: %v", err)
+		}
+		n2++
+	}
+	if n2 != 3 {
+		t.Fatalf("walk gave %d items, want 3 unchecked", n2)
+	}
+}
