@@ -105,7 +105,7 @@ func (p *Peer) definitionFor(ctx context.Context, c *conn, t Target) (*protocol.
 	if err != nil {
 		return nil, err
 	}
-	if version := metaString(def.Meta, "version"); !t.Matches(version) {
+	if version := def.MetaString("version"); !t.Matches(version) {
 		return nil, Errorf(CodeNotFound, "service %s: the peer has version %s, which does not match", t, version)
 	}
 	return def, nil
@@ -114,7 +114,7 @@ func (p *Peer) definitionFor(ctx context.Context, c *conn, t Target) (*protocol.
 // checkFields checks fields against the methods of a definition.
 func checkFields(st reflect.Type, fields []boundField, def *protocol.Definition) error {
 	meta, _ := def.Meta.(protocol.Object)
-	qualified := QualifiedName(metaString(meta, "name"), metaString(meta, "version"))
+	qualified := QualifiedName(objString(meta, "name"), objString(meta, "version"))
 	mv, _ := meta.Get("methods")
 	methods, _ := mv.(protocol.Object)
 	have := make([]string, len(methods))
@@ -155,7 +155,7 @@ func checkField(f boundField, what string, entry protocol.Object) string {
 		}
 	}
 	out := schemaOf(entry, "outputSchema")
-	if ft.NumOut() == 2 && out == nil && metaString(entry, "type") == "void" {
+	if ft.NumOut() == 2 && out == nil && objString(entry, "type") == "void" {
 		return what + " returns nothing: want func(ctx, ...) error"
 	}
 	if in := schemaOf(entry, "inputSchema"); in != nil {
@@ -382,4 +382,15 @@ func goKinds(t reflect.Type) kindSet {
 		set["null"] = true
 	}
 	return set
+}
+
+// objString returns the string under key of an Object, or "".
+func objString(v any, key string) string {
+	if o, ok := v.(protocol.Object); ok {
+		if s, ok := o.Get(key); ok {
+			str, _ := s.(string)
+			return str
+		}
+	}
+	return ""
 }

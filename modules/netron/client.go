@@ -322,16 +322,6 @@ func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, err
 	return def.ID, nil
 }
 
-func metaString(meta any, key string) string {
-	if o, ok := meta.(protocol.Object); ok {
-		if v, ok := o.Get(key); ok {
-			s, _ := v.(string)
-			return s
-		}
-	}
-	return ""
-}
-
 // isStaleDefinition reports an error that means a cached definition id is no
 // longer valid (the server restarted): the wording TypeScript clients rely
 // on (NETRON-WIRE.md §5.6).

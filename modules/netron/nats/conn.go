@@ -666,7 +666,7 @@ func (c *clientConn) onResolveAnswer(id uint32, m *nats.Msg) {
 			pc.firstErr = append([]byte(nil), m.Data...)
 		}
 	} else if def, ok := pkt.Data.(*protocol.Definition); ok {
-		if v, err := semver.NewVersion(metaString(def.Meta, "version")); err == nil && (pc.bestVer == nil || v.GreaterThan(pc.bestVer)) {
+		if v, err := semver.NewVersion(def.MetaString("version")); err == nil && (pc.bestVer == nil || v.GreaterThan(pc.bestVer)) {
 			pc.best, pc.bestVer = def, v
 		}
 	}

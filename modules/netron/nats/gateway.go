@@ -527,7 +527,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		fail(err)
 		return
 	}
-	version := metaString(def.Meta, "version")
+	version := def.MetaString("version")
 	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
 		// Not exposed on NATS, or not subscribed yet.
 		fail(netron.ServiceNotFound(target, g.exposed()))
@@ -550,16 +550,6 @@ func (g *Gateway) exposed() []string {
 	names := slices.Collect(maps.Keys(*g.methods.Load()))
 	slices.Sort(names)
 	return names
-}
-
-func metaString(meta any, key string) string {
-	if o, ok := meta.(protocol.Object); ok {
-		if v, ok := o.Get(key); ok {
-			s, _ := v.(string)
-			return s
-		}
-	}
-	return ""
 }
 
 // ---- control ----

@@ -112,6 +112,18 @@ type Definition struct {
 	Meta     any
 }
 
+// MetaString returns the string under key in d's metadata (an [Object], as
+// decoded from the wire), or "" when there is none: MetaString("version").
+func (d *Definition) MetaString(key string) string {
+	if o, ok := d.Meta.(Object); ok {
+		if v, ok := o.Get(key); ok {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
 // StreamKind is the kind of stream end that created a [StreamReference].
 type StreamKind uint8
 
