@@ -220,7 +220,20 @@ var (
 	gateways   = map[string]GatewayFactory{}
 )
 
-// RegisterGateway makes [Netron.Listen] start f for URLs of the scheme. It
+// WithGateway makes this Netron's [Netron.Listen] start f for URLs of the
+// scheme, before any gateway registered for the process (RegisterGateway):
+// a gateway given to one Netron, not to the program.
+func WithGateway(scheme string, f GatewayFactory) Option {
+	return netronOption{fmt.Sprintf("WithGateway(%q)", scheme), func(n *Netron) {
+		if n.ownGateways == nil {
+			n.ownGateways = map[string]GatewayFactory{}
+		}
+		n.ownGateways[strings.ToLower(scheme)] = f
+	}}
+}
+
+// RegisterGateway makes [Netron.Listen] start f for URLs of the scheme, in
+// every Netron of the process ([WithGateway] gives one Netron its own). It
 // is meant for init functions; registering a scheme twice panics.
 func RegisterGateway(scheme string, f GatewayFactory) {
 	scheme = strings.ToLower(scheme)

@@ -40,6 +40,7 @@ type Netron struct {
 
 	interceptors []Interceptor
 	transports   map[string]transport.Transport // the Netron's own, by scheme (WithCustomTransports)
+	ownGateways  map[string]GatewayFactory      // the Netron's own gateways, by scheme (WithGateway)
 	unary        UnaryFunc                      // serving chain of unary calls
 	streaming    StreamingHandlerFunc           // serving chain of streams
 	clientChain  UnaryFunc                      // calling chain of unary calls
@@ -340,7 +341,7 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if n.draining.Load() {
 		return "", errors.New("netron: Listen after Stop")
 	}
-	if f := gatewayForAddr(addr); f != nil {
+	if f := n.gatewayForAddr(addr); f != nil {
 		return n.listenGateway(ctx, addr, f)
 	}
 	if err := n.checkListenAddr(addr); err != nil {
@@ -414,10 +415,13 @@ func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayFactor
 
 // gatewayForAddr returns the gateway that serves addr's scheme (http,
 // https, nats, ...), or nil when a transport serves it.
-func gatewayForAddr(addr string) GatewayFactory {
+func (n *Netron) gatewayForAddr(addr string) GatewayFactory {
 	scheme, _, ok := strings.Cut(addr, ":")
 	if !ok {
 		return nil
+	}
+	if f := n.ownGateways[strings.ToLower(scheme)]; f != nil {
+		return f
 	}
 	return gatewayFor(scheme)
 }
@@ -426,7 +430,7 @@ func gatewayForAddr(addr string) GatewayFactory {
 // scheme is a gateway's (http, https, nats) or a transport's (tcp, ws, ...).
 // The error of an unknown scheme lists the known ones.
 func (n *Netron) checkListenAddr(addr string) error {
-	if gatewayForAddr(addr) != nil {
+	if n.gatewayForAddr(addr) != nil {
 		return nil
 	}
 	_, _, err := n.transportFor(addr)
@@ -442,6 +446,9 @@ func (n *Netron) checkListenAddr(addr string) error {
 func (n *Netron) listenSchemes() []string {
 	gatewaysMu.RLock()
 	out := n.transportSchemes()
+	for s := range n.ownGateways {
+		out = append(out, s)
+	}
 	for s := range gateways {
 		out = append(out, s)
 	}
