@@ -29,6 +29,10 @@ type wbuf struct {
 	parts  int
 	ends   [maxParts]int
 	state  atomic.Uint64
+	// mu is held by a producer while it appends and by the writer while it
+	// takes the buffer, so the writer waits out an append in progress (a
+	// short copy) instead of spinning.
+	mu sync.Mutex
 	// counted is what the queue's byte counts hold for this buffer (what
 	// the writer takes off them once it is written); appended items are
 	// counted countStep bytes at a time (uncounted until then), since the
@@ -128,8 +132,7 @@ func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 	if limit := c.p.n.cfg.MaxFrameSize; len(b) > limit {
 		return NewError(CodeResourceExhausted, fmt.Errorf("packet of %d bytes exceeds the frame limit of %d", len(b), limit))
 	}
-	if w := s.open; w != nil && len(b) < countStep && c.werr.Load() == nil &&
-		w.state.CompareAndSwap(s.gen<<2|stOpen, s.gen<<2|stAppending) {
+	if w := s.open; w != nil && len(b) < countStep && c.werr.Load() == nil && lockOpen(w, s.gen) {
 		if w.parts == 0 {
 			w.ends[0], w.parts = len(w.b), 1
 		}
@@ -151,6 +154,7 @@ func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
 			s.open = nil
 		}
 		w.state.Store(s.gen<<2 | stOpen)
+		w.mu.Unlock()
 		return nil
 	}
 	// A buffer of its own: a copy of a small item, which later items may
@@ -401,19 +405,28 @@ func (c *conn) gather() {
 	}
 }
 
-// takeShared closes a shared buffer to its producer's appends, waiting
-// out one in progress (a short copy).
-func takeShared(w *wbuf) {
-	for {
-		s := w.state.Load()
-		if s&3 == stAppending {
-			runtime.Gosched()
-			continue
-		}
-		if w.state.CompareAndSwap(s, s&^3|stTaken) {
-			return
-		}
+// lockOpen locks w for an append when it is still open in generation gen
+// (not taken by the writer, not reused since); it reports false, with w
+// unlocked, otherwise.
+func lockOpen(w *wbuf, gen uint64) bool {
+	if w.state.Load() != gen<<2|stOpen { // taken or reused: no need to wait for the lock
+		return false
 	}
+	w.mu.Lock()
+	if w.state.Load() != gen<<2|stOpen {
+		w.mu.Unlock()
+		return false
+	}
+	w.state.Store(gen<<2 | stAppending)
+	return true
+}
+
+// takeShared closes a shared buffer to its producer's appends, waiting
+// out one in progress (a short copy) on the buffer's lock.
+func takeShared(w *wbuf) {
+	w.mu.Lock()
+	w.state.Store(w.state.Load()&^3 | stTaken)
+	w.mu.Unlock()
 }
 
 func (c *conn) writeLoop() {
