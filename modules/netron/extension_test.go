@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -41,5 +42,21 @@ func TestServiceExtensions(t *testing.T) {
 		if d.Name == "old" && (d.Extensions["http.path"] != "/old" || d.HTTPPath != "/old") {
 			t.Fatalf("WithHTTP: extensions %v, HTTPPath %q", d.Extensions, d.HTTPPath)
 		}
+	}
+}
+
+// A negative TTL is refused the same way by Cache and CacheTTL.
+func TestNegativeTTLs(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Register("echo", "1.0.0", Echo{}, netron.WithCache(-time.Second))
+	if err == nil || !strings.Contains(err.Error(), "Cache(-1s): negative TTL") {
+		t.Fatalf("WithCache(-1s): %v", err)
+	}
+	err = n.Register("echo", "1.0.0", Echo{}, netron.WithMethod("echo", netron.WithCacheTTL(-time.Second)))
+	if err == nil || !strings.Contains(err.Error(), "CacheTTL(-1s): negative TTL") {
+		t.Fatalf("WithCacheTTL(-1s): %v", err)
 	}
 }

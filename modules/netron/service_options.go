@@ -132,7 +132,8 @@ func WithMethodExtension(name, key string, value any, check func(any) error) Met
 func WithCacheTTL(ttl time.Duration) MethodOption {
 	return methodOption{fmt.Sprintf("CacheTTL(%v)", ttl), func(c *methodConfig) {
 		if ttl < 0 {
-			ttl = 0
+			c.errs = append(c.errs, fmt.Errorf("CacheTTL(%v): negative TTL", ttl))
+			return
 		}
 		c.cacheTTL = &ttl
 	}}
