@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // Invocation is a call handed to [Netron.Invoke] by a gateway that has its
@@ -286,3 +288,39 @@ func (n *Netron) Authenticator() Authenticator {
 	defer n.mu.RUnlock()
 	return n.auth
 }
+
+// Engine is the published API of a Netron for what sits above it: the
+// gateways (http, nats; later the API gateway and the development UI) and
+// modules reach the engine through it, never through its internals. It is
+// implemented by *Netron.
+type Engine interface {
+	// ID returns the Netron's id, sent to peers in the handshake.
+	ID() string
+	// Config returns the configuration in force.
+	Config() Config
+	// Logger returns the Netron's logger.
+	Logger() *slog.Logger
+	// TLS returns the server TLS configuration set with WithTLS, or nil.
+	TLS() *tls.Config
+	// ListenOptions returns the transport options (limits, TLS) the Netron
+	// listens with on scheme.
+	ListenOptions(scheme string) transport.Options
+	// Authenticator returns the handler of the authenticate task, or nil.
+	Authenticator() Authenticator
+
+	// Invoke runs a unary or void call on a local service.
+	Invoke(ctx context.Context, inv *Invocation) (any, error)
+	// InvokeStream runs a stream call on a local service.
+	InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[any, error], error)
+	// Describe describes the registered services.
+	Describe() []ServiceDesc
+	// Services returns the qualified names of the registered services.
+	Services() []string
+	// Definition returns the definition query_interface answers with.
+	Definition(target, transport string) (*protocol.Definition, error)
+
+	// Emit and Subscribe are the events of the process.
+	Events
+}
+
+var _ Engine = (*Netron)(nil)

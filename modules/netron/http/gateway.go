@@ -46,7 +46,7 @@ type Gateway struct {
 // https://host:port URL (port 0 picks a free port). https needs [WithTLS]
 // (or, through [netron.Netron.Listen], the cert and key query parameters).
 // The gateway runs until [Gateway.Shutdown].
-func Listen(ctx context.Context, n *netron.Netron, addr string, opts ...Option) (*Gateway, error) {
+func Listen(ctx context.Context, n netron.Engine, addr string, opts ...Option) (*Gateway, error) {
 	u, err := url.Parse(addr)
 	if err != nil {
 		return nil, fmt.Errorf("httptransport: address %q: %w", addr, err)

@@ -21,7 +21,7 @@ import (
 // for the routes. It is safe for concurrent use; mount it on any
 // http.ServeMux or router, or let [Listen] start a server for it.
 type Handler struct {
-	n      *netron.Netron
+	n      netron.Engine
 	cfg    config
 	log    *slog.Logger
 	routes routeTable
@@ -35,9 +35,9 @@ type Handler struct {
 
 // NewHandler returns a handler for n's services. A misconfigured option is
 // an error that names it.
-func NewHandler(n *netron.Netron, opts ...Option) (*Handler, error) {
+func NewHandler(n netron.Engine, opts ...Option) (*Handler, error) {
 	if n == nil {
-		return nil, errors.New("httptransport: NewHandler needs a *netron.Netron")
+		return nil, errors.New("httptransport: NewHandler needs a Netron (netron.Engine)")
 	}
 	cfg := defaultConfig()
 	for _, o := range opts {

@@ -20,7 +20,7 @@ import (
 // process is emitted locally (to local subscribers and to the peers
 // subscribed to it), exactly once.
 type Bridge struct {
-	n      *netron.Netron
+	n      netron.Engine
 	nc     *nats.Conn
 	subj   subjects
 	log    *slog.Logger
@@ -57,7 +57,7 @@ type fromNATS struct{}
 // NewBridge starts a bridge between n's events and nc. The bridge does not
 // own nc; Close stops the bridge and leaves nc open. Events whose names
 // cannot be NATS subjects (white space) stay local.
-func NewBridge(n *netron.Netron, nc *nats.Conn, opts ...BridgeOption) (*Bridge, error) {
+func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, error) {
 	if n == nil || nc == nil {
 		return nil, errors.New("natstransport: NewBridge needs a Netron and a NATS connection")
 	}

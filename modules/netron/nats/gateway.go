@@ -46,7 +46,7 @@ const (
 // Gateway serves a Netron's services on NATS. [netron.Netron.Listen]
 // starts one for a nats:// address.
 type Gateway struct {
-	n      *netron.Netron
+	n      netron.Engine
 	nc     *nats.Conn
 	subj   subjects
 	id     string
@@ -80,7 +80,7 @@ func init() {
 }
 
 // listen connects to the NATS server of u and subscribes the services of n.
-func listen(ctx context.Context, n *netron.Netron, u *url.URL) (*Gateway, error) {
+func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) {
 	cfg, err := parseURL(u)
 	if err != nil {
 		return nil, err
