@@ -384,6 +384,7 @@ func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*R
 // call makes the call described by call.
 func (p *Peer) call(ctx context.Context, call *Call, target, method string, args []any) (*Reply, error) {
 	call.Service, call.Method, call.Peer, call.limits = target, method, p, p.n.limits
+	call.Metadata = outgoingMetadata(ctx)
 	// A copy into the Call's own room: the caller's argument slice stays
 	// on its stack.
 	if len(args) <= len(call.cli.argBuf) {
@@ -494,6 +495,7 @@ func sendUnary(ctx context.Context, call *Call) (any, error) {
 func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
 	call := newClientCall(false)
 	call.Service, call.Method, call.Peer, call.args, call.limits = target, method, p, args, p.n.limits
+	call.Metadata = outgoingMetadata(ctx)
 	f := chainStreamingClient(p.n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {
 		return call.Peer.openStream(ctx, call)
 	})

@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -32,7 +33,8 @@ func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millis
 // someone asks for it. It carries no other values.
 type callCtx struct {
 	peer *Peer
-	call *Call // the call served (for Stop's report), while tracked
+	call *Call             // the call served (for Stop's report), while tracked
+	md   map[string]string // the caller's metadata (IncomingMetadata)
 
 	mu    sync.Mutex
 	done  chan struct{}
@@ -61,10 +63,45 @@ func (c *callCtx) Err() error {
 }
 
 func (c *callCtx) Value(key any) any {
-	if key == (peerKey{}) {
+	switch key {
+	case peerKey{}:
 		return c.peer
+	case incomingKey{}:
+		return c.md
 	}
 	return nil
+}
+
+type (
+	incomingKey struct{}
+	outgoingKey struct{}
+)
+
+// IncomingMetadata returns the metadata of the call being served (the
+// caller's, from a Go peer's call header or the gateway's request), or nil:
+// how a method reads what its caller sent alongside the arguments. The map
+// must not be modified.
+func IncomingMetadata(ctx context.Context) map[string]string {
+	md, _ := ctx.Value(incomingKey{}).(map[string]string)
+	return md
+}
+
+// WithOutgoingMetadata returns a context whose calls carry md as their
+// metadata (Go peers: the call header; the interceptors see it as
+// Call.Metadata, a copy they may change). Given twice, the inner md
+// replaces the outer.
+func WithOutgoingMetadata(ctx context.Context, md map[string]string) context.Context {
+	return context.WithValue(ctx, outgoingKey{}, md)
+}
+
+// outgoingMetadata returns a copy of the metadata ctx carries for calls,
+// or nil.
+func outgoingMetadata(ctx context.Context) map[string]string {
+	md, _ := ctx.Value(outgoingKey{}).(map[string]string)
+	if len(md) == 0 {
+		return nil
+	}
+	return maps.Clone(md)
 }
 
 // AfterFunc lets context.WithCancel, WithTimeout and AfterFunc on top of

@@ -80,6 +80,9 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 	// can keep it.
 	call := newServedCall(n.poolCalls)
 	call.Service, call.Method, call.Metadata = svc.qualified, m.name, inv.Metadata
+	if len(inv.Metadata) > 0 {
+		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
+	}
 	call.svc, call.m, call.raw, call.limits, call.identity = svc, m, inv.Args, n.limits, n.identity
 	res, err := n.unary(ctx, call)
 	call.release()
@@ -97,6 +100,9 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
 	}
 	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity}
+	if len(inv.Metadata) > 0 {
+		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
+	}
 	if !n.beginCall() {
 		return nil, errDraining
 	}

@@ -113,7 +113,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	if call.pooledS != nil { // the method may keep its context: not pooled
 		cc = new(callCtx)
 	}
-	cc.peer, cc.call = c.p, call
+	cc.peer, cc.call, cc.md = c.p, call, hdr.Metadata
 	c.track(pkt.ID, cc)
 	defer c.untrack(pkt.ID, cc)
 	var ctx context.Context = cc
