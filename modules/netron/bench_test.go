@@ -17,6 +17,28 @@ type Echo struct{}
 // Echo returns s.
 func (Echo) Echo(_ context.Context, s string) (string, error) { return s, nil }
 
+// Address is part of Order.
+type Address struct {
+	Street string `json:"street" jsonschema:"maxLength=64"`
+	City   string `json:"city" jsonschema:"maxLength=32"`
+}
+
+// Order is a realistic message: a nested struct, a list of strings, an
+// int64, a float, a bool, an enum-like string and an email.
+type Order struct {
+	ID       int64    `json:"id" jsonschema:"minimum=1"`
+	Customer string   `json:"customer" jsonschema:"format=email"`
+	Status   string   `json:"status" jsonschema:"enum=new,enum=paid,enum=shipped"`
+	Total    float64  `json:"total" jsonschema:"minimum=0"`
+	Gift     bool     `json:"gift"`
+	Tags     []string `json:"tags" jsonschema:"maxItems=16"`
+	Ship     Address  `json:"ship"`
+	Note     string   `json:"note,omitempty" jsonschema:"maxLength=140"`
+}
+
+// Place returns o.
+func (Echo) Place(_ context.Context, o Order) (Order, error) { return o, nil }
+
 // Bytes returns b.
 func (Echo) Bytes(_ context.Context, b []byte) ([]byte, error) { return b, nil }
 
@@ -99,6 +121,21 @@ func BenchmarkUnaryBytes(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkUnaryStruct echoes an Order, its contract validated.
+func BenchmarkUnaryStruct(b *testing.B) {
+	p := benchPeer(b, "tcp")
+	ctx := context.Background()
+	o := Order{ID: 42, Customer: "ada@example.com", Status: "paid", Total: 99.5, Gift: true,
+		Tags: []string{"books", "fast"}, Ship: Address{Street: "1 Main St", City: "Springfield"}, Note: "leave at the door"}
+	b.ReportAllocs()
+	for b.Loop() {
+		got, err := netron.CallUnary[Order](ctx, p, "echo@1.0.0", "place", o)
+		if err != nil || got.ID != 42 {
+			b.Fatalf("place: %v, %v", got, err)
+		}
 	}
 }
 
