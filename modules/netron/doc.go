@@ -55,7 +55,9 @@
 // concurrent calls and streams; writes are coalesced into batches. When a
 // connection drops, calls in flight fail with unavailable; a dialled peer
 // reconnects with exponential backoff and jitter, subscribes again to its
-// events and re-resolves its targets.
+// events and re-resolves its targets. A caller sends metadata with its
+// context ([WithOutgoingMetadata]); a method reads its caller's with
+// [IncomingMetadata].
 //
 // # Streams
 //
@@ -111,6 +113,19 @@
 // is given. A Netron without interceptors reuses the state of unary calls
 // it serves and of [CallUnary], since no code but its own sees them; a
 // method's context is never reused.
+//
+// # Above the engine
+//
+// Gateways (package http, package nats) and modules reach a Netron through
+// [Engine], its published API: invoke a method or a stream, describe the
+// services, look up a definition, emit and subscribe to events. They give
+// services and methods options of their own with [WithExtension] and
+// [WithMethodExtension] and read them back from [ServiceDesc] and
+// [MethodSpec]. A Netron serves the schemes of the transports registered
+// for the process (transport.Register) and of its own
+// ([WithCustomTransports]); which schemes are TLS, and which address a
+// parent process handed down, the transports say (transport.Securer,
+// transport.Inheritor).
 //
 // # The Go-to-Go extension
 //
