@@ -28,17 +28,26 @@ func Serve(tb testing.TB, name, version string, impl any, opts ...netron.Service
 	})
 }
 
-// ServeAt starts a Netron with cfg, lets register add services, and
-// listens on addr. The server stops when the test ends.
-func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netron.Netron) error) *Server {
-	tb.Helper()
+// AppFeatures returns the interceptors a titan app's Netron has, innermost
+// after its own: the response cache (cfg.CacheSize results), then contract
+// validation (unless cfg.SkipValidation). The cache is closed when the
+// test ends. A test that stands for an app's server gives it to
+// netron.New.
+func AppFeatures(tb testing.TB, cfg netron.Config) netron.Option {
 	rc := cache.New(cfg.CacheSize)
 	tb.Cleanup(func() { _ = rc.Close() })
 	features := []netron.Interceptor{rc}
 	if !cfg.SkipValidation {
 		features = append(features, validate.New(nil))
 	}
-	n, err := netron.New(cfg, nil, netron.WithInterceptors(features...))
+	return netron.WithInterceptors(features...)
+}
+
+// ServeAt starts a Netron with cfg, lets register add services, and
+// listens on addr. The server stops when the test ends.
+func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netron.Netron) error) *Server {
+	tb.Helper()
+	n, err := netron.New(cfg, nil, AppFeatures(tb, cfg))
 	if err != nil {
 		tb.Fatal(err)
 	}

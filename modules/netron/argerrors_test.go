@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/titanframework/titan/titantest"
+
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -55,7 +57,7 @@ type Signup struct {
 
 func serveShapes(t *testing.T) (*netron.Netron, *netron.Peer) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

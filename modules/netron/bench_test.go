@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/titanframework/titan/titantest"
+
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -56,7 +58,7 @@ func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] 
 func benchPeer(b *testing.B, scheme string) *netron.Peer {
 	b.Helper()
 	// What an app's Netron has: the response cache and validation.
-	n, err := netron.New(netron.Config{}, nil, appFeatures(b))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(b, netron.Config{}))
 	if err != nil {
 		b.Fatal(err)
 	}

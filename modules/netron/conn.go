@@ -62,11 +62,10 @@ type conn struct {
 
 	emu    sync.Mutex
 	events []queuedEvent
-	// evSizes are the sizes of events and of the one being delivered;
-	// evBytes their sum (see orderedEvent).
-	evSizes []int
-	evBytes int
-	evBusy  bool
+	// evCount and evBytes count the events queued and the one being
+	// delivered, and what they hold (see orderedEvent).
+	evCount, evBytes int
+	evBusy           bool
 
 	closeOnce sync.Once
 

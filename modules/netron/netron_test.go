@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/titantest"
+
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -99,7 +101,7 @@ type server struct {
 
 func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *server {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *ser
 // with the test, and returns it with a peer dialled to it.
 func serveOnTCP(t *testing.T, impls map[string]any) (*netron.Netron, *netron.Peer) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import "github.com/titanframework/titan/modules/netron/protocol"
 type queuedEvent struct {
 	topic   string
 	payload protocol.RawValue
+	size    int // what it holds: its frame
 }
 
 // orderedEvent takes an emit TASK out of the concurrent request path: it is
@@ -21,16 +22,15 @@ func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool
 		protocol.UnmarshalLimits(elems[1], &topic, c.p.n.limits) != nil {
 		return false
 	}
-	ev := queuedEvent{topic: topic, payload: protocol.RawValue{0xc0}}
+	ev := queuedEvent{topic: topic, payload: protocol.RawValue{0xc0}, size: len(payload)}
 	if len(elems) > 2 {
 		ev.payload = elems[2]
 	}
 	// The event holds its frame until its handlers have run.
-	size := len(payload)
 	cfg := &c.p.n.cfg
 	c.emu.Lock()
-	if len(c.evSizes) >= cfg.MaxQueuedEventsPerPeer || c.evBytes+size > cfg.MaxQueuedEventBytesPerPeer && len(c.evSizes) > 0 {
-		queued, bytes := len(c.evSizes), c.evBytes
+	if c.evCount >= cfg.MaxQueuedEventsPerPeer || c.evBytes+ev.size > cfg.MaxQueuedEventBytesPerPeer && c.evCount > 0 {
+		queued, bytes := c.evCount, c.evBytes
 		c.emu.Unlock()
 		c.logBad("refused an event: the peer's events wait for their handlers", "topic", clip(topic),
 			"queued", queued, "queued_bytes", bytes, "limit", "netron.maxQueuedEventsPerPeer / maxQueuedEventBytesPerPeer")
@@ -40,8 +40,8 @@ func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool
 		return true
 	}
 	c.events = append(c.events, ev)
-	c.evSizes = append(c.evSizes, size)
-	c.evBytes += size
+	c.evCount++
+	c.evBytes += ev.size
 	start := !c.evBusy
 	c.evBusy = true
 	c.emu.Unlock()
@@ -66,8 +66,8 @@ func (c *conn) runEvents() {
 		c.emu.Unlock()
 		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
 		c.emu.Lock()
-		c.evBytes -= c.evSizes[0]
-		c.evSizes = c.evSizes[1:]
+		c.evCount--
+		c.evBytes -= ev.size
 		c.emu.Unlock()
 	}
 }

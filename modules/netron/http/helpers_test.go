@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/titantest"
+
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -126,7 +128,7 @@ type server struct {
 
 func startServer(t testing.TB, query string) *server {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

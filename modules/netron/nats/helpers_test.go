@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/titantest"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 	"go.uber.org/goleak"
@@ -147,7 +149,7 @@ func (c *Calc) Slow(ctx context.Context, d time.Duration) (string, error) {
 // startInstance starts a Netron serving the calculator on url.
 func startInstance(t testing.TB, url string, version string) (*netron.Netron, *Calc) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, appFeatures(t))
+	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
