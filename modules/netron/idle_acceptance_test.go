@@ -78,7 +78,17 @@ func TestAcceptanceIdleWebSocket(t *testing.T) {
 		}
 	}()
 	silent := dialWS() // never reads: its pings go unanswered
+	// Both clients are peers first (the server registers a WebSocket peer
+	// once its upgrade is done, which under load may lag the dial)...
 	deadline := time.Now().Add(3 * time.Second)
+	for len(s.n.Peers()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d peers after two WebSocket dials; want 2", len(s.n.Peers()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// ...then the silent one is closed by the probe.
+	deadline = time.Now().Add(3 * time.Second)
 	for len(s.n.Peers()) > 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("a WebSocket client that reads nothing was not closed by the idle probe")
