@@ -262,7 +262,9 @@ func (c Config) checkConnLimits() error {
 // ListenOptions returns the transport options the Netron listens with on scheme: its frame
 // size, its TLS configuration for wss and https, its logger, and the connection limits of its
 // [Config] (handshake and frame timeouts, connection caps, HTTP header size and idle
-// timeout). Gateways started by [Netron.Listen] take their limits from it.
+// timeout), and the Netron's own scope of shared ports ([transport.Ports]: its ws:// and
+// http:// listeners on one address share one server, no other Netron's do). Gateways started
+// by [Netron.Listen] take their limits from it.
 func (n *Netron) ListenOptions(scheme string) transport.Options {
 	c := n.cfg
 	return transport.Options{
@@ -276,5 +278,6 @@ func (n *Netron) ListenOptions(scheme string) transport.Options {
 		MaxHeaderBytes:   c.MaxHeaderBytes,
 		HTTPIdleTimeout:  c.HTTPIdleTimeout,
 		Logger:           n.log,
+		Ports:            &n.ports,
 	}
 }

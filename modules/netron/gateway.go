@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -220,43 +219,67 @@ type Gateway interface {
 	Shutdown(ctx context.Context) error
 }
 
-// GatewayFactory starts a gateway for n on the address u.
-type GatewayFactory func(ctx context.Context, n *Netron, u *url.URL) (Gateway, error)
+// GatewayFactory starts a gateway for the engine e on the address u.
+type GatewayFactory func(ctx context.Context, e Engine, u *url.URL) (Gateway, error)
 
-var (
-	gatewaysMu sync.RWMutex
-	gateways   = map[string]GatewayFactory{}
-)
+// GatewayOpener is implemented by an entry of the table of schemes (a
+// [transport.Transport] given to [transport.Register] or
+// [WithCustomTransports]) whose schemes are served by a gateway above the
+// engine rather than by byte connections: [Netron.Listen] opens the
+// gateway instead of calling the transport's Listen. Its Dial may still
+// reach a remote over the scheme (package nats dials Go peers through
+// NATS), or refuse with an error naming the gateway's own client.
+// Transports and gateways thus share one table: a scheme is registered
+// once, [transport.Schemes] lists them all, and a duplicate panics.
+type GatewayOpener interface {
+	transport.Transport
+	OpenGateway(ctx context.Context, e Engine, u *url.URL) (Gateway, error)
+}
+
+// gatewayTransport is the entry RegisterGateway and WithGateway make for a
+// GatewayFactory: it opens the gateway, and refuses what only byte
+// transports do.
+type gatewayTransport struct {
+	scheme string
+	f      GatewayFactory
+}
+
+func (g gatewayTransport) Name() string                         { return g.scheme + " gateway" }
+func (g gatewayTransport) Schemes() []string                    { return []string{g.scheme} }
+func (g gatewayTransport) Capabilities() transport.Capabilities { return transport.Capabilities{} }
+
+func (g gatewayTransport) OpenGateway(ctx context.Context, e Engine, u *url.URL) (Gateway, error) {
+	return g.f(ctx, e, u)
+}
+
+func (g gatewayTransport) Listen(context.Context, *url.URL, transport.Options) (transport.Listener, error) {
+	return nil, fmt.Errorf("transport: %s:// is served by a gateway above the engine, not by a byte transport: listen with netron.Netron.Listen", g.scheme)
+}
+
+func (g gatewayTransport) Dial(context.Context, *url.URL, transport.Options) (transport.Conn, error) {
+	return nil, fmt.Errorf("transport: %s:// is served by a gateway above the engine, not by a byte transport: call it with the gateway package's client", g.scheme)
+}
 
 // WithGateway makes this Netron's [Netron.Listen] start f for URLs of the
-// scheme, before any gateway registered for the process (RegisterGateway):
-// a gateway given to one Netron, not to the program.
+// scheme, in place of any transport or gateway registered for the process
+// under it: a gateway given to one Netron, not to the program.
 func WithGateway(scheme string, f GatewayFactory) Option {
 	return netronOption{fmt.Sprintf("WithGateway(%q)", scheme), func(n *Netron) {
-		if n.ownGateways == nil {
-			n.ownGateways = map[string]GatewayFactory{}
-		}
-		n.ownGateways[strings.ToLower(scheme)] = f
+		n.addTransport(gatewayTransport{strings.ToLower(scheme), f})
 	}}
 }
 
 // RegisterGateway makes [Netron.Listen] start f for URLs of the scheme, in
-// every Netron of the process ([WithGateway] gives one Netron its own). It
-// is meant for init functions; registering a scheme twice panics.
+// every Netron of the process ([WithGateway] gives one Netron its own).
+// Gateways and transports share one table of schemes, the transport
+// registry ([transport.Register]): registering a scheme that a transport
+// or another gateway has panics, and [transport.Schemes] lists it. It is
+// meant for init functions.
 func RegisterGateway(scheme string, f GatewayFactory) {
-	scheme = strings.ToLower(scheme)
-	gatewaysMu.Lock()
-	defer gatewaysMu.Unlock()
-	if _, dup := gateways[scheme]; dup {
-		panic(fmt.Sprintf("netron: gateway for %q registered twice", scheme))
+	if f == nil {
+		panic(fmt.Sprintf("netron: RegisterGateway(%q) with a nil factory", scheme))
 	}
-	gateways[scheme] = f
-}
-
-func gatewayFor(scheme string) GatewayFactory {
-	gatewaysMu.RLock()
-	defer gatewaysMu.RUnlock()
-	return gateways[strings.ToLower(scheme)]
+	transport.Register(gatewayTransport{strings.ToLower(scheme), f})
 }
 
 // Logger returns the Netron's logger, for gateways.

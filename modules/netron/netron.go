@@ -27,6 +27,7 @@ type Netron struct {
 	cfg    Config
 	log    *slog.Logger
 	limits protocol.Limits
+	ports  transport.Ports // where its listeners share ports (ws:// and http:// on one address)
 
 	mu        sync.RWMutex
 	services  map[string]*service   // by qualified name
@@ -40,7 +41,6 @@ type Netron struct {
 
 	interceptors []Interceptor
 	transports   map[string]transport.Transport // the Netron's own, by scheme (WithCustomTransports)
-	ownGateways  map[string]GatewayFactory      // the Netron's own gateways, by scheme (WithGateway)
 	unary        UnaryFunc                      // serving chain of unary calls
 	streaming    StreamingHandlerFunc           // serving chain of streams
 	clientChain  UnaryFunc                      // calling chain of unary calls
@@ -341,15 +341,12 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 	if n.draining.Load() {
 		return "", errors.New("netron: Listen after Stop")
 	}
-	if f := n.gatewayForAddr(addr); f != nil {
-		return n.listenGateway(ctx, addr, f)
-	}
-	if err := n.checkListenAddr(addr); err != nil {
-		return "", err
-	}
 	tr, scheme, err := n.transportFor(addr)
 	if err != nil {
 		return "", err
+	}
+	if g, ok := tr.(GatewayOpener); ok {
+		return n.listenGateway(ctx, addr, g)
 	}
 	if err := n.checkCapabilities(scheme, tr.Capabilities()); err != nil {
 		return "", err
@@ -382,13 +379,13 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 }
 
 // listenGateway starts the gateway f on addr.
-func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayFactory) (string, error) {
+func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayOpener) (string, error) {
 	scheme, _, _ := strings.Cut(addr, ":")
 	u, err := url.Parse(addr)
 	if err != nil {
 		return "", fmt.Errorf("netron: address %q: %w", addr, err)
 	}
-	g, err := f(ctx, n, u)
+	g, err := f.OpenGateway(ctx, n, u)
 	if err != nil {
 		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
 	}
@@ -413,50 +410,18 @@ func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayFactor
 	return g.Addr(), nil
 }
 
-// gatewayForAddr returns the gateway that serves addr's scheme (http,
-// https, nats, ...), or nil when a transport serves it.
-func (n *Netron) gatewayForAddr(addr string) GatewayFactory {
-	scheme, _, ok := strings.Cut(addr, ":")
-	if !ok {
-		return nil
-	}
-	if f := n.ownGateways[strings.ToLower(scheme)]; f != nil {
-		return f
-	}
-	return gatewayFor(scheme)
-}
-
 // checkListenAddr reports whether [Netron.Listen] can serve addr: its
-// scheme is a gateway's (http, https, nats) or a transport's (tcp, ws, ...).
-// The error of an unknown scheme lists the known ones.
+// scheme is a transport's (tcp, ws, ...) or a gateway's (http, https,
+// nats). The error of an unknown scheme lists the known ones.
 func (n *Netron) checkListenAddr(addr string) error {
-	if n.gatewayForAddr(addr) != nil {
-		return nil
-	}
 	_, _, err := n.transportFor(addr)
-	if errors.Is(err, transport.ErrUnknownScheme) {
-		scheme, _, _ := strings.Cut(addr, ":")
-		return fmt.Errorf("netron: address %q: %w %q (known: %s)", addr, transport.ErrUnknownScheme, scheme, strings.Join(n.listenSchemes(), ", "))
-	}
 	return err
 }
 
-// listenSchemes returns the schemes Listen serves, gateways' and
-// transports', sorted.
-func (n *Netron) listenSchemes() []string {
-	gatewaysMu.RLock()
-	out := n.transportSchemes()
-	for s := range n.ownGateways {
-		out = append(out, s)
-	}
-	for s := range gateways {
-		out = append(out, s)
-	}
-	gatewaysMu.RUnlock()
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
+// transportFor returns what serves addr's scheme, from the one table of
+// schemes: the Netron's own (WithCustomTransports, WithGateway) over the
+// process's (transport.Register, RegisterGateway). A gateway's entry is a
+// GatewayOpener. The error of an unknown scheme lists the known ones.
 func (n *Netron) transportFor(addr string) (transport.Transport, string, error) {
 	scheme, _, ok := strings.Cut(addr, ":")
 	if !ok {
@@ -468,16 +433,17 @@ func (n *Netron) transportFor(addr string) (transport.Transport, string, error) 
 	}
 	tr, err := transport.Lookup(scheme)
 	if err != nil {
-		if len(n.transports) > 0 {
-			err = fmt.Errorf("%w %q (known: %s)", transport.ErrUnknownScheme, scheme, strings.Join(n.transportSchemes(), ", "))
+		if known := n.transportSchemes(); len(known) > 0 {
+			err = fmt.Errorf("%w %q (known: %s)", transport.ErrUnknownScheme, scheme, strings.Join(known, ", "))
 		}
 		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
 	}
 	return tr, scheme, nil
 }
 
-// transportSchemes returns the schemes of the Netron's transports: its own
-// (WithTransports) and the process's (transport.Register), sorted.
+// transportSchemes returns the schemes the Netron knows: its own
+// (WithCustomTransports, WithGateway) and the process's (transport.Register,
+// RegisterGateway), sorted.
 func (n *Netron) transportSchemes() []string {
 	out := transport.Schemes()
 	for s := range n.transports {
@@ -522,14 +488,19 @@ func WithCustomTransports(ts ...transport.Transport) Option {
 	}
 	return netronOption{fmt.Sprintf("WithCustomTransports(%s)", strings.Join(names, ", ")), func(n *Netron) {
 		for _, t := range ts {
-			for _, s := range t.Schemes() {
-				if n.transports == nil {
-					n.transports = map[string]transport.Transport{}
-				}
-				n.transports[strings.ToLower(s)] = t
-			}
+			n.addTransport(t)
 		}
 	}}
+}
+
+// addTransport puts t in the Netron's own table of schemes.
+func (n *Netron) addTransport(t transport.Transport) {
+	if n.transports == nil {
+		n.transports = map[string]transport.Transport{}
+	}
+	for _, s := range t.Schemes() {
+		n.transports[strings.ToLower(s)] = t
+	}
 }
 
 // Addrs returns the addresses the Netron listens on.

@@ -55,3 +55,37 @@ func TestHTTPAndWebSocketShareAPort(t *testing.T) {
 		})
 	}
 }
+
+// A Netron's shared ports are its own: another Netron of the process asked
+// to listen with ws:// on the address of the first one's http:// gateway
+// does not mount on the first one's server (it tries to bind and finds the
+// port taken), and after the first stops the port is free for anyone.
+func TestSharedPortsBelongToOneNetron(t *testing.T) {
+	ctx := context.Background()
+	first, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := first.Listen(ctx, "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostport := a[strings.Index(a, "//")+2:]
+	second, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Stop(ctx)
+	if _, err := second.Listen(ctx, "ws://"+hostport); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("a second Netron listened on the first one's port: %v", err)
+	}
+	if _, err := first.Listen(ctx, "ws://"+hostport); err != nil {
+		t.Fatalf("the Netron that holds the port could not share it: %v", err)
+	}
+	if err := first.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := second.Listen(ctx, "ws://"+hostport); err != nil {
+		t.Fatalf("the port is still held after its Netron stopped: %v", err)
+	}
+}

@@ -19,7 +19,7 @@ func init() {
 
 // factory is the [netron.GatewayFactory] of http:// and https:// URLs; the
 // URL's query carries the options (see the package documentation).
-func factory(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway, error) {
+func factory(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, error) {
 	opts, err := optionsFromURL(u)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func Listen(ctx context.Context, n netron.Engine, addr string, opts ...Option) (
 	}
 	lo := n.ListenOptions(u.Scheme)
 	if h.cfg.limits != nil {
-		lo = *h.cfg.limits
+		lo = withPorts(*h.cfg.limits, lo.Ports)
 	}
 	lo.TLS, lo.MaxFrameSize = h.cfg.tls, 0
 	if lo.Logger == nil {
@@ -150,4 +150,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 // as the frame size.
 func (g *Gateway) Capabilities() transport.Capabilities {
 	return transport.Capabilities{Streaming: true, Reconnection: true, MaxFrameSize: int(g.h.cfg.maxBody)}
+}
+
+// withPorts returns o sharing its port in ports' scope unless o names one.
+func withPorts(o transport.Options, ports *transport.Ports) transport.Options {
+	if o.Ports == nil {
+		o.Ports = ports
+	}
+	return o
 }

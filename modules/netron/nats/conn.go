@@ -22,10 +22,11 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
-// Transport is the dialling side of nats:// for [netron.Dial]: a dialled
-// connection is a virtual Netron connection that turns the engine's
-// packets into NATS requests and the answers back into packets. Listening
-// is the job of the [Gateway] ([netron.Netron.Listen]).
+// Transport is nats:// in the table of schemes. Dialled ([netron.Dial]),
+// a connection is a virtual Netron connection that turns the engine's
+// packets into NATS requests and the answers back into packets; listened
+// on ([netron.Netron.Listen]), it opens a [Gateway] (it is a
+// [netron.GatewayOpener]).
 type Transport struct{}
 
 func init() { transport.Register(Transport{}) }
@@ -43,8 +44,8 @@ func (Transport) Capabilities() transport.Capabilities {
 	return transport.Capabilities{Streaming: true, Binary: true, Reconnection: true, MaxFrameSize: 1 << 20}
 }
 
-// Listen refuses: serve on NATS with [netron.Netron.Listen], which starts
-// a [Gateway].
+// Listen refuses: serve on NATS with [netron.Netron.Listen], which opens
+// a [Gateway] (OpenGateway).
 func (Transport) Listen(context.Context, *url.URL, transport.Options) (transport.Listener, error) {
 	return nil, errors.New("natstransport: nats:// is served by Netron.Listen (a gateway), not by a transport listener")
 }
@@ -875,3 +876,5 @@ func (c *clientConn) failAll(why string) {
 		c.push(streamClose(sid, "unavailable: "+why))
 	}
 }
+
+var _ netron.GatewayOpener = Transport{}

@@ -73,10 +73,11 @@ type Gateway struct {
 	stopErr  error
 }
 
-func init() {
-	netron.RegisterGateway("nats", func(ctx context.Context, n *netron.Netron, u *url.URL) (netron.Gateway, error) {
-		return listen(ctx, n, u)
-	})
+// OpenGateway implements [netron.GatewayOpener]: [netron.Netron.Listen]
+// on a nats:// URL serves the Netron's services through the NATS server
+// of the URL.
+func (Transport) OpenGateway(ctx context.Context, e netron.Engine, u *url.URL) (netron.Gateway, error) {
+	return listen(ctx, e, u)
 }
 
 // listen connects to the NATS server of u and subscribes the services of n.

@@ -99,6 +99,10 @@ type Options struct {
 	CloseTimeout time.Duration
 	// Logger receives the warnings of listeners (refused connections). Nil means none.
 	Logger *slog.Logger
+	// Ports is the scope in which the listener shares its port with others (ws:// and
+	// http:// on one host:port, package httpmux). Nil means the process-wide scope; a Netron
+	// gives its listeners one of its own.
+	Ports *Ports
 }
 
 // Validate reports a misconfigured field, naming it.

@@ -1,5 +1,5 @@
-// Package httpmux shares one HTTP server per listen address among the transports of a process,
-// so that ws://127.0.0.1:7080 and http://127.0.0.1:7080 are served by one net.Listener and one
+// Package httpmux shares one HTTP server per listen address among the transports of a scope
+// ([transport.Ports]: a Netron's listeners, or the process's when none is given), so that ws://127.0.0.1:7080 and http://127.0.0.1:7080 are served by one net.Listener and one
 // [http.Server].
 //
 // [Acquire] returns a handle on the server for a host:port, starting the server on first use:

@@ -18,17 +18,24 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 )
 
-// registry holds the running servers by listen address: each server under its bound host:port
-// and, unless the port was 0, under the host:port it was first acquired with.
-var registry = struct {
+// registry holds the running servers of one scope ([transport.Ports]) by listen address: each
+// server under its bound host:port and, unless the port was 0, under the host:port it was first
+// acquired with.
+type registry struct {
 	sync.Mutex
 	byAddr map[string]*server
-}{byAddr: map[string]*server{}}
+}
+
+// registryOf returns the registry of the scope ports (nil: the process's).
+func registryOf(ports *transport.Ports) *registry {
+	return ports.Value("httpmux", func() any { return &registry{byAddr: map[string]*server{}} }).(*registry)
+}
 
 // server is one shared HTTP server; [Server] values are handles on it.
 type server struct {
 	addr   string      // bound host:port
-	keys   []string    // its keys in registry.byAddr
+	reg    *registry   // the registry it is in
+	keys   []string    // its keys in reg.byAddr
 	tlsCfg *tls.Config // the caller's config; nil for plain HTTP
 	limits transport.Limits
 	ln     net.Listener
@@ -64,7 +71,8 @@ type Server struct {
 }
 
 // Acquire returns a handle on the HTTP server listening on hostport, starting one when none
-// runs there. hostport is host:port as for [net.Listen]; port 0 always starts a new server on
+// runs there in the scope o.Ports ([transport.Ports]; nil is the process's: a Netron passes
+// its own, so servers are shared among its listeners only). hostport is host:port as for [net.Listen]; port 0 always starts a new server on
 // a free port, whose bound address [Server.Addr] reports, and a later Acquire with that bound
 // address finds the same server. Servers are found by the exact hostport string they were
 // first acquired with or by their bound address; other spellings of the same address
@@ -94,6 +102,7 @@ func Acquire(ctx context.Context, hostport string, o transport.Options) (*Server
 		return nil, fmt.Errorf("httpmux: listen %s: the TLS config has no certificate (set Certificates, GetCertificate or GetConfigForClient)", hostport)
 	}
 
+	registry := registryOf(o.Ports)
 	registry.Lock()
 	defer registry.Unlock()
 	if s, ok := registry.byAddr[hostport]; ok {
@@ -116,6 +125,7 @@ func Acquire(ctx context.Context, hostport string, o transport.Options) (*Server
 		return nil, err
 	}
 	s.refs = 1
+	s.reg = registry
 	for _, k := range s.keys {
 		registry.byAddr[k] = s
 	}
@@ -321,6 +331,7 @@ func (h *Server) Release(ctx context.Context) error {
 	}
 
 	s := h.s
+	registry := s.reg
 	registry.Lock()
 	s.refs--
 	last := s.refs == 0

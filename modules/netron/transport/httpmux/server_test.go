@@ -372,3 +372,29 @@ func clientTLSWithCert(t *testing.T) *tls.Config {
 	s, _ := transporttest.TLSConfigs(t)
 	return s
 }
+
+// Servers are shared within a scope (transport.Options.Ports): the same
+// address acquired in another scope is not the same server (binding it
+// again fails), and the process-wide scope (nil) is a scope like others.
+func TestScopes(t *testing.T) {
+	ctx := context.Background()
+	var mine, theirs transport.Ports
+	a, err := httpmux.Acquire(ctx, "127.0.0.1:0", transport.Options{Ports: &mine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release(ctx)
+	b, err := httpmux.Acquire(ctx, a.Addr(), transport.Options{Ports: &mine})
+	if err != nil {
+		t.Fatalf("the same scope did not share %s: %v", a.Addr(), err)
+	}
+	defer b.Release(ctx)
+	for name, o := range map[string]transport.Options{"another scope": {Ports: &theirs}, "the process scope": {}} {
+		if s, err := httpmux.Acquire(ctx, a.Addr(), o); err == nil {
+			s.Release(ctx)
+			t.Errorf("%s found the server of a scope it is not in", name)
+		} else if !strings.Contains(err.Error(), "address already in use") {
+			t.Errorf("%s: %v; want the bind to fail", name, err)
+		}
+	}
+}
