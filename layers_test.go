@@ -47,9 +47,10 @@ func imports(t *testing.T, root string) map[string]map[string]bool {
 	return out
 }
 
-// The layers import one way: protocol <- transport <- netron (the engine)
-// <- gateways and modules. Nothing below the engine imports it, and only
-// internal/unsafeutil imports unsafe.
+// The layers import one way: protocol <- transport <- session (the
+// connection engine) <- netron (services, contracts, clients) <- gateways
+// and modules. Nothing imports a layer above its own, nothing below the
+// engine imports it, and only internal/unsafeutil imports unsafe.
 func TestLayers(t *testing.T) {
 	// The deprecated forwarders keep the gateways' old import paths under
 	// transport/ until the next minor release; they are gateways.
@@ -58,23 +59,53 @@ func TestLayers(t *testing.T) {
 		"modules/netron/transport/nats":          true,
 		"modules/netron/transport/nats/embedded": true,
 	}
-	engine := modulePath + "modules/netron"
+	const (
+		wire = iota
+		transports
+		connections
+		engine
+		above
+	)
+	names := []string{"protocol", "transport", "session", "the engine", "gateways and modules"}
+	// layer returns the layer of a module-relative package folder; ok is
+	// false for a folder outside the layering (the CLI, the root package).
+	layer := func(dir string) (int, bool) {
+		switch {
+		case strings.HasPrefix(dir, "modules/netron/protocol"):
+			return wire, true
+		case forwarders[dir]:
+			return above, true
+		case strings.HasPrefix(dir, "modules/netron/transport"):
+			return transports, true
+		case strings.HasPrefix(dir, "modules/netron/internal/session"):
+			return connections, true
+		case dir == "modules/netron" || strings.HasPrefix(dir, "modules/netron/internal"):
+			return engine, true
+		case strings.HasPrefix(dir, "modules/netron/"):
+			return above, true
+		}
+		return 0, false
+	}
+	seen := map[int]bool{}
 	for dir, imps := range imports(t, ".") {
+		from, layered := layer(dir)
+		seen[from] = seen[from] || layered
 		for p := range imps {
 			if p == "unsafe" && dir != "internal/unsafeutil" {
 				t.Errorf("%s imports unsafe: only internal/unsafeutil may", dir)
 			}
-			below := strings.HasPrefix(dir, "modules/netron/transport") && !forwarders[dir] ||
-				strings.HasPrefix(dir, "modules/netron/protocol")
-			if !below {
+			rel, ok := strings.CutPrefix(p, modulePath)
+			if !ok || !layered {
 				continue
 			}
-			if p == engine || strings.HasPrefix(p, engine+"/") && !strings.HasPrefix(p, engine+"/transport") && !strings.HasPrefix(p, engine+"/protocol") {
-				t.Errorf("%s (below the engine) imports %s", dir, p)
+			if to, ok := layer(rel); ok && to > from {
+				t.Errorf("%s (%s) imports %s (%s, a layer above it)", dir, names[from], p, names[to])
 			}
-			if strings.HasPrefix(dir, "modules/netron/protocol") && strings.HasPrefix(p, engine+"/transport") {
-				t.Errorf("%s (the wire format) imports the transport layer: %s", dir, p)
-			}
+		}
+	}
+	for l, name := range names {
+		if !seen[l] {
+			t.Errorf("no package in the layer %s: the test's layout is out of date", name)
 		}
 	}
 }

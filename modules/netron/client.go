@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -236,10 +237,10 @@ func (p *Peer) task(ctx context.Context, name string, args ...any) (protocol.Raw
 	if err != nil {
 		return nil, err
 	}
-	if r.pkt.Error {
-		return nil, p.remoteError(r.payload)
+	if r.Packet.Error {
+		return nil, p.remoteError(r.Payload)
 	}
-	return r.payload, nil
+	return r.Payload, nil
 }
 
 // Task runs a task on the peer (query_interface, list_services or an app
@@ -423,17 +424,17 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		// call that times out is cancelled on the server).
 		hdr := c.ext.Load() && (hasDeadline || len(call.Metadata) > 0)
 		pkt := protocol.Packet{ID: nextPacketID(), Type: protocol.TypeCall, Impulse: true, Live: hdr}
-		w := getBuf()
-		if w.b, err = appendCall(w.b, &pkt, defID, call, hdr, hasDeadline, callerDeadline); err != nil {
-			putBuf(w)
+		w := session.GetBuf()
+		if w.B, err = appendCall(w.B, &pkt, defID, call, hdr, hasDeadline, callerDeadline); err != nil {
+			session.PutBuf(w)
 			return nil, asWireError(err)
 		}
 		r, err := c.requestEncoded(ctx, pkt.ID, pkt.Type, w, timeout)
 		if err != nil {
 			return nil, err
 		}
-		if r.pkt.Error {
-			rerr := p.remoteError(r.payload)
+		if r.Packet.Error {
+			rerr := p.remoteError(r.Payload)
 			if attempt == 0 && isStaleDefinition(rerr) {
 				p.mu.Lock()
 				delete(p.resolved, call.Service)
@@ -445,7 +446,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		if call.cli == nil { // a Call an interceptor made
 			call.cli = new(clientRoom)
 		}
-		call.cli.reply = Reply{raw: r.payload, limits: p.n.limits, frame: r.frame}
+		call.cli.reply = Reply{raw: r.Payload, limits: p.n.limits, frame: r.Frame}
 		return &call.cli.reply, nil
 	}
 }

@@ -3,10 +3,12 @@ package netron
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -22,17 +24,8 @@ type conn struct {
 	window atomic.Int32 // the peer's receive window for our streams
 	binary bool         // a packet has been decoded (reader goroutine only)
 
-	head       atomic.Pointer[wbuf] // the send queue, newest first (see enqueue)
-	qbytes     atomic.Int64         // bytes queued, until written
-	werr       atomic.Pointer[error]
-	room       atomic.Pointer[chan struct{}] // closed when a write makes room (see waitRoom)
-	waiters    atomic.Int32                  // senders waiting for room
-	written    atomic.Uint64                 // writes completed
-	stallArmed atomic.Bool                   // a stall check is pending (see watchStall)
-	stallMark  atomic.Uint64                 // written when the stall check was armed
-	stallTimer atomic.Pointer[time.Timer]
-	wake       chan struct{}
-	wdone      chan struct{}
+	q     *session.Queue // what waits to be written, and the writer (session.Queue.Run)
+	wdone chan struct{}  // closed when the writer has stopped
 
 	// slots holds a token per request being served (see dispatch); the
 	// reader waits while it is full.
@@ -43,7 +36,7 @@ type conn struct {
 	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
 	idleTimer atomic.Pointer[time.Timer]
 
-	pending pendingTable
+	pending session.Pending
 
 	smu      sync.Mutex
 	handling map[uint32]*callCtx // server side: calls in flight, for cancel
@@ -84,16 +77,20 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	ctx, end := context.WithCancelCause(context.Background())
 	c := &conn{
 		p: p, t: t, ctx: ctx, end: end,
-		wake:     make(chan struct{}, 1),
 		wdone:    make(chan struct{}),
 		handling: map[uint32]*callCtx{},
 		sending:  map[uint32]*sendStream{},
 		recving:  map[uint32]*recvStream{},
 		strs:     protocol.NewInterner(headerStrings, headerStringLen),
 	}
-	c.room.Store(newRoom())
-	c.slots = make(chan struct{}, p.n.cfg.MaxCallsPerPeer)
-	c.pending.init(&p.n.sweeper)
+	cfg := &p.n.cfg
+	c.q = session.NewQueue(t, session.Limits{
+		MaxBytes:     int64(cfg.MaxQueuedBytesPerPeer),
+		MaxFrameSize: cfg.MaxFrameSize,
+		StallTimeout: cfg.WriteStallTimeout,
+	}, p.n.budget, c.stalled)
+	c.slots = make(chan struct{}, cfg.MaxCallsPerPeer)
+	c.pending.Init(p.n.sweeper)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
 }
@@ -116,24 +113,21 @@ func (c *conn) close(err error) {
 		if err == nil {
 			err = errConnLost
 		}
-		c.werr.Store(&err)
-		c.end(err) // wakes the senders waiting for room
-		if t := c.stallTimer.Load(); t != nil {
-			t.Stop()
-		}
+		c.q.Close(err) // senders get err; those waiting for room wake
+		c.end(err)
 		if t := c.idleTimer.Load(); t != nil {
 			t.Stop()
 		}
 		c.cancelAll()
-		c.pending.forget()
+		c.pending.Forget()
 		c.t.Close()
 	})
 }
 
 // failAll fails what was waiting on the connection.
 func (c *conn) failAll() {
-	c.pending.forget()
-	c.pending.failAll(errConnLost)
+	c.pending.Forget()
+	c.pending.FailAll(errConnLost)
 	c.smu.Lock()
 	recv := c.recving
 	c.recving = map[uint32]*recvStream{}
@@ -223,3 +217,48 @@ func (c *conn) cancelAll() {
 		cc.cancel()
 	}
 }
+
+// writeLoop runs the writer until the connection ends; a failed write ends
+// it.
+func (c *conn) writeLoop() {
+	defer close(c.wdone)
+	c.q.Run(func(err error) { c.close(NewError(CodeUnavailable, fmt.Errorf("write: %w", err))) })
+}
+
+// stalled closes a connection whose peer reads nothing: senders waited
+// Config.WriteStallTimeout for room while no write completed.
+func (c *conn) stalled(waited time.Duration, queued int64) {
+	c.p.log.Warn("closing connection: the peer reads nothing", "waited", waited, "queued_bytes", queued)
+	c.close(NewError(CodeUnavailable, fmt.Errorf("the peer read nothing for %v while %d bytes waited to be written", waited, queued)))
+}
+
+// coded gives the errors of the send queue their codes: a message over
+// the frame limit is resource_exhausted; the others are the connection's
+// end, coded already.
+func coded(err error) error {
+	if _, ok := err.(*session.FrameTooLargeError); ok {
+		return NewError(CodeResourceExhausted, err)
+	}
+	return err
+}
+
+// send encodes and queues a packet.
+func (c *conn) send(pkt *protocol.Packet) error { return coded(c.q.SendPacket(pkt)) }
+
+// sendEncoded checks an encoded packet against the frame limit and queues
+// it; the queue owns w afterwards.
+func (c *conn) sendEncoded(w *session.Buf) error { return coded(c.q.Send(w)) }
+
+// sendRaw queues one message; the connection owns b afterwards. It blocks
+// while the queue is full.
+func (c *conn) sendRaw(b []byte) error { return c.q.SendRaw(b) }
+
+// appendItem sends an item of the stream s (see session.Queue.AppendItem);
+// only the stream's producer calls it.
+func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
+	return coded(c.q.AppendItem(&s.out, pkt))
+}
+
+// flush waits until everything queued on the connection is written, the
+// connection ends or ctx ends.
+func (c *conn) flush(ctx context.Context) { c.q.Flush(ctx) }

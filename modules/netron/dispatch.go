@@ -109,12 +109,12 @@ func (c *conn) badPacket(frame []byte, err error) {
 	if !impulse {
 		// An answer we cannot read: fail the call that waits for it rather
 		// than let it wait for its deadline.
-		if pc := c.pending.take(id); pc != nil {
+		if pc := c.pending.Take(id); pc != nil {
 			code := CodeInternal
 			if errors.Is(err, protocol.ErrTooLarge) {
 				code = CodeResourceExhausted
 			}
-			pc.ch <- response{err: Errorf(code, "unreadable answer from the peer: %v", err)}
+			pc.C <- response{Err: Errorf(code, "unreadable answer from the peer: %v", err)}
 		}
 		return
 	}
@@ -135,12 +135,12 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 		if pkt.Impulse {
 			_ = c.send(&protocol.Packet{ID: pkt.ID, Type: protocol.TypePing, Data: protocol.RawValue(payload)})
 		} else {
-			c.pending.resolve(pkt, payload, h)
+			c.pending.Resolve(pkt, payload, h)
 		}
 	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
 		switch {
 		case !pkt.Impulse:
-			c.pending.resolve(pkt, payload, h)
+			c.pending.Resolve(pkt, payload, h)
 		case pkt.Type == protocol.TypeCall && pkt.Error:
 			if c.ext.Load() {
 				c.cancelHandling(pkt.ID)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -252,11 +253,11 @@ func (p *Peer) sendEvent(body []byte) error {
 	if c == nil {
 		return errConnLost
 	}
-	w := getBuf()
+	w := session.GetBuf()
 	id := nextPacketID()
-	w.b = append(w.b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
-	w.b = append(w.b, body...)
-	return c.enqueue(w)
+	w.B = append(w.B, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
+	w.B = append(w.B, body...)
+	return c.q.Enqueue(w)
 }
 
 // Subscribe asks the peer to send it the events named topic (an exact

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -52,14 +53,11 @@ type Netron struct {
 	clientTLS    *tls.Config
 	events       *eventBus
 
-	// qbytes counts the bytes queued for writing on every connection;
-	// senders over the limit wait for room.
-	qbytes      atomic.Int64
-	room        atomic.Pointer[chan struct{}] // closed when a write makes room
-	roomWaiters atomic.Int32
-
-	sweeper sweeper     // fails calls whose request timeout passed (timeouts.go)
-	targets targetCache // targets parsed for calls (naming.go)
+	// budget bounds the bytes queued for writing on all its connections
+	// (Config.MaxQueuedBytes); senders over it wait for room.
+	budget  *session.Budget
+	sweeper *session.Sweeper // fails calls whose request timeout passed
+	targets targetCache      // targets parsed for calls (naming.go)
 
 	draining atomic.Bool
 	inflight sync.WaitGroup
@@ -161,7 +159,10 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	if n.id == "" {
 		n.id = newDefinitionID()
 	}
-	n.room.Store(newRoom())
+	n.budget = session.NewBudget(int64(n.cfg.MaxQueuedBytes))
+	n.sweeper = session.NewSweeper(func(timeout time.Duration) error {
+		return NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
+	})
 	for _, o := range opts {
 		o.applyNetron(n)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -20,13 +21,11 @@ import (
 
 // sendStream is a stream this side produces for the peer.
 type sendStream struct {
-	id      uint32
-	credit  atomic.Int64  // items the reader takes before it grants more
-	wake    chan struct{} // a grant arrived (buffered: no wake-up is lost)
-	cancel  context.CancelCauseFunc
-	open    *wbuf  // the queued buffer the next item may join (see appendItem)
-	gen     uint64 // open's generation
-	scratch *wbuf  // where the next item is encoded (the producer's)
+	id     uint32
+	credit atomic.Int64  // items the reader takes before it grants more
+	wake   chan struct{} // a grant arrived (buffered: no wake-up is lost)
+	cancel context.CancelCauseFunc
+	out    session.Appender // where its items are appended (the producer's)
 }
 
 func (s *sendStream) grant(n int) {
@@ -104,7 +103,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 		c.smu.Lock()
 		delete(c.sending, s.id)
 		c.smu.Unlock()
-		s.releaseScratch()
+		s.out.Release()
 	}()
 	ref := &protocol.StreamReference{StreamID: s.id, Kind: protocol.StreamWritable, IsLive: true, PeerID: c.p.ID()}
 	if err := c.send(&protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: ref}); err != nil {

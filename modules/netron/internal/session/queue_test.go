@@ -1,8 +1,7 @@
-package netron
+package session
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -45,37 +44,58 @@ func (s *stallConn) Close() error       { s.once.Do(func() { close(s.closed) });
 func (s *stallConn) LocalAddr() string  { return "stall:" }
 func (s *stallConn) RemoteAddr() string { return "stall:" }
 
+// newTestQueue returns a queue on a stalling connection with its writer
+// running; the cleanup closes it and waits for the writer.
+func newTestQueue(t *testing.T, lim Limits, budget *Budget) (*Queue, *stallConn) {
+	t.Helper()
+	if lim.MaxFrameSize == 0 {
+		lim.MaxFrameSize = 16 << 20
+	}
+	if lim.StallTimeout == 0 {
+		lim.StallTimeout = time.Minute
+	}
+	if budget == nil {
+		budget = NewBudget(1 << 30)
+	}
+	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
+	q := NewQueue(sc, lim, budget, func(time.Duration, int64) { t.Error("stall reported") })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Run(func(err error) { q.Close(err) })
+	}()
+	t.Cleanup(func() {
+		q.Close(errEnded)
+		sc.Close()
+		<-done
+	})
+	return q, sc
+}
+
+var errEnded = errors.New("connection ended")
+
 // The send queue keeps the order of the sends, makes senders wait while
 // more than maxQueuedBytes wait to be written, lets them go once the
 // writer drains it, and fails them when the connection ends.
 func TestSendQueueBackPressure(t *testing.T) {
-	n, err := New(Config{MaxQueuedBytesPerPeer: 4 << 20}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(context.Background())
-	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
-	p := newPeer(n, sc, "test", false)
-	c := p.cur.Load()
-	go c.writeLoop()
-	defer func() { c.close(nil); <-c.wdone }()
+	c, sc := newTestQueue(t, Limits{MaxBytes: 4 << 20}, nil)
 
 	const size = 1 << 20
 	msg := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
 	// The writer takes the first message and stalls on it; it counts
 	// until written, so with the next three (4 MiB in all) the queue is
 	// past its limit and the fifth sender waits.
-	if err := c.sendRaw(msg(0)); err != nil {
+	if err := c.SendRaw(msg(0)); err != nil {
 		t.Fatal(err)
 	}
 	<-sc.entered
 	for i := 1; i <= 3; i++ {
-		if err := c.sendRaw(msg(i)); err != nil {
+		if err := c.SendRaw(msg(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sent := make(chan error, 1)
-	go func() { sent <- c.sendRaw(msg(4)) }()
+	go func() { sent <- c.SendRaw(msg(4)) }()
 	select {
 	case err := <-sent:
 		t.Fatalf("a send over the limit returned (%v) while the writer was stalled", err)
@@ -112,23 +132,20 @@ func TestSendQueueBackPressure(t *testing.T) {
 	sc.mu.Unlock()
 
 	// A sender waiting for room when the connection ends gets its error.
-	sc2 := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
-	c2 := newPeer(n, sc2, "test", false).cur.Load()
-	go c2.writeLoop()
-	defer func() { <-c2.wdone }()
+	c2, sc2 := newTestQueue(t, Limits{MaxBytes: 4 << 20}, nil)
 	// As above: the writer stalls on the first message before the next
 	// three fill the queue, else it may take some of them and leave room.
-	_ = c2.sendRaw(msg(0))
+	_ = c2.SendRaw(msg(0))
 	<-sc2.entered
 	for i := 1; i <= 3; i++ {
-		_ = c2.sendRaw(msg(i))
+		_ = c2.SendRaw(msg(i))
 	}
-	go func() { sent <- c2.sendRaw(msg(4)) }()
+	go func() { sent <- c2.SendRaw(msg(4)) }()
 	time.Sleep(100 * time.Millisecond)
-	c2.close(errConnLost)
+	c2.Close(errEnded)
 	select {
 	case err := <-sent:
-		if !errors.Is(err, errConnLost) {
+		if !errors.Is(err, errEnded) {
 			t.Fatalf("waiting sender got %v, want the connection's error", err)
 		}
 	case <-time.After(5 * time.Second):
@@ -148,31 +165,23 @@ func (boomErr) Error() string { panic("boom") }
 // recycled) the buffer, the stream cannot append to it; and the queue's
 // byte count comes back to zero.
 func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
-	n, err := New(Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(context.Background())
-	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
-	c := newPeer(n, sc, "test", false).cur.Load()
-	go c.writeLoop()
-	defer func() { c.close(nil); <-c.wdone }()
-
-	s := &sendStream{id: 7}
+	c, sc := newTestQueue(t, Limits{MaxBytes: 4 << 20}, nil)
+	const streamID = 7
+	s := &Appender{}
 	next := 0
 	var want []string // the items, in the order sent
 	item := func(v string) {
 		t.Helper()
 		pkt := protocol.Packet{ID: uint32(1000 + next), Type: protocol.TypeStream, Impulse: true, Live: true,
-			StreamID: s.id, StreamIndex: uint32(next), Data: v}
-		if err := c.appendItem(s, &pkt); err != nil {
+			StreamID: streamID, StreamIndex: uint32(next), Data: v}
+		if err := c.AppendItem(s, &pkt); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, v)
 		next++
 	}
 	// The writer stalls on a first message; the items queue behind it.
-	if err := c.sendRaw([]byte("first")); err != nil {
+	if err := c.SendRaw([]byte("first")); err != nil {
 		t.Fatal(err)
 	}
 	<-sc.entered
@@ -191,8 +200,8 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 				t.Fatal("an item whose encoding panics did not panic")
 			}
 		}()
-		_ = c.appendItem(s, &protocol.Packet{ID: 1, Type: protocol.TypeStream, Impulse: true, Live: true,
-			StreamID: s.id, StreamIndex: uint32(next), Data: protocol.Object{{Key: "err", Value: boomErr{}}}})
+		_ = c.AppendItem(s, &protocol.Packet{ID: 1, Type: protocol.TypeStream, Impulse: true, Live: true,
+			StreamID: streamID, StreamIndex: uint32(next), Data: protocol.Object{{Key: "err", Value: boomErr{}}}})
 	}()
 	if st := first.state.Load() & 3; st != stOpen || first.parts != 10 {
 		t.Fatalf("after a panicking item the buffer is in state %d with %d parts, want open with 10", st, first.parts)
@@ -233,7 +242,7 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 	}
 	// The same with a buffer of the test's own (the pool may hand the
 	// first one to anyone): shared, taken, retired and reused.
-	w := &wbuf{pooled: true}
+	w := &Buf{pooled: true}
 	w.reuse()
 	w.shared = true
 	gen := w.state.Load() >> 2
@@ -245,7 +254,7 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 	}
 	s.open, s.gen = w, gen // a producer still holding it
 	item("after")
-	if w.parts != 0 || len(w.b) != 0 || s.open == w {
+	if w.parts != 0 || len(w.B) != 0 || s.open == w {
 		t.Fatal("the stream appended to a buffer recycled to another sender")
 	}
 	waitWrites(1 + len(want))
@@ -271,8 +280,8 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 			t.Fatalf("message %d is item %d %.20q, want item %d %.20q", i+1, pkt.StreamIndex, got, i, want[i])
 		}
 	}
-	s.releaseScratch()
-	if q := c.qbytes.Load(); q != 0 {
+	s.Release()
+	if q := c.Queued(); q != 0 {
 		t.Fatalf("the queue's byte count is %d after everything was written, want 0", q)
 	}
 }

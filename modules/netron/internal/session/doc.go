@@ -1,0 +1,21 @@
+// Package session is the connection engine of Netron, between the
+// transports and the services: what one connection needs whatever is
+// served on it. It is a layer of its own — it imports protocol and
+// transport, never the engine above — so that each piece has its own type,
+// file and tests:
+//
+//   - [Queue] (queue.go): the send queue of a connection, a lock-free stack
+//     of encoded messages that one writer goroutine takes in one swap and
+//     writes in batches, bounded in bytes per connection and, through a
+//     shared [Budget], per Netron; senders over a bound wait for room (TCP
+//     back-pressure reaches them) and a peer that reads nothing for the
+//     stall timeout is reported.
+//   - [Buf] (buf.go): an encoded message on its way out, pooled; a stream's
+//     items join the buffer of the previous item while the writer has not
+//     taken it ([Appender]).
+//   - [Pending] (pending.go): the calls a connection waits answers for,
+//     by request id, with their deadlines.
+//
+// The engine maps what this package reports to its coded errors: a
+// [FrameTooLargeError] is resource_exhausted, a write failure unavailable.
+package session
