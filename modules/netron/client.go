@@ -520,13 +520,13 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 		cancel()
 		return nil, err
 	}
-	rs := c.claim(ref.StreamID)
+	rs := c.inbound.Claim(ref.StreamID)
 	if rs == nil {
 		cancel()
 		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
 	}
-	s := &Stream{rs: rs, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
-		batch: make([]protocol.RawValue, 0, itemsCap)}
+	s := &Stream{rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
+		batch: make([]protocol.RawValue, 0, streamBatchCap)}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil
 }

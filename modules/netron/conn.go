@@ -42,14 +42,9 @@ type conn struct {
 	handling map[uint32]*callCtx // server side: calls in flight, for cancel
 	ended    bool                // the connection ended: calls in flight were cancelled
 	sending  map[uint32]*sendStream
-	recving  map[uint32]*recvStream
-	lastRecv *recvStream // the stream of the last item read (reader goroutine only)
-	slab     []byte      // where small stream items and events are copied (reader goroutine only)
-	// cancelled holds the streams this side cancelled (oldest first in
-	// cancelledQ, at most maxCancelled): items still in flight for them are
-	// dropped instead of re-creating the stream.
-	cancelled  map[uint32]struct{}
-	cancelledQ []uint32
+	slab     []byte // where small stream items and events are copied (reader goroutine only)
+
+	inbound session.Inbounds // the streams the peer produces for this side
 
 	bad badInputLog
 
@@ -80,7 +75,6 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		wdone:    make(chan struct{}),
 		handling: map[uint32]*callCtx{},
 		sending:  map[uint32]*sendStream{},
-		recving:  map[uint32]*recvStream{},
 		strs:     protocol.NewInterner(headerStrings, headerStringLen),
 	}
 	cfg := &p.n.cfg
@@ -91,6 +85,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	}, p.n.budget, c.stalled)
 	c.slots = make(chan struct{}, cfg.MaxCallsPerPeer)
 	c.pending.Init(p.n.sweeper)
+	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
 }
@@ -128,14 +123,7 @@ func (c *conn) close(err error) {
 func (c *conn) failAll() {
 	c.pending.Forget()
 	c.pending.FailAll(errConnLost)
-	c.smu.Lock()
-	recv := c.recving
-	c.recving = map[uint32]*recvStream{}
-	c.smu.Unlock()
-	for _, rs := range recv {
-		rs.reaper.Stop()
-		rs.fail(errConnLost)
-	}
+	c.inbound.FailAll(errConnLost)
 }
 
 // takeSlot takes a request slot, waiting while Config.MaxCallsPerPeer

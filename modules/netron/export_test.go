@@ -23,9 +23,7 @@ func OpenRecvStreams(p *Peer) int {
 	if c == nil {
 		return 0
 	}
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	return len(c.recving)
+	return c.inbound.Len()
 }
 
 // ResolvedTarget returns the definition id the peer holds for target.

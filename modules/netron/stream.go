@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -211,303 +210,71 @@ func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
 		}
 		return
 	}
-	c.smu.Lock()
-	rs := c.recving[sc.StreamID]
-	c.smu.Unlock()
-	if rs == nil {
-		c.wasCancelled(sc.StreamID, true)
-		return
-	}
-	rs.mu.Lock()
-	if rs.claimed {
-		c.forget(rs.id)
-	}
-	rs.mu.Unlock()
 	if pkt.Type == protocol.TypeStreamError {
-		rs.fail(NewError(CodeUnknown, errors.New(sc.Message)))
+		c.inbound.End(sc.StreamID, NewError(CodeUnknown, errors.New(sc.Message)))
 		return
 	}
-	rs.closeWith(sc.Reason)
+	c.inbound.End(sc.StreamID, c.closeReason(sc.Reason))
 }
 
 // ---- calling side ----
 
-// recvStream buffers the items of a stream the peer produces.
-type recvStream struct {
-	c     *conn
-	id    uint32
-	mu    sync.Mutex
-	wake  chan struct{}
-	items []protocol.RawValue
-	next  uint32                       // index expected next
-	early map[uint32]protocol.RawValue // arrived out of order
-	done  bool
-	err   error
-	// claimed is set once a reader took the stream; until then a finished
-	// stream stays in the connection's table so its reader can find it,
-	// for at most the idle timeout (reaper).
-	claimed bool
-	reaper  *time.Timer
-}
-
-const maxEarly = 10000
-
-// itemsCap is the initial room of a stream's item buffers (the reader's
-// and the one it swaps with): grown from nothing, they cost ~100 bytes per
-// item of a 100-item stream.
-const itemsCap = 64
-
-func newRecvStream(c *conn, id uint32) *recvStream {
-	return &recvStream{c: c, id: id, wake: make(chan struct{}, 1), items: make([]protocol.RawValue, 0, itemsCap)}
-}
-
-func (rs *recvStream) notify() {
-	select {
-	case rs.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (c *conn) forget(id uint32) {
-	c.smu.Lock()
-	delete(c.recving, id)
-	c.smu.Unlock()
-}
-
-// claim hands the stream with id to its reader, creating it if no chunk
-// has arrived yet.
-func (c *conn) claim(id uint32) *recvStream {
-	rs := c.recvStreamFor(id, true)
-	if rs == nil {
-		return nil
-	}
-	rs.mu.Lock()
-	rs.claimed = true
-	if rs.done {
-		c.forget(id)
-	}
-	rs.mu.Unlock()
-	rs.reaper.Stop()
-	return rs
-}
-
-// recvStreamFor returns the stream with id, creating it when create is set
-// (a chunk can arrive before its reader claims it).
-func (c *conn) recvStreamFor(id uint32, create bool) *recvStream {
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	rs := c.recving[id]
-	if rs == nil && create {
-		if _, dead := c.cancelled[id]; dead {
-			return nil
-		}
-		if len(c.recving) >= c.p.n.cfg.MaxStreamsPerPeer {
-			return nil
-		}
-		rs = newRecvStream(c, id)
-		c.recving[id] = rs
-		// A stream nobody claims (its caller gave up, or it was never a
-		// Go caller's) is dropped after the idle timeout.
-		rs.reaper = time.AfterFunc(c.p.n.cfg.StreamIdleTimeout, func() {
-			rs.mu.Lock()
-			claimed := rs.claimed
-			rs.mu.Unlock()
-			if !claimed {
-				rs.cancel()
-			}
-		})
-	}
-	return rs
-}
-
-// maxCancelled bounds the cancelled streams a connection remembers.
-const maxCancelled = 1024
-
-// markCancelled remembers that this side cancelled stream id; c.smu is held.
-func (c *conn) markCancelled(id uint32) {
-	if c.cancelled == nil {
-		c.cancelled = map[uint32]struct{}{}
-	}
-	if len(c.cancelledQ) >= maxCancelled {
-		delete(c.cancelled, c.cancelledQ[0])
-		c.cancelledQ = c.cancelledQ[1:]
-	}
-	c.cancelled[id] = struct{}{}
-	c.cancelledQ = append(c.cancelledQ, id)
-}
-
-// wasCancelled reports whether this side cancelled stream id; last
-// forgets it (the producer has ended the stream).
-func (c *conn) wasCancelled(id uint32, last bool) bool {
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	_, dead := c.cancelled[id]
-	if dead && last {
-		delete(c.cancelled, id)
-		c.cancelledQ = slices.DeleteFunc(c.cancelledQ, func(x uint32) bool { return x == id })
-	}
-	return dead
-}
-
-func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
-	if pkt.StreamID == 0 {
-		return
-	}
-	// Items of one stream tend to arrive together: the reader keeps the
-	// last stream it found, and skips the table for the next item of it.
-	// (A stream that ended meanwhile drops the item: it is done.)
-	rs := c.lastRecv
-	if rs == nil || rs.id != pkt.StreamID {
-		rs = c.recvStreamFor(pkt.StreamID, true)
-		c.lastRecv = rs
-	}
-	if rs == nil {
-		if c.wasCancelled(pkt.StreamID, pkt.EOS) {
-			return
-		}
-		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
-			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
-		return
-	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.done {
-		return
-	}
-	isNil := len(payload) == 1 && payload[0] == 0xc0
-	switch {
-	case pkt.StreamIndex == rs.next:
-		if !(pkt.EOS && isNil) {
-			rs.items = append(rs.items, payload)
-		}
-		rs.next++
-		for {
-			v, ok := rs.early[rs.next]
-			if !ok {
-				break
-			}
-			delete(rs.early, rs.next)
-			rs.items = append(rs.items, v)
-			rs.next++
-		}
-	case pkt.StreamIndex > rs.next && !pkt.EOS:
-		if rs.early == nil {
-			rs.early = map[uint32]protocol.RawValue{}
-		}
-		if len(rs.early) >= maxEarly {
-			rs.done, rs.err = true, Errorf(CodeDataLoss, "stream %d: too many items out of order", rs.id)
-			rs.notify()
-			return
-		}
-		rs.early[pkt.StreamIndex] = payload
-	}
-	if pkt.EOS {
-		rs.done = true
-		if rs.claimed {
-			c.forget(rs.id)
-		}
-	}
-	rs.notify()
-}
-
-func (rs *recvStream) fail(err error) {
-	rs.mu.Lock()
-	if !rs.done {
-		rs.done, rs.err = true, err
-	}
-	rs.mu.Unlock()
-	rs.notify()
-}
-
-// closeWith ends the stream after a STREAM_CLOSE from the producer. The
-// original uses it both for a clean close and for a failed generator; the
-// reason tells them apart only by text, so a non-empty reason other than a
-// cancel is reported as an error. A Go producer's reason starts with the
-// code name ("data_loss: ..."), which the error keeps; other reasons are
-// unknown.
-func (rs *recvStream) closeWith(reason string) {
+// closeReason is the end of a stream the producer closed (STREAM_CLOSE)
+// with reason. The original uses it both for a clean close and for a
+// failed generator; the reason tells them apart only by text, so a
+// non-empty reason other than a cancel is reported as an error. A Go
+// producer's reason starts with the code name ("data_loss: ..."), which
+// the error keeps; other reasons are unknown.
+func (c *conn) closeReason(reason string) error {
 	if reason == "" {
-		rs.fail(io.EOF)
-		return
+		return io.EOF
 	}
 	code := CodeUnknown
-	if name, rest, ok := strings.Cut(reason, ": "); ok && rs.c.ext.Load() {
-		if c, known := CodeOfName(name); known {
-			code, reason = c, rest
+	if name, rest, ok := strings.Cut(reason, ": "); ok && c.ext.Load() {
+		if cd, known := CodeOfName(name); known {
+			code, reason = cd, rest
 		}
 	}
-	rs.fail(NewError(code, fmt.Errorf("stream closed by the producer: %s", reason)))
+	return NewError(code, fmt.Errorf("stream closed by the producer: %s", reason))
 }
 
-// take moves every item that has arrived to the reader's dst (reused,
-// empty), waiting until one arrives, the stream ends, ctx ends or the
-// stream has been idle too long. Taking them all at once costs the reader
-// one lock per batch instead of one per item. done reports whether the
-// producer has finished (no more grants are needed).
-func (rs *recvStream) take(ctx context.Context, idle time.Duration, dst []protocol.RawValue) (items []protocol.RawValue, done bool, err error) {
-	// The idle clock starts when the reader finds nothing to read (not at
-	// each arrival, which would cost a clock read per item).
-	var expired <-chan time.Time
-	for {
-		rs.mu.Lock()
-		if len(rs.items) > 0 {
-			items, rs.items = rs.items, dst[:0]
-			done = rs.done
-			rs.mu.Unlock()
-			return items, done, nil
-		}
-		if rs.done {
-			err := rs.err
-			rs.mu.Unlock()
-			if err == nil {
-				err = io.EOF
-			}
-			return dst[:0], true, err
-		}
-		rs.mu.Unlock()
-		if expired == nil {
-			timer := time.NewTimer(idle)
-			defer timer.Stop()
-			expired = timer.C
-		}
-		select {
-		case <-rs.wake:
-		case <-ctx.Done():
-			return dst[:0], false, ctxError(ctx)
-		case <-expired:
-			return dst[:0], false, Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", rs.id, idle)
-		}
-	}
+// streamBatchCap is the initial room of a Stream's batch (which it swaps
+// with the session's item buffer, of the same initial room).
+const streamBatchCap = 64
+
+// streamErrors are the errors of the streams a connection reads.
+var streamErrors = session.StreamErrors{
+	OutOfOrder: func(id uint32) error { return Errorf(CodeDataLoss, "stream %d: too many items out of order", id) },
+	Cancelled:  NewError(CodeCanceled, errors.New("stream closed")),
+	Idle: func(id uint32, idle time.Duration) error {
+		return Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", id, idle)
+	},
+	Context: ctxError,
 }
 
-// cancel stops the producer (Go peers) and forgets the stream.
-func (rs *recvStream) cancel() {
-	rs.mu.Lock()
-	wasDone := rs.done
-	rs.done = true
-	if rs.err == nil {
-		rs.err = NewError(CodeCanceled, errors.New("stream closed"))
-	}
-	rs.items = nil
-	rs.mu.Unlock()
-	c := rs.c
-	c.smu.Lock()
-	delete(c.recving, rs.id)
-	if !wasDone {
-		c.markCancelled(rs.id)
-	}
-	c.smu.Unlock()
-	if !wasDone && c.ext.Load() {
+// stopStream tells a Go producer to stop the stream id, which this side
+// cancelled.
+func (c *conn) stopStream(id uint32) {
+	if c.ext.Load() {
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose,
-			Data: protocol.Object{{Key: "streamId", Value: rs.id}, {Key: "reason", Value: "cancelled"}}})
+			Data: protocol.Object{{Key: "streamId", Value: id}, {Key: "reason", Value: "cancelled"}}})
 	}
-	rs.notify()
+}
+
+// streamChunk files an item of a stream the peer produces; when the
+// connection reads as many streams as it may, the producer is told so.
+func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
+	if !c.inbound.Chunk(pkt, payload) {
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
+			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
+	}
 }
 
 // Stream reads the items of a server stream. It is not safe for
 // concurrent use; Close may be called from any goroutine.
 type Stream struct {
-	rs     *recvStream
+	rs     *session.Inbound
+	c      *conn
 	ctx    context.Context
 	cancel context.CancelFunc
 	limits protocol.Limits
@@ -532,7 +299,7 @@ type Stream struct {
 func (s *Stream) Next() (protocol.RawValue, error) {
 	if s.next == len(s.batch) || s.closed.Load() {
 		clear(s.batch)
-		b, done, err := s.rs.take(s.ctx, s.idle, s.batch)
+		b, done, err := s.rs.Take(s.ctx, s.idle, s.batch)
 		s.batch, s.next, s.done = b, 0, done
 		if err != nil {
 			if isEOF(err) {
@@ -549,8 +316,8 @@ func (s *Stream) Next() (protocol.RawValue, error) {
 	// Credit goes back as items are read, not as they are taken, so a
 	// paused reader still holds the producer to the window.
 	s.unread++
-	if !s.done && s.unread >= max(1, s.window/2) && s.rs.c.ext.Load() {
-		_ = s.rs.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: s.rs.id, Data: s.unread})
+	if !s.done && s.unread >= max(1, s.window/2) && s.c.ext.Load() {
+		_ = s.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: s.rs.ID(), Data: s.unread})
 		s.unread = 0
 	}
 	return v, nil
@@ -572,7 +339,7 @@ func (s *Stream) Recv(v any) error {
 func (s *Stream) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		s.rs.cancel()
+		s.rs.Cancel()
 		s.cancel()
 		s.end(errStreamClosedByReader)
 	})

@@ -14,7 +14,10 @@
 //     items join the buffer of the previous item while the writer has not
 //     taken it ([Appender]).
 //   - [Pending] (pending.go): the calls a connection waits answers for,
-//     by request id, with their deadlines.
+//     by request id, with their deadlines ([Sweeper]).
+//   - [Inbounds] (inbound.go): the streams the peer produces for this
+//     side, their items put back in order for one reader each, bounded in
+//     number, items ahead of their turn and time unclaimed.
 //
 // The engine maps what this package reports to its coded errors: a
 // [FrameTooLargeError] is resource_exhausted, a write failure unavailable.

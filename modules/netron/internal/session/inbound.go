@@ -1,0 +1,347 @@
+package session
+
+import (
+	"context"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Inbound is a stream the peer produces: its items, put back in order,
+// buffered for one reader. Safe for concurrent use.
+type Inbound struct {
+	t     *Inbounds
+	id    uint32
+	mu    sync.Mutex
+	wake  chan struct{}
+	items []protocol.RawValue
+	next  uint32                       // index expected next
+	early map[uint32]protocol.RawValue // arrived out of order
+	done  bool
+	err   error
+	// claimed is set once a reader took the stream; until then a finished
+	// stream stays in the table so its reader can find it, for at most
+	// the idle timeout (reaper).
+	claimed bool
+	reaper  *time.Timer
+}
+
+// MaxEarly bounds the items of one stream that arrive ahead of their turn.
+const MaxEarly = 10000
+
+// itemsCap is the initial room of a stream's item buffers (the reader's
+// and the one it swaps with): grown from nothing, they cost ~100 bytes per
+// item of a 100-item stream.
+const itemsCap = 64
+
+// maxCancelled bounds the cancelled streams a table remembers.
+const maxCancelled = 1024
+
+// StreamErrors are the errors the streams of a table end with, in the
+// words (and codes) of the layer above.
+type StreamErrors struct {
+	// OutOfOrder ends a stream with more than MaxEarly items ahead of
+	// their turn.
+	OutOfOrder func(id uint32) error
+	// Cancelled ends a stream this side cancelled before its end.
+	Cancelled error
+	// Idle is what Take returns when no item came for the idle timeout.
+	Idle func(id uint32, idle time.Duration) error
+	// Context is what Take returns when its context ends.
+	Context func(ctx context.Context) error
+}
+
+// Inbounds is a connection's table of the streams the peer produces: at
+// most a bound of them at once, a stream nobody claims dropped after the
+// idle timeout, and the streams this side cancelled remembered (at most
+// 1,024) so that their late items are dropped instead of starting them
+// again. Call Init before use. Safe for concurrent use, except Chunk,
+// which the connection's reader calls.
+type Inbounds struct {
+	mu         sync.Mutex
+	byID       map[uint32]*Inbound
+	cancelled  map[uint32]struct{}
+	cancelledQ []uint32 // oldest first
+	last       *Inbound // the stream of the last item (the reader's)
+	max        int
+	idle       time.Duration
+	errs       StreamErrors
+	stop       func(id uint32)
+}
+
+// Init readies the table for at most max streams at once, each dropped
+// when unclaimed for idle. stop, when not nil, is called with the id of a
+// stream cancelled before its end (by its reader, or unclaimed), to tell
+// the producer to stop.
+func (t *Inbounds) Init(max int, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
+	t.byID, t.max, t.idle, t.errs, t.stop = map[uint32]*Inbound{}, max, idle, errs, stop
+}
+
+// Len returns how many streams the table holds.
+func (t *Inbounds) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.byID)
+}
+
+// ID returns the stream's id.
+func (s *Inbound) ID() uint32 { return s.id }
+
+func (s *Inbound) notify() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *Inbounds) forget(id uint32) {
+	t.mu.Lock()
+	delete(t.byID, id)
+	t.mu.Unlock()
+}
+
+// Claim hands the stream with id to its reader, creating it if no item
+// has arrived yet; nil when the table is full or this side cancelled it.
+func (t *Inbounds) Claim(id uint32) *Inbound {
+	s := t.lookup(id, true)
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.claimed = true
+	if s.done {
+		t.forget(id)
+	}
+	s.mu.Unlock()
+	s.reaper.Stop()
+	return s
+}
+
+// lookup returns the stream with id, creating it when create is set (an
+// item can arrive before its reader claims it).
+func (t *Inbounds) lookup(id uint32, create bool) *Inbound {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.byID[id]
+	if s == nil && create {
+		if _, dead := t.cancelled[id]; dead {
+			return nil
+		}
+		if len(t.byID) >= t.max {
+			return nil
+		}
+		s = &Inbound{t: t, id: id, wake: make(chan struct{}, 1), items: make([]protocol.RawValue, 0, itemsCap)}
+		t.byID[id] = s
+		// A stream nobody claims (its caller gave up, or it was never a
+		// Go caller's) is dropped after the idle timeout.
+		s.reaper = time.AfterFunc(t.idle, func() {
+			s.mu.Lock()
+			claimed := s.claimed
+			s.mu.Unlock()
+			if !claimed {
+				s.Cancel()
+			}
+		})
+	}
+	return s
+}
+
+// markCancelled remembers that this side cancelled stream id; t.mu is held.
+func (t *Inbounds) markCancelled(id uint32) {
+	if t.cancelled == nil {
+		t.cancelled = map[uint32]struct{}{}
+	}
+	if len(t.cancelledQ) >= maxCancelled {
+		delete(t.cancelled, t.cancelledQ[0])
+		t.cancelledQ = t.cancelledQ[1:]
+	}
+	t.cancelled[id] = struct{}{}
+	t.cancelledQ = append(t.cancelledQ, id)
+}
+
+// wasCancelled reports whether this side cancelled stream id; last
+// forgets it (the producer has ended the stream).
+func (t *Inbounds) wasCancelled(id uint32, last bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, dead := t.cancelled[id]
+	if dead && last {
+		delete(t.cancelled, id)
+		t.cancelledQ = slices.DeleteFunc(t.cancelledQ, func(x uint32) bool { return x == id })
+	}
+	return dead
+}
+
+// Chunk files an item of a stream (the packet pkt, its payload) under its
+// stream, in order. It reports false when the item belongs to no stream
+// and may not start one: the table is full (the caller tells the producer
+// to stop). Items of streams this side cancelled, and of streams that
+// ended, are dropped. Only the connection's reader calls it.
+func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
+	if pkt.StreamID == 0 {
+		return true
+	}
+	// Items of one stream tend to arrive together: the reader keeps the
+	// last stream it found, and skips the table for the next item of it.
+	// (A stream that ended meanwhile drops the item: it is done.)
+	s := t.last
+	if s == nil || s.id != pkt.StreamID {
+		s = t.lookup(pkt.StreamID, true)
+		t.last = s
+	}
+	if s == nil {
+		return t.wasCancelled(pkt.StreamID, pkt.EOS)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return true
+	}
+	isNil := len(payload) == 1 && payload[0] == 0xc0
+	switch {
+	case pkt.StreamIndex == s.next:
+		if !(pkt.EOS && isNil) {
+			s.items = append(s.items, payload)
+		}
+		s.next++
+		for {
+			v, ok := s.early[s.next]
+			if !ok {
+				break
+			}
+			delete(s.early, s.next)
+			s.items = append(s.items, v)
+			s.next++
+		}
+	case pkt.StreamIndex > s.next && !pkt.EOS:
+		if s.early == nil {
+			s.early = map[uint32]protocol.RawValue{}
+		}
+		if len(s.early) >= MaxEarly {
+			s.done, s.err = true, t.errs.OutOfOrder(s.id)
+			s.notify()
+			return true
+		}
+		s.early[pkt.StreamIndex] = payload
+	}
+	if pkt.EOS {
+		s.done = true
+		if s.claimed {
+			t.forget(s.id)
+		}
+	}
+	s.notify()
+	return true
+}
+
+// End ends the stream id as its producer says (STREAM_CLOSE or
+// STREAM_ERROR): with err, io.EOF for a clean end. A stream this side
+// cancelled is forgotten.
+func (t *Inbounds) End(id uint32, err error) {
+	t.mu.Lock()
+	s := t.byID[id]
+	t.mu.Unlock()
+	if s == nil {
+		t.wasCancelled(id, true)
+		return
+	}
+	s.mu.Lock()
+	if s.claimed {
+		t.forget(id)
+	}
+	s.mu.Unlock()
+	s.Fail(err)
+}
+
+// FailAll ends every stream with err (the connection ended).
+func (t *Inbounds) FailAll(err error) {
+	t.mu.Lock()
+	all := t.byID
+	t.byID = map[uint32]*Inbound{}
+	t.mu.Unlock()
+	for _, s := range all {
+		s.reaper.Stop()
+		s.Fail(err)
+	}
+}
+
+// Fail ends the stream with err unless it has ended.
+func (s *Inbound) Fail(err error) {
+	s.mu.Lock()
+	if !s.done {
+		s.done, s.err = true, err
+	}
+	s.mu.Unlock()
+	s.notify()
+}
+
+// Take moves every item that has arrived to the reader's dst (reused,
+// empty), waiting until one arrives, the stream ends, ctx ends or the
+// stream has been idle too long. Taking them all at once costs the reader
+// one lock per batch instead of one per item. done reports whether the
+// producer has finished (no more grants are needed). After the last item
+// the error is the stream's end: io.EOF for a clean one.
+func (s *Inbound) Take(ctx context.Context, idle time.Duration, dst []protocol.RawValue) (items []protocol.RawValue, done bool, err error) {
+	// The idle clock starts when the reader finds nothing to read (not at
+	// each arrival, which would cost a clock read per item).
+	var expired <-chan time.Time
+	for {
+		s.mu.Lock()
+		if len(s.items) > 0 {
+			items, s.items = s.items, dst[:0]
+			done = s.done
+			s.mu.Unlock()
+			return items, done, nil
+		}
+		if s.done {
+			err := s.err
+			s.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return dst[:0], true, err
+		}
+		s.mu.Unlock()
+		if expired == nil {
+			timer := time.NewTimer(idle)
+			defer timer.Stop()
+			expired = timer.C
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return dst[:0], false, s.t.errs.Context(ctx)
+		case <-expired:
+			return dst[:0], false, s.t.errs.Idle(s.id, idle)
+		}
+	}
+}
+
+// Cancel stops reading the stream and forgets it; its late items are
+// dropped, and the producer of a stream still live is told to stop (the
+// table's stop). It reports whether the stream was still live.
+func (s *Inbound) Cancel() (live bool) {
+	s.mu.Lock()
+	live = !s.done
+	s.done = true
+	if s.err == nil {
+		s.err = s.t.errs.Cancelled
+	}
+	s.items = nil
+	s.mu.Unlock()
+	t := s.t
+	t.mu.Lock()
+	delete(t.byID, s.id)
+	if live {
+		t.markCancelled(s.id)
+	}
+	t.mu.Unlock()
+	if live && t.stop != nil {
+		t.stop(s.id)
+	}
+	s.notify()
+	return live
+}
