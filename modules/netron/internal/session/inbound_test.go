@@ -25,7 +25,11 @@ type stops struct {
 }
 
 func (s *stops) stop(id uint32) { s.mu.Lock(); s.ids = append(s.ids, id); s.mu.Unlock() }
-func (s *stops) got() []uint32  { s.mu.Lock(); defer s.mu.Unlock(); return append([]uint32(nil), s.ids...) }
+func (s *stops) got() []uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint32(nil), s.ids...)
+}
 
 func newInbounds(max int, idle time.Duration) (*Inbounds, *stops) {
 	st := &stops{}
