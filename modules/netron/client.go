@@ -341,7 +341,7 @@ type Reply struct {
 // release gives the frame back to the pool once the reply is decoded and
 // nothing aliases it (Unmarshal copies what it keeps).
 func (r *Reply) release() {
-	putFrame(r.frame)
+	session.PutFrame(r.frame)
 	r.frame, r.raw = nil, nil
 }
 

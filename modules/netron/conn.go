@@ -22,7 +22,6 @@ type conn struct {
 
 	ext    atomic.Bool  // the Go-to-Go extension is on
 	window atomic.Int32 // the peer's receive window for our streams
-	binary bool         // a packet has been decoded (reader goroutine only)
 
 	q     *session.Queue // what waits to be written, and the writer (session.Queue.Run)
 	wdone chan struct{}  // closed when the writer has stopped
@@ -30,9 +29,9 @@ type conn struct {
 	// slots holds a token per request being served (see dispatch); the
 	// reader waits while it is full.
 	slots chan struct{}
-	// reads counts the messages read; idleTimer checks it every
+	// rd reads the connection; idleTimer checks its count of reads every
 	// Config.IdleTimeout (see watchIdle).
-	reads     atomic.Uint64
+	rd        *session.Reader
 	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
 	idleTimer atomic.Pointer[time.Timer]
 
@@ -42,7 +41,6 @@ type conn struct {
 	handling map[uint32]*callCtx // server side: calls in flight, for cancel
 	ended    bool                // the connection ended: calls in flight were cancelled
 	sending  map[uint32]*sendStream
-	slab     []byte // where small stream items and events are copied (reader goroutine only)
 
 	inbound session.Inbounds // the streams the peer produces for this side
 
@@ -83,6 +81,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		MaxFrameSize: cfg.MaxFrameSize,
 		StallTimeout: cfg.WriteStallTimeout,
 	}, p.n.budget, c.stalled)
+	c.rd = session.NewReader(t, p.n.limits, reading{c})
 	c.slots = make(chan struct{}, cfg.MaxCallsPerPeer)
 	c.pending.Init(p.n.sweeper)
 	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)

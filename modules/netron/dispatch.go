@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -16,71 +17,32 @@ import (
 
 // readLoop reads until the connection fails or ends, and returns why.
 func (c *conn) readLoop() error {
-	n := c.p.n
-	for {
-		msg, err := c.t.ReadMessage()
-		c.reads.Add(1)
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
-				return errConnLost
-			}
-			if errors.Is(err, transport.ErrFrameTooLarge) {
-				c.p.log.Warn("closing connection: frame too large", "error", err)
-			} else if errors.Is(err, transport.ErrFrameTimeout) {
-				c.p.log.Warn("closing connection: a message was not completed in time", "error", err)
-			} else if c.ctx.Err() == nil {
-				c.p.log.Debug("read failed", "error", err)
-			}
-			return NewError(CodeUnavailable, err)
-		}
-		if len(msg) == 0 {
-			continue
-		}
-		if !c.binary && (msg[0] == '{' || msg[0] == '[') {
-			c.handleText(msg)
-			continue
-		}
-		// The message buffer is reused by the next read: keep a copy. The
-		// frames of requests and answers come from a pool and go back when
-		// served or decoded; stream items and events are kept by their
-		// receivers, so theirs are allocated to size.
-		var (
-			frame []byte
-			h     *[]byte
-		)
-		switch {
-		case pooledFrame(msg):
-			frame, h = getFrame(len(msg))
-		case len(msg) <= maxSlabbed:
-			frame = c.slabbed(len(msg))
-		default:
-			frame = make([]byte, len(msg))
-		}
-		copy(frame, msg)
-		pkt, payload, err := protocol.SplitPacket(frame, n.limits)
-		if err != nil {
-			if frame[0] == '{' {
-				// A client-id after an early packet (NETRON-WIRE.md §4.3:
-				// accepted at any time).
-				if _, herr := parseHandshake(frame, c.p.n.cfg.MaxPeerIDBytes); herr == nil {
-					c.handleText(frame)
-					continue
-				}
-			}
-			c.badPacket(frame, err)
-			continue
-		}
-		c.binary = true
-		c.dispatch(pkt, payload, h)
+	err := c.rd.Run()
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return errConnLost
 	}
+	if errors.Is(err, transport.ErrFrameTooLarge) {
+		c.p.log.Warn("closing connection: frame too large", "error", err)
+	} else if errors.Is(err, transport.ErrFrameTimeout) {
+		c.p.log.Warn("closing connection: a message was not completed in time", "error", err)
+	} else if c.ctx.Err() == nil {
+		c.p.log.Debug("read failed", "error", err)
+	}
+	return NewError(CodeUnavailable, err)
 }
 
-// handleText handles a JSON handshake message.
-func (c *conn) handleText(msg []byte) {
+// reading is the conn as the session.Handler of its reader.
+type reading struct{ *conn }
+
+// Text implements session.Handler: the handshake message.
+func (r reading) Text(msg []byte, strict bool) bool {
+	c := r.conn
 	h, err := parseHandshake(msg, c.p.n.cfg.MaxPeerIDBytes)
 	if err != nil {
-		c.logBad("dropped a text message", "error", err)
-		return
+		if !strict {
+			c.logBad("dropped a text message", "error", err)
+		}
+		return false
 	}
 	c.p.mu.Lock()
 	c.p.remoteID = h.ID
@@ -91,7 +53,16 @@ func (c *conn) handleText(msg []byte) {
 		}
 		c.ext.Store(true)
 	}
+	return true
 }
+
+// Packet implements session.Handler.
+func (r reading) Packet(pkt protocol.Packet, payload protocol.RawValue, frame *[]byte) {
+	r.dispatch(pkt, payload, frame)
+}
+
+// Bad implements session.Handler.
+func (r reading) Bad(frame []byte, err error) { r.badPacket(frame, err) }
 
 // badPacket answers an undecodable request whose id and flags are readable
 // with an error, and drops anything else (NETRON-WIRE.md §2.5, §5.7).
@@ -149,13 +120,13 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
 		default:
 			if !c.takeSlot() { // the connection ended
-				putFrame(h)
+				session.PutFrame(h)
 				return
 			}
 			if !n.beginCall() {
 				c.freeSlot()
 				c.replyError(pkt.ID, pkt.Type, errDraining)
-				putFrame(h)
+				session.PutFrame(h)
 				return
 			}
 			if pkt.Type == protocol.TypeCall {
@@ -167,7 +138,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			go func() {
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload, nil)
-				putFrame(h) // nothing of a served request outlives it
+				session.PutFrame(h) // nothing of a served request outlives it
 				c.freeSlot()
 			}()
 		}

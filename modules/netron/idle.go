@@ -38,7 +38,7 @@ func (c *conn) checkIdle() {
 	cfg := c.p.n.cfg
 	// A reader waiting for a request slot (see takeSlot) reads nothing
 	// and could not read the answer: the connection is busy, not idle.
-	if r := c.reads.Load(); r != c.idleMark || len(c.slots) == cap(c.slots) {
+	if r := c.rd.Reads(); r != c.idleMark || len(c.slots) == cap(c.slots) {
 		c.idleMark = r
 		c.idleTimer.Load().Reset(cfg.IdleTimeout)
 		return
@@ -59,6 +59,6 @@ func (c *conn) checkIdle() {
 		c.close(NewError(CodeUnavailable, fmt.Errorf("the peer was silent for %v and did not answer a ping within %v", cfg.IdleTimeout, cfg.PingTimeout)))
 		return
 	}
-	c.idleMark = c.reads.Load()
+	c.idleMark = c.rd.Reads()
 	c.idleTimer.Load().Reset(cfg.IdleTimeout)
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime/debug"
 
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -16,7 +17,7 @@ import (
 func (c *conn) serveCall(call *Call) {
 	defer c.p.n.inflight.Done()
 	c.handleRequest(call.srv.pkt, call.srv.payload, call)
-	putFrame(call.srv.frame) // nothing of a served request outlives it
+	session.PutFrame(call.srv.frame) // nothing of a served request outlives it
 	if !call.srv.slotFreed {
 		c.freeSlot()
 	}

@@ -15,6 +15,10 @@
 //     taken it ([Appender]).
 //   - [Pending] (pending.go): the calls a connection waits answers for,
 //     by request id, with their deadlines ([Sweeper]).
+//   - [Reader] (reader.go, frames.go): reads the connection, tells the
+//     handshake from packets, splits packets under the limits and keeps
+//     their frames (pooled for requests and answers, carved from a slab
+//     for small stream items), handing each to the engine's [Handler].
 //   - [Inbounds] (inbound.go): the streams the peer produces for this
 //     side, their items put back in order for one reader each, bounded in
 //     number, items ahead of their turn and time unclaimed.

@@ -1,4 +1,4 @@
-package netron
+package session
 
 import (
 	"sync"
@@ -14,14 +14,15 @@ const (
 	maxSlabbed = 1 << 10
 )
 
-// slabbed returns n bytes of the reader's slab (reader goroutine only).
-func (c *conn) slabbed(n int) []byte {
-	if cap(c.slab)-len(c.slab) < n {
-		c.slab = make([]byte, 0, slabSize)
+// slabbed returns n bytes of the reader's slab (the reader's goroutine
+// only).
+func (r *Reader) slabbed(n int) []byte {
+	if cap(r.slab)-len(r.slab) < n {
+		r.slab = make([]byte, 0, slabSize)
 	}
-	end := len(c.slab) + n
-	b := c.slab[len(c.slab):end:end]
-	c.slab = c.slab[:end]
+	end := len(r.slab) + n
+	b := r.slab[len(r.slab):end:end]
+	r.slab = r.slab[:end]
 	return b
 }
 
@@ -36,7 +37,7 @@ func pooledFrame(msg []byte) bool {
 }
 
 // framePool recycles the buffers of received frames up to 64 KiB, with
-// their holders (see bufPool).
+// their holders.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // getFrame returns a buffer of n bytes and its pool holder (nil when the
@@ -52,8 +53,9 @@ func getFrame(n int) ([]byte, *[]byte) {
 	return (*h)[:n], h
 }
 
-// putFrame gives a frame back under its holder; nothing may alias it after.
-func putFrame(h *[]byte) {
+// PutFrame gives a frame back under its holder (nil: nothing to give
+// back); nothing may alias it after.
+func PutFrame(h *[]byte) {
 	if h == nil {
 		return
 	}

@@ -1,0 +1,95 @@
+package session
+
+import (
+	"sync/atomic"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
+)
+
+// Handler receives what a Reader reads, on the reader's goroutine.
+type Handler interface {
+	// Text handles a text message: the JSON handshake (NETRON-WIRE.md §4).
+	// Before the first packet every message that looks like JSON comes
+	// here (strict false: the handler reports a bad one itself); after it,
+	// a message that is not a packet comes here first with strict set, and
+	// goes to Bad unless Text accepts it (a client-id after an early
+	// packet, §4.3).
+	Text(msg []byte, strict bool) (ok bool)
+	// Packet handles a packet. payload aliases the frame; frame, when not
+	// nil, is the pool holder of a request's or an answer's frame, which
+	// whoever is done with the payload last gives back with PutFrame.
+	// Stream items and events are not pooled: their receivers keep them.
+	Packet(pkt protocol.Packet, payload protocol.RawValue, frame *[]byte)
+	// Bad handles a message that is not a packet (frame is the reader's
+	// copy), with why.
+	Bad(frame []byte, err error)
+}
+
+// Reader reads the messages of one connection and hands them to its
+// Handler: it tells handshake text from packets, splits each packet under
+// the limits, and keeps the frames (the transport reuses its buffer):
+// requests and answers in pooled buffers, small stream items and events
+// carved from a shared slab, large ones allocated to size.
+type Reader struct {
+	t      transport.Conn
+	limits protocol.Limits
+	h      Handler
+	binary bool // a packet has been read
+	slab   []byte
+	reads  atomic.Uint64
+}
+
+// NewReader returns a reader of t for h.
+func NewReader(t transport.Conn, limits protocol.Limits, h Handler) *Reader {
+	return &Reader{t: t, limits: limits, h: h}
+}
+
+// Reads returns how many reads have returned (messages and the final
+// error): the connection's idle check watches it.
+func (r *Reader) Reads() uint64 { return r.reads.Load() }
+
+// Run reads until a read fails, and returns its error (the transport's,
+// io.EOF or net.ErrClosed for a connection that ended).
+func (r *Reader) Run() error {
+	for {
+		msg, err := r.t.ReadMessage()
+		r.reads.Add(1)
+		if err != nil {
+			return err
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		if !r.binary && (msg[0] == '{' || msg[0] == '[') {
+			r.h.Text(msg, false)
+			continue
+		}
+		// The message buffer is reused by the next read: keep a copy.
+		var (
+			frame []byte
+			h     *[]byte
+		)
+		switch {
+		case pooledFrame(msg):
+			frame, h = getFrame(len(msg))
+		case len(msg) <= maxSlabbed:
+			frame = r.slabbed(len(msg))
+		default:
+			frame = make([]byte, len(msg))
+		}
+		copy(frame, msg)
+		pkt, payload, err := protocol.SplitPacket(frame, r.limits)
+		if err != nil {
+			if frame[0] == '{' && r.h.Text(frame, true) {
+				PutFrame(h)
+				continue
+			}
+			r.h.Bad(frame, err)
+			PutFrame(h)
+			continue
+		}
+		r.binary = true
+		r.h.Packet(pkt, payload, h)
+	}
+}
