@@ -57,11 +57,11 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, err
 	}
+	var addr func(net.Addr) string // tcp://
 	if u.Scheme == "tls" {
-		return framed.NewListener(nl, framed.Config{MaxFrameSize: o.FrameLimit(), Limits: o.Limits(),
-			TLS: o.TLS, Logger: o.Logger, Addr: tlsAddr}), nil
+		addr = tlsAddr
 	}
-	l, err := framed.Serve(nl, o)
+	l, err := framed.ServeAs(nl, o, addr)
 	if err != nil {
 		_ = nl.Close()
 		return nil, err
@@ -77,22 +77,14 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	if err != nil {
 		return nil, err
 	}
+	var addr func(net.Addr) string // tcp://
 	if u.Scheme == "tls" {
-		if err := o.Validate(); err != nil {
-			return nil, err
+		addr = tlsAddr
+		if o.TLS == nil {
+			o.TLS = &tls.Config{MinVersion: tls.VersionTLS12} // the system's roots
 		}
-		cfg := o.TLS
-		if cfg == nil {
-			cfg = &tls.Config{MinVersion: tls.VersionTLS12} // the system's roots
-		}
-		d := tls.Dialer{Config: cfg}
-		nc, err := d.DialContext(ctx, "tcp", hostport)
-		if err != nil {
-			return nil, err
-		}
-		return framed.NewConn(nc, framed.Config{MaxFrameSize: o.FrameLimit(), Addr: tlsAddr}), nil
 	}
-	c, err := framed.Dial(ctx, "tcp", hostport, o)
+	c, err := framed.DialAs(ctx, "tcp", hostport, o, addr)
 	if err != nil {
 		return nil, err
 	}
