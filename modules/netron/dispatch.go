@@ -132,7 +132,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			if pkt.Type == protocol.TypeCall {
 				call := newServedCall(n.poolCalls)
 				call.srv.pkt, call.srv.payload, call.srv.frame = pkt, payload, h
-				go c.serveCall(call)
+				n.serve(c, call)
 				return
 			}
 			go func() {

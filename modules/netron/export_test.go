@@ -1,6 +1,10 @@
 package netron
 
-import "github.com/titanframework/titan/modules/netron/transport"
+import (
+	"time"
+
+	"github.com/titanframework/titan/modules/netron/transport"
+)
 
 // PeerWrites returns the number of socket writes issued on the peer's
 // current connection (transports implementing transport.WriteCounter), or
@@ -51,3 +55,14 @@ func RunningCalls(n *Netron) []string { return n.runningCalls() }
 // PoolsCalls reports whether n reuses the state of unary calls (every
 // interceptor borrows its Calls). Test-only.
 func PoolsCalls(n *Netron) bool { return n.poolCalls }
+
+// Workers returns how many call workers n has running.
+func Workers(n *Netron) int { return int(n.workers.alive.Load()) }
+
+// SetWorkerIdle sets how long call workers wait idle, until the returned
+// function restores it. Netrons made meanwhile see the new value.
+func SetWorkerIdle(d time.Duration) (restore func()) {
+	old := workerIdle
+	workerIdle = d
+	return func() { workerIdle = old }
+}

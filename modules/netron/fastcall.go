@@ -3,8 +3,6 @@ package netron
 import (
 	"context"
 	"reflect"
-
-	"github.com/titanframework/titan/internal/unsafeutil"
 )
 
 // fastInvoker calls a method of a common shape without reflection: it
@@ -17,10 +15,11 @@ type fastInvoker func(ctx context.Context, call *Call) (any, error)
 // fastShapes maps the func types of bound methods (without receiver) to
 // the makers of their invokers: up to two arguments of the predeclared
 // scalar types (two of the same type), results of those types, []byte or
-// any, and methods that return only an error. An invoker calls the method's
-// code directly (package unsafeutil): a bound method value made by reflect
-// would go through reflect's call trampoline on every call.
-var fastShapes = map[reflect.Type]func(m unsafeutil.Method) fastInvoker{}
+// any, and methods that return only an error. A maker takes the method
+// value (reflect's, as an interface) and asserts its concrete func type,
+// so that the invoker calls it as Go code calls a func value, with typed
+// arguments: no reflect.Value per argument, no []reflect.Value of results.
+var fastShapes = map[reflect.Type]func(method any) fastInvoker{}
 
 func init() {
 	shapesFor[string]()
@@ -39,7 +38,7 @@ func init() {
 }
 
 // addShape registers mk for methods whose bound func type is F.
-func addShape[F any](mk func(unsafeutil.Method) fastInvoker) {
+func addShape[F any](mk func(method any) fastInvoker) {
 	fastShapes[reflect.TypeFor[F]()] = mk
 }
 
@@ -59,17 +58,14 @@ func shapesFor[R any]() {
 }
 
 // fastInvokerFor returns the invoker of method name of recv, or nil when
-// its shape has none or direct calls are not available.
+// its shape has none.
 func fastInvokerFor(recv reflect.Value, name string) fastInvoker {
-	mk := fastShapes[recv.MethodByName(name).Type()]
+	mv := recv.MethodByName(name)
+	mk := fastShapes[mv.Type()]
 	if mk == nil {
 		return nil
 	}
-	m, ok := unsafeutil.Bind(recv, name)
-	if !ok {
-		return nil
-	}
-	return mk(m)
+	return mk(mv.Interface())
 }
 
 // arg decodes argument i into a T; scalar targets stay on the caller's
@@ -82,8 +78,8 @@ func arg[T any](call *Call, i int) (T, error) {
 	return v, nil
 }
 
-func unary0[R any](m unsafeutil.Method) fastInvoker {
-	fn := unsafeutil.Func0[R](m)
+func unary0[R any](m any) fastInvoker {
+	fn := m.(func(context.Context) (R, error))
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -98,8 +94,8 @@ func unary0[R any](m unsafeutil.Method) fastInvoker {
 	}
 }
 
-func unary1[A, R any](m unsafeutil.Method) fastInvoker {
-	fn := unsafeutil.Func1[A, R](m)
+func unary1[A, R any](m any) fastInvoker {
+	fn := m.(func(context.Context, A) (R, error))
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -118,8 +114,8 @@ func unary1[A, R any](m unsafeutil.Method) fastInvoker {
 	}
 }
 
-func unary2[A, R any](m unsafeutil.Method) fastInvoker {
-	fn := unsafeutil.Func2[A, R](m)
+func unary2[A, R any](m any) fastInvoker {
+	fn := m.(func(context.Context, A, A) (R, error))
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -142,8 +138,8 @@ func unary2[A, R any](m unsafeutil.Method) fastInvoker {
 	}
 }
 
-func void0(m unsafeutil.Method) fastInvoker {
-	fn := unsafeutil.Void0(m)
+func void0(m any) fastInvoker {
+	fn := m.(func(context.Context) error)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err
@@ -154,8 +150,8 @@ func void0(m unsafeutil.Method) fastInvoker {
 	}
 }
 
-func void1[A any](m unsafeutil.Method) fastInvoker {
-	fn := unsafeutil.Void1[A](m)
+func void1[A any](m any) fastInvoker {
+	fn := m.(func(context.Context, A) error)
 	return func(ctx context.Context, call *Call) (_ any, err error) {
 		if err := call.checkArity(); err != nil {
 			return nil, err

@@ -62,6 +62,7 @@ type Netron struct {
 	draining atomic.Bool
 	inflight sync.WaitGroup
 	stopped  chan struct{}
+	workers  workers // the goroutines that serve calls (workers.go)
 	stopOnce sync.Once
 	wg       sync.WaitGroup // accept loops and peer goroutines
 }
@@ -159,6 +160,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	if n.id == "" {
 		n.id = newDefinitionID()
 	}
+	n.workers.init()
 	n.budget = session.NewBudget(int64(n.cfg.MaxQueuedBytes))
 	n.sweeper = session.NewSweeper(func(timeout time.Duration) error {
 		return NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
