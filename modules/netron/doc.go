@@ -121,11 +121,14 @@
 // services, look up a definition, emit and subscribe to events. They give
 // services and methods options of their own with [WithExtension] and
 // [WithMethodExtension] and read them back from [ServiceDesc] and
-// [MethodSpec]. A Netron serves the schemes of the transports registered
-// for the process (transport.Register) and of its own
-// ([WithCustomTransports]); which schemes are TLS, and which address a
-// parent process handed down, the transports say (transport.Securer,
-// transport.Inheritor).
+// [MethodSpec]. A Netron serves the schemes of one table: the transports
+// and gateways registered for the process (transport.Register,
+// [RegisterGateway]) under its own ([WithCustomTransports], [WithGateway]);
+// an entry that opens a gateway is a [GatewayOpener]. Which schemes are
+// TLS, and which address a parent process handed down, the transports say
+// (transport.Securer, transport.Inheritor). Below the engine, the
+// connection engine (reading, the send queue, pending calls, the streams
+// a peer produces) is package internal/session.
 //
 // # The Go-to-Go extension
 //

@@ -20,8 +20,10 @@
 // connection caps, header size, idle timeout; [WithLimits]) come from the
 // Netron's configuration (netron.handshakeTimeout, frameTimeout, ...).
 //
-// The gateway is mounted on the process-wide HTTP server of its host:port
-// (package httpmux), so a ws:// listener can share the port. The gateway
+// The gateway is mounted on the HTTP server of its host:port that the
+// Netron's listeners share (package httpmux, in the Netron's
+// transport.Ports scope), so a ws:// listener of the same Netron can share
+// the port. The gateway
 // takes the path "/" (every request no more specific pattern claims); when
 // a ws:// listener already holds "/" it takes only its GET routes and the
 // other methods, leaving other GET requests (WebSocket upgrades) to it. A
