@@ -160,7 +160,6 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	if n.id == "" {
 		n.id = newDefinitionID()
 	}
-	n.workers.init()
 	n.budget = session.NewBudget(int64(n.cfg.MaxQueuedBytes))
 	n.sweeper = session.NewSweeper(func(timeout time.Duration) error {
 		return NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
@@ -657,6 +656,7 @@ func (n *Netron) Stop(ctx context.Context) error {
 				len(running), strings.Join(running[:min(len(running), 10)], ", "), ctx.Err()))
 		}
 		close(n.stopped)
+		n.stopWorkers()
 		// The answers of the calls that finished are written before their
 		// connections close.
 		peers := n.Peers()

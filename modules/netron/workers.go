@@ -1,34 +1,41 @@
 package netron
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Calls are served by worker goroutines that outlive one call: a worker
-// that has served a call waits for the next, and exits once it has been
-// idle for one to two workerIdle periods. A fresh goroutine per call would
-// start on a small stack and grow it (morestack copies it) on most calls,
-// since decoding and the method value's call need a deep stack, and the go
-// statement would allocate the call's closure; a worker pays both once.
-// There are never more workers than calls being served at a peak (a call
-// goes to an idle worker, or starts one), so Config.MaxCallsPerPeer and
-// the connection caps bound them; they exit when idle and when the Netron
-// stops, so none outlives it. grpc-go's server workers are the same idea.
+// Calls are served by worker goroutines that outlive one call. A fresh
+// goroutine per call would start on a small stack and grow it (morestack
+// copies it) on most calls, since decoding and the method value's call
+// need a deep stack, and the go statement would allocate the call's
+// closure; a worker pays both once.
 //
-// Idle workers are not timed one by one (a timer reset per call costs
-// about a tenth of a small call): a janitor goroutine, running while there
-// are workers, closes a tick channel every workerIdle; a worker that sees
-// two ticks without work exits.
+// The pool is fasthttp's: idle workers wait on a channel of their own, on
+// a stack (the most recently idle on top, so a few warm workers take most
+// calls); a call goes to the top idle worker, or starts one. There are
+// never more workers than calls being served at a peak, so
+// Config.MaxCallsPerPeer and the connection caps bound them. A janitor,
+// running while there are workers, ticks every workerIdle and stops the
+// workers that stayed idle through two ticks; Stop stops them all, so none
+// outlives the Netron.
 var workerIdle = time.Second // a variable for tests
 
 // workers is a Netron's pool of call workers.
 type workers struct {
-	work    chan callWork                 // calls for idle workers
-	tick    atomic.Pointer[chan struct{}] // closed by the janitor every workerIdle
-	ticks   atomic.Uint64                 // ticks so far
-	alive   atomic.Int32                  // workers running
-	janitor atomic.Bool                   // the janitor runs
+	mu      sync.Mutex
+	idle    []*worker // the idle workers, most recently idle last
+	stopped bool
+	janitor bool // the janitor runs
+	ticks   uint64
+	alive   atomic.Int32 // workers running
+}
+
+// worker is an idle worker's mailbox: a call, or the zero callWork to stop.
+type worker struct {
+	ch       chan callWork
+	idleTick uint64 // the janitor's tick count when it last went idle
 }
 
 // callWork is a call for a worker.
@@ -37,71 +44,93 @@ type callWork struct {
 	call *Call
 }
 
-func (w *workers) init() {
-	w.work = make(chan callWork)
-	ch := make(chan struct{})
-	w.tick.Store(&ch)
-}
-
 // serve hands a call to an idle worker, or starts one for it.
 func (n *Netron) serve(c *conn, call *Call) {
-	select {
-	case n.workers.work <- callWork{c, call}:
-	default:
-		n.workers.alive.Add(1)
-		if n.workers.janitor.CompareAndSwap(false, true) {
-			go n.janitor()
-		}
-		go n.worker(callWork{c, call})
+	p := &n.workers
+	p.mu.Lock()
+	if k := len(p.idle); k > 0 {
+		w := p.idle[k-1]
+		p.idle[k-1] = nil
+		p.idle = p.idle[:k-1]
+		p.mu.Unlock()
+		w.ch <- callWork{c, call}
+		return
 	}
+	startJanitor := !p.janitor
+	p.janitor = true
+	p.alive.Add(1) // under the lock: the janitor counts it before it decides to end
+	p.mu.Unlock()
+	if startJanitor {
+		go n.janitor()
+	}
+	go n.worker(callWork{c, call})
 }
 
-// worker serves w, then the calls it is handed, until it has seen two
-// janitor ticks without work or the Netron stops.
-func (n *Netron) worker(w callWork) {
+// worker serves cw, then the calls it is handed, until it is told to stop.
+func (n *Netron) worker(cw callWork) {
 	p := &n.workers
 	defer p.alive.Add(-1)
-	for {
-		w.c.serveCall(w.call)
-		since := p.ticks.Load()
-	wait:
-		tick := p.tick.Load()
-		select {
-		case w = <-p.work:
-		case <-*tick:
-			if p.ticks.Load()-since < 2 {
-				goto wait
-			}
-			return
-		case <-n.stopped:
+	w := &worker{ch: make(chan callWork, 1)}
+	for cw.c != nil {
+		cw.c.serveCall(cw.call)
+		p.mu.Lock()
+		if p.stopped {
+			p.mu.Unlock()
 			return
 		}
+		w.idleTick = p.ticks
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
+		cw = <-w.ch
 	}
 }
 
-// janitor ticks for the idle workers while there are any.
+// janitor stops the workers idle through two ticks, until there are none
+// or the Netron stops.
 func (n *Netron) janitor() {
 	p := &n.workers
 	t := time.NewTicker(workerIdle)
 	defer t.Stop()
+	var retired []*worker
 	for {
 		select {
 		case <-t.C:
 		case <-n.stopped:
-			p.janitor.Store(false)
 			return
 		}
-		p.ticks.Add(1)
-		fresh := make(chan struct{})
-		close(*p.tick.Swap(&fresh))
-		if p.alive.Load() > 0 {
-			continue
+		p.mu.Lock()
+		p.ticks++
+		// The longest idle are first: stop those idle since two ticks ago.
+		k := 0
+		for k < len(p.idle) && p.ticks-p.idle[k].idleTick >= 2 {
+			k++
 		}
-		p.janitor.Store(false)
-		// A worker started since the load above found the janitor running:
-		// keep running for it.
-		if p.alive.Load() == 0 || !p.janitor.CompareAndSwap(false, true) {
+		retired = append(retired[:0], p.idle[:k]...)
+		p.idle = append(p.idle[:0], p.idle[k:]...)
+		done := len(p.idle) == 0 && p.alive.Load() == int32(len(retired))
+		if done {
+			p.janitor = false
+		}
+		p.mu.Unlock()
+		for i, w := range retired {
+			w.ch <- callWork{}
+			retired[i] = nil
+		}
+		if done {
 			return
 		}
+	}
+}
+
+// stopWorkers stops the idle workers; the busy ones stop after their call.
+func (n *Netron) stopWorkers() {
+	p := &n.workers
+	p.mu.Lock()
+	p.stopped = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.ch <- callWork{}
 	}
 }
