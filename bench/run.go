@@ -176,3 +176,13 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// echoed checks that a reply holds exactly the payload: every row's
+// replies are content-checked, so no system is measured on answers it did
+// not really give.
+func echoed[B ~[]byte | ~string](got B, want string) error {
+	if string(got) != want {
+		return fmt.Errorf("bad answer: %d bytes that are not the %d-byte payload", len(got), len(want))
+	}
+	return nil
+}

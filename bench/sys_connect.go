@@ -9,17 +9,21 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// connect-go over h2c (unencrypted HTTP/2), the same messages as gRPC.
+// connect-go over h2c (unencrypted HTTP/2), the same messages as gRPC,
+// with gzip off on both sides: grpc-go sends uncompressed by default, and
+// connect's default (the handler gzips every answer a client accepts
+// gzipped) would measure compression, not the framework.
 func init() {
 	register("connect", system{setup: setupConnect, note: "connect-go, h2c, one HTTP/2 connection"})
 }
 
 func setupConnect(caseSpec) (*bench, error) {
 	mux := http.NewServeMux()
+	noGzip := connect.WithCompression("gzip", nil, nil)
 	mux.Handle("/bench.Echo/Unary", connect.NewUnaryHandler("/bench.Echo/Unary",
 		func(_ context.Context, req *connect.Request[wrapperspb.BytesValue]) (*connect.Response[wrapperspb.BytesValue], error) {
 			return connect.NewResponse(req.Msg), nil
-		}))
+		}, noGzip))
 	mux.Handle("/bench.Echo/Stream", connect.NewServerStreamHandler("/bench.Echo/Stream",
 		func(_ context.Context, req *connect.Request[wrapperspb.BytesValue], st *connect.ServerStream[wrapperspb.BytesValue]) error {
 			v := req.Msg.Value
@@ -31,7 +35,7 @@ func setupConnect(caseSpec) (*bench, error) {
 				}
 			}
 			return nil
-		}))
+		}, noGzip))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -43,12 +47,16 @@ func setupConnect(caseSpec) (*bench, error) {
 	tr := &http.Transport{Protocols: &protocols, MaxConnsPerHost: 1}
 	hc := &http.Client{Transport: tr}
 	base := "http://" + ln.Addr().String()
-	unary := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Unary")
-	stream := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Stream")
+	acceptPlain := connect.WithAcceptCompression("gzip", nil, nil)
+	unary := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Unary", acceptPlain)
+	stream := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Stream", acceptPlain)
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
-			_, err := unary.CallUnary(ctx, connect.NewRequest(&wrapperspb.BytesValue{Value: []byte(payload)}))
-			return err
+			resp, err := unary.CallUnary(ctx, connect.NewRequest(&wrapperspb.BytesValue{Value: []byte(payload)}))
+			if err != nil {
+				return err
+			}
+			return echoed(resp.Msg.Value, payload)
 		},
 		stream: func(ctx context.Context, payload string, n int) (int, error) {
 			req := append([]byte{byte(n >> 8), byte(n)}, payload...)
@@ -59,6 +67,9 @@ func setupConnect(caseSpec) (*bench, error) {
 			defer st.Close()
 			got := 0
 			for st.Receive() {
+				if err := echoed(st.Msg().Value, payload); err != nil {
+					return got, err
+				}
 				got++
 			}
 			return got, st.Err()

@@ -83,7 +83,10 @@ func setupGRPC(caseSpec) (*bench, error) {
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
 			out := new(wrapperspb.BytesValue)
-			return cc.Invoke(ctx, "/bench.Echo/Unary", &wrapperspb.BytesValue{Value: []byte(payload)}, out)
+			if err := cc.Invoke(ctx, "/bench.Echo/Unary", &wrapperspb.BytesValue{Value: []byte(payload)}, out); err != nil {
+				return err
+			}
+			return echoed(out.Value, payload)
 		},
 		stream: func(ctx context.Context, payload string, n int) (int, error) {
 			st, err := cc.NewStream(ctx, streamDesc, "/bench.Echo/Stream")
@@ -103,6 +106,9 @@ func setupGRPC(caseSpec) (*bench, error) {
 				if err := st.RecvMsg(out); err == io.EOF {
 					return got, nil
 				} else if err != nil {
+					return got, err
+				}
+				if err := echoed(out.Value, payload); err != nil {
 					return got, err
 				}
 				got++

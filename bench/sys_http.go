@@ -68,10 +68,10 @@ func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 			return err
 		}
-		if !out.Success || len(out.Data) != len(payload) {
+		if !out.Success {
 			return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
 		}
-		return nil
+		return echoed(out.Data, payload)
 	}
 	if titanClient {
 		tc, err := httptransport.NewClient(addr, httptransport.WithHTTPClient(hc))
@@ -83,10 +83,7 @@ func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 			if err != nil {
 				return err
 			}
-			if len(out) != len(payload) {
-				return fmt.Errorf("bad answer: %d bytes for %d", len(out), len(payload))
-			}
-			return nil
+			return echoed(out, payload)
 		}
 	}
 	return &bench{
@@ -102,10 +99,14 @@ func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 			defer resp.Body.Close()
 			sc := bufio.NewScanner(resp.Body)
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			want, _ := json.Marshal(payload) // each NDJSON line is the item's JSON
 			got := 0
 			for sc.Scan() {
 				if strings.HasPrefix(sc.Text(), "{") {
 					return got, fmt.Errorf("stream error: %s", sc.Text())
+				}
+				if err := echoed(sc.Bytes(), string(want)); err != nil {
+					return got, err
 				}
 				got++
 			}

@@ -56,8 +56,11 @@ func setupNATS(caseSpec) (*bench, error) {
 	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
-			_, err := nc.Request("bench.echo", []byte(payload), 10*time.Second)
-			return err
+			m, err := nc.Request("bench.echo", []byte(payload), 10*time.Second)
+			if err != nil {
+				return err
+			}
+			return echoed(m.Data, payload)
 		},
 		stream: func(ctx context.Context, payload string, n int) (int, error) {
 			inbox := nc.NewRespInbox()
@@ -76,6 +79,9 @@ func setupNATS(caseSpec) (*bench, error) {
 			for {
 				select {
 				case m := <-ch:
+					if err := echoed(m.Data, payload); err != nil {
+						return got, err
+					}
 					got++
 					if m.Header.Get("Eos") == "1" {
 						return got, nil

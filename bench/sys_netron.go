@@ -110,12 +110,18 @@ func setupNetron(scheme string, noval, chain bool) (*bench, error) {
 	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
-			_, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", payload)
-			return err
+			out, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", payload)
+			if err != nil {
+				return err
+			}
+			return echoed(out, payload)
 		},
 		stream: func(ctx context.Context, payload string, count int) (int, error) {
 			got := 0
-			for _, err := range netron.CallStream[string](ctx, p, "echo@1.0.0", "repeat", payload, count) {
+			for item, err := range netron.CallStream[string](ctx, p, "echo@1.0.0", "repeat", payload, count) {
+				if err == nil {
+					err = echoed(item, payload)
+				}
 				if err != nil {
 					return got, err
 				}

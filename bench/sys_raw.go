@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -24,9 +25,33 @@ type rawClient struct {
 	conn    net.Conn
 	wmu     sync.Mutex
 	w       *bufio.Writer
-	pending sync.Map // id -> chan []byte
-	nextID  atomic.Uint32
-	flush   chan struct{}
+	pending [64]struct { // id -> chan []byte, sharded by id
+		sync.Mutex
+		m map[uint32]chan []byte
+	}
+	nextID atomic.Uint32
+	flush  chan struct{}
+}
+
+func (c *rawClient) store(id uint32, ch chan []byte) {
+	s := &c.pending[id%64]
+	s.Lock()
+	if s.m == nil {
+		s.m = map[uint32]chan []byte{}
+	}
+	s.m[id] = ch
+	s.Unlock()
+}
+
+func (c *rawClient) load(id uint32, remove bool) chan []byte {
+	s := &c.pending[id%64]
+	s.Lock()
+	ch := s.m[id]
+	if remove {
+		delete(s.m, id)
+	}
+	s.Unlock()
+	return ch
 }
 
 func writeFrame(w *bufio.Writer, id uint32, kind byte, body []byte) error {
@@ -60,8 +85,8 @@ func readFrame(r *bufio.Reader, buf []byte) (id uint32, kind byte, body []byte, 
 
 func serveRaw(c net.Conn) {
 	defer c.Close()
-	r := bufio.NewReaderSize(c, 64<<10)
-	w := bufio.NewWriterSize(c, 64<<10)
+	r := bufio.NewReaderSize(c, 256<<10)
+	w := bufio.NewWriterSize(c, 256<<10)
 	var mu sync.Mutex
 	var buf []byte
 	for {
@@ -122,8 +147,7 @@ func setupRaw(caseSpec) (*bench, error) {
 			if err != nil {
 				return err
 			}
-			<-ch
-			return nil
+			return echoed(<-ch, payload)
 		},
 		stream: func(ctx context.Context, payload string, n int) (int, error) {
 			ch := make(chan []byte, 16)
@@ -136,6 +160,9 @@ func setupRaw(caseSpec) (*bench, error) {
 				if b == nil {
 					break
 				}
+				if err := echoed(b, payload); err != nil {
+					return got, err
+				}
 				got++
 			}
 			return got, nil
@@ -147,7 +174,7 @@ func setupRaw(caseSpec) (*bench, error) {
 
 func (c *rawClient) send(ch chan []byte, kind byte, body []byte) (uint32, error) {
 	id := c.nextID.Add(1)
-	c.pending.Store(id, ch)
+	c.store(id, ch)
 	c.wmu.Lock()
 	err := writeFrame(c.w, id, kind, body)
 	c.wmu.Unlock()
@@ -158,9 +185,12 @@ func (c *rawClient) send(ch chan []byte, kind byte, body []byte) (uint32, error)
 	return id, err
 }
 
-// flushLoop coalesces the writes of concurrent callers.
+// flushLoop coalesces the writes of concurrent callers: it yields once
+// before flushing, so that callers ready to send join the write (the same
+// technique as Netron's writer and grpc-go's loopy writer).
 func (c *rawClient) flushLoop() {
 	for range c.flush {
+		runtime.Gosched()
 		c.wmu.Lock()
 		err := c.w.Flush()
 		c.wmu.Unlock()
@@ -171,26 +201,23 @@ func (c *rawClient) flushLoop() {
 }
 
 func (c *rawClient) readLoop() {
-	r := bufio.NewReaderSize(c.conn, 64<<10)
+	r := bufio.NewReaderSize(c.conn, 256<<10)
 	for {
 		id, kind, body, err := readFrame(r, nil)
 		if err != nil {
 			close(c.flush)
 			return
 		}
-		v, ok := c.pending.Load(id)
-		if !ok {
+		ch := c.load(id, kind != 1)
+		if ch == nil {
 			continue
 		}
-		ch := v.(chan []byte)
 		switch kind {
 		case 0:
-			c.pending.Delete(id)
 			ch <- body
 		case 1:
 			ch <- body
 		case 2:
-			c.pending.Delete(id)
 			ch <- body
 			ch <- nil
 		}
