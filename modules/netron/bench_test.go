@@ -44,6 +44,15 @@ func (Echo) Place(_ context.Context, o Order) (Order, error) { return o, nil }
 // Bytes returns b.
 func (Echo) Bytes(_ context.Context, b []byte) ([]byte, error) { return b, nil }
 
+// Packet is a struct with binary data in it.
+type Packet struct {
+	Name string `json:"name" jsonschema:"maxLength=64"`
+	Data []byte `json:"data"`
+}
+
+// Store returns b.
+func (Echo) Store(_ context.Context, b Packet) (Packet, error) { return b, nil }
+
 // Repeat yields s n times.
 func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
@@ -120,6 +129,26 @@ func BenchmarkUnaryBytes(b *testing.B) {
 				got, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", msg)
 				if err != nil || len(got) != sz.size {
 					b.Fatalf("bytes: %d bytes, %v", len(got), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUnaryBinaryField echoes a struct holding binary data, its contract
+// validated.
+func BenchmarkUnaryBinaryField(b *testing.B) {
+	for _, sz := range benchSizes {
+		b.Run("tcp/"+sz.name, func(b *testing.B) {
+			p := benchPeer(b, "tcp")
+			ctx := context.Background()
+			pk := Packet{Name: "x", Data: []byte(strings.Repeat("a", sz.size))}
+			b.SetBytes(int64(sz.size))
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := netron.CallUnary[Packet](ctx, p, "echo@1.0.0", "store", pk)
+				if err != nil || len(got.Data) != sz.size {
+					b.Fatalf("store: %d bytes, %v", len(got.Data), err)
 				}
 			}
 		})

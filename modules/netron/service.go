@@ -56,6 +56,10 @@ type method struct {
 	// returning them, already guarantees the schema, so validation skips
 	// the JSON round trip.
 	inByType, outByType bool
+	// inDerived and outDerived are set when the contract is derived from
+	// the Go types (no titan.Contract): binary data is checked in its
+	// compact form then (protocol.ToJSONForContract).
+	inDerived, outDerived bool
 	// binArgs are the []byte arguments: the decoder also turns strings and
 	// arrays into bytes, so they keep the contract by type only when they
 	// are MessagePack binary data.
@@ -215,6 +219,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 		return fmt.Errorf("Args(%s): the method has an explicit input contract (Contract): name the arguments there, as the \"title\" of each prefixItems entry", strings.Join(names, ", "))
 	}
 	m.inByType = c == nil || c.In == nil
+	m.inDerived, m.outDerived = c == nil || c.In == nil, c == nil || c.Out == nil
 	for _, a := range m.args {
 		m.inByType = m.inByType && scalarType(a)
 	}

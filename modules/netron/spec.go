@@ -71,7 +71,11 @@ func (s *MethodSpec) CheckResult(v any) error {
 	if m.outV == nil || m.outByType {
 		return nil
 	}
-	j, err := protocol.ToJSON(v)
+	toJSON := protocol.ToJSON
+	if m.outDerived {
+		toJSON = protocol.ToJSONForContract
+	}
+	j, err := toJSON(v)
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,7 @@ func (c *Call) CheckArgs() error {
 	if err := c.checkArity(); err != nil {
 		return err
 	}
-	args, err := c.JSONArgs()
+	args, err := c.contractArgs()
 	if err != nil {
 		return Errorf(CodeInvalidArgument, "%s.%s: arguments: %v", c.Service, c.Method, err)
 	}
@@ -178,4 +182,25 @@ func anyNull(raw []protocol.RawValue) bool {
 // service), and answers with the total removed.
 type CacheInvalidator interface {
 	Invalidate(pattern string) int
+}
+
+// contractArgs returns the arguments in the form the input contract is
+// checked on: JSONArgs's, except that binary data is compact when the
+// contract is derived from the Go types (protocol.ToJSONForContract).
+func (c *Call) contractArgs() ([]any, error) {
+	if !c.m.inDerived || c.jsonOK {
+		return c.JSONArgs()
+	}
+	out := make([]any, 0, len(c.raw))
+	for _, r := range c.raw {
+		v, err := protocol.DecodeValue(r, c.limits)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = protocol.ToJSONForContract(v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -36,7 +36,24 @@ import (
 // Other Go values (structs, typed slices and maps) are first encoded with
 // [Marshal], so the json tags and the same rules apply.
 func ToJSON(v any) (any, error) {
-	return toJSON(v, 0)
+	return jsonConv{}.toJSON(v, 0)
+}
+
+// ToJSONForContract is [ToJSON] for checking a value against a contract
+// derived from Go types: binary data becomes {"type":"Buffer","data":[]},
+// its bytes not listed. Such a contract says nothing of them that being
+// binary data does not guarantee already (each an integer from 0 to 255,
+// in an array of any length), so the check holds as it would on the full
+// form, while a 4 KiB field costs one small object instead of 4,096
+// numbers for the converter and the validator. A hand-written contract
+// may constrain the array: check against [ToJSON]'s form then.
+func ToJSONForContract(v any) (any, error) {
+	return jsonConv{elideBin: true}.toJSON(v, 0)
+}
+
+// jsonConv converts values to JSON (see ToJSON).
+type jsonConv struct {
+	elideBin bool // binary data without its bytes (see ToJSONForContract)
 }
 
 func jsonNumberFloat(f float64) any {
@@ -46,7 +63,7 @@ func jsonNumberFloat(f float64) any {
 	return json.Number(jsNumberString(f))
 }
 
-func toJSON(v any, depth int) (any, error) {
+func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 	if depth > DefaultMaxDepth {
 		return nil, fmt.Errorf("%w: more than %d nested values", ErrTooDeep, DefaultMaxDepth)
 	}
@@ -71,6 +88,9 @@ func toJSON(v any, depth int) (any, error) {
 	case float32:
 		return jsonNumberFloat(float64(x)), nil
 	case []byte:
+		if jc.elideBin {
+			return map[string]any{"type": "Buffer", "data": []any{}}, nil
+		}
 		data := make([]any, len(x))
 		for i, c := range x {
 			data[i] = json.Number(strconv.Itoa(int(c)))
@@ -81,11 +101,11 @@ func toJSON(v any, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return toJSON(g, depth)
+		return jc.toJSON(g, depth)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			j, err := toJSON(e, depth)
+			j, err := jc.toJSON(e, depth)
 			if err != nil {
 				return nil, err
 			}
@@ -98,7 +118,7 @@ func toJSON(v any, depth int) (any, error) {
 			if _, undef := f.Value.(Undefined); undef {
 				continue
 			}
-			j, err := toJSON(f.Value, depth)
+			j, err := jc.toJSON(f.Value, depth)
 			if err != nil {
 				return nil, err
 			}
@@ -111,7 +131,7 @@ func toJSON(v any, depth int) (any, error) {
 			if _, undef := e.(Undefined); undef {
 				continue
 			}
-			j, err := toJSON(e, depth)
+			j, err := jc.toJSON(e, depth)
 			if err != nil {
 				return nil, err
 			}
@@ -140,16 +160,16 @@ func toJSON(v any, depth int) (any, error) {
 		if x == nil {
 			return nil, nil
 		}
-		return titanErrorJSON(x, depth)
+		return jc.titanErrorJSON(x, depth)
 	case TitanError:
-		return titanErrorJSON(&x, depth)
+		return jc.titanErrorJSON(&x, depth)
 	case *JSError:
 		if x == nil {
 			return nil, nil
 		}
-		return jsErrorJSON(x, depth)
+		return jc.jsErrorJSON(x, depth)
 	case JSError:
-		return jsErrorJSON(&x, depth)
+		return jc.jsErrorJSON(&x, depth)
 	case *ErrorCause:
 		if x == nil {
 			return nil, nil
@@ -161,9 +181,9 @@ func toJSON(v any, depth int) (any, error) {
 		if x == nil {
 			return nil, nil
 		}
-		return definitionJSON(x, depth)
+		return jc.definitionJSON(x, depth)
 	case Definition:
-		return definitionJSON(&x, depth)
+		return jc.definitionJSON(&x, depth)
 	case Reference:
 		return map[string]any{"defId": x.DefID}, nil
 	case StreamReference:
@@ -182,7 +202,7 @@ func toJSON(v any, depth int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toJSON(g, depth)
+	return jc.toJSON(g, depth)
 }
 
 // isoString formats t like Date.prototype.toISOString.
@@ -200,12 +220,12 @@ func isoString(t time.Time) string {
 	return year + t.Format("-01-02T15:04:05.000Z")
 }
 
-func titanErrorJSON(t *TitanError, depth int) (any, error) {
-	details, err := toJSON(orEmptyObject(t.Details), depth)
+func (jc jsonConv) titanErrorJSON(t *TitanError, depth int) (any, error) {
+	details, err := jc.toJSON(orEmptyObject(t.Details), depth)
 	if err != nil {
 		return nil, err
 	}
-	ctx, err := toJSON(orEmptyObject(t.Context), depth)
+	ctx, err := jc.toJSON(orEmptyObject(t.Context), depth)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +243,7 @@ func titanErrorJSON(t *TitanError, depth int) (any, error) {
 		}
 	}
 	if t.Cause != nil {
-		c, err := toJSON(t.Cause, depth)
+		c, err := jc.toJSON(t.Cause, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -239,13 +259,13 @@ func orEmptyObject(v any) any {
 	return v
 }
 
-func jsErrorJSON(e *JSError, depth int) (any, error) {
+func (jc jsonConv) jsErrorJSON(e *JSError, depth int) (any, error) {
 	out := make(map[string]any, len(e.Fields)+2)
 	for _, f := range e.Fields {
 		if _, undef := f.Value.(Undefined); undef {
 			continue
 		}
-		j, err := toJSON(f.Value, depth)
+		j, err := jc.toJSON(f.Value, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -256,8 +276,8 @@ func jsErrorJSON(e *JSError, depth int) (any, error) {
 	return out, nil
 }
 
-func definitionJSON(d *Definition, depth int) (any, error) {
-	meta, err := toJSON(d.Meta, depth)
+func (jc jsonConv) definitionJSON(d *Definition, depth int) (any, error) {
+	meta, err := jc.toJSON(d.Meta, depth)
 	if err != nil {
 		return nil, err
 	}

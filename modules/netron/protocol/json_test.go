@@ -131,3 +131,25 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("round trip:\n got %s\nwant %s", out, in)
 	}
 }
+
+// ToJSONForContract is ToJSON with binary data's bytes left out, at any
+// depth; everything else is the same.
+func TestToJSONForContract(t *testing.T) {
+	v := protocol.Object{{Key: "name", Value: "x"}, {Key: "data", Value: []byte{1, 2, 3}},
+		{Key: "list", Value: []any{[]byte{9}, int64(7)}}}
+	full, err := protocol.ToJSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := protocol.ToJSONForContract(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"data":{"data":[],"type":"Buffer"},"list":[{"data":[],"type":"Buffer"},7],"name":"x"}`
+	if b, _ := json.Marshal(compact); string(b) != want {
+		t.Fatalf("ToJSONForContract = %s, want %s", b, want)
+	}
+	if b, _ := json.Marshal(full); string(b) != `{"data":{"data":[1,2,3],"type":"Buffer"},"list":[{"data":[9],"type":"Buffer"},7],"name":"x"}` {
+		t.Fatalf("ToJSON = %s: the full form changed", b)
+	}
+}
