@@ -16,6 +16,7 @@ import (
 	"github.com/invopop/jsonschema"
 
 	"github.com/titanframework/titan/internal/schema"
+	"github.com/titanframework/titan/modules/netron/internal/contract"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -51,6 +52,10 @@ type method struct {
 	inSchema  json.RawMessage // tuple schema of the arguments
 	outSchema json.RawMessage // schema of the result or of each stream item; nil for void
 	inV, outV *schema.Validator
+	// inC and outC prove values valid in their encoded form, without
+	// decoding them (package contract); what they do not prove, inV and
+	// outV decide and explain.
+	inC, outC *contract.Checker
 	// inByType and outByType are set when the Go types alone enforce the
 	// derived contract (predeclared scalar types): decoding into them, or
 	// returning them, already guarantees the schema, so validation skips
@@ -244,6 +249,9 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	if m.inV, err = schema.Compile(m.inSchema); err != nil {
 		return fmt.Errorf("input schema: %w", err)
 	}
+	if m.inC, err = contract.Compile(m.inSchema); err != nil {
+		return fmt.Errorf("input schema: %w", err)
+	}
 	m.argInfo = argInfos(m.inSchema, m.args)
 	if m.kind == kindVoid {
 		return nil
@@ -254,6 +262,9 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 		return fmt.Errorf("output schema: %w (WithContract gives one)", err)
 	}
 	if m.outV, err = schema.Compile(m.outSchema); err != nil {
+		return fmt.Errorf("output schema: %w", err)
+	}
+	if m.outC, err = contract.Compile(m.outSchema); err != nil {
 		return fmt.Errorf("output schema: %w", err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -71,6 +72,21 @@ func (s *MethodSpec) CheckResult(v any) error {
 	if m.outV == nil || m.outByType {
 		return nil
 	}
+	if m.outC != nil {
+		// The encoded form is what the contract is about (the JSON the
+		// validator is given is made from it): proven there, the value
+		// needs no conversion.
+		bp := checkBufs.Get().(*[]byte)
+		b, err := protocol.AppendValue((*bp)[:0], v)
+		ok := err == nil && m.outC.Valid(b)
+		if cap(b) <= maxCheckBuf {
+			*bp = b[:0]
+			checkBufs.Put(bp)
+		}
+		if ok {
+			return nil
+		}
+	}
 	toJSON := protocol.ToJSON
 	if m.outDerived {
 		toJSON = protocol.ToJSONForContract
@@ -92,6 +108,12 @@ func (s *MethodSpec) CheckResult(v any) error {
 	}
 	return nil
 }
+
+// checkBufs hold the encoded results CheckResult checks; buffers above
+// maxCheckBuf are left to the collector.
+var checkBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxCheckBuf = 64 << 10
 
 // resultWord is what a value of the method is called in messages.
 func (s *MethodSpec) resultWord() string {
@@ -131,6 +153,9 @@ func (c *Call) CheckArgs() error {
 	// ("maxItems", "false schema" for each extra item) says less.
 	if err := c.checkArity(); err != nil {
 		return err
+	}
+	if c.m.inC.ValidTuple(c.raw) {
+		return nil
 	}
 	args, err := c.contractArgs()
 	if err != nil {

@@ -1,0 +1,126 @@
+package protocol
+
+import "strconv"
+
+// TokenKind classifies a [Token].
+type TokenKind uint8
+
+// The kinds of tokens a [Scanner] reads.
+const (
+	TokenNil       TokenKind = iota
+	TokenUndefined           // d4 00 00
+	TokenBool                // Token.Bool
+	TokenInt                 // Token.Int
+	TokenUint                // Token.Uint: integers above math.MaxInt64
+	TokenFloat               // Token.Float (float32 or float64 on the wire)
+	TokenString              // Token.Bytes: the raw bytes, not checked for UTF-8
+	TokenBinary              // Token.Bytes
+	TokenArray               // Token.Len elements follow
+	TokenMap                 // Token.Len key/value pairs follow
+	TokenExt                 // Token.Ext and its data in Token.Bytes
+)
+
+// Extension type codes a [Token] of kind TokenExt may carry
+// (NETRON-WIRE.md §9.4).
+const (
+	ExtStreamReference byte = extStreamReference
+	ExtReference       byte = extReference
+	ExtDefinition      byte = extDefinition
+	ExtTitanError      byte = extTitanError
+	ExtLong            byte = extLong
+	ExtBigInt          byte = extBigInt
+	ExtRegExp          byte = extRegExp
+	ExtSet             byte = extSet
+	ExtMap             byte = extMap
+	ExtDate            byte = extDate
+	ExtError           byte = extError
+)
+
+// Token is one MessagePack header read by a [Scanner], with the data of
+// strings, binaries and extensions. Bytes aliases the scanned input.
+type Token struct {
+	Kind   TokenKind
+	Bool   bool
+	Int    int64
+	Uint   uint64
+	Float  float64
+	Len    int    // elements of an array, pairs of a map, bytes of the rest
+	Bytes  []byte // the data of a string, binary or extension
+	Ext    byte   // the extension type of TokenExt
+	Offset int    // where the token starts in the input
+}
+
+// Scanner reads a Netron MessagePack value token by token without
+// allocating, for code that checks encoded values in place (contracts,
+// routing). It applies the decoders' header checks: lengths and counts
+// must fit in what remains (an array header claiming more elements than
+// there are bytes fails), unknown extension types, 0xc1 and map32 are
+// refused. The zero Scanner reads nothing; use [Scanner.Reset]. Nesting
+// depth is the caller's to bound: containers are not entered by Next.
+type Scanner struct{ d decoder }
+
+// Reset makes the scanner read b from its start.
+func (s *Scanner) Reset(b []byte) { s.d = decoder{b: b} }
+
+// Next reads one header. A string, binary or extension is consumed with
+// its data; an array or map is not: its Len elements (or key/value
+// pairs) follow, to be read with Next or Skip.
+func (s *Scanner) Next() (Token, error) {
+	h, err := s.d.next()
+	if err != nil {
+		return Token{}, err
+	}
+	t := Token{Offset: h.start, Len: h.n, Bool: h.b, Int: h.i, Uint: h.u, Float: h.f}
+	switch h.k {
+	case kNil:
+		t.Kind = TokenNil
+	case kUndefined:
+		t.Kind = TokenUndefined
+	case kBool:
+		t.Kind = TokenBool
+	case kInt:
+		t.Kind = TokenInt
+	case kUint:
+		t.Kind = TokenUint
+	case kFloat:
+		t.Kind = TokenFloat
+	case kStr:
+		t.Kind, t.Bytes = TokenString, s.d.strBytes(h.n)
+	case kBin:
+		t.Kind, t.Bytes = TokenBinary, s.d.strBytes(h.n)
+	case kArray:
+		t.Kind = TokenArray
+	case kMap:
+		t.Kind = TokenMap
+	case kExt:
+		t.Kind, t.Ext, t.Bytes = TokenExt, h.typ, s.d.strBytes(h.n)
+	}
+	return t, nil
+}
+
+// Skip reads one whole value, containers included, nesting at most
+// DefaultMaxDepth deep.
+func (s *Scanner) Skip() error {
+	s.d.depth, s.d.maxDepth = 0, DefaultMaxDepth
+	return s.d.skip()
+}
+
+// Offset returns how many bytes have been read.
+func (s *Scanner) Offset() int { return s.d.off }
+
+// Done reports whether every byte has been read.
+func (s *Scanner) Done() bool { return s.d.off == len(s.d.b) }
+
+// DateMillis returns the milliseconds since 1970 of a Date extension's
+// data (a TokenExt whose Ext is ExtDate), checked as the decoders check it.
+func DateMillis(data []byte) (int64, error) {
+	d := decoder{b: data}
+	ms, err := d.rawU64(0, "Date data")
+	if err != nil {
+		return 0, err
+	}
+	if ms > maxDateMillis {
+		return 0, d.malformed(0, "Date of "+strconv.FormatUint(ms, 10)+" ms is out of the JavaScript range")
+	}
+	return int64(ms), nil
+}
