@@ -56,6 +56,9 @@ type method struct {
 	// decoding them (package contract); what they do not prove, inV and
 	// outV decide and explain.
 	inC, outC *contract.Checker
+	// outT proves results (stream items) valid on the Go value, without
+	// encoding it, where the result type allows (contract.Typed).
+	outT *contract.Typed
 	// inByType and outByType are set when the Go types alone enforce the
 	// derived contract (predeclared scalar types): decoding into them, or
 	// returning them, already guarantees the schema, so validation skips
@@ -267,6 +270,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	if m.outC, err = contract.Compile(m.outSchema); err != nil {
 		return fmt.Errorf("output schema: %w", err)
 	}
+	m.outT = m.outC.ForType(m.out)
 	return nil
 }
 

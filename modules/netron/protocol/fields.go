@@ -232,3 +232,42 @@ func fieldForSet(v reflect.Value, index []int) (reflect.Value, bool) {
 	}
 	return v, true
 }
+
+// EncodedField is a struct field as the encoder writes it (see [Marshal]):
+// its key and Go type.
+type EncodedField struct {
+	Name string
+	Type reflect.Type
+	f    *field
+}
+
+// Value returns the field of struct value v and whether the encoder writes
+// it: not when omitempty or omitzero omits it, nor behind a nil embedded
+// pointer.
+func (f EncodedField) Value(v reflect.Value) (reflect.Value, bool) {
+	fv, ok := fieldValue(v, f.f.index)
+	if !ok || f.f.omitEmpty && isEmptyValue(fv) || f.f.omitZero && isZeroValue(fv) {
+		return fv, false
+	}
+	return fv, true
+}
+
+// EncodedFields returns the fields of struct type t that the encoder
+// writes, in the order it writes them.
+func EncodedFields(t reflect.Type) []EncodedField {
+	si := cachedStructInfo(t)
+	out := make([]EncodedField, len(si.fields))
+	for i := range si.fields {
+		out[i] = EncodedField{Name: si.fields[i].name, Type: si.fields[i].typ, f: &si.fields[i]}
+	}
+	return out
+}
+
+// OwnEncoding reports whether the encoder writes values of t by a rule of
+// its own rather than by t's kind: time.Time (a Date), time.Duration, big.Int,
+// RawValue, the generic model types and Go errors.
+func OwnEncoding(t reflect.Type) bool {
+	return t == timeType || t == durationType || t == bigIntType || t == rawType || modelTypes[t] ||
+		t.Kind() == reflect.Pointer && modelTypes[t.Elem()] ||
+		t.Kind() != reflect.Interface && t.Implements(errorType)
+}

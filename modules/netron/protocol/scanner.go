@@ -62,40 +62,27 @@ type Scanner struct{ d decoder }
 // Reset makes the scanner read b from its start.
 func (s *Scanner) Reset(b []byte) { s.d = decoder{b: b} }
 
-// Next reads one header. A string, binary or extension is consumed with
-// its data; an array or map is not: its Len elements (or key/value
-// pairs) follow, to be read with Next or Skip.
-func (s *Scanner) Next() (Token, error) {
+// Next reads one header into t. A string, binary or extension is
+// consumed with its data; an array or map is not: its Len elements (or
+// key/value pairs) follow, to be read with Next or Skip.
+func (s *Scanner) Next(t *Token) error {
 	h, err := s.d.next()
 	if err != nil {
-		return Token{}, err
+		return err
 	}
-	t := Token{Offset: h.start, Len: h.n, Bool: h.b, Int: h.i, Uint: h.u, Float: h.f}
+	// The token kinds are the decoder's, in the same order.
+	// Field by field: a composite store would zero Bytes through a
+	// write barrier on every token.
+	t.Kind, t.Offset, t.Len, t.Bool, t.Int, t.Uint, t.Float, t.Ext = TokenKind(h.k), h.start, h.n, h.b, h.i, h.u, h.f, h.typ
 	switch h.k {
-	case kNil:
-		t.Kind = TokenNil
-	case kUndefined:
-		t.Kind = TokenUndefined
-	case kBool:
-		t.Kind = TokenBool
-	case kInt:
-		t.Kind = TokenInt
-	case kUint:
-		t.Kind = TokenUint
-	case kFloat:
-		t.Kind = TokenFloat
-	case kStr:
-		t.Kind, t.Bytes = TokenString, s.d.strBytes(h.n)
-	case kBin:
-		t.Kind, t.Bytes = TokenBinary, s.d.strBytes(h.n)
-	case kArray:
-		t.Kind = TokenArray
-	case kMap:
-		t.Kind = TokenMap
-	case kExt:
-		t.Kind, t.Ext, t.Bytes = TokenExt, h.typ, s.d.strBytes(h.n)
+	case kStr, kBin, kExt:
+		t.Bytes = s.d.strBytes(h.n)
+	default:
+		if t.Bytes != nil {
+			t.Bytes = nil
+		}
 	}
-	return t, nil
+	return nil
 }
 
 // Skip reads one whole value, containers included, nesting at most

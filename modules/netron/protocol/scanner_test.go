@@ -9,7 +9,8 @@ import (
 
 // scanAll reads one value token by token, containers entered.
 func scanAll(s *protocol.Scanner, depth int) (int, error) {
-	t, err := s.Next()
+	var t protocol.Token
+	err := s.Next(&t)
 	if err != nil {
 		return 0, err
 	}
@@ -52,7 +53,8 @@ func TestScanner(t *testing.T) {
 	var kinds []protocol.TokenKind
 	var date []byte
 	for !s.Done() {
-		tok, err := s.Next()
+		var tok protocol.Token
+		err := s.Next(&tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +85,8 @@ func TestScanner(t *testing.T) {
 	}
 	// Lengths are checked against the input before anything is read.
 	s.Reset([]byte{0xdd, 0xff, 0xff, 0xff, 0xff})
-	if _, err := s.Next(); err == nil {
+	var tok protocol.Token
+	if err := s.Next(&tok); err == nil {
 		t.Fatal("an array header claiming 2^32 elements in 5 bytes: no error")
 	}
 }

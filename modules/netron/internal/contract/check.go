@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/titanframework/titan/internal/unsafeutil"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
@@ -103,7 +104,8 @@ func (n *node) value(s *protocol.Scanner, b []byte, depth int) bool {
 // own checks the next value of s against n's own keywords (not allOf,
 // anyOf or $ref).
 func (n *node) own(s *protocol.Scanner, b []byte, depth int) bool {
-	t, err := s.Next()
+	var t protocol.Token
+	err := s.Next(&t)
 	if err != nil {
 		return false
 	}
@@ -126,7 +128,8 @@ func (n *node) own(s *protocol.Scanner, b []byte, depth int) bool {
 		}
 		return n.number(f, f == math.Trunc(f))
 	case protocol.TokenString:
-		return n.str(t.Bytes)
+		// The input does not change during the check.
+		return n.str(unsafeutil.String(t.Bytes))
 	case protocol.TokenBinary:
 		return n.binary(len(t.Bytes))
 	case protocol.TokenArray:
@@ -199,18 +202,18 @@ func (n *node) number(f float64, integral bool) bool {
 	return true
 }
 
-// str checks a string given as its wire bytes.
-func (n *node) str(p []byte) bool {
-	if n.types&tString == 0 || !utf8.Valid(p) {
+// str checks a string (its wire bytes seen as a string, or a Go string).
+func (n *node) str(p string) bool {
+	if n.types&tString == 0 || !utf8.ValidString(p) {
 		return false // invalid UTF-8 is replaced on decoding: the general validator sees that
 	}
 	if n.minLen > 0 || n.maxLen >= 0 {
-		l := utf8.RuneCount(p) // maxLength and minLength count code points
+		l := utf8.RuneCountInString(p) // maxLength and minLength count code points
 		if l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
 			return false
 		}
 	}
-	if n.pattern != nil && !n.pattern.Match(p) {
+	if n.pattern != nil && !n.pattern.MatchString(p) {
 		return false
 	}
 	if n.format != nil && !n.format(p) {
@@ -218,7 +221,7 @@ func (n *node) str(p []byte) bool {
 	}
 	if n.hasEnum {
 		for _, e := range n.enum {
-			if e.typ == tString && e.s == string(p) {
+			if e.typ == tString && e.s == p {
 				return true
 			}
 		}
@@ -238,7 +241,7 @@ func (n *node) binary(size int) bool {
 	return tok && dok && tb|db == n.reqMask
 }
 
-var bufferWord = []byte("Buffer")
+const bufferWord = "Buffer"
 
 // bufferKey checks one key of a Buffer's JSON form: its bit in the
 // required mask, and whether its value is proven valid.
@@ -318,7 +321,8 @@ func (n *node) uniqueArray(s *protocol.Scanner, b []byte, count, depth int) bool
 		}
 		var sub protocol.Scanner
 		sub.Reset(b[start:s.Offset()])
-		t, err := sub.Next()
+		var t protocol.Token
+		err := sub.Next(&t)
 		if err != nil {
 			return false
 		}
@@ -363,7 +367,8 @@ func (n *node) object(s *protocol.Scanner, b []byte, count, depth int) bool {
 	}
 	var present uint64
 	for range count {
-		k, err := s.Next()
+		var k protocol.Token
+		err := s.Next(&k)
 		if err != nil || k.Kind != protocol.TokenString || !utf8.Valid(k.Bytes) {
 			return false // other keys become property names on decoding
 		}

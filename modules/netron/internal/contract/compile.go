@@ -46,7 +46,7 @@ type node struct {
 	// strings
 	minLen, maxLen int // code points; maxLen < 0: none
 	pattern        *regexp.Regexp
-	format         func(s []byte) bool // proves the format, or nil
+	format         func(s string) bool // proves the format, or nil
 	formatName     string
 
 	// numbers

@@ -416,3 +416,17 @@ func BenchmarkGeneralValidatorUser(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEncodeUser is what checking a result adds before the walk: its
+// encoding into a reused buffer.
+func BenchmarkEncodeUser(b *testing.B) {
+	u := sampleUser()
+	buf := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = protocol.AppendValue(buf[:0], u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

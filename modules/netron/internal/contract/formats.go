@@ -1,7 +1,6 @@
 package contract
 
 import (
-	"bytes"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -11,7 +10,7 @@ import (
 // only strings that santhosh-tekuri/jsonschema accepts too (some are
 // stricter: a quoted email local part, a leap second or "+1" as a number
 // are left to it), without allocating except uri.
-var formats = map[string]func([]byte) bool{
+var formats = map[string]func(string) bool{
 	"email":     email,
 	"hostname":  hostname,
 	"ipv4":      ipv4,
@@ -37,11 +36,12 @@ func isHex(c byte) bool {
 	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-func uuid(s []byte) bool {
+func uuid(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
-	for i, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch i {
 		case 8, 13, 18, 23:
 			if c != '-' {
@@ -57,7 +57,7 @@ func uuid(s []byte) bool {
 }
 
 // ipv4 is four decimals from 0 to 255 without leading zeros.
-func ipv4(s []byte) bool {
+func ipv4(s string) bool {
 	for g := range 4 {
 		n, v := 0, 0
 		for n < len(s) && n < 4 && isDigit(s[n]) {
@@ -79,21 +79,21 @@ func ipv4(s []byte) bool {
 	return len(s) == 0
 }
 
-func ipv6(s []byte) bool {
-	if bytes.IndexByte(s, ':') < 0 {
+func ipv6(s string) bool {
+	if strings.IndexByte(s, ':') < 0 {
 		return false
 	}
-	a, err := netip.ParseAddr(string(s))
+	a, err := netip.ParseAddr(s)
 	return err == nil && a.Zone() == ""
 }
 
-func hostname(s []byte) bool {
-	s = bytes.TrimSuffix(s, []byte("."))
+func hostname(s string) bool {
+	s = strings.TrimSuffix(s, ".")
 	if len(s) > 253 {
 		return false
 	}
 	for {
-		end := bytes.IndexByte(s, '.')
+		end := strings.IndexByte(s, '.')
 		label := s
 		if end >= 0 {
 			label = s[:end]
@@ -101,7 +101,8 @@ func hostname(s []byte) bool {
 		if len(label) < 1 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
-		for _, c := range label {
+		for i := 0; i < len(label); i++ {
+			c := label[i]
 			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-') {
 				return false
 			}
@@ -115,27 +116,28 @@ func hostname(s []byte) bool {
 
 const emailLocalPunct = ".!#$%&'*+-/=?^_`{|}~"
 
-func email(s []byte) bool {
+func email(s string) bool {
 	if len(s) > 254 {
 		return false
 	}
-	at := bytes.LastIndexByte(s, '@')
+	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return false
 	}
 	local, domain := s[:at], s[at+1:]
 	if len(local) == 0 || len(local) > 64 || local[0] == '.' || local[len(local)-1] == '.' ||
-		local[0] == '"' || bytes.Contains(local, []byte("..")) {
+		local[0] == '"' || strings.Contains(local, "..") {
 		return false // a quoted local part is left to the general validator
 	}
-	for _, c := range local {
+	for i := 0; i < len(local); i++ {
+		c := local[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || strings.IndexByte(emailLocalPunct, c) >= 0) {
 			return false
 		}
 	}
 	if len(domain) > 1 && domain[0] == '[' && domain[len(domain)-1] == ']' {
 		ip := domain[1 : len(domain)-1]
-		if rest, ok := bytes.CutPrefix(ip, []byte("IPv6:")); ok {
+		if rest, ok := strings.CutPrefix(ip, "IPv6:"); ok {
 			return ipv6(rest)
 		}
 		return ipv4(ip)
@@ -144,19 +146,19 @@ func email(s []byte) bool {
 }
 
 // num reads a fixed number of digits.
-func num(s []byte) (int, bool) {
+func num(s string) (int, bool) {
 	v := 0
-	for _, c := range s {
-		if !isDigit(c) {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
 			return 0, false
 		}
-		v = v*10 + int(c-'0')
+		v = v*10 + int(s[i]-'0')
 	}
 	return v, true
 }
 
 // date is YYYY-MM-DD, a day that exists.
-func date(s []byte) bool {
+func date(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
@@ -175,7 +177,7 @@ func date(s []byte) bool {
 
 // timeOfDay is hh:mm:ss, an optional fraction, and Z or an offset; leap
 // seconds are left to the general validator.
-func timeOfDay(s []byte) bool {
+func timeOfDay(s string) bool {
 	if len(s) < 9 || s[2] != ':' || s[5] != ':' {
 		return false
 	}
@@ -207,18 +209,18 @@ func timeOfDay(s []byte) bool {
 	return ok1 && ok2 && zh <= 23 && zm <= 59
 }
 
-func dateTime(s []byte) bool {
+func dateTime(s string) bool {
 	return len(s) >= 20 && (s[10] == 'T' || s[10] == 't') && date(s[:10]) && timeOfDay(s[11:])
 }
 
 // uri is an absolute URL as net/url parses it, an IPv6 host in brackets.
-func uri(s []byte) bool {
-	u, err := url.Parse(string(s))
+func uri(s string) bool {
+	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() {
 		return false
 	}
 	if h := u.Hostname(); strings.Contains(h, ":") {
-		return strings.Contains(u.Host, "[") && strings.Contains(u.Host, "]") && ipv6([]byte(h))
+		return strings.Contains(u.Host, "[") && strings.Contains(u.Host, "]") && ipv6(h)
 	}
 	return true
 }
