@@ -30,12 +30,16 @@ import (
 type caseSpec struct {
 	Sys     string `json:"sys"`
 	Mode    string `json:"mode"`
+	Family  string `json:"family"`
 	Payload int    `json:"payload"`
 	Conc    int    `json:"conc"`
 }
 
 func (c caseSpec) String() string {
-	return fmt.Sprintf("%s/%s/%dB/c%d", c.Sys, c.Mode, c.Payload, c.Conc)
+	if structured(c.Family) {
+		return fmt.Sprintf("%s/%s/%s/c%d", c.Sys, c.Mode, c.Family, c.Conc)
+	}
+	return fmt.Sprintf("%s/%s/%s/%dB/c%d", c.Sys, c.Mode, c.Family, c.Payload, c.Conc)
 }
 
 // result is what one case measured.
@@ -81,7 +85,8 @@ func main() {
 	var (
 		sysList  = flag.String("sys", "raw,netron-tcp,netron-tcp-noval,grpc,connect,nats", "systems: "+strings.Join(systemNames(), ","))
 		modes    = flag.String("mode", "unary,stream", "unary, stream")
-		payloads = flag.String("payload", "32,4096", "echo payload sizes in bytes")
+		payloads = flag.String("payload", "32,4096", "echo payload sizes in bytes (string and bytes families)")
+		famList  = flag.String("family", "string", "payload families: "+strings.Join(families, ","))
 		concs    = flag.String("conc", "1,64,256", "closed-loop callers (streams for -mode stream)")
 		duration = flag.Duration("duration", 3*time.Second, "measured time per case")
 		warmup   = flag.Duration("warmup", 500*time.Millisecond, "warm-up time per case")
@@ -115,19 +120,29 @@ func main() {
 		os.Exit(2)
 	}
 	var cases []caseSpec
-	for _, mode := range splitList(*modes) {
-		if mode != "unary" && mode != "stream" {
-			fmt.Fprintf(os.Stderr, "bench: unknown mode %q\n", mode)
+	for _, fam := range splitList(*famList) {
+		if err := checkFamily(fam); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(2)
 		}
-		for _, p := range ps {
-			for _, c := range cs {
-				for _, s := range splitList(*sysList) {
-					if _, ok := systems[s]; !ok {
-						fmt.Fprintf(os.Stderr, "bench: unknown system %q (have %s)\n", s, strings.Join(systemNames(), ", "))
-						os.Exit(2)
+		sizes := ps
+		if structured(fam) {
+			sizes = []int{0} // the message decides its size
+		}
+		for _, mode := range splitList(*modes) {
+			if mode != "unary" && mode != "stream" {
+				fmt.Fprintf(os.Stderr, "bench: unknown mode %q\n", mode)
+				os.Exit(2)
+			}
+			for _, p := range sizes {
+				for _, c := range cs {
+					for _, s := range splitList(*sysList) {
+						if _, ok := systems[s]; !ok {
+							fmt.Fprintf(os.Stderr, "bench: unknown system %q (have %s)\n", s, strings.Join(systemNames(), ", "))
+							os.Exit(2)
+						}
+						cases = append(cases, caseSpec{Sys: s, Mode: mode, Family: fam, Payload: p, Conc: c})
 					}
-					cases = append(cases, caseSpec{Sys: s, Mode: mode, Payload: p, Conc: c})
 				}
 			}
 		}
@@ -185,7 +200,7 @@ func lastLine(s string) string {
 func printTable(results []result) {
 	grpc := map[string]float64{}
 	grpcP99 := map[string]float64{}
-	key := func(r result) string { return fmt.Sprintf("%s/%d/%d", r.Mode, r.Payload, r.Conc) }
+	key := func(r result) string { return fmt.Sprintf("%s/%s/%d/%d", r.Mode, r.Family, r.Payload, r.Conc) }
 	for _, r := range results {
 		if r.Sys == "grpc" && r.Error == "" {
 			grpc[key(r)] = r.PerSec
@@ -193,7 +208,7 @@ func printTable(results []result) {
 		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "system\tmode\tpayload\tconc\tconns\tops/s\tp50 µs\tp99 µs\tp999 µs\tallocs/op\tB/op\tCPU µs/op\tvs gRPC\tp99 vs gRPC\t")
+	fmt.Fprintln(tw, "system\tmode\tfamily\tpayload\tconc\tconns\tops/s\tp50 µs\tp99 µs\tp999 µs\tallocs/op\tB/op\tCPU µs/op\tvs gRPC\tp99 vs gRPC\t")
 	rows := slices.Clone(results)
 	for _, r := range rows {
 		if r.Error != "" || r.Unsupport {
@@ -201,7 +216,7 @@ func printTable(results []result) {
 			if r.Unsupport {
 				msg = "not supported: " + r.Note
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t\t%s\t\t\t\t\t\t\t\t\t\n", r.Sys, r.Mode, r.Payload, r.Conc, msg)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t\t%s\t\t\t\t\t\t\t\t\t\n", r.Sys, r.Mode, r.Family, payloadWord(r.caseSpec), r.Conc, msg)
 			continue
 		}
 		ratio, p99ratio := "", ""
@@ -211,10 +226,21 @@ func printTable(results []result) {
 				p99ratio = fmt.Sprintf("%.2f×", r.P99/gp)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.2f\t%s\t%s\t\n",
-			r.Sys, r.Mode, r.Payload, r.Conc, r.Conns, r.PerSec, micros(r.P50), micros(r.P99), micros(r.P999), r.Allocs, r.Bytes, r.CPU, ratio, p99ratio)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%.0f\t%.2f\t%s\t%s\t\n",
+			r.Sys, r.Mode, r.Family, payloadWord(r.caseSpec), r.Conc, r.Conns, r.PerSec, micros(r.P50), micros(r.P99), micros(r.P999), r.Allocs, r.Bytes, r.CPU, ratio, p99ratio)
 	}
 	tw.Flush()
+}
+
+// payloadWord is the payload column: a size, or the message's.
+func payloadWord(c caseSpec) string {
+	switch c.Family {
+	case familyMessage:
+		return "1 user"
+	case familyList:
+		return fmt.Sprintf("%d users", pageSize)
+	}
+	return strconv.Itoa(c.Payload)
 }
 
 // micros formats a latency in microseconds: one decimal below 100 µs.

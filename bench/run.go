@@ -54,7 +54,7 @@ const streamLen = 100
 type profiles struct{ cpu, mem string }
 
 func (p profiles) file(prefix string, c caseSpec) string {
-	return fmt.Sprintf("%s-%s-%s-%d-c%d.pprof", prefix, c.Sys, c.Mode, c.Payload, c.Conc)
+	return fmt.Sprintf("%s-%s-%s-%s-%d-c%d.pprof", prefix, c.Sys, c.Mode, c.Family, c.Payload, c.Conc)
 }
 
 // runCase measures one case in this process.
@@ -73,6 +73,9 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 		return r
 	}
 	payload := strings.Repeat("x", c.Payload)
+	if structured(c.Family) {
+		payload = opaquePayload(c.Family) // for the systems that carry bytes only
+	}
 
 	var (
 		stop     atomic.Bool

@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
+	"github.com/titanframework/titan/modules/netron/validate"
 )
 
 // netron-http calls the same Echo service through the HTTP gateway: unary
@@ -21,14 +23,23 @@ import (
 // encoding/json alone, as a program without Titan would. HTTP/1.1 needs a
 // connection per call in flight, so the clients keep up to conc connections.
 func init() {
-	register("netron-http", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, true) },
-		note: "HTTP/1.1 gateway, JSON, Titan's HTTP client, one connection per caller"})
-	register("netron-http-std", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, false) },
-		note: "HTTP/1.1 gateway, JSON, net/http + encoding/json client, one connection per caller"})
+	register("netron-http", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, true, false) },
+		note: "HTTP/1.1 gateway, JSON, validated, Titan's HTTP client, one connection per caller"})
+	register("netron-http-noval", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, true, true) },
+		note: "same, contract validation off"})
+	register("netron-http-std", system{setup: func(c caseSpec) (*bench, error) { return setupNetronHTTP(c, false, false) },
+		note: "HTTP/1.1 gateway, JSON, validated, net/http + encoding/json client, one connection per caller"})
 }
 
-func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
-	n, err := netron.New(netron.Config{}, nil)
+func setupNetronHTTP(c caseSpec, titanClient, noval bool) (*bench, error) {
+	if c.Family == familyBytes {
+		return &bench{cleanup: func() {}}, nil // binary data has no plain JSON form
+	}
+	features := []netron.Interceptor{cache.New(0)}
+	if !noval {
+		features = append(features, validate.New(nil))
+	}
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(features...))
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +60,13 @@ func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 		Input   []any  `json:"input"`
 	}
 	invokeURL := addr + "/netron/invoke"
+	cleanup := func() {
+		tr.CloseIdleConnections()
+		n.Stop(context.Background())
+	}
+	if structured(c.Family) {
+		return httpStructured(c, addr, hc, titanClient, cleanup)
+	}
 	unary := func(ctx context.Context, payload string) error {
 		body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, invokeURL, bytes.NewReader(body))
@@ -113,10 +131,102 @@ func setupNetronHTTP(c caseSpec, titanClient bool) (*bench, error) {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			return got, sc.Err()
 		},
-		conns: c.Conc,
-		cleanup: func() {
-			tr.CloseIdleConnections()
-			n.Stop(context.Background())
-		},
+		conns:   c.Conc,
+		cleanup: cleanup,
 	}, nil
+}
+
+// httpStructured calls the message and list families: unary through
+// /netron/invoke, streams through the method's JSON route (NDJSON).
+func httpStructured(c caseSpec, addr string, hc *http.Client, titanClient bool, cleanup func()) (*bench, error) {
+	method, stream := "user", "repeatUser"
+	var arg any = theUser
+	check := func(body []byte) error {
+		var u User
+		if err := json.Unmarshal(body, &u); err != nil {
+			return err
+		}
+		return sameUser(u, theUser)
+	}
+	if c.Family == familyList {
+		method, stream, arg = "page", "repeatPage", thePage
+		check = func(body []byte) error {
+			var p Page
+			if err := json.Unmarshal(body, &p); err != nil {
+				return err
+			}
+			return samePage(p, thePage)
+		}
+	}
+	b := &bench{conns: c.Conc, cleanup: cleanup}
+	if titanClient {
+		tc, err := httptransport.NewClient(addr, httptransport.WithHTTPClient(hc))
+		if err != nil {
+			return nil, err
+		}
+		if c.Family == familyList {
+			b.unary = func(ctx context.Context, _ string) error {
+				out, err := httptransport.CallUnary[Page](ctx, tc, "echo@1.0.0", method, thePage)
+				if err != nil {
+					return err
+				}
+				return samePage(out, thePage)
+			}
+		} else {
+			b.unary = func(ctx context.Context, _ string) error {
+				out, err := httptransport.CallUnary[User](ctx, tc, "echo@1.0.0", method, theUser)
+				if err != nil {
+					return err
+				}
+				return sameUser(out, theUser)
+			}
+		}
+	} else {
+		b.unary = func(ctx context.Context, _ string) error {
+			body, _ := json.Marshal(map[string]any{"id": "1", "version": "1.0", "service": "echo@1.0.0", "method": method, "input": []any{arg}})
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr+"/netron/invoke", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var out struct {
+				Success bool            `json:"success"`
+				Data    json.RawMessage `json:"data"`
+			}
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				return err
+			}
+			if !out.Success {
+				return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
+			}
+			return check(out.Data)
+		}
+	}
+	b.stream = func(ctx context.Context, _ string, count int) (int, error) {
+		body, _ := json.Marshal([]any{arg, count})
+		req, _ := http.NewRequestWithContext(ctx, "POST", addr+"/rpc/echo@1.0.0/"+stream, bytes.NewReader(body))
+		req.Header.Set("Accept", "application/x-ndjson")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		got := 0
+		for sc.Scan() {
+			if err := check(sc.Bytes()); err != nil {
+				return got, fmt.Errorf("stream item: %w (%.200s)", err, sc.Text())
+			}
+			got++
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return got, sc.Err()
+	}
+	return b, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -16,7 +17,7 @@ func init() {
 	register("nats", system{setup: setupNATS, note: "nats.go request/reply, embedded nats-server, one connection per side"})
 }
 
-func setupNATS(caseSpec) (*bench, error) {
+func setupNATS(c caseSpec) (*bench, error) {
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true, MaxPayload: 8 << 20})
 	if err != nil {
 		return nil, err
@@ -32,6 +33,14 @@ func setupNATS(caseSpec) (*bench, error) {
 		return nil, err
 	}
 	if _, err := srvConn.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		return nil, err
+	}
+	// The structured families as JSON with encoding/json, decoded and
+	// encoded again by the server as a service would.
+	if _, err := srvConn.Subscribe("bench.user", func(m *nats.Msg) { _ = m.Respond(reencode[User](m.Data)) }); err != nil {
+		return nil, err
+	}
+	if _, err := srvConn.Subscribe("bench.page", func(m *nats.Msg) { _ = m.Respond(reencode[Page](m.Data)) }); err != nil {
 		return nil, err
 	}
 	if _, err := srvConn.Subscribe("bench.stream", func(m *nats.Msg) {
@@ -53,6 +62,19 @@ func setupNATS(caseSpec) (*bench, error) {
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		return nil, err
+	}
+	if structured(c.Family) {
+		b := &bench{conns: 1, cleanup: func() { nc.Close(); srvConn.Close(); ns.Shutdown() }}
+		if c.Family == familyMessage {
+			b.unary = func(context.Context, string) error {
+				return natsJSON(nc, "bench.user", theUser, func(u User) error { return sameUser(u, theUser) })
+			}
+		} else {
+			b.unary = func(context.Context, string) error {
+				return natsJSON(nc, "bench.page", thePage, func(p Page) error { return samePage(p, thePage) })
+			}
+		}
+		return b, nil // streams of messages: not measured for NATS
 	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
@@ -94,4 +116,31 @@ func setupNATS(caseSpec) (*bench, error) {
 		conns:   1,
 		cleanup: func() { nc.Close(); srvConn.Close(); ns.Shutdown() },
 	}, nil
+}
+
+// reencode decodes a JSON T and encodes it again.
+func reencode[T any](data []byte) []byte {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return []byte(`{}`)
+	}
+	out, _ := json.Marshal(v)
+	return out
+}
+
+// natsJSON sends v as JSON and checks the decoded reply.
+func natsJSON[T any](nc *nats.Conn, subject string, v T, check func(T) error) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	m, err := nc.Request(subject, body, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	var out T
+	if err := json.Unmarshal(m.Data, &out); err != nil {
+		return err
+	}
+	return check(out)
 }

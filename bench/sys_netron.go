@@ -25,10 +25,32 @@ type EchoInput = string
 func (Echo) Echo(_ context.Context, s EchoInput) (string, error) { return s, nil }
 
 // Repeat streams s n times.
-func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
+func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] { return repeat(s, n) }
+
+// Bytes returns b.
+func (Echo) Bytes(_ context.Context, b []byte) ([]byte, error) { return b, nil }
+
+// RepeatBytes streams b n times.
+func (Echo) RepeatBytes(_ context.Context, b []byte, n int) iter.Seq2[[]byte, error] {
+	return repeat(b, n)
+}
+
+// User returns u: the message family.
+func (Echo) User(_ context.Context, u User) (User, error) { return u, nil }
+
+// RepeatUser streams u n times.
+func (Echo) RepeatUser(_ context.Context, u User, n int) iter.Seq2[User, error] { return repeat(u, n) }
+
+// Page returns p: the list family.
+func (Echo) Page(_ context.Context, p Page) (Page, error) { return p, nil }
+
+// RepeatPage streams p n times.
+func (Echo) RepeatPage(_ context.Context, p Page, n int) iter.Seq2[Page, error] { return repeat(p, n) }
+
+func repeat[T any](v T, n int) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
 		for range n {
-			if !yield(s, nil) {
+			if !yield(v, nil) {
 				return
 			}
 		}
@@ -53,14 +75,14 @@ func init() {
 			note = "same, validated, with a timing and a token interceptor on both sides"
 		}
 		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
-			return setupNetron(v.scheme, v.noval, v.chain)
+			return setupNetron(c, v.scheme, v.noval, v.chain)
 		}})
 	}
 }
 
 // setupNetron serves Echo on scheme and dials it; with chain, both sides
 // run the interceptors of sys_netron_chain.go.
-func setupNetron(scheme string, noval, chain bool) (*bench, error) {
+func setupNetron(c caseSpec, scheme string, noval, chain bool) (*bench, error) {
 	var sides chainSides
 	if chain {
 		sides = newChainSides("Bearer bench-token")
@@ -108,6 +130,65 @@ func setupNetron(scheme string, noval, chain bool) (*bench, error) {
 			return nil, err
 		}
 	}
+	b := netronCalls(c.Family, p)
+	b.conns = 1
+	b.cleanup = func() {
+		p.Close()
+		client.Stop(context.Background())
+		n.Stop(context.Background())
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+	}
+	return b, nil
+}
+
+// netronCalls are the calls of a family through the public client API.
+func netronCalls(family string, p *netron.Peer) *bench {
+	switch family {
+	case familyBytes:
+		return &bench{
+			unary: func(ctx context.Context, payload string) error {
+				out, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", []byte(payload))
+				if err != nil {
+					return err
+				}
+				return echoed(out, payload)
+			},
+			stream: func(ctx context.Context, payload string, count int) (int, error) {
+				return streamed(netron.CallStream[[]byte](ctx, p, "echo@1.0.0", "repeatBytes", []byte(payload), count),
+					func(b []byte) error { return echoed(b, payload) })
+			},
+		}
+	case familyMessage:
+		return &bench{
+			unary: func(ctx context.Context, _ string) error {
+				out, err := netron.CallUnary[User](ctx, p, "echo@1.0.0", "user", theUser)
+				if err != nil {
+					return err
+				}
+				return sameUser(out, theUser)
+			},
+			stream: func(ctx context.Context, _ string, count int) (int, error) {
+				return streamed(netron.CallStream[User](ctx, p, "echo@1.0.0", "repeatUser", theUser, count),
+					func(u User) error { return sameUser(u, theUser) })
+			},
+		}
+	case familyList:
+		return &bench{
+			unary: func(ctx context.Context, _ string) error {
+				out, err := netron.CallUnary[Page](ctx, p, "echo@1.0.0", "page", thePage)
+				if err != nil {
+					return err
+				}
+				return samePage(out, thePage)
+			},
+			stream: func(ctx context.Context, _ string, count int) (int, error) {
+				return streamed(netron.CallStream[Page](ctx, p, "echo@1.0.0", "repeatPage", thePage, count),
+					func(pg Page) error { return samePage(pg, thePage) })
+			},
+		}
+	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
 			out, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", payload)
@@ -117,26 +198,23 @@ func setupNetron(scheme string, noval, chain bool) (*bench, error) {
 			return echoed(out, payload)
 		},
 		stream: func(ctx context.Context, payload string, count int) (int, error) {
-			got := 0
-			for item, err := range netron.CallStream[string](ctx, p, "echo@1.0.0", "repeat", payload, count) {
-				if err == nil {
-					err = echoed(item, payload)
-				}
-				if err != nil {
-					return got, err
-				}
-				got++
-			}
-			return got, nil
+			return streamed(netron.CallStream[string](ctx, p, "echo@1.0.0", "repeat", payload, count),
+				func(s string) error { return echoed(s, payload) })
 		},
-		conns: 1,
-		cleanup: func() {
-			p.Close()
-			client.Stop(context.Background())
-			n.Stop(context.Background())
-			if dir != "" {
-				os.RemoveAll(dir)
-			}
-		},
-	}, nil
+	}
+}
+
+// streamed counts the items of a stream, each checked.
+func streamed[T any](seq iter.Seq2[T, error], check func(T) error) (int, error) {
+	got := 0
+	for item, err := range seq {
+		if err == nil {
+			err = check(item)
+		}
+		if err != nil {
+			return got, err
+		}
+		got++
+	}
+	return got, nil
 }

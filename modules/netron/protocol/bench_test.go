@@ -97,3 +97,39 @@ func BenchmarkDecodeCall(b *testing.B) {
 		})
 	}
 }
+
+type benchAddress struct {
+	Street string `json:"street"`
+	City   string `json:"city"`
+	Zip    string `json:"zip"`
+}
+
+type benchUser struct {
+	ID      int64        `json:"id"`
+	Name    string       `json:"name"`
+	Email   string       `json:"email"`
+	Age     int32        `json:"age"`
+	Score   float64      `json:"score"`
+	Active  bool         `json:"active"`
+	Role    string       `json:"role"`
+	Tags    []string     `json:"tags"`
+	Address benchAddress `json:"address"`
+}
+
+// BenchmarkUnmarshalStruct decodes a realistic message into its Go type.
+func BenchmarkUnmarshalStruct(b *testing.B) {
+	u := benchUser{ID: 1000, Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: true,
+		Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	raw, err := protocol.Marshal(u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var out benchUser
+		if err := protocol.Unmarshal(raw, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

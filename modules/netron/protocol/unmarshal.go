@@ -658,6 +658,7 @@ func structDecoder(t reflect.Type) decFunc {
 		if err := d.enter(h.start); err != nil {
 			return err
 		}
+		guess := 0 // encoders write the fields in order: try the next one first
 		for range h.n {
 			kb, ks, err := d.keyBytes()
 			if err != nil {
@@ -665,7 +666,11 @@ func structDecoder(t reflect.Type) decFunc {
 			}
 			i, ok := -1, false
 			if kb != nil {
-				i, ok = si.byName[string(kb)]
+				if guess < len(si.fields) && si.fields[guess].name == string(kb) {
+					i, ok = guess, true
+				} else {
+					i, ok = si.byName[string(kb)]
+				}
 			} else {
 				i, ok = si.byName[ks]
 				kb = []byte(ks)
@@ -684,6 +689,7 @@ func structDecoder(t reflect.Type) decFunc {
 				}
 				continue
 			}
+			guess = i + 1
 			fv, settable := fieldForSet(v, si.fields[i].index)
 			if !settable {
 				if err := d.skip(); err != nil {
