@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -20,6 +25,31 @@ import (
 func init() {
 	register("grpc", system{setup: func(c caseSpec) (*bench, error) { return setupGRPC(c, nil) },
 		note: "grpc-go, proto codec, default options, one ClientConn"})
+	register("grpc-pv", system{setup: setupGRPCValidated,
+		note: "grpc-go with protovalidate checking each request and each answer on the server (message and list families)"})
+}
+
+// setupGRPCValidated is the validated anchor: the server checks every
+// request and every answer or stream message with protovalidate, against
+// the rules in proto/bench.proto (those of the Netron contract), as
+// Netron's validate interceptor checks arguments and results.
+func setupGRPCValidated(c caseSpec) (*bench, error) {
+	v, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	// Refuse a message that breaks the rules, once, before measuring.
+	bad := userPB(theUser)
+	bad.Email = "not an email"
+	if v.Validate(bad) == nil {
+		return nil, errors.New("protovalidate accepted a user whose email is not one")
+	}
+	return setupGRPC(c, func(m proto.Message) error {
+		if err := v.Validate(m); err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		return nil
+	})
 }
 
 // bytesStream's request carries the count in the first byte pair and the
@@ -54,6 +84,9 @@ func unaryMethod[T any, PT interface {
 				if err := chk(in); err != nil {
 					return nil, err
 				}
+				if err := chk(in); err != nil { // the answer, which echoes the request
+					return nil, err
+				}
 			}
 			return in, nil
 		},
@@ -76,10 +109,24 @@ func streamMethod[T any, PT interface {
 				if err := chk(in); err != nil {
 					return err
 				}
+				return serve(in, checkedStream{stream, chk})
 			}
 			return serve(in, stream)
 		},
 	}
+}
+
+// checkedStream checks each message a server stream sends.
+type checkedStream struct {
+	grpc.ServerStream
+	chk check
+}
+
+func (s checkedStream) SendMsg(m any) error {
+	if err := s.chk(m.(proto.Message)); err != nil {
+		return err
+	}
+	return s.ServerStream.SendMsg(m)
 }
 
 func grpcDesc(chk check) *grpc.ServiceDesc {

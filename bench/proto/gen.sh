@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates benchpb from bench.proto: needs protoc (Debian's
-# protobuf-compiler) and protoc-gen-go at the version of bench/go.mod:
+# protobuf-compiler), protoc-gen-go at the version of bench/go.mod:
 #   go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+# and protovalidate's validate.proto, taken from the Go module cache.
 set -euo pipefail
 cd "$(dirname "$0")"
-protoc --go_out=../benchpb --go_opt=paths=source_relative bench.proto
+pv=$(go mod download -json github.com/bufbuild/protovalidate@v1.2.2 | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+protoc -I . -I "$pv/proto/protovalidate" --go_out=../benchpb --go_opt=paths=source_relative bench.proto
