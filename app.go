@@ -176,9 +176,17 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	select {
 	case sig := <-sigs:
 		a.log.For("titan").Info("stopping: signal received", "signal", sig.String(), "stop_timeout", a.s.stopTimeout)
-	case sig := <-a.fx.Wait(): // a module asked the app to stop (fx.Shutdowner)
-		code = sig.ExitCode
-		a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
+	case sig := <-a.fx.Wait():
+		// fx also relays SIGINT and SIGTERM here, and select may pick this
+		// case though sigs holds the same signal: take it from sigs then,
+		// or the stop below would read it as a second signal.
+		select {
+		case s := <-sigs:
+			a.log.For("titan").Info("stopping: signal received", "signal", s.String(), "stop_timeout", a.s.stopTimeout)
+		default: // a module asked the app to stop (fx.Shutdowner)
+			code = sig.ExitCode
+			a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
+		}
 	}
 
 	stopped := make(chan error, 1)

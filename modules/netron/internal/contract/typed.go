@@ -37,7 +37,8 @@ func (c *Checker) ForType(t reflect.Type) *Typed {
 	if c == nil || t == nil {
 		return nil
 	}
-	fn, ok := compileTyped(c.root, t, 0)
+	tc := typeCompiler{onPath: map[reflect.Type]bool{}}
+	fn, ok := tc.compile(c.root, t, 0)
 	if !ok {
 		return nil
 	}
@@ -82,16 +83,23 @@ func provesNull(n *node) bool {
 	return false
 }
 
-func compileTyped(n *node, t reflect.Type, depth int) (check, bool) {
+// typeCompiler compiles a schema along a type; onPath holds the types
+// being compiled, so that a recursive type is refused at once instead of
+// unrolled.
+type typeCompiler struct{ onPath map[reflect.Type]bool }
+
+func (c typeCompiler) compile(n *node, t reflect.Type, depth int) (check, bool) {
 	if n == nil {
 		return always, true
 	}
-	if n.undecided || depth > maxTypeDepth {
+	if n.undecided || depth > maxTypeDepth || c.onPath[t] {
 		return nil, false
 	}
 	if t.Kind() == reflect.Pointer && !protocol.OwnEncoding(t) {
 		nullOK := provesNull(n)
-		elem, ok := compileTyped(n, t.Elem(), depth+1)
+		c.onPath[t] = true
+		elem, ok := c.compile(n, t.Elem(), depth+1)
+		delete(c.onPath, t)
 		if !ok {
 			return nil, false
 		}
@@ -102,7 +110,7 @@ func compileTyped(n *node, t reflect.Type, depth int) (check, bool) {
 			return elem(v.Elem())
 		}, true
 	}
-	own, ok := compileOwn(n, t, depth)
+	own, ok := c.own(n, t, depth)
 	if !ok {
 		return nil, false
 	}
@@ -111,14 +119,14 @@ func compileTyped(n *node, t reflect.Type, depth int) (check, bool) {
 	}
 	var all, anyOf []check
 	for _, a := range n.all {
-		f, ok := compileTyped(a, t, depth+1)
+		f, ok := c.compile(a, t, depth+1)
 		if !ok {
 			return nil, false
 		}
 		all = append(all, f)
 	}
 	for _, a := range n.any {
-		if f, ok := compileTyped(a, t, depth+1); ok {
+		if f, ok := c.compile(a, t, depth+1); ok {
 			anyOf = append(anyOf, f) // a branch not compiled proves nothing
 		}
 	}
@@ -148,7 +156,7 @@ func compileTyped(n *node, t reflect.Type, depth int) (check, bool) {
 }
 
 // compileOwn compiles n's own keywords (not allOf, anyOf or $ref) for t.
-func compileOwn(n *node, t reflect.Type, depth int) (check, bool) {
+func (c typeCompiler) own(n *node, t reflect.Type, depth int) (check, bool) {
 	if t == timeType {
 		return dateCheck(n)
 	}
@@ -184,9 +192,9 @@ func compileOwn(n *node, t reflect.Type, depth int) (check, bool) {
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return func(v reflect.Value) bool { return n.binary(v.Len()) }, true
 		}
-		return compileArray(n, t, depth)
+		return c.array(n, t, depth)
 	case reflect.Struct:
-		return compileStruct(n, t, depth)
+		return c.structure(n, t, depth)
 	}
 	return nil, false // maps, interfaces, channels, funcs
 }
@@ -208,11 +216,13 @@ func dateCheck(n *node) (check, bool) {
 	}, true
 }
 
-func compileArray(n *node, t reflect.Type, depth int) (check, bool) {
+func (c typeCompiler) array(n *node, t reflect.Type, depth int) (check, bool) {
 	if len(n.prefix) > 0 || n.unique {
 		return nil, false
 	}
-	item, ok := compileTyped(n.items, t.Elem(), depth+1)
+	c.onPath[t] = true
+	item, ok := c.compile(n.items, t.Elem(), depth+1)
+	delete(c.onPath, t)
 	if !ok {
 		return nil, false
 	}
@@ -239,10 +249,12 @@ type typedField struct {
 	bit   uint64 // its bit in the required mask
 }
 
-func compileStruct(n *node, t reflect.Type, depth int) (check, bool) {
+func (c typeCompiler) structure(n *node, t reflect.Type, depth int) (check, bool) {
 	if n.types&tObject == 0 || n.hasEnum {
 		return nil, false
 	}
+	c.onPath[t] = true
+	defer delete(c.onPath, t)
 	var fields []typedField
 	var covered uint64
 	for _, f := range protocol.EncodedFields(t) {
@@ -261,7 +273,7 @@ func compileStruct(n *node, t reflect.Type, depth int) (check, bool) {
 			sn = n.addl
 		}
 		if sn != nil || !n.addlNone {
-			fn, ok := compileTyped(sn, f.Type, depth+1)
+			fn, ok := c.compile(sn, f.Type, depth+1)
 			if !ok {
 				return nil, false
 			}

@@ -164,3 +164,28 @@ func BenchmarkTypedUser(b *testing.B) {
 		}
 	}
 }
+
+type tree struct {
+	Name  string `json:"name"`
+	Left  *tree  `json:"left"`
+	Right *tree  `json:"right"`
+}
+
+// TestTypedRecursive: a recursive type is left to the encoded form at
+// once, not unrolled (two fields deep 32 levels would be 2^32 closures).
+func TestTypedRecursive(t *testing.T) {
+	c, err := Compile([]byte(`{"type":"object","properties":{"name":{"type":"string"},"left":{"$ref":"#"},"right":{"$ref":"#"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan *Typed)
+	go func() { done <- c.ForType(reflect.TypeFor[tree]()) }()
+	select {
+	case tc := <-done:
+		if tc != nil {
+			t.Fatal("a recursive type compiled")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ForType on a recursive type did not return in 5 s")
+	}
+}
