@@ -192,7 +192,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 		return ok
 	case "enum":
 		list, ok := v.([]any)
-		if !ok {
+		if !ok || n.hasEnum { // with const as well: both must hold, left to the validator
 			return false
 		}
 		n.hasEnum = true

@@ -70,6 +70,8 @@ var schemas = []string{
 	`{"type":"integer","multipleOf":3}`,
 	`{"enum":["a","b",1,2.5,true,null]}`,
 	`{"const":"x"}`,
+	`{"const":"a","enum":["a","b"]}`,
+	`{"enum":["a","b"],"const":"b"}`,
 	`{"const":[1]}`,
 	`{"type":["string","null"]}`,
 	`{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3}`,
