@@ -326,3 +326,12 @@ func marshal(t reflect.Type, s *jsonschema.Schema) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// BufferSchema is the schema of binary data in JSON, as Netron writes it
+// (NETRON-WIRE.md §11.1): a Node Buffer, {"type": "Buffer", "data": [bytes]}.
+func BufferSchema() *jsonschema.Schema {
+	props := jsonschema.NewProperties()
+	props.Set("type", &jsonschema.Schema{Const: "Buffer"})
+	props.Set("data", &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "integer", Minimum: "0", Maximum: "255"}})
+	return &jsonschema.Schema{Type: "object", Properties: props, Required: []string{"type", "data"}, Description: "binary data, as a Node Buffer's JSON"}
+}

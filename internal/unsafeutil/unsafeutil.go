@@ -2,7 +2,9 @@
 // measured win with a test that holds it to the safe code it replaces:
 //
 //   - [String]: a string that shares a byte slice's memory, for parsers
-//     that look a token up or parse a number without copying it.
+//     that look a token up or parse a number without copying it, and for
+//     the contract checker, which reads the strings of an encoded value in
+//     place (modules/netron/internal/contract).
 //
 // No func type is ever reinterpreted here: methods are called through
 // their method values (package netron's fastcall.go), on worker

@@ -211,10 +211,7 @@ func wireSchema(t reflect.Type) *jsonschema.Schema {
 	case jsonObjectType[t]:
 		return &jsonschema.Schema{Type: "object"}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && t != rawMessageType:
-		props := jsonschema.NewProperties()
-		props.Set("type", &jsonschema.Schema{Const: "Buffer"})
-		props.Set("data", &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "integer", Minimum: "0", Maximum: "255"}})
-		return &jsonschema.Schema{Type: "object", Properties: props, Required: []string{"type", "data"}, Description: "binary data, as a Node Buffer's JSON"}
+		return schema.BufferSchema()
 	}
 	return nil
 }

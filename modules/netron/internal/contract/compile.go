@@ -262,12 +262,12 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 		}
 		switch k {
 		case "minimum", "exclusiveMinimum":
-			if n.hasMin { // both: keep the one that binds, decided below
+			if n.hasMin { // both bounds on one side: left to the validator
 				return false
 			}
 			n.min, n.hasMin, n.exclMin = f, true, k == "exclusiveMinimum"
 		default:
-			if n.hasMax {
+			if n.hasMax { // likewise
 				return false
 			}
 			n.max, n.hasMax, n.exclMax = f, true, k == "exclusiveMaximum"

@@ -101,16 +101,12 @@ func mustDerive[T any]() string {
 	return string(b)
 }
 
-// bufferSchema is what netron derives for binary data: a Node Buffer's
-// JSON form.
+// bufferSchema is what netron derives for binary data.
 func bufferSchema(t reflect.Type) *jsonschema.Schema {
 	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Uint8 {
 		return nil
 	}
-	props := jsonschema.NewProperties()
-	props.Set("type", &jsonschema.Schema{Const: "Buffer"})
-	props.Set("data", &jsonschema.Schema{Type: "array", Items: &jsonschema.Schema{Type: "integer", Minimum: "0", Maximum: "255"}})
-	return &jsonschema.Schema{Type: "object", Properties: props, Required: []string{"type", "data"}}
+	return schema.BufferSchema()
 }
 
 type pair struct {
