@@ -5,10 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
@@ -52,13 +52,6 @@ func setupNetronHTTP(c caseSpec, titanClient, noval bool) (*bench, error) {
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: c.Conc, MaxConnsPerHost: c.Conc}
 	hc := &http.Client{Transport: tr}
-	type invoke struct {
-		ID      string `json:"id"`
-		Version string `json:"version"`
-		Service string `json:"service"`
-		Method  string `json:"method"`
-		Input   []any  `json:"input"`
-	}
 	invokeURL := addr + "/netron/invoke"
 	cleanup := func() {
 		tr.CloseIdleConnections()
@@ -68,28 +61,11 @@ func setupNetronHTTP(c caseSpec, titanClient, noval bool) (*bench, error) {
 		return httpStructured(c, addr, hc, titanClient, cleanup)
 	}
 	unary := func(ctx context.Context, payload string) error {
-		body, _ := json.Marshal(invoke{ID: "1", Version: "1.0", Service: "echo@1.0.0", Method: "echo", Input: []any{payload}})
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, invokeURL, bytes.NewReader(body))
+		out, err := stdInvoke[string](ctx, hc, invokeURL, "echo", payload)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		var out struct {
-			Success bool   `json:"success"`
-			Data    string `json:"data"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-			return err
-		}
-		if !out.Success {
-			return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
-		}
-		return echoed(out.Data, payload)
+		return echoed(out, payload)
 	}
 	if titanClient {
 		tc, err := httptransport.NewClient(addr, httptransport.WithHTTPClient(hc))
@@ -107,29 +83,13 @@ func setupNetronHTTP(c caseSpec, titanClient, noval bool) (*bench, error) {
 	return &bench{
 		unary: unary,
 		stream: func(ctx context.Context, payload string, count int) (int, error) {
-			body, _ := json.Marshal([]any{payload, count})
-			req, _ := http.NewRequestWithContext(ctx, "POST", addr+"/rpc/echo@1.0.0/repeat", bytes.NewReader(body))
-			req.Header.Set("Accept", "application/x-ndjson")
-			resp, err := hc.Do(req)
-			if err != nil {
-				return 0, err
-			}
-			defer resp.Body.Close()
-			sc := bufio.NewScanner(resp.Body)
-			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			want, _ := json.Marshal(payload) // each NDJSON line is the item's JSON
-			got := 0
-			for sc.Scan() {
-				if strings.HasPrefix(sc.Text(), "{") {
-					return got, fmt.Errorf("stream error: %s", sc.Text())
+			return ndjsonStream(ctx, hc, addr+"/rpc/echo@1.0.0/repeat", []any{payload, count}, func(line []byte) error {
+				if bytes.HasPrefix(line, []byte("{")) {
+					return errors.New("stream error")
 				}
-				if err := echoed(sc.Bytes(), string(want)); err != nil {
-					return got, err
-				}
-				got++
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			return got, sc.Err()
+				return echoed(line, string(want))
+			})
 		},
 		conns:   c.Conc,
 		cleanup: cleanup,
@@ -183,50 +143,70 @@ func httpStructured(c caseSpec, addr string, hc *http.Client, titanClient bool, 
 		}
 	} else {
 		b.unary = func(ctx context.Context, _ string) error {
-			body, _ := json.Marshal(map[string]any{"id": "1", "version": "1.0", "service": "echo@1.0.0", "method": method, "input": []any{arg}})
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr+"/netron/invoke", bytes.NewReader(body))
+			out, err := stdInvoke[json.RawMessage](ctx, hc, addr+"/netron/invoke", method, arg)
 			if err != nil {
 				return err
 			}
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := hc.Do(req)
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			var out struct {
-				Success bool            `json:"success"`
-				Data    json.RawMessage `json:"data"`
-			}
-			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-				return err
-			}
-			if !out.Success {
-				return fmt.Errorf("bad answer (status %d)", resp.StatusCode)
-			}
-			return check(out.Data)
+			return check(out)
 		}
 	}
 	b.stream = func(ctx context.Context, _ string, count int) (int, error) {
-		body, _ := json.Marshal([]any{arg, count})
-		req, _ := http.NewRequestWithContext(ctx, "POST", addr+"/rpc/echo@1.0.0/"+stream, bytes.NewReader(body))
-		req.Header.Set("Accept", "application/x-ndjson")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
-		got := 0
-		for sc.Scan() {
-			if err := check(sc.Bytes()); err != nil {
-				return got, fmt.Errorf("stream item: %w (%.200s)", err, sc.Text())
-			}
-			got++
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return got, sc.Err()
+		return ndjsonStream(ctx, hc, addr+"/rpc/echo@1.0.0/"+stream, []any{arg, count}, check)
 	}
 	return b, nil
+}
+
+// stdInvoke calls a method of echo@1.0.0 with one argument through
+// POST /netron/invoke, with net/http and encoding/json alone, and decodes
+// the answer's data into a T.
+func stdInvoke[T any](ctx context.Context, hc *http.Client, url, method string, arg any) (T, error) {
+	var out struct {
+		Success bool `json:"success"`
+		Data    T    `json:"data"`
+	}
+	body, _ := json.Marshal(map[string]any{"id": "1", "version": "1.0", "service": "echo@1.0.0", "method": method, "input": []any{arg}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return out.Data, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return out.Data, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return out.Data, err
+	}
+	if !out.Success {
+		return out.Data, fmt.Errorf("bad answer (status %d)", resp.StatusCode)
+	}
+	return out.Data, nil
+}
+
+// ndjsonStream posts args to a method's JSON route asking for NDJSON and
+// counts the lines, each checked.
+func ndjsonStream(ctx context.Context, hc *http.Client, url string, args []any, check func([]byte) error) (int, error) {
+	body, _ := json.Marshal(args)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Accept", "application/x-ndjson")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	got := 0
+	for sc.Scan() {
+		if err := check(sc.Bytes()); err != nil {
+			return got, fmt.Errorf("stream item: %w (%.200s)", err, sc.Text())
+		}
+		got++
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return got, sc.Err()
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates benchpb from bench.proto: needs protoc (Debian's
-# protobuf-compiler), protoc-gen-go at the version of bench/go.mod:
-#   go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+# protobuf-compiler), protoc-gen-go v1.35.2 (later generators store the raw
+# descriptor in a string read through package unsafe; Titan keeps unsafe in
+# internal/unsafeutil, and the v1.36 runtime of go.mod reads this code the
+# same):
+#   go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.35.2
 # and protovalidate's validate.proto, taken from the Go module cache.
 set -euo pipefail
 cd "$(dirname "$0")"
