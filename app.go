@@ -18,8 +18,8 @@ import (
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/linked"
 	_ "github.com/titanframework/titan/modules/netron/http" // http:// and https://
-	natstransport "github.com/titanframework/titan/modules/netron/nats"
 )
 
 // App is a Titan application. Create it with [New]; run it with [App.Run],
@@ -43,9 +43,12 @@ func New(opts ...Option) *App {
 	return &App{opts: opts}
 }
 
-// defaultModules are in every app.
+// defaultModules are in every app: configuration, logging, the engine
+// and its built-in features, then the modules of the optional packages the
+// program links (package linked: nats:// and the events bridge when
+// modules/netron/nats is imported, ...).
 func defaultModules() []fx.Option {
-	return []fx.Option{config.Module, logger.Module, netron.Module, natstransport.Module, fx.Provide(builtinFeatures)}
+	return append([]fx.Option{config.Module, logger.Module, netron.Module, fx.Provide(builtinFeatures)}, linked.Modules()...)
 }
 
 func (a *App) build() {

@@ -18,6 +18,7 @@ import (
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/nats" // nats:// is linked by import
 )
 
 // natsServer returns the URL of the test NATS server (TITAN_TEST_NATS,

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -15,10 +16,7 @@ import (
 // TestHello builds the example, runs it as its own process, and stops it
 // with SIGINT as Ctrl-C would.
 func TestHello(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "hello")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := build(t)
 	cmd := exec.Command(bin, "--set", "hello.name=Ada", "--set", "hello.every=50ms")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
@@ -74,5 +72,42 @@ func TestHello(t *testing.T) {
 	}
 	if !strings.Contains(cmd.ProcessState.String(), "exit status 0") {
 		t.Fatalf("state: %v", cmd.ProcessState)
+	}
+}
+
+// build builds the example into a temporary folder.
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hello")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestLinksOnlyWhatItUses: an app that does not import the NATS package
+// links no NATS code, and an address of that scheme fails start-up with
+// the import to add.
+func TestLinksOnlyWhatItUses(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.Contains(p, "nats-io/") || strings.HasSuffix(p, "/netron/nats") {
+			t.Errorf("examples/hello links %s", p)
+		}
+	}
+	cmd := exec.Command(build(t), "--set", "netron.listen=nats://127.0.0.1:4222")
+	cmd.Dir = t.TempDir()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	want := `netron.listen (from flag --set netron.listen): netron: address "nats://127.0.0.1:4222": transport: unknown scheme "nats": it is served by github.com/titanframework/titan/modules/netron/nats, which this program does not link; add import _ "github.com/titanframework/titan/modules/netron/nats"`
+	if err == nil || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("exit %v, stderr:\n%s\nwant it to contain:\n%s", err, stderr.String(), want)
+	}
+	if n := strings.Count(stderr.String(), "unknown scheme"); n != 1 {
+		t.Errorf("the error is printed %d times:\n%s", n, stderr.String())
 	}
 }

@@ -205,11 +205,23 @@ func (c *Config) load() (*state, error) {
 	if len(c.sections) > 0 {
 		for _, key := range sortedKeys(raw) {
 			if _, ok := c.sections[key]; !ok {
-				st.warnings = append(st.warnings, fmt.Sprintf("config: section %q is not used by any module (from %s)", key, st.source(key)))
+				w := fmt.Sprintf("config: section %q is not used by any module (from %s)", key, st.source(key))
+				if pkg := sectionPackages[key]; pkg != "" {
+					w += fmt.Sprintf("; it configures %s, which this program does not link: add import _ %q", pkg, pkg)
+				}
+				st.warnings = append(st.warnings, w)
 			}
 		}
 	}
 	return st, nil
+}
+
+// sectionPackages names the package of each section of Titan's own
+// optional modules, which an app gets by importing the package: a file
+// that configures one the program does not link is told which import is
+// missing.
+var sectionPackages = map[string]string{
+	"nats": "github.com/titanframework/titan/modules/netron/nats",
 }
 
 func dedupe(ps []Problem) []Problem {

@@ -249,6 +249,17 @@ func TestUnknownSectionWarns(t *testing.T) {
 	}
 }
 
+// A section of one of Titan's optional modules that the program does not
+// link names the import that would.
+func TestUnlinkedSectionNamesItsImport(t *testing.T) {
+	file := write(t, t.TempDir(), "n.yaml", "nats:\n  events: nats://127.0.0.1:4222\n")
+	c := load(t, config.Options{Files: []string{file}})
+	want := `config: section "nats" is not used by any module (from ` + file + `:2); it configures github.com/titanframework/titan/modules/netron/nats, which this program does not link: add import _ "github.com/titanframework/titan/modules/netron/nats"`
+	if w := c.Warnings(); len(w) != 1 || w[0] != want {
+		t.Fatalf("warnings = %q\nwant %q", w, want)
+	}
+}
+
 func TestDumpMasksSecrets(t *testing.T) {
 	c := load(t, config.Options{Environ: []string{
 		"TITAN_NET__PASSWORD=hunter2",

@@ -23,10 +23,10 @@ import (
 
 // Value groups the netron module collects.
 const (
-	ServiceGroup     = "netron.services"
-	InterceptorGroup = "netron.interceptors"
-	ListenGroup      = "netron.listen"
-	OptionGroup      = "netron.options"
+	ServiceGroup     = "titan.netron.services"
+	InterceptorGroup = "titan.netron.interceptors"
+	ListenGroup      = "titan.netron.listen"
+	OptionGroup      = "titan.netron.options"
 )
 
 // ServiceSpec is a service to expose, as collected from the ServiceGroup.
@@ -51,12 +51,12 @@ type Params struct {
 	Log          *slog.Logger
 	Lifecycle    fx.Lifecycle
 	Shutdowner   fx.Shutdowner
-	Services     []ServiceSpec `group:"netron.services"`
-	Interceptors []Interceptor `group:"netron.interceptors"`
-	Listen       [][]string    `group:"netron.listen"`
-	Options      []Option      `group:"netron.options"` // app-wide options (titan.Strict)
+	Services     []ServiceSpec `group:"titan.netron.services"`
+	Interceptors []Interceptor `group:"titan.netron.interceptors"`
+	Listen       [][]string    `group:"titan.netron.listen"`
+	Options      []Option      `group:"titan.netron.options"` // app-wide options (titan.Strict)
 	// Transports are the app's own transports (transport.AsTransport).
-	Transports []transport.Transport `group:"netron.transports"`
+	Transports []transport.Transport `group:"titan.netron.transports"`
 	// Innermost are installed after every other interceptor.
 	Innermost Innermost `optional:"true"`
 }

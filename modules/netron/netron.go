@@ -435,12 +435,25 @@ func (n *Netron) transportFor(addr string) (transport.Transport, string, error) 
 	}
 	tr, err := transport.Lookup(scheme)
 	if err != nil {
+		if pkg := servedBy[scheme]; pkg != "" {
+			return nil, "", fmt.Errorf("netron: address %q: %w %q: it is served by %s, which this program does not link; add import _ %q", addr, transport.ErrUnknownScheme, scheme, pkg, pkg)
+		}
 		if known := n.transportSchemes(); len(known) > 0 {
 			err = fmt.Errorf("%w %q (known: %s)", transport.ErrUnknownScheme, scheme, strings.Join(known, ", "))
 		}
 		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
 	}
 	return tr, scheme, nil
+}
+
+// servedBy names the package of each scheme that Titan serves but that
+// the engine does not link itself: an app imports the package for the
+// scheme (the root package titan links http; nats, with its dependencies,
+// only when an app asks for it).
+var servedBy = map[string]string{
+	"http":  "github.com/titanframework/titan/modules/netron/http",
+	"https": "github.com/titanframework/titan/modules/netron/http",
+	"nats":  "github.com/titanframework/titan/modules/netron/nats",
 }
 
 // transportSchemes returns the schemes the Netron knows: its own
@@ -482,7 +495,7 @@ func (n *Netron) isSecure(scheme string) bool {
 // WithCustomTransports gives the Netron transports of its own, beside those
 // registered for the process (transport.Register); one whose scheme is
 // registered takes its place for this Netron. An app provides them into
-// the fx group netron.transports with transport.AsTransport.
+// the fx group titan.netron.transports with transport.AsTransport.
 func WithCustomTransports(ts ...transport.Transport) Option {
 	names := make([]string, len(ts))
 	for i, t := range ts {

@@ -9,8 +9,14 @@ import (
 	"go.uber.org/fx"
 
 	titanconfig "github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/netron"
 )
+
+// Linking this package adds Module to every Titan app of the program: an
+// app that imports it (for nats:// addresses, or only for the events
+// bridge) gets the `nats` section; one that does not links no NATS code.
+func init() { linked.Register("titan.nats", Module) }
 
 // Config is the `nats` configuration section. With an Events URL, every
 // local Emit also reaches the subscribers of every other process connected
@@ -24,7 +30,8 @@ type Config struct {
 }
 
 // Module registers the `nats` section and, when nats.events is set, runs
-// the events bridge while the app runs.
+// the events bridge while the app runs. titan.New adds it to every app of
+// a program that links this package.
 var Module = fx.Module("titan.nats",
 	titanconfig.AsSection("nats", Config{}),
 	fx.Invoke(func(lc fx.Lifecycle, cfg *titanconfig.Config, n *netron.Netron, log *slog.Logger) error {

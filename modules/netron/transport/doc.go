@@ -13,7 +13,7 @@
 //	conn, err := transport.Dial(ctx, "tcp://127.0.0.1:7070", transport.Options{})
 //
 // Registering one scheme twice panics at start-up. In an fx application, transports are also
-// offered to Netron through the value group "netron.transports"; see [AsTransport].
+// offered to Netron through the value group "titan.netron.transports"; see [AsTransport].
 //
 // The shared length-prefix framing lives in package framed; the in-process transport (package
 // mem) carries encoded bytes so tests exercise the codec, and package transporttest holds the

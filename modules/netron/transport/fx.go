@@ -3,10 +3,10 @@ package transport
 import "go.uber.org/fx"
 
 // Group is the fx value group through which transports are offered to Netron.
-const Group = "netron.transports"
+const Group = "titan.netron.transports"
 
 // AsTransport annotates the constructor f, whose first result implements [Transport], so that fx
-// provides the result as a Transport into the value group [Group] ("netron.transports"):
+// provides the result as a Transport into the value group [Group] ("titan.netron.transports"):
 //
 //	fx.Provide(transport.AsTransport(tcp.New))
 //

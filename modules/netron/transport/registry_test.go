@@ -162,7 +162,7 @@ func TestAsTransport(t *testing.T) {
 			transport.AsTransport(func() *fakeTransport { return &fakeTransport{name: "one"} }),
 			transport.AsTransport(func() *fakeTransport { return &fakeTransport{name: "two"} }),
 		),
-		fx.Invoke(fx.Annotate(func(ts []transport.Transport) { got = ts }, fx.ParamTags(`group:"netron.transports"`))),
+		fx.Invoke(fx.Annotate(func(ts []transport.Transport) { got = ts }, fx.ParamTags(`group:"titan.netron.transports"`))),
 	)
 	if err := app.Err(); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,41 @@
+package linked
+
+import (
+	"slices"
+	"testing"
+
+	"go.uber.org/fx"
+)
+
+func TestRegister(t *testing.T) {
+	before := len(Names())
+	Register("test.a", fx.Options())
+	Register("test.b", fx.Options())
+	if got := Names()[before:]; !slices.Equal(got, []string{"test.a", "test.b"}) {
+		t.Fatalf("Names() = %v, want test.a then test.b", got)
+	}
+	if len(Modules()) != len(Names()) {
+		t.Fatalf("%d modules for %d names", len(Modules()), len(Names()))
+	}
+	if !Has("test.a") || Has("test.c") {
+		t.Fatalf("Has: test.a %v, test.c %v", Has("test.a"), Has("test.c"))
+	}
+	for _, tc := range []struct {
+		name string
+		m    fx.Option
+		want string
+	}{
+		{"test.a", fx.Options(), `linked.Register: "test.a" is registered twice`},
+		{"", fx.Options(), "linked.Register: want a name and a module"},
+		{"test.nil", nil, "linked.Register: want a name and a module"},
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != tc.want {
+					t.Errorf("Register(%q): panic %v, want %q", tc.name, r, tc.want)
+				}
+			}()
+			Register(tc.name, tc.m)
+		}()
+	}
+}
