@@ -16,9 +16,9 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
-	"github.com/titanframework/titan/modules/linked"
 	_ "github.com/titanframework/titan/modules/netron/http" // http:// and https://
 )
 
