@@ -185,13 +185,13 @@ func TestBadConfigPrintsOneLine(t *testing.T) {
 	}
 }
 
-// callEach calls the calculator at each address: add, sub, mul, div and
-// count, or the HTTP routes.
+// callEach calls the calculator at each address through netron.Dial,
+// http:// included: add, sub, mul, div and count; at an http:// address
+// also with curl's forms (the JSON routes, /netron/invoke).
 func callEach(t *testing.T, addrs []string) {
 	for _, addr := range addrs {
 		if strings.HasPrefix(addr, "http://") {
-			t.Run("http", func(t *testing.T) { testHTTP(t, addr) })
-			continue
+			t.Run("http-routes", func(t *testing.T) { testHTTP(t, addr) })
 		}
 		t.Run(strings.SplitN(addr, ":", 2)[0], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -74,9 +74,6 @@ printed until the stream ends or titan is interrupted.`,
 				callArgs = append(callArgs, v)
 			}
 			out := newJSONWriter(cmd.OutOrStdout(), pretty)
-			if isHTTP(addr) {
-				return callHTTP(cmd.Context(), &remote, out, addr, target, method, callArgs)
-			}
 			return call(cmd.Context(), &remote, out, addr, target, method, callArgs)
 		},
 	}

@@ -72,7 +72,7 @@ with the schemas always included; a method without outputSchema is void.`,
 			if err != nil {
 				return err
 			}
-			if isHTTP(addr) {
+			if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
 				return &usageError{fmt.Errorf("inspect talks Netron over tcp, unix, ws or nats; an HTTP gateway describes itself at %s/openapi.json", strings.TrimSuffix(addr, "/"))}
 			}
 			target := ""

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/titanframework/titan/modules/netron"
+	_ "github.com/titanframework/titan/modules/netron/http" // http:// and https:// addresses
 	_ "github.com/titanframework/titan/modules/netron/nats" // nats:// addresses
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"

@@ -80,9 +80,11 @@ func (p *Peer) CheckClient(ctx context.Context, target string, client any) error
 	if err != nil {
 		return err
 	}
-	c, err := p.conn()
-	if err != nil {
-		return fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
+	var c *conn
+	if p.calls == nil {
+		if c, err = p.conn(); err != nil {
+			return fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
+		}
 	}
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
@@ -98,7 +100,7 @@ func (p *Peer) CheckClient(ctx context.Context, target string, client any) error
 // version then checked here.
 func (p *Peer) definitionFor(ctx context.Context, c *conn, t Target) (*protocol.Definition, error) {
 	ask := t.String()
-	if !c.ext.Load() {
+	if c != nil && !c.ext.Load() { // a door (c nil) is a Go gateway's
 		ask = t.Name
 	}
 	def, err := p.Definition(ctx, ask)

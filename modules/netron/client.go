@@ -16,7 +16,11 @@ import (
 
 // Dial connects to the Netron process at addr (tcp://host:port,
 // unix:///path, mem://name, ...) and returns the peer once the handshake is
-// done. The client side gets a Netron of its own with cfg's zero values;
+// done. At an address whose scheme carries calls rather than packets
+// (http:// and https://, with the HTTP gateway's package linked) the peer
+// calls through that door ([CallConn]): calls, streams, Bind and
+// Definition work as over any scheme; events, tasks and pings answer
+// unimplemented. The client side gets a Netron of its own with cfg's zero values;
 // use [Netron.Dial] to dial from an app's Netron (sharing its services,
 // events and interceptors).
 func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
@@ -38,9 +42,16 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 	if n.draining.Load() {
 		return nil, errDraining
 	}
-	tr, _, err := n.transportFor(addr)
+	tr, scheme, err := n.transportFor(addr)
 	if err != nil {
 		return nil, err
+	}
+	if d, ok := tr.(CallDialer); ok {
+		cc, err := d.DialCalls(ctx, addr, CallDialOptions{TLS: n.tlsFor(scheme, false), Limits: n.limits})
+		if err != nil {
+			return nil, err
+		}
+		return newCallPeer(n, cc, addr), nil
 	}
 	t, err := n.dialConn(ctx, tr, addr)
 	if err != nil {
@@ -207,6 +218,9 @@ func (p *Peer) conn() (*conn, error) {
 	if c := p.cur.Load(); c != nil && c.ctx.Err() == nil {
 		return c, nil
 	}
+	if p.calls != nil {
+		return nil, p.errNotOverCalls("this")
+	}
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
@@ -226,6 +240,9 @@ func (p *Peer) withTimeout(ctx context.Context) (context.Context, context.Cancel
 
 // task runs a TASK on the peer and returns its raw result.
 func (p *Peer) task(ctx context.Context, name string, args ...any) (protocol.RawValue, error) {
+	if p.calls != nil {
+		return nil, p.errNotOverCalls("the task " + name)
+	}
 	c, err := p.conn()
 	if err != nil {
 		return nil, err
@@ -267,6 +284,14 @@ func (p *Peer) remoteError(payload protocol.RawValue) *Error {
 // Definition asks the peer for a service's definition (query_interface):
 // an exact name, a semver range (Go servers) or a bare name.
 func (p *Peer) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
+	if p.calls != nil {
+		if p.isClosed() {
+			return nil, errPeerClosed
+		}
+		ctx, cancel := p.withTimeout(ctx)
+		defer cancel()
+		return p.calls.Definition(ctx, target)
+	}
 	raw, err := p.task(ctx, TaskQueryInterface, target)
 	if err != nil {
 		return nil, err
@@ -405,6 +430,9 @@ func (p *Peer) call(ctx context.Context, call *Call, target, method string, args
 // For a stream, the request timeout bounds only the wait for the
 // StreamReference; the stream itself lives as long as the caller's context.
 func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, error) {
+	if p.calls != nil {
+		return p.invokeCalls(ctx, call)
+	}
 	callerDeadline, hasDeadline := ctx.Deadline()
 	for attempt := 0; ; attempt++ {
 		c, err := p.conn()
@@ -504,6 +532,9 @@ func (p *Peer) CallStream(ctx context.Context, target, method string, args ...an
 }
 
 func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
+	if p.calls != nil {
+		return p.openCallsStream(ctx, call)
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	reply, err := p.sendCall(sctx, call, true)
 	if err != nil {

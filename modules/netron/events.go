@@ -271,6 +271,9 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 	if handler == nil {
 		return nil, errors.New("netron: nil event handler")
 	}
+	if p.calls != nil {
+		return nil, p.errNotOverCalls("subscribing to events")
+	}
 	if _, err := p.task(ctx, TaskSubscribe, topic); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ type Peer struct {
 	addr     string // the dialled address
 	log      *slog.Logger
 
-	cur atomic.Pointer[conn]
+	cur   atomic.Pointer[conn]
+	calls CallConn // set instead of cur for a door that carries calls (http://)
 
 	mu         sync.Mutex
 	remoteID   string
@@ -94,6 +95,9 @@ func (p *Peer) sendID() {
 // Close closes the peer and its connection; in-flight calls fail with
 // unavailable. A closed peer does not reconnect.
 func (p *Peer) Close() error {
+	if p.calls != nil {
+		return p.closeCalls()
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -161,6 +165,9 @@ func (p *Peer) markClosed() {
 
 // Ping sends a PING and waits for its echo.
 func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
+	if p.calls != nil {
+		return 0, p.errNotOverCalls("a ping")
+	}
 	c := p.cur.Load()
 	if c == nil {
 		return 0, errConnLost

@@ -273,6 +273,7 @@ func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 // Stream reads the items of a server stream. It is not safe for
 // concurrent use; Close may be called from any goroutine.
 type Stream struct {
+	src    ItemReader // a stream over a CallConn (http://), instead of rs and c
 	rs     *session.Inbound
 	c      *conn
 	ctx    context.Context
@@ -297,6 +298,9 @@ type Stream struct {
 
 // Next returns the next item, still encoded; io.EOF after the last one.
 func (s *Stream) Next() (protocol.RawValue, error) {
+	if s.src != nil {
+		return s.nextFromCalls()
+	}
 	if s.next == len(s.batch) || s.closed.Load() {
 		clear(s.batch)
 		b, done, err := s.rs.Take(s.ctx, s.idle, s.batch)
@@ -339,7 +343,11 @@ func (s *Stream) Recv(v any) error {
 func (s *Stream) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		s.rs.Cancel()
+		if s.src != nil {
+			_ = s.src.Close()
+		} else {
+			s.rs.Cancel()
+		}
 		s.cancel()
 		s.end(errStreamClosedByReader)
 	})

@@ -50,8 +50,9 @@ import (
 // call: make one Client per server and reuse it.
 type Client struct {
 	hc       *http.Client
-	ownHC    bool // hc was made here: Close closes its idle connections
-	url      *url.URL
+	ownHC    bool        // hc was made here: Close closes its idle connections
+	base     *url.URL    // the server's URL with its path prefix
+	url      *url.URL    // base + /netron/invoke
 	header   http.Header // copied into every request
 	maxBody  int64
 	idPrefix string
@@ -163,6 +164,7 @@ func NewClient(base string, opts ...ClientOption) (*Client, error) {
 	}
 	c := &Client{
 		hc:       cfg.hc,
+		base:     u,
 		url:      u.JoinPath("netron", "invoke"),
 		header:   cfg.header,
 		maxBody:  cfg.maxBody,

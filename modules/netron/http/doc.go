@@ -38,6 +38,7 @@
 //	GET  /health               {"status":"online"}, 503 {"status":"draining"} while stopping
 //	GET  /openapi.json         OpenAPI 3.1.0, served without authentication
 //	GET  /discover             the services exposed here (netron-browser's ping)
+//	GET  /netron/definition/<target>  the definition query_interface gives (for Go clients: netron.Dial)
 //	GET  /metrics              401, as the original without a token (Prometheus metrics are modules/metrics')
 //	OPTIONS *                  CORS preflight, 204
 //	POST <path>/<method>       JSON route of a service with titan.HTTP(path)

@@ -107,6 +107,18 @@ func appendErrorBody(dst []byte, id string, e *apiError) []byte {
 	return append(dst, '}')
 }
 
+// appendStreamErrorBody is appendErrorBody for the error that ends a
+// stream already under way, with the code's Go name as error.goCode:
+// the headers, where X-Titan-Code goes, are sent. TypeScript clients
+// ignore the member.
+func appendStreamErrorBody(dst []byte, id string, e *apiError) []byte {
+	dst = appendErrorBody(dst, id, e)
+	dst = dst[:len(dst)-2] // the error object's "}" and the body's
+	dst = append(dst, `,"goCode":`...)
+	dst = appendString(dst, e.goCode.String())
+	return append(dst, "}}"...)
+}
+
 // writeError answers e. A request-level error (requestID true) also
 // carries X-Request-ID, whose value is the body's id.
 func writeError(w http.ResponseWriter, id string, e *apiError, requestID bool) {

@@ -1,4 +1,19 @@
 package http
 
+import (
+	"bufio"
+	"context"
+	"io"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
 // DecodeAnswer exposes decodeAnswer to the fuzz target.
 var DecodeAnswer = decodeAnswer
+
+// NewSSEReader exposes the reader of streams answered as Server-Sent
+// Events to the fuzz target: body read through a buffer of size bytes,
+// lines bounded by max.
+func NewSSEReader(body io.Reader, size int, max int64) netron.ItemReader {
+	return &sseReader{ctx: context.Background(), cancel: func() {}, body: io.NopCloser(body), rd: bufio.NewReaderSize(body, size), max: max}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -106,5 +107,48 @@ func FuzzDecodeAnswer(f *testing.F) {
 				t.Fatalf("result %x does not decode: %v", raw, err)
 			}
 		}
+	})
+}
+
+// FuzzStreamEvents feeds arbitrary bodies to the client's reader of
+// streams answered as Server-Sent Events: it never panics; every item it
+// gives decodes; it ends with io.EOF only after an "end" event, else with
+// a *netron.Error that says something; the end repeats.
+func FuzzStreamEvents(f *testing.F) {
+	for _, seed := range []string{
+		"data: 1\n\ndata: {\"a\":[1,\"x\",null]}\n\nevent: end\ndata: {\"count\":2}\n\n",
+		"data: 0\n\nevent: error\ndata: {\"id\":\"r\",\"success\":false,\"error\":{\"code\":\"503\",\"message\":\"backend gone\",\"details\":{},\"goCode\":\"unavailable\"}}\n\n",
+		": comment\r\nretry: 10\r\ndata: \"s\"\r\n\r\n",
+		"data: [1,2\n\n", "event: error\ndata: nope\n\n", "data: 1\n", "", "data:" + strings.Repeat("9", 40) + "\n\n", "data:" + strings.Repeat("9", 70) + "\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptransport.NewSSEReader(bytes.NewReader(body), 16, 64) // lines longer than the buffer, and too long
+		var end error
+		for range 1 + len(body) {
+			item, err := r.Next()
+			if err != nil {
+				end = err
+				break
+			}
+			if _, err := protocol.DecodeValue(item, protocol.Limits{MaxFrameSize: len(item)}); err != nil {
+				t.Fatalf("item %x does not decode: %v", item, err)
+			}
+		}
+		if end == nil {
+			t.Fatalf("%d bytes gave more items than they have bytes", len(body))
+		}
+		if errors.Is(end, io.EOF) {
+			if !bytes.Contains(body, []byte("event: end")) && !bytes.Contains(body, []byte("event:end")) {
+				t.Fatalf("io.EOF without an end event")
+			}
+		} else if ne := (*netron.Error)(nil); !errors.As(end, &ne) || ne.Message() == "" {
+			t.Fatalf("the stream ended with %v (%T)", end, end)
+		}
+		if _, again := r.Next(); again != end {
+			t.Fatalf("the end was %v, then %v", end, again)
+		}
+		_ = r.Close()
 	})
 }

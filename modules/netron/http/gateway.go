@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	netron.RegisterGateway("http", factory)
-	netron.RegisterGateway("https", factory)
+	transport.Register(entry{"http"})
+	transport.Register(entry{"https"})
 }
 
 // factory is the [netron.GatewayFactory] of http:// and https:// URLs; the

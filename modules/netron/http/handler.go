@@ -151,6 +151,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveRoute(w, r, path)
 			return
 		}
+		if target, ok := strings.CutPrefix(path, "/netron/definition/"); ok && r.Method == http.MethodGet && target != "" {
+			h.serveDefinition(w, r, target)
+			return
+		}
 		if m, _ := h.routes.get().route(path); m != nil {
 			w.Header().Set("Allow", "POST, OPTIONS")
 			writeError(w, requestID(r), requestError(netron.CodeUnimplemented, http.StatusMethodNotAllowed, "Method not allowed: use POST"), true)

@@ -151,7 +151,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		if mode == modeSSE {
 			buf = append(buf, "event: error\ndata: "...)
 		}
-		buf = appendErrorBody(buf, requestID(r), e)
+		buf = appendStreamErrorBody(buf, requestID(r), e)
 		if mode == modeSSE {
 			buf = append(buf, "\n\n"...)
 		} else {

@@ -1,0 +1,161 @@
+package netron
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// CallConn is a connection that carries calls rather than packets: the
+// client side of a gateway, such as HTTP's POST /netron/invoke and its
+// NDJSON stream routes. [Dial] at an address whose scheme's registered
+// entry is a [CallDialer] returns a [Peer] that calls through one, so that
+// one client API serves every scheme. What such a door cannot carry —
+// events, tasks, pings and calls from the server — answers unimplemented.
+type CallConn interface {
+	// Invoke calls method of target (a name@version, range or bare name)
+	// with args and returns the result's MessagePack encoding, nil for a
+	// void method. A failure is a *Error with the server's code.
+	Invoke(ctx context.Context, target, method string, args []any) (protocol.RawValue, error)
+	// Stream calls a stream method and returns its items as they arrive;
+	// ctx bounds the whole stream.
+	Stream(ctx context.Context, target, method string, args []any) (ItemReader, error)
+	// Definition returns the definition of target's service, as
+	// query_interface would.
+	Definition(ctx context.Context, target string) (*protocol.Definition, error)
+	// RemoteAddr returns the address the connection reaches.
+	RemoteAddr() string
+	// Close releases the connection's resources.
+	Close() error
+}
+
+// ItemReader reads the items of a stream a [CallConn] opened.
+type ItemReader interface {
+	// Next returns the next item's MessagePack encoding, valid until the
+	// following call; io.EOF after the last item, or the error that ended
+	// the stream.
+	Next() (protocol.RawValue, error)
+	// Close stops reading; the server's producer is stopped.
+	Close() error
+}
+
+// CallDialer is implemented by a registered scheme's entry (a gateway's)
+// that can be dialled as a [CallConn].
+type CallDialer interface {
+	DialCalls(ctx context.Context, addr string, o CallDialOptions) (CallConn, error)
+}
+
+// CallDialOptions are what a [Netron] gives a [CallDialer].
+type CallDialOptions struct {
+	// TLS is the client configuration for secure schemes (WithTLS), nil
+	// for the system's roots.
+	TLS *tls.Config
+	// Limits bound the decoding of what comes back.
+	Limits protocol.Limits
+}
+
+// newCallPeer returns a dialled Peer that calls through cc.
+func newCallPeer(n *Netron, cc CallConn, addr string) *Peer {
+	return &Peer{
+		n: n, dialled: true, addr: addr, calls: cc,
+		log:      n.log.With("peer", cc.RemoteAddr()),
+		closeCh:  make(chan struct{}),
+		done:     make(chan struct{}),
+		resolved: map[string]string{},
+	}
+}
+
+// errNotOverCalls is what a Peer over a CallConn answers for what only a
+// packet connection carries.
+func (p *Peer) errNotOverCalls(what string) error {
+	return Errorf(CodeUnimplemented, "%s: %s needs a connection that carries packets (tcp://, unix://, ws://); this peer carries calls and streams only", p.addr, what)
+}
+
+// invokeCalls is sendCall over a CallConn.
+func (p *Peer) invokeCalls(ctx context.Context, call *Call) (*Reply, error) {
+	if p.isClosed() {
+		return nil, errPeerClosed
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.n.cfg.RequestTimeout)
+		defer cancel()
+	}
+	raw, err := p.calls.Invoke(ctx, call.Service, call.Method, call.args)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		raw = protocol.RawValue{0xc0} // a void method: nil, as over packets
+	}
+	if call.cli == nil { // a Call an interceptor made
+		call.cli = new(clientRoom)
+	}
+	call.cli.reply = Reply{raw: raw, limits: p.n.limits}
+	return &call.cli.reply, nil
+}
+
+// openCallsStream is openStream over a CallConn.
+func (p *Peer) openCallsStream(ctx context.Context, call *Call) (*Stream, error) {
+	if p.isClosed() {
+		return nil, errPeerClosed
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	src, err := p.calls.Stream(sctx, call.Service, call.Method, call.args)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s := &Stream{src: src, ctx: sctx, cancel: cancel, limits: p.n.limits}
+	context.AfterFunc(sctx, func() { s.Close() })
+	return s, nil
+}
+
+// nextFromCalls is Stream.Next over a CallConn.
+func (s *Stream) nextFromCalls() (protocol.RawValue, error) {
+	if s.closed.Load() {
+		return nil, errStreamClosedByReader
+	}
+	v, err := s.src.Next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			s.end(nil)
+		} else {
+			if s.ctx.Err() != nil && CodeOf(err) == CodeUnknown {
+				err = NewError(CodeOf(s.ctx.Err()), fmt.Errorf("stream: %w", s.ctx.Err()))
+			}
+			s.end(err)
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+// isClosed reports whether Close was called.
+func (p *Peer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// closeCalls is Close for a Peer over a CallConn.
+func (p *Peer) closeCalls() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.closeCh)
+	p.mu.Unlock()
+	err := p.calls.Close()
+	close(p.done)
+	if p.own {
+		return errors.Join(err, p.n.Stop(context.Background()))
+	}
+	return err
+}
