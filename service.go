@@ -3,6 +3,7 @@ package titan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"go.uber.org/fx"
 
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -152,9 +152,11 @@ func At(addr string) RemoteOption {
 
 // Remote provides a T, a struct of func fields bound to the remote service
 // target ("calculator@^1") as netron's Peer.Bind does. The address comes
-// from [At], else from netron.remotes.<service name> in the configuration.
-// The connection is made when the app starts (start-up fails if the remote
-// cannot be reached, or if T's fields do not match the service's
+// from [At], else from the app's netron.Resolver: netron.remotes.<service
+// name> in the configuration, unless a discovery module provides its
+// registry; of several instances the first that answers is used. The
+// connection is made when the app starts (start-up fails if the remote
+// cannot be found or reached, or if T's fields do not match the service's
 // definition there: see netron's Peer.CheckClient) and is restored after
 // drops.
 func Remote[T any](target string, opts ...RemoteOption) Option {
@@ -172,30 +174,28 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			return
 		}
 		s.notes.provide(reflect.TypeFor[T]())
-		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, cfg *config.Config) (T, error) {
+		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver) (T, error) {
 			var client T
-			addr := rc.addr
-			if addr == "" {
-				if nc, err := config.Section[netron.Config](cfg, "netron"); err == nil {
-					addr = nc.Remotes[t.Name]
-				}
-			}
-			if addr == "" {
-				return client, fmt.Errorf("%s: no address: use titan.At(...) or set netron.remotes.%s", desc, t.Name)
-			}
 			var peer atomic.Pointer[netron.Peer]
 			get := func() (*netron.Peer, error) {
 				if p := peer.Load(); p != nil {
 					return p, nil
 				}
-				return nil, netron.Errorf(netron.CodeUnavailable, "remote %s at %s: the app has not started", target, addr)
+				return nil, netron.Errorf(netron.CodeUnavailable, "remote %s: the app has not started", target)
 			}
 			if err := netron.BindFunc(get, target, &client); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
 			lc.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
-					p, err := n.Dial(ctx, addr)
+					addrs := []string{rc.addr}
+					if rc.addr == "" {
+						var err error
+						if addrs, err = r.Resolve(ctx, t); err != nil {
+							return fmt.Errorf("%s: %w (or give an address with titan.At)", desc, err)
+						}
+					}
+					p, err := dialFirst(ctx, n, addrs)
 					if err != nil {
 						return fmt.Errorf("%s: %w", desc, err)
 					}
@@ -216,6 +216,26 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			return client, nil
 		}))
 	}}
+}
+
+// dialFirst dials the addresses in order and returns the first peer that
+// answers; the error names every address tried.
+func dialFirst(ctx context.Context, n *netron.Netron, addrs []string) (*netron.Peer, error) {
+	var errs []error
+	for _, a := range addrs {
+		p, err := n.Dial(ctx, a)
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(errs) == 0 {
+		return nil, netron.Errorf(netron.CodeNotFound, "the resolver found no address")
+	}
+	return nil, errors.Join(errs...)
 }
 
 // HTTP serves the service's methods as JSON routes under path on the app's

@@ -15,7 +15,13 @@ import (
 // served; a bad one closes the connection.
 func TestWebSocketTokenReachesAuthenticator(t *testing.T) {
 	ctx := context.Background()
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, netron.WithAuthenticator(func(_ context.Context, _ *netron.Peer, creds any) (any, error) {
+		tok, _ := creds.(protocol.Object).Get("token")
+		if tok != "good" {
+			return nil, errors.New("Invalid token")
+		}
+		return protocol.Object{{Key: "success", Value: true}, {Key: "context", Value: protocol.Object{{Key: "userId", Value: "u-1"}}}}, nil
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,13 +29,6 @@ func TestWebSocketTokenReachesAuthenticator(t *testing.T) {
 	if err := n.Register("calculator", "1.0.0", &Calc{}); err != nil {
 		t.Fatal(err)
 	}
-	n.SetAuthenticator(func(_ context.Context, _ *netron.Peer, creds any) (any, error) {
-		tok, _ := creds.(protocol.Object).Get("token")
-		if tok != "good" {
-			return nil, errors.New("Invalid token")
-		}
-		return protocol.Object{{Key: "success", Value: true}, {Key: "context", Value: protocol.Object{{Key: "userId", Value: "u-1"}}}}, nil
-	})
 	addr, err := n.Listen(ctx, "ws://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

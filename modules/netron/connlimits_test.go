@@ -113,12 +113,7 @@ func expectClosed(t *testing.T, c net.Conn) {
 // (ws_session_with_auth_configured: close 4001 "Invalid token"), whether the authenticator
 // returns an error or answers success false.
 func TestRefusedTokenClosesWith4001(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(context.Background())
-	n.SetAuthenticator(func(_ context.Context, _ *netron.Peer, creds any) (any, error) {
+	n, err := netron.New(netron.Config{}, nil, netron.WithAuthenticator(func(_ context.Context, _ *netron.Peer, creds any) (any, error) {
 		switch tok, _ := creds.(protocol.Object).Get("token"); tok {
 		case "good":
 			return protocol.Object{{Key: "success", Value: true}}, nil
@@ -126,7 +121,11 @@ func TestRefusedTokenClosesWith4001(t *testing.T) {
 			return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: "Token expired"}}, nil
 		}
 		return nil, errors.New("Invalid token")
-	})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
 	addr, err := n.Listen(context.Background(), "ws://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

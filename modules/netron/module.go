@@ -74,6 +74,9 @@ type Result struct {
 
 	Netron *Netron
 	Events Events
+	// Resolver finds remote services: netron.remotes (a StaticResolver)
+	// unless a module decorates it with its own (discovery).
+	Resolver Resolver
 }
 
 // NewFromConfig builds the app's Netron from the `netron` config section,
@@ -128,7 +131,7 @@ func NewFromConfig(p Params) (Result, error) {
 		},
 		OnStop: n.Stop,
 	})
-	return Result{Netron: n, Events: n}, nil
+	return Result{Netron: n, Events: n, Resolver: StaticResolver(cfg.Remotes)}, nil
 }
 
 // Module provides the app's *Netron and Events, registers the `netron`

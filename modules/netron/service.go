@@ -392,7 +392,10 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 // names returns the public method names.
 func (s *service) names() []string { return slices.Clone(s.order) }
 
-// Seq2 is the iterator type of stream methods; it is iter.Seq2.
+// Seq2 is the iterator type of stream methods, iter.Seq2[T, error].
+//
+// Deprecated: write iter.Seq2[T, error]; a second name for the standard
+// type only hid it. The alias stays until the next minor release.
 type Seq2[T any] = iter.Seq2[T, error]
 
 // scalarType reports whether t is a predeclared bool, number or string type,

@@ -47,7 +47,17 @@ func (n *Netron) RegisterTask(name string, fn TaskFunc) error {
 	return nil
 }
 
+// WithAuthenticator sets the handler of the authenticate task (and of
+// the tokens WebSocket clients send with the upgrade), an option as
+// [WithTLS] and [WithIdentity] are.
+func WithAuthenticator(a Authenticator) Option {
+	return netronOption{"WithAuthenticator", func(n *Netron) { n.auth = a }}
+}
+
 // SetAuthenticator installs the handler of the authenticate task.
+//
+// Deprecated: give it at construction with [WithAuthenticator]; this
+// setter stays until the next minor release.
 func (n *Netron) SetAuthenticator(a Authenticator) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

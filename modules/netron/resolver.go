@@ -1,0 +1,40 @@
+package netron
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Resolver finds where a service runs: the addresses of the instances
+// serving a target, best first. titan.Remote asks the app's Resolver when
+// it is given no address of its own (titan.At); the netron module provides
+// a [StaticResolver] built from netron.remotes, and a discovery module
+// replaces it with one backed by its registry, so that an app names only
+// the service.
+type Resolver interface {
+	// Resolve returns the addresses (URLs such as tcp://10.0.0.5:7070) of
+	// the instances serving t. Finding none is a not_found error that says
+	// where the resolver looked.
+	Resolve(ctx context.Context, t Target) ([]string, error)
+}
+
+// StaticResolver resolves service names from a fixed table of addresses,
+// service name → address: the netron.remotes section of the
+// configuration.
+type StaticResolver map[string]string
+
+// Resolve returns the address of t's service name, whatever the version
+// range: the table names one process per service, whose version the
+// caller checks when it binds.
+func (r StaticResolver) Resolve(_ context.Context, t Target) ([]string, error) {
+	if addr := r[t.Name]; addr != "" {
+		return []string{addr}, nil
+	}
+	known := slices.Sorted(maps.Keys(r))
+	if len(known) == 0 {
+		return nil, Errorf(CodeNotFound, "no address for service %s: netron.remotes is empty (set netron.remotes.%s)", t.Name, t.Name)
+	}
+	return nil, Errorf(CodeNotFound, "no address for service %s: netron.remotes.%s is not set (netron.remotes has: %s)", t.Name, t.Name, strings.Join(known, ", "))
+}
