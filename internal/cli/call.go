@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,9 +153,11 @@ func callStream(ctx context.Context, p *netron.Peer, out *jsonWriter, target, me
 	}
 }
 
-// parseArg turns one JSON-ARG into a Netron value: valid JSON is decoded
-// (numbers keep every digit); anything else is a string, unless it starts
-// with {, [ or " and so was meant as JSON.
+// parseArg turns one JSON-ARG into a Netron value: valid JSON is
+// converted by the mapping of NETRON-WIRE.md §11.1, as the HTTP gateway
+// converts its JSON arguments (numbers keep every digit, object keys their
+// order); anything else is a string, unless it starts with {, [ or " and so
+// was meant as JSON.
 func parseArg(s string) (any, error) {
 	if !json.Valid([]byte(s)) {
 		if t := strings.TrimSpace(s); t != "" && strings.ContainsRune(`{["`, rune(t[0])) {
@@ -164,13 +167,11 @@ func parseArg(s string) (any, error) {
 		}
 		return s, nil
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	raw, err := protocol.AppendJSON(nil, []byte(s))
+	if err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	return protocol.FromJSON(v)
+	return protocol.RawValue(raw), nil
 }
 
 // abbreviate shortens s for an error message.
@@ -196,26 +197,33 @@ func negativeNumberHint(_ *cobra.Command, err error) error {
 // jsonWriter prints Netron values as JSON, one value per line (or
 // indented with --pretty).
 type jsonWriter struct {
-	enc *json.Encoder
+	w      io.Writer
+	pretty bool
+	buf    []byte
+	ind    bytes.Buffer
 }
 
 func newJSONWriter(w io.Writer, pretty bool) *jsonWriter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if pretty {
-		enc.SetIndent("", "  ")
-	}
-	return &jsonWriter{enc}
+	return &jsonWriter{w: w, pretty: pretty}
 }
 
 // write prints v (a Netron value or an encoded one) as JSON, by the
-// mapping of NETRON-WIRE.md §11.1.
+// mapping of NETRON-WIRE.md §11.1 (protocol.AppendValueJSON, the HTTP
+// gateway's writer): object keys in their order.
 func (w *jsonWriter) write(ctx context.Context, v any) error {
-	j, err := protocol.ToJSON(v)
+	b, err := protocol.AppendValueJSON(w.buf[:0], v)
 	if err != nil {
 		return failure(ctx, netron.Errorf(netron.CodeInternal, "cannot print the result as JSON: %v", err))
 	}
-	if err := w.enc.Encode(j); err != nil {
+	w.buf = b
+	if w.pretty {
+		w.ind.Reset()
+		if err := json.Indent(&w.ind, b, "", "  "); err != nil {
+			return failure(ctx, netron.Errorf(netron.CodeInternal, "cannot print the result as JSON: %v", err))
+		}
+		b = w.ind.Bytes()
+	}
+	if _, err := w.w.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
 	return nil

@@ -27,7 +27,7 @@ func TestCall(t *testing.T) {
 		{name: "flag after args", args: []string{svc, "move", `{"x":1,"y":2}`, "3", "--pretty"},
 			stdout: "{\n  \"x\": 4,\n  \"y\": 2\n}\n"},
 		{name: "object", args: []string{svc, "move", `{"x":1,"y":2,"label":"<a&b>"}`, "0.5"},
-			stdout: `{"label":"<a&b>","x":1.5,"y":2}` + "\n"},
+			stdout: `{"x":1.5,"y":2,"label":"<a&b>"}` + "\n"},
 		{name: "bare word is a string", args: []string{svc, "greet", "ada"}, stdout: `"hello, ada"` + "\n"},
 		{name: "quoted number is a string", args: []string{svc, "greet", `"42"`}, stdout: `"hello, 42"` + "\n"},
 		{name: "void prints nothing", args: []string{svc, "reset"}, stdout: ""},

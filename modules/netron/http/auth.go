@@ -79,9 +79,9 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 		res = protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}
 	}
 	b := append([]byte(nil), `{"id":`...)
-	b = appendString(b, id)
+	b = protocol.AppendJSONString(b, id)
 	b = append(b, `,"result":`...)
-	if b, err = appendJSON(b, res); err != nil {
+	if b, err = protocol.AppendValueJSON(b, res); err != nil {
 		h.log.Error("authentication result not encodable as JSON", "error", err)
 		writeError(w, id, invocationError(netron.Errorf(netron.CodeInternal, "internal error")), false)
 		return

@@ -336,16 +336,16 @@ func (c *Client) appendRequest(b []byte, ctx context.Context, service, method st
 	b = append(b, c.idPrefix...)
 	b = strconv.AppendUint(b, c.ids.Add(1), 36)
 	b = append(b, `","service":`...)
-	b = appendString(b, service)
+	b = protocol.AppendJSONString(b, service)
 	b = append(b, `,"method":`...)
-	b = appendString(b, method)
+	b = protocol.AppendJSONString(b, method)
 	b = append(b, `,"input":[`...)
 	for i, a := range args {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var err error
-		if b, err = appendJSON(b, a); err != nil {
+		if b, err = protocol.AppendValueJSON(b, a); err != nil {
 			return b, fmt.Errorf("argument %d: %w", i+1, err)
 		}
 	}

@@ -108,7 +108,7 @@ func (c *Client) Stream(ctx context.Context, service, method string, args ...any
 			body = append(body, ',')
 		}
 		var err error
-		if body, err = appendJSON(body, a); err != nil {
+		if body, err = protocol.AppendValueJSON(body, a); err != nil {
 			return nil, netron.NewError(netron.CodeInvalidArgument, fmt.Errorf("encode the arguments of %s.%s: argument %d: %w", service, method, i+1, err))
 		}
 	}
@@ -337,13 +337,13 @@ func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, target
 		return
 	}
 	b := append(make([]byte, 0, 512), `{"id":`...)
-	b = appendString(b, requestID(r))
+	b = protocol.AppendJSONString(b, requestID(r))
 	b = append(b, `,"success":true,"data":{"id":`...)
-	b = appendString(b, def.ID)
+	b = protocol.AppendJSONString(b, def.ID)
 	b = append(b, `,"peerId":`...)
-	b = appendString(b, def.PeerID)
+	b = protocol.AppendJSONString(b, def.PeerID)
 	b = append(b, `,"meta":`...)
-	b, err = appendJSON(b, def.Meta)
+	b, err = protocol.AppendValueJSON(b, def.Meta)
 	if err != nil {
 		h.log.Error("a definition is not encodable as JSON", "target", target, "error", err)
 		writeError(w, requestID(r), invocationError(netron.Errorf(netron.CodeInternal, "internal error")), true)

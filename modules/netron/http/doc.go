@@ -50,9 +50,10 @@
 // Only public methods are reachable, and only services exposed on the
 // gateway's transport name: "http", or "https" for an https:// gateway
 // (see netron.WithTransports).
-// Arguments and results go through the one JSON mapping of §11.1
-// ([protocol.FromJSON] and [protocol.ToJSON]); object keys keep their
-// order (struct fields in declaration order).
+// Arguments and results go through the one JSON mapping of §11.1, package
+// protocol's ([protocol.AppendJSON] reads arguments, [protocol.AppendValueJSON]
+// writes results); object keys keep their order (struct fields in
+// declaration order).
 //
 // # /netron/invoke and /netron/batch
 //

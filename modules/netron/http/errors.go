@@ -80,15 +80,15 @@ func errorCodeDetail(details any) (string, bool) {
 // leaves details out (batch items carry code and message only).
 func appendErrorObject(dst []byte, e *apiError, withDetails bool) []byte {
 	dst = append(dst, `{"code":`...)
-	dst = appendString(dst, e.code)
+	dst = protocol.AppendJSONString(dst, e.code)
 	dst = append(dst, `,"message":`...)
-	dst = appendString(dst, e.message)
+	dst = protocol.AppendJSONString(dst, e.message)
 	if withDetails {
 		dst = append(dst, `,"details":`...)
 		if e.details == nil {
 			dst = append(dst, "{}"...)
 		} else {
-			b, err := appendJSON(dst, e.details)
+			b, err := protocol.AppendValueJSON(dst, e.details)
 			if err != nil {
 				b = append(dst, "{}"...)
 			}
@@ -101,7 +101,7 @@ func appendErrorObject(dst []byte, e *apiError, withDetails bool) []byte {
 // appendErrorBody appends {"id","success":false,"error":{…}}.
 func appendErrorBody(dst []byte, id string, e *apiError) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, id)
+	dst = protocol.AppendJSONString(dst, id)
 	dst = append(dst, `,"success":false,"error":`...)
 	dst = appendErrorObject(dst, e, true)
 	return append(dst, '}')
@@ -115,7 +115,7 @@ func appendStreamErrorBody(dst []byte, id string, e *apiError) []byte {
 	dst = appendErrorBody(dst, id, e)
 	dst = dst[:len(dst)-2] // the error object's "}" and the body's
 	dst = append(dst, `,"goCode":`...)
-	dst = appendString(dst, e.goCode.String())
+	dst = protocol.AppendJSONString(dst, e.goCode.String())
 	return append(dst, "}}"...)
 }
 

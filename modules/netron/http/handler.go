@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
@@ -291,17 +292,17 @@ func (h *Handler) serveDiscover(w http.ResponseWriter) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"name":`...)
-		b = appendString(b, s.desc.Name)
+		b = protocol.AppendJSONString(b, s.desc.Name)
 		b = append(b, `,"version":`...)
-		b = appendString(b, s.desc.Version)
+		b = protocol.AppendJSONString(b, s.desc.Version)
 		b = append(b, `,"id":`...)
-		b = appendString(b, s.desc.ID)
+		b = protocol.AppendJSONString(b, s.desc.ID)
 		b = append(b, `,"methods":[`...)
 		for j, m := range s.desc.Methods {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, m.Name)
+			b = protocol.AppendJSONString(b, m.Name)
 		}
 		b = append(b, "]}"...)
 	}

@@ -328,11 +328,11 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	buf := getBuf()
 	defer putBuf(buf)
 	b := append((*buf)[:0], `{"id":`...)
-	b = appendString(b, id)
+	b = protocol.AppendJSONString(b, id)
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)
-		if b, err = appendJSON(b, res.data); err != nil {
+		if b, err = protocol.AppendValueJSON(b, res.data); err != nil {
 			*buf = b
 			h.encodingFailed(w, id, m, err)
 			return
@@ -439,7 +439,7 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	b := append([]byte(nil), `{"id":`...)
-	b = appendString(b, *q.ID)
+	b = protocol.AppendJSONString(b, *q.ID)
 	b = append(b, `,"responses":[`...)
 	succeeded, failed, n := 0, 0, 0
 	for i, item := range out {
@@ -475,7 +475,7 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	fail := func(e *apiError) ([]byte, bool) {
 		b := append([]byte(nil), `{"id":`...)
-		b = appendString(b, q.ID)
+		b = protocol.AppendJSONString(b, q.ID)
 		b = append(b, `,"success":false,"error":`...)
 		b = appendErrorObject(b, e, false)
 		return append(b, '}'), false
@@ -499,11 +499,11 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 		return fail(callError(ctx, err, timeout))
 	}
 	b := append([]byte(nil), `{"id":`...)
-	b = appendString(b, q.ID)
+	b = protocol.AppendJSONString(b, q.ID)
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)
-		if b, err = appendJSON(b, res.data); err != nil {
+		if b, err = protocol.AppendValueJSON(b, res.data); err != nil {
 			h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
 			return fail(invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))))
 		}

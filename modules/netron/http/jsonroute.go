@@ -104,7 +104,7 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	b, err := appendJSON(make([]byte, 0, 64), res.data)
+	b, err := protocol.AppendValueJSON(make([]byte, 0, 64), res.data)
 	if err != nil {
 		h.encodingFailed(w, requestID(r), m, err)
 		return
@@ -176,7 +176,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		if mode == modeSSE {
 			buf = append(buf, "data: "...)
 		}
-		if buf, err = appendJSON(buf, v); err != nil {
+		if buf, err = protocol.AppendValueJSON(buf, v); err != nil {
 			h.log.Error("stream item not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
 			failed(invocationError(netron.Errorf(netron.CodeInternal, "internal error")))
 			return

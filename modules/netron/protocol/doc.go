@@ -102,8 +102,15 @@
 //
 // # JSON
 //
-// [ToJSON] and [FromJSON] are the one mapping between Netron values and JSON
-// values (§11.1) used by validation, HTTP and the command line.
+// This package owns the one mapping between Netron values and JSON
+// (§11.1), both ways, used by validation, the HTTP gateway and its client,
+// and the command line: [ToJSON] (values to encoding/json's shapes, for the
+// general validator) and [AppendValueJSON] (values to JSON text, keys in
+// order; [AppendJSONString] for strings) one way; [AppendJSON] (JSON text
+// straight to MessagePack) and [FromJSON] (encoding/json's shapes to
+// values) the other. The text writer takes every rule from ToJSON's own
+// converter; FuzzJSONText holds the two to the same meaning, and
+// FuzzAppendJSON holds AppendJSON to encoding/json with FromJSON.
 //
 // Deliberate differences from the TypeScript decoders: packet types 8–15 are
 // refused (the titan decoder accepts them), trailing bytes are refused (the

@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -54,6 +55,22 @@ func ToJSONForContract(v any) (any, error) {
 // jsonConv converts values to JSON (see ToJSON).
 type jsonConv struct {
 	elideBin bool // binary data without its bytes (see ToJSONForContract)
+	// ordered makes objects [Object]s in JSON.stringify's key order, for
+	// the text writer (AppendValueJSON), instead of encoding/json's maps.
+	ordered bool
+}
+
+// object returns o as the converter's objects are: o itself when ordered,
+// else a map (a key given twice keeps its last value, as JSON.parse does).
+func (jc jsonConv) object(o Object) any {
+	if jc.ordered {
+		return o
+	}
+	m := make(map[string]any, len(o))
+	for _, f := range o {
+		m[f.Key] = f.Value
+	}
+	return m
 }
 
 func jsonNumberFloat(f float64) any {
@@ -88,14 +105,14 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 	case float32:
 		return jsonNumberFloat(float64(x)), nil
 	case []byte:
-		if jc.elideBin {
-			return map[string]any{"type": "Buffer", "data": []any{}}, nil
+		data := []any{}
+		if !jc.elideBin {
+			data = make([]any, len(x))
+			for i, c := range x {
+				data[i] = json.Number(strconv.Itoa(int(c)))
+			}
 		}
-		data := make([]any, len(x))
-		for i, c := range x {
-			data[i] = json.Number(strconv.Itoa(int(c)))
-		}
-		return map[string]any{"type": "Buffer", "data": data}, nil
+		return jc.object(Object{{Key: "type", Value: "Buffer"}, {Key: "data", Value: data}}), nil
 	case RawValue:
 		g, err := DecodeValue(x, Limits{})
 		if err != nil {
@@ -113,7 +130,7 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 		}
 		return out, nil
 	case Object:
-		out := make(map[string]any, len(x))
+		out := make(Object, 0, len(x))
 		for _, f := range x {
 			if _, undef := f.Value.(Undefined); undef {
 				continue
@@ -122,22 +139,22 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[f.Key] = j
+			out = append(out, Field{Key: f.Key, Value: j})
 		}
-		return out, nil
+		return jc.object(out), nil
 	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if _, undef := e.(Undefined); undef {
+		out := make(Object, 0, len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if _, undef := x[k].(Undefined); undef {
 				continue
 			}
-			j, err := jc.toJSON(e, depth)
+			j, err := jc.toJSON(x[k], depth)
 			if err != nil {
 				return nil, err
 			}
-			out[k] = j
+			out = append(out, Field{Key: k, Value: j})
 		}
-		return out, nil
+		return jc.object(out), nil
 	case time.Time:
 		if x.IsZero() {
 			return nil, nil
@@ -149,13 +166,13 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 		}
 		return json.Number(x.String()), nil
 	case Map, Set, RegExp, *RegExp:
-		return map[string]any{}, nil
+		return jc.object(Object{}), nil
 	case Long:
-		return map[string]any{
-			"low":      json.Number(strconv.FormatInt(int64(int32(x.Bits)), 10)),
-			"high":     json.Number(strconv.FormatInt(int64(int32(x.Bits>>32)), 10)),
-			"unsigned": x.Unsigned,
-		}, nil
+		return jc.object(Object{
+			{Key: "low", Value: json.Number(strconv.FormatInt(int64(int32(x.Bits)), 10))},
+			{Key: "high", Value: json.Number(strconv.FormatInt(int64(int32(x.Bits>>32)), 10))},
+			{Key: "unsigned", Value: x.Unsigned},
+		}), nil
 	case *TitanError:
 		if x == nil {
 			return nil, nil
@@ -174,9 +191,9 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 		if x == nil {
 			return nil, nil
 		}
-		return map[string]any{"name": x.Name, "message": x.Message}, nil
+		return jc.object(Object{{Key: "name", Value: x.Name}, {Key: "message", Value: x.Message}}), nil
 	case ErrorCause:
-		return map[string]any{"name": x.Name, "message": x.Message}, nil
+		return jc.object(Object{{Key: "name", Value: x.Name}, {Key: "message", Value: x.Message}}), nil
 	case *Definition:
 		if x == nil {
 			return nil, nil
@@ -185,14 +202,14 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 	case Definition:
 		return jc.definitionJSON(&x, depth)
 	case Reference:
-		return map[string]any{"defId": x.DefID}, nil
+		return jc.object(Object{{Key: "defId", Value: x.DefID}}), nil
 	case StreamReference:
-		return map[string]any{
-			"streamId": json.Number(strconv.FormatUint(uint64(x.StreamID), 10)),
-			"type":     x.Kind.String(),
-			"isLive":   x.IsLive,
-			"peerId":   x.PeerID,
-		}, nil
+		return jc.object(Object{
+			{Key: "streamId", Value: json.Number(strconv.FormatUint(uint64(x.StreamID), 10))},
+			{Key: "type", Value: x.Kind.String()},
+			{Key: "isLive", Value: x.IsLive},
+			{Key: "peerId", Value: x.PeerID},
+		}), nil
 	}
 	b, err := Marshal(v)
 	if err != nil {
@@ -229,17 +246,17 @@ func (jc jsonConv) titanErrorJSON(t *TitanError, depth int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{
-		"name":      t.Name,
-		"code":      json.Number(strconv.Itoa(t.Code)),
-		"message":   t.Message,
-		"details":   details,
-		"context":   ctx,
-		"timestamp": json.Number(strconv.FormatInt(t.Timestamp, 10)),
+	out := Object{
+		{Key: "name", Value: t.Name},
+		{Key: "code", Value: json.Number(strconv.Itoa(t.Code))},
+		{Key: "message", Value: t.Message},
+		{Key: "details", Value: details},
+		{Key: "context", Value: ctx},
+		{Key: "timestamp", Value: json.Number(strconv.FormatInt(t.Timestamp, 10))},
 	}
-	for k, s := range map[string]string{"requestId": t.RequestID, "correlationId": t.CorrelationID, "spanId": t.SpanID, "traceId": t.TraceID} {
-		if s != "" {
-			out[k] = s
+	for _, id := range []Field{{Key: "requestId", Value: t.RequestID}, {Key: "correlationId", Value: t.CorrelationID}, {Key: "spanId", Value: t.SpanID}, {Key: "traceId", Value: t.TraceID}} {
+		if id.Value != "" {
+			out = append(out, id)
 		}
 	}
 	if t.Cause != nil {
@@ -247,9 +264,9 @@ func (jc jsonConv) titanErrorJSON(t *TitanError, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out["cause"] = c
+		out = append(out, Field{Key: "cause", Value: c})
 	}
-	return out, nil
+	return jc.object(out), nil
 }
 
 func orEmptyObject(v any) any {
@@ -260,20 +277,19 @@ func orEmptyObject(v any) any {
 }
 
 func (jc jsonConv) jsErrorJSON(e *JSError, depth int) (any, error) {
-	out := make(map[string]any, len(e.Fields)+2)
+	out := make(Object, 0, len(e.Fields)+2)
+	out = append(out, Field{Key: "name", Value: e.Name}, Field{Key: "message", Value: e.Message})
 	for _, f := range e.Fields {
-		if _, undef := f.Value.(Undefined); undef {
+		if _, undef := f.Value.(Undefined); undef || f.Key == "name" || f.Key == "message" {
 			continue
 		}
 		j, err := jc.toJSON(f.Value, depth)
 		if err != nil {
 			return nil, err
 		}
-		out[f.Key] = j
+		out = append(out, Field{Key: f.Key, Value: j})
 	}
-	out["name"] = e.Name
-	out["message"] = e.Message
-	return out, nil
+	return jc.object(out), nil
 }
 
 func (jc jsonConv) definitionJSON(d *Definition, depth int) (any, error) {
@@ -281,7 +297,7 @@ func (jc jsonConv) definitionJSON(d *Definition, depth int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"id": d.ID, "parentId": d.ParentID, "peerId": d.PeerID, "meta": meta}, nil
+	return jc.object(Object{{Key: "id", Value: d.ID}, {Key: "parentId", Value: d.ParentID}, {Key: "peerId", Value: d.PeerID}, {Key: "meta", Value: meta}}), nil
 }
 
 // FromJSON converts a value decoded by encoding/json (preferably with

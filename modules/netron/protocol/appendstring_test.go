@@ -1,4 +1,4 @@
-package http
+package protocol
 
 import (
 	"testing"
@@ -32,7 +32,7 @@ func appendStringByByte(dst []byte, s string) []byte {
 			case '\f':
 				dst = append(dst, '\\', 'f')
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', jsonHexDigits[c>>4], jsonHexDigits[c&0xf])
 			}
 			i++
 			start = i
@@ -58,8 +58,8 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := string(appendString(nil, s)), string(appendStringByByte(nil, s)); got != want {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+		if got, want := string(AppendJSONString(nil, s)), string(appendStringByByte(nil, s)); got != want {
+			t.Fatalf("AppendJSONString(%q) = %s, want %s", s, got, want)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package http
+package protocol
 
 import (
 	"encoding/json"
@@ -12,38 +12,39 @@ import (
 	"unicode/utf8"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
-	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
-var errTooDeep = errors.New("value nested too deeply")
+// ErrNonFinite is matched by the error of [AppendValueJSON] for NaN and
+// ±Inf, which JSON cannot carry: JSON.stringify would write null, which a
+// client would take for an answer.
+var ErrNonFinite = errors.New("a non-finite number has no JSON form")
 
-// errNonFinite is matched by the error of appendJSON for NaN and ±Inf, which JSON cannot
-// carry: JSON.stringify would write null, which a client would take for an answer.
-var errNonFinite = errors.New("a non-finite number has no JSON form")
+func nonFinite(f float64) error { return fmt.Errorf("%w: %v", ErrNonFinite, f) }
 
-func nonFinite(f float64) error { return fmt.Errorf("%w: %v", errNonFinite, f) }
-
-// appendJSON appends the JSON text of a Netron or Go value, by the one
-// mapping of NETRON-WIRE.md §11.1 ([protocol.ToJSON]), keeping the key
-// order of objects (struct fields in declaration order, decoded objects in
-// wire order) as JSON.stringify does. Strings are not HTML-escaped. NaN and
-// ±Inf, anywhere in the value, are an error matching errNonFinite (where
-// ToJSON and JSON.stringify give null).
-func appendJSON(dst []byte, v any) ([]byte, error) {
-	return appendValue(dst, v, 0, false)
+// AppendValueJSON appends the JSON text of a Netron or Go value, by the
+// mapping of NETRON-WIRE.md §11.1 ([ToJSON]), keeping the key order of
+// objects (struct fields in declaration order, decoded objects in wire
+// order) as JSON.stringify does. Strings are not HTML-escaped. NaN and
+// ±Inf, anywhere in the value, are an error matching [ErrNonFinite]
+// (where ToJSON and JSON.stringify give null); nesting deeper than
+// [DefaultMaxDepth] is an error matching [ErrTooDeep]. It is the one
+// writer of JSON text from Netron values: the HTTP gateway, its client and
+// the CLI print with it.
+func AppendValueJSON(dst []byte, v any) ([]byte, error) {
+	return appendJSONValue(dst, v, 0, false)
 }
 
-func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
-	if depth > protocol.DefaultMaxDepth {
-		return dst, errTooDeep
+func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
+	if depth > DefaultMaxDepth {
+		return dst, fmt.Errorf("%w: more than %d nested values", ErrTooDeep, DefaultMaxDepth)
 	}
 	switch x := v.(type) {
-	case nil, protocol.Undefined:
+	case nil, Undefined:
 		return append(dst, "null"...), nil
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case string:
-		return appendString(dst, x), nil
+		return AppendJSONString(dst, x), nil
 	case json.Number:
 		if x == "" {
 			return append(dst, '0'), nil
@@ -66,6 +67,15 @@ func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 		return strconv.AppendInt(dst, x, 10), nil
 	case uint64:
 		return strconv.AppendUint(dst, x, 10), nil
+	case []byte: // ToJSON's Buffer form, without building it
+		dst = append(dst, `{"type":"Buffer","data":[`...)
+		for i, c := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = strconv.AppendUint(dst, uint64(c), 10)
+		}
+		return append(dst, "]}"...), nil
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
@@ -73,26 +83,26 @@ func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, err = appendValue(dst, e, depth+1, decoded); err != nil {
+			if dst, err = appendJSONValue(dst, e, depth+1, decoded); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, ']'), nil
-	case protocol.Object:
+	case Object:
 		dst = append(dst, '{')
 		first := true
 		for _, f := range x {
-			if _, undef := f.Value.(protocol.Undefined); undef {
+			if _, undef := f.Value.(Undefined); undef {
 				continue
 			}
 			if !first {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendString(dst, f.Key)
+			dst = AppendJSONString(dst, f.Key)
 			dst = append(dst, ':')
 			var err error
-			if dst, err = appendValue(dst, f.Value, depth+1, decoded); err != nil {
+			if dst, err = appendJSONValue(dst, f.Value, depth+1, decoded); err != nil {
 				return dst, err
 			}
 		}
@@ -100,7 +110,7 @@ func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k, e := range x {
-			if _, undef := e.(protocol.Undefined); !undef {
+			if _, undef := e.(Undefined); !undef {
 				keys = append(keys, k)
 			}
 		}
@@ -110,62 +120,63 @@ func appendValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, k)
+			dst = AppendJSONString(dst, k)
 			dst = append(dst, ':')
 			var err error
-			if dst, err = appendValue(dst, x[k], depth+1, decoded); err != nil {
+			if dst, err = appendJSONValue(dst, x[k], depth+1, decoded); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, '}'), nil
-	case protocol.RawValue:
-		g, err := protocol.DecodeValue(x, protocol.Limits{MaxFrameSize: math.MaxInt})
+	case RawValue:
+		g, err := DecodeValue(x, Limits{MaxFrameSize: math.MaxInt})
 		if err != nil {
 			return dst, err
 		}
-		return appendValue(dst, g, depth, true)
+		return appendJSONValue(dst, g, depth, true)
 	}
-	if decoded || isLeaf(v) {
+	if decoded || isJSONLeaf(v) {
 		// A value of the generic model that has a JSON form of its own
-		// (Date, BigInt, Buffer, Map, Set, errors, ...).
-		j, err := protocol.ToJSON(v)
+		// (Date, BigInt, Buffer, Map, Set, errors, ...): ToJSON's, with its
+		// objects in order.
+		j, err := jsonConv{ordered: true}.toJSON(v, depth)
 		if err != nil {
 			return dst, err
 		}
-		return appendValue(dst, j, depth, true)
+		return appendJSONValue(dst, j, depth, true)
 	}
 	// A Go value (struct, typed slice or map, pointer): encode it and walk
 	// the generic value, which keeps the field order.
-	b, err := protocol.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		return dst, fmt.Errorf("encode %T: %w", v, err)
 	}
-	g, err := protocol.DecodeValue(b, protocol.Limits{MaxFrameSize: math.MaxInt})
+	g, err := DecodeValue(b, Limits{MaxFrameSize: math.MaxInt})
 	if err != nil {
 		return dst, fmt.Errorf("encode %T: %w", v, err)
 	}
-	return appendValue(dst, g, depth, true)
+	return appendJSONValue(dst, g, depth, true)
 }
 
-// isLeaf reports the types [protocol.ToJSON] converts without encoding.
-func isLeaf(v any) bool {
+// isJSONLeaf reports the types [ToJSON] converts without encoding.
+func isJSONLeaf(v any) bool {
 	switch v.(type) {
 	case int8, int16, int32, uint, uint8, uint16, uint32, float32, float64, []byte, time.Time, *big.Int,
-		protocol.Map, protocol.Set, protocol.RegExp, *protocol.RegExp, protocol.Long,
-		*protocol.TitanError, protocol.TitanError, *protocol.JSError, protocol.JSError,
-		*protocol.ErrorCause, protocol.ErrorCause, *protocol.Definition, protocol.Definition,
-		protocol.Reference, protocol.StreamReference:
+		Map, Set, RegExp, *RegExp, Long,
+		*TitanError, TitanError, *JSError, JSError,
+		*ErrorCause, ErrorCause, *Definition, Definition,
+		Reference, StreamReference:
 		return true
 	}
 	return false
 }
 
-const hexDigits = "0123456789abcdef"
+const jsonHexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string the way JSON.stringify writes it:
-// quotes, backslashes and control characters escaped, everything else as
-// is; invalid UTF-8 becomes U+FFFD.
-func appendString(dst []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string the way JSON.stringify
+// writes it: quotes, backslashes and control characters escaped,
+// everything else as is; invalid UTF-8 becomes U+FFFD.
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -196,7 +207,7 @@ func appendString(dst []byte, s string) []byte {
 			case '\f':
 				dst = append(dst, '\\', 'f')
 			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', jsonHexDigits[c>>4], jsonHexDigits[c&0xf])
 			}
 			i++
 			start = i
