@@ -57,7 +57,7 @@ func TestConfigDefaultAndAliasRefused(t *testing.T) {
 		opts []titan.Option
 		want string
 	}{
-		{"same key", []titan.Option{titan.WithConfigAlias("netron.listen", "netron.listen")}, `titan.WithConfigAlias("netron.listen", "netron.listen"): want two different keys`},
+		{"same key", []titan.Option{titan.WithConfigAlias("netron.listen", "netron.listen")}, `titan: WithConfigAlias("netron.listen", "netron.listen"): want two different keys`},
 		{"unknown section", []titan.Option{titan.WithConfigDefault("nope.x", 1)}, `config: default "nope.x": no module registered the section "nope"`},
 		{"bad value", []titan.Option{titan.WithConfigDefault("netron.listen", "bogus://x")}, `unknown scheme "bogus"`},
 		{"in a module", []titan.Option{titan.Module("m", titan.WithConfigDefault("netron.listen", "tcp://127.0.0.1:0"))}, "app-level option"},

@@ -45,7 +45,7 @@ func TestStrict(t *testing.T) {
 	}
 
 	app = titan.New(titan.WithConfig(quiet()), titan.Module("m", titan.Strict()))
-	if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), `titan.Module("m"): titan.Strict() is an app-level option`) {
+	if err := app.Start(context.Background()); err == nil || !strings.Contains(err.Error(), `Module("m"): Strict() is an app-level option`) {
 		if err == nil {
 			app.Stop(context.Background())
 		}

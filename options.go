@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,12 +63,21 @@ func funcName(f any) string {
 	return fmt.Sprintf("%T", f)
 }
 
+// quoted lists strings as Go writes them in a call: "a", "b".
+func quoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 func describe(name string, fns []any) string {
 	names := make([]string, len(fns))
 	for i, f := range fns {
 		names[i] = funcName(f)
 	}
-	return fmt.Sprintf("titan.%s(%s)", name, strings.Join(names, ", "))
+	return fmt.Sprintf("%s(%s)", name, strings.Join(names, ", "))
 }
 
 // Provide registers constructors, as fx.Provide does: each is called at most
@@ -96,7 +106,7 @@ func Supply(values ...any) Option {
 	for i, v := range values {
 		types[i] = fmt.Sprintf("%T", v)
 	}
-	return option{"titan.Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
+	return option{"Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
 		for _, v := range values {
 			if t := reflect.TypeOf(v); t != nil {
 				s.notes.provide(t)
@@ -120,13 +130,13 @@ func Decorate(decorators ...any) Option {
 // logger.levels.<name>. App-level options (timeouts, configuration sources,
 // WithLogger) are refused inside a Module.
 func Module(name string, opts ...Option) Option {
-	return option{fmt.Sprintf("titan.Module(%q, %d options)", name, len(opts)), func(s *settings) {
+	return option{fmt.Sprintf("Module(%q, %d options)", name, len(opts)), func(s *settings) {
 		var inner settings
 		for _, o := range opts {
 			o.apply(&inner)
 		}
 		for _, a := range inner.appLevel {
-			s.errs = append(s.errs, fmt.Errorf("titan.Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
+			s.errs = append(s.errs, fmt.Errorf("Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
 		}
 		s.errs = append(s.errs, inner.errs...)
 		s.notes.merge(&inner.notes)
@@ -138,7 +148,7 @@ func Module(name string, opts ...Option) Option {
 // its defaults: the section is validated at load, shown by --print-config,
 // and read with config.Section[T](cfg, name).
 func ConfigSection[T any](name string, defaults T) Option {
-	return option{fmt.Sprintf("titan.ConfigSection(%q, %T)", name, defaults), func(s *settings) {
+	return option{fmt.Sprintf("ConfigSection(%q, %T)", name, defaults), func(s *settings) {
 		s.fx = append(s.fx, config.AsSection(name, defaults))
 	}}
 }
@@ -152,9 +162,9 @@ func appLevel(desc string, fn func(*settings)) Option {
 
 // StartTimeout bounds how long start-up may take (default 15s).
 func StartTimeout(d time.Duration) Option {
-	return appLevel(fmt.Sprintf("titan.StartTimeout(%v)", d), func(s *settings) {
+	return appLevel(fmt.Sprintf("StartTimeout(%v)", d), func(s *settings) {
 		if d <= 0 {
-			s.errs = append(s.errs, fmt.Errorf("titan.StartTimeout(%v): must be positive", d))
+			s.errs = append(s.errs, fmt.Errorf("StartTimeout(%v): must be positive", d))
 			return
 		}
 		s.startTimeout = d
@@ -164,9 +174,9 @@ func StartTimeout(d time.Duration) Option {
 // StopTimeout bounds how long a graceful stop may take (default 15s); when
 // it runs out, Run exits non-zero.
 func StopTimeout(d time.Duration) Option {
-	return appLevel(fmt.Sprintf("titan.StopTimeout(%v)", d), func(s *settings) {
+	return appLevel(fmt.Sprintf("StopTimeout(%v)", d), func(s *settings) {
 		if d <= 0 {
-			s.errs = append(s.errs, fmt.Errorf("titan.StopTimeout(%v): must be positive", d))
+			s.errs = append(s.errs, fmt.Errorf("StopTimeout(%v): must be positive", d))
 			return
 		}
 		s.stopTimeout = d
@@ -177,7 +187,7 @@ func StopTimeout(d time.Duration) Option {
 // extension) instead of looking for titan.yaml. Repeat it to layer files;
 // --config flags given to Run come after these.
 func WithConfigFile(path string) Option {
-	return appLevel(fmt.Sprintf("titan.WithConfigFile(%q)", path), func(s *settings) {
+	return appLevel(fmt.Sprintf("WithConfigFile(%q)", path), func(s *settings) {
 		s.config.Files = append(s.config.Files, path)
 	})
 }
@@ -185,9 +195,9 @@ func WithConfigFile(path string) Option {
 // WithEnvPrefix changes the prefix of configuration environment variables
 // (default "TITAN_").
 func WithEnvPrefix(prefix string) Option {
-	return appLevel(fmt.Sprintf("titan.WithEnvPrefix(%q)", prefix), func(s *settings) {
+	return appLevel(fmt.Sprintf("WithEnvPrefix(%q)", prefix), func(s *settings) {
 		if prefix == "" {
-			s.errs = append(s.errs, fmt.Errorf("titan.WithEnvPrefix: empty prefix"))
+			s.errs = append(s.errs, fmt.Errorf("WithEnvPrefix: empty prefix"))
 			return
 		}
 		s.config.EnvPrefix = prefix
@@ -198,7 +208,7 @@ func WithEnvPrefix(prefix string) Option {
 // --set values), for tests and embedding; later WithConfigFile and
 // WithEnvPrefix options still apply on top.
 func WithConfig(o config.Options) Option {
-	return appLevel("titan.WithConfig(...)", func(s *settings) { s.config = o })
+	return appLevel("WithConfig(...)", func(s *settings) { s.config = o })
 }
 
 // WithConfigDefault sets the app's default for a key of a module's
@@ -209,7 +219,7 @@ func WithConfig(o config.Options) Option {
 // Files, environment variables and --set flags still replace it, and
 // --print-config shows it. A string value is converted as a --set value is.
 func WithConfigDefault(key string, value any) Option {
-	return appLevel(fmt.Sprintf("titan.WithConfigDefault(%q, %v)", key, value), func(s *settings) {
+	return appLevel(fmt.Sprintf("WithConfigDefault(%q, %v)", key, value), func(s *settings) {
 		if s.defaults == nil {
 			s.defaults = map[string]any{}
 		}
@@ -222,9 +232,9 @@ func WithConfigDefault(key string, value any) Option {
 // or a --set flag is the key's, and replaces what the same source set at
 // the key.
 func WithConfigAlias(alias, key string) Option {
-	return appLevel(fmt.Sprintf("titan.WithConfigAlias(%q, %q)", alias, key), func(s *settings) {
+	return appLevel(fmt.Sprintf("WithConfigAlias(%q, %q)", alias, key), func(s *settings) {
 		if alias == "" || key == "" || alias == key {
-			s.errs = append(s.errs, fmt.Errorf("titan.WithConfigAlias(%q, %q): want two different keys", alias, key))
+			s.errs = append(s.errs, fmt.Errorf("WithConfigAlias(%q, %q): want two different keys", alias, key))
 			return
 		}
 		if s.aliases == nil {
@@ -241,7 +251,7 @@ func WithLogger(opts ...logger.Option) Option {
 	for i, o := range opts {
 		descs[i] = o.String()
 	}
-	return appLevel("titan.WithLogger("+strings.Join(descs, ", ")+")", func(s *settings) {
+	return appLevel("WithLogger("+strings.Join(descs, ", ")+")", func(s *settings) {
 		s.logger = append(s.logger, opts...)
 	})
 }
@@ -256,7 +266,7 @@ func WithLogger(opts ...logger.Option) Option {
 // service, so it applies to every service of the app, and a Module may not
 // use it. Off by default.
 func Strict() Option {
-	return appLevel("titan.Strict()", func(s *settings) {
+	return appLevel("Strict()", func(s *settings) {
 		s.fx = append(s.fx, fx.Provide(fx.Annotate(netron.WithStrict, fx.ResultTags(`group:"`+netron.OptionGroup+`"`))))
 	})
 }

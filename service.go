@@ -37,7 +37,7 @@ type MethodOption = netron.MethodOption
 // with [Strict]). The constructor's type can be injected elsewhere too;
 // inside it the *slog.Logger carries module=name.
 func Service(name, version string, constructor any, opts ...ServiceOption) Option {
-	desc := fmt.Sprintf("titan.Service(%q, %q, %s)", name, version, funcName(constructor))
+	desc := fmt.Sprintf("Service(%q, %q, %s)", name, version, funcName(constructor))
 	return option{desc, func(s *settings) {
 		ct := reflect.TypeOf(constructor)
 		var implType reflect.Type
@@ -114,7 +114,7 @@ func Args(names ...string) MethodOption { return netron.WithArgs(names...) }
 // Listen adds addresses (URLs such as tcp://127.0.0.1:7070) the app serves
 // on, in addition to netron.listen from the configuration.
 func Listen(addrs ...string) Option {
-	return option{"titan.Listen(" + strings.Join(addrs, ", ") + ")", func(s *settings) {
+	return option{"Listen(" + quoted(addrs) + ")", func(s *settings) {
 		list := append([]string(nil), addrs...)
 		s.fx = append(s.fx, fx.Supply(fx.Annotated{Group: netron.ListenGroup, Target: list}))
 	}}
@@ -124,7 +124,7 @@ func Listen(addrs ...string) Option {
 // the first is the outermost, and those of a later Interceptors option run
 // inside those of an earlier one. It is an app-level option.
 func Interceptors(ics ...netron.Interceptor) Option {
-	return appLevel(fmt.Sprintf("titan.Interceptors(%d)", len(ics)), func(s *settings) {
+	return appLevel(fmt.Sprintf("Interceptors(%d)", len(ics)), func(s *settings) {
 		s.interceptors = append(s.interceptors, ics...)
 	})
 }
@@ -147,7 +147,7 @@ func (o remoteOption) String() string              { return o.desc }
 
 // At sets the address of the process serving a [Remote] service.
 func At(addr string) RemoteOption {
-	return remoteOption{fmt.Sprintf("titan.At(%q)", addr), func(c *remoteConfig) { c.addr = addr }}
+	return remoteOption{fmt.Sprintf("At(%q)", addr), func(c *remoteConfig) { c.addr = addr }}
 }
 
 // Remote provides a T, a struct of func fields bound to the remote service
@@ -166,7 +166,7 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 		o.applyRemote(&rc)
 		descs[i] = o.String()
 	}
-	desc := fmt.Sprintf("titan.Remote[%s](%q%s)", reflect.TypeFor[T](), target, strings.Join(append([]string{""}, descs...), ", "))
+	desc := fmt.Sprintf("Remote[%s](%q%s)", reflect.TypeFor[T](), target, strings.Join(append([]string{""}, descs...), ", "))
 	return option{desc, func(s *settings) {
 		t, err := netron.ParseTarget(target)
 		if err != nil {

@@ -99,7 +99,7 @@ func TestServiceErrors(t *testing.T) {
 		{"bad name", []titan.Option{titan.Service("calc.v1", "1.0.0", NewCalculator)}, "letters, digits"},
 		{"bad version", []titan.Option{titan.Service("calculator", "1.0", NewCalculator)}, "semantic version"},
 		{"no methods", []titan.Option{titan.Service("empty", "1.0.0", func() *NoMethods { return &NoMethods{} })}, "no public methods"},
-		{"unknown method option", []titan.Option{titan.Service("calculator", "1.0.0", NewCalculator, titan.Method("mul", titan.CacheTTL(1)))}, `titan.Method("mul"): no such public method`},
+		{"unknown method option", []titan.Option{titan.Service("calculator", "1.0.0", NewCalculator, titan.Method("mul", titan.CacheTTL(1)))}, `Method("mul"): no such public method`},
 		{"bad listen address", []titan.Option{titan.Listen("bogus://x")}, "bogus"},
 		{"remote without address", []titan.Option{titan.Remote[CalculatorClient]("calculator@1.0.0"), titan.Invoke(func(CalculatorClient) {})}, "netron.remotes.calculator"},
 	}

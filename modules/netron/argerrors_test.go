@@ -166,18 +166,18 @@ func TestArgNamesFromOptionsAndContracts(t *testing.T) {
 		want string
 	}{
 		{netron.WithMethod("add", netron.WithArgs("a")),
-			`netron: service bad@1.0.0: titan.Method("add"): Args(a) names 1 argument, but Add takes 2 arguments`},
+			`netron: service bad@1.0.0: Method("add"): Args("a") names 1 argument, but Add takes 2 arguments`},
 		{netron.WithMethod("add", netron.WithArgs("a", "a")),
-			`netron: service bad@1.0.0: titan.Method("add"): Args(a, a): names must be non-empty and distinct`},
+			`netron: service bad@1.0.0: Method("add"): Args("a", "a"): names must be non-empty and distinct`},
 		{netron.WithMethod("add", netron.WithArgs("a", "")),
-			`netron: service bad@1.0.0: titan.Method("add"): Args(a, ): names must be non-empty and distinct`},
+			`netron: service bad@1.0.0: Method("add"): Args("a", ""): names must be non-empty and distinct`},
 	} {
 		if err := n.Register("bad", "1.0.0", Shapes{}, tt.opt); err == nil || err.Error() != tt.want {
 			t.Errorf("%v:\n got %v\nwant %s", tt.opt, err, tt.want)
 		}
 	}
 	err = n.Register("bad", "1.0.0", Shapes{}, netron.WithContract("add", in, nil), netron.WithMethod("add", netron.WithArgs("a", "b")))
-	if want := `netron: service bad@1.0.0: method add: Args(a, b): the method has an explicit input contract (Contract): name the arguments there, as the "title" of each prefixItems entry`; err == nil || err.Error() != want {
+	if want := `netron: service bad@1.0.0: method add: Args("a", "b"): the method has an explicit input contract (Contract): name the arguments there, as the "title" of each prefixItems entry`; err == nil || err.Error() != want {
 		t.Errorf("Args beside a contract:\n got %v\nwant %s", err, want)
 	}
 	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")

@@ -264,7 +264,7 @@ func (g gatewayTransport) Dial(context.Context, *url.URL, transport.Options) (tr
 // scheme, in place of any transport or gateway registered for the process
 // under it: a gateway given to one Netron, not to the program.
 func WithGateway(scheme string, f GatewayFactory) Option {
-	return netronOption{fmt.Sprintf("WithGateway(%q)", scheme), func(n *Netron) {
+	return netronOption{fmt.Sprintf("Gateway(%q)", scheme), func(n *Netron) {
 		n.addTransport(gatewayTransport{strings.ToLower(scheme), f})
 	}}
 }

@@ -85,7 +85,7 @@ func (o netronOption) String() string        { return o.desc }
 // makes; the first is the outermost. Validation and caching run inside
 // them, next to the method.
 func WithInterceptors(ics ...Interceptor) Option {
-	return netronOption{fmt.Sprintf("WithInterceptors(%d)", len(ics)), func(n *Netron) {
+	return netronOption{fmt.Sprintf("Interceptors(%d)", len(ics)), func(n *Netron) {
 		n.interceptors = append(n.interceptors, ics...)
 	}}
 }
@@ -99,14 +99,14 @@ type IdentityFunc func(ctx context.Context) string
 // WithIdentity sets how the caller of a served call is identified where
 // results must not be shared between callers (the response cache key).
 func WithIdentity(f IdentityFunc) Option {
-	return netronOption{"WithIdentity", func(n *Netron) { n.identity = f }}
+	return netronOption{"Identity(…)", func(n *Netron) { n.identity = f }}
 }
 
 // WithTLS sets the TLS configurations for the secure schemes (tls://,
 // wss://, https://): server for listening (it must hold a certificate),
 // client for dialling (nil: the system roots). Plain schemes never use TLS.
 func WithTLS(server, client *tls.Config) Option {
-	return netronOption{"WithTLS", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
+	return netronOption{"TLS(…)", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
 }
 
 // tlsFor returns the TLS configuration for a listener (server) or a dial
@@ -132,7 +132,7 @@ func (n *Netron) TLS() *tls.Config { return n.serverTLS }
 // WithParentLost sets what happens when a child started by SpawnIPC loses
 // its connection to the parent; the titan app stops itself.
 func WithParentLost(f func()) Option {
-	return netronOption{"WithParentLost", func(n *Netron) { n.parentLost = f }}
+	return netronOption{"ParentLost(…)", func(n *Netron) { n.parentLost = f }}
 }
 
 // New returns a Netron with cfg (zero fields take [DefaultConfig]'s
@@ -501,7 +501,7 @@ func WithCustomTransports(ts ...transport.Transport) Option {
 	for i, t := range ts {
 		names[i] = t.Name()
 	}
-	return netronOption{fmt.Sprintf("WithCustomTransports(%s)", strings.Join(names, ", ")), func(n *Netron) {
+	return netronOption{fmt.Sprintf("CustomTransports(%s)", strings.Join(names, ", ")), func(n *Netron) {
 		for _, t := range ts {
 			n.addTransport(t)
 		}

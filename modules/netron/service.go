@@ -221,7 +221,7 @@ func wireSchema(t reflect.Type) *jsonschema.Schema {
 func (m *method) buildContracts(c *Contract, names []string) error {
 	var err error
 	if names != nil && c != nil && c.In != nil {
-		return fmt.Errorf("Args(%s): the method has an explicit input contract (Contract): name the arguments there, as the \"title\" of each prefixItems entry", strings.Join(names, ", "))
+		return fmt.Errorf("Args(%s): the method has an explicit input contract (Contract): name the arguments there, as the \"title\" of each prefixItems entry", quoted(names))
 	}
 	m.inByType = c == nil || c.In == nil
 	m.inDerived, m.outDerived = c == nil || c.In == nil, c == nil || c.Out == nil
@@ -354,7 +354,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	for name, mopts := range cfg.methods {
 		m := s.methods[name]
 		if m == nil {
-			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): no such public method (have %s)", s.qualified, name, strings.Join(s.order, ", "))
+			return nil, fmt.Errorf("netron: service %s: Method(%q): no such public method (have %s)", s.qualified, name, strings.Join(s.order, ", "))
 		}
 		m.opts = mopts
 	}
@@ -368,11 +368,11 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 			o.applyMethod(&mc)
 		}
 		if err := errors.Join(mc.errs...); err != nil {
-			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): %w", s.qualified, name, err)
+			return nil, fmt.Errorf("netron: service %s: Method(%q): %w", s.qualified, name, err)
 		}
 		if mc.args != nil && len(mc.args) != len(m.args) {
-			return nil, fmt.Errorf("netron: service %s: titan.Method(%q): Args(%s) names %s, but %s takes %s",
-				s.qualified, name, strings.Join(mc.args, ", "), plural(len(mc.args), "argument"), m.goName, plural(len(m.args), "argument"))
+			return nil, fmt.Errorf("netron: service %s: Method(%q): Args(%s) names %s, but %s takes %s",
+				s.qualified, name, quoted(mc.args), plural(len(mc.args), "argument"), m.goName, plural(len(m.args), "argument"))
 		}
 		if mc.cacheTTL != nil {
 			m.cacheTTL = *mc.cacheTTL

@@ -3,6 +3,7 @@ package netron
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -52,11 +53,21 @@ type methodOption struct {
 func (o methodOption) applyMethod(c *methodConfig) { o.fn(c) }
 func (o methodOption) String() string              { return o.desc }
 
+// quoted lists strings as Go writes them in a call: "a", "b". Options
+// describe themselves in that form (String), as the call that made them.
+func quoted(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
+}
+
 // WithTransports restricts the service to the app's listeners of these
 // transports (by scheme name: "tcp", "unix", "ws", ...). By default a service
 // is reachable on every listener.
 func WithTransports(names ...string) ServiceOption {
-	return serviceOption{fmt.Sprintf("Transports(%s)", strings.Join(names, ", ")), func(c *serviceConfig) {
+	return serviceOption{fmt.Sprintf("Transports(%s)", quoted(names)), func(c *serviceConfig) {
 		if len(names) == 0 {
 			c.errs = append(c.errs, fmt.Errorf("Transports(): name at least one transport"))
 		}
@@ -147,7 +158,7 @@ func WithCacheTTL(ttl time.Duration) MethodOption {
 // an explicit input contract ([WithContract]) takes its names from the
 // titles of that contract's prefixItems instead.
 func WithArgs(names ...string) MethodOption {
-	desc := fmt.Sprintf("Args(%s)", strings.Join(names, ", "))
+	desc := fmt.Sprintf("Args(%s)", quoted(names))
 	return methodOption{desc, func(c *methodConfig) {
 		seen := map[string]bool{}
 		for _, n := range names {

@@ -13,7 +13,7 @@ import (
 // not exposed (see Register for the rule). Off by default; titan.Strict
 // turns it on for an app.
 func WithStrict() Option {
-	return netronOption{"WithStrict", func(n *Netron) { n.strict = true }}
+	return netronOption{"Strict()", func(n *Netron) { n.strict = true }}
 }
 
 // acceptedShapes names the shapes of public methods, for messages.

@@ -51,7 +51,7 @@ func (n *Netron) RegisterTask(name string, fn TaskFunc) error {
 // the tokens WebSocket clients send with the upgrade), an option as
 // [WithTLS] and [WithIdentity] are.
 func WithAuthenticator(a Authenticator) Option {
-	return netronOption{"WithAuthenticator", func(n *Netron) { n.auth = a }}
+	return netronOption{"Authenticator(…)", func(n *Netron) { n.auth = a }}
 }
 
 // SetAuthenticator installs the handler of the authenticate task.
