@@ -61,7 +61,8 @@ func TestCallOverHTTP(t *testing.T) {
 	if want := `titan: not_found: no service matches "users@1.0.0" (the server has: calculator@1.0.0)` + "\n"; code != 1 || errOut != want {
 		t.Fatalf("unknown service: exit %d, err %q, want %q", code, errOut, want)
 	}
-	if code, _, errOut := run(t, "inspect", addr); code != 2 || !strings.Contains(errOut, "openapi.json") {
-		t.Fatalf("inspect over http: exit %d, err %q", code, errOut)
+	code, out, errOut := run(t, "inspect", addr)
+	if code != 0 || !strings.Contains(out, "calculator@1.0.0") || !strings.Contains(out, "add(") || !strings.Contains(out, "count(") {
+		t.Fatalf("inspect over http: exit %d, out %q, err %q", code, out, errOut)
 	}
 }

@@ -32,12 +32,13 @@ func newInspect() *cobra.Command {
 		Short: "List the services of a running process, their methods and contracts",
 		Long: `List the services the Netron process at ADDRESS exposes, with their
 methods and contracts. Without SERVICE every service is listed, which needs
-a Titan (Go) server: the list comes from its list_services task. With
+a Titan (Go) server: the list comes from its list_services task (over
+http:// from the gateway's GET /discover). With
 SERVICE (name@version, name@range or a bare name) only that service is
 shown, which works with any Netron server.
 
-ADDRESS is a URL: tcp://127.0.0.1:7070 or unix:///run/app.sock (a bare
-host:port means tcp).
+ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock or
+http://127.0.0.1:7080 (a bare host:port means tcp).
 
 The text output has one line per service, then one indented line per
 method, its signature derived from its JSON Schema contracts:
@@ -71,9 +72,6 @@ with the schemas always included; a method without outputSchema is void.`,
 			addr, err := parseAddress(args[0])
 			if err != nil {
 				return err
-			}
-			if strings.HasPrefix(addr, "http://") || strings.HasPrefix(addr, "https://") {
-				return &usageError{fmt.Errorf("inspect talks Netron over tcp, unix, ws or nats; an HTTP gateway describes itself at %s/openapi.json", strings.TrimSuffix(addr, "/"))}
 			}
 			target := ""
 			if len(args) == 2 {
@@ -114,8 +112,8 @@ func inspect(ctx context.Context, addr, target string, timeout time.Duration) (*
 	defer closePeer()
 	targets := []string{target}
 	if target == "" {
-		var list []netron.ServiceInfo
-		if err := p.Task(ctx, &list, netron.TaskListServices); err != nil {
+		list, err := p.Services(ctx)
+		if err != nil {
 			if netron.CodeOf(err) == netron.CodeNotFound {
 				return nil, fmt.Errorf("%w (the server cannot list its services: name the SERVICE to inspect)", err)
 			}

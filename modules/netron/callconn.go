@@ -27,6 +27,9 @@ type CallConn interface {
 	// Definition returns the definition of target's service, as
 	// query_interface would.
 	Definition(ctx context.Context, target string) (*protocol.Definition, error)
+	// Services lists the services the door exposes, as the list_services
+	// task would.
+	Services(ctx context.Context) ([]ServiceInfo, error)
 	// RemoteAddr returns the address the connection reaches.
 	RemoteAddr() string
 	// Close releases the connection's resources.

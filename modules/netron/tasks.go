@@ -266,6 +266,25 @@ type ServiceInfo struct {
 	Methods []string `json:"methods"`
 }
 
+// Services lists the services the peer exposes (the list_services task;
+// over http:// the gateway's GET /discover). A peer that does not
+// implement the task (a TypeScript server) answers not_found.
+func (p *Peer) Services(ctx context.Context) ([]ServiceInfo, error) {
+	if p.calls != nil {
+		if p.isClosed() {
+			return nil, errPeerClosed
+		}
+		ctx, cancel := p.withTimeout(ctx)
+		defer cancel()
+		return p.calls.Services(ctx)
+	}
+	var list []ServiceInfo
+	if err := p.Task(ctx, &list, TaskListServices); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 // authenticate runs the Netron's authenticator on a connection's token and
 // keeps the result on the peer. A failed authentication (an error, or an
 // AuthResult with success false) is an error.

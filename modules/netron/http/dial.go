@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,6 +88,10 @@ func (cc callConn) Stream(ctx context.Context, target, method string, args []any
 
 func (cc callConn) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
 	return cc.c.Definition(ctx, target)
+}
+
+func (cc callConn) Services(ctx context.Context) ([]netron.ServiceInfo, error) {
+	return cc.c.Services(ctx)
 }
 
 func (cc callConn) RemoteAddr() string { return cc.c.base.String() }
@@ -276,32 +281,64 @@ func streamError(body []byte) error {
 	return answerError(http.StatusOK, goCode, obj)
 }
 
-// Definition returns the definition of target's service (a name@version,
-// a range or a bare name) from GET /netron/definition/<target>, as the
-// query_interface task gives it over packets.
-func (c *Client) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
-	u := c.base.JoinPath("netron", "definition", target)
+// Services lists the services the gateway exposes, from GET /discover.
+func (c *Client) Services(ctx context.Context) ([]netron.ServiceInfo, error) {
+	b, status, goCode, err := c.get(ctx, "discover")
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK {
+		_, err := decodeAnswer(status, goCode, b)
+		if err == nil {
+			err = statusError(status, goCode)
+		}
+		return nil, err
+	}
+	var doc struct {
+		Services []netron.ServiceInfo `json:"services"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer of GET /discover: %w", err))
+	}
+	return doc.Services, nil
+}
+
+// get answers GET base/<path...> with the body read within the response
+// size limit, the status and the X-Titan-Code header.
+func (c *Client) get(ctx context.Context, path ...string) (body []byte, status int, goCode string, err error) {
+	u := c.base.JoinPath(path...)
 	if !strings.HasPrefix(u.Path, "/") {
 		u.Path = "/" + u.Path
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, netron.NewError(netron.CodeInvalidArgument, err)
+		return nil, 0, "", netron.NewError(netron.CodeInvalidArgument, err)
 	}
 	req.Header = c.requestHeader()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, sendError(ctx, err)
+		return nil, 0, "", sendError(ctx, err)
 	}
 	defer resp.Body.Close()
 	b, err := readAll(nil, io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
-		return nil, sendError(ctx, fmt.Errorf("read the answer: %w", err))
+		return nil, 0, "", sendError(ctx, fmt.Errorf("read the answer: %w", err))
 	}
 	if int64(len(b)) > c.maxBody {
-		return nil, c.tooLarge(int64(len(b)))
+		return nil, 0, "", c.tooLarge(int64(len(b)))
 	}
-	raw, err := decodeAnswer(resp.StatusCode, resp.Header.Get("X-Titan-Code"), b)
+	return b, resp.StatusCode, resp.Header.Get("X-Titan-Code"), nil
+}
+
+// Definition returns the definition of target's service (a name@version,
+// a range or a bare name) from GET /netron/definition/<target>, as the
+// query_interface task gives it over packets.
+func (c *Client) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
+	b, status, goCode, err := c.get(ctx, "netron", "definition", target)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := decodeAnswer(status, goCode, b)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +351,7 @@ func (c *Client) Definition(ctx context.Context, target string) (*protocol.Defin
 	meta, _ := o.Get("meta")
 	ids, _ := id.(string)
 	if ids == "" || meta == nil {
-		return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer of GET %s is not a definition", u.Path))
+		return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer of GET /netron/definition/%s is not a definition", target))
 	}
 	def := &protocol.Definition{ID: ids, Meta: meta}
 	if peer, ok := o.Get("peerId"); ok {

@@ -118,6 +118,11 @@ func TestDialHTTP(t *testing.T) {
 		t.Fatalf("bound count: %v", got)
 	}
 
+	list, err := p.Services(ctx)
+	if err != nil || len(list) != 1 || list[0].Name != "calculator" || list[0].Version != "1.0.0" || !reflect.DeepEqual(list[0].Methods, calculatorMethods) {
+		t.Fatalf("services: %+v, %v; want calculator@1.0.0 with %v", list, err, calculatorMethods)
+	}
+
 	def, err := p.Definition(ctx, "calculator@^1")
 	if err != nil || def.MetaString("name") != "calculator" || def.MetaString("version") != "1.0.0" || def.ID == "" {
 		t.Fatalf("definition: %+v, %v", def, err)
