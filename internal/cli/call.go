@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -134,16 +133,7 @@ func call(parent context.Context, remote *remoteFlags, out *jsonWriter, addr, ta
 }
 
 func callStream(ctx context.Context, p *netron.Peer, out *jsonWriter, target, method string, args []any) error {
-	s, err := p.CallStream(ctx, target, method, args...)
-	if err != nil {
-		return failure(ctx, err)
-	}
-	defer s.Close()
-	for {
-		raw, err := s.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
+	for raw, err := range p.CallStream(ctx, target, method, args...) {
 		if err != nil {
 			return failure(ctx, err)
 		}
@@ -151,6 +141,7 @@ func callStream(ctx context.Context, p *netron.Peer, out *jsonWriter, target, me
 			return err
 		}
 	}
+	return nil
 }
 
 // parseArg turns one JSON-ARG into a Netron value: valid JSON is

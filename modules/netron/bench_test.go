@@ -206,7 +206,7 @@ func BenchmarkStream(b *testing.B) {
 				b.SetBytes(int64(sz.size * items))
 				b.ReportAllocs()
 				for b.Loop() {
-					s, err := p.CallStream(ctx, "echo@1.0.0", "repeat", msg, items)
+					s, err := p.OpenStream(ctx, "echo@1.0.0", "repeat", msg, items)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -93,7 +93,7 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 					p, err := peer()
 					var s *Stream
 					if err == nil {
-						s, err = p.CallStream(ctx, target, method, args...)
+						s, err = p.OpenStream(ctx, target, method, args...)
 					}
 					if err != nil {
 						yf(reflect.Zero(item), err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"math/rand/v2"
 	"strings"
@@ -519,9 +520,37 @@ func sendUnary(ctx context.Context, call *Call) (any, error) {
 	return call.Peer.sendCall(ctx, call, false)
 }
 
-// CallStream calls a stream method and returns its items as they arrive.
-// ctx bounds the whole stream; close the Stream to stop early.
-func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
+// CallStream calls a stream method and returns its items, encoded, as they
+// arrive: the shape of [CallStream], which decodes them into a T, as
+// [Peer.Call] is [CallUnary]'s. An item is valid until the next one is
+// read. A failure to open the stream is the first and only error yielded;
+// breaking out of the loop closes the stream. ctx bounds the whole stream.
+func (p *Peer) CallStream(ctx context.Context, target, method string, args ...any) iter.Seq2[protocol.RawValue, error] {
+	return func(yield func(protocol.RawValue, error) bool) {
+		s, err := p.OpenStream(ctx, target, method, args...)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer s.Close()
+		for {
+			v, err := s.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if !yield(v, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// OpenStream calls a stream method and returns the stream itself, for
+// what reads it item by item ([Stream.Next], [Stream.Recv]), watches its
+// end ([Stream.OnEnd]: an interceptor's WrapStreamingClient) or closes it
+// from elsewhere. ctx bounds the whole stream; close the Stream to stop
+// early. [Peer.CallStream] and [CallStream] are the loops over it.
+func (p *Peer) OpenStream(ctx context.Context, target, method string, args ...any) (*Stream, error) {
 	call := newClientCall(false)
 	call.Service, call.Method, call.Peer, call.args, call.limits = target, method, p, args, p.n.limits
 	call.Metadata = outgoingMetadata(ctx)
@@ -597,7 +626,7 @@ func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
 // CallStream calls a stream method and returns its items as T.
 func CallStream[T any](ctx context.Context, p *Peer, target, method string, args ...any) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		s, err := p.CallStream(ctx, target, method, args...)
+		s, err := p.OpenStream(ctx, target, method, args...)
 		if err != nil {
 			var zero T
 			yield(zero, err)

@@ -302,7 +302,7 @@ func TestConformance(t *testing.T) {
 				})
 				t.Run("stream cancel", func(t *testing.T) {
 					probe(t, ctx, p) // reset
-					s, err := p.CallStream(ctx, svc, "ticks", 1_000_000)
+					s, err := p.OpenStream(ctx, svc, "ticks", 1_000_000)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -323,7 +323,7 @@ func TestConformance(t *testing.T) {
 				})
 				t.Run("paused reader", func(t *testing.T) {
 					probe(t, ctx, p)
-					s, err := p.CallStream(ctx, svc, "ticks", 100_000)
+					s, err := p.OpenStream(ctx, svc, "ticks", 100_000)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -46,8 +46,8 @@
 // # Calls
 //
 // [Dial] (or [Netron.Dial]) connects and completes the handshake; then
-// [Peer.Call] / [CallUnary], [Peer.CallStream] / [CallStream], or
-// [Peer.Bind] for a struct of func fields. Targets are "name@1.2.3" (sent
+// [Peer.Call] / [CallUnary], [Peer.CallStream] / [CallStream] (both
+// iterators; [Peer.OpenStream] gives the Stream itself), or [Peer.Bind] for a struct of func fields. Targets are "name@1.2.3" (sent
 // as is, as TypeScript clients do), a range "name@^1.2" or a bare "name"
 // (one query_interface per connection; Go servers resolve ranges to the
 // highest match). Without a deadline on the context, a call times out after

@@ -26,8 +26,10 @@ type Events interface {
 	// topic. Events for one peer are delivered in the order emitted.
 	Emit(ctx context.Context, topic string, payload any) error
 	// Subscribe calls handler for every event whose name matches pattern,
-	// until the returned function is called.
-	Subscribe(pattern string, handler EventHandler) (unsubscribe func(), err error)
+	// until the returned function is called. It has the signature of
+	// [Peer.Subscribe]: ctx bounds subscribing (a subscription made after
+	// ctx ended is refused), not the subscription.
+	Subscribe(ctx context.Context, pattern string, handler EventHandler) (unsubscribe func(), err error)
 }
 
 // Event is one delivered event.
@@ -242,7 +244,10 @@ func (n *Netron) Emit(ctx context.Context, topic string, payload any) error {
 }
 
 // Subscribe implements [Events].
-func (n *Netron) Subscribe(pattern string, handler EventHandler) (func(), error) {
+func (n *Netron) Subscribe(ctx context.Context, pattern string, handler EventHandler) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, NewError(CodeOf(err), fmt.Errorf("subscribe to %q: %w", pattern, err))
+	}
 	return n.events.subscribe(pattern, handler)
 }
 

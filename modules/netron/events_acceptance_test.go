@@ -20,7 +20,7 @@ func TestAcceptanceEventsLocalPatterns(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string][]string{}
 	for _, pattern := range []string{"chat.*", "orders.>", "exact.topic", "*.created"} {
-		unsub, err := n.Subscribe(pattern, func(_ context.Context, e netron.Event) {
+		unsub, err := n.Subscribe(context.Background(), pattern, func(_ context.Context, e netron.Event) {
 			mu.Lock()
 			got[pattern] = append(got[pattern], e.Topic)
 			mu.Unlock()
@@ -55,7 +55,7 @@ func TestAcceptanceEventsLocalPatterns(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "a..b", "a.>.b"} {
-		if _, err := n.Subscribe(bad, func(context.Context, netron.Event) {}); err == nil {
+		if _, err := n.Subscribe(context.Background(), bad, func(context.Context, netron.Event) {}); err == nil {
 			t.Errorf("Subscribe(%q) succeeded", bad)
 		}
 	}

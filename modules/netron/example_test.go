@@ -91,7 +91,7 @@ func ExamplePeer_Bind() {
 func ExampleNetron_Subscribe() {
 	n, _ := netron.New(netron.Config{}, nil)
 	defer n.Stop(context.Background())
-	unsubscribe, _ := n.Subscribe("orders.*", func(_ context.Context, e netron.Event) {
+	unsubscribe, _ := n.Subscribe(context.Background(), "orders.*", func(_ context.Context, e netron.Event) {
 		fmt.Println(e.Topic, e.Payload)
 	})
 	defer unsubscribe()

@@ -114,7 +114,7 @@ func TestAcceptancePausedStreamBackPressure(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	heapBefore := ms.HeapAlloc
 
-	st, err := p.CallStream(ctx, "producer@1.0.0", "items", items, itemSize)
+	st, err := p.OpenStream(ctx, "producer@1.0.0", "items", items, itemSize)
 	if err != nil {
 		t.Fatal(err)
 	}

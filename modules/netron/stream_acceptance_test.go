@@ -24,7 +24,7 @@ func TestAcceptanceStreamCancelStopsProducer(t *testing.T) {
 				defer stop()
 				// One item every 100 ms: the producer spends its time waiting,
 				// not in yield, and has plenty of credit left.
-				st, err := p.CallStream(sctx, "producer@1.0.0", "ticks", 100)
+				st, err := p.OpenStream(sctx, "producer@1.0.0", "ticks", 100)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -64,7 +64,7 @@ func TestAcceptanceStreamCancelStopsBlockedProducer(t *testing.T) {
 	p := dialWith(t, s.addr, netron.Config{StreamWindow: 4})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := p.CallStream(ctx, "producer@1.0.0", "items", 1_000_000, 8)
+	st, err := p.OpenStream(ctx, "producer@1.0.0", "items", 1_000_000, 8)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestAcceptanceCancelledStreamsDoNotLeak(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for round := range 50 {
-		st, err := p.CallStream(ctx, "producer@1.0.0", "items", 1_000_000, 512)
+		st, err := p.OpenStream(ctx, "producer@1.0.0", "items", 1_000_000, 512)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

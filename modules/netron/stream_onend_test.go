@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Ticker streams n numbers, then fails when asked to.
@@ -109,7 +111,7 @@ func TestStreamOnEnd(t *testing.T) {
 		t.Fatalf("closed by the reader: end %v, want canceled", err)
 	}
 
-	s, err := p.CallStream(ctx, "ticker@1.0.0", "tick", 1, true)
+	s, err := p.OpenStream(ctx, "ticker@1.0.0", "tick", 1, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,5 +135,75 @@ func TestStreamOnEnd(t *testing.T) {
 	s.OnEnd(func(err error) { late = err })
 	if late == nil || late.Error() == "not run" {
 		t.Fatalf("OnEnd after the end ran with %v, want the producer's error at once", late)
+	}
+}
+
+// Peer.CallStream is CallStream's loop over encoded items: every item in
+// order, the producer's error as the last one, an open failure as the only
+// one, and breaking out closes the stream.
+func TestPeerCallStreamIterates(t *testing.T) {
+	server, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Stop(context.Background())
+	if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends := &streamEnds{done: make(chan struct{}, 1)}
+	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ends))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	ctx := context.Background()
+	p, err := client.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	var got []any
+	var end error
+	for raw, err := range p.CallStream(ctx, "ticker@1.0.0", "tick", 3, true) {
+		if err != nil {
+			end = err
+			break
+		}
+		v, derr := protocol.DecodeValue(raw, protocol.Limits{})
+		if derr != nil {
+			t.Fatal(derr)
+		}
+		got = append(got, v)
+	}
+	<-ends.done
+	if !reflect.DeepEqual(got, []any{int64(0), int64(1), int64(2)}) || netron.CodeOf(end) != netron.CodeDataLoss {
+		t.Fatalf("items %v, end %v; want 0 1 2 then data_loss", got, end)
+	}
+
+	for range p.CallStream(ctx, "ticker@1.0.0", "tick", 100, false) {
+		break
+	}
+	<-ends.done
+	ends.mu.Lock()
+	last := ends.ends[len(ends.ends)-1]
+	ends.mu.Unlock()
+	if netron.CodeOf(last) != netron.CodeCanceled {
+		t.Fatalf("breaking out: the stream ended with %v, want canceled (closed)", last)
+	}
+
+	n := 0
+	for _, err := range p.CallStream(ctx, "ticker@1.0.0", "nosuch") {
+		n++
+		if netron.CodeOf(err) != netron.CodeNotFound {
+			t.Fatalf("an unknown method: %v, want not_found", err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("an open failure was yielded %d times, want once", n)
 	}
 }

@@ -67,7 +67,7 @@ func TestDialHTTP(t *testing.T) {
 	if !reflect.DeepEqual(got, []int{0, 1, 2, 3, 4}) {
 		t.Fatalf("count(5) = %v", got)
 	}
-	st, err := p.CallStream(ctx, "calculator", "count", 0)
+	st, err := p.OpenStream(ctx, "calculator", "count", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestDialHTTPErrors(t *testing.T) {
 	if _, err := p.Call(ctx, "calculator", "nosuch"); netron.CodeOf(err) != netron.CodeNotFound || !strings.Contains(err.Error(), "nosuch") {
 		t.Errorf("unknown method: %v (code %v)", err, netron.CodeOf(err))
 	}
-	if _, err := p.CallStream(ctx, "nosuch", "count", 1); netron.CodeOf(err) != netron.CodeNotFound {
+	if _, err := p.OpenStream(ctx, "nosuch", "count", 1); netron.CodeOf(err) != netron.CodeNotFound {
 		t.Errorf("stream of an unknown service: %v (code %v)", err, netron.CodeOf(err))
 	}
 	if _, err := p.Call(ctx, "calculator", "add", "one", 2); netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "argument 1") {

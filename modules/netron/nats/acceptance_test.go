@@ -267,7 +267,7 @@ func TestSIGKILLFailsLongCallsAndStreams(t *testing.T) {
 	p := dial(t, url, netron.Config{StreamWindow: 4})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	s, err := p.CallStream(ctx, "calculator@^1", "count", 1000000)
+	s, err := p.OpenStream(ctx, "calculator@^1", "count", 1000000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, e
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natstransport: bridge: %w", err)
 	}
-	unsub, err := n.Subscribe(">", b.forward)
+	unsub, err := n.Subscribe(context.Background(), ">", b.forward)
 	if err != nil {
 		_ = sub.Unsubscribe()
 		return nil, err

@@ -43,7 +43,7 @@ func bridged(t *testing.T, addr, prefix string) *netron.Netron {
 func collect(t *testing.T, n *netron.Netron, pattern string) chan netron.Event {
 	t.Helper()
 	ch := make(chan netron.Event, 16)
-	unsub, err := n.Subscribe(pattern, func(_ context.Context, e netron.Event) { ch <- e })
+	unsub, err := n.Subscribe(context.Background(), pattern, func(_ context.Context, e netron.Event) { ch <- e })
 	if err != nil {
 		t.Fatal(err)
 	}

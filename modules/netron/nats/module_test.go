@@ -30,7 +30,7 @@ func TestAppEventsAcrossProcesses(t *testing.T) {
 	}
 	a, b := start(), start()
 	got := make(chan any, 1)
-	unsub, err := b.Subscribe("orders.*", func(_ context.Context, e netron.Event) { got <- e.Payload })
+	unsub, err := b.Subscribe(context.Background(), "orders.*", func(_ context.Context, e netron.Event) { got <- e.Payload })
 	if err != nil {
 		t.Fatal(err)
 	}

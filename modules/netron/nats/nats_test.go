@@ -199,7 +199,7 @@ func TestStream(t *testing.T) {
 	if n != 5 || netron.CodeOf(last) != netron.CodeDataLoss || !strings.Contains(last.Error(), "broken after 5") {
 		t.Fatalf("broken: %d items, %v", n, last)
 	}
-	s, err := p.CallStream(ctx, "calculator@^1", "count", 0)
+	s, err := p.OpenStream(ctx, "calculator@^1", "count", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestStreamPausedReaderIsBounded(t *testing.T) {
 	const window = 8
 	p := dial(t, url, netron.Config{StreamWindow: window})
 	ctx := context.Background()
-	s, err := p.CallStream(ctx, "calculator@^1", "count", 100000)
+	s, err := p.OpenStream(ctx, "calculator@^1", "count", 100000)
 	if err != nil {
 		t.Fatal(err)
 	}
