@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -87,5 +88,18 @@ func TestStaticResolver(t *testing.T) {
 	_, err = netron.StaticResolver(nil).Resolve(ctx, target)
 	if want := "netron.remotes is empty (set netron.remotes.orders)"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("empty table: %v, want %q", err, want)
+	}
+}
+
+// A policy recorded on a service whose enforcing module the program does
+// not link fails start-up naming the import, instead of being ignored.
+func TestPolicyWithoutItsModule(t *testing.T) {
+	policy := netron.WithExtension("Auth", "test.auth", "admin", func(any) error {
+		return linked.Require("titan.security", "github.com/titanframework/titan/modules/security")
+	})
+	err := titan.New(titan.WithConfig(quiet()), titan.Service("calculator", "1.0.0", NewCalculator, policy)).Err()
+	want := `service calculator@1.0.0: Auth("admin"): it is enforced by the titan.security module, which this program does not link: add import _ "github.com/titanframework/titan/modules/security"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("start-up error: %v\nwant it to contain %s", err, want)
 	}
 }

@@ -59,6 +59,23 @@ func Names() []string {
 	return slices.Clone(registry.names)
 }
 
+// Require returns nil when the module named name is registered, and
+// otherwise an error naming the import that links it. A policy that a
+// module enforces (titan.Auth, titan.RateLimit, ...) is recorded on the
+// service by the root package whether or not the module is linked; the
+// policy's check calls Require, so that a policy nobody would enforce
+// fails start-up instead of being ignored:
+//
+//	netron.WithExtension("Auth", "security.auth", roles, func(any) error {
+//		return linked.Require("titan.security", "github.com/titanframework/titan/modules/security")
+//	})
+func Require(name, importPath string) error {
+	if Has(name) {
+		return nil
+	}
+	return fmt.Errorf("it is enforced by the %s module, which this program does not link: add import _ %q", name, importPath)
+}
+
 // Has reports whether a module named name is registered.
 func Has(name string) bool {
 	registry.Lock()

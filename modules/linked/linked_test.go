@@ -39,3 +39,14 @@ func TestRegister(t *testing.T) {
 		}()
 	}
 }
+
+// A policy whose module is not linked fails with the import to add.
+func TestRequire(t *testing.T) {
+	if err := Require("test.absent", "example.com/absent"); err == nil || err.Error() != `it is enforced by the test.absent module, which this program does not link: add import _ "example.com/absent"` {
+		t.Fatalf("Require of an absent module: %v", err)
+	}
+	Register("test.present", fx.Options())
+	if err := Require("test.present", "example.com/present"); err != nil {
+		t.Fatalf("Require of a registered module: %v", err)
+	}
+}
