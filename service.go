@@ -3,11 +3,10 @@ package titan
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	httptransport "github.com/titanframework/titan/modules/netron/http"
@@ -174,68 +173,21 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			return
 		}
 		s.notes.provide(reflect.TypeFor[T]())
-		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver) (T, error) {
+		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver, log *slog.Logger) (T, error) {
 			var client T
-			var peer atomic.Pointer[netron.Peer]
-			get := func() (*netron.Peer, error) {
-				if p := peer.Load(); p != nil {
-					return p, nil
-				}
-				return nil, netron.Errorf(netron.CodeUnavailable, "remote %s: the app has not started", target)
-			}
-			if err := netron.BindFunc(get, target, &client); err != nil {
+			rp := &remotePool{n: n, target: t, desc: desc, log: log}
+			if err := netron.BindFunc(rp.get, target, &client); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
 			lc.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
-					addrs := []string{rc.addr}
-					if rc.addr == "" {
-						var err error
-						if addrs, err = r.Resolve(ctx, t); err != nil {
-							return fmt.Errorf("%s: %w (or give an address with titan.At)", desc, err)
-						}
-					}
-					p, err := dialFirst(ctx, n, addrs)
-					if err != nil {
-						return fmt.Errorf("%s: %w", desc, err)
-					}
-					peer.Store(p)
-					if err := p.CheckClient(ctx, target, &client); err != nil {
-						_ = p.Close() // OnStop does not run for a hook that failed
-						return fmt.Errorf("%s: %w", desc, err)
-					}
-					return nil
+					return rp.start(ctx, r, rc.addr, func(p *netron.Peer) error { return p.CheckClient(ctx, target, &client) })
 				},
-				OnStop: func(context.Context) error {
-					if p := peer.Load(); p != nil {
-						return p.Close()
-					}
-					return nil
-				},
+				OnStop: func(context.Context) error { return rp.close() },
 			})
 			return client, nil
 		}))
 	}}
-}
-
-// dialFirst dials the addresses in order and returns the first peer that
-// answers; the error names every address tried.
-func dialFirst(ctx context.Context, n *netron.Netron, addrs []string) (*netron.Peer, error) {
-	var errs []error
-	for _, a := range addrs {
-		p, err := n.Dial(ctx, a)
-		if err == nil {
-			return p, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if len(errs) == 0 {
-		return nil, netron.Errorf(netron.CodeNotFound, "the resolver found no address")
-	}
-	return nil, errors.Join(errs...)
 }
 
 // HTTP serves the service's methods as JSON routes under path on the app's

@@ -71,6 +71,17 @@ func (p *Peer) RemoteAddr() string {
 	return p.addr
 }
 
+// Connected reports whether the peer has a live connection now: false
+// while a dialled peer reconnects and after it is closed. A peer over a
+// door that carries calls (http://) is connected until closed.
+func (p *Peer) Connected() bool {
+	if p.calls != nil {
+		return !p.isClosed()
+	}
+	c := p.cur.Load()
+	return c != nil && c.ctx.Err() == nil
+}
+
 // Done is closed when the peer has been closed for good.
 func (p *Peer) Done() <-chan struct{} { return p.done }
 

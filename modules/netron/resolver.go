@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -18,6 +19,15 @@ type Resolver interface {
 	// the instances serving t. Finding none is a not_found error that says
 	// where the resolver looked.
 	Resolve(ctx context.Context, t Target) ([]string, error)
+}
+
+// WatchResolver is a Resolver that also follows where a service runs: it
+// yields the addresses Resolve would give, then again after each change,
+// until ctx ends or the loop breaks. titan.Remote keeps its set of
+// instances with it when the app's Resolver is one (discovery's is).
+type WatchResolver interface {
+	Resolver
+	Watch(ctx context.Context, t Target) iter.Seq2[[]string, error]
 }
 
 // StaticResolver resolves service names from a fixed table of addresses,

@@ -1,0 +1,245 @@
+// Package discovery finds where services run. A [Registry] holds the
+// instances of the services of every Titan process that registers with
+// it: an app registers each of its services on each address it listens on
+// once its listeners are up, refreshes the entries by heartbeats, and
+// deregisters them first thing on a graceful stop; an instance that
+// crashed disappears when its entries' time to live runs out. Clients
+// find instances by service name and version range ([Query]) and follow
+// changes ([Registry.Watch]); titan.Remote does so through the app's
+// netron.Resolver, which this module provides.
+//
+// The backend is chosen by the discovery.backend configuration key.
+// memory (package discovery/memory, in the process) is the default; others
+// live in packages of their own, registered by name when imported
+// ([RegisterBackend]), so that an app links only the client it uses. A
+// backend named in the configuration whose package the program does not
+// import is a start-up error naming the import.
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Health is an instance's own account of its state.
+type Health string
+
+// The states an instance reports. Balancers use healthy instances only.
+const (
+	Healthy   Health = "healthy"
+	Draining  Health = "draining" // stopping: finishing its calls, taking no new ones
+	Unhealthy Health = "unhealthy"
+)
+
+// Instance is one process serving one version of a service.
+type Instance struct {
+	// ID is unique in the registry: the process's Netron id and the
+	// service's qualified name.
+	ID string `json:"id"`
+	// Service and Version name what the instance serves.
+	Service string `json:"service"`
+	Version string `json:"version"`
+	// Addrs are the URLs it is reachable at, one per listener that exposes
+	// the service (tcp://10.0.0.5:7070, ws://…, http://…).
+	Addrs []string `json:"addrs"`
+	// Metadata carries what balancers and people may use: zone, weight,
+	// load, capabilities.
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Health is the instance's state as it last reported it.
+	Health Health `json:"health"`
+}
+
+// Validate reports what makes the instance unfit to register (or, read
+// from a registry someone else writes to, to use).
+func (in Instance) Validate() error {
+	var problems []string
+	if in.ID == "" {
+		problems = append(problems, "no id")
+	}
+	if in.Service == "" {
+		problems = append(problems, "no service name")
+	}
+	if _, err := semver.StrictNewVersion(in.Version); err != nil {
+		problems = append(problems, fmt.Sprintf("version %q is not a semantic version", in.Version))
+	}
+	if len(in.Addrs) == 0 {
+		problems = append(problems, "no address")
+	}
+	switch in.Health {
+	case Healthy, Draining, Unhealthy:
+	default:
+		problems = append(problems, fmt.Sprintf("health %q is none of healthy, draining, unhealthy", in.Health))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("discovery: instance %q of %s@%s: %s", in.ID, in.Service, in.Version, strings.Join(problems, ", "))
+	}
+	return nil
+}
+
+// Query selects instances: of Service, with a version matching Range
+// (Masterminds/semver syntax; "" matches any), healthy unless
+// AnyHealth.
+type Query struct {
+	Service   string
+	Range     string
+	AnyHealth bool
+}
+
+// Matcher returns a function that reports whether an instance matches q,
+// or the error of a bad range.
+func (q Query) Matcher() (func(Instance) bool, error) {
+	var c *semver.Constraints
+	if q.Range != "" {
+		var err error
+		if c, err = semver.NewConstraint(q.Range); err != nil {
+			return nil, fmt.Errorf("discovery: version range %q: %w", q.Range, err)
+		}
+	}
+	return func(in Instance) bool {
+		if in.Service != q.Service || !q.AnyHealth && in.Health != Healthy {
+			return false
+		}
+		if c == nil {
+			return true
+		}
+		v, err := semver.NewVersion(in.Version)
+		return err == nil && c.Check(v)
+	}, nil
+}
+
+// Registry is where instances are registered and found. Implementations
+// are safe for concurrent use.
+type Registry interface {
+	// Register adds the instance, or refreshes it (a heartbeat: the same
+	// call again), for the registry's time to live.
+	Register(ctx context.Context, in Instance) error
+	// Deregister removes the instance with the id; an unknown id is not an
+	// error.
+	Deregister(ctx context.Context, id string) error
+	// Discover returns the instances q selects, sorted by id.
+	Discover(ctx context.Context, q Query) ([]Instance, error)
+	// Watch yields the instances q selects now, then again after each
+	// change, until ctx ends or the loop breaks. An error is yielded when
+	// the registry cannot be read; the watch goes on after it, yielding
+	// again once it can.
+	Watch(ctx context.Context, q Query) iter.Seq2[[]Instance, error]
+	// Health returns the health the instance last reported.
+	Health(ctx context.Context, id string) (Health, error)
+	// Close releases the registry's connections; instances it registered
+	// stay until deregistered or expired.
+	Close() error
+}
+
+// ErrNotFound is matched by the error of Health for an id the registry
+// does not hold.
+var ErrNotFound = errors.New("discovery: no such instance")
+
+// Config is the `discovery` configuration section.
+type Config struct {
+	// Backend names the registry: memory (default) or a backend whose
+	// package the program imports (redis, nats, etcd, consul,
+	// kubernetes, composite).
+	Backend string `json:"backend" jsonschema:"description=Registry backend: memory or an imported backend (redis, nats, etcd, consul, kubernetes, composite)"`
+	// URL is the backend's address (redis://127.0.0.1:6379, ...).
+	URL string `json:"url,omitempty" jsonschema:"description=Address of the registry backend"`
+	// Prefix is the first part of every key or subject the backend writes.
+	Prefix string `json:"prefix,omitempty" jsonschema:"pattern=^[A-Za-z0-9_-]+$,description=Prefix of the backend's keys"`
+	// Heartbeat is how often an instance refreshes its entries.
+	Heartbeat time.Duration `json:"heartbeat" jsonschema:"description=How often registered instances refresh their entries"`
+	// TTL is how long an entry lives without a heartbeat.
+	TTL time.Duration `json:"ttl" jsonschema:"description=How long an entry lives without a heartbeat"`
+	// Advertise is the host put in registered addresses in place of a
+	// listener's unspecified one (0.0.0.0, [::]); empty picks the
+	// machine's first non-loopback address.
+	Advertise string `json:"advertise,omitempty" jsonschema:"description=Host to advertise instead of 0.0.0.0 or ::"`
+	// Register turns the registration of the app's services off (a
+	// client-only app).
+	Register *bool `json:"register,omitempty" jsonschema:"description=Register the app's services (default true)"`
+}
+
+// DefaultConfig is the configuration of an app that sets none: the memory
+// registry, heartbeats every 5 s, entries living 15 s.
+func DefaultConfig() Config {
+	return Config{Backend: "memory", Prefix: "titan", Heartbeat: 5 * time.Second, TTL: 15 * time.Second}
+}
+
+// check returns what is wrong with c, nil when nothing is.
+func (c Config) check() error {
+	var problems []string
+	if c.Heartbeat <= 0 {
+		problems = append(problems, fmt.Sprintf("discovery.heartbeat: want a positive duration, got %v", c.Heartbeat))
+	}
+	if c.TTL <= c.Heartbeat {
+		problems = append(problems, fmt.Sprintf("discovery.ttl: want more than discovery.heartbeat (%v), got %v", c.Heartbeat, c.TTL))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// BackendFactory opens a registry from the configuration.
+type BackendFactory func(ctx context.Context, c Config) (Registry, error)
+
+var backends = struct {
+	sync.Mutex
+	m map[string]BackendFactory
+}{m: map[string]BackendFactory{}}
+
+// RegisterBackend makes the backend name available to discovery.backend.
+// It is meant for the init function of the backend's package; a name
+// registered twice panics.
+func RegisterBackend(name string, f BackendFactory) {
+	backends.Lock()
+	defer backends.Unlock()
+	if _, dup := backends.m[name]; dup || f == nil || name == "" {
+		panic(fmt.Sprintf("discovery.RegisterBackend(%q): a name registered twice, empty or without a factory", name))
+	}
+	backends.m[name] = f
+}
+
+// backendPackages names the package of each of Titan's own backends, for
+// the error of one the program does not import.
+var backendPackages = map[string]string{
+	"memory":     "github.com/titanframework/titan/modules/discovery/memory",
+	"redis":      "github.com/titanframework/titan/modules/discovery/redis",
+	"nats":       "github.com/titanframework/titan/modules/discovery/nats",
+	"etcd":       "github.com/titanframework/titan/modules/discovery/etcd",
+	"consul":     "github.com/titanframework/titan/modules/discovery/consul",
+	"kubernetes": "github.com/titanframework/titan/modules/discovery/kubernetes",
+	"composite":  "github.com/titanframework/titan/modules/discovery/composite",
+}
+
+// Open opens the registry c names.
+func Open(ctx context.Context, c Config) (Registry, error) {
+	backends.Lock()
+	f := backends.m[c.Backend]
+	known := slices.Sorted(maps.Keys(backends.m))
+	backends.Unlock()
+	if f == nil {
+		if pkg := backendPackages[c.Backend]; pkg != "" {
+			return nil, fmt.Errorf("discovery.backend %q: the backend's package is not linked into this program; add import _ %q", c.Backend, pkg)
+		}
+		return nil, fmt.Errorf("discovery.backend %q: no such backend (linked: %s)", c.Backend, strings.Join(known, ", "))
+	}
+	r, err := f(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("discovery.backend %q: %w", c.Backend, err)
+	}
+	return r, nil
+}
+
+// SortInstances sorts instances by id, the order Discover returns.
+func SortInstances(ins []Instance) {
+	sort.Slice(ins, func(i, j int) bool { return ins[i].ID < ins[j].ID })
+}

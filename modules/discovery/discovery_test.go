@@ -1,0 +1,215 @@
+package discovery_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+	"github.com/titanframework/titan/modules/discovery/memory"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Calc answers which instance served the call.
+type Calc struct{ name string }
+
+func (c *Calc) Who(context.Context) (string, error) { return c.name, nil }
+
+// CalcClient is the client side.
+type CalcClient struct {
+	Who func(ctx context.Context) (string, error)
+}
+
+// settings are the configuration of a test app: quick heartbeats, a short
+// TTL, quiet logs.
+func settings(sets ...string) titan.Option {
+	return titan.WithConfig(config.Options{
+		Sets:    append([]string{"discovery.heartbeat=50ms", "discovery.ttl=300ms", "logger.level=error"}, sets...),
+		Environ: []string{}, NoWatch: true,
+	})
+}
+
+// shared makes an app use reg as its registry, so that the apps of a test
+// (in one process) find each other.
+func shared(reg discovery.Registry) titan.Option {
+	return titan.Decorate(func(discovery.Registry) discovery.Registry { return reg })
+}
+
+func startInstance(t *testing.T, reg discovery.Registry, name string) *titan.App {
+	t.Helper()
+	app := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), shared(reg),
+		titan.Service("calc", "1.0.0", func() *Calc { return &Calc{name: name} }))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func stop(t *testing.T, app *titan.App) {
+	t.Helper()
+	if err := app.Stop(context.Background()); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+}
+
+// spread makes n calls and counts who answered; every call must succeed.
+func spread(t *testing.T, c CalcClient, n int) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	counts := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				who, err := c.Who(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				counts[who]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a call failed: %v", err)
+	}
+	return counts
+}
+
+func evenly(t *testing.T, counts map[string]int, n int, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if counts[name] < n/5 {
+			t.Errorf("%s got %d of %d calls, want at least 20%%: %v", name, counts[name], n, counts)
+		}
+	}
+	if len(counts) != len(names) {
+		t.Errorf("calls went to %v, want only %v", counts, names)
+	}
+}
+
+// A remote named only by service reaches every registered instance, calls
+// spread round-robin; an instance that stops gracefully leaves the set
+// before its listeners close, and one that starts joins it.
+func TestRemoteByName(t *testing.T) {
+	reg := memory.New(time.Second)
+	a, b, c := startInstance(t, reg, "a"), startInstance(t, reg, "b"), startInstance(t, reg, "c")
+	defer stop(t, b)
+
+	var client CalcClient
+	capp := titan.New(settings(), shared(reg), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(cc CalcClient) { client = cc }))
+	if err := capp.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, capp)
+
+	evenly(t, spread(t, client, 3000), 3000, "a", "b", "c")
+
+	stop(t, a) // deregisters first
+	waitFor(t, func() bool { return !answers(client, "a") })
+	evenly(t, spread(t, client, 600), 600, "b", "c")
+
+	d := startInstance(t, reg, "d")
+	defer stop(t, d)
+	waitFor(t, func() bool { return answers(client, "d") })
+	evenly(t, spread(t, client, 900), 900, "b", "c", "d")
+	stop(t, c)
+}
+
+// answers reports whether name answers one of 20 calls.
+func answers(c CalcClient, name string) bool {
+	for range 20 {
+		if who, err := c.Who(context.Background()); err == nil && who == name {
+			return true
+		}
+	}
+	return false
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("the set of instances did not follow the registry within 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// An app registers its services with the addresses it listens on and
+// deregisters them when it stops, before its listeners close.
+func TestRegistration(t *testing.T) {
+	reg := memory.New(time.Second)
+	var n *netron.Netron
+	app := titan.New(settings("netron.listen=tcp://127.0.0.1:0,ws://127.0.0.1:0"), shared(reg),
+		titan.Service("calc", "1.0.0", func() *Calc { return &Calc{} }, titan.Transports("tcp")),
+		titan.Invoke(func(x *netron.Netron) { n = x }))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ins, err := reg.Discover(context.Background(), discovery.Query{Service: "calc"})
+	if err != nil || len(ins) != 1 {
+		t.Fatalf("registered: %+v, %v", ins, err)
+	}
+	in := ins[0]
+	if in.ID != n.ID()+"/calc@1.0.0" || in.Version != "1.0.0" || in.Health != discovery.Healthy ||
+		len(in.Addrs) != 1 || !strings.HasPrefix(in.Addrs[0], "tcp://127.0.0.1:") || in.Addrs[0] != n.Addrs()[0] {
+		t.Fatalf("instance %+v; the Netron listens on %v and the service is tcp only", in, n.Addrs())
+	}
+	stop(t, app)
+	if ins, _ := reg.Discover(context.Background(), discovery.Query{Service: "calc", AnyHealth: true}); len(ins) != 0 {
+		t.Fatalf("still registered after the stop: %+v", ins)
+	}
+}
+
+// What goes wrong at start-up says what and where.
+func TestStartupErrors(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"discovery.backend=redis"}, `discovery.backend "redis": the backend's package is not linked into this program; add import _ "github.com/titanframework/titan/modules/discovery/redis"`},
+		{[]string{"discovery.backend=zookeeper"}, `discovery.backend "zookeeper": no such backend (linked: memory)`},
+		{[]string{"discovery.heartbeat=20s"}, "discovery.ttl: want more than discovery.heartbeat (20s), got 300ms"},
+	} {
+		err := titan.New(settings(tc.sets...)).Err()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v\nwant it to contain %s", tc.sets, err, tc.want)
+		}
+	}
+	err := titan.New(settings(), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(CalcClient) {})).Start(context.Background())
+	if want := "no healthy instance of calc@^1 is registered (and netron.remotes.calc is not set)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("a remote nobody serves: %v\nwant it to contain %s", err, want)
+	}
+}
+
+// Addresses keeps the highest version and one address per instance,
+// tcp:// first.
+func TestAddresses(t *testing.T) {
+	ins := []discovery.Instance{
+		{ID: "1", Version: "1.2.0", Addrs: []string{"ws://h1:2", "tcp://h1:1"}},
+		{ID: "2", Version: "1.10.0", Addrs: []string{"http://h2:3", "unix:///s"}},
+		{ID: "3", Version: "1.10.0", Addrs: []string{"nats://h3:4"}},
+	}
+	if got := fmt.Sprint(discovery.Addresses(ins)); got != "[unix:///s nats://h3:4]" {
+		t.Fatalf("Addresses = %s", got)
+	}
+}

@@ -1,0 +1,332 @@
+package discovery
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Module provides the app's [Registry] (discovery.backend), makes the
+// app's netron.Resolver find remotes in it (after netron.remotes, which
+// still names fixed addresses), and registers the app's services on their
+// listeners while the app runs. titan.New includes it.
+var Module = fx.Options(
+	fx.Module("titan.discovery",
+		config.AsSection("discovery", DefaultConfig()),
+		logger.Decorate("discovery"),
+		fx.Provide(newRegistry),
+		fx.Invoke(registerServices),
+	),
+	// Outside the module: fx scopes a decoration to the module that
+	// declares it and its children, and the app's remotes are the app's.
+	fx.Decorate(func(r netron.Resolver, reg Registry) netron.Resolver { return &Resolver{Static: r, Registry: reg} }),
+)
+
+// newRegistry opens the configured registry and closes it when the app
+// stops.
+func newRegistry(lc fx.Lifecycle, cfg *config.Config) (Registry, error) {
+	c, err := config.Section[Config](cfg, "discovery")
+	if err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(reg.Close))
+	return reg, nil
+}
+
+// Resolver is a netron.Resolver that asks Static first (netron.remotes:
+// fixed addresses win) and then the Registry: the healthy instances of the
+// highest version that matches the target, one address each.
+type Resolver struct {
+	Static   netron.Resolver
+	Registry Registry
+}
+
+var _ netron.WatchResolver = (*Resolver)(nil)
+
+// Resolve implements netron.Resolver.
+func (r *Resolver) Resolve(ctx context.Context, t netron.Target) ([]string, error) {
+	if r.Static != nil {
+		addrs, err := r.Static.Resolve(ctx, t)
+		if err == nil && len(addrs) > 0 {
+			return addrs, nil
+		}
+		if err != nil && netron.CodeOf(err) != netron.CodeNotFound {
+			return nil, err
+		}
+	}
+	ins, err := r.Registry.Discover(ctx, queryOf(t))
+	if err != nil {
+		return nil, netron.NewError(netron.CodeUnavailable, fmt.Errorf("discovery: %s: %w", t, err))
+	}
+	addrs := Addresses(ins)
+	if len(addrs) == 0 {
+		return nil, netron.Errorf(netron.CodeNotFound, "no healthy instance of %s is registered (and netron.remotes.%s is not set)", t, t.Name)
+	}
+	return addrs, nil
+}
+
+// Watch yields the addresses Resolve would give, again after every change
+// of the registry (netron.WatchResolver): a balancer keeps its set of
+// instances with it.
+func (r *Resolver) Watch(ctx context.Context, t netron.Target) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		if r.Static != nil {
+			if addrs, err := r.Static.Resolve(ctx, t); err == nil && len(addrs) > 0 {
+				if yield(addrs, nil) {
+					<-ctx.Done() // fixed addresses do not change
+				}
+				return
+			}
+		}
+		for ins, err := range r.Registry.Watch(ctx, queryOf(t)) {
+			if err != nil {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !yield(Addresses(ins), nil) {
+				return
+			}
+		}
+	}
+}
+
+// queryOf is the query of a target: its name, its exact version or range.
+func queryOf(t netron.Target) Query {
+	q := Query{Service: t.Name, Range: t.RangeText}
+	if t.Version != "" {
+		q.Range = "=" + t.Version
+	}
+	return q
+}
+
+// schemePreference orders the addresses of an instance: the first of
+// these schemes it has is the one a client dials.
+var schemePreference = []string{"tcp", "tls", "unix", "ws", "wss", "http", "https", "nats", "mem"}
+
+// Addresses returns, for the instances of the highest version among ins,
+// one address each (tcp first, then tls, unix, ws, ...).
+func Addresses(ins []Instance) []string {
+	var best *semver.Version
+	for _, in := range ins {
+		if v, err := semver.NewVersion(in.Version); err == nil && (best == nil || v.GreaterThan(best)) {
+			best = v
+		}
+	}
+	var out []string
+	for _, in := range ins {
+		if v, err := semver.NewVersion(in.Version); err != nil || best == nil || !v.Equal(best) {
+			continue
+		}
+		if a := preferred(in.Addrs); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func preferred(addrs []string) string {
+	rank := func(a string) int {
+		scheme, _, _ := strings.Cut(a, ":")
+		if i := slices.Index(schemePreference, strings.ToLower(scheme)); i >= 0 {
+			return i
+		}
+		return len(schemePreference)
+	}
+	best := ""
+	for _, a := range addrs {
+		if best == "" || rank(a) < rank(best) {
+			best = a
+		}
+	}
+	return best
+}
+
+// registerServices registers every service of the app's Netron on its
+// listeners once they are up, refreshes the entries every heartbeat, and
+// deregisters them first thing on stop (its hooks run after the Netron's
+// on start, before them on stop).
+func registerServices(lc fx.Lifecycle, n *netron.Netron, reg Registry, cfg *config.Config, log *slog.Logger) error {
+	c, err := config.Section[Config](cfg, "discovery")
+	if err != nil {
+		return err
+	}
+	if c.Register != nil && !*c.Register {
+		return nil
+	}
+	a := &announcer{n: n, reg: reg, cfg: c, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	lc.Append(fx.Hook{OnStart: a.start, OnStop: a.close})
+	return nil
+}
+
+// announcer keeps an app's instances registered.
+type announcer struct {
+	n    *netron.Netron
+	reg  Registry
+	cfg  Config
+	log  *slog.Logger
+	ins  []Instance
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func (a *announcer) start(ctx context.Context) error {
+	ins, err := Instances(a.n, a.cfg.Advertise)
+	if err != nil {
+		return err
+	}
+	a.ins = ins
+	for _, in := range ins {
+		if err := a.reg.Register(ctx, in); err != nil {
+			return fmt.Errorf("discovery: register %s at %s in the %s registry: %w", in.ID, strings.Join(in.Addrs, ", "), a.cfg.Backend, err)
+		}
+		a.log.Info("registered", "service", in.Service+"@"+in.Version, "addrs", in.Addrs, "registry", a.cfg.Backend)
+	}
+	go a.heartbeat()
+	return nil
+}
+
+// heartbeat refreshes the entries until close; a failure is logged once
+// until the registry answers again.
+func (a *announcer) heartbeat() {
+	defer close(a.done)
+	t := time.NewTicker(a.cfg.Heartbeat)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Heartbeat)
+		var errs []error
+		for _, in := range a.ins {
+			if err := a.reg.Register(ctx, in); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		cancel()
+		switch err := errors.Join(errs...); {
+		case err != nil && !failing:
+			a.log.Warn("heartbeat to the registry failed; retrying every heartbeat", "registry", a.cfg.Backend, "error", err)
+			failing = true
+		case err == nil && failing:
+			a.log.Info("heartbeat to the registry restored", "registry", a.cfg.Backend)
+			failing = false
+		}
+	}
+}
+
+// close stops the heartbeats and deregisters the instances.
+func (a *announcer) close(ctx context.Context) error {
+	a.once.Do(func() { close(a.stop) })
+	if a.ins != nil {
+		<-a.done
+	}
+	var errs []error
+	for _, in := range a.ins {
+		if err := a.reg.Deregister(ctx, in.ID); err != nil {
+			errs = append(errs, fmt.Errorf("discovery: deregister %s: %w", in.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Instances returns the instances a Netron serves: one per service, with
+// the addresses of the listeners that expose it, an unspecified host
+// (0.0.0.0, [::]) replaced by advertise or, when that is empty, by the
+// machine's first non-loopback address.
+func Instances(n *netron.Netron, advertise string) ([]Instance, error) {
+	addrs := n.Addrs()
+	var out []Instance
+	for _, d := range n.Describe() {
+		in := Instance{ID: n.ID() + "/" + netron.QualifiedName(d.Name, d.Version), Service: d.Name, Version: d.Version, Health: Healthy}
+		for _, a := range addrs {
+			scheme, _, _ := strings.Cut(a, ":")
+			if d.Transports != nil && !slices.Contains(d.Transports, scheme) {
+				continue
+			}
+			adv, err := advertised(a, advertise)
+			if err != nil {
+				return nil, err
+			}
+			in.Addrs = append(in.Addrs, adv)
+		}
+		if len(in.Addrs) > 0 {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// advertised returns addr with an unspecified host replaced.
+func advertised(addr, advertise string) (string, error) {
+	u, err := url.Parse(addr)
+	if err != nil || u.Host == "" {
+		return addr, nil // unix://, mem://, ipc: keep their form
+	}
+	ip := net.ParseIP(u.Hostname())
+	if ip == nil || !ip.IsUnspecified() {
+		return addr, nil
+	}
+	host := advertise
+	if host == "" {
+		if host, err = outwardIP(); err != nil {
+			return "", fmt.Errorf("discovery: %s listens on every interface and no address to advertise was found (set discovery.advertise): %w", addr, err)
+		}
+	}
+	u.Host = net.JoinHostPort(host, u.Port())
+	return u.String(), nil
+}
+
+// outwardIP returns the machine's first non-loopback unicast address,
+// IPv4 first.
+func outwardIP() (string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", err
+	}
+	var v6 string
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || !ipn.IP.IsGlobalUnicast() && !ipn.IP.IsPrivate() {
+			continue
+		}
+		if ipn.IP.To4() != nil {
+			return ipn.IP.String(), nil
+		}
+		v6 = cmp.Or(v6, ipn.IP.String())
+	}
+	if v6 == "" {
+		return "", errors.New("no non-loopback address")
+	}
+	return v6, nil
+}
