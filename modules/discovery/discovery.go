@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"maps"
 	"slices"
 	"sort"
@@ -188,8 +189,9 @@ func (c Config) check() error {
 	return nil
 }
 
-// BackendFactory opens a registry from the configuration.
-type BackendFactory func(ctx context.Context, c Config) (Registry, error)
+// BackendFactory opens a registry from the configuration; log receives
+// what the backend notices (entries it skips, reconnections).
+type BackendFactory func(ctx context.Context, c Config, log *slog.Logger) (Registry, error)
 
 var backends = struct {
 	sync.Mutex
@@ -220,8 +222,11 @@ var backendPackages = map[string]string{
 	"composite":  "github.com/titanframework/titan/modules/discovery/composite",
 }
 
-// Open opens the registry c names.
-func Open(ctx context.Context, c Config) (Registry, error) {
+// Open opens the registry c names; log may be nil.
+func Open(ctx context.Context, c Config, log *slog.Logger) (Registry, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	backends.Lock()
 	f := backends.m[c.Backend]
 	known := slices.Sorted(maps.Keys(backends.m))
@@ -232,7 +237,7 @@ func Open(ctx context.Context, c Config) (Registry, error) {
 		}
 		return nil, fmt.Errorf("discovery.backend %q: no such backend (linked: %s)", c.Backend, strings.Join(known, ", "))
 	}
-	r, err := f(ctx, c)
+	r, err := f(ctx, c, log)
 	if err != nil {
 		return nil, fmt.Errorf("discovery.backend %q: %w", c.Backend, err)
 	}

@@ -40,7 +40,7 @@ var Module = fx.Options(
 
 // newRegistry opens the configured registry and closes it when the app
 // stops.
-func newRegistry(lc fx.Lifecycle, cfg *config.Config) (Registry, error) {
+func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registry, error) {
 	c, err := config.Section[Config](cfg, "discovery")
 	if err != nil {
 		return nil, err
@@ -50,7 +50,7 @@ func newRegistry(lc fx.Lifecycle, cfg *config.Config) (Registry, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reg, err := Open(ctx, c)
+	reg, err := Open(ctx, c, log)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	discovery.RegisterBackend("memory", func(_ context.Context, c discovery.Config) (discovery.Registry, error) {
+	discovery.RegisterBackend("memory", func(_ context.Context, c discovery.Config, _ *slog.Logger) (discovery.Registry, error) {
 		return New(c.TTL), nil
 	})
 }

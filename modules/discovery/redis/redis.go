@@ -1,0 +1,271 @@
+// Package redis is discovery's Redis backend ("redis", on
+// redis/go-redis/v9): import it and set discovery.backend: redis and
+// discovery.url: redis://host:6379/0.
+//
+// Each instance is a hash, <prefix>:discovery:instance:<id>, holding the
+// instance as JSON, whose key expiry is the instance's time to live; a set
+// per service, <prefix>:discovery:service:<name>, indexes the ids. One Lua
+// script writes the hash, sets its expiry and indexes it, so a register
+// and a heartbeat are the same atomic call: after Redis restarts or is
+// flushed, the next heartbeat puts every live instance back. Changes are
+// published on <prefix>:discovery:changes (the service name); watchers
+// read the service again on each, and every TTL/3 for entries that
+// expired (Redis publishes no expiry without keyspace notifications).
+//
+// An entry someone else wrote that is not an instance is skipped and
+// logged, never used.
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+func init() {
+	discovery.RegisterBackend("redis", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		return Open(ctx, c.URL, c.Prefix, c.TTL, log)
+	})
+}
+
+// Registry is a discovery.Registry in Redis.
+type Registry struct {
+	c      *goredis.Client
+	prefix string
+	ttl    time.Duration
+	log    *slog.Logger
+}
+
+var _ discovery.Registry = (*Registry)(nil)
+
+// Open connects to the Redis server at url (redis://[user:pass@]host:port/db,
+// default redis://127.0.0.1:6379/0) and checks that it answers. Keys start
+// with prefix (default "titan"); entries live ttl after their last
+// Register. log receives the entries skipped as malformed (nil: discarded).
+func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("discovery.url %q: %w", url, err)
+	}
+	if prefix == "" {
+		prefix = "titan"
+	}
+	if ttl <= 0 {
+		ttl = discovery.DefaultConfig().TTL
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := goredis.NewClient(opts)
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redis at %s does not answer: %w", opts.Addr, err)
+	}
+	return &Registry{c: c, prefix: prefix, ttl: ttl, log: log}, nil
+}
+
+func (r *Registry) instanceKey(id string) string { return r.prefix + ":discovery:instance:" + id }
+func (r *Registry) indexKey(name string) string  { return r.prefix + ":discovery:service:" + name }
+func (r *Registry) changes() string              { return r.prefix + ":discovery:changes" }
+
+// registerScript writes the instance (KEYS[1], the JSON in ARGV[1]) for
+// ARGV[2] ms, indexes its id (ARGV[3]) under KEYS[2], and publishes the
+// service name (ARGV[4]) on KEYS[3] when the entry is new or changed.
+var registerScript = goredis.NewScript(`
+local old = redis.call('HGET', KEYS[1], 'json')
+redis.call('HSET', KEYS[1], 'json', ARGV[1], 'service', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+if old ~= ARGV[1] then
+  redis.call('PUBLISH', KEYS[3], ARGV[4])
+end
+return 1
+`)
+
+// deregisterScript removes the instance KEYS[1] (id ARGV[1]) from its
+// index (under the prefix ARGV[2]) and publishes its service on KEYS[2].
+var deregisterScript = goredis.NewScript(`
+local service = redis.call('HGET', KEYS[1], 'service')
+redis.call('DEL', KEYS[1])
+if service then
+  redis.call('SREM', ARGV[2] .. ':discovery:service:' .. service, ARGV[1])
+  redis.call('PUBLISH', KEYS[2], service)
+end
+return 1
+`)
+
+// Register implements discovery.Registry: the same atomic call registers
+// and refreshes.
+func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	return registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes()},
+		string(b), r.ttl.Milliseconds(), in.ID, in.Service).Err()
+}
+
+// Deregister implements discovery.Registry.
+func (r *Registry) Deregister(ctx context.Context, id string) error {
+	return deregisterScript.Run(ctx, r.c, []string{r.instanceKey(id), r.changes()}, id, r.prefix).Err()
+}
+
+// Discover implements discovery.Registry.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.read(ctx, q.Service)
+	if err != nil {
+		return nil, err
+	}
+	out := []discovery.Instance{}
+	for _, in := range all {
+		if match(in) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// read returns every live instance of the service, sorted by id; ids
+// whose entry expired leave the index, malformed entries are skipped and
+// logged.
+func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
+	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: read %s: %w", r.indexKey(service), err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*goredis.StringCmd, len(ids))
+	_, err = r.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.HGet(ctx, r.instanceKey(id), "json")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("redis: read the instances of %s: %w", service, err)
+	}
+	var out []discovery.Instance
+	var gone []any
+	for i, cmd := range cmds {
+		s, err := cmd.Result()
+		if errors.Is(err, goredis.Nil) {
+			gone = append(gone, ids[i])
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redis: read %s: %w", r.instanceKey(ids[i]), err)
+		}
+		var in discovery.Instance
+		if err := json.Unmarshal([]byte(s), &in); err != nil {
+			r.log.Warn("skipping a registry entry that is not an instance", "key", r.instanceKey(ids[i]), "error", err)
+			continue
+		}
+		if err := in.Validate(); err != nil || in.ID != ids[i] || in.Service != service {
+			r.log.Warn("skipping a registry entry that is not a valid instance of its service", "key", r.instanceKey(ids[i]), "service", service, "error", err)
+			continue
+		}
+		out = append(out, in)
+	}
+	if len(gone) > 0 { // expired: tidy the index (a race with a new Register is repaired by its next heartbeat)
+		_ = r.c.SRem(ctx, r.indexKey(service), gone...).Err()
+	}
+	discovery.SortInstances(out)
+	return out, nil
+}
+
+// Watch implements discovery.Registry.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		if _, err := q.Matcher(); err != nil {
+			yield(nil, err)
+			return
+		}
+		ps := r.c.Subscribe(ctx, r.changes())
+		defer ps.Close()
+		msgs := ps.Channel()
+		tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
+		defer tick.Stop()
+		var last []discovery.Instance
+		first, failing := true, false
+		for {
+			snap, err := r.Discover(ctx, q)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				if !failing && !yield(nil, err) {
+					return
+				}
+				failing = true
+			case err == nil:
+				failing = false
+				if first || !slices.EqualFunc(snap, last, sameInstance) {
+					if !yield(snap, nil) {
+						return
+					}
+					first, last = false, snap
+				}
+			}
+		wait:
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m, ok := <-msgs:
+					if !ok {
+						return
+					}
+					if m.Payload == q.Service {
+						break wait
+					}
+				case <-tick.C:
+					break wait
+				}
+			}
+		}
+	}
+}
+
+func sameInstance(a, b discovery.Instance) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// Health implements discovery.Registry.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	s, err := r.c.HGet(ctx, r.instanceKey(id), "json").Result()
+	if errors.Is(err, goredis.Nil) {
+		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+	}
+	if err != nil {
+		return "", err
+	}
+	var in discovery.Instance
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return "", fmt.Errorf("redis: %s is not an instance: %w", r.instanceKey(id), err)
+	}
+	return in.Health, nil
+}
+
+// Close implements discovery.Registry.
+func (r *Registry) Close() error { return r.c.Close() }

@@ -1,0 +1,346 @@
+package redis_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+	"github.com/titanframework/titan/modules/discovery/redis"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// redisURL returns the URL of the test Redis server (TITAN_TEST_REDIS,
+// default redis://127.0.0.1:6379/0). When it cannot be reached the test is
+// skipped, loudly, or fails under CI=true.
+func redisURL(t *testing.T) string {
+	t.Helper()
+	url := os.Getenv("TITAN_TEST_REDIS")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		msg := fmt.Sprintf("Redis server %s is unreachable (%v): start it, or set TITAN_TEST_REDIS", url, err)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		fmt.Fprintf(os.Stderr, "\n!!!!!!!! SKIPPING REDIS TESTS: %s !!!!!!!!\n\n", msg)
+		t.Skip(msg)
+	}
+	return url
+}
+
+// prefix returns a key prefix of the test's own, whose keys are deleted
+// when it ends.
+func prefix(t *testing.T, url string) string {
+	p := fmt.Sprintf("titantest%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		opts, _ := goredis.ParseURL(url)
+		c := goredis.NewClient(opts)
+		defer c.Close()
+		deleteKeys(context.Background(), c, p)
+	})
+	return p
+}
+
+func deleteKeys(ctx context.Context, c *goredis.Client, prefix string) {
+	keys, _ := c.Keys(ctx, prefix+":*").Result()
+	if len(keys) > 0 {
+		c.Del(ctx, keys...)
+	}
+}
+
+func open(t *testing.T, url, prefix string, ttl time.Duration, log *slog.Logger) *redis.Registry {
+	t.Helper()
+	r, err := redis.Open(context.Background(), url, prefix, ttl, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func instance(id, version string) discovery.Instance {
+	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
+}
+
+func ids(ins []discovery.Instance) string {
+	var s []string
+	for _, in := range ins {
+		s = append(s, in.ID)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestRegistry(t *testing.T) {
+	url := redisURL(t)
+	ctx := context.Background()
+	r := open(t, url, prefix(t, url), time.Minute, nil)
+	for _, in := range []discovery.Instance{instance("a", "1.0.0"), instance("b", "1.4.0"), instance("c", "2.0.0")} {
+		if err := r.Register(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || ids(got) != "a,b" {
+		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	}
+	if h, err := r.Health(ctx, "b"); err != nil || h != discovery.Healthy {
+		t.Fatalf("Health(b) = %v, %v", h, err)
+	}
+	if err := r.Deregister(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "a,c" {
+		t.Fatalf("after Deregister(b): %s", ids(got))
+	}
+	if err := r.Register(ctx, discovery.Instance{ID: "bad", Service: "users"}); err == nil {
+		t.Fatal("an invalid instance was registered")
+	}
+}
+
+// An instance that stops heartbeating leaves within its TTL; Watch says
+// so; a malformed entry in the index is skipped and logged.
+func TestTTLWatchAndMalformedEntries(t *testing.T) {
+	url := redisURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	p := prefix(t, url)
+	r := open(t, url, p, 300*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	opts, _ := goredis.ParseURL(url)
+	raw := goredis.NewClient(opts)
+	defer raw.Close()
+	raw.HSet(ctx, p+":discovery:instance:junk", "json", "{not json", "service", "users")
+	raw.SAdd(ctx, p+":discovery:service:users", "junk")
+
+	if err := r.Register(ctx, instance("crashed", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	snaps := make(chan string, 10)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
+			if err != nil {
+				continue
+			}
+			snaps <- ids(ins)
+		}
+	}()
+	defer wg.Wait()
+	defer cancel()
+	if s := <-snaps; s != "crashed" {
+		t.Fatalf("first snapshot %q", s)
+	}
+	if err := r.Register(ctx, instance("joined", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-snaps; s != "crashed,joined" {
+		t.Fatalf("after a join: %q", s)
+	}
+	start := time.Now()
+	// joined heartbeats; crashed does not.
+	for time.Since(start) < 2*time.Second {
+		_ = r.Register(ctx, instance("joined", "1.0.0"))
+		select {
+		case s := <-snaps:
+			if s != "joined" {
+				t.Fatalf("snapshot %q", s)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("the crashed instance left after %v, want within about its 300ms TTL", d)
+			}
+			if !strings.Contains(logs.String(), "skipping a registry entry that is not an instance") || !strings.Contains(logs.String(), "junk") {
+				t.Errorf("the malformed entry was not logged: %s", logs.String())
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("the crashed instance did not leave within 2s")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Who answers which instance served the call.
+type Who struct{ name string }
+
+func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
+
+type WhoClient struct {
+	Name func(ctx context.Context) (string, error)
+}
+
+func appSettings(url, prefix string, sets ...string) titan.Option {
+	return titan.WithConfig(config.Options{
+		Sets: append([]string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + prefix,
+			"discovery.heartbeat=100ms", "discovery.ttl=500ms", "logger.level=error"}, sets...),
+		Environ: []string{}, NoWatch: true,
+	})
+}
+
+func startApp(t *testing.T, opts ...titan.Option) *titan.App {
+	t.Helper()
+	app := titan.New(opts...)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+	return app
+}
+
+// Three instances register in Redis; a client that names only the service
+// spreads its calls over all three; one that stops leaves the set.
+func TestAppsFindEachOther(t *testing.T) {
+	url := redisURL(t)
+	p := prefix(t, url)
+	var apps []*titan.App
+	for _, name := range []string{"a", "b", "c"} {
+		apps = append(apps, startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"),
+			titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} })))
+	}
+	var c WhoClient
+	startApp(t, appSettings(url, p), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
+	counts := map[string]int{}
+	for range 3000 {
+		who, err := c.Name(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[who]++
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if counts[n] < 600 {
+			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
+		}
+	}
+	if err := apps[0].Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		seen := false
+		for range 30 {
+			who, err := c.Name(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = seen || who == "a"
+		}
+		if !seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped instance still answers after 5s")
+		}
+	}
+}
+
+// freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRedis runs a private redis-server on port, keeping nothing on disk.
+func startRedis(t *testing.T, port int) *exec.Cmd {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not installed")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	opts, _ := goredis.ParseURL(url)
+	c := goredis.NewClient(opts)
+	defer c.Close()
+	for i := 0; c.Ping(context.Background()).Err() != nil; i++ {
+		if i > 100 {
+			cmd.Process.Kill()
+			t.Fatalf("redis-server on %d did not start", port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cmd
+}
+
+// After the Redis server restarts empty, the live instances are back in
+// the registry within two heartbeats.
+func TestReRegistersAfterRestart(t *testing.T) {
+	port := freePort(t)
+	srv := startRedis(t, port)
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	startApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+	r := open(t, url, "titan", time.Second, nil)
+	count := func() int {
+		ins, _ := r.Discover(context.Background(), discovery.Query{Service: "who"})
+		return len(ins)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d instances registered, want 1", n)
+	}
+	srv.Process.Kill()
+	srv.Wait()
+	srv = startRedis(t, port)
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	start := time.Now()
+	for count() != 1 {
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("the instance was not back within 2s of the restart (heartbeat 100ms)")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("back after %v, want within two heartbeats (200ms) and the client's reconnection", d)
+	}
+}
