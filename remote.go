@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,11 @@ import (
 // discovery's does) the set follows the instances: new ones are dialled,
 // gone ones closed.
 type remotePool struct {
-	n      *netron.Netron
-	target netron.Target
-	desc   string
-	log    *slog.Logger
+	n        *netron.Netron
+	target   netron.Target
+	desc     string
+	log      *slog.Logger
+	balancer string // discovery.balancer
 
 	mu    sync.Mutex
 	peers []*pooledPeer // in the order the resolver gave
@@ -31,6 +33,10 @@ type remotePool struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	retiring sync.WaitGroup
+	stopping chan struct{} // closed by close: retiring peers close at once
+	stopOnce sync.Once
 }
 
 type pooledPeer struct {
@@ -38,21 +44,52 @@ type pooledPeer struct {
 	p    *netron.Peer
 }
 
-// get picks the peer of the next call: round-robin over the peers, the
-// first connected one from there; a peer that is reconnecting is passed
-// over while another is connected, so that a call fails over before it
-// is sent.
+// get picks the peer of the next call among those connected now (a peer
+// that is reconnecting is passed over while another is connected, so that
+// a call fails over before it is sent), by the balancer: round-robin,
+// random, least-pending or power-of-two.
 func (rp *remotePool) get() (*netron.Peer, error) {
 	ps := rp.snap.Load()
 	if ps == nil || len(*ps) == 0 {
 		return nil, netron.Errorf(netron.CodeUnavailable, "remote %s: no instance is connected", rp.target)
 	}
 	all := *ps
-	start := int(rp.next.Add(1) % uint64(len(all)))
-	for i := range all {
-		pp := all[(start+i)%len(all)]
-		if pp.p.Connected() {
-			return pp.p, nil
+	n := len(all)
+	var start int
+	if rp.balancer == "round-robin" || rp.balancer == "" {
+		start = int(rp.next.Add(1) % uint64(n))
+	} else {
+		start = rand.IntN(n)
+	}
+	switch rp.balancer {
+	case "least-pending":
+		var best *netron.Peer
+		for i := range n {
+			p := all[(start+i)%n].p
+			if p.Connected() && (best == nil || p.InFlight() < best.InFlight()) {
+				best = p
+			}
+		}
+		if best != nil {
+			return best, nil
+		}
+	case "power-of-two":
+		a := all[start].p
+		b := all[(start+1+rand.IntN(max(n-1, 1)))%n].p
+		switch {
+		case a.Connected() && b.Connected():
+			if b.InFlight() < a.InFlight() {
+				return b, nil
+			}
+			return a, nil
+		case b.Connected():
+			return b, nil
+		}
+		// a connected, or neither: the round below
+	}
+	for i := range n {
+		if p := all[(start+i)%n].p; p.Connected() {
+			return p, nil
 		}
 	}
 	return all[start].p, nil // none connected: its error says why
@@ -90,8 +127,8 @@ func (rp *remotePool) set(ctx context.Context, addrs []string) error {
 		}
 		keep = append(keep, &pooledPeer{addr: a, p: p})
 	}
-	for _, pp := range have { // instances that left
-		_ = pp.p.Close()
+	for _, pp := range have { // instances that left: no new calls, then closed
+		rp.retire(pp.p)
 	}
 	rp.peers = keep
 	rp.publishLocked()
@@ -102,6 +139,28 @@ func (rp *remotePool) set(ctx context.Context, addrs []string) error {
 		rp.log.Warn("some instances of a remote service cannot be reached", "target", rp.target.String(), "error", errors.Join(errs...))
 	}
 	return nil
+}
+
+// retire closes a peer that left the set once the calls it carries are
+// answered (new calls no longer pick it), or after the request timeout,
+// or at once when the pool closes.
+func (rp *remotePool) retire(p *netron.Peer) {
+	rp.retiring.Add(1)
+	go func() {
+		defer rp.retiring.Done()
+		deadline := time.Now().Add(rp.n.Config().RequestTimeout)
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for p.InFlight() > 0 && time.Now().Before(deadline) {
+			select {
+			case <-rp.stopping:
+				_ = p.Close()
+				return
+			case <-tk.C:
+			}
+		}
+		_ = p.Close()
+	}()
 }
 
 // follow keeps the set with the resolver's changes until stop.
@@ -132,6 +191,8 @@ func (rp *remotePool) close() error {
 		rp.cancel()
 		<-rp.done
 	}
+	rp.stopOnce.Do(func() { close(rp.stopping) })
+	rp.retiring.Wait()
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
 	var errs []error

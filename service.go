@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -173,9 +175,13 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			return
 		}
 		s.notes.provide(reflect.TypeFor[T]())
-		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver, log *slog.Logger) (T, error) {
+		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver, log *slog.Logger, cfg *config.Config) (T, error) {
 			var client T
-			rp := &remotePool{n: n, target: t, desc: desc, log: log}
+			balancer := "round-robin"
+			if dc, err := config.Section[discovery.Config](cfg, "discovery"); err == nil {
+				balancer = dc.Balancer
+			}
+			rp := &remotePool{n: n, target: t, desc: desc, log: log, balancer: balancer, stopping: make(chan struct{})}
 			if err := netron.BindFunc(rp.get, target, &client); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}

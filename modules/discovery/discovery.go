@@ -163,6 +163,16 @@ type Config struct {
 	// listener's unspecified one (0.0.0.0, [::]); empty picks the
 	// machine's first non-loopback address.
 	Advertise string `json:"advertise,omitempty" jsonschema:"description=Host to advertise instead of 0.0.0.0 or ::"`
+	// DeregisterDelay is how long a stopping app waits after deregistering
+	// before it drains, so that its clients learn it is leaving and stop
+	// picking it (calls sent meanwhile are still served). Unset: 20ms with
+	// the memory backend, whose watchers hear at once, else 1 s.
+	DeregisterDelay *time.Duration `json:"deregisterDelay,omitempty" jsonschema:"description=Wait after deregistering before draining (default 20ms in memory, 1s otherwise)"`
+	// Balancer is how titan.Remote spreads calls over the instances:
+	// round-robin (default), random, least-pending (the instance with the
+	// fewest calls in flight from this process) or power-of-two (the less
+	// busy of two picked at random).
+	Balancer string `json:"balancer" jsonschema:"enum=round-robin,enum=random,enum=least-pending,enum=power-of-two,description=How remote calls are spread over instances"`
 	// Register turns the registration of the app's services off (a
 	// client-only app).
 	Register *bool `json:"register,omitempty" jsonschema:"description=Register the app's services (default true)"`
@@ -171,7 +181,18 @@ type Config struct {
 // DefaultConfig is the configuration of an app that sets none: the memory
 // registry, heartbeats every 5 s, entries living 15 s.
 func DefaultConfig() Config {
-	return Config{Backend: "memory", Prefix: "titan", Heartbeat: 5 * time.Second, TTL: 15 * time.Second}
+	return Config{Backend: "memory", Prefix: "titan", Heartbeat: 5 * time.Second, TTL: 15 * time.Second, Balancer: "round-robin"}
+}
+
+// deregisterDelay returns the DeregisterDelay in force.
+func (c Config) deregisterDelay() time.Duration {
+	switch {
+	case c.DeregisterDelay != nil:
+		return max(*c.DeregisterDelay, 0)
+	case c.Backend == "memory":
+		return 20 * time.Millisecond
+	}
+	return time.Second
 }
 
 // check returns what is wrong with c, nil when nothing is.

@@ -122,8 +122,15 @@ func TestRemoteByName(t *testing.T) {
 
 	evenly(t, spread(t, client, 3000), 3000, "a", "b", "c")
 
-	stop(t, a) // deregisters first
+	// a stops under load: it deregisters first, the client stops picking
+	// it and closes its connection once its calls are answered, and calls
+	// the stopping server refused go to another instance: none fails.
+	load := startLoad(client)
+	stop(t, a)
 	waitFor(t, func() bool { return !answers(client, "a") })
+	if n, errs := load.end(); len(errs) > 0 {
+		t.Fatalf("%d of %d calls failed while an instance stopped gracefully; the first: %v", len(errs), n, errs[0])
+	}
 	evenly(t, spread(t, client, 600), 600, "b", "c")
 
 	d := startInstance(t, reg, "d")
@@ -131,6 +138,95 @@ func TestRemoteByName(t *testing.T) {
 	waitFor(t, func() bool { return answers(client, "d") })
 	evenly(t, spread(t, client, 900), 900, "b", "c", "d")
 	stop(t, c)
+}
+
+// load keeps 8 callers calling until end.
+type load struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	n    int
+	errs []error
+}
+
+func startLoad(c CalcClient) *load {
+	l := &load{stop: make(chan struct{})}
+	for range 8 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				_, err := c.Who(context.Background())
+				l.mu.Lock()
+				l.n++
+				if err != nil {
+					l.errs = append(l.errs, err)
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) end() (int, []error) {
+	close(l.stop)
+	l.wg.Wait()
+	return l.n, l.errs
+}
+
+// Every balancer spreads calls over all instances; least-pending sends
+// fewer to a slow one than round-robin would.
+func TestBalancers(t *testing.T) {
+	for _, b := range []string{"round-robin", "random", "least-pending", "power-of-two"} {
+		t.Run(b, func(t *testing.T) {
+			reg := memory.New(time.Second)
+			for _, name := range []string{"a", "b", "c"} {
+				defer stop(t, startInstance(t, reg, name))
+			}
+			var client CalcClient
+			capp := titan.New(settings("discovery.balancer="+b), shared(reg), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(cc CalcClient) { client = cc }))
+			if err := capp.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer stop(t, capp)
+			evenly(t, spread(t, client, 1500), 1500, "a", "b", "c")
+		})
+	}
+	t.Run("least-pending avoids a slow instance", func(t *testing.T) {
+		reg := memory.New(time.Second)
+		defer stop(t, startInstance(t, reg, "a"))
+		defer stop(t, startInstance(t, reg, "b"))
+		slow := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), shared(reg),
+			titan.Service("calc", "1.0.0", func() *SlowCalc { return &SlowCalc{} }))
+		if err := slow.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer stop(t, slow)
+		var client CalcClient
+		capp := titan.New(settings("discovery.balancer=least-pending"), shared(reg), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(cc CalcClient) { client = cc }))
+		if err := capp.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer stop(t, capp)
+		counts := spread(t, client, 1200)
+		if counts["slow"] > 1200/10 {
+			t.Errorf("the slow instance got %d of 1200 calls (round-robin gives it 400): %v", counts["slow"], counts)
+		}
+	})
+}
+
+// SlowCalc takes 20 ms a call.
+type SlowCalc struct{}
+
+func (SlowCalc) Who(context.Context) (string, error) {
+	time.Sleep(20 * time.Millisecond)
+	return "slow", nil
 }
 
 // answers reports whether name answers one of 20 calls.

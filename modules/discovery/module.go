@@ -245,7 +245,9 @@ func (a *announcer) heartbeat() {
 	}
 }
 
-// close stops the heartbeats and deregisters the instances.
+// close stops the heartbeats, deregisters the instances and waits the
+// deregistration delay, before the Netron drains (its stop hook runs
+// after this one).
 func (a *announcer) close(ctx context.Context) error {
 	a.once.Do(func() { close(a.stop) })
 	if a.ins != nil {
@@ -255,6 +257,12 @@ func (a *announcer) close(ctx context.Context) error {
 	for _, in := range a.ins {
 		if err := a.reg.Deregister(ctx, in.ID); err != nil {
 			errs = append(errs, fmt.Errorf("discovery: deregister %s: %w", in.ID, err))
+		}
+	}
+	if len(a.ins) > 0 {
+		select {
+		case <-time.After(a.cfg.deregisterDelay()):
+		case <-ctx.Done():
 		}
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"reflect"
@@ -60,22 +61,24 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
 			ctx := in[0].Interface().(context.Context)
 			res := reflect.New(out)
-			p, err := peer()
-			if err == nil {
-				var r *Reply
-				if r, err = p.Call(ctx, target, method, values(in[1:])...); err == nil {
+			args := values(in[1:])
+			err := notRunRetry(ctx, peer, func(p *Peer) error {
+				r, err := p.Call(ctx, target, method, args...)
+				if err == nil {
 					err = r.Decode(res.Interface())
 				}
-			}
+				return err
+			})
 			return []reflect.Value{res.Elem(), errValue(err)}
 		}), nil
 	case ft.NumOut() == 1 && ft.Out(0) == errorType:
 		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
 			ctx := in[0].Interface().(context.Context)
-			p, err := peer()
-			if err == nil {
-				_, err = p.Call(ctx, target, method, values(in[1:])...)
-			}
+			args := values(in[1:])
+			err := notRunRetry(ctx, peer, func(p *Peer) error {
+				_, err := p.Call(ctx, target, method, args...)
+				return err
+			})
 			return []reflect.Value{errValue(err)}
 		}), nil
 	case ft.NumOut() == 1:
@@ -90,11 +93,12 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 			seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
 				yield := y[0]
 				var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
-					p, err := peer()
 					var s *Stream
-					if err == nil {
+					err := notRunRetry(ctx, peer, func(p *Peer) error {
+						var err error
 						s, err = p.OpenStream(ctx, target, method, args...)
-					}
+						return err
+					})
 					if err != nil {
 						yf(reflect.Zero(item), err)
 						return
@@ -120,6 +124,26 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 		}), nil
 	}
 	return reflect.Value{}, fmt.Errorf("want (T, error), error or iter.Seq2[T, error] results, got %v", ft)
+}
+
+// notRunAttempts bounds how often a bound call that did not run
+// (ErrNotRun) is made again.
+const notRunAttempts = 3
+
+// notRunRetry runs call on the peer peer gives, and again on the peer it
+// gives next (another instance, behind titan.Remote's balancer) while the
+// call did not run (ErrNotRun: never sent, or refused by a stopping
+// server), up to notRunAttempts times and while ctx lasts.
+func notRunRetry(ctx context.Context, peer func() (*Peer, error), call func(*Peer) error) error {
+	for attempt := 1; ; attempt++ {
+		p, err := peer()
+		if err == nil {
+			err = call(p)
+		}
+		if err == nil || attempt == notRunAttempts || !errors.Is(err, ErrNotRun) || ctx.Err() != nil {
+			return err
+		}
+	}
 }
 
 func values(in []reflect.Value) []any {

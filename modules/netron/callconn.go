@@ -113,7 +113,8 @@ func (p *Peer) openCallsStream(ctx context.Context, call *Call) (*Stream, error)
 		cancel()
 		return nil, err
 	}
-	s := &Stream{src: src, ctx: sctx, cancel: cancel, limits: p.n.limits}
+	p.inflight.Add(1) // until the stream ends (Stream.end)
+	s := &Stream{peer: p, src: src, ctx: sctx, cancel: cancel, limits: p.n.limits}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil
 }

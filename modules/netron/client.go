@@ -228,7 +228,7 @@ func (p *Peer) conn() (*conn, error) {
 	if closed {
 		return nil, errPeerClosed
 	}
-	return nil, NewError(CodeUnavailable, fmt.Errorf("not connected to %s (reconnecting)", p.RemoteAddr()))
+	return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("not connected to %s (reconnecting)", p.RemoteAddr())))
 }
 
 // withTimeout applies the request timeout to a context without a deadline.
@@ -431,6 +431,8 @@ func (p *Peer) call(ctx context.Context, call *Call, target, method string, args
 // For a stream, the request timeout bounds only the wait for the
 // StreamReference; the stream itself lives as long as the caller's context.
 func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, error) {
+	p.inflight.Add(1)
+	defer p.inflight.Add(-1)
 	if p.calls != nil {
 		return p.invokeCalls(ctx, call)
 	}
@@ -585,7 +587,8 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 		cancel()
 		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
 	}
-	s := &Stream{rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
+	p.inflight.Add(1) // until the stream ends (Stream.end)
+	s := &Stream{peer: p, rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
 		batch: make([]protocol.RawValue, 0, streamBatchCap)}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil

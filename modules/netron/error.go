@@ -104,8 +104,25 @@ func toWire(err error) *protocol.TitanError {
 		Timestamp: time.Now().UnixMilli(),
 	}
 	te.SetGoCode(e.code.String())
+	if errors.Is(err, ErrNotRun) {
+		te.Extras.Set(protocol.ExtraNotRun, true)
+	}
 	return te
 }
+
+// ErrNotRun is matched (errors.Is) by the error of a call that certainly
+// did not run: it was never sent (the peer had no connection), or the
+// server refused it before running its method (it was stopping). Such a
+// call can go to another instance whatever the method does; titan.Remote
+// does so. A call that was sent and then lost its connection does not
+// match: it may have run.
+var ErrNotRun = errors.New("the call did not run")
+
+// notRun is a message whose error matches ErrNotRun.
+type notRun string
+
+func (e notRun) Error() string        { return string(e) }
+func (notRun) Is(target error) bool { return target == ErrNotRun }
 
 // fromWire converts an error payload received from a peer into an error:
 // a TitanError keeps its code (by name from Go peers, by number from
@@ -122,6 +139,9 @@ func fromWire(payload any) *Error {
 			msg = code.String()
 		}
 		e := &Error{code: code, err: errors.New(msg), wire: v}
+		if nr, _ := v.Extras.Get(protocol.ExtraNotRun); nr == true {
+			e.err = notRun(msg)
+		}
 		if d, ok := v.Details.(protocol.Object); !ok || len(d) > 0 {
 			e.details = v.Details
 		}

@@ -26,8 +26,9 @@ type Peer struct {
 	addr     string // the dialled address
 	log      *slog.Logger
 
-	cur   atomic.Pointer[conn]
-	calls CallConn // set instead of cur for a door that carries calls (http://)
+	cur      atomic.Pointer[conn]
+	inflight atomic.Int64 // calls and streams this side has open on the peer (InFlight)
+	calls    CallConn     // set instead of cur for a door that carries calls (http://)
 
 	mu         sync.Mutex
 	remoteID   string
@@ -70,6 +71,11 @@ func (p *Peer) RemoteAddr() string {
 	}
 	return p.addr
 }
+
+// InFlight returns the number of calls this side has waiting for their
+// answer on the peer plus its streams not yet ended: what a
+// least-pending balancer compares.
+func (p *Peer) InFlight() int { return int(p.inflight.Load()) }
 
 // Connected reports whether the peer has a live connection now: false
 // while a dialled peer reconnects and after it is closed. A peer over a
@@ -131,9 +137,9 @@ func (p *Peer) Close() error {
 }
 
 var (
-	errPeerClosed = NewError(CodeUnavailable, errors.New("connection closed"))
+	errPeerClosed = NewError(CodeUnavailable, notRun("connection closed"))
 	errConnLost   = NewError(CodeUnavailable, errors.New("connection lost"))
-	errDraining   = NewError(CodeUnavailable, errors.New("server is shutting down"))
+	errDraining   = NewError(CodeUnavailable, notRun("server is shutting down"))
 )
 
 // connLost is called when a connection's goroutines ended.

@@ -126,3 +126,51 @@ func waitRunning(t *testing.T, n *netron.Netron, calls int) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// A call that did not run says so (errors.Is ErrNotRun), so that a
+// balancer may send it elsewhere: refused by a stopping server (over the
+// wire, between Go peers), or made on a closed peer. A call the server
+// received does not.
+func TestNotRun(t *testing.T) {
+	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
+	if err := s.n.Register("later", "1.0.0", Later{}); err != nil {
+		t.Fatal(err)
+	}
+	p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
+	ctx := context.Background()
+	running := make(chan error, 1)
+	go func() {
+		_, err := netron.CallUnary[string](ctx, p, "later@1.0.0", "answer", 1, "300ms")
+		running <- err
+	}()
+	waitRunning(t, s.n, 1)
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.n.Stop(ctx) }()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := netron.CallUnary[string](ctx, p, "later@1.0.0", "answer", 1, "0s")
+		if err != nil {
+			if !errors.Is(err, netron.ErrNotRun) || netron.CodeOf(err) != netron.CodeUnavailable || !strings.Contains(err.Error(), "server is shutting down") {
+				t.Fatalf("a call refused by a stopping server: %v (code %v, not run %v)", err, netron.CodeOf(err), errors.Is(err, netron.ErrNotRun))
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("calls were still served 2 s after Stop began")
+		}
+	}
+	if err := <-running; err != nil {
+		t.Fatalf("the call in flight at Stop: %v", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	_, err := netron.CallUnary[string](ctx, p, "later@1.0.0", "answer", 1, "0s")
+	if !errors.Is(err, netron.ErrNotRun) || netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("a call on a closed peer: %v, want unavailable and not run", err)
+	}
+	if errors.Is(netron.Errorf(netron.CodeUnavailable, "connection lost"), netron.ErrNotRun) {
+		t.Fatal("any unavailable error reads as not run")
+	}
+}

@@ -273,6 +273,7 @@ func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 // Stream reads the items of a server stream. It is not safe for
 // concurrent use; Close may be called from any goroutine.
 type Stream struct {
+	peer   *Peer      // whose in-flight count the stream holds until its end
 	src    ItemReader // a stream over a CallConn (http://), instead of rs and c
 	rs     *session.Inbound
 	c      *conn
@@ -384,6 +385,9 @@ func (s *Stream) end(err error) {
 		return
 	}
 	s.ended, s.endErr = true, err
+	if s.peer != nil {
+		s.peer.inflight.Add(-1)
+	}
 	hooks := s.endHooks
 	s.endHooks = nil
 	s.endMu.Unlock()

@@ -213,7 +213,7 @@ type WhoClient struct {
 func appSettings(url, prefix string, sets ...string) titan.Option {
 	return titan.WithConfig(config.Options{
 		Sets: append([]string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + prefix,
-			"discovery.heartbeat=100ms", "discovery.ttl=500ms", "logger.level=error"}, sets...),
+			"discovery.heartbeat=100ms", "discovery.ttl=500ms", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
 		Environ: []string{}, NoWatch: true,
 	})
 }

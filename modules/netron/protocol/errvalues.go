@@ -81,6 +81,11 @@ func (e *ErrorCause) Error() string {
 // them, and HTTP error bodies do not include them.
 const ExtraGoCode = "goCode"
 
+// ExtraNotRun is the key in [TitanError.Extras] by which a Go peer says
+// that the call the error answers was refused before its method ran (the
+// server was stopping), so the caller may send it to another instance.
+const ExtraNotRun = "notRun"
+
 // TitanError is the Netron structured error (ext 110, NETRON-WIRE.md §10).
 //
 // On the wire: empty RequestID, CorrelationID, SpanID and TraceID are sent as
