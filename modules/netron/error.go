@@ -121,7 +121,7 @@ var ErrNotRun = errors.New("the call did not run")
 // notRun is a message whose error matches ErrNotRun.
 type notRun string
 
-func (e notRun) Error() string        { return string(e) }
+func (e notRun) Error() string      { return string(e) }
 func (notRun) Is(target error) bool { return target == ErrNotRun }
 
 // fromWire converts an error payload received from a peer into an error:
