@@ -103,3 +103,33 @@ func TestPolicyWithoutItsModule(t *testing.T) {
 		t.Fatalf("start-up error: %v\nwant it to contain %s", err, want)
 	}
 }
+
+// Resolvers asks each in turn: the first with addresses answers, a
+// not_found moves on, another error stops, and a miss everywhere says
+// what each looked at.
+func TestResolvers(t *testing.T) {
+	ctx := context.Background()
+	target, _ := netron.ParseTarget("users@^1")
+	static := netron.StaticResolver{"orders": "tcp://o:1"}
+	list := &listResolver{addrs: []string{"tcp://u:1", "tcp://u:2"}}
+	if got, err := (netron.Resolvers{static, list}).Resolve(ctx, target); err != nil || len(got) != 2 {
+		t.Fatalf("fall through to the second: %v, %v", got, err)
+	}
+	if got, err := (netron.Resolvers{netron.StaticResolver{"users": "tcp://s:1"}, list}).Resolve(ctx, target); err != nil || len(got) != 1 || got[0] != "tcp://s:1" {
+		t.Fatalf("the first wins: %v, %v", got, err)
+	}
+	down := resolverFunc(func(context.Context, netron.Target) ([]string, error) {
+		return nil, netron.Errorf(netron.CodeUnavailable, "registry down")
+	})
+	if _, err := (netron.Resolvers{static, down, list}).Resolve(ctx, target); netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("an unavailable resolver: %v", err)
+	}
+	_, err := (netron.Resolvers{static, netron.StaticResolver{}}).Resolve(ctx, target)
+	if want := "not_found: no address for service users: netron.remotes.users is not set (netron.remotes has: orders); no address for service users: netron.remotes is empty (set netron.remotes.users)"; err == nil || err.Error() != want {
+		t.Fatalf("a miss everywhere: %v\nwant %s", err, want)
+	}
+}
+
+type resolverFunc func(context.Context, netron.Target) ([]string, error)
+
+func (f resolverFunc) Resolve(ctx context.Context, t netron.Target) ([]string, error) { return f(ctx, t) }

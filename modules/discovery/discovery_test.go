@@ -292,7 +292,7 @@ func TestStartupErrors(t *testing.T) {
 		}
 	}
 	err := titan.New(settings(), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(CalcClient) {})).Start(context.Background())
-	if want := "no healthy instance of calc@^1 is registered (and netron.remotes.calc is not set)"; err == nil || !strings.Contains(err.Error(), want) {
+	if want := "no address for service calc: netron.remotes is empty (set netron.remotes.calc); no healthy instance of calc@^1 is registered in the memory registry"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a remote nobody serves: %v\nwant it to contain %s", err, want)
 	}
 }

@@ -26,16 +26,15 @@ import (
 // app's netron.Resolver find remotes in it (after netron.remotes, which
 // still names fixed addresses), and registers the app's services on their
 // listeners while the app runs. titan.New includes it.
-var Module = fx.Options(
-	fx.Module("titan.discovery",
-		config.AsSection("discovery", DefaultConfig()),
-		logger.Decorate("discovery"),
-		fx.Provide(newRegistry),
-		fx.Invoke(registerServices),
-	),
-	// Outside the module: fx scopes a decoration to the module that
-	// declares it and its children, and the app's remotes are the app's.
-	fx.Decorate(func(r netron.Resolver, reg Registry) netron.Resolver { return &Resolver{Static: r, Registry: reg} }),
+var Module = fx.Module("titan.discovery",
+	config.AsSection("discovery", DefaultConfig()),
+	logger.Decorate("discovery"),
+	fx.Provide(newRegistry),
+	fx.Provide(fx.Annotate(func(reg Registry, cfg *config.Config) netron.Resolver {
+		c, _ := config.Section[Config](cfg, "discovery")
+		return &Resolver{Registry: reg, Backend: c.Backend}
+	}, fx.ResultTags(`group:"`+netron.ResolverGroup+`"`))),
+	fx.Invoke(registerServices),
 )
 
 // newRegistry opens the configured registry and closes it when the app
@@ -58,51 +57,33 @@ func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registr
 	return reg, nil
 }
 
-// Resolver is a netron.Resolver that asks Static first (netron.remotes:
-// fixed addresses win) and then the Registry: the healthy instances of the
-// highest version that matches the target, one address each.
+// Resolver is a netron.Resolver (and WatchResolver) over a Registry: the
+// healthy instances of the highest version that matches the target, one
+// address each. The netron module asks it after netron.remotes.
 type Resolver struct {
-	Static   netron.Resolver
 	Registry Registry
+	Backend  string // for messages: "memory", "redis", ...
 }
 
 var _ netron.WatchResolver = (*Resolver)(nil)
 
 // Resolve implements netron.Resolver.
 func (r *Resolver) Resolve(ctx context.Context, t netron.Target) ([]string, error) {
-	if r.Static != nil {
-		addrs, err := r.Static.Resolve(ctx, t)
-		if err == nil && len(addrs) > 0 {
-			return addrs, nil
-		}
-		if err != nil && netron.CodeOf(err) != netron.CodeNotFound {
-			return nil, err
-		}
-	}
 	ins, err := r.Registry.Discover(ctx, queryOf(t))
 	if err != nil {
 		return nil, netron.NewError(netron.CodeUnavailable, fmt.Errorf("discovery: %s: %w", t, err))
 	}
 	addrs := Addresses(ins)
 	if len(addrs) == 0 {
-		return nil, netron.Errorf(netron.CodeNotFound, "no healthy instance of %s is registered (and netron.remotes.%s is not set)", t, t.Name)
+		return nil, netron.Errorf(netron.CodeNotFound, "no healthy instance of %s is registered in the %s registry", t, cmp.Or(r.Backend, "discovery"))
 	}
 	return addrs, nil
 }
 
-// Watch yields the addresses Resolve would give, again after every change
-// of the registry (netron.WatchResolver): a balancer keeps its set of
-// instances with it.
+// Watch implements netron.WatchResolver: the addresses Resolve would give,
+// again after every change of the registry.
 func (r *Resolver) Watch(ctx context.Context, t netron.Target) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
-		if r.Static != nil {
-			if addrs, err := r.Static.Resolve(ctx, t); err == nil && len(addrs) > 0 {
-				if yield(addrs, nil) {
-					<-ctx.Done() // fixed addresses do not change
-				}
-				return
-			}
-		}
 		for ins, err := range r.Registry.Watch(ctx, queryOf(t)) {
 			if err != nil {
 				if !yield(nil, err) {

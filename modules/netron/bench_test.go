@@ -231,3 +231,45 @@ func BenchmarkStream(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBound calls through a client bound with Peer.Bind, the way an
+// app's titan.Remote calls, beside CallUnary on the same peer.
+func BenchmarkBound(b *testing.B) {
+	type echoClient struct {
+		Echo  func(ctx context.Context, s string) (string, error)
+		Place func(ctx context.Context, o Order) (Order, error)
+	}
+	p := benchPeer(b, "tcp")
+	ctx := context.Background()
+	var c echoClient
+	if err := p.Bind(ctx, "echo@1.0.0", &c); err != nil {
+		b.Fatal(err)
+	}
+	msg := strings.Repeat("a", 32)
+	b.Run("string/CallUnary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if got, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", msg); err != nil || got != msg {
+				b.Fatalf("echo: %q, %v", got, err)
+			}
+		}
+	})
+	b.Run("string/Bind", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if got, err := c.Echo(ctx, msg); err != nil || got != msg {
+				b.Fatalf("echo: %q, %v", got, err)
+			}
+		}
+	})
+	o := Order{ID: 42, Customer: "ada@example.com", Status: "paid", Total: 99.5, Gift: true,
+		Tags: []string{"books", "fast"}, Ship: Address{Street: "1 Main St", City: "Springfield"}, Note: "leave at the door"}
+	b.Run("struct/Bind", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if got, err := c.Place(ctx, o); err != nil || got.ID != 42 {
+				b.Fatalf("place: %v, %v", got, err)
+			}
+		}
+	})
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Bind fills client, a pointer to a struct of func fields, with functions
@@ -62,13 +64,17 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 			ctx := in[0].Interface().(context.Context)
 			res := reflect.New(out)
 			args := values(in[1:])
-			err := notRunRetry(ctx, peer, func(p *Peer) error {
-				r, err := p.Call(ctx, target, method, args...)
-				if err == nil {
-					err = r.Decode(res.Interface())
+			ptr := res.Interface()
+			var err error
+			for attempt := 1; ; attempt++ { // notRunRetry, without a closure per call
+				var p *Peer
+				if p, err = peer(); err == nil {
+					err = callInto(ctx, p, target, method, args, ptr)
 				}
-				return err
-			})
+				if err == nil || attempt == notRunAttempts || !errors.Is(err, ErrNotRun) || ctx.Err() != nil {
+					break
+				}
+			}
 			return []reflect.Value{res.Elem(), errValue(err)}
 		}), nil
 	case ft.NumOut() == 1 && ft.Out(0) == errorType:
@@ -124,6 +130,27 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 		}), nil
 	}
 	return reflect.Value{}, fmt.Errorf("want (T, error), error or iter.Seq2[T, error] results, got %v", ft)
+}
+
+// callInto calls method and decodes its result into ptr. The reply is
+// decoded here and nothing else sees the Call: it may be pooled, as
+// CallUnary's.
+func callInto(ctx context.Context, p *Peer, target, method string, args []any, ptr any) error {
+	call := newClientCall(p.n.poolCalls)
+	defer call.release()
+	r, err := p.call(ctx, call, target, method, args)
+	if err != nil {
+		return err
+	}
+	defer r.release()
+	ok, err := protocol.UnmarshalScalar(r.raw, ptr, r.limits)
+	if !ok {
+		err = protocol.UnmarshalLimits(r.raw, ptr, r.limits)
+	}
+	if err != nil {
+		return NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
+	}
+	return nil
 }
 
 // notRunAttempts bounds how often a bound call that did not run

@@ -27,6 +27,9 @@ const (
 	InterceptorGroup = "titan.netron.interceptors"
 	ListenGroup      = "titan.netron.listen"
 	OptionGroup      = "titan.netron.options"
+	// ResolverGroup collects the Resolvers asked after netron.remotes
+	// (discovery's registry).
+	ResolverGroup = "titan.netron.resolvers"
 )
 
 // ServiceSpec is a service to expose, as collected from the ServiceGroup.
@@ -55,6 +58,7 @@ type Params struct {
 	Interceptors []Interceptor `group:"titan.netron.interceptors"`
 	Listen       [][]string    `group:"titan.netron.listen"`
 	Options      []Option      `group:"titan.netron.options"` // app-wide options (titan.Strict)
+	Resolvers    []Resolver    `group:"titan.netron.resolvers"`
 	// Transports are the app's own transports (transport.AsTransport).
 	Transports []transport.Transport `group:"titan.netron.transports"`
 	// Innermost are installed after every other interceptor.
@@ -74,8 +78,8 @@ type Result struct {
 
 	Netron *Netron
 	Events Events
-	// Resolver finds remote services: netron.remotes (a StaticResolver)
-	// unless a module decorates it with its own (discovery).
+	// Resolver finds remote services: netron.remotes (a StaticResolver),
+	// then the Resolvers of the ResolverGroup (discovery's registry).
 	Resolver Resolver
 }
 
@@ -131,7 +135,7 @@ func NewFromConfig(p Params) (Result, error) {
 		},
 		OnStop: n.Stop,
 	})
-	return Result{Netron: n, Events: n, Resolver: StaticResolver(cfg.Remotes)}, nil
+	return Result{Netron: n, Events: n, Resolver: append(Resolvers{StaticResolver(cfg.Remotes)}, p.Resolvers...)}, nil
 }
 
 // Module provides the app's *Netron and Events, registers the `netron`

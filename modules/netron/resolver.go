@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"maps"
 	"slices"
@@ -47,4 +48,66 @@ func (r StaticResolver) Resolve(_ context.Context, t Target) ([]string, error) {
 		return nil, Errorf(CodeNotFound, "no address for service %s: netron.remotes is empty (set netron.remotes.%s)", t.Name, t.Name)
 	}
 	return nil, Errorf(CodeNotFound, "no address for service %s: netron.remotes.%s is not set (netron.remotes has: %s)", t.Name, t.Name, strings.Join(known, ", "))
+}
+
+// Resolvers asks each Resolver in turn: the first that finds addresses
+// answers, a not_found moves on to the next, and when none finds any the
+// error says what each one looked at. The netron module's Resolver is
+// Resolvers{StaticResolver(netron.remotes), those of the ResolverGroup...}.
+type Resolvers []Resolver
+
+// Resolve implements Resolver.
+func (rs Resolvers) Resolve(ctx context.Context, t Target) ([]string, error) {
+	_, addrs, err := rs.find(ctx, t)
+	return addrs, err
+}
+
+// find returns the first resolver that has addresses for t, and them.
+func (rs Resolvers) find(ctx context.Context, t Target) (Resolver, []string, error) {
+	var misses []string
+	for _, r := range rs {
+		addrs, err := r.Resolve(ctx, t)
+		if err == nil && len(addrs) > 0 {
+			return r, addrs, nil
+		}
+		if err != nil && CodeOf(err) != CodeNotFound {
+			return nil, nil, err
+		}
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				misses = append(misses, e.Message())
+			} else {
+				misses = append(misses, err.Error())
+			}
+		}
+	}
+	if len(misses) == 0 {
+		return nil, nil, Errorf(CodeNotFound, "no address for %s", t)
+	}
+	return nil, nil, Errorf(CodeNotFound, "%s", strings.Join(misses, "; "))
+}
+
+// Watch implements WatchResolver: it follows the first resolver that
+// finds t when the watch starts, if that one follows changes; fixed
+// addresses are yielded once.
+func (rs Resolvers) Watch(ctx context.Context, t Target) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		r, addrs, err := rs.find(ctx, t)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		if w, ok := r.(WatchResolver); ok {
+			for addrs, err := range w.Watch(ctx, t) {
+				if !yield(addrs, err) {
+					return
+				}
+			}
+			return
+		}
+		if yield(addrs, nil) {
+			<-ctx.Done()
+		}
+	}
 }
