@@ -132,4 +132,6 @@ func TestResolvers(t *testing.T) {
 
 type resolverFunc func(context.Context, netron.Target) ([]string, error)
 
-func (f resolverFunc) Resolve(ctx context.Context, t netron.Target) ([]string, error) { return f(ctx, t) }
+func (f resolverFunc) Resolve(ctx context.Context, t netron.Target) ([]string, error) {
+	return f(ctx, t)
+}
