@@ -26,6 +26,8 @@ type remotePool struct {
 	log      *slog.Logger
 	balancer string // discovery.balancer
 
+	idem atomic.Pointer[map[string]bool] // the methods marked idempotent, from the definition
+
 	mu    sync.Mutex
 	peers []*pooledPeer // in the order the resolver gave
 	snap  atomic.Pointer[[]*pooledPeer]
@@ -93,6 +95,13 @@ func (rp *remotePool) get() (*netron.Peer, error) {
 		}
 	}
 	return all[start].p, nil // none connected: its error says why
+}
+
+// idempotent reports whether the service's definition marks method
+// idempotent.
+func (rp *remotePool) idempotent(method string) bool {
+	m := rp.idem.Load()
+	return m != nil && (*m)[method]
 }
 
 // publish makes the current peers the set calls pick from.

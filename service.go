@@ -105,6 +105,13 @@ func CacheTTL(ttl time.Duration) MethodOption { return netron.WithCacheTTL(ttl) 
 // titan.Method("report", titan.SkipOutputValidation()).
 func SkipOutputValidation() MethodOption { return validate.SkipOutput() }
 
+// Idempotent marks a method idempotent (running it twice has the effect
+// of running it once): titan.Method("get", titan.Idempotent()). A
+// titan.Remote client sends such a call again to another instance when its
+// connection was lost mid-call; other calls are sent again only when they
+// certainly did not run. The mark is published in the method's metadata.
+func Idempotent() MethodOption { return netron.WithIdempotent() }
+
 // Args names a method's positional arguments, one name per argument:
 // titan.Method("add", titan.Args("a", "b")). Error messages use them
 // ("argument 2 (b): want a number, got a string"), and they are published
@@ -182,12 +189,23 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 				balancer = dc.Balancer
 			}
 			rp := &remotePool{n: n, target: t, desc: desc, log: log, balancer: balancer, stopping: make(chan struct{})}
-			if err := netron.BindFunc(rp.get, target, &client); err != nil {
+			if err := netron.BindFuncWith(rp.get, target, &client, netron.BindPolicy{Idempotent: rp.idempotent}); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
 			lc.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
-					return rp.start(ctx, r, rc.addr, func(p *netron.Peer) error { return p.CheckClient(ctx, target, &client) })
+					return rp.start(ctx, r, rc.addr, func(p *netron.Peer) error {
+						if err := p.CheckClient(ctx, target, &client); err != nil {
+							return err
+						}
+						def, err := p.Definition(ctx, target)
+						if err != nil {
+							return err
+						}
+						idem := netron.IdempotentMethods(def)
+						rp.idem.Store(&idem)
+						return nil
+					})
 				},
 				OnStop: func(context.Context) error { return rp.close() },
 			})

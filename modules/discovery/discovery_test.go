@@ -2,9 +2,11 @@ package discovery_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +49,7 @@ func shared(reg discovery.Registry) titan.Option {
 func startInstance(t *testing.T, reg discovery.Registry, name string) *titan.App {
 	t.Helper()
 	app := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), shared(reg),
-		titan.Service("calc", "1.0.0", func() *Calc { return &Calc{name: name} }))
+		titan.Service("calc", "1.0.0", func() *Calc { return &Calc{name: name} }, titan.Method("who", titan.Idempotent())))
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -308,4 +310,68 @@ func TestAddresses(t *testing.T) {
 	if got := fmt.Sprint(discovery.Addresses(ins)); got != "[unix:///s nats://h3:4]" {
 		t.Fatalf("Addresses = %s", got)
 	}
+}
+
+// crashable is a registry that stops writing once its app crashed, as a
+// killed process would: its entries stay until their TTL runs out.
+type crashable struct {
+	discovery.Registry
+	crashed atomic.Bool
+}
+
+func (c *crashable) Register(ctx context.Context, in discovery.Instance) error {
+	if c.crashed.Load() {
+		return errors.New("crashed")
+	}
+	return c.Registry.Register(ctx, in)
+}
+
+func (c *crashable) Deregister(ctx context.Context, id string) error {
+	if c.crashed.Load() {
+		return errors.New("crashed")
+	}
+	return c.Registry.Deregister(ctx, id)
+}
+
+// An instance that dies abruptly in the middle of the load (its
+// connections cut with calls in flight, its entry left to expire) costs
+// no idempotent call: those in flight go to another instance, new ones
+// pass over it, and it leaves the set when its TTL runs out.
+func TestAbruptStopLosesNoIdempotentCall(t *testing.T) {
+	reg := memory.New(300 * time.Millisecond)
+	b, c := startInstance(t, reg, "b"), startInstance(t, reg, "c")
+	defer stop(t, b)
+	defer stop(t, c)
+	cr := &crashable{Registry: reg}
+	var victim *netron.Netron
+	a := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), shared(cr),
+		titan.Service("calc", "1.0.0", func() *Calc { return &Calc{name: "a"} }, titan.Method("who", titan.Idempotent())),
+		titan.Invoke(func(n *netron.Netron) { victim = n }))
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var client CalcClient
+	capp := titan.New(settings(), shared(reg), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(cc CalcClient) { client = cc }))
+	if err := capp.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer stop(t, capp)
+	waitFor(t, func() bool { return answers(client, "a") })
+
+	l := startLoad(client)
+	time.Sleep(100 * time.Millisecond)
+	cr.crashed.Store(true)
+	cut, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = victim.Stop(cut) // no drain: connections cut with calls in flight
+	time.Sleep(600 * time.Millisecond) // past the TTL
+	n, errs := l.end()
+	if len(errs) > 0 {
+		t.Fatalf("%d of %d idempotent calls failed when an instance died; the first: %v", len(errs), n, errs[0])
+	}
+	if ins, _ := reg.Discover(context.Background(), discovery.Query{Service: "calc"}); len(ins) != 2 {
+		t.Errorf("%d instances registered after the TTL, want the 2 live ones", len(ins))
+	}
+	evenly(t, spread(t, client, 600), 600, "b", "c")
+	_ = a.Stop(context.Background())
 }

@@ -36,6 +36,44 @@ func (p *Peer) Bind(ctx context.Context, target string, client any) error {
 // checks the fields' shapes only; [Peer.CheckClient] checks them against
 // the definition once a peer is there.
 func BindFunc(peer func() (*Peer, error), target string, client any) error {
+	return BindFuncWith(peer, target, client, BindPolicy{})
+}
+
+// BindPolicy says which calls of a bound client are sent again, on the
+// peer the peer function gives next. A call that did not run (ErrNotRun)
+// always is, up to three attempts in all.
+type BindPolicy struct {
+	// Idempotent reports whether method may also be sent again after it
+	// was sent and failed unavailable (its connection was lost): the
+	// methods marked WithIdempotent in the service's definition
+	// (IdempotentMethods).
+	Idempotent func(method string) bool
+}
+
+// retries reports whether a call of method that failed with err is sent
+// again.
+func (bp BindPolicy) retries(method string, err error) bool {
+	return errors.Is(err, ErrNotRun) || bp.Idempotent != nil && CodeOf(err) == CodeUnavailable && bp.Idempotent(method)
+}
+
+// IdempotentMethods returns the methods a definition marks idempotent.
+func IdempotentMethods(def *protocol.Definition) map[string]bool {
+	out := map[string]bool{}
+	meta, _ := def.Meta.(protocol.Object)
+	mv, _ := meta.Get("methods")
+	methods, _ := mv.(protocol.Object)
+	for _, f := range methods {
+		if mo, ok := f.Value.(protocol.Object); ok {
+			if v, _ := mo.Get("idempotent"); v == true {
+				out[f.Key] = true
+			}
+		}
+	}
+	return out
+}
+
+// BindFuncWith is [BindFunc] with a policy for sending calls again.
+func BindFuncWith(peer func() (*Peer, error), target string, client any, policy BindPolicy) error {
 	if _, err := ParseTarget(target); err != nil {
 		return err
 	}
@@ -44,7 +82,7 @@ func BindFunc(peer func() (*Peer, error), target string, client any) error {
 		return err
 	}
 	for i, f := range fields {
-		fn, err := bindFunc(peer, target, f.method, f.typ)
+		fn, err := bindFunc(peer, target, f.method, f.typ, policy)
 		if err != nil {
 			return fmt.Errorf("netron: Bind %s: field %s: %w", v.Type(), f.name, err)
 		}
@@ -53,7 +91,7 @@ func BindFunc(peer func() (*Peer, error), target string, client any) error {
 	return nil
 }
 
-func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type) (reflect.Value, error) {
+func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type, policy BindPolicy) (reflect.Value, error) {
 	if ft.Kind() != reflect.Func || ft.NumIn() < 1 || ft.In(0) != contextType || ft.IsVariadic() {
 		return reflect.Value{}, fmt.Errorf("want a func whose first argument is a context.Context, got %v", ft)
 	}
@@ -71,7 +109,7 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 				if p, err = peer(); err == nil {
 					err = callInto(ctx, p, target, method, args, ptr)
 				}
-				if err == nil || attempt == notRunAttempts || !errors.Is(err, ErrNotRun) || ctx.Err() != nil {
+				if err == nil || attempt == notRunAttempts || !policy.retries(method, err) || ctx.Err() != nil {
 					break
 				}
 			}
@@ -81,7 +119,7 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
 			ctx := in[0].Interface().(context.Context)
 			args := values(in[1:])
-			err := notRunRetry(ctx, peer, func(p *Peer) error {
+			err := retry(ctx, peer, policy, method, func(p *Peer) error {
 				_, err := p.Call(ctx, target, method, args...)
 				return err
 			})
@@ -100,7 +138,7 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 				yield := y[0]
 				var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
 					var s *Stream
-					err := notRunRetry(ctx, peer, func(p *Peer) error {
+					err := retry(ctx, peer, policy, method, func(p *Peer) error {
 						var err error
 						s, err = p.OpenStream(ctx, target, method, args...)
 						return err
@@ -153,21 +191,21 @@ func callInto(ctx context.Context, p *Peer, target, method string, args []any, p
 	return nil
 }
 
-// notRunAttempts bounds how often a bound call that did not run
-// (ErrNotRun) is made again.
+// notRunAttempts bounds how often a bound call is made in all.
 const notRunAttempts = 3
 
-// notRunRetry runs call on the peer peer gives, and again on the peer it
-// gives next (another instance, behind titan.Remote's balancer) while the
-// call did not run (ErrNotRun: never sent, or refused by a stopping
-// server), up to notRunAttempts times and while ctx lasts.
-func notRunRetry(ctx context.Context, peer func() (*Peer, error), call func(*Peer) error) error {
+// retry runs call on the peer peer gives, and again on the peer it gives
+// next (another instance, behind titan.Remote's balancer) while the
+// policy says the failure may be retried (a call that did not run, or an
+// idempotent one whose connection was lost), up to notRunAttempts times
+// and while ctx lasts.
+func retry(ctx context.Context, peer func() (*Peer, error), policy BindPolicy, method string, call func(*Peer) error) error {
 	for attempt := 1; ; attempt++ {
 		p, err := peer()
 		if err == nil {
 			err = call(p)
 		}
-		if err == nil || attempt == notRunAttempts || !errors.Is(err, ErrNotRun) || ctx.Err() != nil {
+		if err == nil || attempt == notRunAttempts || !policy.retries(method, err) || ctx.Err() != nil {
 			return err
 		}
 	}

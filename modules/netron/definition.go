@@ -34,8 +34,8 @@ func schemaValue(doc json.RawMessage) any {
 // metadata builds the definition's meta (NETRON-WIRE.md §7.2): name,
 // version, properties and methods, each method with its TypeScript-style
 // type names and, as Titan's extension, its argument names ("name", when
-// given), its contract ("inputSchema", "outputSchema") and whether it
-// streams.
+// given), its contract ("inputSchema", "outputSchema"), whether it
+// streams, and "idempotent" when it was marked so (WithIdempotent).
 func (s *service) metadata() protocol.Object {
 	methods := protocol.Object{}
 	for _, name := range s.order {
@@ -60,6 +60,9 @@ func (s *service) metadata() protocol.Object {
 		}
 		if m.outSchema != nil {
 			mo = append(mo, protocol.Field{Key: "outputSchema", Value: schemaValue(m.outSchema)})
+		}
+		if m.idempotent {
+			mo = append(mo, protocol.Field{Key: "idempotent", Value: true})
 		}
 		methods = append(methods, protocol.Field{Key: name, Value: mo})
 	}

@@ -76,6 +76,7 @@ type method struct {
 	argInfo []argInfo // what messages say of each argument
 
 	cacheTTL   time.Duration // 0 = not cached
+	idempotent bool          // WithIdempotent
 	opts       []MethodOption
 	extensions map[string]any // WithMethodExtension
 
@@ -377,6 +378,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		if mc.cacheTTL != nil {
 			m.cacheTTL = *mc.cacheTTL
 		}
+		m.idempotent = mc.idempotent
 		m.extensions = mc.extensions
 		if m.cacheTTL > 0 && m.kind != kindUnary {
 			return nil, fmt.Errorf("netron: service %s: method %s: only unary methods with a result can be cached (it is %s)", s.qualified, name, m.kind)

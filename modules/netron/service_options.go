@@ -32,6 +32,7 @@ type serviceConfig struct {
 
 type methodConfig struct {
 	cacheTTL   *time.Duration
+	idempotent bool
 	args       []string // argument names (WithArgs)
 	extensions map[string]any
 	errs       []error
@@ -148,6 +149,16 @@ func WithCacheTTL(ttl time.Duration) MethodOption {
 		}
 		c.cacheTTL = &ttl
 	}}
+}
+
+// WithIdempotent marks the method idempotent: running it twice has the
+// effect of running it once, so a caller may send it again after its
+// connection was lost mid-call, to another instance (titan.Remote does).
+// The mark is published in the method's metadata ("idempotent": true).
+// Without it, only calls that certainly did not run are sent again
+// (ErrNotRun).
+func WithIdempotent() MethodOption {
+	return methodOption{"Idempotent()", func(c *methodConfig) { c.idempotent = true }}
 }
 
 // WithArgs names the method's positional arguments, in order, for
