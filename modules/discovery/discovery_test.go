@@ -363,7 +363,7 @@ func TestAbruptStopLosesNoIdempotentCall(t *testing.T) {
 	cr.crashed.Store(true)
 	cut, cancel := context.WithCancel(context.Background())
 	cancel()
-	_ = victim.Stop(cut) // no drain: connections cut with calls in flight
+	_ = victim.Stop(cut)               // no drain: connections cut with calls in flight
 	time.Sleep(600 * time.Millisecond) // past the TTL
 	n, errs := l.end()
 	if len(errs) > 0 {
