@@ -74,6 +74,7 @@ func TestOptionsPairWithNetron(t *testing.T) {
 		{titan.CacheTTL(time.Second), netron.WithCacheTTL(time.Second), "CacheTTL(1s)"},
 		{titan.Args("a", "b"), netron.WithArgs("a", "b"), `Args("a", "b")`},
 		{titan.SkipOutputValidation(), validate.SkipOutput(), "SkipOutputValidation(true)"},
+		{titan.Idempotent(), netron.WithIdempotent(), "Idempotent()"},
 	} {
 		if a, b := m.titan.String(), m.netron.String(); a != b || a != m.want {
 			t.Errorf("method option String(): titan %s, netron %s, want %s", a, b, m.want)
