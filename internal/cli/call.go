@@ -20,10 +20,11 @@ func init() { register("services", newCall) }
 func newCall() *cobra.Command {
 	var (
 		remote remoteFlags
+		reg    registryFlags
 		pretty bool
 	)
 	cmd := &cobra.Command{
-		Use:   "call ADDRESS SERVICE METHOD [JSON-ARG...]",
+		Use:   "call {ADDRESS | --registry URL} SERVICE METHOD [JSON-ARG...]",
 		Short: "Call a method of a running service and print the result as JSON",
 		Long: `Call METHOD of SERVICE in the Netron process at ADDRESS and print the
 result as JSON on stdout. A stream method prints one JSON value per line,
@@ -46,20 +47,33 @@ nothing. On failure the error goes to stderr with its code
 (titan: invalid_argument: division by zero) and the exit code is 1; bad
 usage (including an argument that is not valid JSON) exits with 2.
 
+With --registry URL (redis://127.0.0.1:6379/0, the apps' discovery.url)
+there is no ADDRESS: the call goes to a healthy instance of SERVICE that
+the discovery registry holds.
+
 --timeout bounds connecting, the method lookup and a unary call; for a
 stream it bounds the wait for the stream to open, after which items are
 printed until the stream ends or titan is interrupted.`,
 		Example: `  titan call tcp://127.0.0.1:7070 calculator@1.0.0 add 1 2
   titan call localhost:7070 users@^1 find '{"name":"ada"}' --pretty
-  titan call unix:///run/app.sock clock ticks 5`,
-		Args: usage(cobra.MinimumNArgs(3)),
+  titan call unix:///run/app.sock clock ticks 5
+  titan call --registry redis://127.0.0.1:6379/0 users@^1 find '{"name":"ada"}'`,
+		Args: usage(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := remote.check(); err != nil {
 				return err
 			}
-			addr, err := parseAddress(args[0])
-			if err != nil {
-				return err
+			if reg.url != "" {
+				args = append([]string{""}, args...) // the address comes from the registry
+			} else if len(args) < 3 {
+				return &usageError{fmt.Errorf("want ADDRESS SERVICE METHOD (or --registry URL SERVICE METHOD), got %d arguments", len(args))}
+			}
+			var addr string
+			if reg.url == "" {
+				var err error
+				if addr, err = parseAddress(args[0]); err != nil {
+					return err
+				}
 			}
 			target, method := args[1], args[2]
 			if _, err := netron.ParseTarget(target); err != nil {
@@ -73,12 +87,19 @@ printed until the stream ends or titan is interrupted.`,
 				}
 				callArgs = append(callArgs, v)
 			}
+			if reg.url != "" {
+				var err error
+				if addr, err = reg.resolve(cmd.Context(), &remote, target); err != nil {
+					return err
+				}
+			}
 			out := newJSONWriter(cmd.OutOrStdout(), pretty)
 			return call(cmd.Context(), &remote, out, addr, target, method, callArgs)
 		},
 	}
 	cmd.SetFlagErrorFunc(negativeNumberHint)
 	remote.register(cmd.Flags())
+	reg.register(cmd.Flags(), "call an instance the discovery registry at URL holds, instead of an ADDRESS")
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON output")
 	return cmd
 }

@@ -141,6 +141,12 @@ type Registry interface {
 	Close() error
 }
 
+// Lister is implemented by registries that can list the names of the
+// services they hold (titan services).
+type Lister interface {
+	Services(ctx context.Context) ([]string, error)
+}
+
 // ErrNotFound is matched by the error of Health for an id the registry
 // does not hold.
 var ErrNotFound = errors.New("discovery: no such instance")

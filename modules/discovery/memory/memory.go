@@ -203,5 +203,23 @@ func (r *Registry) Health(_ context.Context, id string) (discovery.Health, error
 	return e.in.Health, nil
 }
 
+// Services implements discovery.Lister: the names of the services with a
+// live instance, sorted.
+func (r *Registry) Services(context.Context) ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.expireLocked(time.Now())
+	var out []string
+	for _, e := range r.entries {
+		if !slices.Contains(out, e.in.Service) {
+			out = append(out, e.in.Service)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+var _ discovery.Lister = (*Registry)(nil)
+
 // Close implements discovery.Registry; the registry keeps its entries.
 func (r *Registry) Close() error { return nil }

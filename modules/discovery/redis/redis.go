@@ -79,15 +79,18 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 func (r *Registry) instanceKey(id string) string { return r.prefix + ":discovery:instance:" + id }
 func (r *Registry) indexKey(name string) string  { return r.prefix + ":discovery:service:" + name }
 func (r *Registry) changes() string              { return r.prefix + ":discovery:changes" }
+func (r *Registry) servicesKey() string          { return r.prefix + ":discovery:services" }
 
 // registerScript writes the instance (KEYS[1], the JSON in ARGV[1]) for
-// ARGV[2] ms, indexes its id (ARGV[3]) under KEYS[2], and publishes the
-// service name (ARGV[4]) on KEYS[3] when the entry is new or changed.
+// ARGV[2] ms, indexes its id (ARGV[3]) under KEYS[2] and its service name
+// (ARGV[4]) under KEYS[4], and publishes the name on KEYS[3] when the
+// entry is new or changed.
 var registerScript = goredis.NewScript(`
 local old = redis.call('HGET', KEYS[1], 'json')
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'service', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[4])
 if old ~= ARGV[1] then
   redis.call('PUBLISH', KEYS[3], ARGV[4])
 end
@@ -116,7 +119,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
-	return registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes()},
+	return registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
 		string(b), r.ttl.Milliseconds(), in.ID, in.Service).Err()
 }
 
@@ -266,6 +269,31 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 	}
 	return in.Health, nil
 }
+
+// Services implements discovery.Lister: the services with a live
+// instance, sorted (names whose instances all expired leave the list).
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	names, err := r.c.SMembers(ctx, r.servicesKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis: read %s: %w", r.servicesKey(), err)
+	}
+	var out []string
+	for _, n := range names {
+		ins, err := r.read(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if len(ins) > 0 {
+			out = append(out, n)
+		} else {
+			_ = r.c.SRem(ctx, r.servicesKey(), n).Err()
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+var _ discovery.Lister = (*Registry)(nil)
 
 // Close implements discovery.Registry.
 func (r *Registry) Close() error { return r.c.Close() }

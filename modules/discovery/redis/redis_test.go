@@ -19,58 +19,15 @@ import (
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery/redis"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// redisURL returns the URL of the test Redis server (TITAN_TEST_REDIS,
-// default redis://127.0.0.1:6379/0). When it cannot be reached the test is
-// skipped, loudly, or fails under CI=true.
-func redisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("TITAN_TEST_REDIS")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	opts, err := goredis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := goredis.NewClient(opts)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		msg := fmt.Sprintf("Redis server %s is unreachable (%v): start it, or set TITAN_TEST_REDIS", url, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n!!!!!!!! SKIPPING REDIS TESTS: %s !!!!!!!!\n\n", msg)
-		t.Skip(msg)
-	}
-	return url
-}
+func redisURL(t *testing.T) string { return testsrv.Redis(t) }
 
-// prefix returns a key prefix of the test's own, whose keys are deleted
-// when it ends.
-func prefix(t *testing.T, url string) string {
-	p := fmt.Sprintf("titantest%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		opts, _ := goredis.ParseURL(url)
-		c := goredis.NewClient(opts)
-		defer c.Close()
-		deleteKeys(context.Background(), c, p)
-	})
-	return p
-}
-
-func deleteKeys(ctx context.Context, c *goredis.Client, prefix string) {
-	keys, _ := c.Keys(ctx, prefix+":*").Result()
-	if len(keys) > 0 {
-		c.Del(ctx, keys...)
-	}
-}
+func prefix(t *testing.T, url string) string { return testsrv.RedisPrefix(t, url) }
 
 func open(t *testing.T, url, prefix string, ttl time.Duration, log *slog.Logger) *redis.Registry {
 	t.Helper()

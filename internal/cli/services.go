@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/titanframework/titan/modules/discovery"
+	_ "github.com/titanframework/titan/modules/discovery/redis" // --registry redis://
+	"github.com/titanframework/titan/modules/netron"
+)
+
+func init() { register("services", newServices) }
+
+// registryFlags name a discovery registry: --registry URL, --prefix.
+type registryFlags struct {
+	url    string
+	prefix string
+}
+
+func (f *registryFlags) register(fs *pflag.FlagSet, usage string) {
+	fs.StringVar(&f.url, "registry", "", usage)
+	fs.StringVar(&f.prefix, "prefix", "titan", "first part of the registry's keys (discovery.prefix of the apps)")
+}
+
+// open opens the registry; its errors say which one.
+func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
+	u, err := url.Parse(f.url)
+	if err != nil || u.Scheme == "" {
+		return nil, &usageError{fmt.Errorf("--registry %q: want a URL such as redis://127.0.0.1:6379/0", f.url)}
+	}
+	c := discovery.DefaultConfig()
+	c.Backend, c.URL, c.Prefix = u.Scheme, f.url, f.prefix
+	r, err := discovery.Open(ctx, c, nil)
+	if err != nil {
+		return nil, netron.NewError(netron.CodeUnavailable, err)
+	}
+	return r, nil
+}
+
+// resolve returns the address of a healthy instance of target in the
+// registry.
+func (f *registryFlags) resolve(parent context.Context, remote *remoteFlags, target string) (string, error) {
+	t, err := netron.ParseTarget(target)
+	if err != nil {
+		return "", &usageError{err}
+	}
+	ctx, cancel := remote.context(parent, true)
+	defer cancel()
+	r, err := f.open(ctx)
+	if err != nil {
+		return "", failure(ctx, err)
+	}
+	defer r.Close()
+	addrs, err := (&discovery.Resolver{Registry: r, Backend: f.url}).Resolve(ctx, t)
+	if err != nil {
+		return "", failure(ctx, err)
+	}
+	return addrs[0], nil
+}
+
+func newServices() *cobra.Command {
+	var (
+		remote remoteFlags
+		reg    registryFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "services --registry URL [SERVICE]",
+		Short: "List the services and instances a discovery registry holds",
+		Long: `List what the discovery registry at --registry holds: every service with
+its instances (id, version, health, addresses), or the instances of
+SERVICE (a name, name@version or name@range) only, draining and unhealthy
+ones included.
+
+--registry is the registry's URL: redis://127.0.0.1:6379/0 (the apps'
+discovery.backend and discovery.url); --prefix is their discovery.prefix.`,
+		Example: `  titan services --registry redis://127.0.0.1:6379/0
+  titan services --registry redis://127.0.0.1:6379/0 users@^1 --json`,
+		Args: usage(cobra.RangeArgs(0, 1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := remote.check(); err != nil {
+				return err
+			}
+			if reg.url == "" {
+				return &usageError{fmt.Errorf("name the registry with --registry URL")}
+			}
+			var targets []netron.Target
+			if len(args) == 1 {
+				t, err := netron.ParseTarget(args[0])
+				if err != nil {
+					return &usageError{err}
+				}
+				targets = append(targets, t)
+			}
+			ctx, cancel := remote.context(cmd.Context(), true)
+			defer cancel()
+			r, err := reg.open(ctx)
+			if err != nil {
+				return failure(ctx, err)
+			}
+			defer r.Close()
+			if targets == nil {
+				l, ok := r.(discovery.Lister)
+				if !ok {
+					return &usageError{fmt.Errorf("the %s registry cannot list its services: name the SERVICE", reg.url)}
+				}
+				names, err := l.Services(ctx)
+				if err != nil {
+					return failure(ctx, err)
+				}
+				for _, n := range names {
+					targets = append(targets, netron.Target{Name: n})
+				}
+			}
+			var all []discovery.Instance
+			for _, t := range targets {
+				q := discovery.Query{Service: t.Name, Range: t.RangeText, AnyHealth: true}
+				if t.Version != "" {
+					q.Range = "=" + t.Version
+				}
+				ins, err := r.Discover(ctx, q)
+				if err != nil {
+					return failure(ctx, err)
+				}
+				all = append(all, ins...)
+			}
+			return writeInstances(cmd.OutOrStdout(), all, asJSON)
+		},
+	}
+	remote.register(cmd.Flags())
+	reg.register(cmd.Flags(), "URL of the discovery registry (redis://host:6379/0)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of the instances")
+	return cmd
+}
+
+// writeInstances prints instances as a table, or as JSON.
+func writeInstances(w io.Writer, ins []discovery.Instance, asJSON bool) error {
+	if asJSON {
+		if ins == nil {
+			ins = []discovery.Instance{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ins)
+	}
+	if len(ins) == 0 {
+		_, err := fmt.Fprintln(w, "no instances")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tHEALTH\tID\tADDRESSES")
+	for _, in := range ins {
+		fmt.Fprintf(tw, "%s@%s\t%s\t%s\t%s\n", in.Service, in.Version, in.Health, in.ID, strings.Join(in.Addrs, " "))
+	}
+	return tw.Flush()
+}
