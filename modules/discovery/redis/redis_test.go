@@ -17,9 +17,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
-	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery/redis"
 )
 
