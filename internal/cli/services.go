@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/titanframework/titan/modules/discovery"
+	_ "github.com/titanframework/titan/modules/discovery/nats"  // --registry nats://
 	_ "github.com/titanframework/titan/modules/discovery/redis" // --registry redis://
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -80,8 +81,9 @@ its instances (id, version, health, addresses), or the instances of
 SERVICE (a name, name@version or name@range) only, draining and unhealthy
 ones included.
 
---registry is the registry's URL: redis://127.0.0.1:6379/0 (the apps'
-discovery.backend and discovery.url); --prefix is their discovery.prefix.`,
+--registry is the registry's URL: redis://127.0.0.1:6379/0 or
+nats://127.0.0.1:4222 (the apps' discovery.backend and discovery.url);
+--prefix is their discovery.prefix.`,
 		Example: `  titan services --registry redis://127.0.0.1:6379/0
   titan services --registry redis://127.0.0.1:6379/0 users@^1 --json`,
 		Args: usage(cobra.RangeArgs(0, 1)),

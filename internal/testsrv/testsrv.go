@@ -1,5 +1,5 @@
 // Package testsrv gives tests the real servers they need: the URL of the
-// test Redis server, skipping the test loudly when it cannot be reached,
+// test Redis or NATS server, skipping the test loudly when it cannot be reached,
 // or failing it under CI=true (where .ci/run starts the servers).
 package testsrv
 
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -50,6 +51,22 @@ func RedisPrefix(t testing.TB, url string) string {
 		}
 	})
 	return p
+}
+
+// NATS returns the URL of the test NATS server with JetStream
+// (TITAN_TEST_NATS, default nats://127.0.0.1:4222).
+func NATS(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("TITAN_TEST_NATS")
+	if url == "" {
+		url = "nats://127.0.0.1:4222"
+	}
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
+	if err != nil {
+		unreachable(t, "NATS", fmt.Sprintf("NATS server %s is unreachable (%v): start it, or set TITAN_TEST_NATS", url, err))
+	}
+	nc.Close()
+	return url
 }
 
 func unreachable(t testing.TB, what, msg string) {

@@ -228,26 +228,35 @@ func (a *announcer) heartbeat() {
 
 // close stops the heartbeats, deregisters the instances and waits the
 // deregistration delay, before the Netron drains (its stop hook runs
-// after this one).
+// after this one). A registry that does not answer within
+// deregisterTimeout is logged and left to expire the entries: it does
+// not hold the stop.
 func (a *announcer) close(ctx context.Context) error {
 	a.once.Do(func() { close(a.stop) })
-	if a.ins != nil {
-		<-a.done
+	if a.ins == nil {
+		return nil
 	}
+	<-a.done
+	dctx, cancel := context.WithTimeout(ctx, deregisterTimeout)
+	defer cancel()
 	var errs []error
 	for _, in := range a.ins {
-		if err := a.reg.Deregister(ctx, in.ID); err != nil {
-			errs = append(errs, fmt.Errorf("discovery: deregister %s: %w", in.ID, err))
+		if err := a.reg.Deregister(dctx, in.ID); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", in.ID, err))
 		}
 	}
-	if len(a.ins) > 0 {
-		select {
-		case <-time.After(a.cfg.deregisterDelay()):
-		case <-ctx.Done():
-		}
+	if err := errors.Join(errs...); err != nil {
+		a.log.Warn("deregistering failed; the entries expire with their TTL", "registry", a.cfg.Backend, "ttl", a.cfg.TTL, "error", err)
 	}
-	return errors.Join(errs...)
+	select {
+	case <-time.After(a.cfg.deregisterDelay()):
+	case <-ctx.Done():
+	}
+	return nil
 }
+
+// deregisterTimeout bounds the deregistration of a stopping app.
+const deregisterTimeout = 2 * time.Second
 
 // Instances returns the instances a Netron serves: one per service, with
 // the addresses of the listeners that expose it, an unspecified host

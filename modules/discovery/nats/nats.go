@@ -1,0 +1,387 @@
+// Package nats is discovery's NATS backend ("nats", on nats.go's
+// JetStream key-value store): import it and set discovery.backend: nats
+// and discovery.url: nats://host:4222.
+//
+// The instances live in the bucket <prefix>_discovery, one key per
+// instance (<service>.<base64url of its id>) holding it as JSON. The
+// bucket's age limit is the time to live: every heartbeat writes a new
+// revision, and the last one of an instance that stopped heartbeating
+// ages out. Servers before 2.11 send watchers no marker when a key ages
+// out, so Watch drops entries older than the TTL itself. A heartbeat that
+// finds the bucket gone (a NATS server restarted without its JetStream
+// store) creates it again.
+package nats
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+func init() {
+	discovery.RegisterBackend("nats", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		return Open(ctx, c.URL, c.Prefix, c.TTL, log)
+	})
+}
+
+// Registry is a discovery.Registry in a NATS JetStream key-value bucket.
+type Registry struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	bucket string
+	ttl    time.Duration
+	log    *slog.Logger
+
+	mu sync.Mutex
+	kv jetstream.KeyValue
+}
+
+var (
+	_ discovery.Registry = (*Registry)(nil)
+	_ discovery.Lister   = (*Registry)(nil)
+)
+
+// Open connects to the NATS server at url (default nats://127.0.0.1:4222)
+// and opens, or creates, the bucket <prefix>_discovery whose entries live
+// ttl. log receives what the registry notices (entries skipped as
+// malformed, the bucket created again).
+func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
+	if url == "" {
+		url = nats.DefaultURL
+	}
+	if prefix == "" {
+		prefix = "titan"
+	}
+	if ttl <= 0 {
+		ttl = discovery.DefaultConfig().TTL
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second),
+		nats.ReconnectWait(250*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("nats at %s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats at %s: %w", url, err)
+	}
+	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", ttl: ttl, log: log}
+	if _, err := r.store(ctx, false); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats at %s: bucket %s: %w (is JetStream enabled?)", url, r.bucket, err)
+	}
+	return r, nil
+}
+
+// store returns the bucket, created (again, when recreate) if needed.
+func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kv != nil && !recreate {
+		return r.kv, nil
+	}
+	kv, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: r.bucket, TTL: r.ttl, History: 1, Description: "Titan service instances (modules/discovery/nats)",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if recreate {
+		r.log.Warn("the discovery bucket was gone; created it again", "bucket", r.bucket)
+	}
+	r.kv = kv
+	return kv, nil
+}
+
+// key is the key of an instance: its service, then its id in base64url
+// (ids hold characters keys may not).
+func key(service, id string) string {
+	return service + "." + base64.RawURLEncoding.EncodeToString([]byte(id))
+}
+
+// Register implements discovery.Registry: a new revision of the entry,
+// which also restarts its age.
+func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return err
+	}
+	_, err = kv.Put(ctx, key(in.Service, in.ID), b)
+	if err == nil {
+		return nil
+	}
+	// A bucket that is gone (the server restarted without its store)
+	// leaves a write unanswered: look the bucket up, and create it again
+	// if it is gone, on a budget of its own.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if _, lerr := r.js.KeyValue(rctx, r.bucket); !errors.Is(lerr, jetstream.ErrBucketNotFound) {
+		return err
+	}
+	if kv, err = r.store(rctx, true); err == nil {
+		_, err = kv.Put(rctx, key(in.Service, in.ID), b)
+	}
+	return err
+}
+
+// Deregister implements discovery.Registry.
+func (r *Registry) Deregister(ctx context.Context, id string) error {
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return err
+	}
+	keys, err := r.keys(ctx, kv, "*."+base64.RawURLEncoding.EncodeToString([]byte(id)))
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := kv.Purge(ctx, k); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// keys lists the keys matching filter; none is not an error.
+func (r *Registry) keys(ctx context.Context, kv jetstream.KeyValue, filter string) ([]string, error) {
+	l, err := kv.ListKeysFiltered(ctx, filter)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var out []string
+	for k := range l.Keys() {
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// entry is an instance as read, with its age.
+type entry struct {
+	in      discovery.Instance
+	created time.Time
+}
+
+// decode reads an entry's value; a malformed one is logged and skipped.
+func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
+	var in discovery.Instance
+	if err := json.Unmarshal(e.Value(), &in); err != nil {
+		r.log.Warn("skipping a registry entry that is not an instance", "bucket", r.bucket, "key", e.Key(), "error", err)
+		return entry{}, false
+	}
+	if err := in.Validate(); err != nil || key(in.Service, in.ID) != e.Key() {
+		r.log.Warn("skipping a registry entry that is not a valid instance under its key", "bucket", r.bucket, "key", e.Key(), "error", err)
+		return entry{}, false
+	}
+	return entry{in: in, created: e.Created()}, true
+}
+
+// live reports whether an entry is within its time to live.
+func (r *Registry) live(e entry, now time.Time) bool { return now.Sub(e.created) < r.ttl }
+
+// Discover implements discovery.Registry.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, err
+	}
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := r.keys(ctx, kv, q.Service+".*")
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := []discovery.Instance{}
+	for _, k := range keys {
+		e, err := kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if en, ok := r.decode(e); ok && r.live(en, now) && match(en.in) {
+			out = append(out, en.in)
+		}
+	}
+	discovery.SortInstances(out)
+	return out, nil
+}
+
+// Watch implements discovery.Registry.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		match, err := q.Matcher()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for ctx.Err() == nil {
+			if !r.watch(ctx, q.Service, match, yield) {
+				return
+			}
+			// The watcher ended (the connection or the bucket went away):
+			// start again after a pause.
+			select {
+			case <-ctx.Done():
+			case <-time.After(r.ttl / 3):
+			}
+		}
+	}
+}
+
+// watch follows one watcher until it ends (true) or the loop breaks
+// (false).
+func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) bool {
+	kv, err := r.store(ctx, false)
+	if err == nil {
+		var w jetstream.KeyWatcher
+		if w, err = kv.Watch(ctx, service+".*"); err == nil {
+			defer w.Stop()
+			return r.follow(ctx, w, match, yield)
+		}
+	}
+	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err))
+}
+
+func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) bool {
+	entries := map[string]entry{}
+	var last []discovery.Instance
+	ready, sent := false, false
+	tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
+	defer tick.Stop()
+	emit := func() bool {
+		now := time.Now()
+		snap := []discovery.Instance{}
+		for k, e := range entries {
+			if !r.live(e, now) {
+				delete(entries, k)
+				continue
+			}
+			if match(e.in) {
+				snap = append(snap, e.in)
+			}
+		}
+		discovery.SortInstances(snap)
+		if sent && slices.EqualFunc(snap, last, sameInstance) {
+			return true
+		}
+		sent, last = true, snap
+		return yield(snap, nil)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+			if ready && !emit() {
+				return false
+			}
+		case e, ok := <-w.Updates():
+			if !ok {
+				return true
+			}
+			switch {
+			case e == nil: // the initial values are in
+				ready = true
+			case e.Operation() != jetstream.KeyValuePut:
+				delete(entries, e.Key())
+			default:
+				if en, ok := r.decode(e); ok {
+					entries[e.Key()] = en
+				} else {
+					delete(entries, e.Key())
+				}
+			}
+			if ready && !emit() {
+				return false
+			}
+		}
+	}
+}
+
+func sameInstance(a, b discovery.Instance) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// Health implements discovery.Registry.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return "", err
+	}
+	keys, err := r.keys(ctx, kv, "*."+base64.RawURLEncoding.EncodeToString([]byte(id)))
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		e, err := kv.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		if en, ok := r.decode(e); ok && r.live(en, time.Now()) {
+			return en.in.Health, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+}
+
+// Services implements discovery.Lister.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := r.keys(ctx, kv, ">")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, k := range keys {
+		name, _, _ := strings.Cut(k, ".")
+		if slices.Contains(out, name) {
+			continue
+		}
+		if ins, err := r.Discover(ctx, discovery.Query{Service: name, AnyHealth: true}); err == nil && len(ins) > 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Close implements discovery.Registry.
+func (r *Registry) Close() error {
+	r.nc.Close()
+	return nil
+}

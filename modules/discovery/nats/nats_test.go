@@ -1,0 +1,317 @@
+package nats_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+	dnats "github.com/titanframework/titan/modules/discovery/nats"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// prefix returns a bucket prefix of the test's own, whose bucket is
+// deleted when the test ends.
+func prefix(t *testing.T, url string) string {
+	p := fmt.Sprintf("titantest%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		_ = js.DeleteKeyValue(context.Background(), p+"_discovery")
+	})
+	return p
+}
+
+func open(t *testing.T, url, p string, ttl time.Duration, log *slog.Logger) *dnats.Registry {
+	t.Helper()
+	r, err := dnats.Open(context.Background(), url, p, ttl, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func instance(id, version string) discovery.Instance {
+	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
+}
+
+func ids(ins []discovery.Instance) string {
+	var s []string
+	for _, in := range ins {
+		s = append(s, in.ID)
+	}
+	return strings.Join(s, ",")
+}
+
+func TestRegistry(t *testing.T) {
+	url := testsrv.NATS(t)
+	ctx := context.Background()
+	r := open(t, url, prefix(t, url), time.Minute, nil)
+	for _, in := range []discovery.Instance{instance("app1/users@1.0.0", "1.0.0"), instance("app2/users@1.4.0", "1.4.0"), instance("app3/users@2.0.0", "2.0.0")} {
+		if err := r.Register(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || ids(got) != "app1/users@1.0.0,app2/users@1.4.0" {
+		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	}
+	if h, err := r.Health(ctx, "app2/users@1.4.0"); err != nil || h != discovery.Healthy {
+		t.Fatalf("Health = %v, %v", h, err)
+	}
+	if err := r.Deregister(ctx, "app2/users@1.4.0"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "app1/users@1.0.0,app3/users@2.0.0" {
+		t.Fatalf("after Deregister: %s", ids(got))
+	}
+	if names, err := r.Services(ctx); err != nil || len(names) != 1 || names[0] != "users" {
+		t.Fatalf("Services = %v, %v", names, err)
+	}
+	if got, err := r.Discover(ctx, discovery.Query{Service: "nobody"}); err != nil || len(got) != 0 {
+		t.Fatalf("Discover of nobody = %v, %v", got, err)
+	}
+}
+
+// An instance that stops heartbeating leaves Watch within its TTL (which
+// the watcher enforces itself); a malformed entry is skipped and logged.
+func TestTTLWatchAndMalformedEntries(t *testing.T) {
+	url := testsrv.NATS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	p := prefix(t, url)
+	r := open(t, url, p, time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(ctx, p+"_discovery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, "users.junk", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(ctx, instance("crashed", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	snaps := make(chan string, 10)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
+			if err == nil {
+				snaps <- ids(ins)
+			}
+		}
+	}()
+	defer wg.Wait()
+	defer cancel()
+	if s := <-snaps; s != "crashed" {
+		t.Fatalf("first snapshot %q", s)
+	}
+	if err := r.Register(ctx, instance("joined", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-snaps; s != "crashed,joined" {
+		t.Fatalf("after a join: %q", s)
+	}
+	start := time.Now()
+	for time.Since(start) < 5*time.Second {
+		_ = r.Register(ctx, instance("joined", "1.0.0"))
+		select {
+		case s := <-snaps:
+			if s != "joined" {
+				t.Fatalf("snapshot %q", s)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("the crashed instance left after %v, want within about its 1s TTL", d)
+			}
+			if !strings.Contains(logs.String(), "not an instance") || !strings.Contains(logs.String(), "users.junk") {
+				t.Errorf("the malformed entry was not logged: %s", logs.String())
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t.Fatal("the crashed instance did not leave within 5s")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Who answers which instance served the call.
+type Who struct{ name string }
+
+func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
+
+type WhoClient struct {
+	Name func(ctx context.Context) (string, error)
+}
+
+func appSettings(url, p string, sets ...string) titan.Option {
+	return titan.WithConfig(config.Options{
+		Sets: append([]string{"discovery.backend=nats", "discovery.url=" + url, "discovery.prefix=" + p,
+			"discovery.heartbeat=200ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
+		Environ: []string{}, NoWatch: true,
+	})
+}
+
+func startApp(t *testing.T, opts ...titan.Option) *titan.App {
+	t.Helper()
+	app := titan.New(opts...)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+	return app
+}
+
+// Three instances register in NATS; a client that names only the service
+// spreads its calls over all three; one that stops leaves the set.
+func TestAppsFindEachOther(t *testing.T) {
+	url := testsrv.NATS(t)
+	p := prefix(t, url)
+	var apps []*titan.App
+	for _, name := range []string{"a", "b", "c"} {
+		apps = append(apps, startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"),
+			titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} })))
+	}
+	var c WhoClient
+	startApp(t, appSettings(url, p), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
+	counts := map[string]int{}
+	for range 3000 {
+		who, err := c.Name(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[who]++
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if counts[n] < 600 {
+			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
+		}
+	}
+	if err := apps[0].Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		seen := false
+		for range 30 {
+			who, err := c.Name(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = seen || who == "a"
+		}
+		if !seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped instance still answers after 5s")
+		}
+	}
+}
+
+// After the NATS server restarts with its JetStream store gone, the live
+// instances are back in the registry within two heartbeats of the
+// reconnection.
+func TestReRegistersAfterRestart(t *testing.T) {
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if bin, err = exec.LookPath("/usr/sbin/nats-server"); err != nil {
+			t.Skip("nats-server is not installed")
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", t.TempDir())
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; ; i++ {
+			if nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port)); err == nil {
+				nc.Close()
+				return cmd
+			}
+			if i > 100 {
+				cmd.Process.Kill()
+				t.Fatal("nats-server did not start")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	srv := start()
+	defer func() { srv.Process.Kill(); srv.Wait() }() // after the app stopped
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	app := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	r := open(t, url, "titan", time.Second, nil)
+	count := func() int {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		ins, _ := r.Discover(ctx, discovery.Query{Service: "who"})
+		return len(ins)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d instances registered, want 1", n)
+	}
+	srv.Process.Kill()
+	srv.Wait()
+	srv = start() // a new, empty store
+	began := time.Now()
+	for count() != 1 {
+		if time.Since(began) > 5*time.Second {
+			t.Fatal("the instance was not back within 5s of the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("back %v after the restart (heartbeat 200ms, reconnect wait 250ms)", time.Since(began).Round(time.Millisecond))
+}
