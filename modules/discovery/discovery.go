@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+
+	"github.com/titanframework/titan/modules/netron"
 )
 
 // Health is an instance's own account of its state.
@@ -145,6 +147,14 @@ type Registry interface {
 // services they hold (titan services).
 type Lister interface {
 	Services(ctx context.Context) ([]string, error)
+}
+
+// Announcer is implemented by registries that also present an app's
+// registered services in their backend's own way (the NATS backend
+// answers the NATS service protocol). The app calls Announce after
+// registering and stop when it stops.
+type Announcer interface {
+	Announce(ctx context.Context, e netron.Engine, ins []Instance) (stop func(), err error)
 }
 
 // ErrNotFound is matched by the error of Health for an id the registry

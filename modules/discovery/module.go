@@ -176,6 +176,8 @@ type announcer struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+
+	unannounce func() // stops what an Announcer presents
 }
 
 func (a *announcer) start(ctx context.Context) error {
@@ -189,6 +191,13 @@ func (a *announcer) start(ctx context.Context) error {
 			return fmt.Errorf("discovery: register %s at %s in the %s registry: %w", in.ID, strings.Join(in.Addrs, ", "), a.cfg.Backend, err)
 		}
 		a.log.Info("registered", "service", in.Service+"@"+in.Version, "addrs", in.Addrs, "registry", a.cfg.Backend)
+	}
+	if an, ok := a.reg.(Announcer); ok {
+		stop, err := an.Announce(ctx, a.n, ins)
+		if err != nil {
+			return fmt.Errorf("discovery: %w", err)
+		}
+		a.unannounce = stop
 	}
 	go a.heartbeat()
 	return nil
@@ -237,6 +246,9 @@ func (a *announcer) close(ctx context.Context) error {
 		return nil
 	}
 	<-a.done
+	if a.unannounce != nil {
+		a.unannounce()
+	}
 	dctx, cancel := context.WithTimeout(ctx, deregisterTimeout)
 	defer cancel()
 	var errs []error

@@ -42,6 +42,7 @@ type Registry struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	bucket string
+	prefix string
 	ttl    time.Duration
 	log    *slog.Logger
 
@@ -81,7 +82,7 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 		nc.Close()
 		return nil, fmt.Errorf("nats at %s: %w", url, err)
 	}
-	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", ttl: ttl, log: log}
+	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log}
 	if _, err := r.store(ctx, false); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("nats at %s: bucket %s: %w (is JetStream enabled?)", url, r.bucket, err)

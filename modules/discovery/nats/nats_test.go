@@ -3,7 +3,9 @@ package nats_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
@@ -21,6 +24,7 @@ import (
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
 	dnats "github.com/titanframework/titan/modules/discovery/nats"
+	"github.com/titanframework/titan/modules/netron"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -314,4 +318,73 @@ func TestReRegistersAfterRestart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("back %v after the restart (heartbeat 200ms, reconnect wait 250ms)", time.Since(began).Round(time.Millisecond))
+}
+
+// Adder is a service with arguments, a failure and a stream.
+type Adder struct{}
+
+func (Adder) Add(_ context.Context, a, b float64) (float64, error) { return a + b, nil }
+func (Adder) Div(_ context.Context, a, b float64) (float64, error) {
+	if b == 0 {
+		return 0, netron.Errorf(netron.CodeInvalidArgument, "division by zero")
+	}
+	return a / b, nil
+}
+func (Adder) Count(_ context.Context, n int) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		for i := range n {
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+}
+
+// With the NATS backend every service also answers NATS's service
+// protocol: $SRV.PING and $SRV.INFO list it with its version and
+// endpoints, and an endpoint calls the method with JSON.
+func TestServiceProtocol(t *testing.T) {
+	url := testsrv.NATS(t)
+	p := prefix(t, url)
+	startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"), titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	var info micro.Info
+	msg, err := nc.Request("$SRV.INFO.adder", nil, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(msg.Data, &info); err != nil || info.Name != "adder" || info.Version != "1.3.0" || len(info.Endpoints) != 3 {
+		t.Fatalf("$SRV.INFO.adder = %s, %v", msg.Data, err)
+	}
+	subjects := map[string]string{}
+	for _, e := range info.Endpoints {
+		subjects[e.Name] = e.Subject
+	}
+	if subjects["add"] != p+".micro.adder.add" {
+		t.Fatalf("endpoints %v", subjects)
+	}
+	if msg, err := nc.Request("$SRV.PING", nil, 2*time.Second); err != nil || !strings.Contains(string(msg.Data), `"name":"adder"`) {
+		t.Fatalf("$SRV.PING: %v, %v", msg, err)
+	}
+
+	for _, tc := range []struct{ subject, body, want, code string }{
+		{subjects["add"], "[1,2]", "3", ""},
+		{subjects["div"], "[1,0]", "", "400"},
+		{subjects["add"], "[1,\"x\"]", "", "400"},
+		{subjects["add"], "{", "", "400"},
+		{subjects["count"], "[3]", "", "501"},
+	} {
+		msg, err := nc.Request(tc.subject, []byte(tc.body), 2*time.Second)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.subject, tc.body, err)
+		}
+		if code := msg.Header.Get(micro.ErrorCodeHeader); code != tc.code || tc.code == "" && string(msg.Data) != tc.want {
+			t.Errorf("%s %s: %q, code %q (%s); want %q, code %q", tc.subject, tc.body, msg.Data, code, msg.Header.Get(micro.ErrorHeader), tc.want, tc.code)
+		}
+	}
 }
