@@ -368,7 +368,7 @@ func TestServiceProtocol(t *testing.T) {
 	if subjects["add"] != p+".micro.adder.add" {
 		t.Fatalf("endpoints %v", subjects)
 	}
-	if msg, err := nc.Request("$SRV.PING", nil, 2*time.Second); err != nil || !strings.Contains(string(msg.Data), `"name":"adder"`) {
+	if msg, err := nc.Request("$SRV.PING.adder", nil, 2*time.Second); err != nil || !strings.Contains(string(msg.Data), `"name":"adder"`) {
 		t.Fatalf("$SRV.PING: %v, %v", msg, err)
 	}
 
