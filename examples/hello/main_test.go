@@ -86,7 +86,8 @@ func build(t *testing.T) string {
 }
 
 // TestLinksOnlyWhatItUses: an app that does not import the NATS package
-// or the Redis discovery backend links no NATS or Redis code, and an address of that scheme fails start-up with
+// or a discovery backend beyond memory links no NATS, Redis, etcd or gRPC
+// code, and an address of that scheme fails start-up with
 // the import to add.
 func TestLinksOnlyWhatItUses(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
@@ -94,7 +95,8 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	for _, p := range strings.Fields(string(out)) {
-		if strings.Contains(p, "nats-io/") || strings.HasSuffix(p, "/netron/nats") || strings.Contains(p, "redis/go-redis") || strings.HasSuffix(p, "/discovery/redis") {
+		if strings.Contains(p, "nats-io/") || strings.HasSuffix(p, "/netron/nats") || strings.Contains(p, "redis/go-redis") ||
+			strings.HasPrefix(p, "go.etcd.io/") || strings.HasPrefix(p, "google.golang.org/grpc") || strings.Contains(p, "/modules/discovery/") && !strings.HasSuffix(p, "/discovery/memory") {
 			t.Errorf("examples/hello links %s", p)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/titanframework/titan/modules/discovery"
+	_ "github.com/titanframework/titan/modules/discovery/etcd"  // --registry etcd://
 	_ "github.com/titanframework/titan/modules/discovery/nats"  // --registry nats://
 	_ "github.com/titanframework/titan/modules/discovery/redis" // --registry redis://
 	"github.com/titanframework/titan/modules/netron"
@@ -81,8 +82,9 @@ its instances (id, version, health, addresses), or the instances of
 SERVICE (a name, name@version or name@range) only, draining and unhealthy
 ones included.
 
---registry is the registry's URL: redis://127.0.0.1:6379/0 or
-nats://127.0.0.1:4222 (the apps' discovery.backend and discovery.url);
+--registry is the registry's URL: redis://127.0.0.1:6379/0,
+nats://127.0.0.1:4222 or etcd://127.0.0.1:2379 (the apps' discovery.backend
+and discovery.url);
 --prefix is their discovery.prefix.`,
 		Example: `  titan services --registry redis://127.0.0.1:6379/0
   titan services --registry redis://127.0.0.1:6379/0 users@^1 --json`,

@@ -4,9 +4,13 @@
 package testsrv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,6 +71,59 @@ func NATS(t testing.TB) string {
 	}
 	nc.Close()
 	return url
+}
+
+// Etcd returns the URL (etcd://host:port) of an etcd server for the test:
+// TITAN_TEST_ETCD when set, else one the test starts from the etcd binary
+// (Debian's etcd-server) in a temporary folder on free ports, stopped
+// when the test ends.
+func Etcd(t testing.TB) string {
+	t.Helper()
+	if url := os.Getenv("TITAN_TEST_ETCD"); url != "" {
+		return url
+	}
+	bin, err := exec.LookPath("etcd")
+	if err != nil {
+		unreachable(t, "ETCD", "the etcd binary is not installed (Debian's etcd-server), and TITAN_TEST_ETCD is not set")
+	}
+	client, peer := FreePort(t), FreePort(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "--name", "titantest", "--data-dir", filepath.Join(dir, "data"),
+		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", client),
+		"--advertise-client-urls", fmt.Sprintf("http://127.0.0.1:%d", client),
+		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
+		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
+		"--initial-cluster", fmt.Sprintf("titantest=http://127.0.0.1:%d", peer))
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start etcd: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", client), 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("etcd did not listen within 10s:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Sprintf("etcd://127.0.0.1:%d", client)
+}
+
+// FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 func unreachable(t testing.TB, what, msg string) {

@@ -1,0 +1,335 @@
+// Package etcd is discovery's etcd backend ("etcd", on
+// go.etcd.io/etcd/client/v3): import it and set discovery.backend: etcd
+// and discovery.url: etcd://host:2379 (several endpoints separated by
+// commas: etcd://h1:2379,h2:2379).
+//
+// Each instance is a key, /<prefix>/discovery/instances/<service>/<id>,
+// holding it as JSON and attached to a lease whose TTL is the instance's
+// (etcd leases count in whole seconds, and a server may raise a short
+// TTL to its minimum). A heartbeat keeps the lease alive; one that finds
+// the lease gone (expired, or the cluster lost it) grants a new one and
+// writes the key again. Watches follow the keys' changes, deletions by
+// lease expiry included.
+package etcd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+func init() {
+	discovery.RegisterBackend("etcd", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		return Open(ctx, c.URL, c.Prefix, c.TTL, log)
+	})
+}
+
+// Registry is a discovery.Registry in etcd.
+type Registry struct {
+	c    *clientv3.Client
+	root string // /<prefix>/discovery/instances/
+	ttl  time.Duration
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	leases map[string]registered // by instance id
+}
+
+type registered struct {
+	lease clientv3.LeaseID
+	key   string
+	value string
+}
+
+var (
+	_ discovery.Registry = (*Registry)(nil)
+	_ discovery.Lister   = (*Registry)(nil)
+)
+
+// Open connects to the etcd cluster at url (etcd://host:2379[,host:2379],
+// default etcd://127.0.0.1:2379) and checks that it answers.
+func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
+	if url == "" {
+		url = "etcd://127.0.0.1:2379"
+	}
+	rest, ok := strings.CutPrefix(url, "etcd://")
+	if !ok || rest == "" {
+		return nil, fmt.Errorf("discovery.url %q: want etcd://host:port[,host:port]", url)
+	}
+	var endpoints []string
+	for _, e := range strings.Split(strings.TrimSuffix(rest, "/"), ",") {
+		endpoints = append(endpoints, "http://"+e)
+	}
+	if prefix == "" {
+		prefix = "titan"
+	}
+	if ttl <= 0 {
+		ttl = discovery.DefaultConfig().TTL
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcd at %s: %w", url, err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.Status(sctx, endpoints[0]); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("etcd at %s does not answer: %w", url, err)
+	}
+	return &Registry{c: c, root: "/" + prefix + "/discovery/instances/", ttl: ttl, log: log,
+		leases: map[string]registered{}}, nil
+}
+
+func (r *Registry) key(service, id string) string { return r.root + service + "/" + id }
+
+// ttlSeconds is the lease TTL: the registry's, in whole seconds.
+func (r *Registry) ttlSeconds() int64 { return int64(math.Ceil(r.ttl.Seconds())) }
+
+// Register implements discovery.Registry: the first call grants a lease
+// and writes the key; later ones keep the lease alive, and write the key
+// again when the instance changed or the lease was lost.
+func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	k, v := r.key(in.Service, in.ID), string(b)
+	r.mu.Lock()
+	reg, ok := r.leases[in.ID]
+	r.mu.Unlock()
+	if ok {
+		if _, err := r.c.KeepAliveOnce(ctx, reg.lease); err == nil {
+			if reg.key == k && reg.value == v {
+				return nil
+			}
+			if _, err := r.c.Put(ctx, k, v, clientv3.WithLease(reg.lease)); err != nil {
+				return err
+			}
+			r.remember(in.ID, registered{lease: reg.lease, key: k, value: v})
+			return nil
+		} else if ctx.Err() != nil {
+			return err
+		}
+		// The lease is gone: grant another.
+	}
+	lease, err := r.c.Grant(ctx, r.ttlSeconds())
+	if err != nil {
+		return err
+	}
+	if _, err := r.c.Put(ctx, k, v, clientv3.WithLease(lease.ID)); err != nil {
+		return err
+	}
+	r.remember(in.ID, registered{lease: lease.ID, key: k, value: v})
+	return nil
+}
+
+func (r *Registry) remember(id string, reg registered) {
+	r.mu.Lock()
+	r.leases[id] = reg
+	r.mu.Unlock()
+}
+
+// Deregister implements discovery.Registry.
+func (r *Registry) Deregister(ctx context.Context, id string) error {
+	r.mu.Lock()
+	reg, ok := r.leases[id]
+	delete(r.leases, id)
+	r.mu.Unlock()
+	if !ok {
+		// Not registered here: find the key by id.
+		resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		if err != nil {
+			return err
+		}
+		for _, kv := range resp.Kvs {
+			if strings.HasSuffix(string(kv.Key), "/"+id) {
+				if _, err := r.c.Delete(ctx, string(kv.Key)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if _, err := r.c.Revoke(ctx, reg.lease); err != nil {
+		_, err = r.c.Delete(ctx, reg.key)
+		return err
+	}
+	return nil
+}
+
+// decode reads a key's value; a malformed one is logged and skipped.
+func (r *Registry) decode(key, value []byte) (discovery.Instance, bool) {
+	var in discovery.Instance
+	if err := json.Unmarshal(value, &in); err != nil {
+		r.log.Warn("skipping a registry entry that is not an instance", "key", string(key), "error", err)
+		return in, false
+	}
+	if err := in.Validate(); err != nil || r.key(in.Service, in.ID) != string(key) {
+		r.log.Warn("skipping a registry entry that is not a valid instance under its key", "key", string(key), "error", err)
+		return in, false
+	}
+	return in, true
+}
+
+// Discover implements discovery.Registry.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.c.Get(ctx, r.root+q.Service+"/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, err
+	}
+	out := []discovery.Instance{}
+	for _, kv := range resp.Kvs {
+		if in, ok := r.decode(kv.Key, kv.Value); ok && match(in) {
+			out = append(out, in)
+		}
+	}
+	discovery.SortInstances(out)
+	return out, nil
+}
+
+// Watch implements discovery.Registry.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		match, err := q.Matcher()
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		prefix := r.root + q.Service + "/"
+		var last []discovery.Instance
+		sent := false
+		emit := func(entries map[string]discovery.Instance) bool {
+			snap := []discovery.Instance{}
+			for _, in := range entries {
+				if match(in) {
+					snap = append(snap, in)
+				}
+			}
+			discovery.SortInstances(snap)
+			if sent && slices.EqualFunc(snap, last, sameInstance) {
+				return true
+			}
+			sent, last = true, snap
+			return yield(snap, nil)
+		}
+		for ctx.Err() == nil {
+			resp, err := r.c.Get(ctx, prefix, clientv3.WithPrefix())
+			if err != nil {
+				if ctx.Err() != nil || !yield(nil, fmt.Errorf("etcd: read %s: %w", prefix, err)) {
+					return
+				}
+				pause(ctx, r.ttl/3)
+				continue
+			}
+			entries := map[string]discovery.Instance{}
+			for _, kv := range resp.Kvs {
+				if in, ok := r.decode(kv.Key, kv.Value); ok {
+					entries[string(kv.Key)] = in
+				}
+			}
+			if !emit(entries) {
+				return
+			}
+			wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+			for wr := range r.c.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
+				if wr.Err() != nil {
+					break
+				}
+				for _, ev := range wr.Events {
+					k := string(ev.Kv.Key)
+					if ev.Type == clientv3.EventTypeDelete {
+						delete(entries, k)
+					} else if in, ok := r.decode(ev.Kv.Key, ev.Kv.Value); ok {
+						entries[k] = in
+					} else {
+						delete(entries, k)
+					}
+				}
+				if !emit(entries) {
+					cancel()
+					return
+				}
+			}
+			cancel()
+			pause(ctx, r.ttl/3) // the watch ended: read again
+		}
+	}
+}
+
+func pause(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func sameInstance(a, b discovery.Instance) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// Health implements discovery.Registry.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
+	if err != nil {
+		return "", err
+	}
+	for _, kv := range resp.Kvs {
+		if strings.HasSuffix(string(kv.Key), "/"+id) {
+			if in, ok := r.decode(kv.Key, kv.Value); ok {
+				return in.Health, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+}
+
+// Services implements discovery.Lister.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, kv := range resp.Kvs {
+		name, _, _ := strings.Cut(strings.TrimPrefix(string(kv.Key), r.root), "/")
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Close implements discovery.Registry.
+func (r *Registry) Close() error {
+	err := r.c.Close()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
