@@ -184,30 +184,35 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 		s.notes.provide(reflect.TypeFor[T]())
 		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver, log *slog.Logger, cfg *config.Config) (T, error) {
 			var client T
-			balancer := "round-robin"
+			balancer := netron.RoundRobin
 			if dc, err := config.Section[discovery.Config](cfg, "discovery"); err == nil {
 				balancer = dc.Balancer
 			}
-			rp := &remotePool{n: n, target: t, desc: desc, log: log, balancer: balancer, stopping: make(chan struct{})}
-			if err := netron.BindFuncWith(rp.get, target, &client, netron.BindPolicy{Idempotent: rp.idempotent}); err != nil {
+			if rc.addr != "" {
+				r = netron.StaticResolver{t.Name: rc.addr}
+			}
+			pool, err := n.NewPool(target, r, netron.PoolOptions{Balancer: balancer, Log: log})
+			if err != nil {
+				return client, fmt.Errorf("%s: %w", desc, err)
+			}
+			if err := pool.Bind(&client); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
 			lc.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
-					return rp.start(ctx, r, rc.addr, func(p *netron.Peer) error {
-						if err := p.CheckClient(ctx, target, &client); err != nil {
-							return err
+					if err := pool.Start(ctx); err != nil {
+						if rc.addr == "" {
+							return fmt.Errorf("%s: %w (or give an address with titan.At)", desc, err)
 						}
-						def, err := p.Definition(ctx, target)
-						if err != nil {
-							return err
-						}
-						idem := netron.IdempotentMethods(def)
-						rp.idem.Store(&idem)
-						return nil
-					})
+						return fmt.Errorf("%s: %w", desc, err)
+					}
+					if err := pool.Check(ctx, &client); err != nil {
+						_ = pool.Close() // OnStop does not run for a hook that failed
+						return fmt.Errorf("%s: %w", desc, err)
+					}
+					return nil
 				},
-				OnStop: func(context.Context) error { return rp.close() },
+				OnStop: func(context.Context) error { return pool.Close() },
 			})
 			return client, nil
 		}))

@@ -1,0 +1,310 @@
+package netron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Balancers a Pool spreads calls with.
+const (
+	RoundRobin   = "round-robin"   // each instance in turn (the default)
+	Random       = "random"        // an instance at random
+	LeastPending = "least-pending" // the one with the fewest calls in flight from this process
+	PowerOfTwo   = "power-of-two"  // the less busy of two picked at random
+)
+
+// PoolOptions configure a [Pool].
+type PoolOptions struct {
+	// Balancer is RoundRobin (""), Random, LeastPending or PowerOfTwo.
+	Balancer string
+	// Log receives what the pool notices (instances that cannot be
+	// reached, a resolver that fails); nil discards it.
+	Log *slog.Logger
+}
+
+// Pool is a client of one service over all its instances: one connection
+// per instance the Resolver gives, calls spread over those connected now
+// by the balancer, a call that did not run sent to another (see
+// [BindPolicy]). When the Resolver follows changes (a [WatchResolver],
+// such as discovery's) the pool follows the instances: new ones are
+// dialled; one that leaves is no longer picked and its connection closes
+// once its calls are answered. titan.Remote is a Pool; programs without
+// fx make one with [Netron.NewPool].
+type Pool struct {
+	n        *Netron
+	target   Target
+	resolver Resolver
+	balancer string
+	log      *slog.Logger
+
+	idem atomic.Pointer[map[string]bool] // the methods marked idempotent (Check)
+
+	mu    sync.Mutex
+	peers []*pooledPeer // in the order the resolver gave
+	snap  atomic.Pointer[[]*pooledPeer]
+	next  atomic.Uint64
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	retiring sync.WaitGroup
+	stopping chan struct{} // closed by Close: retiring peers close at once
+	stopOnce sync.Once
+}
+
+type pooledPeer struct {
+	addr string
+	p    *Peer
+}
+
+// NewPool returns a pool of target's instances ("users@^1"), which r
+// resolves. Nothing is dialled before [Pool.Start].
+func (n *Netron) NewPool(target string, r Resolver, o PoolOptions) (*Pool, error) {
+	t, err := n.targets.parse(target)
+	if err != nil {
+		return nil, err
+	}
+	switch o.Balancer {
+	case "":
+		o.Balancer = RoundRobin
+	case RoundRobin, Random, LeastPending, PowerOfTwo:
+	default:
+		return nil, fmt.Errorf("netron: balancer %q: want %s, %s, %s or %s", o.Balancer, RoundRobin, Random, LeastPending, PowerOfTwo)
+	}
+	if r == nil {
+		return nil, errors.New("netron: NewPool needs a Resolver")
+	}
+	return &Pool{n: n, target: t, resolver: r, balancer: o.Balancer, log: o.Log, stopping: make(chan struct{})}, nil
+}
+
+// Start resolves the target, connects to its instances (it fails only
+// when none answers, naming each address) and, with a WatchResolver,
+// follows changes until Close.
+func (pl *Pool) Start(ctx context.Context) error {
+	addrs, err := pl.resolver.Resolve(ctx, pl.target)
+	if err != nil {
+		return err
+	}
+	if err := pl.set(ctx, addrs); err != nil {
+		return err
+	}
+	if w, ok := pl.resolver.(WatchResolver); ok {
+		pl.follow(w)
+	}
+	return nil
+}
+
+// Check checks client (as [Peer.Bind] takes it) against the service's
+// definition on one instance, and learns from it which methods are
+// idempotent ([BindPolicy]).
+func (pl *Pool) Check(ctx context.Context, client any) error {
+	p, err := pl.Peer()
+	if err != nil {
+		return err
+	}
+	if err := p.CheckClient(ctx, pl.target.String(), client); err != nil {
+		return err
+	}
+	def, err := p.Definition(ctx, pl.target.String())
+	if err != nil {
+		return err
+	}
+	idem := IdempotentMethods(def)
+	pl.idem.Store(&idem)
+	return nil
+}
+
+// Bind fills client with functions that call the service through the
+// pool, sent again per the pool's policy (calls that did not run; calls
+// of idempotent methods whose connection was lost, once Check learnt
+// them). It may be called before Start: calls fail unavailable until the
+// pool has an instance.
+func (pl *Pool) Bind(client any) error {
+	return BindFuncWith(pl.Peer, pl.target.String(), client, BindPolicy{Idempotent: pl.Idempotent})
+}
+
+// Idempotent reports whether the service's definition (read by Check)
+// marks method idempotent.
+func (pl *Pool) Idempotent(method string) bool {
+	m := pl.idem.Load()
+	return m != nil && (*m)[method]
+}
+
+// Peer picks the peer of the next call among those connected now (a peer
+// that is reconnecting is passed over while another is connected, so that
+// a call fails over before it is sent), by the balancer.
+func (pl *Pool) Peer() (*Peer, error) {
+	ps := pl.snap.Load()
+	if ps == nil || len(*ps) == 0 {
+		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: no instance is connected", pl.target)))
+	}
+	all := *ps
+	n := len(all)
+	var start int
+	if pl.balancer == RoundRobin {
+		start = int(pl.next.Add(1) % uint64(n))
+	} else {
+		start = rand.IntN(n)
+	}
+	switch pl.balancer {
+	case LeastPending:
+		var best *Peer
+		for i := range n {
+			p := all[(start+i)%n].p
+			if p.Connected() && (best == nil || p.InFlight() < best.InFlight()) {
+				best = p
+			}
+		}
+		if best != nil {
+			return best, nil
+		}
+	case PowerOfTwo:
+		a := all[start].p
+		b := all[(start+1+rand.IntN(max(n-1, 1)))%n].p
+		switch {
+		case a.Connected() && b.Connected():
+			if b.InFlight() < a.InFlight() {
+				return b, nil
+			}
+			return a, nil
+		case b.Connected():
+			return b, nil
+		}
+		// a connected, or neither: the round below
+	}
+	for i := range n {
+		if p := all[(start+i)%n].p; p.Connected() {
+			return p, nil
+		}
+	}
+	return all[start].p, nil // none connected: its error says why
+}
+
+// Addrs returns the addresses of the instances in the pool.
+func (pl *Pool) Addrs() []string {
+	ps := pl.snap.Load()
+	if ps == nil {
+		return nil
+	}
+	out := make([]string, len(*ps))
+	for i, pp := range *ps {
+		out[i] = pp.addr
+	}
+	return out
+}
+
+// publishLocked makes the current peers the set calls pick from.
+func (pl *Pool) publishLocked() {
+	ps := slices.Clone(pl.peers)
+	pl.snap.Store(&ps)
+}
+
+// set connects to every address, keeping those that answered; it fails
+// only when none did, with every address's error.
+func (pl *Pool) set(ctx context.Context, addrs []string) error {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	have := map[string]*pooledPeer{}
+	for _, pp := range pl.peers {
+		have[pp.addr] = pp
+	}
+	var (
+		keep []*pooledPeer
+		errs []error
+	)
+	for _, a := range addrs {
+		if pp := have[a]; pp != nil {
+			keep = append(keep, pp)
+			delete(have, a)
+			continue
+		}
+		p, err := pl.n.Dial(ctx, a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		keep = append(keep, &pooledPeer{addr: a, p: p})
+	}
+	for _, pp := range have { // instances that left: no new calls, then closed
+		pl.retire(pp.p)
+	}
+	pl.peers = keep
+	pl.publishLocked()
+	if len(keep) == 0 && len(addrs) > 0 {
+		return errors.Join(errs...)
+	}
+	if len(errs) > 0 && pl.log != nil {
+		pl.log.Warn("some instances of a remote service cannot be reached", "target", pl.target.String(), "error", errors.Join(errs...))
+	}
+	return nil
+}
+
+// retire closes a peer that left the set once the calls it carries are
+// answered (new calls no longer pick it), or after the request timeout,
+// or at once when the pool closes.
+func (pl *Pool) retire(p *Peer) {
+	pl.retiring.Add(1)
+	go func() {
+		defer pl.retiring.Done()
+		deadline := time.Now().Add(pl.n.cfg.RequestTimeout)
+		tk := time.NewTicker(10 * time.Millisecond)
+		defer tk.Stop()
+		for p.InFlight() > 0 && time.Now().Before(deadline) {
+			select {
+			case <-pl.stopping:
+				_ = p.Close()
+				return
+			case <-tk.C:
+			}
+		}
+		_ = p.Close()
+	}()
+}
+
+// follow keeps the set with the resolver's changes until Close.
+func (pl *Pool) follow(w WatchResolver) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pl.cancel, pl.done = cancel, make(chan struct{})
+	go func() {
+		defer close(pl.done)
+		for addrs, err := range w.Watch(ctx, pl.target) {
+			if err != nil {
+				if pl.log != nil && ctx.Err() == nil {
+					pl.log.Warn("following the instances of a remote service; keeping the last known ones", "target", pl.target.String(), "error", err)
+				}
+				continue
+			}
+			dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+			if err := pl.set(dctx, addrs); err != nil && ctx.Err() == nil && pl.log != nil {
+				pl.log.Warn("no instance of a remote service can be reached", "target", pl.target.String(), "error", err)
+			}
+			dcancel()
+		}
+	}()
+}
+
+// Close stops following the resolver and closes every connection.
+func (pl *Pool) Close() error {
+	if pl.cancel != nil {
+		pl.cancel()
+		<-pl.done
+	}
+	pl.stopOnce.Do(func() { close(pl.stopping) })
+	pl.retiring.Wait()
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	var errs []error
+	for _, pp := range pl.peers {
+		errs = append(errs, pp.p.Close())
+	}
+	pl.peers = nil
+	pl.publishLocked()
+	return errors.Join(errs...)
+}
