@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/titanframework/titan/modules/discovery"
+	_ "github.com/titanframework/titan/modules/discovery/composite"
 	_ "github.com/titanframework/titan/modules/discovery/etcd"  // --registry etcd://
 	_ "github.com/titanframework/titan/modules/discovery/nats"  // --registry nats://
 	_ "github.com/titanframework/titan/modules/discovery/redis" // --registry redis://

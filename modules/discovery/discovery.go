@@ -169,6 +169,9 @@ type Config struct {
 	Backend string `json:"backend" jsonschema:"description=Registry backend: memory or an imported backend (redis, nats, etcd, consul, kubernetes, composite)"`
 	// URL is the backend's address (redis://127.0.0.1:6379, ...).
 	URL string `json:"url,omitempty" jsonschema:"description=Address of the registry backend"`
+	// Backends are the registries the composite backend joins, by URL
+	// (redis://…, nats://…, etcd://…, memory://).
+	Backends []string `json:"backends,omitempty" jsonschema:"description=Registries the composite backend joins, by URL"`
 	// Prefix is the first part of every key or subject the backend writes.
 	Prefix string `json:"prefix,omitempty" jsonschema:"pattern=^[A-Za-z0-9_-]+$,description=Prefix of the backend's keys"`
 	// Heartbeat is how often an instance refreshes its entries.

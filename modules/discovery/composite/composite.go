@@ -1,0 +1,257 @@
+// Package composite is discovery's composite backend ("composite"):
+// several registries used as one. Import it and the packages of the
+// registries it joins, set discovery.backend: composite and list them in
+// discovery.backends by URL (the scheme names the backend):
+//
+//	discovery:
+//	  backend: composite
+//	  backends: [redis://10.0.0.2:6379/0, etcd://10.0.0.3:2379]
+//
+// An instance registers in every registry; finding instances reads them
+// all and merges what they hold, an instance held by several counted
+// once. A registry that fails is reported, but while another answers the
+// composite does.
+package composite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/url"
+	"slices"
+	"sync"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+func init() {
+	discovery.RegisterBackend("composite", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		if len(c.Backends) == 0 {
+			return nil, errors.New("discovery.backends: list the registries to join (redis://…, nats://…, etcd://…)")
+		}
+		var regs []discovery.Registry
+		for i, raw := range c.Backends {
+			u, err := url.Parse(raw)
+			if err != nil || u.Scheme == "" {
+				closeAll(regs)
+				return nil, fmt.Errorf("discovery.backends[%d] %q: want a URL such as redis://127.0.0.1:6379/0", i, raw)
+			}
+			if u.Scheme == "composite" {
+				closeAll(regs)
+				return nil, fmt.Errorf("discovery.backends[%d] %q: a composite cannot hold a composite", i, raw)
+			}
+			sub := c
+			sub.Backend, sub.URL, sub.Backends = u.Scheme, raw, nil
+			if u.Scheme == "memory" {
+				sub.URL = ""
+			}
+			r, err := discovery.Open(ctx, sub, log)
+			if err != nil {
+				closeAll(regs)
+				return nil, fmt.Errorf("discovery.backends[%d]: %w", i, err)
+			}
+			regs = append(regs, r)
+		}
+		return New(regs...), nil
+	})
+}
+
+func closeAll(regs []discovery.Registry) {
+	for _, r := range regs {
+		_ = r.Close()
+	}
+}
+
+// Registry joins registries.
+type Registry struct {
+	regs []discovery.Registry
+}
+
+var (
+	_ discovery.Registry = (*Registry)(nil)
+	_ discovery.Lister   = (*Registry)(nil)
+)
+
+// New returns the registry that joins regs; Close closes them.
+func New(regs ...discovery.Registry) *Registry { return &Registry{regs: regs} }
+
+// each runs f on every registry at once and joins their errors; ok counts
+// those that succeeded.
+func (r *Registry) each(f func(discovery.Registry) error) (ok int, err error) {
+	errs := make([]error, len(r.regs))
+	var wg sync.WaitGroup
+	for i, reg := range r.regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(reg)
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e == nil {
+			ok++
+		}
+	}
+	return ok, errors.Join(errs...)
+}
+
+// Register implements discovery.Registry: in every registry; it fails
+// when one fails (the next heartbeat tries it again).
+func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
+	_, err := r.each(func(reg discovery.Registry) error { return reg.Register(ctx, in) })
+	return err
+}
+
+// Deregister implements discovery.Registry.
+func (r *Registry) Deregister(ctx context.Context, id string) error {
+	_, err := r.each(func(reg discovery.Registry) error { return reg.Deregister(ctx, id) })
+	return err
+}
+
+// Discover implements discovery.Registry: the union of what the
+// registries that answered hold; an error only when none answered.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	var mu sync.Mutex
+	var all [][]discovery.Instance
+	ok, err := r.each(func(reg discovery.Registry) error {
+		ins, err := reg.Discover(ctx, q)
+		if err == nil {
+			mu.Lock()
+			all = append(all, ins)
+			mu.Unlock()
+		}
+		return err
+	})
+	if ok == 0 && err != nil {
+		return nil, err
+	}
+	return merge(all...), nil
+}
+
+// merge is the union of snapshots, an id kept once, sorted by id.
+func merge(snaps ...[]discovery.Instance) []discovery.Instance {
+	out := []discovery.Instance{}
+	seen := map[string]bool{}
+	for _, s := range snaps {
+		for _, in := range s {
+			if !seen[in.ID] {
+				seen[in.ID] = true
+				out = append(out, in)
+			}
+		}
+	}
+	discovery.SortInstances(out)
+	return out
+}
+
+// Watch implements discovery.Registry: each registry's watch, merged; an
+// error of one is yielded, and its last snapshot kept.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type update struct {
+			i   int
+			ins []discovery.Instance
+			err error
+		}
+		updates := make(chan update)
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer cancel()
+		for i, reg := range r.regs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ins, err := range reg.Watch(ctx, q) {
+					select {
+					case updates <- update{i, ins, err}:
+					case <-ctx.Done():
+						return
+					}
+				}
+			}()
+		}
+		last := make([][]discovery.Instance, len(r.regs))
+		heard := make([]bool, len(r.regs))
+		var prev []discovery.Instance
+		sent := false
+		for {
+			var u update
+			select {
+			case <-ctx.Done():
+				return
+			case u = <-updates:
+			}
+			if u.err != nil {
+				if !yield(nil, u.err) {
+					return
+				}
+				continue
+			}
+			last[u.i], heard[u.i] = u.ins, true
+			if slices.Contains(heard, false) {
+				continue // wait for every registry's first snapshot
+			}
+			snap := merge(last...)
+			if sent && slices.EqualFunc(snap, prev, func(a, b discovery.Instance) bool {
+				return a.ID == b.ID && a.Version == b.Version && a.Health == b.Health && slices.Equal(a.Addrs, b.Addrs)
+			}) {
+				continue
+			}
+			sent, prev = true, snap
+			if !yield(snap, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Health implements discovery.Registry: the first registry that holds
+// the instance answers.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	var errs []error
+	for _, reg := range r.regs {
+		h, err := reg.Health(ctx, id)
+		if err == nil {
+			return h, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}
+
+// Services implements discovery.Lister: the union of the lists of the
+// registries that can list.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, reg := range r.regs {
+		l, ok := reg.(discovery.Lister)
+		if !ok {
+			continue
+		}
+		names, err := l.Services(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Close implements discovery.Registry: it closes every registry.
+func (r *Registry) Close() error {
+	var errs []error
+	for _, reg := range r.regs {
+		errs = append(errs, reg.Close())
+	}
+	return errors.Join(errs...)
+}
