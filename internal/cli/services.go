@@ -14,9 +14,10 @@ import (
 
 	"github.com/titanframework/titan/modules/discovery"
 	_ "github.com/titanframework/titan/modules/discovery/composite"
-	_ "github.com/titanframework/titan/modules/discovery/etcd"  // --registry etcd://
-	_ "github.com/titanframework/titan/modules/discovery/nats"  // --registry nats://
-	_ "github.com/titanframework/titan/modules/discovery/redis" // --registry redis://
+	_ "github.com/titanframework/titan/modules/discovery/consul" // --registry consul://host:8500
+	_ "github.com/titanframework/titan/modules/discovery/etcd"   // --registry etcd://
+	_ "github.com/titanframework/titan/modules/discovery/nats"   // --registry nats://
+	_ "github.com/titanframework/titan/modules/discovery/redis"  // --registry redis://
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -84,7 +85,7 @@ SERVICE (a name, name@version or name@range) only, draining and unhealthy
 ones included.
 
 --registry is the registry's URL: redis://127.0.0.1:6379/0,
-nats://127.0.0.1:4222 or etcd://127.0.0.1:2379 (the apps' discovery.backend
+nats://127.0.0.1:4222, etcd://127.0.0.1:2379 or consul://127.0.0.1:8500 (the apps' discovery.backend
 and discovery.url);
 --prefix is their discovery.prefix.`,
 		Example: `  titan services --registry redis://127.0.0.1:6379/0

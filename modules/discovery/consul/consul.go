@@ -1,0 +1,291 @@
+// Package consul is discovery's Consul backend ("consul", on
+// hashicorp/consul/api): import it and set discovery.backend: consul and
+// discovery.url: http://host:8500 (the local agent).
+//
+// Each instance is an agent service named after the Titan service, with a
+// TTL check that heartbeats keep passing; a crashed instance's check turns
+// critical when the TTL runs out, which takes it out of discovery at
+// once, and the agent removes it a minute later. The Titan id, version,
+// addresses and metadata travel in the service's meta (titan_id,
+// titan_version, titan_addrs, m_<key>); the Consul service id is the
+// Titan id in base64url, as Consul ids go into URL paths. Finding
+// instances reads the passing ones (/v1/health/service/<name>); Watch
+// follows them with Consul's blocking queries.
+package consul
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/consul/api"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+func init() {
+	discovery.RegisterBackend("consul", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		return Open(ctx, c.URL, c.TTL, log)
+	})
+}
+
+// Registry is a discovery.Registry in a Consul agent.
+type Registry struct {
+	c   *api.Client
+	tr  *http.Transport
+	ttl time.Duration
+	log *slog.Logger
+
+	mu         sync.Mutex
+	registered map[string]string // Titan id -> the registration's JSON, to see changes
+}
+
+var (
+	_ discovery.Registry = (*Registry)(nil)
+	_ discovery.Lister   = (*Registry)(nil)
+)
+
+// Open connects to the Consul agent at addr (http://host:8500, the
+// default http://127.0.0.1:8500; https:// for TLS) and checks that it
+// answers.
+func Open(ctx context.Context, addr string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
+	if addr == "" {
+		addr = "http://127.0.0.1:8500"
+	}
+	u, err := url.Parse(addr)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "consul") || u.Host == "" {
+		return nil, fmt.Errorf("discovery.url %q: want http://host:8500 (the Consul agent)", addr)
+	}
+	scheme := u.Scheme
+	if scheme == "consul" {
+		scheme = "http"
+	}
+	if ttl <= 0 {
+		ttl = discovery.DefaultConfig().TTL
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	c, err := api.NewClient(&api.Config{Address: u.Host, Scheme: scheme, Transport: tr})
+	if err != nil {
+		return nil, fmt.Errorf("consul at %s: %w", addr, err)
+	}
+	if _, err := c.Status().LeaderWithQueryOptions((&api.QueryOptions{}).WithContext(ctx)); err != nil {
+		tr.CloseIdleConnections()
+		return nil, fmt.Errorf("consul at %s does not answer: %w", addr, err)
+	}
+	return &Registry{c: c, tr: tr, ttl: ttl, log: log, registered: map[string]string{}}, nil
+}
+
+func serviceID(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+func checkID(id string) string   { return "titan:" + serviceID(id) }
+
+// Register implements discovery.Registry: the first call (and one after
+// the instance changed, or the agent forgot it) registers the service
+// with its TTL check; later ones pass the check.
+func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	reg, err := registration(in, r.ttl)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(reg)
+	r.mu.Lock()
+	same := r.registered[in.ID] == string(b)
+	r.mu.Unlock()
+	q := (&api.QueryOptions{}).WithContext(ctx)
+	if same {
+		err := r.c.Agent().UpdateTTLOpts(checkID(in.ID), "", api.HealthPassing, q)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		// The agent does not know the check (it restarted): register again.
+	}
+	if err := r.c.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{}.WithContext(ctx)); err != nil {
+		return err
+	}
+	if err := r.c.Agent().UpdateTTLOpts(checkID(in.ID), "", api.HealthPassing, q); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.registered[in.ID] = string(b)
+	r.mu.Unlock()
+	return nil
+}
+
+// registration is the agent service of an instance.
+func registration(in discovery.Instance, ttl time.Duration) (*api.AgentServiceRegistration, error) {
+	addrs, err := json.Marshal(in.Addrs)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{"titan_id": in.ID, "titan_version": in.Version, "titan_addrs": string(addrs), "titan_health": string(in.Health)}
+	for k, v := range in.Metadata {
+		meta["m_"+k] = v
+	}
+	return &api.AgentServiceRegistration{
+		ID: serviceID(in.ID), Name: in.Service, Tags: []string{"titan", "v" + in.Version}, Meta: meta,
+		Check: &api.AgentServiceCheck{
+			CheckID: checkID(in.ID), Name: "titan heartbeat", TTL: ttl.String(),
+			DeregisterCriticalServiceAfter: "1m",
+		},
+	}, nil
+}
+
+// Deregister implements discovery.Registry.
+func (r *Registry) Deregister(ctx context.Context, id string) error {
+	r.mu.Lock()
+	delete(r.registered, id)
+	r.mu.Unlock()
+	return r.c.Agent().ServiceDeregisterOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
+}
+
+// instance reads a service entry; one that is not a Titan instance is
+// logged and skipped.
+func (r *Registry) instance(e *api.ServiceEntry) (discovery.Instance, bool) {
+	s := e.Service
+	in := discovery.Instance{ID: s.Meta["titan_id"], Service: s.Service, Version: s.Meta["titan_version"], Health: discovery.Health(s.Meta["titan_health"])}
+	if err := json.Unmarshal([]byte(s.Meta["titan_addrs"]), &in.Addrs); err != nil {
+		r.log.Warn("skipping a Consul service that is not a Titan instance", "service", s.Service, "id", s.ID, "error", err)
+		return in, false
+	}
+	for k, v := range s.Meta {
+		if name, ok := strings.CutPrefix(k, "m_"); ok {
+			if in.Metadata == nil {
+				in.Metadata = map[string]string{}
+			}
+			in.Metadata[name] = v
+		}
+	}
+	if err := in.Validate(); err != nil || serviceID(in.ID) != s.ID {
+		r.log.Warn("skipping a Consul service that is not a valid Titan instance", "service", s.Service, "id", s.ID, "error", err)
+		return in, false
+	}
+	return in, true
+}
+
+// Discover implements discovery.Registry: the instances whose check is
+// passing.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	ins, _, err := r.read(ctx, q, 0)
+	return ins, err
+}
+
+// read is Discover as a blocking query from index (0: at once).
+func (r *Registry) read(ctx context.Context, q discovery.Query, index uint64) ([]discovery.Instance, uint64, error) {
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, 0, err
+	}
+	opts := (&api.QueryOptions{WaitIndex: index, WaitTime: max(r.ttl/3, time.Second)}).WithContext(ctx)
+	entries, meta, err := r.c.Health().Service(q.Service, "titan", true, opts)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := []discovery.Instance{}
+	for _, e := range entries {
+		if in, ok := r.instance(e); ok && match(in) {
+			out = append(out, in)
+		}
+	}
+	discovery.SortInstances(out)
+	return out, meta.LastIndex, nil
+}
+
+// Watch implements discovery.Registry with blocking queries.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		if _, err := q.Matcher(); err != nil {
+			yield(nil, err)
+			return
+		}
+		var (
+			index uint64
+			last  []discovery.Instance
+			sent  bool
+		)
+		for ctx.Err() == nil {
+			ins, next, err := r.read(ctx, q, index)
+			if err != nil {
+				if ctx.Err() != nil || !yield(nil, err) {
+					return
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(max(r.ttl/3, 100*time.Millisecond)):
+				}
+				index = 0
+				continue
+			}
+			if next < index { // the index went back (the agent restarted)
+				next = 0
+			}
+			index = next
+			if sent && slices.EqualFunc(ins, last, func(a, b discovery.Instance) bool {
+				ja, _ := json.Marshal(a)
+				jb, _ := json.Marshal(b)
+				return string(ja) == string(jb)
+			}) {
+				continue
+			}
+			sent, last = true, ins
+			if !yield(ins, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Health implements discovery.Registry: the instance's reported health,
+// unhealthy when its check is not passing.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	status, info, err := r.c.Agent().AgentHealthServiceByIDOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	if info == nil {
+		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+	}
+	if status != api.HealthPassing {
+		return discovery.Unhealthy, nil
+	}
+	return discovery.Health(info.Service.Meta["titan_health"]), nil
+}
+
+// Services implements discovery.Lister: the services tagged titan.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	m, _, err := r.c.Catalog().Services((&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for name, tags := range m {
+		if slices.Contains(tags, "titan") {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Close implements discovery.Registry: it closes the client's idle
+// connections.
+func (r *Registry) Close() error {
+	r.tr.CloseIdleConnections()
+	return nil
+}
