@@ -1,0 +1,249 @@
+// Package kubernetes is discovery's Kubernetes backend ("kubernetes", on
+// k8s.io/client-go): import it and set discovery.backend: kubernetes and
+// discovery.url: kubernetes://<namespace> in a pod.
+//
+// In Kubernetes the platform registers instances: a Titan service is
+// found through the EndpointSlices labelled titan.io/service=<name> and
+// titan.io/version=<version> (put the labels on the Kubernetes Service,
+// which passes them to its slices), whose ports are named after the
+// transport they carry (tcp, ws, http, ...). Each endpoint is an
+// instance: ready is healthy, terminating is draining, otherwise
+// unhealthy. Register and Deregister do nothing (the log says so once);
+// Watch follows the slices.
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+// The labels that select a Titan service's EndpointSlices.
+const (
+	ServiceLabel = "titan.io/service"
+	VersionLabel = "titan.io/version"
+)
+
+func init() {
+	discovery.RegisterBackend("kubernetes", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		ns, ok := strings.CutPrefix(c.URL, "kubernetes://")
+		if !ok || ns == "" {
+			return nil, fmt.Errorf("discovery.url %q: want kubernetes://<namespace>", c.URL)
+		}
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: not running in a pod: %w", err)
+		}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes: %w", err)
+		}
+		return New(cs, strings.TrimSuffix(ns, "/"), log), nil
+	})
+}
+
+// Registry finds instances in a namespace's EndpointSlices.
+type Registry struct {
+	cs   kubernetes.Interface
+	ns   string
+	log  *slog.Logger
+	once sync.Once
+}
+
+var (
+	_ discovery.Registry = (*Registry)(nil)
+	_ discovery.Lister   = (*Registry)(nil)
+)
+
+// New returns the registry of namespace ns through cs (a clientset, or
+// client-go's fake one in tests).
+func New(cs kubernetes.Interface, ns string, log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Registry{cs: cs, ns: ns, log: log}
+}
+
+// Register implements discovery.Registry: the platform registers pods
+// through their Service's EndpointSlices; this does nothing.
+func (r *Registry) Register(context.Context, discovery.Instance) error {
+	r.once.Do(func() {
+		r.log.Info("in Kubernetes the platform registers instances: label the Service " + ServiceLabel + " and " + VersionLabel + " and name its ports after their transports")
+	})
+	return nil
+}
+
+// Deregister implements discovery.Registry; it does nothing.
+func (r *Registry) Deregister(context.Context, string) error { return nil }
+
+// Discover implements discovery.Registry.
+func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
+	match, err := q.Matcher()
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.list(ctx, ServiceLabel+"="+q.Service)
+	if err != nil {
+		return nil, err
+	}
+	out := []discovery.Instance{}
+	for _, in := range all {
+		if match(in) {
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}
+
+// list reads the instances of the slices the selector selects.
+func (r *Registry) list(ctx context.Context, selector string) ([]discovery.Instance, error) {
+	l, err := r.cs.DiscoveryV1().EndpointSlices(r.ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes: list EndpointSlices %s in %s: %w", selector, r.ns, err)
+	}
+	var out []discovery.Instance
+	for i := range l.Items {
+		out = append(out, r.instances(&l.Items[i])...)
+	}
+	discovery.SortInstances(out)
+	return out, nil
+}
+
+// instances reads a slice's endpoints; a slice without the labels or
+// named ports is logged and skipped.
+func (r *Registry) instances(s *discoveryv1.EndpointSlice) []discovery.Instance {
+	service, version := s.Labels[ServiceLabel], s.Labels[VersionLabel]
+	var out []discovery.Instance
+	for _, ep := range s.Endpoints {
+		if len(ep.Addresses) == 0 {
+			continue
+		}
+		host := ep.Addresses[0]
+		in := discovery.Instance{Service: service, Version: version, Health: discovery.Unhealthy}
+		in.ID = s.Name + "/" + host
+		if ep.TargetRef != nil && ep.TargetRef.Name != "" {
+			in.ID = ep.TargetRef.Namespace + "/" + ep.TargetRef.Name
+		}
+		switch c := ep.Conditions; {
+		case c.Terminating != nil && *c.Terminating:
+			in.Health = discovery.Draining
+		case c.Ready == nil || *c.Ready:
+			in.Health = discovery.Healthy
+		}
+		for _, p := range s.Ports {
+			if p.Name == nil || *p.Name == "" || p.Port == nil {
+				continue
+			}
+			scheme, _, _ := strings.Cut(*p.Name, "-") // "ws", "ws-public"
+			addr := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(int(*p.Port)))
+			if scheme == "ws" || scheme == "wss" {
+				addr += "/"
+			}
+			in.Addrs = append(in.Addrs, addr)
+		}
+		if err := in.Validate(); err != nil {
+			r.log.Warn("skipping an endpoint that is not a Titan instance", "slice", s.Name, "namespace", s.Namespace, "error", err)
+			continue
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// Watch implements discovery.Registry: it reads the slices again on every
+// change Kubernetes reports.
+func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		if _, err := q.Matcher(); err != nil {
+			yield(nil, err)
+			return
+		}
+		var last []discovery.Instance
+		sent := false
+		for ctx.Err() == nil {
+			w, err := r.cs.DiscoveryV1().EndpointSlices(r.ns).Watch(ctx, metav1.ListOptions{LabelSelector: ServiceLabel + "=" + q.Service})
+			if err != nil {
+				if ctx.Err() != nil || !yield(nil, fmt.Errorf("kubernetes: watch %s: %w", q.Service, err)) {
+					return
+				}
+				continue
+			}
+			ok := func() bool {
+				defer w.Stop()
+				for {
+					ins, err := r.Discover(ctx, q)
+					if err != nil {
+						return yield(nil, err)
+					}
+					if !sent || !slices.EqualFunc(ins, last, sameInstance) {
+						sent, last = true, ins
+						if !yield(ins, nil) {
+							return false
+						}
+					}
+					select {
+					case <-ctx.Done():
+						return false
+					case _, open := <-w.ResultChan():
+						if !open {
+							return true // watch again
+						}
+					}
+				}
+			}()
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+func sameInstance(a, b discovery.Instance) bool {
+	return a.ID == b.ID && a.Version == b.Version && a.Health == b.Health && slices.Equal(a.Addrs, b.Addrs)
+}
+
+// Health implements discovery.Registry.
+func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
+	all, err := r.list(ctx, ServiceLabel)
+	if err != nil {
+		return "", err
+	}
+	for _, in := range all {
+		if in.ID == id {
+			return in.Health, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+}
+
+// Services implements discovery.Lister.
+func (r *Registry) Services(ctx context.Context) ([]string, error) {
+	all, err := r.list(ctx, ServiceLabel)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, in := range all {
+		if !slices.Contains(out, in.Service) {
+			out = append(out, in.Service)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Close implements discovery.Registry.
+func (r *Registry) Close() error { return nil }
