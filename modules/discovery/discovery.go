@@ -192,6 +192,10 @@ type Config struct {
 	// fewest calls in flight from this process) or power-of-two (the less
 	// busy of two picked at random).
 	Balancer string `json:"balancer" jsonschema:"enum=round-robin,enum=random,enum=least-pending,enum=power-of-two,description=How remote calls are spread over instances"`
+	// Required makes an unreachable registry at start-up a start-up error
+	// (the default); false starts without it, logs a warning, and retries
+	// every heartbeat.
+	Required *bool `json:"required,omitempty" jsonschema:"description=Fail start-up when the registry does not answer (default true)"`
 	// Register turns the registration of the app's services off (a
 	// client-only app).
 	Register *bool `json:"register,omitempty" jsonschema:"description=Register the app's services (default true)"`

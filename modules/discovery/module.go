@@ -51,7 +51,12 @@ func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registr
 	defer cancel()
 	reg, err := Open(ctx, c, log)
 	if err != nil {
-		return nil, err
+		if c.Required == nil || *c.Required {
+			return nil, fmt.Errorf("%w (set discovery.required: false to start without it and retry)", err)
+		}
+		log.Warn("the registry does not answer; starting without it and retrying every heartbeat", "registry", c.Backend, "url", c.URL, "error", err)
+		reg = &lazy{open: func(ctx context.Context) (Registry, error) { return Open(ctx, c, log) }, retry: c.Heartbeat,
+			log: log, desc: c.Backend + " " + c.URL, err: err, last: time.Now()}
 	}
 	lc.Append(fx.StopHook(reg.Close))
 	return reg, nil
@@ -186,8 +191,13 @@ func (a *announcer) start(ctx context.Context) error {
 		return err
 	}
 	a.ins = ins
+	optional := a.cfg.Required != nil && !*a.cfg.Required
 	for _, in := range ins {
 		if err := a.reg.Register(ctx, in); err != nil {
+			if optional { // the heartbeats register it once the registry answers
+				a.log.Warn("not registered yet; retrying every heartbeat", "service", in.Service+"@"+in.Version, "registry", a.cfg.Backend, "error", err)
+				continue
+			}
 			return fmt.Errorf("discovery: register %s at %s in the %s registry: %w", in.ID, strings.Join(in.Addrs, ", "), a.cfg.Backend, err)
 		}
 		a.log.Info("registered", "service", in.Service+"@"+in.Version, "addrs", in.Addrs, "registry", a.cfg.Backend)

@@ -301,3 +301,30 @@ func TestReRegistersAfterRestart(t *testing.T) {
 		t.Errorf("back after %v, want within two heartbeats (200ms) and the client's reconnection", d)
 	}
 }
+
+// With discovery.required: false an app whose Redis does not answer at
+// start-up starts anyway, and registers once Redis is there.
+func TestNotRequired(t *testing.T) {
+	port := freePort(t)
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	err := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} })).Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+fmt.Sprint(port)) || !strings.Contains(err.Error(), "discovery.required: false") {
+		t.Fatalf("an unreachable Redis at start-up: %v", err)
+	}
+	startApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+	srv := startRedis(t, port)
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	r := open(t, url, "titan", time.Second, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if ins, _ := r.Discover(context.Background(), discovery.Query{Service: "who"}); len(ins) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not registered 5s after Redis came up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,121 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// lazy is the registry of an app with discovery.required: false whose
+// backend did not answer at start-up: it opens the backend when first
+// needed, at most once per retry interval, and until then every call
+// fails saying the registry is not reachable yet.
+type lazy struct {
+	open  func(context.Context) (Registry, error)
+	retry time.Duration
+	log   *slog.Logger
+	desc  string
+
+	mu     sync.Mutex
+	r      Registry
+	last   time.Time
+	err    error
+	closed bool
+}
+
+var _ Registry = (*lazy)(nil)
+
+// get returns the backend, opening it when the retry interval allows.
+func (l *lazy) get(ctx context.Context) (Registry, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.r != nil {
+		return l.r, nil
+	}
+	if l.closed {
+		return nil, errors.New("discovery: the registry is closed")
+	}
+	if time.Since(l.last) < l.retry {
+		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, l.err)
+	}
+	l.last = time.Now()
+	r, err := l.open(ctx)
+	if err != nil {
+		l.err = err
+		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, err)
+	}
+	l.log.Info("the registry is reachable now", "registry", l.desc)
+	l.r = r
+	return r, nil
+}
+
+func (l *lazy) Register(ctx context.Context, in Instance) error {
+	r, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return r.Register(ctx, in)
+}
+
+func (l *lazy) Deregister(ctx context.Context, id string) error {
+	r, err := l.get(ctx)
+	if err != nil {
+		return err
+	}
+	return r.Deregister(ctx, id)
+}
+
+func (l *lazy) Discover(ctx context.Context, q Query) ([]Instance, error) {
+	r, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Discover(ctx, q)
+}
+
+// Watch yields the error until the backend opens, then follows its watch.
+func (l *lazy) Watch(ctx context.Context, q Query) iter.Seq2[[]Instance, error] {
+	return func(yield func([]Instance, error) bool) {
+		for {
+			r, err := l.get(ctx)
+			if err == nil {
+				for ins, err := range r.Watch(ctx, q) {
+					if !yield(ins, err) {
+						return
+					}
+				}
+				return
+			}
+			if !yield(nil, err) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(l.retry):
+			}
+		}
+	}
+}
+
+func (l *lazy) Health(ctx context.Context, id string) (Health, error) {
+	r, err := l.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return r.Health(ctx, id)
+}
+
+func (l *lazy) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.r != nil {
+		return l.r.Close()
+	}
+	return nil
+}
