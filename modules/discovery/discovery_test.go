@@ -217,7 +217,7 @@ func TestBalancers(t *testing.T) {
 		}
 		defer stop(t, capp)
 		counts := spread(t, client, 1200)
-		if counts["slow"] > 1200/10 {
+		if counts["slow"] > 1200/6 { // half of round-robin's share; it gets far fewer unless the machine is starved
 			t.Errorf("the slow instance got %d of 1200 calls (round-robin gives it 400): %v", counts["slow"], counts)
 		}
 	})

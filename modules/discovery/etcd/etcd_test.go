@@ -16,7 +16,12 @@ import (
 	"github.com/titanframework/titan/modules/discovery/etcd"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testsrv.Child() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func open(t *testing.T, url string, ttl time.Duration) *etcd.Registry {
 	t.Helper()
@@ -163,4 +168,22 @@ func TestAppsFindEachOther(t *testing.T) {
 			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
 		}
 	}
+}
+
+// Three instances run as child processes; one is killed with SIGKILL in
+// the middle of the load: no idempotent call fails, and the dead instance
+// leaves Discover within its TTL.
+func TestKilledInstance(t *testing.T) {
+	url := testsrv.Etcd(t)
+	names := []string{"a", "b", "c"}
+	sets := []string{"discovery.backend=etcd", "discovery.url=" + url, "discovery.prefix=titantest", "discovery.heartbeat=500ms", "discovery.ttl=2s"}
+	children := testsrv.StartChildren(t, sets, names...)
+	var c testsrv.WhoClient
+	capp := titan.New(titan.WithConfig(config.Options{Sets: append(sets, "discovery.deregisterDelay=50ms", "logger.level=error"), Environ: []string{}, NoWatch: true}),
+		titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	if err := capp.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer capp.Stop(context.Background())
+	testsrv.KillUnderLoad(t, c, children, names, open(t, url, 2*time.Second), 6*time.Second)
 }

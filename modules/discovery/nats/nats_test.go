@@ -27,7 +27,12 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testsrv.Child() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // prefix returns a bucket prefix of the test's own, whose bucket is
 // deleted when the test ends.
@@ -387,4 +392,18 @@ func TestServiceProtocol(t *testing.T) {
 			t.Errorf("%s %s: %q, code %q (%s); want %q, code %q", tc.subject, tc.body, msg.Data, code, msg.Header.Get(micro.ErrorHeader), tc.want, tc.code)
 		}
 	}
+}
+
+// Three instances run as child processes; one is killed with SIGKILL in
+// the middle of the load: no idempotent call fails, and the dead instance
+// leaves Discover within its TTL.
+func TestKilledInstance(t *testing.T) {
+	url := testsrv.NATS(t)
+	p := prefix(t, url)
+	names := []string{"a", "b", "c"}
+	sets := []string{"discovery.backend=nats", "discovery.url=" + url, "discovery.prefix=" + p, "discovery.heartbeat=200ms", "discovery.ttl=1s"}
+	children := testsrv.StartChildren(t, sets, names...)
+	var c testsrv.WhoClient
+	startApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	testsrv.KillUnderLoad(t, c, children, names, open(t, url, p, time.Second, nil), 4*time.Second)
 }

@@ -23,7 +23,12 @@ import (
 	"github.com/titanframework/titan/modules/discovery/redis"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testsrv.Child() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func redisURL(t *testing.T) string { return testsrv.Redis(t) }
 
@@ -327,4 +332,18 @@ func TestNotRequired(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Three instances run as child processes; one is killed with SIGKILL in
+// the middle of the load: no idempotent call fails, and the dead instance
+// leaves Discover within its TTL.
+func TestKilledInstance(t *testing.T) {
+	url := redisURL(t)
+	p := prefix(t, url)
+	names := []string{"a", "b", "c"}
+	children := testsrv.StartChildren(t, []string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + p,
+		"discovery.heartbeat=100ms", "discovery.ttl=500ms"}, names...)
+	var c testsrv.WhoClient
+	startApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	testsrv.KillUnderLoad(t, c, children, names, open(t, url, p, time.Second, nil), 3*time.Second)
 }

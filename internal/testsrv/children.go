@@ -1,0 +1,143 @@
+package testsrv
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+// Who answers which instance served the call; its method name is
+// idempotent in the child instances.
+type Who struct{ name string }
+
+// Name returns the instance's name.
+func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
+
+// WhoClient is Who's client.
+type WhoClient struct {
+	Name func(ctx context.Context) (string, error)
+}
+
+const (
+	childName = "TITAN_TEST_CHILD_INSTANCE"
+	childSets = "TITAN_TEST_CHILD_SETS"
+)
+
+// Child runs a child instance when the test binary was started as one by
+// StartChildren, and reports whether it did (it then never returns until
+// killed). Call it first in TestMain.
+func Child() bool {
+	name := os.Getenv(childName)
+	if name == "" {
+		return false
+	}
+	sets := append(strings.Split(os.Getenv(childSets), "\x1f"), "netron.listen=tcp://127.0.0.1:0", "logger.level=error")
+	app := titan.New(titan.WithConfig(config.Options{Sets: sets, Environ: []string{}, NoWatch: true}),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }, titan.Method("name", titan.Idempotent())))
+	if err := app.Start(context.Background()); err != nil {
+		fmt.Println("start:", err)
+		os.Exit(1)
+	}
+	fmt.Println("ready")
+	select {}
+}
+
+// StartChildren starts one child process per name, each an instance of
+// who@1.0.0 configured with sets (its discovery backend), and returns
+// once each has registered; they are killed when the test ends.
+func StartChildren(t *testing.T, sets []string, names ...string) []*exec.Cmd {
+	t.Helper()
+	var out []*exec.Cmd
+	for _, name := range names {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childName+"="+name, childSets+"="+strings.Join(sets, "\x1f"))
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		if line != "ready\n" {
+			t.Fatalf("child instance %s: %q", name, line)
+		}
+		out = append(out, cmd)
+	}
+	return out
+}
+
+// KillUnderLoad calls c from 8 callers, kills the first child with
+// SIGKILL in the middle of the load, and checks that no call failed, that
+// every child answered, and that the registry dropped the killed one
+// within limit.
+func KillUnderLoad(t *testing.T, c WhoClient, children []*exec.Cmd, names []string, reg discovery.Registry, limit time.Duration) {
+	t.Helper()
+	var (
+		mu     sync.Mutex
+		counts = map[string]int{}
+		errs   []error
+		wg     sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				who, err := c.Name(context.Background())
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					counts[who]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	killed := time.Now()
+	_ = children[0].Process.Signal(syscall.SIGKILL)
+	for {
+		ins, _ := reg.Discover(context.Background(), discovery.Query{Service: "who"})
+		if len(ins) == len(children)-1 {
+			break
+		}
+		if time.Since(killed) > limit {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("the killed instance was still registered %v after SIGKILL: %d instances", limit, len(ins))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the killed instance left the registry %v after SIGKILL", time.Since(killed).Round(time.Millisecond))
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatalf("%d idempotent calls failed when an instance was killed; the first: %v (calls: %v)", len(errs), errs[0], counts)
+	}
+	for _, n := range names {
+		if counts[n] == 0 {
+			t.Errorf("%s got no call: %v", n, counts)
+		}
+	}
+}
