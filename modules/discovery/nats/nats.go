@@ -63,6 +63,22 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	if url == "" {
 		url = nats.DefaultURL
 	}
+	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second),
+		nats.ReconnectWait(250*time.Millisecond))
+	if err != nil {
+		return nil, fmt.Errorf("nats at %s: %w", url, err)
+	}
+	r, err := OpenConn(ctx, nc, prefix, ttl, log)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats at %s: %w", url, err)
+	}
+	return r, nil
+}
+
+// OpenConn is Open on a connection of the caller's (the embedded-server
+// backend's); the Registry closes it on Close.
+func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
 	if prefix == "" {
 		prefix = "titan"
 	}
@@ -72,20 +88,13 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second),
-		nats.ReconnectWait(250*time.Millisecond))
-	if err != nil {
-		return nil, fmt.Errorf("nats at %s: %w", url, err)
-	}
 	js, err := jetstream.New(nc)
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("nats at %s: %w", url, err)
+		return nil, err
 	}
 	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log}
 	if _, err := r.store(ctx, false); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("nats at %s: bucket %s: %w (is JetStream enabled?)", url, r.bucket, err)
+		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
 	}
 	return r, nil
 }
@@ -277,6 +286,7 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 	entries := map[string]entry{}
 	var last []discovery.Instance
 	ready, sent := false, false
+	reconnects := r.nc.Stats().Reconnects
 	tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
 	defer tick.Stop()
 	emit := func() bool {
@@ -303,6 +313,11 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 		case <-ctx.Done():
 			return false
 		case <-tick.C:
+			if r.nc.Stats().Reconnects != reconnects {
+				// The connection came back (perhaps to a new server):
+				// watch again rather than trust this watcher.
+				return true
+			}
 			if ready && !emit() {
 				return false
 			}
