@@ -65,6 +65,12 @@ func (r *Registry) Announce(_ context.Context, e netron.Engine, ins []discovery.
 			}
 		}
 	}
+	// The server has the endpoints' subscriptions before the app reports
+	// itself started, so tooling that asks at once gets an answer.
+	if err := r.nc.FlushTimeout(5 * time.Second); err != nil {
+		stop()
+		return nil, fmt.Errorf("nats service protocol: %w", err)
+	}
 	return stop, nil
 }
 
