@@ -89,6 +89,30 @@ func (in Instance) Validate() error {
 	return nil
 }
 
+// Equal reports whether in and o are the same in every field.
+func (in Instance) Equal(o Instance) bool {
+	return in.ID == o.ID && in.Service == o.Service && in.Version == o.Version && in.Health == o.Health &&
+		slices.Equal(in.Addrs, o.Addrs) && maps.Equal(in.Metadata, o.Metadata)
+}
+
+// Changes remembers the last snapshot a Watch yielded, so that it yields
+// the first snapshot and then only those that differ. The zero value is
+// ready.
+type Changes struct {
+	last []Instance
+	sent bool
+}
+
+// Changed reports whether snap is the first snapshot or differs from the
+// last one it reported, and remembers it when it does.
+func (c *Changes) Changed(snap []Instance) bool {
+	if c.sent && slices.EqualFunc(snap, c.last, Instance.Equal) {
+		return false
+	}
+	c.sent, c.last = true, snap
+	return true
+}
+
 // Query selects instances: of Service, with a version matching Range
 // (Masterminds/semver syntax; "" matches any), healthy unless
 // AnyHealth.

@@ -72,27 +72,34 @@ func clientShape(ft reflect.Type) error {
 // not checked. A compatible JSON type is enough: a float64 field for an
 // "integer" contract passes; fields are not checked member by member.
 func (p *Peer) CheckClient(ctx context.Context, target string, client any) error {
+	_, err := p.checkClient(ctx, target, client)
+	return err
+}
+
+// checkClient is CheckClient, returning the definition it checked
+// against.
+func (p *Peer) checkClient(ctx context.Context, target string, client any) (*protocol.Definition, error) {
 	v, fields, err := clientFields(client)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := p.n.targets.parse(target)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var c *conn
 	if p.calls == nil {
 		if c, err = p.conn(); err != nil {
-			return fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
+			return nil, fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
 		}
 	}
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
 	def, err := p.definitionFor(ctx, c, t)
 	if err != nil {
-		return fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
+		return nil, fmt.Errorf("netron: Bind %s: %w", v.Type(), err)
 	}
-	return checkFields(v.Type(), fields, def)
+	return def, checkFields(v.Type(), fields, def)
 }
 
 // definitionFor asks the peer for the definition of t: as given to a Go

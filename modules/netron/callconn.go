@@ -148,14 +148,9 @@ func (p *Peer) isClosed() bool {
 
 // closeCalls is Close for a Peer over a CallConn.
 func (p *Peer) closeCalls() error {
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	if !p.markClosed() {
 		return nil
 	}
-	p.closed = true
-	close(p.closeCh)
-	p.mu.Unlock()
 	err := p.calls.Close()
 	close(p.done)
 	if p.own {

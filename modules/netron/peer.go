@@ -115,14 +115,9 @@ func (p *Peer) Close() error {
 	if p.calls != nil {
 		return p.closeCalls()
 	}
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	if !p.markClosed() {
 		return nil
 	}
-	p.closed = true
-	close(p.closeCh)
-	p.mu.Unlock()
 	if c := p.cur.Load(); c != nil {
 		c.close(errPeerClosed)
 	}
@@ -171,13 +166,16 @@ func (p *Peer) connLost(c *conn) {
 	go p.reconnect()
 }
 
-func (p *Peer) markClosed() {
+// markClosed marks the peer closed; it reports false when it already was.
+func (p *Peer) markClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.closed {
-		p.closed = true
-		close(p.closeCh)
+	if p.closed {
+		return false
 	}
+	p.closed = true
+	close(p.closeCh)
+	return true
 }
 
 // Ping sends a PING and waits for its echo.

@@ -109,10 +109,7 @@ func (pl *Pool) Check(ctx context.Context, client any) error {
 	if err != nil {
 		return err
 	}
-	if err := p.CheckClient(ctx, pl.target.String(), client); err != nil {
-		return err
-	}
-	def, err := p.Definition(ctx, pl.target.String())
+	def, err := p.checkClient(ctx, pl.target.String(), client) // one query_interface for both
 	if err != nil {
 		return err
 	}

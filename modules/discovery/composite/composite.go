@@ -177,8 +177,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		}
 		last := make([][]discovery.Instance, len(r.regs))
 		heard := make([]bool, len(r.regs))
-		var prev []discovery.Instance
-		sent := false
+		var changes discovery.Changes
 		for {
 			var u update
 			select {
@@ -196,14 +195,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			if slices.Contains(heard, false) {
 				continue // wait for every registry's first snapshot
 			}
-			snap := merge(last...)
-			if sent && slices.EqualFunc(snap, prev, func(a, b discovery.Instance) bool {
-				return a.ID == b.ID && a.Version == b.Version && a.Health == b.Health && slices.Equal(a.Addrs, b.Addrs)
-			}) {
-				continue
-			}
-			sent, prev = true, snap
-			if !yield(snap, nil) {
+			if snap := merge(last...); changes.Changed(snap) && !yield(snap, nil) {
 				return
 			}
 		}

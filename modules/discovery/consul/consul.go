@@ -215,9 +215,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			return
 		}
 		var (
-			index uint64
-			last  []discovery.Instance
-			sent  bool
+			index   uint64
+			changes discovery.Changes
 		)
 		for ctx.Err() == nil {
 			ins, next, err := r.read(ctx, q, index)
@@ -236,15 +235,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 				next = 0
 			}
 			index = next
-			if sent && slices.EqualFunc(ins, last, func(a, b discovery.Instance) bool {
-				ja, _ := json.Marshal(a)
-				jb, _ := json.Marshal(b)
-				return string(ja) == string(jb)
-			}) {
-				continue
-			}
-			sent, last = true, ins
-			if !yield(ins, nil) {
+			if changes.Changed(ins) && !yield(ins, nil) {
 				return
 			}
 		}

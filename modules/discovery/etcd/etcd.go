@@ -219,8 +219,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			return
 		}
 		prefix := r.root + q.Service + "/"
-		var last []discovery.Instance
-		sent := false
+		var changes discovery.Changes
 		emit := func(entries map[string]discovery.Instance) bool {
 			snap := []discovery.Instance{}
 			for _, in := range entries {
@@ -229,11 +228,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 				}
 			}
 			discovery.SortInstances(snap)
-			if sent && slices.EqualFunc(snap, last, sameInstance) {
-				return true
-			}
-			sent, last = true, snap
-			return yield(snap, nil)
+			return !changes.Changed(snap) || yield(snap, nil)
 		}
 		for ctx.Err() == nil {
 			resp, err := r.c.Get(ctx, prefix, clientv3.WithPrefix())
@@ -284,12 +279,6 @@ func pause(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
-}
-
-func sameInstance(a, b discovery.Instance) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 // Health implements discovery.Registry.

@@ -171,8 +171,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			yield(nil, err)
 			return
 		}
-		var last []discovery.Instance
-		sent := false
+		var changes discovery.Changes
 		for ctx.Err() == nil {
 			w, err := r.cs.DiscoveryV1().EndpointSlices(r.ns).Watch(ctx, metav1.ListOptions{LabelSelector: ServiceLabel + "=" + q.Service})
 			if err != nil {
@@ -188,11 +187,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 					if err != nil {
 						return yield(nil, err)
 					}
-					if !sent || !slices.EqualFunc(ins, last, sameInstance) {
-						sent, last = true, ins
-						if !yield(ins, nil) {
-							return false
-						}
+					if changes.Changed(ins) && !yield(ins, nil) {
+						return false
 					}
 					select {
 					case <-ctx.Done():
@@ -209,10 +205,6 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			}
 		}
 	}
-}
-
-func sameInstance(a, b discovery.Instance) bool {
-	return a.ID == b.ID && a.Version == b.Version && a.Health == b.Health && slices.Equal(a.Addrs, b.Addrs)
 }
 
 // Health implements discovery.Registry.

@@ -93,23 +93,10 @@ func (r *Registry) Register(_ context.Context, in discovery.Instance) error {
 	defer r.mu.Unlock()
 	old, had := r.entries[in.ID]
 	r.entries[in.ID] = entry{in: in, expires: time.Now().Add(r.ttl)}
-	if !had || !sameInstance(old.in, in) {
+	if !had || !old.in.Equal(in) {
 		r.changedLocked()
 	}
 	return nil
-}
-
-func sameInstance(a, b discovery.Instance) bool {
-	if a.ID != b.ID || a.Service != b.Service || a.Version != b.Version || a.Health != b.Health ||
-		!slices.Equal(a.Addrs, b.Addrs) || len(a.Metadata) != len(b.Metadata) {
-		return false
-	}
-	for k, v := range a.Metadata {
-		if w, ok := b.Metadata[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Deregister implements discovery.Registry.
@@ -154,19 +141,15 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			yield(nil, err)
 			return
 		}
-		var last []discovery.Instance
-		first := true
+		var changes discovery.Changes
 		for {
 			r.mu.Lock()
 			next := r.expireLocked(time.Now())
 			snap := r.selectLocked(match)
 			changed := r.changed
 			r.mu.Unlock()
-			if first || !slices.EqualFunc(snap, last, sameInstance) {
-				if !yield(snap, nil) {
-					return
-				}
-				first, last = false, snap
+			if changes.Changed(snap) && !yield(snap, nil) {
+				return
 			}
 			var (
 				expiry <-chan time.Time

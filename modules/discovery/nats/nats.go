@@ -284,8 +284,8 @@ func (r *Registry) watch(ctx context.Context, service string, match func(discove
 
 func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) bool {
 	entries := map[string]entry{}
-	var last []discovery.Instance
-	ready, sent := false, false
+	var changes discovery.Changes
+	ready := false
 	reconnects := r.nc.Stats().Reconnects
 	tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
 	defer tick.Stop()
@@ -302,11 +302,7 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 			}
 		}
 		discovery.SortInstances(snap)
-		if sent && slices.EqualFunc(snap, last, sameInstance) {
-			return true
-		}
-		sent, last = true, snap
-		return yield(snap, nil)
+		return !changes.Changed(snap) || yield(snap, nil)
 	}
 	for {
 		select {
@@ -342,12 +338,6 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 			}
 		}
 	}
-}
-
-func sameInstance(a, b discovery.Instance) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 // Health implements discovery.Registry.

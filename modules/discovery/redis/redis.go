@@ -209,8 +209,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		msgs := ps.Channel()
 		tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
 		defer tick.Stop()
-		var last []discovery.Instance
-		first, failing := true, false
+		var changes discovery.Changes
+		failing := false
 		for {
 			snap, err := r.Discover(ctx, q)
 			switch {
@@ -221,11 +221,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 				failing = true
 			case err == nil:
 				failing = false
-				if first || !slices.EqualFunc(snap, last, sameInstance) {
-					if !yield(snap, nil) {
-						return
-					}
-					first, last = false, snap
+				if changes.Changed(snap) && !yield(snap, nil) {
+					return
 				}
 			}
 		wait:
@@ -246,12 +243,6 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			}
 		}
 	}
-}
-
-func sameInstance(a, b discovery.Instance) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 // Health implements discovery.Registry.
