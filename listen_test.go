@@ -12,36 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 	_ "github.com/titanframework/titan/modules/netron/nats" // nats:// is linked by import
 )
-
-// natsServer returns the URL of the test NATS server (TITAN_TEST_NATS,
-// default nats://127.0.0.1:4222). When it cannot be reached the test is
-// skipped, loudly, or fails under CI=true.
-func natsServer(t *testing.T) string {
-	t.Helper()
-	addr := os.Getenv("TITAN_TEST_NATS")
-	if addr == "" {
-		addr = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(addr, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
-	if err != nil {
-		msg := fmt.Sprintf("NATS server %s is unreachable (%v): start it, or set TITAN_TEST_NATS", addr, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n!!!!!!!! SKIPPING NATS TESTS: %s !!!!!!!!\n\n", msg)
-		t.Skip(msg)
-	}
-	nc.Close()
-	return addr
-}
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago, for
 // the one case that needs two listeners on a port known in advance.
@@ -84,7 +62,7 @@ func TestListenEveryScheme(t *testing.T) {
 		}},
 		{"mem", func(*testing.T) []string { return []string{"mem://"} }},
 		{"nats", func(t *testing.T) []string {
-			return []string{natsServer(t) + "?prefix=t" + strings.ToLower(nuid.Next())}
+			return []string{testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next())}
 		}},
 	}
 	for _, sc := range schemes {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,34 +84,7 @@ func StartChildren(t *testing.T, sets []string, names ...string) []*exec.Cmd {
 // within limit.
 func KillUnderLoad(t *testing.T, c WhoClient, children []*exec.Cmd, names []string, reg discovery.Registry, limit time.Duration) {
 	t.Helper()
-	var (
-		mu     sync.Mutex
-		counts = map[string]int{}
-		errs   []error
-		wg     sync.WaitGroup
-	)
-	stop := make(chan struct{})
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				who, err := c.Name(context.Background())
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else {
-					counts[who]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	load := StartLoad(8, func() (string, error) { return c.Name(context.Background()) })
 	time.Sleep(300 * time.Millisecond)
 	killed := time.Now()
 	_ = children[0].Process.Signal(syscall.SIGKILL)
@@ -124,16 +96,14 @@ func KillUnderLoad(t *testing.T, c WhoClient, children []*exec.Cmd, names []stri
 			break
 		}
 		if time.Since(killed) > limit {
-			close(stop)
-			wg.Wait()
+			load.End()
 			t.Fatalf("%v after SIGKILL the registry holds %d instances (%v), want the %d others", limit, len(ins), err, len(children)-1)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("the killed instance left the registry %v after SIGKILL", time.Since(killed).Round(time.Millisecond))
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	counts, errs := load.End()
 	if len(errs) > 0 {
 		t.Fatalf("%d idempotent calls failed when an instance was killed; the first: %v (calls: %v)", len(errs), errs[0], counts)
 	}

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/memory"
@@ -130,8 +131,8 @@ func TestRemoteByName(t *testing.T) {
 	load := startLoad(client)
 	stop(t, a)
 	waitFor(t, func() bool { return !answers(client, "a") })
-	if n, errs := load.end(); len(errs) > 0 {
-		t.Fatalf("%d of %d calls failed while an instance stopped gracefully; the first: %v", len(errs), n, errs[0])
+	if counts, errs := load.End(); len(errs) > 0 {
+		t.Fatalf("%d calls failed while an instance stopped gracefully (%v answered); the first: %v", len(errs), counts, errs[0])
 	}
 	evenly(t, spread(t, client, 600), 600, "b", "c")
 
@@ -140,46 +141,6 @@ func TestRemoteByName(t *testing.T) {
 	waitFor(t, func() bool { return answers(client, "d") })
 	evenly(t, spread(t, client, 900), 900, "b", "c", "d")
 	stop(t, c)
-}
-
-// load keeps 8 callers calling until end.
-type load struct {
-	stop chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	n    int
-	errs []error
-}
-
-func startLoad(c CalcClient) *load {
-	l := &load{stop: make(chan struct{})}
-	for range 8 {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for {
-				select {
-				case <-l.stop:
-					return
-				default:
-				}
-				_, err := c.Who(context.Background())
-				l.mu.Lock()
-				l.n++
-				if err != nil {
-					l.errs = append(l.errs, err)
-				}
-				l.mu.Unlock()
-			}
-		}()
-	}
-	return l
-}
-
-func (l *load) end() (int, []error) {
-	close(l.stop)
-	l.wg.Wait()
-	return l.n, l.errs
 }
 
 // Every balancer spreads calls over all instances; least-pending sends
@@ -229,6 +190,11 @@ type SlowCalc struct{}
 func (SlowCalc) Who(context.Context) (string, error) {
 	time.Sleep(20 * time.Millisecond)
 	return "slow", nil
+}
+
+// startLoad keeps 8 callers calling the client.
+func startLoad(c CalcClient) *testsrv.Load {
+	return testsrv.StartLoad(8, func() (string, error) { return c.Who(context.Background()) })
 }
 
 // answers reports whether name answers one of 20 calls.
@@ -365,13 +331,33 @@ func TestAbruptStopLosesNoIdempotentCall(t *testing.T) {
 	cancel()
 	_ = victim.Stop(cut)               // no drain: connections cut with calls in flight
 	time.Sleep(600 * time.Millisecond) // past the TTL
-	n, errs := l.end()
+	counts, errs := l.End()
 	if len(errs) > 0 {
-		t.Fatalf("%d of %d idempotent calls failed when an instance died; the first: %v", len(errs), n, errs[0])
+		t.Fatalf("%d idempotent calls failed when an instance died (%v answered); the first: %v", len(errs), counts, errs[0])
 	}
 	if ins, _ := reg.Discover(context.Background(), discovery.Query{Service: "calc"}); len(ins) != 2 {
 		t.Errorf("%d instances registered after the TTL, want the 2 live ones", len(ins))
 	}
 	evenly(t, spread(t, client, 600), 600, "b", "c")
 	_ = a.Stop(context.Background())
+}
+
+// Changes passes the first snapshot and then only those that differ in
+// any field, metadata included.
+func TestChanges(t *testing.T) {
+	in := discovery.Instance{ID: "a", Service: "s", Version: "1.0.0", Addrs: []string{"tcp://h:1"}, Health: discovery.Healthy, Metadata: map[string]string{"zone": "x"}}
+	moved := in
+	moved.Metadata = map[string]string{"zone": "y"}
+	var c discovery.Changes
+	for i, tc := range []struct {
+		snap []discovery.Instance
+		want bool
+	}{
+		{[]discovery.Instance{}, true}, {nil, false}, {[]discovery.Instance{in}, true}, {[]discovery.Instance{in}, false},
+		{[]discovery.Instance{moved}, true}, {[]discovery.Instance{moved, in}, true}, {[]discovery.Instance{}, true},
+	} {
+		if got := c.Changed(tc.snap); got != tc.want {
+			t.Errorf("snapshot %d: Changed = %v, want %v", i, got, tc.want)
+		}
+	}
 }

@@ -57,19 +57,20 @@ func (e *streamEnds) WrapStreamingClient(next netron.StreamingClientFunc) netron
 	}
 }
 
-// An interceptor learns how a stream it opened ended: read to its end
-// (nil), closed by the reader first (canceled), or failed by the producer
-// (the producer's error).
-func TestStreamOnEnd(t *testing.T) {
+// tickerPeer serves Ticker over tcp:// and dials it from a Netron whose
+// calling side records stream ends; both stop with the test.
+func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
+	t.Helper()
+	ctx := context.Background()
 	server, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer server.Stop(context.Background())
+	t.Cleanup(func() { server.Stop(ctx) })
 	if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
+	addr, err := server.Listen(ctx, "tcp://127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,13 +79,21 @@ func TestStreamOnEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Stop(context.Background())
-	ctx := context.Background()
+	t.Cleanup(func() { client.Stop(ctx) })
 	p, err := client.Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
+	return p, ends
+}
+
+// An interceptor learns how a stream it opened ended: read to its end
+// (nil), closed by the reader first (canceled), or failed by the producer
+// (the producer's error).
+func TestStreamOnEnd(t *testing.T) {
+	ctx := context.Background()
+	p, ends := tickerPeer(t)
 	last := func() error {
 		t.Helper()
 		<-ends.done
@@ -142,30 +151,8 @@ func TestStreamOnEnd(t *testing.T) {
 // order, the producer's error as the last one, an open failure as the only
 // one, and breaking out closes the stream.
 func TestPeerCallStreamIterates(t *testing.T) {
-	server, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop(context.Background())
-	if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends := &streamEnds{done: make(chan struct{}, 1)}
-	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ends))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.Background())
 	ctx := context.Background()
-	p, err := client.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p, ends := tickerPeer(t)
 
 	var got []any
 	var end error

@@ -19,18 +19,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func instance(id string) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: "1.0.0", Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
-}
-
 // down is a registry that cannot be reached.
 type down struct{}
 
@@ -51,26 +39,26 @@ func TestComposite(t *testing.T) {
 	ctx := context.Background()
 	a, b := memory.New(time.Minute), memory.New(time.Minute)
 	c := composite.New(a, b)
-	if err := c.Register(ctx, instance("both")); err != nil {
+	if err := c.Register(ctx, testsrv.Instance("both", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Register(ctx, instance("only-a")); err != nil {
+	if err := a.Register(ctx, testsrv.Instance("only-a", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Register(ctx, instance("only-b")); err != nil {
+	if err := b.Register(ctx, testsrv.Instance("only-b", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := c.Discover(ctx, discovery.Query{Service: "users"}); err != nil || ids(got) != "both,only-a,only-b" {
-		t.Fatalf("Discover = %s, %v", ids(got), err)
+	if got, err := c.Discover(ctx, discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "both,only-a,only-b" {
+		t.Fatalf("Discover = %s, %v", testsrv.IDs(got), err)
 	}
-	if got, _ := b.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "both,only-b" {
-		t.Fatalf("the composite did not register in b: %s", ids(got))
+	if got, _ := b.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "both,only-b" {
+		t.Fatalf("the composite did not register in b: %s", testsrv.IDs(got))
 	}
 	withDown := composite.New(a, down{})
-	if got, err := withDown.Discover(ctx, discovery.Query{Service: "users"}); err != nil || ids(got) != "both,only-a" {
-		t.Fatalf("Discover with a registry down = %s, %v", ids(got), err)
+	if got, err := withDown.Discover(ctx, discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "both,only-a" {
+		t.Fatalf("Discover with a registry down = %s, %v", testsrv.IDs(got), err)
 	}
-	if err := composite.New(memory.New(time.Minute), down{}).Register(ctx, instance("x")); err == nil {
+	if err := composite.New(memory.New(time.Minute), down{}).Register(ctx, testsrv.Instance("x", "1.0.0")); err == nil {
 		t.Fatal("a registration that failed in one registry was reported as done")
 	}
 	if _, err := composite.New(down{}, down{}).Discover(ctx, discovery.Query{Service: "users"}); err == nil {
@@ -105,7 +93,7 @@ func iterPull(seq iter.Seq2[[]discovery.Instance, error]) (func() (string, error
 		if !ok {
 			return "(ended)", nil
 		}
-		return ids(ins), err
+		return testsrv.IDs(ins), err
 	}, stop
 }
 
@@ -120,11 +108,11 @@ func TestOpenFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := r.Register(context.Background(), instance("x")); err != nil {
+	if err := r.Register(context.Background(), testsrv.Instance("x", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := r.Discover(context.Background(), discovery.Query{Service: "users"}); err != nil || ids(got) != "x" {
-		t.Fatalf("Discover = %s, %v", ids(got), err)
+	if got, err := r.Discover(context.Background(), discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "x" {
+		t.Fatalf("Discover = %s, %v", testsrv.IDs(got), err)
 	}
 	for _, tc := range []struct {
 		backends []string

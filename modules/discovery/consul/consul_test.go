@@ -9,25 +9,20 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/titanframework/titan"
-	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/consul"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// instance is testsrv's with a second address and metadata, which the
+// Consul backend carries in the service's meta.
 func instance(id, version string) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070", "ws://10.0.0.1:7080/"},
-		Metadata: map[string]string{"zone": "eu-1"}, Health: discovery.Healthy}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
+	in := testsrv.Instance(id, version)
+	in.Addrs = append(in.Addrs, "ws://10.0.0.1:7080/")
+	in.Metadata = map[string]string{"zone": "eu-1"}
+	return in
 }
 
 func open(t *testing.T, url string, ttl time.Duration) *consul.Registry {
@@ -53,8 +48,8 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"})
-	if err != nil || ids(got) != "app1/users@1.0.0,app2/users@1.4.0" {
-		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	if err != nil || testsrv.IDs(got) != "app1/users@1.0.0,app2/users@1.4.0" {
+		t.Fatalf("Discover ^1 = %s, %v", testsrv.IDs(got), err)
 	}
 	if got[0].Metadata["zone"] != "eu-1" || len(got[0].Addrs) != 2 {
 		t.Fatalf("the instance did not come back whole: %+v", got[0])
@@ -65,8 +60,8 @@ func TestRegistry(t *testing.T) {
 	if err := r.Deregister(ctx, "app2/users@1.4.0"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "app1/users@1.0.0,app3/users@2.0.0" {
-		t.Fatalf("after Deregister: %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app1/users@1.0.0,app3/users@2.0.0" {
+		t.Fatalf("after Deregister: %s", testsrv.IDs(got))
 	}
 	if names, err := r.Services(ctx); err != nil || len(names) != 1 || names[0] != "users" {
 		t.Fatalf("Services = %v, %v", names, err)
@@ -77,8 +72,8 @@ func TestRegistry(t *testing.T) {
 	if err := r.Register(ctx, instance("app1/users@1.0.0", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "app1/users@1.0.0" {
-		t.Fatalf("after the agent forgot: %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app1/users@1.0.0" {
+		t.Fatalf("after the agent forgot: %s", testsrv.IDs(got))
 	}
 	if _, err := consul.Open(ctx, "http://127.0.0.1:1", time.Second, nil); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("an unreachable agent: %v", err)
@@ -104,7 +99,7 @@ func TestTTLAndWatch(t *testing.T) {
 		defer wg.Done()
 		for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
 			if err == nil {
-				snaps <- ids(ins)
+				snaps <- testsrv.IDs(ins)
 			}
 		}
 	}()
@@ -131,48 +126,10 @@ func TestTTLAndWatch(t *testing.T) {
 	t.Fatal("the crashed instance did not leave within 5s")
 }
 
-// Who answers which instance served the call.
-type Who struct{ name string }
-
-func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
-
-type WhoClient struct {
-	Name func(ctx context.Context) (string, error)
-}
-
-// Three instances register with the agent; a client that names only the
-// service spreads its calls over all three.
+// Three instances register; a client that names only the service spreads
+// its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
 	f := newFakeAgent(t)
-	settings := func(sets ...string) titan.Option {
-		return titan.WithConfig(config.Options{Sets: append([]string{"discovery.backend=consul", "discovery.url=" + f.url(),
-			"discovery.heartbeat=100ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
-			Environ: []string{}, NoWatch: true})
-	}
-	for _, name := range []string{"a", "b", "c"} {
-		app := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }))
-		if err := app.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		defer app.Stop(context.Background())
-	}
-	var c WhoClient
-	capp := titan.New(settings(), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
-	if err := capp.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer capp.Stop(context.Background())
-	counts := map[string]int{}
-	for range 3000 {
-		who, err := c.Name(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[who]++
-	}
-	for _, n := range []string{"a", "b", "c"} {
-		if counts[n] < 600 {
-			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
-		}
-	}
+	testsrv.SpreadOver(t, []string{"discovery.backend=consul", "discovery.url=" + f.url(),
+		"discovery.heartbeat=100ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms"})
 }

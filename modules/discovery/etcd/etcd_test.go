@@ -11,7 +11,6 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/etcd"
 )
@@ -33,32 +32,20 @@ func open(t *testing.T, url string, ttl time.Duration) *etcd.Registry {
 	return r
 }
 
-func instance(id, version string) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
-}
-
 func TestRegistry(t *testing.T) {
 	url := testsrv.Etcd(t)
 	ctx := context.Background()
 	r := open(t, url, time.Minute)
-	for _, in := range []discovery.Instance{instance("app1/users@1.0.0", "1.0.0"), instance("app2/users@1.4.0", "1.4.0"), instance("app3/users@2.0.0", "2.0.0")} {
+	for _, in := range []discovery.Instance{testsrv.Instance("app1/users@1.0.0", "1.0.0"), testsrv.Instance("app2/users@1.4.0", "1.4.0"), testsrv.Instance("app3/users@2.0.0", "2.0.0")} {
 		if err := r.Register(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := r.Register(ctx, instance("app1/users@1.0.0", "1.0.0")); err != nil { // a heartbeat
+	if err := r.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil { // a heartbeat
 		t.Fatal(err)
 	}
-	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || ids(got) != "app1/users@1.0.0,app2/users@1.4.0" {
-		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || testsrv.IDs(got) != "app1/users@1.0.0,app2/users@1.4.0" {
+		t.Fatalf("Discover ^1 = %s, %v", testsrv.IDs(got), err)
 	}
 	if h, err := r.Health(ctx, "app2/users@1.4.0"); err != nil || h != discovery.Healthy {
 		t.Fatalf("Health = %v, %v", h, err)
@@ -66,8 +53,8 @@ func TestRegistry(t *testing.T) {
 	if err := r.Deregister(ctx, "app2/users@1.4.0"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "app1/users@1.0.0,app3/users@2.0.0" {
-		t.Fatalf("after Deregister: %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app1/users@1.0.0,app3/users@2.0.0" {
+		t.Fatalf("after Deregister: %s", testsrv.IDs(got))
 	}
 	if names, err := r.Services(ctx); err != nil || len(names) != 1 || names[0] != "users" {
 		t.Fatalf("Services = %v, %v", names, err)
@@ -86,10 +73,10 @@ func TestLeaseExpiryAndWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	crashed := open(t, url, 2*time.Second)
 	alive := open(t, url, 2*time.Second)
-	if err := crashed.Register(ctx, instance("crashed", "1.0.0")); err != nil {
+	if err := crashed.Register(ctx, testsrv.Instance("crashed", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := alive.Register(ctx, instance("alive", "1.0.0")); err != nil {
+	if err := alive.Register(ctx, testsrv.Instance("alive", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
 	snaps := make(chan string, 10)
@@ -99,7 +86,7 @@ func TestLeaseExpiryAndWatch(t *testing.T) {
 		defer wg.Done()
 		for ins, err := range alive.Watch(ctx, discovery.Query{Service: "users"}) {
 			if err == nil {
-				snaps <- ids(ins)
+				snaps <- testsrv.IDs(ins)
 			}
 		}
 	}()
@@ -110,7 +97,7 @@ func TestLeaseExpiryAndWatch(t *testing.T) {
 	}
 	start := time.Now()
 	for time.Since(start) < 10*time.Second {
-		_ = alive.Register(ctx, instance("alive", "1.0.0"))
+		_ = alive.Register(ctx, testsrv.Instance("alive", "1.0.0"))
 		select {
 		case s := <-snaps:
 			if s != "alive" {
@@ -124,50 +111,12 @@ func TestLeaseExpiryAndWatch(t *testing.T) {
 	t.Fatal("the crashed instance did not leave within 10s")
 }
 
-// Who answers which instance served the call.
-type Who struct{ name string }
-
-func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
-
-type WhoClient struct {
-	Name func(ctx context.Context) (string, error)
-}
-
-// Three instances register in etcd; a client that names only the service
-// spreads its calls over all three.
+// Three instances register; a client that names only the service spreads
+// its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
 	url := testsrv.Etcd(t)
-	settings := func(sets ...string) titan.Option {
-		return titan.WithConfig(config.Options{Sets: append([]string{"discovery.backend=etcd", "discovery.url=" + url,
-			"discovery.heartbeat=500ms", "discovery.ttl=2s", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
-			Environ: []string{}, NoWatch: true})
-	}
-	for _, name := range []string{"a", "b", "c"} {
-		app := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }))
-		if err := app.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		defer app.Stop(context.Background())
-	}
-	var c WhoClient
-	capp := titan.New(settings(), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
-	if err := capp.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer capp.Stop(context.Background())
-	counts := map[string]int{}
-	for range 3000 {
-		who, err := c.Name(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[who]++
-	}
-	for _, n := range []string{"a", "b", "c"} {
-		if counts[n] < 600 {
-			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
-		}
-	}
+	testsrv.SpreadOver(t, []string{"discovery.backend=etcd", "discovery.url=" + url,
+		"discovery.heartbeat=500ms", "discovery.ttl=2s", "discovery.deregisterDelay=50ms"})
 }
 
 // Three instances run as child processes; one is killed with SIGKILL in
@@ -179,11 +128,7 @@ func TestKilledInstance(t *testing.T) {
 	sets := []string{"discovery.backend=etcd", "discovery.url=" + url, "discovery.prefix=titantest", "discovery.heartbeat=500ms", "discovery.ttl=2s"}
 	children := testsrv.StartChildren(t, sets, names...)
 	var c testsrv.WhoClient
-	capp := titan.New(titan.WithConfig(config.Options{Sets: append(sets, "discovery.deregisterDelay=50ms", "logger.level=error"), Environ: []string{}, NoWatch: true}),
+	testsrv.StartApp(t, testsrv.Settings(append(sets, "discovery.deregisterDelay=50ms")...),
 		titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
-	if err := capp.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer capp.Stop(context.Background())
 	testsrv.KillUnderLoad(t, c, children, names, open(t, url, 2*time.Second), 6*time.Second)
 }

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/titanframework/titan"
-	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/kubernetes"
 	"github.com/titanframework/titan/modules/netron"
@@ -25,17 +23,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// Who answers which instance served the call.
-type Who struct{ name string }
-
-func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
-
-type WhoClient struct {
-	Name func(ctx context.Context) (string, error)
-}
-
 func quiet(sets ...string) titan.Option {
-	return titan.WithConfig(config.Options{Sets: append([]string{"logger.level=error", "discovery.deregisterDelay=0s"}, sets...), Environ: []string{}, NoWatch: true})
+	return testsrv.Settings(append(sets, "discovery.deregisterDelay=0s")...)
 }
 
 // slice is the EndpointSlice of one pod serving who@1.0.0 at addr
@@ -65,12 +54,8 @@ func TestEndpointSlices(t *testing.T) {
 	var slices []*discoveryv1.EndpointSlice
 	for _, name := range []string{"a", "b", "c"} {
 		var n *netron.Netron
-		app := titan.New(quiet("netron.listen=tcp://127.0.0.1:0"), titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }),
+		testsrv.StartApp(t, quiet("netron.listen=tcp://127.0.0.1:0"), titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho(name) }),
 			titan.Invoke(func(x *netron.Netron) { n = x }))
-		if err := app.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer app.Stop(ctx)
 		s := slice("who-"+name, n.Addrs()[0], true)
 		if _, err := cs.DiscoveryV1().EndpointSlices("apps").Create(ctx, s, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
@@ -84,65 +69,34 @@ func TestEndpointSlices(t *testing.T) {
 	if names, err := reg.Services(ctx); err != nil || len(names) != 1 || names[0] != "who" {
 		t.Fatalf("Services = %v, %v", names, err)
 	}
-	var c WhoClient
-	capp := titan.New(quiet(), titan.Decorate(func(discovery.Registry) discovery.Registry { return reg }),
-		titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
-	if err := capp.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer capp.Stop(ctx)
+	var c testsrv.WhoClient
+	testsrv.StartApp(t, quiet(), titan.Decorate(func(discovery.Registry) discovery.Registry { return reg }),
+		titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	call := func() (string, error) { return c.Name(ctx) }
 
-	var mu sync.Mutex
-	counts := map[string]int{}
-	var failed atomic.Int64
-	var after atomic.Bool
-	aAfter := atomic.Int64{}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				who, err := c.Name(ctx)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				mu.Lock()
-				counts[who]++
-				mu.Unlock()
-				if who == "a" && after.Load() {
-					aAfter.Add(1)
-				}
-			}
-		}()
-	}
+	load := testsrv.StartLoad(4, call)
 	time.Sleep(300 * time.Millisecond)
-	notReady := slice("who-a", "tcp://"+slices[0].Endpoints[0].Addresses[0]+":"+strconv.Itoa(int(*slices[0].Ports[0].Port)), false)
-	if _, err := cs.DiscoveryV1().EndpointSlices("apps").Update(ctx, notReady, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond) // the watch reaches the client
-	after.Store(true)
-	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	if failed.Load() > 0 {
-		t.Fatalf("%d calls failed", failed.Load())
-	}
+	counts, errs := load.End()
 	for _, n := range []string{"a", "b", "c"} {
 		if counts[n] == 0 {
 			t.Errorf("%s got no call: %v", n, counts)
 		}
 	}
-	if aAfter.Load() > 0 {
-		t.Errorf("the not-ready pod got %d calls after the watch reported it", aAfter.Load())
+	load = testsrv.StartLoad(4, call) // a is marked not ready under this load
+	notReady := slice("who-a", "tcp://"+slices[0].Endpoints[0].Addresses[0]+":"+strconv.Itoa(int(*slices[0].Ports[0].Port)), false)
+	if _, err := cs.DiscoveryV1().EndpointSlices("apps").Update(ctx, notReady, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the watch reaches the client
+	_, during := load.End()
+	load = testsrv.StartLoad(4, call)
+	time.Sleep(300 * time.Millisecond)
+	after, late := load.End()
+	if errs = append(append(errs, during...), late...); len(errs) > 0 {
+		t.Fatalf("%d calls failed; the first: %v", len(errs), errs[0])
+	}
+	if after["a"] > 0 || after["b"] == 0 || after["c"] == 0 {
+		t.Errorf("after the watch reported a not ready, calls went to %v", after)
 	}
 	if h, err := reg.Health(ctx, "who-a/"+slices[0].Endpoints[0].Addresses[0]); err != nil || h != discovery.Unhealthy {
 		t.Errorf("Health of the not-ready pod = %v, %v", h, err)

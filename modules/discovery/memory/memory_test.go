@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/memory"
 )
@@ -16,15 +17,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func instance(id, version string, h discovery.Health) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://127.0.0.1:1"}, Health: h}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
+	in := testsrv.Instance(id, version)
+	in.Health = h
+	return in
 }
 
 func TestRegisterDiscover(t *testing.T) {
@@ -52,8 +47,8 @@ func TestRegisterDiscover(t *testing.T) {
 		{discovery.Query{Service: "nobody"}, ""},
 	} {
 		got, err := r.Discover(ctx, tc.q)
-		if err != nil || ids(got) != tc.want {
-			t.Errorf("Discover(%+v) = %s, %v; want %s", tc.q, ids(got), err, tc.want)
+		if err != nil || testsrv.IDs(got) != tc.want {
+			t.Errorf("Discover(%+v) = %s, %v; want %s", tc.q, testsrv.IDs(got), err, tc.want)
 		}
 	}
 	if _, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^^1"}); err == nil || !strings.Contains(err.Error(), `version range "^^1"`) {
@@ -107,7 +102,7 @@ func TestTTL(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			snaps <- ids(ins)
+			snaps <- testsrv.IDs(ins)
 		}
 	}()
 	if s := <-snaps; s != "alive,crashed" {
@@ -139,8 +134,8 @@ func TestTTL(t *testing.T) {
 	if d := time.Since(start); d < 150*time.Millisecond || d > time.Second {
 		t.Errorf("the crashed instance left after %v, want about the 200ms TTL", d)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "alive" {
-		t.Errorf("Discover after the expiry: %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "alive" {
+		t.Errorf("Discover after the expiry: %s", testsrv.IDs(got))
 	}
 }
 
@@ -181,7 +176,7 @@ func iterPull(r *memory.Registry, ctx context.Context) (func() string, func()) {
 				return
 			}
 			select {
-			case ch <- ids(ins):
+			case ch <- testsrv.IDs(ins):
 			case <-wctx.Done():
 				return
 			}

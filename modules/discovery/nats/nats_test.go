@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
 	dnats "github.com/titanframework/titan/modules/discovery/nats"
 	"github.com/titanframework/titan/modules/netron"
@@ -60,29 +58,17 @@ func open(t *testing.T, url, p string, ttl time.Duration, log *slog.Logger) *dna
 	return r
 }
 
-func instance(id, version string) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
-}
-
 func TestRegistry(t *testing.T) {
 	url := testsrv.NATS(t)
 	ctx := context.Background()
 	r := open(t, url, prefix(t, url), time.Minute, nil)
-	for _, in := range []discovery.Instance{instance("app1/users@1.0.0", "1.0.0"), instance("app2/users@1.4.0", "1.4.0"), instance("app3/users@2.0.0", "2.0.0")} {
+	for _, in := range []discovery.Instance{testsrv.Instance("app1/users@1.0.0", "1.0.0"), testsrv.Instance("app2/users@1.4.0", "1.4.0"), testsrv.Instance("app3/users@2.0.0", "2.0.0")} {
 		if err := r.Register(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || ids(got) != "app1/users@1.0.0,app2/users@1.4.0" {
-		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || testsrv.IDs(got) != "app1/users@1.0.0,app2/users@1.4.0" {
+		t.Fatalf("Discover ^1 = %s, %v", testsrv.IDs(got), err)
 	}
 	if h, err := r.Health(ctx, "app2/users@1.4.0"); err != nil || h != discovery.Healthy {
 		t.Fatalf("Health = %v, %v", h, err)
@@ -90,8 +76,8 @@ func TestRegistry(t *testing.T) {
 	if err := r.Deregister(ctx, "app2/users@1.4.0"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "app1/users@1.0.0,app3/users@2.0.0" {
-		t.Fatalf("after Deregister: %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app1/users@1.0.0,app3/users@2.0.0" {
+		t.Fatalf("after Deregister: %s", testsrv.IDs(got))
 	}
 	if names, err := r.Services(ctx); err != nil || len(names) != 1 || names[0] != "users" {
 		t.Fatalf("Services = %v, %v", names, err)
@@ -106,7 +92,7 @@ func TestRegistry(t *testing.T) {
 func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	url := testsrv.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs testsrv.SyncBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 
@@ -123,7 +109,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	if _, err := kv.Put(ctx, "users.junk", []byte("{not json")); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Register(ctx, instance("crashed", "1.0.0")); err != nil {
+	if err := r.Register(ctx, testsrv.Instance("crashed", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
 	snaps := make(chan string, 10)
@@ -133,7 +119,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 		defer wg.Done()
 		for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
 			if err == nil {
-				snaps <- ids(ins)
+				snaps <- testsrv.IDs(ins)
 			}
 		}
 	}()
@@ -142,7 +128,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	if s := <-snaps; s != "crashed" {
 		t.Fatalf("first snapshot %q", s)
 	}
-	if err := r.Register(ctx, instance("joined", "1.0.0")); err != nil {
+	if err := r.Register(ctx, testsrv.Instance("joined", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
 	if s := <-snaps; s != "crashed,joined" {
@@ -150,7 +136,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	}
 	start := time.Now()
 	for time.Since(start) < 5*time.Second {
-		_ = r.Register(ctx, instance("joined", "1.0.0"))
+		_ = r.Register(ctx, testsrv.Instance("joined", "1.0.0"))
 		select {
 		case s := <-snaps:
 			if s != "joined" {
@@ -169,95 +155,21 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	t.Fatal("the crashed instance did not leave within 5s")
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// Who answers which instance served the call.
-type Who struct{ name string }
-
-func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
-
-type WhoClient struct {
-	Name func(ctx context.Context) (string, error)
+// backendSets configure an app's discovery for the NATS at url.
+func backendSets(url, p string) []string {
+	return []string{"discovery.backend=nats", "discovery.url=" + url, "discovery.prefix=" + p,
+		"discovery.heartbeat=200ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms"}
 }
 
 func appSettings(url, p string, sets ...string) titan.Option {
-	return titan.WithConfig(config.Options{
-		Sets: append([]string{"discovery.backend=nats", "discovery.url=" + url, "discovery.prefix=" + p,
-			"discovery.heartbeat=200ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
-		Environ: []string{}, NoWatch: true,
-	})
-}
-
-func startApp(t *testing.T, opts ...titan.Option) *titan.App {
-	t.Helper()
-	app := titan.New(opts...)
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return app
+	return testsrv.Settings(append(backendSets(url, p), sets...)...)
 }
 
 // Three instances register in NATS; a client that names only the service
 // spreads its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
 	url := testsrv.NATS(t)
-	p := prefix(t, url)
-	var apps []*titan.App
-	for _, name := range []string{"a", "b", "c"} {
-		apps = append(apps, startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"),
-			titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} })))
-	}
-	var c WhoClient
-	startApp(t, appSettings(url, p), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
-	counts := map[string]int{}
-	for range 3000 {
-		who, err := c.Name(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[who]++
-	}
-	for _, n := range []string{"a", "b", "c"} {
-		if counts[n] < 600 {
-			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
-		}
-	}
-	if err := apps[0].Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		seen := false
-		for range 30 {
-			who, err := c.Name(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			seen = seen || who == "a"
-		}
-		if !seen {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the stopped instance still answers after 5s")
-		}
-	}
+	testsrv.SpreadOver(t, backendSets(url, prefix(t, url)))
 }
 
 // After the NATS server restarts with its JetStream store gone, the live
@@ -297,7 +209,7 @@ func TestReRegistersAfterRestart(t *testing.T) {
 	defer func() { srv.Process.Kill(); srv.Wait() }() // after the app stopped
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	app := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") }))
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +263,7 @@ func (Adder) Count(_ context.Context, n int) iter.Seq2[int, error] {
 func TestServiceProtocol(t *testing.T) {
 	url := testsrv.NATS(t)
 	p := prefix(t, url)
-	startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"), titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
+	testsrv.StartApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"), titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
@@ -404,6 +316,6 @@ func TestKilledInstance(t *testing.T) {
 	sets := []string{"discovery.backend=nats", "discovery.url=" + url, "discovery.prefix=" + p, "discovery.heartbeat=200ms", "discovery.ttl=1s"}
 	children := testsrv.StartChildren(t, sets, names...)
 	var c testsrv.WhoClient
-	startApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	testsrv.StartApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
 	testsrv.KillUnderLoad(t, c, children, names, open(t, url, p, time.Second, nil), 4*time.Second)
 }

@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/redis"
 )
@@ -44,29 +42,17 @@ func open(t *testing.T, url, prefix string, ttl time.Duration, log *slog.Logger)
 	return r
 }
 
-func instance(id, version string) discovery.Instance {
-	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
-}
-
-func ids(ins []discovery.Instance) string {
-	var s []string
-	for _, in := range ins {
-		s = append(s, in.ID)
-	}
-	return strings.Join(s, ",")
-}
-
 func TestRegistry(t *testing.T) {
 	url := redisURL(t)
 	ctx := context.Background()
 	r := open(t, url, prefix(t, url), time.Minute, nil)
-	for _, in := range []discovery.Instance{instance("a", "1.0.0"), instance("b", "1.4.0"), instance("c", "2.0.0")} {
+	for _, in := range []discovery.Instance{testsrv.Instance("a", "1.0.0"), testsrv.Instance("b", "1.4.0"), testsrv.Instance("c", "2.0.0")} {
 		if err := r.Register(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || ids(got) != "a,b" {
-		t.Fatalf("Discover ^1 = %s, %v", ids(got), err)
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users", Range: "^1"}); err != nil || testsrv.IDs(got) != "a,b" {
+		t.Fatalf("Discover ^1 = %s, %v", testsrv.IDs(got), err)
 	}
 	if h, err := r.Health(ctx, "b"); err != nil || h != discovery.Healthy {
 		t.Fatalf("Health(b) = %v, %v", h, err)
@@ -74,8 +60,8 @@ func TestRegistry(t *testing.T) {
 	if err := r.Deregister(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); ids(got) != "a,c" {
-		t.Fatalf("after Deregister(b): %s", ids(got))
+	if got, _ := r.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "a,c" {
+		t.Fatalf("after Deregister(b): %s", testsrv.IDs(got))
 	}
 	if err := r.Register(ctx, discovery.Instance{ID: "bad", Service: "users"}); err == nil {
 		t.Fatal("an invalid instance was registered")
@@ -88,7 +74,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs testsrv.SyncBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, 300*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 
@@ -98,7 +84,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	raw.HSet(ctx, p+":discovery:instance:junk", "json", "{not json", "service", "users")
 	raw.SAdd(ctx, p+":discovery:service:users", "junk")
 
-	if err := r.Register(ctx, instance("crashed", "1.0.0")); err != nil {
+	if err := r.Register(ctx, testsrv.Instance("crashed", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
 	snaps := make(chan string, 10)
@@ -110,7 +96,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			snaps <- ids(ins)
+			snaps <- testsrv.IDs(ins)
 		}
 	}()
 	defer wg.Wait()
@@ -118,7 +104,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	if s := <-snaps; s != "crashed" {
 		t.Fatalf("first snapshot %q", s)
 	}
-	if err := r.Register(ctx, instance("joined", "1.0.0")); err != nil {
+	if err := r.Register(ctx, testsrv.Instance("joined", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
 	if s := <-snaps; s != "crashed,joined" {
@@ -127,7 +113,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	start := time.Now()
 	// joined heartbeats; crashed does not.
 	for time.Since(start) < 2*time.Second {
-		_ = r.Register(ctx, instance("joined", "1.0.0"))
+		_ = r.Register(ctx, testsrv.Instance("joined", "1.0.0"))
 		select {
 		case s := <-snaps:
 			if s != "joined" {
@@ -146,95 +132,21 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	t.Fatal("the crashed instance did not leave within 2s")
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// backendSets configure an app's discovery for the Redis at url.
+func backendSets(url, p string) []string {
+	return []string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + p,
+		"discovery.heartbeat=100ms", "discovery.ttl=500ms", "discovery.deregisterDelay=50ms"}
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// Who answers which instance served the call.
-type Who struct{ name string }
-
-func (w *Who) Name(context.Context) (string, error) { return w.name, nil }
-
-type WhoClient struct {
-	Name func(ctx context.Context) (string, error)
-}
-
-func appSettings(url, prefix string, sets ...string) titan.Option {
-	return titan.WithConfig(config.Options{
-		Sets: append([]string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + prefix,
-			"discovery.heartbeat=100ms", "discovery.ttl=500ms", "discovery.deregisterDelay=50ms", "logger.level=error"}, sets...),
-		Environ: []string{}, NoWatch: true,
-	})
-}
-
-func startApp(t *testing.T, opts ...titan.Option) *titan.App {
-	t.Helper()
-	app := titan.New(opts...)
-	if err := app.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return app
+func appSettings(url, p string, sets ...string) titan.Option {
+	return testsrv.Settings(append(backendSets(url, p), sets...)...)
 }
 
 // Three instances register in Redis; a client that names only the service
 // spreads its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
 	url := redisURL(t)
-	p := prefix(t, url)
-	var apps []*titan.App
-	for _, name := range []string{"a", "b", "c"} {
-		apps = append(apps, startApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"),
-			titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} })))
-	}
-	var c WhoClient
-	startApp(t, appSettings(url, p), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
-	counts := map[string]int{}
-	for range 3000 {
-		who, err := c.Name(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		counts[who]++
-	}
-	for _, n := range []string{"a", "b", "c"} {
-		if counts[n] < 600 {
-			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
-		}
-	}
-	if err := apps[0].Stop(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		seen := false
-		for range 30 {
-			who, err := c.Name(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			seen = seen || who == "a"
-		}
-		if !seen {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the stopped instance still answers after 5s")
-		}
-	}
+	testsrv.SpreadOver(t, backendSets(url, prefix(t, url)))
 }
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
@@ -281,8 +193,8 @@ func TestReRegistersAfterRestart(t *testing.T) {
 	port := freePort(t)
 	srv := startRedis(t, port)
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	startApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
+		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") }))
 	r := open(t, url, "titan", time.Second, nil)
 	count := func() int {
 		ins, _ := r.Discover(context.Background(), discovery.Query{Service: "who"})
@@ -313,12 +225,12 @@ func TestNotRequired(t *testing.T) {
 	port := freePort(t)
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	err := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} })).Start(context.Background())
+		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") })).Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+fmt.Sprint(port)) || !strings.Contains(err.Error(), "discovery.required: false") {
 		t.Fatalf("an unreachable Redis at start-up: %v", err)
 	}
-	startApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: "a"} }))
+	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
+		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") }))
 	srv := startRedis(t, port)
 	defer func() { srv.Process.Kill(); srv.Wait() }()
 	r := open(t, url, "titan", time.Second, nil)
@@ -344,6 +256,6 @@ func TestKilledInstance(t *testing.T) {
 	children := testsrv.StartChildren(t, []string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + p,
 		"discovery.heartbeat=100ms", "discovery.ttl=500ms"}, names...)
 	var c testsrv.WhoClient
-	startApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	testsrv.StartApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
 	testsrv.KillUnderLoad(t, c, children, names, open(t, url, p, time.Second, nil), 3*time.Second)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
 )
@@ -72,7 +73,7 @@ func expectEvents(t *testing.T, ch chan netron.Event, want int) []netron.Event {
 }
 
 func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
-	addr := natsServer(t)
+	addr := testsrv.NATS(t)
 	prefix := "t" + strings.ToLower(nuid.Next())
 	a, b := bridged(t, addr, prefix), bridged(t, addr, prefix)
 	gotA, gotB := collect(t, a, "chat.*"), collect(t, b, "chat.>")
@@ -95,7 +96,7 @@ func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
 	expectEvents(t, gotA, 0) // "chat.*" does not match three tokens
 
 	// A client dialled over NATS subscribes to cluster events.
-	p := dial(t, natsServer(t)+"?prefix="+prefix, netron.Config{})
+	p := dial(t, testsrv.NATS(t)+"?prefix="+prefix, netron.Config{})
 	got := make(chan netron.Event, 4)
 	unsub, err := p.Subscribe(ctx, "chat.message", func(_ context.Context, e netron.Event) { got <- e })
 	if err != nil {

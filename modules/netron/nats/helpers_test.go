@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/titantest"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
 	"go.uber.org/goleak"
 
@@ -28,32 +28,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// natsServer returns the URL of the test NATS server (TITAN_TEST_NATS,
-// default nats://127.0.0.1:4222). When it cannot be reached the test is
-// skipped, loudly, or fails under CI=true.
-func natsServer(t testing.TB) string {
-	t.Helper()
-	addr := os.Getenv("TITAN_TEST_NATS")
-	if addr == "" {
-		addr = "nats://127.0.0.1:4222"
-	}
-	nc, err := nats.Connect(addr, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
-	if err != nil {
-		msg := fmt.Sprintf("NATS server %s is unreachable (%v): start it, or set TITAN_TEST_NATS", addr, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		fmt.Fprintf(os.Stderr, "\n!!!!!!!! SKIPPING NATS TESTS: %s !!!!!!!!\n\n", msg)
-		t.Skip(msg)
-	}
-	nc.Close()
-	return addr
-}
-
 // testURL returns a nats:// address under a prefix of its own, so that
 // tests (and concurrent test runs) do not see each other's instances.
 func testURL(t testing.TB) string {
-	return natsServer(t) + "?prefix=t" + strings.ToLower(nuid.Next())
+	return testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next())
 }
 
 type Point struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -13,7 +14,7 @@ import (
 // TestAppEventsAcrossProcesses: two apps configured with nats.events see
 // each other's Emit through NATS (each app stands for a process).
 func TestAppEventsAcrossProcesses(t *testing.T) {
-	url := natsServer(t)
+	url := testsrv.NATS(t)
 	prefix := "t" + time.Now().Format("150405") // a subject space of this test's own
 	start := func(opts ...titan.Option) *netron.Netron {
 		var n *netron.Netron

@@ -1,0 +1,160 @@
+package testsrv
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+// NewWho returns the Who of an instance named name.
+func NewWho(name string) *Who { return &Who{name: name} }
+
+// Instance is an instance of users@version with the id, for registry
+// tests.
+func Instance(id, version string) discovery.Instance {
+	return discovery.Instance{ID: id, Service: "users", Version: version, Addrs: []string{"tcp://10.0.0.1:7070"}, Health: discovery.Healthy}
+}
+
+// IDs lists the instances' ids, comma-separated.
+func IDs(ins []discovery.Instance) string {
+	s := make([]string, len(ins))
+	for i, in := range ins {
+		s[i] = in.ID
+	}
+	return strings.Join(s, ",")
+}
+
+// SyncBuffer is a bytes.Buffer that log handlers of several goroutines can
+// write to.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Settings is the configuration of a test app: sets, quiet logs, no files
+// or environment.
+func Settings(sets ...string) titan.Option {
+	return titan.WithConfig(config.Options{Sets: append(sets, "logger.level=error"), Environ: []string{}, NoWatch: true})
+}
+
+// StartApp starts an app and stops it when the test ends.
+func StartApp(t *testing.T, opts ...titan.Option) *titan.App {
+	t.Helper()
+	app := titan.New(opts...)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+	return app
+}
+
+// SpreadOver runs the scenario every discovery backend passes: three
+// instances of who@1.0.0 configured with sets register; a client that
+// names only the service spreads 3,000 calls over all three (each gets at
+// least 20 %); the first stops and leaves the set within 5 s.
+func SpreadOver(t *testing.T, sets []string) {
+	t.Helper()
+	var apps []*titan.App
+	for _, name := range []string{"a", "b", "c"} {
+		apps = append(apps, StartApp(t, Settings(append(sets, "netron.listen=tcp://127.0.0.1:0")...),
+			titan.Service("who", "1.0.0", func() *Who { return NewWho(name) })))
+	}
+	var c WhoClient
+	StartApp(t, Settings(sets...), titan.Remote[WhoClient]("who@^1"), titan.Invoke(func(x WhoClient) { c = x }))
+	counts := map[string]int{}
+	for range 3000 {
+		who, err := c.Name(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[who]++
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		if counts[n] < 600 {
+			t.Errorf("%s got %d of 3000 calls: %v", n, counts[n], counts)
+		}
+	}
+	if err := apps[0].Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		seen := false
+		for range 30 {
+			who, err := c.Name(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = seen || who == "a"
+		}
+		if !seen {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stopped instance still answers after 5s")
+		}
+	}
+}
+
+// Load is a set of callers calling until End.
+type Load struct {
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	counts map[string]int
+	errs   []error
+}
+
+// StartLoad starts n callers of call, which names who answered.
+func StartLoad(n int, call func() (string, error)) *Load {
+	l := &Load{stop: make(chan struct{}), counts: map[string]int{}}
+	for range n {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				who, err := call()
+				l.mu.Lock()
+				if err != nil {
+					l.errs = append(l.errs, err)
+				} else {
+					l.counts[who]++
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+// End stops the callers and returns who answered how often, and the
+// calls that failed.
+func (l *Load) End() (map[string]int, []error) {
+	close(l.stop)
+	l.wg.Wait()
+	return l.counts, l.errs
+}
