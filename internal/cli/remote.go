@@ -35,10 +35,12 @@ const noTimeout = 100 * 365 * 24 * time.Hour
 // Netron process (call, inspect).
 type remoteFlags struct {
 	timeout time.Duration
+	token   string
 }
 
 func (f *remoteFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.timeout, "timeout", defaultTimeout, "bound on connecting and on each request (0: none)")
+	fs.StringVar(&f.token, "token", "", "bearer token to authenticate with (titan token mints one; default $TITAN_TOKEN)")
 }
 
 // check validates the flags; its errors are usage errors.
@@ -52,6 +54,15 @@ func (f *remoteFlags) check() error {
 // context returns the context of one command run: cancelled by SIGINT or
 // SIGTERM, and bounded by --timeout when bounded is true.
 func (f *remoteFlags) context(parent context.Context, bounded bool) (context.Context, context.CancelFunc) {
+	token := f.token
+	if token == "" {
+		token = os.Getenv("TITAN_TOKEN")
+	}
+	if token != "" {
+		// Sent with every call, and by the authenticate task on
+		// connections (see connect).
+		parent = netron.WithOutgoingMetadata(parent, map[string]string{"authorization": "Bearer " + token})
+	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	if !bounded || f.timeout == 0 {
 		return ctx, stop
@@ -113,7 +124,34 @@ func connect(ctx context.Context, addr string, timeout time.Duration) (p *netron
 		close()
 		return nil, nil, err
 	}
+	if err := authenticate(ctx, p, addr); err != nil {
+		close()
+		return nil, nil, err
+	}
 	return p, close, nil
+}
+
+// authenticate runs the authenticate task with the token of ctx (--token)
+// on a connection, so that the connection is the token's user for the
+// definitions it asks too. Call doors (http://, https://, nats://) send
+// the token with each request instead.
+func authenticate(ctx context.Context, p *netron.Peer, addr string) error {
+	token := netron.BearerToken(netron.OutgoingMetadata(ctx)["authorization"])
+	scheme, _, _ := strings.Cut(addr, "://")
+	if token == "" || scheme == "http" || scheme == "https" || scheme == "nats" {
+		return nil
+	}
+	var res struct {
+		Success bool   `json:"success"`
+		Error   string `json:"error"`
+	}
+	if err := p.Task(ctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: token}}); err != nil {
+		return fmt.Errorf("authenticate with --token: %w", err)
+	}
+	if !res.Success {
+		return netron.Errorf(netron.CodeUnauthenticated, "authenticate with --token: refused: %s", res.Error)
+	}
+	return nil
 }
 
 // definition asks the peer for target's definition. A Go server resolves a

@@ -30,6 +30,15 @@ func newReflector(m Mapper) *jsonschema.Reflector {
 		Anonymous:      true,
 		DoNotReference: true,
 		ExpandedStruct: true,
+		// The reflector keys the types it has seen by name: two types of
+		// one name in different packages (security.Config holding
+		// jwtauth.Config and certs.Config) would share one schema.
+		Namer: func(t reflect.Type) string {
+			if t.PkgPath() == "" {
+				return t.Name()
+			}
+			return strings.NewReplacer("/", ".", "-", "_").Replace(t.PkgPath()) + "." + t.Name()
+		},
 		Mapper: func(t reflect.Type) *jsonschema.Schema {
 			if t == durationType {
 				return &jsonschema.Schema{

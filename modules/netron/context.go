@@ -94,6 +94,15 @@ func WithOutgoingMetadata(ctx context.Context, md map[string]string) context.Con
 	return context.WithValue(ctx, outgoingKey{}, md)
 }
 
+// OutgoingMetadata returns the metadata ctx carries for the calls made
+// with it ([WithOutgoingMetadata]), or nil. Call doors that are not
+// Netron connections (the HTTP client) send it their own way. The map
+// must not be modified.
+func OutgoingMetadata(ctx context.Context) map[string]string {
+	md, _ := ctx.Value(outgoingKey{}).(map[string]string)
+	return md
+}
+
 // outgoingMetadata returns a copy of the metadata ctx carries for calls,
 // or nil.
 func outgoingMetadata(ctx context.Context) map[string]string {

@@ -310,6 +310,27 @@ func (n *Netron) Definition(target, transport string) (*protocol.Definition, err
 	return s.definition(n.id), nil
 }
 
+// DefinitionFor is [Netron.Definition] as the caller in ctx may see it
+// ([Access]): the methods it may not call are left out, and a service of
+// which it may call nothing is not found.
+func (n *Netron) DefinitionFor(ctx context.Context, target, transport string) (*protocol.Definition, error) {
+	s, err := n.resolveTarget(target)
+	var def *protocol.Definition
+	if err == nil && s.exposedOn(transport) {
+		def = n.definitionFor(ctx, s)
+	}
+	if err == nil && def == nil {
+		err = errNoService(target)
+	}
+	if CodeOf(err) == CodeNotFound {
+		return nil, ServiceNotFound(target, n.visibleServices(ctx, transport))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return def, nil
+}
+
 // Authenticator returns the handler of the authenticate task, or nil; the
 // HTTP gateway serves /netron/authenticate with it.
 func (n *Netron) Authenticator() Authenticator {
@@ -347,6 +368,13 @@ type Engine interface {
 	Services() []string
 	// Definition returns the definition query_interface answers with.
 	Definition(target, transport string) (*protocol.Definition, error)
+	// DefinitionFor returns it as the caller in ctx may see it.
+	DefinitionFor(ctx context.Context, target, transport string) (*protocol.Definition, error)
+	// Access returns who may see and call what, or nil (WithAccess).
+	Access() Access
+	// VisibleMethods returns the methods of a service the caller in ctx
+	// may call.
+	VisibleMethods(ctx context.Context, qualified string) []string
 
 	// Emit and Subscribe are the events of the process.
 	Events

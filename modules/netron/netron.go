@@ -47,6 +47,7 @@ type Netron struct {
 	clientChain  UnaryFunc                      // calling chain of unary calls
 	poolCalls    bool                           // every interceptor borrows its Calls: they are pooled (see servedCalls)
 	identity     IdentityFunc
+	access       Access
 	parentLost   func() // called when the ipc connection to the parent ends
 	strict       bool   // WithStrict: methods not exposed fail Register
 	serverTLS    *tls.Config
@@ -548,6 +549,9 @@ func (n *Netron) acceptLoop(ln *listener) {
 		if !n.addPeer(p) {
 			conn.Close()
 			return
+		}
+		if w, ok := n.access.(PeerWatcher); ok {
+			w.PeerAccepted(p)
 		}
 		if cr, ok := conn.(transport.Credentials); ok && cr.Token() != "" && n.Authenticator() != nil {
 			// A token on the connection (WebSocket ?token= or Authorization,

@@ -1,6 +1,7 @@
 package netron
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -109,6 +110,24 @@ func (n *Netron) exposedServices(scheme string) []string {
 	var out []string
 	for _, q := range sortedServiceNames(n.services) {
 		if n.services[q].exposedOn(scheme) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// visibleServices returns the qualified names of the services reachable
+// through listeners of scheme of which the caller in ctx may call a
+// method, sorted.
+func (n *Netron) visibleServices(ctx context.Context, scheme string) []string {
+	if n.access == nil {
+		return n.exposedServices(scheme)
+	}
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []string
+	for _, q := range sortedServiceNames(n.services) {
+		if s := n.services[q]; s.exposedOn(scheme) && n.anyVisible(ctx, s) {
 			out = append(out, q)
 		}
 	}

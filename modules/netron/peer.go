@@ -38,6 +38,7 @@ type Peer struct {
 	resolved   map[string]string          // target -> definition id, for the current connection
 	toResolve  []string                   // targets to resolve again after a reconnect
 	authResult any                        // the authenticator's answer for the connection's token
+	identity   atomic.Pointer[any]        // SetIdentity
 	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
 	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
 }

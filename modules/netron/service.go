@@ -81,6 +81,7 @@ type method struct {
 	extensions map[string]any // WithMethodExtension
 
 	spec MethodSpec // the public view of the method, pointing back at it
+	svc  *service   // the service the method belongs to
 }
 
 // service is one registered service instance.
@@ -336,6 +337,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		transports: cfg.transports, extensions: cfg.extensions, notExposed: notExposed,
 	}
 	for _, m := range methods {
+		m.svc = s
 		s.methods[m.name] = m
 		s.order = append(s.order, m.name)
 	}

@@ -222,3 +222,46 @@ func WithExtension(name, key string, value any, check func(any) error) ServiceOp
 		c.extensions[key] = value
 	}}
 }
+
+// Policy is an option that applies to a whole service or, given to
+// [WithMethod], to one method: a policy that a module above the engine
+// enforces (titan.Auth, titan.RateLimit of the security module). A
+// method's own value wins over its service's ([MethodSpec.Policy]).
+type Policy interface {
+	ServiceOption
+	MethodOption
+}
+
+type policyOption struct {
+	desc  string
+	key   string
+	value any
+	check func(any) error
+}
+
+func (o policyOption) String() string { return o.desc }
+
+func (o policyOption) record(ext *map[string]any, errs *[]error) {
+	if o.check != nil {
+		if err := o.check(o.value); err != nil {
+			*errs = append(*errs, fmt.Errorf("%s: %w", o.desc, err))
+			return
+		}
+	}
+	if *ext == nil {
+		*ext = map[string]any{}
+	}
+	(*ext)[o.key] = o.value
+}
+
+func (o policyOption) applyService(c *serviceConfig) { o.record(&c.extensions, &c.errs) }
+func (o policyOption) applyMethod(c *methodConfig)   { o.record(&c.extensions, &c.errs) }
+
+// WithPolicy records value under key, on the service or on the method it
+// is given to, for the module that enforces it to read with
+// [MethodSpec.Policy]. desc is the option's String form, as the call that
+// made it ("Auth(Roles(\"admin\"))"); check, when not nil, refuses a bad
+// value at Register with an error that starts with desc.
+func WithPolicy(desc, key string, value any, check func(any) error) Policy {
+	return policyOption{desc: desc, key: key, value: value, check: check}
+}

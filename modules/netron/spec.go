@@ -26,6 +26,29 @@ func (c *Call) Spec() *MethodSpec {
 	return &c.m.spec
 }
 
+// Service returns the qualified name of the method's service
+// ("calculator@1.0.0").
+func (s *MethodSpec) Service() string { return s.m.svc.qualified }
+
+// ServiceName returns the name of the method's service without its
+// version ("calculator").
+func (s *MethodSpec) ServiceName() string { return s.m.svc.name }
+
+// Policy returns the value a [Policy] option recorded under key on the
+// method, else on its service, else nil.
+func (s *MethodSpec) Policy(key string) any {
+	if v, ok := s.m.extensions[key]; ok {
+		return v
+	}
+	return s.m.svc.extensions[key]
+}
+
+// MethodPolicy returns the value a [Policy] option recorded under key on
+// the method itself (given to [WithMethod]), or nil: a module tells with
+// it whether a policy is the method's own or its service's (a service's
+// rate limit counts the calls of all its methods together).
+func (s *MethodSpec) MethodPolicy(key string) any { return s.m.extensions[key] }
+
 // Name returns the method's wire name ("add").
 func (s *MethodSpec) Name() string { return s.m.name }
 

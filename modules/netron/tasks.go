@@ -138,22 +138,28 @@ func stringArg(args []any, i int, what string) (string, error) {
 }
 
 func (n *Netron) registerCoreTasks() {
-	n.tasks[TaskQueryInterface] = func(_ context.Context, p *Peer, args []any) (any, error) {
+	n.tasks[TaskQueryInterface] = func(ctx context.Context, p *Peer, args []any) (any, error) {
 		name, err := stringArg(args, 0, "service name")
 		if err != nil {
 			return nil, err
 		}
+		var def *protocol.Definition
 		s, err := n.resolveTarget(name)
-		if err == nil && !s.exposedOn(p.scheme) {
+		if err == nil && s.exposedOn(p.scheme) {
+			// A caller that may call none of its methods is told it does
+			// not exist (NETRON-WIRE.md §6.1 step 5).
+			def = n.definitionFor(ctx, s)
+		}
+		if err == nil && def == nil {
 			err = errNoService(name)
 		}
 		if CodeOf(err) == CodeNotFound && p.titanPeer() {
-			err = ServiceNotFound(name, n.exposedServices(p.scheme))
+			err = ServiceNotFound(name, n.visibleServices(ctx, p.scheme))
 		}
 		if err != nil {
 			return nil, err
 		}
-		return s.definition(n.id), nil
+		return def, nil
 	}
 	n.tasks[TaskSubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {
 		event, err := stringArg(args, 0, "event name")
@@ -233,7 +239,7 @@ func (n *Netron) registerCoreTasks() {
 	}
 	n.tasks[TaskExposeService] = refuse(TaskExposeService)
 	n.tasks[TaskUnexposeService] = refuse(TaskUnexposeService)
-	n.tasks[TaskListServices] = func(_ context.Context, p *Peer, _ []any) (any, error) {
+	n.tasks[TaskListServices] = func(ctx context.Context, p *Peer, _ []any) (any, error) {
 		n.mu.RLock()
 		defer n.mu.RUnlock()
 		var out []any
@@ -242,9 +248,14 @@ func (n *Netron) registerCoreTasks() {
 			if !s.exposedOn(p.scheme) {
 				continue
 			}
-			methods := make([]any, len(s.order))
-			for i, m := range s.order {
-				methods[i] = m
+			methods := make([]any, 0, len(s.order))
+			for _, m := range s.order {
+				if n.visible(ctx, s.methods[m]) {
+					methods = append(methods, m)
+				}
+			}
+			if len(methods) == 0 {
+				continue
 			}
 			out = append(out, protocol.Object{
 				{Key: "name", Value: s.name}, {Key: "version", Value: s.version},

@@ -268,7 +268,7 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
-		Header:     c.requestHeader(),
+		Header:     c.requestHeader(ctx),
 		// A NopCloser of a bytes.Reader is a body net/http knows is in
 		// memory: it sends the head and the body in one write.
 		Body: io.NopCloser(bytes.NewReader(body)),
@@ -316,10 +316,21 @@ func (c *Client) call(ctx context.Context, service, method string, args []any) (
 // requestHeader returns the header of a request: the Client's values,
 // shared but capped, so that a round tripper adding a value to a key
 // copies it rather than writing into the next request's header.
-func (c *Client) requestHeader() http.Header {
-	h := make(http.Header, len(c.header))
+//
+// The outgoing metadata of ctx (netron.WithOutgoingMetadata) that has a
+// header of its own on the gateway (authorization, x-request-id,
+// traceparent, tracestate) is sent in it, over the Client's value.
+func (c *Client) requestHeader(ctx context.Context) http.Header {
+	h := make(http.Header, len(c.header)+1)
 	for k, v := range c.header {
 		h[k] = v[:len(v):len(v)]
+	}
+	if md := netron.OutgoingMetadata(ctx); md != nil {
+		for _, k := range &metadataHeaders {
+			if v, ok := md[k[1]]; ok {
+				h[k[0]] = []string{v}
+			}
+		}
 	}
 	return h
 }

@@ -36,6 +36,10 @@ func (e entry) Name() string                         { return e.scheme + " gatew
 func (e entry) Schemes() []string                    { return []string{e.scheme} }
 func (e entry) Capabilities() transport.Capabilities { return transport.Capabilities{} }
 
+// SecureScheme reports https:// secure, so that netron.Dial gives its
+// client the Netron's client TLS configuration (WithTLS).
+func (e entry) SecureScheme(scheme string) bool { return scheme == "https" }
+
 func (e entry) OpenGateway(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, error) {
 	return factory(ctx, n, u)
 }
@@ -128,7 +132,7 @@ func (c *Client) Stream(ctx context.Context, service, method string, args ...any
 		cancel()
 		return nil, netron.NewError(netron.CodeInvalidArgument, err)
 	}
-	req.Header = c.requestHeader()
+	req.Header = c.requestHeader(ctx)
 	req.Header["Accept"] = []string{"text/event-stream"}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -314,7 +318,7 @@ func (c *Client) get(ctx context.Context, path ...string) (body []byte, status i
 	if err != nil {
 		return nil, 0, "", netron.NewError(netron.CodeInvalidArgument, err)
 	}
-	req.Header = c.requestHeader()
+	req.Header = c.requestHeader(ctx)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, 0, "", sendError(ctx, err)
@@ -368,7 +372,7 @@ func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, target
 	if t, err := url.PathUnescape(target); err == nil {
 		target = t
 	}
-	def, err := h.n.Definition(target, h.cfg.scheme)
+	def, err := h.n.DefinitionFor(r.Context(), target, h.cfg.scheme)
 	if err != nil {
 		writeError(w, requestID(r), invocationError(err), true)
 		return

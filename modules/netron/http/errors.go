@@ -131,6 +131,42 @@ func writeError(w http.ResponseWriter, id string, e *apiError, requestID bool) {
 	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
+	if e.status == http.StatusTooManyRequests {
+		if s, ok := retryAfter(e.details); ok {
+			h.Set("Retry-After", s)
+		}
+	}
 	w.WriteHeader(e.status)
 	_, _ = w.Write(appendErrorBody(nil, id, e))
+}
+
+// retryAfter returns the Retry-After value (whole seconds, rounded up) of
+// an error whose details say when to retry: details.retryAfter, in
+// milliseconds, as the security module's rate limits send it.
+func retryAfter(details any) (string, bool) {
+	d, ok := details.(protocol.Object)
+	if !ok {
+		return "", false
+	}
+	v, ok := d.Get("retryAfter")
+	if !ok {
+		return "", false
+	}
+	var ms int64
+	switch n := v.(type) {
+	case int64:
+		ms = n
+	case int:
+		ms = int64(n)
+	case float64:
+		ms = int64(n)
+	case uint64:
+		ms = int64(min(n, 1<<53))
+	default:
+		return "", false
+	}
+	if ms <= 0 {
+		return "", false
+	}
+	return strconv.FormatInt((ms+999)/1000, 10), true
 }

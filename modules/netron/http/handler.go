@@ -132,6 +132,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.inflight.Done()
+	if a := h.n.Access(); a != nil && path != "/netron/authenticate" {
+		// The caller of every other request is who its bearer token says
+		// (the security module): its calls run as them, and what it is
+		// shown is what they may call.
+		ctx, err := a.Identify(r.Context(), netron.RequestCredentials(h.cfg.scheme, r))
+		if err != nil {
+			writeError(w, requestID(r), invocationError(err), true)
+			return
+		}
+		r = r.WithContext(ctx)
+	}
 	switch r.Method + " " + path {
 	case "POST /netron/invoke":
 		h.serveInvoke(w, r)
@@ -140,9 +151,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "POST /netron/authenticate":
 		h.serveAuthenticate(w, r)
 	case "GET /openapi.json":
-		h.serveOpenAPI(w)
+		h.serveOpenAPI(w, r)
 	case "GET /discover":
-		h.serveDiscover(w)
+		h.serveDiscover(w, r)
 	case "GET /metrics":
 		// The original's JSON metrics need a bearer token of its
 		// authentication manager; Prometheus metrics are modules/metrics'.
@@ -284,13 +295,19 @@ func writeAuthRequired(w http.ResponseWriter) {
 // serveDiscover answers GET /discover, which netron-browser's
 // HttpConnection.ping calls (NETRON-WIRE.md §11.9): the services exposed
 // here, as the list_services task gives them.
-func (h *Handler) serveDiscover(w http.ResponseWriter) {
+func (h *Handler) serveDiscover(w http.ResponseWriter, r *http.Request) {
 	t := h.routes.refresh(false)
+	shown := h.shown(r, t)
 	b := append([]byte(nil), `{"services":[`...)
-	for i, s := range t.services {
-		if i > 0 {
+	first := true
+	for _, s := range t.services {
+		if shown != nil && len(shown[s.qualified]) == 0 {
+			continue
+		}
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = append(b, `{"name":`...)
 		b = protocol.AppendJSONString(b, s.desc.Name)
 		b = append(b, `,"version":`...)
@@ -298,10 +315,15 @@ func (h *Handler) serveDiscover(w http.ResponseWriter) {
 		b = append(b, `,"id":`...)
 		b = protocol.AppendJSONString(b, s.desc.ID)
 		b = append(b, `,"methods":[`...)
-		for j, m := range s.desc.Methods {
+		j := 0
+		for _, m := range s.desc.Methods {
+			if shown != nil && !shown[s.qualified][m.Name] {
+				continue
+			}
 			if j > 0 {
 				b = append(b, ',')
 			}
+			j++
 			b = protocol.AppendJSONString(b, m.Name)
 		}
 		b = append(b, "]}"...)
@@ -309,4 +331,26 @@ func (h *Handler) serveDiscover(w http.ResponseWriter) {
 	b = append(b, "]}"...)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(b)
+}
+
+// shown returns, by service, the methods the caller of r may call (the
+// Netron's Access), or nil when there is no Access and every caller sees
+// everything.
+func (h *Handler) shown(r *http.Request, t *table) map[string]map[string]bool {
+	if h.n.Access() == nil {
+		return nil
+	}
+	out := make(map[string]map[string]bool, len(t.services))
+	for _, s := range t.services {
+		ms := h.n.VisibleMethods(r.Context(), s.qualified)
+		if len(ms) == 0 {
+			continue
+		}
+		set := make(map[string]bool, len(ms))
+		for _, m := range ms {
+			set[m] = true
+		}
+		out[s.qualified] = set
+	}
+	return out
 }

@@ -153,7 +153,9 @@ func embedSchema(s json.RawMessage) json.RawMessage {
 }
 
 // openAPI builds the document for the services of t.
-func openAPI(t *table) *oaDoc {
+// openAPI builds the document of t's routes; shown, when not nil, keeps
+// only the methods it holds (see Handler.shown).
+func openAPI(t *table, shown map[string]map[string]bool) *oaDoc {
 	doc := &oaDoc{
 		OpenAPI:           "3.1.0",
 		JSONSchemaDialect: dialect2020,
@@ -179,6 +181,9 @@ func openAPI(t *table) *oaDoc {
 		},
 	}
 	for _, s := range t.services {
+		if shown != nil && len(shown[s.qualified]) == 0 {
+			continue
+		}
 		doc.Tags = append(doc.Tags, oaTag{Name: s.qualified, Description: "Service " + s.qualified})
 		opBase := s.desc.Name
 		if len(t.byName[s.desc.Name]) > 1 {
@@ -188,7 +193,7 @@ func openAPI(t *table) *oaDoc {
 		for _, md := range s.desc.Methods {
 			m := s.methods[md.Name]
 			path := base + "/" + md.Name
-			if t.routes[path] != m {
+			if t.routes[path] != m || shown != nil && !shown[s.qualified][md.Name] {
 				continue // shadowed by another service's route
 			}
 			opID := opBase + "." + md.Name
@@ -250,8 +255,10 @@ func openAPI(t *table) *oaDoc {
 
 // serveOpenAPI answers GET /openapi.json, without authentication (the
 // original requires a bearer token, NETRON-WIRE.md §11.7).
-func (h *Handler) serveOpenAPI(w http.ResponseWriter) {
-	b, err := json.MarshalIndent(openAPI(h.routes.refresh(false)), "", "  ")
+func (h *Handler) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	t := h.routes.refresh(false)
+	shown := h.shown(r, t)
+	b, err := json.MarshalIndent(openAPI(t, shown), "", "  ")
 	if err != nil {
 		h.log.Error("openapi document not encodable", "error", err)
 		writeError(w, "", requestError(netron.CodeInternal, http.StatusInternalServerError, "internal error"), false)
@@ -259,6 +266,12 @@ func (h *Handler) serveOpenAPI(w http.ResponseWriter) {
 	}
 	hd := w.Header()
 	hd["Content-Type"] = jsonContentType
-	hd.Set("Cache-Control", "public, max-age=300")
+	if shown != nil {
+		// The document depends on who asks.
+		hd.Set("Cache-Control", "private, no-store")
+		hd.Set("Vary", "Authorization")
+	} else {
+		hd.Set("Cache-Control", "public, max-age=300")
+	}
 	_, _ = w.Write(b)
 }

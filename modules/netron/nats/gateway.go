@@ -478,6 +478,15 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 			g.mu.Unlock()
 		}()
 	}
+	if a := g.n.Access(); a != nil {
+		// A Go peer's token travels in its call metadata ("authorization":
+		// "Bearer <token>").
+		ctx, err = a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(hdr.metadata["authorization"])})
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
 	inv := &netron.Invocation{Service: qualified, Method: method, Args: args, Metadata: hdr.metadata, Transport: "nats"}
 	desc, known := (*g.methods.Load())[qualified][method]
 	ack := g.newAcker(msg.Reply)

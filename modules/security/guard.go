@@ -1,0 +1,612 @@
+package security
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/security/certs"
+	"github.com/titanframework/titan/modules/security/jwtauth"
+	"github.com/titanframework/titan/modules/security/policy"
+	"github.com/titanframework/titan/modules/security/ratelimit"
+)
+
+// Credentials are what a caller presents to authenticate: the
+// authenticate task's object ({username, password} or {token}, other keys
+// in Fields), or a bearer token.
+type Credentials struct {
+	Username, Password string
+	// Token is a token that is not a JWT the app accepts (or any token
+	// when security.jwt is not configured).
+	Token string
+	// Fields are the other keys of the credentials object.
+	Fields map[string]any
+	// RemoteAddr is the caller's address, when known.
+	RemoteAddr string
+}
+
+// Authenticator checks credentials that are not a JWT of security.jwt:
+// passwords, opaque tokens. An app provides one in fx
+// (titan.Provide(func() security.Authenticator { ... })). It returns the
+// caller's identity, or an error saying why not (its message is sent to
+// the caller: say "invalid credentials", not which part was wrong).
+type Authenticator interface {
+	Authenticate(ctx context.Context, c Credentials) (*Identity, error)
+}
+
+// AuthenticatorFunc is a function that is an [Authenticator].
+type AuthenticatorFunc func(ctx context.Context, c Credentials) (*Identity, error)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(ctx context.Context, c Credentials) (*Identity, error) {
+	return f(ctx, c)
+}
+
+// Guard enforces the security policies: it is the Netron's authenticator
+// (the authenticate task, connection tokens), its [netron.Access]
+// (requests with their own credentials, what callers are shown) and an
+// interceptor of every served call. The security module builds it; New
+// builds one for a Netron made by hand.
+type Guard struct {
+	cfg      Config
+	log      *slog.Logger
+	verifier *jwtauth.Verifier
+	auth     Authenticator
+	rbac     *rbac
+	limiter  ratelimit.Limiter
+	now      func() time.Time
+
+	policies sync.Map // *netron.MethodSpec -> *compiled
+
+	failures failures   // failed authentications per remote address
+	refused  *offenders // refusals, logged once per offender
+
+	mu        sync.Mutex
+	conns     map[string]int          // authenticated connections per subject
+	peerSubj  map[*netron.Peer]string // subject of each authenticated connection
+	calls     sync.Map                // subject -> *atomic.Int64 running calls
+	closeOnce sync.Once
+}
+
+// Options are what a Guard is built from besides its configuration.
+type Options struct {
+	// Log receives the refusals (once per offender with a count) and
+	// backend failures. Never a token or a key.
+	Log *slog.Logger
+	// Authenticator checks credentials that are not a JWT of
+	// security.jwt (optional).
+	Authenticator Authenticator
+	// Limiter counts titan.RateLimit (default: in-process, as
+	// cfg.RateLimit says).
+	Limiter ratelimit.Limiter
+	// Verifier checks tokens (default: built from cfg.JWT when enabled).
+	Verifier *jwtauth.Verifier
+}
+
+// New builds a Guard from cfg. Close it when done.
+func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := compileRBAC(cfg.RBAC)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Auth.Timeout == 0 {
+		cfg.Auth.Timeout = 10 * time.Second
+	}
+	if cfg.Auth.MaxFailures == 0 {
+		cfg.Auth.MaxFailures = 10
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &Guard{
+		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, limiter: o.Limiter, verifier: o.Verifier,
+		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{},
+		refused: newOffenders(log, 10_000),
+	}
+	if g.limiter == nil {
+		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys})
+	}
+	if g.verifier == nil && cfg.JWT.Enabled() {
+		v, err := jwtauth.NewVerifier(ctx, cfg.JWT)
+		if err != nil {
+			return nil, err
+		}
+		g.verifier = v
+	}
+	return g, nil
+}
+
+// Close stops the token verifier's key refreshes and logs the refusals
+// not yet reported.
+func (g *Guard) Close() {
+	g.closeOnce.Do(func() {
+		if g.verifier != nil {
+			g.verifier.Close()
+		}
+		g.refused.flush()
+	})
+}
+
+// Options returns the Netron options that install the guard: the
+// authenticator, the access, the identity of cached results and the
+// interceptor.
+func (g *Guard) Options() []netron.Option {
+	return []netron.Option{
+		netron.WithAuthenticator(g.Authenticate),
+		netron.WithAccess(g),
+		netron.WithIdentity(func(ctx context.Context) string {
+			if id := FromContext(ctx); id != nil {
+				return id.Subject
+			}
+			return ""
+		}),
+	}
+}
+
+// ---- authentication ----
+
+// looksLikeJWT reports whether token has the three dot-separated parts of
+// a compact JWS.
+func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
+
+// identify turns credentials into an identity: a JWT of security.jwt by
+// the verifier, anything else by the app's Authenticator.
+func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) {
+	var id *Identity
+	switch {
+	case c.Token != "" && g.verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
+		claims, err := g.verifier.Verify(c.Token)
+		if err != nil {
+			return nil, netron.NewError(netron.CodeUnauthenticated, fmt.Errorf("invalid token: %w", err))
+		}
+		id = &Identity{
+			Subject: claims.Subject, Roles: claims.Roles, Permissions: claims.Permissions,
+			Claims: claims.Raw, ExpiresAt: claims.ExpiresAt,
+		}
+	case g.auth != nil:
+		got, err := g.auth.Authenticate(ctx, c)
+		if err != nil {
+			if _, ok := errors.AsType[*netron.Error](err); ok {
+				return nil, err
+			}
+			return nil, netron.NewError(netron.CodeUnauthenticated, err)
+		}
+		if got == nil {
+			return nil, netron.Errorf(netron.CodeUnauthenticated, "invalid credentials")
+		}
+		cp := *got
+		cp.Roles = append([]string(nil), got.Roles...)
+		cp.Permissions = append([]string(nil), got.Permissions...)
+		id = &cp
+	case c.Token != "":
+		return nil, netron.Errorf(netron.CodeUnavailable, "token authentication is not configured (security.jwt)")
+	default:
+		return nil, netron.Errorf(netron.CodeUnavailable, "password authentication is not configured (provide a security.Authenticator)")
+	}
+	if id.Subject == "" {
+		return nil, netron.Errorf(netron.CodeUnauthenticated, "the credentials name no subject")
+	}
+	g.rbac.complete(id)
+	return id, nil
+}
+
+// Authenticate is the Netron's authenticator: the authenticate task
+// (NETRON-WIRE.md §6.5) and tokens that come with a connection. It answers
+// an AuthResult and, on success, makes the identity the connection's
+// (replacing the previous one; a failed authentication leaves the
+// connection anonymous).
+func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials any) (any, error) {
+	addr := ""
+	if p != nil {
+		addr = p.RemoteAddr()
+	}
+	c := credentialsOf(credentials)
+	c.RemoteAddr = addr
+	fail := func(err error) (any, error) {
+		if p != nil {
+			g.setPeerIdentity(p, nil)
+		}
+		msg := err.Error()
+		if ne, ok := errors.AsType[*netron.Error](err); ok {
+			msg = ne.Message()
+		}
+		g.refused.note(offender(addr, ""), "authentication failed: "+msg)
+		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}, nil
+	}
+	host := hostOf(addr)
+	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
+		return fail(fmt.Errorf("too many failed authentications from this address: retry in %v", wait.Round(time.Second)))
+	}
+	id, err := g.identify(ctx, c)
+	if err != nil {
+		g.failures.add(host, g.now())
+		return fail(err)
+	}
+	if p != nil {
+		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
+			id.Certificate = st.PeerCertificates[0]
+		}
+		if err := g.setPeerIdentity(p, id); err != nil {
+			return fail(err)
+		}
+	}
+	return protocol.Object{{Key: "success", Value: true}, {Key: "context", Value: id.authContext()}}, nil
+}
+
+// credentialsOf reads the authenticate task's credentials object.
+func credentialsOf(v any) Credentials {
+	var c Credentials
+	o, _ := v.(protocol.Object)
+	for _, f := range o {
+		s, _ := f.Value.(string)
+		switch f.Key {
+		case "username":
+			c.Username = s
+		case "password":
+			c.Password = s
+		case "token":
+			c.Token = s
+		default:
+			if c.Fields == nil {
+				c.Fields = map[string]any{}
+			}
+			c.Fields[f.Key] = f.Value
+		}
+	}
+	return c
+}
+
+// setPeerIdentity makes id the connection's identity (nil: anonymous),
+// within the per-subject connection cap.
+func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
+	g.mu.Lock()
+	prev, had := g.peerSubj[p]
+	if id != nil && (!had || prev != id.Subject) {
+		if max := g.cfg.Auth.MaxConnectionsPerSubject; max > 0 && g.conns[id.Subject] >= max {
+			g.mu.Unlock()
+			return netron.Errorf(netron.CodeResourceExhausted, "%s already has %d connections authenticated (security.auth.maxConnectionsPerSubject)", id.Subject, max)
+		}
+	}
+	if had {
+		if g.conns[prev]--; g.conns[prev] <= 0 {
+			delete(g.conns, prev)
+		}
+		delete(g.peerSubj, p)
+	}
+	if id != nil {
+		g.conns[id.Subject]++
+		g.peerSubj[p] = id.Subject
+	}
+	g.mu.Unlock()
+	if id == nil {
+		p.SetIdentity(nil)
+		return nil
+	}
+	p.SetIdentity(id)
+	if !had {
+		go func() {
+			<-p.Done()
+			g.mu.Lock()
+			if s, ok := g.peerSubj[p]; ok {
+				if g.conns[s]--; g.conns[s] <= 0 {
+					delete(g.conns, s)
+				}
+				delete(g.peerSubj, p)
+			}
+			g.mu.Unlock()
+		}()
+	}
+	return nil
+}
+
+// PeerAccepted gives a connection the identity of its client
+// certificate (security.tls.identity), and closes it when it must
+// authenticate (security.auth.required) and has not done so in time.
+func (g *Guard) PeerAccepted(p *netron.Peer) {
+	if mode := g.cfg.TLS.Identity; mode != "" {
+		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
+			cert := st.PeerCertificates[0]
+			if subj := certs.IdentityOf(cert, mode); subj != "" {
+				id := &Identity{Subject: subj, Certificate: cert}
+				g.rbac.complete(id)
+				if err := g.setPeerIdentity(p, id); err != nil {
+					g.refused.note(offender(p.RemoteAddr(), subj), err.Error())
+				}
+			}
+		}
+	}
+	if !g.cfg.Auth.Required {
+		return
+	}
+	t := time.AfterFunc(g.cfg.Auth.Timeout, func() {
+		if p.Identity() == nil {
+			g.refused.note(offender(p.RemoteAddr(), ""), fmt.Sprintf("connection closed: not authenticated within %v (security.auth.timeout)", g.cfg.Auth.Timeout))
+			_ = p.Close()
+		}
+	})
+	go func() {
+		<-p.Done()
+		t.Stop()
+	}()
+}
+
+// Identify is the identity of a request that brings its own credentials
+// (HTTP, NATS): its bearer token, else its TLS client certificate.
+func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Context, error) {
+	if c.Token == "" {
+		if mode := g.cfg.TLS.Identity; mode != "" && c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
+			cert := c.TLS.PeerCertificates[0]
+			if subj := certs.IdentityOf(cert, mode); subj != "" {
+				id := &Identity{Subject: subj, Certificate: cert}
+				g.rbac.complete(id)
+				return WithIdentity(ctx, id), nil
+			}
+		}
+		if c.RemoteAddr != "" {
+			return context.WithValue(ctx, addrKey{}, hostOf(c.RemoteAddr)), nil
+		}
+		return ctx, nil
+	}
+	host := hostOf(c.RemoteAddr)
+	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
+		g.refused.note(offender(c.RemoteAddr, ""), "authentication refused: too many failures")
+		return nil, netron.Errorf(netron.CodeResourceExhausted, "too many failed authentications from this address: retry in %v", wait.Round(time.Second)).
+			WithDetails(protocol.Object{{Key: "retryAfter", Value: wait.Milliseconds()}})
+	}
+	id, err := g.identify(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr})
+	if err != nil {
+		g.failures.add(host, g.now())
+		g.refused.note(offender(c.RemoteAddr, ""), "authentication failed: "+err.Error())
+		return nil, err
+	}
+	if c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
+		id.Certificate = c.TLS.PeerCertificates[0]
+	}
+	return WithIdentity(ctx, id), nil
+}
+
+type addrKey struct{}
+
+// ---- authorization ----
+
+// compiled is the security policy of one method.
+type compiled struct {
+	auth      *policy.Auth // nil: open
+	limit     *policy.RateLimit
+	scope     string // the rate limit's key prefix: the service, or service.method
+	name      string // service.method, for messages
+	permOfRPC string // "<service>:<method>" when rbac.methodPermissions
+}
+
+func (g *Guard) policyOf(spec *netron.MethodSpec) *compiled {
+	if c, ok := g.policies.Load(spec); ok {
+		return c.(*compiled)
+	}
+	c := &compiled{name: spec.Service() + "." + spec.Name()}
+	c.auth, _ = spec.Policy(policy.AuthKey).(*policy.Auth)
+	if c.auth != nil && c.auth.Public {
+		c.auth = nil
+	}
+	if l, ok := spec.MethodPolicy(policy.RateLimitKey).(*policy.RateLimit); ok {
+		c.limit, c.scope = l, spec.Service()+"."+spec.Name()
+	} else if l, ok := spec.Policy(policy.RateLimitKey).(*policy.RateLimit); ok {
+		c.limit, c.scope = l, spec.Service()
+	}
+	if g.rbac.method && c.auth != nil {
+		c.permOfRPC = spec.ServiceName() + ":" + spec.Name()
+	}
+	g.policies.Store(spec, c)
+	return c
+}
+
+// check decides whether the caller id may call the method of policy c.
+func (g *Guard) check(c *compiled, id *Identity, now time.Time) error {
+	if c.auth == nil {
+		return nil
+	}
+	if id == nil {
+		return netron.Errorf(netron.CodeUnauthenticated, "%s needs an authenticated caller: send a bearer token or run the authenticate task first", c.name)
+	}
+	if id.expired(now) {
+		return netron.Errorf(netron.CodeUnauthenticated, "%s: the caller's credentials expired at %s: authenticate again", c.name, id.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if len(c.auth.Roles) > 0 {
+		ok := false
+		for _, r := range c.auth.Roles {
+			if id.HasRole(r) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs one of the roles %s)", c.name, id.Subject, strings.Join(c.auth.Roles, ", "))
+		}
+	}
+	for _, p := range c.auth.Permissions {
+		if !id.Can(p) {
+			return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs the permission %s)", c.name, id.Subject, p)
+		}
+	}
+	if c.permOfRPC != "" && !id.Can(c.permOfRPC) {
+		return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs the permission %s)", c.name, id.Subject, c.permOfRPC)
+	}
+	return nil
+}
+
+// Visible reports whether the caller in ctx may call the method.
+func (g *Guard) Visible(ctx context.Context, spec *netron.MethodSpec) bool {
+	return g.check(g.policyOf(spec), FromContext(ctx), g.now()) == nil
+}
+
+// admit runs the checks of a served call: authentication,
+// authorization, the subject's concurrent calls, the rate limit. release
+// is non-nil when a slot of the subject's calls was taken.
+//
+// The context it returns is ctx, or ctx carrying the identity of a token
+// the call brought in its metadata.
+func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context, release func(), err error) {
+	spec := call.Spec()
+	if spec == nil {
+		return ctx, nil, nil
+	}
+	c := g.policyOf(spec)
+	id := FromContext(ctx)
+	if id == nil && call.Peer != nil && call.Metadata != nil {
+		// A Go peer may send its token with each call.
+		if tok := netron.BearerToken(call.Metadata["authorization"]); tok != "" {
+			ictx, err := g.Identify(ctx, netron.Credentials{Token: tok, RemoteAddr: call.Peer.RemoteAddr()})
+			if err != nil {
+				return nil, nil, err
+			}
+			ctx, id = ictx, FromContext(ictx)
+		}
+	}
+	now := g.now()
+	if err := g.check(c, id, now); err != nil {
+		g.refused.note(offender(callerAddr(ctx, call), subjectOf(id)), err.Error())
+		return nil, nil, err
+	}
+	if id != nil && g.cfg.Auth.MaxCallsPerSubject > 0 {
+		v, _ := g.calls.LoadOrStore(id.Subject, new(atomic.Int64))
+		n := v.(*atomic.Int64)
+		if n.Add(1) > int64(g.cfg.Auth.MaxCallsPerSubject) {
+			n.Add(-1)
+			err := netron.Errorf(netron.CodeResourceExhausted, "%s already has %d calls running (security.auth.maxCallsPerSubject)", id.Subject, g.cfg.Auth.MaxCallsPerSubject)
+			g.refused.note(offender("", id.Subject), err.Error())
+			return nil, nil, err
+		}
+		release = func() { n.Add(-1) }
+	}
+	if c.limit != nil {
+		key := c.scope + "|"
+		if id != nil {
+			key += "u:" + id.Subject
+		} else {
+			key += "a:" + callerAddr(ctx, call)
+		}
+		if err := g.limit(ctx, c, key, id, call); err != nil {
+			if release != nil {
+				release()
+			}
+			return nil, nil, err
+		}
+	}
+	return ctx, release, nil
+}
+
+// limit takes one call from the rate limit c of the caller key; a refusal
+// is an error saying when to retry.
+func (g *Guard) limit(ctx context.Context, c *compiled, key string, id *Identity, call *netron.Call) error {
+	d, err := g.limiter.Allow(ctx, key, c.limit.N, c.limit.Per)
+	switch {
+	case err != nil && g.cfg.RateLimit.FailOpen:
+		g.refused.note("rate limit backend", "calls let through uncounted (security.rateLimit.failOpen): "+err.Error())
+		return nil
+	case err != nil:
+		g.refused.note("rate limit backend", "calls refused, their rate limit cannot be counted: "+err.Error())
+		return netron.Errorf(netron.CodeUnavailable, "%s: the rate limit cannot be counted now; retry later", c.name)
+	case !d.Allowed:
+		g.refused.note(offender(callerAddr(ctx, call), subjectOf(id)), c.name+": rate limit reached")
+		return netron.Errorf(netron.CodeResourceExhausted, "%s: rate limit of %d calls per %v reached: retry in %v", c.name, c.limit.N, c.limit.Per, d.RetryAfter.Round(time.Millisecond)).
+			WithDetails(protocol.Object{{Key: "retryAfter", Value: max(d.RetryAfter.Milliseconds(), 1)}, {Key: "limit", Value: int64(c.limit.N)}})
+	}
+	return nil
+}
+
+func subjectOf(id *Identity) string {
+	if id == nil {
+		return ""
+	}
+	return id.Subject
+}
+
+// callerAddr is the host of the caller: its connection's, else its
+// request's.
+func callerAddr(ctx context.Context, call *netron.Call) string {
+	if call.Peer != nil {
+		return hostOf(call.Peer.RemoteAddr())
+	}
+	if a, ok := ctx.Value(addrKey{}).(string); ok {
+		return a
+	}
+	return "in-process"
+}
+
+// hostOf returns the host of an address (URL or host:port), or the
+// address.
+func hostOf(addr string) string {
+	if i := strings.Index(addr, "://"); i >= 0 {
+		addr = addr[i+3:]
+	}
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// ---- the interceptor ----
+
+// WrapUnary checks served calls before they run; calls made pass.
+func (g *Guard) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
+	return func(ctx context.Context, call *netron.Call) (any, error) {
+		if call.IsClient() {
+			return next(ctx, call)
+		}
+		ctx, release, err := g.admit(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		if release != nil {
+			defer release()
+		}
+		return next(ctx, call)
+	}
+}
+
+// WrapStreamingHandler checks served streams before they start.
+func (g *Guard) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(ctx context.Context, call *netron.Call) (iter.Seq2[any, error], error) {
+		ctx, release, err := g.admit(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		seq, err := next(ctx, call)
+		if err != nil || release == nil {
+			if release != nil {
+				release()
+			}
+			return seq, err
+		}
+		return func(yield func(any, error) bool) {
+			defer release()
+			seq(yield)
+		}, nil
+	}
+}
+
+// WrapStreamingClient lets streams this process opens pass.
+func (g *Guard) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return next
+}
+
+// BorrowsCalls marks the guard as keeping no Call past its call.
+func (g *Guard) BorrowsCalls() {}
+
+var (
+	_ netron.CallBorrower = (*Guard)(nil)
+	_ netron.Access       = (*Guard)(nil)
+	_ netron.PeerWatcher  = (*Guard)(nil)
+)

@@ -1,0 +1,130 @@
+package ratelimit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/security/ratelimit"
+)
+
+// redisClient returns a client of the test Redis server, closed when the
+// test ends.
+func redisClient(t testing.TB, url string) *goredis.Client {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestRedisIsExactAcrossInstances(t *testing.T) {
+	t.Parallel()
+	url := testsrv.Redis(t)
+	prefix := testsrv.RedisPrefix(t, url)
+	a := ratelimit.NewRedis(redisClient(t, url), prefix)
+	b := ratelimit.NewRedis(redisClient(t, url), prefix)
+	if got := hammer(t, []ratelimit.Limiter{a, b}, 4, "caller", 100, time.Minute, 2*time.Second); got != 100 {
+		t.Fatalf("two instances, 4 callers each, for 2s against 100/min: %d allowed, want exactly 100", got)
+	}
+}
+
+func TestRedisDecisions(t *testing.T) {
+	t.Parallel()
+	url := testsrv.Redis(t)
+	l := ratelimit.NewRedis(redisClient(t, url), testsrv.RedisPrefix(t, url))
+	ctx := context.Background()
+	for i, want := range []int{1, 0} {
+		d, err := l.Allow(ctx, "k", 2, 10*time.Second)
+		if err != nil || !d.Allowed || d.Remaining != want || d.RetryAfter != 0 {
+			t.Fatalf("call %d: %+v, %v; want allowed with %d remaining", i+1, d, err, want)
+		}
+	}
+	// The two units weigh 2*(10s-e)/10s in the next window: one frees 5s
+	// into it, 15s after the window began.
+	d, err := l.Allow(ctx, "k", 2, 10*time.Second)
+	if err != nil || d.Allowed || d.RetryAfter <= 14*time.Second || d.RetryAfter > 15*time.Second {
+		t.Fatalf("third call: %+v, %v; want refused with RetryAfter in (14s, 15s]", d, err)
+	}
+	if d, err := l.Allow(ctx, "other", 2, 10*time.Second); err != nil || !d.Allowed {
+		t.Fatalf("another key: %+v, %v; want allowed", d, err)
+	}
+}
+
+func TestRedisKeysExpire(t *testing.T) {
+	t.Parallel()
+	url := testsrv.Redis(t)
+	c := redisClient(t, url)
+	prefix := testsrv.RedisPrefix(t, url)
+	l := ratelimit.NewRedis(c, prefix)
+	if _, err := l.Allow(context.Background(), "10.0.0.7:5000", 5, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := c.PTTL(context.Background(), prefix+":rl:10.0.0.7:5000").Result()
+	if err != nil || ttl <= 0 || ttl > 2*time.Minute {
+		t.Fatalf("PTTL %v, %v; want in (0, 2m]", ttl, err)
+	}
+}
+
+func TestRedisUnreachableIsAnError(t *testing.T) {
+	t.Parallel()
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	l := ratelimit.NewRedis(c, "unreachable")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	d, err := l.Allow(ctx, "k", 10, time.Minute)
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Allow took %v with Redis unreachable, want under 1s", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "redis") || !strings.Contains(err.Error(), "EVALSHA") {
+		t.Fatalf("got %+v, %v; want an error naming Redis and the operation", d, err)
+	}
+	if d != (ratelimit.Decision{}) {
+		t.Fatalf("got %+v with the error, want a zero Decision", d)
+	}
+}
+
+func TestRedisWithoutClientIsAnError(t *testing.T) {
+	t.Parallel()
+	if _, err := ratelimit.NewRedis(nil, "p").Allow(context.Background(), "k", 1, time.Second); err == nil {
+		t.Fatal("no error from a limiter without a client")
+	}
+}
+
+func BenchmarkRedisAllow(b *testing.B) {
+	url := testsrv.Redis(b)
+	c := redisClient(b, url)
+	l := ratelimit.NewRedis(c, testsrv.RedisPrefix(b, url))
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := l.Allow(ctx, "serial", 1<<30, time.Minute); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				i++
+				if _, err := l.Allow(ctx, fmt.Sprint("parallel-", i%64), 1<<30, time.Minute); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
