@@ -59,13 +59,14 @@ func repeat[T any](v T, n int) iter.Seq2[T, error] {
 
 func init() {
 	for _, v := range []struct {
-		name, scheme string
-		noval, chain bool
+		name, scheme       string
+		noval, chain, auth bool
 	}{
-		{"netron-tcp", "tcp", false, false}, {"netron-tcp-noval", "tcp", true, false},
-		{"netron-unix", "unix", false, false}, {"netron-unix-noval", "unix", true, false},
-		{"netron-ws", "ws", false, false}, {"netron-ws-noval", "ws", true, false},
-		{"netron-tcp-chain", "tcp", false, true}, {"netron-unix-chain", "unix", false, true},
+		{"netron-tcp", "tcp", false, false, false}, {"netron-tcp-noval", "tcp", true, false, false},
+		{"netron-unix", "unix", false, false, false}, {"netron-unix-noval", "unix", true, false, false},
+		{"netron-ws", "ws", false, false, false}, {"netron-ws-noval", "ws", true, false, false},
+		{"netron-tcp-chain", "tcp", false, true, false}, {"netron-unix-chain", "unix", false, true, false},
+		{"netron-tcp-auth", "tcp", false, false, true},
 	} {
 		note := "titan.Service method with a JSON Schema contract, validated"
 		switch {
@@ -73,61 +74,92 @@ func init() {
 			note = "same, contract validation off"
 		case v.chain:
 			note = "same, validated, with a timing and a token interceptor on both sides"
+		case v.auth:
+			note = "same, validated, the security guard on the server: Echo is titan.Auth(titan.Roles(\"admin\")), the connection authenticated once (HS256 JWT, authenticate task)"
 		}
 		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
-			return setupNetron(c, v.scheme, v.noval, v.chain)
+			return setupNetron(c, v.scheme, v.noval, v.chain, v.auth)
 		}})
 	}
 }
 
 // setupNetron serves Echo on scheme and dials it; with chain, both sides
-// run the interceptors of sys_netron_chain.go.
-func setupNetron(c caseSpec, scheme string, noval, chain bool) (*bench, error) {
+// run the interceptors of sys_netron_chain.go; with auth, the server runs
+// the security guard (sys_netron_auth.go), Echo needs the role admin and
+// the client authenticates its connection once.
+func setupNetron(c caseSpec, scheme string, noval, chain, auth bool) (*bench, error) {
 	var sides chainSides
 	if chain {
 		sides = newChainSides("Bearer bench-token")
 	}
-	// The server has what an app's Netron has: the user's interceptors,
+	var sec *authSide
+	var svcOpts []netron.ServiceOption
+	if auth {
+		var err error
+		if sec, err = newAuthSide(); err != nil {
+			return nil, err
+		}
+		sides.server = append(sec.server, sides.server...)
+		svcOpts = append(svcOpts, sec.policy)
+	}
+	// The server has what an app's Netron has: the user's interceptors
+	// (with auth, the security guard first, as the security module's),
 	// then the response cache and contract validation (unless noval),
 	// innermost, as titan.New installs them.
 	features := []netron.Interceptor{cache.New(0)}
 	if !noval {
 		features = append(features, validate.New(nil))
 	}
-	n, err := netron.New(netron.Config{}, nil, append(sides.server, netron.WithInterceptors(features...))...)
-	if err != nil {
+	fail := func(err error, closers ...func()) (*bench, error) {
+		for _, f := range closers {
+			f()
+		}
+		if sec != nil {
+			sec.guard.Close()
+		}
 		return nil, err
 	}
-	if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
-		return nil, err
+	n, err := netron.New(netron.Config{}, nil, append(sides.server, netron.WithInterceptors(features...))...)
+	if err != nil {
+		return fail(err)
+	}
+	stopServer := func() { n.Stop(context.Background()) }
+	if err := n.Register("echo", "1.0.0", Echo{}, svcOpts...); err != nil {
+		return fail(err, stopServer)
 	}
 	addr := scheme + "://127.0.0.1:0"
 	dir := ""
 	if scheme == "unix" {
 		dir, err = os.MkdirTemp("", "titan-bench-")
 		if err != nil {
-			return nil, err
+			return fail(err, stopServer)
 		}
 		addr = "unix://" + filepath.Join(dir, "echo.sock")
 	}
 	bound, err := n.Listen(context.Background(), addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w (is the transport built in?)", scheme, err)
+		return fail(fmt.Errorf("%s: %w (is the transport built in?)", scheme, err), stopServer)
 	}
 	client, err := netron.New(netron.Config{}, nil, sides.client...)
 	if err != nil {
-		return nil, err
+		return fail(err, stopServer)
 	}
+	stopClient := func() { client.Stop(context.Background()) }
 	p, err := client.Dial(context.Background(), bound)
 	if err != nil {
-		return nil, err
+		return fail(err, stopClient, stopServer)
 	}
 	if chain {
 		if err := checkChain(context.Background(), sides, p, bound); err != nil {
-			p.Close()
-			client.Stop(context.Background())
-			n.Stop(context.Background())
-			return nil, err
+			return fail(err, func() { p.Close() }, stopClient, stopServer)
+		}
+	}
+	if auth {
+		if err := checkAuth(context.Background(), client, bound); err != nil {
+			return fail(err, func() { p.Close() }, stopClient, stopServer)
+		}
+		if err := authenticate(context.Background(), p, sec.token); err != nil {
+			return fail(err, func() { p.Close() }, stopClient, stopServer)
 		}
 	}
 	b := netronCalls(c.Family, p)
@@ -136,6 +168,9 @@ func setupNetron(c caseSpec, scheme string, noval, chain bool) (*bench, error) {
 		p.Close()
 		client.Stop(context.Background())
 		n.Stop(context.Background())
+		if sec != nil {
+			sec.guard.Close()
+		}
 		if dir != "" {
 			os.RemoveAll(dir)
 		}

@@ -15,8 +15,10 @@
 //     alone also serves: its public half verifies.
 //   - jwksURL: a JSON Web Key Set fetched at start, refetched every
 //     jwksRefresh (default 1h) so that rotated keys are picked up, and
-//     refetched early when a token names a key id the set lacks (at most
-//     once a minute, or once per jwksRefresh when shorter).
+//     refetched early when a token names a key id the set lacks: at most
+//     once a minute (once per jwksRefresh when shorter), one refetch
+//     serving every token that waits for it. Beyond that limit such a
+//     token is refused at once as an unknown key, without waiting.
 //
 // privateKeyFile is read only by [Mint] (and `titan token`); it may sit
 // beside publicKeyFile (they must match) or jwksURL.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/MicahParks/jwkset"
@@ -30,17 +31,26 @@ const (
 	// tokens naming unknown key ids (shortened to jwksRefresh when that
 	// is shorter).
 	unknownKIDEvery = time.Minute
-	// unknownKIDWait bounds how long Verify waits for such a refetch,
-	// waiting for its turn included.
-	unknownKIDWait = 5 * time.Second
 )
 
 // jwks holds the keys of a JSON Web Key Set and keeps them fresh.
+//
+// The keys live in cache, filled by jwkset from the URL and refetched in
+// the background. keyfunc reads them through a client that never fetches;
+// a token naming an unknown key id makes the verifier refetch through
+// refetcher, at most once per limiter period: Verify never waits for its
+// turn, only for a refetch already under way.
 type jwks struct {
 	url       string // redacted, for messages
-	kf        keyfunc.Keyfunc
+	ctx       context.Context
 	cancel    context.CancelFunc
 	transport *http.Transport
+	kf        keyfunc.Keyfunc
+	refetcher jwkset.Storage // reading an unknown kid refetches
+	limiter   *rate.Limiter
+
+	mu       sync.Mutex
+	inflight chan struct{} // closed when the running refetch ends; nil when none runs
 }
 
 // newJWKS fetches the key set at c.JWKSURL, which must hold a key for one
@@ -48,32 +58,50 @@ type jwks struct {
 // called.
 func newJWKS(ctx context.Context, c Config, algs []string, logger *slog.Logger) (*jwks, error) {
 	u, err := url.Parse(c.JWKSURL)
-	if err != nil { // Validated by load; kept for safety.
+	if err != nil { // Checked by load; kept for safety.
 		return nil, fmt.Errorf("%s.jwksURL: not a URL", configKey)
 	}
-	j := &jwks{url: u.Redacted()}
-	ctx, j.cancel = context.WithCancel(ctx)
+	j := &jwks{
+		url:     u.Redacted(),
+		limiter: rate.NewLimiter(rate.Every(min(unknownKIDEvery, c.JWKSRefresh)), 1),
+	}
+	j.ctx, j.cancel = context.WithCancel(ctx)
 	j.transport = http.DefaultTransport.(*http.Transport).Clone()
-	client := &http.Client{Transport: limitBody{j.transport}, Timeout: jwksTimeout}
-	failFirst := false
-	j.kf, err = keyfunc.NewDefaultOverrideCtx(ctx, []string{c.JWKSURL}, keyfunc.Override{
-		Client:                    client,
-		HTTPTimeout:               jwksTimeout,
-		NoErrorReturnFirstHTTPReq: &failFirst,
-		RateLimitWaitMax:          unknownKIDWait,
-		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-			return func(ctx context.Context, err error) {
-				logger.WarnContext(ctx, "jwtauth: refetching the key set failed", "url", j.url, "error", err)
-			}
+	cache, err := jwkset.NewStorageFromHTTP(c.JWKSURL, jwkset.HTTPClientStorageOptions{
+		Client:      &http.Client{Transport: limitBody{j.transport}, Timeout: jwksTimeout},
+		Ctx:         j.ctx,
+		HTTPTimeout: jwksTimeout,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			logger.WarnContext(ctx, "jwtauth: refetching the key set failed", "url", j.url, "error", err)
 		},
-		RefreshInterval:   c.JWKSRefresh,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(min(unknownKIDEvery, c.JWKSRefresh)), 1),
+		RefreshInterval: c.JWKSRefresh,
 	})
 	if err != nil {
 		j.close()
 		return nil, fmt.Errorf("%s.jwksURL: cannot fetch the key set from %s: %s", configKey, j.url, fetchProblem(err))
 	}
-	keys, err := j.kf.Storage().KeyReadAll(ctx)
+	reader, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs: map[string]jwkset.Storage{c.JWKSURL: cache},
+	})
+	if err == nil {
+		j.refetcher, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+			HTTPURLs:          map[string]jwkset.Storage{c.JWKSURL: cache},
+			RateLimitWaitMax:  jwksTimeout,
+			RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1), // j.limiter decides
+		})
+	}
+	if err == nil {
+		j.kf, err = keyfunc.New(keyfunc.Options{
+			Ctx:          j.ctx,
+			Storage:      reader,
+			UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
+		})
+	}
+	if err != nil {
+		j.close()
+		return nil, fmt.Errorf("%s.jwksURL: %w", configKey, err)
+	}
+	keys, err := cache.KeyReadAll(j.ctx)
 	if err != nil {
 		j.close()
 		return nil, fmt.Errorf("%s.jwksURL: reading the key set from %s: %w", configKey, j.url, err)
@@ -83,15 +111,6 @@ func newJWKS(ctx context.Context, c Config, algs []string, logger *slog.Logger) 
 		return nil, fmt.Errorf("%s.jwksURL: the key set from %s holds no key for the accepted algorithms (%s)", configKey, j.url, strings.Join(algs, ", "))
 	}
 	return j, nil
-}
-
-// usable reports whether k can verify one of algs.
-func usable(k jwkset.JWK, algs []string) bool {
-	key := k.Key()
-	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
-		key = pk.Public()
-	}
-	return slices.ContainsFunc(algs, func(alg string) bool { return verifies(alg, key) })
 }
 
 // close stops the refetching and drops idle connections.
@@ -107,6 +126,10 @@ func (j *jwks) key(t *jwt.Token) (any, error) {
 	alg := t.Method.Alg()
 	kid, hasKID := t.Header["kid"].(string)
 	key, err := j.kf.Keyfunc(t)
+	if err != nil && hasKID && errors.Is(err, jwkset.ErrKeyNotFound) {
+		j.refetch(kid)
+		key, err = j.kf.Keyfunc(t) // the set may have changed meanwhile
+	}
 	if err != nil {
 		switch {
 		case hasKID && errors.Is(err, jwkset.ErrKeyNotFound):
@@ -132,6 +155,44 @@ func (j *jwks) key(t *jwt.Token) (any, error) {
 		return nil, refuse(ReasonBadSignature, nil, "token key id %s names %s, which cannot verify %s", quote(kid), describeKey(key), alg)
 	}
 	return key, nil
+}
+
+// refetch refetches the key set for a token naming kid, which the set
+// lacks. A refetch already under way is waited for rather than repeated;
+// when none runs and the limiter allows none, refetch returns at once.
+func (j *jwks) refetch(kid string) {
+	j.mu.Lock()
+	done := j.inflight
+	if done != nil {
+		j.mu.Unlock()
+		select {
+		case <-done:
+		case <-j.ctx.Done():
+		}
+		return
+	}
+	if !j.limiter.Allow() {
+		j.mu.Unlock()
+		return
+	}
+	done = make(chan struct{})
+	j.inflight = done
+	j.mu.Unlock()
+	// Reading the unknown kid through the refetcher fetches the set.
+	_, _ = j.refetcher.KeyRead(j.ctx, kid)
+	j.mu.Lock()
+	j.inflight = nil
+	j.mu.Unlock()
+	close(done)
+}
+
+// usable reports whether k can verify one of algs.
+func usable(k jwkset.JWK, algs []string) bool {
+	key := k.Key()
+	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+		key = pk.Public()
+	}
+	return slices.ContainsFunc(algs, func(alg string) bool { return verifies(alg, key) })
 }
 
 // verifies reports whether key from a key set may verify alg: it fits, and

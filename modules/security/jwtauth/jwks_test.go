@@ -1,8 +1,10 @@
 package jwtauth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -132,6 +134,22 @@ func TestJWKSRotationByUnknownKeyID(t *testing.T) {
 	// The issuer rotates: a token signed with the new key arrives first.
 	srv.set(jwks(t, oldKey, jwk(t, "2026", "ES256", k.p256.Public())))
 	token := sign(t, "ES256", k.p256, validClaims(), map[string]any{"kid": "2026"})
+	// Many requests carry it at once: one refetch serves them all.
+	var wg sync.WaitGroup
+	var accepted atomic.Int32
+	for range 8 {
+		wg.Go(func() {
+			if _, err := v.Verify(token); err == nil {
+				accepted.Add(1)
+			} else {
+				t.Logf("refused during the refetch: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if accepted.Load() == 0 {
+		t.Fatal("the new key is not accepted after rotation")
+	}
 	if _, err := v.Verify(token); err != nil {
 		t.Fatalf("new key after rotation: %v", err)
 	}
@@ -150,6 +168,12 @@ func TestJWKSRotationByUnknownKeyID(t *testing.T) {
 	// A token naming a kid nobody published is refused, without a refetch
 	// storm: the refetch is rate-limited.
 	bogus := sign(t, "ES256", k.p256, validClaims(), map[string]any{"kid": "nope"})
+	start := time.Now()
+	defer func() {
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("refusing unknown kids took %s: Verify must not wait for the rate limiter", d)
+		}
+	}()
 	for range 3 {
 		_, err := v.Verify(bogus)
 		e := refused(t, bogus, err, jwtauth.ReasonUnknownKey)
@@ -157,8 +181,8 @@ func TestJWKSRotationByUnknownKeyID(t *testing.T) {
 			t.Errorf("message %q", e.Message)
 		}
 	}
-	if got := srv.fetches.Load(); got > fetches+2 {
-		t.Errorf("fetches %d: unknown kids refetch more than once a minute", got)
+	if got := srv.fetches.Load(); got != fetches+1 {
+		t.Errorf("fetches %d, want %d: unknown kids refetch at most once a minute", got, fetches+1)
 	}
 }
 
@@ -272,4 +296,54 @@ func TestVerifyConcurrentlyDuringRotation(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestJWKSRefetchFailuresAreLogged(t *testing.T) {
+	t.Parallel()
+	k := keys()
+	srv := newKeyServer(t, jwks(t, jwk(t, "a", "RS256", k.rsa.Public())))
+	var logs syncBuffer
+	opt := jwtauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
+	if !strings.Contains(opt.String(), "WithLogger") {
+		t.Errorf("option String %q", opt)
+	}
+	v, err := jwtauth.NewVerifier(t.Context(), jwtauth.Config{JWKSURL: srv.URL, JWKSRefresh: time.Second}, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	srv.set([]byte("not json"))
+	token := sign(t, "RS256", k.rsa, validClaims(), map[string]any{"kid": "a"})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "refetching the key set failed") {
+		if time.Now().After(deadline) {
+			t.Fatal("no log of the failed refetch")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "url="+srv.URL) {
+		t.Errorf("log lacks the URL: %s", logs.String())
+	}
+	// A failed refetch keeps the keys last fetched.
+	if _, err := v.Verify(token); err != nil {
+		t.Errorf("after a failed refetch: %v", err)
+	}
 }

@@ -224,7 +224,11 @@ func readPrivateKey(path string) (crypto.Signer, error) {
 	if _, err := checkKey(path, key); err != nil {
 		return nil, err
 	}
-	return key.(crypto.Signer), nil
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%s: %T keys are not supported (use RSA, ECDSA or Ed25519)", path, key)
+	}
+	return signer, nil
 }
 
 // readPEM returns the first PEM block of the file at path, skipping EC

@@ -27,8 +27,9 @@ type Verifier struct {
 // (see [Config.Validate]; NewVerifier reports the same errors). With a
 // jwksURL it fetches the key set before it returns, failing with an error
 // naming the URL when the set cannot be had, and refetches it in the
-// background until ctx ends or [Verifier.Close] is called. With static keys
-// ctx is not used.
+// background until ctx ends or [Verifier.Close] is called: in an fx app,
+// call it from an OnStart hook and Close from OnStop. With static keys ctx
+// is not used and no goroutine is started.
 func NewVerifier(ctx context.Context, c Config, opts ...VerifierOption) (*Verifier, error) {
 	ks, err := c.load()
 	if err != nil {
@@ -60,16 +61,25 @@ func NewVerifier(ctx context.Context, c Config, opts ...VerifierOption) (*Verifi
 		popts = append(popts, jwt.WithExpirationRequired())
 	}
 	v.parser = jwt.NewParser(popts...)
+	var keyfunc jwt.Keyfunc
 	if ks.verify != nil {
 		key := ks.verify
-		v.keyfunc = func(*jwt.Token) (any, error) { return key, nil }
-		return v, nil
+		keyfunc = func(*jwt.Token) (any, error) { return key, nil }
+	} else {
+		v.jwks, err = newJWKS(ctx, c, ks.algs, o.logger)
+		if err != nil {
+			return nil, err
+		}
+		keyfunc = v.jwks.key
 	}
-	v.jwks, err = newJWKS(ctx, c, ks.algs, o.logger)
-	if err != nil {
-		return nil, err
+	v.keyfunc = func(t *jwt.Token) (any, error) {
+		// RFC 7515 section 4.1.11: extensions listed in crit must be
+		// understood; this verifier understands none.
+		if _, ok := t.Header["crit"]; ok {
+			return nil, refuse(ReasonMalformed, nil, "token header lists critical extensions (crit), which are not supported")
+		}
+		return keyfunc(t)
 	}
-	v.keyfunc = v.jwks.key
 	return v, nil
 }
 

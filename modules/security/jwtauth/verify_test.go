@@ -189,6 +189,8 @@ func TestVerifyRefuses(t *testing.T) {
 		{"roles of the wrong type", hs, sign(t, "HS256", secret, good(with(func(c jwt.MapClaims) {
 			c["roles"] = []any{"admin", 7}
 		})), nil), jwtauth.ReasonMalformed, `token claim "roles" is neither a string nor an array of strings`, nil},
+		{"critical extension", hs, sign(t, "HS256", secret, good(validClaims()), map[string]any{"crit": []string{"b64"}, "b64": false}),
+			jwtauth.ReasonMalformed, "critical extensions (crit)", nil},
 		{"empty", hs, "", jwtauth.ReasonMalformed, "token is empty", nil},
 		{"garbage", hs, "this is not a token at all, just words", jwtauth.ReasonMalformed, "", jwt.ErrTokenMalformed},
 		{"two segments", hs, strings.Join(strings.Split(valid, ".")[:2], "."), jwtauth.ReasonMalformed, "segments", jwt.ErrTokenMalformed},

@@ -3,6 +3,7 @@ package ws
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ type Conn struct {
 	remote string
 	token  string
 	header http.Header
+	tls    *tls.ConnectionState
 
 	wmu sync.Mutex // serialises WriteMessages calls
 
@@ -68,7 +70,8 @@ type connConfig struct {
 	remote      string
 	token       string
 	header      http.Header
-	pingEvery   time.Duration // 0: no keep-alive
+	tls         *tls.ConnectionState // of the upgrade request (wss://)
+	pingEvery   time.Duration        // 0: no keep-alive
 	pingTimeout time.Duration
 	closeWait   time.Duration // 0: transport.DefaultCloseTimeout
 	release     func()        // run once on Close
@@ -79,7 +82,7 @@ func newConn(wc *websocket.Conn, raw net.Conn, cfg connConfig) *Conn {
 	wc.SetReadLimit(int64(cfg.limit))
 	c := &Conn{
 		ws: wc, raw: raw, client: cfg.client, limit: cfg.limit,
-		local: cfg.local, remote: cfg.remote, token: cfg.token, header: cfg.header,
+		local: cfg.local, remote: cfg.remote, token: cfg.token, header: cfg.header, tls: cfg.tls,
 		release: cfg.release, holdUntil: cfg.holdUntil,
 		closeTimeout: cmp.Or(cfg.closeWait, transport.DefaultCloseTimeout),
 	}
@@ -361,6 +364,10 @@ func (c *Conn) LocalAddr() string { return c.local }
 // RemoteAddr returns the peer's address: the dialed URL without its query for dialed
 // connections, ws://ip:port (or wss://) of the client for accepted ones.
 func (c *Conn) RemoteAddr() string { return c.remote }
+
+// TLS returns the TLS state of an accepted wss:// connection (its client
+// certificate, when it presented one), or nil.
+func (c *Conn) TLS() *tls.ConnectionState { return c.tls }
 
 // Token returns the bearer token of the upgrade request, from its "Authorization: Bearer"
 // header or else its token query parameter; "" when there was none and on dialed

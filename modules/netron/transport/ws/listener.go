@@ -163,6 +163,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		remote:      l.scheme + "://" + r.RemoteAddr,
 		token:       bearerToken(r),
 		header:      r.Header.Clone(),
+		tls:         r.TLS,
 		pingEvery:   l.cfg.pingEvery,
 		pingTimeout: l.cfg.pingTimeout,
 		closeWait:   l.closeWait,
