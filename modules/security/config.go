@@ -50,7 +50,12 @@ type Role struct {
 // RateLimitConfig says where titan.RateLimit counts.
 type RateLimitConfig struct {
 	// Backend is "memory" (default: each instance counts alone) or "redis"
-	// (every instance sharing URL counts together).
+	// (every instance sharing URL counts together). The redis backend is
+	// linked only into a program that imports its package:
+	//
+	//	import _ "github.com/titanframework/titan/modules/security/ratelimit/redis"
+	//
+	// without it, start-up fails with an error naming that import.
 	Backend string `json:"backend,omitempty" jsonschema:"enum=memory,enum=redis,description=memory (per instance) or redis (shared by every instance)"`
 	// URL is the Redis server of the redis backend.
 	URL string `json:"url,omitempty" jsonschema:"description=Redis URL of the redis backend (default redis://127.0.0.1:6379/0)"`

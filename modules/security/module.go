@@ -2,11 +2,11 @@ package security
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
-	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/fx"
 
 	"github.com/titanframework/titan/modules/config"
@@ -49,29 +49,35 @@ func newGuard(p guardParams) (*Guard, error) {
 		return nil, err
 	}
 	o := Options{Log: p.Log, Authenticator: p.Authenticator}
-	if cfg.RateLimit.Backend == "redis" {
-		url := cfg.RateLimit.URL
-		if url == "" {
-			url = "redis://127.0.0.1:6379/0"
-		}
-		ro, err := goredis.ParseURL(url)
+	var backend io.Closer // the shared limiter's, when security.rateLimit.backend names one
+	if b := cfg.RateLimit.Backend; b != "" && b != "memory" {
+		l, closer, err := ratelimit.OpenBackend(context.Background(), b, cfg.RateLimit.URL, cfg.RateLimit.Prefix)
 		if err != nil {
-			return nil, fmt.Errorf("security.rateLimit.url (from %s): %w", p.Config.Source("security.rateLimit.url"), err)
+			key := "security.rateLimit.backend"
+			if errors.Is(err, ratelimit.ErrInvalidURL) {
+				key = "security.rateLimit.url"
+			}
+			return nil, fmt.Errorf("%s (from %s): %w", key, p.Config.Source(key), err)
 		}
-		ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = time.Second, time.Second, time.Second
-		rc := goredis.NewClient(ro)
-		p.Lifecycle.Append(fx.StopHook(rc.Close))
-		o.Limiter = ratelimit.NewRedis(rc, cfg.RateLimit.Prefix)
+		o.Limiter, backend = l, closer
+	}
+	closeBackend := func() error {
+		if backend == nil {
+			return nil
+		}
+		return backend.Close()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g, err := New(ctx, cfg, o)
 	if err != nil {
 		cancel()
+		_ = closeBackend()
 		return nil, err
 	}
-	p.Lifecycle.Append(fx.StopHook(func() {
+	p.Lifecycle.Append(fx.StopHook(func() error {
 		cancel()
 		g.Close()
+		return closeBackend()
 	}))
 	return g, nil
 }

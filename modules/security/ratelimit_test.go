@@ -15,6 +15,7 @@ import (
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	_ "github.com/titanframework/titan/modules/security"
+	_ "github.com/titanframework/titan/modules/security/ratelimit/redis"
 )
 
 // Meter is the rate-limited service of the tests.

@@ -48,12 +48,8 @@ func TestMTLS(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want := pki.goodIdentity
-				if scheme == "wss" {
-					want = "anonymous" // the ws transport does not tell the TLS state
-				}
-				if who != want {
-					t.Errorf("whoami = %q, want %q", who, want)
+				if who != pki.goodIdentity {
+					t.Errorf("whoami = %q, want %q", who, pki.goodIdentity)
 				}
 			})
 			t.Run("no certificate", func(t *testing.T) { mustRefuse(t, addr, pki.noCert) })

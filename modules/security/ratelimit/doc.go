@@ -1,13 +1,24 @@
-// Package ratelimit holds the sliding-window rate limiters behind
-// titan.RateLimit(n, per): [Local], in the process, and [Redis], shared by
-// every instance that names the same Redis server and key prefix. Both
-// implement [Limiter]; each Allow takes one unit for a key (the caller's
-// identity, else the peer's address — the caller of this package chooses)
-// from a limit of n per window.
+// Package ratelimit holds the sliding-window rate limiting behind
+// titan.RateLimit(n, per): the [Limiter] interface, [Local], the limiter
+// in the process, and the registry of shared backends. Each Allow takes
+// one unit for a key (the caller's identity, else the peer's address — the
+// caller of this package chooses) from a limit of n per window.
+//
+// # Backends
+//
+// A limiter shared by several instances lives in a package of its own
+// that registers a [Backend] by name from its init function
+// ([RegisterBackend]), so that a program links a store's client only when
+// it imports the package. Titan's is "redis", in package
+// github.com/titanframework/titan/modules/security/ratelimit/redis, shared
+// by every instance that names the same Redis server and key prefix.
+// [OpenBackend] opens a backend by name; a name whose package the program
+// does not import is an error naming the import. "memory" is not a
+// registered backend: it is [Local].
 //
 // # Algorithm
 //
-// Both limiters keep, per key, two counters of fixed windows of length
+// Every limiter keeps, per key, two counters of fixed windows of length
 // per: cur, the units taken in the window that holds now, and prev, the
 // units taken in the window just before it. The sliding window that ends
 // now covers the last (per - elapsed) of the previous window, elapsed
@@ -30,16 +41,16 @@
 // count becomes the previous one. It is never below one millisecond.
 // [Decision.Remaining] is how many more units the estimate allows now.
 //
-// # One algorithm in both
+// # One algorithm everywhere
 //
-// [Redis] runs the arithmetic of [Local] in one Lua script (window.lua),
-// run with EVALSHA and sent whole with EVAL when the server lacks it; the
-// script reads the server's clock (TIME), so instances with skewed clocks
-// agree. Times are whole milliseconds in both; both compute the same
-// float64 expressions, which are exact while n times per in milliseconds
-// stays below 2^53. A test runs the script and [Local] on the same clock
-// and checks every decision is the same, so a limit means the same
-// in-process and shared.
+// Times are whole milliseconds; the comparisons are float64 expressions,
+// exact while n times per in milliseconds stays below 2^53. A backend that
+// computes the arithmetic elsewhere (the redis backend, in a Lua script on
+// the server's clock) computes the same expressions, validates n and per
+// with [CheckLimit] and turns its result into a Decision with
+// [NewDecision]; the redis backend's test runs its script and [Local] on
+// the same clock and checks every decision is the same, so a limit means
+// the same in-process and shared.
 //
 // # Keys and memory
 //
@@ -50,15 +61,17 @@
 // distinct keys — one per spoofed address — costs bounded memory; it can
 // only reset the counts of keys idle longer than the flood's keys.
 //
-// [Redis] stores a key as a hash at prefix + ":rl:" + key and sets it to
-// expire two windows after the last allowed call (PEXPIRE), when its
-// windows are over.
+// The redis backend stores a key as a hash at prefix + ":rl:" + key and
+// sets it to expire two windows after the last allowed call (PEXPIRE),
+// when its windows are over.
 //
 // # Errors
 //
 // n <= 0, or per shorter than a millisecond, is an error wrapping
-// [ErrInvalidLimit]. A Redis failure is returned as an error naming Redis
-// and the operation; whether a call passes when Redis is down (fail-open)
-// or is refused (fail-closed) is the caller's choice. The caller also
-// turns a refusal into a resource_exhausted error carrying RetryAfter.
+// [ErrInvalidLimit]; a URL a backend cannot use is an error wrapping
+// [ErrInvalidURL]. A failure of a backend's store is returned as an error
+// naming the store and the operation; whether a call passes when the store
+// is down (fail-open) or is refused (fail-closed) is the caller's choice.
+// The caller also turns a refusal into a resource_exhausted error carrying
+// RetryAfter.
 package ratelimit

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/titanframework/titan/modules/security/ratelimit"
 )
 
@@ -21,18 +19,4 @@ func ExampleNewLocal() {
 	// true 1 0s <nil>
 	// true 0 0s <nil>
 	// false 0 1m30s <nil>
-}
-
-func ExampleNewRedis() {
-	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
-	defer c.Close()
-	l := ratelimit.NewRedis(c, "myapp")
-	d, err := l.Allow(context.Background(), "user:42", 100, time.Minute)
-	switch {
-	case err != nil:
-		// Redis is down: let the call pass (fail-open) or refuse it
-		// (fail-closed), as configured.
-	case !d.Allowed:
-		fmt.Println("resource_exhausted, retry after", d.RetryAfter)
-	}
 }

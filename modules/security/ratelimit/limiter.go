@@ -32,9 +32,12 @@ type Limiter interface {
 // shorter than a millisecond.
 var ErrInvalidLimit = errors.New("ratelimit: invalid limit")
 
-// checkLimit validates n and per and returns per in milliseconds, the unit
-// both limiters count time in.
-func checkLimit(n int, per time.Duration) (int64, error) {
+// CheckLimit validates the n and per of an Allow and returns per in whole
+// milliseconds, the unit limiters count time in. For n <= 0 or a per
+// shorter than a millisecond it returns an error wrapping
+// [ErrInvalidLimit]. It is for implementations of [Limiter], which call it
+// first in Allow.
+func CheckLimit(n int, per time.Duration) (int64, error) {
 	if n <= 0 {
 		return 0, fmt.Errorf("%w: n is %d, want at least 1", ErrInvalidLimit, n)
 	}
@@ -44,9 +47,13 @@ func checkLimit(n int, per time.Duration) (int64, error) {
 	return per.Milliseconds(), nil
 }
 
-// decision converts what window.take (or the script) computed into a
-// Decision; wait is in milliseconds.
-func decision(allowed bool, remaining, wait int64) Decision {
+// NewDecision returns the Decision of a call the sliding-window arithmetic
+// (see the package documentation) decided: allowed, the units remaining
+// after it, and, when refused, wait, the milliseconds until one unit
+// frees. A refusal's RetryAfter is at least one millisecond; an allowed
+// call's is 0, a refused call's Remaining 0. It is for implementations of
+// [Limiter] that compute the arithmetic elsewhere, such as in a script.
+func NewDecision(allowed bool, remaining, wait int64) Decision {
 	if allowed {
 		return Decision{Allowed: true, Remaining: int(remaining)}
 	}

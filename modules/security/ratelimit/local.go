@@ -69,7 +69,7 @@ func NewLocal(opts LocalOptions) *Local {
 
 // Allow takes one unit for key from a limit of n per per.
 func (l *Local) Allow(_ context.Context, key string, n int, per time.Duration) (Decision, error) {
-	perMS, err := checkLimit(n, per)
+	perMS, err := CheckLimit(n, per)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -79,7 +79,7 @@ func (l *Local) Allow(_ context.Context, key string, n int, per time.Duration) (
 	w := s.window(key, now)
 	allowed, remaining, wait := w.take(now, n, perMS)
 	s.mu.Unlock()
-	return decision(allowed, remaining, wait), nil
+	return NewDecision(allowed, remaining, wait), nil
 }
 
 // Len returns the number of keys held, at most MaxKeys.

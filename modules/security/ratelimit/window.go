@@ -7,8 +7,8 @@ import "math"
 // its windows, and the units taken in the current window (cur) and in the
 // one before it (prev). Times are Unix milliseconds.
 //
-// window.lua is the same arithmetic for Redis; change both together
-// (TestScriptAgreesWithLocal holds them alike).
+// redis/window.lua is the same arithmetic for Redis; change both together
+// (TestScriptAgreesWithLocal, in package redis, holds them alike).
 type window struct {
 	start, per int64
 	cur, prev  int64

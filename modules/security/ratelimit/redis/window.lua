@@ -1,4 +1,4 @@
--- The sliding-window counter of window.go, for Redis; change both together.
+-- The sliding-window counter of ratelimit/window.go, for Redis; change both together.
 -- KEYS[1]: the key's hash. ARGV[1]: n. ARGV[2]: per in milliseconds.
 -- ARGV[3]: the key's time to live in milliseconds.
 -- Returns {allowed (0 or 1), remaining, milliseconds until a unit frees}.

@@ -1,9 +1,12 @@
-package ratelimit_test
+package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/security/ratelimit"
+	"github.com/titanframework/titan/modules/security/ratelimit/redis"
 )
 
 // redisClient returns a client of the test Redis server, closed when the
@@ -26,12 +30,44 @@ func redisClient(t testing.TB, url string) *goredis.Client {
 	return c
 }
 
+// hammer calls Allow for key from callers goroutines per limiter until d
+// has passed, and returns the calls allowed. It fails the test on an
+// error.
+func hammer(t *testing.T, limiters []ratelimit.Limiter, callers int, key string, n int, per, d time.Duration) int {
+	t.Helper()
+	var allowed atomic.Int64
+	var failure atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for _, l := range limiters {
+		for range callers {
+			wg.Go(func() {
+				for time.Now().Before(deadline) {
+					dec, err := l.Allow(context.Background(), key, n, per)
+					if err != nil {
+						failure.CompareAndSwap(nil, err)
+						return
+					}
+					if dec.Allowed {
+						allowed.Add(1)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if err, _ := failure.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	return int(allowed.Load())
+}
+
 func TestRedisIsExactAcrossInstances(t *testing.T) {
 	t.Parallel()
 	url := testsrv.Redis(t)
 	prefix := testsrv.RedisPrefix(t, url)
-	a := ratelimit.NewRedis(redisClient(t, url), prefix)
-	b := ratelimit.NewRedis(redisClient(t, url), prefix)
+	a := redis.New(redisClient(t, url), prefix)
+	b := redis.New(redisClient(t, url), prefix)
 	if got := hammer(t, []ratelimit.Limiter{a, b}, 4, "caller", 100, time.Minute, 2*time.Second); got != 100 {
 		t.Fatalf("two instances, 4 callers each, for 2s against 100/min: %d allowed, want exactly 100", got)
 	}
@@ -40,7 +76,7 @@ func TestRedisIsExactAcrossInstances(t *testing.T) {
 func TestRedisDecisions(t *testing.T) {
 	t.Parallel()
 	url := testsrv.Redis(t)
-	l := ratelimit.NewRedis(redisClient(t, url), testsrv.RedisPrefix(t, url))
+	l := redis.New(redisClient(t, url), testsrv.RedisPrefix(t, url))
 	ctx := context.Background()
 	for i, want := range []int{1, 0} {
 		d, err := l.Allow(ctx, "k", 2, 10*time.Second)
@@ -64,7 +100,7 @@ func TestRedisKeysExpire(t *testing.T) {
 	url := testsrv.Redis(t)
 	c := redisClient(t, url)
 	prefix := testsrv.RedisPrefix(t, url)
-	l := ratelimit.NewRedis(c, prefix)
+	l := redis.New(c, prefix)
 	if _, err := l.Allow(context.Background(), "10.0.0.7:5000", 5, time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +114,7 @@ func TestRedisUnreachableIsAnError(t *testing.T) {
 	t.Parallel()
 	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { _ = c.Close() })
-	l := ratelimit.NewRedis(c, "unreachable")
+	l := redis.New(c, "unreachable")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -96,15 +132,60 @@ func TestRedisUnreachableIsAnError(t *testing.T) {
 
 func TestRedisWithoutClientIsAnError(t *testing.T) {
 	t.Parallel()
-	if _, err := ratelimit.NewRedis(nil, "p").Allow(context.Background(), "k", 1, time.Second); err == nil {
+	if _, err := redis.New(nil, "p").Allow(context.Background(), "k", 1, time.Second); err == nil {
 		t.Fatal("no error from a limiter without a client")
+	}
+}
+
+func TestRedisBadLimit(t *testing.T) {
+	t.Parallel()
+	l := redis.New(nil, "never-contacted")
+	for _, tc := range []struct {
+		n    int
+		per  time.Duration
+		want string
+	}{
+		{0, time.Second, "n is 0"},
+		{1, 500 * time.Microsecond, "per is 500µs"},
+	} {
+		d, err := l.Allow(context.Background(), "k", tc.n, tc.per)
+		if !errors.Is(err, ratelimit.ErrInvalidLimit) || !strings.Contains(err.Error(), tc.want) || d != (ratelimit.Decision{}) {
+			t.Fatalf("%d per %v: got %+v, %v; want a zero Decision and an ErrInvalidLimit naming %q", tc.n, tc.per, d, err, tc.want)
+		}
+	}
+}
+
+func TestBackendIsRegistered(t *testing.T) {
+	t.Parallel()
+	url := testsrv.Redis(t)
+	prefix := testsrv.RedisPrefix(t, url)
+	l, closer, err := ratelimit.OpenBackend(context.Background(), "redis", url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closer.Close() })
+	if _, ok := l.(*redis.Limiter); !ok {
+		t.Fatalf("the redis backend opened a %T, want *redis.Limiter", l)
+	}
+	if d, err := l.Allow(context.Background(), "k", 1, time.Minute); err != nil || !d.Allowed {
+		t.Fatalf("first call: %+v, %v; want allowed", d, err)
+	}
+}
+
+func TestBackendBadURLIsAnError(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{"memcached://127.0.0.1:11211", "redis://127.0.0.1:6379/notadb", "://"} {
+		l, closer, err := ratelimit.OpenBackend(context.Background(), "redis", url, "p")
+		if !errors.Is(err, ratelimit.ErrInvalidURL) || !strings.Contains(err.Error(), fmt.Sprintf("%q", url)) || l != nil || closer != nil {
+			t.Errorf("URL %q: got %v, %v, %v; want only an ErrInvalidURL naming the URL", url, l, closer, err)
+		}
 	}
 }
 
 func BenchmarkRedisAllow(b *testing.B) {
 	url := testsrv.Redis(b)
 	c := redisClient(b, url)
-	l := ratelimit.NewRedis(c, testsrv.RedisPrefix(b, url))
+	l := redis.New(c, testsrv.RedisPrefix(b, url))
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()

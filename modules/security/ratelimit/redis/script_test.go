@@ -1,8 +1,7 @@
-package ratelimit
+package redis
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -12,11 +11,12 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/security/ratelimit"
 )
 
 // TestScriptAgreesWithLocal runs window.lua, its clock replaced by the
-// test's, and window.take on the same random traffic, and checks that
-// every decision is the same.
+// test's, and ratelimit.Local, on the same clock, on the same random
+// traffic, and checks that every decision is the same.
 func TestScriptAgreesWithLocal(t *testing.T) {
 	const clock = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 	if !strings.Contains(windowLua, clock) {
@@ -34,12 +34,13 @@ func TestScriptAgreesWithLocal(t *testing.T) {
 	prefix := testsrv.RedisPrefix(t, url)
 	ctx := context.Background()
 
+	var now int64 // Unix milliseconds, the clock of both
+	local := ratelimit.NewLocal(ratelimit.LocalOptions{Now: func() time.Time { return time.UnixMilli(now) }})
 	r := rand.New(rand.NewPCG(3, 4))
 	var allowedCalls, refusedCalls int
 	for round := range 40 {
-		key := fmt.Sprintf("%s:rl:%d", prefix, round)
-		var w window
-		now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli() + r.Int64N(1e6)
+		key := strconv.Itoa(round)
+		now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).UnixMilli() + r.Int64N(1e6)
 		n := 1 + r.IntN(50)
 		per := 1 + r.Int64N(120_000)
 		for step := range 200 {
@@ -51,21 +52,27 @@ func TestScriptAgreesWithLocal(t *testing.T) {
 			default:
 				now += r.Int64N(per/max(int64(n), 1) + 1)
 			}
-			allowed, remaining, wait := w.take(now, n, per)
-			want := []int64{0, remaining, wait}
-			if allowed {
-				want[0] = 1
+			want, err := local.Allow(ctx, key, n, time.Duration(per)*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want.Allowed {
 				allowedCalls++
 			} else {
 				refusedCalls++
 			}
-			got, err := script.Run(ctx, c, []string{key}, strconv.Itoa(n), strconv.FormatInt(per, 10),
+			res, err := script.Run(ctx, c, []string{prefix + ":rl:" + key}, strconv.Itoa(n), strconv.FormatInt(per, 10),
 				strconv.FormatInt(2*per, 10), strconv.FormatInt(now, 10)).Int64Slice()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("round %d step %d (%d per %dms, at %d): script says %v, window.take %v", round, step, n, per, now, got, want)
+			// The script's own answer is {1, remaining, 0} or {0, 0, wait
+			// >= 1}, which ratelimit.NewDecision carries over unchanged.
+			if ok := len(res) == 3 && (res[0] == 1 && res[2] == 0 || res[0] == 0 && res[1] == 0 && res[2] >= 1); !ok {
+				t.Fatalf("round %d step %d (%d per %dms, at %d): script says %v, not {1, remaining, 0} or {0, 0, wait >= 1}", round, step, n, per, now, res)
+			}
+			if got := ratelimit.NewDecision(res[0] == 1, res[1], res[2]); got != want {
+				t.Fatalf("round %d step %d (%d per %dms, at %d): script says %v (%+v), Local %+v", round, step, n, per, now, res, got, want)
 			}
 		}
 	}
@@ -85,7 +92,7 @@ func TestScriptStoresWholeMilliseconds(t *testing.T) {
 	t.Cleanup(func() { _ = c.Close() })
 	prefix := testsrv.RedisPrefix(t, url)
 	before := time.Now().UnixMilli()
-	if _, err := NewRedis(c, prefix).Allow(context.Background(), "k", 3, time.Hour); err != nil {
+	if _, err := New(c, prefix).Allow(context.Background(), "k", 3, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	h, err := c.HGetAll(context.Background(), prefix+":rl:k").Result()

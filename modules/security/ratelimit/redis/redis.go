@@ -1,0 +1,85 @@
+package redis
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/titanframework/titan/modules/security/ratelimit"
+)
+
+func init() { ratelimit.RegisterBackend("redis", open) }
+
+// DefaultURL is the Redis server of the backend when its URL is empty.
+const DefaultURL = "redis://127.0.0.1:6379/0"
+
+// open is the "redis" [ratelimit.Backend]: a client of the server at url
+// (redis://[user:pass@]host:port/db, default [DefaultURL]) whose dials,
+// reads and writes time out after a second, so that a Redis out of reach
+// delays a call by at most that much. It does not contact the server.
+func open(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, error) {
+	if url == "" {
+		url = DefaultURL
+	}
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w %q: %w", ratelimit.ErrInvalidURL, url, err)
+	}
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second, time.Second
+	c := goredis.NewClient(opts)
+	return New(c, prefix), c, nil
+}
+
+//go:embed window.lua
+var windowLua string
+
+// windowScript is window.lua, run with EVALSHA and sent with EVAL when the
+// server does not hold it.
+var windowScript = goredis.NewScript(windowLua)
+
+// Limiter is the [ratelimit.Limiter] shared by every instance using the
+// same Redis server and prefix. Each Allow is one round trip running one
+// Lua script that reads and updates the key atomically, on the server's
+// clock. It is safe for concurrent use.
+type Limiter struct {
+	c      goredis.UniversalClient
+	prefix string
+}
+
+var _ ratelimit.Limiter = (*Limiter)(nil)
+
+// New returns a limiter keeping its keys in c at prefix + ":rl:" + key. It
+// does not contact the server; the first Allow does. The caller owns c
+// and closes it.
+func New(c goredis.UniversalClient, prefix string) *Limiter {
+	return &Limiter{c: c, prefix: prefix}
+}
+
+// Allow takes one unit for key from a limit of n per per. A Redis failure,
+// including ctx ending, is returned as an error; the Decision is then
+// zero, and the caller chooses whether the call passes. An invalid n or
+// per is an error wrapping [ratelimit.ErrInvalidLimit].
+func (r *Limiter) Allow(ctx context.Context, key string, n int, per time.Duration) (ratelimit.Decision, error) {
+	perMS, err := ratelimit.CheckLimit(n, per)
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	if r.c == nil {
+		return ratelimit.Decision{}, errors.New("ratelimit: redis limiter has no client")
+	}
+	res, err := windowScript.Run(ctx, r.c, []string{r.prefix + ":rl:" + key},
+		strconv.Itoa(n), strconv.FormatInt(perMS, 10), strconv.FormatInt(2*perMS, 10)).Int64Slice()
+	if err != nil {
+		return ratelimit.Decision{}, fmt.Errorf("ratelimit: redis EVALSHA of the rate-limit script (prefix %q): %w", r.prefix, err)
+	}
+	if len(res) != 3 {
+		return ratelimit.Decision{}, fmt.Errorf("ratelimit: redis EVALSHA of the rate-limit script (prefix %q): got %d values, want 3", r.prefix, len(res))
+	}
+	return ratelimit.NewDecision(res[0] == 1, res[1], res[2]), nil
+}
