@@ -34,7 +34,20 @@
 // "outputSchema"}]}]}.
 //
 // Errors of a remote operation are printed as "titan: CODE: message" with
-// the Netron error code (titan: invalid_argument: division by zero).
+// the Netron error code (titan: invalid_argument: division by zero). A
+// server that checks callers shows each only what it may call, so a lookup
+// that finds nothing says so when no --token was sent.
+//
+// # Minting tokens
+//
+//	titan token --sub SUBJECT [--roles ROLE,...] [--permissions PERM,...] [--key FILE] [--ttl 1h]
+//
+// prints a JWT alone on the last line of stdout, for --token. It signs
+// with --key (a PEM private key, the algorithm following the key, or an
+// HMAC secret file: HS256), else with the secret, secretFile or
+// privateKeyFile of security.jwt in the configuration (titan.yaml or
+// --config files, TITAN_* variables), else with a new HS256 secret that it
+// prints on stderr, never on stdout. --ttl must be positive.
 //
 // # Exit codes
 //

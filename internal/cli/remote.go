@@ -165,13 +165,34 @@ func definition(ctx context.Context, p *netron.Peer, target string) (*protocol.D
 	}
 	t, perr := netron.ParseTarget(target)
 	if perr != nil || t.Range == nil || netron.CodeOf(err) != netron.CodeNotFound {
-		return nil, err
+		return nil, hiddenHint(ctx, err)
 	}
 	bare, berr := p.Definition(ctx, t.Name)
 	if berr != nil || !t.Matches(metaString(bare.Meta, "version")) {
-		return nil, err
+		return nil, hiddenHint(ctx, err)
 	}
 	return bare, nil
+}
+
+// hiddenHint explains a not_found of a lookup on a server that shows the
+// caller no service at all: a server that checks callers (the security
+// module) shows each caller only what it may call, so a missing or
+// insufficient token looks like an empty server. Other errors are
+// returned as they are.
+func hiddenHint(ctx context.Context, err error) error {
+	var e *netron.Error
+	if !errors.As(err, &e) || e.Code() != netron.CodeNotFound {
+		return err
+	}
+	details, _ := e.Details().(protocol.Object)
+	available, ok := details.Get("available")
+	if list, isList := available.([]any); !ok || !isList || len(list) > 0 {
+		return err
+	}
+	if netron.OutgoingMetadata(ctx)["authorization"] == "" {
+		return fmt.Errorf("%w; a server that needs a token shows nothing to callers without one: pass --token or set $TITAN_TOKEN (titan token mints one)", err)
+	}
+	return fmt.Errorf("%w; a server that checks tokens shows only what the token lets its bearer call", err)
 }
 
 // failure formats the error of a remote operation as "code: message"
