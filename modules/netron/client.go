@@ -74,7 +74,7 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 
 func (n *Netron) dialConn(ctx context.Context, tr transport.Transport, addr string) (transport.Conn, error) {
 	scheme, _, _ := strings.Cut(addr, ":")
-	o := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false)}
+	o := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false), ServerTLS: n.clientTLS}
 	u, err := openURL(addr, o)
 	var t transport.Conn
 	if err == nil {

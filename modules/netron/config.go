@@ -270,6 +270,7 @@ func (n *Netron) ListenOptions(scheme string) transport.Options {
 	return transport.Options{
 		MaxFrameSize:     c.MaxFrameSize,
 		TLS:              n.tlsFor(scheme, true),
+		ServerTLS:        n.clientTLS,
 		HandshakeTimeout: c.HandshakeTimeout,
 		FrameTimeout:     c.FrameTimeout,
 		FrameMinRate:     transport.Rate(c.FrameMinRate),

@@ -72,6 +72,7 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 	}
 	c.rcond = sync.NewCond(&c.rmu)
 	nc, err := nats.Connect(cfg.servers,
+		serverTLS(o.ServerTLS),
 		nats.Name("titan client"),
 		nats.Timeout(dialTimeout(ctx)),
 		nats.MaxReconnects(-1),

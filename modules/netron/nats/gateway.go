@@ -2,6 +2,7 @@ package nats
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +89,7 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 	}
 	log := n.Logger().With("transport", "nats")
 	nc, err := nats.Connect(cfg.servers,
+		serverTLS(n.ListenOptions("nats").ServerTLS),
 		nats.Name("titan "+n.ID()),
 		nats.Timeout(dialTimeout(ctx)),
 		nats.MaxReconnects(-1),
@@ -594,5 +596,18 @@ func (g *Gateway) onControl(msg *nats.Msg) {
 		if n, err := strconv.Atoi(string(msg.Data)); err == nil && n > 0 {
 			s.grant(n)
 		}
+	}
+}
+
+// serverTLS gives nats.go the TLS configuration to use when the server
+// asks for TLS (its INFO says tls_required); a server that does not is
+// spoken to in plain TCP as before. nil leaves nats.go's default (the
+// system's roots).
+func serverTLS(c *tls.Config) nats.Option {
+	return func(o *nats.Options) error {
+		if c != nil {
+			o.TLSConfig = c.Clone()
+		}
+		return nil
 	}
 }

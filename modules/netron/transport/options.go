@@ -60,6 +60,11 @@ type Options struct {
 	// when dialing). Nil means plain connections. Transports that have no TLS refuse a non-nil
 	// value rather than silently ignoring it.
 	TLS *tls.Config
+	// ServerTLS is the client TLS configuration for a transport whose server decides whether
+	// the connection uses TLS (NATS: the server's INFO asks for it): used when the server
+	// asks, ignored otherwise. Nil means the system's roots then. Netron sets it to its client
+	// configuration ([netron.WithTLS], security.tls) on every dial and listen.
+	ServerTLS *tls.Config
 
 	// HandshakeTimeout bounds the set-up of an accepted connection, from accept: the TLS
 	// handshake, and the HTTP request of a WebSocket upgrade (headers included, however
