@@ -56,7 +56,7 @@ type RateLimitConfig struct {
 	//	import _ "github.com/titanframework/titan/modules/security/ratelimit/redis"
 	//
 	// without it, start-up fails with an error naming that import.
-	Backend string `json:"backend,omitempty" jsonschema:"enum=memory,enum=redis,description=memory (per instance) or redis (shared by every instance)"`
+	Backend string `json:"backend,omitempty" jsonschema:"description=memory (per instance) or redis (shared by every instance)"`
 	// URL is the Redis server of the redis backend.
 	URL string `json:"url,omitempty" jsonschema:"description=Redis URL of the redis backend (default redis://127.0.0.1:6379/0)"`
 	// Prefix is the first part of the Redis keys.
@@ -108,11 +108,6 @@ func (c Config) Validate() error {
 		if err := c.TLS.Validate(); err != nil {
 			return err
 		}
-	}
-	switch c.RateLimit.Backend {
-	case "", "memory", "redis":
-	default:
-		return fmt.Errorf("security.rateLimit.backend: %q is not a backend (memory, redis)", c.RateLimit.Backend)
 	}
 	if c.Auth.Timeout < 0 {
 		return fmt.Errorf("security.auth.timeout: %v is negative", c.Auth.Timeout)
