@@ -147,3 +147,34 @@ func TestRateLimitHTTP(t *testing.T) {
 		t.Fatalf("X-Titan-Code %q", last.Header.Get("X-Titan-Code"))
 	}
 }
+
+// Meter2 has a method with a limit of its own.
+type Meter2 struct{}
+
+func (Meter2) Tick(context.Context) (int, error) { return 1, nil }
+func (Meter2) Tock(context.Context) (int, error) { return 2, nil }
+
+// A method's own limit counts its calls alone; the service's limit counts
+// the calls of its other methods together.
+func TestRateLimitPerMethod(t *testing.T) {
+	var n *netron.Netron
+	testsrv.StartApp(t, testsrv.Settings("netron.listen=tcp://127.0.0.1:0"),
+		titan.Service("meter2", "1.0.0", func() Meter2 { return Meter2{} },
+			titan.RateLimit(5, time.Minute), titan.Method("tock", titan.RateLimit(2, time.Minute))),
+		titan.Invoke(func(x *netron.Netron) { n = x }))
+	p := dialAll(t, n.Addrs()[0])[0]
+	count := func(method string, tries int) (ok int) {
+		for range tries {
+			if _, err := p.Call(context.Background(), "meter2@1.0.0", method); err == nil {
+				ok++
+			}
+		}
+		return ok
+	}
+	if got := count("tock", 5); got != 2 {
+		t.Fatalf("tock: %d of 5 calls passed, want its own limit of 2", got)
+	}
+	if got := count("tick", 8); got != 5 {
+		t.Fatalf("tick: %d of 8 calls passed, want the service's 5 (tock's calls not counted)", got)
+	}
+}
