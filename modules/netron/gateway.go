@@ -372,6 +372,8 @@ type Engine interface {
 	DefinitionFor(ctx context.Context, target, transport string) (*protocol.Definition, error)
 	// Access returns who may see and call what, or nil (WithAccess).
 	Access() Access
+	// Value returns what WithValue recorded under key, or nil.
+	Value(key any) any
 	// VisibleMethods returns the methods of a service the caller in ctx
 	// may call.
 	VisibleMethods(ctx context.Context, qualified string) []string

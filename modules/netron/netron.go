@@ -48,6 +48,7 @@ type Netron struct {
 	poolCalls    bool                           // every interceptor borrows its Calls: they are pooled (see servedCalls)
 	identity     IdentityFunc
 	access       Access
+	values       map[any]any // WithValue
 	parentLost   func() // called when the ipc connection to the parent ends
 	strict       bool   // WithStrict: methods not exposed fail Register
 	serverTLS    *tls.Config
@@ -81,6 +82,25 @@ type netronOption struct {
 
 func (o netronOption) applyNetron(n *Netron) { o.fn(n) }
 func (o netronOption) String() string        { return o.desc }
+
+// WithValue records a value of a package above the engine on the Netron,
+// under key (a type of that package, as with context.WithValue), for that
+// package to read back from the Engine it is given ([Netron.Value]): how
+// modules give a gateway what to serve without the engine knowing it (the
+// HTTP gateway's mounts, modules/netron/http.WithMounts). update receives
+// the value recorded so far under key (nil at first) and returns the new
+// one, so that several options may add to one value.
+func WithValue(key any, update func(old any) any) Option {
+	return netronOption{fmt.Sprintf("Value(%T)", key), func(n *Netron) {
+		if n.values == nil {
+			n.values = map[any]any{}
+		}
+		n.values[key] = update(n.values[key])
+	}}
+}
+
+// Value returns what [WithValue] recorded under key, or nil.
+func (n *Netron) Value(key any) any { return n.values[key] }
 
 // WithInterceptors adds interceptors to every call the Netron serves and
 // makes; the first is the outermost. Validation and caching run inside

@@ -26,6 +26,7 @@ type Handler struct {
 	cfg    config
 	log    *slog.Logger
 	routes routeTable
+	mounts []Mount // WithMounts, longest path first
 
 	mu       sync.RWMutex // guards closing against inflight.Add
 	closing  bool
@@ -47,7 +48,7 @@ func NewHandler(n netron.Engine, opts ...Option) (*Handler, error) {
 	if len(cfg.problemOpts) > 0 {
 		return nil, fmt.Errorf("httptransport: %s", strings.Join(cfg.problemOpts, "; "))
 	}
-	h := &Handler{n: n, cfg: cfg, log: n.Logger().With("gateway", cfg.scheme)}
+	h := &Handler{n: n, cfg: cfg, log: n.Logger().With("gateway", cfg.scheme), mounts: mounts(n)}
 	h.stopped, h.stop = context.WithCancel(context.Background())
 	h.routes = routeTable{
 		describe: n.Describe,
@@ -122,6 +123,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	if len(h.mounts) > 0 {
+		if m := h.mounted(path); m != nil {
+			m.ServeHTTP(w, r)
+			return
+		}
 	}
 	if path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		h.serveHealth(w)
