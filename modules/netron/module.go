@@ -65,6 +65,31 @@ type Params struct {
 	Innermost Innermost `optional:"true"`
 }
 
+// Positioned is an interceptor of the InterceptorGroup that says where it
+// goes in the chain, since fx gives a group's values in no set order:
+// lower positions are outer (they see a call first and its end last).
+// Interceptors that do not say are at position 0, in the order fx gives
+// them. The modules' positions: tracing -300 (its span covers every other
+// interceptor), metrics -200 (it counts what security refuses), security
+// -100; the cache and validation are Innermost, after every other one.
+type Positioned interface {
+	Interceptor
+	Position() int
+}
+
+// ordered sorts ics by position (Positioned), stably.
+func ordered(ics []Interceptor) []Interceptor {
+	pos := func(ic Interceptor) int {
+		if p, ok := ic.(Positioned); ok {
+			return p.Position()
+		}
+		return 0
+	}
+	out := slices.Clone(ics)
+	slices.SortStableFunc(out, func(a, b Interceptor) int { return pos(a) - pos(b) })
+	return out
+}
+
 // Innermost is the chain of interceptors the netron module installs after
 // every other one, next to the method, in order. A titan app provides it:
 // the response cache (package cache), then contract validation (package
@@ -91,7 +116,7 @@ func NewFromConfig(p Params) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	opts := append([]Option{WithInterceptors(p.Interceptors...)}, p.Options...)
+	opts := append([]Option{WithInterceptors(ordered(p.Interceptors)...)}, p.Options...)
 	opts = append(opts, WithInterceptors(p.Innermost...), WithCustomTransports(p.Transports...))
 	addrs := slices.Clone(cfg.Listen)
 	if inherited := transport.Inherited(); len(inherited) > 0 {

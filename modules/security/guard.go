@@ -605,6 +605,10 @@ func (g *Guard) WrapStreamingClient(next netron.StreamingClientFunc) netron.Stre
 // BorrowsCalls marks the guard as keeping no Call past its call.
 func (g *Guard) BorrowsCalls() {}
 
+// Position puts the guard after tracing and metrics (which see its
+// refusals) and before every other interceptor (netron.Positioned).
+func (g *Guard) Position() int { return -100 }
+
 var (
 	_ netron.CallBorrower = (*Guard)(nil)
 	_ netron.Access       = (*Guard)(nil)
