@@ -49,8 +49,8 @@ type Netron struct {
 	identity     IdentityFunc
 	access       Access
 	values       map[any]any // WithValue
-	parentLost   func() // called when the ipc connection to the parent ends
-	strict       bool   // WithStrict: methods not exposed fail Register
+	parentLost   func()      // called when the ipc connection to the parent ends
+	strict       bool        // WithStrict: methods not exposed fail Register
 	serverTLS    *tls.Config
 	clientTLS    *tls.Config
 	events       *eventBus

@@ -39,9 +39,10 @@ var theMember = Member{
 // benchSecret is the HMAC secret of security.jwt.secret (HS256).
 const benchSecret = "bench-secret-bench-secret-bench-secret-0123"
 
-// benchServer is a Netron as an app's: the security guard (outermost, as
-// the security module installs it), then the response cache and contract
-// validation; members@1.0.0 served over tcp://, protected by policies.
+// benchServer is a Netron as an app's: with guard, the security guard
+// (outermost, as the security module installs it); then the response
+// cache and contract validation; members@1.0.0 served over tcp://, with
+// policies.
 type benchServer struct {
 	n     *netron.Netron
 	guard *security.Guard
@@ -49,18 +50,24 @@ type benchServer struct {
 	jwt   jwtauth.Config
 }
 
-func newBenchServer(b *testing.B, policies ...netron.ServiceOption) *benchServer {
+func newBenchServer(b *testing.B, guard bool, policies ...netron.ServiceOption) *benchServer {
 	b.Helper()
 	cfg := security.DefaultConfig()
 	cfg.JWT = jwtauth.Config{Secret: benchSecret, Algorithms: []string{"HS256"}, Issuer: "titan-bench", Audience: "bench"}
-	g, err := security.New(context.Background(), cfg, security.Options{})
-	if err != nil {
-		b.Fatal(err)
+	s := &benchServer{jwt: cfg.JWT}
+	var opts []netron.Option
+	if guard {
+		g, err := security.New(context.Background(), cfg, security.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(g.Close)
+		s.guard = g
+		opts = append(g.Options(), netron.WithInterceptors(g))
 	}
-	b.Cleanup(g.Close)
 	rc := cache.New(0)
 	b.Cleanup(func() { _ = rc.Close() })
-	opts := append(g.Options(), netron.WithInterceptors(g, rc, validate.New(nil)))
+	opts = append(opts, netron.WithInterceptors(rc, validate.New(nil)))
 	n, err := netron.New(netron.Config{}, nil, opts...)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +84,8 @@ func newBenchServer(b *testing.B, policies ...netron.ServiceOption) *benchServer
 		defer cancel()
 		_ = n.Stop(ctx)
 	})
-	return &benchServer{n: n, guard: g, addr: addr, jwt: cfg.JWT}
+	s.n, s.addr = n, addr
+	return s
 }
 
 // token mints a token of the server's for sub with roles.
@@ -123,37 +131,62 @@ func echoMember(ctx context.Context, p *netron.Peer) error {
 	return nil
 }
 
+// parallel runs call from many goroutines, as b.RunParallel does, and
+// reports besides ns/op the process's CPU time per call (cpu-ns/op:
+// client and server together), which other processes on the machine
+// disturb less than ns/op.
+func parallel(b *testing.B, call func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := call(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if cpu := processCPU() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
+
 // BenchmarkAuthenticatedCall measures a unary call with a struct argument
 // and result over tcp://, client and server in this process, one shared
-// connection: open (the service has no policy) against auth (the service
-// is titan.Auth(titan.Roles("admin")), the connection authenticated once
-// with an HS256 JWT through the authenticate task). The invoke-* pair is
-// the same through Netron.Invoke, without a network: the guard's share of
-// the served path alone.
+// connection, 32 callers per CPU:
+//
+//   - open: a server without the security guard (an app that does not
+//     link modules/security);
+//   - open-guarded: the guard installed, the service without a policy
+//     (an open service of an app that links it);
+//   - auth: the guard installed, the service titan.Auth(titan.Roles("admin")),
+//     the connection authenticated once with an HS256 JWT through the
+//     authenticate task.
+//
+// invoke-open and invoke-auth are open and auth through Netron.Invoke,
+// without a network: the guard's share of the served path alone (the
+// identity of invoke-auth is a token's, checked once by Guard.Identify).
 func BenchmarkAuthenticatedCall(b *testing.B) {
 	ctx := context.Background()
 	run := func(b *testing.B, p *netron.Peer) {
 		if err := echoMember(ctx, p); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportAllocs()
 		b.SetParallelism(32) // 32 callers per CPU: throughput, not round trips
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := echoMember(ctx, p); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		parallel(b, func() error { return echoMember(ctx, p) })
 	}
 	b.Run("open", func(b *testing.B) {
-		s := newBenchServer(b)
+		s := newBenchServer(b, false)
+		run(b, s.dial(b, ""))
+	})
+	b.Run("open-guarded", func(b *testing.B) {
+		s := newBenchServer(b, true)
 		run(b, s.dial(b, ""))
 	})
 	b.Run("auth", func(b *testing.B) {
-		s := newBenchServer(b, titan.Auth(titan.Roles("admin")))
+		s := newBenchServer(b, true, titan.Auth(titan.Roles("admin")))
 		// The policy is in the path: an anonymous connection is refused.
 		if err := echoMember(ctx, s.dial(b, "")); netron.CodeOf(err) != netron.CodeUnauthenticated {
 			b.Fatalf("anonymous call: %v, want unauthenticated", err)
@@ -173,22 +206,13 @@ func BenchmarkAuthenticatedCall(b *testing.B) {
 		if err := inv(); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := inv(); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
+		parallel(b, inv)
 	}
 	b.Run("invoke-open", func(b *testing.B) {
-		invoke(b, newBenchServer(b), ctx)
+		invoke(b, newBenchServer(b, false), ctx)
 	})
 	b.Run("invoke-auth", func(b *testing.B) {
-		s := newBenchServer(b, titan.Auth(titan.Roles("admin")))
+		s := newBenchServer(b, true, titan.Auth(titan.Roles("admin")))
 		// The identity of a token, checked once (as a connection's is).
 		ictx, err := s.guard.Identify(ctx, netron.Credentials{Token: s.token(b, "bench", "admin")})
 		if err != nil {
