@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/security/certs"
@@ -66,6 +68,11 @@ type Guard struct {
 	now      func() time.Time
 
 	policies sync.Map // *netron.MethodSpec -> *compiled
+	// tokens keeps the identities of JWTs verified lately, so that a
+	// client sending its token with every request (HTTP, NATS, call
+	// metadata) pays the signature check about once a minute, not per
+	// call. Only accepted tokens enter it.
+	tokens *otter.Cache[string, *Identity]
 
 	failures failures   // failed authentications per remote address
 	refused  *offenders // refusals, logged once per offender
@@ -116,6 +123,14 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{},
 		refused: newOffenders(log, 10_000),
 	}
+	if g.tokens, err = otter.New(&otter.Options[string, *Identity]{
+		MaximumSize: tokenCacheSize,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *Identity]) time.Duration {
+			return tokenCacheTTL
+		}),
+	}); err != nil {
+		return nil, err
+	}
 	if g.limiter == nil {
 		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys})
 	}
@@ -136,6 +151,7 @@ func (g *Guard) Close() {
 		if g.verifier != nil {
 			g.verifier.Close()
 		}
+		g.tokens.StopAllGoroutines()
 		g.refused.flush()
 	})
 }
@@ -158,6 +174,14 @@ func (g *Guard) Options() []netron.Option {
 
 // ---- authentication ----
 
+// The verified-token cache: at most tokenCacheSize tokens, each kept
+// tokenCacheTTL (a key removed from a JWKS stops accepting its tokens
+// within that time; expiry is checked on every call regardless).
+const (
+	tokenCacheSize = 10_000
+	tokenCacheTTL  = time.Minute
+)
+
 // looksLikeJWT reports whether token has the three dot-separated parts of
 // a compact JWS.
 func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
@@ -168,6 +192,9 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 	var id *Identity
 	switch {
 	case c.Token != "" && g.verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
+		if id, ok := g.tokens.GetIfPresent(c.Token); ok && !id.expired(g.now()) {
+			return id, nil // verified and completed before; never modified
+		}
 		claims, err := g.verifier.Verify(c.Token)
 		if err != nil {
 			return nil, netron.NewError(netron.CodeUnauthenticated, fmt.Errorf("invalid token: %w", err))
@@ -176,6 +203,12 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 			Subject: claims.Subject, Roles: claims.Roles, Permissions: claims.Permissions,
 			Claims: claims.Raw, ExpiresAt: claims.ExpiresAt,
 		}
+		if id.Subject == "" {
+			return nil, netron.Errorf(netron.CodeUnauthenticated, "the credentials name no subject")
+		}
+		g.rbac.complete(id)
+		g.tokens.Set(c.Token, id)
+		return id, nil
 	case g.auth != nil:
 		got, err := g.auth.Authenticate(ctx, c)
 		if err != nil {
@@ -237,7 +270,7 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 	}
 	if p != nil {
 		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
-			id.Certificate = st.PeerCertificates[0]
+			id = id.withCertificate(st.PeerCertificates[0])
 		}
 		if err := g.setPeerIdentity(p, id); err != nil {
 			return fail(err)
@@ -373,7 +406,7 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 		return nil, err
 	}
 	if c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
-		id.Certificate = c.TLS.PeerCertificates[0]
+		id = id.withCertificate(c.TLS.PeerCertificates[0])
 	}
 	return WithIdentity(ctx, id), nil
 }

@@ -57,6 +57,15 @@ func (id *Identity) Can(permission string) bool {
 	return false
 }
 
+// withCertificate returns a copy of id with the caller's certificate
+// (identities of verified tokens are shared by the requests that bring
+// the token, and never modified).
+func (id *Identity) withCertificate(c *x509.Certificate) *Identity {
+	cp := *id
+	cp.Certificate = c
+	return &cp
+}
+
 // expired reports whether the identity is no longer valid at now.
 func (id *Identity) expired(now time.Time) bool {
 	return !id.ExpiresAt.IsZero() && now.After(id.ExpiresAt)
