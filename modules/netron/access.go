@@ -68,6 +68,28 @@ func RequestCredentials(transport string, r *http.Request) Credentials {
 	}
 }
 
+type remoteAddrKey struct{}
+
+// WithRemoteAddr returns ctx noting the address of the sender of the
+// request it serves, where the request has no [Peer] to tell it (the HTTP
+// gateway's requests): the security module limits failed authentications
+// and rate-limits anonymous callers by it.
+func WithRemoteAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, remoteAddrKey{}, addr)
+}
+
+// RemoteAddrFromContext returns the address [WithRemoteAddr] noted, else
+// the address of the peer of the call being served, else "".
+func RemoteAddrFromContext(ctx context.Context) string {
+	if a, ok := ctx.Value(remoteAddrKey{}).(string); ok {
+		return a
+	}
+	if p := PeerFromContext(ctx); p != nil {
+		return p.RemoteAddr()
+	}
+	return ""
+}
+
 // WithAccess sets who may see and call what ([Access]); the security
 // module gives it.
 func WithAccess(a Access) Option {

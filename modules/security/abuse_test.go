@@ -210,3 +210,37 @@ func TestHTTPShowsOnlyWhatCallerMayCall(t *testing.T) {
 		t.Errorf("a forged token: %d %s, want 401 naming the problem", code, b)
 	}
 }
+
+// The HTTP gateway's /netron/authenticate counts failures by the
+// request's address too.
+func TestFailedHTTPAuthenticationsLimited(t *testing.T) {
+	s, p := newSigner(t), newPKI(t, "server")
+	addrs, _ := secureApp(t, s, p, []string{"http://127.0.0.1:0"}, "security.auth.maxFailures=2")
+	authenticate := func(token string) map[string]any {
+		resp, err := http.Post(addrs["http"]+"/netron/authenticate", "application/json",
+			strings.NewReader(`{"id":"1","credentials":{"token":"`+token+`"}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Result map[string]any `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Result
+	}
+	good := s.token(t, claims("alice", []string{"admin"}, nil))
+	if res := authenticate(good); res["success"] != true {
+		t.Fatalf("a good token: %v", res)
+	}
+	for range 2 {
+		if res := authenticate("forged.token.value"); res["success"] != false {
+			t.Fatalf("a forged token: %v", res)
+		}
+	}
+	if msg, _ := authenticate(good)["error"].(string); !strings.Contains(msg, "too many failed authentications") {
+		t.Fatalf("after 2 failures: %q, want refused for too many failures", msg)
+	}
+}

@@ -242,7 +242,7 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 // (replacing the previous one; a failed authentication leaves the
 // connection anonymous).
 func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials any) (any, error) {
-	addr := ""
+	addr := netron.RemoteAddrFromContext(ctx) // the HTTP gateway's request
 	if p != nil {
 		addr = p.RemoteAddr()
 	}
@@ -388,9 +388,6 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 				return WithIdentity(ctx, id), nil
 			}
 		}
-		if c.RemoteAddr != "" {
-			return context.WithValue(ctx, addrKey{}, hostOf(c.RemoteAddr)), nil
-		}
 		return ctx, nil
 	}
 	host := hostOf(c.RemoteAddr)
@@ -410,8 +407,6 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 	}
 	return WithIdentity(ctx, id), nil
 }
-
-type addrKey struct{}
 
 // ---- authorization ----
 
@@ -572,8 +567,8 @@ func callerAddr(ctx context.Context, call *netron.Call) string {
 	if call.Peer != nil {
 		return hostOf(call.Peer.RemoteAddr())
 	}
-	if a, ok := ctx.Value(addrKey{}).(string); ok {
-		return a
+	if a := netron.RemoteAddrFromContext(ctx); a != "" {
+		return hostOf(a)
 	}
 	return "in-process"
 }

@@ -69,7 +69,7 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 			id = uuid.NewString()
 		}
 	}
-	res, err := auth(r.Context(), nil, v)
+	res, err := auth(netron.WithRemoteAddr(r.Context(), r.RemoteAddr), nil, v)
 	if err != nil {
 		msg := err.Error()
 		var ne *netron.Error

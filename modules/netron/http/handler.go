@@ -148,7 +148,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, requestID(r), invocationError(err), true)
 			return
 		}
-		r = r.WithContext(ctx)
+		r = r.WithContext(netron.WithRemoteAddr(ctx, r.RemoteAddr))
 	}
 	switch r.Method + " " + path {
 	case "POST /netron/invoke":
