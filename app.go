@@ -20,6 +20,7 @@ import (
 	_ "github.com/titanframework/titan/modules/discovery/memory" // discovery.backend: memory
 	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/metrics"
 	"github.com/titanframework/titan/modules/netron"
 	_ "github.com/titanframework/titan/modules/netron/http" // http:// and https://
 )
@@ -47,11 +48,12 @@ func New(opts ...Option) *App {
 
 // defaultModules are in every app: configuration, logging, the engine
 // and its built-in features, discovery (the in-memory registry unless
-// discovery.backend names another), then the modules of the optional
-// packages the program links (package linked: nats:// and the events
-// bridge when modules/netron/nats is imported, ...).
+// discovery.backend names another), metrics and health (modules/metrics),
+// then the modules of the optional packages the program links (package
+// linked: nats:// and the events bridge when modules/netron/nats is
+// imported, ...).
 func defaultModules() []fx.Option {
-	return append([]fx.Option{config.Module, logger.Module, netron.Module, fx.Provide(builtinFeatures), discovery.Module}, linked.Modules()...)
+	return append([]fx.Option{config.Module, logger.Module, netron.Module, fx.Provide(builtinFeatures), discovery.Module, metrics.Module}, linked.Modules()...)
 }
 
 func (a *App) build() {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,44 @@ func command(t *testing.T, env []string, args ...string) *exec.Cmd {
 // and returns the n addresses it reports listening on.
 func startCalculator(t *testing.T, n int, env []string, args ...string) []string {
 	t.Helper()
+	return runCalculator(t, n, env, args...).addrs
+}
+
+// calculator is a calculator process started by runCalculator.
+type calculator struct {
+	addrs  []string // the addresses it reported listening on
+	cmd    *exec.Cmd
+	exited chan error
+
+	signal sync.Once
+	wait   sync.Once
+	err    error // of the exit, once waited for
+}
+
+// terminate sends SIGTERM, once.
+func (c *calculator) terminate() {
+	c.signal.Do(func() { _ = c.cmd.Process.Signal(syscall.SIGTERM) })
+}
+
+// exit waits for the process to end (killing it after 10s) and returns
+// its exit error.
+func (c *calculator) exit() error {
+	c.wait.Do(func() {
+		select {
+		case c.err = <-c.exited:
+		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			c.err = errors.New("calculator did not stop within 10s of SIGTERM")
+		}
+	})
+	return c.err
+}
+
+// runCalculator runs the calculator as its own process with env and args,
+// waits until it reports n addresses, and stops it (SIGTERM, then an exit
+// that must be clean) when the test ends.
+func runCalculator(t *testing.T, n int, env []string, args ...string) *calculator {
+	t.Helper()
 	cmd := command(t, env, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -60,17 +99,11 @@ func startCalculator(t *testing.T, n int, env []string, args ...string) []string
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
+	c := &calculator{cmd: cmd, exited: make(chan error, 1)}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("calculator exit: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("calculator did not stop within 10s of SIGTERM")
+		c.terminate()
+		if err := c.exit(); err != nil {
+			t.Errorf("calculator exit: %v", err)
 		}
 	})
 	addrs := make(chan string, n)
@@ -86,21 +119,20 @@ func startCalculator(t *testing.T, n int, env []string, args ...string) []string
 				lines = append(lines, sc.Text())
 			}
 		}
-		exited <- cmd.Wait()
+		c.exited <- cmd.Wait()
 	}()
-	var got []string
-	for len(got) < n {
+	for len(c.addrs) < n {
 		select {
 		case a, ok := <-addrs:
 			if !ok {
-				t.Fatalf("calculator ended after reporting %v; it logged:\n%s", got, strings.Join(lines, "\n"))
+				t.Fatalf("calculator ended after reporting %v; it logged:\n%s", c.addrs, strings.Join(lines, "\n"))
 			}
-			got = append(got, a)
+			c.addrs = append(c.addrs, a)
 		case <-time.After(30 * time.Second):
-			t.Fatalf("calculator did not report its addresses (got %v)", got)
+			t.Fatalf("calculator did not report its addresses (got %v)", c.addrs)
 		}
 	}
-	return got
+	return c
 }
 
 // TestListenConfiguration: the calculator listens where netron.listen

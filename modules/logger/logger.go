@@ -33,7 +33,7 @@ type Logger struct {
 // was built from. It is replaced as a whole by Apply.
 type state struct {
 	plan    plan
-	handler slog.Handler // redaction, then fan-out to the sinks
+	handler slog.Handler // trace ids, redaction, then fan-out to the sinks
 }
 
 // moduleEntry is one entry of the level table.
@@ -124,7 +124,7 @@ func (l *Logger) Apply(cfg Config) error {
 	handlers = append(handlers, l.opts.extra...)
 	l.state.Store(&state{
 		plan:    p,
-		handler: &redactHandler{r: newRedactor(p.redact), next: slogmulti.Fanout(handlers...)},
+		handler: traceHandler{&redactHandler{r: newRedactor(p.redact), next: slogmulti.Fanout(handlers...)}},
 	})
 	for name, m := range l.modules {
 		m.level.Set(p.moduleLevel(name))

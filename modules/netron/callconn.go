@@ -88,7 +88,7 @@ func (p *Peer) invokeCalls(ctx context.Context, call *Call) (*Reply, error) {
 		ctx, cancel = context.WithTimeout(ctx, p.n.cfg.RequestTimeout)
 		defer cancel()
 	}
-	raw, err := p.calls.Invoke(ctx, call.Service, call.Method, call.args)
+	raw, err := p.calls.Invoke(callsContext(ctx, call), call.Service, call.Method, call.args)
 	if err != nil {
 		return nil, err
 	}
@@ -102,13 +102,25 @@ func (p *Peer) invokeCalls(ctx context.Context, call *Call) (*Reply, error) {
 	return &call.cli.reply, nil
 }
 
+// callsContext returns the context a CallConn is given for call: ctx
+// with the call's metadata as its outgoing metadata, which the door sends
+// its own way (HTTP headers), as a connection sends it in the call
+// header. The Call's metadata starts as a copy of ctx's; an interceptor
+// may have replaced it (the tracing interceptor adds traceparent).
+func callsContext(ctx context.Context, call *Call) context.Context {
+	if len(call.Metadata) == 0 && OutgoingMetadata(ctx) == nil {
+		return ctx
+	}
+	return WithOutgoingMetadata(ctx, call.Metadata)
+}
+
 // openCallsStream is openStream over a CallConn.
 func (p *Peer) openCallsStream(ctx context.Context, call *Call) (*Stream, error) {
 	if p.isClosed() {
 		return nil, errPeerClosed
 	}
 	sctx, cancel := context.WithCancel(ctx)
-	src, err := p.calls.Stream(sctx, call.Service, call.Method, call.args)
+	src, err := p.calls.Stream(callsContext(sctx, call), call.Service, call.Method, call.args)
 	if err != nil {
 		cancel()
 		return nil, err

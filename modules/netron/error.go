@@ -104,11 +104,50 @@ func toWire(err error) *protocol.TitanError {
 		Timestamp: time.Now().UnixMilli(),
 	}
 	te.SetGoCode(e.code.String())
+	te.TraceID, te.SpanID = TraceOf(err)
 	if errors.Is(err, ErrNotRun) {
 		te.Extras.Set(protocol.ExtraNotRun, true)
 	}
 	return te
 }
+
+// WithTrace returns err annotated with the ids of the trace and span it
+// happened in, as lowercase hex (32 and 16 digits): when it answers a
+// call served over a Netron connection, the TitanError sent carries them
+// in traceId and spanId (NETRON-WIRE.md §10.1). The tracing module's
+// interceptor annotates the errors of the calls it traces. Error,
+// errors.Is, errors.As and [CodeOf] see through the annotation. A nil err
+// stays nil.
+func WithTrace(err error, traceID, spanID string) error {
+	if err == nil {
+		return nil
+	}
+	return &tracedError{err: err, traceID: traceID, spanID: spanID}
+}
+
+// TraceOf returns the trace and span ids err carries: those of
+// [WithTrace], or those of the TitanError it was decoded from (a peer's
+// traceId and spanId); empty strings when it carries none.
+func TraceOf(err error) (traceID, spanID string) {
+	var t *tracedError
+	if errors.As(err, &t) {
+		return t.traceID, t.spanID
+	}
+	var e *Error
+	if errors.As(err, &e) && e.wire != nil {
+		return e.wire.TraceID, e.wire.SpanID
+	}
+	return "", ""
+}
+
+// tracedError is an error annotated by WithTrace.
+type tracedError struct {
+	err             error
+	traceID, spanID string
+}
+
+func (t *tracedError) Error() string { return t.err.Error() }
+func (t *tracedError) Unwrap() error { return t.err }
 
 // ErrNotRun is matched (errors.Is) by the error of a call that certainly
 // did not run: it was never sent (the peer had no connection), or the

@@ -78,7 +78,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 	// As for a call from a packet, the Call is pooled when no interceptor
 	// can keep it.
 	call := newServedCall(n.poolCalls)
-	call.Service, call.Method, call.Metadata = svc.qualified, m.name, inv.Metadata
+	call.Service, call.Method, call.Metadata, call.transport = svc.qualified, m.name, inv.Metadata, inv.Transport
 	if len(inv.Metadata) > 0 {
 		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
 	}
@@ -98,7 +98,8 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 	if m.kind != kindStream {
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
 	}
-	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity}
+	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, transport: inv.Transport,
+		svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity}
 	if len(inv.Metadata) > 0 {
 		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
 	}

@@ -22,6 +22,8 @@ type Call struct {
 	// Metadata is the caller's metadata (Go peers only; nil otherwise).
 	Metadata map[string]string
 
+	transport string // a gateway's call: Invocation.Transport (see Transport)
+
 	client   bool
 	identity IdentityFunc // the Netron's (see Identity)
 	svc      *service

@@ -37,6 +37,26 @@ type Cache struct {
 	size int
 	mu   sync.Mutex
 	c    atomic.Pointer[otter.Cache[string, entry]]
+
+	hits, misses atomic.Uint64 // calls of cacheable methods (Stats)
+}
+
+// Stats are what a [Cache] has served, for metrics (modules/metrics).
+type Stats struct {
+	// Hits and Misses count the calls of cacheable methods answered from
+	// the cache and those that ran the method, since the cache was made.
+	Hits, Misses uint64
+	// Entries is about how many results the cache holds now.
+	Entries int
+}
+
+// Stats returns the cache's counts; it is safe for concurrent use.
+func (c *Cache) Stats() Stats {
+	st := Stats{Hits: c.hits.Load(), Misses: c.misses.Load()}
+	if s := c.c.Load(); s != nil {
+		st.Entries = s.EstimatedSize()
+	}
+	return st
 }
 
 type entry struct {
@@ -169,8 +189,10 @@ func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 		}
 		k := key(call, call.Identity(ctx))
 		if e, ok := s.GetIfPresent(k); ok {
+			c.hits.Add(1)
 			return e.value, nil
 		}
+		c.misses.Add(1)
 		res, err := next(ctx, call)
 		if err == nil {
 			s.Set(k, entry{value: res, ttl: spec.CacheTTL()})

@@ -178,3 +178,29 @@ func TestInvalidateTask(t *testing.T) {
 		t.Fatalf("add ran %d times after invalidation, want 2", runs.Load())
 	}
 }
+
+// Stats counts the calls of cacheable methods served from the cache and
+// those that ran the method; other methods are not counted.
+func TestStats(t *testing.T) {
+	var runs atomic.Int64
+	c := cache.New(100)
+	defer c.Close()
+	call := serve(t, c, &runs)
+	if got := c.Stats(); got != (cache.Stats{}) {
+		t.Fatalf("Stats of a new cache = %+v, want zero", got)
+	}
+	for range 3 {
+		if _, err := call("ada", "calc@1.0.0", "add", 1, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := call("ada", "calc@1.0.0", "sub", 1, 2); err != nil { // no TTL
+		t.Fatal(err)
+	}
+	if _, err := call("ada", "calc@1.0.0", "div", 1, 0); err == nil { // an error: not kept
+		t.Fatal("div(1, 0) succeeded")
+	}
+	if got, want := c.Stats(), (cache.Stats{Hits: 2, Misses: 2, Entries: 1}); got != want {
+		t.Fatalf("Stats = %+v, want %+v", got, want)
+	}
+}

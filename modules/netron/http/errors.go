@@ -36,6 +36,9 @@ type apiError struct {
 	message string
 	details any         // a JSON-like value; nil is sent as {}
 	goCode  netron.Code // sent in X-Titan-Code
+	// traceID and spanID are the server span's, sent as X-Trace-ID and
+	// X-Span-ID (NETRON-WIRE.md §11.4) when the call was traced.
+	traceID, spanID string
 }
 
 // requestError is a request-level error: malformed request, unknown route,
@@ -53,6 +56,7 @@ func invocationError(err error) *apiError {
 		e.message = ne.Message()
 		e.details = ne.Details()
 	}
+	e.traceID, e.spanID = netron.TraceOf(err)
 	e.code = strconv.Itoa(e.status)
 	if ec, ok := errorCodeDetail(e.details); ok {
 		e.code = ec
@@ -127,6 +131,10 @@ func writeError(w http.ResponseWriter, id string, e *apiError, requestID bool) {
 	h.Set("X-Titan-Code", e.goCode.String())
 	if requestID {
 		h.Set("X-Request-ID", id)
+	}
+	if e.traceID != "" {
+		h.Set("X-Trace-ID", e.traceID)
+		h.Set("X-Span-ID", e.spanID)
 	}
 	if e.status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", "Bearer")

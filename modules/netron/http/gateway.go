@@ -115,6 +115,16 @@ func (g *Gateway) mount() error {
 			}
 		}
 	}
+	// The mounts (WithMounts) by their own paths too: on a port shared
+	// with ws://, the WebSocket listener takes the GETs of paths nobody
+	// registered.
+	for _, m := range g.h.mounts {
+		for _, p := range prefixes {
+			if err := handle("GET " + p + m.Path); err != nil {
+				return err
+			}
+		}
+	}
 	if handle("/") == nil {
 		return nil
 	}

@@ -31,6 +31,7 @@ func wireError(err error) *protocol.TitanError {
 		Context:   protocol.Object{},
 		Timestamp: time.Now().UnixMilli(),
 	}
+	te.TraceID, te.SpanID = netron.TraceOf(err)
 	te.SetGoCode(code.String())
 	return te
 }

@@ -1,0 +1,177 @@
+package main_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// TestAdminEndpoints: with --set metrics.listen=ADDR the calculator serves
+// /metrics, /healthz and /readyz at ADDR; the scrape counts the calls made
+// over tcp, ws and http by method, transport and code.
+func TestAdminEndpoints(t *testing.T) {
+	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
+	addrs := startCalculator(t, 3, nil, "--set", "netron.listen=tcp://127.0.0.1:0,ws://127.0.0.1:0,http://127.0.0.1:0",
+		"--set", "metrics.listen="+admin)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		code, status, checks := report(t, "http://"+admin+path)
+		if code != 200 || status != "healthy" {
+			t.Fatalf("GET %s = %d %s: %v", path, code, status, checks)
+		}
+		if _, ok := checks["transports"]; ok != (path == "/readyz") {
+			t.Errorf("GET %s: transports check present = %v", path, ok)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	adds := map[string]int{"tcp": 2, "ws": 1, "http": 3}
+	for _, addr := range addrs {
+		scheme, _, _ := strings.Cut(addr, ":")
+		p, err := netron.Dial(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range adds[scheme] {
+			if _, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", "add", 1, 2); err != nil {
+				t.Fatalf("%s: %v", scheme, err)
+			}
+		}
+		if _, err := p.Call(ctx, "calculator@1.0.0", "div", 1, 0); netron.CodeOf(err) != netron.CodeInvalidArgument {
+			t.Fatalf("%s: div(1, 0) = %v", scheme, err)
+		}
+		p.Close()
+	}
+
+	fams := scrapeText(t, "http://"+admin+"/metrics")
+	for scheme, n := range adds {
+		ok := map[string]string{"rpc_service": "calculator", "rpc_method": "add", "transport": scheme, "rpc_response_status_code": "ok"}
+		if got := value(fams["rpc_server_calls_finished_total"], ok); got != float64(n) {
+			t.Errorf("%s: %v adds finished, want %d", scheme, got, n)
+		}
+		if got := value(fams["rpc_server_call_duration_seconds"], ok); got != float64(n) {
+			t.Errorf("%s: %v adds timed, want %d", scheme, got, n)
+		}
+		bad := map[string]string{"rpc_method": "div", "transport": scheme, "rpc_response_status_code": "invalid_argument"}
+		if got := value(fams["rpc_server_calls_finished_total"], bad); got != 1 {
+			t.Errorf("%s: %v divisions by zero, want 1", scheme, got)
+		}
+	}
+	if _, ok := fams["go_goroutines"]; !ok {
+		t.Error("no Go runtime series")
+	}
+}
+
+// TestReadyzFailsFirstOnSIGTERM: on SIGTERM, /readyz answers 503 for
+// metrics.drainDelay while the tcp listener still serves, then the
+// calculator exits cleanly.
+func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
+	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
+	c := runCalculator(t, 1, nil, "--set", "netron.listen=tcp://127.0.0.1:0",
+		"--set", "metrics.listen="+admin, "--set", "metrics.drainDelay=2s")
+	if code, _, _ := report(t, "http://"+admin+"/readyz"); code != 200 {
+		t.Fatalf("/readyz before the stop = %d", code)
+	}
+	c.terminate()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, _, checks := report(t, "http://"+admin+"/readyz")
+		if code == 503 {
+			if _, ok := checks["draining"]; !ok {
+				t.Fatalf("503 without the draining check: %v", checks)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not fail within 2s of SIGTERM")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	p, err := netron.Dial(ctx, c.addrs[0])
+	if err != nil {
+		t.Fatalf("the tcp listener is closed while /readyz fails: %v", err)
+	}
+	got, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", "add", 1, 2)
+	p.Close()
+	if err != nil || got != 3 {
+		t.Fatalf("add while draining = %v, %v", got, err)
+	}
+	if err := c.exit(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// report reads a health endpoint: the status code, the status and the
+// checks.
+func report(t *testing.T, url string) (int, string, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep struct {
+		Status string         `json:"status"`
+		Checks map[string]any `json:"checks"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, rep.Status, rep.Checks
+}
+
+// scrapeText reads the Prometheus text format at url.
+func scrapeText(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	return fams
+}
+
+// value sums the series of f (counters, or histograms' counts) whose
+// labels include labels.
+func value(f *dto.MetricFamily, labels map[string]string) float64 {
+	var sum float64
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			have[lp.GetName()] = lp.GetValue()
+		}
+		for k, v := range labels {
+			if have[k] != v {
+				continue next
+			}
+		}
+		if h := m.GetHistogram(); h != nil {
+			sum += float64(h.GetSampleCount())
+		} else {
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}

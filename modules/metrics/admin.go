@@ -1,0 +1,109 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/titanframework/titan/modules/health"
+	httpgw "github.com/titanframework/titan/modules/netron/http"
+)
+
+// The paths of the endpoints: on the admin server, and under MountPrefix
+// on every http:// listener of the app.
+const (
+	MetricsPath = "/metrics"
+	LivePath    = "/healthz"
+	ReadyPath   = "/readyz"
+	MountPrefix = "/_titan"
+)
+
+// admin serves the endpoints: on its own HTTP server when metrics.listen
+// is set, and through the app's HTTP gateways (mounts).
+type admin struct {
+	cfg     Config
+	source  string // of metrics.listen, for errors
+	log     *slog.Logger
+	reg     *prometheus.Registry // nil when metrics are off
+	ic      *Interceptor         // nil when metrics are off
+	checker *health.Checker
+
+	srv  *http.Server
+	done chan struct{} // closed when srv's Serve returned
+}
+
+// endpoints returns the handlers by path (without prefix): /metrics only
+// when metrics are on.
+func (a *admin) endpoints() map[string]http.Handler {
+	eps := map[string]http.Handler{
+		LivePath:  a.checker.LiveHandler(),
+		ReadyPath: a.checker.ReadyHandler(),
+	}
+	if a.reg != nil {
+		eps[MetricsPath] = promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{
+			ErrorLog:      promLog{a.log},
+			ErrorHandling: promhttp.ContinueOnError,
+		})
+	}
+	return eps
+}
+
+// mounts are the endpoints under MountPrefix, for the HTTP gateways.
+func (a *admin) mounts() []httpgw.Mount {
+	var ms []httpgw.Mount
+	for path, h := range a.endpoints() {
+		ms = append(ms, httpgw.Mount{Path: MountPrefix + path, Handler: h})
+	}
+	return ms
+}
+
+// start starts the admin server when metrics.listen is set.
+func (a *admin) start(context.Context) error {
+	if a.cfg.Listen == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("metrics.listen (from %s): %w", a.source, err)
+	}
+	mux := http.NewServeMux()
+	for path, h := range a.endpoints() {
+		mux.Handle(path, h)
+	}
+	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.done = make(chan struct{})
+	go func() {
+		defer close(a.done)
+		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("the admin server failed", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+	a.log.Info("serving metrics and health", "addr", "http://"+ln.Addr().String())
+	return nil
+}
+
+// stop stops the admin server, if it started, waiting for the requests in
+// flight until ctx ends.
+func (a *admin) stop(ctx context.Context) error {
+	if a.srv == nil {
+		return nil
+	}
+	err := a.srv.Shutdown(ctx)
+	<-a.done
+	if err != nil {
+		return fmt.Errorf("metrics: stop the admin server: %w", err)
+	}
+	return nil
+}
+
+// promLog sends promhttp's errors to the module's logger.
+type promLog struct{ log *slog.Logger }
+
+func (l promLog) Println(v ...any) { l.log.Warn("serving /metrics", "error", fmt.Sprint(v...)) }

@@ -1,0 +1,79 @@
+package metrics
+
+import (
+	"iter"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+)
+
+// BreakerState is the state of a circuit breaker, as the value of the
+// titan_breaker_state gauge.
+type BreakerState int
+
+// The states of a circuit breaker.
+const (
+	// BreakerClosed: calls pass (0).
+	BreakerClosed BreakerState = iota
+	// BreakerHalfOpen: a few trial calls pass (1).
+	BreakerHalfOpen
+	// BreakerOpen: calls are refused without being made (2).
+	BreakerOpen
+)
+
+// String returns "closed", "half_open" or "open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerClosed:
+		return "closed"
+	case BreakerHalfOpen:
+		return "half_open"
+	case BreakerOpen:
+		return "open"
+	}
+	return "unknown"
+}
+
+// Breakers is the hook through which a circuit-breaker module reports its
+// breakers: it provides one into [BreakerGroup] ([AsBreakers]), and every
+// scrape of /metrics gives each breaker's state as
+// titan_breaker_state{breaker="<name>"} (0 closed, 1 half-open, 2 open).
+type Breakers interface {
+	// BreakerStates yields each breaker's name (such as the remote target
+	// it guards, "users@^1") and state now. It is called at every scrape,
+	// from the scraping goroutine, and must not block. Names are unique.
+	BreakerStates() iter.Seq2[string, BreakerState]
+}
+
+// BreakerGroup is the fx value group of the [Breakers] the metrics module
+// reports.
+const BreakerGroup = "titan.metrics.breakers"
+
+// AsBreakers annotates a constructor returning a [Breakers] into
+// [BreakerGroup].
+func AsBreakers(f any) any {
+	return fx.Annotate(f, fx.As(new(Breakers)), fx.ResultTags(`group:"`+BreakerGroup+`"`))
+}
+
+// breakerCollector gives titan_breaker_state from the Breakers.
+type breakerCollector struct {
+	desc *prometheus.Desc
+	bs   []Breakers
+}
+
+func newBreakerCollector(bs []Breakers) *breakerCollector {
+	return &breakerCollector{bs: bs, desc: prometheus.NewDesc("titan_breaker_state",
+		"State of each circuit breaker: 0 closed, 1 half-open, 2 open.", []string{"breaker"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *breakerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *breakerCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, b := range c.bs {
+		for name, st := range b.BreakerStates() {
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(st), name)
+		}
+	}
+}

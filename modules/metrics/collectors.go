@@ -1,0 +1,56 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
+)
+
+// peersCollector gives titan_peers_connected: the peers of a Netron with a
+// live connection now, accepted and dialled, by transport.
+type peersCollector struct {
+	n    *netron.Netron
+	desc *prometheus.Desc
+}
+
+func newPeersCollector(n *netron.Netron) *peersCollector {
+	return &peersCollector{n: n, desc: prometheus.NewDesc("titan_peers_connected",
+		"Peers connected now (accepted and dialled), by transport.", []string{LabelTransport}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (c *peersCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *peersCollector) Collect(ch chan<- prometheus.Metric) {
+	counts := map[string]int{}
+	for _, p := range c.n.Peers() {
+		if p.Connected() {
+			t := p.Transport()
+			if t == "" {
+				t = InProcess
+			}
+			counts[t]++
+		}
+	}
+	for t, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), t)
+	}
+}
+
+// cacheCollectors give the response cache's titan_cache_hits_total,
+// titan_cache_misses_total and titan_cache_entries.
+func cacheCollectors(c *cache.Cache) []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "titan_cache_hits_total", Help: "Calls of cacheable methods answered from the response cache.",
+		}, func() float64 { return float64(c.Stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "titan_cache_misses_total", Help: "Calls of cacheable methods that ran the method (not in the response cache).",
+		}, func() float64 { return float64(c.Stats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "titan_cache_entries", Help: "Results the response cache holds (an estimate).",
+		}, func() float64 { return float64(c.Stats().Entries) }),
+	}
+}

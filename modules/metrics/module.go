@@ -1,0 +1,210 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/discovery"
+	"github.com/titanframework/titan/modules/health"
+	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
+	httpgw "github.com/titanframework/titan/modules/netron/http"
+)
+
+// Module is the metrics module, in every app titan.New builds: the
+// `metrics` configuration section, the calls' [Interceptor] in the app's
+// Netron, the app's Prometheus registry (provided as
+// prometheus.Registerer and prometheus.Gatherer, for the app's own
+// series) and its [*health.Checker] (with the built-in checks and every
+// [health.Check] of the group health.CheckGroup), served at /metrics,
+// /healthz and /readyz by the admin server (metrics.listen,
+// titan.Admin) and under /_titan/ by every http:// listener
+// (metrics.mount). When the app stops, /readyz fails first, for
+// metrics.drainDelay, before the Netron closes its listeners.
+var Module = fx.Module("titan.metrics",
+	config.AsSection("metrics", DefaultConfig()),
+	logger.Decorate("metrics"),
+	fx.Provide(fx.Private, newAdmin),
+	fx.Provide(
+		func(a *admin) prometheus.Registerer { return a.registerer() },
+		func(a *admin) prometheus.Gatherer { return a.gatherer() },
+		func(a *admin) *health.Checker { return a.checker },
+	),
+	fx.Provide(fx.Annotate(interceptors, fx.ResultTags(`group:"`+netron.InterceptorGroup+`,flatten"`))),
+	fx.Provide(fx.Annotate(options, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
+	fx.Invoke(observe),
+)
+
+type adminParams struct {
+	fx.In
+	Config    *config.Config
+	Log       *slog.Logger
+	Lifecycle fx.Lifecycle
+}
+
+// newAdmin reads the section, makes the registry, the interceptor and the
+// checker, and serves the admin server while the app runs. The Netron's
+// options depend on it (options), so its hooks come before the Netron's:
+// the admin server starts before the listeners open and stops after they
+// drained.
+func newAdmin(p adminParams) (*admin, error) {
+	cfg, err := config.Section[Config](p.Config, "metrics")
+	if err != nil {
+		return nil, err
+	}
+	if key, err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("%s (from %s): %w", key, p.Config.Source(key), err)
+	}
+	checker, err := health.NewChecker(cfg.Health.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	a := &admin{cfg: cfg, source: p.Config.Source("metrics.listen"), log: p.Log, checker: checker}
+	if cfg.Enabled {
+		a.reg = prometheus.NewRegistry()
+		if err := a.reg.Register(collectors.NewGoCollector()); err != nil {
+			return nil, err
+		}
+		if err := a.reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+			return nil, err
+		}
+		opts := []Option{WithMaxMethods(cfg.MaxMethods)}
+		if len(cfg.Buckets) > 0 {
+			opts = append(opts, WithBuckets(cfg.Buckets...))
+		}
+		if a.ic, err = NewInterceptor(a.reg, opts...); err != nil {
+			return nil, err
+		}
+	}
+	p.Lifecycle.Append(fx.Hook{OnStart: a.start, OnStop: a.stop})
+	return a, nil
+}
+
+// registerer is where the app registers series of its own; with metrics
+// off, a registry nobody serves.
+func (a *admin) registerer() prometheus.Registerer {
+	if a.reg == nil {
+		return prometheus.NewRegistry()
+	}
+	return a.reg
+}
+
+// gatherer gives the app's series; with metrics off, none.
+func (a *admin) gatherer() prometheus.Gatherer {
+	if a.reg == nil {
+		return prometheus.NewRegistry()
+	}
+	return a.reg
+}
+
+// interceptors is the calls' interceptor, when metrics are on.
+func interceptors(a *admin) []netron.Interceptor {
+	if a.ic == nil {
+		return nil
+	}
+	return []netron.Interceptor{a.ic}
+}
+
+// options mounts the endpoints on the app's HTTP gateways, when
+// metrics.mount is on.
+func options(a *admin) []netron.Option {
+	if !a.cfg.Mount {
+		return nil
+	}
+	return []netron.Option{httpgw.WithMounts(a.mounts()...)}
+}
+
+type observeParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Config    *config.Config
+	Log       *slog.Logger
+	Admin     *admin
+	Netron    *netron.Netron
+	Innermost netron.Innermost   `optional:"true"`
+	Registry  discovery.Registry `optional:"true"`
+	Checks    []health.Check     `group:"titan.health.checks"`
+	Breakers  []Breakers         `group:"titan.metrics.breakers"`
+}
+
+// observe registers what is read from the app's Netron at scrape time
+// (peers, the response cache, breakers), adds the checks, and makes
+// /readyz fail first thing when the app stops: its hooks come after the
+// Netron's and discovery's, so its stop runs before theirs.
+func observe(p observeParams) error {
+	a := p.Admin
+	if a.reg != nil {
+		cs := []prometheus.Collector{newPeersCollector(p.Netron), newBreakerCollector(p.Breakers)}
+		for _, ic := range p.Innermost {
+			if c, ok := ic.(*cache.Cache); ok {
+				cs = append(cs, cacheCollectors(c)...)
+			}
+		}
+		for _, c := range cs {
+			if err := a.reg.Register(c); err != nil {
+				return fmt.Errorf("metrics: %w", err)
+			}
+		}
+	}
+
+	hc := a.cfg.Health
+	var listening atomic.Pointer[health.Check] // the transports check, once the Netron listens
+	checks := []health.Check{
+		{Name: "transports", Run: func(ctx context.Context) error {
+			c := listening.Load()
+			if c == nil {
+				return errors.New("not listening yet: the app is starting")
+			}
+			return c.Run(ctx)
+		}},
+		health.Peers(p.Netron),
+		health.Memory(hc.MaxMemory),
+		health.Goroutines(hc.MaxGoroutines),
+		health.SchedulerLatency(hc.MaxSchedulerLatency),
+	}
+	if p.Registry != nil {
+		dc, err := config.Section[discovery.Config](p.Config, "discovery")
+		if err == nil && (dc.Register == nil || *dc.Register) {
+			checks = append(checks, health.Registered(p.Netron, p.Registry, dc.Advertise))
+		}
+	}
+	for i := range checks {
+		checks[i].Critical = slices.Contains(hc.Critical, checks[i].Name)
+	}
+	if err := a.checker.Add(append(checks, p.Checks...)...); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			c := health.Transports(p.Netron, len(p.Netron.Addrs()))
+			listening.Store(&c)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			a.checker.Drain()
+			if d := a.cfg.DrainDelay; d > 0 {
+				p.Log.Info("stopping: /readyz fails before the listeners close", "drain_delay", d)
+				t := time.NewTimer(d)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+				}
+			}
+			return nil
+		},
+	})
+	return nil
+}

@@ -1,0 +1,95 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
+
+// Sampler returns the sampler of a sampling ratio: a call that comes with
+// a caller's trace context follows the caller's decision; a new trace is
+// sampled with probability ratio (from its trace id, so that every
+// process with the same ratio decides alike).
+func Sampler(ratio float64) sdktrace.Sampler {
+	return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))
+}
+
+// provider is an app's TracerProvider and what starting and stopping it
+// takes.
+type provider struct {
+	cfg    Config
+	sdk    *sdktrace.TracerProvider // nil for exporter none
+	export ExporterFunc
+}
+
+// newProvider builds the provider cfg describes. It starts nothing: the
+// exporter is built when the app starts (start).
+func newProvider(cfg Config) (*provider, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Exporter == ExporterNone || cfg.Exporter == "" {
+		return &provider{cfg: cfg}, nil
+	}
+	f, err := exporterFor(cfg.Exporter)
+	if err != nil {
+		return nil, err
+	}
+	res := resource.Default()
+	if cfg.ServiceName != "" {
+		if res, err = resource.Merge(res, resource.NewSchemaless(attribute.String("service.name", cfg.ServiceName))); err != nil {
+			return nil, err
+		}
+	}
+	sdk := sdktrace.NewTracerProvider(sdktrace.WithSampler(Sampler(cfg.Ratio)), sdktrace.WithResource(res))
+	return &provider{cfg: cfg, sdk: sdk, export: f}, nil
+}
+
+// tracerProvider returns the provider's TracerProvider: the SDK's, or a
+// no-op one for exporter none.
+func (p *provider) tracerProvider() trace.TracerProvider {
+	if p.sdk == nil {
+		return noop.NewTracerProvider()
+	}
+	return p.sdk
+}
+
+// start builds the exporter and sends the spans to it in batches.
+func (p *provider) start(ctx context.Context) error {
+	if p.sdk != nil {
+		exp, err := p.export(ctx, p.cfg)
+		if err != nil {
+			return err
+		}
+		if exp == nil {
+			return errors.New("tracing.exporter " + p.cfg.Exporter + ": the exporter's function returned none")
+		}
+		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(exp))
+	}
+	if p.cfg.Global {
+		otel.SetTracerProvider(p.tracerProvider())
+		otel.SetTextMapPropagator(propagation.TraceContext{})
+	}
+	return nil
+}
+
+// stop leaves OpenTelemetry's globals as an app that never set them
+// finds them (no-op), and flushes and shuts the exporter down. It may
+// run after a start that failed.
+func (p *provider) stop(ctx context.Context) error {
+	if p.cfg.Global {
+		otel.SetTracerProvider(noop.NewTracerProvider())
+		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
+	}
+	if p.sdk == nil {
+		return nil
+	}
+	return p.sdk.Shutdown(ctx)
+}
