@@ -3,6 +3,7 @@ package titan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -18,6 +19,7 @@ import (
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/resilience"
 )
 
 // ServiceOption configures a service declared with [Service].
@@ -143,7 +145,12 @@ type RemoteOption interface {
 	String() string
 }
 
-type remoteConfig struct{ addr string }
+type remoteConfig struct {
+	addr       string
+	policies   resilience.Policies
+	forMethods []forMethod
+	errs       []error
+}
 
 type remoteOption struct {
 	desc string
@@ -158,15 +165,32 @@ func At(addr string) RemoteOption {
 	return remoteOption{fmt.Sprintf("At(%q)", addr), func(c *remoteConfig) { c.addr = addr }}
 }
 
+// remoteParams are what a Remote's client is built from.
+type remoteParams struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Netron    *netron.Netron
+	Resolver  netron.Resolver
+	Log       *slog.Logger
+	Config    *config.Config
+	// Observers are told of the state changes of the remote's breakers.
+	Observers []resilience.StateObserver `group:"titan.resilience.observers"`
+}
+
 // Remote provides a T, a struct of func fields bound to the remote service
 // target ("calculator@^1") as netron's Peer.Bind does. The address comes
 // from [At], else from the app's netron.Resolver: netron.remotes.<service
 // name> in the configuration, unless a discovery module provides its
-// registry; of several instances the first that answers is used. The
-// connection is made when the app starts (start-up fails if the remote
-// cannot be found or reached, or if T's fields do not match the service's
-// definition there: see netron's Peer.CheckClient) and is restored after
-// drops.
+// registry. Calls are spread over the instances found by the balancer
+// (discovery.balancer) and go through the remote's [CallPolicy] options:
+// [Retry] — by default the failover, which sends a call that did not run,
+// or a call of an [Idempotent] method whose connection was lost, to
+// another instance —, [CircuitBreaker], [Bulkhead], [Timeout], per
+// method with [ForMethod]. The connections are made when the app starts
+// (start-up fails if the remote cannot be found or reached, or if T's
+// fields do not match the service's definition there: see netron's
+// Peer.CheckClient) and are restored after drops.
 func Remote[T any](target string, opts ...RemoteOption) Option {
 	var rc remoteConfig
 	descs := make([]string, len(opts))
@@ -175,30 +199,43 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 		descs[i] = o.String()
 	}
 	desc := fmt.Sprintf("Remote[%s](%q%s)", reflect.TypeFor[T](), target, strings.Join(append([]string{""}, descs...), ", "))
+	if rc.policies.Retry == nil {
+		rc.policies.Retry = &RetryConfig{} // the failover
+	}
 	return option{desc, func(s *settings) {
 		t, err := netron.ParseTarget(target)
 		if err != nil {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
+		if err := errors.Join(append(rc.errs, checkMethods(reflect.TypeFor[T](), rc.forMethods))...); err != nil {
+			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
+			return
+		}
 		s.notes.provide(reflect.TypeFor[T]())
-		s.fx = append(s.fx, fx.Provide(func(lc fx.Lifecycle, n *netron.Netron, r netron.Resolver, log *slog.Logger, cfg *config.Config) (T, error) {
+		s.fx = append(s.fx, fx.Provide(func(p remoteParams) (T, error) {
 			var client T
 			balancer := netron.RoundRobin
-			if dc, err := config.Section[discovery.Config](cfg, "discovery"); err == nil {
+			if dc, err := config.Section[discovery.Config](p.Config, "discovery"); err == nil {
 				balancer = dc.Balancer
 			}
+			r := p.Resolver
 			if rc.addr != "" {
 				r = netron.StaticResolver{t.Name: rc.addr}
 			}
-			pool, err := n.NewPool(target, r, netron.PoolOptions{Balancer: balancer, Log: log})
+			var pool *netron.Pool
+			ics := rc.policies.Interceptors(target, resilience.ChainOptions{
+				Idempotent:    func(c *netron.Call) bool { return pool.Idempotent(c.Method) },
+				OnStateChange: breakerWatch(p.Log, p.Observers),
+			})
+			pool, err := p.Netron.NewPool(target, r, netron.PoolOptions{Balancer: balancer, Log: p.Log, Interceptors: ics})
 			if err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
 			if err := pool.Bind(&client); err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
-			lc.Append(fx.Hook{
+			p.Lifecycle.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
 					if err := pool.Start(ctx); err != nil {
 						if rc.addr == "" {
@@ -217,6 +254,21 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			return client, nil
 		}))
 	}}
+}
+
+// breakerWatch logs the state changes of a remote's circuit breakers and
+// tells the app's observers.
+func breakerWatch(log *slog.Logger, observers []resilience.StateObserver) func(resilience.StateChange) {
+	return func(c resilience.StateChange) {
+		level := slog.LevelInfo
+		if c.To == resilience.Open {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "circuit breaker "+c.To.String(), "breaker", c.Breaker, "from", c.From.String())
+		for _, o := range observers {
+			o(c)
+		}
+	}
 }
 
 // HTTP serves the service's methods as JSON routes under path on the app's

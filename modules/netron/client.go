@@ -410,7 +410,19 @@ func (p *Peer) Call(ctx context.Context, target, method string, args ...any) (*R
 
 // call makes the call described by call.
 func (p *Peer) call(ctx context.Context, call *Call, target, method string, args []any) (*Reply, error) {
-	call.Service, call.Method, call.Peer, call.limits = target, method, p, p.n.limits
+	call.prepare(ctx, target, method, args, p.n.limits)
+	call.Peer = p
+	res, err := p.n.clientUnary(ctx, call)
+	if err != nil {
+		return nil, err
+	}
+	return res.(*Reply), nil
+}
+
+// prepare fills a calling side's Call (its peer aside) for a call of
+// method of target with args, made under ctx: a Peer's calls and a Pool's.
+func (call *Call) prepare(ctx context.Context, target, method string, args []any, limits protocol.Limits) {
+	call.Service, call.Method, call.limits = target, method, limits
 	call.Metadata = outgoingMetadata(ctx)
 	// A copy into the Call's own room: the caller's argument slice stays
 	// on its stack.
@@ -419,11 +431,6 @@ func (p *Peer) call(ctx context.Context, call *Call, target, method string, args
 	} else {
 		call.args = append([]any(nil), args...)
 	}
-	res, err := p.n.clientUnary(ctx, call)
-	if err != nil {
-		return nil, err
-	}
-	return res.(*Reply), nil
 }
 
 // send performs a call on the wire (innermost client handler).

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Balancers a Pool spreads calls with.
@@ -27,22 +31,42 @@ type PoolOptions struct {
 	// Log receives what the pool notices (instances that cannot be
 	// reached, a resolver that fails); nil discards it.
 	Log *slog.Logger
+	// Interceptors wrap each call made through the pool, the first
+	// outermost, around the choice of its instance: they see the call
+	// once, with Call.Peer nil, and what they wrap picks an instance by
+	// the balancer (setting Call.Peer) and calls it through the Netron's
+	// own interceptors. An interceptor that runs what it wraps again sends
+	// the call again, to the instance the balancer picks then: that is
+	// the pool's failover, a retry interceptor (modules/resilience.Retry,
+	// which titan.Remote installs). Without one a call is sent once.
+	// Circuit breakers, bulkheads and timeouts of one remote service go
+	// here too. Interceptors run on the calling side only here: their
+	// WrapStreamingHandler is not used.
+	Interceptors []Interceptor
 }
 
 // Pool is a client of one service over all its instances: one connection
 // per instance the Resolver gives, calls spread over those connected now
-// by the balancer, a call that did not run sent to another (see
-// [BindPolicy]). When the Resolver follows changes (a [WatchResolver],
-// such as discovery's) the pool follows the instances: new ones are
-// dialled; one that leaves is no longer picked and its connection closes
-// once its calls are answered. titan.Remote is a Pool; programs without
-// fx make one with [Netron.NewPool].
+// by the balancer, each call through the pool's interceptors
+// ([PoolOptions].Interceptors: retries that fail over to another
+// instance, circuit breakers, bulkheads, timeouts). When the Resolver
+// follows changes (a [WatchResolver], such as discovery's) the pool
+// follows the instances: new ones are dialled; one that leaves is no
+// longer picked and its connection closes once its calls are answered.
+// titan.Remote is a Pool; programs without fx make one with
+// [Netron.NewPool]. A Pool is safe for concurrent use.
 type Pool struct {
 	n        *Netron
 	target   Target
+	service  string // target.String(), what calls name
 	resolver Resolver
 	balancer string
 	log      *slog.Logger
+
+	unary     UnaryFunc           // the pool's interceptors around pick
+	stream    StreamingClientFunc // the pool's interceptors around pickStream
+	netStream StreamingClientFunc // the Netron's interceptors around openStream
+	pooled    bool                // every interceptor borrows its Calls (see CallBorrower)
 
 	idem atomic.Pointer[map[string]bool] // the methods marked idempotent (Check)
 
@@ -81,7 +105,15 @@ func (n *Netron) NewPool(target string, r Resolver, o PoolOptions) (*Pool, error
 	if r == nil {
 		return nil, errors.New("netron: NewPool needs a Resolver")
 	}
-	return &Pool{n: n, target: t, resolver: r, balancer: o.Balancer, log: o.Log, stopping: make(chan struct{})}, nil
+	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: o.Balancer, log: o.Log, stopping: make(chan struct{})}
+	ics := slices.Clone(o.Interceptors)
+	pl.unary = chainUnary(ics, pl.pick)
+	pl.stream = chainStreamingClient(ics, pl.pickStream)
+	pl.netStream = chainStreamingClient(n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {
+		return call.Peer.openStream(ctx, call)
+	})
+	pl.pooled = n.poolCalls && borrowsAll(ics)
+	return pl, nil
 }
 
 // Start resolves the target, connects to its instances (it fails only
@@ -103,7 +135,7 @@ func (pl *Pool) Start(ctx context.Context) error {
 
 // Check checks client (as [Peer.Bind] takes it) against the service's
 // definition on one instance, and learns from it which methods are
-// idempotent ([BindPolicy]).
+// idempotent ([Pool.Idempotent]).
 func (pl *Pool) Check(ctx context.Context, client any) error {
 	p, err := pl.Peer()
 	if err != nil {
@@ -118,13 +150,143 @@ func (pl *Pool) Check(ctx context.Context, client any) error {
 	return nil
 }
 
-// Bind fills client with functions that call the service through the
-// pool, sent again per the pool's policy (calls that did not run; calls
-// of idempotent methods whose connection was lost, once Check learnt
-// them). It may be called before Start: calls fail unavailable until the
-// pool has an instance.
+// Bind fills client (as [Peer.Bind] takes it) with functions that call
+// the service through the pool: each call goes through the pool's
+// interceptors, and to the instance the balancer picks. It checks the
+// fields' shapes only ([Pool.Check] checks them against the definition).
+// It may be called before Start: calls fail unavailable (and match
+// ErrNotRun) until the pool has an instance.
 func (pl *Pool) Bind(client any) error {
-	return BindFuncWith(pl.Peer, pl.target.String(), client, BindPolicy{Idempotent: pl.Idempotent})
+	v, fields, err := clientFields(client)
+	if err != nil {
+		return err
+	}
+	for _, f := range fields {
+		v.FieldByName(f.name).Set(pl.bindFunc(f.method, f.typ))
+	}
+	return nil
+}
+
+// Call calls method of the pool's service with positional args, through
+// the pool's interceptors, and returns the encoded reply, as [Peer.Call]
+// does on one peer.
+func (pl *Pool) Call(ctx context.Context, method string, args ...any) (*Reply, error) {
+	res, err := pl.unary(ctx, pl.newCall(ctx, false, method, args))
+	if err != nil {
+		return nil, err
+	}
+	return res.(*Reply), nil
+}
+
+// OpenStream calls a stream method of the pool's service through the
+// pool's interceptors, as [Peer.OpenStream] does on one peer; ctx bounds
+// the whole stream.
+func (pl *Pool) OpenStream(ctx context.Context, method string, args ...any) (*Stream, error) {
+	return pl.stream(ctx, pl.newCall(ctx, false, method, args))
+}
+
+// newCall describes a call of the pool's service, its instance not yet
+// chosen (Peer nil).
+func (pl *Pool) newCall(ctx context.Context, pooled bool, method string, args []any) *Call {
+	call := newClientCall(pooled)
+	call.prepare(ctx, pl.service, method, args, pl.n.limits)
+	return call
+}
+
+// pick is the innermost of the pool's unary chain: it picks an instance
+// and calls it through the Netron's interceptors.
+func (pl *Pool) pick(ctx context.Context, call *Call) (any, error) {
+	p, err := pl.Peer()
+	if err != nil {
+		return nil, err
+	}
+	call.Peer = p
+	return pl.n.clientChain(ctx, call)
+}
+
+// pickStream is pick for streams.
+func (pl *Pool) pickStream(ctx context.Context, call *Call) (*Stream, error) {
+	p, err := pl.Peer()
+	if err != nil {
+		return nil, err
+	}
+	call.Peer = p
+	return pl.netStream(ctx, call)
+}
+
+// callInto calls method through the pool and decodes its result into ptr
+// (nil drops it). The reply is decoded here and nothing else sees the
+// Call: it may be pooled.
+func (pl *Pool) callInto(ctx context.Context, method string, args []any, ptr any) error {
+	call := pl.newCall(ctx, pl.pooled, method, args)
+	defer call.release()
+	res, err := pl.unary(ctx, call)
+	if err != nil {
+		return err
+	}
+	r := res.(*Reply)
+	defer r.release()
+	if ptr == nil {
+		return nil
+	}
+	ok, err := protocol.UnmarshalScalar(r.raw, ptr, r.limits)
+	if !ok {
+		err = protocol.UnmarshalLimits(r.raw, ptr, r.limits)
+	}
+	if err != nil {
+		return NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
+	}
+	return nil
+}
+
+// bindFunc returns the function of a client field of type ft (a shape
+// clientFields accepted) calling method through the pool.
+func (pl *Pool) bindFunc(method string, ft reflect.Type) reflect.Value {
+	switch {
+	case ft.NumOut() == 2: // (T, error)
+		out := ft.Out(0)
+		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+			res := reflect.New(out)
+			err := pl.callInto(in[0].Interface().(context.Context), method, values(in[1:]), res.Interface())
+			return []reflect.Value{res.Elem(), errValue(err)}
+		})
+	case ft.Out(0) == errorType: // void
+		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+			return []reflect.Value{errValue(pl.callInto(in[0].Interface().(context.Context), method, values(in[1:]), nil))}
+		})
+	}
+	item, _ := isStreamType(ft.Out(0)) // iter.Seq2[T, error]
+	seqType := ft.Out(0)
+	return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+		ctx := in[0].Interface().(context.Context)
+		args := values(in[1:])
+		seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
+			yield := y[0]
+			var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
+				s, err := pl.OpenStream(ctx, method, args...)
+				if err != nil {
+					yf(reflect.Zero(item), err)
+					return
+				}
+				defer s.Close()
+				for {
+					pv := reflect.New(item)
+					err := s.Recv(pv.Interface())
+					if isEOF(err) {
+						return
+					}
+					if !yf(pv.Elem(), err) || err != nil {
+						return
+					}
+				}
+			}
+			it(func(v reflect.Value, err error) bool {
+				return yield.Call([]reflect.Value{v, errValue(err)})[0].Bool()
+			})
+			return nil
+		})
+		return []reflect.Value{seq}
+	})
 }
 
 // Idempotent reports whether the service's definition (read by Check)

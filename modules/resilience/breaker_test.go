@@ -1,0 +1,131 @@
+package resilience_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/resilience"
+)
+
+// changes records the state changes of breakers.
+type changes struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (c *changes) record(sc resilience.StateChange) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.all = append(c.all, fmt.Sprintf("%s %s>%s", sc.Breaker, sc.From, sc.To))
+}
+
+func (c *changes) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.all, ", ")
+}
+
+// A breaker opens after its threshold of consecutive failures, then fails
+// calls fast without sending them, naming itself; after its delay a probe
+// goes through: a failed probe opens it again, a successful one closes it.
+func TestCircuitBreakerLifecycle(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	var ch changes
+	const delay = 300 * time.Millisecond
+	b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Name: "flaky", Failures: 3, Delay: delay, OnStateChange: ch.record})
+	p := dial(t, addr, b)
+
+	if _, err := get(p, "get", "k"); err != nil || b.State() != resilience.Closed {
+		t.Fatalf("a healthy call: %v, state %v", err, b.State())
+	}
+	f.failing.Store(true)
+	for i := range 3 {
+		if _, err := get(p, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable || errors.Is(err, resilience.ErrCircuitOpen) {
+			t.Fatalf("failure %d: %v, want the server's unavailable", i+1, err)
+		}
+	}
+	if b.State() != resilience.Open || ch.String() != "flaky closed>open" {
+		t.Fatalf("after 3 failures: state %v, changes %q", b.State(), ch.String())
+	}
+
+	sent := f.calls.Load()
+	start := time.Now()
+	_, err := get(p, "get", "k")
+	took := time.Since(start)
+	if netron.CodeOf(err) != netron.CodeUnavailable || !errors.Is(err, resilience.ErrCircuitOpen) || errors.Is(err, netron.ErrNotRun) {
+		t.Fatalf("a call while open: %v (code %v), want unavailable matching ErrCircuitOpen, not ErrNotRun", err, netron.CodeOf(err))
+	}
+	if want := `unavailable: circuit breaker "flaky" is open: flaky@^1.get not sent; retry after `; !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("message %q\nwant it to start with %q", err, want)
+	}
+	if f.calls.Load() != sent || took > 50*time.Millisecond {
+		t.Fatalf("a call while open reached the server (%d calls, %d before) or took %v", f.calls.Load(), sent, took)
+	}
+
+	time.Sleep(delay + 50*time.Millisecond) // still failing: the probe fails
+	if _, err := get(p, "get", "k"); errors.Is(err, resilience.ErrCircuitOpen) || f.calls.Load() != sent+1 {
+		t.Fatalf("the probe after the delay: %v (%d calls, want %d)", err, f.calls.Load(), sent+1)
+	}
+	if b.State() != resilience.Open {
+		t.Fatalf("after a failed probe: %v, want open", b.State())
+	}
+
+	f.failing.Store(false)
+	time.Sleep(delay + 50*time.Millisecond)
+	if v, err := get(p, "get", "k"); err != nil || v != "flaky:k" {
+		t.Fatalf("the probe of a healed server: %q, %v", v, err)
+	}
+	if b.State() != resilience.Closed {
+		t.Fatalf("after a good probe: %v, want closed", b.State())
+	}
+	want := "flaky closed>open, flaky open>half-open, flaky half-open>open, flaky open>half-open, flaky half-open>closed"
+	if ch.String() != want {
+		t.Fatalf("changes:\n%s\nwant\n%s", ch.String(), want)
+	}
+	for range 5 {
+		if _, err := get(p, "get", "k"); err != nil {
+			t.Fatalf("closed again: %v", err)
+		}
+	}
+}
+
+// With Of, a breaker opens at a ratio of failures among the last calls,
+// where the consecutive rule would not; errors that say the call was
+// wrong (invalid_argument) are no failures of the remote.
+func TestCircuitBreakerRatioAndCodes(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	consecutive := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 2, Delay: time.Minute})
+	ratio := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 2, Of: 4, Delay: time.Minute})
+	pc, pr := dial(t, addr, consecutive), dial(t, addr, ratio)
+	for i := range 4 { // ok, failed, ok, failed
+		f.failing.Store(i%2 == 1)
+		_, _ = get(pc, "get", "k")
+		_, _ = get(pr, "get", "k")
+	}
+	if consecutive.State() != resilience.Closed || ratio.State() != resilience.Open {
+		t.Fatalf("after ok, failed, ok, failed: consecutive(2) %v, want closed; 2 of 4 %v, want open", consecutive.State(), ratio.State())
+	}
+	_, err := get(pr, "get", "k")
+	if !strings.Contains(err.Error(), `circuit breaker "circuit breaker" is open`) {
+		t.Fatalf("an unnamed breaker: %v", err)
+	}
+
+	f.failing.Store(false)
+	b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 1, Delay: time.Minute})
+	p := dial(t, addr, b)
+	for range 5 {
+		if _, err := p.Call(t.Context(), "flaky@^1", "bad"); netron.CodeOf(err) != netron.CodeInvalidArgument {
+			t.Fatalf("bad: %v", err)
+		}
+	}
+	if b.State() != resilience.Closed {
+		t.Fatalf("after invalid_argument answers: %v, want closed", b.State())
+	}
+}

@@ -1,0 +1,207 @@
+package resilience_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/resilience"
+)
+
+// resolverOf resolves every target to its addresses.
+type resolverOf []string
+
+func (r resolverOf) Resolve(context.Context, netron.Target) ([]string, error) { return r, nil }
+
+// FlakyClient is flaky's client.
+type FlakyClient struct {
+	Get  func(ctx context.Context, key string) (string, error)
+	Wait func(ctx context.Context) (string, error)
+	Take func(ctx context.Context) (string, error)
+}
+
+// pair starts two instances of flaky, a victim and a survivor (which
+// answers Wait and Take at once), and a pool over both whose calls go
+// through ics.
+func pair(t *testing.T, ics ...netron.Interceptor) (victim *netron.Netron, v, s *Flaky, c FlakyClient) {
+	t.Helper()
+	v, s = &Flaky{name: "victim"}, &Flaky{name: "survivor", hold: make(chan struct{})}
+	close(s.hold)
+	victim, va := serve(t, v)
+	_, sa := serve(t, s)
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	pool, err := client.NewPool("flaky@^1", resolverOf{va, sa}, netron.PoolOptions{Interceptors: ics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Bind(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	return victim, v, s, c
+}
+
+// onVictim makes calls of call until one is held by the victim (the
+// survivor answers the others), then runs kill and returns that call's
+// outcome.
+func onVictim(t *testing.T, v *Flaky, call func() (string, error), kill func()) (string, error) {
+	t.Helper()
+	type result struct {
+		s   string
+		err error
+	}
+try:
+	for range 20 {
+		before := v.calls.Load()
+		done := make(chan result, 1)
+		go func() {
+			s, err := call()
+			done <- result{s, err}
+		}()
+		for v.calls.Load() == before {
+			select {
+			case r := <-done:
+				if r.err != nil {
+					t.Fatalf("a call the survivor answered: %v", r.err)
+				}
+				continue try
+			case <-time.After(time.Millisecond):
+			}
+		}
+		kill()
+		r := <-done
+		return r.s, r.err
+	}
+	t.Fatal("no call reached the victim in 20 tries")
+	return "", nil
+}
+
+// kill stops n abruptly: its connections are cut with calls in flight.
+func kill(n *netron.Netron) func() {
+	return func() {
+		cut, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = n.Stop(cut)
+	}
+}
+
+// Two instances behind a pool with the default retry: an idempotent call
+// in flight on an instance that dies goes to the other one and succeeds;
+// a call of a method not marked idempotent is not sent again (it may have
+// run) and fails unavailable.
+func TestRetrySurvivesADeadInstance(t *testing.T) {
+	t.Run("idempotent", func(t *testing.T) {
+		victim, v, s, c := pair(t, resilience.Retry(resilience.RetryConfig{}))
+		if _, err := c.Get(t.Context(), "warm"); err != nil { // the retry learns which methods are idempotent
+			t.Fatal(err)
+		}
+		got, err := onVictim(t, v, func() (string, error) { return c.Wait(context.Background()) }, kill(victim))
+		if err != nil || got != "survivor" {
+			t.Fatalf("an idempotent call whose instance died: %q, %v; want the survivor's answer", got, err)
+		}
+		if s.calls.Load() == 0 {
+			t.Fatal("the survivor saw no call")
+		}
+	})
+	t.Run("not idempotent", func(t *testing.T) {
+		victim, v, s, c := pair(t, resilience.Retry(resilience.RetryConfig{}))
+		if _, err := c.Get(t.Context(), "warm"); err != nil {
+			t.Fatal(err)
+		}
+		var before int64
+		got, err := onVictim(t, v, func() (string, error) { return c.Take(context.Background()) }, func() {
+			before = s.calls.Load()
+			kill(victim)()
+		})
+		if netron.CodeOf(err) != netron.CodeUnavailable || errors.Is(err, netron.ErrNotRun) {
+			t.Fatalf("a call of a method not marked idempotent whose instance died: %q, %v; want unavailable, not ErrNotRun", got, err)
+		}
+		if s.calls.Load() != before {
+			t.Fatalf("the survivor got the call again (%d calls, %d before the kill)", s.calls.Load(), before)
+		}
+	})
+	t.Run("no retry", func(t *testing.T) {
+		victim, v, _, c := pair(t)
+		_, err := onVictim(t, v, func() (string, error) { return c.Wait(context.Background()) }, kill(victim))
+		if netron.CodeOf(err) != netron.CodeUnavailable {
+			t.Fatalf("a pool without a retry: %v, want the lost connection's unavailable", err)
+		}
+	})
+}
+
+// A retry never outlives the call's deadline: when the next attempt could
+// not start before it, the last failure comes back at once.
+func TestRetryHonoursTheDeadline(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	f.failing.Store(true)
+	_, addr := serve(t, f)
+	p := dial(t, addr, resilience.Retry(resilience.RetryConfig{Backoff: 200 * time.Millisecond, Attempts: 5, AnyMethod: true}))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := netron.CallUnary[string](ctx, p, "flaky@^1", "put", "k")
+	if took := time.Since(start); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 1 || took > 80*time.Millisecond {
+		t.Fatalf("a retry whose backoff passes the deadline: %v after %v, %d attempts; want the first failure at once", err, took, f.calls.Load())
+	}
+
+	f.calls.Store(0)
+	ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p = dial(t, addr, resilience.Retry(resilience.RetryConfig{Backoff: 20 * time.Millisecond, Attempts: 4, AnyMethod: true}))
+	start = time.Now()
+	_, err = netron.CallUnary[string](ctx, p, "flaky@^1", "put", "k")
+	if took := time.Since(start); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 4 || took < 100*time.Millisecond {
+		t.Fatalf("4 attempts 20, 40, 80ms apart (±20%%): %v after %v, %d attempts", err, took, f.calls.Load())
+	}
+}
+
+// On one peer: a failed call of an idempotent method is sent again (the
+// retry learns which methods are from the definition); one of another
+// method is not, unless AnyMethod; what the caller cancels is not.
+func TestRetryIdempotentOnly(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	p := dial(t, addr, resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond}))
+	if _, err := get(p, "get", "warm"); err != nil {
+		t.Fatal(err)
+	}
+	f.failing.Store(true)
+	for _, tc := range []struct {
+		method string
+		calls  int64
+	}{{"get", 3}, {"put", 1}} {
+		f.calls.Store(0)
+		if _, err := get(p, tc.method, "k"); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != tc.calls {
+			t.Errorf("%s on a failing server: %v after %d attempts, want unavailable after %d", tc.method, err, f.calls.Load(), tc.calls)
+		}
+	}
+	f.calls.Store(0)
+	any := dial(t, addr, resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond, AnyMethod: true}))
+	if _, err := get(any, "put", "k"); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 3 {
+		t.Errorf("put with AnyMethod: %v after %d attempts, want 3", err, f.calls.Load())
+	}
+}
+
+// A retry never sends again what a breaker refused: the breaker that a
+// failure opened ends the retries at once.
+func TestRetryStopsAtAnOpenBreaker(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	f.failing.Store(true)
+	_, addr := serve(t, f)
+	p := dial(t, addr,
+		resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond, AnyMethod: true}),
+		resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 1, Delay: time.Minute}))
+	_, err := get(p, "put", "k")
+	if !errors.Is(err, resilience.ErrCircuitOpen) || f.calls.Load() != 1 {
+		t.Fatalf("%v after %d calls reached the server; want the breaker's refusal after 1", err, f.calls.Load())
+	}
+}

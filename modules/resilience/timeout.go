@@ -1,0 +1,97 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Timeout returns an interceptor that gives each call at most d: its
+// context gets a deadline d away unless the caller's is sooner, and Go
+// servers are told it (they cancel the method when it passes). A call
+// that runs out of it fails with deadline_exceeded, naming the service,
+// method and d. For a stream, d bounds the opening only: the stream then
+// lives as long as the caller's context. Outside a [Retry] it bounds the
+// whole call, the retries included; inside one, each attempt. A d of 0
+// or less leaves calls as they are.
+func Timeout(d time.Duration) netron.Interceptor { return timeout(d) }
+
+type timeout time.Duration
+
+func (timeout) BorrowsCalls() {}
+
+// sooner reports whether ctx already ends within d.
+func (t timeout) sooner(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return t <= 0 || ok && time.Until(dl) <= time.Duration(t)
+}
+
+func (t timeout) err(call *netron.Call) error {
+	return netron.NewError(netron.CodeDeadlineExceeded, fmt.Errorf("%s.%s: no answer within its timeout of %v", call.Service, call.Method, time.Duration(t)))
+}
+
+func (t timeout) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
+	return func(ctx context.Context, call *netron.Call) (any, error) {
+		if !call.IsClient() || t.sooner(ctx) {
+			return next(ctx, call)
+		}
+		tctx, cancel := context.WithTimeout(ctx, time.Duration(t))
+		defer cancel()
+		res, err := next(tctx, call)
+		if err != nil && ctx.Err() == nil && t.ranOut(tctx, err) {
+			return nil, t.err(call)
+		}
+		return res, err
+	}
+}
+
+// ranOut reports whether a call under tctx failed for its deadline. A Go
+// server is told the deadline in whole milliseconds, rounded down, and
+// may answer deadline_exceeded a little before it passes here.
+func (t timeout) ranOut(tctx context.Context, err error) bool {
+	if errors.Is(tctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	dl, _ := tctx.Deadline()
+	return netron.CodeOf(err) == netron.CodeDeadlineExceeded && time.Until(dl) < 10*time.Millisecond
+}
+
+func (timeout) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return next
+}
+
+// errOpenTimedOut cancels the opening of a stream that took too long.
+var errOpenTimedOut = errors.New("the stream did not open in time")
+
+func (t timeout) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
+		if t.sooner(ctx) {
+			return next(ctx, call)
+		}
+		sctx, cancel := context.WithCancelCause(ctx)
+		timer := time.AfterFunc(time.Duration(t), func() { cancel(errOpenTimedOut) })
+		s, err := next(sctx, call)
+		if !timer.Stop() { // the timer fired: the stream, if any, is cancelled
+			if s != nil {
+				_ = s.Close()
+			}
+			cancel(nil)
+			if ctx.Err() == nil {
+				return nil, t.err(call)
+			}
+			if err == nil {
+				err = netron.NewError(netron.CodeOf(ctx.Err()), ctx.Err())
+			}
+			return nil, err
+		}
+		if err != nil {
+			cancel(nil)
+			return nil, err
+		}
+		s.OnEnd(func(error) { cancel(nil) })
+		return s, nil
+	}
+}

@@ -1,0 +1,200 @@
+package titan
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/resilience"
+)
+
+// CallPolicy is a resilience policy of the calls of a [Remote]: [Retry],
+// [CircuitBreaker], [Bulkhead], [BulkheadWait] or [Timeout]. Given to
+// Remote it covers every method of the remote service, its state (a
+// breaker's count, a bulkhead's places) shared by them; given to
+// [ForMethod], one method, in place of the remote's policy of the same
+// kind:
+//
+//	titan.Remote[UsersClient]("users@^1",
+//		titan.Timeout(2*time.Second),
+//		titan.CircuitBreaker(titan.CircuitBreakerConfig{Failures: 5, Delay: 10 * time.Second}),
+//		titan.ForMethod("search", titan.Timeout(10*time.Second), titan.Bulkhead(4)),
+//	)
+//
+// Whatever the order of the options, a call goes through the timeout,
+// then the retries, then the bulkhead, then the breaker, then to the
+// instance the balancer picks (resilience.Policies). The policies are
+// the interceptors of package modules/resilience, which also serve
+// programs without fx (netron.Dial, netron.Pool).
+type CallPolicy interface {
+	RemoteOption
+	applyPolicy(*resilience.Policies)
+}
+
+// RetryConfig configures [Retry]; its zero value is the default retry
+// (resilience.RetryConfig).
+type RetryConfig = resilience.RetryConfig
+
+// CircuitBreakerConfig configures [CircuitBreaker]; its zero value opens
+// after 5 consecutive failures for 5s (resilience.CircuitBreakerConfig).
+type CircuitBreakerConfig = resilience.CircuitBreakerConfig
+
+type callPolicy struct {
+	desc string
+	err  error // a bad value, reported at start-up
+	fn   func(*resilience.Policies)
+}
+
+func (p callPolicy) String() string                      { return p.desc }
+func (p callPolicy) applyPolicy(ps *resilience.Policies) { p.fn(ps) }
+func (p callPolicy) applyRemote(c *remoteConfig) {
+	if p.err != nil {
+		c.errs = append(c.errs, fmt.Errorf("%s: %w", p.desc, p.err))
+		return
+	}
+	p.fn(&c.policies)
+}
+
+// Retry sends failed calls of a remote again, with exponential backoff
+// and jitter, within the call's deadline: calls that did not run (any
+// method), and calls of the methods marked [Idempotent] that failed
+// unavailable — of any method with cfg.AnyMethod. Each attempt goes to
+// the instance the balancer picks then. Every Remote has the default
+// retry, titan.Retry(titan.RetryConfig{}) — up to 3 attempts, 25ms then
+// 50ms apart (±20%) —, which is its failover;
+// titan.Retry(titan.RetryConfig{Attempts: 1}) turns it off (for a
+// method, in [ForMethod]). See resilience.Retry.
+func Retry(cfg RetryConfig) CallPolicy {
+	return callPolicy{"Retry(" + fields(cfg) + ")", cfg.Check(), func(ps *resilience.Policies) { ps.Retry = &cfg }}
+}
+
+// CircuitBreaker stops calling a remote (or a method, in [ForMethod])
+// that keeps failing: after cfg.Failures failures in a row (or
+// cfg.Failures of the last cfg.Of calls) calls fail at once with
+// unavailable and a message naming the breaker ("circuit breaker
+// \"users@^1\" is open: users@^1.get not sent; retry after 4.2s");
+// after cfg.Delay a probe goes through, and its success closes the
+// breaker. Breakers are named after the remote's target, or
+// target.method for one method; their state changes are logged and told
+// to the app's resilience.StateObservers (metrics). See
+// resilience.CircuitBreaker.
+func CircuitBreaker(cfg CircuitBreakerConfig) CallPolicy {
+	return callPolicy{"CircuitBreaker(" + fields(cfg) + ")", cfg.Check(), func(ps *resilience.Policies) { ps.CircuitBreaker = &cfg }}
+}
+
+// Bulkhead lets at most n calls of a remote (or of a method, in
+// [ForMethod]) be in flight at once; the next one is refused at once with
+// resource_exhausted, naming the bulkhead and n. See [BulkheadWait].
+func Bulkhead(n int) CallPolicy { return bulkhead(fmt.Sprintf("Bulkhead(%d)", n), n, 0) }
+
+// BulkheadWait is [Bulkhead] where a call that finds the n places taken
+// waits up to maxWait for one before it is refused.
+func BulkheadWait(n int, maxWait time.Duration) CallPolicy {
+	return bulkhead(fmt.Sprintf("BulkheadWait(%d, %v)", n, maxWait), n, maxWait)
+}
+
+func bulkhead(desc string, n int, wait time.Duration) CallPolicy {
+	cfg := resilience.BulkheadConfig{Max: n, MaxWait: wait}
+	return callPolicy{desc, cfg.Check(), func(ps *resilience.Policies) { ps.Bulkhead = &cfg }}
+}
+
+// Timeout gives each call of a remote (or of a method, in [ForMethod]) at
+// most d, its retries included; a call that runs out of it fails with
+// deadline_exceeded naming the service, method and d. A deadline of the
+// caller's that is sooner stays; Go servers are told the deadline and
+// cancel the method when it passes. For a stream method d bounds the
+// opening. In ForMethod, a negative d removes the remote's timeout for
+// the method.
+func Timeout(d time.Duration) CallPolicy {
+	var err error
+	if d == 0 {
+		err = errors.New("want a positive duration (a negative one, in ForMethod, removes the remote's timeout)")
+	}
+	return callPolicy{fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d }}
+}
+
+// ForMethod applies policies to the calls of one method of a [Remote],
+// by wire name, in place of the remote's policies of the same kinds:
+// titan.ForMethod("get", titan.Timeout(time.Second)). A method that the
+// client type has no field for fails start-up.
+func ForMethod(method string, policies ...CallPolicy) RemoteOption {
+	descs := make([]string, len(policies))
+	for i, p := range policies {
+		descs[i] = p.String()
+	}
+	desc := fmt.Sprintf("ForMethod(%q%s)", method, strings.Join(append([]string{""}, descs...), ", "))
+	return remoteOption{desc, func(c *remoteConfig) {
+		mp := c.policies.Methods[method]
+		for _, p := range policies {
+			if cp, ok := p.(callPolicy); ok && cp.err != nil {
+				c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", desc, cp.desc, cp.err))
+				continue
+			}
+			p.applyPolicy(&mp)
+		}
+		if c.policies.Methods == nil {
+			c.policies.Methods = map[string]resilience.Policies{}
+		}
+		c.policies.Methods[method] = mp
+		c.forMethods = append(c.forMethods, forMethod{method, desc})
+	}}
+}
+
+// forMethod is a method named by ForMethod, checked against the client.
+type forMethod struct{ method, desc string }
+
+// checkMethods reports the ForMethod options that name a method client
+// type t has no field for.
+func checkMethods(t reflect.Type, fms []forMethod) error {
+	if t.Kind() != reflect.Struct {
+		return nil // Bind says what is wrong with t
+	}
+	have := map[string]bool{}
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("netron")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = netron.WireName(f.Name)
+		}
+		have[name] = true
+		names = append(names, name)
+	}
+	var errs []error
+	for _, fm := range fms {
+		if !have[fm.method] {
+			errs = append(errs, fmt.Errorf("%s: %s has no field for a method %q (its methods: %s)", fm.desc, t, fm.method, strings.Join(names, ", ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// fields describes the fields of a config struct that are set, as Go
+// writes them: "Attempts: 5, AnyMethod: true".
+func fields(cfg any) string {
+	v := reflect.ValueOf(cfg)
+	var out []string
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.IsZero() {
+			continue
+		}
+		var s string
+		switch f.Kind() {
+		case reflect.Func:
+			s = "func"
+		case reflect.String:
+			s = fmt.Sprintf("%q", f.Interface())
+		default:
+			s = fmt.Sprint(f.Interface())
+		}
+		out = append(out, v.Type().Field(i).Name+": "+s)
+	}
+	return strings.Join(out, ", ")
+}
