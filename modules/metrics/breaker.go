@@ -2,9 +2,13 @@ package metrics
 
 import (
 	"iter"
+	"maps"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/resilience"
 )
 
 // BreakerState is the state of a circuit breaker, as the value of the
@@ -74,6 +78,45 @@ func (c *breakerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, b := range c.bs {
 		for name, st := range b.BreakerStates() {
 			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(st), name)
+		}
+	}
+}
+
+// resilienceBreakers keeps the state of the breakers of modules/resilience
+// (titan.CircuitBreaker), as its StateObserver tells them, for
+// titan_breaker_state. A breaker appears at its first change of state.
+type resilienceBreakers struct {
+	mu     sync.Mutex
+	states map[string]BreakerState
+}
+
+func newResilienceBreakers() *resilienceBreakers {
+	return &resilienceBreakers{states: map[string]BreakerState{}}
+}
+
+func (b *resilienceBreakers) observe(c resilience.StateChange) {
+	s := BreakerClosed
+	switch c.To {
+	case resilience.Open:
+		s = BreakerOpen
+	case resilience.HalfOpen:
+		s = BreakerHalfOpen
+	}
+	b.mu.Lock()
+	b.states[c.Breaker] = s
+	b.mu.Unlock()
+}
+
+// BreakerStates implements [Breakers].
+func (b *resilienceBreakers) BreakerStates() iter.Seq2[string, BreakerState] {
+	b.mu.Lock()
+	snap := maps.Clone(b.states)
+	b.mu.Unlock()
+	return func(yield func(string, BreakerState) bool) {
+		for name, s := range snap {
+			if !yield(name, s) {
+				return
+			}
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
 	httpgw "github.com/titanframework/titan/modules/netron/http"
+	"github.com/titanframework/titan/modules/resilience"
 )
 
 // Module is the metrics module, in every app titan.New builds: the
@@ -44,6 +45,12 @@ var Module = fx.Module("titan.metrics",
 	fx.Provide(fx.Annotate(interceptors, fx.ResultTags(`group:"`+netron.InterceptorGroup+`,flatten"`))),
 	fx.Provide(fx.Annotate(options, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
 	fx.Invoke(observe),
+	// The breakers of titan.CircuitBreaker, through resilience's observers.
+	fx.Provide(fx.Private, newResilienceBreakers),
+	fx.Provide(fx.Annotate(func(b *resilienceBreakers) resilience.StateObserver { return b.observe },
+		fx.ResultTags(`group:"`+resilience.ObserverGroup+`"`))),
+	fx.Provide(fx.Annotate(func(b *resilienceBreakers) Breakers { return b },
+		fx.ResultTags(`group:"`+BreakerGroup+`"`))),
 )
 
 type adminParams struct {
