@@ -15,9 +15,9 @@ import (
 // The -auth row is netron-tcp with the security module's guard on the
 // server, as the security module installs it in an app (the authenticator
 // of the authenticate task, the access, the cache's identity, and the
-// interceptor, outermost): Echo is titan.Auth(titan.Roles("admin")), and
-// the client authenticates its connection once, with an HS256 JWT, through
-// the authenticate task. Every call is then checked against the
+// interceptor, first: in an app only tracing and metrics sit outside it):
+// Echo is titan.Auth(titan.Roles("admin")), and the client authenticates
+// its connection once, with an HS256 JWT, through the authenticate task. Every call is then checked against the
 // connection's identity (expiry, role); the token is not verified again.
 //
 // Linking modules/security adds its module to every titan app of this

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/klauspost/compress/gzhttp"
+
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
@@ -96,8 +98,18 @@ func Listen(ctx context.Context, n netron.Engine, addr string, opts ...Option) (
 // are mounted instead, leaving other GET requests (WebSocket upgrades) to
 // the ws listener.
 func (g *Gateway) mount() error {
+	var served http.Handler = g.h
+	if min := g.h.cfg.gzipMin; min > 0 {
+		// gzip for clients that ask, on JSON answers only (klauspost's
+		// gzhttp): streams keep arriving item by item.
+		wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(min), gzhttp.ContentTypes([]string{"application/json"}))
+		if err != nil {
+			return err
+		}
+		served = wrap(g.h)
+	}
 	handle := func(pattern string) error {
-		remove, err := g.srv.Handle(pattern, g.h)
+		remove, err := g.srv.Handle(pattern, served)
 		if err != nil {
 			return err
 		}

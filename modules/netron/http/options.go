@@ -70,11 +70,31 @@ type config struct {
 	cors        *CORS
 	prefix      string
 	auth        netron.Authenticator
+	gzipMin     int      // WithCompression; 0: no compression
 	problemOpts []string // misconfigured options, reported by NewHandler
 }
 
+// DefaultCompressionMinSize is the smallest JSON answer a gateway
+// compresses with gzip when the client asks for it (WithCompression).
+const DefaultCompressionMinSize = 1024
+
 func defaultConfig() config {
-	return config{scheme: "http", maxBody: DefaultMaxBodySize, timeout: DefaultTimeout}
+	return config{scheme: "http", maxBody: DefaultMaxBodySize, timeout: DefaultTimeout, gzipMin: DefaultCompressionMinSize}
+}
+
+// WithCompression sets the smallest JSON answer (in bytes) that a [Gateway]
+// compresses with gzip for clients that accept it (Accept-Encoding: gzip;
+// default [DefaultCompressionMinSize]); 0 turns compression off. Streams
+// (Server-Sent Events, NDJSON) are never compressed, so that their items
+// arrive as they are sent.
+func WithCompression(minSize int) Option {
+	return option{fmt.Sprintf("WithCompression(%d)", minSize), func(c *config) {
+		if minSize < 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithCompression(%d): the size must not be negative", minSize))
+			return
+		}
+		c.gzipMin = minSize
+	}}
 }
 
 // WithMaxBodySize sets the largest request body in bytes (default
