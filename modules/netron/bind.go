@@ -130,41 +130,14 @@ func bindFunc(peer func() (*Peer, error), target, method string, ft reflect.Type
 		if !ok {
 			break
 		}
-		seqType := ft.Out(0)
-		return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
-			ctx := in[0].Interface().(context.Context)
-			args := values(in[1:])
-			seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
-				yield := y[0]
-				var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
-					var s *Stream
-					err := retry(ctx, peer, policy, method, func(p *Peer) error {
-						var err error
-						s, err = p.OpenStream(ctx, target, method, args...)
-						return err
-					})
-					if err != nil {
-						yf(reflect.Zero(item), err)
-						return
-					}
-					defer s.Close()
-					for {
-						pv := reflect.New(item)
-						err := s.Recv(pv.Interface())
-						if isEOF(err) {
-							return
-						}
-						if !yf(pv.Elem(), err) || err != nil {
-							return
-						}
-					}
-				}
-				it(func(v reflect.Value, err error) bool {
-					return yield.Call([]reflect.Value{v, errValue(err)})[0].Bool()
-				})
-				return nil
+		return streamFunc(ft, item, func(ctx context.Context, args []any) (*Stream, error) {
+			var s *Stream
+			err := retry(ctx, peer, policy, method, func(p *Peer) error {
+				var err error
+				s, err = p.OpenStream(ctx, target, method, args...)
+				return err
 			})
-			return []reflect.Value{seq}
+			return s, err
 		}), nil
 	}
 	return reflect.Value{}, fmt.Errorf("want (T, error), error or iter.Seq2[T, error] results, got %v", ft)
@@ -224,4 +197,42 @@ func errValue(err error) reflect.Value {
 		return reflect.Zero(errorType)
 	}
 	return reflect.ValueOf(&err).Elem()
+}
+
+// streamFunc makes the function of a stream client field, of type ft
+// (ctx, args...) iter.Seq2[item, error]: each run of the iterator it
+// returns opens a stream with open and yields its items, decoded, until
+// the stream ends or the caller stops.
+func streamFunc(ft, item reflect.Type, open func(ctx context.Context, args []any) (*Stream, error)) reflect.Value {
+	seqType := ft.Out(0)
+	return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
+		ctx := in[0].Interface().(context.Context)
+		args := values(in[1:])
+		seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
+			yield := y[0]
+			var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
+				s, err := open(ctx, args)
+				if err != nil {
+					yf(reflect.Zero(item), err)
+					return
+				}
+				defer s.Close()
+				for {
+					pv := reflect.New(item)
+					err := s.Recv(pv.Interface())
+					if isEOF(err) {
+						return
+					}
+					if !yf(pv.Elem(), err) || err != nil {
+						return
+					}
+				}
+			}
+			it(func(v reflect.Value, err error) bool {
+				return yield.Call([]reflect.Value{v, errValue(err)})[0].Bool()
+			})
+			return nil
+		})
+		return []reflect.Value{seq}
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
@@ -256,36 +255,8 @@ func (pl *Pool) bindFunc(method string, ft reflect.Type) reflect.Value {
 		})
 	}
 	item, _ := isStreamType(ft.Out(0)) // iter.Seq2[T, error]
-	seqType := ft.Out(0)
-	return reflect.MakeFunc(ft, func(in []reflect.Value) []reflect.Value {
-		ctx := in[0].Interface().(context.Context)
-		args := values(in[1:])
-		seq := reflect.MakeFunc(seqType, func(y []reflect.Value) []reflect.Value {
-			yield := y[0]
-			var it iter.Seq2[reflect.Value, error] = func(yf func(reflect.Value, error) bool) {
-				s, err := pl.OpenStream(ctx, method, args...)
-				if err != nil {
-					yf(reflect.Zero(item), err)
-					return
-				}
-				defer s.Close()
-				for {
-					pv := reflect.New(item)
-					err := s.Recv(pv.Interface())
-					if isEOF(err) {
-						return
-					}
-					if !yf(pv.Elem(), err) || err != nil {
-						return
-					}
-				}
-			}
-			it(func(v reflect.Value, err error) bool {
-				return yield.Call([]reflect.Value{v, errValue(err)})[0].Bool()
-			})
-			return nil
-		})
-		return []reflect.Value{seq}
+	return streamFunc(ft, item, func(ctx context.Context, args []any) (*Stream, error) {
+		return pl.OpenStream(ctx, method, args...)
 	})
 }
 
