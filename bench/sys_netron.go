@@ -61,12 +61,15 @@ func init() {
 	for _, v := range []struct {
 		name, scheme       string
 		noval, chain, auth bool
+		obs                observation
 	}{
-		{"netron-tcp", "tcp", false, false, false}, {"netron-tcp-noval", "tcp", true, false, false},
-		{"netron-unix", "unix", false, false, false}, {"netron-unix-noval", "unix", true, false, false},
-		{"netron-ws", "ws", false, false, false}, {"netron-ws-noval", "ws", true, false, false},
-		{"netron-tcp-chain", "tcp", false, true, false}, {"netron-unix-chain", "unix", false, true, false},
-		{"netron-tcp-auth", "tcp", false, false, true},
+		{"netron-tcp", "tcp", false, false, false, observeNone}, {"netron-tcp-noval", "tcp", true, false, false, observeNone},
+		{"netron-unix", "unix", false, false, false, observeNone}, {"netron-unix-noval", "unix", true, false, false, observeNone},
+		{"netron-ws", "ws", false, false, false, observeNone}, {"netron-ws-noval", "ws", true, false, false, observeNone},
+		{"netron-tcp-chain", "tcp", false, true, false, observeNone}, {"netron-unix-chain", "unix", false, true, false, observeNone},
+		{"netron-tcp-auth", "tcp", false, false, true, observeNone},
+		{"netron-tcp-metrics", "tcp", false, false, false, observeMetrics},
+		{"netron-tcp-observed", "tcp", false, false, false, observeTraced},
 	} {
 		note := "titan.Service method with a JSON Schema contract, validated"
 		switch {
@@ -76,9 +79,13 @@ func init() {
 			note = "same, validated, with a timing and a token interceptor on both sides"
 		case v.auth:
 			note = "same, validated, the security guard on the server: Echo is titan.Auth(titan.Roles(\"admin\")), the connection authenticated once (HS256 JWT, authenticate task)"
+		case v.obs == observeMetrics:
+			note = "same, validated, the metrics interceptor on both sides"
+		case v.obs == observeTraced:
+			note = "same, validated, metrics and tracing (an SDK provider sampling nothing: tracing.ratio 0) on both sides"
 		}
 		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
-			return setupNetron(c, v.scheme, v.noval, v.chain, v.auth)
+			return setupNetron(c, v.scheme, v.noval, v.chain, v.auth, v.obs)
 		}})
 	}
 }
@@ -87,15 +94,23 @@ func init() {
 // run the interceptors of sys_netron_chain.go; with auth, the server runs
 // the security guard (sys_netron_auth.go), Echo needs the role admin and
 // the client authenticates its connection once.
-func setupNetron(c caseSpec, scheme string, noval, chain, auth bool) (*bench, error) {
+//
+// obs puts the operations modules' interceptors on both sides
+// (sys_netron_observed.go).
+func setupNetron(c caseSpec, scheme string, noval, chain, auth bool, obs observation) (*bench, error) {
 	var sides chainSides
 	if chain {
 		sides = newChainSides("Bearer bench-token")
 	}
+	osrv, ocli, stopObs, err := observedSides(obs)
+	if err != nil {
+		return nil, err
+	}
+	sides.server = append(osrv, sides.server...)
+	sides.client = append(ocli, sides.client...)
 	var sec *authSide
 	var svcOpts []netron.ServiceOption
 	if auth {
-		var err error
 		if sec, err = newAuthSide(); err != nil {
 			return nil, err
 		}
@@ -114,6 +129,7 @@ func setupNetron(c caseSpec, scheme string, noval, chain, auth bool) (*bench, er
 		for _, f := range closers {
 			f()
 		}
+		stopObs()
 		if sec != nil {
 			sec.guard.Close()
 		}
@@ -171,6 +187,7 @@ func setupNetron(c caseSpec, scheme string, noval, chain, auth bool) (*bench, er
 		if sec != nil {
 			sec.guard.Close()
 		}
+		stopObs()
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
