@@ -377,3 +377,18 @@ func TestFormatIsChecked(t *testing.T) {
 		t.Fatalf("section = %+v, %v", got, err)
 	}
 }
+
+// A section whose keys are all commented out (YAML reads "net:" alone as
+// null) keeps its defaults instead of wiping them.
+func TestEmptySectionKeepsDefaults(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "titan.yaml", "net:\n  # mode: fast\n  # debug: true\n")
+	c := load(t, config.Options{Dir: dir})
+	got, err := config.Section[NetConfig](c, "net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Mode != "safe" || got.RequestTimeout != 5*time.Second {
+		t.Fatalf("an empty section changed the defaults: %+v", got)
+	}
+}

@@ -109,6 +109,14 @@ func loadFile(path, why string) (*layer, error) {
 	}
 	l := newLayer()
 	l.data = normalizeKeys(data).(map[string]any)
+	for k, v := range l.data {
+		if v == nil {
+			// A section whose keys are all commented out ("netron:" and
+			// comments, which YAML reads as null) says nothing: it keeps
+			// the section's defaults rather than wiping them.
+			delete(l.data, k)
+		}
+	}
 	flatten(l.data, "", func(p string) {
 		for src := p; ; src = parent(src) {
 			if n, ok := lines[src]; ok {
