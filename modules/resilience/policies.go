@@ -155,19 +155,26 @@ func (ms *methods) interceptor() netron.Interceptor {
 	return borrowingMethods{ms}
 }
 
-func (ms *methods) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
-	rest := next
-	for i := len(ms.rest) - 1; i >= 0; i-- {
-		rest = ms.rest[i].WrapUnary(rest)
-	}
-	by := make(map[string]netron.UnaryFunc, len(ms.by))
-	for m, ics := range ms.by {
+// chains wraps next in ms's interceptors, outermost first: the chain of
+// the methods without policies of their own (rest), and one per method
+// that has some (by); wrap is one Interceptor method.
+func chains[F any](ms *methods, next F, wrap func(netron.Interceptor, F) F) (rest F, by map[string]F) {
+	chain := func(ics []netron.Interceptor) F {
 		f := next
 		for i := len(ics) - 1; i >= 0; i-- {
-			f = ics[i].WrapUnary(f)
+			f = wrap(ics[i], f)
 		}
-		by[m] = f
+		return f
 	}
+	by = make(map[string]F, len(ms.by))
+	for m, ics := range ms.by {
+		by[m] = chain(ics)
+	}
+	return chain(ms.rest), by
+}
+
+func (ms *methods) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
+	rest, by := chains(ms, next, netron.Interceptor.WrapUnary)
 	return func(ctx context.Context, call *netron.Call) (any, error) {
 		if f, ok := by[call.Method]; ok {
 			return f(ctx, call)
@@ -177,18 +184,7 @@ func (ms *methods) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 }
 
 func (ms *methods) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	rest := next
-	for i := len(ms.rest) - 1; i >= 0; i-- {
-		rest = ms.rest[i].WrapStreamingHandler(rest)
-	}
-	by := make(map[string]netron.StreamingHandlerFunc, len(ms.by))
-	for m, ics := range ms.by {
-		f := next
-		for i := len(ics) - 1; i >= 0; i-- {
-			f = ics[i].WrapStreamingHandler(f)
-		}
-		by[m] = f
-	}
+	rest, by := chains(ms, next, netron.Interceptor.WrapStreamingHandler)
 	return func(ctx context.Context, call *netron.Call) (iter.Seq2[any, error], error) {
 		if f, ok := by[call.Method]; ok {
 			return f(ctx, call)
@@ -198,18 +194,7 @@ func (ms *methods) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron
 }
 
 func (ms *methods) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
-	rest := next
-	for i := len(ms.rest) - 1; i >= 0; i-- {
-		rest = ms.rest[i].WrapStreamingClient(rest)
-	}
-	by := make(map[string]netron.StreamingClientFunc, len(ms.by))
-	for m, ics := range ms.by {
-		f := next
-		for i := len(ics) - 1; i >= 0; i-- {
-			f = ics[i].WrapStreamingClient(f)
-		}
-		by[m] = f
-	}
+	rest, by := chains(ms, next, netron.Interceptor.WrapStreamingClient)
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
 		if f, ok := by[call.Method]; ok {
 			return f(ctx, call)
