@@ -21,22 +21,7 @@ func (n Instance) Who(context.Context) (string, error) { return n.name, nil }
 // resolver gives, calls spread by the balancer.
 func TestPool(t *testing.T) {
 	ctx := context.Background()
-	var addrs []string
-	for _, name := range []string{"a", "b"} {
-		s, err := netron.New(netron.Config{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop(ctx)
-		if err := s.Register("named", "1.0.0", Instance{name}); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := s.Listen(ctx, "tcp://127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs = append(addrs, addr)
-	}
+	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
 	client, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -160,22 +145,7 @@ func (tw *twice) WrapStreamingClient(next netron.StreamingClientFunc) netron.Str
 // that path; the Netron's own interceptors run once per instance called.
 func TestPoolInterceptors(t *testing.T) {
 	ctx := context.Background()
-	var addrs []string
-	for _, name := range []string{"a", "b"} {
-		s, err := netron.New(netron.Config{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Stop(ctx)
-		if err := s.Register("counter", "1.0.0", Counter{name}); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := s.Listen(ctx, "tcp://127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addrs = append(addrs, addr)
-	}
+	addrs := serveEach(t, "counter", func(name string) any { return Counter{name} }, "a", "b")
 	var engineCalls atomic.Int64
 	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {
 		return func(ctx context.Context, call *netron.Call) (any, error) {
@@ -260,4 +230,28 @@ func TestPoolInterceptors(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("Pool.OpenStream gave %d items, want 2", n)
 	}
+}
+
+// serveEach serves service@1.0.0 on a Netron of its own per name, impl
+// giving each its implementation, over tcp://, until the test ends, and
+// returns their addresses.
+func serveEach(t *testing.T, service string, impl func(name string) any, names ...string) []string {
+	t.Helper()
+	var addrs []string
+	for _, name := range names {
+		s, err := netron.New(netron.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Stop(context.Background()) })
+		if err := s.Register(service, "1.0.0", impl(name)); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := s.Listen(context.Background(), "tcp://127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, addr)
+	}
+	return addrs
 }
