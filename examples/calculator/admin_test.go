@@ -10,8 +10,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
@@ -54,17 +52,17 @@ func TestAdminEndpoints(t *testing.T) {
 		p.Close()
 	}
 
-	fams := scrapeText(t, "http://"+admin+"/metrics")
+	fams := testsrv.Scrape(t, "http://"+admin+"/metrics")
 	for scheme, n := range adds {
 		ok := map[string]string{"rpc_service": "calculator", "rpc_method": "add", "transport": scheme, "rpc_response_status_code": "ok"}
-		if got := value(fams["rpc_server_calls_finished_total"], ok); got != float64(n) {
+		if got := sum(fams, "rpc_server_calls_finished_total", ok); got != float64(n) {
 			t.Errorf("%s: %v adds finished, want %d", scheme, got, n)
 		}
-		if got := value(fams["rpc_server_call_duration_seconds"], ok); got != float64(n) {
+		if got := sum(fams, "rpc_server_call_duration_seconds", ok); got != float64(n) {
 			t.Errorf("%s: %v adds timed, want %d", scheme, got, n)
 		}
 		bad := map[string]string{"rpc_method": "div", "transport": scheme, "rpc_response_status_code": "invalid_argument"}
-		if got := value(fams["rpc_server_calls_finished_total"], bad); got != 1 {
+		if got := sum(fams, "rpc_server_calls_finished_total", bad); got != 1 {
 			t.Errorf("%s: %v divisions by zero, want 1", scheme, got)
 		}
 	}
@@ -133,45 +131,8 @@ func report(t *testing.T, url string) (int, string, map[string]any) {
 	return resp.StatusCode, rep.Status, rep.Checks
 }
 
-// scrapeText reads the Prometheus text format at url.
-func scrapeText(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	return fams
-}
-
-// value sums the series of f (counters, or histograms' counts) whose
-// labels include labels.
-func value(f *dto.MetricFamily, labels map[string]string) float64 {
-	var sum float64
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range labels {
-			if have[k] != v {
-				continue next
-			}
-		}
-		if h := m.GetHistogram(); h != nil {
-			sum += float64(h.GetSampleCount())
-		} else {
-			sum += m.GetCounter().GetValue()
-		}
-	}
-	return sum
+// sum is testsrv.Sample's sum.
+func sum(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	v, _ := testsrv.Sample(fams, name, labels)
+	return v
 }

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
@@ -85,61 +82,11 @@ func dial(t *testing.T, addr string) *netron.Peer {
 	return p
 }
 
-// scrape reads the Prometheus text format at url.
-func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Accept", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse %s: %v", url, err)
-	}
-	return fams
-}
-
-// sample returns the value of the series of the family name whose labels
-// include labels: a counter's or gauge's value, a histogram's count.
-func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (float64, bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-	var sum float64
-	found := false
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range labels {
-			if have[k] != v {
-				continue next
-			}
-		}
-		found = true
-		switch f.GetType() {
-		case dto.MetricType_COUNTER:
-			sum += m.GetCounter().GetValue()
-		case dto.MetricType_GAUGE:
-			sum += m.GetGauge().GetValue()
-		case dto.MetricType_HISTOGRAM:
-			sum += float64(m.GetHistogram().GetSampleCount())
-		default:
-			sum += m.GetUntyped().GetValue()
-		}
-	}
-	return sum, found
-}
+// scrape and sample are testsrv.Scrape and testsrv.Sample.
+var (
+	scrape = testsrv.Scrape
+	sample = testsrv.Sample
+)
 
 // labels is a shorthand for the labels of a call series.
 func labels(method, transport string, code ...string) map[string]string {

@@ -3,13 +3,9 @@ package securitytest_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
@@ -62,18 +58,7 @@ func TestRateLimitRefusals(t *testing.T) {
 		t.Fatalf("%d calls refused, want 2 of 5 under a limit of 3", refused)
 	}
 
-	req, _ := http.NewRequest(http.MethodGet, "http://"+admin+"/metrics", nil)
-	req.Header.Set("Accept", "text/plain")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	tp := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := tp.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fams := testsrv.Scrape(t, "http://"+admin+"/metrics")
 	for _, tt := range []struct {
 		name   string
 		labels map[string]string
@@ -85,27 +70,8 @@ func TestRateLimitRefusals(t *testing.T) {
 		{"rpc_server_calls_finished_total", map[string]string{"rpc_service": "free", "rpc_response_status_code": "ok"}, 5},
 		{"titan_rate_limit_refusals_total", map[string]string{"rpc_service": "free"}, 0},
 	} {
-		if got := value(fams[tt.name], tt.labels); got != tt.want {
+		if got, _ := testsrv.Sample(fams, tt.name, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
-}
-
-// value sums the counters of f whose labels include labels.
-func value(f *dto.MetricFamily, labels map[string]string) float64 {
-	var sum float64
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		for k, v := range labels {
-			if have[k] != v {
-				continue next
-			}
-		}
-		sum += m.GetCounter().GetValue()
-	}
-	return sum
 }
