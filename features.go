@@ -3,6 +3,7 @@ package titan
 import (
 	"go.uber.org/fx"
 
+	"github.com/titanframework/titan/internal/clock"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
@@ -14,17 +15,31 @@ import (
 // after the app's own: the response cache (netron.cacheSize results; it
 // serves the methods declared with Cache or CacheTTL), then contract
 // validation (unless netron.skipValidation), so that a cached result was
-// validated when it was made.
-func builtinFeatures(c *config.Config, lg *logger.Logger, lc fx.Lifecycle) (netron.Innermost, error) {
-	cfg, err := config.Section[netron.Config](c, "netron")
+// validated when it was made. The cache reads the clock of WithClock when
+// the app has one.
+func builtinFeatures(p featureParams) (netron.Innermost, error) {
+	cfg, err := config.Section[netron.Config](p.Config, "netron")
 	if err != nil {
 		return nil, err
 	}
-	rc := cache.New(cfg.CacheSize)
-	lc.Append(fx.StopHook(rc.Close))
+	var opts []cache.Option
+	if p.Now != nil {
+		opts = append(opts, cache.WithClock(p.Now))
+	}
+	rc := cache.New(cfg.CacheSize, opts...)
+	p.Lifecycle.Append(fx.StopHook(rc.Close))
 	ics := netron.Innermost{rc}
 	if !cfg.SkipValidation {
-		ics = append(ics, validate.New(lg.For("netron")))
+		ics = append(ics, validate.New(p.Logger.For("netron")))
 	}
 	return ics, nil
+}
+
+// featureParams are what builtinFeatures is built from.
+type featureParams struct {
+	fx.In
+	Config    *config.Config
+	Logger    *logger.Logger
+	Lifecycle fx.Lifecycle
+	Now       clock.Now `optional:"true"`
 }

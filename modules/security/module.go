@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/titanframework/titan/internal/clock"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/logger"
@@ -41,6 +42,9 @@ type guardParams struct {
 	Log           *slog.Logger
 	Lifecycle     fx.Lifecycle
 	Authenticator Authenticator `optional:"true"`
+	// Now is the clock of titan.WithClock, which the in-process rate
+	// limiter reads when the app has one.
+	Now clock.Now `optional:"true"`
 }
 
 func newGuard(p guardParams) (*Guard, error) {
@@ -60,6 +64,8 @@ func newGuard(p guardParams) (*Guard, error) {
 			return nil, fmt.Errorf("%s (from %s): %w", key, p.Config.Source(key), err)
 		}
 		o.Limiter, backend = l, closer
+	} else if p.Now != nil {
+		o.Limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys, Now: p.Now})
 	}
 	closeBackend := func() error {
 		if backend == nil {

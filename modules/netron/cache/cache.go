@@ -15,6 +15,10 @@
 // and encoded arguments, for the method's TTL; errors are not kept. The
 // invalidate_cache task ([netron.TaskInvalidateCache]) empties it by
 // service pattern ([Cache.Invalidate]).
+//
+// A result's age is read from the system clock, or from the clock given
+// with [WithClock], so that a test can move time on and see results
+// expire (titan.WithClock, titantest.Clock).
 package cache
 
 import (
@@ -35,6 +39,7 @@ import (
 // no goroutine for it.
 type Cache struct {
 	size int
+	now  func() time.Time // nil: otter's own clock, the system's
 	mu   sync.Mutex
 	c    atomic.Pointer[otter.Cache[string, entry]]
 
@@ -64,14 +69,50 @@ type entry struct {
 	ttl   time.Duration
 }
 
+// Option configures [New].
+type Option interface {
+	apply(*Cache)
+	// String describes the option for diagnostics.
+	String() string
+}
+
+type option struct {
+	desc string
+	fn   func(*Cache)
+}
+
+func (o option) apply(c *Cache) { o.fn(c) }
+func (o option) String() string { return o.desc }
+
+// WithClock makes the cache read the time from now instead of the system
+// clock: a result expires when now has moved on by its TTL. A nil now
+// means the system clock. With it the cache runs no clean-up goroutine;
+// expired results are dropped when they are asked for, or when the cache
+// is full. It is meant for tests, with a fake clock whose reading the
+// test moves on (titantest.Clock).
+func WithClock(now func() time.Time) Option {
+	return option{"cache.WithClock(...)", func(c *Cache) { c.now = now }}
+}
+
 // New returns a cache that keeps at most size results (size < 1 means
 // 10,000).
-func New(size int) *Cache {
+func New(size int, opts ...Option) *Cache {
 	if size < 1 {
 		size = 10_000
 	}
-	return &Cache{size: size}
+	c := &Cache{size: size}
+	for _, o := range opts {
+		o.apply(c)
+	}
+	return c
 }
+
+// clock adapts a reading function to otter's clock: its readings, and no
+// ticks, so no clean-up goroutine runs on a clock a test drives.
+type clock func() time.Time
+
+func (f clock) NowNano() int64                    { return f().UnixNano() }
+func (clock) Tick(time.Duration) <-chan time.Time { return nil }
 
 // store returns the otter cache, making it on first use.
 func (c *Cache) store() *otter.Cache[string, entry] {
@@ -83,12 +124,16 @@ func (c *Cache) store() *otter.Cache[string, entry] {
 	if s := c.c.Load(); s != nil {
 		return s
 	}
-	s, err := otter.New(&otter.Options[string, entry]{
+	o := &otter.Options[string, entry]{
 		MaximumSize: c.size,
 		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, entry]) time.Duration {
 			return e.Value.ttl
 		}),
-	})
+	}
+	if c.now != nil {
+		o.Clock = clock(c.now)
+	}
+	s, err := otter.New(o)
 	if err != nil {
 		return nil
 	}

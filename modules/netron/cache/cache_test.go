@@ -204,3 +204,45 @@ func TestStats(t *testing.T) {
 		t.Fatalf("Stats = %+v, want %+v", got, want)
 	}
 }
+
+// fakeClock is a clock a test moves on by hand.
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// TestClockDrivesExpiry: with WithClock, a result lives for its TTL on
+// that clock and no longer, whatever the system clock does.
+func TestClockDrivesExpiry(t *testing.T) {
+	var runs atomic.Int64
+	clk := &fakeClock{}
+	clk.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c := cache.New(100, cache.WithClock(clk.now))
+	defer c.Close()
+	call := serve(t, c, &runs)
+	add := func() {
+		t.Helper()
+		if v, err := call("ada", "calc@1.0.0", "add", 1, 2); err != nil || v != 3 {
+			t.Fatalf("add(1, 2) = %v, %v", v, err)
+		}
+	}
+	add()
+	add()
+	clk.advance(time.Minute - time.Millisecond)
+	add()
+	if got := runs.Load(); got != 1 {
+		t.Fatalf("within the minute the method ran %d times, want 1", got)
+	}
+	clk.advance(time.Millisecond)
+	add()
+	if got := runs.Load(); got != 2 {
+		t.Fatalf("after the minute on the fake clock the method ran %d times in all, want 2", got)
+	}
+	add()
+	if got := runs.Load(); got != 2 {
+		t.Fatalf("the fresh result was not kept: %d runs, want 2", got)
+	}
+	if s := cache.WithClock(clk.now).String(); s != "cache.WithClock(...)" {
+		t.Errorf("String() = %q", s)
+	}
+}
