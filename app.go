@@ -16,6 +16,7 @@ import (
 	"go.uber.org/fx/fxevent"
 
 	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/devui"
 	"github.com/titanframework/titan/modules/discovery"
 	_ "github.com/titanframework/titan/modules/discovery/memory" // discovery.backend: memory
 	"github.com/titanframework/titan/modules/linked"
@@ -49,11 +50,12 @@ func New(opts ...Option) *App {
 // defaultModules are in every app: configuration, logging, the engine
 // and its built-in features, discovery (the in-memory registry unless
 // discovery.backend names another), metrics and health (modules/metrics),
-// then the modules of the optional packages the program links (package
-// linked: nats:// and the events bridge when modules/netron/nats is
-// imported, ...).
+// the development UI (modules/devui, off unless devui.enabled), then the
+// modules of the optional packages the program links (package linked:
+// nats:// and the events bridge when modules/netron/nats is imported,
+// ...).
 func defaultModules() []fx.Option {
-	return append([]fx.Option{config.Module, logger.Module, netron.Module, fx.Provide(builtinFeatures), discovery.Module, metrics.Module}, linked.Modules()...)
+	return append([]fx.Option{config.Module, logger.Module, netron.Module, fx.Provide(builtinFeatures), discovery.Module, metrics.Module, devui.Module}, linked.Modules()...)
 }
 
 func (a *App) build() {

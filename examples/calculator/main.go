@@ -7,6 +7,12 @@
 //	go run ./titan call ws://127.0.0.1:7080 calculator@1.0.0 mul 6 7
 //	go run ./titan inspect tcp://127.0.0.1:7070
 //
+// With the development UI on, http://127.0.0.1:7080/_titan/ explores and
+// calls the service and shows its calculator.computed events, which it
+// emits after each add, sub, mul and div:
+//
+//	go run ./examples/calculator --set devui.enabled=true
+//
 // It listens where netron.listen says, as any Titan app does; its defaults
 // are tcp://127.0.0.1:7070, a Unix socket in the temporary directory, and
 // ws:// and http:// on one port, 127.0.0.1:7080. Replace them with
@@ -34,27 +40,60 @@ import (
 // Calculator is the service. Its exported methods with a context first are
 // its public methods.
 type Calculator struct {
-	log *slog.Logger
+	log    *slog.Logger
+	events netron.Events // set by useEvents before the app starts
 }
 
 // NewCalculator builds the service; the logger carries module=calculator.
 func NewCalculator(log *slog.Logger) *Calculator { return &Calculator{log: log} }
 
+// useEvents gives the calculator the app's events. A service constructor
+// cannot take them (the Netron is built from the services), so main hands
+// them over with titan.Invoke, which runs before the app starts serving.
+func useEvents(c *Calculator, events netron.Events) { c.events = events }
+
+// ComputedTopic is the event emitted after each computation.
+const ComputedTopic = "calculator.computed"
+
+// Computed is the payload of a calculator.computed event.
+type Computed struct {
+	Op     string  `json:"op"`
+	A      float64 `json:"a"`
+	B      float64 `json:"b"`
+	Result float64 `json:"result"`
+}
+
+// computed emits the event of a computation and returns its result.
+func (c *Calculator) computed(ctx context.Context, op string, a, b, result float64) (float64, error) {
+	if c.events != nil {
+		if err := c.events.Emit(ctx, ComputedTopic, Computed{Op: op, A: a, B: b, Result: result}); err != nil {
+			c.log.Warn("event not emitted", "topic", ComputedTopic, "error", err)
+		}
+	}
+	return result, nil
+}
+
 // Add returns a + b.
-func (c *Calculator) Add(_ context.Context, a, b float64) (float64, error) { return a + b, nil }
+func (c *Calculator) Add(ctx context.Context, a, b float64) (float64, error) {
+	return c.computed(ctx, "add", a, b, a+b)
+}
 
 // Sub returns a - b.
-func (c *Calculator) Sub(_ context.Context, a, b float64) (float64, error) { return a - b, nil }
+func (c *Calculator) Sub(ctx context.Context, a, b float64) (float64, error) {
+	return c.computed(ctx, "sub", a, b, a-b)
+}
 
 // Mul returns a * b.
-func (c *Calculator) Mul(_ context.Context, a, b float64) (float64, error) { return a * b, nil }
+func (c *Calculator) Mul(ctx context.Context, a, b float64) (float64, error) {
+	return c.computed(ctx, "mul", a, b, a*b)
+}
 
 // Div returns a / b; dividing by zero is an invalid_argument error.
-func (c *Calculator) Div(_ context.Context, a, b float64) (float64, error) {
+func (c *Calculator) Div(ctx context.Context, a, b float64) (float64, error) {
 	if b == 0 {
 		return 0, netron.Errorf(netron.CodeInvalidArgument, "division by zero")
 	}
-	return a / b, nil
+	return c.computed(ctx, "div", a, b, a/b)
 }
 
 // Count streams 0, 1, ..., n-1.
@@ -84,5 +123,6 @@ func main() {
 			titan.Method("div", titan.Args("a", "b")),
 			titan.Method("count", titan.Args("n")),
 		),
+		titan.Invoke(useEvents),
 	).Run()
 }

@@ -1,0 +1,268 @@
+package devui
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// The event feed's own bounds.
+const (
+	// maxClientMessage bounds a message the page sends on the feed.
+	maxClientMessage = 4 << 10
+	// feedQueue is how many messages wait for the page at most; events
+	// beyond are dropped, and counted in a {"dropped": N} message.
+	feedQueue = 256
+	// writeTimeout bounds the write of one message to the page.
+	writeTimeout = 10 * time.Second
+)
+
+// serveEvents upgrades GET api/events to a WebSocket feed of events. The
+// page sends
+//
+//	{"subscribe": "calculator.*", "token": "..."}   the token is the caller's, as Authorization is elsewhere
+//	{"unsubscribe": "calculator.*"}
+//
+// and the feed answers {"subscribed": pattern}, {"unsubscribed": pattern}
+// or {"error": {"code", "message"}, "pattern": pattern}, and sends each
+// event as {"event": {"pattern", "topic", "time", "peer", "payload"}}
+// ("payloadError" instead of a payload that has no JSON form or is
+// larger than [MaxEventPayload]), and {"dropped": N} when N events were
+// left out because the page read too slowly. A feed holds at most
+// [MaxSubscriptions] subscriptions; at most [MaxFeeds] feeds are open at
+// once.
+func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	if err := h.beginFeed(); err != nil {
+		writeError(w, err)
+		return
+	}
+	defer h.endFeed()
+	// A non-browser client may identify with the header; a page sends
+	// its token with each subscription (WebSocket requests carry no
+	// Authorization header), which is checked then.
+	if _, err := h.caller(r, ""); err != nil {
+		writeError(w, err)
+		return
+	}
+	// Accept refuses a request from a page of another origin (403).
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return
+	}
+	c.SetReadLimit(maxClientMessage)
+	f := &feed{h: h, c: c, r: r, out: make(chan []byte, feedQueue), subs: map[string]func(){}}
+	f.run()
+}
+
+// beginFeed counts a feed open, or refuses it.
+func (h *Handler) beginFeed() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return netron.Errorf(netron.CodeUnavailable, "the app is stopping")
+	}
+	if h.nfeeds >= MaxFeeds {
+		return netron.Errorf(netron.CodeResourceExhausted, "%d event monitors are open, the most the development UI serves at once: close one", MaxFeeds)
+	}
+	h.nfeeds++
+	h.feeds.Add(1)
+	return nil
+}
+
+func (h *Handler) endFeed() {
+	h.mu.Lock()
+	h.nfeeds--
+	h.mu.Unlock()
+	h.feeds.Done()
+}
+
+// feed is one WebSocket connection of the event monitor.
+type feed struct {
+	h   *Handler
+	c   *websocket.Conn
+	r   *http.Request // the upgrade request, for the caller's credentials
+	out chan []byte   // messages to the page; never closed (handlers may run after unsubscribing)
+
+	dropped atomic.Int64
+	subs    map[string]func() // by pattern; only the reading goroutine touches it
+}
+
+// run serves the feed until the page or the handler closes it.
+func (f *feed) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		f.write(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		select {
+		case <-f.h.stopped:
+			_ = f.c.Close(websocket.StatusGoingAway, "the app is stopping")
+		case <-ctx.Done():
+		}
+	}()
+	f.read(ctx)
+	for _, unsubscribe := range f.subs {
+		unsubscribe()
+	}
+	cancel()
+	wg.Wait()
+	_ = f.c.CloseNow()
+}
+
+// read handles the page's messages until the connection ends.
+func (f *feed) read(ctx context.Context) {
+	for {
+		typ, b, err := f.c.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			f.reply(ctx, errorMessage(netron.Errorf(netron.CodeInvalidArgument, "send the messages of the event feed as JSON text"), ""))
+			continue
+		}
+		m, err := parseClientMessage(b)
+		if err != nil {
+			f.reply(ctx, errorMessage(err, ""))
+			continue
+		}
+		if m.Subscribe != "" {
+			f.reply(ctx, f.subscribe(m.Subscribe, m.Token))
+			continue
+		}
+		if unsubscribe, ok := f.subs[m.Unsubscribe]; ok {
+			unsubscribe()
+			delete(f.subs, m.Unsubscribe)
+		}
+		f.reply(ctx, patternMessage("unsubscribed", m.Unsubscribe))
+	}
+}
+
+// subscribe subscribes the feed to pattern as the caller of token, and
+// returns the answer for the page.
+func (f *feed) subscribe(pattern, token string) []byte {
+	if _, ok := f.subs[pattern]; ok {
+		return patternMessage("subscribed", pattern)
+	}
+	if len(f.subs) >= MaxSubscriptions {
+		return errorMessage(netron.Errorf(netron.CodeResourceExhausted,
+			"the event monitor holds at most %d subscriptions: end one first", MaxSubscriptions), pattern)
+	}
+	ctx, err := f.h.caller(f.r, token)
+	if err != nil {
+		return errorMessage(err, pattern)
+	}
+	unsubscribe, err := f.h.b.Subscribe(ctx, pattern, f.handler(pattern))
+	if err != nil {
+		return errorMessage(err, pattern)
+	}
+	f.subs[pattern] = unsubscribe
+	return patternMessage("subscribed", pattern)
+}
+
+// handler queues the events of the subscription to pattern for the page.
+// It never blocks: it may run on the goroutine that emits the event.
+func (f *feed) handler(pattern string) netron.EventHandler {
+	return func(_ context.Context, e netron.Event) {
+		b := appendEvent(make([]byte, 0, 256), pattern, e, time.Now())
+		select {
+		case f.out <- b:
+		default:
+			f.dropped.Add(1)
+		}
+	}
+}
+
+// reply queues an answer for the page, waiting for room.
+func (f *feed) reply(ctx context.Context, b []byte) {
+	select {
+	case f.out <- b:
+	case <-ctx.Done():
+	}
+}
+
+// write sends the queued messages to the page until ctx ends or a write
+// fails (which closes the connection, ending read).
+func (f *feed) write(ctx context.Context) {
+	send := func(b []byte) bool {
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		if err := f.c.Write(wctx, websocket.MessageText, b); err != nil {
+			_ = f.c.CloseNow()
+			return false
+		}
+		return true
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-f.out:
+			if !send(b) {
+				return
+			}
+			if n := f.dropped.Swap(0); n > 0 && !send(strconv.AppendInt([]byte(`{"dropped":`), n, 10)) {
+				return
+			} else if n > 0 {
+				f.h.cfg.log.Debug("events dropped for a slow event monitor", "dropped", n)
+			}
+		}
+	}
+}
+
+// appendEvent appends the feed's message of an event.
+func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte {
+	b = append(b, `{"event":{"pattern":`...)
+	b = protocol.AppendJSONString(b, pattern)
+	b = append(b, `,"topic":`...)
+	b = protocol.AppendJSONString(b, e.Topic)
+	b = append(b, `,"time":"`...)
+	b = at.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, '"')
+	if e.Peer != nil {
+		b = append(b, `,"peer":`...)
+		b = protocol.AppendJSONString(b, e.Peer.ID())
+	}
+	mark := len(b)
+	b = append(b, `,"payload":`...)
+	b, err := protocol.AppendValueJSON(b, e.Payload)
+	switch {
+	case err != nil:
+		b = append(b[:mark], `,"payloadError":`...)
+		b = protocol.AppendJSONString(b, "the payload has no JSON form: "+err.Error())
+	case len(b)-mark > MaxEventPayload:
+		n := len(b) - mark
+		b = append(b[:mark], `,"payloadError":`...)
+		b = protocol.AppendJSONString(b, "the payload is "+strconv.Itoa(n)+" bytes of JSON, more than the monitor shows ("+strconv.Itoa(MaxEventPayload)+")")
+	}
+	return append(b, "}}"...)
+}
+
+// patternMessage is {"<kind>": pattern}.
+func patternMessage(kind, pattern string) []byte {
+	b := append([]byte(`{"`), kind...)
+	b = append(b, `":`...)
+	b = protocol.AppendJSONString(b, pattern)
+	return append(b, '}')
+}
+
+// errorMessage is {"error": {...}, "pattern": pattern}.
+func errorMessage(err error, pattern string) []byte {
+	b := appendError([]byte(`{"error":`), err)
+	if pattern != "" {
+		b = append(b, `,"pattern":`...)
+		b = protocol.AppendJSONString(b, pattern)
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,409 @@
+package devui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// BasePath is the path the UI is served under: on the app's http://
+// listeners, on the server of devui.listen and by `titan dev`. The page
+// refers to its assets and its API by relative URLs, so it also works
+// under a gateway's path prefix (/rpc/_titan/).
+const BasePath = "/_titan/"
+
+// The bounds of what one page may ask.
+const (
+	// MaxBody bounds the body of a call request.
+	MaxBody = 1 << 20
+	// MaxFeeds bounds the event feeds (WebSocket connections) open at
+	// once.
+	MaxFeeds = 32
+	// MaxSubscriptions bounds the subscriptions of one event feed.
+	MaxSubscriptions = 16
+	// MaxEventPayload bounds the JSON text of an event's payload the feed
+	// sends; a larger payload is left out, with a note.
+	MaxEventPayload = 64 << 10
+)
+
+// Handler serves the development UI of a [Backend] under [BasePath]: the
+// page, its assets, and the JSON API the page uses:
+//
+//	GET  api/info      the backend: {app, id, remote, patterns}
+//	GET  api/services  the services the caller may see, with their methods and contracts
+//	POST api/call      {"service", "method", "args": [...]} -> {"result", "ms"}
+//	POST api/stream    the same -> NDJSON lines {"item"}, then {"end"} or {"error"}
+//	GET  api/peers     the connected peers
+//	GET  api/metrics   a glance at the metrics
+//	GET  api/events    a WebSocket feed of events (see the package doc)
+//
+// The caller is who the request's bearer token says (Authorization:
+// Bearer); an error answers {"error": {"code", "message", "details"}}
+// with the HTTP status of its code. It is safe for concurrent use.
+type Handler struct {
+	b   Backend
+	cfg handlerConfig
+
+	mu      sync.Mutex
+	closed  bool
+	nfeeds  int           // event feeds open
+	stopped chan struct{} // closed by Close
+	feeds   sync.WaitGroup
+}
+
+type handlerConfig struct {
+	timeout  time.Duration
+	maxItems int
+	log      *slog.Logger
+}
+
+// Option configures a [Handler].
+type Option interface {
+	apply(*handlerConfig)
+	// String describes the option for diagnostics.
+	String() string
+}
+
+type option struct {
+	desc string
+	fn   func(*handlerConfig)
+}
+
+func (o option) apply(c *handlerConfig) { o.fn(c) }
+func (o option) String() string         { return o.desc }
+
+// WithTimeout bounds each call and each stream the tester runs (default
+// [DefaultTimeout]); a stream is stopped when it runs out.
+func WithTimeout(d time.Duration) Option {
+	return option{fmt.Sprintf("WithTimeout(%v)", d), func(c *handlerConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}}
+}
+
+// WithMaxStreamItems bounds the items the tester shows of one stream
+// (default [DefaultMaxStreamItems]); the stream is stopped after them.
+func WithMaxStreamItems(n int) Option {
+	return option{fmt.Sprintf("WithMaxStreamItems(%d)", n), func(c *handlerConfig) {
+		if n > 0 {
+			c.maxItems = n
+		}
+	}}
+}
+
+// WithLogger sets where the handler logs (default nowhere).
+func WithLogger(l *slog.Logger) Option {
+	return option{"WithLogger(…)", func(c *handlerConfig) {
+		if l != nil {
+			c.log = l
+		}
+	}}
+}
+
+// NewHandler returns the handler of the UI of b.
+func NewHandler(b Backend, opts ...Option) *Handler {
+	cfg := handlerConfig{timeout: DefaultTimeout, maxItems: DefaultMaxStreamItems, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o.apply(&cfg)
+	}
+	return &Handler{b: b, cfg: cfg, stopped: make(chan struct{})}
+}
+
+// Close closes the event feeds (WebSocket close 1001) and waits for
+// them to end; the handler refuses new ones. It is safe to call more than
+// once.
+func (h *Handler) Close() {
+	h.mu.Lock()
+	if !h.closed {
+		h.closed = true
+		close(h.stopped)
+	}
+	h.mu.Unlock()
+	h.feeds.Wait()
+}
+
+// ServeHTTP serves the page, its assets and the API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	path := r.URL.Path
+	i := strings.Index(path, BasePath)
+	if i < 0 {
+		if base := strings.TrimSuffix(BasePath, "/"); strings.HasSuffix(path, base) {
+			// The page's relative URLs need the slash.
+			http.Redirect(w, r, path+"/", http.StatusMovedPermanently)
+			return
+		}
+		writeError(w, netron.Errorf(netron.CodeNotFound, "%s is not a page of the development UI", path))
+		return
+	}
+	rest := path[i+len(BasePath):]
+	if rest == "" || rest == "index.html" || strings.HasPrefix(rest, "assets/") {
+		if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
+			return
+		}
+		serveAsset(w, r, rest)
+		return
+	}
+	hd.Set("Cache-Control", "no-store")
+	switch rest {
+	case "api/info":
+		if allowMethods(w, r, http.MethodGet) {
+			writeJSON(w, http.StatusOK, h.b.Info())
+		}
+	case "api/services":
+		h.serveGet(w, r, func(ctx context.Context) (any, error) { return h.b.Services(ctx) })
+	case "api/peers":
+		h.serveGet(w, r, func(ctx context.Context) (any, error) { return h.b.Peers(ctx) })
+	case "api/metrics":
+		h.serveGet(w, r, func(ctx context.Context) (any, error) { return h.b.Metrics(ctx) })
+	case "api/call":
+		h.serveCall(w, r)
+	case "api/stream":
+		h.serveStream(w, r)
+	case "api/events":
+		if allowMethods(w, r, http.MethodGet) {
+			h.serveEvents(w, r)
+		}
+	default:
+		writeError(w, netron.Errorf(netron.CodeNotFound, "%s is not a page of the development UI", path))
+	}
+}
+
+// allowMethods reports whether r's method is one of methods, answering
+// 405 when it is not.
+func allowMethods(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeErrorStatus(w, http.StatusMethodNotAllowed,
+		netron.Errorf(netron.CodeUnimplemented, "%s %s: use %s", r.Method, r.URL.Path, strings.Join(methods, " or ")))
+	return false
+}
+
+// caller returns the context of r's caller, by its bearer token.
+func (h *Handler) caller(r *http.Request, token string) (context.Context, error) {
+	transport := "http"
+	if r.TLS != nil {
+		transport = "https"
+	}
+	c := netron.RequestCredentials(transport, r)
+	if token != "" {
+		c.Token = token
+	}
+	return h.b.Caller(r.Context(), c)
+}
+
+// serveGet answers a GET of the API with what get returns as JSON.
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, get func(context.Context) (any, error)) {
+	if !allowMethods(w, r, http.MethodGet) {
+		return
+	}
+	ctx, err := h.caller(r, "")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.timeout)
+	defer cancel()
+	v, err := get(ctx)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// callRequest reads the call of a POST api/call or api/stream, with its
+// caller's context bounded by the timeout. It answers the request itself
+// when it returns false.
+func (h *Handler) callRequest(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc, callRequest, bool) {
+	fail := func(err error) (context.Context, context.CancelFunc, callRequest, bool) {
+		writeError(w, err)
+		return nil, nil, callRequest{}, false
+	}
+	if !allowMethods(w, r, http.MethodPost) {
+		return nil, nil, callRequest{}, false
+	}
+	if err := sameOrigin(r); err != nil {
+		return fail(err)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		// Also what keeps a page of another origin from posting a form
+		// here: a JSON request from it needs a CORS preflight.
+		return fail(netron.Errorf(netron.CodeInvalidArgument, "send the call as Content-Type: application/json, not %q", r.Header.Get("Content-Type")))
+	}
+	ctx, err := h.caller(r, "")
+	if err != nil {
+		return fail(err)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fail(netron.Errorf(netron.CodeResourceExhausted, "the request is larger than %d bytes", MaxBody))
+		}
+		return fail(netron.Errorf(netron.CodeInvalidArgument, "the request body could not be read: %v", err))
+	}
+	q, err := parseCall(body)
+	if err != nil {
+		return fail(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.timeout)
+	return ctx, cancel, q, true
+}
+
+// sameOrigin refuses a request a browser sent from a page of another
+// origin: the UI calls services, which a page elsewhere must not make it
+// do.
+func sameOrigin(r *http.Request) error {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return netron.Errorf(netron.CodePermissionDenied, "the development UI takes calls from its own page only, not from another site")
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil // not a browser's cross-origin request
+	}
+	u, err := url.Parse(origin)
+	if err != nil || !strings.EqualFold(u.Host, r.Host) {
+		return netron.Errorf(netron.CodePermissionDenied, "the development UI takes calls from its own page only, not from %s", origin)
+	}
+	return nil
+}
+
+// serveCall answers POST api/call: {"result": ..., "ms": N}.
+func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel, q, ok := h.callRequest(w, r)
+	if !ok {
+		return
+	}
+	defer cancel()
+	start := time.Now()
+	v, err := h.b.Call(ctx, q.Service, q.Method, q.Args)
+	if err != nil {
+		writeError(w, h.timedOut(ctx, err, "call"))
+		return
+	}
+	b := append(make([]byte, 0, 64), `{"result":`...)
+	if b, err = protocol.AppendValueJSON(b, v); err != nil {
+		h.cfg.log.Warn("a result has no JSON form", "service", q.Service, "method", q.Method, "error", err)
+		writeError(w, netron.Errorf(netron.CodeInternal, "the result of %s.%s has no JSON form: %v", q.Service, q.Method, err))
+		return
+	}
+	b = append(b, `,"ms":`...)
+	b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// serveStream answers POST api/stream with one JSON object a line
+// (application/x-ndjson), each written as it comes: {"item": ...} per
+// item, then {"end": true, "items": N, "ms": N} (with "stopped" saying
+// why when the tester's bounds ended the stream) or {"error": {...},
+// "items": N}. An error before the first item is an ordinary error
+// answer.
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel, q, ok := h.callRequest(w, r)
+	if !ok {
+		return
+	}
+	defer cancel()
+	start := time.Now()
+	seq, err := h.b.Stream(ctx, q.Service, q.Method, q.Args)
+	if err != nil {
+		writeError(w, h.timedOut(ctx, err, "stream"))
+		return
+	}
+	rc := http.NewResponseController(w)
+	started := false
+	begin := func() {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+		}
+	}
+	line := func(b []byte) bool {
+		begin()
+		if _, err := w.Write(append(b, '\n')); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	items := 0
+	end := func(b []byte) []byte {
+		b = append(b, `,"items":`...)
+		b = strconv.AppendInt(b, int64(items), 10)
+		b = append(b, `,"ms":`...)
+		b = strconv.AppendInt(b, time.Since(start).Milliseconds(), 10)
+		return append(b, '}')
+	}
+	var stopped string
+	for v, err := range seq {
+		if err != nil {
+			switch {
+			case r.Context().Err() != nil:
+				return // the page went away
+			case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			case !started:
+				writeError(w, err)
+				return
+			default:
+				line(end(appendError(append([]byte(nil), `{"error":`...), err)))
+				return
+			}
+			break // the tester's timeout, reported below
+		}
+		if items == h.cfg.maxItems {
+			stopped = fmt.Sprintf("the tester shows at most %d items of a stream (devui.maxStreamItems): the stream was stopped", h.cfg.maxItems)
+			break
+		}
+		b, jerr := protocol.AppendValueJSON(append(make([]byte, 0, 64), `{"item":`...), v)
+		if jerr != nil {
+			h.cfg.log.Warn("a stream item has no JSON form", "service", q.Service, "method", q.Method, "error", jerr)
+			line(end(appendError(append([]byte(nil), `{"error":`...),
+				netron.Errorf(netron.CodeInternal, "item %d of %s.%s has no JSON form: %v", items+1, q.Service, q.Method, jerr))))
+			return
+		}
+		if !line(append(b, '}')) {
+			return // the page went away
+		}
+		items++
+	}
+	if stopped == "" && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
+		stopped = fmt.Sprintf("the stream ran for %v (devui.timeout): it was stopped", h.cfg.timeout)
+	}
+	b := []byte(`{"end":true`)
+	if stopped != "" {
+		b = append(b, `,"stopped":`...)
+		b = protocol.AppendJSONString(b, stopped)
+	}
+	line(end(b))
+}
+
+// timedOut names the tester's timeout in the error of a call that ran
+// out of it.
+func (h *Handler) timedOut(ctx context.Context, err error, what string) error {
+	if netron.CodeOf(err) == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return netron.Errorf(netron.CodeDeadlineExceeded, "the %s did not end within %v (devui.timeout)", what, h.cfg.timeout)
+	}
+	return err
+}

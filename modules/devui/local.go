@@ -1,0 +1,172 @@
+package devui
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Local returns the Backend of the app's own Netron n, the one [Module]
+// serves: services and calls as the HTTP gateway has them (the contracts,
+// the interceptors and the security module's access apply, and
+// titan.Transports restrictions as for the transport of the page's
+// request), the Netron's events and peers, and a glance at the series of
+// g when it is not nil (modules/metrics provides the app's).
+//
+// With the security module on, the event monitor, the peers and the
+// metrics, which show the whole app, are shown only to a caller who may
+// call every method the app serves.
+func Local(n *netron.Netron, g prometheus.Gatherer) Backend {
+	return &local{n: n, gatherer: g}
+}
+
+// local is the Backend of a Netron of this process.
+type local struct {
+	n        *netron.Netron
+	gatherer prometheus.Gatherer // nil without metrics
+}
+
+// caller is what Caller notes in the context besides what the Netron's
+// Access put there: the transport the page came through and its token.
+type caller struct {
+	transport string
+	token     string
+}
+
+type callerKey struct{}
+
+func callerOf(ctx context.Context) caller {
+	c, _ := ctx.Value(callerKey{}).(caller)
+	return c
+}
+
+func (l *local) Info() Info {
+	return Info{App: "this app", ID: l.n.ID(), Patterns: true}
+}
+
+func (l *local) Caller(ctx context.Context, c netron.Credentials) (context.Context, error) {
+	if a := l.n.Access(); a != nil {
+		ictx, err := a.Identify(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		ctx = ictx
+	}
+	ctx = netron.WithRemoteAddr(ctx, c.RemoteAddr)
+	return context.WithValue(ctx, callerKey{}, caller{transport: c.Transport, token: c.Token}), nil
+}
+
+func (l *local) Services(ctx context.Context) ([]Service, error) {
+	transport := callerOf(ctx).transport
+	out := []Service{}
+	for _, d := range l.n.Describe() {
+		q := netron.QualifiedName(d.Name, d.Version)
+		// Not found when the service is not exposed on the transport or
+		// the caller may call none of its methods.
+		if _, err := l.n.DefinitionFor(ctx, q, transport); err != nil {
+			continue
+		}
+		visible := l.n.VisibleMethods(ctx, q)
+		s := Service{Name: d.Name, Version: d.Version, ID: d.ID, Transports: d.Transports, Methods: []Method{}}
+		for _, m := range d.Methods {
+			if slices.Contains(visible, m.Name) {
+				s.Methods = append(s.Methods, Method{Name: m.Name, Stream: m.Stream, Void: m.Void, Input: m.Input, Output: m.Output})
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// invocation is the call of method of service by the caller in ctx.
+func (l *local) invocation(ctx context.Context, service, method string, args []protocol.RawValue) *netron.Invocation {
+	c := callerOf(ctx)
+	inv := &netron.Invocation{Service: service, Method: method, Args: args, Transport: c.transport}
+	if c.token != "" {
+		// As the HTTP gateway passes it, for the interceptors that read
+		// the metadata; the caller is already identified in ctx.
+		inv.Metadata = map[string]string{"authorization": "Bearer " + c.token}
+	}
+	return inv
+}
+
+func (l *local) Call(ctx context.Context, service, method string, args []protocol.RawValue) (any, error) {
+	return l.n.Invoke(ctx, l.invocation(ctx, service, method, args))
+}
+
+func (l *local) Stream(ctx context.Context, service, method string, args []protocol.RawValue) (iter.Seq2[any, error], error) {
+	return l.n.InvokeStream(ctx, l.invocation(ctx, service, method, args))
+}
+
+func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHandler) (func(), error) {
+	if err := l.seesAll(ctx, "the event monitor"); err != nil {
+		return nil, err
+	}
+	unsubscribe, err := l.n.Subscribe(ctx, pattern, h)
+	if err != nil {
+		return nil, netron.NewError(netron.CodeInvalidArgument, err)
+	}
+	return unsubscribe, nil
+}
+
+func (l *local) Peers(ctx context.Context) ([]PeerInfo, error) {
+	if err := l.seesAll(ctx, "the list of peers"); err != nil {
+		return nil, err
+	}
+	out := []PeerInfo{}
+	for _, p := range l.n.Peers() {
+		out = append(out, PeerInfo{
+			ID: p.ID(), RemoteAddr: p.RemoteAddr(), Transport: p.Transport(),
+			Dialled: p.Dialled(), Connected: p.Connected(), InFlight: p.InFlight(),
+		})
+	}
+	slices.SortFunc(out, func(a, b PeerInfo) int {
+		return cmp.Or(cmp.Compare(a.Transport, b.Transport), cmp.Compare(a.RemoteAddr, b.RemoteAddr), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (l *local) Metrics(ctx context.Context) (Glance, error) {
+	if err := l.seesAll(ctx, "the metrics glance"); err != nil {
+		return Glance{}, err
+	}
+	if l.gatherer == nil {
+		return Glance{Reason: "the app has no metrics module"}, nil
+	}
+	fams, err := l.gatherer.Gather()
+	if err != nil && len(fams) == 0 {
+		return Glance{}, netron.Errorf(netron.CodeInternal, "gather the metrics: %v", err)
+	}
+	return glance(fams), nil
+}
+
+// seesAll returns nil when the caller in ctx may call every method of
+// the app (always, without the security module), else the error saying
+// that what shows the whole app is not for them.
+func (l *local) seesAll(ctx context.Context, what string) error {
+	if l.n.Access() == nil {
+		return nil
+	}
+	for _, d := range l.n.Describe() {
+		q := netron.QualifiedName(d.Name, d.Version)
+		visible := l.n.VisibleMethods(ctx, q)
+		for _, m := range d.Methods {
+			if slices.Contains(visible, m.Name) {
+				continue
+			}
+			if callerOf(ctx).token == "" {
+				return netron.Errorf(netron.CodeUnauthenticated,
+					"%s shows the whole app, and the app checks its callers: enter a token that may call every method", what)
+			}
+			return netron.Errorf(netron.CodePermissionDenied,
+				"%s shows the whole app: the token may not call %s.%s", what, q, m.Name)
+		}
+	}
+	return nil
+}

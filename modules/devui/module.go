@@ -1,0 +1,166 @@
+package devui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+
+	"github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/logger"
+	"github.com/titanframework/titan/modules/netron"
+	httpgw "github.com/titanframework/titan/modules/netron/http"
+)
+
+// Module is the development UI module, in every app titan.New builds:
+// the `devui` configuration section and, when devui.enabled is on
+// (titan.DevUI), the UI of the app's Netron ([Local]) under /_titan/ on
+// every http:// and https:// listener of the app, or on a server of its
+// own at devui.listen. Off, it serves nothing and starts nothing.
+var Module = fx.Module("titan.devui",
+	config.AsSection("devui", DefaultConfig()),
+	logger.Decorate("devui"),
+	fx.Provide(fx.Private, newUI),
+	fx.Provide(fx.Annotate(options, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
+	fx.Invoke(bind),
+)
+
+// ui is the module's state.
+type ui struct {
+	cfg    Config
+	source string // of devui.listen, for errors
+	log    *slog.Logger
+	local  *local   // its Netron is set by bind
+	h      *Handler // nil when the UI is off
+
+	srv  *http.Server
+	done chan struct{} // closed when srv's Serve returned
+}
+
+type uiParams struct {
+	fx.In
+	Config *config.Config
+	Log    *slog.Logger
+}
+
+// newUI reads the section and, when the UI is on, makes its handler. The
+// Netron's options depend on it (options), so it cannot take the Netron:
+// bind gives it.
+func newUI(p uiParams) (*ui, error) {
+	cfg, err := config.Section[Config](p.Config, "devui")
+	if err != nil {
+		return nil, err
+	}
+	if key, err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("%s (from %s): %w", key, p.Config.Source(key), err)
+	}
+	u := &ui{cfg: cfg, source: p.Config.Source("devui.listen"), log: p.Log}
+	if cfg.Enabled {
+		u.local = &local{}
+		u.h = NewHandler(u.local, WithTimeout(cfg.Timeout), WithMaxStreamItems(cfg.MaxStreamItems), WithLogger(p.Log))
+	}
+	return u, nil
+}
+
+// options mounts the UI on the app's HTTP gateways, when it is on and
+// has no server of its own.
+func options(u *ui) []netron.Option {
+	if u.h == nil || u.cfg.Listen != "" {
+		return nil
+	}
+	return []netron.Option{httpgw.WithMounts(
+		httpgw.Mount{Path: BasePath, Handler: u.h},
+		httpgw.Mount{Path: strings.TrimSuffix(BasePath, "/"), Handler: u.h}, // redirected to BasePath
+	)}
+}
+
+type bindParams struct {
+	fx.In
+	UI        *ui
+	Netron    *netron.Netron
+	Lifecycle fx.Lifecycle
+	// Gatherer gives the app's series (modules/metrics).
+	Gatherer prometheus.Gatherer `optional:"true"`
+}
+
+// bind gives the UI the app's Netron. Its hooks come after the Netron's:
+// the UI's own server starts once the app listens, and the event feeds
+// and that server stop before the Netron does.
+func bind(p bindParams) {
+	u := p.UI
+	if u.h == nil {
+		return
+	}
+	u.local.n, u.local.gatherer = p.Netron, p.Gatherer
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error { return u.start(p.Netron) },
+		OnStop:  u.stop,
+	})
+}
+
+// start starts the UI's own server when devui.listen is set, and says
+// where the UI is.
+func (u *ui) start(n *netron.Netron) error {
+	if u.cfg.Listen == "" {
+		var at []string
+		for _, a := range n.Addrs() {
+			if strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") {
+				at = append(at, a+BasePath)
+			}
+		}
+		if len(at) == 0 {
+			u.log.Warn("the development UI is on, but the app has no http:// listener to serve it: add one to netron.listen, or set devui.listen")
+			return nil
+		}
+		for _, a := range at {
+			u.log.Info("serving the development UI", "url", a)
+		}
+		return nil
+	}
+	ln, err := net.Listen("tcp", u.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("devui.listen (from %s): %w", u.source, err)
+	}
+	u.srv = &http.Server{Handler: Standalone(u.h), ReadHeaderTimeout: 10 * time.Second}
+	u.done = make(chan struct{})
+	go func() {
+		defer close(u.done)
+		if err := u.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			u.log.Error("the development UI's server failed", "addr", ln.Addr().String(), "error", err)
+		}
+	}()
+	u.log.Info("serving the development UI", "url", "http://"+ln.Addr().String()+BasePath)
+	return nil
+}
+
+// stop closes the event feeds and the UI's own server, if it started,
+// waiting for the requests in flight until ctx ends.
+func (u *ui) stop(ctx context.Context) error {
+	u.h.Close()
+	if u.srv == nil {
+		return nil
+	}
+	err := u.srv.Shutdown(ctx)
+	<-u.done
+	if err != nil {
+		return fmt.Errorf("devui: stop the server: %w", err)
+	}
+	return nil
+}
+
+// Standalone returns the handler of a server that serves only the UI of
+// h: h under [BasePath], and a redirect to it from "/". It is what
+// devui.listen and `titan dev` serve.
+func Standalone(h *Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(BasePath, h)
+	mux.Handle("GET /{$}", http.RedirectHandler(BasePath, http.StatusFound))
+	return mux
+}

@@ -1,0 +1,190 @@
+package devui
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// Remote returns the Backend of the app at addr reached through p, a
+// peer dialled to it (`titan dev ADDR` serves the UI so): its services
+// as p's connection may see them, its calls made through p with the
+// page's token as the call's bearer token (the remote app's security
+// module checks it), the events it sends to p (by exact name: a peer
+// subscribes to events by name) and p's own connection as the list of
+// peers. A remote app's metrics are not read through Netron: the glance
+// says where to find them.
+func Remote(p *netron.Peer, addr string) Backend {
+	return &remote{p: p, addr: addr}
+}
+
+type remote struct {
+	p    *netron.Peer
+	addr string
+}
+
+func (r *remote) Info() Info {
+	return Info{App: r.addr, ID: r.p.ID(), Remote: true}
+}
+
+// Caller sends the page's token with each call the caller makes; the
+// remote app decides.
+func (r *remote) Caller(ctx context.Context, c netron.Credentials) (context.Context, error) {
+	if c.Token == "" {
+		return ctx, nil
+	}
+	return netron.WithOutgoingMetadata(ctx, map[string]string{"authorization": "Bearer " + c.Token}), nil
+}
+
+func (r *remote) Services(ctx context.Context) ([]Service, error) {
+	list, err := r.p.Services(ctx)
+	if err != nil {
+		if netron.CodeOf(err) == netron.CodeNotFound {
+			return nil, fmt.Errorf("%w (the app at %s cannot list its services: a TypeScript server?)", err, r.addr)
+		}
+		return nil, err
+	}
+	out := []Service{}
+	for _, s := range list {
+		def, err := r.p.Definition(ctx, netron.QualifiedName(s.Name, s.Version))
+		if err != nil {
+			return nil, err
+		}
+		svc, err := describe(def)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, svc)
+	}
+	slices.SortFunc(out, func(a, b Service) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+	})
+	return out, nil
+}
+
+func (r *remote) Call(ctx context.Context, service, method string, args []protocol.RawValue) (any, error) {
+	reply, err := r.p.Call(ctx, service, method, anys(args)...)
+	if err != nil {
+		return nil, err
+	}
+	v, err := reply.Value()
+	if err != nil {
+		return nil, netron.Errorf(netron.CodeInternal, "the result of %s.%s cannot be read: %v", service, method, err)
+	}
+	switch v.(type) {
+	case protocol.StreamReference, *protocol.StreamReference:
+		return nil, netron.Errorf(netron.CodeUnimplemented,
+			"%s.%s answered with a stream, but its definition does not mark it as one (a TypeScript server?)", service, method)
+	}
+	return v, nil
+}
+
+func (r *remote) Stream(ctx context.Context, service, method string, args []protocol.RawValue) (iter.Seq2[any, error], error) {
+	return func(yield func(any, error) bool) {
+		for raw, err := range r.p.CallStream(ctx, service, method, anys(args)...) {
+			if !yield(raw, err) || err != nil {
+				return
+			}
+		}
+	}, nil
+}
+
+func (r *remote) Subscribe(ctx context.Context, pattern string, h netron.EventHandler) (func(), error) {
+	if strings.ContainsAny(pattern, "*>") {
+		return nil, netron.Errorf(netron.CodeInvalidArgument,
+			"a remote app sends a peer the events it names exactly: subscribe to an event name such as calculator.computed, not the pattern %q", pattern)
+	}
+	return r.p.Subscribe(ctx, pattern, h)
+}
+
+func (r *remote) Peers(context.Context) ([]PeerInfo, error) {
+	p := r.p
+	return []PeerInfo{{
+		ID: p.ID(), RemoteAddr: p.RemoteAddr(), Transport: p.Transport(),
+		Dialled: p.Dialled(), Connected: p.Connected(), InFlight: p.InFlight(),
+	}}, nil
+}
+
+func (r *remote) Metrics(context.Context) (Glance, error) {
+	return Glance{Reason: "the metrics of a remote app are served by its admin server and under /_titan/metrics on its http:// listeners, not through Netron"}, nil
+}
+
+// anys returns args as the arguments of a call: encoded values, sent as
+// they are.
+func anys(args []protocol.RawValue) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+	}
+	return out
+}
+
+// describe reads a definition's metadata (NETRON-WIRE.md §7.2, with
+// Titan's per-method "stream", "inputSchema" and "outputSchema").
+func describe(def *protocol.Definition) (Service, error) {
+	meta, ok := def.Meta.(protocol.Object)
+	if !ok {
+		return Service{}, netron.Errorf(netron.CodeInternal, "the definition %s has metadata of type %T, want an object", def.ID, def.Meta)
+	}
+	s := Service{Name: str(meta, "name"), Version: str(meta, "version"), ID: def.ID, Methods: []Method{}}
+	if ts, ok := field[[]any](meta, "transports"); ok {
+		for _, t := range ts {
+			if t, ok := t.(string); ok {
+				s.Transports = append(s.Transports, t)
+			}
+		}
+	}
+	methods, _ := field[protocol.Object](meta, "methods")
+	for _, f := range methods {
+		entry, _ := f.Value.(protocol.Object)
+		m := Method{Name: f.Key}
+		m.Stream, _ = field[bool](entry, "stream")
+		var err error
+		if m.Input, err = schemaOf(entry, "inputSchema"); err != nil {
+			return Service{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: %v", netron.QualifiedName(s.Name, s.Version), f.Key, err)
+		}
+		if m.Output, err = schemaOf(entry, "outputSchema"); err != nil {
+			return Service{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: %v", netron.QualifiedName(s.Name, s.Version), f.Key, err)
+		}
+		m.Void = !m.Stream && m.Output == nil && str(entry, "type") == "void"
+		s.Methods = append(s.Methods, m)
+	}
+	return s, nil
+}
+
+// schemaOf returns the JSON text of the schema at o[key], nil when there
+// is none.
+func schemaOf(o protocol.Object, key string) (json.RawMessage, error) {
+	v, ok := o.Get(key)
+	if !ok {
+		return nil, nil
+	}
+	if _, undefined := v.(protocol.Undefined); undefined || v == nil {
+		return nil, nil
+	}
+	b, err := protocol.AppendValueJSON(nil, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	return b, nil
+}
+
+// field returns o[key] as a T.
+func field[T any](o protocol.Object, key string) (T, bool) {
+	v, ok := o.Get(key)
+	t, ok2 := v.(T)
+	return t, ok && ok2
+}
+
+// str returns o[key] when it is a string, else "".
+func str(o protocol.Object, key string) string {
+	s, _ := field[string](o, key)
+	return s
+}
