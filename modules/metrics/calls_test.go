@@ -214,6 +214,17 @@ func TestStreamStoppedByReader(t *testing.T) {
 	if items, _ := sample(fams, "rpc_server_stream_items_sent_total", labels("count", "tcp")); items < 10 {
 		t.Errorf("%v items sent, want at least the 10 read", items)
 	}
+	if items, _ := sample(fams, "rpc_client_stream_items_received_total", labels("count", "tcp")); items != 10 {
+		t.Errorf("rpc_client_stream_items_received_total = %v, want the 10 items read", items)
+	}
+	// The app dialled itself: its tcp connections received the items (on
+	// the dialled side) and sent them (on the accepted side).
+	in, _ := sample(fams, "titan_transport_messages_total", map[string]string{"transport": "tcp", "direction": "received"})
+	out, _ := sample(fams, "titan_transport_messages_total", map[string]string{"transport": "tcp", "direction": "sent"})
+	inBytes, _ := sample(fams, "titan_transport_bytes_total", map[string]string{"transport": "tcp", "direction": "received"})
+	if in < 10 || out < 10 || inBytes < 10 {
+		t.Errorf("titan_transport_messages_total tcp: %v received, %v sent, %v bytes received; want at least the 10 items each way", in, out, inBytes)
+	}
 	if n, _ := sample(fams, "rpc_server_calls_finished_total", nil); n != 1 {
 		t.Errorf("%v calls finished, want 1: %s", n, fmt.Sprint(fams["rpc_server_calls_finished_total"]))
 	}

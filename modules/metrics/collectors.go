@@ -39,6 +39,39 @@ func (c *peersCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// trafficCollector gives the messages and bytes that crossed the Netron's
+// connections, by transport and direction (netron.Netron.Traffic).
+type trafficCollector struct {
+	n               *netron.Netron
+	messages, bytes *prometheus.Desc
+}
+
+func newTrafficCollector(n *netron.Netron) *trafficCollector {
+	labels := []string{LabelTransport, "direction"}
+	return &trafficCollector{n: n,
+		messages: prometheus.NewDesc("titan_transport_messages_total",
+			"Netron messages that crossed the app's connections (accepted and dialled; not the HTTP and NATS gateways), by transport and direction (received, sent).", labels, nil),
+		bytes: prometheus.NewDesc("titan_transport_bytes_total",
+			"Bytes of those messages as they crossed the connections (compressed ones at their compressed size; without the transport's framing), by transport and direction.", labels, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *trafficCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.messages
+	ch <- c.bytes
+}
+
+// Collect implements prometheus.Collector.
+func (c *trafficCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range c.n.Traffic() {
+		ch <- prometheus.MustNewConstMetric(c.messages, prometheus.CounterValue, float64(t.MessagesIn), t.Transport, "received")
+		ch <- prometheus.MustNewConstMetric(c.messages, prometheus.CounterValue, float64(t.MessagesOut), t.Transport, "sent")
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.BytesIn), t.Transport, "received")
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.BytesOut), t.Transport, "sent")
+	}
+}
+
 // cacheCollectors give the response cache's titan_cache_hits_total,
 // titan_cache_misses_total and titan_cache_entries.
 func cacheCollectors(c *cache.Cache) []prometheus.Collector {

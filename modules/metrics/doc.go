@@ -32,8 +32,11 @@
 //	rpc_client_calls_finished_total     service, method, transport, code
 //	rpc_client_call_duration_seconds    service, method, transport, code (histogram)
 //	rpc_client_calls_in_flight          service, method, transport
+//	rpc_client_stream_items_received_total  service, method, transport (at each stream's end)
 //	titan_rate_limit_refusals_total     service, method, transport
 //	titan_peers_connected               transport
+//	titan_transport_messages_total      transport, direction (received, sent)
+//	titan_transport_bytes_total         transport, direction (on the wire: compressed when compressed)
 //	titan_cache_hits_total, titan_cache_misses_total, titan_cache_entries
 //	titan_breaker_state                 breaker (0 closed, 1 half-open, 2 open)
 //	go_*, process_*                     the Go runtime and the process

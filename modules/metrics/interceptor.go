@@ -105,7 +105,7 @@ func NewInterceptor(reg prometheus.Registerer, opts ...Option) (*Interceptor, er
 		made:   &madeMethods{vecs: client, max: cfg.maxMethods},
 	}
 	cs := []prometheus.Collector{server.started, server.finished, server.duration, server.items, server.refused,
-		client.started, client.finished, client.duration,
+		client.started, client.finished, client.duration, client.items,
 		&inflightCollector{desc: inflightDesc("server"), each: ic.served.each},
 		&inflightCollector{desc: inflightDesc("client"), each: ic.made.each}}
 	for _, c := range cs {
@@ -137,6 +137,12 @@ func newSideVecs(side string, buckets []float64) *sideVecs {
 			Name: "rpc_" + side + "_call_duration_seconds", ConstLabels: constLabels, Buckets: buckets,
 			Help: "Duration of the calls " + who + ", to the end of the stream for streams (OpenTelemetry rpc." + side + ".call.duration).",
 		}, ended),
+	}
+	if side == "client" {
+		v.items = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "rpc_client_stream_items_received_total", ConstLabels: constLabels,
+			Help: "Items the streams made have received, counted when each stream ends.",
+		}, calls)
 	}
 	if side == "server" {
 		v.items = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -235,7 +241,7 @@ var (
 
 // WrapStreamingClient implements [netron.Interceptor]: a stream made ends
 // when its reader reads its end, fails, or closes it
-// ([netron.Stream.OnEnd]).
+// ([netron.Stream.OnEnd]); the items it received are counted then.
 func (ic *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
 		s := ic.series(call)
@@ -245,7 +251,12 @@ func (ic *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netr
 			s.end(err, start)
 			return nil, err
 		}
-		st.OnEnd(func(err error) { s.end(err, start) })
+		st.OnEnd(func(err error) {
+			if n := st.Items(); n > 0 {
+				s.receivedItems(n)
+			}
+			s.end(err, start)
+		})
 		return st, nil
 	}
 }

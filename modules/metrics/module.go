@@ -152,7 +152,7 @@ type observeParams struct {
 func observe(p observeParams) error {
 	a := p.Admin
 	if a.reg != nil {
-		cs := []prometheus.Collector{newPeersCollector(p.Netron), newBreakerCollector(p.Breakers)}
+		cs := []prometheus.Collector{newPeersCollector(p.Netron), newTrafficCollector(p.Netron), newBreakerCollector(p.Breakers)}
 		for _, ic := range p.Innermost {
 			if c, ok := ic.(*cache.Cache); ok {
 				cs = append(cs, cacheCollectors(c)...)

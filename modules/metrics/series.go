@@ -52,7 +52,7 @@ type sideVecs struct {
 	started  *prometheus.CounterVec   // service, method, transport
 	finished *prometheus.CounterVec   // service, method, transport, code
 	duration *prometheus.HistogramVec // service, method, transport, code
-	items    *prometheus.CounterVec   // service, method, transport (served streams)
+	items    *prometheus.CounterVec   // service, method, transport (items of streams)
 	refused  *prometheus.CounterVec   // service, method, transport (rate limits)
 }
 
@@ -76,8 +76,9 @@ type callSeries struct {
 	m         *methodSeries
 	transport string
 	started   prometheus.Counter
-	items     prometheus.Counter // a served stream's; nil otherwise
-	inflight  atomic.Int64       // read at scrape (inflightCollector)
+	items     prometheus.Counter                 // a served stream's; nil otherwise
+	received  atomic.Pointer[prometheus.Counter] // a stream made: items received, made on first use
+	inflight  atomic.Int64                       // read at scrape (inflightCollector)
 	ended     [numCodes]atomic.Pointer[endSeries]
 }
 
@@ -120,6 +121,21 @@ func (m *methodSeries) forTransport(transport string) *callSeries {
 	next := append(append(make([]*callSeries, 0, len(cur)+1), cur...), s)
 	m.byTransport.Store(&next)
 	return s
+}
+
+// receivedItems counts n items received by a stream made.
+func (s *callSeries) receivedItems(n int64) {
+	c := s.received.Load()
+	if c == nil {
+		label := s.transport
+		if label == "" {
+			label = InProcess
+		}
+		made := prometheus.Counter(s.m.vecs.items.WithLabelValues(s.m.service, s.m.method, label))
+		s.received.CompareAndSwap(nil, &made)
+		c = s.received.Load()
+	}
+	(*c).Add(float64(n))
 }
 
 // begin counts a call starting and returns when it started.

@@ -100,6 +100,7 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 			ch <- res{err: err}
 			return
 		}
+		c.rd.Count(len(msg))
 		h, err := parseHandshake(msg, p.n.cfg.MaxPeerIDBytes)
 		if err == nil && h.Type != "id" {
 			err = fmt.Errorf("first message is %q, want the server's id", h.Type)
@@ -120,15 +121,12 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 	p.mu.Lock()
 	p.remoteID = r.h.ID
 	p.mu.Unlock()
-	if r.h.Titan != nil && r.h.Titan.V >= 1 {
-		if r.h.Titan.Window > 0 {
-			c.window.Store(int32(r.h.Titan.Window))
-		}
-		c.ext.Store(true)
-	}
-	if err := c.t.WriteMessages(p.n.handshakeMessage("client-id")); err != nil {
+	c.negotiated(r.h.Titan)
+	hello := p.n.handshakeMessage("client-id")
+	if err := c.t.WriteMessages(hello); err != nil {
 		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, err))
 	}
+	c.q.Count(len(hello))
 	return nil
 }
 

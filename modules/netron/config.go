@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/compress"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
 
@@ -107,9 +108,39 @@ type Config struct {
 	// HTTPIdleTimeout closes an HTTP keep-alive connection that waits this long for its
 	// next request.
 	HTTPIdleTimeout time.Duration `json:"httpIdleTimeout"`
+	// Compression compresses what this side sends to Go peers (Titan's
+	// Go-to-Go extension): messages of Compression.MinSize bytes or more,
+	// with zstd or s2, when the peer announced that it decodes that
+	// algorithm and the result is smaller. Every Netron decodes both, so
+	// each side chooses for what it sends. TypeScript peers get the plain
+	// protocol. Off by default: on loopback and fast links it costs more
+	// CPU than it saves.
+	Compression CompressionConfig `json:"compression"`
+	// Pool sets the connections that remote clients (titan.Remote,
+	// Netron.NewPool) keep to each instance they call.
+	Pool PoolConfig `json:"pool"`
 	// Remotes maps a service name to the address of the process serving it,
 	// for titan.Remote clients: {calculator: "tcp://127.0.0.1:7070"}.
 	Remotes map[string]string `json:"remotes,omitempty" jsonschema:"description=Service name to address for remote clients"`
+}
+
+// CompressionConfig is how a Netron compresses what it sends to Go peers.
+type CompressionConfig struct {
+	// Algorithm is none (the default), s2 (fast, moderate ratio) or zstd
+	// (its fastest level: slower, smaller).
+	Algorithm string `json:"algorithm" jsonschema:"enum=none,enum=s2,enum=zstd,description=Compression of messages sent to Go peers: none s2 or zstd"`
+	// MinSize is the smallest message compressed, in bytes (default 1 KiB).
+	MinSize int `json:"minSize" jsonschema:"minimum=0,description=Smallest message compressed in bytes"`
+}
+
+// PoolConfig sets the connections a Netron's pools keep to each address:
+// shared by every pool that calls a service there, one at first, another
+// while each of them carries BusyAt calls or more, up to MaxConns; one
+// that was added closes once it has carried no call for IdleTimeout.
+type PoolConfig struct {
+	MaxConns    int           `json:"maxConns" jsonschema:"minimum=1,description=Connections a pool keeps to one instance at most"`
+	BusyAt      int           `json:"busyAt" jsonschema:"minimum=1,description=Calls in flight on every connection to an instance before another is opened"`
+	IdleTimeout time.Duration `json:"idleTimeout" jsonschema:"description=Close an added connection after this long without a call"`
 }
 
 // RateConfig is an amount of bytes per duration.
@@ -159,6 +190,8 @@ func DefaultConfig() Config {
 		MaxPeerIDBytes:             256,
 		CacheSize:                  10000,
 		Reconnect:                  ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
+		Compression:                CompressionConfig{Algorithm: "none", MinSize: 1024},
+		Pool:                       PoolConfig{MaxConns: 4, BusyAt: 128, IdleTimeout: time.Minute},
 		HandshakeTimeout:           transport.DefaultHandshakeTimeout,
 		FrameTimeout:               transport.DefaultFrameTimeout,
 		FrameMinRate:               RateConfig(transport.DefaultFrameMinRate),
@@ -192,6 +225,25 @@ func (c Config) withDefaults() (Config, error) {
 	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
 	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
 	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
+	c.Compression.Algorithm = cmp.Or(c.Compression.Algorithm, d.Compression.Algorithm)
+	c.Compression.MinSize = cmp.Or(c.Compression.MinSize, d.Compression.MinSize)
+	c.Pool.MaxConns = cmp.Or(c.Pool.MaxConns, d.Pool.MaxConns)
+	c.Pool.BusyAt = cmp.Or(c.Pool.BusyAt, d.Pool.BusyAt)
+	c.Pool.IdleTimeout = cmp.Or(c.Pool.IdleTimeout, d.Pool.IdleTimeout)
+	switch {
+	case c.Pool.MaxConns < 0:
+		return c, fmt.Errorf("netron.pool.maxConns is %d; want 1 or more (0 for the default, %d)", c.Pool.MaxConns, d.Pool.MaxConns)
+	case c.Pool.BusyAt < 0:
+		return c, fmt.Errorf("netron.pool.busyAt is %d; want 1 or more (0 for the default, %d)", c.Pool.BusyAt, d.Pool.BusyAt)
+	case c.Pool.IdleTimeout < 0:
+		return c, fmt.Errorf("netron.pool.idleTimeout is %v; want a positive duration (0 for the default, %v)", c.Pool.IdleTimeout, d.Pool.IdleTimeout)
+	}
+	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
+		return c, fmt.Errorf("netron.compression.algorithm: %w", err)
+	}
+	if c.Compression.MinSize < 0 {
+		return c, fmt.Errorf("netron.compression.minSize is %d; want a positive number of bytes (0 for the default, %d)", c.Compression.MinSize, d.Compression.MinSize)
+	}
 	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, d.HandshakeTimeout)
 	c.FrameTimeout = cmp.Or(c.FrameTimeout, d.FrameTimeout)
 	c.FrameMinRate = cmp.Or(c.FrameMinRate, d.FrameMinRate)

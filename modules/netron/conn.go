@@ -56,6 +56,8 @@ type conn struct {
 	closeOnce sync.Once
 
 	strs *protocol.Interner // metadata strings (see headerStrings)
+
+	folded bool // its traffic is in the Netron's totals (Netron.traffic.mu)
 }
 
 // A connection keeps the metadata strings its peer repeats on every call
@@ -98,6 +100,7 @@ func (c *conn) run() {
 		c.p.log.Warn("malformed messages dropped without a log record", "count", n)
 	}
 	<-c.wdone
+	c.p.n.fold(c)
 	c.failAll()
 }
 

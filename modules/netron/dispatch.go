@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/titanframework/titan/modules/netron/internal/compress"
 	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -47,12 +48,7 @@ func (r reading) Text(msg []byte, strict bool) bool {
 	c.p.mu.Lock()
 	c.p.remoteID = h.ID
 	c.p.mu.Unlock()
-	if h.Titan != nil && h.Titan.V >= 1 {
-		if h.Titan.Window > 0 {
-			c.window.Store(int32(h.Titan.Window))
-		}
-		c.ext.Store(true)
-	}
+	c.negotiated(h.Titan)
 	return true
 }
 
@@ -74,8 +70,8 @@ func (c *conn) badPacket(frame []byte, err error) {
 	typ := protocol.Type(frame[4] & 0x0f)
 	impulse := frame[4]&0x40 != 0
 	id := uint32(frame[0])<<24 | uint32(frame[1])<<16 | uint32(frame[2])<<8 | uint32(frame[3])
-	if errors.Is(err, protocol.ErrUnknownType) {
-		return
+	if errors.Is(err, protocol.ErrUnknownType) || errors.Is(err, compress.ErrMalformed) {
+		return // whose id is unknown (an envelope's id field is a length)
 	}
 	if !impulse {
 		// An answer we cannot read: fail the call that waits for it rather

@@ -132,7 +132,7 @@
 //
 // # The Go-to-Go extension
 //
-// Both sides announce "titan":{"v":1,"window":N} in their handshake id
+// Both sides announce "titan":{"v":1,"window":N,"z":[...]} in their handshake id
 // message (TypeScript peers ignore extra properties). When both did, the
 // connection also uses, with packets TypeScript peers never receive:
 //
@@ -147,7 +147,12 @@
 //     reader's announced window and waits when it runs out, so a paused
 //     reader holds at most a window of items;
 //   - stream cancel: STREAM_CLOSE without the impulse bit, from the reader,
-//     payload {streamId, reason}.
+//     payload {streamId, reason};
+//   - compression: each side lists the algorithms it decodes ("z":
+//     ["zstd","s2"]); a side whose Config.Compression names one of them
+//     sends messages of Compression.MinSize bytes or more as envelopes
+//     (flags 0x08: the length, the algorithm, the compressed message),
+//     when that makes them smaller.
 //
 // A peer that did not announce the extension gets the plain protocol, and
 // TCP back-pressure instead of credits.

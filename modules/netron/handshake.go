@@ -3,12 +3,14 @@ package netron
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/titanframework/titan/modules/netron/internal/compress"
 )
 
 // extVersion is the version of Titan's Go-to-Go protocol extension.
 //
 // The extension is negotiated in the handshake: each side adds
-// "titan":{"v":1,"window":N} to its id / client-id message, which
+// "titan":{"v":1,"window":N,"z":["zstd","s2"]} to its id / client-id message, which
 // TypeScript peers ignore. When both sides announced it, the connection
 // also uses (see doc.go, "Go-to-Go extension"):
 //
@@ -20,7 +22,10 @@ import (
 //   - stream credit: a STREAM packet with impulse 0 sent by the receiver,
 //     payload the number of further items it accepts, trailer the stream id;
 //   - stream cancel: a STREAM_CLOSE packet with impulse 0 sent by the
-//     receiver, payload {streamId, reason}.
+//     receiver, payload {streamId, reason};
+//   - compression: a message may be an envelope (flags 0x08) holding
+//     another compressed with an algorithm the receiver listed in "z"
+//     (package compress).
 const extVersion = 1
 
 // A handshake message is a few dozen bytes (DESIGN.md: under 512); one
@@ -39,11 +44,33 @@ type handshake struct {
 type extInfo struct {
 	V      int `json:"v"`
 	Window int `json:"window"`
+	// Z lists the compression algorithms the side decodes (package
+	// compress); absent, it decodes none.
+	Z []string `json:"z,omitempty"`
 }
 
 func (n *Netron) handshakeMessage(typ string) []byte {
-	b, _ := json.Marshal(handshake{Type: typ, ID: n.id, Titan: &extInfo{V: extVersion, Window: n.cfg.StreamWindow}})
+	b, _ := json.Marshal(handshake{Type: typ, ID: n.id, Titan: &extInfo{V: extVersion, Window: n.cfg.StreamWindow, Z: compress.Names}})
 	return b
+}
+
+// negotiated turns the extension on for c once the peer's handshake
+// announced it: its stream window, envelopes decoded from it, and this
+// side's compression when the peer decodes the algorithm. It runs before
+// the reader starts or on the reader's goroutine.
+func (c *conn) negotiated(x *extInfo) {
+	if x == nil || x.V < 1 {
+		return
+	}
+	if x.Window > 0 {
+		c.window.Store(int32(x.Window))
+	}
+	n := c.p.n
+	c.rd.SetInflate(n.codec)
+	if n.zalg.Accepts(x.Z) {
+		c.q.SetDeflate(n.codec, n.zalg, n.cfg.Compression.MinSize)
+	}
+	c.ext.Store(true)
 }
 
 // parseHandshake reads a JSON handshake message; ok is false when msg is

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/compress"
 	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -57,7 +58,15 @@ type Netron struct {
 
 	// budget bounds the bytes queued for writing on all its connections
 	// (Config.MaxQueuedBytes); senders over it wait for room.
-	budget  *session.Budget
+	budget *session.Budget
+	// codec compresses and decodes the envelopes of the Go-to-Go
+	// extension; zalg is what this side sends with (Config.Compression).
+	codec *compress.Codec
+	// hub holds the connections the pools share.
+	hub hub
+	// ended is the traffic of the connections that ended (Traffic).
+	ended   traffic
+	zalg    compress.Algorithm
 	sweeper *session.Sweeper // fails calls whose request timeout passed
 	targets targetCache      // targets parsed for calls (naming.go)
 
@@ -182,6 +191,9 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 		n.id = newDefinitionID()
 	}
 	n.budget = session.NewBudget(int64(n.cfg.MaxQueuedBytes))
+	n.codec = compress.NewCodec(n.cfg.MaxFrameSize)
+	n.hub.n = n
+	n.zalg, _ = compress.Parse(n.cfg.Compression.Algorithm) // checked by withDefaults
 	n.sweeper = session.NewSweeper(func(timeout time.Duration) error {
 		return NewError(CodeDeadlineExceeded, fmt.Errorf("no answer within %v", timeout))
 	})

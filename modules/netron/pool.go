@@ -44,8 +44,10 @@ type PoolOptions struct {
 	Interceptors []Interceptor
 }
 
-// Pool is a client of one service over all its instances: one connection
-// per instance the Resolver gives, calls spread over those connected now
+// Pool is a client of one service over all its instances: connections to
+// each instance the Resolver gives (shared with the Netron's other pools
+// calling there, more than one while they are busy: [Config].Pool),
+// calls spread over the instances connected now
 // by the balancer, each call through the pool's interceptors
 // ([PoolOptions].Interceptors: retries that fail over to another
 // instance, circuit breakers, bulkheads, timeouts). When the Resolver
@@ -84,7 +86,7 @@ type Pool struct {
 
 type pooledPeer struct {
 	addr string
-	p    *Peer
+	set  *hubSet // the connections to addr, shared with the Netron's other pools
 }
 
 // NewPool returns a pool of target's instances ("users@^1"), which r
@@ -285,36 +287,41 @@ func (pl *Pool) Peer() (*Peer, error) {
 	}
 	switch pl.balancer {
 	case LeastPending:
-		var best *Peer
+		var (
+			best  *hubSet
+			least int
+		)
 		for i := range n {
-			p := all[(start+i)%n].p
-			if p.Connected() && (best == nil || p.InFlight() < best.InFlight()) {
-				best = p
+			s := all[(start+i)%n].set
+			if s.connected() {
+				if k := s.inFlight(); best == nil || k < least {
+					best, least = s, k
+				}
 			}
 		}
 		if best != nil {
-			return best, nil
+			return best.pick(), nil
 		}
 	case PowerOfTwo:
-		a := all[start].p
-		b := all[(start+1+rand.IntN(max(n-1, 1)))%n].p
+		a := all[start].set
+		b := all[(start+1+rand.IntN(max(n-1, 1)))%n].set
 		switch {
-		case a.Connected() && b.Connected():
-			if b.InFlight() < a.InFlight() {
-				return b, nil
+		case a.connected() && b.connected():
+			if b.inFlight() < a.inFlight() {
+				return b.pick(), nil
 			}
-			return a, nil
-		case b.Connected():
-			return b, nil
+			return a.pick(), nil
+		case b.connected():
+			return b.pick(), nil
 		}
 		// a connected, or neither: the round below
 	}
 	for i := range n {
-		if p := all[(start+i)%n].p; p.Connected() {
-			return p, nil
+		if s := all[(start+i)%n].set; s.connected() {
+			return s.pick(), nil
 		}
 	}
-	return all[start].p, nil // none connected: its error says why
+	return all[start].set.pick(), nil // none connected: its error says why
 }
 
 // Addrs returns the addresses of the instances in the pool.
@@ -355,15 +362,17 @@ func (pl *Pool) set(ctx context.Context, addrs []string) error {
 			delete(have, a)
 			continue
 		}
-		p, err := pl.n.Dial(ctx, a)
+		set, err := pl.n.hub.acquire(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		keep = append(keep, &pooledPeer{addr: a, p: p})
+		keep = append(keep, &pooledPeer{addr: a, set: set})
 	}
 	for _, pp := range have { // instances that left: no new calls, then closed
-		pl.retire(pp.p)
+		for _, p := range pl.n.hub.release(pp.set) {
+			pl.retire(p)
+		}
 	}
 	pl.peers = keep
 	pl.publishLocked()
@@ -376,7 +385,7 @@ func (pl *Pool) set(ctx context.Context, addrs []string) error {
 	return nil
 }
 
-// retire closes a peer that left the set once the calls it carries are
+// retire closes a connection no pool uses any more once the calls it carries are
 // answered (new calls no longer pick it), or after the request timeout,
 // or at once when the pool closes.
 func (pl *Pool) retire(p *Peer) {
@@ -432,7 +441,9 @@ func (pl *Pool) Close() error {
 	defer pl.mu.Unlock()
 	var errs []error
 	for _, pp := range pl.peers {
-		errs = append(errs, pp.p.Close())
+		for _, p := range pl.n.hub.release(pp.set) {
+			errs = append(errs, p.Close())
+		}
 	}
 	pl.peers = nil
 	pl.publishLocked()

@@ -283,6 +283,7 @@ type Stream struct {
 	idle   time.Duration
 	once   sync.Once
 	closed atomic.Bool
+	items  atomic.Int64 // returned by Next
 
 	// End hooks (OnEnd), run once when the stream ends.
 	endMu    sync.Mutex
@@ -299,6 +300,20 @@ type Stream struct {
 
 // Next returns the next item, still encoded; io.EOF after the last one.
 func (s *Stream) Next() (protocol.RawValue, error) {
+	v, err := s.take()
+	if err == nil {
+		s.items.Add(1)
+	}
+	return v, err
+}
+
+// Items returns how many items Next has returned. An interceptor's
+// WrapStreamingClient reads it in [Stream.OnEnd] (modules/metrics counts
+// the items streams received so).
+func (s *Stream) Items() int64 { return s.items.Load() }
+
+// take returns the next item.
+func (s *Stream) take() (protocol.RawValue, error) {
 	if s.src != nil {
 		return s.nextFromCalls()
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/internal/compress"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -89,10 +90,52 @@ type Queue struct {
 	room       atomic.Pointer[chan struct{}] // closed when a write makes room (see waitRoom)
 	waiters    atomic.Int32                  // senders waiting for room
 	written    atomic.Uint64                 // writes completed
+	sentMsgs   atomic.Uint64                 // messages written
+	sentBytes  atomic.Uint64                 // and their bytes
 	stallArmed atomic.Bool                   // a stall check is pending (see watchStall)
 	stallMark  atomic.Uint64                 // written when the stall check was armed
 	stallTimer atomic.Pointer[time.Timer]
 	wake       chan struct{}
+
+	deflate atomic.Pointer[deflater] // set when the peer decodes envelopes
+}
+
+// deflater is how a Queue compresses: messages of min bytes or more, with
+// a, when that makes them smaller.
+type deflater struct {
+	c   *compress.Codec
+	a   compress.Algorithm
+	min int
+}
+
+// SetDeflate makes the queue send the messages of min bytes or more that
+// are encoded by Send, SendPacket and AppendItem compressed with a (see
+// package compress), when that makes them an eighth smaller or more. The
+// frame limit applies to a message before compression. Call it once the
+// peer has announced that it decodes a; a of compress.None turns it off.
+func (q *Queue) SetDeflate(c *compress.Codec, a compress.Algorithm, min int) {
+	if a == compress.None {
+		q.deflate.Store(nil)
+		return
+	}
+	q.deflate.Store(&deflater{c: c, a: a, min: max(min, 1)})
+}
+
+// compressed returns the envelope of msg in a buffer of its own, or nil
+// when the queue does not compress msg.
+func (q *Queue) compressed(msg []byte) *Buf {
+	d := q.deflate.Load()
+	if d == nil || len(msg) < d.min {
+		return nil
+	}
+	w := GetBuf()
+	b, ok := d.c.Compress(w.B[:0], d.a, msg)
+	w.B = b
+	if !ok {
+		PutBuf(w)
+		return nil
+	}
+	return w
 }
 
 // NewQueue returns the queue of messages to write to t. stalled is called
@@ -103,6 +146,17 @@ func NewQueue(t transport.Conn, lim Limits, budget *Budget, stalled func(waited 
 	q := &Queue{t: t, lim: lim, budget: budget, stalled: stalled, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	q.room.Store(newRoom())
 	return q
+}
+
+// Sent returns the messages written and their bytes (without the
+// transport's own framing).
+func (q *Queue) Sent() (msgs, bytes uint64) { return q.sentMsgs.Load(), q.sentBytes.Load() }
+
+// Count counts a message of n bytes written to the transport outside the
+// queue (the dialling side's handshake).
+func (q *Queue) Count(n int) {
+	q.sentMsgs.Add(1)
+	q.sentBytes.Add(uint64(n))
 }
 
 // Queued returns the bytes queued and not yet written.
@@ -138,6 +192,10 @@ func (q *Queue) Send(w *Buf) error {
 	if n := len(w.B); n > q.lim.MaxFrameSize {
 		PutBuf(w)
 		return &FrameTooLargeError{Size: n, Limit: q.lim.MaxFrameSize}
+	}
+	if z := q.compressed(w.B); z != nil {
+		PutBuf(w)
+		w = z
 	}
 	return q.Enqueue(w)
 }
@@ -229,6 +287,10 @@ func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) error {
 	}
 	if len(b) > q.lim.MaxFrameSize {
 		return &FrameTooLargeError{Size: len(b), Limit: q.lim.MaxFrameSize}
+	}
+	if z := q.compressed(b); z != nil {
+		a.open = nil
+		return q.Enqueue(z)
 	}
 	if w := a.open; w != nil && len(b) < countStep && !q.closed() && lockOpen(w, a.gen) {
 		if w.parts == 0 {
@@ -486,6 +548,10 @@ func (q *Queue) Run(failed func(error)) {
 				continue
 			}
 			err := q.t.WriteMessages(batch...)
+			if err == nil {
+				q.sentMsgs.Add(uint64(len(batch)))
+				q.sentBytes.Add(uint64(size))
+			}
 			clear(batch)
 			batch = batch[:0]
 			released := int64(0)

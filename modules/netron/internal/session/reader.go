@@ -3,6 +3,8 @@ package session
 import (
 	"sync/atomic"
 
+	"github.com/titanframework/titan/modules/netron/internal/compress"
+
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
@@ -38,7 +40,24 @@ type Reader struct {
 	binary bool // a packet has been read
 	slab   []byte
 	reads  atomic.Uint64
+	bytes  atomic.Uint64 // of the messages read, as they crossed the transport
+	msgs   atomic.Uint64
+
+	// inflate decodes compressed envelopes once the Go-to-Go extension is
+	// on (SetInflate); inflated is where they are decoded, kept between
+	// messages while it is small.
+	inflate  *compress.Codec
+	inflated []byte
 }
+
+// keptInflated is the largest decoding buffer a Reader keeps between
+// envelopes.
+const keptInflated = 64 << 10
+
+// SetInflate makes the reader decode compressed envelopes with c (see
+// package compress); before, an envelope is a malformed packet. Call it
+// before Run or from the Handler (on the reader's goroutine).
+func (r *Reader) SetInflate(c *compress.Codec) { r.inflate = c }
 
 // NewReader returns a reader of t for h.
 func NewReader(t transport.Conn, limits protocol.Limits, h Handler) *Reader {
@@ -49,6 +68,18 @@ func NewReader(t transport.Conn, limits protocol.Limits, h Handler) *Reader {
 // error): the connection's idle check watches it.
 func (r *Reader) Reads() uint64 { return r.reads.Load() }
 
+// Received returns the messages read and their bytes, as they crossed the
+// transport (compressed envelopes at their compressed size; without the
+// transport's own framing).
+func (r *Reader) Received() (msgs, bytes uint64) { return r.msgs.Load(), r.bytes.Load() }
+
+// Count counts a message of n bytes read from the transport before Run
+// (the dialling side's handshake).
+func (r *Reader) Count(n int) {
+	r.msgs.Add(1)
+	r.bytes.Add(uint64(n))
+}
+
 // Run reads until a read fails, and returns its error (the transport's,
 // io.EOF or net.ErrClosed for a connection that ended).
 func (r *Reader) Run() error {
@@ -58,12 +89,29 @@ func (r *Reader) Run() error {
 		if err != nil {
 			return err
 		}
+		r.msgs.Add(1)
+		r.bytes.Add(uint64(len(msg)))
 		if len(msg) == 0 {
 			continue
 		}
 		if !r.binary && (msg[0] == '{' || msg[0] == '[') {
 			r.h.Text(msg, false)
 			continue
+		}
+		if r.inflate != nil && compress.IsEnvelope(msg) {
+			out, err := r.inflate.Decompress(r.inflated, msg)
+			if err != nil {
+				r.h.Bad(append([]byte(nil), msg[:min(len(msg), 64)]...), err)
+				continue
+			}
+			if cap(out) <= keptInflated {
+				r.inflated = out
+			} else {
+				r.inflated = nil
+			}
+			if msg = out; len(msg) == 0 {
+				continue
+			}
 		}
 		// The message buffer is reused by the next read: keep a copy.
 		var (

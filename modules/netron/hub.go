@@ -1,0 +1,212 @@
+package netron
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// hub shares the connections a Netron's pools make: one set per address,
+// whatever service the pools call there (two titan.Remote clients of
+// services served by one process use the same connections). A set starts
+// with one connection and grows, up to Config.Pool.MaxConns, while every
+// connection it has carries Config.Pool.BusyAt calls or more; a
+// connection it grew is closed again once it has carried no call for
+// Config.Pool.IdleTimeout. The set closes when the last pool using it
+// lets it go.
+type hub struct {
+	n  *Netron
+	mu sync.Mutex
+	by map[string]*hubSet
+}
+
+// hubSet is the connections to one address.
+type hubSet struct {
+	h    *hub
+	addr string
+	refs int // the pools using it (hub.mu)
+
+	conns   atomic.Pointer[[]*hubConn] // the first one stays; copied on write
+	growing atomic.Bool                // a connection is being dialled
+
+	mu     sync.Mutex // changes of conns, closed, idle
+	closed bool
+	idle   *time.Timer // the idle check of the grown connections
+}
+
+// hubConn is one connection of a set; used is set by the calls that pick
+// it and cleared by the idle check.
+type hubConn struct {
+	p    *Peer
+	used atomic.Bool
+}
+
+// acquire returns the set of addr, dialling its first connection when no
+// pool uses it yet; the caller lets it go with release.
+func (h *hub) acquire(ctx context.Context, addr string) (*hubSet, error) {
+	h.mu.Lock()
+	if s := h.by[addr]; s != nil {
+		s.refs++
+		h.mu.Unlock()
+		return s, nil
+	}
+	h.mu.Unlock()
+	p, err := h.n.Dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.by[addr]; s != nil { // another pool dialled it meanwhile
+		s.refs++
+		_ = p.Close()
+		return s, nil
+	}
+	if h.by == nil {
+		h.by = map[string]*hubSet{}
+	}
+	s := &hubSet{h: h, addr: addr, refs: 1}
+	s.conns.Store(&[]*hubConn{{p: p}})
+	h.by[addr] = s
+	return s, nil
+}
+
+// release lets s go; when no pool uses it any more it returns its
+// connections, for the caller to close (at once, or once their calls are
+// answered).
+func (h *hub) release(s *hubSet) []*Peer {
+	h.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	if last {
+		delete(h.by, s.addr)
+	}
+	h.mu.Unlock()
+	if !last {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.idle != nil {
+		s.idle.Stop()
+	}
+	var ps []*Peer
+	for _, c := range *s.conns.Load() {
+		ps = append(ps, c.p)
+	}
+	return ps
+}
+
+// pick returns the connection of s that carries the fewest calls,
+// preferring connected ones, and has another dialled when all of them are
+// busy.
+func (s *hubSet) pick() *Peer {
+	cs := *s.conns.Load()
+	best := cs[0]
+	bestN, bestUp := best.p.InFlight(), best.p.Connected()
+	for _, c := range cs[1:] {
+		n, up := c.p.InFlight(), c.p.Connected()
+		if up && (!bestUp || n < bestN) {
+			best, bestN, bestUp = c, n, up
+		}
+	}
+	if !best.used.Load() {
+		best.used.Store(true)
+	}
+	pc := &s.h.n.cfg.Pool
+	if bestN >= pc.BusyAt && len(cs) < pc.MaxConns && best.p.calls == nil {
+		s.grow()
+	}
+	return best.p
+}
+
+// inFlight returns the calls in flight on the connections of s.
+func (s *hubSet) inFlight() int {
+	n := 0
+	for _, c := range *s.conns.Load() {
+		n += c.p.InFlight()
+	}
+	return n
+}
+
+// connected reports whether a connection of s is up.
+func (s *hubSet) connected() bool {
+	for _, c := range *s.conns.Load() {
+		if c.p.Connected() {
+			return true
+		}
+	}
+	return false
+}
+
+// grow dials one more connection in the background, unless one is being
+// dialled; the calls meanwhile go to the connections there are.
+func (s *hubSet) grow() {
+	if !s.growing.CompareAndSwap(false, true) {
+		return
+	}
+	n := s.h.n
+	go func() {
+		defer s.growing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
+		defer cancel()
+		p, err := n.Dial(ctx, s.addr)
+		if err != nil {
+			n.log.Warn("could not open another connection to a busy instance", "addr", s.addr, "error", err)
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		cs := *s.conns.Load()
+		if s.closed || len(cs) >= n.cfg.Pool.MaxConns {
+			_ = p.Close()
+			return
+		}
+		c := &hubConn{p: p}
+		c.used.Store(true)
+		next := append(slices.Clone(cs), c)
+		s.conns.Store(&next)
+		n.log.Debug("opened another connection to a busy instance", "addr", s.addr, "connections", len(next))
+		if s.idle == nil {
+			s.idle = time.AfterFunc(n.cfg.Pool.IdleTimeout, s.shrink)
+		} else {
+			s.idle.Reset(n.cfg.Pool.IdleTimeout)
+		}
+	}()
+}
+
+// shrink closes the grown connections that carried no call since the last
+// check and carry none now, and checks again later while some remain.
+func (s *hubSet) shrink() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	cs := *s.conns.Load()
+	keep := []*hubConn{cs[0]}
+	var idle []*Peer
+	for _, c := range cs[1:] {
+		if c.used.Swap(false) || c.p.InFlight() > 0 {
+			keep = append(keep, c)
+			continue
+		}
+		idle = append(idle, c.p)
+	}
+	cs[0].used.Store(false)
+	if len(idle) > 0 {
+		s.conns.Store(&keep)
+		s.h.n.log.Debug("closed idle connections to an instance", "addr", s.addr, "closed", len(idle), "connections", len(keep))
+		go func() {
+			for _, p := range idle {
+				_ = p.Close()
+			}
+		}()
+	}
+	if len(keep) > 1 {
+		s.idle.Reset(s.h.n.cfg.Pool.IdleTimeout)
+	}
+}

@@ -1,0 +1,220 @@
+// Package compress is the message compression of Titan's Go-to-Go
+// extension: a message of at least a threshold's size leaves as an
+// envelope holding it compressed with zstd or s2 (klauspost/compress),
+// when the receiver announced that it decodes that algorithm.
+//
+// An envelope is a message of the Netron framing whose flags byte is
+// FlagsEnvelope (type 8, which no Netron packet uses):
+//
+//	offset 0  4 bytes  the length of the message it holds, u32 big-endian
+//	offset 4  1 byte   0x08
+//	offset 5  1 byte   the algorithm: 1 zstd, 2 s2
+//	offset 6  ...      the compressed message
+//
+// The declared length bounds the decoding: an envelope declaring more
+// than the receiver's frame limit, or whose contents decode to another
+// length, is refused without allocating more than the limit.
+package compress
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Algorithm is a compression algorithm of the extension.
+type Algorithm byte
+
+// The algorithms, by the byte that names them in an envelope.
+const (
+	None Algorithm = 0
+	Zstd Algorithm = 1
+	S2   Algorithm = 2
+)
+
+// FlagsEnvelope is the flags byte of an envelope.
+const FlagsEnvelope = 0x08
+
+// headerLen is the envelope's header: length, flags, algorithm.
+const headerLen = 6
+
+// Names are the algorithms a Codec decodes, as announced in the handshake.
+var Names = []string{"zstd", "s2"}
+
+// Parse returns the algorithm called name ("none", "zstd" or "s2").
+func Parse(name string) (Algorithm, error) {
+	switch name {
+	case "", "none":
+		return None, nil
+	case "zstd":
+		return Zstd, nil
+	case "s2":
+		return S2, nil
+	}
+	return None, fmt.Errorf("unknown compression algorithm %q (want none, s2 or zstd)", name)
+}
+
+// String returns the algorithm's name.
+func (a Algorithm) String() string {
+	switch a {
+	case None:
+		return "none"
+	case Zstd:
+		return "zstd"
+	case S2:
+		return "s2"
+	}
+	return fmt.Sprintf("algorithm(%d)", byte(a))
+}
+
+// Accepts reports whether names, a peer's announced list, holds a.
+func (a Algorithm) Accepts(names []string) bool {
+	for _, n := range names {
+		if n == a.String() {
+			return a != None
+		}
+	}
+	return false
+}
+
+// Codec compresses and decompresses envelopes for one Netron. Its zstd
+// coders are made on first use (s2 needs none); they run no goroutine
+// (EncodeAll and DecodeAll only), so the garbage collector reclaims them
+// with the codec. Safe for concurrent use.
+type Codec struct {
+	maxFrame int
+
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	decOnce sync.Once
+	dec     *zstd.Decoder
+}
+
+// NewCodec returns a codec that decodes envelopes of at most maxFrame
+// bytes once decompressed.
+func NewCodec(maxFrame int) *Codec { return &Codec{maxFrame: maxFrame} }
+
+func (c *Codec) encoder() *zstd.Encoder {
+	c.encOnce.Do(func() {
+		// The fastest level: the extension trades little CPU for bytes on
+		// the wire; errors are impossible with these options.
+		c.enc, _ = zstd.NewWriter(nil,
+			zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithZeroFrames(true))
+	})
+	return c.enc
+}
+
+func (c *Codec) decoder() *zstd.Decoder {
+	c.decOnce.Do(func() {
+		c.dec, _ = zstd.NewReader(nil,
+			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithDecoderMaxMemory(uint64(c.maxFrame)),
+			zstd.WithDecodeAllCapLimit(true))
+	})
+	return c.dec
+}
+
+// Compress appends to dst the envelope of msg compressed with a, and
+// reports whether it is worth sending: at least an eighth smaller than
+// msg. When it is not, dst comes back with what it held.
+func (c *Codec) Compress(dst []byte, a Algorithm, msg []byte) ([]byte, bool) {
+	if uint64(len(msg)) > 0xFFFFFFFF {
+		return dst, false
+	}
+	start := len(dst)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(msg)))
+	dst = append(dst, FlagsEnvelope, byte(a))
+	switch a {
+	case Zstd:
+		dst = c.encoder().EncodeAll(msg, dst)
+	case S2:
+		dst = appendS2(dst, msg)
+	default:
+		return dst[:start], false
+	}
+	if n := len(dst) - start; n >= len(msg)-len(msg)/8 {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+// appendS2 appends the s2 block encoding of msg to dst.
+func appendS2(dst, msg []byte) []byte {
+	need := s2.MaxEncodedLen(len(msg))
+	if need < 0 {
+		return dst
+	}
+	dst = grow(dst, need)
+	out := s2.Encode(dst[len(dst):len(dst)+need], msg)
+	return dst[:len(dst)+len(out)]
+}
+
+// grow makes room for n more bytes in b.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
+}
+
+// IsEnvelope reports whether msg is an envelope (by its flags byte; a
+// packet never has type 8).
+func IsEnvelope(msg []byte) bool { return len(msg) >= 5 && msg[4] == FlagsEnvelope }
+
+// ErrMalformed is the error of an envelope that cannot be decoded.
+var ErrMalformed = errors.New("malformed compressed message")
+
+// Decompress appends the message env holds to dst[:0]. It refuses, with
+// an error matching ErrMalformed that says why, an envelope that is too
+// short, names an unknown algorithm, declares more than the codec's frame
+// limit or holds data that does not decode to the declared length.
+func (c *Codec) Decompress(dst, env []byte) ([]byte, error) {
+	if len(env) < headerLen {
+		return dst, fmt.Errorf("%w: %d bytes, shorter than its %d-byte header", ErrMalformed, len(env), headerLen)
+	}
+	size := int(binary.BigEndian.Uint32(env))
+	if size > c.maxFrame {
+		return dst, fmt.Errorf("%w: it declares %d bytes, over the frame limit of %d", ErrMalformed, size, c.maxFrame)
+	}
+	body := env[headerLen:]
+	if cap(dst) < size {
+		dst = make([]byte, 0, size)
+	}
+	dst = dst[:0]
+	var (
+		out []byte
+		err error
+	)
+	switch a := Algorithm(env[5]); a {
+	case Zstd:
+		out, err = c.decoder().DecodeAll(body, dst[:0:size])
+	case S2:
+		n, lerr := s2.DecodedLen(body)
+		switch {
+		case lerr != nil:
+			err = lerr
+		case n != size:
+			err = fmt.Errorf("s2 data of %d bytes, declared %d", n, size)
+		default:
+			out, err = s2.Decode(dst[:size], body)
+		}
+	default:
+		return dst, fmt.Errorf("%w: unknown algorithm %d", ErrMalformed, byte(a))
+	}
+	if err != nil {
+		return dst, fmt.Errorf("%w (%s): %v", ErrMalformed, Algorithm(env[5]), err)
+	}
+	if len(out) != size {
+		return dst, fmt.Errorf("%w (%s): %d bytes decoded, declared %d", ErrMalformed, Algorithm(env[5]), len(out), size)
+	}
+	return out, nil
+}

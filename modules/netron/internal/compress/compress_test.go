@@ -1,0 +1,165 @@
+package compress
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func compressible(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = "netron titan "[i%13]
+	}
+	return b
+}
+
+func TestRoundTrip(t *testing.T) {
+	c := NewCodec(4 << 20)
+	for _, a := range []Algorithm{Zstd, S2} {
+		for _, n := range []int{1024, 64 << 10, 1 << 20} {
+			msg := compressible(n)
+			env, ok := c.Compress([]byte("kept"), a, msg)
+			if !ok {
+				t.Fatalf("%s: %d compressible bytes not worth compressing", a, n)
+			}
+			if !bytes.HasPrefix(env, []byte("kept")) || !IsEnvelope(env[4:]) {
+				t.Fatalf("%s: envelope %x does not follow dst", a, env[:12])
+			}
+			if len(env)-4 >= n/8 {
+				t.Errorf("%s: %d bytes compressed to %d", a, n, len(env)-4)
+			}
+			got, err := c.Decompress(nil, env[4:])
+			if err != nil {
+				t.Fatalf("%s: %v", a, err)
+			}
+			if !bytes.Equal(got, msg) {
+				t.Fatalf("%s: round trip changed the message", a)
+			}
+		}
+	}
+}
+
+func TestIncompressibleIsNotWorthIt(t *testing.T) {
+	c := NewCodec(1 << 20)
+	msg := make([]byte, 8<<10)
+	rand.Read(msg)
+	for _, a := range []Algorithm{Zstd, S2} {
+		dst, ok := c.Compress([]byte("x"), a, msg)
+		if ok || string(dst) != "x" {
+			t.Errorf("%s: random bytes reported worth compressing (%d bytes), or dst changed (%q)", a, len(dst), dst[:1])
+		}
+	}
+}
+
+func TestMalformedEnvelopes(t *testing.T) {
+	c := NewCodec(1 << 20)
+	good, _ := c.Compress(nil, S2, compressible(4096))
+	goodZ, _ := c.Compress(nil, Zstd, compressible(4096))
+	declare := func(env []byte, n uint32) []byte {
+		e := bytes.Clone(env)
+		binary.BigEndian.PutUint32(e, n)
+		return e
+	}
+	cases := map[string][]byte{
+		"short":                  {0, 0, 0, 1, FlagsEnvelope},
+		"unknown algorithm":      append([]byte{0, 0, 0, 4, FlagsEnvelope, 9}, 1, 2, 3, 4),
+		"over the frame limit":   declare(good, 2<<20),
+		"s2 longer than said":    declare(good, 100),
+		"zstd longer than said":  declare(goodZ, 100),
+		"zstd shorter than said": declare(goodZ, 8000),
+		"s2 garbage":             append([]byte{0, 0, 16, 0, FlagsEnvelope, byte(S2)}, bytes.Repeat([]byte{0xff}, 40)...),
+		"zstd garbage":           append([]byte{0, 0, 16, 0, FlagsEnvelope, byte(Zstd)}, bytes.Repeat([]byte{0xff}, 40)...),
+	}
+	for name, env := range cases {
+		if _, err := c.Decompress(nil, env); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for name, want := range map[string]Algorithm{"": None, "none": None, "zstd": Zstd, "s2": S2} {
+		if a, err := Parse(name); err != nil || a != want {
+			t.Errorf("Parse(%q) = %v, %v", name, a, err)
+		}
+	}
+	if _, err := Parse("gzip"); err == nil {
+		t.Error("Parse(gzip) accepted")
+	}
+	if !S2.Accepts([]string{"zstd", "s2"}) || Zstd.Accepts([]string{"s2"}) || None.Accepts([]string{"none"}) {
+		t.Error("Accepts")
+	}
+}
+
+// FuzzDecompress: no envelope, however forged, panics or decodes to more
+// than the frame limit.
+func FuzzDecompress(f *testing.F) {
+	c := NewCodec(64 << 10)
+	for _, a := range []Algorithm{Zstd, S2} {
+		env, _ := c.Compress(nil, a, compressible(2048))
+		f.Add(env)
+	}
+	f.Add([]byte{0, 0, 0, 0, FlagsEnvelope, 1})
+	f.Fuzz(func(t *testing.T, env []byte) {
+		out, err := c.Decompress(nil, env)
+		if err != nil {
+			return
+		}
+		if len(out) > 64<<10 || len(out) != int(binary.BigEndian.Uint32(env)) {
+			t.Fatalf("decoded %d bytes, declared %d, limit %d", len(out), binary.BigEndian.Uint32(env), 64<<10)
+		}
+	})
+}
+
+// records is a realistic compressible message: JSON-like records.
+func records(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, `{"id":%d,"name":"user-%d","email":"user%d@example.com","roles":["reader","writer"],"score":%d.%d},`, i, i, i, i*7919%1000, i%10)
+	}
+	return b.Bytes()[:n]
+}
+
+func BenchmarkCompress(b *testing.B) {
+	c := NewCodec(16 << 20)
+	for _, a := range []Algorithm{S2, Zstd} {
+		for _, n := range []int{4 << 10, 64 << 10} {
+			msg := records(n)
+			dst := make([]byte, 0, n+64)
+			b.Run(fmt.Sprintf("%s/%dKiB", a, n>>10), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(n))
+				var out []byte
+				for b.Loop() {
+					out, _ = c.Compress(dst[:0], a, msg)
+				}
+				b.ReportMetric(float64(len(out))/float64(n), "ratio")
+			})
+		}
+	}
+}
+
+func BenchmarkDecompress(b *testing.B) {
+	c := NewCodec(16 << 20)
+	for _, a := range []Algorithm{S2, Zstd} {
+		for _, n := range []int{4 << 10, 64 << 10} {
+			env, _ := c.Compress(nil, a, records(n))
+			dst := make([]byte, 0, n)
+			b.Run(fmt.Sprintf("%s/%dKiB", a, n>>10), func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(n))
+				for b.Loop() {
+					if _, err := c.Decompress(dst, env); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
