@@ -212,10 +212,11 @@ func (f *feed) write(ctx context.Context) {
 			if !send(b) {
 				return
 			}
-			if n := f.dropped.Swap(0); n > 0 && !send(strconv.AppendInt([]byte(`{"dropped":`), n, 10)) {
-				return
-			} else if n > 0 {
+			if n := f.dropped.Swap(0); n > 0 {
 				f.h.cfg.log.Debug("events dropped for a slow event monitor", "dropped", n)
+				if !send(append(strconv.AppendInt([]byte(`{"dropped":`), n, 10), '}')) {
+					return
+				}
 			}
 		}
 	}

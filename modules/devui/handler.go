@@ -258,7 +258,8 @@ func (h *Handler) callRequest(w http.ResponseWriter, r *http.Request) (context.C
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return fail(netron.Errorf(netron.CodeResourceExhausted, "the request is larger than %d bytes", MaxBody))
+			writeErrorStatus(w, http.StatusRequestEntityTooLarge, netron.Errorf(netron.CodeResourceExhausted, "the request is larger than %d bytes", MaxBody))
+			return nil, nil, callRequest{}, false
 		}
 		return fail(netron.Errorf(netron.CodeInvalidArgument, "the request body could not be read: %v", err))
 	}

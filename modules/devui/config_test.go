@@ -1,0 +1,37 @@
+package devui
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The checks the module makes of its section beyond its schema, each
+// naming the key. (An app whose start-up they fail is not built here:
+// the constructors that ran before would leave their goroutines behind.)
+func TestConfigCheck(t *testing.T) {
+	for _, tt := range []struct {
+		edit func(*Config)
+		key  string
+		want string
+	}{
+		{func(c *Config) { c.Listen = "127.0.0.1" }, "devui.listen", "want host:port"},
+		{func(c *Config) { c.Listen = "http://127.0.0.1:7090" }, "devui.listen", "want host:port"},
+		{func(c *Config) { c.Timeout = 0 }, "devui.timeout", "positive"},
+		{func(c *Config) { c.Timeout = -time.Second }, "devui.timeout", "positive"},
+	} {
+		c := DefaultConfig()
+		tt.edit(&c)
+		key, err := c.check()
+		if key != tt.key || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %s %v, want %s saying %q", c, key, err, tt.key, tt.want)
+		}
+	}
+	for _, listen := range []string{"", ":7090", "127.0.0.1:7090", "[::1]:0"} {
+		c := DefaultConfig()
+		c.Listen = listen
+		if key, err := c.check(); err != nil {
+			t.Errorf("listen %q: %s %v", listen, key, err)
+		}
+	}
+}

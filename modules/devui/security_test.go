@@ -1,0 +1,142 @@
+package devui_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/devui"
+	"github.com/titanframework/titan/modules/security"
+	"github.com/titanframework/titan/titantest"
+)
+
+// testSecret signs the tokens of the tests (HS256).
+const testSecret = "a secret of the devui tests, 32 bytes at least"
+
+// token mints a token for sub with roles.
+func token(t *testing.T, sub string, roles ...string) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": sub, "roles": roles, "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Vault is a protected service: open needs the role admin, ping is
+// public.
+type Vault struct{}
+
+func (Vault) Open(ctx context.Context, name string) (string, error) {
+	return "opened " + name + " for " + security.FromContext(ctx).Subject, nil
+}
+
+func (Vault) Ping(context.Context) (string, error) { return "pong", nil }
+
+// startSecureUI starts an app with the security module on, serving
+// vault@1.0.0 (protected) and calc@1.0.0 (open), with the UI on.
+func startSecureUI(t *testing.T, sets ...string) (*titantest.App, string) {
+	t.Helper()
+	app := titantest.StartApp(t,
+		titantest.WithSettings(append([]string{
+			"netron.listen=http://127.0.0.1:0,tcp://127.0.0.1:0", "devui.enabled=true",
+			"security.jwt.secret=" + testSecret, "security.jwt.algorithms=HS256",
+		}, sets...)...),
+		calcService(),
+		titan.Service("vault", "1.0.0", func() Vault { return Vault{} },
+			titan.Auth(titan.Roles("admin")), titan.Method("ping", titan.Public())))
+	return app, app.Addr(t, "http") + devui.BasePath
+}
+
+// methodsShown returns "service.method" for each method api/services
+// shows to the bearer of tok.
+func methodsShown(t *testing.T, base, tok string) []string {
+	t.Helper()
+	a := get(t, base+"api/services", tok)
+	if a.status != 200 {
+		t.Fatalf("api/services: %d %s", a.status, a.body)
+	}
+	var services []devui.Service
+	if err := json.Unmarshal(a.body, &services); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range services {
+		for _, m := range s.Methods {
+			out = append(out, s.Name+"."+m.Name)
+		}
+	}
+	return out
+}
+
+// With the security module on, the UI shows and runs what the page's
+// token lets its bearer call: without one it refuses the protected
+// method, with a good one it calls it as its subject; what shows the
+// whole app needs a token that may call everything.
+func TestSecurity(t *testing.T) {
+	app, base := startSecureUI(t)
+	admin, reader := token(t, "alice", "admin"), token(t, "bob", "reader")
+
+	shown := strings.Join(methodsShown(t, base, ""), " ")
+	if !strings.Contains(shown, "vault.ping") || strings.Contains(shown, "vault.open") || !strings.Contains(shown, "calc.add") {
+		t.Errorf("without a token the explorer shows %s, want vault.ping and calc's methods, not vault.open", shown)
+	}
+	if shown := strings.Join(methodsShown(t, base, admin), " "); !strings.Contains(shown, "vault.open") {
+		t.Errorf("with alice's admin token the explorer shows %s, want vault.open", shown)
+	}
+
+	call(t, base, "", "vault@1.0.0", "open", "gold").wantError(t, 401, "unauthenticated")
+	call(t, base, reader, "vault@1.0.0", "open", "gold").wantError(t, 403, "permission_denied", "bob")
+	call(t, base, "not.a.token", "vault@1.0.0", "open", "gold").wantError(t, 401, "unauthenticated")
+	a := call(t, base, admin, "vault@1.0.0", "open", "gold")
+	if a.status != 200 || !strings.Contains(string(a.body), `"opened gold for alice"`) {
+		t.Errorf("with alice's admin token: %d %s", a.status, a.body)
+	}
+	if a := call(t, base, "", "vault@1.0.0", "ping"); a.status != 200 {
+		t.Errorf("the public method without a token: %d %s", a.status, a.body)
+	}
+	get(t, base+"api/services", "not.a.token").wantError(t, 401, "unauthenticated")
+
+	// The peers, the metrics and the events show the whole app.
+	for _, path := range []string{"api/peers", "api/metrics"} {
+		get(t, base+path, "").wantError(t, 401, "unauthenticated", "token")
+		get(t, base+path, reader).wantError(t, 403, "permission_denied", "vault@1.0.0.open")
+		if a := get(t, base+path, admin); a.status != 200 {
+			t.Errorf("%s with alice's admin token: %d %s", path, a.status, a.body)
+		}
+	}
+	f := openFeed(t, base)
+	for _, tt := range []struct{ tok, code string }{{"", "unauthenticated"}, {reader, "permission_denied"}, {"not.a.token", "unauthenticated"}} {
+		f.send(map[string]any{"subscribe": "vault.>", "token": tt.tok})
+		if m := f.next(); !strings.Contains(fmt.Sprint(m["error"]), tt.code) || m["pattern"] != "vault.>" {
+			t.Errorf("subscribe with token %q: %v, want %s", tt.tok, m, tt.code)
+		}
+	}
+	f.subscribe("vault.>", admin)
+	if err := app.Netron().Emit(context.Background(), "vault.opened", "gold"); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := f.next()["event"].(map[string]any); ev["topic"] != "vault.opened" {
+		t.Errorf("alice's feed: %v", ev)
+	}
+}
+
+// titan dev's backend passes the page's token with each call: the remote
+// app's security module checks it.
+func TestRemoteSecurity(t *testing.T) {
+	app, _ := startSecureUI(t)
+	base := remoteUI(t, titantest.Dial(t, app.Addr(t, "tcp")), app.Addr(t, "tcp"))
+	call(t, base, "", "vault@1.0.0", "open", "gold").wantError(t, 401, "unauthenticated")
+	a := call(t, base, token(t, "alice", "admin"), "vault@1.0.0", "open", "gold")
+	if a.status != 200 || !strings.Contains(string(a.body), "for alice") {
+		t.Errorf("with alice's admin token: %d %s", a.status, a.body)
+	}
+}
