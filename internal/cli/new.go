@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"go/format"
 	"go/token"
 	"io/fs"
 	"os"
@@ -17,12 +14,10 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"text/template"
 
 	"github.com/spf13/cobra"
 
 	"github.com/titanframework/titan"
-	"github.com/titanframework/titan/templates"
 )
 
 func init() { register("project", newNew) }
@@ -33,17 +28,17 @@ const titanModule = "github.com/titanframework/titan"
 // defaultTemplate is the template of titan new without --template.
 const defaultTemplate = "service"
 
-// packageSegment is the path segment of a template file that becomes the
-// project's package name.
-const packageSegment = "_package"
-
 // projectName is the form of NAME: lowercase words of letters and digits,
 // joined by single dashes, starting with a letter.
 var projectName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
-// importedNames are the package names the generated files import next to
-// the project's package, which must therefore differ from them.
-var importedNames = []string{"context", "iter", "main", "netron", "slog", "tcp", "testing", "titan", "titantest"}
+// reservedNames are the names a generated file declares or imports next
+// to the package of NAME, which must therefore differ from them
+// (TestReservedNames keeps the list whole).
+var reservedNames = []string{
+	"bufio", "context", "embedded", "http", "iter", "json", "main", "netron", "slog", "strconv",
+	"strings", "sync", "testing", "titan", "titantest", "utf8",
+}
 
 // newFlags are the flags of titan new.
 type newFlags struct {
@@ -70,17 +65,29 @@ func newNew() *cobra.Command {
 		Use:   "new NAME [--module PATH] [--template NAME] [--titan DIR]",
 		Short: "Create a project from a template",
 		Long: `Create the directory NAME holding a Titan project: main.go, a service
-with its tests, titan.yaml, README.md, a Makefile and .gitignore.
+with a struct argument, a struct result and a stream, its tests,
+titan.yaml, README.md, a Makefile and .gitignore.
 
 NAME is lowercase letters, digits and dashes, starting with a letter; it
 names the directory, the service and (without its dashes) the service's
 package. The directory must not exist or be empty.
 
 --module sets the module path (default NAME). --template chooses the
-template (default service). When titan runs from a Titan source checkout,
-or with --titan DIR naming one, go.mod replaces Titan with that checkout
-and takes its go line, and the checkout's go.sum is copied, so that
-go mod tidy, which the project needs once, works offline.`,
+template: service (the default; Netron over tcp://), gateway (a JSON API
+over http:// with an OpenAPI document) or worker (a service over nats://,
+whose instances share the calls). When titan runs from a Titan source
+checkout, or with --titan DIR naming one, go.mod replaces Titan with that
+checkout and takes its go line.
+
+titan new then completes go.mod and go.sum with the go command (go mod
+tidy), so that go run . and go test ./... work at once; with a checkout
+this works offline once the checkout has been built. Without the go
+command on PATH it says so and leaves that step to you.
+
+Exit codes: 0 when the project is ready, 2 for a bad NAME, module path,
+template or --titan, or a directory that is not empty (nothing is
+written then), 1 when go.mod and go.sum could not be completed (the
+project is written; run go mod tidy in it later).`,
 		Args: usage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error { return runNew(cmd, args[0], f) },
 	}
@@ -93,7 +100,7 @@ go mod tidy, which the project needs once, works offline.`,
 func runNew(cmd *cobra.Command, name string, f newFlags) error {
 	pkg, err := packageName(name)
 	if err != nil {
-		return &usageError{err}
+		return &usageError{fmt.Errorf("invalid project name %q: %w", name, err)}
 	}
 	if !slices.Contains(templateNames(), f.template) {
 		return &usageError{fmt.Errorf("unknown template %q (templates: %s)", f.template, strings.Join(templateNames(), ", "))}
@@ -106,6 +113,9 @@ func runNew(cmd *cobra.Command, name string, f newFlags) error {
 		TitanModule:  titanModule,
 		TitanVersion: "v" + titan.Version,
 	}
+	if err := checkModulePath(data.Module); err != nil {
+		return &usageError{fmt.Errorf("--module: %w", err)}
+	}
 	data.Binary = path.Base(data.Module)
 	checkout := f.titanDir
 	if checkout == "" {
@@ -114,129 +124,92 @@ func runNew(cmd *cobra.Command, name string, f newFlags) error {
 	if checkout != "" {
 		abs, goVersion, err := readCheckout(checkout)
 		if err != nil {
-			return fmt.Errorf("--titan: %w", err)
+			return &usageError{fmt.Errorf("--titan: %w", err)}
 		}
 		data.TitanDir, data.GoVersion, data.TitanVersion = filepath.ToSlash(abs), goVersion, "v0.0.0"
 	}
-	if err := checkEmpty(name); err != nil {
-		return err
+	created, err := checkEmpty(name)
+	if err != nil {
+		return &usageError{err}
 	}
-	files, err := render(f.template, data)
+	files, err := renderProject(f.template, data, pkg)
 	if err != nil {
 		return err
 	}
 	if data.TitanDir != "" {
+		// Its hashes let the go command complete go.sum without asking
+		// the checksum database; tidy keeps those the project needs.
 		if sum, err := os.ReadFile(filepath.Join(data.TitanDir, "go.sum")); err == nil {
 			files = append(files, renderedFile{"go.sum", sum})
 		}
 	}
 	out := cmd.OutOrStdout()
+	if err := writeFiles(name, files); err != nil {
+		if created {
+			_ = os.RemoveAll(name)
+		}
+		return err
+	}
 	for _, file := range files {
-		dst := filepath.Join(name, filepath.FromSlash(file.path))
+		fmt.Fprintf(out, "wrote %s\n", filepath.ToSlash(filepath.Join(name, file.path)))
+	}
+	if data.TitanDir != "" {
+		fmt.Fprintf(out, "go.mod replaces %s with %s\n", titanModule, data.TitanDir)
+	}
+	switch err := completeModule(name); {
+	case errors.Is(err, errNoGo):
+		fmt.Fprintf(cmd.ErrOrStderr(), "titan: %v: install Go %s or later, then run `go mod tidy` in %s once\n", err, data.GoVersion, name)
+	case err != nil:
+		return fmt.Errorf("wrote the project %s, but could not complete its go.mod and go.sum (run `go mod tidy` in %s once the Go module proxy can be reached): %w", name, name, err)
+	default:
+		fmt.Fprintf(out, "completed go.mod and go.sum (go mod tidy)\n")
+	}
+	_, err = fmt.Fprintf(out, "\nnext:\n\n  cd %s\n  go run .\n  go test ./...\n", name)
+	return err
+}
+
+// writeFiles writes files under dir.
+func writeFiles(dir string, files []renderedFile) error {
+	for _, file := range files {
+		dst := filepath.Join(dir, filepath.FromSlash(file.path))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
 		if err := os.WriteFile(dst, file.body, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "wrote %s\n", filepath.ToSlash(dst))
-	}
-	if data.TitanDir != "" {
-		fmt.Fprintf(out, "go.mod replaces %s with %s\n", titanModule, data.TitanDir)
-	}
-	_, err = fmt.Fprintf(out, "\nnext, after `cd %s && go mod tidy` (once, to complete go.mod and go.sum):\n\n  go run .\n  go test ./...\n", name)
-	return err
-}
-
-// packageName checks NAME and returns it as a Go package name: without its
-// dashes.
-func packageName(name string) (string, error) {
-	if !projectName.MatchString(name) {
-		return "", fmt.Errorf("invalid project name %q: want lowercase letters, digits and dashes, starting with a letter (e.g. my-service)", name)
-	}
-	pkg := strings.ReplaceAll(name, "-", "")
-	if token.IsKeyword(pkg) || slices.Contains(importedNames, pkg) {
-		return "", fmt.Errorf("invalid project name %q: its package name %q clashes with a Go keyword or a package the project imports", name, pkg)
-	}
-	return pkg, nil
-}
-
-// templateNames returns the names of the templates, sorted.
-func templateNames() []string {
-	entries, err := fs.ReadDir(templates.FS, ".")
-	if err != nil {
-		return nil
-	}
-	var names []string
-	for _, e := range entries {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
-
-// checkEmpty refuses a directory that exists and is not empty, or a file.
-func checkEmpty(dir string) error {
-	entries, err := os.ReadDir(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil
-	case err != nil:
-		return fmt.Errorf("cannot write the project to %s: %w", dir, err)
-	case len(entries) > 0:
-		return fmt.Errorf("directory %s is not empty; choose another NAME or empty it", dir)
 	}
 	return nil
 }
 
-// renderedFile is one file of a project.
-type renderedFile struct {
-	path string // slash-separated, relative to the project
-	body []byte
+// packageName checks NAME, of a project or a service, and returns it as
+// a Go package name: without its dashes. Its error says what is wrong
+// with the name, without naming it.
+func packageName(name string) (string, error) {
+	if !projectName.MatchString(name) {
+		return "", errors.New("want lowercase letters, digits and dashes, starting with a letter (e.g. my-service)")
+	}
+	pkg := strings.ReplaceAll(name, "-", "")
+	if token.IsKeyword(pkg) || slices.Contains(reservedNames, pkg) {
+		return "", fmt.Errorf("its package name %q clashes with a Go keyword or a name the generated files use", pkg)
+	}
+	return pkg, nil
 }
 
-// render executes the files of template name with data. Go files come out
-// gofmt-ed.
-func render(name string, data projectData) ([]renderedFile, error) {
-	root, err := fs.Sub(templates.FS, name)
-	if err != nil {
-		return nil, err
+// checkEmpty refuses a directory that exists and is not empty, or a file.
+// It reports whether dir does not exist yet (titan new creates it, and
+// removes it again when writing fails).
+func checkEmpty(dir string) (missing bool, err error) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("cannot write the project to %s: %w", dir, err)
+	case len(entries) > 0:
+		return false, fmt.Errorf("directory %s is not empty; choose another NAME or empty it", dir)
 	}
-	var files []renderedFile
-	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		src, err := fs.ReadFile(root, p)
-		if err != nil {
-			return err
-		}
-		tmpl, err := template.New(p).Option("missingkey=error").Parse(string(src))
-		if err != nil {
-			return fmt.Errorf("template %s: %w", name, err)
-		}
-		var buf bytes.Buffer
-		if err := tmpl.Execute(&buf, data); err != nil {
-			return fmt.Errorf("template %s: %w", name, err)
-		}
-		segments := strings.Split(strings.TrimSuffix(p, ".tmpl"), "/")
-		for i, s := range segments {
-			if s == packageSegment {
-				segments[i] = data.Package
-			}
-		}
-		out := path.Join(segments...)
-		body := buf.Bytes()
-		if strings.HasSuffix(out, ".go") {
-			if body, err = format.Source(body); err != nil {
-				return fmt.Errorf("template %s: %s: %w", name, out, err)
-			}
-		}
-		files = append(files, renderedFile{out, body})
-		return nil
-	})
-	return files, err
+	return false, nil
 }
 
 // toolchainGoVersion returns the language version of the Go that built
@@ -289,33 +262,12 @@ func readCheckout(dir string) (abs, goVersion string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	f, err := os.Open(filepath.Join(abs, "go.mod"))
+	m, err := readGoMod(filepath.Join(abs, "go.mod"))
 	if err != nil {
 		return "", "", fmt.Errorf("%s is not a Titan checkout: %w", dir, err)
 	}
-	defer f.Close()
-	var module string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 2 {
-			continue
-		}
-		switch fields[0] {
-		case "module":
-			module = strings.Trim(fields[1], `"`)
-		case "go":
-			goVersion = fields[1]
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", "", err
-	}
-	if module != titanModule {
+	if m.module != titanModule {
 		return "", "", fmt.Errorf("%s is not a Titan checkout: its go.mod is not module %s", dir, titanModule)
 	}
-	if goVersion == "" {
-		goVersion = toolchainGoVersion()
-	}
-	return abs, goVersion, nil
+	return abs, cmp.Or(m.goVersion, toolchainGoVersion()), nil
 }

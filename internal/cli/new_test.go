@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,26 +37,21 @@ func goLine(t *testing.T, dir string) string {
 	return ""
 }
 
-// goCommand runs go with args in dir, offline: modules come from the local
-// module cache and the replaced Titan checkout only.
-func goCommand(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
-	}
+// offline keeps the go command that titan new runs from the network:
+// modules come from the module cache and the Titan checkout only.
+func offline(t *testing.T) {
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOFLAGS", "")
+	t.Setenv("GOWORK", "off")
 }
 
-// TestNewProjectBuildsAndPasses: titan new writes a project that vets,
-// builds and passes its own tests against this checkout.
-func TestNewProjectBuildsAndPasses(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("go is not on PATH")
-	}
+// TestNewWritesAProject: titan new writes every file of the template,
+// replaces Titan with the checkout, and completes go.mod and go.sum.
+// (TestAcceptance builds and tests the projects.)
+func TestNewWritesAProject(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
+	offline(t)
 	code, stdout, stderr := run(t, "new", "demo", "--titan", root)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -65,7 +59,7 @@ func TestNewProjectBuildsAndPasses(t *testing.T) {
 	for _, want := range []string{
 		"wrote demo/main.go", "wrote demo/demo/service.go", "wrote demo/demo/service_test.go",
 		"wrote demo/titan.yaml", "wrote demo/README.md", "wrote demo/Makefile", "wrote demo/.gitignore",
-		"wrote demo/go.mod", "go run .", "go test ./...",
+		"wrote demo/go.mod", "wrote demo/go.sum", "completed go.mod and go.sum", "cd demo\n  go run .\n  go test ./...",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -76,8 +70,13 @@ func TestNewProjectBuildsAndPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "replace github.com/titanframework/titan => " + filepath.ToSlash(root); !strings.Contains(string(mod), want) {
-		t.Errorf("go.mod lacks %q:\n%s", want, mod)
+	for _, want := range []string{
+		"replace github.com/titanframework/titan => " + filepath.ToSlash(root),
+		"require (", "github.com/titanframework/titan v0.0.0", "go.uber.org/fx", // tidy's work
+	} {
+		if !strings.Contains(string(mod), want) {
+			t.Errorf("go.mod lacks %q:\n%s", want, mod)
+		}
 	}
 	if got, want := goLine(t, project), goLine(t, root); got != want {
 		t.Errorf("go.mod has %q, want the checkout's %q", got, want)
@@ -89,9 +88,46 @@ func TestNewProjectBuildsAndPasses(t *testing.T) {
 	if !strings.Contains(string(yaml), "listen: [tcp://127.0.0.1:7070]") {
 		t.Errorf("titan.yaml lacks the default of netron.listen:\n%s", yaml)
 	}
-	goCommand(t, project, "mod", "tidy")
-	goCommand(t, project, "vet", "./...")
-	goCommand(t, project, "test", "-count=1", "./...")
+	readme, err := os.ReadFile(filepath.Join(project, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(readme), "go mod tidy") || !strings.Contains(string(readme), "    go run .\n") || !strings.Contains(string(readme), "    go test ./...\n") {
+		t.Errorf("README.md does not give the two commands alone:\n%s", readme)
+	}
+}
+
+// TestNewTemplates: each template has its listener, its own files and
+// the files of _base.
+func TestNewTemplates(t *testing.T) {
+	root := checkoutRoot(t)
+	dir := isolate(t)
+	offline(t)
+	for template, want := range map[string][]string{
+		"service": {"main.go:tcp://127.0.0.1:7070", "titan.yaml:listen: [tcp://127.0.0.1:7070]"},
+		"gateway": {"main.go:http://127.0.0.1:8080", "main.go:titan.HTTP(gw.HTTPPath)", "gw/http.go:const HTTPPath = \"/api/gw\"", "README.md:/openapi.json"},
+		"worker":  {"main.go:nats://127.0.0.1:4222", "main.go:modules/netron/nats", "README.md:--set netron.listen=nats://", "worker/service_test.go:embedded.Start()"},
+	} {
+		name := map[string]string{"service": "svc", "gateway": "gw", "worker": "worker"}[template]
+		if code, _, stderr := run(t, "new", name, "--template", template, "--titan", root); code != 0 {
+			t.Fatalf("%s: exit %d, stderr:\n%s", template, code, stderr)
+		}
+		for _, file := range []string{"Makefile", ".gitignore", "go.mod", "go.sum", "titan.yaml", "README.md", "main.go", name + "/service.go", name + "/service_test.go"} {
+			if _, err := os.Stat(filepath.Join(dir, name, file)); err != nil {
+				t.Errorf("%s: %v", template, err)
+			}
+		}
+		for _, w := range want {
+			file, text, _ := strings.Cut(w, ":")
+			b, err := os.ReadFile(filepath.Join(dir, name, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), text) {
+				t.Errorf("%s: %s lacks %q:\n%s", template, file, text, b)
+			}
+		}
+	}
 }
 
 // TestNewPackageFromName: a dashed NAME gives a package without dashes,
@@ -99,6 +135,7 @@ func TestNewProjectBuildsAndPasses(t *testing.T) {
 func TestNewPackageFromName(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
+	offline(t)
 	code, _, stderr := run(t, "new", "my-demo", "--module", "example.com/x/my-demo", "--titan", root)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -119,26 +156,52 @@ func TestNewPackageFromName(t *testing.T) {
 	}
 }
 
+// wantNothingWritten fails the test when dir holds anything but keep.
+func wantNothingWritten(t *testing.T, dir string, keep ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != strings.Join(keep, ",") {
+		t.Errorf("%s holds %v, want %v", dir, names, keep)
+	}
+}
+
+// wantUsageError wants exit code 2 and an error on one line that holds
+// want, then cobra's hint to --help.
+func wantUsageError(t *testing.T, code int, stderr, want string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != 2 || !strings.HasPrefix(lines[0], "titan: ") || !strings.Contains(lines[0], want) || len(lines) > 2 {
+		t.Fatalf("exit %d, stderr:\n%s\nwant 2 and one line with %q", code, stderr, want)
+	}
+}
+
 // TestNewRefusesNonEmptyDirectory: a directory with files in it is left
 // alone; an empty one is used.
 func TestNewRefusesNonEmptyDirectory(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
+	offline(t)
 	if err := os.Mkdir(filepath.Join(dir, "demo"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	keep := writeFile(t, filepath.Join(dir, "demo"), "notes.txt", "mine")
 	code, _, stderr := run(t, "new", "demo", "--titan", root)
-	if code != 1 || !strings.Contains(stderr, "directory demo is not empty") {
-		t.Fatalf("exit %d, stderr:\n%s\nwant 1 and the directory named", code, stderr)
-	}
-	entries, err := os.ReadDir(filepath.Join(dir, "demo"))
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("demo holds %v (%v), want only notes.txt", entries, err)
-	}
+	wantUsageError(t, code, stderr, "directory demo is not empty")
+	wantNothingWritten(t, filepath.Join(dir, "demo"), "notes.txt")
 	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
 		t.Fatalf("notes.txt = %q, %v", b, err)
 	}
+	writeFile(t, dir, "afile", "")
+	code, _, stderr = run(t, "new", "afile", "--titan", root)
+	wantUsageError(t, code, stderr, "cannot write the project to afile")
+
 	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -151,30 +214,56 @@ func TestNewRefusesNonEmptyDirectory(t *testing.T) {
 // nothing is written.
 func TestNewBadName(t *testing.T) {
 	dir := isolate(t)
-	for _, name := range []string{"Demo", "1demo", "de_mo", "demo-", "my--app", "-demo", "a/b", "", "func", "titan"} {
+	for _, name := range []string{"Demo", "1demo", "de_mo", "demo-", "my--app", "-demo", "a/b", "", "func", "titan", "http", "sync"} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := run(t, "new", "--", name)
-			if code != 2 || !strings.Contains(stderr, "invalid project name") {
-				t.Fatalf("exit %d, stderr:\n%s\nwant 2 and invalid project name", code, stderr)
-			}
+			wantUsageError(t, code, stderr, "invalid project name")
 		})
 	}
 	if code, _, _ := run(t, "new"); code != 2 {
 		t.Errorf("no NAME: exit %d, want 2", code)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("wrote %v", entries)
+	wantNothingWritten(t, dir)
+}
+
+// TestNewBadModulePath: a --module that the go command would refuse is a
+// usage error, and nothing is written.
+func TestNewBadModulePath(t *testing.T) {
+	dir := isolate(t)
+	for _, module := range []string{
+		"/demo", "demo/", "example.com//demo", "example.com/de mo", "Example.com/demo",
+		"example.com/.demo", "example.com/demo.", "-demo", "example.com/demo/v1", "example.com/dé",
+	} {
+		t.Run(module, func(t *testing.T) {
+			code, _, stderr := run(t, "new", "demo", "--module", module)
+			wantUsageError(t, code, stderr, "--module: invalid module path")
+		})
 	}
+	wantNothingWritten(t, dir)
 }
 
 // TestNewUnknownTemplate: the error lists the templates there are.
 func TestNewUnknownTemplate(t *testing.T) {
 	dir := isolate(t)
 	code, _, stderr := run(t, "new", "demo", "--template", "web")
-	if code != 2 || !strings.Contains(stderr, `unknown template "web" (templates: service)`) {
-		t.Fatalf("exit %d, stderr:\n%s\nwant 2 and the templates listed", code, stderr)
+	wantUsageError(t, code, stderr, `unknown template "web" (templates: gateway, service, worker)`)
+	code, _, stderr = run(t, "new", "demo", "--template", "_base")
+	wantUsageError(t, code, stderr, `unknown template "_base"`)
+	wantNothingWritten(t, dir)
+}
+
+// TestNewBadCheckout: --titan naming a directory that is not a Titan
+// checkout is a usage error, and nothing is written.
+func TestNewBadCheckout(t *testing.T) {
+	dir := isolate(t)
+	other := t.TempDir()
+	writeFile(t, other, "go.mod", "module example.com/other\n\ngo 1.26\n")
+	for _, checkout := range []string{other, filepath.Join(other, "missing")} {
+		code, _, stderr := run(t, "new", "demo", "--titan", checkout)
+		wantUsageError(t, code, stderr, "--titan: ")
+		if !strings.Contains(stderr, "is not a Titan checkout") {
+			t.Errorf("stderr:\n%s", stderr)
+		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("wrote %v", entries)
-	}
+	wantNothingWritten(t, dir)
 }
