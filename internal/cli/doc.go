@@ -2,8 +2,25 @@
 //
 // Each command lives in a file of its own and registers a constructor with
 // [register] in an init function, under one of the groups of [groups]; the
-// titan main package only calls [Main]. Later commands (new, generate,
-// services) are added the same way.
+// titan main package only calls [Main].
+//
+// # Projects
+//
+//	titan new NAME [--module PATH] [--template service|gateway|worker] [--titan DIR]
+//
+// writes a project from the templates of package templates (the files of
+// _base and of the template) and completes its go.mod and go.sum with the
+// go command (go mod tidy -e, then go list over every package and test),
+// so that go run . and go test ./... work at once; a checkout of Titan
+// (the one titan was built from, or --titan) is a replace in go.mod.
+//
+//	titan generate service NAME
+//
+// adds a package with a create/get/update/delete service to the project
+// of the working directory (the nearest go.mod requiring Titan) and
+// registers it in main.go: the import, and titan.Service(pkg.Name,
+// pkg.Version, pkg.New) as the last argument of the one titan.New call,
+// found with go/parser and inserted at its offsets, then gofmt-ed.
 //
 // # Talking to a running process
 //

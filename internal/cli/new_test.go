@@ -267,3 +267,34 @@ func TestNewBadCheckout(t *testing.T) {
 	}
 	wantNothingWritten(t, dir)
 }
+
+// TestNewWithoutGo: without the go command, the project is written and
+// the message says what to do once Go is there.
+func TestNewWithoutGo(t *testing.T) {
+	root := checkoutRoot(t)
+	dir := isolate(t)
+	t.Setenv("PATH", t.TempDir())
+	code, stdout, stderr := run(t, "new", "demo", "--titan", root)
+	if code != 0 || !strings.Contains(stderr, "the go command is not on PATH: install Go") || !strings.Contains(stderr, "run `go mod tidy` in demo once") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout, "completed go.mod") {
+		t.Errorf("stdout claims go.mod was completed:\n%s", stdout)
+	}
+	wantNothingWritten(t, dir, "demo")
+}
+
+// TestNewUnreachableTitan: when the go command cannot find Titan (no
+// checkout, and no module proxy), the project is written and the error
+// says that go.mod and go.sum are incomplete and what to run.
+func TestNewUnreachableTitan(t *testing.T) {
+	dir := isolate(t)
+	offline(t)
+	code, _, stderr := run(t, "new", "demo") // a test binary is no checkout: no replace
+	if code != 1 || !strings.Contains(stderr, "wrote the project demo, but could not complete its go.mod and go.sum (run `go mod tidy` in demo once the Go module proxy can be reached)") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "demo", "main.go")); err != nil {
+		t.Fatal(err)
+	}
+}
