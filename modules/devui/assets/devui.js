@@ -235,11 +235,11 @@
     });
 
     const schemas = h('details', { class: 'schemas card', open: true },
-      h('summary', { text: 'Contracts' }),
+      h('summary', { text: 'Contracts (JSON Schema 2020-12)' }),
       h('h4', { text: 'Input (the positional arguments)' }),
-      h('pre', { id: 'input-schema', class: 'schema', text: input ? pretty(input) : 'none published' }),
+      h('pre', { id: 'input-schema', class: 'schema', text: input ? pretty(withoutDialect(input)) : 'none published' }),
       h('h4', { text: m.stream ? 'Output (each item)' : 'Output' }),
-      h('pre', { id: 'output-schema', class: 'schema', text: m.void ? 'none: the method is void' : (output ? pretty(output) : 'none published') }));
+      h('pre', { id: 'output-schema', class: 'schema', text: m.void ? 'none: the method is void' : (output ? pretty(withoutDialect(output)) : 'none published') }));
 
     $('#method').replaceChildren(
       h('div', { class: 'method-head' },
@@ -249,6 +249,15 @@
           h('div', { class: 'card' }, h('h3', { text: 'Call' }), form),
           h('div', { id: 'result', class: 'result', hidden: true })),
         schemas));
+  }
+
+  // withoutDialect leaves out "$schema", the same for every contract
+  // (JSON Schema 2020-12).
+  function withoutDialect(schema) {
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+    const out = Object.assign({}, schema);
+    delete out.$schema;
+    return out;
   }
 
   function parseSchema(text) {
@@ -498,7 +507,7 @@
     if (!r) return;
     r.className = 'result ' + cls;
     r.hidden = false;
-    r.replaceChildren(...node);
+    r.replaceChildren(...node.filter((n) => n !== null && n !== undefined));
   }
 
   function showError(err, extra) {
