@@ -41,7 +41,7 @@ type Reader struct {
 	slab   []byte
 	reads  atomic.Uint64
 	bytes  atomic.Uint64 // of the messages read, as they crossed the transport
-	msgs   atomic.Uint64
+	extra  atomic.Int64  // messages counted by Count, less the failed read
 
 	// inflate decodes compressed envelopes once the Go-to-Go extension is
 	// on (SetInflate); inflated is where they are decoded, kept between
@@ -71,12 +71,14 @@ func (r *Reader) Reads() uint64 { return r.reads.Load() }
 // Received returns the messages read and their bytes, as they crossed the
 // transport (compressed envelopes at their compressed size; without the
 // transport's own framing).
-func (r *Reader) Received() (msgs, bytes uint64) { return r.msgs.Load(), r.bytes.Load() }
+func (r *Reader) Received() (msgs, bytes uint64) {
+	return uint64(int64(r.reads.Load()) + r.extra.Load()), r.bytes.Load()
+}
 
 // Count counts a message of n bytes read from the transport before Run
 // (the dialling side's handshake).
 func (r *Reader) Count(n int) {
-	r.msgs.Add(1)
+	r.extra.Add(1)
 	r.bytes.Add(uint64(n))
 }
 
@@ -87,9 +89,9 @@ func (r *Reader) Run() error {
 		msg, err := r.t.ReadMessage()
 		r.reads.Add(1)
 		if err != nil {
+			r.extra.Add(-1) // a read, not a message
 			return err
 		}
-		r.msgs.Add(1)
 		r.bytes.Add(uint64(len(msg)))
 		if len(msg) == 0 {
 			continue
