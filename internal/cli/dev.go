@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/titanframework/titan/modules/devui"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+func init() { register("services", newDev) }
+
+// defaultDevListen is the default of titan dev's --listen.
+const defaultDevListen = "127.0.0.1:7090"
+
+func newDev() *cobra.Command {
+	var (
+		remote remoteFlags
+		listen string
+	)
+	cmd := &cobra.Command{
+		Use:   "dev ADDRESS",
+		Short: "Serve the development UI of a running process",
+		Long: `Serve the development UI of the Netron process at ADDRESS on this
+machine, at http://127.0.0.1:7090/_titan/ (--listen moves it): the page
+an app serves itself with devui.enabled, against any running app, through
+its Netron endpoint. It explores the process's services (as its
+list_services and query_interface answer), calls them with forms made from
+their contracts, shows the events the process sends (by exact name: a peer
+subscribes to events by name), and lists the one peer, this connection.
+
+ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock or
+ws://127.0.0.1:7080 (a bare host:port means tcp). --token authenticates
+the connection, so the page shows what the token may call; a token
+entered in the page is sent with each call the page makes. The connection
+is restored when the process restarts. Ctrl-C stops it.`,
+		Example: `  titan dev tcp://127.0.0.1:7070
+  titan dev localhost:7070 --listen 127.0.0.1:8090 --token "$TOKEN"`,
+		Args: usage(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := remote.check(); err != nil {
+				return err
+			}
+			addr, err := parseAddress(args[0])
+			if err != nil {
+				return err
+			}
+			if _, _, err := net.SplitHostPort(listen); err != nil || strings.Contains(listen, "/") {
+				return &usageError{fmt.Errorf("--listen %q: want host:port such as 127.0.0.1:7090", listen)}
+			}
+			// Only a signal ends it; --timeout bounds connecting and each
+			// request the page makes without a bound of its own.
+			ctx, cancel := remote.context(cmd.Context(), false)
+			defer cancel()
+			return dev(ctx, cmd.OutOrStdout(), addr, listen, remote.timeout)
+		},
+	}
+	remote.register(cmd.Flags())
+	cmd.Flags().StringVar(&listen, "listen", defaultDevListen, "address (host:port) of the page's HTTP server")
+	return cmd
+}
+
+// dev connects to addr and serves the UI of the process there on listen
+// until ctx ends.
+func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.Duration) error {
+	requestTimeout := timeout
+	if requestTimeout == 0 {
+		requestTimeout = noTimeout
+	}
+	// Unlike call's, this client reconnects: the page outlives a restart
+	// of the process.
+	n, err := netron.New(netron.Config{RequestTimeout: requestTimeout}, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = n.Stop(sctx)
+	}()
+	dctx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		dctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	p, err := n.Dial(dctx, addr)
+	if err == nil {
+		err = authenticate(dctx, p, addr)
+	}
+	cancel()
+	if err != nil {
+		return failure(ctx, err)
+	}
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", listen, err)
+	}
+	h := devui.NewHandler(devui.Remote(p, addr))
+	srv := &http.Server{Handler: devui.Standalone(h), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(out, "The development UI of %s is at http://%s%s (Ctrl-C stops it)\n", addr, ln.Addr(), devui.BasePath)
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+		return fmt.Errorf("serve the development UI: %w", err)
+	}
+	h.Close()
+	sctx, cancelStop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelStop()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("stop the development UI: %w", err)
+	}
+	<-served
+	return nil
+}

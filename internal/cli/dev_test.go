@@ -1,0 +1,97 @@
+package cli_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/internal/cli"
+)
+
+// titan dev serves the development UI of a process reached through its
+// Netron endpoint, until its context ends (Ctrl-C).
+func TestDev(t *testing.T) {
+	addr := serve(t, "tcp://127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, w := io.Pipe()
+	var stderr bytes.Buffer
+	root := cli.Root(w, &stderr)
+	root.SetArgs([]string{"dev", addr, "--listen", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() {
+		done <- root.ExecuteContext(ctx)
+		w.Close()
+	}()
+
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatalf("titan dev printed nothing: %s %v", stderr.String(), <-done)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	page := regexp.MustCompile(`http://\S+/_titan/`).FindString(lines.Text())
+	if page == "" || !strings.Contains(lines.Text(), addr) {
+		t.Fatalf("titan dev printed %q, want the page's URL and %s", lines.Text(), addr)
+	}
+
+	res, err := http.Get(page + "api/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []struct {
+		Name    string `json:"name"`
+		Methods []struct {
+			Name string `json:"name"`
+		} `json:"methods"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&services)
+	res.Body.Close()
+	if err != nil || len(services) != 2 || services[0].Name != "calculator" || len(services[0].Methods) == 0 {
+		t.Errorf("api/services: %+v %v", services, err)
+	}
+	res, err = http.Post(page+"api/call", "application/json",
+		strings.NewReader(`{"service":"calculator@1.0.0","method":"add","args":[1,2]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(string(body), `{"result":3,`) {
+		t.Errorf("add 1 2 through titan dev: %d %s", res.StatusCode, body)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("titan dev ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("titan dev did not stop within 10s of its context's end")
+	}
+}
+
+func TestDevRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"dev"}, 2, "accepts 1 arg"},
+		{[]string{"dev", "tcp://127.0.0.1:1", "--listen", "nowhere"}, 2, `--listen "nowhere"`},
+		{[]string{"dev", "bogus://x"}, 2, "bogus"},
+		{[]string{"dev", "tcp://127.0.0.1:1", "--timeout", "2s"}, 1, "titan: unavailable: "},
+	} {
+		code, _, stderr := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("titan %s: exit %d, %q; want %d saying %q", strings.Join(tt.args, " "), code, stderr, tt.code, tt.want)
+		}
+	}
+}
