@@ -1,0 +1,33 @@
+package main_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TestDevUIFlag: like every example, a cluster member takes
+// --set devui.enabled=true (it then serves the development UI on the
+// http:// listeners netron.listen gives it).
+func TestDevUIFlag(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "cluster")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "--set", "devui.enabled=true", "--print-config")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("--set devui.enabled=true --print-config: %v", err)
+	}
+	var cfg struct {
+		DevUI struct {
+			Enabled bool `yaml:"enabled"`
+		} `yaml:"devui"`
+	}
+	if err := yaml.Unmarshal(out, &cfg); err != nil || !cfg.DevUI.Enabled {
+		t.Fatalf("devui.enabled is not on (%v); configuration:\n%s", err, out)
+	}
+}
