@@ -50,6 +50,13 @@
 // "transports", "methods": [{"name", "signature", "stream", "inputSchema",
 // "outputSchema"}]}]}.
 //
+//	titan dev ADDRESS [--listen 127.0.0.1:7090]
+//
+// serves the development UI (modules/devui) of the process on this
+// machine until Ctrl-C, through a client Netron of its own that reconnects
+// when the process restarts: the page explores and calls its services and
+// shows the events it sends.
+//
 // Errors of a remote operation are printed as "titan: CODE: message" with
 // the Netron error code (titan: invalid_argument: division by zero). A
 // server that checks callers shows each only what it may call, so a lookup
