@@ -1,12 +1,14 @@
 package devui_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/devui"
 	"github.com/titanframework/titan/titantest"
@@ -318,5 +320,27 @@ func TestPeersAndMetrics(t *testing.T) {
 	}
 	if g.Available || !strings.Contains(g.Reason, "metrics.enabled") {
 		t.Errorf("metrics off: %+v", g)
+	}
+}
+
+// A stream's items reach the page as the method yields them, not all at
+// the end.
+func TestStreamItemsArriveOneByOne(t *testing.T) {
+	_, base := startUI(t, "devui.maxStreamItems=4")
+	start := time.Now()
+	res, err := http.Post(base+"api/stream", "application/json",
+		strings.NewReader(`{"service":"calc@1.0.0","method":"ticks","args":[150]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	lines := bufio.NewScanner(res.Body)
+	var at []time.Duration
+	for lines.Scan() {
+		at = append(at, time.Since(start))
+	}
+	// 4 items, 150 ms apart, then the end when the 5th comes.
+	if len(at) != 5 || at[4]-at[0] < 400*time.Millisecond {
+		t.Errorf("lines arrived at %v, want 5 lines, the first well before the last", at)
 	}
 }

@@ -760,8 +760,11 @@
     state.patterns.set(pattern, 'pending');
     renderChips();
     const s = state.socket;
-    if (s && s.readyState === WebSocket.OPEN) s.send(JSON.stringify({ subscribe: pattern, token: state.token || undefined }));
-    else {
+    if (s && s.readyState === WebSocket.OPEN) {
+      s.send(JSON.stringify({ subscribe: pattern, token: state.token || undefined }));
+    } else if (s && s.readyState === WebSocket.CONNECTING) {
+      state.pending.push({ subscribe: pattern }); // sent once it opens
+    } else {
       // Reopening: every pattern is subscribed again.
       state.pending = [...state.patterns.keys()].map((p) => ({ subscribe: p }));
       openSocket();
