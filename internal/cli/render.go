@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -42,7 +43,8 @@ func templateNames() []string {
 }
 
 // renderProject executes the files of _base and of template name with
-// data, the template's own replacing a _base file of the same path.
+// data, the template's own replacing a _base file of the same path, and
+// returns them sorted by path.
 func renderProject(name string, data any, pkg string) ([]renderedFile, error) {
 	base, err := renderDir(baseDir, data, pkg)
 	if err != nil {
@@ -58,6 +60,7 @@ func renderProject(name string, data any, pkg string) ([]renderedFile, error) {
 			files = append(files, b)
 		}
 	}
+	slices.SortFunc(files, func(a, b renderedFile) int { return strings.Compare(a.path, b.path) })
 	return files, nil
 }
 
