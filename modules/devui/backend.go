@@ -32,7 +32,9 @@ type Backend interface {
 	Call(ctx context.Context, service, method string, args []protocol.RawValue) (any, error)
 	// Stream runs a stream method; the iterator yields its items (Netron
 	// or Go values) and ends at the first error, which it yields. It ends
-	// when ctx does; breaking out of the loop cancels the stream.
+	// when ctx does; breaking out of the loop cancels the stream. An item
+	// may be valid only until the next one is read (a remote stream's are
+	// encoded values in a buffer it reuses).
 	Stream(ctx context.Context, service, method string, args []protocol.RawValue) (iter.Seq2[any, error], error)
 	// Subscribe calls h for every event whose name matches pattern until
 	// the returned function is called. h must not block: it may run on
