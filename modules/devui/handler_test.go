@@ -344,3 +344,16 @@ func TestStreamItemsArriveOneByOne(t *testing.T) {
 		t.Errorf("lines arrived at %v, want 5 lines, the first well before the last", at)
 	}
 }
+
+// Under a gateway's path prefix the page and its API answer there too:
+// the page refers to them by relative URLs.
+func TestUnderPathPrefix(t *testing.T) {
+	app, _ := startUI(t, "netron.listen=http://127.0.0.1:0?prefix=/rpc")
+	base := app.Addr(t, "http") + "/rpc" + devui.BasePath
+	if a := get(t, base, ""); a.status != 200 || !strings.Contains(string(a.body), `href="assets/devui.css"`) {
+		t.Errorf("GET %s: %d", base, a.status)
+	}
+	if a := call(t, base, "", "calc@1.0.0", "add", 1, 2); a.status != 200 || !strings.HasPrefix(string(a.body), `{"result":3,`) {
+		t.Errorf("a call under /rpc: %d %s", a.status, a.body)
+	}
+}
