@@ -41,16 +41,14 @@ import (
 // its public methods.
 type Calculator struct {
 	log    *slog.Logger
-	events netron.Events // set by useEvents before the app starts
+	events netron.Events
 }
 
-// NewCalculator builds the service; the logger carries module=calculator.
-func NewCalculator(log *slog.Logger) *Calculator { return &Calculator{log: log} }
-
-// useEvents gives the calculator the app's events. A service constructor
-// cannot take them (the Netron is built from the services), so main hands
-// them over with titan.Invoke, which runs before the app starts serving.
-func useEvents(c *Calculator, events netron.Events) { c.events = events }
+// NewCalculator builds the service from what the app injects: a logger
+// that carries module=calculator and the app's events.
+func NewCalculator(log *slog.Logger, events netron.Events) *Calculator {
+	return &Calculator{log: log, events: events}
+}
 
 // ComputedTopic is the event emitted after each computation.
 const ComputedTopic = "calculator.computed"
@@ -65,10 +63,8 @@ type Computed struct {
 
 // computed emits the event of a computation and returns its result.
 func (c *Calculator) computed(ctx context.Context, op string, a, b, result float64) (float64, error) {
-	if c.events != nil {
-		if err := c.events.Emit(ctx, ComputedTopic, Computed{Op: op, A: a, B: b, Result: result}); err != nil {
-			c.log.Warn("event not emitted", "topic", ComputedTopic, "error", err)
-		}
+	if err := c.events.Emit(ctx, ComputedTopic, Computed{Op: op, A: a, B: b, Result: result}); err != nil {
+		c.log.Warn("event not emitted", "topic", ComputedTopic, "error", err)
 	}
 	return result, nil
 }
@@ -123,6 +119,5 @@ func main() {
 			titan.Method("div", titan.Args("a", "b")),
 			titan.Method("count", titan.Args("n")),
 		),
-		titan.Invoke(useEvents),
 	).Run()
 }

@@ -245,10 +245,31 @@ func (n *Netron) Emit(ctx context.Context, topic string, payload any) error {
 
 // Subscribe implements [Events].
 func (n *Netron) Subscribe(ctx context.Context, pattern string, handler EventHandler) (func(), error) {
+	return n.events.subscribeCtx(ctx, pattern, handler)
+}
+
+func (b *eventBus) subscribeCtx(ctx context.Context, pattern string, handler EventHandler) (func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, NewError(CodeOf(err), fmt.Errorf("subscribe to %q: %w", pattern, err))
 	}
-	return n.events.subscribe(pattern, handler)
+	return b.subscribe(pattern, handler)
+}
+
+// appEvents are the Events of an app, provided by the netron module before
+// its Netron exists, so that the constructors of its services may take
+// them: the Netron is built from the services, and then uses the same bus
+// (an event emitted before the app starts reaches the local subscribers;
+// peers subscribe once it listens).
+type appEvents struct{ b *eventBus }
+
+// Emit implements [Events].
+func (e appEvents) Emit(ctx context.Context, topic string, payload any) error {
+	return e.b.emit(ctx, topic, payload)
+}
+
+// Subscribe implements [Events].
+func (e appEvents) Subscribe(ctx context.Context, pattern string, handler EventHandler) (func(), error) {
+	return e.b.subscribeCtx(ctx, pattern, handler)
 }
 
 // sendEvent sends an emit TASK whose payload (the array) is already

@@ -111,13 +111,30 @@ type Result struct {
 // NewFromConfig builds the app's Netron from the `netron` config section,
 // registers the services, and listens on netron.listen (plus any
 // addresses from the ListenGroup) when the app starts.
-func NewFromConfig(p Params) (Result, error) {
+func NewFromConfig(p Params) (Result, error) { return newFromConfig(p) }
+
+// moduleResult is what Module provides from the Netron: its Events come
+// from newAppEvents, before it.
+type moduleResult struct {
+	fx.Out
+
+	Netron   *Netron
+	Resolver Resolver
+}
+
+func newForModule(p Params, bus *eventBus) (moduleResult, error) {
+	r, err := newFromConfig(p, withEventBus(bus))
+	return moduleResult{Netron: r.Netron, Resolver: r.Resolver}, err
+}
+
+func newFromConfig(p Params, extra ...Option) (Result, error) {
 	cfg, err := config.Section[Config](p.Config, "netron")
 	if err != nil {
 		return Result{}, err
 	}
 	opts := append([]Option{WithInterceptors(ordered(p.Interceptors)...)}, p.Options...)
 	opts = append(opts, WithInterceptors(p.Innermost...), WithCustomTransports(p.Transports...))
+	opts = append(opts, extra...)
 	addrs := slices.Clone(cfg.Listen)
 	if inherited := transport.Inherited(); len(inherited) > 0 {
 		// Started by a parent (SpawnIPC): serve it, and stop when it is gone.
@@ -165,9 +182,12 @@ func NewFromConfig(p Params) (Result, error) {
 
 // Module provides the app's *Netron and Events, registers the `netron`
 // configuration section, and serves the services of the ServiceGroup.
+// Events come before the Netron, so a service's constructor may take them.
 var Module = fx.Module("titan.netron",
 	config.AsSection("netron", DefaultConfig()),
 	logger.Decorate("netron"),
-	fx.Provide(NewFromConfig),
+	fx.Provide(fx.Private, newEventBus),
+	fx.Provide(func(b *eventBus) Events { return appEvents{b} }),
+	fx.Provide(newForModule),
 	fx.Invoke(func(*Netron) {}),
 )

@@ -165,6 +165,12 @@ func WithParentLost(f func()) Option {
 	return netronOption{"ParentLost(…)", func(n *Netron) { n.parentLost = f }}
 }
 
+// withEventBus makes the Netron use b, an app's bus made before it (see
+// newAppEvents).
+func withEventBus(b *eventBus) Option {
+	return netronOption{"EventBus(…)", func(n *Netron) { n.events = b }}
+}
+
 // New returns a Netron with cfg (zero fields take [DefaultConfig]'s
 // values). log may be nil. Nothing listens until [Netron.Listen].
 func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
@@ -204,7 +210,9 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	n.streaming = chainStreamingHandler(n.interceptors, invokeStream)
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
 	n.poolCalls = borrowsAll(n.interceptors)
-	n.events = newEventBus(log)
+	if n.events == nil {
+		n.events = newEventBus(log)
+	}
 	n.registerCoreTasks()
 	return n, nil
 }
