@@ -41,7 +41,8 @@ func observedSides(o observation) (server, client []netron.Option, stop func(), 
 			return []netron.Interceptor{m}, nil, nil
 		}
 		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(tracing.Sampler(0)))
-		return []netron.Interceptor{tracing.NewInterceptor(tp), m}, tp, nil
+		// As the tracing module builds it for tracing.ratio 0.
+		return []netron.Interceptor{tracing.NewInterceptor(tp, tracing.WithRootRatio(0)), m}, tp, nil
 	}
 	sics, stp, err := side()
 	if err != nil {

@@ -146,10 +146,23 @@ func WireName(goName string) string {
 	return string(r)
 }
 
-var wireMethodName = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
-
-// validMethodName is the wire rule for method names (NETRON-WIRE.md §5.3).
-func validMethodName(s string) bool { return len(s) <= 255 && wireMethodName.MatchString(s) }
+// validMethodName is the wire rule for method names (NETRON-WIRE.md §5.3):
+// [A-Za-z_$][A-Za-z0-9_$]*, at most 255 bytes. It runs on every call that
+// a gateway hands in and every CALL read, so it is a loop, not a regexp.
+func validMethodName[S string | []byte](s S) bool {
+	if len(s) == 0 || len(s) > 255 {
+		return false
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case c == '_' || c == '$' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+		case i > 0 && '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // targetCache keeps ParseTarget's answers for the targets a Netron calls
 // (a handful), so a call does not parse its target again. It keeps at most

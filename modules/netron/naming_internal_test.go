@@ -2,6 +2,7 @@ package netron
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -24,5 +25,18 @@ func TestTargetCacheIsBounded(t *testing.T) {
 	}
 	if _, err := c.parse("bad name@1"); err == nil {
 		t.Fatal("a bad target parsed")
+	}
+}
+
+// The wire rule for method names, on strings and bytes alike.
+func TestValidMethodName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"add": true, "_x": true, "$get": true, "Add2": true, "a_b$c9": true,
+		"": false, "2add": false, "add-x": false, "a.b": false, "añadir": false, "a b": false,
+		strings.Repeat("a", 255): true, strings.Repeat("a", 256): false,
+	} {
+		if validMethodName(name) != want || validMethodName([]byte(name)) != want {
+			t.Errorf("validMethodName(%.20q) = %v, want %v", name, !want, want)
+		}
 	}
 }

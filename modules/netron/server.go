@@ -74,7 +74,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		return
 	}
 	nameb, ok := rawString(elems[1])
-	if !ok || !validMethodNameBytes(nameb) {
+	if !ok || !validMethodName(nameb) {
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
 		return
 	}
@@ -333,22 +333,6 @@ func rawString(raw protocol.RawValue) ([]byte, bool) {
 		return nil, false
 	}
 	return raw[off:], true
-}
-
-// validMethodNameBytes is validMethodName on bytes.
-func validMethodNameBytes(b []byte) bool {
-	if len(b) == 0 || len(b) > 255 {
-		return false
-	}
-	for i, c := range b {
-		switch {
-		case c == '_' || c == '$' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
-		case i > 0 && '0' <= c && c <= '9':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // serviceByName finds a service by its exact qualified name without

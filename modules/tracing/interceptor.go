@@ -3,6 +3,7 @@ package tracing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"maps"
 
@@ -82,8 +83,11 @@ type Interceptor struct {
 	// passOnly: the tracer is a no-op one; no span is started, the
 	// caller's trace context is passed on as it came.
 	passOnly bool
-	names    spanNames
-	prop     propagation.TraceContext
+	// noRoots: tp's sampler never samples a new trace (WithRootRatio(0));
+	// a call that comes without a trace gets no span.
+	noRoots bool
+	names   spanNames
+	prop    propagation.TraceContext
 }
 
 var (
@@ -95,13 +99,43 @@ var (
 // named [ScopeName]. A nil tp means go.opentelemetry.io/otel/trace/noop's
 // provider; with that provider the Interceptor makes no spans, and only
 // passes a caller's trace context on to the calls its methods make.
-func NewInterceptor(tp trace.TracerProvider) *Interceptor {
+func NewInterceptor(tp trace.TracerProvider, opts ...Option) *Interceptor {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
 	tracer := tp.Tracer(ScopeName)
 	_, passOnly := tracer.(noop.Tracer)
-	return &Interceptor{tracer: tracer, passOnly: passOnly}
+	ic := &Interceptor{tracer: tracer, passOnly: passOnly}
+	for _, o := range opts {
+		o.apply(ic)
+	}
+	return ic
+}
+
+// Option configures an [Interceptor].
+type Option interface {
+	apply(*Interceptor)
+	String() string
+}
+
+type option struct {
+	desc string
+	fn   func(*Interceptor)
+}
+
+func (o option) apply(ic *Interceptor) { o.fn(ic) }
+func (o option) String() string        { return o.desc }
+
+// WithRootRatio tells the Interceptor the ratio at which the provider's
+// sampler samples new traces, as [Sampler](ratio) does (the module gives
+// tracing.ratio). At 0 a call that comes without a trace (none in its
+// context on the calling side, no traceparent on the serving side) gets
+// no span at all: its span would be neither recorded nor sent on, so
+// starting one would only cost time. Such a call's errors and log records
+// then carry no trace ids. Calls of traces that came from elsewhere are
+// followed as before.
+func WithRootRatio(ratio float64) Option {
+	return option{fmt.Sprintf("WithRootRatio(%v)", ratio), func(ic *Interceptor) { ic.noRoots = ratio <= 0 }}
 }
 
 // Position implements [netron.Positioned]: -300, outermost, so that its
@@ -180,7 +214,7 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 // the context on (passOnly).
 func (ic *Interceptor) startClient(ctx context.Context, call *netron.Call) (context.Context, trace.Span) {
 	parent := trace.SpanContextFromContext(ctx)
-	if ic.passOnly {
+	if ic.passOnly || ic.noRoots && !parent.IsValid() {
 		if parent.IsValid() {
 			ic.inject(ctx, call)
 		}
@@ -213,6 +247,8 @@ func (ic *Interceptor) inject(ctx context.Context, call *netron.Call) {
 func (ic *Interceptor) startServer(ctx context.Context, call *netron.Call) (context.Context, trace.Span) {
 	if call.Metadata[traceparentKey] != "" {
 		ctx = ic.prop.Extract(ctx, propagation.MapCarrier(call.Metadata))
+	} else if ic.noRoots && !trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx, nil
 	}
 	if ic.passOnly {
 		return ctx, nil

@@ -34,7 +34,13 @@ var Module = fx.Module("titan.tracing",
 	logger.Decorate("tracing"),
 	fx.Provide(newTracerProvider),
 	fx.Provide(fx.Annotate(
-		func(tp trace.TracerProvider) netron.Interceptor { return NewInterceptor(tp) },
+		func(tp trace.TracerProvider, c *config.Config) (netron.Interceptor, error) {
+			cfg, err := config.Section[Config](c, "tracing")
+			if err != nil {
+				return nil, err
+			}
+			return NewInterceptor(tp, WithRootRatio(cfg.Ratio)), nil
+		},
 		fx.ResultTags(`group:"`+netron.InterceptorGroup+`"`),
 	)),
 )
