@@ -71,8 +71,12 @@ type Guard struct {
 	// tokens keeps the identities of JWTs verified lately, so that a
 	// client sending its token with every request (HTTP, NATS, call
 	// metadata) pays the signature check about once a minute, not per
-	// call. Only accepted tokens enter it.
-	tokens *otter.Cache[string, *Identity]
+	// call. Only accepted tokens enter it. It is made on first use
+	// (tokenCache): otter runs a goroutine per cache, which a guard built
+	// for an app that then fails to start would leak.
+	tokens     atomic.Pointer[otter.Cache[string, *Identity]]
+	tokensMu   sync.Mutex
+	tokensDone bool // closed: no cache is made any more (tokensMu)
 
 	failures failures   // failed authentications per remote address
 	refused  *offenders // refusals, logged once per offender
@@ -123,14 +127,6 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{},
 		refused: newOffenders(log, 10_000),
 	}
-	if g.tokens, err = otter.New(&otter.Options[string, *Identity]{
-		MaximumSize: tokenCacheSize,
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *Identity]) time.Duration {
-			return tokenCacheTTL
-		}),
-	}); err != nil {
-		return nil, err
-	}
 	if g.limiter == nil {
 		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys})
 	}
@@ -144,6 +140,32 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	return g, nil
 }
 
+// tokenCache returns the cache of verified tokens, made on first use. Once
+// the guard is closed it is an empty cache that runs nothing.
+func (g *Guard) tokenCache() *otter.Cache[string, *Identity] {
+	if c := g.tokens.Load(); c != nil {
+		return c
+	}
+	g.tokensMu.Lock()
+	defer g.tokensMu.Unlock()
+	if c := g.tokens.Load(); c != nil {
+		return c
+	}
+	o := &otter.Options[string, *Identity]{
+		MaximumSize: tokenCacheSize,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *Identity]) time.Duration {
+			return tokenCacheTTL
+		}),
+	}
+	c := otter.Must(o)
+	if g.tokensDone {
+		c.StopAllGoroutines()
+		return c
+	}
+	g.tokens.Store(c)
+	return c
+}
+
 // Close stops the token verifier's key refreshes and logs the refusals
 // not yet reported.
 func (g *Guard) Close() {
@@ -151,7 +173,12 @@ func (g *Guard) Close() {
 		if g.verifier != nil {
 			g.verifier.Close()
 		}
-		g.tokens.StopAllGoroutines()
+		g.tokensMu.Lock()
+		g.tokensDone = true
+		if c := g.tokens.Load(); c != nil {
+			c.StopAllGoroutines()
+		}
+		g.tokensMu.Unlock()
 		g.refused.flush()
 	})
 }
@@ -192,7 +219,8 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 	var id *Identity
 	switch {
 	case c.Token != "" && g.verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
-		if id, ok := g.tokens.GetIfPresent(c.Token); ok && !id.expired(g.now()) {
+		tokens := g.tokenCache()
+		if id, ok := tokens.GetIfPresent(c.Token); ok && !id.expired(g.now()) {
 			return id, nil // verified and completed before; never modified
 		}
 		claims, err := g.verifier.Verify(c.Token)
@@ -207,7 +235,7 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 			return nil, netron.Errorf(netron.CodeUnauthenticated, "the credentials name no subject")
 		}
 		g.rbac.complete(id)
-		g.tokens.Set(c.Token, id)
+		tokens.Set(c.Token, id)
 		return id, nil
 	case g.auth != nil:
 		got, err := g.auth.Authenticate(ctx, c)
