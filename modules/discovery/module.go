@@ -158,18 +158,37 @@ func preferred(addrs []string) string {
 // listeners once they are up, refreshes the entries every heartbeat, and
 // deregisters them first thing on stop (its hooks run after the Netron's
 // on start, before them on stop).
-func registerServices(lc fx.Lifecycle, n *netron.Netron, reg Registry, cfg *config.Config, log *slog.Logger) error {
-	c, err := config.Section[Config](cfg, "discovery")
+func registerServices(p registerParams) error {
+	c, err := config.Section[Config](p.Config, "discovery")
 	if err != nil {
 		return err
 	}
 	if c.Register != nil && !*c.Register {
 		return nil
 	}
-	a := &announcer{n: n, reg: reg, cfg: c, log: log, stop: make(chan struct{}), done: make(chan struct{})}
-	lc.Append(fx.Hook{OnStart: a.start, OnStop: a.close})
+	a := &announcer{n: p.Netron, reg: p.Registry, cfg: c, log: p.Log, health: p.Health, stop: make(chan struct{}), done: make(chan struct{})}
+	p.Lifecycle.Append(fx.Hook{OnStart: a.start, OnStop: a.close})
 	return nil
 }
+
+type registerParams struct {
+	fx.In
+	Lifecycle fx.Lifecycle
+	Netron    *netron.Netron
+	Registry  Registry
+	Config    *config.Config
+	Log       *slog.Logger
+	// Health, when the app has one (the metrics module provides its
+	// readiness), is written with every heartbeat.
+	Health HealthSource `optional:"true"`
+}
+
+// HealthSource tells an app's own health, which the registry entries of its
+// instances carry (written with each heartbeat), so that clients pass
+// over an unhealthy instance: modules/metrics provides it from the app's
+// readiness checks. Without one an app is healthy while it serves, and
+// draining once it stops.
+type HealthSource func(ctx context.Context) Health
 
 // announcer keeps an app's instances registered.
 type announcer struct {
@@ -183,6 +202,23 @@ type announcer struct {
 	once sync.Once
 
 	unannounce func() // stops what an Announcer presents
+
+	health HealthSource // nil: healthy while serving
+	state  Health       // what the entries say (heartbeat's goroutine)
+}
+
+// currentHealth is what the entries are to say now.
+func (a *announcer) currentHealth(ctx context.Context) Health {
+	switch {
+	case a.n.Draining():
+		return Draining
+	case a.health == nil:
+		return Healthy
+	}
+	if h := a.health(ctx); h != "" {
+		return h
+	}
+	return Healthy
 }
 
 func (a *announcer) start(ctx context.Context) error {
@@ -191,6 +227,7 @@ func (a *announcer) start(ctx context.Context) error {
 		return err
 	}
 	a.ins = ins
+	a.state = Healthy
 	optional := a.cfg.Required != nil && !*a.cfg.Required
 	for _, in := range ins {
 		if err := a.reg.Register(ctx, in); err != nil {
@@ -227,8 +264,17 @@ func (a *announcer) heartbeat() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Heartbeat)
+		if h := a.currentHealth(ctx); h != a.state {
+			level := slog.LevelInfo
+			if h != Healthy {
+				level = slog.LevelWarn
+			}
+			a.log.Log(ctx, level, "instance health changed; the registry says so from now on", "from", a.state, "to", h, "registry", a.cfg.Backend)
+			a.state = h
+		}
 		var errs []error
 		for _, in := range a.ins {
+			in.Health = a.state
 			if err := a.reg.Register(ctx, in); err != nil {
 				errs = append(errs, err)
 			}

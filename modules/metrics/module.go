@@ -45,6 +45,8 @@ var Module = fx.Module("titan.metrics",
 	fx.Provide(fx.Annotate(interceptors, fx.ResultTags(`group:"`+netron.InterceptorGroup+`,flatten"`))),
 	fx.Provide(fx.Annotate(options, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
 	fx.Invoke(observe),
+	// The app's readiness is the health its registry entries carry.
+	fx.Provide(func(a *admin) discovery.HealthSource { return a.registryHealth }),
 	// The breakers of titan.CircuitBreaker, through resilience's observers.
 	fx.Provide(fx.Private, newResilienceBreakers),
 	fx.Provide(fx.Annotate(func(b *resilienceBreakers) resilience.StateObserver { return b.observe },
@@ -96,6 +98,19 @@ func newAdmin(p adminParams) (*admin, error) {
 	}
 	p.Lifecycle.Append(fx.Hook{OnStart: a.start, OnStop: a.stop})
 	return a, nil
+}
+
+// registryHealth is the app's health for discovery's entries: unhealthy
+// while a critical readiness check fails (/readyz answers 503),
+// draining once the app stops, else healthy.
+func (a *admin) registryHealth(ctx context.Context) discovery.Health {
+	if a.checker.Draining() {
+		return discovery.Draining
+	}
+	if a.checker.Ready(ctx).Status == health.Unhealthy {
+		return discovery.Unhealthy
+	}
+	return discovery.Healthy
 }
 
 // registerer is where the app registers series of its own; with metrics
