@@ -2,21 +2,18 @@ package main_test
 
 import (
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/titanframework/titan/internal/testsrv"
 )
 
 // TestDevUIFlag: like every example, a cluster member takes
 // --set devui.enabled=true (it then serves the development UI on the
 // http:// listeners netron.listen gives it).
 func TestDevUIFlag(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cluster")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--set", "devui.enabled=true", "--print-config")
+	cmd := exec.Command(testsrv.BuildProgram(t), "--set", "devui.enabled=true", "--print-config")
 	cmd.Dir = t.TempDir()
 	out, err := cmd.Output()
 	if err != nil {

@@ -1,34 +1,23 @@
 package main_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/internal/testsrv"
 )
 
 // TestClusterFindsItself runs three members as their own processes, on a
 // free port for the embedded server: each one's calls reach all three
 // members, and each stops cleanly on SIGINT.
 func TestClusterFindsItself(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "cluster")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	bin := testsrv.BuildProgram(t)
+	port := testsrv.FreePort(t)
 	names := []string{"a", "b", "c"}
 	type member struct {
 		cmd  *exec.Cmd
@@ -38,27 +27,15 @@ func TestClusterFindsItself(t *testing.T) {
 	}
 	var members []*member
 	for _, name := range names {
-		cmd := exec.Command(bin, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
+		p := testsrv.StartProgram(t, bin, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
 			"--set", fmt.Sprintf("discovery.url=nats-embedded://127.0.0.1:%d", port),
 			"--set", "discovery.heartbeat=200ms", "--set", "discovery.ttl=1s", "--set", "discovery.deregisterDelay=50ms")
-		cmd.Dir = t.TempDir()
-		cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill() })
-		m := &member{cmd: cmd, seen: map[string]bool{}, done: make(chan struct{})}
+		m := &member{cmd: p.Cmd, seen: map[string]bool{}, done: make(chan struct{})}
 		members = append(members, m)
 		go func() {
 			defer close(m.done)
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				var rec map[string]any
-				if json.Unmarshal(sc.Bytes(), &rec) != nil || rec["msg"] != "greeted" {
+			for rec := range p.Records {
+				if rec["msg"] != "greeted" {
 					continue
 				}
 				answer, _ := rec["answer"].(string)

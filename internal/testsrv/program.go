@@ -1,0 +1,105 @@
+package testsrv
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// BuildProgram builds the main package in the test's working directory
+// (an example's folder, where go test runs the example's tests) into the
+// test's temporary folder, named after that folder, and returns the
+// binary's path.
+func BuildProgram(t testing.TB) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), filepath.Base(wd))
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// Program is a program a test runs as its own process, started by
+// [StartProgram].
+type Program struct {
+	// Cmd is the process. A test that stops it itself (a signal, then
+	// Cmd.Wait) reads Records to their end before it waits.
+	Cmd *exec.Cmd
+	// Records are the JSON log records the program writes to standard
+	// error, in order; lines that are not JSON objects are passed over.
+	// The channel is closed when the program closes standard error.
+	Records <-chan map[string]any
+
+	t testing.TB
+}
+
+// StartProgram starts bin with args in a fresh folder of its own (so it
+// reads no titan.yaml), logging JSON (TITAN_LOGGER__FORMAT=json), and
+// kills it when the test ends.
+func StartProgram(t testing.TB, bin string, args ...string) *Program {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// ended lets the reader go when the test ends without reading the
+	// records to their end.
+	ended := make(chan struct{})
+	t.Cleanup(func() {
+		close(ended)
+		_ = cmd.Process.Kill()
+	})
+	records := make(chan map[string]any, 100)
+	go func() {
+		defer close(records)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var rec map[string]any
+			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				continue
+			}
+			select {
+			case records <- rec:
+			case <-ended:
+				return
+			}
+		}
+	}()
+	return &Program{Cmd: cmd, Records: records, t: t}
+}
+
+// Await returns the next record whose message ("msg") is msg, passing
+// over the records before it. It fails the test when the program ends
+// first or logs no such record within 15 s.
+func (p *Program) Await(msg string) map[string]any {
+	p.t.Helper()
+	name := filepath.Base(p.Cmd.Path)
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case rec, ok := <-p.Records:
+			if !ok {
+				p.t.Fatalf("%s ended before logging %q", name, msg)
+			}
+			if rec["msg"] == msg {
+				return rec
+			}
+		case <-timeout:
+			p.t.Fatalf("%s logged no %q record within 15s", name, msg)
+		}
+	}
+}
