@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"cmp"
-	"fmt"
+	"bytes"
+	"encoding/json"
 	"slices"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -48,80 +48,42 @@ func (s *serviceDoc) method(name string) (*methodDoc, error) {
 	return nil, netron.MethodNotFound(s.qualified(), name, names)
 }
 
-// describe reads a definition's metadata (NETRON-WIRE.md §7.2, with
-// Titan's per-method "stream", "inputSchema" and "outputSchema"). Methods
-// keep the order of the metadata.
+// describe reads a definition's metadata (netron.DescribeDefinition) into
+// the shape of `titan inspect --json`. Methods keep the order of the
+// metadata; a signature is made from the contracts or, without them (a
+// TypeScript server), from the metadata's type names.
 func describe(def *protocol.Definition) (serviceDoc, error) {
-	meta, ok := def.Meta.(protocol.Object)
-	if !ok {
-		return serviceDoc{}, netron.Errorf(netron.CodeInternal, "definition %s: metadata is %T, want an object", def.ID, def.Meta)
+	d, err := netron.DescribeDefinition(def)
+	if err != nil {
+		return serviceDoc{}, err
 	}
-	s := serviceDoc{
-		Name:    metaString(meta, "name"),
-		Version: metaString(meta, "version"),
-		ID:      def.ID,
-		Methods: []methodDoc{},
-	}
-	if ts, ok := get[[]any](meta, "transports"); ok {
-		for _, t := range ts {
-			if t, ok := t.(string); ok {
-				s.Transports = append(s.Transports, t)
-			}
+	s := serviceDoc{Name: d.Name, Version: d.Version, ID: d.ID, Transports: d.Transports, Methods: []methodDoc{}}
+	for _, md := range d.Methods {
+		m := methodDoc{Name: md.Name, Stream: md.Stream}
+		if m.InputSchema, err = decodeSchema(md.Input); err != nil {
+			return serviceDoc{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: input schema: %v", s.qualified(), md.Name, err)
 		}
-	}
-	methods, _ := get[protocol.Object](meta, "methods")
-	for _, f := range methods {
-		entry, _ := f.Value.(protocol.Object)
-		m, err := describeMethod(f.Key, entry)
-		if err != nil {
-			return serviceDoc{}, netron.Errorf(netron.CodeInternal, "definition of %s: method %s: %v", s.qualified(), f.Key, err)
+		if m.OutputSchema, err = decodeSchema(md.Output); err != nil {
+			return serviceDoc{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: output schema: %v", s.qualified(), md.Name, err)
 		}
+		m.Signature = signature(m, md.ArgTypes, md.ResultType)
 		s.Methods = append(s.Methods, m)
 	}
 	return s, nil
 }
 
-func describeMethod(name string, entry protocol.Object) (methodDoc, error) {
-	m := methodDoc{Name: name}
-	m.Stream, _ = get[bool](entry, "stream")
-	var err error
-	if v, ok := entry.Get("inputSchema"); ok && !isUndefined(v) {
-		if m.InputSchema, err = protocol.ToJSON(v); err != nil {
-			return m, fmt.Errorf("input schema: %w", err)
-		}
+// decodeSchema decodes a schema's JSON text as signature reads it and
+// `titan inspect --json` prints it (numbers as json.Number, as written);
+// nil stays nil.
+func decodeSchema(text json.RawMessage) (any, error) {
+	if text == nil {
+		return nil, nil
 	}
-	if v, ok := entry.Get("outputSchema"); ok && !isUndefined(v) {
-		if m.OutputSchema, err = protocol.ToJSON(v); err != nil {
-			return m, fmt.Errorf("output schema: %w", err)
-		}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
 	}
-	// The TypeScript-style type names, for servers without contracts.
-	var argTypes []string
-	if args, ok := get[[]any](entry, "arguments"); ok {
-		for _, a := range args {
-			o, _ := a.(protocol.Object)
-			argTypes = append(argTypes, cmp.Or(metaString(o, "type"), "any"))
-		}
-	}
-	m.Signature = signature(m, argTypes, metaString(entry, "type"))
-	return m, nil
-}
-
-// get returns o[key] as a T.
-func get[T any](o protocol.Object, key string) (T, bool) {
-	v, ok := o.Get(key)
-	t, ok2 := v.(T)
-	return t, ok && ok2
-}
-
-// metaString returns o[key] when it is a string, else "".
-func metaString(o any, key string) string {
-	obj, _ := o.(protocol.Object)
-	s, _ := get[string](obj, key)
-	return s
-}
-
-func isUndefined(v any) bool {
-	_, ok := v.(protocol.Undefined)
-	return ok
+	return v, nil
 }

@@ -209,3 +209,12 @@ func failure(ctx context.Context, err error) error {
 	}
 	return fmt.Errorf("%s: %w", code, err)
 }
+
+// metaString returns o[key] when o is an object and that a string, else
+// "".
+func metaString(o any, key string) string {
+	obj, _ := o.(protocol.Object)
+	v, _ := obj.Get(key)
+	s, _ := v.(string)
+	return s
+}

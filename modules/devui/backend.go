@@ -85,6 +85,18 @@ type Method struct {
 	Output json.RawMessage `json:"output,omitempty"`
 }
 
+// serviceOf returns the page's description of the service d, with the
+// methods that show reports true for.
+func serviceOf(d netron.ServiceDesc, show func(method string) bool) Service {
+	s := Service{Name: d.Name, Version: d.Version, ID: d.ID, Transports: d.Transports, Methods: []Method{}}
+	for _, m := range d.Methods {
+		if show(m.Name) {
+			s.Methods = append(s.Methods, Method{Name: m.Name, Stream: m.Stream, Void: m.Void, Input: m.Input, Output: m.Output})
+		}
+	}
+	return s
+}
+
 // PeerInfo describes a connected peer.
 type PeerInfo struct {
 	ID         string `json:"id"`

@@ -73,13 +73,7 @@ func (l *local) Services(ctx context.Context) ([]Service, error) {
 			continue
 		}
 		visible := l.n.VisibleMethods(ctx, q)
-		s := Service{Name: d.Name, Version: d.Version, ID: d.ID, Transports: d.Transports, Methods: []Method{}}
-		for _, m := range d.Methods {
-			if slices.Contains(visible, m.Name) {
-				s.Methods = append(s.Methods, Method{Name: m.Name, Stream: m.Stream, Void: m.Void, Input: m.Input, Output: m.Output})
-			}
-		}
-		out = append(out, s)
+		out = append(out, serviceOf(d, func(method string) bool { return slices.Contains(visible, method) }))
 	}
 	return out, nil
 }

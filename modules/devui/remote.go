@@ -3,7 +3,6 @@ package devui
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"slices"
@@ -57,11 +56,11 @@ func (r *remote) Services(ctx context.Context) ([]Service, error) {
 		if err != nil {
 			return nil, err
 		}
-		svc, err := describe(def)
+		d, err := netron.DescribeDefinition(def)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, svc)
+		out = append(out, serviceOf(d, func(string) bool { return true }))
 	}
 	slices.SortFunc(out, func(a, b Service) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
@@ -124,67 +123,4 @@ func anys(args []protocol.RawValue) []any {
 		out[i] = a
 	}
 	return out
-}
-
-// describe reads a definition's metadata (NETRON-WIRE.md §7.2, with
-// Titan's per-method "stream", "inputSchema" and "outputSchema").
-func describe(def *protocol.Definition) (Service, error) {
-	meta, ok := def.Meta.(protocol.Object)
-	if !ok {
-		return Service{}, netron.Errorf(netron.CodeInternal, "the definition %s has metadata of type %T, want an object", def.ID, def.Meta)
-	}
-	s := Service{Name: str(meta, "name"), Version: str(meta, "version"), ID: def.ID, Methods: []Method{}}
-	if ts, ok := field[[]any](meta, "transports"); ok {
-		for _, t := range ts {
-			if t, ok := t.(string); ok {
-				s.Transports = append(s.Transports, t)
-			}
-		}
-	}
-	methods, _ := field[protocol.Object](meta, "methods")
-	for _, f := range methods {
-		entry, _ := f.Value.(protocol.Object)
-		m := Method{Name: f.Key}
-		m.Stream, _ = field[bool](entry, "stream")
-		var err error
-		if m.Input, err = schemaOf(entry, "inputSchema"); err != nil {
-			return Service{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: %v", netron.QualifiedName(s.Name, s.Version), f.Key, err)
-		}
-		if m.Output, err = schemaOf(entry, "outputSchema"); err != nil {
-			return Service{}, netron.Errorf(netron.CodeInternal, "the definition of %s: method %s: %v", netron.QualifiedName(s.Name, s.Version), f.Key, err)
-		}
-		m.Void = !m.Stream && m.Output == nil && str(entry, "type") == "void"
-		s.Methods = append(s.Methods, m)
-	}
-	return s, nil
-}
-
-// schemaOf returns the JSON text of the schema at o[key], nil when there
-// is none.
-func schemaOf(o protocol.Object, key string) (json.RawMessage, error) {
-	v, ok := o.Get(key)
-	if !ok {
-		return nil, nil
-	}
-	if _, undefined := v.(protocol.Undefined); undefined || v == nil {
-		return nil, nil
-	}
-	b, err := protocol.AppendValueJSON(nil, v)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
-	}
-	return b, nil
-}
-
-// field returns o[key] as a T.
-func field[T any](o protocol.Object, key string) (T, bool) {
-	v, ok := o.Get(key)
-	t, ok2 := v.(T)
-	return t, ok && ok2
-}
-
-// str returns o[key] when it is a string, else "".
-func str(o protocol.Object, key string) string {
-	s, _ := field[string](o, key)
-	return s
 }

@@ -140,6 +140,13 @@ type MethodDesc struct {
 	Input, Output json.RawMessage
 	// Arity is the number of positional arguments.
 	Arity int
+	// ArgTypes and ResultType are the TypeScript-style type names of the
+	// arguments and the result that the definition's metadata gives
+	// ("Number", "String", "void", ...; "any" for an argument without
+	// one): the only types a server without contracts (a TypeScript one)
+	// publishes.
+	ArgTypes   []string
+	ResultType string
 }
 
 // ServiceDesc describes a registered service.
@@ -179,6 +186,7 @@ func (s *service) describe() ServiceDesc {
 		sd.Methods = append(sd.Methods, MethodDesc{
 			Name: m.name, GoName: m.goName, Stream: m.kind == kindStream, Void: m.kind == kindVoid,
 			Input: m.inSchema, Output: m.outSchema, Arity: len(m.args),
+			ArgTypes: m.argTypes(), ResultType: m.resultType(),
 		})
 	}
 	return sd
