@@ -33,17 +33,20 @@ func benchApp(b *testing.B, sets ...string) *netron.Peer {
 	return p
 }
 
+// onOff are the apps the benchmarks compare: metrics off and on.
+var onOff = []struct {
+	name string
+	sets []string
+}{
+	{"metrics=off", []string{"metrics.enabled=false"}},
+	{"metrics=on", nil},
+}
+
 // BenchmarkUnaryTCP is a unary call over tcp:// to an app with metrics
 // off (metrics.enabled=false) and on: the cost of the interceptor on the
 // serving side.
 func BenchmarkUnaryTCP(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		sets []string
-	}{
-		{"metrics=off", []string{"metrics.enabled=false"}},
-		{"metrics=on", nil},
-	} {
+	for _, bc := range onOff {
 		b.Run(bc.name, func(b *testing.B) {
 			p := benchApp(b, bc.sets...)
 			ctx := context.Background()
@@ -60,13 +63,7 @@ func BenchmarkUnaryTCP(b *testing.B) {
 // BenchmarkUnaryTCPParallel is BenchmarkUnaryTCP with calls from every
 // CPU at once on one connection: the interceptor's counters are shared.
 func BenchmarkUnaryTCPParallel(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		sets []string
-	}{
-		{"metrics=off", []string{"metrics.enabled=false"}},
-		{"metrics=on", nil},
-	} {
+	for _, bc := range onOff {
 		b.Run(bc.name, func(b *testing.B) {
 			p := benchApp(b, bc.sets...)
 			ctx := context.Background()

@@ -37,7 +37,7 @@ type hubSet struct {
 }
 
 // hubConn is one connection of a set; used is set by the calls that pick
-// it and cleared by the idle check.
+// an added one and cleared by the idle check.
 type hubConn struct {
 	p    *Peer
 	used atomic.Bool
@@ -113,7 +113,7 @@ func (s *hubSet) pick() *Peer {
 			best, bestN, bestUp = c, n, up
 		}
 	}
-	if !best.used.Load() {
+	if best != cs[0] && !best.used.Load() { // the first one is never closed
 		best.used.Store(true)
 	}
 	pc := &s.h.n.cfg.Pool
@@ -196,7 +196,6 @@ func (s *hubSet) shrink() {
 		}
 		idle = append(idle, c.p)
 	}
-	cs[0].used.Store(false)
 	if len(idle) > 0 {
 		s.conns.Store(&keep)
 		s.h.n.log.Debug("closed idle connections to an instance", "addr", s.addr, "closed", len(idle), "connections", len(keep))

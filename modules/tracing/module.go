@@ -32,18 +32,20 @@ func init() { linked.Register("titan.tracing", Module) }
 var Module = fx.Module("titan.tracing",
 	config.AsSection("tracing", DefaultConfig()),
 	logger.Decorate("tracing"),
-	fx.Provide(newTracerProvider),
+	fx.Provide(fx.Private, newTracing),
+	fx.Provide(func(a appTracing) trace.TracerProvider { return a.tp }),
 	fx.Provide(fx.Annotate(
-		func(tp trace.TracerProvider, c *config.Config) (netron.Interceptor, error) {
-			cfg, err := config.Section[Config](c, "tracing")
-			if err != nil {
-				return nil, err
-			}
-			return NewInterceptor(tp, WithRootRatio(cfg.Ratio)), nil
-		},
+		func(a appTracing) netron.Interceptor { return NewInterceptor(a.tp, WithRootRatio(a.ratio)) },
 		fx.ResultTags(`group:"`+netron.InterceptorGroup+`"`),
 	)),
 )
+
+// appTracing is the app's TracerProvider and the sampling ratio of its
+// new traces (tracing.ratio), which the interceptor is told.
+type appTracing struct {
+	tp    trace.TracerProvider
+	ratio float64
+}
 
 type providerParams struct {
 	fx.In
@@ -52,19 +54,19 @@ type providerParams struct {
 	Lifecycle fx.Lifecycle
 }
 
-// newTracerProvider builds the app's TracerProvider from the `tracing`
-// section; its exporter starts and stops with the app.
-func newTracerProvider(p providerParams) (trace.TracerProvider, error) {
+// newTracing builds the app's TracerProvider from the `tracing` section;
+// its exporter starts and stops with the app.
+func newTracing(p providerParams) (appTracing, error) {
 	cfg, err := config.Section[Config](p.Config, "tracing")
 	if err != nil {
-		return nil, err
+		return appTracing{}, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, p.Config.Source("tracing.ratio"))
+		return appTracing{}, fmt.Errorf("%w (from %s)", err, p.Config.Source("tracing.ratio"))
 	}
 	prov, err := newProvider(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, p.Config.Source("tracing.exporter"))
+		return appTracing{}, fmt.Errorf("%w (from %s)", err, p.Config.Source("tracing.exporter"))
 	}
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
@@ -78,5 +80,5 @@ func newTracerProvider(p providerParams) (trace.TracerProvider, error) {
 		},
 		OnStop: prov.stop,
 	})
-	return prov.tracerProvider(), nil
+	return appTracing{tp: prov.tracerProvider(), ratio: cfg.Ratio}, nil
 }

@@ -103,7 +103,7 @@ func (r *Reader) Run() error {
 		if r.inflate != nil && compress.IsEnvelope(msg) {
 			out, err := r.inflate.Decompress(r.inflated, msg)
 			if err != nil {
-				r.h.Bad(append([]byte(nil), msg[:min(len(msg), 64)]...), err)
+				r.h.Bad(append([]byte(nil), msg...), err)
 				continue
 			}
 			if cap(out) <= keptInflated {
