@@ -8,11 +8,4 @@ package titan
 // TITAN_DEVUI__ENABLED or --set devui.enabled=false still turns it off. It
 // is an app-level option. Without it the UI is off unless devui.enabled
 // says otherwise.
-func DevUI() Option {
-	return appLevel("DevUI()", func(s *settings) {
-		if s.defaults == nil {
-			s.defaults = map[string]any{}
-		}
-		s.defaults["devui.enabled"] = true
-	})
-}
+func DevUI() Option { return configDefault("DevUI()", "devui.enabled", true) }

@@ -219,7 +219,13 @@ func WithConfig(o config.Options) Option {
 // Files, environment variables and --set flags still replace it, and
 // --print-config shows it. A string value is converted as a --set value is.
 func WithConfigDefault(key string, value any) Option {
-	return appLevel(fmt.Sprintf("WithConfigDefault(%q, %v)", key, value), func(s *settings) {
+	return configDefault(fmt.Sprintf("WithConfigDefault(%q, %v)", key, value), key, value)
+}
+
+// configDefault is WithConfigDefault described as desc (an option that is
+// a default of one key, such as DevUI).
+func configDefault(desc, key string, value any) Option {
+	return appLevel(desc, func(s *settings) {
 		if s.defaults == nil {
 			s.defaults = map[string]any{}
 		}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"strings"
+	"log/slog"
 	"time"
+
+	"github.com/titanframework/titan/internal/httpserve"
 
 	"github.com/spf13/cobra"
 
@@ -53,8 +53,8 @@ is restored when the process restarts. Ctrl-C stops it.`,
 			if err != nil {
 				return err
 			}
-			if _, _, err := net.SplitHostPort(listen); err != nil || strings.Contains(listen, "/") {
-				return &usageError{fmt.Errorf("--listen %q: want host:port such as 127.0.0.1:7090", listen)}
+			if err := httpserve.CheckAddr(listen); err != nil {
+				return &usageError{fmt.Errorf("--listen: %w", err)}
 			}
 			// Only a signal ends it; --timeout bounds connecting and each
 			// request the page makes without a bound of its own.
@@ -99,27 +99,23 @@ func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.D
 		return failure(ctx, err)
 	}
 
-	ln, err := net.Listen("tcp", listen)
+	h := devui.NewHandler(devui.Remote(p, addr))
+	srv, err := httpserve.Start(listen, devui.Standalone(h), slog.New(slog.DiscardHandler), "the development UI's server")
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", listen, err)
 	}
-	h := devui.NewHandler(devui.Remote(p, addr))
-	srv := &http.Server{Handler: devui.Standalone(h), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(out, "The development UI of %s is at http://%s%s (Ctrl-C stops it)\n", addr, ln.Addr(), devui.BasePath)
+	fmt.Fprintf(out, "The development UI of %s is at http://%s%s (Ctrl-C stops it)\n", addr, srv.Addr(), devui.BasePath)
 
 	select {
 	case <-ctx.Done():
-	case err = <-served:
-		return fmt.Errorf("serve the development UI: %w", err)
+	case <-srv.Done():
+		return fmt.Errorf("serve the development UI: %w", srv.Err())
 	}
 	h.Close()
 	sctx, cancelStop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelStop()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := srv.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("stop the development UI: %w", err)
 	}
-	<-served
 	return nil
 }

@@ -85,7 +85,7 @@ func TestDevRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"dev"}, 2, "accepts 1 arg"},
-		{[]string{"dev", "tcp://127.0.0.1:1", "--listen", "nowhere"}, 2, `--listen "nowhere"`},
+		{[]string{"dev", "tcp://127.0.0.1:1", "--listen", "nowhere"}, 2, `--listen: want host:port such as 127.0.0.1:9090 or :9090, got "nowhere"`},
 		{[]string{"dev", "bogus://x"}, 2, "bogus"},
 		{[]string{"dev", "tcp://127.0.0.1:1", "--timeout", "2s"}, 1, "titan: unavailable: "},
 	} {

@@ -2,9 +2,9 @@ package devui
 
 import (
 	"fmt"
-	"net"
-	"strings"
 	"time"
+
+	"github.com/titanframework/titan/internal/httpserve"
 )
 
 // Config is the `devui` configuration section.
@@ -38,8 +38,8 @@ const (
 // check reports the first invalid field, by its key.
 func (c Config) check() (key string, err error) {
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil || strings.Contains(c.Listen, "/") {
-			return "devui.listen", fmt.Errorf("want host:port such as 127.0.0.1:7090 or :7090, got %q", c.Listen)
+		if err := httpserve.CheckAddr(c.Listen); err != nil {
+			return "devui.listen", err
 		}
 	}
 	if c.Timeout <= 0 {

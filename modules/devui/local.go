@@ -115,10 +115,7 @@ func (l *local) Peers(ctx context.Context) ([]PeerInfo, error) {
 	}
 	out := []PeerInfo{}
 	for _, p := range l.n.Peers() {
-		out = append(out, PeerInfo{
-			ID: p.ID(), RemoteAddr: p.RemoteAddr(), Transport: p.Transport(),
-			Dialled: p.Dialled(), Connected: p.Connected(), InFlight: p.InFlight(),
-		})
+		out = append(out, peerInfo(p))
 	}
 	slices.SortFunc(out, func(a, b PeerInfo) int {
 		return cmp.Or(cmp.Compare(a.Transport, b.Transport), cmp.Compare(a.RemoteAddr, b.RemoteAddr), cmp.Compare(a.ID, b.ID))

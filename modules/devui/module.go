@@ -2,13 +2,12 @@ package devui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
-	"time"
+
+	"github.com/titanframework/titan/internal/httpserve"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
@@ -40,8 +39,7 @@ type ui struct {
 	local  *local   // its Netron is set by bind
 	h      *Handler // nil when the UI is off
 
-	srv  *http.Server
-	done chan struct{} // closed when srv's Serve returned
+	srv *httpserve.Server // devui.listen's, once started
 }
 
 type uiParams struct {
@@ -124,19 +122,12 @@ func (u *ui) start(n *netron.Netron) error {
 		}
 		return nil
 	}
-	ln, err := net.Listen("tcp", u.cfg.Listen)
+	srv, err := httpserve.Start(u.cfg.Listen, Standalone(u.h), u.log, "the development UI's server")
 	if err != nil {
 		return fmt.Errorf("devui.listen (from %s): %w", u.source, err)
 	}
-	u.srv = &http.Server{Handler: Standalone(u.h), ReadHeaderTimeout: 10 * time.Second}
-	u.done = make(chan struct{})
-	go func() {
-		defer close(u.done)
-		if err := u.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			u.log.Error("the development UI's server failed", "addr", ln.Addr().String(), "error", err)
-		}
-	}()
-	u.log.Info("serving the development UI", "url", "http://"+ln.Addr().String()+BasePath)
+	u.srv = srv
+	u.log.Info("serving the development UI", "url", "http://"+srv.Addr()+BasePath)
 	return nil
 }
 
@@ -147,9 +138,7 @@ func (u *ui) stop(ctx context.Context) error {
 	if u.srv == nil {
 		return nil
 	}
-	err := u.srv.Shutdown(ctx)
-	<-u.done
-	if err != nil {
+	if err := u.srv.Stop(ctx); err != nil {
 		return fmt.Errorf("devui: stop the server: %w", err)
 	}
 	return nil

@@ -104,11 +104,15 @@ func (r *remote) Subscribe(ctx context.Context, pattern string, h netron.EventHa
 }
 
 func (r *remote) Peers(context.Context) ([]PeerInfo, error) {
-	p := r.p
-	return []PeerInfo{{
+	return []PeerInfo{peerInfo(r.p)}, nil
+}
+
+// peerInfo describes p for the page.
+func peerInfo(p *netron.Peer) PeerInfo {
+	return PeerInfo{
 		ID: p.ID(), RemoteAddr: p.RemoteAddr(), Transport: p.Transport(),
 		Dialled: p.Dialled(), Connected: p.Connected(), InFlight: p.InFlight(),
-	}}, nil
+	}
 }
 
 func (r *remote) Metrics(context.Context) (Glance, error) {

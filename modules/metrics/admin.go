@@ -2,16 +2,14 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/titanframework/titan/internal/httpserve"
 	"github.com/titanframework/titan/modules/health"
 	httpgw "github.com/titanframework/titan/modules/netron/http"
 )
@@ -35,8 +33,7 @@ type admin struct {
 	ic      *Interceptor         // nil when metrics are off
 	checker *health.Checker
 
-	srv  *http.Server
-	done chan struct{} // closed when srv's Serve returned
+	srv *httpserve.Server // metrics.listen's, once started
 }
 
 // endpoints returns the handlers by path (without prefix): /metrics only
@@ -69,23 +66,16 @@ func (a *admin) start(context.Context) error {
 	if a.cfg.Listen == "" {
 		return nil
 	}
-	ln, err := net.Listen("tcp", a.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("metrics.listen (from %s): %w", a.source, err)
-	}
 	mux := http.NewServeMux()
 	for path, h := range a.endpoints() {
 		mux.Handle(path, h)
 	}
-	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	a.done = make(chan struct{})
-	go func() {
-		defer close(a.done)
-		if err := a.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.log.Error("the admin server failed", "addr", ln.Addr().String(), "error", err)
-		}
-	}()
-	a.log.Info("serving metrics and health", "addr", "http://"+ln.Addr().String())
+	srv, err := httpserve.Start(a.cfg.Listen, mux, a.log, "the admin server")
+	if err != nil {
+		return fmt.Errorf("metrics.listen (from %s): %w", a.source, err)
+	}
+	a.srv = srv
+	a.log.Info("serving metrics and health", "addr", "http://"+srv.Addr())
 	return nil
 }
 
@@ -95,9 +85,7 @@ func (a *admin) stop(ctx context.Context) error {
 	if a.srv == nil {
 		return nil
 	}
-	err := a.srv.Shutdown(ctx)
-	<-a.done
-	if err != nil {
+	if err := a.srv.Stop(ctx); err != nil {
 		return fmt.Errorf("metrics: stop the admin server: %w", err)
 	}
 	return nil

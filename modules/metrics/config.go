@@ -2,10 +2,11 @@ package metrics
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/titanframework/titan/internal/httpserve"
 )
 
 // Config is the `metrics` configuration section.
@@ -77,8 +78,8 @@ func DefaultConfig() Config {
 // check reports the first invalid field, by its key.
 func (c Config) check() (key string, err error) {
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil || strings.Contains(c.Listen, "/") {
-			return "metrics.listen", fmt.Errorf("want host:port such as 127.0.0.1:9090 or :9090, got %q", c.Listen)
+		if err := httpserve.CheckAddr(c.Listen); err != nil {
+			return "metrics.listen", err
 		}
 	}
 	for i, b := range c.Buckets {
