@@ -22,11 +22,7 @@ func builtinFeatures(p featureParams) (netron.Innermost, error) {
 	if err != nil {
 		return nil, err
 	}
-	var opts []cache.Option
-	if p.Now != nil {
-		opts = append(opts, cache.WithClock(p.Now))
-	}
-	rc := cache.New(cfg.CacheSize, opts...)
+	rc := cache.New(cfg.CacheSize, cache.WithClock(p.Now)) // nil: the system clock
 	p.Lifecycle.Append(fx.StopHook(rc.Close))
 	ics := netron.Innermost{rc}
 	if !cfg.SkipValidation {

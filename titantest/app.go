@@ -55,12 +55,7 @@ func StartApp(tb testing.TB, opts ...titan.Option) *App {
 			tb.Errorf("titantest: the app did not stop cleanly: %v", err)
 		}
 	})
-	for _, addr := range a.n.Addrs() {
-		if strings.HasPrefix(addr, "mem://") {
-			a.mem = addr
-			break
-		}
-	}
+	a.mem = a.Addr(tb, "mem")
 	return a
 }
 

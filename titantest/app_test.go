@@ -236,8 +236,8 @@ func TestClock(t *testing.T) {
 	if !clk.Now().Equal(start) {
 		t.Fatalf("back: Now = %v", clk.Now())
 	}
-	if z := titantest.NewClock(time.Time{}).Now(); z.IsZero() {
-		t.Fatal("a zero start reads zero")
+	if z := titantest.NewClock(time.Time{}).Now(); !z.Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("a zero start reads %v, want 2026-01-01 UTC as documented", z)
 	}
 }
 

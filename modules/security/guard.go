@@ -101,6 +101,9 @@ type Options struct {
 	Limiter ratelimit.Limiter
 	// Verifier checks tokens (default: built from cfg.JWT when enabled).
 	Verifier *jwtauth.Verifier
+	// Now is the clock of the default Limiter (nil: time.Now; an app's
+	// titan.WithClock). Token expiry keeps to real time.
+	Now func() time.Time
 }
 
 // New builds a Guard from cfg. Close it when done.
@@ -128,7 +131,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 		refused: newOffenders(log, 10_000),
 	}
 	if g.limiter == nil {
-		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys})
+		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys, Now: o.Now})
 	}
 	if g.verifier == nil && cfg.JWT.Enabled() {
 		v, err := jwtauth.NewVerifier(ctx, cfg.JWT)
@@ -140,8 +143,8 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	return g, nil
 }
 
-// tokenCache returns the cache of verified tokens, made on first use. Once
-// the guard is closed it is an empty cache that runs nothing.
+// tokenCache returns the cache of verified tokens, made on first use; made
+// after Close, it is stopped (its goroutine ends) and stays.
 func (g *Guard) tokenCache() *otter.Cache[string, *Identity] {
 	if c := g.tokens.Load(); c != nil {
 		return c
@@ -158,9 +161,8 @@ func (g *Guard) tokenCache() *otter.Cache[string, *Identity] {
 		}),
 	}
 	c := otter.Must(o)
-	if g.tokensDone {
+	if g.tokensDone { // closed: one stopped, empty cache from now on
 		c.StopAllGoroutines()
-		return c
 	}
 	g.tokens.Store(c)
 	return c

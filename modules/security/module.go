@@ -52,7 +52,7 @@ func newGuard(p guardParams) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Log: p.Log, Authenticator: p.Authenticator}
+	o := Options{Log: p.Log, Authenticator: p.Authenticator, Now: p.Now}
 	var backend io.Closer // the shared limiter's, when security.rateLimit.backend names one
 	if b := cfg.RateLimit.Backend; b != "" && b != "memory" {
 		l, closer, err := ratelimit.OpenBackend(context.Background(), b, cfg.RateLimit.URL, cfg.RateLimit.Prefix)
@@ -64,8 +64,6 @@ func newGuard(p guardParams) (*Guard, error) {
 			return nil, fmt.Errorf("%s (from %s): %w", key, p.Config.Source(key), err)
 		}
 		o.Limiter, backend = l, closer
-	} else if p.Now != nil {
-		o.Limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys, Now: p.Now})
 	}
 	closeBackend := func() error {
 		if backend == nil {
