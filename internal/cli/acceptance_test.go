@@ -23,29 +23,43 @@ func buildTitan(t *testing.T, root string) string {
 }
 
 // projectEnv is the environment of the commands the acceptance test runs
-// as a user would: offline (modules from the module cache and the Titan
-// checkout only), outside any workspace, with the go command's defaults
-// (go.mod read-only), and without the machine's TITAN_ variables.
-func projectEnv() []string {
+// as a user would: outside any workspace, with the go command's defaults
+// (go.mod read-only), and without the machine's TITAN_ variables. Offline,
+// modules come from the module cache and the Titan checkout only;
+// otherwise the machine's GOPROXY applies, so that titan new can fill a
+// fresh module cache (go mod tidy needs modules that building Titan's
+// own packages never downloads: Windows-only imports, dependencies' test
+// imports).
+func projectEnv(offline bool) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TITAN_") || name == "GOFLAGS" || name == "GOPROXY" || name == "GOWORK" {
+		if strings.HasPrefix(name, "TITAN_") || name == "GOFLAGS" || name == "GOWORK" || (offline && name == "GOPROXY") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "GOPROXY=off", "GOWORK=off")
+	env = append(env, "GOWORK=off")
+	if offline {
+		env = append(env, "GOPROXY=off")
+	}
+	return env
 }
 
-// runIn runs name with args in dir with projectEnv, fails the test when
-// it fails, and returns its output.
+// runIn runs name with args in dir, offline (see projectEnv), fails the
+// test when it fails, and returns its output.
 func runIn(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	return runEnv(t, true, dir, name, args...)
+}
+
+// runEnv is runIn, offline or not.
+func runEnv(t *testing.T, offline bool, dir, name string, args ...string) string {
 	t.Helper()
 	start := time.Now()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = projectEnv()
+	cmd.Env = projectEnv(offline)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %s in %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), dir, err, out)
@@ -57,8 +71,11 @@ func runIn(t *testing.T, dir, name string, args ...string) string {
 // TestAcceptance: titan new, built from this checkout, writes a project
 // of each template in which go build, go vet and go test pass at once
 // (no go mod tidy by hand), and again after titan generate service
-// orders. The go commands share the module and build caches, so after the
-// first project most of Titan is compiled already.
+// orders. titan new may reach the module proxy (a fresh machine's module
+// cache lacks what go mod tidy reads); everything after it runs offline,
+// which proves that the go.mod and go.sum it wrote are complete. The go
+// commands share the module and build caches, so after the first project
+// most of Titan is compiled already.
 func TestAcceptance(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatal("go is not on PATH: the acceptance test builds projects")
@@ -69,7 +86,7 @@ func TestAcceptance(t *testing.T) {
 		t.Run(template, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			out := runIn(t, dir, titan, "new", "demo", "--template", template, "--titan", root)
+			out := runEnv(t, false, dir, titan, "new", "demo", "--template", template, "--titan", root)
 			if !strings.Contains(out, "completed go.mod and go.sum") {
 				t.Fatalf("titan new did not complete go.mod and go.sum:\n%s", out)
 			}

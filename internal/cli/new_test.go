@@ -41,6 +41,13 @@ func goLine(t *testing.T, dir string) string {
 // modules come from the module cache and the Titan checkout only.
 func offline(t *testing.T) {
 	t.Setenv("GOPROXY", "off")
+	goDefaults(t)
+}
+
+// goDefaults gives the go command that titan new runs its defaults, outside
+// any workspace; the machine's GOPROXY applies, so that go mod tidy can
+// fill a fresh module cache (Titan itself comes from the checkout).
+func goDefaults(t *testing.T) {
 	t.Setenv("GOFLAGS", "")
 	t.Setenv("GOWORK", "off")
 }
@@ -51,7 +58,7 @@ func offline(t *testing.T) {
 func TestNewWritesAProject(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
-	offline(t)
+	goDefaults(t)
 	code, stdout, stderr := run(t, "new", "demo", "--titan", root)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -102,7 +109,7 @@ func TestNewWritesAProject(t *testing.T) {
 func TestNewTemplates(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
-	offline(t)
+	goDefaults(t)
 	for template, want := range map[string][]string{
 		"service": {"main.go:tcp://127.0.0.1:7070", "titan.yaml:listen: [tcp://127.0.0.1:7070]"},
 		"gateway": {"main.go:http://127.0.0.1:8080", "main.go:titan.HTTP(gw.HTTPPath)", "gw/http.go:const HTTPPath = \"/api/gw\"", "README.md:/openapi.json"},
@@ -135,7 +142,7 @@ func TestNewTemplates(t *testing.T) {
 func TestNewPackageFromName(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
-	offline(t)
+	goDefaults(t)
 	code, _, stderr := run(t, "new", "my-demo", "--module", "example.com/x/my-demo", "--titan", root)
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -187,7 +194,7 @@ func wantUsageError(t *testing.T, code int, stderr, want string) {
 func TestNewRefusesNonEmptyDirectory(t *testing.T) {
 	root := checkoutRoot(t)
 	dir := isolate(t)
-	offline(t)
+	goDefaults(t)
 	if err := os.Mkdir(filepath.Join(dir, "demo"), 0o755); err != nil {
 		t.Fatal(err)
 	}
