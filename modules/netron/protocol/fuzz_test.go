@@ -5,17 +5,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/wirevectors"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // seedHex returns the hex strings of the vectors (values, packets, decoder
-// cases, session frames) when vectors.json can be found, plus a few built-in
-// seeds; fuzzing must not depend on the file being present.
+// cases, session frames) of the module's copy (internal/wirevectors), plus
+// a few built-in seeds.
 func seedHex(packets bool) [][]byte {
 	builtin := []string{"0000000103d40000", "0000000265000000000100000000", "000000014394a3616464a161c0cb3ff8000000000000"}
 	if !packets {
@@ -26,27 +25,7 @@ func seedHex(packets bool) [][]byte {
 		b, _ := hex.DecodeString(s)
 		seeds = append(seeds, b)
 	}
-	dir, _ := os.Getwd()
-	var path string
-	for d := dir; ; d = filepath.Dir(d) {
-		for _, c := range []string{filepath.Join(filepath.Dir(d), "shared", "protocol", "vectors.json"), filepath.Join(d, "shared", "protocol", "vectors.json")} {
-			if _, err := os.Stat(c); err == nil && path == "" {
-				path = c
-			}
-		}
-		if filepath.Dir(d) == d || path != "" {
-			break
-		}
-	}
-	if path == "" {
-		return seeds
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return seeds
-	}
-	defer f.Close()
-	v, err := readOrderedJSON(f)
+	v, err := readOrderedJSON(bytes.NewReader(wirevectors.JSON))
 	if err != nil {
 		return seeds
 	}

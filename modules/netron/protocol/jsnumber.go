@@ -1,60 +1,74 @@
 package protocol
 
 import (
+	"bytes"
 	"math"
 	"strconv"
-	"strings"
+
+	"github.com/titanframework/titan/internal/unsafeutil"
 )
 
 // jsNumberString formats f as JavaScript's Number.prototype.toString does
 // (ECMA-262 Number::toString with radix 10).
 func jsNumberString(f float64) string {
+	var buf [32]byte
+	return string(appendJSNumber(buf[:0], f))
+}
+
+// appendJSNumber appends f as [jsNumberString] formats it.
+func appendJSNumber(dst []byte, f float64) []byte {
 	switch {
 	case f != f:
-		return "NaN"
+		return append(dst, "NaN"...)
 	case math.IsInf(f, 1):
-		return "Infinity"
+		return append(dst, "Infinity"...)
 	case math.IsInf(f, -1):
-		return "-Infinity"
+		return append(dst, "-Infinity"...)
 	case f == 0:
-		return "0"
+		return append(dst, '0')
 	}
-	sign := ""
 	if f < 0 {
-		sign, f = "-", -f
+		dst, f = append(dst, '-'), -f
 	}
 	// Shortest round-tripping digits and exponent: "d.ddde±x".
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expPart, _ := strings.Cut(s, "e")
-	digits := strings.Replace(mant, ".", "", 1)
-	exp, _ := strconv.Atoi(expPart)
+	var buf [32]byte
+	s := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	e := bytes.IndexByte(s, 'e')
+	exp, _ := strconv.Atoi(unsafeutil.String(s[e+1:]))
+	var dbuf [24]byte
+	digits := append(dbuf[:0], s[0])
+	if e > 1 {
+		digits = append(digits, s[2:e]...) // after the point
+	}
 	k := len(digits)
 	n := exp + 1
-	var b strings.Builder
-	b.WriteString(sign)
 	switch {
 	case k <= n && n <= 21:
-		b.WriteString(digits)
-		b.WriteString(strings.Repeat("0", n-k))
+		dst = append(dst, digits...)
+		for range n - k {
+			dst = append(dst, '0')
+		}
 	case 0 < n && n <= 21:
-		b.WriteString(digits[:n])
-		b.WriteByte('.')
-		b.WriteString(digits[n:])
+		dst = append(dst, digits[:n]...)
+		dst = append(dst, '.')
+		dst = append(dst, digits[n:]...)
 	case -6 < n && n <= 0:
-		b.WriteString("0.")
-		b.WriteString(strings.Repeat("0", -n))
-		b.WriteString(digits)
+		dst = append(dst, "0."...)
+		for range -n {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, digits...)
 	default:
-		b.WriteByte(digits[0])
+		dst = append(dst, digits[0])
 		if k > 1 {
-			b.WriteByte('.')
-			b.WriteString(digits[1:])
+			dst = append(dst, '.')
+			dst = append(dst, digits[1:]...)
 		}
-		b.WriteByte('e')
+		dst = append(dst, 'e')
 		if n-1 >= 0 {
-			b.WriteByte('+')
+			dst = append(dst, '+')
 		}
-		b.WriteString(strconv.Itoa(n - 1))
+		dst = strconv.AppendInt(dst, int64(n-1), 10)
 	}
-	return b.String()
+	return dst
 }

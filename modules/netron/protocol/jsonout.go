@@ -36,7 +36,7 @@ func AppendValueJSON(dst []byte, v any) ([]byte, error) {
 
 func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error) {
 	if depth > DefaultMaxDepth {
-		return dst, fmt.Errorf("%w: more than %d nested values", ErrTooDeep, DefaultMaxDepth)
+		return dst, tooDeepForJSON()
 	}
 	switch x := v.(type) {
 	case nil, Undefined:
@@ -68,14 +68,7 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 	case uint64:
 		return strconv.AppendUint(dst, x, 10), nil
 	case []byte: // ToJSON's Buffer form, without building it
-		dst = append(dst, `{"type":"Buffer","data":[`...)
-		for i, c := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendUint(dst, uint64(c), 10)
-		}
-		return append(dst, "]}"...), nil
+		return appendBufferJSON(dst, x), nil
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range x {
@@ -129,11 +122,7 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 		}
 		return append(dst, '}'), nil
 	case RawValue:
-		g, err := DecodeValue(x, Limits{MaxFrameSize: math.MaxInt})
-		if err != nil {
-			return dst, err
-		}
-		return appendJSONValue(dst, g, depth, true)
+		return appendRawJSON(dst, x, depth)
 	}
 	if decoded || isJSONLeaf(v) {
 		// A value of the generic model that has a JSON form of its own
@@ -145,17 +134,9 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 		}
 		return appendJSONValue(dst, j, depth, true)
 	}
-	// A Go value (struct, typed slice or map, pointer): encode it and walk
-	// the generic value, which keeps the field order.
-	b, err := Marshal(v)
-	if err != nil {
-		return dst, fmt.Errorf("encode %T: %w", v, err)
-	}
-	g, err := DecodeValue(b, Limits{MaxFrameSize: math.MaxInt})
-	if err != nil {
-		return dst, fmt.Errorf("encode %T: %w", v, err)
-	}
-	return appendJSONValue(dst, g, depth, true)
+	// A Go value (struct, typed slice or map, pointer): its encoding keeps
+	// the field order.
+	return appendGoJSON(dst, v, depth)
 }
 
 // isJSONLeaf reports the types [ToJSON] converts without encoding.
