@@ -16,7 +16,10 @@ import (
 // connect's default (the handler gzips every answer a client accepts
 // gzipped) would measure compression, not the framework.
 func init() {
-	register("connect", system{setup: setupConnect, note: "connect-go, h2c, one HTTP/2 connection"})
+	register("connect", system{setup: func(c caseSpec) (*bench, error) { return setupConnect(c, true) },
+		note: "connect-go, h2c, one HTTP/2 connection"})
+	register("connect-h1", system{setup: func(c caseSpec) (*bench, error) { return setupConnect(c, false) },
+		note: "connect-go, HTTP/1.1, one connection per caller (netron-http's shape)"})
 }
 
 func connectUnary[T any](mux *http.ServeMux, path string, opts ...connect.HandlerOption) {
@@ -39,7 +42,9 @@ func connectStream[Req, Res any](mux *http.ServeMux, path string, serve func(*Re
 		}, opts...))
 }
 
-func setupConnect(c caseSpec) (*bench, error) {
+// setupConnect serves and calls over h2c (one HTTP/2 connection) or, with
+// h2 false, over HTTP/1.1 with one connection per caller, as netron-http.
+func setupConnect(c caseSpec, h2 bool) (*bench, error) {
 	mux := http.NewServeMux()
 	noGzip := connect.WithCompression("gzip", nil, nil)
 	connectUnary[wrapperspb.BytesValue](mux, "/bench.Echo/Unary", noGzip)
@@ -58,15 +63,21 @@ func setupConnect(c caseSpec) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: mux, Protocols: &protocols}
+	srv := &http.Server{Handler: mux}
+	tr := &http.Transport{MaxConnsPerHost: c.Conc, MaxIdleConnsPerHost: c.Conc, DisableCompression: true}
+	conns := c.Conc
+	if h2 {
+		var protocols http.Protocols
+		protocols.SetUnencryptedHTTP2(true)
+		srv.Protocols = &protocols
+		tr = &http.Transport{Protocols: &protocols, MaxConnsPerHost: 1}
+		conns = 1
+	}
 	go srv.Serve(ln)
-	tr := &http.Transport{Protocols: &protocols, MaxConnsPerHost: 1}
 	hc := &http.Client{Transport: tr}
 	base := "http://" + ln.Addr().String()
 	acceptPlain := connect.WithAcceptCompression("gzip", nil, nil)
-	b := &bench{conns: 1, cleanup: func() { tr.CloseIdleConnections(); srv.Close() }}
+	b := &bench{conns: conns, cleanup: func() { tr.CloseIdleConnections(); srv.Close() }}
 	switch c.Family {
 	case familyMessage:
 		unary := connect.NewClient[benchpb.User, benchpb.User](hc, base+"/bench.Echo/UnaryUser", acceptPlain)
