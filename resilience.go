@@ -28,9 +28,11 @@ import (
 // then the retries, then the bulkhead, then the breaker, then to the
 // instance the balancer picks (resilience.Policies). The policies are
 // the interceptors of package modules/resilience, which also serve
-// programs without fx (netron.Dial, netron.Pool).
+// programs without fx: given to netron.Dial or netron's Netron.NewPool
+// (they are netron.ClientOptions), each policy is its interceptors, in the
+// order of the options.
 type CallPolicy interface {
-	RemoteOption
+	ClientOption
 	applyPolicy(*resilience.Policies)
 }
 
@@ -42,20 +44,36 @@ type RetryConfig = resilience.RetryConfig
 // after 5 consecutive failures for 5s (resilience.CircuitBreakerConfig).
 type CircuitBreakerConfig = resilience.CircuitBreakerConfig
 
+// callPolicy is a CallPolicy: what Remote gathers into its policies, and
+// for the clients that take it alone, the netron client option that
+// builds its interceptors.
 type callPolicy struct {
-	desc string
-	err  error // a bad value, reported at start-up
-	fn   func(*resilience.Policies)
+	netron.ClientOption
+	err error // a bad value, reported by every client
+	fn  func(*resilience.Policies)
 }
 
-func (p callPolicy) String() string                      { return p.desc }
-func (p callPolicy) applyPolicy(ps *resilience.Policies) { p.fn(ps) }
-func (p callPolicy) applyRemote(c *remoteConfig) {
-	if p.err != nil {
-		c.errs = append(c.errs, fmt.Errorf("%s: %w", p.desc, p.err))
-		return
+func newCallPolicy(desc string, err error, fn func(*resilience.Policies)) callPolicy {
+	return callPolicy{
+		ClientOption: netron.WithClientInterceptors(desc, err, func(ci netron.ClientInfo) []netron.Interceptor {
+			var ps resilience.Policies
+			fn(&ps)
+			return ps.Interceptors(ci.Target, resilience.ChainOptions{Idempotent: idempotent(ci)})
+		}),
+		err: err, fn: fn,
 	}
-	p.fn(&c.policies)
+}
+
+func (p callPolicy) applyPolicy(ps *resilience.Policies) { p.fn(ps) }
+
+// idempotent is what a client knows of its methods' idempotence, for
+// resilience.ChainOptions: nil (the retry learns it) when it knows
+// nothing.
+func idempotent(ci netron.ClientInfo) func(*netron.Call) bool {
+	if ci.Idempotent == nil {
+		return nil
+	}
+	return func(c *netron.Call) bool { return ci.Idempotent(c.Method) }
 }
 
 // Retry sends failed calls of a remote again, with exponential backoff
@@ -68,7 +86,7 @@ func (p callPolicy) applyRemote(c *remoteConfig) {
 // titan.Retry(titan.RetryConfig{Attempts: 1}) turns it off (for a
 // method, in [ForMethod]). See resilience.Retry.
 func Retry(cfg RetryConfig) CallPolicy {
-	return callPolicy{"Retry(" + fields(cfg) + ")", cfg.Check(), func(ps *resilience.Policies) { ps.Retry = &cfg }}
+	return newCallPolicy("Retry("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.Retry = &cfg })
 }
 
 // CircuitBreaker stops calling a remote (or a method, in [ForMethod])
@@ -82,7 +100,7 @@ func Retry(cfg RetryConfig) CallPolicy {
 // to the app's resilience.StateObservers (metrics). See
 // resilience.CircuitBreaker.
 func CircuitBreaker(cfg CircuitBreakerConfig) CallPolicy {
-	return callPolicy{"CircuitBreaker(" + fields(cfg) + ")", cfg.Check(), func(ps *resilience.Policies) { ps.CircuitBreaker = &cfg }}
+	return newCallPolicy("CircuitBreaker("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.CircuitBreaker = &cfg })
 }
 
 // Bulkhead lets at most n calls of a remote (or of a method, in
@@ -98,7 +116,7 @@ func BulkheadWait(n int, maxWait time.Duration) CallPolicy {
 
 func bulkhead(desc string, n int, wait time.Duration) CallPolicy {
 	cfg := resilience.BulkheadConfig{Max: n, MaxWait: wait}
-	return callPolicy{desc, cfg.Check(), func(ps *resilience.Policies) { ps.Bulkhead = &cfg }}
+	return newCallPolicy(desc, cfg.Check(), func(ps *resilience.Policies) { ps.Bulkhead = &cfg })
 }
 
 // Timeout gives each call of a remote (or of a method, in [ForMethod]) at
@@ -113,34 +131,53 @@ func Timeout(d time.Duration) CallPolicy {
 	if d == 0 {
 		err = errors.New("want a positive duration (a negative one, in ForMethod, removes the remote's timeout)")
 	}
-	return callPolicy{fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d }}
+	return newCallPolicy(fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d })
 }
 
 // ForMethod applies policies to the calls of one method of a [Remote],
 // by wire name, in place of the remote's policies of the same kinds:
 // titan.ForMethod("get", titan.Timeout(time.Second)). A method that the
 // client type has no field for fails start-up.
-func ForMethod(method string, policies ...CallPolicy) RemoteOption {
+func ForMethod(method string, policies ...CallPolicy) ClientOption {
 	descs := make([]string, len(policies))
+	var errs []error
 	for i, p := range policies {
 		descs[i] = p.String()
+		if cp, ok := p.(callPolicy); ok && cp.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, cp.err))
+		}
 	}
 	desc := fmt.Sprintf("ForMethod(%q%s)", method, strings.Join(append([]string{""}, descs...), ", "))
-	return remoteOption{desc, func(c *remoteConfig) {
-		mp := c.policies.Methods[method]
-		for _, p := range policies {
-			if cp, ok := p.(callPolicy); ok && cp.err != nil {
-				c.errs = append(c.errs, fmt.Errorf("%s: %s: %w", desc, cp.desc, cp.err))
-				continue
-			}
-			p.applyPolicy(&mp)
+	o := forMethodOption{method: method, policies: policies}
+	o.ClientOption = netron.WithClientInterceptors(desc, errors.Join(errs...), func(ci netron.ClientInfo) []netron.Interceptor {
+		var ps resilience.Policies
+		o.apply(&ps)
+		return ps.Interceptors(ci.Target, resilience.ChainOptions{Idempotent: idempotent(ci)})
+	})
+	return o
+}
+
+// forMethodOption is ForMethod's option.
+type forMethodOption struct {
+	netron.ClientOption
+	method   string
+	policies []CallPolicy
+}
+
+// apply adds the method's policies to ps (those with bad values are
+// reported by the option).
+func (o forMethodOption) apply(ps *resilience.Policies) {
+	mp := ps.Methods[o.method]
+	for _, p := range o.policies {
+		if cp, ok := p.(callPolicy); ok && cp.err != nil {
+			continue
 		}
-		if c.policies.Methods == nil {
-			c.policies.Methods = map[string]resilience.Policies{}
-		}
-		c.policies.Methods[method] = mp
-		c.forMethods = append(c.forMethods, forMethod{method, desc})
-	}}
+		p.applyPolicy(&mp)
+	}
+	if ps.Methods == nil {
+		ps.Methods = map[string]resilience.Policies{}
+	}
+	ps.Methods[o.method] = mp
 }
 
 // forMethod is a method named by ForMethod, checked against the client.

@@ -139,31 +139,23 @@ func Interceptors(ics ...netron.Interceptor) Option {
 	})
 }
 
+// ClientOption configures a client of remote services, a [Remote]: it is
+// netron.ClientOption, the one option type of the client scope, which
+// netron.Dial, netron's Netron.NewPool and the HTTP client of
+// modules/netron/http take too. [At] is netron.WithAddress; the
+// [CallPolicy] options are titan's; any other client option of a pool
+// (netron.WithBalancer, netron.WithBearerToken, netron.WithInterceptors,
+// ...) may be given.
+type ClientOption = netron.ClientOption
+
 // RemoteOption configures a [Remote] client.
-type RemoteOption interface {
-	applyRemote(*remoteConfig)
-	String() string
-}
+//
+// Deprecated: use [ClientOption], the same type.
+type RemoteOption = ClientOption
 
-type remoteConfig struct {
-	addr       string
-	policies   resilience.Policies
-	forMethods []forMethod
-	errs       []error
-}
-
-type remoteOption struct {
-	desc string
-	fn   func(*remoteConfig)
-}
-
-func (o remoteOption) applyRemote(c *remoteConfig) { o.fn(c) }
-func (o remoteOption) String() string              { return o.desc }
-
-// At sets the address of the process serving a [Remote] service.
-func At(addr string) RemoteOption {
-	return remoteOption{fmt.Sprintf("At(%q)", addr), func(c *remoteConfig) { c.addr = addr }}
-}
+// At sets the address of the process serving a [Remote] service. It is
+// netron.WithAddress: an address that is not a URL fails start-up.
+func At(addr string) ClientOption { return netron.WithAddress(addr) }
 
 // remoteParams are what a Remote's client is built from.
 type remoteParams struct {
@@ -191,44 +183,60 @@ type remoteParams struct {
 // (start-up fails if the remote cannot be found or reached, or if T's
 // fields do not match the service's definition there: see netron's
 // Peer.CheckClient) and are restored after drops.
-func Remote[T any](target string, opts ...RemoteOption) Option {
-	var rc remoteConfig
+func Remote[T any](target string, opts ...ClientOption) Option {
+	var (
+		policies   resilience.Policies
+		forMethods []forMethod
+		pass       []ClientOption // the options NewPool takes as they are
+		addrGiven  bool
+	)
 	descs := make([]string, len(opts))
 	for i, o := range opts {
-		o.applyRemote(&rc)
+		switch o := o.(type) {
+		case nil:
+			descs[i] = "nil"
+			continue
+		case callPolicy:
+			if o.err == nil {
+				o.fn(&policies)
+			}
+		case forMethodOption:
+			o.apply(&policies)
+			forMethods = append(forMethods, forMethod{o.method, o.String()})
+		default:
+			pass = append(pass, o)
+			// titan.At and netron.WithAddress print so (TestOptionsPairWithNetron).
+			addrGiven = addrGiven || strings.HasPrefix(o.String(), "At(")
+		}
 		descs[i] = o.String()
 	}
 	desc := fmt.Sprintf("Remote[%s](%q%s)", reflect.TypeFor[T](), target, strings.Join(append([]string{""}, descs...), ", "))
-	if rc.policies.Retry == nil {
-		rc.policies.Retry = &RetryConfig{} // the failover
+	if policies.Retry == nil {
+		policies.Retry = &RetryConfig{} // the failover
 	}
 	return option{desc, func(s *settings) {
-		t, err := netron.ParseTarget(target)
-		if err != nil {
+		if _, err := netron.ParseTarget(target); err != nil {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
-		if err := errors.Join(append(rc.errs, checkMethods(reflect.TypeFor[T](), rc.forMethods))...); err != nil {
+		if err := errors.Join(netron.CheckPoolOptions(opts...), checkMethods(reflect.TypeFor[T](), forMethods)); err != nil {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
 		s.notes.provide(reflect.TypeFor[T]())
 		s.fx = append(s.fx, fx.Provide(func(p remoteParams) (T, error) {
 			var client T
-			balancer := netron.RoundRobin
-			if dc, err := config.Section[discovery.Config](p.Config, "discovery"); err == nil {
-				balancer = dc.Balancer
+			popts := []ClientOption{netron.WithLogger(p.Log)}
+			if dc, err := config.Section[discovery.Config](p.Config, "discovery"); err == nil && dc.Balancer != "" {
+				popts = append(popts, netron.WithBalancer(dc.Balancer))
 			}
-			r := p.Resolver
-			if rc.addr != "" {
-				r = netron.StaticResolver{t.Name: rc.addr}
-			}
-			var pool *netron.Pool
-			ics := rc.policies.Interceptors(target, resilience.ChainOptions{
-				Idempotent:    func(c *netron.Call) bool { return pool.Idempotent(c.Method) },
-				OnStateChange: breakerWatch(p.Log, p.Observers),
-			})
-			pool, err := p.Netron.NewPool(target, r, netron.PoolOptions{Balancer: balancer, Log: p.Log, Interceptors: ics})
+			popts = append(popts, netron.WithClientInterceptors("CallPolicies", nil, func(ci netron.ClientInfo) []netron.Interceptor {
+				return policies.Interceptors(target, resilience.ChainOptions{
+					Idempotent:    idempotent(ci),
+					OnStateChange: breakerWatch(p.Log, p.Observers),
+				})
+			}))
+			pool, err := p.Netron.NewPool(target, p.Resolver, append(popts, pass...)...)
 			if err != nil {
 				return client, fmt.Errorf("%s: %w", desc, err)
 			}
@@ -238,7 +246,7 @@ func Remote[T any](target string, opts ...RemoteOption) Option {
 			p.Lifecycle.Append(fx.Hook{
 				OnStart: func(ctx context.Context) error {
 					if err := pool.Start(ctx); err != nil {
-						if rc.addr == "" {
+						if !addrGiven {
 							return fmt.Errorf("%s: %w (or give an address with titan.At)", desc, err)
 						}
 						return fmt.Errorf("%s: %w", desc, err)

@@ -59,7 +59,17 @@ type CallDialOptions struct {
 	TLS *tls.Config
 	// Limits bound the decoding of what comes back.
 	Limits protocol.Limits
+	// Metadata is sent with every call, as the door sends metadata (HTTP
+	// headers), under the call's own ([WithBearerToken]: authorization).
+	// A CallConn under a Dial peer gets none here: its calls carry it.
+	Metadata map[string]string
+
+	values map[any]any // WithDialValue
 }
+
+// Value returns the value a [WithDialValue] option recorded under key, or
+// nil.
+func (o CallDialOptions) Value(key any) any { return o.values[key] }
 
 // newCallPeer returns a dialled Peer that calls through cc.
 func newCallPeer(n *Netron, cc CallConn, addr string) *Peer {

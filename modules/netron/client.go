@@ -7,6 +7,7 @@ import (
 	"io"
 	"iter"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,16 +22,31 @@ import (
 // (http:// and https://, with the HTTP gateway's package linked) the peer
 // calls through that door ([CallConn]): calls, streams, Bind and
 // Definition work as over any scheme; events, tasks and pings answer
-// unimplemented. The client side gets a Netron of its own with cfg's zero values;
-// use [Netron.Dial] to dial from an app's Netron (sharing its services,
+// unimplemented. The client side gets a Netron of its own with cfg's zero
+// values, configured by opts: its Netron options ([WithTLS],
+// [WithAuthenticator], [WithIdentity], ...), interceptors of the calls it
+// makes ([WithInterceptors], [WithClientInterceptors], titan's call
+// policies), [WithBearerToken], [WithLogger], and at a call door the
+// door's own options ([WithDialValue]: those of modules/netron/http). The
+// options of a pool ([WithAddress], [WithBalancer]) are refused. Use
+// [Netron.Dial] to dial from an app's Netron (sharing its services,
 // events and interceptors).
-func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
-	n, err := New(Config{}, nil, opts...)
+func Dial(ctx context.Context, addr string, opts ...ClientOption) (*Peer, error) {
+	c, err := newClientConfig(forDial, opts)
+	if err != nil {
+		return nil, fmt.Errorf("netron: Dial: %w", err)
+	}
+	nopts := c.netron
+	if ics := c.interceptors(ClientInfo{Target: addr, Log: c.log}); len(ics) > 0 {
+		nopts = append(slices.Clone(nopts), WithInterceptors(ics...))
+	}
+	n, err := New(Config{}, c.log, nopts...)
 	if err != nil {
 		return nil, err
 	}
-	p, err := n.Dial(ctx, addr)
+	p, err := n.dial(ctx, addr, c.values, c.valueDescs)
 	if err != nil {
+		_ = n.Stop(context.Background())
 		return nil, err
 	}
 	p.own = true
@@ -40,6 +56,12 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Peer, error) {
 // Dial connects to addr and completes the handshake: it waits for the
 // server's id message and answers with its own (NETRON-WIRE.md §4.2).
 func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
+	return n.dial(ctx, addr, nil, nil)
+}
+
+// dial is Dial with the values of the client's WithDialValue options
+// (descs), which a call door reads and other schemes refuse.
+func (n *Netron) dial(ctx context.Context, addr string, values map[any]any, descs []string) (*Peer, error) {
 	if n.draining.Load() {
 		return nil, errDraining
 	}
@@ -48,11 +70,14 @@ func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 		return nil, err
 	}
 	if d, ok := tr.(CallDialer); ok {
-		cc, err := d.DialCalls(ctx, addr, CallDialOptions{TLS: n.tlsFor(scheme, false), Limits: n.limits})
+		cc, err := d.DialCalls(ctx, addr, CallDialOptions{TLS: n.tlsFor(scheme, false), Limits: n.limits, values: values})
 		if err != nil {
 			return nil, err
 		}
 		return newCallPeer(n, cc, addr), nil
+	}
+	if len(values) > 0 {
+		return nil, fmt.Errorf("netron: Dial %s: %s: options of a call door (http://, https://), not of %s://", addr, strings.Join(descs, ", "), scheme)
 	}
 	t, err := n.dialConn(ctx, tr, addr)
 	if err != nil {

@@ -53,7 +53,7 @@ func TestPoolConnections(t *testing.T) {
 	defer client.Stop(context.Background())
 	resolver := netron.StaticResolver{"gate": addr, "named": addr}
 	pool := func(target string) *netron.Pool {
-		pl, err := client.NewPool(target, resolver, netron.PoolOptions{})
+		pl, err := client.NewPool(target, resolver)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -78,10 +78,15 @@ type Netron struct {
 	wg       sync.WaitGroup // accept loops and peer goroutines
 }
 
-// Option configures a [Netron] at construction.
+// Option configures a [Netron] at construction. Every Option is also a
+// [ClientOption]: given to [Dial], it configures the Netron that Dial
+// makes for its peer. A pool and the HTTP client call from a Netron made
+// elsewhere (or from none) and refuse Netron options, except
+// [WithInterceptors] (a pool's interceptors) and [WithTLS] (whose client
+// side the HTTP client takes).
 type Option interface {
+	ClientOption
 	applyNetron(*Netron)
-	String() string
 }
 
 type netronOption struct {
@@ -91,6 +96,20 @@ type netronOption struct {
 
 func (o netronOption) applyNetron(n *Netron) { o.fn(n) }
 func (o netronOption) String() string        { return o.desc }
+
+func (o netronOption) applyClient(c *clientConfig) {
+	c.netron = append(c.netron, o)
+	c.only(o.desc, forDial, "it is an option of a Netron: give it to netron.New (the Netron the client calls from)")
+}
+
+// clientNetronOption is a Netron option that means something of its own
+// to the clients that do not make a Netron.
+type clientNetronOption struct {
+	netronOption
+	client func(*clientConfig)
+}
+
+func (o clientNetronOption) applyClient(c *clientConfig) { o.client(c) }
 
 // WithValue records a value of a package above the engine on the Netron,
 // under key (a type of that package, as with context.WithValue), for that
@@ -114,9 +133,18 @@ func (n *Netron) Value(key any) any { return n.values[key] }
 // WithInterceptors adds interceptors to every call the Netron serves and
 // makes; the first is the outermost. Validation and caching run inside
 // them, next to the method.
+//
+// As a [ClientOption] they wrap the calls of the client: on a [Dial] peer
+// the calls it makes (they are its Netron's), in a pool each call around
+// the choice of its instance (see [Netron.NewPool]).
 func WithInterceptors(ics ...Interceptor) Option {
-	return netronOption{fmt.Sprintf("Interceptors(%d)", len(ics)), func(n *Netron) {
+	ics = slices.Clone(ics)
+	desc := fmt.Sprintf("Interceptors(%d)", len(ics))
+	return clientNetronOption{netronOption{desc, func(n *Netron) {
 		n.interceptors = append(n.interceptors, ics...)
+	}}, func(c *clientConfig) {
+		c.only(desc, forDial|forPool, `http.NewClient calls without interceptors: use netron.Dial(ctx, "http://…")`)
+		c.chain = append(c.chain, func(ClientInfo) []Interceptor { return ics })
 	}}
 }
 
@@ -135,8 +163,16 @@ func WithIdentity(f IdentityFunc) Option {
 // WithTLS sets the TLS configurations for the secure schemes (tls://,
 // wss://, https://): server for listening (it must hold a certificate),
 // client for dialling (nil: the system roots). Plain schemes never use TLS.
+//
+// As a [ClientOption], Dial's Netron takes it, and the HTTP client
+// (http.NewClient) takes client for https://.
 func WithTLS(server, client *tls.Config) Option {
-	return netronOption{"TLS(…)", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
+	o := netronOption{"TLS(…)", func(n *Netron) { n.serverTLS, n.clientTLS = server, client }}
+	return clientNetronOption{o, func(c *clientConfig) {
+		c.netron = append(c.netron, o)
+		c.tls = client
+		c.only(o.desc, forDial|forCalls, "a pool dials with the TLS of its Netron: give WithTLS to netron.New")
+	}}
 }
 
 // tlsFor returns the TLS configuration for a listener (server) or a dial

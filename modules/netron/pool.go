@@ -1,6 +1,7 @@
 package netron
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,24 +26,46 @@ const (
 )
 
 // PoolOptions configure a [Pool].
+//
+// Deprecated: give [Netron.NewPool] the client options [WithBalancer],
+// [WithLogger] and [WithInterceptors]; a PoolOptions value is a
+// [ClientOption] that gives them, until the next minor release.
 type PoolOptions struct {
 	// Balancer is RoundRobin (""), Random, LeastPending or PowerOfTwo.
 	Balancer string
 	// Log receives what the pool notices (instances that cannot be
 	// reached, a resolver that fails); nil discards it.
 	Log *slog.Logger
-	// Interceptors wrap each call made through the pool, the first
-	// outermost, around the choice of its instance: they see the call
-	// once, with Call.Peer nil, and what they wrap picks an instance by
-	// the balancer (setting Call.Peer) and calls it through the Netron's
-	// own interceptors. An interceptor that runs what it wraps again sends
-	// the call again, to the instance the balancer picks then: that is
-	// the pool's failover, a retry interceptor (modules/resilience.Retry,
-	// which titan.Remote installs). Without one a call is sent once.
-	// Circuit breakers, bulkheads and timeouts of one remote service go
-	// here too. Interceptors run on the calling side only here: their
-	// WrapStreamingHandler is not used.
+	// Interceptors wrap each call made through the pool (see
+	// [Netron.NewPool]).
 	Interceptors []Interceptor
+}
+
+func (o PoolOptions) applyClient(c *clientConfig) {
+	if o.Balancer != "" {
+		WithBalancer(o.Balancer).applyClient(c)
+	}
+	if o.Log != nil {
+		WithLogger(o.Log).applyClient(c)
+	}
+	if len(o.Interceptors) > 0 {
+		WithInterceptors(o.Interceptors...).applyClient(c)
+	}
+}
+
+// String describes the options as the client options they give.
+func (o PoolOptions) String() string {
+	var parts []string
+	if o.Balancer != "" {
+		parts = append(parts, WithBalancer(o.Balancer).String())
+	}
+	if o.Log != nil {
+		parts = append(parts, WithLogger(o.Log).String())
+	}
+	if len(o.Interceptors) > 0 {
+		parts = append(parts, WithInterceptors(o.Interceptors...).String())
+	}
+	return "PoolOptions{" + strings.Join(parts, ", ") + "}"
 }
 
 // Pool is a client of one service over all its instances: connections to
@@ -49,7 +73,7 @@ type PoolOptions struct {
 // calling there, more than one while they are busy: [Config].Pool),
 // calls spread over the instances connected now
 // by the balancer, each call through the pool's interceptors
-// ([PoolOptions].Interceptors: retries that fail over to another
+// (the interceptors of its options: retries that fail over to another
 // instance, circuit breakers, bulkheads, timeouts). When the Resolver
 // follows changes (a [WatchResolver], such as discovery's) the pool
 // follows the instances: new ones are dialled; one that leaves is no
@@ -90,24 +114,41 @@ type pooledPeer struct {
 }
 
 // NewPool returns a pool of target's instances ("users@^1"), which r
-// resolves. Nothing is dialled before [Pool.Start].
-func (n *Netron) NewPool(target string, r Resolver, o PoolOptions) (*Pool, error) {
+// resolves, or which run at the address of [WithAddress] (r may then be
+// nil). Nothing is dialled before [Pool.Start]. A pool takes the client
+// options [WithAddress], [WithBalancer], [WithLogger], [WithBearerToken],
+// and interceptors: those of [WithInterceptors] and
+// [WithClientInterceptors] (titan's call policies) wrap each call made
+// through the pool, the first outermost, around the choice of its
+// instance: they see the call once, with Call.Peer nil, and what they
+// wrap picks an instance by the balancer (setting Call.Peer) and calls it
+// through the Netron's own interceptors. An interceptor that runs what it
+// wraps again sends the call again, to the instance the balancer picks
+// then: that is the pool's failover, a retry interceptor
+// (modules/resilience.Retry, which titan.Remote installs). Without one a
+// call is sent once. Circuit breakers, bulkheads and timeouts of one
+// remote service go there too. Interceptors run on the calling side only
+// here: their WrapStreamingHandler is not used. The pool dials with its
+// Netron's configuration (TLS, ...): other Netron options are refused,
+// each named.
+func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool, error) {
 	t, err := n.targets.parse(target)
 	if err != nil {
 		return nil, err
 	}
-	switch o.Balancer {
-	case "":
-		o.Balancer = RoundRobin
-	case RoundRobin, Random, LeastPending, PowerOfTwo:
-	default:
-		return nil, fmt.Errorf("netron: balancer %q: want %s, %s, %s or %s", o.Balancer, RoundRobin, Random, LeastPending, PowerOfTwo)
+	c, err := newClientConfig(forPool, opts)
+	if err != nil {
+		return nil, fmt.Errorf("netron: NewPool(%q): %w", target, err)
+	}
+	if c.addr != "" {
+		r = StaticResolver{t.Name: c.addr}
 	}
 	if r == nil {
-		return nil, errors.New("netron: NewPool needs a Resolver")
+		return nil, errors.New("netron: NewPool needs a Resolver (or WithAddress)")
 	}
-	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: o.Balancer, log: o.Log, stopping: make(chan struct{})}
-	ics := slices.Clone(o.Interceptors)
+	balancer := cmp.Or(c.balancer, RoundRobin)
+	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log, stopping: make(chan struct{})}
+	ics := c.interceptors(ClientInfo{Target: target, Idempotent: pl.Idempotent, Log: c.log})
 	pl.unary = chainUnary(ics, pl.pick)
 	pl.stream = chainStreamingClient(ics, pl.pickStream)
 	pl.netStream = chainStreamingClient(n.interceptors, func(ctx context.Context, call *Call) (*Stream, error) {

@@ -28,7 +28,7 @@ func TestPool(t *testing.T) {
 	}
 	defer client.Stop(ctx)
 	resolver := netron.Resolvers{netron.StaticResolver{"other": "tcp://x:1"}, resolverOf(addrs)}
-	pool, err := client.NewPool("named@^1", resolver, netron.PoolOptions{Balancer: netron.RoundRobin})
+	pool, err := client.NewPool("named@^1", resolver, netron.WithBalancer(netron.RoundRobin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,12 @@ func TestPool(t *testing.T) {
 	if got := pool.Addrs(); len(got) != 2 {
 		t.Fatalf("Addrs = %v", got)
 	}
-	if _, err := client.NewPool("named", resolver, netron.PoolOptions{Balancer: "fastest"}); err == nil || !strings.Contains(err.Error(), `balancer "fastest"`) {
-		t.Fatalf("an unknown balancer: %v", err)
+	// The deprecated PoolOptions give the same options, with the same errors.
+	const want = `Balancer("fastest"): want round-robin, random, least-pending or power-of-two`
+	_, errOld := client.NewPool("named", resolver, netron.PoolOptions{Balancer: "fastest"})
+	_, errNew := client.NewPool("named", resolver, netron.WithBalancer("fastest"))
+	if errNew == nil || !strings.Contains(errNew.Error(), want) || fmt.Sprint(errOld) != errNew.Error() {
+		t.Fatalf("an unknown balancer: %v; with PoolOptions: %v; want %s", errNew, errOld, want)
 	}
 }
 
@@ -163,7 +167,7 @@ func TestPoolInterceptors(t *testing.T) {
 	}
 	defer client.Stop(ctx)
 	tw := &twice{}
-	pool, err := client.NewPool("counter@^1", resolverOf(addrs), netron.PoolOptions{Interceptors: []netron.Interceptor{tw}})
+	pool, err := client.NewPool("counter@^1", resolverOf(addrs), netron.WithInterceptors(tw))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func BenchmarkPoolCall(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer client.Stop(ctx)
-			pool, err := client.NewPool("flaky@^1", resolverOf{addr}, netron.PoolOptions{Interceptors: bc.ics})
+			pool, err := client.NewPool("flaky@^1", resolverOf{addr}, netron.WithInterceptors(bc.ics...))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,9 +12,9 @@
 //
 //   - on a peer of its own: netron.Dial(ctx, addr,
 //     netron.WithInterceptors(resilience.CircuitBreaker(...)));
-//   - on a pool of instances: [netron.PoolOptions].Interceptors, where a
-//     retry sends a failed call again to the instance the balancer picks
-//     next (the pool's failover);
+//   - on a pool of instances: netron.WithInterceptors given to
+//     [netron.Netron.NewPool], where a retry sends a failed call again to
+//     the instance the balancer picks next (the pool's failover);
 //   - in a titan app, per remote service and per method:
 //     titan.Remote[T]("users@^1", titan.Retry(...),
 //     titan.ForMethod("get", titan.Timeout(time.Second))), which builds

@@ -36,7 +36,7 @@ func pair(t *testing.T, ics ...netron.Interceptor) (victim *netron.Netron, v, s 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	pool, err := client.NewPool("flaky@^1", resolverOf{va, sa}, netron.PoolOptions{Interceptors: ics})
+	pool, err := client.NewPool("flaky@^1", resolverOf{va, sa}, netron.WithInterceptors(ics...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,11 @@ func benchUnary(b *testing.B, scheme string, tp func() trace.TracerProvider) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	peer, err := netron.Dial(context.Background(), bound, opts()...)
+	var clientOpts []netron.ClientOption // a Netron option is a client option of Dial
+	for _, o := range opts() {
+		clientOpts = append(clientOpts, o)
+	}
+	peer, err := netron.Dial(context.Background(), bound, clientOpts...)
 	if err != nil {
 		b.Fatal(err)
 	}

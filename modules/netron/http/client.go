@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -60,24 +61,36 @@ type Client struct {
 }
 
 // ClientOption configures a [Client].
-type ClientOption interface {
-	applyClient(*clientConfig)
-	String() string
-}
+//
+// Deprecated: use netron.ClientOption, the one option type of the client
+// scope, which [NewClient] takes.
+type ClientOption = netron.ClientOption
 
-type clientOption struct {
-	desc string
-	fn   func(*clientConfig)
-}
-
-func (o clientOption) applyClient(c *clientConfig) { o.fn(c) }
-func (o clientOption) String() string              { return o.desc }
-
+// clientConfig is what this package's client options record for the
+// connection a client dials (netron.WithDialValue under clientKey).
 type clientConfig struct {
-	hc       *http.Client
-	header   http.Header
-	maxBody  int64
-	problems []string
+	hc      *http.Client
+	header  http.Header
+	maxBody int64
+}
+
+// clientKey is the key of the clientConfig among the dial values.
+type clientKey struct{}
+
+// clientValue returns a client option described by desc that changes the
+// clientConfig recorded so far with fn.
+func clientValue(desc string, fn func(*clientConfig) error) netron.ClientOption {
+	return netron.WithDialValue(desc, clientKey{}, func(old any) (any, error) {
+		var c clientConfig
+		if o, ok := old.(*clientConfig); ok {
+			c = *o
+			c.header = o.header.Clone()
+		}
+		if err := fn(&c); err != nil {
+			return old, err
+		}
+		return &c, nil
+	})
 }
 
 // DefaultClientConns is how many idle connections to one server a
@@ -89,58 +102,82 @@ const DefaultClientConns = 100
 // settings, proxies, connection limits, instrumentation) and timeout. hc's
 // redirects are not followed for calls (a POST must reach the gateway
 // itself). Without it the Client has its own transport, a copy of
-// [http.DefaultTransport] keeping [DefaultClientConns] idle connections.
-func WithHTTPClient(hc *http.Client) ClientOption {
-	return clientOption{"WithHTTPClient", func(c *clientConfig) {
+// [http.DefaultTransport] keeping [DefaultClientConns] idle connections
+// (with the client TLS configuration of netron.WithTLS). It is a client
+// option of [NewClient] and of netron.Dial at an http:// or https://
+// address.
+func WithHTTPClient(hc *http.Client) netron.ClientOption {
+	desc := "WithHTTPClient(…)"
+	if hc == nil {
+		desc = "WithHTTPClient(nil)"
+	}
+	return clientValue(desc, func(c *clientConfig) error {
 		if hc == nil {
-			c.problems = append(c.problems, "WithHTTPClient(nil): give an *http.Client")
-			return
+			return errors.New("give an *http.Client, not nil")
 		}
 		c.hc = hc
-	}}
+		return nil
+	})
 }
 
 // WithBearerToken sends Authorization: Bearer token with every call, the
 // credential the gateway's security interceptors read (a JWT).
-func WithBearerToken(token string) ClientOption {
-	return clientOption{"WithBearerToken", func(c *clientConfig) {
-		if token == "" || !httpguts.ValidHeaderFieldValue("Bearer "+token) {
-			c.problems = append(c.problems, "WithBearerToken: the token must be non-empty and a valid header value")
-			return
-		}
-		c.header.Set("Authorization", "Bearer "+token)
-	}}
-}
+//
+// Deprecated: use netron.WithBearerToken, which every client takes (the
+// same option).
+func WithBearerToken(token string) netron.ClientOption { return netron.WithBearerToken(token) }
 
-// WithHeader adds a header to every call (repeat it for more values).
-func WithHeader(key, value string) ClientOption {
-	return clientOption{fmt.Sprintf("WithHeader(%q)", key), func(c *clientConfig) {
+// WithHeader adds a header to every call (repeat it for more values). It
+// is a client option of [NewClient] and of netron.Dial at an http:// or
+// https:// address.
+func WithHeader(key, value string) netron.ClientOption {
+	return clientValue(fmt.Sprintf("WithHeader(%q)", key), func(c *clientConfig) error {
 		if !httpguts.ValidHeaderFieldName(key) || !httpguts.ValidHeaderFieldValue(value) {
-			c.problems = append(c.problems, fmt.Sprintf("WithHeader(%q): not a valid header", key))
-			return
+			return fmt.Errorf("not a valid header (name %q, value of %d bytes)", key, len(value))
+		}
+		if c.header == nil {
+			c.header = http.Header{}
 		}
 		c.header.Add(key, value)
-	}}
+		return nil
+	})
 }
 
 // WithMaxResponseSize sets the largest response body the Client reads, in
 // bytes (default [DefaultMaxBodySize], the gateway's own limit for
-// requests); a larger one fails the call with resource_exhausted.
-func WithMaxResponseSize(n int64) ClientOption {
-	return clientOption{fmt.Sprintf("WithMaxResponseSize(%d)", n), func(c *clientConfig) {
+// requests); a larger one fails the call with resource_exhausted. It is a
+// client option of [NewClient] and of netron.Dial at an http:// or
+// https:// address.
+func WithMaxResponseSize(n int64) netron.ClientOption {
+	return clientValue(fmt.Sprintf("WithMaxResponseSize(%d)", n), func(c *clientConfig) error {
 		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("WithMaxResponseSize(%d): the size must be positive", n))
-			return
+			return fmt.Errorf("the size must be positive, not %d", n)
 		}
 		c.maxBody = n
-	}}
+		return nil
+	})
 }
 
 // NewClient returns a Client of the server at base, an http:// or
 // https:// URL with an optional path prefix ("https://api.example/v1"
 // posts to https://api.example/v1/netron/invoke, for a gateway with
-// [WithPathPrefix]).
-func NewClient(base string, opts ...ClientOption) (*Client, error) {
+// [WithPathPrefix]). It takes the client options that need no Netron:
+// this package's ([WithHTTPClient], [WithHeader], [WithMaxResponseSize]),
+// netron.WithBearerToken, netron.WithTLS (its client configuration, for
+// https://) and netron.WithLogger; it refuses the others, naming them
+// (interceptors need netron.Dial("http://…"), which calls through a
+// Client too).
+func NewClient(base string, opts ...netron.ClientOption) (*Client, error) {
+	o, err := netron.CallDialOptionsOf(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("httptransport: client of %q: %w", base, err)
+	}
+	return newClient(base, o)
+}
+
+// newClient returns a Client of base with o, the options NewClient was
+// given or those netron.Dial gives a call door.
+func newClient(base string, o netron.CallDialOptions) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("httptransport: client of %q: %w", base, err)
@@ -148,25 +185,31 @@ func NewClient(base string, opts ...ClientOption) (*Client, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("httptransport: client of %q: want http://host[:port][/prefix] or https://…", base)
 	}
-	cfg := clientConfig{header: http.Header{
+	cfg := clientConfig{maxBody: DefaultMaxBodySize}
+	if v, ok := o.Value(clientKey{}).(*clientConfig); ok {
+		cfg.hc, cfg.header = v.hc, v.header
+		if v.maxBody > 0 {
+			cfg.maxBody = v.maxBody
+		}
+	}
+	header := http.Header{
 		"Content-Type":  {"application/json"},
 		"Accept":        {"application/json"},
 		TitanPeerHeader: {"1"},
-	}, maxBody: DefaultMaxBodySize}
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("httptransport: NewClient: nil option")
-		}
-		o.applyClient(&cfg)
 	}
-	if len(cfg.problems) > 0 {
-		return nil, fmt.Errorf("httptransport: client of %q: %s", base, strings.Join(cfg.problems, "; "))
+	for k, vs := range cfg.header {
+		for _, v := range vs {
+			header.Add(k, v)
+		}
+	}
+	if v, ok := o.Metadata["authorization"]; ok {
+		header.Set("Authorization", v)
 	}
 	c := &Client{
 		hc:       cfg.hc,
 		base:     u,
 		url:      u.JoinPath("netron", "invoke"),
-		header:   cfg.header,
+		header:   header,
 		maxBody:  cfg.maxBody,
 		idPrefix: strconv.FormatUint(rand.Uint64()>>16, 36) + "-",
 	}
@@ -179,6 +222,11 @@ func NewClient(base string, opts ...ClientOption) (*Client, error) {
 	if c.hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = DefaultClientConns
+		if o.TLS != nil {
+			tr.TLSClientConfig = o.TLS.Clone()
+		} else if u.Scheme == "https" {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
 		c.hc, c.ownHC = &http.Client{Transport: tr}, true
 	}
 	// A call is one POST: a redirect is an answer, not a place to go.

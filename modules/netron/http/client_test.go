@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +19,7 @@ import (
 )
 
 // newClient returns a Client of base that closes with the test.
-func newClient(t testing.TB, base string, opts ...httptransport.ClientOption) *httptransport.Client {
+func newClient(t testing.TB, base string, opts ...netron.ClientOption) *httptransport.Client {
 	t.Helper()
 	c, err := httptransport.NewClient(base, opts...)
 	if err != nil {
@@ -206,7 +207,7 @@ func TestClientSpeaksTheProtocol(t *testing.T) {
 		_, _ = io.WriteString(w, answer.body)
 	}))
 	defer srv.Close()
-	c := newClient(t, srv.URL+"/api", httptransport.WithBearerToken("tok"), httptransport.WithHeader("X-Trace", "t1"),
+	c := newClient(t, srv.URL+"/api", netron.WithBearerToken("tok"), httptransport.WithHeader("X-Trace", "t1"),
 		httptransport.WithHTTPClient(srv.Client()))
 	ctx := context.Background()
 
@@ -275,24 +276,40 @@ func TestClientSpeaksTheProtocol(t *testing.T) {
 func TestNewClientErrors(t *testing.T) {
 	for _, tc := range []struct {
 		base string
-		opts []httptransport.ClientOption
+		opts []netron.ClientOption
 		want string
 	}{
 		{"tcp://127.0.0.1:1", nil, "want http://"},
 		{"http://", nil, "want http://"},
 		{"http://h/?q=1", nil, "want http://"},
 		{"http://u:p@h/", nil, "want http://"},
-		{"http://h", []httptransport.ClientOption{httptransport.WithHTTPClient(nil)}, "WithHTTPClient(nil)"},
-		{"http://h", []httptransport.ClientOption{httptransport.WithBearerToken("a\nb")}, "WithBearerToken"},
-		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("Bad Key", "v")}, `WithHeader("Bad Key")`},
-		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("a(b", "v")}, `WithHeader("a(b")`},
-		{"http://h", []httptransport.ClientOption{httptransport.WithHeader("X", "v\x00")}, `WithHeader("X")`},
-		{"http://h", []httptransport.ClientOption{httptransport.WithBearerToken("t\x01")}, "WithBearerToken"},
-		{"http://h", []httptransport.ClientOption{httptransport.WithMaxResponseSize(0)}, "WithMaxResponseSize(0)"},
-		{"http://h", []httptransport.ClientOption{nil}, "nil option"},
+		{"http://h", []netron.ClientOption{httptransport.WithHTTPClient(nil)}, "WithHTTPClient(nil): give an *http.Client"},
+		{"http://h", []netron.ClientOption{netron.WithBearerToken("a\nb")}, "BearerToken(…): want a non-empty token"},
+		{"http://h", []netron.ClientOption{httptransport.WithHeader("Bad Key", "v")}, `WithHeader("Bad Key"): not a valid header`},
+		{"http://h", []netron.ClientOption{httptransport.WithHeader("a(b", "v")}, `WithHeader("a(b")`},
+		{"http://h", []netron.ClientOption{httptransport.WithHeader("X", "v\x00")}, `WithHeader("X")`},
+		{"http://h", []netron.ClientOption{netron.WithBearerToken("t\x01")}, "BearerToken(…)"},
+		{"http://h", []netron.ClientOption{httptransport.WithMaxResponseSize(0)}, "WithMaxResponseSize(0): the size must be positive, not 0"},
+		{"http://h", []netron.ClientOption{nil}, "nil ClientOption"},
+		// Options of other clients are refused, named, with where they go.
+		{"http://h", []netron.ClientOption{netron.WithAddress("tcp://h:1")}, `At("tcp://h:1"): not an option of a client without a Netron`},
+		{"http://h", []netron.ClientOption{netron.WithBalancer(netron.Random)}, `Balancer("random"): not an option`},
+		{"http://h", []netron.ClientOption{netron.WithInterceptors()}, `Interceptors(0): not an option of a client without a Netron (http.NewClient): http.NewClient calls without interceptors: use netron.Dial`},
+		{"http://h", []netron.ClientOption{netron.WithStrict()}, `Strict(): not an option of a client without a Netron (http.NewClient): it is an option of a Netron`},
 	} {
 		if _, err := httptransport.NewClient(tc.base, tc.opts...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %v: %v, want %q", tc.base, tc.opts, err, tc.want)
+		}
+	}
+	// The deprecated names are the same options: same String, same error.
+	for _, p := range []struct{ old, new netron.ClientOption }{
+		{httptransport.WithBearerToken("a\nb"), netron.WithBearerToken("a\nb")},
+		{netron.WithBearerToken("tok"), netron.WithBearerToken("tok")},
+	} {
+		_, errOld := httptransport.NewClient("http://h", p.old)
+		_, errNew := httptransport.NewClient("http://h", p.new)
+		if p.old.String() != p.new.String() || fmt.Sprint(errOld) != fmt.Sprint(errNew) {
+			t.Errorf("deprecated %s (%v) differs from %s (%v)", p.old, errOld, p.new, errNew)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,21 +55,14 @@ func (e entry) Dial(context.Context, *url.URL, transport.Options) (transport.Con
 // [netron.CallConn]: unary calls over POST /netron/invoke, streams over the
 // method's JSON route as Server-Sent Events, definitions from GET
 // /netron/definition/<target>. The client's TLS configuration (for
-// https://) is the Netron's. Nothing is sent until the first call.
+// https://) is the Netron's, unless a WithHTTPClient option gives a
+// client of its own; this package's client options given to netron.Dial
+// apply. Nothing is sent until the first call.
 func (e entry) DialCalls(ctx context.Context, addr string, o netron.CallDialOptions) (netron.CallConn, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = DefaultClientConns
-	if o.TLS != nil {
-		tr.TLSClientConfig = o.TLS.Clone()
-	} else if e.scheme == "https" {
-		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	c, err := NewClient(addr, WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := newClient(addr, o)
 	if err != nil {
-		tr.CloseIdleConnections()
 		return nil, err
 	}
-	c.ownHC = true
 	return callConn{c}, nil
 }
 

@@ -113,8 +113,13 @@
 // [Client] calls through POST /netron/invoke, of a Titan gateway or of the
 // original TypeScript server, as netron-browser's HttpClient does:
 //
-//	c, err := httptransport.NewClient("http://127.0.0.1:7080", httptransport.WithBearerToken(tok))
+//	c, err := httptransport.NewClient("http://127.0.0.1:7080", netron.WithBearerToken(tok))
 //	sum, err := httptransport.CallUnary[float64](ctx, c, "calculator@1.0.0", "add", 2, 3)
+//
+// netron.Dial(ctx, "http://…") calls through the same client, with streams
+// and bound clients. Both take netron.ClientOption, the options of every
+// client: netron.WithBearerToken, netron.WithTLS (its client side), and
+// this package's [WithHTTPClient], [WithHeader] and [WithMaxResponseSize].
 //
 // Errors keep their code ([netron.CodeOf]) and details; the context's
 // deadline bounds the call on both sides.

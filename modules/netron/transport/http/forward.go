@@ -35,8 +35,8 @@ type (
 	CORS = gw.CORS
 	// Deprecated: use http.Client of modules/netron/http.
 	Client = gw.Client
-	// Deprecated: use http.ClientOption of modules/netron/http.
-	ClientOption = gw.ClientOption
+	// Deprecated: use netron.ClientOption.
+	ClientOption = netron.ClientOption
 	// Deprecated: use http.Gateway of modules/netron/http.
 	Gateway = gw.Gateway
 	// Deprecated: use http.Handler of modules/netron/http.
@@ -58,8 +58,8 @@ func NewClient(base string, opts ...ClientOption) (*Client, error) {
 	return gw.NewClient(base, opts...)
 }
 
-// Deprecated: use http.WithBearerToken of modules/netron/http.
-func WithBearerToken(token string) ClientOption { return gw.WithBearerToken(token) }
+// Deprecated: use netron.WithBearerToken.
+func WithBearerToken(token string) ClientOption { return netron.WithBearerToken(token) }
 
 // Deprecated: use http.WithHTTPClient of modules/netron/http.
 func WithHTTPClient(hc *nethttp.Client) ClientOption { return gw.WithHTTPClient(hc) }
