@@ -7,8 +7,9 @@
 //
 // Each serves greeter@1.0.0 on a free TCP port and registers it in the
 // machine's discovery registry: the first process hosts an embedded NATS
-// server on 127.0.0.1:4248 (discovery.backend: nats-embedded), the others
-// join it, and when the host stops another takes its place. Each also
+// server on 127.0.0.1:4248 (discovery.backend: nats with nats.embedded:
+// true; nats.embedded.port moves it), the others join it, and when the
+// host stops or dies another takes its place. Each also
 // calls greeter@^1 every cluster.every (1 s) through a titan.Remote client
 // that names only the service, and logs which member answered: calls
 // spread round-robin over all members, and follow them as they come and
@@ -26,7 +27,7 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/config"
-	_ "github.com/titanframework/titan/modules/discovery/nats/embedded" // discovery.backend: nats-embedded
+	_ "github.com/titanframework/titan/modules/discovery/nats/embedded" // nats.embedded: true
 )
 
 // Config is the `cluster` configuration section.
@@ -104,7 +105,8 @@ func main() {
 	titan.New(
 		titan.ConfigSection("cluster", Config{Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Every: time.Second}),
 		titan.WithConfigDefault("netron.listen", []string{"tcp://127.0.0.1:0"}),
-		titan.WithConfigDefault("discovery.backend", "nats-embedded"),
+		titan.WithConfigDefault("discovery.backend", "nats"),
+		titan.WithConfigDefault("nats.embedded", true),
 		titan.Service("greeter", "1.0.0", NewGreeter, titan.Method("hello", titan.Idempotent())),
 		titan.Remote[GreeterClient]("greeter@^1"),
 		titan.Invoke(greet),

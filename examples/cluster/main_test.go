@@ -28,7 +28,7 @@ func TestClusterFindsItself(t *testing.T) {
 	var members []*member
 	for _, name := range names {
 		p := testsrv.StartProgram(t, bin, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
-			"--set", fmt.Sprintf("discovery.url=nats-embedded://127.0.0.1:%d", port),
+			"--set", fmt.Sprintf("nats.embedded.port=%d", port),
 			"--set", "discovery.heartbeat=200ms", "--set", "discovery.ttl=1s", "--set", "discovery.deregisterDelay=50ms")
 		m := &member{cmd: p.Cmd, seen: map[string]bool{}, done: make(chan struct{})}
 		members = append(members, m)

@@ -46,9 +46,16 @@ type Program struct {
 // kills it when the test ends.
 func StartProgram(t testing.TB, bin string, args ...string) *Program {
 	t.Helper()
+	return StartProgramEnv(t, bin, nil, args...)
+}
+
+// StartProgramEnv is StartProgram with env (NAME=value) added to the
+// program's environment.
+func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Program {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "TITAN_LOGGER__FORMAT=json")
+	cmd.Env = append(append(os.Environ(), "TITAN_LOGGER__FORMAT=json"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

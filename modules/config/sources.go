@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,6 +312,18 @@ func matchProperty(s *jsonschema.Schema, seg string) string {
 func convert(s *jsonschema.Schema, raw string) (any, error) {
 	if s == nil {
 		return raw, nil
+	}
+	if s.Type == "" {
+		// A value of several types (nats.embedded: true or {port: N}): the
+		// first of them the string reads as.
+		for _, alt := range append(slices.Clone(s.AnyOf), s.OneOf...) {
+			switch alt.Type {
+			case "integer", "number", "boolean", "array", "object":
+				if v, err := convert(alt, raw); err == nil {
+					return v, nil
+				}
+			}
+		}
 	}
 	switch s.Type {
 	case "integer":

@@ -25,12 +25,14 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
 
+	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -223,6 +225,12 @@ type Config struct {
 	// Register turns the registration of the app's services off (a
 	// client-only app).
 	Register *bool `json:"register,omitempty" jsonschema:"description=Register the app's services (default true)"`
+
+	// App is the whole configuration of the app that opens the registry,
+	// set by the module (nil when a registry is opened outside an app, as
+	// titan services does), for backends configured in another section as
+	// well: the nats backend reads nats.embedded. It is not a key.
+	App *config.Config `json:"-"`
 }
 
 // DefaultConfig is the configuration of an app that sets none: the memory
@@ -290,6 +298,31 @@ var backendPackages = map[string]string{
 	"composite":  "github.com/titanframework/titan/modules/discovery/composite",
 }
 
+// embeddedPackage links the nats backend with the machine's embedded
+// server (nats.embedded).
+const embeddedPackage = "github.com/titanframework/titan/modules/discovery/nats/embedded"
+
+// embeddedWanted reports whether app's configuration turns nats.embedded
+// on (true, or an object without enabled: false), read raw: the section's
+// type belongs to a package this program may not link.
+func embeddedWanted(app *config.Config) bool {
+	if app == nil {
+		return false
+	}
+	on := func(v any) bool {
+		b, err := strconv.ParseBool(fmt.Sprint(v))
+		return err == nil && b
+	}
+	switch v := app.Get("nats.embedded").(type) {
+	case map[string]any:
+		return v["enabled"] == nil || on(v["enabled"])
+	case nil:
+		return false
+	default: // a bool, or a string where the section is not registered
+		return on(v)
+	}
+}
+
 // Open opens the registry c names; log may be nil.
 func Open(ctx context.Context, c Config, log *slog.Logger) (Registry, error) {
 	if log == nil {
@@ -300,6 +333,9 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (Registry, error) {
 	known := slices.Sorted(maps.Keys(backends.m))
 	backends.Unlock()
 	if f == nil {
+		if c.Backend == "nats" && embeddedWanted(c.App) {
+			return nil, fmt.Errorf("discovery.backend \"nats\" with nats.embedded: the embedded NATS server is not linked into this program; add import _ %q", embeddedPackage)
+		}
 		if pkg := backendPackages[c.Backend]; pkg != "" {
 			return nil, fmt.Errorf("discovery.backend %q: the backend's package is not linked into this program; add import _ %q", c.Backend, pkg)
 		}

@@ -251,6 +251,7 @@ func TestStartupErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"discovery.backend=redis"}, `discovery.backend "redis": the backend's package is not linked into this program; add import _ "github.com/titanframework/titan/modules/discovery/redis"`},
+		{[]string{"discovery.backend=nats", "nats.embedded=true"}, `discovery.backend "nats" with nats.embedded: the embedded NATS server is not linked into this program; add import _ "github.com/titanframework/titan/modules/discovery/nats/embedded"`},
 		{[]string{"discovery.backend=zookeeper"}, `discovery.backend "zookeeper": no such backend (linked: memory)`},
 		{[]string{"discovery.heartbeat=20s"}, "discovery.ttl: want more than discovery.heartbeat (20s), got 300ms"},
 	} {

@@ -47,6 +47,7 @@ func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registr
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	c.App = cfg
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	reg, err := Open(ctx, c, log)

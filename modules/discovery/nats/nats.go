@@ -1,6 +1,8 @@
 // Package nats is discovery's NATS backend ("nats", on nats.go's
 // JetStream key-value store): import it and set discovery.backend: nats
-// and discovery.url: nats://host:4222.
+// and discovery.url: nats://host:4222, or nats.embedded: true (with
+// package discovery/nats/embedded imported) for the machine's embedded
+// server.
 //
 // The instances live in the bucket <prefix>_discovery, one key per
 // instance (<service>.<base64url of its id>) holding it as JSON. The
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -29,12 +32,48 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/titanframework/titan/modules/discovery"
+	natstransport "github.com/titanframework/titan/modules/netron/nats"
 )
 
 func init() {
 	discovery.RegisterBackend("nats", func(ctx context.Context, c discovery.Config, log *slog.Logger) (discovery.Registry, error) {
+		if c.App != nil {
+			nc, err := natstransport.SectionOf(c.App)
+			if err != nil {
+				return nil, err
+			}
+			if nc.Embedded.Enabled {
+				if c.URL != "" {
+					return nil, fmt.Errorf("discovery.url %q and nats.embedded: both say where the NATS server is; set one", c.URL)
+				}
+				if openEmbedded == nil {
+					return nil, natstransport.ErrEmbeddedNotLinked
+				}
+				return openEmbedded(ctx, nc.Embedded.PortOrDefault(), c.Prefix, c.TTL, log)
+			}
+		}
 		return Open(ctx, c.URL, c.Prefix, c.TTL, log)
 	})
+}
+
+// EmbeddedOpener opens the registry in the machine's embedded NATS server
+// on 127.0.0.1:port, hosting the server when no process of the machine
+// does (package discovery/nats/embedded).
+type EmbeddedOpener func(ctx context.Context, port int, prefix string, ttl time.Duration, log *slog.Logger) (discovery.Registry, error)
+
+// openEmbedded is the EmbeddedOpener, nil unless package
+// discovery/nats/embedded is linked.
+var openEmbedded EmbeddedOpener
+
+// RegisterEmbedded makes discovery.backend: nats with nats.embedded: true
+// open registries with open. It is meant for the init function of package
+// discovery/nats/embedded, which links nats-server, so that programs that
+// do not import it do not; a second call panics.
+func RegisterEmbedded(open EmbeddedOpener) {
+	if openEmbedded != nil || open == nil {
+		panic("discovery/nats.RegisterEmbedded: called twice or with nil")
+	}
+	openEmbedded = open
 }
 
 // Registry is a discovery.Registry in a NATS JetStream key-value bucket.
@@ -48,6 +87,15 @@ type Registry struct {
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
+
+	// regs are the entries this registry registered, by key, written
+	// again as soon as the connection comes back (perhaps to a new,
+	// empty server) rather than at the next heartbeat.
+	regsMu sync.Mutex
+	regs   map[string][]byte
+	// back is closed, and replaced, when the connection comes back: the
+	// watchers watch again rather than trust a consumer of the old server.
+	back chan struct{}
 }
 
 var (
@@ -77,7 +125,8 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 }
 
 // OpenConn is Open on a connection of the caller's (the embedded-server
-// backend's); the Registry closes it on Close.
+// backend's); the Registry closes it on Close. It adds its own work to
+// the connection's reconnect handler (after the caller's).
 func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
 	if prefix == "" {
 		prefix = "titan"
@@ -92,11 +141,55 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log}
+	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log,
+		regs: map[string][]byte{}, back: make(chan struct{})}
 	if _, err := r.store(ctx, false); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
 	}
+	prev := nc.Opts.ReconnectedCB
+	nc.SetReconnectHandler(func(c *nats.Conn) {
+		if prev != nil {
+			prev(c)
+		}
+		r.reconnected()
+	})
 	return r, nil
+}
+
+// reconnected runs on nats.go's callback goroutine when the connection is
+// back: it wakes the watchers and writes this registry's entries again
+// (creating the bucket when the server is a new one), on a budget of
+// reregisterTimeout.
+func (r *Registry) reconnected() {
+	r.regsMu.Lock()
+	close(r.back)
+	r.back = make(chan struct{})
+	entries := make(map[string][]byte, len(r.regs))
+	maps.Copy(entries, r.regs)
+	r.regsMu.Unlock()
+	if len(entries) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	defer cancel()
+	for k, b := range entries {
+		if err := r.put(ctx, k, b); err != nil {
+			r.log.Warn("could not register again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "key", k, "error", err)
+			return
+		}
+	}
+	r.log.Info("registered again after reconnecting", "bucket", r.bucket, "entries", len(entries))
+}
+
+// reregisterTimeout bounds the registration that follows a reconnection.
+const reregisterTimeout = 2 * time.Second
+
+// backSignal returns the channel closed when the connection next comes
+// back.
+func (r *Registry) backSignal() <-chan struct{} {
+	r.regsMu.Lock()
+	defer r.regsMu.Unlock()
+	return r.back
 }
 
 // store returns the bucket, created (again, when recreate) if needed.
@@ -135,11 +228,20 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
+	k := key(in.Service, in.ID)
+	r.regsMu.Lock()
+	r.regs[k] = b
+	r.regsMu.Unlock()
+	return r.put(ctx, k, b)
+}
+
+// put writes an entry, creating the bucket again when it is gone.
+func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 	kv, err := r.store(ctx, false)
 	if err != nil {
 		return err
 	}
-	_, err = kv.Put(ctx, key(in.Service, in.ID), b)
+	_, err = kv.Put(ctx, k, b)
 	if err == nil {
 		return nil
 	}
@@ -152,7 +254,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 		return err
 	}
 	if kv, err = r.store(rctx, true); err == nil {
-		_, err = kv.Put(rctx, key(in.Service, in.ID), b)
+		_, err = kv.Put(rctx, k, b)
 	}
 	return err
 }
@@ -163,7 +265,15 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := r.keys(ctx, kv, "*."+base64.RawURLEncoding.EncodeToString([]byte(id)))
+	suffix := "." + base64.RawURLEncoding.EncodeToString([]byte(id))
+	r.regsMu.Lock()
+	for k := range r.regs {
+		if strings.HasSuffix(k, suffix) {
+			delete(r.regs, k)
+		}
+	}
+	r.regsMu.Unlock()
+	keys, err := r.keys(ctx, kv, "*"+suffix)
 	if err != nil {
 		return err
 	}
@@ -254,39 +364,49 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			yield(nil, err)
 			return
 		}
+		pause := watchRetry
 		for ctx.Err() == nil {
-			if !r.watch(ctx, q.Service, match, yield) {
+			cont, ready := r.watch(ctx, q.Service, match, yield)
+			if !cont {
 				return
 			}
-			// The watcher ended (the connection or the bucket went away):
-			// start again after a pause.
+			// The watcher ended (the connection came back, perhaps to a
+			// new server, or the bucket went away): start again after a
+			// pause, doubled while watching fails, up to a third of the
+			// TTL.
+			if ready {
+				pause = watchRetry
+			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(r.ttl / 3):
+			case <-time.After(pause):
 			}
+			pause = min(2*pause, max(r.ttl/3, watchRetry))
 		}
 	}
 }
 
-// watch follows one watcher until it ends (true) or the loop breaks
-// (false).
-func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) bool {
+// watchRetry is the first pause before watching again.
+const watchRetry = 50 * time.Millisecond
+
+// watch follows one watcher until it ends (cont) or the loop breaks (not
+// cont); ready reports whether it got as far as the initial values.
+func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+	back := r.backSignal() // before the watcher: a reconnection after this point ends it
 	kv, err := r.store(ctx, false)
 	if err == nil {
 		var w jetstream.KeyWatcher
 		if w, err = kv.Watch(ctx, service+".*"); err == nil {
 			defer w.Stop()
-			return r.follow(ctx, w, match, yield)
+			return r.follow(ctx, w, back, match, yield)
 		}
 	}
-	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err))
+	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err)), false
 }
 
-func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) bool {
+func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	entries := map[string]entry{}
 	var changes discovery.Changes
-	ready := false
-	reconnects := r.nc.Stats().Reconnects
 	tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
 	defer tick.Stop()
 	emit := func() bool {
@@ -307,19 +427,18 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 	for {
 		select {
 		case <-ctx.Done():
-			return false
+			return false, ready
+		case <-back:
+			// The connection came back (perhaps to a new server): watch
+			// again rather than trust this watcher's consumer.
+			return true, ready
 		case <-tick.C:
-			if r.nc.Stats().Reconnects != reconnects {
-				// The connection came back (perhaps to a new server):
-				// watch again rather than trust this watcher.
-				return true
-			}
 			if ready && !emit() {
-				return false
+				return false, ready
 			}
 		case e, ok := <-w.Updates():
 			if !ok {
-				return true
+				return true, ready
 			}
 			switch {
 			case e == nil: // the initial values are in
@@ -334,7 +453,7 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, match fun
 				}
 			}
 			if ready && !emit() {
-				return false
+				return false, ready
 			}
 		}
 	}

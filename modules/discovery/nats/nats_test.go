@@ -319,3 +319,22 @@ func TestKilledInstance(t *testing.T) {
 	testsrv.StartApp(t, appSettings(url, p), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
 	testsrv.KillUnderLoad(t, c, children, names, open(t, url, p, time.Second, nil), 4*time.Second)
 }
+
+// nats.embedded: true in a program that links the NATS backend but not
+// the embedded server fails start-up once, naming the import to add.
+func TestEmbeddedNeedsItsImport(t *testing.T) {
+	for _, sets := range [][]string{
+		{"discovery.backend=nats", "nats.embedded=true"},
+		{"discovery.backend=nats", "nats.embedded.port=4300"},
+	} {
+		err := titan.New(testsrv.Settings(sets...)).Start(context.Background())
+		want := `nats.embedded: the machine's embedded NATS server is not linked into this program: add import _ "github.com/titanframework/titan/modules/discovery/nats/embedded"`
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Count(err.Error(), "add import") != 1 {
+			t.Errorf("%v: %v\nwant it to contain, once:\n%s", sets, err, want)
+		}
+	}
+	// Off, it is the plain backend (which needs a URL's server).
+	if err := titan.New(testsrv.Settings("discovery.backend=nats", "nats.embedded=false", "discovery.url=nats://127.0.0.1:1")).Err(); err == nil || strings.Contains(err.Error(), "embedded") {
+		t.Errorf("nats.embedded=false: %v", err)
+	}
+}

@@ -27,6 +27,29 @@ type Config struct {
 	Events string `json:"events,omitempty" jsonschema:"description=NATS URL for events across processes (empty: off)"`
 	// Prefix is the first token of every subject ("titan").
 	Prefix string `json:"prefix,omitempty" jsonschema:"pattern=^[A-Za-z0-9_-]+$"`
+	// Embedded shares one NATS server among the processes of this machine,
+	// run inside the first of them on 127.0.0.1:nats.embedded.port (4248):
+	// with discovery.backend: nats they find each other with nothing
+	// installed. It needs package discovery/nats/embedded, which links
+	// nats-server: a program that does not import it fails start-up
+	// saying so.
+	Embedded Embedded `json:"embedded,omitempty"`
+}
+
+// EmbeddedModule is the name under which package discovery/nats/embedded
+// registers its module with package linked; nats.embedded needs it.
+const EmbeddedModule = "titan.nats.embedded"
+
+// EmbeddedImport is the import that makes nats.embedded work.
+const EmbeddedImport = "github.com/titanframework/titan/modules/discovery/nats/embedded"
+
+// ErrEmbeddedNotLinked is the error of nats.embedded: true in a program
+// that does not link the embedded server.
+var ErrEmbeddedNotLinked = fmt.Errorf("nats.embedded: the machine's embedded NATS server is not linked into this program: add import _ %q", EmbeddedImport)
+
+// SectionOf returns the nats section of cfg.
+func SectionOf(cfg *titanconfig.Config) (Config, error) {
+	return titanconfig.Section[Config](cfg, "nats")
 }
 
 // Module registers the `nats` section and, when nats.events is set, runs
@@ -35,9 +58,15 @@ type Config struct {
 var Module = fx.Module("titan.nats",
 	titanconfig.AsSection("nats", Config{}),
 	fx.Invoke(func(lc fx.Lifecycle, cfg *titanconfig.Config, n *netron.Netron, log *slog.Logger) error {
-		c, err := titanconfig.Section[Config](cfg, "nats")
-		if err != nil || c.Events == "" {
+		c, err := SectionOf(cfg)
+		if err != nil {
 			return err
+		}
+		if c.Embedded.Enabled && !linked.Has(EmbeddedModule) {
+			return ErrEmbeddedNotLinked
+		}
+		if c.Events == "" {
+			return nil
 		}
 		var (
 			nc *nats.Conn

@@ -13,7 +13,12 @@ import (
 	"github.com/titanframework/titan/modules/discovery/nats/embedded"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testsrv.Member() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func instance(id string) discovery.Instance {
 	return discovery.Instance{ID: id, Service: "users", Version: "1.0.0", Addrs: []string{"tcp://127.0.0.1:1"}, Health: discovery.Healthy}

@@ -10,6 +10,7 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -57,9 +58,29 @@ type Server struct {
 	s *server.Server
 }
 
+// ErrListen is matched by the error of Start when the server cannot
+// listen on its port (another process holds it).
+var ErrListen = errors.New("embedded: the NATS server cannot listen on its port")
+
+// fatalLog is the server's logger: it drops every record but the fatal
+// ones, which it hands to Start (a port another process holds is one).
+type fatalLog struct{ fatal chan string }
+
+func (l fatalLog) Fatalf(format string, v ...any) {
+	select {
+	case l.fatal <- fmt.Sprintf(format, v...):
+	default:
+	}
+}
+func (fatalLog) Noticef(string, ...any) {}
+func (fatalLog) Warnf(string, ...any)   {}
+func (fatalLog) Errorf(string, ...any)  {}
+func (fatalLog) Debugf(string, ...any)  {}
+func (fatalLog) Tracef(string, ...any)  {}
+
 // Start starts a server on 127.0.0.1 and waits until it accepts
-// connections (at most 10 s). It logs nothing and leaves signals to the
-// application.
+// connections (at most 10 s); a port already taken fails at once
+// ([ErrListen]). It logs nothing and leaves signals to the application.
 func Start(opts ...Option) (*Server, error) {
 	o := &server.Options{
 		Host:   "127.0.0.1",
@@ -74,11 +95,28 @@ func Start(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
+	log := fatalLog{fatal: make(chan string, 1)}
+	s.SetLogger(log, false, false)
 	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		s.Shutdown()
-		s.WaitForShutdown()
-		return nil, errors.New("embedded: the NATS server did not get ready within 10 s")
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.ReadyForConnections(25 * time.Millisecond) {
+		var err error
+		select {
+		case msg := <-log.fatal:
+			err = fmt.Errorf("embedded: %s", msg)
+			if strings.Contains(msg, "listening") {
+				err = fmt.Errorf("%w: %s", ErrListen, msg)
+			}
+		default:
+			if time.Now().After(deadline) {
+				err = errors.New("embedded: the NATS server did not get ready within 10 s")
+			}
+		}
+		if err != nil {
+			s.Shutdown()
+			s.WaitForShutdown()
+			return nil, err
+		}
 	}
 	return &Server{s: s}, nil
 }
