@@ -11,11 +11,19 @@
 //
 //	addr, err := n.Listen(ctx, "http://127.0.0.1:7080")
 //
-// The listen URL's query carries the options: maxBody=BYTES (default
-// 10 MiB), timeout=DURATION (unary calls, default 30s), cors=ORIGINS
-// (comma-separated, or *) with corsCredentials=true, prefix=/PATH, and for
-// https cert=FILE&key=FILE (PEM). [Listen] and [NewHandler] take the same
-// settings as options, [NewHandler] for mounting on a router of one's own.
+// The gateway's settings are options: [WithMaxBodySize] (default 10 MiB),
+// [WithTimeout] (unary calls, default 30s), [WithCORS], [WithPathPrefix],
+// [WithTLS] (https; else the Netron's netron.WithTLS) and
+// [WithCompression]. [Listen] and [NewHandler] take them, [NewHandler] for
+// mounting on a router of one's own; the gateways a Netron opens
+// (netron.Netron.Listen, netron.listen) take those of the Netron option
+// [WithGatewayOptions], which a titan app fills from its `http`
+// configuration section ([Config]: http.maxBody, http.timeout,
+// http.cors.origins, http.cors.credentials, http.prefix, http.cert,
+// http.key). The listen URL's query parameters of the same names
+// (maxBody=, timeout=, cors=, corsCredentials=, prefix=, cert=, key=) still
+// work, deprecated: the gateway logs one warning naming what replaces
+// each, and the next minor release drops them.
 // The connection limits of the HTTP server (header and body timeouts,
 // connection caps, header size, idle timeout; [WithLimits]) come from the
 // Netron's configuration (netron.handshakeTimeout, frameTimeout, ...).

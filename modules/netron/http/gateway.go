@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/klauspost/compress/gzhttp"
 
@@ -19,19 +20,26 @@ func init() {
 	transport.Register(entry{"https"})
 }
 
-// factory is the [netron.GatewayFactory] of http:// and https:// URLs; the
-// URL's query carries the options (see the package documentation).
+// factory is the [netron.GatewayFactory] of http:// and https:// URLs:
+// the gateway takes the options of [WithGatewayOptions] (the `http`
+// section of a titan app), then those of the URL's query, a deprecated
+// form that logs one warning naming what replaces each parameter.
 func factory(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, error) {
-	opts, err := optionsFromURL(u)
+	fromURL, instead, err := optionsFromURL(u)
 	if err != nil {
 		return nil, err
 	}
-	// The Netron's TLS configuration (netron.WithTLS) serves https when the
-	// URL names no certificate files; options from the URL come after it.
-	if u.Scheme == "https" && n.TLS() != nil && u.Query().Get("cert") == "" {
+	if len(instead) > 0 {
+		n.Logger().Warn("the query parameters of an http listen address are deprecated; use the http configuration section or the gateway options of httptransport.WithGatewayOptions",
+			"address", u.Scheme+"://"+u.Host, "instead", strings.Join(instead, "; "))
+	}
+	opts := gatewayOptions(n)
+	// The Netron's TLS configuration (netron.WithTLS) serves https when no
+	// option names a certificate; options come after it.
+	if u.Scheme == "https" && n.TLS() != nil {
 		opts = append([]Option{WithTLS(n.TLS())}, opts...)
 	}
-	return Listen(ctx, n, u.Scheme+"://"+u.Host, opts...)
+	return Listen(ctx, n, u.Scheme+"://"+u.Host, append(opts, fromURL...)...)
 }
 
 // Gateway is a [Handler] served on the process-wide HTTP server of its
@@ -46,7 +54,8 @@ type Gateway struct {
 
 // Listen serves n's services on addr, an http://host:port or
 // https://host:port URL (port 0 picks a free port). https needs [WithTLS]
-// (or, through [netron.Netron.Listen], the cert and key query parameters).
+// (or, through [netron.Netron.Listen], [WithGatewayOptions] or the
+// Netron's TLS configuration).
 // The gateway runs until [Gateway.Shutdown].
 func Listen(ctx context.Context, n netron.Engine, addr string, opts ...Option) (*Gateway, error) {
 	u, err := url.Parse(addr)
@@ -67,7 +76,7 @@ func Listen(ctx context.Context, n netron.Engine, addr string, opts ...Option) (
 	}
 	switch {
 	case u.Scheme == "https" && h.cfg.tls == nil:
-		return nil, fmt.Errorf("httptransport: address %q: https needs a certificate: WithTLS, or ?cert=FILE&key=FILE on the listen URL", addr)
+		return nil, fmt.Errorf("httptransport: address %q: https needs a certificate: WithTLS (http.cert and http.key in a titan app), or the Netron's (netron.WithTLS)", addr)
 	case u.Scheme == "http" && h.cfg.tls != nil:
 		return nil, fmt.Errorf("httptransport: address %q: WithTLS given for an http:// address; use https://", addr)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +45,9 @@ func (o option) String() string  { return o.desc }
 type CORS struct {
 	// Origins lists the allowed origins ("https://app.example"); "*" allows
 	// every origin. Allowed origins are echoed in Access-Control-Allow-Origin.
-	Origins []string
+	Origins []string `json:"origins,omitempty"`
 	// Credentials adds Access-Control-Allow-Credentials: true.
-	Credentials bool
+	Credentials bool `json:"credentials,omitempty"`
 }
 
 func (c *CORS) allows(origin string) bool {
@@ -179,7 +180,21 @@ func WithAuthenticator(a netron.Authenticator) Option {
 	return option{"WithAuthenticator", func(c *config) { c.auth = a }}
 }
 
-// optionsFromURL reads the options a listen URL carries in its query:
+// queryOptions names, for each query parameter a listen URL may still
+// carry, the configuration key and the Go option that replace it.
+var queryOptions = [...][3]string{
+	{"maxBody", "http.maxBody", "WithMaxBodySize"},
+	{"timeout", "http.timeout", "WithTimeout"},
+	{"cors", "http.cors.origins", "WithCORS"},
+	{"corsCredentials", "http.cors.credentials", "WithCORS"},
+	{"prefix", "http.prefix", "WithPathPrefix"},
+	{"cert", "http.cert", "WithTLS"},
+	{"key", "http.key", "WithTLS"},
+}
+
+// optionsFromURL reads the options a listen URL carries in its query, the
+// deprecated form of the `http` section (Config) and of
+// WithGatewayOptions:
 //
 //	maxBody=BYTES        largest request body (default 10485760)
 //	timeout=DURATION     timeout of unary calls (default 30s)
@@ -187,60 +202,61 @@ func WithAuthenticator(a netron.Authenticator) Option {
 //	corsCredentials=true add Access-Control-Allow-Credentials
 //	prefix=/PATH         serve the routes under /PATH too
 //	cert=FILE&key=FILE   PEM certificate and key (required for https)
-func optionsFromURL(u *url.URL) ([]Option, error) {
-	var opts []Option
+//
+// It returns what replaces each parameter given, for the warning.
+func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 	q := u.Query()
 	var errs []error
+	known := make([]string, len(queryOptions))
+	for i, o := range queryOptions {
+		known[i] = o[0]
+	}
 	for k := range q {
-		switch k {
-		case "maxBody", "timeout", "cors", "corsCredentials", "prefix", "cert", "key":
-		default:
-			errs = append(errs, fmt.Errorf("unknown query parameter %q (known: maxBody, timeout, cors, corsCredentials, prefix, cert, key)", k))
+		if !slices.Contains(known, k) {
+			errs = append(errs, fmt.Errorf("unknown query parameter %q (known: %s)", k, strings.Join(known, ", ")))
 		}
 	}
+	for _, o := range queryOptions {
+		if q.Has(o[0]) {
+			instead = append(instead, fmt.Sprintf("%s=… → %s (%s)", o[0], o[1], o[2]))
+		}
+	}
+	var c Config
 	if s := q.Get("maxBody"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
 			errs = append(errs, fmt.Errorf("maxBody=%q: want a positive number of bytes", s))
-		} else {
-			opts = append(opts, WithMaxBodySize(n))
 		}
+		c.MaxBody = max(n, 0)
 	}
 	if s := q.Get("timeout"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			errs = append(errs, fmt.Errorf("timeout=%q: want a positive duration such as 30s", s))
-		} else {
-			opts = append(opts, WithTimeout(d))
 		}
+		c.Timeout = max(d, 0)
 	}
 	if s := q.Get("cors"); s != "" {
-		cred := false
+		c.CORS.Origins = strings.Split(s, ",")
 		if v := q.Get("corsCredentials"); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("corsCredentials=%q: want true or false", v))
 			}
-			cred = b
+			c.CORS.Credentials = b
 		}
-		opts = append(opts, WithCORS(CORS{Origins: strings.Split(s, ","), Credentials: cred}))
 	}
-	if s := q.Get("prefix"); s != "" {
-		opts = append(opts, WithPathPrefix(s))
-	}
-	certFile, keyFile := q.Get("cert"), q.Get("key")
-	switch {
-	case (certFile == "") != (keyFile == ""):
+	c.Prefix = q.Get("prefix")
+	c.Cert, c.Key = q.Get("cert"), q.Get("key")
+	if (c.Cert == "") != (c.Key == "") {
 		errs = append(errs, errors.New("cert and key must be given together"))
-	case certFile != "":
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("cert=%q key=%q: %w", certFile, keyFile, err))
-		} else {
-			opts = append(opts, WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
-		}
+		c.Cert, c.Key = "", ""
 	}
-	return opts, errors.Join(errs...)
+	if len(errs) == 0 {
+		opts, err = c.Options()
+		errs = append(errs, err)
+	}
+	return opts, instead, errors.Join(errs...)
 }
 
 // PathExtension is the key of the service extension ([netron.WithExtension])

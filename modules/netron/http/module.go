@@ -1,0 +1,113 @@
+package http
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.uber.org/fx"
+
+	titanconfig "github.com/titanframework/titan/modules/config"
+	"github.com/titanframework/titan/modules/linked"
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Linking this package (titan's root does) adds Module to every Titan app
+// of the program: the `http` section.
+func init() { linked.Register("titan.http", Module) }
+
+// Config is the `http` configuration section: the options of every
+// http:// and https:// gateway of the app, each the Go option of the same
+// name ([WithGatewayOptions] of [WithMaxBodySize], [WithTimeout],
+// [WithCORS], [WithPathPrefix], [WithTLS]). They replace the listen URL's
+// query parameters of the same names, which still work, deprecated.
+type Config struct {
+	// MaxBody is the largest request body in bytes (0: 10 MiB).
+	MaxBody int64 `json:"maxBody,omitempty" jsonschema:"minimum=0,description=Largest request body in bytes (0: 10 MiB)"`
+	// Timeout bounds unary calls whose request names none (0: 30s).
+	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls whose request names none (0: 30s)"`
+	// CORS lists the origins allowed to call across origins.
+	CORS CORS `json:"cors,omitempty"`
+	// Prefix serves every route under this path as well ("/api").
+	Prefix string `json:"prefix,omitempty" jsonschema:"description=Serve the routes under this path too"`
+	// Cert and Key are PEM files of the certificate of https:// gateways
+	// (else the Netron's TLS configuration, security.tls).
+	Cert string `json:"cert,omitempty" jsonschema:"description=PEM certificate file of https gateways"`
+	Key  string `json:"key,omitempty" jsonschema:"description=PEM key file of https gateways"`
+}
+
+// Options returns the gateway options c sets, or what is wrong with it,
+// each error naming its key.
+func (c Config) Options() ([]Option, error) {
+	var opts []Option
+	var errs []error
+	if c.MaxBody < 0 {
+		errs = append(errs, fmt.Errorf("http.maxBody %d: want a positive number of bytes (0: the default)", c.MaxBody))
+	} else if c.MaxBody > 0 {
+		opts = append(opts, WithMaxBodySize(c.MaxBody))
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("http.timeout %v: want a positive duration (0: the default)", c.Timeout))
+	} else if c.Timeout > 0 {
+		opts = append(opts, WithTimeout(c.Timeout))
+	}
+	if len(c.CORS.Origins) > 0 {
+		opts = append(opts, WithCORS(CORS{Origins: slices.Clone(c.CORS.Origins), Credentials: c.CORS.Credentials}))
+	}
+	if c.Prefix != "" {
+		opts = append(opts, WithPathPrefix(c.Prefix))
+	}
+	switch {
+	case (c.Cert == "") != (c.Key == ""):
+		errs = append(errs, errors.New("http.cert and http.key must be given together"))
+	case c.Cert != "":
+		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("http.cert %q, http.key %q: %w", c.Cert, c.Key, err))
+		} else {
+			opts = append(opts, WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+		}
+	}
+	return opts, errors.Join(errs...)
+}
+
+type gatewayOptionsKey struct{}
+
+// WithGatewayOptions is the Netron option that gives every http:// and
+// https:// gateway the Netron opens (netron.Netron.Listen) the gateway
+// options opts, as [Listen] takes them (given several times, they add
+// up). It is how a program sets them without the listen URL's query,
+// which is deprecated; in a titan app the `http` section sets them.
+func WithGatewayOptions(opts ...Option) netron.Option {
+	opts = slices.Clone(opts)
+	return netron.WithValue(gatewayOptionsKey{}, func(old any) any {
+		cur, _ := old.([]Option)
+		return append(slices.Clone(cur), opts...)
+	})
+}
+
+// gatewayOptions returns the options WithGatewayOptions gave n.
+func gatewayOptions(n netron.Engine) []Option {
+	opts, _ := n.Value(gatewayOptionsKey{}).([]Option)
+	return opts
+}
+
+// Module registers the `http` section and gives the app's Netron the
+// gateway options it sets. titan.New adds it to every app of a program
+// that links this package.
+var Module = fx.Module("titan.http",
+	titanconfig.AsSection("http", Config{}),
+	fx.Provide(fx.Annotate(func(cfg *titanconfig.Config) ([]netron.Option, error) {
+		c, err := titanconfig.Section[Config](cfg, "http")
+		if err != nil {
+			return nil, err
+		}
+		opts, err := c.Options()
+		if err != nil || len(opts) == 0 {
+			return nil, err
+		}
+		return []netron.Option{WithGatewayOptions(opts...)}, nil
+	}, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
+)

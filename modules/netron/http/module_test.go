@@ -1,0 +1,84 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/titanframework/titan/modules/netron"
+	httptransport "github.com/titanframework/titan/modules/netron/http"
+)
+
+// listenWith serves the calculator on an http:// address of a Netron made
+// with opts, whose log goes to the returned buffer.
+func listenWith(t *testing.T, query string, opts ...netron.Option) (addr string, log *bytes.Buffer) {
+	t.Helper()
+	log = new(bytes.Buffer)
+	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(log, nil)), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	if err := n.Register("calculator", "1.0.0", &Calculator{}, httptransport.Path("/api/calculator")); err != nil {
+		t.Fatal(err)
+	}
+	addr, err = n.Listen(context.Background(), "http://127.0.0.1:0"+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr, log
+}
+
+// The gateway options of a Netron (WithGatewayOptions, which the http
+// section gives in an app) apply to the gateways it listens on, with no
+// warning; the same settings in the listen URL's query still apply and
+// log one warning naming what replaces each parameter.
+func TestGatewayOptions(t *testing.T) {
+	opts, err := httptransport.Config{Prefix: "/gw", MaxBody: 64}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaOption, quiet := listenWith(t, "", httptransport.WithGatewayOptions(opts...))
+	viaQuery, warned := listenWith(t, "?prefix=/gw&maxBody=64")
+	c := client(t)
+	for _, addr := range []string{viaOption, viaQuery} {
+		if r := post(t, c, addr+"/gw/api/calculator/add", "[1,2]"); r.status != 200 || string(r.body) != "3" {
+			t.Errorf("%s: POST /gw/api/calculator/add: %d %s", addr, r.status, r.body)
+		}
+		if r := post(t, c, addr+"/api/calculator/add", "["+strings.Repeat(" ", 64)+"1,2]"); r.status != 413 {
+			t.Errorf("%s: a body over 64 bytes: %d %s, want 413", addr, r.status, r.body)
+		}
+	}
+	if strings.Contains(quiet.String(), "deprecated") {
+		t.Errorf("WithGatewayOptions logged: %s", quiet)
+	}
+	if n := strings.Count(warned.String(), "level=WARN"); n != 1 ||
+		!strings.Contains(warned.String(), "prefix=… → http.prefix (WithPathPrefix)") ||
+		!strings.Contains(warned.String(), "maxBody=… → http.maxBody (WithMaxBodySize)") {
+		t.Errorf("the query form logged %d warnings, want one naming the replacements:\n%s", n, warned)
+	}
+}
+
+// A bad value of the http section is an error naming its key.
+func TestConfigErrors(t *testing.T) {
+	_, err := httptransport.Config{MaxBody: -1, Timeout: -1, Cert: "a.pem", Prefix: "gw"}.Options()
+	for _, want := range []string{"http.maxBody -1", "http.timeout -1ns", "http.cert and http.key must be given together"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v, want it to contain %q", err, want)
+		}
+	}
+	opts, err := httptransport.Config{Prefix: "gw"}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if _, err := httptransport.NewHandler(n, opts...); err == nil || !strings.Contains(err.Error(), `WithPathPrefix("gw")`) {
+		t.Errorf("prefix gw: %v, want the option named", err)
+	}
+}
