@@ -130,7 +130,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		writeError(w, requestID(r), invocationError(err), true)
 		return
 	}
-	rc := http.NewResponseController(w)
+	fl := newStreamFlusher(w, streamFlushEvery)
 	started := false
 	start := func() {
 		hd := w.Header()
@@ -157,8 +157,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		} else {
 			buf = append(buf, '\n')
 		}
-		_, _ = w.Write(buf)
-		_ = rc.Flush()
+		fl.finish(buf)
 	}
 	for v, err := range seq {
 		if err != nil {
@@ -186,22 +185,20 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		} else {
 			buf = append(buf, '\n')
 		}
-		if _, err := w.Write(buf); err != nil {
+		if err := fl.write(buf); err != nil {
+			fl.finish(nil)
 			return // the client went away; leaving the loop ends the stream
-		}
-		if err := rc.Flush(); err != nil {
-			return
 		}
 		count++
 	}
 	if !started {
 		start()
 	}
+	buf = buf[:0]
 	if mode == modeSSE {
-		buf = append(buf[:0], "event: end\ndata: {\"count\":"...)
+		buf = append(buf, "event: end\ndata: {\"count\":"...)
 		buf = strconv.AppendInt(buf, int64(count), 10)
 		buf = append(buf, "}\n\n"...)
-		_, _ = w.Write(buf)
 	}
-	_ = rc.Flush()
+	fl.finish(buf)
 }
