@@ -88,7 +88,10 @@
 // line holding the error body); anything else one JSON array of the items.
 // Streams answered as SSE or NDJSON have no timeout (they end with the
 // method or the client); unary calls and streams drained into an array
-// have the gateway's timeout.
+// have the gateway's timeout. An item is flushed at once when the last
+// flush is a millisecond old or more; items that follow it within the
+// millisecond are flushed together at its end, so a burst leaves in a few
+// writes and an item the method follows with a wait is never held back.
 //
 // # Errors
 //
