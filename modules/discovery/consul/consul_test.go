@@ -9,12 +9,18 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/consul"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if testsrv.Child() {
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // instance is testsrv's with a second address and metadata, which the
 // Consul backend carries in the service's meta.
@@ -132,4 +138,18 @@ func TestAppsFindEachOther(t *testing.T) {
 	f := newFakeAgent(t)
 	testsrv.SpreadOver(t, []string{"discovery.backend=consul", "discovery.url=" + f.url(),
 		"discovery.heartbeat=100ms", "discovery.ttl=1s", "discovery.deregisterDelay=50ms"})
+}
+
+// Three instances run as child processes registered with the agent; one
+// is killed (SIGKILL: no deregistration, its TTL check left to fail) in
+// the middle of a client's load: no idempotent call fails, and the killed
+// instance leaves the registry when its check goes critical.
+func TestKilledInstance(t *testing.T) {
+	f := newFakeAgent(t)
+	sets := []string{"discovery.backend=consul", "discovery.url=" + f.url(), "discovery.heartbeat=100ms", "discovery.ttl=500ms"}
+	names := []string{"a", "b", "c"}
+	children := testsrv.StartChildren(t, sets, names...)
+	var c testsrv.WhoClient
+	testsrv.StartApp(t, testsrv.Settings(sets...), titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
+	testsrv.KillUnderLoad(t, c, children, names, open(t, f.url(), time.Second), 3*time.Second)
 }
