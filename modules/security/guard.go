@@ -61,7 +61,7 @@ func (f AuthenticatorFunc) Authenticate(ctx context.Context, c Credentials) (*Id
 type Guard struct {
 	cfg      Config
 	log      *slog.Logger
-	verifier *jwtauth.Verifier
+	verifier atomic.Pointer[jwtauth.Verifier]
 	auth     Authenticator
 	rbac     *rbac
 	limiter  ratelimit.Limiter
@@ -86,6 +86,8 @@ type Guard struct {
 	peerSubj  map[*netron.Peer]string // subject of each authenticated connection
 	calls     sync.Map                // subject -> *atomic.Int64 running calls
 	closeOnce sync.Once
+	closeMu   sync.Mutex // closed, against a Start that ends after Close
+	closed    bool
 }
 
 // Options are what a Guard is built from besides its configuration.
@@ -101,6 +103,12 @@ type Options struct {
 	Limiter ratelimit.Limiter
 	// Verifier checks tokens (default: built from cfg.JWT when enabled).
 	Verifier *jwtauth.Verifier
+	// StartKeySet leaves the verifier of a security.jwt.jwksURL to
+	// [Guard.Start], which fetches the key set and starts its refreshes,
+	// so that New starts no goroutine (an fx constructor should not: when
+	// a later constructor fails, nothing stops it). The module sets it and
+	// calls Start from an OnStart hook.
+	StartKeySet bool
 	// Now is the clock of the default Limiter (nil: time.Now; an app's
 	// titan.WithClock). Token expiry keeps to real time.
 	Now func() time.Time
@@ -126,21 +134,44 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &Guard{
-		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, limiter: o.Limiter, verifier: o.Verifier,
+		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, limiter: o.Limiter,
 		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{},
 		refused: newOffenders(log, 10_000),
 	}
 	if g.limiter == nil {
 		g.limiter = ratelimit.NewLocal(ratelimit.LocalOptions{MaxKeys: cfg.RateLimit.MaxKeys, Now: o.Now})
 	}
-	if g.verifier == nil && cfg.JWT.Enabled() {
+	g.verifier.Store(o.Verifier)
+	if o.Verifier == nil && cfg.JWT.Enabled() && !(o.StartKeySet && cfg.JWT.JWKSURL != "") {
 		v, err := jwtauth.NewVerifier(ctx, cfg.JWT)
 		if err != nil {
 			return nil, err
 		}
-		g.verifier = v
+		g.verifier.Store(v)
 	}
 	return g, nil
+}
+
+// Start makes the verifier that [Options].StartKeySet left to it: it
+// fetches security.jwt.jwksURL's key set (an error names the URL) and
+// refreshes it until ctx ends or the guard is closed. Without StartKeySet,
+// or when the guard has its verifier, it does nothing.
+func (g *Guard) Start(ctx context.Context) error {
+	if g.verifier.Load() != nil || !g.cfg.JWT.Enabled() {
+		return nil
+	}
+	v, err := jwtauth.NewVerifier(ctx, g.cfg.JWT)
+	if err != nil {
+		return err
+	}
+	g.closeMu.Lock()
+	defer g.closeMu.Unlock()
+	if g.closed {
+		v.Close()
+		return nil
+	}
+	g.verifier.Store(v)
+	return nil
 }
 
 // tokenCache returns the cache of verified tokens, made on first use; made
@@ -172,8 +203,11 @@ func (g *Guard) tokenCache() *otter.Cache[string, *Identity] {
 // not yet reported.
 func (g *Guard) Close() {
 	g.closeOnce.Do(func() {
-		if g.verifier != nil {
-			g.verifier.Close()
+		g.closeMu.Lock()
+		g.closed = true
+		g.closeMu.Unlock()
+		if v := g.verifier.Load(); v != nil {
+			v.Close()
 		}
 		g.tokensMu.Lock()
 		g.tokensDone = true
@@ -219,13 +253,14 @@ func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 // the verifier, anything else by the app's Authenticator.
 func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) {
 	var id *Identity
+	verifier := g.verifier.Load()
 	switch {
-	case c.Token != "" && g.verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
+	case c.Token != "" && verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
 		tokens := g.tokenCache()
 		if id, ok := tokens.GetIfPresent(c.Token); ok && !id.expired(g.now()) {
 			return id, nil // verified and completed before; never modified
 		}
-		claims, err := g.verifier.Verify(c.Token)
+		claims, err := verifier.Verify(c.Token)
 		if err != nil {
 			return nil, netron.NewError(netron.CodeUnauthenticated, fmt.Errorf("invalid token: %w", err))
 		}

@@ -52,7 +52,7 @@ func newGuard(p guardParams) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Log: p.Log, Authenticator: p.Authenticator, Now: p.Now}
+	o := Options{Log: p.Log, Authenticator: p.Authenticator, Now: p.Now, StartKeySet: true}
 	var backend io.Closer // the shared limiter's, when security.rateLimit.backend names one
 	if b := cfg.RateLimit.Backend; b != "" && b != "memory" {
 		l, closer, err := ratelimit.OpenBackend(context.Background(), b, cfg.RateLimit.URL, cfg.RateLimit.Prefix)
@@ -78,11 +78,24 @@ func newGuard(p guardParams) (*Guard, error) {
 		_ = closeBackend()
 		return nil, err
 	}
-	p.Lifecycle.Append(fx.StopHook(func() error {
+	// The key set of security.jwt.jwksURL is fetched, and its refreshes
+	// start, when the app starts: a constructor that failed after this one
+	// would leave their goroutine running.
+	stop := func(context.Context) error {
 		cancel()
 		g.Close()
 		return closeBackend()
-	}))
+	}
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			if err := g.Start(ctx); err != nil {
+				_ = stop(ctx) // fx stops only the hooks that started
+				return err
+			}
+			return nil
+		},
+		OnStop: stop,
+	})
 	return g, nil
 }
 
