@@ -452,6 +452,11 @@ func addField(o Object, index map[string]int, k string, v any) (Object, map[stri
 func (d *decoder) keyBytes() ([]byte, string, error) {
 	if d.off < len(d.b) {
 		c := d.b[d.off]
+		if n := int(c & 0x1f); c&0xe0 == 0xa0 && n < len(d.b)-d.off { // the common key: a short string
+			p := d.b[d.off+1 : d.off+1+n]
+			d.off += 1 + n
+			return p, "", nil
+		}
 		if c&0xe0 == 0xa0 || (c >= 0xd9 && c <= 0xdb) {
 			h, err := d.next()
 			if err != nil {
@@ -483,9 +488,49 @@ func (d *decoder) key() (string, error) {
 	return s, nil
 }
 
+// skipSmall skips the value at the offset when it is one of the one-byte
+// values (small integers, nil, booleans) or a string of up to 31 bytes
+// that fits in what remains, and reports whether it did: the common
+// values of a message, read without decoding a head. Anything else is
+// left to next, with its checks and errors.
+func (d *decoder) skipSmall() bool {
+	if d.off >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.off]; {
+	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		d.off++
+		return true
+	case c&0xe0 == 0xa0:
+		if n := int(c & 0x1f); n < len(d.b)-d.off {
+			d.off += 1 + n
+			return true
+		}
+	}
+	return false
+}
+
+// skipShortString is skipSmall for a map key: only a string of up to 31
+// bytes, which needs no conversion.
+func (d *decoder) skipShortString() bool {
+	if d.off >= len(d.b) {
+		return false
+	}
+	if c := d.b[d.off]; c&0xe0 == 0xa0 {
+		if n := int(c & 0x1f); n < len(d.b)-d.off {
+			d.off += 1 + n
+			return true
+		}
+	}
+	return false
+}
+
 // skip reads one value without building it (extensions are decoded and
 // discarded, so their contents are validated too).
 func (d *decoder) skip() error {
+	if d.skipSmall() {
+		return nil
+	}
 	h, err := d.next()
 	if err != nil {
 		return err
@@ -498,7 +543,7 @@ func (d *decoder) skip() error {
 			return err
 		}
 		for range h.n {
-			if h.k == kMap {
+			if h.k == kMap && !d.skipShortString() {
 				// Keys are checked as the decoders check them.
 				if _, _, err := d.keyBytes(); err != nil {
 					return err

@@ -77,6 +77,14 @@ func nilPointer(typ string) error {
 
 // stringValue decodes a string; t names the Go type in errors.
 func (d *decoder) stringValue(t reflect.Type) (string, error) {
+	if d.off < len(d.b) {
+		if c := d.b[d.off]; c&0xe0 == 0xa0 { // a string of up to 31 bytes, the common one
+			if n := int(c & 0x1f); n < len(d.b)-d.off {
+				d.off++
+				return makeString(d.strBytes(n)), nil
+			}
+		}
+	}
 	h, err := d.next()
 	if err != nil {
 		return "", err
