@@ -66,6 +66,30 @@ func (s *Scanner) Reset(b []byte) { s.d = decoder{b: b} }
 // consumed with its data; an array or map is not: its Len elements (or
 // key/value pairs) follow, to be read with Next or Skip.
 func (s *Scanner) Next(t *Token) error {
+	// The common tokens first, read in place: small integers and strings
+	// of up to 31 bytes that fit in what remains.
+	if d := &s.d; d.off < len(d.b) {
+		c := d.b[d.off]
+		switch {
+		case c <= 0x7f || c >= 0xe0:
+			t.Kind, t.Offset, t.Len, t.Bool, t.Int, t.Uint, t.Float, t.Ext = TokenInt, d.off, 0, false, int64(int8(c)), 0, 0, 0
+			if c <= 0x7f {
+				t.Int = int64(c)
+			}
+			if t.Bytes != nil {
+				t.Bytes = nil
+			}
+			d.off++
+			return nil
+		case c&0xe0 == 0xa0:
+			if n := int(c & 0x1f); n < len(d.b)-d.off {
+				t.Kind, t.Offset, t.Len, t.Bool, t.Int, t.Uint, t.Float, t.Ext = TokenString, d.off, n, false, 0, 0, 0, 0
+				t.Bytes = d.b[d.off+1 : d.off+1+n]
+				d.off += 1 + n
+				return nil
+			}
+		}
+	}
 	h, err := s.d.next()
 	if err != nil {
 		return err
