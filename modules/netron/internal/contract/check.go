@@ -204,11 +204,18 @@ func (n *node) number(f float64, integral bool) bool {
 
 // str checks a string (its wire bytes seen as a string, or a Go string).
 func (n *node) str(p string) bool {
-	if n.types&tString == 0 || !utf8.ValidString(p) {
+	if n.types&tString == 0 {
+		return false
+	}
+	ascii := asciiOnly(p)
+	if !ascii && !utf8.ValidString(p) {
 		return false // invalid UTF-8 is replaced on decoding: the general validator sees that
 	}
 	if n.minLen > 0 || n.maxLen >= 0 {
-		l := utf8.RuneCountInString(p) // maxLength and minLength count code points
+		l := len(p) // maxLength and minLength count code points: bytes, in ASCII
+		if !ascii {
+			l = utf8.RuneCountInString(p)
+		}
 		if l < n.minLen || n.maxLen >= 0 && l > n.maxLen {
 			return false
 		}
@@ -226,6 +233,16 @@ func (n *node) str(p string) bool {
 			}
 		}
 		return false
+	}
+	return true
+}
+
+// asciiOnly reports whether s is ASCII, where a byte is a code point.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
 	}
 	return true
 }
