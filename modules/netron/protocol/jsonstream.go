@@ -98,7 +98,7 @@ func (d *decoder) appendObjectJSON(dst []byte, h head, depth int) ([]byte, error
 	if err := d.enter(h.start); err != nil {
 		return dst, err
 	}
-	start := len(dst)
+	level, start := d.depth, len(dst)
 	var (
 		seen  [16][]byte // the keys so far, to find a repeated one
 		more  map[string]struct{}
@@ -143,7 +143,10 @@ func (d *decoder) appendObjectJSON(dst []byte, h head, depth int) ([]byte, error
 		dst = AppendJSONString(dst, unsafeutil.String(k))
 		dst = append(dst, ':')
 		if dst, err = d.appendJSON(dst, depth+1); err != nil {
-			return dst, err
+			// The key may come again with a value that replaces this one
+			// (the general path keeps the last): it decides.
+			d.depth = level
+			return d.objectAgain(dst[:start], h, depth)
 		}
 	}
 	d.leave()

@@ -34,6 +34,8 @@ func rawJSONSeeds(t testing.TB) [][]byte {
 		"82a161d40000a16202",               // {a: undefined, b: 2}
 		"83a16101a16202a16103",             // {a: 1, b: 2, a: 3}: a keeps its place, takes 3
 		"82a161d40000a16101",               // {a: undefined, a: 1}
+		"82a161cb7ff8000000000000a16101",   // {a: NaN, a: 1}: the NaN is replaced, no error
+		"82a161cb7ff8000000000000a16201",   // {a: NaN, b: 1}: an error
 		"820101a16102",                     // {1: 1, a: 2}: a key that is no string
 		"81a161d77d0000019000c79c00",       // {a: Date}
 		"9281a16191c0d77d0000019000c79c00", // [{a: [null]}, Date]
