@@ -99,7 +99,7 @@ func (o netronOption) String() string        { return o.desc }
 
 func (o netronOption) applyClient(c *clientConfig) {
 	c.netron = append(c.netron, o)
-	c.only(o.desc, forDial, "it is an option of a Netron: give it to netron.New (the Netron the client calls from)")
+	c.only(o.desc, forDial, `it is an option of a Netron: give it to netron.New for a pool (the Netron it calls from), or call through netron.Dial, which makes a Netron of its own (netron.Dial(ctx, "http://…", …) for HTTP)`)
 }
 
 // clientNetronOption is a Netron option that means something of its own

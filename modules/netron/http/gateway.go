@@ -33,7 +33,7 @@ func factory(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, 
 		n.Logger().Warn("the query parameters of an http listen address are deprecated; use the http configuration section or the gateway options of httptransport.WithGatewayOptions",
 			"address", u.Scheme+"://"+u.Host, "instead", strings.Join(instead, "; "))
 	}
-	opts := gatewayOptions(n)
+	opts := gatewayOptions(n, u.Scheme)
 	// The Netron's TLS configuration (netron.WithTLS) serves https when no
 	// option names a certificate; options come after it.
 	if u.Scheme == "https" && n.TLS() != nil {

@@ -39,17 +39,23 @@ type Config struct {
 }
 
 // Options returns the gateway options c sets, or what is wrong with it,
-// each error naming its key.
-func (c Config) Options() ([]Option, error) {
+// each error naming its key. The certificate (Cert, Key) is an option
+// that only https:// gateways take: [WithGatewayOptions] leaves it out of
+// http:// ones.
+func (c Config) Options() ([]Option, error) { return c.options("http.") }
+
+// options is Options with the keys named prefix+key in errors ("http." for
+// the section, "" for the deprecated listen URL query).
+func (c Config) options(prefix string) ([]Option, error) {
 	var opts []Option
 	var errs []error
 	if c.MaxBody < 0 {
-		errs = append(errs, fmt.Errorf("http.maxBody %d: want a positive number of bytes (0: the default)", c.MaxBody))
+		errs = append(errs, fmt.Errorf("%smaxBody %d: want a positive number of bytes (0: the default)", prefix, c.MaxBody))
 	} else if c.MaxBody > 0 {
 		opts = append(opts, WithMaxBodySize(c.MaxBody))
 	}
 	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("http.timeout %v: want a positive duration (0: the default)", c.Timeout))
+		errs = append(errs, fmt.Errorf("%stimeout %v: want a positive duration (0: the default)", prefix, c.Timeout))
 	} else if c.Timeout > 0 {
 		opts = append(opts, WithTimeout(c.Timeout))
 	}
@@ -61,13 +67,13 @@ func (c Config) Options() ([]Option, error) {
 	}
 	switch {
 	case (c.Cert == "") != (c.Key == ""):
-		errs = append(errs, errors.New("http.cert and http.key must be given together"))
+		errs = append(errs, fmt.Errorf("%scert and %skey must be given together", prefix, prefix))
 	case c.Cert != "":
 		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("http.cert %q, http.key %q: %w", c.Cert, c.Key, err))
+			errs = append(errs, fmt.Errorf("%scert %q, %skey %q: %w", prefix, c.Cert, prefix, c.Key, err))
 		} else {
-			opts = append(opts, WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
+			opts = append(opts, httpsOnly{WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})})
 		}
 	}
 	return opts, errors.Join(errs...)
@@ -88,10 +94,21 @@ func WithGatewayOptions(opts ...Option) netron.Option {
 	})
 }
 
-// gatewayOptions returns the options WithGatewayOptions gave n.
-func gatewayOptions(n netron.Engine) []Option {
+// httpsOnly is an option that only https:// gateways take from
+// [WithGatewayOptions]: the certificate of the `http` section.
+type httpsOnly struct{ Option }
+
+// gatewayOptions returns the options WithGatewayOptions gave n for a
+// gateway of scheme.
+func gatewayOptions(n netron.Engine, scheme string) []Option {
 	opts, _ := n.Value(gatewayOptionsKey{}).([]Option)
-	return opts
+	if scheme == "https" {
+		return opts
+	}
+	return slices.DeleteFunc(slices.Clone(opts), func(o Option) bool {
+		_, ok := o.(httpsOnly)
+		return ok
+	})
 }
 
 // Module registers the `http` section and gives the app's Netron the

@@ -3,7 +3,9 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -80,5 +82,53 @@ func TestConfigErrors(t *testing.T) {
 	defer n.Stop(context.Background())
 	if _, err := httptransport.NewHandler(n, opts...); err == nil || !strings.Contains(err.Error(), `WithPathPrefix("gw")`) {
 		t.Errorf("prefix gw: %v, want the option named", err)
+	}
+}
+
+// The certificate of the http section serves the https:// gateways only:
+// an http:// listener of the same Netron stays plain and starts.
+func TestSectionCertificateIsForHTTPS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	opts, err := httptransport.Config{Cert: certFile, Key: keyFile}.Options()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := netron.New(netron.Config{}, nil, httptransport.WithGatewayOptions(opts...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("calculator", "1.0.0", &Calculator{}, httptransport.Path("/api/calculator")); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("http:// with the section's certificate: %v", err)
+	}
+	secure, err := n.Listen(context.Background(), "https://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := post(t, client(t), plain+"/api/calculator/add", "[1,2]"); r.status != 200 || string(r.body) != "3" {
+		t.Errorf("http://: %d %s", r.status, r.body)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	defer tr.CloseIdleConnections()
+	if r := post(t, &http.Client{Transport: tr}, secure+"/api/calculator/add", "[1,2]"); r.status != 200 || string(r.body) != "3" {
+		t.Errorf("https://: %d %s", r.status, r.body)
+	}
+}
+
+// The deprecated query form's errors name its parameters, not the
+// section's keys.
+func TestQueryErrorsNameTheParameters(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	_, err = n.Listen(context.Background(), "https://127.0.0.1:0?cert=missing.pem&key=missing.key")
+	if err == nil || !strings.Contains(err.Error(), `cert "missing.pem", key "missing.key"`) || strings.Contains(err.Error(), "http.cert") {
+		t.Fatalf("%v, want an error naming the cert and key parameters", err)
 	}
 }

@@ -253,7 +253,7 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 		c.Cert, c.Key = "", ""
 	}
 	if len(errs) == 0 {
-		opts, err = c.Options()
+		opts, err = c.options("")
 		errs = append(errs, err)
 	}
 	return opts, instead, errors.Join(errs...)
