@@ -131,6 +131,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		return
 	}
 	fl := newStreamFlusher(w, streamFlushEvery)
+	defer fl.finish(nil) // the timer stopped on every way out, a panic's too
 	started := false
 	start := func() {
 		hd := w.Header()

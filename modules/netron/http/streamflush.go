@@ -79,10 +79,14 @@ func (f *streamFlusher) flushLocked(now time.Time) error {
 }
 
 // finish writes b (the stream's last words, if any), flushes, and stops
-// the timer: nothing touches the response after it.
+// the timer: nothing touches the response after it. Calls after the first
+// do nothing.
 func (f *streamFlusher) finish(b []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.done {
+		return
+	}
 	f.done = true
 	if f.timer != nil {
 		f.timer.Stop()
