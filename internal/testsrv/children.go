@@ -41,15 +41,25 @@ func Child() bool {
 	if name == "" {
 		return false
 	}
-	sets := append(strings.Split(os.Getenv(childSets), "\x1f"), "netron.listen=tcp://127.0.0.1:0", "logger.level=error")
-	app := titan.New(titan.WithConfig(config.Options{Sets: sets, Environ: []string{}, NoWatch: true}),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }, titan.Method("name", titan.Idempotent())))
+	app := whoApp(name, os.Getenv(childSets), []string{"logger.level=error"})
 	if err := app.Start(context.Background()); err != nil {
 		fmt.Println("start:", err)
 		os.Exit(1)
 	}
 	fmt.Println("ready")
 	select {}
+}
+
+// whoApp is the app of a child process (Child, Member): who@1.0.0 named
+// name, its method idempotent, on a free tcp:// port, configured by the
+// settings its parent passed (joined by \x1f) and then by more, with
+// opts.
+func whoApp(name, parentSets string, more []string, opts ...titan.Option) *titan.App {
+	sets := append(strings.Split(parentSets, "\x1f"), "netron.listen=tcp://127.0.0.1:0")
+	return titan.New(append([]titan.Option{
+		titan.WithConfig(config.Options{Sets: append(sets, more...), Environ: []string{}, NoWatch: true}),
+		titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }, titan.Method("name", titan.Idempotent())),
+	}, opts...)...)
 }
 
 // StartChildren starts one child process per name, each an instance of

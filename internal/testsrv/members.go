@@ -16,7 +16,6 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/titanframework/titan"
-	"github.com/titanframework/titan/modules/config"
 )
 
 const (
@@ -39,12 +38,8 @@ func Member() bool {
 	if name == "" {
 		return false
 	}
-	sets := append(strings.Split(os.Getenv(memberSets), "\x1f"),
-		"netron.listen=tcp://127.0.0.1:0", "logger.format=json", "logger.level=info")
-	app := titan.New(titan.WithConfig(config.Options{Sets: sets, Environ: []string{}, NoWatch: true}),
-		titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }, titan.Method("name", titan.Idempotent())),
-		titan.Remote[WhoClient]("who@^1"),
-		titan.Invoke(callWho))
+	app := whoApp(name, os.Getenv(memberSets), []string{"logger.format=json", "logger.level=info"},
+		titan.Remote[WhoClient]("who@^1"), titan.Invoke(callWho))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := app.Start(ctx); err != nil {
