@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"strings"
+	"net/url"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -139,28 +139,12 @@ func WithAddress(addr string) ClientOption {
 	desc := fmt.Sprintf("At(%q)", addr)
 	return clientOption{desc, func(c *clientConfig) {
 		c.only(desc, forPool, "it takes its address as its argument")
-		if scheme, _, ok := strings.Cut(addr, ":"); !ok || !validScheme(scheme) {
+		if u, err := url.Parse(addr); err != nil || u.Scheme == "" {
 			c.errs = append(c.errs, fmt.Errorf("%s: want a URL such as tcp://127.0.0.1:7070", desc))
 			return
 		}
 		c.addr = addr
 	}}
-}
-
-// validScheme reports whether s is a URL scheme (RFC 3986 §3.1).
-func validScheme(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
-		case i > 0 && ('0' <= r && r <= '9' || r == '+' || r == '-' || r == '.'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // WithBalancer sets how a pool spreads calls over the instances
