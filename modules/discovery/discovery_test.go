@@ -98,9 +98,16 @@ func spread(t *testing.T, c CalcClient, n int) map[string]int {
 
 func evenly(t *testing.T, counts map[string]int, n int, names ...string) {
 	t.Helper()
+	atLeast(t, 20, counts, n, names...)
+}
+
+// atLeast checks that each named instance answered at least pct % of the n
+// calls, and no other answered.
+func atLeast(t *testing.T, pct int, counts map[string]int, n int, names ...string) {
+	t.Helper()
 	for _, name := range names {
-		if counts[name] < n/5 {
-			t.Errorf("%s got %d of %d calls, want at least 20%%: %v", name, counts[name], n, counts)
+		if counts[name] < n*pct/100 {
+			t.Errorf("%s got %d of %d calls, want at least %d%%: %v", name, counts[name], n, pct, counts)
 		}
 	}
 	if len(counts) != len(names) {
@@ -158,7 +165,14 @@ func TestBalancers(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer stop(t, capp)
-			evenly(t, spread(t, client, 1500), 1500, "a", "b", "c")
+			// The adaptive balancers send more to whichever instance
+			// answers faster, which on a loaded machine is not always
+			// the same share: they must use every instance, not equally.
+			pct := 20
+			if b == "least-pending" || b == "power-of-two" {
+				pct = 8
+			}
+			atLeast(t, pct, spread(t, client, 1500), 1500, "a", "b", "c")
 		})
 	}
 	t.Run("least-pending avoids a slow instance", func(t *testing.T) {
