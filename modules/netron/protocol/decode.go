@@ -60,6 +60,13 @@ type decoder struct {
 	depth    int
 	maxDepth int
 	strs     *Interner // where CallHeader's strings come from, or nil
+
+	// win is a copy of d.b from winStart on (at most strWindow bytes): the
+	// short strings that lie inside it are sliced from it, so that a
+	// message's strings cost one allocation between them instead of one
+	// each (see str).
+	win      string
+	winStart int
 }
 
 // DecodeValue decodes exactly one Netron MessagePack value from b and returns
@@ -292,6 +299,35 @@ func (d *decoder) strBytes(n int) []byte {
 	return p
 }
 
+// strWindow is the most bytes one string window copies, and so the most
+// memory a string kept from a decoded value can hold alive beyond its own
+// bytes; strings longer than strWindow/4 get their own allocation.
+const strWindow = 1024
+
+// str consumes the n bytes of a string at the current offset and returns it
+// as makeString would. A short string comes from the decoder's window, a
+// copy of the bytes from it on, which the following strings share: decoding
+// a struct of nine strings allocates once for them, not nine times. The
+// window is a string, so sharing it is safe; its cost is that a string kept
+// from a decoded value keeps up to strWindow bytes alive.
+func (d *decoder) str(n int) string {
+	start := d.off
+	p := d.b[start : start+n]
+	d.off += n
+	if n == 0 {
+		return ""
+	}
+	if n > strWindow/4 || !utf8.Valid(p) {
+		return makeString(p)
+	}
+	at := start - d.winStart
+	if at < 0 || at+n > len(d.win) {
+		end := min(len(d.b), start+strWindow)
+		d.win, d.winStart, at = string(d.b[start:end]), start, 0
+	}
+	return d.win[at : at+n]
+}
+
 // makeString converts wire bytes to a string, replacing invalid UTF-8 like the
 // TypeScript decoders (one U+FFFD per maximal ill-formed subsequence, as the
 // WHATWG UTF-8 decoder does).
@@ -373,7 +409,7 @@ func (d *decoder) value() (any, error) {
 	case kFloat:
 		return h.f, nil
 	case kStr:
-		return makeString(d.strBytes(h.n)), nil
+		return d.str(h.n), nil
 	case kBin:
 		return append([]byte{}, d.strBytes(h.n)...), nil
 	case kArray:
@@ -483,7 +519,8 @@ func (d *decoder) key() (string, error) {
 		return "", err
 	}
 	if p != nil {
-		return makeString(p), nil
+		d.off -= len(p)
+		return d.str(len(p)), nil
 	}
 	return s, nil
 }

@@ -26,7 +26,7 @@ func appendRawJSON(dst, raw []byte, depth int) ([]byte, error) {
 	d := decoderPool.Get().(*decoder)
 	*d = decoder{b: raw, maxDepth: lim.depth()}
 	defer func() {
-		d.b = nil
+		*d = decoder{}
 		decoderPool.Put(d)
 	}()
 	start := len(dst)

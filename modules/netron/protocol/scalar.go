@@ -81,7 +81,7 @@ func (d *decoder) stringValue(t reflect.Type) (string, error) {
 		if c := d.b[d.off]; c&0xe0 == 0xa0 { // a string of up to 31 bytes, the common one
 			if n := int(c & 0x1f); n < len(d.b)-d.off {
 				d.off++
-				return makeString(d.strBytes(n)), nil
+				return d.str(n), nil
 			}
 		}
 	}
@@ -91,7 +91,7 @@ func (d *decoder) stringValue(t reflect.Type) (string, error) {
 	}
 	switch h.k {
 	case kStr:
-		return makeString(d.strBytes(h.n)), nil
+		return d.str(h.n), nil
 	case kNil, kUndefined:
 		return "", nil
 	}

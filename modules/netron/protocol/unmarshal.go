@@ -50,7 +50,7 @@ func UnmarshalLimits(data []byte, v any, lim Limits) error {
 	d := decoderPool.Get().(*decoder)
 	*d = decoder{b: data, maxDepth: lim.depth()}
 	defer func() {
-		d.b = nil
+		*d = decoder{} // the pool keeps neither the input nor a string window alive
 		decoderPool.Put(d)
 	}()
 	if p, ok := v.(*any); ok && p != nil {
@@ -453,9 +453,9 @@ func sliceDecoder(t reflect.Type) decFunc {
 			if !bytesElem {
 				return mismatch(h, t)
 			}
-			b := reflect.MakeSlice(t, h.n, h.n)
-			copy(b.Bytes(), d.strBytes(h.n))
-			v.Set(b)
+			b := make([]byte, h.n)
+			copy(b, d.strBytes(h.n))
+			v.SetBytes(b)
 			return nil
 		case kMap:
 			if !bytesElem {
@@ -469,13 +469,20 @@ func sliceDecoder(t reflect.Type) decFunc {
 		if err := d.enter(h.start); err != nil {
 			return err
 		}
-		s := reflect.MakeSlice(t, h.n, h.n)
+		if h.n == 0 {
+			v.Set(reflect.MakeSlice(t, 0, 0)) // [] stays an empty list, not null
+		} else {
+			// A new array, filled in place: reflect.MakeSlice would also
+			// allocate the slice header it returns.
+			v.SetZero()
+			v.Grow(h.n)
+			v.SetLen(h.n)
+		}
 		for i := range h.n {
-			if err := elem(d, s.Index(i)); err != nil {
+			if err := elem(d, v.Index(i)); err != nil {
 				return err
 			}
 		}
-		v.Set(s)
 		d.leave()
 		return nil
 	}

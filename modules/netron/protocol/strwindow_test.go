@@ -1,0 +1,111 @@
+package protocol_test
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
+
+// TestStringsFromWindow decodes arrays of strings of every length around the
+// decoder's string window (short ones shared, long ones alone, some with
+// invalid UTF-8, some empty) into []string, a struct, map keys and the
+// generic model, and checks every string against the one the wire carried.
+func TestStringsFromWindow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 200 {
+		var want []string
+		for range rng.IntN(80) {
+			var n int
+			switch rng.IntN(4) {
+			case 0:
+				n = rng.IntN(32)
+			case 1:
+				n = rng.IntN(300)
+			case 2:
+				n = 250 + rng.IntN(20) // around the longest string a window takes
+			default:
+				n = rng.IntN(1500)
+			}
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte('a' + rng.IntN(26))
+			}
+			if n > 0 && rng.IntN(8) == 0 {
+				b[rng.IntN(n)] = 0xff // invalid UTF-8: replaced, as the TypeScript decoders do
+			}
+			want = append(want, string(b))
+		}
+		raw, err := protocol.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := protocol.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		var generic any
+		if err := protocol.Unmarshal(raw, &generic); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		keys := map[string]int{}
+		for i, s := range want {
+			keys[s] = i
+		}
+		rawKeys, err := protocol.Marshal(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotKeys map[string]int
+		if err := protocol.Unmarshal(rawKeys, &gotKeys); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		clear(raw) // the decoded strings are copies: the input's buffer is reused
+		clear(rawKeys)
+		if len(got) != len(want) || len(generic.([]any)) != len(want) {
+			t.Fatalf("round %d: %d and %d strings decoded, want %d", round, len(got), len(generic.([]any)), len(want))
+		}
+		for i, s := range want {
+			w := strings.ToValidUTF8(s, "\uFFFD")
+			if got[i] != w {
+				t.Fatalf("round %d, string %d (%d bytes): got %q, want %q", round, i, len(s), got[i], w)
+			}
+			if g := generic.([]any)[i]; g != w {
+				t.Fatalf("round %d, string %d in the generic model: got %q, want %q", round, i, g, w)
+			}
+			if !utf8.ValidString(s) {
+				continue // two keys may become one after replacement
+			}
+			if _, ok := gotKeys[s]; !ok {
+				t.Fatalf("round %d: map key %q (%d bytes) missing", round, s, len(s))
+			}
+		}
+	}
+}
+
+// TestStructStringsAllocateOnce: the nine short strings of a realistic
+// message share one allocation (the tags slice is the other).
+func TestStructStringsAllocateOnce(t *testing.T) {
+	u := benchUser{ID: 1000, Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: true,
+		Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	raw, err := protocol.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out benchUser
+	allocs := testing.AllocsPerRun(100, func() {
+		out = benchUser{}
+		if err := protocol.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if out.Name != u.Name || out.Email != u.Email || out.Role != u.Role || out.Address != u.Address ||
+		strings.Join(out.Tags, ",") != strings.Join(u.Tags, ",") {
+		t.Fatalf("decoded %+v, want %+v", out, u)
+	}
+	if allocs > 2 {
+		t.Fatalf("decoding the user allocated %.0f times, want 2 (the strings' window and the tags)", allocs)
+	}
+}
