@@ -349,7 +349,11 @@ func (s *Stream) Recv(v any) error {
 	if err != nil {
 		return err
 	}
-	if err := protocol.UnmarshalLimits(raw, v, s.limits); err != nil {
+	decode := protocol.UnmarshalLimits
+	if s.src == nil {
+		decode = protocol.UnmarshalOwned // as in All
+	}
+	if err := decode(raw, v, s.limits); err != nil {
 		return NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
 	}
 	return nil
@@ -421,7 +425,15 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 			raw, err := s.Next()
 			var v T
 			if err == nil {
-				if v, err = decodeAs[T](raw, s.limits); err != nil {
+				if s.src == nil {
+					// Next handed over the item's frame (the reader gives each
+					// stream item one of its own, or a slab's piece too short
+					// to hold a binary value that would be sliced from it).
+					v, err = decodeOwnedAs[T](raw, s.limits)
+				} else {
+					v, err = decodeAs[T](raw, s.limits) // valid until the next item only
+				}
+				if err != nil {
 					err = NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
 				}
 			}

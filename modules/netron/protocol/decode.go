@@ -60,6 +60,7 @@ type decoder struct {
 	depth    int
 	maxDepth int
 	strs     *Interner // where CallHeader's strings come from, or nil
+	owned    bool      // b is the decoder's to keep: large bins are sliced from it (UnmarshalOwned)
 
 	// win is a copy of d.b from winStart on (at most strWindow bytes): the
 	// short strings that lie inside it are sliced from it, so that a

@@ -165,8 +165,9 @@ type fuzzTarget struct {
 	Ok  bool                 `json:"ok"`
 }
 
-// FuzzUnmarshal: no input panics the typed decoder, and a decoded value
-// re-encodes to bytes that decode to a value with the same encoding.
+// FuzzUnmarshal: no input panics the typed decoder, a decoded value
+// re-encodes to bytes that decode to a value with the same encoding, and
+// UnmarshalOwned decodes what UnmarshalLimits decodes, to the same value.
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range seedHex(false) {
 		f.Add(s)
@@ -177,14 +178,27 @@ func FuzzUnmarshal(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
+	big, err := protocol.Marshal(fuzzTarget{B: bytes.Repeat([]byte{7}, protocol.OwnedBinMin), P: &fuzzTarget{B: make([]byte, 2000)}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(big)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var v fuzzTarget
-		if err := protocol.Unmarshal(b, &v); err != nil {
+		var v, owned fuzzTarget
+		err := protocol.Unmarshal(b, &v)
+		errOwned := protocol.UnmarshalOwned(bytes.Clone(b), &owned, protocol.Limits{})
+		if (err == nil) != (errOwned == nil) || (err != nil && err.Error() != errOwned.Error()) {
+			t.Fatalf("UnmarshalLimits: %v; UnmarshalOwned: %v", err, errOwned)
+		}
+		if err != nil {
 			return
 		}
 		re, err := protocol.Marshal(&v)
 		if err != nil {
 			t.Fatalf("re-encoding %+v: %v", v, err)
+		}
+		if reOwned, err := protocol.Marshal(&owned); err != nil || !bytes.Equal(re, reOwned) {
+			t.Fatalf("UnmarshalOwned decoded another value:\n%x\n%x (%v)", re, reOwned, err)
 		}
 		var v2 fuzzTarget
 		if err := protocol.Unmarshal(re, &v2); err != nil {

@@ -109,3 +109,53 @@ func TestStructStringsAllocateOnce(t *testing.T) {
 		t.Fatalf("decoding the user allocated %.0f times, want 2 (the strings' window and the tags)", allocs)
 	}
 }
+
+// TestUnmarshalOwned: binary values of OwnedBinMin bytes and more are
+// slices of the handed-over input, capped so that an append copies; shorter
+// ones are copies; UnmarshalLimits copies all.
+func TestUnmarshalOwned(t *testing.T) {
+	type item struct {
+		Small []byte `json:"small"`
+		Large []byte `json:"large"`
+		After string `json:"after"`
+	}
+	in := item{Small: []byte("tiny"), Large: make([]byte, protocol.OwnedBinMin), After: "next"}
+	for i := range in.Large {
+		in.Large[i] = byte(i)
+	}
+	raw, err := protocol.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := func(p []byte) bool {
+		for i := range raw {
+			if &raw[i] == &p[0] {
+				return true
+			}
+		}
+		return false
+	}
+	var owned item
+	if err := protocol.UnmarshalOwned(raw, &owned, protocol.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if string(owned.Large) != string(in.Large) || string(owned.Small) != "tiny" || owned.After != "next" {
+		t.Fatalf("decoded %q…, %q, %q", owned.Large[:8], owned.Small, owned.After)
+	}
+	if !inside(owned.Large) {
+		t.Error("the large value was copied")
+	}
+	if cap(owned.Large) != len(owned.Large) {
+		t.Errorf("the large value's capacity is %d, want its length %d: an append would write over the input", cap(owned.Large), len(owned.Large))
+	}
+	if inside(owned.Small) {
+		t.Error("the small value was not copied")
+	}
+	var copied item
+	if err := protocol.Unmarshal(raw, &copied); err != nil {
+		t.Fatal(err)
+	}
+	if inside(copied.Large) || string(copied.Large) != string(in.Large) {
+		t.Error("UnmarshalLimits took the large value from its input")
+	}
+}

@@ -41,6 +41,24 @@ func Unmarshal(data []byte, v any) error {
 // it. Anything else fails with [ErrTypeMismatch]; the first error stops
 // decoding.
 func UnmarshalLimits(data []byte, v any, lim Limits) error {
+	return unmarshal(data, v, lim, false)
+}
+
+// OwnedBinMin is the shortest binary value [UnmarshalOwned] takes from its
+// input instead of copying.
+const OwnedBinMin = 1 << 10
+
+// UnmarshalOwned is [UnmarshalLimits] for input its caller hands over:
+// nothing reads or writes data after the call but through what it decoded.
+// Binary values of at least OwnedBinMin bytes are then slices of data
+// (their capacity capped at their length, so that an append copies)
+// instead of copies of it: a stream of large []byte items is decoded with
+// no copy. A kept slice keeps data alive.
+func UnmarshalOwned(data []byte, v any, lim Limits) error {
+	return unmarshal(data, v, lim, true)
+}
+
+func unmarshal(data []byte, v any, lim Limits, owned bool) error {
 	if len(data) > lim.frameSize() {
 		return decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
@@ -48,7 +66,7 @@ func UnmarshalLimits(data []byte, v any, lim Limits) error {
 		return err
 	}
 	d := decoderPool.Get().(*decoder)
-	*d = decoder{b: data, maxDepth: lim.depth()}
+	*d = decoder{b: data, maxDepth: lim.depth(), owned: owned}
 	defer func() {
 		*d = decoder{} // the pool keeps neither the input nor a string window alive
 		decoderPool.Put(d)
@@ -453,8 +471,13 @@ func sliceDecoder(t reflect.Type) decFunc {
 			if !bytesElem {
 				return mismatch(h, t)
 			}
+			p := d.strBytes(h.n)
+			if d.owned && h.n >= OwnedBinMin {
+				v.SetBytes(p[:h.n:h.n])
+				return nil
+			}
 			b := make([]byte, h.n)
-			copy(b, d.strBytes(h.n))
+			copy(b, p)
 			v.SetBytes(b)
 			return nil
 		case kMap:

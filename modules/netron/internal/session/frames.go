@@ -14,6 +14,13 @@ const (
 	maxSlabbed = 1 << 10
 )
 
+// A stream item's decoder slices binary values of protocol.OwnedBinMin
+// bytes and more from its frame (netron's All, protocol.UnmarshalOwned),
+// which must then be the item's own, not a slab's piece that other frames
+// share: no slabbed frame can hold such a value. (This fails to compile
+// if maxSlabbed grows past OwnedBinMin.)
+const _ = uint(protocol.OwnedBinMin - maxSlabbed)
+
 // slabbed returns n bytes of the reader's slab (the reader's goroutine
 // only).
 func (r *Reader) slabbed(n int) []byte {

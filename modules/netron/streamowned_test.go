@@ -1,0 +1,88 @@
+package netron_test
+
+import (
+	"bytes"
+	"context"
+	"iter"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// Blobs streams binary items of the lengths asked, item i filled with i.
+type Blobs struct{}
+
+func (Blobs) Stream(_ context.Context, sizes []int) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for i, n := range sizes {
+			if !yield(bytes.Repeat([]byte{byte(i)}, n), nil) {
+				return
+			}
+		}
+	}
+}
+
+// Large binary stream items are decoded from their own frames without a
+// copy (protocol.UnmarshalOwned): every item a reader keeps must still hold
+// its own bytes after the items that followed it were read, through
+// CallStream and through Recv, on every transport.
+func TestStreamItemsKeptIntact(t *testing.T) {
+	var sizes []int
+	for i := range 60 {
+		sizes = append(sizes, []int{1, 1023, 1024, 1025, 4096, 70000}[i%6])
+	}
+	for _, scheme := range schemes {
+		t.Run(scheme, func(t *testing.T) {
+			s, _ := netronServer(t, scheme, netron.Config{}, nil)
+			if err := s.n.Register("blobs", "1.0.0", Blobs{}); err != nil {
+				t.Fatal(err)
+			}
+			p := dial(t, s.addr)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			check := func(how string, got [][]byte) {
+				t.Helper()
+				if len(got) != len(sizes) {
+					t.Fatalf("%s: %d items, want %d", how, len(got), len(sizes))
+				}
+				for i, b := range got {
+					if want := bytes.Repeat([]byte{byte(i)}, sizes[i]); !bytes.Equal(b, want) {
+						t.Fatalf("%s: item %d (%d bytes) changed after it was read", how, i, sizes[i])
+					}
+				}
+			}
+			var kept [][]byte
+			for b, err := range netron.CallStream[[]byte](ctx, p, "blobs@1.0.0", "stream", sizes) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept = append(kept, b)
+			}
+			check("CallStream", kept)
+			// An append to a kept item copies: it does not write over the
+			// frame's bytes after it.
+			for i := range kept {
+				kept[i] = append(kept[i], 0xff)
+			}
+			for i := range kept {
+				kept[i] = kept[i][:len(kept[i])-1]
+			}
+			check("CallStream after appends", kept)
+
+			st, err := p.OpenStream(ctx, "blobs@1.0.0", "stream", sizes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept = kept[:0]
+			for {
+				var b []byte
+				if err := st.Recv(&b); err != nil {
+					break
+				}
+				kept = append(kept, b)
+			}
+			check("Recv", kept)
+		})
+	}
+}
