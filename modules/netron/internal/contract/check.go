@@ -386,10 +386,13 @@ func (n *node) object(s *protocol.Scanner, b []byte, count, depth int) bool {
 	for range count {
 		var k protocol.Token
 		err := s.Next(&k)
-		if err != nil || k.Kind != protocol.TokenString || !utf8.Valid(k.Bytes) {
+		if err != nil || k.Kind != protocol.TokenString {
 			return false // other keys become property names on decoding
 		}
-		i, known := n.props[string(k.Bytes)]
+		i, known := n.property(k.Bytes)
+		if !known && !utf8.Valid(k.Bytes) {
+			return false // a known name is valid UTF-8
+		}
 		if undefinedNext(s, b) {
 			// An undefined value is no value: the key is absent in JSON
 			// (and a later duplicate replaces an earlier one).
@@ -422,6 +425,21 @@ func (n *node) object(s *protocol.Scanner, b []byte, count, depth int) bool {
 		}
 	}
 	return present == n.reqMask
+}
+
+// property returns the index of the property named k. A few names are
+// compared in turn, their lengths first: faster than hashing the key.
+func (n *node) property(k []byte) (int, bool) {
+	if len(n.propList) > 16 {
+		i, ok := n.props[string(k)]
+		return i, ok
+	}
+	for i, name := range n.propList {
+		if len(name) == len(k) && name == string(k) {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // undefinedNext reports whether the next value of s is undefined.

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -45,7 +44,7 @@ type node struct {
 
 	// strings
 	minLen, maxLen int // code points; maxLen < 0: none
-	pattern        *regexp.Regexp
+	pattern        *pattern
 	format         func(s string) bool // proves the format, or nil
 	formatName     string
 
@@ -235,7 +234,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 		if !ok {
 			return false
 		}
-		re, err := regexp.Compile(s)
+		re, err := compilePattern(s)
 		if err != nil {
 			return false
 		}

@@ -102,8 +102,7 @@ func hostname(s string) bool {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '-') {
+			if !hostChar[label[i]] {
 				return false
 			}
 		}
@@ -115,6 +114,17 @@ func hostname(s string) bool {
 }
 
 const emailLocalPunct = ".!#$%&'*+-/=?^_`{|}~"
+
+// hostChar and localChar are the bytes of a hostname's labels and of an
+// unquoted email local part.
+var hostChar, localChar = func() (host, local [256]bool) {
+	for c := range 256 {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		host[c] = alnum || c == '-'
+		local[c] = alnum || strings.IndexByte(emailLocalPunct, byte(c)) >= 0
+	}
+	return
+}()
 
 func email(s string) bool {
 	if len(s) > 254 {
@@ -130,8 +140,7 @@ func email(s string) bool {
 		return false // a quoted local part is left to the general validator
 	}
 	for i := 0; i < len(local); i++ {
-		c := local[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || strings.IndexByte(emailLocalPunct, c) >= 0) {
+		if !localChar[local[i]] {
 			return false
 		}
 	}
