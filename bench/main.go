@@ -95,6 +95,7 @@ func main() {
 		jsonOut  = flag.Bool("json", false, "print results as JSON lines instead of a table")
 		cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of each case's measured period to `prefix`-<case>.pprof")
 		memProf  = flag.String("memprofile", "", "write an allocation profile of each case's measured period to `prefix`-<case>.pprof")
+		traceOut = flag.String("trace", "", "write an execution trace of each case's measured period to `prefix`-<case>.trace (go tool trace)")
 	)
 	flag.Parse()
 	if *child != "" {
@@ -103,7 +104,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "bench: bad -case:", err)
 			os.Exit(2)
 		}
-		r := runCase(c, *warmup, *duration, profiles{cpu: *cpuProf, mem: *memProf})
+		r := runCase(c, *warmup, *duration, profiles{cpu: *cpuProf, mem: *memProf, trace: *traceOut})
 		_ = json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
@@ -158,7 +159,7 @@ func main() {
 	for _, c := range cases {
 		var runs []result
 		for range *repeat {
-			runs = append(runs, runChild(self, c, *warmup, *duration, *cpuProf, *memProf))
+			runs = append(runs, runChild(self, c, *warmup, *duration, profiles{cpu: *cpuProf, mem: *memProf, trace: *traceOut}))
 		}
 		sort.Slice(runs, func(i, j int) bool { return runs[i].PerSec < runs[j].PerSec })
 		r := runs[len(runs)/2]
@@ -176,10 +177,10 @@ func main() {
 }
 
 // runChild runs one case in a fresh process.
-func runChild(self string, c caseSpec, warmup, duration time.Duration, cpuProf, memProf string) result {
+func runChild(self string, c caseSpec, warmup, duration time.Duration, prof profiles) result {
 	spec, _ := json.Marshal(c)
 	cmd := exec.Command(self, "-case", string(spec), "-warmup", warmup.String(), "-duration", duration.String(),
-		"-cpuprofile", cpuProf, "-memprofile", memProf)
+		"-cpuprofile", prof.cpu, "-memprofile", prof.mem, "-trace", prof.trace)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

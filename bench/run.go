@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ const streamLen = 100
 
 // profiles names the profiles to write of a case's measured period
 // (prefixes; "" for none).
-type profiles struct{ cpu, mem string }
+type profiles struct{ cpu, mem, trace string }
 
 func (p profiles) file(prefix string, c caseSpec) string {
 	return fmt.Sprintf("%s-%s-%s-%s-%d-c%d.pprof", prefix, c.Sys, c.Mode, c.Family, c.Payload, c.Conc)
@@ -132,10 +133,21 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 			cpuOut = f
 		}
 	}
+	var traceOut *os.File
+	if prof.trace != "" {
+		f, err := os.Create(strings.TrimSuffix(prof.file(prof.trace, c), ".pprof") + ".trace")
+		if err == nil && trace.Start(f) == nil {
+			traceOut = f
+		}
+	}
 	t0 := time.Now()
 	measure.Store(true)
 	time.Sleep(duration)
 	measure.Store(false)
+	if traceOut != nil {
+		trace.Stop()
+		traceOut.Close()
+	}
 	if cpuOut != nil {
 		pprof.StopCPUProfile()
 		cpuOut.Close()
