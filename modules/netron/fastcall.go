@@ -35,6 +35,7 @@ func init() {
 	addShape[func(context.Context, int) error](void1[int])
 	addShape[func(context.Context, int64) error](void1[int64])
 	addShape[func(context.Context, float64) error](void1[float64])
+	addShape[func(context.Context, []byte) error](void1[[]byte])
 }
 
 // addShape registers mk for methods whose bound func type is F.
@@ -50,6 +51,7 @@ func shapesFor[R any]() {
 	addShape[func(context.Context, int) (R, error)](unary1[int, R])
 	addShape[func(context.Context, int64) (R, error)](unary1[int64, R])
 	addShape[func(context.Context, float64) (R, error)](unary1[float64, R])
+	addShape[func(context.Context, []byte) (R, error)](unary1[[]byte, R])
 	addShape[func(context.Context, string, string) (R, error)](unary2[string, R])
 	addShape[func(context.Context, bool, bool) (R, error)](unary2[bool, R])
 	addShape[func(context.Context, int, int) (R, error)](unary2[int, R])

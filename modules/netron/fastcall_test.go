@@ -27,8 +27,9 @@ func (Typed) Fail(_ context.Context, s string) error {
 	}
 	return netron.Errorf(netron.CodeFailedPrecondition, "failing on %q", s)
 }
-func (Typed) Boom(_ context.Context, n int64) (int64, error) { panic(fmt.Sprint("boom ", n)) }
-func (Typed) Now(_ context.Context) (string, error)          { return "now", nil }
+func (Typed) Boom(_ context.Context, n int64) (int64, error)   { panic(fmt.Sprint("boom ", n)) }
+func (Typed) Now(_ context.Context) (string, error)            { return "now", nil }
+func (Typed) Blob(_ context.Context, b []byte) ([]byte, error) { return append(b, '!'), nil }
 
 type (
 	nStr   string
@@ -36,6 +37,7 @@ type (
 	nFloat float64
 	nBool  bool
 	nI64   int64
+	nBytes []byte
 )
 
 type Named struct{}
@@ -48,8 +50,9 @@ func (Named) Bytes(_ context.Context, s nStr) ([]byte, error)  { return []byte(s
 func (Named) Fail(_ context.Context, s nStr) error {
 	return Typed{}.Fail(context.Background(), string(s))
 }
-func (Named) Boom(_ context.Context, n nI64) (nI64, error) { panic(fmt.Sprint("boom ", n)) }
-func (Named) Now(_ context.Context) (nStr, error)          { return "now", nil }
+func (Named) Boom(_ context.Context, n nI64) (nI64, error)     { panic(fmt.Sprint("boom ", n)) }
+func (Named) Now(_ context.Context) (nStr, error)              { return "now", nil }
+func (Named) Blob(_ context.Context, b nBytes) ([]byte, error) { return append(b, '!'), nil }
 
 // With validation off both paths enforce the argument types by decoding
 // and must answer alike, messages included; with validation on, named types
@@ -91,7 +94,7 @@ func fastVsReflect(t *testing.T, noval bool) {
 	if err := n.Register("named", "1.0.0", Named{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"echo", "add", "half", "not", "bytes", "fail", "boom", "now"} {
+	for _, m := range []string{"echo", "add", "half", "not", "bytes", "fail", "boom", "now", "blob"} {
 		if !netron.FastPath(n, "typed@1.0.0", m) {
 			t.Errorf("typed.%s is not on the fast path", m)
 		}
@@ -118,6 +121,7 @@ func fastVsReflect(t *testing.T, noval bool) {
 		{"fail", []any{""}}, {"fail", []any{"why"}}, {"fail", []any{7}},
 		{"boom", []any{7}},
 		{"now", nil}, {"now", []any{1}},
+		{"blob", []any{[]byte("xyz")}}, {"blob", []any{"text"}}, {"blob", []any{nil}}, {"blob", []any{7}}, {"blob", []any{[]byte{}}},
 	}
 	ctx := context.Background()
 	for _, c := range calls {
