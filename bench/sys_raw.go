@@ -150,7 +150,10 @@ func setupRaw(caseSpec) (*bench, error) {
 			return echoed(<-ch, payload)
 		},
 		stream: func(ctx context.Context, payload string, n int) (int, error) {
-			ch := make(chan []byte, 16)
+			// Room for every item and the end: the one reader never waits
+			// for this stream's consumer, so no stream holds up another's
+			// items (Netron's reader files items in per-stream queues).
+			ch := make(chan []byte, n+1)
 			body := binary.BigEndian.AppendUint32(nil, uint32(n))
 			if _, err := cl.send(ch, 1, append(body, payload...)); err != nil {
 				return 0, err
