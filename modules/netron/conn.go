@@ -26,9 +26,10 @@ type conn struct {
 	q     *session.Queue // what waits to be written, and the writer (session.Queue.Run)
 	wdone chan struct{}  // closed when the writer has stopped
 
-	// slots holds a token per request being served (see dispatch); the
-	// reader waits while it is full.
-	slots chan struct{}
+	// served holds the requests being served, a slot each (see
+	// dispatch): the reader waits while none is free; the peer's cancel
+	// finds a call by id; the connection's end cancels them all.
+	served *session.Served[*callCtx]
 	// rd reads the connection; idleTimer checks its count of reads every
 	// Config.IdleTimeout (see watchIdle).
 	rd        *session.Reader
@@ -37,10 +38,8 @@ type conn struct {
 
 	pending session.Pending
 
-	smu      sync.Mutex
-	handling map[uint32]*callCtx // server side: calls in flight, for cancel
-	ended    bool                // the connection ended: calls in flight were cancelled
-	sending  map[uint32]*sendStream
+	smu     sync.Mutex
+	sending map[uint32]*sendStream // the streams this side produces
 
 	inbound session.Inbounds // the streams the peer produces for this side
 
@@ -72,10 +71,9 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	ctx, end := context.WithCancelCause(context.Background())
 	c := &conn{
 		p: p, t: t, ctx: ctx, end: end,
-		wdone:    make(chan struct{}),
-		handling: map[uint32]*callCtx{},
-		sending:  map[uint32]*sendStream{},
-		strs:     protocol.NewInterner(headerStrings, headerStringLen),
+		wdone:   make(chan struct{}),
+		sending: map[uint32]*sendStream{},
+		strs:    protocol.NewInterner(headerStrings, headerStringLen),
 	}
 	cfg := &p.n.cfg
 	c.q = session.NewQueue(t, session.Limits{
@@ -84,7 +82,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 		StallTimeout: cfg.WriteStallTimeout,
 	}, p.n.budget, c.stalled)
 	c.rd = session.NewReader(t, p.n.limits, reading{c})
-	c.slots = make(chan struct{}, cfg.MaxCallsPerPeer)
+	c.served = session.NewServed[*callCtx](cfg.MaxCallsPerPeer)
 	c.pending.Init(p.n.sweeper)
 	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
@@ -115,7 +113,9 @@ func (c *conn) close(err error) {
 		if t := c.idleTimer.Load(); t != nil {
 			t.Stop()
 		}
-		c.cancelAll()
+		for _, cc := range c.served.End() {
+			cc.cancel() // the calls in flight
+		}
 		c.pending.Forget()
 		c.t.Close()
 	})
@@ -128,25 +128,6 @@ func (c *conn) failAll() {
 	c.inbound.FailAll(errConnLost)
 }
 
-// takeSlot takes a request slot, waiting while Config.MaxCallsPerPeer
-// requests are being served (the connection is not read meanwhile: TCP
-// holds the peer back). It reports false when the connection ends first.
-func (c *conn) takeSlot() bool {
-	select {
-	case c.slots <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case c.slots <- struct{}{}:
-		return true
-	case <-c.ctx.Done():
-		return false
-	}
-}
-
-// freeSlot gives a request slot back.
-func (c *conn) freeSlot() { <-c.slots }
 
 // reply sends a successful response.
 func (c *conn) reply(id uint32, typ protocol.Type, result any) {
@@ -161,50 +142,6 @@ func (c *conn) reply(id uint32, typ protocol.Type, result any) {
 func (c *conn) replyError(id uint32, typ protocol.Type, err error) {
 	if e := c.send(&protocol.Packet{ID: id, Type: typ, Error: true, Data: toWire(err)}); e != nil && c.ctx.Err() == nil {
 		c.p.log.Error("could not send an error response", "id", id, "error", e)
-	}
-}
-
-func (c *conn) cancelHandling(id uint32) {
-	c.smu.Lock()
-	cc := c.handling[id]
-	c.smu.Unlock()
-	if cc != nil {
-		cc.cancel()
-	}
-}
-
-// track registers a served call for cancellation; false when the
-// connection has ended (the call's context is cancelled then).
-func (c *conn) track(id uint32, cc *callCtx) {
-	c.smu.Lock()
-	if c.ended {
-		c.smu.Unlock()
-		cc.cancel()
-		return
-	}
-	c.handling[id] = cc
-	c.smu.Unlock()
-}
-
-func (c *conn) untrack(id uint32, cc *callCtx) {
-	c.smu.Lock()
-	if c.handling[id] == cc {
-		delete(c.handling, id)
-		cc.call = nil
-	}
-	c.smu.Unlock()
-	cc.cancel()
-}
-
-// cancelAll cancels the calls in flight when the connection ends.
-func (c *conn) cancelAll() {
-	c.smu.Lock()
-	c.ended = true
-	calls := c.handling
-	c.handling = map[uint32]*callCtx{}
-	c.smu.Unlock()
-	for _, cc := range calls {
-		cc.cancel()
 	}
 }
 

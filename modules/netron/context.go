@@ -27,7 +27,7 @@ func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millis
 
 // callCtx is the context of one call served over a connection: cancelled
 // by the caller's cancel packet, by the end of the call or of the
-// connection (see conn.cancelAll), and carrying the calling peer. It lives
+// connection (see conn.close), and carrying the calling peer. It lives
 // inside the Call, so serving a call costs none of the allocations of
 // context.WithCancel and WithValue; its done channel is made only when
 // someone asks for it. It carries no other values.

@@ -110,17 +110,19 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			c.pending.Resolve(pkt, payload, h)
 		case pkt.Type == protocol.TypeCall && pkt.Error:
 			if c.ext.Load() {
-				c.cancelHandling(pkt.ID)
+				if cc, ok := c.served.Get(pkt.ID); ok {
+					cc.cancel() // a Go peer cancels the call it sent
+				}
 			}
 		case pkt.Type == protocol.TypeTask && c.orderedEvent(pkt, payload):
 			// An event: delivered in arrival order (NETRON-WIRE.md §6.4).
 		default:
-			if !c.takeSlot() { // the connection ended
+			if !c.served.Take(c.ctx.Done()) { // the connection ended
 				session.PutFrame(h)
 				return
 			}
 			if !n.beginCall() {
-				c.freeSlot()
+				c.served.Free()
 				c.replyError(pkt.ID, pkt.Type, errDraining)
 				session.PutFrame(h)
 				return
@@ -135,7 +137,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 				defer n.inflight.Done()
 				c.handleRequest(pkt, payload, nil)
 				session.PutFrame(h) // nothing of a served request outlives it
-				c.freeSlot()
+				c.served.Free()
 			}()
 		}
 	case protocol.TypeStream:

@@ -36,9 +36,10 @@ func (c *conn) checkIdle() {
 		return
 	}
 	cfg := c.p.n.cfg
-	// A reader waiting for a request slot (see takeSlot) reads nothing
-	// and could not read the answer: the connection is busy, not idle.
-	if r := c.rd.Reads(); r != c.idleMark || len(c.slots) == cap(c.slots) {
+	// A reader waiting for a request slot (see session.Served.Take) reads
+	// nothing and could not read the answer: the connection is busy, not
+	// idle.
+	if r := c.rd.Reads(); r != c.idleMark || c.served.Full() {
 		c.idleMark = r
 		c.idleTimer.Load().Reset(cfg.IdleTimeout)
 		return

@@ -775,13 +775,11 @@ func (n *Netron) runningCalls() []string {
 		if c == nil {
 			continue
 		}
-		c.smu.Lock()
-		for _, cc := range c.handling {
+		c.served.Each(func(cc *callCtx) {
 			if call := cc.call; call != nil {
 				running = append(running, call.Service+"."+call.Method+" from "+c.t.RemoteAddr())
 			}
-		}
-		c.smu.Unlock()
+		})
 	}
 	slices.Sort(running)
 	return running

@@ -19,7 +19,7 @@ func (c *conn) serveCall(call *Call) {
 	c.handleRequest(call.srv.pkt, call.srv.payload, call)
 	session.PutFrame(call.srv.frame) // nothing of a served request outlives it
 	if !call.srv.slotFreed {
-		c.freeSlot()
+		c.served.Free()
 	}
 	call.release()
 }
@@ -115,8 +115,10 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		cc = new(callCtx)
 	}
 	cc.peer, cc.call, cc.md = c.p, call, hdr.Metadata
-	c.track(pkt.ID, cc)
-	defer c.untrack(pkt.ID, cc)
+	if !c.served.Track(pkt.ID, cc) {
+		cc.cancel() // the connection has ended
+	}
+	defer endServed(c.served, pkt.ID, cc)
 	var ctx context.Context = cc
 	if hdr.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -395,3 +397,13 @@ func anySeq[T any](s iter.Seq2[T, error]) iter.Seq2[any, error] {
 		}
 	}
 }
+
+// endServed ends a served call: out of the connection's table (its Call
+// forgotten under the table's lock, for Stop's report of running calls),
+// its context cancelled.
+func endServed(s *session.Served[*callCtx], id uint32, cc *callCtx) {
+	s.Untrack(id, cc, forgetCall)
+	cc.cancel()
+}
+
+func forgetCall(cc *callCtx) { cc.call = nil }

@@ -112,7 +112,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	// its reader's grants and cancels must be read.
 	if call.srv != nil && !call.srv.slotFreed {
 		call.srv.slotFreed = true
-		c.freeSlot()
+		c.served.Free()
 	}
 	index := uint32(0)
 	fail := func(err error) {

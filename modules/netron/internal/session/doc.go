@@ -22,6 +22,9 @@
 //   - [Inbounds] (inbound.go): the streams the peer produces for this
 //     side, their items put back in order for one reader each, bounded in
 //     number, items ahead of their turn and time unclaimed.
+//   - [Served] (served.go): the requests a connection serves, a slot
+//     each out of a fixed number (the reader waits for one), found by id
+//     for the peer's cancel, all handed back when the connection ends.
 //
 // The engine maps what this package reports to its coded errors: a
 // [FrameTooLargeError] is resource_exhausted, a write failure unavailable.
