@@ -128,7 +128,6 @@ func (c *conn) failAll() {
 	c.inbound.FailAll(errConnLost)
 }
 
-
 // reply sends a successful response.
 func (c *conn) reply(id uint32, typ protocol.Type, result any) {
 	err := c.send(&protocol.Packet{ID: id, Type: typ, Data: result})
