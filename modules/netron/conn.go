@@ -38,8 +38,7 @@ type conn struct {
 
 	pending session.Pending
 
-	smu     sync.Mutex
-	sending map[uint32]*sendStream // the streams this side produces
+	sending *session.Outbounds[*sendStream] // the streams this side produces
 
 	inbound session.Inbounds // the streams the peer produces for this side
 
@@ -71,9 +70,8 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	ctx, end := context.WithCancelCause(context.Background())
 	c := &conn{
 		p: p, t: t, ctx: ctx, end: end,
-		wdone:   make(chan struct{}),
-		sending: map[uint32]*sendStream{},
-		strs:    protocol.NewInterner(headerStrings, headerStringLen),
+		wdone: make(chan struct{}),
+		strs:  protocol.NewInterner(headerStrings, headerStringLen),
 	}
 	cfg := &p.n.cfg
 	c.q = session.NewQueue(t, session.Limits{
@@ -83,6 +81,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	}, p.n.budget, c.stalled)
 	c.rd = session.NewReader(t, p.n.limits, reading{c})
 	c.served = session.NewServed[*callCtx](cfg.MaxCallsPerPeer)
+	c.sending = session.NewOutbounds[*sendStream](cfg.MaxStreamsPerPeer)
 	c.pending.Init(p.n.sweeper)
 	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
 	c.window.Store(int32(p.n.cfg.StreamWindow))

@@ -21,89 +21,44 @@ import (
 // sendStream is a stream this side produces for the peer.
 type sendStream struct {
 	id     uint32
-	credit atomic.Int64  // items the reader takes before it grants more
-	wake   chan struct{} // a grant arrived (buffered: no wake-up is lost)
+	credit session.Credit // items the reader takes before it grants more
 	cancel context.CancelCauseFunc
 	out    session.Appender // where its items are appended (the producer's)
 }
 
-func (s *sendStream) grant(n int) {
-	s.credit.Add(int64(n))
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take takes one credit if there is one.
-func (s *sendStream) take() bool {
-	for {
-		c := s.credit.Load()
-		if c <= 0 {
-			return false
-		}
-		if s.credit.CompareAndSwap(c, c-1) {
-			return true
-		}
-	}
-}
-
-// acquire waits for one credit, until ctx ends or idle passes.
+// acquire waits for one credit, until ctx ends or the reader stays idle.
 func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
-	var timer *time.Timer
-	for {
-		if s.take() {
-			if timer != nil {
-				timer.Stop()
-			}
-			return nil
-		}
-		if timer == nil {
-			timer = time.NewTimer(idle)
-			defer timer.Stop()
-		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		case <-timer.C:
-			return Errorf(CodeDeadlineExceeded, "stream reader idle for %v", idle)
-		}
+	err := s.credit.Acquire(ctx, idle)
+	if errors.Is(err, session.ErrReaderIdle) {
+		return Errorf(CodeDeadlineExceeded, "stream reader idle for %v", idle)
 	}
+	return err
 }
 
 // serveStream answers a stream call with a StreamReference, then sends the
 // items (NETRON-WIRE.md §8.1): the response always goes first.
 func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call) {
 	n := c.p.n
-	c.smu.Lock()
-	full := len(c.sending) >= n.cfg.MaxStreamsPerPeer
-	c.smu.Unlock()
-	if full {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
-		return
-	}
 	// The method runs under the stream's context, so that a cancel from
 	// the reader reaches an iterator waiting between items.
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	s := &sendStream{id: nextStreamID(), cancel: cancel}
+	s.credit.Init(int(c.window.Load()))
+	if !c.sending.Add(s.id, s) {
+		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
+		return
+	}
+	defer func() {
+		c.sending.Remove(s.id)
+		s.out.Release()
+	}()
 	seq, err := n.streaming(ctx, call)
 	if err != nil {
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
-	s := &sendStream{id: nextStreamID(), wake: make(chan struct{}, 1), cancel: cancel}
-	s.credit.Store(int64(c.window.Load()))
 	ext := c.ext.Load()
-	c.smu.Lock()
-	c.sending[s.id] = s
-	c.smu.Unlock()
-	defer func() {
-		c.smu.Lock()
-		delete(c.sending, s.id)
-		c.smu.Unlock()
-		s.out.Release()
-	}()
 	ref := &protocol.StreamReference{StreamID: s.id, Kind: protocol.StreamWritable, IsLive: true, PeerID: c.p.ID()}
 	if err := c.send(&protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: ref}); err != nil {
 		return
@@ -176,11 +131,8 @@ func (c *conn) streamCredit(pkt protocol.Packet, payload protocol.RawValue) {
 	if protocol.UnmarshalLimits(payload, &n, c.p.n.limits) != nil || n <= 0 {
 		return
 	}
-	c.smu.Lock()
-	s := c.sending[pkt.StreamID]
-	c.smu.Unlock()
-	if s != nil {
-		s.grant(n)
+	if s, ok := c.sending.Get(pkt.StreamID); ok {
+		s.credit.Grant(n)
 	}
 }
 
@@ -201,10 +153,7 @@ func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
 	}
 	if !pkt.Impulse {
 		if pkt.Type == protocol.TypeStreamClose && c.ext.Load() {
-			c.smu.Lock()
-			s := c.sending[sc.StreamID]
-			c.smu.Unlock()
-			if s != nil {
+			if s, ok := c.sending.Get(sc.StreamID); ok {
 				s.cancel(NewError(CodeCanceled, errors.New("stream cancelled by the reader")))
 			}
 		}

@@ -22,6 +22,9 @@
 //   - [Inbounds] (inbound.go): the streams the peer produces for this
 //     side, their items put back in order for one reader each, bounded in
 //     number, items ahead of their turn and time unclaimed.
+//   - [Outbounds] and [Credit] (outbound.go): the streams a connection
+//     produces, bounded in number (checked and filed in one step), each
+//     with the window of items its reader grants.
 //   - [Served] (served.go): the requests a connection serves, a slot
 //     each out of a fixed number (the reader waits for one), found by id
 //     for the peer's cancel, all handed back when the connection ends.
