@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"reflect"
@@ -93,7 +94,9 @@ func ReflectValues(t reflect.Type, m Mapper) *jsonschema.Schema {
 // CheckType reports whether t can have a derived schema: not when it
 // contains itself through the fields and elements the schema describes (a
 // tree of nodes, say), which the reflector cannot describe without
-// references (it would recurse until the stack overflows).
+// references (it would recurse until the stack overflows), nor when it
+// holds a channel, a func, a complex number or an unsafe.Pointer, which
+// have no JSON form (the reflector panics on them).
 func CheckType(t reflect.Type) error {
 	onPath := map[reflect.Type]bool{}
 	var path []string
@@ -109,6 +112,12 @@ func CheckType(t reflect.Type) error {
 			return fmt.Errorf("schema: %v contains itself (at %s): a recursive type has no derived schema", t, strings.Join(path, ""))
 		}
 		switch t.Kind() {
+		case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+			at := ""
+			if len(path) > 0 {
+				at = " (at " + strings.Join(path, "") + ")"
+			}
+			return fmt.Errorf("schema: %v has no JSON form%s: %w", t, at, noJSONForm(t.Kind()))
 		case reflect.Slice, reflect.Array, reflect.Map:
 			onPath[t] = true
 			defer delete(onPath, t)
@@ -135,6 +144,16 @@ func CheckType(t reflect.Type) error {
 	}
 	return walk(t)
 }
+
+// ErrNoJSONForm is matched by CheckType's error for a type holding a
+// channel, a func, a complex number or an unsafe.Pointer: no contract makes
+// such values cross the wire.
+var ErrNoJSONForm = errors.New("no JSON form")
+
+type noJSONForm reflect.Kind
+
+func (k noJSONForm) Error() string        { return "a " + reflect.Kind(k).String() + " cannot cross the wire" }
+func (k noJSONForm) Is(target error) bool { return target == ErrNoJSONForm }
 
 // ownSchema reports whether the reflector takes t's schema from t itself
 // (a JSONSchema or JSONSchemaAlias method of its value), without looking

@@ -187,6 +187,40 @@ func TestRecursiveTypesAreRefused(t *testing.T) {
 	}
 }
 
+type withFunc struct {
+	Name    string     `json:"name"`
+	OnClose func()     `json:"onClose"`
+	Skipped chan int   `json:"-"`
+	Z       complex128 `json:"-"`
+}
+
+// Types with no JSON form (channels, funcs, complex numbers, unsafe
+// pointers) are refused with an error naming where they are, instead of
+// the reflector's panic.
+func TestTypesWithoutJSONForm(t *testing.T) {
+	for typ, want := range map[reflect.Type]string{
+		reflect.TypeFor[chan int]():                        "chan int has no JSON form: a chan cannot cross the wire",
+		reflect.TypeFor[func(yield func(int) bool)]():      "has no JSON form: a func cannot cross the wire",
+		reflect.TypeFor[withFunc]():                        "func() has no JSON form (at .onClose): a func",
+		reflect.TypeFor[[]complex64]():                     "complex64 has no JSON form (at []): a complex64",
+		reflect.TypeFor[map[string]*struct{ C chan int }](): "(at [].C)",
+	} {
+		err := schema.CheckType(typ)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: %v, want it refused with %q", typ, err, want)
+		}
+		if _, err := schema.ReflectValuesJSON(typ, nil); err == nil {
+			t.Errorf("%v: ReflectValuesJSON gave a schema", typ)
+		}
+	}
+	if err := schema.CheckType(reflect.TypeFor[struct {
+		A chan int `json:"-"`
+		B string   `json:"b"`
+	}]()); err != nil {
+		t.Errorf("a channel the JSON form leaves out: %v", err)
+	}
+}
+
 type (
 	SelfMap   map[string]SelfMap
 	SelfSlice []SelfSlice

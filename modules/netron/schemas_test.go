@@ -3,6 +3,7 @@ package netron_test
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"math/big"
 	"strings"
 	"testing"
@@ -67,6 +68,37 @@ func TestRecursiveTypesNeedAContract(t *testing.T) {
 	out := json.RawMessage(`{"type":"object"}`)
 	if err := n.Register("forest", "1.0.0", Forest{}, netron.WithContract("grow", nil, out)); err != nil {
 		t.Fatalf("with a contract: %v", err)
+	}
+}
+
+// NoJSONForm has methods whose types have no JSON form: a stream iterator
+// returned beside an error (a stream method returns the iterator alone),
+// and a channel argument.
+type NoJSONForm struct{}
+
+func (NoJSONForm) Items(context.Context) (iter.Seq2[int, error], error) { return nil, nil }
+
+type WithChan struct{}
+
+func (WithChan) Watch(_ context.Context, ch chan int) error { return nil }
+
+// Register refuses them with an error naming the method and the type, and
+// the process goes on: the schema reflector used to panic on them.
+func TestTypesWithoutJSONFormAreRefused(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for impl, want := range map[any][]string{
+		NoJSONForm{}: {"items", "iter.Seq2[int,error] has no JSON form: a func cannot cross the wire (a stream method returns its iter.Seq2[T, error] alone"},
+		WithChan{}:     {"watch", "chan int has no JSON form: a chan cannot cross the wire"},
+	} {
+		err := n.Register("odd", "1.0.0", impl)
+		for _, w := range want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("Register(%T): %v, want %q in it", impl, err, w)
+			}
+		}
 	}
 }
 

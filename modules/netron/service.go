@@ -241,7 +241,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	} else {
 		for _, a := range m.args {
 			if err := schema.CheckType(a); err != nil {
-				return fmt.Errorf("input schema: %w (WithContract gives one)", err)
+				return fmt.Errorf("input schema: %w%s", err, schemaHint(err, a))
 			}
 		}
 		if m.inSchema, err = json.Marshal(tupleSchema(m.args, names)); err != nil {
@@ -261,7 +261,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
 	} else if m.outSchema, err = schema.ReflectValuesJSON(m.out, wireSchema); err != nil {
-		return fmt.Errorf("output schema: %w (WithContract gives one)", err)
+		return fmt.Errorf("output schema: %w%s", err, schemaHint(err, m.out))
 	}
 	if m.outV, err = schema.Compile(m.outSchema); err != nil {
 		return fmt.Errorf("output schema: %w", err)
@@ -419,4 +419,17 @@ func scalarType(t reflect.Type) bool {
 		return t.Elem().Kind() == reflect.Uint8 && t.Elem().PkgPath() == ""
 	}
 	return false
+}
+
+// schemaHint says how to mend a type with no derived schema: a contract
+// for a recursive type; for a stream's iterator returned beside an error,
+// the stream method's shape; nothing for values no contract can carry.
+func schemaHint(err error, t reflect.Type) string {
+	if !errors.Is(err, schema.ErrNoJSONForm) {
+		return " (WithContract gives one)"
+	}
+	if _, ok := isStreamType(t); ok {
+		return " (a stream method returns its iter.Seq2[T, error] alone, without an error result)"
+	}
+	return ""
 }
