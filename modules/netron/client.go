@@ -656,19 +656,6 @@ func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
 	return general, err
 }
 
-// decodeOwnedAs is decodeAs for an item nobody else holds (a stream item
-// read from a connection, in a frame of its own): its large binary values
-// are taken from raw instead of copied (protocol.UnmarshalOwned).
-func decodeOwnedAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
-	var v T
-	if ok, err := protocol.UnmarshalScalar(raw, &v, lim); ok {
-		return v, err
-	}
-	var general T
-	err := protocol.UnmarshalOwned(raw, &general, lim)
-	return general, err
-}
-
 // CallStream calls a stream method and returns its items as T.
 func CallStream[T any](ctx context.Context, p *Peer, target, method string, args ...any) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {

@@ -91,7 +91,7 @@ func TestTypesWithoutJSONFormAreRefused(t *testing.T) {
 	}
 	for impl, want := range map[any][]string{
 		NoJSONForm{}: {"items", "iter.Seq2[int,error] has no JSON form: a func cannot cross the wire (a stream method returns its iter.Seq2[T, error] alone"},
-		WithChan{}:     {"watch", "chan int has no JSON form: a chan cannot cross the wire"},
+		WithChan{}:   {"watch", "chan int has no JSON form: a chan cannot cross the wire"},
 	} {
 		err := n.Register("odd", "1.0.0", impl)
 		for _, w := range want {

@@ -301,12 +301,16 @@ func invokeStream(ctx context.Context, call *Call) (iter.Seq2[any, error], error
 	}
 	yieldType := seq.Type().In(0)
 	return func(yield func(any, error) bool) {
+		// reflect copies the results out at once: one slice serves every
+		// item of the stream.
+		res := []reflect.Value{{}}
 		fn := reflect.MakeFunc(yieldType, func(a []reflect.Value) []reflect.Value {
 			var err error
 			if !a[1].IsNil() {
 				err = a[1].Interface().(error)
 			}
-			return []reflect.Value{reflect.ValueOf(yield(a[0].Interface(), err))}
+			res[0] = reflect.ValueOf(yield(a[0].Interface(), err))
+			return res
 		})
 		seq.Call([]reflect.Value{fn})
 	}, nil

@@ -370,6 +370,7 @@ func (s *Stream) end(err error) {
 func All[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
+		var slot *T // where items that are not scalars are decoded, made once
 		for {
 			raw, err := s.Next()
 			var v T
@@ -378,7 +379,7 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 					// Next handed over the item's frame (the reader gives each
 					// stream item one of its own, or a slab's piece too short
 					// to hold a binary value that would be sliced from it).
-					v, err = decodeOwnedAs[T](raw, s.limits)
+					v, err = decodeItem(raw, s.limits, &slot)
 				} else {
 					v, err = decodeAs[T](raw, s.limits) // valid until the next item only
 				}
@@ -394,6 +395,24 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 			}
 		}
 	}
+}
+
+// decodeItem decodes a stream item handed over by Next, its large binary
+// values taken from raw (protocol.UnmarshalOwned), into *slot, a T made on the stream's first item that is not a
+// scalar and zeroed before each, so that an item does not cost the
+// allocation of its target.
+func decodeItem[T any](raw protocol.RawValue, lim protocol.Limits, slot **T) (T, error) {
+	var v T
+	if ok, err := protocol.UnmarshalScalar(raw, &v, lim); ok {
+		return v, err
+	}
+	if *slot == nil {
+		*slot = new(T)
+	} else {
+		**slot = v // zero: absent fields must not keep the last item's values
+	}
+	err := protocol.UnmarshalOwned(raw, *slot, lim)
+	return **slot, err
 }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
