@@ -199,10 +199,10 @@ type withFunc struct {
 // the reflector's panic.
 func TestTypesWithoutJSONForm(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
-		reflect.TypeFor[chan int]():                        "chan int has no JSON form: a chan cannot cross the wire",
-		reflect.TypeFor[func(yield func(int) bool)]():      "has no JSON form: a func cannot cross the wire",
-		reflect.TypeFor[withFunc]():                        "func() has no JSON form (at .onClose): a func",
-		reflect.TypeFor[[]complex64]():                     "complex64 has no JSON form (at []): a complex64",
+		reflect.TypeFor[chan int]():                         "chan int has no JSON form: a chan cannot cross the wire",
+		reflect.TypeFor[func(yield func(int) bool)]():       "has no JSON form: a func cannot cross the wire",
+		reflect.TypeFor[withFunc]():                         "func() has no JSON form (at .onClose): a func",
+		reflect.TypeFor[[]complex64]():                      "complex64 has no JSON form (at []): a complex64",
 		reflect.TypeFor[map[string]*struct{ C chan int }](): "(at [].C)",
 	} {
 		err := schema.CheckType(typ)
