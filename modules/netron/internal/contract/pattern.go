@@ -86,6 +86,9 @@ func anchoredRun(s string) []patElem {
 	}
 	var run []patElem
 	for _, sub := range subs[1 : len(subs)-1] {
+		if len(run) > 0 && run[len(run)-1].min != run[len(run)-1].max {
+			return nil // a variable element that is not the last
+		}
 		var (
 			one      *syntax.Regexp
 			min, max int
@@ -122,9 +125,6 @@ func anchoredRun(s string) []patElem {
 			ranges = []rune{0, utf8.MaxRune}
 		default:
 			return nil
-		}
-		if len(run) > 0 && run[len(run)-1].min != run[len(run)-1].max {
-			return nil // a variable element that is not the last
 		}
 		run = append(run, patElem{ranges: ranges, min: min, max: max})
 	}

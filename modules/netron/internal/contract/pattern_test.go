@@ -28,6 +28,7 @@ var patterns = []struct {
 	{`^abc$`, true},
 	{`^[a-z]+?$`, true},
 	{`^[a-z]*[a-c]$`, false}, // a variable element before another
+	{`^0*0$`, false},         // … before a literal (found by FuzzPattern)
 	{`^(?i)ab$`, false},
 	{`[0-9]{5}`, false}, // unanchored
 	{`^[0-9]{5}`, false},
