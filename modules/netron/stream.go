@@ -398,18 +398,15 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 }
 
 // decodeItem decodes a stream item handed over by Next, its large binary
-// values taken from raw (protocol.UnmarshalOwned), into *slot, a T made on the stream's first item that is not a
-// scalar and zeroed before each, so that an item does not cost the
-// allocation of its target.
+// values taken from raw (protocol.UnmarshalOwned), into *slot, a T made on
+// the stream's first item and zeroed before each, so that an item does not
+// cost the allocation of its target.
 func decodeItem[T any](raw protocol.RawValue, lim protocol.Limits, slot **T) (T, error) {
-	var v T
-	if ok, err := protocol.UnmarshalScalar(raw, &v, lim); ok {
-		return v, err
-	}
 	if *slot == nil {
 		*slot = new(T)
 	} else {
-		**slot = v // zero: absent fields must not keep the last item's values
+		var zero T
+		**slot = zero // absent fields must not keep the last item's values
 	}
 	err := protocol.UnmarshalOwned(raw, *slot, lim)
 	return **slot, err

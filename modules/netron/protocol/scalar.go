@@ -13,23 +13,35 @@ var (
 	intType     = reflect.TypeFor[int]()
 	int64Type   = reflect.TypeFor[int64]()
 	float64Type = reflect.TypeFor[float64]()
+	bytesType   = reflect.TypeFor[[]byte]()
 )
 
 // UnmarshalScalar decodes data into v, exactly as [UnmarshalLimits] does,
-// when v is a *string, *bool, *int, *int64 or *float64, and reports
-// whether it handled v; for any other target it does nothing and returns
-// false. It does not retain v, so a caller's target can stay on its stack:
-// the fast path for the common scalar results and arguments.
+// when v is a *string, *bool, *int, *int64 or *float64, or a *[]byte and
+// data a bin, a string, null or undefined, and reports whether it handled
+// v; for any other target or data it does nothing and returns false. It
+// does not retain v, so a caller's target can stay on its stack: the fast
+// path for the common scalar results and arguments.
 func UnmarshalScalar(data []byte, v any, lim Limits) (handled bool, err error) {
+	return unmarshalScalar(data, v, lim, false)
+}
+
+// unmarshalScalar is UnmarshalScalar; owned is UnmarshalOwned's: a long
+// enough bin is then sliced from data.
+func unmarshalScalar(data []byte, v any, lim Limits, owned bool) (handled bool, err error) {
 	switch v.(type) {
 	case *string, *bool, *int, *int64, *float64:
+	case *[]byte:
+		if !plainBytes(data) {
+			return false, nil // a Buffer's JSON form, an array of numbers: the general path
+		}
 	default:
 		return false, nil
 	}
 	if len(data) > lim.frameSize() {
 		return true, decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
-	d := decoder{b: data, maxDepth: lim.depth()}
+	d := decoder{b: data, maxDepth: lim.depth(), owned: owned}
 	switch p := v.(type) {
 	case *string:
 		if p == nil {
@@ -58,6 +70,11 @@ func UnmarshalScalar(data []byte, v any, lim Limits) (handled bool, err error) {
 			return true, nilPointer("*float64")
 		}
 		*p, err = d.float64Value()
+	case *[]byte:
+		if p == nil {
+			return true, nilPointer("*[]byte")
+		}
+		*p, err = d.bytesValue()
 	}
 	if err != nil {
 		return true, err
@@ -96,6 +113,43 @@ func (d *decoder) stringValue(t reflect.Type) (string, error) {
 		return "", nil
 	}
 	return "", mismatch(h, t)
+}
+
+// plainBytes reports whether data starts a value that fills a []byte as
+// it is: a bin, a string, null or undefined.
+func plainBytes(data []byte) bool {
+	if len(data) == 0 {
+		return false
+	}
+	switch c := data[0]; {
+	case c&0xe0 == 0xa0, c >= 0xc4 && c <= 0xc6, c >= 0xd9 && c <= 0xdb, c == 0xc0:
+		return true
+	case c == 0xd4:
+		return len(data) >= 3 && data[1] == 0 && data[2] == 0
+	}
+	return false
+}
+
+// bytesValue decodes a bin or string into a new []byte (nil for null and
+// undefined), as the cached decoder of []byte does.
+func (d *decoder) bytesValue() ([]byte, error) {
+	h, err := d.next()
+	if err != nil {
+		return nil, err
+	}
+	switch h.k {
+	case kBin, kStr:
+		p := d.strBytes(h.n)
+		if d.owned && h.n >= OwnedBinMin {
+			return p[:h.n:h.n], nil
+		}
+		b := make([]byte, h.n)
+		copy(b, p)
+		return b, nil
+	case kNil, kUndefined:
+		return nil, nil
+	}
+	return nil, mismatch(h, bytesType)
 }
 
 // boolValue decodes a boolean; t names the Go type in errors.

@@ -15,6 +15,7 @@ type (
 	nInt     int
 	nInt64   int64
 	nFloat64 float64
+	nBytes   []byte
 )
 
 // sameScalar checks that both paths agree on data for every scalar type.
@@ -30,6 +31,12 @@ func sameScalar(t *testing.T, data []byte) {
 				if errors.Is(fastErr, sentinel) != errors.Is(slowErr, sentinel) {
 					t.Fatalf("% x into %s: fast path error %v, reflective path error %v", data, name, fastErr, slowErr)
 				}
+			}
+			return
+		}
+		if fb, ok := fastV.([]byte); ok {
+			if sb := slowV.([]byte); string(fb) != string(sb) || (fb == nil) != (sb == nil) {
+				t.Fatalf("% x into []byte: fast path %v, reflective path %v", data, fb, sb)
 			}
 			return
 		}
@@ -59,6 +66,12 @@ func sameScalar(t *testing.T, data []byte) {
 	check("int64", j, int64(nj), e1, e2)
 	e1, e2 = Unmarshal(data, &f), Unmarshal(data, &nf)
 	check("float64", f, float64(nf), e1, e2)
+	var (
+		by  []byte
+		nby nBytes
+	)
+	e1, e2 = Unmarshal(data, &by), Unmarshal(data, &nby)
+	check("[]byte", by, []byte(nby), e1, e2)
 }
 
 var scalarSeeds = [][]byte{
@@ -70,6 +83,8 @@ var scalarSeeds = [][]byte{
 	{0xa1, 0xff},                                           // invalid UTF-8
 	{0xa3, 'a'}, {}, {0x01, 0x02}, {0x91, 0x01}, {0x80},
 	{0xd9, 0x05, 'h', 'e', 'l', 'l', 'o'},
+	{0xc4, 0x03, 1, 2, 3}, {0xc4, 0x00}, {0xc4, 0x05, 1}, {0xc5, 0x00, 0x01, 9}, {0xc4, 0x01, 1, 2}, // bins: whole, empty, cut short, bin16, trailing
+	{0x81, 0xa4, 't', 'y', 'p', 'e', 0xa6, 'B', 'u', 'f', 'f', 'e', 'r'}, {0x92, 0x01, 0x02}, // a Buffer's JSON form (partial), an array
 }
 
 func TestUnmarshalScalarAgreesWithReflection(t *testing.T) {

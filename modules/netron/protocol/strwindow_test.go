@@ -159,3 +159,32 @@ func TestUnmarshalOwned(t *testing.T) {
 		t.Error("UnmarshalLimits took the large value from its input")
 	}
 }
+
+// A []byte target decoded on its own (the scalar fast path) follows the
+// same rule: a long bin is taken from the handed-over input, a short one
+// copied; UnmarshalLimits copies both.
+func TestUnmarshalOwnedBytesTarget(t *testing.T) {
+	for _, n := range []int{1, protocol.OwnedBinMin - 1, protocol.OwnedBinMin, 5000} {
+		raw, err := protocol.Marshal(make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := &raw[len(raw)-n]
+		var owned, copied []byte
+		if err := protocol.UnmarshalOwned(raw, &owned, protocol.Limits{}); err != nil || len(owned) != n {
+			t.Fatalf("%d bytes: %d decoded, %v", n, len(owned), err)
+		}
+		if err := protocol.Unmarshal(raw, &copied); err != nil || len(copied) != n {
+			t.Fatalf("%d bytes: %d decoded, %v", n, len(copied), err)
+		}
+		if shared := &owned[0] == payload; shared != (n >= protocol.OwnedBinMin) {
+			t.Errorf("%d bytes: taken from the input: %v", n, shared)
+		}
+		if cap(owned) != n {
+			t.Errorf("%d bytes: capacity %d", n, cap(owned))
+		}
+		if &copied[0] == payload {
+			t.Errorf("%d bytes: UnmarshalLimits took them from its input", n)
+		}
+	}
+}

@@ -62,7 +62,7 @@ func unmarshal(data []byte, v any, lim Limits, owned bool) error {
 	if len(data) > lim.frameSize() {
 		return decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
-	if ok, err := UnmarshalScalar(data, v, lim); ok {
+	if ok, err := unmarshalScalar(data, v, lim, owned); ok {
 		return err
 	}
 	d := decoderPool.Get().(*decoder)
