@@ -298,14 +298,22 @@ func (s *Stream) Recv(v any) error {
 	if err != nil {
 		return err
 	}
-	decode := protocol.UnmarshalLimits
-	if s.src == nil {
-		decode = protocol.UnmarshalOwned // as in All
-	}
-	if err := decode(raw, v, s.limits); err != nil {
+	if err := s.unmarshal(raw, v); err != nil {
 		return NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
 	}
 	return nil
+}
+
+// unmarshal decodes an item Next returned into v. An item read from a
+// connection was handed over with its frame (the reader gives each stream
+// item one of its own, or a slab's piece too short to hold a binary value
+// that would be sliced from it), so its large binary values are taken
+// from it; an ItemReader's is valid until the next item only, so copied.
+func (s *Stream) unmarshal(raw protocol.RawValue, v any) error {
+	if s.src == nil {
+		return protocol.UnmarshalOwned(raw, v, s.limits)
+	}
+	return protocol.UnmarshalLimits(raw, v, s.limits)
 }
 
 // Close stops reading: the producer of a Go peer is told to stop.
@@ -370,20 +378,12 @@ func (s *Stream) end(err error) {
 func All[T any](s *Stream) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		defer s.Close()
-		var slot *T // where items that are not scalars are decoded, made once
+		var slot *T // where the items are decoded, made once
 		for {
 			raw, err := s.Next()
 			var v T
 			if err == nil {
-				if s.src == nil {
-					// Next handed over the item's frame (the reader gives each
-					// stream item one of its own, or a slab's piece too short
-					// to hold a binary value that would be sliced from it).
-					v, err = decodeItem(raw, s.limits, &slot)
-				} else {
-					v, err = decodeAs[T](raw, s.limits) // valid until the next item only
-				}
-				if err != nil {
+				if v, err = decodeItem(s, raw, &slot); err != nil {
 					err = NewError(CodeInternal, fmt.Errorf("stream item: %w", err))
 				}
 			}
@@ -397,18 +397,17 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 	}
 }
 
-// decodeItem decodes a stream item handed over by Next, its large binary
-// values taken from raw (protocol.UnmarshalOwned), into *slot, a T made on
-// the stream's first item and zeroed before each, so that an item does not
-// cost the allocation of its target.
-func decodeItem[T any](raw protocol.RawValue, lim protocol.Limits, slot **T) (T, error) {
+// decodeItem decodes an item of s (Stream.unmarshal) into *slot, a T made
+// on the stream's first item and zeroed before each, so that an item does
+// not cost the allocation of its target.
+func decodeItem[T any](s *Stream, raw protocol.RawValue, slot **T) (T, error) {
 	if *slot == nil {
 		*slot = new(T)
 	} else {
 		var zero T
 		**slot = zero // absent fields must not keep the last item's values
 	}
-	err := protocol.UnmarshalOwned(raw, *slot, lim)
+	err := s.unmarshal(raw, *slot)
 	return **slot, err
 }
 

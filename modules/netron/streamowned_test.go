@@ -60,15 +60,6 @@ func TestStreamItemsKeptIntact(t *testing.T) {
 				kept = append(kept, b)
 			}
 			check("CallStream", kept)
-			// An append to a kept item copies: it does not write over the
-			// frame's bytes after it.
-			for i := range kept {
-				kept[i] = append(kept[i], 0xff)
-			}
-			for i := range kept {
-				kept[i] = kept[i][:len(kept[i])-1]
-			}
-			check("CallStream after appends", kept)
 
 			st, err := p.OpenStream(ctx, "blobs@1.0.0", "stream", sizes)
 			if err != nil {

@@ -139,17 +139,24 @@ func (d *decoder) bytesValue() ([]byte, error) {
 	}
 	switch h.k {
 	case kBin, kStr:
-		p := d.strBytes(h.n)
-		if d.owned && h.n >= OwnedBinMin {
-			return p[:h.n:h.n], nil
-		}
-		b := make([]byte, h.n)
-		copy(b, p)
-		return b, nil
+		return d.binBytes(h.n), nil
 	case kNil, kUndefined:
 		return nil, nil
 	}
 	return nil, mismatch(h, bytesType)
+}
+
+// binBytes consumes the n bytes of a bin or string as a []byte of its
+// own: a copy, or for an owned input (UnmarshalOwned) and n of at least
+// OwnedBinMin the input's bytes, capacity capped so that an append copies.
+func (d *decoder) binBytes(n int) []byte {
+	p := d.strBytes(n)
+	if d.owned && n >= OwnedBinMin {
+		return p[:n:n]
+	}
+	b := make([]byte, n)
+	copy(b, p)
+	return b
 }
 
 // boolValue decodes a boolean; t names the Go type in errors.

@@ -471,14 +471,7 @@ func sliceDecoder(t reflect.Type) decFunc {
 			if !bytesElem {
 				return mismatch(h, t)
 			}
-			p := d.strBytes(h.n)
-			if d.owned && h.n >= OwnedBinMin {
-				v.SetBytes(p[:h.n:h.n])
-				return nil
-			}
-			b := make([]byte, h.n)
-			copy(b, p)
-			v.SetBytes(b)
+			v.SetBytes(d.binBytes(h.n))
 			return nil
 		case kMap:
 			if !bytesElem {

@@ -9,10 +9,10 @@ import (
 // pattern is a compiled "pattern" keyword. Most patterns in contracts are
 // anchored runs of character classes (a zip code, ^[0-9]{5}$; an ISO
 // code, ^[A-Z]{2}$; a slug, ^[a-z0-9-]+$): those are matched rune by rune
-// against the classes, with no regexp machine (a tenth of the time of
-// regexp's one-pass matcher on such a pattern); every other pattern is
-// matched by package regexp. TestPatternAgrees and FuzzPattern hold the
-// two to the same answers.
+// against the classes, with no regexp machine (13 ns against the 60 of
+// regexp's one-pass matcher on ^[0-9]{5}$, BenchmarkPattern); every other
+// pattern is matched by package regexp. TestPatternAgrees and FuzzPattern
+// hold the two to the same answers.
 type pattern struct {
 	re  *regexp.Regexp
 	run []patElem // nil when re matches

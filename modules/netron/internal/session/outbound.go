@@ -113,10 +113,3 @@ func (o *Outbounds[T]) Remove(id uint32) {
 	delete(o.m, id)
 	o.mu.Unlock()
 }
-
-// Len returns the number of streams filed.
-func (o *Outbounds[T]) Len() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.m)
-}
