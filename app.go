@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -183,20 +184,11 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	code := 0
-	select {
-	case sig := <-sigs:
-		a.log.For("titan").Info("stopping: signal received", "signal", sig.String(), "stop_timeout", a.s.stopTimeout)
-	case sig := <-a.fx.Wait():
-		// fx also relays SIGINT and SIGTERM here, and select may pick this
-		// case though sigs holds the same signal: take it from sigs then,
-		// or the stop below would read it as a second signal.
-		select {
-		case s := <-sigs:
-			a.log.For("titan").Info("stopping: signal received", "signal", s.String(), "stop_timeout", a.s.stopTimeout)
-		default: // a module asked the app to stop (fx.Shutdowner)
-			code = sig.ExitCode
-			a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
-		}
+	if c := awaitStop(sigs, a.fx.Wait(), relayGrace); c.sig != nil {
+		a.log.For("titan").Info("stopping: signal received", "signal", c.sig.String(), "stop_timeout", a.s.stopTimeout)
+	} else { // a module asked the app to stop (fx.Shutdowner)
+		code = c.code
+		a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
 	}
 
 	stopped := make(chan error, 1)
@@ -211,6 +203,44 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	case sig := <-sigs:
 		fmt.Fprintf(stderr, "titan: second %v during stop, exiting now\n", sig)
 		return 1
+	}
+}
+
+// stopCause is why a running app stops: a signal, or (sig nil) a
+// module's fx.Shutdowner with the exit code it asked for.
+type stopCause struct {
+	sig  os.Signal
+	code int
+}
+
+// relayGrace is how long awaitStop waits for a SIGTERM that fx relayed
+// to reach the app's own channel too.
+const relayGrace = 100 * time.Millisecond
+
+// awaitStop waits for a signal on sigs or fx's shutdown signal on wait.
+// fx listens for SIGINT and SIGTERM on a channel of its own, and os/signal
+// delivers a signal to one channel after the other, so fx may relay a
+// signal before it is in sigs. That signal must count once, as the cause:
+// read later, during the stop, it would pass for a second signal and exit
+// the process at once with status 1. fx.Shutdowner reports SIGTERM, so a
+// SIGINT from fx is certainly a signal on its way to sigs; a SIGTERM is
+// one when it reaches sigs within grace, and a module's request otherwise.
+func awaitStop(sigs <-chan os.Signal, wait <-chan fx.ShutdownSignal, grace time.Duration) stopCause {
+	select {
+	case sig := <-sigs:
+		return stopCause{sig: sig}
+	case s := <-wait:
+		if s.Signal == syscall.SIGINT {
+			grace = max(grace, 5*time.Second) // only the OS sends it; bounded all the same
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case sig := <-sigs:
+			return stopCause{sig: sig}
+		case <-t.C:
+			return stopCause{code: s.ExitCode}
+		}
 	}
 }
 

@@ -43,6 +43,12 @@ func runHelper() {
 				return nil
 			}))
 		}))
+	case "shutdowner":
+		opts = append(opts, titan.Invoke(func(lc fx.Lifecycle, sd fx.Shutdowner) {
+			lc.Append(fx.StartHook(func() {
+				go func() { _ = sd.Shutdown(fx.ExitCode(3)) }()
+			}))
+		}))
 	case "failstart":
 		opts = append(opts, titan.Invoke(func(lc fx.Lifecycle) {
 			lc.Append(fx.StartHook(func() error { return errors.New("cannot bind 127.0.0.1:7070") }))
@@ -142,6 +148,20 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 	}
 	if out := p.stderr.String(); !strings.Contains(out, "stopping: signal received") || !strings.Contains(out, "terminated") {
 		t.Fatalf("the log does not say the signal arrived:\n%s", out)
+	}
+}
+
+// TestRunStopsWhenAModuleAsks: fx.Shutdowner stops the app with the
+// exit code it gives (fx reports it as SIGTERM, which must not pass for a
+// signal).
+func TestRunStopsWhenAModuleAsks(t *testing.T) {
+	p := startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=info"}, "shutdowner")
+	code, _ := p.wait(t)
+	if code != 3 {
+		t.Fatalf("exit code %d, want 3; stderr:\n%s", code, p.stderr)
+	}
+	if out := p.stderr.String(); !strings.Contains(out, "stopping: asked by a module") || strings.Contains(out, "signal received") {
+		t.Fatalf("the log does not say a module asked:\n%s", out)
 	}
 }
 

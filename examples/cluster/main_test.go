@@ -20,9 +20,11 @@ func TestClusterFindsItself(t *testing.T) {
 	port := testsrv.FreePort(t)
 	names := []string{"a", "b", "c"}
 	type member struct {
+		prog *testsrv.Program
 		cmd  *exec.Cmd
 		mu   sync.Mutex
 		seen map[string]bool
+		logs []string // warnings and errors, shown when the member fails
 		done chan struct{}
 	}
 	var members []*member
@@ -30,11 +32,16 @@ func TestClusterFindsItself(t *testing.T) {
 		p := testsrv.StartProgram(t, bin, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
 			"--set", fmt.Sprintf("nats.embedded.port=%d", port),
 			"--set", "discovery.heartbeat=200ms", "--set", "discovery.ttl=1s", "--set", "discovery.deregisterDelay=50ms")
-		m := &member{cmd: p.Cmd, seen: map[string]bool{}, done: make(chan struct{})}
+		m := &member{prog: p, cmd: p.Cmd, seen: map[string]bool{}, done: make(chan struct{})}
 		members = append(members, m)
 		go func() {
 			defer close(m.done)
 			for rec := range p.Records {
+				if lvl, _ := rec["level"].(string); lvl == "WARN" || lvl == "ERROR" {
+					m.mu.Lock()
+					m.logs = append(m.logs, fmt.Sprint(rec))
+					m.mu.Unlock()
+				}
 				if rec["msg"] != "greeted" {
 					continue
 				}
@@ -76,7 +83,7 @@ func TestClusterFindsItself(t *testing.T) {
 			t.Fatalf("member %s did not stop within 20s of SIGINT", names[i])
 		}
 		if err := m.cmd.Wait(); err != nil {
-			t.Errorf("member %s: %v", names[i], err)
+			t.Errorf("member %s: %v; it wrote:\n%s\nits warnings and errors:\n%s", names[i], err, m.prog.Text(), strings.Join(m.logs, "\n"))
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -38,7 +40,18 @@ type Program struct {
 	// The channel is closed when the program closes standard error.
 	Records <-chan map[string]any
 
-	t testing.TB
+	t    testing.TB
+	mu   sync.Mutex
+	text []string // the lines of standard error that are not JSON
+}
+
+// Text returns the lines the program wrote to standard error that are
+// not JSON records so far (where an app writes the error it stopped
+// with), for a test to show when the program failed.
+func (p *Program) Text() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.text, "\n")
 }
 
 // StartProgram starts bin with args in a fresh folder of its own (so it
@@ -71,12 +84,16 @@ func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Pr
 		_ = cmd.Process.Kill()
 	})
 	records := make(chan map[string]any, 100)
+	p := &Program{Cmd: cmd, Records: records, t: t}
 	go func() {
 		defer close(records)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			var rec map[string]any
 			if json.Unmarshal(sc.Bytes(), &rec) != nil {
+				p.mu.Lock()
+				p.text = append(p.text, sc.Text())
+				p.mu.Unlock()
 				continue
 			}
 			select {
@@ -86,7 +103,7 @@ func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Pr
 			}
 		}
 	}()
-	return &Program{Cmd: cmd, Records: records, t: t}
+	return p
 }
 
 // Await returns the next record whose message ("msg") is msg, passing
