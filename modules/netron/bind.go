@@ -154,11 +154,7 @@ func callInto(ctx context.Context, p *Peer, target, method string, args []any, p
 		return err
 	}
 	defer r.release()
-	ok, err := protocol.UnmarshalScalar(r.raw, ptr, r.limits)
-	if !ok {
-		err = protocol.UnmarshalLimits(r.raw, ptr, r.limits)
-	}
-	if err != nil {
+	if err := r.decodeInto(ptr); err != nil {
 		return NewError(CodeInternal, fmt.Errorf("decode result: %w", err))
 	}
 	return nil

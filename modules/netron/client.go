@@ -385,13 +385,41 @@ type Reply struct {
 	raw    protocol.RawValue
 	limits protocol.Limits
 	frame  *[]byte // pool holder of the frame raw aliases (see release)
+	// lent: raw is in a frame only this reply holds (an answer read from
+	// a connection), so the result may keep parts of it (decodeLent);
+	// kept: it did.
+	lent, kept bool
 }
 
 // release gives the frame back to the pool once the reply is decoded and
-// nothing aliases it (Unmarshal copies what it keeps).
+// nothing aliases it (Unmarshal copies what it keeps), or only its holder
+// when the result is a slice of it.
 func (r *Reply) release() {
-	session.PutFrame(r.frame)
-	r.frame, r.raw = nil, nil
+	if r.kept {
+		session.KeepFrame(r.frame)
+	} else {
+		session.PutFrame(r.frame)
+	}
+	r.frame, r.raw, r.kept = nil, nil, false
+}
+
+// decodeInto decodes the result into ptr for a caller that releases the
+// reply next. From a lent frame a long binary value is a slice of it, and
+// the frame is then not pooled again.
+func (r *Reply) decodeInto(ptr any) error {
+	if !r.lent {
+		ok, err := protocol.UnmarshalScalar(r.raw, ptr, r.limits)
+		if !ok {
+			err = protocol.UnmarshalLimits(r.raw, ptr, r.limits)
+		}
+		return err
+	}
+	ok, kept, err := protocol.UnmarshalScalarLent(r.raw, ptr, r.limits)
+	if !ok {
+		kept, err = protocol.UnmarshalLent(r.raw, ptr, r.limits)
+	}
+	r.kept = kept
+	return err
 }
 
 // Raw returns the encoded result.
@@ -507,7 +535,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		if call.cli == nil { // a Call an interceptor made
 			call.cli = new(clientRoom)
 		}
-		call.cli.reply = Reply{raw: r.Payload, limits: p.n.limits, frame: r.Frame}
+		call.cli.reply = Reply{raw: r.Payload, limits: p.n.limits, frame: r.Frame, lent: true}
 		return &call.cli.reply, nil
 	}
 }
@@ -635,7 +663,12 @@ func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args 
 		var zero T
 		return zero, err
 	}
-	out, err := decodeAs[T](r.raw, r.limits)
+	var out T
+	if r.lent {
+		out, r.kept, err = decodeLent[T](r.raw, r.limits)
+	} else {
+		out, err = decodeAs[T](r.raw, r.limits)
+	}
 	r.release()
 	call.release()
 	if err != nil {
@@ -654,6 +687,19 @@ func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
 	var general T // escapes to the decoder: allocated on this path only
 	err := protocol.UnmarshalLimits(raw, &general, lim)
 	return general, err
+}
+
+// decodeLent is decodeAs for raw in a frame only its caller holds: a long
+// binary value is a slice of the frame (protocol.UnmarshalLent), and kept
+// reports that the frame must not be reused.
+func decodeLent[T any](raw protocol.RawValue, lim protocol.Limits) (T, bool, error) {
+	var v T
+	if ok, kept, err := protocol.UnmarshalScalarLent(raw, &v, lim); ok {
+		return v, kept, err
+	}
+	var general T // escapes to the decoder: allocated on this path only
+	kept, err := protocol.UnmarshalLent(raw, &general, lim)
+	return general, kept, err
 }
 
 // CallStream calls a stream method and returns its items as T.

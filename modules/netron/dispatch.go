@@ -129,7 +129,9 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			}
 			if pkt.Type == protocol.TypeCall {
 				call := newServedCall(n.poolCalls)
-				call.srv.pkt, call.srv.payload, call.srv.frame = pkt, payload, h
+				// The frame is the request's own copy: its arguments may
+				// keep parts of it (see Call.decodeArg).
+				call.srv.pkt, call.srv.payload, call.srv.frame, call.srv.lent = pkt, payload, h, true
 				n.serve(c, call)
 				return
 			}

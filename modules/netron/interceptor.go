@@ -61,6 +61,11 @@ type serverRoom struct {
 	// slotFreed: the request's slot on its connection was given back
 	// before the call ended (a stream, once its items may flow).
 	slotFreed bool
+	// lent: the frame is this request's own, so a decoded argument may
+	// keep a long binary value as a slice of it instead of a copy (see
+	// Call.unmarshalArg); kept: one did, and the frame does not go back
+	// to its pool.
+	lent, kept bool
 }
 
 // clientRoom is the calling side's room: the arguments and the reply.

@@ -17,7 +17,11 @@ import (
 func (c *conn) serveCall(call *Call) {
 	defer c.p.n.inflight.Done()
 	c.handleRequest(call.srv.pkt, call.srv.payload, call)
-	session.PutFrame(call.srv.frame) // nothing of a served request outlives it
+	if call.srv.kept { // an argument is a slice of the frame
+		session.KeepFrame(call.srv.frame)
+	} else {
+		session.PutFrame(call.srv.frame) // nothing of a served request outlives it
+	}
 	if !call.srv.slotFreed {
 		c.served.Free()
 	}
@@ -184,13 +188,25 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	in = append(in, m.recv, reflect.Value{})
 	for i, t := range m.args {
 		pv := call.srv.slots.new(t)
-		if err := protocol.UnmarshalLimits(call.raw[i], pv.Interface(), call.limits); err != nil {
+		if err := call.unmarshalArg(call.raw[i], pv.Interface()); err != nil {
 			return nil, call.argError(i, err)
 		}
 		in = append(in, pv.Elem())
 	}
 	call.in = in
 	return in, nil
+}
+
+// unmarshalArg decodes an encoded argument into v. From a request's own
+// frame (srv.lent) a long binary value is a slice of the frame rather than
+// a copy (protocol.UnmarshalLent), and the frame is then kept.
+func (call *Call) unmarshalArg(raw protocol.RawValue, v any) error {
+	if !call.srv.lent {
+		return protocol.UnmarshalLimits(raw, v, call.limits)
+	}
+	kept, err := protocol.UnmarshalLent(raw, v, call.limits)
+	call.srv.kept = call.srv.kept || kept
+	return err
 }
 
 // argSlots is room in a Call for scalar arguments, so that decoding them

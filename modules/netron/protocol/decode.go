@@ -61,6 +61,7 @@ type decoder struct {
 	maxDepth int
 	strs     *Interner // where CallHeader's strings come from, or nil
 	owned    bool      // b is the decoder's to keep: large bins are sliced from it (UnmarshalOwned)
+	kept     bool      // a bin was sliced from b (UnmarshalLent)
 
 	// win is a copy of d.b from winStart on (at most strWindow bytes): the
 	// short strings that lie inside it are sliced from it, so that a

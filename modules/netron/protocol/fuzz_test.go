@@ -168,6 +168,8 @@ type fuzzTarget struct {
 // FuzzUnmarshal: no input panics the typed decoder, a decoded value
 // re-encodes to bytes that decode to a value with the same encoding, and
 // UnmarshalOwned decodes what UnmarshalLimits decodes, to the same value.
+// So does UnmarshalLent, and when it says it kept nothing of its input,
+// nothing of the value changes when the input is overwritten.
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range seedHex(false) {
 		f.Add(s)
@@ -199,6 +201,20 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		if reOwned, err := protocol.Marshal(&owned); err != nil || !bytes.Equal(re, reOwned) {
 			t.Fatalf("UnmarshalOwned decoded another value:\n%x\n%x (%v)", re, reOwned, err)
+		}
+		var lent fuzzTarget
+		lentBuf := bytes.Clone(b)
+		kept, err := protocol.UnmarshalLent(lentBuf, &lent, protocol.Limits{})
+		if err != nil {
+			t.Fatalf("UnmarshalLimits decoded it; UnmarshalLent: %v", err)
+		}
+		if !kept {
+			for i := range lentBuf {
+				lentBuf[i] = 0xc1 // never used in MessagePack
+			}
+		}
+		if reLent, err := protocol.Marshal(&lent); err != nil || !bytes.Equal(re, reLent) {
+			t.Fatalf("UnmarshalLent (kept %v) decoded another value, or one that changed with its input:\n%x\n%x (%v)", kept, re, reLent, err)
 		}
 		var v2 fuzzTarget
 		if err := protocol.Unmarshal(re, &v2); err != nil {

@@ -23,66 +23,75 @@ var (
 // does not retain v, so a caller's target can stay on its stack: the fast
 // path for the common scalar results and arguments.
 func UnmarshalScalar(data []byte, v any, lim Limits) (handled bool, err error) {
-	return unmarshalScalar(data, v, lim, false)
+	handled, _, err = unmarshalScalar(data, v, lim, false)
+	return handled, err
+}
+
+// UnmarshalScalarLent is [UnmarshalScalar] with [UnmarshalLent]'s handling
+// of data: a *[]byte target takes a binary value of OwnedBinMin bytes or
+// more as a slice of data, and kept reports that it did (data must not be
+// reused then).
+func UnmarshalScalarLent(data []byte, v any, lim Limits) (handled, kept bool, err error) {
+	return unmarshalScalar(data, v, lim, true)
 }
 
 // unmarshalScalar is UnmarshalScalar; owned is UnmarshalOwned's: a long
-// enough bin is then sliced from data.
-func unmarshalScalar(data []byte, v any, lim Limits, owned bool) (handled bool, err error) {
+// enough bin is then sliced from data, and kept reports it.
+func unmarshalScalar(data []byte, v any, lim Limits, owned bool) (handled, kept bool, err error) {
 	switch v.(type) {
 	case *string, *bool, *int, *int64, *float64:
 	case *[]byte:
 		if !plainBytes(data) {
-			return false, nil // a Buffer's JSON form, an array of numbers: the general path
+			return false, false, nil // a Buffer's JSON form, an array of numbers: the general path
 		}
 	default:
-		return false, nil
+		return false, false, nil
 	}
 	if len(data) > lim.frameSize() {
-		return true, decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
+		return true, false, decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
 	d := decoder{b: data, maxDepth: lim.depth(), owned: owned}
 	switch p := v.(type) {
 	case *string:
 		if p == nil {
-			return true, nilPointer("*string")
+			return true, false, nilPointer("*string")
 		}
 		*p, err = d.stringValue(stringType)
 	case *bool:
 		if p == nil {
-			return true, nilPointer("*bool")
+			return true, false, nilPointer("*bool")
 		}
 		*p, err = d.boolValue(boolType)
 	case *int:
 		if p == nil {
-			return true, nilPointer("*int")
+			return true, false, nilPointer("*int")
 		}
 		var i int64
 		i, err = d.intValue(intType, strconv.IntSize)
 		*p = int(i)
 	case *int64:
 		if p == nil {
-			return true, nilPointer("*int64")
+			return true, false, nilPointer("*int64")
 		}
 		*p, err = d.intValue(int64Type, 64)
 	case *float64:
 		if p == nil {
-			return true, nilPointer("*float64")
+			return true, false, nilPointer("*float64")
 		}
 		*p, err = d.float64Value()
 	case *[]byte:
 		if p == nil {
-			return true, nilPointer("*[]byte")
+			return true, false, nilPointer("*[]byte")
 		}
 		*p, err = d.bytesValue()
 	}
 	if err != nil {
-		return true, err
+		return true, d.kept, err
 	}
 	if d.off != len(data) {
-		return true, decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
+		return true, d.kept, decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
 	}
-	return true, nil
+	return true, d.kept, nil
 }
 
 func nilPointer(typ string) error {
@@ -152,6 +161,7 @@ func (d *decoder) bytesValue() ([]byte, error) {
 func (d *decoder) binBytes(n int) []byte {
 	p := d.strBytes(n)
 	if d.owned && n >= OwnedBinMin {
+		d.kept = true
 		return p[:n:n]
 	}
 	b := make([]byte, n)

@@ -2,6 +2,7 @@ package protocol_test
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -186,5 +187,60 @@ func TestUnmarshalOwnedBytesTarget(t *testing.T) {
 		if &copied[0] == payload {
 			t.Errorf("%d bytes: UnmarshalLimits took them from its input", n)
 		}
+	}
+}
+
+// TestUnmarshalLent: UnmarshalLent and UnmarshalScalarLent take what
+// UnmarshalOwned takes from their input, and say so exactly when they did,
+// so that a caller gives a pooled frame back only when nothing is a slice
+// of it.
+func TestUnmarshalLent(t *testing.T) {
+	type item struct {
+		Name string `json:"name"`
+		Data []byte `json:"data"`
+	}
+	for _, n := range []int{0, 1, protocol.OwnedBinMin - 1, protocol.OwnedBinMin, 5000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			want := n >= protocol.OwnedBinMin
+			raw, err := protocol.Marshal(make([]byte, n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b []byte
+			handled, kept, err := protocol.UnmarshalScalarLent(raw, &b, protocol.Limits{})
+			if !handled || err != nil || len(b) != n {
+				t.Fatalf("UnmarshalScalarLent: handled %v, %d bytes, %v", handled, len(b), err)
+			}
+			if kept != want || (n > 0 && (&b[0] == &raw[len(raw)-n]) != want) {
+				t.Errorf("UnmarshalScalarLent: kept %v, want %v", kept, want)
+			}
+			str, err := protocol.Marshal(strings.Repeat("x", n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s string
+			if handled, kept, err := protocol.UnmarshalScalarLent(str, &s, protocol.Limits{}); !handled || kept || err != nil || len(s) != n {
+				t.Errorf("a string target: handled %v, kept %v, %d bytes, %v", handled, kept, len(s), err)
+			}
+
+			raw, err = protocol.Marshal(item{Name: strings.Repeat("x", n), Data: make([]byte, n)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var it item
+			kept, err = protocol.UnmarshalLent(raw, &it, protocol.Limits{})
+			if err != nil || len(it.Data) != n || len(it.Name) != n {
+				t.Fatalf("UnmarshalLent: %d, %d bytes, %v", len(it.Name), len(it.Data), err)
+			}
+			if kept != want {
+				t.Errorf("UnmarshalLent: kept %v, want %v", kept, want)
+			}
+			var named struct {
+				Name string `json:"name"`
+			}
+			if kept, err := protocol.UnmarshalLent(raw, &named, protocol.Limits{}); err == nil && kept {
+				t.Error("UnmarshalLent kept an input whose bin it did not decode")
+			}
+		})
 	}
 }

@@ -41,7 +41,8 @@ func Unmarshal(data []byte, v any) error {
 // it. Anything else fails with [ErrTypeMismatch]; the first error stops
 // decoding.
 func UnmarshalLimits(data []byte, v any, lim Limits) error {
-	return unmarshal(data, v, lim, false)
+	_, err := unmarshal(data, v, lim, false)
+	return err
 }
 
 // OwnedBinMin is the shortest binary value [UnmarshalOwned] takes from its
@@ -55,41 +56,54 @@ const OwnedBinMin = 1 << 10
 // instead of copies of it: a stream of large []byte items is decoded with
 // no copy. A kept slice keeps data alive.
 func UnmarshalOwned(data []byte, v any, lim Limits) error {
+	_, err := unmarshal(data, v, lim, true)
+	return err
+}
+
+// UnmarshalLent is [UnmarshalOwned] for input in a buffer its caller would
+// rather reuse (a pooled frame): it reports whether the decoded value kept
+// part of data (a binary value of OwnedBinMin bytes or more). When kept
+// is false nothing aliases data and the buffer is the caller's again;
+// when true it must not be reused, since the value is a slice of it.
+func UnmarshalLent(data []byte, v any, lim Limits) (kept bool, err error) {
 	return unmarshal(data, v, lim, true)
 }
 
-func unmarshal(data []byte, v any, lim Limits, owned bool) error {
+// unmarshal decodes data into v; with owned, long bins are sliced from
+// data, and kept reports whether any was.
+func unmarshal(data []byte, v any, lim Limits, owned bool) (kept bool, err error) {
 	if len(data) > lim.frameSize() {
-		return decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
+		return false, decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(data))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
 	}
-	if ok, err := unmarshalScalar(data, v, lim, owned); ok {
-		return err
+	if ok, kept, err := unmarshalScalar(data, v, lim, owned); ok {
+		return kept, err
 	}
 	d := decoderPool.Get().(*decoder)
 	*d = decoder{b: data, maxDepth: lim.depth(), owned: owned}
 	defer func() {
+		kept = d.kept
 		*d = decoder{} // the pool keeps neither the input nor a string window alive
 		decoderPool.Put(d)
 	}()
 	if p, ok := v.(*any); ok && p != nil {
 		x, err := d.value()
 		if err != nil {
-			return err
+			return false, err
 		}
 		*p = x
 	} else {
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return nilTarget(v)
+			return false, nilTarget(v)
 		}
 		if err := typeDecoder(rv.Type().Elem())(d, rv.Elem()); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if d.off != len(data) {
-		return decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
+		return false, decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
 	}
-	return nil
+	return false, nil // kept is set by the deferred function
 }
 
 func typeDecoder(t reflect.Type) decFunc {

@@ -44,8 +44,9 @@ func pooledFrame(msg []byte) bool {
 }
 
 // framePool recycles the buffers of received frames up to 64 KiB, with
-// their holders.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+// their holders; a holder may come back empty (KeepFrame), and getFrame
+// gives it a buffer of the size asked.
+var framePool = sync.Pool{New: func() any { return new([]byte) }}
 
 // getFrame returns a buffer of n bytes and its pool holder (nil when the
 // buffer is too large to be pooled).
@@ -67,5 +68,16 @@ func PutFrame(h *[]byte) {
 		return
 	}
 	*h = (*h)[:0]
+	framePool.Put(h)
+}
+
+// KeepFrame gives back a frame's holder without the frame, which a
+// decoded value still uses (a binary value sliced from it): the next
+// frame taken from the pool under this holder is a new buffer.
+func KeepFrame(h *[]byte) {
+	if h == nil {
+		return
+	}
+	*h = nil
 	framePool.Put(h)
 }

@@ -118,3 +118,32 @@ func TestReader(t *testing.T) {
 		t.Fatalf("bad messages %v; want the unknown type and the refused text", rec.bad)
 	}
 }
+
+// A frame given back with KeepFrame is never handed out again (a decoded
+// value is a slice of it), while its holder is; one given back with
+// PutFrame is reused.
+func TestKeepFrame(t *testing.T) {
+	for range 100 {
+		kept, h := getFrame(4096)
+		for i := range kept {
+			kept[i] = 7
+		}
+		KeepFrame(h)
+		for range 10 {
+			b, h := getFrame(4096)
+			if &b[0] == &kept[0] {
+				t.Fatal("a kept frame was handed out again")
+			}
+			for i := range b {
+				b[i] = 1
+			}
+			PutFrame(h)
+		}
+		for i, c := range kept {
+			if c != 7 {
+				t.Fatalf("byte %d of a kept frame was overwritten", i)
+			}
+		}
+	}
+	KeepFrame(nil) // a frame too large for the pool has no holder
+}
