@@ -111,7 +111,7 @@ func setupConnect(c caseSpec, h2 bool) (*bench, error) {
 		unary := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Unary", acceptPlain)
 		stream := connect.NewClient[wrapperspb.BytesValue, wrapperspb.BytesValue](hc, base+"/bench.Echo/Stream", acceptPlain)
 		b.unary = func(ctx context.Context, payload string) error {
-			resp, err := unary.CallUnary(ctx, connect.NewRequest(&wrapperspb.BytesValue{Value: []byte(payload)}))
+			resp, err := unary.CallUnary(ctx, connect.NewRequest(&wrapperspb.BytesValue{Value: payloadBytes(payload)}))
 			if err != nil {
 				return err
 			}

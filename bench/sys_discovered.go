@@ -80,14 +80,14 @@ func boundCalls(family string, c *EchoClient) *bench {
 	case familyBytes:
 		return &bench{
 			unary: func(ctx context.Context, payload string) error {
-				out, err := c.Bytes(ctx, []byte(payload))
+				out, err := c.Bytes(ctx, payloadBytes(payload))
 				if err != nil {
 					return err
 				}
 				return echoed(out, payload)
 			},
 			stream: func(ctx context.Context, payload string, count int) (int, error) {
-				return streamed(c.RepeatBytes(ctx, []byte(payload), count), func(b []byte) error { return echoed(b, payload) })
+				return streamed(c.RepeatBytes(ctx, payloadBytes(payload), count), func(b []byte) error { return echoed(b, payload) })
 			},
 		}
 	case familyMessage:

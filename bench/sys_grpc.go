@@ -210,7 +210,7 @@ func setupGRPC(c caseSpec, chk check) (*bench, error) {
 		}
 		b.unary = func(ctx context.Context, payload string) error {
 			out := new(wrapperspb.BytesValue)
-			if err := cc.Invoke(ctx, "/bench.Echo/Unary", &wrapperspb.BytesValue{Value: []byte(payload)}, out); err != nil {
+			if err := cc.Invoke(ctx, "/bench.Echo/Unary", &wrapperspb.BytesValue{Value: payloadBytes(payload)}, out); err != nil {
 				return err
 			}
 			return echoed(out.Value, payload)

@@ -78,7 +78,7 @@ func setupNATS(c caseSpec) (*bench, error) {
 	}
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
-			m, err := nc.Request("bench.echo", []byte(payload), 10*time.Second)
+			m, err := nc.Request("bench.echo", payloadBytes(payload), 10*time.Second)
 			if err != nil {
 				return err
 			}

@@ -201,14 +201,14 @@ func netronCalls(family string, p *netron.Peer) *bench {
 	case familyBytes:
 		return &bench{
 			unary: func(ctx context.Context, payload string) error {
-				out, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", []byte(payload))
+				out, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", payloadBytes(payload))
 				if err != nil {
 					return err
 				}
 				return echoed(out, payload)
 			},
 			stream: func(ctx context.Context, payload string, count int) (int, error) {
-				return streamed(netron.CallStream[[]byte](ctx, p, "echo@1.0.0", "repeatBytes", []byte(payload), count),
+				return streamed(netron.CallStream[[]byte](ctx, p, "echo@1.0.0", "repeatBytes", payloadBytes(payload), count),
 					func(b []byte) error { return echoed(b, payload) })
 			},
 		}

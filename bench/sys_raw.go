@@ -143,7 +143,7 @@ func setupRaw(caseSpec) (*bench, error) {
 	return &bench{
 		unary: func(ctx context.Context, payload string) error {
 			ch := make(chan []byte, 1)
-			_, err := cl.send(ch, 0, []byte(payload))
+			_, err := cl.send(ch, 0, payloadBytes(payload))
 			if err != nil {
 				return err
 			}
