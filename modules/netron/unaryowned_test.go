@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,14 +21,23 @@ type Parcel struct {
 
 // Keeper answers with what it is sent and keeps every binary argument.
 type Keeper struct {
-	mu   sync.Mutex
-	kept [][]byte
+	mu    sync.Mutex
+	kept  [][]byte
+	texts []string
 }
 
 func (k *Keeper) keep(b []byte) {
 	k.mu.Lock()
 	k.kept = append(k.kept, b)
 	k.mu.Unlock()
+}
+
+// Text takes the fast path with a string, kept as the method got it.
+func (k *Keeper) Text(_ context.Context, s string) (string, error) {
+	k.mu.Lock()
+	k.texts = append(k.texts, s)
+	k.mu.Unlock()
+	return s, nil
 }
 
 // Bytes takes the fast path ([]byte argument and result).
@@ -48,9 +58,9 @@ type KeeperClient struct {
 	Blob  func(ctx context.Context, b Parcel) (Parcel, error)
 }
 
-// Long binary arguments and results of unary calls are decoded as slices
-// of the frames they came in (protocol.UnmarshalLent), which then never go
-// back to the frame pool: whatever a method keeps of its arguments, and
+// Long binary and string arguments and results of unary calls are decoded
+// as slices of the frames they came in (protocol.UnmarshalLent), which then
+// never go back to the frame pool: whatever a method keeps of its arguments, and
 // whatever a caller keeps of its results, must still hold its own bytes
 // after many more calls have passed through the same pool, on every
 // transport, through CallUnary and a bound client, on the fast and the
@@ -71,7 +81,8 @@ func TestUnaryBytesKeptIntact(t *testing.T) {
 			if err := p.Bind(ctx, "keeper@1.0.0", &bound); err != nil {
 				t.Fatal(err)
 			}
-			// Call i sends len sizes[i%6] filled with byte(i); four ways.
+			// Call i sends len sizes[i%6] filled with byte(i); four ways;
+			// then strings.
 			var want, got [][]byte
 			for i := range 96 {
 				in := bytes.Repeat([]byte{byte(i)}, sizes[i%len(sizes)])
@@ -110,10 +121,28 @@ func TestUnaryBytesKeptIntact(t *testing.T) {
 					}
 				}
 			}
+			var wantTexts, gotTexts []string
+			for i := range 48 {
+				in := strings.Repeat(string(rune('a'+i%26)), sizes[i%len(sizes)])
+				out, err := netron.CallUnary[string](ctx, p, "keeper@1.0.0", "text", in)
+				if err != nil {
+					t.Fatalf("text call %d: %v", i, err)
+				}
+				wantTexts, gotTexts = append(wantTexts, in), append(gotTexts, out)
+			}
 			check("the caller", got)
 			k.mu.Lock()
 			defer k.mu.Unlock()
 			check("the method", k.kept)
+			if len(k.texts) != len(wantTexts) {
+				t.Fatalf("the method kept %d strings, want %d", len(k.texts), len(wantTexts))
+			}
+			for i := range wantTexts {
+				if gotTexts[i] != wantTexts[i] || k.texts[i] != wantTexts[i] {
+					t.Fatalf("string %d (%d bytes) changed after later calls: the caller's %s, the method's %s",
+						i, len(wantTexts[i]), first([]byte(gotTexts[i])), first([]byte(k.texts[i])))
+				}
+			}
 		})
 	}
 }

@@ -219,8 +219,16 @@ func TestUnmarshalLent(t *testing.T) {
 				t.Fatal(err)
 			}
 			var s string
-			if handled, kept, err := protocol.UnmarshalScalarLent(str, &s, protocol.Limits{}); !handled || kept || err != nil || len(s) != n {
-				t.Errorf("a string target: handled %v, kept %v, %d bytes, %v", handled, kept, len(s), err)
+			if handled, kept, err := protocol.UnmarshalScalarLent(str, &s, protocol.Limits{}); !handled || kept != want || err != nil || s != strings.Repeat("x", n) {
+				t.Errorf("a string target: handled %v, kept %v (want %v), %d bytes, %v", handled, kept, want, len(s), err)
+			}
+			// Invalid UTF-8 is replaced, so never shared.
+			bad := append([]byte(nil), str...)
+			bad[len(bad)-1] = 0xff
+			if n > 0 {
+				if handled, kept, err := protocol.UnmarshalScalarLent(bad, &s, protocol.Limits{}); !handled || kept || err != nil || !utf8.ValidString(s) {
+					t.Errorf("a string with invalid UTF-8: handled %v, kept %v, %v", handled, kept, err)
+				}
 			}
 
 			raw, err = protocol.Marshal(item{Name: strings.Repeat("x", n), Data: make([]byte, n)})
@@ -236,10 +244,10 @@ func TestUnmarshalLent(t *testing.T) {
 				t.Errorf("UnmarshalLent: kept %v, want %v", kept, want)
 			}
 			var named struct {
-				Name string `json:"name"`
+				N int `json:"n"`
 			}
 			if kept, err := protocol.UnmarshalLent(raw, &named, protocol.Limits{}); err == nil && kept {
-				t.Error("UnmarshalLent kept an input whose bin it did not decode")
+				t.Error("UnmarshalLent kept an input whose long values it did not decode")
 			}
 		})
 	}
