@@ -4,10 +4,7 @@
 //   - [String]: a string that shares a byte slice's memory, for parsers
 //     that look a token up or parse a number without copying it, and for
 //     the contract checker, which reads the strings of an encoded value in
-//     place (modules/netron/internal/contract); and for the MessagePack
-//     decoder's long strings (1 KiB and more) from input handed over to
-//     it for good (protocol.UnmarshalOwned and UnmarshalLent: a frame
-//     that is never reused), held to the copying decoder by FuzzUnmarshal.
+//     place (modules/netron/internal/contract).
 //
 // No func type is ever reinterpreted here: methods are called through
 // their method values (package netron's fastcall.go), on worker

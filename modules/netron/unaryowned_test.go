@@ -58,9 +58,9 @@ type KeeperClient struct {
 	Blob  func(ctx context.Context, b Parcel) (Parcel, error)
 }
 
-// Long binary and string arguments and results of unary calls are decoded
-// as slices of the frames they came in (protocol.UnmarshalLent), which then
-// never go back to the frame pool: whatever a method keeps of its arguments, and
+// Long binary arguments and results of unary calls are decoded as slices
+// of the frames they came in (protocol.UnmarshalLent), which then never go
+// back to the frame pool, and strings are copies: whatever a method keeps of its arguments, and
 // whatever a caller keeps of its results, must still hold its own bytes
 // after many more calls have passed through the same pool, on every
 // transport, through CallUnary and a bound client, on the fast and the

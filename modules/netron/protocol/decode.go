@@ -5,8 +5,6 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/titanframework/titan/internal/unsafeutil"
 )
 
 // Extension type codes of the Netron profile (NETRON-WIRE.md §9.4).
@@ -320,12 +318,6 @@ func (d *decoder) str(n int) string {
 	d.off += n
 	if n == 0 {
 		return ""
-	}
-	if d.owned && n >= OwnedBinMin && utf8.Valid(p) {
-		// The input is the decoder's to keep and nothing writes it after
-		// (UnmarshalOwned, UnmarshalLent): a long string shares its memory.
-		d.kept = true
-		return unsafeutil.String(p)
 	}
 	if n > strWindow/4 || !utf8.Valid(p) {
 		return makeString(p)

@@ -29,9 +29,8 @@ func UnmarshalScalar(data []byte, v any, lim Limits) (handled bool, err error) {
 
 // UnmarshalScalarLent is [UnmarshalScalar] with [UnmarshalLent]'s handling
 // of data: a *[]byte target takes a binary value of OwnedBinMin bytes or
-// more as a slice of data, a *string target a valid UTF-8 string that long
-// as a string sharing data's memory, and kept reports that it did (data
-// must then never be reused or changed).
+// more as a slice of data, and kept reports that it did (data must not be
+// reused then).
 func UnmarshalScalarLent(data []byte, v any, lim Limits) (handled, kept bool, err error) {
 	return unmarshalScalar(data, v, lim, true)
 }

@@ -45,17 +45,16 @@ func UnmarshalLimits(data []byte, v any, lim Limits) error {
 	return err
 }
 
-// OwnedBinMin is the shortest binary value or string [UnmarshalOwned]
-// takes from its input instead of copying.
+// OwnedBinMin is the shortest binary value [UnmarshalOwned] takes from its
+// input instead of copying.
 const OwnedBinMin = 1 << 10
 
 // UnmarshalOwned is [UnmarshalLimits] for input its caller hands over:
 // nothing reads or writes data after the call but through what it decoded.
 // Binary values of at least OwnedBinMin bytes are then slices of data
 // (their capacity capped at their length, so that an append copies)
-// instead of copies of it, and valid UTF-8 strings that long share its
-// memory: a stream of large items is decoded with no copy. A kept value
-// keeps data alive, and data must never change again.
+// instead of copies of it: a stream of large []byte items is decoded with
+// no copy. A kept slice keeps data alive.
 func UnmarshalOwned(data []byte, v any, lim Limits) error {
 	_, err := unmarshal(data, v, lim, true)
 	return err
@@ -63,7 +62,7 @@ func UnmarshalOwned(data []byte, v any, lim Limits) error {
 
 // UnmarshalLent is [UnmarshalOwned] for input in a buffer its caller would
 // rather reuse (a pooled frame): it reports whether the decoded value kept
-// part of data (a binary value or string of OwnedBinMin bytes or more). When kept
+// part of data (a binary value of OwnedBinMin bytes or more). When kept
 // is false nothing aliases data and the buffer is the caller's again;
 // when true it must not be reused, since the value is a slice of it.
 func UnmarshalLent(data []byte, v any, lim Limits) (kept bool, err error) {
