@@ -404,22 +404,21 @@ func (r *Reply) release() {
 }
 
 // decodeInto decodes the result into ptr for a caller that releases the
-// reply next. From a lent frame a long binary value is a slice of it, and
-// the frame is then not pooled again.
-func (r *Reply) decodeInto(ptr any) error {
-	if !r.lent {
-		ok, err := protocol.UnmarshalScalar(r.raw, ptr, r.limits)
-		if !ok {
-			err = protocol.UnmarshalLimits(r.raw, ptr, r.limits)
-		}
-		return err
-	}
-	ok, kept, err := protocol.UnmarshalScalarLent(r.raw, ptr, r.limits)
-	if !ok {
-		kept, err = protocol.UnmarshalLent(r.raw, ptr, r.limits)
-	}
-	r.kept = kept
+// reply next (see unmarshalFrom).
+func (r *Reply) decodeInto(ptr any) (err error) {
+	r.kept, err = unmarshalFrom(r.raw, ptr, r.limits, r.lent)
 	return err
+}
+
+// unmarshalFrom decodes raw into v. With lent (raw is in a frame only its
+// caller holds) a long binary value is a slice of the frame instead of a
+// copy (protocol.UnmarshalLent), and kept reports that the frame must not
+// be reused.
+func unmarshalFrom(raw protocol.RawValue, v any, lim protocol.Limits, lent bool) (kept bool, err error) {
+	if lent {
+		return protocol.UnmarshalLent(raw, v, lim)
+	}
+	return false, protocol.UnmarshalLimits(raw, v, lim)
 }
 
 // Raw returns the encoded result.
@@ -664,11 +663,7 @@ func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args 
 		return zero, err
 	}
 	var out T
-	if r.lent {
-		out, r.kept, err = decodeLent[T](r.raw, r.limits)
-	} else {
-		out, err = decodeAs[T](r.raw, r.limits)
-	}
+	out, r.kept, err = decodeAs[T](r.raw, r.limits, r.lent)
 	r.release()
 	call.release()
 	if err != nil {
@@ -677,28 +672,21 @@ func CallUnary[T any](ctx context.Context, p *Peer, target, method string, args 
 	return out, nil
 }
 
-// decodeAs decodes raw into a T. Common scalar targets stay off the heap
-// (protocol.UnmarshalScalar); others take the general decoder.
-func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits) (T, error) {
-	var v T
-	if ok, err := protocol.UnmarshalScalar(raw, &v, lim); ok {
-		return v, err
+// decodeAs decodes raw into a T, as unmarshalFrom does. Common scalar
+// targets stay off the heap (protocol.UnmarshalScalar); others take the
+// general decoder.
+func decodeAs[T any](raw protocol.RawValue, lim protocol.Limits, lent bool) (v T, kept bool, err error) {
+	var ok bool
+	if lent {
+		ok, kept, err = protocol.UnmarshalScalarLent(raw, &v, lim)
+	} else {
+		ok, err = protocol.UnmarshalScalar(raw, &v, lim)
 	}
-	var general T // escapes to the decoder: allocated on this path only
-	err := protocol.UnmarshalLimits(raw, &general, lim)
-	return general, err
-}
-
-// decodeLent is decodeAs for raw in a frame only its caller holds: a long
-// binary value is a slice of the frame (protocol.UnmarshalLent), and kept
-// reports that the frame must not be reused.
-func decodeLent[T any](raw protocol.RawValue, lim protocol.Limits) (T, bool, error) {
-	var v T
-	if ok, kept, err := protocol.UnmarshalScalarLent(raw, &v, lim); ok {
+	if ok {
 		return v, kept, err
 	}
 	var general T // escapes to the decoder: allocated on this path only
-	kept, err := protocol.UnmarshalLent(raw, &general, lim)
+	kept, err = unmarshalFrom(raw, &general, lim, lent)
 	return general, kept, err
 }
 

@@ -73,16 +73,10 @@ func fastInvokerFor(recv reflect.Value, name string) fastInvoker {
 // arg decodes argument i into a T; scalar targets stay on the caller's
 // stack (protocol.UnmarshalScalar).
 func arg[T any](call *Call, i int) (T, error) {
-	var (
-		v    T
-		err  error
-		kept bool
-	)
-	if call.srv != nil && call.srv.lent {
-		v, kept, err = decodeLent[T](call.raw[i], call.limits)
-		call.srv.kept = call.srv.kept || kept
-	} else {
-		v, err = decodeAs[T](call.raw[i], call.limits)
+	lent := call.srv != nil && call.srv.lent
+	v, kept, err := decodeAs[T](call.raw[i], call.limits, lent)
+	if kept {
+		call.srv.kept = true
 	}
 	if err != nil {
 		return v, call.argError(i, err)

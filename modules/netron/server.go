@@ -197,15 +197,14 @@ func (call *Call) decodeArgs() ([]reflect.Value, error) {
 	return in, nil
 }
 
-// unmarshalArg decodes an encoded argument into v. From a request's own
-// frame (srv.lent) a long binary value is a slice of the frame rather than
-// a copy (protocol.UnmarshalLent), and the frame is then kept.
+// unmarshalArg decodes an encoded argument into v: from a request's own
+// frame (srv.lent) a long binary value is a slice of the frame, which is
+// then kept (see unmarshalFrom).
 func (call *Call) unmarshalArg(raw protocol.RawValue, v any) error {
-	if !call.srv.lent {
-		return protocol.UnmarshalLimits(raw, v, call.limits)
+	kept, err := unmarshalFrom(raw, v, call.limits, call.srv.lent)
+	if kept {
+		call.srv.kept = true
 	}
-	kept, err := protocol.UnmarshalLent(raw, v, call.limits)
-	call.srv.kept = call.srv.kept || kept
 	return err
 }
 

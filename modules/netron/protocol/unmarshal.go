@@ -81,29 +81,34 @@ func unmarshal(data []byte, v any, lim Limits, owned bool) (kept bool, err error
 	d := decoderPool.Get().(*decoder)
 	*d = decoder{b: data, maxDepth: lim.depth(), owned: owned}
 	defer func() {
-		kept = d.kept
 		*d = decoder{} // the pool keeps neither the input nor a string window alive
 		decoderPool.Put(d)
 	}()
+	err = d.into(v)
+	return d.kept, err // read before the deferred reset
+}
+
+// into decodes the decoder's whole input into v.
+func (d *decoder) into(v any) error {
 	if p, ok := v.(*any); ok && p != nil {
 		x, err := d.value()
 		if err != nil {
-			return false, err
+			return err
 		}
 		*p = x
 	} else {
 		rv := reflect.ValueOf(v)
 		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return false, nilTarget(v)
+			return nilTarget(v)
 		}
 		if err := typeDecoder(rv.Type().Elem())(d, rv.Elem()); err != nil {
-			return false, err
+			return err
 		}
 	}
-	if d.off != len(data) {
-		return false, decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(data)-d.off)+" trailing bytes")
+	if d.off != len(d.b) {
+		return decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(d.b)-d.off)+" trailing bytes")
 	}
-	return false, nil // kept is set by the deferred function
+	return nil
 }
 
 func typeDecoder(t reflect.Type) decFunc {
