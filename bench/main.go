@@ -7,7 +7,8 @@
 //
 // Each case runs in a fresh process (the command re-executes itself), with
 // a warm-up, for a fixed duration; -repeat N runs it N times and reports
-// the median. See README.md for what each column means.
+// the median, alternating the systems of a setting from round to round.
+// See README.md for what each column means.
 package main
 
 import (
@@ -155,16 +156,38 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "bench: %d cases × %d, %v each (+%v warm-up), %s, %d CPUs\n",
 		len(cases), *repeat, *duration, *warmup, runtime.Version(), runtime.NumCPU())
+	prof := profiles{cpu: *cpuProf, mem: *memProf, trace: *traceOut}
 	var results []result
-	for _, c := range cases {
-		var runs []result
-		for range *repeat {
-			runs = append(runs, runChild(self, c, *warmup, *duration, profiles{cpu: *cpuProf, mem: *memProf, trace: *traceOut}))
+	for len(cases) > 0 {
+		// The systems of one setting (mode, family, payload, callers) are
+		// compared with each other, so their runs alternate: each round
+		// runs every system once, in the reverse order of the round
+		// before. A machine whose speed drifts over minutes then slows
+		// every system of a setting alike, instead of the ones measured
+		// last.
+		k := 1
+		for k < len(cases) && sameSetting(cases[k], cases[0]) {
+			k++
 		}
-		sort.Slice(runs, func(i, j int) bool { return runs[i].PerSec < runs[j].PerSec })
-		r := runs[len(runs)/2]
-		fmt.Fprintf(os.Stderr, "  %-40s %12.0f/s\n", c, r.PerSec)
-		results = append(results, r)
+		group := cases[:k]
+		cases = cases[k:]
+		runs := make([][]result, len(group))
+		for round := range *repeat {
+			for j := range group {
+				i := j
+				if round%2 == 1 {
+					i = len(group) - 1 - j
+				}
+				runs[i] = append(runs[i], runChild(self, group[i], *warmup, *duration, prof))
+			}
+		}
+		for i, c := range group {
+			rs := runs[i]
+			sort.Slice(rs, func(a, b int) bool { return rs[a].PerSec < rs[b].PerSec })
+			r := rs[len(rs)/2]
+			fmt.Fprintf(os.Stderr, "  %-40s %12.0f/s\n", c, r.PerSec)
+			results = append(results, r)
+		}
 	}
 	if *jsonOut {
 		enc := json.NewEncoder(os.Stdout)
@@ -174,6 +197,12 @@ func main() {
 		return
 	}
 	printTable(results)
+}
+
+// sameSetting reports whether a and b differ in their system only.
+func sameSetting(a, b caseSpec) bool {
+	a.Sys, b.Sys = "", ""
+	return a == b
 }
 
 // runChild runs one case in a fresh process.
