@@ -57,47 +57,79 @@ func repeat[T any](v T, n int) iter.Seq2[T, error] {
 	}
 }
 
+// EchoFuncs is Echo giving its unary methods as netron.MethodFuncs, as a
+// service does to be called without reflection.
+type EchoFuncs struct{ echoService }
+
+// echoService names Echo so that embedding it promotes its Echo method (a
+// field named Echo would hide it).
+type echoService = Echo
+
+// NetronMethods gives the unary methods as typed func values.
+func (e EchoFuncs) NetronMethods() map[string]netron.MethodFunc {
+	return map[string]netron.MethodFunc{
+		"Echo":  netron.Func1(e.Echo),
+		"Bytes": netron.Func1(e.Bytes),
+		"User":  netron.Func1(e.User),
+		"Page":  netron.Func1(e.Page),
+	}
+}
+
+// netronRow is what a Netron row runs: the transport, and what the server
+// and client add to the plain validated call.
+type netronRow struct {
+	scheme             string
+	noval, chain, auth bool
+	funcs              bool // the service gives its methods as MethodFuncs (EchoFuncs)
+	obs                observation
+}
+
 func init() {
 	for _, v := range []struct {
-		name, scheme       string
-		noval, chain, auth bool
-		obs                observation
+		name string
+		row  netronRow
 	}{
-		{"netron-tcp", "tcp", false, false, false, observeNone}, {"netron-tcp-noval", "tcp", true, false, false, observeNone},
-		{"netron-unix", "unix", false, false, false, observeNone}, {"netron-unix-noval", "unix", true, false, false, observeNone},
-		{"netron-ws", "ws", false, false, false, observeNone}, {"netron-ws-noval", "ws", true, false, false, observeNone},
-		{"netron-tcp-chain", "tcp", false, true, false, observeNone}, {"netron-unix-chain", "unix", false, true, false, observeNone},
-		{"netron-tcp-auth", "tcp", false, false, true, observeNone},
-		{"netron-tcp-metrics", "tcp", false, false, false, observeMetrics},
-		{"netron-tcp-observed", "tcp", false, false, false, observeTraced},
+		{"netron-tcp", netronRow{scheme: "tcp"}}, {"netron-tcp-noval", netronRow{scheme: "tcp", noval: true}},
+		{"netron-unix", netronRow{scheme: "unix"}}, {"netron-unix-noval", netronRow{scheme: "unix", noval: true}},
+		{"netron-ws", netronRow{scheme: "ws"}}, {"netron-ws-noval", netronRow{scheme: "ws", noval: true}},
+		{"netron-tcp-chain", netronRow{scheme: "tcp", chain: true}}, {"netron-unix-chain", netronRow{scheme: "unix", chain: true}},
+		{"netron-tcp-funcs", netronRow{scheme: "tcp", funcs: true}}, {"netron-tcp-chain-funcs", netronRow{scheme: "tcp", chain: true, funcs: true}},
+		{"netron-tcp-auth", netronRow{scheme: "tcp", auth: true}},
+		{"netron-tcp-metrics", netronRow{scheme: "tcp", obs: observeMetrics}},
+		{"netron-tcp-observed", netronRow{scheme: "tcp", obs: observeTraced}},
 	} {
 		note := "titan.Service method with a JSON Schema contract, validated"
-		switch {
-		case v.noval:
+		switch r := v.row; {
+		case r.noval:
 			note = "same, contract validation off"
-		case v.chain:
+		case r.chain && r.funcs:
+			note = "same as netron-tcp-chain, the service giving its methods as MethodFuncs"
+		case r.chain:
 			note = "same, validated, with a timing and a token interceptor on both sides"
-		case v.auth:
+		case r.funcs:
+			note = "same, validated, the service giving its methods as MethodFuncs (called without reflection)"
+		case r.auth:
 			note = "same, validated, the security guard on the server: Echo is titan.Auth(titan.Roles(\"admin\")), the connection authenticated once (HS256 JWT, authenticate task)"
-		case v.obs == observeMetrics:
+		case r.obs == observeMetrics:
 			note = "same, validated, the metrics interceptor on both sides"
-		case v.obs == observeTraced:
+		case r.obs == observeTraced:
 			note = "same, validated, metrics and tracing (an SDK provider sampling nothing: tracing.ratio 0) on both sides"
 		}
 		register(v.name, system{note: note, setup: func(c caseSpec) (*bench, error) {
-			return setupNetron(c, v.scheme, v.noval, v.chain, v.auth, v.obs)
+			return setupNetron(c, v.row)
 		}})
 	}
 }
 
-// setupNetron serves Echo on scheme and dials it; with chain, both sides
-// run the interceptors of sys_netron_chain.go; with auth, the server runs
-// the security guard (sys_netron_auth.go), Echo needs the role admin and
-// the client authenticates its connection once.
+// setupNetron serves Echo (EchoFuncs with funcs) on scheme and dials it;
+// with chain, both sides run the interceptors of sys_netron_chain.go; with
+// auth, the server runs the security guard (sys_netron_auth.go), Echo
+// needs the role admin and the client authenticates its connection once.
 //
 // obs puts the operations modules' interceptors on both sides
 // (sys_netron_observed.go).
-func setupNetron(c caseSpec, scheme string, noval, chain, auth bool, obs observation) (*bench, error) {
+func setupNetron(c caseSpec, r netronRow) (*bench, error) {
+	scheme, noval, chain, auth, obs := r.scheme, r.noval, r.chain, r.auth, r.obs
 	var sides chainSides
 	if chain {
 		sides = newChainSides("Bearer bench-token")
@@ -140,7 +172,11 @@ func setupNetron(c caseSpec, scheme string, noval, chain, auth bool, obs observa
 		return fail(err)
 	}
 	stopServer := func() { n.Stop(context.Background()) }
-	if err := n.Register("echo", "1.0.0", Echo{}, svcOpts...); err != nil {
+	var impl any = Echo{}
+	if r.funcs {
+		impl = EchoFuncs{}
+	}
+	if err := n.Register("echo", "1.0.0", impl, svcOpts...); err != nil {
 		return fail(err, stopServer)
 	}
 	addr := scheme + "://127.0.0.1:0"

@@ -64,14 +64,36 @@ func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] 
 	}
 }
 
+// FuncsEcho is Echo giving its unary methods as MethodFuncs.
+type FuncsEcho struct{ echoService }
+
+// echoService names Echo so that embedding it promotes its Echo method
+// (a field named Echo would hide it).
+type echoService = Echo
+
+func (e FuncsEcho) NetronMethods() map[string]netron.MethodFunc {
+	return map[string]netron.MethodFunc{
+		"Echo":  netron.Func1(e.Echo),
+		"Place": netron.Func1(e.Place),
+		"Bytes": netron.Func1(e.Bytes),
+		"Store": netron.Func1(e.Store),
+	}
+}
+
 func benchPeer(b *testing.B, scheme string) *netron.Peer {
+	b.Helper()
+	return benchPeerOf(b, scheme, Echo{})
+}
+
+// benchPeerOf is benchPeer serving impl as echo@1.0.0.
+func benchPeerOf(b *testing.B, scheme string, impl any) *netron.Peer {
 	b.Helper()
 	// What an app's Netron has: the response cache and validation.
 	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(b, netron.Config{}))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
+	if err := n.Register("echo", "1.0.0", impl); err != nil {
 		b.Fatal(err)
 	}
 	addr := "tcp://127.0.0.1:0"
@@ -156,8 +178,14 @@ func BenchmarkUnaryBinaryField(b *testing.B) {
 }
 
 // BenchmarkUnaryStruct echoes an Order, its contract validated.
-func BenchmarkUnaryStruct(b *testing.B) {
-	p := benchPeer(b, "tcp")
+func BenchmarkUnaryStruct(b *testing.B) { benchUnaryStruct(b, Echo{}) }
+
+// BenchmarkUnaryStructFuncs is BenchmarkUnaryStruct with the service's
+// methods given as MethodFuncs.
+func BenchmarkUnaryStructFuncs(b *testing.B) { benchUnaryStruct(b, FuncsEcho{}) }
+
+func benchUnaryStruct(b *testing.B, impl any) {
+	p := benchPeerOf(b, "tcp", impl)
 	ctx := context.Background()
 	o := Order{ID: 42, Customer: "ada@example.com", Status: "paid", Total: 99.5, Gift: true,
 		Tags: []string{"books", "fast"}, Ship: Address{Street: "1 Main St", City: "Springfield"}, Note: "leave at the door"}
@@ -192,6 +220,26 @@ func BenchmarkUnaryParallel(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkUnaryParallelFuncs is BenchmarkUnaryParallel/tcp/32B with the
+// service's methods given as MethodFuncs.
+func BenchmarkUnaryParallelFuncs(b *testing.B) {
+	p := benchPeerOf(b, "tcp", FuncsEcho{})
+	ctx := context.Background()
+	msg := strings.Repeat("a", 32)
+	b.SetBytes(32)
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			got, err := netron.CallUnary[string](ctx, p, "echo@1.0.0", "echo", msg)
+			if err != nil || len(got) != 32 {
+				b.Errorf("echo: %d bytes, %v", len(got), err)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkStream reads a stream of 100 items per iteration.

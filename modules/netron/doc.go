@@ -17,6 +17,15 @@
 // positional ([WithArgs] names them). Names match [A-Za-z0-9_-]+ and
 // versions are semantic versions without build metadata.
 //
+// Methods are found by reflection and called through reflect: common
+// scalar shapes through reflect's method value, others through
+// reflect.Value.Call. A service that implements [MethodFuncs] hands its
+// unary methods over as typed func values ([Func1](s.Place), ...), which
+// are called directly with their arguments decoded into their Go types,
+// whatever the types: no reflection on the call and one or two allocations
+// fewer (titan generate writes the method). The answers are the same
+// either way.
+//
 // # Contracts
 //
 // Each method has a JSON Schema (draft 2020-12) for its arguments (a tuple:

@@ -102,3 +102,44 @@ func ExampleNetron_Subscribe() {
 	// orders.created o-1
 	// orders.paid o-1
 }
+
+// Shop gives its unary methods as MethodFuncs, so that Netron calls them
+// without reflection; Quote, left out, is found by reflection.
+type Shop struct{ discount float64 }
+
+// Line is an argument: its tags are its contract.
+type Line struct {
+	Item string `json:"item" jsonschema:"minLength=1"`
+	Qty  int    `json:"qty" jsonschema:"minimum=1"`
+}
+
+func (s *Shop) Total(_ context.Context, l Line, price float64) (float64, error) {
+	return float64(l.Qty) * price * (1 - s.discount), nil
+}
+
+func (s *Shop) Quote(_ context.Context, item string) (string, error) { return item + ": ask us", nil }
+
+func (s *Shop) NetronMethods() map[string]netron.MethodFunc {
+	return map[string]netron.MethodFunc{"Total": netron.Func2(s.Total)}
+}
+
+func ExampleMethodFuncs() {
+	n, _ := netron.New(netron.Config{}, nil)
+	if err := n.Register("shop", "1.0.0", &Shop{discount: 0.5}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	addr, _ := n.Listen(context.Background(), "mem://shop-example")
+	defer n.Stop(context.Background())
+
+	ctx := context.Background()
+	p, _ := netron.Dial(ctx, addr)
+	defer p.Close()
+	total, err := netron.CallUnary[float64](ctx, p, "shop@1.0.0", "total", Line{Item: "pen", Qty: 4}, 2.5)
+	fmt.Println(total, err)
+	quote, err := netron.CallUnary[string](ctx, p, "shop@1.0.0", "quote", "lamp")
+	fmt.Println(quote, err)
+	// Output:
+	// 5 <nil>
+	// lamp: ask us <nil>
+}

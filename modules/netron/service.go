@@ -122,6 +122,7 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 	v := reflect.ValueOf(impl)
 	t := v.Type()
 	seen := map[string]string{}
+	publicTypes := map[string]reflect.Type{}
 	var errs []error
 	for i := range t.NumMethod() {
 		m := t.Method(i)
@@ -138,8 +139,9 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 		if !public {
 			continue
 		}
+		publicTypes[m.Name] = v.Method(i).Type()
 		ft := m.Type // includes the receiver
-		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v, fast: fastInvokerFor(v, m.Name)}
+		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v}
 		md.spec.m = md
 		for j := 2; j < ft.NumIn(); j++ {
 			md.args = append(md.args, ft.In(j))
@@ -161,6 +163,17 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
+	}
+	funcs, err := methodFuncsOf(impl, publicTypes)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, md := range out {
+		if f, ok := funcs[md.goName]; ok {
+			md.fast = f.inv // the service's own func value: no reflection on the call
+		} else {
+			md.fast = fastInvokerFor(v, md.goName)
+		}
 	}
 	return out, notExposed, nil
 }
