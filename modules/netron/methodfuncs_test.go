@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -79,7 +80,22 @@ func (s *Tabled) NetronMethods() map[string]netron.MethodFunc {
 // arguments included), and answers every call, refusal and panic as the
 // same methods found by reflection do, through the validation interceptor.
 func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(validate.New(nil)))
+	var (
+		mu   sync.Mutex
+		seen = map[string]string{} // service -> Args() after its last call
+	)
+	record := netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {
+		return func(ctx context.Context, call *netron.Call) (any, error) {
+			res, err := next(ctx, call)
+			if !call.IsClient() {
+				mu.Lock()
+				seen[call.Service] = fmt.Sprint(call.Args())
+				mu.Unlock()
+			}
+			return res, err
+		}
+	})
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(record, validate.New(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +165,12 @@ func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
 		pv, err2 := pr.Value()
 		if err1 != nil || err2 != nil || fmt.Sprint(tv) != fmt.Sprint(pv) {
 			t.Fatalf("%s: MethodFuncs %#v (%v), reflection %#v (%v)", name, tv, err1, pv, err2)
+		}
+		mu.Lock()
+		ta, pa := seen["tabled@1.0.0"], seen["plain@1.0.0"]
+		mu.Unlock()
+		if ta != pa {
+			t.Fatalf("%s: Args() after the call: MethodFuncs %s, reflection %s", name, ta, pa)
 		}
 	}
 	// The struct result decodes into the caller's type, and the service's
