@@ -121,27 +121,7 @@ func unary1[A, R any](m any) fastInvoker {
 }
 
 func unary2[A, R any](m any) fastInvoker {
-	fn := m.(func(context.Context, A, A) (R, error))
-	return func(ctx context.Context, call *Call) (_ any, err error) {
-		if err := call.checkArity(); err != nil {
-			return nil, err
-		}
-		a, err := arg[A](call, 0)
-		if err != nil {
-			return nil, err
-		}
-		b, err := arg[A](call, 1)
-		if err != nil {
-			return nil, err
-		}
-		call.reached = true
-		defer call.recoverPanic(ctx, &err)
-		r, err := fn(ctx, a, b)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
+	return unaryAB[A, A, R](m.(func(context.Context, A, A) (R, error)))
 }
 
 func void0(m any) fastInvoker {
