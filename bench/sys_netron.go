@@ -57,7 +57,7 @@ func repeat[T any](v T, n int) iter.Seq2[T, error] {
 	}
 }
 
-// EchoFuncs is Echo giving its unary methods as netron.MethodFuncs, as a
+// EchoFuncs is Echo giving its methods as netron.MethodFuncs, as a
 // service does to be called without reflection.
 type EchoFuncs struct{ echoService }
 
@@ -65,13 +65,18 @@ type EchoFuncs struct{ echoService }
 // field named Echo would hide it).
 type echoService = Echo
 
-// NetronMethods gives the unary methods as typed func values.
+// NetronMethods gives the methods as typed func values.
 func (e EchoFuncs) NetronMethods() map[string]netron.MethodFunc {
 	return map[string]netron.MethodFunc{
 		"Echo":  netron.Func1(e.Echo),
 		"Bytes": netron.Func1(e.Bytes),
 		"User":  netron.Func1(e.User),
 		"Page":  netron.Func1(e.Page),
+
+		"Repeat":      netron.Stream2(e.Repeat),
+		"RepeatBytes": netron.Stream2(e.RepeatBytes),
+		"RepeatUser":  netron.Stream2(e.RepeatUser),
+		"RepeatPage":  netron.Stream2(e.RepeatPage),
 	}
 }
 

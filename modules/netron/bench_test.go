@@ -64,7 +64,7 @@ func (Echo) Repeat(_ context.Context, s string, n int) iter.Seq2[string, error] 
 	}
 }
 
-// FuncsEcho is Echo giving its unary methods as MethodFuncs.
+// FuncsEcho is Echo giving its methods as MethodFuncs.
 type FuncsEcho struct{ echoService }
 
 // echoService names Echo so that embedding it promotes its Echo method
@@ -77,6 +77,8 @@ func (e FuncsEcho) NetronMethods() map[string]netron.MethodFunc {
 		"Place": netron.Func1(e.Place),
 		"Bytes": netron.Func1(e.Bytes),
 		"Store": netron.Func1(e.Store),
+
+		"Repeat": netron.Stream2(e.Repeat),
 	}
 }
 

@@ -19,12 +19,14 @@
 //
 // Methods are found by reflection and called through reflect: common
 // scalar shapes through reflect's method value, others through
-// reflect.Value.Call. A service that implements [MethodFuncs] hands its
-// unary methods over as typed func values ([Func1](s.Place), ...), which
-// are called directly with their arguments decoded into their Go types,
-// whatever the types: no reflection on the call and one or two allocations
-// fewer (titan generate writes the method). The answers are the same
-// either way.
+// reflect.Value.Call, and a stream's items pass through reflect unless
+// they are of a common scalar type. A service that implements
+// [MethodFuncs] hands its methods over as typed func values
+// ([Func1](s.Place), [Stream1](s.List), ...), which are called directly
+// with their arguments decoded into their Go types, whatever the types: no
+// reflection on the call or on a stream's items, and fewer allocations
+// (titan new and titan generate write the method). The answers are the
+// same either way.
 //
 // # Contracts
 //

@@ -49,6 +49,18 @@ func FastPath(n *Netron, service, method string) bool {
 	return s.methods[method].fast != nil
 }
 
+// FastStream reports whether a stream method is called without reflection
+// (a MethodFunc).
+func FastStream(n *Netron, service, method string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	s := n.services[service]
+	if s == nil || s.methods[method] == nil {
+		return false
+	}
+	return s.methods[method].fastStream != nil
+}
+
 // RunningCalls lists the calls n serves now.
 func RunningCalls(n *Netron) []string { return n.runningCalls() }
 

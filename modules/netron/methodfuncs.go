@@ -3,14 +3,16 @@ package netron
 import (
 	"context"
 	"fmt"
+	"iter"
 	"reflect"
 	"sort"
 	"strings"
 )
 
 // MethodFunc is a method of a service given to Netron as a Go function
-// value of its own type, made by [Func0], [Func1], [Func2], [Void0] or
-// [Void1] from the bound method (s.Place). Netron calls it as Go code calls
+// value of its own type, made by [Func0], [Func1], [Func2], [Void0],
+// [Void1], [Stream0], [Stream1] or [Stream2] from the bound method
+// (s.Place). Netron calls it as Go code calls
 // a func value: the arguments are decoded into their Go types and the
 // method is called directly, with no reflection on the call, for any
 // argument and result types. A method that Netron finds only by
@@ -20,10 +22,16 @@ import (
 //
 // A service hands its MethodFuncs over by implementing [MethodFuncs].
 type MethodFunc struct {
-	typ   reflect.Type // the func type of the method value
-	nilFn bool
-	inv   fastInvoker
+	typ    reflect.Type // the func type of the method value
+	nilFn  bool
+	inv    fastInvoker   // a unary or void method's
+	stream streamInvoker // a stream method's
 }
+
+// streamInvoker calls a stream method without reflection: it decodes the
+// arguments into typed locals and returns the method's iterator, its
+// items as any.
+type streamInvoker func(ctx context.Context, call *Call) (iter.Seq2[any, error], error)
 
 // Func0 is a method that takes only its context.
 func Func0[R any](fn func(context.Context) (R, error)) MethodFunc {
@@ -50,6 +58,63 @@ func Void1[A any](fn func(context.Context, A) error) MethodFunc {
 	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, inv: void1[A](fn)}
 }
 
+// Stream0 is a stream method that takes only its context.
+func Stream0[T any](fn func(context.Context) iter.Seq2[T, error]) MethodFunc {
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
+		if err := call.checkArity(); err != nil {
+			return nil, err
+		}
+		call.reached = true
+		defer call.recoverPanic(ctx, &err)
+		return typedSeq(fn(ctx)), nil
+	}}
+}
+
+// Stream1 is a stream method of one argument.
+func Stream1[A, T any](fn func(context.Context, A) iter.Seq2[T, error]) MethodFunc {
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
+		if err := call.checkArity(); err != nil {
+			return nil, err
+		}
+		a, err := arg[A](call, 0)
+		if err != nil {
+			return nil, err
+		}
+		call.reached = true
+		defer call.recoverPanic(ctx, &err)
+		return typedSeq(fn(ctx, a)), nil
+	}}
+}
+
+// Stream2 is a stream method of two arguments.
+func Stream2[A, B, T any](fn func(context.Context, A, B) iter.Seq2[T, error]) MethodFunc {
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
+		if err := call.checkArity(); err != nil {
+			return nil, err
+		}
+		a, err := arg[A](call, 0)
+		if err != nil {
+			return nil, err
+		}
+		b, err := arg[B](call, 1)
+		if err != nil {
+			return nil, err
+		}
+		call.reached = true
+		defer call.recoverPanic(ctx, &err)
+		return typedSeq(fn(ctx, a, b)), nil
+	}}
+}
+
+// typedSeq is s with its items as any; a nil iterator yields nothing, as
+// on the reflective path.
+func typedSeq[T any](s iter.Seq2[T, error]) iter.Seq2[any, error] {
+	if s == nil {
+		return func(func(any, error) bool) {}
+	}
+	return anySeq(s)
+}
+
 // MethodFuncs is implemented by a service that gives Netron its methods
 // as Go function values (see [MethodFunc]), keyed by their Go names:
 //
@@ -65,9 +130,9 @@ func Void1[A any](fn func(context.Context, A) error) MethodFunc {
 // function it is. NetronMethods is called once, when the service is
 // registered; a name that is not a public method of the service, a value
 // of another type than the method's, or a nil function fails the
-// registration with an error naming it. Methods the map leaves out, and
-// streams, are found by reflection as before; the contract, the
-// interceptors and the answers are the same either way.
+// registration with an error naming it. Methods the map leaves out are
+// found by reflection as before; the contract, the interceptors and the
+// answers are the same either way.
 type MethodFuncs interface {
 	NetronMethods() map[string]MethodFunc
 }
@@ -88,8 +153,8 @@ func methodFuncsOf(impl any, public map[string]reflect.Type) (map[string]MethodF
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Sprintf("%s: %T has no public method %s (one of %s)", where, impl, name, strings.Join(sortedKeys(public), ", ")))
-		case f.inv == nil:
-			errs = append(errs, fmt.Sprintf("%s is the zero MethodFunc: make it with netron.Func0, Func1, Func2, Void0 or Void1", where))
+		case f.inv == nil && f.stream == nil:
+			errs = append(errs, fmt.Sprintf("%s is the zero MethodFunc: make it with netron.Func0, Func1, Func2, Void0, Void1, Stream0, Stream1 or Stream2", where))
 		case f.nilFn:
 			errs = append(errs, fmt.Sprintf("%s is a nil func", where))
 		case f.typ != want:

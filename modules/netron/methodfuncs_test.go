@@ -23,8 +23,8 @@ type Ticket struct {
 }
 
 // Booth has methods of every MethodFunc kind over struct, pointer and
-// scalar types, and a stream; Tabled gives its methods as MethodFuncs, so
-// that both must answer every call alike.
+// scalar types, streams included; Tabled gives its methods as
+// MethodFuncs, so that both must answer every call alike.
 type Booth struct{ placed atomic.Int64 }
 
 func (c *Booth) Place(_ context.Context, t Ticket) (Ticket, error) {
@@ -62,16 +62,37 @@ func (c *Booth) Watch(_ context.Context, n int) iter.Seq2[int, error] {
 	}
 }
 
+// Tickets streams n tickets for item.
+func (c *Booth) Tickets(_ context.Context, item string, n int) iter.Seq2[Ticket, error] {
+	return func(yield func(Ticket, error) bool) {
+		for i := range n {
+			if i == 3 {
+				yield(Ticket{}, netron.Errorf(netron.CodeResourceExhausted, "only 3 %s", item))
+				return
+			}
+			if !yield(Ticket{ID: int64(i + 1), Item: item, Qty: 1, Email: "ada@example.com"}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Nothing returns a nil iterator: an empty stream.
+func (c *Booth) Nothing(_ context.Context) iter.Seq2[*Ticket, error] { return nil }
+
 type Tabled struct{ Booth }
 
 func (s *Tabled) NetronMethods() map[string]netron.MethodFunc {
 	return map[string]netron.MethodFunc{
-		"Place":  netron.Func1(s.Place),
-		"Price":  netron.Func2(s.Price),
-		"Placed": netron.Func0(s.Placed),
-		"Reset":  netron.Void0(s.Reset),
-		"Cancel": netron.Void1(s.Cancel),
-		"Crash":  netron.Func1(s.Crash),
+		"Place":   netron.Func1(s.Place),
+		"Price":   netron.Func2(s.Price),
+		"Placed":  netron.Func0(s.Placed),
+		"Reset":   netron.Void0(s.Reset),
+		"Cancel":  netron.Void1(s.Cancel),
+		"Crash":   netron.Func1(s.Crash),
+		"Watch":   netron.Stream1(s.Watch),
+		"Tickets": netron.Stream2(s.Tickets),
+		"Nothing": netron.Stream0(s.Nothing),
 	}
 }
 
@@ -110,13 +131,18 @@ func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
 			t.Errorf("tabled.%s is not on the fast path", m)
 		}
 	}
-	for _, m := range []string{"place", "cancel", "crash", "watch"} {
+	for _, m := range []string{"place", "cancel", "crash"} {
 		if netron.FastPath(n, "plain@1.0.0", m) {
 			t.Errorf("plain.%s is on the fast path without a MethodFunc", m)
 		}
 	}
-	if netron.FastPath(n, "tabled@1.0.0", "watch") {
-		t.Error("tabled.watch, a stream, is on the unary fast path")
+	for _, m := range []string{"watch", "tickets", "nothing"} {
+		if !netron.FastStream(n, "tabled@1.0.0", m) {
+			t.Errorf("tabled.%s is not a stream called without reflection", m)
+		}
+		if netron.FastStream(n, "plain@1.0.0", m) {
+			t.Errorf("plain.%s is a stream called without reflection, with no MethodFunc", m)
+		}
 	}
 	bound, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
 	if err != nil {
@@ -179,17 +205,39 @@ func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
 	if err != nil || got.Item != "lamp" || got.ID != 1 {
 		t.Fatalf("place: %+v, %v (want the first ticket placed since the reset)", got, err)
 	}
-	// Streams are found by reflection beside the MethodFuncs.
-	var items []int
-	for v, err := range netron.CallStream[int](ctx, p, "tabled@1.0.0", "watch", 3) {
-		if err != nil {
-			t.Fatal(err)
+	// Streams: the same items, and the same errors at the start or in the
+	// middle, as by reflection.
+	streams := []struct {
+		method string
+		args   []any
+	}{
+		{"watch", []any{3}}, {"watch", []any{0}}, {"watch", []any{"three"}}, {"watch", nil},
+		{"tickets", []any{"seat", 2}}, {"tickets", []any{"seat", 5}}, {"tickets", []any{"seat"}}, {"tickets", []any{1, 2}},
+		{"nothing", nil}, {"nothing", []any{1}},
+	}
+	for _, c := range streams {
+		name := fmt.Sprintf("%s%v", c.method, c.args)
+		if got, want := streamText(ctx, p, "tabled@1.0.0", c.method, c.args), streamText(ctx, p, "plain@1.0.0", c.method, c.args); got != want {
+			t.Fatalf("%s: MethodFuncs\n%s\nreflection\n%s", name, got, want)
 		}
-		items = append(items, v)
 	}
-	if fmt.Sprint(items) != "[0 1 2]" {
-		t.Fatalf("watch: %v", items)
+	if got := streamText(ctx, p, "tabled@1.0.0", "tickets", []any{"seat", 5}); !strings.Contains(got, "seat") || !strings.Contains(got, "resource_exhausted") {
+		t.Fatalf("tickets: %s", got)
 	}
+}
+
+// streamText writes the items and the error of a stream, service names
+// left out.
+func streamText(ctx context.Context, p *netron.Peer, target, method string, args []any) string {
+	var b strings.Builder
+	for v, err := range netron.CallStream[any](ctx, p, target, method, args...) {
+		if err != nil {
+			fmt.Fprintf(&b, "error %s: %s\n", netron.CodeOf(err), strings.ReplaceAll(err.Error(), target, "S"))
+			continue
+		}
+		fmt.Fprintf(&b, "%v\n", v)
+	}
+	return b.String()
 }
 
 // Netron calls the function a MethodFunc holds: here, on purpose, another
@@ -247,7 +295,7 @@ func TestMethodFuncsRefused(t *testing.T) {
 		}, []string{`NetronMethods()["Echo"] is a nil func`}},
 		{"zero value", func(b *badTable) map[string]netron.MethodFunc {
 			return map[string]netron.MethodFunc{"Echo": {}}
-		}, []string{`NetronMethods()["Echo"] is the zero MethodFunc: make it with netron.Func0, Func1, Func2, Void0 or Void1`}},
+		}, []string{`NetronMethods()["Echo"] is the zero MethodFunc: make it with netron.Func0, Func1, Func2, Void0, Void1, Stream0, Stream1 or Stream2`}},
 		{"two wrong entries", func(b *badTable) map[string]netron.MethodFunc {
 			return map[string]netron.MethodFunc{"Echo": netron.Func1(nilFn), "Nope": netron.Func1(b.Echo)}
 		}, []string{`NetronMethods()["Echo"] is a nil func`, `NetronMethods()["Nope"]: *netron_test.badTable has no public method Nope`}},

@@ -299,6 +299,9 @@ func invokeUnary(ctx context.Context, call *Call) (any, error) {
 // invokeStream is the innermost stream handler: decode, call the method,
 // and adapt its iter.Seq2[T, error] to iter.Seq2[any, error].
 func invokeStream(ctx context.Context, call *Call) (iter.Seq2[any, error], error) {
+	if call.m.fastStream != nil {
+		return call.m.fastStream(ctx, call)
+	}
 	args, err := call.decodeArgs()
 	if err != nil {
 		return nil, err

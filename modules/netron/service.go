@@ -43,11 +43,14 @@ type method struct {
 	name   string // wire name
 	goName string
 	kind   methodKind
-	fn     reflect.Value  // the method expression: receiver first, then ctx
-	recv   reflect.Value  // the receiver
-	fast   fastInvoker    // the reflection-free call of a common shape, or nil
-	args   []reflect.Type // argument types after ctx
-	out    reflect.Type   // result (unary) or item (stream) type; nil for void
+	fn     reflect.Value // the method expression: receiver first, then ctx
+	recv   reflect.Value // the receiver
+	fast   fastInvoker   // the reflection-free call of a common shape, or nil
+	// fastStream is a stream method's reflection-free call (a MethodFunc),
+	// or nil.
+	fastStream streamInvoker
+	args       []reflect.Type // argument types after ctx
+	out        reflect.Type   // result (unary) or item (stream) type; nil for void
 
 	inSchema  json.RawMessage // tuple schema of the arguments
 	outSchema json.RawMessage // schema of the result or of each stream item; nil for void
@@ -170,7 +173,8 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 	}
 	for _, md := range out {
 		if f, ok := funcs[md.goName]; ok {
-			md.fast = f.inv // the service's own func value: no reflection on the call
+			// The service's own func value: no reflection on the call.
+			md.fast, md.fastStream = f.inv, f.stream
 		} else {
 			md.fast = fastInvokerFor(v, md.goName)
 		}
