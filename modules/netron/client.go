@@ -386,7 +386,8 @@ type Reply struct {
 	limits protocol.Limits
 	frame  *[]byte // pool holder of the frame raw aliases (see release)
 	// lent: raw is in a frame only this reply holds (an answer read from
-	// a connection), so the result may keep parts of it (decodeLent);
+	// a connection), so the result may keep parts of it (decodeAs,
+	// decodeInto);
 	// kept: it did.
 	lent, kept bool
 }

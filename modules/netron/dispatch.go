@@ -130,7 +130,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			if pkt.Type == protocol.TypeCall {
 				call := newServedCall(n.poolCalls)
 				// The frame is the request's own copy: its arguments may
-				// keep parts of it (see Call.decodeArg).
+				// keep parts of it (see Call.unmarshalArg and arg).
 				call.srv.pkt, call.srv.payload, call.srv.frame, call.srv.lent = pkt, payload, h, true
 				n.serve(c, call)
 				return

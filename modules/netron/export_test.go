@@ -40,25 +40,25 @@ func ResolvedTarget(p *Peer, target string) string {
 // FastPath reports whether a registered method is called without
 // reflection (see fastInvoker).
 func FastPath(n *Netron, service, method string) bool {
+	m := lookupMethod(n, service, method)
+	return m != nil && m.fast != nil
+}
+
+// lookupMethod finds a registered method; nil when there is none.
+func lookupMethod(n *Netron, service, method string) *method {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	s := n.services[service]
-	if s == nil || s.methods[method] == nil {
-		return false
+	if s := n.services[service]; s != nil {
+		return s.methods[method]
 	}
-	return s.methods[method].fast != nil
+	return nil
 }
 
 // FastStream reports whether a stream method is called without reflection
 // (a MethodFunc).
 func FastStream(n *Netron, service, method string) bool {
-	n.mu.RLock()
-	defer n.mu.RUnlock()
-	s := n.services[service]
-	if s == nil || s.methods[method] == nil {
-		return false
-	}
-	return s.methods[method].fastStream != nil
+	m := lookupMethod(n, service, method)
+	return m != nil && m.fastStream != nil
 }
 
 // RunningCalls lists the calls n serves now.

@@ -120,6 +120,30 @@ func unary1[A, R any](m any) fastInvoker {
 	}
 }
 
+// unaryAB is the invoker of a method of two arguments of any types.
+func unaryAB[A, B, R any](fn func(context.Context, A, B) (R, error)) fastInvoker {
+	return func(ctx context.Context, call *Call) (_ any, err error) {
+		if err := call.checkArity(); err != nil {
+			return nil, err
+		}
+		a, err := arg[A](call, 0)
+		if err != nil {
+			return nil, err
+		}
+		b, err := arg[B](call, 1)
+		if err != nil {
+			return nil, err
+		}
+		call.reached = true
+		defer call.recoverPanic(ctx, &err)
+		r, err := fn(ctx, a, b)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
 func unary2[A, R any](m any) fastInvoker {
 	return unaryAB[A, A, R](m.(func(context.Context, A, A) (R, error)))
 }

@@ -2,10 +2,12 @@ package netron
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -60,50 +62,35 @@ func Void1[A any](fn func(context.Context, A) error) MethodFunc {
 
 // Stream0 is a stream method that takes only its context.
 func Stream0[T any](fn func(context.Context) iter.Seq2[T, error]) MethodFunc {
-	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
-		if err := call.checkArity(); err != nil {
-			return nil, err
-		}
-		call.reached = true
-		defer call.recoverPanic(ctx, &err)
-		return typedSeq(fn(ctx)), nil
-	}}
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: streamVia(unary0[iter.Seq2[any, error]](
+		func(ctx context.Context) (iter.Seq2[any, error], error) { return typedSeq(fn(ctx)), nil }))}
 }
 
 // Stream1 is a stream method of one argument.
 func Stream1[A, T any](fn func(context.Context, A) iter.Seq2[T, error]) MethodFunc {
-	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
-		if err := call.checkArity(); err != nil {
-			return nil, err
-		}
-		a, err := arg[A](call, 0)
-		if err != nil {
-			return nil, err
-		}
-		call.reached = true
-		defer call.recoverPanic(ctx, &err)
-		return typedSeq(fn(ctx, a)), nil
-	}}
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: streamVia(unary1[A, iter.Seq2[any, error]](
+		func(ctx context.Context, a A) (iter.Seq2[any, error], error) { return typedSeq(fn(ctx, a)), nil }))}
 }
 
 // Stream2 is a stream method of two arguments.
 func Stream2[A, B, T any](fn func(context.Context, A, B) iter.Seq2[T, error]) MethodFunc {
-	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: func(ctx context.Context, call *Call) (_ iter.Seq2[any, error], err error) {
-		if err := call.checkArity(); err != nil {
-			return nil, err
-		}
-		a, err := arg[A](call, 0)
+	return MethodFunc{typ: reflect.TypeOf(fn), nilFn: fn == nil, stream: streamVia(unaryAB[A, B, iter.Seq2[any, error]](
+		func(ctx context.Context, a A, b B) (iter.Seq2[any, error], error) {
+			return typedSeq(fn(ctx, a, b)), nil
+		}))}
+}
+
+// streamVia is the stream invoker of a method whose unary invoker (which
+// decodes the arguments, calls it and recovers its panic) returns its
+// iterator.
+func streamVia(inv fastInvoker) streamInvoker {
+	return func(ctx context.Context, call *Call) (iter.Seq2[any, error], error) {
+		seq, err := inv(ctx, call)
 		if err != nil {
 			return nil, err
 		}
-		b, err := arg[B](call, 1)
-		if err != nil {
-			return nil, err
-		}
-		call.reached = true
-		defer call.recoverPanic(ctx, &err)
-		return typedSeq(fn(ctx, a, b)), nil
-	}}
+		return seq.(iter.Seq2[any, error]), nil
+	}
 }
 
 // typedSeq is s with its items as any; a nil iterator yields nothing, as
@@ -146,13 +133,13 @@ func methodFuncsOf(impl any, public map[string]reflect.Type) (map[string]MethodF
 	}
 	funcs := mf.NetronMethods()
 	var errs []string
-	for _, name := range sortedKeys(funcs) {
+	for _, name := range slices.Sorted(maps.Keys(funcs)) {
 		f := funcs[name]
 		where := fmt.Sprintf("NetronMethods()[%q]", name)
 		want, ok := public[name]
 		switch {
 		case !ok:
-			errs = append(errs, fmt.Sprintf("%s: %T has no public method %s (one of %s)", where, impl, name, strings.Join(sortedKeys(public), ", ")))
+			errs = append(errs, fmt.Sprintf("%s: %T has no public method %s (one of %s)", where, impl, name, strings.Join(slices.Sorted(maps.Keys(public)), ", ")))
 		case f.inv == nil && f.stream == nil:
 			errs = append(errs, fmt.Sprintf("%s is the zero MethodFunc: make it with netron.Func0, Func1, Func2, Void0, Void1, Stream0, Stream1 or Stream2", where))
 		case f.nilFn:
@@ -162,40 +149,7 @@ func methodFuncsOf(impl any, public map[string]reflect.Type) (map[string]MethodF
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return nil, errors.New(strings.Join(errs, "; "))
 	}
 	return funcs, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// unaryAB is the invoker of a method of two arguments of any types.
-func unaryAB[A, B, R any](fn func(context.Context, A, B) (R, error)) fastInvoker {
-	return func(ctx context.Context, call *Call) (_ any, err error) {
-		if err := call.checkArity(); err != nil {
-			return nil, err
-		}
-		a, err := arg[A](call, 0)
-		if err != nil {
-			return nil, err
-		}
-		b, err := arg[B](call, 1)
-		if err != nil {
-			return nil, err
-		}
-		call.reached = true
-		defer call.recoverPanic(ctx, &err)
-		r, err := fn(ctx, a, b)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
-	}
 }

@@ -221,6 +221,9 @@ func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
 			t.Fatalf("%s: MethodFuncs\n%s\nreflection\n%s", name, got, want)
 		}
 	}
+	if got := streamText(ctx, p, "tabled@1.0.0", "watch", []any{3}); got != "0\n1\n2\n" {
+		t.Fatalf("watch: %q", got)
+	}
 	if got := streamText(ctx, p, "tabled@1.0.0", "tickets", []any{"seat", 5}); !strings.Contains(got, "seat") || !strings.Contains(got, "resource_exhausted") {
 		t.Fatalf("tickets: %s", got)
 	}

@@ -132,7 +132,8 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 		if !m.IsExported() {
 			continue
 		}
-		public, why, err := methodShape(m.Name, v.Method(i).Type())
+		mt := v.Method(i).Type() // the bound method's: without the receiver
+		public, why, err := methodShape(m.Name, mt)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -142,7 +143,7 @@ func reflectMethods(impl any) (out []*method, notExposed []string, err error) {
 		if !public {
 			continue
 		}
-		publicTypes[m.Name] = v.Method(i).Type()
+		publicTypes[m.Name] = mt
 		ft := m.Type // includes the receiver
 		md := &method{name: WireName(m.Name), goName: m.Name, fn: m.Func, recv: v}
 		md.spec.m = md
