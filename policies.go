@@ -59,12 +59,12 @@ func Public() Policy {
 	return netron.WithPolicy(a.String(), policy.AuthKey, a, checkPolicy(a.Check))
 }
 
-// RateLimit allows each caller (by identity, else by address) n calls per
-// window per, over a sliding window, on a service (all its methods
-// together) or one method (given to [Method]); further calls are refused
-// with resource_exhausted and the time to wait (HTTP 429 with
-// Retry-After). It is enforced by the security module, in-process or
-// shared through Redis (security.rateLimit.backend).
+// RateLimit allows each caller (by identity, else by address, an IPv6
+// address by its /64 network) n calls per window per, over a sliding
+// window, on a service (all its methods together) or one method (given to
+// [Method]); further calls are refused with resource_exhausted and the
+// time to wait (HTTP 429 with Retry-After). It is enforced by the security
+// module, in-process or shared through Redis (security.rateLimit.backend).
 func RateLimit(n int, per time.Duration) Policy {
 	r := &policy.RateLimit{N: n, Per: per}
 	return netron.WithPolicy(r.String(), policy.RateLimitKey, r, checkPolicy(r.Check))

@@ -78,9 +78,9 @@ type AuthConfig struct {
 	// Required (default 10s).
 	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=How long a connection may stay unauthenticated when required (default 10s)"`
 	// MaxFailures is how many failed authentications a remote address
-	// may make per minute; more are refused without checking (default
-	// 10; negative: no limit).
-	MaxFailures int `json:"maxFailures,omitempty" jsonschema:"description=Failed authentications per remote address per minute (default 10; negative: no limit)"`
+	// (for IPv6, its /64 network) may make per minute; more are refused
+	// without checking (default 10; negative: no limit).
+	MaxFailures int `json:"maxFailures,omitempty" jsonschema:"description=Failed authentications per remote address (IPv6: per /64 network) per minute (default 10; negative: no limit)"`
 	// MaxConnectionsPerSubject caps the connections authenticated as one
 	// subject (0: no cap).
 	MaxConnectionsPerSubject int `json:"maxConnectionsPerSubject,omitempty" jsonschema:"minimum=0,description=Connections one subject may have authenticated at once (0: no cap)"`

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -324,7 +325,7 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 		g.refused.note(offender(addr, ""), "authentication failed: "+msg)
 		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}, nil
 	}
-	host := hostOf(addr)
+	host := clientKey(addr)
 	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
 		return fail(fmt.Errorf("too many failed authentications from this address: retry in %v", wait.Round(time.Second)))
 	}
@@ -455,7 +456,7 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 		}
 		return ctx, nil
 	}
-	host := hostOf(c.RemoteAddr)
+	host := clientKey(c.RemoteAddr)
 	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
 		g.refused.note(offender(c.RemoteAddr, ""), "authentication refused: too many failures")
 		return nil, netron.Errorf(netron.CodeResourceExhausted, "too many failed authentications from this address: retry in %v", wait.Round(time.Second)).
@@ -587,7 +588,7 @@ func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context
 		if id != nil {
 			key += "u:" + id.Subject
 		} else {
-			key += "a:" + callerAddr(ctx, call)
+			key += "a:" + clientKey(callerAddr(ctx, call))
 		}
 		if err := g.limit(ctx, c, key, id, call); err != nil {
 			if release != nil {
@@ -647,6 +648,25 @@ func hostOf(addr string) string {
 		return h
 	}
 	return addr
+}
+
+// clientKey is what the limits count an anonymous caller by (failed
+// authentications, rate limits): its IPv4 address, or the /64 network of
+// its IPv6 address, since one host commonly holds a whole /64 and can
+// speak from any address in it; else (a Unix socket, a pipe, in-process)
+// the address as hostOf gives it.
+func clientKey(addr string) string {
+	h := hostOf(addr)
+	ip, err := netip.ParseAddr(h)
+	if err != nil {
+		return h
+	}
+	ip = ip.Unmap().WithZone("")
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // ---- the interceptor ----

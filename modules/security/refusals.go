@@ -94,12 +94,17 @@ func (o *offenders) flush() {
 	}
 }
 
-// failures counts failed authentications per remote host over fixed
-// one-minute windows, for at most 10,000 hosts (the oldest window is
-// dropped first).
+// failures counts failed authentications per client over fixed one-minute
+// windows, for at most failuresMax clients (see failureKey): when the
+// table is full, the window that began first is dropped. Every operation
+// is O(1) amortised: windows are queued in the order they began, so the
+// first one, and those that are over, are found at the queue's head
+// instead of by a walk over the table under its lock.
 type failures struct {
-	mu sync.Mutex
-	m  map[string]*failWindow
+	mu    sync.Mutex
+	m     map[string]*failWindow
+	order []failEntry // the windows in the order they began, from head on
+	head  int
 }
 
 type failWindow struct {
@@ -107,17 +112,24 @@ type failWindow struct {
 	n     int
 }
 
+// failEntry is a window in failures.order; it is stale once its client's
+// window in the table is another (or gone).
+type failEntry struct {
+	key   string
+	start time.Time
+}
+
 const failuresMax = 10_000
 
-// blocked reports whether host has used up max failures in its current
+// blocked reports whether key has used up max failures in its current
 // window, and how long until the window ends.
-func (f *failures) blocked(host string, max int, now time.Time) (time.Duration, bool) {
+func (f *failures) blocked(key string, max int, now time.Time) (time.Duration, bool) {
 	if max < 0 {
 		return 0, false
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := f.m[host]
+	w := f.m[key]
 	if w == nil || now.Sub(w.start) >= time.Minute {
 		return 0, false
 	}
@@ -127,37 +139,64 @@ func (f *failures) blocked(host string, max int, now time.Time) (time.Duration, 
 	return 0, false
 }
 
-func (f *failures) add(host string, now time.Time) {
+func (f *failures) add(key string, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
 		f.m = map[string]*failWindow{}
 	}
-	w := f.m[host]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		if w == nil && len(f.m) >= failuresMax {
-			f.evict(now)
-		}
-		f.m[host] = &failWindow{start: now, n: 1}
+	f.dropOver(now)
+	w := f.m[key]
+	if w != nil && now.Sub(w.start) < time.Minute {
+		w.n++
 		return
 	}
-	w.n++
+	if w == nil && len(f.m) >= failuresMax {
+		f.dropFirst()
+	}
+	f.m[key] = &failWindow{start: now, n: 1}
+	f.order = append(f.order, failEntry{key, now})
 }
 
-// evict drops the windows that are over, or else the oldest one.
-func (f *failures) evict(now time.Time) {
-	var oldest string
-	var at time.Time
-	for h, w := range f.m {
-		if now.Sub(w.start) >= time.Minute {
-			delete(f.m, h)
-			continue
-		}
-		if oldest == "" || w.start.Before(at) {
-			oldest, at = h, w.start
-		}
+// current reports whether e is its client's window in the table.
+func (f *failures) current(e failEntry) bool {
+	w := f.m[e.key]
+	return w != nil && w.start.Equal(e.start)
+}
+
+// pop removes the head of the queue, and the table's window if it is the
+// head's, then gives the queue's storage back once most of it is behind
+// the head.
+func (f *failures) pop() {
+	if e := f.order[f.head]; f.current(e) {
+		delete(f.m, e.key)
 	}
-	if len(f.m) >= failuresMax && oldest != "" {
-		delete(f.m, oldest)
+	f.order[f.head] = failEntry{}
+	f.head++
+	if f.head == len(f.order) {
+		f.order, f.head = f.order[:0], 0
+	} else if f.head >= 1024 && f.head*2 >= len(f.order) {
+		n := copy(f.order, f.order[f.head:])
+		clear(f.order[n:])
+		f.order, f.head = f.order[:n], 0
+	}
+}
+
+// dropOver drops the windows that are over; they are at the head, the
+// clock being monotonic.
+func (f *failures) dropOver(now time.Time) {
+	for f.head < len(f.order) && now.Sub(f.order[f.head].start) >= time.Minute {
+		f.pop()
+	}
+}
+
+// dropFirst drops the window that began first.
+func (f *failures) dropFirst() {
+	for f.head < len(f.order) {
+		current := f.current(f.order[f.head])
+		f.pop()
+		if current {
+			return
+		}
 	}
 }
