@@ -99,9 +99,9 @@ type Config struct {
 	// WebSocket, per port); one over the cap is closed at once (a WebSocket upgrade is
 	// answered 503).
 	MaxConnsPerListener int `json:"maxConnsPerListener" jsonschema:"minimum=0"`
-	// MaxConnsPerAddress caps the connections open at once from one remote IP address on a
-	// listener; 0, the default, means no cap (loopback tests and clients behind a proxy
-	// share an address).
+	// MaxConnsPerAddress caps the connections open at once from one remote IP address (an
+	// IPv6 address counts by its /64 network) on a listener; 0, the default, means no cap
+	// (loopback tests and clients behind a proxy share an address).
 	MaxConnsPerAddress int `json:"maxConnsPerAddress" jsonschema:"minimum=0"`
 	// MaxHeaderBytes caps the header of an HTTP request or WebSocket upgrade (431 above).
 	MaxHeaderBytes int `json:"maxHeaderBytes" jsonschema:"minimum=0"`

@@ -87,8 +87,8 @@ type Options struct {
 	// once (a WebSocket upgrade is answered 503) and a warning is logged, at most one every
 	// 10 s with the count refused. Zero means [DefaultMaxConns]; negative means no cap.
 	MaxConns int
-	// MaxConnsPerIP caps the connections open at once from one remote IP address on a
-	// listener, refused like those over MaxConns. Zero (the default) means no cap: tests on
+	// MaxConnsPerIP caps the connections open at once from one remote IP address (an IPv6
+	// address counts by its /64 network) on a listener, refused like those over MaxConns. Zero (the default) means no cap: tests on
 	// loopback and clients behind one proxy share an address.
 	MaxConnsPerIP int
 	// MaxHeaderBytes caps the header of an HTTP request, WebSocket upgrades included; a larger

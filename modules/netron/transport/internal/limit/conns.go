@@ -16,8 +16,8 @@ import (
 // connections.
 const warnEvery = 10 * time.Second
 
-// Conns counts the connections open on one listener, in total and per remote IP address, and
-// refuses those over its caps. Its methods are safe for concurrent use; a nil *Conns has no
+// Conns counts the connections open on one listener, in total and per remote IP address (an
+// IPv6 address by its /64 network), and refuses those over its caps. Its methods are safe for concurrent use; a nil *Conns has no
 // caps.
 type Conns struct {
 	max, perIP int // 0: no cap
@@ -59,12 +59,16 @@ func (c *Conns) Acquire(ip netip.Addr) bool {
 	switch {
 	case c.max > 0 && c.n >= c.max:
 		reason = fmt.Sprintf("the listener has %d connections, its cap (MaxConns)", c.n)
-	case c.perIP > 0 && ip.IsValid() && c.byIP[ip] >= c.perIP:
-		reason = fmt.Sprintf("%s has %d connections, the cap per address (MaxConnsPerIP)", ip, c.byIP[ip])
+	case c.perIP > 0 && ip.IsValid() && c.byIP[network(ip)] >= c.perIP:
+		who := ip.String()
+		if ip.Is6() {
+			who = netip.PrefixFrom(network(ip), 64).String()
+		}
+		reason = fmt.Sprintf("%s has %d connections, the cap per address (MaxConnsPerIP)", who, c.byIP[network(ip)])
 	default:
 		c.n++
 		if c.byIP != nil && ip.IsValid() {
-			c.byIP[ip]++
+			c.byIP[network(ip)]++
 		}
 		c.mu.Unlock()
 		return true
@@ -88,10 +92,22 @@ func (c *Conns) Release(ip netip.Addr) {
 	defer c.mu.Unlock()
 	c.n--
 	if c.byIP != nil && ip.IsValid() {
-		if c.byIP[ip]--; c.byIP[ip] <= 0 {
-			delete(c.byIP, ip)
+		k := network(ip)
+		if c.byIP[k]--; c.byIP[k] <= 0 {
+			delete(c.byIP, k)
 		}
 	}
+}
+
+// network is what MaxConnsPerIP counts ip by: an IPv4 address itself, an
+// IPv6 address by its /64 network (its first address), since one host
+// commonly holds a whole /64 and can connect from any address in it.
+func network(ip netip.Addr) netip.Addr {
+	if ip.Is6() {
+		p, _ := ip.WithZone("").Prefix(64)
+		return p.Addr()
+	}
+	return ip
 }
 
 // Open returns the number of connections counted.
