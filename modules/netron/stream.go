@@ -248,7 +248,22 @@ type Stream struct {
 }
 
 // Next returns the next item, still encoded; io.EOF after the last one.
+// An item that is not one well-formed value is an error that names the
+// problem (the reader leaves items unchecked until they are read).
 func (s *Stream) Next() (protocol.RawValue, error) {
+	v, err := s.read()
+	if err == nil && s.src == nil {
+		if cerr := protocol.CheckValue(v, s.limits); cerr != nil {
+			return nil, NewError(CodeInternal, fmt.Errorf("stream item: %w", cerr))
+		}
+	}
+	return v, err
+}
+
+// read returns the next item as it came off the connection, counted in
+// Items: not checked yet, for a caller that decodes it (Recv, All), which
+// checks it as it decodes it.
+func (s *Stream) read() (protocol.RawValue, error) {
 	v, err := s.take()
 	if err == nil {
 		s.items.Add(1)
@@ -256,7 +271,7 @@ func (s *Stream) Next() (protocol.RawValue, error) {
 	return v, err
 }
 
-// Items returns how many items Next has returned. An interceptor's
+// Items returns how many items have been read (Next, Recv, All). An interceptor's
 // WrapStreamingClient reads it in [Stream.OnEnd] (modules/metrics counts
 // the items streams received so).
 func (s *Stream) Items() int64 { return s.items.Load() }
@@ -294,7 +309,7 @@ func (s *Stream) take() (protocol.RawValue, error) {
 
 // Recv decodes the next item into v (a pointer); io.EOF after the last one.
 func (s *Stream) Recv(v any) error {
-	raw, err := s.Next()
+	raw, err := s.read()
 	if err != nil {
 		return err
 	}
@@ -380,7 +395,7 @@ func All[T any](s *Stream) iter.Seq2[T, error] {
 		defer s.Close()
 		var slot *T // where the items are decoded, made once
 		for {
-			raw, err := s.Next()
+			raw, err := s.read()
 			var v T
 			if err == nil {
 				if v, err = decodeItem(s, raw, &slot); err != nil {

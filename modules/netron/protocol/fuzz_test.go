@@ -78,6 +78,11 @@ func FuzzDecodePacket(f *testing.F) {
 		if (err == nil) != (serr == nil) {
 			t.Fatalf("DecodePacket err %v, SplitPacket err %v", err, serr)
 		}
+		// A stream packet SplitStreamPacket splits, with a payload that
+		// CheckValue accepts, is one SplitPacket accepts.
+		if _, sraw, err := protocol.SplitStreamPacket(b, protocol.Limits{}); err == nil && protocol.CheckValue(sraw, protocol.Limits{}) == nil && serr != nil {
+			t.Fatalf("SplitStreamPacket and CheckValue accept what SplitPacket refuses: %v", serr)
+		}
 		if err != nil {
 			var de *protocol.DecodeError
 			if !errors.As(err, &de) {
@@ -87,6 +92,11 @@ func FuzzDecodePacket(f *testing.F) {
 		}
 		if !bytes.Equal(raw, b[5:5+len(raw)]) {
 			t.Fatal("SplitPacket payload does not alias the frame")
+		}
+		// SplitStreamPacket gives what SplitPacket gives when it succeeds.
+		sp, sraw, err := protocol.SplitStreamPacket(b, protocol.Limits{})
+		if err != nil || !bytes.Equal(sraw, raw) || sp.Type != p.Type || sp.ID != p.ID || sp.StreamID != p.StreamID || sp.StreamIndex != p.StreamIndex || sp.EOS != p.EOS {
+			t.Fatalf("SplitStreamPacket %+v %x %v; SplitPacket %+v %x", sp, sraw, err, p, raw)
 		}
 		re, err := protocol.AppendPacket(nil, &p)
 		if err != nil {
@@ -118,6 +128,9 @@ func FuzzDecodeValue(f *testing.F) {
 		uerr := protocol.Unmarshal(b, &u)
 		if (err == nil) != (uerr == nil) {
 			t.Fatalf("DecodeValue err %v, Unmarshal err %v", err, uerr)
+		}
+		if cerr := protocol.CheckValue(b, protocol.Limits{}); (err == nil) != (cerr == nil) {
+			t.Fatalf("DecodeValue err %v, CheckValue err %v", err, cerr)
 		}
 		if err != nil {
 			return
@@ -194,6 +207,11 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		if err != nil {
 			return
+		}
+		// What the typed decoder accepts is well formed: a stream item
+		// decoded so needs no check of its own (SplitStreamPacket).
+		if cerr := protocol.CheckValue(b, protocol.Limits{}); cerr != nil {
+			t.Fatalf("Unmarshal accepts what CheckValue refuses: %v", cerr)
 		}
 		re, err := protocol.Marshal(&v)
 		if err != nil {

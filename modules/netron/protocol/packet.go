@@ -164,6 +164,47 @@ func SplitPacket(b []byte, lim Limits) (Packet, RawValue, error) {
 	return p, RawValue(b[headerSize:d.off:d.off]), nil
 }
 
+// SplitStreamPacket is [SplitPacket] for the receiver of stream items, which
+// decodes each item with [Unmarshal] or its variants (they check what they
+// decode as SplitPacket checks it, and refuse trailing bytes) or checks it
+// with [CheckValue] before handing it on encoded. A STREAM packet's header
+// and trailer are checked as SplitPacket checks them, and its payload,
+// whatever lies between them, is returned without being walked a first
+// time; every other packet is split by SplitPacket.
+func SplitStreamPacket(b []byte, lim Limits) (Packet, RawValue, error) {
+	if len(b) < headerSize || Type(b[4]&0x0f) != TypeStream {
+		return SplitPacket(b, lim)
+	}
+	p, err := packetHeader(b, lim)
+	if err != nil {
+		return Packet{}, nil, err
+	}
+	end := len(b) - trailerSize
+	if end <= headerSize {
+		return Packet{}, nil, decodeErr(len(b), ErrTruncated, "stream packet truncated")
+	}
+	p.StreamID = binary.BigEndian.Uint32(b[end:])
+	p.StreamIndex = binary.BigEndian.Uint32(b[end+4:])
+	return p, RawValue(b[headerSize:end:end]), nil
+}
+
+// CheckValue checks that raw is exactly one value as [DecodeValue] would
+// accept it (within lim, extension contents included, no trailing bytes),
+// without decoding it.
+func CheckValue(raw []byte, lim Limits) error {
+	if len(raw) > lim.frameSize() {
+		return decodeErr(0, ErrTooLarge, "value of "+strconv.Itoa(len(raw))+" bytes exceeds the limit of "+strconv.Itoa(lim.frameSize()))
+	}
+	d := decoder{b: raw, maxDepth: lim.depth()}
+	if err := d.skip(); err != nil {
+		return err
+	}
+	if d.off != len(raw) {
+		return decodeErr(d.off, ErrTrailingBytes, strconv.Itoa(len(raw)-d.off)+" trailing bytes")
+	}
+	return nil
+}
+
 func packetHeader(b []byte, lim Limits) (Packet, error) {
 	var p Packet
 	if len(b) > lim.frameSize() {

@@ -129,7 +129,10 @@ func (r *Reader) Run() error {
 			frame = make([]byte, len(msg))
 		}
 		copy(frame, msg)
-		pkt, payload, err := protocol.SplitPacket(frame, r.limits)
+		// A stream item's receiver checks it as it decodes it (or, kept
+		// encoded, by protocol.CheckValue: netron's Stream.Next), so it is
+		// not walked here first.
+		pkt, payload, err := protocol.SplitStreamPacket(frame, r.limits)
 		if err != nil {
 			if frame[0] == '{' && r.h.Text(frame, true) {
 				PutFrame(h)
