@@ -95,7 +95,7 @@ func (o *offenders) flush() {
 }
 
 // failures counts failed authentications per client over fixed one-minute
-// windows, for at most failuresMax clients (see failureKey): when the
+// windows, for at most failuresMax clients (see clientKey): when the
 // table is full, the window that began first is dropped. Every operation
 // is O(1) amortised: windows are queued in the order they began, so the
 // first one, and those that are over, are found at the queue's head
