@@ -271,9 +271,9 @@ func (s *Stream) read() (protocol.RawValue, error) {
 	return v, err
 }
 
-// Items returns how many items have been read (Next, Recv, All). An interceptor's
-// WrapStreamingClient reads it in [Stream.OnEnd] (modules/metrics counts
-// the items streams received so).
+// Items returns how many items have been read (Next, Recv, All). An
+// interceptor's WrapStreamingClient reads it in [Stream.OnEnd]
+// (modules/metrics counts the items streams received so).
 func (s *Stream) Items() int64 { return s.items.Load() }
 
 // take returns the next item.

@@ -17,8 +17,8 @@ import (
 const warnEvery = 10 * time.Second
 
 // Conns counts the connections open on one listener, in total and per remote IP address (an
-// IPv6 address by its /64 network), and refuses those over its caps. Its methods are safe for concurrent use; a nil *Conns has no
-// caps.
+// IPv6 address by its /64 network), and refuses those over its caps. Its methods are safe
+// for concurrent use; a nil *Conns has no caps.
 type Conns struct {
 	max, perIP int // 0: no cap
 	log        *slog.Logger
