@@ -21,8 +21,12 @@ const DefaultURL = "redis://127.0.0.1:6379/0"
 
 // open is the "redis" [ratelimit.Backend]: a client of the server at url
 // (redis://[user:pass@]host:port/db, default [DefaultURL]) whose dials,
-// reads and writes time out after a second, so that a Redis out of reach
-// delays a call by at most that much. It does not contact the server.
+// reads, writes and waits for a pooled connection time out after a
+// second, which retries a command once (a pooled connection may have gone
+// stale when Redis restarted) and a dial never, so that a Redis out of
+// reach delays a call by about a second at most (with go-redis's defaults,
+// three retries of the command and five of each dial, a Redis refusing
+// connections delayed each call by 1.7 s). It does not contact the server.
 func open(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, error) {
 	if url == "" {
 		url = DefaultURL
@@ -31,7 +35,8 @@ func open(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %q: %w", ratelimit.ErrInvalidURL, url, err)
 	}
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second, time.Second
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = time.Second, time.Second, time.Second, time.Second
+	opts.MaxRetries, opts.DialerRetries = 1, 1
 	c := goredis.NewClient(opts)
 	return New(c, prefix), c, nil
 }
