@@ -194,7 +194,10 @@ const streamBatchCap = 64
 // streamErrors are the errors of the streams a connection reads.
 var streamErrors = session.StreamErrors{
 	OutOfOrder: func(id uint32) error { return Errorf(CodeDataLoss, "stream %d: too many items out of order", id) },
-	Cancelled:  NewError(CodeCanceled, errors.New("stream closed")),
+	Missing: func(id, next, end uint32) error {
+		return Errorf(CodeDataLoss, "stream %d ended after %d items without item %d: the items from %d on are lost", id, end, next, next)
+	},
+	Cancelled: NewError(CodeCanceled, errors.New("stream closed")),
 	Idle: func(id uint32, idle time.Duration) error {
 		return Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", id, idle)
 	},

@@ -15,7 +15,8 @@ import (
 
 // itemsServer is a hand-written server that answers a call of "items" with
 // a stream whose second item is not a well-formed value (the never-used
-// byte 0xc1), followed by a good item and the end; other calls get 3.
+// byte 0xc1), followed by a good item and the end; a call of "gap" with
+// the same stream without its second item; other calls get 3.
 func itemsServer(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -55,7 +56,7 @@ func itemsServer(t *testing.T) string {
 				return
 			}
 			call, _ := pkt.Data.([]any)
-			if pkt.Type != protocol.TypeCall || len(call) < 2 || call[1] != "items" {
+			if pkt.Type != protocol.TypeCall || len(call) < 2 || (call[1] != "items" && call[1] != "gap") {
 				b, _ := protocol.AppendPacket(nil, &protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: 3})
 				if !send(b) {
 					return
@@ -75,7 +76,11 @@ func itemsServer(t *testing.T) string {
 			}
 			bad := item(1, 7, false)
 			bad[5] = 0xc1 // the item's one byte: 7 becomes 0xc1
-			for _, b := range [][]byte{item(0, 1, false), bad, item(2, 2, false), item(3, nil, true)} {
+			frames := [][]byte{item(0, 1, false), bad, item(2, 2, false), item(3, nil, true)}
+			if call[1] == "gap" { // item 1 is never sent
+				frames = [][]byte{item(0, 1, false), item(2, 2, false), item(3, nil, true)}
+			}
+			for _, b := range frames {
 				if !send(b) {
 					return
 				}
@@ -143,5 +148,28 @@ func TestMalformedStreamItem(t *testing.T) {
 
 	if n, err := netron.CallUnary[int](ctx, p, "calc@1.0.0", "add", 1, 2); err != nil || n != 3 {
 		t.Fatalf("a call after the malformed items: %d, %v", n, err)
+	}
+}
+
+// A stream that ends while an item never came is a data_loss error that
+// names the item, after the items before it: not a clean end.
+func TestStreamEndWithMissingItem(t *testing.T) {
+	p := dial(t, itemsServer(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []int
+	var last error
+	for v, err := range netron.CallStream[int](ctx, p, "items@1.0.0", "gap") {
+		if err != nil {
+			last = err
+			break
+		}
+		got = append(got, v)
+	}
+	if len(got) != 1 || got[0] != 1 {
+		t.Fatalf("items before the gap %v, want [1]", got)
+	}
+	if netron.CodeOf(last) != netron.CodeDataLoss || !strings.Contains(last.Error(), "without item 1") {
+		t.Fatalf("the end after a missing item gave %v, want data_loss naming item 1", last)
 	}
 }

@@ -46,6 +46,9 @@ type StreamErrors struct {
 	// OutOfOrder ends a stream with more than MaxEarly items ahead of
 	// their turn.
 	OutOfOrder func(id uint32) error
+	// Missing ends a stream whose end came (at index end, the number of
+	// items sent) while the items from index next on had not.
+	Missing func(id, next, end uint32) error
 	// Cancelled ends a stream this side cancelled before its end.
 	Cancelled error
 	// Idle is what Take returns when no item came for the idle timeout.
@@ -229,6 +232,11 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 	}
 	if pkt.EOS {
 		s.done = true
+		if pkt.StreamIndex > s.next {
+			// Items were lost on the way (a sender keeps them in order on
+			// a connection): the end is an error, not a clean one.
+			s.err, s.early = t.errs.Missing(s.id, s.next, pkt.StreamIndex), nil
+		}
 		if s.claimed {
 			t.forget(s.id)
 		}

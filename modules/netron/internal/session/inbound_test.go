@@ -14,9 +14,12 @@ import (
 
 var testStreamErrors = StreamErrors{
 	OutOfOrder: func(id uint32) error { return fmt.Errorf("stream %d: out of order", id) },
-	Cancelled:  errors.New("cancelled"),
-	Idle:       func(id uint32, idle time.Duration) error { return fmt.Errorf("stream %d idle %v", id, idle) },
-	Context:    func(ctx context.Context) error { return ctx.Err() },
+	Missing: func(id, next, end uint32) error {
+		return fmt.Errorf("stream %d: item %d of %d missing", id, next, end)
+	},
+	Cancelled: errors.New("cancelled"),
+	Idle:      func(id uint32, idle time.Duration) error { return fmt.Errorf("stream %d idle %v", id, idle) },
+	Context:   func(ctx context.Context) error { return ctx.Err() },
 }
 
 type stops struct {
@@ -72,6 +75,25 @@ func TestInboundOrder(t *testing.T) {
 	got, err := readAll(t, s)
 	if string(got) != "\x00\x01\x02\x03" || !errors.Is(err, io.EOF) {
 		t.Fatalf("read % x, %v; want 00 01 02 03 then EOF", got, err)
+	}
+	if tb.Len() != 0 {
+		t.Fatalf("%d streams in the table after the end was read", tb.Len())
+	}
+}
+
+// An end that comes while lower items are missing ends the stream with
+// the missing-items error, after the items that did come in order; an
+// item waiting beyond the gap is not delivered.
+func TestInboundEndWithMissingItems(t *testing.T) {
+	tb, _ := newInbounds(10, time.Minute)
+	for _, i := range []uint32{0, 1, 3} { // 2 never comes
+		tb.Chunk(item(6, i, byte(i), false))
+	}
+	pkt, _ := item(6, 4, 0, true)
+	tb.Chunk(pkt, protocol.RawValue{0xc0})
+	got, err := readAll(t, tb.Claim(6))
+	if string(got) != "\x00\x01" || err == nil || err.Error() != "stream 6: item 2 of 4 missing" {
+		t.Fatalf("read % x, %v; want 00 01 then the missing-items error", got, err)
 	}
 	if tb.Len() != 0 {
 		t.Fatalf("%d streams in the table after the end was read", tb.Len())
