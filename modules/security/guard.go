@@ -17,6 +17,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/security/certs"
 	"github.com/titanframework/titan/modules/security/jwtauth"
 	"github.com/titanframework/titan/modules/security/policy"
@@ -651,22 +652,21 @@ func hostOf(addr string) string {
 }
 
 // clientKey is what the limits count an anonymous caller by (failed
-// authentications, rate limits): its IPv4 address, or the /64 network of
-// its IPv6 address, since one host commonly holds a whole /64 and can
-// speak from any address in it; else (a Unix socket, a pipe, in-process)
-// the address as hostOf gives it.
+// authentications, rate limits): the network of its IP address as
+// transport.ClientNetwork gives it (an IPv6 address's /64), written as
+// the IPv4 address alone; else (a Unix socket, a pipe, in-process) the
+// address as hostOf gives it.
 func clientKey(addr string) string {
 	h := hostOf(addr)
 	ip, err := netip.ParseAddr(h)
 	if err != nil {
 		return h
 	}
-	ip = ip.Unmap().WithZone("")
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
+	n := transport.ClientNetwork(ip)
+	if n.Addr().Is4() {
+		return n.Addr().String()
 	}
-	return ip.String()
+	return n.String()
 }
 
 // ---- the interceptor ----

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // warnEvery is the shortest interval between two warnings of one [Conns] about refused
@@ -17,7 +19,7 @@ import (
 const warnEvery = 10 * time.Second
 
 // Conns counts the connections open on one listener, in total and per remote IP address (an
-// IPv6 address by its /64 network), and refuses those over its caps. Its methods are safe
+// IPv6 address by its /64 network: [transport.ClientNetwork]), and refuses those over its caps. Its methods are safe
 // for concurrent use; a nil *Conns has no caps.
 type Conns struct {
 	max, perIP int // 0: no cap
@@ -26,7 +28,7 @@ type Conns struct {
 
 	mu   sync.Mutex
 	n    int
-	byIP map[netip.Addr]int
+	byIP map[netip.Prefix]int
 
 	refused atomic.Int64 // since the last warning
 	warn    rate.Sometimes
@@ -42,7 +44,7 @@ func NewConns(max, perIP int, log *slog.Logger, addr string) *Conns {
 	}
 	c := &Conns{max: max, perIP: perIP, log: log, addr: addr, warn: rate.Sometimes{Interval: warnEvery}}
 	if perIP > 0 {
-		c.byIP = map[netip.Addr]int{}
+		c.byIP = map[netip.Prefix]int{}
 	}
 	return c
 }
@@ -54,21 +56,26 @@ func (c *Conns) Acquire(ip netip.Addr) bool {
 	if c == nil {
 		return true
 	}
+	counted := c.byIP != nil && ip.IsValid()
+	var k netip.Prefix
+	if counted {
+		k = transport.ClientNetwork(ip)
+	}
 	c.mu.Lock()
 	var reason string
 	switch {
 	case c.max > 0 && c.n >= c.max:
 		reason = fmt.Sprintf("the listener has %d connections, its cap (MaxConns)", c.n)
-	case c.perIP > 0 && ip.IsValid() && c.byIP[network(ip)] >= c.perIP:
+	case counted && c.byIP[k] >= c.perIP:
 		who := ip.String()
 		if ip.Is6() {
-			who = netip.PrefixFrom(network(ip), 64).String()
+			who = k.String()
 		}
-		reason = fmt.Sprintf("%s has %d connections, the cap per address (MaxConnsPerIP)", who, c.byIP[network(ip)])
+		reason = fmt.Sprintf("%s has %d connections, the cap per address (MaxConnsPerIP)", who, c.byIP[k])
 	default:
 		c.n++
-		if c.byIP != nil && ip.IsValid() {
-			c.byIP[network(ip)]++
+		if counted {
+			c.byIP[k]++
 		}
 		c.mu.Unlock()
 		return true
@@ -92,22 +99,11 @@ func (c *Conns) Release(ip netip.Addr) {
 	defer c.mu.Unlock()
 	c.n--
 	if c.byIP != nil && ip.IsValid() {
-		k := network(ip)
+		k := transport.ClientNetwork(ip)
 		if c.byIP[k]--; c.byIP[k] <= 0 {
 			delete(c.byIP, k)
 		}
 	}
-}
-
-// network is what MaxConnsPerIP counts ip by: an IPv4 address itself, an
-// IPv6 address by its /64 network (its first address), since one host
-// commonly holds a whole /64 and can connect from any address in it.
-func network(ip netip.Addr) netip.Addr {
-	if ip.Is6() {
-		p, _ := ip.WithZone("").Prefix(64)
-		return p.Addr()
-	}
-	return ip
 }
 
 // Open returns the number of connections counted.
