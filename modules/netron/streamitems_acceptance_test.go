@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"iter"
 	"net"
 	"strings"
 	"testing"
@@ -122,15 +123,7 @@ func TestMalformedStreamItem(t *testing.T) {
 	}
 	checkBad("Recv", s.Recv(&v))
 
-	var got []int
-	var last error
-	for v, err := range netron.All[int](open()) {
-		if err != nil {
-			last = err
-			break
-		}
-		got = append(got, v)
-	}
+	got, last := untilError(netron.All[int](open()))
 	if len(got) != 1 || got[0] != 1 {
 		t.Fatalf("All: items before the malformed one %v, want [1]", got)
 	}
@@ -157,19 +150,24 @@ func TestStreamEndWithMissingItem(t *testing.T) {
 	p := dial(t, itemsServer(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var got []int
-	var last error
-	for v, err := range netron.CallStream[int](ctx, p, "items@1.0.0", "gap") {
-		if err != nil {
-			last = err
-			break
-		}
-		got = append(got, v)
-	}
+	got, last := untilError(netron.CallStream[int](ctx, p, "items@1.0.0", "gap"))
 	if len(got) != 1 || got[0] != 1 {
 		t.Fatalf("items before the gap %v, want [1]", got)
 	}
 	if netron.CodeOf(last) != netron.CodeDataLoss || !strings.Contains(last.Error(), "without item 1") {
 		t.Fatalf("the end after a missing item gave %v, want data_loss naming item 1", last)
 	}
+}
+
+// untilError returns the items of seq before its first error, and that
+// error (nil when it ends cleanly).
+func untilError[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var items []T
+	for v, err := range seq {
+		if err != nil {
+			return items, err
+		}
+		items = append(items, v)
+	}
+	return items, nil
 }
