@@ -127,6 +127,12 @@ func (n *Netron) VisibleMethods(ctx context.Context, qualified string) []string 
 	if s == nil {
 		return nil
 	}
+	return n.visibleMethods(ctx, s)
+}
+
+// visibleMethods returns the names of the methods of s the caller in ctx
+// may call, in the service's order.
+func (n *Netron) visibleMethods(ctx context.Context, s *service) []string {
 	out := make([]string, 0, len(s.order))
 	for _, name := range s.order {
 		if n.visible(ctx, s.methods[name]) {

@@ -33,8 +33,9 @@ type Invocation struct {
 	Transport string
 }
 
-// lookup finds the service and method of an invocation.
-func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
+// lookup finds the service and method of an invocation. What a not_found
+// error lists is what the caller in ctx may see.
+func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method, error) {
 	var svc *service
 	var err error
 	if looksLikeUUID(inv.Service) {
@@ -46,7 +47,7 @@ func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
 		svc, err = nil, errNoService(inv.Service)
 	}
 	if CodeOf(err) == CodeNotFound && !looksLikeUUID(inv.Service) {
-		err = ServiceNotFound(inv.Service, n.exposedServices(inv.Transport))
+		err = ServiceNotFound(inv.Service, n.visibleServices(ctx, inv.Transport))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -56,7 +57,7 @@ func (n *Netron) lookup(inv *Invocation) (*service, *method, error) {
 	}
 	m := svc.methods[inv.Method]
 	if m == nil {
-		return nil, nil, MethodNotFound(svc.qualified, inv.Method, svc.order)
+		return nil, nil, MethodNotFound(svc.qualified, inv.Method, n.visibleMethods(ctx, svc))
 	}
 	return svc, m, nil
 }
@@ -68,7 +69,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 		return nil, errDraining
 	}
 	defer n.inflight.Done()
-	svc, m, err := n.lookup(inv)
+	svc, m, err := n.lookup(ctx, inv)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +92,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 // InvokeStream runs a stream call on a local service. The iterator runs the
 // method; it ends at the first error, which it yields.
 func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[any, error], error) {
-	svc, m, err := n.lookup(inv)
+	svc, m, err := n.lookup(ctx, inv)
 	if err != nil {
 		return nil, err
 	}

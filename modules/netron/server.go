@@ -101,7 +101,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		if c.ext.Load() && svc == nil && !looksLikeUUID(string(defIDb)) {
 			// A Go peer: Titan's message. An unknown definition id keeps
 			// the original's, which clients take for a stale id.
-			err = ServiceNotFound(string(defIDb), n.exposedServices(c.p.scheme))
+			err = ServiceNotFound(string(defIDb), n.visibleServices(withPeer(context.Background(), c.p), c.p.scheme))
 		}
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
@@ -150,7 +150,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 // message for a Go peer, the original's (NETRON-WIRE.md §5.6) for others.
 func (c *conn) methodNotFound(svc *service, name string) *Error {
 	if c.ext.Load() {
-		return MethodNotFound(svc.qualified, name, svc.order)
+		return MethodNotFound(svc.qualified, name, c.p.n.visibleMethods(withPeer(context.Background(), c.p), svc))
 	}
 	what := "Method '" + svc.qualified + "." + clip(name) + "'"
 	return NewError(CodeNotFound, errors.New(what+" not found")).

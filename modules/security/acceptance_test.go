@@ -3,6 +3,8 @@ package security_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -298,4 +300,36 @@ func codeOf(err error) netron.Code {
 		return codeOK
 	}
 	return netron.CodeOf(err)
+}
+
+// A not_found error lists only what the caller may call: the anonymous
+// caller of a method the vault lacks learns of its public method, never
+// of the one it needs a role for, on every transport.
+func TestNotFoundListsWhatTheCallerMayCall(t *testing.T) {
+	s, p := newSigner(t), newPKI(t, "server")
+	addrs, _ := secureApp(t, s, p, everyTransport(t))
+	ctx := context.Background()
+	for scheme, addr := range addrs {
+		t.Run(scheme, func(t *testing.T) {
+			peer, err := netron.Dial(ctx, addr, netron.WithTLS(nil, p.clientTLS(t, "", "")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			_, err = peer.Call(ctx, "vault@1.0.0", "nope")
+			if codeOf(err) != netron.CodeNotFound || !strings.Contains(err.Error(), "(it has: ping)") {
+				t.Errorf("anonymous call of vault.nope: %v, want not_found listing ping only", err)
+			}
+		})
+	}
+	// The HTTP gateway's JSON routes too.
+	resp, err := http.Post(addrs["http"]+"/rpc/vault@1.0.0/nope", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "(it has: ping)") {
+		t.Errorf("anonymous POST /rpc/vault@1.0.0/nope: %d %s, want 404 listing ping only", resp.StatusCode, body)
+	}
 }

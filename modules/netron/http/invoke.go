@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -253,16 +254,37 @@ func callError(ctx context.Context, err error, timeout time.Duration) *apiError 
 // (titan true: the request carried [TitanPeerHeader]); the original's
 // wording (NETRON-WIRE.md §11.4) for others, whose clients and tests pin it.
 // Either way an unknown name is repeated up to netron.EchoLimit bytes.
-func (h *Handler) notFoundError(s *serviceEntry, service, method string, titan bool) *apiError {
+func (h *Handler) notFoundError(ctx context.Context, s *serviceEntry, service, method string, titan bool) *apiError {
 	switch {
 	case titan && s == nil:
-		return invocationError(netron.ServiceNotFound(service, h.routes.get().names()))
+		return invocationError(netron.ServiceNotFound(service, h.shownServices(ctx)))
 	case titan:
-		return invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+		return invocationError(netron.MethodNotFound(s.qualified, method, h.shownMethods(ctx, s)))
 	case s == nil:
 		return requestError(netron.CodeNotFound, http.StatusNotFound, "Service "+clip(service)+" not found")
 	}
 	return requestError(netron.CodeNotFound, http.StatusNotFound, "Method "+clip(method)+" not found in service "+clip(service))
+}
+
+// shownServices returns the qualified names of the services the caller in
+// ctx may call a method of, which a not_found error lists.
+func (h *Handler) shownServices(ctx context.Context) []string {
+	names := h.routes.get().names()
+	if h.n.Access() == nil {
+		return names
+	}
+	return slices.DeleteFunc(names, func(q string) bool { return len(h.n.VisibleMethods(ctx, q)) == 0 })
+}
+
+// shownMethods returns the names of the methods of s the caller in ctx
+// may call, sorted, which a not_found error lists.
+func (h *Handler) shownMethods(ctx context.Context, s *serviceEntry) []string {
+	names := s.methodNames()
+	if h.n.Access() == nil {
+		return names
+	}
+	visible := h.n.VisibleMethods(ctx, s.qualified)
+	return slices.DeleteFunc(names, func(m string) bool { return !slices.Contains(visible, m) })
 }
 
 // TitanPeerHeader is the request header by which a Titan client (such as
@@ -308,7 +330,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	id := q.ID
 	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
-		writeError(w, id, h.notFoundError(s, q.Service, q.Method, titanPeer(r)), false)
+		writeError(w, id, h.notFoundError(r.Context(), s, q.Service, q.Method, titanPeer(r)), false)
 		return
 	}
 	args, _, aerr := argsFromJSON(q.Input)
@@ -483,7 +505,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
 		if titanPeer(r) {
-			return fail(h.notFoundError(s, q.Service, q.Method, true))
+			return fail(h.notFoundError(r.Context(), s, q.Service, q.Method, true))
 		}
 		return fail(requestError(netron.CodeNotFound, http.StatusNotFound, "Method not found: "+clip(q.Service)+"."+clip(q.Method)))
 	}

@@ -67,9 +67,9 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string
 		target, underRPC := strings.CutPrefix(base, rpcPrefix)
 		switch {
 		case s != nil:
-			e = invocationError(netron.MethodNotFound(s.qualified, method, s.methodNames()))
+			e = invocationError(netron.MethodNotFound(s.qualified, method, h.shownMethods(r.Context(), s)))
 		case underRPC && target != "":
-			e = invocationError(netron.ServiceNotFound(target, h.routes.get().names()))
+			e = invocationError(netron.ServiceNotFound(target, h.shownServices(r.Context())))
 		}
 		writeError(w, requestID(r), e, true)
 		return

@@ -55,7 +55,10 @@
 // method streams). Exact targets (calculator@1.2.0) go straight to the
 // subject; a range or a bare name is resolved once per connection: the
 // request goes to <p>.resolve.<name>, every instance answers with its best
-// match as a Netron TASK packet holding the definition, and the caller
+// match as a Netron TASK packet holding the definition as the caller may
+// see it (with an [netron.Access], the methods it may not call are left
+// out; a resolve is anonymous unless it brings a token in
+// [HeaderMetadata]'s "authorization", as a call does), and the caller
 // keeps the highest version among the answers that arrive within 20 ms of
 // the first. Definitions over NATS carry the exact qualified name as their
 // id, since definition ids are per process.

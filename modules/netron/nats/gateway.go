@@ -534,7 +534,25 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "bad resolve target %.64q", target))
 		return
 	}
-	def, err := g.n.Definition(target, "nats")
+	// The definition is the one the caller may see, as query_interface's
+	// on a stream transport: a resolve that brings a token (in its
+	// metadata header, as a call does) is identified by it; one without
+	// is anonymous.
+	ctx := context.Background()
+	if a := g.n.Access(); a != nil {
+		var md map[string]string
+		if s := msg.Header.Get(HeaderMetadata); s != "" {
+			if json.Unmarshal([]byte(s), &md) != nil {
+				fail(netron.Errorf(netron.CodeInvalidArgument, "bad %s header of the resolve of %.64q", HeaderMetadata, target))
+				return
+			}
+		}
+		if ctx, err = a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"])}); err != nil {
+			fail(err)
+			return
+		}
+	}
+	def, err := g.n.DefinitionFor(ctx, target, "nats")
 	if err != nil {
 		fail(err)
 		return
@@ -542,7 +560,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	version := def.MetaString("version")
 	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
 		// Not exposed on NATS, or not subscribed yet.
-		fail(netron.ServiceNotFound(target, g.exposed()))
+		fail(netron.ServiceNotFound(target, g.visible(ctx)))
 		return
 	}
 	d := *def
@@ -556,12 +574,15 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	g.reply(msg.Reply, b)
 }
 
-// exposed returns the qualified names of the services served over NATS,
-// sorted.
-func (g *Gateway) exposed() []string {
+// visible returns the qualified names of the services served over NATS
+// of which the caller in ctx may call a method, sorted.
+func (g *Gateway) visible(ctx context.Context) []string {
 	names := slices.Collect(maps.Keys(*g.methods.Load()))
 	slices.Sort(names)
-	return names
+	if g.n.Access() == nil {
+		return names
+	}
+	return slices.DeleteFunc(names, func(q string) bool { return len(g.n.VisibleMethods(ctx, q)) == 0 })
 }
 
 // ---- control ----
