@@ -28,6 +28,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/titanframework/titan/internal/redisopts"
 	"github.com/titanframework/titan/modules/discovery"
 )
 
@@ -51,11 +52,18 @@ var _ discovery.Registry = (*Registry)(nil)
 // default redis://127.0.0.1:6379/0) and checks that it answers. Keys start
 // with prefix (default "titan"); entries live ttl after their last
 // Register. log receives the entries skipped as malformed (nil: discarded).
+//
+// Each step of an operation (a dial, a read, a write, the wait for a
+// pooled connection) times out after a second, a command is retried once
+// and a dial never, so that a Redis out of reach fails an operation (the
+// check of Open, a heartbeat, a Discover) in about a second; a bound the
+// URL sets (dial_timeout, read_timeout, write_timeout, pool_timeout,
+// max_retries) is kept.
 func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.Logger) (*Registry, error) {
 	if url == "" {
 		url = "redis://127.0.0.1:6379/0"
 	}
-	opts, err := goredis.ParseURL(url)
+	opts, err := redisopts.Parse(url)
 	if err != nil {
 		return nil, fmt.Errorf("discovery.url %q: %w", url, err)
 	}

@@ -3,61 +3,13 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/security/ratelimit"
 )
-
-// silentServer accepts connections and never answers, as a Redis that
-// hangs does; it returns its redis:// URL.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return "redis://" + l.Addr().String() + "/0"
-}
-
-// refusedURL is a redis:// URL where nothing listens.
-func refusedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "redis://" + addr + "/0"
-}
 
 // The backend's documented bound: a Redis out of reach (refusing
 // connections, or accepting them and never answering) delays a call by
@@ -65,7 +17,7 @@ func refusedURL(t *testing.T) string {
 // its dials, and the call gets an error naming Redis.
 func TestBackendOutageIsBounded(t *testing.T) {
 	t.Parallel()
-	for name, url := range map[string]string{"refused": refusedURL(t), "silent": silentServer(t)} {
+	for name, url := range map[string]string{"refused": "redis://" + testsrv.RefusedAddr(t) + "/0", "silent": "redis://" + testsrv.SilentAddr(t) + "/0"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			l, closer, err := ratelimit.OpenBackend(context.Background(), "redis", url, "p")

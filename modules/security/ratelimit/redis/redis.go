@@ -11,6 +11,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/titanframework/titan/internal/redisopts"
 	"github.com/titanframework/titan/modules/security/ratelimit"
 )
 
@@ -26,17 +27,17 @@ const DefaultURL = "redis://127.0.0.1:6379/0"
 // stale when Redis restarted) and a dial never, so that a Redis out of
 // reach delays a call by about a second at most (with go-redis's defaults,
 // three retries of the command and five of each dial, a Redis refusing
-// connections delayed each call by 1.7 s). It does not contact the server.
+// connections delayed each call by 1.7 s). A bound the URL sets
+// (dial_timeout, read_timeout, write_timeout, pool_timeout, max_retries)
+// is kept. It does not contact the server.
 func open(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, error) {
 	if url == "" {
 		url = DefaultURL
 	}
-	opts, err := goredis.ParseURL(url)
+	opts, err := redisopts.Parse(url)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w %q: %w", ratelimit.ErrInvalidURL, url, err)
 	}
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = time.Second, time.Second, time.Second, time.Second
-	opts.MaxRetries, opts.DialerRetries = 1, 1
 	c := goredis.NewClient(opts)
 	return New(c, prefix), c, nil
 }
