@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,31 +18,16 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 )
 
-// bin is the calculator built once for the tests.
-var bin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "calculator")
-	if err != nil {
-		panic(err)
-	}
-	bin = filepath.Join(dir, "calculator")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		panic(fmt.Sprintf("build: %v\n%s", err, out))
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 
 // command returns the calculator with args and env, run in a fresh
 // directory (no titan.yaml) and logging JSON.
 func command(t *testing.T, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(testsrv.BuildProgram(t), args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(append(os.Environ(), "TITAN_LOGGER__FORMAT=json"), env...)
 	return cmd

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/titanframework/titan/internal/testsrv"
 )
+
+func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 
 // TestClusterFindsItself runs three members as their own processes, on a
 // free port for the embedded server: each one's calls reach all three

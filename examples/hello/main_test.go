@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/titanframework/titan/internal/testsrv"
 )
+
+func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 
 // TestHello builds the example, runs it as its own process, and stops it
 // with SIGINT as Ctrl-C would.

@@ -3,6 +3,7 @@ package testsrv
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +13,46 @@ import (
 	"time"
 )
 
-// BuildProgram builds the main package in the test's working directory
-// (an example's folder, where go test runs the example's tests) into the
-// test's temporary folder, named after that folder, and returns the
-// binary's path.
+// built is the binary [RunWithProgram] built, "" outside it.
+var built string
+
+// RunWithProgram builds the main package in the working directory (an
+// example's folder, where go test runs the example's tests) once, runs the
+// tests, with [BuildProgram] returning that binary, then removes it and
+// returns the tests' exit code: an example's TestMain is
+//
+//	func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
+//
+// A build that fails is reported on standard error with exit code 1.
+func RunWithProgram(m *testing.M) int {
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dir, err := os.MkdirTemp("", filepath.Base(wd))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, filepath.Base(wd))
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build %s: %v\n%s", wd, err, out)
+		return 1
+	}
+	built = bin
+	return m.Run()
+}
+
+// BuildProgram returns the binary of the main package in the test's
+// working directory: the one [RunWithProgram] built, else one built now
+// into the test's temporary folder, named after the working directory.
 func BuildProgram(t testing.TB) string {
 	t.Helper()
+	if built != "" {
+		return built
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
