@@ -22,6 +22,7 @@ func TestAdminEndpoints(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	addrs := startCalculator(t, 3, nil, "--set", "netron.listen=tcp://127.0.0.1:0,ws://127.0.0.1:0,http://127.0.0.1:0",
 		"--set", "metrics.listen="+admin)
+	awaitReady(t, admin)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		code, status, checks := report(t, "http://"+admin+path)
 		if code != 200 || status != "healthy" {
@@ -78,9 +79,7 @@ func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
 	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	c := runCalculator(t, 1, nil, "--set", "netron.listen=tcp://127.0.0.1:0",
 		"--set", "metrics.listen="+admin, "--set", "metrics.drainDelay=2s")
-	if code, _, _ := report(t, "http://"+admin+"/readyz"); code != 200 {
-		t.Fatalf("/readyz before the stop = %d", code)
-	}
+	awaitReady(t, admin)
 	c.terminate()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
@@ -109,6 +108,24 @@ func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
 	}
 	if err := c.exit(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+// awaitReady waits for /readyz at admin to answer 200. The app is ready
+// once every start hook has run, which can be a moment after its
+// listeners logged their addresses (the metrics module's hook, which
+// starts the transports check, runs after the Netron's).
+func awaitReady(t *testing.T, admin string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		code, _, checks := report(t, "http://"+admin+"/readyz")
+		if code == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz = %d 5s after the app listened: %v", code, checks)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
