@@ -118,6 +118,18 @@ func bearer(ctx context.Context, token string) context.Context {
 	return netron.WithOutgoingMetadata(ctx, map[string]string{"authorization": "Bearer " + token})
 }
 
+// dialAnonymous dials addr trusting p's CA, with no client certificate
+// nor token; the peer is closed when the test ends.
+func dialAnonymous(t *testing.T, p *pki, addr string) *netron.Peer {
+	t.Helper()
+	peer, err := netron.Dial(context.Background(), addr, netron.WithTLS(nil, p.clientTLS(t, "", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	return peer
+}
+
 func openVault(ctx context.Context, p *netron.Peer) (string, error) {
 	r, err := p.Call(ctx, "vault@1.0.0", "open", "gold")
 	if err != nil {
@@ -138,11 +150,7 @@ func TestRefusedOnEveryTransport(t *testing.T) {
 	ctx := context.Background()
 	for scheme, addr := range addrs {
 		t.Run(scheme, func(t *testing.T) {
-			peer, err := netron.Dial(ctx, addr, netron.WithTLS(nil, p.clientTLS(t, "", "")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
+			peer := dialAnonymous(t, p, addr)
 			for _, c := range cases {
 				got, err := openVault(bearer(ctx, c.token), peer)
 				if code := codeOf(err); code != c.code {
@@ -176,11 +184,7 @@ func TestAuthenticateTaskAndReauthentication(t *testing.T) {
 	ctx := context.Background()
 	for scheme, addr := range addrs {
 		t.Run(scheme, func(t *testing.T) {
-			peer, err := netron.Dial(ctx, addr, netron.WithTLS(nil, p.clientTLS(t, "", "")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
+			peer := dialAnonymous(t, p, addr)
 			for _, c := range cases {
 				if c.token == "" {
 					continue
@@ -311,12 +315,8 @@ func TestNotFoundListsWhatTheCallerMayCall(t *testing.T) {
 	ctx := context.Background()
 	for scheme, addr := range addrs {
 		t.Run(scheme, func(t *testing.T) {
-			peer, err := netron.Dial(ctx, addr, netron.WithTLS(nil, p.clientTLS(t, "", "")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			_, err = peer.Call(ctx, "vault@1.0.0", "nope")
+			peer := dialAnonymous(t, p, addr)
+			_, err := peer.Call(ctx, "vault@1.0.0", "nope")
 			if codeOf(err) != netron.CodeNotFound || !strings.Contains(err.Error(), "(it has: ping)") {
 				t.Errorf("anonymous call of vault.nope: %v, want not_found listing ping only", err)
 			}

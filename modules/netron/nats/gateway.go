@@ -480,14 +480,9 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 			g.mu.Unlock()
 		}()
 	}
-	if a := g.n.Access(); a != nil {
-		// A Go peer's token travels in its call metadata ("authorization":
-		// "Bearer <token>").
-		ctx, err = a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(hdr.metadata["authorization"])})
-		if err != nil {
-			fail(err)
-			return
-		}
+	if ctx, err = g.identify(ctx, hdr.metadata); err != nil {
+		fail(err)
+		return
 	}
 	inv := &netron.Invocation{Service: qualified, Method: method, Args: args, Metadata: hdr.metadata, Transport: "nats"}
 	desc, known := (*g.methods.Load())[qualified][method]
@@ -517,6 +512,17 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 	g.reply(msg.Reply, b)
 }
 
+// identify returns ctx carrying the caller whose token a request brings
+// in its metadata ("authorization": "Bearer <token>", as a Go peer sends
+// it), ctx itself without a token or without an access policy.
+func (g *Gateway) identify(ctx context.Context, md map[string]string) (context.Context, error) {
+	a := g.n.Access()
+	if a == nil {
+		return ctx, nil
+	}
+	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"])})
+}
+
 // ---- resolving ----
 
 func (g *Gateway) onResolve(msg *nats.Msg) {
@@ -538,19 +544,15 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	// on a stream transport: a resolve that brings a token (in its
 	// metadata header, as a call does) is identified by it; one without
 	// is anonymous.
-	ctx := context.Background()
-	if a := g.n.Access(); a != nil {
-		var md map[string]string
-		if s := msg.Header.Get(HeaderMetadata); s != "" {
-			if json.Unmarshal([]byte(s), &md) != nil {
-				fail(netron.Errorf(netron.CodeInvalidArgument, "bad %s header of the resolve of %.64q", HeaderMetadata, target))
-				return
-			}
-		}
-		if ctx, err = a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"])}); err != nil {
-			fail(err)
-			return
-		}
+	hdr, err := readCallHeaders(msg.Header)
+	if err != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "resolve of %.64q: %v", target, err))
+		return
+	}
+	ctx, err := g.identify(context.Background(), hdr.metadata)
+	if err != nil {
+		fail(err)
+		return
 	}
 	def, err := g.n.DefinitionFor(ctx, target, "nats")
 	if err != nil {
