@@ -96,11 +96,12 @@ type Config struct {
 	// FrameMinRate is the slowest a message that takes longer than FrameTimeout may arrive.
 	FrameMinRate RateConfig `json:"frameMinRate"`
 	// MaxConnsPerListener caps the connections open at once on one listener (on HTTP and
-	// WebSocket, per port); one over the cap is closed at once (a WebSocket upgrade is
-	// answered 503).
+	// WebSocket, per port: a port that ws:// and http:// share counts its connections
+	// together, whatever they speak); one over the cap is closed at once.
 	MaxConnsPerListener int `json:"maxConnsPerListener" jsonschema:"minimum=0"`
 	// MaxConnsPerAddress caps the connections open at once from one remote IP address (an
-	// IPv6 address counts by its /64 network) on a listener; 0, the default, means no cap
+	// IPv6 address counts by its /64 network) on a listener (on a shared HTTP and WebSocket
+	// port, its connections together); 0, the default, means no cap
 	// (loopback tests and clients behind a proxy share an address).
 	MaxConnsPerAddress int `json:"maxConnsPerAddress" jsonschema:"minimum=0"`
 	// MaxHeaderBytes caps the header of an HTTP request or WebSocket upgrade (431 above).

@@ -83,9 +83,9 @@ type Options struct {
 	// zero value means [DefaultFrameMinRate]; otherwise both fields must be positive.
 	FrameMinRate Rate
 	// MaxConns caps the connections open at once on a listener (for HTTP-based transports,
-	// on the HTTP server of the address). A connection accepted over the cap is closed at
-	// once (a WebSocket upgrade is answered 503) and a warning is logged, at most one every
-	// 10 s with the count refused. Zero means [DefaultMaxConns]; negative means no cap.
+	// on the HTTP server of the address, its HTTP and WebSocket connections together). A
+	// connection accepted over the cap is closed at once and a warning is logged, at most one
+	// every 10 s with the count refused. Zero means [DefaultMaxConns]; negative means no cap.
 	MaxConns int
 	// MaxConnsPerIP caps the connections open at once from one remote IP address (an IPv6
 	// address counts by its /64 network) on a listener, refused like those over MaxConns. Zero (the default) means no cap: tests on

@@ -27,8 +27,10 @@
 // (64 KiB per 10 s), or its reads fail with an error matching [transport.ErrFrameTimeout]
 // (the connection is then closed once the handler has answered). MaxConns (10,000) and
 // MaxConnsPerIP (no cap) count the connections that speak HTTP; one over a cap is closed at
-// once and a warning is logged to Options.Logger, at most every 10 s. A hijacked connection
-// (a WebSocket) leaves the count: its new owner counts it. There is no timeout for a whole
+// once and a warning is logged to Options.Logger, at most every 10 s. A connection hijacked
+// by a handler that took its count ([Server.TakeCount], as a WebSocket upgrade does) stays
+// counted until that handler releases it, so the caps hold for a port whatever its
+// connections speak; any other hijacked connection leaves the count. There is no timeout for a whole
 // request or response, so streaming responses (SSE, NDJSON) are possible, and handlers bound
 // their own work. The server never prints: its error log is discarded.
 package httpmux

@@ -223,6 +223,95 @@ func TestConnCaps(t *testing.T) {
 		}
 		waitServed(t, s.Addr())
 	})
+	t.Run("TakenCountStaysUntilReleased", func(t *testing.T) {
+		s := acquireWith(t, transport.Options{MaxConns: 1})
+		counts := make(chan *httpmux.Count, 1)
+		var hijacked net.Conn
+		t.Cleanup(func() {
+			if hijacked != nil {
+				_ = hijacked.Close()
+			}
+		})
+		if _, err := s.Handle("/hijack", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			k := s.TakeCount(r)
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				k.Release()
+				return
+			}
+			hijacked = c
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			counts <- k
+		})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Handle("/", text("ok")); err != nil {
+			t.Fatal(err)
+		}
+		h := rawConn(t, s.Addr())
+		if _, err := io.WriteString(h, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := http.ReadResponse(bufio.NewReader(h), nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("hijack: %v", err)
+		}
+		k := <-counts
+		if k == nil {
+			t.Fatal("TakeCount returned nil on a server with MaxConns 1")
+		}
+		if over := rawConn(t, s.Addr()); !ended(over, timeout) {
+			t.Fatal("a second connection was not closed while the hijacked one keeps its count (MaxConns 1)")
+		}
+		k.Release()
+		k.Release() // a second Release does nothing: the count is not released twice
+		// The count of one connection is back, no more: a held connection fills the cap again.
+		admitted(t, s.Addr())
+		if over := rawConn(t, s.Addr()); !ended(over, timeout) {
+			t.Fatal("a second connection was not closed after a double Release (MaxConns 1)")
+		}
+	})
+	t.Run("UntakenCountGoesBack", func(t *testing.T) {
+		s := acquireWith(t, transport.Options{MaxConns: 1})
+		if _, err := s.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s.TakeCount(r).Release() // no hijack after all
+			_, _ = io.WriteString(w, "ok")
+		})); err != nil {
+			t.Fatal(err)
+		}
+		a := rawConn(t, s.Addr())
+		for range 2 {
+			if got := roundTrip(t, a); got != "ok" {
+				t.Fatalf("the admitted connection got %q", got)
+			}
+		}
+		if over := rawConn(t, s.Addr()); !ended(over, timeout) {
+			t.Fatal("a second connection was not closed: the count given back was lost (MaxConns 1)")
+		}
+		_ = a.Close()
+		waitServed(t, s.Addr())
+	})
+}
+
+// admitted returns a connection to addr that the server serves, retrying while the server
+// has not yet counted out a closed one.
+func admitted(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; {
+		c := rawConn(t, addr)
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err == nil {
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+				b, _ := io.ReadAll(io.LimitReader(resp.Body, 2))
+				if resp.StatusCode == 200 && string(b) == "ok" {
+					return c
+				}
+			}
+		}
+		_ = c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("no new connection served")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // roundTrip sends GET / on c and returns the body.

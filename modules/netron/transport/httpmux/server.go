@@ -45,6 +45,7 @@ type server struct {
 
 	conns   *limit.Conns
 	counted sync.Map // net.Conn -> netip.Addr: the connections conns counts
+	taken   sync.Map // net.Conn -> *Count: connections whose count goes to a hijacker
 	fresh   sync.Map // net.Conn -> struct{}: connections that have not begun a request yet
 
 	mu     sync.Mutex // guards routes and nextID; mux is replaced under it
@@ -163,7 +164,10 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 		IdleTimeout:       limits.HTTPIdleTimeout,
 		MaxHeaderBytes:    limits.MaxHeaderBytes,
 		ConnState:         s.connState,
-		ErrorLog:          log.New(io.Discard, "", 0),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ErrorLog: log.New(io.Discard, "", 0),
 		// A non-nil empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
@@ -212,10 +216,82 @@ func (s *server) connState(c net.Conn, state http.ConnState) {
 		}
 		s.counted.Store(c, ip)
 	case http.StateHijacked, http.StateClosed:
-		if ip, ok := s.counted.LoadAndDelete(c); ok {
-			s.conns.Release(ip.(netip.Addr))
+		ip, ok := s.counted.LoadAndDelete(c)
+		if !ok {
+			return
 		}
+		if k, taken := s.taken.LoadAndDelete(c); taken && state == http.StateHijacked {
+			k.(*Count).hijacked()
+			return
+		}
+		s.conns.Release(ip.(netip.Addr))
 	}
+}
+
+// connKey is the request context key of the connection a request came on.
+type connKey struct{}
+
+// Count is the count of one connection in a server's MaxConns and MaxConnsPerIP, taken by
+// the handler that hijacks it ([Server.TakeCount]).
+type Count struct {
+	s    *server
+	conn net.Conn
+	ip   netip.Addr
+
+	mu       sync.Mutex
+	owned    bool // the connection was hijacked: the count is the taker's to release
+	released bool
+}
+
+// TakeCount is for a handler about to hijack the connection of r, as a WebSocket upgrade
+// does: once hijacked, the connection goes on counting in the server's MaxConns and
+// MaxConnsPerIP (one connection on a shared port is counted once, whatever it speaks) until
+// the handler calls [Count.Release], when the hijacked connection closes. If the connection
+// is not hijacked after all, Release gives the count back to the server, which releases it
+// when the connection ends. TakeCount returns nil, whose Release does nothing, when the
+// server has no caps or r did not come through it.
+func (h *Server) TakeCount(r *http.Request) *Count {
+	s := h.s
+	if s.conns == nil {
+		return nil
+	}
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	if c == nil {
+		return nil
+	}
+	ip, ok := s.counted.Load(c)
+	if !ok {
+		return nil
+	}
+	k := &Count{s: s, conn: c, ip: ip.(netip.Addr)}
+	s.taken.Store(c, k)
+	return k
+}
+
+// hijacked moves the count to k's taker.
+func (k *Count) hijacked() {
+	k.mu.Lock()
+	k.owned = true
+	k.mu.Unlock()
+}
+
+// Release ends the count of a hijacked connection, or gives it back to the server if the
+// connection was not hijacked. Calls after the first do nothing; so does a nil Count.
+func (k *Count) Release() {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.released {
+		return
+	}
+	k.released = true
+	if k.owned {
+		k.s.conns.Release(k.ip)
+		return
+	}
+	k.s.taken.CompareAndDelete(k.conn, k)
 }
 
 // Addr returns the bound address as host:port, with port 0 resolved, e.g. "127.0.0.1:7080".

@@ -19,7 +19,7 @@ import (
 type RawPeer struct {
 	// Dial opens a connection to the listener at addr, from the local address from when it is
 	// valid, ready to carry messages (a WebSocket connection is upgraded). It fails when the
-	// server refuses the connection while setting it up (an upgrade answered 503).
+	// server refuses the connection while setting it up (closes it before the upgrade).
 	Dial func(ctx context.Context, addr string, from netip.Addr) (net.Conn, error)
 	// Frame returns the bytes on the wire of one message carrying body.
 	Frame func(body []byte) []byte

@@ -42,8 +42,9 @@
 // a close handshake and its ReadMessage returns an error matching [ErrNoPong].
 //
 // The limits of [transport.Options] apply to accepted connections: the upgrade request (and,
-// for wss, the TLS handshake) must arrive within HandshakeTimeout; an upgrade over MaxConns
-// or MaxConnsPerIP is answered 503; and a message (or control frame) whose first byte has
+// for wss, the TLS handshake) must arrive within HandshakeTimeout; MaxConns and MaxConnsPerIP
+// count the connections of the port, HTTP and WebSocket together (one over a cap is closed
+// as soon as it is accepted); and a message (or control frame) whose first byte has
 // arrived must be complete within FrameTimeout or keep arriving at FrameMinRate, or the
 // connection is dropped and ReadMessage returns an error matching [transport.ErrFrameTimeout].
 // To know where messages begin and end without a deadline per message, the listener follows

@@ -33,7 +33,6 @@ type Listener struct {
 	limit     int
 	closeWait time.Duration // transport.Options.CloseTimeout
 	limits    transport.Limits
-	counts    *limit.Conns // upgraded connections
 	accept    websocket.AcceptOptions
 
 	conns chan *Conn    // upgraded connections waiting for Accept
@@ -67,7 +66,6 @@ func newListener(srv *httpmux.Server, a address, cfg listenConfig, o transport.O
 	if a.path != "/" {
 		l.addr += a.path
 	}
-	l.counts = limit.NewConns(l.limits.MaxConns, l.limits.MaxConnsPerIP, o.Logger, l.addr)
 	return l
 }
 
@@ -120,8 +118,9 @@ func (l *Listener) Close() error {
 
 // ServeHTTP upgrades WebSocket requests and hands the connections to Accept. A request that is
 // not an upgrade is answered 426 on the listener's own path and 404 on other paths of its
-// subtree; a refused Origin is answered 403; an upgrade over the listener's MaxConns or
-// MaxConnsPerIP is answered 503.
+// subtree; a refused Origin is answered 403. An upgraded connection goes on counting in the
+// shared server's MaxConns and MaxConnsPerIP until it closes ([httpmux.Server.TakeCount]), so
+// a port's caps hold for its HTTP and WebSocket connections together.
 func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	if l.closed {
@@ -137,11 +136,9 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	ip := limit.HostIP(r.RemoteAddr)
-	if isUpgrade(r) && !l.counts.Acquire(ip) {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "Too many connections", http.StatusServiceUnavailable)
-		return
+	var count *httpmux.Count
+	if isUpgrade(r) {
+		count = l.srv.TakeCount(r)
 	}
 	hw := &hijackRecorder{ResponseWriter: w}
 	if l.limits.FrameTimeout > 0 {
@@ -152,9 +149,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			_ = wc.CloseNow()
 		}
-		if isUpgrade(r) {
-			l.counts.Release(ip) // Accept has answered the request
-		}
+		count.Release() // not hijacked: the connection counts as HTTP again
 		return
 	}
 	cfg := connConfig{
@@ -167,7 +162,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pingEvery:   l.cfg.pingEvery,
 		pingTimeout: l.cfg.pingTimeout,
 		closeWait:   l.closeWait,
-		release:     func() { l.counts.Release(ip) },
+		release:     count.Release,
 	}
 	if r.Header.Get(GoClientHeader) != goClientValue {
 		cfg.holdUntil = time.Now().Add(firstWriteDelay)
