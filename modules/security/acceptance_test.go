@@ -177,9 +177,13 @@ func TestRefusedOnEveryTransport(t *testing.T) {
 // On stream transports the authenticate task gives the connection its
 // identity: refused tokens leave it anonymous, a valid one lets it in,
 // and authenticating again as another user changes what it may call.
+// Over NATS, which keeps no connection on the serving side, a gateway
+// answers the task and the calling side sends the token it kept with the
+// later calls, with the same outcome.
 func TestAuthenticateTaskAndReauthentication(t *testing.T) {
 	s, p := newSigner(t), newPKI(t, "server")
-	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0", "tls://127.0.0.1:0", "ws://127.0.0.1:0", "unix://" + filepath.Join(t.TempDir(), "v.sock")})
+	natsURL := testsrv.NATS(t) + fmt.Sprintf("?prefix=auth%d", time.Now().UnixNano())
+	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0", "tls://127.0.0.1:0", "ws://127.0.0.1:0", "unix://" + filepath.Join(t.TempDir(), "v.sock"), natsURL})
 	cases := hostile(t, s)
 	ctx := context.Background()
 	for scheme, addr := range addrs {

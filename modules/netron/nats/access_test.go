@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -163,5 +164,203 @@ func TestResolveShowsWhatTheCallerMaySee(t *testing.T) {
 	pkt = resolve("vault", "")
 	if !pkt.Error || strings.Contains(fmt.Sprint(pkt.Data), "vault@1.0.0") {
 		t.Errorf("anonymous raw resolve of the vault: %#v, want not found without listing it", pkt.Data)
+	}
+}
+
+// The authenticate task over NATS: a gateway answers it with the Netron's
+// authenticator, and the caller's connection sends the token with its later
+// calls and resolves, so a range target of a service only the token may see
+// resolves. A refused token leaves the connection anonymous again;
+// credentials without a token are refused with a message that says why,
+// on the calling side and by the gateway; bad credentials bytes are an
+// error, and the gateway goes on answering.
+func TestAuthenticateOverNATS(t *testing.T) {
+	addr := testURL(t)
+	// The vault serves the admin only, as the security module's guard would.
+	guard := netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {
+		return func(ctx context.Context, call *netron.Call) (any, error) {
+			if !call.IsClient() && call.Service == "vault@1.0.0" && ctx.Value(adminKey{}) == nil {
+				return nil, netron.Errorf(netron.CodePermissionDenied, "the vault is the admin's")
+			}
+			return next(ctx, call)
+		}
+	})
+	n, err := netron.New(netron.Config{}, nil, netron.WithAccess(adminAccess{}), netron.WithInterceptors(guard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 8)
+	n.SetAuthenticator(func(ctx context.Context, p *netron.Peer, creds any) (any, error) {
+		seen <- netron.RemoteAddrFromContext(ctx)
+		o, _ := creds.(protocol.Object)
+		if tok, _ := o.Get("token"); tok == "admin" {
+			return protocol.Object{{Key: "success", Value: true}, {Key: "context", Value: protocol.Object{{Key: "userId", Value: "root"}}}}, nil
+		}
+		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: "unknown token"}}, nil
+	})
+	if err := n.Register("vault", "1.0.0", Vault{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := n.Listen(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+
+	p := dial(t, addr, netron.Config{})
+	authenticate := func(creds protocol.Object) (map[string]any, error) {
+		var res map[string]any
+		err := p.Task(ctx, &res, netron.TaskAuthenticate, creds)
+		return res, err
+	}
+	open := func() (string, error) { return netron.CallUnary[string](ctx, p, "vault@1.0.0", "open") }
+	if _, err := p.Definition(ctx, "vault@^1"); netron.CodeOf(err) != netron.CodeNotFound {
+		t.Fatalf("an anonymous resolve of the vault: %v, want not_found", err)
+	}
+	if _, err := open(); netron.CodeOf(err) != netron.CodePermissionDenied {
+		t.Fatalf("an anonymous call of the vault: %v, want permission_denied", err)
+	}
+
+	res, err := authenticate(protocol.Object{{Key: "token", Value: "admin"}})
+	if err != nil || res["success"] != true {
+		t.Fatalf("authenticate with the admin token = %v, %v", res, err)
+	}
+	if got := <-seen; !strings.HasPrefix(got, "nats://") || got == "nats://anonymous" {
+		t.Errorf("the authenticator saw the address %q, want nats://<the caller's Netron id>", got)
+	}
+	if _, err := p.Definition(ctx, "vault@^1"); err != nil {
+		t.Errorf("a resolve of the vault after authenticating: %v", err)
+	}
+	if v, err := open(); err != nil || v != "gold" {
+		t.Errorf("a call of the vault after authenticating = %q, %v", v, err)
+	}
+
+	res, err = authenticate(protocol.Object{{Key: "token", Value: "forged"}})
+	if err != nil || res["success"] != false || res["error"] != "unknown token" {
+		t.Fatalf("authenticate with a forged token = %v, %v, want success false and the authenticator's error", res, err)
+	}
+	<-seen
+	if _, err := open(); netron.CodeOf(err) != netron.CodePermissionDenied {
+		t.Errorf("a call of the vault after a refused authentication: %v, want permission_denied: the connection must be anonymous again", err)
+	}
+
+	_, err = authenticate(protocol.Object{{Key: "username", Value: "ada"}, {Key: "password", Value: "secret"}})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "takes a token") {
+		t.Errorf("authenticate with a password over nats:// = %v, want invalid_argument saying it takes a token", err)
+	}
+
+	// What a caller that is not a Go client may send: the gateway refuses
+	// a password and bytes that are not MessagePack, and goes on serving.
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://" + u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	raw := func(data []byte) protocol.Packet {
+		t.Helper()
+		r, err := nc.RequestWithContext(ctx, u.Query().Get("prefix")+".authenticate", data)
+		if err != nil {
+			t.Fatalf("authenticate request: %v", err)
+		}
+		pkt, err := protocol.DecodePacket(r.Data, protocol.Limits{})
+		if err != nil {
+			t.Fatalf("authenticate answer: %v", err)
+		}
+		return pkt
+	}
+	pw, _ := protocol.AppendValue(nil, protocol.Object{{Key: "password", Value: "secret"}})
+	if pkt := raw(pw); !pkt.Error || !strings.Contains(fmt.Sprint(pkt.Data), "takes a token") {
+		t.Errorf("a raw authenticate with a password: %#v, want an error saying it takes a token", pkt.Data)
+	}
+	if pkt := raw([]byte{0xc1}); !pkt.Error || !strings.Contains(fmt.Sprint(pkt.Data), "not a MessagePack value") {
+		t.Errorf("a raw authenticate of the byte 0xc1: %#v, want an error naming the credentials", pkt.Data)
+	}
+	tok, _ := protocol.AppendValue(nil, protocol.Object{{Key: "token", Value: "admin"}})
+	if pkt := raw(tok); pkt.Error {
+		t.Errorf("a raw authenticate with the admin token after bad ones: %#v", pkt.Data)
+	}
+}
+
+// A flood of authenticate requests holds no more of the gateway than one
+// running and a bounded queue: its goroutines stay flat, calls are served
+// throughout, and a caller's authentication soon after the flood succeeds.
+func TestAuthenticateFlood(t *testing.T) {
+	addr := testURL(t)
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.SetAuthenticator(func(ctx context.Context, _ *netron.Peer, creds any) (any, error) {
+		time.Sleep(2 * time.Millisecond) // a slow check: requests queue up
+		return protocol.Object{{Key: "success", Value: true}}, nil
+	})
+	if err := n.Register("calculator", "1.2.0", newCalc()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := n.Listen(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dial(t, addr, netron.Config{})
+	if _, err := p.Call(ctx, "calculator@1.2.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://" + u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tok, _ := protocol.AppendValue(nil, protocol.Object{{Key: "token", Value: "t"}})
+	const flood = 5000
+	for range flood {
+		if err := nc.PublishRequest(u.Query().Get("prefix")+".authenticate", nc.NewRespInbox(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	most := 0
+	for range 20 {
+		start := time.Now()
+		if _, err := p.Call(ctx, "calculator@1.2.0", "add", 1, 2); err != nil {
+			t.Fatalf("a call during the flood: %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("a call during the flood took %v", d)
+		}
+		most = max(most, runtime.NumGoroutine())
+		time.Sleep(10 * time.Millisecond)
+	}
+	if most > before+20 {
+		t.Errorf("goroutines went from %d to %d during a flood of %d authenticate requests", before, most, flood)
+	}
+	var res map[string]any
+	// The queue is bounded (256 requests, about half a second of work
+	// here); the 5,000 unbounded would take ten seconds to work off.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		tctx, tcancel := context.WithTimeout(ctx, 2*time.Second)
+		err := p.Task(tctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: "t"}})
+		tcancel()
+		if err == nil && res["success"] == true {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("authenticate after the flood: %v, %v", res, err)
+		}
 	}
 }

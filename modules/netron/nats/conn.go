@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"strconv"
@@ -129,6 +130,7 @@ type clientConn struct {
 	insts    map[string]*instance
 	events   map[string]*nats.Subscription // event name -> subscription
 	resolved map[string]bool               // qualified names handed out by resolve
+	token    string                        // from a successful authenticate; sent with calls and resolves
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -146,6 +148,7 @@ type pendingCall struct {
 	inst     string // the instance that acknowledged or answered
 	retries  int
 	retrying bool
+	token    string // authenticate: the token to keep if it succeeds
 	// resolve: the best answer so far.
 	best      *protocol.Definition
 	bestVer   *semver.Version
@@ -362,6 +365,16 @@ func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 	if hdr.Timeout > 0 {
 		msg.Header.Set(HeaderTimeout, strconv.FormatInt(hdr.Timeout, 10))
 	}
+	c.mu.Lock()
+	if tok := c.token; tok != "" {
+		if _, own := hdr.Metadata["authorization"]; !own {
+			md := make(map[string]string, len(hdr.Metadata)+1)
+			maps.Copy(md, hdr.Metadata)
+			md["authorization"] = "Bearer " + tok
+			hdr.Metadata = md
+		}
+	}
+	c.mu.Unlock()
 	if len(hdr.Metadata) > 0 {
 		md, _ := json.Marshal(hdr.Metadata)
 		msg.Header.Set(HeaderMetadata, string(md))
@@ -466,6 +479,12 @@ func (c *clientConn) task(pkt protocol.Packet, payload protocol.RawValue) {
 	switch name {
 	case netron.TaskQueryInterface:
 		c.resolve(pkt.ID, arg)
+	case netron.TaskAuthenticate:
+		if len(elems) < 2 {
+			fail(netron.Errorf(netron.CodeInvalidArgument, "authenticate needs credentials"))
+			return
+		}
+		c.authenticate(pkt.ID, elems[1])
 	case netron.TaskSubscribe:
 		if err := c.subscribeEvent(arg); err != nil {
 			fail(err)
@@ -506,11 +525,60 @@ func (c *clientConn) resolve(id uint32, target string) {
 	msg := nats.NewMsg(c.subj.resolve(t.Name))
 	msg.Reply = c.inbox + ".q." + strconv.FormatUint(uint64(id), 10)
 	msg.Header.Set(HeaderTarget, target)
+	c.mu.Lock()
+	if c.token != "" {
+		md, _ := json.Marshal(map[string]string{"authorization": "Bearer " + c.token})
+		msg.Header.Set(HeaderMetadata, string(md))
+	}
+	c.mu.Unlock()
 	pc := &pendingCall{id: id, typ: protocol.TypeTask, msg: msg, target: target, sent: time.Now()}
 	c.mu.Lock()
 	c.calls[id] = pc
 	c.mu.Unlock()
 	c.send(pc)
+}
+
+// authenticate sends the authenticate task to a gateway
+// (<p>.authenticate). Its token, on success, goes with the connection's
+// later calls (unless a call brings its own "authorization") and resolves;
+// a failure leaves the connection anonymous, as on a stream transport.
+func (c *clientConn) authenticate(id uint32, creds protocol.RawValue) {
+	v, err := protocol.DecodeValue(creds, c.limits)
+	tok, ok := tokenOf(v)
+	if err != nil || !ok {
+		c.push(errorPacket(id, protocol.TypeTask, errTokenOnly))
+		return
+	}
+	msg := nats.NewMsg(c.subj.authenticate())
+	msg.Reply = c.inbox + ".r." + strconv.FormatUint(uint64(id), 10)
+	msg.Data = append([]byte(nil), creds...)
+	c.mu.Lock()
+	msg.Header.Set(HeaderCaller, c.caller)
+	c.mu.Unlock()
+	pc := &pendingCall{id: id, typ: protocol.TypeTask, msg: msg, target: "the authenticate task", token: tok, sent: time.Now()}
+	c.mu.Lock()
+	c.calls[id] = pc
+	c.mu.Unlock()
+	c.send(pc)
+}
+
+// authenticated keeps pc's token if the answer b to its authenticate task
+// succeeded, and forgets the connection's token otherwise.
+func (c *clientConn) authenticated(pc *pendingCall, b []byte) {
+	ok := false
+	if pkt, err := protocol.DecodePacket(b, c.limits); err == nil && !pkt.Error {
+		if o, isObj := pkt.Data.(protocol.Object); isObj {
+			v, _ := o.Get("success")
+			ok = v == true
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		c.token = pc.token
+	} else {
+		c.token = ""
+	}
 }
 
 func (c *clientConn) subscribeEvent(topic string) error {
@@ -644,6 +712,9 @@ func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
 	}
 	b := append([]byte(nil), m.Data...)
 	setPacketID(b, id)
+	if pc.token != "" {
+		c.authenticated(pc, b)
+	}
 	c.push(b)
 }
 

@@ -32,6 +32,9 @@
 //	                                   in the queue group <p>.rpc.<name>.<vtoken>
 //	<p>.resolve.<name>                 resolving a range or bare name; every
 //	                                   instance answers (no queue group)
+//	<p>.authenticate                   the authenticate task; gateways
+//	                                   queue-subscribe it in the group
+//	                                   <p>.authenticate
 //	<p>.inst.<id>.ping|cancel|credit|close
 //	                                   the control subject of one instance
 //	<p>.events.<topic>                 events (Bridge, Peer.Subscribe)
@@ -62,6 +65,18 @@
 // keeps the highest version among the answers that arrive within 20 ms of
 // the first. Definitions over NATS carry the exact qualified name as their
 // id, since definition ids are per process.
+//
+// The authenticate task (a Go peer's Task with [netron.TaskAuthenticate])
+// goes to <p>.authenticate, whose body is the MessagePack credentials
+// object; a gateway answers with its Netron's authenticator, as POST
+// /netron/authenticate does over HTTP, in a TASK packet holding the
+// AuthResult. The serving side keeps nothing, since NATS keeps no
+// connection: the calling side keeps the token of an AuthResult whose
+// success is true and sends it ("authorization": "Bearer <token>") with
+// its later calls that bring none of their own, and with its resolves; an
+// authentication refused forgets it. So only a token authenticates over
+// NATS: credentials without one are refused with invalid_argument, on
+// both sides.
 //
 // The answer's body is a Netron CALL packet (id 0, patched by the caller)
 // holding the result, or the error bit and a TitanError, exactly as on a

@@ -154,6 +154,17 @@ func (g *Gateway) subscribe(ctx context.Context) error {
 		return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.instance(g.id), err)
 	}
 	g.ctl = ctl
+	auth, err := g.nc.QueueSubscribe(g.subj.authenticate(), g.subj.authenticate(), g.onAuthenticate)
+	if err != nil {
+		return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.authenticate(), err)
+	}
+	// Answered one at a time: what waits is bounded, the rest dropped.
+	if err := auth.SetPendingLimits(authPendingMsgs, authPendingMsgs*4<<10); err != nil {
+		return fmt.Errorf("natstransport: subscribe %s: %w", g.subj.authenticate(), err)
+	}
+	g.mu.Lock()
+	g.subs = append(g.subs, auth)
+	g.mu.Unlock()
 	if err := flush(ctx, g.nc); err != nil {
 		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
 	}
@@ -521,6 +532,81 @@ func (g *Gateway) identify(ctx context.Context, md map[string]string) (context.C
 		return ctx, nil
 	}
 	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"])})
+}
+
+// ---- authenticating ----
+
+// onAuthenticate answers the authenticate task of a caller over NATS with
+// the Netron's authenticator, as POST /netron/authenticate does over HTTP:
+// NATS keeps no connection an identity could stay on, so the answer is
+// all the gateway keeps of it; the caller sends the token with its later
+// calls and resolves. Only a token authenticates: a password would have to
+// come with every call. Requests are answered one at a time, in the
+// subscription's goroutine, so a flood of them waits in the subscription's
+// pending limits (authPendingMsgs; NATS drops the rest) instead of piling
+// up goroutines.
+func (g *Gateway) onAuthenticate(msg *nats.Msg) {
+	if msg.Reply == "" {
+		return
+	}
+	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeTask, err)) }
+	auth := g.n.Authenticator()
+	if auth == nil {
+		fail(netron.NewError(netron.CodeUnavailable, errors.New("Authentication not configured")).
+			WithDetails(protocol.Object{{Key: "hint", Value: "configure the security module to set up authentication"}}))
+		return
+	}
+	creds, err := protocol.DecodeValue(msg.Data, g.limits)
+	if err != nil {
+		fail(netron.Errorf(netron.CodeInvalidArgument, "authenticate: the credentials are not a MessagePack value (%v)", err))
+		return
+	}
+	if tok, _ := tokenOf(creds); tok == "" {
+		fail(errTokenOnly)
+		return
+	}
+	// The caller's Netron id stands for its address: failed attempts are
+	// counted per caller, not for everyone on the bus at once.
+	caller := msg.Header.Get(HeaderCaller)
+	if caller == "" || !validTopic(caller) {
+		caller = "anonymous"
+	}
+	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), "nats://"+caller), g.n.Config().TaskTimeout)
+	defer cancel()
+	ack := g.newAcker(msg.Reply)
+	res, err := auth(ctx, nil, creds)
+	ack.finish()
+	if err != nil {
+		fail(err)
+		return
+	}
+	b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeTask, Data: res})
+	if err != nil {
+		g.log.Error("could not encode an authentication result", "error", err)
+		fail(netron.Errorf(netron.CodeInternal, "internal error"))
+		return
+	}
+	g.reply(msg.Reply, b)
+}
+
+// authPendingMsgs bounds the authenticate requests waiting for a gateway
+// (with 4 KiB each of their bytes); NATS drops the ones over it, and their
+// callers' tasks time out.
+const authPendingMsgs = 256
+
+// errTokenOnly refuses credentials without a token over NATS.
+var errTokenOnly = netron.Errorf(netron.CodeInvalidArgument,
+	"authenticate over nats:// takes a token ({token: ...}): NATS keeps no connection that an identity could stay on, so later calls carry the token, and a password cannot be carried so")
+
+// tokenOf returns the "token" of an authenticate task's credentials object.
+func tokenOf(creds any) (string, bool) {
+	o, ok := creds.(protocol.Object)
+	if !ok {
+		return "", false
+	}
+	v, _ := o.Get("token")
+	s, _ := v.(string)
+	return s, s != ""
 }
 
 // ---- resolving ----

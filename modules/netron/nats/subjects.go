@@ -74,6 +74,10 @@ func (s subjects) service(name, version string) string {
 // version of name.
 func (s subjects) resolve(name string) string { return s.prefix + ".resolve." + name }
 
+// authenticate: <prefix>.authenticate, the authenticate task; also the
+// queue group of the gateways answering it.
+func (s subjects) authenticate() string { return s.prefix + ".authenticate" }
+
 // instance: <prefix>.inst.<id>, the control subject of one instance;
 // <prefix>.inst.<id>.ping|cancel|credit|close.
 func (s subjects) instance(id string) string { return s.prefix + ".inst." + id }
