@@ -118,16 +118,7 @@ func TestResolveShowsWhatTheCallerMaySee(t *testing.T) {
 	}
 
 	// A resolve request as a caller that brings its token sends it.
-	u, err := url.Parse(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := u.Query().Get("prefix")
-	nc, err := nats.Connect("nats://" + u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, prefix := rawNATS(t, addr)
 	resolve := func(target, token string) protocol.Packet {
 		t.Helper()
 		msg := nats.NewMsg(prefix + ".resolve." + strings.Split(target, "@")[0])
@@ -167,6 +158,40 @@ func TestResolveShowsWhatTheCallerMaySee(t *testing.T) {
 	}
 }
 
+// rawNATS connects to the server of addr with nats.go alone, as a caller
+// that is not a Go Netron would, and returns the subject prefix of addr;
+// the connection closes when the test ends.
+func rawNATS(t *testing.T, addr string) (*nats.Conn, string) {
+	t.Helper()
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect("nats://" + u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, u.Query().Get("prefix")
+}
+
+// serveOnNATS registers impl as name@version on n and listens on addr; n
+// stops when the test ends. The context it returns ends then too, or
+// after 20 s.
+func serveOnNATS(t *testing.T, n *netron.Netron, addr, name, version string, impl any) context.Context {
+	t.Helper()
+	if err := n.Register(name, version, impl); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	if _, err := n.Listen(ctx, addr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	return ctx
+}
+
 // The authenticate task over NATS: a gateway answers it with the Netron's
 // authenticator, and the caller's connection sends the token with its later
 // calls and resolves, so a range target of a service only the token may see
@@ -198,16 +223,7 @@ func TestAuthenticateOverNATS(t *testing.T) {
 		}
 		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: "unknown token"}}, nil
 	})
-	if err := n.Register("vault", "1.0.0", Vault{}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := n.Listen(ctx, addr); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-
+	ctx := serveOnNATS(t, n, addr, "vault", "1.0.0", Vault{})
 	p := dial(t, addr, netron.Config{})
 	authenticate := func(creds protocol.Object) (map[string]any, error) {
 		var res map[string]any
@@ -252,18 +268,10 @@ func TestAuthenticateOverNATS(t *testing.T) {
 
 	// What a caller that is not a Go client may send: the gateway refuses
 	// a password and bytes that are not MessagePack, and goes on serving.
-	u, err := url.Parse(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect("nats://" + u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, prefix := rawNATS(t, addr)
 	raw := func(data []byte) protocol.Packet {
 		t.Helper()
-		r, err := nc.RequestWithContext(ctx, u.Query().Get("prefix")+".authenticate", data)
+		r, err := nc.RequestWithContext(ctx, prefix+".authenticate", data)
 		if err != nil {
 			t.Fatalf("authenticate request: %v", err)
 		}
@@ -299,34 +307,18 @@ func TestAuthenticateFlood(t *testing.T) {
 		time.Sleep(2 * time.Millisecond) // a slow check: requests queue up
 		return protocol.Object{{Key: "success", Value: true}}, nil
 	})
-	if err := n.Register("calculator", "1.2.0", newCalc()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := n.Listen(ctx, addr); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
+	ctx := serveOnNATS(t, n, addr, "calculator", "1.2.0", newCalc())
 	p := dial(t, addr, netron.Config{})
 	if _, err := p.Call(ctx, "calculator@1.2.0", "add", 1, 2); err != nil {
 		t.Fatal(err)
 	}
 	before := runtime.NumGoroutine()
 
-	u, err := url.Parse(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := nats.Connect("nats://" + u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, prefix := rawNATS(t, addr)
 	tok, _ := protocol.AppendValue(nil, protocol.Object{{Key: "token", Value: "t"}})
 	const flood = 5000
 	for range flood {
-		if err := nc.PublishRequest(u.Query().Get("prefix")+".authenticate", nc.NewRespInbox(), tok); err != nil {
+		if err := nc.PublishRequest(prefix+".authenticate", nc.NewRespInbox(), tok); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -214,13 +214,7 @@ func TestConnCaps(t *testing.T) {
 		if _, err := s.Handle("/", text("ok")); err != nil {
 			t.Fatal(err)
 		}
-		h := rawConn(t, s.Addr())
-		if _, err := io.WriteString(h, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		if resp, err := http.ReadResponse(bufio.NewReader(h), nil); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("hijack: %v", err)
-		}
+		requestHijack(t, s.Addr())
 		waitServed(t, s.Addr())
 	})
 	t.Run("TakenCountStaysUntilReleased", func(t *testing.T) {
@@ -248,13 +242,7 @@ func TestConnCaps(t *testing.T) {
 		if _, err := s.Handle("/", text("ok")); err != nil {
 			t.Fatal(err)
 		}
-		h := rawConn(t, s.Addr())
-		if _, err := io.WriteString(h, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			t.Fatal(err)
-		}
-		if resp, err := http.ReadResponse(bufio.NewReader(h), nil); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("hijack: %v", err)
-		}
+		requestHijack(t, s.Addr())
 		k := <-counts
 		if k == nil {
 			t.Fatal("TakeCount returned nil on a server with MaxConns 1")
@@ -290,6 +278,19 @@ func TestConnCaps(t *testing.T) {
 		_ = a.Close()
 		waitServed(t, s.Addr())
 	})
+}
+
+// requestHijack sends GET /hijack on a new connection to addr and checks
+// that the handler answered 200 on the hijacked connection.
+func requestHijack(t *testing.T, addr string) {
+	t.Helper()
+	h := rawConn(t, addr)
+	if _, err := io.WriteString(h, "GET /hijack HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(bufio.NewReader(h), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("hijack: %v", err)
+	}
 }
 
 // admitted returns a connection to addr that the server serves, retrying while the server
