@@ -343,7 +343,7 @@ func TestAuthenticateFlood(t *testing.T) {
 	var res map[string]any
 	// The queue is bounded (256 requests, about half a second of work
 	// here); the 5,000 unbounded would take ten seconds to work off.
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		tctx, tcancel := context.WithTimeout(ctx, 2*time.Second)
 		err := p.Task(tctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: "t"}})
