@@ -242,7 +242,18 @@ func TestAuthenticateOverNATS(t *testing.T) {
 	if err != nil || res["success"] != true {
 		t.Fatalf("authenticate with the admin token = %v, %v", res, err)
 	}
-	if got := <-seen; !strings.HasPrefix(got, "nats://") || got == "nats://anonymous" {
+	// seenAddr is the address the authenticator saw in its last call.
+	seenAddr := func() string {
+		t.Helper()
+		select {
+		case a := <-seen:
+			return a
+		case <-ctx.Done():
+			t.Fatal("the authenticator was not called")
+			return ""
+		}
+	}
+	if got := seenAddr(); !strings.HasPrefix(got, "nats://") || got == "nats://anonymous" {
 		t.Errorf("the authenticator saw the address %q, want nats://<the caller's Netron id>", got)
 	}
 	if _, err := p.Definition(ctx, "vault@^1"); err != nil {
@@ -256,7 +267,7 @@ func TestAuthenticateOverNATS(t *testing.T) {
 	if err != nil || res["success"] != false || res["error"] != "unknown token" {
 		t.Fatalf("authenticate with a forged token = %v, %v, want success false and the authenticator's error", res, err)
 	}
-	<-seen
+	seenAddr()
 	if _, err := open(); netron.CodeOf(err) != netron.CodePermissionDenied {
 		t.Errorf("a call of the vault after a refused authentication: %v, want permission_denied: the connection must be anonymous again", err)
 	}

@@ -365,20 +365,7 @@ func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 	if hdr.Timeout > 0 {
 		msg.Header.Set(HeaderTimeout, strconv.FormatInt(hdr.Timeout, 10))
 	}
-	c.mu.Lock()
-	if tok := c.token; tok != "" {
-		if _, own := hdr.Metadata["authorization"]; !own {
-			md := make(map[string]string, len(hdr.Metadata)+1)
-			maps.Copy(md, hdr.Metadata)
-			md["authorization"] = "Bearer " + tok
-			hdr.Metadata = md
-		}
-	}
-	c.mu.Unlock()
-	if len(hdr.Metadata) > 0 {
-		md, _ := json.Marshal(hdr.Metadata)
-		msg.Header.Set(HeaderMetadata, string(md))
-	}
+	setMetadata(msg, c.withToken(hdr.Metadata))
 	pc := &pendingCall{id: pkt.ID, typ: protocol.TypeCall, msg: msg, target: target, sid: sid, sent: time.Now()}
 	c.mu.Lock()
 	c.calls[pkt.ID] = pc
@@ -525,12 +512,7 @@ func (c *clientConn) resolve(id uint32, target string) {
 	msg := nats.NewMsg(c.subj.resolve(t.Name))
 	msg.Reply = c.inbox + ".q." + strconv.FormatUint(uint64(id), 10)
 	msg.Header.Set(HeaderTarget, target)
-	c.mu.Lock()
-	if c.token != "" {
-		md, _ := json.Marshal(map[string]string{"authorization": "Bearer " + c.token})
-		msg.Header.Set(HeaderMetadata, string(md))
-	}
-	c.mu.Unlock()
+	setMetadata(msg, c.withToken(nil))
 	pc := &pendingCall{id: id, typ: protocol.TypeTask, msg: msg, target: target, sent: time.Now()}
 	c.mu.Lock()
 	c.calls[id] = pc
@@ -544,22 +526,44 @@ func (c *clientConn) resolve(id uint32, target string) {
 // a failure leaves the connection anonymous, as on a stream transport.
 func (c *clientConn) authenticate(id uint32, creds protocol.RawValue) {
 	v, err := protocol.DecodeValue(creds, c.limits)
-	tok, ok := tokenOf(v)
-	if err != nil || !ok {
+	tok := tokenOf(v)
+	if err != nil || tok == "" {
 		c.push(errorPacket(id, protocol.TypeTask, errTokenOnly))
 		return
 	}
 	msg := nats.NewMsg(c.subj.authenticate())
 	msg.Reply = c.inbox + ".r." + strconv.FormatUint(uint64(id), 10)
 	msg.Data = append([]byte(nil), creds...)
-	c.mu.Lock()
-	msg.Header.Set(HeaderCaller, c.caller)
-	c.mu.Unlock()
 	pc := &pendingCall{id: id, typ: protocol.TypeTask, msg: msg, target: "the authenticate task", token: tok, sent: time.Now()}
 	c.mu.Lock()
+	msg.Header.Set(HeaderCaller, c.caller)
 	c.calls[id] = pc
 	c.mu.Unlock()
 	c.send(pc)
+}
+
+// withToken returns md with the connection's token as its
+// "authorization", unless md has one of its own or there is no token; md
+// itself is not changed.
+func (c *clientConn) withToken(md map[string]string) map[string]string {
+	c.mu.Lock()
+	tok := c.token
+	c.mu.Unlock()
+	if _, own := md["authorization"]; tok == "" || own {
+		return md
+	}
+	out := make(map[string]string, len(md)+1)
+	maps.Copy(out, md)
+	out["authorization"] = "Bearer " + tok
+	return out
+}
+
+// setMetadata puts md in msg's metadata header, when md holds anything.
+func setMetadata(msg *nats.Msg, md map[string]string) {
+	if len(md) > 0 {
+		b, _ := json.Marshal(md)
+		msg.Header.Set(HeaderMetadata, string(b))
+	}
 }
 
 // authenticated keeps pc's token if the answer b to its authenticate task

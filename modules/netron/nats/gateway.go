@@ -561,14 +561,14 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "authenticate: the credentials are not a MessagePack value (%v)", err))
 		return
 	}
-	if tok, _ := tokenOf(creds); tok == "" {
+	if tokenOf(creds) == "" {
 		fail(errTokenOnly)
 		return
 	}
 	// The caller's Netron id stands for its address: failed attempts are
 	// counted per caller, not for everyone on the bus at once.
 	caller := msg.Header.Get(HeaderCaller)
-	if caller == "" || !validTopic(caller) {
+	if !validTopic(caller) {
 		caller = "anonymous"
 	}
 	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), "nats://"+caller), g.n.Config().TaskTimeout)
@@ -596,17 +596,15 @@ const authPendingMsgs = 256
 
 // errTokenOnly refuses credentials without a token over NATS.
 var errTokenOnly = netron.Errorf(netron.CodeInvalidArgument,
-	"authenticate over nats:// takes a token ({token: ...}): NATS keeps no connection that an identity could stay on, so later calls carry the token, and a password cannot be carried so")
+	"authenticate over nats:// takes a token ({token: ...}): NATS keeps no connection for an identity to stay on, so later calls carry the token instead, which they cannot do with a password")
 
-// tokenOf returns the "token" of an authenticate task's credentials object.
-func tokenOf(creds any) (string, bool) {
-	o, ok := creds.(protocol.Object)
-	if !ok {
-		return "", false
-	}
+// tokenOf returns the "token" of an authenticate task's credentials
+// object, "" when it has none.
+func tokenOf(creds any) string {
+	o, _ := creds.(protocol.Object)
 	v, _ := o.Get("token")
 	s, _ := v.(string)
-	return s, s != ""
+	return s
 }
 
 // ---- resolving ----
