@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/internal/unsafeutil"
@@ -43,17 +45,38 @@ func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 
 // appendValidJSON is AppendJSONDepth for valid text.
 func appendValidJSON(dst, text []byte, maxDepth int) ([]byte, error) {
-	t := jsonIn{text: text, maxDepth: maxDepth}
+	t := jsonInPool.Get().(*jsonIn)
+	defer t.release()
+	t.text, t.maxDepth = text, maxDepth
 	if err := t.index(); err != nil {
 		return dst, err
 	}
-	e := getEncoder(dst)
+	// MessagePack is rarely longer than the JSON it comes from: room for
+	// the text's length at once, instead of growing by doubling.
+	e := getEncoder(slices.Grow(dst, len(text)))
 	defer putEncoder(e)
 	t.e = e
 	if _, err := t.value(jsonwalk.Space(text, 0), 0); err != nil {
 		return dst, err
 	}
 	return e.buf, nil
+}
+
+// jsonInPool keeps transcoders with their tables, which a document of many
+// containers (a page of records) would otherwise grow on every call.
+var jsonInPool = sync.Pool{New: func() any { return new(jsonIn) }}
+
+// maxKeptBoxes bounds the tables a pooled jsonIn keeps.
+const maxKeptBoxes = 4096
+
+// release returns t to the pool, holding nothing of the text it read.
+func (t *jsonIn) release() {
+	clear(t.members[:cap(t.members)]) // their keys may view the text
+	if cap(t.boxes) > maxKeptBoxes || cap(t.members) > maxKeptBoxes {
+		return
+	}
+	*t = jsonIn{boxes: t.boxes[:0], members: t.members[:0]}
+	jsonInPool.Put(t)
 }
 
 // jsonIn transcodes valid JSON text in two passes: index records, for each
@@ -66,7 +89,6 @@ type jsonIn struct {
 	members  []jsonMember // the open objects' members, stack-like
 	e        *encoder
 	maxDepth int
-	boxBuf   [8]jsonBox
 }
 
 type jsonBox struct {
@@ -83,7 +105,7 @@ type jsonMember struct {
 
 func (t *jsonIn) index() error {
 	b := t.text
-	t.boxes = t.boxBuf[:0]
+	t.boxes = t.boxes[:0]
 	var stackBuf [16]int
 	open := stackBuf[:0] // ordinals of the open containers
 	for i := 0; i < len(b); {

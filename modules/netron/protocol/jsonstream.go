@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -30,6 +31,12 @@ func appendRawJSON(dst, raw []byte, depth int) ([]byte, error) {
 		decoderPool.Put(d)
 	}()
 	start := len(dst)
+	// JSON is longer than the MessagePack it comes from (quoted keys,
+	// separators): room for half as much again at once, instead of
+	// growing by doubling.
+	if need := len(raw) + len(raw)/2; cap(dst)-len(dst) < need {
+		dst = slices.Grow(dst, need)
+	}
 	dst, err := d.appendJSON(dst, depth)
 	if err != nil {
 		return dst[:start], err
