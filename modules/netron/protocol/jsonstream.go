@@ -34,9 +34,7 @@ func appendRawJSON(dst, raw []byte, depth int) ([]byte, error) {
 	// JSON is longer than the MessagePack it comes from (quoted keys,
 	// separators): room for half as much again at once, instead of
 	// growing by doubling.
-	if need := len(raw) + len(raw)/2; cap(dst)-len(dst) < need {
-		dst = slices.Grow(dst, need)
-	}
+	dst = slices.Grow(dst, len(raw)+len(raw)/2)
 	dst, err := d.appendJSON(dst, depth)
 	if err != nil {
 		return dst[:start], err
