@@ -159,3 +159,24 @@ func benchSplit(b *testing.B, split func([]byte, protocol.Limits) (protocol.Pack
 		}
 	}
 }
+
+// BenchmarkAppendValueJSONPage writes a page of 50 realistic messages as
+// JSON, as the HTTP gateway writes an answer and its client a request.
+func BenchmarkAppendValueJSONPage(b *testing.B) {
+	page := make([]benchUser, 50)
+	for i := range page {
+		page[i] = benchUser{ID: int64(1000 + i), Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: i%2 == 0,
+			Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	}
+	buf, err := protocol.AppendValueJSON(nil, &page)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = protocol.AppendValueJSON(buf[:0], &page); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

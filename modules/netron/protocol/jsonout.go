@@ -135,8 +135,8 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 		return appendJSONValue(dst, j, depth, true)
 	}
 	// A Go value (struct, typed slice or map, pointer): its encoding keeps
-	// the field order.
-	return appendGoJSON(dst, v, depth)
+	// the field order; a compiled writer writes what the encoding would.
+	return appendGoJSONDirect(dst, v, depth)
 }
 
 // isJSONLeaf reports the types [ToJSON] converts without encoding.
