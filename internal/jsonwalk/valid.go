@@ -13,30 +13,77 @@ const MaxDepth = 10000
 // mostly of long strings this is several times faster. FuzzValid holds it
 // to encoding/json's answer.
 func Valid(b []byte) bool {
+	return walk(b, MaxDepth, nil) == Ok
+}
+
+// Box is what [Index] records of an array or object.
+type Box struct {
+	Count int // its elements, or members (a repeated key counts each time)
+	End   int // the index after its closing bracket
+	Next  int // the ordinal of the first container after it
+}
+
+// Status is [Index]'s verdict.
+type Status uint8
+
+const (
+	Ok      Status = iota // one valid JSON text
+	Invalid               // not JSON text (as far as it was read)
+	TooDeep               // more than the nesting allowed: the rest was not read
+)
+
+// Index checks b as [Valid] does, but with at most maxDepth nested arrays
+// and objects, and appends to boxes a Box for each array and object of b,
+// in the order they open: what a reader needs to write each container's
+// header before its contents, in one pass more. With TooDeep, the text
+// past the container too many was not read: whether it is valid JSON is
+// Valid's to say.
+func Index(b []byte, maxDepth int, boxes []Box) ([]Box, Status) {
+	st := walk(b, maxDepth, &boxes)
+	return boxes, st
+}
+
+// walk is Valid and Index: rec, when not nil, receives the boxes.
+func walk(b []byte, maxDepth int, rec *[]Box) Status {
 	var stackBuf [32]byte
 	stack := stackBuf[:0] // the open containers: '[' or '{'
+	var ordBuf [32]int
+	var ords []int // their ordinals in *rec (when recording)
+	if rec != nil {
+		ords = ordBuf[:0]
+	}
 	i := Space(b, 0)
 	for {
 		// A value starts at i.
 		if i >= len(b) {
-			return false
+			return Invalid
+		}
+		if rec != nil && len(ords) > 0 {
+			(*rec)[ords[len(ords)-1]].Count++
 		}
 		var ok bool
 		switch c := b[i]; c {
 		case '[', '{':
-			if len(stack) >= MaxDepth {
-				return false
+			if len(stack) >= maxDepth {
+				return TooDeep
 			}
 			i = Space(b, i+1)
 			if i < len(b) && b[i] == c+2 { // ']' is '['+2, '}' is '{'+2
 				i++
 				ok = true
+				if rec != nil {
+					*rec = append(*rec, Box{End: i, Next: len(*rec) + 1})
+				}
 				break
 			}
 			stack = append(stack, c)
+			if rec != nil {
+				ords = append(ords, len(*rec))
+				*rec = append(*rec, Box{})
+			}
 			if c == '{' {
 				if i, ok = member(b, i); !ok {
-					return false
+					return Invalid
 				}
 			}
 			continue
@@ -52,31 +99,39 @@ func Valid(b []byte) bool {
 			i, ok = number(b, i)
 		}
 		if !ok {
-			return false
+			return Invalid
 		}
 		// After a value: a comma and the next value, or the end of
 		// containers, or the end of the text.
 		for {
 			i = Space(b, i)
 			if len(stack) == 0 {
-				return i == len(b)
+				if i == len(b) {
+					return Ok
+				}
+				return Invalid
 			}
 			if i >= len(b) {
-				return false
+				return Invalid
 			}
 			top := stack[len(stack)-1]
 			if b[i] == top+2 {
 				stack = stack[:len(stack)-1]
 				i++
+				if rec != nil {
+					bx := &(*rec)[ords[len(ords)-1]]
+					bx.End, bx.Next = i, len(*rec)
+					ords = ords[:len(ords)-1]
+				}
 				continue
 			}
 			if b[i] != ',' {
-				return false
+				return Invalid
 			}
 			i = Space(b, i+1)
 			if top == '{' {
 				if i, ok = member(b, i); !ok {
-					return false
+					return Invalid
 				}
 			}
 			break

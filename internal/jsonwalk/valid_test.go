@@ -2,6 +2,7 @@ package jsonwalk
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -65,8 +66,12 @@ func FuzzValid(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if got, want := Valid(b), json.Valid(b); got != want {
+		want := json.Valid(b)
+		if got := Valid(b); got != want {
 			t.Fatalf("Valid(%q) = %v, encoding/json says %v", b, got, want)
+		}
+		if _, st := Index(b, MaxDepth, nil); (st == Ok) != want {
+			t.Fatalf("Index(%q) = %v, encoding/json says %v", b, st, want)
 		}
 	})
 }
@@ -113,4 +118,28 @@ func FuzzStringEnd(f *testing.F) {
 			t.Fatalf("Plain(%s) = %v for %q", in, plain, s)
 		}
 	})
+}
+
+// TestIndex: a Box per container in the order they open, with its count,
+// end and the ordinal after it; the nesting limit; invalid text.
+func TestIndex(t *testing.T) {
+	text := []byte(` {"a":[1,[],{"b":2}],"c":{},"a":[3]} `)
+	boxes, st := Index(text, 3, nil)
+	want := []Box{
+		{Count: 3, End: 36, Next: 6}, // the outer object: a, c, a again
+		{Count: 3, End: 20, Next: 4}, // [1,[],{"b":2}]
+		{Count: 0, End: 11, Next: 3}, // []
+		{Count: 1, End: 19, Next: 4}, // {"b":2}
+		{Count: 0, End: 27, Next: 5}, // {}
+		{Count: 1, End: 35, Next: 6}, // [3]
+	}
+	if st != Ok || !reflect.DeepEqual(boxes, want) {
+		t.Fatalf("Index = %+v, %v; want %+v, Ok", boxes, st, want)
+	}
+	if _, st := Index(text, 2, nil); st != TooDeep {
+		t.Errorf("Index with at most 2 levels = %v, want TooDeep", st)
+	}
+	if _, st := Index([]byte(`{"a":[1,]}`), 10, nil); st != Invalid {
+		t.Errorf("Index of a trailing comma = %v, want Invalid", st)
+	}
 }

@@ -180,3 +180,26 @@ func BenchmarkAppendValueJSONPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONPage reads the JSON of a page of 50 realistic
+// messages into MessagePack, as the HTTP gateway reads a request's input
+// and its client an answer's data.
+func BenchmarkAppendJSONPage(b *testing.B) {
+	page := make([]benchUser, 50)
+	for i := range page {
+		page[i] = benchUser{ID: int64(1000 + i), Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: i%2 == 0,
+			Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	}
+	text, err := protocol.AppendValueJSON(nil, &page)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf []byte
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = protocol.AppendJSON(buf[:0], text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

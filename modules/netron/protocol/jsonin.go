@@ -32,7 +32,15 @@ func AppendJSON(dst, text []byte) ([]byte, error) {
 // objects. An array of call arguments takes DefaultMaxDepth+1, so that each
 // argument may nest as deep as a value given alone.
 func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
-	if !jsonwalk.Valid(text) {
+	t := jsonInPool.Get().(*jsonIn)
+	defer t.release()
+	// One pass checks the text and indexes its containers.
+	var st jsonwalk.Status
+	t.boxes, st = jsonwalk.Index(text, maxDepth, t.boxes[:0])
+	if st == jsonwalk.TooDeep && jsonwalk.Valid(text) {
+		return dst, fmt.Errorf("%w: more than %d nested containers", ErrTooDeep, maxDepth)
+	}
+	if st != jsonwalk.Ok {
 		var v any
 		err := json.Unmarshal(text, &v)
 		if err == nil { // cannot happen: Valid and Unmarshal agree
@@ -40,17 +48,7 @@ func AppendJSONDepth(dst, text []byte, maxDepth int) ([]byte, error) {
 		}
 		return dst, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return appendValidJSON(dst, text, maxDepth)
-}
-
-// appendValidJSON is AppendJSONDepth for valid text.
-func appendValidJSON(dst, text []byte, maxDepth int) ([]byte, error) {
-	t := jsonInPool.Get().(*jsonIn)
-	defer t.release()
-	t.text, t.maxDepth = text, maxDepth
-	if err := t.index(); err != nil {
-		return dst, err
-	}
+	t.text = text
 	// MessagePack is rarely longer than the JSON it comes from: room for
 	// the text's length at once, instead of growing by doubling.
 	e := getEncoder(slices.Grow(dst, len(text)))
@@ -79,73 +77,19 @@ func (t *jsonIn) release() {
 	jsonInPool.Put(t)
 }
 
-// jsonIn transcodes valid JSON text in two passes: index records, for each
-// array and object in the order they open, its element count, where it
-// ends and the index of the next container after it; value then encodes
-// with every header known, in time proportional to the text.
+// jsonIn transcodes JSON text that jsonwalk.Index found valid, with the
+// Box of each of its arrays and objects (in the order they open): value
+// encodes with every header known, in time proportional to the text.
 type jsonIn struct {
-	text     []byte
-	boxes    []jsonBox
-	members  []jsonMember // the open objects' members, stack-like
-	e        *encoder
-	maxDepth int
-}
-
-type jsonBox struct {
-	count int  // commas, then elements or members (a repeated key counts each time)
-	has   bool // it holds a value
-	end   int  // index after the closing bracket
-	next  int  // ordinal of the first container after this one
+	text    []byte
+	boxes   []jsonwalk.Box
+	members []jsonMember // the open objects' members, stack-like
+	e       *encoder
 }
 
 type jsonMember struct {
 	key        string // unquoted
 	start, box int    // where the value's text starts; its ordinal if a container
-}
-
-func (t *jsonIn) index() error {
-	b := t.text
-	t.boxes = t.boxes[:0]
-	var stackBuf [16]int
-	open := stackBuf[:0] // ordinals of the open containers
-	for i := 0; i < len(b); {
-		c := b[i]
-		switch c {
-		case ' ', '\t', '\n', '\r', ':':
-			i++
-			continue
-		case ',':
-			t.boxes[open[len(open)-1]].count++
-			i++
-			continue
-		case ']', '}':
-			bx := &t.boxes[open[len(open)-1]]
-			if bx.has {
-				bx.count++
-			}
-			bx.end, bx.next = i+1, len(t.boxes)
-			open = open[:len(open)-1]
-			i++
-			continue
-		}
-		if len(open) > 0 { // a value inside a container
-			t.boxes[open[len(open)-1]].has = true
-		}
-		switch c {
-		case '[', '{':
-			if len(open) >= t.maxDepth {
-				return fmt.Errorf("%w: more than %d nested containers", ErrTooDeep, t.maxDepth)
-			}
-			open = append(open, len(t.boxes))
-			t.boxes = append(t.boxes, jsonBox{})
-			i++
-		case '"':
-			i = jsonwalk.StringEnd(b, i)
-		default:
-			i = jsonwalk.ScalarEnd(b, i)
-		}
-	}
-	return nil
 }
 
 // value encodes the value at i, whose ordinal (if a container) is box, and
@@ -168,9 +112,9 @@ func (t *jsonIn) value(i, box int) (int, error) {
 		return i + 4, nil
 	case '[':
 		bx := t.boxes[box]
-		e.arrayHeader(bx.count)
+		e.arrayHeader(bx.Count)
 		j, next := i+1, box+1
-		for range bx.count {
+		for range bx.Count {
 			j = jsonwalk.Space(b, j)
 			if b[j] == ',' {
 				j = jsonwalk.Space(b, j+1)
@@ -179,7 +123,7 @@ func (t *jsonIn) value(i, box int) (int, error) {
 				if _, err := t.value(j, next); err != nil {
 					return 0, err
 				}
-				j, next = t.boxes[next].end, t.boxes[next].next
+				j, next = t.boxes[next].End, t.boxes[next].Next
 				continue
 			}
 			var err error
@@ -187,7 +131,7 @@ func (t *jsonIn) value(i, box int) (int, error) {
 				return 0, err
 			}
 		}
-		return bx.end, nil
+		return bx.End, nil
 	case '{':
 		return t.object(i, box)
 	}
@@ -219,7 +163,7 @@ func (t *jsonIn) object(i, box int) (int, error) {
 	base := len(t.members)
 	var seen map[string]int // the members' places, once there are many
 	j, next := i+1, box+1
-	for range bx.count {
+	for range bx.Count {
 		j = jsonwalk.Space(b, j)
 		if b[j] == ',' {
 			j = jsonwalk.Space(b, j+1)
@@ -231,7 +175,7 @@ func (t *jsonIn) object(i, box int) (int, error) {
 		m := jsonMember{key: key, start: j}
 		if b[j] == '[' || b[j] == '{' {
 			m.box = next
-			j, next = t.boxes[next].end, t.boxes[next].next
+			j, next = t.boxes[next].End, t.boxes[next].Next
 		} else {
 			j = jsonwalk.End(b, j)
 		}
@@ -256,7 +200,7 @@ func (t *jsonIn) object(i, box int) (int, error) {
 		}
 	}
 	t.members = t.members[:base]
-	return bx.end, nil
+	return bx.End, nil
 }
 
 // find returns the index of the open object's member named key, or -1:
