@@ -110,7 +110,11 @@
 // straight to MessagePack) and [FromJSON] (encoding/json's shapes to
 // values) the other. The text writer takes every rule from ToJSON's own
 // converter; FuzzJSONText holds the two to the same meaning, and
-// FuzzAppendJSON holds AppendJSON to encoding/json with FromJSON.
+// FuzzAppendJSON holds AppendJSON to encoding/json with FromJSON. A Go
+// value (a struct, a typed slice or map) is written by a writer compiled
+// for its type, which writes what encoding the value and writing that
+// encoding would (FuzzGoJSON holds the two to the same bytes) and leaves
+// the types with an encoding of their own to that path.
 //
 // Deliberate differences from the TypeScript decoders: packet types 8–15 are
 // refused (the titan decoder accepts them), trailing bytes are refused (the
