@@ -61,6 +61,9 @@ const maxSizeHint = 1 << 20
 // value's type has one, and by the two steps otherwise or when the writer
 // gives up.
 func appendGoJSONDirect(dst []byte, v any, depth int) ([]byte, error) {
+	if v == nil {
+		return appendGoJSON(dst, v, depth)
+	}
 	rv := reflect.ValueOf(v)
 	if e := goJSONWriter(rv.Type()); e.w != nil && depth <= directMaxDepth {
 		// Room for as much as the type's last value took, at once,
@@ -231,8 +234,16 @@ func appendStringJSON(dst []byte, s string) []byte {
 }
 
 func pointerJSONWriter(t reflect.Type) jsonWriter {
-	if twoSteps(t.Elem()) {
-		return nil // a pointer to a model type: the two steps
+	// A chain of pointers to a type with an encoding of its own may end in
+	// undefined, which an object leaves out with its key: the two steps
+	// write the whole chain (and a chain too long to follow).
+	for i, e := 0, t.Elem(); ; i, e = i+1, e.Elem() {
+		if twoSteps(e) || i == 8 {
+			return nil
+		}
+		if e.Kind() != reflect.Pointer {
+			break
+		}
 	}
 	var once sync.Once
 	var elem jsonWriter

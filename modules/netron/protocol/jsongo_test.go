@@ -144,6 +144,20 @@ func goJSONSamples() []any {
 			E   *TitanError
 		}{Err: errTestGoJSON("boom")},
 		&struct{ P **goJSONInner }{}, map[string]any{"nested": goJSONInner{A: 1}},
+		// Undefined behind a chain of pointers: the member is left out.
+		func() any {
+			var a any = Undefined{}
+			pa := &a
+			u := &Undefined{}
+			raw := &RawValue{0xd4, 0, 0}
+			return struct {
+				A **any
+				P ***Undefined
+				R **RawValue
+				M map[string]**any
+				N **any
+			}{A: &pa, P: &[]**Undefined{&u}[0], R: &raw, M: map[string]**any{"k": &pa}}
+		}(),
 		time.Duration(5), struct{ D []time.Duration }{D: []time.Duration{1, 2}},
 		func() any {
 			m := make(map[int]int, 1<<16+1)
@@ -160,6 +174,7 @@ type errTestGoJSON string
 func (e errTestGoJSON) Error() string { return string(e) }
 
 func TestGoJSONAgrees(t *testing.T) {
+	checkGoJSON(t, nil, 0)
 	for _, v := range goJSONSamples() {
 		for _, depth := range []int{0, 5, directMaxDepth - 1, directMaxDepth, DefaultMaxDepth - 2} {
 			checkGoJSON(t, v, depth)
