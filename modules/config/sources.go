@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/invopop/jsonschema"
 	kjson "github.com/knadh/koanf/parsers/json"
@@ -391,6 +392,12 @@ func loadEnv(environ []string, prefix string, sections map[string]*section, alia
 		}
 		parts, s := resolve(sections, unalias(aliases, raw))
 		src := "env " + name
+		if !utf8.ValidString(name) {
+			// Its key would not survive the trip through JSON that
+			// validation takes, nor the error name where it came from.
+			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: "the variable's name is not valid UTF-8", Source: src})
+			continue
+		}
 		v, err := convert(s, val)
 		if err != nil {
 			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: err.Error(), Source: src})
@@ -415,6 +422,10 @@ func loadSets(sets []string, sections map[string]*section, aliases map[string]st
 		}
 		parts, s := resolve(sections, unalias(aliases, raw))
 		src := "flag --set " + key
+		if !utf8.ValidString(key) {
+			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: "the key is not valid UTF-8", Source: src})
+			continue
+		}
 		v, err := convert(s, val)
 		if err != nil {
 			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: err.Error(), Source: src})
