@@ -63,6 +63,14 @@ func (e *Error) Wire() *protocol.TitanError { return e.wire }
 // canceled and deadline_exceeded for the context errors, unknown otherwise.
 // A nil err has no code; CodeOf(nil) is unknown.
 func CodeOf(err error) Code {
+	// No error, or an *Error itself, without errors.As: its target would
+	// escape, an allocation on every call of a path that asks of nil.
+	if err == nil {
+		return CodeUnknown
+	}
+	if e, ok := err.(*Error); ok {
+		return e.code
+	}
 	var e *Error
 	switch {
 	case errors.As(err, &e):
