@@ -163,11 +163,7 @@ func benchSplit(b *testing.B, split func([]byte, protocol.Limits) (protocol.Pack
 // BenchmarkAppendValueJSONPage writes a page of 50 realistic messages as
 // JSON, as the HTTP gateway writes an answer and its client a request.
 func BenchmarkAppendValueJSONPage(b *testing.B) {
-	page := make([]benchUser, 50)
-	for i := range page {
-		page[i] = benchUser{ID: int64(1000 + i), Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: i%2 == 0,
-			Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
-	}
+	page := benchPage()
 	buf, err := protocol.AppendValueJSON(nil, &page)
 	if err != nil {
 		b.Fatal(err)
@@ -185,11 +181,7 @@ func BenchmarkAppendValueJSONPage(b *testing.B) {
 // messages into MessagePack, as the HTTP gateway reads a request's input
 // and its client an answer's data.
 func BenchmarkAppendJSONPage(b *testing.B) {
-	page := make([]benchUser, 50)
-	for i := range page {
-		page[i] = benchUser{ID: int64(1000 + i), Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: i%2 == 0,
-			Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
-	}
+	page := benchPage()
 	text, err := protocol.AppendValueJSON(nil, &page)
 	if err != nil {
 		b.Fatal(err)
@@ -202,4 +194,14 @@ func BenchmarkAppendJSONPage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchPage is a page of 50 realistic messages.
+func benchPage() []benchUser {
+	page := make([]benchUser, 50)
+	for i := range page {
+		page[i] = benchUser{ID: int64(1000 + i), Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: i%2 == 0,
+			Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	}
+	return page
 }

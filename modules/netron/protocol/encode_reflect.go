@@ -174,17 +174,24 @@ type mapEntry struct {
 	val reflect.Value
 }
 
-func mapEncoder(t reflect.Type) encFunc {
-	kt := t.Key()
-	var keyString func(reflect.Value) string
+// mapKeyString returns how a map key of type kt is written (as a string,
+// integers in decimal), nil for the key types the encoder refuses.
+func mapKeyString(kt reflect.Type) func(reflect.Value) string {
 	switch kt.Kind() {
 	case reflect.String:
-		keyString = func(k reflect.Value) string { return k.String() }
+		return func(k reflect.Value) string { return k.String() }
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		keyString = func(k reflect.Value) string { return strconv.FormatInt(k.Int(), 10) }
+		return func(k reflect.Value) string { return strconv.FormatInt(k.Int(), 10) }
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		keyString = func(k reflect.Value) string { return strconv.FormatUint(k.Uint(), 10) }
-	default:
+		return func(k reflect.Value) string { return strconv.FormatUint(k.Uint(), 10) }
+	}
+	return nil
+}
+
+func mapEncoder(t reflect.Type) encFunc {
+	kt := t.Key()
+	keyString := mapKeyString(kt)
+	if keyString == nil {
 		return func(e *encoder, v reflect.Value) error {
 			return fmt.Errorf("%w: cannot encode map key type %s (use protocol.Map)", ErrUnsupported, kt)
 		}

@@ -284,15 +284,8 @@ func listJSONWriter(t reflect.Type) jsonWriter {
 }
 
 func mapJSONWriter(t reflect.Type) jsonWriter {
-	var keyString func(reflect.Value) string
-	switch t.Key().Kind() {
-	case reflect.String:
-		keyString = func(k reflect.Value) string { return k.String() }
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		keyString = func(k reflect.Value) string { return strconv.FormatInt(k.Int(), 10) }
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		keyString = func(k reflect.Value) string { return strconv.FormatUint(k.Uint(), 10) }
-	default:
+	keyString := mapKeyString(t.Key())
+	if keyString == nil {
 		return nil // the encoder refuses the key type: the two steps say so
 	}
 	var once sync.Once
