@@ -45,10 +45,9 @@ type jsonWriter func(dst []byte, v reflect.Value, depth int) ([]byte, bool)
 var jsonWriters sync.Map
 
 type jsonWriterEntry struct {
-	w jsonWriter // nil: the type is written by the two steps
-	// undef: a value of the type may encode as undefined, which an object
-	// member leaves out; only types written by the two steps may.
-	undef bool
+	// w is nil when the type is written by the two steps: only such types
+	// may encode as undefined, which an object leaves out with its key.
+	w jsonWriter
 	// last is about the length of the JSON text of the type's recent
 	// values (at most maxSizeHint): the room made before the next.
 	last atomic.Int64
@@ -103,7 +102,7 @@ func twoSteps(t reflect.Type) bool {
 
 func newJSONWriter(t reflect.Type) *jsonWriterEntry {
 	if twoSteps(t) {
-		return &jsonWriterEntry{undef: true}
+		return &jsonWriterEntry{}
 	}
 	var w jsonWriter
 	switch t.Kind() {
@@ -141,30 +140,22 @@ func newJSONWriter(t reflect.Type) *jsonWriterEntry {
 	case reflect.Struct:
 		w = structJSONWriter(t)
 	}
-	if w == nil {
-		return &jsonWriterEntry{undef: true}
-	}
 	return &jsonWriterEntry{w: w}
 }
 
-// fallbackJSON writes v, inside a value being written, by the two steps.
+// fallbackJSON writes v, inside a value being written (an element, not a
+// member: undefined is null there), by the two steps.
 func fallbackJSON(dst []byte, v reflect.Value, depth int) ([]byte, bool) {
-	return appendEncodedJSON(dst, v, depth, false)
-}
-
-// appendEncodedJSON writes v, at JSON nesting depth inside a value being
-// written, by the two steps; with undef, a value that encodes as undefined
-// writes nothing and reports skipped. The encoder starts at depth, which
-// counts at least every container and pointer above v, so that it fails
-// wherever the encoder of the whole value would.
-func appendEncodedJSON(dst []byte, v reflect.Value, depth int, undef bool) (out []byte, ok bool) {
-	out, ok, _ = appendEncodedMember(dst, nil, v, depth, undef)
+	out, ok, _ := appendEncodedMember(dst, nil, v, depth, false)
 	return out, ok
 }
 
-// appendEncodedMember is appendEncodedJSON for an object's member: key
-// (with the separator before it, if any) goes before the value, unless
-// the value is left out (skipped).
+// appendEncodedMember writes v, at JSON nesting depth inside a value being
+// written, by the two steps, after key (an object member's separator and
+// key, or nothing); with undef, a value that encodes as undefined writes
+// nothing, key included, and reports skipped. The encoder starts at depth,
+// which counts at least every container and pointer above v, so that it
+// fails wherever the encoder of the whole value would.
 func appendEncodedMember(dst, key []byte, v reflect.Value, depth int, undef bool) (out []byte, ok, skipped bool) {
 	if !v.CanInterface() {
 		return dst, false, false
@@ -290,16 +281,12 @@ func mapJSONWriter(t reflect.Type) jsonWriter {
 	}
 	var once sync.Once
 	var elem jsonWriter
-	var undef bool
 	return func(dst []byte, v reflect.Value, depth int) ([]byte, bool) {
 		n := v.Len()
 		if depth >= directMaxDepth || n > math.MaxUint16 {
 			return dst, false
 		}
-		once.Do(func() {
-			e := goJSONWriter(t.Elem())
-			elem, undef = e.w, e.undef
-		})
+		once.Do(func() { elem = goJSONWriter(t.Elem()).w })
 		entries := make([]mapEntry, 0, n)
 		iter := v.MapRange()
 		for iter.Next() {
@@ -317,7 +304,7 @@ func mapJSONWriter(t reflect.Type) jsonWriter {
 			}
 			key = append(AppendJSONString(key[:0], k), ':')
 			var ok bool
-			if dst, ok = appendMember(dst, key, elem, undef, entries[i].val, depth+1, &first); !ok {
+			if dst, ok = appendMember(dst, key, elem, entries[i].val, depth+1, &first); !ok {
 				return dst, false
 			}
 		}
@@ -327,16 +314,17 @@ func mapJSONWriter(t reflect.Type) jsonWriter {
 
 // appendMember writes one member of an object: the separator (unless
 // first), the key (JSON, quoted, with its colon) and the value, by w, or
-// by the two steps when w is nil. A value that encodes as undefined is
-// left out with its key, as the JSON writer leaves it out.
-func appendMember(dst, key []byte, w jsonWriter, undef bool, v reflect.Value, depth int, first *bool) ([]byte, bool) {
+// by the two steps when w is nil. A value that encodes as undefined (only
+// one written by the two steps may) is left out with its key, as the JSON
+// writer leaves it out.
+func appendMember(dst, key []byte, w jsonWriter, v reflect.Value, depth int, first *bool) ([]byte, bool) {
 	start := len(dst)
 	if !*first {
 		dst = append(dst, ',')
 	}
 	dst = append(dst, key...)
 	if w == nil {
-		out, ok, skipped := appendEncodedMember(dst[:start], dst[start:], v, depth, undef)
+		out, ok, skipped := appendEncodedMember(dst[:start], dst[start:], v, depth, true)
 		if ok && !skipped {
 			*first = false
 		}
@@ -349,9 +337,8 @@ func appendMember(dst, key []byte, w jsonWriter, undef bool, v reflect.Value, de
 // structField is a struct field as its writer sees it.
 type structField struct {
 	f   *field
-	key []byte // the JSON key, quoted, and a colon
-	w   jsonWriter
-	und bool
+	key []byte     // the JSON key, quoted, and a colon
+	w   jsonWriter // nil: the two steps
 }
 
 func structJSONWriter(t reflect.Type) jsonWriter {
@@ -359,13 +346,13 @@ func structJSONWriter(t reflect.Type) jsonWriter {
 	if len(si.fields) > math.MaxUint16 {
 		return nil
 	}
-	names := make(map[string]bool, len(si.fields))
+	if len(si.byName) != len(si.fields) {
+		return nil // a repeated name: the JSON writer's general path decides
+	}
 	for i := range si.fields {
-		name := si.fields[i].name
-		if !utf8.ValidString(name) || names[name] {
+		if !utf8.ValidString(si.fields[i].name) {
 			return nil // the JSON writer's general path decides
 		}
-		names[name] = true
 	}
 	var once sync.Once
 	var fields []structField
@@ -373,8 +360,7 @@ func structJSONWriter(t reflect.Type) jsonWriter {
 		fields = make([]structField, len(si.fields))
 		for i := range si.fields {
 			f := &si.fields[i]
-			e := goJSONWriter(f.typ)
-			fields[i] = structField{f: f, key: append(AppendJSONString(nil, f.name), ':'), w: e.w, und: e.undef}
+			fields[i] = structField{f: f, key: append(AppendJSONString(nil, f.name), ':'), w: goJSONWriter(f.typ).w}
 		}
 	}
 	return func(dst []byte, v reflect.Value, depth int) ([]byte, bool) {
@@ -390,7 +376,7 @@ func structJSONWriter(t reflect.Type) jsonWriter {
 			if !ok || sf.f.omitEmpty && isEmptyValue(fv) || sf.f.omitZero && isZeroValue(fv) {
 				continue
 			}
-			if dst, ok = appendMember(dst, sf.key, sf.w, sf.und, fv, depth+1, &first); !ok {
+			if dst, ok = appendMember(dst, sf.key, sf.w, fv, depth+1, &first); !ok {
 				return dst, false
 			}
 		}

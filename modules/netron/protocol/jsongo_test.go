@@ -192,7 +192,7 @@ func TestGoJSONWritesDirectly(t *testing.T) {
 			t.Errorf("%T: written by the two steps, want the compiled writer", v)
 		}
 	}
-	for _, v := range []any{[]float64{math.NaN()}, map[string]int{"\xff": 1}, goJSONSamples()[len(goJSONSamples())-1]} {
+	for _, v := range []any{[]float64{math.NaN()}, map[string]int{"\xff": 1}, samples[len(samples)-1]} {
 		if direct(v) {
 			t.Errorf("%T: the compiled writer took a value the two steps must decide", v)
 		}
