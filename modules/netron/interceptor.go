@@ -19,7 +19,10 @@ type Call struct {
 	Method string
 	// Peer is the other side of the connection; nil for an in-process call.
 	Peer *Peer
-	// Metadata is the caller's metadata (Go peers only; nil otherwise).
+	// Metadata is the caller's metadata (Go peers and gateways; nil
+	// otherwise). On the serving side the map must not be modified: the
+	// calls of a connection that sent the same metadata share one map. An
+	// interceptor that changes the metadata sets a changed copy.
 	Metadata map[string]string
 
 	transport string // a gateway's call: Invocation.Transport (see Transport)

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"sync"
@@ -83,8 +84,10 @@ func (h *CallHeader) Decode(b []byte, lim Limits) error {
 	return h.DecodeInterned(b, lim, nil)
 }
 
-// DecodeInterned is Decode taking the metadata's strings from in (nil: new
-// strings each time), for a connection that reads many headers.
+// DecodeInterned is Decode taking the metadata's strings, and the metadata
+// map itself when in kept one of the same encoding, from in (nil: new ones
+// each time), for a connection that reads many headers. A map from in is
+// shared: it must not be modified.
 func (h *CallHeader) DecodeInterned(b []byte, lim Limits, in *Interner) error {
 	*h = CallHeader{}
 	if len(b) > lim.frameSize() {
@@ -181,6 +184,11 @@ func (d *decoder) metadata(h *CallHeader) error {
 	default:
 		return d.malformed(mh.start, "call header: m: expected a map of strings")
 	}
+	if md, n := d.strs.keptMetadata(d.b[mh.start:]); md != nil {
+		d.off = mh.start + n
+		h.Metadata = md
+		return nil
+	}
 	if err := d.enter(mh.start); err != nil {
 		return err
 	}
@@ -208,6 +216,7 @@ func (d *decoder) metadata(h *CallHeader) error {
 		}
 	}
 	d.leave()
+	d.strs.keepMetadata(d.b[mh.start:d.off], h.Metadata)
 	return nil
 }
 
@@ -216,12 +225,66 @@ func (d *decoder) metadata(h *CallHeader) error {
 // "authorization", a token) are allocated once per connection instead of
 // once per call. It keeps at most a fixed number of strings, each at most
 // a fixed length, so a peer sending ever-new values costs it nothing more.
+//
+// It also keeps the last few metadata maps it decoded, by their encoding:
+// a header whose metadata is encoded as one of them gets that map again,
+// so a connection that sends the same metadata on every call (a token)
+// costs no map per call. Such a map is shared by those calls, which is why
+// the metadata a call is served with must not be modified.
+//
 // Safe for concurrent use.
 type Interner struct {
 	mu     sync.Mutex
 	strs   map[string]string
 	max    int
 	maxLen int
+	mds    [keptMaps]keptMap
+	nextMD int // the entry of mds to replace next
+}
+
+// keptMaps metadata maps are kept, each only when encoded in at most
+// keptMapLen bytes: a peer sending ever-new metadata costs at most that
+// much memory.
+const (
+	keptMaps   = 4
+	keptMapLen = 512
+)
+
+// keptMap is a metadata map the Interner keeps, and its encoding.
+type keptMap struct {
+	raw []byte
+	md  map[string]string
+}
+
+// keptMetadata returns a kept map whose encoding b starts with, and the
+// length of that encoding; nil when none is kept. A MessagePack value
+// delimits itself, so the kept encoding at the start of b is the whole
+// value there.
+func (in *Interner) keptMetadata(b []byte) (map[string]string, int) {
+	if in == nil {
+		return nil, 0
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i := range in.mds {
+		if k := &in.mds[i]; k.md != nil && bytes.HasPrefix(b, k.raw) {
+			return k.md, len(k.raw)
+		}
+	}
+	return nil, 0
+}
+
+// keepMetadata keeps md, decoded from raw, in place of the entry kept
+// longest. The replaced entry's buffer is reused: no map refers to it.
+func (in *Interner) keepMetadata(raw []byte, md map[string]string) {
+	if in == nil || len(raw) > keptMapLen {
+		return
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	k := &in.mds[in.nextMD]
+	k.raw, k.md = append(k.raw[:0], raw...), md
+	in.nextMD = (in.nextMD + 1) % keptMaps
 }
 
 // NewInterner returns an Interner keeping at most maxStrings strings of at

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -148,9 +151,24 @@ func FuzzCallHeader(f *testing.F) {
 	}
 	f.Add([]byte{0xc0})
 	f.Add([]byte{0x81, 0xa1, 't', 0xcb, 0x41, 0xe0, 0, 0, 0, 0, 0, 0})
+	// One Interner for every input, as a connection has one for every
+	// header it reads: whatever it keeps, it decodes as Decode does.
+	in := protocol.NewInterner(64, 64)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		lim := protocol.Limits{MaxFrameSize: 1 << 16, MaxDepth: 32}
 		var h protocol.CallHeader
-		if err := h.Decode(b, protocol.Limits{MaxFrameSize: 1 << 16, MaxDepth: 32}); err != nil {
+		err := h.Decode(b, lim)
+		for range 2 { // the second time from what the first kept
+			var hi protocol.CallHeader
+			ierr := hi.DecodeInterned(b, lim, in)
+			if (err == nil) != (ierr == nil) || err != nil && err.Error() != ierr.Error() {
+				t.Fatalf("Decode: %v; DecodeInterned: %v", err, ierr)
+			}
+			if hi.Timeout != h.Timeout || !maps.Equal(hi.Metadata, h.Metadata) || (hi.Metadata == nil) != (h.Metadata == nil) {
+				t.Fatalf("Decode: %+v; DecodeInterned: %+v", h, hi)
+			}
+		}
+		if err != nil {
 			return
 		}
 		again, ok := protocol.AppendCallHeader(nil, &h)
@@ -181,8 +199,8 @@ func TestInterner(t *testing.T) {
 	if err := d.DecodeInterned(b, protocol.Limits{}, in); err != nil {
 		t.Fatal(err)
 	}
-	if n := testing.AllocsPerRun(100, func() { _ = d.DecodeInterned(b, protocol.Limits{}, in) }); n > 2 {
-		t.Fatalf("DecodeInterned of a repeated header: %v allocations, want at most 2 (the map)", n)
+	if n := testing.AllocsPerRun(100, func() { _ = d.DecodeInterned(b, protocol.Limits{}, in) }); n != 0 {
+		t.Fatalf("DecodeInterned of a repeated header: %v allocations, want none (the map is kept)", n)
 	}
 	if !maps.Equal(d.Metadata, h.Metadata) {
 		t.Fatalf("got %v, want %v", d.Metadata, h.Metadata)
@@ -200,5 +218,68 @@ func TestInterner(t *testing.T) {
 		if n := testing.AllocsPerRun(10, func() { _ = in.String(b) }); n == 0 {
 			t.Fatalf("%q was kept by a full interner", s)
 		}
+	}
+}
+
+// An Interner keeps the last few metadata maps by their encoding: a header
+// with the same metadata gets the same map, whatever its timeout; other
+// metadata gets its own map; a fifth encoding replaces the oldest; an
+// encoding over 512 bytes is not kept.
+func TestInternerKeepsMetadata(t *testing.T) {
+	in := protocol.NewInterner(64, 64)
+	decode := func(h protocol.CallHeader) map[string]string {
+		t.Helper()
+		b, _ := protocol.AppendCallHeader(nil, &h)
+		var d protocol.CallHeader
+		if err := d.DecodeInterned(b, protocol.Limits{}, in); err != nil {
+			t.Fatal(err)
+		}
+		if d.Timeout != h.Timeout || !maps.Equal(d.Metadata, h.Metadata) {
+			t.Fatalf("decoded %+v, want %+v", d, h)
+		}
+		return d.Metadata
+	}
+	same := func(a, b map[string]string) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
+	md := func(i int) map[string]string {
+		return map[string]string{"authorization": "Bearer " + strconv.Itoa(i), "tenant": "t"}
+	}
+
+	first := decode(protocol.CallHeader{Timeout: 5, Metadata: md(0)})
+	if again := decode(protocol.CallHeader{Timeout: 900, Metadata: md(0)}); !same(first, again) {
+		t.Fatal("the same metadata with another timeout got a new map")
+	}
+	if again := decode(protocol.CallHeader{Metadata: md(0)}); !same(first, again) {
+		t.Fatal("the same metadata without a timeout got a new map")
+	}
+	other := decode(protocol.CallHeader{Metadata: md(1)})
+	if same(first, other) {
+		t.Fatal("other metadata got the first map")
+	}
+	// Keys sort the same; a value that differs only in its last byte.
+	if m := decode(protocol.CallHeader{Metadata: map[string]string{"authorization": "Bearer 0", "tenant": "u"}}); same(first, m) {
+		t.Fatal("metadata that differs in its last byte got the first map")
+	}
+	for i := 2; i < 5; i++ { // three more: the first is replaced
+		decode(protocol.CallHeader{Metadata: md(i)})
+	}
+	if again := decode(protocol.CallHeader{Metadata: md(0)}); same(first, again) {
+		t.Fatal("a fifth encoding did not replace the oldest")
+	}
+	long := map[string]string{"authorization": strings.Repeat("x", 600)}
+	if a, b := decode(protocol.CallHeader{Metadata: long}), decode(protocol.CallHeader{Metadata: long}); same(a, b) {
+		t.Fatal("metadata over 512 bytes was kept")
+	}
+	// Decode, without an Interner, makes a new map each time.
+	h := protocol.CallHeader{Metadata: md(0)}
+	b, _ := protocol.AppendCallHeader(nil, &h)
+	var d1, d2 protocol.CallHeader
+	if err := d1.Decode(b, protocol.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d2.Decode(b, protocol.Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if same(d1.Metadata, d2.Metadata) {
+		t.Fatal("Decode shared a map")
 	}
 }
