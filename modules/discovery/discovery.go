@@ -18,11 +18,13 @@ package discovery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
 	"maps"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -80,6 +82,11 @@ func (in Instance) Validate() error {
 	if len(in.Addrs) == 0 {
 		problems = append(problems, "no address")
 	}
+	for _, a := range in.Addrs {
+		if err := checkAddr(a); err != nil {
+			problems = append(problems, fmt.Sprintf("address %q %v", a, err))
+		}
+	}
 	switch in.Health {
 	case Healthy, Draining, Unhealthy:
 	default:
@@ -89,6 +96,42 @@ func (in Instance) Validate() error {
 		return fmt.Errorf("discovery: instance %q of %s@%s: %s", in.ID, in.Service, in.Version, strings.Join(problems, ", "))
 	}
 	return nil
+}
+
+// checkAddr reports what keeps addr from being an address to dial: a URL
+// with a scheme and a place (tcp://10.0.0.5:7070, unix:///run/app.sock,
+// pipe://name). Whether this program links the scheme's transport is the
+// dialler's question.
+func checkAddr(addr string) error {
+	u, err := url.Parse(addr)
+	switch {
+	case err != nil:
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("is not a URL: %v", err)
+	case u.Scheme == "":
+		return errors.New("has no scheme (want a URL such as tcp://10.0.0.5:7070)")
+	case u.Host == "" && u.Path == "" && u.Opaque == "":
+		return errors.New("names no host or path")
+	}
+	return nil
+}
+
+// DecodeInstance reads an instance in the JSON form registries keep it in
+// (the one encoding/json gives Instance) and checks it with
+// [Instance.Validate]: what a backend does with an entry of a registry
+// that others write to.
+func DecodeInstance(b []byte) (Instance, error) {
+	var in Instance
+	if err := json.Unmarshal(b, &in); err != nil {
+		return Instance{}, fmt.Errorf("discovery: not an instance: %w", err)
+	}
+	if err := in.Validate(); err != nil {
+		return Instance{}, err
+	}
+	return in, nil
 }
 
 // Equal reports whether in and o are the same in every field.

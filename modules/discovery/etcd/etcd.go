@@ -178,13 +178,13 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 
 // decode reads a key's value; a malformed one is logged and skipped.
 func (r *Registry) decode(key, value []byte) (discovery.Instance, bool) {
-	var in discovery.Instance
-	if err := json.Unmarshal(value, &in); err != nil {
-		r.log.Warn("skipping a registry entry that is not an instance", "key", string(key), "error", err)
+	in, err := discovery.DecodeInstance(value)
+	if err != nil {
+		r.log.Warn("skipping a registry entry that is not a valid instance", "key", string(key), "error", err)
 		return in, false
 	}
-	if err := in.Validate(); err != nil || r.key(in.Service, in.ID) != string(key) {
-		r.log.Warn("skipping a registry entry that is not a valid instance under its key", "key", string(key), "error", err)
+	if r.key(in.Service, in.ID) != string(key) {
+		r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "key", string(key), "instance", in.ID, "service", in.Service)
 		return in, false
 	}
 	return in, true

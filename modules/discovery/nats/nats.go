@@ -309,13 +309,13 @@ type entry struct {
 
 // decode reads an entry's value; a malformed one is logged and skipped.
 func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
-	var in discovery.Instance
-	if err := json.Unmarshal(e.Value(), &in); err != nil {
-		r.log.Warn("skipping a registry entry that is not an instance", "bucket", r.bucket, "key", e.Key(), "error", err)
+	in, err := discovery.DecodeInstance(e.Value())
+	if err != nil {
+		r.log.Warn("skipping a registry entry that is not a valid instance", "bucket", r.bucket, "key", e.Key(), "error", err)
 		return entry{}, false
 	}
-	if err := in.Validate(); err != nil || key(in.Service, in.ID) != e.Key() {
-		r.log.Warn("skipping a registry entry that is not a valid instance under its key", "bucket", r.bucket, "key", e.Key(), "error", err)
+	if key(in.Service, in.ID) != e.Key() {
+		r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "bucket", r.bucket, "key", e.Key(), "instance", in.ID, "service", in.Service)
 		return entry{}, false
 	}
 	return entry{in: in, created: e.Created()}, true

@@ -187,13 +187,13 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 		if err != nil {
 			return nil, fmt.Errorf("redis: read %s: %w", r.instanceKey(ids[i]), err)
 		}
-		var in discovery.Instance
-		if err := json.Unmarshal([]byte(s), &in); err != nil {
-			r.log.Warn("skipping a registry entry that is not an instance", "key", r.instanceKey(ids[i]), "error", err)
+		in, err := discovery.DecodeInstance([]byte(s))
+		if err != nil {
+			r.log.Warn("skipping a registry entry that is not a valid instance", "key", r.instanceKey(ids[i]), "error", err)
 			continue
 		}
-		if err := in.Validate(); err != nil || in.ID != ids[i] || in.Service != service {
-			r.log.Warn("skipping a registry entry that is not a valid instance of its service", "key", r.instanceKey(ids[i]), "service", service, "error", err)
+		if in.ID != ids[i] || in.Service != service {
+			r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "key", r.instanceKey(ids[i]), "service", service, "instance", in.ID, "instance_service", in.Service)
 			continue
 		}
 		out = append(out, in)
@@ -262,9 +262,9 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 	if err != nil {
 		return "", err
 	}
-	var in discovery.Instance
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return "", fmt.Errorf("redis: %s is not an instance: %w", r.instanceKey(id), err)
+	in, err := discovery.DecodeInstance([]byte(s))
+	if err != nil {
+		return "", fmt.Errorf("redis: %s: %w", r.instanceKey(id), err)
 	}
 	return in.Health, nil
 }

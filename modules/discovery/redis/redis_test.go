@@ -122,7 +122,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("the crashed instance left after %v, want within about its 300ms TTL", d)
 			}
-			if !strings.Contains(logs.String(), "skipping a registry entry that is not an instance") || !strings.Contains(logs.String(), "junk") {
+			if !strings.Contains(logs.String(), "skipping a registry entry that is not a valid instance") || !strings.Contains(logs.String(), "not an instance") || !strings.Contains(logs.String(), "junk") {
 				t.Errorf("the malformed entry was not logged: %s", logs.String())
 			}
 			return
