@@ -175,9 +175,7 @@ func (c *Config) load() (*state, error) {
 		if err := st.k.Load(confmap.Provider(l.data, ""), nil); err != nil {
 			return nil, fmt.Errorf("config: merge: %w", err)
 		}
-		for p, o := range l.origin {
-			st.origin[p] = o
-		}
+		st.mergeOrigins(l)
 		problems = append(problems, l.problems...)
 	}
 
@@ -235,6 +233,39 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// mergeOrigins records the origins of l's leaves over the layers' below,
+// as koanf merges l's values over theirs: where l has a value below an
+// earlier leaf, that leaf became a map and is no longer its own source;
+// where l has a leaf that is not a map, it replaced what was below it.
+func (st *state) mergeOrigins(l *layer) {
+	for p, o := range l.origin {
+		for a := parent(p); a != ""; a = parent(a) {
+			delete(st.origin, a)
+		}
+		if _, isMap := valueAt(l.data, p).(map[string]any); !isMap {
+			for q := range st.origin {
+				if strings.HasPrefix(q, p+".") {
+					delete(st.origin, q)
+				}
+			}
+		}
+		st.origin[p] = o
+	}
+}
+
+// valueAt returns the value at the dotted path p of m, or nil.
+func valueAt(m map[string]any, p string) any {
+	var v any = m
+	for part := range strings.SplitSeq(p, ".") {
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = mm[part]
+	}
+	return v
 }
 
 // source finds where the value at path (or, for a map, the first value

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -390,5 +391,22 @@ func TestEmptySectionKeepsDefaults(t *testing.T) {
 	}
 	if got.Mode != "safe" || got.RequestTimeout != 5*time.Second {
 		t.Fatalf("an empty section changed the defaults: %+v", got)
+	}
+}
+
+// A file that writes a map where the default has a list (or a value where
+// it has a map) is named as the source of the error, at its line: the
+// default it replaced is not.
+func TestErrorNamesTheFileThatReplacedADefault(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"net:\n  listen:\n    0: x\n", "net.listen: want an array, got an object (from %s:3)"},
+		{"net:\n  limits: 5\n", "net.limits: want an object, got a number (from %s:2)"},
+	} {
+		dir := t.TempDir()
+		path := write(t, dir, "app.yaml", c.body)
+		_, err := config.Load(config.Options{Files: []string{path}, Dir: dir, NoEnv: true, NoWatch: true}, spec())
+		if want := fmt.Sprintf(c.want, path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v; want %q", c.body, err, want)
+		}
 	}
 }
