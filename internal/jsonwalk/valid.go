@@ -1,6 +1,9 @@
 package jsonwalk
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // MaxDepth is the deepest nesting of arrays and objects [Valid] accepts:
 // encoding/json's limit, 10000.
@@ -288,4 +291,59 @@ func digits(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// ValidOutside checks b, one JSON object, as [Valid] does, except for the
+// value of its member key, which it only delimits and returns for the
+// caller to check: a caller that reads that value with a checking reader
+// of its own ([Index]) spares a pass over it. With ok, b is valid exactly
+// when value is nil (b has no member key) or value is valid nested within
+// [MaxDepth]-1 levels. Without ok, ValidOutside cannot tell (b is not
+// valid, is not an object, has key more than once, or has a key with an
+// escape, which key might spell): the caller asks Valid.
+func ValidOutside(b []byte, key string) (value []byte, ok bool) {
+	i := Space(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i = Space(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, Space(b, i+1) == len(b)
+	}
+	found := false
+	for {
+		k := i
+		v, ok := member(b, i)
+		if !ok {
+			return nil, false
+		}
+		name := b[k+1 : bytes.LastIndexByte(b[k:v], '"')+k]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			return nil, false
+		}
+		e := End(b, v)
+		if string(name) == key {
+			if found {
+				return nil, false
+			}
+			found, value = true, b[v:e]
+		} else if v >= len(b) || walk(b[v:e], MaxDepth-1, nil) != Ok {
+			return nil, false
+		}
+		i = Space(b, e)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = Space(b, i+1)
+		case '}':
+			if Space(b, i+1) != len(b) {
+				return nil, false
+			}
+			return value, true
+		default:
+			return nil, false
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package jsonwalk
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -73,7 +74,59 @@ func FuzzValid(f *testing.F) {
 		if _, st := Index(b, MaxDepth, nil); (st == Ok) != want {
 			t.Fatalf("Index(%q) = %v, encoding/json says %v", b, st, want)
 		}
+		for _, key := range []string{"data", "input", ""} {
+			v, ok := ValidOutside(b, key)
+			if !ok {
+				continue
+			}
+			got := v == nil
+			if !got {
+				_, st := Index(v, MaxDepth-1, nil)
+				got = st == Ok
+			}
+			if got != want {
+				t.Fatalf("ValidOutside(%q, %q) = %q, ok: the value's validity says %v, encoding/json %v", b, key, v, got, want)
+			}
+			var last []byte
+			n := 0
+			Members(b, func(k, value []byte) bool {
+				if View(k) == key {
+					last, n = value, n+1
+				}
+				return true
+			})
+			if want && (n > 1 || !bytes.Equal(last, v) || (last == nil) != (v == nil)) {
+				t.Fatalf("ValidOutside(%q, %q) = %q; Members finds %d, the last %q", b, key, v, n, last)
+			}
+		}
 	})
+}
+
+// ValidOutside: what it delimits and what it cannot tell.
+func TestValidOutside(t *testing.T) {
+	for _, c := range []struct {
+		text, value string
+		ok          bool
+	}{
+		{`{"success":true,"data":[1,{"a":"}"}]}`, `[1,{"a":"}"}]`, true},
+		{` { "data" : "x" , "id" : 1 } `, `"x"`, true},
+		{`{"id":1}`, ``, true},
+		{`{}`, ``, true},
+		{`{"data":[1,2}`, ``, false},             // the delimiting runs past the object's end
+		{`{"data":[1,2},"id":1}`, `[1,2}`, true}, // the value is the caller's to refuse
+		{`{"data":1,"id":[}`, ``, false},
+		{`{"data":1,"data":2}`, ``, false},
+		{`{"d\u0061ta":1}`, ``, false},
+		{`[1]`, ``, false},
+		{`{"data":1}x`, ``, false},
+		{`{"data":1`, ``, false},
+		{`{"data":1,}`, ``, false},
+	} {
+		v, ok := ValidOutside([]byte(c.text), "data")
+		if ok != c.ok || string(v) != c.value {
+			t.Errorf("ValidOutside(%s) = %q, %v; want %q, %v", c.text, v, ok, c.value, c.ok)
+		}
+	}
 }
 
 func BenchmarkValid(b *testing.B) {

@@ -435,12 +435,15 @@ func sendError(ctx context.Context, err error) error {
 // the method is void), or its error. goCode is the X-Titan-Code header.
 // Any bytes give a result or an error that names the problem.
 func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
-	i := jsonwalk.Space(body, 0)
-	if !jsonwalk.Valid(body) || i == len(body) || body[i] != '{' {
-		if status/100 != 2 {
-			return nil, statusError(status, goCode)
-		}
-		return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer (HTTP %d) is not a JSON object: %q", status, excerpt(body)))
+	// The answer is checked but for its data, which the transcoder checks
+	// as it reads it (one pass over the bulk of the answer, not two); an
+	// answer whose data is not JSON is then not JSON (notJSON).
+	_, outside := jsonwalk.ValidOutside(body, "data")
+	if !outside && !jsonwalk.Valid(body) {
+		return nil, notJSON(status, goCode, body)
+	}
+	if i := jsonwalk.Space(body, 0); i == len(body) || body[i] != '{' {
+		return nil, notJSON(status, goCode, body)
 	}
 	var (
 		success, hasSuccess bool
@@ -457,6 +460,9 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		}
 		return true
 	})
+	if outside && data != nil && !(success && status/100 == 2) && !jsonwalk.Valid(body) {
+		return nil, notJSON(status, goCode, body) // data that is not transcoded is checked here
+	}
 	switch {
 	case success && status/100 == 2:
 		if data == nil { // a void method
@@ -464,6 +470,9 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		}
 		raw, err := protocol.AppendJSONDepth(body[len(body):], data, protocol.DefaultMaxDepth)
 		if err != nil {
+			if !jsonwalk.Valid(body) {
+				return nil, notJSON(status, goCode, body)
+			}
 			return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer's data: %w", err))
 		}
 		return raw, nil
@@ -473,6 +482,15 @@ func decodeAnswer(status int, goCode string, body []byte) ([]byte, error) {
 		return nil, netron.NewError(netron.CodeInternal, fmt.Errorf("the answer (HTTP %d) has no success member: %q", status, excerpt(body)))
 	}
 	return nil, statusError(status, goCode)
+}
+
+// notJSON is the error of an answer that is not a JSON object: its
+// status's error, or, for a 2xx, an internal error quoting it.
+func notJSON(status int, goCode string, body []byte) error {
+	if status/100 != 2 {
+		return statusError(status, goCode)
+	}
+	return netron.NewError(netron.CodeInternal, fmt.Errorf("the answer (HTTP %d) is not a JSON object: %q", status, excerpt(body)))
 }
 
 // answerError converts the error object of an answer, {"code","message",

@@ -34,6 +34,9 @@ func FuzzRequests(f *testing.F) {
 		`{"id":"a","credentials":{"token":"x"}}`,
 		`[1,2]`, `{"x":1,"y":2}`, `{not json`, `null`, `[[[[[[`, `"\ud800"`, `1e999`, `-0`,
 		`{"id":"r","service":"calculator@^1","method":"norm","input":{"x":1e308,"y":-1e308}}`,
+		`{"id":"r","service":"nobody","method":"add","input":[1,}`, `{"id":"r","method":"add","input":[1,2}`,
+		`{"id":"r","service":"nobody","method":"add","input":[1,]}`, `{"id":"r","method":"add","input":{"a":}}`,
+		`{"id":"r","service":"calculator","method":"add","input":[1,2],"hints":{]}`,
 	} {
 		for _, path := range []string{"/netron/invoke", "/netron/batch", "/netron/authenticate", "/api/calculator/add", "/api/calculator/norm", "/api/calculator/count"} {
 			f.Add(path, seed)
@@ -61,6 +64,13 @@ func FuzzRequests(f *testing.F) {
 			if rec.header.Get("Content-Type") == "application/json" && rec.body.Len() > 0 && !json.Valid([]byte(rec.body.String())) {
 				t.Fatalf("%s %q: invalid JSON answer %q", path, body, rec.body.String())
 			}
+			// An invoke body that is not JSON, wherever the fault is (the
+			// input is checked as it is transcoded, the rest before), is
+			// refused as such.
+			if path == "/netron/invoke" && len(body) <= 1<<16 && !json.Valid([]byte(body)) &&
+				(rec.status != http.StatusBadRequest || !strings.Contains(rec.body.String(), "Invalid JSON")) {
+				t.Fatalf("%s %q: HTTP %d %q; want it refused as not JSON", path, body, rec.status, rec.body.String())
+			}
 		}
 	})
 }
@@ -80,6 +90,8 @@ func FuzzDecodeAnswer(f *testing.F) {
 		{409, "aborted", `{"id":"x","success":false,"error":{"code":"409","message":"m","details":{"k":[1]}}}`},
 		{401, "", `{"success":false,"error":{"code":"SESSION_EXPIRED","message":"e","details":{"errorCode":"SESSION_EXPIRED"}}}`},
 		{500, "", `{"error":true,"message":"boom","code":"500","timestamp":1}`},
+		{200, "", `{"success":true,"data":[1,}`}, {409, "aborted", `{"success":false,"error":{"code":"409","message":"m"},"data":[}`},
+		{200, "", `{"success":false,"error":{"code":"409","message":"m"},"data":{"a":}}`}, {200, "", `{"success":true,"data":1,"x":[}`},
 		{502, "", `<html>`}, {200, "", `[]`}, {200, "", ``}, {204, "", `{"success":true,"data":"\ud800"}`},
 		{200, "", `{"success":true,"data":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`},
 	} {
@@ -91,6 +103,14 @@ func FuzzDecodeAnswer(f *testing.F) {
 		raw, err := httptransport.DecodeAnswer(status, goCode, b)
 		if !bytes.Equal(b, body) {
 			t.Fatalf("the answer changed: %q", b)
+		}
+		if !json.Valid(body) {
+			// Refused as not JSON, wherever the fault is (the data is
+			// checked as it is transcoded, the rest before).
+			_, want := httptransport.DecodeAnswer(status, goCode, []byte("x"))
+			if err == nil || status/100 == 2 && !strings.Contains(err.Error(), "is not a JSON object") || status/100 != 2 && err.Error() != want.Error() {
+				t.Fatalf("HTTP %d %q: %v; want it refused as not JSON (%v)", status, body, err, want)
+			}
 		}
 		if err != nil {
 			var ne *netron.Error

@@ -318,9 +318,22 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
-	if !jsonwalk.Valid(body) {
+	// The body is checked but for its input, which the transcoder checks
+	// as it reads it (one pass over the bulk of the body, not two): now,
+	// so that a body whose input is not JSON is refused as not JSON before
+	// anything else, as any other.
+	input, outside := jsonwalk.ValidOutside(body, "input")
+	if !outside && !jsonwalk.Valid(body) {
 		writeError(w, requestID(r), invalidJSON(body), true)
 		return
+	}
+	var args []protocol.RawValue
+	if outside && input != nil {
+		args, _, aerr = argsFromJSON(input)
+		if aerr != nil && !jsonwalk.Valid(body) {
+			writeError(w, requestID(r), invalidJSON(body), true)
+			return
+		}
 	}
 	q := parseInvoke(body)
 	if !q.valid() {
@@ -333,7 +346,9 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, id, h.notFoundError(r.Context(), s, q.Service, q.Method, titanPeer(r)), false)
 		return
 	}
-	args, _, aerr := argsFromJSON(q.Input)
+	if !outside {
+		args, _, aerr = argsFromJSON(q.Input)
+	}
 	if aerr != nil {
 		writeError(w, id, aerr, false)
 		return
