@@ -236,18 +236,25 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // mergeOrigins records the origins of l's leaves over the layers' below,
-// as koanf merges l's values over theirs: where l has a value below an
-// earlier leaf, that leaf became a map and is no longer its own source;
-// where l has a leaf that is not a map, it replaced what was below it.
+// as koanf merges l's values over theirs: where l has a map, an earlier
+// leaf there became that map and is no longer its own source; where l has
+// a leaf that is not a map, it replaced what was below it. A path l's data
+// does not resolve (a key with a dot in it) removes nothing.
 func (st *state) mergeOrigins(l *layer) {
 	for p, o := range l.origin {
 		for a := parent(p); a != ""; a = parent(a) {
-			delete(st.origin, a)
+			if v, ok := valueAt(l.data, a); ok {
+				if _, isMap := v.(map[string]any); isMap {
+					delete(st.origin, a)
+				}
+			}
 		}
-		if _, isMap := valueAt(l.data, p).(map[string]any); !isMap {
-			for q := range st.origin {
-				if strings.HasPrefix(q, p+".") {
-					delete(st.origin, q)
+		if v, ok := valueAt(l.data, p); ok {
+			if _, isMap := v.(map[string]any); !isMap {
+				for q := range st.origin {
+					if strings.HasPrefix(q, p+".") {
+						delete(st.origin, q)
+					}
 				}
 			}
 		}
@@ -255,17 +262,20 @@ func (st *state) mergeOrigins(l *layer) {
 	}
 }
 
-// valueAt returns the value at the dotted path p of m, or nil.
-func valueAt(m map[string]any, p string) any {
+// valueAt returns the value at the dotted path p of m, and whether there
+// is one.
+func valueAt(m map[string]any, p string) (any, bool) {
 	var v any = m
 	for part := range strings.SplitSeq(p, ".") {
 		mm, ok := v.(map[string]any)
 		if !ok {
-			return nil
+			return nil, false
 		}
-		v = mm[part]
+		if v, ok = mm[part]; !ok {
+			return nil, false
+		}
 	}
-	return v
+	return v, true
 }
 
 // source finds where the value at path (or, for a map, the first value

@@ -410,3 +410,41 @@ func TestErrorNamesTheFileThatReplacedADefault(t *testing.T) {
 		}
 	}
 }
+
+// The source an error names is the one whose value koanf kept, the same on
+// every load: a later --set or variable that replaces an earlier one (or
+// puts a map in its place), an object given whole to a variable or --set
+// (merged into the section key by key), and a file's key with a dot in it
+// (a key of its own, not a path).
+func TestErrorNamesTheSourceOfTheKeptValue(t *testing.T) {
+	dir := t.TempDir()
+	a := write(t, dir, "a.yaml", "net:\n  remotes:\n    a: 5\n")
+	b := write(t, dir, "b.yaml", "net:\n  remotes: {a.b: y}\n")
+	for _, c := range []struct {
+		opts config.Options
+		want string
+	}{
+		{config.Options{Sets: []string{"net.limits.maxConns.x=1", "net.limits.maxConns=0"}},
+			"net.limits.maxConns: want at least 1, got 0 (from flag --set net.limits.maxConns)"},
+		{config.Options{Sets: []string{"net.limits.maxConns=5", "net.limits.maxConns.x=1"}},
+			"net.limits.maxConns: want an integer, got an object (from flag --set net.limits.maxConns.x)"},
+		{config.Options{Sets: []string{`net.limits={"maxConns":0}`}},
+			"net.limits.maxConns: want at least 1, got 0 (from flag --set net.limits)"},
+		{config.Options{Environ: []string{`TITAN_NET__LIMITS={"maxConns":0}`}},
+			"net.limits.maxConns: want at least 1, got 0 (from env TITAN_NET__LIMITS)"},
+		{config.Options{Files: []string{a, b}},
+			"net.remotes.a: want a string, got a number (from " + a + ":3)"},
+	} {
+		o := c.opts
+		o.Dir, o.NoWatch = dir, true
+		if o.Environ == nil {
+			o.Environ = []string{}
+		}
+		for range 20 { // the origins were kept in maps: their order varies
+			_, err := config.Load(o, spec())
+			if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+				t.Fatalf("%+v: %v; want %q", c.opts, err, c.want)
+			}
+		}
+	}
+}

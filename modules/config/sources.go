@@ -37,19 +37,39 @@ func newLayer() *layer {
 	return &layer{data: map[string]any{}, origin: map[string]string{}}
 }
 
-// set stores value at the dotted path parts, creating maps on the way.
+// set stores value at the dotted path parts, creating maps on the way, and
+// keeps the origins in step: what value replaces (a value on the way, what
+// was at or below the path) loses its origin, and a map value gives each of
+// its leaves the origin, as a file's leaves have theirs (koanf merges a map
+// into the one below it, leaf by leaf).
 func (l *layer) set(parts []string, value any, origin string) {
 	m := l.data
-	for _, p := range parts[:len(parts)-1] {
+	for i, p := range parts[:len(parts)-1] {
 		next, ok := m[p].(map[string]any)
 		if !ok {
 			next = map[string]any{}
 			m[p] = next
+			delete(l.origin, strings.Join(parts[:i+1], "."))
 		}
 		m = next
 	}
 	m[parts[len(parts)-1]] = value
-	l.origin[strings.Join(parts, ".")] = origin
+	path := strings.Join(parts, ".")
+	l.forget(path)
+	if mv, ok := value.(map[string]any); ok && len(mv) > 0 {
+		flatten(mv, path, func(p string) { l.origin[p] = origin })
+	} else {
+		l.origin[path] = origin
+	}
+}
+
+// forget drops the origins at and below path.
+func (l *layer) forget(path string) {
+	for p := range l.origin {
+		if p == path || strings.HasPrefix(p, path+".") {
+			delete(l.origin, p)
+		}
+	}
 }
 
 // parserFor picks a parser from a file extension.
@@ -514,7 +534,7 @@ func (l *layer) unalias(aliases map[string]string) {
 		k := strings.Split(key, ".")
 		l.take(k)
 		l.set(k, v, "")
-		delete(l.origin, key)
+		l.forget(key)
 		maps.Copy(l.origin, moved)
 	}
 }
@@ -560,12 +580,7 @@ func (l *layer) take(parts []string) (any, bool) {
 	}
 	v, ok := walk(l.data, parts)
 	if ok {
-		path := strings.Join(parts, ".")
-		for p := range l.origin {
-			if p == path || strings.HasPrefix(p, path+".") {
-				delete(l.origin, p)
-			}
-		}
+		l.forget(strings.Join(parts, "."))
 	}
 	return v, ok
 }

@@ -216,7 +216,9 @@ func (d *decoder) metadata(h *CallHeader) error {
 		}
 	}
 	d.leave()
-	d.strs.keepMetadata(d.b[mh.start:d.off], h.Metadata)
+	if mh.n <= keptMapKeys { // the map was made for mh.n keys
+		d.strs.keepMetadata(d.b[mh.start:d.off], h.Metadata)
+	}
 	return nil
 }
 
@@ -226,11 +228,14 @@ func (d *decoder) metadata(h *CallHeader) error {
 // once per call. It keeps at most a fixed number of strings, each at most
 // a fixed length, so a peer sending ever-new values costs it nothing more.
 //
-// It also keeps the last few metadata maps it decoded, by their encoding:
-// a header whose metadata is encoded as one of them gets that map again,
-// so a connection that sends the same metadata on every call (a token)
-// costs no map per call. Such a map is shared by those calls, which is why
-// the metadata a call is served with must not be modified.
+// It also keeps the last few small metadata maps it decoded, by their
+// encoding (see keptMaps): a header whose metadata is encoded as one of
+// them gets that map again, so a connection that sends the same metadata
+// on every call (a token) costs no map per call. Such a map is shared by
+// those calls, which is why the metadata a call is served with must not be
+// modified. (A kept map is not read again, so the depth limit it passed is
+// not applied again: one Interner serves one Netron's connections, whose
+// limits do not change.)
 //
 // Safe for concurrent use.
 type Interner struct {
@@ -242,12 +247,14 @@ type Interner struct {
 	nextMD int // the entry of mds to replace next
 }
 
-// keptMaps metadata maps are kept, each only when encoded in at most
-// keptMapLen bytes: a peer sending ever-new metadata costs at most that
-// much memory.
+// keptMaps metadata maps are kept, each only when it has at most
+// keptMapKeys keys (as its header counts them: the map is made for that
+// many) and is encoded in at most keptMapLen bytes: a peer sending
+// ever-new metadata costs at most that much memory.
 const (
-	keptMaps   = 4
-	keptMapLen = 512
+	keptMaps    = 4
+	keptMapKeys = 16
+	keptMapLen  = 512
 )
 
 // keptMap is a metadata map the Interner keeps, and its encoding.

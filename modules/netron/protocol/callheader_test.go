@@ -269,6 +269,29 @@ func TestInternerKeepsMetadata(t *testing.T) {
 	if a, b := decode(protocol.CallHeader{Metadata: long}), decode(protocol.CallHeader{Metadata: long}); same(a, b) {
 		t.Fatal("metadata over 512 bytes was kept")
 	}
+	many := map[string]string{}
+	for i := range 17 {
+		many[strconv.Itoa(i)] = "v"
+	}
+	if a, b := decode(protocol.CallHeader{Metadata: many}), decode(protocol.CallHeader{Metadata: many}); same(a, b) {
+		t.Fatal("metadata of 17 keys was kept")
+	}
+	// A header may count more keys than it has (a key repeated): the map
+	// is made for the count, so the count is what bounds what is kept.
+	dup := []byte{0x81, 0xa1, 'm', 0xde, 0x00, 0x11} // {"m": map16 of 17 entries}
+	for range 17 {
+		dup = append(dup, 0xa0, 0xa0) // "": ""
+	}
+	var r1, r2 protocol.CallHeader
+	if err := r1.DecodeInterned(dup, protocol.Limits{}, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.DecodeInterned(dup, protocol.Limits{}, in); err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Metadata) != 1 || same(r1.Metadata, r2.Metadata) {
+		t.Fatalf("a header counting 17 keys (one, repeated): %v, kept: %v", r1.Metadata, same(r1.Metadata, r2.Metadata))
+	}
 	// Decode, without an Interner, makes a new map each time.
 	h := protocol.CallHeader{Metadata: md(0)}
 	b, _ := protocol.AppendCallHeader(nil, &h)
