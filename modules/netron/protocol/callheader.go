@@ -234,8 +234,8 @@ func (d *decoder) metadata(h *CallHeader) error {
 // on every call (a token) costs no map per call. Such a map is shared by
 // those calls, which is why the metadata a call is served with must not be
 // modified. (A kept map is not read again, so the depth limit it passed is
-// not applied again: one Interner serves one Netron's connections, whose
-// limits do not change.)
+// not applied again: an Interner serves one connection, whose limits do
+// not change.)
 //
 // Safe for concurrent use.
 type Interner struct {
