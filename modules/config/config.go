@@ -243,39 +243,32 @@ func sortedKeys(m map[string]any) []string {
 func (st *state) mergeOrigins(l *layer) {
 	for p, o := range l.origin {
 		for a := parent(p); a != ""; a = parent(a) {
-			if v, ok := valueAt(l.data, a); ok {
-				if _, isMap := v.(map[string]any); isMap {
-					delete(st.origin, a)
-				}
+			if isMap, found := kindAt(l.data, a); found && isMap {
+				delete(st.origin, a)
 			}
 		}
-		if v, ok := valueAt(l.data, p); ok {
-			if _, isMap := v.(map[string]any); !isMap {
-				for q := range st.origin {
-					if strings.HasPrefix(q, p+".") {
-						delete(st.origin, q)
-					}
-				}
-			}
+		if isMap, found := kindAt(l.data, p); found && !isMap {
+			forgetOrigins(st.origin, p)
 		}
 		st.origin[p] = o
 	}
 }
 
-// valueAt returns the value at the dotted path p of m, and whether there
-// is one.
-func valueAt(m map[string]any, p string) (any, bool) {
+// kindAt reports whether the value at the dotted path p of m is a map, and
+// whether there is a value there.
+func kindAt(m map[string]any, p string) (isMap, found bool) {
 	var v any = m
 	for part := range strings.SplitSeq(p, ".") {
 		mm, ok := v.(map[string]any)
 		if !ok {
-			return nil, false
+			return false, false
 		}
 		if v, ok = mm[part]; !ok {
-			return nil, false
+			return false, false
 		}
 	}
-	return v, true
+	_, isMap = v.(map[string]any)
+	return isMap, true
 }
 
 // source finds where the value at path (or, for a map, the first value

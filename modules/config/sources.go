@@ -55,7 +55,7 @@ func (l *layer) set(parts []string, value any, origin string) {
 	}
 	m[parts[len(parts)-1]] = value
 	path := strings.Join(parts, ".")
-	l.forget(path)
+	forgetOrigins(l.origin, path)
 	if mv, ok := value.(map[string]any); ok && len(mv) > 0 {
 		flatten(mv, path, func(p string) { l.origin[p] = origin })
 	} else {
@@ -63,11 +63,11 @@ func (l *layer) set(parts []string, value any, origin string) {
 	}
 }
 
-// forget drops the origins at and below path.
-func (l *layer) forget(path string) {
-	for p := range l.origin {
+// forgetOrigins drops the origins at and below path.
+func forgetOrigins(origin map[string]string, path string) {
+	for p := range origin {
 		if p == path || strings.HasPrefix(p, path+".") {
-			delete(l.origin, p)
+			delete(origin, p)
 		}
 	}
 }
@@ -534,7 +534,7 @@ func (l *layer) unalias(aliases map[string]string) {
 		k := strings.Split(key, ".")
 		l.take(k)
 		l.set(k, v, "")
-		l.forget(key)
+		forgetOrigins(l.origin, key)
 		maps.Copy(l.origin, moved)
 	}
 }
@@ -580,7 +580,7 @@ func (l *layer) take(parts []string) (any, bool) {
 	}
 	v, ok := walk(l.data, parts)
 	if ok {
-		l.forget(strings.Join(parts, "."))
+		forgetOrigins(l.origin, strings.Join(parts, "."))
 	}
 	return v, ok
 }

@@ -114,8 +114,9 @@
 // Call.Service, Call.Method, Call.Peer (nil in-process) and Call.Metadata
 // (the caller's, set by interceptors on the calling side of Go peers; on
 // the serving side shared by the calls of a connection that sent the same
-// metadata, so read-only there) say what is called by whom; [Call.IsClient] which side is running; the
-// arguments come as the interceptor asks: decoded Go values ([Call.Args]),
+// metadata, so read-only there) say what is called by whom;
+// [Call.IsClient] which side is running; the arguments come as the
+// interceptor asks: decoded Go values ([Call.Args]),
 // the encoded wire values ([Call.RawArgs], aliasing the request's frame,
 // valid until the call returns) or JSON values ([Call.JSONArgs]).
 // [Call.Spec] describes the method served: its shape, its contract
