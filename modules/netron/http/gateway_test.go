@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -180,6 +181,53 @@ func TestTimeout(t *testing.T) {
 	r = post(t, c, s.addr+"/api/calculator/sleep", `[5000]`)
 	if r.status != 408 || errorOf(t, r)["message"] != "Request timed out after 50ms" {
 		t.Fatalf("route timeout: %d %s", r.status, r.body)
+	}
+	// A positive hint below a millisecond is a millisecond, not a call
+	// without a deadline.
+	for _, hint := range []string{"1e-7", "0.5"} {
+		r = post(t, c, s.addr+"/netron/invoke", `{"id":"t","service":"calculator","method":"sleep","input":[5000],"hints":{"timeout":`+hint+`}}`)
+		if r.status != 408 || errorOf(t, r)["message"] != "Request timed out after 1ms" {
+			t.Fatalf("invoke timeout %s: %d %s", hint, r.status, r.body)
+		}
+	}
+}
+
+// TestBatchConcurrencyBound: a batch's maxConcurrency lowers the number
+// of its requests run at once, and never raises it past the server's 16.
+// The calls sleep, so a batch takes at least its rounds' time.
+func TestBatchConcurrencyBound(t *testing.T) {
+	s := startServer(t, "")
+	c := client(t)
+	batch := func(n int, options string) string {
+		var b strings.Builder
+		b.WriteString(`{"id":"b","requests":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"id":"%d","service":"calculator","method":"sleep","input":[100]}`, i)
+		}
+		b.WriteString(`],"options":` + options + `}`)
+		return b.String()
+	}
+	for _, c2 := range []struct {
+		n       int
+		options string
+		rounds  int
+	}{
+		{64, `{"maxConcurrency":1000000000}`, 4}, // 16 at a time
+		{64, `{}`, 4},
+		{8, `{"maxConcurrency":2}`, 4},
+	} {
+		start := time.Now()
+		r := post(t, c, s.addr+"/netron/batch", batch(c2.n, c2.options))
+		took := time.Since(start)
+		if r.status != 200 || strings.Count(string(r.body), `"success":true`) != c2.n {
+			t.Fatalf("%d requests, options %s: %d %s", c2.n, c2.options, r.status, r.body)
+		}
+		if min := time.Duration(c2.rounds) * 100 * time.Millisecond; took < min {
+			t.Errorf("%d requests of 100ms, options %s: took %v, want at least %v (%d at a time)", c2.n, c2.options, took, min, c2.n/c2.rounds)
+		}
 	}
 }
 

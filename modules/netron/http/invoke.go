@@ -79,7 +79,9 @@ func (q *invokeRequest) timeout(def time.Duration) time.Duration {
 		return def
 	}
 	if ms, ok := hints.Timeout.(float64); ok && ms > 0 && ms < float64(24*time.Hour/time.Millisecond) {
-		return time.Duration(ms * float64(time.Millisecond))
+		// Whole milliseconds, rounded up: a positive hint below one
+		// nanosecond would otherwise be 0, which means no deadline at all.
+		return time.Duration(math.Ceil(ms)) * time.Millisecond
 	}
 	return def
 }
@@ -409,7 +411,7 @@ type batchRequest struct {
 }
 
 // maxBatchConcurrency bounds the requests of a parallel batch run at once
-// when the batch does not set maxConcurrency.
+// (a batch's maxConcurrency may only lower it).
 const maxBatchConcurrency = 16
 
 // serveBatch answers POST /netron/batch: always 200 with one response per
@@ -450,8 +452,11 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 			parallel = *o.Parallel
 		}
 		stopOnError = o.StopOnError
+		// A client may ask for fewer at a time, never for more: the
+		// bound is the server's (NETRON-WIRE.md §11.5 has the original
+		// ignore the option).
 		if o.MaxConcurrency > 0 {
-			limit = o.MaxConcurrency
+			limit = min(o.MaxConcurrency, maxBatchConcurrency)
 		}
 	}
 	out := make([][]byte, len(reqs))
