@@ -61,9 +61,9 @@ type Config struct {
 	// connection holding more than 64 KiB wait, so a connection with
 	// little queued is still served.
 	MaxQueuedBytes int64 `json:"maxQueuedBytes" jsonschema:"minimum=1048576,description=Bytes queued for writing on all connections before senders wait"`
-	// WriteStallTimeout closes a connection whose senders wait for room
-	// while no write to it completes for this long: a peer that does not
-	// read.
+	// WriteStallTimeout closes a connection whose senders wait for room,
+	// or whose queued messages a Stop waits to write, while no write to it
+	// completes for this long: a peer that does not read.
 	WriteStallTimeout time.Duration `json:"writeStallTimeout" jsonschema:"description=Close a connection that accepts no write for this long while senders wait"`
 	// IdleTimeout is how long a connection may be silent before this side
 	// probes it (a WebSocket ping, or a Netron PING elsewhere). Negative

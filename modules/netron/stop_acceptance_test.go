@@ -2,13 +2,16 @@ package netron_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Stop while calls keep arriving: every call either completes or fails
@@ -172,5 +175,44 @@ func TestNotRun(t *testing.T) {
 	}
 	if errors.Is(netron.Errorf(netron.CodeUnavailable, "connection lost"), netron.ErrNotRun) {
 		t.Fatal("any unavailable error reads as not run")
+	}
+}
+
+// TestAcceptanceStopReturnsOnUnreadPeer: a peer that sends pings with
+// large payloads and reads none of the answers leaves the server's writer
+// blocked with less queued than makes senders wait. A Stop with no
+// deadline still returns: the flush of that connection reports the stall
+// after WriteStallTimeout, as a sender waiting for room does (before, it
+// waited for the idle probe, IdleTimeout+PingTimeout, and forever with
+// IdleTimeout < 0).
+func TestAcceptanceStopReturnsOnUnreadPeer(t *testing.T) {
+	s, _ := netronServer(t, "tcp", netron.Config{IdleTimeout: -1, WriteStallTimeout: 300 * time.Millisecond}, nil)
+	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: 1, Type: protocol.TypePing, Impulse: true, Data: make([]byte, 60<<10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
+	msg = append(msg, b...)
+	// 5 MiB of answers: more than the socket buffers hold, less than the
+	// 8 MiB queued that makes senders wait.
+	for range 5 << 20 / len(msg) {
+		if _, err := nc.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // the server reads the rest and queues its answers
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- s.n.Stop(context.Background()) }()
+	select {
+	case <-done:
+		t.Logf("Stop returned after %v", time.Since(start).Round(time.Millisecond))
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop(context.Background()) still waits after 10 s on a peer that reads nothing")
 	}
 }

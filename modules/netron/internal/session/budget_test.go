@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -89,6 +90,40 @@ func TestStallIsReported(t *testing.T) {
 	}
 	if stalls.Load() != 1 || queued.Load() < ReserveBytes {
 		t.Fatalf("stall reported %d times with %d bytes queued", stalls.Load(), queued.Load())
+	}
+}
+
+// A Flush that waits for what is queued while nothing is written for the
+// stall timeout reports the stall too, though too little is queued for
+// senders to wait: else a graceful stop waits forever on a peer that
+// reads nothing.
+func TestStallIsReportedToFlush(t *testing.T) {
+	sc := &stallConn{gate: make(chan struct{}), entered: make(chan struct{}), closed: make(chan struct{})}
+	var stalls atomic.Int32
+	var q *Queue
+	q = NewQueue(sc, Limits{MaxBytes: 8 << 20, MaxFrameSize: 16 << 20, StallTimeout: 100 * time.Millisecond}, NewBudget(1<<30),
+		func(time.Duration, int64) {
+			stalls.Add(1)
+			q.Close(errors.New("stalled"))
+		})
+	done := make(chan struct{})
+	go func() { defer close(done); q.Run(func(err error) { q.Close(err) }) }()
+	defer func() { q.Close(errEnded); sc.Close(); <-done }()
+	_ = q.SendRaw(make([]byte, 1000))
+	<-sc.entered // the writer holds it and writes nothing more
+	start := time.Now()
+	flushed := make(chan struct{})
+	go func() { q.Flush(context.Background()); close(flushed) }()
+	select {
+	case <-flushed:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Flush still waits after 50 stall timeouts; stalls reported: %d", stalls.Load())
+	}
+	if took := time.Since(start); took < 100*time.Millisecond {
+		t.Fatalf("Flush returned after %v; want the stall timeout first", took)
+	}
+	if stalls.Load() != 1 {
+		t.Fatalf("stall reported %d times", stalls.Load())
 	}
 }
 

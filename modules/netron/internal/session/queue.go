@@ -65,8 +65,9 @@ type Limits struct {
 	MaxBytes int64
 	// MaxFrameSize is the largest message Send takes.
 	MaxFrameSize int
-	// StallTimeout is how long senders may wait for room while no write
-	// completes before the queue reports a stalled peer.
+	// StallTimeout is how long senders may wait for room, or a Flush for
+	// what is queued, while no write completes before the queue reports a
+	// stalled peer.
 	StallTimeout time.Duration
 }
 
@@ -88,7 +89,8 @@ type Queue struct {
 	done       chan struct{} // closed by Close
 	closeOnce  sync.Once
 	room       atomic.Pointer[chan struct{}] // closed when a write makes room (see waitRoom)
-	waiters    atomic.Int32                  // senders waiting for room
+	waiters    atomic.Int32                  // senders waiting for room, and flushers
+	flushers   atomic.Int32                  // Flush calls waiting
 	written    atomic.Uint64                 // writes completed
 	sentMsgs   atomic.Uint64                 // messages written
 	sentBytes  atomic.Uint64                 // and their bytes
@@ -420,14 +422,14 @@ func (q *Queue) watchStall() {
 }
 
 // checkStall reports a stalled peer when no write completed since the
-// stall check was armed and senders still wait; else it re-arms while
-// they wait.
+// stall check was armed and senders still wait for room, or a Flush
+// still waits for what is queued; else it re-arms while they wait.
 func (q *Queue) checkStall() {
 	if q.closed() {
 		return
 	}
 	now := q.written.Load()
-	if now == q.stallMark.Load() && q.waiters.Load() > 0 && q.full() {
+	if now == q.stallMark.Load() && (q.waiters.Load() > 0 && q.full() || q.flushers.Load() > 0 && q.bytes.Load() > 0) {
 		q.stalled(q.lim.StallTimeout, q.bytes.Load())
 		return
 	}
@@ -444,15 +446,22 @@ func (q *Queue) checkStall() {
 }
 
 // Flush waits until everything queued is written, the queue is closed or
-// ctx ends.
+// ctx ends. While it waits and no write completes for Limits.StallTimeout
+// (a peer that reads nothing, with less queued than makes senders wait),
+// the queue reports a stalled peer, as for senders waiting for room.
 func (q *Queue) Flush(ctx context.Context) {
 	q.waiters.Add(1)
-	defer q.waiters.Add(-1)
+	q.flushers.Add(1)
+	defer func() {
+		q.flushers.Add(-1)
+		q.waiters.Add(-1)
+	}()
 	for {
 		room := q.room.Load()
 		if q.bytes.Load() == 0 || q.closed() {
 			return
 		}
+		q.watchStall()
 		select {
 		case <-*room:
 		case <-ctx.Done():
