@@ -35,6 +35,13 @@ type Config struct {
 	// MaxStreamsPerPeer caps the streams open in each direction on one
 	// connection.
 	MaxStreamsPerPeer int `json:"maxStreamsPerPeer" jsonschema:"minimum=1"`
+	// MaxStreamBytesPerPeer caps the bytes of stream items received on one
+	// connection that their readers have not taken yet, over all its
+	// streams: a producer without a window (not a Go peer), or one that
+	// ignores it, cannot make this side hold more. The stream whose item
+	// would pass it ends with resource_exhausted, its items are dropped
+	// and its producer is told to stop.
+	MaxStreamBytesPerPeer int64 `json:"maxStreamBytesPerPeer" jsonschema:"minimum=1,description=Bytes of received stream items not yet read per connection before the stream that passes it ends"`
 	// StreamIdleTimeout closes a received stream after this long without an
 	// item, and a stream nobody reads.
 	StreamIdleTimeout time.Duration `json:"streamIdleTimeout"`
@@ -178,6 +185,7 @@ func DefaultConfig() Config {
 		MaxDepth:                   128,
 		StreamWindow:               256,
 		MaxStreamsPerPeer:          1000,
+		MaxStreamBytesPerPeer:      64 << 20,
 		StreamIdleTimeout:          60 * time.Second,
 		MaxSubscriptionsPerPeer:    1000,
 		MaxQueuedEventsPerPeer:     1024,
@@ -214,6 +222,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxStreamsPerPeer = cmp.Or(c.MaxStreamsPerPeer, d.MaxStreamsPerPeer)
 	c.StreamIdleTimeout = cmp.Or(c.StreamIdleTimeout, d.StreamIdleTimeout)
 	c.MaxSubscriptionsPerPeer = cmp.Or(c.MaxSubscriptionsPerPeer, d.MaxSubscriptionsPerPeer)
+	c.MaxStreamBytesPerPeer = cmp.Or(c.MaxStreamBytesPerPeer, d.MaxStreamBytesPerPeer)
 	c.MaxCallsPerPeer = cmp.Or(c.MaxCallsPerPeer, d.MaxCallsPerPeer)
 	c.MaxQueuedEventsPerPeer = cmp.Or(c.MaxQueuedEventsPerPeer, d.MaxQueuedEventsPerPeer)
 	c.MaxQueuedEventBytesPerPeer = cmp.Or(c.MaxQueuedEventBytesPerPeer, d.MaxQueuedEventBytesPerPeer)
@@ -267,6 +276,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: maxQueuedEventBytesPerPeer %d is negative", c.MaxQueuedEventBytesPerPeer)
 	case c.MaxQueuedBytesPerPeer < 0:
 		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
+	case c.MaxStreamBytesPerPeer < 0:
+		return c, fmt.Errorf("netron: maxStreamBytesPerPeer %d is negative", c.MaxStreamBytesPerPeer)
 	case c.MaxQueuedBytes < 0:
 		return c, fmt.Errorf("netron: maxQueuedBytes %d is negative", c.MaxQueuedBytes)
 	case c.WriteStallTimeout < 0:

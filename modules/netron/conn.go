@@ -83,7 +83,7 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	c.served = session.NewServed[*callCtx](cfg.MaxCallsPerPeer)
 	c.sending = session.NewOutbounds[*sendStream](cfg.MaxStreamsPerPeer)
 	c.pending.Init(p.n.sweeper)
-	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
+	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.MaxStreamBytesPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
 }

@@ -77,7 +77,11 @@
 // failure ends the stream with STREAM_CLOSE carrying the reason
 // (NETRON-WIRE.md §8). The response always precedes the first item. At most
 // Config.MaxStreamsPerPeer streams are open per direction and connection; a
-// stream without progress for Config.StreamIdleTimeout is ended.
+// stream without progress for Config.StreamIdleTimeout is ended. The items
+// a connection has received and its readers have not taken are at most
+// Config.MaxStreamBytesPerPeer bytes: a Go producer keeps to the receiver's
+// window (Config.StreamWindow items), and the stream of a producer that
+// does not, whose item would pass the bound, ends with resource_exhausted.
 //
 // # Events
 //

@@ -347,3 +347,45 @@ func TestAcceptanceStalledReaderClosed(t *testing.T) {
 		t.Fatalf("add after the stalled connection was closed: %v, %v", v, err)
 	}
 }
+
+// A client sends the items of streams nobody reads (ids it made up, as
+// a producer without a window may): the server holds at most
+// MaxStreamBytesPerPeer of them per connection, ending the streams that
+// would pass it, instead of every item until the streams' idle timeout;
+// a well-behaved client is served throughout.
+func TestAcceptanceFloodOfUnreadStreamItems(t *testing.T) {
+	if testing.Short() {
+		t.Skip("flood test")
+	}
+	s, _ := netronServer(t, "tcp", netron.Config{MaxStreamBytesPerPeer: 4 << 20}, nil)
+	good := keepServing(t, s.addr, false)
+	base := liveHeap()
+	w := watchHeap()
+	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// 1,600 items of 60 KiB (94 MiB) over four streams, none of them read.
+	payload := make([]byte, 60<<10)
+	var wire []byte
+	for i := range 1600 {
+		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: uint32(i + 1), Type: protocol.TypeStream, Impulse: true,
+			StreamID: uint32(700 + i%4), StreamIndex: uint32(i / 4), Data: payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wire = append(binary.BigEndian.AppendUint32(wire[:0], uint32(len(b))), b...)
+		if _, err := nc.Write(wire); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the server files what it has read
+	peak := w.end()
+	held := liveHeap()
+	t.Logf("live heap after 94 MiB of unread stream items: %d MiB, peak %d MiB (base %d MiB)", held>>20, peak>>20, base>>20)
+	if held > base+16<<20 {
+		t.Errorf("the server holds %d MiB of unread stream items, want at most maxStreamBytesPerPeer (4 MiB) and little more", (held-base)>>20)
+	}
+	good.check(t, 10)
+}

@@ -202,6 +202,9 @@ var streamErrors = session.StreamErrors{
 		return Errorf(CodeDeadlineExceeded, "stream %d: no item for %v", id, idle)
 	},
 	Context: ctxError,
+	TooMuch: func(id uint32, max int64) error {
+		return Errorf(CodeResourceExhausted, "stream %d: its items would take the unread items of this connection's streams past %d bytes (maxStreamBytesPerPeer)", id, max)
+	},
 }
 
 // stopStream tells a Go producer to stop the stream id, which this side

@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -20,8 +21,11 @@ type Inbound struct {
 	items []protocol.RawValue
 	next  uint32                       // index expected next
 	early map[uint32]protocol.RawValue // arrived out of order
-	done  bool
-	err   error
+	// held and heldEarly are the bytes of items and of early, counted in
+	// the table's held until the reader takes them or they are dropped.
+	held, heldEarly int64
+	done            bool
+	err             error
 	// claimed is set once a reader took the stream; until then a finished
 	// stream stays in the table so its reader can find it, for at most
 	// the idle timeout (reaper).
@@ -55,6 +59,9 @@ type StreamErrors struct {
 	Idle func(id uint32, idle time.Duration) error
 	// Context is what Take returns when its context ends.
 	Context func(ctx context.Context) error
+	// TooMuch ends a stream whose item would take the bytes of items
+	// received and not yet taken, over the table's streams, past max.
+	TooMuch func(id uint32, max int64) error
 }
 
 // Inbounds is a connection's table of the streams the peer produces: at
@@ -70,18 +77,26 @@ type Inbounds struct {
 	cancelledQ []uint32 // oldest first
 	last       *Inbound // the stream of the last item (the reader's)
 	max        int
+	maxBytes   int64
+	held       atomic.Int64 // bytes of the streams' items not yet taken
 	idle       time.Duration
 	errs       StreamErrors
 	stop       func(id uint32)
 }
 
 // Init readies the table for at most max streams at once, each dropped
-// when unclaimed for idle. stop, when not nil, is called with the id of a
-// stream cancelled before its end (by its reader, or unclaimed), to tell
-// the producer to stop.
-func (t *Inbounds) Init(max int, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
-	t.byID, t.max, t.idle, t.errs, t.stop = map[uint32]*Inbound{}, max, idle, errs, stop
+// when unclaimed for idle, holding at most maxBytes of items their readers
+// have not taken, over all of them (a producer that ignores its window, or
+// has none, cannot make this side hold more). stop, when not nil, is
+// called with the id of a stream cancelled before its end (by its reader,
+// unclaimed, or over maxBytes), to tell the producer to stop.
+func (t *Inbounds) Init(max int, maxBytes int64, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
+	t.byID, t.max, t.maxBytes, t.idle, t.errs, t.stop = map[uint32]*Inbound{}, max, maxBytes, idle, errs, stop
 }
+
+// Held returns the bytes of items received and not yet taken by their
+// readers, over the table's streams.
+func (t *Inbounds) Held() int64 { return t.held.Load() }
 
 // Len returns how many streams the table holds.
 func (t *Inbounds) Len() int {
@@ -198,16 +213,42 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 	if s == nil {
 		return t.wasCancelled(pkt.StreamID, pkt.EOS)
 	}
+	if s.chunk(pkt, payload) && t.stop != nil {
+		t.stop(s.id)
+	}
+	return true
+}
+
+// chunk files an item under s; over the table's bytes it ends s instead
+// and reports true: the producer is to be told to stop.
+func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch bool) {
+	t := s.t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done {
-		return true
+		return false
 	}
 	isNil := len(payload) == 1 && payload[0] == 0xc0
+	n := int64(len(payload))
+	kept := pkt.StreamIndex == s.next && !(pkt.EOS && isNil) || pkt.StreamIndex > s.next && !pkt.EOS
+	if kept && t.held.Add(n) > t.maxBytes {
+		t.held.Add(-n)
+		s.dropHeld()
+		s.done, s.err = true, t.errs.TooMuch(s.id, t.maxBytes)
+		t.mu.Lock()
+		if s.claimed {
+			delete(t.byID, s.id) // else kept, ended, for its reader to find
+		}
+		t.markCancelled(s.id) // its late items are dropped
+		t.mu.Unlock()
+		s.notify()
+		return true
+	}
 	switch {
 	case pkt.StreamIndex == s.next:
 		if !(pkt.EOS && isNil) {
 			s.items = append(s.items, payload)
+			s.held += n
 		}
 		s.next++
 		for {
@@ -217,6 +258,8 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 			}
 			delete(s.early, s.next)
 			s.items = append(s.items, v)
+			s.heldEarly -= int64(len(v))
+			s.held += int64(len(v))
 			s.next++
 		}
 	case pkt.StreamIndex > s.next && !pkt.EOS:
@@ -224,25 +267,43 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 			s.early = map[uint32]protocol.RawValue{}
 		}
 		if len(s.early) >= MaxEarly {
+			t.held.Add(-n)
+			s.dropEarly()
 			s.done, s.err = true, t.errs.OutOfOrder(s.id)
 			s.notify()
-			return true
+			return false
 		}
 		s.early[pkt.StreamIndex] = payload
+		s.heldEarly += n
 	}
 	if pkt.EOS {
 		s.done = true
 		if pkt.StreamIndex > s.next {
 			// Items were lost on the way (a sender keeps them in order on
 			// a connection): the end is an error, not a clean one.
-			s.err, s.early = t.errs.Missing(s.id, s.next, pkt.StreamIndex), nil
+			s.err = t.errs.Missing(s.id, s.next, pkt.StreamIndex)
+			s.dropEarly()
 		}
 		if s.claimed {
 			t.forget(s.id)
 		}
 	}
 	s.notify()
-	return true
+	return false
+}
+
+// dropEarly drops the items that came ahead of their turn; s.mu is held.
+func (s *Inbound) dropEarly() {
+	s.t.held.Add(-s.heldEarly)
+	s.early, s.heldEarly = nil, 0
+}
+
+// dropHeld drops every item not yet taken; s.mu is held.
+func (s *Inbound) dropHeld() {
+	s.dropEarly()
+	s.t.held.Add(-s.held)
+	clear(s.items)
+	s.items, s.held = s.items[:0], 0
 }
 
 // End ends the stream id as its producer says (STREAM_CLOSE or
@@ -282,6 +343,7 @@ func (s *Inbound) Fail(err error) {
 	if !s.done {
 		s.done, s.err = true, err
 	}
+	s.dropEarly() // the items in order stay for the reader
 	s.mu.Unlock()
 	s.notify()
 }
@@ -300,6 +362,8 @@ func (s *Inbound) Take(ctx context.Context, idle time.Duration, dst []protocol.R
 		s.mu.Lock()
 		if len(s.items) > 0 {
 			items, s.items = s.items, dst[:0]
+			s.t.held.Add(-s.held)
+			s.held = 0
 			done = s.done
 			s.mu.Unlock()
 			return items, done, nil
@@ -338,6 +402,7 @@ func (s *Inbound) Cancel() (live bool) {
 	if s.err == nil {
 		s.err = s.t.errs.Cancelled
 	}
+	s.dropHeld()
 	s.items = nil
 	s.mu.Unlock()
 	t := s.t

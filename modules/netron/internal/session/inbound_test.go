@@ -20,6 +20,7 @@ var testStreamErrors = StreamErrors{
 	Cancelled: errors.New("cancelled"),
 	Idle:      func(id uint32, idle time.Duration) error { return fmt.Errorf("stream %d idle %v", id, idle) },
 	Context:   func(ctx context.Context) error { return ctx.Err() },
+	TooMuch:   func(id uint32, max int64) error { return fmt.Errorf("stream %d: over %d bytes", id, max) },
 }
 
 type stops struct {
@@ -35,9 +36,13 @@ func (s *stops) got() []uint32 {
 }
 
 func newInbounds(max int, idle time.Duration) (*Inbounds, *stops) {
+	return newInboundsBytes(max, 1<<30, idle)
+}
+
+func newInboundsBytes(max int, maxBytes int64, idle time.Duration) (*Inbounds, *stops) {
 	st := &stops{}
 	var t Inbounds
-	t.Init(max, idle, testStreamErrors, st.stop)
+	t.Init(max, maxBytes, idle, testStreamErrors, st.stop)
 	return &t, st
 }
 
@@ -187,5 +192,95 @@ func TestInboundEnds(t *testing.T) {
 	tb.FailAll(lost)
 	if _, err := readAll(t, b); !errors.Is(err, lost) || tb.Len() != 0 {
 		t.Fatalf("FailAll: %v, %d streams left", err, tb.Len())
+	}
+}
+
+// bigItem is item with a payload of n bytes.
+func bigItem(stream, index uint32, n int) (protocol.Packet, protocol.RawValue) {
+	pkt, _ := item(stream, index, 0, false)
+	return pkt, make(protocol.RawValue, n)
+}
+
+// TestInboundBytesBounded: the items a producer sends and no reader takes
+// (an unclaimed stream of an id it made up, a claimed stream read slower
+// than it is fed, items out of order) count against the table's bytes;
+// the stream whose item would pass them ends with TooMuch, its items are
+// dropped, its producer is told to stop and its late items are dropped.
+// What readers take, and what ends, is counted off.
+func TestInboundBytesBounded(t *testing.T) {
+	tbl, st := newInboundsBytes(10, 1000, time.Minute)
+	// A made-up stream: nobody claims it.
+	for i := range uint32(9) {
+		tbl.Chunk(bigItem(1, i, 100))
+	}
+	if got := tbl.Held(); got != 900 {
+		t.Fatalf("held %d bytes after 9 items of 100, want 900", got)
+	}
+	tbl.Chunk(bigItem(1, 9, 100)) // 1000: at the bound, kept
+	tbl.Chunk(bigItem(1, 10, 1))  // past it: the stream ends
+	if got := tbl.Held(); got != 0 {
+		t.Fatalf("held %d bytes after the stream was ended, want 0", got)
+	}
+	if got := st.got(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("producers told to stop: %v, want [1]", got)
+	}
+	tbl.Chunk(bigItem(1, 11, 500)) // late: dropped
+	if got := tbl.Held(); got != 0 {
+		t.Fatalf("a late item of the ended stream is held: %d bytes", got)
+	}
+	s := tbl.Claim(1)
+	if s == nil {
+		t.Fatal("the ended stream is not found by its reader")
+	}
+	if out, err := readAll(t, s); len(out) != 0 || err == nil || err.Error() != "stream 1: over 1000 bytes" {
+		t.Fatalf("reader of the ended stream got %d items and %v", len(out), err)
+	}
+
+	// A claimed stream: what its reader takes is counted off.
+	s = tbl.Claim(2)
+	for i := range uint32(8) {
+		tbl.Chunk(bigItem(2, i, 100))
+	}
+	items, _, err := s.Take(context.Background(), time.Second, nil)
+	if len(items) != 8 || err != nil || tbl.Held() != 0 {
+		t.Fatalf("took %d items (%v); %d bytes still held", len(items), err, tbl.Held())
+	}
+	// Items out of order count too, and are counted off when in order.
+	tbl.Chunk(bigItem(2, 9, 300))
+	tbl.Chunk(bigItem(2, 10, 300))
+	if got := tbl.Held(); got != 600 {
+		t.Fatalf("held %d bytes of items out of order, want 600", got)
+	}
+	tbl.Chunk(bigItem(2, 8, 300))
+	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 3 || tbl.Held() != 0 {
+		t.Fatalf("took %d items; %d bytes still held", len(items), tbl.Held())
+	}
+	// Another stream that passes the bound ends; the first goes on.
+	s3 := tbl.Claim(3)
+	tbl.Chunk(bigItem(2, 11, 600))
+	tbl.Chunk(bigItem(3, 0, 300))
+	tbl.Chunk(bigItem(3, 1, 300)) // 1200: stream 3 ends, stream 2 keeps its item
+	if _, err := readAll(t, s3); err == nil || err.Error() != "stream 3: over 1000 bytes" {
+		t.Fatalf("stream 3 ended with %v", err)
+	}
+	if got := tbl.Held(); got != 600 {
+		t.Fatalf("held %d bytes, want stream 2's 600", got)
+	}
+	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 1 || tbl.Held() != 0 {
+		t.Fatalf("stream 2: took %d items; %d bytes still held", len(items), tbl.Held())
+	}
+	// A cancelled stream, and one that ends with an error, give back what
+	// they held (early items: the reader never gets them).
+	tbl.Chunk(bigItem(2, 12, 100))
+	tbl.Chunk(bigItem(2, 14, 100))
+	s.Cancel()
+	s4 := tbl.Claim(4)
+	tbl.Chunk(bigItem(4, 1, 200))
+	tbl.End(4, errors.New("producer failed"))
+	if got := tbl.Held(); got != 0 {
+		t.Fatalf("held %d bytes after a cancel and a failed end, want 0", got)
+	}
+	if _, err := readAll(t, s4); err == nil || err.Error() != "producer failed" {
+		t.Fatalf("stream 4 ended with %v", err)
 	}
 }
