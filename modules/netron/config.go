@@ -40,7 +40,9 @@ type Config struct {
 	// streams: a producer without a window (not a Go peer), or one that
 	// ignores it, cannot make this side hold more. The stream whose item
 	// would pass it ends with resource_exhausted, its items are dropped
-	// and its producer is told to stop.
+	// and its producer is told to stop. A Go producer keeps to
+	// StreamWindow items per stream: keep StreamWindow times the size of
+	// the items times the streams read slowly at once under it.
 	MaxStreamBytesPerPeer int64 `json:"maxStreamBytesPerPeer" jsonschema:"minimum=1,description=Bytes of received stream items not yet read per connection before the stream that passes it ends"`
 	// StreamIdleTimeout closes a received stream after this long without an
 	// item, and a stream nobody reads.
