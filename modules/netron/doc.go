@@ -79,9 +79,13 @@
 // Config.MaxStreamsPerPeer streams are open per direction and connection; a
 // stream without progress for Config.StreamIdleTimeout is ended. The items
 // a connection has received and its readers have not taken are at most
-// Config.MaxStreamBytesPerPeer bytes: a Go producer keeps to the receiver's
-// window (Config.StreamWindow items), and the stream of a producer that
-// does not, whose item would pass the bound, ends with resource_exhausted.
+// Config.MaxStreamBytesPerPeer bytes (each item counted with a small fixed
+// overhead): the stream whose item would pass the bound ends with
+// resource_exhausted. A Go producer keeps to the receiver's window
+// (Config.StreamWindow items per stream), which holds it under the bound
+// only while the window times the size of its items, over the streams read
+// slowly at once, is under it; a producer with no window is held by the
+// bound alone.
 //
 // # Events
 //

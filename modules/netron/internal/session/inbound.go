@@ -86,8 +86,9 @@ type Inbounds struct {
 
 // Init readies the table for at most max streams at once, each dropped
 // when unclaimed for idle, holding at most maxBytes of items their readers
-// have not taken, over all of them (a producer that ignores its window, or
-// has none, cannot make this side hold more). stop, when not nil, is
+// have not taken, over all of them, each item counted with a fixed
+// overhead (a producer that ignores its window, or has none, cannot make
+// this side hold more). stop, when not nil, is
 // called with the id of a stream cancelled before its end (by its reader,
 // unclaimed, or over maxBytes), to tell the producer to stop.
 func (t *Inbounds) Init(max int, maxBytes int64, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
@@ -229,7 +230,7 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 		return false
 	}
 	isNil := len(payload) == 1 && payload[0] == 0xc0
-	n := int64(len(payload))
+	n := itemCost(payload)
 	kept := pkt.StreamIndex == s.next && !(pkt.EOS && isNil) || pkt.StreamIndex > s.next && !pkt.EOS
 	if kept && t.held.Add(n) > t.maxBytes {
 		t.held.Add(-n)
@@ -258,8 +259,8 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 			}
 			delete(s.early, s.next)
 			s.items = append(s.items, v)
-			s.heldEarly -= int64(len(v))
-			s.held += int64(len(v))
+			s.heldEarly -= itemCost(v)
+			s.held += itemCost(v)
 			s.next++
 		}
 	case pkt.StreamIndex > s.next && !pkt.EOS:
@@ -273,6 +274,10 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 			s.notify()
 			return false
 		}
+		if old, ok := s.early[pkt.StreamIndex]; ok { // the index again: the last one stays
+			s.heldEarly -= itemCost(old)
+			t.held.Add(-itemCost(old))
+		}
 		s.early[pkt.StreamIndex] = payload
 		s.heldEarly += n
 	}
@@ -282,8 +287,8 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 			// Items were lost on the way (a sender keeps them in order on
 			// a connection): the end is an error, not a clean one.
 			s.err = t.errs.Missing(s.id, s.next, pkt.StreamIndex)
-			s.dropEarly()
 		}
+		s.dropEarly() // what waits past the end is never read
 		if s.claimed {
 			t.forget(s.id)
 		}
@@ -291,6 +296,14 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 	s.notify()
 	return false
 }
+
+// itemOverhead is what an item held costs beyond its bytes (its slice
+// header, the room its list grows by, its frame's own bytes), counted
+// with each so that a stream of tiny items is held to the bound too.
+const itemOverhead = 64
+
+// itemCost is what holding v counts against the table's bytes.
+func itemCost(v protocol.RawValue) int64 { return int64(len(v)) + itemOverhead }
 
 // dropEarly drops the items that came ahead of their turn; s.mu is held.
 func (s *Inbound) dropEarly() {

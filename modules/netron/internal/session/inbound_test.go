@@ -203,36 +203,37 @@ func bigItem(stream, index uint32, n int) (protocol.Packet, protocol.RawValue) {
 
 // TestInboundBytesBounded: the items a producer sends and no reader takes
 // (an unclaimed stream of an id it made up, a claimed stream read slower
-// than it is fed, items out of order) count against the table's bytes;
-// the stream whose item would pass them ends with TooMuch, its items are
-// dropped, its producer is told to stop and its late items are dropped.
-// What readers take, and what ends, is counted off.
+// than it is fed, items out of order) count against the table's bytes,
+// each with itemOverhead; the stream whose item would pass them ends with
+// TooMuch, its items are dropped, its producer is told to stop and its
+// late items are dropped. What readers take, and what ends, is counted
+// off.
 func TestInboundBytesBounded(t *testing.T) {
-	tbl, st := newInboundsBytes(10, 1000, time.Minute)
+	const c = 100 + itemOverhead // what an item of 100 bytes counts
+	tbl, st := newInboundsBytes(10, 10*c, time.Minute)
+	held := func(want int64, when string) {
+		t.Helper()
+		if got := tbl.Held(); got != want {
+			t.Fatalf("%s: held %d, want %d", when, got, want)
+		}
+	}
 	// A made-up stream: nobody claims it.
-	for i := range uint32(9) {
+	for i := range uint32(10) {
 		tbl.Chunk(bigItem(1, i, 100))
 	}
-	if got := tbl.Held(); got != 900 {
-		t.Fatalf("held %d bytes after 9 items of 100, want 900", got)
-	}
-	tbl.Chunk(bigItem(1, 9, 100)) // 1000: at the bound, kept
-	tbl.Chunk(bigItem(1, 10, 1))  // past it: the stream ends
-	if got := tbl.Held(); got != 0 {
-		t.Fatalf("held %d bytes after the stream was ended, want 0", got)
-	}
+	held(10*c, "10 items of 100 (at the bound)")
+	tbl.Chunk(bigItem(1, 10, 1)) // past it: the stream ends
+	held(0, "the stream ended")
 	if got := st.got(); len(got) != 1 || got[0] != 1 {
 		t.Fatalf("producers told to stop: %v, want [1]", got)
 	}
 	tbl.Chunk(bigItem(1, 11, 500)) // late: dropped
-	if got := tbl.Held(); got != 0 {
-		t.Fatalf("a late item of the ended stream is held: %d bytes", got)
-	}
+	held(0, "a late item of the ended stream")
 	s := tbl.Claim(1)
 	if s == nil {
 		t.Fatal("the ended stream is not found by its reader")
 	}
-	if out, err := readAll(t, s); len(out) != 0 || err == nil || err.Error() != "stream 1: over 1000 bytes" {
+	if out, err := readAll(t, s); len(out) != 0 || err == nil || err.Error() != fmt.Sprintf("stream 1: over %d bytes", 10*c) {
 		t.Fatalf("reader of the ended stream got %d items and %v", len(out), err)
 	}
 
@@ -242,44 +243,56 @@ func TestInboundBytesBounded(t *testing.T) {
 		tbl.Chunk(bigItem(2, i, 100))
 	}
 	items, _, err := s.Take(context.Background(), time.Second, nil)
-	if len(items) != 8 || err != nil || tbl.Held() != 0 {
-		t.Fatalf("took %d items (%v); %d bytes still held", len(items), err, tbl.Held())
+	if len(items) != 8 || err != nil {
+		t.Fatalf("took %d items (%v)", len(items), err)
 	}
-	// Items out of order count too, and are counted off when in order.
-	tbl.Chunk(bigItem(2, 9, 300))
-	tbl.Chunk(bigItem(2, 10, 300))
-	if got := tbl.Held(); got != 600 {
-		t.Fatalf("held %d bytes of items out of order, want 600", got)
+	held(0, "the reader took every item")
+	// Items out of order count too (an index sent again once), and are
+	// counted off when in order.
+	tbl.Chunk(bigItem(2, 9, 100))
+	tbl.Chunk(bigItem(2, 9, 100))
+	tbl.Chunk(bigItem(2, 10, 100))
+	held(2*c, "two items out of order, one sent twice")
+	tbl.Chunk(bigItem(2, 8, 100))
+	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 3 {
+		t.Fatalf("took %d items, want 3", len(items))
 	}
-	tbl.Chunk(bigItem(2, 8, 300))
-	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 3 || tbl.Held() != 0 {
-		t.Fatalf("took %d items; %d bytes still held", len(items), tbl.Held())
-	}
+	held(0, "the items out of order were taken")
 	// Another stream that passes the bound ends; the first goes on.
 	s3 := tbl.Claim(3)
-	tbl.Chunk(bigItem(2, 11, 600))
-	tbl.Chunk(bigItem(3, 0, 300))
-	tbl.Chunk(bigItem(3, 1, 300)) // 1200: stream 3 ends, stream 2 keeps its item
-	if _, err := readAll(t, s3); err == nil || err.Error() != "stream 3: over 1000 bytes" {
+	for i := range uint32(6) {
+		tbl.Chunk(bigItem(2, 11+i, 100))
+	}
+	for i := range uint32(5) {
+		tbl.Chunk(bigItem(3, i, 100)) // the fifth passes the bound: stream 3 ends
+	}
+	if _, err := readAll(t, s3); err == nil || err.Error() != fmt.Sprintf("stream 3: over %d bytes", 10*c) {
 		t.Fatalf("stream 3 ended with %v", err)
 	}
-	if got := tbl.Held(); got != 600 {
-		t.Fatalf("held %d bytes, want stream 2's 600", got)
+	held(6*c, "stream 2's items")
+	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 6 {
+		t.Fatalf("stream 2: took %d items, want 6", len(items))
 	}
-	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 1 || tbl.Held() != 0 {
-		t.Fatalf("stream 2: took %d items; %d bytes still held", len(items), tbl.Held())
-	}
-	// A cancelled stream, and one that ends with an error, give back what
-	// they held (early items: the reader never gets them).
-	tbl.Chunk(bigItem(2, 12, 100))
-	tbl.Chunk(bigItem(2, 14, 100))
+	held(0, "stream 2's items taken")
+	// A cancelled stream, one that ends with an error and one that ends
+	// cleanly give back what they held: items waiting past a gap, or past
+	// the end, are never read.
+	tbl.Chunk(bigItem(2, 17, 100))
+	tbl.Chunk(bigItem(2, 19, 100))
 	s.Cancel()
 	s4 := tbl.Claim(4)
-	tbl.Chunk(bigItem(4, 1, 200))
+	tbl.Chunk(bigItem(4, 1, 100))
 	tbl.End(4, errors.New("producer failed"))
-	if got := tbl.Held(); got != 0 {
-		t.Fatalf("held %d bytes after a cancel and a failed end, want 0", got)
+	s5 := tbl.Claim(5)
+	tbl.Chunk(bigItem(5, 0, 100))
+	tbl.Chunk(bigItem(5, 5, 100))
+	eos, _ := item(5, 1, 0xc0, true)
+	tbl.Chunk(eos, protocol.RawValue{0xc0})
+	held(c, "stream 5's one item in order")
+	if out, err := readAll(t, s5); len(out) != 1 || err != io.EOF {
+		t.Fatalf("stream 5: %d items, %v", len(out), err)
 	}
+	held(0, "after a cancel, a failed end and a clean end")
 	if _, err := readAll(t, s4); err == nil || err.Error() != "producer failed" {
 		t.Fatalf("stream 4 ended with %v", err)
 	}
