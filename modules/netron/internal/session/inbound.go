@@ -30,7 +30,7 @@ type Inbound struct {
 	// stream stays in the table so its reader can find it, for at most
 	// the idle timeout (reaper).
 	claimed bool
-	reaper  *time.Timer
+	reaper  *time.Timer // nil for a stream claimed after FailAll
 }
 
 // MaxEarly bounds the items of one stream that arrive ahead of their turn.
@@ -79,6 +79,7 @@ type Inbounds struct {
 	max        int
 	maxBytes   int64
 	held       atomic.Int64 // bytes of the streams' items not yet taken
+	failed     error        // set by FailAll: the connection has ended
 	idle       time.Duration
 	errs       StreamErrors
 	stop       func(id uint32)
@@ -135,7 +136,9 @@ func (t *Inbounds) Claim(id uint32) *Inbound {
 		t.forget(id)
 	}
 	s.mu.Unlock()
-	s.reaper.Stop()
+	if s.reaper != nil {
+		s.reaper.Stop()
+	}
 	return s
 }
 
@@ -153,6 +156,13 @@ func (t *Inbounds) lookup(id uint32, create bool) *Inbound {
 			return nil
 		}
 		s = &Inbound{t: t, id: id, wake: make(chan struct{}, 1), items: make([]protocol.RawValue, 0, itemsCap)}
+		if t.failed != nil {
+			// Claimed after the connection ended (a reader that got its
+			// reference just before): it ends at once, with the
+			// connection's error, instead of after the idle timeout.
+			s.done, s.err = true, t.failed
+			return s // not in the table, no reaper
+		}
 		t.byID[id] = s
 		// A stream nobody claims (its caller gave up, or it was never a
 		// Go caller's) is dropped after the idle timeout.
@@ -338,11 +348,12 @@ func (t *Inbounds) End(id uint32, err error) {
 	s.Fail(err)
 }
 
-// FailAll ends every stream with err (the connection ended).
+// FailAll ends every stream with err (the connection ended), and any
+// stream claimed after it.
 func (t *Inbounds) FailAll(err error) {
 	t.mu.Lock()
 	all := t.byID
-	t.byID = map[uint32]*Inbound{}
+	t.byID, t.failed = map[uint32]*Inbound{}, err
 	t.mu.Unlock()
 	for _, s := range all {
 		s.reaper.Stop()

@@ -297,3 +297,25 @@ func TestInboundBytesBounded(t *testing.T) {
 		t.Fatalf("stream 4 ended with %v", err)
 	}
 }
+
+// TestInboundClaimedAfterFailAll: a reader that claims its stream after
+// the connection ended (it had the stream's reference just before) gets
+// the connection's error at once, not after the idle timeout.
+func TestInboundClaimedAfterFailAll(t *testing.T) {
+	tbl, _ := newInbounds(10, time.Minute)
+	tbl.Chunk(item(1, 0, 'a', false))
+	lost := errors.New("connection lost")
+	tbl.FailAll(lost)
+	s := tbl.Claim(2)
+	if s == nil {
+		t.Fatal("no stream claimed after the connection ended")
+	}
+	start := time.Now()
+	_, _, err := s.Take(context.Background(), time.Minute, nil)
+	if err != lost || time.Since(start) > time.Second {
+		t.Fatalf("Take after FailAll: %v after %v, want the connection's error at once", err, time.Since(start))
+	}
+	if tbl.Len() != 0 {
+		t.Fatalf("the table holds %d streams after the connection ended", tbl.Len())
+	}
+}
