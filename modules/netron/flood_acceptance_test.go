@@ -156,12 +156,29 @@ func (s *served) check(t *testing.T, min int64) {
 // frame is a length-prefixed CALL packet for service.method(args...), as a
 // TypeScript client sends it over TCP.
 func frame(t testing.TB, id uint32, service, method string, args ...any) []byte {
-	b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: id, Type: protocol.TypeCall, Impulse: true,
+	return packetFrame(t, &protocol.Packet{ID: id, Type: protocol.TypeCall, Impulse: true,
 		Data: append([]any{service, method}, args...)})
+}
+
+// packetFrame is pkt encoded and length-prefixed, as it goes over TCP.
+func packetFrame(t testing.TB, pkt *protocol.Packet) []byte {
+	b, err := protocol.AppendPacket(nil, pkt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...)
+}
+
+// dialTCP opens a raw TCP connection to the tcp:// address addr, closed
+// when the test ends.
+func dialTCP(t testing.TB, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", strings.TrimPrefix(addr, "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
 }
 
 // fallsBack waits up to 10 s for the live heap to come within 16 MiB of
@@ -204,11 +221,7 @@ func TestAcceptanceFloodOfUnreadRequests(t *testing.T) {
 	base := liveHeap()
 	w := watchHeap()
 
-	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dialTCP(t, s.addr)
 	// A small receive buffer, so that the kernel holds few of the replies
 	// the offender does not read: the server's own bounds are what is
 	// tested, and they are reached sooner.
@@ -324,11 +337,7 @@ func TestAcceptanceUnreadStreams(t *testing.T) {
 func TestAcceptanceStalledReaderClosed(t *testing.T) {
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{WriteStallTimeout: 300 * time.Millisecond}, log)
-	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dialTCP(t, s.addr)
 	nc.(*net.TCPConn).SetReadBuffer(4 << 10)
 	if _, err := nc.Write(frame(t, 1, "producer@1.0.0", "items", 1_000_000_000, 4096)); err != nil {
 		t.Fatal(err)
@@ -361,22 +370,13 @@ func TestAcceptanceFloodOfUnreadStreamItems(t *testing.T) {
 	good := keepServing(t, s.addr, false)
 	base := liveHeap()
 	w := watchHeap()
-	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := dialTCP(t, s.addr)
 	// 1,600 items of 60 KiB (94 MiB) over four streams, none of them read.
 	payload := make([]byte, 60<<10)
-	var wire []byte
 	for i := range 1600 {
-		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: uint32(i + 1), Type: protocol.TypeStream, Impulse: true,
+		item := packetFrame(t, &protocol.Packet{ID: uint32(i + 1), Type: protocol.TypeStream, Impulse: true,
 			StreamID: uint32(700 + i%4), StreamIndex: uint32(i / 4), Data: payload})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wire = append(binary.BigEndian.AppendUint32(wire[:0], uint32(len(b))), b...)
-		if _, err := nc.Write(wire); err != nil {
+		if _, err := nc.Write(item); err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}

@@ -2,9 +2,7 @@ package netron_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -187,17 +185,8 @@ func TestNotRun(t *testing.T) {
 // IdleTimeout < 0).
 func TestAcceptanceStopReturnsOnUnreadPeer(t *testing.T) {
 	s, _ := netronServer(t, "tcp", netron.Config{IdleTimeout: -1, WriteStallTimeout: 300 * time.Millisecond}, nil)
-	nc, err := net.Dial("tcp", strings.TrimPrefix(s.addr, "tcp://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: 1, Type: protocol.TypePing, Impulse: true, Data: make([]byte, 60<<10)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := binary.BigEndian.AppendUint32(nil, uint32(len(b)))
-	msg = append(msg, b...)
+	nc := dialTCP(t, s.addr)
+	msg := packetFrame(t, &protocol.Packet{ID: 1, Type: protocol.TypePing, Impulse: true, Data: make([]byte, 60<<10)})
 	// 5 MiB of answers: more than the socket buffers hold, less than the
 	// 8 MiB queued that makes senders wait.
 	for range 5 << 20 / len(msg) {

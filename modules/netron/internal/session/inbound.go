@@ -89,9 +89,9 @@ type Inbounds struct {
 // when unclaimed for idle, holding at most maxBytes of items their readers
 // have not taken, over all of them, each item counted with a fixed
 // overhead (a producer that ignores its window, or has none, cannot make
-// this side hold more). stop, when not nil, is
-// called with the id of a stream cancelled before its end (by its reader,
-// unclaimed, or over maxBytes), to tell the producer to stop.
+// this side hold more). stop, when not nil, is called with the id of a
+// stream cancelled before its end (by its reader, unclaimed, or over
+// maxBytes), to tell the producer to stop.
 func (t *Inbounds) Init(max int, maxBytes int64, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
 	t.byID, t.max, t.maxBytes, t.idle, t.errs, t.stop = map[uint32]*Inbound{}, max, maxBytes, idle, errs, stop
 }
@@ -321,12 +321,12 @@ func (s *Inbound) dropEarly() {
 	s.early, s.heldEarly = nil, 0
 }
 
-// dropHeld drops every item not yet taken; s.mu is held.
+// dropHeld drops every item not yet taken (the stream is ending); s.mu is
+// held.
 func (s *Inbound) dropHeld() {
 	s.dropEarly()
 	s.t.held.Add(-s.held)
-	clear(s.items)
-	s.items, s.held = s.items[:0], 0
+	s.items, s.held = nil, 0
 }
 
 // End ends the stream id as its producer says (STREAM_CLOSE or
@@ -427,7 +427,6 @@ func (s *Inbound) Cancel() (live bool) {
 		s.err = s.t.errs.Cancelled
 	}
 	s.dropHeld()
-	s.items = nil
 	s.mu.Unlock()
 	t := s.t
 	t.mu.Lock()
