@@ -206,7 +206,12 @@ func (c *Call) JSONArgs() ([]any, error) {
 type UnaryFunc func(ctx context.Context, call *Call) (any, error)
 
 // StreamingHandlerFunc runs a server-streaming call on the serving side and
-// returns the items; the iterator ends the call when it returns.
+// returns the items; the iterator ends the call when it returns. The engine
+// and the gateways range over every iterator a handler returns exactly
+// once, even when the stream can no longer be sent (the connection went
+// away first): its first yield then returns false. So an interceptor that
+// holds something for the stream (a call slot, a span) gives it back when
+// its iterator returns, or at once when it returns an error instead.
 type StreamingHandlerFunc func(ctx context.Context, call *Call) (iter.Seq2[any, error], error)
 
 // StreamingClientFunc opens a server stream on the calling side.

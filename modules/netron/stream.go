@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -35,6 +36,20 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
 	return err
 }
 
+// abandon runs a stream that can no longer be sent to its first item and
+// stops it there. Its iterator is what ends the call for the interceptors
+// that wrap it (a call slot they hold, a count, a span), so every iterator
+// a handler returns is ranged over once (see [StreamingHandlerFunc]).
+func abandon(seq iter.Seq2[any, error], log *slog.Logger, call *Call) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("stream panicked", "service", call.Service, "method", call.Method,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	seq(func(any, error) bool { return false })
+}
+
 // serveStream answers a stream call with a StreamReference, then sends the
 // items (NETRON-WIRE.md §8.1): the response always goes first.
 func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call) {
@@ -61,6 +76,8 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	ext := c.ext.Load()
 	ref := &protocol.StreamReference{StreamID: s.id, Kind: protocol.StreamWritable, IsLive: true, PeerID: c.p.ID()}
 	if err := c.send(&protocol.Packet{ID: pkt.ID, Type: pkt.Type, Data: ref}); err != nil {
+		cancel(err)
+		abandon(seq, c.p.log, call)
 		return
 	}
 	// A stream counts against MaxStreamsPerPeer, not the requests served:

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -192,5 +193,81 @@ func TestPeerCallStreamIterates(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("an open failure was yielded %d times, want once", n)
+	}
+}
+
+// streamRelease is a serving-side interceptor of the shape a guard's
+// per-subject call slot takes: what it holds for a stream is given back
+// when the stream's iterator returns. With gone set, it closes the
+// connection before the stream can answer.
+type streamRelease struct {
+	gone     bool
+	released chan struct{}
+}
+
+func (r *streamRelease) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc { return next }
+func (r *streamRelease) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return next
+}
+func (r *streamRelease) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(ctx context.Context, call *netron.Call) (iter.Seq2[any, error], error) {
+		seq, err := next(ctx, call)
+		if err != nil {
+			return nil, err
+		}
+		if r.gone {
+			_ = call.Peer.Close()
+		}
+		return func(yield func(any, error) bool) {
+			defer func() { r.released <- struct{}{} }()
+			seq(yield)
+		}, nil
+	}
+}
+
+// TestStreamIteratorRunsWhenItCannotBeSent: a stream whose connection
+// is gone before its answer is sent still has its iterator ranged over,
+// so what an interceptor holds for it is given back (the security guard's
+// maxCallsPerSubject slot was kept for ever).
+func TestStreamIteratorRunsWhenItCannotBeSent(t *testing.T) {
+	ctx := context.Background()
+	for _, gone := range []bool{false, true} {
+		rel := &streamRelease{gone: gone, released: make(chan struct{}, 1)}
+		server, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { server.Stop(ctx) })
+		if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := server.Listen(ctx, "tcp://127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer, err := netron.Dial(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := 0, error(nil)
+		for _, ierr := range peer.CallStream(ctx, "ticker@1.0.0", "tick", 3, false) {
+			if ierr != nil {
+				err = ierr
+				break
+			}
+			n++
+		}
+		switch {
+		case !gone && (err != nil || n != 3):
+			t.Fatalf("stream: %d items, %v; want 3 and no error", n, err)
+		case gone && err == nil:
+			t.Fatalf("stream over a connection closed by the server: %d items and no error", n)
+		}
+		select {
+		case <-rel.released:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("connection gone %v: the stream's iterator never ran, so what the interceptor holds is never given back", gone)
+		}
+		peer.Close()
 	}
 }

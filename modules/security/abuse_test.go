@@ -57,8 +57,9 @@ func TestUnauthenticatedConnectionClosed(t *testing.T) {
 }
 
 // Failed authentications are limited per remote address: past
-// security.auth.maxFailures, even a good token is refused for the rest of
-// the minute; connections authenticated before are still served.
+// security.auth.maxFailures, even a good token not verified before is
+// refused for the rest of the minute; connections authenticated before
+// are still served.
 func TestFailedAuthenticationsLimited(t *testing.T) {
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0", "http://127.0.0.1:0"}, "security.auth.maxFailures=3")
@@ -73,13 +74,13 @@ func TestFailedAuthenticationsLimited(t *testing.T) {
 			t.Fatalf("a bad token: %v", res)
 		}
 	}
-	res := authenticate(t, attacker, s.token(t, claims("alice", []string{"admin"}, nil)))
+	res := authenticate(t, attacker, s.token(t, claims("bob", []string{"admin"}, nil)))
 	if msg, _ := res["error"].(string); res["success"] != false || !strings.Contains(msg, "too many failed authentications") {
 		t.Fatalf("after 3 failures: %v, want refused for too many failures", res)
 	}
 	// Over HTTP, the same address gets 429.
 	req, _ := http.NewRequest(http.MethodPost, addrs["http"]+"/netron/invoke", strings.NewReader(`{"id":"1","service":"vault@1.0.0","method":"ping","input":[]}`))
-	req.Header.Set("Authorization", "Bearer "+s.token(t, claims("alice", []string{"admin"}, nil)))
+	req.Header.Set("Authorization", "Bearer "+s.token(t, claims("carol", []string{"admin"}, nil)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +241,11 @@ func TestFailedHTTPAuthenticationsLimited(t *testing.T) {
 			t.Fatalf("a forged token: %v", res)
 		}
 	}
-	if msg, _ := authenticate(good)["error"].(string); !strings.Contains(msg, "too many failed authentications") {
+	other := s.token(t, claims("bob", []string{"admin"}, nil))
+	if msg, _ := authenticate(other)["error"].(string); !strings.Contains(msg, "too many failed authentications") {
 		t.Fatalf("after 2 failures: %q, want refused for too many failures", msg)
+	}
+	if res := authenticate(good); res["success"] != true {
+		t.Fatalf("a token verified before the failures: %v, want it to pass", res)
 	}
 }

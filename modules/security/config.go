@@ -78,8 +78,12 @@ type AuthConfig struct {
 	// Required (default 10s).
 	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=How long a connection may stay unauthenticated when required (default 10s)"`
 	// MaxFailures is how many failed authentications a remote address
-	// (for IPv6, its /64 network) may make per minute; more are refused
-	// without checking (default 10; negative: no limit).
+	// (for IPv6, its /64 network; over NATS, the caller's Netron id) may
+	// make per minute; more are refused without checking (default 10;
+	// negative: no limit). Attempts sent at once count as they run: no
+	// more are checked at a time than failures are left, the others wait.
+	// A token verified before is not checked again, so it still passes
+	// from an address that is refused.
 	MaxFailures int `json:"maxFailures,omitempty" jsonschema:"description=Failed authentications per remote address (IPv6: per /64 network) per minute (default 10; negative: no limit)"`
 	// MaxConnectionsPerSubject caps the connections authenticated as one
 	// subject (0: no cap).

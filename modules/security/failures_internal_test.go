@@ -1,6 +1,8 @@
 package security
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -113,5 +115,45 @@ func BenchmarkFailuresFlood(b *testing.B) {
 		now = now.Add(time.Microsecond)
 		f.add(hosts[i&(len(hosts)-1)], now)
 		i++
+	}
+}
+
+// blocked reports whether key has used up max failures in its current
+// window, and how long until the window ends.
+func (f *failures) blocked(key string, max int, now time.Time) (time.Duration, bool) {
+	if max < 0 {
+		return 0, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, wait := f.used(key, now)
+	return wait, n >= max
+}
+
+// An attempt over the failures left waits for a running one, and gives up
+// when its context ends; one that fails counts, and the next is refused.
+func TestAttemptWaits(t *testing.T) {
+	var f failures
+	now := func() time.Time { return time.Unix(1_700_000_000, 0) }
+	end, _, blocked, err := f.attempt(context.Background(), "10.0.0.1", 1, now)
+	if err != nil || blocked {
+		t.Fatalf("first attempt: blocked %v, %v", blocked, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, _, err := f.attempt(ctx, "10.0.0.1", 1, now); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a second attempt while the first runs, max 1: %v, want it to wait until its deadline", err)
+	}
+	got := make(chan bool)
+	go func() {
+		_, _, blocked, _ := f.attempt(context.Background(), "10.0.0.1", 1, now)
+		got <- blocked
+	}()
+	end(true)
+	if !<-got {
+		t.Fatal("the attempt waiting for a failed one was not refused")
+	}
+	if len(f.running) != 0 {
+		t.Fatalf("%d clients still counted running", len(f.running))
 	}
 }

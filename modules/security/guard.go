@@ -84,9 +84,10 @@ type Guard struct {
 	refused  *offenders // refusals, logged once per offender
 
 	mu        sync.Mutex
-	conns     map[string]int          // authenticated connections per subject
-	peerSubj  map[*netron.Peer]string // subject of each authenticated connection
-	calls     sync.Map                // subject -> *atomic.Int64 running calls
+	conns     map[string]int            // authenticated connections per subject
+	peerSubj  map[*netron.Peer]string   // subject of each authenticated connection
+	watched   map[*netron.Peer]struct{} // connections whose end is watched (setPeerIdentity)
+	calls     sync.Map                  // subject -> *atomic.Int64 running calls
 	closeOnce sync.Once
 	closeMu   sync.Mutex // closed, against a Start that ends after Close
 	closed    bool
@@ -137,7 +138,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	}
 	g := &Guard{
 		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, limiter: o.Limiter,
-		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{},
+		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{}, watched: map[*netron.Peer]struct{}{},
 		refused: newOffenders(log, 10_000),
 	}
 	if g.limiter == nil {
@@ -251,6 +252,37 @@ const (
 // a compact JWS.
 func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
+// verified returns the identity of a token verified lately and not
+// expired, or nil. A token found here is not an attempt: a client whose
+// address is blocked for others' failures (a NAT, a proxy) keeps working
+// with the token it had.
+func (g *Guard) verified(token string) *Identity {
+	if token == "" || g.verifier.Load() == nil {
+		return nil
+	}
+	if id, ok := g.tokenCache().GetIfPresent(token); ok && !id.expired(g.now()) {
+		return id
+	}
+	return nil
+}
+
+// attempt reserves the check of credentials from addr within
+// security.auth.maxFailures (failures.attempt): an error when addr has
+// used them up or ctx ended first, else the function that ends the check.
+func (g *Guard) attempt(ctx context.Context, addr string) (func(failed bool), error) {
+	end, wait, blocked, err := g.failures.attempt(ctx, clientKey(addr), g.cfg.Auth.MaxFailures, g.now)
+	switch {
+	case blocked:
+		return nil, netron.Errorf(netron.CodeResourceExhausted, "too many failed authentications from this address: retry in %v", wait.Round(time.Second)).
+			WithDetails(protocol.Object{{Key: "retryAfter", Value: wait.Milliseconds()}})
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, netron.Errorf(netron.CodeDeadlineExceeded, "credentials not checked: the request's deadline passed while other attempts from this address were checked")
+	case err != nil:
+		return nil, netron.Errorf(netron.CodeCanceled, "credentials not checked: the request was cancelled while other attempts from this address were checked")
+	}
+	return end, nil
+}
+
 // identify turns credentials into an identity: a JWT of security.jwt by
 // the verifier, anything else by the app's Authenticator.
 func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) {
@@ -269,6 +301,7 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 		id = &Identity{
 			Subject: claims.Subject, Roles: claims.Roles, Permissions: claims.Permissions,
 			Claims: claims.Raw, ExpiresAt: claims.ExpiresAt,
+			leeway: verifier.Leeway(), // as Verify allowed it
 		}
 		if id.Subject == "" {
 			return nil, netron.Errorf(netron.CodeUnauthenticated, "the credentials name no subject")
@@ -326,14 +359,17 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 		g.refused.note(offender(addr, ""), "authentication failed: "+msg)
 		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}, nil
 	}
-	host := clientKey(addr)
-	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
-		return fail(fmt.Errorf("too many failed authentications from this address: retry in %v", wait.Round(time.Second)))
-	}
-	id, err := g.identify(ctx, c)
-	if err != nil {
-		g.failures.add(host, g.now())
-		return fail(err)
+	id := g.verified(c.Token)
+	if id == nil {
+		end, err := g.attempt(ctx, addr)
+		if err != nil {
+			return fail(err)
+		}
+		id, err = g.identify(ctx, c)
+		end(err != nil)
+		if err != nil {
+			return fail(err)
+		}
 	}
 	if p != nil {
 		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
@@ -386,9 +422,14 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 		}
 		delete(g.peerSubj, p)
 	}
+	watch := false
 	if id != nil {
 		g.conns[id.Subject]++
 		g.peerSubj[p] = id.Subject
+		if _, ok := g.watched[p]; !ok {
+			g.watched[p] = struct{}{}
+			watch = true
+		}
 	}
 	g.mu.Unlock()
 	if id == nil {
@@ -396,10 +437,13 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 		return nil
 	}
 	p.SetIdentity(id)
-	if !had {
+	if watch {
+		// One watcher per connection, however often it authenticates
+		// again: it forgets the connection's subject when it ends.
 		go func() {
 			<-p.Done()
 			g.mu.Lock()
+			delete(g.watched, p)
 			if s, ok := g.peerSubj[p]; ok {
 				if g.conns[s]--; g.conns[s] <= 0 {
 					delete(g.conns, s)
@@ -457,17 +501,19 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 		}
 		return ctx, nil
 	}
-	host := clientKey(c.RemoteAddr)
-	if wait, blocked := g.failures.blocked(host, g.cfg.Auth.MaxFailures, g.now()); blocked {
-		g.refused.note(offender(c.RemoteAddr, ""), "authentication refused: too many failures")
-		return nil, netron.Errorf(netron.CodeResourceExhausted, "too many failed authentications from this address: retry in %v", wait.Round(time.Second)).
-			WithDetails(protocol.Object{{Key: "retryAfter", Value: wait.Milliseconds()}})
-	}
-	id, err := g.identify(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr})
-	if err != nil {
-		g.failures.add(host, g.now())
-		g.refused.note(offender(c.RemoteAddr, ""), "authentication failed: "+err.Error())
-		return nil, err
+	id := g.verified(c.Token)
+	if id == nil {
+		end, err := g.attempt(ctx, c.RemoteAddr)
+		if err != nil {
+			g.refused.note(offender(c.RemoteAddr, ""), "authentication refused: "+err.Error())
+			return nil, err
+		}
+		id, err = g.identify(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr})
+		end(err != nil)
+		if err != nil {
+			g.refused.note(offender(c.RemoteAddr, ""), "authentication failed: "+err.Error())
+			return nil, err
+		}
 	}
 	if c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
 		id = id.withCertificate(c.TLS.PeerCertificates[0])

@@ -35,7 +35,8 @@ type Identity struct {
 	// context.metadata).
 	Metadata map[string]any
 
-	roles map[string]bool // Roles with the roles they inherit
+	roles  map[string]bool // Roles with the roles they inherit
+	leeway time.Duration   // past ExpiresAt still valid: a token's, security.jwt.leeway
 }
 
 // HasRole reports whether the caller has role, directly or by inheritance.
@@ -66,9 +67,10 @@ func (id *Identity) withCertificate(c *x509.Certificate) *Identity {
 	return &cp
 }
 
-// expired reports whether the identity is no longer valid at now.
+// expired reports whether the identity is no longer valid at now: past
+// ExpiresAt, beyond the leeway its token was verified with.
 func (id *Identity) expired(now time.Time) bool {
-	return !id.ExpiresAt.IsZero() && now.After(id.ExpiresAt)
+	return !id.ExpiresAt.IsZero() && now.After(id.ExpiresAt.Add(id.leeway))
 }
 
 // authContext is the identity as the AuthResult's context object

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"context"
 	"log/slog"
 	"sort"
 	"sync"
@@ -105,6 +106,16 @@ type failures struct {
 	m     map[string]*failWindow
 	order []failEntry // the windows in the order they began, from head on
 	head  int
+	// running counts the attempts being checked per client (attempt):
+	// an entry lives while one runs, so the map holds no more than the
+	// requests in flight.
+	running map[string]*attempts
+}
+
+// attempts are the checks of one client's credentials running at once.
+type attempts struct {
+	n    int
+	done chan struct{} // closed when one ends
 }
 
 type failWindow struct {
@@ -121,22 +132,72 @@ type failEntry struct {
 
 const failuresMax = 10_000
 
-// blocked reports whether key has used up max failures in its current
-// window, and how long until the window ends.
-func (f *failures) blocked(key string, max int, now time.Time) (time.Duration, bool) {
+// used returns the failures of key's current window and the time until
+// it ends (0, 0 without one); f.mu is held.
+func (f *failures) used(key string, now time.Time) (int, time.Duration) {
+	w := f.m[key]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		return 0, 0
+	}
+	return w.n, w.start.Add(time.Minute).Sub(now)
+}
+
+// attempt reserves the check of one set of key's credentials within max
+// failures: the failures of its window plus the checks of key running at
+// once stay within max, so that parallel guesses cannot all be checked
+// before the first failure is counted. A check over that waits for one
+// running to end (a client's honest burst: the first success is cached),
+// or for ctx. It returns blocked with the time until the window ends when
+// key has used up max failures, else the function that ends the check,
+// counting a failure when it failed. With max < 0 nothing is counted.
+func (f *failures) attempt(ctx context.Context, key string, max int, now func() time.Time) (end func(failed bool), wait time.Duration, blocked bool, err error) {
 	if max < 0 {
-		return 0, false
+		return func(bool) {}, 0, false, nil
+	}
+	for {
+		f.mu.Lock()
+		used, wait := f.used(key, now())
+		if used >= max {
+			f.mu.Unlock()
+			return nil, wait, true, nil
+		}
+		a := f.running[key]
+		if a == nil || used+a.n < max {
+			if a == nil {
+				if f.running == nil {
+					f.running = map[string]*attempts{}
+				}
+				a = &attempts{done: make(chan struct{})}
+				f.running[key] = a
+			}
+			a.n++
+			f.mu.Unlock()
+			return func(failed bool) { f.end(key, a, failed, now()) }, 0, false, nil
+		}
+		done := a.done
+		f.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, 0, false, ctx.Err()
+		}
+	}
+}
+
+// end ends a check attempt began, counting a failure when it failed, and
+// wakes the checks waiting for it.
+func (f *failures) end(key string, a *attempts, failed bool, now time.Time) {
+	if failed {
+		f.add(key, now)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := f.m[key]
-	if w == nil || now.Sub(w.start) >= time.Minute {
-		return 0, false
+	a.n--
+	close(a.done)
+	a.done = make(chan struct{})
+	if a.n == 0 {
+		delete(f.running, key)
 	}
-	if w.n >= max {
-		return w.start.Add(time.Minute).Sub(now), true
-	}
-	return 0, false
 }
 
 func (f *failures) add(key string, now time.Time) {

@@ -491,7 +491,7 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 			g.mu.Unlock()
 		}()
 	}
-	if ctx, err = g.identify(ctx, hdr.metadata); err != nil {
+	if ctx, err = g.identify(ctx, msg.Header, hdr.metadata); err != nil {
 		fail(err)
 		return
 	}
@@ -525,13 +525,29 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 
 // identify returns ctx carrying the caller whose token a request brings
 // in its metadata ("authorization": "Bearer <token>", as a Go peer sends
-// it), ctx itself without a token or without an access policy.
-func (g *Gateway) identify(ctx context.Context, md map[string]string) (context.Context, error) {
+// it) and the caller's address (callerAddr), ctx itself without an access
+// policy. The address is what the policy counts failed tokens and
+// anonymous rate limits by: per caller, not for everyone on the bus at
+// once.
+func (g *Gateway) identify(ctx context.Context, h nats.Header, md map[string]string) (context.Context, error) {
 	a := g.n.Access()
 	if a == nil {
 		return ctx, nil
 	}
-	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"])})
+	addr := callerAddr(h)
+	ctx = netron.WithRemoteAddr(ctx, addr)
+	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"]), RemoteAddr: addr})
+}
+
+// callerAddr is the address a request over NATS is counted by: its
+// caller's Netron id (HeaderCaller) as nats://<id>, nats://anonymous
+// without a usable one.
+func callerAddr(h nats.Header) string {
+	caller := h.Get(HeaderCaller)
+	if !validTopic(caller) {
+		caller = "anonymous"
+	}
+	return "nats://" + caller
 }
 
 // ---- authenticating ----
@@ -567,11 +583,7 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 	}
 	// The caller's Netron id stands for its address: failed attempts are
 	// counted per caller, not for everyone on the bus at once.
-	caller := msg.Header.Get(HeaderCaller)
-	if !validTopic(caller) {
-		caller = "anonymous"
-	}
-	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), "nats://"+caller), g.n.Config().TaskTimeout)
+	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), callerAddr(msg.Header)), g.n.Config().TaskTimeout)
 	defer cancel()
 	ack := g.newAcker(msg.Reply)
 	res, err := auth(ctx, nil, creds)
@@ -633,7 +645,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "resolve of %.64q: %v", target, err))
 		return
 	}
-	ctx, err := g.identify(context.Background(), hdr.metadata)
+	ctx, err := g.identify(context.Background(), msg.Header, hdr.metadata)
 	if err != nil {
 		fail(err)
 		return

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -22,6 +23,11 @@ type Verifier struct {
 	jwks         *jwks // nil with static keys
 	closeOnce    sync.Once
 }
+
+// Leeway is the clock skew the verifier allows on exp, nbf and iat
+// (security.jwt.leeway, its default applied): an identity of a token it
+// accepts stays valid that long past the token's exp.
+func (v *Verifier) Leeway() time.Duration { return v.cfg.Leeway }
 
 // NewVerifier returns a verifier for c, which must be enabled and valid
 // (see [Config.Validate]; NewVerifier reports the same errors). With a
