@@ -95,13 +95,16 @@ type Pool struct {
 
 	idem atomic.Pointer[map[string]bool] // the methods marked idempotent (Check)
 
-	mu    sync.Mutex
-	peers []*pooledPeer // in the order the resolver gave
-	snap  atomic.Pointer[[]*pooledPeer]
-	next  atomic.Uint64
+	mu        sync.Mutex
+	peers     []*pooledPeer // in the order the resolver gave
+	wanted    []string      // the addresses the resolver gave last, without repeats
+	unreached []string      // those of wanted that could not be dialled (redial)
+	snap      atomic.Pointer[[]*pooledPeer]
+	next      atomic.Uint64
 
 	cancel context.CancelFunc
-	done   chan struct{}
+	done   sync.WaitGroup // the goroutines of follow and redial
+	missed chan struct{}  // an address could not be dialled: wakes redial
 
 	retiring sync.WaitGroup
 	stopping chan struct{} // closed by Close: retiring peers close at once
@@ -147,7 +150,7 @@ func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool
 		return nil, errors.New("netron: NewPool needs a Resolver (or WithAddress)")
 	}
 	balancer := cmp.Or(c.balancer, RoundRobin)
-	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log, stopping: make(chan struct{})}
+	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log, stopping: make(chan struct{}), missed: make(chan struct{}, 1)}
 	ics := c.interceptors(ClientInfo{Target: target, Idempotent: pl.Idempotent, Log: c.log})
 	pl.unary = chainUnary(ics, pl.pick)
 	pl.stream = chainStreamingClient(ics, pl.pickStream)
@@ -169,8 +172,11 @@ func (pl *Pool) Start(ctx context.Context) error {
 	if err := pl.set(ctx, addrs); err != nil {
 		return err
 	}
+	bg, cancel := context.WithCancel(context.Background())
+	pl.cancel = cancel
+	pl.done.Go(func() { pl.redial(bg) })
 	if w, ok := pl.resolver.(WatchResolver); ok {
-		pl.follow(w)
+		pl.follow(bg, w)
 	}
 	return nil
 }
@@ -385,19 +391,43 @@ func (pl *Pool) publishLocked() {
 }
 
 // set connects to every address, keeping those that answered; it fails
-// only when none did, with every address's error.
+// only when none did, with every address's error. Those that did not
+// answer are dialled again later (redial).
 func (pl *Pool) set(ctx context.Context, addrs []string) error {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
-	have := map[string]*pooledPeer{}
+	errs := pl.setLocked(ctx, addrs)
+	if len(pl.peers) == 0 && len(pl.wanted) > 0 {
+		return errors.Join(errs...)
+	}
+	if len(errs) > 0 && pl.log != nil {
+		pl.log.Warn("some instances of a remote service cannot be reached; dialling them again later", "target", pl.target.String(), "error", errors.Join(errs...))
+	}
+	return nil
+}
+
+// setLocked is set with pl.mu held; it returns the dial errors. An
+// address the resolver gives twice (two instances at one address: a
+// process restarted on its port while its old entry lives) is one
+// connection set, taken once.
+func (pl *Pool) setLocked(ctx context.Context, addrs []string) []error {
+	have := make(map[string]*pooledPeer, len(pl.peers))
 	for _, pp := range pl.peers {
 		have[pp.addr] = pp
 	}
 	var (
-		keep []*pooledPeer
-		errs []error
+		keep      []*pooledPeer
+		errs      []error
+		unreached []string
 	)
+	wanted := make([]string, 0, len(addrs))
+	seen := make(map[string]bool, len(addrs))
 	for _, a := range addrs {
+		if seen[a] {
+			continue
+		}
+		seen[a] = true
+		wanted = append(wanted, a)
 		if pp := have[a]; pp != nil {
 			keep = append(keep, pp)
 			delete(have, a)
@@ -406,6 +436,7 @@ func (pl *Pool) set(ctx context.Context, addrs []string) error {
 		set, err := pl.n.hub.acquire(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
+			unreached = append(unreached, a)
 			continue
 		}
 		keep = append(keep, &pooledPeer{addr: a, set: set})
@@ -415,15 +446,66 @@ func (pl *Pool) set(ctx context.Context, addrs []string) error {
 			pl.retire(p)
 		}
 	}
-	pl.peers = keep
+	pl.peers, pl.wanted, pl.unreached = keep, wanted, unreached
 	pl.publishLocked()
-	if len(keep) == 0 && len(addrs) > 0 {
-		return errors.Join(errs...)
+	if len(unreached) > 0 {
+		select {
+		case pl.missed <- struct{}{}:
+		default:
+		}
 	}
-	if len(errs) > 0 && pl.log != nil {
-		pl.log.Warn("some instances of a remote service cannot be reached", "target", pl.target.String(), "error", errors.Join(errs...))
+	return errs
+}
+
+// Redialling the instances a pool could not reach: first after
+// redialFirst, then twice as long each time up to redialMax, for as long
+// as some stay unreached. The resolver may say nothing more about them
+// (a registry's watch yields changes, and an instance that is down for a
+// moment when it appears changes nothing when it comes up).
+const (
+	redialFirst = 500 * time.Millisecond
+	redialMax   = 30 * time.Second
+)
+
+// redial dials again, until ctx ends, the addresses the resolver gave that
+// could not be dialled. A redial that reaches none of them says nothing
+// more than set said.
+func (pl *Pool) redial(ctx context.Context) {
+	delay := redialFirst
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		pl.mu.Lock()
+		missing := len(pl.unreached) > 0
+		pl.mu.Unlock()
+		if !missing {
+			delay = redialFirst
+			select {
+			case <-ctx.Done():
+				return
+			case <-pl.missed:
+				continue
+			}
+		}
+		t.Reset(delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pl.mu.Lock()
+		before := len(pl.unreached)
+		pl.setLocked(dctx, pl.wanted)
+		after := len(pl.unreached)
+		pl.mu.Unlock()
+		cancel()
+		if after < before && pl.log != nil {
+			pl.log.Info("reached instances of a remote service dialled again", "target", pl.target.String(), "reached", before-after, "unreached", after)
+		}
+		delay = min(delay*2, redialMax)
 	}
-	return nil
 }
 
 // retire closes a connection no pool uses any more once the calls it carries are
@@ -448,12 +530,9 @@ func (pl *Pool) retire(p *Peer) {
 	}()
 }
 
-// follow keeps the set with the resolver's changes until Close.
-func (pl *Pool) follow(w WatchResolver) {
-	ctx, cancel := context.WithCancel(context.Background())
-	pl.cancel, pl.done = cancel, make(chan struct{})
-	go func() {
-		defer close(pl.done)
+// follow keeps the set with the resolver's changes until ctx ends (Close).
+func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
+	pl.done.Go(func() {
 		for addrs, err := range w.Watch(ctx, pl.target) {
 			if err != nil {
 				if pl.log != nil && ctx.Err() == nil {
@@ -467,14 +546,14 @@ func (pl *Pool) follow(w WatchResolver) {
 			}
 			dcancel()
 		}
-	}()
+	})
 }
 
 // Close stops following the resolver and closes every connection.
 func (pl *Pool) Close() error {
 	if pl.cancel != nil {
 		pl.cancel()
-		<-pl.done
+		pl.done.Wait()
 	}
 	pl.stopOnce.Do(func() { close(pl.stopping) })
 	pl.retiring.Wait()

@@ -14,6 +14,7 @@ import (
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/security"
 )
 
 func authenticate(t *testing.T, p *netron.Peer, token string) map[string]any {
@@ -110,8 +111,10 @@ func (s *Sleeper) Hold(ctx context.Context) (bool, error) {
 func TestPerSubjectCaps(t *testing.T) {
 	s, p := newSigner(t), newPKI(t, "server")
 	sleeper := &Sleeper{release: make(chan struct{})}
+	var guard *security.Guard
 	addrs, _ := secureAppWith(t, s, p, []string{"tcp://127.0.0.1:0"},
-		[]titan.Option{titan.Service("sleeper", "1.0.0", func() *Sleeper { return sleeper }, titan.Auth())},
+		[]titan.Option{titan.Service("sleeper", "1.0.0", func() *Sleeper { return sleeper }, titan.Auth()),
+			titan.Invoke(func(g *security.Guard) { guard = g })},
 		"security.auth.maxConnectionsPerSubject=2", "security.auth.maxCallsPerSubject=1")
 	alice := s.token(t, claims("alice", []string{"admin"}, nil))
 	peers := dialAll(t, addrs["tcp"], addrs["tcp"], addrs["tcp"])
@@ -150,6 +153,11 @@ func TestPerSubjectCaps(t *testing.T) {
 	}
 	if _, err := peers[2].Call(ctx, "sleeper@1.0.0", "hold"); err != nil {
 		t.Fatalf("after the first call ended: %v", err)
+	}
+	// A subject with no call running is not kept: the table holds only
+	// the subjects whose calls run.
+	if n := guard.SubjectsWithCalls(); n != 0 {
+		t.Fatalf("no call runs, yet the guard counts calls for %d subjects", n)
 	}
 }
 

@@ -87,7 +87,8 @@ type Guard struct {
 	conns     map[string]int            // authenticated connections per subject
 	peerSubj  map[*netron.Peer]string   // subject of each authenticated connection
 	watched   map[*netron.Peer]struct{} // connections whose end is watched (setPeerIdentity)
-	calls     sync.Map                  // subject -> *atomic.Int64 running calls
+	callsMu   sync.Mutex
+	calls     map[string]int // running calls per subject, while it has some
 	closeOnce sync.Once
 	closeMu   sync.Mutex // closed, against a Start that ends after Close
 	closed    bool
@@ -620,15 +621,26 @@ func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context
 		return nil, nil, err
 	}
 	if id != nil && g.cfg.Auth.MaxCallsPerSubject > 0 {
-		v, _ := g.calls.LoadOrStore(id.Subject, new(atomic.Int64))
-		n := v.(*atomic.Int64)
-		if n.Add(1) > int64(g.cfg.Auth.MaxCallsPerSubject) {
-			n.Add(-1)
-			err := netron.Errorf(netron.CodeResourceExhausted, "%s already has %d calls running (security.auth.maxCallsPerSubject)", id.Subject, g.cfg.Auth.MaxCallsPerSubject)
-			g.refused.note(offender("", id.Subject), err.Error())
+		subject := id.Subject
+		g.callsMu.Lock()
+		if g.calls[subject] >= g.cfg.Auth.MaxCallsPerSubject {
+			g.callsMu.Unlock()
+			err := netron.Errorf(netron.CodeResourceExhausted, "%s already has %d calls running (security.auth.maxCallsPerSubject)", subject, g.cfg.Auth.MaxCallsPerSubject)
+			g.refused.note(offender("", subject), err.Error())
 			return nil, nil, err
 		}
-		release = func() { n.Add(-1) }
+		if g.calls == nil {
+			g.calls = map[string]int{}
+		}
+		g.calls[subject]++
+		g.callsMu.Unlock()
+		release = func() {
+			g.callsMu.Lock()
+			if g.calls[subject]--; g.calls[subject] <= 0 {
+				delete(g.calls, subject) // the table holds the subjects with calls running only
+			}
+			g.callsMu.Unlock()
+		}
 	}
 	if c.limit != nil {
 		key := c.scope + "|"
