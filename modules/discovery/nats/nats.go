@@ -5,11 +5,14 @@
 // server.
 //
 // The instances live in the bucket <prefix>_discovery, one key per
-// instance (<service>.<base64url of its id>) holding it as JSON. The
-// bucket's age limit is the time to live: every heartbeat writes a new
-// revision, and the last one of an instance that stopped heartbeating
-// ages out. Servers before 2.11 send watchers no marker when a key ages
-// out, so Watch drops entries older than the TTL itself. A heartbeat that
+// instance (<service>.<base64url of its id>) holding it as JSON with its
+// writer's time to live ("ttlMs": discovery.ttl). Every heartbeat writes
+// a new revision; an entry whose last revision is older than its own time
+// to live is not live, for every reader whatever its own discovery.ttl,
+// and Watch drops it (servers before 2.11 send watchers no marker when a
+// key ages out). The bucket's age limit removes such entries: the apps of
+// a prefix share the bucket, so an app raises the limit to its
+// discovery.ttl when it is shorter, and never lowers it. A heartbeat that
 // finds the bucket gone (a NATS server restarted without its JetStream
 // store) creates it again.
 package nats
@@ -199,9 +202,7 @@ func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue
 	if r.kv != nil && !recreate {
 		return r.kv, nil
 	}
-	kv, err := r.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: r.bucket, TTL: r.ttl, History: 1, Description: "Titan service instances (modules/discovery/nats)",
-	})
+	kv, err := r.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +210,39 @@ func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue
 		r.log.Warn("the discovery bucket was gone; created it again", "bucket", r.bucket)
 	}
 	r.kv = kv
+	return kv, nil
+}
+
+// open opens the bucket, creating it when it is missing. The bucket is
+// shared by every app of the prefix, and by readers such as titan
+// services: its age limit, the longest time an entry is kept, is raised
+// to this registry's ttl when it is shorter and never lowered, so that no
+// opener makes other apps' entries age out between their heartbeats.
+// (Whether an entry is live is its own ttl's question: see entry.)
+func (r *Registry) open(ctx context.Context) (jetstream.KeyValue, error) {
+	cfg := jetstream.KeyValueConfig{
+		Bucket: r.bucket, TTL: r.ttl, History: 1, Description: "Titan service instances (modules/discovery/nats)",
+	}
+	kv, err := r.js.KeyValue(ctx, r.bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = r.js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) { // another app made it meanwhile
+			kv, err = r.js.KeyValue(ctx, r.bucket)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if age := st.TTL(); age > 0 && age < r.ttl {
+		if kv, err = r.js.UpdateKeyValue(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("raising the age limit of the bucket from %v to %v (discovery.ttl): %w", age, r.ttl, err)
+		}
+		r.log.Info("raised the age limit of the discovery bucket to this app's discovery.ttl", "bucket", r.bucket, "from", age, "to", r.ttl)
+	}
 	return kv, nil
 }
 
@@ -224,7 +258,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	b, err := json.Marshal(in)
+	b, err := json.Marshal(stored{Instance: in, TTL: r.ttl.Milliseconds()})
 	if err != nil {
 		return err
 	}
@@ -301,10 +335,23 @@ func (r *Registry) keys(ctx context.Context, kv jetstream.KeyValue, filter strin
 	return out, nil
 }
 
-// entry is an instance as read, with its age.
+// stored is an instance as this registry writes it: with the time to
+// live of its writer (discovery.ttl, in milliseconds), which readers hold
+// it to, whatever their own. Readers of entries without it (written
+// before it was) use their own ttl.
+type stored struct {
+	discovery.Instance
+	TTL int64 `json:"ttlMs,omitempty"`
+}
+
+// maxEntryTTL bounds the time to live an entry may claim.
+const maxEntryTTL = 24 * time.Hour
+
+// entry is an instance as read, with its age and time to live.
 type entry struct {
 	in      discovery.Instance
 	created time.Time
+	ttl     time.Duration
 }
 
 // decode reads an entry's value; a malformed one is logged and skipped.
@@ -318,11 +365,18 @@ func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
 		r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "bucket", r.bucket, "key", e.Key(), "instance", in.ID, "service", in.Service)
 		return entry{}, false
 	}
-	return entry{in: in, created: e.Created()}, true
+	ttl := r.ttl
+	var w struct {
+		TTL int64 `json:"ttlMs"`
+	}
+	if json.Unmarshal(e.Value(), &w) == nil && w.TTL > 0 {
+		ttl = min(time.Duration(w.TTL)*time.Millisecond, maxEntryTTL)
+	}
+	return entry{in: in, created: e.Created(), ttl: ttl}, true
 }
 
 // live reports whether an entry is within its time to live.
-func (r *Registry) live(e entry, now time.Time) bool { return now.Sub(e.created) < r.ttl }
+func (r *Registry) live(e entry, now time.Time) bool { return now.Sub(e.created) < e.ttl }
 
 // Discover implements discovery.Registry.
 func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
@@ -407,7 +461,9 @@ func (r *Registry) watch(ctx context.Context, service string, match func(discove
 func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	entries := map[string]entry{}
 	var changes discovery.Changes
-	tick := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
+	// Entries expire on their writers' ttl, which may be shorter than
+	// this registry's: look at least every second.
+	tick := time.NewTicker(max(min(r.ttl/3, time.Second), 10*time.Millisecond))
 	defer tick.Stop()
 	emit := func() bool {
 		now := time.Now()

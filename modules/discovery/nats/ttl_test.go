@@ -1,0 +1,99 @@
+package nats_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/discovery"
+)
+
+// bucketAge is the age limit of the bucket of prefix p.
+func bucketAge(t *testing.T, url, p string) time.Duration {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := js.KeyValue(context.Background(), p+"_discovery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := kv.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.TTL()
+}
+
+// Every app of a prefix, and readers such as titan services, share the
+// bucket: opening it with a shorter ttl does not lower its age limit
+// (which made the entries of apps with a longer one age out between their
+// heartbeats); a longer ttl raises it.
+func TestSharedBucketAgeIsNeverLowered(t *testing.T) {
+	url := testsrv.NATS(t)
+	ctx := context.Background()
+	p := prefix(t, url)
+	writer := open(t, url, p, time.Minute, nil)
+	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	reader := open(t, url, p, time.Second, nil) // another app, discovery.ttl: 1s
+	if age := bucketAge(t, url, p); age != time.Minute {
+		t.Fatalf("after an app with a ttl of 1s opened it, the bucket's age limit is %v, want 1m", age)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the reader's ttl, well within the writer's
+	for name, r := range map[string]interface {
+		Discover(context.Context, discovery.Query) ([]discovery.Instance, error)
+	}{"writer": writer, "reader with a shorter ttl": reader} {
+		if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 1 {
+			t.Fatalf("%s: 1.5 s after an entry of ttl 1m was written, Discover = %v, %v", name, testsrv.IDs(got), err)
+		}
+	}
+	open(t, url, p, 2*time.Minute, nil)
+	if age := bucketAge(t, url, p); age != 2*time.Minute {
+		t.Fatalf("after an app with a ttl of 2m opened it, the bucket's age limit is %v, want 2m", age)
+	}
+}
+
+// An entry lives its writer's ttl, whatever the reader's: a reader with
+// a longer one does not keep the entries of a writer that stopped
+// heartbeating past their ttl.
+func TestEntryLivesItsWritersTTL(t *testing.T) {
+	url := testsrv.NATS(t)
+	ctx := context.Background()
+	p := prefix(t, url)
+	reader := open(t, url, p, time.Minute, nil)
+	writer := open(t, url, p, 500*time.Millisecond, nil)
+	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := reader.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 1 {
+		t.Fatalf("Discover at once = %v, %v", testsrv.IDs(got), err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for snap, err := range reader.Watch(wctx, discovery.Query{Service: "users"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap) == 0 {
+			break // the entry aged out on its writer's ttl
+		}
+	}
+	if wctx.Err() != nil {
+		t.Fatal("a watcher with a ttl of 1m still saw an entry of ttl 500ms 5 s after it was written")
+	}
+	if got, err := reader.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 0 {
+		t.Fatalf("Discover after the entry's ttl = %v, %v, want none", testsrv.IDs(got), err)
+	}
+}
