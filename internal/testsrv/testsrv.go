@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,6 +73,45 @@ func NATS(t testing.TB) string {
 	}
 	nc.Close()
 	return url
+}
+
+// NATSServerAt starts a NATS server with JetStream of the test's own on
+// 127.0.0.1:port (the nats-server program, Debian's package), with an
+// empty store, and returns once it accepts connections; stop kills it
+// (and is called when the test ends, if not before). Without the program
+// the test is skipped loudly, and fails under CI=true.
+func NATSServerAt(t testing.TB, port int) (stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		if bin, err = exec.LookPath("/usr/sbin/nats-server"); err != nil {
+			unreachable(t, "NATS", "the nats-server program is not installed (Debian's nats-server)")
+		}
+	}
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for i := 0; ; i++ {
+		if nc, err := nats.Connect(url, nats.Timeout(time.Second), nats.MaxReconnects(0)); err == nil {
+			nc.Close()
+			return stop
+		}
+		if i > 250 {
+			stop()
+			t.Fatalf("nats-server on port %d did not start within 5 s", port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Etcd returns the URL (etcd://host:port) of an etcd server for the test:

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron"
 )
 
 // lazy is the registry of an app with discovery.required: false whose
@@ -25,9 +27,18 @@ type lazy struct {
 	last   time.Time
 	err    error
 	closed bool
+
+	// What the app asked to present (Announce) before the backend
+	// opened: presented once it opens, when it is an Announcer.
+	announceTo   netron.Engine
+	announceIns  []Instance
+	stopAnnounce func()
 }
 
-var _ Registry = (*lazy)(nil)
+var (
+	_ Registry  = (*lazy)(nil)
+	_ Announcer = (*lazy)(nil)
+)
 
 // get returns the backend, opening it when the retry interval allows.
 func (l *lazy) get(ctx context.Context) (Registry, error) {
@@ -50,7 +61,39 @@ func (l *lazy) get(ctx context.Context) (Registry, error) {
 	}
 	l.log.Info("the registry is reachable now", "registry", l.desc)
 	l.r = r
+	if an, ok := r.(Announcer); ok && l.announceTo != nil {
+		stop, err := an.Announce(ctx, l.announceTo, l.announceIns)
+		if err != nil {
+			l.log.Warn("the registry is reachable, but the services cannot be presented in it", "registry", l.desc, "error", err)
+		} else {
+			l.stopAnnounce = stop
+		}
+	}
 	return r, nil
+}
+
+// Announce presents the instances through the backend when it is an
+// Announcer: at once when it is open, else as soon as it opens.
+func (l *lazy) Announce(ctx context.Context, e netron.Engine, ins []Instance) (func(), error) {
+	l.mu.Lock()
+	if r := l.r; r != nil {
+		l.mu.Unlock()
+		if an, ok := r.(Announcer); ok {
+			return an.Announce(ctx, e, ins)
+		}
+		return func() {}, nil
+	}
+	l.announceTo, l.announceIns = e, ins
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		stop := l.stopAnnounce
+		l.announceTo, l.announceIns, l.stopAnnounce = nil, nil, nil
+		l.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+	}, nil
 }
 
 func (l *lazy) Register(ctx context.Context, in Instance) error {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"net"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -176,37 +174,8 @@ func TestAppsFindEachOther(t *testing.T) {
 // instances are back in the registry within two heartbeats of the
 // reconnection.
 func TestReRegistersAfterRestart(t *testing.T) {
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		if bin, err = exec.LookPath("/usr/sbin/nats-server"); err != nil {
-			t.Skip("nats-server is not installed")
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", t.TempDir())
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; ; i++ {
-			if nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port)); err == nil {
-				nc.Close()
-				return cmd
-			}
-			if i > 100 {
-				cmd.Process.Kill()
-				t.Fatal("nats-server did not start")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	srv := start()
-	defer func() { srv.Process.Kill(); srv.Wait() }() // after the app stopped
+	port := testsrv.FreePort(t)
+	stopServer := testsrv.NATSServerAt(t, port)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	app := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
 		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") }))
@@ -224,9 +193,8 @@ func TestReRegistersAfterRestart(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Fatalf("%d instances registered, want 1", n)
 	}
-	srv.Process.Kill()
-	srv.Wait()
-	srv = start() // a new, empty store
+	stopServer()
+	testsrv.NATSServerAt(t, port) // a new, empty store
 	began := time.Now()
 	for count() != 1 {
 		if time.Since(began) > 5*time.Second {
@@ -235,6 +203,35 @@ func TestReRegistersAfterRestart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("back %v after the restart (heartbeat 200ms, reconnect wait 250ms)", time.Since(began).Round(time.Millisecond))
+}
+
+// An app started with discovery.required: false while NATS is down
+// registers once NATS is up, and presents its services over the NATS
+// service protocol then too (the registry that waited for NATS hid it).
+func TestPresentsServicesOnceNATSIsUp(t *testing.T) {
+	port := testsrv.FreePort(t)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
+		titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
+	testsrv.NATSServerAt(t, port)
+	r := open(t, url, "titan", time.Second, nil)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if ins, _ := r.Discover(context.Background(), discovery.Query{Service: "adder"}); len(ins) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not registered within 5 s of NATS coming up")
+		}
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	msg, err := nc.Request("$SRV.PING.adder", nil, 2*time.Second)
+	if err != nil || !strings.Contains(string(msg.Data), `"name":"adder"`) {
+		t.Fatalf("registered, but $SRV.PING.adder: %v, %v", msg, err)
+	}
 }
 
 // Adder is a service with arguments, a failure and a stream.
