@@ -76,11 +76,12 @@ func NATS(t testing.TB) string {
 }
 
 // NATSServerAt starts a NATS server with JetStream of the test's own on
-// 127.0.0.1:port (the nats-server program, Debian's package), with an
-// empty store, and returns once it accepts connections; stop kills it
-// (and is called when the test ends, if not before). Without the program
-// the test is skipped loudly, and fails under CI=true.
-func NATSServerAt(t testing.TB, port int) (stop func()) {
+// 127.0.0.1:port (the nats-server program, Debian's package), keeping its
+// store in the folder store (a new empty one when ""), and returns once
+// it accepts connections; stop kills it (and is called when the test
+// ends, if not before). Without the program the test is skipped loudly,
+// and fails under CI=true.
+func NATSServerAt(t testing.TB, port int, store string) (stop func()) {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
@@ -88,7 +89,10 @@ func NATSServerAt(t testing.TB, port int) (stop func()) {
 			unreachable(t, "NATS", "the nats-server program is not installed (Debian's nats-server)")
 		}
 	}
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	if store == "" {
+		store = t.TempDir()
+	}
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", store)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

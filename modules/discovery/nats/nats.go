@@ -419,8 +419,9 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			return
 		}
 		pause := watchRetry
+		var changes discovery.Changes // across watchers: a new one yields only what changed
 		for ctx.Err() == nil {
-			cont, ready := r.watch(ctx, q.Service, match, yield)
+			cont, ready := r.watch(ctx, q.Service, match, &changes, yield)
 			if !cont {
 				return
 			}
@@ -445,22 +446,21 @@ const watchRetry = 50 * time.Millisecond
 
 // watch follows one watcher until it ends (cont) or the loop breaks (not
 // cont); ready reports whether it got as far as the initial values.
-func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	back := r.backSignal() // before the watcher: a reconnection after this point ends it
 	kv, err := r.store(ctx, false)
 	if err == nil {
 		var w jetstream.KeyWatcher
 		if w, err = kv.Watch(ctx, service+".*"); err == nil {
 			defer w.Stop()
-			return r.follow(ctx, w, back, match, yield)
+			return r.follow(ctx, w, back, match, changes, yield)
 		}
 	}
 	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err)), false
 }
 
-func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	entries := map[string]entry{}
-	var changes discovery.Changes
 	// Entries expire on their writers' ttl, which may be shorter than
 	// this registry's: look at least every second.
 	tick := time.NewTicker(max(min(r.ttl/3, time.Second), 10*time.Millisecond))

@@ -175,7 +175,7 @@ func TestAppsFindEachOther(t *testing.T) {
 // reconnection.
 func TestReRegistersAfterRestart(t *testing.T) {
 	port := testsrv.FreePort(t)
-	stopServer := testsrv.NATSServerAt(t, port)
+	stopServer := testsrv.NATSServerAt(t, port, "")
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	app := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
 		titan.Service("who", "1.0.0", func() *testsrv.Who { return testsrv.NewWho("a") }))
@@ -194,7 +194,7 @@ func TestReRegistersAfterRestart(t *testing.T) {
 		t.Fatalf("%d instances registered, want 1", n)
 	}
 	stopServer()
-	testsrv.NATSServerAt(t, port) // a new, empty store
+	testsrv.NATSServerAt(t, port, "") // a new, empty store
 	began := time.Now()
 	for count() != 1 {
 		if time.Since(began) > 5*time.Second {
@@ -213,7 +213,7 @@ func TestPresentsServicesOnceNATSIsUp(t *testing.T) {
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
 		titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
-	testsrv.NATSServerAt(t, port)
+	testsrv.NATSServerAt(t, port, "")
 	r := open(t, url, "titan", time.Second, nil)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if ins, _ := r.Discover(context.Background(), discovery.Query{Service: "adder"}); len(ins) == 1 {

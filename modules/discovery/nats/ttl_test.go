@@ -2,6 +2,7 @@ package nats_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -96,4 +97,50 @@ func TestEntryLivesItsWritersTTL(t *testing.T) {
 	if got, err := reader.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 0 {
 		t.Fatalf("Discover after the entry's ttl = %v, %v, want none", testsrv.IDs(got), err)
 	}
+}
+
+// A watch that reconnects (the server restarted with its store) yields
+// what changed, not again the snapshot it had yielded.
+func TestWatchAcrossAReconnection(t *testing.T) {
+	port := testsrv.FreePort(t)
+	store := t.TempDir()
+	stopServer := testsrv.NATSServerAt(t, port, store)
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	ctx := context.Background()
+	writer := open(t, url, "titan", time.Minute, nil)
+	reader := open(t, url, "titan", time.Minute, nil)
+	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	snaps := make(chan string, 16)
+	go func() {
+		defer close(snaps)
+		for snap, err := range reader.Watch(wctx, discovery.Query{Service: "users"}) {
+			if err == nil {
+				snaps <- testsrv.IDs(snap)
+			}
+		}
+	}()
+	if got := <-snaps; got != "app1/users@1.0.0" {
+		t.Fatalf("first snapshot %q", got)
+	}
+	stopServer()
+	testsrv.NATSServerAt(t, port, store) // the same store: nothing changed
+	time.Sleep(1500 * time.Millisecond)  // both reconnect, the watch starts again
+	if err := writer.Register(ctx, testsrv.Instance("app2/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	for got := range snaps {
+		switch got {
+		case "app1/users@1.0.0,app2/users@1.0.0":
+			return
+		case "app1/users@1.0.0":
+			t.Fatal("after the reconnection the watch yielded again the snapshot it had yielded")
+		default:
+			t.Fatalf("snapshot %q", got)
+		}
+	}
+	t.Fatal("the watch ended without the second instance")
 }
