@@ -432,12 +432,17 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 			watch = true
 		}
 	}
-	g.mu.Unlock()
+	// Under the lock: two authentications of one connection racing leave
+	// it the identity that the per-subject count has.
 	if id == nil {
 		p.SetIdentity(nil)
+	} else {
+		p.SetIdentity(id)
+	}
+	g.mu.Unlock()
+	if id == nil {
 		return nil
 	}
-	p.SetIdentity(id)
 	if watch {
 		// One watcher per connection, however often it authenticates
 		// again: it forgets the connection's subject when it ends.
