@@ -17,6 +17,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -147,12 +148,24 @@ func registration(in discovery.Instance, ttl time.Duration) (*api.AgentServiceRe
 	}, nil
 }
 
-// Deregister implements discovery.Registry.
+// Deregister implements discovery.Registry: an id the agent does not
+// hold is not an error.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
 	r.mu.Lock()
 	delete(r.registered, id)
 	r.mu.Unlock()
-	return r.c.Agent().ServiceDeregisterOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
+	err := r.c.Agent().ServiceDeregisterOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
+	if unknownService(err) {
+		return nil
+	}
+	return err
+}
+
+// unknownService reports whether err is the agent's answer to a service
+// id it does not hold: 404 "Unknown service ID ...".
+func unknownService(err error) bool {
+	var se api.StatusError
+	return errors.As(err, &se) && se.Code == http.StatusNotFound && strings.HasPrefix(se.Body, "Unknown service")
 }
 
 // instance reads a service entry; one that is not a Titan instance is

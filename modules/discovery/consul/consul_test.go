@@ -2,6 +2,8 @@ package consul_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -83,6 +85,47 @@ func TestRegistry(t *testing.T) {
 	}
 	if _, err := consul.Open(ctx, "http://127.0.0.1:1", time.Second, nil); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("an unreachable agent: %v", err)
+	}
+}
+
+// Deregistering an id the agent does not hold (never registered, or
+// already gone) is not an error, as discovery.Registry says; the agent's
+// other refusals still are.
+func TestDeregisterUnknownID(t *testing.T) {
+	f := newFakeAgent(t)
+	ctx := context.Background()
+	r := open(t, f.url(), time.Minute)
+	if err := r.Deregister(ctx, "never-registered"); err != nil {
+		t.Errorf("Deregister of an id never registered: %v", err)
+	}
+	if err := r.Register(ctx, instance("app1/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := r.Deregister(ctx, "app1/users@1.0.0"); err != nil {
+			t.Errorf("Deregister of a registered id, then of the same id again: %v", err)
+		}
+	}
+
+	for name, answer := range map[string]struct {
+		code int
+		body string
+	}{
+		"ACL denied":             {http.StatusForbidden, "Permission denied"},
+		"not the agent":          {http.StatusNotFound, "404 page not found"},
+		"agent fails to forward": {http.StatusInternalServerError, "rpc error: No cluster leader"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /v1/status/leader", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`"127.0.0.1:8300"`)) })
+			mux.HandleFunc("PUT /v1/agent/service/deregister/{id}", func(w http.ResponseWriter, r *http.Request) { http.Error(w, answer.body, answer.code) })
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			r := open(t, srv.URL, time.Minute)
+			if err := r.Deregister(ctx, "app1/users@1.0.0"); err == nil || !strings.Contains(err.Error(), answer.body) {
+				t.Errorf("Deregister answered %d %q: %v; want that error", answer.code, answer.body, err)
+			}
+		})
 	}
 }
 

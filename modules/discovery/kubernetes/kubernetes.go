@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -164,7 +165,9 @@ func (r *Registry) instances(s *discoveryv1.EndpointSlice) []discovery.Instance 
 }
 
 // Watch implements discovery.Registry: it reads the slices again on every
-// change Kubernetes reports.
+// change Kubernetes reports. When the API server refuses the watch (RBAC
+// forbids it, or it is out of reach), Watch gives the error and tries
+// again after a pause, doubled while watching fails.
 func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
 	return func(yield func([]discovery.Instance, error) bool) {
 		if _, err := q.Matcher(); err != nil {
@@ -172,36 +175,57 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			return
 		}
 		var changes discovery.Changes
+		pause := watchRetry
 		for ctx.Err() == nil {
-			w, err := r.cs.DiscoveryV1().EndpointSlices(r.ns).Watch(ctx, metav1.ListOptions{LabelSelector: ServiceLabel + "=" + q.Service})
-			if err != nil {
-				if ctx.Err() != nil || !yield(nil, fmt.Errorf("kubernetes: watch %s: %w", q.Service, err)) {
-					return
-				}
-				continue
-			}
-			ok := func() bool {
-				defer w.Stop()
-				for {
-					ins, err := r.Discover(ctx, q)
-					if err != nil {
-						return yield(nil, err)
-					}
-					if changes.Changed(ins) && !yield(ins, nil) {
-						return false
-					}
-					select {
-					case <-ctx.Done():
-						return false
-					case _, open := <-w.ResultChan():
-						if !open {
-							return true // watch again
-						}
-					}
-				}
-			}()
-			if !ok {
+			cont, ready := r.watch(ctx, q, &changes, yield)
+			if !cont {
 				return
+			}
+			// The watch failed or ended: start again after a pause,
+			// doubled while watching fails, up to watchRetryMax.
+			if ready {
+				pause = watchRetry
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, watchRetryMax)
+		}
+	}
+}
+
+// watchRetry is the first pause before watching again, watchRetryMax the
+// longest.
+const (
+	watchRetry    = 100 * time.Millisecond
+	watchRetryMax = 5 * time.Second
+)
+
+// watch follows one watch of the service's slices until it ends (cont)
+// or the loop breaks (not cont); ready reports whether it got as far as
+// reading the instances.
+func (r *Registry) watch(ctx context.Context, q discovery.Query, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+	w, err := r.cs.DiscoveryV1().EndpointSlices(r.ns).Watch(ctx, metav1.ListOptions{LabelSelector: ServiceLabel + "=" + q.Service})
+	if err != nil {
+		return ctx.Err() == nil && yield(nil, fmt.Errorf("kubernetes: watch %s: %w", q.Service, err)), false
+	}
+	defer w.Stop()
+	for {
+		ins, err := r.Discover(ctx, q)
+		if err != nil {
+			return ctx.Err() == nil && yield(nil, err), ready
+		}
+		ready = true
+		if changes.Changed(ins) && !yield(ins, nil) {
+			return false, true
+		}
+		select {
+		case <-ctx.Done():
+			return false, true
+		case _, open := <-w.ResultChan():
+			if !open {
+				return true, true // watch again
 			}
 		}
 	}

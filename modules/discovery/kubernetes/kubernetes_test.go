@@ -2,17 +2,21 @@ package kubernetes_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
@@ -106,5 +110,76 @@ func TestEndpointSlices(t *testing.T) {
 	}
 	if _, err := discovery.Open(ctx, discovery.Config{Backend: "kubernetes", URL: "kubernetes://apps", TTL: time.Second, Heartbeat: time.Millisecond}, nil); err == nil || !strings.Contains(err.Error(), "not running in a pod") {
 		t.Errorf("outside a cluster: %v", err)
+	}
+}
+
+// refuseWatches makes cs refuse the first n watches of EndpointSlices
+// (n < 0: every one) as an API server does when RBAC forbids them.
+func refuseWatches(cs *fake.Clientset, n int) {
+	cs.PrependWatchReactor("endpointslices", func(k8stesting.Action) (bool, watch.Interface, error) {
+		if n == 0 {
+			return false, nil, nil // the clientset's own watch
+		}
+		n--
+		return true, nil, errors.New(`endpointslices.discovery.k8s.io is forbidden: User "system:serviceaccount:apps:default" cannot watch resource "endpointslices"`)
+	})
+}
+
+// When the API server refuses the watch (RBAC forbids it, or it is out of
+// reach), Watch pauses between attempts, longer while they fail, instead
+// of trying again at once and handing its consumer an error per turn; it
+// ends as soon as ctx ends, also in the middle of a pause.
+func TestWatchPausesWhileRefused(t *testing.T) {
+	cs := fake.NewClientset(slice("who-a", "tcp://10.0.0.1:7070", true))
+	refuseWatches(cs, -1)
+	r := kubernetes.New(cs, "apps", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled atomic.Int64 // the time of cancel, in ns since start
+	start := time.Now()
+	stop := time.AfterFunc(400*time.Millisecond, func() {
+		cancelled.Store(int64(time.Since(start)))
+		cancel()
+	})
+	defer stop.Stop()
+	errs := 0
+	for ins, err := range r.Watch(ctx, discovery.Query{Service: "who"}) {
+		if err == nil {
+			t.Fatalf("Watch gave %s although every watch is refused", testsrv.IDs(ins))
+		}
+		if !strings.Contains(err.Error(), "forbidden") {
+			t.Errorf("the error does not say why: %v", err)
+		}
+		errs++
+	}
+	end := time.Since(start)
+	if errs == 0 || errs > 5 {
+		t.Errorf("Watch gave %d errors in 400ms of refused watches, want a few", errs)
+	}
+	if late := end - time.Duration(cancelled.Load()); late > 150*time.Millisecond {
+		t.Errorf("Watch ended %v after ctx did, want at once", late.Round(time.Millisecond))
+	}
+}
+
+// Once the API server lets the watch through, Watch gives the instances.
+func TestWatchRecoversFromRefusals(t *testing.T) {
+	cs := fake.NewClientset(slice("who-a", "tcp://10.0.0.1:7070", true))
+	refuseWatches(cs, 2)
+	r := kubernetes.New(cs, "apps", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errs := 0
+	for ins, err := range r.Watch(ctx, discovery.Query{Service: "who"}) {
+		if err != nil {
+			errs++
+			continue
+		}
+		if testsrv.IDs(ins) != "who-a/10.0.0.1" {
+			t.Errorf("Watch gave %s, want who-a/10.0.0.1", testsrv.IDs(ins))
+		}
+		break
+	}
+	if errs != 2 || ctx.Err() != nil {
+		t.Errorf("Watch gave %d errors (want the 2 refusals), then ctx: %v", errs, ctx.Err())
 	}
 }

@@ -156,8 +156,8 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 }
 
 // read returns every live instance of the service, sorted by id; ids
-// whose entry expired leave the index, malformed entries are skipped and
-// logged.
+// whose entry expired leave the index, entries that are not a hash or not
+// a valid instance are skipped and logged.
 func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
 	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
 	if err != nil {
@@ -173,7 +173,9 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, goredis.Nil) {
+	// The pipeline's error is its first command's; the answers for single
+	// entries (expired, not a hash) are sorted out below.
+	if err != nil && !errors.Is(err, goredis.Nil) && !wrongType(err) {
 		return nil, fmt.Errorf("redis: read the instances of %s: %w", service, err)
 	}
 	var out []discovery.Instance
@@ -182,6 +184,10 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 		s, err := cmd.Result()
 		if errors.Is(err, goredis.Nil) {
 			gone = append(gone, ids[i])
+			continue
+		}
+		if wrongType(err) {
+			r.log.Warn("skipping a registry entry that is not a hash", "key", r.instanceKey(ids[i]), "error", err)
 			continue
 		}
 		if err != nil {
@@ -204,6 +210,10 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 	discovery.SortInstances(out)
 	return out, nil
 }
+
+// wrongType reports whether err is Redis's answer to a command on a key
+// of another type (a string where a hash is expected).
+func wrongType(err error) bool { return goredis.HasErrorPrefix(err, "WRONGTYPE") }
 
 // Watch implements discovery.Registry.
 func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {

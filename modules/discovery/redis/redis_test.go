@@ -132,6 +132,49 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	t.Fatal("the crashed instance did not leave within 2s")
 }
 
+// An entry in a service's index whose key is not a hash (a plain string
+// someone else set) is skipped and logged: Discover, Services and Watch
+// still give the service's other instances.
+func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
+	url := redisURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var logs testsrv.SyncBuffer
+	p := prefix(t, url)
+	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := goredis.ParseURL(url)
+	raw := goredis.NewClient(opts)
+	defer raw.Close()
+	if err := raw.SAdd(ctx, p+":discovery:service:users", "junk").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Set(ctx, p+":discovery:instance:junk", "not a hash", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "good" {
+		t.Errorf("Discover = %q, %v; want good, the string entry skipped", testsrv.IDs(got), err)
+	}
+	if names, err := r.Services(ctx); err != nil || len(names) != 1 || names[0] != "users" {
+		t.Errorf("Services = %v, %v; want [users]", names, err)
+	}
+	for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
+		if err != nil || testsrv.IDs(ins) != "good" {
+			t.Errorf("Watch's first snapshot = %q, %v; want good, the string entry skipped", testsrv.IDs(ins), err)
+		}
+		break
+	}
+	if !strings.Contains(logs.String(), "skipping a registry entry that is not a hash") || !strings.Contains(logs.String(), p+":discovery:instance:junk") {
+		t.Errorf("the string entry was not logged: %s", logs.String())
+	}
+	if n, err := raw.SIsMember(ctx, p+":discovery:service:users", "junk").Result(); err != nil || !n {
+		t.Errorf("the string entry left the index (%v, %v): only expired entries are tidied", n, err)
+	}
+}
+
 // backendSets configure an app's discovery for the Redis at url.
 func backendSets(url, p string) []string {
 	return []string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + p,
