@@ -22,6 +22,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/titanframework/titan/modules/discovery"
 )
@@ -147,8 +148,17 @@ func merge(snaps ...[]discovery.Instance) []discovery.Instance {
 	return out
 }
 
+// othersWait is how long Watch waits, after a first registry answered,
+// for those it has heard nothing from (neither a snapshot nor an error)
+// before it yields what the others hold.
+const othersWait = 200 * time.Millisecond
+
 // Watch implements discovery.Registry: each registry's watch, merged; an
-// error of one is yielded, and its last snapshot kept.
+// error of one is yielded, and its last snapshot kept. The first snapshot
+// comes once every registry has answered or failed, or [othersWait] after
+// the first answered; until every registry has answered or failed, only
+// a snapshot that holds instances is yielded, since one that has not
+// answered may hold some.
 func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
 	return func(yield func([]discovery.Instance, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -176,26 +186,42 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			}()
 		}
 		last := make([][]discovery.Instance, len(r.regs))
-		heard := make([]bool, len(r.regs))
+		heard := make([]bool, len(r.regs)) // a snapshot or an error
+		answered, waited := false, false
+		timer := time.NewTimer(othersWait)
+		timer.Stop() // started when the first registry answers
+		defer timer.Stop()
+		var wait <-chan time.Time
 		var changes discovery.Changes
 		for {
-			var u update
 			select {
 			case <-ctx.Done():
 				return
-			case u = <-updates:
-			}
-			if u.err != nil {
-				if !yield(nil, u.err) {
-					return
+			case <-wait:
+				wait, waited = nil, true
+			case u := <-updates:
+				heard[u.i] = true
+				if u.err != nil {
+					if !yield(nil, u.err) {
+						return
+					}
+				} else {
+					last[u.i] = u.ins
+					if !answered {
+						answered = true
+						timer.Reset(othersWait)
+						wait = timer.C
+					}
 				}
+			}
+			if !answered {
 				continue
 			}
-			last[u.i], heard[u.i] = u.ins, true
-			if slices.Contains(heard, false) {
-				continue // wait for every registry's first snapshot
+			snap := merge(last...)
+			if slices.Contains(heard, false) && (!waited || len(snap) == 0) {
+				continue // a registry not heard from may hold more
 			}
-			if snap := merge(last...); changes.Changed(snap) && !yield(snap, nil) {
+			if changes.Changed(snap) && !yield(snap, nil) {
 				return
 			}
 		}

@@ -129,3 +129,109 @@ func TestOpenFromConfig(t *testing.T) {
 		}
 	}
 }
+
+// failing is a registry that cannot be reached, whose Watch goes on
+// yielding its error every 50 ms, as a backend's does, until ctx ends.
+type failing struct{ down }
+
+func (failing) Watch(ctx context.Context, _ discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(yield func([]discovery.Instance, error) bool) {
+		for ctx.Err() == nil {
+			if !yield(nil, errors.New("down")) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// silent is a registry whose Watch yields nothing, as one that has not
+// answered yet.
+type silent struct{ down }
+
+func (silent) Watch(ctx context.Context, _ discovery.Query) iter.Seq2[[]discovery.Instance, error] {
+	return func(func([]discovery.Instance, error) bool) { <-ctx.Done() }
+}
+
+// watch runs r's Watch of the users until the test ends and sends the
+// ids of each snapshot it yields; errors are left out.
+func watch(t *testing.T, r discovery.Registry) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	snaps := make(chan string)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ins, err := range r.Watch(ctx, discovery.Query{Service: "users"}) {
+			if err != nil {
+				continue
+			}
+			select {
+			case snaps <- testsrv.IDs(ins):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return snaps
+}
+
+// While one registry is down or has not answered, Watch yields what the
+// others hold, as Discover does.
+func TestWatchWhileARegistryIsDown(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		held  []string
+		other discovery.Registry
+		want  string
+	}{
+		{"down, the other holds x", []string{"x"}, failing{}, "x"},
+		{"not answering, the other holds x", []string{"x"}, silent{}, "x"},
+		{"down, the other holds none", nil, failing{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := memory.New(time.Minute)
+			for _, id := range tc.held {
+				if err := a.Register(context.Background(), testsrv.Instance(id, "1.0.0")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case got := <-watch(t, composite.New(a, tc.other)):
+				if got != tc.want {
+					t.Fatalf("first snapshot %q, want %q", got, tc.want)
+				}
+			case <-time.After(time.Second):
+				t.Fatalf("no snapshot in 1s, want %q", tc.want)
+			}
+		})
+	}
+}
+
+// Watch yields no empty snapshot while a registry has not answered: that
+// registry may hold instances.
+func TestWatchYieldsNoEmptySnapshotBeforeEveryRegistryAnswered(t *testing.T) {
+	a := memory.New(time.Minute)
+	snaps := watch(t, composite.New(a, silent{}))
+	select {
+	case got := <-snaps:
+		t.Fatalf("snapshot %q while a registry has not answered", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := a.Register(context.Background(), testsrv.Instance("x", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-snaps:
+		if got != "x" {
+			t.Fatalf("snapshot %q, want x", got)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no snapshot in 1s after x registered")
+	}
+}

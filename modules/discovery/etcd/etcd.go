@@ -6,10 +6,13 @@
 // Each instance is a key, /<prefix>/discovery/instances/<service>/<id>,
 // holding it as JSON and attached to a lease whose TTL is the instance's
 // (etcd leases count in whole seconds, and a server may raise a short
-// TTL to its minimum). A heartbeat keeps the lease alive; one that finds
-// the lease gone (expired, or the cluster lost it) grants a new one and
-// writes the key again. Watches follow the keys' changes, deletions by
-// lease expiry included.
+// TTL to its minimum). A heartbeat keeps the lease alive and checks that
+// the key is still on it, writing the key again when it is not (another
+// process deregistered the id); one that finds the lease gone (expired,
+// or the cluster lost it) grants a new one and writes the key again.
+// Deregister and Health of an id this registry did not register look for
+// the instance with that exact id. Watches follow the keys' changes,
+// deletions by lease expiry included.
 package etcd
 
 import (
@@ -103,7 +106,8 @@ func (r *Registry) ttlSeconds() int64 { return int64(math.Ceil(r.ttl.Seconds()))
 
 // Register implements discovery.Registry: the first call grants a lease
 // and writes the key; later ones keep the lease alive, and write the key
-// again when the instance changed or the lease was lost.
+// again when the instance changed, the key is gone (someone deleted it)
+// or the lease was lost.
 func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
@@ -119,7 +123,11 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if ok {
 		if _, err := r.c.KeepAliveOnce(ctx, reg.lease); err == nil {
 			if reg.key == k && reg.value == v {
-				return nil
+				held, err := r.holds(ctx, k, reg.lease)
+				if err != nil || held {
+					return err
+				}
+				r.log.Warn("an instance's key was gone from its lease: writing it again", "key", k)
 			}
 			if _, err := r.c.Put(ctx, k, v, clientv3.WithLease(reg.lease)); err != nil {
 				return err
@@ -142,6 +150,17 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	return nil
 }
 
+// holds reports whether the key exists on the lease: a key that is gone,
+// or that someone wrote on another lease or none, is not held. It reads
+// the key's metadata only, not its value.
+func (r *Registry) holds(ctx context.Context, key string, lease clientv3.LeaseID) (bool, error) {
+	resp, err := r.c.Get(ctx, key, clientv3.WithKeysOnly())
+	if err != nil {
+		return false, err
+	}
+	return len(resp.Kvs) == 1 && clientv3.LeaseID(resp.Kvs[0].Lease) == lease, nil
+}
+
 func (r *Registry) remember(id string, reg registered) {
 	r.mu.Lock()
 	r.leases[id] = reg
@@ -155,16 +174,14 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 	delete(r.leases, id)
 	r.mu.Unlock()
 	if !ok {
-		// Not registered here: find the key by id.
-		resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+		// Not registered here: delete the keys that hold the id.
+		found, err := r.find(ctx, id)
 		if err != nil {
 			return err
 		}
-		for _, kv := range resp.Kvs {
-			if strings.HasSuffix(string(kv.Key), "/"+id) {
-				if _, err := r.c.Delete(ctx, string(kv.Key)); err != nil {
-					return err
-				}
+		for _, in := range found {
+			if _, err := r.c.Delete(ctx, r.key(in.Service, in.ID)); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -188,6 +205,25 @@ func (r *Registry) decode(key, value []byte) (discovery.Instance, bool) {
 		return in, false
 	}
 	return in, true
+}
+
+// find returns the instances whose id is id, whatever their service. The
+// key holds the service as well as the id, and an id may itself hold
+// slashes (app1/users@1.0.0), so every entry is read and matched by the
+// instance it holds; [Registry.decode] has checked that its key is the
+// instance's own.
+func (r *Registry) find(ctx context.Context, id string) ([]discovery.Instance, error) {
+	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
+	if err != nil {
+		return nil, err
+	}
+	var out []discovery.Instance
+	for _, kv := range resp.Kvs {
+		if in, ok := r.decode(kv.Key, kv.Value); ok && in.ID == id {
+			out = append(out, in)
+		}
+	}
+	return out, nil
 }
 
 // Discover implements discovery.Registry.
@@ -283,18 +319,14 @@ func pause(ctx context.Context, d time.Duration) {
 
 // Health implements discovery.Registry.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
-	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
+	found, err := r.find(ctx, id)
 	if err != nil {
 		return "", err
 	}
-	for _, kv := range resp.Kvs {
-		if strings.HasSuffix(string(kv.Key), "/"+id) {
-			if in, ok := r.decode(kv.Key, kv.Value); ok {
-				return in.Health, nil
-			}
-		}
+	if len(found) == 0 {
+		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
 	}
-	return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+	return found[0].Health, nil
 }
 
 // Services implements discovery.Lister.

@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -131,4 +132,60 @@ func TestKilledInstance(t *testing.T) {
 	testsrv.StartApp(t, testsrv.Settings(append(sets, "discovery.deregisterDelay=50ms")...),
 		titan.Remote[testsrv.WhoClient]("who@^1"), titan.Invoke(func(x testsrv.WhoClient) { c = x }))
 	testsrv.KillUnderLoad(t, c, children, names, open(t, url, 2*time.Second), 6*time.Second)
+}
+
+// Deregister and Health of an id another process registered match the
+// whole id: "users@1.0.0" is not the instance app1/users@1.0.0.
+func TestDeregisterAndHealthOfAnotherProcessesID(t *testing.T) {
+	url := testsrv.Etcd(t)
+	ctx := context.Background()
+	owner := open(t, url, time.Minute)
+	for _, id := range []string{"app1/users@1.0.0", "app2/users@1.0.0"} {
+		if err := owner.Register(ctx, testsrv.Instance(id, "1.0.0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := open(t, url, time.Minute)
+	if h, err := other.Health(ctx, "users@1.0.0"); !errors.Is(err, discovery.ErrNotFound) {
+		t.Errorf("Health of an id nobody registered = %q, %v; want ErrNotFound", h, err)
+	}
+	if h, err := other.Health(ctx, "app1/users@1.0.0"); err != nil || h != discovery.Healthy {
+		t.Errorf("Health of another process's instance = %q, %v", h, err)
+	}
+	if err := other.Deregister(ctx, "users@1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := owner.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app1/users@1.0.0,app2/users@1.0.0" {
+		t.Fatalf("after Deregister of an id nobody registered: %s", testsrv.IDs(got))
+	}
+	if err := other.Deregister(ctx, "app1/users@1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := owner.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != "app2/users@1.0.0" {
+		t.Fatalf("after Deregister of another process's instance: %s", testsrv.IDs(got))
+	}
+}
+
+// A heartbeat writes the instance's key again when it is gone while its
+// lease lives (another process deregistered the id).
+func TestHeartbeatWritesBackADeletedKey(t *testing.T) {
+	url := testsrv.Etcd(t)
+	ctx := context.Background()
+	owner := open(t, url, time.Minute)
+	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
+	if err := owner.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(t, url, time.Minute).Deregister(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := owner.Discover(ctx, discovery.Query{Service: "users"}); len(got) != 0 {
+		t.Fatalf("after Deregister by another process: %s", testsrv.IDs(got))
+	}
+	if err := owner.Register(ctx, in); err != nil { // a heartbeat
+		t.Fatal(err)
+	}
+	if got, _ := owner.Discover(ctx, discovery.Query{Service: "users"}); testsrv.IDs(got) != in.ID {
+		t.Fatalf("after a heartbeat: %q, want the instance back", testsrv.IDs(got))
+	}
 }
