@@ -137,8 +137,14 @@ func (c *conn) reply(id uint32, typ protocol.Type, result any) {
 }
 
 // replyError sends an error response.
-func (c *conn) replyError(id uint32, typ protocol.Type, err error) {
-	if e := c.send(&protocol.Packet{ID: id, Type: typ, Error: true, Data: toWire(err)}); e != nil && c.ctx.Err() == nil {
+func (c *conn) replyError(id uint32, typ protocol.Type, err error) { c.replyErr(id, typ, err, false) }
+
+// replyRefused answers a request the server refused before running it
+// (it is stopping): the caller may send it to another instance.
+func (c *conn) replyRefused(id uint32, typ protocol.Type, err error) { c.replyErr(id, typ, err, true) }
+
+func (c *conn) replyErr(id uint32, typ protocol.Type, err error, refused bool) {
+	if e := c.send(&protocol.Packet{ID: id, Type: typ, Error: true, Data: toWire(err, refused)}); e != nil && c.ctx.Err() == nil {
 		c.p.log.Error("could not send an error response", "id", id, "error", e)
 	}
 }

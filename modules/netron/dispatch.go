@@ -123,7 +123,7 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 			}
 			if !n.beginCall() {
 				c.served.Free()
-				c.replyError(pkt.ID, pkt.Type, errDraining)
+				c.replyRefused(pkt.ID, pkt.Type, errDraining)
 				session.PutFrame(h)
 				return
 			}

@@ -97,7 +97,12 @@ func asError(err error) *Error {
 const internalMessage = "internal error"
 
 // toWire builds the TitanError sent for err. Stacks are never sent.
-func toWire(err error) *protocol.TitanError {
+// refused says the server refused the call before its method ran: only
+// then does the error tell the caller it did not run (ExtraNotRun). An
+// error a method or interceptor returns never does, even when it wraps
+// ErrNotRun (a call the method made that did not run): the caller's own
+// call did run, and sending it again would run it again.
+func toWire(err error, refused bool) *protocol.TitanError {
 	e := asError(err)
 	details := e.details
 	if details == nil {
@@ -113,7 +118,7 @@ func toWire(err error) *protocol.TitanError {
 	}
 	te.SetGoCode(e.code.String())
 	te.TraceID, te.SpanID = TraceOf(err)
-	if errors.Is(err, ErrNotRun) {
+	if refused && errors.Is(err, ErrNotRun) {
 		te.Extras.Set(protocol.ExtraNotRun, true)
 	}
 	return te

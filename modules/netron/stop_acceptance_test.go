@@ -3,8 +3,10 @@ package netron_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +175,48 @@ func TestNotRun(t *testing.T) {
 	}
 	if errors.Is(netron.Errorf(netron.CodeUnavailable, "connection lost"), netron.ErrNotRun) {
 		t.Fatal("any unavailable error reads as not run")
+	}
+}
+
+// Front is a service whose method calls another instance (down) and
+// returns that call's error, wrapped, after doing its own work.
+type Front struct {
+	down *netron.Peer
+	ran  *atomic.Int32
+}
+
+func (f Front) Order(ctx context.Context, item string) (string, error) {
+	f.ran.Add(1)
+	if _, err := netron.CallUnary[string](ctx, f.down, "later@1.0.0", "answer", 1, "0s"); err != nil {
+		return "", fmt.Errorf("order %s: %w", item, err)
+	}
+	return "ok", nil
+}
+
+// A method's error that wraps ErrNotRun (a call the method made did not
+// run) does not say that the caller's call did not run: it did, and a
+// caller that sent it again (titan.Remote's retry of calls that did not
+// run) would run a method that is not idempotent once more.
+func TestNotRunOfAMethodsOwnCall(t *testing.T) {
+	d, _ := netronServer(t, "tcp", netron.Config{}, nil)
+	closed := dialWith(t, d.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
+	closed.Close() // the method's calls on it do not run
+	<-closed.Done()
+	ran := new(atomic.Int32)
+	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
+	if err := s.n.Register("front", "1.0.0", Front{down: closed, ran: ran}); err != nil {
+		t.Fatal(err)
+	}
+	p := dialWith(t, s.addr, netron.Config{})
+	_, err := netron.CallUnary[string](context.Background(), p, "front@1.0.0", "order", "book")
+	if netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("order: %v, want the method's error (unavailable)", err)
+	}
+	if errors.Is(err, netron.ErrNotRun) {
+		t.Fatalf("the answer of a method that ran reads as not run: %v", err)
+	}
+	if n := ran.Load(); n != 1 {
+		t.Fatalf("the method ran %d times", n)
 	}
 }
 
