@@ -32,7 +32,7 @@ func appendError(b []byte, err error) []byte {
 	var details any
 	var ne *netron.Error
 	if errors.As(err, &ne) {
-		msg, details = ne.Message(), ne.Details()
+		msg, details = netron.MessageOf(err), ne.Details()
 	}
 	b = append(b, `{"code":`...)
 	b = protocol.AppendJSONString(b, netron.CodeOf(err).String())

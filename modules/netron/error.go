@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -111,7 +112,7 @@ func toWire(err error, refused bool) *protocol.TitanError {
 	te := &protocol.TitanError{
 		Name:      "TitanError",
 		Code:      e.code.WireCode(),
-		Message:   e.Message(),
+		Message:   wireMessage(err, e),
 		Details:   details,
 		Context:   protocol.Object{},
 		Timestamp: time.Now().UnixMilli(),
@@ -122,6 +123,33 @@ func toWire(err error, refused bool) *protocol.TitanError {
 		te.Extras.Set(protocol.ExtraNotRun, true)
 	}
 	return te
+}
+
+// MessageOf is the message a caller is sent for err, on every door: the
+// message of its [*Error], with the words a method wrapped around that
+// kept (fmt.Errorf("charge order 42: %w", e) sends "charge order 42:
+// connection closed", not "connection closed"); err's text when it has no
+// *Error.
+func MessageOf(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Message()
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	return wireMessage(err, e)
+}
+
+// wireMessage is MessageOf for err, whose *Error is e.
+func wireMessage(err error, e *Error) string {
+	if err == error(e) {
+		return e.Message()
+	}
+	if prefix, ok := strings.CutSuffix(err.Error(), e.Error()); ok {
+		return prefix + e.Message()
+	}
+	return e.Message()
 }
 
 // WithTrace returns err annotated with the ids of the trace and span it

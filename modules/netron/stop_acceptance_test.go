@@ -209,8 +209,8 @@ func TestNotRunOfAMethodsOwnCall(t *testing.T) {
 	}
 	p := dialWith(t, s.addr, netron.Config{})
 	_, err := netron.CallUnary[string](context.Background(), p, "front@1.0.0", "order", "book")
-	if netron.CodeOf(err) != netron.CodeUnavailable {
-		t.Fatalf("order: %v, want the method's error (unavailable)", err)
+	if netron.CodeOf(err) != netron.CodeUnavailable || !strings.Contains(err.Error(), "unavailable: order book: connection closed") {
+		t.Fatalf("order: %v, want the method's error, its words kept (unavailable: order book: connection closed)", err)
 	}
 	if errors.Is(err, netron.ErrNotRun) {
 		t.Fatalf("the answer of a method that ran reads as not run: %v", err)

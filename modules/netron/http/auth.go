@@ -71,12 +71,7 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := auth(netron.WithRemoteAddr(r.Context(), r.RemoteAddr), nil, v)
 	if err != nil {
-		msg := err.Error()
-		var ne *netron.Error
-		if errors.As(err, &ne) {
-			msg = ne.Message()
-		}
-		res = protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}
+		res = protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: netron.MessageOf(err)}}
 	}
 	b := append([]byte(nil), `{"id":`...)
 	b = protocol.AppendJSONString(b, id)

@@ -53,7 +53,7 @@ func invocationError(err error) *apiError {
 	e := &apiError{status: HTTPStatus(c), message: err.Error(), goCode: c}
 	var ne *netron.Error
 	if errors.As(err, &ne) {
-		e.message = ne.Message()
+		e.message = netron.MessageOf(err)
 		e.details = ne.Details()
 	}
 	e.traceID, e.spanID = netron.TraceOf(err)

@@ -18,7 +18,7 @@ func wireError(err error) *protocol.TitanError {
 	var details any
 	var e *netron.Error
 	if errors.As(err, &e) {
-		msg, details = e.Message(), e.Details()
+		msg, details = netron.MessageOf(err), e.Details()
 	}
 	if details == nil {
 		details = protocol.Object{}
