@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
@@ -79,13 +80,17 @@ type CircuitBreakerConfig struct {
 	Delay time.Duration
 	// Probes is how many calls a half-open breaker lets through; all of
 	// them must succeed for it to close, and a failure opens it again.
-	// Further calls are refused while the probes are out. 0 means
-	// DefaultProbes (1).
+	// Further calls are refused while the probes are out; a probe that
+	// counts as neither (see FailureCodes) gives its place to the next
+	// call. 0 means DefaultProbes (1).
 	Probes int
 	// FailureCodes are the codes of the failures it counts: nil means
 	// DefaultFailureCodes (unavailable, deadline_exceeded, internal).
 	// Other errors are answers of a working remote and count as
-	// successes; a call the caller cancelled counts as neither.
+	// successes. A call that its deadline, or a [Timeout], ended counts
+	// as deadline_exceeded; a call the caller cancelled, or a policy
+	// below the breaker refused, counts as neither; a call that panicked
+	// below the breaker counts as a failure.
 	FailureCodes []netron.Code
 	// OnStateChange, when set, is called after each change of state, for
 	// metrics or logs. It must not block; calls for one breaker may
@@ -119,8 +124,38 @@ type Breaker struct {
 	name   string
 	probes int
 	codes  []netron.Code
+	notify func(StateChange) // nil: no one is told
 	cb     circuitbreaker.CircuitBreaker[any]
+
+	// mu is held around each use of cb that may change its state (its
+	// listener, changed, runs within it), so that the fields below follow
+	// the state exactly.
+	mu sync.Mutex
+	// round counts the changes of state; a half-open probe belongs to
+	// the round it was let through in.
+	round uint64
+	// spare counts the permits of this round's probes that ended as
+	// neither success nor failure: failsafe-go frees a permit only with
+	// an outcome, so the breaker hands them to the next calls itself.
+	spare int
+	// changes are the changes of state to report once mu is released.
+	changes []StateChange
 }
+
+// pass is what the breaker let a call through with.
+type pass struct {
+	probe bool   // the call is a half-open probe
+	round uint64 // of Breaker.round
+}
+
+// outcome is what the end of a call tells of the remote.
+type outcome int
+
+const (
+	failed outcome = iota
+	succeeded
+	neither
+)
 
 // CircuitBreaker returns a circuit breaker configured by cfg. Closed, it
 // lets calls through and counts their failures; after cfg.Failures in a
@@ -133,7 +168,7 @@ type Breaker struct {
 // opening counts. Values out of range in cfg take their defaults (see
 // [CircuitBreakerConfig.Check]). The breaker is failsafe-go's.
 func CircuitBreaker(cfg CircuitBreakerConfig) *Breaker {
-	b := &Breaker{name: cfg.Name, probes: cfg.Probes, codes: cfg.FailureCodes}
+	b := &Breaker{name: cfg.Name, probes: cfg.Probes, codes: cfg.FailureCodes, notify: cfg.OnStateChange}
 	if b.name == "" {
 		b.name = "circuit breaker"
 	}
@@ -155,18 +190,32 @@ func CircuitBreaker(cfg CircuitBreakerConfig) *Breaker {
 	if delay <= 0 {
 		delay = DefaultDelay
 	}
-	builder := circuitbreaker.NewBuilder[any]().
+	b.cb = circuitbreaker.NewBuilder[any]().
 		WithFailureThresholdRatio(uint(failures), uint(of)).
 		WithDelay(delay).
-		WithSuccessThreshold(uint(b.probes))
-	if f := cfg.OnStateChange; f != nil {
-		name := b.name
-		builder = builder.OnStateChanged(func(e circuitbreaker.StateChangedEvent) {
-			f(StateChange{Breaker: name, From: stateOf(e.OldState), To: stateOf(e.NewState)})
-		})
-	}
-	b.cb = builder.Build()
+		WithSuccessThreshold(uint(b.probes)).
+		OnStateChanged(b.changed).
+		Build()
 	return b
+}
+
+// changed is cb's listener: it runs within a use of cb, under b.mu.
+func (b *Breaker) changed(e circuitbreaker.StateChangedEvent) {
+	b.round++
+	b.spare = 0 // the permits of the round that ended
+	if b.notify != nil {
+		b.changes = append(b.changes, StateChange{Breaker: b.name, From: stateOf(e.OldState), To: stateOf(e.NewState)})
+	}
+}
+
+// unlock releases b.mu, then reports the changes of state made under it.
+func (b *Breaker) unlock() {
+	changes := b.changes
+	b.changes = nil
+	b.mu.Unlock()
+	for _, c := range changes {
+		b.notify(c)
+	}
 }
 
 func stateOf(s circuitbreaker.State) State {
@@ -195,11 +244,14 @@ func (b *Breaker) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 		if !call.IsClient() {
 			return next(ctx, call)
 		}
-		if !b.cb.TryAcquirePermit() {
+		p, ok := b.admit()
+		if !ok {
 			return nil, b.refuse(call)
 		}
+		out := failed // what a panic below counts as
+		defer func() { b.record(p, out) }()
 		res, err := next(ctx, call)
-		b.record(ctx, err)
+		out = b.judge(ctx, err)
 		return res, err
 	}
 }
@@ -213,30 +265,67 @@ func (*Breaker) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.St
 // stream counts as a call.
 func (b *Breaker) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
-		if !b.cb.TryAcquirePermit() {
+		p, ok := b.admit()
+		if !ok {
 			return nil, b.refuse(call)
 		}
+		out := failed // what a panic below counts as
+		defer func() { b.record(p, out) }()
 		s, err := next(ctx, call)
-		b.record(ctx, err)
+		out = b.judge(ctx, err)
 		return s, err
 	}
 }
 
-// record counts the outcome of a call the breaker let through.
-func (b *Breaker) record(ctx context.Context, err error) {
+// admit takes a permit for a call, or a spare one of a probe that ended
+// as neither; it reports false when the breaker refuses the call.
+func (b *Breaker) admit() (pass, bool) {
+	b.mu.Lock()
+	defer b.unlock()
+	ok := b.cb.TryAcquirePermit()
+	if !ok && b.spare > 0 {
+		b.spare--
+		ok = true
+	}
+	return pass{probe: b.cb.IsHalfOpen(), round: b.round}, ok
+}
+
+// judge says what a call that ended with err under ctx tells of the
+// remote.
+func (b *Breaker) judge(ctx context.Context, err error) outcome {
+	code := netron.CodeOf(err)
 	switch {
 	case err == nil:
-		b.cb.RecordSuccess()
-	case errors.Is(ctx.Err(), context.Canceled) || refused(err):
-		// Neither the remote's success nor its failure; a probe gives its
-		// place back as a failure, which is all failsafe can take.
-		if b.cb.IsHalfOpen() {
-			b.cb.RecordFailure()
-		}
-	case slices.Contains(b.codes, netron.CodeOf(err)):
-		b.cb.RecordFailure()
+		return succeeded
+	case refused(err):
+		return neither
+	case ctx.Err() == nil: // the remote's answer
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
+		// Its deadline, or a Timeout's (which cancels a stream opening
+		// with a cause that is one), ended it: the remote was too slow.
+		code = netron.CodeDeadlineExceeded
 	default:
+		return neither // its caller cancelled it
+	}
+	if slices.Contains(b.codes, code) {
+		return failed
+	}
+	return succeeded
+}
+
+// record counts the outcome of a call let through with p. A probe that
+// ended as neither gives its permit to the next call, if the round it
+// was let through in goes on.
+func (b *Breaker) record(p pass, out outcome) {
+	b.mu.Lock()
+	defer b.unlock()
+	switch {
+	case out == succeeded:
 		b.cb.RecordSuccess()
+	case out == failed:
+		b.cb.RecordFailure()
+	case p.probe && p.round == b.round:
+		b.spare++
 	}
 }
 

@@ -1,6 +1,7 @@
 package resilience_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -127,5 +128,135 @@ func TestCircuitBreakerRatioAndCodes(t *testing.T) {
 	}
 	if b.State() != resilience.Closed {
 		t.Fatalf("after invalid_argument answers: %v, want closed", b.State())
+	}
+}
+
+// A timeout ends a call that takes too long the same way for unary calls
+// and stream openings: two that time out open a breaker of 2 below it,
+// while openings their caller cancels count as neither.
+func TestCircuitBreakerCountsTimeouts(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f, stuckOpenings{})
+	for _, tc := range []struct {
+		name string
+		call func(ctx context.Context, p *netron.Peer) error
+	}{
+		{"unary", func(ctx context.Context, p *netron.Peer) error {
+			_, err := netron.CallUnary[string](ctx, p, "flaky@^1", "wait")
+			return err
+		}},
+		{"stream", openStream},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ch changes
+			ps := resilience.Policies{Timeout: 100 * time.Millisecond,
+				CircuitBreaker: &resilience.CircuitBreakerConfig{Failures: 2, Delay: time.Minute, OnStateChange: ch.record}}
+			p := dial(t, addr, ps.Interceptors("flaky@^1", resilience.ChainOptions{})...)
+
+			for range 3 { // the caller's own cancellations
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(20*time.Millisecond, cancel)
+				if err := tc.call(ctx, p); netron.CodeOf(err) != netron.CodeCanceled {
+					t.Fatalf("a call its caller cancelled: %v, want canceled", err)
+				}
+				cancel()
+			}
+			if ch.String() != "" {
+				t.Fatalf("after 3 calls their caller cancelled: changes %q, want none", ch.String())
+			}
+			for i := range 2 {
+				if err := tc.call(context.Background(), p); netron.CodeOf(err) != netron.CodeDeadlineExceeded {
+					t.Fatalf("timeout %d: %v, want deadline_exceeded", i+1, err)
+				}
+			}
+			if err := tc.call(context.Background(), p); !errors.Is(err, resilience.ErrCircuitOpen) {
+				t.Fatalf("after 2 timeouts: %v, want the open breaker's refusal", err)
+			}
+			if ch.String() != "flaky@^1 closed>open" {
+				t.Fatalf("changes %q, want the breaker opened", ch.String())
+			}
+		})
+	}
+}
+
+// A half-open probe its caller cancels counts as neither: it gives its
+// place to the next call, which closes the breaker of a healthy remote,
+// rather than opening the breaker for another delay.
+func TestCircuitBreakerProbeCancelledByItsCaller(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	var ch changes
+	const delay = 100 * time.Millisecond
+	b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Name: "flaky", Failures: 1, Delay: delay, OnStateChange: ch.record})
+	p := dial(t, addr, b)
+	f.failing.Store(true)
+	if _, err := get(p, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("the failure: %v", err)
+	}
+	f.failing.Store(false)
+	time.Sleep(delay + 20*time.Millisecond)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(20*time.Millisecond, cancel) // the caller gives up on a slow method
+	if _, err := netron.CallUnary[string](ctx, p, "flaky@^1", "wait"); netron.CodeOf(err) != netron.CodeCanceled {
+		t.Fatalf("the probe its caller cancelled: %v", err)
+	}
+	if b.State() != resilience.HalfOpen {
+		t.Errorf("after the probe its caller cancelled: %v, want half-open", b.State())
+	}
+	if v, err := get(p, "get", "k"); err != nil || v != "flaky:k" {
+		t.Fatalf("the next call, on a healthy remote: %q, %v; want it sent as the probe", v, err)
+	}
+	if want := "flaky closed>open, flaky open>half-open, flaky half-open>closed"; ch.String() != want {
+		t.Fatalf("changes:\n%s\nwant\n%s", ch.String(), want)
+	}
+}
+
+// A call that panics below a breaker counts as a failure, unary calls and
+// stream openings alike: a half-open probe that panics opens the breaker
+// again, rather than leaving it waiting for its probe for good, and a
+// call that panics opens a closed breaker of 1.
+func TestCircuitBreakerCountsPanicsAsFailures(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	for _, tc := range []struct {
+		name string
+		call func(p *netron.Peer) error
+	}{
+		{"unary", func(p *netron.Peer) error { _, err := get(p, "get", "k"); return err }},
+		{"stream", func(p *netron.Peer) error { return openStream(context.Background(), p) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const delay = 50 * time.Millisecond
+			b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 1, Delay: delay})
+			var below panicking
+			p := dial(t, addr, b, &below)
+			f.failing.Store(true)
+			_, _ = get(p, "get", "k")
+			f.failing.Store(false)
+			if b.State() != resilience.Open {
+				t.Fatalf("after a failure: %v, want open", b.State())
+			}
+
+			time.Sleep(delay + 20*time.Millisecond)
+			below.on.Store(true)
+			recovered(t, func() { _ = tc.call(p) }) // the probe
+			below.on.Store(false)
+			if b.State() != resilience.Open {
+				t.Errorf("after a probe that panicked: %v, want open", b.State())
+			}
+			time.Sleep(delay + 20*time.Millisecond)
+			if err := tc.call(p); err != nil || b.State() != resilience.Closed {
+				t.Fatalf("the next probe, on a healthy remote: %v, state %v; want it to close the breaker", err, b.State())
+			}
+
+			below.on.Store(true)
+			recovered(t, func() { _ = tc.call(p) })
+			below.on.Store(false)
+			if b.State() != resilience.Open {
+				t.Fatalf("after a call that panicked: %v, want open", b.State())
+			}
+		})
 	}
 }

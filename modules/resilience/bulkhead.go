@@ -86,11 +86,17 @@ func (h *bulk) WrapStreamingClient(next netron.StreamingClientFunc) netron.Strea
 		if err := h.acquire(ctx, call); err != nil {
 			return nil, err
 		}
+		opened := false
+		defer func() {
+			if !opened { // it failed or panicked
+				h.bh.ReleasePermit()
+			}
+		}()
 		s, err := next(ctx, call)
 		if err != nil {
-			h.bh.ReleasePermit()
 			return nil, err
 		}
+		opened = true
 		var once sync.Once
 		s.OnEnd(func(error) { once.Do(h.bh.ReleasePermit) })
 		return s, nil

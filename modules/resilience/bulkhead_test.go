@@ -116,3 +116,28 @@ func TestBulkheadStream(t *testing.T) {
 		t.Fatalf("after a stream read to its end (%d items): %v", n, err)
 	}
 }
+
+// A call or stream opening that panics below a bulkhead gives its place
+// back: the next call finds the bulkhead of 1 free.
+func TestBulkheadGivesBackThePlaceOfAPanic(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	for _, tc := range []struct {
+		name string
+		call func(p *netron.Peer) error
+	}{
+		{"unary", func(p *netron.Peer) error { _, err := get(p, "get", "k"); return err }},
+		{"stream", func(p *netron.Peer) error { return openStream(context.Background(), p) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var below panicking
+			p := dial(t, addr, resilience.Bulkhead(resilience.BulkheadConfig{Max: 1}), &below)
+			below.on.Store(true)
+			recovered(t, func() { _ = tc.call(p) })
+			below.on.Store(false)
+			if err := tc.call(p); err != nil {
+				t.Fatalf("the next call: %v, want the place of the one that panicked free", err)
+			}
+		})
+	}
+}

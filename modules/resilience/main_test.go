@@ -82,14 +82,15 @@ func (f *Flaky) Count(ctx context.Context, n int) iter.Seq2[int, error] {
 	}
 }
 
-// serve starts a server of flaky@1.0.0 (get and wait idempotent) on TCP and returns
-// it and its address; both stop when the test ends.
-func serve(t *testing.T, f *Flaky) (*netron.Netron, string) {
+// serve starts a server of flaky@1.0.0 (get and wait idempotent) on TCP,
+// with ics on its serving side, and returns it and its address; both stop
+// when the test ends.
+func serve(t *testing.T, f *Flaky, ics ...netron.Interceptor) (*netron.Netron, string) {
 	t.Helper()
 	if f.hold == nil {
 		f.hold = make(chan struct{})
 	}
-	n, err := netron.New(netron.Config{}, nil)
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ics...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,4 +138,75 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// stuckOpenings is a serving-side interceptor under which no stream opens:
+// the opening waits until the caller gives up (a remote whose streams
+// hang).
+type stuckOpenings struct{}
+
+func (stuckOpenings) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc { return next }
+
+func (stuckOpenings) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return next
+}
+
+func (stuckOpenings) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(ctx context.Context, _ *netron.Call) (iter.Seq2[any, error], error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+}
+
+// panicking is a calling-side interceptor that panics, while on is set,
+// in place of the calls and stream openings it is given (a bug below a
+// policy); ctx is the context of the last one.
+type panicking struct {
+	on  atomic.Bool
+	ctx atomic.Pointer[context.Context]
+}
+
+func (p *panicking) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
+	return func(ctx context.Context, call *netron.Call) (any, error) {
+		if call.IsClient() && p.on.Load() {
+			p.ctx.Store(&ctx)
+			panic("panicking: " + call.Method)
+		}
+		return next(ctx, call)
+	}
+}
+
+func (p *panicking) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
+		if p.on.Load() {
+			p.ctx.Store(&ctx)
+			panic("panicking: " + call.Method)
+		}
+		return next(ctx, call)
+	}
+}
+
+func (*panicking) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return next
+}
+
+// recovered runs f and recovers its panic, as net/http does for a
+// handler; it fails the test when f does not panic.
+func recovered(t *testing.T, f func()) {
+	t.Helper()
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	f()
+}
+
+// openStream opens a stream of count on p and closes it at once.
+func openStream(ctx context.Context, p *netron.Peer) error {
+	s, err := p.OpenStream(ctx, "flaky@^1", "count", 3)
+	if err == nil {
+		_ = s.Close()
+	}
+	return err
 }

@@ -261,11 +261,17 @@ func (r *retry) learn(ctx context.Context, call *netron.Call) {
 	if _, asked := r.learnt.LoadOrStore(call.Service, e); asked {
 		return
 	}
+	learnt := false
+	defer func() {
+		if !learnt { // it failed or panicked
+			r.learnt.Delete(call.Service) // asked again after the next success
+		}
+	}()
 	def, err := call.Peer.Definition(ctx, call.Service)
 	if err != nil {
-		r.learnt.Delete(call.Service) // asked again after the next success
 		return
 	}
 	m := netron.IdempotentMethods(def)
 	e.methods.Store(&m)
+	learnt = true
 }

@@ -3,10 +3,16 @@ package resilience_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/resilience"
 )
 
@@ -205,3 +211,95 @@ func TestRetryStopsAtAnOpenBreaker(t *testing.T) {
 		t.Fatalf("%v after %d calls reached the server; want the breaker's refusal after 1", err, f.calls.Load())
 	}
 }
+
+// A retry whose query of a service's definition panicked asks again after
+// the next success, rather than never learning which methods are
+// idempotent.
+func TestRetryLearnsAfterADefinitionThatPanicked(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	d := &door{peer: dial(t, addr)}
+	d.panics.Store(true)
+	p := dial(t, openDoor(t, d), resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond}))
+
+	recovered(t, func() { _, _ = get(p, "get", "warm") }) // the retry asks for the definition
+	d.panics.Store(false)
+	if _, err := get(p, "get", "warm"); err != nil {
+		t.Fatal(err)
+	}
+	f.failing.Store(true)
+	f.calls.Store(0)
+	if _, err := get(p, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 3 {
+		t.Fatalf("an idempotent method on a failing server: %v after %d attempts, want unavailable after 3", err, f.calls.Load())
+	}
+}
+
+// doorScheme is the scheme of the doors openDoor opens.
+const doorScheme = "resilience-door"
+
+func init() { transport.Register(doorTransport{}) }
+
+// doors are the open doors by address.
+var doors sync.Map
+
+// openDoor makes d reachable at the address it returns until the test
+// ends.
+func openDoor(t *testing.T, d *door) string {
+	addr := fmt.Sprintf("%s://%s", doorScheme, t.Name())
+	doors.Store(addr, d)
+	t.Cleanup(func() { doors.Delete(addr) })
+	return addr
+}
+
+// doorTransport dials the doors: calls, not packets, as http:// does.
+type doorTransport struct{}
+
+func (doorTransport) Name() string                         { return doorScheme }
+func (doorTransport) Schemes() []string                    { return []string{doorScheme} }
+func (doorTransport) Capabilities() transport.Capabilities { return transport.Capabilities{} }
+
+func (doorTransport) Listen(context.Context, *url.URL, transport.Options) (transport.Listener, error) {
+	return nil, errors.New("a door is opened by openDoor")
+}
+
+func (doorTransport) Dial(context.Context, *url.URL, transport.Options) (transport.Conn, error) {
+	return nil, errors.New("a door carries calls: dial it with netron.Dial")
+}
+
+func (doorTransport) DialCalls(_ context.Context, addr string, _ netron.CallDialOptions) (netron.CallConn, error) {
+	d, ok := doors.Load(addr)
+	if !ok {
+		return nil, fmt.Errorf("no door at %s", addr)
+	}
+	return d.(*door), nil
+}
+
+// door is a [netron.CallConn] that passes unary calls and definitions to
+// peer, and panics in place of the definition while panics is set.
+type door struct {
+	peer   *netron.Peer
+	panics atomic.Bool
+}
+
+func (d *door) Invoke(ctx context.Context, target, method string, args []any) (protocol.RawValue, error) {
+	v, err := netron.CallUnary[string](ctx, d.peer, target, method, args...)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Marshal(v)
+}
+
+func (d *door) Stream(context.Context, string, string, []any) (netron.ItemReader, error) {
+	return nil, netron.Errorf(netron.CodeUnimplemented, "no streams through a door")
+}
+
+func (d *door) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
+	if d.panics.Load() {
+		panic("door: definition")
+	}
+	return d.peer.Definition(ctx, target)
+}
+
+func (d *door) Services(context.Context) ([]netron.ServiceInfo, error) { return nil, nil }
+func (d *door) RemoteAddr() string                                     { return doorScheme }
+func (d *door) Close() error                                           { return nil }

@@ -63,8 +63,10 @@ func (timeout) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.Str
 	return next
 }
 
-// errOpenTimedOut cancels the opening of a stream that took too long.
-var errOpenTimedOut = errors.New("the stream did not open in time")
+// errOpenTimedOut cancels the opening of a stream that took too long. It
+// matches context.DeadlineExceeded, so that a [CircuitBreaker] below
+// counts it as the remote's failure, not as the caller's cancellation.
+var errOpenTimedOut = fmt.Errorf("the stream did not open in time: %w", context.DeadlineExceeded)
 
 func (t timeout) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
@@ -73,12 +75,18 @@ func (t timeout) WrapStreamingClient(next netron.StreamingClientFunc) netron.Str
 		}
 		sctx, cancel := context.WithCancelCause(ctx)
 		timer := time.AfterFunc(time.Duration(t), func() { cancel(errOpenTimedOut) })
+		opened := false
+		defer func() {
+			if !opened { // it failed, timed out or panicked
+				timer.Stop()
+				cancel(nil)
+			}
+		}()
 		s, err := next(sctx, call)
 		if !timer.Stop() { // the timer fired: the stream, if any, is cancelled
 			if s != nil {
 				_ = s.Close()
 			}
-			cancel(nil)
 			if ctx.Err() == nil {
 				return nil, t.err(call)
 			}
@@ -88,9 +96,9 @@ func (t timeout) WrapStreamingClient(next netron.StreamingClientFunc) netron.Str
 			return nil, err
 		}
 		if err != nil {
-			cancel(nil)
 			return nil, err
 		}
+		opened = true
 		s.OnEnd(func(error) { cancel(nil) })
 		return s, nil
 	}

@@ -47,3 +47,19 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("a stream read for longer than the timeout gave %d items, want 5", n)
 	}
 }
+
+// A stream opening that panics below a timeout has its context cancelled
+// at once, not when the timeout would have passed.
+func TestTimeoutReleasesAStreamOpeningThatPanicked(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	var below panicking
+	p := dial(t, addr, resilience.Timeout(time.Hour), &below)
+	below.on.Store(true)
+	recovered(t, func() { _ = openStream(context.Background(), p) })
+	select {
+	case <-(*below.ctx.Load()).Done():
+	default:
+		t.Fatal("the context of the stream opening that panicked lives on")
+	}
+}
