@@ -316,6 +316,9 @@ func (c *Conn) readFrame() ([]byte, error) {
 	}
 	size := int(n)
 	c.size = int64(size)
+	if cap(rs.buf) > keepBuffer && size <= keepBuffer {
+		rs.buf = nil // release a large buffer once frames are small again
+	}
 	if size <= rs.r.Size() {
 		// The frame fits the read buffer: return it from there, without a
 		// copy (valid until the next read, as ReadMessage promises).
@@ -325,9 +328,6 @@ func (c *Conn) readFrame() ([]byte, error) {
 		}
 		_, _ = rs.r.Discard(size)
 		return b, nil
-	}
-	if cap(rs.buf) > keepBuffer && size <= keepBuffer {
-		rs.buf = nil // release a large buffer once frames are small again
 	}
 	if size <= cap(rs.buf) {
 		b := rs.buf[:size]

@@ -197,6 +197,9 @@ func TestLargeBufferIsReleased(t *testing.T) {
 	if cap(m) > 1<<20 {
 		t.Fatalf("a 5-byte frame came in a buffer of capacity %d: the 8 MiB buffer was kept", cap(m))
 	}
+	if held := framed.BufferHeld(c); held > 1<<20 {
+		t.Fatalf("after a 5-byte frame the connection still holds a buffer of %d bytes", held)
+	}
 }
 
 func TestWriteSteadyStateDoesNotAllocate(t *testing.T) {
