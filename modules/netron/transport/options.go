@@ -68,8 +68,11 @@ type Options struct {
 
 	// HandshakeTimeout bounds the set-up of an accepted connection, from accept: the TLS
 	// handshake, and the HTTP request of a WebSocket upgrade (headers included, however
-	// slowly they arrive). A connection that has not finished by then is closed. Zero means
-	// [DefaultHandshakeTimeout]; negative means no limit.
+	// slowly they arrive). A connection that has not finished by then is closed. On the
+	// HTTP listeners (http, https, ws, wss; package httpmux) net/http times the TLS
+	// handshake and the request header apart, each within HandshakeTimeout, so over TLS
+	// the set-up may take up to twice as long. Zero means [DefaultHandshakeTimeout];
+	// negative means no limit.
 	HandshakeTimeout time.Duration
 	// FrameTimeout bounds a message once its first byte has arrived: a message (or an HTTP
 	// request body) must be complete within FrameTimeout, or keep arriving at FrameMinRate at
