@@ -92,7 +92,10 @@ func Contract(method string, in, out json.RawMessage) ServiceOption {
 	return netron.WithContract(method, in, out)
 }
 
-// Cache caches the results of the service's unary methods for ttl.
+// Cache caches the results of the service's unary methods for ttl. The
+// key is the service, the method, the caller and the arguments, not the
+// call's metadata: a method whose result depends on metadata (a tenant, a
+// locale) names those keys with cache.VaryBy, or is not cached.
 func Cache(ttl time.Duration) ServiceOption { return netron.WithCache(ttl) }
 
 // Method applies options to the method with the given wire name.

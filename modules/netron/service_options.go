@@ -98,7 +98,10 @@ func WithContract(method string, in, out json.RawMessage) ServiceOption {
 
 // WithCache caches the results of every unary method of the service for
 // ttl (per method overridable with [WithCacheTTL]). The key is the service,
-// the method and the validated arguments.
+// the method, the caller's identity ([WithIdentity]) and the arguments,
+// not the call's metadata: a method whose result depends on metadata it
+// reads with [IncomingMetadata] (a tenant, a locale) must name those keys
+// with cache.VaryBy, or not be cached.
 func WithCache(ttl time.Duration) ServiceOption {
 	return serviceOption{fmt.Sprintf("Cache(%v)", ttl), func(c *serviceConfig) {
 		if ttl < 0 {

@@ -1,29 +1,8 @@
-// Package cache serves the results of cacheable methods (titan.Cache,
-// titan.CacheTTL; [netron.MethodSpec.CacheTTL]) from memory, on otter.
-//
-// It is an ordinary [netron.Interceptor] written against the engine's
-// public call model only. A titan app installs it (innermost but for
-// validation, so a cached result was validated when it was made), sized by
-// netron.cacheSize; with a bare Netron, give it to [netron.WithInterceptors]
-// and close it when the Netron has stopped:
-//
-//	c := cache.New(10_000)
-//	defer c.Close()
-//	n, err := netron.New(cfg, log, netron.WithInterceptors(c, validate.New(log)))
-//
-// A result is kept per service, method, caller ([netron.Call.Identity])
-// and encoded arguments, for the method's TTL; errors are not kept. The
-// invalidate_cache task ([netron.TaskInvalidateCache]) empties it by
-// service pattern ([Cache.Invalidate]).
-//
-// A result's age is read from the system clock, or from the clock given
-// with [WithClock], so that a test can move time on and see results
-// expire (titan.WithClock, titantest.Clock).
 package cache
 
 import (
 	"context"
-	"encoding/binary"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,16 +13,26 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 )
 
+const (
+	defaultSize     = 10_000
+	defaultMaxBytes = 64 << 20
+	// largestShare: a result that would take more than
+	// maxBytes/largestShare is not kept.
+	largestShare = 16
+)
+
 // Cache is the response cache interceptor; see the package doc. Its otter
 // cache is made on first use, so a Netron without cacheable methods starts
 // no goroutine for it.
 type Cache struct {
-	size int
-	now  func() time.Time // nil: otter's own clock, the system's
-	mu   sync.Mutex
-	c    atomic.Pointer[otter.Cache[string, entry]]
+	size     int
+	maxBytes int64
+	now      func() time.Time // nil: otter's own clock, the system's
+	mu       sync.Mutex
+	c        atomic.Pointer[otter.Cache[string, *entry]]
 
 	hits, misses atomic.Uint64 // calls of cacheable methods (Stats)
+	bytes        atomic.Int64  // what the entries held take (entry.bytes)
 }
 
 // Stats are what a [Cache] has served, for metrics (modules/metrics).
@@ -53,58 +42,37 @@ type Stats struct {
 	Hits, Misses uint64
 	// Entries is about how many results the cache holds now.
 	Entries int
+	// Bytes is about how much memory the results the cache holds take,
+	// with their keys: what counts against [WithMaxBytes].
+	Bytes int64
 }
 
 // Stats returns the cache's counts; it is safe for concurrent use.
 func (c *Cache) Stats() Stats {
-	st := Stats{Hits: c.hits.Load(), Misses: c.misses.Load()}
+	st := Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Bytes: max(c.bytes.Load(), 0)}
 	if s := c.c.Load(); s != nil {
 		st.Entries = s.EstimatedSize()
 	}
 	return st
 }
 
-type entry struct {
-	value any
-	ttl   time.Duration
-}
-
-// Option configures [New].
-type Option interface {
-	apply(*Cache)
-	// String describes the option for diagnostics.
-	String() string
-}
-
-type option struct {
-	desc string
-	fn   func(*Cache)
-}
-
-func (o option) apply(c *Cache) { o.fn(c) }
-func (o option) String() string { return o.desc }
-
-// WithClock makes the cache read the time from now instead of the system
-// clock: a result expires when now has moved on by its TTL. A nil now
-// means the system clock. With it the cache runs no clean-up goroutine;
-// expired results are dropped when they are asked for, or when the cache
-// is full. It is meant for tests, with a fake clock whose reading the
-// test moves on (titantest.Clock).
-func WithClock(now func() time.Time) Option {
-	return option{"cache.WithClock(...)", func(c *Cache) { c.now = now }}
-}
-
 // New returns a cache that keeps at most size results (size < 1 means
-// 10,000).
+// 10,000), taking at most 64 MiB together unless [WithMaxBytes] says
+// otherwise.
 func New(size int, opts ...Option) *Cache {
 	if size < 1 {
-		size = 10_000
+		size = defaultSize
 	}
-	c := &Cache{size: size}
+	c := &Cache{size: size, maxBytes: defaultMaxBytes}
 	for _, o := range opts {
 		o.apply(c)
 	}
 	return c
+}
+
+// largest returns the most bytes one entry may take.
+func (c *Cache) largest() int {
+	return int(min(c.maxBytes/largestShare, math.MaxInt32))
 }
 
 // clock adapts a reading function to otter's clock: its readings, and no
@@ -114,8 +82,11 @@ type clock func() time.Time
 func (f clock) NowNano() int64                    { return f().UnixNano() }
 func (clock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// store returns the otter cache, making it on first use.
-func (c *Cache) store() *otter.Cache[string, entry] {
+// store returns the otter cache, making it on first use. It is bounded by
+// weight: an entry weighs what it takes (entry.bytes), and at least the
+// budget's share of one of size entries, so that the budget also caps
+// their number.
+func (c *Cache) store() *otter.Cache[string, *entry] {
 	if s := c.c.Load(); s != nil {
 		return s
 	}
@@ -124,11 +95,20 @@ func (c *Cache) store() *otter.Cache[string, entry] {
 	if s := c.c.Load(); s != nil {
 		return s
 	}
-	o := &otter.Options[string, entry]{
-		MaximumSize: c.size,
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, entry]) time.Duration {
+	budget := uint64(c.maxBytes)
+	// least is the budget divided among size entries, rounded up.
+	least := uint32(min((budget+uint64(c.size)-1)/uint64(c.size), math.MaxUint32))
+	o := &otter.Options[string, *entry]{
+		MaximumWeight: budget,
+		Weigher:       func(_ string, e *entry) uint32 { return max(e.bytes, least) },
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[string, *entry]) time.Duration {
 			return e.Value.ttl
 		}),
+		// Every entry removed or replaced passes here once, under its
+		// bucket's lock; it was counted before it was set.
+		OnAtomicDeletion: func(e otter.DeletionEvent[string, *entry]) {
+			c.bytes.Add(-int64(e.Value.bytes))
+		},
 	}
 	if c.now != nil {
 		o.Clock = clock(c.now)
@@ -201,25 +181,6 @@ func wildcardMatch(pattern, s string) bool {
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
-// key is service, method, caller identity and the encoded arguments, each
-// argument prefixed with its length so that no two argument lists meet.
-func key(call *netron.Call, identity string) string {
-	var b strings.Builder
-	b.WriteString(call.Service)
-	b.WriteByte(0)
-	b.WriteString(call.Method)
-	b.WriteByte(0)
-	b.WriteString(identity)
-	b.WriteByte(0)
-	var l [4]byte
-	for _, r := range call.RawArgs() {
-		binary.BigEndian.PutUint32(l[:], uint32(len(r)))
-		b.Write(l[:])
-		b.Write(r)
-	}
-	return b.String()
-}
-
 // WrapUnary implements [netron.Interceptor]: a cacheable method's result
 // comes from the cache while it is there.
 func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
@@ -232,15 +193,31 @@ func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 		if s == nil {
 			return next(ctx, call)
 		}
-		k := key(call, call.Identity(ctx))
+		kb := callKey{call: call, identity: call.Identity(ctx)}
+		if vary, _ := spec.Policy(VaryByKey).([]string); len(vary) > 0 {
+			kb.vary, kb.md = vary, netron.IncomingMetadata(ctx)
+		}
+		largest := c.largest()
+		n := kb.size()
+		if n > largest {
+			// Too large to keep: not even copied into a key.
+			c.misses.Add(1)
+			return next(ctx, call)
+		}
+		k := kb.build(n)
 		if e, ok := s.GetIfPresent(k); ok {
-			c.hits.Add(1)
-			return e.value, nil
+			if v, err := e.result(); err == nil {
+				c.hits.Add(1)
+				return v, nil
+			}
 		}
 		c.misses.Add(1)
 		res, err := next(ctx, call)
 		if err == nil {
-			s.Set(k, entry{value: res, ttl: spec.CacheTTL()})
+			if e, ok := keep(res, spec.CacheTTL(), len(k), largest); ok {
+				c.bytes.Add(int64(e.bytes))
+				s.Set(k, e)
+			}
 		}
 		return res, err
 	}

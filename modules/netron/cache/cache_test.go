@@ -3,6 +3,7 @@ package cache_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,35 +41,92 @@ func (c Calc) Sub(_ context.Context, a, b int) (int, error) {
 	return a - b, nil
 }
 
-// serve registers Calc as calc@1.0.0 (add and div cached for a minute)
-// and other@1.0.0 (all cached), served through c, and returns a function
-// that calls a method in process as caller.
-func serve(t *testing.T, c *cache.Cache, runs *atomic.Int64) func(caller, service, method string, args ...any) (any, error) {
-	t.Helper()
+// Item holds a reference, its Tags: a result that is kept encoded.
+type Item struct {
+	SKU   string   `json:"sku"`
+	Tags  []string `json:"tags"`
+	Price int      `json:"price"`
+}
+
+// Catalog's methods return values that hold references, made afresh by
+// each run, which it counts.
+type Catalog struct{ runs *atomic.Int64 }
+
+func (c Catalog) Prices(_ context.Context, sku string) (map[string]int, error) {
+	c.runs.Add(1)
+	return map[string]int{sku: 100}, nil
+}
+
+func (c Catalog) Items(_ context.Context, n int) ([]Item, error) {
+	c.runs.Add(1)
+	items := make([]Item, n)
+	for i := range items {
+		items[i] = Item{SKU: fmt.Sprintf("sku-%d", i), Tags: []string{"new"}, Price: 100 + i}
+	}
+	return items, nil
+}
+
+func (c Catalog) Item(_ context.Context, sku string) (*Item, error) {
+	c.runs.Add(1)
+	return &Item{SKU: sku, Tags: []string{"new"}, Price: 100}, nil
+}
+
+func (c Catalog) Size(_ context.Context, doc string) (int, error) {
+	c.runs.Add(1)
+	return len(doc), nil
+}
+
+// newNetron returns a Netron served through c, with Calc registered as
+// calc@1.0.0 (add and div cached for a minute) and other@1.0.0 (all
+// cached), and Catalog as catalog@1.0.0 (all cached). A call's identity
+// is the caller its context carries (see asCaller).
+func newNetron(tb testing.TB, c *cache.Cache, runs *atomic.Int64) *netron.Netron {
+	tb.Helper()
 	identity := func(ctx context.Context) string { s, _ := ctx.Value(ctxKey{}).(string); return s }
 	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c), netron.WithIdentity(identity))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
+	tb.Cleanup(func() { n.Stop(context.Background()) })
 	if err := n.Register("calc", "1.0.0", Calc{runs}, netron.WithMethod("add", netron.WithCacheTTL(time.Minute)),
 		netron.WithMethod("div", netron.WithCacheTTL(time.Minute))); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := n.Register("other", "1.0.0", Calc{runs}, netron.WithCache(time.Minute)); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return func(caller, service, method string, args ...any) (any, error) {
-		ctx := context.WithValue(context.Background(), ctxKey{}, caller)
-		raw := make([]protocol.RawValue, len(args))
-		for i, a := range args {
-			b, err := protocol.AppendValue(nil, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw[i] = b
+	if err := n.Register("catalog", "1.0.0", Catalog{runs}, netron.WithCache(time.Minute)); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// invocation returns a call of method of service with args encoded.
+func invocation(tb testing.TB, service, method string, args ...any) *netron.Invocation {
+	tb.Helper()
+	raw := make([]protocol.RawValue, len(args))
+	for i, a := range args {
+		b, err := protocol.AppendValue(nil, a)
+		if err != nil {
+			tb.Fatal(err)
 		}
-		return n.Invoke(ctx, &netron.Invocation{Service: service, Method: method, Args: raw})
+		raw[i] = b
+	}
+	return &netron.Invocation{Service: service, Method: method, Args: raw}
+}
+
+// asCaller returns a context whose calls are made by caller.
+func asCaller(caller string) context.Context {
+	return context.WithValue(context.Background(), ctxKey{}, caller)
+}
+
+// serve serves newNetron's services through c and returns a function that
+// calls a method in process as caller.
+func serve(tb testing.TB, c *cache.Cache, runs *atomic.Int64) func(caller, service, method string, args ...any) (any, error) {
+	tb.Helper()
+	n := newNetron(tb, c, runs)
+	return func(caller, service, method string, args ...any) (any, error) {
+		return n.Invoke(asCaller(caller), invocation(tb, service, method, args...))
 	}
 }
 
@@ -180,7 +238,8 @@ func TestInvalidateTask(t *testing.T) {
 }
 
 // Stats counts the calls of cacheable methods served from the cache and
-// those that ran the method; other methods are not counted.
+// those that ran the method; other methods are not counted. Bytes counts
+// what the results held take, and nothing once they are gone.
 func TestStats(t *testing.T) {
 	var runs atomic.Int64
 	c := cache.New(100)
@@ -200,8 +259,13 @@ func TestStats(t *testing.T) {
 	if _, err := call("ada", "calc@1.0.0", "div", 1, 0); err == nil { // an error: not kept
 		t.Fatal("div(1, 0) succeeded")
 	}
-	if got, want := c.Stats(), (cache.Stats{Hits: 2, Misses: 2, Entries: 1}); got != want {
-		t.Fatalf("Stats = %+v, want %+v", got, want)
+	got := c.Stats()
+	if want := (cache.Stats{Hits: 2, Misses: 2, Entries: 1, Bytes: got.Bytes}); got != want || got.Bytes <= 0 {
+		t.Fatalf("Stats = %+v, want %+v with Bytes above zero", got, want)
+	}
+	c.Invalidate("")
+	if got := c.Stats(); got.Entries != 0 || got.Bytes != 0 {
+		t.Fatalf("Stats after Invalidate(\"\") = %+v, want no entries and no bytes", got)
 	}
 }
 
@@ -244,5 +308,22 @@ func TestClockDrivesExpiry(t *testing.T) {
 	}
 	if s := cache.WithClock(clk.now).String(); s != "cache.WithClock(...)" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// TestKeysKeepCallersApart: no identity, however odd its bytes, reads the
+// result kept for another caller. The key once ended the identity with a
+// zero byte, so that this caller met ada's key with one argument fewer.
+func TestKeysKeepCallersApart(t *testing.T) {
+	var runs atomic.Int64
+	c := cache.New(100)
+	defer c.Close()
+	call := serve(t, c, &runs)
+	if v, err := call("ada", "calc@1.0.0", "add", 0, 2); err != nil || v != 2 {
+		t.Fatalf("add(0, 2) = %v, %v", v, err)
+	}
+	v, err := call("ada\x00\x00\x00\x00\x01", "calc@1.0.0", "add", 2)
+	if err == nil {
+		t.Fatalf("another caller's add(2) = %v, want an error for the missing argument, not ada's result", v)
 	}
 }

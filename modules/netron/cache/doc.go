@@ -1,0 +1,55 @@
+// Package cache serves the results of cacheable methods (titan.Cache,
+// titan.CacheTTL; [netron.MethodSpec.CacheTTL]) from memory, on otter.
+//
+// It is an ordinary [netron.Interceptor] written against the engine's
+// public call model only. A titan app installs it (innermost but for
+// validation, so a cached result was validated when it was made), sized by
+// netron.cacheSize; with a bare Netron, give it to [netron.WithInterceptors]
+// and close it when the Netron has stopped:
+//
+//	c := cache.New(10_000)
+//	defer c.Close()
+//	n, err := netron.New(cfg, log, netron.WithInterceptors(c, validate.New(log)))
+//
+// # What a result is kept under
+//
+// A result is kept per service, method, caller ([netron.Call.Identity])
+// and encoded arguments, for the method's TTL; errors are not kept. The
+// call's metadata is not part of the key: a method whose answer depends on
+// what its caller sends alongside the arguments (a tenant or a locale it
+// reads with [netron.IncomingMetadata]) would serve one caller's answer to
+// another. Name those metadata keys with [VaryBy], on the service or on
+// the method, or do not cache the method. The invalidate_cache task
+// ([netron.TaskInvalidateCache]) empties the cache by service pattern
+// ([Cache.Invalidate]).
+//
+// # Memory
+//
+// The results held take at most 64 MiB together, keys included, unless
+// [WithMaxBytes] gives another budget; the size given to [New] still
+// caps their number. Past either bound the results least likely to be
+// asked for again are dropped. A result whose key and value would take
+// more than a sixteenth of the budget is not kept at all (the method runs
+// for every such call), so that no one call pushes many others out.
+//
+// # What a caller gets
+//
+// Every caller gets a result of its own. A result that holds nothing a
+// caller could change (a number, a string, a time.Time, an array or struct
+// of those) is handed out as it was kept. Any other result (a map, a
+// slice, a pointer, an interface, a struct holding one) is kept in its
+// encoded form and decoded for each call the cache answers, so a caller
+// that changes its answer changes nobody else's. Such an answer is what a
+// remote caller decodes, not the Go value the method returned: nil maps
+// and slices come back empty, times to the millisecond in UTC, numbers
+// held by an interface as int64, uint64 or float64 and maps held by one as
+// [protocol.Object], unexported fields and fields the encoding skips as
+// their zero value. A result whose encoding does not decode back into its
+// own type is not kept.
+//
+// # Time
+//
+// A result's age is read from the system clock, or from the clock given
+// with [WithClock], so that a test can move time on and see results
+// expire (titan.WithClock, titantest.Clock).
+package cache
