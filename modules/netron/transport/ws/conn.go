@@ -48,6 +48,10 @@ type Conn struct {
 	rbuf    []byte // the last message read; reused
 	readErr error  // sticky read error; only the reader touches it
 
+	// reads counts ReadMessage calls twice, as they begin and as they return: it is odd
+	// while one is waiting, and keep-alive reads it (see keepAlive).
+	reads atomic.Uint64
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	pingErr   atomic.Pointer[error] // set when keep-alive dropped the connection
@@ -109,8 +113,13 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 	if c.readErr != nil {
 		return nil, c.readErr
 	}
+	c.reads.Add(1)
+	defer c.reads.Add(1)
 	if cap(c.rbuf) > keptBuffer {
 		c.rbuf = nil
+	}
+	if cc, ok := c.raw.(*corkConn); ok {
+		cc.calls.Add(1) // a message's clock runs from here (see readClock)
 	}
 	_, r, err := c.ws.Reader(context.Background())
 	if err != nil {
@@ -328,6 +337,12 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string) error {
 
 // keepAlive pings the peer every interval and drops the connection when a pong does not come
 // within timeout. It ends when ctx is cancelled by Close.
+//
+// Pongs are read only by ReadMessage, and the engine stops calling it while the connection is
+// at its cap of calls (back-pressure): a pong the connection's owner is not reading proves
+// nothing about the peer. So a ping is sent only while a ReadMessage is waiting, and a late
+// pong drops the connection only when that same ReadMessage waited all along; a connection
+// whose owner does not read is left to the owner (the engine's idle probe).
 func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 	defer close(c.pingDone)
 	t := time.NewTicker(every)
@@ -338,11 +353,18 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 			return
 		case <-t.C:
 		}
+		reads := c.reads.Load()
+		if reads%2 == 0 { // no ReadMessage waiting: nobody would read the pong
+			continue
+		}
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		err := c.ws.Ping(pctx)
 		cancel()
 		if err == nil {
 			continue
+		}
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.reads.Load() != reads {
+			continue // the reader returned meanwhile: the pong may be waiting unread
 		}
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			perr := fmt.Errorf("%w: %s did not answer a ping within %v; connection dropped", ErrNoPong, c.remote, timeout)

@@ -34,8 +34,9 @@ var corkChunks = sync.Pool{New: func() any { b := make([]byte, 0, corkChunk); re
 type corkConn struct {
 	net.Conn
 
-	pending []byte     // bytes read before the upgrade, returned by Read first
-	rc      *readClock // nil: no frame timeout
+	pending []byte        // bytes read before the upgrade, returned by Read first
+	rc      *readClock    // nil: no frame timeout
+	calls   atomic.Uint64 // ReadMessage calls begun, for rc
 
 	mu       sync.Mutex // orders writes; held while writing to the socket
 	corked   bool
@@ -57,11 +58,14 @@ func (c *corkConn) Read(p []byte) (int, error) {
 		n = copy(p, c.pending)
 		c.pending = c.pending[n:]
 	} else {
+		if c.rc != nil {
+			c.rc.resume(c.Conn, c.calls.Load())
+		}
 		n, err = c.Conn.Read(p)
 	}
 	if c.rc != nil {
 		if n > 0 {
-			c.rc.read(c.Conn, p[:n])
+			c.rc.read(c.Conn, p[:n], c.calls.Load())
 		}
 		if err != nil && c.rc.clock.Running() && errors.Is(err, os.ErrDeadlineExceeded) {
 			c.rc.expired = true

@@ -37,9 +37,11 @@
 //	                   (default 5s)
 //
 // for example ws://127.0.0.1:7080/?origins=https://app.example.com,https://*.example.com.
-// Pongs are read by ReadMessage, so keep-alive suits connections whose owner reads all the
-// time, as the engine does; a connection whose pong does not come in time is dropped without
-// a close handshake and its ReadMessage returns an error matching [ErrNoPong].
+// Pongs are read by ReadMessage, so keep-alive pings only while a ReadMessage is waiting, and
+// drops a connection only when that ReadMessage waited pingTimeout without the pong coming: a
+// connection whose owner stops reading for a while (the engine at its cap of calls per peer)
+// is not judged by pongs nobody reads. A dropped connection gets no close handshake, and its
+// ReadMessage returns an error matching [ErrNoPong].
 //
 // The limits of [transport.Options] apply to accepted connections: the upgrade request (and,
 // for wss, the TLS handshake) must arrive within HandshakeTimeout; MaxConns and MaxConnsPerIP

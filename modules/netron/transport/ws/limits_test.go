@@ -126,6 +126,55 @@ func TestFragmentedTrickleIsCut(t *testing.T) {
 	}
 }
 
+// TestFrameTimeoutWaitsForReadMessage: a message that arrived at once is not cut when the
+// server comes back for it later than FrameTimeout, although the library read its first
+// bytes ahead with the message before it; the clock runs only while ReadMessage waits.
+func TestFrameTimeoutWaitsForReadMessage(t *testing.T) {
+	o := transport.Options{FrameTimeout: 300 * time.Millisecond}
+	l := listen(t, "ws://127.0.0.1:0", o)
+	accepted := accept(t, l)
+	client := dial(t, l.Addr(), transport.Options{})
+	server := awaitConn(t, accepted)
+	second := []byte(strings.Repeat("x", 10000)) // more than the library reads ahead
+	if err := client.WriteMessages([]byte("first"), second); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := server.ReadMessage(); err != nil || string(m) != "first" {
+		t.Fatalf("first ReadMessage = %q, %v", m, err)
+	}
+	time.Sleep(2 * o.FrameTimeout) // the engine is busy with "first"
+	m, err := server.ReadMessage()
+	if err != nil || string(m) != string(second) {
+		t.Fatalf("second ReadMessage = %d bytes, %v; want %d bytes", len(m), err, len(second))
+	}
+}
+
+// TestFrameTimeoutAfterLateReadMessage: a message whose head came with the one before it and
+// whose rest never comes is cut FrameTimeout after ReadMessage begins to wait for it.
+func TestFrameTimeoutAfterLateReadMessage(t *testing.T) {
+	o := transport.Options{FrameTimeout: 300 * time.Millisecond}
+	l := listen(t, "ws://127.0.0.1:0", o)
+	accepted := accept(t, l)
+	raw := rawUpgrade(t, l.Addr())
+	server := awaitConn(t, accepted)
+	head := maskedFrame([]byte(strings.Repeat("x", 100)))
+	if _, err := raw.conn.Write(append(maskedFrame([]byte("first")), head[:50]...)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := server.ReadMessage(); err != nil || string(m) != "first" {
+		t.Fatalf("first ReadMessage = %q, %v", m, err)
+	}
+	time.Sleep(2 * o.FrameTimeout)
+	start := time.Now()
+	_, err := server.ReadMessage()
+	if !errors.Is(err, transport.ErrFrameTimeout) {
+		t.Fatalf("second ReadMessage = %v, want ErrFrameTimeout", err)
+	}
+	if d := time.Since(start); d < o.FrameTimeout*3/4 {
+		t.Fatalf("second ReadMessage failed after %v, before FrameTimeout %v", d, o.FrameTimeout)
+	}
+}
+
 func maskedContinuation(s string) []byte {
 	f := maskedFrame([]byte(s))
 	f[0] = opContinuation // not final

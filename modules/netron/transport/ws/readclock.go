@@ -12,8 +12,16 @@ import (
 // the bytes read from the connection, under the library, so it knows whether a message, or a
 // control frame, has begun and not ended: from then until its end the connection has a read
 // deadline. Reads that end between messages set nothing. Only the reading goroutine uses it.
+//
+// As on the framed transport, a message's clock runs only while ReadMessage waits for its
+// bytes. The library reads ahead, so the first bytes of the next message may arrive during
+// the ReadMessage of the one before; the engine may come back for it much later (while it
+// waits for a call slot, say). So the clock notes the ReadMessage call it times, and the
+// first read of a later call (see resume) starts it afresh.
 type readClock struct {
 	clock limit.FrameClock
+	call  uint64 // the ReadMessage call the clock was started in (corkConn.calls)
+	got   int    // bytes of the message timed, for restarts
 
 	hdr        [14]byte // the header being gathered
 	hlen       int
@@ -78,13 +86,27 @@ func (r *readClock) scan(p []byte) (ended, busy bool) {
 // deadliner is the part of net.Conn the clock sets.
 type deadliner interface{ SetReadDeadline(time.Time) error }
 
-// read follows p, bytes just read from c, and sets or clears c's read deadline.
-func (r *readClock) read(c deadliner, p []byte) {
+// resume restarts the clock, and c's read deadline, when a message is being timed and call,
+// the ReadMessage call about to read from c, is not the one the clock was started in: that
+// message began in the read-ahead of an earlier call, and its time runs from now.
+func (r *readClock) resume(c deadliner, call uint64) {
+	if !r.clock.Running() || r.call == call {
+		return
+	}
+	r.call = call
+	_ = c.SetReadDeadline(r.clock.Start(time.Now(), r.got))
+}
+
+// read follows p, bytes just read from c in ReadMessage call call, and sets or clears c's
+// read deadline.
+func (r *readClock) read(c deadliner, p []byte, call uint64) {
 	ended, busy := r.scan(p)
 	switch {
 	case busy && (ended || !r.clock.Running()): // a message began
+		r.call, r.got = call, len(p)
 		_ = c.SetReadDeadline(r.clock.Start(time.Now(), len(p)))
 	case busy:
+		r.got += len(p)
 		if d, ok := r.clock.Progress(len(p)); ok {
 			_ = c.SetReadDeadline(d)
 		}

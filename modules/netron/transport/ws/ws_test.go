@@ -638,6 +638,38 @@ func TestKeepAlive(t *testing.T) {
 			t.Fatalf("server ReadMessage = %v, want net.ErrClosed after Close", err)
 		}
 	})
+
+	// The engine stops reading a connection at its cap of calls; the pongs it does not read
+	// must not drop a live peer.
+	t.Run("OwnerNotReading", func(t *testing.T) {
+		accepted := accept(t, l)
+		client := dial(t, l.Addr(), transport.Options{})
+		server := awaitConn(t, accepted)
+		clientRead := make(chan error, 1)
+		go func() { // the client reads all the time, so it answers pings
+			for {
+				if _, err := client.ReadMessage(); err != nil {
+					clientRead <- err
+					return
+				}
+			}
+		}()
+		if err := client.WriteMessages([]byte("a")); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := server.ReadMessage(); err != nil || string(m) != "a" {
+			t.Fatalf("first ReadMessage = %q, %v", m, err)
+		}
+		time.Sleep(time.Second) // ten ping intervals without a ReadMessage
+		if err := client.WriteMessages([]byte("b")); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := server.ReadMessage(); err != nil || string(m) != "b" {
+			t.Fatalf("ReadMessage after a pause = %q, %v; want \"b\"", m, err)
+		}
+		_ = client.Close()
+		<-clientRead
+	})
 }
 
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "ws") }
