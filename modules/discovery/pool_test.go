@@ -36,6 +36,27 @@ func serveCalc(t *testing.T, addr, name string) string {
 	return a
 }
 
+// startPool starts a pool of calc@^1 found in reg, from a Netron of its
+// own; both stop with the test.
+func startPool(t *testing.T, reg discovery.Registry) *netron.Pool {
+	t.Helper()
+	ctx := context.Background()
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Stop(ctx) })
+	pool, err := client.NewPool("calc@^1", &discovery.Resolver{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	return pool
+}
+
 // Two instances at one address (a process restarted on its port while its
 // old entry lives) share one connection, which closes when the pool does:
 // each update of the registry used to take it once more and give it back
@@ -57,18 +78,7 @@ func TestPoolInstancesSharingAnAddress(t *testing.T) {
 	reg := memory.New(time.Minute)
 	reg.Register(ctx, calcAt("old-process/calc@1.0.0", addr))
 	reg.Register(ctx, calcAt("new-process/calc@1.0.0", addr))
-	client, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(ctx)
-	pool, err := client.NewPool("calc@^1", &discovery.Resolver{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pool := startPool(t, reg)
 	if got := pool.Addrs(); len(got) != 1 || got[0] != addr {
 		t.Fatalf("pool of two instances at one address: %v, want that address once", got)
 	}
@@ -101,19 +111,7 @@ func TestPoolRedialsAnInstanceThatWasDown(t *testing.T) {
 	l.Close()
 	reg := memory.New(time.Minute)
 	reg.Register(ctx, calcAt("a", a))
-	client, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(ctx)
-	pool, err := client.NewPool("calc@^1", &discovery.Resolver{Registry: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := startPool(t, reg)
 	reg.Register(ctx, calcAt("b", bAddr)) // b's first dial fails
 	time.Sleep(300 * time.Millisecond)
 	if got := pool.Addrs(); len(got) != 1 {

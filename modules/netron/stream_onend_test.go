@@ -58,12 +58,12 @@ func (e *streamEnds) WrapStreamingClient(next netron.StreamingClientFunc) netron
 	}
 }
 
-// tickerPeer serves Ticker over tcp:// and dials it from a Netron whose
-// calling side records stream ends; both stop with the test.
-func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
+// serveTicker serves Ticker over tcp:// from a Netron with opts until the
+// test ends, and returns its address.
+func serveTicker(t *testing.T, opts ...netron.Option) string {
 	t.Helper()
 	ctx := context.Background()
-	server, err := netron.New(netron.Config{}, nil)
+	server, err := netron.New(netron.Config{}, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +75,15 @@ func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return addr
+}
+
+// tickerPeer serves Ticker over tcp:// and dials it from a Netron whose
+// calling side records stream ends; both stop with the test.
+func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
+	t.Helper()
+	ctx := context.Background()
+	addr := serveTicker(t)
 	ends := &streamEnds{done: make(chan struct{}, 1)}
 	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ends))
 	if err != nil {
@@ -233,19 +242,7 @@ func TestStreamIteratorRunsWhenItCannotBeSent(t *testing.T) {
 	ctx := context.Background()
 	for _, gone := range []bool{false, true} {
 		rel := &streamRelease{gone: gone, released: make(chan struct{}, 1)}
-		server, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { server.Stop(ctx) })
-		if err := server.Register("ticker", "1.0.0", Ticker{}); err != nil {
-			t.Fatal(err)
-		}
-		addr, err := server.Listen(ctx, "tcp://127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		peer, err := netron.Dial(ctx, addr)
+		peer, err := netron.Dial(ctx, serveTicker(t, netron.WithInterceptors(rel)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -220,13 +220,7 @@ func TestCircuitBreakerProbeCancelledByItsCaller(t *testing.T) {
 func TestCircuitBreakerCountsPanicsAsFailures(t *testing.T) {
 	f := &Flaky{name: "flaky"}
 	_, addr := serve(t, f)
-	for _, tc := range []struct {
-		name string
-		call func(p *netron.Peer) error
-	}{
-		{"unary", func(p *netron.Peer) error { _, err := get(p, "get", "k"); return err }},
-		{"stream", func(p *netron.Peer) error { return openStream(context.Background(), p) }},
-	} {
+	for _, tc := range callKinds {
 		t.Run(tc.name, func(t *testing.T) {
 			const delay = 50 * time.Millisecond
 			b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Failures: 1, Delay: delay})

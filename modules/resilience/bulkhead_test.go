@@ -122,13 +122,7 @@ func TestBulkheadStream(t *testing.T) {
 func TestBulkheadGivesBackThePlaceOfAPanic(t *testing.T) {
 	f := &Flaky{name: "flaky"}
 	_, addr := serve(t, f)
-	for _, tc := range []struct {
-		name string
-		call func(p *netron.Peer) error
-	}{
-		{"unary", func(p *netron.Peer) error { _, err := get(p, "get", "k"); return err }},
-		{"stream", func(p *netron.Peer) error { return openStream(context.Background(), p) }},
-	} {
+	for _, tc := range callKinds {
 		t.Run(tc.name, func(t *testing.T) {
 			var below panicking
 			p := dial(t, addr, resilience.Bulkhead(resilience.BulkheadConfig{Max: 1}), &below)

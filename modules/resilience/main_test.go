@@ -203,6 +203,16 @@ func recovered(t *testing.T, f func()) {
 }
 
 // openStream opens a stream of count on p and closes it at once.
+// callKinds are a unary call and a stream opening, for the tests that
+// want a policy to behave alike for both.
+var callKinds = []struct {
+	name string
+	call func(p *netron.Peer) error
+}{
+	{"unary", func(p *netron.Peer) error { _, err := get(p, "get", "k"); return err }},
+	{"stream", func(p *netron.Peer) error { return openStream(context.Background(), p) }},
+}
+
 func openStream(ctx context.Context, p *netron.Peer) error {
 	s, err := p.OpenStream(ctx, "flaky@^1", "count", 3)
 	if err == nil {
