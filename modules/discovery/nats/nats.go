@@ -370,7 +370,10 @@ func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
 		TTL int64 `json:"ttlMs"`
 	}
 	if json.Unmarshal(e.Value(), &w) == nil && w.TTL > 0 {
-		ttl = min(time.Duration(w.TTL)*time.Millisecond, maxEntryTTL)
+		ttl = maxEntryTTL
+		if w.TTL < maxEntryTTL.Milliseconds() { // no overflow in the product
+			ttl = time.Duration(w.TTL) * time.Millisecond
+		}
 	}
 	return entry{in: in, created: e.Created(), ttl: ttl}, true
 }
