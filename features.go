@@ -12,17 +12,17 @@ import (
 )
 
 // builtinFeatures are the interceptors every app's Netron has, innermost,
-// after the app's own: the response cache (netron.cacheSize results; it
-// serves the methods declared with Cache or CacheTTL), then contract
-// validation (unless netron.skipValidation), so that a cached result was
-// validated when it was made. The cache reads the clock of WithClock when
-// the app has one.
+// after the app's own: the response cache (netron.cacheSize results in
+// netron.cacheBytes; it serves the methods declared with Cache or
+// CacheTTL), then contract validation (unless netron.skipValidation), so
+// that a cached result was validated when it was made. The cache reads the
+// clock of WithClock when the app has one.
 func builtinFeatures(p featureParams) (netron.Innermost, error) {
 	cfg, err := config.Section[netron.Config](p.Config, "netron")
 	if err != nil {
 		return nil, err
 	}
-	rc := cache.New(cfg.CacheSize, cache.WithClock(p.Now)) // nil: the system clock
+	rc := cache.New(cfg.CacheSize, cache.WithMaxBytes(cfg.CacheBytes), cache.WithClock(p.Now)) // nil: the system clock
 	p.Lifecycle.Append(fx.StopHook(rc.Close))
 	ics := netron.Innermost{rc}
 	if !cfg.SkipValidation {

@@ -96,3 +96,19 @@ func TestSkipValidationConfig(t *testing.T) {
 		t.Fatalf("the method ran %d times, want 1 (cached)", runs.Load())
 	}
 }
+
+// netron.cacheBytes bounds the response cache's memory: with 1 KiB, a
+// result takes more than a sixteenth of it (its key and bookkeeping
+// alone do) and is not kept, so the method runs for every call.
+func TestCacheBytesConfig(t *testing.T) {
+	p, runs, _ := serveSquares(t, "netron.cacheBytes=1024")
+	ctx := context.Background()
+	for range 2 {
+		if v, err := netron.CallUnary[int](ctx, p, "squares@1.0.0", "square", Area{Side: 3}); err != nil || v != 9 {
+			t.Fatalf("square(3) = %v, %v", v, err)
+		}
+	}
+	if runs.Load() != 2 {
+		t.Fatalf("the method ran %d times with netron.cacheBytes=1024, want 2 (nothing kept)", runs.Load())
+	}
+}

@@ -29,12 +29,13 @@ func Serve(tb testing.TB, name, version string, impl any, opts ...netron.Service
 }
 
 // AppFeatures returns the interceptors a titan app's Netron has, innermost
-// after its own: the response cache (cfg.CacheSize results), then contract
+// after its own: the response cache (cfg.CacheSize results in
+// cfg.CacheBytes), then contract
 // validation (unless cfg.SkipValidation). The cache is closed when the
 // test ends. A test that stands for an app's server gives it to
 // netron.New.
 func AppFeatures(tb testing.TB, cfg netron.Config) netron.Option {
-	rc := cache.New(cfg.CacheSize)
+	rc := cache.New(cfg.CacheSize, cache.WithMaxBytes(cfg.CacheBytes))
 	tb.Cleanup(func() { _ = rc.Close() })
 	features := []netron.Interceptor{rc}
 	if !cfg.SkipValidation {

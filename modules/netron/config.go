@@ -93,6 +93,10 @@ type Config struct {
 	// CacheSize is the most results the response cache (package cache) of
 	// a titan app keeps.
 	CacheSize int `json:"cacheSize" jsonschema:"minimum=1"`
+	// CacheBytes is the most memory, in bytes, the results of that cache
+	// take together with their keys (an estimate); a result that would
+	// take more than a sixteenth of it is not kept.
+	CacheBytes int64 `json:"cacheBytes" jsonschema:"minimum=1,description=Memory the response cache's results and keys may take (bytes)"`
 	// Reconnect sets how dialled peers reconnect after a connection drops.
 	Reconnect ReconnectConfig `json:"reconnect"`
 	// HandshakeTimeout bounds the set-up of an accepted connection, from accept: the TLS
@@ -200,6 +204,7 @@ func DefaultConfig() Config {
 		PingTimeout:                20 * time.Second,
 		MaxPeerIDBytes:             256,
 		CacheSize:                  10000,
+		CacheBytes:                 64 << 20,
 		Reconnect:                  ReconnectConfig{Min: 50 * time.Millisecond, Max: time.Second},
 		Compression:                CompressionConfig{Algorithm: "none", MinSize: 1024},
 		Pool:                       PoolConfig{MaxConns: 4, BusyAt: 128, IdleTimeout: time.Minute},
@@ -235,6 +240,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.PingTimeout = cmp.Or(c.PingTimeout, d.PingTimeout)
 	c.MaxPeerIDBytes = cmp.Or(c.MaxPeerIDBytes, d.MaxPeerIDBytes)
 	c.CacheSize = cmp.Or(c.CacheSize, d.CacheSize)
+	c.CacheBytes = cmp.Or(c.CacheBytes, d.CacheBytes)
 	c.Reconnect.Min = cmp.Or(c.Reconnect.Min, d.Reconnect.Min)
 	c.Reconnect.Max = cmp.Or(c.Reconnect.Max, d.Reconnect.Max)
 	c.Compression.Algorithm = cmp.Or(c.Compression.Algorithm, d.Compression.Algorithm)
@@ -280,6 +286,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
 	case c.MaxStreamBytesPerPeer < 0:
 		return c, fmt.Errorf("netron: maxStreamBytesPerPeer %d is negative", c.MaxStreamBytesPerPeer)
+	case c.CacheBytes < 0:
+		return c, fmt.Errorf("netron: cacheBytes %d is negative", c.CacheBytes)
 	case c.MaxQueuedBytes < 0:
 		return c, fmt.Errorf("netron: maxQueuedBytes %d is negative", c.MaxQueuedBytes)
 	case c.WriteStallTimeout < 0:

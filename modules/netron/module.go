@@ -93,8 +93,8 @@ func ordered(ics []Interceptor) []Interceptor {
 // Innermost is the chain of interceptors the netron module installs after
 // every other one, next to the method, in order. A titan app provides it:
 // the response cache (package cache), then contract validation (package
-// validate), as the config's netron.cacheSize and netron.skipValidation
-// say.
+// validate), as the config's netron.cacheSize, netron.cacheBytes and
+// netron.skipValidation say.
 type Innermost []Interceptor
 
 // Result is what the netron module provides.

@@ -4,8 +4,8 @@
 // It is an ordinary [netron.Interceptor] written against the engine's
 // public call model only. A titan app installs it (innermost but for
 // validation, so a cached result was validated when it was made), sized by
-// netron.cacheSize; with a bare Netron, give it to [netron.WithInterceptors]
-// and close it when the Netron has stopped:
+// netron.cacheSize and netron.cacheBytes; with a bare Netron, give it to
+// [netron.WithInterceptors] and close it when the Netron has stopped:
 //
 //	c := cache.New(10_000)
 //	defer c.Close()
