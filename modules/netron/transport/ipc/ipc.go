@@ -68,6 +68,8 @@ func inherited() (r, w *os.File, err error) {
 	if v == "" || !ok || err1 != nil || err2 != nil || rfd < 3 || wfd < 3 {
 		return nil, nil, fmt.Errorf("ipc: this process was not started by ipc.Spawn (%s=%q)", EnvVar, v)
 	}
+	pollable(rfd)
+	pollable(wfd)
 	return os.NewFile(uintptr(rfd), "ipc-in"), os.NewFile(uintptr(wfd), "ipc-out"), nil
 }
 

@@ -38,6 +38,9 @@ func child(mode string) int {
 	if err != nil {
 		return 4
 	}
+	if mode == "closeread" {
+		return closeRead(c)
+	}
 	for {
 		msg, err := c.ReadMessage()
 		if errors.Is(err, io.EOF) {
@@ -60,6 +63,37 @@ func child(mode string) int {
 		if mode == "die" {
 			os.Exit(0)
 		}
+	}
+}
+
+// closeRead, in the child, closes its connection while a ReadMessage
+// waits for the parent: the read must end (8 when it is still blocked 3 s
+// later).
+func closeRead(c transport.Conn) int {
+	done := make(chan error, 1)
+	go func() { _, err := c.ReadMessage(); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	c.Close()
+	select {
+	case <-done:
+		return 0
+	case <-time.After(3 * time.Second):
+		return 8
+	}
+}
+
+// The child's Close ends its read that waits for the parent (the
+// inherited pipes were blocking files, which Close cannot interrupt: the
+// reader and its descriptor stayed until the parent wrote or closed).
+func TestChildCloseEndsItsRead(t *testing.T) {
+	c := spawn(t, "closeread")
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not exit within 10 s")
+	}
+	if err := c.ExitErr(); err != nil {
+		t.Fatalf("child: %v (status 8: its ReadMessage was still blocked 3 s after Close)", err)
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package ipc
+
+// pollable does nothing where inherited pipes are not unix descriptors.
+func pollable(int) {}
