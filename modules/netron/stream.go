@@ -43,11 +43,16 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration) error {
 func abandon(seq iter.Seq2[any, error], log *slog.Logger, call *Call) {
 	defer func() {
 		if r := recover(); r != nil {
-			log.Error("stream panicked", "service", call.Service, "method", call.Method,
-				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			logStreamPanic(log, call, r)
 		}
 	}()
 	seq(func(any, error) bool { return false })
+}
+
+// logStreamPanic logs the panic r of a stream's iterator, with its stack.
+func logStreamPanic(log *slog.Logger, call *Call, r any) {
+	log.Error("stream panicked", "service", call.Service, "method", call.Method,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }
 
 // serveStream answers a stream call with a StreamReference, then sends the
@@ -98,8 +103,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	err = func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				c.p.log.Error("stream panicked", "service", call.Service, "method", call.Method,
-					"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				logStreamPanic(c.p.log, call, r)
 				err = NewError(CodeInternal, errors.New(internalMessage))
 			}
 		}()

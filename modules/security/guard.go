@@ -292,6 +292,8 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 	switch {
 	case c.Token != "" && verifier != nil && (looksLikeJWT(c.Token) || g.auth == nil):
 		tokens := g.tokenCache()
+		// Looked up again after verified: another attempt may have
+		// verified the token while this one waited in attempt.
 		if id, ok := tokens.GetIfPresent(c.Token); ok && !id.expired(g.now()) {
 			return id, nil // verified and completed before; never modified
 		}
