@@ -647,7 +647,7 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 	}
 	p.inflight.Add(1) // until the stream ends (Stream.end)
 	s := &Stream{peer: p, rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
-		batch: make([]protocol.RawValue, 0, streamBatchCap)}
+		windowBytes: p.n.streamWindowBytes(), batch: make([]protocol.RawValue, 0, streamBatchCap)}
 	context.AfterFunc(sctx, func() { s.Close() })
 	return s, nil
 }

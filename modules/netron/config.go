@@ -27,11 +27,17 @@ type Config struct {
 	// MaxDepth is the deepest nesting of values accepted.
 	MaxDepth int `json:"maxDepth" jsonschema:"minimum=8,maximum=1024"`
 	// StreamWindow is the number of stream items a receiver lets a sender
-	// have in flight (Go peers only; others get TCP back-pressure). A
-	// receiver buffers at most this many items per stream, so lower it for
-	// streams of large items; at 64 the reader's grants held 32-byte
-	// streams back by 20 % on the development machine.
+	// have in flight (Go peers only; others get TCP back-pressure); at 64
+	// the reader's grants held 32-byte streams back by 20 % on the
+	// development machine.
 	StreamWindow int `json:"streamWindow" jsonschema:"minimum=1,maximum=65536"`
+	// StreamWindowBytes is the bytes of stream items a receiver lets a Go
+	// sender have in flight on one stream, beside StreamWindow's items:
+	// the sender holds back once it has this much unread (an item of any
+	// size goes when nothing is in flight). The receiver announces at most
+	// half of MaxStreamBytesPerPeer, so that a stream of large items read
+	// slowly waits for its reader instead of passing that bound.
+	StreamWindowBytes int64 `json:"streamWindowBytes" jsonschema:"minimum=1,description=Bytes of one stream's items a Go sender may have unread by this side"`
 	// MaxStreamsPerPeer caps the streams open in each direction on one
 	// connection.
 	MaxStreamsPerPeer int `json:"maxStreamsPerPeer" jsonschema:"minimum=1"`
@@ -40,9 +46,10 @@ type Config struct {
 	// streams: a producer without a window (not a Go peer), or one that
 	// ignores it, cannot make this side hold more. The stream whose item
 	// would pass it ends with resource_exhausted, its items are dropped
-	// and its producer is told to stop. A Go producer keeps to
-	// StreamWindow items per stream: keep StreamWindow times the size of
-	// the items times the streams read slowly at once under it.
+	// and its producer is told to stop. A Go producer keeps to the window
+	// of each stream (StreamWindow items, StreamWindowBytes bytes, at most
+	// half of this bound), so one stream read slowly never passes it; keep
+	// the streams read slowly at once times the byte window under it.
 	MaxStreamBytesPerPeer int64 `json:"maxStreamBytesPerPeer" jsonschema:"minimum=1,description=Bytes of received stream items not yet read per connection before the stream that passes it ends"`
 	// StreamIdleTimeout closes a received stream after this long without an
 	// item, and a stream nobody reads.
@@ -173,7 +180,7 @@ type ReconnectConfig struct {
 }
 
 // DefaultConfig returns the defaults: 5 s request and task timeouts, 16 MiB
-// frames, depth 128, a window of 256 stream items, 1,000 streams and 1,000
+// frames, depth 128, a window of 256 stream items or 4 MiB, 1,000 streams and 1,000
 // subscriptions per peer, 60 s stream idle timeout, 256 requests served at
 // once per peer, 1,024 events or 4 MiB of events from one peer waiting for
 // their handlers, 8 MiB queued for writing per peer and 64 MiB in all, 30 s
@@ -190,6 +197,7 @@ func DefaultConfig() Config {
 		MaxFrameSize:               16 << 20,
 		MaxDepth:                   128,
 		StreamWindow:               256,
+		StreamWindowBytes:          4 << 20,
 		MaxStreamsPerPeer:          1000,
 		MaxStreamBytesPerPeer:      64 << 20,
 		StreamIdleTimeout:          60 * time.Second,
@@ -226,6 +234,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxFrameSize = cmp.Or(c.MaxFrameSize, d.MaxFrameSize)
 	c.MaxDepth = cmp.Or(c.MaxDepth, d.MaxDepth)
 	c.StreamWindow = cmp.Or(c.StreamWindow, d.StreamWindow)
+	c.StreamWindowBytes = cmp.Or(c.StreamWindowBytes, d.StreamWindowBytes)
 	c.MaxStreamsPerPeer = cmp.Or(c.MaxStreamsPerPeer, d.MaxStreamsPerPeer)
 	c.StreamIdleTimeout = cmp.Or(c.StreamIdleTimeout, d.StreamIdleTimeout)
 	c.MaxSubscriptionsPerPeer = cmp.Or(c.MaxSubscriptionsPerPeer, d.MaxSubscriptionsPerPeer)
@@ -284,6 +293,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("netron: maxQueuedEventBytesPerPeer %d is negative", c.MaxQueuedEventBytesPerPeer)
 	case c.MaxQueuedBytesPerPeer < 0:
 		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
+	case c.StreamWindowBytes < 0:
+		return c, fmt.Errorf("netron: streamWindowBytes %d is negative", c.StreamWindowBytes)
 	case c.MaxStreamBytesPerPeer < 0:
 		return c, fmt.Errorf("netron: maxStreamBytesPerPeer %d is negative", c.MaxStreamBytesPerPeer)
 	case c.CacheBytes < 0:

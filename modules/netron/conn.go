@@ -20,8 +20,9 @@ type conn struct {
 	ctx context.Context // cancelled when the connection ends
 	end context.CancelCauseFunc
 
-	ext    atomic.Bool  // the Go-to-Go extension is on
-	window atomic.Int32 // the peer's receive window for our streams
+	ext         atomic.Bool  // the Go-to-Go extension is on
+	window      atomic.Int32 // the peer's receive window for our streams
+	windowBytes atomic.Int64 // its window in bytes; 0: none
 
 	q     *session.Queue // what waits to be written, and the writer (session.Queue.Run)
 	wdone chan struct{}  // closed when the writer has stopped
@@ -187,7 +188,12 @@ func (c *conn) sendRaw(b []byte) error { return c.q.SendRaw(b) }
 // appendItem sends an item of the stream s (see session.Queue.AppendItem);
 // only the stream's producer calls it.
 func (c *conn) appendItem(s *sendStream, pkt *protocol.Packet) error {
-	return coded(c.q.AppendItem(&s.out, pkt))
+	size, err := c.q.AppendItem(&s.out, pkt)
+	if err != nil {
+		return coded(err)
+	}
+	s.credit.Sent(session.SentCost(size))
+	return nil
 }
 
 // flush waits until everything queued on the connection is written, the

@@ -81,11 +81,12 @@
 // a connection has received and its readers have not taken are at most
 // Config.MaxStreamBytesPerPeer bytes (each item counted with a small fixed
 // overhead): the stream whose item would pass the bound ends with
-// resource_exhausted. A Go producer keeps to the receiver's window
-// (Config.StreamWindow items per stream), which holds it under the bound
-// only while the window times the size of its items, over the streams read
-// slowly at once, is under it; a producer with no window is held by the
-// bound alone.
+// resource_exhausted. A Go producer keeps to the receiver's window on each
+// stream (Config.StreamWindow items, Config.StreamWindowBytes bytes,
+// announced at most half the bound), so that one stream read slowly waits
+// for its reader instead of passing the bound; only more streams read
+// slowly at once than the bound holds windows can pass it. A producer with
+// no window (not a Go peer) is held by the bound alone.
 //
 // # Events
 //
@@ -165,8 +166,10 @@
 //   - stream credit: the reader of a stream grants the producer more items
 //     with a STREAM packet without the impulse bit, the number as payload
 //     and the stream id in the trailer; the producer starts with the
-//     reader's announced window and waits when it runs out, so a paused
-//     reader holds at most a window of items;
+//     reader's announced window (items, and bytes: "windowBytes") and
+//     waits when it runs out, so a paused reader holds at most a window of
+//     items, or of bytes and one item more; a grant covers the oldest
+//     items, and the reader grants once it has read half of either;
 //   - stream cancel: STREAM_CLOSE without the impulse bit, from the reader,
 //     payload {streamId, reason};
 //   - compression: each side lists the algorithms it decodes ("z":

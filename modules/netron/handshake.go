@@ -10,7 +10,7 @@ import (
 // extVersion is the version of Titan's Go-to-Go protocol extension.
 //
 // The extension is negotiated in the handshake: each side adds
-// "titan":{"v":1,"window":N,"z":["zstd","s2"]} to its id / client-id message, which
+// "titan":{"v":1,"window":N,"windowBytes":B,"z":["zstd","s2"]} to its id / client-id message, which
 // TypeScript peers ignore. When both sides announced it, the connection
 // also uses (see doc.go, "Go-to-Go extension"):
 //
@@ -21,6 +21,9 @@ import (
 //     of the call to cancel and a nil payload; never answered;
 //   - stream credit: a STREAM packet with impulse 0 sent by the receiver,
 //     payload the number of further items it accepts, trailer the stream id;
+//     the items granted are the oldest unread ones, whose bytes the sender
+//     no longer counts against "windowBytes" (absent: no byte window). A
+//     receiver grants once it has read half of either window;
 //   - stream cancel: a STREAM_CLOSE packet with impulse 0 sent by the
 //     receiver, payload {streamId, reason};
 //   - compression: a message may be an envelope (flags 0x08) holding
@@ -44,14 +47,25 @@ type handshake struct {
 type extInfo struct {
 	V      int `json:"v"`
 	Window int `json:"window"`
+	// WindowBytes is the bytes of one stream's items the side lets a
+	// sender have in flight; absent (an earlier Go peer), none.
+	WindowBytes int64 `json:"windowBytes,omitempty"`
 	// Z lists the compression algorithms the side decodes (package
 	// compress); absent, it decodes none.
 	Z []string `json:"z,omitempty"`
 }
 
 func (n *Netron) handshakeMessage(typ string) []byte {
-	b, _ := json.Marshal(handshake{Type: typ, ID: n.id, Titan: &extInfo{V: extVersion, Window: n.cfg.StreamWindow, Z: compress.Names}})
+	b, _ := json.Marshal(handshake{Type: typ, ID: n.id, Titan: &extInfo{V: extVersion, Window: n.cfg.StreamWindow, WindowBytes: n.streamWindowBytes(), Z: compress.Names}})
 	return b
+}
+
+// streamWindowBytes is the byte window this side announces for the
+// streams it reads: Config.StreamWindowBytes, at most half of
+// Config.MaxStreamBytesPerPeer (so that one stream, with the one item that
+// may pass its window, stays under the bound), at least one byte.
+func (n *Netron) streamWindowBytes() int64 {
+	return max(1, min(n.cfg.StreamWindowBytes, n.cfg.MaxStreamBytesPerPeer/2))
 }
 
 // negotiated turns the extension on for c once the peer's handshake
@@ -64,6 +78,9 @@ func (c *conn) negotiated(x *extInfo) {
 	}
 	if x.Window > 0 {
 		c.window.Store(int32(x.Window))
+	}
+	if x.WindowBytes > 0 {
+		c.windowBytes.Store(x.WindowBytes)
 	}
 	n := c.p.n
 	c.rd.SetInflate(n.codec)

@@ -22,7 +22,7 @@ import (
 // sendStream is a stream this side produces for the peer.
 type sendStream struct {
 	id     uint32
-	credit session.Credit // items the reader takes before it grants more
+	credit session.Credit // items (and bytes) the reader takes before it grants more
 	cancel context.CancelCauseFunc
 	out    session.Appender // where its items are appended (the producer's)
 }
@@ -64,7 +64,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s := &sendStream{id: nextStreamID(), cancel: cancel}
-	s.credit.Init(int(c.window.Load()))
+	s.credit.Init(int(c.window.Load()), c.windowBytes.Load())
 	if !c.sending.Add(s.id, s) {
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
 		return
@@ -72,6 +72,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	defer func() {
 		c.sending.Remove(s.id)
 		s.out.Release()
+		s.credit.Release()
 	}()
 	seq, err := n.streaming(ctx, call)
 	if err != nil {
@@ -272,6 +273,9 @@ type Stream struct {
 	done   bool // the producer had finished when the batch was taken
 	unread int  // items read and not yet granted back
 	window int  // the window this side announced
+
+	unreadBytes int64 // their bytes (session.ItemCost)
+	windowBytes int64 // the byte window this side announced
 }
 
 // Next returns the next item, still encoded; io.EOF after the last one.
@@ -325,11 +329,13 @@ func (s *Stream) take() (protocol.RawValue, error) {
 	s.batch[s.next] = nil
 	s.next++
 	// Credit goes back as items are read, not as they are taken, so a
-	// paused reader still holds the producer to the window.
+	// paused reader still holds the producer to the window: once half of
+	// it, in items or in bytes, has been read.
 	s.unread++
-	if !s.done && s.unread >= max(1, s.window/2) && s.c.ext.Load() {
+	s.unreadBytes += session.ItemCost(v)
+	if !s.done && (s.unread >= max(1, s.window/2) || s.unreadBytes >= s.windowBytes/2) && s.c.ext.Load() {
 		_ = s.c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, StreamID: s.rs.ID(), Data: s.unread})
-		s.unread = 0
+		s.unread, s.unreadBytes = 0, 0
 	}
 	return v, nil
 }

@@ -121,16 +121,18 @@ type clientConn struct {
 	rerr   error // set when the connection ends
 	eventN atomic.Uint32
 
-	mu       sync.Mutex
-	caller   string // the engine's Netron id, from its client-id message
-	window   int    // the engine's stream window, from its client-id message
-	nextSID  uint32
-	calls    map[uint32]*pendingCall // by the engine's request id
-	streams  map[uint32]*openStream  // by stream id
-	insts    map[string]*instance
-	events   map[string]*nats.Subscription // event name -> subscription
-	resolved map[string]bool               // qualified names handed out by resolve
-	token    string                        // from a successful authenticate; sent with calls and resolves
+	mu     sync.Mutex
+	caller string // the engine's Netron id, from its client-id message
+	window int    // the engine's stream window, from its client-id message
+	// windowBytes is its window in bytes (0: none announced).
+	windowBytes int64
+	nextSID     uint32
+	calls       map[uint32]*pendingCall // by the engine's request id
+	streams     map[uint32]*openStream  // by stream id
+	insts       map[string]*instance
+	events      map[string]*nats.Subscription // event name -> subscription
+	resolved    map[string]bool               // qualified names handed out by resolve
+	token       string                        // from a successful authenticate; sent with calls and resolves
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -249,7 +251,8 @@ func (c *clientConn) handle(m []byte) {
 			Type  string `json:"type"`
 			ID    string `json:"id"`
 			Titan *struct {
-				Window int `json:"window"`
+				Window      int   `json:"window"`
+				WindowBytes int64 `json:"windowBytes"`
 			} `json:"titan"`
 		}
 		if json.Unmarshal(m, &h) == nil && h.Type == "client-id" {
@@ -257,6 +260,9 @@ func (c *clientConn) handle(m []byte) {
 			c.caller = h.ID
 			if h.Titan != nil && h.Titan.Window > 0 {
 				c.window = h.Titan.Window
+			}
+			if h.Titan != nil && h.Titan.WindowBytes > 0 {
+				c.windowBytes = h.Titan.WindowBytes
 			}
 			c.mu.Unlock()
 		}
@@ -358,6 +364,9 @@ func (c *clientConn) call(pkt protocol.Packet, payload protocol.RawValue) {
 	sid := c.nextSID
 	msg.Header.Set(HeaderCaller, c.caller)
 	msg.Header.Set(HeaderWindow, strconv.Itoa(c.window))
+	if c.windowBytes > 0 {
+		msg.Header.Set(HeaderWindowBytes, strconv.FormatInt(c.windowBytes, 10))
+	}
 	c.mu.Unlock()
 	msg.Header.Set(HeaderInbox, c.inbox)
 	msg.Header.Set(HeaderCall, strconv.FormatUint(uint64(pkt.ID), 10))

@@ -110,7 +110,12 @@
 // caller's window ([HeaderWindow], the caller's Config.StreamWindow) plus
 // the credits granted since, each grant a message to
 // <p>.inst.<id>.credit with [HeaderInbox], [HeaderStream] and the count as
-// body; a paused reader therefore holds at most a window of items. The
+// body; a paused reader therefore holds at most a window of items. When
+// the caller sends [HeaderWindowBytes], the instance also stops while the
+// items it sent and the caller has not granted back (each counted as its
+// packet's bytes and 64 more) reach that many bytes, so a stream of large
+// items waits for a slow reader instead of passing its
+// Config.MaxStreamBytesPerPeer. The
 // caller cancels with <p>.inst.<id>.close (and a call with
 // <p>.inst.<id>.cancel, [HeaderCall]). An instance waiting for credits
 // probes the caller's <inbox>.alive every 500 ms and ends the stream when

@@ -419,6 +419,7 @@ type callHeaders struct {
 	metadata    map[string]string
 	sid         uint32
 	window      int
+	windowBytes int64
 }
 
 func readCallHeaders(h nats.Header) (callHeaders, error) {
@@ -448,6 +449,13 @@ func readCallHeaders(h nats.Header) (callHeaders, error) {
 			return c, fmt.Errorf("bad %s header %q", HeaderWindow, s)
 		}
 		c.window = w
+	}
+	if s := h.Get(HeaderWindowBytes); s != "" {
+		w, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || w < 1 {
+			return c, fmt.Errorf("bad %s header %q", HeaderWindowBytes, s)
+		}
+		c.windowBytes = w
 	}
 	if c.inbox != "" && !validTopic(c.inbox) {
 		return c, fmt.Errorf("bad %s header %q", HeaderInbox, c.inbox)
@@ -713,7 +721,7 @@ func (g *Gateway) onControl(msg *nats.Msg) {
 			return
 		}
 		if n, err := strconv.Atoi(string(msg.Data)); err == nil && n > 0 {
-			s.grant(n)
+			s.credit.Grant(n)
 		}
 	}
 }

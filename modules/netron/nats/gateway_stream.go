@@ -4,31 +4,19 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // sendStream is a stream an instance produces for a caller.
 type sendStream struct {
-	mu     sync.Mutex
-	credit int
-	wake   chan struct{}
+	credit session.Credit // the caller's window and its grants
 	cancel context.CancelCauseFunc
-}
-
-func (s *sendStream) grant(n int) {
-	s.mu.Lock()
-	s.credit += n
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 }
 
 // acquire waits for one credit until ctx ends or the stream has been idle
@@ -37,20 +25,16 @@ func (s *sendStream) grant(n int) {
 func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func() bool) error {
 	deadline := time.Now().Add(idle)
 	for {
-		s.mu.Lock()
-		if s.credit > 0 {
-			s.credit--
-			s.mu.Unlock()
+		if s.credit.Take() {
 			return nil
 		}
-		s.mu.Unlock()
 		left := time.Until(deadline)
 		if left <= 0 {
 			return netron.Errorf(netron.CodeDeadlineExceeded, "stream reader idle for %v", idle)
 		}
 		t := time.NewTimer(min(left, probeInterval))
 		select {
-		case <-s.wake:
+		case <-s.credit.Granted():
 			t.Stop()
 		case <-ctx.Done():
 			t.Stop()
@@ -87,7 +71,8 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 		window = g.window
 	}
 	sid := strconv.FormatUint(uint64(hdr.sid), 10)
-	s := &sendStream{credit: window, wake: make(chan struct{}, 1), cancel: cancel}
+	s := &sendStream{cancel: cancel}
+	s.credit.Init(window, hdr.windowBytes)
 	key := hdr.inbox + "/" + sid
 	g.mu.Lock()
 	g.streams[key] = s
@@ -96,6 +81,7 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 		g.mu.Lock()
 		delete(g.streams, key)
 		g.mu.Unlock()
+		s.credit.Release()
 	}()
 	ref, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeCall,
 		Data: &protocol.StreamReference{StreamID: hdr.sid, Kind: protocol.StreamWritable, IsLive: true, PeerID: g.id}})
@@ -136,6 +122,7 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 				}
 				return netron.NewError(netron.CodeUnavailable, err)
 			}
+			s.credit.Sent(session.SentCost(len(b)))
 			index++
 		}
 		return nil

@@ -103,6 +103,19 @@ func (c *Calc) Count(ctx context.Context, n int) iter.Seq2[int, error] {
 	}
 }
 
+// Blob yields n strings of size bytes, counting each before it is yielded.
+func (c *Calc) Blob(_ context.Context, n, size int) iter.Seq2[string, error] {
+	item := strings.Repeat("b", size)
+	return func(yield func(string, error) bool) {
+		for range n {
+			c.produced.Add(1)
+			if !yield(item, nil) {
+				return
+			}
+		}
+	}
+}
+
 func (c *Calc) Broken(_ context.Context, n int) iter.Seq2[int, error] {
 	return func(yield func(int, error) bool) {
 		for i := range n {

@@ -30,6 +30,9 @@ const (
 	HeaderStream = "Titan-Stream"
 	// HeaderWindow is the caller's stream credit window.
 	HeaderWindow = "Titan-Window"
+	// HeaderWindowBytes is the caller's stream window in bytes (the
+	// caller's announced Config.StreamWindowBytes); absent, none.
+	HeaderWindowBytes = "Titan-Window-Bytes"
 	// HeaderTarget is the target a resolve request asks for.
 	HeaderTarget = "Titan-Target"
 	// HeaderInstance is the id of the instance that answers.

@@ -315,6 +315,18 @@ const itemOverhead = 64
 // itemCost is what holding v counts against the table's bytes.
 func itemCost(v protocol.RawValue) int64 { return int64(len(v)) + itemOverhead }
 
+// ItemCost is what a reader counts of an item v it has read, in the bytes
+// of its window (the same count as the table's bound).
+func ItemCost(v protocol.RawValue) int64 { return itemCost(v) }
+
+// SentCost is what a producer counts of an item it sent in a packet of
+// size bytes: the item's count on the reading side plus the packet's
+// header, so never less than the reader counts. A reader that grants once
+// it has read half its byte window therefore always grants before a
+// producer held by that window waits (the header, a few bytes, is well
+// under itemOverhead).
+func SentCost(size int) int64 { return int64(size) + itemOverhead }
+
 // dropEarly drops the items that came ahead of their turn; s.mu is held.
 func (s *Inbound) dropEarly() {
 	s.t.held.Add(-s.heldEarly)

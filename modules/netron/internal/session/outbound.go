@@ -10,33 +10,124 @@ import (
 
 // Credit is the window of a stream this side produces: the items its
 // reader lets it send before it grants more (a Go reader grants as it
-// reads; the producer waits in Acquire when the window is spent).
+// reads; the producer waits in Acquire when the window is spent), and,
+// when the reader announced one, the bytes it lets it have in flight.
+//
+// The reader grants items, not bytes: the producer keeps the cost of each
+// item it sent (Sent) until the grant that covers it, oldest first, and
+// sends while what it has in flight is under the byte window, so one item
+// of any size goes out when nothing is in flight.
 type Credit struct {
 	n    atomic.Int64
 	wake chan struct{} // a grant arrived (buffered: no wake-up is lost)
+
+	bytes    int64        // the byte window; 0: items only (fixed by Init)
+	inflight atomic.Int64 // the costs of the items sent and not yet granted back
+	mu       sync.Mutex   // guards costs, head, list and released
+	costs    []int64      // those costs, oldest first, from head
+	head     int
+	list     *costList // where costs came from (costLists), given back by Release
+	released bool
+}
+
+// costList is the room of a Credit's costs, reused from stream to stream
+// (each stream would otherwise grow a list of its own, in up to seven
+// allocations for a hundred items).
+type costList struct{ b []int64 }
+
+var costLists = sync.Pool{New: func() any { return &costList{b: make([]int64, 0, 128)} }}
+
+// Release gives the room of the costs back; the Credit counts no bytes
+// after it (its stream has ended).
+func (c *Credit) Release() {
+	if c.bytes == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.list != nil {
+		if cap(c.costs) <= 1<<16 {
+			c.list.b = c.costs[:0]
+			costLists.Put(c.list)
+		}
+		c.list = nil
+	}
+	c.costs, c.head, c.released = nil, 0, true
+	c.mu.Unlock()
 }
 
 // ErrReaderIdle is Acquire's error when the reader granted nothing for the
 // idle time.
 var ErrReaderIdle = errors.New("the stream's reader granted no credit")
 
-// Init opens the window with n items.
-func (c *Credit) Init(n int) {
+// Init opens the window with n items and, when bytes > 0, that many bytes.
+func (c *Credit) Init(n int, bytes int64) {
 	c.wake = make(chan struct{}, 1)
 	c.n.Store(int64(n))
+	c.bytes = max(bytes, 0)
 }
 
-// Grant adds n items to the window and wakes a waiting Acquire.
+// Grant adds n items to the window, gives back the bytes of the n oldest
+// items sent (a reader grants what it has read, in order) and wakes a
+// waiting Acquire.
 func (c *Credit) Grant(n int) {
 	c.n.Add(int64(n))
+	if c.bytes > 0 {
+		c.mu.Lock()
+		for ; n > 0 && c.head < len(c.costs); n-- {
+			c.inflight.Add(-c.costs[c.head])
+			c.head++
+		}
+		if c.head == len(c.costs) {
+			c.costs, c.head = c.costs[:0], 0
+		}
+		c.mu.Unlock()
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
 
-// Take takes one item of the window if there is one.
+// Granted is signalled (without loss: it holds one wake-up) when a grant
+// arrives, for a producer that waits on more than Acquire does.
+func (c *Credit) Granted() <-chan struct{} { return c.wake }
+
+// Sent counts an item of cost bytes as in flight until the grant that
+// covers it; nothing when the window has no bytes.
+func (c *Credit) Sent(cost int64) {
+	if c.bytes == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.released {
+		c.mu.Unlock()
+		return
+	}
+	if c.list == nil {
+		c.list = costLists.Get().(*costList)
+		c.costs = c.list.b[:0]
+	}
+	if c.head > 0 && len(c.costs) == cap(c.costs) {
+		c.costs = append(c.costs[:0], c.costs[c.head:]...) // reuse the room granted back
+		c.head = 0
+	}
+	c.costs = append(c.costs, cost)
+	c.inflight.Add(cost)
+	c.mu.Unlock()
+}
+
+// roomForBytes reports whether another item may go out under the byte
+// window.
+func (c *Credit) roomForBytes() bool {
+	return c.bytes == 0 || c.inflight.Load() < c.bytes
+}
+
+// Take takes one item of the window if there is one and the bytes in
+// flight leave room.
 func (c *Credit) Take() bool {
+	if !c.roomForBytes() {
+		return false
+	}
 	for {
 		v := c.n.Load()
 		if v <= 0 {

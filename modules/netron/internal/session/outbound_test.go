@@ -3,17 +3,21 @@ package session
 import (
 	"context"
 	"errors"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // The window: Take spends it, Grant refills it and wakes a waiting
 // Acquire; Acquire ends with the context's cause or ErrReaderIdle.
 func TestCredit(t *testing.T) {
 	var c Credit
-	c.Init(2)
+	c.Init(2, 0)
 	if !c.Take() || !c.Take() || c.Take() {
 		t.Fatal("a window of 2 did not give exactly 2 items")
 	}
@@ -42,7 +46,7 @@ func TestCredit(t *testing.T) {
 // Concurrent Takes never hand out more than was granted.
 func TestCreditConcurrent(t *testing.T) {
 	var c Credit
-	c.Init(0)
+	c.Init(0, 0)
 	var taken atomic.Int64
 	var wg sync.WaitGroup
 	for range 8 {
@@ -65,6 +69,66 @@ func TestCreditConcurrent(t *testing.T) {
 	}
 	if taken.Load() != 500 {
 		t.Fatalf("%d items taken of 500 granted", taken.Load())
+	}
+}
+
+// A window in bytes: items go out while what is in flight is under it (one
+// of any size when nothing is), and a grant gives back the costs of the
+// oldest items it covers.
+func TestCreditBytes(t *testing.T) {
+	var c Credit
+	c.Init(100, 1000)
+	if !c.Take() {
+		t.Fatal("nothing in flight, yet no item may go")
+	}
+	c.Sent(5000) // one item larger than the window
+	if c.Take() {
+		t.Fatal("an item went out with 5000 bytes in flight of a 1000-byte window")
+	}
+	c.Grant(1)
+	for i := range 3 {
+		if !c.Take() {
+			t.Fatalf("item %d: no room with %d bytes in flight", i, 400*i)
+		}
+		c.Sent(400)
+	}
+	if c.Take() {
+		t.Fatal("an item went out with 1200 bytes in flight of a 1000-byte window")
+	}
+	c.Grant(1) // the oldest 400 go back: 800 in flight
+	if !c.Take() {
+		t.Fatal("no room with 800 bytes in flight of 1000")
+	}
+	c.Sent(10)
+	c.Grant(10) // more than was sent: everything goes back
+	if !c.Take() {
+		t.Fatal("no room after everything was granted back")
+	}
+	c.Sent(1)
+	if inflight := c.inflight.Load(); inflight != 1 {
+		t.Fatalf("%d bytes in flight after all earlier items were granted back and one sent, want 1", inflight)
+	}
+}
+
+// A producer never waits for a grant a reader would not send: its count of
+// a stream packet, header included, is under twice the reader's count of
+// the item in it (a reader grants once it has read half its byte window),
+// for the largest header and the smallest item.
+func TestSentCostAgainstItemCost(t *testing.T) {
+	for _, data := range []any{nil, "", "x", strings.Repeat("y", 1000)} {
+		raw, err := protocol.Marshal(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: math.MaxUint32, Type: protocol.TypeStream, Impulse: true,
+			Live: true, EOS: true, StreamID: math.MaxUint32, StreamIndex: math.MaxUint32, Data: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent, read := SentCost(len(b)), ItemCost(raw)
+		if sent < read || sent >= 2*read {
+			t.Errorf("item %q: the producer counts %d, the reader %d; want read <= sent < 2*read", data, sent, read)
+		}
 	}
 }
 

@@ -277,22 +277,24 @@ func (a *Appender) Release() {
 // may run the item's own code (an error's Error method), which must not
 // run, or panic, while the buffer is closed to the writer. Items of
 // countStep bytes or more, and items sent while the queue is closed, take
-// Enqueue's path, which waits for room and reports the end.
-func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) error {
+// Enqueue's path, which waits for room and reports the end. It returns the
+// size of the item's packet, uncompressed.
+func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) (int, error) {
 	if a.scratch == nil {
 		a.scratch = GetBuf() // given back by Release
 	}
 	b, err := protocol.AppendPacket(a.scratch.B[:0], pkt)
 	a.scratch.B = b[:0]
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if len(b) > q.lim.MaxFrameSize {
-		return &FrameTooLargeError{Size: len(b), Limit: q.lim.MaxFrameSize}
+	size := len(b)
+	if size > q.lim.MaxFrameSize {
+		return 0, &FrameTooLargeError{Size: size, Limit: q.lim.MaxFrameSize}
 	}
 	if z := q.compressed(b); z != nil {
 		a.open = nil
-		return q.Enqueue(z)
+		return size, q.Enqueue(z)
 	}
 	if w := a.open; w != nil && len(b) < countStep && !q.closed() && lockOpen(w, a.gen) {
 		if w.parts == 0 {
@@ -317,7 +319,7 @@ func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) error {
 		}
 		w.state.Store(a.gen<<2 | stOpen)
 		w.mu.Unlock()
-		return nil
+		return size, nil
 	}
 	// A buffer of its own: a copy of a small item, which later items may
 	// join; a large item's scratch buffer itself (a new one takes its place).
@@ -326,7 +328,7 @@ func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) error {
 		w := a.scratch
 		a.scratch = GetBuf()
 		w.B = b
-		return q.Enqueue(w)
+		return size, q.Enqueue(w)
 	}
 	w := GetBuf()
 	w.B = append(w.B, b...)
@@ -334,7 +336,7 @@ func (q *Queue) AppendItem(a *Appender, pkt *protocol.Packet) error {
 	// may be written and reused at any time.
 	w.shared = true
 	a.open, a.gen = w, w.state.Load()>>2
-	return q.Enqueue(w)
+	return size, q.Enqueue(w)
 }
 
 // charge counts n bytes more (or fewer, when negative) as queued on the

@@ -174,8 +174,12 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 		t.Helper()
 		pkt := protocol.Packet{ID: uint32(1000 + next), Type: protocol.TypeStream, Impulse: true, Live: true,
 			StreamID: streamID, StreamIndex: uint32(next), Data: v}
-		if err := c.AppendItem(s, &pkt); err != nil {
+		size, err := c.AppendItem(s, &pkt)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if size <= len(v) {
+			t.Fatalf("AppendItem of %q reported a packet of %d bytes", v, size)
 		}
 		want = append(want, v)
 		next++
@@ -200,7 +204,7 @@ func TestStreamItemsJoinQueuedBuffer(t *testing.T) {
 				t.Fatal("an item whose encoding panics did not panic")
 			}
 		}()
-		_ = c.AppendItem(s, &protocol.Packet{ID: 1, Type: protocol.TypeStream, Impulse: true, Live: true,
+		_, _ = c.AppendItem(s, &protocol.Packet{ID: 1, Type: protocol.TypeStream, Impulse: true, Live: true,
 			StreamID: streamID, StreamIndex: uint32(next), Data: protocol.Object{{Key: "err", Value: boomErr{}}}})
 	}()
 	if st := first.state.Load() & 3; st != stOpen || first.parts != 10 {
