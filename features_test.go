@@ -112,3 +112,38 @@ func TestCacheBytesConfig(t *testing.T) {
 		t.Fatalf("the method ran %d times with netron.cacheBytes=1024, want 2 (nothing kept)", runs.Load())
 	}
 }
+
+// Prices answers by the caller's tenant.
+type Prices struct{ runs *atomic.Int64 }
+
+func (p Prices) Price(ctx context.Context, item string) (string, error) {
+	p.runs.Add(1)
+	return netron.IncomingMetadata(ctx)["tenant"] + ":" + item, nil
+}
+
+// titan.CacheVaryBy keeps a cached result per value of the named metadata:
+// two tenants asking the same never share an answer, one tenant asking
+// twice is answered from the cache.
+func TestCacheVaryBy(t *testing.T) {
+	var runs atomic.Int64
+	var server *netron.Netron
+	startApp(t, titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
+		titan.Service("prices", "1.0.0", func() Prices { return Prices{&runs} },
+			titan.Cache(time.Minute), titan.CacheVaryBy("tenant")),
+		titan.Invoke(func(n *netron.Netron) { server = n }))
+	p, err := netron.Dial(context.Background(), server.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	for _, tenant := range []string{"acme", "globex", "acme", "globex"} {
+		ctx := netron.WithOutgoingMetadata(context.Background(), map[string]string{"tenant": tenant})
+		v, err := netron.CallUnary[string](ctx, p, "prices@1.0.0", "price", "tea")
+		if err != nil || v != tenant+":tea" {
+			t.Fatalf("price(tea) for %s = %q, %v, want %q", tenant, v, err, tenant+":tea")
+		}
+	}
+	if runs.Load() != 2 {
+		t.Fatalf("the method ran %d times for two tenants asking twice each, want 2", runs.Load())
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
 	"github.com/titanframework/titan/modules/netron/validate"
 )
@@ -43,6 +44,8 @@ func TestOptionsPairWithNetron(t *testing.T) {
 		{"Transports()", titan.Transports(), netron.WithTransports(), `Transports()`, "Transports(): name at least one transport"},
 		{"Cache", titan.Cache(time.Minute), netron.WithCache(time.Minute), `Cache(1m0s)`, ""},
 		{"Cache(-1s)", titan.Cache(-time.Second), netron.WithCache(-time.Second), `Cache(-1s)`, "Cache(-1s): negative TTL"},
+		{"CacheVaryBy", titan.CacheVaryBy("tenant"), cache.VaryBy("tenant"), `cache.VaryBy("tenant")`, ""},
+		{"CacheVaryBy()", titan.CacheVaryBy(), cache.VaryBy(), `cache.VaryBy()`, "name at least one metadata key"},
 		{"Contract", titan.Contract("add", contract, nil), netron.WithContract("add", contract, nil), `Contract("add")`, ""},
 		{"HTTP", titan.HTTP("/api/calc"), httptransport.Path("/api/calc"), `HTTP("/api/calc")`, ""},
 		{"HTTP bad", titan.HTTP("api/"), httptransport.Path("api/"), `HTTP("api/")`, "must start with '/'"},

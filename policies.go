@@ -5,6 +5,7 @@ import (
 
 	"github.com/titanframework/titan/modules/linked"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/cache"
 	"github.com/titanframework/titan/modules/security/policy"
 )
 
@@ -69,6 +70,15 @@ func RateLimit(n int, per time.Duration) Policy {
 	r := &policy.RateLimit{N: n, Per: per}
 	return netron.WithPolicy(r.String(), policy.RateLimitKey, r, checkPolicy(r.Check))
 }
+
+// CacheVaryBy makes the caller's metadata under keys part of the key a
+// cached result ([Cache], [CacheTTL]) is kept under, for every method of a
+// service or, given to [Method], for one method:
+// titan.Method("prices", titan.CacheTTL(time.Minute), titan.CacheVaryBy("tenant")).
+// Name the keys a method reads and answers differently for; callers that
+// send different values, or one that sends none, never share a result.
+// It is cache.VaryBy.
+func CacheVaryBy(keys ...string) Policy { return cache.VaryBy(keys...) }
 
 // checkPolicy checks that the security module is linked, then check.
 func checkPolicy(check func() error) func(any) error {

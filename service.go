@@ -95,7 +95,7 @@ func Contract(method string, in, out json.RawMessage) ServiceOption {
 // Cache caches the results of the service's unary methods for ttl. The
 // key is the service, the method, the caller and the arguments, not the
 // call's metadata: a method whose result depends on metadata (a tenant, a
-// locale) names those keys with cache.VaryBy, or is not cached.
+// locale) names those keys with [CacheVaryBy], or is not cached.
 func Cache(ttl time.Duration) ServiceOption { return netron.WithCache(ttl) }
 
 // Method applies options to the method with the given wire name.
