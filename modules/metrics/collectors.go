@@ -73,7 +73,7 @@ func (c *trafficCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // cacheCollectors give the response cache's titan_cache_hits_total,
-// titan_cache_misses_total and titan_cache_entries.
+// titan_cache_misses_total, titan_cache_entries and titan_cache_bytes.
 func cacheCollectors(c *cache.Cache) []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
@@ -85,5 +85,8 @@ func cacheCollectors(c *cache.Cache) []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "titan_cache_entries", Help: "Results the response cache holds (an estimate).",
 		}, func() float64 { return float64(c.Stats().Entries) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "titan_cache_bytes", Help: "Bytes the response cache counts its results at, against its budget (netron.cacheBytes).",
+		}, func() float64 { return float64(c.Stats().Bytes) }),
 	}
 }

@@ -35,6 +35,11 @@ func TestCacheSeries(t *testing.T) {
 			t.Errorf("%s = %v (found %v), want %v", name, got, ok, want)
 		}
 	}
+	// The one result is counted at its bytes: more than nothing, far under
+	// the 64 MiB budget.
+	if got, ok := sample(fams, "titan_cache_bytes", nil); !ok || got <= 0 || got > 1<<20 {
+		t.Errorf("titan_cache_bytes = %v (found %v), want the bytes of one small result", got, ok)
+	}
 }
 
 // breakers is a circuit-breaker registry as a breaker module would keep
