@@ -18,6 +18,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
+	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
 
 const (
@@ -55,7 +56,8 @@ type Config struct {
 	// MaxConnsPerIP to a listener's; the HTTP fields are not used.
 	Limits transport.Limits
 	// TLS, when not nil, makes [NewListener] serve TLS: an accepted connection completes its
-	// handshake within Limits.HandshakeTimeout, or is closed, before Accept returns it.
+	// handshake within Limits.HandshakeTimeout, or is closed, before Accept returns it; its
+	// frames are then timed from their first byte on the wire (see [Conn.ReadMessage]).
 	// NewConn ignores it (wrap the connection yourself).
 	TLS *tls.Config
 	// Logger receives a listener's warnings (connections refused over a cap) and, at debug
@@ -121,6 +123,10 @@ type Conn struct {
 	readErr error
 	clock   limit.FrameClock // the deadline of the frame being read
 	size    int64            // its length, -1 while its header is incomplete
+	// records is the socket under nc when nc is a *tls.Conn a Listener made and frames are
+	// timed: the clock then runs from a frame's first byte on the wire and counts the bytes
+	// of its TLS records (see wireClock).
+	records *tlsrecord.Conn
 
 	onClose func() // run once by Close: releases the listener's count
 
@@ -154,6 +160,10 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 		c.vectored = true
 	}
 	c.br.r = bufio.NewReaderSize(nc, readBufferSize)
+	if rc := tlsrecord.Of(nc); rc != nil && c.clock.On() {
+		c.records = rc
+		rc.Watch((*wireClock)(c))
+	}
 	return c
 }
 
@@ -200,6 +210,9 @@ func (c *Conn) closedErr(op string) error {
 //
 // The frame deadline costs nothing while whole frames arrive: it is set on the connection only
 // when a frame has begun and is not all in the read buffer, and cleared when it is complete.
+// Over TLS served by a [Listener], a frame begins with the first byte of a TLS record on the
+// wire and its bytes are counted in records as they arrive, so a peer that stops inside a
+// record is cut as inside a frame; whole records cost no deadline either.
 func (c *Conn) ReadMessage() ([]byte, error) {
 	if c.readErr != nil {
 		return nil, c.readErr
@@ -209,8 +222,10 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 	}
 	msg, err := c.readFrame()
 	if err != nil {
-		if c.clock.Running() && errors.Is(err, os.ErrDeadlineExceeded) && !c.closed.Load() {
-			err = c.clock.Expired(c.remote, c.wireSize())
+		// Over TLS a deadline may also end a read after the frame it timed was returned
+		// (crypto/tls read on for an alert), so the clock has stopped.
+		if (c.clock.Running() || c.records != nil) && errors.Is(err, os.ErrDeadlineExceeded) && !c.closed.Load() {
+			err = c.expired()
 			_ = c.Close()
 		} else if c.closed.Load() && !errors.Is(err, transport.ErrFrameTooLarge) {
 			err = c.closedErr("read from")
@@ -241,7 +256,33 @@ func (c *Conn) startClock() error {
 		}
 	}
 	c.size = -1
+	if c.clock.Running() { // started on the wire (wireClock)
+		return nil
+	}
 	return c.nc.SetReadDeadline(c.clock.Start(time.Now(), r.Buffered()))
+}
+
+// progress counts n bytes of the frame that arrived in the read buffer, moving its deadline,
+// unless its bytes are counted on the wire (wireClock).
+func (c *Conn) progress(n int) {
+	if c.records != nil {
+		return
+	}
+	if d, ok := c.clock.Progress(n); ok {
+		_ = c.nc.SetReadDeadline(d)
+	}
+}
+
+// expired returns the error of a frame that ran out of time.
+func (c *Conn) expired() error {
+	if c.records == nil {
+		return c.clock.Expired(c.remote, c.wireSize(), "")
+	}
+	detail := "counted in TLS records"
+	if s := c.records.Stalled(); s != "" {
+		detail += "; " + s
+	}
+	return c.clock.Expired(c.remote, -1, detail)
 }
 
 // readFull is io.ReadFull from the read buffer, moving the frame's deadline as bytes arrive.
@@ -255,9 +296,7 @@ func (c *Conn) readFull(b []byte) (int, error) {
 		before := r.Buffered()
 		m, err := r.Read(b[n:])
 		n += m
-		if d, ok := c.clock.Progress(r.Buffered() + m - before); ok { // the bytes that arrived
-			_ = c.nc.SetReadDeadline(d)
-		}
+		c.progress(r.Buffered() + m - before) // the bytes that arrived
 		if err != nil {
 			if err == io.EOF && n > 0 {
 				err = io.ErrUnexpectedEOF
@@ -278,9 +317,7 @@ func (c *Conn) peek(size int) ([]byte, error) {
 	for r.Buffered() < size {
 		before := r.Buffered()
 		_, err := r.Peek(before + 1) // one read from the connection
-		if d, ok := c.clock.Progress(r.Buffered() - before); ok {
-			_ = c.nc.SetReadDeadline(d)
-		}
+		c.progress(r.Buffered() - before)
 		if err != nil {
 			b, _ := r.Peek(r.Buffered())
 			return b, err

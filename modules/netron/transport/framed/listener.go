@@ -12,6 +12,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
+	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
 
 // Listener is a [transport.Listener] over a [net.Listener]; it yields [*Conn] values. Accept
@@ -172,7 +173,8 @@ func (l *Listener) hand(a accepted) bool {
 // the connection over, or closes it.
 func (l *Listener) handshake(a accepted) {
 	defer l.wg.Done()
-	tc := tls.Server(a.nc, l.cfg.TLS)
+	// The socket under TLS follows the records, for the frame clock of the Conn (wireClock).
+	tc := tls.Server(tlsrecord.New(a.nc), l.cfg.TLS)
 	ctx, cancel := l.ctx, context.CancelFunc(func() {})
 	if d := l.cfg.Limits.HandshakeTimeout; d > 0 {
 		ctx, cancel = context.WithTimeout(ctx, d)

@@ -51,7 +51,7 @@ func (b *timedBody) Read(p []byte) (int, error) {
 		b.clock.Stop()
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			err = b.clock.Expired("the HTTP client "+b.remote, b.size)
+			err = b.clock.Expired("the HTTP client "+b.remote, b.size, "")
 		default:
 			_ = b.rc.SetReadDeadline(time.Time{})
 		}

@@ -34,5 +34,7 @@
 // counted until that handler releases it, so the caps hold for a port whatever its
 // connections speak; any other hijacked connection leaves the count. There is no timeout for a whole
 // request or response, so streaming responses (SSE, NDJSON) are possible, and handlers bound
-// their own work. The server never prints: its error log is discarded.
+// their own work. Over TLS, each socket is read through a follower of its TLS records
+// (internal/tlsrecord), which a handler that hijacks the connection may watch to time
+// messages from their first byte on the wire, as package ws does. The server never prints: its error log is discarded.
 package httpmux

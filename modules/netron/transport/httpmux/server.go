@@ -16,6 +16,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
+	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
 
 // registry holds the running servers of one scope ([transport.Ports]) by listen address: each
@@ -154,7 +155,7 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 
 	var ln net.Listener = &onceCloseListener{Listener: raw}
 	if tlsConfig != nil {
-		ln = tls.NewListener(ln, http11Only(tlsConfig))
+		ln = tls.NewListener(recordListener{ln}, http11Only(tlsConfig))
 	}
 	s.ln = ln
 	s.http = &http.Server{
@@ -453,4 +454,17 @@ func (l *onceCloseListener) Close() error {
 		return nil
 	}
 	return l.err
+}
+
+// recordListener gives each accepted socket to TLS through a [tlsrecord.Conn], so that a
+// handler hijacking the connection (a WebSocket upgrade) can time its messages from their
+// first byte on the wire, beneath TLS ([tlsrecord.Of]).
+type recordListener struct{ net.Listener }
+
+func (l recordListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tlsrecord.New(c), nil
 }

@@ -58,6 +58,15 @@ func TestLimits(t *testing.T) {
 	})
 }
 
+// TestTLSLimits: the frame clock of tls:// runs beneath TLS, from the first byte of a record.
+func TestTLSLimits(t *testing.T) {
+	transporttest.RunTLSLimits(t, "tls", transporttest.TLSPeer{
+		Frame: func(body []byte) []byte {
+			return append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...)
+		},
+	})
+}
+
 // TestTLSHandshakeTimeout: a connection that does not finish its TLS handshake within
 // HandshakeTimeout is closed without being accepted, while a client that does is served.
 func TestTLSHandshakeTimeout(t *testing.T) {
@@ -310,5 +319,52 @@ func TestTLSScheme(t *testing.T) {
 	_ = plain.WriteMessages([]byte("hello"))
 	if m, err := plain.ReadMessage(); err == nil {
 		t.Fatalf("a plain client of a tls:// listener read %q", m)
+	}
+}
+
+// BenchmarkTLSRoundTrip is [transporttest.BenchmarkRoundTrip] over tls:// (the server with the
+// default limits, so its frame clock is on), with a 64 KiB message too, which spans several TLS
+// records, and batches of 64 messages of 1 KiB read one by one.
+func BenchmarkTLSRoundTrip(b *testing.B) {
+	serverTLS, clientTLS := transporttest.TLSConfigs(b)
+	for _, bc := range []struct {
+		name  string
+		size  int
+		batch int
+	}{{"32B", 32, 1}, {"4KiB", 4 << 10, 1}, {"64KiB", 64 << 10, 1}, {"64x1KiB", 1 << 10, 64}} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := transporttest.Listen(b, "tls", transport.Options{TLS: serverTLS})
+			client, server := transporttest.Connect(b, l, transport.Options{TLS: clientTLS})
+			out := make([][]byte, bc.batch)
+			for i := range out {
+				out[i] = bytes.Repeat([]byte{byte(i)}, bc.size)
+			}
+			back := make([][]byte, bc.batch)
+			b.ReportAllocs()
+			b.SetBytes(int64(2 * bc.size * bc.batch))
+			for b.Loop() {
+				if err := client.WriteMessages(out...); err != nil {
+					b.Fatal(err)
+				}
+				for i := range back {
+					m, err := server.ReadMessage()
+					if err != nil {
+						b.Fatal(err)
+					}
+					back[i] = m
+					if bc.batch > 1 {
+						back[i] = out[i] // m is valid until the next read
+					}
+				}
+				if err := server.WriteMessages(back...); err != nil {
+					b.Fatal(err)
+				}
+				for range back {
+					if _, err := client.ReadMessage(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

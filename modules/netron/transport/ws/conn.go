@@ -159,7 +159,7 @@ func (c *Conn) failRead(err error) error {
 	case cc != nil && cc.rc != nil && cc.rc.expired:
 		// The read clock's deadline: the message did not come in time.
 		_ = c.ws.CloseNow()
-		err = cc.rc.clock.Expired(c.remote, -1)
+		err = cc.rc.clock.Expired(c.remote, -1, cc.rc.detail())
 	case errors.Is(err, websocket.ErrMessageTooBig):
 		// The library has sent close 1009; drop the connection without waiting for the answer.
 		_ = c.ws.CloseNow()

@@ -67,12 +67,21 @@ func (c *corkConn) Read(p []byte) (int, error) {
 		if n > 0 {
 			c.rc.read(c.Conn, p[:n], c.calls.Load())
 		}
-		if err != nil && c.rc.clock.Running() && errors.Is(err, os.ErrDeadlineExceeded) {
+		// Over TLS a deadline may also end a read after the message it timed was read
+		// (crypto/tls read on for an alert), so the clock has stopped.
+		if err != nil && (c.rc.clock.Running() || c.rc.records != nil) && errors.Is(err, os.ErrDeadlineExceeded) {
 			c.rc.expired = true
 		}
 	}
 	return n, err
 }
+
+// Reading is the read clock's, told by the socket under TLS before each read
+// ([tlsrecord.Watcher]); it runs in Read, under the *tls.Conn's Read.
+func (c *corkConn) Reading(pending int) { c.rc.reading(c.Conn, pending, c.calls.Load()) }
+
+// Arrived is the read clock's, told by the socket under TLS after each read.
+func (c *corkConn) Arrived(n int) { c.rc.arrived(c.Conn, n) }
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()

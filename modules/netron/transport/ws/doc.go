@@ -51,7 +51,9 @@
 // connection is dropped and ReadMessage returns an error matching [transport.ErrFrameTimeout].
 // To know where messages begin and end without a deadline per message, the listener follows
 // the frame headers in the bytes read from the connection; a read deadline is set only while
-// a message is incomplete.
+// a message is incomplete. Over wss, a message begins with the first byte of a TLS record on
+// the wire, and its bytes are counted in TLS records as they arrive: a peer that stops inside
+// a record is cut as inside a message.
 //
 // The first message to an accepted connection waits until 10 ms after the upgrade, as the
 // original server sends its id message: the original titan Node client starts listening

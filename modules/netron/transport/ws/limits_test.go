@@ -31,9 +31,13 @@ func TestLimits(t *testing.T) {
 	})
 }
 
+// TestTLSLimits: the frame clock of wss runs beneath TLS, from the first byte of a record.
+func TestTLSLimits(t *testing.T) {
+	transporttest.RunTLSLimits(t, "wss", transporttest.TLSPeer{Open: upgrade, Frame: maskedFrame})
+}
+
 // upgradeFrom connects to the listener address addr from the local address from (when valid)
-// and performs the opening handshake of RFC 6455 §4.1 by hand; an answer other than 101 is an
-// error naming the status.
+// and upgrades the connection (upgrade).
 func upgradeFrom(ctx context.Context, addr string, from netip.Addr) (net.Conn, error) {
 	u, err := url.Parse(addr)
 	if err != nil {
@@ -47,6 +51,20 @@ func upgradeFrom(ctx context.Context, addr string, from netip.Addr) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
+	if err := upgrade(ctx, addr, conn); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// upgrade performs the opening handshake of RFC 6455 §4.1 by hand on conn, a connection to the
+// listener address addr; an answer other than 101 is an error naming the status.
+func upgrade(ctx context.Context, addr string, conn net.Conn) error {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return err
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
@@ -55,25 +73,22 @@ func upgradeFrom(ctx context.Context, addr string, from netip.Addr) (net.Conn, e
 	req := "GET / HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n\r\n"
 	if _, err := io.WriteString(conn, req); err != nil {
-		_ = conn.Close()
-		return nil, err
+		return err
 	}
 	// Read the answer's header a byte at a time: nothing after it may be consumed.
 	var head []byte
 	b := make([]byte, 1)
 	for !strings.HasSuffix(string(head), "\r\n\r\n") {
 		if _, err := conn.Read(b); err != nil {
-			_ = conn.Close()
-			return nil, fmt.Errorf("upgrade answer: %w", err)
+			return fmt.Errorf("upgrade answer: %w", err)
 		}
 		head = append(head, b[0])
 	}
 	_ = conn.SetDeadline(time.Time{})
 	if status, _, _ := strings.Cut(string(head), "\r\n"); !strings.HasPrefix(status, "HTTP/1.1 101 ") {
-		_ = conn.Close()
-		return nil, fmt.Errorf("upgrade answered %q", status)
+		return fmt.Errorf("upgrade answered %q", status)
 	}
-	return conn, nil
+	return nil
 }
 
 // maskedFrame returns one final binary frame carrying body, masked as a client sends it.

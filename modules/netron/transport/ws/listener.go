@@ -15,6 +15,7 @@ import (
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/httpmux"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
+	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
 
 // releaseTimeout bounds the graceful shutdown of the shared HTTP server when a closing
@@ -230,6 +231,10 @@ func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 		cc.rc = h.rc
 		brw.Reader.Reset(cc)
+		if rc := tlsrecord.Of(c); rc != nil { // wss: time messages beneath TLS too
+			h.rc.records = rc
+			rc.Watch(cc)
+		}
 	}
 	h.conn = cc
 	return cc, brw, nil

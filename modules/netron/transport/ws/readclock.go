@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
+	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
 
 // readClock times the messages an accepted connection receives ([transport.Options]
@@ -18,10 +19,17 @@ import (
 // the ReadMessage of the one before; the engine may come back for it much later (while it
 // waits for a call slot, say). So the clock notes the ReadMessage call it times, and the
 // first read of a later call (see resume) starts it afresh.
+//
+// Over wss the connection read is a *tls.Conn, which reads a TLS record whole before it
+// returns any of it. So the clock also follows the records read from the socket beneath
+// (records, told by [tlsrecord.Conn] through corkConn): a read from the socket that must wait
+// for the rest of a record starts the clock when it is not running, and while it runs the
+// bytes of the records are what counts for the minimum rate.
 type readClock struct {
-	clock limit.FrameClock
-	call  uint64 // the ReadMessage call the clock was started in (corkConn.calls)
-	got   int    // bytes of the message timed, for restarts
+	clock   limit.FrameClock
+	call    uint64          // the ReadMessage call the clock was started in (corkConn.calls)
+	got     int             // bytes of the message timed, for restarts
+	records *tlsrecord.Conn // the socket under TLS; nil without TLS
 
 	hdr        [14]byte // the header being gathered
 	hlen       int
@@ -106,6 +114,9 @@ func (r *readClock) read(c deadliner, p []byte, call uint64) {
 		r.call, r.got = call, len(p)
 		_ = c.SetReadDeadline(r.clock.Start(time.Now(), len(p)))
 	case busy:
+		if r.records != nil {
+			return // counted on the wire (arrived)
+		}
 		r.got += len(p)
 		if d, ok := r.clock.Progress(len(p)); ok {
 			_ = c.SetReadDeadline(d)
@@ -114,4 +125,39 @@ func (r *readClock) read(c deadliner, p []byte, call uint64) {
 		r.clock.Stop()
 		_ = c.SetReadDeadline(time.Time{})
 	}
+}
+
+// reading starts the clock and c's read deadline, in ReadMessage call call, when a read from
+// the socket under TLS is to wait for the rest of a record (pending bytes of it have arrived)
+// and no message is timed: a message, or a control frame, has begun on the wire.
+func (r *readClock) reading(c deadliner, pending int, call uint64) {
+	if pending == 0 || r.clock.Running() {
+		return
+	}
+	r.call, r.got = call, pending
+	_ = c.SetReadDeadline(r.clock.Start(time.Now(), pending))
+}
+
+// arrived counts n bytes read from the socket under TLS for the message timed.
+func (r *readClock) arrived(c deadliner, n int) {
+	if !r.clock.Running() {
+		return
+	}
+	r.got += n
+	if d, ok := r.clock.Progress(n); ok {
+		_ = c.SetReadDeadline(d)
+	}
+}
+
+// detail says, for [limit.FrameClock.Expired], how the bytes were counted and where they
+// stopped.
+func (r *readClock) detail() string {
+	if r.records == nil {
+		return ""
+	}
+	d := "counted in TLS records"
+	if s := r.records.Stalled(); s != "" {
+		d += "; " + s
+	}
+	return d
 }

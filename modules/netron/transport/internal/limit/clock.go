@@ -62,8 +62,9 @@ func (f *FrameClock) Stop() { f.running = false }
 
 // Expired describes the message that ran out of time, for an error matching
 // [transport.ErrFrameTimeout]: what a message of the connection from remote had delivered
-// (of total bytes, when known; total < 0 otherwise) and the rule it broke.
-func (f *FrameClock) Expired(remote string, total int64) error {
+// (of total bytes, when known; total < 0 otherwise), what detail adds when not empty (how the
+// bytes were counted, where they stopped) and the rule it broke.
+func (f *FrameClock) Expired(remote string, total int64, detail string) error {
 	of := ""
 	if total >= 0 {
 		of = fmt.Sprintf(" of %d", total)
@@ -76,6 +77,9 @@ func (f *FrameClock) Expired(remote string, total int64) error {
 	if f.Rate.Bytes > 0 {
 		rule += fmt.Sprintf(" or arrive at %s at least", f.Rate)
 	}
-	return fmt.Errorf("%w: %s sent %d%s bytes of a %s in %v (%s); connection closed",
-		transport.ErrFrameTimeout, remote, f.got, of, what, time.Since(f.started).Round(time.Millisecond), rule)
+	if detail != "" {
+		detail = ", " + detail
+	}
+	return fmt.Errorf("%w: %s sent %d%s bytes of a %s in %v%s (%s); connection closed",
+		transport.ErrFrameTimeout, remote, f.got, of, what, time.Since(f.started).Round(time.Millisecond), detail, rule)
 }
