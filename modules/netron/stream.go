@@ -241,7 +241,7 @@ func (c *conn) stopStream(id uint32) {
 // streamChunk files an item of a stream the peer produces; when the
 // connection reads as many streams as it may, the producer is told so.
 func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
-	if !c.inbound.Chunk(pkt, payload) {
+	if !c.inbound.Chunk(pkt, payload, c.rd.Slab()) {
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
 			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -21,17 +22,44 @@ const (
 // if maxSlabbed grows past OwnedBinMin.)
 const _ = uint(protocol.OwnedBinMin - maxSlabbed)
 
+// A Slab is a reader's slab of small frames. One frame kept keeps the
+// whole slab, so a bound on what a peer can make this side keep (its
+// streams' unread items) counts the slabs it pins, not only their frames:
+// Pin and Unpin count the holders of frames of a slab (a stream's run of
+// items from it holds one pin).
+type Slab struct {
+	b    []byte
+	pins atomic.Int32
+}
+
+// SlabSize is the memory a slab holds.
+const SlabSize = slabSize
+
+// Pin counts one more holder of frames of s; it reports whether it is the
+// first, which pins the slab.
+func (s *Slab) Pin() (first bool) { return s.pins.Add(1) == 1 }
+
+// Unpin counts one holder of s fewer; it reports whether it was the last,
+// which unpins the slab.
+func (s *Slab) Unpin() (last bool) { return s.pins.Add(-1) == 0 }
+
 // slabbed returns n bytes of the reader's slab (the reader's goroutine
-// only).
+// only), and makes it the slab of the message being handled ([Reader.Slab]).
 func (r *Reader) slabbed(n int) []byte {
-	if cap(r.slab)-len(r.slab) < n {
-		r.slab = make([]byte, 0, slabSize)
+	if r.slab == nil || cap(r.slab.b)-len(r.slab.b) < n {
+		r.slab = &Slab{b: make([]byte, 0, slabSize)}
 	}
-	end := len(r.slab) + n
-	b := r.slab[len(r.slab):end:end]
-	r.slab = r.slab[:end]
+	sl := r.slab
+	end := len(sl.b) + n
+	b := sl.b[len(sl.b):end:end]
+	sl.b = sl.b[:end]
+	r.cur = sl
 	return b
 }
+
+// Slab returns the slab the frame of the packet being handled was carved
+// from, nil when it has one of its own: for the Handler, during Packet.
+func (r *Reader) Slab() *Slab { return r.cur }
 
 // pooledFrame reports whether a message is a request or an answer
 // (GET, SET, CALL, TASK, PING), whose frame buffer comes from framePool.

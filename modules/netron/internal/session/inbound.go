@@ -19,10 +19,12 @@ type Inbound struct {
 	mu    sync.Mutex
 	wake  chan struct{}
 	items []protocol.RawValue
-	next  uint32                       // index expected next
-	early map[uint32]protocol.RawValue // arrived out of order
+	runs  []*Slab              // a pin of each slab items were carved from (one per run of items)
+	next  uint32               // index expected next
+	early map[uint32]earlyItem // arrived out of order
 	// held and heldEarly are the bytes of items and of early, counted in
-	// the table's held until the reader takes them or they are dropped.
+	// the table's held until the reader takes them or they are dropped
+	// (the slabs they pin are counted apart, by pin and unpin).
 	held, heldEarly int64
 	done            bool
 	err             error
@@ -31,6 +33,13 @@ type Inbound struct {
 	// the idle timeout (reaper).
 	claimed bool
 	reaper  *time.Timer // nil for a stream claimed after FailAll
+}
+
+// earlyItem is an item that arrived ahead of its turn, with its slab (it
+// holds a pin of it), or nil.
+type earlyItem struct {
+	v    protocol.RawValue
+	slab *Slab
 }
 
 // MaxEarly bounds the items of one stream that arrive ahead of their turn.
@@ -78,7 +87,7 @@ type Inbounds struct {
 	last       *Inbound // the stream of the last item (the reader's)
 	max        int
 	maxBytes   int64
-	held       atomic.Int64 // bytes of the streams' items not yet taken
+	held       atomic.Int64 // bytes of the streams' items not yet taken, and of the slabs they pin
 	failed     error        // set by FailAll: the connection has ended
 	idle       time.Duration
 	errs       StreamErrors
@@ -88,8 +97,9 @@ type Inbounds struct {
 // Init readies the table for at most max streams at once, each dropped
 // when unclaimed for idle, holding at most maxBytes of items their readers
 // have not taken, over all of them, each item counted with a fixed
-// overhead (a producer that ignores its window, or has none, cannot make
-// this side hold more). stop, when not nil, is called with the id of a
+// overhead and each slab that items held were carved from counted whole
+// once (a producer that ignores its window, or has none, cannot make this
+// side hold more: one tiny item kept from each slab keeps every slab). stop, when not nil, is called with the id of a
 // stream cancelled before its end (by its reader, unclaimed, or over
 // maxBytes), to tell the producer to stop.
 func (t *Inbounds) Init(max int, maxBytes int64, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
@@ -204,12 +214,13 @@ func (t *Inbounds) wasCancelled(id uint32, last bool) bool {
 	return dead
 }
 
-// Chunk files an item of a stream (the packet pkt, its payload) under its
-// stream, in order. It reports false when the item belongs to no stream
-// and may not start one: the table is full (the caller tells the producer
-// to stop). Items of streams this side cancelled, and of streams that
-// ended, are dropped. Only the connection's reader calls it.
-func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
+// Chunk files an item of a stream (the packet pkt, its payload, carved
+// from slab or, when slab is nil, in a frame of its own) under its stream,
+// in order. It reports false when the item belongs to no stream and may
+// not start one: the table is full (the caller tells the producer to
+// stop). Items of streams this side cancelled, and of streams that ended,
+// are dropped. Only the connection's reader calls it.
+func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Slab) bool {
 	if pkt.StreamID == 0 {
 		return true
 	}
@@ -224,7 +235,7 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 	if s == nil {
 		return t.wasCancelled(pkt.StreamID, pkt.EOS)
 	}
-	if s.chunk(pkt, payload) && t.stop != nil {
+	if s.chunk(pkt, payload, slab) && t.stop != nil {
 		t.stop(s.id)
 	}
 	return true
@@ -232,7 +243,7 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue) bool {
 
 // chunk files an item under s; over the table's bytes it ends s instead
 // and reports true: the producer is to be told to stop.
-func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch bool) {
+func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Slab) (tooMuch bool) {
 	t := s.t
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,9 +252,25 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 	}
 	isNil := len(payload) == 1 && payload[0] == 0xc0
 	n := itemCost(payload)
-	kept := pkt.StreamIndex == s.next && !(pkt.EOS && isNil) || pkt.StreamIndex > s.next && !pkt.EOS
+	inOrder := pkt.StreamIndex == s.next && !(pkt.EOS && isNil)
+	kept := inOrder || pkt.StreamIndex > s.next && !pkt.EOS
+	// The slab the item pins: none when it has its own frame or joins a
+	// run of items of its slab, which holds a pin already.
+	pin := slab
+	if !kept || inOrder && len(s.runs) > 0 && s.runs[len(s.runs)-1] == slab {
+		pin = nil
+	}
+	if pin != nil && pin.Pin() && t.held.Add(SlabSize)+n > t.maxBytes {
+		// Nothing held kept the slab, and it would pass the bound: the
+		// item is kept in a copy of its own instead. (No item of the slab
+		// is held, so nothing else unpins it meanwhile.)
+		pin.pins.Add(-1)
+		t.held.Add(-SlabSize)
+		payload, pin = slices.Clone(payload), nil
+	}
 	if kept && t.held.Add(n) > t.maxBytes {
 		t.held.Add(-n)
+		t.unpin(pin)
 		s.dropHeld()
 		s.done, s.err = true, t.errs.TooMuch(s.id, t.maxBytes)
 		t.mu.Lock()
@@ -259,36 +286,48 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue) (tooMuch
 	case pkt.StreamIndex == s.next:
 		if !(pkt.EOS && isNil) {
 			s.items = append(s.items, payload)
+			if pin != nil {
+				s.runs = append(s.runs, pin)
+			}
 			s.held += n
 		}
 		s.next++
 		for {
-			v, ok := s.early[s.next]
+			e, ok := s.early[s.next]
 			if !ok {
 				break
 			}
 			delete(s.early, s.next)
-			s.items = append(s.items, v)
-			s.heldEarly -= itemCost(v)
-			s.held += itemCost(v)
+			s.items = append(s.items, e.v)
+			if e.slab != nil {
+				if len(s.runs) > 0 && s.runs[len(s.runs)-1] == e.slab {
+					t.unpin(e.slab) // the run's pin stays
+				} else {
+					s.runs = append(s.runs, e.slab)
+				}
+			}
+			s.heldEarly -= itemCost(e.v)
+			s.held += itemCost(e.v)
 			s.next++
 		}
 	case pkt.StreamIndex > s.next && !pkt.EOS:
 		if s.early == nil {
-			s.early = map[uint32]protocol.RawValue{}
+			s.early = map[uint32]earlyItem{}
 		}
 		if len(s.early) >= MaxEarly {
 			t.held.Add(-n)
+			t.unpin(pin)
 			s.dropEarly()
 			s.done, s.err = true, t.errs.OutOfOrder(s.id)
 			s.notify()
 			return false
 		}
 		if old, ok := s.early[pkt.StreamIndex]; ok { // the index again: the last one stays
-			s.heldEarly -= itemCost(old)
-			t.held.Add(-itemCost(old))
+			s.heldEarly -= itemCost(old.v)
+			t.held.Add(-itemCost(old.v))
+			t.unpin(old.slab)
 		}
-		s.early[pkt.StreamIndex] = payload
+		s.early[pkt.StreamIndex] = earlyItem{payload, pin}
 		s.heldEarly += n
 	}
 	if pkt.EOS {
@@ -327,8 +366,28 @@ func ItemCost(v protocol.RawValue) int64 { return itemCost(v) }
 // under itemOverhead).
 func SentCost(size int) int64 { return int64(size) + itemOverhead }
 
+// unpin takes slab out of held when an item of it that was kept was the
+// last; nil does nothing.
+func (t *Inbounds) unpin(slab *Slab) {
+	if slab != nil && slab.Unpin() {
+		t.held.Add(-SlabSize)
+	}
+}
+
+// unpinAll gives back the pins of items no longer held and clears the list.
+func (t *Inbounds) unpinAll(slabs []*Slab) []*Slab {
+	for i, sl := range slabs {
+		t.unpin(sl)
+		slabs[i] = nil
+	}
+	return slabs[:0]
+}
+
 // dropEarly drops the items that came ahead of their turn; s.mu is held.
 func (s *Inbound) dropEarly() {
+	for _, e := range s.early {
+		s.t.unpin(e.slab)
+	}
 	s.t.held.Add(-s.heldEarly)
 	s.early, s.heldEarly = nil, 0
 }
@@ -338,6 +397,7 @@ func (s *Inbound) dropEarly() {
 func (s *Inbound) dropHeld() {
 	s.dropEarly()
 	s.t.held.Add(-s.held)
+	s.runs = s.t.unpinAll(s.runs)
 	s.items, s.held = nil, 0
 }
 
@@ -399,6 +459,7 @@ func (s *Inbound) Take(ctx context.Context, idle time.Duration, dst []protocol.R
 		if len(s.items) > 0 {
 			items, s.items = s.items, dst[:0]
 			s.t.held.Add(-s.held)
+			s.runs = s.t.unpinAll(s.runs) // taken: its reader holds them now
 			s.held = 0
 			done = s.done
 			s.mu.Unlock()

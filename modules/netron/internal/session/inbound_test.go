@@ -70,12 +70,12 @@ func readAll(t *testing.T, s *Inbound) ([]byte, error) {
 func TestInboundOrder(t *testing.T) {
 	tb, _ := newInbounds(10, time.Minute)
 	for _, i := range []uint32{2, 0, 3, 1} {
-		if !tb.Chunk(item(5, i, byte(i), false)) {
+		if !tb.chunkNoSlab(item(5, i, byte(i), false)) {
 			t.Fatal("a chunk was refused")
 		}
 	}
 	pkt, _ := item(5, 4, 0, true)
-	tb.Chunk(pkt, protocol.RawValue{0xc0})
+	tb.Chunk(pkt, protocol.RawValue{0xc0}, nil)
 	s := tb.Claim(5)
 	got, err := readAll(t, s)
 	if string(got) != "\x00\x01\x02\x03" || !errors.Is(err, io.EOF) {
@@ -92,10 +92,10 @@ func TestInboundOrder(t *testing.T) {
 func TestInboundEndWithMissingItems(t *testing.T) {
 	tb, _ := newInbounds(10, time.Minute)
 	for _, i := range []uint32{0, 1, 3} { // 2 never comes
-		tb.Chunk(item(6, i, byte(i), false))
+		tb.chunkNoSlab(item(6, i, byte(i), false))
 	}
 	pkt, _ := item(6, 4, 0, true)
-	tb.Chunk(pkt, protocol.RawValue{0xc0})
+	tb.Chunk(pkt, protocol.RawValue{0xc0}, nil)
 	got, err := readAll(t, tb.Claim(6))
 	if string(got) != "\x00\x01" || err == nil || err.Error() != "stream 6: item 2 of 4 missing" {
 		t.Fatalf("read % x, %v; want 00 01 then the missing-items error", got, err)
@@ -111,7 +111,7 @@ func TestInboundTooManyEarly(t *testing.T) {
 	tb, _ := newInbounds(10, time.Minute)
 	s := tb.Claim(1)
 	for i := range uint32(MaxEarly + 1) {
-		tb.Chunk(item(1, i+1, 0, false))
+		tb.chunkNoSlab(item(1, i+1, 0, false))
 	}
 	if _, err := readAll(t, s); err == nil || err.Error() != "stream 1: out of order" {
 		t.Fatalf("after %d early items: %v", MaxEarly+1, err)
@@ -122,9 +122,9 @@ func TestInboundTooManyEarly(t *testing.T) {
 // (the caller tells the producer), and claiming one more fails.
 func TestInboundLimit(t *testing.T) {
 	tb, _ := newInbounds(2, time.Minute)
-	tb.Chunk(item(1, 0, 0, false))
-	tb.Chunk(item(2, 0, 0, false))
-	if tb.Chunk(item(3, 0, 0, false)) {
+	tb.chunkNoSlab(item(1, 0, 0, false))
+	tb.chunkNoSlab(item(2, 0, 0, false))
+	if tb.chunkNoSlab(item(3, 0, 0, false)) {
 		t.Fatal("a third stream was accepted with a limit of 2")
 	}
 	if tb.Claim(4) != nil {
@@ -144,11 +144,11 @@ func TestInboundCancel(t *testing.T) {
 	if ids := st.got(); len(ids) != 1 || ids[0] != 7 {
 		t.Fatalf("producer told to stop %v; want [7]", ids)
 	}
-	if !tb.Chunk(item(7, 1, 0, false)) || tb.Len() != 0 {
+	if !tb.chunkNoSlab(item(7, 1, 0, false)) || tb.Len() != 0 {
 		t.Fatalf("a late item of a cancelled stream was refused or started it again (%d streams)", tb.Len())
 	}
-	tb.Chunk(item(7, 2, 0, true)) // its end: forgotten
-	if !tb.Chunk(item(7, 0, 0, false)) || tb.Len() != 1 {
+	tb.chunkNoSlab(item(7, 2, 0, true)) // its end: forgotten
+	if !tb.chunkNoSlab(item(7, 0, 0, false)) || tb.Len() != 1 {
 		t.Fatal("after its end, the id is not free for a new stream")
 	}
 	if _, _, err := s.Take(context.Background(), time.Second, nil); err == nil || err.Error() != "cancelled" {
@@ -160,7 +160,7 @@ func TestInboundCancel(t *testing.T) {
 // told to stop.
 func TestInboundUnclaimedIsReaped(t *testing.T) {
 	tb, st := newInbounds(10, 50*time.Millisecond)
-	tb.Chunk(item(9, 0, 0, false))
+	tb.chunkNoSlab(item(9, 0, 0, false))
 	deadline := time.Now().Add(2 * time.Second)
 	for tb.Len() != 0 || len(st.got()) != 1 {
 		if time.Now().After(deadline) {
@@ -219,15 +219,15 @@ func TestInboundBytesBounded(t *testing.T) {
 	}
 	// A made-up stream: nobody claims it.
 	for i := range uint32(10) {
-		tbl.Chunk(bigItem(1, i, 100))
+		tbl.chunkNoSlab(bigItem(1, i, 100))
 	}
 	held(10*c, "10 items of 100 (at the bound)")
-	tbl.Chunk(bigItem(1, 10, 1)) // past it: the stream ends
+	tbl.chunkNoSlab(bigItem(1, 10, 1)) // past it: the stream ends
 	held(0, "the stream ended")
 	if got := st.got(); len(got) != 1 || got[0] != 1 {
 		t.Fatalf("producers told to stop: %v, want [1]", got)
 	}
-	tbl.Chunk(bigItem(1, 11, 500)) // late: dropped
+	tbl.chunkNoSlab(bigItem(1, 11, 500)) // late: dropped
 	held(0, "a late item of the ended stream")
 	s := tbl.Claim(1)
 	if s == nil {
@@ -240,7 +240,7 @@ func TestInboundBytesBounded(t *testing.T) {
 	// A claimed stream: what its reader takes is counted off.
 	s = tbl.Claim(2)
 	for i := range uint32(8) {
-		tbl.Chunk(bigItem(2, i, 100))
+		tbl.chunkNoSlab(bigItem(2, i, 100))
 	}
 	items, _, err := s.Take(context.Background(), time.Second, nil)
 	if len(items) != 8 || err != nil {
@@ -249,11 +249,11 @@ func TestInboundBytesBounded(t *testing.T) {
 	held(0, "the reader took every item")
 	// Items out of order count too (an index sent again once), and are
 	// counted off when in order.
-	tbl.Chunk(bigItem(2, 9, 100))
-	tbl.Chunk(bigItem(2, 9, 100))
-	tbl.Chunk(bigItem(2, 10, 100))
+	tbl.chunkNoSlab(bigItem(2, 9, 100))
+	tbl.chunkNoSlab(bigItem(2, 9, 100))
+	tbl.chunkNoSlab(bigItem(2, 10, 100))
 	held(2*c, "two items out of order, one sent twice")
-	tbl.Chunk(bigItem(2, 8, 100))
+	tbl.chunkNoSlab(bigItem(2, 8, 100))
 	if items, _, _ = s.Take(context.Background(), time.Second, items); len(items) != 3 {
 		t.Fatalf("took %d items, want 3", len(items))
 	}
@@ -261,10 +261,10 @@ func TestInboundBytesBounded(t *testing.T) {
 	// Another stream that passes the bound ends; the first goes on.
 	s3 := tbl.Claim(3)
 	for i := range uint32(6) {
-		tbl.Chunk(bigItem(2, 11+i, 100))
+		tbl.chunkNoSlab(bigItem(2, 11+i, 100))
 	}
 	for i := range uint32(5) {
-		tbl.Chunk(bigItem(3, i, 100)) // the fifth passes the bound: stream 3 ends
+		tbl.chunkNoSlab(bigItem(3, i, 100)) // the fifth passes the bound: stream 3 ends
 	}
 	if _, err := readAll(t, s3); err == nil || err.Error() != fmt.Sprintf("stream 3: over %d bytes", 10*c) {
 		t.Fatalf("stream 3 ended with %v", err)
@@ -277,17 +277,17 @@ func TestInboundBytesBounded(t *testing.T) {
 	// A cancelled stream, one that ends with an error and one that ends
 	// cleanly give back what they held: items waiting past a gap, or past
 	// the end, are never read.
-	tbl.Chunk(bigItem(2, 17, 100))
-	tbl.Chunk(bigItem(2, 19, 100))
+	tbl.chunkNoSlab(bigItem(2, 17, 100))
+	tbl.chunkNoSlab(bigItem(2, 19, 100))
 	s.Cancel()
 	s4 := tbl.Claim(4)
-	tbl.Chunk(bigItem(4, 1, 100))
+	tbl.chunkNoSlab(bigItem(4, 1, 100))
 	tbl.End(4, errors.New("producer failed"))
 	s5 := tbl.Claim(5)
-	tbl.Chunk(bigItem(5, 0, 100))
-	tbl.Chunk(bigItem(5, 5, 100))
+	tbl.chunkNoSlab(bigItem(5, 0, 100))
+	tbl.chunkNoSlab(bigItem(5, 5, 100))
 	eos, _ := item(5, 1, 0xc0, true)
-	tbl.Chunk(eos, protocol.RawValue{0xc0})
+	tbl.Chunk(eos, protocol.RawValue{0xc0}, nil)
 	held(c, "stream 5's one item in order")
 	if out, err := readAll(t, s5); len(out) != 1 || err != io.EOF {
 		t.Fatalf("stream 5: %d items, %v", len(out), err)
@@ -303,7 +303,7 @@ func TestInboundBytesBounded(t *testing.T) {
 // the connection's error at once, not after the idle timeout.
 func TestInboundClaimedAfterFailAll(t *testing.T) {
 	tbl, _ := newInbounds(10, time.Minute)
-	tbl.Chunk(item(1, 0, 'a', false))
+	tbl.chunkNoSlab(item(1, 0, 'a', false))
 	lost := errors.New("connection lost")
 	tbl.FailAll(lost)
 	s := tbl.Claim(2)
@@ -317,5 +317,70 @@ func TestInboundClaimedAfterFailAll(t *testing.T) {
 	}
 	if tbl.Len() != 0 {
 		t.Fatalf("the table holds %d streams after the connection ended", tbl.Len())
+	}
+}
+
+// chunkNoSlab files an item in a frame of its own.
+func (t *Inbounds) chunkNoSlab(pkt protocol.Packet, payload protocol.RawValue) bool {
+	return t.Chunk(pkt, payload, nil)
+}
+
+// TestInboundSlabsCounted: an item carved from a slab keeps the whole
+// slab, so the first item held of a slab counts the slab too (once, for
+// all the items held of it), and the slab stops counting when its last
+// item held is taken, dropped or replaced. Tiny items each from a slab of
+// their own pin slabs up to the bound, and are then kept in copies of
+// their own: what is held stays under the bound.
+func TestInboundSlabsCounted(t *testing.T) {
+	const c = 1 + itemOverhead // what a one-byte item counts
+	tbl, st := newInboundsBytes(10, 3*SlabSize+100*c, time.Minute)
+	held := func(want int64, when string) {
+		t.Helper()
+		if got := tbl.Held(); got != want {
+			t.Fatalf("%s: held %d, want %d", when, got, want)
+		}
+	}
+	shared := &Slab{}
+	for i := range uint32(5) {
+		p, v := item(1, i, 1, false)
+		tbl.Chunk(p, v, shared)
+	}
+	held(SlabSize+5*c, "five items of one slab")
+	s := tbl.Claim(1)
+	if items, _, err := s.Take(context.Background(), time.Second, nil); err != nil || len(items) != 5 {
+		t.Fatalf("Take: %d items, %v", len(items), err)
+	}
+	held(0, "the five taken")
+	// An item out of order, replaced by another of the same index.
+	p, v := item(1, 7, 1, false)
+	tbl.Chunk(p, v, shared)
+	held(SlabSize+c, "an early item")
+	other := &Slab{}
+	tbl.Chunk(p, v, other)
+	held(SlabSize+c, "the early item replaced by one of another slab")
+	if shared.pins.Load() != 0 || other.pins.Load() != 1 {
+		t.Fatalf("pins: %d and %d, want 0 and 1", shared.pins.Load(), other.pins.Load())
+	}
+	s.Cancel()
+	held(0, "the stream cancelled")
+	if other.pins.Load() != 0 {
+		t.Fatalf("a cancelled stream's early item still pins its slab")
+	}
+	// A made-up stream of one-byte items, each from a slab of its own:
+	// three slabs are held, the fourth would pass the bound, so its item
+	// (and every later one) is kept in a copy, counted alone, until the
+	// items pass the bound too.
+	for i := range uint32(4) {
+		p, v := item(2, i, 1, false)
+		tbl.Chunk(p, v, &Slab{})
+	}
+	held(3*SlabSize+4*c, "three slabs held, the fourth item copied")
+	for i := uint32(4); i <= 100; i++ {
+		p, v := item(2, i, 1, false)
+		tbl.Chunk(p, v, &Slab{})
+	}
+	held(0, "the stream ended past the bound")
+	if got := st.got(); len(got) != 2 || got[1] != 2 {
+		t.Fatalf("producers told to stop: %v, want [1 2] (1 cancelled, 2 over the bound)", got)
 	}
 }

@@ -37,8 +37,9 @@ type Reader struct {
 	t      transport.Conn
 	limits protocol.Limits
 	h      Handler
-	binary bool // a packet has been read
-	slab   []byte
+	binary bool  // a packet has been read
+	slab   *Slab // the slab small frames are carved from
+	cur    *Slab // the slab of the message being handled, or nil
 	reads  atomic.Uint64
 	bytes  atomic.Uint64 // of the messages read, as they crossed the transport
 	extra  atomic.Int64  // messages counted by Count, less the failed read
@@ -120,6 +121,7 @@ func (r *Reader) Run() error {
 			frame []byte
 			h     *[]byte
 		)
+		r.cur = nil
 		switch {
 		case pooledFrame(msg):
 			frame, h = getFrame(len(msg))
