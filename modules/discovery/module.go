@@ -180,15 +180,19 @@ type registerParams struct {
 	Config    *config.Config
 	Log       *slog.Logger
 	// Health, when the app has one (the metrics module provides its
-	// readiness), is written with every heartbeat.
+	// readiness), is written with the registration and every heartbeat.
 	Health HealthSource `optional:"true"`
 }
 
 // HealthSource tells an app's own health, which the registry entries of its
-// instances carry (written with each heartbeat), so that clients pass
-// over an unhealthy instance: modules/metrics provides it from the app's
-// readiness checks. Without one an app is healthy while it serves, and
-// draining once it stops.
+// instances carry (written with their registration and each heartbeat),
+// so that clients pass over an unhealthy instance: modules/metrics
+// provides it from the app's readiness checks. It is first asked once the
+// app's listeners are up, while the app starts: what it says then is what
+// the registration writes, so an app that is not ready is never
+// advertised healthy, and one that is needs no heartbeat to be served.
+// Without one an app is healthy while it serves, and draining once it
+// stops.
 type HealthSource func(ctx context.Context) Health
 
 // announcer keeps an app's instances registered.
@@ -229,8 +233,14 @@ func (a *announcer) start(ctx context.Context) error {
 	}
 	a.ins = ins
 	a.state = Healthy
+	if len(ins) > 0 {
+		if a.state = a.currentHealth(ctx); a.state != Healthy {
+			a.log.Warn("the app is not ready as it registers: the registry says so until it is", "health", a.state, "registry", a.cfg.Backend)
+		}
+	}
 	optional := a.cfg.Required != nil && !*a.cfg.Required
 	for _, in := range ins {
+		in.Health = a.state
 		if err := a.reg.Register(ctx, in); err != nil {
 			if optional { // the heartbeats register it once the registry answers
 				a.log.Warn("not registered yet; retrying every heartbeat", "service", in.Service+"@"+in.Version, "registry", a.cfg.Backend, "error", err)

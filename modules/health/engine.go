@@ -53,11 +53,14 @@ func Peers(n *netron.Netron) Check {
 	}}
 }
 
+// RegisteredCheck is the name of the [Registered] check.
+const RegisteredCheck = "discovery"
+
 // Registered checks that every service n serves on a listener is in reg
 // under the instance id the discovery module registers it with
 // (discovery.Instances, with advertise as discovery.advertise).
 func Registered(n *netron.Netron, reg discovery.Registry, advertise string) Check {
-	return Check{Name: "discovery", Run: func(ctx context.Context) error {
+	return Check{Name: RegisteredCheck, Run: func(ctx context.Context) error {
 		if n.Draining() {
 			return errors.New("the app is stopping: its services are deregistered")
 		}

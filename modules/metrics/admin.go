@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,6 +33,9 @@ type admin struct {
 	reg     *prometheus.Registry // nil when metrics are off
 	ic      *Interceptor         // nil when metrics are off
 	checker *health.Checker
+	// listening is the transports check once the Netron listens (nil
+	// while the app starts): see listened.
+	listening atomic.Pointer[health.Check]
 
 	srv *httpserve.Server // metrics.listen's, once started
 }

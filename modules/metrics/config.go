@@ -44,7 +44,9 @@ type HealthConfig struct {
 	Timeout time.Duration `json:"timeout" jsonschema:"description=Time each check may take before it counts as failed"`
 	// Critical names the built-in checks whose failure is unhealthy (503)
 	// rather than degraded: transports, discovery, peers, memory,
-	// goroutines, scheduler.
+	// goroutines, scheduler. The app's registry entries say unhealthy
+	// while a critical check fails, the discovery check excepted (an
+	// entry cannot say that it is missing).
 	Critical []string `json:"critical" jsonschema:"description=Built-in checks whose failure is unhealthy: transports discovery peers memory goroutines scheduler"`
 	// MaxMemory is the memory ceiling in bytes; zero means GOMEMLIMIT
 	// when set, else none.

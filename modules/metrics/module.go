@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +45,7 @@ var Module = fx.Module("titan.metrics",
 	fx.Provide(fx.Annotate(options, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
 	fx.Invoke(observe),
 	// The app's readiness is the health its registry entries carry.
-	fx.Provide(func(a *admin) discovery.HealthSource { return a.registryHealth }),
+	fx.Provide(newHealthSource),
 	// The breakers of titan.CircuitBreaker, through resilience's observers.
 	fx.Provide(fx.Private, newResilienceBreakers),
 	fx.Provide(fx.Annotate(func(b *resilienceBreakers) resilience.StateObserver { return b.observe },
@@ -100,17 +99,39 @@ func newAdmin(p adminParams) (*admin, error) {
 	return a, nil
 }
 
+// newHealthSource gives discovery the app's readiness for its entries.
+// Its start hook comes after the Netron's (it takes the Netron) and
+// before discovery's (which takes the HealthSource): the transports
+// check counts the listeners the Netron opened before the app registers,
+// so that the first registration says what the readiness checks say
+// rather than that the app is still starting.
+func newHealthSource(lc fx.Lifecycle, a *admin, n *netron.Netron) discovery.HealthSource {
+	lc.Append(fx.StartHook(func() { a.listened(n) }))
+	return a.registryHealth
+}
+
 // registryHealth is the app's health for discovery's entries: unhealthy
 // while a critical readiness check fails (/readyz answers 503),
-// draining once the app stops, else healthy.
+// draining once the app stops, else healthy. The discovery check does
+// not count: an entry cannot say that it is missing, and before the
+// app's first registration that check fails.
 func (a *admin) registryHealth(ctx context.Context) discovery.Health {
 	if a.checker.Draining() {
 		return discovery.Draining
 	}
-	if a.checker.Ready(ctx).Status == health.Unhealthy {
-		return discovery.Unhealthy
+	for name, r := range a.checker.Ready(ctx).Checks {
+		if !r.Healthy && r.Critical && name != health.RegisteredCheck {
+			return discovery.Unhealthy
+		}
 	}
 	return discovery.Healthy
+}
+
+// listened makes the transports check count the Netron's listeners, the
+// first time it is called: once the Netron has started.
+func (a *admin) listened(n *netron.Netron) {
+	c := health.Transports(n, len(n.Addrs()))
+	a.listening.CompareAndSwap(nil, &c)
 }
 
 // registerer is where the app registers series of its own; with metrics
@@ -181,10 +202,9 @@ func observe(p observeParams) error {
 	}
 
 	hc := a.cfg.Health
-	var listening atomic.Pointer[health.Check] // the transports check, once the Netron listens
 	checks := []health.Check{
 		{Name: "transports", Run: func(ctx context.Context) error {
-			c := listening.Load()
+			c := a.listening.Load()
 			if c == nil {
 				return errors.New("not listening yet: the app is starting")
 			}
@@ -210,8 +230,7 @@ func observe(p observeParams) error {
 
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			c := health.Transports(p.Netron, len(p.Netron.Addrs()))
-			listening.Store(&c)
+			a.listened(p.Netron) // when discovery did not take the HealthSource
 			return nil
 		},
 		OnStop: func(ctx context.Context) error {

@@ -9,7 +9,9 @@
 // TTL to its minimum). A heartbeat keeps the lease alive and checks that
 // the key is still on it, writing the key again when it is not (another
 // process deregistered the id); one that finds the lease gone (expired,
-// or the cluster lost it) grants a new one and writes the key again.
+// or the cluster lost it) grants a new one and writes the key again. An
+// id registered again under another service moves: the key under the
+// former service is deleted as the new one is written.
 // Deregister and Health of an id this registry did not register look for
 // the instance with that exact id. Watches follow the keys' changes,
 // deletions by lease expiry included.
@@ -107,7 +109,8 @@ func (r *Registry) ttlSeconds() int64 { return int64(math.Ceil(r.ttl.Seconds()))
 // Register implements discovery.Registry: the first call grants a lease
 // and writes the key; later ones keep the lease alive, and write the key
 // again when the instance changed, the key is gone (someone deleted it)
-// or the lease was lost.
+// or the lease was lost. An instance registered again under another
+// service leaves the key of the first in the same transaction.
 func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
@@ -129,11 +132,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 				}
 				r.log.Warn("an instance's key was gone from its lease: writing it again", "key", k)
 			}
-			if _, err := r.c.Put(ctx, k, v, clientv3.WithLease(reg.lease)); err != nil {
-				return err
-			}
-			r.remember(in.ID, registered{lease: reg.lease, key: k, value: v})
-			return nil
+			return r.write(ctx, in.ID, registered{lease: reg.lease, key: k, value: v}, reg.key)
 		} else if ctx.Err() != nil {
 			return err
 		}
@@ -143,10 +142,21 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
-	if _, err := r.c.Put(ctx, k, v, clientv3.WithLease(lease.ID)); err != nil {
+	return r.write(ctx, in.ID, registered{lease: lease.ID, key: k, value: v}, reg.key)
+}
+
+// write puts the instance's key on its lease and deletes old, the key it
+// had before (when another: it was of another service), in one
+// transaction, and remembers it.
+func (r *Registry) write(ctx context.Context, id string, reg registered, old string) error {
+	ops := []clientv3.Op{clientv3.OpPut(reg.key, reg.value, clientv3.WithLease(reg.lease))}
+	if old != "" && old != reg.key {
+		ops = append(ops, clientv3.OpDelete(old))
+	}
+	if _, err := r.c.Txn(ctx).Then(ops...).Commit(); err != nil {
 		return err
 	}
-	r.remember(in.ID, registered{lease: lease.ID, key: k, value: v})
+	r.remember(id, reg)
 	return nil
 }
 

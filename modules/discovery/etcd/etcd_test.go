@@ -189,3 +189,62 @@ func TestHeartbeatWritesBackADeletedKey(t *testing.T) {
 		t.Fatalf("after a heartbeat: %q, want the instance back", testsrv.IDs(got))
 	}
 }
+
+// An instance registered again under another service (the same id, the
+// service renamed) leaves the first: it is listed under the new service
+// only, and Watch of the old one hears it go.
+func TestReRegisterUnderAnotherService(t *testing.T) {
+	url := testsrv.Etcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r := open(t, url, time.Minute)
+	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
+	if err := r.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	snaps := make(chan string, 10)
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ins, err := range r.Watch(wctx, discovery.Query{Service: "users"}) {
+			if err == nil {
+				snaps <- testsrv.IDs(ins)
+			}
+		}
+	})
+	defer wg.Wait()
+	defer stop()
+	if s := <-snaps; s != in.ID {
+		t.Fatalf("Watch(users) first = %q", s)
+	}
+
+	in.Service = "accounts"
+	if err := r.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct{ service, want string }{{"users", ""}, {"accounts", in.ID}} {
+		if got, err := r.Discover(ctx, discovery.Query{Service: q.service}); err != nil || testsrv.IDs(got) != q.want {
+			t.Errorf("Discover(%s) = %q, %v; want %q", q.service, testsrv.IDs(got), err, q.want)
+		}
+	}
+	if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "accounts" {
+		t.Errorf("Services = %v, %v; want [accounts]", names, err)
+	}
+	select {
+	case s := <-snaps:
+		if s != "" {
+			t.Errorf("Watch(users) after the move = %q, want none", s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("Watch(users) did not hear the instance leave")
+	}
+	if err := r.Register(ctx, in); err != nil { // a heartbeat
+		t.Fatal(err)
+	}
+	if err := r.Deregister(ctx, in.ID); err != nil {
+		t.Fatal(err)
+	}
+	if names, err := r.Services(ctx); err != nil || len(names) != 0 {
+		t.Errorf("Services after Deregister = %v, %v; want none", names, err)
+	}
+}

@@ -13,7 +13,10 @@
 // expired (Redis publishes no expiry without keyspace notifications).
 //
 // An entry someone else wrote that is not an instance is skipped and
-// logged, never used.
+// logged, never used; so is an index that is not a set. The keys of an
+// instance being registered are the registry's: one that holds another
+// type is replaced (and logged), so that a stray key never keeps an
+// instance out of the registry.
 package redis
 
 import (
@@ -92,33 +95,74 @@ func (r *Registry) servicesKey() string          { return r.prefix + ":discovery
 // registerScript writes the instance (KEYS[1], the JSON in ARGV[1]) for
 // ARGV[2] ms, indexes its id (ARGV[3]) under KEYS[2] and its service name
 // (ARGV[4]) under KEYS[4], and publishes the name on KEYS[3] when the
-// entry is new or changed.
+// entry is new or changed. An instance that was of another service
+// leaves that service's index (under the prefix ARGV[5]), which hears of
+// it. Each of its keys that holds another type than the registry's is
+// replaced: it returns the key, the type it held and the registry's, for
+// each.
 var registerScript = goredis.NewScript(`
+local replaced = {}
+local function claim(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= want and t ~= 'none' then
+    redis.call('DEL', key)
+    table.insert(replaced, key)
+    table.insert(replaced, t)
+    table.insert(replaced, want)
+  end
+end
+claim(KEYS[1], 'hash')
+claim(KEYS[2], 'set')
+claim(KEYS[4], 'set')
 local old = redis.call('HGET', KEYS[1], 'json')
+local was = redis.call('HGET', KEYS[1], 'service')
 redis.call('HSET', KEYS[1], 'json', ARGV[1], 'service', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[4], ARGV[4])
+if was and was ~= ARGV[4] then
+  local index = ARGV[5] .. ':discovery:service:' .. was
+  if redis.call('TYPE', index)['ok'] == 'set' then
+    redis.call('SREM', index, ARGV[3])
+  end
+  redis.call('PUBLISH', KEYS[3], was)
+end
 if old ~= ARGV[1] then
   redis.call('PUBLISH', KEYS[3], ARGV[4])
 end
-return 1
+return replaced
 `)
 
 // deregisterScript removes the instance KEYS[1] (id ARGV[1]) from its
 // index (under the prefix ARGV[2]) and publishes its service on KEYS[2].
+// A key of another type than a hash is deleted, and its type returned
+// (else "").
 var deregisterScript = goredis.NewScript(`
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' then
+  return ''
+end
+if t ~= 'hash' then
+  redis.call('DEL', KEYS[1])
+  return t
+end
 local service = redis.call('HGET', KEYS[1], 'service')
 redis.call('DEL', KEYS[1])
 if service then
-  redis.call('SREM', ARGV[2] .. ':discovery:service:' .. service, ARGV[1])
+  local index = ARGV[2] .. ':discovery:service:' .. service
+  if redis.call('TYPE', index)['ok'] == 'set' then
+    redis.call('SREM', index, ARGV[1])
+  end
   redis.call('PUBLISH', KEYS[2], service)
 end
-return 1
+return ''
 `)
 
 // Register implements discovery.Registry: the same atomic call registers
-// and refreshes.
+// and refreshes. The instance's keys are the registry's: one that holds
+// another type (a string where the instance's hash or its service's index
+// belongs) is replaced, and logged, so that an id someone else wrote to
+// is still served.
 func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
@@ -127,13 +171,28 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
-	return registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
-		string(b), r.ttl.Milliseconds(), in.ID, in.Service).Err()
+	replaced, err := registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
+		string(b), r.ttl.Milliseconds(), in.ID, in.Service, r.prefix).StringSlice()
+	if err != nil {
+		return err
+	}
+	for i := 0; i+2 < len(replaced); i += 3 {
+		r.log.Warn("replaced a registry key of another type", "key", replaced[i], "type", replaced[i+1], "want", replaced[i+2], "instance", in.ID)
+	}
+	return nil
 }
 
-// Deregister implements discovery.Registry.
+// Deregister implements discovery.Registry. A key of the id that is not
+// an instance's hash is deleted, and logged.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
-	return deregisterScript.Run(ctx, r.c, []string{r.instanceKey(id), r.changes()}, id, r.prefix).Err()
+	t, err := deregisterScript.Run(ctx, r.c, []string{r.instanceKey(id), r.changes()}, id, r.prefix).Text()
+	if err != nil {
+		return err
+	}
+	if t != "" {
+		r.log.Warn("deleted a registry key of another type", "key", r.instanceKey(id), "type", t, "want", "hash")
+	}
+	return nil
 }
 
 // Discover implements discovery.Registry.
@@ -157,9 +216,15 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 
 // read returns every live instance of the service, sorted by id; ids
 // whose entry expired leave the index, entries that are not a hash or not
-// a valid instance are skipped and logged.
+// a valid instance are skipped and logged, and so is an index that is not
+// a set (none of the service's instances is read; the next Register
+// replaces it).
 func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
 	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
+	if wrongType(err) {
+		r.log.Warn("skipping a service index that is not a set", "key", r.indexKey(service), "type", r.keyType(ctx, r.indexKey(service)), "error", err)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redis: read %s: %w", r.indexKey(service), err)
 	}
@@ -215,6 +280,16 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 // of another type (a string where a hash is expected).
 func wrongType(err error) bool { return goredis.HasErrorPrefix(err, "WRONGTYPE") }
 
+// keyType is the type of the value at key (string, list, hash...), for
+// messages; "unknown" when Redis does not say.
+func (r *Registry) keyType(ctx context.Context, key string) string {
+	t, err := r.c.Type(ctx, key).Result()
+	if err != nil {
+		return "unknown"
+	}
+	return t
+}
+
 // Watch implements discovery.Registry.
 func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
 	return func(yield func([]discovery.Instance, error) bool) {
@@ -263,11 +338,16 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 	}
 }
 
-// Health implements discovery.Registry.
+// Health implements discovery.Registry. An id whose key is not an
+// instance's hash is not found (its error names the key and its type), as
+// Discover does not list it.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
 	s, err := r.c.HGet(ctx, r.instanceKey(id), "json").Result()
 	if errors.Is(err, goredis.Nil) {
 		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+	}
+	if wrongType(err) {
+		return "", fmt.Errorf("%w: %q (%s holds a %s, not an instance's hash)", discovery.ErrNotFound, id, r.instanceKey(id), r.keyType(ctx, r.instanceKey(id)))
 	}
 	if err != nil {
 		return "", err
@@ -281,8 +361,15 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 
 // Services implements discovery.Lister: the services with a live
 // instance, sorted (names whose instances all expired leave the list).
+// A service whose index is not a set is skipped and logged, as is the
+// list of names when it is not a set (none is listed); the next Register
+// replaces it.
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	names, err := r.c.SMembers(ctx, r.servicesKey()).Result()
+	if wrongType(err) {
+		r.log.Warn("skipping a list of services that is not a set", "key", r.servicesKey(), "type", r.keyType(ctx, r.servicesKey()), "error", err)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redis: read %s: %w", r.servicesKey(), err)
 	}

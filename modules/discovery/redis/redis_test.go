@@ -175,6 +175,43 @@ func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
 	}
 }
 
+// An instance registered again under another service (the same id, the
+// service renamed) leaves the first service's index: it is listed under
+// the new service only, and reading the old one logs nothing.
+func TestReRegisterUnderAnotherService(t *testing.T) {
+	url := redisURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var logs testsrv.SyncBuffer
+	p := prefix(t, url)
+	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
+	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
+	if err := r.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Service = "accounts"
+	if err := r.Register(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct{ service, want string }{{"users", ""}, {"accounts", in.ID}} {
+		if got, err := r.Discover(ctx, discovery.Query{Service: q.service}); err != nil || testsrv.IDs(got) != q.want {
+			t.Errorf("Discover(%s) = %q, %v; want %q", q.service, testsrv.IDs(got), err, q.want)
+		}
+	}
+	if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "accounts" {
+		t.Errorf("Services = %v, %v; want [accounts]", names, err)
+	}
+	opts, _ := goredis.ParseURL(url)
+	raw := goredis.NewClient(opts)
+	defer raw.Close()
+	if held, err := raw.SIsMember(ctx, p+":discovery:service:users", in.ID).Result(); err != nil || held {
+		t.Errorf("the id is still in the old service's index (%v, %v)", held, err)
+	}
+	if logs.String() != "" {
+		t.Errorf("a re-registration was logged as a bad entry: %s", logs.String())
+	}
+}
+
 // backendSets configure an app's discovery for the Redis at url.
 func backendSets(url, p string) []string {
 	return []string{"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + p,
