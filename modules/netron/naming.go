@@ -75,6 +75,9 @@ func ParseTarget(s string) (Target, error) {
 		t.Version = ver
 		return t, nil
 	}
+	if strings.Contains(ver, "+") {
+		return Target{}, fmt.Errorf("netron: target %s: versions have no build metadata (+...)", echo(s))
+	}
 	c, err := semver.NewConstraint(ver)
 	if err != nil {
 		return Target{}, fmt.Errorf("netron: target %s: %s is neither a version nor a range: %v", echo(s), echo(ver), err)

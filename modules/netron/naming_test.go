@@ -33,6 +33,8 @@ func TestParseTarget(t *testing.T) {
 		{in: "auth.users@1.0.0", bad: true},
 		{in: "users@", bad: true},
 		{in: "users@not a range!", bad: true},
+		{in: "calculator@1.0.0+build", bad: true}, // versions have no build metadata
+		{in: "calculator@>=1.0.0+b", bad: true},
 		{in: "", bad: true},
 	}
 	for _, tt := range tests {
