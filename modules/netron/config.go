@@ -3,6 +3,7 @@ package netron
 import (
 	"cmp"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/internal/compress"
@@ -257,20 +258,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.Pool.MaxConns = cmp.Or(c.Pool.MaxConns, d.Pool.MaxConns)
 	c.Pool.BusyAt = cmp.Or(c.Pool.BusyAt, d.Pool.BusyAt)
 	c.Pool.IdleTimeout = cmp.Or(c.Pool.IdleTimeout, d.Pool.IdleTimeout)
-	switch {
-	case c.Pool.MaxConns < 0:
-		return c, fmt.Errorf("netron.pool.maxConns is %d; want 1 or more (0 for the default, %d)", c.Pool.MaxConns, d.Pool.MaxConns)
-	case c.Pool.BusyAt < 0:
-		return c, fmt.Errorf("netron.pool.busyAt is %d; want 1 or more (0 for the default, %d)", c.Pool.BusyAt, d.Pool.BusyAt)
-	case c.Pool.IdleTimeout < 0:
-		return c, fmt.Errorf("netron.pool.idleTimeout is %v; want a positive duration (0 for the default, %v)", c.Pool.IdleTimeout, d.Pool.IdleTimeout)
-	}
-	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
-		return c, fmt.Errorf("netron.compression.algorithm: %w", err)
-	}
-	if c.Compression.MinSize < 0 {
-		return c, fmt.Errorf("netron.compression.minSize is %d; want a positive number of bytes (0 for the default, %d)", c.Compression.MinSize, d.Compression.MinSize)
-	}
 	c.HandshakeTimeout = cmp.Or(c.HandshakeTimeout, d.HandshakeTimeout)
 	c.FrameTimeout = cmp.Or(c.FrameTimeout, d.FrameTimeout)
 	c.FrameMinRate = cmp.Or(c.FrameMinRate, d.FrameMinRate)
@@ -280,37 +267,82 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.checkConnLimits(); err != nil {
 		return c, err
 	}
-	switch {
-	case c.RequestTimeout < 0:
-		return c, fmt.Errorf("netron: requestTimeout %v is negative", c.RequestTimeout)
-	case c.TaskTimeout < 0:
-		return c, fmt.Errorf("netron: taskTimeout %v is negative", c.TaskTimeout)
-	case c.MaxCallsPerPeer < 0:
-		return c, fmt.Errorf("netron: maxCallsPerPeer %d is negative", c.MaxCallsPerPeer)
-	case c.MaxQueuedEventsPerPeer < 0:
-		return c, fmt.Errorf("netron: maxQueuedEventsPerPeer %d is negative", c.MaxQueuedEventsPerPeer)
-	case c.MaxQueuedEventBytesPerPeer < 0:
-		return c, fmt.Errorf("netron: maxQueuedEventBytesPerPeer %d is negative", c.MaxQueuedEventBytesPerPeer)
-	case c.MaxQueuedBytesPerPeer < 0:
-		return c, fmt.Errorf("netron: maxQueuedBytesPerPeer %d is negative", c.MaxQueuedBytesPerPeer)
-	case c.StreamWindowBytes < 0:
-		return c, fmt.Errorf("netron: streamWindowBytes %d is negative", c.StreamWindowBytes)
-	case c.MaxStreamBytesPerPeer < 0:
-		return c, fmt.Errorf("netron: maxStreamBytesPerPeer %d is negative", c.MaxStreamBytesPerPeer)
-	case c.CacheBytes < 0:
-		return c, fmt.Errorf("netron: cacheBytes %d is negative", c.CacheBytes)
-	case c.MaxQueuedBytes < 0:
-		return c, fmt.Errorf("netron: maxQueuedBytes %d is negative", c.MaxQueuedBytes)
-	case c.WriteStallTimeout < 0:
-		return c, fmt.Errorf("netron: writeStallTimeout %v is negative", c.WriteStallTimeout)
-	case c.MaxPeerIDBytes < 0:
-		return c, fmt.Errorf("netron: maxPeerIDBytes %d is negative", c.MaxPeerIDBytes)
-	case c.PingTimeout < 0:
-		return c, fmt.Errorf("netron: pingTimeout %v is negative", c.PingTimeout)
-	case c.Reconnect.Max < c.Reconnect.Min:
-		return c, fmt.Errorf("netron: reconnect.max %v is below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)
+	if err := c.checkValues(d); err != nil {
+		return c, err
 	}
 	return c, nil
+}
+
+// keyError is a bad value of one key of Config, in the key's terms. An
+// app's Netron adds where the value came from (newFromConfig).
+type keyError struct {
+	key     string // under netron: "requestTimeout", "pool.maxConns"
+	problem string // "is -5s; want a positive duration (0 for the default, 5s)", or ": ..."
+}
+
+func (e *keyError) Error() string { return "netron." + e.key + e.text() }
+
+// text is the problem as it follows the key.
+func (e *keyError) text() string {
+	if strings.HasPrefix(e.problem, ":") {
+		return e.problem
+	}
+	return " " + e.problem
+}
+
+// positive is the keyError of a negative value v of key, whose default
+// is def.
+func positive(key string, v, def any, what string) *keyError {
+	return &keyError{key, fmt.Sprintf("is %v; want %s (0 for the default, %v)", v, what, def)}
+}
+
+// checkValues refuses what no default makes usable: negative limits and
+// timeouts (IdleTimeout excepted: negative turns probing off), an unknown
+// compression algorithm, a reconnect range upside down. d is
+// DefaultConfig().
+func (c Config) checkValues(d Config) error {
+	for _, k := range []struct {
+		key    string
+		v, def time.Duration
+	}{
+		{"requestTimeout", c.RequestTimeout, d.RequestTimeout}, {"taskTimeout", c.TaskTimeout, d.TaskTimeout},
+		{"streamIdleTimeout", c.StreamIdleTimeout, d.StreamIdleTimeout}, {"writeStallTimeout", c.WriteStallTimeout, d.WriteStallTimeout},
+		{"pingTimeout", c.PingTimeout, d.PingTimeout}, {"reconnect.min", c.Reconnect.Min, d.Reconnect.Min},
+		{"reconnect.max", c.Reconnect.Max, d.Reconnect.Max}, {"pool.idleTimeout", c.Pool.IdleTimeout, d.Pool.IdleTimeout},
+	} {
+		if k.v < 0 {
+			return positive(k.key, k.v, k.def, "a positive duration")
+		}
+	}
+	for _, k := range []struct {
+		key    string
+		v, def int64
+	}{
+		{"maxFrameSize", int64(c.MaxFrameSize), int64(d.MaxFrameSize)}, {"maxDepth", int64(c.MaxDepth), int64(d.MaxDepth)},
+		{"streamWindow", int64(c.StreamWindow), int64(d.StreamWindow)}, {"streamWindowBytes", c.StreamWindowBytes, d.StreamWindowBytes},
+		{"maxStreamsPerPeer", int64(c.MaxStreamsPerPeer), int64(d.MaxStreamsPerPeer)},
+		{"maxStreamBytesPerPeer", c.MaxStreamBytesPerPeer, d.MaxStreamBytesPerPeer},
+		{"maxSubscriptionsPerPeer", int64(c.MaxSubscriptionsPerPeer), int64(d.MaxSubscriptionsPerPeer)},
+		{"maxCallsPerPeer", int64(c.MaxCallsPerPeer), int64(d.MaxCallsPerPeer)},
+		{"maxQueuedEventsPerPeer", int64(c.MaxQueuedEventsPerPeer), int64(d.MaxQueuedEventsPerPeer)},
+		{"maxQueuedEventBytesPerPeer", int64(c.MaxQueuedEventBytesPerPeer), int64(d.MaxQueuedEventBytesPerPeer)},
+		{"maxQueuedBytesPerPeer", int64(c.MaxQueuedBytesPerPeer), int64(d.MaxQueuedBytesPerPeer)},
+		{"maxQueuedBytes", c.MaxQueuedBytes, d.MaxQueuedBytes}, {"maxPeerIDBytes", int64(c.MaxPeerIDBytes), int64(d.MaxPeerIDBytes)},
+		{"cacheSize", int64(c.CacheSize), int64(d.CacheSize)}, {"cacheBytes", c.CacheBytes, d.CacheBytes},
+		{"pool.maxConns", int64(c.Pool.MaxConns), int64(d.Pool.MaxConns)}, {"pool.busyAt", int64(c.Pool.BusyAt), int64(d.Pool.BusyAt)},
+		{"compression.minSize", int64(c.Compression.MinSize), int64(d.Compression.MinSize)},
+	} {
+		if k.v < 0 {
+			return positive(k.key, k.v, k.def, "1 or more")
+		}
+	}
+	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
+		return &keyError{"compression.algorithm", ": " + err.Error()}
+	}
+	if c.Reconnect.Max < c.Reconnect.Min {
+		return &keyError{"reconnect.max", fmt.Sprintf("is %v, below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)}
+	}
+	return nil
 }
 
 // checkConnLimits refuses negative connection limits and a half-set frameMinRate.
@@ -323,7 +355,7 @@ func (c Config) checkConnLimits() error {
 		{"httpIdleTimeout", c.HTTPIdleTimeout}, {"frameMinRate.per", c.FrameMinRate.Per},
 	} {
 		if d.v < 0 {
-			return fmt.Errorf("netron.%s is %v; want a positive duration (0 for the default)", d.key, d.v)
+			return &keyError{d.key, fmt.Sprintf("is %v; want a positive duration (0 for the default)", d.v)}
 		}
 	}
 	for _, n := range []struct {
@@ -334,12 +366,12 @@ func (c Config) checkConnLimits() error {
 		{"maxHeaderBytes", c.MaxHeaderBytes}, {"frameMinRate.bytes", c.FrameMinRate.Bytes},
 	} {
 		if n.v < 0 {
-			return fmt.Errorf("netron.%s is %d; want a positive number (0 for the default)", n.key, n.v)
+			return &keyError{n.key, fmt.Sprintf("is %d; want a positive number (0 for the default)", n.v)}
 		}
 	}
 	if (c.FrameMinRate.Bytes == 0) != (c.FrameMinRate.Per == 0) {
-		return fmt.Errorf("netron.frameMinRate is %d bytes per %v; give both bytes and per, or neither (default %v)",
-			c.FrameMinRate.Bytes, c.FrameMinRate.Per, transport.DefaultFrameMinRate)
+		return &keyError{"frameMinRate", fmt.Sprintf("is %d bytes per %v; give both bytes and per, or neither (default %v)",
+			c.FrameMinRate.Bytes, c.FrameMinRate.Per, transport.DefaultFrameMinRate)}
 	}
 	return nil
 }

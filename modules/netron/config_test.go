@@ -14,12 +14,15 @@ func TestConfigRefusesNegativeLimits(t *testing.T) {
 		cfg  netron.Config
 		want string
 	}{
-		{netron.Config{MaxCallsPerPeer: -1}, "netron: maxCallsPerPeer -1 is negative"},
-		{netron.Config{MaxQueuedBytesPerPeer: -1}, "netron: maxQueuedBytesPerPeer -1 is negative"},
-		{netron.Config{MaxQueuedBytes: -1}, "netron: maxQueuedBytes -1 is negative"},
-		{netron.Config{WriteStallTimeout: -time.Second}, "netron: writeStallTimeout -1s is negative"},
-		{netron.Config{PingTimeout: -time.Second}, "netron: pingTimeout -1s is negative"},
-		{netron.Config{MaxPeerIDBytes: -1}, "netron: maxPeerIDBytes -1 is negative"},
+		{netron.Config{MaxCallsPerPeer: -1}, "netron.maxCallsPerPeer is -1; want 1 or more (0 for the default, 256)"},
+		{netron.Config{MaxQueuedBytesPerPeer: -1}, "netron.maxQueuedBytesPerPeer is -1; want 1 or more"},
+		{netron.Config{MaxQueuedBytes: -1}, "netron.maxQueuedBytes is -1; want 1 or more"},
+		{netron.Config{WriteStallTimeout: -time.Second}, "netron.writeStallTimeout is -1s; want a positive duration"},
+		{netron.Config{PingTimeout: -time.Second}, "netron.pingTimeout is -1s; want a positive duration"},
+		{netron.Config{MaxPeerIDBytes: -1}, "netron.maxPeerIDBytes is -1; want 1 or more"},
+		{netron.Config{StreamIdleTimeout: -time.Second}, "netron.streamIdleTimeout is -1s; want a positive duration (0 for the default, 1m0s)"},
+		{netron.Config{Reconnect: netron.ReconnectConfig{Min: -time.Second, Max: -time.Second}}, "netron.reconnect.min is -1s"},
+		{netron.Config{MaxStreamsPerPeer: -1}, "netron.maxStreamsPerPeer is -1"},
 	} {
 		_, err := netron.New(tc.cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

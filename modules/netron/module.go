@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -145,6 +146,9 @@ func newFromConfig(p Params, extra ...Option) (Result, error) {
 		}))
 	}
 	n, err := New(cfg, p.Log, opts...)
+	if ke := (*keyError)(nil); errors.As(err, &ke) {
+		return Result{}, fmt.Errorf("netron.%s (from %s)%s", ke.key, p.Config.Source("netron."+ke.key), ke.text())
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -491,10 +492,20 @@ func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayOpener
 
 // checkListenAddr reports whether [Netron.Listen] can serve addr: its
 // scheme is a transport's (tcp, ws, ...) or a gateway's (http, https,
-// nats). The error of an unknown scheme lists the known ones.
+// nats), and a port it names is one. The error of an unknown scheme lists
+// the known ones.
 func (n *Netron) checkListenAddr(addr string) error {
-	_, _, err := n.transportFor(addr)
-	return err
+	if _, _, err := n.transportFor(addr); err != nil {
+		return err
+	}
+	if u, err := url.Parse(addr); err == nil && u.Host != "" {
+		if p := u.Port(); p != "" {
+			if v, err := strconv.ParseUint(p, 10, 16); err != nil || v > 65535 {
+				return fmt.Errorf("netron: address %q: port %s is not a number from 0 to 65535", addr, p)
+			}
+		}
+	}
+	return nil
 }
 
 // transportFor returns what serves addr's scheme, from the one table of
