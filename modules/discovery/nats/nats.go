@@ -15,6 +15,17 @@
 // discovery.ttl when it is shorter, and never lowers it. A heartbeat that
 // finds the bucket gone (a NATS server restarted without its JetStream
 // store) creates it again.
+//
+// An id registered under another service than before moves: the new
+// entry is written, then the id's entries under other services are
+// deleted, each only if it is still the revision that was read (JetStream
+// KV changes one key at a time, so the move is two steps, in the order
+// that never leaves the instance out of the registry). The registry looks
+// for such entries at an id's first registration and when its service
+// changes, not at every heartbeat: a process that restarted with its
+// service renamed removes the entry its predecessor left, and two live
+// processes that register one id under two services do not take turns
+// deleting each other's entry.
 package nats
 
 import (
@@ -91,11 +102,11 @@ type Registry struct {
 	mu sync.Mutex
 	kv jetstream.KeyValue
 
-	// regs are the entries this registry registered, by key, written
-	// again as soon as the connection comes back (perhaps to a new,
-	// empty server) rather than at the next heartbeat.
+	// regs are the entries this registry registered, by instance id,
+	// written again as soon as the connection comes back (perhaps to a
+	// new, empty server) rather than at the next heartbeat.
 	regsMu sync.Mutex
-	regs   map[string][]byte
+	regs   map[string]registration
 	// back is closed, and replaced, when the connection comes back: the
 	// watchers watch again rather than trust a consumer of the old server.
 	back chan struct{}
@@ -145,7 +156,7 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 		return nil, err
 	}
 	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log,
-		regs: map[string][]byte{}, back: make(chan struct{})}
+		regs: map[string]registration{}, back: make(chan struct{})}
 	if _, err := r.store(ctx, false); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
 	}
@@ -167,17 +178,16 @@ func (r *Registry) reconnected() {
 	r.regsMu.Lock()
 	close(r.back)
 	r.back = make(chan struct{})
-	entries := make(map[string][]byte, len(r.regs))
-	maps.Copy(entries, r.regs)
+	entries := slices.Collect(maps.Values(r.regs))
 	r.regsMu.Unlock()
 	if len(entries) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
 	defer cancel()
-	for k, b := range entries {
-		if err := r.put(ctx, k, b); err != nil {
-			r.log.Warn("could not register again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "key", k, "error", err)
+	for _, reg := range entries {
+		if err := r.put(ctx, reg.key, reg.value); err != nil {
+			r.log.Warn("could not register again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "key", reg.key, "error", err)
 			return
 		}
 	}
@@ -252,8 +262,28 @@ func key(service, id string) string {
 	return service + "." + base64.RawURLEncoding.EncodeToString([]byte(id))
 }
 
+// anyService is the key filter that matches the id's entry under every
+// service.
+func anyService(id string) string {
+	return key("*", id)
+}
+
+// registration is an entry this registry wrote.
+type registration struct {
+	key   string
+	value []byte
+	// alone reports that, since the entry was first written under this
+	// key, the registry looked for entries of its id under other
+	// services and deleted them (or left those written again since it
+	// read them).
+	alone bool
+}
+
 // Register implements discovery.Registry: a new revision of the entry,
-// which also restarts its age.
+// which also restarts its age. At the id's first registration here, and
+// when its service changed, Register then deletes the id's entries under
+// other services; one written again since Register read it is left to
+// its writer, and logged.
 func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
@@ -264,9 +294,60 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	}
 	k := key(in.Service, in.ID)
 	r.regsMu.Lock()
-	r.regs[k] = b
+	prev, ok := r.regs[in.ID]
+	alone := ok && prev.key == k && prev.alone
+	r.regs[in.ID] = registration{key: k, value: b, alone: alone}
 	r.regsMu.Unlock()
-	return r.put(ctx, k, b)
+	if err := r.put(ctx, k, b); err != nil || alone {
+		return err
+	}
+	if err := r.leaveOtherServices(ctx, in.ID, k); err != nil {
+		return err
+	}
+	r.regsMu.Lock()
+	if reg, ok := r.regs[in.ID]; ok && reg.key == k {
+		reg.alone = true
+		r.regs[in.ID] = reg
+	}
+	r.regsMu.Unlock()
+	return nil
+}
+
+// leaveOtherServices deletes the entries of the id under other services
+// than the one of its key k, which is written. JetStream KV changes one
+// key at a time: each entry is deleted only if its last revision is still
+// the one read, so that an entry another process wrote meanwhile (a
+// process registering the id under that service) is left, and logged.
+func (r *Registry) leaveOtherServices(ctx context.Context, id, k string) error {
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return err
+	}
+	keys, err := r.keys(ctx, kv, anyService(id))
+	if err != nil {
+		return err
+	}
+	for _, old := range keys {
+		if old == k {
+			continue
+		}
+		e, err := kv.Get(ctx, old)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue
+		}
+		if err == nil {
+			err = kv.Purge(ctx, old, jetstream.LastRevision(e.Revision()))
+		}
+		switch {
+		case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			r.log.Warn("the instance's entry under another service was written again as it moved; left to its writer", "bucket", r.bucket, "key", old, "instance", id)
+		case err != nil:
+			return fmt.Errorf("nats: delete %s, the instance's entry under another service, in %s: %w", old, r.bucket, err)
+		default:
+			r.log.Info("the instance moved to another service; deleted its entry under the former", "bucket", r.bucket, "key", old, "instance", id)
+		}
+	}
+	return nil
 }
 
 // put writes an entry, creating the bucket again when it is gone.
@@ -293,21 +374,17 @@ func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 	return err
 }
 
-// Deregister implements discovery.Registry.
+// Deregister implements discovery.Registry: it deletes the id's entries
+// under every service.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
 	kv, err := r.store(ctx, false)
 	if err != nil {
 		return err
 	}
-	suffix := "." + base64.RawURLEncoding.EncodeToString([]byte(id))
 	r.regsMu.Lock()
-	for k := range r.regs {
-		if strings.HasSuffix(k, suffix) {
-			delete(r.regs, k)
-		}
-	}
+	delete(r.regs, id)
 	r.regsMu.Unlock()
-	keys, err := r.keys(ctx, kv, "*"+suffix)
+	keys, err := r.keys(ctx, kv, anyService(id))
 	if err != nil {
 		return err
 	}
@@ -518,13 +595,14 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-ch
 	}
 }
 
-// Health implements discovery.Registry.
+// Health implements discovery.Registry: the health of the id's live
+// entry, whatever its service.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
 	kv, err := r.store(ctx, false)
 	if err != nil {
 		return "", err
 	}
-	keys, err := r.keys(ctx, kv, "*."+base64.RawURLEncoding.EncodeToString([]byte(id)))
+	keys, err := r.keys(ctx, kv, anyService(id))
 	if err != nil {
 		return "", err
 	}
