@@ -22,8 +22,9 @@ type Check struct {
 	// overruns it fails.
 	Timeout time.Duration
 	// Run returns nil when the part is well, else an error that says
-	// what is wrong. It must return soon after ctx ends and be safe for
-	// concurrent use: probes may overlap.
+	// what is wrong. It must return soon after ctx ends. A Checker never
+	// runs it twice at once: overlapping probes share a run, whose ctx
+	// is bounded by Timeout and belongs to no probe.
 	Run func(ctx context.Context) error
 }
 

@@ -16,13 +16,21 @@ const DefaultTimeout = 2 * time.Second
 // failed and critical, once [Checker.Drain] was called.
 const DrainingCheck = "draining"
 
+// StartingCheck is the name of the result that [Checker.Ready] reports,
+// failed and critical, from [Checker.Starting] until [Checker.Started].
+const StartingCheck = "starting"
+
 // Checker holds an app's checks and runs them. It is safe for concurrent
-// use; checks may be added while it serves.
+// use; checks may be added while it serves. Probes that overlap share the
+// run of each check in progress (a check never runs twice at once); no
+// result outlives its run.
 type Checker struct {
 	timeout  time.Duration
 	mu       sync.RWMutex
 	checks   []Check
+	starting atomic.Bool
 	draining atomic.Bool
+	runs     checkRuns
 }
 
 // NewChecker returns a Checker with checks, each bounded by timeout unless
@@ -43,7 +51,7 @@ func NewChecker(timeout time.Duration, checks ...Check) (*Checker, error) {
 func (c *Checker) Add(checks ...Check) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	seen := map[string]bool{DrainingCheck: true}
+	seen := map[string]bool{StartingCheck: true, DrainingCheck: true}
 	for _, ch := range c.checks {
 		seen[ch.Name] = true
 	}
@@ -62,6 +70,15 @@ func (c *Checker) Add(checks ...Check) error {
 	return nil
 }
 
+// Starting makes [Checker.Ready] unhealthy until [Checker.Started]: the
+// app is not serving yet, whichever of its checks are critical. The
+// metrics module calls it when it builds the app's Checker.
+func (c *Checker) Starting() { c.starting.Store(true) }
+
+// Started ends what [Checker.Starting] began. The metrics module calls it
+// once the app's Netron listens, before discovery registers the app.
+func (c *Checker) Started() { c.starting.Store(false) }
+
 // Drain makes [Checker.Ready] unhealthy from now on: the app is stopping
 // and should be sent no more work. The metrics module calls it first thing
 // when the app stops.
@@ -75,8 +92,8 @@ func (c *Checker) Live(ctx context.Context) Report {
 	return c.run(ctx, true)
 }
 
-// Ready runs every check, and reports the draining app unhealthy: should
-// the app be sent work?
+// Ready runs every check, and reports the starting and the draining app
+// unhealthy: should the app be sent work?
 func (c *Checker) Ready(ctx context.Context) Report {
 	return c.run(ctx, false)
 }
@@ -106,6 +123,9 @@ func (c *Checker) run(ctx context.Context, live bool) Report {
 		})
 	}
 	wg.Wait()
+	if !live && c.starting.Load() {
+		results[StartingCheck] = Result{Critical: true, Error: "the app is starting"}
+	}
 	if !live && c.Draining() {
 		results[DrainingCheck] = Result{Critical: true, Error: "the app is stopping"}
 	}
@@ -117,8 +137,9 @@ func (c *Checker) run(ctx context.Context, live bool) Report {
 	}
 }
 
-// runOne runs one check within its timeout. A check that overruns it is
-// reported failed at once; its goroutine ends when the check returns.
+// runOne waits, within the check's timeout, for the run of ch in progress
+// or a new one (see [checkRuns]). A check that overruns it is reported
+// failed at once; its run ends when the check returns.
 func (c *Checker) runOne(ctx context.Context, ch Check) Result {
 	timeout := ch.Timeout
 	if timeout <= 0 {
@@ -127,18 +148,11 @@ func (c *Checker) runOne(ctx context.Context, ch Check) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				done <- fmt.Errorf("check panicked: %v", r)
-			}
-		}()
-		done <- ch.Run(ctx)
-	}()
+	run := c.runs.join(ch, timeout)
 	var err error
 	select {
-	case err = <-done:
+	case <-run.done:
+		err = run.err
 	case <-ctx.Done():
 		err = fmt.Errorf("no answer within %v", timeout)
 		if ctx.Err() == context.Canceled {

@@ -153,6 +153,28 @@ func TestDrain(t *testing.T) {
 	}
 }
 
+// Starting makes Ready unhealthy, with a critical starting result, until
+// Started, whichever checks are critical; Live is left alone.
+func TestStarting(t *testing.T) {
+	c, err := health.NewChecker(0, health.Check{Name: "ok", Liveness: true, Run: func(context.Context) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Starting()
+	rep := c.Ready(context.Background())
+	if r, ok := rep.Checks[health.StartingCheck]; rep.Status != health.Unhealthy || !ok || r.Healthy || !r.Critical {
+		t.Fatalf("after Starting: %+v", rep)
+	}
+	if rep := c.Live(context.Background()); rep.Status != health.Healthy {
+		t.Fatalf("Live while starting: %+v", rep)
+	}
+	c.Started()
+	rep = c.Ready(context.Background())
+	if _, ok := rep.Checks[health.StartingCheck]; rep.Status != health.Healthy || ok {
+		t.Fatalf("after Started: %+v", rep)
+	}
+}
+
 // Add refuses checks without a name or a function, and names taken.
 func TestAddRefuses(t *testing.T) {
 	run := func(context.Context) error { return nil }
@@ -168,6 +190,7 @@ func TestAddRefuses(t *testing.T) {
 		{health.Check{Name: "x"}, `"x" has no Run`},
 		{health.Check{Name: "db", Run: run}, `two checks are named "db"`},
 		{health.Check{Name: health.DrainingCheck, Run: run}, `two checks are named "draining"`},
+		{health.Check{Name: health.StartingCheck, Run: run}, `two checks are named "starting"`},
 	} {
 		if err := c.Add(tt.ch); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Add(%q) = %v, want %q", tt.ch.Name, err, tt.want)

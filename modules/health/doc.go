@@ -15,9 +15,19 @@
 // /healthz (liveness, [Checker.Live]) runs only the checks about the
 // process itself ([Check.Liveness]: memory, goroutines, scheduler latency),
 // so that a failing dependency never gets a healthy process restarted.
-// /readyz (readiness, [Checker.Ready]) runs every check, and fails from
-// the moment the app starts to stop ([Checker.Drain]), before its
-// listeners close.
+// /readyz (readiness, [Checker.Ready]) runs every check, and fails until
+// the app serves ([Checker.Starting], [Checker.Started]) and from the
+// moment it starts to stop ([Checker.Drain]), before its listeners close.
+//
+// # Overlapping probes
+//
+// A check never runs twice at once: probes that overlap (several load
+// balancers, discovery's heartbeats) wait for the run in progress, each
+// until its own timeout, rather than starting another. A run has its own
+// timeout and belongs to no probe, so a probe that gives up does not
+// cancel it for the others, and a check that ignores its context holds
+// one goroutine however many probes come. No result outlives its run:
+// the next probe runs the check again.
 //
 // # Checks
 //

@@ -46,7 +46,8 @@ type HealthConfig struct {
 	// rather than degraded: transports, discovery, peers, memory,
 	// goroutines, scheduler. The app's registry entries say unhealthy
 	// while a critical check fails, the discovery check excepted (an
-	// entry cannot say that it is missing).
+	// entry cannot say that it is missing). Whichever it names, /readyz
+	// fails until the app listens and once it stops.
 	Critical []string `json:"critical" jsonschema:"description=Built-in checks whose failure is unhealthy: transports discovery peers memory goroutines scheduler"`
 	// MaxMemory is the memory ceiling in bytes; zero means GOMEMLIMIT
 	// when set, else none.

@@ -30,8 +30,10 @@ import (
 // [health.Check] of the group health.CheckGroup), served at /metrics,
 // /healthz and /readyz by the admin server (metrics.listen,
 // titan.Admin) and under /_titan/ by every http:// listener
-// (metrics.mount). When the app stops, /readyz fails first, for
-// metrics.drainDelay, before the Netron closes its listeners.
+// (metrics.mount). /readyz fails until the Netron listens, whichever
+// checks metrics.health.critical names. When the app stops, /readyz
+// fails first, for metrics.drainDelay, before the Netron closes its
+// listeners.
 var Module = fx.Module("titan.metrics",
 	config.AsSection("metrics", DefaultConfig()),
 	logger.Decorate("metrics"),
@@ -78,6 +80,7 @@ func newAdmin(p adminParams) (*admin, error) {
 	if err != nil {
 		return nil, err
 	}
+	checker.Starting() // until the Netron listens: see listened
 	a := &admin{cfg: cfg, source: p.Config.Source("metrics.listen"), log: p.Log, checker: checker}
 	if cfg.Enabled {
 		a.reg = prometheus.NewRegistry()
@@ -114,7 +117,9 @@ func newHealthSource(lc fx.Lifecycle, a *admin, n *netron.Netron) discovery.Heal
 // while a critical readiness check fails (/readyz answers 503),
 // draining once the app stops, else healthy. The discovery check does
 // not count: an entry cannot say that it is missing, and before the
-// app's first registration that check fails.
+// app's first registration that check fails. The starting result does:
+// discovery first asks after the HealthSource's start hook has ended it,
+// and an app asked before is indeed not ready.
 func (a *admin) registryHealth(ctx context.Context) discovery.Health {
 	if a.checker.Draining() {
 		return discovery.Draining
@@ -127,11 +132,14 @@ func (a *admin) registryHealth(ctx context.Context) discovery.Health {
 	return discovery.Healthy
 }
 
-// listened makes the transports check count the Netron's listeners, the
-// first time it is called: once the Netron has started.
+// listened makes the transports check count the Netron's listeners and
+// ends the checker's starting result, the first time it is called: once
+// the Netron has started.
 func (a *admin) listened(n *netron.Netron) {
 	c := health.Transports(n, len(n.Addrs()))
-	a.listening.CompareAndSwap(nil, &c)
+	if a.listening.CompareAndSwap(nil, &c) {
+		a.checker.Started()
+	}
 }
 
 // registerer is where the app registers series of its own; with metrics

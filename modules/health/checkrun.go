@@ -1,0 +1,62 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// checkRun is one run of a check, which every probe that comes while it
+// runs waits for rather than starting another.
+type checkRun struct {
+	done chan struct{} // closed when the check has returned
+	err  error         // what it returned, once done is closed
+}
+
+// checkRuns holds the run in progress of each check, by name. A check is
+// never run twice at once: concurrent probes share its run, and a check
+// that ignores its context (a wedged driver call) holds one goroutine,
+// not one per probe. Results are not kept: the probe after a run has
+// ended starts a new one.
+type checkRuns struct {
+	mu      sync.Mutex
+	running map[string]*checkRun
+}
+
+// join returns the run of ch in progress, or starts one. A run has its own
+// context, bounded by timeout and tied to no probe, so that a probe that
+// gives up does not cancel the run the others wait for.
+func (rs *checkRuns) join(ch Check, timeout time.Duration) *checkRun {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if r := rs.running[ch.Name]; r != nil {
+		return r
+	}
+	if rs.running == nil {
+		rs.running = map[string]*checkRun{}
+	}
+	r := &checkRun{done: make(chan struct{})}
+	rs.running[ch.Name] = r
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = fmt.Errorf("check panicked: %v", p)
+			}
+			rs.mu.Lock()
+			delete(rs.running, ch.Name)
+			rs.mu.Unlock()
+			close(r.done)
+		}()
+		err := ch.Run(ctx)
+		if err != nil && ctx.Err() != nil {
+			// A probe that joined the run late may see it end before
+			// its own timeout: it is told why as the first probe is.
+			err = fmt.Errorf("no answer within %v: %w", timeout, err)
+		}
+		r.err = err
+	}()
+	return r
+}
