@@ -49,3 +49,31 @@ func TestNetronKeyErrorsNameKeyAndSource(t *testing.T) {
 		})
 	}
 }
+
+// A limit beyond the range of its Go type is refused, not read as another
+// number (10000000000000000000 wrapped to a negative int), and a logger
+// setting's error says where the value came from.
+func TestOutOfRangeAndLoggerKeysAreRefusedWithTheirSource(t *testing.T) {
+	for _, tt := range []struct{ name, body, key, line string }{
+		{"int overflow", "netron:\n  maxStreamsPerPeer: 10000000000000000000\n", "netron.maxStreamsPerPeer", ":2"},
+		{"file sink without a path", "logger:\n  sinks:\n    - type: file\n", "logger.sinks", ":2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err, file := startWithFile(t, tt.body)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.key) || !strings.Contains(msg, file+tt.line) {
+				t.Fatalf("error does not name %s and %s%s:\n%v", tt.key, file, tt.line, err)
+			}
+		})
+	}
+}
+
+// logger.level is read ignoring case (ERROR), as logger.ParseLevel reads it.
+func TestLoggerLevelIgnoresCase(t *testing.T) {
+	app := titan.New(titan.WithConfig(config.Options{NoDefaultFile: true, NoWatch: true, Environ: []string{"TITAN_LOGGER__LEVEL=ERROR"}}))
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+}

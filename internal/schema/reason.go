@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -47,8 +48,48 @@ func reason(k jsonschema.ErrorKind) string {
 		return fmt.Sprintf("want at most %s, got %d", count(k.Want, "item"), k.Got)
 	case *kind.FalseSchema:
 		return "not allowed here"
+	case *kind.Enum:
+		return "want " + oneOf(k.Want) + ", got " + jsonText(k.Got)
+	case *kind.Pattern:
+		if k.Want == DurationPattern {
+			return "want a duration such as 500ms, 5s or 1h30m, got " + echo(k.Got)
+		}
 	}
 	return k.LocalizedString(printer)
+}
+
+// oneOf lists the values an enum allows: `"a"`, `"a" or "b"`, `one of
+// "a", "b" or "c"`.
+func oneOf(values []any) string {
+	texts := make([]string, len(values))
+	for i, v := range values {
+		texts[i] = jsonText(v)
+	}
+	switch len(texts) {
+	case 0:
+		return "nothing"
+	case 1:
+		return texts[0]
+	case 2:
+		return texts[0] + " or " + texts[1]
+	}
+	return "one of " + strings.Join(texts[:len(texts)-1], ", ") + " or " + texts[len(texts)-1]
+}
+
+// jsonText writes a JSON value as a user would type it: a string quoted
+// (and cut, see echo), anything else as JSON.
+func jsonText(v any) string {
+	if s, ok := v.(string); ok {
+		return echo(s)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if short, cut := shorten(string(b)); cut {
+		return short + "…"
+	}
+	return string(b)
 }
 
 // count says "1 item", "2 items".
@@ -107,14 +148,23 @@ const echoLimit = 64
 // character boundary, marked with "…"), so that a huge value does not make
 // a huge message.
 func echo(s string) string {
+	if short, cut := shorten(s); cut {
+		return strconv.Quote(short) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// shorten cuts s to echoLimit bytes at a character boundary, and reports
+// whether it did.
+func shorten(s string) (string, bool) {
 	if len(s) <= echoLimit {
-		return strconv.Quote(s)
+		return s, false
 	}
 	cut := echoLimit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return strconv.Quote(s[:cut]) + "…"
+	return s[:cut], true
 }
 
 // ratString formats a number of a keyword without a trailing ".0" or an

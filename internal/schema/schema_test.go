@@ -381,12 +381,15 @@ func TestFormatsAreAsserted(t *testing.T) {
 // Reasons say what was wanted, then what was found, in plain words.
 func TestReasonsInPlainWords(t *testing.T) {
 	type Plain struct {
-		N    int      `json:"n" jsonschema:"minimum=1,maximum=10"`
-		Name string   `json:"name" jsonschema:"minLength=2"`
-		Tags []string `json:"tags" jsonschema:"maxItems=1"`
-		R    float64  `json:"r,omitempty" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
-		Code string   `json:"code,omitempty" jsonschema:"maxLength=1"`
-		Ids  []int    `json:"ids,omitempty" jsonschema:"minItems=2"`
+		N    int           `json:"n" jsonschema:"minimum=1,maximum=10"`
+		Name string        `json:"name" jsonschema:"minLength=2"`
+		Tags []string      `json:"tags" jsonschema:"maxItems=1"`
+		R    float64       `json:"r,omitempty" jsonschema:"exclusiveMinimum=0,exclusiveMaximum=1"`
+		Code string        `json:"code,omitempty" jsonschema:"maxLength=1"`
+		Ids  []int         `json:"ids,omitempty" jsonschema:"minItems=2"`
+		Mode string        `json:"mode,omitempty" jsonschema:"enum=fast,enum=safe"`
+		Kind string        `json:"kind,omitempty" jsonschema:"enum=debug,enum=info,enum=warn"`
+		Wait time.Duration `json:"wait,omitempty"`
 	}
 	doc, err := schema.ReflectJSON(reflect.TypeFor[Plain]())
 	if err != nil {
@@ -410,6 +413,9 @@ func TestReasonsInPlainWords(t *testing.T) {
 		{`{"n":1,"name":"ab","tags":[],"r":1.5}`, "r", "want less than 1, got 1.5"},
 		{`{"n":1,"name":"ab","tags":[],"code":"ab"}`, "code", "want at most 1 character, got 2"},
 		{`{"n":1,"name":"ab","tags":[],"ids":[1]}`, "ids", "want at least 2 items, got 1"},
+		{`{"n":1,"name":"ab","tags":[],"mode":"slow"}`, "mode", `want "fast" or "safe", got "slow"`},
+		{`{"n":1,"name":"ab","tags":[],"kind":"verbose"}`, "kind", `want one of "debug", "info" or "warn", got "verbose"`},
+		{`{"n":1,"name":"ab","tags":[],"wait":"5 parsecs"}`, "wait", `want a duration such as 500ms, 5s or 1h30m, got "5 parsecs"`},
 	} {
 		var val any
 		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {

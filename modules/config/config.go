@@ -85,7 +85,9 @@ type Config struct {
 	cur atomic.Pointer[state]
 	log atomic.Pointer[slog.Logger]
 
-	mu       sync.Mutex // serialises reloads and guards watchers
+	mu sync.Mutex // serialises reloads
+
+	watchMu  sync.Mutex // guards watchers and nextID; never held while a watcher runs
 	watchers map[string][]*watcher
 	nextID   int
 
@@ -190,11 +192,31 @@ func (c *Config) load() (*state, error) {
 			problems = append(problems, Problem{Path: name, Reason: err.Error(), Source: st.source(name)})
 			continue
 		}
-		st.values[name] = val
-		for _, v := range c.sections[name].validator.Validate(val) {
+		sec := c.sections[name]
+		// A value read ignoring case is valid if its lowercase is; when
+		// it is not, the problem repeats the value as written.
+		folded, changed := foldedValue(sec.typ, val, name)
+		stillBad := map[string]bool{}
+		if changed != nil {
+			for _, v := range sec.validator.Validate(folded) {
+				stillBad[strings.Join(append([]string{name}, v.Path...), ".")] = true
+			}
+		}
+		st.values[name] = folded
+		bad := map[string]bool{}
+		for _, v := range sec.validator.Validate(val) {
 			path := strings.Join(append([]string{name}, v.Path...), ".")
+			if changed[path] && !stillBad[path] {
+				continue
+			}
+			bad[path] = true
 			problems = append(problems, Problem{Path: path, Reason: v.Reason, Source: st.source(path)})
 		}
+		fitProblems(sec.typ, folded, name, func(path, reason string) {
+			if !bad[path] {
+				problems = append(problems, Problem{Path: path, Reason: reason, Source: st.source(path)})
+			}
+		})
 	}
 	if len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
@@ -219,7 +241,9 @@ func (c *Config) load() (*state, error) {
 // that configures one the program does not link is told which import is
 // missing.
 var sectionPackages = map[string]string{
-	"nats": "github.com/titanframework/titan/modules/netron/nats",
+	"nats":     "github.com/titanframework/titan/modules/netron/nats",
+	"security": "github.com/titanframework/titan/modules/security",
+	"tracing":  "github.com/titanframework/titan/modules/tracing",
 }
 
 func dedupe(ps []Problem) []Problem {
@@ -355,6 +379,7 @@ func decode(k *koanf.Koanf, name string, out any) error {
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			mapstructure.TextUnmarshallerHookFunc(),
+			intFitHook,
 		),
 		WeaklyTypedInput: true,
 		Squash:           true,
@@ -376,16 +401,17 @@ func Section[T any](c *Config, name string) (T, error) {
 
 // Watch calls fn after every reload that changed the section name. Calls are
 // made one at a time from the reloading goroutine, in the order watchers were
-// added. The returned function removes the watcher.
+// added. The returned function removes the watcher; a watcher may call it
+// to remove itself.
 func (c *Config) Watch(name string, fn func(*Config)) (cancel func()) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.watchMu.Lock()
+	defer c.watchMu.Unlock()
 	c.nextID++
 	w := &watcher{id: c.nextID, fn: fn}
 	c.watchers[name] = append(c.watchers[name], w)
 	return func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+		c.watchMu.Lock()
+		defer c.watchMu.Unlock()
 		c.watchers[name] = slices.DeleteFunc(c.watchers[name], func(x *watcher) bool { return x.id == w.id })
 	}
 }
@@ -438,7 +464,10 @@ func (c *Config) Reload() error {
 		}
 	}
 	for _, name := range changed {
-		for _, w := range slices.Clone(c.watchers[name]) {
+		c.watchMu.Lock()
+		ws := slices.Clone(c.watchers[name])
+		c.watchMu.Unlock()
+		for _, w := range ws {
 			c.call(name, w)
 		}
 	}

@@ -12,7 +12,8 @@
 //     sets netron.listen there);
 //  2. files: YAML (.yaml, .yml), JSON (.json) or TOML (.toml), in the order
 //     given; when no file is given, the first of titan.yaml, titan.yml,
-//     titan.json, titan.toml found in the working directory is used;
+//     titan.json, titan.toml found in the working directory is used; a
+//     YAML file holds one document (a second, after "---", is refused);
 //  3. environment variables starting with the prefix (default "TITAN_");
 //  4. command-line flags: --set key=value (repeatable) and --config path.
 //
@@ -43,8 +44,14 @@
 // Load validates every section and returns a [*ValidationError] listing every
 // bad path with its reason and where the value came from: "titan.yaml:12",
 // "env TITAN_NETRON__REQUEST_TIMEOUT", "flag --set netron.requestTimeout", or
-// "default". A top-level key that no module registered is not an error; it
-// is reported by [Config.Warnings] and logged at start-up.
+// "default". Beyond the schema, a value must fit its Go type: an integer
+// outside its type's range (10000000000000000000 for an int) and a
+// duration beyond time.Duration's ("9999999999h") are problems too, never
+// wrapped values. A string field tagged `config:"lowercase"` (or a map or
+// slice of them) is validated lowercased, so an enum of lowercase names
+// accepts any case; the module still receives the value as written.
+// A top-level key that no module registered is not an error; it is
+// reported by [Config.Warnings] and logged at start-up.
 //
 // # Hot reload
 //

@@ -19,6 +19,7 @@ import (
 	kjson "github.com/knadh/koanf/parsers/json"
 	ktoml "github.com/knadh/koanf/parsers/toml/v2"
 	kyaml "github.com/knadh/koanf/parsers/yaml"
+	"github.com/pelletier/go-toml/v2"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -114,7 +115,12 @@ func loadFile(path, why string) (*layer, error) {
 	}
 	data, err := parser.Unmarshal(b)
 	if err != nil {
-		return nil, fmt.Errorf("config: file %q is not valid %s: %w", path, strings.ToUpper(format), err)
+		return nil, fmt.Errorf("config: file %q is not valid %s%s: %w", path, strings.ToUpper(format), syntaxLine(err, b), err)
+	}
+	if format == "yaml" {
+		if line := secondYAMLDocument(b); line > 0 {
+			return nil, fmt.Errorf("config: file %q holds a second YAML document at line %d; Titan reads one document per file: merge them, or give each its own file", path, line)
+		}
 	}
 	if data == nil {
 		data = map[string]any{}
@@ -152,6 +158,43 @@ func loadFile(path, why string) (*layer, error) {
 		}
 	})
 	return l, nil
+}
+
+// syntaxLine says on which line of b a JSON or TOML syntax error is, as
+// " at line 4", or "" (the YAML parser says it itself).
+func syntaxLine(err error, b []byte) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		at := min(max(int(se.Offset)-1, 0), len(b)) // the offending byte
+		return fmt.Sprintf(" at line %d", 1+bytes.Count(b[:at], []byte{'\n'}))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, _ := de.Position()
+		return fmt.Sprintf(" at line %d", row)
+	}
+	return ""
+}
+
+// secondYAMLDocument returns the line where the second non-empty document
+// of a YAML stream starts, or 0 when there is none (or the stream does not
+// parse: the parser has said why). An empty document, such as after a
+// trailing "---", says nothing and is not counted.
+func secondYAMLDocument(b []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	seen := 0
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return 0
+		}
+		if len(doc.Content) == 0 || (doc.Content[0].Kind == yaml.ScalarNode && doc.Content[0].Tag == "!!null") {
+			continue
+		}
+		if seen++; seen == 2 {
+			return doc.Line
+		}
+	}
 }
 
 // parent returns the dotted path without its last element.

@@ -28,14 +28,14 @@ const (
 // info, format auto, one stderr sink, only the built-in redaction keys.
 type Config struct {
 	// Level is the minimum level of modules that have no entry in Levels,
-	// and of the root logger. Empty means "info".
-	Level string `json:"level" jsonschema:"enum=debug,enum=info,enum=warn,enum=error,default=info,description=Minimum level of modules without an entry in levels"`
+	// and of the root logger, read ignoring case. Empty means "info".
+	Level string `json:"level" config:"lowercase" jsonschema:"enum=debug,enum=info,enum=warn,enum=error,default=info,description=Minimum level of modules without an entry in levels"`
 	// Format is the default output format of the sinks: "auto" (text;
 	// coloured on a terminal), "text" or "json". Empty means "auto".
 	Format string `json:"format" jsonschema:"enum=auto,enum=text,enum=json,default=auto,description=Output format: auto (text; coloured on a terminal) or text or json"`
 	// Levels maps a module name to its minimum level (debug, info, warn
-	// or error), overriding Level for that module.
-	Levels map[string]string `json:"levels,omitempty" jsonschema:"description=Minimum level per module name (debug/info/warn/error)"`
+	// or error, read ignoring case), overriding Level for that module.
+	Levels map[string]string `json:"levels,omitempty" config:"lowercase" jsonschema:"description=Minimum level per module name (debug/info/warn/error)"`
 	// Sinks lists where records are written. Empty means one stderr sink.
 	Sinks []Sink `json:"sinks,omitempty" jsonschema:"description=Outputs; default one stderr sink"`
 	// Redact lists attribute keys whose values are replaced by
@@ -57,8 +57,8 @@ type Sink struct {
 	Format string `json:"format,omitempty" jsonschema:"enum=auto,enum=text,enum=json,description=Output format of this sink; default config format"`
 	// Level is the minimum level of this sink, checked after the module
 	// levels. Empty means the sink takes every record the module levels
-	// let through.
-	Level string `json:"level,omitempty" jsonschema:"enum=debug,enum=info,enum=warn,enum=error,description=Minimum level of this sink"`
+	// let through. It is read ignoring case.
+	Level string `json:"level,omitempty" config:"lowercase" jsonschema:"enum=debug,enum=info,enum=warn,enum=error,description=Minimum level of this sink"`
 }
 
 // DefaultConfig returns the configuration used when none is given: level

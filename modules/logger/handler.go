@@ -50,8 +50,13 @@ func (h *moduleHandler) Enabled(ctx context.Context, l slog.Level) bool {
 	return h.core.state.Load().handler.Enabled(ctx, l)
 }
 
+// Handle writes r through the current pipeline. The state it uses is held
+// until the record is written, so that [Logger.Apply] does not close a file
+// under it.
 func (h *moduleHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.current().Handle(ctx, r)
+	st := h.core.acquire()
+	defer st.release()
+	return h.bind(st).Handle(ctx, r)
 }
 
 func (h *moduleHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -74,10 +79,9 @@ func (h *moduleHandler) derive(op handlerOp) *moduleHandler {
 	return &moduleHandler{core: h.core, level: h.level, ops: append(ops, op)}
 }
 
-// current returns the current pipeline with h's ops applied, rebuilding it
+// bind returns the pipeline of st with h's ops applied, rebuilding it
 // after [Logger.Apply] has replaced the state.
-func (h *moduleHandler) current() slog.Handler {
-	st := h.core.state.Load()
+func (h *moduleHandler) bind(st *state) slog.Handler {
 	if b := h.bound.Load(); b != nil && b.state == st {
 		return b.handler
 	}

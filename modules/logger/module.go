@@ -2,7 +2,10 @@ package logger
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"go.uber.org/fx"
 
@@ -40,7 +43,7 @@ func NewFromConfig(p Params) (Result, error) {
 	}
 	l, err := New(cfg, p.Options...)
 	if err != nil {
-		return Result{}, err
+		return Result{}, withSources(err, p.Config)
 	}
 	p.Config.SetLogger(l.For("config"))
 	for _, w := range p.Config.Warnings() {
@@ -48,7 +51,7 @@ func NewFromConfig(p Params) (Result, error) {
 	}
 	cancel := config.OnChange(p.Config, "logger", func(c Config) {
 		if err := l.Apply(c); err != nil {
-			l.For("config").Error("logger: new settings rejected, keeping the current ones", "error", err)
+			l.For("config").Error("logger: new settings rejected, keeping the current ones", "error", withSources(err, p.Config))
 		}
 	})
 	p.Lifecycle.Append(fx.StopHook(func(context.Context) error {
@@ -56,6 +59,31 @@ func NewFromConfig(p Params) (Result, error) {
 		return l.Close()
 	}))
 	return Result{Logger: l, Slog: l.Root()}, nil
+}
+
+// withSources adds to each [FieldError] of err where its value came from,
+// as the configuration's own errors say it: "logger.sinks[0].path: required
+// for a file sink (from titan.yaml:3)". A missing value is where what would
+// hold it came from.
+func withSources(err error, c *config.Config) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		if fe, ok := e.(*FieldError); ok {
+			out[i] = fmt.Errorf("%w (from %s)", fe, c.Source(configPath(fe.Field)))
+		}
+	}
+	return errors.Join(out...)
+}
+
+// configPath writes a [FieldError.Field] as the configuration names keys:
+// "logger.sinks[0].path" as "logger.sinks.0.path".
+func configPath(field string) string {
+	return strings.NewReplacer("[", ".", "]", "").Replace(field)
 }
 
 // Decorate gives the constructors of the enclosing fx.Module a *slog.Logger
