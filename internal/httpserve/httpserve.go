@@ -1,16 +1,18 @@
 // Package httpserve runs the small HTTP servers of Titan's own (the
 // metrics module's admin server, the development UI's server under
 // devui.listen and `titan dev`): one way to check their address, start
-// them and stop them.
+// them and stop them, with the same bounds on what a client may hold.
 package httpserve
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 )
@@ -23,6 +25,22 @@ func CheckAddr(addr string) error {
 	return nil
 }
 
+// The bounds of a server's connections.
+const (
+	// HeaderTimeout bounds the time a request's header takes to arrive.
+	HeaderTimeout = 10 * time.Second
+	// BodyTimeout bounds the time a request's body takes to arrive once
+	// the handler is called; a read after it fails with an error
+	// matching os.ErrDeadlineExceeded, and the connection is closed. It
+	// is not an http.Server ReadTimeout: that one also runs while the
+	// handler answers, and cancels the request's context when it ends, so
+	// it would cut a long answer (a stream of the development UI).
+	BodyTimeout = 10 * time.Second
+	// IdleTimeout bounds the time a keep-alive connection waits for its
+	// next request.
+	IdleTimeout = 2 * time.Minute
+)
+
 // Server is a started server.
 type Server struct {
 	srv  *http.Server
@@ -33,13 +51,20 @@ type Server struct {
 
 // Start listens on addr and serves h until Stop; a failure of the server
 // is logged on log as what's ("the admin server") and reported by Err.
+// The server bounds the time a request's header and body take to arrive
+// ([HeaderTimeout], [BodyTimeout]) and an idle connection's wait for the
+// next request ([IdleTimeout]), not the time h takes to answer.
 func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		srv: &http.Server{
+			Handler:           timeBodies(h, BodyTimeout),
+			ReadHeaderTimeout: HeaderTimeout,
+			IdleTimeout:       IdleTimeout,
+		},
 		addr: ln.Addr().String(),
 		done: make(chan struct{}),
 	}
@@ -51,6 +76,44 @@ func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server,
 		}
 	}()
 	return s, nil
+}
+
+// timeBodies bounds the arrival of the body of each request h serves to
+// d: it sets the connection's read deadline when h is called (so a body
+// h leaves unread is bounded too, while net/http discards it) and clears
+// it at the end of the body, so that h may then answer for as long as it
+// likes.
+func timeBodies(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if rc.SetReadDeadline(time.Now().Add(d)) != nil {
+			h.ServeHTTP(w, r) // the connection cannot time reads
+			return
+		}
+		// A copy: net/http decides how to drain what h leaves of the
+		// body by the type of r.Body, which stays its own.
+		timed := r.WithContext(r.Context())
+		timed.Body = &timedBody{ReadCloser: r.Body, rc: rc}
+		h.ServeHTTP(w, timed)
+	})
+}
+
+// timedBody clears the connection's read deadline at the end of the body.
+type timedBody struct {
+	io.ReadCloser
+	rc *http.ResponseController
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // Addr returns the address the server listens on (host:port, the port

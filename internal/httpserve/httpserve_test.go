@@ -1,12 +1,19 @@
 package httpserve
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckAddr(t *testing.T) {
@@ -48,4 +55,71 @@ func TestStartServeStop(t *testing.T) {
 		t.Fatalf("the address is not free after Stop: %v", err)
 	}
 	again.Stop(context.Background())
+}
+
+// A request's body must arrive within the bound, whether the handler
+// reads it or leaves it; once it has, the handler answers for as long as
+// it likes.
+func TestBodyTimeout(t *testing.T) {
+	const bound = 200 * time.Millisecond
+	srv := httptest.NewServer(timeBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/unread" {
+			io.WriteString(w, "not read")
+			return
+		}
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusRequestTimeout)
+			fmt.Fprintf(w, "%v", errors.Is(err, os.ErrDeadlineExceeded))
+			return
+		}
+		time.Sleep(3 * bound) // past the bound: the answer is not cut
+		fmt.Fprintf(w, "%s %v", b, r.Context().Err())
+	}), bound))
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+
+	for _, tt := range []struct{ path, want string }{
+		{"/read", "HTTP/1.1 408"},
+		{"/unread", "HTTP/1.1 200"},
+	} {
+		t.Run(strings.TrimPrefix(tt.path, "/"), func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 100\r\n\r\nthe rest never comes", tt.path, addr)
+			c.SetReadDeadline(time.Now().Add(20 * bound))
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, tt.want) {
+				t.Fatalf("answer %q, %v; want %s within %v", line, err, tt.want, 20*bound)
+			}
+		})
+	}
+
+	res, err := http.Post(srv.URL+"/read", "text/plain", strings.NewReader("all of it"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "all of it <nil>" {
+		t.Errorf("a body that came in time, answered after the bound: %d %q; want the body and no context error", res.StatusCode, b)
+	}
+}
+
+// The servers bound the header, the body and idle connections, not the
+// time the handler answers.
+func TestServerBounds(t *testing.T) {
+	s, err := Start("127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.DiscardHandler), "the test server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop(context.Background())
+	if s.srv.ReadHeaderTimeout != HeaderTimeout || s.srv.IdleTimeout != IdleTimeout || s.srv.ReadTimeout != 0 || s.srv.WriteTimeout != 0 {
+		t.Errorf("ReadHeaderTimeout %v, IdleTimeout %v, ReadTimeout %v, WriteTimeout %v; want %v, %v, none, none",
+			s.srv.ReadHeaderTimeout, s.srv.IdleTimeout, s.srv.ReadTimeout, s.srv.WriteTimeout, HeaderTimeout, IdleTimeout)
+	}
 }

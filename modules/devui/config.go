@@ -2,6 +2,8 @@ package devui
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/titanframework/titan/internal/httpserve"
@@ -13,9 +15,22 @@ type Config struct {
 	// served and nothing runs.
 	Enabled bool `json:"enabled" jsonschema:"description=Serve the development UI under /_titan/ (off by default)"`
 	// Listen moves the UI to an HTTP server of its own on this address,
-	// host:port (127.0.0.1:7090, :7090). Empty (the default), every
-	// http:// and https:// listener of the app serves it under /_titan/.
+	// host:port (127.0.0.1:7090; :7090 listens on every interface, but
+	// other machines are refused unless AllowRemote). Empty (the
+	// default), every http:// and https:// listener of the app serves it
+	// under /_titan/.
 	Listen string `json:"listen,omitempty" jsonschema:"description=Address (host:port) of an HTTP server of the UI's own; empty serves it under /_titan/ on every http:// listener"`
+	// AllowRemote lets callers on other machines use the UI. Off (the
+	// default), it answers callers on this machine only, whatever address
+	// its listener has (0.0.0.0 in a container): the others get 403.
+	AllowRemote bool `json:"allowRemote,omitempty" jsonschema:"description=Answer callers on other machines too (off by default: this machine only)"`
+	// AllowedHosts lists the host names (or addresses) the UI answers
+	// under besides this machine's own (localhost, *.localhost, the
+	// loopback addresses, the address a request came to), as the request
+	// names them in Host: the name a reverse proxy passes on, say. A
+	// request for another Host is refused (it may be a page of another
+	// site whose name was re-pointed at this machine: DNS rebinding).
+	AllowedHosts []string `json:"allowedHosts,omitempty" jsonschema:"description=Host names the UI answers under besides localhost and this machine's addresses (for a reverse proxy)"`
 	// Timeout bounds each call and each stream the tester runs.
 	Timeout time.Duration `json:"timeout" jsonschema:"description=How long one call or stream of the tester may run"`
 	// MaxStreamItems bounds the items the tester shows of one stream; the
@@ -45,5 +60,22 @@ func (c Config) check() (key string, err error) {
 	if c.Timeout <= 0 {
 		return "devui.timeout", fmt.Errorf("want a positive duration, got %v", c.Timeout)
 	}
+	for _, host := range c.AllowedHosts {
+		if err := checkHost(host); err != nil {
+			return "devui.allowedHosts", err
+		}
+	}
 	return "", nil
+}
+
+// checkHost reports an entry of devui.allowedHosts that is not a host
+// name or an IP address.
+func checkHost(host string) error {
+	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return nil
+	}
+	if host == "" || strings.ContainsAny(host, ":/*@ ") {
+		return fmt.Errorf("want a host name such as devui.example.com, or an IP address, without scheme, port or wildcard; got %q", host)
+	}
+	return nil
 }

@@ -19,6 +19,10 @@ func TestConfigCheck(t *testing.T) {
 		{func(c *Config) { c.Listen = "http://127.0.0.1:7090" }, "devui.listen", "want host:port"},
 		{func(c *Config) { c.Timeout = 0 }, "devui.timeout", "positive"},
 		{func(c *Config) { c.Timeout = -time.Second }, "devui.timeout", "positive"},
+		{func(c *Config) { c.AllowedHosts = []string{"devui.example.com", ""} }, "devui.allowedHosts", "want a host name"},
+		{func(c *Config) { c.AllowedHosts = []string{"devui.example.com:8080"} }, "devui.allowedHosts", "without scheme, port"},
+		{func(c *Config) { c.AllowedHosts = []string{"https://devui.example.com"} }, "devui.allowedHosts", "without scheme"},
+		{func(c *Config) { c.AllowedHosts = []string{"*.example.com"} }, "devui.allowedHosts", "wildcard"},
 	} {
 		c := DefaultConfig()
 		tt.edit(&c)
@@ -33,5 +37,10 @@ func TestConfigCheck(t *testing.T) {
 		if key, err := c.check(); err != nil {
 			t.Errorf("listen %q: %s %v", listen, key, err)
 		}
+	}
+	c := DefaultConfig()
+	c.AllowedHosts = []string{"devui.example.com", "DevUI.Example.com.", "10.0.0.1", "::1", "[fe80::1]"}
+	if key, err := c.check(); err != nil {
+		t.Errorf("allowedHosts %q: %s %v", c.AllowedHosts, key, err)
 	}
 }

@@ -12,13 +12,16 @@
 // The page is then served under /_titan/ on every http:// and https://
 // listener of the app (http://127.0.0.1:7080/_titan/ for the calculator),
 // beside /_titan/metrics, /_titan/healthz and /_titan/readyz of
-// modules/metrics. devui.listen moves it to an HTTP server of its own:
+// modules/metrics, to callers on this machine. devui.listen moves it to
+// an HTTP server of its own:
 //
 //	devui:
 //	  enabled: true
 //	  listen: 127.0.0.1:7090   # http://127.0.0.1:7090/_titan/
 //	  timeout: 1m              # bounds each call and stream of the tester
 //	  maxStreamItems: 1000     # items shown of one stream before it is stopped
+//	  allowRemote: false       # true: answer callers on other machines too
+//	  allowedHosts: []         # names it answers under besides localhost and this machine's addresses
 //
 // Off, the module serves nothing and runs nothing. Against any running app,
 // `titan dev ADDRESS` serves the same page locally, reaching the app
@@ -57,13 +60,30 @@
 // restricted by titan.Transports are shown and called as over the HTTP
 // listener the page came through.
 //
+// The UI answers callers on this machine only, whatever address it
+// listens on (0.0.0.0 in a container): a caller on another machine gets
+// 403, and the module warns at start when the UI listens where other
+// machines reach it. devui.allowRemote lets them in ([WithRemoteAccess]);
+// give the app a token then.
+//
+// It answers requests for this machine's own names only: a Host of
+// localhost, a name under .localhost, a loopback address or the address
+// the request came to. A page of another site whose name its owner
+// re-points at this machine (DNS rebinding) is refused, as its requests
+// name that site in Host; a reverse proxy that passes on a name of its
+// own needs it in devui.allowedHosts ([WithAllowedHosts]).
+//
 // The page takes calls from its own origin only (a page elsewhere cannot
-// make it call a service), bounds a call request to [MaxBody] bytes, each
-// call and stream to devui.timeout, a stream to devui.maxStreamItems
-// items, the event feeds to [MaxFeeds] connections of [MaxSubscriptions]
-// subscriptions, and drops events for a page that reads too slowly
-// rather than slowing the code that emits them. The UI is a development
-// tool: keep it off in production, or behind a token.
+// make it call a service), and no page of another origin reads the UI's
+// answers: the CORS grant of the HTTP gateway (http.cors) is removed from
+// them, and a CORS preflight the UI answers has none. It bounds a call
+// request to [MaxBody] bytes arriving within [BodyTimeout] (on the HTTP
+// gateway, within netron.frameTimeout), each call and stream to
+// devui.timeout, a stream to devui.maxStreamItems items, the event feeds
+// to [MaxFeeds] connections of [MaxSubscriptions] subscriptions, and
+// drops events for a page that reads too slowly rather than slowing the
+// code that emits them. The UI is a development tool: keep it off in
+// production, or behind a token.
 //
 // # API
 //

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
+	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // BasePath is the path the UI is served under: on the app's http://
@@ -36,6 +38,13 @@ const (
 	// MaxEventPayload bounds the JSON text of an event's payload the feed
 	// sends; a larger payload is left out, with a note.
 	MaxEventPayload = 64 << 10
+	// BodyTimeout bounds the time the body of a request takes to arrive
+	// once the handler has its header (or the tester's timeout,
+	// [WithTimeout], when that is shorter): a call whose body is late is
+	// answered 408 (deadline_exceeded) and its connection closed. On the
+	// app's HTTP gateway, the gateway's own bound applies instead
+	// (netron.frameTimeout: 15 s, or 64 KiB per 10 s).
+	BodyTimeout = 10 * time.Second
 )
 
 // Handler serves the development UI of a [Backend] under [BasePath]: the
@@ -51,7 +60,17 @@ const (
 //
 // The caller is who the request's bearer token says (Authorization:
 // Bearer); an error answers {"error": {"code", "message", "details"}}
-// with the HTTP status of its code. It is safe for concurrent use.
+// with the HTTP status of its code.
+//
+// Before any route, the handler refuses (403, permission_denied) a
+// caller on another machine unless [WithRemoteAccess] allows them, and a
+// request whose Host is not localhost, a name under .localhost, a
+// loopback address, the address the request came to or one of
+// [WithAllowedHosts]: a page of another site whose name is re-pointed at
+// this machine (DNS rebinding) names itself in Host. It answers no CORS
+// preflight and removes the CORS grant a gateway's policy put in its
+// answers: no page of another origin reads them. It is safe for
+// concurrent use.
 type Handler struct {
 	b   Backend
 	cfg handlerConfig
@@ -67,6 +86,11 @@ type handlerConfig struct {
 	timeout  time.Duration
 	maxItems int
 	log      *slog.Logger
+	remote   bool            // answer callers on other machines
+	hosts    map[string]bool // the Host names allowed besides this machine's, by hostName
+	// serverTimesBodies leaves bounding the arrival of request bodies to
+	// the server (the HTTP gateway's, which has a bound of its own).
+	serverTimesBodies bool
 }
 
 // Option configures a [Handler].
@@ -113,6 +137,34 @@ func WithLogger(l *slog.Logger) Option {
 	}}
 }
 
+// WithRemoteAccess lets callers on other machines use the UI when allow
+// is true. By default the handler answers callers on this machine only
+// (a loopback address or a Unix socket), whatever address its server
+// listens on; devui.allowRemote sets this option.
+func WithRemoteAccess(allow bool) Option {
+	return option{fmt.Sprintf("WithRemoteAccess(%t)", allow), func(c *handlerConfig) { c.remote = allow }}
+}
+
+// WithAllowedHosts adds host names (or addresses) the UI answers under,
+// in the request's Host, besides this machine's own: localhost, the
+// names under .localhost, the loopback addresses and the address the
+// request came to. A reverse proxy that passes on a name of its own
+// needs it. A port, given, is ignored; the comparison ignores case.
+// devui.allowedHosts sets this option; given several times, the hosts
+// add up.
+func WithAllowedHosts(hosts ...string) Option {
+	return option{fmt.Sprintf("WithAllowedHosts(%s)", strings.Join(hosts, ", ")), func(c *handlerConfig) {
+		for _, host := range hosts {
+			if name := hostName(host); name != "" {
+				if c.hosts == nil {
+					c.hosts = map[string]bool{}
+				}
+				c.hosts[name] = true
+			}
+		}
+	}}
+}
+
 // NewHandler returns the handler of the UI of b.
 func NewHandler(b Backend, opts ...Option) *Handler {
 	cfg := handlerConfig{timeout: DefaultTimeout, maxItems: DefaultMaxStreamItems, log: slog.New(slog.DiscardHandler)}
@@ -138,9 +190,36 @@ func (h *Handler) Close() {
 // ServeHTTP serves the page, its assets and the API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
+	for _, k := range corsHeaders {
+		hd.Del(k)
+	}
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
+	if hasBody(r) {
+		if r.ProtoMajor == 1 {
+			// Until callRequest has read the body: net/http would wait
+			// for it before sending an answer given without reading it,
+			// to keep the connection. (HTTP/2 resets the stream.)
+			hd.Set("Connection", "close")
+		}
+		if !h.cfg.serverTimesBodies {
+			// callRequest clears it once the body is in.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.bodyTimeout()))
+		}
+	}
+	if err := h.checkCaller(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	if r.Method == http.MethodOptions {
+		// A CORS preflight, answered without a grant: the UI takes
+		// requests from its own page only.
+		hd.Set("Allow", "GET, HEAD, POST")
+		hd.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	path := r.URL.Path
 	i := strings.Index(path, BasePath)
 	if i < 0 {
@@ -255,14 +334,28 @@ func (h *Handler) callRequest(w http.ResponseWriter, r *http.Request) (context.C
 	if err != nil {
 		return fail(err)
 	}
+	// ServeHTTP has bounded the time the body takes to arrive.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		_, tooLarge := errors.AsType[*http.MaxBytesError](err)
+		switch {
+		case tooLarge:
 			writeErrorStatus(w, http.StatusRequestEntityTooLarge, netron.Errorf(netron.CodeResourceExhausted, "the request is larger than %d bytes", MaxBody))
-			return nil, nil, callRequest{}, false
+		case errors.Is(err, transport.ErrFrameTimeout): // the HTTP gateway's bound
+			writeErrorStatus(w, http.StatusRequestTimeout, netron.Errorf(netron.CodeDeadlineExceeded, "the request body did not arrive in time: %v", err))
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			writeErrorStatus(w, http.StatusRequestTimeout, netron.Errorf(netron.CodeDeadlineExceeded, "the request body did not arrive within %v", h.bodyTimeout()))
+		default:
+			writeError(w, netron.Errorf(netron.CodeInvalidArgument, "the request body could not be read: %v", err))
 		}
-		return fail(netron.Errorf(netron.CodeInvalidArgument, "the request body could not be read: %v", err))
+		return nil, nil, callRequest{}, false
 	}
+	// The body is in: the call may run and stream for longer than the
+	// body's bound, and the connection may serve the next request.
+	if !h.cfg.serverTimesBodies {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+	}
+	w.Header().Del("Connection")
 	q, err := parseCall(body)
 	if err != nil {
 		return fail(err)
@@ -270,6 +363,12 @@ func (h *Handler) callRequest(w http.ResponseWriter, r *http.Request) (context.C
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.timeout)
 	return ctx, cancel, q, true
 }
+
+// hasBody reports whether r announces a body.
+func hasBody(r *http.Request) bool { return r.Body != nil && r.Body != http.NoBody }
+
+// bodyTimeout is the time the body of a request may take to arrive.
+func (h *Handler) bodyTimeout() time.Duration { return min(BodyTimeout, h.cfg.timeout) }
 
 // sameOrigin refuses a request a browser sent from a page of another
 // origin: the UI calls services, which a page elsewhere must not make it

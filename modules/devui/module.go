@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/titanframework/titan/internal/httpserve"
@@ -62,9 +64,21 @@ func newUI(p uiParams) (*ui, error) {
 	u := &ui{cfg: cfg, source: p.Config.Source("devui.listen"), log: p.Log}
 	if cfg.Enabled {
 		u.local = &local{}
-		u.h = NewHandler(u.local, WithTimeout(cfg.Timeout), WithMaxStreamItems(cfg.MaxStreamItems), WithLogger(p.Log))
+		opts := []Option{WithTimeout(cfg.Timeout), WithMaxStreamItems(cfg.MaxStreamItems), WithLogger(p.Log),
+			WithRemoteAccess(cfg.AllowRemote), WithAllowedHosts(cfg.AllowedHosts...)}
+		if cfg.Listen == "" {
+			opts = append(opts, gatewayTimesBodies())
+		}
+		u.h = NewHandler(u.local, opts...)
 	}
 	return u, nil
+}
+
+// gatewayTimesBodies leaves bounding the arrival of request bodies to the
+// HTTP gateway the UI is mounted on: it has a bound of its own
+// (netron.frameTimeout), which a second read deadline would cut short.
+func gatewayTimesBodies() Option {
+	return option{"gatewayTimesBodies()", func(c *handlerConfig) { c.serverTimesBodies = true }}
 }
 
 // options mounts the UI on the app's HTTP gateways, when it is on and
@@ -120,6 +134,7 @@ func (u *ui) start(n *netron.Netron) error {
 		for _, a := range at {
 			u.log.Info("serving the development UI", "url", a)
 		}
+		u.warnExposed(at)
 		return nil
 	}
 	srv, err := httpserve.Start(u.cfg.Listen, Standalone(u.h), u.log, "the development UI's server")
@@ -127,8 +142,36 @@ func (u *ui) start(n *netron.Netron) error {
 		return fmt.Errorf("devui.listen (from %s): %w", u.source, err)
 	}
 	u.srv = srv
-	u.log.Info("serving the development UI", "url", "http://"+srv.Addr()+BasePath)
+	at := "http://" + srv.Addr() + BasePath
+	u.log.Info("serving the development UI", "url", at)
+	u.warnExposed([]string{at})
 	return nil
+}
+
+// warnExposed warns, once, when the UI is served at a URL other machines
+// reach while it answers callers on this machine only: their calls are
+// refused, and the user should know why.
+func (u *ui) warnExposed(urls []string) {
+	if u.cfg.AllowRemote {
+		return
+	}
+	for _, s := range urls {
+		if l, err := url.Parse(s); err == nil && !loopbackHost(l.Hostname()) {
+			u.log.Warn("the development UI listens where other machines reach it, but answers callers on this machine only: set devui.allowRemote to let them use it",
+				"url", s)
+			return
+		}
+	}
+}
+
+// loopbackHost reports whether host (a listener's) is reached from this
+// machine only: localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if host = hostName(host); host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // stop closes the event feeds and the UI's own server, if it started,
