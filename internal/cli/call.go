@@ -63,6 +63,9 @@ printed until the stream ends or titan is interrupted.`,
 			if err := remote.check(); err != nil {
 				return err
 			}
+			if err := reg.check(); err != nil {
+				return err
+			}
 			if reg.url != "" {
 				args = append([]string{""}, args...) // the address comes from the registry
 			} else if len(args) < 3 {

@@ -65,7 +65,7 @@ func TestCall(t *testing.T) {
 		{name: "negative timeout", args: []string{svc, "add", "1", "2", "--timeout", "-1s"}, code: 2,
 			stderr: []string{"--timeout"}},
 		{name: "timeout", args: []string{svc, "sleep", "5000", "--timeout", "200ms"}, code: 1,
-			stderr: []string{"titan: deadline_exceeded"}},
+			stderr: []string{"titan: deadline_exceeded: no answer within 200ms (--timeout)\n"}},
 		{name: "no timeout", args: []string{svc, "sleep", "10", "--timeout", "0"}, stdout: "10\n"},
 	}
 	for _, tt := range tests {

@@ -27,7 +27,8 @@
 // call and inspect dial a Netron process at an address given as a URL
 // (tcp://127.0.0.1:7070, unix:///run/app.sock; a bare host:port means tcp)
 // with a client Netron of their own that does not reconnect; --timeout
-// (default 10s, 0 for none) bounds connecting and each request.
+// (default 10s, 0 for none) bounds connecting and each request; running
+// out of it is "titan: deadline_exceeded: no answer within 10s (--timeout)".
 //
 //	titan call ADDRESS SERVICE METHOD [JSON-ARG...]
 //
@@ -78,6 +79,6 @@
 // [Main] returns 0 on success, 1 when the command failed (a call that
 // returned an error, an unreachable address), 2 for bad usage (unknown
 // flags, wrong argument counts, a JSON-ARG that is not valid JSON, an
-// address of an unknown transport) and 130 when call or inspect was
-// interrupted by SIGINT or SIGTERM.
+// address of an unknown transport, a --registry of an unknown scheme) and
+// 130 when call or inspect was interrupted by SIGINT or SIGTERM.
 package cli

@@ -21,19 +21,55 @@ var errNoGo = errors.New("the go command is not on PATH")
 // reads modules from its cache and, when needed, from the module proxy
 // of the user's environment; a project that replaces Titan with a checkout
 // (whose go.sum was copied) builds offline once the checkout has been
-// built.
+// built. A failure of the go command is a [*goCommandError].
 func completeModule(dir string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return errNoGo
 	}
-	if out, err := goIn(dir, goBin, "mod", "tidy", "-e"); err != nil {
-		return fmt.Errorf("go mod tidy: %w\n%s", err, out)
+	tidy, err := goIn(dir, goBin, "mod", "tidy", "-e")
+	if err != nil {
+		return &goCommandError{args: []string{"mod", "tidy", "-e"}, err: err, stderr: tidy, tidy: tidy}
 	}
-	if out, err := goIn(dir, goBin, "list", "-deps", "-test", "./..."); err != nil {
-		return fmt.Errorf("go list: %w\n%s", err, out)
+	args := []string{"list", "-deps", "-test", "./..."}
+	if out, err := goIn(dir, goBin, args...); err != nil {
+		return &goCommandError{args: args, err: err, stderr: out, tidy: tidy}
 	}
 	return nil
+}
+
+// goCommandError is a go command that failed: its arguments, its error
+// and what it printed on stderr.
+type goCommandError struct {
+	args   []string
+	err    error
+	stderr string
+	tidy   string // what go mod tidy -e, run first, printed on stderr
+}
+
+func (e *goCommandError) Error() string {
+	return fmt.Sprintf("go %s: %v\n%s", strings.Join(e.args, " "), e.err, e.stderr)
+}
+
+func (e *goCommandError) Unwrap() error { return e.err }
+
+// download reports whether the go command failed because it could not
+// download a module: the module proxy, the checksum database or a
+// repository did not answer, or GOPROXY=off forbids asking. Other
+// failures (a module path or a go.mod it refuses, a package that does
+// not build) are not fixed by waiting for the network.
+func (e *goCommandError) download() bool {
+	// Tidy -e goes on when a download fails, and says why; what fails
+	// next (go list) says only that a module is missing.
+	for _, s := range []string{
+		"GOPROXY", "dial tcp", "no such host", "i/o timeout", "connection refused",
+		"network is unreachable", "TLS handshake", "proxyconnect", "Service Unavailable", "Gateway Timeout",
+	} {
+		if strings.Contains(e.stderr, s) || strings.Contains(e.tidy, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // goIn runs the go command in dir, outside any go.work workspace, and

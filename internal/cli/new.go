@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"go/token"
+	"go/types"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/mod/modfile"
 
 	"github.com/titanframework/titan"
 )
@@ -34,7 +35,10 @@ var projectName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // reservedNames are the names a generated file declares or imports next
 // to the package of NAME, which must therefore differ from them
-// (TestReservedNames keeps the list whole).
+// (TestReservedNames keeps the list whole). The names declared inside the
+// files' functions need not differ: the files that declare such names,
+// the tests, import the package under the fixed name service
+// (TestNamesThatBreakTheGeneratedCode).
 var reservedNames = []string{
 	"bufio", "context", "embedded", "http", "iter", "json", "main", "netron", "slog", "strconv",
 	"strings", "sync", "testing", "titan", "titantest", "utf8",
@@ -59,6 +63,10 @@ type projectData struct {
 	TitanDir     string // the Titan checkout go.mod replaces Titan with; empty for none
 }
 
+// GoModTitanDir is TitanDir as go.mod writes it: quoted when it holds a
+// space or another character go.mod would misread.
+func (d projectData) GoModTitanDir() string { return modfile.AutoQuote(d.TitanDir) }
+
 func newNew() *cobra.Command {
 	var f newFlags
 	cmd := &cobra.Command{
@@ -70,14 +78,17 @@ titan.yaml, README.md, a Makefile and .gitignore.
 
 NAME is lowercase letters, digits and dashes, starting with a letter; it
 names the directory, the service and (without its dashes) the service's
-package. The directory must not exist or be empty.
+package, which must not be a Go keyword or predeclared name (string,
+len, ...). The directory must not exist or be empty.
 
---module sets the module path (default NAME). --template chooses the
-template: service (the default; Netron over tcp://), gateway (a JSON API
-over http:// with an OpenAPI document) or worker (a service over nats://,
-whose instances share the calls). When titan runs from a Titan source
-checkout, or with --titan DIR naming one, go.mod replaces Titan with that
-checkout and takes its go line.
+--module sets the module path (default NAME), one the go command
+accepts: not std, cmd, all or tool, nor a standard package's path
+(errors), nor with an element Windows reserves (con, aux, nul, com1,
+...). --template chooses the template: service (the default; Netron over
+tcp://), gateway (a JSON API over http:// with an OpenAPI document) or
+worker (a service over nats://, whose instances share the calls). When
+titan runs from a Titan source checkout, or with --titan DIR naming one,
+go.mod replaces Titan with that checkout and takes its go line.
 
 titan new then completes go.mod and go.sum with the go command (go mod
 tidy), so that go run . and go test ./... work at once; with a checkout
@@ -114,9 +125,12 @@ func runNew(cmd *cobra.Command, name string, f newFlags) error {
 		TitanVersion: "v" + titan.Version,
 	}
 	if err := checkModulePath(data.Module); err != nil {
-		return &usageError{fmt.Errorf("--module: %w", err)}
+		if f.module == "" {
+			return &usageError{fmt.Errorf("invalid project name %q: it is the module path too (no --module), and %w; choose another NAME, or give --module", name, err)}
+		}
+		return &usageError{fmt.Errorf("--module: invalid module path %q: %w (e.g. example.com/you/demo, or just demo)", f.module, err)}
 	}
-	data.Binary = path.Base(data.Module)
+	data.Binary = binaryName(data.Module)
 	checkout := f.titanDir
 	if checkout == "" {
 		checkout = findCheckout()
@@ -144,10 +158,7 @@ func runNew(cmd *cobra.Command, name string, f newFlags) error {
 		}
 	}
 	out := cmd.OutOrStdout()
-	if err := writeFiles(name, files); err != nil {
-		if created {
-			_ = os.RemoveAll(name)
-		}
+	if err := writeProject(name, files, created); err != nil {
 		return err
 	}
 	for _, file := range files {
@@ -156,15 +167,41 @@ func runNew(cmd *cobra.Command, name string, f newFlags) error {
 	if data.TitanDir != "" {
 		fmt.Fprintf(out, "go.mod replaces %s with %s\n", titanModule, data.TitanDir)
 	}
+	var goErr *goCommandError
 	switch err := completeModule(name); {
 	case errors.Is(err, errNoGo):
 		fmt.Fprintf(cmd.ErrOrStderr(), "titan: %v: install Go %s or later, then run `go mod tidy` in %s once\n", err, data.GoVersion, name)
-	case err != nil:
+	case errors.As(err, &goErr) && goErr.download():
 		return fmt.Errorf("wrote the project %s, but could not complete its go.mod and go.sum (run `go mod tidy` in %s once the Go module proxy can be reached): %w", name, name, err)
+	case err != nil:
+		return fmt.Errorf("wrote the project %s, but could not complete its go.mod and go.sum (fix what the go command reports, then run `go mod tidy` in %s): %w", name, name, err)
 	default:
 		fmt.Fprintf(out, "completed go.mod and go.sum (go mod tidy)\n")
 	}
 	_, err = fmt.Fprintf(out, "\nnext:\n\n  cd %s\n  go run .\n  go test ./...\n", name)
+	return err
+}
+
+// writeProject writes files under dir, which is missing (created is
+// true) or empty. When a write fails, it removes what it wrote: dir when
+// it created it, else the files and directories it wrote into dir.
+func writeProject(dir string, files []renderedFile, created bool) error {
+	err := writeFiles(dir, files)
+	if err == nil {
+		return nil
+	}
+	if created {
+		_ = os.RemoveAll(dir)
+		return err
+	}
+	var tops []string // the first elements of the files' paths
+	for _, f := range files {
+		top, _, _ := strings.Cut(f.path, "/")
+		if !slices.Contains(tops, top) {
+			tops = append(tops, top)
+			_ = os.RemoveAll(filepath.Join(dir, top))
+		}
+	}
 	return err
 }
 
@@ -190,8 +227,13 @@ func packageName(name string) (string, error) {
 		return "", errors.New("want lowercase letters, digits and dashes, starting with a letter (e.g. my-service)")
 	}
 	pkg := strings.ReplaceAll(name, "-", "")
-	if token.IsKeyword(pkg) || slices.Contains(reservedNames, pkg) {
-		return "", fmt.Errorf("its package name %q clashes with a Go keyword or a name the generated files use", pkg)
+	switch {
+	case token.IsKeyword(pkg):
+		return "", fmt.Errorf("its package name %q is a Go keyword", pkg)
+	case types.Universe.Lookup(pkg) != nil:
+		return "", fmt.Errorf("its package name %q is predeclared in Go (a built-in type, constant or function)", pkg)
+	case slices.Contains(reservedNames, pkg):
+		return "", fmt.Errorf("its package name %q clashes with a name the generated files use", pkg)
 	}
 	return pkg, nil
 }

@@ -2,7 +2,9 @@ package cli_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -303,5 +305,124 @@ func TestNewUnreachableTitan(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "demo", "main.go")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNewNameShadowsGeneratedCode: a NAME whose package name is also a
+// local of the generated files (p, t, ctx, got, ...) or a predeclared
+// identifier (len, string, ...) is refused, as a project of that name
+// would not compile: titan new either refuses it or writes a project in
+// which go vet passes.
+func TestNewNameShadowsGeneratedCode(t *testing.T) {
+	root := checkoutRoot(t)
+	for _, name := range []string{"p", "len", "string"} {
+		t.Run(name, func(t *testing.T) {
+			dir := isolate(t)
+			goDefaults(t)
+			code, _, stderr := run(t, "new", name, "--titan", root)
+			if code == 2 {
+				wantUsageError(t, code, stderr, "invalid project name")
+				wantNothingWritten(t, dir)
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			cmd := exec.Command("go", "vet", "./...")
+			cmd.Dir = filepath.Join(dir, name)
+			cmd.Env = projectEnv(true)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("titan new %s exited 0, but go vet ./... fails in the project:\n%s", name, firstLines(string(out), 4))
+			}
+		})
+	}
+}
+
+// firstLines returns the first n lines of s.
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestNewModulePathTheGoCommandRefuses: module paths that the go command
+// refuses (Windows-reserved elements, elements ending in a tilde and
+// digits, the names of its package patterns, a standard package's path)
+// are usage errors that name where the path came from (--module, or
+// NAME), and nothing is written; the error does not blame the module
+// proxy.
+func TestNewModulePathTheGoCommandRefuses(t *testing.T) {
+	root := checkoutRoot(t)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"demo", "--module", "example.com/con"}, `--module: invalid module path "example.com/con"`},
+		{[]string{"demo", "--module", "example.com/Aux.txt"}, `--module: invalid module path "example.com/Aux.txt"`},
+		{[]string{"demo", "--module", "example.com/x~1"}, `--module: invalid module path "example.com/x~1"`},
+		{[]string{"demo", "--module", "all"}, `--module: invalid module path "all"`},
+		{[]string{"demo", "--module", "net/http"}, `--module: invalid module path "net/http"`},
+		{[]string{"con"}, `invalid project name "con"`},
+		{[]string{"com1"}, `invalid project name "com1"`},
+		{[]string{"cmd"}, `invalid project name "cmd"`},
+		{[]string{"std"}, `invalid project name "std"`},
+		{[]string{"tool"}, `invalid project name "tool"`},
+		{[]string{"toolchain"}, `invalid project name "toolchain"`},
+		{[]string{"errors"}, `invalid project name "errors"`},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			dir := isolate(t)
+			goDefaults(t)
+			code, _, stderr := run(t, append(append([]string{"new"}, tt.args...), "--titan", root)...)
+			wantUsageError(t, code, stderr, tt.want)
+			if strings.Contains(stderr, "proxy") {
+				t.Errorf("the error blames the module proxy:\n%s", stderr)
+			}
+			wantNothingWritten(t, dir)
+		})
+	}
+}
+
+// TestNewCheckoutPathWithSpace: a Titan checkout whose path holds a space
+// (~/My Projects/titan) gives a go.mod the go command can parse.
+func TestNewCheckoutPathWithSpace(t *testing.T) {
+	root := checkoutRoot(t)
+	link := filepath.Join(t.TempDir(), "my titan")
+	if err := os.Symlink(root, link); err != nil {
+		t.Skip(err)
+	}
+	dir := isolate(t)
+	goDefaults(t)
+	code, _, stderr := run(t, "new", "demo", "--titan", link)
+	if code != 0 {
+		t.Fatalf("titan new demo --titan %q: exit %d, stderr:\n%s", link, code, stderr)
+	}
+	mod, err := os.ReadFile(filepath.Join(dir, "demo", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "=> " + strconv.Quote(filepath.ToSlash(link)); !strings.Contains(string(mod), want) {
+		t.Errorf("go.mod lacks %s:\n%s", want, mod)
+	}
+}
+
+// TestNewMajorVersionModuleIgnoresItsBinary: with --module
+// example.com/demo/v2, go build names the binary demo (not v2), and
+// .gitignore ignores that one.
+func TestNewMajorVersionModuleIgnoresItsBinary(t *testing.T) {
+	root := checkoutRoot(t)
+	dir := isolate(t)
+	goDefaults(t)
+	if code, _, stderr := run(t, "new", "demo", "--module", "example.com/demo/v2", "--titan", root); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "demo", ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "/demo\n") {
+		t.Errorf(".gitignore does not ignore the binary go build writes (demo):\n%s", b)
 	}
 }

@@ -67,9 +67,25 @@ func (f *remoteFlags) context(parent context.Context, bounded bool) (context.Con
 	if !bounded || f.timeout == 0 {
 		return ctx, stop
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, f.timeout, &timeoutError{f.timeout})
 	return ctx, func() { cancel(); stop() }
 }
+
+// deadlineSkew bounds how much earlier than the context of a call a
+// callee that got its deadline (a Netron call carries it, in whole
+// milliseconds) may answer deadline_exceeded.
+const deadlineSkew = 50 * time.Millisecond
+
+// timeoutError is the cause of a command's context running out of
+// --timeout.
+type timeoutError struct{ timeout time.Duration }
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("no answer within %v (--timeout)", e.timeout)
+}
+
+// Unwrap returns context.DeadlineExceeded.
+func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 
 // parseAddress checks a process address: a URL whose scheme names a
 // transport built into the titan command (tcp://127.0.0.1:7070,
@@ -198,10 +214,23 @@ func hiddenHint(ctx context.Context, err error) error {
 // failure formats the error of a remote operation as "code: message"
 // (invalid_argument: division by zero), the form titan prints after
 // "titan: ". When ctx was cancelled (by SIGINT or SIGTERM: the commands'
-// contexts have no other cancel) it is "interrupted", exit code 130.
+// contexts have no other cancel) it is "interrupted", exit code 130; when
+// it ran out of --timeout, "deadline_exceeded: no answer within 10s
+// (--timeout)". A usage error is returned as it is.
 func failure(ctx context.Context, err error) error {
+	if isUsageError(err) {
+		return err
+	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return &exitError{130, errors.New("interrupted")}
+	}
+	if d, ok := ctx.Deadline(); ok && netron.CodeOf(err) == netron.CodeDeadlineExceeded && time.Until(d) < deadlineSkew {
+		// The callee got ctx's deadline, and its timer fired first.
+		<-ctx.Done()
+	}
+	var timeout *timeoutError
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && errors.As(context.Cause(ctx), &timeout) {
+		return netron.NewError(netron.CodeDeadlineExceeded, timeout)
 	}
 	code := netron.CodeOf(err).String()
 	if strings.HasPrefix(err.Error(), code+": ") {

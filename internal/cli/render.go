@@ -116,3 +116,24 @@ func renderDir(dir string, data any, pkg string) ([]renderedFile, error) {
 	})
 	return files, err
 }
+
+// renderAll returns every file titan new and titan generate service
+// write (those of each template with _base, and those of
+// _generate/service) for a project, module and service named pkg, for
+// the checks of the names the files use.
+func renderAll(pkg string) ([]renderedFile, error) {
+	var files []renderedFile
+	for _, name := range templateNames() {
+		fs, err := renderProject(name, projectData{Name: pkg, Package: pkg, Module: "example.com/" + pkg, Binary: pkg,
+			GoVersion: "1.26", TitanModule: titanModule, TitanVersion: "v1.0.0"}, pkg)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, fs...)
+	}
+	fs, err := renderDir(generateServiceDir, serviceData{Name: pkg, Package: pkg, Module: "example.com/" + pkg}, pkg)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, fs...), nil
+}

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,20 +18,10 @@ import (
 func TestReservedNames(t *testing.T) {
 	lower := regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 	const pkg = "zzdemo"
-	var files []renderedFile
-	for _, name := range templateNames() {
-		fs, err := renderProject(name, projectData{Name: pkg, Package: pkg, Module: "example.com/" + pkg, Binary: pkg,
-			GoVersion: "1.26", TitanModule: titanModule, TitanVersion: "v1.0.0"}, pkg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, fs...)
-	}
-	fs, err := renderDir(generateServiceDir, serviceData{Name: pkg, Package: pkg, Module: "example.com/" + pkg}, pkg)
+	files, err := renderAll(pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = append(files, fs...)
 	seen := 0
 	for _, f := range files {
 		if !strings.HasSuffix(f.path, ".go") {
@@ -43,7 +34,9 @@ func TestReservedNames(t *testing.T) {
 		var names []string
 		for _, spec := range file.Imports {
 			p, _ := strconv.Unquote(spec.Path.Value)
-			names = append(names, localName(spec, p))
+			if !strings.HasSuffix(p, "/"+pkg) { // NAME's own package, whatever it is imported as
+				names = append(names, localName(spec, p))
+			}
 		}
 		for _, d := range file.Decls {
 			switch d := d.(type) {
@@ -73,5 +66,88 @@ func TestReservedNames(t *testing.T) {
 	}
 	if seen < 50 {
 		t.Fatalf("looked at %d names only", seen)
+	}
+}
+
+// TestNamesThatBreakTheGeneratedCode: in a generated file that imports
+// NAME's package under its own name, a local name (p, ctx, got, app, the
+// parameter t, ...) equal to the package name shadows the package, and a
+// package named after a predeclared identifier the file uses (len, int,
+// string, nil, ...) shadows that identifier: the project's tests or
+// main.go no longer compile. packageName must refuse every such name
+// (TestReservedNames covers imports and top-level declarations); the
+// tests, which declare many locals, import the package under a fixed
+// name instead, which none of their locals may take.
+func TestNamesThatBreakTheGeneratedCode(t *testing.T) {
+	const pkg = "zzdemo"
+	files, err := renderAll(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	breaks := map[string][]string{} // name -> the files it breaks
+	note := func(name, file string) {
+		if name != pkg && name != "_" && !slices.Contains(breaks[name], file) {
+			breaks[name] = append(breaks[name], file)
+		}
+	}
+	seen := 0
+	for _, f := range files {
+		if !strings.HasSuffix(f.path, ".go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f.path, f.body, 0) // with object resolution
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := "" // the name the file refers to NAME's package by
+		for _, spec := range file.Imports {
+			if p, _ := strconv.Unquote(spec.Path.Value); strings.HasSuffix(p, "/"+pkg) {
+				as = localName(spec, p)
+			}
+		}
+		if as == "" {
+			continue
+		}
+		// Names declared in the file's functions (locals, parameters).
+		for _, d := range file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			ast.Inspect(fd, func(n ast.Node) bool {
+				id, ok := n.(*ast.Ident)
+				if !ok || id.Obj == nil || id.Obj.Kind == ast.Lbl || id.Obj.Kind == ast.Fun || id.Obj.Pos() != id.Pos() {
+					return true
+				}
+				seen++
+				switch {
+				case as == pkg:
+					note(id.Name, f.path)
+				case id.Name == as:
+					t.Errorf("%s imports the package of NAME as %s, and declares %s in %s", f.path, as, as, fd.Name.Name)
+				}
+				return true
+			})
+		}
+		// Predeclared identifiers the file uses.
+		for _, id := range file.Unresolved {
+			if types.Universe.Lookup(id.Name) != nil && as == pkg {
+				seen++
+				note(id.Name, f.path)
+			}
+		}
+	}
+	if seen < 20 {
+		t.Fatalf("looked at %d names only", seen)
+	}
+	var names []string
+	for n := range breaks {
+		if _, err := packageName(n); err == nil {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		t.Errorf("packageName accepts %q, a name the generated %s use(s): `titan new %s` writes a project whose code may not compile", n, strings.Join(breaks[n], ", "), n)
 	}
 }

@@ -3,12 +3,16 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -21,7 +25,16 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 )
 
-func init() { register("services", newServices) }
+func init() {
+	register("services", newServices)
+	// The Redis client logs each failed dial on stderr, before titan's
+	// own message says the same (titan: unavailable: --registry ...).
+	redis.SetLogger(&logging.VoidLogger{})
+}
+
+// registrySchemes are the schemes of --registry: the discovery backends
+// imported above that are named by a URL.
+var registrySchemes = []string{"consul", "etcd", "nats", "redis"}
 
 // registryFlags name a discovery registry: --registry URL, --prefix.
 type registryFlags struct {
@@ -34,17 +47,40 @@ func (f *registryFlags) register(fs *pflag.FlagSet, usage string) {
 	fs.StringVar(&f.prefix, "prefix", "titan", "first part of the registry's keys (discovery.prefix of the apps)")
 }
 
-// open opens the registry; its errors say which one.
-func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
-	u, err := url.Parse(f.url)
-	if err != nil || u.Scheme == "" {
-		return nil, &usageError{fmt.Errorf("--registry %q: want a URL such as redis://127.0.0.1:6379/0", f.url)}
+// check validates --registry, when given: a URL whose scheme is one of
+// [registrySchemes]. Its errors are usage errors.
+func (f *registryFlags) check() error {
+	if f.url == "" {
+		return nil
 	}
+	u, err := url.Parse(f.url)
+	if err != nil || u.Scheme == "" || isHostPort(f.url) {
+		return &usageError{fmt.Errorf("--registry %q: want a URL such as redis://127.0.0.1:6379/0", f.url)}
+	}
+	if !slices.Contains(registrySchemes, u.Scheme) {
+		return &usageError{fmt.Errorf("--registry %q: unknown registry %q (titan knows %s)", f.url, u.Scheme, strings.Join(registrySchemes, ", "))}
+	}
+	return nil
+}
+
+// open opens the registry of a checked --registry; its errors say which
+// one.
+func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(f.url)
 	c := discovery.DefaultConfig()
 	c.Backend, c.URL, c.Prefix = u.Scheme, f.url, f.prefix
 	r, err := discovery.Open(ctx, c, nil)
 	if err != nil {
-		return nil, netron.NewError(netron.CodeUnavailable, err)
+		// Open names the backend by its configuration key
+		// (discovery.backend "redis": ...), which titan's user did not
+		// write: the URL of --registry says it.
+		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "discovery.backend ") {
+			err = inner
+		}
+		return nil, netron.NewError(netron.CodeUnavailable, fmt.Errorf("--registry %s: %w", f.url, err))
 	}
 	return r, nil
 }
@@ -97,6 +133,9 @@ and discovery.url);
 			}
 			if reg.url == "" {
 				return &usageError{fmt.Errorf("name the registry with --registry URL")}
+			}
+			if err := reg.check(); err != nil {
+				return err
 			}
 			var targets []netron.Target
 			if len(args) == 1 {

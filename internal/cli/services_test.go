@@ -3,10 +3,14 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/cli"
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	_ "github.com/titanframework/titan/modules/discovery/redis"
@@ -55,5 +59,85 @@ func TestServicesAndCallByRegistry(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "call", "calculator@^1", "add"); code != 2 || !strings.Contains(errOut, "want ADDRESS SERVICE METHOD") {
 		t.Fatalf("call without an address or a registry: exit %d, err %q", code, errOut)
+	}
+}
+
+// TestHelperProcess runs titan with the arguments after "--" when started
+// by runProcess, so that what the process prints on its own stderr
+// (os.Stderr, where libraries may write) is seen.
+func TestHelperProcess(t *testing.T) {
+	if os.Getenv("TITAN_CLI_HELPER_PROCESS") != "1" {
+		t.Skip("run by runProcess")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(cli.Main(args, os.Stdout, os.Stderr))
+}
+
+// runProcess runs titan args in a process of its own and returns its exit
+// code and stderr.
+func runProcess(t *testing.T, args ...string) (code int, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "TITAN_CLI_HELPER_PROCESS=1")
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, errb.String()
+}
+
+// TestRegistryUnreachableIsOneMessage: an unreachable registry is one
+// message, "titan: unavailable: --registry URL: ...", not preceded by the
+// Redis client's own log lines.
+func TestRegistryUnreachableIsOneMessage(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "redis://" + l.Addr().String()
+	l.Close()
+	for _, args := range [][]string{
+		{"services", "--registry", dead},
+		{"call", "--registry", dead, "calculator@1.0.0", "add", "1", "2"},
+	} {
+		code, stderr := runProcess(t, args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], "titan: unavailable: --registry "+dead+": ") {
+			t.Errorf("titan %s: exit %d, stderr (%d lines):\n%s", strings.Join(args, " "), code, len(lines), stderr)
+		}
+	}
+}
+
+// TestRegistryBadURLIsUsageError: a --registry that is no URL of a
+// registry titan links is bad usage: exit 2 and a message that names
+// --registry (and, for an unknown scheme, the ones there are), without an
+// error code (nothing was reached) and without "discovery.backend", a
+// configuration key the user did not write.
+func TestRegistryBadURLIsUsageError(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"services", "--registry", "127.0.0.1:6379"}, `titan: --registry "127.0.0.1:6379": want a URL such as redis://127.0.0.1:6379/0`},
+		{[]string{"services", "--registry", "bogus://127.0.0.1:6379"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus" (titan knows consul, etcd, nats, redis)`},
+		{[]string{"call", "--registry", "bogus://127.0.0.1:6379", "calculator@1.0.0", "add", "1", "2"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus"`},
+	} {
+		code, _, stderr := run(t, tt.args...)
+		first, _, _ := strings.Cut(stderr, "\n")
+		if code != 2 || !strings.HasPrefix(first, tt.want) || strings.Contains(stderr, "discovery.backend") {
+			t.Errorf("titan %s: exit %d, stderr:\n%s\nwant exit 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.want)
+		}
 	}
 }
