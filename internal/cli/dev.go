@@ -23,8 +23,10 @@ const defaultDevListen = "127.0.0.1:7090"
 
 func newDev() *cobra.Command {
 	var (
-		remote remoteFlags
-		listen string
+		remote      remoteFlags
+		listen      string
+		allowRemote bool
+		hosts       []string
 	)
 	cmd := &cobra.Command{
 		Use:   "dev ADDRESS",
@@ -41,7 +43,12 @@ ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock or
 ws://127.0.0.1:7080 (a bare host:port means tcp). --token authenticates
 the connection, so the page shows what the token may call; a token
 entered in the page is sent with each call the page makes. The connection
-is restored when the process restarts. Ctrl-C stops it.`,
+is restored when the process restarts. Ctrl-C stops it.
+
+The page answers callers on this machine only, under its own names
+(localhost, a loopback address, the --listen address): --allow-remote
+opens it to other machines, --allowed-host adds a name a reverse proxy
+passes.`,
 		Example: `  titan dev tcp://127.0.0.1:7070
   titan dev localhost:7070 --listen 127.0.0.1:8090 --token "$TOKEN"`,
 		Args: usage(cobra.ExactArgs(1)),
@@ -60,17 +67,26 @@ is restored when the process restarts. Ctrl-C stops it.`,
 			// request the page makes without a bound of its own.
 			ctx, cancel := remote.context(cmd.Context(), false)
 			defer cancel()
-			return dev(ctx, cmd.OutOrStdout(), addr, listen, remote.timeout)
+			var opts []devui.Option
+			if allowRemote {
+				opts = append(opts, devui.WithRemoteAccess(true))
+			}
+			if len(hosts) > 0 {
+				opts = append(opts, devui.WithAllowedHosts(hosts...))
+			}
+			return dev(ctx, cmd.OutOrStdout(), addr, listen, remote.timeout, opts...)
 		},
 	}
 	remote.register(cmd.Flags())
 	cmd.Flags().StringVar(&listen, "listen", defaultDevListen, "address (host:port) of the page's HTTP server")
+	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "answer callers on other machines too (give the process a token then)")
+	cmd.Flags().StringSliceVar(&hosts, "allowed-host", nil, "a host name the page answers under besides this machine's own (a reverse proxy's); repeatable")
 	return cmd
 }
 
 // dev connects to addr and serves the UI of the process there on listen
 // until ctx ends.
-func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.Duration) error {
+func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.Duration, opts ...devui.Option) error {
 	requestTimeout := timeout
 	if requestTimeout == 0 {
 		requestTimeout = noTimeout
@@ -99,7 +115,7 @@ func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.D
 		return failure(ctx, err)
 	}
 
-	h := devui.NewHandler(devui.Remote(p, addr))
+	h := devui.NewHandler(devui.Remote(p, addr), opts...)
 	srv, err := httpserve.Start(listen, devui.Standalone(h), slog.New(slog.DiscardHandler), "the development UI's server")
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", listen, err)

@@ -24,7 +24,7 @@ func TestDev(t *testing.T) {
 	out, w := io.Pipe()
 	var stderr bytes.Buffer
 	root := cli.Root(w, &stderr)
-	root.SetArgs([]string{"dev", addr, "--listen", "127.0.0.1:0"})
+	root.SetArgs([]string{"dev", addr, "--listen", "127.0.0.1:0", "--allowed-host", "dev.proxy.example"})
 	done := make(chan error, 1)
 	go func() {
 		done <- root.ExecuteContext(ctx)
@@ -65,6 +65,20 @@ func TestDev(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.HasPrefix(string(body), `{"result":3,`) {
 		t.Errorf("add 1 2 through titan dev: %d %s", res.StatusCode, body)
+	}
+
+	// Only this machine's names, and the one --allowed-host adds.
+	for host, want := range map[string]int{"dev.proxy.example": 200, "rebind.attacker.example": 403} {
+		req, _ := http.NewRequest(http.MethodGet, page+"api/services", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("api/services with Host %s: %d, want %d", host, res.StatusCode, want)
+		}
 	}
 
 	cancel()
