@@ -217,11 +217,14 @@ var (
 // wireSchema gives the schemas of the types whose JSON form (NETRON-WIRE.md
 // §11.1, which contracts are checked against) is not what their Go
 // structure suggests: a BigInt is an integer, binary data a Node Buffer
-// object, Map, Set and RegExp an empty object, a Long its long.js fields.
+// object, Map, Set and RegExp an empty object, a Long its long.js fields,
+// a time.Time a date-time string or, when zero, null.
 func wireSchema(t reflect.Type) *jsonschema.Schema {
 	switch {
 	case t == bigIntType:
 		return &jsonschema.Schema{Type: "integer"}
+	case t == timeType:
+		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "string", Format: "date-time"}, {Type: "null"}}}
 	case t == longType:
 		props := jsonschema.NewProperties()
 		props.Set("low", &jsonschema.Schema{Type: "integer"})
@@ -261,6 +264,9 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 			if err := schema.CheckType(a); err != nil {
 				return fmt.Errorf("input schema: %w%s", err, schemaHint(err, a))
 			}
+			if err := checkBinaryTags(a); err != nil {
+				return fmt.Errorf("input schema: %w", err)
+			}
 		}
 		if m.inSchema, err = json.Marshal(tupleSchema(m.args, names)); err != nil {
 			return fmt.Errorf("input schema: %w", err)
@@ -278,6 +284,8 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	}
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
+	} else if err = checkBinaryTags(m.out); err != nil {
+		return fmt.Errorf("output schema: %w", err)
 	} else if m.outSchema, err = schema.ReflectValuesJSON(m.out, wireSchema); err != nil {
 		return fmt.Errorf("output schema: %w%s", err, schemaHint(err, m.out))
 	}

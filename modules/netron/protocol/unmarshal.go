@@ -366,6 +366,14 @@ func timeDecoder(d *decoder, v reflect.Value) error {
 		}
 		v.Set(reflect.ValueOf(x))
 		return nil
+	case h.k == kStr:
+		// A Date's JSON form, as HTTP and TypeScript callers send it.
+		tm, err := time.Parse(time.RFC3339Nano, d.str(h.n))
+		if err != nil {
+			return decodeErr(h.start, ErrTypeMismatch, "cannot store string in Go type time.Time: want an RFC 3339 date-time, such as 2006-01-02T15:04:05Z")
+		}
+		v.Set(reflect.ValueOf(tm.UTC())) // as a Date decodes
+		return nil
 	}
 	return mismatch(h, v.Type())
 }

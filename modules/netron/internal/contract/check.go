@@ -163,7 +163,7 @@ func (n *node) enumOK(v scalar) bool {
 				return true
 			}
 		case tInteger:
-			if e.f == v.f {
+			if e.fJSON && e.f == v.f {
 				return true
 			}
 		}
@@ -180,10 +180,10 @@ func (n *node) number(f float64, integral bool) bool {
 	} else if n.types&tNumber == 0 {
 		return false
 	}
-	if n.hasMin && (f < n.min || n.exclMin && f == n.min) {
+	if n.hasMin && (f < n.min || f == n.min && (n.exclMin || !n.minJSON)) {
 		return false
 	}
-	if n.hasMax && (f > n.max || n.exclMax && f == n.max) {
+	if n.hasMax && (f > n.max || f == n.max && (n.exclMax || !n.maxJSON)) {
 		return false
 	}
 	if n.multipleOf != 0 {
@@ -193,7 +193,7 @@ func (n *node) number(f float64, integral bool) bool {
 	}
 	if n.hasEnum {
 		for _, e := range n.enum {
-			if e.typ == tInteger && e.f == f {
+			if e.typ == tInteger && e.fJSON && e.f == f {
 				return true
 			}
 		}

@@ -52,6 +52,10 @@ type node struct {
 	min, max         float64 // bounds, when hasMin / hasMax
 	hasMin, hasMax   bool
 	exclMin, exclMax bool
+	// minJSON, maxJSON: the bound's shortest decimal (the JSON form of a
+	// value equal to it) is the bound itself; when not, a value equal to
+	// the bound is left to the validator.
+	minJSON, maxJSON bool
 	multipleOf       int64 // 0: none
 
 	// enum and const: the value must equal one of them
@@ -83,8 +87,11 @@ type scalar struct {
 	typ uint8 // tNull, tBool, tInteger (any number), tString
 	b   bool
 	f   float64
-	s   string // enum and const
-	p   []byte // items compared for uniqueItems
+	// fJSON: f's shortest decimal is f itself (see shortestIsExact); a
+	// number equal to f is left to the validator when not.
+	fJSON bool
+	s     string // enum and const
+	p     []byte // items compared for uniqueItems
 }
 
 var undecided = &node{undecided: true}
@@ -264,12 +271,12 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 			if n.hasMin { // both bounds on one side: left to the validator
 				return false
 			}
-			n.min, n.hasMin, n.exclMin = f, true, k == "exclusiveMinimum"
+			n.min, n.hasMin, n.exclMin, n.minJSON = f, true, k == "exclusiveMinimum", shortestIsExact(f)
 		default:
 			if n.hasMax { // likewise
 				return false
 			}
-			n.max, n.hasMax, n.exclMax = f, true, k == "exclusiveMaximum"
+			n.max, n.hasMax, n.exclMax, n.maxJSON = f, true, k == "exclusiveMaximum", shortestIsExact(f)
 		}
 		return true
 	case "multipleOf":
@@ -499,6 +506,15 @@ func exactFloat(v any) (float64, bool) {
 	return f, exact && !math.IsInf(f, 0)
 }
 
+// shortestIsExact reports whether f's shortest decimal, the JSON form of a
+// number equal to f, is exactly f: not for 2^60, written
+// 1152921504606847000, which the validator finds unequal to
+// 1152921504606846976.
+func shortestIsExact(f float64) bool {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && r.Cmp(new(big.Rat).SetFloat64(f)) == 0
+}
+
 // scalarOf reads a value of enum or const; false for arrays and objects.
 func scalarOf(v any) (scalar, bool) {
 	switch v := v.(type) {
@@ -510,7 +526,7 @@ func scalarOf(v any) (scalar, bool) {
 		return scalar{typ: tString, s: v}, true
 	case json.Number:
 		f, ok := exactFloat(v)
-		return scalar{typ: tInteger, f: f}, ok
+		return scalar{typ: tInteger, f: f, fJSON: ok && shortestIsExact(f)}, ok
 	}
 	return scalar{}, false
 }

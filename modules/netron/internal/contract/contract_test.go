@@ -101,8 +101,12 @@ func mustDerive[T any]() string {
 	return string(b)
 }
 
-// bufferSchema is what netron derives for binary data.
+// bufferSchema is what netron derives for binary data, and for a
+// time.Time (a date-time string, or null for the zero time).
 func bufferSchema(t reflect.Type) *jsonschema.Schema {
+	if t == timeType {
+		return &jsonschema.Schema{AnyOf: []*jsonschema.Schema{{Type: "string", Format: "date-time"}, {Type: "null"}}}
+	}
 	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Uint8 {
 		return nil
 	}

@@ -203,7 +203,12 @@ func (c typeCompiler) own(n *node, t reflect.Type, depth int) (check, bool) {
 // string in JSON; decided as Checker decides a Date.
 func dateCheck(n *node) (check, bool) {
 	return func(v reflect.Value) bool {
-		tm := v.Interface().(time.Time)
+		var tm time.Time
+		if v.CanAddr() && v.CanInterface() {
+			tm = *v.Addr().Interface().(*time.Time) // Interface would copy it to the heap
+		} else {
+			tm = v.Interface().(time.Time)
+		}
 		if tm.IsZero() {
 			return n.null()
 		}
