@@ -298,48 +298,7 @@ func testFlood(t *testing.T, scheme string, raw RawPeer) {
 	l := Listen(t, scheme, o)
 
 	// The server: echo every message; count the connections cut for time.
-	var cut atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []transport.Conn
-	t.Cleanup(func() {
-		_ = l.Close() // ends the accepting goroutine
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					m, err := c.ReadMessage()
-					if err != nil {
-						if errors.Is(err, transport.ErrFrameTimeout) {
-							cut.Add(1)
-						}
-						return
-					}
-					if c.WriteMessages(m) != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	cut := serveEchoCountingCuts(t, l)
 
 	// The offenders.
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -440,4 +399,52 @@ func testFlood(t *testing.T, scheme string, raw RawPeer) {
 			break
 		}
 	}
+}
+
+// serveEchoCountingCuts serves l until the test ends, echoing every
+// message, and counts the connections that ended with ErrFrameTimeout.
+func serveEchoCountingCuts(t *testing.T, l transport.Listener) *atomic.Int64 {
+	var cut atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []transport.Conn
+	t.Cleanup(func() {
+		_ = l.Close() // ends the accepting goroutine
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept(context.Background())
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					m, err := c.ReadMessage()
+					if err != nil {
+						if errors.Is(err, transport.ErrFrameTimeout) {
+							cut.Add(1)
+						}
+						return
+					}
+					if c.WriteMessages(m) != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return &cut
 }

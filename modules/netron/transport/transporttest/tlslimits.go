@@ -301,48 +301,7 @@ func testTLSFlood(t *testing.T, scheme string, peer TLSPeer) {
 	l, cfg := tlsListen(t, scheme, o)
 
 	// The server: echo every message; count the connections cut for time.
-	var cut atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []transport.Conn
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept(context.Background())
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					m, err := c.ReadMessage()
-					if err != nil {
-						if errors.Is(err, transport.ErrFrameTimeout) {
-							cut.Add(1)
-						}
-						return
-					}
-					if c.WriteMessages(m) != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	cut := serveEchoCountingCuts(t, l)
 
 	// The offenders, each stalled inside a record of its own (a third in the header).
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
