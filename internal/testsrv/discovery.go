@@ -158,3 +158,59 @@ func (l *Load) End() (map[string]int, []error) {
 	l.wg.Wait()
 	return l.counts, l.errs
 }
+
+// WatchIDs watches service in r until the test ends (or ctx does) and
+// sends the ids of each snapshot (IDs); it waits for the first one, which
+// must be want.
+func WatchIDs(t testing.TB, ctx context.Context, r discovery.Registry, service, want string) <-chan string {
+	t.Helper()
+	snaps := make(chan string, 10)
+	wctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for ins, err := range r.Watch(wctx, discovery.Query{Service: service}) {
+			if err == nil {
+				snaps <- IDs(ins)
+			}
+		}
+	})
+	t.Cleanup(func() { stop(); wg.Wait() })
+	if s := <-snaps; s != want {
+		t.Fatalf("Watch(%s) first = %q, want %q", service, s, want)
+	}
+	return snaps
+}
+
+// ListingRegistry is a registry that lists its services.
+type ListingRegistry interface {
+	discovery.Registry
+	discovery.Lister
+}
+
+// CheckMoved checks that r lists in, registered again under in.Service
+// after from, under in.Service only: Discover of both and Services.
+func CheckMoved(t testing.TB, ctx context.Context, r ListingRegistry, in discovery.Instance, from string) {
+	t.Helper()
+	for _, q := range []struct{ service, want string }{{from, ""}, {in.Service, in.ID}} {
+		if got, err := r.Discover(ctx, discovery.Query{Service: q.service}); err != nil || IDs(got) != q.want {
+			t.Errorf("Discover(%s) = %q, %v; want %q", q.service, IDs(got), err, q.want)
+		}
+	}
+	if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != in.Service {
+		t.Errorf("Services = %v, %v; want [%s]", names, err, in.Service)
+	}
+}
+
+// CheckLeft checks that the watch of service (WatchIDs) hears its last
+// instance leave within 3 s.
+func CheckLeft(t testing.TB, snaps <-chan string, service string) {
+	t.Helper()
+	select {
+	case s := <-snaps:
+		if s != "" {
+			t.Errorf("Watch(%s) after the move = %q, want none", service, s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("Watch(%s) did not hear the instance leave", service)
+	}
+}

@@ -202,42 +202,13 @@ func TestReRegisterUnderAnotherService(t *testing.T) {
 	if err := r.Register(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	snaps := make(chan string, 10)
-	wctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for ins, err := range r.Watch(wctx, discovery.Query{Service: "users"}) {
-			if err == nil {
-				snaps <- testsrv.IDs(ins)
-			}
-		}
-	})
-	defer wg.Wait()
-	defer stop()
-	if s := <-snaps; s != in.ID {
-		t.Fatalf("Watch(users) first = %q", s)
-	}
-
+	snaps := testsrv.WatchIDs(t, ctx, r, "users", in.ID)
 	in.Service = "accounts"
 	if err := r.Register(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []struct{ service, want string }{{"users", ""}, {"accounts", in.ID}} {
-		if got, err := r.Discover(ctx, discovery.Query{Service: q.service}); err != nil || testsrv.IDs(got) != q.want {
-			t.Errorf("Discover(%s) = %q, %v; want %q", q.service, testsrv.IDs(got), err, q.want)
-		}
-	}
-	if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "accounts" {
-		t.Errorf("Services = %v, %v; want [accounts]", names, err)
-	}
-	select {
-	case s := <-snaps:
-		if s != "" {
-			t.Errorf("Watch(users) after the move = %q, want none", s)
-		}
-	case <-time.After(3 * time.Second):
-		t.Error("Watch(users) did not hear the instance leave")
-	}
+	testsrv.CheckMoved(t, ctx, r, in, "users")
+	testsrv.CheckLeft(t, snaps, "users")
 	if err := r.Register(ctx, in); err != nil { // a heartbeat
 		t.Fatal(err)
 	}

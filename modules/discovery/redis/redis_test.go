@@ -193,14 +193,7 @@ func TestReRegisterUnderAnotherService(t *testing.T) {
 	if err := r.Register(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []struct{ service, want string }{{"users", ""}, {"accounts", in.ID}} {
-		if got, err := r.Discover(ctx, discovery.Query{Service: q.service}); err != nil || testsrv.IDs(got) != q.want {
-			t.Errorf("Discover(%s) = %q, %v; want %q", q.service, testsrv.IDs(got), err, q.want)
-		}
-	}
-	if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "accounts" {
-		t.Errorf("Services = %v, %v; want [accounts]", names, err)
-	}
+	testsrv.CheckMoved(t, ctx, r, in, "users")
 	opts, _ := goredis.ParseURL(url)
 	raw := goredis.NewClient(opts)
 	defer raw.Close()
