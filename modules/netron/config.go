@@ -3,7 +3,6 @@ package netron
 import (
 	"cmp"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/internal/compress"
@@ -264,9 +263,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.MaxConnsPerListener = cmp.Or(c.MaxConnsPerListener, d.MaxConnsPerListener)
 	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, d.MaxHeaderBytes)
 	c.HTTPIdleTimeout = cmp.Or(c.HTTPIdleTimeout, d.HTTPIdleTimeout)
-	if err := c.checkConnLimits(); err != nil {
-		return c, err
-	}
 	if err := c.checkValues(d); err != nil {
 		return c, err
 	}
@@ -277,29 +273,21 @@ func (c Config) withDefaults() (Config, error) {
 // app's Netron adds where the value came from (newFromConfig).
 type keyError struct {
 	key     string // under netron: "requestTimeout", "pool.maxConns"
-	problem string // "is -5s; want a positive duration (0 for the default, 5s)", or ": ..."
+	problem string // what follows the key: " is -5s; want a positive duration (0 for the default, 5s)"
 }
 
-func (e *keyError) Error() string { return "netron." + e.key + e.text() }
-
-// text is the problem as it follows the key.
-func (e *keyError) text() string {
-	if strings.HasPrefix(e.problem, ":") {
-		return e.problem
-	}
-	return " " + e.problem
-}
+func (e *keyError) Error() string { return "netron." + e.key + e.problem }
 
 // positive is the keyError of a negative value v of key, whose default
 // is def.
 func positive(key string, v, def any, what string) *keyError {
-	return &keyError{key, fmt.Sprintf("is %v; want %s (0 for the default, %v)", v, what, def)}
+	return &keyError{key, fmt.Sprintf(" is %v; want %s (0 for the default, %v)", v, what, def)}
 }
 
 // checkValues refuses what no default makes usable: negative limits and
-// timeouts (IdleTimeout excepted: negative turns probing off), an unknown
-// compression algorithm, a reconnect range upside down. d is
-// DefaultConfig().
+// timeouts (IdleTimeout excepted: negative turns probing off), a
+// frameMinRate half set, an unknown compression algorithm, a reconnect
+// range upside down. d is DefaultConfig().
 func (c Config) checkValues(d Config) error {
 	for _, k := range []struct {
 		key    string
@@ -309,6 +297,8 @@ func (c Config) checkValues(d Config) error {
 		{"streamIdleTimeout", c.StreamIdleTimeout, d.StreamIdleTimeout}, {"writeStallTimeout", c.WriteStallTimeout, d.WriteStallTimeout},
 		{"pingTimeout", c.PingTimeout, d.PingTimeout}, {"reconnect.min", c.Reconnect.Min, d.Reconnect.Min},
 		{"reconnect.max", c.Reconnect.Max, d.Reconnect.Max}, {"pool.idleTimeout", c.Pool.IdleTimeout, d.Pool.IdleTimeout},
+		{"handshakeTimeout", c.HandshakeTimeout, d.HandshakeTimeout}, {"frameTimeout", c.FrameTimeout, d.FrameTimeout},
+		{"httpIdleTimeout", c.HTTPIdleTimeout, d.HTTPIdleTimeout}, {"frameMinRate.per", c.FrameMinRate.Per, d.FrameMinRate.Per},
 	} {
 		if k.v < 0 {
 			return positive(k.key, k.v, k.def, "a positive duration")
@@ -331,6 +321,10 @@ func (c Config) checkValues(d Config) error {
 		{"cacheSize", int64(c.CacheSize), int64(d.CacheSize)}, {"cacheBytes", c.CacheBytes, d.CacheBytes},
 		{"pool.maxConns", int64(c.Pool.MaxConns), int64(d.Pool.MaxConns)}, {"pool.busyAt", int64(c.Pool.BusyAt), int64(d.Pool.BusyAt)},
 		{"compression.minSize", int64(c.Compression.MinSize), int64(d.Compression.MinSize)},
+		{"maxConnsPerListener", int64(c.MaxConnsPerListener), int64(d.MaxConnsPerListener)},
+		{"maxConnsPerAddress", int64(c.MaxConnsPerAddress), int64(d.MaxConnsPerAddress)},
+		{"maxHeaderBytes", int64(c.MaxHeaderBytes), int64(d.MaxHeaderBytes)},
+		{"frameMinRate.bytes", int64(c.FrameMinRate.Bytes), int64(d.FrameMinRate.Bytes)},
 	} {
 		if k.v < 0 {
 			return positive(k.key, k.v, k.def, "1 or more")
@@ -339,39 +333,12 @@ func (c Config) checkValues(d Config) error {
 	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
 		return &keyError{"compression.algorithm", ": " + err.Error()}
 	}
-	if c.Reconnect.Max < c.Reconnect.Min {
-		return &keyError{"reconnect.max", fmt.Sprintf("is %v, below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)}
-	}
-	return nil
-}
-
-// checkConnLimits refuses negative connection limits and a half-set frameMinRate.
-func (c Config) checkConnLimits() error {
-	for _, d := range []struct {
-		key string
-		v   time.Duration
-	}{
-		{"handshakeTimeout", c.HandshakeTimeout}, {"frameTimeout", c.FrameTimeout},
-		{"httpIdleTimeout", c.HTTPIdleTimeout}, {"frameMinRate.per", c.FrameMinRate.Per},
-	} {
-		if d.v < 0 {
-			return &keyError{d.key, fmt.Sprintf("is %v; want a positive duration (0 for the default)", d.v)}
-		}
-	}
-	for _, n := range []struct {
-		key string
-		v   int
-	}{
-		{"maxConnsPerListener", c.MaxConnsPerListener}, {"maxConnsPerAddress", c.MaxConnsPerAddress},
-		{"maxHeaderBytes", c.MaxHeaderBytes}, {"frameMinRate.bytes", c.FrameMinRate.Bytes},
-	} {
-		if n.v < 0 {
-			return &keyError{n.key, fmt.Sprintf("is %d; want a positive number (0 for the default)", n.v)}
-		}
-	}
 	if (c.FrameMinRate.Bytes == 0) != (c.FrameMinRate.Per == 0) {
-		return &keyError{"frameMinRate", fmt.Sprintf("is %d bytes per %v; give both bytes and per, or neither (default %v)",
+		return &keyError{"frameMinRate", fmt.Sprintf(" is %d bytes per %v; give both bytes and per, or neither (default %v)",
 			c.FrameMinRate.Bytes, c.FrameMinRate.Per, transport.DefaultFrameMinRate)}
+	}
+	if c.Reconnect.Max < c.Reconnect.Min {
+		return &keyError{"reconnect.max", fmt.Sprintf(" is %v, below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)}
 	}
 	return nil
 }

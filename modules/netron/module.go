@@ -147,7 +147,7 @@ func newFromConfig(p Params, extra ...Option) (Result, error) {
 	}
 	n, err := New(cfg, p.Log, opts...)
 	if ke := (*keyError)(nil); errors.As(err, &ke) {
-		return Result{}, fmt.Errorf("netron.%s (from %s)%s", ke.key, p.Config.Source("netron."+ke.key), ke.text())
+		return Result{}, fmt.Errorf("netron.%s (from %s)%s", ke.key, p.Config.Source("netron."+ke.key), ke.problem)
 	}
 	if err != nil {
 		return Result{}, err

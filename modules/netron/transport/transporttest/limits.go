@@ -49,11 +49,7 @@ func RunLimits(t *testing.T, scheme string, raw RawPeer) {
 	// Each test has a listener of its own, and most of them wait out a
 	// timeout: they run in parallel, but for the flood, which runs alone
 	// first so that its load does not pace the others.
-	tests := []struct {
-		name     string
-		fn       func(*testing.T, string, RawPeer)
-		parallel bool
-	}{
+	runSuite(t, scheme, raw, []suiteCase[RawPeer]{
 		{"Flood", testFlood, false},
 		{"HalfMessageIsCut", testHalfMessage, true},
 		{"TrickleIsCut", testTrickle, true},
@@ -61,13 +57,26 @@ func RunLimits(t *testing.T, scheme string, raw RawPeer) {
 		{"IdleIsNotCut", testIdle, true},
 		{"MaxConns", testMaxConns, true},
 		{"MaxConnsPerIP", testMaxConnsPerIP, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.parallel {
+	})
+}
+
+// suiteCase is a test of a suite run on a listener of scheme with a peer of type P.
+type suiteCase[P any] struct {
+	name     string
+	fn       func(*testing.T, string, P)
+	parallel bool
+}
+
+// runSuite runs the cases as subtests, the parallel ones in parallel (after those that run
+// alone, which come first so that their load does not pace the others).
+func runSuite[P any](t *testing.T, scheme string, peer P, cases []suiteCase[P]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.parallel {
 				t.Parallel()
 			}
-			tt.fn(t, scheme, raw)
+			tc.fn(t, scheme, peer)
 		})
 	}
 }

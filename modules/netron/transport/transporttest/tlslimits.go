@@ -40,25 +40,13 @@ type TLSPeer struct {
 // ([tls.Config.DynamicRecordSizingDisabled]).
 func RunTLSLimits(t *testing.T, scheme string, peer TLSPeer) {
 	t.Helper()
-	tests := []struct {
-		name     string
-		fn       func(*testing.T, string, TLSPeer)
-		parallel bool
-	}{
+	runSuite(t, scheme, peer, []suiteCase[TLSPeer]{
 		{"Flood", testTLSFlood, false},
 		{"PartialRecordIsCut", testPartialRecord, true},
 		{"PartialRecordAfterMessageIsCut", testPartialRecordAfterMessage, true},
 		{"SteadySlowRecordsAreServed", testSlowRecords, true},
 		{"IdleBetweenRecordsIsNotCut", testIdleRecords, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if tt.parallel {
-				t.Parallel()
-			}
-			tt.fn(t, scheme, peer)
-		})
-	}
+	})
 }
 
 // heldConn is a client's socket under TLS whose writes can be kept back, so that the test
@@ -158,36 +146,11 @@ func dialTLS(ctx context.Context, l transport.Listener, cfg *tls.Config, peer TL
 // tlsAccept opens a peer connection to l and accepts it; both are closed at cleanup.
 func tlsAccept(t *testing.T, l transport.Listener, cfg *tls.Config, peer TLSPeer) (*tlsPeer, transport.Conn) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	type result struct {
-		c   transport.Conn
-		err error
-	}
-	accepted := make(chan result, 1)
-	go func() { // a TLS handshake waits for the server: accept meanwhile
-		c, err := l.Accept(ctx)
-		accepted <- result{c, err}
-	}()
-	p, err := dialTLS(ctx, l, cfg, peer)
-	if err != nil {
-		cancel()
-		if r := <-accepted; r.c != nil {
-			_ = r.c.Close()
-		}
-		t.Fatalf("TLS peer %s: %v", l.Addr(), err)
-	}
-	r := <-accepted
-	if r.err != nil {
-		_ = p.raw.Close()
-		t.Fatalf("accept: %v", r.err)
-	}
-	t.Cleanup(func() {
-		_ = p.raw.Close()
-		_ = r.c.Close()
-	})
-	return p, r.c
+	return acceptDuring(t, l, func(ctx context.Context) (*tlsPeer, error) { return dialTLS(ctx, l, cfg, peer) })
 }
+
+// Close closes the peer's socket.
+func (p *tlsPeer) Close() error { return p.raw.Close() }
 
 // expectRecordCut is expectCut for a TLS record left incomplete: the error names it too.
 func expectRecordCut(t *testing.T, p *tlsPeer, server transport.Conn, began time.Time) {

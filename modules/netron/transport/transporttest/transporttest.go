@@ -2,6 +2,7 @@ package transporttest
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,6 +88,14 @@ func Pair(t testing.TB, scheme string, o transport.Options) (client, server tran
 func Connect(t testing.TB, l transport.Listener, o transport.Options) (client, server transport.Conn) {
 	t.Helper()
 	o = quick(o)
+	return acceptDuring(t, l, func(ctx context.Context) (transport.Conn, error) { return transport.Dial(ctx, l.Addr(), o) })
+}
+
+// acceptDuring accepts on l while dial runs (a dial may wait for the server, as a TLS
+// handshake does) and returns both ends, closed at cleanup; it fails the test, closing what
+// it got, when either fails.
+func acceptDuring[C io.Closer](t testing.TB, l transport.Listener, dial func(context.Context) (C, error)) (C, transport.Conn) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	type result struct {
@@ -98,7 +107,7 @@ func Connect(t testing.TB, l transport.Listener, o transport.Options) (client, s
 		c, err := l.Accept(ctx)
 		accepted <- result{c, err}
 	}()
-	client, err := transport.Dial(ctx, l.Addr(), o)
+	client, err := dial(ctx)
 	if err != nil {
 		cancel()
 		if r := <-accepted; r.c != nil {
