@@ -79,7 +79,8 @@ func Reflect(t reflect.Type) *jsonschema.Schema {
 // ReflectValues is Reflect for the values a program exchanges, with the
 // schemas m gives for some types (see Mapper): a pointer (t itself, a
 // field, an element, a map value) may also be null, as Go encodes a nil
-// pointer. Types that give their own schema are left as they give it.
+// pointer, and the fields of a struct embedded by pointer are not required,
+// as Go leaves them out while the pointer is nil. Types that give their own schema are left as they give it.
 func ReflectValues(t reflect.Type, m Mapper) *jsonschema.Schema {
 	s := newReflector(m).ReflectFromType(t)
 	w := nullWalker{m: m, seen: map[reflect.Type]bool{}}
@@ -211,8 +212,9 @@ func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
 }
 
 // nullWalker makes the schemas of pointer fields and elements within a
-// type (as the reflector made them) also allow null. seen holds the struct
-// types being walked.
+// type (as the reflector made them) also allow null, and the fields
+// promoted from a struct embedded by pointer not required (a nil pointer
+// leaves them out). seen holds the struct types being walked.
 type nullWalker struct {
 	m    Mapper
 	seen map[reflect.Type]bool
@@ -246,6 +248,9 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 			if f.typ.Kind() == reflect.Pointer {
 				s.Properties.Set(f.name, orNull(p))
 			}
+			if f.behindPointer {
+				s.Required = slices.DeleteFunc(s.Required, func(r string) bool { return r == f.name })
+			}
 		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 { // []byte: a string or binary
@@ -272,6 +277,9 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 type jsonField struct {
 	name string
 	typ  reflect.Type
+	// behindPointer: the field is promoted from a struct embedded by
+	// pointer, which the encoder leaves out while the pointer is nil.
+	behindPointer bool
 }
 
 // jsonFields returns the fields of struct t that have a property, by the
@@ -283,8 +291,8 @@ func jsonFields(t reflect.Type) ([]jsonField, error) {
 	var out []jsonField
 	index := map[string]int{}
 	embedding := map[reflect.Type]bool{}
-	var collect func(t reflect.Type) error
-	collect = func(t reflect.Type) error {
+	var collect func(t reflect.Type, behindPointer bool) error
+	collect = func(t reflect.Type, behindPointer bool) error {
 		if embedding[t] {
 			return fmt.Errorf("%v", t)
 		}
@@ -304,7 +312,7 @@ func jsonFields(t reflect.Type) ([]jsonField, error) {
 				if et.Kind() != reflect.Struct {
 					continue
 				}
-				if err := collect(et); err != nil {
+				if err := collect(et, behindPointer || sf.Type.Kind() == reflect.Pointer); err != nil {
 					return err
 				}
 				continue
@@ -317,15 +325,15 @@ func jsonFields(t reflect.Type) ([]jsonField, error) {
 				name = tags[0]
 			}
 			if at, ok := index[name]; ok {
-				out[at].typ = sf.Type
+				out[at].typ, out[at].behindPointer = sf.Type, behindPointer
 				continue
 			}
 			index[name] = len(out)
-			out = append(out, jsonField{name, sf.Type})
+			out = append(out, jsonField{name, sf.Type, behindPointer})
 		}
 		return nil
 	}
-	err := collect(t)
+	err := collect(t, false)
 	return out, err
 }
 

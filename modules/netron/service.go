@@ -264,7 +264,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 			if err := schema.CheckType(a); err != nil {
 				return fmt.Errorf("input schema: %w%s", err, schemaHint(err, a))
 			}
-			if err := checkBinaryTags(a); err != nil {
+			if err := checkWireForm(a); err != nil {
 				return fmt.Errorf("input schema: %w", err)
 			}
 		}
@@ -284,7 +284,7 @@ func (m *method) buildContracts(c *Contract, names []string) error {
 	}
 	if c != nil && c.Out != nil {
 		m.outSchema = c.Out
-	} else if err = checkBinaryTags(m.out); err != nil {
+	} else if err = checkWireForm(m.out); err != nil {
 		return fmt.Errorf("output schema: %w", err)
 	} else if m.outSchema, err = schema.ReflectValuesJSON(m.out, wireSchema); err != nil {
 		return fmt.Errorf("output schema: %w%s", err, schemaHint(err, m.out))

@@ -1,0 +1,90 @@
+package netron
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// binaryLengthKeys are the jsonschema tag keys that bound a length.
+var binaryLengthKeys = []string{"minLength", "maxLength", "minItems", "maxItems"}
+
+var urlType = reflect.TypeFor[url.URL]()
+
+// checkWireForm refuses, in t or in any type t holds, what a derived
+// contract would describe otherwise than the encoder writes it, so that a
+// call would fail on values the program sends itself, or a bound would go
+// unchecked:
+//   - a length bound (minLength, maxLength, minItems, maxItems) in the
+//     jsonschema tag of binary data ([]byte): its contract is a Node
+//     Buffer's, which does not carry the bound;
+//   - a url.URL: the contract wants a URL string, the encoder writes the
+//     struct's fields;
+//   - the json tag option ",string" on a number or a boolean: the contract
+//     wants a string, the encoder writes the value itself, as the
+//     TypeScript Netron does;
+//   - a struct of an unexported type embedded by pointer: its fields are
+//     written, but the decoder cannot allocate it, so they would be lost.
+func checkWireForm(t reflect.Type) error {
+	return wireForm(t, t.String(), map[reflect.Type]bool{})
+}
+
+func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		t = t.Elem()
+	}
+	if t == urlType {
+		return fmt.Errorf("%s: a url.URL cannot cross the wire (Netron would send its fields, its contract wants a URL string): use a string and url.Parse", where)
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		jsonTag := strings.Split(f.Tag.Get("json"), ",")
+		if !f.IsExported() && !f.Anonymous || jsonTag[0] == "-" && len(jsonTag) == 1 {
+			continue
+		}
+		at := t.String() + "." + f.Name
+		if f.Anonymous && !f.IsExported() && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && jsonTag[0] == "" {
+			return fmt.Errorf("%s: an unexported struct embedded by pointer cannot be filled when a value arrives (its fields would be lost): embed %v by value, or export it", at, f.Type.Elem())
+		}
+		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Uint8 && f.Type != rawMessageType {
+			for kv := range strings.SplitSeq(f.Tag.Get("jsonschema"), ",") {
+				key, _, _ := strings.Cut(kv, "=")
+				if slices.Contains(binaryLengthKeys, strings.TrimSpace(key)) {
+					return fmt.Errorf("%s: jsonschema tag %q: binary data ([]byte) is checked as a Node Buffer, without a length bound; check its length in the method", at, kv)
+				}
+			}
+			continue
+		}
+		if slices.Contains(jsonTag[1:], "string") && quotable(f.Type) {
+			return fmt.Errorf("%s: json tag option \",string\" is not supported: Netron sends a %v as itself, not as a string (as the TypeScript Netron does); drop the option or make the field a string", at, f.Type)
+		}
+		if err := wireForm(f.Type, at, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quotable reports whether encoding/json's ",string" option changes how a
+// field of type t is written: a number or a boolean, or a pointer to one.
+func quotable(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
