@@ -229,3 +229,27 @@ func TestStreamStoppedByReader(t *testing.T) {
 		t.Errorf("%v calls finished, want 1: %s", n, fmt.Sprint(fams["rpc_server_calls_finished_total"]))
 	}
 }
+
+// A call made to a service or method whose name is not UTF-8 fails as
+// the Netron answers it, counted under _OTHER, rather than panicking on
+// a label value Prometheus refuses.
+func TestMadeCallWithBadName(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for _, target := range [][2]string{{"calc@1.0.0", "a\xffb"}, {"c\xffalc", "add"}} {
+		if _, err := p.Call(ctx, target[0], target[1], 1, 2); err == nil {
+			t.Errorf("%q.%q answered", target[0], target[1])
+		}
+	}
+	fams := scrape(t, ta.admin+"/metrics")
+	other := map[string]string{"rpc_service": "_OTHER", "rpc_method": "_OTHER", "transport": "tcp"}
+	if got, _ := sample(fams, "rpc_client_calls_finished_total", other); got != 2 {
+		t.Errorf("rpc_client_calls_finished_total%v = %v, want 2", other, got)
+	}
+}

@@ -53,7 +53,8 @@
 // engine answers a call to an unknown method before any interceptor sees
 // it, so such calls are not counted); the methods called are counted apart
 // up to metrics.maxMethods distinct pairs of service and method, and
-// together under service and method "_OTHER" beyond.
+// together under service and method "_OTHER" beyond (so are the calls to
+// names that are not UTF-8, which Prometheus refuses as label values).
 //
 // Circuit breakers report through the [Breakers] hook (fx group
 // [BreakerGroup]). An app adds series of its own through the

@@ -69,9 +69,13 @@ func (o option) apply(c *interceptorConfig) { o.fn(c) }
 func (o option) String() string             { return o.desc }
 
 // WithBuckets sets the bounds of the duration histograms, in seconds,
-// ascending (default [DefaultBuckets]).
+// ascending; none means [DefaultBuckets], the default.
 func WithBuckets(bounds ...float64) Option {
-	return option{fmt.Sprintf("WithBuckets(%v)", bounds), func(c *interceptorConfig) { c.buckets = bounds }}
+	desc := fmt.Sprintf("WithBuckets(%v)", bounds)
+	if len(bounds) == 0 {
+		bounds = DefaultBuckets
+	}
+	return option{desc, func(c *interceptorConfig) { c.buckets = bounds }}
 }
 
 // WithMaxMethods bounds how many distinct (service, method) pairs the

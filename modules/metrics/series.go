@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -237,8 +238,8 @@ func (t *servedMethods) each(f func(*methodSeries)) {
 
 // madeMethods are the series of the methods a Netron calls, by target and
 // method as the caller gave them. The caller may name anything, so the
-// table holds at most max methods; the calls to others share the series
-// of service and method Other.
+// table holds at most max methods; the calls to others, and to names
+// that are not UTF-8, share the series of service and method Other.
 type madeMethods struct {
 	vecs  *sideVecs
 	max   int
@@ -264,7 +265,8 @@ func (t *madeMethods) of(call *netron.Call) *methodSeries {
 			return s
 		}
 	}
-	if t.n >= t.max {
+	// Past the cap, or names Prometheus refuses as label values.
+	if t.n >= t.max || !utf8.ValidString(call.Service) || !utf8.ValidString(call.Method) {
 		if t.other == nil {
 			t.other = &methodSeries{vecs: t.vecs, service: Other, method: Other}
 		}

@@ -135,3 +135,29 @@ func TestNewInterceptorRefuses(t *testing.T) {
 		t.Error("two interceptors on one registry")
 	}
 }
+
+// WithBuckets without bounds leaves the duration histograms on
+// DefaultBuckets, as no WithBuckets does.
+func TestWithBucketsNoneIsDefault(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	ic, err := metrics.NewInterceptor(reg, metrics.WithBuckets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoker(t, ic)()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "rpc_server_call_duration_seconds" {
+			continue
+		}
+		buckets := f.GetMetric()[0].GetHistogram().GetBucket()
+		if len(buckets) != len(metrics.DefaultBuckets) || buckets[0].GetUpperBound() != metrics.DefaultBuckets[0] {
+			t.Fatalf("%d buckets from %v, want DefaultBuckets (%d from %v)", len(buckets), buckets[0].GetUpperBound(), len(metrics.DefaultBuckets), metrics.DefaultBuckets[0])
+		}
+		return
+	}
+	t.Fatal("no rpc_server_call_duration_seconds")
+}

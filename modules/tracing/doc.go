@@ -26,9 +26,11 @@
 // register themselves by name ([RegisterExporter]) when linked; a name in
 // the configuration whose package is not linked fails start-up with an
 // error naming the import. The app's TracerProvider is its own: built
-// with the app, flushed and shut down when it stops, and injected where
-// a constructor asks for a trace.TracerProvider. It is not
-// OpenTelemetry's global unless tracing.global says so.
+// with the app, flushed and shut down when it stops (in at most half the
+// time left to the stop: the spans a collector has not taken by then are
+// dropped, and the stop's error says so), and injected where a
+// constructor asks for a trace.TracerProvider. It is not OpenTelemetry's
+// global unless tracing.global says so.
 //
 // # On a Netron
 //

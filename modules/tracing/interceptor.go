@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"strings"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -262,13 +264,24 @@ func (ic *Interceptor) startServer(ctx context.Context, call *netron.Call) (cont
 
 // setAttributes sets the attributes of a recorded span.
 func setAttributes(span trace.Span, call *netron.Call) {
-	attrs := [4]attribute.KeyValue{systemAttr, ServiceKey.String(call.Service), MethodKey.String(call.Method)}
+	attrs := [4]attribute.KeyValue{systemAttr, ServiceKey.String(validUTF8(call.Service)), MethodKey.String(validUTF8(call.Method))}
 	n := 3
 	if t := call.Transport(); t != "" {
 		attrs[n] = TransportKey.String(t)
 		n++
 	}
 	span.SetAttributes(attrs[:n]...)
+}
+
+// validUTF8 returns s with its bytes that are not UTF-8 replaced: a
+// span's strings are sent as protobuf strings, and one that is not UTF-8
+// fails the export of its whole batch. The names of the calls made and
+// the messages of a method's errors can hold any bytes.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // endClient ends the span of a call made, if any: an error status for
@@ -280,7 +293,7 @@ func endClient(span trace.Span, err error) {
 	if span.IsRecording() {
 		span.SetAttributes(CodeKey.String(codeName(err)))
 		if err != nil && netron.CodeOf(err) != netron.CodeCanceled {
-			span.SetStatus(codes.Error, err.Error())
+			span.SetStatus(codes.Error, validUTF8(err.Error()))
 		}
 	}
 	span.End()
@@ -297,7 +310,7 @@ func endServer(ctx context.Context, span trace.Span, err error) error {
 		if span.IsRecording() {
 			span.SetAttributes(CodeKey.String(codeName(err)))
 			if err != nil && serverFault(netron.CodeOf(err)) {
-				span.SetStatus(codes.Error, err.Error())
+				span.SetStatus(codes.Error, validUTF8(err.Error()))
 			}
 		}
 		span.End()

@@ -222,3 +222,33 @@ func TestModuleGlobal(t *testing.T) {
 		t.Error("the app's provider outlives the app as the global one")
 	}
 }
+
+// TestModuleGlobalTwoApps: of two apps in one process with tracing.global,
+// the one that stops first leaves the other's provider the global one
+// while that app runs.
+func TestModuleGlobalTwoApps(t *testing.T) {
+	ctx := context.Background()
+	var first, second trace.TracerProvider
+	a := titan.New(appConfig("tracing.exporter=test-memory", "tracing.global=true"),
+		titan.Invoke(func(p trace.TracerProvider) { first = p }))
+	b := titan.New(appConfig("tracing.exporter=test-memory", "tracing.global=true"),
+		titan.Invoke(func(p trace.TracerProvider) { second = p }))
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := otel.GetTracerProvider(); got != second {
+		t.Errorf("the first app's stop left a %T as the global provider while the second runs", got)
+	}
+	if err := b.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := otel.GetTracerProvider().(*sdktrace.TracerProvider); ok || first == second {
+		t.Error("an app's provider outlives the apps as the global one")
+	}
+}

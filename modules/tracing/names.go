@@ -29,7 +29,7 @@ func (s *spanNames) of(call *netron.Call) string {
 			return name
 		}
 	}
-	name := call.Service + "/" + call.Method
+	name := validUTF8(call.Service + "/" + call.Method)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.m.Load()

@@ -3,6 +3,8 @@ package tracing
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -27,6 +29,9 @@ type provider struct {
 	cfg    Config
 	sdk    *sdktrace.TracerProvider // nil for exporter none
 	export ExporterFunc
+	// abort ends the exports still running when stop gives up on them;
+	// nil before start.
+	abort context.CancelFunc
 }
 
 // newProvider builds the provider cfg describes. It starts nothing: the
@@ -71,7 +76,9 @@ func (p *provider) start(ctx context.Context) error {
 		if exp == nil {
 			return errors.New("tracing.exporter " + p.cfg.Exporter + ": the exporter's function returned none")
 		}
-		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(exp))
+		stopped, abort := context.WithCancel(context.Background())
+		p.abort = abort
+		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(abortable{exp, stopped}))
 	}
 	if p.cfg.Global {
 		otel.SetTracerProvider(p.tracerProvider())
@@ -81,15 +88,48 @@ func (p *provider) start(ctx context.Context) error {
 }
 
 // stop leaves OpenTelemetry's globals as an app that never set them
-// finds them (no-op), and flushes and shuts the exporter down. It may
-// run after a start that failed.
+// finds them (no-op), unless another app has installed its own since,
+// and flushes and shuts the exporter down. It may run after a start that
+// failed. The flush takes at most half the time left to ctx, so that a
+// collector that does not answer leaves the other half to the rest of
+// the app's stop; the spans not sent by then are dropped, and the error
+// says so.
 func (p *provider) stop(ctx context.Context) error {
-	if p.cfg.Global {
+	if p.cfg.Global && otel.GetTracerProvider() == p.tracerProvider() {
 		otel.SetTracerProvider(noop.NewTracerProvider())
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
 	}
 	if p.sdk == nil {
 		return nil
 	}
-	return p.sdk.Shutdown(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(deadline)/2)
+		defer cancel()
+	}
+	err := p.sdk.Shutdown(ctx)
+	if p.abort != nil {
+		p.abort()
+	}
+	if err != nil {
+		return fmt.Errorf("tracing.exporter %s: spans not sent when the app stopped were dropped: %w", p.cfg.Exporter, err)
+	}
+	return nil
+}
+
+// abortable is a span exporter whose exports end when stopped ends: the
+// batch processor's last export runs under no deadline of the app's, and
+// would go on after the app stopped.
+type abortable struct {
+	sdktrace.SpanExporter
+	stopped context.Context
+}
+
+// ExportSpans implements [sdktrace.SpanExporter].
+func (e abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(e.stopped, cancel)
+	defer stop()
+	return e.SpanExporter.ExportSpans(ctx, spans)
 }

@@ -2,6 +2,7 @@ package otlphttp_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type Echo struct{}
 
 func (Echo) Echo(_ context.Context, s string) (string, error) { return s, nil }
+
+// Refuse fails with a message that is not UTF-8, as one quoting bytes
+// from a file or a request may be.
+func (Echo) Refuse(context.Context) error { return errors.New("refused: \xff") }
 
 // receiver is an OTLP/HTTP receiver that keeps what it is sent.
 type receiver struct {
@@ -102,5 +107,106 @@ func TestEndpoint(t *testing.T) {
 		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "tracing.endpoint") {
 			t.Errorf("%q: %v", tc.endpoint, err)
 		}
+	}
+}
+
+// TestStopWithSilentCollector: a collector that accepts connections and
+// never answers costs the app's stop a bounded share of its time: the
+// hooks that stop after tracing's (here the admin server's) still run,
+// the stop reports the spans it could not send, and nothing of the
+// exporter is left running.
+func TestStopWithSilentCollector(t *testing.T) {
+	silent := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // r's context then ends when the sender leaves
+		select {
+		case <-silent:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(silent)
+	before := goleak.IgnoreCurrent()
+
+	var n *netron.Netron
+	app := titan.New(
+		titan.WithConfig(config.Options{Sets: []string{
+			"logger.level=error", "netron.listen=tcp://127.0.0.1:0", "metrics.listen=127.0.0.1:0",
+			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL,
+		}, Environ: []string{}, NoWatch: true}),
+		titan.StopTimeout(4*time.Second),
+		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
+		titan.Invoke(func(x *netron.Netron) { n = x }),
+	)
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	peer, err := netron.Dial(ctx, n.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netron.CallUnary[string](ctx, peer, "echo@1.0.0", "echo", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	peer.Close()
+	start := time.Now()
+	err = app.Stop(ctx)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the stop took %v of its 4s", took)
+	}
+	if err == nil || !strings.Contains(err.Error(), "tracing.exporter otlphttp") {
+		t.Errorf("stop: %v, want an error about the spans not sent", err)
+	}
+	if err := goleak.Find(before); err != nil {
+		t.Errorf("after the stop, still running: %v", err)
+	}
+}
+
+// TestBadNameLosesNoSpans: a call made to a method whose name is not
+// UTF-8, or answered with an error whose message is not, does not cost
+// the spans sent with its span (OTLP strings must be UTF-8: one bad
+// string fails the whole batch).
+func TestBadNameLosesNoSpans(t *testing.T) {
+	rec := &receiver{}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+
+	var n *netron.Netron
+	app := titan.New(
+		titan.WithConfig(config.Options{Sets: []string{
+			"logger.level=error", "netron.listen=tcp://127.0.0.1:0",
+			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL,
+		}, Environ: []string{}, NoWatch: true}),
+		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
+		titan.Invoke(func(x *netron.Netron) { n = x }),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	self, err := n.Dial(ctx, n.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := self.Call(ctx, "echo@1.0.0", "ec\xffho", "hi"); err == nil {
+		t.Error("a method named ec\\xffho answered")
+	}
+	// The method's error is the server span's status.
+	if _, err := self.Call(ctx, "echo@1.0.0", "refuse"); netron.CodeOf(err) != netron.CodeUnknown {
+		t.Errorf("refuse: %v", err)
+	}
+	if got, err := netron.CallUnary[string](ctx, self, "echo@1.0.0", "echo", "hi"); err != nil || got != "hi" {
+		t.Fatalf("echo: %q, %v", got, err)
+	}
+	self.Close()
+	if err := app.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if !strings.Contains(string(rec.body), "echo@1.0.0/echo") {
+		t.Fatalf("the collector got no span of echo (%d posts)", len(rec.posts))
 	}
 }
