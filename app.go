@@ -44,6 +44,7 @@ type App struct {
 // New returns an app made of the default modules (configuration, logging)
 // and what opts add. Nothing runs until the app is started: constructors are
 // called when the app is built, on the first call to Start, Run or Err.
+// A nil option is an error, reported then.
 func New(opts ...Option) *App {
 	return &App{opts: opts}
 }
@@ -62,7 +63,11 @@ func defaultModules() []fx.Option {
 func (a *App) build() {
 	a.once.Do(func() {
 		a.s = settings{startTimeout: DefaultStartTimeout, stopTimeout: DefaultStopTimeout}
-		for _, o := range a.opts {
+		for i, o := range a.opts {
+			if o == nil {
+				a.s.errs = append(a.s.errs, fmt.Errorf("option %d of New is nil", i+1))
+				continue
+			}
 			o.apply(&a.s)
 		}
 		if len(a.s.errs) > 0 {

@@ -303,3 +303,29 @@ func TestLevelsFollowConfigReload(t *testing.T) {
 		t.Fatalf("netron records = %v, want [after]", msgs)
 	}
 }
+
+// TestNilOptionIsAnError: a nil Option (an option variable left unset)
+// is reported by its position, in New and in a Module, instead of
+// panicking while the app is built.
+func TestNilOptionIsAnError(t *testing.T) {
+	var unset titan.Option
+	for name, tt := range map[string]struct {
+		opts []titan.Option
+		want string
+	}{
+		"New":    {[]titan.Option{titan.WithConfig(quiet()), unset}, "titan: option 2 of New is nil"},
+		"Module": {[]titan.Option{titan.WithConfig(quiet()), titan.Module("billing", unset)}, `Module("billing"): option 1 is nil`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("building the app panicked: %v", r)
+				}
+			}()
+			err := titan.New(tt.opts...).Err()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

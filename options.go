@@ -37,8 +37,9 @@ type settings struct {
 	defaults     map[string]any    // WithConfigDefault, kept apart from WithConfig's
 	aliases      map[string]string // WithConfigAlias, likewise
 	logger       []logger.Option
-	interceptors []netron.Interceptor // in the order of the options
-	appLevel     []string             // app-level options used; refused inside Module
+	interceptors []netron.Interceptor    // in the order of the options
+	appLevel     []string                // app-level options used; refused inside Module
+	serviceTypes map[reflect.Type]string // the Service option of each service type
 	errs         []error
 
 	notes notes // for start-up errors
@@ -132,16 +133,38 @@ func Decorate(decorators ...any) Option {
 func Module(name string, opts ...Option) Option {
 	return option{fmt.Sprintf("Module(%q, %d options)", name, len(opts)), func(s *settings) {
 		var inner settings
-		for _, o := range opts {
+		for i, o := range opts {
+			if o == nil {
+				inner.errs = append(inner.errs, fmt.Errorf("Module(%q): option %d is nil", name, i+1))
+				continue
+			}
 			o.apply(&inner)
 		}
 		for _, a := range inner.appLevel {
 			s.errs = append(s.errs, fmt.Errorf("Module(%q): %s is an app-level option and cannot be used inside a module", name, a))
 		}
 		s.errs = append(s.errs, inner.errs...)
+		for t, desc := range inner.serviceTypes {
+			s.serviceType(t, desc)
+		}
 		s.notes.merge(&inner.notes)
 		s.fx = append(s.fx, fx.Module(name, append([]fx.Option{logger.Decorate(name)}, inner.fx...)...))
 	}}
+}
+
+// serviceType records that the Service option desc declares a service of
+// type t, or reports the Service that already did: a type is provided
+// once, so two services cannot share it.
+func (s *settings) serviceType(t reflect.Type, desc string) bool {
+	if prev, dup := s.serviceTypes[t]; dup {
+		s.errs = append(s.errs, fmt.Errorf("%s: %s is already the type of %s; give each service a type of its own", desc, t, prev))
+		return false
+	}
+	if s.serviceTypes == nil {
+		s.serviceTypes = map[reflect.Type]string{}
+	}
+	s.serviceTypes[t] = desc
+	return true
 }
 
 // ConfigSection registers the configuration section name, of type T, with

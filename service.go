@@ -65,6 +65,9 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 			s.notes.provide(implType)
 			s.notes.service(name+"@"+version, "", implType)
 		}
+		if !s.serviceType(implType, desc) {
+			return
+		}
 		toSpec := reflect.MakeFunc(
 			reflect.FuncOf([]reflect.Type{implType}, []reflect.Type{reflect.TypeFor[netron.ServiceSpec]()}, false),
 			func(in []reflect.Value) []reflect.Value {
@@ -81,7 +84,8 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 }
 
 // Transports restricts a service to the app's listeners of these transports
-// ("tcp", "unix", "ws", ...). By default it is on every listener.
+// ("tcp", "unix", "ws", ...; in any case); a name that no transport of the
+// app has fails start-up. By default it is on every listener.
 func Transports(names ...string) ServiceOption { return netron.WithTransports(names...) }
 
 // Contract sets a method's JSON Schemas explicitly instead of deriving them

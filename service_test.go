@@ -157,3 +157,26 @@ func TestInterceptorsServe(t *testing.T) {
 		t.Fatalf("the interceptors saw %q; want outer:add inner:add", seen)
 	}
 }
+
+// TestServiceTypeUsedTwice: two services of one Go type (two versions
+// built by one constructor) fail start-up with an error that names both
+// services, in a Module or not, instead of fx's "already provided".
+func TestServiceTypeUsedTwice(t *testing.T) {
+	for name, opts := range map[string][]titan.Option{
+		"app": {titan.Service("calculator", "1.0.0", NewCalculator), titan.Service("calculator", "2.0.0", NewCalculator)},
+		"module": {titan.Service("calculator", "1.0.0", NewCalculator),
+			titan.Module("v2", titan.Service("calculator", "2.0.0", func() *Calculator { return &Calculator{} }))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := titan.New(append([]titan.Option{titan.WithConfig(quiet())}, opts...)...).Err()
+			if err == nil {
+				t.Fatal("built")
+			}
+			for _, want := range []string{`Service("calculator", "2.0.0"`, "*titan_test.Calculator", `Service("calculator", "1.0.0"`} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+		})
+	}
+}

@@ -463,15 +463,44 @@ func (c *Config) Reload() error {
 			log.Warn(w)
 		}
 	}
+	var unwatched []string // changed keys of sections nobody watches
 	for _, name := range changed {
 		c.watchMu.Lock()
 		ws := slices.Clone(c.watchers[name])
 		c.watchMu.Unlock()
+		if len(ws) == 0 {
+			unwatched = append(unwatched, changedKeys(old.k, st.k, name)...)
+		}
 		for _, w := range ws {
 			c.call(name, w)
 		}
 	}
+	if len(unwatched) > 0 {
+		log.Warn("config: changed keys take effect only after a restart: no module applies them while the app runs", "keys", unwatched)
+	}
 	return nil
+}
+
+// changedKeys returns the dotted keys of section name whose values differ
+// between a and b, sorted.
+func changedKeys(a, b *koanf.Koanf, name string) []string {
+	av, bv := a.Cut(name).All(), b.Cut(name).All()
+	var keys []string
+	for k, v := range av {
+		if w, ok := bv[k]; !ok || !reflect.DeepEqual(v, w) {
+			keys = append(keys, name+"."+k)
+		}
+	}
+	for k := range bv {
+		if _, ok := av[k]; !ok {
+			keys = append(keys, name+"."+k)
+		}
+	}
+	if len(keys) == 0 { // a change koanf's leaves do not show (an emptied map)
+		keys = []string{name}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func (c *Config) call(name string, w *watcher) {

@@ -57,7 +57,10 @@
 //
 // While the app runs, the files are watched. A valid change is published to
 // the section's subscribers ([Config.Watch], [OnChange]); an invalid change
-// is logged with every problem and the old values stay in force.
+// is logged with every problem and the old values stay in force. Only
+// sections with subscribers change while the app runs (Titan's own: the
+// logger section); the changed keys of other sections are named in a
+// warning, as they take effect only after a restart.
 //
 // # Secrets
 //

@@ -276,6 +276,9 @@ func (n *Netron) Register(name, version string, impl any, opts ...ServiceOption)
 	if err != nil {
 		return err
 	}
+	if err := n.checkTransports(s); err != nil {
+		return err
+	}
 	if len(s.notExposed) > 0 {
 		if n.strict {
 			return notExposedError(s.qualified, s.notExposed)
@@ -532,6 +535,23 @@ func (n *Netron) transportFor(addr string) (transport.Transport, string, error) 
 		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
 	}
 	return tr, scheme, nil
+}
+
+// checkTransports reports a transport named by the service's Transports
+// option that the Netron does not know: the service would be on no
+// listener of it.
+func (n *Netron) checkTransports(s *service) error {
+	known := n.transportSchemes()
+	for _, t := range s.transports {
+		if slices.Contains(known, t) {
+			continue
+		}
+		if pkg := servedBy[t]; pkg != "" {
+			return fmt.Errorf("netron: service %s: %s: transport %q is served by %s, which this program does not link; add import _ %q", s.qualified, s.namedBy[t], t, pkg, pkg)
+		}
+		return fmt.Errorf("netron: service %s: %s: unknown transport %q (known: %s)", s.qualified, s.namedBy[t], t, strings.Join(known, ", "))
+	}
+	return nil
 }
 
 // servedBy names the package of each scheme that Titan serves but that

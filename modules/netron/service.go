@@ -94,11 +94,12 @@ type service struct {
 	defID         string
 	impl          any
 	methods       map[string]*method
-	order         []string       // wire names, sorted
-	transports    []string       // listener names it is restricted to; nil = all
-	extensions    map[string]any // WithExtension
-	meta          any            // definition metadata sent on the wire
-	notExposed    []string       // exported methods not exposed, and why (see methodShape)
+	order         []string          // wire names, sorted
+	transports    []string          // listener names it is restricted to; nil = all
+	namedBy       map[string]string // the Transports option that named each of transports
+	extensions    map[string]any    // WithExtension
+	meta          any               // definition metadata sent on the wire
+	notExposed    []string          // exported methods not exposed, and why (see methodShape)
 }
 
 // isStreamType reports whether t is iter.Seq2[T, error] and returns T.
@@ -360,7 +361,7 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	s := &service{
 		name: name, version: version, qualified: QualifiedName(name, version),
 		defID: newDefinitionID(), impl: impl, methods: map[string]*method{},
-		transports: cfg.transports, extensions: cfg.extensions, notExposed: notExposed,
+		transports: cfg.transports, namedBy: cfg.namedBy, extensions: cfg.extensions, notExposed: notExposed,
 	}
 	for _, m := range methods {
 		m.svc = s

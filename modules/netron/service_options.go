@@ -24,6 +24,7 @@ type MethodOption interface {
 type serviceConfig struct {
 	extensions map[string]any
 	transports []string
+	namedBy    map[string]string // the Transports option that named each transport
 	contracts  map[string]*Contract
 	cacheTTL   time.Duration
 	methods    map[string][]MethodOption
@@ -65,14 +66,23 @@ func quoted(ss []string) string {
 }
 
 // WithTransports restricts the service to the app's listeners of these
-// transports (by scheme name: "tcp", "unix", "ws", ...). By default a service
-// is reachable on every listener.
+// transports (by scheme name, in any case: "tcp", "unix", "ws", ...); a
+// name that no transport of the Netron has fails [Netron.Register]. By
+// default a service is reachable on every listener.
 func WithTransports(names ...string) ServiceOption {
-	return serviceOption{fmt.Sprintf("Transports(%s)", quoted(names)), func(c *serviceConfig) {
+	desc := fmt.Sprintf("Transports(%s)", quoted(names))
+	return serviceOption{desc, func(c *serviceConfig) {
 		if len(names) == 0 {
 			c.errs = append(c.errs, fmt.Errorf("Transports(): name at least one transport"))
 		}
-		c.transports = append(c.transports, names...)
+		if c.namedBy == nil {
+			c.namedBy = map[string]string{}
+		}
+		for _, name := range names {
+			name = strings.ToLower(name) // a scheme, as in addresses
+			c.transports = append(c.transports, name)
+			c.namedBy[name] = desc
+		}
 	}}
 }
 
