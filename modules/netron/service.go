@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"math/big"
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -237,7 +239,40 @@ func wireSchema(t reflect.Type) *jsonschema.Schema {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && t != rawMessageType:
 		return schema.BufferSchema()
 	}
-	return nil
+	return intRange(t)
+}
+
+// ownSchemaMethod is the method through which a type gives its own schema.
+var ownSchemaMethod = reflect.TypeFor[interface{ JSONSchema() *jsonschema.Schema }]()
+
+// intRange gives an integer type narrower than 64 bits, or unsigned, the
+// range of its values (uint8: 0 to 255), so that the contract says what
+// the decoder enforces and a value out of range is named by its pointer;
+// nil for other types and for one that gives its own schema.
+func intRange(t reflect.Type) *jsonschema.Schema {
+	if t.Implements(ownSchemaMethod) || reflect.PointerTo(t).Implements(ownSchemaMethod) {
+		return nil
+	}
+	var lo, hi int64
+	switch t.Kind() {
+	case reflect.Int8:
+		lo, hi = math.MinInt8, math.MaxInt8
+	case reflect.Int16:
+		lo, hi = math.MinInt16, math.MaxInt16
+	case reflect.Int32:
+		lo, hi = math.MinInt32, math.MaxInt32
+	case reflect.Uint8:
+		hi = math.MaxUint8
+	case reflect.Uint16:
+		hi = math.MaxUint16
+	case reflect.Uint32:
+		hi = math.MaxUint32
+	case reflect.Uint, reflect.Uint64, reflect.Uintptr:
+		return &jsonschema.Schema{Type: "integer", Minimum: "0"}
+	default:
+		return nil
+	}
+	return &jsonschema.Schema{Type: "integer", Minimum: json.Number(strconv.FormatInt(lo, 10)), Maximum: json.Number(strconv.FormatInt(hi, 10))}
 }
 
 // buildContracts derives (or takes from contracts) each method's schemas
