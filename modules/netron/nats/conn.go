@@ -788,31 +788,46 @@ func (c *clientConn) finishResolve(id uint32, pc *pendingCall) {
 	c.push(errorPacket(id, protocol.TypeTask, netron.Errorf(netron.CodeInternal, "malformed resolve answers for %s", pc.target)))
 }
 
-// onStreamPacket forwards a stream packet and forgets a stream that ends.
+// onStreamPacket forwards a packet of a stream the connection holds and
+// forgets a stream that ends; packets of other streams (ended, failed,
+// given up) are dropped. An item above the frame limit ends its stream
+// with resource_exhausted (the engine could not read it) and stops its
+// producer.
 func (c *clientConn) onStreamPacket(data []byte) {
-	b := append([]byte(nil), data...)
-	pkt, payload, err := protocol.SplitPacket(b, c.limits)
+	pkt, payload, err := protocol.SplitPacket(data, protocol.Limits{MaxFrameSize: max(len(data), 1), MaxDepth: c.limits.MaxDepth})
 	if err != nil {
 		return
 	}
-	var ended uint32
-	switch {
-	case pkt.Type == protocol.TypeStream && pkt.EOS:
-		ended = pkt.StreamID
-	case pkt.Type == protocol.TypeStreamClose || pkt.Type == protocol.TypeStreamError:
+	sid, ended := pkt.StreamID, pkt.EOS
+	switch pkt.Type {
+	case protocol.TypeStream:
+	case protocol.TypeStreamClose, protocol.TypeStreamError:
 		var sc struct {
 			StreamID uint32 `json:"streamId"`
 		}
-		if protocol.Unmarshal(payload, &sc) == nil {
-			ended = sc.StreamID
+		if protocol.Unmarshal(payload, &sc) != nil {
+			return
 		}
+		sid, ended = sc.StreamID, true
+	default:
+		return
 	}
-	if ended != 0 {
-		c.mu.Lock()
-		delete(c.streams, ended)
-		c.mu.Unlock()
+	tooLong := len(data) > c.maxFrame
+	c.mu.Lock()
+	s := c.streams[sid]
+	if s != nil && (ended || tooLong) {
+		delete(c.streams, sid)
 	}
-	c.push(b)
+	c.mu.Unlock()
+	switch {
+	case s == nil:
+	case tooLong:
+		c.control(s.inst, "close", map[string]string{HeaderStream: strconv.FormatUint(uint64(sid), 10)}, nil)
+		err := tooLarge("a stream item", len(data), int64(c.maxFrame))
+		c.push(streamClose(sid, netron.CodeOf(err).String()+": "+netron.MessageOf(err)))
+	default:
+		c.push(append([]byte(nil), data...))
+	}
 }
 
 // ---- liveness ----

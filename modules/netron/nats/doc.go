@@ -151,6 +151,12 @@
 //
 // # Limits
 //
+// A caller (its inbox, [HeaderInbox]) has at most Config.MaxStreamsPerPeer
+// streams open on an instance, as a connection has on a stream
+// transport; a stream over it is refused with resource_exhausted and the
+// method does not run. A stream item above the caller's frame limit ends
+// its stream with resource_exhausted.
+//
 // Services registered after Listen are not served by that gateway. Calls
 // from the serving side to a caller (reverse calls), GET/SET and tasks
 // other than query_interface, subscribe, unsubscribe and unref_service are

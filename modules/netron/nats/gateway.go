@@ -56,6 +56,9 @@ type Gateway struct {
 	limits protocol.Limits
 	window int
 	idle   time.Duration
+	// maxStreams bounds the streams open for one caller (its inbox), as
+	// Config.MaxStreamsPerPeer does for one connection.
+	maxStreams int
 	// methods: qualified name -> wire name -> description; replaced, not
 	// changed, when a service is added (read by every call).
 	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
@@ -70,8 +73,10 @@ type Gateway struct {
 	draining bool
 	calls    map[string]context.CancelCauseFunc // inbox/call -> cancel
 	streams  map[string]*sendStream             // inbox/stream -> stream
-	stopOnce sync.Once
-	stopErr  error
+	// streamsOf counts the streams open by caller inbox.
+	streamsOf map[string]int
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // OpenGateway implements [netron.GatewayOpener]: [netron.Netron.Listen]
@@ -109,13 +114,15 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 	redacted.User = nil
 	g := &Gateway{
 		n: n, nc: nc, subj: subjects{cfg.prefix}, id: nuid.Next(), addr: redacted.String(),
-		log:     log,
-		limits:  protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
-		window:  cfgN.StreamWindow,
-		idle:    cfgN.StreamIdleTimeout,
-		names:   map[string]bool{},
-		calls:   map[string]context.CancelCauseFunc{},
-		streams: map[string]*sendStream{},
+		log:        log,
+		limits:     protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
+		window:     cfgN.StreamWindow,
+		idle:       cfgN.StreamIdleTimeout,
+		maxStreams: cfgN.MaxStreamsPerPeer,
+		names:      map[string]bool{},
+		calls:      map[string]context.CancelCauseFunc{},
+		streams:    map[string]*sendStream{},
+		streamsOf:  map[string]int{},
 	}
 	if err := g.subscribe(ctx); err != nil {
 		nc.Close()
@@ -325,6 +332,27 @@ func (g *Gateway) begin() bool {
 	}
 	g.wg.Add(1)
 	return true
+}
+
+// countStream counts one more stream of the caller inbox, or reports
+// false when the caller has maxStreams open already.
+func (g *Gateway) countStream(inbox string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.streamsOf[inbox] >= g.maxStreams {
+		return false
+	}
+	g.streamsOf[inbox]++
+	return true
+}
+
+// uncountStream uncounts a stream that countStream counted.
+func (g *Gateway) uncountStream(inbox string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.streamsOf[inbox]--; g.streamsOf[inbox] <= 0 {
+		delete(g.streamsOf, inbox)
+	}
 }
 
 // ---- answering ----

@@ -49,13 +49,19 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func
 
 // serveStream answers a stream call with a StreamReference naming the
 // stream id the caller chose, then publishes the items to <inbox>.s, at
-// most the caller's window ahead of its credits.
+// most the caller's window ahead of its credits; a caller has at most
+// maxStreams streams open.
 func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFunc, msg *nats.Msg, hdr callHeaders, inv *netron.Invocation, ack *acker) {
 	fail := func(err error) { ack.finish(); g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
 	if hdr.inbox == "" || hdr.sid == 0 {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "a stream call needs the %s and %s headers", HeaderInbox, HeaderStream))
 		return
 	}
+	if !g.countStream(hdr.inbox) {
+		fail(netron.Errorf(netron.CodeResourceExhausted, "too many streams from this caller (limit %d)", g.maxStreams))
+		return
+	}
+	defer g.uncountStream(hdr.inbox)
 	seq, err := g.n.InvokeStream(ctx, inv)
 	if errors.Is(err, netron.ErrDraining) {
 		ack.finish()
@@ -115,6 +121,9 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 			if err != nil {
 				g.log.Error("could not encode a stream item", "service", inv.Service, "method", inv.Method, "error", err)
 				return netron.Errorf(netron.CodeInternal, "internal error")
+			}
+			if len(b) > g.limits.MaxFrameSize {
+				return tooLarge("a stream item", len(b), int64(g.limits.MaxFrameSize))
 			}
 			if err := g.nc.Publish(items, b); err != nil {
 				if errors.Is(err, nats.ErrMaxPayload) {

@@ -328,3 +328,27 @@ func TestServicesRegisteredAfterListen(t *testing.T) {
 		t.Fatalf("a service not exposed on NATS: %v, want unavailable (nobody serving)", err)
 	}
 }
+
+// A stream whose method fails before its first item ends with the
+// method's error at once, every time: the producer's close often arrives
+// before the caller has taken the stream's reference, and it used to be
+// lost then, the reader waiting until its deadline or the idle timeout.
+func TestStreamFailingBeforeItsFirstItem(t *testing.T) {
+	url := testURL(t)
+	startInstance(t, url, "1.0.0")
+	p := dial(t, url, netron.Config{})
+	for i := range 10 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, err := p.OpenStream(ctx, "calculator@1.0.0", "broken", 0)
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		var v int
+		err = s.Recv(&v)
+		cancel()
+		if netron.CodeOf(err) != netron.CodeDataLoss {
+			t.Fatalf("stream %d failing before its first item: %v, want the method's data_loss", i, err)
+		}
+	}
+}

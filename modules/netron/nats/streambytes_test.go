@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,5 +47,52 @@ func TestStreamOfLargeItemsToASlowCaller(t *testing.T) {
 			t.Fatalf("item %d has %d bytes", got, len(s))
 		}
 		got++
+	}
+}
+
+// A stream item larger than the caller's frame limit (its maxFrameSize,
+// below the NATS max_payload) ends the stream with resource_exhausted
+// naming the sizes, as an answer that large fails its call, instead of
+// being dropped and reported as lost items; the connection goes on.
+func TestStreamItemAboveTheCallersFrameLimit(t *testing.T) {
+	url := testURL(t)
+	startInstance(t, url, "1.0.0")
+	p := dial(t, url, netron.Config{MaxFrameSize: 4096})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := p.OpenStream(ctx, "calculator@1.0.0", "blob", 3, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	err = s.Recv(&v)
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "4096") {
+		t.Fatalf("a stream item of 8000 bytes for a caller of frame limit 4096: %v, want resource_exhausted naming the limit", err)
+	}
+	if _, err := p.Call(ctx, "calculator@1.0.0", "add", 1, 2); err != nil {
+		t.Fatalf("a call after: %v", err)
+	}
+}
+
+// An instance sends no stream item above its own frame limit (its
+// maxFrameSize, below the NATS max_payload): the stream ends with
+// resource_exhausted instead, as an answer that large is replaced.
+func TestStreamItemAboveTheInstancesFrameLimit(t *testing.T) {
+	addr := testURL(t)
+	n, err := netron.New(netron.Config{MaxFrameSize: 64 << 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc := newCalc()
+	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
+	p := dial(t, addr, netron.Config{})
+	s, err := p.OpenStream(ctx, "calculator@1.0.0", "blob", 2, 100<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	err = s.Recv(&v)
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "65536") {
+		t.Fatalf("a stream item of 100 KiB from an instance of frame limit 64 KiB: %d bytes, %v; want resource_exhausted naming the limit", len(v), err)
 	}
 }

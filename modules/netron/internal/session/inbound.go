@@ -405,9 +405,10 @@ func (s *Inbound) dropHeld() {
 // STREAM_ERROR): with err, io.EOF for a clean end. A stream this side
 // cancelled is forgotten.
 func (t *Inbounds) End(id uint32, err error) {
-	t.mu.Lock()
-	s := t.byID[id]
-	t.mu.Unlock()
+	// A producer may end a stream before its reader claims it (a method
+	// that fails before its first item): the stream is filed ended, as an
+	// early item would be, so that the claim finds the error.
+	s := t.lookup(id, true)
 	if s == nil {
 		t.wasCancelled(id, true)
 		return
