@@ -10,9 +10,9 @@ import (
 )
 
 // corsHeaders are the response headers of a CORS grant. The HTTP gateway
-// sets them by its policy (http.cors) before it hands a request to its
-// mounts; the UI removes them, so that no page of another origin reads
-// what it shows.
+// leaves its mounts out of its policy (http.cors), but a middleware
+// around the handler may set them; the UI removes them, so that no page
+// of another origin reads what it shows.
 var corsHeaders = []string{
 	"Access-Control-Allow-Origin",
 	"Access-Control-Allow-Credentials",

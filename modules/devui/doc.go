@@ -75,8 +75,9 @@
 //
 // The page takes calls from its own origin only (a page elsewhere cannot
 // make it call a service), and no page of another origin reads the UI's
-// answers: the CORS grant of the HTTP gateway (http.cors) is removed from
-// them, and a CORS preflight the UI answers has none. It bounds a call
+// answers: the HTTP gateway's CORS policy (http.cors) does not reach
+// them, a CORS grant a middleware puts in them is removed, and a CORS
+// preflight the UI answers has none. It bounds a call
 // request to [MaxBody] bytes arriving within [BodyTimeout] (on the HTTP
 // gateway, within netron.frameTimeout), each call and stream to
 // devui.timeout, a stream to devui.maxStreamItems items, the event feeds

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/titanframework/titan/internal/jsonwalk"
 	"github.com/titanframework/titan/modules/netron"
@@ -188,9 +189,12 @@ func (r *sseReader) Next() (protocol.RawValue, error) {
 				r.item = item
 				return item, nil
 			case "end":
+				r.finishBody()
 				return nil, r.fail(io.EOF)
 			case "error":
-				return nil, r.fail(streamError(data))
+				err := streamError(data)
+				r.finishBody()
+				return nil, r.fail(err)
 			}
 		}
 		// comments (":") and fields this reader does not use are skipped
@@ -223,6 +227,21 @@ func (r *sseReader) readLine() ([]byte, error) {
 	}
 	return bytes.TrimRight(line, "\r\n"), nil
 }
+
+// finishBody reads what is left of the answer after the stream's last
+// event, up to drainLimit bytes and for drainWait at most: a body closed
+// before its end closes its connection, which the client's next call
+// would have reused.
+func (r *sseReader) finishBody() {
+	t := time.AfterFunc(drainWait, r.cancel)
+	_, _ = io.CopyN(io.Discard, r.rd, drainLimit)
+	t.Stop()
+}
+
+const (
+	drainLimit = 4 << 10
+	drainWait  = 250 * time.Millisecond
+)
 
 // fail ends the reader with err and releases the response.
 func (r *sseReader) fail(err error) error {

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
 
 // CalculatorClient binds the calculator's methods, as an app's client
@@ -186,5 +191,51 @@ func TestDialHTTPErrors(t *testing.T) {
 	dead := dialHTTP(t, "http://127.0.0.1:1")
 	if _, err := dead.Call(ctx, "calculator", "add", 1, 2); netron.CodeOf(err) != netron.CodeUnavailable {
 		t.Errorf("a call to a closed port: %v (code %v)", err, netron.CodeOf(err))
+	}
+}
+
+// A stream read to its end leaves its connection for the next call, as a
+// unary call does, even when the end of the answer comes a little after
+// the stream's last event (here a middleware finishing its work after the
+// handler): the client does not dial a connection per stream.
+func TestClientStreamReusesConnection(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "")
+	h, err := httptransport.NewHandler(s.n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		time.Sleep(20 * time.Millisecond) // an access log written to a slow sink
+	}))
+	t.Cleanup(srv.Close)
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := newClient(t, srv.URL, httptransport.WithHTTPClient(&http.Client{Transport: tr}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, method := range []string{"count", "countThenFail", "count"} {
+		st, err := c.Stream(ctx, "calculator@1.0.0", method, 2)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		for err == nil {
+			_, err = st.Next()
+		}
+		if method == "count" && err != io.EOF || method == "countThenFail" && netron.CodeOf(err) != netron.CodeUnavailable {
+			t.Fatalf("%s: the stream ended with %v", method, err)
+		}
+		_ = st.Close()
+	}
+	if _, err := httptransport.CallUnary[float64](ctx, c, "calculator@1.0.0", "add", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if n := dials.Load(); n != 1 {
+		t.Errorf("3 streams read to their end and a call dialled %d connections; want 1, reused", n)
 	}
 }

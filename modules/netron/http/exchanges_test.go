@@ -46,6 +46,11 @@ import (
 //     method over HTTP)": the original calls non-public methods over HTTP
 //     (NETRON-WIRE.md §13.9); we answer 404 "Method internal not found".
 //
+//   - "OPTIONS /netron/invoke preflight": the preflight also allows the
+//     request headers the gateway reads besides Content-Type and
+//     Authorization (X-Request-ID, the trace context, X-Titan-Peer): the
+//     recorded ones must be among them.
+//
 // The original's crash on an 11 MiB body (§13.4) is not among the
 // exchanges (the client only saw the connection drop); TestBodyOverLimit
 // checks our 413 instead.
@@ -230,6 +235,14 @@ func TestExchanges(t *testing.T) {
 				if k == "x-request-id" {
 					if id, _ := gotBody.(map[string]any)["id"].(string); g == "" || g != id {
 						t.Errorf("x-request-id %q, body id %q", g, id)
+					}
+					continue
+				}
+				if k == "access-control-allow-headers" {
+					for _, h := range strings.Split(v, ", ") {
+						if !slices.Contains(strings.Split(g, ", "), h) {
+							t.Errorf("header %s: %q, recorded %q: %s is not allowed", k, g, v, h)
+						}
 					}
 					continue
 				}

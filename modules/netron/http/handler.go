@@ -104,12 +104,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if len(h.mounts) > 0 {
+		// A mount answers all of its requests, preflights included: the
+		// gateway's CORS policy is for its own routes.
+		if m := h.mounted(path); m != nil {
+			m.ServeHTTP(w, r)
+			return
+		}
+	}
 	origin := r.Header.Get("Origin")
 	corsOK := h.cfg.cors.allows(origin)
+	if h.cfg.cors != nil {
+		// With or without a grant, the answer depends on Origin: a cache
+		// must not give one origin's answer to another.
+		w.Header().Add("Vary", "Origin")
+	}
 	if corsOK {
 		hd := w.Header()
 		hd.Set("Access-Control-Allow-Origin", origin)
-		hd.Add("Vary", "Origin")
+		// The response headers the gateway's answers document.
+		hd.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Titan-Code, X-Trace-ID, X-Span-ID, Retry-After, WWW-Authenticate")
 		if h.cfg.cors.Credentials {
 			hd.Set("Access-Control-Allow-Credentials", "true")
 		}
@@ -118,17 +132,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if corsOK {
 			hd := w.Header()
 			hd.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, PATCH, OPTIONS")
-			hd.Set("Access-Control-Allow-Headers", "Content-Type, Authorization")
+			// The request headers the gateway reads (metadataHeaders).
+			hd.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-ID, Traceparent, Tracestate, "+TitanPeerHeader)
 			hd.Set("Access-Control-Max-Age", "86400")
 		}
 		w.WriteHeader(http.StatusNoContent)
 		return
-	}
-	if len(h.mounts) > 0 {
-		if m := h.mounted(path); m != nil {
-			m.ServeHTTP(w, r)
-			return
-		}
 	}
 	if path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		h.serveHealth(w)

@@ -13,7 +13,9 @@ import (
 // /_titan/healthz and /_titan/readyz so, and the development UI lives
 // under /_titan/. Path is exact ("/_titan/metrics") or, ending in '/', a
 // prefix ("/_titan/ui/"); the longest match wins. A mount answers before
-// the gateway's own routes, so a service route cannot shadow it.
+// the gateway's own routes, so a service route cannot shadow it, and it
+// answers every request of its paths itself, CORS preflights included:
+// the gateway's CORS policy ([WithCORS]) does not extend to it.
 type Mount struct {
 	Path    string
 	Handler http.Handler

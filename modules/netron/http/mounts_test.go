@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -47,5 +48,44 @@ func TestMounts(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /_titanic = %d, want the gateway's 404", resp.StatusCode)
+	}
+}
+
+// The gateway's CORS policy is for its own routes: a mount answers its
+// preflights and its requests itself, without the gateway's grant.
+func TestMountsGetNoCORSGrant(t *testing.T) {
+	t.Parallel()
+	mount := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = io.WriteString(w, "mount "+r.Method)
+	})
+	n, err := netron.New(netron.Config{}, nil,
+		httpgw.WithMounts(httpgw.Mount{Path: "/_titan/", Handler: mount}),
+		httpgw.WithGatewayOptions(httpgw.WithCORS(httpgw.CORS{Origins: []string{"*"}, Credentials: true})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	preflight := []string{"Origin", "https://any-site.example", "Access-Control-Request-Method", "POST"}
+	for _, method := range []string{http.MethodOptions, http.MethodGet, http.MethodPost} {
+		a := do(t, c, method, addr+"/_titan/api/call", "", preflight...)
+		if a.status != http.StatusTeapot || string(a.body) != "mount "+method {
+			t.Errorf("%s /_titan/api/call: %d %q; want the mount's answer", method, a.status, a.body)
+		}
+		for k := range a.header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("%s /_titan/api/call: %s: %s; want no CORS grant from the gateway", method, k, a.header.Get(k))
+			}
+		}
+	}
+	// The gateway's own routes keep the grant.
+	a := do(t, c, http.MethodOptions, addr+"/netron/invoke", "", preflight...)
+	if a.status != http.StatusNoContent || a.header.Get("Access-Control-Allow-Origin") != "https://any-site.example" {
+		t.Errorf("OPTIONS /netron/invoke: %d, Access-Control-Allow-Origin %q; want 204 with the grant", a.status, a.header.Get("Access-Control-Allow-Origin"))
 	}
 }

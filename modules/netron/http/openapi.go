@@ -269,7 +269,7 @@ func (h *Handler) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	if shown != nil {
 		// The document depends on who asks.
 		hd.Set("Cache-Control", "private, no-store")
-		hd.Set("Vary", "Authorization")
+		hd.Add("Vary", "Authorization")
 	} else {
 		hd.Set("Cache-Control", "public, max-age=300")
 	}

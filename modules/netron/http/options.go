@@ -151,9 +151,13 @@ func WithTLS(cfg *tls.Config) Option {
 	return option{"WithTLS", func(c *config) { c.tls = cfg; c.scheme = "https" }}
 }
 
-// WithCORS answers cross-origin requests from the allowed origins.
-// Without it, responses carry no Access-Control-* headers and preflight
-// requests get a bare 204.
+// WithCORS answers cross-origin requests from the allowed origins: their
+// preflights allow the request headers the gateway reads (Authorization,
+// X-Request-ID, the trace context, [TitanPeerHeader]), and its answers
+// expose the headers it sends (X-Request-ID, X-Titan-Code, Retry-After,
+// ...). The paths of mounts ([WithMounts]) are left to them. Without it,
+// responses carry no Access-Control-* headers and preflight requests get a
+// bare 204.
 func WithCORS(cors CORS) Option {
 	return option{fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ",")), func(c *config) { c.cors = &cors }}
 }
