@@ -30,7 +30,10 @@
 // time left to the stop: the spans a collector has not taken by then are
 // dropped, and the stop's error says so), and injected where a
 // constructor asks for a trace.TracerProvider. It is not OpenTelemetry's
-// global unless tracing.global says so.
+// global unless tracing.global says so. A batch the collector refuses is
+// dropped and reported in the app's log (warning "could not send spans":
+// the first failure, then at most one record per 10 s with the count of
+// failures in between), not on stderr by OpenTelemetry's error handler.
 //
 // # On a Netron
 //

@@ -68,6 +68,7 @@ func newTracing(p providerParams) (appTracing, error) {
 	if err != nil {
 		return appTracing{}, fmt.Errorf("%w (from %s)", err, p.Config.Source("tracing.exporter"))
 	}
+	prov.log = p.Log
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := prov.start(ctx); err != nil {

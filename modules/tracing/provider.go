@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -32,6 +34,8 @@ type provider struct {
 	// abort ends the exports still running when stop gives up on them;
 	// nil before start.
 	abort context.CancelFunc
+	// log receives the exports that failed; nil discards them.
+	log *slog.Logger
 }
 
 // newProvider builds the provider cfg describes. It starts nothing: the
@@ -78,7 +82,7 @@ func (p *provider) start(ctx context.Context) error {
 		}
 		stopped, abort := context.WithCancel(context.Background())
 		p.abort = abort
-		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(abortable{exp, stopped}))
+		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(&abortable{SpanExporter: exp, stopped: stopped, log: p.log, name: p.cfg.Exporter}))
 	}
 	if p.cfg.Global {
 		otel.SetTracerProvider(p.tracerProvider())
@@ -117,19 +121,51 @@ func (p *provider) stop(ctx context.Context) error {
 	return nil
 }
 
-// abortable is a span exporter whose exports end when stopped ends: the
+// abortable is a span exporter whose exports end when stopped ends (the
 // batch processor's last export runs under no deadline of the app's, and
-// would go on after the app stopped.
+// would go on after the app stopped), and whose failures go to the app's
+// log rather than to OpenTelemetry's error handler, which prints them on
+// stderr: the first one, then at most one record per exportLogEvery,
+// counting the failures in between.
 type abortable struct {
 	sdktrace.SpanExporter
 	stopped context.Context
+	log     *slog.Logger
+	name    string
+
+	mu     sync.Mutex
+	last   time.Time // of the last record
+	missed int       // failures since, not logged
 }
 
+// exportLogEvery spaces the records of failed exports: a collector that
+// is down fails every batch.
+const exportLogEvery = 10 * time.Second
+
 // ExportSpans implements [sdktrace.SpanExporter].
-func (e abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+func (e *abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(e.stopped, cancel)
 	defer stop()
-	return e.SpanExporter.ExportSpans(ctx, spans)
+	err := e.SpanExporter.ExportSpans(ctx, spans)
+	if err == nil || e.log == nil {
+		return err
+	}
+	e.mu.Lock()
+	now := time.Now()
+	if !e.last.IsZero() && now.Sub(e.last) < exportLogEvery {
+		e.missed++
+		e.mu.Unlock()
+		return nil
+	}
+	missed := e.missed
+	e.last, e.missed = now, 0
+	e.mu.Unlock()
+	attrs := []any{"exporter", e.name, "spans", len(spans), "error", err}
+	if missed > 0 {
+		attrs = append(attrs, "failedSinceLastRecord", missed)
+	}
+	e.log.Warn("could not send spans; they are dropped", attrs...)
+	return nil
 }
