@@ -218,20 +218,28 @@ func (c *Config) load() (*state, error) {
 			}
 		})
 	}
+	if len(c.sections) > 0 {
+		for _, key := range sortedKeys(raw) {
+			if _, ok := c.sections[key]; ok {
+				continue
+			}
+			pkg := sectionPackages[key]
+			if guards[key] {
+				// Ignored, it would leave the app open: it is refused.
+				problems = append(problems, Problem{Path: key, Source: st.source(key), Reason: fmt.Sprintf(
+					"configures %s, which this program does not link, so the app would run without it: add import _ %q, or remove the section", pkg, pkg)})
+				continue
+			}
+			w := fmt.Sprintf("config: section %q is not used by any module (from %s)", key, st.source(key))
+			if pkg != "" {
+				w += fmt.Sprintf("; it configures %s, which this program does not link: add import _ %q", pkg, pkg)
+			}
+			st.warnings = append(st.warnings, w)
+		}
+	}
 	if len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
 		return nil, &ValidationError{Problems: dedupe(problems)}
-	}
-	if len(c.sections) > 0 {
-		for _, key := range sortedKeys(raw) {
-			if _, ok := c.sections[key]; !ok {
-				w := fmt.Sprintf("config: section %q is not used by any module (from %s)", key, st.source(key))
-				if pkg := sectionPackages[key]; pkg != "" {
-					w += fmt.Sprintf("; it configures %s, which this program does not link: add import _ %q", pkg, pkg)
-				}
-				st.warnings = append(st.warnings, w)
-			}
-		}
 	}
 	return st, nil
 }
@@ -245,6 +253,12 @@ var sectionPackages = map[string]string{
 	"security": "github.com/titanframework/titan/modules/security",
 	"tracing":  "github.com/titanframework/titan/modules/tracing",
 }
+
+// guards are the sections of sectionPackages that protect the app
+// (authentication, authorization, TLS): one the program does not link is
+// an error, not a warning, so that a file asking for them never runs an
+// app without them.
+var guards = map[string]bool{"security": true}
 
 func dedupe(ps []Problem) []Problem {
 	return slices.CompactFunc(ps, func(a, b Problem) bool { return a == b })

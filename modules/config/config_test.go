@@ -261,6 +261,29 @@ func TestUnlinkedSectionNamesItsImport(t *testing.T) {
 	}
 }
 
+// TestUnlinkedSecuritySectionRefused: a file that configures security for
+// a program that does not link the security module is refused, naming
+// the import, rather than warned about: the app would otherwise run open
+// (no authentication) while its file asks for it. Before, it started
+// with a warning.
+func TestUnlinkedSecuritySectionRefused(t *testing.T) {
+	file := write(t, t.TempDir(), "s.yaml", "security:\n  jwt:\n    secret: s3cret-s3cret-s3cret-s3cret-s3cret\n")
+	_, err := config.Load(config.Options{Files: []string{file}, Environ: []string{}}, spec())
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+		t.Fatalf("Load: %v, want one problem", err)
+	}
+	p := ve.Problems[0]
+	if p.Path != "security" || !strings.HasPrefix(p.Source, file+":") || !strings.Contains(p.Reason, `add import _ "github.com/titanframework/titan/modules/security"`) {
+		t.Errorf("problem %+v", p)
+	}
+	// A program that reads no sections (a tool reading the app's file,
+	// such as titan token) is not refused.
+	if _, err := config.Load(config.Options{Files: []string{file}, Environ: []string{}}); err != nil {
+		t.Errorf("Load without sections: %v", err)
+	}
+}
+
 func TestDumpMasksSecrets(t *testing.T) {
 	c := load(t, config.Options{Environ: []string{
 		"TITAN_NET__PASSWORD=hunter2",

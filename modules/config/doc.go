@@ -51,7 +51,10 @@
 // slice of them) is validated lowercased, so an enum of lowercase names
 // accepts any case; the module still receives the value as written.
 // A top-level key that no module registered is not an error; it is
-// reported by [Config.Warnings] and logged at start-up.
+// reported by [Config.Warnings] and logged at start-up. The exception is
+// `security` in an app that does not link the security module: it is a
+// problem, naming the import, so that a file asking for authentication
+// never runs an app without it.
 //
 // # Hot reload
 //
