@@ -229,6 +229,9 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 				if !yield(v, ierr) {
 					if err == nil {
 						err = errStopped
+						if ctx.Err() != nil { // the engine says why
+							err = context.Cause(ctx)
+						}
 					}
 					break
 				}

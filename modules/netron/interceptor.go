@@ -211,7 +211,11 @@ type UnaryFunc func(ctx context.Context, call *Call) (any, error)
 // once, even when the stream can no longer be sent (the connection went
 // away first): its first yield then returns false. So an interceptor that
 // holds something for the stream (a call slot, a span) gives it back when
-// its iterator returns, or at once when it returns an error instead.
+// its iterator returns, or at once when it returns an error instead. When
+// a yield returns false, ctx is done and [context.Cause] of it says why
+// the stream stopped: the reader cancelled it (canceled), stayed idle
+// past Config.StreamIdleTimeout (deadline_exceeded), the connection ended,
+// or an item could not be sent.
 type StreamingHandlerFunc func(ctx context.Context, call *Call) (iter.Seq2[any, error], error)
 
 // StreamingClientFunc opens a server stream on the calling side.

@@ -101,6 +101,18 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
 			Data: protocol.Object{{Key: "streamId", Value: s.id}, {Key: "reason", Value: reason}}})
 	}
+	// stop ends the stream from this side, before the loop body returns
+	// (so before the iterator's yield reports false): the stream's context
+	// ends with err as its cause, which tells the interceptors wrapping
+	// the iterator why it was stopped.
+	stoppedHere := false
+	stop := func(err error) error {
+		if ctx.Err() == nil {
+			stoppedHere = true
+			cancel(err)
+		}
+		return err
+	}
 	err = func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -117,16 +129,16 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 			}
 			if ext {
 				if err := s.acquire(ctx, n.cfg.StreamIdleTimeout); err != nil {
-					return err
+					return stop(err)
 				}
 			}
 			if err := c.appendItem(s, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStream, Impulse: true,
 				Live: true, StreamID: s.id, StreamIndex: index, Data: item}); err != nil {
 				if c.ctx.Err() != nil {
-					return err
+					return stop(err)
 				}
 				c.p.log.Error("could not encode a stream item", "service", call.Service, "method", call.Method, "error", err)
-				return NewError(CodeInternal, errors.New(internalMessage))
+				return stop(NewError(CodeInternal, errors.New(internalMessage)))
 			}
 			index++
 		}
@@ -135,7 +147,7 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	switch {
 	case c.ctx.Err() != nil:
 		// The connection is gone; nobody to tell.
-	case ctx.Err() != nil:
+	case ctx.Err() != nil && !stoppedHere:
 		// Cancelled by the reader (or past its deadline): it needs no
 		// answer, and an end-of-stream now would reach a reader that has
 		// already forgotten the stream.

@@ -201,7 +201,7 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 				}
 				if !yield(v, nil) {
 					ended = true
-					endServer(ctx, span, errStopped)
+					endServer(ctx, span, stoppedBecause(ctx))
 					return
 				}
 			}
@@ -209,6 +209,17 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 			endServer(ctx, span, nil)
 		}, nil
 	}
+}
+
+// stoppedBecause is why the engine stopped a stream it served (a yield
+// returned false): the cause of its context, or errStopped.
+func stoppedBecause(ctx context.Context) error {
+	if ctx.Err() != nil {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+	}
+	return errStopped
 }
 
 // startClient starts the span of a call being made and puts its trace

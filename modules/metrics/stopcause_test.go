@@ -1,0 +1,39 @@
+package metrics_test
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestStreamStoppedForAnIdleReader: a stream the engine stops because its
+// reader stayed idle is counted with deadline_exceeded, and one its
+// reader closes with canceled. Before, both were canceled.
+func TestStreamStoppedForAnIdleReader(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", []string{"netron.streamWindow=2", "netron.streamIdleTimeout=200ms"})
+	p := dial(t, ta.addrs["tcp"])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	idle, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	count := func(code string) float64 {
+		got, _ := sample(scrape(t, ta.admin+"/metrics"), "rpc_server_calls_finished_total", labels("count", "tcp", code))
+		return got
+	}
+	eventually(t, 5*time.Second, "a finished count call", func() bool { return count("deadline_exceeded")+count("canceled") > 0 })
+	if got := count("deadline_exceeded"); got != 1 {
+		t.Errorf("a stream stopped for its idle reader: %v with deadline_exceeded, %v with canceled; want 1, 0", got, count("canceled"))
+	}
+	closed, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := closed.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_ = closed.Close()
+	eventually(t, 5*time.Second, "a stream closed by its reader counted canceled", func() bool { return count("canceled") == 1 })
+}

@@ -1,0 +1,91 @@
+package tracing_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/tracing"
+)
+
+// TestServedStreamStoppedByTheEngine: the span of a stream the engine
+// stops because its reader stayed idle records why (deadline_exceeded,
+// an error), and one its reader closes records canceled. Before, both
+// read "canceled: the reader stopped the stream".
+func TestServedStreamStoppedByTheEngine(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	n, err := netron.New(netron.Config{StreamWindow: 2, StreamIdleTimeout: 200 * time.Millisecond}, nil,
+		netron.WithInterceptors(tracing.NewInterceptor(tp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = n.Stop(ctx)
+		_ = tp.Shutdown(ctx)
+	})
+	if err := n.Register("relay", "1.0.0", &Relay{name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	addr := listen(t, n, "tcp://127.0.0.1:0")
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	p := dial(t, client, addr)
+	ctx := context.Background()
+
+	codeOf := func(s tracetest.SpanStub) string {
+		for _, a := range s.Attributes {
+			if a.Key == tracing.CodeKey {
+				return a.Value.AsString()
+			}
+		}
+		return ""
+	}
+	waitSpan := func(i int) tracetest.SpanStub {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if spans := exp.GetSpans(); len(spans) > i {
+				return spans[i]
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("no span %d", i)
+		return tracetest.SpanStub{}
+	}
+
+	// A reader that reads nothing: the producer waits for credit, then
+	// gives up after the idle timeout.
+	idle, err := p.OpenStream(ctx, "relay@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	span := waitSpan(0)
+	if got := codeOf(span); got != "deadline_exceeded" || span.Status.Code != codes.Error {
+		t.Errorf("idle reader: span code %q, status %v %q; want deadline_exceeded, an error", got, span.Status.Code, span.Status.Description)
+	}
+	_ = idle.Close()
+
+	// A reader that reads one item and closes the stream.
+	s, err := p.OpenStream(ctx, "relay@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if got := codeOf(waitSpan(1)); got != "canceled" {
+		t.Errorf("closed by the reader: span code %q, want canceled", got)
+	}
+}
