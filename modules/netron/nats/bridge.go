@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -28,6 +29,7 @@ type Bridge struct {
 	sub    *nats.Subscription
 	unsub  func()
 	once   sync.Once
+	bad    badEventLog
 }
 
 // BridgeOption configures a [Bridge].
@@ -133,7 +135,13 @@ func (b *Bridge) receive(m *nats.Msg) {
 	if len(m.Data) > 0 {
 		v, err := protocol.DecodeValue(m.Data, b.limits)
 		if err != nil {
-			b.log.Warn("dropped an undecodable event", "topic", topic, "error", err)
+			if write, quiet := b.bad.record(time.Now()); write {
+				args := []any{"topic", topic, "error", err}
+				if quiet > 0 {
+					args = append(args, "dropped_since_last_record", quiet)
+				}
+				b.log.Warn("dropped an undecodable event", args...)
+			}
 			return
 		}
 		payload = v

@@ -1,8 +1,11 @@
 package nats_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 type message struct {
@@ -112,4 +116,66 @@ func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
 	}
 	expectEvents(t, gotA, 1)
 	expectEvents(t, gotB, 1)
+}
+
+// A publisher flooding the events subjects with undecodable payloads
+// gets one warning per 10 s logged, not one per event.
+func TestUndecodableEventsAreLoggedRateLimited(t *testing.T) {
+	addr := testsrv.NATS(t)
+	prefix := "t" + strings.ToLower(nuid.Next())
+	var buf syncBuffer
+	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	bc, err := nats.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Close()
+	b, err := natstransport.NewBridge(n, bc, natstransport.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	nc, err := nats.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const events = 500
+	for range events {
+		if err := nc.Publish(prefix+".events.junk", []byte{0xc1}); err != nil { // 0xc1 is never used in MessagePack
+			t.Fatal(err)
+		}
+	}
+	// A decodable event after them: once it arrives, the junk has been seen.
+	got := collect(t, n, "done")
+	payload, _ := protocol.Marshal("ok")
+	if err := nc.Publish(prefix+".events.done", payload); err != nil {
+		t.Fatal(err)
+	}
+	expectEvents(t, got, 1)
+	if c := strings.Count(buf.String(), "dropped an undecodable event"); c != 1 {
+		t.Fatalf("%d log records for %d undecodable events, want 1", c, events)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -151,11 +151,34 @@
 //
 // # Limits
 //
+// An instance runs at most Config.MaxCallsPerPeer calls at once, over all
+// its callers (a stream counts until it is answered, as on a stream
+// connection). Calls that arrive meanwhile wait in line, without a
+// goroutine each, and are acknowledged at once: at most 16 per
+// MaxCallsPerPeer (4,096 by default) and 64 MiB wait, at most 4 per
+// MaxCallsPerPeer (1,024) from one caller (its [HeaderCaller]); one over
+// these is refused with resource_exhausted and does not run. Waiting
+// callers are served in turn, one call each, so a caller that floods an
+// instance makes another's call wait for the next free slot, not behind
+// its whole flood. A call's [HeaderTimeout] counts from its arrival, its wait
+// included; one whose deadline passes while it waits (without the header,
+// after Config.RequestTimeout) is answered deadline_exceeded and does not
+// run. The call subscriptions' pending limits match the line's, so what
+// NATS holds for the gateway is bounded too (it drops the excess as a slow
+// consumer, and those calls fail at their callers). Callers' ids are not
+// authenticated over NATS: a client sending under many ids is held by the
+// instance-wide bounds only. Control messages (cancel, credit, close,
+// ping) come on a subscription of their own and never wait behind calls.
+//
 // A caller (its inbox, [HeaderInbox]) has at most Config.MaxStreamsPerPeer
 // streams open on an instance, as a connection has on a stream
-// transport; a stream over it is refused with resource_exhausted and the
-// method does not run. A stream item above the caller's frame limit ends
-// its stream with resource_exhausted.
+// transport; a stream over it, and one whose [HeaderStream] id the caller
+// has open already, is refused (resource_exhausted, invalid_argument
+// naming the id) and the method does not run. A stream item above the
+// caller's frame limit ends its stream with resource_exhausted.
+//
+// A [Bridge] logs undecodable events at most once per 10 s, with the
+// count of those it dropped without a record since.
 //
 // Services registered after Listen are not served by that gateway. Calls
 // from the serving side to a caller (reverse calls), GET/SET and tasks

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -59,6 +60,14 @@ type Gateway struct {
 	// maxStreams bounds the streams open for one caller (its inbox), as
 	// Config.MaxStreamsPerPeer does for one connection.
 	maxStreams int
+	// line bounds the calls running at once (Config.MaxCallsPerPeer) and
+	// those waiting for one to end.
+	line *callLine
+	// busy is the answer to a call the line has no room for, encoded once:
+	// in a flood it is sent for most calls.
+	busy []byte
+	// requestTimeout bounds the wait of a call that brings no timeout.
+	requestTimeout time.Duration
 	// methods: qualified name -> wire name -> description; replaced, not
 	// changed, when a service is added (read by every call).
 	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
@@ -114,16 +123,21 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 	redacted.User = nil
 	g := &Gateway{
 		n: n, nc: nc, subj: subjects{cfg.prefix}, id: nuid.Next(), addr: redacted.String(),
-		log:        log,
-		limits:     protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
-		window:     cfgN.StreamWindow,
-		idle:       cfgN.StreamIdleTimeout,
-		maxStreams: cfgN.MaxStreamsPerPeer,
-		names:      map[string]bool{},
-		calls:      map[string]context.CancelCauseFunc{},
-		streams:    map[string]*sendStream{},
-		streamsOf:  map[string]int{},
+		requestTimeout: cfgN.RequestTimeout,
+		log:            log,
+		limits:         protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},
+		window:         cfgN.StreamWindow,
+		idle:           cfgN.StreamIdleTimeout,
+		maxStreams:     cfgN.MaxStreamsPerPeer,
+		line:           newCallLine(cfgN.MaxCallsPerPeer),
+		names:          map[string]bool{},
+		calls:          map[string]context.CancelCauseFunc{},
+		streams:        map[string]*sendStream{},
+		streamsOf:      map[string]int{},
 	}
+	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
+		"instance %s is busy: %d calls running and the calls waiting at their limit (%d in all, %d from one caller)",
+		g.id, g.line.slots, g.line.maxWait, g.line.maxCaller))
 	if err := g.subscribe(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -237,6 +251,12 @@ func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
 	if err != nil {
 		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
 	}
+	// onCall never waits, so little is pending; what the line would not
+	// take either is dropped by NATS (a slow consumer).
+	if err := sub.SetPendingLimits(g.line.maxWait, waitingBytes); err != nil {
+		_ = sub.Unsubscribe()
+		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
+	}
 	g.subs = append(g.subs, sub)
 	return true, nil
 }
@@ -334,22 +354,28 @@ func (g *Gateway) begin() bool {
 	return true
 }
 
-// countStream counts one more stream of the caller inbox, or reports
-// false when the caller has maxStreams open already.
-func (g *Gateway) countStream(inbox string) bool {
+// openStream records s as the stream sid of the caller inbox; it refuses
+// a stream id the caller has open already (invalid_argument) and a stream
+// over maxStreams for the caller (resource_exhausted).
+func (g *Gateway) openStream(inbox, sid string, s *sendStream) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.streamsOf[inbox] >= g.maxStreams {
-		return false
+	if g.streams[inbox+"/"+sid] != nil {
+		return netron.Errorf(netron.CodeInvalidArgument, "stream id %s is already open for this caller (%s %s)", sid, HeaderInbox, inbox)
 	}
+	if g.streamsOf[inbox] >= g.maxStreams {
+		return netron.Errorf(netron.CodeResourceExhausted, "too many streams from this caller (limit %d)", g.maxStreams)
+	}
+	g.streams[inbox+"/"+sid] = s
 	g.streamsOf[inbox]++
-	return true
+	return nil
 }
 
-// uncountStream uncounts a stream that countStream counted.
-func (g *Gateway) uncountStream(inbox string) {
+// closeStream forgets a stream that openStream recorded.
+func (g *Gateway) closeStream(inbox, sid string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	delete(g.streams, inbox+"/"+sid)
 	if g.streamsOf[inbox]--; g.streamsOf[inbox] <= 0 {
 		delete(g.streamsOf, inbox)
 	}
@@ -423,6 +449,11 @@ func (a *acker) finish() {
 
 // ---- calls ----
 
+// onCall runs a call in a slot of the line, or puts it in line: it never
+// waits, so that the subscription's other calls are not held up, and
+// never starts more goroutines than there are slots. A call put in line
+// is acknowledged at once (its caller probes the instance meanwhile); one
+// the line has no room for is refused with resource_exhausted.
 func (g *Gateway) onCall(msg *nats.Msg) {
 	if msg.Reply == "" {
 		return // nobody to answer
@@ -430,14 +461,63 @@ func (g *Gateway) onCall(msg *nats.Msg) {
 	g.mu.Lock()
 	draining := g.draining
 	g.mu.Unlock()
-	if draining || !g.begin() {
+	if draining {
 		g.retry(msg)
 		return
 	}
-	go func() {
-		defer g.wg.Done()
-		g.serveCall(msg)
-	}()
+	c := queuedCall{msg: msg, arrived: time.Now()}
+	switch run, queued := g.line.enter(callerAddr(msg.Header), c); {
+	case run && g.begin():
+		go g.work(c)
+	case run:
+		g.retry(msg)
+		g.handOver()
+	case queued:
+		g.reply(msg.Reply, nil, HeaderAck, "1")
+	default:
+		g.reply(msg.Reply, g.busy)
+	}
+}
+
+// work serves c, which holds a slot, then the calls that wait for the
+// slot, until none waits or a stream keeps the goroutine (and has handed
+// the slot over).
+func (g *Gateway) work(c queuedCall) {
+	defer g.wg.Done()
+	for {
+		held := true
+		g.serveCall(c, func() {
+			if held {
+				held = false
+				g.handOver()
+			}
+		})
+		if !held {
+			return
+		}
+		next, ok := g.line.leave()
+		if !ok {
+			return
+		}
+		c = next
+	}
+}
+
+// handOver gives up a slot: the next waiting call takes it, in a
+// goroutine of its own; once the gateway is closed, the waiting calls are
+// answered with a retry instead.
+func (g *Gateway) handOver() {
+	for {
+		next, ok := g.line.leave()
+		if !ok {
+			return
+		}
+		if g.begin() {
+			go g.work(next)
+			return
+		}
+		g.retry(next.msg)
+	}
 }
 
 // callHeaders are the caller's headers of a call.
@@ -491,8 +571,18 @@ func readCallHeaders(h nats.Header) (callHeaders, error) {
 	return c, nil
 }
 
-func (g *Gateway) serveCall(msg *nats.Msg) {
+// serveCall serves the call of c; release gives up its slot before the
+// call ends (a stream, once answered), and may not be called at all.
+func (g *Gateway) serveCall(c queuedCall, release func()) {
+	msg := c.msg
 	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
+	g.mu.Lock()
+	draining := g.draining
+	g.mu.Unlock()
+	if draining {
+		g.retry(msg) // waited in line: the other instances take it
+		return
+	}
 	qualified, method, ok := g.subj.parseCall(msg.Subject)
 	if !ok {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "bad call subject %q", msg.Subject))
@@ -508,11 +598,17 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "Invalid request payload: want an array of arguments (%v)", err))
 		return
 	}
+	// The caller's timeout counts from the call's arrival, the wait in line
+	// included; a call without one waits at most RequestTimeout.
+	if wait := cmp.Or(time.Duration(hdr.timeout)*time.Millisecond, g.requestTimeout); time.Since(c.arrived) >= wait {
+		fail(netron.Errorf(netron.CodeDeadlineExceeded, "the call waited %v for a slot on instance %s, past its deadline", wait, g.id))
+		return
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	if hdr.timeout > 0 {
 		var stop context.CancelFunc
-		ctx, stop = context.WithTimeout(ctx, time.Duration(hdr.timeout)*time.Millisecond)
+		ctx, stop = context.WithDeadline(ctx, c.arrived.Add(time.Duration(hdr.timeout)*time.Millisecond))
 		defer stop()
 	}
 	key := ""
@@ -535,7 +631,7 @@ func (g *Gateway) serveCall(msg *nats.Msg) {
 	desc, known := (*g.methods.Load())[qualified][method]
 	ack := g.newAcker(msg.Reply)
 	if known && desc.Stream {
-		g.serveStream(ctx, cancel, msg, hdr, inv, ack)
+		g.serveStream(ctx, cancel, msg, hdr, inv, ack, release)
 		return
 	}
 	res, err := g.n.Invoke(ctx, inv)

@@ -50,18 +50,30 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func
 // serveStream answers a stream call with a StreamReference naming the
 // stream id the caller chose, then publishes the items to <inbox>.s, at
 // most the caller's window ahead of its credits; a caller has at most
-// maxStreams streams open.
-func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFunc, msg *nats.Msg, hdr callHeaders, inv *netron.Invocation, ack *acker) {
+// maxStreams streams open, each with an id of its own. release gives up
+// the call's slot once the stream is answered (streams are bounded by
+// maxStreams, as on a stream connection).
+func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFunc, msg *nats.Msg, hdr callHeaders, inv *netron.Invocation, ack *acker, release func()) {
 	fail := func(err error) { ack.finish(); g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
 	if hdr.inbox == "" || hdr.sid == 0 {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "a stream call needs the %s and %s headers", HeaderInbox, HeaderStream))
 		return
 	}
-	if !g.countStream(hdr.inbox) {
-		fail(netron.Errorf(netron.CodeResourceExhausted, "too many streams from this caller (limit %d)", g.maxStreams))
+	window := hdr.window
+	if window == 0 {
+		window = g.window
+	}
+	sid := strconv.FormatUint(uint64(hdr.sid), 10)
+	s := &sendStream{cancel: cancel}
+	s.credit.Init(window, hdr.windowBytes)
+	if err := g.openStream(hdr.inbox, sid, s); err != nil {
+		fail(err)
 		return
 	}
-	defer g.uncountStream(hdr.inbox)
+	defer func() {
+		g.closeStream(hdr.inbox, sid)
+		s.credit.Release()
+	}()
 	seq, err := g.n.InvokeStream(ctx, inv)
 	if errors.Is(err, netron.ErrDraining) {
 		ack.finish()
@@ -72,23 +84,6 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 		fail(err)
 		return
 	}
-	window := hdr.window
-	if window == 0 {
-		window = g.window
-	}
-	sid := strconv.FormatUint(uint64(hdr.sid), 10)
-	s := &sendStream{cancel: cancel}
-	s.credit.Init(window, hdr.windowBytes)
-	key := hdr.inbox + "/" + sid
-	g.mu.Lock()
-	g.streams[key] = s
-	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		delete(g.streams, key)
-		g.mu.Unlock()
-		s.credit.Release()
-	}()
 	ref, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeCall,
 		Data: &protocol.StreamReference{StreamID: hdr.sid, Kind: protocol.StreamWritable, IsLive: true, PeerID: g.id}})
 	if err != nil {
@@ -98,6 +93,7 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 	}
 	ack.finish()
 	g.reply(msg.Reply, ref, HeaderStream, sid)
+	release()
 
 	items := hdr.inbox + ".s"
 	alive := func() bool {

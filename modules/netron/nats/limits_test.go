@@ -3,7 +3,9 @@ package nats_test
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -65,4 +67,88 @@ func TestStreamsPerCallerAreBounded(t *testing.T) {
 	if _, err := p.Call(ctx, "calculator@1.0.0", "add", 1, 2); err != nil {
 		t.Errorf("a call while a caller holds %d streams: %v", streams, err)
 	}
+}
+
+// A caller that opens a second stream with the id of one it has open gets
+// invalid_argument naming the id, and the method does not run; the first
+// stream goes on.
+func TestDuplicateStreamIDIsRefused(t *testing.T) {
+	addr := testURL(t)
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc := newCalc()
+	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
+	nc, prefix := rawNATS(t, addr)
+	inbox := nc.NewInbox()
+	items, err := nc.SubscribeSync(inbox + ".s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer items.Unsubscribe()
+	alive, err := nc.Subscribe(inbox+".alive", func(m *nats.Msg) { _ = m.Respond(nil) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alive.Unsubscribe()
+	open := func(count int) (protocol.Packet, string) {
+		t.Helper()
+		args, _ := protocol.AppendValue(nil, []any{count})
+		m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.count")
+		m.Data = args
+		m.Header.Set(natstransport.HeaderInbox, inbox)
+		m.Header.Set(natstransport.HeaderStream, "7")
+		m.Header.Set(natstransport.HeaderWindow, "1")
+		for {
+			r, err := nc.RequestMsgWithContext(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Header.Get(natstransport.HeaderAck) != "" {
+				continue
+			}
+			pkt, err := protocol.DecodePacket(r.Data, protocol.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pkt, r.Header.Get(natstransport.HeaderInstance)
+		}
+	}
+	first, inst := open(1000) // waits for credits after its first item
+	if first.Error {
+		t.Fatalf("first stream: %#v", first.Data)
+	}
+	if _, err := items.NextMsgWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	produced := calc.produced.Load()
+	second, _ := open(1)
+	te, _ := second.Data.(*protocol.TitanError)
+	if !second.Error || te == nil || te.GoCode() != "invalid_argument" || !strings.Contains(te.Message, "stream id 7") {
+		t.Fatalf("a second stream with id 7: %#v, want invalid_argument naming 7", second.Data)
+	}
+	if calc.produced.Load() != produced {
+		t.Errorf("the refused stream's method ran")
+	}
+	// The first stream is still known to the instance: a credit reaches it.
+	grant := nats.NewMsg(prefix + ".inst." + inst + ".credit")
+	grant.Header.Set(natstransport.HeaderInbox, inbox)
+	grant.Header.Set(natstransport.HeaderStream, "7")
+	grant.Data = []byte("1")
+	if err := nc.PublishMsg(grant); err != nil {
+		t.Fatal(err)
+	}
+	m, err := items.NextMsg(3 * time.Second)
+	if err != nil {
+		t.Fatalf("the first stream after the refused one: %v", err)
+	}
+	pkt, err := protocol.DecodePacket(m.Data, protocol.Limits{})
+	if err != nil || pkt.StreamIndex != 1 {
+		t.Fatalf("the first stream's second item: %+v %v", pkt, err)
+	}
+	closeMsg := nats.NewMsg(prefix + ".inst." + inst + ".close")
+	closeMsg.Header.Set(natstransport.HeaderInbox, inbox)
+	closeMsg.Header.Set(natstransport.HeaderStream, "7")
+	_ = nc.PublishMsg(closeMsg)
 }
