@@ -174,7 +174,8 @@
 // streams open on an instance, as a connection has on a stream
 // transport; a stream over it, and one whose [HeaderStream] id the caller
 // has open already, is refused (resource_exhausted, invalid_argument
-// naming the id) and the method does not run. A stream item above the
+// naming the id) and the method does not run; so is a call whose
+// [HeaderCall] id the caller has running. A stream item above the
 // caller's frame limit ends its stream with resource_exhausted.
 //
 // A [Bridge] logs undecodable events at most once per 10 s, with the

@@ -615,8 +615,17 @@ func (g *Gateway) serveCall(c queuedCall, release func()) {
 	if hdr.inbox != "" && hdr.call != "" {
 		key = hdr.inbox + "/" + hdr.call
 		g.mu.Lock()
-		g.calls[key] = cancel
+		_, dup := g.calls[key]
+		if !dup {
+			g.calls[key] = cancel
+		}
 		g.mu.Unlock()
+		if dup {
+			// Taking over the entry would send the first call's cancel to
+			// this one, and leave this one uncancellable when the first ends.
+			fail(netron.Errorf(netron.CodeInvalidArgument, "call id %s is already running for this caller (%s %s)", hdr.call, HeaderInbox, hdr.inbox))
+			return
+		}
 		defer func() {
 			g.mu.Lock()
 			delete(g.calls, key)

@@ -152,3 +152,80 @@ func TestDuplicateStreamIDIsRefused(t *testing.T) {
 	closeMsg.Header.Set(natstransport.HeaderStream, "7")
 	_ = nc.PublishMsg(closeMsg)
 }
+
+// TestDuplicateCallIDIsRefused: a call sent with the inbox and call id of
+// a call the same caller has running is refused with invalid_argument
+// naming the id, and the first call is still the one a cancel reaches.
+// Before, the second took over the first's entry: the method ran, and a
+// cancel for the id reached only the second.
+func TestDuplicateCallIDIsRefused(t *testing.T) {
+	addr := testURL(t)
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc := newCalc()
+	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
+	nc, prefix := rawNATS(t, addr)
+	inbox := nc.NewInbox()
+	answers, err := nc.SubscribeSync(inbox + ".r.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answers.Unsubscribe()
+	send := func(reply string, ms int) {
+		t.Helper()
+		args, _ := protocol.AppendValue(nil, []any{ms})
+		m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.work")
+		m.Reply, m.Data = reply, args
+		m.Header.Set(natstransport.HeaderInbox, inbox)
+		m.Header.Set(natstransport.HeaderCall, "5")
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// next returns the next answer to reply that is not an acknowledgement.
+	next := func() (*nats.Msg, protocol.Packet) {
+		t.Helper()
+		for {
+			r, err := answers.NextMsgWithContext(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Header.Get(natstransport.HeaderAck) != "" {
+				continue
+			}
+			pkt, err := protocol.DecodePacket(r.Data, protocol.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r, pkt
+		}
+	}
+	send(inbox+".r.first", 5000)
+	deadline := time.Now().Add(5 * time.Second)
+	for calc.calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	send(inbox+".r.second", 1)
+	r, pkt := next()
+	te, _ := pkt.Data.(*protocol.TitanError)
+	if r.Subject != inbox+".r.second" || !pkt.Error || te == nil || te.GoCode() != "invalid_argument" || !strings.Contains(te.Message, "call id 5") {
+		t.Fatalf("the second call with id 5 (%s): %#v, want invalid_argument naming 5", r.Subject, pkt.Data)
+	}
+	if got := calc.calls.Load(); got != 1 {
+		t.Errorf("%d calls ran, want the first only", got)
+	}
+	// A cancel for id 5 reaches the first call.
+	cancelMsg := nats.NewMsg(prefix + ".inst." + r.Header.Get(natstransport.HeaderInstance) + ".cancel")
+	cancelMsg.Header.Set(natstransport.HeaderInbox, inbox)
+	cancelMsg.Header.Set(natstransport.HeaderCall, "5")
+	if err := nc.PublishMsg(cancelMsg); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, pkt = next()
+	if r.Subject != inbox+".r.first" || !pkt.Error || time.Since(start) > 3*time.Second {
+		t.Fatalf("the first call after a cancel (%s, after %v): %#v, want an error well before its 5 s", r.Subject, time.Since(start), pkt.Data)
+	}
+}
