@@ -15,6 +15,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/titanframework/titan/internal/httpwrite"
 )
 
 // CheckAddr reports an address that is not host:port (":9090" is one).
@@ -39,6 +41,11 @@ const (
 	// IdleTimeout bounds the time a keep-alive connection waits for its
 	// next request.
 	IdleTimeout = 2 * time.Minute
+	// WriteTimeout bounds each write of an answer (of at most 64 KiB,
+	// httpwrite.Part): a client that takes none of it for that long is
+	// cut, and the request's context cancelled. It is not an http.Server
+	// WriteTimeout, which would bound a whole answer, a stream's too.
+	WriteTimeout = 30 * time.Second
 )
 
 // Server is a started server.
@@ -52,8 +59,9 @@ type Server struct {
 // Start listens on addr and serves h until Stop; a failure of the server
 // is logged on log as what's ("the admin server") and reported by Err.
 // The server bounds the time a request's header and body take to arrive
-// ([HeaderTimeout], [BodyTimeout]) and an idle connection's wait for the
-// next request ([IdleTimeout]), not the time h takes to answer.
+// ([HeaderTimeout], [BodyTimeout]), the time each write of an answer waits
+// for the client to take it ([WriteTimeout]) and an idle connection's wait
+// for the next request ([IdleTimeout]), not the time h takes to answer.
 func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -61,7 +69,7 @@ func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server,
 	}
 	s := &Server{
 		srv: &http.Server{
-			Handler:           timeBodies(h, BodyTimeout),
+			Handler:           timeBodies(timeWrites(h, WriteTimeout), BodyTimeout),
 			ReadHeaderTimeout: HeaderTimeout,
 			IdleTimeout:       IdleTimeout,
 		},
@@ -76,6 +84,14 @@ func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server,
 		}
 	}()
 	return s, nil
+}
+
+// timeWrites bounds each write of the answers h gives to d
+// (httpwrite.Timed).
+func timeWrites(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(httpwrite.Timed(w, d), r)
+	})
 }
 
 // timeBodies bounds the arrival of the body of each request h serves to

@@ -123,3 +123,56 @@ func TestServerBounds(t *testing.T) {
 			s.srv.ReadHeaderTimeout, s.srv.IdleTimeout, s.srv.ReadTimeout, s.srv.WriteTimeout, HeaderTimeout, IdleTimeout)
 	}
 }
+
+// Each write of an answer must be taken within the bound: a handler
+// writing to a client that stopped reading is released soon after, while
+// one whose writes come further apart than the bound, to a client that
+// reads, answers in full.
+func TestWriteTimeout(t *testing.T) {
+	const bound = 200 * time.Millisecond
+	released := make(chan error, 1)
+	srv := httptest.NewServer(timeWrites(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			for range 3 {
+				time.Sleep(2 * bound)
+				io.WriteString(w, "tick ")
+				http.NewResponseController(w).Flush()
+			}
+			return
+		}
+		line := []byte(strings.Repeat("x", 1023) + "\n")
+		for {
+			if _, err := w.Write(line); err != nil {
+				released <- r.Context().Err()
+				return
+			}
+		}
+	}), bound))
+	t.Cleanup(srv.Close)
+
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(4 << 10)
+	io.WriteString(c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
+	select {
+	case err := <-released:
+		if err == nil {
+			t.Error("the request's context still runs after the cut write")
+		}
+	case <-time.After(bound + 5*time.Second):
+		t.Fatalf("the handler still writes %v after its client stopped reading (bound %v)", bound+5*time.Second, bound)
+	}
+
+	res, err := http.Get(srv.URL + "/slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "tick tick tick " {
+		t.Errorf("writes %v apart with a bound of %v: %q, want the three", 2*bound, bound, b)
+	}
+}

@@ -12,13 +12,15 @@
 //	addr, err := n.Listen(ctx, "http://127.0.0.1:7080")
 //
 // The gateway's settings are options: [WithMaxBodySize] (default 10 MiB),
-// [WithTimeout] (unary calls, default 30s), [WithCORS], [WithPathPrefix],
-// [WithTLS] (https; else the Netron's netron.WithTLS) and
-// [WithCompression]. [Listen] and [NewHandler] take them, [NewHandler] for
-// mounting on a router of one's own; the gateways a Netron opens
-// (netron.Netron.Listen, netron.listen) take those of the Netron option
-// [WithGatewayOptions], which a titan app fills from its `http`
-// configuration section ([Config]: http.maxBody, http.timeout,
+// [WithMaxBatchSize] (requests in one /netron/batch, default 100),
+// [WithTimeout] (unary calls, default 30s), [WithWriteTimeout] (each write
+// of an answer, default 30s), [WithCORS], [WithPathPrefix], [WithTLS]
+// (https; else the Netron's netron.WithTLS) and [WithCompression].
+// [Listen] and [NewHandler] take them, [NewHandler] for mounting on a
+// router of one's own; the gateways a Netron opens (netron.Netron.Listen,
+// netron.listen) take those of the Netron option [WithGatewayOptions],
+// which a titan app fills from its `http` configuration section ([Config]:
+// http.maxBody, http.maxBatch, http.timeout, http.writeTimeout,
 // http.cors.origins, http.cors.credentials, http.prefix, http.cert,
 // http.key). The listen URL's query parameters of the same names
 // (maxBody=, timeout=, cors=, corsCredentials=, prefix=, cert=, key=) still
@@ -70,9 +72,15 @@
 // method; an input that is not an array is the single argument; a stream
 // method's items are drained into an array (at most 10000, else 413).
 // hints.timeout (ms, default 30000) bounds the call (408 "Request timed
-// out after Nms"). A batch always answers 200 with one response per request
-// run, in order; unlike the original, its requests pass the same
-// interceptors and contract validation as /netron/invoke.
+// out after Nms"). A batch answers 200 with one response per request run,
+// in order; unlike the original, its requests pass the same interceptors
+// and contract validation as /netron/invoke, and a batch of more requests
+// than the limit ([WithMaxBatchSize], http.maxBatch: 100) is refused whole
+// before any runs: 413 "Batch too large: N requests exceed the limit of M
+// requests per batch (http.maxBatch, WithMaxBatchSize)". An item's error
+// is bounded (a not-found message names at most netron.ListLimit services
+// or methods, and repeats at most netron.EchoLimit bytes of a name), so the
+// limit bounds the answer too.
 //
 // # JSON routes
 //
@@ -88,10 +96,16 @@
 // line holding the error body); anything else one JSON array of the items.
 // Streams answered as SSE or NDJSON have no timeout (they end with the
 // method or the client); unary calls and streams drained into an array
-// have the gateway's timeout. An item is flushed at once when the last
-// flush is a millisecond old or more; items that follow it within the
-// millisecond are flushed together at its end, so a burst leaves in a few
-// writes and an item the method follows with a wait is never held back.
+// have the gateway's timeout. Every answer, streams included, has the
+// write timeout ([WithWriteTimeout], http.writeTimeout: 30s): each write
+// and flush, of at most 64 KiB, must be taken by the client within it, or
+// the connection is closed and the call producing the answer cancelled,
+// so a client that stops reading holds neither a goroutine nor a stream's
+// producer for longer; a stream that is read lives as long as it runs.
+// An item is flushed at once when the last flush is a millisecond old or
+// more; items that follow it within the millisecond are flushed together
+// at its end, so a burst leaves in a few writes and an item the method
+// follows with a wait is never held back.
 //
 // # Errors
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/titanframework/titan/internal/httpwrite"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -112,6 +113,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Every answer from here on must be taken by the client as it is
+	// written: one that stops reading is cut after the write timeout.
+	w = httpwrite.Timed(w, h.cfg.writeTimeout)
 	origin := r.Header.Get("Origin")
 	corsOK := h.cfg.cors.allows(origin)
 	if h.cfg.cors != nil {

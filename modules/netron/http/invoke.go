@@ -415,7 +415,8 @@ type batchRequest struct {
 const maxBatchConcurrency = 16
 
 // serveBatch answers POST /netron/batch: always 200 with one response per
-// request run, in request order.
+// request run, in request order, unless the batch is refused whole (not
+// JSON, malformed, more requests than the limit of WithMaxBatchSize).
 func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	body, aerr := h.readBody(w, r)
@@ -437,6 +438,14 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.ID == nil || q.Requests == nil {
 		invalid()
+		return
+	}
+	if len(q.Requests) > h.cfg.maxBatch {
+		// Refused whole, before any request runs: the answer holds one
+		// response per request, so the limit bounds its size too.
+		writeError(w, requestID(r), requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("Batch too large: %d requests exceed the limit of %d requests per batch (http.maxBatch, WithMaxBatchSize)",
+				len(q.Requests), h.cfg.maxBatch)), true)
 		return
 	}
 	reqs := make([]invokeRequest, len(q.Requests))

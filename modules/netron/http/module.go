@@ -20,14 +20,20 @@ func init() { linked.Register("titan.http", Module) }
 
 // Config is the `http` configuration section: the options of every
 // http:// and https:// gateway of the app, each the Go option of the same
-// name ([WithGatewayOptions] of [WithMaxBodySize], [WithTimeout],
-// [WithCORS], [WithPathPrefix], [WithTLS]). They replace the listen URL's
+// name ([WithGatewayOptions] of [WithMaxBodySize], [WithMaxBatchSize],
+// [WithTimeout], [WithWriteTimeout], [WithCORS], [WithPathPrefix],
+// [WithTLS]). They replace the listen URL's
 // query parameters of the same names, which still work, deprecated.
 type Config struct {
 	// MaxBody is the largest request body in bytes (0: 10 MiB).
 	MaxBody int64 `json:"maxBody,omitempty" jsonschema:"minimum=0,description=Largest request body in bytes (0: 10 MiB)"`
+	// MaxBatch is the most requests one POST /netron/batch may carry (0: 100).
+	MaxBatch int `json:"maxBatch,omitempty" jsonschema:"minimum=0,description=Most requests in one /netron/batch (0: 100)"`
 	// Timeout bounds unary calls whose request names none (0: 30s).
 	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls whose request names none (0: 30s)"`
+	// WriteTimeout bounds each write of an answer: a client that takes
+	// none of it for that long is cut (0: 30s).
+	WriteTimeout time.Duration `json:"writeTimeout,omitempty" jsonschema:"description=Longest wait for a client to take each write of an answer (0: 30s)"`
 	// CORS lists the origins allowed to call across origins.
 	CORS CORS `json:"cors,omitempty"`
 	// Prefix serves every route under this path as well ("/api").
@@ -54,10 +60,20 @@ func (c Config) options(prefix string) ([]Option, error) {
 	} else if c.MaxBody > 0 {
 		opts = append(opts, WithMaxBodySize(c.MaxBody))
 	}
+	if c.MaxBatch < 0 {
+		errs = append(errs, fmt.Errorf("%smaxBatch %d: want a positive number of requests (0: the default)", prefix, c.MaxBatch))
+	} else if c.MaxBatch > 0 {
+		opts = append(opts, WithMaxBatchSize(c.MaxBatch))
+	}
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("%stimeout %v: want a positive duration (0: the default)", prefix, c.Timeout))
 	} else if c.Timeout > 0 {
 		opts = append(opts, WithTimeout(c.Timeout))
+	}
+	if c.WriteTimeout < 0 {
+		errs = append(errs, fmt.Errorf("%swriteTimeout %v: want a positive duration (0: the default)", prefix, c.WriteTimeout))
+	} else if c.WriteTimeout > 0 {
+		opts = append(opts, WithWriteTimeout(c.WriteTimeout))
 	}
 	if len(c.CORS.Origins) > 0 {
 		opts = append(opts, WithCORS(CORS{Origins: slices.Clone(c.CORS.Origins), Credentials: c.CORS.Credentials}))

@@ -65,8 +65,8 @@ func TestGatewayOptions(t *testing.T) {
 
 // A bad value of the http section is an error naming its key.
 func TestConfigErrors(t *testing.T) {
-	_, err := httptransport.Config{MaxBody: -1, Timeout: -1, Cert: "a.pem", Prefix: "gw"}.Options()
-	for _, want := range []string{"http.maxBody -1", "http.timeout -1ns", "http.cert and http.key must be given together"} {
+	_, err := httptransport.Config{MaxBody: -1, MaxBatch: -1, Timeout: -1, WriteTimeout: -1, Cert: "a.pem", Prefix: "gw"}.Options()
+	for _, want := range []string{"http.maxBody -1", "http.maxBatch -1", "http.timeout -1ns", "http.writeTimeout -1ns", "http.cert and http.key must be given together"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v, want it to contain %q", err, want)
 		}

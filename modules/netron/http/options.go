@@ -23,6 +23,16 @@ const DefaultMaxBodySize = 10 << 20
 // the default of the original's hints.timeout.
 const DefaultTimeout = 30 * time.Second
 
+// DefaultMaxBatchSize is the most requests one POST /netron/batch may
+// carry when no [WithMaxBatchSize] option is given: 100, ten batches of
+// netron-browser's RequestBatcher, whose maxBatchSize defaults to 10 (the
+// original server has no limit).
+const DefaultMaxBatchSize = 100
+
+// DefaultWriteTimeout bounds each write of an answer when no
+// [WithWriteTimeout] option is given: 30 s.
+const DefaultWriteTimeout = 30 * time.Second
+
 // maxStreamItems caps the items of a stream drained into one JSON array, as
 // the original does (NETRON-WIRE.md §11.2).
 const maxStreamItems = 10000
@@ -63,16 +73,18 @@ func (c *CORS) allows(origin string) bool {
 }
 
 type config struct {
-	scheme      string // "http" or "https": the transport name given to Netron
-	maxBody     int64
-	timeout     time.Duration
-	limits      *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
-	tls         *tls.Config
-	cors        *CORS
-	prefix      string
-	auth        netron.Authenticator
-	gzipMin     int      // WithCompression; 0: no compression
-	problemOpts []string // misconfigured options, reported by NewHandler
+	scheme       string // "http" or "https": the transport name given to Netron
+	maxBody      int64
+	maxBatch     int
+	timeout      time.Duration
+	writeTimeout time.Duration
+	limits       *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
+	tls          *tls.Config
+	cors         *CORS
+	prefix       string
+	auth         netron.Authenticator
+	gzipMin      int      // WithCompression; 0: no compression
+	problemOpts  []string // misconfigured options, reported by NewHandler
 }
 
 // DefaultCompressionMinSize is the smallest JSON answer a gateway
@@ -80,7 +92,10 @@ type config struct {
 const DefaultCompressionMinSize = 1024
 
 func defaultConfig() config {
-	return config{scheme: "http", maxBody: DefaultMaxBodySize, timeout: DefaultTimeout, gzipMin: DefaultCompressionMinSize}
+	return config{
+		scheme: "http", maxBody: DefaultMaxBodySize, maxBatch: DefaultMaxBatchSize,
+		timeout: DefaultTimeout, writeTimeout: DefaultWriteTimeout, gzipMin: DefaultCompressionMinSize,
+	}
 }
 
 // WithCompression sets the smallest JSON answer (in bytes) that a [Gateway]
@@ -110,10 +125,42 @@ func WithMaxBodySize(n int64) Option {
 	}}
 }
 
+// WithMaxBatchSize sets the most requests one POST /netron/batch may carry
+// (default [DefaultMaxBatchSize]); a batch of more is answered 413 before
+// any of its requests runs.
+func WithMaxBatchSize(n int) Option {
+	return option{fmt.Sprintf("WithMaxBatchSize(%d)", n), func(c *config) {
+		if n <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithMaxBatchSize(%d): the size must be positive", n))
+			return
+		}
+		c.maxBatch = n
+	}}
+}
+
+// WithWriteTimeout bounds each write of an answer (default
+// [DefaultWriteTimeout]): every write and flush of the gateway's answers —
+// a unary result, an error, each item of a stream answered as SSE or
+// NDJSON — must be taken by the client within d, or the connection is
+// closed and the call that produces the answer is cancelled. A large
+// answer is written in parts of 64 KiB, each with its own d, so d bounds a
+// client that stops reading, not the length of an answer or of a stream
+// that is read. The mounts of [WithMounts] answer by their own rules.
+func WithWriteTimeout(d time.Duration) Option {
+	return option{fmt.Sprintf("WithWriteTimeout(%v)", d), func(c *config) {
+		if d <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithWriteTimeout(%v): the timeout must be positive", d))
+			return
+		}
+		c.writeTimeout = d
+	}}
+}
+
 // WithTimeout sets the timeout of unary calls whose request names none
 // (default [DefaultTimeout]); /netron/invoke requests may set their own with
 // hints.timeout. Streams answered as SSE or NDJSON have no timeout: they end
-// when the method ends or the client goes away.
+// when the method ends or the client goes away (or stops reading: see
+// [WithWriteTimeout]).
 func WithTimeout(d time.Duration) Option {
 	return option{fmt.Sprintf("WithTimeout(%v)", d), func(c *config) {
 		if d <= 0 {

@@ -1,0 +1,66 @@
+package httpwrite_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/internal/httpwrite"
+)
+
+// A response that cannot take a deadline (a recorder) is written in full,
+// without one.
+func TestTimedWithoutDeadlines(t *testing.T) {
+	rec := httptest.NewRecorder()
+	w := httpwrite.Timed(rec, time.Millisecond)
+	big := bytes.Repeat([]byte("x"), 3*httpwrite.Part+1)
+	if n, err := w.Write(big); n != len(big) || err != nil {
+		t.Fatalf("Write = %d, %v; want %d, nil", n, err, len(big))
+	}
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if !rec.Flushed || rec.Body.Len() != len(big) {
+		t.Fatalf("flushed %v, %d bytes; want flushed, %d", rec.Flushed, rec.Body.Len(), len(big))
+	}
+}
+
+// The timeout bounds each part of a write, not the write: an answer far
+// larger than what the connection buffers, taken by its client more
+// slowly than the timeout allows for the whole, arrives in full.
+func TestTimedLargeAnswerToSlowReader(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	const size = 8 << 20
+	failed := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, err := httpwrite.Timed(w, timeout).Write(bytes.Repeat([]byte("x"), size))
+		failed <- err
+	}))
+	t.Cleanup(srv.Close)
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(64 << 10)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	start := time.Now()
+	got, buf := 0, make([]byte, 128<<10)
+	for {
+		time.Sleep(20 * time.Millisecond) // about 6 MB/s
+		n, err := io.ReadFull(c, buf)
+		got += n
+		if err != nil {
+			break
+		}
+	}
+	if err := <-failed; err != nil || got < size {
+		t.Fatalf("%d bytes in %v, the write: %v; want all %d (each part within %v)", got, time.Since(start), err, size, timeout)
+	}
+	t.Logf("%d bytes in %v", got, time.Since(start))
+}
