@@ -315,6 +315,8 @@ func TestNilOptionIsAnError(t *testing.T) {
 	}{
 		"New":    {[]titan.Option{titan.WithConfig(quiet()), unset}, "titan: option 2 of New is nil"},
 		"Module": {[]titan.Option{titan.WithConfig(quiet()), titan.Module("billing", unset)}, `Module("billing"): option 1 is nil`},
+		"WithLogger": {[]titan.Option{titan.WithConfig(quiet()), titan.WithLogger(logger.WithWriter(&bytes.Buffer{}), nil)},
+			`WithLogger(logger.WithWriter(*bytes.Buffer), nil): option 2 is nil`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -274,14 +274,29 @@ func WithConfigAlias(alias, key string) Option {
 }
 
 // WithLogger passes options to the app's logger, such as an extra sink
-// (logger.WithHandler) or a test writer (logger.WithWriter).
+// (logger.WithHandler) or a test writer (logger.WithWriter). A nil option
+// fails building the app, naming its position.
 func WithLogger(opts ...logger.Option) Option {
 	descs := make([]string, len(opts))
+	var nils []int // the positions of nil options, from 1
 	for i, o := range opts {
+		if o == nil {
+			descs[i] = "nil"
+			nils = append(nils, i+1)
+			continue
+		}
 		descs[i] = o.String()
 	}
-	return appLevel("WithLogger("+strings.Join(descs, ", ")+")", func(s *settings) {
-		s.logger = append(s.logger, opts...)
+	desc := "WithLogger(" + strings.Join(descs, ", ") + ")"
+	return appLevel(desc, func(s *settings) {
+		for _, i := range nils {
+			s.errs = append(s.errs, fmt.Errorf("%s: option %d is nil", desc, i))
+		}
+		for _, o := range opts {
+			if o != nil {
+				s.logger = append(s.logger, o)
+			}
+		}
 	})
 }
 

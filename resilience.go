@@ -24,6 +24,11 @@ import (
 //		titan.ForMethod("search", titan.Timeout(10*time.Second), titan.Bulkhead(4)),
 //	)
 //
+// A remote has one policy of each kind, and a method one of each in
+// place of the remote's: two of a kind with different values (Timeout(1s)
+// and Timeout(2s), Bulkhead and BulkheadWait) fail building the app with
+// an error that names both; the same option twice is accepted.
+//
 // Whatever the order of the options, a call goes through the timeout,
 // then the retries, then the bulkhead, then the breaker, then to the
 // instance the balancer picks (resilience.Policies). The policies are
@@ -49,19 +54,41 @@ type CircuitBreakerConfig = resilience.CircuitBreakerConfig
 // builds its interceptors.
 type callPolicy struct {
 	netron.ClientOption
-	err error // a bad value, reported by every client
-	fn  func(*resilience.Policies)
+	kind string // what it sets: "timeout", "retry", "circuit breaker", "bulkhead"
+	err  error  // a bad value, reported by every client
+	fn   func(*resilience.Policies)
 }
 
-func newCallPolicy(desc string, err error, fn func(*resilience.Policies)) callPolicy {
+func newCallPolicy(kind, desc string, err error, fn func(*resilience.Policies)) callPolicy {
 	return callPolicy{
 		ClientOption: netron.WithClientInterceptors(desc, err, func(ci netron.ClientInfo) []netron.Interceptor {
 			var ps resilience.Policies
 			fn(&ps)
 			return ps.Interceptors(ci.Target, resilience.ChainOptions{Idempotent: idempotent(ci)})
 		}),
-		err: err, fn: fn,
+		kind: kind, err: err, fn: fn,
 	}
+}
+
+// policyKinds records the CallPolicy options of a remote, or of one of
+// its methods, by kind, to refuse two of a kind: a remote has one
+// timeout, one retry, one breaker and one bulkhead (per method, one of
+// each in place of the remote's).
+type policyKinds map[string]string
+
+// add records the policy desc of kind and returns the error of a policy
+// of the same kind with another value recorded before, nil if none. of
+// is what has one of each ("a remote", "method \"get\"").
+func (k policyKinds) add(kind, desc, of string) error {
+	prev, ok := k[kind]
+	switch {
+	case !ok:
+		k[kind] = desc
+		return nil
+	case prev == desc: // the same value twice
+		return nil
+	}
+	return fmt.Errorf("%s conflicts with %s: %s has one %s", desc, prev, of, kind)
 }
 
 func (p callPolicy) applyPolicy(ps *resilience.Policies) { p.fn(ps) }
@@ -86,7 +113,7 @@ func idempotent(ci netron.ClientInfo) func(*netron.Call) bool {
 // titan.Retry(titan.RetryConfig{Attempts: 1}) turns it off (for a
 // method, in [ForMethod]). See resilience.Retry.
 func Retry(cfg RetryConfig) CallPolicy {
-	return newCallPolicy("Retry("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.Retry = &cfg })
+	return newCallPolicy("retry", "Retry("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.Retry = &cfg })
 }
 
 // CircuitBreaker stops calling a remote (or a method, in [ForMethod])
@@ -100,7 +127,7 @@ func Retry(cfg RetryConfig) CallPolicy {
 // to the app's resilience.StateObservers (metrics). See
 // resilience.CircuitBreaker.
 func CircuitBreaker(cfg CircuitBreakerConfig) CallPolicy {
-	return newCallPolicy("CircuitBreaker("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.CircuitBreaker = &cfg })
+	return newCallPolicy("circuit breaker", "CircuitBreaker("+fields(cfg)+")", cfg.Check(), func(ps *resilience.Policies) { ps.CircuitBreaker = &cfg })
 }
 
 // Bulkhead lets at most n calls of a remote (or of a method, in
@@ -116,7 +143,7 @@ func BulkheadWait(n int, maxWait time.Duration) CallPolicy {
 
 func bulkhead(desc string, n int, wait time.Duration) CallPolicy {
 	cfg := resilience.BulkheadConfig{Max: n, MaxWait: wait}
-	return newCallPolicy(desc, cfg.Check(), func(ps *resilience.Policies) { ps.Bulkhead = &cfg })
+	return newCallPolicy("bulkhead", desc, cfg.Check(), func(ps *resilience.Policies) { ps.Bulkhead = &cfg })
 }
 
 // Timeout gives each call of a remote (or of a method, in [ForMethod]) at
@@ -131,7 +158,7 @@ func Timeout(d time.Duration) CallPolicy {
 	if d == 0 {
 		err = errors.New("want a positive duration (a negative one, in ForMethod, removes the remote's timeout)")
 	}
-	return newCallPolicy(fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d })
+	return newCallPolicy("timeout", fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d })
 }
 
 // ForMethod applies policies to the calls of one method of a [Remote],
@@ -141,10 +168,20 @@ func Timeout(d time.Duration) CallPolicy {
 func ForMethod(method string, policies ...CallPolicy) ClientOption {
 	descs := make([]string, len(policies))
 	var errs []error
+	kinds := policyKinds{}
 	for i, p := range policies {
+		if p == nil {
+			descs[i] = "nil"
+			errs = append(errs, fmt.Errorf("policy %d is nil", i+1))
+			continue
+		}
 		descs[i] = p.String()
-		if cp, ok := p.(callPolicy); ok && cp.err != nil {
+		cp, ok := p.(callPolicy)
+		if ok && cp.err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p, cp.err))
+		}
+		if ok {
+			errs = append(errs, kinds.add(cp.kind, descs[i], fmt.Sprintf("method %q", method)))
 		}
 	}
 	desc := fmt.Sprintf("ForMethod(%q%s)", method, strings.Join(append([]string{""}, descs...), ", "))
@@ -169,7 +206,7 @@ type forMethodOption struct {
 func (o forMethodOption) apply(ps *resilience.Policies) {
 	mp := ps.Methods[o.method]
 	for _, p := range o.policies {
-		if cp, ok := p.(callPolicy); ok && cp.err != nil {
+		if cp, ok := p.(callPolicy); p == nil || ok && cp.err != nil {
 			continue
 		}
 		p.applyPolicy(&mp)
@@ -178,6 +215,35 @@ func (o forMethodOption) apply(ps *resilience.Policies) {
 		ps.Methods = map[string]resilience.Policies{}
 	}
 	ps.Methods[o.method] = mp
+}
+
+// methodConflicts records the policies of o in seen, by method, and
+// returns the conflicts of o's policies with those of the ForMethod
+// options of the same method before it (o reports its own).
+func methodConflicts(seen map[string]policyKinds, o forMethodOption) []error {
+	before := seen[o.method]
+	if before == nil {
+		before = policyKinds{}
+		seen[o.method] = before
+	}
+	of := fmt.Sprintf("method %q", o.method)
+	mine := policyKinds{}
+	var errs []error
+	for _, p := range o.policies {
+		cp, ok := p.(callPolicy)
+		if !ok {
+			continue
+		}
+		if prev, ok := before[cp.kind]; ok {
+			errs = append(errs, policyKinds{cp.kind: prev}.add(cp.kind, cp.String(), of))
+			continue
+		}
+		_ = mine.add(cp.kind, cp.String(), of) // o reports its own conflicts
+	}
+	for kind, desc := range mine {
+		before[kind] = desc
+	}
+	return errs
 }
 
 // forMethod is a method named by ForMethod, checked against the client.

@@ -99,10 +99,14 @@ func Contract(method string, in, out json.RawMessage) ServiceOption {
 // Cache caches the results of the service's unary methods for ttl. The
 // key is the service, the method, the caller and the arguments, not the
 // call's metadata: a method whose result depends on metadata (a tenant, a
-// locale) names those keys with [CacheVaryBy], or is not cached.
+// locale) names those keys with [CacheVaryBy], or is not cached. Two
+// Cache options with different TTLs fail start-up.
 func Cache(ttl time.Duration) ServiceOption { return netron.WithCache(ttl) }
 
-// Method applies options to the method with the given wire name.
+// Method applies options to the method with the given wire name. Several
+// Method options for one method add up; an option that sets one value
+// ([CacheTTL], [Args], a policy) given twice with different values fails
+// start-up, naming both.
 func Method(name string, opts ...MethodOption) ServiceOption { return netron.WithMethod(name, opts...) }
 
 // CacheTTL caches one method's results for ttl (0 turns caching off).
@@ -161,7 +165,8 @@ type ClientOption = netron.ClientOption
 type RemoteOption = ClientOption
 
 // At sets the address of the process serving a [Remote] service. It is
-// netron.WithAddress: an address that is not a URL fails start-up.
+// netron.WithAddress: an address that is not a URL fails start-up, and so
+// do two At options with different addresses.
 func At(addr string) ClientOption { return netron.WithAddress(addr) }
 
 // remoteParams are what a Remote's client is built from.
@@ -196,6 +201,9 @@ func Remote[T any](target string, opts ...ClientOption) Option {
 		forMethods []forMethod
 		pass       []ClientOption // the options NewPool takes as they are
 		addrGiven  bool
+		conflicts  []error                    // two policies of a kind
+		kinds      = policyKinds{}            // the remote's policies
+		methods    = map[string]policyKinds{} // the ForMethod policies of each method
 	)
 	descs := make([]string, len(opts))
 	for i, o := range opts {
@@ -204,10 +212,12 @@ func Remote[T any](target string, opts ...ClientOption) Option {
 			descs[i] = "nil"
 			continue
 		case callPolicy:
+			conflicts = append(conflicts, kinds.add(o.kind, o.String(), "a remote"))
 			if o.err == nil {
 				o.fn(&policies)
 			}
 		case forMethodOption:
+			conflicts = append(conflicts, methodConflicts(methods, o)...)
 			o.apply(&policies)
 			forMethods = append(forMethods, forMethod{o.method, o.String()})
 		default:
@@ -226,7 +236,7 @@ func Remote[T any](target string, opts ...ClientOption) Option {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
-		if err := errors.Join(netron.CheckPoolOptions(opts...), checkMethods(reflect.TypeFor[T](), forMethods)); err != nil {
+		if err := errors.Join(errors.Join(conflicts...), netron.CheckPoolOptions(opts...), checkMethods(reflect.TypeFor[T](), forMethods)); err != nil {
 			s.errs = append(s.errs, fmt.Errorf("%s: %w", desc, err))
 			return
 		}
@@ -289,5 +299,6 @@ func breakerWatch(log *slog.Logger, observers []resilience.StateObserver) func(r
 // HTTP serves the service's methods as JSON routes under path on the app's
 // HTTP listeners: titan.HTTP("/api/calculator") gives
 // POST /api/calculator/add with the arguments as a JSON array (or the
-// single struct argument as an object).
+// single struct argument as an object). A service has one path: two HTTP
+// options with different paths fail start-up.
 func HTTP(path string) ServiceOption { return httptransport.Path(path) }

@@ -18,9 +18,10 @@ type Server struct {
 	Addr string
 }
 
-// Serve starts a Netron with cfg (zero fields take the defaults), registers
-// impl as name@version and listens on addr ("mem://" when empty). The
-// server stops when the test ends.
+// Serve starts a Netron with the default configuration and the features
+// of an app's ([AppFeatures]), registers impl as name@version with opts and
+// listens on "mem://", the in-memory transport. The server stops when the
+// test ends; see [ServeAt] for another address or configuration.
 func Serve(tb testing.TB, name, version string, impl any, opts ...netron.ServiceOption) *Server {
 	tb.Helper()
 	return ServeAt(tb, "mem://", netron.Config{}, func(n *netron.Netron) error {
@@ -44,14 +45,24 @@ func AppFeatures(tb testing.TB, cfg netron.Config) netron.Option {
 	return netron.WithInterceptors(features...)
 }
 
-// ServeAt starts a Netron with cfg, lets register add services, and
-// listens on addr. The server stops when the test ends.
+// ServeAt starts a Netron with cfg (zero fields take the defaults), lets
+// register add services, and listens on addr. The server stops when the
+// test ends, also when register or Listen fails the test: what register
+// started is stopped too.
 func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netron.Netron) error) *Server {
 	tb.Helper()
 	n, err := netron.New(cfg, nil, AppFeatures(tb, cfg))
 	if err != nil {
 		tb.Fatal(err)
 	}
+	where := addr // the address bound, once Listen gave it
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.Stop(ctx); err != nil {
+			tb.Errorf("titantest: stop %s: %v", where, err)
+		}
+	})
 	if register != nil {
 		if err := register(n); err != nil {
 			tb.Fatal(err)
@@ -61,13 +72,7 @@ func ServeAt(tb testing.TB, addr string, cfg netron.Config, register func(*netro
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := n.Stop(ctx); err != nil {
-			tb.Errorf("titantest: stop %s: %v", bound, err)
-		}
-	})
+	where = bound
 	return &Server{Netron: n, Addr: bound}
 }
 

@@ -52,6 +52,7 @@ type clientConfig struct {
 	// valueDescs are the WithDialValue options given, for errors.
 	valueDescs []string
 	limits     []clientLimit
+	setBy      map[string]setting // the option that set each single setting
 	errs       []error
 }
 
@@ -134,13 +135,17 @@ func CheckPoolOptions(opts ...ClientOption) error {
 // WithAddress sets the address of the process serving a pool's service
 // ("tcp://127.0.0.1:7070"), which is then not resolved: titan.At. Its
 // String form is At("…"). Dial and the HTTP client take their address as
-// an argument and refuse it.
+// an argument and refuse it. Two WithAddress options with different
+// addresses are refused.
 func WithAddress(addr string) ClientOption {
 	desc := fmt.Sprintf("At(%q)", addr)
 	return clientOption{desc, func(c *clientConfig) {
 		c.only(desc, forPool, "it takes its address as its argument")
 		if u, err := url.Parse(addr); err != nil || u.Scheme == "" {
 			c.errs = append(c.errs, fmt.Errorf("%s: want a URL such as tcp://127.0.0.1:7070", desc))
+			return
+		}
+		if !claim(&c.setBy, &c.errs, "At", desc, addr, "a client has one address") {
 			return
 		}
 		c.addr = addr
@@ -176,12 +181,16 @@ func WithLogger(log *slog.Logger) ClientOption {
 // Authorization header over HTTP, the call header between Go peers;
 // the security module reads it from either. Metadata of the call's
 // context ([WithOutgoingMetadata]) that names authorization wins. The
-// token is never printed (String, errors).
+// token is never printed (String, errors). Two WithBearerToken options
+// with different tokens are refused.
 func WithBearerToken(token string) ClientOption {
 	const desc = "BearerToken(…)"
 	return clientOption{desc, func(c *clientConfig) {
 		if token == "" || !httpguts.ValidHeaderFieldValue("Bearer "+token) {
 			c.errs = append(c.errs, fmt.Errorf("%s: want a non-empty token of printable characters (a valid header value); got %d bytes", desc, len(token)))
+			return
+		}
+		if !claim(&c.setBy, &c.errs, "BearerToken", desc, token, "a client sends one token") {
 			return
 		}
 		if c.metadata == nil {

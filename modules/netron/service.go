@@ -383,7 +383,11 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 		return nil, fmt.Errorf("netron: service %s@%s: nil implementation", name, version)
 	}
 	var cfg serviceConfig
-	for _, o := range opts {
+	for i, o := range opts {
+		if o == nil {
+			cfg.errs = append(cfg.errs, fmt.Errorf("option %d is nil", i+1))
+			continue
+		}
 		o.applyService(&cfg)
 	}
 	if err := errors.Join(cfg.errs...); err != nil {
@@ -429,7 +433,11 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 			m.cacheTTL = cfg.cacheTTL // the service default applies to unary methods
 		}
 		var mc methodConfig
-		for _, o := range m.opts {
+		for i, o := range m.opts {
+			if o == nil {
+				mc.errs = append(mc.errs, fmt.Errorf("option %d is nil", i+1))
+				continue
+			}
 			o.applyMethod(&mc)
 		}
 		if err := errors.Join(mc.errs...); err != nil {

@@ -28,6 +28,7 @@ type serviceConfig struct {
 	contracts  map[string]*Contract
 	cacheTTL   time.Duration
 	methods    map[string][]MethodOption
+	setBy      map[string]setting // the option that set each single setting
 	errs       []error
 }
 
@@ -36,7 +37,35 @@ type methodConfig struct {
 	idempotent bool
 	args       []string // argument names (WithArgs)
 	extensions map[string]any
+	setBy      map[string]setting // the option that set each single setting
 	errs       []error
+}
+
+// setting is the option that set one of the settings a service or a
+// method has one of (its cache TTL, its HTTP path, ...): desc is the
+// option's String form, value what it set, as text.
+type setting struct{ desc, value string }
+
+// claim records that the option desc sets slot, a setting of which there
+// is one, to value (as text), and reports whether it may: when an option
+// set slot to another value before, it records an error that names both
+// options and what is single (what: "a service has one cache TTL") and
+// returns false. The same value given twice is accepted. slot is the
+// option's name, or "key "+key for an extension or a policy, which share
+// the map of extensions.
+func claim(setBy *map[string]setting, errs *[]error, slot, desc, value, what string) bool {
+	if prev, ok := (*setBy)[slot]; ok {
+		if prev.value == value {
+			return true
+		}
+		*errs = append(*errs, fmt.Errorf("%s conflicts with %s: %s", desc, prev.desc, what))
+		return false
+	}
+	if *setBy == nil {
+		*setBy = map[string]setting{}
+	}
+	(*setBy)[slot] = setting{desc, value}
+	return true
 }
 
 type serviceOption struct {
@@ -98,7 +127,11 @@ type Contract struct {
 // replacing the schemas derived from its Go types. in and out are JSON Schema
 // documents (draft 2020-12); either may be nil to keep the derived one.
 func WithContract(method string, in, out json.RawMessage) ServiceOption {
-	return serviceOption{fmt.Sprintf("Contract(%q)", method), func(c *serviceConfig) {
+	desc := fmt.Sprintf("Contract(%q)", method)
+	return serviceOption{desc, func(c *serviceConfig) {
+		if !claim(&c.setBy, &c.errs, "Contract "+method, desc, string(in)+"\x00"+string(out), "a method has one contract") {
+			return
+		}
 		if c.contracts == nil {
 			c.contracts = map[string]*Contract{}
 		}
@@ -111,11 +144,16 @@ func WithContract(method string, in, out json.RawMessage) ServiceOption {
 // the method, the caller's identity ([WithIdentity]) and the arguments,
 // not the call's metadata: a method whose result depends on metadata it
 // reads with [IncomingMetadata] (a tenant, a locale) must name those keys
-// with cache.VaryBy, or not be cached.
+// with cache.VaryBy, or not be cached. A service has one TTL: two WithCache
+// options with different TTLs fail Register.
 func WithCache(ttl time.Duration) ServiceOption {
-	return serviceOption{fmt.Sprintf("Cache(%v)", ttl), func(c *serviceConfig) {
+	desc := fmt.Sprintf("Cache(%v)", ttl)
+	return serviceOption{desc, func(c *serviceConfig) {
 		if ttl < 0 {
-			c.errs = append(c.errs, fmt.Errorf("Cache(%v): negative TTL", ttl))
+			c.errs = append(c.errs, fmt.Errorf("%s: negative TTL", desc))
+			return
+		}
+		if !claim(&c.setBy, &c.errs, "Cache", desc, ttl.String(), "a service has one cache TTL") {
 			return
 		}
 		c.cacheTTL = ttl
@@ -123,6 +161,9 @@ func WithCache(ttl time.Duration) ServiceOption {
 }
 
 // WithMethod applies options to the method with the given wire name.
+// Several WithMethod options for one method add up; an option that sets
+// one value (a TTL, argument names, an extension, a policy) given twice
+// with different values fails Register, naming both.
 func WithMethod(name string, opts ...MethodOption) ServiceOption {
 	return serviceOption{fmt.Sprintf("Method(%q)", name), func(c *serviceConfig) {
 		if c.methods == nil {
@@ -138,12 +179,16 @@ func WithMethod(name string, opts ...MethodOption) ServiceOption {
 // and resilience policies), as [WithExtension] does for a service. check,
 // when not nil, refuses a bad value at Register.
 func WithMethodExtension(name, key string, value any, check func(any) error) MethodOption {
-	return methodOption{fmt.Sprintf("%s(%#v)", name, value), func(c *methodConfig) {
+	desc := fmt.Sprintf("%s(%#v)", name, value)
+	return methodOption{desc, func(c *methodConfig) {
 		if check != nil {
 			if err := check(value); err != nil {
-				c.errs = append(c.errs, fmt.Errorf("%s(%#v): %w", name, value, err))
+				c.errs = append(c.errs, fmt.Errorf("%s: %w", desc, err))
 				return
 			}
+		}
+		if !claim(&c.setBy, &c.errs, "key "+key, desc, desc, "a method takes one "+name+" option") {
+			return
 		}
 		if c.extensions == nil {
 			c.extensions = map[string]any{}
@@ -155,9 +200,13 @@ func WithMethodExtension(name, key string, value any, check func(any) error) Met
 // WithCacheTTL caches the method's results for ttl; 0 turns caching off
 // for the method.
 func WithCacheTTL(ttl time.Duration) MethodOption {
-	return methodOption{fmt.Sprintf("CacheTTL(%v)", ttl), func(c *methodConfig) {
+	desc := fmt.Sprintf("CacheTTL(%v)", ttl)
+	return methodOption{desc, func(c *methodConfig) {
 		if ttl < 0 {
-			c.errs = append(c.errs, fmt.Errorf("CacheTTL(%v): negative TTL", ttl))
+			c.errs = append(c.errs, fmt.Errorf("%s: negative TTL", desc))
+			return
+		}
+		if !claim(&c.setBy, &c.errs, "CacheTTL", desc, ttl.String(), "a method has one cache TTL") {
 			return
 		}
 		c.cacheTTL = &ttl
@@ -192,6 +241,9 @@ func WithArgs(names ...string) MethodOption {
 			}
 			seen[n] = true
 		}
+		if !claim(&c.setBy, &c.errs, "Args", desc, desc, "a method has one list of argument names") {
+			return
+		}
 		c.args = append([]string(nil), names...)
 	}}
 }
@@ -220,14 +272,19 @@ func WithHTTP(path string) ServiceOption {
 // check, when not nil, refuses a bad value at Register; name is the
 // option's name in its String form and in that error ("HTTP(\"x\"): ...").
 // Keys are namespaced by the package that owns them ("http.path"); a key
-// given twice keeps the last value.
+// given twice with different values fails Register, naming both options
+// (the same value twice is accepted).
 func WithExtension(name, key string, value any, check func(any) error) ServiceOption {
-	return serviceOption{fmt.Sprintf("%s(%#v)", name, value), func(c *serviceConfig) {
+	desc := fmt.Sprintf("%s(%#v)", name, value)
+	return serviceOption{desc, func(c *serviceConfig) {
 		if check != nil {
 			if err := check(value); err != nil {
-				c.errs = append(c.errs, fmt.Errorf("%s(%#v): %w", name, value, err))
+				c.errs = append(c.errs, fmt.Errorf("%s: %w", desc, err))
 				return
 			}
+		}
+		if !claim(&c.setBy, &c.errs, "key "+key, desc, desc, "a service takes one "+name+" option") {
+			return
 		}
 		if c.extensions == nil {
 			c.extensions = map[string]any{}
@@ -254,12 +311,15 @@ type policyOption struct {
 
 func (o policyOption) String() string { return o.desc }
 
-func (o policyOption) record(ext *map[string]any, errs *[]error) {
+func (o policyOption) record(ext *map[string]any, setBy *map[string]setting, errs *[]error, what string) {
 	if o.check != nil {
 		if err := o.check(o.value); err != nil {
 			*errs = append(*errs, fmt.Errorf("%s: %w", o.desc, err))
 			return
 		}
+	}
+	if !claim(setBy, errs, "key "+o.key, o.desc, o.desc, what) {
+		return
 	}
 	if *ext == nil {
 		*ext = map[string]any{}
@@ -267,8 +327,13 @@ func (o policyOption) record(ext *map[string]any, errs *[]error) {
 	(*ext)[o.key] = o.value
 }
 
-func (o policyOption) applyService(c *serviceConfig) { o.record(&c.extensions, &c.errs) }
-func (o policyOption) applyMethod(c *methodConfig)   { o.record(&c.extensions, &c.errs) }
+func (o policyOption) applyService(c *serviceConfig) {
+	o.record(&c.extensions, &c.setBy, &c.errs, "a service has one "+o.key+" policy")
+}
+
+func (o policyOption) applyMethod(c *methodConfig) {
+	o.record(&c.extensions, &c.setBy, &c.errs, "a method has one "+o.key+" policy")
+}
 
 // WithPolicy records value under key, on the service or on the method it
 // is given to, for the module that enforces it to read with
