@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 )
@@ -198,28 +199,16 @@ func TestConfigSectionPrecedence(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) records(t *testing.T) []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// logRecords parses the JSON log records written to buf.
+func logRecords(t *testing.T, buf *testsrv.LogBuffer) []map[string]any {
+	t.Helper()
 	var out []map[string]any
-	for _, line := range bytes.Split(bytes.TrimSpace(s.b.Bytes()), []byte("\n")) {
-		if len(line) == 0 {
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		if line == "" {
 			continue
 		}
 		var m map[string]any
-		if err := json.Unmarshal(line, &m); err != nil {
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("bad log line %q: %v", line, err)
 		}
 		out = append(out, m)
@@ -230,7 +219,7 @@ func (s *syncBuffer) records(t *testing.T) []map[string]any {
 type Billing struct{ log *slog.Logger }
 
 func TestModuleLoggerAndLevels(t *testing.T) {
-	buf := &syncBuffer{}
+	buf := &testsrv.LogBuffer{}
 	var billing *Billing
 	var root *slog.Logger
 	app := titan.New(
@@ -248,7 +237,7 @@ func TestModuleLoggerAndLevels(t *testing.T) {
 	billing.log.Debug("charged", "amount", 3, "password", "hunter2")
 	root.Debug("hidden at info")
 	root.Info("root info")
-	recs := buf.records(t)
+	recs := logRecords(t, buf)
 	var charged, rootInfo map[string]any
 	for _, r := range recs {
 		switch r["msg"] {
@@ -277,7 +266,7 @@ func TestLevelsFollowConfigReload(t *testing.T) {
 		}
 	}
 	write("logger:\n  format: json\n")
-	buf := &syncBuffer{}
+	buf := &testsrv.LogBuffer{}
 	var l *slog.Logger
 	app := titan.New(
 		titan.WithConfig(config.Options{Files: []string{file}, Environ: []string{}, NoWatch: true}),
@@ -294,7 +283,7 @@ func TestLevelsFollowConfigReload(t *testing.T) {
 	}
 	l.Debug("after")
 	var msgs []string
-	for _, r := range buf.records(t) {
+	for _, r := range logRecords(t, buf) {
 		if r["module"] == "netron" {
 			msgs = append(msgs, r["msg"].(string))
 		}

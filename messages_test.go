@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -22,12 +23,10 @@ const sloppyWhy = "Hello(string) (string, error): no context.Context first argum
 // Without titan.Strict a method of the wrong shape is a warning at
 // start-up; with it, start-up fails naming the method and why.
 func TestStrict(t *testing.T) {
-	var logs syncBuffer
+	var logs testsrv.LogBuffer
 	startApp(t, titan.WithConfig(quiet()), titan.WithLogger(logger.WithWriter(&logs)),
 		titan.Service("sloppy", "1.0.0", Sloppy{}))
-	logs.mu.Lock()
-	out := logs.b.String()
-	logs.mu.Unlock()
+	out := logs.String()
 	if strings.Count(out, "exported methods are not exposed") != 1 || !strings.Contains(out, sloppyWhy) {
 		t.Fatalf("want one warning naming %q; log:\n%s", sloppyWhy, out)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 )
@@ -25,7 +26,7 @@ func TestReloadNamesKeysThatNeedARestart(t *testing.T) {
 		}
 	}
 	write("logger:\n  format: json\nnetron:\n  cacheSize: 100\nhello:\n  greeting: hi\n  times: 1\n")
-	buf := &syncBuffer{}
+	buf := &testsrv.LogBuffer{}
 	app := titan.New(
 		titan.WithConfig(config.Options{Files: []string{file}, Environ: []string{}, NoWatch: true}),
 		titan.WithLogger(logger.WithWriter(buf)),
@@ -36,7 +37,7 @@ func TestReloadNamesKeysThatNeedARestart(t *testing.T) {
 	}
 	restartKeys := func() [][]string {
 		var out [][]string
-		for _, r := range buf.records(t) {
+		for _, r := range logRecords(t, buf) {
 			if r["level"] == "WARN" && r["module"] == "config" {
 				var keys []string
 				for _, k := range r["keys"].([]any) {
@@ -62,6 +63,6 @@ func TestReloadNamesKeysThatNeedARestart(t *testing.T) {
 	}
 	got := restartKeys()
 	if len(got) != 1 || !slices.Equal(got[0], []string{"hello.greeting", "netron.cacheSize"}) {
-		t.Fatalf("warnings of keys that need a restart = %v, want one naming [hello.greeting netron.cacheSize]\nlog:\n%s", got, buf.b.String())
+		t.Fatalf("warnings of keys that need a restart = %v, want one naming [hello.greeting netron.cacheSize]\nlog:\n%s", got, buf.String())
 	}
 }

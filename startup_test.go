@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/logger"
 )
 
@@ -72,7 +73,7 @@ func TestStartupErrorMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			buf := &syncBuffer{}
+			buf := &testsrv.LogBuffer{}
 			opts := append([]titan.Option{
 				titan.WithConfig(quiet("logger.format=json")),
 				titan.WithLogger(logger.WithWriter(buf)),
@@ -87,7 +88,7 @@ func TestStartupErrorMessage(t *testing.T) {
 			if tt.name == "service constructor error" && !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("errors.Is(%v, os.ErrNotExist) = false", err)
 			}
-			if recs := buf.records(t); len(recs) != 0 {
+			if recs := logRecords(t, buf); len(recs) != 0 {
 				t.Errorf("logged at the default level: %v", recs)
 			}
 		})
@@ -97,7 +98,7 @@ func TestStartupErrorMessage(t *testing.T) {
 // TestStartupErrorDetailAtDebug: fx's own account of the failure (the chain
 // of what was being built) is logged at debug level only.
 func TestStartupErrorDetailAtDebug(t *testing.T) {
-	buf := &syncBuffer{}
+	buf := &testsrv.LogBuffer{}
 	err := titan.New(
 		titan.WithConfig(quiet("logger.format=json", "logger.levels.fx=debug")),
 		titan.WithLogger(logger.WithWriter(buf)),
@@ -107,7 +108,7 @@ func TestStartupErrorDetailAtDebug(t *testing.T) {
 		t.Fatal("the app was built")
 	}
 	var detail string
-	for _, r := range buf.records(t) {
+	for _, r := range logRecords(t, buf) {
 		if e, _ := r["error"].(string); r["level"] == "DEBUG" && strings.Contains(e, "could not build value group") {
 			detail = e
 		}

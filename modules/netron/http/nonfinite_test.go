@@ -1,40 +1,21 @@
 package http_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestNonFiniteNumbers: JSON has no NaN or Infinity. A result that is not finite (1e308 +
 // 1e308), alone or in a struct, is an internal error logged with the reason, not 200 null; a
 // number in the input beyond the float64 range (1e400) is invalid_argument naming the
 // argument, not +Inf. On the JSON routes and on /netron/invoke alike.
 func TestNonFiniteNumbers(t *testing.T) {
-	var logs syncBuffer
+	var logs testsrv.LogBuffer
 	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package nats_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +121,7 @@ func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
 func TestUndecodableEventsAreLoggedRateLimited(t *testing.T) {
 	addr := testsrv.NATS(t)
 	prefix := "t" + strings.ToLower(nuid.Next())
-	var buf syncBuffer
+	var buf testsrv.LogBuffer
 	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(&buf, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -160,22 +158,4 @@ func TestUndecodableEventsAreLoggedRateLimited(t *testing.T) {
 	if c := strings.Count(buf.String(), "dropped an undecodable event"); c != 1 {
 		t.Fatalf("%d log records for %d undecodable events, want 1", c, events)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package certs_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/security/certs"
 )
@@ -114,7 +114,7 @@ func TestBadRotationKeepsCertificate(t *testing.T) {
 	ca := newCA(t, "titan CA")
 	first, next := ca.issue(t, "server-1"), ca.issue(t, "server-2")
 	srv := writeFiles(t, first, ca.pem)
-	var logs syncBuffer
+	var logs testsrv.LogBuffer
 	server, err := certs.NewWithLogger(certs.Config{Cert: srv.cert, Key: srv.key, Reload: reload},
 		slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
@@ -175,24 +175,6 @@ func TestBadRotationKeepsCertificate(t *testing.T) {
 		}
 	}
 	t.Logf("log:\n%s", out)
-}
-
-// syncBuffer is a bytes.Buffer that handshakes may write concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestConcurrentHandshakesDuringRotation serves handshakes from many

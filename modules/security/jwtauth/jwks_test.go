@@ -1,7 +1,6 @@
 package jwtauth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/security/jwtauth"
 )
 
@@ -298,29 +298,11 @@ func TestVerifyConcurrentlyDuringRotation(t *testing.T) {
 	wg.Wait()
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestJWKSRefetchFailuresAreLogged(t *testing.T) {
 	t.Parallel()
 	k := keys()
 	srv := newKeyServer(t, jwks(t, jwk(t, "a", "RS256", k.rsa.Public())))
-	var logs syncBuffer
+	var logs testsrv.LogBuffer
 	opt := jwtauth.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))
 	if !strings.Contains(opt.String(), "WithLogger") {
 		t.Errorf("option String %q", opt)

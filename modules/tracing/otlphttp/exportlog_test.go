@@ -1,7 +1,6 @@
 package otlphttp_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -14,29 +13,11 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
 )
-
-// lockedBuffer is a log sink written from the exporter's goroutine and
-// read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // handled records what reaches OpenTelemetry's error handler, which by
 // default prints on stderr.
@@ -68,7 +49,7 @@ func TestFailedExportsGoToTheAppLog(t *testing.T) {
 	otel.SetErrorHandler(h)
 	defer otel.SetErrorHandler(prev)
 
-	logs := &lockedBuffer{}
+	logs := &testsrv.LogBuffer{}
 	var n *netron.Netron
 	app := titan.New(
 		titan.WithConfig(config.Options{Sets: []string{
