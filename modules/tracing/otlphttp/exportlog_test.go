@@ -14,7 +14,6 @@ import (
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
-	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/logger"
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -50,21 +49,10 @@ func TestFailedExportsGoToTheAppLog(t *testing.T) {
 	defer otel.SetErrorHandler(prev)
 
 	logs := &testsrv.LogBuffer{}
-	var n *netron.Netron
-	app := titan.New(
-		titan.WithConfig(config.Options{Sets: []string{
-			"logger.level=warn", "logger.format=json", "netron.listen=tcp://127.0.0.1:0",
-			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL,
-		}, Environ: []string{}, NoWatch: true}),
-		titan.WithLogger(logger.WithWriter(logs)),
-		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
-		titan.Invoke(func(x *netron.Netron) { n = x }),
-	)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	app, n := startTracedApp(t, ctx, srv.URL, []string{"logger.level=warn", "logger.format=json"},
+		titan.WithLogger(logger.WithWriter(logs)))
 	self, err := n.Dial(ctx, n.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,26 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/x-protobuf")
 }
 
+// startTracedApp starts an app serving echo@1.0.0 on a tcp listener that
+// sends its spans to endpoint with otlphttp, with the sets and opts on
+// top, and returns it with its Netron; the test stops it.
+func startTracedApp(t *testing.T, ctx context.Context, endpoint string, sets []string, opts ...titan.Option) (*titan.App, *netron.Netron) {
+	t.Helper()
+	var n *netron.Netron
+	app := titan.New(append([]titan.Option{
+		titan.WithConfig(config.Options{Sets: append([]string{
+			"logger.level=error", "netron.listen=tcp://127.0.0.1:0",
+			"tracing.exporter=otlphttp", "tracing.endpoint=" + endpoint,
+		}, sets...), Environ: []string{}, NoWatch: true}),
+		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
+		titan.Invoke(func(x *netron.Netron) { n = x }),
+	}, opts...)...)
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return app, n
+}
+
 // TestAppSendsSpans: an app with tracing.exporter otlphttp sends the
 // spans of its calls to tracing.endpoint, at the latest when it stops.
 func TestAppSendsSpans(t *testing.T) {
@@ -53,20 +73,9 @@ func TestAppSendsSpans(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 
-	var n *netron.Netron
-	app := titan.New(
-		titan.WithConfig(config.Options{Sets: []string{
-			"logger.level=error", "netron.listen=tcp://127.0.0.1:0",
-			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL, "tracing.serviceName=echo-app",
-		}, Environ: []string{}, NoWatch: true}),
-		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
-		titan.Invoke(func(x *netron.Netron) { n = x }),
-	)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	app, n := startTracedApp(t, ctx, srv.URL, []string{"tracing.serviceName=echo-app"})
 	peer, err := netron.Dial(ctx, n.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
@@ -128,20 +137,8 @@ func TestStopWithSilentCollector(t *testing.T) {
 	defer close(silent)
 	before := goleak.IgnoreCurrent()
 
-	var n *netron.Netron
-	app := titan.New(
-		titan.WithConfig(config.Options{Sets: []string{
-			"logger.level=error", "netron.listen=tcp://127.0.0.1:0", "metrics.listen=127.0.0.1:0",
-			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL,
-		}, Environ: []string{}, NoWatch: true}),
-		titan.StopTimeout(4*time.Second),
-		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
-		titan.Invoke(func(x *netron.Netron) { n = x }),
-	)
 	ctx := context.Background()
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	app, n := startTracedApp(t, ctx, srv.URL, []string{"metrics.listen=127.0.0.1:0"}, titan.StopTimeout(4*time.Second))
 	peer, err := netron.Dial(ctx, n.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
@@ -172,20 +169,9 @@ func TestBadNameLosesNoSpans(t *testing.T) {
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
 
-	var n *netron.Netron
-	app := titan.New(
-		titan.WithConfig(config.Options{Sets: []string{
-			"logger.level=error", "netron.listen=tcp://127.0.0.1:0",
-			"tracing.exporter=otlphttp", "tracing.endpoint=" + srv.URL,
-		}, Environ: []string{}, NoWatch: true}),
-		titan.Service("echo", "1.0.0", func() Echo { return Echo{} }),
-		titan.Invoke(func(x *netron.Netron) { n = x }),
-	)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := app.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	app, n := startTracedApp(t, ctx, srv.URL, nil)
 	self, err := n.Dial(ctx, n.Addrs()[0])
 	if err != nil {
 		t.Fatal(err)
