@@ -21,17 +21,10 @@ import (
 // is served meanwhile, and the calls whose deadline passed while they
 // waited are answered deadline_exceeded without running.
 func TestCallFloodIsBounded(t *testing.T) {
-	addr := testURL(t)
 	const slots, flood = 32, 1000
-	n, err := netron.New(netron.Config{MaxCallsPerPeer: slots}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calc := newCalc()
-	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
+	r := serveRawCalc(t, netron.Config{MaxCallsPerPeer: slots})
+	ctx, addr, calc, nc, prefix := r.ctx, r.addr, r.calc, r.nc, r.prefix
 	before := runtime.NumGoroutine()
-
-	nc, prefix := rawNATS(t, addr)
 	answers, err := nc.SubscribeSync(nc.NewInbox() + ".>")
 	if err != nil {
 		t.Fatal(err)

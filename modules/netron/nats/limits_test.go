@@ -1,6 +1,7 @@
 package nats_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -14,19 +15,37 @@ import (
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
+// rawCalc is a Calc served on NATS and a raw nats.go connection to its
+// bus, for tests that speak the wire themselves.
+type rawCalc struct {
+	ctx    context.Context
+	addr   string // the Netron's nats:// address
+	calc   *Calc
+	nc     *nats.Conn
+	prefix string // of the subjects
+}
+
+// serveRawCalc serves a Calc as calculator@1.0.0 on NATS with cfg.
+func serveRawCalc(t *testing.T, cfg netron.Config) rawCalc {
+	t.Helper()
+	r := rawCalc{addr: testURL(t), calc: newCalc()}
+	n, err := netron.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.ctx = serveOnNATS(t, n, r.addr, "calculator", "1.0.0", r.calc)
+	r.nc, r.prefix = rawNATS(t, r.addr)
+	return r
+}
+
 // A caller that opens streams and grants no credit holds at most
 // maxStreamsPerPeer of them: the stream over it is refused with
 // resource_exhausted, as on a stream connection; calls are served
 // meanwhile.
 func TestStreamsPerCallerAreBounded(t *testing.T) {
-	addr := testURL(t)
 	const streams = 6
-	n, err := netron.New(netron.Config{MaxStreamsPerPeer: streams}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", newCalc())
-	nc, prefix := rawNATS(t, addr)
+	r := serveRawCalc(t, netron.Config{MaxStreamsPerPeer: streams})
+	ctx, nc, prefix := r.ctx, r.nc, r.prefix
 	inbox := nc.NewInbox()
 	items, err := nc.SubscribeSync(inbox + ".>") // answers the probes of nobody: a caller that never reads
 	if err != nil {
@@ -63,7 +82,7 @@ func TestStreamsPerCallerAreBounded(t *testing.T) {
 	if !pkt.Error || te == nil || te.GoCode() != "resource_exhausted" {
 		t.Fatalf("stream %d of one caller: %#v, want resource_exhausted", streams+1, pkt.Data)
 	}
-	p := dial(t, addr, netron.Config{})
+	p := dial(t, r.addr, netron.Config{})
 	if _, err := p.Call(ctx, "calculator@1.0.0", "add", 1, 2); err != nil {
 		t.Errorf("a call while a caller holds %d streams: %v", streams, err)
 	}
@@ -73,14 +92,8 @@ func TestStreamsPerCallerAreBounded(t *testing.T) {
 // invalid_argument naming the id, and the method does not run; the first
 // stream goes on.
 func TestDuplicateStreamIDIsRefused(t *testing.T) {
-	addr := testURL(t)
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calc := newCalc()
-	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
-	nc, prefix := rawNATS(t, addr)
+	r := serveRawCalc(t, netron.Config{})
+	ctx, calc, nc, prefix := r.ctx, r.calc, r.nc, r.prefix
 	inbox := nc.NewInbox()
 	items, err := nc.SubscribeSync(inbox + ".s")
 	if err != nil {
@@ -159,14 +172,8 @@ func TestDuplicateStreamIDIsRefused(t *testing.T) {
 // Before, the second took over the first's entry: the method ran, and a
 // cancel for the id reached only the second.
 func TestDuplicateCallIDIsRefused(t *testing.T) {
-	addr := testURL(t)
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	calc := newCalc()
-	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
-	nc, prefix := rawNATS(t, addr)
+	rc := serveRawCalc(t, netron.Config{})
+	ctx, calc, nc, prefix := rc.ctx, rc.calc, rc.nc, rc.prefix
 	inbox := nc.NewInbox()
 	answers, err := nc.SubscribeSync(inbox + ".r.>")
 	if err != nil {
