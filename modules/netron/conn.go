@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -43,7 +44,7 @@ type conn struct {
 
 	inbound session.Inbounds // the streams the peer produces for this side
 
-	bad badInputLog
+	bad logevery.Limiter // malformed input's log records
 
 	emu    sync.Mutex
 	events []queuedEvent
@@ -94,7 +95,7 @@ func (c *conn) run() {
 	go c.writeLoop()
 	err := c.readLoop()
 	c.close(err)
-	if n := c.bad.end(); n > 0 {
+	if n := c.bad.End(); n > 0 {
 		c.p.log.Warn("malformed messages dropped without a log record", "count", n)
 	}
 	<-c.wdone

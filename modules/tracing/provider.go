@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
@@ -125,7 +125,7 @@ func (p *provider) stop(ctx context.Context) error {
 // batch processor's last export runs under no deadline of the app's, and
 // would go on after the app stopped), and whose failures go to the app's
 // log rather than to OpenTelemetry's error handler, which prints them on
-// stderr: the first one, then at most one record per exportLogEvery,
+// stderr: the first one, then at most one record per logevery.Interval,
 // counting the failures in between.
 type abortable struct {
 	sdktrace.SpanExporter
@@ -133,14 +133,8 @@ type abortable struct {
 	log     *slog.Logger
 	name    string
 
-	mu     sync.Mutex
-	last   time.Time // of the last record
-	missed int       // failures since, not logged
+	failed logevery.Limiter // the log records of failed exports
 }
-
-// exportLogEvery spaces the records of failed exports: a collector that
-// is down fails every batch.
-const exportLogEvery = 10 * time.Second
 
 // ExportSpans implements [sdktrace.SpanExporter].
 func (e *abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
@@ -152,16 +146,10 @@ func (e *abortable) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySp
 	if err == nil || e.log == nil {
 		return err
 	}
-	e.mu.Lock()
-	now := time.Now()
-	if !e.last.IsZero() && now.Sub(e.last) < exportLogEvery {
-		e.missed++
-		e.mu.Unlock()
+	ok, missed := e.failed.Allow(time.Now())
+	if !ok {
 		return nil
 	}
-	missed := e.missed
-	e.last, e.missed = now, 0
-	e.mu.Unlock()
 	attrs := []any{"exporter", e.name, "spans", len(spans), "error", err}
 	if missed > 0 {
 		attrs = append(attrs, "failedSinceLastRecord", missed)

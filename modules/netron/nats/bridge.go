@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -29,7 +30,7 @@ type Bridge struct {
 	sub    *nats.Subscription
 	unsub  func()
 	once   sync.Once
-	bad    badEventLog
+	bad    logevery.Limiter
 }
 
 // BridgeOption configures a [Bridge].
@@ -135,7 +136,7 @@ func (b *Bridge) receive(m *nats.Msg) {
 	if len(m.Data) > 0 {
 		v, err := protocol.DecodeValue(m.Data, b.limits)
 		if err != nil {
-			if write, quiet := b.bad.record(time.Now()); write {
+			if write, quiet := b.bad.Allow(time.Now()); write {
 				args := []any{"topic", topic, "error", err}
 				if quiet > 0 {
 					args = append(args, "dropped_since_last_record", quiet)
