@@ -215,7 +215,12 @@ func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawV
 
 // drain runs a stream method and collects its items (a function of its
 // own: the range over the iterator would move call's results to the heap).
+// Stopping at maxStreamItems ends the stream's context with
+// errTooManyItems, which tells the interceptors why (see
+// netron.StreamingHandlerFunc).
 func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, error) {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	seq, err := h.n.InvokeStream(ctx, inv)
 	if err != nil {
 		return result{}, err
@@ -226,6 +231,7 @@ func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, er
 			return result{}, err
 		}
 		if len(items) == maxStreamItems {
+			stop(errTooManyItems)
 			return result{}, errTooManyItems
 		}
 		items = append(items, v)
