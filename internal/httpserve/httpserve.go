@@ -90,7 +90,9 @@ func Start(addr string, h http.Handler, log *slog.Logger, what string) (*Server,
 // (httpwrite.Timed).
 func timeWrites(h http.Handler, d time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(httpwrite.Timed(w, d), r)
+		w = httpwrite.Timed(w, d)
+		defer httpwrite.Finish(w)
+		h.ServeHTTP(w, r)
 	})
 }
 

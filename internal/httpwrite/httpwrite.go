@@ -25,6 +25,10 @@ const Part = 64 << 10
 // come slowly lives as long as its client reads it; net/http clears the
 // deadline once the request's answer is complete.
 //
+// net/http writes what is buffered after the handler returns: call
+// [Finish] then (deferred), so that this last write has its own timeout,
+// not what is left of the one of the handler's last write.
+//
 // A response that cannot take a deadline (one of a router or a recorder
 // that does not unwrap to net/http's) is written without one. Like any
 // http.ResponseWriter, the result is for one goroutine at a time; it
@@ -84,3 +88,12 @@ func (w *timedWriter) Flush() { _ = w.FlushError() }
 
 // Unwrap returns the response w writes to, for http.ResponseController.
 func (w *timedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Finish gives the writes net/http makes after the handler returns (the
+// buffered rest of the answer) a timeout of their own, when w came from
+// [Timed]; it does nothing otherwise.
+func Finish(w http.ResponseWriter) {
+	if tw, ok := w.(*timedWriter); ok {
+		tw.arm()
+	}
+}

@@ -64,3 +64,27 @@ func TestTimedLargeAnswerToSlowReader(t *testing.T) {
 	}
 	t.Logf("%d bytes in %v", got, time.Since(start))
 }
+
+// TestFinishGivesTheLastWriteItsOwnTimeout: a handler that writes its
+// header, then works longer than the timeout before it returns, still has
+// its answer delivered: net/http writes the buffered answer after the
+// handler returns, under the deadline Finish sets then. Without Finish,
+// that write meets the deadline of the header's write: the client reads EOF.
+func TestFinishGivesTheLastWriteItsOwnTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = httpwrite.Timed(w, 200*time.Millisecond)
+		defer httpwrite.Finish(w)
+		w.Header().Set("X-Slow", "1")
+		w.WriteHeader(http.StatusOK)
+		time.Sleep(400 * time.Millisecond) // and returns: the answer is its header
+	}))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatalf("an answer computed after its header: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Slow") != "1" {
+		t.Fatalf("answer %d %v; want 200 with X-Slow", resp.StatusCode, resp.Header)
+	}
+}

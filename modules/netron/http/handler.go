@@ -116,6 +116,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every answer from here on must be taken by the client as it is
 	// written: one that stops reading is cut after the write timeout.
 	w = httpwrite.Timed(w, h.cfg.writeTimeout)
+	defer httpwrite.Finish(w)
 	origin := r.Header.Get("Origin")
 	corsOK := h.cfg.cors.allows(origin)
 	if h.cfg.cors != nil {
