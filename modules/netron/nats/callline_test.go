@@ -21,7 +21,7 @@ import (
 // is served meanwhile, and the calls whose deadline passed while they
 // waited are answered deadline_exceeded without running.
 func TestCallFloodIsBounded(t *testing.T) {
-	const slots, flood = 32, 1000
+	const slots, flood = 32, 400
 	r := serveRawCalc(t, netron.Config{MaxCallsPerPeer: slots})
 	ctx, addr, calc, nc, prefix := r.ctx, r.addr, r.calc, r.nc, r.prefix
 	before := runtime.NumGoroutine()
@@ -89,4 +89,61 @@ func TestCallFloodIsBounded(t *testing.T) {
 		t.Errorf("%d of %d calls ran although their deadline passed while waiting", ran, flood)
 	}
 	t.Logf("peak %d goroutines (%d before); well-behaved call took %v; %d calls ran", peak, before, took, calc.calls.Load())
+}
+
+// TestCallLinePerService: each service of an instance has slots of its
+// own, so a call to another service (one a method makes while it holds a
+// slot, say) never waits behind the calls of a service whose slots are
+// taken; and a call its caller cancels while it waits for a slot does not
+// run. Before, one line held every service's calls (a method calling a
+// sibling on the same instance could wait on itself), and a cancel found
+// only calls already running.
+func TestCallLinePerService(t *testing.T) {
+	addr := testURL(t)
+	n, err := netron.New(netron.Config{MaxCallsPerPeer: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calc, adder := newCalc(), newCalc()
+	if err := n.Register("adder", "1.0.0", adder); err != nil {
+		t.Fatal(err)
+	}
+	ctx := serveOnNATS(t, n, addr, "calculator", "1.0.0", calc)
+	p := dial(t, addr, netron.Config{})
+
+	busy := make(chan error, 1)
+	go func() {
+		_, err := netron.CallUnary[int](ctx, p, "calculator@1.0.0", "work", 4000)
+		busy <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for calc.calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Another service of the instance is served at once.
+	actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	v, err := netron.CallUnary[float64](actx, p, "adder@1.0.0", "add", 1, 2)
+	cancel()
+	if err != nil || v != 3 {
+		t.Fatalf("adder while calculator's slot is taken: %v, %v", v, err)
+	}
+	// A call that waits for calculator's slot and is cancelled never runs.
+	wctx, cancelWait := context.WithCancel(ctx)
+	waited := make(chan error, 1)
+	go func() {
+		_, err := netron.CallUnary[int](wctx, p, "calculator@1.0.0", "work", 1)
+		waited <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // it is in line
+	cancelWait()
+	if err := <-waited; netron.CodeOf(err) != netron.CodeCanceled {
+		t.Fatalf("the cancelled waiting call: %v", err)
+	}
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the slot is free: a waiting call would run now
+	if got := calc.calls.Load(); got != 1 {
+		t.Errorf("calculator ran %d calls, want 1: the cancelled one ran after it waited", got)
+	}
 }

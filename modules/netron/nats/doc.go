@@ -151,9 +151,11 @@
 //
 // # Limits
 //
-// An instance runs at most Config.MaxCallsPerPeer calls at once, over all
-// its callers (a stream counts until it is answered, as on a stream
-// connection). Calls that arrive meanwhile wait in line, without a
+// An instance runs at most Config.MaxCallsPerPeer calls of each service at
+// once, over all its callers (a stream counts until it is answered, as on
+// a stream connection); each service has slots of its own, so a method
+// that calls another service of the same instance never waits behind
+// itself. Calls that arrive meanwhile wait in line, without a
 // goroutine each, and are acknowledged at once: at most 16 per
 // MaxCallsPerPeer (4,096 by default) and 64 MiB wait, at most 4 per
 // MaxCallsPerPeer (1,024) from one caller (its [HeaderCaller]); one over
@@ -163,11 +165,13 @@
 // its whole flood. A call's [HeaderTimeout] counts from its arrival, its wait
 // included; one whose deadline passes while it waits (without the header,
 // after Config.RequestTimeout) is answered deadline_exceeded and does not
-// run. The call subscriptions' pending limits match the line's, so what
+// run, nor does one its caller cancels while it waits. The call
+// subscriptions' pending limits match the line's, so what
 // NATS holds for the gateway is bounded too (it drops the excess as a slow
 // consumer, and those calls fail at their callers). Callers' ids are not
 // authenticated over NATS: a client sending under many ids is held by the
-// instance-wide bounds only. Control messages (cancel, credit, close,
+// service-wide bounds only, and one sending under another caller's id
+// shares that caller's share of the line. Control messages (cancel, credit, close,
 // ping) come on a subscription of their own and never wait behind calls.
 //
 // A caller (its inbox, [HeaderInbox]) has at most Config.MaxStreamsPerPeer

@@ -60,9 +60,15 @@ type Gateway struct {
 	// maxStreams bounds the streams open for one caller (its inbox), as
 	// Config.MaxStreamsPerPeer does for one connection.
 	maxStreams int
-	// line bounds the calls running at once (Config.MaxCallsPerPeer) and
-	// those waiting for one to end.
-	line *callLine
+	// slots is the number of calls of one service that run at once
+	// (Config.MaxCallsPerPeer); each service has a callLine of its own, so
+	// that a call to another service of the instance, made by a method
+	// that holds a slot, never waits behind its caller.
+	slots int
+	// waiting holds the calls between their arrival and their start, by
+	// inbox/call id: true once the caller cancelled one (the method then
+	// does not run).
+	waiting map[string]bool
 	// busy is the answer to a call the line has no room for, encoded once:
 	// in a flood it is sent for most calls.
 	busy []byte
@@ -129,15 +135,16 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		window:         cfgN.StreamWindow,
 		idle:           cfgN.StreamIdleTimeout,
 		maxStreams:     cfgN.MaxStreamsPerPeer,
-		line:           newCallLine(cfgN.MaxCallsPerPeer),
+		slots:          cfgN.MaxCallsPerPeer,
+		waiting:        map[string]bool{},
 		names:          map[string]bool{},
 		calls:          map[string]context.CancelCauseFunc{},
 		streams:        map[string]*sendStream{},
 		streamsOf:      map[string]int{},
 	}
 	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
-		"instance %s is busy: %d calls running and the calls waiting at their limit (%d in all, %d from one caller)",
-		g.id, g.line.slots, g.line.maxWait, g.line.maxCaller))
+		"instance %s is busy: the service's %d call slots are taken and its waiting line is full (at most %d calls, %d from one caller, %d MiB)",
+		g.id, g.slots, g.slots*waitingPerSlot, g.slots*callerWaitingPerSlot, waitingBytes>>20))
 	if err := g.subscribe(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -247,13 +254,14 @@ func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
 		g.names[sd.Name] = true
 	}
 	group := g.subj.service(sd.Name, sd.Version)
-	sub, err := g.nc.QueueSubscribe(group+".*", group, g.onCall)
+	line := newCallLine(g.slots)
+	sub, err := g.nc.QueueSubscribe(group+".*", group, func(m *nats.Msg) { g.onCall(line, m) })
 	if err != nil {
 		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
 	}
 	// onCall never waits, so little is pending; what the line would not
 	// take either is dropped by NATS (a slow consumer).
-	if err := sub.SetPendingLimits(g.line.maxWait, waitingBytes); err != nil {
+	if err := sub.SetPendingLimits(line.maxWait, waitingBytes); err != nil {
 		_ = sub.Unsubscribe()
 		return fail(fmt.Errorf("natstransport: subscribe %s: %w", group, err))
 	}
@@ -454,48 +462,83 @@ func (a *acker) finish() {
 // never starts more goroutines than there are slots. A call put in line
 // is acknowledged at once (its caller probes the instance meanwhile); one
 // the line has no room for is refused with resource_exhausted.
-func (g *Gateway) onCall(msg *nats.Msg) {
+func (g *Gateway) onCall(line *callLine, msg *nats.Msg) {
 	if msg.Reply == "" {
 		return // nobody to answer
 	}
+	key := callKey(msg.Header)
 	g.mu.Lock()
 	draining := g.draining
+	_, dup := g.waiting[key]
+	if !draining && !dup && key != "" {
+		g.waiting[key] = false
+	}
 	g.mu.Unlock()
-	if draining {
+	switch {
+	case draining:
 		g.retry(msg)
+		return
+	case dup:
+		g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeInvalidArgument,
+			"call id %s is already running for this caller (%s %s)", msg.Header.Get(HeaderCall), HeaderInbox, msg.Header.Get(HeaderInbox))))
 		return
 	}
 	c := queuedCall{msg: msg, arrived: time.Now()}
-	switch run, queued := g.line.enter(callerAddr(msg.Header), c); {
+	switch run, queued := line.enter(callerAddr(msg.Header), c); {
 	case run && g.begin():
-		go g.work(c)
+		go g.work(line, c)
 	case run:
+		g.started(msg)
 		g.retry(msg)
-		g.handOver()
+		g.handOver(line)
 	case queued:
 		g.reply(msg.Reply, nil, HeaderAck, "1")
 	default:
+		g.started(msg)
 		g.reply(msg.Reply, g.busy)
 	}
+}
+
+// callKey is the inbox/call id of a call, "" when it has none.
+func callKey(h nats.Header) string {
+	inbox, call := h.Get(HeaderInbox), h.Get(HeaderCall)
+	if inbox == "" || call == "" {
+		return ""
+	}
+	return inbox + "/" + call
+}
+
+// started takes msg's call out of the calls waiting to start, and reports
+// whether its caller cancelled it meanwhile.
+func (g *Gateway) started(msg *nats.Msg) (cancelled bool) {
+	key := callKey(msg.Header)
+	if key == "" {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	cancelled = g.waiting[key]
+	delete(g.waiting, key)
+	return cancelled
 }
 
 // work serves c, which holds a slot, then the calls that wait for the
 // slot, until none waits or a stream keeps the goroutine (and has handed
 // the slot over).
-func (g *Gateway) work(c queuedCall) {
+func (g *Gateway) work(line *callLine, c queuedCall) {
 	defer g.wg.Done()
 	for {
 		held := true
 		g.serveCall(c, func() {
 			if held {
 				held = false
-				g.handOver()
+				g.handOver(line)
 			}
 		})
 		if !held {
 			return
 		}
-		next, ok := g.line.leave()
+		next, ok := line.leave()
 		if !ok {
 			return
 		}
@@ -506,16 +549,17 @@ func (g *Gateway) work(c queuedCall) {
 // handOver gives up a slot: the next waiting call takes it, in a
 // goroutine of its own; once the gateway is closed, the waiting calls are
 // answered with a retry instead.
-func (g *Gateway) handOver() {
+func (g *Gateway) handOver(line *callLine) {
 	for {
-		next, ok := g.line.leave()
+		next, ok := line.leave()
 		if !ok {
 			return
 		}
 		if g.begin() {
-			go g.work(next)
+			go g.work(line, next)
 			return
 		}
+		g.started(next.msg)
 		g.retry(next.msg)
 	}
 }
@@ -576,6 +620,10 @@ func readCallHeaders(h nats.Header) (callHeaders, error) {
 func (g *Gateway) serveCall(c queuedCall, release func()) {
 	msg := c.msg
 	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
+	if g.started(msg) {
+		fail(netron.Errorf(netron.CodeCanceled, "call cancelled by the caller before it started"))
+		return
+	}
 	g.mu.Lock()
 	draining := g.draining
 	g.mu.Unlock()
@@ -836,8 +884,12 @@ func (g *Gateway) onControl(msg *nats.Msg) {
 			_ = msg.Respond(nil)
 		}
 	case "cancel":
+		key := inbox + "/" + msg.Header.Get(HeaderCall)
 		g.mu.Lock()
-		cancel := g.calls[inbox+"/"+msg.Header.Get(HeaderCall)]
+		cancel := g.calls[key]
+		if _, waits := g.waiting[key]; waits {
+			g.waiting[key] = true // it does not run
+		}
 		g.mu.Unlock()
 		if cancel != nil {
 			cancel(netron.Errorf(netron.CodeCanceled, "call cancelled by the caller"))
