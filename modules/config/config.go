@@ -224,7 +224,7 @@ func (c *Config) load() (*state, error) {
 				continue
 			}
 			pkg := sectionPackages[key]
-			if guards[key] {
+			if guards[key] && !isEmptySection(raw[key]) {
 				// Ignored, it would leave the app open: it is refused.
 				problems = append(problems, Problem{Path: key, Source: st.source(key), Reason: fmt.Sprintf(
 					"configures %s, which this program does not link, so the app would run without it: add import _ %q, or remove the section", pkg, pkg)})
@@ -259,6 +259,13 @@ var sectionPackages = map[string]string{
 // an error, not a warning, so that a file asking for them never runs an
 // app without them.
 var guards = map[string]bool{"security": true}
+
+// isEmptySection reports whether v, a top-level value, sets no key
+// (`security: {}`, `security:`): it asks for nothing.
+func isEmptySection(v any) bool {
+	m, ok := v.(map[string]any)
+	return v == nil || ok && len(m) == 0
+}
 
 func dedupe(ps []Problem) []Problem {
 	return slices.CompactFunc(ps, func(a, b Problem) bool { return a == b })

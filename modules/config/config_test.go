@@ -277,6 +277,11 @@ func TestUnlinkedSecuritySectionRefused(t *testing.T) {
 	if p.Path != "security" || !strings.HasPrefix(p.Source, file+":") || !strings.Contains(p.Reason, `add import _ "github.com/titanframework/titan/modules/security"`) {
 		t.Errorf("problem %+v", p)
 	}
+	// An empty section asks for nothing: a warning, as for other sections.
+	empty := write(t, t.TempDir(), "e.yaml", "security: {}\n")
+	if c, err := config.Load(config.Options{Files: []string{empty}, Environ: []string{}}, spec()); err != nil || len(c.Warnings()) != 1 {
+		t.Errorf("an empty security section: %v", err)
+	}
 	// A program that reads no sections (a tool reading the app's file,
 	// such as titan token) is not refused.
 	if _, err := config.Load(config.Options{Files: []string{file}, Environ: []string{}}); err != nil {
