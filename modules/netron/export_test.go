@@ -1,6 +1,7 @@
 package netron
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -71,10 +72,8 @@ func PoolsCalls(n *Netron) bool { return n.poolCalls }
 // Workers returns how many call workers n has running.
 func Workers(n *Netron) int { return int(n.workers.alive.Load()) }
 
-// SetWorkerIdle sets how long call workers wait idle, until the returned
-// function restores it. Netrons made meanwhile see the new value.
-func SetWorkerIdle(d time.Duration) (restore func()) {
-	old := workerIdle
-	workerIdle = d
-	return func() { workerIdle = old }
+// WithWorkerIdle sets how long the Netron's call workers wait idle
+// before its janitor retires them (about twice d).
+func WithWorkerIdle(d time.Duration) Option {
+	return netronOption{fmt.Sprintf("WithWorkerIdle(%v)", d), func(n *Netron) { n.workers.tick = d }}
 }

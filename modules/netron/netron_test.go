@@ -127,9 +127,9 @@ func startServer(t *testing.T, scheme string, opts ...netron.ServiceOption) *ser
 // serveOnTCP starts a Netron (default configuration) serving the services
 // of impls (name -> implementation, version 1.0.0) on a TCP port, stopped
 // with the test, and returns it with a peer dialled to it.
-func serveOnTCP(t *testing.T, impls map[string]any) (*netron.Netron, *netron.Peer) {
+func serveOnTCP(t *testing.T, impls map[string]any, opts ...netron.Option) (*netron.Netron, *netron.Peer) {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
+	n, err := netron.New(netron.Config{}, nil, append([]netron.Option{titantest.AppFeatures(t, netron.Config{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

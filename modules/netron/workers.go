@@ -1,6 +1,7 @@
 package netron
 
 import (
+	"cmp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,10 +18,11 @@ import (
 // calls); a call goes to the top idle worker, or starts one. There are
 // never more workers than calls being served at a peak, so
 // Config.MaxCallsPerPeer and the connection caps bound them. A janitor,
-// running while there are workers, ticks every workerIdle and stops the
-// workers that stayed idle through two ticks; Stop stops them all, so none
-// outlives the Netron.
-var workerIdle = time.Second // a variable for tests
+// running while there are workers, ticks every workerIdle (or the
+// Netron's own tick, which tests set) and stops the workers that stayed
+// idle through two ticks; Stop stops them all, so none outlives the
+// Netron.
+const workerIdle = time.Second
 
 // workers is a Netron's pool of call workers.
 type workers struct {
@@ -29,7 +31,8 @@ type workers struct {
 	stopped bool
 	janitor bool // the janitor runs
 	ticks   uint64
-	alive   atomic.Int32 // workers running
+	alive   atomic.Int32  // workers running
+	tick    time.Duration // the janitor's tick; 0: workerIdle
 }
 
 // worker is an idle worker's mailbox: a call, or the zero callWork to stop.
@@ -89,7 +92,7 @@ func (n *Netron) worker(cw callWork) {
 // or the Netron stops.
 func (n *Netron) janitor() {
 	p := &n.workers
-	t := time.NewTicker(workerIdle)
+	t := time.NewTicker(cmp.Or(p.tick, workerIdle))
 	defer t.Stop()
 	var retired []*worker
 	for {

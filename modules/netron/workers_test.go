@@ -30,9 +30,8 @@ func (g *Gate) Wait(ctx context.Context) (int, error) {
 // (no more), and once the peak is over the workers exit by themselves, as
 // they do when the Netron stops.
 func TestWorkersFollowTheLoad(t *testing.T) {
-	t.Cleanup(netron.SetWorkerIdle(50 * time.Millisecond)) // after the Netron of the test stops
 	g := &Gate{in: make(chan struct{}, 100), open: make(chan struct{})}
-	n, p := serveOnTCP(t, map[string]any{"gate": g, "calculator": &Calc{}})
+	n, p := serveOnTCP(t, map[string]any{"gate": g, "calculator": &Calc{}}, netron.WithWorkerIdle(50*time.Millisecond))
 	ctx := context.Background()
 	for i := range 50 {
 		if _, err := netron.CallUnary[int](ctx, p, "calculator@1.0.0", "add", i, 1); err != nil {
