@@ -126,9 +126,9 @@ type server struct {
 	calc *Calculator
 }
 
-func startServer(t testing.TB, query string) *server {
+func startServer(t testing.TB, query string, opts ...netron.Option) *server {
 	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, titantest.AppFeatures(t, netron.Config{}))
+	n, err := netron.New(netron.Config{}, nil, append([]netron.Option{titantest.AppFeatures(t, netron.Config{})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -60,23 +59,8 @@ func (s *stopCauses) last() error {
 // recorded canceled.
 func TestStreamStopReasonReachesInterceptors(t *testing.T) {
 	sc := &stopCauses{}
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(sc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Register("calculator", "1.0.0", &Calculator{resets: make(chan struct{}, 1)}); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	})
-	r := post(t, client(t), addr+"/netron/invoke", `{"id":"1","version":"2.0","timestamp":0,"service":"calculator@1.0.0","method":"count","input":[20000]}`)
+	srv := startServer(t, "", netron.WithInterceptors(sc))
+	r := post(t, client(t), srv.addr+"/netron/invoke", `{"id":"1","version":"2.0","timestamp":0,"service":"calculator@1.0.0","method":"count","input":[20000]}`)
 	if r.status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a stream of 20000 items: %d %.200s", r.status, r.body)
 	}
