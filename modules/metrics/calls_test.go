@@ -202,14 +202,19 @@ func TestStreamStoppedByReader(t *testing.T) {
 			break
 		}
 	}
+	var last string
 	eventually(t, 5*time.Second, "the stream ends on both sides", func() bool {
 		fams := scrape(t, ta.admin+"/metrics")
 		server, _ := sample(fams, "rpc_server_calls_finished_total", labels("count", "tcp", "canceled"))
 		client, _ := sample(fams, "rpc_client_calls_finished_total", labels("count", "tcp", "canceled"))
 		inS, _ := sample(fams, "rpc_server_calls_in_flight", nil)
 		inC, _ := sample(fams, "rpc_client_calls_in_flight", nil)
-		return server == 1 && client == 1 && inS == 0 && inC == 0
-	})
+		if server == 1 && client == 1 && inS == 0 && inC == 0 {
+			return true
+		}
+		last = fmt.Sprintf("server finished %v, client finished %v, in flight %v/%v: %s %s", server, client, inS, inC, fams["rpc_server_calls_finished_total"], fams["rpc_client_calls_finished_total"])
+		return false
+	}, func() string { return last })
 	fams := scrape(t, ta.admin+"/metrics")
 	if items, _ := sample(fams, "rpc_server_stream_items_sent_total", labels("count", "tcp")); items < 10 {
 		t.Errorf("%v items sent, want at least the 10 read", items)
@@ -251,5 +256,41 @@ func TestMadeCallWithBadName(t *testing.T) {
 	other := map[string]string{"rpc_service": "_OTHER", "rpc_method": "_OTHER", "transport": "tcp"}
 	if got, _ := sample(fams, "rpc_client_calls_finished_total", other); got != 2 {
 		t.Errorf("rpc_client_calls_finished_total%v = %v, want 2", other, got)
+	}
+}
+
+// A stream whose iterator returns when its reader closes it (rather than
+// seeing yield report false) ends canceled. Before, the iterator's return
+// raced the context's end and the call was often counted ok.
+func TestStreamReturnsOnItsContext(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const streams = 20
+	for range streams {
+		s, err := p.OpenStream(ctx, "calc@1.0.0", "watch")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Next(); err != nil {
+			t.Fatal(err)
+		}
+		_ = s.Close()
+	}
+	var last string
+	eventually(t, 5*time.Second, "every stream ends", func() bool {
+		fams := scrape(t, ta.admin+"/metrics")
+		inS, _ := sample(fams, "rpc_server_calls_in_flight", nil)
+		last = fmt.Sprint(fams["rpc_server_calls_finished_total"])
+		return inS == 0
+	}, func() string { return last })
+	fams := scrape(t, ta.admin+"/metrics")
+	if n, _ := sample(fams, "rpc_server_calls_finished_total", labels("watch", "tcp", "canceled")); n != streams {
+		t.Errorf("%v of %d streams counted canceled: %s", n, streams, fams["rpc_server_calls_finished_total"])
 	}
 }

@@ -42,6 +42,17 @@ func (Calc) Count(ctx context.Context, n int) iter.Seq2[int, error] {
 	}
 }
 
+// Watch yields one item, then returns when its context ends: the usual
+// way an iterator honours its context.
+func (Calc) Watch(ctx context.Context) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		if !yield(1, nil) {
+			return
+		}
+		<-ctx.Done()
+	}
+}
+
 // testApp is a started app serving calc@1.0.0.
 type testApp struct {
 	app   *titan.App
@@ -113,11 +124,14 @@ func getReport(t *testing.T, url string) (int, health.Report) {
 }
 
 // eventually polls cond every 20ms until it holds or d passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool, seen ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if len(seen) > 0 {
+				t.Fatalf("%s: not within %v; last seen: %s", what, d, seen[0]())
+			}
 			t.Fatalf("%s: not within %v", what, d)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -215,8 +215,14 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 			returned := false
 			defer func() {
 				stop()
-				if !returned && err == nil {
+				switch {
+				case !returned && err == nil:
 					err = errPanicked // the iterator panicked: the engine answers internal
+				case err == nil && ctx.Err() != nil:
+					// It returned because its context ended (the usual
+					// way to honour it): stopped, as the AfterFunc above
+					// would record if it ran first.
+					err = context.Cause(ctx)
 				}
 				end(err)
 			}()

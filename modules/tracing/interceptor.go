@@ -206,7 +206,13 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 				}
 			}
 			ended = true
-			endServer(ctx, span, nil)
+			// An iterator that returns because its context ended (the
+			// usual way to honour it) was stopped too.
+			var err error
+			if ctx.Err() != nil {
+				err = stoppedBecause(ctx)
+			}
+			endServer(ctx, span, err)
 		}, nil
 	}
 }

@@ -2,6 +2,7 @@ package tracing_test
 
 import (
 	"context"
+	"iter"
 	"testing"
 	"time"
 
@@ -87,5 +88,71 @@ func TestServedStreamStoppedByTheEngine(t *testing.T) {
 	_ = s.Close()
 	if got := codeOf(waitSpan(1)); got != "canceled" {
 		t.Errorf("closed by the reader: span code %q, want canceled", got)
+	}
+}
+
+// watcher's stream yields one item, then returns when its context ends:
+// the usual way an iterator honours its context.
+type watcher struct{}
+
+func (watcher) Watch(ctx context.Context) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		if !yield(1, nil) {
+			return
+		}
+		<-ctx.Done()
+	}
+}
+
+// TestServedStreamReturnsOnItsContext: a stream whose iterator returns
+// (rather than seeing yield report false) once its reader closes it is
+// recorded as canceled. Before, its span read ok.
+func TestServedStreamReturnsOnItsContext(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tracing.NewInterceptor(tp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = n.Stop(ctx)
+		_ = tp.Shutdown(ctx)
+	})
+	if err := n.Register("watcher", "1.0.0", watcher{}); err != nil {
+		t.Fatal(err)
+	}
+	addr := listen(t, n, "tcp://127.0.0.1:0")
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	p := dial(t, client, addr)
+	s, err := p.OpenStream(context.Background(), "watcher@1.0.0", "watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(exp.GetSpans()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no span for the stream")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	span := exp.GetSpans()[0]
+	var code string
+	for _, a := range span.Attributes {
+		if a.Key == tracing.CodeKey {
+			code = a.Value.AsString()
+		}
+	}
+	if code != "canceled" {
+		t.Errorf("span code %q (status %v %q), want canceled", code, span.Status.Code, span.Status.Description)
 	}
 }
