@@ -25,7 +25,10 @@ func (callWaiter) Wait(ctx context.Context, d time.Duration, pad string) (int, e
 // TestWSAtCallCapKeepsConnection: at MaxCallsPerPeer the engine stops reading a connection
 // until a call ends. Over WebSocket the well-behaved client must keep its connection
 // meanwhile: neither the keep-alive (whose pongs are not read) nor FrameTimeout (for a
-// message that arrived at once, ahead of the read) may drop it.
+// message that arrived at once, ahead of the read) may drop it. Each call
+// holds the one slot for 700 ms, more than twice the keep-alive's ping and
+// timeout and the frame timeout, so the calls behind it wait for long
+// enough to trip either.
 func TestWSAtCallCapKeepsConnection(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -47,6 +50,7 @@ func TestWSAtCallCapKeepsConnection(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			n, err := netron.New(tc.cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -70,7 +74,7 @@ func TestWSAtCallCapKeepsConnection(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					if _, err := p.Call(ctx, "waiter@1.0.0", "wait", "1s", strings.Repeat("p", pad)); err != nil {
+					if _, err := p.Call(ctx, "waiter@1.0.0", "wait", "700ms", strings.Repeat("p", pad)); err != nil {
 						t.Errorf("call %d: %v", i, err)
 					}
 				}()

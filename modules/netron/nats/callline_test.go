@@ -113,7 +113,7 @@ func TestCallLinePerService(t *testing.T) {
 
 	busy := make(chan error, 1)
 	go func() {
-		_, err := netron.CallUnary[int](ctx, p, "calculator@1.0.0", "work", 4000)
+		_, err := netron.CallUnary[int](ctx, p, "calculator@1.0.0", "work", 1500)
 		busy <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)
