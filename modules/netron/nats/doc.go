@@ -53,7 +53,9 @@
 // <inbox>.r.<call id>, whose body is the MessagePack array of the
 // positional arguments and whose headers are [HeaderInbox], [HeaderCall]
 // (the caller's request id), [HeaderTimeout] (remaining milliseconds, the
-// call's deadline on the instance), [HeaderMetadata] (a JSON object),
+// call's deadline on the instance; one beyond what a time.Duration holds,
+// about 292 years, is taken as that, and a negative or non-numeric one is
+// refused with invalid_argument), [HeaderMetadata] (a JSON object),
 // [HeaderCaller], and [HeaderStream] and [HeaderWindow] (used if the
 // method streams). Exact targets (calculator@1.2.0) go straight to the
 // subject; a range or a bare name is resolved once per connection: the
@@ -176,10 +178,14 @@
 //
 // A caller (its inbox, [HeaderInbox]) has at most Config.MaxStreamsPerPeer
 // streams open on an instance, as a connection has on a stream
-// transport; a stream over it, and one whose [HeaderStream] id the caller
-// has open already, is refused (resource_exhausted, invalid_argument
-// naming the id) and the method does not run; so is a call whose
-// [HeaderCall] id the caller has running. A stream item above the
+// transport, and the instance has at most 10 times Config.MaxStreamsPerPeer
+// open (10,000 by default), all callers together: inboxes, like callers'
+// ids, are not authenticated, and a client may open each stream under an
+// inbox of its own. A stream over either bound, and one whose
+// [HeaderStream] id the caller has open already, is refused
+// (resource_exhausted naming the limit, invalid_argument naming the id)
+// and the method does not run; streams already open and calls go on. So
+// is a call whose [HeaderCall] id the caller has running refused. A stream item above the
 // caller's frame limit ends its stream with resource_exhausted.
 //
 // A [Bridge] logs undecodable events at most once per 10 s, with the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -60,6 +61,11 @@ type Gateway struct {
 	// maxStreams bounds the streams open for one caller (its inbox), as
 	// Config.MaxStreamsPerPeer does for one connection.
 	maxStreams int
+	// maxInstanceStreams bounds the streams open on the instance, all
+	// callers together (instanceStreamsPerPeer times maxStreams): inboxes
+	// cost a caller nothing, so the bound per inbox alone would not bound
+	// what a caller inventing them makes the instance hold.
+	maxInstanceStreams int
 	// slots is the number of calls of one service that run at once
 	// (Config.MaxCallsPerPeer); each service has a callLine of its own, so
 	// that a call to another service of the instance, made by a method
@@ -142,6 +148,8 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		streams:        map[string]*sendStream{},
 		streamsOf:      map[string]int{},
 	}
+	// min: no overflow for a huge MaxStreamsPerPeer.
+	g.maxInstanceStreams = min(g.maxStreams, math.MaxInt/instanceStreamsPerPeer) * instanceStreamsPerPeer
 	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
 		"instance %s is busy: the service's %d call slots are taken and its waiting line is full (at most %d calls, %d from one caller, %d MiB)",
 		g.id, g.slots, g.slots*waitingPerSlot, g.slots*callerWaitingPerSlot, waitingBytes>>20))
@@ -362,9 +370,16 @@ func (g *Gateway) begin() bool {
 	return true
 }
 
+// instanceStreamsPerPeer is how many times Config.MaxStreamsPerPeer
+// streams an instance has open at once, over all its callers: 10,000 with
+// the default 1,000, as many as a listener of a stream transport takes
+// connections.
+const instanceStreamsPerPeer = 10
+
 // openStream records s as the stream sid of the caller inbox; it refuses
-// a stream id the caller has open already (invalid_argument) and a stream
-// over maxStreams for the caller (resource_exhausted).
+// a stream id the caller has open already (invalid_argument), a stream
+// over maxStreams for the caller and one over maxInstanceStreams for the
+// instance (resource_exhausted).
 func (g *Gateway) openStream(inbox, sid string, s *sendStream) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -373,6 +388,11 @@ func (g *Gateway) openStream(inbox, sid string, s *sendStream) error {
 	}
 	if g.streamsOf[inbox] >= g.maxStreams {
 		return netron.Errorf(netron.CodeResourceExhausted, "too many streams from this caller (limit %d)", g.maxStreams)
+	}
+	if len(g.streams) >= g.maxInstanceStreams {
+		return netron.Errorf(netron.CodeResourceExhausted,
+			"too many streams open on instance %s, all callers together (limit %d, %d times maxStreamsPerPeer)",
+			g.id, g.maxInstanceStreams, instanceStreamsPerPeer)
 	}
 	g.streams[inbox+"/"+sid] = s
 	g.streamsOf[inbox]++
@@ -567,21 +587,28 @@ func (g *Gateway) handOver(line *callLine) {
 // callHeaders are the caller's headers of a call.
 type callHeaders struct {
 	inbox, call string
-	timeout     int64
+	timeout     time.Duration // 0: none
 	metadata    map[string]string
 	sid         uint32
 	window      int
 	windowBytes int64
 }
 
+// maxTimeoutMillis is the longest [HeaderTimeout] a time.Duration holds
+// (about 292 years); a longer one means as much.
+const maxTimeoutMillis = int64(math.MaxInt64 / time.Millisecond)
+
 func readCallHeaders(h nats.Header) (callHeaders, error) {
 	c := callHeaders{inbox: h.Get(HeaderInbox), call: h.Get(HeaderCall)}
 	if s := h.Get(HeaderTimeout); s != "" {
 		t, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || t < 0 {
-			return c, fmt.Errorf("bad %s header %q", HeaderTimeout, s)
+		if errors.Is(err, strconv.ErrRange) && t > 0 {
+			err = nil // beyond int64: the longest deadline, as below
 		}
-		c.timeout = t
+		if err != nil || t < 0 {
+			return c, fmt.Errorf("bad %s header %q: want the milliseconds left, a whole number from 0", HeaderTimeout, s)
+		}
+		c.timeout = time.Duration(min(t, maxTimeoutMillis)) * time.Millisecond
 	}
 	if s := h.Get(HeaderMetadata); s != "" {
 		if err := json.Unmarshal([]byte(s), &c.metadata); err != nil {
@@ -648,15 +675,16 @@ func (g *Gateway) serveCall(c queuedCall, release func()) {
 	}
 	// The caller's timeout counts from the call's arrival, the wait in line
 	// included; a call without one waits at most RequestTimeout.
-	if wait := cmp.Or(time.Duration(hdr.timeout)*time.Millisecond, g.requestTimeout); time.Since(c.arrived) >= wait {
-		fail(netron.Errorf(netron.CodeDeadlineExceeded, "the call waited %v for a slot on instance %s, past its deadline", wait, g.id))
+	if wait, waited := cmp.Or(hdr.timeout, g.requestTimeout), time.Since(c.arrived); waited >= wait {
+		fail(netron.Errorf(netron.CodeDeadlineExceeded, "the call waited %v for a slot on instance %s, past its deadline (%v)",
+			waited.Round(time.Millisecond), g.id, wait))
 		return
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	if hdr.timeout > 0 {
 		var stop context.CancelFunc
-		ctx, stop = context.WithDeadline(ctx, c.arrived.Add(time.Duration(hdr.timeout)*time.Millisecond))
+		ctx, stop = context.WithDeadline(ctx, c.arrived.Add(hdr.timeout))
 		defer stop()
 	}
 	key := ""

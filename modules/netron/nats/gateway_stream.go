@@ -50,9 +50,10 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func
 // serveStream answers a stream call with a StreamReference naming the
 // stream id the caller chose, then publishes the items to <inbox>.s, at
 // most the caller's window ahead of its credits; a caller has at most
-// maxStreams streams open, each with an id of its own. release gives up
-// the call's slot once the stream is answered (streams are bounded by
-// maxStreams, as on a stream connection).
+// maxStreams streams open, each with an id of its own, and the instance
+// at most maxInstanceStreams. release gives up the call's slot once the
+// stream is answered (streams are bounded by maxStreams and
+// maxInstanceStreams, as on a stream connection).
 func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFunc, msg *nats.Msg, hdr callHeaders, inv *netron.Invocation, ack *acker, release func()) {
 	fail := func(err error) { ack.finish(); g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
 	if hdr.inbox == "" || hdr.sid == 0 {

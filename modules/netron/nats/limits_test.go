@@ -3,8 +3,11 @@ package nats_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -234,5 +237,241 @@ func TestDuplicateCallIDIsRefused(t *testing.T) {
 	r, pkt = next()
 	if r.Subject != inbox+".r.first" || !pkt.Error || time.Since(start) > 3*time.Second {
 		t.Fatalf("the first call after a cancel (%s, after %v): %#v, want an error well before its 5 s", r.Subject, time.Since(start), pkt.Data)
+	}
+}
+
+// A client that invents an inbox for every stream it opens is held by the
+// instance's bound on open streams, all callers together (10 times
+// Config.MaxStreamsPerPeer): a stream over it is refused with
+// resource_exhausted naming the limit, the gateway holds no goroutine for
+// it, and a well-behaved caller's open stream goes on and its calls are
+// served; once the flood ends, streams open again. Before, every invented
+// inbox had MaxStreamsPerPeer streams of its own, so the instance held a
+// goroutine per stream, without bound, until each reader went idle.
+func TestStreamFloodUnderInventedInboxesIsBounded(t *testing.T) {
+	const perPeer, flood = 2, 300
+	const limit = 10 * perPeer // the instance's bound
+	r := serveRawCalc(t, netron.Config{MaxStreamsPerPeer: perPeer})
+	ctx, calc, nc, prefix := r.ctx, r.calc, r.nc, r.prefix
+
+	// A well-behaved caller's stream, open before the flood.
+	p := dial(t, r.addr, netron.Config{StreamWindow: 1})
+	s, err := p.OpenStream(ctx, "calculator@1.0.0", "count", 1000000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.Recv(&v); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the stream waits for credits
+	before, produced := runtime.NumGoroutine(), calc.produced.Load()
+
+	// The flooder: each stream under an inbox of its own, all of them on
+	// one subscription that answers the instance's probes, so that no
+	// stream ends by itself.
+	base := nc.NewInbox()
+	var (
+		mu               sync.Mutex
+		accepted, refuse int
+		refusal          *protocol.TitanError
+		bad              []string
+	)
+	sub, err := nc.Subscribe(base+".>", func(m *nats.Msg) {
+		switch {
+		case strings.HasSuffix(m.Subject, ".alive"):
+			_ = m.Respond(nil)
+		case strings.HasSuffix(m.Subject, ".r.1") && m.Header.Get(natstransport.HeaderAck) == "":
+			pkt, err := protocol.DecodePacket(m.Data, protocol.Limits{})
+			te, _ := pkt.Data.(*protocol.TitanError)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil && !pkt.Error:
+				accepted++
+			case err == nil && te != nil && te.GoCode() == "resource_exhausted":
+				refuse++
+				refusal = te
+			default:
+				bad = append(bad, fmt.Sprintf("%s: %v %#v", m.Subject, err, pkt.Data))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	args, _ := protocol.AppendValue(nil, []any{1000000})
+	for i := range flood {
+		inbox := base + "." + strconv.Itoa(i)
+		m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.count")
+		m.Reply, m.Data = inbox+".r.1", args
+		m.Header.Set(natstransport.HeaderInbox, inbox)
+		m.Header.Set(natstransport.HeaderStream, "1")
+		m.Header.Set(natstransport.HeaderWindow, "1")
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.FlushWithContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	answered := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return accepted + refuse + len(bad)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for answered() < flood && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the accepted streams wait for credits
+	held := runtime.NumGoroutine() - before
+
+	mu.Lock()
+	t.Logf("%d streams accepted, %d refused, %d goroutines more than before the flood", accepted, refuse, held)
+	if len(bad) > 0 {
+		t.Errorf("%d unexpected answers, first: %s", len(bad), bad[0])
+	}
+	if accepted+refuse != flood {
+		t.Errorf("%d of %d streams answered", accepted+refuse, flood)
+	}
+	if accepted > limit-1 { // the well-behaved caller holds one
+		t.Errorf("%d streams under distinct inboxes accepted beside the well-behaved one, want at most %d", accepted, limit-1)
+	}
+	if refusal == nil || !strings.Contains(refusal.Message, "limit "+strconv.Itoa(limit)) {
+		t.Errorf("the refusal %#v does not name the limit %d", refusal, limit)
+	}
+	accepted64 := int64(accepted)
+	mu.Unlock()
+	// Each accepted stream's producer made its first item and waits to
+	// yield the second; a refused stream's method does not run.
+	if got := calc.produced.Load() - produced; got > 2*accepted64 {
+		t.Errorf("the flood's methods produced %d items for %d accepted streams", got, accepted64)
+	}
+	const allowance = 50
+	if held > limit+allowance {
+		t.Errorf("the instance holds %d goroutines more during a flood of %d streams (bound %d streams)", held, flood, limit)
+	}
+
+	// The well-behaved caller: its stream goes on, its calls are served,
+	// and a new stream of its own is refused while the flood holds the
+	// instance's streams.
+	for i := 1; i <= 10; i++ {
+		if err := s.Recv(&v); err != nil || v != i {
+			t.Fatalf("the well-behaved stream's item %d during the flood: %d, %v", i, v, err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	sum, err := netron.CallUnary[float64](cctx, p, "calculator@1.0.0", "add", 1, 2)
+	cancel()
+	if err != nil || sum != 3 {
+		t.Errorf("a well-behaved call during the flood: %v, %v", sum, err)
+	}
+	if s2, err := p.OpenStream(ctx, "calculator@1.0.0", "count", 1); netron.CodeOf(err) != netron.CodeResourceExhausted {
+		if s2 != nil {
+			s2.Close()
+		}
+		t.Errorf("a new stream while the flood holds the instance's streams: %v, want resource_exhausted", err)
+	}
+
+	// The flooder goes: its streams end at the next probe, and streams
+	// open again.
+	if err := sub.Unsubscribe(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		n := 0
+		var err error
+		for _, err = range netron.CallStream[int](ctx, p, "calculator@1.0.0", "count", 3) {
+			if err != nil {
+				break
+			}
+			n++
+		}
+		if err == nil && n == 3 {
+			break
+		}
+		if netron.CodeOf(err) != netron.CodeResourceExhausted || time.Now().After(deadline) {
+			t.Fatalf("a stream after the flood: %d items, %v", n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A Titan-Timeout beyond what a time.Duration holds in milliseconds (about
+// 292 years) is the longest deadline the instance can keep, not a
+// wrapped-around one: the call runs. A negative or non-numeric one is
+// refused with invalid_argument naming the header, and the method does
+// not run. Before, the milliseconds were multiplied into a Duration that
+// overflowed: a negative or tiny deadline answered at once with
+// deadline_exceeded ("the call waited -2562047h47m16.85s for a slot ..."), and
+// a number beyond int64 was refused although it only asks for a long wait.
+func TestTimeoutHeaderBeyondDuration(t *testing.T) {
+	r := serveRawCalc(t, netron.Config{})
+	ctx, calc, nc, prefix := r.ctx, r.calc, r.nc, r.prefix
+	inbox := nc.NewInbox()
+	answers, err := nc.SubscribeSync(inbox + ".r.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answers.Unsubscribe()
+	for i, tc := range []struct {
+		name, timeout string
+		want          string // code name of the error, "" for success
+	}{
+		{"largest whole milliseconds of a Duration", "9223372036854", ""},
+		{"one past", "9223372036855", ""},
+		{"wraps to under a millisecond", "18446744073710", ""},
+		{"largest int64", "9223372036854775807", ""},
+		{"beyond int64", "99999999999999999999", ""},
+		{"negative", "-1", "invalid_argument"},
+		{"negative beyond int64", "-99999999999999999999", "invalid_argument"},
+		{"not a number", "soon", "invalid_argument"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := calc.calls.Load()
+			args, _ := protocol.AppendValue(nil, []any{20})
+			m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.work")
+			m.Reply, m.Data = inbox+".r."+strconv.Itoa(i), args
+			m.Header.Set(natstransport.HeaderInbox, inbox)
+			m.Header.Set(natstransport.HeaderCall, strconv.Itoa(i))
+			m.Header.Set(natstransport.HeaderTimeout, tc.timeout)
+			if err := nc.PublishMsg(m); err != nil {
+				t.Fatal(err)
+			}
+			var pkt protocol.Packet
+			for {
+				a, err := answers.NextMsgWithContext(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a.Header.Get(natstransport.HeaderAck) != "" {
+					continue
+				}
+				if pkt, err = protocol.DecodePacket(a.Data, protocol.Limits{}); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			te, _ := pkt.Data.(*protocol.TitanError)
+			switch {
+			case tc.want == "" && pkt.Error:
+				t.Errorf("%s %s: %#v, want the call to run", natstransport.HeaderTimeout, tc.timeout, pkt.Data)
+			case tc.want == "":
+				if v, ok := pkt.Data.(int64); !ok || v != 20 {
+					t.Errorf("%s %s: %#v, want 20", natstransport.HeaderTimeout, tc.timeout, pkt.Data)
+				}
+			case !pkt.Error || te == nil || te.GoCode() != tc.want || !strings.Contains(te.Message, natstransport.HeaderTimeout):
+				t.Errorf("%s %s: %#v, want %s naming the header", natstransport.HeaderTimeout, tc.timeout, pkt.Data, tc.want)
+			case calc.calls.Load() != calls:
+				t.Errorf("%s %s: the method ran", natstransport.HeaderTimeout, tc.timeout)
+			}
+		})
 	}
 }

@@ -19,7 +19,9 @@ const (
 	HeaderInbox = "Titan-Inbox"
 	// HeaderCall is the caller's id of the call (decimal), for cancel.
 	HeaderCall = "Titan-Call"
-	// HeaderTimeout is the caller's remaining time in milliseconds.
+	// HeaderTimeout is the caller's remaining time in milliseconds, a
+	// whole number from 0 (0 is as if absent); one beyond what a time.Duration
+	// holds (about 292 years) is taken as that.
 	HeaderTimeout = "Titan-Timeout"
 	// HeaderMetadata is the call metadata, a JSON object of strings.
 	HeaderMetadata = "Titan-Metadata"
