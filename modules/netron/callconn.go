@@ -137,7 +137,7 @@ func (p *Peer) openCallsStream(ctx context.Context, call *Call) (*Stream, error)
 	}
 	p.inflight.Add(1) // until the stream ends (Stream.end)
 	s := &Stream{peer: p, src: src, ctx: sctx, cancel: cancel, limits: p.n.limits}
-	context.AfterFunc(sctx, func() { s.Close() })
+	s.closeOnCancel(sctx)
 	return s, nil
 }
 
@@ -145,6 +145,9 @@ func (p *Peer) openCallsStream(ctx context.Context, call *Call) (*Stream, error)
 func (s *Stream) nextFromCalls() (protocol.RawValue, error) {
 	if s.closed.Load() {
 		return nil, errStreamClosedByReader
+	}
+	if ended, err := s.endedWith(); ended {
+		return nil, err
 	}
 	v, err := s.src.Next()
 	if err != nil {

@@ -648,7 +648,7 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 	p.inflight.Add(1) // until the stream ends (Stream.end)
 	s := &Stream{peer: p, rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
 		windowBytes: p.n.streamWindowBytes(), batch: make([]protocol.RawValue, 0, streamBatchCap)}
-	context.AfterFunc(sctx, func() { s.Close() })
+	s.closeOnCancel(sctx)
 	return s, nil
 }
 

@@ -114,6 +114,9 @@ func (c *conn) close(err error) {
 		if t := c.idleTimer.Load(); t != nil {
 			t.Stop()
 		}
+		// The streams first, with the connection's end as their cause
+		// (their contexts would otherwise only see their call's cancel).
+		c.sending.Each(func(s *sendStream) { s.cancel(err) })
 		for _, cc := range c.served.End() {
 			cc.cancel() // the calls in flight
 		}

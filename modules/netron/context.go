@@ -3,6 +3,7 @@ package netron
 import (
 	"context"
 	"maps"
+	"math"
 	"sync"
 	"time"
 
@@ -23,7 +24,18 @@ func PeerFromContext(ctx context.Context) *Peer {
 	return p
 }
 
-func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
+// msDuration converts a peer's milliseconds to a duration, saturating
+// instead of wrapping (a wrapped timeout would be negative: expired).
+func msDuration(ms int64) time.Duration {
+	const maxMs = math.MaxInt64 / int64(time.Millisecond)
+	switch {
+	case ms > maxMs:
+		return math.MaxInt64
+	case ms < -maxMs:
+		return math.MinInt64
+	}
+	return time.Duration(ms) * time.Millisecond
+}
 
 // callCtx is the context of one call served over a connection: cancelled
 // by the caller's cancel packet, by the end of the call or of the

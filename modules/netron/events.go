@@ -145,10 +145,17 @@ func (b *eventBus) subscribe(pattern string, fn EventHandler) (func(), error) {
 	}, nil
 }
 
-// subscribePeer records that p wants topic (the subscribe task).
-func (b *eventBus) subscribePeer(p *Peer, topic string, limit int) error {
+// subscribePeer records that p wants topic (the subscribe task); ctx is
+// the task's, which ends with its connection. A task that runs after the
+// connection ended records nothing: the connection's end (Peer.connLost,
+// under p.mu after the context ended) has already dropped the peer's
+// subscriptions, and nothing would drop this one.
+func (b *eventBus) subscribePeer(ctx context.Context, p *Peer, topic string, limit int) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if ctx.Err() != nil {
+		return errConnLost
+	}
 	if _, ok := p.remoteSubs[topic]; ok {
 		return nil
 	}

@@ -3,6 +3,7 @@ package netron
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/titanframework/titan/modules/netron/internal/compress"
 )
@@ -77,7 +78,7 @@ func (c *conn) negotiated(x *extInfo) {
 		return
 	}
 	if x.Window > 0 {
-		c.window.Store(int32(x.Window))
+		c.window.Store(int32(min(x.Window, math.MaxInt32))) // not truncated
 	}
 	if x.WindowBytes > 0 {
 		c.windowBytes.Store(x.WindowBytes)

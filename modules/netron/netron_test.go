@@ -38,7 +38,8 @@ type Point struct {
 }
 
 type Calc struct {
-	calls atomic.Int64
+	calls       atomic.Int64
+	slowRunning atomic.Int64 // Slow calls running
 }
 
 func (c *Calc) Add(_ context.Context, a, b float64) (float64, error) {
@@ -82,6 +83,8 @@ func (c *Calc) Count(ctx context.Context, n int) iter.Seq2[int, error] {
 }
 
 func (c *Calc) Slow(ctx context.Context, d time.Duration) (string, error) {
+	c.slowRunning.Add(1)
+	defer c.slowRunning.Add(-1)
 	select {
 	case <-time.After(d):
 		return "done", nil

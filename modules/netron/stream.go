@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -68,6 +69,9 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 	if !c.sending.Add(s.id, s) {
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted, "too many streams on this connection (limit %d)", n.cfg.MaxStreamsPerPeer))
 		return
+	}
+	if c.ctx.Err() != nil { // ended before the stream was filed: close did not see it
+		cancel(context.Cause(c.ctx))
 	}
 	defer func() {
 		c.sending.Remove(s.id)
@@ -193,11 +197,31 @@ func (c *conn) streamControl(pkt protocol.Packet, payload protocol.RawValue) {
 		}
 		return
 	}
+	// A stream ended before its reader claims it keeps its end until the
+	// claim or the idle timeout: what it keeps of the peer's text is
+	// bounded (MaxStreamsPerPeer of them, else up to a frame each).
 	if pkt.Type == protocol.TypeStreamError {
-		c.inbound.End(sc.StreamID, NewError(CodeUnknown, errors.New(sc.Message)))
+		c.inbound.End(sc.StreamID, NewError(CodeUnknown, errors.New(clipEnd(sc.Message))))
 		return
 	}
-	c.inbound.End(sc.StreamID, c.closeReason(sc.Reason))
+	c.inbound.End(sc.StreamID, c.closeReason(clipEnd(sc.Reason)))
+}
+
+// maxStreamEnd is the most bytes of a producer's STREAM_ERROR message or
+// STREAM_CLOSE reason a stream keeps.
+const maxStreamEnd = 4 << 10
+
+// clipEnd cuts s to maxStreamEnd bytes, marked with "…"; the cut is a
+// copy, which does not keep s.
+func clipEnd(s string) string {
+	if len(s) <= maxStreamEnd {
+		return s
+	}
+	cut := maxStreamEnd
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // ---- calling side ----
@@ -279,6 +303,8 @@ type Stream struct {
 	ended    bool
 	endErr   error
 	endHooks []func(error)
+	// stopClose stops the Close that the end of ctx runs (closeOnCancel).
+	stopClose func() bool
 
 	batch  []protocol.RawValue // items taken from rs, read from next on
 	next   int
@@ -325,6 +351,9 @@ func (s *Stream) take() (protocol.RawValue, error) {
 		return s.nextFromCalls()
 	}
 	if s.next == len(s.batch) || s.closed.Load() {
+		if ended, err := s.endedWith(); ended {
+			return nil, err
+		}
 		clear(s.batch)
 		b, done, err := s.rs.Take(s.ctx, s.idle, s.batch)
 		s.batch, s.next, s.done = b, 0, done
@@ -413,7 +442,32 @@ func (s *Stream) OnEnd(f func(err error)) {
 	s.endMu.Unlock()
 }
 
-// end runs the end hooks, the first time only.
+// endedWith reports whether the stream has ended, and with what a read
+// after its end fails: io.EOF after the last item, else the error it
+// ended with. (The end releases the stream's context, which a read would
+// otherwise report as the reason.)
+func (s *Stream) endedWith() (bool, error) {
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	if !s.ended {
+		return false, nil
+	}
+	if s.endErr == nil {
+		return true, io.EOF
+	}
+	return true, s.endErr
+}
+
+// closeOnCancel makes the end of ctx, the stream's, close the stream.
+func (s *Stream) closeOnCancel(ctx context.Context) {
+	s.endMu.Lock() // the Close may run at once, and end reads stopClose
+	s.stopClose = context.AfterFunc(ctx, func() { s.Close() })
+	s.endMu.Unlock()
+}
+
+// end runs the end hooks, the first time only, and releases the stream's
+// context, which the caller's context holds until it ends (a stream read
+// to its end need not be closed).
 func (s *Stream) end(err error) {
 	s.endMu.Lock()
 	if s.ended {
@@ -426,9 +480,15 @@ func (s *Stream) end(err error) {
 	}
 	hooks := s.endHooks
 	s.endHooks = nil
+	stop := s.stopClose
 	s.endMu.Unlock()
 	for _, f := range hooks {
 		f(err)
+	}
+	// Once the Close it would run is stopped, ending the context only
+	// releases it: what was read stays readable (io.EOF stays io.EOF).
+	if stop != nil && stop() {
+		s.cancel()
 	}
 }
 

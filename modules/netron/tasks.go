@@ -126,6 +126,11 @@ func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
 	}
 }
 
+// maxPeerTopic is the longest event name a peer may subscribe to: a
+// peer's subscriptions are kept as long as its connection, at most
+// Config.MaxSubscriptionsPerPeer of them.
+const maxPeerTopic = 1 << 10
+
 func stringArg(args []any, i int, what string) (string, error) {
 	if i >= len(args) {
 		return "", Errorf(CodeInvalidArgument, "missing argument: %s", what)
@@ -161,12 +166,15 @@ func (n *Netron) registerCoreTasks() {
 		}
 		return def, nil
 	}
-	n.tasks[TaskSubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {
+	n.tasks[TaskSubscribe] = func(ctx context.Context, p *Peer, args []any) (any, error) {
 		event, err := stringArg(args, 0, "event name")
 		if err != nil {
 			return nil, err
 		}
-		return nil, n.events.subscribePeer(p, event, n.cfg.MaxSubscriptionsPerPeer)
+		if len(event) > maxPeerTopic {
+			return nil, Errorf(CodeInvalidArgument, "event name of %d bytes is longer than the limit of %d", len(event), maxPeerTopic)
+		}
+		return nil, n.events.subscribePeer(ctx, p, event, n.cfg.MaxSubscriptionsPerPeer)
 	}
 	n.tasks[TaskUnsubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {
 		event, err := stringArg(args, 0, "event name")

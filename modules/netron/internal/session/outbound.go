@@ -198,6 +198,15 @@ func (o *Outbounds[T]) Get(id uint32) (T, bool) {
 	return v, ok
 }
 
+// Each calls f for every stream, under the table's lock.
+func (o *Outbounds[T]) Each(f func(T)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, v := range o.m {
+		f(v)
+	}
+}
+
 // Remove forgets stream id.
 func (o *Outbounds[T]) Remove(id uint32) {
 	o.mu.Lock()

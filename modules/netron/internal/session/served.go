@@ -11,9 +11,13 @@ import "sync"
 type Served[T comparable] struct {
 	slots chan struct{}
 
-	mu    sync.Mutex
-	byID  map[uint32]T
-	ended bool
+	mu   sync.Mutex
+	byID map[uint32]T
+	// shadowed holds the entries a later Track of the same id displaced
+	// (a peer may reuse a request id while its first request runs), with
+	// their ids: still running, they are ended with the connection.
+	shadowed map[T]uint32
+	ended    bool
 }
 
 // NewServed returns a table of at most max requests served at once.
@@ -51,6 +55,12 @@ func (s *Served[T]) Track(id uint32, v T) bool {
 	if s.ended {
 		return false
 	}
+	if old, ok := s.byID[id]; ok && old != v {
+		if s.shadowed == nil {
+			s.shadowed = map[T]uint32{}
+		}
+		s.shadowed[old] = id
+	}
 	s.byID[id] = v
 	return true
 }
@@ -62,9 +72,13 @@ func (s *Served[T]) Untrack(id uint32, v T, done func(T)) {
 	defer s.mu.Unlock()
 	if cur, ok := s.byID[id]; ok && cur == v {
 		delete(s.byID, id)
-		if done != nil {
-			done(v)
-		}
+	} else if sid, ok := s.shadowed[v]; ok && sid == id {
+		delete(s.shadowed, v)
+	} else {
+		return
+	}
+	if done != nil {
+		done(v)
 	}
 }
 
@@ -83,6 +97,9 @@ func (s *Served[T]) Each(f func(T)) {
 	for _, v := range s.byID {
 		f(v)
 	}
+	for v := range s.shadowed {
+		f(v)
+	}
 }
 
 // End empties the table for good (Track refuses from then on) and returns
@@ -91,10 +108,14 @@ func (s *Served[T]) End() []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ended = true
-	out := make([]T, 0, len(s.byID))
+	out := make([]T, 0, len(s.byID)+len(s.shadowed))
 	for _, v := range s.byID {
 		out = append(out, v)
 	}
+	for v := range s.shadowed {
+		out = append(out, v)
+	}
 	clear(s.byID)
+	clear(s.shadowed)
 	return out
 }

@@ -110,3 +110,40 @@ func TestServedConcurrent(t *testing.T) {
 		t.Fatalf("End returned %d entries, want the one kept", len(ended))
 	}
 }
+
+// An id tracked again while its first entry runs (a peer reused a request
+// id): Get finds the latest, each entry is untracked on its own, and End
+// returns both, so that the connection's end ends both.
+func TestServedReusedID(t *testing.T) {
+	s := NewServed[*servedCall](4)
+	a, b := &servedCall{"a"}, &servedCall{"b"}
+	s.Track(1, a)
+	s.Track(1, b)
+	if v, ok := s.Get(1); !ok || v != b {
+		t.Fatalf("Get(1) = %v, %v, want b", v, ok)
+	}
+	var seen []string
+	s.Each(func(v *servedCall) { seen = append(seen, v.name) })
+	slices.Sort(seen)
+	if !slices.Equal(seen, []string{"a", "b"}) {
+		t.Fatalf("Each saw %v, want [a b]", seen)
+	}
+	ended := s.End()
+	if len(ended) != 2 {
+		t.Fatalf("End returned %d entries, want both entries of id 1", len(ended))
+	}
+
+	s = NewServed[*servedCall](4)
+	s.Track(1, a)
+	s.Track(1, b)
+	var forgotten []string
+	forget := func(v *servedCall) { forgotten = append(forgotten, v.name) }
+	s.Untrack(1, a, forget)
+	s.Untrack(1, a, forget) // twice: done does not run again
+	if v, ok := s.Get(1); !ok || v != b || !slices.Equal(forgotten, []string{"a"}) {
+		t.Fatalf("after Untrack(1, a): Get = %v, %v; done ran for %v", v, ok, forgotten)
+	}
+	if ended := s.End(); len(ended) != 1 || ended[0] != b {
+		t.Fatalf("End returned %v, want [b]", ended)
+	}
+}
