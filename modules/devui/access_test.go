@@ -262,11 +262,11 @@ func withheldBody(t *testing.T, addr, method, path, host string, wait time.Durat
 
 // The gateway's CORS policy (http.cors.origins, set for the app's own
 // JSON API) must not extend to the development UI: a page of an allowed
-// origin, any origin with "*", could otherwise read what the UI shows
-// (services, peers and their addresses, metrics) from the developer's
-// browser.
+// origin could otherwise read what the UI shows (services, peers and
+// their addresses, metrics) from the developer's browser, with its
+// cookies. (The origin is listed: "*" with credentials is refused.)
 func TestGatewayCORSDoesNotReachTheUI(t *testing.T) {
-	_, base := startUI(t, "http.cors.origins=*", "http.cors.credentials=true")
+	_, base := startUI(t, "http.cors.origins=https://any-site.example", "http.cors.credentials=true")
 	for _, path := range []string{"api/services", "api/peers", "api/info"} {
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)
 		if err != nil {

@@ -44,7 +44,7 @@ import (
 // code of the HTTP status ([netron.CodeOfWire]). A call that never got an
 // answer is unavailable, or canceled / deadline_exceeded when its context
 // ended it. The context's deadline also travels as hints.timeout, so the
-// server gives up when the caller does.
+// server gives up when the caller does (or before, at its own timeout).
 //
 // A Client is safe for concurrent use. HTTP/1.1 carries one call at a time
 // per connection, so its [http.Client] keeps a connection per concurrent

@@ -98,3 +98,93 @@ func TestCORSExposesTheGatewayHeaders(t *testing.T) {
 		}
 	}
 }
+
+// Origins "*" with credentials would let a page of any site call the
+// gateway with its visitor's cookies and read the answers, which browsers
+// refuse for a literal "*" on purpose: every form of the setting (the Go
+// option, the http section, the listen URL's deprecated query) is an error
+// naming it and asking for the origins, and the gateway does not start.
+func TestCORSWildcardWithCredentialsIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		start func(n *netron.Netron) error
+		want  []string // in the error
+		not   string   // not in the error
+	}{
+		{"option", func(n *netron.Netron) error {
+			g, err := httpgw.Listen(ctx, n, "http://127.0.0.1:0", httpgw.WithCORS(httpgw.CORS{Origins: []string{"*"}, Credentials: true}))
+			if err == nil {
+				_ = g.Shutdown(ctx)
+			}
+			return err
+		}, []string{"WithCORS", "Credentials", "list the allowed origins"}, "http.cors"},
+		{"option among origins", func(n *netron.Netron) error {
+			_, err := httpgw.NewHandler(n, httpgw.WithCORS(httpgw.CORS{Origins: []string{"https://app.example", "*"}, Credentials: true}))
+			return err
+		}, []string{"WithCORS", "list the allowed origins"}, "http.cors"},
+		{"section", func(*netron.Netron) error {
+			_, err := httpgw.Config{CORS: httpgw.CORS{Origins: []string{"*"}, Credentials: true}}.Options()
+			return err
+		}, []string{"http.cors.origins", "http.cors.credentials", "list the allowed origins"}, "WithCORS("},
+		{"query", func(n *netron.Netron) error {
+			_, err := n.Listen(ctx, "http://127.0.0.1:0?cors=*&corsCredentials=true")
+			return err
+		}, []string{"cors=*", "corsCredentials=true", "list the allowed origins"}, "http.cors"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			n, err := netron.New(netron.Config{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer n.Stop(ctx)
+			err = tc.start(n)
+			if err == nil {
+				t.Fatal("Origins * with credentials accepted; want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%v\nwant it to contain %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), tc.not) {
+				t.Errorf("%v\nwant it not to name %q", err, tc.not)
+			}
+			if c := strings.Count(err.Error(), "list the allowed origins"); c > 1 {
+				t.Errorf("%v\nsays it %d times, want once", err, c)
+			}
+		})
+	}
+}
+
+// Credentials go with the origins listed: an allowed one gets the grant
+// with Access-Control-Allow-Credentials, another none; "*" without
+// credentials grants every origin, without Access-Control-Allow-Credentials.
+func TestCORSCredentialsForListedOrigins(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cors                 httpgw.CORS
+		origin, allow, creds string
+	}{
+		{httpgw.CORS{Origins: []string{"https://app.example"}, Credentials: true}, "https://app.example", "https://app.example", "true"},
+		{httpgw.CORS{Origins: []string{"https://app.example"}, Credentials: true}, "https://evil.example", "", ""},
+		{httpgw.CORS{Origins: []string{"*"}}, "https://any.example", "https://any.example", ""},
+	} {
+		n, err := netron.New(netron.Config{}, nil, httpgw.WithGatewayOptions(httpgw.WithCORS(tc.cors)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Stop(context.Background())
+		addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.cors, err)
+		}
+		r := do(t, client(t), http.MethodOptions, addr+"/netron/invoke", "", "Origin", tc.origin, "Access-Control-Request-Method", "POST")
+		if got, creds := r.header.Get("Access-Control-Allow-Origin"), r.header.Get("Access-Control-Allow-Credentials"); got != tc.allow || creds != tc.creds {
+			t.Errorf("%+v, Origin %s: Access-Control-Allow-Origin %q, Access-Control-Allow-Credentials %q; want %q, %q",
+				tc.cors, tc.origin, got, creds, tc.allow, tc.creds)
+		}
+	}
+}

@@ -71,16 +71,18 @@
 // "hints":{"metrics":{"serverTime":ms}}} with "data" absent for a void
 // method; an input that is not an array is the single argument; a stream
 // method's items are drained into an array (at most 10000, else 413).
-// hints.timeout (ms, default 30000) bounds the call (408 "Request timed
-// out after Nms"). A batch answers 200 with one response per request run,
-// in order; unlike the original, its requests pass the same interceptors
-// and contract validation as /netron/invoke, and a batch of more requests
-// than the limit ([WithMaxBatchSize], http.maxBatch: 100) is refused whole
-// before any runs: 413 "Batch too large: N requests exceed the limit of M
-// requests per batch (http.maxBatch, WithMaxBatchSize)". An item's error
-// is bounded (a not-found message names at most netron.ListLimit services
-// or methods, and repeats at most netron.EchoLimit bytes of a name), so the
-// limit bounds the answer too.
+// hints.timeout (ms) shortens the call's timeout, the gateway's
+// ([WithTimeout], http.timeout: 30s), which a longer hint does not lengthen
+// (408 "Request timed out after Nms"). A batch answers 200 with one
+// response per request run, in order; unlike the original, its requests
+// pass the same interceptors and contract validation as /netron/invoke, and
+// a batch of more requests than the limit ([WithMaxBatchSize],
+// http.maxBatch: 100) is refused whole before any runs: 413 "Batch too
+// large: N requests exceed the limit of M requests per batch
+// (http.maxBatch, WithMaxBatchSize)". An item's error is bounded (a
+// not-found message names at most netron.ListLimit services or methods, and
+// repeats at most netron.EchoLimit bytes of a name), so the limit bounds
+// the answer too.
 //
 // # JSON routes
 //
@@ -95,17 +97,17 @@
 // application/x-ndjson gives one JSON item per line (a failure is a last
 // line holding the error body); anything else one JSON array of the items.
 // Streams answered as SSE or NDJSON have no timeout (they end with the
-// method or the client); unary calls and streams drained into an array
-// have the gateway's timeout. Every answer, streams included, has the
-// write timeout ([WithWriteTimeout], http.writeTimeout: 30s): each write
-// and flush, of at most 64 KiB, must be taken by the client within it, or
-// the connection is closed and the call producing the answer cancelled,
-// so a client that stops reading holds neither a goroutine nor a stream's
-// producer for longer; a stream that is read lives as long as it runs.
-// An item is flushed at once when the last flush is a millisecond old or
-// more; items that follow it within the millisecond are flushed together
-// at its end, so a burst leaves in a few writes and an item the method
-// follows with a wait is never held back.
+// method or the client); unary calls and streams drained into an array have
+// the gateway's timeout. Every answer, streams and those of mounts
+// ([WithMounts]) included, has the write timeout ([WithWriteTimeout],
+// http.writeTimeout: 30s): each write and flush, of at most 64 KiB, must be
+// taken by the client within it, or the connection is closed and the call
+// producing the answer cancelled, so a client that stops reading holds
+// neither a goroutine nor a stream's producer for longer; a stream that is
+// read lives as long as it runs. An item is flushed at once when the last
+// flush is a millisecond old or more; items that follow it within the
+// millisecond are flushed together at its end, so a burst leaves in a few
+// writes and an item the method follows with a wait is never held back.
 //
 // # Errors
 //
@@ -147,5 +149,6 @@
 // this package's [WithHTTPClient], [WithHeader] and [WithMaxResponseSize].
 //
 // Errors keep their code ([netron.CodeOf]) and details; the context's
-// deadline bounds the call on both sides.
+// deadline bounds the call on both sides (on the server's, within the
+// gateway's timeout).
 package http

@@ -192,6 +192,27 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// TestTimeoutHintOnlyShortens: hints.timeout cannot make the gateway hold
+// a call longer than its own timeout (WithTimeout), in /netron/invoke or
+// in a batch; a hint past it, however large, is the gateway's timeout.
+func TestTimeoutHintOnlyShortens(t *testing.T) {
+	s := startServer(t, "", httptransport.WithGatewayOptions(httptransport.WithTimeout(50*time.Millisecond)))
+	c := client(t)
+	for _, hint := range []string{"60000", "86399999", "1e300"} {
+		call := `{"id":"t","service":"calculator","method":"sleep","input":[3000],"hints":{"timeout":` + hint + `}}`
+		start := time.Now()
+		r := post(t, c, s.addr+"/netron/invoke", call)
+		if r.status != 408 || errorOf(t, r)["message"] != "Request timed out after 50ms" {
+			t.Errorf("invoke with hints.timeout %s, WithTimeout(50ms): %d %s after %v; want 408 after 50ms", hint, r.status, r.body, time.Since(start).Round(time.Millisecond))
+		}
+		start = time.Now()
+		r = post(t, c, s.addr+"/netron/batch", `{"id":"b","requests":[`+call+`]}`)
+		if !strings.Contains(string(r.body), "Request timed out after 50ms") {
+			t.Errorf("batch with hints.timeout %s, WithTimeout(50ms): %d %s after %v; want the request timed out after 50ms", hint, r.status, r.body, time.Since(start).Round(time.Millisecond))
+		}
+	}
+}
+
 // TestBatchConcurrencyBound: a batch's maxConcurrency lowers the number
 // of its requests run at once, and never raises it past the server's 16.
 // The calls sleep, so a batch takes at least its rounds' time.

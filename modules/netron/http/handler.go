@@ -105,6 +105,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// Every answer, a mount's too, must be taken by the client as it is
+	// written: one that stops reading is cut after the write timeout. A
+	// connection a mount takes over (a WebSocket) keeps no deadline:
+	// net/http clears it when the connection is hijacked.
+	w = httpwrite.Timed(w, h.cfg.writeTimeout)
+	defer httpwrite.Finish(w)
 	if len(h.mounts) > 0 {
 		// A mount answers all of its requests, preflights included: the
 		// gateway's CORS policy is for its own routes.
@@ -113,10 +119,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// Every answer from here on must be taken by the client as it is
-	// written: one that stops reading is cut after the write timeout.
-	w = httpwrite.Timed(w, h.cfg.writeTimeout)
-	defer httpwrite.Finish(w)
 	origin := r.Header.Get("Origin")
 	corsOK := h.cfg.cors.allows(origin)
 	if h.cfg.cors != nil {

@@ -66,24 +66,26 @@ func (q *invokeRequest) valid() bool {
 	return q.hasID && q.hasService && q.hasMethod && q.Input != nil
 }
 
-// timeout returns hints.timeout (milliseconds) when it is a positive
-// number, else def.
-func (q *invokeRequest) timeout(def time.Duration) time.Duration {
+// timeout returns the call's timeout: hints.timeout (milliseconds) when
+// it is a positive number below limit, the gateway's timeout, else limit.
+// A client may shorten the gateway's timeout, not make it hold a call
+// longer.
+func (q *invokeRequest) timeout(limit time.Duration) time.Duration {
 	if len(q.Hints) == 0 {
-		return def
+		return limit
 	}
 	var hints struct {
 		Timeout any `json:"timeout"`
 	}
 	if json.Unmarshal(q.Hints, &hints) != nil {
-		return def
+		return limit
 	}
-	if ms, ok := hints.Timeout.(float64); ok && ms > 0 && ms < float64(24*time.Hour/time.Millisecond) {
+	if ms, ok := hints.Timeout.(float64); ok && ms > 0 && ms < float64(limit)/float64(time.Millisecond) {
 		// Whole milliseconds, rounded up: a positive hint below one
 		// nanosecond would otherwise be 0, which means no deadline at all.
-		return time.Duration(math.Ceil(ms)) * time.Millisecond
+		return min(time.Duration(math.Ceil(ms))*time.Millisecond, limit)
 	}
-	return def
+	return limit
 }
 
 // contextMetadata adds the string fields of the request's context object

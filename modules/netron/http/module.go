@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/fx"
@@ -29,12 +30,14 @@ type Config struct {
 	MaxBody int64 `json:"maxBody,omitempty" jsonschema:"minimum=0,description=Largest request body in bytes (0: 10 MiB)"`
 	// MaxBatch is the most requests one POST /netron/batch may carry (0: 100).
 	MaxBatch int `json:"maxBatch,omitempty" jsonschema:"minimum=0,description=Most requests in one /netron/batch (0: 100)"`
-	// Timeout bounds unary calls whose request names none (0: 30s).
-	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls whose request names none (0: 30s)"`
+	// Timeout bounds unary calls (0: 30s); a request's hints.timeout may
+	// only shorten it.
+	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls; a request's hints.timeout may only shorten it (0: 30s)"`
 	// WriteTimeout bounds each write of an answer: a client that takes
 	// none of it for that long is cut (0: 30s).
 	WriteTimeout time.Duration `json:"writeTimeout,omitempty" jsonschema:"description=Longest wait for a client to take each write of an answer (0: 30s)"`
-	// CORS lists the origins allowed to call across origins.
+	// CORS lists the origins allowed to call across origins; credentials
+	// (cors.credentials) need them listed: not with "*".
 	CORS CORS `json:"cors,omitempty"`
 	// Prefix serves every route under this path as well ("/api").
 	Prefix string `json:"prefix,omitempty" jsonschema:"description=Serve the routes under this path too"`
@@ -50,32 +53,50 @@ type Config struct {
 // http:// ones.
 func (c Config) Options() ([]Option, error) { return c.options("http.") }
 
+// keyError is an error of [Config.Options] about the values of keys
+// (relative to the section: "cors.origins"), which [Module] completes
+// with where those values came from.
+type keyError struct {
+	keys []string
+	err  error
+}
+
+func (e *keyError) Error() string { return e.err.Error() }
+func (e *keyError) Unwrap() error { return e.err }
+
 // options is Options with the keys named prefix+key in errors ("http." for
 // the section, "" for the deprecated listen URL query).
 func (c Config) options(prefix string) ([]Option, error) {
 	var opts []Option
 	var errs []error
+	bad := func(err error, keys ...string) { errs = append(errs, &keyError{keys: keys, err: err}) }
 	if c.MaxBody < 0 {
-		errs = append(errs, fmt.Errorf("%smaxBody %d: want a positive number of bytes (0: the default)", prefix, c.MaxBody))
+		bad(fmt.Errorf("%smaxBody %d: want a positive number of bytes (0: the default)", prefix, c.MaxBody), "maxBody")
 	} else if c.MaxBody > 0 {
 		opts = append(opts, WithMaxBodySize(c.MaxBody))
 	}
 	if c.MaxBatch < 0 {
-		errs = append(errs, fmt.Errorf("%smaxBatch %d: want a positive number of requests (0: the default)", prefix, c.MaxBatch))
+		bad(fmt.Errorf("%smaxBatch %d: want a positive number of requests (0: the default)", prefix, c.MaxBatch), "maxBatch")
 	} else if c.MaxBatch > 0 {
 		opts = append(opts, WithMaxBatchSize(c.MaxBatch))
 	}
 	if c.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("%stimeout %v: want a positive duration (0: the default)", prefix, c.Timeout))
+		bad(fmt.Errorf("%stimeout %v: want a positive duration (0: the default)", prefix, c.Timeout), "timeout")
 	} else if c.Timeout > 0 {
 		opts = append(opts, WithTimeout(c.Timeout))
 	}
 	if c.WriteTimeout < 0 {
-		errs = append(errs, fmt.Errorf("%swriteTimeout %v: want a positive duration (0: the default)", prefix, c.WriteTimeout))
+		bad(fmt.Errorf("%swriteTimeout %v: want a positive duration (0: the default)", prefix, c.WriteTimeout), "writeTimeout")
 	} else if c.WriteTimeout > 0 {
 		opts = append(opts, WithWriteTimeout(c.WriteTimeout))
 	}
-	if len(c.CORS.Origins) > 0 {
+	switch {
+	case c.CORS.anyOriginWithCredentials():
+		// Reported here with the keys, rather than by WithCORS at
+		// Listen: a titan app fails at start-up, naming where they were set.
+		bad(fmt.Errorf(`%scors.origins "*" with %scors.credentials true %s: list the allowed origins in %scors.origins instead of "*", or set %scors.credentials to false`,
+			prefix, prefix, anyOriginRisk, prefix, prefix), "cors.origins", "cors.credentials")
+	case len(c.CORS.Origins) > 0:
 		opts = append(opts, WithCORS(CORS{Origins: slices.Clone(c.CORS.Origins), Credentials: c.CORS.Credentials}))
 	}
 	if c.Prefix != "" {
@@ -83,11 +104,11 @@ func (c Config) options(prefix string) ([]Option, error) {
 	}
 	switch {
 	case (c.Cert == "") != (c.Key == ""):
-		errs = append(errs, fmt.Errorf("%scert and %skey must be given together", prefix, prefix))
+		bad(fmt.Errorf("%scert and %skey must be given together", prefix, prefix), "cert", "key")
 	case c.Cert != "":
 		cert, err := tls.LoadX509KeyPair(c.Cert, c.Key)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%scert %q, %skey %q: %w", prefix, c.Cert, prefix, c.Key, err))
+			bad(fmt.Errorf("%scert %q, %skey %q: %w", prefix, c.Cert, prefix, c.Key, err), "cert", "key")
 		} else {
 			opts = append(opts, httpsOnly{WithTLS(&tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})})
 		}
@@ -129,18 +150,61 @@ func gatewayOptions(n netron.Engine, scheme string) []Option {
 
 // Module registers the `http` section and gives the app's Netron the
 // gateway options it sets. titan.New adds it to every app of a program
-// that links this package.
+// that links this package. A bad value of the section fails the app's
+// start-up with an error naming its key and where its value came from.
 var Module = fx.Module("titan.http",
 	titanconfig.AsSection("http", Config{}),
-	fx.Provide(fx.Annotate(func(cfg *titanconfig.Config) ([]netron.Option, error) {
-		c, err := titanconfig.Section[Config](cfg, "http")
-		if err != nil {
-			return nil, err
-		}
-		opts, err := c.Options()
-		if err != nil || len(opts) == 0 {
-			return nil, err
-		}
-		return []netron.Option{WithGatewayOptions(opts...)}, nil
-	}, fx.ResultTags(`group:"`+netron.OptionGroup+`,flatten"`))),
+	fx.Provide(sectionOptions),
 )
+
+// sectionResult gives the Netron the options of the `http` section; the
+// group is [netron.OptionGroup].
+type sectionResult struct {
+	fx.Out
+	Options []netron.Option `group:"titan.netron.options,flatten"`
+}
+
+// sectionOptions reads the `http` section. It is a named function with
+// an fx.Out result, not an fx.Annotate'd one, so that its errors are
+// reported as Titan's own (fx names an annotated function
+// reflect.makeFuncStub).
+func sectionOptions(cfg *titanconfig.Config) (sectionResult, error) {
+	c, err := titanconfig.Section[Config](cfg, "http")
+	if err != nil {
+		return sectionResult{}, err
+	}
+	opts, err := c.Options()
+	if err != nil {
+		return sectionResult{}, withSources(err, cfg)
+	}
+	if len(opts) == 0 {
+		return sectionResult{}, nil
+	}
+	return sectionResult{Options: []netron.Option{WithGatewayOptions(opts...)}}, nil
+}
+
+// withSources adds to each error of [Config.Options] where the values of
+// its keys came from: "(from titan.yaml:12)", or, for several keys,
+// "(http.cert from titan.yaml:12, http.key from default)".
+func withSources(err error, cfg *titanconfig.Config) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = slices.Clone(j.Unwrap())
+	}
+	for i, e := range errs {
+		ke, ok := e.(*keyError)
+		if !ok {
+			continue
+		}
+		if len(ke.keys) == 1 {
+			errs[i] = fmt.Errorf("%w (from %s)", ke, cfg.Source("http."+ke.keys[0]))
+			continue
+		}
+		from := make([]string, len(ke.keys))
+		for j, k := range ke.keys {
+			from[j] = "http." + k + " from " + cfg.Source("http."+k)
+		}
+		errs[i] = fmt.Errorf("%w (%s)", ke, strings.Join(from, ", "))
+	}
+	return errors.Join(errs...)
+}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/fx"
+
+	titanconfig "github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
@@ -130,5 +133,35 @@ func TestQueryErrorsNameTheParameters(t *testing.T) {
 	_, err = n.Listen(context.Background(), "https://127.0.0.1:0?cert=missing.pem&key=missing.key")
 	if err == nil || !strings.Contains(err.Error(), `cert "missing.pem", key "missing.key"`) || strings.Contains(err.Error(), "http.cert") {
 		t.Fatalf("%v, want an error naming the cert and key parameters", err)
+	}
+}
+
+// Module gives the app's Netron the options of the http section; a bad
+// section fails the app's start-up with the error of its keys, each with
+// where its value came from.
+func TestModuleErrorsNameTheSources(t *testing.T) {
+	type options struct {
+		fx.In
+		Options []netron.Option `group:"titan.netron.options"`
+	}
+	app := func(sets ...string) (*fx.App, *[]netron.Option) {
+		var got []netron.Option
+		return fx.New(fx.NopLogger, titanconfig.Module, httptransport.Module,
+			fx.Supply(titanconfig.Options{NoDefaultFile: true, Environ: []string{}, NoWatch: true, Sets: sets}),
+			fx.Invoke(func(o options) { got = o.Options })), &got
+	}
+	good, got := app("http.prefix=/gw", "http.cors.origins=https://app.example", "http.cors.credentials=true")
+	if err := good.Err(); err != nil || len(*got) != 1 {
+		t.Fatalf("a good http section: %v, %d Netron options; want 1", err, len(*got))
+	}
+	bad, _ := app("http.cors.origins=*", "http.cors.credentials=true")
+	err := bad.Err()
+	for _, want := range []string{
+		"http.cors.origins", "http.cors.credentials", "list the allowed origins",
+		"from flag --set http.cors.origins", "from flag --set http.cors.credentials",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("http.cors.origins=* with http.cors.credentials=true: %v\nwant it to contain %q", err, want)
+		}
 	}
 }

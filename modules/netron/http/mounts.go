@@ -15,7 +15,9 @@ import (
 // prefix ("/_titan/ui/"); the longest match wins. A mount answers before
 // the gateway's own routes, so a service route cannot shadow it, and it
 // answers every request of its paths itself, CORS preflights included:
-// the gateway's CORS policy ([WithCORS]) does not extend to it.
+// the gateway's CORS policy ([WithCORS]) does not extend to it. Its
+// answers have the gateway's write timeout ([WithWriteTimeout]): a client
+// that stops reading one is cut, and the mount's writes fail.
 type Mount struct {
 	Path    string
 	Handler http.Handler

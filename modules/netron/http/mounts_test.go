@@ -61,7 +61,7 @@ func TestMountsGetNoCORSGrant(t *testing.T) {
 	})
 	n, err := netron.New(netron.Config{}, nil,
 		httpgw.WithMounts(httpgw.Mount{Path: "/_titan/", Handler: mount}),
-		httpgw.WithGatewayOptions(httpgw.WithCORS(httpgw.CORS{Origins: []string{"*"}, Credentials: true})))
+		httpgw.WithGatewayOptions(httpgw.WithCORS(httpgw.CORS{Origins: []string{"*"}})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,9 @@ import (
 // limit of the original TypeScript server (NETRON-WIRE.md §11.1).
 const DefaultMaxBodySize = 10 << 20
 
-// DefaultTimeout bounds a unary call whose request names no timeout: 30 s,
-// the default of the original's hints.timeout.
+// DefaultTimeout bounds a unary call when no [WithTimeout] option is
+// given: 30 s, the default of the original's hints.timeout, which may only
+// shorten it.
 const DefaultTimeout = 30 * time.Second
 
 // DefaultMaxBatchSize is the most requests one POST /netron/batch may
@@ -56,9 +57,24 @@ type CORS struct {
 	// Origins lists the allowed origins ("https://app.example"); "*" allows
 	// every origin. Allowed origins are echoed in Access-Control-Allow-Origin.
 	Origins []string `json:"origins,omitempty"`
-	// Credentials adds Access-Control-Allow-Credentials: true.
+	// Credentials adds Access-Control-Allow-Credentials: true, which lets
+	// the pages of the allowed origins call with their visitors' cookies
+	// and HTTP authentication and read the answers. It needs the origins
+	// listed: with "*" among Origins it is an error ([WithCORS]).
 	Credentials bool `json:"credentials,omitempty"`
 }
+
+// anyOriginWithCredentials reports whether c lists "*" with Credentials.
+// The gateway echoes the origin it allows, so that would grant
+// credentialed calls to every web site, which browsers refuse for a
+// literal "*" on purpose: each form of the setting reports it as an error.
+func (c CORS) anyOriginWithCredentials() bool {
+	return c.Credentials && slices.Contains(c.Origins, "*")
+}
+
+// anyOriginRisk says why "*" with credentials is refused, in the error of
+// each form of the setting.
+const anyOriginRisk = "would let a page of any web site call the gateway with its visitors' cookies and read the answers"
 
 func (c *CORS) allows(origin string) bool {
 	if c == nil || origin == "" {
@@ -145,7 +161,9 @@ func WithMaxBatchSize(n int) Option {
 // closed and the call that produces the answer is cancelled. A large
 // answer is written in parts of 64 KiB, each with its own d, so d bounds a
 // client that stops reading, not the length of an answer or of a stream
-// that is read. The mounts of [WithMounts] answer by their own rules.
+// that is read. The answers of the mounts of [WithMounts] have d too; a
+// connection a mount takes over (http.Hijacker, as a WebSocket upgrade
+// does) has no write deadline from then on.
 func WithWriteTimeout(d time.Duration) Option {
 	return option{fmt.Sprintf("WithWriteTimeout(%v)", d), func(c *config) {
 		if d <= 0 {
@@ -156,11 +174,11 @@ func WithWriteTimeout(d time.Duration) Option {
 	}}
 }
 
-// WithTimeout sets the timeout of unary calls whose request names none
-// (default [DefaultTimeout]); /netron/invoke requests may set their own with
-// hints.timeout. Streams answered as SSE or NDJSON have no timeout: they end
-// when the method ends or the client goes away (or stops reading: see
-// [WithWriteTimeout]).
+// WithTimeout sets the timeout of unary calls (default [DefaultTimeout]);
+// a /netron/invoke or /netron/batch request may shorten it for its call
+// with hints.timeout, not lengthen it: a longer hint gets d. Streams
+// answered as SSE or NDJSON have no timeout: they end when the method ends
+// or the client goes away (or stops reading: see [WithWriteTimeout]).
 func WithTimeout(d time.Duration) Option {
 	return option{fmt.Sprintf("WithTimeout(%v)", d), func(c *config) {
 		if d <= 0 {
@@ -205,8 +223,20 @@ func WithTLS(cfg *tls.Config) Option {
 // ...). The paths of mounts ([WithMounts]) are left to them. Without it,
 // responses carry no Access-Control-* headers and preflight requests get a
 // bare 204.
+//
+// Credentials need the allowed origins listed: "*" among the origins with
+// Credentials is an error of [NewHandler] and [Listen], since it would let
+// any web site make calls with its visitors' cookies.
 func WithCORS(cors CORS) Option {
-	return option{fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ",")), func(c *config) { c.cors = &cors }}
+	desc := fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ","))
+	return option{desc, func(c *config) {
+		if cors.anyOriginWithCredentials() {
+			c.problemOpts = append(c.problemOpts, desc+`: Origins "*" with Credentials `+anyOriginRisk+
+				`: list the allowed origins in Origins instead of "*", or drop Credentials`)
+			return
+		}
+		c.cors = &cors
+	}}
 }
 
 // WithPathPrefix serves every route under prefix as well ("/api" makes
@@ -250,7 +280,8 @@ var queryOptions = [...][3]string{
 //	maxBody=BYTES        largest request body (default 10485760)
 //	timeout=DURATION     timeout of unary calls (default 30s)
 //	cors=ORIGINS         comma-separated allowed origins, or *
-//	corsCredentials=true add Access-Control-Allow-Credentials
+//	corsCredentials=true add Access-Control-Allow-Credentials (with cors
+//	                     listing the origins: not with *)
 //	prefix=/PATH         serve the routes under /PATH too
 //	cert=FILE&key=FILE   PEM certificate and key (required for https)
 //
@@ -295,6 +326,10 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 				errs = append(errs, fmt.Errorf("corsCredentials=%q: want true or false", v))
 			}
 			c.CORS.Credentials = b
+		}
+		if c.CORS.anyOriginWithCredentials() {
+			errs = append(errs, fmt.Errorf("cors=%s with corsCredentials=%s %s: list the allowed origins in cors= instead of *, or drop corsCredentials",
+				s, q.Get("corsCredentials"), anyOriginRisk))
 		}
 	}
 	c.Prefix = q.Get("prefix")

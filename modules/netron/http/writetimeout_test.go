@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
@@ -140,4 +142,98 @@ func TestWriteTimeoutSparesSlowStreams(t *testing.T) {
 	if r.status != 200 || !strings.HasSuffix(string(r.body), "event: end\ndata: {\"count\":4}\n\n") {
 		t.Fatalf("%d %q; want the 4 items and the end", r.status, r.body)
 	}
+}
+
+// listenMount serves m under /_titan/ with a write timeout of d.
+func listenMount(t *testing.T, d time.Duration, m http.Handler) *httptransport.Gateway {
+	t.Helper()
+	n, err := netron.New(netron.Config{}, nil, httptransport.WithMounts(httptransport.Mount{Path: "/_titan/", Handler: m}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", httptransport.WithWriteTimeout(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = g.Shutdown(ctx)
+		_ = n.Stop(ctx)
+	})
+	return g
+}
+
+// TestWriteTimeoutCutsStalledReadersOfMounts: a mount's answers have the
+// gateway's write timeout too: a client that stops reading a large answer
+// of a mount (metrics, the development UI) is cut, and the mount's
+// handler returns, as it would for the gateway's own routes.
+func TestWriteTimeoutCutsStalledReadersOfMounts(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ended := make(chan error, 1)
+	g := listenMount(t, timeout, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		part := []byte(strings.Repeat("x", 64<<10))
+		for range 256 { // 16 MiB, far more than the socket buffers hold
+			if _, err := w.Write(part); err != nil {
+				ended <- err
+				return
+			}
+		}
+		ended <- nil
+	}))
+	dialStalled(t, g, "GET /_titan/big HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case err := <-ended:
+		if err == nil {
+			t.Fatal("the mount wrote its whole answer to a client that reads nothing")
+		}
+	case <-time.After(timeout + 3*time.Second):
+		t.Fatalf("the mount's handler still writes %v after its client stopped reading (write timeout %v)", timeout+3*time.Second, timeout)
+	}
+}
+
+// TestWriteTimeoutSparesMountStreamsAndUpgrades: under the write timeout,
+// a mount's stream whose items come further apart than it runs to its end,
+// and a connection a mount takes over (a WebSocket: the development UI's
+// event feed) keeps no write deadline from its upgrade.
+func TestWriteTimeoutSparesMountStreamsAndUpgrades(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	g := listenMount(t, timeout, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_titan/feed" {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			time.Sleep(3 * timeout)
+			_ = c.Write(ctx, websocket.MessageText, []byte("late"))
+			_, _, _ = c.Read(ctx) // until the client closes
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			time.Sleep(2 * timeout)
+			if _, err := io.WriteString(w, "data: "+strconv.Itoa(i)+"\n\n"); err != nil {
+				return
+			}
+			_ = http.NewResponseController(w).Flush()
+		}
+	}))
+	r := do(t, client(t), http.MethodGet, g.Addr()+"/_titan/stream", "")
+	if r.status != 200 || string(r.body) != "data: 0\n\ndata: 1\n\ndata: 2\n\n" {
+		t.Errorf("a slow stream of a mount: %d %q; want its 3 items", r.status, r.body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(g.Addr(), "http")+"/_titan/feed", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, b, err := c.Read(ctx); err != nil || string(b) != "late" {
+		t.Errorf("a WebSocket message sent %v after the upgrade (write timeout %v): %q, %v", 3*timeout, timeout, b, err)
+	}
+	_ = c.Close(websocket.StatusNormalClosure, "")
 }
