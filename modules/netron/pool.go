@@ -96,9 +96,10 @@ type Pool struct {
 	idem atomic.Pointer[map[string]bool] // the methods marked idempotent (Check)
 
 	mu        sync.Mutex
-	peers     []*pooledPeer // in the order the resolver gave
-	wanted    []string      // the addresses the resolver gave last, without repeats
-	unreached []string      // those of wanted that could not be dialled (redial)
+	peers     []*pooledPeer   // in the order the resolver gave
+	wanted    []string        // the addresses the resolver gave last, without repeats
+	unreached []string        // those of wanted that could not be dialled (redial)
+	dialing   map[string]bool // the addresses being dialled (dial): not dialled again meanwhile
 	snap      atomic.Pointer[[]*pooledPeer]
 	next      atomic.Uint64
 
@@ -394,10 +395,16 @@ func (pl *Pool) publishLocked() {
 // only when none did, with every address's error. Those that did not
 // answer are dialled again later (redial).
 func (pl *Pool) set(ctx context.Context, addrs []string) error {
+	return pl.dialled(pl.dial(ctx, pl.prune(addrs)))
+}
+
+// dialled reports the errors of a dial: an error, with them all, when no
+// instance is connected; a warning in the log when some did not answer.
+func (pl *Pool) dialled(errs []error) error {
 	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	errs := pl.setLocked(ctx, addrs)
-	if len(pl.peers) == 0 && len(pl.wanted) > 0 {
+	none := len(pl.peers) == 0 && len(pl.wanted) > 0
+	pl.mu.Unlock()
+	if none {
 		return errors.Join(errs...)
 	}
 	if len(errs) > 0 && pl.log != nil {
@@ -406,55 +413,125 @@ func (pl *Pool) set(ctx context.Context, addrs []string) error {
 	return nil
 }
 
-// setLocked is set with pl.mu held; it returns the dial errors. An
-// address the resolver gives twice (two instances at one address: a
-// process restarted on its port while its old entry lives) is one
-// connection set, taken once.
-func (pl *Pool) setLocked(ctx context.Context, addrs []string) []error {
+// prune makes addrs the instances the pool wants: those that left are
+// passed over from now on, and their connections close once their calls
+// are answered. It returns the addresses to dial (see dial). An address
+// the resolver gives twice (two instances at one address: a process
+// restarted on its port while its old entry lives) is one connection
+// set, taken once.
+func (pl *Pool) prune(addrs []string) []string {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	wanted := make([]string, 0, len(addrs))
+	seen := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		if !seen[a] {
+			seen[a] = true
+			wanted = append(wanted, a)
+		}
+	}
 	have := make(map[string]*pooledPeer, len(pl.peers))
 	for _, pp := range pl.peers {
 		have[pp.addr] = pp
 	}
 	var (
-		keep      []*pooledPeer
-		errs      []error
-		unreached []string
+		keep []*pooledPeer
+		dial []string
 	)
-	wanted := make([]string, 0, len(addrs))
-	seen := make(map[string]bool, len(addrs))
-	for _, a := range addrs {
-		if seen[a] {
-			continue
-		}
-		seen[a] = true
-		wanted = append(wanted, a)
+	for _, a := range wanted {
 		if pp := have[a]; pp != nil {
 			keep = append(keep, pp)
 			delete(have, a)
-			continue
+		} else {
+			dial = append(dial, a)
 		}
-		set, err := pl.n.hub.acquire(ctx, a)
-		if err != nil {
-			errs = append(errs, err)
-			unreached = append(unreached, a)
-			continue
-		}
-		keep = append(keep, &pooledPeer{addr: a, set: set})
 	}
 	for _, pp := range have { // instances that left: no new calls, then closed
 		for _, p := range pl.n.hub.release(pp.set) {
 			pl.retire(p)
 		}
 	}
-	pl.peers, pl.wanted, pl.unreached = keep, wanted, unreached
+	pl.peers, pl.wanted = keep, wanted
+	pl.unreached = slices.DeleteFunc(pl.unreached, func(a string) bool { return !seen[a] })
 	pl.publishLocked()
-	if len(unreached) > 0 {
+	return pl.claimLocked(dial)
+}
+
+// claimLocked returns those of addrs that are not being dialled, marked as
+// being dialled: the caller dials them (dial).
+func (pl *Pool) claimLocked(addrs []string) []string {
+	if pl.dialing == nil {
+		pl.dialing = map[string]bool{}
+	}
+	var out []string
+	for _, a := range addrs {
+		if !pl.dialing[a] {
+			pl.dialing[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// dial dials addrs (claimed: claimLocked), each on its own and without
+// holding pl.mu (a dial to an address that does not answer lasts until
+// ctx ends: it holds neither the other dials, nor the resolver's changes,
+// nor Close), and adds each that answers and is still wanted as soon as
+// it does; it returns the dial errors. Those that did not answer are
+// dialled again later (redial).
+func (pl *Pool) dial(ctx context.Context, addrs []string) []error {
+	errs := make([]error, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Go(func() {
+			set, err := pl.n.hub.acquire(ctx, a)
+			pl.mu.Lock()
+			defer pl.mu.Unlock()
+			delete(pl.dialing, a)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			pl.addLocked(set)
+		})
+	}
+	wg.Wait()
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.unreached = slices.DeleteFunc(slices.Clone(pl.wanted), func(a string) bool {
+		return pl.dialing[a] || slices.ContainsFunc(pl.peers, func(pp *pooledPeer) bool { return pp.addr == a })
+	})
+	if len(pl.unreached) > 0 {
 		select {
 		case pl.missed <- struct{}{}:
 		default:
 		}
 	}
-	return errs
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+// addLocked adds the connection set s dialled to the peers, in the order
+// the resolver gave, unless its address left or was dialled meanwhile.
+func (pl *Pool) addLocked(s *hubSet) {
+	have := make(map[string]*pooledPeer, len(pl.peers)+1)
+	for _, pp := range pl.peers {
+		have[pp.addr] = pp
+	}
+	if have[s.addr] != nil || !slices.Contains(pl.wanted, s.addr) {
+		for _, p := range pl.n.hub.release(s) {
+			pl.retire(p)
+		}
+		return
+	}
+	have[s.addr] = &pooledPeer{addr: s.addr, set: s}
+	peers := make([]*pooledPeer, 0, len(have))
+	for _, a := range pl.wanted {
+		if pp := have[a]; pp != nil {
+			peers = append(peers, pp)
+		}
+	}
+	pl.peers = peers
+	pl.publishLocked()
 }
 
 // Redialling the instances a pool could not reach: first after
@@ -497,10 +574,13 @@ func (pl *Pool) redial(ctx context.Context) {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		pl.mu.Lock()
 		before := len(pl.unreached)
-		pl.setLocked(dctx, pl.wanted)
+		addrs := pl.claimLocked(pl.unreached)
+		pl.mu.Unlock()
+		pl.dial(dctx, addrs)
+		cancel()
+		pl.mu.Lock()
 		after := len(pl.unreached)
 		pl.mu.Unlock()
-		cancel()
 		if after < before && pl.log != nil {
 			pl.log.Info("reached instances of a remote service dialled again", "target", pl.target.String(), "reached", before-after, "unreached", after)
 		}
@@ -531,6 +611,9 @@ func (pl *Pool) retire(p *Peer) {
 }
 
 // follow keeps the set with the resolver's changes until ctx ends (Close).
+// Instances that leave are passed over at once; new ones are dialled in
+// the background, so that a dial that hangs does not hold the next
+// change.
 func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 	pl.done.Go(func() {
 		for addrs, err := range w.Watch(ctx, pl.target) {
@@ -540,11 +623,21 @@ func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 				}
 				continue
 			}
-			dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-			if err := pl.set(dctx, addrs); err != nil && ctx.Err() == nil && pl.log != nil {
-				pl.log.Warn("no instance of a remote service can be reached", "target", pl.target.String(), "error", err)
+			dial := pl.prune(addrs)
+			if len(dial) == 0 {
+				continue
 			}
-			dcancel()
+			pl.done.Go(func() {
+				dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+				defer dcancel()
+				errs := pl.dial(dctx, dial)
+				if ctx.Err() != nil { // closed
+					return
+				}
+				if err := pl.dialled(errs); err != nil && pl.log != nil {
+					pl.log.Warn("no instance of a remote service can be reached", "target", pl.target.String(), "error", err)
+				}
+			})
 		}
 	})
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -258,4 +261,153 @@ func serveEach(t *testing.T, service string, impl func(name string) any, names .
 		addrs = append(addrs, addr)
 	}
 	return addrs
+}
+
+// watchOf is a WatchResolver: Resolve gives first, Watch yields what is
+// sent on changes.
+type watchOf struct {
+	first   []string
+	changes chan []string
+}
+
+func (w watchOf) Resolve(context.Context, netron.Target) ([]string, error) { return w.first, nil }
+
+func (w watchOf) Watch(ctx context.Context, _ netron.Target) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case addrs := <-w.changes:
+				if !yield(addrs, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// silentAddr returns the address of a listener that accepts connections
+// and never answers: a dial there lasts until its context ends.
+func silentAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	return "tcp://" + ln.Addr().String()
+}
+
+// An instance that leaves is passed over at once, whatever the pool is
+// dialling meanwhile: an address that does not answer (a host that
+// crashed, whose entry lives until its TTL) holds neither the resolver's
+// changes nor the calls' choice.
+func TestPoolRemovalNotHeldByADial(t *testing.T) {
+	ctx := context.Background()
+	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
+	silent := silentAddr(t)
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	w := watchOf{first: addrs, changes: make(chan []string, 4)}
+	pool, err := client.NewPool("named@^1", w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var c struct {
+		Who func(ctx context.Context) (string, error)
+	}
+	if err := pool.Bind(&c); err != nil {
+		t.Fatal(err)
+	}
+	waitAddrs := func(what string, want ...string) {
+		t.Helper()
+		deadline := time.Now().Add(2 * time.Second)
+		for !slices.Equal(pool.Addrs(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: Addrs = %v, want %v", what, pool.Addrs(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// An instance that does not answer arrives: the changes after it are
+	// not held by its dial, nor by the dials again that follow.
+	w.changes <- append(slices.Clone(addrs), silent)
+	w.changes <- addrs[:1]
+	waitAddrs("2 s after b left, while the pool dials an address that does not answer", addrs[0])
+	time.Sleep(700 * time.Millisecond) // the pool dials it again (redial)
+	w.changes <- []string{addrs[1], silent}
+	waitAddrs("2 s after a left and b came back, while the pool dials again", addrs[1])
+	for range 10 {
+		who, err := c.Who(ctx)
+		if err != nil || who != "b" {
+			t.Fatalf("a call after a left: %q, %v", who, err)
+		}
+	}
+}
+
+// failingOnce is a watchOf whose second Resolve fails: the registry does
+// not answer as the pool starts following it.
+type failingOnce struct {
+	watchOf
+	n atomic.Int32
+}
+
+func (f *failingOnce) Resolve(ctx context.Context, t netron.Target) ([]string, error) {
+	if f.n.Add(1) == 2 {
+		return nil, netron.Errorf(netron.CodeUnavailable, "the registry does not answer")
+	}
+	return f.watchOf.Resolve(ctx, t)
+}
+
+// A pool follows a resolver of Resolvers even when it cannot be read as
+// the watch starts: the watch tries again, instead of ending and leaving
+// the pool with the instances it started with.
+func TestPoolFollowsAfterAResolverError(t *testing.T) {
+	ctx := context.Background()
+	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	f := &failingOnce{watchOf: watchOf{first: addrs[:1], changes: make(chan []string, 1)}}
+	pool, err := client.NewPool("named@^1", netron.Resolvers{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	f.changes <- addrs[1:]
+	deadline := time.Now().Add(3 * time.Second)
+	for !slices.Equal(pool.Addrs(), addrs[1:]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("3 s after a left and b came: Addrs = %v, want %v (Resolve called %d times)", pool.Addrs(), addrs[1:], f.n.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

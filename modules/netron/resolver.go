@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Resolver finds where a service runs: the addresses of the instances
@@ -90,13 +91,22 @@ func (rs Resolvers) find(ctx context.Context, t Target) (Resolver, []string, err
 
 // Watch implements WatchResolver: it follows the first resolver that
 // finds t when the watch starts, if that one follows changes; fixed
-// addresses are yielded once.
+// addresses are yielded once. While none finds t (a registry that does
+// not answer), the error is yielded and the resolvers are asked again,
+// after redialFirst, then twice as long each time up to redialMax.
 func (rs Resolvers) Watch(ctx context.Context, t Target) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
 		r, addrs, err := rs.find(ctx, t)
-		if err != nil {
-			yield(nil, err)
-			return
+		for delay := redialFirst; err != nil; delay = min(delay*2, redialMax) {
+			if !yield(nil, err) {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			r, addrs, err = rs.find(ctx, t)
 		}
 		if w, ok := r.(WatchResolver); ok {
 			for addrs, err := range w.Watch(ctx, t) {
