@@ -19,11 +19,12 @@ import (
 // 200 {"id","result":<AuthResult>} (a failed authentication is
 // result.success false).
 func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
-	body, aerr := h.readBody(w, r)
+	body, held, aerr := h.readBody(w, r)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
+	defer h.bodies.release(held) // the credentials decoded from it are used until the answer
 	var q struct {
 		ID          any               `json:"id"`
 		Credentials json.RawMessage   `json:"credentials"`

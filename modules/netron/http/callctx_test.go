@@ -222,21 +222,29 @@ func TestCallContextDeadline(t *testing.T) {
 	}
 }
 
-// TestReadBodyReservesLittle: a request announcing a large body reserves
+// TestReadBodyReservesLittle: a request announcing a large body allocates
 // no more than 64 KiB before its bytes arrive (a header alone must not
-// make the server hold megabytes).
+// make the server hold megabytes), though the budget counts it whole; a
+// body of the announced length takes that much, and a byte for the read
+// that sees its end.
 func TestReadBodyReservesLittle(t *testing.T) {
 	h := &Handler{cfg: defaultConfig()}
 	h.cfg.maxBody = 32 << 20
+	h.bodies.limit = 64 << 20
 	r := httptest.NewRequest(http.MethodPost, "/netron/invoke", strings.NewReader(`{"id":1}`))
 	r.ContentLength = 10 << 20
-	body, _ := h.readBody(httptest.NewRecorder(), r)
-	if cap(body) > 64<<10 {
-		t.Fatalf("reserved %d bytes for an announced %d", cap(body), r.ContentLength)
+	body, held, _ := h.readBody(httptest.NewRecorder(), r)
+	if cap(body) > 64<<10 || held != 10<<20 {
+		t.Fatalf("allocated %d bytes and reserved %d for an announced %d", cap(body), held, r.ContentLength)
 	}
+	h.bodies.release(held)
 	r = httptest.NewRequest(http.MethodPost, "/netron/invoke", strings.NewReader(`{"id":1}`))
-	body, aerr := h.readBody(httptest.NewRecorder(), r)
-	if aerr != nil || string(body) != `{"id":1}` || cap(body) != len(body)+1 {
-		t.Fatalf("body %q cap %d, %v", body, cap(body), aerr)
+	body, held, aerr := h.readBody(httptest.NewRecorder(), r)
+	if aerr != nil || string(body) != `{"id":1}` || cap(body) != len(body)+1 || held != int64(len(body)) {
+		t.Fatalf("body %q cap %d reserved %d, %v", body, cap(body), held, aerr)
+	}
+	h.bodies.release(held)
+	if n := h.bodies.held.Load(); n != 0 {
+		t.Fatalf("%d bytes still reserved", n)
 	}
 }

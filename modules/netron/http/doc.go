@@ -12,20 +12,22 @@
 //	addr, err := n.Listen(ctx, "http://127.0.0.1:7080")
 //
 // The gateway's settings are options: [WithMaxBodySize] (default 10 MiB),
-// [WithMaxBatchSize] (requests in one /netron/batch, default 100),
-// [WithTimeout] (unary calls, default 30s), [WithWriteTimeout] (each write
-// of an answer, default 30s), [WithCORS], [WithPathPrefix], [WithTLS]
-// (https; else the Netron's netron.WithTLS) and [WithCompression].
-// [Listen] and [NewHandler] take them, [NewHandler] for mounting on a
-// router of one's own; the gateways a Netron opens (netron.Netron.Listen,
-// netron.listen) take those of the Netron option [WithGatewayOptions],
-// which a titan app fills from its `http` configuration section ([Config]:
-// http.maxBody, http.maxBatch, http.timeout, http.writeTimeout,
-// http.cors.origins, http.cors.credentials, http.prefix, http.cert,
-// http.key). The listen URL's query parameters of the same names
-// (maxBody=, timeout=, cors=, corsCredentials=, prefix=, cert=, key=) still
-// work, deprecated: the gateway logs one warning naming what replaces
-// each, and the next minor release drops them.
+// [WithMaxBodyMemory] (the bytes of request bodies held at once, all
+// requests together, default 256 MiB), [WithMaxBatchSize] (requests in one
+// /netron/batch, default 100), [WithTimeout] (unary calls, default 30s),
+// [WithWriteTimeout] (each write of an answer, default 30s), [WithCORS],
+// [WithPathPrefix], [WithTLS] (https; else the Netron's netron.WithTLS) and
+// [WithCompression]. [Listen] and [NewHandler] take them, [NewHandler] for
+// mounting on a router of one's own; the gateways a Netron opens
+// (netron.Netron.Listen, netron.listen) take those of the Netron option
+// [WithGatewayOptions], which a titan app fills from its `http`
+// configuration section ([Config]: http.maxBody, http.maxBodyMemory,
+// http.maxBatch, http.timeout, http.writeTimeout, http.cors.origins,
+// http.cors.credentials, http.prefix, http.cert, http.key). The listen
+// URL's query parameters of the same names (maxBody=, timeout=, cors=,
+// corsCredentials=, prefix=, cert=, key=) still work, deprecated: the
+// gateway logs one warning naming what replaces each, and the next minor
+// release drops them.
 // The connection limits of the HTTP server (header and body timeouts,
 // connection caps, header size, idle timeout; [WithLimits]) come from the
 // Netron's configuration (netron.handshakeTimeout, frameTimeout, ...).
@@ -119,7 +121,13 @@
 // body too large, shutting down) also carry X-Request-ID, which is the
 // body's id. A body over the limit is answered 413 "Request body too large
 // (max: N bytes)" (the original crashes); a body that does not arrive in
-// time (see [WithLimits]) is answered 408 and its connection closed. While
+// time (see [WithLimits]) is answered 408 and its connection closed. The
+// request bodies the gateway holds at once, all requests together, are
+// bounded too ([WithMaxBodyMemory], http.maxBodyMemory: 256 MiB): a request
+// whose body does not fit is answered 503 unavailable "Server busy: the
+// request bodies being read take the gateway's limit of N bytes
+// (http.maxBodyMemory, WithMaxBodyMemory); retry later", with Retry-After,
+// and its connection closed without the rest of its body being read. While
 // the gateway shuts down, requests get 503 "Server is shutting down".
 //
 // JSON has no NaN or Infinity: a result holding one is an internal error

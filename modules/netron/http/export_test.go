@@ -17,3 +17,7 @@ var DecodeAnswer = decodeAnswer
 func NewSSEReader(body io.Reader, size int, max int64) netron.ItemReader {
 	return &sseReader{ctx: context.Background(), cancel: func() {}, body: io.NopCloser(body), rd: bufio.NewReaderSize(body, size), max: max}
 }
+
+// BodyBytesHeld returns the bytes of request bodies h holds now, as its
+// budget (WithMaxBodyMemory) counts them.
+func (h *Handler) BodyBytesHeld() int64 { return h.bodies.held.Load() }

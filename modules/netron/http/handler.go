@@ -28,6 +28,7 @@ type Handler struct {
 	log    *slog.Logger
 	routes routeTable
 	mounts []Mount // WithMounts, longest path first
+	bodies bodyBudget
 
 	mu       sync.RWMutex // guards closing against inflight.Add
 	closing  bool
@@ -46,10 +47,12 @@ func NewHandler(n netron.Engine, opts ...Option) (*Handler, error) {
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
+	cfg.checkBodyMemory()
 	if len(cfg.problemOpts) > 0 {
 		return nil, fmt.Errorf("httptransport: %s", strings.Join(cfg.problemOpts, "; "))
 	}
 	h := &Handler{n: n, cfg: cfg, log: n.Logger().With("gateway", cfg.scheme), mounts: mounts(n)}
+	h.bodies.limit = cfg.maxBodyMem
 	h.stopped, h.stop = context.WithCancel(context.Background())
 	h.routes = routeTable{
 		describe: n.Describe,
@@ -220,39 +223,55 @@ func printable(s string) bool {
 	return true
 }
 
-// readBody reads the request body within the size limit; a larger body is
-// a 413 error (the original crashes, NETRON-WIRE.md §13.4).
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+// readBody reads the request body within the size limit and the gateway's
+// budget of body bytes (WithMaxBodyMemory). held is what it reserved of the
+// budget for the body: the caller releases it (h.bodies.release) once done
+// with the body and with what it decoded from it. On an error nothing stays
+// reserved. A body over the size limit is a 413 error (the original
+// crashes, NETRON-WIRE.md §13.4); one the budget has no room for is 503.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (body []byte, held int64, aerr *apiError) {
 	limit := h.cfg.maxBody
 	tooLarge := func() *apiError { // built only when needed: it allocates
 		return requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("Request body too large (max: %d bytes)", limit))
 	}
 	if r.ContentLength > limit {
-		return nil, tooLarge()
+		// Not Connection: close: net/http reads (to discard) up to 256 KiB
+		// of the body before answering, so that a client still sending it
+		// reads the 413 rather than a reset connection.
+		return nil, 0, tooLarge()
 	}
-	// Read to the end (a middleware may have replaced the body), in a
-	// buffer of the announced size up to 64 KiB: a larger one grows with
-	// the bytes that arrive, so a header alone reserves little.
-	size := 512
+	// An announced body is reserved whole before any of it is read, so
+	// that a request the budget has no room for is refused at once; another
+	// is reserved 512 bytes at first, then as its buffer grows. The buffer
+	// itself grows with the bytes that arrive (see bodyBudget.read).
+	held = min(512, limit)
 	if r.ContentLength >= 0 {
-		size = int(min(r.ContentLength+1, 64<<10)) // + 1: the read that sees EOF
+		held = r.ContentLength
 	}
-	body, err := readAll(make([]byte, 0, size), http.MaxBytesReader(w, r.Body, limit))
+	if !h.bodies.reserve(held) {
+		return nil, 0, h.bodyBudgetFull(w)
+	}
+	// Read to the end: a middleware may have replaced the body.
+	body, held, err := h.bodies.read(http.MaxBytesReader(w, r.Body, limit), held, limit)
 	if err != nil {
+		h.bodies.release(held)
+		if errors.Is(err, errBodyBudget) {
+			return nil, 0, h.bodyBudgetFull(w)
+		}
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge()
+			return nil, 0, tooLarge()
 		}
 		if errors.Is(err, transport.ErrFrameTimeout) {
 			// The connection cannot be read any more: net/http closes it after the answer.
 			h.log.Debug("request body not completed in time", "error", err)
 			w.Header().Set("Connection", "close")
-			return nil, requestError(netron.CodeDeadlineExceeded, http.StatusRequestTimeout,
+			return nil, 0, requestError(netron.CodeDeadlineExceeded, http.StatusRequestTimeout,
 				"Request body not completed in time: "+strings.TrimPrefix(err.Error(), transport.ErrFrameTimeout.Error()+": "))
 		}
-		return nil, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Could not read the request body: "+err.Error())
+		return nil, 0, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Could not read the request body: "+err.Error())
 	}
-	return body, nil
+	return body, held, nil
 }
 
 // readAll is io.ReadAll appending to b, whose spare capacity is used first.

@@ -323,11 +323,14 @@ func clip(s string) string {
 // serveInvoke answers POST /netron/invoke (NETRON-WIRE.md §11.2).
 func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, aerr := h.readBody(w, r)
+	body, held, aerr := h.readBody(w, r)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
+	// The id and names of the request alias the body, and the call holds
+	// the arguments decoded from it: both until the answer is written.
+	defer h.bodies.release(held)
 	// The body is checked but for its input, which the transcoder checks
 	// as it reads it (one pass over the bulk of the body, not two): now,
 	// so that a body whose input is not JSON is refused as not JSON before
@@ -427,11 +430,14 @@ const maxBatchConcurrency = 16
 // JSON, malformed, more requests than the limit of WithMaxBatchSize).
 func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, aerr := h.readBody(w, r)
+	body, held, aerr := h.readBody(w, r)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
+	// The requests copied from it and their arguments are held until the
+	// last call returns.
+	defer h.bodies.release(held)
 	invalid := func() {
 		writeError(w, requestID(r), requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid batch request format"), true)
 	}

@@ -74,11 +74,14 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string
 		writeError(w, requestID(r), e, true)
 		return
 	}
-	body, aerr := h.readBody(w, r)
+	body, held, aerr := h.readBody(w, r)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
+	// The call holds the arguments decoded from it: a stream answered as
+	// SSE or NDJSON until it ends.
+	defer h.bodies.release(held)
 	args, aerr := routeArgs(body, m)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -21,13 +22,18 @@ func init() { linked.Register("titan.http", Module) }
 
 // Config is the `http` configuration section: the options of every
 // http:// and https:// gateway of the app, each the Go option of the same
-// name ([WithGatewayOptions] of [WithMaxBodySize], [WithMaxBatchSize],
-// [WithTimeout], [WithWriteTimeout], [WithCORS], [WithPathPrefix],
-// [WithTLS]). They replace the listen URL's
+// name ([WithGatewayOptions] of [WithMaxBodySize], [WithMaxBodyMemory],
+// [WithMaxBatchSize], [WithTimeout], [WithWriteTimeout], [WithCORS],
+// [WithPathPrefix], [WithTLS]). They replace the listen URL's
 // query parameters of the same names, which still work, deprecated.
 type Config struct {
 	// MaxBody is the largest request body in bytes (0: 10 MiB).
 	MaxBody int64 `json:"maxBody,omitempty" jsonschema:"minimum=0,description=Largest request body in bytes (0: 10 MiB)"`
+	// MaxBodyMemory is the most bytes of request bodies the gateway holds
+	// at once, all requests together (0: 256 MiB, or MaxBody when larger);
+	// a request that does not fit is answered 503. It must be at least
+	// MaxBody.
+	MaxBodyMemory int64 `json:"maxBodyMemory,omitempty" jsonschema:"minimum=0,description=Bytes of request bodies held at once by all requests; a request over it is answered 503 (0: 256 MiB or maxBody when larger)"`
 	// MaxBatch is the most requests one POST /netron/batch may carry (0: 100).
 	MaxBatch int `json:"maxBatch,omitempty" jsonschema:"minimum=0,description=Most requests in one /netron/batch (0: 100)"`
 	// Timeout bounds unary calls (0: 30s); a request's hints.timeout may
@@ -74,6 +80,15 @@ func (c Config) options(prefix string) ([]Option, error) {
 		bad(fmt.Errorf("%smaxBody %d: want a positive number of bytes (0: the default)", prefix, c.MaxBody), "maxBody")
 	} else if c.MaxBody > 0 {
 		opts = append(opts, WithMaxBodySize(c.MaxBody))
+	}
+	switch maxBody := cmp.Or(max(c.MaxBody, 0), DefaultMaxBodySize); {
+	case c.MaxBodyMemory < 0:
+		bad(fmt.Errorf("%smaxBodyMemory %d: want a positive number of bytes (0: the default)", prefix, c.MaxBodyMemory), "maxBodyMemory")
+	case c.MaxBodyMemory > 0 && c.MaxBodyMemory < maxBody:
+		bad(fmt.Errorf("%smaxBodyMemory %d: below the largest request body, %smaxBody %d, which could never be read", prefix, c.MaxBodyMemory, prefix, maxBody),
+			"maxBodyMemory", "maxBody")
+	case c.MaxBodyMemory > 0:
+		opts = append(opts, WithMaxBodyMemory(c.MaxBodyMemory))
 	}
 	if c.MaxBatch < 0 {
 		bad(fmt.Errorf("%smaxBatch %d: want a positive number of requests (0: the default)", prefix, c.MaxBatch), "maxBatch")

@@ -19,6 +19,13 @@ import (
 // limit of the original TypeScript server (NETRON-WIRE.md §11.1).
 const DefaultMaxBodySize = 10 << 20
 
+// DefaultMaxBodyMemory is the most bytes of request bodies a gateway holds
+// at once, all requests together, when no [WithMaxBodyMemory] option is
+// given: 256 MiB, room for 25 bodies of the default largest size
+// ([DefaultMaxBodySize]) and thousands of small ones. When [WithMaxBodySize]
+// allows a larger body, the default is that size.
+const DefaultMaxBodyMemory = 256 << 20
+
 // DefaultTimeout bounds a unary call when no [WithTimeout] option is
 // given: 30 s, the default of the original's hints.timeout, which may only
 // shorten it.
@@ -91,6 +98,7 @@ func (c *CORS) allows(origin string) bool {
 type config struct {
 	scheme       string // "http" or "https": the transport name given to Netron
 	maxBody      int64
+	maxBodyMem   int64 // WithMaxBodyMemory; 0: DefaultMaxBodyMemory, or maxBody when larger
 	maxBatch     int
 	timeout      time.Duration
 	writeTimeout time.Duration
@@ -139,6 +147,41 @@ func WithMaxBodySize(n int64) Option {
 		}
 		c.maxBody = n
 	}}
+}
+
+// WithMaxBodyMemory sets the most bytes of request bodies the gateway holds
+// at once, all requests together (default [DefaultMaxBodyMemory], or the
+// largest body of [WithMaxBodySize] when that is larger); each gateway
+// ([Listen], [NewHandler]) has its own. A body counts until its handler is
+// done with it and with the arguments decoded from it: until its answer is
+// written, or its stream (SSE, NDJSON) ends. A body whose length is
+// announced (Content-Length) counts whole before any of it is read; another
+// counts as its buffer grows. A request that does not fit is answered 503
+// unavailable naming the limit, with Retry-After, and its connection is
+// closed without the rest of its body being read; requests that fit are
+// served as usual. n must be at least the largest body (WithMaxBodySize),
+// which could otherwise never be read.
+func WithMaxBodyMemory(n int64) Option {
+	return option{fmt.Sprintf("WithMaxBodyMemory(%d)", n), func(c *config) {
+		if n <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithMaxBodyMemory(%d): the size must be positive", n))
+			return
+		}
+		c.maxBodyMem = n
+	}}
+}
+
+// checkBodyMemory sets the default of maxBodyMem, or reports a limit that
+// a body of the largest size would not fit in.
+func (c *config) checkBodyMemory() {
+	if c.maxBodyMem == 0 {
+		c.maxBodyMem = max(DefaultMaxBodyMemory, c.maxBody)
+		return
+	}
+	if c.maxBodyMem < c.maxBody {
+		c.problemOpts = append(c.problemOpts, fmt.Sprintf(
+			"WithMaxBodyMemory(%d): below the largest request body, %d bytes (WithMaxBodySize), which could never be read", c.maxBodyMem, c.maxBody))
+	}
 }
 
 // WithMaxBatchSize sets the most requests one POST /netron/batch may carry

@@ -117,17 +117,22 @@ func TestWriteTimeoutCutsStalledReaders(t *testing.T) {
 			if r := do(t, client(t), http.MethodPost, g.Addr()+"/rpc/firehose/add", "[1,2]"); r.status != 200 || string(r.body) != "3" {
 				t.Errorf("another client while one stalls: %d %s", r.status, r.body)
 			}
+			// The answer first fills the socket buffers (megabytes of
+			// small items: seconds under the race detector on a loaded
+			// machine), then a write waits for the timeout. Without the
+			// cut, the producer never ends.
+			const grace = 10 * time.Second
 			if tc.stream {
 				select {
 				case <-f.ended:
-				case <-time.After(timeout + 3*time.Second):
-					t.Fatalf("the stream's producer still runs %v after its client stopped reading (write timeout %v)", timeout+3*time.Second, timeout)
+				case <-time.After(timeout + grace):
+					t.Fatalf("the stream's producer still runs %v after its client stopped reading (write timeout %v)", timeout+grace, timeout)
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), timeout+3*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout+grace)
 			defer cancel()
 			if err := g.Handler().Shutdown(ctx); err != nil {
-				t.Fatalf("the stalled client's request still runs %v after it stopped reading (write timeout %v): %v", timeout+3*time.Second, timeout, err)
+				t.Fatalf("the stalled client's request still runs %v after it stopped reading (write timeout %v): %v", timeout+grace, timeout, err)
 			}
 		})
 	}
