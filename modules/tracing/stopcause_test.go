@@ -14,15 +14,14 @@ import (
 	"github.com/titanframework/titan/modules/tracing"
 )
 
-// TestServedStreamStoppedByTheEngine: the span of a stream the engine
-// stops because its reader stayed idle records why (deadline_exceeded,
-// an error), and one its reader closes records canceled. Before, both
-// read "canceled: the reader stopped the stream".
-func TestServedStreamStoppedByTheEngine(t *testing.T) {
+// tracedStreamServer serves svc as name@1.0.0 over tcp on a Netron of cfg
+// whose spans go to the exporter it returns, and dials it from a plain
+// Netron.
+func tracedStreamServer(t *testing.T, cfg netron.Config, name string, svc any) (*tracetest.InMemoryExporter, *netron.Peer) {
+	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	n, err := netron.New(netron.Config{StreamWindow: 2, StreamIdleTimeout: 200 * time.Millisecond}, nil,
-		netron.WithInterceptors(tracing.NewInterceptor(tp)))
+	n, err := netron.New(cfg, nil, netron.WithInterceptors(tracing.NewInterceptor(tp)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +31,7 @@ func TestServedStreamStoppedByTheEngine(t *testing.T) {
 		_ = n.Stop(ctx)
 		_ = tp.Shutdown(ctx)
 	})
-	if err := n.Register("relay", "1.0.0", &Relay{name: "a"}); err != nil {
+	if err := n.Register(name, "1.0.0", svc); err != nil {
 		t.Fatal(err)
 	}
 	addr := listen(t, n, "tcp://127.0.0.1:0")
@@ -41,7 +40,15 @@ func TestServedStreamStoppedByTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	p := dial(t, client, addr)
+	return exp, dial(t, client, addr)
+}
+
+// TestServedStreamStoppedByTheEngine: the span of a stream the engine
+// stops because its reader stayed idle records why (deadline_exceeded,
+// an error), and one its reader closes records canceled. Before, both
+// read "canceled: the reader stopped the stream".
+func TestServedStreamStoppedByTheEngine(t *testing.T) {
+	exp, p := tracedStreamServer(t, netron.Config{StreamWindow: 2, StreamIdleTimeout: 200 * time.Millisecond}, "relay", &Relay{name: "a"})
 	ctx := context.Background()
 
 	codeOf := func(s tracetest.SpanStub) string {
@@ -108,28 +115,7 @@ func (watcher) Watch(ctx context.Context) iter.Seq2[int, error] {
 // (rather than seeing yield report false) once its reader closes it is
 // recorded as canceled. Before, its span read ok.
 func TestServedStreamReturnsOnItsContext(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tracing.NewInterceptor(tp)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-		_ = tp.Shutdown(ctx)
-	})
-	if err := n.Register("watcher", "1.0.0", watcher{}); err != nil {
-		t.Fatal(err)
-	}
-	addr := listen(t, n, "tcp://127.0.0.1:0")
-	client, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Stop(context.Background()) })
-	p := dial(t, client, addr)
+	exp, p := tracedStreamServer(t, netron.Config{}, "watcher", watcher{})
 	s, err := p.OpenStream(context.Background(), "watcher@1.0.0", "watch")
 	if err != nil {
 		t.Fatal(err)
