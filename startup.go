@@ -28,6 +28,11 @@ const (
 // what failed without the name of the function that returned them.
 const titanPkg = `"github.com/titanframework/titan`
 
+// annotatedFn is how dig names a function wrapped by fx.Annotate (a
+// reflect.MakeFunc), whose own name is lost: a name that says nothing, left
+// out of the message.
+const annotatedFn = `"reflect".makeFuncStub`
+
 // buildError is an error of building the app: a short message first, the
 // error fx returned kept for errors.Is and errors.As.
 type buildError struct {
@@ -45,7 +50,8 @@ func (e *buildError) Unwrap() error { return e.err }
 //     *main.DB, which nothing provides";
 //   - a constructor's error: "main.NewDB (main.go:9): connection refused",
 //     or the error alone when a Titan module returned it (a configuration
-//     error names its key and source itself);
+//     error names its key and source itself) or the function was wrapped
+//     by fx.Annotate (which hides its name);
 //   - anything else: dig's chain without fx's stack traces, with shorter
 //     function names ("app.NewDB", not "github.com/x/app".NewDB) and
 //     positions (file and line).
@@ -72,7 +78,7 @@ func startupError(err error, n *notes) error {
 	case strings.HasPrefix(last, ctorFailed) && !isDigError(root):
 		fn := strings.TrimPrefix(last, ctorFailed)
 		msg = root.Error()
-		if !strings.HasPrefix(fn, titanPkg+`"`) && !strings.HasPrefix(fn, titanPkg+`/`) {
+		if !strings.HasPrefix(fn, titanPkg+`"`) && !strings.HasPrefix(fn, titanPkg+`/`) && !strings.HasPrefix(fn, annotatedFn) {
 			msg = fn + ": " + msg
 		}
 		msg = serviceContext(links, fn, n) + msg

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/fx"
+
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/logger"
@@ -54,6 +56,9 @@ func TestStartupErrorMessage(t *testing.T) {
 			"titan: start-up failed: service users@1.0.0: titan_test.NewStore (startup_test.go:N) needs *titan_test.DB, which nothing provides"},
 		{"service constructor error", []titan.Option{titan.Service("users", "1.0.0", NewFailingUsers)},
 			"titan: start-up failed: service users@1.0.0: titan_test.NewFailingUsers (startup_test.go:N): users table: file does not exist"},
+		{"annotated constructor error", []titan.Option{titan.Provide(fx.Annotate(NewFailingUsers, fx.ResultTags(`name:"u"`))),
+			titan.Invoke(fx.Annotate(func(*Users) {}, fx.ParamTags(`name:"u"`)))},
+			"titan: start-up failed: users table: file does not exist"},
 		{"titan.Provide", []titan.Option{titan.Provide(NewServiceNeedsStore), titan.Invoke(func(*Service) {})},
 			"titan: start-up failed: titan_test.NewServiceNeedsStore (startup_test.go:N) needs *titan_test.Store, which nothing provides"},
 		{"remote client not declared", []titan.Option{titan.Provide(NewServiceNeedsClient), titan.Invoke(func(*Orders) {})},
