@@ -45,11 +45,7 @@ func TestCallSeriesPerTransport(t *testing.T) {
 		}
 	}
 	// Calls the app makes, through its own Netron: the client side.
-	self, err := ta.n.Dial(ctx, ta.addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer self.Close()
+	self := ta.dialSelf(t, ctx)
 	const made = 2
 	for range made {
 		if _, err := netron.CallUnary[float64](ctx, self, "calc@1.0.0", "add", 1, 2); err != nil {
@@ -148,11 +144,7 @@ func TestMadeMethodsAreCapped(t *testing.T) {
 	ta := startApp(t, "tcp://127.0.0.1:0", []string{"metrics.maxMethods=2"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := ta.dialSelf(t, ctx)
 	for _, m := range []string{"add", "div", "nope1", "nope2", "nope3"} {
 		_, _ = p.Call(ctx, "calc@1.0.0", m, 1, 2)
 	}
@@ -188,11 +180,7 @@ func TestStreamStoppedByReader(t *testing.T) {
 	ta := startApp(t, "tcp://127.0.0.1:0", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := ta.dialSelf(t, ctx)
 	got := 0
 	for _, err := range netron.CallStream[int](ctx, p, "calc@1.0.0", "count", 1_000_000) {
 		if err != nil {
@@ -242,11 +230,7 @@ func TestMadeCallWithBadName(t *testing.T) {
 	ta := startApp(t, "tcp://127.0.0.1:0", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := ta.dialSelf(t, ctx)
 	for _, target := range [][2]string{{"calc@1.0.0", "a\xffb"}, {"c\xffalc", "add"}} {
 		if _, err := p.Call(ctx, target[0], target[1], 1, 2); err == nil {
 			t.Errorf("%q.%q answered", target[0], target[1])
@@ -266,11 +250,7 @@ func TestStreamReturnsOnItsContext(t *testing.T) {
 	ta := startApp(t, "tcp://127.0.0.1:0", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := ta.dialSelf(t, ctx)
 	const streams = 20
 	for range streams {
 		s, err := p.OpenStream(ctx, "calc@1.0.0", "watch")

@@ -61,6 +61,18 @@ type testApp struct {
 	addrs map[string]string
 }
 
+// dialSelf dials the app's tcp listener from its own Netron: the calls
+// made through the peer are the app's client side. The test closes it.
+func (ta *testApp) dialSelf(t *testing.T, ctx context.Context) *netron.Peer {
+	t.Helper()
+	p, err := ta.n.Dial(ctx, ta.addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
 // startApp starts an app serving calc@1.0.0 on listen (URLs), with its
 // admin server on a free port, the sets and opts.
 func startApp(t *testing.T, listen string, sets []string, opts ...titan.Option) *testApp {

@@ -43,6 +43,30 @@ func tracedStreamServer(t *testing.T, cfg netron.Config, name string, svc any) (
 	return exp, dial(t, client, addr)
 }
 
+// spanCode is the Netron status code a span records.
+func spanCode(s tracetest.SpanStub) string {
+	for _, a := range s.Attributes {
+		if a.Key == tracing.CodeKey {
+			return a.Value.AsString()
+		}
+	}
+	return ""
+}
+
+// waitSpan waits up to 5 s for exp's span i (from 0) and returns it.
+func waitSpan(t *testing.T, exp *tracetest.InMemoryExporter, i int) tracetest.SpanStub {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if spans := exp.GetSpans(); len(spans) > i {
+			return spans[i]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no span %d", i)
+	return tracetest.SpanStub{}
+}
+
 // TestServedStreamStoppedByTheEngine: the span of a stream the engine
 // stops because its reader stayed idle records why (deadline_exceeded,
 // an error), and one its reader closes records canceled. Before, both
@@ -51,35 +75,14 @@ func TestServedStreamStoppedByTheEngine(t *testing.T) {
 	exp, p := tracedStreamServer(t, netron.Config{StreamWindow: 2, StreamIdleTimeout: 200 * time.Millisecond}, "relay", &Relay{name: "a"})
 	ctx := context.Background()
 
-	codeOf := func(s tracetest.SpanStub) string {
-		for _, a := range s.Attributes {
-			if a.Key == tracing.CodeKey {
-				return a.Value.AsString()
-			}
-		}
-		return ""
-	}
-	waitSpan := func(i int) tracetest.SpanStub {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if spans := exp.GetSpans(); len(spans) > i {
-				return spans[i]
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("no span %d", i)
-		return tracetest.SpanStub{}
-	}
-
 	// A reader that reads nothing: the producer waits for credit, then
 	// gives up after the idle timeout.
 	idle, err := p.OpenStream(ctx, "relay@1.0.0", "count", 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	span := waitSpan(0)
-	if got := codeOf(span); got != "deadline_exceeded" || span.Status.Code != codes.Error {
+	span := waitSpan(t, exp, 0)
+	if got := spanCode(span); got != "deadline_exceeded" || span.Status.Code != codes.Error {
 		t.Errorf("idle reader: span code %q, status %v %q; want deadline_exceeded, an error", got, span.Status.Code, span.Status.Description)
 	}
 	_ = idle.Close()
@@ -93,7 +96,7 @@ func TestServedStreamStoppedByTheEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	if got := codeOf(waitSpan(1)); got != "canceled" {
+	if got := spanCode(waitSpan(t, exp, 1)); got != "canceled" {
 		t.Errorf("closed by the reader: span code %q, want canceled", got)
 	}
 }
@@ -124,21 +127,8 @@ func TestServedStreamReturnsOnItsContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(exp.GetSpans()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no span for the stream")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	span := exp.GetSpans()[0]
-	var code string
-	for _, a := range span.Attributes {
-		if a.Key == tracing.CodeKey {
-			code = a.Value.AsString()
-		}
-	}
-	if code != "canceled" {
+	span := waitSpan(t, exp, 0)
+	if code := spanCode(span); code != "canceled" {
 		t.Errorf("span code %q (status %v %q), want canceled", code, span.Status.Code, span.Status.Description)
 	}
 }
