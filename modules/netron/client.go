@@ -55,6 +55,9 @@ func Dial(ctx context.Context, addr string, opts ...ClientOption) (*Peer, error)
 
 // Dial connects to addr and completes the handshake: it waits for the
 // server's id message and answers with its own (NETRON-WIRE.md §4.2).
+// When ctx has no deadline, the connection and the handshake must be done
+// within the configuration's HandshakeTimeout, so that an address that
+// accepts and never answers does not hold the caller for ever.
 func (n *Netron) Dial(ctx context.Context, addr string) (*Peer, error) {
 	return n.dial(ctx, addr, nil, nil)
 }
@@ -78,6 +81,11 @@ func (n *Netron) dial(ctx context.Context, addr string, values map[any]any, desc
 	}
 	if len(values) > 0 {
 		return nil, fmt.Errorf("netron: Dial %s: %s: options of a call door (http://, https://), not of %s://", addr, strings.Join(descs, ", "), scheme)
+	}
+	if _, ok := ctx.Deadline(); !ok && n.cfg.HandshakeTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, n.cfg.HandshakeTimeout, fmt.Errorf("no answer within handshakeTimeout (%v): %w", n.cfg.HandshakeTimeout, context.DeadlineExceeded))
+		defer cancel()
 	}
 	t, err := n.dialConn(ctx, tr, addr)
 	if err != nil {
@@ -138,7 +146,7 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 	case <-ctx.Done():
 		c.t.Close()
 		<-ch
-		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, ctx.Err()))
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, context.Cause(ctx)))
 	}
 	if r.err != nil {
 		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, r.err))

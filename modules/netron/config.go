@@ -108,7 +108,9 @@ type Config struct {
 	Reconnect ReconnectConfig `json:"reconnect"`
 	// HandshakeTimeout bounds the set-up of an accepted connection, from accept: the TLS
 	// handshake, and the HTTP request (header) of a WebSocket upgrade or of the HTTP gateway.
-	HandshakeTimeout time.Duration `json:"handshakeTimeout" jsonschema:"description=Set-up of an accepted connection: TLS handshake and HTTP header"`
+	// It also bounds a dial whose context has no deadline (Netron.Dial, a pool's
+	// Start): connecting and the server's id message.
+	HandshakeTimeout time.Duration `json:"handshakeTimeout" jsonschema:"description=Set-up of an accepted connection (TLS handshake and HTTP header) and of a dial without a deadline"`
 	// FrameTimeout bounds a message once its first byte has arrived (on tcp, unix, ws and
 	// wss; on HTTP, a request body): it must be complete within FrameTimeout, or keep
 	// arriving at FrameMinRate; otherwise the connection is closed.
