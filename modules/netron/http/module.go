@@ -105,14 +105,26 @@ func (c Config) options(prefix string) ([]Option, error) {
 	} else if c.WriteTimeout > 0 {
 		opts = append(opts, WithWriteTimeout(c.WriteTimeout))
 	}
+	// Reported here with the keys, rather than by WithCORS at Listen: a
+	// titan app fails at start-up, naming where they were set.
+	cors := c.CORS
+	cors.Origins = slices.Clone(cors.Origins)
+	for i, o := range cors.Origins {
+		cors.Origins[i] = strings.TrimSpace(o)
+	}
+	before := len(errs)
+	for _, p := range cors.originProblems(func(i int) string { return fmt.Sprintf("%scors.origins[%d]", prefix, i) }) {
+		bad(errors.New(p), "cors.origins")
+	}
 	switch {
-	case c.CORS.anyOriginWithCredentials():
-		// Reported here with the keys, rather than by WithCORS at
-		// Listen: a titan app fails at start-up, naming where they were set.
+	case cors.anyOriginWithCredentials():
 		bad(fmt.Errorf(`%scors.origins "*" with %scors.credentials true %s: list the allowed origins in %scors.origins instead of "*", or set %scors.credentials to false`,
 			prefix, prefix, anyOriginRisk, prefix, prefix), "cors.origins", "cors.credentials")
-	case len(c.CORS.Origins) > 0:
-		opts = append(opts, WithCORS(CORS{Origins: slices.Clone(c.CORS.Origins), Credentials: c.CORS.Credentials}))
+	case cors.credentialsWithoutOrigins():
+		bad(fmt.Errorf("%scors.credentials true with no %scors.origins allows nothing: list the origins whose pages may call with credentials in %scors.origins",
+			prefix, prefix, prefix), "cors.credentials", "cors.origins")
+	case len(errs) == before && len(cors.Origins) > 0:
+		opts = append(opts, WithCORS(cors))
 	}
 	if c.Prefix != "" {
 		opts = append(opts, WithPathPrefix(c.Prefix))

@@ -83,6 +83,53 @@ func (c CORS) anyOriginWithCredentials() bool {
 // each form of the setting.
 const anyOriginRisk = "would let a page of any web site call the gateway with its visitors' cookies and read the answers"
 
+// originProblem says what is wrong with o as an allowed origin, or "".
+// A browser's Origin header is scheme://host[:port], with no path, query
+// or trailing slash, or the word null; "*" allows every origin.
+func originProblem(o string) string {
+	if o == "*" || o == "null" {
+		return ""
+	}
+	u, err := url.Parse(o)
+	switch {
+	case o == "":
+		return "an empty origin"
+	case err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("origin %q is not scheme://host[:port], as a browser's Origin header is", o)
+	case u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#"):
+		return fmt.Sprintf("origin %q has more than scheme://host[:port] (no browser sends a path, a query or a trailing slash: %q)", o, u.Scheme+"://"+u.Host)
+	}
+	return ""
+}
+
+// origins returns the origins of a comma-separated list, each trimmed of
+// spaces (cors=a, b), the empty ones left out.
+func origins(list string) []string {
+	var out []string
+	for o := range strings.SplitSeq(list, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// originProblems says what is wrong with each origin of c no browser
+// sends, naming it by name(i).
+func (c CORS) originProblems(name func(i int) string) []string {
+	var out []string
+	for i, o := range c.Origins {
+		if p := originProblem(o); p != "" {
+			out = append(out, name(i)+": "+p)
+		}
+	}
+	return out
+}
+
+// credentialsWithoutOrigins reports Credentials with no origin listed: it
+// would allow nothing, which is not what whoever set it meant.
+func (c CORS) credentialsWithoutOrigins() bool { return c.Credentials && len(c.Origins) == 0 }
+
 func (c *CORS) allows(origin string) bool {
 	if c == nil || origin == "" {
 		return false
@@ -270,12 +317,25 @@ func WithTLS(cfg *tls.Config) Option {
 // Credentials need the allowed origins listed: "*" among the origins with
 // Credentials is an error of [NewHandler] and [Listen], since it would let
 // any web site make calls with its visitors' cookies.
+//
+// Each origin is what a browser sends in its Origin header:
+// scheme://host[:port] ("https://app.example:8443"), without a path or a
+// trailing slash, or "null"; another form is an error, since it would
+// never match.
 func WithCORS(cors CORS) Option {
+	cors.Origins = slices.Clone(cors.Origins) // the caller's slice is not kept
 	desc := fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ","))
+	problems := cors.originProblems(func(int) string { return desc })
+	switch {
+	case cors.anyOriginWithCredentials():
+		problems = append(problems, desc+`: Origins "*" with Credentials `+anyOriginRisk+
+			`: list the allowed origins in Origins instead of "*", or drop Credentials`)
+	case cors.credentialsWithoutOrigins():
+		problems = append(problems, desc+": Credentials with no Origins allows nothing: list the origins whose pages may call with credentials")
+	}
 	return option{desc, func(c *config) {
-		if cors.anyOriginWithCredentials() {
-			c.problemOpts = append(c.problemOpts, desc+`: Origins "*" with Credentials `+anyOriginRisk+
-				`: list the allowed origins in Origins instead of "*", or drop Credentials`)
+		if len(problems) > 0 {
+			c.problemOpts = append(c.problemOpts, problems...)
 			return
 		}
 		c.cors = &cors
@@ -361,19 +421,23 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 		}
 		c.Timeout = max(d, 0)
 	}
-	if s := q.Get("cors"); s != "" {
-		c.CORS.Origins = strings.Split(s, ",")
-		if v := q.Get("corsCredentials"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("corsCredentials=%q: want true or false", v))
-			}
-			c.CORS.Credentials = b
+	c.CORS.Origins = origins(q.Get("cors"))
+	if v := q.Get("corsCredentials"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("corsCredentials=%q: want true or false", v))
 		}
-		if c.CORS.anyOriginWithCredentials() {
-			errs = append(errs, fmt.Errorf("cors=%s with corsCredentials=%s %s: list the allowed origins in cors= instead of *, or drop corsCredentials",
-				s, q.Get("corsCredentials"), anyOriginRisk))
-		}
+		c.CORS.Credentials = b
+	}
+	for _, p := range c.CORS.originProblems(func(int) string { return "cors=" + q.Get("cors") }) {
+		errs = append(errs, errors.New(p))
+	}
+	switch {
+	case c.CORS.anyOriginWithCredentials():
+		errs = append(errs, fmt.Errorf("cors=%s with corsCredentials=%s %s: list the allowed origins in cors= instead of *, or drop corsCredentials",
+			q.Get("cors"), q.Get("corsCredentials"), anyOriginRisk))
+	case c.CORS.credentialsWithoutOrigins():
+		errs = append(errs, fmt.Errorf("corsCredentials=%s without cors= allows nothing: list the origins whose pages may call with credentials in cors=", q.Get("corsCredentials")))
 	}
 	c.Prefix = q.Get("prefix")
 	c.Cert, c.Key = q.Get("cert"), q.Get("key")
