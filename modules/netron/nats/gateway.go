@@ -20,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nuid"
+	"golang.org/x/time/rate"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -78,6 +79,9 @@ type Gateway struct {
 	// busy is the answer to a call the line has no room for, encoded once:
 	// in a flood it is sent for most calls.
 	busy []byte
+	// busyRefusals and streamRefusals log what the instance refuses for
+	// its own bounds (not a caller's own), at most once per 10 s each.
+	busyRefusals, streamRefusals refusals
 	// requestTimeout bounds the wait of a call that brings no timeout.
 	requestTimeout time.Duration
 	// methods: qualified name -> wire name -> description; replaced, not
@@ -148,6 +152,8 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		streams:        map[string]*sendStream{},
 		streamsOf:      map[string]int{},
 	}
+	g.busyRefusals.warn.Interval = refusalLogEvery
+	g.streamRefusals.warn.Interval = refusalLogEvery
 	// min: no overflow for a huge MaxStreamsPerPeer.
 	g.maxInstanceStreams = min(g.maxStreams, math.MaxInt/instanceStreamsPerPeer) * instanceStreamsPerPeer
 	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
@@ -390,6 +396,10 @@ func (g *Gateway) openStream(inbox, sid string, s *sendStream) error {
 		return netron.Errorf(netron.CodeResourceExhausted, "too many streams from this caller (limit %d)", g.maxStreams)
 	}
 	if len(g.streams) >= g.maxInstanceStreams {
+		g.streamRefusals.add(func(refused int64) {
+			g.log.Warn("streams refused: too many open on this NATS instance, all callers together (10 times maxStreamsPerPeer)",
+				"instance", g.id, "limit", g.maxInstanceStreams, "refused", refused)
+		})
 		return netron.Errorf(netron.CodeResourceExhausted,
 			"too many streams open on instance %s, all callers together (limit %d, %d times maxStreamsPerPeer)",
 			g.id, g.maxInstanceStreams, instanceStreamsPerPeer)
@@ -397,6 +407,25 @@ func (g *Gateway) openStream(inbox, sid string, s *sendStream) error {
 	g.streams[inbox+"/"+sid] = s
 	g.streamsOf[inbox]++
 	return nil
+}
+
+// refusals counts what an instance refuses for its own bounds and logs it
+// at most once per refusalLogEvery, with the count since the last log: a
+// flood is seen in the log without filling it.
+type refusals struct {
+	n    atomic.Int64
+	warn rate.Sometimes // Interval refusalLogEvery, set by listen
+}
+
+// refusalLogEvery is the shortest interval between two logs of one kind
+// of refusal.
+const refusalLogEvery = 10 * time.Second
+
+// add counts a refusal and, unless one was logged in the last
+// refusalLogEvery, calls log with the count.
+func (r *refusals) add(log func(refused int64)) {
+	r.n.Add(1)
+	r.warn.Do(func() { log(r.n.Swap(0)) })
 }
 
 // closeStream forgets a stream that openStream recorded.
@@ -516,6 +545,10 @@ func (g *Gateway) onCall(line *callLine, msg *nats.Msg) {
 	default:
 		g.started(msg)
 		g.reply(msg.Reply, g.busy)
+		g.busyRefusals.add(func(refused int64) {
+			g.log.Warn("calls refused: the service's call slots are taken and its waiting line has no room for them on this NATS instance (maxCallsPerPeer)",
+				"instance", g.id, "subject", msg.Subject, "slots", g.slots, "refused", refused)
+		})
 	}
 }
 
