@@ -50,6 +50,7 @@ func bucketKeys(t *testing.T, url, p string) []string {
 // a new one does (the process restarted with the service renamed: the
 // entry its predecessor left is still live).
 func TestReRegisterUnderAnotherService(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	for _, tc := range []struct {
 		name      string
@@ -108,6 +109,7 @@ func TestReRegisterUnderAnotherService(t *testing.T) {
 // heartbeat writes again, and from then on each heartbeat leaves the
 // other's entry alone; no Register fails.
 func TestTwoProcessesRegisterOneIDUnderTwoServices(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -144,6 +146,7 @@ func TestTwoProcessesRegisterOneIDUnderTwoServices(t *testing.T) {
 // service only when the connection comes back to a server that lost its
 // store: the registry does not bring back the entry it moved away from.
 func TestMovedInstanceAfterReconnection(t *testing.T) {
+	t.Parallel()
 	port := testsrv.FreePort(t)
 	stopServer := testsrv.NATSServerAt(t, port, "")
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)

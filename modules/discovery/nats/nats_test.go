@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,10 +31,13 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// prefixSeq tells apart the prefixes of tests that run in parallel.
+var prefixSeq atomic.Int64
+
 // prefix returns a bucket prefix of the test's own, whose bucket is
 // deleted when the test ends.
 func prefix(t *testing.T, url string) string {
-	p := fmt.Sprintf("titantest%d", time.Now().UnixNano())
+	p := fmt.Sprintf("titantest%dn%d", time.Now().UnixNano(), prefixSeq.Add(1))
 	t.Cleanup(func() {
 		nc, err := nats.Connect(url)
 		if err != nil {
@@ -57,6 +61,7 @@ func open(t *testing.T, url, p string, ttl time.Duration, log *slog.Logger) *dna
 }
 
 func TestRegistry(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx := context.Background()
 	r := open(t, url, prefix(t, url), time.Minute, nil)
@@ -88,6 +93,7 @@ func TestRegistry(t *testing.T) {
 // An instance that stops heartbeating leaves Watch within its TTL (which
 // the watcher enforces itself); a malformed entry is skipped and logged.
 func TestTTLWatchAndMalformedEntries(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var logs testsrv.SyncBuffer
@@ -166,6 +172,7 @@ func appSettings(url, p string, sets ...string) titan.Option {
 // Three instances register in NATS; a client that names only the service
 // spreads its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	testsrv.SpreadOver(t, backendSets(url, prefix(t, url)))
 }
@@ -174,6 +181,7 @@ func TestAppsFindEachOther(t *testing.T) {
 // instances are back in the registry within two heartbeats of the
 // reconnection.
 func TestReRegistersAfterRestart(t *testing.T) {
+	t.Parallel()
 	port := testsrv.FreePort(t)
 	stopServer := testsrv.NATSServerAt(t, port, "")
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -209,6 +217,7 @@ func TestReRegistersAfterRestart(t *testing.T) {
 // registers once NATS is up, and presents its services over the NATS
 // service protocol then too (the registry that waited for NATS hid it).
 func TestPresentsServicesOnceNATSIsUp(t *testing.T) {
+	t.Parallel()
 	port := testsrv.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
@@ -258,6 +267,7 @@ func (Adder) Count(_ context.Context, n int) iter.Seq2[int, error] {
 // protocol: $SRV.PING and $SRV.INFO list it with its version and
 // endpoints, and an endpoint calls the method with JSON.
 func TestServiceProtocol(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	p := prefix(t, url)
 	testsrv.StartApp(t, appSettings(url, p, "netron.listen=tcp://127.0.0.1:0"), titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
@@ -307,6 +317,7 @@ func TestServiceProtocol(t *testing.T) {
 // the middle of the load: no idempotent call fails, and the dead instance
 // leaves Discover within its TTL.
 func TestKilledInstance(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	p := prefix(t, url)
 	names := []string{"a", "b", "c"}
@@ -320,6 +331,7 @@ func TestKilledInstance(t *testing.T) {
 // nats.embedded: true in a program that links the NATS backend but not
 // the embedded server fails start-up once, naming the import to add.
 func TestEmbeddedNeedsItsImport(t *testing.T) {
+	t.Parallel()
 	for _, sets := range [][]string{
 		{"discovery.backend=nats", "nats.embedded=true"},
 		{"discovery.backend=nats", "nats.embedded.port=4300"},

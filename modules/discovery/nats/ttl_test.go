@@ -41,6 +41,7 @@ func bucketAge(t *testing.T, url, p string) time.Duration {
 // (which made the entries of apps with a longer one age out between their
 // heartbeats); a longer ttl raises it.
 func TestSharedBucketAgeIsNeverLowered(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx := context.Background()
 	p := prefix(t, url)
@@ -70,6 +71,7 @@ func TestSharedBucketAgeIsNeverLowered(t *testing.T) {
 // a longer one does not keep the entries of a writer that stopped
 // heartbeating past their ttl.
 func TestEntryLivesItsWritersTTL(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx := context.Background()
 	p := prefix(t, url)
@@ -102,6 +104,7 @@ func TestEntryLivesItsWritersTTL(t *testing.T) {
 // A watch that reconnects (the server restarted with its store) yields
 // what changed, not again the snapshot it had yielded.
 func TestWatchAcrossAReconnection(t *testing.T) {
+	t.Parallel()
 	port := testsrv.FreePort(t)
 	store := t.TempDir()
 	stopServer := testsrv.NATSServerAt(t, port, store)

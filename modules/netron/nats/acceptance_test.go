@@ -183,6 +183,7 @@ func load(p *netron.Peer, total, workers, ms, after int, event func()) (results 
 }
 
 func TestTwoInstancesShareTheLoad(t *testing.T) {
+	t.Parallel()
 	a, b, p := twoInstances(t)
 	const total = 1000
 	results, _, _ := load(p, total, 16, 0, 0, nil)
@@ -204,6 +205,7 @@ func TestTwoInstancesShareTheLoad(t *testing.T) {
 }
 
 func TestSIGTERMUnderLoadLosesNoCall(t *testing.T) {
+	t.Parallel()
 	a, b, p := twoInstances(t)
 	const total = 2000
 	results, _, _ := load(p, total, 16, 5, 300, func() { _ = a.cmd.Process.Signal(syscall.SIGTERM) })
@@ -228,6 +230,7 @@ func TestSIGTERMUnderLoadLosesNoCall(t *testing.T) {
 }
 
 func TestSIGKILLUnderLoadFailsFast(t *testing.T) {
+	t.Parallel()
 	a, b, p := twoInstances(t)
 	const total = 2000
 	var killed time.Time
@@ -261,6 +264,7 @@ func TestSIGKILLUnderLoadFailsFast(t *testing.T) {
 }
 
 func TestSIGKILLFailsLongCallsAndStreams(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	a := startChild(t, url)
 	a.waitLine(t, "ready")

@@ -68,6 +68,7 @@ func methodsOf(t *testing.T, def *protocol.Definition) []string {
 // nothing of, a resolve with a token sees what the token may call, and a
 // refused token is answered unauthenticated.
 func TestResolveShowsWhatTheCallerMaySee(t *testing.T) {
+	t.Parallel()
 	addr := testURL(t)
 	n, err := netron.New(netron.Config{}, nil, netron.WithAccess(adminAccess{}))
 	if err != nil {
@@ -200,6 +201,7 @@ func serveOnNATS(t *testing.T, n *netron.Netron, addr, name, version string, imp
 // on the calling side and by the gateway; bad credentials bytes are an
 // error, and the gateway goes on answering.
 func TestAuthenticateOverNATS(t *testing.T) {
+	t.Parallel()
 	addr := testURL(t)
 	// The vault serves the admin only, as the security module's guard would.
 	guard := netron.UnaryInterceptorFunc(func(next netron.UnaryFunc) netron.UnaryFunc {

@@ -75,6 +75,7 @@ func expectEvents(t *testing.T, ch chan netron.Event, want int) []netron.Event {
 }
 
 func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
+	t.Parallel()
 	addr := testsrv.NATS(t)
 	prefix := "t" + strings.ToLower(nuid.Next())
 	a, b := bridged(t, addr, prefix), bridged(t, addr, prefix)
@@ -119,6 +120,7 @@ func TestBridgeDeliversEveryEventOnceInEveryProcess(t *testing.T) {
 // A publisher flooding the events subjects with undecodable payloads
 // gets one warning per 10 s logged, not one per event.
 func TestUndecodableEventsAreLoggedRateLimited(t *testing.T) {
+	t.Parallel()
 	addr := testsrv.NATS(t)
 	prefix := "t" + strings.ToLower(nuid.Next())
 	var buf testsrv.LogBuffer

@@ -99,6 +99,7 @@ func TestCallFloodIsBounded(t *testing.T) {
 // sibling on the same instance could wait on itself), and a cancel found
 // only calls already running.
 func TestCallLinePerService(t *testing.T) {
+	t.Parallel()
 	addr := testURL(t)
 	n, err := netron.New(netron.Config{MaxCallsPerPeer: 1}, nil)
 	if err != nil {

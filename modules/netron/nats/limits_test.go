@@ -46,6 +46,7 @@ func serveRawCalc(t *testing.T, cfg netron.Config) rawCalc {
 // resource_exhausted, as on a stream connection; calls are served
 // meanwhile.
 func TestStreamsPerCallerAreBounded(t *testing.T) {
+	t.Parallel()
 	const streams = 6
 	r := serveRawCalc(t, netron.Config{MaxStreamsPerPeer: streams})
 	ctx, nc, prefix := r.ctx, r.nc, r.prefix
@@ -95,6 +96,7 @@ func TestStreamsPerCallerAreBounded(t *testing.T) {
 // invalid_argument naming the id, and the method does not run; the first
 // stream goes on.
 func TestDuplicateStreamIDIsRefused(t *testing.T) {
+	t.Parallel()
 	r := serveRawCalc(t, netron.Config{})
 	ctx, calc, nc, prefix := r.ctx, r.calc, r.nc, r.prefix
 	inbox := nc.NewInbox()
@@ -175,6 +177,7 @@ func TestDuplicateStreamIDIsRefused(t *testing.T) {
 // Before, the second took over the first's entry: the method ran, and a
 // cancel for the id reached only the second.
 func TestDuplicateCallIDIsRefused(t *testing.T) {
+	t.Parallel()
 	rc := serveRawCalc(t, netron.Config{})
 	ctx, calc, nc, prefix := rc.ctx, rc.calc, rc.nc, rc.prefix
 	inbox := nc.NewInbox()
@@ -413,6 +416,7 @@ func TestStreamFloodUnderInventedInboxesIsBounded(t *testing.T) {
 // deadline_exceeded ("the call waited -2562047h47m16.85s for a slot ..."), and
 // a number beyond int64 was refused although it only asks for a long wait.
 func TestTimeoutHeaderBeyondDuration(t *testing.T) {
+	t.Parallel()
 	r := serveRawCalc(t, netron.Config{})
 	ctx, calc, nc, prefix := r.ctx, r.calc, r.nc, r.prefix
 	inbox := nc.NewInbox()

@@ -2,8 +2,11 @@ package nats_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nuid"
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
@@ -14,8 +17,9 @@ import (
 // TestAppEventsAcrossProcesses: two apps configured with nats.events see
 // each other's Emit through NATS (each app stands for a process).
 func TestAppEventsAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	url := testsrv.NATS(t)
-	prefix := "t" + time.Now().Format("150405") // a subject space of this test's own
+	prefix := "t" + strings.ToLower(nuid.Next()) // a subject space of this test's own
 	start := func(opts ...titan.Option) *netron.Netron {
 		var n *netron.Netron
 		app := titan.New(append(opts,

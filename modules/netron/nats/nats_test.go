@@ -25,6 +25,7 @@ func TestCallSubject(t *testing.T) {
 }
 
 func TestUnary(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	_, calc := startInstance(t, url, "1.2.0")
 	p := dial(t, url, netron.Config{})
@@ -148,6 +149,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestDeadlineAndCancel(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	_, calc := startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{})
@@ -170,6 +172,7 @@ func TestDeadlineAndCancel(t *testing.T) {
 }
 
 func TestStream(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{StreamWindow: 16})
@@ -210,6 +213,7 @@ func TestStream(t *testing.T) {
 }
 
 func TestStreamPausedReaderIsBounded(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	_, calc := startInstance(t, url, "1.0.0")
 	const window = 8
@@ -244,6 +248,7 @@ func TestStreamPausedReaderIsBounded(t *testing.T) {
 }
 
 func TestFrameSizeFollowsMaxPayload(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{})
@@ -293,6 +298,7 @@ func TestStopFinishesCallsInFlight(t *testing.T) {
 // known one), and calls of the first keep working meanwhile; one exposed
 // on other transports only is not.
 func TestServicesRegisteredAfterListen(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	n, _ := startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{})
@@ -334,6 +340,7 @@ func TestServicesRegisteredAfterListen(t *testing.T) {
 // before the caller has taken the stream's reference, and it used to be
 // lost then, the reader waiting until its deadline or the idle timeout.
 func TestStreamFailingBeforeItsFirstItem(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{})

@@ -18,6 +18,7 @@ import (
 // its maxStreamBytesPerPeer (2 MiB); and the instance ran ahead by about
 // the window (1 MiB, 16 items) only.
 func TestStreamOfLargeItemsToASlowCaller(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	_, calc := startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{MaxStreamBytesPerPeer: 2 << 20})
@@ -55,6 +56,7 @@ func TestStreamOfLargeItemsToASlowCaller(t *testing.T) {
 // naming the sizes, as an answer that large fails its call, instead of
 // being dropped and reported as lost items; the connection goes on.
 func TestStreamItemAboveTheCallersFrameLimit(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
 	startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{MaxFrameSize: 4096})
@@ -78,6 +80,7 @@ func TestStreamItemAboveTheCallersFrameLimit(t *testing.T) {
 // maxFrameSize, below the NATS max_payload): the stream ends with
 // resource_exhausted instead, as an answer that large is replaced.
 func TestStreamItemAboveTheInstancesFrameLimit(t *testing.T) {
+	t.Parallel()
 	addr := testURL(t)
 	n, err := netron.New(netron.Config{MaxFrameSize: 64 << 10}, nil)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 // Netron whose configuration does not trust the server's certificate
 // cannot connect.
 func TestServerRequiresTLS(t *testing.T) {
+	t.Parallel()
 	ca, caKey := selfSignedCA(t)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
