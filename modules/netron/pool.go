@@ -148,7 +148,7 @@ func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool
 		r = StaticResolver{t.Name: c.addr}
 	}
 	if r == nil {
-		return nil, errors.New("netron: NewPool needs a Resolver (or WithAddress)")
+		return nil, fmt.Errorf("netron: NewPool(%q): no Resolver and no WithAddress: give one, to find the service's instances", target)
 	}
 	balancer := cmp.Or(c.balancer, RoundRobin)
 	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log, stopping: make(chan struct{}), missed: make(chan struct{}, 1)}
