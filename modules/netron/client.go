@@ -398,6 +398,9 @@ type Reply struct {
 	// decodeInto);
 	// kept: it did.
 	lent, kept bool
+	// c is the connection the answer came on: a stream's items follow on
+	// it, not on the one the peer has after a reconnection.
+	c *conn
 }
 
 // release gives the frame back to the pool once the reply is decoded and
@@ -543,7 +546,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		if call.cli == nil { // a Call an interceptor made
 			call.cli = new(clientRoom)
 		}
-		call.cli.reply = Reply{raw: r.Payload, limits: p.n.limits, frame: r.Frame, lent: true}
+		call.cli.reply = Reply{raw: r.Payload, limits: p.n.limits, frame: r.Frame, lent: true, c: c}
 		return &call.cli.reply, nil
 	}
 }
@@ -643,11 +646,9 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 		cancel()
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", call.Service, call.Method)
 	}
-	c, err := p.conn()
-	if err != nil {
-		cancel()
-		return nil, err
-	}
+	// The items come on the connection the reference came on; if it has
+	// ended since, the stream ends at once with its error (Claim).
+	c := reply.c
 	rs := c.inbound.Claim(ref.StreamID)
 	if rs == nil {
 		cancel()
