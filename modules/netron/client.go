@@ -541,6 +541,15 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 				p.mu.Unlock()
 				continue
 			}
+			if hasDeadline && rerr.Code() == CodeDeadlineExceeded && time.Until(callerDeadline) <= deadlineSkew {
+				// The server's copy of the caller's deadline (sent in whole
+				// milliseconds, rounded down) ended the call a moment before
+				// the caller's own: the caller gets its context's error, as
+				// when its own deadline comes first (errors.Is
+				// context.DeadlineExceeded, its WithTimeoutCause reason).
+				<-ctx.Done()
+				return nil, ctxError(ctx)
+			}
 			return nil, rerr
 		}
 		if call.cli == nil { // a Call an interceptor made
@@ -550,6 +559,11 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		return &call.cli.reply, nil
 	}
 }
+
+// deadlineSkew is how much earlier than the caller's deadline the server's
+// copy of it may end a call: the timeout is sent in whole milliseconds,
+// rounded down.
+const deadlineSkew = 5 * time.Millisecond
 
 // appendCall appends a CALL packet [defID, method, header?, ...args]
 // piece by piece, without building the payload array.

@@ -97,11 +97,22 @@ func asWireError(err error) error {
 
 // ctxError turns a finished context into a coded error.
 func ctxError(ctx context.Context) error {
+	cause := context.Cause(ctx)
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return NewError(CodeDeadlineExceeded, context.DeadlineExceeded)
+		switch {
+		case cause == nil || cause == context.DeadlineExceeded:
+			return NewError(CodeDeadlineExceeded, context.DeadlineExceeded)
+		case errors.Is(cause, context.DeadlineExceeded):
+			return NewError(CodeDeadlineExceeded, cause)
+		}
+		// context.WithTimeoutCause: the caller's reason, kept.
+		return NewError(CodeDeadlineExceeded, fmt.Errorf("%w (%w)", context.DeadlineExceeded, cause))
 	}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return asError(cause)
+	switch {
+	case cause == nil || cause == context.Canceled:
+		return NewError(CodeCanceled, context.Canceled)
+	case errors.Is(cause, context.Canceled):
+		return NewError(CodeCanceled, cause) // a reason wrapping Canceled, kept
 	}
-	return NewError(CodeCanceled, context.Canceled)
+	return asError(cause)
 }
