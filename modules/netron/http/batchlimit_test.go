@@ -68,6 +68,7 @@ func batchOf(n int, service, method string) string {
 // and the limit, before any of its requests runs; a batch at the limit
 // runs.
 func TestBatchSizeBound(t *testing.T) {
+	t.Parallel()
 	c := client(t)
 	section, err := httptransport.Config{MaxBatch: 5}.Options()
 	if err != nil {
@@ -112,6 +113,7 @@ func TestBatchSizeBound(t *testing.T) {
 // services the server has: at most netron.ListLimit names an item, times
 // the batch limit.
 func TestBatchAnswerBounded(t *testing.T) {
+	t.Parallel()
 	addr, _ := listenTally(t, 500)
 	r := post(t, client(t), addr+"/netron/batch", batchOf(httptransport.DefaultMaxBatchSize, "nosuch", "hit"), httptransport.TitanPeerHeader, "1")
 	if r.status != 200 || !strings.Contains(string(r.body), "and 481 more") {

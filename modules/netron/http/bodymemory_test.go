@@ -98,6 +98,7 @@ func waitHeld(t *testing.T, h *httptransport.Handler, want int64) {
 // during the flood, the admitted bodies complete, and once all are answered
 // or gone the gateway holds nothing.
 func TestBodyMemoryFlood(t *testing.T) {
+	t.Parallel()
 	const (
 		budget   = 1 << 20
 		size     = 200 << 10
@@ -149,6 +150,14 @@ func TestBodyMemoryFlood(t *testing.T) {
 	}
 	if n := h.BodyBytesHeld(); n != fit*size {
 		t.Fatalf("with %d bodies of %d bytes admitted the gateway holds %d bytes; want %d", fit, size, n, fit*size)
+	}
+	// Let the sampler see the bodies admitted: on a loaded machine it may
+	// not run at all in the few milliseconds they are held (the check of
+	// the peak below wants them seen).
+	for deadline := time.Now().Add(10 * time.Second); peak.Load() < fit*size; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sampler never saw the %d bytes held (peak %d)", fit*size, peak.Load())
+		}
 	}
 
 	// Served during the flood: small requests, which fit in what is left.
@@ -206,6 +215,7 @@ func TestBodyMemoryFlood(t *testing.T) {
 // after its call, a body too large, a body not completed in time, a client
 // gone mid-body; and it is held while the call runs.
 func TestBodyMemoryReleasedOnEveryPath(t *testing.T) {
+	t.Parallel()
 	calc := &Calculator{sleeping: make(chan struct{}, 1)}
 	g := listenBodyMemory(t, netron.Config{FrameTimeout: 300 * time.Millisecond}, calc,
 		httptransport.WithMaxBodySize(4<<10), httptransport.WithMaxBodyMemory(1<<20))

@@ -99,6 +99,7 @@ func TestClientCalls(t *testing.T) {
 // its message and details, including the codes that share an HTTP status;
 // calls that get no answer say why.
 func TestClientErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	if err := s.n.Register("failer", "1.0.0", Failer{}); err != nil {
 		t.Fatal(err)

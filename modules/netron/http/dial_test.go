@@ -44,6 +44,7 @@ func dialHTTP(t *testing.T, addr string) *netron.Peer {
 // every other scheme: unary calls, streams read as they come, typed
 // bindings checked against the definition, errors with their codes.
 func TestDialHTTP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	p := dialHTTP(t, s.addr)
 	ctx := context.Background()
@@ -137,6 +138,7 @@ func TestDialHTTP(t *testing.T) {
 // TestDialHTTPErrors: what goes wrong over http:// says what, with the
 // code it would have over any other scheme.
 func TestDialHTTPErrors(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	p := dialHTTP(t, s.addr)
 	ctx := context.Background()

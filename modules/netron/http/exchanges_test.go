@@ -417,6 +417,7 @@ func compareStructure(path string, want, got any, problems *[]string) {
 }
 
 func TestBodyOverLimit(t *testing.T) {
+	t.Parallel()
 	// The original crashes on an 11 MiB body (NETRON-WIRE.md §13.4); the
 	// default limit answers 413 with the §11.1 wording.
 	s := startServer(t, "")

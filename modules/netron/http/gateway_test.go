@@ -172,6 +172,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "?timeout=50ms")
 	c := client(t)
 	r := post(t, c, s.addr+"/netron/invoke", `{"id":"t","service":"calculator","method":"sleep","input":[5000],"hints":{"timeout":30}}`)
@@ -196,6 +197,7 @@ func TestTimeout(t *testing.T) {
 // a call longer than its own timeout (WithTimeout), in /netron/invoke or
 // in a batch; a hint past it, however large, is the gateway's timeout.
 func TestTimeoutHintOnlyShortens(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "", httptransport.WithGatewayOptions(httptransport.WithTimeout(50*time.Millisecond)))
 	c := client(t)
 	for _, hint := range []string{"60000", "86399999", "1e300"} {
@@ -217,8 +219,10 @@ func TestTimeoutHintOnlyShortens(t *testing.T) {
 // of its requests run at once, and never raises it past the server's 16.
 // The calls sleep, so a batch takes at least its rounds' time.
 func TestBatchConcurrencyBound(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	c := client(t)
+	const sleep = 50 // ms, each call
 	batch := func(n int, options string) string {
 		var b strings.Builder
 		b.WriteString(`{"id":"b","requests":[`)
@@ -226,7 +230,7 @@ func TestBatchConcurrencyBound(t *testing.T) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, `{"id":"%d","service":"calculator","method":"sleep","input":[100]}`, i)
+			fmt.Fprintf(&b, `{"id":"%d","service":"calculator","method":"sleep","input":[%d]}`, i, sleep)
 		}
 		b.WriteString(`],"options":` + options + `}`)
 		return b.String()
@@ -246,8 +250,8 @@ func TestBatchConcurrencyBound(t *testing.T) {
 		if r.status != 200 || strings.Count(string(r.body), `"success":true`) != c2.n {
 			t.Fatalf("%d requests, options %s: %d %s", c2.n, c2.options, r.status, r.body)
 		}
-		if min := time.Duration(c2.rounds) * 100 * time.Millisecond; took < min {
-			t.Errorf("%d requests of 100ms, options %s: took %v, want at least %v (%d at a time)", c2.n, c2.options, took, min, c2.n/c2.rounds)
+		if min := time.Duration(c2.rounds*sleep) * time.Millisecond; took < min {
+			t.Errorf("%d requests of %dms, options %s: took %v, want at least %v (%d at a time)", c2.n, sleep, c2.options, took, min, c2.n/c2.rounds)
 		}
 	}
 }
@@ -506,6 +510,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 }
 
 func TestDrain(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -578,6 +583,7 @@ func TestDrain(t *testing.T) {
 // TestShutdownCancelsRunningCalls: a call still running when the shutdown
 // gives up waiting is cancelled.
 func TestShutdownCancelsRunningCalls(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

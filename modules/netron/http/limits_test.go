@@ -55,6 +55,7 @@ func dialRaw(t *testing.T, hostport string) net.Conn {
 // TestSlowBodyIs408: a request body trickled at 50 B/s is cut after netron.frameTimeout and
 // answered 408 with the §11.4 error body; the connection is closed.
 func TestSlowBodyIs408(t *testing.T) {
+	t.Parallel()
 	host := startLimited(t, netron.Config{FrameTimeout: 300 * time.Millisecond})
 	c := dialRaw(t, host)
 	body := "[1," + strings.Repeat(" ", 200) + "2]"
@@ -93,6 +94,7 @@ func TestSlowBodyIs408(t *testing.T) {
 
 // TestConnCapFromConfig: netron.maxConnsPerListener caps the gateway's connections.
 func TestConnCapFromConfig(t *testing.T) {
+	t.Parallel()
 	host := startLimited(t, netron.Config{MaxConnsPerListener: 1})
 	held := dialRaw(t, host)
 	over := dialRaw(t, host)

@@ -17,6 +17,7 @@ const calcMethods = "add, count, countThenFail, div, norm, reset, sleep, summari
 // keep the original's wording (NETRON-WIRE.md §11.4). An unknown name is
 // repeated cut to 64 bytes either way (issue 12, items 4 and 14).
 func TestNotFoundMessages(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "")
 	c := client(t)
 	long := strings.Repeat("g", 1<<20)

@@ -142,6 +142,7 @@ func TestWriteTimeoutCutsStalledReaders(t *testing.T) {
 // not a stream: one whose items come further apart than the timeout, read
 // by its client, runs to its end.
 func TestWriteTimeoutSparesSlowStreams(t *testing.T) {
+	t.Parallel()
 	g, _ := listenFirehose(t, 100*time.Millisecond)
 	r := do(t, client(t), http.MethodPost, g.Addr()+"/rpc/firehose/numbers", "[250,4]", "Accept", "text/event-stream")
 	if r.status != 200 || !strings.HasSuffix(string(r.body), "event: end\ndata: {\"count\":4}\n\n") {
@@ -174,6 +175,7 @@ func listenMount(t *testing.T, d time.Duration, m http.Handler) *httptransport.G
 // of a mount (metrics, the development UI) is cut, and the mount's
 // handler returns, as it would for the gateway's own routes.
 func TestWriteTimeoutCutsStalledReadersOfMounts(t *testing.T) {
+	t.Parallel()
 	const timeout = 300 * time.Millisecond
 	ended := make(chan error, 1)
 	g := listenMount(t, timeout, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -202,6 +204,7 @@ func TestWriteTimeoutCutsStalledReadersOfMounts(t *testing.T) {
 // and a connection a mount takes over (a WebSocket: the development UI's
 // event feed) keeps no write deadline from its upgrade.
 func TestWriteTimeoutSparesMountStreamsAndUpgrades(t *testing.T) {
+	t.Parallel()
 	const timeout = 100 * time.Millisecond
 	g := listenMount(t, timeout, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/_titan/feed" {

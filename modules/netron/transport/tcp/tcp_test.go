@@ -25,7 +25,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestConformance(t *testing.T) { transporttest.Run(t, "tcp") }
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	transporttest.Run(t, "tcp")
+}
 
 func TestStream(t *testing.T) {
 	transporttest.RunStream(t, "tcp", func(ctx context.Context, addr string) (net.Conn, error) {
@@ -70,6 +73,7 @@ func TestTLSLimits(t *testing.T) {
 // TestTLSHandshakeTimeout: a connection that does not finish its TLS handshake within
 // HandshakeTimeout is closed without being accepted, while a client that does is served.
 func TestTLSHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	l := transporttest.Listen(t, "tcp", transport.Options{TLS: serverTLS, HandshakeTimeout: 300 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -129,6 +133,7 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 }
 
 func TestCapabilities(t *testing.T) {
+	t.Parallel()
 	tr, err := transport.Lookup("tcp")
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +148,7 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestBadAddresses(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, addr := range []string{"tcp://127.0.0.1", "tcp:127.0.0.1:1", "tcp://127.0.0.1:1/path", "tcp://user@127.0.0.1:1"} {
 		if l, err := transport.Listen(ctx, addr, transport.Options{}); err == nil {
@@ -163,6 +169,7 @@ func TestBadAddresses(t *testing.T) {
 }
 
 func TestDialRefused(t *testing.T) {
+	t.Parallel()
 	l := transporttest.Listen(t, "tcp", transport.Options{})
 	addr := l.Addr()
 	_ = l.Close()
@@ -185,6 +192,7 @@ func mustURL(t *testing.T, s string) *url.URL {
 
 // TestTLS runs a round trip over TLS and checks that a plain client is not served.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	l := transporttest.Listen(t, "tcp", transport.Options{TLS: serverTLS})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -263,6 +271,7 @@ func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "tcp
 // say tls://, a client with the test root is served, one without it and a
 // plain tcp:// client are not.
 func TestTLSScheme(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := transport.Listen(ctx, "tls://127.0.0.1:0", transport.Options{}); err == nil ||

@@ -22,7 +22,10 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestConformance(t *testing.T) { transporttest.Run(t, "unix") }
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	transporttest.Run(t, "unix")
+}
 
 func TestStream(t *testing.T) {
 	transporttest.RunStream(t, "unix", func(ctx context.Context, addr string) (net.Conn, error) {
@@ -53,6 +56,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestCapabilities(t *testing.T) {
+	t.Parallel()
 	tr, err := transport.Lookup("unix")
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +133,7 @@ func TestAddressForms(t *testing.T) {
 }
 
 func TestStaleSocketIsReplaced(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(shortDir(t), "stale.sock")
 	// Leave a socket file behind with nobody listening, as a crashed process would.
 	nl, err := net.Listen("unix", path)
@@ -148,6 +153,7 @@ func TestStaleSocketIsReplaced(t *testing.T) {
 }
 
 func TestRegularFileIsNeverRemoved(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(shortDir(t), "data.txt")
 	if err := os.WriteFile(path, []byte("precious"), 0o600); err != nil {
 		t.Fatal(err)
@@ -162,6 +168,7 @@ func TestRegularFileIsNeverRemoved(t *testing.T) {
 }
 
 func TestLiveSocketIsNotStolen(t *testing.T) {
+	t.Parallel()
 	l := transporttest.Listen(t, "unix", transport.Options{})
 	_, err := listen(t, l.Addr())
 	if err == nil || !strings.Contains(err.Error(), "another listener") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	_ "github.com/titanframework/titan/modules/netron/transport/ws"
@@ -13,7 +14,9 @@ import (
 // upgrade URL, as netron-browser does, and the accepted connection reports it.
 func Example() {
 	ctx := context.Background()
-	l, err := transport.Listen(ctx, "ws://127.0.0.1:0/netron?ping=10s", transport.Options{})
+	// Close waits at most CloseTimeout (1 s by default) for the peer's close frame, which a
+	// peer that is not reading, as here, never sends.
+	l, err := transport.Listen(ctx, "ws://127.0.0.1:0/netron?ping=10s", transport.Options{CloseTimeout: 100 * time.Millisecond})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -113,6 +113,7 @@ func maskedFrame(body []byte) []byte {
 // TestFragmentedTrickleIsCut: a message sent as many small complete fragments, each in time,
 // is cut when the message as a whole does not complete in time.
 func TestFragmentedTrickleIsCut(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{FrameTimeout: 300 * time.Millisecond})
 	accepted := accept(t, l)
 	raw := rawUpgrade(t, l.Addr())
@@ -145,6 +146,7 @@ func TestFragmentedTrickleIsCut(t *testing.T) {
 // server comes back for it later than FrameTimeout, although the library read its first
 // bytes ahead with the message before it; the clock runs only while ReadMessage waits.
 func TestFrameTimeoutWaitsForReadMessage(t *testing.T) {
+	t.Parallel()
 	o := transport.Options{FrameTimeout: 300 * time.Millisecond}
 	l := listen(t, "ws://127.0.0.1:0", o)
 	accepted := accept(t, l)
@@ -167,6 +169,7 @@ func TestFrameTimeoutWaitsForReadMessage(t *testing.T) {
 // TestFrameTimeoutAfterLateReadMessage: a message whose head came with the one before it and
 // whose rest never comes is cut FrameTimeout after ReadMessage begins to wait for it.
 func TestFrameTimeoutAfterLateReadMessage(t *testing.T) {
+	t.Parallel()
 	o := transport.Options{FrameTimeout: 300 * time.Millisecond}
 	l := listen(t, "ws://127.0.0.1:0", o)
 	accepted := accept(t, l)
@@ -199,6 +202,7 @@ func maskedContinuation(s string) []byte {
 // TestHandshakeTimeout: an upgrade request whose header trickles in is dropped after
 // HandshakeTimeout, and never accepted, while other clients are served.
 func TestHandshakeTimeout(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{HandshakeTimeout: 300 * time.Millisecond})
 	echo(t, l)
 	u, _ := url.Parse(l.Addr())
@@ -246,6 +250,7 @@ func isReset(err error) bool { return err != nil && strings.Contains(err.Error()
 // TestRejectClosesWith4001: Reject closes with 4001 and the reason, as the original server
 // refuses a token; a reason longer than a close frame holds is cut.
 func TestRejectClosesWith4001(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	for _, tc := range []struct{ reason, want string }{
 		{"Invalid token", "Invalid token"},
@@ -277,6 +282,7 @@ func TestRejectClosesWith4001(t *testing.T) {
 
 // TestPing: Ping is answered by a reading peer and times out against one that never answers.
 func TestPing(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/?ping=0", transport.Options{})
 	accepted := accept(t, l)
 	client, _, err := coderDial(t, l.Addr(), nil)
@@ -310,6 +316,7 @@ func TestPing(t *testing.T) {
 // itself as a Go client waits until 10 ms after the upgrade (NETRON-WIRE.md §4.2 step 3); a Go
 // client (Dial sends ws.GoClientHeader) is not held.
 func TestFirstWriteWaitsForNonGoClients(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	accepted := accept(t, l)
 	if _, _, err := coderDial(t, l.Addr(), nil); err != nil {

@@ -23,9 +23,13 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestConformance(t *testing.T) { transporttest.Run(t, "ws") }
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	transporttest.Run(t, "ws")
+}
 
 func TestCapabilities(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range []string{"ws", "wss"} {
 		tr, err := transport.Lookup(scheme)
 		if err != nil {
@@ -42,6 +46,7 @@ func TestCapabilities(t *testing.T) {
 }
 
 func TestBadAddresses(t *testing.T) {
+	t.Parallel()
 	serverTLS, _ := transporttest.TLSConfigs(t)
 	ctx := testContext(t)
 	for _, tc := range []struct {
@@ -98,6 +103,7 @@ func TestBadAddresses(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	l := listen(t, "wss://127.0.0.1:0/secure", transport.Options{TLS: serverTLS})
 	if !strings.HasPrefix(l.Addr(), "wss://127.0.0.1:") || !strings.HasSuffix(l.Addr(), "/secure") {
@@ -138,6 +144,7 @@ func TestTLS(t *testing.T) {
 
 // TestSharedPort mounts two listeners with different paths on one port.
 func TestSharedPort(t *testing.T) {
+	t.Parallel()
 	a := listen(t, "ws://127.0.0.1:0/a", transport.Options{})
 	host := strings.TrimSuffix(strings.TrimPrefix(a.Addr(), "ws://"), "/a")
 	b := listen(t, "ws://"+host+"/b", transport.Options{})
@@ -184,6 +191,7 @@ func TestSharedPort(t *testing.T) {
 // TestHTTPAndWebSocketOnOnePort serves plain HTTP routes and a catch-all WebSocket endpoint on
 // one port: the more specific HTTP routes win, other paths are upgraded.
 func TestHTTPAndWebSocketOnOnePort(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	echo(t, l)
 	host := strings.TrimPrefix(l.Addr(), "ws://")
@@ -244,6 +252,7 @@ func TestHTTPAndWebSocketOnOnePort(t *testing.T) {
 
 // TestRawClient talks to the listener with a client written from RFC 6455.
 func TestRawClient(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/raw", transport.Options{})
 	echo(t, l)
 	c := rawUpgrade(t, l.Addr())
@@ -293,6 +302,7 @@ func TestRawClient(t *testing.T) {
 // gathers before writing (corkFlush) leaves in a few writes, not one per
 // message and not all at once, and arrives whole and in order.
 func TestLargeBatchIsWrittenInParts(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/large", transport.Options{})
 	conns := accept(t, l)
 	c := rawUpgrade(t, l.Addr())
@@ -329,6 +339,7 @@ func TestLargeBatchIsWrittenInParts(t *testing.T) {
 // TestBatchIsOneWrite checks that a batch of messages leaves in one socket
 // write and still arrives as separate, intact WebSocket messages.
 func TestBatchIsOneWrite(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/batch", transport.Options{})
 	conns := accept(t, l)
 	c := rawUpgrade(t, l.Addr())
@@ -369,6 +380,7 @@ func TestBatchIsOneWrite(t *testing.T) {
 // TestTextMessage checks that ReadMessage takes text messages, as netron-browser sends its
 // client-id handshake as text.
 func TestTextMessage(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	accepted := accept(t, l)
 	client, _, err := coderDial(t, l.Addr(), nil)
@@ -394,6 +406,7 @@ func TestTextMessage(t *testing.T) {
 }
 
 func TestOversizeMessageClosesConn(t *testing.T) {
+	t.Parallel()
 	const limit = 1024
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{MaxFrameSize: limit})
 	accepted := accept(t, l)
@@ -423,6 +436,7 @@ func TestOversizeMessageClosesConn(t *testing.T) {
 }
 
 func TestOrigins(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		query  string
 		origin string
@@ -462,6 +476,7 @@ func TestOrigins(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/netron", transport.Options{})
 	for _, tc := range []struct {
 		name   string
@@ -515,6 +530,7 @@ func TestCredentials(t *testing.T) {
 // TestCloseStatus checks the close codes: 1001 "Server closing" from the server side, 1000
 // from the client side.
 func TestCloseStatus(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0", transport.Options{})
 	accepted := accept(t, l)
 	client, _, err := coderDial(t, l.Addr(), nil)
@@ -569,6 +585,7 @@ func TestCloseStatus(t *testing.T) {
 
 // TestKeepAlive drops a peer that never answers pings and keeps one that does.
 func TestKeepAlive(t *testing.T) {
+	t.Parallel()
 	l := listen(t, "ws://127.0.0.1:0/?ping=100ms&pingTimeout=200ms", transport.Options{})
 	if strings.Contains(l.Addr(), "ping") {
 		t.Errorf("Addr() = %q shows the listen options", l.Addr())
@@ -677,6 +694,7 @@ func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "ws"
 // Close waits for the peer's close frame at most Options.CloseTimeout: a
 // peer that is not reading never sends one.
 func TestCloseTimeout(t *testing.T) {
+	t.Parallel()
 	for _, wait := range []time.Duration{150 * time.Millisecond, 600 * time.Millisecond} {
 		l := listen(t, "ws://127.0.0.1:0", transport.Options{CloseTimeout: wait})
 		accepted := accept(t, l)
