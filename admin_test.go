@@ -15,6 +15,7 @@ import (
 // the admin server then serves /healthz; a --set value replaces it, as it
 // replaces any default.
 func TestAdmin(t *testing.T) {
+	t.Parallel()
 	addr := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	app := titan.New(titan.Admin(addr), titan.WithConfig(quiet()))
 	if err := app.Start(context.Background()); err != nil {

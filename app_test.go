@@ -59,6 +59,7 @@ func hooks(lc fx.Lifecycle, ev *events, name string) {
 }
 
 func TestStartOrderFollowsDependencies(t *testing.T) {
+	t.Parallel()
 	ev := &events{}
 	app := titan.New(
 		titan.WithConfig(quiet()),
@@ -93,6 +94,7 @@ func NewService(*DB) *Service           { return &Service{} }
 func NewNeedsMissing(*Missing) *Service { return &Service{} }
 
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []titan.Option
@@ -136,6 +138,7 @@ func TestStartupErrors(t *testing.T) {
 }
 
 func TestFailingStartHookStopsStartedOnes(t *testing.T) {
+	t.Parallel()
 	ev := &events{}
 	app := titan.New(
 		titan.WithConfig(quiet()),
@@ -161,6 +164,7 @@ type helloConfig struct {
 }
 
 func TestConfigSectionPrecedence(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "app.yaml")
 	if err := os.WriteFile(file, []byte("hello:\n  greeting: from-file\n  times: 2\n"), 0o644); err != nil {
@@ -219,6 +223,7 @@ func logRecords(t *testing.T, buf *testsrv.LogBuffer) []map[string]any {
 type Billing struct{ log *slog.Logger }
 
 func TestModuleLoggerAndLevels(t *testing.T) {
+	t.Parallel()
 	buf := &testsrv.LogBuffer{}
 	var billing *Billing
 	var root *slog.Logger
@@ -258,6 +263,7 @@ func TestModuleLoggerAndLevels(t *testing.T) {
 }
 
 func TestLevelsFollowConfigReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "titan.yaml")
 	write := func(body string) {
@@ -297,6 +303,7 @@ func TestLevelsFollowConfigReload(t *testing.T) {
 // is reported by its position, in New and in a Module, instead of
 // panicking while the app is built.
 func TestNilOptionIsAnError(t *testing.T) {
+	t.Parallel()
 	var unset titan.Option
 	for name, tt := range map[string]struct {
 		opts []titan.Option

@@ -15,6 +15,7 @@ import (
 // stop reads it as a second signal and exits at once with status 1 (seen in
 // CI: a cluster member exited 1 on its only SIGINT).
 func TestAwaitStop(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		fx      *fx.ShutdownSignal // what fx relays first, if anything
@@ -30,6 +31,7 @@ func TestAwaitStop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			sigs := make(chan os.Signal, 2)
 			wait := make(chan fx.ShutdownSignal, 1)
 			if tt.fx != nil {

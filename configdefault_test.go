@@ -14,6 +14,7 @@ import (
 // which configuration replaces, under the key's name or its alias, whatever
 // the order of the options.
 func TestConfigDefaultAndAlias(t *testing.T) {
+	t.Parallel()
 	appDefaults := []titan.Option{
 		titan.WithConfigDefault("netron.listen", []string{"tcp://127.0.0.1:0"}),
 		titan.WithConfigAlias("calculator.listen", "netron.listen"),
@@ -52,6 +53,7 @@ func TestConfigDefaultAndAlias(t *testing.T) {
 }
 
 func TestConfigDefaultAndAliasRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []titan.Option

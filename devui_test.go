@@ -14,6 +14,7 @@ import (
 // on the app's http:// listeners, and --set devui.enabled=false still
 // turns it off.
 func TestDevUI(t *testing.T) {
+	t.Parallel()
 	page := func(t *testing.T, opts ...titan.Option) int {
 		t.Helper()
 		app := titantest.StartApp(t, opts...)

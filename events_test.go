@@ -44,6 +44,7 @@ func (l *Ledger) Audits(context.Context) ([]string, error) {
 // local subscribers and subscribed peers, and what the app emits reaches
 // the service.
 func TestServiceConstructorTakesEvents(t *testing.T) {
+	t.Parallel()
 	var n *netron.Netron
 	startApp(t,
 		titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),

@@ -63,6 +63,7 @@ func serveSquares(t *testing.T, sets ...string) (*netron.Peer, *atomic.Int64, fu
 // An app's Netron has the response cache and contract validation,
 // innermost: the app's own interceptor sees what validation refused.
 func TestAppInstallsCacheAndValidation(t *testing.T) {
+	t.Parallel()
 	p, runs, seen := serveSquares(t)
 	ctx := context.Background()
 	_, err := p.Call(ctx, "squares@1.0.0", "square", Area{Side: 0})
@@ -84,6 +85,7 @@ func TestAppInstallsCacheAndValidation(t *testing.T) {
 
 // netron.skipValidation leaves validation out; the cache stays.
 func TestSkipValidationConfig(t *testing.T) {
+	t.Parallel()
 	p, runs, _ := serveSquares(t, "netron.skipValidation=true")
 	ctx := context.Background()
 	if _, err := p.Call(ctx, "squares@1.0.0", "square", Area{Side: 0}); err != nil {
@@ -101,6 +103,7 @@ func TestSkipValidationConfig(t *testing.T) {
 // result takes more than a sixteenth of it (its key and bookkeeping
 // alone do) and is not kept, so the method runs for every call.
 func TestCacheBytesConfig(t *testing.T) {
+	t.Parallel()
 	p, runs, _ := serveSquares(t, "netron.cacheBytes=1024")
 	ctx := context.Background()
 	for range 2 {
@@ -125,6 +128,7 @@ func (p Prices) Price(ctx context.Context, item string) (string, error) {
 // two tenants asking the same never share an answer, one tenant asking
 // twice is answered from the cache.
 func TestCacheVaryBy(t *testing.T) {
+	t.Parallel()
 	var runs atomic.Int64
 	var server *netron.Netron
 	startApp(t, titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),

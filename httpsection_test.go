@@ -15,6 +15,7 @@ import (
 // it too, http.maxBatch bounds a batch; a bad value fails start-up naming
 // its key.
 func TestHTTPSection(t *testing.T) {
+	t.Parallel()
 	app := titantest.StartApp(t,
 		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator")),
 		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "http.prefix=/gw", "http.maxBatch=2", "http.writeTimeout=5s"))

@@ -53,6 +53,7 @@ func imports(t *testing.T, root string) map[string]map[string]bool {
 // and modules. Nothing imports a layer above its own, nothing below the
 // engine imports it, and only internal/unsafeutil imports unsafe.
 func TestLayers(t *testing.T) {
+	t.Parallel()
 	// The deprecated forwarders keep the gateways' old import paths under
 	// transport/ until the next minor release; they are gateways.
 	forwarders := map[string]bool{

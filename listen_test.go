@@ -48,6 +48,7 @@ func socketPath(t *testing.T) string {
 // titan.Listen and once as netron.listen in a configuration file, and calls
 // it at every address the app reports.
 func TestListenEveryScheme(t *testing.T) {
+	t.Parallel()
 	schemes := []struct {
 		name  string
 		addrs func(t *testing.T) []string
@@ -68,6 +69,7 @@ func TestListenEveryScheme(t *testing.T) {
 	for _, sc := range schemes {
 		for _, via := range []string{"titan.Listen", "netron.listen"} {
 			t.Run(sc.name+"/"+via, func(t *testing.T) {
+				t.Parallel()
 				addrs := sc.addrs(t)
 				opts := []titan.Option{titan.WithConfig(quiet()), titan.Listen(addrs...)}
 				if via == "netron.listen" {
@@ -144,6 +146,7 @@ func callAdd(t *testing.T, addr string) {
 // TestListenUnknownScheme: an address nothing serves is refused at start-up
 // with where it came from and every scheme that is served, gateways' too.
 func TestListenUnknownScheme(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []titan.Option

@@ -23,6 +23,7 @@ const sloppyWhy = "Hello(string) (string, error): no context.Context first argum
 // Without titan.Strict a method of the wrong shape is a warning at
 // start-up; with it, start-up fails naming the method and why.
 func TestStrict(t *testing.T) {
+	t.Parallel()
 	var logs testsrv.LogBuffer
 	startApp(t, titan.WithConfig(quiet()), titan.WithLogger(logger.WithWriter(&logs)),
 		titan.Service("sloppy", "1.0.0", Sloppy{}))
@@ -54,6 +55,7 @@ func TestStrict(t *testing.T) {
 
 // titan.Args names a method's arguments in its errors.
 func TestArgs(t *testing.T) {
+	t.Parallel()
 	var server *netron.Netron
 	startApp(t, titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
 		titan.Service("calculator", "1.0.0", NewCalculator, titan.Method("add", titan.Args("a", "b"))),
@@ -79,6 +81,7 @@ type WrongClient struct {
 // A Remote client whose fields do not match the service fails start-up,
 // naming the field, instead of failing on its first call.
 func TestRemoteChecksFieldsAtStart(t *testing.T) {
+	t.Parallel()
 	var server *netron.Netron
 	startApp(t, titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
 		titan.Service("calculator", "1.0.0", NewCalculator),

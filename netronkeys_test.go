@@ -33,6 +33,7 @@ func startWithFile(t *testing.T, body string) (error, string) {
 // would make every stream time out at once, or reconnect in a busy loop),
 // an integer too large for its type.
 func TestNetronKeyErrorsNameKeyAndSource(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ name, body, key, line string }{
 		{"listen port out of range", "netron:\n  listen: [\"tcp://127.0.0.1:99999\"]\n", "netron.listen", ":2"},
 		{"negative request timeout", "netron:\n  requestTimeout: -5s\n", "netron.requestTimeout", ":2"},
@@ -56,6 +57,7 @@ func TestNetronKeyErrorsNameKeyAndSource(t *testing.T) {
 
 // logger.level is read ignoring case (ERROR), as logger.ParseLevel reads it.
 func TestLoggerLevelIgnoresCase(t *testing.T) {
+	t.Parallel()
 	app := titan.New(titan.WithConfig(config.Options{NoDefaultFile: true, NoWatch: true, Environ: []string{"TITAN_LOGGER__LEVEL=ERROR"}}))
 	if err := app.Err(); err != nil {
 		t.Fatal(err)

@@ -33,6 +33,7 @@ func registerErr(t *testing.T, opt netron.ServiceOption) string {
 // same name: the same String() form (the call that made it) and the same
 // error for the same bad value, whichever API the app used.
 func TestOptionsPairWithNetron(t *testing.T) {
+	t.Parallel()
 	contract := json.RawMessage(`{"type":"array"}`)
 	pairs := []struct {
 		name          string

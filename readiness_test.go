@@ -16,6 +16,7 @@ import (
 // ready, and its first registration says healthy (the heartbeat is an
 // hour away).
 func TestNotReadyWhileStarting(t *testing.T) {
+	t.Parallel()
 	for _, critical := range []string{"peers", "transports", "transports,discovery"} {
 		t.Run(critical, func(t *testing.T) {
 			var ck *health.Checker

@@ -18,6 +18,7 @@ import (
 // warning that says it takes a restart, and a reload that changes only
 // the logger section warns of nothing.
 func TestReloadNamesKeysThatNeedARestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "titan.yaml")
 	write := func(body string) {

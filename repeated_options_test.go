@@ -14,6 +14,7 @@ import (
 // different values fails start-up with an error that names the service
 // and both options; the same value twice is accepted.
 func TestRepeatedServiceOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []titan.ServiceOption
@@ -57,6 +58,7 @@ func TestRepeatedServiceOptions(t *testing.T) {
 // options. The same option twice, and a method's policy in place of the
 // remote's, are accepted.
 func TestRepeatedRemoteOptions(t *testing.T) {
+	t.Parallel()
 	const remote = `Remote[titan_test.CalculatorClient]("calculator@1.0.0"`
 	tests := []struct {
 		name string

@@ -116,6 +116,7 @@ func (b *breakerLog) observer() resilience.StateObserver {
 // threshold, fails fast naming itself, half-opens after its delay and
 // closes on a success, and the app's StateObservers are told.
 func TestRemotePolicies(t *testing.T) {
+	t.Parallel()
 	s := newShaky("a")
 	addr := serveShaky(t, s).Addrs()[0]
 	var bl breakerLog
@@ -184,6 +185,7 @@ func TestRemotePolicies(t *testing.T) {
 // other instance, and does not send again a call of a method not marked
 // idempotent.
 func TestRemoteFailover(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		method string
 		call   func(ShakyClient) (string, error)
@@ -199,8 +201,16 @@ func TestRemoteFailover(t *testing.T) {
 			vn := serveShaky(t, victim, shared)
 			serveShaky(t, survivor, shared)
 			var c ShakyClient
+			var cn *netron.Netron
 			startApp(t, titan.WithConfig(quiet("logger.level=error")), shared,
-				titan.Remote[ShakyClient]("shaky@^1"), titan.Invoke(func(x ShakyClient) { c = x }))
+				titan.Remote[ShakyClient]("shaky@^1"), titan.Invoke(func(x ShakyClient, n *netron.Netron) { c, cn = x, n }))
+			// The client connects to the instances after its start: on a
+			// loaded machine a first call could find none connected yet.
+			for deadline := time.Now().Add(10 * time.Second); connected(cn) < 2; time.Sleep(5 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the client is connected to %d of the 2 instances after 10s", connected(cn))
+				}
+			}
 
 			type result struct {
 				v   string
@@ -252,9 +262,21 @@ func TestRemoteFailover(t *testing.T) {
 	}
 }
 
+// connected counts the peers of n that are connected.
+func connected(n *netron.Netron) int {
+	k := 0
+	for _, p := range n.Peers() {
+		if p.Connected() {
+			k++
+		}
+	}
+	return k
+}
+
 // The policies' options say what they are, and bad values or a method the
 // client lacks fail start-up naming the option.
 func TestRemotePolicyOptions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		opt  titan.RemoteOption
 		want string

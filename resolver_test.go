@@ -30,6 +30,7 @@ func (r *listResolver) Resolve(_ context.Context, t netron.Target) ([]string, er
 // addresses from the app's netron.Resolver, which a module may replace
 // (as discovery will), and dials the first instance that answers.
 func TestRemoteAsksTheResolver(t *testing.T) {
+	t.Parallel()
 	var server *netron.Netron
 	startApp(t,
 		titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
@@ -74,6 +75,7 @@ func TestRemoteAsksTheResolver(t *testing.T) {
 // TestStaticResolver: netron.remotes resolves by service name, and a miss
 // says which key to set and what the table has.
 func TestStaticResolver(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	r := netron.StaticResolver{"users": "tcp://10.0.0.5:7070", "billing": "ws://b:7080"}
 	target, _ := netron.ParseTarget("users@^2")
@@ -94,6 +96,7 @@ func TestStaticResolver(t *testing.T) {
 // A policy recorded on a service whose enforcing module the program does
 // not link fails start-up naming the import, instead of being ignored.
 func TestPolicyWithoutItsModule(t *testing.T) {
+	t.Parallel()
 	policy := netron.WithExtension("Auth", "test.auth", "admin", func(any) error {
 		return linked.Require("titan.security", "github.com/titanframework/titan/modules/security")
 	})
@@ -108,6 +111,7 @@ func TestPolicyWithoutItsModule(t *testing.T) {
 // not_found moves on, another error stops, and a miss everywhere says
 // what each looked at.
 func TestResolvers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	target, _ := netron.ParseTarget("users@^1")
 	static := netron.StaticResolver{"orders": "tcp://o:1"}

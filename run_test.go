@@ -133,6 +133,7 @@ func (p *proc) wait(t *testing.T) (int, time.Duration) {
 }
 
 func TestRunStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	p := startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=info"}, "clean")
 	p.waitLine(t, "started")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -155,6 +156,7 @@ func TestRunStopsOnSIGTERM(t *testing.T) {
 // exit code it gives (fx reports it as SIGTERM, which must not pass for a
 // signal).
 func TestRunStopsWhenAModuleAsks(t *testing.T) {
+	t.Parallel()
 	p := startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=info"}, "shutdowner")
 	code, _ := p.wait(t)
 	if code != 3 {
@@ -166,6 +168,7 @@ func TestRunStopsWhenAModuleAsks(t *testing.T) {
 }
 
 func TestRunStopOverrunExitsNonZero(t *testing.T) {
+	t.Parallel()
 	p := startHelper(t, "overrun")
 	p.waitLine(t, "started")
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -184,6 +187,7 @@ func TestRunStopOverrunExitsNonZero(t *testing.T) {
 }
 
 func TestRunStartFailure(t *testing.T) {
+	t.Parallel()
 	p := startHelper(t, "failstart")
 	code, _ := p.wait(t)
 	if code != 1 || !strings.Contains(p.stderr.String(), "cannot bind 127.0.0.1:7070") {
@@ -192,6 +196,7 @@ func TestRunStartFailure(t *testing.T) {
 }
 
 func TestRunFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		args   []string
@@ -237,6 +242,7 @@ func TestRunFlags(t *testing.T) {
 // by one line on stderr naming the key and where the value came from, at
 // the default log level; nothing of fx's is printed.
 func TestRunBadConfigPrintsOneLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		yaml string

@@ -49,6 +49,7 @@ func startApp(t *testing.T, opts ...titan.Option) *titan.App {
 }
 
 func TestServiceAndRemote(t *testing.T) {
+	t.Parallel()
 	var server *netron.Netron
 	startApp(t,
 		titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
@@ -90,6 +91,7 @@ func TestServiceAndRemote(t *testing.T) {
 }
 
 func TestServiceErrors(t *testing.T) {
+	t.Parallel()
 	type NoMethods struct{}
 	tests := []struct {
 		name string
@@ -120,6 +122,7 @@ func TestServiceErrors(t *testing.T) {
 
 // titan.Interceptors reach the calls the app serves, in order.
 func TestInterceptorsServe(t *testing.T) {
+	t.Parallel()
 	var (
 		server *netron.Netron
 		seen   []string
@@ -162,6 +165,7 @@ func TestInterceptorsServe(t *testing.T) {
 // built by one constructor) fail start-up with an error that names both
 // services, in a Module or not, instead of fx's "already provided".
 func TestServiceTypeUsedTwice(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string][]titan.Option{
 		"app": {titan.Service("calculator", "1.0.0", NewCalculator), titan.Service("calculator", "2.0.0", NewCalculator)},
 		"module": {titan.Service("calculator", "1.0.0", NewCalculator),

@@ -43,6 +43,7 @@ var position = regexp.MustCompile(`\((\w+_test\.go):\d+\)`)
 // TestStartupErrorMessage pins the error of an app that cannot be built,
 // one line: what is missing, who needs it, for which service.
 func TestStartupErrorMessage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []titan.Option
@@ -103,6 +104,7 @@ func TestStartupErrorMessage(t *testing.T) {
 // TestStartupErrorDetailAtDebug: fx's own account of the failure (the chain
 // of what was being built) is logged at debug level only.
 func TestStartupErrorDetailAtDebug(t *testing.T) {
+	t.Parallel()
 	buf := &testsrv.LogBuffer{}
 	err := titan.New(
 		titan.WithConfig(quiet("logger.format=json", "logger.levels.fx=debug")),

@@ -15,6 +15,7 @@ import (
 // A transport an app provides with transport.AsTransport is its Netron's:
 // netron.listen may name its scheme.
 func TestAppProvidesATransport(t *testing.T) {
+	t.Parallel()
 	var server *netron.Netron
 	startApp(t, titan.WithConfig(quiet("netron.listen=apptcp://127.0.0.1:0")),
 		titan.Provide(transport.AsTransport(func() transport.Transport { return transporttest.Renamed(tcp.New(), "apptcp") })),
@@ -31,6 +32,7 @@ func TestAppProvidesATransport(t *testing.T) {
 // and the name, instead of leaving the service on no listener; a name in
 // capitals is the scheme in lowercase, as in addresses.
 func TestTransportsNamesKnownTransports(t *testing.T) {
+	t.Parallel()
 	app := titan.New(titan.WithConfig(quiet("netron.listen=tcp://127.0.0.1:0")),
 		titan.Service("calculator", "1.0.0", NewCalculator, titan.Transports("tpc")))
 	err := app.Start(context.Background())

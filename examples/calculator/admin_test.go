@@ -19,6 +19,7 @@ import (
 // /metrics, /healthz and /readyz at ADDR; the scrape counts the calls made
 // over tcp, ws and http by method, transport and code.
 func TestAdminEndpoints(t *testing.T) {
+	t.Parallel()
 	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	addrs := startCalculator(t, 3, nil, "--set", "netron.listen=tcp://127.0.0.1:0,ws://127.0.0.1:0,http://127.0.0.1:0",
 		"--set", "metrics.listen="+admin)
@@ -76,6 +77,7 @@ func TestAdminEndpoints(t *testing.T) {
 // metrics.drainDelay while the tcp listener still serves, then the
 // calculator exits cleanly.
 func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
+	t.Parallel()
 	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	c := runCalculator(t, 1, nil, "--set", "netron.listen=tcp://127.0.0.1:0",
 		"--set", "metrics.listen="+admin, "--set", "metrics.drainDelay=2s")

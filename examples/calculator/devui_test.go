@@ -25,6 +25,7 @@ var update = flag.Bool("update", false, "write the tester's screenshot of TestDe
 // the error and the event monitor (with -update, the tester's becomes
 // docs/devui.png).
 func TestDevUIInBrowser(t *testing.T) {
+	t.Parallel()
 	addrs := startCalculator(t, 2, nil, "--set", "devui.enabled=true",
 		"--set", "netron.listen=tcp://127.0.0.1:0,http://127.0.0.1:0")
 	var page string

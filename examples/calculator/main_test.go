@@ -123,6 +123,7 @@ func runCalculator(t *testing.T, n int, env []string, args ...string) *calculato
 // says, and calculator.listen, its older name, replaces it from a flag or
 // the environment.
 func TestListenConfiguration(t *testing.T) {
+	t.Parallel()
 	sock := func(t *testing.T) string {
 		dir, err := os.MkdirTemp("", "calc")
 		if err != nil {
@@ -142,6 +143,7 @@ func TestListenConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			listen := "tcp://127.0.0.1:0," + sock(t) + ",ws://127.0.0.1:0,http://127.0.0.1:0"
 			var env, args []string
 			if tt.env != nil {
@@ -164,6 +166,7 @@ func TestListenConfiguration(t *testing.T) {
 // TestDefaultAddresses: the calculator's defaults are netron.listen's, as
 // --print-config shows (the test does not bind the fixed ports).
 func TestDefaultAddresses(t *testing.T) {
+	t.Parallel()
 	out, err := command(t, nil, "--print-config").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +190,7 @@ func TestDefaultAddresses(t *testing.T) {
 // TestBadConfigPrintsOneLine: an invalid value stops the calculator with
 // one line naming the key, the reason and the flag it came from.
 func TestBadConfigPrintsOneLine(t *testing.T) {
+	t.Parallel()
 	cmd := command(t, nil, "--set", "netron.maxDepth=3")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

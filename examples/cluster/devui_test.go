@@ -13,6 +13,7 @@ import (
 // --set devui.enabled=true (it then serves the development UI on the
 // http:// listeners netron.listen gives it).
 func TestDevUIFlag(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(testsrv.BuildProgram(t), "--set", "devui.enabled=true", "--print-config")
 	cmd.Dir = t.TempDir()
 	out, err := cmd.Output()

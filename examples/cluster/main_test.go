@@ -19,6 +19,7 @@ func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 // free port for the embedded server: each one's calls reach all three
 // members, and each stops cleanly on SIGINT.
 func TestClusterFindsItself(t *testing.T) {
+	t.Parallel()
 	bin := testsrv.BuildProgram(t)
 	port := testsrv.FreePort(t)
 	names := []string{"a", "b", "c"}

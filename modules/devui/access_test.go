@@ -31,6 +31,7 @@ import (
 // on the web can call every service through the developer's browser:
 // every route, the event feed included.
 func TestDNSRebindingRefused(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	u, err := url.Parse(base)
 	if err != nil {
@@ -82,6 +83,7 @@ func TestDNSRebindingRefused(t *testing.T) {
 // The names of this machine reach the UI, and so do those of
 // devui.allowedHosts (a reverse proxy's), with any port and in any case.
 func TestHostsAllowed(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t, "devui.allowedHosts=devui.example.com,10.1.2.3")
 	for _, tt := range []struct {
 		host string
@@ -135,6 +137,7 @@ func nonLoopbackIP(t *testing.T) string {
 // machines only when devui.allowRemote says so, and says at start that
 // it refuses them.
 func TestNotServedOnNonLoopbackByDefault(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIP(t)
 	for _, tt := range []struct {
 		name string
@@ -189,6 +192,7 @@ func TestNotServedOnNonLoopbackByDefault(t *testing.T) {
 // (or withholds) the body must not hold a connection and a goroutine
 // forever. The call timeout here is 300ms; the body never comes.
 func TestSlowBodyIsBounded(t *testing.T) {
+	t.Parallel()
 	app := titantest.StartApp(t, titantest.WithSettings("netron.listen=tcp://127.0.0.1:0"), calcService())
 	h := devui.NewHandler(devui.Local(app.Netron(), nil), devui.WithTimeout(300*time.Millisecond))
 	srv, err := httpserve.Start("127.0.0.1:0", devui.Standalone(h), slog.New(slog.DiscardHandler), "test")
@@ -221,6 +225,7 @@ func TestSlowBodyIsBounded(t *testing.T) {
 // has one) is answered at once, not once the body has come or its time
 // has run out: net/http would wait for the body to keep the connection.
 func TestAnswerDoesNotWaitForUnreadBody(t *testing.T) {
+	t.Parallel()
 	app := titantest.StartApp(t, titantest.WithSettings("netron.listen=tcp://127.0.0.1:0"), calcService())
 	h := devui.NewHandler(devui.Local(app.Netron(), nil)) // bodies may take BodyTimeout (10s)
 	srv, err := httpserve.Start("127.0.0.1:0", devui.Standalone(h), slog.New(slog.DiscardHandler), "test")
@@ -266,6 +271,7 @@ func withheldBody(t *testing.T, addr, method, path, host string, wait time.Durat
 // their addresses, metrics) from the developer's browser, with its
 // cookies. (The origin is listed: "*" with credentials is refused.)
 func TestGatewayCORSDoesNotReachTheUI(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t, "http.cors.origins=https://any-site.example", "http.cors.credentials=true")
 	for _, path := range []string{"api/services", "api/peers", "api/info"} {
 		req, err := http.NewRequest(http.MethodGet, base+path, nil)
@@ -285,6 +291,7 @@ func TestGatewayCORSDoesNotReachTheUI(t *testing.T) {
 
 // The UI's own server answers a CORS preflight without a grant.
 func TestPreflightGetsNoGrant(t *testing.T) {
+	t.Parallel()
 	app := titantest.StartApp(t, titantest.WithSettings("netron.listen=tcp://127.0.0.1:0"), calcService())
 	h := devui.NewHandler(devui.Local(app.Netron(), nil))
 	srv := httptest.NewServer(devui.Standalone(h))

@@ -15,6 +15,7 @@ var externalURL = regexp.MustCompile(`(?i)\b(?:https?|wss?|ftp)://|(?:["'(=]|url
 // The page works offline: its embedded files name no URL of elsewhere,
 // and every file index.html refers to is embedded.
 func TestAssetsHaveNoExternalURLs(t *testing.T) {
+	t.Parallel()
 	// The pattern finds what it must, and leaves alone what the page has.
 	for _, bad := range []string{
 		`<script src="https://cdn.example/x.js"></script>`, `<img src="//cdn.example/a.png">`,

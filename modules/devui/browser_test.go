@@ -17,6 +17,7 @@ import (
 // makes (nested fields), and the arguments can be edited as JSON. A
 // JavaScript error of the page fails the test.
 func TestPageInBrowser(t *testing.T) {
+	t.Parallel()
 	_, base := startSecureUI(t)
 	b := testsrv.NewBrowser(t)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }

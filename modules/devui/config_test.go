@@ -10,6 +10,7 @@ import (
 // naming the key. (An app whose start-up they fail is not built here:
 // the constructors that ran before would leave their goroutines behind.)
 func TestConfigCheck(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		edit func(*Config)
 		key  string

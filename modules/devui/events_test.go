@@ -17,6 +17,7 @@ import (
 // The feed sends the events that match its subscriptions, as they are
 // emitted, until they end.
 func TestEventFeed(t *testing.T) {
+	t.Parallel()
 	app, base := startUI(t)
 	n := app.Netron()
 	f := openFeed(t, base)
@@ -72,6 +73,7 @@ func TestEventFeed(t *testing.T) {
 
 // What the feed refuses, each answered on the feed with its code.
 func TestEventFeedRefusals(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	f := openFeed(t, base)
 	for _, tt := range []struct {
@@ -131,6 +133,7 @@ func TestEventFeedRefusals(t *testing.T) {
 
 // At most MaxFeeds feeds are open at once.
 func TestEventFeedsBounded(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	for range devui.MaxFeeds {
 		openFeed(t, base).subscribe("x", "")
@@ -146,6 +149,7 @@ func TestEventFeedsBounded(t *testing.T) {
 // A page that reads too slowly loses events, counted, rather than slowing
 // the code that emits them.
 func TestSlowPageDropsEvents(t *testing.T) {
+	t.Parallel()
 	app, base := startUI(t)
 	f := openFeed(t, base)
 	f.subscribe("flood", "")
@@ -159,10 +163,18 @@ func TestSlowPageDropsEvents(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("emitting to a page that does not read took %v", d)
 	}
+	// Two answers queued after the flood mark its end: the feed sends the
+	// count of the events it dropped after the message it sends next, so
+	// every count is in before the second answer.
+	f.send(map[string]any{"unsubscribe": "end.1"})
+	f.send(map[string]any{"unsubscribe": "end.2"})
 	events, dropped := 0, 0.0
 	for {
-		m, err := f.read(2 * time.Second)
+		m, err := f.read(10 * time.Second)
 		if err != nil {
+			t.Fatalf("the feed went quiet before answering after the flood (%d events, %v dropped so far): %v", events, dropped, err)
+		}
+		if m["unsubscribed"] == "end.2" {
 			break
 		}
 		if m["event"] != nil {
@@ -179,6 +191,7 @@ func TestSlowPageDropsEvents(t *testing.T) {
 
 // When the app stops, the feeds close with 1001 (going away).
 func TestStopClosesFeeds(t *testing.T) {
+	t.Parallel()
 	app, base := startUI(t)
 	f := openFeed(t, base)
 	f.subscribe("x", "")

@@ -17,6 +17,7 @@ import (
 // The explorer lists the services with their methods, kinds and
 // contracts, in the order of the Go methods' wire names.
 func TestServices(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	a := get(t, base+"api/services", "")
 	if a.status != 200 {
@@ -69,6 +70,7 @@ func TestServices(t *testing.T) {
 // The tester calls through the Netron: results, the method's errors with
 // their codes, and the contract's and the engine's refusals.
 func TestCall(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	tests := []struct {
 		name    string
@@ -120,6 +122,7 @@ func TestCall(t *testing.T) {
 // A stream's items come one line each, then its end; the tester's bounds
 // stop a stream, saying which.
 func TestStream(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t, "devui.maxStreamItems=5", "devui.timeout=400ms")
 	stream := func(method string, args ...any) answer {
 		b, _ := json.Marshal(map[string]any{"service": "calc@1.0.0", "method": method, "args": args})
@@ -158,6 +161,7 @@ func TestStream(t *testing.T) {
 
 // What the API refuses before calling anything.
 func TestRequestsRefused(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t)
 	tests := []struct {
 		name    string
@@ -198,6 +202,7 @@ func TestRequestsRefused(t *testing.T) {
 
 // The page and its assets, with the headers that keep it to its origin.
 func TestPage(t *testing.T) {
+	t.Parallel()
 	app, base := startUI(t)
 	a := get(t, base, "")
 	if a.status != 200 || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") || !strings.Contains(string(a.body), `src="assets/devui.js"`) {
@@ -236,6 +241,7 @@ func TestPage(t *testing.T) {
 // Off (the default), the app serves no UI; devui.listen moves it to a
 // server of its own.
 func TestOffAndListen(t *testing.T) {
+	t.Parallel()
 	off := titanApp(t, "netron.listen=http://127.0.0.1:0")
 	if a := get(t, off.Addr(t, "http")+devui.BasePath, ""); a.status != 404 {
 		t.Errorf("UI off: GET /_titan/ = %d, want 404", a.status)
@@ -267,6 +273,7 @@ func TestOffAndListen(t *testing.T) {
 // A devui section its schema refuses fails start-up, naming the key
 // (config_test.go has the checks the module makes itself).
 func TestBadConfig(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ set, want string }{
 		{"devui.maxStreamItems=0", "devui.maxStreamItems"},
 		{"devui.enabled=maybe", "devui.enabled"},
@@ -281,6 +288,7 @@ func TestBadConfig(t *testing.T) {
 
 // The peers and the metrics of the app.
 func TestPeersAndMetrics(t *testing.T) {
+	t.Parallel()
 	app, base := startUI(t, "netron.listen=http://127.0.0.1:0,tcp://127.0.0.1:0")
 	p := titantest.Dial(t, app.Addr(t, "tcp"))
 	if _, err := p.Call(t.Context(), "calc@1.0.0", "add", 1, 2); err != nil {
@@ -326,6 +334,7 @@ func TestPeersAndMetrics(t *testing.T) {
 // A stream's items reach the page as the method yields them, not all at
 // the end.
 func TestStreamItemsArriveOneByOne(t *testing.T) {
+	t.Parallel()
 	_, base := startUI(t, "devui.maxStreamItems=4")
 	start := time.Now()
 	res, err := http.Post(base+"api/stream", "application/json",
@@ -348,6 +357,7 @@ func TestStreamItemsArriveOneByOne(t *testing.T) {
 // Under a gateway's path prefix the page and its API answer there too:
 // the page refers to them by relative URLs.
 func TestUnderPathPrefix(t *testing.T) {
+	t.Parallel()
 	app, _ := startUI(t, "netron.listen=http://127.0.0.1:0?prefix=/rpc")
 	base := app.Addr(t, "http") + "/rpc" + devui.BasePath
 	if a := get(t, base, ""); a.status != 200 || !strings.Contains(string(a.body), `href="assets/devui.css"`) {

@@ -30,6 +30,7 @@ func remoteUI(t *testing.T, p *netron.Peer, addr string) string {
 // The UI of a remote app, reached through a peer: the same services and
 // contracts as the app's own UI shows, its calls, streams and events.
 func TestRemote(t *testing.T) {
+	t.Parallel()
 	app, local := startUI(t, "netron.listen=http://127.0.0.1:0,tcp://127.0.0.1:0")
 	addr := app.Addr(t, "tcp")
 	base := remoteUI(t, titantest.Dial(t, addr), addr)

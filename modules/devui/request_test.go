@@ -11,6 +11,7 @@ import (
 )
 
 func TestParseCall(t *testing.T) {
+	t.Parallel()
 	q, err := parseCall([]byte(` {"service":"calc@1.0.0","method":"add","args":[2, {"x":[1,"a"]}, null]} `))
 	if err != nil || q.Service != "calc@1.0.0" || q.Method != "add" || len(q.Args) != 3 {
 		t.Fatalf("%+v %v", q, err)
@@ -85,6 +86,7 @@ func FuzzParseCall(f *testing.F) {
 }
 
 func TestParseClientMessage(t *testing.T) {
+	t.Parallel()
 	if m, err := parseClientMessage([]byte(`{"subscribe":"a.*","token":"t"}`)); err != nil || m.Subscribe != "a.*" || m.Token != "t" {
 		t.Errorf("%+v %v", m, err)
 	}

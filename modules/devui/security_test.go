@@ -82,6 +82,7 @@ func methodsShown(t *testing.T, base, tok string) []string {
 // method, with a good one it calls it as its subject; what shows the
 // whole app needs a token that may call everything.
 func TestSecurity(t *testing.T) {
+	t.Parallel()
 	app, base := startSecureUI(t)
 	admin, reader := token(t, "alice", "admin"), token(t, "bob", "reader")
 
@@ -132,6 +133,7 @@ func TestSecurity(t *testing.T) {
 // titan dev's backend passes the page's token with each call: the remote
 // app's security module checks it.
 func TestRemoteSecurity(t *testing.T) {
+	t.Parallel()
 	app, _ := startSecureUI(t)
 	base := remoteUI(t, titantest.Dial(t, app.Addr(t, "tcp")), app.Addr(t, "tcp"))
 	call(t, base, "", "vault@1.0.0", "open", "gold").wantError(t, 401, "unauthenticated")

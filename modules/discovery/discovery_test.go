@@ -235,6 +235,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // An app registers its services with the addresses it listens on and
 // deregisters them when it stops, before its listeners close.
 func TestRegistration(t *testing.T) {
+	t.Parallel()
 	reg := memory.New(time.Second)
 	var n *netron.Netron
 	app := titan.New(settings("netron.listen=tcp://127.0.0.1:0,ws://127.0.0.1:0"), shared(reg),
@@ -260,6 +261,7 @@ func TestRegistration(t *testing.T) {
 
 // What goes wrong at start-up says what and where.
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		sets []string
 		want string
@@ -283,6 +285,7 @@ func TestStartupErrors(t *testing.T) {
 // Addresses keeps the highest version and one address per instance,
 // tcp:// first.
 func TestAddresses(t *testing.T) {
+	t.Parallel()
 	ins := []discovery.Instance{
 		{ID: "1", Version: "1.2.0", Addrs: []string{"ws://h1:2", "tcp://h1:1"}},
 		{ID: "2", Version: "1.10.0", Addrs: []string{"http://h2:3", "unix:///s"}},
@@ -360,6 +363,7 @@ func TestAbruptStopLosesNoIdempotentCall(t *testing.T) {
 // Changes passes the first snapshot and then only those that differ in
 // any field, metadata included.
 func TestChanges(t *testing.T) {
+	t.Parallel()
 	in := discovery.Instance{ID: "a", Service: "s", Version: "1.0.0", Addrs: []string{"tcp://h:1"}, Health: discovery.Healthy, Metadata: map[string]string{"zone": "x"}}
 	moved := in
 	moved.Metadata = map[string]string{"zone": "y"}

@@ -12,6 +12,7 @@ import (
 // DecodeInstance takes an instance in its registry form and refuses one
 // that is malformed or unfit to dial, saying what is wrong with it.
 func TestDecodeInstance(t *testing.T) {
+	t.Parallel()
 	good := `{"id":"n1/users@1.0.0","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.5:7070","unix:///run/app.sock","pipe://app"],"metadata":{"zone":"a"},"health":"healthy"}`
 	in, err := discovery.DecodeInstance([]byte(good))
 	if err != nil {

@@ -62,6 +62,7 @@ func startPool(t *testing.T, reg discovery.Registry) *netron.Pool {
 // each update of the registry used to take it once more and give it back
 // once, so it was never closed.
 func TestPoolInstancesSharingAnAddress(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	server, err := netron.New(netron.Config{}, nil)
 	if err != nil {
@@ -101,6 +102,7 @@ func TestPoolInstancesSharingAnAddress(t *testing.T) {
 // again until it answers: the registry's watch says nothing more about
 // an instance that does not change.
 func TestPoolRedialsAnInstanceThatWasDown(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := serveCalc(t, "tcp://127.0.0.1:0", "a")
 	l, err := net.Listen("tcp", "127.0.0.1:0") // a port for b, not listening yet

@@ -29,6 +29,7 @@ func authenticate(t *testing.T, p *netron.Peer, token string) map[string]any {
 // A connection that must authenticate and does not within
 // security.auth.timeout is closed; one that did stays.
 func TestUnauthenticatedConnectionClosed(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.auth.required=true", "security.auth.timeout=300ms")
 	ctx := context.Background()
@@ -62,6 +63,7 @@ func TestUnauthenticatedConnectionClosed(t *testing.T) {
 // refused for the rest of the minute; connections authenticated before
 // are still served.
 func TestFailedAuthenticationsLimited(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0", "http://127.0.0.1:0"}, "security.auth.maxFailures=3")
 	ctx := context.Background()
@@ -109,6 +111,7 @@ func (s *Sleeper) Hold(ctx context.Context) (bool, error) {
 // Per-subject caps: connections authenticated as one subject, and calls
 // one subject runs at once.
 func TestPerSubjectCaps(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	sleeper := &Sleeper{release: make(chan struct{})}
 	var guard *security.Guard
@@ -144,7 +147,14 @@ func TestPerSubjectCaps(t *testing.T) {
 			t.Errorf("the first call: %v", err)
 		}
 	})
-	time.Sleep(200 * time.Millisecond)
+	// The first call runs once the guard counts it (a fixed sleep let a
+	// slow first call come second, and the test then hung).
+	for deadline := time.Now().Add(5 * time.Second); guard.SubjectsWithCalls() != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(sleeper.release)
+			t.Fatal("the first call of alice is not counted as running")
+		}
+	}
 	_, err := peers[2].Call(ctx, "sleeper@1.0.0", "hold")
 	close(sleeper.release)
 	wg.Wait()
@@ -164,6 +174,7 @@ func TestPerSubjectCaps(t *testing.T) {
 // The HTTP gateway shows a caller only what it may call: /discover, the
 // OpenAPI document and definitions.
 func TestHTTPShowsOnlyWhatCallerMayCall(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"http://127.0.0.1:0"})
 	get := func(path, token string) (int, []byte) {
@@ -223,6 +234,7 @@ func TestHTTPShowsOnlyWhatCallerMayCall(t *testing.T) {
 // The HTTP gateway's /netron/authenticate counts failures by the
 // request's address too.
 func TestFailedHTTPAuthenticationsLimited(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"http://127.0.0.1:0"}, "security.auth.maxFailures=2")
 	authenticate := func(token string) map[string]any {

@@ -144,6 +144,7 @@ func openVault(ctx context.Context, p *netron.Peer) (string, error) {
 // valid one with the role is served, and the public method is open to
 // all; a well-behaved client keeps being served throughout.
 func TestRefusedOnEveryTransport(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, everyTransport(t))
 	cases := hostile(t, s)
@@ -181,6 +182,7 @@ func TestRefusedOnEveryTransport(t *testing.T) {
 // answers the task and the calling side sends the token it kept with the
 // later calls, with the same outcome.
 func TestAuthenticateTaskAndReauthentication(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	natsURL := testsrv.NATS(t) + fmt.Sprintf("?prefix=auth%d", time.Now().UnixNano())
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0", "tls://127.0.0.1:0", "ws://127.0.0.1:0", "unix://" + filepath.Join(t.TempDir(), "v.sock"), natsURL})
@@ -230,6 +232,7 @@ func TestAuthenticateTaskAndReauthentication(t *testing.T) {
 // A token that expires while its connection is open stops opening the
 // vault at its expiry, without a new authentication.
 func TestExpiryOnLongLivedConnection(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.jwt.leeway=1ms")
 	ctx := context.Background()
@@ -257,6 +260,7 @@ func TestExpiryOnLongLivedConnection(t *testing.T) {
 
 // Nothing secret reaches the logs: the tokens, the key files' contents.
 func TestNoSecretInLogs(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	var logs testsrv.SyncBuffer
 	addrs, _ := secureAppWith(t, s, p, []string{"tcp://127.0.0.1:0", "http://127.0.0.1:0"},
@@ -314,6 +318,7 @@ func codeOf(err error) netron.Code {
 // caller of a method the vault lacks learns of its public method, never
 // of the one it needs a role for, on every transport.
 func TestNotFoundListsWhatTheCallerMayCall(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, everyTransport(t))
 	ctx := context.Background()

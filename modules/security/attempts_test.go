@@ -23,6 +23,7 @@ import (
 // are checked than the failures left, the others wait and are then
 // refused without being checked.
 func TestMaxFailuresHoldsForParallelGuesses(t *testing.T) {
+	t.Parallel()
 	var checked atomic.Int64
 	auth := security.AuthenticatorFunc(func(context.Context, security.Credentials) (*security.Identity, error) {
 		checked.Add(1)
@@ -56,6 +57,7 @@ func TestMaxFailuresHoldsForParallelGuesses(t *testing.T) {
 // An honest burst is not refused: many requests at once from one address
 // with a token not verified yet all pass, with maxFailures 1.
 func TestParallelFirstUsesOfATokenPass(t *testing.T) {
+	t.Parallel()
 	cfg := security.DefaultConfig()
 	cfg.Auth.MaxFailures = 1
 	cfg.JWT = jwtauth.Config{Secret: "a secret of thirty-two bytes or more!", Algorithms: []string{"HS256"}}
@@ -92,6 +94,7 @@ func TestParallelFirstUsesOfATokenPass(t *testing.T) {
 // A token verified before keeps working from an address others' failures
 // have blocked (a NAT, a proxy).
 func TestVerifiedTokenPassesABlockedAddress(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.auth.maxFailures=2")
 	peers := dialAll(t, addrs["tcp"], addrs["tcp"])
@@ -114,6 +117,7 @@ func TestVerifiedTokenPassesABlockedAddress(t *testing.T) {
 // tokens and for the rate limits of anonymous callers: one caller's
 // forged tokens or calls do not lock the others out.
 func TestNATSCallersCountedApart(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	natsURL := testsrv.NATS(t) + fmt.Sprintf("?prefix=apart%d", time.Now().UnixNano())
 	addrs, _ := secureAppWith(t, s, p, []string{natsURL}, []titan.Option{
@@ -179,6 +183,7 @@ func TestReauthenticationHoldsOneWatcher(t *testing.T) {
 // calls of the connection it authenticated are too: the guard keeps to
 // the leeway the verifier allowed.
 func TestTokenWithinLeeway(t *testing.T) {
+	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"})
 	peer := dialAll(t, addrs["tcp"])[0]

@@ -17,6 +17,7 @@ func hostN(i int) string {
 // failuresMax windows, dropping the ones that began first; the recent
 // ones still block, and a window that is over is forgotten.
 func TestFailuresFlood(t *testing.T) {
+	t.Parallel()
 	var f failures
 	start := time.Unix(1_700_000_000, 0)
 	const extra = 25_000
@@ -66,6 +67,7 @@ func TestFailuresFlood(t *testing.T) {
 // A client that keeps failing, once a window, leaves one window behind,
 // not one per minute it has been failing.
 func TestFailuresWindowsRestart(t *testing.T) {
+	t.Parallel()
 	var f failures
 	at := time.Unix(1_700_000_000, 0)
 	for range 5000 {
@@ -79,6 +81,7 @@ func TestFailuresWindowsRestart(t *testing.T) {
 }
 
 func TestClientKey(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ addr, want string }{
 		{"tcp://192.0.2.7:4000", "192.0.2.7"},
 		{"192.0.2.7:4000", "192.0.2.7"},
@@ -133,6 +136,7 @@ func (f *failures) blocked(key string, max int, now time.Time) (time.Duration, b
 // An attempt over the failures left waits for a running one, and gives up
 // when its context ends; one that fails counts, and the next is refused.
 func TestAttemptWaits(t *testing.T) {
+	t.Parallel()
 	var f failures
 	now := func() time.Time { return time.Unix(1_700_000_000, 0) }
 	end, _, blocked, err := f.attempt(context.Background(), "10.0.0.1", 1, now)

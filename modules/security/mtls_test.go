@@ -12,6 +12,7 @@ import (
 // (security.tls.identity: subject), and security.rbac.subjects gives it
 // its roles.
 func TestMTLSIdentitySatisfiesRBAC(t *testing.T) {
+	t.Parallel()
 	s, p, other := newSigner(t), newPKI(t, "server"), newPKI(t, "other")
 	addrs, _ := secureApp(t, s, p, []string{"tls://127.0.0.1:0", "https://127.0.0.1:0", "wss://127.0.0.1:0"},
 		"security.tls.mtls=true", "security.tls.identity=subject", "security.rbac.subjects.alice=admin")

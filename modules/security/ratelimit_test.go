@@ -85,6 +85,7 @@ func dialAll(t *testing.T, addrs ...string) []*netron.Peer {
 // 8 callers for 1 s against 100 per minute get exactly 100 successes:
 // they make thousands of calls, and the window began with the first.
 func TestRateLimitInProcess(t *testing.T) {
+	t.Parallel()
 	addrs := meterApp(t)
 	if got := hammer(t, dialAll(t, addrs["tcp"], addrs["tcp"]), 8, time.Second); got != 100 {
 		t.Fatalf("%d calls succeeded, want exactly 100", got)
@@ -93,6 +94,7 @@ func TestRateLimitInProcess(t *testing.T) {
 
 // Two instances sharing Redis give 100 in total, not 200.
 func TestRateLimitSharedThroughRedis(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Redis(t)
 	prefix := testsrv.RedisPrefix(t, url)
 	sets := []string{"security.rateLimit.backend=redis", "security.rateLimit.url=" + url, "security.rateLimit.prefix=" + prefix}
@@ -105,6 +107,7 @@ func TestRateLimitSharedThroughRedis(t *testing.T) {
 // Redis out of reach: calls are refused (unavailable) by default, let
 // through with failOpen.
 func TestRateLimitRedisDown(t *testing.T) {
+	t.Parallel()
 	for _, failOpen := range []bool{false, true} {
 		t.Run(fmt.Sprint("failOpen=", failOpen), func(t *testing.T) {
 			addrs := meterApp(t, "security.rateLimit.backend=redis", "security.rateLimit.url=redis://127.0.0.1:1/0",
@@ -123,6 +126,7 @@ func TestRateLimitRedisDown(t *testing.T) {
 
 // HTTP callers past the limit see 429 with Retry-After.
 func TestRateLimitHTTP(t *testing.T) {
+	t.Parallel()
 	addrs := meterApp(t)
 	url := "http" + strings.TrimPrefix(addrs["http"], "http") + "/netron/invoke"
 	body := `{"id":"1","service":"meter@1.0.0","method":"tick","input":[]}`
@@ -158,6 +162,7 @@ func (Meter2) Tock(context.Context) (int, error) { return 2, nil }
 // A method's own limit counts its calls alone; the service's limit counts
 // the calls of its other methods together.
 func TestRateLimitPerMethod(t *testing.T) {
+	t.Parallel()
 	var n *netron.Netron
 	testsrv.StartApp(t, testsrv.Settings("netron.listen=tcp://127.0.0.1:0"),
 		titan.Service("meter2", "1.0.0", func() Meter2 { return Meter2{} },

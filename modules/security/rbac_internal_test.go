@@ -6,6 +6,7 @@ import (
 )
 
 func TestMatchPermission(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		granted, want string
 		ok            bool
@@ -28,6 +29,7 @@ func TestMatchPermission(t *testing.T) {
 }
 
 func TestRBACInheritance(t *testing.T) {
+	t.Parallel()
 	r, err := compileRBAC(RBACConfig{Roles: map[string]Role{
 		"admin":  {Permissions: []string{"vault:*"}, Inherits: []string{"editor"}},
 		"editor": {Permissions: []string{"docs:write"}, Inherits: []string{"reader"}},
@@ -59,6 +61,7 @@ func TestRBACInheritance(t *testing.T) {
 }
 
 func TestRBACConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		cfg  RBACConfig
 		want string
@@ -75,6 +78,7 @@ func TestRBACConfigErrors(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		edit func(*Config)
 		want string

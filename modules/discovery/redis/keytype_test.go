@@ -21,6 +21,7 @@ import (
 // instance, and Services and Discover skip it; each is logged with the
 // key and its type.
 func TestKeysOfAnotherType(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

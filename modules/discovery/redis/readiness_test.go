@@ -19,6 +19,7 @@ import (
 // it registers). The heartbeat is an hour away: what the registry says
 // right after Start is what the registration wrote.
 func TestFirstRegistrationCarriesReadiness(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	for _, tc := range []struct {
 		name     string

@@ -43,6 +43,7 @@ func open(t *testing.T, url, prefix string, ttl time.Duration, log *slog.Logger)
 }
 
 func TestRegistry(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	ctx := context.Background()
 	r := open(t, url, prefix(t, url), time.Minute, nil)
@@ -71,6 +72,7 @@ func TestRegistry(t *testing.T) {
 // An instance that stops heartbeating leaves within its TTL; Watch says
 // so; a malformed entry in the index is skipped and logged.
 func TestTTLWatchAndMalformedEntries(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -136,6 +138,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 // someone else set) is skipped and logged: Discover, Services and Watch
 // still give the service's other instances.
 func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -179,6 +182,7 @@ func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
 // service renamed) leaves the first service's index: it is listed under
 // the new service only, and reading the old one logs nothing.
 func TestReRegisterUnderAnotherService(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -218,6 +222,7 @@ func appSettings(url, p string, sets ...string) titan.Option {
 // Three instances register in Redis; a client that names only the service
 // spreads its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	testsrv.SpreadOver(t, backendSets(url, prefix(t, url)))
 }
@@ -295,6 +300,7 @@ func TestReRegistersAfterRestart(t *testing.T) {
 // With discovery.required: false an app whose Redis does not answer at
 // start-up starts anyway, and registers once Redis is there.
 func TestNotRequired(t *testing.T) {
+	t.Parallel()
 	port := freePort(t)
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
 	err := titan.New(appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0"),
@@ -323,6 +329,7 @@ func TestNotRequired(t *testing.T) {
 // the middle of the load: no idempotent call fails, and the dead instance
 // leaves Discover within its TTL.
 func TestKilledInstance(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	p := prefix(t, url)
 	names := []string{"a", "b", "c"}

@@ -3,13 +3,22 @@ package ratelimit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/titanframework/titan/modules/security/ratelimit"
 )
+
+// runs numbers the runs of the tests (go test -count) so that each
+// registers backends under names of its own: a name registers once.
+var runs atomic.Int64
+
+// fresh returns name suffixed with a number no other call returned.
+func fresh(name string) string { return fmt.Sprintf("%s-%d", name, runs.Add(1)) }
 
 func TestOpenBackendNotLinkedNamesTheImport(t *testing.T) {
 	t.Parallel()
@@ -34,11 +43,12 @@ func TestOpenBackendOfARegisteredName(t *testing.T) {
 	t.Parallel()
 	local := ratelimit.NewLocal(ratelimit.LocalOptions{})
 	var gotURL, gotPrefix string
-	ratelimit.RegisterBackend("test-open", func(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, error) {
+	open := fresh("test-open")
+	ratelimit.RegisterBackend(open, func(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, error) {
 		gotURL, gotPrefix = url, prefix
 		return local, io.NopCloser(nil), nil
 	})
-	l, c, err := ratelimit.OpenBackend(context.Background(), "test-open", "test://x", "p")
+	l, c, err := ratelimit.OpenBackend(context.Background(), open, "test://x", "p")
 	if err != nil || l != local || c == nil || gotURL != "test://x" || gotPrefix != "p" {
 		t.Fatalf("OpenBackend: %v, %v, %v (url %q, prefix %q); want the registered backend's limiter, given the url and prefix", l, c, err, gotURL, gotPrefix)
 	}
@@ -47,10 +57,11 @@ func TestOpenBackendOfARegisteredName(t *testing.T) {
 	}
 
 	bad := errors.New("backend failed")
-	ratelimit.RegisterBackend("test-fails", func(context.Context, string, string) (ratelimit.Limiter, io.Closer, error) {
+	fails := fresh("test-fails")
+	ratelimit.RegisterBackend(fails, func(context.Context, string, string) (ratelimit.Limiter, io.Closer, error) {
 		return nil, nil, bad
 	})
-	if _, _, err := ratelimit.OpenBackend(context.Background(), "test-fails", "", ""); !errors.Is(err, bad) {
+	if _, _, err := ratelimit.OpenBackend(context.Background(), fails, "", ""); !errors.Is(err, bad) {
 		t.Fatalf("OpenBackend of a failing backend: %v, want its error", err)
 	}
 }
@@ -58,11 +69,12 @@ func TestOpenBackendOfARegisteredName(t *testing.T) {
 func TestRegisterBackendPanics(t *testing.T) {
 	t.Parallel()
 	b := func(context.Context, string, string) (ratelimit.Limiter, io.Closer, error) { return nil, nil, nil }
-	ratelimit.RegisterBackend("test-twice", b)
+	twice := fresh("test-twice")
+	ratelimit.RegisterBackend(twice, b)
 	for _, tc := range []struct {
 		name string
 		b    ratelimit.Backend
-	}{{"test-twice", b}, {"", b}, {"memory", b}, {"test-nil", nil}} {
+	}{{twice, b}, {"", b}, {"memory", b}, {fresh("test-nil"), nil}} {
 		func() {
 			defer func() {
 				if recover() == nil {

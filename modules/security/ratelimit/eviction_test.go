@@ -15,6 +15,7 @@ func (s *shard) take(key string, now int64, n int, per int64) bool {
 }
 
 func TestFullShardReplacesAKeyWhoseWindowsAreOverFirst(t *testing.T) {
+	t.Parallel()
 	s := newShard(3)
 	s.take("hour", 0, 1, 3_600_000)
 	s.take("second-1", 0, 1, 1000)
@@ -34,6 +35,7 @@ func TestFullShardReplacesAKeyWhoseWindowsAreOverFirst(t *testing.T) {
 }
 
 func TestFullShardReplacesTheLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
 	s := newShard(3)
 	s.take("a", 0, 5, 60_000)
 	s.take("b", 1, 5, 60_000)
@@ -54,6 +56,7 @@ func TestFullShardReplacesTheLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestShardNeverGrowsPastMax(t *testing.T) {
+	t.Parallel()
 	s := newShard(5)
 	for i := range 1000 {
 		s.take(string(rune('A'+i%600)), int64(i), 3, 10)

@@ -69,6 +69,7 @@ func startTracedApp(t *testing.T, ctx context.Context, endpoint string, sets []s
 // TestAppSendsSpans: an app with tracing.exporter otlphttp sends the
 // spans of its calls to tracing.endpoint, at the latest when it stops.
 func TestAppSendsSpans(t *testing.T) {
+	t.Parallel()
 	rec := &receiver{}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
@@ -102,6 +103,7 @@ func TestAppSendsSpans(t *testing.T) {
 }
 
 func TestEndpoint(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		endpoint string
 		ok       bool
@@ -165,6 +167,7 @@ func TestStopWithSilentCollector(t *testing.T) {
 // the spans sent with its span (OTLP strings must be UTF-8: one bad
 // string fails the whole batch).
 func TestBadNameLosesNoSpans(t *testing.T) {
+	t.Parallel()
 	rec := &receiver{}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()

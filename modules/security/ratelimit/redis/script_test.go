@@ -18,6 +18,7 @@ import (
 // test's, and ratelimit.Local, on the same clock, on the same random
 // traffic, and checks that every decision is the same.
 func TestScriptAgreesWithLocal(t *testing.T) {
+	t.Parallel()
 	const clock = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 	if !strings.Contains(windowLua, clock) {
 		t.Fatal("window.lua no longer reads the clock as this test expects; update the test")
@@ -83,6 +84,7 @@ func TestScriptAgreesWithLocal(t *testing.T) {
 }
 
 func TestScriptStoresWholeMilliseconds(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Redis(t)
 	opts, err := goredis.ParseURL(url)
 	if err != nil {
