@@ -76,6 +76,7 @@ func serveShapes(t *testing.T) (*netron.Netron, *netron.Peer) {
 // how: the count with the types the method takes, the argument by number
 // and name, what was wanted and what was got (issue 12, item 13).
 func TestArgumentErrorsInPlainWords(t *testing.T) {
+	t.Parallel()
 	_, p := serveShapes(t)
 	ctx := context.Background()
 	tests := []struct {
@@ -120,6 +121,7 @@ func TestArgumentErrorsInPlainWords(t *testing.T) {
 // prefixItems entry of the input contract and as "name" in the
 // definition's argument list, so TypeScript peers and tools see them.
 func TestArgNamesArePublished(t *testing.T) {
+	t.Parallel()
 	_, p := serveShapes(t)
 	def, err := p.Definition(context.Background(), "shapes@1.0.0")
 	if err != nil {
@@ -153,6 +155,7 @@ func TestArgNamesArePublished(t *testing.T) {
 // An explicit contract names its arguments with prefixItems titles;
 // WithArgs is refused beside it, and it must name every argument once.
 func TestArgNamesFromOptionsAndContracts(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

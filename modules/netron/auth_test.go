@@ -14,6 +14,7 @@ import (
 // (?token=) is checked by the Netron's authenticator before anything is
 // served; a bad one closes the connection.
 func TestWebSocketTokenReachesAuthenticator(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := netron.New(netron.Config{}, nil, netron.WithAuthenticator(func(_ context.Context, _ *netron.Peer, creds any) (any, error) {
 		tok, _ := creds.(protocol.Object).Get("token")

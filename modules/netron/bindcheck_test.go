@@ -15,6 +15,7 @@ const calcHas = "add, count, div, fail, move, negative, panic, points, reset, sl
 // once, naming the field, rather than failing on the first call (issue
 // 12, item 15).
 func TestBindChecksFieldsAgainstTheDefinition(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp", netron.WithMethod("div", netron.WithArgs("a", "b")))
 	p := dial(t, s.addr)
 	ctx := context.Background()
@@ -90,6 +91,7 @@ func TestBindChecksFieldsAgainstTheDefinition(t *testing.T) {
 
 // An explicit contract may allow a range of counts; Bind says which.
 func TestBindCountsOfExplicitContracts(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ func (NilBytes) Get(context.Context) ([]byte, error) { return nil, nil }
 // walking its bytes as a JSON array of integers; what is not binary data
 // is still refused, and a nil []byte result is no bytes.
 func TestBytesContracts(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"echo": Echo{}, "nil": NilBytes{}})
 	ctx := context.Background()
 	if got, err := netron.CallUnary[[]byte](ctx, p, "echo@1.0.0", "bytes", []byte{1, 2, 255}); err != nil || len(got) != 3 || got[2] != 255 {

@@ -11,6 +11,7 @@ import (
 // Criterion 6: a cached method is not run again within its TTL, and is
 // after its TTL and after the invalidate_cache task.
 func TestAcceptanceCache(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	add := func(t *testing.T, p *netron.Peer, a, b int) {

@@ -73,6 +73,7 @@ func waitSeenWithin(t *testing.T, w *Waiter) waitSeen {
 // follow, and it carries the calling peer.
 func TestServedCallContext(t *testing.T) {
 	t.Run("caller cancels", func(t *testing.T) {
+		t.Parallel()
 		w, p := waiterPeer(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
@@ -88,6 +89,7 @@ func TestServedCallContext(t *testing.T) {
 		}
 	})
 	t.Run("caller deadline", func(t *testing.T) {
+		t.Parallel()
 		w, p := waiterPeer(t)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
@@ -101,6 +103,7 @@ func TestServedCallContext(t *testing.T) {
 		}
 	})
 	t.Run("connection closes", func(t *testing.T) {
+		t.Parallel()
 		w, p := waiterPeer(t)
 		go p.Call(context.Background(), "waiter", "wait")
 		time.Sleep(50 * time.Millisecond)

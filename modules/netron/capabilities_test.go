@@ -32,6 +32,7 @@ type unaryOnly struct{}
 func (unaryOnly) Ping(context.Context) (string, error) { return "pong", nil }
 
 func TestCapabilitiesChecked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {

@@ -45,6 +45,7 @@ func serveCaller(t *testing.T) (tcp, http string) {
 // Each client takes the client options that mean something for it and
 // refuses the others, naming the option and where it goes.
 func TestClientOptionsByClient(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tcp, http := serveCaller(t)
 	n, err := netron.New(netron.Config{}, nil)
@@ -120,6 +121,7 @@ func check(t *testing.T, client string, err error, want string) {
 // metadata from every client, over packets and over HTTP; the metadata of
 // a call's context wins.
 func TestWithBearerToken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tcp, http := serveCaller(t)
 	token := netron.WithBearerToken("tok")
@@ -179,6 +181,7 @@ func TestWithBearerToken(t *testing.T) {
 // calls through: a response over WithMaxResponseSize fails
 // resource_exhausted.
 func TestDialHTTPClientOptions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	_, http := serveCaller(t)
 	p, err := netron.Dial(ctx, http, httptransport.WithMaxResponseSize(100))

@@ -38,6 +38,7 @@ func TestCodeOf(t *testing.T) {
 // MessageOf keeps the words a method wrapped around an *Error, without
 // the code the *Error's text starts with.
 func TestMessageOf(t *testing.T) {
+	t.Parallel()
 	inner := netron.Errorf(netron.CodeUnavailable, "connection closed")
 	for _, c := range []struct {
 		err  error

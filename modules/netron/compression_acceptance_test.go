@@ -123,6 +123,7 @@ func compressed(alg string) netron.Config {
 // bytes, counted on the socket, each way, with either algorithm; each side
 // compresses only what it sends.
 func TestCompressionBetweenGoPeers(t *testing.T) {
+	t.Parallel()
 	payload := []byte(compressibleText(1 << 20))
 	cases := []struct {
 		name           string
@@ -188,6 +189,7 @@ func TestCompressionBetweenGoPeers(t *testing.T) {
 // A peer without the extension (a TypeScript peer, written by hand here)
 // gets plain packets from a server that compresses for Go peers.
 func TestCompressionNotSentToPlainPeers(t *testing.T) {
+	t.Parallel()
 	n := serveBlob(t, compressed("zstd"))
 	c := dialRaw(t, n.Addrs()[0])
 	id := c.serverID()
@@ -219,6 +221,7 @@ func TestCompressionNotSentToPlainPeers(t *testing.T) {
 // algorithm, garbage, a bomb declaring more than the frame limit) and from
 // a plain peer, to which an envelope is only a malformed packet.
 func TestCompressionForgedEnvelopes(t *testing.T) {
+	t.Parallel()
 	log, records := captureLogger()
 	n, err := netron.New(netron.Config{MaxFrameSize: 1 << 20}, log)
 	if err != nil {
@@ -277,6 +280,7 @@ func TestCompressionForgedEnvelopes(t *testing.T) {
 // Connecting by bytes: a peer that lists no algorithm gets nothing
 // compressed even from a side configured to compress.
 func TestCompressionNeedsTheReceiversWord(t *testing.T) {
+	t.Parallel()
 	n := serveBlob(t, compressed("s2"))
 	px := startCountingProxy(t, n.Addrs()[0])
 	nc, err := net.Dial("tcp", strings.TrimPrefix(px.addr(), "tcp://"))
@@ -312,6 +316,7 @@ func TestCompressionNeedsTheReceiversWord(t *testing.T) {
 
 // A bad compression setting is refused naming the key.
 func TestCompressionConfigErrors(t *testing.T) {
+	t.Parallel()
 	for cfg, want := range map[netron.CompressionConfig]string{
 		{Algorithm: "gzip"}: `netron.compression.algorithm: unknown compression algorithm "gzip" (want none, s2 or zstd)`,
 		{MinSize: -1}:       "netron.compression.minSize is -1",

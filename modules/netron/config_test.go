@@ -10,6 +10,7 @@ import (
 
 // A negative limit or timeout is refused by New, naming the key.
 func TestConfigRefusesNegativeLimits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		cfg  netron.Config
 		want string

@@ -23,6 +23,7 @@ import (
 // no cancel or credit of streams: a stream is one response) over http://
 // and https://, through the JSON routes.
 func TestConformanceHTTP(t *testing.T) {
+	t.Parallel()
 	serverTLS, clientTLS := transporttest.TLSConfigs(t)
 	for _, tc := range []struct {
 		scheme string
@@ -33,6 +34,7 @@ func TestConformanceHTTP(t *testing.T) {
 		{"https", []netron.Option{netron.WithTLS(serverTLS, nil)}, &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS}}},
 	} {
 		t.Run(tc.scheme, func(t *testing.T) {
+			t.Parallel()
 			ctx := context.Background()
 			n, err := newConfServer(netron.Config{}, tc.opts...)
 			if err != nil {

@@ -248,8 +248,16 @@ func (ct confTarget) connect(t *testing.T) (p *netron.Peer, addr string, stopSer
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	for _, ct := range confTargets(t) {
 		t.Run(ct.name, func(t *testing.T) {
+			// The nats target runs before the others, not beside them: a NATS caller
+			// fails a call that no instance acknowledged within 1 s, which a
+			// machine busy with the other targets' 1000 concurrent calls can
+			// miss (seen under -race on a loaded machine).
+			if ct.name != "nats" {
+				t.Parallel()
+			}
 			if ct.skip != "" {
 				t.Skip(ct.skip)
 			}

@@ -13,6 +13,7 @@ import (
 // A Netron's own transports (WithCustomTransports) serve and dial their
 // schemes for it alone; another Netron does not know them.
 func TestCustomTransports(t *testing.T) {
+	t.Parallel()
 	mine := netron.WithCustomTransports(transporttest.Renamed(tcp.New(), "mytcp"))
 	server, err := netron.New(netron.Config{}, nil, mine)
 	if err != nil {

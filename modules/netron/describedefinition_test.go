@@ -39,6 +39,7 @@ func described(tb testing.TB) (*netron.Netron, *protocol.Definition) {
 // but for what the metadata does not carry (the Go names, the extensions);
 // the schemas are the same JSON, though not the same text.
 func TestDescribeDefinitionAnswersLikeDescribe(t *testing.T) {
+	t.Parallel()
 	n, def := described(t)
 	got, err := netron.DescribeDefinition(def)
 	if err != nil {
@@ -106,6 +107,7 @@ func sameJSON(t *testing.T, a, b json.RawMessage) bool {
 // TestDescribeDefinitionOfAServerWithoutContracts: a TypeScript server's
 // metadata has type names and no schemas; the methods keep their order.
 func TestDescribeDefinitionOfAServerWithoutContracts(t *testing.T) {
+	t.Parallel()
 	meta := protocol.Object{
 		{Key: "name", Value: "ts"},
 		{Key: "version", Value: "2.0.0"},
@@ -139,6 +141,7 @@ func TestDescribeDefinitionOfAServerWithoutContracts(t *testing.T) {
 // TestDescribeDefinitionRefuses: metadata that is no object, and a schema
 // that has no JSON form, are refused with internal errors that say where.
 func TestDescribeDefinitionRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		meta any

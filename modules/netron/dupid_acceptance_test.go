@@ -20,6 +20,7 @@ func callSlow(id uint32, d time.Duration) []byte {
 // hangs up: the end of the connection cancels both calls, not only the
 // last one filed under the id.
 func TestAcceptanceReusedRequestIDCancelledWithConnection(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	c := dialRaw(t, s.addr)
 	c.handshake("dup")

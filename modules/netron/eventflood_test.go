@@ -16,6 +16,7 @@ import (
 // was not refused are all delivered, in order, and other peers are served
 // throughout.
 func TestEventFloodIsBounded(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		cfg     netron.Config

@@ -12,6 +12,7 @@ import (
 
 // Criterion 9: events in-process with patterns.
 func TestAcceptanceEventsLocalPatterns(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -66,6 +67,7 @@ func TestAcceptanceEventsLocalPatterns(t *testing.T) {
 
 // Criterion 9: events across peers, in order, and the subscription cap.
 func TestAcceptanceEventsAcrossPeers(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range schemes {
 		t.Run(scheme, func(t *testing.T) {
 			s, _ := netronServer(t, scheme, netron.Config{MaxSubscriptionsPerPeer: 3}, nil)

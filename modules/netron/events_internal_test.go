@@ -10,6 +10,7 @@ import (
 // was scheduled late: the peer sent it and hung up) must not leave the
 // dead peer subscribed: nothing would ever remove it.
 func TestSubscribeAfterConnectionEndLeavesNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := New(Config{}, nil)
 	if err != nil {

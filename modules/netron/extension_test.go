@@ -13,6 +13,7 @@ import (
 // WithExtension; gateways read them from Describe, and a bad value fails
 // Register naming the option.
 func TestServiceExtensions(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +48,7 @@ func TestServiceExtensions(t *testing.T) {
 
 // A negative TTL is refused the same way by Cache and CacheTTL.
 func TestNegativeTTLs(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

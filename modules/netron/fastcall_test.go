@@ -59,6 +59,7 @@ func (Named) Blob(_ context.Context, b nBytes) ([]byte, error) { return append(b
 // go through the schema validator, whose messages are worded differently,
 // so codes must agree and both must name the contract.
 func TestFastPathAnswersLikeReflection(t *testing.T) {
+	t.Parallel()
 	for _, noval := range []bool{true, false} {
 		t.Run(fmt.Sprintf("validate=%v", !noval), func(t *testing.T) { fastVsReflect(t, noval) })
 	}
@@ -188,6 +189,7 @@ func (g Salute) Greet(_ context.Context, s string) (string, error) {
 }
 
 func TestFastPathReceivers(t *testing.T) {
+	t.Parallel()
 	tally := &Tally{n: 100}
 	n, p := serveOnTCP(t, map[string]any{"tally": tally, "greeter": Salute{Prefix: "hi ", Pad: [3]int64{0, 0, 7}}})
 	for _, sm := range [][2]string{{"tally@1.0.0", "add"}, {"tally@1.0.0", "twice"}, {"greeter@1.0.0", "greet"}} {

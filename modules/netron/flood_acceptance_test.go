@@ -335,6 +335,7 @@ func TestAcceptanceUnreadStreams(t *testing.T) {
 // WriteStallTimeout, with a log record saying why; the server keeps
 // serving others.
 func TestAcceptanceStalledReaderClosed(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{WriteStallTimeout: 300 * time.Millisecond}, log)
 	nc := dialTCP(t, s.addr)

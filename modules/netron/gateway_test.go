@@ -22,6 +22,7 @@ func raws(t *testing.T, args ...any) []protocol.RawValue {
 }
 
 func TestInvoke(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "mem")
 	ctx := context.Background()
 	res, err := s.n.Invoke(ctx, &netron.Invocation{Service: "calculator@^1", Method: "add", Args: raws(t, 2, 3), Transport: "http"})

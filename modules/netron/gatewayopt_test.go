@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -22,6 +23,7 @@ func (d door) Shutdown(ctx context.Context) error { return nil }
 // A gateway given to one Netron (WithGateway) serves its scheme there, and
 // another Netron does not know the scheme.
 func TestWithGateway(t *testing.T) {
+	t.Parallel()
 	started := 0
 	f := func(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, error) {
 		started++
@@ -46,6 +48,9 @@ func TestWithGateway(t *testing.T) {
 	}
 }
 
+// gatewayRuns numbers the runs of TestGatewaysShareTheTransportRegistry.
+var gatewayRuns atomic.Int32
+
 // Gateways and transports share one table of schemes: a registered
 // gateway's scheme is listed with the transports', claiming a transport's
 // scheme panics like any duplicate, and the transport package, asked to
@@ -55,11 +60,14 @@ func TestGatewaysShareTheTransportRegistry(t *testing.T) {
 	f := func(ctx context.Context, n netron.Engine, u *url.URL) (netron.Gateway, error) {
 		return door{addr: u.String()}, nil
 	}
-	netron.RegisterGateway("acme-registry-test", f)
-	if !slices.Contains(transport.Schemes(), "acme-registry-test") {
-		t.Fatalf("transport.Schemes() = %v; want the gateway's scheme in it", transport.Schemes())
+	// A scheme of its own per run: the registry is the process's, and a
+	// scheme cannot be registered twice (go test -count=2).
+	gw := fmt.Sprintf("acme-registry-test-%d", gatewayRuns.Add(1))
+	netron.RegisterGateway(gw, f)
+	if !slices.Contains(transport.Schemes(), gw) {
+		t.Fatalf("transport.Schemes() = %v; want the gateway's scheme %s in it", transport.Schemes(), gw)
 	}
-	_, err := transport.Dial(context.Background(), "acme-registry-test://x:1", transport.Options{})
+	_, err := transport.Dial(context.Background(), gw+"://x:1", transport.Options{})
 	if err == nil || !strings.Contains(err.Error(), "served by a gateway above the engine") {
 		t.Fatalf("transport.Dial on a gateway's scheme: %v", err)
 	}
@@ -68,13 +76,13 @@ func TestGatewaysShareTheTransportRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Stop(context.Background())
-	if addr, err := n.Listen(context.Background(), "acme-registry-test://x:1"); err != nil || addr != "acme-registry-test://x:1" {
+	if addr, err := n.Listen(context.Background(), gw+"://x:1"); err != nil || addr != gw+"://x:1" {
 		t.Fatalf("Listen on a registered gateway's scheme: %q, %v", addr, err)
 	}
-	if _, err := netron.Dial(context.Background(), "acme-registry-test://x:1"); err == nil || !strings.Contains(err.Error(), "served by a gateway") {
+	if _, err := netron.Dial(context.Background(), gw+"://x:1"); err == nil || !strings.Contains(err.Error(), "served by a gateway") {
 		t.Fatalf("netron.Dial on a gateway's scheme: %v", err)
 	}
-	for _, scheme := range []string{"tcp", "acme-registry-test"} {
+	for _, scheme := range []string{"tcp", gw} {
 		func() {
 			defer func() {
 				r := recover()

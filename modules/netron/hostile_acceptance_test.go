@@ -53,6 +53,7 @@ func nested(depth int) []byte {
 
 // Criterion 8: hostile bytes on a raw TCP connection.
 func TestAcceptanceHostileBytes(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{}, log)
 
@@ -211,6 +212,7 @@ func isReset(err error) bool {
 // A peer id is bounded at the door: a client-id message with a 10 MB id is
 // dropped (the peer keeps no id), and the log says why without echoing it.
 func TestAcceptanceLongPeerIDRefused(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{}, log)
 	c := dialRaw(t, s.addr)
@@ -243,6 +245,7 @@ func TestAcceptanceLongPeerIDRefused(t *testing.T) {
 // it lasts and one with the count when it ends; the connection and the
 // server keep serving.
 func TestAcceptanceMalformedPacketsLogOnce(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{}, log)
 	c := dialRaw(t, s.addr)
@@ -273,6 +276,7 @@ func TestAcceptanceMalformedPacketsLogOnce(t *testing.T) {
 // netron.maxPeerIDBytes sets the bound: an id of 300 bytes is kept under a
 // limit of 400.
 func TestAcceptancePeerIDLimitConfigurable(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{MaxPeerIDBytes: 400}, nil)
 	c := dialRaw(t, s.addr)
 	c.serverID()

@@ -132,6 +132,7 @@ func mustPeer(t *testing.T, pl *netron.Pool) *netron.Peer {
 
 // A bad pool setting is refused naming the key.
 func TestPoolConfigErrors(t *testing.T) {
+	t.Parallel()
 	for cfg, want := range map[netron.PoolConfig]string{
 		{MaxConns: -1}:    "netron.pool.maxConns is -1",
 		{BusyAt: -2}:      "netron.pool.busyAt is -2",

@@ -25,6 +25,7 @@ func (pixelSvc) Paint(_ context.Context, p pixel) (pixel, error) { return p, nil
 // the contract said only "integer" and the caller read "argument 1:
 // number does not fit Go type uint8 at offset 12".
 func TestSizedIntegersOutOfRange(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"px": pixelSvc{}})
 	ctx := context.Background()
 	for _, tc := range []struct {

@@ -46,6 +46,7 @@ func spawnChild(t *testing.T) (*netron.Peer, *exec.Cmd) {
 }
 
 func TestSpawnIPC(t *testing.T) {
+	t.Parallel()
 	p, cmd := spawnChild(t)
 	ctx := context.Background()
 	if got, err := netron.CallUnary[float64](ctx, p, "calculator@^1", "add", 2, 3); err != nil || got != 5 {
@@ -73,6 +74,7 @@ func TestSpawnIPC(t *testing.T) {
 }
 
 func TestSpawnIPCChildDeath(t *testing.T) {
+	t.Parallel()
 	p, cmd := spawnChild(t)
 	defer p.Close()
 	errc := make(chan error, 1)

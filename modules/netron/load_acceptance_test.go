@@ -50,6 +50,7 @@ func concurrentAdds(ctx context.Context, p *netron.Peer, n int) error {
 
 // Criterion 1: 10,000 concurrent calls on one TCP connection all complete.
 func TestAcceptanceTenThousandConcurrentCalls(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	p := dial(t, s.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -17,6 +17,7 @@ func (Whoami) Who(ctx context.Context) (string, error) {
 // A caller sends metadata with its context (no interceptor needed), and
 // the method reads it from its own, over a connection and through Invoke.
 func TestCallMetadata(t *testing.T) {
+	t.Parallel()
 	n, p := serveOnTCP(t, map[string]any{"whoami": Whoami{}})
 	ctx := netron.WithOutgoingMetadata(context.Background(), map[string]string{"user": "ada"})
 	if who, err := netron.CallUnary[string](ctx, p, "whoami@1.0.0", "who"); err != nil || who != "ada" {

@@ -101,6 +101,7 @@ func (s *Tabled) NetronMethods() map[string]netron.MethodFunc {
 // arguments included), and answers every call, refusal and panic as the
 // same methods found by reflection do, through the validation interceptor.
 func TestMethodFuncsAnswerLikeReflection(t *testing.T) {
+	t.Parallel()
 	var (
 		mu   sync.Mutex
 		seen = map[string]string{} // service -> Args() after its last call
@@ -258,6 +259,7 @@ func (s *Swapped) NetronMethods() map[string]netron.MethodFunc {
 }
 
 func TestMethodFuncIsWhatIsCalled(t *testing.T) {
+	t.Parallel()
 	s := &Swapped{}
 	_, p := serveOnTCP(t, map[string]any{"swapped": s})
 	got, err := netron.CallUnary[string](context.Background(), p, "swapped@1.0.0", "echo", "x")
@@ -278,6 +280,7 @@ func (b *badTable) Helper() string                                   { return ""
 func (b *badTable) NetronMethods() map[string]netron.MethodFunc      { return b.entries(b) }
 
 func TestMethodFuncsRefused(t *testing.T) {
+	t.Parallel()
 	var nilFn func(context.Context, string) (string, error)
 	for _, c := range []struct {
 		name    string

@@ -19,6 +19,7 @@ type plainIC struct {
 }
 
 func TestOrderedInterceptors(t *testing.T) {
+	t.Parallel()
 	in := []Interceptor{plainIC{name: "a"}, posIC{name: "metrics", pos: -200}, posIC{name: "security", pos: -100}, plainIC{name: "b"}, posIC{name: "tracing", pos: -300}, posIC{name: "late", pos: 10}}
 	var got []string
 	for _, ic := range ordered(in) {

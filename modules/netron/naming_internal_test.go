@@ -9,6 +9,7 @@ import (
 // The target cache answers as ParseTarget does and keeps no more than
 // maxCachedTargets targets, however many a program calls.
 func TestTargetCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	var c targetCache
 	for i := range maxCachedTargets + 100 {
 		s := fmt.Sprintf("svc%d@^1.%d", i, i)
@@ -30,6 +31,7 @@ func TestTargetCacheIsBounded(t *testing.T) {
 
 // The wire rule for method names, on strings and bytes alike.
 func TestValidMethodName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]bool{
 		"add": true, "_x": true, "$get": true, "Add2": true, "a_b$c9": true,
 		"": false, "2add": false, "add-x": false, "a.b": false, "añadir": false, "a b": false,

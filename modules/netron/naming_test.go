@@ -7,6 +7,7 @@ import (
 )
 
 func TestWireName(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"Add": "add", "GetUserID": "getUserID", "ID": "id", "HTTPStatus": "httpStatus",
 		"URLs": "urls", "IDs": "ids", "IDsFor": "idsFor", "ListURLs": "listURLs", "A": "a",
@@ -19,6 +20,7 @@ func TestWireName(t *testing.T) {
 }
 
 func TestParseTarget(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in      string
 		exact   bool
@@ -58,6 +60,7 @@ func TestParseTarget(t *testing.T) {
 }
 
 func TestValidateVersion(t *testing.T) {
+	t.Parallel()
 	for v, ok := range map[string]bool{"1.0.0": true, "2.1.0-rc.1": true, "1.0": false, "1.0.0+build.5": false, "": false, "v1.0.0": false} {
 		if err := netron.ValidateVersion(v); (err == nil) != ok {
 			t.Errorf("%q: err = %v", v, err)
@@ -66,6 +69,7 @@ func TestValidateVersion(t *testing.T) {
 }
 
 func TestCodes(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, c := range netron.Codes {
 		name := c.String()

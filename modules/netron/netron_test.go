@@ -164,6 +164,7 @@ func dial(t *testing.T, addr string) *netron.Peer {
 var schemes = []string{"mem", "tcp", "unix", "ws"}
 
 func TestUnaryCalls(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range schemes {
 		t.Run(scheme, func(t *testing.T) {
 			s := startServer(t, scheme)
@@ -191,6 +192,7 @@ func TestUnaryCalls(t *testing.T) {
 }
 
 func TestErrorCodesRoundTrip(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "mem")
 	p := dial(t, s.addr)
 	for _, code := range netron.Codes {
@@ -206,6 +208,7 @@ func TestErrorCodesRoundTrip(t *testing.T) {
 }
 
 func TestContracts(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "mem")
 	p := dial(t, s.addr)
 	ctx := context.Background()
@@ -235,6 +238,7 @@ func TestContracts(t *testing.T) {
 }
 
 func TestNotFoundAndPanics(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "mem")
 	p := dial(t, s.addr)
 	ctx := context.Background()
@@ -258,6 +262,7 @@ func TestNotFoundAndPanics(t *testing.T) {
 }
 
 func TestStreams(t *testing.T) {
+	t.Parallel()
 	for _, scheme := range schemes {
 		t.Run(scheme, func(t *testing.T) {
 			s := startServer(t, scheme)
@@ -289,6 +294,7 @@ type CalcClient struct {
 }
 
 func TestBind(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	p := dial(t, s.addr)
 	var c CalcClient
@@ -318,6 +324,7 @@ func TestBind(t *testing.T) {
 }
 
 func TestDeadlineAndCancel(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	p := dial(t, s.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -345,6 +352,7 @@ func (c *Calc) Points(_ context.Context, n int) iter.Seq2[Point, error] {
 }
 
 func TestStructStream(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "mem")
 	p := dial(t, s.addr)
 	i := 0

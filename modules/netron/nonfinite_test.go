@@ -12,6 +12,7 @@ import (
 // as float64, as the TypeScript peers do (Infinity, NaN): a result of 1e308 + 1e308 arrives
 // as +Inf, not as an error.
 func TestBinaryWireCarriesNonFinite(t *testing.T) {
+	t.Parallel()
 	addr := serveLimited(t, netron.Config{}, "tcp://127.0.0.1:0")
 	p := dial(t, addr)
 	v, err := netron.CallUnary[float64](context.Background(), p, "calculator@1.0.0", "add", 1e308, 1e308)

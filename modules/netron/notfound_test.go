@@ -42,6 +42,7 @@ func rawError(t *testing.T, c *rawConn, id uint32, typ protocol.Type, data []any
 // through a range, a lookup (query_interface), and a gateway's Invoke.
 // It lists what exists (issue 12, item 14).
 func TestNotFoundIsOneMessageForGoPeers(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	p := dial(t, s.addr)
 	ctx := context.Background()
@@ -81,6 +82,7 @@ func TestNotFoundIsOneMessageForGoPeers(t *testing.T) {
 // original's wording, which its clients and recorded sessions pin
 // (NETRON-WIRE.md §5.6); an unknown name is repeated cut to 64 bytes.
 func TestNotFoundKeepsTheOriginalWordingForTypeScriptPeers(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	c := dialRaw(t, s.addr)
 	c.handshake("ts-client")
@@ -112,6 +114,7 @@ func TestNotFoundKeepsTheOriginalWordingForTypeScriptPeers(t *testing.T) {
 // A 1 MB unknown service name comes back cut to 64 bytes, not in full
 // (issue 12, item 4), for Go peers as for others (see above).
 func TestNotFoundEchoIsBounded(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	p := dial(t, s.addr)
 	long := strings.Repeat("n", 1<<20)
@@ -138,6 +141,7 @@ func TestNotFoundEchoIsBounded(t *testing.T) {
 
 // Long lists are cut: at most 20 names, then how many more.
 func TestNotFoundListsAreBounded(t *testing.T) {
+	t.Parallel()
 	names := make([]string, 25)
 	for i := range names {
 		names[i] = fmt.Sprintf("m%02d", i)

@@ -49,6 +49,7 @@ func (r *transports) take() []string {
 // gateway's transport for the calls it hands in; Peer.Transport and
 // Dialled describe the peers; Draining follows Stop.
 func TestObserveAccessors(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var srvSeen, cliSeen transports

@@ -23,6 +23,7 @@ func (n Instance) Who(context.Context) (string, error) { return n.name, nil }
 // A Pool is titan.Remote without fx: a client over every instance the
 // resolver gives, calls spread by the balancer.
 func TestPool(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
 	client, err := netron.New(netron.Config{}, nil)
@@ -151,6 +152,7 @@ func (tw *twice) WrapStreamingClient(next netron.StreamingClientFunc) netron.Str
 // calls and streams, through Bind and through Call and OpenStream, take
 // that path; the Netron's own interceptors run once per instance called.
 func TestPoolInterceptors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	addrs := serveEach(t, "counter", func(name string) any { return Counter{name} }, "a", "b")
 	var engineCalls atomic.Int64
@@ -319,6 +321,7 @@ func silentAddr(t *testing.T) string {
 // crashed, whose entry lives until its TTL) holds neither the resolver's
 // changes nor the calls' choice.
 func TestPoolRemovalNotHeldByADial(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
 	silent := silentAddr(t)
@@ -386,6 +389,7 @@ func (f *failingOnce) Resolve(ctx context.Context, t netron.Target) ([]string, e
 // the watch starts: the watch tries again, instead of ending and leaving
 // the pool with the instances it started with.
 func TestPoolFollowsAfterAResolverError(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
 	client, err := netron.New(netron.Config{}, nil)

@@ -189,6 +189,7 @@ func TestAcceptanceKillAndReconnect(t *testing.T) {
 // TestReconnectResolvesAgain: after a reconnect the targets the peer had
 // resolved are resolved again before any call needs them.
 func TestReconnectResolvesAgain(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	first := startServer(t, "tcp")
 	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}}, nil)

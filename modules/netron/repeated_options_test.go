@@ -16,6 +16,7 @@ import (
 // Register with an error that names the service and both options; the
 // same value twice, and options that add to a list, are accepted.
 func TestRepeatedServiceOptions(t *testing.T) {
+	t.Parallel()
 	in := json.RawMessage(`{"type":"array","prefixItems":[{"type":"string"}],"items":false}`)
 	in2 := json.RawMessage(`{"type":"array","prefixItems":[{"type":"string","minLength":1}],"items":false}`)
 	tests := []struct {
@@ -90,6 +91,7 @@ func TestRepeatedServiceOptions(t *testing.T) {
 // TestRepeatedClientOptions: a client has one address and sends one
 // token; two different ones are refused, naming both options.
 func TestRepeatedClientOptions(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		opts []netron.ClientOption

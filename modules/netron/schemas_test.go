@@ -26,6 +26,7 @@ func (Finder) Wrap(_ context.Context, p *Point) (Found, error) { return Found{At
 // With the contract validated, a nil pointer argument, result or field is
 // null and passes; what a pointer points to is still checked.
 func TestNilPointersPassContracts(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"finder": Finder{}})
 	ctx := context.Background()
 	if got, err := netron.CallUnary[*Point](ctx, p, "finder@1.0.0", "find", nil); err != nil || got != nil {
@@ -57,6 +58,7 @@ func (Forest) Grow(_ context.Context, n int) (*TreeNode, error) { return &TreeNo
 // that names the cycle (deriving its schema would never end); with a
 // contract of its own it is served.
 func TestRecursiveTypesNeedAContract(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +87,7 @@ func (WithChan) Watch(_ context.Context, ch chan int) error { return nil }
 // Register refuses them with an error naming the method and the type, and
 // the process goes on: the schema reflector used to panic on them.
 func TestTypesWithoutJSONFormAreRefused(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +127,7 @@ func (Wire) Map(_ context.Context, m protocol.Map) (protocol.Map, error) {
 // as arguments and results (their JSON forms are an integer, a Node
 // Buffer object and empty objects), and a value of another type does not.
 func TestWireTypesPassContracts(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"wire": Wire{}})
 	ctx := context.Background()
 	huge, _ := new(big.Int).SetString("123456789012345678901234567890", 10)

@@ -21,6 +21,7 @@ import (
 // — against a Go server whose security module authenticates the same
 // users: the answers are those recorded.
 func TestReplaySessionWithSecurity(t *testing.T) {
+	t.Parallel()
 	frames := loadSession[struct {
 		wsFrame
 		Event  string `json:"event"`

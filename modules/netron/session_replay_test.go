@@ -84,6 +84,7 @@ func (c replayChat) Send(ctx context.Context, text string) (bool, error) {
 // client's TCP session against a Go server and compares the answers with
 // the recorded ones structurally (ids and definition ids aside).
 func TestReplayTCPSession(t *testing.T) {
+	t.Parallel()
 	frames := loadSession[sessionFrame](t, "tcp_session_titan_node_client")
 
 	n, err := netron.New(netron.Config{}, nil)

@@ -51,6 +51,7 @@ const misshapenNotExposed = "Div(context.Context, float64, float64) (float64, fl
 // warning for the service listing each such method and why, with the
 // accepted shapes; helpers are not listed (issue 12, item 10).
 func TestMethodsNotExposedAreReported(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	n, err := netron.New(netron.Config{}, log)
 	if err != nil {
@@ -92,6 +93,7 @@ func TestMethodsNotExposedAreReported(t *testing.T) {
 
 // With WithStrict (titan.Strict) the same methods fail Register.
 func TestStrictRefusesMethodsNotExposed(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil, netron.WithStrict())
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +123,7 @@ func (NoneRight) Hello(name string) (string, error) { return name, nil }
 // A context.Context in the wrong place is an error, strict or not; a
 // service with no public method says why each candidate is not one.
 func TestMisplacedContextIsAnError(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // TestHTTPAndWebSocketShareAPort: whichever is listened on first, ws:// and
 // http:// on one host:port both serve.
 func TestHTTPAndWebSocketShareAPort(t *testing.T) {
+	t.Parallel()
 	for _, first := range []string{"http", "ws"} {
 		t.Run(first+" first", func(t *testing.T) {
 			ctx := context.Background()
@@ -63,6 +64,7 @@ func TestHTTPAndWebSocketShareAPort(t *testing.T) {
 // does not mount on the first one's server (it tries to bind and finds the
 // port taken), and after the first stops the port is free for anyone.
 func TestSharedPortsBelongToOneNetron(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	first, err := netron.New(netron.Config{}, nil)
 	if err != nil {
@@ -98,6 +100,7 @@ func TestSharedPortsBelongToOneNetron(t *testing.T) {
 // request, and an HTTP keep-alive connection and a WebSocket peer leave no
 // room for another WebSocket peer.
 func TestSharedPortCountsEveryConnection(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := netron.New(netron.Config{MaxConnsPerAddress: 2}, nil)
 	if err != nil {

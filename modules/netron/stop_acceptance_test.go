@@ -17,6 +17,7 @@ import (
 // Stop while calls keep arriving: every call either completes or fails
 // with unavailable, and Stop returns within its bound.
 func TestAcceptanceStopUnderLoad(t *testing.T) {
+	t.Parallel()
 	for round := range 20 {
 		s, _ := netronServer(t, "mem", netron.Config{}, nil)
 		p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
@@ -102,6 +103,7 @@ func TestAcceptanceStopFlushesAnswers(t *testing.T) {
 
 // Stop past its timeout names the calls still running.
 func TestAcceptanceStopOverrunNamesCalls(t *testing.T) {
+	t.Parallel()
 	log, rec := captureLogger()
 	s, _ := netronServer(t, "tcp", netron.Config{}, log)
 	p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
@@ -135,6 +137,7 @@ func waitRunning(t *testing.T, n *netron.Netron, calls int) {
 // wire, between Go peers), or made on a closed peer. A call the server
 // received does not.
 func TestNotRun(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	if err := s.n.Register("later", "1.0.0", Later{}); err != nil {
 		t.Fatal(err)
@@ -198,6 +201,7 @@ func (f Front) Order(ctx context.Context, item string) (string, error) {
 // caller that sent it again (titan.Remote's retry of calls that did not
 // run) would run a method that is not idempotent once more.
 func TestNotRunOfAMethodsOwnCall(t *testing.T) {
+	t.Parallel()
 	d, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	closed := dialWith(t, d.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
 	closed.Close() // the method's calls on it do not run
@@ -228,6 +232,7 @@ func TestNotRunOfAMethodsOwnCall(t *testing.T) {
 // waited for the idle probe, IdleTimeout+PingTimeout, and forever with
 // IdleTimeout < 0).
 func TestAcceptanceStopReturnsOnUnreadPeer(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{IdleTimeout: -1, WriteStallTimeout: 300 * time.Millisecond}, nil)
 	nc := dialTCP(t, s.addr)
 	msg := packetFrame(t, &protocol.Packet{ID: 1, Type: protocol.TypePing, Impulse: true, Data: make([]byte, 60<<10)})

@@ -16,6 +16,7 @@ func TestAcceptanceStreamCancelStopsProducer(t *testing.T) {
 	for _, scheme := range schemes {
 		for _, how := range []string{"Close", "context"} {
 			t.Run(scheme+"/"+how, func(t *testing.T) {
+				t.Parallel()
 				s, prod := netronServer(t, scheme, netron.Config{}, nil)
 				p := dial(t, s.addr)
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -89,6 +90,7 @@ func TestAcceptanceStreamCancelStopsBlockedProducer(t *testing.T) {
 // flight when the reader cancels must not re-create the stream. With a cap
 // of 4 streams per connection, 50 open-read-cancel rounds all succeed.
 func TestAcceptanceCancelledStreamsDoNotLeak(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	p := dialWith(t, s.addr, netron.Config{MaxStreamsPerPeer: 4})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -110,6 +112,7 @@ func TestAcceptanceCancelledStreamsDoNotLeak(t *testing.T) {
 // a plain Call on a stream method, which only sees the reference) is
 // dropped after the idle timeout, and its producer stopped.
 func TestUnclaimedStreamIsReaped(t *testing.T) {
+	t.Parallel()
 	// The server waits for credit far longer than the client keeps an
 	// unclaimed stream, so only the client's reaper can end it.
 	n, err := netron.New(netron.Config{StreamIdleTimeout: time.Minute}, nil)

@@ -26,6 +26,7 @@ func (counter) Count(_ context.Context, n int) iter.Seq2[int, error] {
 // context (without Close, which only an early stop needs) must not leave
 // a child context and the Stream in that context for each stream.
 func TestStreamReadToEndReleasesItsContext(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := New(Config{}, nil)
 	if err != nil {

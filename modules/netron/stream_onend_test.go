@@ -102,6 +102,7 @@ func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
 // (nil), closed by the reader first (canceled), or failed by the producer
 // (the producer's error).
 func TestStreamOnEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p, ends := tickerPeer(t)
 	last := func() error {
@@ -161,6 +162,7 @@ func TestStreamOnEnd(t *testing.T) {
 // order, the producer's error as the last one, an open failure as the only
 // one, and breaking out closes the stream.
 func TestPeerCallStreamIterates(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p, ends := tickerPeer(t)
 
@@ -239,6 +241,7 @@ func (r *streamRelease) WrapStreamingHandler(next netron.StreamingHandlerFunc) n
 // so what an interceptor holds for it is given back (the security guard's
 // maxCallsPerSubject slot was kept for ever).
 func TestStreamIteratorRunsWhenItCannotBeSent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, gone := range []bool{false, true} {
 		rel := &streamRelease{gone: gone, released: make(chan struct{}, 1)}

@@ -46,6 +46,7 @@ func readItems(t *testing.T, p *netron.Peer, n, size int, pause time.Duration) (
 // once the items window (256 items, 64 MiB here) passes
 // maxStreamBytesPerPeer (8 MiB).
 func TestStreamOfLargeItemsToASlowReader(t *testing.T) {
+	t.Parallel()
 	s, prod := netronServer(t, "tcp", netron.Config{}, nil)
 	p := dialWith(t, s.addr, netron.Config{MaxStreamBytesPerPeer: 8 << 20})
 	const n, size = 100, 256 << 10
@@ -76,6 +77,7 @@ func TestStreamOfLargeItemsToASlowReader(t *testing.T) {
 // where the producer's count of a packet is above the reader's count of
 // its item, still flow to the end.
 func TestStreamByteWindowOfTinyItems(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	p := dialWith(t, s.addr, netron.Config{MaxStreamBytesPerPeer: 2048})
 	const n = 3000

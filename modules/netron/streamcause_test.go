@@ -29,6 +29,7 @@ func (w waiter) Wait(ctx context.Context) iter.Seq2[int, error] {
 // had cancelled it (canceled): what the handler and its interceptors are
 // told (see StreamingHandlerFunc).
 func TestStreamContextCauseOnConnectionEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {

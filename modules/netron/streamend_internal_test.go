@@ -17,6 +17,7 @@ import (
 // MaxStreamsPerPeer × MaxFrameSize bytes (16 GiB by default) outside
 // MaxStreamBytesPerPeer.
 func TestStreamEndMessageKeptIsBounded(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	n, err := New(Config{}, nil)
 	if err != nil {

@@ -97,6 +97,7 @@ func itemsServer(t *testing.T) string {
 // as they are decoded (protocol.SplitStreamPacket), so this holds the
 // decoders and Stream.Next to that check.
 func TestMalformedStreamItem(t *testing.T) {
+	t.Parallel()
 	p := dial(t, itemsServer(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -147,6 +148,7 @@ func TestMalformedStreamItem(t *testing.T) {
 // A stream that ends while an item never came is a data_loss error that
 // names the item, after the items before it: not a clean end.
 func TestStreamEndWithMissingItem(t *testing.T) {
+	t.Parallel()
 	p := dial(t, itemsServer(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

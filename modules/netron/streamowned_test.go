@@ -28,6 +28,7 @@ func (Blobs) Stream(_ context.Context, sizes []int) iter.Seq2[[]byte, error] {
 // its own bytes after the items that followed it were read, through
 // CallStream and through Recv, on every transport.
 func TestStreamItemsKeptIntact(t *testing.T) {
+	t.Parallel()
 	var sizes []int
 	for i := range 60 {
 		sizes = append(sizes, []int{1, 1023, 1024, 1025, 4096, 70000}[i%6])
@@ -110,6 +111,7 @@ func (Recs) Stream(_ context.Context, n int) iter.Seq2[Rec, error] {
 // must not keep fields of the one before it, nor share its slices, maps or
 // pointers.
 func TestStreamStructItemsIndependent(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{}, nil)
 	if err := s.n.Register("recs", "1.0.0", Recs{}); err != nil {
 		t.Fatal(err)

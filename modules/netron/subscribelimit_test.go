@@ -12,6 +12,7 @@ import (
 // it subscribes to is bounded, or MaxSubscriptionsPerPeer names of up to
 // a frame each (16 GiB by default) would be held for it.
 func TestSubscribeTopicLengthIsBounded(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	ctx := context.Background()
 	p, err := netron.Dial(ctx, s.addr)

@@ -17,6 +17,7 @@ func TestRequestTimeouts(t *testing.T) {
 	s := startServer(t, "tcp")
 	for _, timeout := range []time.Duration{200 * time.Millisecond, 1030 * time.Millisecond} {
 		t.Run(timeout.String(), func(t *testing.T) {
+			t.Parallel()
 			n, err := netron.New(netron.Config{RequestTimeout: timeout}, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -21,6 +21,7 @@ func trafficOf(n *netron.Netron, transport string) netron.Traffic {
 // ended, on both sides; compressed messages count at their size on the
 // wire.
 func TestTraffic(t *testing.T) {
+	t.Parallel()
 	n := serveBlob(t, compressed("s2"))
 	client, err := netron.New(compressed("s2"), nil)
 	if err != nil {

@@ -66,6 +66,7 @@ type KeeperClient struct {
 // transport, through CallUnary and a bound client, on the fast and the
 // reflective path, for values on both sides of OwnedBinMin.
 func TestUnaryBytesKeptIntact(t *testing.T) {
+	t.Parallel()
 	sizes := []int{1, 1023, 1024, 1025, 4096, 70000}
 	for _, scheme := range schemes {
 		t.Run(scheme, func(t *testing.T) {

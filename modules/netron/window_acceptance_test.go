@@ -10,6 +10,7 @@ import (
 // largest window, not a truncated one (4294967296 would be 0: the streams
 // produced for it would never send an item).
 func TestAcceptanceHugeStreamWindowAnnounced(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, "tcp")
 	c := dialRaw(t, s.addr)
 	c.serverID()

@@ -39,6 +39,7 @@ func waitPeerID(t *testing.T, n *netron.Netron, id string) {
 
 // Criterion 10: a client written by hand over TCP.
 func TestAcceptanceRawHandshake(t *testing.T) {
+	t.Parallel()
 	s, _ := netronServer(t, "tcp", netron.Config{ID: "srv-1"}, nil)
 	want := []byte{0, 0, 0, 1, 0x03, 0x03} // id 1, CALL response, payload 3
 
@@ -172,6 +173,7 @@ func (fs *fakeServer) serve() {
 // Criterion 11: request ids are nonzero and unique, and a Go client talks
 // the plain protocol to a server that does not announce the extension.
 func TestAcceptanceRequestIDs(t *testing.T) {
+	t.Parallel()
 	fs := startFakeServer(t)
 	p := dial(t, "tcp://"+fs.l.Addr().String())
 	if p.ID() != "ts-server" {

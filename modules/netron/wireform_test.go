@@ -41,6 +41,7 @@ func (blobPlain) Store(_ context.Context, b struct {
 // the derived contract (a Node Buffer's) would not enforce, is refused at
 // registration, naming the field; other tags on such a field are kept.
 func TestBinaryLengthTagsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		impl any
 		want string
@@ -106,6 +107,7 @@ func (urlArgSvc) Fetch(_ context.Context, u *url.URL) (string, error) { return u
 // call failed, as "argument 1 at /n: want a string, got a number", or the
 // fields were lost without a word.
 func TestWireFormMismatchRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		impl any
 		want string
@@ -144,6 +146,7 @@ func (ticketSvc) Echo(_ context.Context, tk ticket) (ticket, error) { return tk,
 // require them; set, they arrive. Before, a call with a nil one failed
 // with "argument 1 at /by: required, but missing".
 func TestNilEmbeddedPointerKeepsContract(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"tk": ticketSvc{}})
 	got, err := netron.CallUnary[ticket](context.Background(), p, "tk@1.0.0", "echo", ticket{ID: 7})
 	if err != nil || got.ID != 7 || got.Audit != nil {

@@ -37,6 +37,7 @@ type wsFrame struct {
 //   - client C's object-shaped CALL crashed the original (§5.7); the Go
 //     server answers with a 400 error and keeps serving.
 func TestReplayWebSocketSession(t *testing.T) {
+	t.Parallel()
 	frames := loadSession[wsFrame](t, "ws_session_netron_browser_client")
 
 	n, err := netron.New(netron.Config{}, nil)

@@ -22,6 +22,7 @@ func (eventSvc) Event(_ context.Context, name string) (stampedEvent, error) {
 // TestZeroTimeInResult: a result whose time.Time field is unset (written
 // as null) keeps to its derived contract.
 func TestZeroTimeInResult(t *testing.T) {
+	t.Parallel()
 	_, p := serveOnTCP(t, map[string]any{"ev": eventSvc{}})
 	got, err := netron.CallUnary[stampedEvent](context.Background(), p, "ev@1.0.0", "event", "launch")
 	if err != nil || got.Name != "launch" || !got.At.IsZero() {
