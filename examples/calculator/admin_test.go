@@ -80,10 +80,10 @@ func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	admin := fmt.Sprintf("127.0.0.1:%d", testsrv.FreePort(t))
 	c := runCalculator(t, 1, nil, "--set", "netron.listen=tcp://127.0.0.1:0",
-		"--set", "metrics.listen="+admin, "--set", "metrics.drainDelay=2s")
+		"--set", "metrics.listen="+admin, "--set", "metrics.drainDelay=1s")
 	awaitReady(t, admin)
 	c.terminate()
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(time.Second)
 	for {
 		code, _, checks := report(t, "http://"+admin+"/readyz")
 		if code == 503 {
@@ -93,7 +93,7 @@ func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("/readyz did not fail within 2s of SIGTERM")
+			t.Fatal("/readyz did not fail within 1s (metrics.drainDelay) of SIGTERM")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -71,7 +71,8 @@ func (c *calculator) exit() error {
 }
 
 // runCalculator runs the calculator as its own process with env and args,
-// waits until it reports n addresses, and stops it (SIGTERM, then an exit
+// waits until it reports n addresses (the first n, when it listens on
+// more), and stops it (SIGTERM, then an exit
 // that must be clean) when the test ends.
 func runCalculator(t *testing.T, n int, env []string, args ...string) *calculator {
 	t.Helper()
@@ -94,11 +95,19 @@ func runCalculator(t *testing.T, n int, env []string, args ...string) *calculato
 	var lines []string // what it logged until it reported n addresses
 	go func() {
 		defer close(addrs)
+		// It reads standard error to its end, whatever the count of
+		// addresses, so that the process never blocks writing its logs
+		// and its exit is always waited for.
+		sent := 0
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			if sent == n {
+				continue
+			}
 			var rec map[string]any
 			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == "listening" {
 				addrs <- rec["addr"].(string)
+				sent++
 			} else if len(lines) < 20 {
 				lines = append(lines, sc.Text())
 			}
@@ -206,8 +215,10 @@ func TestBadConfigPrintsOneLine(t *testing.T) {
 }
 
 // callEach calls the calculator at each address through netron.Dial,
-// http:// included: add, sub, mul, div and count; at an http:// address
-// also with curl's forms (the JSON routes, /netron/invoke).
+// http:// included: add, sub, mul, div and count, and, where the transport
+// carries events, receives the calculator.computed event of each
+// computation; at an http:// address also with curl's forms (the JSON
+// routes, /netron/invoke).
 func callEach(t *testing.T, addrs []string) {
 	for _, addr := range addrs {
 		if strings.HasPrefix(addr, "http://") {
@@ -221,14 +232,44 @@ func callEach(t *testing.T, addrs []string) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			for _, tc := range []struct {
+			// The calculator.computed events of the calls, over the
+			// transports that carry events (http:// does not).
+			events := make(chan computed, 8)
+			if !strings.HasPrefix(addr, "http://") {
+				unsubscribe, err := p.Subscribe(ctx, "calculator.computed", func(_ context.Context, e netron.Event) {
+					var c computed
+					if err := e.Decode(&c); err != nil {
+						t.Errorf("calculator.computed %v: %v", e.Payload, err)
+					}
+					events <- c
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer unsubscribe()
+			}
+			calls := []struct {
 				method string
 				a, b   float64
 				want   float64
-			}{{"add", 1, 2, 3}, {"sub", 5, 2, 3}, {"mul", 4, 2.5, 10}, {"div", 1, 4, 0.25}} {
+			}{{"add", 1, 2, 3}, {"sub", 5, 2, 3}, {"mul", 4, 2.5, 10}, {"div", 1, 4, 0.25}}
+			for _, tc := range calls {
 				got, err := netron.CallUnary[float64](ctx, p, "calculator@1.0.0", tc.method, tc.a, tc.b)
 				if err != nil || got != tc.want {
 					t.Errorf("%s(%v, %v) = %v, %v; want %v", tc.method, tc.a, tc.b, got, err, tc.want)
+				}
+			}
+			if !strings.HasPrefix(addr, "http://") {
+				for _, tc := range calls {
+					want := computed{Op: tc.method, A: tc.a, B: tc.b, Result: tc.want}
+					select {
+					case got := <-events:
+						if got != want {
+							t.Errorf("calculator.computed = %+v, want %+v", got, want)
+						}
+					case <-ctx.Done():
+						t.Fatalf("no calculator.computed event for %s", tc.method)
+					}
 				}
 			}
 			_, err = p.Call(ctx, "calculator@1.0.0", "div", 1, 0)
@@ -251,6 +292,14 @@ func callEach(t *testing.T, addrs []string) {
 			}
 		})
 	}
+}
+
+// computed is the payload of a calculator.computed event.
+type computed struct {
+	Op     string  `json:"op"`
+	A      float64 `json:"a"`
+	B      float64 `json:"b"`
+	Result float64 `json:"result"`
 }
 
 // testHTTP calls the calculator with curl's forms: the JSON route and

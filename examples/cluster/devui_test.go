@@ -1,31 +1,50 @@
 package main_test
 
 import (
-	"os/exec"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"syscall"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/titanframework/titan/internal/testsrv"
 )
 
 // TestDevUIFlag: like every example, a cluster member takes
-// --set devui.enabled=true (it then serves the development UI on the
-// http:// listeners netron.listen gives it).
+// --set devui.enabled=true; it then serves the development UI on the
+// http:// listeners netron.listen gives it (its default, a tcp:// port,
+// has none), with its greeter service.
 func TestDevUIFlag(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command(testsrv.BuildProgram(t), "--set", "devui.enabled=true", "--print-config")
-	cmd.Dir = t.TempDir()
-	out, err := cmd.Output()
+	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "devui.enabled=true",
+		"--set", "netron.listen=tcp://127.0.0.1:0,http://127.0.0.1:0",
+		"--set", fmt.Sprintf("nats.embedded.port=%d", testsrv.FreePort(t)), "--set", "discovery.deregisterDelay=0s")
+	page, _ := p.Await("serving the development UI")["url"].(string)
+	if page == "" {
+		t.Fatal("the member logged that it serves the development UI, without the page's url")
+	}
+	res, err := http.Get(page + "api/services")
 	if err != nil {
-		t.Fatalf("--set devui.enabled=true --print-config: %v", err)
+		t.Fatal(err)
 	}
-	var cfg struct {
-		DevUI struct {
-			Enabled bool `yaml:"enabled"`
-		} `yaml:"devui"`
+	var services []struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
 	}
-	if err := yaml.Unmarshal(out, &cfg); err != nil || !cfg.DevUI.Enabled {
-		t.Fatalf("devui.enabled is not on (%v); configuration:\n%s", err, out)
+	err = json.NewDecoder(res.Body).Decode(&services)
+	res.Body.Close()
+	if res.StatusCode != 200 || err != nil {
+		t.Fatalf("GET %sapi/services: %d %v", page, res.StatusCode, err)
+	}
+	if len(services) != 1 || services[0].Name != "greeter" || services[0].Version != "1.0.0" {
+		t.Errorf("GET %sapi/services = %+v, want greeter 1.0.0", page, services)
+	}
+	if err := p.Cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for range p.Records {
+	}
+	if err := p.Cmd.Wait(); err != nil {
+		t.Errorf("exit: %v; it wrote:\n%s", err, p.Text())
 	}
 }

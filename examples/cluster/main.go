@@ -14,6 +14,11 @@
 // that names only the service, and logs which member answered: calls
 // spread round-robin over all members, and follow them as they come and
 // go. Stop a member with Ctrl-C.
+//
+// With --set devui.enabled=true a member serves the development UI on an
+// http:// listener, which its default netron.listen has not: add one,
+// --set netron.listen=tcp://127.0.0.1:0,http://127.0.0.1:0 (it logs the
+// page's URL).
 package main
 
 import (
@@ -60,13 +65,22 @@ type GreeterClient struct {
 	Hello func(ctx context.Context, who string) (string, error)
 }
 
-// greet calls the cluster every cluster.every while the app runs.
+// greet calls the cluster every cluster.every while the app runs. The
+// interval must be positive (a ticker takes no other). Stopping the app
+// cancels a call in flight and waits for the loop to end, within the stop
+// timeout.
 func greet(lc fx.Lifecycle, c GreeterClient, cfg *config.Config, log *slog.Logger) error {
 	cc, err := config.Section[Config](cfg, "cluster")
 	if err != nil {
 		return err
 	}
-	stop, done := make(chan struct{}), make(chan struct{})
+	if cc.Every <= 0 {
+		return fmt.Errorf("cluster.every: want a positive duration, got %v", cc.Every)
+	}
+	// The loop's context, not OnStart's, which ends with the start-up;
+	// OnStop cancels it.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() {
@@ -75,33 +89,43 @@ func greet(lc fx.Lifecycle, c GreeterClient, cfg *config.Config, log *slog.Logge
 				defer t.Stop()
 				for {
 					select {
-					case <-stop:
+					case <-ctx.Done():
 						return
 					case <-t.C:
 					}
-					ctx, cancel := context.WithTimeout(context.Background(), cc.Every)
-					answer, err := c.Hello(ctx, cc.Name)
-					cancel()
-					if err != nil {
+					callCtx, cancelCall := context.WithTimeout(ctx, cc.Every)
+					answer, err := c.Hello(callCtx, cc.Name)
+					cancelCall()
+					switch {
+					case ctx.Err() != nil: // stopping
+						return
+					case err != nil:
 						log.Warn("greeting the cluster failed", "error", err)
-						continue
+					default:
+						log.Info("greeted", "answer", answer)
 					}
-					log.Info("greeted", "answer", answer)
 				}
 			}()
 			return nil
 		},
-		OnStop: func(context.Context) error {
-			close(stop)
-			<-done
-			return nil
+		OnStop: func(stopCtx context.Context) error {
+			cancel()
+			select {
+			case <-done:
+				return nil
+			case <-stopCtx.Done():
+				return stopCtx.Err()
+			}
 		},
 	})
 	return nil
 }
 
 func main() {
-	host, _ := os.Hostname()
+	host, err := os.Hostname()
+	if err != nil {
+		host = "member" // the name is only a default: cluster.name sets it
+	}
 	titan.New(
 		titan.ConfigSection("cluster", Config{Name: fmt.Sprintf("%s-%d", host, os.Getpid()), Every: time.Second}),
 		titan.WithConfigDefault("netron.listen", []string{"tcp://127.0.0.1:0"}),

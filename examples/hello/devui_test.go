@@ -12,6 +12,7 @@ import (
 // TestDevUIFlag: like every example, hello takes --set devui.enabled=true
 // and serves the development UI on its http:// listener.
 func TestDevUIFlag(t *testing.T) {
+	t.Parallel()
 	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "devui.enabled=true", "--set", "netron.listen=http://127.0.0.1:0")
 	page, _ := p.Await("serving the development UI")["url"].(string)
 	if page == "" {

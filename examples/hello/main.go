@@ -6,6 +6,10 @@
 //	TITAN_HELLO__NAME=Grace go run ./examples/hello
 //	go run ./examples/hello --print-config
 //
+// It listens nowhere, so the development UI needs a server of its own:
+//
+//	go run ./examples/hello --set devui.enabled=true --set devui.listen=127.0.0.1:7090
+//
 // Stop it with Ctrl-C.
 package main
 

@@ -16,6 +16,7 @@ func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 // TestHello builds the example, runs it as its own process, and stops it
 // with SIGINT as Ctrl-C would.
 func TestHello(t *testing.T) {
+	t.Parallel()
 	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "hello.name=Ada", "--set", "hello.every=50ms")
 	if rec := p.Await("hello"); rec["name"] != "Ada" || rec["module"] != "hello" {
 		t.Fatalf("start record = %v", rec)
@@ -40,6 +41,7 @@ func TestHello(t *testing.T) {
 // code, and an address of that scheme fails start-up with
 // the import to add.
 func TestLinksOnlyWhatItUses(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
