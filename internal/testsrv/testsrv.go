@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,11 +43,16 @@ func Redis(t testing.TB) string {
 	return url
 }
 
+// redisPrefixes numbers the prefixes RedisPrefix gives in this process.
+var redisPrefixes atomic.Int64
+
 // RedisPrefix returns a key prefix of the test's own and deletes its keys
-// from the server at url when the test ends.
+// from the server at url when the test ends. The prefix holds the process
+// id and a count, so that tests running in parallel, in one test binary
+// or in several, never share one.
 func RedisPrefix(t testing.TB, url string) string {
 	t.Helper()
-	p := fmt.Sprintf("titantest%d", time.Now().UnixNano())
+	p := fmt.Sprintf("titantest%d-%d-%d", time.Now().UnixNano(), os.Getpid(), redisPrefixes.Add(1))
 	t.Cleanup(func() {
 		opts, _ := goredis.ParseURL(url)
 		c := goredis.NewClient(opts)
