@@ -113,7 +113,10 @@ func OpenPort(ctx context.Context, port int, prefix string, ttl time.Duration, l
 	h.ensure(false)
 	nc, err := nats.Connect("nats://"+h.addr, nats.Name("titan-discovery"), nats.MaxReconnects(-1),
 		nats.ReconnectWait(reconnectWait), nats.ReconnectJitter(reconnectWait, reconnectWait), nats.Timeout(5*time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			if c.IsClosed() {
+				return // this process closed it: its registry is closing
+			}
 			log.Warn("lost the machine's embedded NATS server; reconnecting, or taking it over", "addr", h.addr, "error", err)
 			h.takeOver()
 		}),
