@@ -3,10 +3,13 @@ package etcd_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"go.uber.org/goleak"
 
@@ -23,9 +26,21 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// prefix returns the key prefix of the test: its own, so that tests run
+// in parallel, and so do test binaries run at once.
+func prefix(t *testing.T) string {
+	return fmt.Sprintf("titantest%d%s", os.Getpid(), strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, t.Name()))
+}
+
+// open opens a registry under the test's prefix, closed with the test.
 func open(t *testing.T, url string, ttl time.Duration) *etcd.Registry {
 	t.Helper()
-	r, err := etcd.Open(context.Background(), url, "titantest", ttl, nil)
+	r, err := etcd.Open(context.Background(), url, prefix(t), ttl, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +49,7 @@ func open(t *testing.T, url string, ttl time.Duration) *etcd.Registry {
 }
 
 func TestRegistry(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	ctx := context.Background()
 	r := open(t, url, time.Minute)
@@ -70,6 +86,7 @@ func TestRegistry(t *testing.T) {
 // An instance that stops heartbeating leaves when its lease expires, and
 // Watch says so; one that heartbeats stays.
 func TestLeaseExpiryAndWatch(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	crashed := open(t, url, 2*time.Second)
@@ -115,8 +132,9 @@ func TestLeaseExpiryAndWatch(t *testing.T) {
 // Three instances register; a client that names only the service spreads
 // its calls over all three; one that stops leaves the set.
 func TestAppsFindEachOther(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
-	testsrv.SpreadOver(t, []string{"discovery.backend=etcd", "discovery.url=" + url,
+	testsrv.SpreadOver(t, []string{"discovery.backend=etcd", "discovery.url=" + url, "discovery.prefix=" + prefix(t),
 		"discovery.heartbeat=500ms", "discovery.ttl=2s", "discovery.deregisterDelay=50ms"})
 }
 
@@ -124,9 +142,10 @@ func TestAppsFindEachOther(t *testing.T) {
 // the middle of the load: no idempotent call fails, and the dead instance
 // leaves Discover within its TTL.
 func TestKilledInstance(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	names := []string{"a", "b", "c"}
-	sets := []string{"discovery.backend=etcd", "discovery.url=" + url, "discovery.prefix=titantest", "discovery.heartbeat=500ms", "discovery.ttl=2s"}
+	sets := []string{"discovery.backend=etcd", "discovery.url=" + url, "discovery.prefix=" + prefix(t), "discovery.heartbeat=500ms", "discovery.ttl=2s"}
 	children := testsrv.StartChildren(t, sets, names...)
 	var c testsrv.WhoClient
 	testsrv.StartApp(t, testsrv.Settings(append(sets, "discovery.deregisterDelay=50ms")...),
@@ -137,6 +156,7 @@ func TestKilledInstance(t *testing.T) {
 // Deregister and Health of an id another process registered match the
 // whole id: "users@1.0.0" is not the instance app1/users@1.0.0.
 func TestDeregisterAndHealthOfAnotherProcessesID(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	ctx := context.Background()
 	owner := open(t, url, time.Minute)
@@ -169,6 +189,7 @@ func TestDeregisterAndHealthOfAnotherProcessesID(t *testing.T) {
 // A heartbeat writes the instance's key again when it is gone while its
 // lease lives (another process deregistered the id).
 func TestHeartbeatWritesBackADeletedKey(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	ctx := context.Background()
 	owner := open(t, url, time.Minute)
@@ -194,6 +215,7 @@ func TestHeartbeatWritesBackADeletedKey(t *testing.T) {
 // service renamed) leaves the first: it is listed under the new service
 // only, and Watch of the old one hears it go.
 func TestReRegisterUnderAnotherService(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Etcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
