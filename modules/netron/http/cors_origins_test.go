@@ -3,7 +3,6 @@ package http_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -54,20 +53,7 @@ func TestCORSOriginsThatCannotMatchAreRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n, err := netron.New(netron.Config{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Stop(ctx)
-			err = tc.start(n)
-			if err == nil {
-				t.Fatal("accepted; want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%v\nwant it to contain %q", err, w)
-				}
-			}
+			refused(t, tc.start, tc.want...)
 		})
 	}
 }

@@ -135,20 +135,7 @@ func TestCORSWildcardWithCredentialsIsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			n, err := netron.New(netron.Config{}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Stop(ctx)
-			err = tc.start(n)
-			if err == nil {
-				t.Fatal("Origins * with credentials accepted; want an error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%v\nwant it to contain %q", err, w)
-				}
-			}
+			err := refused(t, tc.start, tc.want...)
 			if strings.Contains(err.Error(), tc.not) {
 				t.Errorf("%v\nwant it not to name %q", err, tc.not)
 			}
@@ -187,4 +174,25 @@ func TestCORSCredentialsForListedOrigins(t *testing.T) {
 				tc.cors, tc.origin, got, creds, tc.allow, tc.creds)
 		}
 	}
+}
+
+// refused runs start with a Netron of its own and fails the test unless
+// it returns an error containing each of want; it returns the error.
+func refused(t *testing.T, start func(n *netron.Netron) error, want ...string) error {
+	t.Helper()
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	err = start(n)
+	if err == nil {
+		t.Fatal("accepted; want an error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%v\nwant it to contain %q", err, w)
+		}
+	}
+	return err
 }
