@@ -107,11 +107,7 @@ func (c Config) options(prefix string) ([]Option, error) {
 	}
 	// Reported here with the keys, rather than by WithCORS at Listen: a
 	// titan app fails at start-up, naming where they were set.
-	cors := c.CORS
-	cors.Origins = slices.Clone(cors.Origins)
-	for i, o := range cors.Origins {
-		cors.Origins[i] = strings.TrimSpace(o)
-	}
+	cors := c.CORS.cleaned()
 	before := len(errs)
 	for _, p := range cors.originProblems(func(i int) string { return fmt.Sprintf("%scors.origins[%d]", prefix, i) }) {
 		bad(errors.New(p), "cors.origins")

@@ -102,16 +102,14 @@ func originProblem(o string) string {
 	return ""
 }
 
-// origins returns the origins of a comma-separated list, each trimmed of
-// spaces (cors=a, b), the empty ones left out.
-func origins(list string) []string {
-	var out []string
-	for o := range strings.SplitSeq(list, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			out = append(out, o)
-		}
+// cleaned returns c with its origins in a slice of its own (the caller's
+// is not kept), each trimmed of spaces ("cors=a, b").
+func (c CORS) cleaned() CORS {
+	c.Origins = slices.Clone(c.Origins)
+	for i, o := range c.Origins {
+		c.Origins[i] = strings.TrimSpace(o)
 	}
-	return out
+	return c
 }
 
 // originProblems says what is wrong with each origin of c no browser
@@ -323,7 +321,7 @@ func WithTLS(cfg *tls.Config) Option {
 // trailing slash, or "null"; another form is an error, since it would
 // never match.
 func WithCORS(cors CORS) Option {
-	cors.Origins = slices.Clone(cors.Origins) // the caller's slice is not kept
+	cors = cors.cleaned()
 	desc := fmt.Sprintf("WithCORS(%s)", strings.Join(cors.Origins, ","))
 	problems := cors.originProblems(func(int) string { return desc })
 	switch {
@@ -421,7 +419,9 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 		}
 		c.Timeout = max(d, 0)
 	}
-	c.CORS.Origins = origins(q.Get("cors"))
+	if s := q.Get("cors"); s != "" {
+		c.CORS.Origins = strings.Split(s, ",")
+	}
 	if v := q.Get("corsCredentials"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -429,6 +429,7 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 		}
 		c.CORS.Credentials = b
 	}
+	c.CORS = c.CORS.cleaned()
 	for _, p := range c.CORS.originProblems(func(int) string { return "cors=" + q.Get("cors") }) {
 		errs = append(errs, errors.New(p))
 	}
