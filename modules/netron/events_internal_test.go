@@ -12,15 +12,7 @@ import (
 func TestSubscribeAfterConnectionEndLeavesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	n, err := New(Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(ctx)
-	addr, err := n.Listen(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, addr := serveInternal(t, "mem://", nil)
 	client, err := Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)

@@ -170,16 +170,9 @@ func TestPoolInterceptors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Stop(ctx)
+	t.Cleanup(func() { _ = client.Stop(ctx) })
 	tw := &twice{}
-	pool, err := client.NewPool("counter@^1", resolverOf(addrs), netron.WithInterceptors(tw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := startPool(t, client, "counter@^1", resolverOf(addrs), netron.WithInterceptors(tw))
 	var c struct {
 		Who   func(ctx context.Context) (string, error)
 		Count func(ctx context.Context, n int) iter.Seq2[string, error]
@@ -329,16 +322,9 @@ func TestPoolRemovalNotHeldByADial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Stop(ctx)
+	t.Cleanup(func() { _ = client.Stop(ctx) })
 	w := watchOf{first: addrs, changes: make(chan []string, 4)}
-	pool, err := client.NewPool("named@^1", w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := startPool(t, client, "named@^1", w)
 	var c struct {
 		Who func(ctx context.Context) (string, error)
 	}
@@ -396,16 +382,9 @@ func TestPoolFollowsAfterAResolverError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Stop(ctx)
+	t.Cleanup(func() { _ = client.Stop(ctx) })
 	f := &failingOnce{watchOf: watchOf{first: addrs[:1], changes: make(chan []string, 1)}}
-	pool, err := client.NewPool("named@^1", netron.Resolvers{f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := startPool(t, client, "named@^1", netron.Resolvers{f})
 	f.changes <- addrs[1:]
 	deadline := time.Now().Add(3 * time.Second)
 	for !slices.Equal(pool.Addrs(), addrs[1:]) {
@@ -414,4 +393,20 @@ func TestPoolFollowsAfterAResolverError(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// startPool starts a pool of client's for target, resolved by r, closed
+// with the test (before client stops, when client's stop is a cleanup
+// registered earlier).
+func startPool(t *testing.T, client *netron.Netron, target string, r netron.Resolver, opts ...netron.ClientOption) *netron.Pool {
+	t.Helper()
+	pool, err := client.NewPool(target, r, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	return pool
 }

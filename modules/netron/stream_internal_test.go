@@ -28,18 +28,7 @@ func (counter) Count(_ context.Context, n int) iter.Seq2[int, error] {
 func TestStreamReadToEndReleasesItsContext(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	n, err := New(Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(ctx)
-	if err := n.Register("counter", "1.0.0", counter{}); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := n.Listen(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, addr := serveInternal(t, "mem://", map[string]any{"counter": counter{}})
 	p, err := Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -84,18 +73,7 @@ func (stalled) Stall(ctx context.Context) iter.Seq2[int, error] {
 // read's answer into canceled.
 func TestStreamReadAfterErrorRepeatsIt(t *testing.T) {
 	ctx := context.Background()
-	n, err := New(Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(ctx)
-	if err := n.Register("stalled", "1.0.0", stalled{}); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := n.Listen(ctx, "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, addr := serveInternal(t, "mem://", map[string]any{"stalled": stalled{}})
 	client, err := New(Config{StreamIdleTimeout: 100 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)

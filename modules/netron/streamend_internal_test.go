@@ -19,15 +19,7 @@ import (
 func TestStreamEndMessageKeptIsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	n, err := New(Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(ctx)
-	addr, err := n.Listen(ctx, "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, addr := serveInternal(t, "tcp://127.0.0.1:0", nil)
 	nc, err := net.Dial("tcp", strings.TrimPrefix(addr, "tcp://"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
@@ -34,18 +33,7 @@ func listenTally(t *testing.T, more int, opts ...httptransport.Option) (addr str
 			t.Fatal(err)
 		}
 	}
-	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := g.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		_ = n.Stop(ctx)
-	})
+	g := listenGateway(t, n, opts...)
 	return g.Addr(), tally
 }
 

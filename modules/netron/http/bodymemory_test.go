@@ -28,18 +28,7 @@ func listenBodyMemory(t *testing.T, cfg netron.Config, calc *Calculator, opts ..
 	if err := n.Register("calculator", "1.0.0", calc, netron.WithHTTP("/api/calculator")); err != nil {
 		t.Fatal(err)
 	}
-	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := g.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		_ = n.Stop(ctx)
-	})
+	g := listenGateway(t, n, opts...)
 	return g
 }
 

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan/modules/netron"
-	_ "github.com/titanframework/titan/modules/netron/http"
+	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -229,4 +229,24 @@ func errorOf(t testing.TB, r reply) map[string]any {
 		t.Fatalf("no error object: %s", r.body)
 	}
 	return e
+}
+
+// listenGateway serves n's services on an HTTP port with opts; the
+// gateway is shut down and n stopped with the test (a failed shutdown
+// fails the test).
+func listenGateway(t *testing.T, n *netron.Netron, opts ...httptransport.Option) *httptransport.Gateway {
+	t.Helper()
+	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := g.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		_ = n.Stop(ctx)
+	})
+	return g
 }

@@ -58,16 +58,7 @@ func listenFirehose(t *testing.T, d time.Duration) (*httptransport.Gateway, *Fir
 	if err := n.Register("firehose", "1.0.0", f); err != nil {
 		t.Fatal(err)
 	}
-	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", httptransport.WithWriteTimeout(d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-		_ = n.Stop(ctx)
-	})
+	g := listenGateway(t, n, httptransport.WithWriteTimeout(d))
 	return g, f
 }
 
@@ -157,16 +148,7 @@ func listenMount(t *testing.T, d time.Duration, m http.Handler) *httptransport.G
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := httptransport.Listen(context.Background(), n, "http://127.0.0.1:0", httptransport.WithWriteTimeout(d))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = g.Shutdown(ctx)
-		_ = n.Stop(ctx)
-	})
+	g := listenGateway(t, n, httptransport.WithWriteTimeout(d))
 	return g
 }
 

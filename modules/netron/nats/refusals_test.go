@@ -1,7 +1,6 @@
 package nats_test
 
 import (
-	"context"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -11,45 +10,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
-
-// warnings is a slog.Handler that keeps the warnings logged through it.
-type warnings struct {
-	mu   sync.Mutex
-	msgs []string // message and attributes, "msg k=v k=v"
-}
-
-func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
-func (w *warnings) WithAttrs([]slog.Attr) slog.Handler           { return w }
-func (w *warnings) WithGroup(string) slog.Handler                { return w }
-func (w *warnings) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString(r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		b.WriteString(" " + a.String())
-		return true
-	})
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.msgs = append(w.msgs, b.String())
-	return nil
-}
-
-// with returns the warnings that contain s.
-func (w *warnings) with(s string) []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []string
-	for _, m := range w.msgs {
-		if strings.Contains(m, s) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // What an instance refuses for its own bounds in a flood, calls past its
 // waiting line and streams past its instance-wide cap, is logged: once
@@ -84,9 +49,9 @@ func TestInstanceRefusalsAreLoggedOnce(t *testing.T) {
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			t.Parallel()
-			w := &warnings{}
+			var logs testsrv.SyncBuffer
 			addr := testURL(t)
-			n, err := netron.New(tc.cfg, slog.New(w))
+			n, err := netron.New(tc.cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +105,12 @@ func TestInstanceRefusalsAreLoggedOnce(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			got := w.with(tc.what)
+			var got []string
+			for line := range strings.Lines(logs.String()) {
+				if strings.Contains(line, tc.what) {
+					got = append(got, line)
+				}
+			}
 			if len(got) != 1 {
 				t.Fatalf("%d warnings %q in a flood of %d refusals, want 1: %q", len(got), tc.what, refused, got)
 			}
