@@ -59,18 +59,34 @@ func (c *Credit) Release() {
 // idle time.
 var ErrReaderIdle = errors.New("the stream's reader granted no credit")
 
-// Init opens the window with n items and, when bytes > 0, that many bytes.
+// MaxWindow is the most items a Credit's window holds: grants past it
+// leave it at MaxWindow, so that a reader that grants without end (its
+// grants come from the other peer) cannot wrap the count round to a
+// negative window and stall the stream.
+const MaxWindow = 1 << 31
+
+// Init opens the window with n items (at most MaxWindow) and, when
+// bytes > 0, that many bytes.
 func (c *Credit) Init(n int, bytes int64) {
 	c.wake = make(chan struct{}, 1)
-	c.n.Store(int64(n))
+	c.n.Store(int64(min(n, MaxWindow)))
 	c.bytes = max(bytes, 0)
 }
 
-// Grant adds n items to the window, gives back the bytes of the n oldest
-// items sent (a reader grants what it has read, in order) and wakes a
-// waiting Acquire.
+// Grant adds n items to the window, up to MaxWindow in all, gives back
+// the bytes of the n oldest items sent (a reader grants what it has read,
+// in order) and wakes a waiting Acquire. A grant of n <= 0 does nothing.
 func (c *Credit) Grant(n int) {
-	c.n.Add(int64(n))
+	if n <= 0 {
+		return
+	}
+	add := int64(min(n, MaxWindow))
+	for {
+		v := c.n.Load() // at most MaxWindow: v+add cannot overflow
+		if c.n.CompareAndSwap(v, min(v+add, MaxWindow)) {
+			break
+		}
+	}
 	if c.bytes > 0 {
 		c.mu.Lock()
 		for ; n > 0 && c.head < len(c.costs); n-- {

@@ -43,6 +43,33 @@ func TestCredit(t *testing.T) {
 	}
 }
 
+// Grants without end (they come from the other peer) keep the window at
+// MaxWindow instead of wrapping it round to a negative count that would
+// stall the stream; a grant of zero or less changes nothing.
+func TestCreditGrantSaturates(t *testing.T) {
+	var c Credit
+	c.Init(1, 0)
+	c.Grant(math.MaxInt)
+	if !c.Take() {
+		t.Fatal("after a grant of MaxInt on a window of 1, the window is spent")
+	}
+	c.Init(math.MaxInt, 0)
+	c.Grant(math.MaxInt)
+	c.Grant(math.MaxInt)
+	if !c.Take() {
+		t.Fatal("after grants of MaxInt the window is spent")
+	}
+	if got := c.n.Load(); got != MaxWindow-1 {
+		t.Fatalf("window after the grants and one Take = %d, want 1<<31-1", got)
+	}
+	c.Init(1, 0)
+	c.Grant(0)
+	c.Grant(-5)
+	if !c.Take() || c.Take() {
+		t.Fatal("grants of 0 and -5 changed a window of 1")
+	}
+}
+
 // Concurrent Takes never hand out more than was granted.
 func TestCreditConcurrent(t *testing.T) {
 	var c Credit
