@@ -24,7 +24,8 @@ type Check struct {
 	// Run returns nil when the part is well, else an error that says
 	// what is wrong. It must return soon after ctx ends. A Checker never
 	// runs it twice at once: overlapping probes share a run, whose ctx
-	// is bounded by Timeout and belongs to no probe.
+	// is bounded by Timeout and cancelled by no probe, and carries the
+	// values (a trace, a logger) of the probe that started the run.
 	Run func(ctx context.Context) error
 }
 

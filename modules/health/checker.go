@@ -148,7 +148,7 @@ func (c *Checker) runOne(ctx context.Context, ch Check) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	run := c.runs.join(ch, timeout)
+	run := c.runs.join(ctx, ch, timeout)
 	var err error
 	select {
 	case <-run.done:

@@ -24,10 +24,13 @@ type checkRuns struct {
 	running map[string]*checkRun
 }
 
-// join returns the run of ch in progress, or starts one. A run has its own
-// context, bounded by timeout and tied to no probe, so that a probe that
-// gives up does not cancel the run the others wait for.
-func (rs *checkRuns) join(ch Check, timeout time.Duration) *checkRun {
+// join returns the run of ch in progress, or starts one for the probe
+// whose context is ctx. A run has its own context, bounded by timeout and
+// cancelled by no probe, so that a probe that gives up does not cancel
+// the run the others wait for; it carries the values of the probe that
+// started it (its trace, its logger), as a check run by one probe alone
+// would see them.
+func (rs *checkRuns) join(ctx context.Context, ch Check, timeout time.Duration) *checkRun {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if r := rs.running[ch.Name]; r != nil {
@@ -39,7 +42,7 @@ func (rs *checkRuns) join(ch Check, timeout time.Duration) *checkRun {
 	r := &checkRun{done: make(chan struct{})}
 	rs.running[ch.Name] = r
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {

@@ -106,3 +106,27 @@ func TestCancelledProbeLeavesSharedRun(t *testing.T) {
 		t.Errorf("the check ran %d times, want once", n)
 	}
 }
+
+// probeKey is the key of a value a probe's context carries.
+type probeKey struct{}
+
+// A check sees the values of the probe's context (a trace, a logger), as
+// a check run by one probe would, though its run is cancelled by no probe.
+func TestCheckSeesTheProbesValues(t *testing.T) {
+	got := make(chan any, 1)
+	c, err := health.NewChecker(time.Second, health.Check{Name: "db", Critical: true,
+		Run: func(ctx context.Context) error {
+			got <- ctx.Value(probeKey{})
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.WithValue(context.Background(), probeKey{}, "trace-1")
+	if rep := c.Ready(ctx); rep.Status != health.Healthy {
+		t.Fatalf("status %s, want healthy", rep.Status)
+	}
+	if v := <-got; v != "trace-1" {
+		t.Fatalf("the check saw the value %v, want the probe's trace-1", v)
+	}
+}
