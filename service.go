@@ -192,9 +192,13 @@ type remoteParams struct {
 // or a call of an [Idempotent] method whose connection was lost, to
 // another instance —, [CircuitBreaker], [Bulkhead], [Timeout], per
 // method with [ForMethod]. The connections are made when the app starts
-// (start-up fails if the remote cannot be found or reached, or if T's
-// fields do not match the service's definition there: see netron's
-// Peer.CheckClient) and are restored after drops.
+// (start-up fails if the remote cannot be reached, or if T's fields do
+// not match the service's definition there: see netron's
+// Peer.CheckClient) and are restored after drops. Start-up waits for a
+// remote that the registry does not show yet (a service starting beside
+// the app), up to netron.WithConnectWait (by default
+// netron.handshakeTimeout, 10s), and fails if no instance of it connects
+// by then, saying what the resolver last said.
 func Remote[T any](target string, opts ...ClientOption) Option {
 	var (
 		policies   resilience.Policies
@@ -270,6 +274,10 @@ func Remote[T any](target string, opts ...ClientOption) Option {
 					}
 					if err := pool.Check(ctx, &client); err != nil {
 						_ = pool.Close() // OnStop does not run for a hook that failed
+						if !addrGiven && errors.Is(err, netron.ErrNotRun) {
+							// No instance connected within the pool's wait.
+							return fmt.Errorf("%s: %w (or give an address with titan.At)", desc, err)
+						}
 						return fmt.Errorf("%s: %w", desc, err)
 					}
 					return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/netron"
@@ -103,7 +104,7 @@ func TestServiceErrors(t *testing.T) {
 		{"no methods", []titan.Option{titan.Service("empty", "1.0.0", func() *NoMethods { return &NoMethods{} })}, "no public methods"},
 		{"unknown method option", []titan.Option{titan.Service("calculator", "1.0.0", NewCalculator, titan.Method("mul", titan.CacheTTL(1)))}, `Method("mul"): no such public method`},
 		{"bad listen address", []titan.Option{titan.Listen("bogus://x")}, "bogus"},
-		{"remote without address", []titan.Option{titan.Remote[CalculatorClient]("calculator@1.0.0"), titan.Invoke(func(CalculatorClient) {})}, "netron.remotes.calculator"},
+		{"remote without address", []titan.Option{titan.Remote[CalculatorClient]("calculator@1.0.0", netron.WithConnectWait(100*time.Millisecond)), titan.Invoke(func(CalculatorClient) {})}, "netron.remotes.calculator"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

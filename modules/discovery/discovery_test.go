@@ -276,8 +276,11 @@ func TestStartupErrors(t *testing.T) {
 			t.Errorf("%v: %v\nwant it to contain %s", tc.sets, err, tc.want)
 		}
 	}
-	err := titan.New(settings(), titan.Remote[CalcClient]("calc@^1"), titan.Invoke(func(CalcClient) {})).Start(context.Background())
-	if want := "no address for service calc: netron.remotes is empty (set netron.remotes.calc); no healthy instance of calc@^1 is registered in the memory registry"; err == nil || !strings.Contains(err.Error(), want) {
+	// Start-up waits for a remote the registry does not show yet, here
+	// for 200ms instead of the default 10s, and then says what the
+	// resolver said.
+	err := titan.New(settings(), titan.Remote[CalcClient]("calc@^1", netron.WithConnectWait(200*time.Millisecond)), titan.Invoke(func(CalcClient) {})).Start(context.Background())
+	if want := "waited 200ms (ConnectWait) for the first instance to connect; the resolver: not_found: no address for service calc: netron.remotes is empty (set netron.remotes.calc); no healthy instance of calc@^1 is registered in the memory registry"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("a remote nobody serves: %v\nwant it to contain %s", err, want)
 	}
 }

@@ -323,3 +323,51 @@ func BenchmarkBound(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPoolBound calls through a client bound with Pool.Bind, over a
+// pool of one connected instance: the path of every titan.Remote call
+// once the pool has connected.
+func BenchmarkPoolBound(b *testing.B) {
+	for _, scheme := range []string{"mem", "tcp"} {
+		b.Run(scheme, func(b *testing.B) {
+			ctx := context.Background()
+			n, err := netron.New(netron.Config{}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := n.Register("echo", "1.0.0", Echo{}); err != nil {
+				b.Fatal(err)
+			}
+			addr := "tcp://127.0.0.1:0"
+			if scheme == "mem" {
+				addr = "mem://"
+			}
+			bound, err := n.Listen(ctx, addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { n.Stop(ctx) })
+			pool, err := n.NewPool("echo@^1", nil, netron.WithAddress(bound))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pool.Start(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { pool.Close() })
+			var c struct {
+				Echo func(ctx context.Context, s string) (string, error)
+			}
+			if err := pool.Bind(&c); err != nil {
+				b.Fatal(err)
+			}
+			msg := strings.Repeat("a", 32)
+			b.ReportAllocs()
+			for b.Loop() {
+				if got, err := c.Echo(ctx, msg); err != nil || got != msg {
+					b.Fatalf("echo: %q, %v", got, err)
+				}
+			}
+		})
+	}
+}

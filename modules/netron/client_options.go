@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"time"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -41,10 +42,11 @@ const (
 
 // clientConfig is what the client options fill in.
 type clientConfig struct {
-	addr     string       // WithAddress
-	balancer string       // WithBalancer
-	log      *slog.Logger // WithLogger
-	netron   []Option     // Netron options, for the Netron of Dial
+	addr     string        // WithAddress
+	balancer string        // WithBalancer
+	connWait time.Duration // WithConnectWait; 0: the default
+	log      *slog.Logger  // WithLogger
+	netron   []Option      // Netron options, for the Netron of Dial
 	chain    []func(ClientInfo) []Interceptor
 	metadata map[string]string // sent with every call (WithBearerToken)
 	tls      *tls.Config       // WithTLS's client side, for a CallConn made without a Netron
@@ -166,6 +168,36 @@ func WithBalancer(name string) ClientOption {
 		default:
 			c.errs = append(c.errs, fmt.Errorf("%s: want %s, %s, %s or %s", desc, RoundRobin, Random, LeastPending, PowerOfTwo))
 		}
+	}}
+}
+
+// WithConnectWait bounds how long a call through a started pool waits
+// for the pool's first instance to connect: right after [Pool.Start],
+// while its resolver (a [WatchResolver], such as discovery's) has not
+// found the service yet or the instances it found are being dialled, a
+// call (unary, stream, [Pool.Check], the functions of [Pool.Bind]) waits
+// until an instance connects, its context ends, or d passes, whichever
+// comes first, instead of failing at once. Once the pool has had an
+// instance, a call finding none connected fails at once, as does a call
+// before Start or after Close. The default is the Netron's
+// HandshakeTimeout (10s unless configured): what one dial without a
+// deadline may take, connecting and the server's id message, so that a
+// call gives the first dial its whole chance, and a call without a
+// deadline does not wait for ever. d must be above zero; two
+// WithConnectWait options with different durations are refused. Dial
+// (connected when it returns) and the HTTP client refuse it.
+func WithConnectWait(d time.Duration) ClientOption {
+	desc := fmt.Sprintf("ConnectWait(%v)", d)
+	return clientOption{desc, func(c *clientConfig) {
+		c.only(desc, forPool, "it bounds the wait of a pool's calls for the pool's first instance; a call of this client is bounded by its context")
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("%s: want a duration above zero", desc))
+			return
+		}
+		if !claim(&c.setBy, &c.errs, "ConnectWait", desc, d.String(), "a pool has one wait for its first instance") {
+			return
+		}
+		c.connWait = d
 	}}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
@@ -62,6 +63,7 @@ func TestClientOptionsByClient(t *testing.T) {
 		{netron.WithAddress(tcp), "not an option of netron.Dial: it takes its address as its argument", ok, "not an option of a client without a Netron"},
 		{netron.WithBalancer(netron.Random), "not an option of netron.Dial: it calls one address", ok, "not an option"},
 		{netron.WithLogger(nil), ok, ok, ok},
+		{netron.WithConnectWait(time.Second), "ConnectWait(1s): not an option of netron.Dial: it bounds the wait of a pool's calls", ok, "ConnectWait(1s): not an option"},
 		{netron.WithBearerToken("tok"), ok, ok, ok},
 		{netron.WithInterceptors(ic), ok, ok, "http.NewClient calls without interceptors"},
 		{netron.WithClientInterceptors("Mine()", nil, func(netron.ClientInfo) []netron.Interceptor { return nil }), ok, ok, "Mine(): not an option"},

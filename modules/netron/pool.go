@@ -87,6 +87,8 @@ type Pool struct {
 	resolver Resolver
 	balancer string
 	log      *slog.Logger
+	wait     time.Duration // how long a call waits for the first instance (WithConnectWait)
+	follows  bool          // the resolver follows changes: instances may come after Start
 
 	unary     UnaryFunc           // the pool's interceptors around pick
 	stream    StreamingClientFunc // the pool's interceptors around pickStream
@@ -94,6 +96,15 @@ type Pool struct {
 	pooled    bool                // every interceptor borrows its Calls (see CallBorrower)
 
 	idem atomic.Pointer[map[string]bool] // the methods marked idempotent (Check)
+
+	// The first instance: calls on a started pool that has had none wait
+	// for it (awaitPeer).
+	started   atomic.Bool   // Start succeeded
+	ready     chan struct{} // closed when the snapshot first has an instance (publishLocked)
+	hadPeer   bool          // ready is closed (mu)
+	lastErr   string        // why none is connected yet: the resolver's or the dials' last error (mu)
+	closing   chan struct{} // closed when Close begins: wakes the calls waiting
+	closeOnce sync.Once
 
 	mu        sync.Mutex
 	peers     []*pooledPeer   // in the order the resolver gave
@@ -120,8 +131,8 @@ type pooledPeer struct {
 // NewPool returns a pool of target's instances ("users@^1"), which r
 // resolves, or which run at the address of [WithAddress] (r may then be
 // nil). Nothing is dialled before [Pool.Start]. A pool takes the client
-// options [WithAddress], [WithBalancer], [WithLogger], [WithBearerToken],
-// and interceptors: those of [WithInterceptors] and
+// options [WithAddress], [WithBalancer], [WithConnectWait], [WithLogger],
+// [WithBearerToken], and interceptors: those of [WithInterceptors] and
 // [WithClientInterceptors] (titan's call policies) wrap each call made
 // through the pool, the first outermost, around the choice of its
 // instance: they see the call once, with Call.Peer nil, and what they
@@ -151,7 +162,9 @@ func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool
 		return nil, fmt.Errorf("netron: NewPool(%q): no Resolver and no WithAddress: give one, to find the service's instances", target)
 	}
 	balancer := cmp.Or(c.balancer, RoundRobin)
-	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log, stopping: make(chan struct{}), missed: make(chan struct{}, 1)}
+	pl := &Pool{n: n, target: t, service: t.String(), resolver: r, balancer: balancer, log: c.log,
+		wait: cmp.Or(c.connWait, n.cfg.HandshakeTimeout), follows: follows(r),
+		ready: make(chan struct{}), closing: make(chan struct{}), stopping: make(chan struct{}), missed: make(chan struct{}, 1)}
 	ics := c.interceptors(ClientInfo{Target: target, Idempotent: pl.Idempotent, Log: c.log})
 	pl.unary = chainUnary(ics, pl.pick)
 	pl.stream = chainStreamingClient(ics, pl.pickStream)
@@ -164,11 +177,19 @@ func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool
 
 // Start resolves the target, connects to its instances (it fails only
 // when none answers, naming each address) and, with a WatchResolver,
-// follows changes until Close.
+// follows changes until Close. A resolver that follows changes (a
+// WatchResolver, or [Resolvers] with one) and does not find the target
+// yet (a not_found error: the service is starting beside this program)
+// does not fail Start: the pool follows it, and calls wait for the first
+// instance to connect, up to [WithConnectWait].
 func (pl *Pool) Start(ctx context.Context) error {
 	addrs, err := pl.resolver.Resolve(ctx, pl.target)
 	if err != nil {
-		return err
+		if !pl.follows || CodeOf(err) != CodeNotFound {
+			return err
+		}
+		pl.noteErr("the resolver: " + err.Error())
+		addrs = nil
 	}
 	if err := pl.set(ctx, addrs); err != nil {
 		return err
@@ -179,7 +200,21 @@ func (pl *Pool) Start(ctx context.Context) error {
 	if w, ok := pl.resolver.(WatchResolver); ok {
 		pl.follow(bg, w)
 	}
+	pl.started.Store(true)
 	return nil
+}
+
+// follows reports whether r follows changes: a WatchResolver other than
+// Resolvers, or Resolvers with one (Resolvers of fixed tables give
+// nothing new).
+func follows(r Resolver) bool {
+	switch r := r.(type) {
+	case Resolvers:
+		return slices.ContainsFunc(r, follows)
+	case WatchResolver:
+		return true
+	}
+	return false
 }
 
 // Check checks client (as [Peer.Bind] takes it) against the service's
@@ -187,6 +222,9 @@ func (pl *Pool) Start(ctx context.Context) error {
 // idempotent ([Pool.Idempotent]).
 func (pl *Pool) Check(ctx context.Context, client any) error {
 	p, err := pl.Peer()
+	if err != nil {
+		p, err = pl.awaitPeer(ctx, err) // none yet: wait for the first
+	}
 	if err != nil {
 		return err
 	}
@@ -204,7 +242,8 @@ func (pl *Pool) Check(ctx context.Context, client any) error {
 // interceptors, and to the instance the balancer picks. It checks the
 // fields' shapes only ([Pool.Check] checks them against the definition).
 // It may be called before Start: calls fail unavailable (and match
-// ErrNotRun) until the pool has an instance.
+// ErrNotRun) until the pool is started; then, until the pool's first
+// instance connects, they wait for it ([WithConnectWait]).
 func (pl *Pool) Bind(client any) error {
 	v, fields, err := clientFields(client)
 	if err != nil {
@@ -247,6 +286,9 @@ func (pl *Pool) newCall(ctx context.Context, pooled bool, method string, args []
 func (pl *Pool) pick(ctx context.Context, call *Call) (any, error) {
 	p, err := pl.Peer()
 	if err != nil {
+		p, err = pl.awaitPeer(ctx, err) // none yet: wait for the first
+	}
+	if err != nil {
 		return nil, err
 	}
 	call.Peer = p
@@ -256,6 +298,9 @@ func (pl *Pool) pick(ctx context.Context, call *Call) (any, error) {
 // pickStream is pick for streams.
 func (pl *Pool) pickStream(ctx context.Context, call *Call) (*Stream, error) {
 	p, err := pl.Peer()
+	if err != nil {
+		p, err = pl.awaitPeer(ctx, err) // none yet: wait for the first
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +364,9 @@ func (pl *Pool) Idempotent(method string) bool {
 
 // Peer picks the peer of the next call among those connected now (a peer
 // that is reconnecting is passed over while another is connected, so that
-// a call fails over before it is sent), by the balancer.
+// a call fails over before it is sent), by the balancer. It does not wait:
+// with no instance it fails at once, where a call through the pool waits
+// for the first one ([WithConnectWait]).
 func (pl *Pool) Peer() (*Peer, error) {
 	ps := pl.snap.Load()
 	if ps == nil || len(*ps) == 0 {
@@ -372,6 +419,56 @@ func (pl *Pool) Peer() (*Peer, error) {
 	return all[start].set.pick(), nil // none connected: its error says why
 }
 
+// awaitPeer is what a call does when Peer fails (failed) finding no
+// instance: calls with instances pay nothing more than Peer. On a started
+// pool whose resolver follows changes and which has had no instance yet,
+// it waits until the first instance connects, ctx ends, the pool's wait
+// (WithConnectWait) passes or the pool closes. Otherwise (not started, an
+// instance was connected before and all were lost, nothing more can
+// come) it fails at once with failed, as Peer does. The caller waits in
+// its own goroutine, without polling: the pool wakes it (ready, closing).
+func (pl *Pool) awaitPeer(ctx context.Context, failed error) (*Peer, error) {
+	if !pl.started.Load() || !pl.follows {
+		return nil, failed
+	}
+	select {
+	case <-pl.ready: // published after Peer looked, or had and lost
+		return pl.Peer()
+	case <-pl.closing:
+		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
+	default:
+	}
+	if ctx.Err() != nil {
+		return nil, ctxError(ctx)
+	}
+	t := time.NewTimer(pl.wait)
+	defer t.Stop()
+	select {
+	case <-pl.ready:
+		return pl.Peer()
+	case <-ctx.Done():
+		return nil, ctxError(ctx)
+	case <-pl.closing:
+		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool was closed while the call waited for its first instance to connect", pl.target)))
+	case <-t.C:
+	}
+	msg := fmt.Sprintf("%s: no instance is connected: waited %v (ConnectWait) for the first instance to connect", pl.target, pl.wait)
+	pl.mu.Lock()
+	if pl.lastErr != "" {
+		msg += "; " + pl.lastErr
+	}
+	pl.mu.Unlock()
+	return nil, NewError(CodeUnavailable, notRun(msg))
+}
+
+// noteErr records why no instance is connected yet, for the error of a
+// call whose wait for the first one ends without it.
+func (pl *Pool) noteErr(why string) {
+	pl.mu.Lock()
+	pl.lastErr = why
+	pl.mu.Unlock()
+}
+
 // Addrs returns the addresses of the instances in the pool.
 func (pl *Pool) Addrs() []string {
 	ps := pl.snap.Load()
@@ -385,10 +482,15 @@ func (pl *Pool) Addrs() []string {
 	return out
 }
 
-// publishLocked makes the current peers the set calls pick from.
+// publishLocked makes the current peers the set calls pick from; the
+// first time it has one, it wakes the calls waiting for it (awaitPeer).
 func (pl *Pool) publishLocked() {
 	ps := slices.Clone(pl.peers)
 	pl.snap.Store(&ps)
+	if len(ps) > 0 && !pl.hadPeer {
+		pl.hadPeer = true
+		close(pl.ready)
+	}
 }
 
 // set connects to every address, keeping those that answered; it fails
@@ -405,7 +507,11 @@ func (pl *Pool) dialled(errs []error) error {
 	none := len(pl.peers) == 0 && len(pl.wanted) > 0
 	pl.mu.Unlock()
 	if none {
-		return errors.Join(errs...)
+		err := errors.Join(errs...)
+		if err != nil {
+			pl.noteErr("dialling: " + strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		return err
 	}
 	if len(errs) > 0 && pl.log != nil {
 		pl.log.Warn("some instances of a remote service cannot be reached; dialling them again later", "target", pl.target.String(), "error", errors.Join(errs...))
@@ -621,7 +727,13 @@ func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 				if pl.log != nil && ctx.Err() == nil {
 					pl.log.Warn("following the instances of a remote service; keeping the last known ones", "target", pl.target.String(), "error", err)
 				}
+				pl.noteErr("the resolver: " + err.Error())
 				continue
+			}
+			if len(addrs) == 0 {
+				pl.noteErr("the resolver gave no instance")
+			} else {
+				pl.noteErr("the resolver gave " + strings.Join(addrs, ", ") + ", being dialled")
 			}
 			dial := pl.prune(addrs)
 			if len(dial) == 0 {
@@ -642,8 +754,10 @@ func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 	})
 }
 
-// Close stops following the resolver and closes every connection.
+// Close stops following the resolver and closes every connection; the
+// calls waiting for the first instance fail at once.
 func (pl *Pool) Close() error {
+	pl.closeOnce.Do(func() { close(pl.closing) })
 	if pl.cancel != nil {
 		pl.cancel()
 		pl.done.Wait()
