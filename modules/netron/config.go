@@ -366,5 +366,6 @@ func (n *Netron) ListenOptions(scheme string) transport.Options {
 		HTTPIdleTimeout:  c.HTTPIdleTimeout,
 		Logger:           n.log,
 		Ports:            &n.ports,
+		CloseTimeout:     n.closeTimeout,
 	}
 }

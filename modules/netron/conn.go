@@ -37,6 +37,8 @@ type conn struct {
 	rd        *session.Reader
 	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
 	idleTimer atomic.Pointer[time.Timer]
+	// probes counts the idle probes the peer answered (read by tests).
+	probes atomic.Uint64
 
 	pending session.Pending
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ func TestDialWithoutDeadlineToSilentAddress(t *testing.T) {
 	check := func(what string, err error, took time.Duration) {
 		t.Helper()
 		if err == nil {
-			t.Fatalf("%s to a silent address succeeded", what)
+			t.Errorf("%s to a silent address succeeded", what)
+			return
 		}
 		if took > 5*time.Second {
 			t.Errorf("%s took %v, want about handshakeTimeout (300ms)", what, took)
@@ -41,26 +43,35 @@ func TestDialWithoutDeadlineToSilentAddress(t *testing.T) {
 		}
 	}
 
-	start := time.Now()
-	_, err = n.Dial(context.Background(), silent)
-	check("Dial", err, time.Since(start))
+	// The three dials run at once: each waits out a bound of its own.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		start := time.Now()
+		_, err := n.Dial(context.Background(), silent)
+		check("Dial", err, time.Since(start))
+	})
 
 	pl, err := n.NewPool("echo", nil, netron.WithAddress(silent))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pl.Close()
-	start = time.Now()
-	err = pl.Start(context.Background())
-	check("Pool.Start", err, time.Since(start))
+	wg.Go(func() {
+		start := time.Now()
+		err := pl.Start(context.Background())
+		check("Pool.Start", err, time.Since(start))
+	})
 
 	// A deadline of the caller's own still rules, longer or shorter.
-	ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
-	defer cancel()
-	start = time.Now()
-	if _, err := n.Dial(ctx, silent); err == nil {
-		t.Fatal("Dial with a deadline to a silent address succeeded")
-	} else if took := time.Since(start); took < 800*time.Millisecond {
-		t.Errorf("Dial with a 900ms deadline gave up after %v (%v): the caller's deadline rules", took, err)
-	}
+	wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 900*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := n.Dial(ctx, silent); err == nil {
+			t.Error("Dial with a deadline to a silent address succeeded")
+		} else if took := time.Since(start); took < 800*time.Millisecond {
+			t.Errorf("Dial with a 900ms deadline gave up after %v (%v): the caller's deadline rules", took, err)
+		}
+	})
+	wg.Wait()
 }

@@ -77,3 +77,20 @@ func Workers(n *Netron) int { return int(n.workers.alive.Load()) }
 func WithWorkerIdle(d time.Duration) Option {
 	return netronOption{fmt.Sprintf("WithWorkerIdle(%v)", d), func(n *Netron) { n.workers.tick = d }}
 }
+
+// IdleProbes returns how many idle probes the peer's current connection
+// answered.
+func IdleProbes(p *Peer) uint64 {
+	c := p.cur.Load()
+	if c == nil {
+		return 0
+	}
+	return c.probes.Load()
+}
+
+// WithCloseTimeout sets the transport.Options.CloseTimeout of the
+// Netron's listeners: how long closing a connection waits for the peer's
+// part of a closing handshake (a WebSocket close frame). Test-only.
+func WithCloseTimeout(d time.Duration) Option {
+	return netronOption{fmt.Sprintf("WithCloseTimeout(%v)", d), func(n *Netron) { n.closeTimeout = d }}
+}

@@ -60,6 +60,7 @@ func (c *conn) checkIdle() {
 		c.close(NewError(CodeUnavailable, fmt.Errorf("the peer was silent for %v and did not answer a ping within %v", cfg.IdleTimeout, cfg.PingTimeout)))
 		return
 	}
+	c.probes.Add(1)
 	c.idleMark = c.rd.Reads()
 	c.idleTimer.Load().Reset(cfg.IdleTimeout)
 }

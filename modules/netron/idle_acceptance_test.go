@@ -53,8 +53,15 @@ func TestAcceptanceIdlePeerThatAnswersStays(t *testing.T) {
 // own: a client that reads but never sends a packet (netron-browser
 // ignores Netron PINGs) keeps its connection; one that reads nothing is
 // closed.
+//
+// The probe comes after 100 ms of silence, as in idleConfig; the answer is
+// waited for 1 s, so that a machine under load, slow to run the reader,
+// does not fail the reader's probes. The server waits 100 ms (not the
+// default second) for the close frame the silent client never sends.
 func TestAcceptanceIdleWebSocket(t *testing.T) {
-	s, _ := netronServer(t, "ws", idleConfig, nil)
+	cfg := idleConfig
+	cfg.PingTimeout = time.Second
+	s, _ := netronServer(t, "ws", cfg, nil, netron.WithCloseTimeout(100*time.Millisecond))
 	dialWS := func() *websocket.Conn {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -87,8 +94,9 @@ func TestAcceptanceIdleWebSocket(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// ...then the silent one is closed by the probe.
-	deadline = time.Now().Add(3 * time.Second)
+	// ...then the silent one is closed by the probe (after 100 ms of
+	// silence, 1 s without an answer and 100 ms without a close frame).
+	deadline = time.Now().Add(10 * time.Second)
 	for len(s.n.Peers()) > 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("a WebSocket client that reads nothing was not closed by the idle probe")
@@ -96,13 +104,32 @@ func TestAcceptanceIdleWebSocket(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_ = silent
-	time.Sleep(time.Second) // ten idle periods for the reader
+	// The reader stays through ten idle periods, each probed and answered
+	// (counted by the server, which closes the connection of a probe not
+	// answered), however long the machine takes to run them.
+	ps := s.n.Peers()
+	if len(ps) != 1 {
+		t.Fatalf("%d peers after the silent client was closed; want the one that answers pings", len(ps))
+	}
+	reader1 := ps[0]
+	deadline = time.Now().Add(30 * time.Second)
+	for netron.IdleProbes(reader1) < 10 {
+		select {
+		case err := <-readErr:
+			t.Fatalf("the client that answers pings lost its connection after %d probes: %v", netron.IdleProbes(reader1), err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d probes answered by the reader in 30 s; want 10", netron.IdleProbes(reader1))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	select {
 	case err := <-readErr:
 		t.Fatalf("the client that answers pings lost its connection: %v", err)
 	default:
 	}
-	if n := len(s.n.Peers()); n != 1 {
-		t.Fatalf("%d peers; want the one that answers pings", n)
+	if ps := s.n.Peers(); len(ps) != 1 || ps[0] != reader1 {
+		t.Fatalf("%d peers; want the one that answers pings", len(ps))
 	}
 }

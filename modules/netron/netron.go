@@ -31,6 +31,9 @@ type Netron struct {
 	log    *slog.Logger
 	limits protocol.Limits
 	ports  transport.Ports // where its listeners share ports (ws:// and http:// on one address)
+	// closeTimeout is the transport.Options.CloseTimeout of its listeners;
+	// 0 (the transport's default) except in tests.
+	closeTimeout time.Duration
 
 	mu        sync.RWMutex
 	services  map[string]*service   // by qualified name

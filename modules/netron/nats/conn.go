@@ -61,15 +61,16 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 		return nil, err
 	}
 	c := &clientConn{
-		subj:     subjects{cfg.prefix},
-		calls:    map[uint32]*pendingCall{},
-		streams:  map[uint32]*openStream{},
-		insts:    map[string]*instance{},
-		events:   map[string]*nats.Subscription{},
-		resolved: map[string]bool{},
-		stop:     make(chan struct{}),
-		window:   netron.DefaultConfig().StreamWindow,
-		addr:     u.Redacted(),
+		subj:       subjects{cfg.prefix},
+		calls:      map[uint32]*pendingCall{},
+		streams:    map[uint32]*openStream{},
+		insts:      map[string]*instance{},
+		events:     map[string]*nats.Subscription{},
+		resolved:   map[string]bool{},
+		stop:       make(chan struct{}),
+		window:     netron.DefaultConfig().StreamWindow,
+		addr:       u.Redacted(),
+		ackTimeout: cfg.ackTimeout,
 	}
 	c.rcond = sync.NewCond(&c.rmu)
 	nc, err := nats.Connect(cfg.servers,
@@ -113,6 +114,9 @@ type clientConn struct {
 	addr     string
 	maxFrame int
 	limits   protocol.Limits
+	// ackTimeout is how long a call waits for an ack or an answer (the
+	// address's ackTimeout parameter, DefaultAckTimeout without one).
+	ackTimeout time.Duration
 
 	// read queue
 	rmu    sync.Mutex
@@ -832,7 +836,7 @@ func (c *clientConn) onStreamPacket(data []byte) {
 
 // ---- liveness ----
 
-// watch fails calls no instance acknowledged within ackTimeout, and
+// watch fails calls no instance acknowledged within c.ackTimeout, and
 // probes the instances that hold calls or streams.
 func (c *clientConn) watch() {
 	defer c.wg.Done()
@@ -856,7 +860,7 @@ func (c *clientConn) check(now time.Time) {
 	for _, pc := range c.calls {
 		switch {
 		case pc.retrying, pc.gathering:
-		case pc.inst == "" && now.Sub(pc.sent) > ackTimeout:
+		case pc.inst == "" && now.Sub(pc.sent) > c.ackTimeout:
 			lost = append(lost, pc)
 		case pc.inst != "" && pc.typ == protocol.TypeCall && now.Sub(pc.sent) > probeInterval:
 			busy[pc.inst] = true
@@ -897,7 +901,7 @@ func (c *clientConn) check(now time.Time) {
 		if pc.typ == protocol.TypeTask {
 			what = "no instance answered the resolve"
 		}
-		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s of %s within %v", what, pc.target, ackTimeout)))
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s of %s within %v", what, pc.target, c.ackTimeout)))
 	}
 	for _, id := range probe {
 		m := nats.NewMsg(c.subj.instance(id) + ".ping")

@@ -15,9 +15,13 @@
 //
 // # Addresses
 //
-// nats://[user:password@]host:port[?prefix=p]. The prefix (default
-// [DefaultPrefix], "titan") is the first token of every subject below;
-// processes that must see each other use the same one. The server's TLS
+// nats://[user:password@]host:port[?prefix=p][&ackTimeout=d]. The prefix
+// (default [DefaultPrefix], "titan") is the first token of every subject
+// below; processes that must see each other use the same one. ackTimeout
+// (a positive duration, default [DefaultAckTimeout], 1 s) is how long a
+// caller dialling the address waits for a call to be acknowledged or
+// answered before it fails it with unavailable (see Liveness); a listening
+// gateway accepts the parameter and has no use for it. The server's TLS
 // requirement is honoured by nats.go; transport TLS options are refused.
 //
 // # Subjects
@@ -89,10 +93,11 @@
 //
 // An instance that works on a call for more than 100 ms acknowledges it
 // (an empty message with [HeaderAck] to the reply subject). A call neither
-// acknowledged nor answered within 1 s fails with unavailable (it went to
-// an instance that died). While a call is acknowledged but unanswered for
-// more than 500 ms, or a stream is open, the caller probes the instance
-// (<p>.inst.<id>.ping) every 500 ms: the NATS server drops a dead
+// acknowledged nor answered within the caller's ackTimeout (1 s by
+// default) fails with unavailable (it went to an instance that died).
+// While a call is acknowledged but unanswered for more than 500 ms, or a
+// stream is open, the caller probes the instance (<p>.inst.<id>.ping)
+// every 500 ms: the NATS server drops a dead
 // process's subscriptions at once, so a probe of a killed instance gets a
 // no-responders status and its calls and streams fail with unavailable
 // within about a second; a probe unanswered for 2 s does the same. A call

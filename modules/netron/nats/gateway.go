@@ -32,9 +32,10 @@ const (
 	// ackDelay is how long an instance works on a call before it
 	// acknowledges it; faster calls are answered without an ack.
 	ackDelay = 100 * time.Millisecond
-	// ackTimeout is how long a caller waits for an ack or an answer before
-	// it fails the call with unavailable.
-	ackTimeout = time.Second
+	// DefaultAckTimeout is how long a caller waits for an ack or an answer
+	// before it fails the call with unavailable, when its nats:// address
+	// has no ackTimeout parameter.
+	DefaultAckTimeout = time.Second
 	// probeInterval is how often a caller probes an instance that holds
 	// its calls or streams; probeTimeout how long it waits for the answer.
 	probeInterval = 500 * time.Millisecond

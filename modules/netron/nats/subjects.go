@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 )
@@ -131,15 +132,19 @@ func validTopic(topic string) bool {
 type config struct {
 	servers string // for nats.Connect
 	prefix  string
+	// ackTimeout is how long a caller waits for an ack or an answer
+	// before it fails the call with unavailable.
+	ackTimeout time.Duration
 }
 
-// parseURL reads nats://[user:pass@]host:port[,host:port...][?prefix=p].
+// parseURL reads
+// nats://[user:pass@]host:port[,host:port...][?prefix=p][&ackTimeout=d].
 func parseURL(u *url.URL) (config, error) {
-	c := config{prefix: DefaultPrefix}
+	c := config{prefix: DefaultPrefix, ackTimeout: DefaultAckTimeout}
 	q := u.Query()
 	for k := range q {
-		if k != "prefix" {
-			return c, fmt.Errorf("natstransport: %s: unknown query parameter %q (known: prefix)", u.Redacted(), k)
+		if k != "prefix" && k != "ackTimeout" {
+			return c, fmt.Errorf("natstransport: %s: unknown query parameter %q (known: prefix, ackTimeout)", u.Redacted(), k)
 		}
 	}
 	if p := q.Get("prefix"); p != "" {
@@ -147,6 +152,13 @@ func parseURL(u *url.URL) (config, error) {
 			return c, fmt.Errorf("natstransport: %s: prefix %q is not a subject", u.Redacted(), p)
 		}
 		c.prefix = p
+	}
+	if s, ok := q["ackTimeout"]; ok {
+		d, err := time.ParseDuration(s[0])
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("natstransport: %s: ackTimeout=%q: want a positive duration such as 1s", u.Redacted(), s[0])
+		}
+		c.ackTimeout = d
 	}
 	if u.Host == "" {
 		return c, fmt.Errorf("natstransport: %s: no server address (want nats://host:4222)", u.Redacted())
