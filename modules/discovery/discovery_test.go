@@ -271,7 +271,14 @@ func TestStartupErrors(t *testing.T) {
 		{[]string{"discovery.backend=zookeeper"}, `discovery.backend "zookeeper": no such backend (linked: memory)`},
 		{[]string{"discovery.heartbeat=20s"}, "discovery.ttl: want more than discovery.heartbeat (20s), got 300ms"},
 	} {
-		err := titan.New(settings(tc.sets...)).Err()
+		// The configuration is checked while the app is built; the
+		// backend is opened when it starts.
+		a := titan.New(settings(tc.sets...))
+		err := a.Err()
+		if err == nil {
+			err = a.Start(context.Background())
+			a.Stop(context.Background())
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v\nwant it to contain %s", tc.sets, err, tc.want)
 		}
@@ -381,5 +388,41 @@ func TestChanges(t *testing.T) {
 		if got := c.Changed(tc.snap); got != tc.want {
 			t.Errorf("snapshot %d: Changed = %v, want %v", i, got, tc.want)
 		}
+	}
+}
+
+// The app's registry opens when the app starts: a call while the app is
+// built fails saying so, and the same call works once it started.
+func TestRegistryBeforeStart(t *testing.T) {
+	t.Parallel()
+	var reg discovery.Registry
+	var early error
+	app := titan.New(settings(), titan.Invoke(func(r discovery.Registry) {
+		reg = r
+		_, early = r.Discover(context.Background(), discovery.Query{Service: "calc"})
+	}))
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "discovery: the registry is not open yet"; early == nil || !strings.Contains(early.Error(), want) {
+		t.Errorf("Discover before start: %v, want an error containing %q", early, want)
+	}
+	ctx := context.Background()
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Discover(ctx, discovery.Query{Service: "calc"}); err != nil {
+		t.Errorf("Discover after start: %v", err)
+	}
+	if l, ok := reg.(discovery.Lister); !ok {
+		t.Error("the app's registry does not list its services (discovery.Lister), as its backend does")
+	} else if _, err := l.Services(ctx); err != nil {
+		t.Errorf("Services after start: %v", err)
+	}
+	if err := app.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Discover(ctx, discovery.Query{Service: "calc"}); err == nil {
+		t.Error("Discover after stop succeeded")
 	}
 }

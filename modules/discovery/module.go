@@ -37,8 +37,8 @@ var Module = fx.Module("titan.discovery",
 	fx.Invoke(registerServices),
 )
 
-// newRegistry opens the configured registry and closes it when the app
-// stops.
+// newRegistry returns the configured registry, opened when the app starts
+// (within its start timeout) and closed when it stops; see [appRegistry].
 func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registry, error) {
 	c, err := config.Section[Config](cfg, "discovery")
 	if err != nil {
@@ -48,18 +48,8 @@ func newRegistry(lc fx.Lifecycle, cfg *config.Config, log *slog.Logger) (Registr
 		return nil, err
 	}
 	c.App = cfg
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	reg, err := Open(ctx, c, log)
-	if err != nil {
-		if c.Required == nil || *c.Required {
-			return nil, fmt.Errorf("%w (set discovery.required: false to start without it and retry)", err)
-		}
-		log.Warn("the registry does not answer; starting without it and retrying every heartbeat", "registry", c.Backend, "url", c.URL, "error", err)
-		reg = &lazy{open: func(ctx context.Context) (Registry, error) { return Open(ctx, c, log) }, retry: c.Heartbeat,
-			log: log, desc: c.Backend + " " + c.URL, err: err, last: time.Now()}
-	}
-	lc.Append(fx.StopHook(reg.Close))
+	reg := newAppRegistry(c, log)
+	lc.Append(fx.Hook{OnStart: reg.start, OnStop: reg.stop})
 	return reg, nil
 }
 

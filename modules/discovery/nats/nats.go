@@ -536,7 +536,23 @@ func (r *Registry) watch(ctx context.Context, service string, match func(discove
 			return r.follow(ctx, w, back, match, changes, yield)
 		}
 	}
+	if bucketGone(err) {
+		// The bucket went away with the server that held it (the
+		// member hosting the embedded server stopped): the expected
+		// moment of a handover, not a failure to report. The watch
+		// starts again once a heartbeat has created the bucket anew.
+		r.log.Debug("the discovery bucket is gone; watching again once it is back", "bucket", r.bucket, "service", service, "error", err)
+		return true, false
+	}
 	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err)), false
+}
+
+// bucketGone reports whether err says the bucket (its stream) does not
+// exist: the watcher's consumer reports it with nats.go's older error
+// values, other calls with jetstream's.
+func bucketGone(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) ||
+		errors.Is(err, nats.ErrStreamNotFound) || errors.Is(err, nats.ErrBucketNotFound)
 }
 
 func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {

@@ -342,8 +342,9 @@ func TestEmbeddedNeedsItsImport(t *testing.T) {
 			t.Errorf("%v: %v\nwant it to contain, once:\n%s", sets, err, want)
 		}
 	}
-	// Off, it is the plain backend (which needs a URL's server).
-	if err := titan.New(testsrv.Settings("discovery.backend=nats", "nats.embedded=false", "discovery.url=nats://127.0.0.1:1")).Err(); err == nil || strings.Contains(err.Error(), "embedded") {
+	// Off, it is the plain backend (which needs a URL's server), opened
+	// when the app starts.
+	if err := titan.New(testsrv.Settings("discovery.backend=nats", "nats.embedded=false", "discovery.url=nats://127.0.0.1:1")).Start(context.Background()); err == nil || strings.Contains(err.Error(), "embedded") {
 		t.Errorf("nats.embedded=false: %v", err)
 	}
 }
