@@ -132,12 +132,12 @@ func awaitReady(t *testing.T, admin string) {
 }
 
 // report reads a health endpoint: the status code, the status and the
-// checks.
+// checks. It fails the test when the endpoint does not answer within 10s.
 func report(t *testing.T, url string) (int, string, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GET %s: no answer: %v", url, err)
 	}
 	defer resp.Body.Close()
 	var rep struct {

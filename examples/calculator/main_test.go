@@ -27,9 +27,9 @@ func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 // command returns the calculator with args and env, run in a fresh
 // directory (no titan.yaml) and logging JSON.
 func command(t *testing.T, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command(testsrv.BuildProgram(t), args...)
+	cmd := testsrv.ProgramCommand(t, args...)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(append(os.Environ(), "TITAN_LOGGER__FORMAT=json"), env...)
+	cmd.Env = append(append(cmd.Env, "TITAN_LOGGER__FORMAT=json"), env...)
 	return cmd
 }
 

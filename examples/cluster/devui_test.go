@@ -16,7 +16,7 @@ import (
 // has none), with its greeter service.
 func TestDevUIFlag(t *testing.T) {
 	t.Parallel()
-	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "devui.enabled=true",
+	p := testsrv.StartProgram(t, "--set", "devui.enabled=true",
 		"--set", "netron.listen=tcp://127.0.0.1:0,http://127.0.0.1:0",
 		"--set", fmt.Sprintf("nats.embedded.port=%d", testsrv.FreePort(t)), "--set", "discovery.deregisterDelay=0s")
 	page, _ := p.Await("serving the development UI")["url"].(string)

@@ -18,7 +18,7 @@ func TestEveryMustBePositive(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, testsrv.BuildProgram(t), "--set", "cluster.every=0s",
+	cmd := testsrv.ProgramCommandContext(t, ctx, "--set", "cluster.every=0s",
 		"--set", fmt.Sprintf("nats.embedded.port=%d", testsrv.FreePort(t)))
 	cmd.Dir = t.TempDir()
 	var stderr strings.Builder

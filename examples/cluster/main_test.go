@@ -22,7 +22,6 @@ func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 // members, and each stops cleanly on SIGINT.
 func TestClusterFindsItself(t *testing.T) {
 	t.Parallel()
-	bin := testsrv.BuildProgram(t)
 	port := testsrv.FreePort(t)
 	names := []string{"a", "b", "c"}
 	type member struct {
@@ -41,7 +40,7 @@ func TestClusterFindsItself(t *testing.T) {
 	}
 	var members []*member
 	for i, name := range names {
-		p := testsrv.StartProgram(t, bin, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
+		p := testsrv.StartProgram(t, "--set", "cluster.name="+name, "--set", "cluster.every=100ms",
 			"--set", fmt.Sprintf("nats.embedded.port=%d", port),
 			"--set", "discovery.heartbeat=200ms", "--set", "discovery.ttl=1s", "--set", "discovery.deregisterDelay=50ms")
 		m := &member{prog: p, cmd: p.Cmd, seen: map[string]bool{}, hosting: make(chan struct{}), done: make(chan struct{})}

@@ -13,7 +13,7 @@ import (
 // and serves the development UI on its http:// listener.
 func TestDevUIFlag(t *testing.T) {
 	t.Parallel()
-	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "devui.enabled=true", "--set", "netron.listen=http://127.0.0.1:0")
+	p := testsrv.StartProgram(t, "--set", "devui.enabled=true", "--set", "netron.listen=http://127.0.0.1:0")
 	page, _ := p.Await("serving the development UI")["url"].(string)
 	if page == "" {
 		t.Fatal("hello logged that it serves the development UI, without the page's url")

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 // with SIGINT as Ctrl-C would.
 func TestHello(t *testing.T) {
 	t.Parallel()
-	p := testsrv.StartProgram(t, testsrv.BuildProgram(t), "--set", "hello.name=Ada", "--set", "hello.every=50ms")
+	p := testsrv.StartProgram(t, "--set", "hello.name=Ada", "--set", "hello.every=50ms")
 	if rec := p.Await("hello"); rec["name"] != "Ada" || rec["module"] != "hello" {
 		t.Fatalf("start record = %v", rec)
 	}
@@ -52,7 +52,7 @@ func TestLinksOnlyWhatItUses(t *testing.T) {
 			t.Errorf("examples/hello links %s", p)
 		}
 	}
-	cmd := exec.Command(testsrv.BuildProgram(t), "--set", "netron.listen=nats://127.0.0.1:4222")
+	cmd := testsrv.ProgramCommand(t, "--set", "netron.listen=nats://127.0.0.1:4222")
 	cmd.Dir = t.TempDir()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

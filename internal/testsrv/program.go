@@ -2,6 +2,7 @@ package testsrv
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,55 +14,103 @@ import (
 	"time"
 )
 
-// built is the binary [RunWithProgram] built, "" outside it.
-var built string
+// programEnv, set in a process's environment, makes an example's test
+// binary run the example's main instead of its tests: see [RunWithProgram].
+const programEnv = "TITAN_TESTSRV_RUN_MAIN"
 
-// RunWithProgram builds the main package in the working directory (an
-// example's folder, where go test runs the example's tests) once, runs the
-// tests, with [BuildProgram] returning that binary, then removes it and
-// returns the tests' exit code: an example's TestMain is
+// RunWithProgram runs an example's tests, which run the example's program
+// as their own processes ([ProgramCommand], [StartProgram]) without a go
+// build of it: the test binary of the example's folder holds the main
+// package already, so it is the program too. An example has
 //
+//	// main_test.go, package main_test
 //	func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 //
-// A build that fails is reported on standard error with exit code 1.
+//	// program_test.go, package main
+//	func init() {
+//		if testsrv.IsProgram() {
+//			main()
+//			os.Exit(0)
+//		}
+//	}
+//
+// [ProgramCommand] runs the test binary (os.Executable) with
+// TITAN_TESTSRV_RUN_MAIN=1 in its environment and the program's name (the
+// folder's) as argv[0]. The init runs after every package's variables and
+// inits, as the program's would, and before the testing package's main
+// registers or parses its -test.* flags, so main sees the program's
+// arguments only and the process is the program: its flags, usage text,
+// logs, exit code and signals are the built program's. The difference is
+// what else the binary links: the test files and their imports (testsrv
+// links no netron transport or discovery backend that an example does not
+// import itself), and under go test -race the program runs with the race
+// detector too.
+//
+// IsProgram removes the variable from the program's environment, so a
+// process the program starts does not inherit it. A test binary run
+// without the variable runs its tests as before. One run with the variable
+// whose init does not run main reaches RunWithProgram, which then fails
+// with exit code 2 and says what is missing, rather than running the
+// tests again in every process the tests start.
 func RunWithProgram(m *testing.M) int {
-	wd, err := os.Getwd()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if os.Getenv(programEnv) != "" {
+		fmt.Fprintf(os.Stderr, "%s is set but the test binary ran its tests: the package needs the init of testsrv.RunWithProgram's doc, which runs main\n", programEnv)
+		return 2
 	}
-	dir, err := os.MkdirTemp("", filepath.Base(wd))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, filepath.Base(wd))
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build %s: %v\n%s", wd, err, out)
-		return 1
-	}
-	built = bin
 	return m.Run()
 }
 
-// BuildProgram returns the binary of the main package in the test's
-// working directory: the one [RunWithProgram] built, else one built now
-// into the test's temporary folder, named after the working directory.
-func BuildProgram(t testing.TB) string {
-	t.Helper()
-	if built != "" {
-		return built
+// IsProgram reports whether this process was started by [ProgramCommand]
+// to run the program rather than the tests, and removes the variable that
+// says so from the environment, so that it is not passed on. See
+// [RunWithProgram].
+func IsProgram() bool {
+	if os.Getenv(programEnv) == "" {
+		return false
 	}
+	os.Unsetenv(programEnv)
+	return true
+}
+
+// ProgramName is the name the program of the test's working directory (an
+// example's folder) runs under: the folder's name, as go build names it.
+func ProgramName(t testing.TB) string {
+	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), filepath.Base(wd))
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	return filepath.Base(wd)
+}
+
+// ProgramCommand returns the command that runs the program of the test's
+// working directory with args: the test binary itself, with argv[0] the
+// program's name ([ProgramName]) and the environment the test's plus
+// TITAN_TESTSRV_RUN_MAIN=1 (a caller that sets Env appends to cmd.Env).
+// See [RunWithProgram]. It runs in the working directory of the test until
+// the caller sets Dir.
+func ProgramCommand(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	return program(t, exec.Command, args)
+}
+
+// ProgramCommandContext is ProgramCommand with exec.CommandContext: the
+// program is killed when ctx is done.
+func ProgramCommandContext(t testing.TB, ctx context.Context, args ...string) *exec.Cmd {
+	t.Helper()
+	return program(t, func(name string, args ...string) *exec.Cmd { return exec.CommandContext(ctx, name, args...) }, args)
+}
+
+func program(t testing.TB, command func(string, ...string) *exec.Cmd, args []string) *exec.Cmd {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return bin
+	cmd := command(self, args...)
+	cmd.Args[0] = ProgramName(t)
+	cmd.Env = append(os.Environ(), programEnv+"=1")
+	return cmd
 }
 
 // Program is a program a test runs as its own process, started by
@@ -89,21 +138,34 @@ func (p *Program) Text() string {
 	return strings.Join(p.text, "\n")
 }
 
-// StartProgram starts bin with args in a fresh folder of its own (so it
-// reads no titan.yaml), logging JSON (TITAN_LOGGER__FORMAT=json), and
-// kills it when the test ends.
-func StartProgram(t testing.TB, bin string, args ...string) *Program {
+// StartProgram starts the program of the test's working directory
+// ([ProgramCommand]) with args in a fresh folder of its own (so it reads
+// no titan.yaml), logging JSON (TITAN_LOGGER__FORMAT=json), and kills it
+// when the test ends.
+func StartProgram(t testing.TB, args ...string) *Program {
 	t.Helper()
-	return StartProgramEnv(t, bin, nil, args...)
+	return StartCommand(t, ProgramCommand(t, args...))
 }
 
-// StartProgramEnv is StartProgram with env (NAME=value) added to the
-// program's environment.
+// StartProgramEnv starts bin with args as StartProgram starts the
+// program, with env (NAME=value) added to its environment.
 func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Program {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	return StartCommand(t, cmd)
+}
+
+// StartCommand starts cmd as StartProgram starts the program: in a fresh
+// folder, logging JSON (added to cmd.Env, os.Environ() when nil), killed
+// when the test ends.
+func StartCommand(t testing.TB, cmd *exec.Cmd) *Program {
+	t.Helper()
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(append(os.Environ(), "TITAN_LOGGER__FORMAT=json"), env...)
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, "TITAN_LOGGER__FORMAT=json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +208,7 @@ func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Pr
 // first or logs no such record within 15 s.
 func (p *Program) Await(msg string) map[string]any {
 	p.t.Helper()
-	name := filepath.Base(p.Cmd.Path)
+	name := filepath.Base(p.Cmd.Args[0])
 	timeout := time.After(15 * time.Second)
 	for {
 		select {

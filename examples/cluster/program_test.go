@@ -1,0 +1,17 @@
+package main
+
+import (
+	"os"
+
+	"github.com/titanframework/titan/internal/testsrv"
+)
+
+// init makes the test binary the program when testsrv starts it as the
+// program (see testsrv.RunWithProgram): it runs main before the testing
+// package registers or parses its flags, and exits.
+func init() {
+	if testsrv.IsProgram() {
+		main()
+		os.Exit(0)
+	}
+}
