@@ -19,8 +19,8 @@ var errNotOpen = errors.New("discovery: the registry is not open yet: it opens w
 // appRegistry is the [Registry] the module provides: the backend of the
 // discovery section, opened by the app's start hook (within the start
 // context fx gives) and closed by its stop hook. Calls before the start
-// hook opened the backend fail with errNotOpen; a Watch begun then yields
-// that error and follows the backend once it opens. With
+// hook opened the backend fail with errNotOpen; a Watch begun then waits
+// for the open and follows the backend. With
 // discovery.required: false a backend that does not answer at start is
 // replaced by a lazy registry that retries every heartbeat. It is safe
 // for concurrent use.
@@ -141,15 +141,14 @@ func (a *appRegistry) Discover(ctx context.Context, q Query) ([]Instance, error)
 	return r.Discover(ctx, q)
 }
 
-// Watch follows the backend's watch; begun before start, it yields
-// errNotOpen first and follows the backend once it opens.
+// Watch follows the backend's watch; begun before start (a client that
+// follows its remotes from its own start hook), it waits for the backend
+// to open, bounded by ctx, instead of yielding an error that says nothing
+// is wrong.
 func (a *appRegistry) Watch(ctx context.Context, q Query) iter.Seq2[[]Instance, error] {
 	return func(yield func([]Instance, error) bool) {
 		r, err := a.get()
 		if errors.Is(err, errNotOpen) {
-			if !yield(nil, err) {
-				return
-			}
 			select {
 			case <-ctx.Done():
 				return

@@ -426,3 +426,75 @@ func TestRegistryBeforeStart(t *testing.T) {
 		t.Error("Discover after stop succeeded")
 	}
 }
+
+// A watch begun while the app is built (a client following its remotes
+// from its own start hook) waits for the registry to open instead of
+// yielding an error, and then yields the registry's instances; before a
+// start that never comes it ends with its context.
+func TestRegistryWatchBeforeStart(t *testing.T) {
+	t.Parallel()
+	var reg discovery.Registry
+	app := titan.New(settings(), titan.Invoke(func(r discovery.Registry) { reg = r }))
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type event struct {
+		ins []discovery.Instance
+		err error
+	}
+	events := make(chan event, 16)
+	go func() {
+		for ins, err := range reg.Watch(ctx, discovery.Query{Service: "calc"}) {
+			events <- event{ins, err}
+			if err == nil {
+				return
+			}
+		}
+	}()
+	select {
+	case e := <-events:
+		t.Fatalf("the watch yielded before the app started: %v, %v", e.ins, e.err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-events:
+		if e.err != nil {
+			t.Fatalf("the watch after the start: %v", e.err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch yielded nothing in 10s after the start")
+	}
+	if err := app.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Before a start that never comes, the watch ends with its context.
+	var unstarted discovery.Registry
+	app = titan.New(settings(), titan.Invoke(func(r discovery.Registry) { unstarted = r }))
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithCancel(ctx)
+	ended := make(chan int, 1)
+	go func() {
+		n := 0
+		for range unstarted.Watch(wctx, discovery.Query{Service: "calc"}) {
+			n++
+		}
+		ended <- n
+	}()
+	wcancel()
+	select {
+	case n := <-ended:
+		if n != 0 {
+			t.Fatalf("the watch of an app never started yielded %d times, want none", n)
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch of an app never started did not end with its context")
+	}
+}

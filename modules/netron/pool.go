@@ -722,14 +722,16 @@ func (pl *Pool) retire(p *Peer) {
 // change.
 func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 	pl.done.Go(func() {
+		logged := "" // the error of the watch's current run of failures, logged once
 		for addrs, err := range w.Watch(ctx, pl.target) {
 			if err != nil {
-				if pl.log != nil && ctx.Err() == nil {
-					pl.log.Warn("following the instances of a remote service; keeping the last known ones", "target", pl.target.String(), "error", err)
+				if ctx.Err() == nil {
+					pl.logWatchErr(err, &logged)
 				}
 				pl.noteErr("the resolver: " + err.Error())
 				continue
 			}
+			logged = ""
 			if len(addrs) == 0 {
 				pl.noteErr("the resolver gave no instance")
 			} else {
@@ -752,6 +754,28 @@ func (pl *Pool) follow(ctx context.Context, w WatchResolver) {
 			})
 		}
 	})
+}
+
+// logWatchErr logs an error of the resolver's watch once per run of the
+// same error (a watch retries while the registry does not answer or does
+// not show the service, every half second at first): a service that is
+// not registered yet, as while it starts beside its client, at Info; any
+// other error at Warn, with the instances the pool keeps meanwhile. The
+// repeats go to Debug.
+func (pl *Pool) logWatchErr(err error, logged *string) {
+	if pl.log == nil {
+		return
+	}
+	msg := err.Error()
+	switch {
+	case msg == *logged:
+		pl.log.Debug("following the instances of a remote service: still failing", "target", pl.target.String(), "error", err)
+	case CodeOf(err) == CodeNotFound:
+		pl.log.Info("waiting for an instance of a remote service to be registered", "target", pl.target.String(), "error", err)
+	default:
+		pl.log.Warn("following the instances of a remote service failed; keeping the known ones until it answers", "target", pl.target.String(), "instances", len(pl.Addrs()), "error", err)
+	}
+	*logged = msg
 }
 
 // Close stops following the resolver and closes every connection; the

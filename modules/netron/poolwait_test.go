@@ -318,3 +318,65 @@ func TestPoolWithAFixedResolverDoesNotWait(t *testing.T) {
 		t.Fatalf("Start of a pool whose fixed resolvers do not know the service: %v, want not_found", err)
 	}
 }
+
+// scripted is a WatchResolver whose watch yields errs in order (a nil error
+// yields no address), closes done, and then waits for the end of the watch.
+type scripted struct {
+	errs []error
+	done chan struct{}
+}
+
+func (scripted) Resolve(context.Context, netron.Target) ([]string, error) { return nil, errNotYet }
+
+func (r scripted) Watch(ctx context.Context, _ netron.Target) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		for _, err := range r.errs {
+			if !yield(nil, err) {
+				return
+			}
+		}
+		close(r.done)
+		<-ctx.Done()
+	}
+}
+
+// A watch that fails the same way again and again, as discovery's does
+// while the service is not registered yet (every half second at first),
+// is logged once per run of the same error: not found at Info, as a normal
+// start of two apps together has it, other errors at Warn; the repeats at
+// Debug.
+func TestPoolLogsAWatchFailureOncePerRun(t *testing.T) {
+	t.Parallel()
+	unavailable := netron.Errorf(netron.CodeUnavailable, "the registry does not answer")
+	r := scripted{done: make(chan struct{}), errs: []error{
+		errNotYet, errNotYet, errNotYet, // one run: one Info, two Debug
+		unavailable, unavailable, // one Warn, one Debug
+		errNotYet,            // a new run: Info
+		nil,                  // the resolver answers (no instance): the run ends
+		errNotYet, errNotYet, // Info, Debug
+	}}
+	log, rec := captureLogger()
+	pool, _ := newWaitingPool(t, r, netron.WithLogger(log))
+	if err := pool.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pool did not follow the watch in 5s")
+	}
+	if n := rec.count("INFO waiting for an instance of a remote service to be registered", "target=counter@^1", "no healthy instance of counter@^1 is registered yet"); n != 3 {
+		t.Errorf("%d Info records of the service not found, want 3 (one per run)", n)
+	}
+	if n := rec.count("WARN following the instances of a remote service failed", "instances=0", "the registry does not answer"); n != 1 {
+		t.Errorf("%d Warn records of the registry not answering, want 1", n)
+	}
+	if n := rec.count("DEBUG following the instances of a remote service: still failing"); n != 4 {
+		t.Errorf("%d Debug records of repeats, want 4", n)
+	}
+	if n := rec.count("WARN") + rec.count("INFO") + rec.count("DEBUG") + rec.count("ERROR"); n != 8 {
+		rec.mu.Lock()
+		t.Errorf("%d records, want 8:\n%s", n, strings.Join(rec.msgs, "\n"))
+		rec.mu.Unlock()
+	}
+}
