@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -103,15 +104,37 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	}()
 	defer wg.Wait()
 	defer cancel()
-	if s := <-snaps; s != "crashed" {
-		t.Fatalf("first snapshot %q", s)
+	// crashed heartbeats until the join is seen, and never after: on a
+	// loaded machine its 300ms TTL could otherwise pass before then.
+	beat := time.NewTicker(100 * time.Millisecond)
+	defer beat.Stop()
+	await := func(what, want string, allowed ...string) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case s := <-snaps:
+				if s == want {
+					return
+				}
+				if !slices.Contains(allowed, s) {
+					t.Fatalf("%s: %q, want %q", what, s, want)
+				}
+			case <-beat.C:
+				if err := r.Register(ctx, testsrv.Instance("crashed", "1.0.0")); err != nil {
+					t.Fatal(err)
+				}
+			case <-deadline:
+				t.Fatalf("%s: no snapshot %q in 5s", what, want)
+			}
+		}
 	}
+	await("first snapshot", "crashed")
 	if err := r.Register(ctx, testsrv.Instance("joined", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	if s := <-snaps; s != "crashed,joined" {
-		t.Fatalf("after a join: %q", s)
-	}
+	await("after a join", "crashed,joined", "crashed")
+	beat.Stop()
 	start := time.Now()
 	// joined heartbeats; crashed does not.
 	for time.Since(start) < 2*time.Second {
