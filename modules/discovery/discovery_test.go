@@ -357,13 +357,21 @@ func TestAbruptStopLosesNoIdempotentCall(t *testing.T) {
 	cr.crashed.Store(true)
 	cut, cancel := context.WithCancel(context.Background())
 	cancel()
-	_ = victim.Stop(cut)               // no drain: connections cut with calls in flight
-	time.Sleep(600 * time.Millisecond) // past the TTL
+	_ = victim.Stop(cut) // no drain: connections cut with calls in flight
+	// The load goes on until the dead instance's entry has expired (its
+	// TTL is 300 ms; it was 600 ms of sleep before, past the TTL).
+	var ins []discovery.Instance
+	for deadline := time.Now().Add(600 * time.Millisecond); ; time.Sleep(10 * time.Millisecond) {
+		ins, _ = reg.Discover(context.Background(), discovery.Query{Service: "calc"})
+		if len(ins) == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
 	counts, errs := l.End()
 	if len(errs) > 0 {
 		t.Fatalf("%d idempotent calls failed when an instance died (%v answered); the first: %v", len(errs), counts, errs[0])
 	}
-	if ins, _ := reg.Discover(context.Background(), discovery.Query{Service: "calc"}); len(ins) != 2 {
+	if len(ins) != 2 {
 		t.Errorf("%d instances registered after the TTL, want the 2 live ones", len(ins))
 	}
 	evenly(t, spread(t, client, 600), 600, "b", "c")

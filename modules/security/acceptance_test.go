@@ -241,8 +241,9 @@ func TestExpiryOnLongLivedConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer peer.Close()
+	exp := time.Now().Add(2 * time.Second).Unix()
 	short := s.token(t, claims("alice", []string{"admin"}, func(c jwt.MapClaims) {
-		c["exp"] = time.Now().Add(2 * time.Second).Unix()
+		c["exp"] = exp
 	}))
 	var res map[string]any
 	if err := peer.Task(ctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: short}}); err != nil || res["success"] != true {
@@ -251,8 +252,17 @@ func TestExpiryOnLongLivedConnection(t *testing.T) {
 	if _, err := openVault(ctx, peer); err != nil {
 		t.Fatalf("before expiry: %v", err)
 	}
-	time.Sleep(time.Until(time.Unix(time.Now().Add(2*time.Second).Unix(), 0)) + 500*time.Millisecond)
-	_, err = openVault(ctx, peer)
+	// Call from the token's expiry on until a call fails: one begun half a
+	// second after it must (calls before that may still pass, the
+	// server's check being a little late).
+	time.Sleep(time.Until(time.Unix(exp, 0)))
+	for late := time.Unix(exp, 0).Add(500 * time.Millisecond); err == nil; time.Sleep(10 * time.Millisecond) {
+		begun := time.Now()
+		_, err = openVault(ctx, peer)
+		if err == nil && begun.After(late) {
+			t.Fatalf("a call begun %v after the token expired was served", begun.Sub(time.Unix(exp, 0)))
+		}
+	}
 	if codeOf(err) != netron.CodeUnauthenticated || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("after expiry: %v, want unauthenticated (expired)", err)
 	}

@@ -220,9 +220,12 @@ func TestPresentsServicesOnceNATSIsUp(t *testing.T) {
 	t.Parallel()
 	port := testsrv.FreePort(t)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
-	testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
+	app := testsrv.StartApp(t, appSettings(url, "titan", "netron.listen=tcp://127.0.0.1:0", "discovery.required=false"),
 		titan.Service("adder", "1.3.0", func() Adder { return Adder{} }))
 	testsrv.NATSServerAt(t, port, "")
+	// The app stops while NATS is still up (cleanups run last first): on a
+	// server already gone, its deregistration would wait out its timeout.
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
 	r := open(t, url, "titan", time.Second, nil)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if ins, _ := r.Discover(context.Background(), discovery.Query{Service: "adder"}); len(ins) == 1 {

@@ -49,16 +49,16 @@ func TestSharedBucketAgeIsNeverLowered(t *testing.T) {
 	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	reader := open(t, url, p, time.Second, nil) // another app, discovery.ttl: 1s
+	reader := open(t, url, p, 500*time.Millisecond, nil) // another app, discovery.ttl: 500ms
 	if age := bucketAge(t, url, p); age != time.Minute {
-		t.Fatalf("after an app with a ttl of 1s opened it, the bucket's age limit is %v, want 1m", age)
+		t.Fatalf("after an app with a ttl of 500ms opened it, the bucket's age limit is %v, want 1m", age)
 	}
-	time.Sleep(1500 * time.Millisecond) // past the reader's ttl, well within the writer's
+	time.Sleep(750 * time.Millisecond) // past the reader's ttl (by half of it), well within the writer's
 	for name, r := range map[string]interface {
 		Discover(context.Context, discovery.Query) ([]discovery.Instance, error)
 	}{"writer": writer, "reader with a shorter ttl": reader} {
 		if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 1 {
-			t.Fatalf("%s: 1.5 s after an entry of ttl 1m was written, Discover = %v, %v", name, testsrv.IDs(got), err)
+			t.Fatalf("%s: 750 ms after an entry of ttl 1m was written, Discover = %v, %v", name, testsrv.IDs(got), err)
 		}
 	}
 	open(t, url, p, 2*time.Minute, nil)

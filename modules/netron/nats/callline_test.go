@@ -73,7 +73,19 @@ func TestCallFloodIsBounded(t *testing.T) {
 	v, err := netron.CallUnary[float64](cctx, p, "calculator@1.0.0", "add", 1, 2)
 	cancel()
 	took := time.Since(start)
-	time.Sleep(time.Second) // the flood's calls run or wait meanwhile
+	// The flood's calls run or wait meanwhile: sample until every one of
+	// them has its answer (its result, a refusal or deadline_exceeded),
+	// the flood then over, or for a second at most.
+	answered := map[string]bool{}
+	for end := time.Now().Add(time.Second); len(answered) < flood && time.Now().Before(end); {
+		m, err := answers.NextMsg(time.Until(end))
+		if err != nil {
+			break
+		}
+		if m.Header.Get(natstransport.HeaderAck) == "" {
+			answered[m.Subject] = true
+		}
+	}
 	close(stop)
 	wg.Wait()
 	if err != nil || v != 3 {
@@ -88,7 +100,7 @@ func TestCallFloodIsBounded(t *testing.T) {
 	if ran := calc.calls.Load(); ran > flood/2 {
 		t.Errorf("%d of %d calls ran although their deadline passed while waiting", ran, flood)
 	}
-	t.Logf("peak %d goroutines (%d before); well-behaved call took %v; %d calls ran", peak, before, took, calc.calls.Load())
+	t.Logf("peak %d goroutines (%d before); well-behaved call took %v; %d calls ran; %d answered", peak, before, took, calc.calls.Load(), len(answered))
 }
 
 // TestCallLinePerService: each service of an instance has slots of its

@@ -42,6 +42,7 @@ type Point struct {
 // Calc is the test service.
 type Calc struct {
 	calls    atomic.Int64
+	slow     atomic.Int64 // calls of Slow begun
 	produced atomic.Int64
 	canceled chan string
 }
@@ -128,6 +129,7 @@ func (c *Calc) Broken(_ context.Context, n int) iter.Seq2[int, error] {
 }
 
 func (c *Calc) Slow(ctx context.Context, d time.Duration) (string, error) {
+	c.slow.Add(1)
 	select {
 	case <-time.After(d):
 		return "done", nil

@@ -264,8 +264,9 @@ func TestFrameSizeFollowsMaxPayload(t *testing.T) {
 }
 
 func TestStopFinishesCallsInFlight(t *testing.T) {
+	t.Parallel()
 	url := testURL(t)
-	n, _ := startInstance(t, url, "1.0.0")
+	n, calc := startInstance(t, url, "1.0.0")
 	p := dial(t, url, netron.Config{})
 	ctx := context.Background()
 	done := make(chan error, 1)
@@ -276,7 +277,14 @@ func TestStopFinishesCallsInFlight(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Stop as soon as the call runs on the instance (a fixed pause could
+	// end before the call arrives on a loaded machine): Stop then begins
+	// well before the call's 600 ms are over, as the check below needs.
+	for deadline := time.Now().Add(5 * time.Second); calc.slow.Load() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the call did not reach the instance")
+		}
+	}
 	start := time.Now()
 	if err := n.Stop(ctx); err != nil {
 		t.Fatal(err)

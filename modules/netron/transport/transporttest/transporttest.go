@@ -121,8 +121,16 @@ func acceptDuring[C io.Closer](t testing.TB, l transport.Listener, dial func(con
 		t.Fatalf("transporttest: accept on %s: %v", l.Addr(), r.err)
 	}
 	t.Cleanup(func() {
-		_ = client.Close()
+		// Both ends at once: a closing handshake (WebSocket's) then ends
+		// on the peer's own close instead of waiting out the close
+		// timeout for a peer that does not read.
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			_ = client.Close()
+		}()
 		_ = r.c.Close()
+		<-closed
 	})
 	return client, r.c
 }

@@ -586,12 +586,19 @@ func TestCloseStatus(t *testing.T) {
 // TestKeepAlive drops a peer that never answers pings and keeps one that does.
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
-	l := listen(t, "ws://127.0.0.1:0/?ping=100ms&pingTimeout=200ms", transport.Options{})
-	if strings.Contains(l.Addr(), "ping") {
-		t.Errorf("Addr() = %q shows the listen options", l.Addr())
+	// Each case has a listener of its own, and they run in parallel: they
+	// wait out ping intervals.
+	listenKeepAlive := func(t *testing.T) transport.Listener {
+		l := listen(t, "ws://127.0.0.1:0/?ping=100ms&pingTimeout=200ms", transport.Options{})
+		if strings.Contains(l.Addr(), "ping") {
+			t.Errorf("Addr() = %q shows the listen options", l.Addr())
+		}
+		return l
 	}
 
 	t.Run("DeadPeer", func(t *testing.T) {
+		t.Parallel()
+		l := listenKeepAlive(t)
 		accepted := accept(t, l)
 		raw := rawUpgrade(t, l.Addr())
 		server := awaitConn(t, accepted)
@@ -623,6 +630,8 @@ func TestKeepAlive(t *testing.T) {
 	})
 
 	t.Run("LivePeer", func(t *testing.T) {
+		t.Parallel()
+		l := listenKeepAlive(t)
 		accepted := accept(t, l)
 		client := dial(t, l.Addr(), transport.Options{})
 		server := awaitConn(t, accepted)
@@ -659,6 +668,8 @@ func TestKeepAlive(t *testing.T) {
 	// The engine stops reading a connection at its cap of calls; the pongs it does not read
 	// must not drop a live peer.
 	t.Run("OwnerNotReading", func(t *testing.T) {
+		t.Parallel()
+		l := listenKeepAlive(t)
 		accepted := accept(t, l)
 		client := dial(t, l.Addr(), transport.Options{})
 		server := awaitConn(t, accepted)
