@@ -11,7 +11,8 @@ import (
 
 // Waiter blocks until its context ends and reports what the method saw.
 type Waiter struct {
-	seen chan waitSeen
+	seen    chan waitSeen
+	started chan struct{} // a value when the method starts
 }
 
 type waitSeen struct {
@@ -22,6 +23,10 @@ type waitSeen struct {
 }
 
 func (w *Waiter) Wait(ctx context.Context) (string, error) {
+	select {
+	case w.started <- struct{}{}:
+	default:
+	}
 	_, dl := ctx.Deadline()
 	child, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -36,7 +41,7 @@ func waiterPeer(t *testing.T) (*Waiter, *netron.Peer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &Waiter{seen: make(chan waitSeen, 1)}
+	w := &Waiter{seen: make(chan waitSeen, 1), started: make(chan struct{}, 1)}
 	if err := n.Register("waiter", "1.0.0", w); err != nil {
 		t.Fatal(err)
 	}
@@ -55,6 +60,16 @@ func waiterPeer(t *testing.T) (*Waiter, *netron.Peer) {
 	}
 	t.Cleanup(func() { p.Close() })
 	return w, p
+}
+
+// waitStarted waits up to 5 s for the method to be running.
+func waitStarted(t *testing.T, w *Waiter) {
+	t.Helper()
+	select {
+	case <-w.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the method was not called within 5s")
+	}
 }
 
 func waitSeenWithin(t *testing.T, w *Waiter) waitSeen {
@@ -78,7 +93,7 @@ func TestServedCallContext(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() { _, err := p.Call(ctx, "waiter", "wait"); errc <- err }()
-		time.Sleep(50 * time.Millisecond)
+		waitStarted(t, w) // the call runs on the server
 		cancel()
 		s := waitSeenWithin(t, w)
 		if !errors.Is(s.err, context.Canceled) || !errors.Is(s.childErr, context.Canceled) || !s.peer || s.hasDeadline {
@@ -106,7 +121,7 @@ func TestServedCallContext(t *testing.T) {
 		t.Parallel()
 		w, p := waiterPeer(t)
 		go p.Call(context.Background(), "waiter", "wait")
-		time.Sleep(50 * time.Millisecond)
+		waitStarted(t, w) // the call runs on the server
 		p.Close()
 		s := waitSeenWithin(t, w)
 		if !errors.Is(s.err, context.Canceled) || !errors.Is(s.childErr, context.Canceled) {

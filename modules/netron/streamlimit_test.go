@@ -38,6 +38,7 @@ func (h *Holder) Hold(ctx context.Context) iter.Seq2[int, error] {
 // runs, so that five calls whose methods are all running at once cannot
 // all pass a bound of two.
 func TestStreamLimitUnderConcurrentCalls(t *testing.T) {
+	t.Parallel()
 	n, err := netron.New(netron.Config{MaxStreamsPerPeer: 2}, nil)
 	if err != nil {
 		t.Fatal(err)
