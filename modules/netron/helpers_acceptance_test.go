@@ -221,9 +221,12 @@ func (c *rawConn) write(msg []byte) {
 	c.writeBytes(append(b, msg...))
 }
 
+// writeBytes writes b within 2 s and 1 s more per MiB (a guard against a
+// server that stops reading, not a bound on its speed: a 10 MB message
+// took over 2 s under -race on a loaded 2-core machine).
 func (c *rawConn) writeBytes(b []byte) {
 	c.t.Helper()
-	c.nc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	c.nc.SetWriteDeadline(time.Now().Add(2*time.Second + time.Duration(len(b)>>20)*time.Second))
 	if _, err := c.nc.Write(b); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
