@@ -1,17 +1,8 @@
 package main
 
-import (
-	"os"
-
-	"github.com/titanframework/titan/internal/testsrv"
-)
+import "github.com/titanframework/titan/internal/testsrv"
 
 // init makes the test binary the program when testsrv starts it as the
 // program (see testsrv.RunWithProgram): it runs main before the testing
 // package registers or parses its flags, and exits.
-func init() {
-	if testsrv.IsProgram() {
-		main()
-		os.Exit(0)
-	}
-}
+func init() { testsrv.RunIfProgram(main) }

@@ -27,12 +27,7 @@ const programEnv = "TITAN_TESTSRV_RUN_MAIN"
 //	func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
 //
 //	// program_test.go, package main
-//	func init() {
-//		if testsrv.IsProgram() {
-//			main()
-//			os.Exit(0)
-//		}
-//	}
+//	func init() { testsrv.RunIfProgram(main) }
 //
 // [ProgramCommand] runs the test binary (os.Executable) with
 // TITAN_TESTSRV_RUN_MAIN=1 in its environment and the program's name (the
@@ -58,6 +53,16 @@ func RunWithProgram(m *testing.M) int {
 		return 2
 	}
 	return m.Run()
+}
+
+// RunIfProgram runs main and exits when [IsProgram] says this process
+// is the program, and returns otherwise: an example's program_test.go
+// calls it from an init of package main. See [RunWithProgram].
+func RunIfProgram(main func()) {
+	if IsProgram() {
+		main()
+		os.Exit(0)
+	}
 }
 
 // IsProgram reports whether this process was started by [ProgramCommand]
