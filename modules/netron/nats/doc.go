@@ -159,17 +159,21 @@
 // # Limits
 //
 // An instance runs at most Config.MaxCallsPerPeer calls of each service at
-// once, over all its callers (a stream counts until it is answered, as on
-// a stream connection); each service has slots of its own, so a method
-// that calls another service of the same instance never waits behind
-// itself. Calls that arrive meanwhile wait in line, without a
+// once for one caller (its [HeaderCaller]), as a stream connection runs at
+// most that many for its peer, and at most 10 times as many for all its
+// callers together (2,560 by default; a stream counts until it is
+// answered, as on a stream connection); each service has slots of its
+// own, so a method that calls another service of the same instance never
+// waits behind itself. So a caller that floods an instance with slow calls
+// holds its own share of the slots, and another caller's call runs at once
+// beside them. Calls that arrive over these bounds wait in line, without a
 // goroutine each, and are acknowledged at once: at most 16 per
 // MaxCallsPerPeer (4,096 by default) and 64 MiB wait, at most 4 per
-// MaxCallsPerPeer (1,024) from one caller (its [HeaderCaller]); one over
-// these is refused with resource_exhausted and does not run. Waiting
-// callers are served in turn, one call each, so a caller that floods an
-// instance makes another's call wait for the next free slot, not behind
-// its whole flood. A call's [HeaderTimeout] counts from its arrival, its wait
+// MaxCallsPerPeer (1,024) from one caller; one over these is refused with
+// resource_exhausted and does not run. A slot given up goes to the
+// waiting callers in turn, one call each, passing over those that run
+// their share already, so a flood's waiting calls never go before another
+// caller's. A call's [HeaderTimeout] counts from its arrival, its wait
 // included; one whose deadline passes while it waits (without the header,
 // after Config.RequestTimeout) is answered deadline_exceeded and does not
 // run, nor does one its caller cancels while it waits. The call
@@ -178,7 +182,8 @@
 // consumer, and those calls fail at their callers). Callers' ids are not
 // authenticated over NATS: a client sending under many ids is held by the
 // service-wide bounds only, and one sending under another caller's id
-// shares that caller's share of the line. Control messages (cancel, credit, close,
+// shares that caller's share of the slots and the line. Callers that send
+// no id share one share, as "anonymous". Control messages (cancel, credit, close,
 // ping) come on a subscription of their own and never wait behind calls.
 //
 // A caller (its inbox, [HeaderInbox]) has at most Config.MaxStreamsPerPeer

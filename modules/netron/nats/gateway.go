@@ -68,8 +68,9 @@ type Gateway struct {
 	// cost a caller nothing, so the bound per inbox alone would not bound
 	// what a caller inventing them makes the instance hold.
 	maxInstanceStreams int
-	// slots is the number of calls of one service that run at once
-	// (Config.MaxCallsPerPeer); each service has a callLine of its own, so
+	// slots is the number of calls of one service that run at once for
+	// one caller (Config.MaxCallsPerPeer; instanceCallsPerPeer times as
+	// many for all callers); each service has a callLine of its own, so
 	// that a call to another service of the instance, made by a method
 	// that holds a slot, never waits behind its caller.
 	slots int
@@ -157,9 +158,10 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 	g.streamRefusals.warn.Interval = refusalLogEvery
 	// min: no overflow for a huge MaxStreamsPerPeer.
 	g.maxInstanceStreams = min(g.maxStreams, math.MaxInt/instanceStreamsPerPeer) * instanceStreamsPerPeer
+	bounds := newCallLine(g.slots) // every service's line has these
 	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
-		"instance %s is busy: the service's %d call slots are taken and its waiting line is full (at most %d calls, %d from one caller, %d MiB)",
-		g.id, g.slots, g.slots*waitingPerSlot, g.slots*callerWaitingPerSlot, waitingBytes>>20))
+		"instance %s is busy: the service runs all the calls it may at once (%d from one caller, %d in all) and its waiting line is full (at most %d calls, %d from one caller, %d MiB)",
+		g.id, g.slots, bounds.slots, bounds.maxWait, bounds.maxCaller, waitingBytes>>20))
 	if err := g.subscribe(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -533,22 +535,22 @@ func (g *Gateway) onCall(line *callLine, msg *nats.Msg) {
 			"call id %s is already running for this caller (%s %s)", msg.Header.Get(HeaderCall), HeaderInbox, msg.Header.Get(HeaderInbox))))
 		return
 	}
-	c := queuedCall{msg: msg, arrived: time.Now()}
-	switch run, queued := line.enter(callerAddr(msg.Header), c); {
+	c := queuedCall{msg: msg, caller: callerAddr(msg.Header), arrived: time.Now()}
+	switch run, queued := line.enter(c); {
 	case run && g.begin():
 		go g.work(line, c)
 	case run:
 		g.started(msg)
 		g.retry(msg)
-		g.handOver(line)
+		g.handOver(line, c.caller)
 	case queued:
 		g.reply(msg.Reply, nil, HeaderAck, "1")
 	default:
 		g.started(msg)
 		g.reply(msg.Reply, g.busy)
 		g.busyRefusals.add(func(refused int64) {
-			g.log.Warn("calls refused: the service's call slots are taken and its waiting line has no room for them on this NATS instance (maxCallsPerPeer)",
-				"instance", g.id, "subject", msg.Subject, "slots", g.slots, "refused", refused)
+			g.log.Warn("calls refused: the service runs all the calls it may at once and its waiting line has no room for them on this NATS instance (maxCallsPerPeer)",
+				"instance", g.id, "subject", msg.Subject, "slotsPerCaller", g.slots, "slots", line.slots, "refused", refused)
 		})
 	}
 }
@@ -582,17 +584,17 @@ func (g *Gateway) started(msg *nats.Msg) (cancelled bool) {
 func (g *Gateway) work(line *callLine, c queuedCall) {
 	defer g.wg.Done()
 	for {
-		held := true
+		held, caller := true, c.caller
 		g.serveCall(c, func() {
 			if held {
 				held = false
-				g.handOver(line)
+				g.handOver(line, caller)
 			}
 		})
 		if !held {
 			return
 		}
-		next, ok := line.leave()
+		next, ok := line.leave(caller)
 		if !ok {
 			return
 		}
@@ -600,12 +602,12 @@ func (g *Gateway) work(line *callLine, c queuedCall) {
 	}
 }
 
-// handOver gives up a slot: the next waiting call takes it, in a
-// goroutine of its own; once the gateway is closed, the waiting calls are
-// answered with a retry instead.
-func (g *Gateway) handOver(line *callLine) {
+// handOver gives up a slot of caller: the next waiting call that may take
+// it does, in a goroutine of its own; once the gateway is closed, the
+// waiting calls are answered with a retry instead.
+func (g *Gateway) handOver(line *callLine, caller string) {
 	for {
-		next, ok := line.leave()
+		next, ok := line.leave(caller)
 		if !ok {
 			return
 		}
@@ -615,6 +617,7 @@ func (g *Gateway) handOver(line *callLine) {
 		}
 		g.started(next.msg)
 		g.retry(next.msg)
+		caller = next.caller
 	}
 }
 
