@@ -2,10 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"iter"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
@@ -97,6 +107,7 @@ func init() {
 		{"netron-tcp", netronRow{scheme: "tcp"}}, {"netron-tcp-noval", netronRow{scheme: "tcp", noval: true}},
 		{"netron-unix", netronRow{scheme: "unix"}}, {"netron-unix-noval", netronRow{scheme: "unix", noval: true}},
 		{"netron-ws", netronRow{scheme: "ws"}}, {"netron-ws-noval", netronRow{scheme: "ws", noval: true}},
+		{"netron-tls", netronRow{scheme: "tls"}}, {"netron-wss", netronRow{scheme: "wss"}},
 		{"netron-tcp-chain", netronRow{scheme: "tcp", chain: true}}, {"netron-unix-chain", netronRow{scheme: "unix", chain: true}},
 		{"netron-tcp-funcs", netronRow{scheme: "tcp", funcs: true}}, {"netron-tcp-chain-funcs", netronRow{scheme: "tcp", chain: true, funcs: true}},
 		{"netron-tcp-auth", netronRow{scheme: "tcp", auth: true}},
@@ -107,6 +118,8 @@ func init() {
 		switch r := v.row; {
 		case r.noval:
 			note = "same, contract validation off"
+		case secureScheme(r.scheme):
+			note = "same, validated, over TLS 1.3: a self-signed ECDSA P-256 certificate for 127.0.0.1 made for the run, which the client trusts"
 		case r.chain && r.funcs:
 			note = "same as netron-tcp-chain, the service giving its methods as MethodFuncs"
 		case r.chain:
@@ -132,7 +145,8 @@ func init() {
 // needs the role admin and the client authenticates its connection once.
 //
 // obs puts the operations modules' interceptors on both sides
-// (sys_netron_observed.go).
+// (sys_netron_observed.go). tls and wss serve a certificate made for the
+// run, which the client trusts (runTLS), and are checked first (checkTLS).
 func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 	scheme, noval, chain, auth, obs := r.scheme, r.noval, r.chain, r.auth, r.obs
 	var sides chainSides
@@ -172,6 +186,16 @@ func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 		}
 		return nil, err
 	}
+	// tls:// and wss:// serve a certificate made for the run; the client
+	// trusts it (and nothing else: no InsecureSkipVerify).
+	var serverTLS, clientTLS *tls.Config
+	if secureScheme(scheme) {
+		if serverTLS, clientTLS, err = runTLS(); err != nil {
+			return fail(err)
+		}
+		sides.server = append(sides.server, netron.WithTLS(serverTLS, nil))
+		sides.client = append(sides.client, netron.WithTLS(nil, clientTLS))
+	}
 	n, err := netron.New(netron.Config{}, nil, append(sides.server, netron.WithInterceptors(features...))...)
 	if err != nil {
 		return fail(err)
@@ -206,6 +230,11 @@ func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 	if err != nil {
 		return fail(err, stopClient, stopServer)
 	}
+	if serverTLS != nil {
+		if err := checkTLS(context.Background(), bound); err != nil {
+			return fail(err, func() { p.Close() }, stopClient, stopServer)
+		}
+	}
 	if chain {
 		if err := checkChain(context.Background(), sides, p, bound); err != nil {
 			return fail(err, func() { p.Close() }, stopClient, stopServer)
@@ -234,6 +263,68 @@ func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 		}
 	}
 	return b, nil
+}
+
+// secureScheme reports whether scheme is one of Netron's TLS stream
+// transports: tls:// (TCP) and wss:// (WebSocket).
+func secureScheme(scheme string) bool { return scheme == "tls" || scheme == "wss" }
+
+// runTLS returns a server configuration with a self-signed ECDSA P-256
+// certificate for 127.0.0.1, made for this run, and a client configuration
+// that trusts that certificate only; both TLS 1.3 only.
+func runTLS() (server, client *tls.Config, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(now.UnixNano()),
+		Subject:               pkix.Name{CommonName: "titan bench"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert)
+	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}, MinVersion: tls.VersionTLS13}
+	client = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}
+	return server, client, nil
+}
+
+// checkTLS checks, before measuring, that the server at addr really
+// speaks TLS with the run's certificate: a client that trusts only the
+// system's roots must be refused.
+func checkTLS(ctx context.Context, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	other, err := netron.New(netron.Config{}, nil, netron.WithTLS(nil, &tls.Config{MinVersion: tls.VersionTLS13}))
+	if err != nil {
+		return err
+	}
+	defer other.Stop(context.Background())
+	p, err := other.Dial(ctx, addr)
+	if err == nil {
+		p.Close()
+		return fmt.Errorf("%s: a client that does not trust the run's certificate was not refused", addr)
+	}
+	var unknown x509.UnknownAuthorityError
+	if !errors.As(err, &unknown) {
+		return fmt.Errorf("%s: a client that does not trust the run's certificate: want an unknown-authority error, got %w", addr, err)
+	}
+	return nil
 }
 
 // netronCalls are the calls of a family through the public client API.
