@@ -36,8 +36,6 @@ const (
 	forDial  clientKind = 1 << iota // Dial: a peer with a Netron of its own
 	forPool                         // Netron.NewPool, titan.Remote
 	forCalls                        // a CallConn made without a Netron (http.NewClient)
-
-	forAll = forDial | forPool | forCalls
 )
 
 // clientConfig is what the client options fill in.

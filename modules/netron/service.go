@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/big"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -462,9 +461,6 @@ func newService(name, version string, impl any, opts ...ServiceOption) (*service
 	s.meta = s.metadata()
 	return s, nil
 }
-
-// names returns the public method names.
-func (s *service) names() []string { return slices.Clone(s.order) }
 
 // Seq2 is the iterator type of stream methods, iter.Seq2[T, error].
 //

@@ -10,6 +10,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 func TestCallSubject(t *testing.T) {
@@ -47,10 +48,8 @@ func TestUnary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := r.Value(); v != nil && v != (struct{}{}) {
-		if _, ok := v.(interface{}); !ok {
-			t.Fatalf("reset = %#v", v)
-		}
+	if v, err := r.Value(); err != nil || (v != nil && v != (protocol.Undefined{})) {
+		t.Fatalf("reset, a method with no result, answered %#v, %v; want nothing (null or undefined)", v, err)
 	}
 	def, err := p.Definition(ctx, "calculator@^1")
 	if err != nil || def.ID != "calculator@1.2.0" {

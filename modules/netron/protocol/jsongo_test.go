@@ -115,7 +115,7 @@ func goJSONSamples() []any {
 		PI:    &goJSONInner{}, List: []goJSONInner{{A: 1}, {B: 2}}, PList: []*goJSONInner{nil, {S: "x"}},
 		Any: map[string]any{"k": []any{1, "two", 3.5}}, Anys: []any{Undefined{}, nil, ts}, MAny: map[string]any{"u": Undefined{}, "n": nil, "t": ts},
 		T: ts, D: 1500 * time.Millisecond, TP: &ts, Raw: RawValue{0x93, 1, 2, 3}, Big: big.NewInt(-12345678901234),
-		Nested: map[string][]map[string]float64{"x": {{"y": 1e21, "z": -0.0}, nil}},
+		Nested: map[string][]map[string]float64{"x": {{"y": 1e21, "z": math.Copysign(0, -1)}, nil}},
 		Tree:   &goJSONTree{V: 1, Kids: []goJSONTree{{V: 2}, {V: 3, Next: &goJSONTree{V: 4}}}},
 		Z:      goJSONZeroer{N: 7}, Quote: "q", Float: float32(1) / 3,
 	}

@@ -31,7 +31,7 @@ func TestAppendValueJSON(t *testing.T) {
 		{nil, `null`},
 		{protocol.Undefined{}, `null`},
 		{"a\"b\\c\n\u2028<>&", `"a\"b\\c\n` + "\u2028" + `<>&"`},
-		{1.5, `1.5`}, {-0.0, `0`}, {1e21, `1e+21`}, {int64(math.MaxInt64), `9223372036854775807`},
+		{1.5, `1.5`}, {math.Copysign(0, -1), `0`}, {1e21, `1e+21`}, {int64(math.MaxInt64), `9223372036854775807`},
 		{[]byte{0, 255}, `{"type":"Buffer","data":[0,255]}`},
 		{protocol.Object{{Key: "z", Value: 1}, {Key: "u", Value: protocol.Undefined{}}, {Key: "a", Value: []any{true, nil}}}, `{"z":1,"a":[true,null]}`},
 		{item{Z: "z", A: 2, When: time.UnixMilli(1718000000000).UTC(), In: inner{B: []byte{7}}},

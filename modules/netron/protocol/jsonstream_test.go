@@ -85,7 +85,7 @@ func rawJSONSeeds(t testing.TB) [][]byte {
 		user{ID: 1, Name: "a\"b\n\u2028", Score: 0.1, When: time.Unix(1, 0), Data: []byte{0, 255},
 			Home: &address{"x", []string{"p", "q"}}, Extra: map[string]any{"k": []any{1, "two", nil}},
 			Counts: map[int]int{1: 2}, Labels: map[string]string{"b": "1", "a": "2"}},
-		[]any{1e21, -0.0, 123456789012345678.0, 1.5, int64(math.MinInt64), uint64(math.MaxUint64)},
+		[]any{1e21, math.Copysign(0, -1), 123456789012345678.0, 1.5, int64(math.MinInt64), uint64(math.MaxUint64)},
 	} {
 		b, err := Marshal(v)
 		if err != nil {
