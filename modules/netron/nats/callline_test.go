@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,5 +163,78 @@ func TestCallLinePerService(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the slot is free: a waiting call would run now
 	if got := calc.calls.Load(); got != 1 {
 		t.Errorf("calculator ran %d calls, want 1: the cancelled one ran after it waited", got)
+	}
+}
+
+// A client sending each call under a caller id of its own (ids are not
+// authenticated over NATS) gets no more than the service's bound running
+// at once, 10 times Config.MaxCallsPerPeer, all callers together: the
+// calls over it wait in line, as many as the line holds, and the rest are
+// refused with resource_exhausted, naming the bounds.
+func TestCallsOfManyCallerIDsAreBounded(t *testing.T) {
+	t.Parallel()
+	const perCaller, calls = 2, 100
+	const slots, waiting = 10 * perCaller, 16 * perCaller // the service's bounds
+	r := serveRawCalc(t, netron.Config{MaxCallsPerPeer: perCaller})
+	calc, nc, prefix := r.calc, r.nc, r.prefix
+	answers, err := nc.SubscribeSync(nc.NewInbox() + ".>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer answers.Unsubscribe()
+	if err := answers.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	// 3 s of work, cut at 2 s by the caller's timeout: the calls run, or
+	// wait, until every call is taken in (under 0.2 s with -race).
+	args, _ := protocol.AppendValue(nil, []any{3000})
+	start := time.Now()
+	// One call at a time, each taken in (begun, acknowledged in line or
+	// refused) before the next is sent: NATS drops what a subscription
+	// has not taken beyond its pending limit, the line's.
+	var acked, refused int
+	var refusal string
+	for i := range calls {
+		m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.work")
+		m.Reply = answers.Subject[:len(answers.Subject)-1] + "r." + strconv.Itoa(i)
+		m.Data = args
+		m.Header.Set(natstransport.HeaderCaller, "caller"+strconv.Itoa(i))
+		m.Header.Set(natstransport.HeaderTimeout, "2000")
+		before := calc.calls.Load()
+		if err := nc.PublishMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			if calc.calls.Load() > before {
+				break
+			}
+			// Running calls are acknowledged too, later: only call i's
+			// first answer tells what became of it.
+			a, err := answers.NextMsg(5 * time.Millisecond)
+			if err == nil && strings.HasSuffix(a.Subject, ".r."+strconv.Itoa(i)) {
+				if a.Header.Get(natstransport.HeaderAck) != "" {
+					acked++
+					break
+				}
+				pkt, err := protocol.DecodePacket(a.Data, protocol.Limits{})
+				te, _ := pkt.Data.(*protocol.TitanError)
+				if err != nil || te == nil || te.GoCode() != "resource_exhausted" {
+					t.Fatalf("%s answered %v %#v while every call runs for 2 s; want an acknowledgement or resource_exhausted", a.Subject, err, pkt.Data)
+				}
+				refused++
+				refusal = te.Message
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("call %d was neither begun nor answered in 5 s", i)
+			}
+		}
+	}
+	t.Logf("%d calls taken in in %v", calls, time.Since(start))
+	if ran := calc.calls.Load(); ran != slots || acked != waiting || refused != calls-slots-waiting {
+		t.Fatalf("%d calls from %d caller ids: %d ran, %d waited, %d were refused; want %d, %d, %d", calls, calls, ran, acked, refused, slots, waiting, calls-slots-waiting)
+	}
+	if !strings.Contains(refusal, "2 from one caller, 20 in all") {
+		t.Errorf("the refusal %q does not name the bounds", refusal)
 	}
 }
