@@ -177,9 +177,9 @@ func (r *sseReader) Next() (protocol.RawValue, error) {
 		case len(line) == 0: // the end of an event without data
 			event = ""
 		case bytes.HasPrefix(line, []byte("event:")):
-			event = string(bytes.TrimSpace(line[len("event:"):]))
+			event = string(sseValue(line[len("event:"):]))
 		case bytes.HasPrefix(line, []byte("data:")):
-			data := bytes.TrimSpace(line[len("data:"):])
+			data := sseValue(line[len("data:"):])
 			switch event {
 			case "":
 				item, err := protocol.AppendJSONDepth(r.item[:0], data, protocol.DefaultMaxDepth)
@@ -200,6 +200,11 @@ func (r *sseReader) Next() (protocol.RawValue, error) {
 		// comments (":") and fields this reader does not use are skipped
 	}
 }
+
+// sseValue is a field's value, what follows its name and colon on its
+// line, with one leading space removed, as the Server-Sent Events format
+// reads it (and no other white space: "event:\fend" is not the end).
+func sseValue(b []byte) []byte { return bytes.TrimPrefix(b, []byte(" ")) }
 
 // readLine returns the next line without its end, bounded by the
 // client's response size limit.

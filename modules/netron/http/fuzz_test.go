@@ -172,3 +172,38 @@ func FuzzStreamEvents(f *testing.F) {
 		_ = r.Close()
 	})
 }
+
+// TestSSEFieldValues: a field's value is what follows its colon with one
+// leading space removed, as the Server-Sent Events format has it; other
+// white space is part of it. Before, the reader trimmed all of it, so
+// "event:\fend" (found by FuzzStreamEvents) ended a stream and "data:\f1"
+// was an item.
+func TestSSEFieldValues(t *testing.T) {
+	for _, c := range []struct {
+		body  string
+		items int
+		end   bool // io.EOF after the items, else an error
+	}{
+		{"data: 1\n\nevent: end\ndata: {\"count\":1}\n\n", 1, true},
+		{"data:1\n\nevent:end\ndata:{\"count\":1}\n\n", 1, true},
+		{"data: 1 \n\nevent: end\r\ndata: {}\r\n\r\n", 1, true},
+		{"event:\fend\ndata:\n\n", 0, false},
+		{"event:  end\ndata: {}\n\n", 0, false},
+		{"event: end \ndata: {}\n\n", 0, false},
+		{"event:\tend\ndata: {}\n\n", 0, false},
+		{"data:\f1\n\n", 0, false},
+	} {
+		r := httptransport.NewSSEReader(strings.NewReader(c.body), 4096, 1<<20)
+		items := 0
+		var end error
+		for {
+			if _, end = r.Next(); end != nil {
+				break
+			}
+			items++
+		}
+		if items != c.items || errors.Is(end, io.EOF) != c.end {
+			t.Errorf("%q: %d items, then %v; want %d items and the end %v", c.body, items, end, c.items, c.end)
+		}
+	}
+}
