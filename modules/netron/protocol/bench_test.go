@@ -134,6 +134,22 @@ func BenchmarkUnmarshalStruct(b *testing.B) {
 	}
 }
 
+// BenchmarkMarshalStruct encodes the message of BenchmarkUnmarshalStruct
+// into a reused buffer.
+func BenchmarkMarshalStruct(b *testing.B) {
+	u := benchUser{ID: 1000, Name: "Ada Lovelace", Email: "ada@example.com", Age: 36, Score: 97.25, Active: true,
+		Role: "member", Tags: []string{"mathematics", "engines", "poetry"}, Address: benchAddress{"12 St James's Square", "London", "10001"}}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = protocol.AppendValue(buf[:0], &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
 // BenchmarkSplitPacket checks a STREAM packet carrying a realistic message
 // (the walk every received packet gets before its payload is decoded,
 // but stream items: BenchmarkSplitStreamPacket).

@@ -274,7 +274,7 @@ func structEncoder(t reflect.Type) encFunc {
 			n = 0
 			for i := range si.fields {
 				f := &si.fields[i]
-				fv, ok := fieldValue(v, f.index)
+				fv, ok := f.value(v)
 				if ok && !skip(f, fv) {
 					n++
 				}
@@ -285,8 +285,16 @@ func structEncoder(t reflect.Type) encFunc {
 		}
 		for i := range si.fields {
 			f := &si.fields[i]
-			fv, ok := fieldValue(v, f.index)
-			if !ok || skip(f, fv) {
+			var fv reflect.Value
+			if f.direct >= 0 {
+				fv = v.Field(f.direct) // f.value, inlined
+			} else {
+				var ok bool
+				if fv, ok = fieldValue(v, f.index); !ok {
+					continue
+				}
+			}
+			if (f.omitEmpty || f.omitZero) && skip(f, fv) {
 				continue
 			}
 			e.buf = append(e.buf, f.key...)

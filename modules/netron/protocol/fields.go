@@ -19,6 +19,7 @@ type field struct {
 	name      string
 	key       []byte // the name, encoded as a MessagePack string
 	index     []int
+	direct    int // index[0] for a field of the struct itself (len(index) == 1), else -1
 	typ       reflect.Type
 	tagged    bool
 	omitEmpty bool
@@ -196,6 +197,10 @@ func typeFields(t reflect.Type) []field {
 		e := encoder{}
 		e.str(fields[i].name)
 		fields[i].key = e.buf
+		fields[i].direct = -1
+		if len(fields[i].index) == 1 {
+			fields[i].direct = fields[i].index[0]
+		}
 	}
 	return fields
 }
@@ -213,6 +218,15 @@ func fieldValue(v reflect.Value, index []int) (reflect.Value, bool) {
 		v = v.Field(i)
 	}
 	return v, true
+}
+
+// value is fieldValue(v, f.index), with no walk for a field of the struct
+// itself.
+func (f *field) value(v reflect.Value) (reflect.Value, bool) {
+	if f.direct >= 0 {
+		return v.Field(f.direct), true
+	}
+	return fieldValue(v, f.index)
 }
 
 // fieldForSet walks index from v, allocating nil embedded pointers; it
@@ -245,11 +259,22 @@ type EncodedField struct {
 // it: not when omitempty or omitzero omits it, nor behind a nil embedded
 // pointer.
 func (f EncodedField) Value(v reflect.Value) (reflect.Value, bool) {
-	fv, ok := fieldValue(v, f.f.index)
+	fv, ok := f.f.value(v)
 	if !ok || f.f.omitEmpty && isEmptyValue(fv) || f.f.omitZero && isZeroValue(fv) {
 		return fv, false
 	}
 	return fv, true
+}
+
+// Direct returns the index i of the field in its struct when Value(v) is
+// always (v.Field(i), true): a field of the struct itself, not promoted
+// from an embedded struct, that neither omitempty nor omitzero omits. ok
+// is false for any other field.
+func (f EncodedField) Direct() (i int, ok bool) {
+	if f.f.direct < 0 || f.f.omitEmpty || f.f.omitZero {
+		return -1, false
+	}
+	return f.f.direct, true
 }
 
 // EncodedFields returns the fields of struct type t that the encoder

@@ -740,12 +740,17 @@ func structDecoder(t reflect.Type) decFunc {
 				continue
 			}
 			guess = i + 1
-			fv, settable := fieldForSet(v, si.fields[i].index)
-			if !settable {
-				if err := d.skip(); err != nil {
-					return err
+			var fv reflect.Value
+			if j := si.fields[i].direct; j >= 0 {
+				fv = v.Field(j) // a field of the struct itself: nothing to allocate on the way
+			} else {
+				var settable bool
+				if fv, settable = fieldForSet(v, si.fields[i].index); !settable {
+					if err := d.skip(); err != nil {
+						return err
+					}
+					continue
 				}
-				continue
 			}
 			if err := decs[i](d, fv); err != nil {
 				return err

@@ -249,9 +249,10 @@ func (c typeCompiler) array(n *node, t reflect.Type, depth int) (check, bool) {
 }
 
 type typedField struct {
-	f     protocol.EncodedField
-	check check  // nil: the key may not be there (additionalProperties: false)
-	bit   uint64 // its bit in the required mask
+	f      protocol.EncodedField
+	direct int    // f's index in the struct when it is always written (f.Direct), else -1
+	check  check  // nil: the key may not be there (additionalProperties: false)
+	bit    uint64 // its bit in the required mask
 }
 
 func (c typeCompiler) structure(n *node, t reflect.Type, depth int) (check, bool) {
@@ -263,7 +264,10 @@ func (c typeCompiler) structure(n *node, t reflect.Type, depth int) (check, bool
 	var fields []typedField
 	var covered uint64
 	for _, f := range protocol.EncodedFields(t) {
-		tf := typedField{f: f}
+		tf := typedField{f: f, direct: -1}
+		if i, ok := f.Direct(); ok {
+			tf.direct = i
+		}
 		i, known := n.props[f.Name]
 		if known {
 			tf.bit = n.reqBit[i]
@@ -293,9 +297,14 @@ func (c typeCompiler) structure(n *node, t reflect.Type, depth int) (check, bool
 		var present uint64
 		for i := range fields {
 			tf := &fields[i]
-			fv, written := tf.f.Value(v)
-			if !written {
-				continue
+			var fv reflect.Value
+			if tf.direct >= 0 {
+				fv = v.Field(tf.direct) // what Value would return, without its walk
+			} else {
+				var written bool
+				if fv, written = tf.f.Value(v); !written {
+					continue
+				}
 			}
 			if tf.check == nil || !tf.check(fv) {
 				return false

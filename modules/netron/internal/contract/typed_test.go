@@ -189,3 +189,50 @@ func TestTypedRecursive(t *testing.T) {
 		t.Fatal("ForType on a recursive type did not return in 5 s")
 	}
 }
+
+type TypedInner struct {
+	X int `json:"x"`
+}
+
+type typedOuter struct {
+	*TypedInner
+	Y string `json:"y"`
+	Z int    `json:"z,omitempty"`
+}
+
+// TestTypedEmbedded: fields promoted through an embedded pointer, and
+// omitted ones, are checked as the encoder writes them: behind a nil
+// pointer or omitted, a field is absent.
+func TestTypedEmbedded(t *testing.T) {
+	doc := `{"type":"object","properties":{"x":{"type":"integer","maximum":1},"y":{"type":"string","minLength":1},` +
+		`"z":{"type":"integer","minimum":5}},"required":["y"]}`
+	docX := `{"type":"object","properties":{"x":{"type":"integer"}},"required":["x"]}`
+	p, px := compileBoth(t, doc), compileBoth(t, docX)
+	tc, tcx := p.checker.ForType(reflect.TypeFor[typedOuter]()), px.checker.ForType(reflect.TypeFor[typedOuter]())
+	if tc == nil || tcx == nil {
+		t.Fatal("not compiled")
+	}
+	for _, c := range []struct {
+		v        typedOuter
+		valid    bool // against doc
+		hasX     bool // against docX: x is written
+		describe string
+	}{
+		{typedOuter{Y: "a"}, true, false, "nil embedded pointer"},
+		{typedOuter{TypedInner: &TypedInner{X: 1}, Y: "a"}, true, true, "x within its maximum"},
+		{typedOuter{TypedInner: &TypedInner{X: 2}, Y: "a"}, false, true, "x above its maximum"},
+		{typedOuter{Y: ""}, false, false, "y too short"},
+		{typedOuter{Y: "a", Z: 3}, false, false, "z written, below its minimum"},
+		{typedOuter{Y: "a", Z: 0}, true, false, "z omitted"},
+		{typedOuter{Y: "a", Z: 5}, true, false, "z written, valid"},
+	} {
+		if got := tc.Valid(c.v); got != c.valid {
+			t.Errorf("%s: Valid %v, want %v", c.describe, got, c.valid)
+		}
+		typedAgree(t, doc, p, tc, c.v)
+		if got := tcx.Valid(c.v); got != c.hasX {
+			t.Errorf("%s: required x proven %v, want %v", c.describe, got, c.hasX)
+		}
+		typedAgree(t, docX, px, tcx, c.v)
+	}
+}
