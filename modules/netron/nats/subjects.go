@@ -26,7 +26,10 @@ const (
 	HeaderTimeout = "Titan-Timeout"
 	// HeaderMetadata is the call metadata, a JSON object of strings.
 	HeaderMetadata = "Titan-Metadata"
-	// HeaderCaller is the caller's Netron id (informational).
+	// HeaderCaller is the caller's Netron id: the peer address its calls
+	// are served under (nats://<id>), and the caller whose share of a
+	// service's call slots and waiting line they take (see Limits in the
+	// package doc). It is not authenticated.
 	HeaderCaller = "Titan-Caller"
 	// HeaderStream is the stream id the caller assigned to the call, used
 	// if the method streams; on control messages, the stream addressed.
