@@ -27,14 +27,7 @@ func TestCallFloodIsBounded(t *testing.T) {
 	r := serveRawCalc(t, netron.Config{MaxCallsPerPeer: slots})
 	ctx, addr, calc, nc, prefix := r.ctx, r.addr, r.calc, r.nc, r.prefix
 	before := runtime.NumGoroutine()
-	answers, err := nc.SubscribeSync(nc.NewInbox() + ".>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer answers.Unsubscribe()
-	if err := answers.SetPendingLimits(-1, -1); err != nil {
-		t.Fatal(err)
-	}
+	answers := subscribeAnswers(t, nc)
 	args, _ := protocol.AppendValue(nil, []any{2000}) // 2 s of work
 	for i := range flood {
 		m := nats.NewMsg(prefix + ".rpc.calculator.1_0_0.work")
@@ -177,14 +170,7 @@ func TestCallsOfManyCallerIDsAreBounded(t *testing.T) {
 	const slots, waiting = 10 * perCaller, 16 * perCaller // the service's bounds
 	r := serveRawCalc(t, netron.Config{MaxCallsPerPeer: perCaller})
 	calc, nc, prefix := r.calc, r.nc, r.prefix
-	answers, err := nc.SubscribeSync(nc.NewInbox() + ".>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer answers.Unsubscribe()
-	if err := answers.SetPendingLimits(-1, -1); err != nil {
-		t.Fatal(err)
-	}
+	answers := subscribeAnswers(t, nc)
 	// 3 s of work, cut at 2 s by the caller's timeout: the calls run, or
 	// wait, until every call is taken in (under 0.2 s with -race).
 	args, _ := protocol.AppendValue(nil, []any{3000})
@@ -237,4 +223,20 @@ func TestCallsOfManyCallerIDsAreBounded(t *testing.T) {
 	if !strings.Contains(refusal, "2 from one caller, 20 in all") {
 		t.Errorf("the refusal %q does not name the bounds", refusal)
 	}
+}
+
+// subscribeAnswers subscribes to the answers of a raw client's calls (their
+// reply subjects are under answers.Subject without its ">"), with no limit
+// on what waits to be read; the subscription ends with the test.
+func subscribeAnswers(t *testing.T, nc *nats.Conn) *nats.Subscription {
+	t.Helper()
+	answers, err := nc.SubscribeSync(nc.NewInbox() + ".>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = answers.Unsubscribe() })
+	if err := answers.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
+	return answers
 }
