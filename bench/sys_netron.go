@@ -2,17 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"iter"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -20,6 +14,7 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
 	_ "github.com/titanframework/titan/modules/netron/transport/tcp"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 	_ "github.com/titanframework/titan/modules/netron/transport/unix"
 	"github.com/titanframework/titan/modules/netron/validate"
 )
@@ -146,7 +141,8 @@ func init() {
 //
 // obs puts the operations modules' interceptors on both sides
 // (sys_netron_observed.go). tls and wss serve a certificate made for the
-// run, which the client trusts (runTLS), and are checked first (checkTLS).
+// run, which the client trusts (transporttest.NewTLSConfigs), and are
+// checked first (checkTLS).
 func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 	scheme, noval, chain, auth, obs := r.scheme, r.noval, r.chain, r.auth, r.obs
 	var sides chainSides
@@ -190,7 +186,7 @@ func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 	// trusts it (and nothing else: no InsecureSkipVerify).
 	var serverTLS, clientTLS *tls.Config
 	if secureScheme(scheme) {
-		if serverTLS, clientTLS, err = runTLS(); err != nil {
+		if serverTLS, clientTLS, err = transporttest.NewTLSConfigs(); err != nil {
 			return fail(err)
 		}
 		sides.server = append(sides.server, netron.WithTLS(serverTLS, nil))
@@ -268,41 +264,6 @@ func setupNetron(c caseSpec, r netronRow) (*bench, error) {
 // secureScheme reports whether scheme is one of Netron's TLS stream
 // transports: tls:// (TCP) and wss:// (WebSocket).
 func secureScheme(scheme string) bool { return scheme == "tls" || scheme == "wss" }
-
-// runTLS returns a server configuration with a self-signed ECDSA P-256
-// certificate for 127.0.0.1, made for this run, and a client configuration
-// that trusts that certificate only; both TLS 1.3 only.
-func runTLS() (server, client *tls.Config, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(now.UnixNano()),
-		Subject:               pkix.Name{CommonName: "titan bench"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, err
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}, MinVersion: tls.VersionTLS13}
-	client = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}
-	return server, client, nil
-}
 
 // checkTLS checks, before measuring, that the server at addr really
 // speaks TLS with the run's certificate: a client that trusts only the

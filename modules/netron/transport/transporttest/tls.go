@@ -15,12 +15,22 @@ import (
 
 // TLSConfigs returns a server configuration with a fresh self-signed
 // certificate for 127.0.0.1 and localhost, and a client configuration that
-// trusts it; both TLS 1.3.
+// trusts it; both TLS 1.3. It fails tb if the certificate cannot be made.
 func TLSConfigs(tb testing.TB) (server, client *tls.Config) {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	server, client, err := NewTLSConfigs()
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return server, client
+}
+
+// NewTLSConfigs is [TLSConfigs] for a caller without a testing.TB (the
+// bench module's TLS rows): it returns the error instead.
+func NewTLSConfigs() (server, client *tls.Config, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(time.Now().UnixNano()),
@@ -36,15 +46,15 @@ func TLSConfigs(tb testing.TB) (server, client *tls.Config) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		tb.Fatal(err)
+		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}}, MinVersion: tls.VersionTLS13}
 	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
-	return server, client
+	return server, client, nil
 }
