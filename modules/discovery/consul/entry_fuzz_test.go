@@ -3,6 +3,7 @@ package consul
 import (
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/consul/api"
@@ -33,8 +34,10 @@ func FuzzServiceEntry(f *testing.F) {
 		if serviceID(in.ID) != id || in.Service != service {
 			t.Fatalf("took %+v from the entry %q of service %q", in, id, service)
 		}
-		if name, ok := in.Metadata[metaKey[min(2, len(metaKey)):]]; len(metaKey) > 2 && metaKey[:2] == "m_" && (!ok || name != meta[metaKey]) {
-			t.Fatalf("metadata %q=%q not taken: %v", metaKey, meta[metaKey], in.Metadata)
+		if name, ok := strings.CutPrefix(metaKey, "m_"); ok {
+			if v, taken := in.Metadata[name]; !taken || v != meta[metaKey] {
+				t.Fatalf("metadata %q=%q not taken: %v", metaKey, meta[metaKey], in.Metadata)
+			}
 		}
 	})
 }

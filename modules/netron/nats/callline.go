@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -64,17 +65,15 @@ type callLine struct {
 func newCallLine(perCaller int) *callLine {
 	return &callLine{
 		// min: no overflow for a huge MaxCallsPerPeer.
-		slots:     min(perCaller, maxInt/instanceCallsPerPeer) * instanceCallsPerPeer,
+		slots:     min(perCaller, math.MaxInt/instanceCallsPerPeer) * instanceCallsPerPeer,
 		perCaller: perCaller,
-		maxWait:   min(perCaller, maxInt/waitingPerSlot) * waitingPerSlot,
-		maxCaller: min(perCaller, maxInt/callerWaitingPerSlot) * callerWaitingPerSlot,
+		maxWait:   min(perCaller, math.MaxInt/waitingPerSlot) * waitingPerSlot,
+		maxCaller: min(perCaller, math.MaxInt/callerWaitingPerSlot) * callerWaitingPerSlot,
 		maxBytes:  waitingBytes,
 		runningBy: map[string]int{},
 		byCall:    map[string][]queuedCall{},
 	}
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 func callSize(c queuedCall) int { return len(c.msg.Data) + len(c.msg.Subject) + len(c.msg.Reply) }
 

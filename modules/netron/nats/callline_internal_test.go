@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"math"
 	"strconv"
 	"testing"
 
@@ -121,7 +122,7 @@ func TestCallLineBounds(t *testing.T) {
 		t.Fatalf("a call over the waiting bytes: run %v queued %v", run, queued)
 	}
 
-	if big := newCallLine(maxInt); big.slots <= 0 || big.maxWait <= 0 || big.maxCaller <= 0 {
+	if big := newCallLine(math.MaxInt); big.slots <= 0 || big.maxWait <= 0 || big.maxCaller <= 0 {
 		t.Fatalf("a huge MaxCallsPerPeer overflows: slots %d, maxWait %d, maxCaller %d", big.slots, big.maxWait, big.maxCaller)
 	}
 }
