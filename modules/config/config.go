@@ -580,10 +580,30 @@ func (c *Config) mask(m map[string]any, section, rel string) {
 				continue
 			}
 			c.mask(t, sec, r)
+		case []any:
+			if secret {
+				m[k] = Mask
+				continue
+			}
+			c.maskList(t, sec, r)
 		default:
 			if secret && v != nil && v != "" {
 				m[k] = Mask
 			}
+		}
+	}
+}
+
+// maskList masks the secrets of the objects in l, a list at the path rel
+// of section: the fields of its elements are named as the element type's
+// (secretPaths), without the index.
+func (c *Config) maskList(l []any, section, rel string) {
+	for _, e := range l {
+		switch t := e.(type) {
+		case map[string]any:
+			c.mask(t, section, rel)
+		case []any:
+			c.maskList(t, section, rel)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -398,7 +399,7 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 		return n, nil
 	case "number":
 		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) { // JSON, and so the schema, has no NaN nor Inf
 			return nil, fmt.Errorf("want a number, got %q", raw)
 		}
 		return f, nil
@@ -440,10 +441,15 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 	return raw, nil
 }
 
-// loadEnv reads variables starting with prefix.
+// loadEnv reads variables starting with prefix. The variables at an alias
+// are read after the others, so that they replace what the variables at
+// their keys set, whatever the order of their names.
 func loadEnv(environ []string, prefix string, sections map[string]*section, aliases map[string]string) *layer {
 	l := newLayer()
 	sort.Strings(environ)
+	sort.SliceStable(environ, func(i, j int) bool {
+		return !envAtAlias(environ[i], prefix, aliases) && envAtAlias(environ[j], prefix, aliases)
+	})
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, prefix) || len(name) == len(prefix) {
@@ -469,6 +475,17 @@ func loadEnv(environ []string, prefix string, sections map[string]*section, alia
 		l.set(parts, v, src)
 	}
 	return l
+}
+
+// envAtAlias reports whether the variable kv names a key through one of
+// aliases.
+func envAtAlias(kv, prefix string, aliases map[string]string) bool {
+	name, _, _ := strings.Cut(kv, "=")
+	if len(aliases) == 0 || !strings.HasPrefix(name, prefix) {
+		return false
+	}
+	raw := strings.Split(name[len(prefix):], "__")
+	return !slices.Equal(unalias(aliases, raw), raw)
 }
 
 // loadSets reads --set key=value assignments.

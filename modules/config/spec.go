@@ -106,8 +106,8 @@ func jsonName(f reflect.StructField) (name string, omitempty bool) {
 }
 
 func secretPaths(t reflect.Type, prefix string, out map[string]bool, depth int) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		t = t.Elem() // a list's elements have the paths of its own (see maskList)
 	}
 	if t.Kind() != reflect.Struct || depth > 16 {
 		return
