@@ -161,7 +161,7 @@ func TestJSONAndTOMLFiles(t *testing.T) {
 	if src := c.Source("net.mode"); src != j+":3" {
 		t.Fatalf("json source = %q", src)
 	}
-	if src := c.Source("net.limits.maxConns"); src != tm {
+	if src := c.Source("net.limits.maxConns"); src != tm+":2" {
 		t.Fatalf("toml source = %q", src)
 	}
 }

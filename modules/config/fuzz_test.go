@@ -26,6 +26,7 @@ func FuzzConfigFile(f *testing.F) {
 		{1, `{"net":`},
 		{2, "[net]\nmode = \"fast\"\n[net.limits]\nmaxConns = 7\n"},
 		{2, "[net\nmode = 1\n"},
+		{2, "a.b = {c = 1, d = [ {e = 2}, 3 ]}\n[[x]]\ny = 1\n[x.z]\nw = 2\n[[x]]\n[[x.v]]\n[net]\nmode = \"safe\"\n"},
 	} {
 		f.Add([]byte(s.body), s.ext)
 	}

@@ -21,6 +21,7 @@ import (
 	ktoml "github.com/knadh/koanf/parsers/toml/v2"
 	kyaml "github.com/knadh/koanf/parsers/yaml"
 	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -135,6 +136,8 @@ func loadFile(path, why string) (*layer, error) {
 		}
 	case "json":
 		jsonLines(b, lines)
+	case "toml":
+		tomlLines(b, lines)
 	}
 	l := newLayer()
 	l.data = normalizeKeys(data).(map[string]any)
@@ -308,6 +311,76 @@ func jsonLines(b []byte, out map[string]int) {
 		return err
 	}
 	_ = walk("")
+}
+
+// tomlLines records the line of every key a TOML document sets: a key of a
+// table header at the header, a key of a key/value (dotted, or in an
+// inline table) at the key, an element of an array of tables at its
+// header. A key a document names more than once keeps its first line.
+func tomlLines(b []byte, out map[string]int) {
+	var nl []int // offsets of the line ends
+	for i, c := range b {
+		if c == '\n' {
+			nl = append(nl, i)
+		}
+	}
+	lineAt := func(n *unstable.Node) int { return 1 + sort.SearchInts(nl, int(n.Raw.Offset)) }
+	note := func(path string, line int) {
+		if _, seen := out[path]; !seen {
+			out[path] = line
+		}
+	}
+	elems := map[string]int{} // arrays of tables: elements so far
+	var keyValue func(kv *unstable.Node, table string)
+	keyValue = func(kv *unstable.Node, table string) {
+		path := table
+		for it := kv.Key(); it.Next(); {
+			path = join(path, string(it.Node().Data))
+			note(path, lineAt(it.Node()))
+		}
+		v := kv.Value()
+		switch v.Kind {
+		case unstable.InlineTable:
+			for it := v.Children(); it.Next(); {
+				keyValue(it.Node(), path)
+			}
+		case unstable.Array:
+			i := 0
+			for it := v.Children(); it.Next(); i++ {
+				if it.Node().Kind == unstable.InlineTable {
+					for kt := it.Node().Children(); kt.Next(); {
+						keyValue(kt.Node(), join(path, strconv.Itoa(i)))
+					}
+				}
+			}
+		}
+	}
+	var p unstable.Parser
+	p.Reset(b)
+	table := ""
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = ""
+			for it := e.Key(); it.Next(); {
+				k := it.Node()
+				table = join(table, string(k.Data))
+				note(table, lineAt(k))
+				n, isArray := elems[table]
+				switch {
+				case e.Kind == unstable.ArrayTable && it.IsLast():
+					elems[table] = n + 1
+					table = join(table, strconv.Itoa(n))
+					note(table, lineAt(k))
+				case isArray: // [a.b] after [[a]]: a key of a's last element
+					table = join(table, strconv.Itoa(n-1))
+				}
+			}
+		case unstable.KeyValue:
+			keyValue(e, table)
+		}
+	}
 }
 
 // fold reduces a name for matching: lower case, without "_" and "-".
