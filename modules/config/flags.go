@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -12,7 +13,9 @@ type Flags struct {
 	// Sets come from --set key=value (repeatable).
 	Sets []string
 	// PrintConfig is --print-config: print the effective configuration and
-	// exit.
+	// exit. Like a boolean flag of package flag, it takes a value only in
+	// the --print-config=value form, one strconv.ParseBool reads (false, 0,
+	// true, ...).
 	PrintConfig bool
 }
 
@@ -48,10 +51,15 @@ func ParseFlags(args []string) (Flags, error) {
 				f.Sets = append(f.Sets, val)
 			}
 		case "--print-config", "-print-config":
-			if hasVal && val != "true" {
-				return f, fmt.Errorf("flag %s takes no value", name)
+			if !hasVal {
+				f.PrintConfig = true
+				break
 			}
-			f.PrintConfig = true
+			b, err := strconv.ParseBool(val) // as the flag package reads a boolean flag
+			if err != nil {
+				return f, fmt.Errorf("flag %s=%s: want true or false, or no value", name, val)
+			}
+			f.PrintConfig = b
 		}
 	}
 	return f, nil

@@ -22,6 +22,10 @@ func TestParseFlags(t *testing.T) {
 		{args: []string{"--config", "--set"}, wantErr: true},
 		{args: []string{"--set", "novalue"}, wantErr: true},
 		{args: []string{"--print-config=yes"}, wantErr: true},
+		{args: []string{"--print-config=true"}, want: config.Flags{PrintConfig: true}},
+		{args: []string{"-print-config=1"}, want: config.Flags{PrintConfig: true}},
+		{args: []string{"--print-config", "--print-config=false"}, want: config.Flags{}},
+		{args: []string{"--print-config=false", "--print-config"}, want: config.Flags{PrintConfig: true}},
 	}
 	for _, tt := range tests {
 		got, err := config.ParseFlags(tt.args)
