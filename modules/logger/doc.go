@@ -17,7 +17,11 @@
 //  1. redaction: an attribute whose key is sensitive (password, secret,
 //     token, authorization, cookie, ... and the keys in [Config.Redact]) has
 //     its value replaced by "[REDACTED]", at any group depth and for
-//     attributes added with With as well;
+//     attributes added with With as well; so has a sensitive key of a map
+//     with string keys logged as a value (an http.Header, a
+//     map[string]any, and the maps in it to 8 levels; a map deeper than
+//     that is written as "[REDACTED]" whole), which is then written as a
+//     redacted map[string]any copy;
 //  2. fan-out: the record goes to every sink (with
 //     [github.com/samber/slog-multi]), each of which may set its own format
 //     and minimum level.

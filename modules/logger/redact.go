@@ -3,6 +3,7 @@ package logger
 import (
 	"context"
 	"log/slog"
+	"reflect"
 )
 
 // Redacted is the value that replaces the value of a sensitive attribute.
@@ -85,8 +86,9 @@ func (r *redactor) match(key string) bool {
 	return ok
 }
 
-// needs reports whether a must go through redact: its key is sensitive, or
-// its value must be resolved or searched (a LogValuer or a group).
+// needs reports whether a must go through redact: its key is sensitive, its
+// value must be resolved or searched (a LogValuer or a group), or it is a
+// map with string keys holding a sensitive one.
 func (r *redactor) needs(a slog.Attr) bool {
 	if r.match(a.Key) {
 		return true
@@ -100,19 +102,80 @@ func (r *redactor) needs(a slog.Attr) bool {
 				return true
 			}
 		}
+	case slog.KindAny:
+		return r.mapNeeds(reflect.ValueOf(a.Value.Any()), 0)
 	}
 	return false
 }
 
+// maxMapDepth bounds the search through maps in maps (a map[string]any
+// may hold itself): a map deeper than that is not searched but written as
+// [Redacted] whole, when the map around it is redacted.
+const maxMapDepth = 8
+
+// mapNeeds reports whether v is a map with string keys (http.Header,
+// map[string]string, map[string]any, ...) that holds a sensitive key, in
+// it or in a map it holds.
+func (r *redactor) mapNeeds(v reflect.Value, depth int) bool {
+	if v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
+		return false
+	}
+	if depth > maxMapDepth {
+		return true // not searched: hidden whole
+	}
+	nested := v.Type().Elem().Kind() == reflect.Map || v.Type().Elem().Kind() == reflect.Interface
+	for it := v.MapRange(); it.Next(); {
+		if r.match(it.Key().String()) || nested && r.mapNeeds(it.Value(), depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactMap returns a copy of v, a map with string keys, as a
+// map[string]any whose sensitive keys hold [Redacted] (maps it holds
+// redacted the same way); v is not changed.
+func (r *redactor) redactMap(v reflect.Value, depth int) any {
+	if depth > maxMapDepth {
+		return Redacted
+	}
+	if v.Kind() == reflect.Interface {
+		v = v.Elem()
+	}
+	out := make(map[string]any, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		k, e := it.Key().String(), it.Value()
+		switch {
+		case r.match(k):
+			out[k] = Redacted
+		case r.mapNeeds(e, depth+1):
+			out[k] = r.redactMap(e, depth+1)
+		default:
+			out[k] = e.Interface()
+		}
+	}
+	return out
+}
+
 // redact returns a with its value replaced by [Redacted] when its key is
-// sensitive, and otherwise with LogValuers resolved and groups redacted
-// recursively. The original attribute and its group slice are not changed.
+// sensitive, and otherwise with LogValuers resolved, groups redacted
+// recursively, and a map with string keys that holds a sensitive key
+// replaced by a redacted copy (a map[string]any). The original attribute and its group slice are not changed.
 func (r *redactor) redact(a slog.Attr) slog.Attr {
 	if r.match(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
 	if a.Value.Kind() == slog.KindLogValuer {
 		a.Value = a.Value.Resolve()
+	}
+	if a.Value.Kind() == slog.KindAny {
+		if v := reflect.ValueOf(a.Value.Any()); r.mapNeeds(v, 0) {
+			a.Value = slog.AnyValue(r.redactMap(v, 0))
+		}
+		return a
 	}
 	if a.Value.Kind() != slog.KindGroup {
 		return a

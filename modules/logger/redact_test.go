@@ -2,6 +2,8 @@ package logger_test
 
 import (
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,6 +115,39 @@ func TestRedaction(t *testing.T) {
 			want:   map[string]any{"SSN": logger.Redacted, "x_session": logger.Redacted, "password": logger.Redacted, "name": "n"},
 		},
 		{
+			name: "inside maps with string keys",
+			log: func(l *slog.Logger) {
+				l.Info("m",
+					"headers", http.Header{"Authorization": {"Bearer x"}, "Accept": {"a"}},
+					"env", map[string]string{"API_KEY": "k", "HOME": "h"},
+					"nested", map[string]any{"db": map[string]any{"password": "p", "port": 5432}, "name": "n"},
+					"plain", map[string]int{"tokens": 3},
+				)
+			},
+			want: map[string]any{
+				"headers.Authorization": logger.Redacted, "env.API_KEY": logger.Redacted, "env.HOME": "h",
+				"nested.db.password": logger.Redacted, "nested.db.port": float64(5432), "nested.name": "n", "plain.tokens": float64(3),
+			},
+		},
+		{
+			name: "maps in maps, and too deep to search",
+			log: func(l *slog.Logger) {
+				cycle := map[string]any{"secret": "s"}
+				cycle["self"] = cycle
+				l.Info("m", "cycle", cycle, "loop", map[string]any{"inner": map[string]any{"token": "t"}}, "deep", func() map[string]any {
+					d := map[string]any{"token": "t"}
+					for range 20 {
+						d = map[string]any{"d": d}
+					}
+					return d
+				}())
+			},
+			want: map[string]any{
+				"cycle.secret": logger.Redacted, "cycle.self.self.secret": logger.Redacted,
+				"loop.inner.token": logger.Redacted, "deep.d.d.d.d.d.d.d.d.d": logger.Redacted,
+			},
+		},
+		{
 			name: "extra keys absent",
 			log:  func(l *slog.Logger) { l.Info("m", "ssn", "123") },
 			want: map[string]any{"ssn": "123"},
@@ -161,6 +196,21 @@ func TestRedactionDoesNotChangeCallerValues(t *testing.T) {
 	l.Root().LogAttrs(t.Context(), slog.LevelInfo, "m", attrs...)
 	if attrs[0].Value.String() != "s" || group.Value.Group()[0].Value.String() != "p" {
 		t.Errorf("caller's attrs changed to %v", attrs)
+	}
+}
+
+// A map logged with a sensitive key is written redacted, and the caller's
+// map is left as it was.
+func TestRedactionOfMapsDoesNotChangeThem(t *testing.T) {
+	t.Parallel()
+	l, buf := newLogger(t, logger.Config{Format: logger.FormatText})
+	h := http.Header{"Authorization": {"Bearer x"}, "Accept": {"a"}}
+	l.For("http").Info("request", "headers", h)
+	if out := buf.String(); strings.Contains(out, "Bearer x") || !strings.Contains(out, "Accept:[a]") {
+		t.Errorf("output %q: want Authorization hidden and Accept shown", out)
+	}
+	if got := h.Values("Authorization"); !slices.Equal(got, []string{"Bearer x"}) {
+		t.Errorf("caller's header changed to %v", got)
 	}
 }
 
