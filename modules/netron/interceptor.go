@@ -2,8 +2,12 @@ package netron
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
+	"log/slog"
 	"reflect"
+	"runtime/debug"
 	"sync"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -287,6 +291,43 @@ func chainStreamingHandler(ics []Interceptor, f StreamingHandlerFunc) StreamingH
 		f = ics[i].WrapStreamingHandler(f)
 	}
 	return f
+}
+
+// recoverUnary is the outermost handler of the unary calls a Netron
+// serves, from any door: a panic in the chain (an interceptor's; the
+// method's own is recovered around it, see Call.invoke) ends that call
+// with an internal error, logged with its stack, instead of the process
+// (the stream transports serve calls on goroutines with no other recover).
+func recoverUnary(log *slog.Logger, next UnaryFunc) UnaryFunc {
+	return func(ctx context.Context, call *Call) (res any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logChainPanic(log, call, r)
+				res, err = nil, NewError(CodeInternal, errors.New(internalMessage))
+			}
+		}()
+		return next(ctx, call)
+	}
+}
+
+// recoverStreaming is recoverUnary for the opening of a stream; a panic
+// of its iterator is recovered where the iterator is ranged over.
+func recoverStreaming(log *slog.Logger, next StreamingHandlerFunc) StreamingHandlerFunc {
+	return func(ctx context.Context, call *Call) (seq iter.Seq2[any, error], err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logChainPanic(log, call, r)
+				seq, err = nil, NewError(CodeInternal, errors.New(internalMessage))
+			}
+		}()
+		return next(ctx, call)
+	}
+}
+
+// logChainPanic logs the panic r of the serving chain of call.
+func logChainPanic(log *slog.Logger, call *Call, r any) {
+	log.Error("call panicked in an interceptor", "service", call.Service, "method", call.Method,
+		"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 }
 
 func chainStreamingClient(ics []Interceptor, f StreamingClientFunc) StreamingClientFunc {

@@ -246,8 +246,8 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 	for _, o := range opts {
 		o.applyNetron(n)
 	}
-	n.unary = chainUnary(n.interceptors, invokeUnary)
-	n.streaming = chainStreamingHandler(n.interceptors, invokeStream)
+	n.unary = recoverUnary(n.log, chainUnary(n.interceptors, invokeUnary))
+	n.streaming = recoverStreaming(n.log, chainStreamingHandler(n.interceptors, invokeStream))
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
 	n.poolCalls = borrowsAll(n.interceptors)
 	if n.events == nil {

@@ -760,13 +760,20 @@ func (g *Guard) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.St
 		if err != nil {
 			return nil, err
 		}
-		seq, err := next(ctx, call)
-		if err != nil || release == nil {
-			if release != nil {
+		if release == nil {
+			return next(ctx, call)
+		}
+		opened := false
+		defer func() {
+			if !opened { // it failed, or panicked (a panic recovered further up)
 				release()
 			}
+		}()
+		seq, err := next(ctx, call)
+		if err != nil {
 			return seq, err
 		}
+		opened = true
 		return func(yield func(any, error) bool) {
 			defer release()
 			seq(yield)
