@@ -105,8 +105,12 @@ func (c CircuitBreakerConfig) Check() error {
 	if c.Failures < 0 {
 		errs = append(errs, fmt.Errorf("Failures %d: want 1 or more (0: %d)", c.Failures, DefaultFailures))
 	}
-	if c.Of < 0 || c.Of > 0 && c.Of < max(c.Failures, 1) {
-		errs = append(errs, fmt.Errorf("Of %d: want at least Failures (%d), or 0 for consecutive failures", c.Of, c.Failures))
+	failures := c.Failures // as CircuitBreaker uses it
+	if failures <= 0 {
+		failures = DefaultFailures
+	}
+	if c.Of < 0 || c.Of > 0 && c.Of < failures {
+		errs = append(errs, fmt.Errorf("Of %d: want at least Failures (%d), or 0 for consecutive failures", c.Of, failures))
 	}
 	if c.Delay < 0 {
 		errs = append(errs, fmt.Errorf("Delay %v: want a positive duration (0: %v)", c.Delay, DefaultDelay))

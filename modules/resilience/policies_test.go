@@ -108,3 +108,16 @@ func TestCallBorrowers(t *testing.T) {
 		t.Error("ForMethod of an interceptor that may keep its Calls says it borrows them")
 	}
 }
+
+// Of is checked against the Failures the breaker uses: with Failures
+// unset (5), an Of of 3 cannot be honoured (the breaker would ignore it
+// and count 5 in a row), so Check must say so.
+func TestCheckOfAgainstDefaultFailures(t *testing.T) {
+	err := resilience.CircuitBreakerConfig{Of: 3}.Check()
+	if want := "Of 3: want at least Failures (5)"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("CircuitBreakerConfig{Of: 3}.Check() = %v\nwant it to contain %s", err, want)
+	}
+	if err := (resilience.CircuitBreakerConfig{Of: 10}).Check(); err != nil {
+		t.Fatalf("CircuitBreakerConfig{Of: 10}.Check() = %v, want nil", err)
+	}
+}

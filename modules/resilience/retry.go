@@ -32,8 +32,9 @@ type RetryConfig struct {
 	// 0 means DefaultAttempts (3); 1 sends each call once.
 	Attempts int
 	// Backoff is the wait before the first retry, doubled before each
-	// next one up to MaxBackoff: 0 means DefaultBackoff (25ms); a
-	// negative value means no wait (the next attempt at once).
+	// next one up to MaxBackoff: 0 means DefaultBackoff (25ms), or
+	// MaxBackoff when that is less; a negative value means no wait (the
+	// next attempt at once).
 	Backoff time.Duration
 	// MaxBackoff bounds the wait between two attempts: 0 means
 	// DefaultMaxBackoff (1s).
@@ -88,11 +89,11 @@ func (c RetryConfig) withDefaults() RetryConfig {
 	if c.Attempts <= 0 {
 		c.Attempts = DefaultAttempts
 	}
-	if c.Backoff == 0 {
-		c.Backoff = DefaultBackoff
-	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.Backoff == 0 { // the default, within the MaxBackoff set
+		c.Backoff = min(DefaultBackoff, c.MaxBackoff)
 	}
 	if c.Backoff > c.MaxBackoff {
 		c.MaxBackoff = c.Backoff

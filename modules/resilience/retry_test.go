@@ -303,3 +303,22 @@ func (d *door) Definition(ctx context.Context, target string) (*protocol.Definit
 func (d *door) Services(context.Context) ([]netron.ServiceInfo, error) { return nil, nil }
 func (d *door) RemoteAddr() string                                     { return doorScheme }
 func (d *door) Close() error                                           { return nil }
+
+// MaxBackoff bounds every wait, also when Backoff is left to its default
+// (25ms): a MaxBackoff of 1ms is not raised to the default Backoff.
+func TestRetryMaxBackoffBelowTheDefaultBackoff(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	f.failing.Store(true)
+	_, addr := serve(t, f)
+	cfg := resilience.RetryConfig{MaxBackoff: time.Millisecond, Jitter: -1, Attempts: 10, AnyMethod: true}
+	if err := cfg.Check(); err != nil {
+		t.Fatalf("%+v: %v", cfg, err)
+	}
+	p := dial(t, addr, resilience.Retry(cfg))
+	start := time.Now()
+	_, err := get(p, "put", "k")
+	// 9 waits of at most 1ms; 25ms each (225ms) when MaxBackoff is ignored.
+	if took := time.Since(start); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 10 || took > 150*time.Millisecond {
+		t.Fatalf("10 attempts at most 1ms apart: %v after %v, %d attempts", err, took, f.calls.Load())
+	}
+}
