@@ -51,8 +51,10 @@
 // the code's name under the extra field "goCode", so every code round-trips
 // between Go peers while TypeScript peers see the numbers they know. A
 // plain error reaches the caller with its message and code unknown;
-// [NewError] sets the code; a panic or an encoding failure is internal with
-// a generic message (details go to the server log); no stack is ever sent.
+// [NewError] sets the code; a panic (of the method, or of an interceptor
+// serving the call) or an encoding failure is internal with a generic
+// message (details go to the server log) and ends that call only; no stack
+// is ever sent.
 //
 // # Calls
 //
