@@ -153,3 +153,25 @@ func Members(obj []byte, f func(key, value []byte) bool) {
 		}
 	}
 }
+
+// ElementAt returns the 1-based position of the element of arr, the text
+// of a JSON array, that holds the byte at offset off (1 when arr has
+// none): where a problem found at an offset of a call's argument list is,
+// in the caller's terms ("argument 2").
+func ElementAt(arr []byte, off int) int {
+	i := Space(arr, 0) + 1 // past '['
+	for k := 1; i < len(arr); k++ {
+		i = Space(arr, i)
+		if i >= len(arr) || arr[i] == ']' {
+			return k
+		}
+		end := End(arr, i)
+		if off < end {
+			return k
+		}
+		if i = Space(arr, end); i < len(arr) && arr[i] == ',' {
+			i++
+		}
+	}
+	return 1
+}

@@ -59,3 +59,23 @@ func TestUnquote(t *testing.T) {
 		}
 	}
 }
+
+func TestElementAt(t *testing.T) {
+	arr := []byte(` [ 1, "a,]" , {"k":[2,3]},4 ] `)
+	for _, tt := range []struct{ off, want int }{
+		{3, 1},  // 1
+		{8, 2},  // the comma inside "a,]"
+		{9, 2},  // the bracket inside it
+		{17, 3}, // inside the object
+		{21, 3}, // the comma inside its list
+		{26, 4}, // 4
+		{0, 1},  // before the array
+	} {
+		if got := ElementAt(arr, tt.off); got != tt.want {
+			t.Errorf("ElementAt(%q, %d) = %d, want %d", arr, tt.off, got, tt.want)
+		}
+	}
+	if got := ElementAt([]byte(`[]`), 1); got != 1 {
+		t.Errorf("in an empty array: %d, want 1", got)
+	}
+}

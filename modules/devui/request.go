@@ -51,6 +51,11 @@ func parseCall(body []byte) (callRequest, error) {
 	depth := protocol.DefaultMaxDepth + 1 // the list is a level of its own
 	raw, err := protocol.AppendJSONDepth(nil, q.Args, depth)
 	if err != nil {
+		if de, ok := errors.AsType[*protocol.DecodeError](err); ok && errors.Is(err, protocol.ErrTooLarge) {
+			// A number beyond the float64 range: say which argument holds
+			// it, as the HTTP gateway does.
+			return callRequest{}, netron.Errorf(netron.CodeInvalidArgument, "args: argument %d: %s", jsonwalk.ElementAt(q.Args, de.Offset), de.Msg)
+		}
 		return callRequest{}, netron.Errorf(netron.CodeInvalidArgument, "args: %v", err)
 	}
 	out.Args, err = protocol.SplitArray(raw, nil, protocol.Limits{MaxFrameSize: math.MaxInt, MaxDepth: depth})

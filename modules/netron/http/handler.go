@@ -100,6 +100,7 @@ func (h *Handler) isClosing() bool {
 // ServeHTTP routes a request (NETRON-WIRE.md §11.1).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	full := path // a JSON route's own path may start with the prefix
 	if p := h.cfg.prefix; p != "" {
 		if rest, ok := strings.CutPrefix(path, p); ok && (rest == "" || rest[0] == '/') {
 			path = rest
@@ -169,7 +170,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r.WithContext(netron.WithRemoteAddr(ctx, r.RemoteAddr))
 	}
-	switch r.Method + " " + path {
+	method := r.Method
+	if method == http.MethodHead {
+		// GET without the body (net/http drops it): the GET routes answer
+		// HEAD as they answer GET.
+		method = http.MethodGet
+	}
+	switch method + " " + path {
 	case "POST /netron/invoke":
 		h.serveInvoke(w, r)
 	case "POST /netron/batch":
@@ -186,14 +193,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAuthRequired(w)
 	default:
 		if r.Method == http.MethodPost {
-			h.serveRoute(w, r, path)
+			h.serveRoute(w, r, path, full)
 			return
 		}
-		if target, ok := strings.CutPrefix(path, "/netron/definition/"); ok && r.Method == http.MethodGet && target != "" {
+		if target, ok := strings.CutPrefix(path, "/netron/definition/"); ok && method == http.MethodGet && target != "" {
 			h.serveDefinition(w, r, target)
 			return
 		}
-		if m, _ := h.routes.get().route(path); m != nil {
+		if m, _ := h.routes.get().route(path); m != nil || full != path && h.routes.get().hasRoute(full) {
 			w.Header().Set("Allow", "POST, OPTIONS")
 			writeError(w, requestID(r), requestError(netron.CodeUnimplemented, http.StatusMethodNotAllowed, "Method not allowed: use POST"), true)
 			return

@@ -150,7 +150,7 @@ func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiE
 			// A number beyond the float64 range: say which argument holds it.
 			arg := 1
 			if array {
-				arg = argumentAt(text, de.Offset)
+				arg = jsonwalk.ElementAt(text, de.Offset)
 			}
 			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
 				"Invalid input: argument "+strconv.Itoa(arg)+": "+de.Msg)
@@ -168,26 +168,6 @@ func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiE
 		return nil, true, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
 	return args, true, nil
-}
-
-// argumentAt returns the 1-based position, in the JSON array text, of the element that holds
-// the byte at offset off.
-func argumentAt(text []byte, off int) int {
-	i := jsonwalk.Space(text, 0) + 1 // past '['
-	for k := 1; i < len(text); k++ {
-		i = jsonwalk.Space(text, i)
-		if i >= len(text) || text[i] == ']' {
-			return k
-		}
-		end := jsonwalk.End(text, i)
-		if off < end {
-			return k
-		}
-		if i = jsonwalk.Space(text, end); i < len(text) && text[i] == ',' {
-			i++
-		}
-	}
-	return 1
 }
 
 // result is the outcome of a call: its value (a Go value, or the items of

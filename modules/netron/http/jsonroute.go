@@ -59,8 +59,16 @@ func routeArgs(body []byte, m *methodEntry) ([]protocol.RawValue, *apiError) {
 // serveRoute answers POST <route>/<method>: the plain JSON result (200),
 // no body for a void method (204), or the items of a stream as SSE, NDJSON
 // or one array; errors are the §11.4 body with the status of the code.
-func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path string) {
+// path is the request's path without the gateway's prefix (WithPathPrefix),
+// full the path as it came: a route whose own path starts with the prefix
+// (titan.HTTP("/api/users") with the prefix /api) is still served there.
+func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full string) {
 	m, s := h.routes.route(path)
+	if m == nil && s == nil && full != path {
+		if fm, fs := h.routes.route(full); fm != nil || fs != nil {
+			m, s, path = fm, fs, full
+		}
+	}
 	if m == nil {
 		e := requestError(netron.CodeNotFound, http.StatusNotFound, "Not found")
 		base, method, _ := cutLast(path)

@@ -236,6 +236,12 @@ func (t *table) route(path string) (*methodEntry, *serviceEntry) {
 	return nil, nil
 }
 
+// hasRoute reports whether path is a JSON route of a method.
+func (t *table) hasRoute(path string) bool {
+	m, _ := t.route(path)
+	return m != nil
+}
+
 func cutLast(path string) (base, last string, ok bool) {
 	i := strings.LastIndexByte(path, '/')
 	if i <= 0 || i == len(path)-1 {
