@@ -72,7 +72,9 @@
 // Envelopes are the original's: success {"id","success":true,"data",
 // "hints":{"metrics":{"serverTime":ms}}} with "data" absent for a void
 // method; an input that is not an array is the single argument; a stream
-// method's items are drained into an array (at most 10000, else 413).
+// method's items are drained into an array (at most 10000 items and
+// netron's maxFrameSize in bytes of JSON, else 413 naming the limit and the
+// stream stopped).
 // hints.timeout (ms) shortens the call's timeout, the gateway's
 // ([WithTimeout], http.timeout: 30s), which a longer hint does not lengthen
 // (408 "Request timed out after Nms"). A batch answers 200 with one
@@ -97,7 +99,8 @@
 // <json>" per item, then "event: end" with data {"count":N}; a failure
 // after the first item is "event: error" with the error body as data);
 // application/x-ndjson gives one JSON item per line (a failure is a last
-// line holding the error body); anything else one JSON array of the items.
+// line holding the error body); anything else one JSON array of the items
+// (bounded as /netron/invoke's).
 // Streams answered as SSE or NDJSON have no timeout (they end with the
 // method or the client); unary calls and streams drained into an array have
 // the gateway's timeout. Every answer, streams and those of mounts

@@ -208,6 +208,11 @@ func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, er
 		return result{}, err
 	}
 	items := []any{}
+	// The array is one answer: it may take as many bytes of JSON as a
+	// message may (netron's maxFrameSize), counted as the items come, so
+	// that large items stop the stream long before its 10000th.
+	limit, size := h.n.Config().MaxFrameSize, 2
+	var scratch []byte
 	for v, err := range seq {
 		if err != nil {
 			return result{}, err
@@ -215,6 +220,17 @@ func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, er
 		if len(items) == maxStreamItems {
 			stop(errTooManyItems)
 			return result{}, errTooManyItems
+		}
+		// An item without a JSON form fails where the answer is written.
+		if b, err := protocol.AppendValueJSON(scratch[:0], v); err == nil {
+			if size += len(b) + 1; size > limit {
+				e := tooManyBytes(limit)
+				stop(e)
+				return result{}, e
+			}
+			if cap(b) <= 64<<10 {
+				scratch = b
+			}
 		}
 		items = append(items, v)
 	}
@@ -224,10 +240,21 @@ func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, er
 var errTooManyItems = netron.Errorf(netron.CodeResourceExhausted,
 	"Async generator exceeded maximum item limit (%d items). Use a streaming transport (WebSocket, or this gateway's SSE or NDJSON answers) for larger results.", maxStreamItems)
 
+// errTooManyBytes is the cause of a drain stopped at its byte limit.
+var errTooManyBytes = errors.New("the items of the stream exceed the size of one answer")
+
+// tooManyBytes is the error of a stream whose items, drained into one
+// JSON array, would take more than limit bytes.
+func tooManyBytes(limit int) error {
+	return netron.NewError(netron.CodeResourceExhausted, fmt.Errorf(
+		"%w: the array of its items would take more than %d bytes of JSON (netron.maxFrameSize). Use a streaming transport (WebSocket, or this gateway's SSE or NDJSON answers) for larger results",
+		errTooManyBytes, limit))
+}
+
 // callError converts the error of a call, naming the timeout when the
 // request's own deadline passed.
 func callError(ctx context.Context, err error, timeout time.Duration) *apiError {
-	if errors.Is(err, errTooManyItems) {
+	if errors.Is(err, errTooManyItems) || errors.Is(err, errTooManyBytes) {
 		e := invocationError(err)
 		e.status, e.code = http.StatusRequestEntityTooLarge, "413"
 		return e
