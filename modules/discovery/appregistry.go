@@ -62,9 +62,9 @@ func (a *appRegistry) start(ctx context.Context) error {
 		if c.Required == nil || *c.Required {
 			return fmt.Errorf("%w (set discovery.required: false to start without it and retry)", err)
 		}
-		log.Warn("the registry does not answer; starting without it and retrying every heartbeat", "registry", c.Backend, "url", c.URL, "error", err)
+		log.Warn("the registry does not answer; starting without it and retrying every heartbeat", "registry", c.Backend, "url", RedactURL(c.URL), "error", err)
 		reg = &lazy{open: func(ctx context.Context) (Registry, error) { return Open(ctx, c, log) }, retry: c.Heartbeat,
-			log: log, desc: c.Backend + " " + c.URL, err: err, last: time.Now()}
+			log: log, desc: c.Backend + " " + RedactURL(c.URL), err: err, last: time.Now()}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -395,3 +395,19 @@ func Open(ctx context.Context, c Config, log *slog.Logger) (Registry, error) {
 func SortInstances(ins []Instance) {
 	sort.Slice(ins, func(i, j int) bool { return ins[i].ID < ins[j].ID })
 }
+
+// RedactURL returns a registry URL (or URLs separated by commas, as
+// discovery.url may list servers) with any password replaced by "xxxxx",
+// for logs and errors; a part that does not parse as a URL is kept as it
+// is.
+func RedactURL(raw string) string {
+	parts := strings.Split(raw, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				parts[i] = u.Redacted()
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}

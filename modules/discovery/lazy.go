@@ -38,6 +38,7 @@ type lazy struct {
 var (
 	_ Registry  = (*lazy)(nil)
 	_ Announcer = (*lazy)(nil)
+	_ Lister    = (*lazy)(nil)
 )
 
 // get returns the backend, opening it when the retry interval allows.
@@ -151,6 +152,19 @@ func (l *lazy) Health(ctx context.Context, id string) (Health, error) {
 		return "", err
 	}
 	return r.Health(ctx, id)
+}
+
+// Services implements [Lister] through the backend, once it opens.
+func (l *lazy) Services(ctx context.Context) ([]string, error) {
+	r, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lr, ok := r.(Lister)
+	if !ok {
+		return nil, fmt.Errorf("discovery: the %s registry cannot list its services", l.desc)
+	}
+	return lr.Services(ctx)
 }
 
 func (l *lazy) Close() error {

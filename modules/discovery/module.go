@@ -67,7 +67,7 @@ var _ netron.WatchResolver = (*Resolver)(nil)
 func (r *Resolver) Resolve(ctx context.Context, t netron.Target) ([]string, error) {
 	ins, err := r.Registry.Discover(ctx, queryOf(t))
 	if err != nil {
-		return nil, netron.NewError(netron.CodeUnavailable, fmt.Errorf("discovery: %s: %w", t, err))
+		return nil, netron.NewError(netron.CodeUnavailable, r.errorOf(t, err))
 	}
 	addrs := Addresses(ins)
 	if len(addrs) == 0 {
@@ -82,7 +82,7 @@ func (r *Resolver) Watch(ctx context.Context, t netron.Target) iter.Seq2[[]strin
 	return func(yield func([]string, error) bool) {
 		for ins, err := range r.Registry.Watch(ctx, queryOf(t)) {
 			if err != nil {
-				if !yield(nil, err) {
+				if !yield(nil, r.errorOf(t, err)) {
 					return
 				}
 				continue
@@ -92,6 +92,13 @@ func (r *Resolver) Watch(ctx context.Context, t netron.Target) iter.Seq2[[]strin
 			}
 		}
 	}
+}
+
+// errorOf is err, an error of the registry finding t, naming t and the
+// registry (the clients of some backends say neither: "context deadline
+// exceeded").
+func (r *Resolver) errorOf(t netron.Target, err error) error {
+	return fmt.Errorf("discovery: %s in the %s registry: %w", t, cmp.Or(r.Backend, "discovery"), err)
 }
 
 // queryOf is the query of a target: its name, its exact version or range.
@@ -229,6 +236,7 @@ func (a *announcer) start(ctx context.Context) error {
 		}
 	}
 	optional := a.cfg.Required != nil && !*a.cfg.Required
+	var registered []Instance
 	for _, in := range ins {
 		in.Health = a.state
 		if err := a.reg.Register(ctx, in); err != nil {
@@ -236,19 +244,36 @@ func (a *announcer) start(ctx context.Context) error {
 				a.log.Warn("not registered yet; retrying every heartbeat", "service", in.Service+"@"+in.Version, "registry", a.cfg.Backend, "error", err)
 				continue
 			}
+			a.undo(ctx, registered)
 			return fmt.Errorf("discovery: register %s at %s in the %s registry: %w", in.ID, strings.Join(in.Addrs, ", "), a.cfg.Backend, err)
 		}
+		registered = append(registered, in)
 		a.log.Info("registered", "service", in.Service+"@"+in.Version, "addrs", in.Addrs, "registry", a.cfg.Backend)
 	}
 	if an, ok := a.reg.(Announcer); ok {
 		stop, err := an.Announce(ctx, a.n, ins)
 		if err != nil {
+			a.undo(ctx, registered)
 			return fmt.Errorf("discovery: %w", err)
 		}
 		a.unannounce = stop
 	}
 	go a.heartbeat()
 	return nil
+}
+
+// undo deregisters the instances a start that fails registered: fx runs
+// no stop hook for a start hook that failed, and the listeners they name
+// close as the start is undone. A registry that does not answer leaves
+// them to expire.
+func (a *announcer) undo(ctx context.Context, ins []Instance) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deregisterTimeout)
+	defer cancel()
+	for _, in := range ins {
+		if err := a.reg.Deregister(dctx, in.ID); err != nil {
+			a.log.Warn("the start failed, and deregistering failed; the entry expires with its TTL", "instance", in.ID, "registry", a.cfg.Backend, "ttl", a.cfg.TTL, "error", err)
+		}
+	}
 }
 
 // heartbeat refreshes the entries until close; a failure is logged once

@@ -32,7 +32,10 @@ func init() {
 		if len(c.Backends) == 0 {
 			return nil, errors.New("discovery.backends: list the registries to join (redis://…, nats://…, etcd://…)")
 		}
-		var regs []discovery.Registry
+		var (
+			regs  []discovery.Registry
+			names []string
+		)
 		for i, raw := range c.Backends {
 			u, err := url.Parse(raw)
 			if err != nil || u.Scheme == "" {
@@ -54,8 +57,11 @@ func init() {
 				return nil, fmt.Errorf("discovery.backends[%d]: %w", i, err)
 			}
 			regs = append(regs, r)
+			names = append(names, fmt.Sprintf("discovery.backends[%d] %s", i, u.Redacted()))
 		}
-		return New(regs...), nil
+		reg := New(regs...)
+		reg.names = names
+		return reg, nil
 	})
 }
 
@@ -67,7 +73,24 @@ func closeAll(regs []discovery.Registry) {
 
 // Registry joins registries.
 type Registry struct {
-	regs []discovery.Registry
+	regs  []discovery.Registry
+	names []string // of regs, for errors (nil: by position)
+}
+
+// name is what the errors of the i-th registry say it is.
+func (r *Registry) name(i int) string {
+	if i < len(r.names) {
+		return r.names[i]
+	}
+	return fmt.Sprintf("registry %d of %d", i+1, len(r.regs))
+}
+
+// errorOf is err, an error of the i-th registry, naming it.
+func (r *Registry) errorOf(i int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", r.name(i), err)
 }
 
 var (
@@ -87,7 +110,7 @@ func (r *Registry) each(f func(discovery.Registry) error) (ok int, err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = f(reg)
+			errs[i] = r.errorOf(i, f(reg))
 		}()
 	}
 	wg.Wait()
@@ -202,7 +225,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			case u := <-updates:
 				heard[u.i] = true
 				if u.err != nil {
-					if !yield(nil, u.err) {
+					if !yield(nil, r.errorOf(u.i, u.err)) {
 						return
 					}
 				} else {
@@ -232,12 +255,12 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 // the instance answers.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
 	var errs []error
-	for _, reg := range r.regs {
+	for i, reg := range r.regs {
 		h, err := reg.Health(ctx, id)
 		if err == nil {
 			return h, nil
 		}
-		errs = append(errs, err)
+		errs = append(errs, r.errorOf(i, err))
 	}
 	return "", errors.Join(errs...)
 }
@@ -246,14 +269,14 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 // registries that can list.
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	var out []string
-	for _, reg := range r.regs {
+	for i, reg := range r.regs {
 		l, ok := reg.(discovery.Lister)
 		if !ok {
 			continue
 		}
 		names, err := l.Services(ctx)
 		if err != nil {
-			return nil, err
+			return nil, r.errorOf(i, err)
 		}
 		for _, n := range names {
 			if !slices.Contains(out, n) {
@@ -268,8 +291,8 @@ func (r *Registry) Services(ctx context.Context) ([]string, error) {
 // Close implements discovery.Registry: it closes every registry.
 func (r *Registry) Close() error {
 	var errs []error
-	for _, reg := range r.regs {
-		errs = append(errs, reg.Close())
+	for i, reg := range r.regs {
+		errs = append(errs, r.errorOf(i, reg.Close()))
 	}
 	return errors.Join(errs...)
 }

@@ -79,11 +79,11 @@ func Open(ctx context.Context, addr string, ttl time.Duration, log *slog.Logger)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	c, err := api.NewClient(&api.Config{Address: u.Host, Scheme: scheme, Transport: tr})
 	if err != nil {
-		return nil, fmt.Errorf("consul at %s: %w", addr, err)
+		return nil, fmt.Errorf("consul at %s: %w", discovery.RedactURL(addr), err)
 	}
 	if _, err := c.Status().LeaderWithQueryOptions((&api.QueryOptions{}).WithContext(ctx)); err != nil {
 		tr.CloseIdleConnections()
-		return nil, fmt.Errorf("consul at %s does not answer: %w", addr, err)
+		return nil, fmt.Errorf("consul at %s does not answer: %w", discovery.RedactURL(addr), err)
 	}
 	return &Registry{c: c, tr: tr, ttl: ttl, log: log, registered: map[string]string{}}, nil
 }

@@ -89,16 +89,41 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	}
 	c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
-		return nil, fmt.Errorf("etcd at %s: %w", url, err)
+		return nil, fmt.Errorf("etcd at %s: %w", discovery.RedactURL(url), err)
 	}
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := c.Status(sctx, endpoints[0]); err != nil {
+	if err := answers(ctx, c, endpoints); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("etcd at %s does not answer: %w", url, err)
+		return nil, fmt.Errorf("etcd at %s does not answer: %w", discovery.RedactURL(url), err)
 	}
 	return &Registry{c: c, root: "/" + prefix + "/discovery/instances/", ttl: ttl, log: log,
 		leases: map[string]registered{}}, nil
+}
+
+// answers checks that one of the endpoints answers, asking them all at
+// once (a member of the cluster may be down: the others serve), within
+// 5 s; when none does, the error names each with its error.
+func answers(ctx context.Context, c *clientv3.Client, endpoints []string) error {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	errs := make(chan error, len(endpoints))
+	for _, e := range endpoints {
+		go func() {
+			_, err := c.Status(sctx, e)
+			if err != nil {
+				err = fmt.Errorf("%s: %w", e, err)
+			}
+			errs <- err
+		}()
+	}
+	var all []error
+	for range endpoints {
+		err := <-errs
+		if err == nil {
+			return nil // the others end with sctx
+		}
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
 func (r *Registry) key(service, id string) string { return r.root + service + "/" + id }
@@ -339,17 +364,18 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 	return found[0].Health, nil
 }
 
-// Services implements discovery.Lister.
+// Services implements discovery.Lister: the services with a valid
+// instance (a key that holds none, written by someone else, names no
+// service and is logged, as Discover skips it).
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
-	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, kv := range resp.Kvs {
-		name, _, _ := strings.Cut(strings.TrimPrefix(string(kv.Key), r.root), "/")
-		if name != "" && !slices.Contains(out, name) {
-			out = append(out, name)
+		if in, ok := r.decode(kv.Key, kv.Value); ok && !slices.Contains(out, in.Service) {
+			out = append(out, in.Service)
 		}
 	}
 	slices.Sort(out)

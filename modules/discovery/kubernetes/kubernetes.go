@@ -116,11 +116,44 @@ func (r *Registry) list(ctx context.Context, selector string) ([]discovery.Insta
 		return nil, fmt.Errorf("kubernetes: list EndpointSlices %s in %s: %w", selector, r.ns, err)
 	}
 	var out []discovery.Instance
+	at := map[[3]string]int{} // index in out, by service, version and id
 	for i := range l.Items {
-		out = append(out, r.instances(&l.Items[i])...)
+		for _, in := range r.instances(&l.Items[i]) {
+			// A pod is listed by every slice of its Service that holds it
+			// (a dual-stack Service has one per address family): one
+			// instance, with the addresses of each, and the worse of
+			// their states.
+			k := [3]string{in.Service, in.Version, in.ID}
+			j, seen := at[k]
+			if !seen {
+				at[k] = len(out)
+				out = append(out, in)
+				continue
+			}
+			prev := &out[j]
+			for _, a := range in.Addrs {
+				if !slices.Contains(prev.Addrs, a) {
+					prev.Addrs = append(prev.Addrs, a)
+				}
+			}
+			if healthRank(in.Health) > healthRank(prev.Health) {
+				prev.Health = in.Health
+			}
+		}
 	}
 	discovery.SortInstances(out)
 	return out, nil
+}
+
+// healthRank orders the states from the best (healthy) to the worst.
+func healthRank(h discovery.Health) int {
+	switch h {
+	case discovery.Healthy:
+		return 0
+	case discovery.Draining:
+		return 1
+	}
+	return 2
 }
 
 // instances reads a slice's endpoints; a slice without the labels or

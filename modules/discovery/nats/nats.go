@@ -128,12 +128,12 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second),
 		nats.ReconnectWait(250*time.Millisecond))
 	if err != nil {
-		return nil, fmt.Errorf("nats at %s: %w", url, err)
+		return nil, fmt.Errorf("nats at %s: %w", discovery.RedactURL(url), err)
 	}
 	r, err := OpenConn(ctx, nc, prefix, ttl, log)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("nats at %s: %w", url, err)
+		return nil, fmt.Errorf("nats at %s: %w", discovery.RedactURL(url), err)
 	}
 	return r, nil
 }
@@ -248,12 +248,32 @@ func (r *Registry) open(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, err
 	}
 	if age := st.TTL(); age > 0 && age < r.ttl {
-		if kv, err = r.js.UpdateKeyValue(ctx, cfg); err != nil {
+		if kv, err = r.raiseAge(ctx); err != nil {
 			return nil, fmt.Errorf("raising the age limit of the bucket from %v to %v (discovery.ttl): %w", age, r.ttl, err)
 		}
 		r.log.Info("raised the age limit of the discovery bucket to this app's discovery.ttl", "bucket", r.bucket, "from", age, "to", r.ttl)
 	}
 	return kv, nil
+}
+
+// raiseAge sets the age limit of the bucket's stream to the registry's
+// ttl, and changes nothing else of it: the bucket is shared, and may have
+// been made by an operator (history, size limits, replicas, storage).
+func (r *Registry) raiseAge(ctx context.Context) (jetstream.KeyValue, error) {
+	s, err := r.js.Stream(ctx, "KV_"+r.bucket)
+	if err != nil {
+		return nil, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sc := info.Config
+	sc.MaxAge = r.ttl
+	if _, err := r.js.UpdateStream(ctx, sc); err != nil {
+		return nil, err
+	}
+	return r.js.KeyValue(ctx, r.bucket)
 }
 
 // key is the key of an instance: its service, then its id in base64url

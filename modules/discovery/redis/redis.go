@@ -68,7 +68,7 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	}
 	opts, err := redisopts.Parse(url)
 	if err != nil {
-		return nil, fmt.Errorf("discovery.url %q: %w", url, err)
+		return nil, fmt.Errorf("discovery.url %q: %w", discovery.RedactURL(url), err)
 	}
 	if prefix == "" {
 		prefix = "titan"
