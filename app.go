@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -156,7 +157,9 @@ func (a *App) Config() *config.Config {
 // fx.Shutdowner) and stops it. It exits the process: 0 after a clean stop
 // (or the code the module asked for), 1 when start-up or stop failed (the
 // error is printed on stderr), 2 for bad flags. A second signal during stop
-// exits at once.
+// exits at once. The flags configure the app as it is built: --config or
+// --set given to an app that Err, Config or Start built before Run are
+// refused (exit 2), not silently left out.
 func (a *App) Run() {
 	os.Exit(a.run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -166,6 +169,19 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "titan: %v\n", err)
 		return 2
+	}
+	if a.fx != nil || a.err != nil { // built by Err, Config or Start, without the flags
+		var given []string
+		for _, f := range flags.Files {
+			given = append(given, "--config "+f)
+		}
+		for _, s := range flags.Sets {
+			given = append(given, "--set "+s)
+		}
+		if len(given) > 0 {
+			fmt.Fprintf(stderr, "titan: %s: the app was built before Run read its flags (Err, Config or Start was called first), so they cannot apply; let Run build it\n", strings.Join(given, ", "))
+			return 2
+		}
 	}
 	a.extra = flags
 	if err := a.Err(); err != nil {

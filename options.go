@@ -84,7 +84,11 @@ func describe(name string, fns []any) string {
 // Provide registers constructors, as fx.Provide does: each is called at most
 // once, when something needs a type it returns.
 func Provide(constructors ...any) Option {
-	return option{describe("Provide", constructors), func(s *settings) {
+	desc := describe("Provide", constructors)
+	return option{desc, func(s *settings) {
+		if s.refuseNil(desc, "constructor", constructors, isNilFunc) {
+			return
+		}
 		s.notes.takes(constructors...)
 		s.notes.provides(constructors...)
 		s.fx = append(s.fx, fx.Provide(constructors...))
@@ -95,7 +99,11 @@ func Provide(constructors ...any) Option {
 // their arguments injected; use them to force constructors to run and to
 // register lifecycle hooks.
 func Invoke(funcs ...any) Option {
-	return option{describe("Invoke", funcs), func(s *settings) {
+	desc := describe("Invoke", funcs)
+	return option{desc, func(s *settings) {
+		if s.refuseNil(desc, "function", funcs, isNilFunc) {
+			return
+		}
 		s.notes.takes(funcs...)
 		s.fx = append(s.fx, fx.Invoke(funcs...))
 	}}
@@ -107,7 +115,11 @@ func Supply(values ...any) Option {
 	for i, v := range values {
 		types[i] = fmt.Sprintf("%T", v)
 	}
-	return option{"Supply(" + strings.Join(types, ", ") + ")", func(s *settings) {
+	desc := "Supply(" + strings.Join(types, ", ") + ")"
+	return option{desc, func(s *settings) {
+		if s.refuseNil(desc, "value", values, func(v any) bool { return v == nil }) {
+			return
+		}
 		for _, v := range values {
 			if t := reflect.TypeOf(v); t != nil {
 				s.notes.provide(t)
@@ -120,10 +132,47 @@ func Supply(values ...any) Option {
 // Decorate registers decorators that replace a type's value for the
 // enclosing scope (the app, or the [Module] it is used in).
 func Decorate(decorators ...any) Option {
-	return option{describe("Decorate", decorators), func(s *settings) {
+	desc := describe("Decorate", decorators)
+	return option{desc, func(s *settings) {
+		if s.refuseNil(desc, "decorator", decorators, isNilFunc) {
+			return
+		}
 		s.notes.takes(decorators...)
 		s.fx = append(s.fx, fx.Decorate(decorators...))
 	}}
+}
+
+// refuseNil records an error for each argument of the option desc that
+// isNil reports, naming it by what it is and its position, and reports
+// whether there was one: fx panics on a nil constructor, value or
+// decorator, and calls a typed nil func when its type is needed.
+func (s *settings) refuseNil(desc, what string, args []any, isNil func(any) bool) bool {
+	found := false
+	for i, a := range args {
+		if isNil(a) {
+			s.errs = append(s.errs, fmt.Errorf("%s: %s %d is nil", desc, what, i+1))
+			found = true
+		}
+	}
+	return found
+}
+
+// toAny returns the elements of s as values of type any.
+func toAny[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// isNilFunc reports whether f is nil or a nil func.
+func isNilFunc(f any) bool {
+	if f == nil {
+		return true
+	}
+	v := reflect.ValueOf(f)
+	return v.Kind() == reflect.Func && v.IsNil()
 }
 
 // Module groups options under a name, as fx.Module does. Constructors inside

@@ -1,6 +1,8 @@
 package titan
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/titanframework/titan/modules/linked"
@@ -47,10 +49,19 @@ func Permissions(names ...string) AuthRequirement {
 // by the security module (import modules/security), on every transport.
 func Auth(reqs ...AuthRequirement) Policy {
 	a := &policy.Auth{}
-	for _, r := range reqs {
+	var errs []error
+	for i, r := range reqs {
+		if r == nil {
+			errs = append(errs, fmt.Errorf("requirement %d is nil", i+1))
+			continue
+		}
 		r.applyAuth(a)
 	}
-	return netron.WithPolicy(a.String(), policy.AuthKey, a, checkPolicy(a.Check))
+	check := checkPolicy(a.Check)
+	if err := errors.Join(errs...); err != nil {
+		check = func(any) error { return err }
+	}
+	return netron.WithPolicy(a.String(), policy.AuthKey, a, check)
 }
 
 // Public opens one method of a protected service to every caller:

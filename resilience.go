@@ -1,6 +1,7 @@
 package titan
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -152,13 +153,18 @@ func bulkhead(desc string, n int, wait time.Duration) CallPolicy {
 // caller's that is sooner stays; Go servers are told the deadline and
 // cancel the method when it passes. For a stream method d bounds the
 // opening. In ForMethod, a negative d removes the remote's timeout for
-// the method.
+// the method; anywhere else it is refused, as 0 is.
 func Timeout(d time.Duration) CallPolicy {
-	var err error
-	if d == 0 {
+	var err, alone error // alone: an error outside ForMethod only
+	switch {
+	case d == 0:
 		err = errors.New("want a positive duration (a negative one, in ForMethod, removes the remote's timeout)")
+	case d < 0:
+		alone = errors.New("want a positive duration (a negative one removes the remote's timeout for one method: give it to ForMethod)")
 	}
-	return newCallPolicy("timeout", fmt.Sprintf("Timeout(%v)", d), err, func(ps *resilience.Policies) { ps.Timeout = d })
+	p := newCallPolicy("timeout", fmt.Sprintf("Timeout(%v)", d), cmp.Or(err, alone), func(ps *resilience.Policies) { ps.Timeout = d })
+	p.err = err // what ForMethod reports
+	return p
 }
 
 // ForMethod applies policies to the calls of one method of a [Remote],

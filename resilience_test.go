@@ -310,3 +310,20 @@ func TestRemotePolicyOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestNegativeTimeout: a negative Timeout removes the remote's timeout
+// for one method, in ForMethod; given to the remote itself, where there
+// is nothing to remove, it is a bad value, refused as Timeout(0) is,
+// not a remote silently left without a timeout.
+func TestNegativeTimeout(t *testing.T) {
+	t.Parallel()
+	build := func(opts ...titan.ClientOption) error {
+		return titan.New(titan.WithConfig(quiet()), titan.Remote[ShakyClient]("shaky@^1", append([]titan.ClientOption{titan.At("tcp://127.0.0.1:1")}, opts...)...)).Err()
+	}
+	if err := build(titan.Timeout(time.Second), titan.ForMethod("put", titan.Timeout(-time.Second))); err != nil {
+		t.Errorf("ForMethod with a negative Timeout: %v", err)
+	}
+	if err := build(titan.Timeout(-time.Second)); err == nil || !strings.Contains(err.Error(), "Timeout(-1s): ") {
+		t.Errorf("a negative Timeout of the remote: %v; want an error naming it", err)
+	}
+}

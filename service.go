@@ -46,7 +46,7 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 		var implType reflect.Type
 		var provide fx.Option
 		switch {
-		case constructor == nil:
+		case isNilFunc(constructor):
 			s.errs = append(s.errs, fmt.Errorf("%s: nil constructor", desc))
 			return
 		case ct.Kind() == reflect.Func:
@@ -145,7 +145,11 @@ func Listen(addrs ...string) Option {
 // the first is the outermost, and those of a later Interceptors option run
 // inside those of an earlier one. It is an app-level option.
 func Interceptors(ics ...netron.Interceptor) Option {
-	return appLevel(fmt.Sprintf("Interceptors(%d)", len(ics)), func(s *settings) {
+	desc := fmt.Sprintf("Interceptors(%d)", len(ics))
+	return appLevel(desc, func(s *settings) {
+		if s.refuseNil(desc, "interceptor", toAny(ics), func(ic any) bool { return ic == nil }) {
+			return
+		}
 		s.interceptors = append(s.interceptors, ics...)
 	})
 }

@@ -71,28 +71,36 @@ func startupError(err error, n *notes) error {
 	if len(links) > 0 {
 		last = links[len(links)-1]
 	}
+	// Only dig's text is shortened: the error a constructor returned is
+	// its author's, quoted paths and names included.
 	var msg string
 	switch {
 	case strings.HasPrefix(last, missingType) || strings.HasPrefix(last, missingTypes):
-		msg = missingMessage(links, n)
+		msg = shorten(missingMessage(links, n))
 	case strings.HasPrefix(last, ctorFailed) && !isDigError(root):
 		fn := strings.TrimPrefix(last, ctorFailed)
 		msg = root.Error()
 		if !strings.HasPrefix(fn, titanPkg+`"`) && !strings.HasPrefix(fn, titanPkg+`/`) && !strings.HasPrefix(fn, annotatedFn) {
-			msg = fn + ": " + msg
+			msg = shorten(fn) + ": " + msg
 		}
-		msg = serviceContext(links, fn, n) + msg
+		msg = shorten(serviceContext(links, fn, n)) + msg
 	case len(links) > 0: // dig's chain without fx's wrapping (a stack trace)
-		msg = strings.Join(links, ": ")
+		msg = shorten(strings.Join(links, ": "))
 		if !isDigError(root) {
 			msg += ": " + root.Error()
 		}
-	default:
+	default: // not dig's: an invoked function's own error
 		msg = first.Error()
 	}
-	msg = quotedPkg.ReplaceAllString(msg, "$1.")
-	msg = filePos.ReplaceAllString(msg, "($1)")
 	return &buildError{msg: "titan: start-up failed: " + msg, err: err}
+}
+
+// shorten writes the functions and types dig names with their package
+// name alone ("app.NewDB", not "github.com/x/app".NewDB) and their
+// positions with the file's name alone.
+func shorten(s string) string {
+	s = quotedPkg.ReplaceAllString(s, "$1.")
+	return filePos.ReplaceAllString(s, "($1)")
 }
 
 // chain returns the message of each dig error of err's chain, outermost

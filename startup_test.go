@@ -124,3 +124,29 @@ func TestStartupErrorDetailAtDebug(t *testing.T) {
 		t.Fatalf("no debug record with fx's chain; the last: %q", detail)
 	}
 }
+
+// TestStartupErrorKeepsTheConstructorsMessage: the error a constructor
+// returned is carried as it is; only the names dig gives functions and
+// files are shortened, not quoted paths or names in the constructor's
+// own message.
+func TestStartupErrorKeepsTheConstructorsMessage(t *testing.T) {
+	t.Parallel()
+	for _, msg := range []string{
+		`read "/etc/app/db.yaml". Check the file`,
+		`table "public"."users" does not exist`,
+		`driver "github.com/lib/pq".Open failed`,
+		`dial (/srv/app/handler.go:12) failed`,
+	} {
+		err := titan.New(titan.WithConfig(quiet()),
+			titan.Provide(func() (*Store, error) { return nil, errors.New(msg) }),
+			titan.Invoke(func(*Store) {}),
+		).Err()
+		if err == nil || !strings.HasSuffix(err.Error(), ": "+msg) {
+			t.Errorf("error %v; want it to end with the constructor's %q", err, msg)
+		}
+		err = titan.New(titan.WithConfig(quiet()), titan.Invoke(func() error { return errors.New(msg) })).Err()
+		if err == nil || !strings.HasSuffix(err.Error(), ": "+msg) {
+			t.Errorf("error %v; want it to end with the invoked function's %q", err, msg)
+		}
+	}
+}

@@ -104,16 +104,19 @@ func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.D
 	}()
 	dctx, cancel := ctx, context.CancelFunc(func() {})
 	if timeout > 0 {
-		dctx, cancel = context.WithTimeout(ctx, timeout)
+		// Its cause makes failure say "no answer within ... (--timeout)".
+		dctx, cancel = context.WithTimeoutCause(ctx, timeout, &timeoutError{timeout})
 	}
 	p, err := n.Dial(dctx, addr)
 	if err == nil {
 		err = authenticate(dctx, p, addr)
 	}
-	cancel()
 	if err != nil {
-		return failure(ctx, err)
+		err = failure(dctx, err) // before cancel, which would pass for an interrupt
+		cancel()
+		return err
 	}
+	cancel()
 
 	h := devui.NewHandler(devui.Remote(p, addr), opts...)
 	srv, err := httpserve.Start(listen, devui.Standalone(h), slog.New(slog.DiscardHandler), "the development UI's server")

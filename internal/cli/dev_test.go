@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -107,5 +108,35 @@ func TestDevRefusals(t *testing.T) {
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
 			t.Errorf("titan %s: exit %d, %q; want %d saying %q", strings.Join(tt.args, " "), code, stderr, tt.code, tt.want)
 		}
+	}
+}
+
+// TestDevTimeout: a process that accepts the connection but never
+// answers the handshake makes titan dev give up after --timeout, saying
+// so as call and inspect do.
+func TestDevTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	code, _, stderr := run(t, "dev", "tcp://"+ln.Addr().String(), "--timeout", "300ms", "--listen", "127.0.0.1:0")
+	if want := "titan: deadline_exceeded: no answer within 300ms (--timeout)"; code != 1 || !strings.Contains(stderr, want) {
+		t.Fatalf("exit %d, stderr %q; want 1 saying %q", code, stderr, want)
 	}
 }

@@ -272,3 +272,28 @@ func TestGenerateServiceMainShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestGenerateServiceImportedUnderItsPackageName: an import whose path
+// ends with a major version (/v2, gopkg.in's .v3) or a go- prefix brings
+// the package under its name, not the path's last element; a service of
+// that name would be imported under the same name, and main.go would not
+// build, so it is refused as any other import of the name is.
+func TestGenerateServiceImportedUnderItsPackageName(t *testing.T) {
+	for _, tc := range []struct{ path, service string }{
+		{"example.com/lib/orders/v2", "orders"},
+		{"gopkg.in/orders.v3", "orders"},
+		{"github.com/redis/go-redis/v9", "redis"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			main := "package main\n\nimport (\n\t\"github.com/titanframework/titan\"\n\n\t\"" + tc.path + "\"\n)\n\nvar _ = " + tc.service + ".X\n\nfunc main() { titan.New().Run() }\n"
+			dir := shopProject(t, main)
+			before := snapshot(t, dir)
+			code, _, stderr := run(t, "generate", "service", tc.service)
+			want := "imports " + tc.path + " as " + tc.service + " already"
+			if code != 1 || !strings.Contains(stderr, want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant 1 saying %q", code, stderr, want)
+			}
+			wantUnchanged(t, dir, before)
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // edit replaces the bytes [start, end) of a source with text.
@@ -115,13 +116,28 @@ func importName(f *ast.File, path string) (string, error) {
 }
 
 // localName is the name an import spec brings into the file: its own
-// name, or the last element of the path (Titan's packages are named
-// after it).
+// name, or the name of the package, assumed from its path as goimports
+// assumes it: the last element, or the one before a major version
+// (example.com/x/v2 is x), without a go- prefix and cut at the first
+// character that cannot be in a name (gopkg.in/yaml.v3 is yaml). Titan's
+// packages are named after their last element.
 func localName(spec *ast.ImportSpec, path string) string {
 	if spec.Name != nil {
 		return spec.Name.Name
 	}
-	return path[strings.LastIndexByte(path, '/')+1:]
+	slash := strings.LastIndexByte(path, '/')
+	base := path[slash+1:]
+	if slash > 0 && len(base) > 1 && base[0] == 'v' && strings.Trim(base[1:], "0123456789") == "" {
+		dir := path[:slash]
+		base = dir[strings.LastIndexByte(dir, '/')+1:]
+	}
+	base = strings.TrimPrefix(base, "go-")
+	if i := strings.IndexFunc(base, func(r rune) bool {
+		return !(r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r >= utf8.RuneSelf)
+	}); i >= 0 {
+		base = base[:i]
+	}
+	return base
 }
 
 // importEdit adds path to the imports of f: as the last line of the
