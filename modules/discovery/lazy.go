@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,10 @@ type lazy struct {
 	retry time.Duration
 	log   *slog.Logger
 	desc  string
+	// openTimeout bounds each attempt to open the backend (0:
+	// lazyOpenTimeout): the caller's context may have no deadline (a
+	// pool's watch), and every call waits for the attempt.
+	openTimeout time.Duration
 
 	mu     sync.Mutex
 	r      Registry
@@ -34,6 +39,10 @@ type lazy struct {
 	announceIns  []Instance
 	stopAnnounce func()
 }
+
+// lazyOpenTimeout bounds an attempt to open a backend that did not answer
+// at start-up.
+const lazyOpenTimeout = 5 * time.Second
 
 var (
 	_ Registry  = (*lazy)(nil)
@@ -55,7 +64,9 @@ func (l *lazy) get(ctx context.Context) (Registry, error) {
 		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, l.err)
 	}
 	l.last = time.Now()
-	r, err := l.open(ctx)
+	octx, cancel := context.WithTimeout(ctx, cmp.Or(l.openTimeout, lazyOpenTimeout))
+	r, err := l.open(octx)
+	cancel()
 	if err != nil {
 		l.err = err
 		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, err)

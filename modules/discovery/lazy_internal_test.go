@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"testing"
+	"time"
 )
 
 // listing is a Registry that lists one service.
@@ -27,5 +28,32 @@ func TestLazyRegistryLists(t *testing.T) {
 	names, err := a.Services(context.Background())
 	if err != nil || len(names) != 1 || names[0] != "users" {
 		t.Fatalf("Services = %v, %v (backend opened: %v)", names, err, opened)
+	}
+}
+
+// An attempt to open a backend that accepts and never answers ends at the
+// lazy registry's open timeout, even for a caller without a deadline (a
+// pool's watch), instead of holding every registry call, Close included,
+// for as long as the backend stays silent.
+func TestLazyOpenIsBounded(t *testing.T) {
+	l := &lazy{open: func(ctx context.Context) (Registry, error) {
+		<-ctx.Done() // a Consul agent that never answers
+		return nil, ctx.Err()
+	}, log: slog.New(slog.DiscardHandler), desc: "fake", err: errors.New("refused"), openTimeout: 50 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Discover(context.Background(), Query{Service: "users"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Discover while the backend is silent: %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Discover waited on the silent backend for good")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
