@@ -398,14 +398,18 @@ func SortInstances(ins []Instance) {
 
 // RedactURL returns a registry URL (or URLs separated by commas, as
 // discovery.url may list servers) with any password replaced by "xxxxx",
-// for logs and errors; a part that does not parse as a URL is kept as it
-// is.
+// and a user without a password too (NATS takes a token there:
+// nats://token@host), for logs and errors; a part that does not parse as
+// a URL is kept as it is.
 func RedactURL(raw string) string {
 	parts := strings.Split(raw, ",")
 	for i, p := range parts {
 		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
 			if _, ok := u.User.Password(); ok {
 				parts[i] = u.Redacted()
+			} else {
+				u.User = url.User("xxxxx")
+				parts[i] = u.String()
 			}
 		}
 	}

@@ -75,7 +75,19 @@ func newCallLine(perCaller int) *callLine {
 	}
 }
 
-func callSize(c queuedCall) int { return len(c.msg.Data) + len(c.msg.Subject) + len(c.msg.Reply) }
+// callSize is what a waiting call holds: its payload, subjects and
+// headers (NATS's max_payload counts the headers too, so a call may bring
+// most of its bytes in them).
+func callSize(c queuedCall) int {
+	n := len(c.msg.Data) + len(c.msg.Subject) + len(c.msg.Reply)
+	for k, vs := range c.msg.Header {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return n
+}
 
 // enter takes a slot for c (run), or puts c in line (queued), or reports
 // neither when the line is full.

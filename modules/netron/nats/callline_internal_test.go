@@ -126,3 +126,18 @@ func TestCallLineBounds(t *testing.T) {
 		t.Fatalf("a huge MaxCallsPerPeer overflows: slots %d, maxWait %d, maxCaller %d", big.slots, big.maxWait, big.maxCaller)
 	}
 }
+
+// TestCallLineCountsHeaderBytes: a waiting call holds its headers as well
+// as its payload (NATS's max_payload counts both), so the line's 64 MiB
+// bound on waiting bytes counts them too; calls whose bytes are in their
+// headers do not pass it.
+func TestCallLineCountsHeaderBytes(t *testing.T) {
+	l := newCallLine(1)
+	l.enter(queuedCall{msg: &nats.Msg{}, caller: "b"})
+	h := nats.Header{}
+	h.Set("X-Big", string(make([]byte, waitingBytes+1)))
+	huge := queuedCall{msg: &nats.Msg{Header: h}, caller: "b"}
+	if run, queued := l.enter(huge); run || queued {
+		t.Fatalf("a call whose headers are over the waiting bytes: run %v queued %v (waiting bytes counted %d)", run, queued, l.bytes)
+	}
+}

@@ -69,7 +69,7 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 		resolved:   map[string]bool{},
 		stop:       make(chan struct{}),
 		window:     netron.DefaultConfig().StreamWindow,
-		addr:       u.Redacted(),
+		addr:       shown(u),
 		ackTimeout: cfg.ackTimeout,
 	}
 	c.rcond = sync.NewCond(&c.rmu)
@@ -82,7 +82,7 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 		nats.ClosedHandler(func(*nats.Conn) { c.end(io.EOF) }),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("natstransport: connect %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("natstransport: connect %s: %w", shown(u), err)
 	}
 	c.nc = nc
 	c.inbox = nc.NewInbox()

@@ -134,13 +134,11 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		}),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("natstransport: connect %s: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("natstransport: connect %s: %w", shown(u), err)
 	}
 	cfgN := n.Config()
-	redacted := *u
-	redacted.User = nil
 	g := &Gateway{
-		n: n, nc: nc, subj: subjects{cfg.prefix}, id: nuid.Next(), addr: redacted.String(),
+		n: n, nc: nc, subj: subjects{cfg.prefix}, id: nuid.Next(), addr: shown(u),
 		requestTimeout: cfgN.RequestTimeout,
 		log:            log,
 		limits:         protocol.Limits{MaxFrameSize: min(cfgN.MaxFrameSize, int(nc.MaxPayload())), MaxDepth: cfgN.MaxDepth},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 
@@ -144,10 +145,29 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 		if netron.CodeOf(err) == netron.CodeInternal {
 			reason = "internal error"
 		}
-		_ = g.nc.Publish(items, streamClose(hdr.sid, reason))
+		// Cut as the reader keeps it (4 KiB): a longer reason could pass
+		// max_payload, and the end would never reach the reader.
+		_ = g.nc.Publish(items, streamClose(hdr.sid, clipReason(reason)))
 	default:
 		b, _ := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeStream, Impulse: true, Live: true, EOS: true,
 			StreamID: hdr.sid, StreamIndex: index, Data: nil})
 		_ = g.nc.Publish(items, b)
 	}
+}
+
+// maxReason is the most bytes of a STREAM_CLOSE reason an instance sends,
+// as many as a reader keeps of one.
+const maxReason = 4 << 10
+
+// clipReason cuts reason to maxReason bytes at a character boundary,
+// marked with "…".
+func clipReason(reason string) string {
+	if len(reason) <= maxReason {
+		return reason
+	}
+	cut := maxReason
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut] + "…"
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"go.uber.org/fx"
@@ -23,7 +25,9 @@ func init() { linked.Register("titan.nats", Module) }
 // to that NATS cluster, and theirs reach this one. Serving and calling over
 // NATS need no section: list a nats:// address in netron.listen, or dial one.
 type Config struct {
-	// Events is the NATS URL of the events bridge; empty turns it off.
+	// Events is the NATS URL of the events bridge; empty turns it off. A
+	// server that requires TLS is spoken to with the Netron's client TLS
+	// configuration (security.tls), as by the gateway.
 	Events string `json:"events,omitempty" jsonschema:"description=NATS URL for events across processes (empty: off)"`
 	// Prefix is the first token of every subject ("titan").
 	Prefix string `json:"prefix,omitempty" jsonschema:"pattern=^[A-Za-z0-9_-]+$"`
@@ -75,9 +79,12 @@ var Module = fx.Module("titan.nats",
 		lc.Append(fx.Hook{
 			OnStart: func(ctx context.Context) error {
 				var err error
-				nc, err = nats.Connect(c.Events, nats.Name("titan-events "+n.ID()), nats.MaxReconnects(-1))
+				// The Netron's client TLS (security.tls), for a server
+				// that requires TLS, as the gateway and nats:// dials use.
+				nc, err = nats.Connect(c.Events, serverTLS(n.ListenOptions("nats").ServerTLS),
+					nats.Name("titan-events "+n.ID()), nats.MaxReconnects(-1))
 				if err != nil {
-					return fmt.Errorf("nats.events %s: %w", c.Events, err)
+					return fmt.Errorf("nats.events %s: %w", redactURLs(c.Events), err)
 				}
 				var opts []BridgeOption
 				if c.Prefix != "" {
@@ -87,7 +94,7 @@ var Module = fx.Module("titan.nats",
 					nc.Close()
 					return fmt.Errorf("nats.events: %w", err)
 				}
-				log.Info("events bridged to NATS", "url", c.Events)
+				log.Info("events bridged to NATS", "url", redactURLs(c.Events))
 				return nil
 			},
 			OnStop: func(context.Context) error {
@@ -103,3 +110,21 @@ var Module = fx.Module("titan.nats",
 		return nil
 	}),
 )
+
+// redactURLs returns the comma-separated NATS URLs of urls without their
+// user information (a password, or a token in the user's place), for
+// errors and logs, as Gateway.Addr; a URL that does not parse loses
+// everything up to its '@'.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if u, err := url.Parse(p); err == nil {
+			u.User = nil
+			parts[i] = u.String()
+		} else if _, host, ok := strings.Cut(p, "@"); ok {
+			parts[i] = host
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -57,3 +57,33 @@ func TestAppEventsAcrossProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestAppEventsURLPasswordNotShown: a nats.events URL with a password
+// (nats://user:pass@host) is not shown with it in the start-up error nor
+// in the log, as nats:// addresses of the gateway are not.
+func TestAppEventsURLPasswordNotShown(t *testing.T) {
+	t.Parallel()
+	for _, events := range []string{"nats://user:s3cr3tpw@127.0.0.1:1", "nats://s3cr3tpw@127.0.0.1:1"} {
+		t.Run(events, func(t *testing.T) { testEventsURLNotShown(t, events) })
+	}
+}
+
+func testEventsURLNotShown(t *testing.T, events string) {
+	app := titan.New(
+		titan.WithConfig(config.Options{NoDefaultFile: true, Environ: []string{}, NoWatch: true,
+			Sets: []string{"nats.events=" + events, "logger.level=error"}}),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := app.Start(ctx)
+	if err == nil {
+		app.Stop(context.Background())
+		t.Fatal("started with nats.events on a closed port")
+	}
+	if strings.Contains(err.Error(), "s3cr3tpw") {
+		t.Fatalf("the start-up error shows the password of nats.events: %v", err)
+	}
+	if !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("the start-up error does not name the address: %v", err)
+	}
+}

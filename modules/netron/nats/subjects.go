@@ -147,29 +147,37 @@ func parseURL(u *url.URL) (config, error) {
 	q := u.Query()
 	for k := range q {
 		if k != "prefix" && k != "ackTimeout" {
-			return c, fmt.Errorf("natstransport: %s: unknown query parameter %q (known: prefix, ackTimeout)", u.Redacted(), k)
+			return c, fmt.Errorf("natstransport: %s: unknown query parameter %q (known: prefix, ackTimeout)", shown(u), k)
 		}
 	}
 	if p := q.Get("prefix"); p != "" {
 		if !validTopic(p) {
-			return c, fmt.Errorf("natstransport: %s: prefix %q is not a subject", u.Redacted(), p)
+			return c, fmt.Errorf("natstransport: %s: prefix %q is not a subject", shown(u), p)
 		}
 		c.prefix = p
 	}
 	if s, ok := q["ackTimeout"]; ok {
 		d, err := time.ParseDuration(s[0])
 		if err != nil || d <= 0 {
-			return c, fmt.Errorf("natstransport: %s: ackTimeout=%q: want a positive duration such as 1s", u.Redacted(), s[0])
+			return c, fmt.Errorf("natstransport: %s: ackTimeout=%q: want a positive duration such as 1s", shown(u), s[0])
 		}
 		c.ackTimeout = d
 	}
 	if u.Host == "" {
-		return c, fmt.Errorf("natstransport: %s: no server address (want nats://host:4222)", u.Redacted())
+		return c, fmt.Errorf("natstransport: %s: no server address (want nats://host:4222)", shown(u))
 	}
 	v := *u
 	v.RawQuery, v.Path, v.RawPath, v.Fragment = "", "", "", ""
 	c.servers = v.String()
 	return c, nil
+}
+
+// shown is u for errors and logs: without its user information, a
+// password or a token in the user's place (nats://token@host).
+func shown(u *url.URL) string {
+	v := *u
+	v.User = nil
+	return v.String()
 }
 
 // qualifiedParts splits an exact qualified name.
