@@ -184,6 +184,15 @@ func (p *Peer) reconnect() {
 		case <-time.After(time.Duration(float64(delay) * jitter)):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), max(n.cfg.RequestTimeout, time.Second))
+		go func() { // Close and Stop end the attempt: they wait for it (done)
+			select {
+			case <-p.closeCh:
+				cancel()
+			case <-n.stopped:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		tr, _, err := n.transportFor(p.addr)
 		var t transport.Conn
 		if err == nil {
@@ -666,7 +675,9 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 	rs := c.inbound.Claim(ref.StreamID)
 	if rs == nil {
 		cancel()
-		return nil, Errorf(CodeResourceExhausted, "too many streams on this connection")
+		c.stopStream(ref.StreamID) // its producer would run on until its idle timeout
+		return nil, Errorf(CodeResourceExhausted, "%s.%s: stream refused: this connection to %s reads as many streams as it may (maxStreamsPerPeer %d)",
+			call.Service, call.Method, p.RemoteAddr(), p.n.cfg.MaxStreamsPerPeer)
 	}
 	p.inflight.Add(1) // until the stream ends (Stream.end)
 	s := &Stream{peer: p, rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,

@@ -343,6 +343,11 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 
 // deliver runs the handlers of a received event.
 func (p *Peer) deliver(ctx context.Context, topic string, payload any) {
+	// One event at a time, also across connections: the events of a lost
+	// connection that still wait for their handlers must not run beside
+	// those of the connection that replaced it.
+	p.deliverMu.Lock()
+	defer p.deliverMu.Unlock()
 	p.mu.Lock()
 	hs := append([]*eventHandler(nil), p.handlers[topic]...)
 	p.mu.Unlock()

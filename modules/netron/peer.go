@@ -41,6 +41,7 @@ type Peer struct {
 	identity   atomic.Pointer[any]        // SetIdentity
 	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
 	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
+	deliverMu  sync.Mutex                 // held while the handlers of a received event run (deliver)
 }
 
 func newPeer(n *Netron, t transport.Conn, scheme string, dialled bool) *Peer {

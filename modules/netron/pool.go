@@ -370,6 +370,11 @@ func (pl *Pool) Idempotent(method string) bool {
 func (pl *Pool) Peer() (*Peer, error) {
 	ps := pl.snap.Load()
 	if ps == nil || len(*ps) == 0 {
+		select {
+		case <-pl.closing:
+			return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
+		default:
+		}
 		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: no instance is connected", pl.target)))
 	}
 	all := *ps

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // ToJSON converts a Netron value to the value JSON.stringify would produce on
@@ -88,8 +89,10 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 	switch x := v.(type) {
 	case nil, Undefined:
 		return nil, nil
-	case bool, string, json.Number:
+	case bool, json.Number:
 		return x, nil
+	case string:
+		return wireString(x), nil
 	case int:
 		return json.Number(strconv.Itoa(x)), nil
 	case int64:
@@ -139,7 +142,7 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Field{Key: f.Key, Value: j})
+			out = append(out, Field{Key: wireString(f.Key), Value: j})
 		}
 		return jc.object(out), nil
 	case map[string]any:
@@ -152,7 +155,7 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Field{Key: k, Value: j})
+			out = append(out, Field{Key: wireString(k), Value: j})
 		}
 		return jc.object(out), nil
 	case time.Time:
@@ -220,6 +223,15 @@ func (jc jsonConv) toJSON(v any, depth int) (any, error) {
 		return nil, err
 	}
 	return jc.toJSON(g, depth)
+}
+
+// wireString is s as the decoders give it (makeString): invalid UTF-8
+// replaced as the TypeScript side replaces it.
+func wireString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return makeString([]byte(s))
 }
 
 // isoString formats t like Date.prototype.toISOString.

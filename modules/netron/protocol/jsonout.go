@@ -44,7 +44,9 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case string:
-		return AppendJSONString(dst, x), nil
+		// Invalid UTF-8 is replaced as on the wire (makeString), like a
+		// struct field's string: AppendJSONString replaces each byte.
+		return appendStringJSON(dst, x), nil
 	case json.Number:
 		if x == "" {
 			return append(dst, '0'), nil
@@ -82,6 +84,13 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 		}
 		return append(dst, ']'), nil
 	case Object:
+		for _, f := range x {
+			if !utf8.ValidString(f.Key) {
+				// Replaced on the wire, two keys may become one: the
+				// encoding decides, as for a Go map (appendGoJSONDirect).
+				return appendGoJSON(dst, x, depth)
+			}
+		}
 		dst = append(dst, '{')
 		first := true
 		for _, f := range x {
@@ -103,6 +112,9 @@ func appendJSONValue(dst []byte, v any, depth int, decoded bool) ([]byte, error)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k, e := range x {
+			if !utf8.ValidString(k) {
+				return appendGoJSON(dst, x, depth) // as for an Object
+			}
 			if _, undef := e.(Undefined); !undef {
 				keys = append(keys, k)
 			}
