@@ -167,7 +167,10 @@ func retryAfter(details any) (string, bool) {
 	case int:
 		ms = int64(n)
 	case float64:
-		ms = int64(n)
+		if !(n > 0) { // NaN too
+			return "", false
+		}
+		ms = int64(min(n, 1<<53)) // a float beyond int64 has no defined conversion
 	case uint64:
 		ms = int64(min(n, 1<<53))
 	default:
@@ -176,5 +179,9 @@ func retryAfter(details any) (string, bool) {
 	if ms <= 0 {
 		return "", false
 	}
-	return strconv.FormatInt((ms+999)/1000, 10), true
+	s := ms / 1000 // whole seconds, rounded up; ms+999 could overflow
+	if ms%1000 != 0 {
+		s++
+	}
+	return strconv.FormatInt(s, 10), true
 }

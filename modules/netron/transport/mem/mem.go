@@ -54,7 +54,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("mem: listen %s: %w", u.String(), err)
+		return nil, fmt.Errorf("mem: listen %s: %w", u.Redacted(), err)
 	}
 	namespace.Lock()
 	defer namespace.Unlock()
@@ -85,7 +85,7 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 		return nil, err
 	}
 	if name == "" {
-		return nil, fmt.Errorf("mem: dial %q: the address names no listener", u.String())
+		return nil, fmt.Errorf("mem: dial %q: the address names no listener", u.Redacted())
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mem: dial mem://%s: %w", name, err)
@@ -119,13 +119,13 @@ func nameOf(u *url.URL) (string, error) {
 		name = u.Opaque
 	}
 	if u.Scheme != "mem" || u.User != nil || (u.Path != "" && u.Path != "/") || (u.Opaque != "" && u.Host != "") {
-		return "", fmt.Errorf("mem: address %q: want mem://name", u.String())
+		return "", fmt.Errorf("mem: address %q: want mem://name", u.Redacted())
 	}
 	for _, c := range []byte(name) {
 		switch {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
 		default:
-			return "", fmt.Errorf("mem: address %q: name %q has %q; use letters, digits and -._~", u.String(), name, c)
+			return "", fmt.Errorf("mem: address %q: name %q has %q; use letters, digits and -._~", u.Redacted(), name, c)
 		}
 	}
 	return name, nil

@@ -47,7 +47,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 		return nil, err
 	}
 	if u.Scheme == "tls" && (o.TLS == nil || len(o.TLS.Certificates) == 0 && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil) {
-		return nil, fmt.Errorf("tcp: listen %s: tls:// needs a server certificate (netron.WithTLS, or transport.Options.TLS)", u.String())
+		return nil, fmt.Errorf("tcp: listen %s: tls:// needs a server certificate (netron.WithTLS, or transport.Options.TLS)", u.Redacted())
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -102,10 +102,10 @@ func hostPort(u *url.URL) (string, error) {
 		return "", fmt.Errorf("tcp: nil address")
 	}
 	if (u.Scheme != "tcp" && u.Scheme != "tls") || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") {
-		return "", fmt.Errorf("tcp: address %q: want tcp://host:port or tls://host:port", u.String())
+		return "", fmt.Errorf("tcp: address %q: want tcp://host:port or tls://host:port", u.Redacted())
 	}
 	if _, _, err := net.SplitHostPort(u.Host); err != nil {
-		return "", fmt.Errorf("tcp: address %q: want %s://host:port: %w", u.String(), u.Scheme, err)
+		return "", fmt.Errorf("tcp: address %q: want %s://host:port: %w", u.Redacted(), u.Scheme, err)
 	}
 	return u.Host, nil
 }

@@ -158,6 +158,17 @@ func TestBadAddresses(t *testing.T) {
 			t.Errorf("Listen(%q) error %q does not show the expected form", addr, err)
 		}
 	}
+	// An address given with credentials by mistake: the error shows the
+	// address without its password.
+	for _, addr := range []string{"tcp://user:s3cret@127.0.0.1:1", "tcp://user:s3cret@127.0.0.1"} {
+		_, lerr := transport.Listen(ctx, addr, transport.Options{})
+		_, derr := transport.Dial(ctx, addr, transport.Options{})
+		for _, err := range []error{lerr, derr} {
+			if err == nil || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s: error %v, want one without the password", addr, err)
+			}
+		}
+	}
 	if _, err := transport.Listen(ctx, "tcp://127.0.0.1:0", transport.Options{MaxFrameSize: -1}); err == nil ||
 		!strings.Contains(err.Error(), "MaxFrameSize") {
 		t.Errorf("Listen with MaxFrameSize -1 = %v, want an error naming MaxFrameSize", err)

@@ -51,7 +51,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 		return nil, err
 	}
 	if path, err = filepath.Abs(path); err != nil {
-		return nil, fmt.Errorf("unix: listen %q: %w", u.String(), err)
+		return nil, fmt.Errorf("unix: listen %q: %w", u.Redacted(), err)
 	}
 	if err := removeStale(ctx, path); err != nil {
 		return nil, err
@@ -89,20 +89,20 @@ func socketPath(u *url.URL) (string, error) {
 	}
 	const want = "want unix:///abs/path, unix:/abs/path or unix:rel/path"
 	if u.Scheme != "unix" || u.User != nil {
-		return "", fmt.Errorf("unix: address %q: %s", u.String(), want)
+		return "", fmt.Errorf("unix: address %q: %s", u.Redacted(), want)
 	}
 	if u.Opaque != "" {
 		p, err := url.PathUnescape(u.Opaque)
 		if err != nil {
-			return "", fmt.Errorf("unix: address %q: %w", u.String(), err)
+			return "", fmt.Errorf("unix: address %q: %w", u.Redacted(), err)
 		}
 		return p, nil
 	}
 	if u.Host != "" {
-		return "", fmt.Errorf("unix: address %q names host %q: %s", u.String(), u.Host, want)
+		return "", fmt.Errorf("unix: address %q names host %q: %s", u.Redacted(), u.Host, want)
 	}
 	if u.Path == "" {
-		return "", fmt.Errorf("unix: address %q has no path: %s", u.String(), want)
+		return "", fmt.Errorf("unix: address %q has no path: %s", u.Redacted(), want)
 	}
 	return u.Path, nil
 }
