@@ -3,11 +3,9 @@ package nats_test
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/fx"
 
 	"github.com/titanframework/titan"
@@ -21,22 +19,7 @@ import (
 // dialled nats:// address do.
 func TestEventsBridgeServerRequiresTLS(t *testing.T) {
 	t.Parallel()
-	ca, caKey := selfSignedCA(t)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	srvCert := leaf(t, ca, caKey, "127.0.0.1")
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		TLS: true, TLSConfig: &tls.Config{Certificates: []tls.Certificate{srvCert}, MinVersion: tls.VersionTLS12},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns, pool := tlsServer(t)
 	client := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	app := titan.New(
 		titan.WithConfig(config.Options{NoDefaultFile: true, Environ: []string{}, NoWatch: true,

@@ -26,22 +26,7 @@ import (
 // cannot connect.
 func TestServerRequiresTLS(t *testing.T) {
 	t.Parallel()
-	ca, caKey := selfSignedCA(t)
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	srvCert := leaf(t, ca, caKey, "127.0.0.1")
-	ns, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		TLS: true, TLSConfig: &tls.Config{Certificates: []tls.Certificate{srvCert}, MinVersion: tls.VersionTLS12},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer ns.Shutdown()
-	if !ns.ReadyForConnections(5 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
+	ns, pool := tlsServer(t)
 	addr := fmt.Sprintf("nats://%s?prefix=tls", ns.Addr().String())
 	client := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 
@@ -74,6 +59,30 @@ func TestServerRequiresTLS(t *testing.T) {
 		p.Close()
 		t.Fatal("a client that does not trust the server's CA connected")
 	}
+}
+
+// tlsServer starts an in-process nats-server that requires TLS, with a
+// certificate for 127.0.0.1 from a CA of its own, shut down at cleanup; it
+// returns the server and a pool that trusts the CA.
+func tlsServer(t *testing.T) (*server.Server, *x509.CertPool) {
+	t.Helper()
+	ca, caKey := selfSignedCA(t)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	srvCert := leaf(t, ca, caKey, "127.0.0.1")
+	ns, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+		TLS: true, TLSConfig: &tls.Config{Certificates: []tls.Certificate{srvCert}, MinVersion: tls.VersionTLS12},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(5 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return ns, pool
 }
 
 func selfSignedCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {

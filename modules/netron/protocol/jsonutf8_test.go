@@ -23,15 +23,7 @@ func TestAppendValueJSONInvalidUTF8AsWire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := DecodeValue(raw, Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := AppendValueJSON(nil, g)
+		want, err := AppendValueJSON(nil, throughWire(t, v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,15 +42,7 @@ func TestToJSONInvalidUTF8AsWire(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := DecodeValue(raw, Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := ToJSON(g)
+		want, err := ToJSON(throughWire(t, v))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,4 +50,18 @@ func TestToJSONInvalidUTF8AsWire(t *testing.T) {
 			t.Errorf("ToJSON(%#v) = %#v; its encoding gives %#v", v, got, want)
 		}
 	}
+}
+
+// throughWire is v as a peer decodes it: encoded, then decoded.
+func throughWire(t *testing.T, v any) any {
+	t.Helper()
+	raw, err := Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := DecodeValue(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
