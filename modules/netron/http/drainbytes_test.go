@@ -3,6 +3,7 @@ package http_test
 import (
 	"context"
 	"iter"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,6 +25,13 @@ func (b blobs) Chunks(ctx context.Context, n, size int) iter.Seq2[string, error]
 				return
 			}
 		}
+	}
+}
+
+// Ratios yields 1, then a number that has no JSON form.
+func (blobs) Ratios(context.Context) iter.Seq2[float64, error] {
+	return func(yield func(float64, error) bool) {
+		_ = yield(1, nil) && yield(math.Inf(1), nil)
 	}
 }
 
@@ -60,6 +68,16 @@ func TestDrainedStreamIsBoundedInBytes(t *testing.T) {
 		}
 		if sent := <-b.sent; sent > 16 {
 			t.Errorf("POST %s: the producer made %d items, want it stopped at the limit (16)", path, sent)
+		}
+	}
+	// An item that has no JSON form fails the answer as a result without
+	// one does: an internal error.
+	for path, body := range map[string]string{
+		"/api/blobs/ratios": "[]",
+		"/netron/invoke":    `{"id":"2","service":"blobs@1.0.0","method":"ratios","input":[]}`,
+	} {
+		if r := post(t, c, addr+path, body); r.status != http.StatusInternalServerError || r.header.Get("X-Titan-Code") != "internal" {
+			t.Errorf("POST %s, an infinite item: %d %s, want 500 internal", path, r.status, r.body)
 		}
 	}
 	r := post(t, c, addr+"/api/blobs/chunks", "[10,65536]")

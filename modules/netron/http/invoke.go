@@ -175,6 +175,17 @@ func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiE
 type result struct {
 	data    any
 	hasData bool
+	// json is data's JSON text when it is written already (the array of a
+	// drained stream); nil otherwise.
+	json []byte
+}
+
+// appendJSON appends the JSON text of the result's data.
+func (r result) appendJSON(b []byte) ([]byte, error) {
+	if r.json != nil {
+		return append(b, r.json...), nil
+	}
+	return protocol.AppendValueJSON(b, r.data)
 }
 
 // call runs a method: unary and void methods through Invoke, streams
@@ -195,11 +206,14 @@ func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawV
 	return result{data: v, hasData: !m.desc.Void}, nil
 }
 
-// drain runs a stream method and collects its items (a function of its
-// own: the range over the iterator would move call's results to the heap).
-// Stopping at maxStreamItems ends the stream's context with
-// errTooManyItems, which tells the interceptors why (see
-// netron.StreamingHandlerFunc).
+// drain runs a stream method and writes its items as one JSON array (a
+// function of its own: the range over the iterator would move call's
+// results to the heap). Each item is written as NDJSON and SSE answers
+// write it, once; the array is one answer, so it may take as many bytes
+// as a message may (netron's maxFrameSize), counted as the items come, so
+// that large items stop the stream long before its 10000th. Stopping at
+// a limit ends the stream's context with its error, which tells the
+// interceptors why (see netron.StreamingHandlerFunc).
 func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -207,34 +221,33 @@ func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, er
 	if err != nil {
 		return result{}, err
 	}
-	items := []any{}
-	// The array is one answer: it may take as many bytes of JSON as a
-	// message may (netron's maxFrameSize), counted as the items come, so
-	// that large items stop the stream long before its 10000th.
-	limit, size := h.n.Config().MaxFrameSize, 2
-	var scratch []byte
+	limit := h.n.Config().MaxFrameSize
+	b, n := []byte{'['}, 0
 	for v, err := range seq {
 		if err != nil {
 			return result{}, err
 		}
-		if len(items) == maxStreamItems {
+		if n == maxStreamItems {
 			stop(errTooManyItems)
 			return result{}, errTooManyItems
 		}
-		// An item without a JSON form fails where the answer is written.
-		if b, err := protocol.AppendValueJSON(scratch[:0], v); err == nil {
-			if size += len(b) + 1; size > limit {
-				e := tooManyBytes(limit)
-				stop(e)
-				return result{}, e
-			}
-			if cap(b) <= 64<<10 {
-				scratch = b
-			}
+		if n > 0 {
+			b = append(b, ',')
 		}
-		items = append(items, v)
+		next, err := protocol.AppendValueJSON(b, v)
+		if err != nil {
+			// The answer is the item that has no JSON form: its writer
+			// reports it as it reports any result without one.
+			stop(err)
+			return result{data: v, hasData: true}, nil
+		}
+		if b, n = next, n+1; len(b)+1 > limit {
+			e := tooManyBytes(limit)
+			stop(e)
+			return result{}, e
+		}
 	}
-	return result{data: items, hasData: true}, nil
+	return result{hasData: true, json: append(b, ']')}, nil
 }
 
 var errTooManyItems = netron.Errorf(netron.CodeResourceExhausted,
@@ -389,7 +402,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)
-		if b, err = protocol.AppendValueJSON(b, res.data); err != nil {
+		if b, err = res.appendJSON(b); err != nil {
 			*buf = b
 			h.encodingFailed(w, id, m, err)
 			return
@@ -575,7 +588,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	b = append(b, `,"success":true`...)
 	if res.hasData {
 		b = append(b, `,"data":`...)
-		if b, err = protocol.AppendValueJSON(b, res.data); err != nil {
+		if b, err = res.appendJSON(b); err != nil {
 			h.log.Error("result not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
 			return fail(invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))))
 		}

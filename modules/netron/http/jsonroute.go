@@ -115,7 +115,7 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full 
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	b, err := protocol.AppendValueJSON(make([]byte, 0, 64), res.data)
+	b, err := res.appendJSON(make([]byte, 0, 64))
 	if err != nil {
 		h.encodingFailed(w, requestID(r), m, err)
 		return
