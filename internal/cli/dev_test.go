@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/internal/cli"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // titan dev serves the development UI of a process reached through its
@@ -115,27 +115,8 @@ func TestDevRefusals(t *testing.T) {
 // answers the handshake makes titan dev give up after --timeout, saying
 // so as call and inspect do.
 func TestDevTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c) // held open, never answered
-		}
-	}()
-	code, _, stderr := run(t, "dev", "tcp://"+ln.Addr().String(), "--timeout", "300ms", "--listen", "127.0.0.1:0")
+	addr := transporttest.SilentAddr(t)
+	code, _, stderr := run(t, "dev", addr, "--timeout", "300ms", "--listen", "127.0.0.1:0")
 	if want := "titan: deadline_exceeded: no answer within 300ms (--timeout)"; code != 1 || !strings.Contains(stderr, want) {
 		t.Fatalf("exit %d, stderr %q; want 1 saying %q", code, stderr, want)
 	}

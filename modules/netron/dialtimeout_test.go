@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // A dial whose context has no deadline, to an address that accepts and
@@ -17,7 +18,7 @@ import (
 // ever: Netron.Dial and a pool's Start alike.
 func TestDialWithoutDeadlineToSilentAddress(t *testing.T) {
 	t.Parallel()
-	silent := silentAddr(t)
+	silent := transporttest.SilentAddr(t)
 	n, err := netron.New(netron.Config{HandshakeTimeout: 300 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // Instance answers which server it is.
@@ -282,33 +282,6 @@ func (w watchOf) Watch(ctx context.Context, _ netron.Target) iter.Seq2[[]string,
 	}
 }
 
-// silentAddr returns the address of a listener that accepts connections
-// and never answers: a dial there lasts until its context ends.
-func silentAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	return "tcp://" + ln.Addr().String()
-}
-
 // An instance that leaves is passed over at once, whatever the pool is
 // dialling meanwhile: an address that does not answer (a host that
 // crashed, whose entry lives until its TTL) holds neither the resolver's
@@ -317,7 +290,7 @@ func TestPoolRemovalNotHeldByADial(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a", "b")
-	silent := silentAddr(t)
+	silent := transporttest.SilentAddr(t)
 	client, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -111,17 +111,15 @@ var Module = fx.Module("titan.nats",
 	}),
 )
 
-// redactURLs returns the comma-separated NATS URLs of urls without their
-// user information (a password, or a token in the user's place), for
-// errors and logs, as Gateway.Addr; a URL that does not parse loses
+// redactURLs returns the comma-separated NATS URLs of urls as shown
+// shows one, for errors and logs; a URL that does not parse loses
 // everything up to its '@'.
 func redactURLs(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
 		if u, err := url.Parse(p); err == nil {
-			u.User = nil
-			parts[i] = u.String()
+			parts[i] = shown(u)
 		} else if _, host, ok := strings.Cut(p, "@"); ok {
 			parts[i] = host
 		}

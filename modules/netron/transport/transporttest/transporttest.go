@@ -3,6 +3,7 @@ package transporttest
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -182,4 +183,32 @@ func pattern(n int, seed byte) []byte {
 		copy(b[done:], b[:done])
 	}
 	return b
+}
+
+// SilentAddr returns the tcp:// address of a listener that accepts
+// connections and never answers, closed with the test: a dial or
+// handshake there lasts until its context ends.
+func SilentAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	return "tcp://" + ln.Addr().String()
 }
