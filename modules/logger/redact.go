@@ -163,7 +163,8 @@ func (r *redactor) redactMap(v reflect.Value, depth int) any {
 // redact returns a with its value replaced by [Redacted] when its key is
 // sensitive, and otherwise with LogValuers resolved, groups redacted
 // recursively, and a map with string keys that holds a sensitive key
-// replaced by a redacted copy (a map[string]any). The original attribute and its group slice are not changed.
+// replaced by a redacted copy (a map[string]any). The original attribute,
+// its group slice and its map are not changed.
 func (r *redactor) redact(a slog.Attr) slog.Attr {
 	if r.match(a.Key) {
 		return slog.String(a.Key, Redacted)

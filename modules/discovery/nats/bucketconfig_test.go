@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/titanframework/titan/internal/testsrv"
@@ -21,15 +20,7 @@ func TestRaisingTheAgeKeepsTheBucketsConfiguration(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p := prefix(t, url)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jetStream(t, url)
 	made := jetstream.KeyValueConfig{Bucket: p + "_discovery", TTL: time.Second, History: 5, MaxBytes: 1 << 20, Description: "provisioned by the operator"}
 	if _, err := js.CreateKeyValue(ctx, made); err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/titanframework/titan/internal/testsrv"
@@ -22,12 +21,7 @@ import (
 // left out), sorted.
 func bucketKeys(t *testing.T, url, p string) []string {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStream(t, url)
 	kv, err := js.KeyValue(context.Background(), p+"_discovery")
 	if err != nil {
 		t.Fatal(err)

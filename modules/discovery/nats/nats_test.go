@@ -100,12 +100,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	p := prefix(t, url)
 	r := open(t, url, p, time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStream(t, url)
 	kv, err := js.KeyValue(ctx, p+"_discovery")
 	if err != nil {
 		t.Fatal(err)
@@ -350,4 +345,20 @@ func TestEmbeddedNeedsItsImport(t *testing.T) {
 	if err := titan.New(testsrv.Settings("discovery.backend=nats", "nats.embedded=false", "discovery.url=nats://127.0.0.1:1")).Start(context.Background()); err == nil || strings.Contains(err.Error(), "embedded") {
 		t.Errorf("nats.embedded=false: %v", err)
 	}
+}
+
+// jetStream connects to the NATS server at url for the test, closed at
+// its end, and returns its JetStream.
+func jetStream(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 )
@@ -16,15 +13,7 @@ import (
 // bucketAge is the age limit of the bucket of prefix p.
 func bucketAge(t *testing.T, url, p string) time.Duration {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jetStream(t, url)
 	kv, err := js.KeyValue(context.Background(), p+"_discovery")
 	if err != nil {
 		t.Fatal(err)
