@@ -77,3 +77,21 @@ func TestAckTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestEmptyPrefixRefused: "?prefix=" is a mistake (a variable that was
+// not set), not a request for the default prefix, which would put the
+// services where the operator did not mean them.
+func TestEmptyPrefixRefused(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	_, err = n.Dial(context.Background(), "nats://127.0.0.1:4222?prefix=")
+	if err == nil || !strings.Contains(err.Error(), "prefix is empty") {
+		t.Fatalf("dial with prefix= gave %v, want it refused", err)
+	}
+	if _, err := n.Listen(context.Background(), "nats://127.0.0.1:4222?prefix="); err == nil || !strings.Contains(err.Error(), "prefix is empty") {
+		t.Fatalf("listen with prefix= gave %v, want it refused", err)
+	}
+}

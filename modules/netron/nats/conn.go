@@ -393,13 +393,20 @@ func (c *clientConn) send(pc *pendingCall) {
 		return
 	}
 	if errors.Is(err, nats.ErrMaxPayload) {
-		err = tooLarge("the request", len(pc.msg.Data), c.nc.MaxPayload())
+		// NATS's max_payload counts the headers with the data.
+		err = tooLarge("the request", payloadSize(pc.msg), c.nc.MaxPayload())
 	} else {
 		err = netron.Errorf(netron.CodeUnavailable, "nats: %v", err)
 	}
 	if c.take(pc.id) == pc {
 		c.push(errorPacket(pc.id, pc.typ, err))
 	}
+}
+
+// payloadSize is what NATS counts of m against max_payload: its data and
+// its encoded headers.
+func payloadSize(m *nats.Msg) int {
+	return m.Size() - len(m.Subject) - len(m.Reply)
 }
 
 // take removes and returns the pending request id.

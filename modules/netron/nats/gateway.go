@@ -449,14 +449,16 @@ func (g *Gateway) reply(subject string, body []byte, hdr ...string) {
 	}
 	m.Data = body
 	var err error
+	size, limit := len(body), int64(g.limits.MaxFrameSize)
 	if len(body) > g.limits.MaxFrameSize {
 		err = nats.ErrMaxPayload // above the engine's frame limit: the caller could not read it
 	} else {
 		err = g.nc.PublishMsg(m)
+		size, limit = payloadSize(m), g.nc.MaxPayload() // the headers count too
 	}
 	if errors.Is(err, nats.ErrMaxPayload) && len(body) >= 5 {
 		id := uint32(body[0])<<24 | uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])
-		m.Data = errorPacket(id, protocol.Type(body[4]&0x0f), tooLarge("the answer", len(body), int64(g.limits.MaxFrameSize)))
+		m.Data = errorPacket(id, protocol.Type(body[4]&0x0f), tooLarge("the answer", size, limit))
 		err = g.nc.PublishMsg(m)
 	}
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {

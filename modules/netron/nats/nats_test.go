@@ -3,7 +3,10 @@ package nats_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -259,6 +262,27 @@ func TestFrameSizeFollowsMaxPayload(t *testing.T) {
 	// The connection is still usable.
 	if _, err := p.Call(context.Background(), "calculator@1.0.0", "add", 1, 2); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTooLargeRequestCountsHeaders: a request whose data fits NATS's
+// max_payload but whose headers push it over fails naming a size above
+// the limit, not the data's size alone (which was below it).
+func TestTooLargeRequestCountsHeaders(t *testing.T) {
+	t.Parallel()
+	url := testURL(t)
+	startInstance(t, url, "1.0.0")
+	p := dial(t, url, netron.Config{})
+	big := strings.Repeat("x", 1<<20-64) // max_payload is 1 MiB by default
+	_, err := p.Call(context.Background(), "calculator@1.0.0", "fail", big)
+	m := regexp.MustCompile(`of (\d+) bytes exceeds the limit of (\d+) bytes`).FindStringSubmatch(fmt.Sprint(err))
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || m == nil {
+		t.Fatalf("argument of max_payload-64 bytes: %v", err)
+	}
+	size, _ := strconv.Atoi(m[1])
+	limit, _ := strconv.Atoi(m[2])
+	if size <= limit {
+		t.Fatalf("the error names a size within the limit: %v", err)
 	}
 }
 

@@ -150,7 +150,11 @@ func parseURL(u *url.URL) (config, error) {
 			return c, fmt.Errorf("natstransport: %s: unknown query parameter %q (known: prefix, ackTimeout)", shown(u), k)
 		}
 	}
-	if p := q.Get("prefix"); p != "" {
+	if ps, ok := q["prefix"]; ok {
+		p := ps[0]
+		if p == "" {
+			return c, fmt.Errorf("natstransport: %s: prefix is empty (leave it out for the default %q)", shown(u), DefaultPrefix)
+		}
 		if !validTopic(p) {
 			return c, fmt.Errorf("natstransport: %s: prefix %q is not a subject", shown(u), p)
 		}
