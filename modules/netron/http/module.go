@@ -122,7 +122,11 @@ func (c Config) options(prefix string) ([]Option, error) {
 	case len(errs) == before && len(cors.Origins) > 0:
 		opts = append(opts, WithCORS(cors))
 	}
-	if c.Prefix != "" {
+	switch {
+	case c.Prefix == "":
+	case !strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/"):
+		bad(fmt.Errorf("%sprefix %q: want a path that starts with '/' and does not end with one, such as /api", prefix, c.Prefix), "prefix")
+	default:
 		opts = append(opts, WithPathPrefix(c.Prefix))
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -69,15 +70,18 @@ func TestGatewayOptions(t *testing.T) {
 // A bad value of the http section is an error naming its key.
 func TestConfigErrors(t *testing.T) {
 	_, err := httptransport.Config{MaxBody: -1, MaxBatch: -1, Timeout: -1, WriteTimeout: -1, Cert: "a.pem", Prefix: "gw"}.Options()
-	for _, want := range []string{"http.maxBody -1", "http.maxBatch -1", "http.timeout -1ns", "http.writeTimeout -1ns", "http.cert and http.key must be given together"} {
+	for _, want := range []string{"http.maxBody -1", "http.maxBatch -1", "http.timeout -1ns", "http.writeTimeout -1ns", "http.cert and http.key must be given together", `http.prefix "gw"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v, want it to contain %q", err, want)
 		}
 	}
-	opts, err := httptransport.Config{Prefix: "gw"}.Options()
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"gw", "/gw/", "/"} {
+		if _, err := (httptransport.Config{Prefix: p}).Options(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("http.prefix %q: want a path that starts with '/'", p)) {
+			t.Errorf("prefix %q: %v, want the key named", p, err)
+		}
 	}
+	// Given in Go, the option names itself.
+	opts := []httptransport.Option{httptransport.WithPathPrefix("gw")}
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
