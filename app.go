@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,12 +35,27 @@ type App struct {
 	opts []Option
 
 	once  sync.Once
+	built atomic.Bool // build has run: fx, err and the rest are set
 	s     settings
 	fx    *fx.App
 	cfg   *config.Config
 	log   *logger.Logger
 	err   error
 	extra config.Flags // from the command line, set by Run before building
+
+	// A Start under way, which a Stop ends and waits for (fx's own
+	// lifecycle would stop the hooks started so far while Start goes on
+	// starting the others).
+	mu        sync.Mutex
+	starting  *startRun
+	lastStart *startContext // the context of the last Start, for its rollback
+}
+
+// startRun is a Start under way.
+type startRun struct {
+	cancel  context.CancelFunc // nil until the app is built
+	stopped bool               // Stop came while the app was being built
+	done    chan struct{}      // closed when Start returns
 }
 
 // New returns an app made of the default modules (configuration, logging)
@@ -84,7 +100,7 @@ func (a *App) build() {
 		fxOpts := append(defaultModules(),
 			fx.Supply(co),
 			fx.Supply(fx.Annotate(a.s.logger, fx.ResultTags(`group:"`+logger.OptionGroup+`,flatten"`))),
-			fx.WithLogger(fxLogger),
+			fx.WithLogger(func(l *logger.Logger) fxevent.Logger { return rollbackWatch{fxLogger(l), a} }),
 			// What fx logs to when fxLogger cannot be built (the
 			// configuration that sets the log level is invalid): nothing.
 			// Err returns the error once; fx's events printed around it
@@ -107,6 +123,7 @@ func (a *App) build() {
 			a.err = startupError(err, &a.s.notes)
 		}
 	})
+	a.built.Store(true)
 }
 
 // Err returns the error that building the app produced, or nil: an invalid
@@ -120,22 +137,163 @@ func (a *App) Err() error {
 // Start builds the app if needed and runs the start hooks in dependency
 // order, within ctx and the start timeout. If a hook fails, the hooks that
 // already ran are stopped and the error is returned.
+//
+// A Stop while Start runs (from another goroutine: a signal during a long
+// start-up) ends the start: the hooks that ran are stopped and Start
+// returns an error saying so.
 func (a *App) Start(ctx context.Context) error {
+	run := &startRun{done: make(chan struct{})}
+	a.mu.Lock()
+	if a.starting != nil {
+		a.mu.Unlock()
+		return errors.New("titan: start: the app is already starting")
+	}
+	a.starting = run
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.starting = nil
+		a.mu.Unlock()
+		close(run.done)
+	}()
 	if err := a.Err(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.s.startTimeout)
 	defer cancel()
-	if err := a.fx.Start(ctx); err != nil {
-		return fmt.Errorf("titan: start: %w", err)
+	ctx, stop := context.WithCancelCause(ctx)
+	sc := &startContext{Context: ctx, stopTimeout: a.s.stopTimeout, rolledBack: make(chan struct{})}
+	a.mu.Lock()
+	stopped := run.stopped
+	run.cancel = func() { stop(errStoppedDuringStart) }
+	a.lastStart = sc
+	a.mu.Unlock()
+	if stopped {
+		return fmt.Errorf("titan: start: %w", errStoppedDuringStart)
 	}
-	return nil
+	err := a.fx.Start(sc)
+	if err == nil && sc.rollback.Load() == nil {
+		return nil
+	}
+	// The start failed and fx stops the hooks that had started: wait for
+	// that (a hook that ignores its context may hold it; not beyond the
+	// stop timeout).
+	t := time.NewTimer(a.s.stopTimeout)
+	defer t.Stop()
+	select {
+	case <-sc.rolledBack:
+	case <-t.C:
+	}
+	sc.endRollback()
+	if cause := context.Cause(ctx); cause != nil && (err == nil || errors.Is(cause, errStoppedDuringStart)) {
+		err = cause
+	}
+	return fmt.Errorf("titan: start: %w", err)
+}
+
+var errStoppedDuringStart = errors.New("the app was stopped before it finished starting")
+
+// startContext is the context a Start gives fx. fx rolls a failed start
+// back (it stops the hooks that had started) with the context it started
+// with; when the start failed because that context ended (the start
+// timeout, a Stop), fx would stop none of them and leave them running
+// (uber-go/fx#1035). So from the rollback on, which fx tells its logger
+// first (fxevent.RollingBack, see rollbackWatch), the context's end is a
+// new one, the stop timeout from then; its values stay the start's.
+type startContext struct {
+	context.Context // the start's
+
+	stopTimeout time.Duration
+	rollback    atomic.Pointer[rollbackContext]
+	rolledBack  chan struct{} // closed when fx says the rollback ended
+	once        sync.Once
+}
+
+type rollbackContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (c *startContext) current() context.Context {
+	if r := c.rollback.Load(); r != nil {
+		return r.ctx
+	}
+	return c.Context
+}
+
+func (c *startContext) Deadline() (time.Time, bool) { return c.current().Deadline() }
+func (c *startContext) Done() <-chan struct{}       { return c.current().Done() }
+func (c *startContext) Err() error                  { return c.current().Err() }
+
+// rollingBack gives the rollback its own time.
+func (c *startContext) rollingBack() {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), c.stopTimeout)
+	if !c.rollback.CompareAndSwap(nil, &rollbackContext{ctx, cancel}) {
+		cancel()
+	}
+}
+
+// rolledBackNow notes the end of the rollback. The rollback's context is
+// left to Start to end (endRollback): fx reads it once more after.
+func (c *startContext) rolledBackNow() {
+	c.once.Do(func() { close(c.rolledBack) })
+}
+
+// endRollback ends the rollback's context, if it has one.
+func (c *startContext) endRollback() {
+	if r := c.rollback.Load(); r != nil {
+		r.cancel()
+	}
+}
+
+// rollbackWatch is the app's fx logger, which also tells the last Start's
+// context when fx rolls it back.
+type rollbackWatch struct {
+	fxevent.Logger
+	a *App
+}
+
+func (w rollbackWatch) LogEvent(e fxevent.Event) {
+	switch e.(type) {
+	case *fxevent.RollingBack:
+		if sc := w.a.startContext(); sc != nil {
+			sc.rollingBack()
+		}
+	case *fxevent.RolledBack:
+		if sc := w.a.startContext(); sc != nil {
+			defer sc.rolledBackNow()
+		}
+	}
+	w.Logger.LogEvent(e)
+}
+
+func (a *App) startContext() *startContext {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastStart
 }
 
 // Stop runs the stop hooks in reverse start order, within ctx and the stop
-// timeout. It is safe after a failed or partial Start.
+// timeout. It is safe after a failed or partial Start; during a Start, it
+// ends it first (see [App.Start]).
 func (a *App) Stop(ctx context.Context) error {
-	if a.fx == nil || a.err != nil {
+	a.mu.Lock()
+	run := a.starting
+	if run != nil {
+		run.stopped = true
+		if run.cancel != nil {
+			run.cancel()
+		}
+	}
+	a.mu.Unlock()
+	if run != nil {
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return fmt.Errorf("titan: stop: waiting for the start under way: %w", context.Cause(ctx))
+		}
+	}
+	if !a.built.Load() || a.err != nil {
 		return a.err
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.s.stopTimeout)
