@@ -100,8 +100,8 @@ type Inbounds struct {
 // overhead and each slab that items held were carved from counted whole
 // once (a producer that ignores its window, or has none, cannot make this
 // side hold more: one tiny item kept from each slab keeps every slab). stop, when not nil, is called with the id of a
-// stream cancelled before its end (by its reader, unclaimed, or over
-// maxBytes), to tell the producer to stop.
+// stream cancelled before its end (by its reader, unclaimed, over
+// maxBytes or out of order), to tell the producer to stop.
 func (t *Inbounds) Init(max int, maxBytes int64, idle time.Duration, errs StreamErrors, stop func(id uint32)) {
 	t.byID, t.max, t.maxBytes, t.idle, t.errs, t.stop = map[uint32]*Inbound{}, max, maxBytes, idle, errs, stop
 }
@@ -241,8 +241,9 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue, slab *S
 	return true
 }
 
-// chunk files an item under s; over the table's bytes it ends s instead
-// and reports true: the producer is to be told to stop.
+// chunk files an item under s; over the table's bytes, or with more than
+// MaxEarly items ahead of their turn, it ends s instead and reports true:
+// the producer is to be told to stop.
 func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Slab) (tooMuch bool) {
 	t := s.t
 	s.mu.Lock()
@@ -292,7 +293,7 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Sl
 			s.held += n
 		}
 		s.next++
-		for {
+		for !pkt.EOS { // past the end, nothing is read
 			e, ok := s.early[s.next]
 			if !ok {
 				break
@@ -319,8 +320,14 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Sl
 			t.unpin(pin)
 			s.dropEarly()
 			s.done, s.err = true, t.errs.OutOfOrder(s.id)
+			t.mu.Lock()
+			if s.claimed {
+				delete(t.byID, s.id) // else kept, ended, for its reader to find
+			}
+			t.markCancelled(s.id) // its late items are dropped
+			t.mu.Unlock()
 			s.notify()
-			return false
+			return true
 		}
 		if old, ok := s.early[pkt.StreamIndex]; ok { // the index again: the last one stays
 			s.heldEarly -= itemCost(old.v)

@@ -105,6 +105,25 @@ func TestInboundEndWithMissingItems(t *testing.T) {
 	}
 }
 
+// An end in its turn ends the stream there: items that came ahead of
+// their turn past the end are not delivered, nor counted as held.
+func TestInboundItemsPastTheEndDropped(t *testing.T) {
+	for last, want := range map[byte]string{0xc0: "\x00", 0x01: "\x00\x01"} { // the end alone, or with the last item
+		tb, _ := newInbounds(10, time.Minute)
+		tb.chunkNoSlab(item(8, 0, 0, false))
+		tb.chunkNoSlab(item(8, 2, 2, false)) // past the end to come
+		pkt, _ := item(8, 1, 0, true)
+		tb.Chunk(pkt, protocol.RawValue{last}, nil)
+		got, err := readAll(t, tb.Claim(8))
+		if string(got) != want || !errors.Is(err, io.EOF) {
+			t.Fatalf("end %02x: read % x, %v; want % x then EOF", last, got, err, want)
+		}
+		if h := tb.Held(); h != 0 {
+			t.Fatalf("end %02x: %d bytes held after the stream was read to its end", last, h)
+		}
+	}
+}
+
 // More than MaxEarly items ahead of their turn end the stream with the
 // out-of-order error.
 func TestInboundTooManyEarly(t *testing.T) {
@@ -115,6 +134,35 @@ func TestInboundTooManyEarly(t *testing.T) {
 	}
 	if _, err := readAll(t, s); err == nil || err.Error() != "stream 1: out of order" {
 		t.Fatalf("after %d early items: %v", MaxEarly+1, err)
+	}
+}
+
+// A claimed stream ended for too many items out of order leaves the
+// table, as its other ends do, instead of holding one of its places until
+// the connection ends; its producer is told to stop and its late items do
+// not start it again.
+func TestInboundOutOfOrderLeavesTable(t *testing.T) {
+	tb, st := newInbounds(10, time.Minute)
+	s := tb.Claim(1)
+	tb.chunkNoSlab(item(1, 0, 7, false))
+	for i := range uint32(MaxEarly + 1) {
+		tb.chunkNoSlab(item(1, i+2, 0, false))
+	}
+	got, err := readAll(t, s)
+	if string(got) != "\x07" || err == nil || err.Error() != "stream 1: out of order" {
+		t.Fatalf("read % x, %v; want 07 then the out-of-order error", got, err)
+	}
+	if tb.Len() != 0 {
+		t.Fatalf("%d streams in the table after the out-of-order end was read", tb.Len())
+	}
+	if ids := st.got(); len(ids) != 1 || ids[0] != 1 {
+		t.Fatalf("producer told to stop %v; want [1]", ids)
+	}
+	if !tb.chunkNoSlab(item(1, 1, 0, false)) || tb.Len() != 0 {
+		t.Fatalf("a late item of the ended stream was refused or started it again (%d streams)", tb.Len())
+	}
+	if h := tb.Held(); h != 0 {
+		t.Fatalf("%d bytes held after the stream was read to its end", h)
 	}
 }
 

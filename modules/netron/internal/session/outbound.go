@@ -23,9 +23,13 @@ type Credit struct {
 
 	bytes    int64        // the byte window; 0: items only (fixed by Init)
 	inflight atomic.Int64 // the costs of the items sent and not yet granted back
-	mu       sync.Mutex   // guards costs, head, list and released
+	mu       sync.Mutex   // guards costs, head, ahead, list and released
 	costs    []int64      // those costs, oldest first, from head
 	head     int
+	// ahead counts the items granted before Sent counted them (a grant
+	// can overtake the count of an item already queued): Sent counts
+	// nothing in flight for them.
+	ahead    int64
 	list     *costList // where costs came from (costLists), given back by Release
 	released bool
 }
@@ -93,6 +97,7 @@ func (c *Credit) Grant(n int) {
 			c.inflight.Add(-c.costs[c.head])
 			c.head++
 		}
+		c.ahead = min(c.ahead+int64(n), MaxWindow)
 		if c.head == len(c.costs) {
 			c.costs, c.head = c.costs[:0], 0
 		}
@@ -109,13 +114,17 @@ func (c *Credit) Grant(n int) {
 func (c *Credit) Granted() <-chan struct{} { return c.wake }
 
 // Sent counts an item of cost bytes as in flight until the grant that
-// covers it; nothing when the window has no bytes.
+// covers it; nothing when the window has no bytes, or when that grant
+// came first.
 func (c *Credit) Sent(cost int64) {
 	if c.bytes == 0 {
 		return
 	}
 	c.mu.Lock()
-	if c.released {
+	if c.released || c.ahead > 0 {
+		if c.ahead > 0 {
+			c.ahead-- // granted back already
+		}
 		c.mu.Unlock()
 		return
 	}

@@ -127,13 +127,41 @@ func TestCreditBytes(t *testing.T) {
 		t.Fatal("no room with 800 bytes in flight of 1000")
 	}
 	c.Sent(10)
-	c.Grant(10) // more than was sent: everything goes back
+	c.Grant(10) // more than was counted: everything goes back, and the next 7 are granted already
 	if !c.Take() {
 		t.Fatal("no room after everything was granted back")
+	}
+	for range 7 {
+		c.Sent(1)
+	}
+	if inflight := c.inflight.Load(); inflight != 0 {
+		t.Fatalf("%d bytes in flight after items granted before they were counted, want 0", inflight)
 	}
 	c.Sent(1)
 	if inflight := c.inflight.Load(); inflight != 1 {
 		t.Fatalf("%d bytes in flight after all earlier items were granted back and one sent, want 1", inflight)
+	}
+}
+
+// The producer counts an item after it queued it (Sent follows
+// Queue.AppendItem), so the reader's grant for it can come first: the
+// grant still gives the item's bytes back, instead of leaving them in
+// flight for good, which would hold the stream once they fill the window
+// although the reader has read everything.
+func TestCreditGrantBeforeSent(t *testing.T) {
+	var c Credit
+	c.Init(100, 1000)
+	if !c.Take() {
+		t.Fatal("nothing in flight, yet no item may go")
+	}
+	c.Grant(1)   // the reader read the item and granted it back...
+	c.Sent(5000) // ...before the producer counted it
+	if !c.Take() {
+		t.Fatalf("no room with every item sent granted back (%d bytes counted in flight)", c.inflight.Load())
+	}
+	c.Sent(400)
+	if inflight := c.inflight.Load(); inflight != 400 {
+		t.Fatalf("%d bytes in flight with one item of 400 not granted, want 400", inflight)
 	}
 }
 
