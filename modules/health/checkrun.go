@@ -54,10 +54,15 @@ func (rs *checkRuns) join(ctx context.Context, ch Check, timeout time.Duration) 
 			close(r.done)
 		}()
 		err := ch.Run(ctx)
-		if err != nil && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			// A probe that joined the run late may see it end before
-			// its own timeout: it is told why as the first probe is.
-			err = fmt.Errorf("no answer within %v: %w", timeout, err)
+			// its own timeout: it is told why as the first probe is,
+			// even when the check said nothing was wrong (it overran).
+			if err == nil {
+				err = fmt.Errorf("no answer within %v", timeout)
+			} else {
+				err = fmt.Errorf("no answer within %v: %w", timeout, err)
+			}
 		}
 		r.err = err
 	}()

@@ -130,3 +130,38 @@ func TestCheckSeesTheProbesValues(t *testing.T) {
 		t.Fatalf("the check saw the value %v, want the probe's trace-1", v)
 	}
 }
+
+// A check that overruns its timeout fails, though it returns nil once
+// its context has ended: a probe that joined its run late, whose own
+// timeout has not passed when the run ends, is told it failed, as the
+// probe that started the run was.
+func TestOverrunFailsForLateProbes(t *testing.T) {
+	var runs atomic.Int64
+	release := make(chan struct{})
+	c, err := health.NewChecker(time.Second, health.Check{Name: "db", Critical: true, Timeout: 200 * time.Millisecond,
+		Run: func(ctx context.Context) error {
+			if runs.Add(1) > 1 {
+				return nil
+			}
+			<-ctx.Done()
+			<-release // slower than its timeout, then says nothing is wrong
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := c.Ready(context.Background()); rep.Status != health.Unhealthy {
+		t.Fatalf("the probe that started the run: %+v, want unhealthy", rep)
+	}
+	// The run goes on past its timeout; a probe that comes now joins it.
+	late := make(chan health.Report, 1)
+	go func() { late <- c.Ready(context.Background()) }()
+	time.Sleep(10 * time.Millisecond) // the late probe joins the run
+	close(release)
+	if r := (<-late).Checks["db"]; r.Healthy || r.Error == "" {
+		t.Errorf("the late probe: db = %+v, want failed (the check overran its timeout)", r)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("the check ran %d times, want once (the late probe joins the run)", n)
+	}
+}

@@ -274,3 +274,35 @@ func TestStreamReturnsOnItsContext(t *testing.T) {
 		t.Errorf("%v of %d streams counted canceled: %s", n, streams, fams["rpc_server_calls_finished_total"])
 	}
 }
+
+// The cap of metrics.maxMethods counts pairs of service and method, the
+// labels the calls are counted under: calls to one method through
+// targets of different versions ("calc@1.0.0", "calc") use one of them,
+// and leave the others to other methods.
+func TestMadeMethodsCapCountsPairs(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", []string{"metrics.maxMethods=2"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := ta.dialSelf(t, ctx)
+	for _, target := range []string{"calc@1.0.0", "calc", "calc@^1"} {
+		if _, err := p.Call(ctx, target, "add", 1, 2); err != nil {
+			t.Fatalf("%s add: %v", target, err)
+		}
+	}
+	if _, err := p.Call(ctx, "calc@1.0.0", "div", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	fams := scrape(t, ta.admin+"/metrics")
+	for _, tt := range []struct {
+		l    map[string]string
+		want float64
+	}{
+		{map[string]string{"rpc_service": "calc", "rpc_method": "add"}, 3},
+		{map[string]string{"rpc_service": "calc", "rpc_method": "div"}, 1},
+		{map[string]string{"rpc_service": "_OTHER", "rpc_method": "_OTHER"}, 0},
+	} {
+		if got, _ := sample(fams, "rpc_client_calls_started_total", tt.l); got != tt.want {
+			t.Errorf("rpc_client_calls_started_total%v = %v, want %v", tt.l, got, tt.want)
+		}
+	}
+}

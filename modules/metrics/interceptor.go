@@ -180,12 +180,21 @@ func (ic *Interceptor) series(call *netron.Call) *callSeries {
 	return m.forTransport(call.Transport())
 }
 
-// WrapUnary implements [netron.Interceptor].
+// WrapUnary implements [netron.Interceptor]: a call that panics inside
+// it (in an interceptor nearer the method; the engine answers internal)
+// ends internal.
 func (ic *Interceptor) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 	return func(ctx context.Context, call *netron.Call) (any, error) {
 		s := ic.series(call)
 		start := s.begin()
+		returned := false
+		defer func() {
+			if !returned {
+				s.end(errPanicked, start)
+			}
+		}()
 		res, err := next(ctx, call)
+		returned = true
 		s.end(err, start)
 		return res, err
 	}
@@ -198,7 +207,14 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 	return func(ctx context.Context, call *netron.Call) (iter.Seq2[any, error], error) {
 		s := ic.series(call)
 		start := s.begin()
+		opened := false
+		defer func() {
+			if !opened { // it panicked inside: the engine answers internal
+				s.end(errPanicked, start)
+			}
+		}()
 		seq, err := next(ctx, call)
+		opened = true
 		if err != nil {
 			s.end(err, start)
 			return nil, err
@@ -229,10 +245,9 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 			for v, ierr := range seq {
 				if ierr != nil {
 					err = ierr
-				} else if s.items != nil {
-					s.items.Inc()
 				}
 				if !yield(v, ierr) {
+					// The engine did not send this item: not counted.
 					if err == nil {
 						err = errStopped
 						if ctx.Err() != nil { // the engine says why
@@ -240,6 +255,9 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 						}
 					}
 					break
+				}
+				if ierr == nil && s.items != nil {
+					s.items.Inc()
 				}
 			}
 			returned = true
@@ -259,7 +277,14 @@ func (ic *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netr
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
 		s := ic.series(call)
 		start := s.begin()
+		opened := false
+		defer func() {
+			if !opened { // it panicked inside
+				s.end(errPanicked, start)
+			}
+		}()
 		st, err := next(ctx, call)
+		opened = true
 		if err != nil {
 			s.end(err, start)
 			return nil, err

@@ -238,13 +238,16 @@ func (t *servedMethods) each(f func(*methodSeries)) {
 
 // madeMethods are the series of the methods a Netron calls, by target and
 // method as the caller gave them. The caller may name anything, so the
-// table holds at most max methods; the calls to others, and to names
-// that are not UTF-8, share the series of service and method Other.
+// table holds at most max pairs of service name and method (the labels:
+// targets of one service at different versions share them) and max
+// targets; the calls to other pairs, and to names that are not UTF-8,
+// share the series of service and method Other.
 type madeMethods struct {
 	vecs  *sideVecs
 	max   int
 	mu    sync.Mutex
-	n     int
+	pairs map[[2]string]*methodSeries // by service name and method; at most max
+	n     int                         // the targets and methods in m; at most max
 	other *methodSeries
 	m     atomic.Pointer[map[string]map[string]*methodSeries] // target -> method; copied on write
 }
@@ -265,15 +268,26 @@ func (t *madeMethods) of(call *netron.Call) *methodSeries {
 			return s
 		}
 	}
-	// Past the cap, or names Prometheus refuses as label values.
-	if t.n >= t.max || !utf8.ValidString(call.Service) || !utf8.ValidString(call.Method) {
-		if t.other == nil {
-			t.other = &methodSeries{vecs: t.vecs, service: Other, method: Other}
+	// Names Prometheus refuses as label values, or past the cap.
+	if !utf8.ValidString(call.Service) || !utf8.ValidString(call.Method) {
+		return t.otherSeries()
+	}
+	pair := [2]string{serviceName(call.Service), call.Method}
+	s := t.pairs[pair]
+	if s == nil {
+		if len(t.pairs) >= t.max {
+			return t.otherSeries()
 		}
-		return t.other
+		if t.pairs == nil {
+			t.pairs = map[[2]string]*methodSeries{}
+		}
+		s = &methodSeries{vecs: t.vecs, service: pair[0], method: pair[1]}
+		t.pairs[pair] = s
+	}
+	if t.n >= t.max { // no room for the target: found under the lock
+		return s
 	}
 	t.n++
-	s := &methodSeries{vecs: t.vecs, service: serviceName(call.Service), method: call.Method}
 	next := make(map[string]map[string]*methodSeries, len(cur)+1)
 	for k, v := range cur {
 		next[k] = v
@@ -288,20 +302,27 @@ func (t *madeMethods) of(call *netron.Call) *methodSeries {
 	return s
 }
 
+// otherSeries returns the series of Other; t.mu is held.
+func (t *madeMethods) otherSeries() *methodSeries {
+	if t.other == nil {
+		t.other = &methodSeries{vecs: t.vecs, service: Other, method: Other}
+	}
+	return t.other
+}
+
 // each calls f with every method's series.
 func (t *madeMethods) each(f func(*methodSeries)) {
-	if p := t.m.Load(); p != nil {
-		for _, ms := range *p {
-			for _, s := range ms {
-				f(s)
-			}
-		}
-	}
 	t.mu.Lock()
-	other := t.other
+	all := make([]*methodSeries, 0, len(t.pairs)+1)
+	for _, s := range t.pairs {
+		all = append(all, s)
+	}
+	if t.other != nil {
+		all = append(all, t.other)
+	}
 	t.mu.Unlock()
-	if other != nil {
-		f(other)
+	for _, s := range all {
+		f(s)
 	}
 }
 

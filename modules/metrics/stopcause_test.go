@@ -37,3 +37,34 @@ func TestStreamStoppedForAnIdleReader(t *testing.T) {
 	_ = closed.Close()
 	eventually(t, 5*time.Second, "a stream closed by its reader counted canceled", func() bool { return count("canceled") == 1 })
 }
+
+// TestItemsSentAreTheItemsSent: rpc_server_stream_items_sent_total counts
+// the items the engine sent, not the one it could not send when it
+// stopped the stream (its reader stayed idle).
+func TestItemsSentAreTheItemsSent(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", []string{"netron.streamWindow=2", "netron.streamIdleTimeout=200ms"})
+	p := dial(t, ta.addrs["tcp"])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	idle, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	finished := func() float64 {
+		got, _ := sample(scrape(t, ta.admin+"/metrics"), "rpc_server_calls_finished_total", labels("count", "tcp", "deadline_exceeded"))
+		return got
+	}
+	eventually(t, 5*time.Second, "the idle stream stopped", func() bool { return finished() == 1 })
+	received := 0
+	for {
+		if _, err := idle.Next(); err != nil {
+			break
+		}
+		received++
+	}
+	sent, _ := sample(scrape(t, ta.admin+"/metrics"), "rpc_server_stream_items_sent_total", labels("count", "tcp"))
+	if sent != float64(received) {
+		t.Errorf("rpc_server_stream_items_sent_total = %v, but the reader received %d items", sent, received)
+	}
+}

@@ -52,6 +52,9 @@ var (
 	serverStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
 	// errStopped ends the span of a stream its reader left before the end.
 	errStopped = netron.NewError(netron.CodeCanceled, errors.New("the reader stopped the stream"))
+	// errPanicked ends the span of a call that panicked in the chain
+	// inside the Interceptor.
+	errPanicked = netron.NewError(netron.CodeInternal, errors.New("the call panicked"))
 )
 
 // Interceptor traces the calls a Netron serves and makes: a server span
@@ -147,17 +150,32 @@ func (*Interceptor) Position() int { return -300 }
 // BorrowsCalls implements [netron.CallBorrower].
 func (*Interceptor) BorrowsCalls() {}
 
-// WrapUnary implements [netron.Interceptor].
+// WrapUnary implements [netron.Interceptor]: a call that panics inside
+// it (in an interceptor nearer the method) ends its span internal.
 func (ic *Interceptor) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 	return func(ctx context.Context, call *netron.Call) (any, error) {
 		if call.IsClient() {
 			ctx, span := ic.startClient(ctx, call)
+			returned := false
+			defer func() {
+				if !returned {
+					endClient(span, errPanicked)
+				}
+			}()
 			res, err := next(ctx, call)
+			returned = true
 			endClient(span, err)
 			return res, err
 		}
 		ctx, span := ic.startServer(ctx, call)
+		returned := false
+		defer func() {
+			if !returned {
+				endServer(ctx, span, errPanicked)
+			}
+		}()
 		res, err := next(ctx, call)
+		returned = true
 		return res, endServer(ctx, span, err)
 	}
 }
@@ -167,7 +185,14 @@ func (ic *Interceptor) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 func (ic *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
 		ctx, span := ic.startClient(ctx, call)
+		opened := false
+		defer func() {
+			if !opened { // it panicked inside
+				endClient(span, errPanicked)
+			}
+		}()
 		s, err := next(ctx, call)
+		opened = true
 		if err != nil {
 			endClient(span, err)
 			return nil, err
@@ -182,7 +207,14 @@ func (ic *Interceptor) WrapStreamingClient(next netron.StreamingClientFunc) netr
 func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
 	return func(ctx context.Context, call *netron.Call) (iter.Seq2[any, error], error) {
 		ctx, span := ic.startServer(ctx, call)
+		opened := false
+		defer func() {
+			if !opened { // it panicked inside: the engine answers internal
+				endServer(ctx, span, errPanicked)
+			}
+		}()
 		seq, err := next(ctx, call)
+		opened = true
 		if err != nil {
 			return nil, endServer(ctx, span, err)
 		}

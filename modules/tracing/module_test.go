@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,32 @@ func TestModuleGlobalTwoApps(t *testing.T) {
 	}
 	if _, ok := otel.GetTracerProvider().(*sdktrace.TracerProvider); ok || first == second {
 		t.Error("an app's provider outlives the apps as the global one")
+	}
+}
+
+// TestModuleGlobalTwoAppsWithoutExporter: of two apps in one process with
+// tracing.global and no exporter, the one that stops first leaves the
+// W3C propagator the global one while the other runs.
+func TestModuleGlobalTwoAppsWithoutExporter(t *testing.T) {
+	ctx := context.Background()
+	a := titan.New(appConfig("tracing.global=true"))
+	b := titan.New(appConfig("tracing.global=true"))
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := otel.GetTextMapPropagator().Fields(); !slices.Contains(got, "traceparent") {
+		t.Errorf("the first app's stop left a global propagator of fields %v while the second runs", got)
+	}
+	if err := b.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := otel.GetTextMapPropagator().Fields(); len(got) != 0 {
+		t.Errorf("after both stops, the global propagator has fields %v, want none", got)
 	}
 }

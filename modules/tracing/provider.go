@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/titanframework/titan/internal/logevery"
@@ -85,11 +86,17 @@ func (p *provider) start(ctx context.Context) error {
 		p.sdk.RegisterSpanProcessor(sdktrace.NewBatchSpanProcessor(&abortable{SpanExporter: exp, stopped: stopped, log: p.log, name: p.cfg.Exporter}))
 	}
 	if p.cfg.Global {
+		globalOwner.Store(p)
 		otel.SetTracerProvider(p.tracerProvider())
 		otel.SetTextMapPropagator(propagation.TraceContext{})
 	}
 	return nil
 }
+
+// globalOwner is the provider that installed OpenTelemetry's globals last
+// (tracing.global): the no-op providers of two apps without an exporter
+// are equal, so the provider alone does not tell whose they are.
+var globalOwner atomic.Pointer[provider]
 
 // stop leaves OpenTelemetry's globals as an app that never set them
 // finds them (no-op), unless another app has installed its own since,
@@ -99,7 +106,7 @@ func (p *provider) start(ctx context.Context) error {
 // the app's stop; the spans not sent by then are dropped, and the error
 // says so.
 func (p *provider) stop(ctx context.Context) error {
-	if p.cfg.Global && otel.GetTracerProvider() == p.tracerProvider() {
+	if p.cfg.Global && globalOwner.CompareAndSwap(p, nil) && otel.GetTracerProvider() == p.tracerProvider() {
 		otel.SetTracerProvider(noop.NewTracerProvider())
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator())
 	}
