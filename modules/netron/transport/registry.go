@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -111,7 +112,7 @@ func resolve(rawURL string, o Options) (Transport, *url.URL, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err == nil && u.Scheme == "" {
-		return nil, nil, fmt.Errorf("transport: address %q has no scheme (want e.g. tcp://127.0.0.1:7070 or unix:///path)", rawURL)
+		return nil, nil, fmt.Errorf("transport: address %q has no scheme (want e.g. tcp://127.0.0.1:7070 or unix:///path)", redacted(rawURL))
 	}
 	var t Transport
 	if err == nil {
@@ -121,9 +122,32 @@ func resolve(rawURL string, o Options) (Transport, *url.URL, error) {
 		if looksLikeHostPort(rawURL) { // "localhost:7070" parses as scheme "localhost"
 			return nil, nil, fmt.Errorf("transport: address %q has no scheme (want e.g. tcp://%s)", rawURL, rawURL)
 		}
-		return nil, nil, fmt.Errorf("transport: address %q: %w", rawURL, err)
+		var ue *url.Error
+		if errors.As(err, &ue) { // its message repeats the address, password included
+			err = ue.Err
+		}
+		return nil, nil, fmt.Errorf("transport: address %q: %w", redacted(rawURL), err)
 	}
 	return t, u, nil
+}
+
+// redacted returns rawURL with the password of its user info replaced by "xxxxx", as
+// [url.URL.Redacted] does, also when rawURL does not parse: for error messages.
+func redacted(rawURL string) string {
+	i := strings.Index(rawURL, "//")
+	if i < 0 || i > 0 && (rawURL[i-1] != ':' || strings.ContainsAny(rawURL[:i-1], "/?#")) {
+		return rawURL // no authority
+	}
+	auth := rawURL[i+2:]
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		auth = auth[:j]
+	}
+	at := strings.LastIndex(auth, "@")
+	colon := strings.Index(auth[:max(at, 0)], ":")
+	if at < 0 || colon < 0 {
+		return rawURL // no password
+	}
+	return rawURL[:i+2+colon+1] + "xxxxx" + rawURL[i+2+at:]
 }
 
 // looksLikeHostPort reports whether s is host:port with a numeric port, not a URL.

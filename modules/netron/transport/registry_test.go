@@ -127,6 +127,28 @@ func TestBadAddresses(t *testing.T) {
 	}
 }
 
+// An address refused before any transport sees it (unknown scheme, or not a URL) is named
+// without the password of its user info.
+func TestBadAddressHidesPassword(t *testing.T) {
+	for _, addr := range []string{
+		"nope://user:s3cret@example.com:7070",
+		"nope://user:s3cret@example.com:http",
+		"tcp://user:s3cret@example.com:http/x?y#z",
+		"//user:s3cret@example.com:7070",
+	} {
+		_, err := transport.Dial(context.Background(), addr, transport.Options{})
+		if err == nil {
+			t.Fatalf("Dial(%q) succeeded", addr)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Dial(%q) error %q shows the password", addr, err)
+		}
+		if !strings.Contains(err.Error(), "example.com") {
+			t.Errorf("Dial(%q) error %q does not name the address", addr, err)
+		}
+	}
+}
+
 func TestOptions(t *testing.T) {
 	tests := []struct {
 		o       transport.Options

@@ -59,6 +59,9 @@ func Inherited() bool { return os.Getenv(EnvVar) != "" }
 // (transport.Inheritor).
 func (*Transport) InheritedAddr() (string, bool) { return "ipc:", Inherited() }
 
+// taken is set once a listener holds the inherited pipes (EnvVar is cleared then).
+var taken atomic.Bool
+
 // inherited opens the pipes named by EnvVar.
 func inherited() (r, w *os.File, err error) {
 	v := os.Getenv(EnvVar)
@@ -70,14 +73,16 @@ func inherited() (r, w *os.File, err error) {
 	}
 	pollable(rfd)
 	pollable(wfd)
+	noInherit(rfd)
+	noInherit(wfd)
 	return os.NewFile(uintptr(rfd), "ipc-in"), os.NewFile(uintptr(wfd), "ipc-out"), nil
 }
 
 // Listen returns a listener whose only connection is the one to the
 // parent. The address must be "ipc:" (or "ipc://").
 func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (transport.Listener, error) {
-	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
-		return nil, fmt.Errorf("ipc: address %q: want ipc:", u)
+	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.User != nil {
+		return nil, fmt.Errorf("ipc: address %q: want ipc:", u.Redacted())
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -85,8 +90,12 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if o.TLS != nil {
 		return nil, errors.New("ipc: TLS is not supported (the pipes never leave the machine)")
 	}
+	if !taken.CompareAndSwap(false, true) {
+		return nil, errors.New("ipc: listen ipc:: the pipes to the parent are served already by another listener (a process listens on ipc: once)")
+	}
 	r, w, err := inherited()
 	if err != nil {
+		taken.Store(false)
 		return nil, err
 	}
 	// The pipes are not inherited further.
@@ -214,6 +223,9 @@ type Child struct {
 func Spawn(ctx context.Context, cmd *exec.Cmd, o transport.Options) (*Child, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	if o.TLS != nil {
+		return nil, errors.New("ipc: TLS is not supported (the pipes never leave the machine)")
 	}
 	if cmd.Process != nil {
 		return nil, errors.New("ipc: Spawn needs a command that has not been started")

@@ -3,11 +3,15 @@ package ipc_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,17 +33,24 @@ func TestMain(m *testing.M) {
 // child echoes every message; in mode "die" it exits after the first; in
 // mode "burst" it answers the first with burstSize messages and exits.
 func child(mode string) int {
+	fds := os.Getenv(ipc.EnvVar) // Listen unsets it
 	l, err := transport.Listen(context.Background(), "ipc:", transport.Options{})
 	if err != nil {
 		return 3
 	}
 	defer l.Close()
+	if mode == "twice" {
+		return listenTwice()
+	}
 	c, err := l.Accept(context.Background())
 	if err != nil {
 		return 4
 	}
 	if mode == "closeread" {
 		return closeRead(c)
+	}
+	if mode == "grandchild" {
+		return grandchild(fds)
 	}
 	for {
 		msg, err := c.ReadMessage()
@@ -79,6 +90,74 @@ func closeRead(c transport.Conn) int {
 		return 0
 	case <-time.After(3 * time.Second):
 		return 8
+	}
+}
+
+// grandchild, in the child, starts a process of its own and checks that it holds none of the
+// pipes to the parent (9 when it does): they are the child's alone.
+func grandchild(fds string) int {
+	out, err := exec.Command("ls", "-l", "/proc/self/fd").Output() // the fds of ls
+	if err != nil {
+		return 10
+	}
+	for fd := range strings.SplitSeq(fds, ",") {
+		pipe, err := os.Readlink("/proc/self/fd/" + fd)
+		if err != nil || !strings.HasPrefix(pipe, "pipe:") {
+			return 11
+		}
+		if strings.Contains(string(out), pipe) {
+			return 9
+		}
+	}
+	return 0
+}
+
+// The pipes to the parent are not inherited by the processes the child starts: a grandchild
+// holding them could read or write the parent's messages, and keeps the pipe open after the
+// child exits.
+func TestPipesNotInheritedByGrandchild(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	c := spawn(t, "grandchild")
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not exit within 10 s")
+	}
+	if err := c.ExitErr(); err != nil {
+		t.Fatalf("child: %v (status 9: its own child inherited the pipes to the parent)", err)
+	}
+}
+
+// listenTwice, in the child that listens on "ipc:" already, listens again: that must fail
+// saying the pipes are taken (12 when the error says something else, such as that the
+// process was not started by Spawn).
+func listenTwice() int {
+	l, err := transport.Listen(context.Background(), "ipc:", transport.Options{})
+	if err == nil {
+		l.Close()
+		return 13
+	}
+	if !strings.Contains(err.Error(), "already") {
+		fmt.Fprintln(os.Stderr, err)
+		return 12
+	}
+	return 0
+}
+
+// A second listener on "ipc:" in a spawned child (the inherited address listed in the
+// configuration as well) is refused for what it is: the pipes to the parent are served
+// already; the process was started by Spawn all the same.
+func TestSecondListenSaysPipesAreTaken(t *testing.T) {
+	c := spawn(t, "twice")
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not exit within 10 s")
+	}
+	if err := c.ExitErr(); err != nil {
+		t.Fatalf("child: %v (status 12: the second Listen's error does not say the pipes are taken)", err)
 	}
 }
 
@@ -202,12 +281,45 @@ func TestCloseKillsStubbornChild(t *testing.T) {
 	}
 }
 
+// Spawn refuses a TLS configuration, as the transport's Listen does, rather than ignoring it
+// (transport.Options.TLS), and starts nothing then.
+func TestSpawnRefusesTLS(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	c, err := ipc.Spawn(context.Background(), cmd, transport.Options{TLS: &tls.Config{}})
+	if err == nil {
+		c.Close()
+		t.Fatal("Spawn with Options.TLS succeeded")
+	}
+	if !strings.Contains(err.Error(), "TLS") {
+		t.Errorf("Spawn with Options.TLS = %q, want an error about TLS", err)
+	}
+	if cmd.Process != nil {
+		t.Error("Spawn with Options.TLS started the command")
+	}
+}
+
 func TestNotAChild(t *testing.T) {
 	if _, err := transport.Listen(context.Background(), "ipc:", transport.Options{}); err == nil {
 		t.Fatal("listen on ipc: outside a spawned child succeeded")
 	}
 	if _, err := transport.Dial(context.Background(), "ipc:", transport.Options{}); err == nil {
 		t.Fatal("dial ipc: succeeded")
+	}
+}
+
+// An address other than "ipc:" is refused as such, without showing a password it holds.
+func TestBadAddress(t *testing.T) {
+	for _, addr := range []string{"ipc://user:s3cret@host", "ipc://user:s3cret@", "ipc:child"} {
+		_, err := transport.Listen(context.Background(), addr, transport.Options{})
+		if err == nil {
+			t.Fatalf("Listen(%q) succeeded", addr)
+		}
+		if !strings.Contains(err.Error(), "want ipc:") {
+			t.Errorf("Listen(%q) = %q, want an error about the address", addr, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Listen(%q) error %q shows the password", addr, err)
+		}
 	}
 }
 

@@ -39,7 +39,7 @@ func (*Transport) Capabilities() transport.Capabilities {
 func pipePath(u *url.URL) (string, error) {
 	name := u.Host
 	if name == "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.User != nil || u.RawQuery != "" {
-		return "", fmt.Errorf("pipe: address %q: want pipe://name", u)
+		return "", fmt.Errorf("pipe: address %q: want pipe://name", u.Redacted())
 	}
 	return `\\.\pipe\` + name, nil
 }

@@ -33,3 +33,16 @@ func TestAddr(t *testing.T) {
 		t.Fatalf("Addr = %q", got)
 	}
 }
+
+// An address refused for its user info does not show the password.
+func TestBadAddressHidesPassword(t *testing.T) {
+	for _, addr := range []string{"pipe://user:s3cret@titan-test", "pipe://user:s3cret@titan-test/x"} {
+		_, err := transport.Listen(context.Background(), addr, transport.Options{})
+		if err == nil || errors.Is(err, pipe.ErrUnsupported) {
+			t.Fatalf("Listen(%q) not refused as a bad address: %v", addr, err)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Listen(%q) error %q shows the password", addr, err)
+		}
+	}
+}

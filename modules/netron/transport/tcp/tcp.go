@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -104,8 +105,14 @@ func hostPort(u *url.URL) (string, error) {
 	if (u.Scheme != "tcp" && u.Scheme != "tls") || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") {
 		return "", fmt.Errorf("tcp: address %q: want tcp://host:port or tls://host:port", u.Redacted())
 	}
-	if _, _, err := net.SplitHostPort(u.Host); err != nil {
+	_, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
 		return "", fmt.Errorf("tcp: address %q: want %s://host:port: %w", u.Redacted(), u.Scheme, err)
+	}
+	// url.Parse lets only digits through; net would refuse a number out of range naming the
+	// port alone.
+	if _, err := strconv.ParseUint(port, 10, 16); port != "" && err != nil {
+		return "", fmt.Errorf("tcp: address %q: port %s is out of range (0 to 65535)", u.Redacted(), port)
 	}
 	return u.Host, nil
 }

@@ -179,6 +179,25 @@ func TestBadAddresses(t *testing.T) {
 	}
 }
 
+// A port out of range is refused with an error naming the address, not net's "address 99999:
+// invalid port", which names neither the host nor the URL.
+func TestPortOutOfRangeNamesAddress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	serverTLS, _ := transporttest.TLSConfigs(t)
+	for _, addr := range []string{"tcp://127.0.0.1:99999", "tls://127.0.0.1:65536"} {
+		_, lerr := transport.Listen(ctx, addr, transport.Options{TLS: serverTLS})
+		_, derr := transport.Dial(ctx, addr, transport.Options{})
+		for op, err := range map[string]error{"Listen": lerr, "Dial": derr} {
+			if err == nil {
+				t.Errorf("%s(%q) succeeded", op, addr)
+			} else if !strings.Contains(err.Error(), addr) {
+				t.Errorf("%s(%q) = %q, want an error naming the address", op, addr, err)
+			}
+		}
+	}
+}
+
 func TestDialRefused(t *testing.T) {
 	t.Parallel()
 	l := transporttest.Listen(t, "tcp", transport.Options{})

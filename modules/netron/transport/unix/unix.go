@@ -59,8 +59,9 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	var lc net.ListenConfig
 	nl, err := lc.Listen(ctx, "unix", path)
 	if err != nil {
-		return nil, err
+		return nil, explainLong("listen", path, err)
 	}
+	nl = ownSocket(nl.(*net.UnixListener), path)
 	l, err := framed.Serve(nl, o)
 	if err != nil {
 		_ = nl.Close()
@@ -77,7 +78,7 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	}
 	c, err := framed.Dial(ctx, "unix", path, o)
 	if err != nil {
-		return nil, err
+		return nil, explainLong("dial", path, err)
 	}
 	return c, nil
 }
@@ -105,6 +106,44 @@ func socketPath(u *url.URL) (string, error) {
 		return "", fmt.Errorf("unix: address %q has no path: %s", u.Redacted(), want)
 	}
 	return u.Path, nil
+}
+
+// socketListener is a Unix listener that removes its socket file on Close only while the
+// file is still the one it created: a file removed from under it and made anew by another
+// listener belongs to that listener.
+type socketListener struct {
+	*net.UnixListener
+	path string
+	file fs.FileInfo
+}
+
+// ownSocket returns ul, removing its socket file at path on Close only if it is still ul's.
+func ownSocket(ul *net.UnixListener, path string) net.Listener {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return ul // gone already: nothing of ours to remove
+	}
+	ul.SetUnlinkOnClose(false)
+	return &socketListener{UnixListener: ul, path: path, file: fi}
+}
+
+// Close removes the socket file if it is still the listener's, then closes the socket:
+// while it listens, no other listener replaces the file (see removeStale).
+func (l *socketListener) Close() error {
+	if fi, err := os.Lstat(l.path); err == nil && os.SameFile(fi, l.file) {
+		_ = os.Remove(l.path)
+	}
+	return l.UnixListener.Close()
+}
+
+// explainLong names the cause of the EINVAL that bind and connect return for a path too long
+// for a socket address (sun_path), which says nothing of the path by itself.
+func explainLong(op, path string, err error) error {
+	if !errors.Is(err, syscall.EINVAL) || len(path) <= 103 { // within every system's limit: another cause
+		return err
+	}
+	return fmt.Errorf("unix: %s %s: the path is %d bytes, too long for a socket address (at most 107 on Linux, 103 on macOS and the BSDs): %w",
+		op, path, len(path), err)
 }
 
 // removeStale removes a socket file at path that no process listens on. It refuses to remove

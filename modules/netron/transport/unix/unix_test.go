@@ -177,4 +177,55 @@ func TestLiveSocketIsNotStolen(t *testing.T) {
 	transporttest.Connect(t, l, transport.Options{}) // the first listener still answers
 }
 
+// A socket path longer than the operating system allows is refused with an error that says
+// so, not with the "invalid argument" of bind and connect.
+func TestTooLongPathIsNamed(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(shortDir(t), strings.Repeat("a", 120)+".sock")
+	ctx := context.Background()
+	if l, err := transport.Listen(ctx, "unix://"+path, transport.Options{}); err == nil {
+		_ = l.Close()
+		t.Fatalf("Listen on a %d-byte path succeeded", len(path))
+	} else if !strings.Contains(err.Error(), "too long") || !strings.Contains(err.Error(), path) {
+		t.Errorf("Listen on a %d-byte path = %q, want an error naming the path as too long", len(path), err)
+	}
+	if c, err := transport.Dial(ctx, "unix://"+path, transport.Options{}); err == nil {
+		_ = c.Close()
+		t.Fatalf("Dial on a %d-byte path succeeded", len(path))
+	} else if !strings.Contains(err.Error(), "too long") || !strings.Contains(err.Error(), path) {
+		t.Errorf("Dial on a %d-byte path = %q, want an error naming the path as too long", len(path), err)
+	}
+}
+
+// Closing a listener whose socket file was removed from under it (by a temp cleaner, an
+// operator) and taken by a new listener leaves the new listener's file alone.
+func TestCloseKeepsAnotherListenersSocket(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(shortDir(t), "s.sock")
+	old, err := listen(t, "unix://"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	l, err := listen(t, "unix://"+path)
+	if err != nil {
+		t.Fatalf("Listen after the socket file was removed: %v", err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&fs.ModeSocket == 0 {
+		t.Fatalf("the live listener's socket file is gone after the old listener closed: %v", err)
+	}
+	transporttest.Connect(t, l, transport.Options{}) // the new listener still answers
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("socket file still there after Close: %v", err)
+	}
+}
+
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "unix") }

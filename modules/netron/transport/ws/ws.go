@@ -141,7 +141,7 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 		HTTPHeader: http.Header{GoClientHeader: {goClientValue}},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: dial %s: %w", a.scheme, a.display, err)
+		return nil, fmt.Errorf("%s: dial %s: %w", a.scheme, a.display, hideQuery(err, target.RawQuery))
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -286,5 +286,24 @@ func noQuery(u *url.URL) string {
 	c.RawQuery, c.ForceQuery = "", false
 	return c.Redacted()
 }
+
+// hideQuery returns err with the query of a dial address (which may carry a token) cut from
+// its message: net/http names the request URL, query included, in the errors of a request
+// that got no answer.
+func hideQuery(err error, rawQuery string) error {
+	if rawQuery == "" || !strings.Contains(err.Error(), "?"+rawQuery) {
+		return err
+	}
+	return &hiddenQueryError{msg: strings.ReplaceAll(err.Error(), "?"+rawQuery, ""), err: err}
+}
+
+// hiddenQueryError is an error whose message hides the query of a dial address.
+type hiddenQueryError struct {
+	msg string
+	err error
+}
+
+func (e *hiddenQueryError) Error() string { return e.msg }
+func (e *hiddenQueryError) Unwrap() error { return e.err }
 
 var _ transport.Transport = (*Transport)(nil)

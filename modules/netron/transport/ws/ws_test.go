@@ -102,6 +102,31 @@ func TestBadAddresses(t *testing.T) {
 	}
 }
 
+// A dial that fails before any HTTP answer (nothing listens on the port) does not show the
+// token of the address either: net/http names the request URL, query included, in its errors.
+func TestDialErrorHidesToken(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	nl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := nl.Addr().String()
+	_ = nl.Close()
+	addr := "ws://" + free + "/netron?token=s3cret"
+	c, err := transport.Dial(ctx, addr, transport.Options{})
+	if err == nil {
+		_ = c.Close()
+		t.Fatalf("Dial(%q) succeeded with nothing listening", addr)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Dial error %q shows the token", err)
+	}
+	if !strings.Contains(err.Error(), free) {
+		t.Errorf("Dial error %q does not name the address %s", err, free)
+	}
+}
+
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	serverTLS, clientTLS := transporttest.TLSConfigs(t)
