@@ -139,6 +139,10 @@ func (c *conn) reply(id uint32, typ protocol.Type, result any) {
 	err := c.send(&protocol.Packet{ID: id, Type: typ, Data: result})
 	if err != nil && c.ctx.Err() == nil {
 		c.p.log.Error("could not encode a result", "id", id, "error", err)
+		if CodeOf(err) == CodeResourceExhausted { // over the frame limit: the caller may ask for less
+			c.replyError(id, typ, Errorf(CodeResourceExhausted, "the result is too large to send: %s (netron.maxFrameSize)", asError(err).Message()))
+			return
+		}
 		c.replyError(id, typ, NewError(CodeInternal, errors.New(internalMessage)))
 	}
 }

@@ -53,7 +53,7 @@ func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method
 		return nil, nil, err
 	}
 	if !validMethodName(inv.Method) {
-		return nil, nil, Errorf(CodeInvalidArgument, "Invalid method name")
+		return nil, nil, invalidMethodName(svc.qualified, inv.Method)
 	}
 	m := svc.methods[inv.Method]
 	if m == nil {
@@ -79,7 +79,7 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 	// As for a call from a packet, the Call is pooled when no interceptor
 	// can keep it.
 	call := newServedCall(n.poolCalls)
-	call.Service, call.Method, call.Metadata, call.transport = svc.qualified, m.name, inv.Metadata, inv.Transport
+	call.Service, call.Method, call.Metadata, call.transport, call.log = svc.qualified, m.name, inv.Metadata, inv.Transport, n.log
 	if len(inv.Metadata) > 0 {
 		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
 	}
@@ -100,7 +100,7 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 		return nil, Errorf(CodeInvalidArgument, "%s.%s is not a stream method", svc.qualified, m.name)
 	}
 	call := &Call{Service: svc.qualified, Method: m.name, Metadata: inv.Metadata, transport: inv.Transport,
-		svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity}
+		svc: svc, m: m, raw: inv.Args, limits: n.limits, identity: n.identity, log: n.log}
 	if len(inv.Metadata) > 0 {
 		ctx = context.WithValue(ctx, incomingKey{}, inv.Metadata)
 	}

@@ -2,6 +2,7 @@ package netron_test
 
 import (
 	"context"
+	"iter"
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -54,5 +55,58 @@ func TestInvoke(t *testing.T) {
 	descs := s.n.Describe()
 	if len(descs) != 1 || descs[0].Name != "calculator" || len(descs[0].Methods) == 0 {
 		t.Fatalf("describe = %+v", descs)
+	}
+}
+
+type gatewayPanics struct{}
+
+type gatewayPoint struct {
+	X int `json:"x"`
+}
+
+func (gatewayPanics) Quick(context.Context) (int, error) { panic("quick boom") }
+
+func (gatewayPanics) Point(_ context.Context, p gatewayPoint) (int, error) { panic("point boom") }
+
+func (gatewayPanics) Ticks(context.Context) iter.Seq2[int, error] { panic("ticks boom") }
+
+// TestInvokeLogsMethodPanics: a method that panics under Netron.Invoke or
+// InvokeStream (the door of the HTTP and NATS gateways, whose calls come
+// with no peer) answers an internal error and, as over a connection, the
+// panic goes to the log with the service and method, by the fast path and
+// the reflective one alike.
+func TestInvokeLogsMethodPanics(t *testing.T) {
+	t.Parallel()
+	log, rec := captureLogger()
+	n, err := netron.New(netron.Config{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("panics", "1.0.0", gatewayPanics{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		method string
+		args   []protocol.RawValue
+		panic  string
+	}{
+		{"quick", nil, "quick boom"},
+		{"point", raws(t, map[string]any{"x": 1}), "point boom"},
+	} {
+		_, err := n.Invoke(ctx, &netron.Invocation{Service: "panics", Method: tc.method, Args: tc.args, Transport: "http"})
+		if netron.CodeOf(err) != netron.CodeInternal {
+			t.Fatalf("%s: %v, want internal", tc.method, err)
+		}
+		if rec.count("method panicked", "service=panics@1.0.0", "method="+tc.method, "panic="+tc.panic) != 1 {
+			t.Errorf("%s: the panic was not logged", tc.method)
+		}
+	}
+	_, err = n.InvokeStream(ctx, &netron.Invocation{Service: "panics", Method: "ticks", Transport: "http"})
+	if netron.CodeOf(err) != netron.CodeInternal {
+		t.Fatalf("ticks: %v, want internal", err)
+	}
+	if rec.count("method panicked", "service=panics@1.0.0", "method=ticks", "panic=ticks boom") != 1 {
+		t.Errorf("ticks: the panic was not logged")
 	}
 }

@@ -30,6 +30,9 @@ type Call struct {
 	Metadata map[string]string
 
 	transport string // a gateway's call: Invocation.Transport (see Transport)
+	// log is where a gateway's call, which has no peer, logs its method's
+	// panic (see recoverPanic); a connection's call logs it to its peer's.
+	log *slog.Logger
 
 	client   bool
 	identity IdentityFunc // the Netron's (see Identity)

@@ -366,3 +366,56 @@ func TestStructStream(t *testing.T) {
 		t.Fatalf("%d items", i)
 	}
 }
+
+type bigText struct{}
+
+func (bigText) Text(_ context.Context, n int) (string, error) { return strings.Repeat("x", n), nil }
+
+// TestResultOverFrameLimitIsResourceExhausted: a result too large for the
+// server's frame limit is answered resource_exhausted, naming the limit
+// (as a request over it is), not as an internal error; the connection
+// keeps serving.
+func TestResultOverFrameLimitIsResourceExhausted(t *testing.T) {
+	t.Parallel()
+	n, err := netron.New(netron.Config{MaxFrameSize: 64 << 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("big", "1.0.0", bigText{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop(context.Background()) })
+	p := dialWith(t, addr, netron.Config{})
+	ctx := context.Background()
+	_, err = p.Call(ctx, "big", "text", 100<<10)
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "exceeds the frame limit of 65536") {
+		t.Fatalf("a result over the frame limit: %v, want resource_exhausted naming the limit", err)
+	}
+	if v, err := netron.CallUnary[string](ctx, p, "big", "text", 3); err != nil || v != "xxx" {
+		t.Fatalf("the next call: %q, %v", v, err)
+	}
+}
+
+// TestStreamItemOverFrameLimitIsResourceExhausted: a stream item too
+// large for the server's frame limit ends the stream resource_exhausted,
+// naming the item and the limit, not as an internal error.
+func TestStreamItemOverFrameLimitIsResourceExhausted(t *testing.T) {
+	t.Parallel()
+	s, _ := netronServer(t, "tcp", netron.Config{MaxFrameSize: 64 << 10}, nil)
+	p := dialWith(t, s.addr, netron.Config{})
+	ctx := context.Background()
+	st, err := p.OpenStream(ctx, "producer", "items", 2, 100<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.Next()
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "stream item 0 is too large to send") ||
+		!strings.Contains(err.Error(), "exceeds the frame limit of 65536") {
+		t.Fatalf("an item over the frame limit: %v, want resource_exhausted naming the item and the limit", err)
+	}
+}

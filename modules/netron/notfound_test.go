@@ -157,3 +157,28 @@ func TestNotFoundListsAreBounded(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", err, want)
 	}
 }
+
+// TestInvalidMethodNameIsNamed: a call whose method name breaks the wire
+// rule is refused with a message that names the method and the service
+// for a Go peer and a gateway's Invoke; a TypeScript peer keeps the
+// original's "Invalid method name".
+func TestInvalidMethodNameIsNamed(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "tcp")
+	p := dial(t, s.addr)
+	ctx := context.Background()
+	const want = `invalid method name "get-total" for calculator`
+	_, err := p.Call(ctx, "calculator", "get-total", 1)
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), want) {
+		t.Errorf("Go peer: %v, want invalid_argument with %q", err, want)
+	}
+	_, err = s.n.Invoke(ctx, &netron.Invocation{Service: "calculator", Method: "get-total", Transport: "http"})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), want) {
+		t.Errorf("Invoke: %v, want invalid_argument with %q", err, want)
+	}
+	c := dialRaw(t, s.addr)
+	c.handshake("ts-peer")
+	if msg := rawError(t, c, 1, protocol.TypeCall, []any{"calculator@1.0.0", "get-total", 1}); msg != "Invalid method name" {
+		t.Errorf("TypeScript peer: %q, want the original's %q", msg, "Invalid method name")
+	}
+}

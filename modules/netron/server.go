@@ -79,7 +79,15 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	}
 	nameb, ok := rawString(elems[1])
 	if !ok || !validMethodName(nameb) {
-		c.replyError(pkt.ID, pkt.Type, Errorf(CodeInvalidArgument, "Invalid method name"))
+		err := Errorf(CodeInvalidArgument, "Invalid method name")
+		if ok && c.ext.Load() { // a Go peer: Titan's message, naming it
+			service := string(defIDb)
+			if svc, ferr := n.findService(service); ferr == nil {
+				service = svc.qualified // not its definition id
+			}
+			err = invalidMethodName(service, string(nameb))
+		}
+		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
 	hdr := &call.srv.hdr
@@ -144,6 +152,14 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		result = protocol.Undefined{}
 	}
 	c.reply(pkt.ID, pkt.Type, result)
+}
+
+// invalidMethodName is Titan's error for a call of service whose method
+// name breaks the wire rule (NETRON-WIRE.md §5.3); TypeScript peers get
+// the original's "Invalid method name", which names neither.
+func invalidMethodName(service, method string) *Error {
+	return Errorf(CodeInvalidArgument, "invalid method name %s for %s: a method name is 1 to 255 letters, digits, _ or $, and does not start with a digit",
+		echo(method), clip(service))
 }
 
 // methodNotFound is the error of a call to a method svc lacks: Titan's
@@ -265,8 +281,12 @@ func (call *Call) invoke(ctx context.Context, args []reflect.Value) (out []refle
 // internal error (the details go to the log, not to the caller).
 func (call *Call) recoverPanic(ctx context.Context, err *error) {
 	if r := recover(); r != nil {
+		log := call.log
 		if p := PeerFromContext(ctx); p != nil {
-			p.log.Error("method panicked", "service", call.Service, "method", call.Method,
+			log = p.log
+		}
+		if log != nil {
+			log.Error("method panicked", "service", call.Service, "method", call.Method,
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 		*err = NewError(CodeInternal, errors.New(internalMessage))

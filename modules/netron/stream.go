@@ -142,6 +142,9 @@ func (c *conn) serveStream(ctx context.Context, pkt protocol.Packet, call *Call)
 					return stop(err)
 				}
 				c.p.log.Error("could not encode a stream item", "service", call.Service, "method", call.Method, "error", err)
+				if CodeOf(err) == CodeResourceExhausted { // over the frame limit: the reader may ask for less
+					return stop(Errorf(CodeResourceExhausted, "stream item %d is too large to send: %s (netron.maxFrameSize)", index, asError(err).Message()))
+				}
 				return stop(NewError(CodeInternal, errors.New(internalMessage)))
 			}
 			index++

@@ -26,7 +26,9 @@ var urlType = reflect.TypeFor[url.URL]()
 //     wants a string, the encoder writes the value itself, as the
 //     TypeScript Netron does;
 //   - a struct of an unexported type embedded by pointer: its fields are
-//     written, but the decoder cannot allocate it, so they would be lost.
+//     written, but the decoder cannot allocate it, so they would be lost;
+//   - a map whose keys are neither strings nor integers: the encoder and
+//     the decoder refuse it, so every call would fail.
 func checkWireForm(t reflect.Type) error {
 	return wireForm(t, t.String(), map[reflect.Type]bool{})
 }
@@ -35,6 +37,9 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return nil
+		}
+		if t.Kind() == reflect.Map && !wireMapKey(t.Key()) {
+			return fmt.Errorf("%s: a map with %v keys cannot cross the wire (its keys are sent as strings): use string or integer keys, or protocol.Map", where, t.Key())
 		}
 		t = t.Elem()
 	}
@@ -84,6 +89,17 @@ func quotable(t reflect.Type) bool {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
+}
+
+// wireMapKey reports whether the encoder writes, and the decoder reads,
+// map keys of type t (as strings, integers in decimal).
+func wireMapKey(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return true
 	}
 	return false

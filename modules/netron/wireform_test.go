@@ -2,6 +2,7 @@ package netron_test
 
 import (
 	"context"
+	"iter"
 	"net/url"
 	"strings"
 	"testing"
@@ -155,5 +156,71 @@ func TestNilEmbeddedPointerKeepsContract(t *testing.T) {
 	got, err = netron.CallUnary[ticket](context.Background(), p, "tk@1.0.0", "echo", ticket{ID: 8, Audit: &Audit{By: "ann"}})
 	if err != nil || got.ID != 8 || got.Audit == nil || got.By != "ann" {
 		t.Fatalf("set embedded pointer: %+v, %v", got, err)
+	}
+}
+
+type flagKey struct{ On bool }
+
+type keyedByFlag struct {
+	Counts map[flagKey]int `json:"counts"`
+}
+
+type boolKeys struct{}
+
+func (boolKeys) Count(_ context.Context, m map[bool]int) (int, error) { return len(m), nil }
+
+type structKeys struct{}
+
+func (structKeys) Count(_ context.Context, k keyedByFlag) (int, error) { return len(k.Counts), nil }
+
+type pairKeys struct{}
+
+func (pairKeys) Grid(context.Context) (map[[2]int]string, error) {
+	return map[[2]int]string{{1, 2}: "x"}, nil
+}
+
+type floatKeys struct{}
+
+func (floatKeys) Buckets(context.Context) iter.Seq2[map[float64]int, error] { return nil }
+
+type celsius float64
+
+type goodKeys struct{}
+
+func (goodKeys) Temps(_ context.Context, m map[string]celsius, byID map[int64]string, small map[uint8]bool) (int, error) {
+	return len(m) + len(byID) + len(small), nil
+}
+
+// TestMapKeysThatCannotCrossAreRefused: a map whose keys the encoder
+// and the decoder refuse (neither strings nor integers), in an argument,
+// a field, a result or a stream item, is refused at registration, naming
+// the map, rather than registering a method every call of which fails;
+// string and integer keys register.
+func TestMapKeysThatCannotCrossAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		impl any
+		want string
+	}{
+		{boolKeys{}, "method count: input schema: map[bool]int: a map with bool keys cannot cross the wire"},
+		{structKeys{}, "netron_test.keyedByFlag.Counts: a map with netron_test.flagKey keys cannot cross the wire"},
+		{pairKeys{}, "method grid: output schema: map[[2]int]string: a map with [2]int keys cannot cross the wire"},
+		{floatKeys{}, "method buckets: output schema: map[float64]int: a map with float64 keys cannot cross the wire"},
+	} {
+		n, err := netron.New(netron.Config{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = n.Register("keys", "1.0.0", tc.impl)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%T: %v, want an error with %q", tc.impl, err, tc.want)
+		}
+	}
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Register("keys", "1.0.0", goodKeys{}); err != nil {
+		t.Fatalf("string and integer keys: %v", err)
 	}
 }
