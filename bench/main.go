@@ -182,9 +182,7 @@ func main() {
 			}
 		}
 		for i, c := range group {
-			rs := runs[i]
-			sort.Slice(rs, func(a, b int) bool { return rs[a].PerSec < rs[b].PerSec })
-			r := rs[len(rs)/2]
+			r := median(runs[i])
 			fmt.Fprintf(os.Stderr, "  %-40s %12.0f/s\n", c, r.PerSec)
 			results = append(results, r)
 		}
@@ -197,6 +195,18 @@ func main() {
 		return
 	}
 	printTable(results)
+}
+
+// median returns the run of median throughput, or the first run that
+// failed: a failure is never hidden behind the other runs' figures.
+func median(rs []result) result {
+	for _, r := range rs {
+		if r.Error != "" {
+			return r
+		}
+	}
+	sort.Slice(rs, func(a, b int) bool { return rs[a].PerSec < rs[b].PerSec })
+	return rs[len(rs)/2]
 }
 
 // sameSetting reports whether a and b differ in their system only.

@@ -83,6 +83,7 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 		measure  atomic.Bool
 		ops      atomic.Int64
 		failures atomic.Int64
+		failedIn atomic.Int64 // failures during the measured period
 		firstErr atomic.Value
 		mu       sync.Mutex
 		lat      []float64
@@ -102,9 +103,16 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 					err, n = b.unary(ctx, payload), 1
 				} else {
 					n, err = b.stream(ctx, payload, streamLen)
+					if err == nil && n != streamLen {
+						// A stream that ends early gave a wrong answer.
+						err = fmt.Errorf("stream ended after %d of %d messages", n, streamLen)
+					}
 				}
 				if err != nil {
 					failures.Add(1)
+					if measure.Load() {
+						failedIn.Add(1)
+					}
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
 				}
@@ -120,9 +128,6 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 	}
 	time.Sleep(warmup)
 	runtime.GC()
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	cpu0 := cpuTime()
 	if prof.mem != "" {
 		runtime.MemProfileRate = 64 << 10 / 8 // finer than the default, still cheap
 	}
@@ -140,10 +145,19 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 			traceOut = f
 		}
 	}
+	// The period's figures start after the profiles have: starting them
+	// is no part of what the calls cost.
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
 	t0 := time.Now()
 	measure.Store(true)
 	time.Sleep(duration)
 	measure.Store(false)
+	// And end before the profiles are stopped and written.
+	elapsed := time.Since(t0)
+	cpu1 := cpuTime()
+	runtime.ReadMemStats(&ms1)
 	if traceOut != nil {
 		trace.Stop()
 		traceOut.Close()
@@ -158,15 +172,18 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 			f.Close()
 		}
 	}
-	elapsed := time.Since(t0)
-	cpu1 := cpuTime()
-	runtime.ReadMemStats(&ms1)
 	stop.Store(true)
 	wg.Wait()
 
 	n := ops.Load()
 	if n == 0 {
 		r.Error = fmt.Sprintf("no operation completed (%d failures: %v)", failures.Load(), firstErr.Load())
+		return r
+	}
+	if f := failedIn.Load(); f > 0 {
+		// A row is never printed with calls that failed while it was
+		// measured: the table has no room for a note.
+		r.Error = fmt.Sprintf("%d calls failed during the measured period (%v)", f, firstErr.Load())
 		return r
 	}
 	if f := failures.Load(); f > 0 {

@@ -70,7 +70,11 @@ func setupConnect(c caseSpec, h2 bool) (*bench, error) {
 		var protocols http.Protocols
 		protocols.SetUnencryptedHTTP2(true)
 		srv.Protocols = &protocols
-		tr = &http.Transport{Protocols: &protocols, MaxConnsPerHost: 1}
+		// One connection for every caller, as grpc-go's (whose server
+		// takes any number of streams): net/http's server takes 250 by
+		// default, past which its client opens another connection.
+		srv.HTTP2 = &http.HTTP2Config{MaxConcurrentStreams: max(c.Conc, 250)}
+		tr = &http.Transport{Protocols: &protocols, MaxConnsPerHost: 1, HTTP2: &http.HTTP2Config{StrictMaxConcurrentRequests: true}}
 		conns = 1
 	}
 	go srv.Serve(ln)

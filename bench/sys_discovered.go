@@ -60,7 +60,9 @@ func setupApps(c caseSpec, discovered bool) (*bench, error) {
 	if discovered {
 		remote = titan.Remote[EchoClient]("echo@^1")
 	}
-	app := titan.New(quiet(), shared, remote, titan.Invoke(func(c EchoClient) { client = c }))
+	// One connection to the service, as every row but HTTP/1.1's has
+	// (README): the pool would open more past 128 calls in flight.
+	app := titan.New(quiet("netron.pool.maxConns=1"), shared, remote, titan.Invoke(func(c EchoClient) { client = c }))
 	if err := app.Start(context.Background()); err != nil {
 		server.Stop(context.Background())
 		return nil, err

@@ -14,9 +14,10 @@ import (
 // The -metrics and -observed rows put the operations modules' interceptors
 // on both sides, as an app has them: metrics (Prometheus series of every
 // call, on a registry of the row's own) and, for -observed, tracing too
-// with an SDK TracerProvider sampling nothing (tracing.ratio 0: spans are
-// started and dropped, a caller's decision is followed), outermost as in
-// an app (tracing -300, metrics -200).
+// with an SDK TracerProvider sampling nothing, built as the module builds
+// it for tracing.ratio 0 (tracing.WithRootRatio(0): a call that comes
+// without a trace starts no span; a caller's decision is followed),
+// outermost as in an app (tracing -300, metrics -200).
 type observation int
 
 const (
