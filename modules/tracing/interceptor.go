@@ -140,7 +140,7 @@ func (o option) String() string        { return o.desc }
 // then carry no trace ids. Calls of traces that came from elsewhere are
 // followed as before.
 func WithRootRatio(ratio float64) Option {
-	return option{fmt.Sprintf("WithRootRatio(%v)", ratio), func(ic *Interceptor) { ic.noRoots = ratio <= 0 }}
+	return option{fmt.Sprintf("WithRootRatio(%v)", ratio), func(ic *Interceptor) { ic.noRoots = !(ratio > 0) }} // NaN as 0, as Sampler takes it
 }
 
 // Position implements [netron.Positioned]: -300, outermost, so that its
@@ -298,7 +298,8 @@ func (ic *Interceptor) inject(ctx context.Context, call *netron.Call) {
 func (ic *Interceptor) startServer(ctx context.Context, call *netron.Call) (context.Context, trace.Span) {
 	if call.Metadata[traceparentKey] != "" {
 		ctx = ic.prop.Extract(ctx, propagation.MapCarrier(call.Metadata))
-	} else if ic.noRoots && !trace.SpanContextFromContext(ctx).IsValid() {
+	}
+	if ic.noRoots && !trace.SpanContextFromContext(ctx).IsValid() { // no trace, or a malformed traceparent
 		return ctx, nil
 	}
 	if ic.passOnly {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -21,8 +22,12 @@ import (
 // Sampler returns the sampler of a sampling ratio: a call that comes with
 // a caller's trace context follows the caller's decision; a new trace is
 // sampled with probability ratio (from its trace id, so that every
-// process with the same ratio decides alike).
+// process with the same ratio decides alike). A ratio that is not a
+// number samples none, as 0 does.
 func Sampler(ratio float64) sdktrace.Sampler {
+	if math.IsNaN(ratio) {
+		ratio = 0 // the SDK's would depend on the platform
+	}
 	return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))
 }
 

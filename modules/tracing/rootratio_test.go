@@ -2,6 +2,8 @@ package tracing_test
 
 import (
 	"context"
+	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/tracing"
 )
 
@@ -81,5 +84,49 @@ func TestRootRatioZeroStartsNoSpanForNewTraces(t *testing.T) {
 	}
 	if n := started.Load(); n != 2 {
 		t.Errorf("%d spans started for the traced call, want 2 (client and server)", n)
+	}
+}
+
+// At ratio 0 a call whose traceparent is malformed comes without a trace
+// too: it starts no span, as WithRootRatio says (one was started, never
+// recorded, its ids put on the call's errors).
+func TestRootRatioZeroMalformedTraceparent(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	var started atomic.Int64
+	sdk := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp), sdktrace.WithSampler(tracing.Sampler(0)))
+	defer sdk.Shutdown(context.Background())
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tracing.NewInterceptor(countingProvider{sdk, &started}, tracing.WithRootRatio(0))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("relay", "1.0.0", &Relay{name: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	arg, err := protocol.Marshal("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range []string{"garbage", "00-zz-zz-01", "ff-" + strings.Repeat("1", 32) + "-" + strings.Repeat("2", 16) + "-01", "00-" + strings.Repeat("0", 32) + "-" + strings.Repeat("2", 16) + "-01"} {
+		if _, err := n.Invoke(context.Background(), &netron.Invocation{Service: "relay@1.0.0", Method: "relay", Args: []protocol.RawValue{arg},
+			Metadata: map[string]string{"traceparent": tp}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := started.Load(); got != 0 {
+			t.Fatalf("traceparent %q: %d spans started at ratio 0, want none", tp, got)
+		}
+	}
+}
+
+// A ratio that is not a number samples nothing, on every platform (the
+// SDK's ratio sampler turns NaN into a bound that depends on it).
+func TestSamplerNaNSamplesNothing(t *testing.T) {
+	s := tracing.Sampler(math.NaN())
+	for i := range 64 {
+		id := trace.TraceID{byte(i * 4), 1, 2, 3}
+		r := s.ShouldSample(sdktrace.SamplingParameters{ParentContext: context.Background(), TraceID: id, Name: "x"})
+		if r.Decision != sdktrace.Drop {
+			t.Fatalf("trace %s sampled (%v) at ratio NaN", id, r.Decision)
+		}
 	}
 }
