@@ -13,6 +13,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/retrypolicy"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // Defaults of [RetryConfig]: those of the failover of every titan.Remote.
@@ -135,7 +136,16 @@ type retry struct {
 // is nil while it is being asked.
 type idempotency struct {
 	methods atomic.Pointer[map[string]bool]
+	// refusedUntil (unix nanoseconds) is set when the instance refused to
+	// give the definition (permission_denied, not_found, unimplemented,
+	// unauthenticated): it is not asked again before then, rather than
+	// after every success.
+	refusedUntil atomic.Int64
 }
+
+// askAgainAfterRefusal is how long a refused definition is not asked for
+// again.
+const askAgainAfterRefusal = time.Minute
 
 func (*retry) BorrowsCalls() {}
 
@@ -255,24 +265,52 @@ func (r *retry) learn(ctx context.Context, call *netron.Call) {
 	if r.cfg.Idempotent != nil || r.cfg.AnyMethod || call.Peer == nil {
 		return
 	}
-	if _, ok := r.learnt.Load(call.Service); ok {
+	if v, ok := r.learnt.Load(call.Service); ok {
+		e := v.(*idempotency)
+		until := e.refusedUntil.Load()
+		if until == 0 || time.Now().UnixNano() < until || !e.refusedUntil.CompareAndSwap(until, 0) {
+			return // learnt, being asked, or refused not long ago
+		}
+		r.ask(ctx, call, e)
 		return
 	}
 	e := new(idempotency)
 	if _, asked := r.learnt.LoadOrStore(call.Service, e); asked {
 		return
 	}
+	r.ask(ctx, call, e)
+}
+
+// ask asks the instance that answered call for its service's definition
+// and keeps in e which methods are idempotent.
+func (r *retry) ask(ctx context.Context, call *netron.Call, e *idempotency) {
 	learnt := false
+	var err error
 	defer func() {
-		if !learnt { // it failed or panicked
+		switch {
+		case learnt:
+		case err != nil && definitionRefused(err):
+			e.refusedUntil.Store(time.Now().Add(askAgainAfterRefusal).UnixNano())
+		default: // it failed or panicked
 			r.learnt.Delete(call.Service) // asked again after the next success
 		}
 	}()
-	def, err := call.Peer.Definition(ctx, call.Service)
+	var def *protocol.Definition
+	def, err = call.Peer.Definition(ctx, call.Service)
 	if err != nil {
 		return
 	}
 	m := netron.IdempotentMethods(def)
 	e.methods.Store(&m)
 	learnt = true
+}
+
+// definitionRefused reports whether err is an instance's refusal to give
+// a definition, which asking again at once would not change.
+func definitionRefused(err error) bool {
+	switch netron.CodeOf(err) {
+	case netron.CodePermissionDenied, netron.CodeNotFound, netron.CodeUnimplemented, netron.CodeUnauthenticated:
+		return true
+	}
+	return false
 }

@@ -234,6 +234,30 @@ func TestRetryLearnsAfterADefinitionThatPanicked(t *testing.T) {
 	}
 }
 
+// An instance that refuses to give its definition is not asked again
+// after every success (a second request for each call), only once in a
+// while; the methods are then taken as not idempotent.
+func TestRetryDoesNotAskARefusedDefinitionAfterEverySuccess(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	d := &door{peer: dial(t, addr)}
+	d.refuses.Store(true)
+	p := dial(t, openDoor(t, d), resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond}))
+	for range 20 {
+		if _, err := get(p, "get", "warm"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := d.asked.Load(); n != 1 {
+		t.Fatalf("the refused definition was asked for %d times in 20 successful calls, want once", n)
+	}
+	f.failing.Store(true)
+	f.calls.Store(0)
+	if _, err := get(p, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 1 {
+		t.Fatalf("with no definition: %v after %d attempts, want unavailable after 1 (not known to be idempotent)", err, f.calls.Load())
+	}
+}
+
 // doorScheme is the scheme of the doors openDoor opens.
 const doorScheme = "resilience-door"
 
@@ -277,8 +301,10 @@ func (doorTransport) DialCalls(_ context.Context, addr string, _ netron.CallDial
 // door is a [netron.CallConn] that passes unary calls and definitions to
 // peer, and panics in place of the definition while panics is set.
 type door struct {
-	peer   *netron.Peer
-	panics atomic.Bool
+	peer    *netron.Peer
+	panics  atomic.Bool
+	refuses atomic.Bool  // the definition is refused (permission_denied)
+	asked   atomic.Int64 // the definitions asked for
 }
 
 func (d *door) Invoke(ctx context.Context, target, method string, args []any) (protocol.RawValue, error) {
@@ -294,6 +320,10 @@ func (d *door) Stream(context.Context, string, string, []any) (netron.ItemReader
 }
 
 func (d *door) Definition(ctx context.Context, target string) (*protocol.Definition, error) {
+	d.asked.Add(1)
+	if d.refuses.Load() {
+		return nil, netron.Errorf(netron.CodePermissionDenied, "definitions are not shown to this caller")
+	}
 	if d.panics.Load() {
 		panic("door: definition")
 	}
