@@ -326,6 +326,16 @@ func TestDuplicateAndBadSpecs(t *testing.T) {
 	if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, config.Spec{}); err == nil {
 		t.Fatal("zero spec accepted")
 	}
+	// A section of one value has no keys: its default was read as an
+	// empty object and refused as "want an integer, got an object".
+	for _, sp := range []config.Spec{config.NewSpec("port", 8080), config.NewSpec("names", []string{"a"}), config.NewSpec("byid", map[int]string{})} {
+		if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, sp); err == nil || !strings.Contains(err.Error(), "a section is a struct (or a map with string keys) of keys") {
+			t.Errorf("%v: %v, want it refused as no section", sp, err)
+		}
+	}
+	if _, err := config.Load(config.Options{NoEnv: true, NoDefaultFile: true}, config.NewSpec("limits", map[string]int{"a": 1})); err != nil {
+		t.Errorf("a map section: %v", err)
+	}
 }
 
 func TestHotReload(t *testing.T) {

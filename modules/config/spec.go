@@ -65,6 +65,11 @@ func compileSpec(s Spec) (*section, error) {
 	if !sectionName.MatchString(s.name) {
 		return nil, fmt.Errorf("config: section name %q: must match %s", s.name, sectionName)
 	}
+	if t := derefType(s.typ); t.Kind() != reflect.Struct && (t.Kind() != reflect.Map || t.Key().Kind() != reflect.String) {
+		// Its keys are the section's: a single value has none (its
+		// default would read as an empty object).
+		return nil, fmt.Errorf("config: section %q of type %v: a section is a struct (or a map with string keys) of keys; for one value, give it a struct with one field", s.name, s.typ)
+	}
 	doc, err := schema.ReflectJSON(s.typ)
 	if err != nil {
 		return nil, fmt.Errorf("config: section %q: %w", s.name, err)
@@ -86,6 +91,14 @@ func compileSpec(s Spec) (*section, error) {
 	}
 	secretPaths(s.typ, "", sec.secrets, 0)
 	return sec, nil
+}
+
+// derefType returns t without its pointers.
+func derefType(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 // jsonName returns a field's JSON name and whether it has omitempty; name
