@@ -84,6 +84,8 @@ func TestAliases(t *testing.T) {
 		{"flag", config.Options{Sets: []string{"old.listen=tcp://flag:1"}}, []string{"tcp://flag:1"}, "flag --set old.listen"},
 		{"flag at alias over file at key", config.Options{Files: []string{keyFile}, Sets: []string{"old.listen=tcp://flag:1"}}, []string{"tcp://flag:1"}, "flag --set old.listen"},
 		{"flag at key over file at alias", config.Options{Files: []string{aliasFile}, Sets: []string{"net.listen=tcp://flag:1"}}, []string{"tcp://flag:1"}, "flag --set net.listen"},
+		{"flags: alias then key, the last wins", config.Options{Sets: []string{"old.listen=tcp://a:1", "net.listen=tcp://k:1"}}, []string{"tcp://k:1"}, "flag --set net.listen"},
+		{"flags: key then alias, the last wins", config.Options{Sets: []string{"net.listen=tcp://k:1", "old.listen=tcp://a:1"}}, []string{"tcp://a:1"}, "flag --set old.listen"},
 		{"over app defaults", config.Options{Sets: []string{"old.listen=tcp://flag:1"}, Defaults: map[string]any{"net.listen": []string{"tcp://app:1"}}}, []string{"tcp://flag:1"}, "flag --set old.listen"},
 	}
 	for _, tt := range tests {

@@ -33,8 +33,10 @@
 // [Options.Aliases] gives a key a second name, kept when a key is renamed:
 // with "calculator.listen" an alias of "netron.listen", a value set at
 // calculator.listen by a file, a variable (TITAN_CALCULATOR__LISTEN) or a
-// flag is netron.listen's, replaces what the same source set at
-// netron.listen, and is reported with the alias's source.
+// flag is netron.listen's, and is reported with the alias's source. In a
+// file or the environment it replaces what the same source set at
+// netron.listen; among --set flags, which are read in order, the last one
+// given wins, whichever of the two names it uses.
 //
 // # Validation
 //
