@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -136,7 +137,22 @@ func registration(in discovery.Instance, ttl time.Duration) (*api.AgentServiceRe
 		return nil, err
 	}
 	meta := map[string]string{"titan_id": in.ID, "titan_version": in.Version, "titan_addrs": string(addrs), "titan_health": string(in.Health)}
-	for k, v := range in.Metadata {
+	if len(addrs) > metaValueMax {
+		return nil, fmt.Errorf("discovery/consul: instance %s: its addresses take %d bytes, more than the %d of a Consul service meta value: give it fewer addresses", in.ID, len(addrs), metaValueMax)
+	}
+	if len(meta)+len(in.Metadata) > metaPairsMax {
+		return nil, fmt.Errorf("discovery/consul: instance %s: %d metadata entries, more than the %d Consul keeps beside Titan's %d", in.ID, len(in.Metadata), metaPairsMax-len(meta), len(meta))
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.Metadata)) {
+		v := in.Metadata[k]
+		// Consul refuses the whole registration otherwise, with a 400
+		// that names neither the instance nor the key.
+		switch {
+		case !metaKey(k) || len("m_"+k) > metaKeyMax:
+			return nil, fmt.Errorf("discovery/consul: instance %s: metadata key %q: Consul takes keys of letters, digits, '_' and '-', at most %d bytes", in.ID, k, metaKeyMax-len("m_"))
+		case len(v) > metaValueMax:
+			return nil, fmt.Errorf("discovery/consul: instance %s: metadata %q: its value has %d bytes, more than the %d Consul takes", in.ID, k, len(v), metaValueMax)
+		}
 		meta["m_"+k] = v
 	}
 	return &api.AgentServiceRegistration{
@@ -146,6 +162,27 @@ func registration(in discovery.Instance, ttl time.Duration) (*api.AgentServiceRe
 			DeregisterCriticalServiceAfter: "1m",
 		},
 	}, nil
+}
+
+// What Consul takes in a service's meta (its agent refuses the
+// registration otherwise): 64 pairs, keys of at most 128 bytes of
+// letters, digits, '_' and '-', values of at most 512 bytes.
+const (
+	metaPairsMax = 64
+	metaKeyMax   = 128
+	metaValueMax = 512
+)
+
+func metaKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for _, c := range []byte(k) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Deregister implements discovery.Registry: an id the agent does not

@@ -2,6 +2,7 @@ package consul_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,6 +86,40 @@ func TestRegistry(t *testing.T) {
 	}
 	if _, err := consul.Open(ctx, "http://127.0.0.1:1", time.Second, nil); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("an unreachable agent: %v", err)
+	}
+}
+
+// Metadata Consul would refuse (its agent answers 400 naming neither the
+// instance nor the key) is refused by Register, naming both; what it
+// takes registers.
+func TestMetadataConsulRefuses(t *testing.T) {
+	f := newFakeAgent(t)
+	ctx := context.Background()
+	r := open(t, f.url(), time.Minute)
+	many := map[string]string{}
+	for i := range 61 {
+		many[fmt.Sprintf("k%d", i)] = "v"
+	}
+	for _, tc := range []struct {
+		md   map[string]string
+		want string
+	}{
+		{map[string]string{"zone.name": "eu"}, `metadata key "zone.name": Consul takes keys of letters, digits, '_' and '-'`},
+		{map[string]string{"": "x"}, `metadata key "": Consul takes keys`},
+		{map[string]string{strings.Repeat("k", 127): "x"}, "at most 126 bytes"},
+		{map[string]string{"note": strings.Repeat("x", 513)}, `metadata "note": its value has 513 bytes, more than the 512 Consul takes`},
+		{many, "61 metadata entries, more than the 60 Consul keeps"},
+	} {
+		in := instance("app1/users@1.0.0", "1.0.0")
+		in.Metadata = tc.md
+		if err := r.Register(ctx, in); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "app1/users@1.0.0") {
+			t.Errorf("metadata %.60v: %v, want an error naming the instance and %q", tc.md, err, tc.want)
+		}
+	}
+	in := instance("app1/users@1.0.0", "1.0.0")
+	in.Metadata = map[string]string{"zone_name": "eu", "rack-2": strings.Repeat("x", 512), strings.Repeat("k", 126): "x"}
+	if err := r.Register(ctx, in); err != nil {
+		t.Fatalf("metadata Consul takes: %v", err)
 	}
 }
 
