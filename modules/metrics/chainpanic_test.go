@@ -2,31 +2,15 @@ package metrics_test
 
 import (
 	"context"
-	"iter"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/metrics"
 	"github.com/titanframework/titan/modules/netron"
 )
-
-// panicking is an interceptor with a bug: every call and stream it serves
-// or makes panics.
-type panicking struct{}
-
-func (panicking) WrapUnary(netron.UnaryFunc) netron.UnaryFunc {
-	return func(context.Context, *netron.Call) (any, error) { panic("an interceptor's bug") }
-}
-
-func (panicking) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { panic("an interceptor's bug") }
-}
-
-func (panicking) WrapStreamingClient(netron.StreamingClientFunc) netron.StreamingClientFunc {
-	return func(context.Context, *netron.Call) (*netron.Stream, error) { panic("an interceptor's bug") }
-}
 
 // A call or stream whose chain panics inside the interceptor (in an
 // interceptor nearer the method: the engine recovers a served call's
@@ -39,7 +23,7 @@ func TestCallPanickedInChainIsFinished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ic, panicking{}))
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ic, testsrv.Panicking{}))
 	if err != nil {
 		t.Fatal(err)
 	}

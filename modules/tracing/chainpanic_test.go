@@ -2,7 +2,6 @@ package tracing_test
 
 import (
 	"context"
-	"iter"
 	"testing"
 	"time"
 
@@ -11,25 +10,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/tracing"
 )
-
-// panicking is an interceptor with a bug: every call and stream it serves
-// or makes panics.
-type panicking struct{}
-
-func (panicking) WrapUnary(netron.UnaryFunc) netron.UnaryFunc {
-	return func(context.Context, *netron.Call) (any, error) { panic("an interceptor's bug") }
-}
-
-func (panicking) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { panic("an interceptor's bug") }
-}
-
-func (panicking) WrapStreamingClient(netron.StreamingClientFunc) netron.StreamingClientFunc {
-	return func(context.Context, *netron.Call) (*netron.Stream, error) { panic("an interceptor's bug") }
-}
 
 // A call or stream whose chain panics inside the interceptor (in an
 // interceptor nearer the method: the engine recovers a served call's
@@ -39,7 +23,7 @@ func TestSpanEndsWhenChainPanics(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tracing.NewInterceptor(tp), panicking{}))
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(tracing.NewInterceptor(tp), testsrv.Panicking{}))
 	if err != nil {
 		t.Fatal(err)
 	}
