@@ -332,6 +332,11 @@ func (c Config) checkValues(d Config) error {
 			return positive(k.key, k.v, k.def, "1 or more")
 		}
 	}
+	if c.StreamWindow > maxPeerWindow {
+		// A peer takes no larger window (negotiated), and this side grants
+		// only after half of its own: a larger one would stall its streams.
+		return &keyError{"streamWindow", fmt.Sprintf(" is %d; want at most %d items", c.StreamWindow, maxPeerWindow)}
+	}
 	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
 		return &keyError{"compression.algorithm", ": " + err.Error()}
 	}

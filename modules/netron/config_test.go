@@ -24,6 +24,9 @@ func TestConfigRefusesNegativeLimits(t *testing.T) {
 		{netron.Config{StreamIdleTimeout: -time.Second}, "netron.streamIdleTimeout is -1s; want a positive duration (0 for the default, 1m0s)"},
 		{netron.Config{Reconnect: netron.ReconnectConfig{Min: -time.Second, Max: -time.Second}}, "netron.reconnect.min is -1s"},
 		{netron.Config{MaxStreamsPerPeer: -1}, "netron.maxStreamsPerPeer is -1"},
+		// Above what a peer takes: its streams would stall (the schema
+		// says so for a file; a Config built in Go passed).
+		{netron.Config{StreamWindow: 65537}, "netron.streamWindow is 65537; want at most 65536 items"},
 	} {
 		_, err := netron.New(tc.cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

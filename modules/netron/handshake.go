@@ -3,7 +3,6 @@ package netron
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/titanframework/titan/modules/netron/internal/compress"
 )
@@ -69,16 +68,26 @@ func (n *Netron) streamWindowBytes() int64 {
 	return max(1, min(n.cfg.StreamWindowBytes, n.cfg.MaxStreamBytesPerPeer/2))
 }
 
+// maxPeerWindow is the largest stream window taken from a peer's
+// handshake, the most Config.StreamWindow may be: a producer keeps the
+// cost of each item sent and not granted back (session.Credit), at most
+// the window's first items, so a peer that announced a larger window and
+// never granted would make it keep 8 bytes per item sent, for up to 2^31
+// items on each stream. The byte window needs no cap: what it counts
+// are the costs of at most this many items.
+const maxPeerWindow = 65536
+
 // negotiated turns the extension on for c once the peer's handshake
-// announced it: its stream window, envelopes decoded from it, and this
-// side's compression when the peer decodes the algorithm. It runs before
-// the reader starts or on the reader's goroutine.
+// announced it: its stream window (at most maxPeerWindow), envelopes
+// decoded from it, and this side's compression when the peer decodes the
+// algorithm. It runs before the reader starts or on the reader's
+// goroutine.
 func (c *conn) negotiated(x *extInfo) {
 	if x == nil || x.V < 1 {
 		return
 	}
 	if x.Window > 0 {
-		c.window.Store(int32(min(x.Window, math.MaxInt32))) // not truncated
+		c.window.Store(int32(min(x.Window, maxPeerWindow)))
 	}
 	if x.WindowBytes > 0 {
 		c.windowBytes.Store(x.WindowBytes)

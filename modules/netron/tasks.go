@@ -123,6 +123,10 @@ func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
 		op := "Task: " + name
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeDeadlineExceeded, "%s timed out after %dms", op, ms).
 			WithDetails(protocol.Object{{Key: "operation", Value: op}, {Key: "timeout", Value: ms}}))
+		// The request keeps its place among Config.MaxCallsPerPeer and
+		// among the calls Stop waits for until the task returns: a task
+		// that ignores its context must not let a peer run more at once.
+		<-done
 	}
 }
 
