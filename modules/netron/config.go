@@ -70,7 +70,8 @@ type Config struct {
 	MaxCallsPerPeer int `json:"maxCallsPerPeer" jsonschema:"minimum=1,description=Requests served at once per connection; at the cap the connection is not read"`
 	// MaxQueuedBytesPerPeer bounds the bytes one connection holds for
 	// writing (encoded messages with their buffers, until written); over it,
-	// whatever sends on the connection waits.
+	// whatever sends on the connection waits (an event emitted to the peer
+	// is dropped instead, see Events.Emit).
 	MaxQueuedBytesPerPeer int `json:"maxQueuedBytesPerPeer" jsonschema:"minimum=65536,description=Bytes queued for writing per connection before senders wait"`
 	// MaxQueuedBytes bounds the bytes queued for writing on all the
 	// connections of this Netron together. Over it, senders on a

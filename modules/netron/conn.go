@@ -54,6 +54,9 @@ type conn struct {
 	// delivered, and what they hold (see orderedEvent).
 	evCount, evBytes int
 	evBusy           bool
+	// evDropped counts the events not sent: the send queue was full (see
+	// Peer.sendEvent).
+	evDropped atomic.Uint64
 
 	closeOnce sync.Once
 

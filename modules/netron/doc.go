@@ -96,7 +96,9 @@
 // patterns ("chat.*" matches one token, "orders.>" one or more); a peer
 // subscribes to exact event names with the subscribe task
 // ([Peer.Subscribe]), at most Config.MaxSubscriptionsPerPeer per peer.
-// Events for one peer arrive in the order they were emitted.
+// Events for one peer arrive in the order they were emitted; those emitted
+// while its send queue is full (it reads slower than they come) are
+// dropped for it, so that it holds up neither Emit nor the other peers.
 //
 // # Tasks
 //

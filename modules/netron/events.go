@@ -23,7 +23,11 @@ import (
 type Events interface {
 	// Emit delivers payload to the local subscribers whose pattern matches
 	// topic, in subscription order, and sends it to each peer subscribed to
-	// topic. Events for one peer are delivered in the order emitted.
+	// topic. Events for one peer are delivered in the order emitted; one
+	// emitted while the peer's send queue is full (it reads slower than
+	// events come: Config.MaxQueuedBytesPerPeer, Config.MaxQueuedBytes) is
+	// dropped for that peer, so that Emit and the other subscribers never
+	// wait for it.
 	Emit(ctx context.Context, topic string, payload any) error
 	// Subscribe calls handler for every event whose name matches pattern,
 	// until the returned function is called. It has the signature of
@@ -221,7 +225,7 @@ func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
 			return fmt.Errorf("netron: emit %s: %w", topic, err)
 		}
 		for _, p := range peers {
-			if err := p.sendEvent(body); err != nil {
+			if err := p.sendEvent(body, topic); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -280,8 +284,12 @@ func (e appEvents) Subscribe(ctx context.Context, pattern string, handler EventH
 }
 
 // sendEvent sends an emit TASK whose payload (the array) is already
-// encoded. Nobody waits for the answer; it is dropped on arrival.
-func (p *Peer) sendEvent(body []byte) error {
+// encoded. Nobody waits for the answer; it is dropped on arrival. While
+// the connection's send queue is full the event is dropped instead of
+// waiting for room (a peer that does not read would hold every Emit of
+// topic up to Config.WriteStallTimeout), with one log record for the
+// connection.
+func (p *Peer) sendEvent(body []byte, topic string) error {
 	c := p.cur.Load()
 	if c == nil {
 		return errConnLost
@@ -290,8 +298,18 @@ func (p *Peer) sendEvent(body []byte) error {
 	id := nextPacketID()
 	w.B = append(w.B, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
 	w.B = append(w.B, body...)
-	return c.q.Enqueue(w)
+	queued, err := c.q.TryEnqueue(w)
+	if err != nil || queued {
+		return err
+	}
+	if c.evDropped.Add(1) == 1 {
+		p.log.Warn("dropping the events for a peer whose send queue is full: it reads slower than they are emitted",
+			"topic", clip(topic), "queued_bytes", c.q.Queued(), "limit", "netron.maxQueuedBytesPerPeer / maxQueuedBytes")
+	}
+	return errEventDropped
 }
+
+var errEventDropped = errors.New("netron: event dropped: the peer's send queue is full")
 
 // Subscribe asks the peer to send it the events named topic (an exact
 // name), and calls handler for each, one at a time in the order the peer

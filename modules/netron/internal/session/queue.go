@@ -225,6 +225,23 @@ func (q *Queue) Enqueue(w *Buf) error {
 	if q.bytes.Load() > ReserveBytes && q.full() {
 		q.waitRoom()
 	}
+	return q.push(w)
+}
+
+// TryEnqueue is Enqueue without the wait, for a message that may be
+// dropped rather than hold up its sender: while the queue is full it
+// releases w and returns false and no error.
+func (q *Queue) TryEnqueue(w *Buf) (queued bool, err error) {
+	if q.bytes.Load() > ReserveBytes && q.full() && !q.closed() {
+		PutBuf(w)
+		return false, nil
+	}
+	err = q.push(w)
+	return err == nil, err
+}
+
+// push puts w on the queue, full or not.
+func (q *Queue) push(w *Buf) error {
 	if e := q.err.Load(); e != nil {
 		PutBuf(w)
 		return *e
