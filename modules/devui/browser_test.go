@@ -1,6 +1,7 @@
 package devui_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,7 +9,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/devui"
+	"github.com/titanframework/titan/titantest"
 )
 
 // The page in Chromium, against an app with the security module on: the
@@ -94,5 +98,120 @@ func TestPageInBrowser(t *testing.T) {
 	)
 	if st := b.Text("#metrics-status"); strings.Contains(st, "unauthenticated") || strings.Contains(st, "permission_denied") {
 		t.Errorf("the metrics with alice's token: %s", st)
+	}
+}
+
+// TreeNode is a recursive argument: its schema is a contract of its own.
+type TreeNode struct {
+	Name string    `json:"name"`
+	Next *TreeNode `json:"next,omitempty"`
+}
+
+// Tree serves a method over TreeNode.
+type Tree struct{}
+
+func (Tree) Depth(_ context.Context, n *TreeNode) (int, error) {
+	d := 0
+	for ; n != nil; n = n.Next {
+		d++
+	}
+	return d, nil
+}
+
+// treeInput is the contract of Tree.depth: a node whose next is a node.
+const treeInput = `{"type":"array","prefixItems":[{"$ref":"#/$defs/node"}],"minItems":1,"maxItems":1,
+"$defs":{"node":{"type":"object","properties":{"name":{"type":"string"},
+"next":{"anyOf":[{"$ref":"#/$defs/node"},{"type":"null"}]}},"required":["name"]}}}`
+
+// The form of a recursive contract ends where the schema comes back to
+// itself: the node's fields, then its next node as JSON. The page does
+// not recurse without end.
+func TestPageFormOfRecursiveContract(t *testing.T) {
+	t.Parallel()
+	app := titantest.StartApp(t,
+		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "devui.enabled=true"),
+		titan.Service("tree", "1.0.0", func() Tree { return Tree{} },
+			titan.Contract("depth", json.RawMessage(treeInput), nil)))
+	base := app.Addr(t, "http") + devui.BasePath
+	b := testsrv.NewBrowser(t)
+	field := func(path string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`#call-form [data-path=%q]`, path)) }
+	b.Do("call depth with a chain of two nodes",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(chromedp.CSS(`button.method-button[data-service="tree@1.0.0"][data-method="depth"]`)),
+		chromedp.Click(chromedp.CSS(`button.method-button[data-service="tree@1.0.0"][data-method="depth"]`)),
+		chromedp.WaitVisible(field("0.next")),
+		chromedp.SendKeys(field("0.name"), "a"),
+		chromedp.SetValue(field("0.next"), `{"name": "b"}`),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	if got := strings.TrimSpace(b.Text("#result-value")); got != "2" {
+		t.Errorf("depth of a chain of two nodes shows %s", got)
+	}
+}
+
+// A link to the page whose fragment is not a method's (a stray "%" in
+// it) opens the page with no method picked, without an error.
+func TestPageOpensWithABadFragment(t *testing.T) {
+	t.Parallel()
+	_, base := startUI(t)
+	b := testsrv.NewBrowser(t)
+	add := chromedp.CSS(`button.method-button[data-service="calc@1.0.0"][data-method="add"]`)
+	b.Do("open the page at #/calc%/add",
+		chromedp.Navigate(base+"#/calc%/add"),
+		chromedp.WaitVisible(add),
+		chromedp.Click(add),
+		chromedp.WaitVisible(chromedp.CSS(`#call-form [data-path="1"]`)),
+	)
+}
+
+// The event monitor's subscriptions are the token's: when the token in
+// the page is cleared, they are made again without it (and refused), and
+// no event reaches the page as the token's caller any more.
+func TestPageEventsFollowTheToken(t *testing.T) {
+	t.Parallel()
+	app, base := startSecureUI(t)
+	b := testsrv.NewBrowser(t)
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	chip := css(`#subscriptions [data-pattern="vault.>"][data-state="active"]`)
+	emit := func(topic string) chromedp.Action[chromedp.Void] {
+		return func(context.Context, *chromedp.Target) (chromedp.Void, error) {
+			return chromedp.Void{}, app.Netron().Emit(context.Background(), topic, "gold")
+		}
+	}
+	setToken := func(tok string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const t = document.querySelector('#token'); t.value = %q; t.dispatchEvent(new Event('change')); })()`, tok))
+	}
+	admin := token(t, "alice", "admin")
+	b.Do("subscribe with alice's admin token",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(css("#token")),
+		setToken(admin),
+		chromedp.Click(css("#tab-events")),
+		chromedp.SetValue(css("#event-pattern"), "vault.>"),
+		chromedp.Click(css("#subscribe-button")),
+		chromedp.WaitVisible(chip),
+		emit("vault.first"),
+		chromedp.WaitVisible(css(`#event-list [data-topic="vault.first"]`)),
+	)
+	b.Do("clear the token",
+		setToken(""),
+		chromedp.WaitNotPresent(css(`#subscriptions [data-pattern="vault.>"]`)),
+		chromedp.WaitVisible(css(`#events-status.bad`)),
+	)
+	if st := b.Text("#events-status"); !strings.Contains(st, "unauthenticated") {
+		t.Errorf("the subscription made again without a token: %s", st)
+	}
+	b.Do("subscribe again with the token",
+		emit("vault.second"),
+		setToken(admin),
+		chromedp.SetValue(css("#event-pattern"), "vault.>"),
+		chromedp.Click(css("#subscribe-button")),
+		chromedp.WaitVisible(chip),
+		emit("vault.third"),
+		chromedp.WaitVisible(css(`#event-list [data-topic="vault.third"]`)),
+	)
+	if list := b.Text("#event-list"); strings.Contains(list, "vault.second") {
+		t.Errorf("the page shows vault.second, emitted while it had no token:\n%s", list)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,19 @@ const (
 // [MaxSubscriptions] subscriptions; at most [MaxFeeds] feeds are open at
 // once.
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
+	// Refused here rather than by Accept, which answers in plain text:
+	// the API's errors are JSON.
+	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "websocket")
+		writeErrorStatus(w, http.StatusUpgradeRequired, netron.Errorf(netron.CodeFailedPrecondition,
+			"%s is the event feed, a WebSocket: open it with a WebSocket handshake (Connection: Upgrade, Upgrade: websocket)", r.URL.Path))
+		return
+	}
+	if err := sameOrigin(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	if err := h.beginFeed(); err != nil {
 		writeError(w, err)
 		return
@@ -52,7 +66,6 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	// Accept refuses a request from a page of another origin (403).
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		return
@@ -60,6 +73,19 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(maxClientMessage)
 	f := &feed{h: h, c: c, r: r, out: make(chan []byte, feedQueue), subs: map[string]func(){}}
 	f.run()
+}
+
+// headerHasToken reports whether the comma-separated values of the
+// header key hold token, in any case.
+func headerHasToken(hd http.Header, key, token string) bool {
+	for _, v := range hd.Values(key) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // beginFeed counts a feed open, or refuses it.

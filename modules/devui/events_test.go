@@ -205,3 +205,27 @@ func TestStopClosesFeeds(t *testing.T) {
 		t.Errorf("stop: %v", err)
 	}
 }
+
+// A request to the event feed that is no WebSocket handshake, or that
+// comes from a page of another origin, is answered as the rest of the
+// API answers its errors: {"error": {...}} in JSON.
+func TestEventFeedRefusalsAreJSON(t *testing.T) {
+	t.Parallel()
+	_, base := startUI(t)
+	a := get(t, base+"api/events", "")
+	a.wantError(t, http.StatusUpgradeRequired, "failed_precondition", "WebSocket")
+	if a.header.Get("Upgrade") != "websocket" {
+		t.Errorf("a plain GET of the feed: Upgrade %q, want websocket", a.header.Get("Upgrade"))
+	}
+
+	req, err := http.NewRequest(http.MethodGet, base+"api/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	req.Header.Set("Origin", "http://evil.example")
+	do(t, req).wantError(t, http.StatusForbidden, "permission_denied", "evil.example")
+}

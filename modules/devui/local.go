@@ -102,6 +102,16 @@ func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHan
 	if err := l.seesAll(ctx, "the event monitor"); err != nil {
 		return nil, err
 	}
+	if l.n.Access() != nil {
+		// The caller's credentials may expire while the feed is open:
+		// their events are sent as long as their calls would be taken.
+		next := h
+		h = func(ectx context.Context, e netron.Event) {
+			if l.seesAll(ctx, "the event monitor") == nil {
+				next(ectx, e)
+			}
+		}
+	}
 	unsubscribe, err := l.n.Subscribe(ctx, pattern, h)
 	if err != nil {
 		return nil, netron.NewError(netron.CodeInvalidArgument, err)

@@ -142,3 +142,39 @@ func TestRemoteSecurity(t *testing.T) {
 		t.Errorf("with alice's admin token: %d %s", a.status, a.body)
 	}
 }
+
+// A subscription of the event monitor is the token's: once the token has
+// expired, its events are no longer sent, as every call with it is then
+// refused.
+func TestEventFeedStopsWhenTheTokenExpires(t *testing.T) {
+	t.Parallel()
+	app, base := startSecureUI(t, "security.jwt.leeway=1ms")
+	exp := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "roles": []string{"admin"}, "exp": exp.Unix(),
+	}).SignedString([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openFeed(t, base)
+	f.subscribe("vault.>", tok)
+	ctx := context.Background()
+	if err := app.Netron().Emit(ctx, "vault.opened", "gold"); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := f.next()["event"].(map[string]any); ev["topic"] != "vault.opened" {
+		t.Fatalf("before the token expired: %v", ev)
+	}
+
+	// Waiting for the wall clock: the token's expiry keeps to real time.
+	time.Sleep(time.Until(exp.Add(100 * time.Millisecond)))
+	if err := app.Netron().Emit(ctx, "vault.opened", "silver"); err != nil {
+		t.Fatal(err)
+	}
+	// The answer to a message sent after the event comes after it, had it
+	// been sent.
+	f.send(map[string]any{"unsubscribe": "mark"})
+	if m := f.next(); m["unsubscribed"] != "mark" {
+		t.Errorf("after the token expired at %s the feed sent %v", exp.Format(time.RFC3339), m)
+	}
+}

@@ -184,7 +184,12 @@
 
   function selectionFromHash() {
     const m = /^#\/([^/]+)\/([^/]+)$/.exec(location.hash);
-    return m ? { service: decodeURIComponent(m[1]), method: decodeURIComponent(m[2]) } : null;
+    if (!m) return null;
+    try {
+      return { service: decodeURIComponent(m[1]), method: decodeURIComponent(m[2]) };
+    } catch (e) {
+      return null; // not a method's fragment: a stray "%"
+    }
   }
 
   function select(service, method) {
@@ -272,11 +277,13 @@
 
   // ---- the form made from the input schema ----
 
-  // deref follows "$ref": "#/$defs/..." within the schema's root.
-  function deref(s, root) {
+  // deref follows "$ref": "#/$defs/..." within the schema's root, adding
+  // the references it follows to refs when given.
+  function deref(s, root, refs) {
     let cur = s || {};
     for (let i = 0; i < 32 && cur && typeof cur.$ref === 'string'; i++) {
       const ref = cur.$ref;
+      if (refs) refs.push(ref);
       if (!ref.startsWith('#/')) return {};
       let target = root;
       for (const part of ref.slice(2).split('/')) {
@@ -345,14 +352,19 @@
   }
 
   // field returns the input of one value: {node, read() -> {set, value}}.
-  function field(schema, label, path, required, root) {
-    let s = deref(schema, root);
+  // expanding holds the "$ref"s of the objects it is within: an object
+  // whose schema comes back to one of them (a recursive schema) is
+  // entered as JSON.
+  function field(schema, label, path, required, root, expanding) {
+    const refs = [];
+    let s = deref(schema, root, refs);
     const alts = s.anyOf || s.oneOf;
     let nullable = false;
     if (Array.isArray(alts)) {
       const nonNull = alts.filter((a) => deref(a, root).type !== 'null');
       if (nonNull.length === 1 && nonNull.length < alts.length) {
-        s = Object.assign({}, deref(nonNull[0], root), { description: s.description || deref(nonNull[0], root).description });
+        const d = deref(nonNull[0], root, refs);
+        s = Object.assign({}, d, { description: s.description || d.description });
         nullable = true;
       } else {
         return jsonField(s, label, path, required, root);
@@ -374,7 +386,10 @@
       case 'boolean':
         return boolField(s, label, path);
       case 'object':
-        if (s.properties && typeof s.properties === 'object') return objectField(s, label, path, required, root);
+        expanding = expanding || new Set();
+        if (s.properties && typeof s.properties === 'object' && !refs.some((r) => expanding.has(r))) {
+          return objectField(s, label, path, required, root, new Set([...expanding, ...refs]));
+        }
         return jsonField(s, label, path, required, root);
       default:
         return jsonField(s, label, path, required, root);
@@ -441,14 +456,14 @@
     };
   }
 
-  function objectField(s, label, path, required, root) {
+  function objectField(s, label, path, required, root, expanding) {
     const req = new Set(Array.isArray(s.required) ? s.required : []);
     const set = h('fieldset', { 'data-path': path },
       h('legend', {}, label, required ? h('span', { class: 'req', text: '*' }) : null));
     const d = describe(s);
     if (d) set.append(d);
     const props = Object.entries(s.properties).map(([name, ps]) => {
-      const f = field(ps, name, path + '.' + name, req.has(name), root);
+      const f = field(ps, name, path + '.' + name, req.has(name), root, expanding);
       set.append(f.node);
       return [name, f];
     });
@@ -690,6 +705,7 @@
       for (const m of queued) s.send(JSON.stringify(Object.assign({}, m, m.subscribe ? { token: state.token || undefined } : {})));
     });
     s.addEventListener('message', (ev) => {
+      if (state.socket !== s) return; // a feed of the token before
       let msg;
       try {
         msg = JSON.parse(ev.data);
@@ -769,6 +785,21 @@
       state.pending = [...state.patterns.keys()].map((p) => ({ subscribe: p }));
       openSocket();
     }
+  }
+
+  // resubscribe makes the subscriptions again with the token now
+  // entered, on a new feed: those of the feed open were the token's
+  // before.
+  function resubscribe() {
+    const s = state.socket;
+    if (!s) return;
+    state.socket = null;
+    s.close(1000, 'the token changed');
+    if (state.patterns.size === 0) return;
+    for (const p of state.patterns.keys()) state.patterns.set(p, 'pending');
+    renderChips();
+    state.pending = [...state.patterns.keys()].map((p) => ({ subscribe: p }));
+    openSocket();
   }
 
   function unsubscribe(pattern) {
@@ -868,6 +899,7 @@
       state.token = token.value.trim();
       if (state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
       else sessionStorage.removeItem(TOKEN_KEY);
+      resubscribe();
       loadServices();
       if (!$('#view-peers').hidden) loadPeers();
       if (!$('#view-metrics').hidden) loadMetrics();
