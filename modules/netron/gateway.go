@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -90,7 +91,11 @@ func (n *Netron) Invoke(ctx context.Context, inv *Invocation) (any, error) {
 }
 
 // InvokeStream runs a stream call on a local service. The iterator runs the
-// method; it ends at the first error, which it yields.
+// method; it ends at the first error, which it yields. It runs once:
+// ranged again, it yields a failed_precondition error. The call counts as
+// in flight ([Netron.Stop] waits for it) until the iterator has been
+// ranged over, or, if it is never ranged, until ctx ends: then the method
+// is stopped before its first item, and a later range yields ctx's error.
 func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[any, error], error) {
 	svc, m, err := n.lookup(ctx, inv)
 	if err != nil {
@@ -112,7 +117,25 @@ func (n *Netron) InvokeStream(ctx context.Context, inv *Invocation) (iter.Seq2[a
 		n.inflight.Done()
 		return nil, err
 	}
+	// state is 0 until the iterator is ranged (1) or released at the end
+	// of ctx (2): the call ends, once, by whichever comes first.
+	var state atomic.Int32
+	stopRelease := context.AfterFunc(ctx, func() {
+		if state.CompareAndSwap(0, 2) {
+			abandon(seq, n.log, call)
+			n.inflight.Done()
+		}
+	})
 	return func(yield func(any, error) bool) {
+		if !state.CompareAndSwap(0, 1) {
+			if state.Load() == 2 {
+				yield(nil, ctxError(ctx))
+			} else {
+				yield(nil, Errorf(CodeFailedPrecondition, "%s.%s: the iterator of InvokeStream was ranged over already: it runs the method once", call.Service, call.Method))
+			}
+			return
+		}
+		stopRelease()
 		defer n.inflight.Done()
 		defer func() {
 			if r := recover(); r != nil {

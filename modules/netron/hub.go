@@ -14,8 +14,11 @@ import (
 // with one connection and grows, up to Config.Pool.MaxConns, while every
 // connection it has carries Config.Pool.BusyAt calls or more; a
 // connection it grew is closed again once it has carried no call for
-// Config.Pool.IdleTimeout. The set closes when the last pool using it
-// lets it go.
+// Config.Pool.IdleTimeout. A connection closed for good (one that does
+// not reconnect: Config.Reconnect.Disabled, ipc) is dropped from its set;
+// when it was the set's last, it stays (the calls picking it fail with its
+// error) until the address, dialled again as a pool redials, answers. The
+// set closes when the last pool using it lets it go.
 type hub struct {
 	n  *Netron
 	mu sync.Mutex
@@ -28,8 +31,10 @@ type hubSet struct {
 	addr string
 	refs int // the pools using it (hub.mu)
 
-	conns   atomic.Pointer[[]*hubConn] // the first one stays; copied on write
+	conns   atomic.Pointer[[]*hubConn] // the first one stays (unless closed for good: lost); copied on write
 	growing atomic.Bool                // a connection is being dialled
+	ctx     context.Context            // ended by release when the set closes
+	cancel  context.CancelFunc
 
 	mu     sync.Mutex // changes of conns, closed, idle
 	closed bool
@@ -68,7 +73,10 @@ func (h *hub) acquire(ctx context.Context, addr string) (*hubSet, error) {
 		h.by = map[string]*hubSet{}
 	}
 	s := &hubSet{h: h, addr: addr, refs: 1}
-	s.conns.Store(&[]*hubConn{{p: p}})
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	c := &hubConn{p: p}
+	s.conns.Store(&[]*hubConn{c})
+	s.watch(c)
 	h.by[addr] = s
 	return s, nil
 }
@@ -90,6 +98,7 @@ func (h *hub) release(s *hubSet) []*Peer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.cancel()
 	if s.idle != nil {
 		s.idle.Stop()
 	}
@@ -169,6 +178,7 @@ func (s *hubSet) grow() {
 		c.used.Store(true)
 		next := append(slices.Clone(cs), c)
 		s.conns.Store(&next)
+		s.watch(c)
 		n.log.Debug("opened another connection to a busy instance", "addr", s.addr, "connections", len(next))
 		if s.idle == nil {
 			s.idle = time.AfterFunc(n.cfg.Pool.IdleTimeout, s.shrink)
@@ -207,5 +217,76 @@ func (s *hubSet) shrink() {
 	}
 	if len(keep) > 1 {
 		s.idle.Reset(s.h.n.cfg.Pool.IdleTimeout)
+	}
+}
+
+// watch drops c from s once it is closed for good (see lost), unless the
+// set closes first.
+func (s *hubSet) watch(c *hubConn) {
+	go func() {
+		select {
+		case <-c.p.Done():
+			s.lost(c)
+		case <-s.ctx.Done():
+		}
+	}()
+}
+
+// lost drops c, closed for good, from s; the last connection of s stays
+// until redial replaces it.
+func (s *hubSet) lost(c *hubConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := *s.conns.Load()
+	if s.closed || !slices.Contains(cs, c) { // closed by shrink
+		return
+	}
+	if len(cs) == 1 {
+		go s.redial(c)
+		return
+	}
+	next := slices.DeleteFunc(slices.Clone(cs), func(x *hubConn) bool { return x == c })
+	s.conns.Store(&next)
+}
+
+// redial dials the address of s again, as a pool redials (after
+// redialFirst, then twice as long each time up to redialMax), until it
+// answers, the set closes or the Netron stops; the connection that
+// answers replaces dead.
+func (s *hubSet) redial(dead *hubConn) {
+	n := s.h.n
+	delay := redialFirst
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for attempt := 1; ; attempt++ {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-n.stopped:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		p, err := n.Dial(ctx, s.addr)
+		cancel()
+		if err == nil {
+			s.mu.Lock()
+			if s.closed {
+				s.mu.Unlock()
+				_ = p.Close()
+				return
+			}
+			c := &hubConn{p: p}
+			rest := slices.DeleteFunc(slices.Clone(*s.conns.Load()), func(x *hubConn) bool { return x == dead })
+			next := append([]*hubConn{c}, rest...)
+			s.conns.Store(&next)
+			s.watch(c)
+			s.mu.Unlock()
+			n.log.Info("reached an instance again whose connection had closed", "addr", s.addr, "attempts", attempt)
+			return
+		}
+		n.log.Debug("could not reach an instance whose connection closed", "addr", s.addr, "attempt", attempt, "error", err)
+		delay = min(delay*2, redialMax)
+		t.Reset(delay)
 	}
 }

@@ -364,6 +364,10 @@ func (s *Stream) take() (protocol.RawValue, error) {
 			if isEOF(err) {
 				s.end(nil)
 			} else {
+				// An idle or context error leaves the stream live: give
+				// back its place in the connection's table and tell the
+				// producer to stop (end stops the Close of ctx's end).
+				s.rs.Cancel()
 				s.end(err)
 			}
 			return nil, err
