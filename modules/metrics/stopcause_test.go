@@ -4,21 +4,34 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/titanframework/titan/modules/netron"
 )
+
+// openIdleStream starts an app whose streams stop after 200 ms of an idle
+// reader (a window of 2 items), and opens a stream of 1000 items it does
+// not read.
+func openIdleStream(t *testing.T) (*testApp, *netron.Peer, *netron.Stream) {
+	t.Helper()
+	ta := startApp(t, "tcp://127.0.0.1:0", []string{"netron.streamWindow=2", "netron.streamIdleTimeout=200ms"})
+	p := dial(t, ta.addrs["tcp"])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	idle, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idle.Close() })
+	return ta, p, idle
+}
 
 // TestStreamStoppedForAnIdleReader: a stream the engine stops because its
 // reader stayed idle is counted with deadline_exceeded, and one its
 // reader closes with canceled. Before, both were canceled.
 func TestStreamStoppedForAnIdleReader(t *testing.T) {
-	ta := startApp(t, "tcp://127.0.0.1:0", []string{"netron.streamWindow=2", "netron.streamIdleTimeout=200ms"})
-	p := dial(t, ta.addrs["tcp"])
+	ta, p, _ := openIdleStream(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	idle, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
 	count := func(code string) float64 {
 		got, _ := sample(scrape(t, ta.admin+"/metrics"), "rpc_server_calls_finished_total", labels("count", "tcp", code))
 		return got
@@ -42,15 +55,7 @@ func TestStreamStoppedForAnIdleReader(t *testing.T) {
 // the items the engine sent, not the one it could not send when it
 // stopped the stream (its reader stayed idle).
 func TestItemsSentAreTheItemsSent(t *testing.T) {
-	ta := startApp(t, "tcp://127.0.0.1:0", []string{"netron.streamWindow=2", "netron.streamIdleTimeout=200ms"})
-	p := dial(t, ta.addrs["tcp"])
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	idle, err := p.OpenStream(ctx, "calc@1.0.0", "count", 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
+	ta, _, idle := openIdleStream(t)
 	finished := func() float64 {
 		got, _ := sample(scrape(t, ta.admin+"/metrics"), "rpc_server_calls_finished_total", labels("count", "tcp", "deadline_exceeded"))
 		return got

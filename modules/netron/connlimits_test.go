@@ -53,6 +53,14 @@ func TestConnLimitConfigIsChecked(t *testing.T) {
 // serveLimited starts a Netron with cfg serving the calculator on addr.
 func serveLimited(t *testing.T, cfg netron.Config, addr string) string {
 	t.Helper()
+	_, bound := serveCalc(t, cfg, addr)
+	return bound
+}
+
+// serveCalc starts a Netron with cfg serving the calculator on addr, and
+// returns it with the address it listens on.
+func serveCalc(t *testing.T, cfg netron.Config, addr string) (*netron.Netron, string) {
+	t.Helper()
 	n, err := netron.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +73,7 @@ func serveLimited(t *testing.T, cfg netron.Config, addr string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bound
+	return n, bound
 }
 
 // TestFrameTimeoutFromConfig: netron.frameTimeout reaches the tcp and ws listeners: a

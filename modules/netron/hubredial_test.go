@@ -8,31 +8,13 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 )
 
-// calcAt starts a Netron serving calculator@1.0.0 at addr.
-func calcAt(t *testing.T, addr string) (*netron.Netron, string) {
-	t.Helper()
-	n, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(context.Background()) })
-	if err := n.Register("calculator", "1.0.0", &Calc{}); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := n.Listen(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n, bound
-}
-
 // A pool of a Netron that does not reconnect (Config.Reconnect.Disabled)
 // drops the connection of an instance that went away and dials its
 // address again: once the instance is back, calls through the pool reach
 // it.
 func TestPoolRedialsInstanceWhoseConnectionClosedForGood(t *testing.T) {
 	ctx := context.Background()
-	first, addr := calcAt(t, "tcp://127.0.0.1:0")
+	first, addr := serveCalc(t, netron.Config{}, "tcp://127.0.0.1:0")
 	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +43,7 @@ func TestPoolRedialsInstanceWhoseConnectionClosedForGood(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the connection to the stopped instance did not close within 5s")
 	}
-	calcAt(t, addr) // the instance is back
+	serveCalc(t, netron.Config{}, addr) // the instance is back
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := pl.Call(ctx, "add", 2, 3)

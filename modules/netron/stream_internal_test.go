@@ -57,40 +57,11 @@ func TestStreamReadToEndReleasesItsContext(t *testing.T) {
 	}
 }
 
-type stalled struct{}
-
-// Stall yields one item, then nothing until its context ends.
-func (stalled) Stall(ctx context.Context) iter.Seq2[int, error] {
-	return func(yield func(int, error) bool) {
-		if yield(1, nil) {
-			<-ctx.Done()
-		}
-	}
-}
-
 // A read after a stream ended with an error fails with that error again:
 // the end releases the stream's context, which must not turn the next
 // read's answer into canceled.
 func TestStreamReadAfterErrorRepeatsIt(t *testing.T) {
-	ctx := context.Background()
-	_, addr := serveInternal(t, "mem://", map[string]any{"stalled": stalled{}})
-	client, err := New(Config{StreamIdleTimeout: 100 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(ctx)
-	p, err := client.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	s, err := p.OpenStream(ctx, "stalled@1.0.0", "stall")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Next(); err != nil {
-		t.Fatal(err)
-	}
+	_, s, _ := openStalled(t, Config{StreamIdleTimeout: 100 * time.Millisecond})
 	_, first := s.Next()
 	if CodeOf(first) != CodeDeadlineExceeded {
 		t.Fatalf("a read past the idle timeout: %v, want deadline_exceeded", first)
