@@ -3,6 +3,9 @@ package netron
 import (
 	"cmp"
 	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/titanframework/titan/modules/netron/internal/compress"
@@ -338,6 +341,9 @@ func (c Config) checkValues(d Config) error {
 		// only after half of its own: a larger one would stall its streams.
 		return &keyError{"streamWindow", fmt.Sprintf(" is %d; want at most %d items", c.StreamWindow, maxPeerWindow)}
 	}
+	if err := checkBounds("", reflect.ValueOf(c), reflect.ValueOf(d)); err != nil {
+		return err
+	}
 	if _, err := compress.Parse(c.Compression.Algorithm); err != nil {
 		return &keyError{"compression.algorithm", ": " + err.Error()}
 	}
@@ -347,6 +353,54 @@ func (c Config) checkValues(d Config) error {
 	}
 	if c.Reconnect.Max < c.Reconnect.Min {
 		return &keyError{"reconnect.max", fmt.Sprintf(" is %v, below reconnect.min %v", c.Reconnect.Max, c.Reconnect.Min)}
+	}
+	return nil
+}
+
+// checkBounds refuses an integer of c outside the minimum and maximum its
+// jsonschema tag gives (the bounds a configuration file is checked
+// against), so that a Config built in Go meets them too: 100-byte frames
+// would fail every handshake with a bare EOF. prefix is the keys' path
+// ("pool."); d holds the defaults, named in the message.
+func checkBounds(prefix string, c, d reflect.Value) *keyError {
+	t := c.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		v := c.Field(i)
+		switch v.Kind() {
+		case reflect.Struct:
+			if err := checkBounds(prefix+name+".", v, d.Field(i)); err != nil {
+				return err
+			}
+			continue
+		case reflect.Int, reflect.Int64:
+			if f.Type == reflect.TypeFor[time.Duration]() {
+				continue
+			}
+		default:
+			continue
+		}
+		for kw := range strings.SplitSeq(f.Tag.Get("jsonschema"), ",") {
+			bound, val, ok := strings.Cut(kw, "=")
+			if !ok || (bound != "minimum" && bound != "maximum") {
+				continue
+			}
+			b, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				continue
+			}
+			if x := v.Int(); (bound == "minimum" && x < b) || (bound == "maximum" && x > b) {
+				want := "at least"
+				if bound == "maximum" {
+					want = "at most"
+				}
+				return &keyError{prefix + name, fmt.Sprintf(" is %d; want %s %d (0 for the default, %d)", x, want, b, d.Field(i).Int())}
+			}
+		}
 	}
 	return nil
 }

@@ -27,6 +27,14 @@ func TestConfigRefusesNegativeLimits(t *testing.T) {
 		// Above what a peer takes: its streams would stall (the schema
 		// says so for a file; a Config built in Go passed).
 		{netron.Config{StreamWindow: 65537}, "netron.streamWindow is 65537; want at most 65536 items"},
+		// The schema's other bounds, which a Config built in Go passed:
+		// 100-byte frames failed every handshake with a bare EOF.
+		{netron.Config{MaxFrameSize: 100}, "netron.maxFrameSize is 100; want at least 1024 (0 for the default, 16777216)"},
+		{netron.Config{MaxFrameSize: 1<<30 + 1}, "netron.maxFrameSize is 1073741825; want at most 1073741824"},
+		{netron.Config{MaxDepth: 2}, "netron.maxDepth is 2; want at least 8 (0 for the default, 128)"},
+		{netron.Config{MaxQueuedBytesPerPeer: 100}, "netron.maxQueuedBytesPerPeer is 100; want at least 65536"},
+		{netron.Config{MaxQueuedBytes: 100}, "netron.maxQueuedBytes is 100; want at least 1048576"},
+		{netron.Config{MaxPeerIDBytes: 3}, "netron.maxPeerIDBytes is 3; want at least 36 (0 for the default, 256)"},
 	} {
 		_, err := netron.New(tc.cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
