@@ -18,6 +18,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/framed"
+	"github.com/titanframework/titan/modules/netron/transport/internal/noquery"
 )
 
 // EnvVar names the environment variable that tells a child the descriptors
@@ -52,29 +53,58 @@ func (*Transport) Capabilities() transport.Capabilities {
 	return transport.Capabilities{Streaming: true, Bidirectional: true, Binary: true, MaxFrameSize: transport.DefaultMaxFrameSize}
 }
 
-// Inherited reports whether this process was started by [Spawn].
-func Inherited() bool { return os.Getenv(EnvVar) != "" }
+// parentPipes is EnvVar as this process was started with. The package takes it out of the
+// environment when the process starts, and marks the pipes it names close-on-exec: the
+// processes this one starts, before or after it listens on "ipc:", must take neither the
+// variable (they would believe they were started by Spawn, and serve this process's parent
+// on descriptors that are not theirs) nor the pipes.
+var parentPipes = takeParentPipes()
+
+// takeParentPipes returns EnvVar and removes it from the environment.
+func takeParentPipes() string {
+	v, ok := os.LookupEnv(EnvVar)
+	if !ok {
+		return ""
+	}
+	_ = os.Unsetenv(EnvVar)
+	if rfd, wfd, err := parseFDs(v); err == nil {
+		noInherit(rfd)
+		noInherit(wfd)
+	}
+	return v
+}
+
+// parseFDs reads the descriptors of EnvVar's value v ("3,4": read, write).
+func parseFDs(v string) (rfd, wfd int, err error) {
+	rs, ws, ok := strings.Cut(v, ",")
+	rfd, err1 := strconv.Atoi(rs)
+	wfd, err2 := strconv.Atoi(ws)
+	if v == "" || !ok || err1 != nil || err2 != nil || rfd < 3 || wfd < 3 {
+		return 0, 0, fmt.Errorf("ipc: this process was not started by ipc.Spawn (%s=%q)", EnvVar, v)
+	}
+	return rfd, wfd, nil
+}
+
+// Inherited reports whether this process was started by [Spawn] and no listener serves the
+// pipes to its parent yet. The package reads [EnvVar] once, when the process starts, and
+// removes it from the environment.
+func Inherited() bool { return parentPipes != "" && !taken.Load() }
 
 // InheritedAddr returns "ipc:" when this process was started by [Spawn]
 // (transport.Inheritor).
 func (*Transport) InheritedAddr() (string, bool) { return "ipc:", Inherited() }
 
-// taken is set once a listener holds the inherited pipes (EnvVar is cleared then).
+// taken is set once a listener holds the inherited pipes.
 var taken atomic.Bool
 
 // inherited opens the pipes named by EnvVar.
 func inherited() (r, w *os.File, err error) {
-	v := os.Getenv(EnvVar)
-	rs, ws, ok := strings.Cut(v, ",")
-	rfd, err1 := strconv.Atoi(rs)
-	wfd, err2 := strconv.Atoi(ws)
-	if v == "" || !ok || err1 != nil || err2 != nil || rfd < 3 || wfd < 3 {
-		return nil, nil, fmt.Errorf("ipc: this process was not started by ipc.Spawn (%s=%q)", EnvVar, v)
+	rfd, wfd, err := parseFDs(parentPipes)
+	if err != nil {
+		return nil, nil, err
 	}
 	pollable(rfd)
 	pollable(wfd)
-	noInherit(rfd)
-	noInherit(wfd)
 	return os.NewFile(uintptr(rfd), "ipc-in"), os.NewFile(uintptr(wfd), "ipc-out"), nil
 }
 
@@ -83,6 +113,9 @@ func inherited() (r, w *os.File, err error) {
 func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (transport.Listener, error) {
 	if u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.User != nil {
 		return nil, fmt.Errorf("ipc: address %q: want ipc:", u.Redacted())
+	}
+	if err := noquery.Check("ipc", u); err != nil {
+		return nil, err
 	}
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -98,8 +131,6 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 		taken.Store(false)
 		return nil, err
 	}
-	// The pipes are not inherited further.
-	os.Unsetenv(EnvVar)
 	pc := &pipeConn{r: r, w: w, local: "ipc:child", remote: "ipc:parent"}
 	l := &listener{conn: framed.NewConn(pc, framed.Config{MaxFrameSize: o.MaxFrameSize, Addr: pc.format}), done: make(chan struct{})}
 	return l, nil

@@ -33,7 +33,10 @@ func TestMain(m *testing.M) {
 // child echoes every message; in mode "die" it exits after the first; in
 // mode "burst" it answers the first with burstSize messages and exits.
 func child(mode string) int {
-	fds := os.Getenv(ipc.EnvVar) // Listen unsets it
+	fds := ipc.ParentPipes() // the environment holds it no more
+	if mode == "early" {
+		return startEarly(fds)
+	}
 	l, err := transport.Listen(context.Background(), "ipc:", transport.Options{})
 	if err != nil {
 		return 3
@@ -127,6 +130,37 @@ func TestPipesNotInheritedByGrandchild(t *testing.T) {
 	}
 	if err := c.ExitErr(); err != nil {
 		t.Fatalf("child: %v (status 9: its own child inherited the pipes to the parent)", err)
+	}
+}
+
+// startEarly, in the child before it listens on "ipc:", starts a process of its own and checks
+// that it gets neither TITAN_IPC (14 when it does: it would take the child's parent for its
+// own) nor the pipes to the parent (9).
+func startEarly(fds string) int {
+	out, err := exec.Command("env").Output()
+	if err != nil {
+		return 10
+	}
+	if strings.Contains(string(out), ipc.EnvVar+"=") {
+		return 14
+	}
+	return grandchild(fds)
+}
+
+// The processes a child starts before it listens on "ipc:" are not told they were started by
+// Spawn, and hold none of the pipes to the parent.
+func TestGrandchildStartedBeforeListenInheritsNothing(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	c := spawn(t, "early")
+	select {
+	case <-c.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child did not exit within 10 s")
+	}
+	if err := c.ExitErr(); err != nil {
+		t.Fatalf("child: %v (status 14: its own child got %s; status 9: it got the pipes to the parent)", err, ipc.EnvVar)
 	}
 }
 
@@ -326,12 +360,21 @@ func TestBadAddress(t *testing.T) {
 // A process started by Spawn says so through transport.Inheritor, so that
 // the engine serves "ipc:" without naming the scheme.
 func TestInheritedAddr(t *testing.T) {
-	t.Setenv(ipc.EnvVar, "")
+	t.Cleanup(ipc.SetParentPipes(""))
 	if got := transport.Inherited(); len(got) != 0 {
 		t.Fatalf("Inherited() = %v outside a spawned child", got)
 	}
-	t.Setenv(ipc.EnvVar, "3,4")
+	ipc.SetParentPipes("3,4")
 	if got := transport.Inherited(); len(got) != 1 || got[0] != "ipc:" {
 		t.Fatalf("Inherited() = %v in a spawned child, want [ipc:]", got)
+	}
+}
+
+// A query, which "ipc:" does not read, is refused naming the key, before the process is
+// asked whether it was spawned.
+func TestQueryIsRefused(t *testing.T) {
+	_, err := transport.Listen(context.Background(), "ipc:?fds=3,4", transport.Options{})
+	if err == nil || !strings.Contains(err.Error(), `"fds"`) {
+		t.Fatalf(`Listen("ipc:?fds=3,4") = %v, want the query refused naming the key`, err)
 	}
 }

@@ -5,7 +5,8 @@
 //
 //	import _ "github.com/titanframework/titan/modules/netron/transport/mem"
 //
-// Addresses are mem://name (or mem:name); names are made of letters, digits and "-._~".
+// Addresses are mem://name (or mem:name); names are made of letters, digits and "-._~". They
+// take no query: one is refused rather than ignored.
 // Listeners live in one namespace per process: Dial connects to the listener of that name,
 // and Listen on mem:// (empty name) picks a unique name, reported by Addr, the way port 0 does
 // for TCP.

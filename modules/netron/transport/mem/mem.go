@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/internal/noquery"
 )
 
 func init() { transport.Register(New()) }
@@ -120,6 +121,9 @@ func nameOf(u *url.URL) (string, error) {
 	}
 	if u.Scheme != "mem" || u.User != nil || (u.Path != "" && u.Path != "/") || (u.Opaque != "" && u.Host != "") {
 		return "", fmt.Errorf("mem: address %q: want mem://name", u.Redacted())
+	}
+	if err := noquery.Check("mem", u); err != nil {
+		return "", err
 	}
 	for _, c := range []byte(name) {
 		switch {

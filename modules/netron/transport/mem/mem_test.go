@@ -254,3 +254,26 @@ func TestDialWaitsForBacklog(t *testing.T) {
 }
 
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "mem") }
+
+// A query, which mem:// addresses do not read, is refused by Listen and Dial with an error
+// that names the address and the key.
+func TestQueryIsRefused(t *testing.T) {
+	ctx := context.Background()
+	l := transporttest.Listen(t, "mem", transport.Options{})
+	for _, addr := range []string{"mem://query-test?size=1", l.Addr() + "?size=1"} {
+		nl, err := transport.Listen(ctx, addr, transport.Options{})
+		if err == nil {
+			_ = nl.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), `"size"`) || !strings.Contains(err.Error(), "mem://") {
+			t.Errorf("Listen(%q) = %v, want the query refused naming the address and the key", addr, err)
+		}
+	}
+	c, err := transport.Dial(ctx, l.Addr()+"?size=1", transport.Options{})
+	if err == nil {
+		_ = c.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), `"size"`) || !strings.Contains(err.Error(), l.Addr()) {
+		t.Errorf("Dial(%q) = %v, want the query refused naming the address and the key", l.Addr()+"?size=1", err)
+	}
+}

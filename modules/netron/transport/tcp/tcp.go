@@ -11,6 +11,7 @@ import (
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/framed"
+	"github.com/titanframework/titan/modules/netron/transport/internal/noquery"
 )
 
 func init() { transport.Register(New()) }
@@ -104,6 +105,9 @@ func hostPort(u *url.URL) (string, error) {
 	}
 	if (u.Scheme != "tcp" && u.Scheme != "tls") || u.Opaque != "" || u.User != nil || (u.Path != "" && u.Path != "/") {
 		return "", fmt.Errorf("tcp: address %q: want tcp://host:port or tls://host:port", u.Redacted())
+	}
+	if err := noquery.Check("tcp", u); err != nil {
+		return "", err
 	}
 	_, port, err := net.SplitHostPort(u.Host)
 	if err != nil {

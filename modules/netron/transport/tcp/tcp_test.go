@@ -407,3 +407,44 @@ func BenchmarkTLSRoundTrip(b *testing.B) {
 		})
 	}
 }
+
+// A query, which tcp:// and tls:// addresses do not read, is refused by Listen and Dial with an
+// error that names the address and the keys but not the values (tcp://host:7070?tls=1 is
+// not TLS; a misspelt option must not pass unnoticed).
+func TestQueryIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := transporttest.Listen(t, "tcp", transport.Options{})
+	check := func(op, addr string, err error) {
+		t.Helper()
+		if err == nil {
+			t.Errorf("%s(%q) succeeded, want the query refused", op, addr)
+			return
+		}
+		for _, want := range []string{"127.0.0.1", `"tls"`, `"token"`} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s(%q) = %q, want it to name %s", op, addr, err, want)
+			}
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s(%q) = %q shows the query's value", op, addr, err)
+		}
+	}
+	addr := "tcp://127.0.0.1:0?tls=1&token=s3cret"
+	nl, err := transport.Listen(ctx, addr, transport.Options{})
+	if err == nil {
+		_ = nl.Close()
+	}
+	check("Listen", addr, err)
+	addr = l.Addr() + "?tls=1&token=s3cret"
+	c, err := transport.Dial(ctx, addr, transport.Options{})
+	if err == nil {
+		_ = c.Close()
+	}
+	check("Dial", addr, err)
+	if c, err := transport.Dial(ctx, l.Addr()+"?", transport.Options{}); err != nil { // an empty query holds no option
+		t.Errorf("Dial(%q): %v", l.Addr()+"?", err)
+	} else {
+		_ = c.Close()
+	}
+}

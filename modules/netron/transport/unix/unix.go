@@ -9,10 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/framed"
+	"github.com/titanframework/titan/modules/netron/transport/internal/noquery"
 )
 
 func init() { transport.Register(New()) }
@@ -40,8 +43,8 @@ func (*Transport) Capabilities() transport.Capabilities {
 }
 
 // Listen listens on the socket path of u (see the package doc for the accepted forms), after
-// removing a stale socket file there. The listener's Addr is unix:///abs/path; closing it
-// removes the socket file.
+// removing a stale socket file there. The listener's Addr is unix:///abs/path (unix:@name for
+// an abstract socket); closing it removes the socket file.
 func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (transport.Listener, error) {
 	path, err := socketPath(u)
 	if err != nil {
@@ -50,9 +53,33 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if path, err = filepath.Abs(path); err != nil {
-		return nil, fmt.Errorf("unix: listen %q: %w", u.Redacted(), err)
+	var nl net.Listener
+	if abstract(path) { // no file: nothing stale to remove
+		var lc net.ListenConfig
+		if nl, err = lc.Listen(ctx, "unix", path); err != nil {
+			return nil, explainLong("listen", path, err)
+		}
+	} else {
+		if path, err = filepath.Abs(path); err != nil {
+			return nil, fmt.Errorf("unix: listen %q: %w", u.Redacted(), err)
+		}
+		if nl, err = bind(ctx, path); err != nil {
+			return nil, err
+		}
 	}
+	l, err := framed.ServeAs(nl, o, formatAddr)
+	if err != nil {
+		_ = nl.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// bind listens on the socket file at path, after removing a stale one there. The check, the
+// removal and the bind happen under a lock of the directory, so that listeners started at the
+// same moment on one path do not remove each other's socket file.
+func bind(ctx context.Context, path string) (net.Listener, error) {
+	defer lockDir(filepath.Dir(path))()
 	if err := removeStale(ctx, path); err != nil {
 		return nil, err
 	}
@@ -61,13 +88,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, explainLong("listen", path, err)
 	}
-	nl = ownSocket(nl.(*net.UnixListener), path)
-	l, err := framed.Serve(nl, o)
-	if err != nil {
-		_ = nl.Close()
-		return nil, err
-	}
-	return l, nil
+	return ownSocket(nl.(*net.UnixListener), path), nil
 }
 
 // Dial connects to the socket path of u.
@@ -76,26 +97,40 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	if err != nil {
 		return nil, err
 	}
-	c, err := framed.Dial(ctx, "unix", path, o)
+	c, err := framed.DialAs(ctx, "unix", path, o, formatAddr)
 	if err != nil {
 		return nil, explainLong("dial", path, err)
 	}
 	return c, nil
 }
 
-// socketPath returns the file path named by u.
+// socketPath returns the file path named by u, or the name of an abstract socket with its
+// leading "@".
 func socketPath(u *url.URL) (string, error) {
 	if u == nil {
 		return "", errors.New("unix: nil address")
 	}
-	const want = "want unix:///abs/path, unix:/abs/path or unix:rel/path"
+	want := "want unix:///abs/path, unix:/abs/path or unix:rel/path"
+	if abstractSockets {
+		want += ", or unix:@name for an abstract socket"
+	}
 	if u.Scheme != "unix" || u.User != nil {
 		return "", fmt.Errorf("unix: address %q: %s", u.Redacted(), want)
+	}
+	if err := noquery.Check("unix", u); err != nil {
+		return "", err
 	}
 	if u.Opaque != "" {
 		p, err := url.PathUnescape(u.Opaque)
 		if err != nil {
 			return "", fmt.Errorf("unix: address %q: %w", u.Redacted(), err)
+		}
+		if p == "@" {
+			return "", fmt.Errorf("unix: address %q names no abstract socket: want unix:@name", u.Redacted())
+		}
+		if p[0] == '@' && !abstractSockets {
+			return "", fmt.Errorf("unix: address %q names an abstract socket, which Linux alone has (for a file named %s, write unix:./%s)",
+				u.Redacted(), p, u.Opaque)
 		}
 		return p, nil
 	}
@@ -106,6 +141,22 @@ func socketPath(u *url.URL) (string, error) {
 		return "", fmt.Errorf("unix: address %q has no path: %s", u.Redacted(), want)
 	}
 	return u.Path, nil
+}
+
+// abstractSockets reports whether the system has abstract socket names (Linux): a path that
+// starts with "@" names one, as in package net.
+const abstractSockets = runtime.GOOS == "linux" || runtime.GOOS == "android"
+
+// abstract reports whether path names an abstract socket, one without a file.
+func abstract(path string) bool { return abstractSockets && strings.HasPrefix(path, "@") }
+
+// formatAddr formats the addresses of listeners and connections as [framed.FormatAddr] does,
+// an abstract socket as unix:@name with the name escaped as in the address it was given by.
+func formatAddr(a net.Addr) string {
+	if ua, ok := a.(*net.UnixAddr); ok && ua != nil && len(ua.Name) > 1 && abstract(ua.Name) { // "@": unnamed
+		return "unix:" + url.PathEscape(ua.Name)
+	}
+	return framed.FormatAddr(a)
 }
 
 // socketListener is a Unix listener that removes its socket file on Close only while the
@@ -147,7 +198,8 @@ func explainLong(op, path string, err error) error {
 }
 
 // removeStale removes a socket file at path that no process listens on. It refuses to remove
-// anything else.
+// anything else. It is called with the directory locked (see bind): between its check and
+// the removal, no other listener of this package binds the path.
 func removeStale(ctx context.Context, path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -229,3 +232,120 @@ func TestCloseKeepsAnotherListenersSocket(t *testing.T) {
 }
 
 func BenchmarkRoundTrip(b *testing.B) { transporttest.BenchmarkRoundTrip(b, "unix") }
+
+// Listeners started together on a path with a stale socket file do not remove one another's
+// socket: one of them serves the path and the others are refused, never two that both
+// succeed with one unreachable.
+func TestConcurrentListenOverStaleSocket(t *testing.T) {
+	t.Parallel()
+	dir := shortDir(t)
+	for round := range 200 {
+		path := filepath.Join(dir, fmt.Sprintf("%d.sock", round))
+		nl, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nl.(*net.UnixListener).SetUnlinkOnClose(false)
+		_ = nl.Close()
+		const n = 4
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			served []transport.Listener
+		)
+		for range n {
+			wg.Go(func() {
+				l, err := transport.Listen(context.Background(), "unix://"+path, transport.Options{})
+				if err != nil {
+					if !strings.Contains(err.Error(), "another listener") {
+						t.Errorf("Listen: %v", err)
+					}
+					return
+				}
+				mu.Lock()
+				served = append(served, l)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		for _, l := range served {
+			t.Cleanup(func() { _ = l.Close() })
+		}
+		if len(served) != 1 {
+			t.Fatalf("round %d: %d of %d listeners on one path succeeded, want 1 (a live listener's socket file was removed)", round, len(served), n)
+		}
+		transporttest.Connect(t, served[0], transport.Options{})
+	}
+}
+
+// On Linux, unix:@name is an abstract socket: no file is made or removed, the listener's Addr
+// is the address it was given, and it is reached by that address. Elsewhere it is refused.
+func TestAbstractSocket(t *testing.T) {
+	dir := shortDir(t)
+	t.Chdir(dir)
+	name := fmt.Sprintf("@titan-test-%d-%s", os.Getpid(), filepath.Base(dir))
+	for _, addr := range []string{"unix:" + name, "unix:" + name + "-with%20space"} {
+		l, err := listen(t, addr)
+		if runtime.GOOS != "linux" {
+			if err == nil || !strings.Contains(err.Error(), "abstract") {
+				t.Fatalf("Listen(%q) = %v, want an error saying abstract sockets are Linux only", addr, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Addr() != addr {
+			t.Errorf("Addr() = %q, want %q", l.Addr(), addr)
+		}
+		if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+			t.Errorf("Listen(%q) made files in the working directory: %v %v", addr, entries, err)
+		}
+		c, err := transport.Dial(context.Background(), l.Addr(), transport.Options{})
+		if err != nil {
+			t.Fatalf("Dial(%q): %v", l.Addr(), err)
+		}
+		if c.RemoteAddr() != addr {
+			t.Errorf("RemoteAddr() = %q, want %q", c.RemoteAddr(), addr)
+		}
+		_ = c.Close()
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l, err = listen(t, addr) // the name is free again once closed
+		if err != nil {
+			t.Fatalf("Listen(%q) after Close: %v", addr, err)
+		}
+		_ = l.Close()
+	}
+	if _, err := listen(t, "unix:@"); err == nil || !strings.Contains(err.Error(), "unix:@name") {
+		t.Errorf(`Listen("unix:@") = %v, want an error asking for a name`, err)
+	}
+}
+
+// A query, which unix addresses do not read, is refused by Listen and Dial with an error that
+// names the address and the key, instead of listening on the path before the "?".
+func TestQueryIsRefused(t *testing.T) {
+	t.Parallel()
+	dir := shortDir(t)
+	path := filepath.Join(dir, "q.sock")
+	ctx := context.Background()
+	for _, addr := range []string{"unix://" + path + "?mode=0600", "unix:" + path + "?mode=0600"} {
+		l, err := transport.Listen(ctx, addr, transport.Options{})
+		if err == nil {
+			_ = l.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), `"mode"`) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Listen(%q) = %v, want the query refused naming the address and the key", addr, err)
+		}
+	}
+	l := transporttest.Listen(t, "unix", transport.Options{})
+	addr := l.Addr() + "?mode=0600"
+	c, err := transport.Dial(ctx, addr, transport.Options{})
+	if err == nil {
+		_ = c.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), `"mode"`) {
+		t.Errorf("Dial(%q) = %v, want the query refused naming the key", addr, err)
+	}
+}
