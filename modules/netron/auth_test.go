@@ -3,6 +3,8 @@ package netron_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,5 +56,62 @@ func TestWebSocketTokenReachesAuthenticator(t *testing.T) {
 	if err == nil {
 		defer bad.Close()
 		t.Fatal("a connection with a bad token was served")
+	}
+}
+
+// TestStopDoesNotWaitPastItsContextForAnAuthenticator: an authenticator
+// that does not return (it ignores its context) holds a WebSocket
+// connection's token check; Stop cancels the authenticator's context and
+// returns when its own context ends, saying what it waited for.
+func TestStopDoesNotWaitPastItsContextForAnAuthenticator(t *testing.T) {
+	t.Parallel()
+	started := make(chan context.Context, 1)
+	gate := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(gate) }) }
+	defer release()
+	n, err := netron.New(netron.Config{TaskTimeout: time.Minute}, nil, netron.WithAuthenticator(func(ctx context.Context, _ *netron.Peer, _ any) (any, error) {
+		started <- ctx
+		<-gate
+		return nil, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "ws://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	go func() {
+		if p, err := netron.Dial(dctx, addr+"?token=t"); err == nil {
+			p.Close()
+		}
+	}()
+	var actx context.Context
+	select {
+	case actx = <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the authenticator was not called within 5 s")
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		stopped <- n.Stop(ctx)
+	}()
+	select {
+	case err := <-stopped:
+		if err == nil || !strings.Contains(err.Error(), "1 connections still authenticating") {
+			t.Errorf("Stop with an authenticator still running returned %v; want it to say so", err)
+		}
+	case <-time.After(3 * time.Second):
+		release()
+		<-stopped
+		t.Fatal("Stop(ctx of 200ms) did not return within 3 s: it waits for the authenticator")
+	}
+	if actx.Err() == nil {
+		t.Error("the authenticator's context was not cancelled by Stop")
 	}
 }

@@ -97,7 +97,7 @@ func (n *Netron) dial(ctx context.Context, addr string, values map[any]any, desc
 		t.Close()
 		return nil, err
 	}
-	if !n.addPeer(p) {
+	if !n.addPeer(p, false) {
 		t.Close()
 		return nil, errDraining
 	}

@@ -27,7 +27,10 @@ type Events interface {
 	// emitted while the peer's send queue is full (it reads slower than
 	// events come: Config.MaxQueuedBytesPerPeer, Config.MaxQueuedBytes) is
 	// dropped for that peer, so that Emit and the other subscribers never
-	// wait for it.
+	// wait for it. An event larger than Config.MaxFrameSize once encoded
+	// for a subscribed peer is refused, as a request or an answer over it
+	// is: Emit returns a resource_exhausted error naming the topic and the
+	// limit, and delivers it to no one.
 	Emit(ctx context.Context, topic string, payload any) error
 	// Subscribe calls handler for every event whose name matches pattern,
 	// until the returned function is called. It has the signature of
@@ -224,6 +227,13 @@ func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
 		if err != nil {
 			return fmt.Errorf("netron: emit %s: %w", topic, err)
 		}
+		// Refused as a request or an answer over the frame limit is: the
+		// peer would close the connection it came on.
+		for _, p := range peers {
+			if size, limit := eventHeader+len(body), p.n.cfg.MaxFrameSize; size > limit {
+				return Errorf(CodeResourceExhausted, "cannot emit %q: the event is %d bytes, over the frame limit of %d (netron.maxFrameSize)", topic, size, limit)
+			}
+		}
 		for _, p := range peers {
 			if err := p.sendEvent(body, topic); err != nil {
 				errs = append(errs, err)
@@ -298,9 +308,9 @@ func (p *Peer) sendEvent(body []byte, topic string) error {
 	id := nextPacketID()
 	w.B = append(w.B, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
 	w.B = append(w.B, body...)
-	queued, err := c.q.TryEnqueue(w)
+	queued, err := c.q.TrySend(w) // compressed for a Go peer, as other packets are
 	if err != nil || queued {
-		return err
+		return coded(err)
 	}
 	if c.evDropped.Add(1) == 1 {
 		p.log.Warn("dropping the events for a peer whose send queue is full: it reads slower than they are emitted",
@@ -308,6 +318,10 @@ func (p *Peer) sendEvent(body []byte, topic string) error {
 	}
 	return errEventDropped
 }
+
+// eventHeader is the header sendEvent puts before an event's body: the
+// packet id and the flags byte.
+const eventHeader = 5
 
 var errEventDropped = errors.New("netron: event dropped: the peer's send queue is full")
 

@@ -30,7 +30,7 @@ func (n *Netron) SpawnIPC(ctx context.Context, cmd *exec.Cmd) (*Peer, error) {
 		child.Close()
 		return nil, fmt.Errorf("netron: spawn %s: %w", cmd.Path, err)
 	}
-	if !n.addPeer(p) {
+	if !n.addPeer(p, false) {
 		child.Close()
 		return nil, errDraining
 	}

@@ -80,6 +80,17 @@ type Netron struct {
 	workers  workers // the goroutines that serve calls (workers.go)
 	stopOnce sync.Once
 	wg       sync.WaitGroup // accept loops and peer goroutines
+
+	// runningTasks holds the tasks whose function runs, for Stop's report
+	// (calls are found on their connections: runningCalls).
+	taskMu       sync.Mutex
+	runningTasks map[*runningTask]struct{}
+	// authWG counts the accepted connections whose token is being
+	// checked, authenticating those whose Authenticator has not returned
+	// (Stop's report): application code, which Stop waits for only until
+	// its context ends.
+	authWG         sync.WaitGroup
+	authenticating atomic.Int64
 }
 
 // Option configures a [Netron] at construction. Every Option is also a
@@ -656,27 +667,39 @@ func (n *Netron) acceptLoop(ln *listener) {
 			continue
 		}
 		p := newPeer(n, conn, ln.scheme, false)
-		if !n.addPeer(p) {
+		var token string
+		if cr, ok := conn.(transport.Credentials); ok && n.Authenticator() != nil {
+			token = cr.Token()
+		}
+		if !n.addPeer(p, token != "") {
 			conn.Close()
 			return
 		}
 		if w, ok := n.access.(PeerWatcher); ok {
 			w.PeerAccepted(p)
 		}
-		if cr, ok := conn.(transport.Credentials); ok && cr.Token() != "" && n.Authenticator() != nil {
+		if token != "" {
 			// A token on the connection (WebSocket ?token= or Authorization,
 			// NETRON-WIRE.md §4.4): authenticate before serving anything.
-			n.wg.Add(1)
+			// The authenticator's context ends with the connection (Stop
+			// closes it); Stop waits for it only until its own ends.
 			go func() {
-				defer n.wg.Done()
-				if err := p.authenticate(cr.Token()); err != nil {
+				defer n.authWG.Done()
+				err := p.authenticate(token)
+				n.authenticating.Add(-1)
+				if err != nil {
 					p.log.Warn("connection refused: authentication failed", "error", err)
 					n.removePeer(p)
 					close(p.done)
 					rejectConn(conn, err)
 					return
 				}
-				p.start()
+				if !n.startAuthenticated(p) {
+					n.removePeer(p)
+					close(p.done)
+					p.cur.Load().close(errDraining)
+					return
+				}
 				p.sendID()
 			}()
 			continue
@@ -694,6 +717,20 @@ func (n *Netron) acceptLoop(ln *listener) {
 	}
 }
 
+// startAuthenticated starts serving an accepted peer whose token the
+// authenticator accepted, or reports false once the Netron is stopping:
+// under n.mu, which Stop holds while it sets draining, so no peer
+// goroutine starts after Stop waits for them.
+func (n *Netron) startAuthenticated(p *Peer) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	if n.draining.Load() {
+		return false
+	}
+	p.start()
+	return true
+}
+
 // rejectConn closes a connection whose token the authenticator refused, telling the peer why
 // where the transport can (WebSocket: close 4001 with the reason, NETRON-WIRE.md §4.4).
 func rejectConn(conn transport.Conn, err error) {
@@ -709,13 +746,20 @@ func rejectConn(conn transport.Conn, err error) {
 	_ = r.Reject(reason)
 }
 
-func (n *Netron) addPeer(p *Peer) bool {
+// addPeer records a peer, or reports false once the Netron is draining.
+// A peer whose token is to be authenticated first is counted among those
+// Stop waits for (authWG), under the lock Stop sets draining with.
+func (n *Netron) addPeer(p *Peer, authenticating bool) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.draining.Load() {
 		return false
 	}
 	n.peers[p] = struct{}{}
+	if authenticating {
+		n.authWG.Add(1)
+		n.authenticating.Add(1)
+	}
 	return true
 }
 
@@ -769,18 +813,26 @@ func (n *Netron) Stop(ctx context.Context) error {
 				err = errors.Join(err, fmt.Errorf("netron: stop %s: %w", g.Addr(), gerr))
 			}
 		}
-		if running := n.runningCalls(); len(running) > 0 {
-			n.log.Info("stopping: waiting for the calls in flight", "calls", len(running))
+		if calls, tasks := n.runningCalls(), n.tasksRunning(); len(calls)+len(tasks) > 0 {
+			n.log.Info("stopping: waiting for the calls in flight", "calls", len(calls), "tasks", len(tasks))
 		}
 		done := make(chan struct{})
 		go func() { n.inflight.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-ctx.Done():
-			running := n.runningCalls()
-			n.log.Warn("stop timeout overrun: calls still running", "calls", running)
-			err = errors.Join(err, fmt.Errorf("netron: stop: %d calls still running (%s): %w",
-				len(running), strings.Join(running[:min(len(running), 10)], ", "), ctx.Err()))
+			calls, tasks := n.runningCalls(), n.tasksRunning()
+			n.log.Warn("stop timeout overrun: calls still running", "calls", calls, "tasks", tasks)
+			what := fmt.Sprintf("%d calls", len(calls))
+			switch {
+			case len(tasks) > 0 && len(calls) > 0:
+				what += fmt.Sprintf(" and %d tasks", len(tasks))
+			case len(tasks) > 0:
+				what = fmt.Sprintf("%d tasks", len(tasks))
+			}
+			running := append(calls, tasks...)
+			err = errors.Join(err, fmt.Errorf("netron: stop: %s still running (%s): %w",
+				what, strings.Join(running[:min(len(running), 10)], ", "), ctx.Err()))
 		}
 		close(n.stopped)
 		n.stopWorkers()
@@ -793,7 +845,17 @@ func (n *Netron) Stop(ctx context.Context) error {
 			}
 		}
 		for _, p := range peers {
-			p.Close()
+			p.Close() // ends the context of an authenticator still running
+		}
+		authDone := make(chan struct{})
+		go func() { n.authWG.Wait(); close(authDone) }()
+		select {
+		case <-authDone:
+		case <-ctx.Done():
+			if k := n.authenticating.Load(); k > 0 {
+				n.log.Warn("stop timeout overrun: the Authenticator has not returned", "connections", k)
+				err = errors.Join(err, fmt.Errorf("netron: stop: %d connections still authenticating their token (the Authenticator has not returned): %w", k, ctx.Err()))
+			}
 		}
 		n.wg.Wait()
 	})
@@ -814,6 +876,39 @@ func (n *Netron) runningCalls() []string {
 				running = append(running, call.Service+"."+call.Method+" from "+c.t.RemoteAddr())
 			}
 		})
+	}
+	slices.Sort(running)
+	return running
+}
+
+// runningTask is a task whose function runs, as Stop names it.
+type runningTask struct{ name, from string }
+
+// taskStarted records that the task name of the peer at from runs, until
+// the function it returns is called.
+func (n *Netron) taskStarted(name, from string) (ended func()) {
+	t := &runningTask{name, from}
+	n.taskMu.Lock()
+	if n.runningTasks == nil {
+		n.runningTasks = map[*runningTask]struct{}{}
+	}
+	n.runningTasks[t] = struct{}{}
+	n.taskMu.Unlock()
+	return func() {
+		n.taskMu.Lock()
+		delete(n.runningTasks, t)
+		n.taskMu.Unlock()
+	}
+}
+
+// tasksRunning lists the tasks whose function runs, as "task name from
+// peer", sorted.
+func (n *Netron) tasksRunning() []string {
+	n.taskMu.Lock()
+	defer n.taskMu.Unlock()
+	running := make([]string, 0, len(n.runningTasks))
+	for t := range n.runningTasks {
+		running = append(running, "task "+t.name+" from "+t.from)
 	}
 	slices.Sort(running)
 	return running

@@ -98,7 +98,9 @@ func (c *conn) handleTask(pkt protocol.Packet, elems []protocol.RawValue) {
 		err error
 	}
 	done := make(chan result, 1)
+	ended := n.taskStarted(name, c.t.RemoteAddr())
 	go func() {
+		defer ended()
 		defer func() {
 			if r := recover(); r != nil {
 				c.p.log.Error("task panicked", "task", name, "panic", fmt.Sprint(r))
@@ -310,9 +312,10 @@ func (p *Peer) Services(ctx context.Context) ([]ServiceInfo, error) {
 
 // authenticate runs the Netron's authenticator on a connection's token and
 // keeps the result on the peer. A failed authentication (an error, or an
-// AuthResult with success false) is an error.
+// AuthResult with success false) is an error. The authenticator's context
+// ends after TaskTimeout or with the connection (Stop closes it).
 func (p *Peer) authenticate(token string) error {
-	ctx, cancel := context.WithTimeout(withPeer(context.Background(), p), p.n.cfg.TaskTimeout)
+	ctx, cancel := context.WithTimeout(withPeer(p.cur.Load().ctx, p), p.n.cfg.TaskTimeout)
 	defer cancel()
 	res, err := p.n.Authenticator()(ctx, p, protocol.Object{{Key: "token", Value: token}})
 	if err != nil {

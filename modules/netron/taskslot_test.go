@@ -88,3 +88,24 @@ func TestStopWaitsForTaskPastItsTimeout(t *testing.T) {
 	}
 	release()
 }
+
+// Stop past its context's end names the tasks still running as well as
+// the calls: the task's function, past its TaskTimeout, is what Stop
+// waited for.
+func TestStopOverrunNamesTasks(t *testing.T) {
+	t.Parallel()
+	s, _ := netronServer(t, "tcp", netron.Config{TaskTimeout: 50 * time.Millisecond}, nil)
+	_, release := blockingTask(t, s)
+	defer release()
+	p := dialWith(t, s.addr, netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}})
+	expectTaskTimeout(t, p)
+	go netron.CallUnary[string](context.Background(), p, "calculator@1.0.0", "slow", "3s")
+	waitRunning(t, s.n, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := s.n.Stop(ctx)
+	if err == nil || !strings.Contains(err.Error(), "1 calls and 1 tasks still running (calculator@1.0.0.slow from ") ||
+		!strings.Contains(err.Error(), ", task block from ") {
+		t.Fatalf("Stop past its timeout returned %v; want it to name the call calculator@1.0.0.slow and the task block", err)
+	}
+}

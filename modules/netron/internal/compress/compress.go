@@ -13,7 +13,10 @@
 //
 // The declared length bounds the decoding: an envelope declaring more
 // than the receiver's frame limit, or whose contents decode to another
-// length, is refused without allocating more than the limit.
+// length, is refused without allocating more than the limit. What it
+// declares is allocated only once its data could decode to that much
+// (zstd: a block of at least 4 bytes per 128 KiB; s2: the data's own
+// length header matches), so a few forged bytes cost a few bytes.
 package compress
 
 import (
@@ -186,17 +189,19 @@ func (c *Codec) Decompress(dst, env []byte) ([]byte, error) {
 		return dst, fmt.Errorf("%w: it declares %d bytes, over the frame limit of %d", ErrMalformed, size, c.maxFrame)
 	}
 	body := env[headerLen:]
-	if cap(dst) < size {
-		dst = make([]byte, 0, size)
-	}
-	dst = dst[:0]
 	var (
 		out []byte
 		err error
 	)
+	// What an envelope declares is allocated only once its data is known
+	// able to decode to it: a few forged bytes must not make the reader
+	// allocate the frame limit.
 	switch a := Algorithm(env[5]); a {
 	case Zstd:
-		out, err = c.decoder().DecodeAll(body, dst[:0:size])
+		if most := zstdMaxDecoded(len(body)); size > most {
+			return dst, fmt.Errorf("%w (zstd): %d bytes of data cannot decode to the %d declared (at most %d)", ErrMalformed, len(body), size, most)
+		}
+		out, err = c.decoder().DecodeAll(body, room(dst, size))
 	case S2:
 		n, lerr := s2.DecodedLen(body)
 		switch {
@@ -205,7 +210,7 @@ func (c *Codec) Decompress(dst, env []byte) ([]byte, error) {
 		case n != size:
 			err = fmt.Errorf("s2 data of %d bytes, declared %d", n, size)
 		default:
-			out, err = s2.Decode(dst[:size], body)
+			out, err = s2.Decode(room(dst, size)[:size], body)
 		}
 	default:
 		return dst, fmt.Errorf("%w: unknown algorithm %d", ErrMalformed, byte(a))
@@ -218,3 +223,21 @@ func (c *Codec) Decompress(dst, env []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// room returns dst emptied, with a capacity of exactly size when it has
+// less (zstd decoding is limited to the capacity it is given).
+func room(dst []byte, size int) []byte {
+	if cap(dst) < size {
+		return make([]byte, 0, size)
+	}
+	return dst[:0:size]
+}
+
+// zstdBlockMax is the most a zstd block decodes to (the format's
+// Block_Maximum_Size, which the decoder enforces).
+const zstdBlockMax = 128 << 10
+
+// zstdMaxDecoded bounds what n bytes of zstd frames decode to: a block
+// that decodes to anything takes at least 4 bytes (a 3-byte header and
+// at least a byte of content) and decodes to at most 128 KiB.
+func zstdMaxDecoded(n int) int { return n / 4 * zstdBlockMax }

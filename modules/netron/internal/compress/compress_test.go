@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"testing"
 )
 
@@ -160,6 +161,71 @@ func BenchmarkDecompress(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestForgedEnvelopeAllocatesLittle: an envelope of a few bytes that
+// declares a large message is refused without allocating what it
+// declares (a peer would otherwise make the reader allocate the frame
+// limit for every forged envelope).
+func TestForgedEnvelopeAllocatesLittle(t *testing.T) {
+	const limit = 16 << 20
+	c := NewCodec(limit)
+	// Make the zstd decoder before measuring.
+	warm, _ := c.Compress(nil, Zstd, compressible(4096))
+	if _, err := c.Decompress(nil, warm); err != nil {
+		t.Fatal(err)
+	}
+	zstdHeader := func(fcs uint32) []byte {
+		// A single-segment frame header with a 4-byte content size, and
+		// the start of a block that is not there.
+		h := []byte{0x28, 0xb5, 0x2f, 0xfd, 0xa0}
+		return append(binary.LittleEndian.AppendUint32(h, fcs), 0x01)
+	}
+	env := func(a Algorithm, body []byte) []byte {
+		e := binary.BigEndian.AppendUint32(nil, limit)
+		return append(append(e, FlagsEnvelope, byte(a)), body...)
+	}
+	cases := map[string][]byte{
+		"zstd, 4 bytes":                   env(Zstd, []byte{1, 2, 3, 4}),
+		"zstd, frame declaring the limit": env(Zstd, zstdHeader(limit)),
+		"s2, 4 bytes":                     env(S2, []byte{1, 2, 3, 4}),
+		"s2, data declaring 1 byte":       env(S2, []byte{1, 0, 'x'}),
+	}
+	for name, e := range cases {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const n = 10
+		for range n {
+			if _, err := c.Decompress(nil, e); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s: err = %v, want ErrMalformed", name, err)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 64<<10 {
+			t.Errorf("%s: a %d-byte envelope declaring %d bytes allocated %d bytes to be refused", name, len(e), limit, per)
+		}
+	}
+}
+
+// TestMostCompressibleRoundTrip: the most compressible message the frame
+// limit allows (zeros) decodes, however few bytes it compresses to.
+func TestMostCompressibleRoundTrip(t *testing.T) {
+	const limit = 16 << 20
+	c := NewCodec(limit)
+	for _, n := range []int{limit, 128<<10 + 1, 4096} {
+		msg := make([]byte, n)
+		for _, a := range []Algorithm{Zstd, S2} {
+			env, ok := c.Compress(nil, a, msg)
+			if !ok {
+				t.Fatalf("%s: %d zeros not worth compressing", a, n)
+			}
+			got, err := c.Decompress(nil, env)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("%s: %d zeros in %d bytes: %d bytes back, %v", a, n, len(env), len(got), err)
+			}
+			t.Logf("%s: %d zeros in %d bytes", a, n, len(env))
 		}
 	}
 }

@@ -202,6 +202,23 @@ func (q *Queue) Send(w *Buf) error {
 	return q.Enqueue(w)
 }
 
+// TrySend is Send with TryEnqueue's drop instead of its wait: a message
+// over the frame limit is refused (a *FrameTooLargeError, and w is
+// released) and one of the compression's minimum size or more is
+// compressed, as Send does; while the queue is full it releases w and
+// returns false and no error.
+func (q *Queue) TrySend(w *Buf) (queued bool, err error) {
+	if n := len(w.B); n > q.lim.MaxFrameSize {
+		PutBuf(w)
+		return false, &FrameTooLargeError{Size: n, Limit: q.lim.MaxFrameSize}
+	}
+	if z := q.compressed(w.B); z != nil {
+		PutBuf(w)
+		w = z
+	}
+	return q.TryEnqueue(w)
+}
+
 // SendPacket encodes pkt and queues it as Send does.
 func (q *Queue) SendPacket(pkt *protocol.Packet) error {
 	w := GetBuf()
