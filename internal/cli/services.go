@@ -36,6 +36,10 @@ func init() {
 // imported above that are named by a URL.
 var registrySchemes = []string{"consul", "etcd", "nats", "redis"}
 
+// registryForms are the forms of --registry, one per scheme of
+// [registrySchemes], for its errors.
+var registryForms = []string{"consul://host:8500", "etcd://host:2379", "nats://host:4222", "redis://host:6379/0"}
+
 // registryFlags name a discovery registry: --registry URL, --prefix.
 type registryFlags struct {
 	url    string
@@ -58,7 +62,14 @@ func (f *registryFlags) check() error {
 		return &usageError{fmt.Errorf("--registry %q: want a URL such as redis://127.0.0.1:6379/0", f.url)}
 	}
 	if !slices.Contains(registrySchemes, u.Scheme) {
-		return &usageError{fmt.Errorf("--registry %q: unknown registry %q (titan knows %s)", f.url, u.Scheme, strings.Join(registrySchemes, ", "))}
+		msg := fmt.Sprintf("--registry %q: unknown registry %q (titan knows %s)", f.url, u.Scheme, strings.Join(registryForms, ", "))
+		switch u.Scheme {
+		case "http": // the consul backend's discovery.url
+			msg += fmt.Sprintf("; for the Consul agent at http://%s, write consul://%s", u.Host, u.Host)
+		case "https":
+			msg += "; --registry reaches a Consul agent over plain http only, as consul://host:8500"
+		}
+		return &usageError{errors.New(msg)}
 	}
 	return nil
 }
@@ -122,7 +133,7 @@ ones included.
 
 --registry is the registry's URL: redis://127.0.0.1:6379/0,
 nats://127.0.0.1:4222, etcd://127.0.0.1:2379 or consul://127.0.0.1:8500 (the apps' discovery.backend
-and discovery.url);
+and discovery.url; a Consul agent the apps reach at http://127.0.0.1:8500 is consul://127.0.0.1:8500);
 --prefix is their discovery.prefix.`,
 		Example: `  titan services --registry redis://127.0.0.1:6379/0
   titan services --registry redis://127.0.0.1:6379/0 users@^1 --json`,

@@ -131,7 +131,10 @@ func TestRegistryBadURLIsUsageError(t *testing.T) {
 		want string
 	}{
 		{[]string{"services", "--registry", "127.0.0.1:6379"}, `titan: --registry "127.0.0.1:6379": want a URL such as redis://127.0.0.1:6379/0`},
-		{[]string{"services", "--registry", "bogus://127.0.0.1:6379"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus" (titan knows consul, etcd, nats, redis)`},
+		{[]string{"services", "--registry", "bogus://127.0.0.1:6379"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus" (titan knows consul://host:8500, etcd://host:2379, nats://host:4222, redis://host:6379/0)`},
+		// A Consul agent named as the apps' discovery.url names it.
+		{[]string{"services", "--registry", "http://127.0.0.1:8500"}, `titan: --registry "http://127.0.0.1:8500": unknown registry "http" (titan knows consul://host:8500, etcd://host:2379, nats://host:4222, redis://host:6379/0); for the Consul agent at http://127.0.0.1:8500, write consul://127.0.0.1:8500`},
+		{[]string{"services", "--registry", "https://127.0.0.1:8501"}, `titan: --registry "https://127.0.0.1:8501": unknown registry "https" (titan knows consul://host:8500, etcd://host:2379, nats://host:4222, redis://host:6379/0); --registry reaches a Consul agent over plain http only, as consul://host:8500`},
 		{[]string{"call", "--registry", "bogus://127.0.0.1:6379", "calculator@1.0.0", "add", "1", "2"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus"`},
 	} {
 		code, _, stderr := run(t, tt.args...)

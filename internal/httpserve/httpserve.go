@@ -19,10 +19,16 @@ import (
 	"github.com/titanframework/titan/internal/httpwrite"
 )
 
-// CheckAddr reports an address that is not host:port (":9090" is one).
+// CheckAddr reports an address that is not host:port (":9090" is one), or
+// whose port no server could listen on (":99999"), as [Start] would only
+// once it listens.
 func CheckAddr(addr string) error {
-	if _, _, err := net.SplitHostPort(addr); err != nil || strings.Contains(addr, "/") {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || strings.Contains(addr, "/") {
 		return fmt.Errorf("want host:port such as 127.0.0.1:9090 or :9090, got %q", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("want host:port with a port from 0 to 65535 (or a service name such as http), got %q", addr)
 	}
 	return nil
 }

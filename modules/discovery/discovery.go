@@ -239,7 +239,8 @@ type Config struct {
 	// URL is the backend's address (redis://127.0.0.1:6379, ...).
 	URL string `json:"url,omitempty" jsonschema:"description=Address of the registry backend"`
 	// Backends are the registries the composite backend joins, by URL
-	// (redis://…, nats://…, etcd://…, memory://).
+	// whose scheme names the backend (redis://…, nats://…, etcd://…,
+	// consul://host:8500 for a Consul agent, memory://).
 	Backends []string `json:"backends,omitempty" jsonschema:"description=Registries the composite backend joins, by URL"`
 	// Prefix is the first part of every key or subject the backend writes.
 	Prefix string `json:"prefix,omitempty" jsonschema:"pattern=^[A-Za-z0-9_-]+$,description=Prefix of the backend's keys"`

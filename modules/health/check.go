@@ -10,7 +10,8 @@ import (
 // Check is one named test of a part of the app.
 type Check struct {
 	// Name names the check in reports ("database"); names are unique
-	// within a [Checker].
+	// within a [Checker], and [StartingCheck] and [DrainingCheck] are
+	// reserved for the Checker's own results.
 	Name string
 	// Critical makes a failure of the check unhealthy (503); a failure of
 	// a check that is not critical is degraded (200).

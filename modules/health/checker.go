@@ -46,12 +46,20 @@ func NewChecker(timeout time.Duration, checks ...Check) (*Checker, error) {
 	return c, nil
 }
 
+// reservedChecks are the names of the results a [Checker] reports itself,
+// with when it reports them.
+var reservedChecks = map[string]string{
+	StartingCheck: "while the app starts",
+	DrainingCheck: "while the app stops",
+}
+
 // Add adds checks. A check without a name or a Run function, or whose
-// name is taken, is refused with an error naming it, and none is added.
+// name is taken or reserved ([StartingCheck], [DrainingCheck]), is refused
+// with an error naming it, and none is added.
 func (c *Checker) Add(checks ...Check) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	seen := map[string]bool{StartingCheck: true, DrainingCheck: true}
+	seen := map[string]bool{}
 	for _, ch := range c.checks {
 		seen[ch.Name] = true
 	}
@@ -61,6 +69,9 @@ func (c *Checker) Add(checks ...Check) error {
 			return errors.New("health: a check without a name")
 		case ch.Run == nil:
 			return fmt.Errorf("health: check %q has no Run function", ch.Name)
+		case reservedChecks[ch.Name] != "":
+			return fmt.Errorf("health: check %q has a reserved name: the Checker reports its own %q result %s; give the check another name",
+				ch.Name, ch.Name, reservedChecks[ch.Name])
 		case seen[ch.Name]:
 			return fmt.Errorf("health: two checks are named %q", ch.Name)
 		}

@@ -175,7 +175,8 @@ func TestStarting(t *testing.T) {
 	}
 }
 
-// Add refuses checks without a name or a function, and names taken.
+// Add refuses checks without a name or a function, names taken, and the
+// reserved names, saying why they are reserved and what to do.
 func TestAddRefuses(t *testing.T) {
 	run := func(context.Context) error { return nil }
 	c, err := health.NewChecker(0, health.Check{Name: "db", Run: run})
@@ -189,8 +190,8 @@ func TestAddRefuses(t *testing.T) {
 		{health.Check{Run: run}, "without a name"},
 		{health.Check{Name: "x"}, `"x" has no Run`},
 		{health.Check{Name: "db", Run: run}, `two checks are named "db"`},
-		{health.Check{Name: health.DrainingCheck, Run: run}, `two checks are named "draining"`},
-		{health.Check{Name: health.StartingCheck, Run: run}, `two checks are named "starting"`},
+		{health.Check{Name: health.DrainingCheck, Run: run}, `check "draining" has a reserved name: the Checker reports its own "draining" result while the app stops; give the check another name`},
+		{health.Check{Name: health.StartingCheck, Run: run}, `check "starting" has a reserved name: the Checker reports its own "starting" result while the app starts; give the check another name`},
 	} {
 		if err := c.Add(tt.ch); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Add(%q) = %v, want %q", tt.ch.Name, err, tt.want)

@@ -213,6 +213,7 @@ func TestEndpoints(t *testing.T) {
 func TestBadConfig(t *testing.T) {
 	for set, want := range map[string]string{
 		"metrics.listen=9090":                  `metrics.listen (from flag --set metrics.listen): want host:port`,
+		"metrics.listen=:99999":                `metrics.listen (from flag --set metrics.listen): want host:port with a port from 0 to 65535`,
 		"metrics.health.critical=transports,x": `metrics.health.critical (from flag --set metrics.health.critical): no built-in check is named "x"`,
 		"metrics.buckets=[1,0.5]":              `metrics.buckets (from flag --set metrics.buckets): want ascending bounds`,
 	} {

@@ -46,6 +46,14 @@ func init() {
 				closeAll(regs)
 				return nil, fmt.Errorf("discovery.backends[%d] %q: a composite cannot hold a composite", i, raw)
 			}
+			if u.Scheme == "http" || u.Scheme == "https" { // the consul backend's discovery.url
+				closeAll(regs)
+				hint := fmt.Sprintf("for the Consul agent at http://%s write consul://%s", u.Host, u.Host)
+				if u.Scheme == "https" {
+					hint = "a composite reaches a Consul agent over plain http only, as consul://host:8500"
+				}
+				return nil, fmt.Errorf("discovery.backends[%d] %q: the scheme names the backend (redis://…, nats://…, etcd://…, consul://…, memory://); %s", i, discovery.RedactURL(raw), hint)
+			}
 			sub := c
 			sub.Backend, sub.URL, sub.Backends = u.Scheme, raw, nil
 			if u.Scheme == "memory" {

@@ -122,6 +122,8 @@ func TestOpenFromConfig(t *testing.T) {
 		{[]string{"nonsense"}, `discovery.backends[0] "nonsense": want a URL`},
 		{[]string{"composite://x"}, "a composite cannot hold a composite"},
 		{[]string{"consul://x"}, `discovery.backends[0]: discovery.backend "consul": the backend's package is not linked`},
+		{[]string{"memory://", "http://127.0.0.1:8500"}, `discovery.backends[1] "http://127.0.0.1:8500": the scheme names the backend (redis://…, nats://…, etcd://…, consul://…, memory://); for the Consul agent at http://127.0.0.1:8500 write consul://127.0.0.1:8500`},
+		{[]string{"https://127.0.0.1:8501"}, `discovery.backends[0] "https://127.0.0.1:8501": the scheme names the backend (redis://…, nats://…, etcd://…, consul://…, memory://); a composite reaches a Consul agent over plain http only`},
 	} {
 		c.Backends = tc.backends
 		if _, err := discovery.Open(context.Background(), c, nil); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -12,9 +12,11 @@
 // and Watch drops it (servers before 2.11 send watchers no marker when a
 // key ages out). The bucket's age limit removes such entries: the apps of
 // a prefix share the bucket, so an app raises the limit to its
-// discovery.ttl when it is shorter, and never lowers it. A heartbeat that
-// finds the bucket gone (a NATS server restarted without its JetStream
-// store) creates it again.
+// discovery.ttl when it is shorter, and never lowers it, when it opens the
+// bucket and again whenever its connection comes back (the server may have
+// restarted without its JetStream store, and another app made the bucket
+// again with a shorter ttl). A heartbeat that finds the bucket gone
+// creates it again.
 //
 // An id registered under another service than before moves: the new
 // entry is written, then the id's entries under other services are
@@ -171,20 +173,34 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 }
 
 // reconnected runs on nats.go's callback goroutine when the connection is
-// back: it wakes the watchers and writes this registry's entries again
-// (creating the bucket when the server is a new one), on a budget of
-// reregisterTimeout.
+// back: it wakes the watchers and writes this registry's entries again,
+// on a budget of reregisterTimeout, in the bucket opened again: the
+// server may be a new one, whose bucket is missing (it is created) or was
+// made again by another app of a shorter ttl (its age limit is raised,
+// see open).
 func (r *Registry) reconnected() {
 	r.regsMu.Lock()
 	close(r.back)
 	r.back = make(chan struct{})
+	writes := len(r.regs) > 0
+	r.regsMu.Unlock()
+	if !writes {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	defer cancel()
+	if err := r.reopen(ctx); err != nil {
+		r.log.Warn("could not open the discovery bucket again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "error", err)
+		return
+	}
+	// The entries as they are now, after the bucket opened: not those
+	// deregistered meanwhile.
+	r.regsMu.Lock()
 	entries := slices.Collect(maps.Values(r.regs))
 	r.regsMu.Unlock()
 	if len(entries) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
-	defer cancel()
 	for _, reg := range entries {
 		if err := r.put(ctx, reg.key, reg.value); err != nil {
 			r.log.Warn("could not register again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "key", reg.key, "error", err)
@@ -221,6 +237,19 @@ func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue
 	}
 	r.kv = kv
 	return kv, nil
+}
+
+// reopen opens the bucket again (see open), for a server that may be a
+// new one.
+func (r *Registry) reopen(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kv, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	r.kv = kv
+	return nil
 }
 
 // open opens the bucket, creating it when it is missing. The bucket is

@@ -3,11 +3,17 @@ package nats_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
+	dnats "github.com/titanframework/titan/modules/discovery/nats"
 )
 
 // bucketAge is the age limit of the bucket of prefix p.
@@ -135,4 +141,76 @@ func TestWatchAcrossAReconnection(t *testing.T) {
 		}
 	}
 	t.Fatal("the watch ended without the second instance")
+}
+
+// msgHandler sends the message of every record to msgs.
+type msgHandler struct{ msgs chan<- string }
+
+func (h msgHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h msgHandler) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case h.msgs <- r.Message:
+	default: // nobody listens any more
+	}
+	return nil
+}
+func (h msgHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h msgHandler) WithGroup(string) slog.Handler      { return h }
+
+// A server that restarted without its store may get the bucket from
+// another app first, made with that app's shorter ttl: the app that
+// reconnects raises the bucket's age limit to its own ttl again, so that
+// its entries do not age out between its heartbeats.
+func TestReconnectionRaisesTheAgeOfABucketMadeAgain(t *testing.T) {
+	t.Parallel()
+	port := testsrv.FreePort(t)
+	stopServer := testsrv.NATSServerAt(t, port, "")
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	ctx := context.Background()
+	others := make(chan *dnats.Registry, 1)
+	var once sync.Once
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) {
+			once.Do(func() {
+				// Another app, with a ttl of 1s, gets to the new server
+				// first.
+				other, err := dnats.Open(ctx, url, "titan", time.Second, nil)
+				if err != nil {
+					t.Error(err)
+				}
+				others <- other
+			})
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := make(chan string, 16)
+	r, err := dnats.OpenConn(ctx, nc, "titan", time.Minute, slog.New(msgHandler{msgs}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	stopServer()
+	testsrv.NATSServerAt(t, port, "") // a new, empty store
+	if other := <-others; other != nil {
+		defer other.Close()
+	}
+	// The registry logs that it registered again, or why not.
+	for done := false; !done; {
+		select {
+		case msg := <-msgs:
+			done = strings.Contains(msg, "after reconnecting")
+		case <-time.After(10 * time.Second):
+			t.Fatal("the registry did not register again within 10 s of the restart")
+		}
+	}
+	if age := bucketAge(t, url, "titan"); age != time.Minute {
+		t.Fatalf("after the reconnection, the bucket's age limit is %v, want the app's ttl of 1m", age)
+	}
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 1 {
+		t.Fatalf("Discover after the reconnection = %v, %v", testsrv.IDs(got), err)
+	}
 }
