@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -213,5 +215,94 @@ func TestPageEventsFollowTheToken(t *testing.T) {
 	)
 	if list := b.Text("#event-list"); strings.Contains(list, "vault.second") {
 		t.Errorf("the page shows vault.second, emitted while it had no token:\n%s", list)
+	}
+}
+
+// Labels echoes a map of labels.
+type Labels struct{}
+
+func (Labels) Echo(_ context.Context, m map[string]string) (map[string]string, error) { return m, nil }
+
+// labelsInput is the contract of Labels.echo: an object whose fields
+// include one named __proto__, which a JavaScript object takes as its
+// prototype when assigned by key.
+const labelsInput = `{"type":"array","prefixItems":[{"type":"object","properties":{
+"__proto__":{"type":"string"},"name":{"type":"string"}}}],"minItems":1,"maxItems":1}`
+
+// Each field of an object's form reaches the call, one named __proto__
+// too.
+func TestPageFormFieldNamedProto(t *testing.T) {
+	t.Parallel()
+	app := titantest.StartApp(t,
+		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "devui.enabled=true"),
+		titan.Service("labels", "1.0.0", func() Labels { return Labels{} },
+			titan.Contract("echo", json.RawMessage(labelsInput), nil)))
+	base := app.Addr(t, "http") + devui.BasePath
+	b := testsrv.NewBrowser(t)
+	echo := chromedp.CSS(`button.method-button[data-service="labels@1.0.0"][data-method="echo"]`)
+	field := func(path string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`#call-form [data-path=%q]`, path)) }
+	b.Do("call echo with __proto__ and name",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(echo),
+		chromedp.Click(echo),
+		chromedp.WaitVisible(field("0.__proto__")),
+		chromedp.SendKeys(field("0.__proto__"), "p"),
+		chromedp.SendKeys(field("0.name"), "n"),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	var got map[string]string
+	if err := json.Unmarshal([]byte(b.Text("#result-value")), &got); err != nil || got["__proto__"] != "p" || got["name"] != "n" {
+		t.Errorf("echo shows %v (%v), want __proto__: p and name: n", got, err)
+	}
+}
+
+// The token entered in the UI of one app is not the token of the UI of
+// another app served on the same origin under another path (behind one
+// reverse proxy): a tab shares its session storage across the paths of
+// an origin, and the page keeps the token there, by the UI's path.
+func TestPageTokenIsThePathsOwn(t *testing.T) {
+	t.Parallel()
+	appA, _ := startUI(t)
+	appB, _ := startUI(t)
+	mux := http.NewServeMux()
+	for prefix, app := range map[string]*titantest.App{"/a/": appA, "/b/": appB} {
+		h := devui.NewHandler(devui.Local(app.Netron(), nil))
+		t.Cleanup(h.Close)
+		mux.Handle(prefix, h)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := testsrv.NewBrowser(t)
+	add := chromedp.CSS(`button.method-button[data-service="calc@1.0.0"][data-method="add"]`)
+	// The services, or why they are not listed (the apps refuse a
+	// token: they have no security module).
+	listed := chromedp.CSS(`button.method-button, #services .failure`)
+	tokenValue := func(out *string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tgt *chromedp.Target) (chromedp.Void, error) {
+			v, err := chromedp.Value(chromedp.CSS("#token"))(ctx, tgt)
+			*out = v
+			return chromedp.Void{}, err
+		}
+	}
+	var inB, inA string
+	b.Do("enter a token in the UI of app a",
+		chromedp.Navigate(srv.URL+"/a"+devui.BasePath),
+		chromedp.WaitVisible(add),
+		chromedp.Evaluate[chromedp.Void](`(() => { const t = document.querySelector('#token'); t.value = 'the token of a'; t.dispatchEvent(new Event('change')); })()`),
+	)
+	b.Do("open the UI of app b, then that of app a again",
+		chromedp.Navigate(srv.URL+"/b"+devui.BasePath),
+		chromedp.WaitVisible(listed),
+		tokenValue(&inB),
+		chromedp.Navigate(srv.URL+"/a"+devui.BasePath),
+		chromedp.WaitVisible(listed),
+		tokenValue(&inA),
+	)
+	if inB != "" {
+		t.Errorf("the UI of app b shows the token %q, entered in the UI of app a", inB)
+	}
+	if inA != "the token of a" {
+		t.Errorf("the UI of app a shows the token %q, want the one entered in it", inA)
 	}
 }

@@ -32,7 +32,9 @@ const (
 //	{"subscribe": "calculator.*", "token": "..."}   the token is the caller's, as Authorization is elsewhere
 //	{"unsubscribe": "calculator.*"}
 //
-// and the feed answers {"subscribed": pattern}, {"unsubscribed": pattern}
+// (subscribing again to a pattern makes the subscription the new
+// token's, or ends it when the token is refused), and the feed answers
+// {"subscribed": pattern}, {"unsubscribed": pattern}
 // or {"error": {"code", "message"}, "pattern": pattern}, and sends each
 // event as {"event": {"pattern", "topic", "time", "peer", "payload"}}
 // ("payloadError" instead of a payload that has no JSON form or is
@@ -176,12 +178,18 @@ func (f *feed) read(ctx context.Context) {
 }
 
 // subscribe subscribes the feed to pattern as the caller of token, and
-// returns the answer for the page.
+// returns the answer for the page. A pattern the feed is subscribed to
+// already is subscribed to again as the caller of token, checked as a
+// new subscription: the one before ends, also when the new one is
+// refused (the page then shows none).
 func (f *feed) subscribe(pattern, token string) []byte {
-	if _, ok := f.subs[pattern]; ok {
-		return patternMessage("subscribed", pattern)
-	}
-	if len(f.subs) >= MaxSubscriptions {
+	before, again := f.subs[pattern]
+	if again {
+		// Ended once the new one is made, or refused: no event is missed
+		// meanwhile (one emitted at that instant may come twice).
+		delete(f.subs, pattern)
+		defer before()
+	} else if len(f.subs) >= MaxSubscriptions {
 		return errorMessage(netron.Errorf(netron.CodeResourceExhausted,
 			"the event monitor holds at most %d subscriptions: end one first", MaxSubscriptions), pattern)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"iter"
 	"slices"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -30,6 +31,9 @@ func Local(n *netron.Netron, g prometheus.Gatherer) Backend {
 type local struct {
 	n        *netron.Netron
 	gatherer prometheus.Gatherer // nil without metrics
+
+	mu      sync.RWMutex
+	methods map[string][]string // the methods of each service by qualified name, as seesAll met them
 }
 
 // caller is what Caller notes in the context besides what the Netron's
@@ -149,25 +153,56 @@ func (l *local) Metrics(ctx context.Context) (Glance, error) {
 
 // seesAll returns nil when the caller in ctx may call every method of
 // the app (always, without the security module), else the error saying
-// that what shows the whole app is not for them.
+// that what shows the whole app is not for them. It runs for each event
+// the event monitor sends, on the goroutine that emits it: it does not
+// describe the services again (methodsOf notes their methods once).
 func (l *local) seesAll(ctx context.Context, what string) error {
 	if l.n.Access() == nil {
 		return nil
 	}
-	for _, d := range l.n.Describe() {
-		q := netron.QualifiedName(d.Name, d.Version)
+	for _, q := range l.n.Services() {
 		visible := l.n.VisibleMethods(ctx, q)
-		for _, m := range d.Methods {
-			if slices.Contains(visible, m.Name) {
-				continue
+		all := l.methodsOf(q)
+		if len(visible) == len(all) {
+			continue // visible is among all
+		}
+		if callerOf(ctx).token == "" {
+			return netron.Errorf(netron.CodeUnauthenticated,
+				"%s shows the whole app, and the app checks its callers: enter a token that may call every method", what)
+		}
+		for _, m := range all {
+			if !slices.Contains(visible, m) {
+				return netron.Errorf(netron.CodePermissionDenied,
+					"%s shows the whole app: the token may not call %s.%s", what, q, m)
 			}
-			if callerOf(ctx).token == "" {
-				return netron.Errorf(netron.CodeUnauthenticated,
-					"%s shows the whole app, and the app checks its callers: enter a token that may call every method", what)
-			}
-			return netron.Errorf(netron.CodePermissionDenied,
-				"%s shows the whole app: the token may not call %s.%s", what, q, m.Name)
 		}
 	}
 	return nil
+}
+
+// methodsOf returns the names of the methods of the service with the
+// qualified name q, in order. A service's methods are those it was
+// registered with: they are described once.
+func (l *local) methodsOf(q string) []string {
+	l.mu.RLock()
+	names, ok := l.methods[q]
+	l.mu.RUnlock()
+	if ok {
+		return names
+	}
+	for _, d := range l.n.Describe() {
+		if netron.QualifiedName(d.Name, d.Version) == q {
+			for _, m := range d.Methods {
+				names = append(names, m.Name)
+			}
+			break
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.methods == nil {
+		l.methods = map[string][]string{}
+	}
+	l.methods[q] = names
+	return names
 }

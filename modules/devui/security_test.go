@@ -178,3 +178,49 @@ func TestEventFeedStopsWhenTheTokenExpires(t *testing.T) {
 		t.Errorf("after the token expired at %s the feed sent %v", exp.Format(time.RFC3339), m)
 	}
 }
+
+// Subscribing again to a pattern the feed holds makes the subscription
+// the new token's: a token that may not see the events is refused, and
+// the subscription of the token before ends with it; a token that may
+// takes it over, its events sent once.
+func TestEventFeedSubscribeAgainChecksTheNewToken(t *testing.T) {
+	t.Parallel()
+	app, base := startSecureUI(t)
+	admin, reader := token(t, "alice", "admin"), token(t, "bob", "reader")
+	ctx := context.Background()
+	f := openFeed(t, base)
+	// mark sends a message whose answer comes after the events emitted
+	// before it, had they been sent.
+	mark := func() {
+		t.Helper()
+		f.send(map[string]any{"unsubscribe": "mark"})
+		if m := f.next(); m["unsubscribed"] != "mark" {
+			t.Errorf("the feed sent %v", m)
+		}
+	}
+
+	f.subscribe("vault.>", admin)
+	for _, tt := range []struct{ who, tok, code string }{
+		{"bob's reader token", reader, "permission_denied"},
+		{"a bad token", "not.a.token", "unauthenticated"},
+	} {
+		f.send(map[string]any{"subscribe": "vault.>", "token": tt.tok})
+		if m := f.next(); !strings.Contains(fmt.Sprint(m["error"]), tt.code) || m["pattern"] != "vault.>" {
+			t.Errorf("subscribe again with %s: %v, want %s", tt.who, m, tt.code)
+		}
+		if err := app.Netron().Emit(ctx, "vault.opened", "gold"); err != nil {
+			t.Fatal(err)
+		}
+		mark()
+		f.subscribe("vault.>", admin)
+	}
+
+	f.subscribe("vault.>", token(t, "carol", "admin"))
+	if err := app.Netron().Emit(ctx, "vault.opened", "silver"); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := f.next()["event"].(map[string]any); ev["topic"] != "vault.opened" || ev["payload"] != "silver" {
+		t.Errorf("after subscribing again with carol's admin token: %v", ev)
+	}
+	mark()
+}

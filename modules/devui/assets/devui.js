@@ -6,7 +6,10 @@
 'use strict';
 
 (() => {
-  const TOKEN_KEY = 'titan-devui-token';
+  // The token is kept for the tab by the UI's path: the UIs of several
+  // apps behind one origin (a reverse proxy's paths) share the tab's
+  // session storage, and the token of one is not the token of another.
+  const TOKEN_KEY = 'titan-devui-token ' + new URL('.', location.href).pathname;
   const MAX_EVENTS = 500;
 
   const state = {
@@ -470,7 +473,9 @@
     return {
       node: set,
       read: () => {
-        const out = {};
+        // No prototype: a field named __proto__ is a field like the
+        // others, not the object's prototype.
+        const out = Object.create(null);
         let any = false;
         for (const [name, f] of props) {
           const r = f.read();
