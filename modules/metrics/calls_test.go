@@ -218,6 +218,9 @@ func TestStreamStoppedByReader(t *testing.T) {
 	if in < 10 || out < 10 || inBytes < 10 {
 		t.Errorf("titan_transport_messages_total tcp: %v received, %v sent, %v bytes received; want at least the 10 items each way", in, out, inBytes)
 	}
+	if dropped, ok := sample(fams, "titan_events_dropped_total", map[string]string{"transport": "tcp"}); !ok || dropped != 0 {
+		t.Errorf("titan_events_dropped_total tcp = %v (served: %v); want 0, served", dropped, ok)
+	}
 	if n, _ := sample(fams, "rpc_server_calls_finished_total", nil); n != 1 {
 		t.Errorf("%v calls finished, want 1: %s", n, fmt.Sprint(fams["rpc_server_calls_finished_total"]))
 	}

@@ -42,8 +42,8 @@ func (c *peersCollector) Collect(ch chan<- prometheus.Metric) {
 // trafficCollector gives the messages and bytes that crossed the Netron's
 // connections, by transport and direction (netron.Netron.Traffic).
 type trafficCollector struct {
-	n               *netron.Netron
-	messages, bytes *prometheus.Desc
+	n                        *netron.Netron
+	messages, bytes, dropped *prometheus.Desc
 }
 
 func newTrafficCollector(n *netron.Netron) *trafficCollector {
@@ -53,6 +53,8 @@ func newTrafficCollector(n *netron.Netron) *trafficCollector {
 			"Netron messages that crossed the app's connections (accepted and dialled; not the HTTP and NATS gateways), by transport and direction (received, sent).", labels, nil),
 		bytes: prometheus.NewDesc("titan_transport_bytes_total",
 			"Bytes of those messages as they crossed the connections (compressed ones at their compressed size; without the transport's framing), by transport and direction.", labels, nil),
+		dropped: prometheus.NewDesc("titan_events_dropped_total",
+			"Events not sent to a subscribed peer because its send queue was full (it read slower than they were emitted), by transport.", []string{LabelTransport}, nil),
 	}
 }
 
@@ -60,6 +62,7 @@ func newTrafficCollector(n *netron.Netron) *trafficCollector {
 func (c *trafficCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.messages
 	ch <- c.bytes
+	ch <- c.dropped
 }
 
 // Collect implements prometheus.Collector.
@@ -69,6 +72,7 @@ func (c *trafficCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.messages, prometheus.CounterValue, float64(t.MessagesOut), t.Transport, "sent")
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.BytesIn), t.Transport, "received")
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(t.BytesOut), t.Transport, "sent")
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(t.EventsDropped), t.Transport)
 	}
 }
 

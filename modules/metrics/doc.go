@@ -37,6 +37,7 @@
 //	titan_peers_connected               transport
 //	titan_transport_messages_total      transport, direction (received, sent)
 //	titan_transport_bytes_total         transport, direction (on the wire: compressed when compressed)
+//	titan_events_dropped_total          transport (events not sent to a peer whose send queue was full)
 //	titan_cache_hits_total, titan_cache_misses_total, titan_cache_entries, titan_cache_bytes
 //	titan_breaker_state                 breaker (0 closed, 1 half-open, 2 open)
 //	go_*, process_*                     the Go runtime and the process

@@ -115,4 +115,12 @@ func TestEmitDoesNotWaitForASubscriberThatDoesNotRead(t *testing.T) {
 	if n := rec.count(dropped[0]); n != 1 {
 		t.Errorf("%d log records of dropped events, want 1 (for the slow subscriber)", n)
 	}
+	// Every drop is counted, not only the one logged.
+	var drops uint64
+	for _, tr := range s.n.Traffic() {
+		drops += tr.EventsDropped
+	}
+	if drops < 100 {
+		t.Errorf("Traffic counts %d events dropped; at least 100 were (the ones emitted since the first drop)", drops)
+	}
 }

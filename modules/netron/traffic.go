@@ -16,6 +16,10 @@ type Traffic struct {
 	Transport               string
 	MessagesIn, MessagesOut uint64
 	BytesIn, BytesOut       uint64
+	// EventsDropped counts the events not sent to a subscribed peer
+	// because its send queue was full (it read slower than they were
+	// emitted; see [Events]): not in MessagesOut.
+	EventsDropped uint64
 }
 
 func (t *Traffic) add(c *conn) {
@@ -25,6 +29,7 @@ func (t *Traffic) add(c *conn) {
 	msgs, bytes = c.q.Sent()
 	t.MessagesOut += msgs
 	t.BytesOut += bytes
+	t.EventsDropped += c.evDropped.Load()
 }
 
 // traffic holds the counts of the connections that ended, by transport;
