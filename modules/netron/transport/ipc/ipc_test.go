@@ -122,14 +122,21 @@ func TestPipesNotInheritedByGrandchild(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	c := spawn(t, "grandchild")
+	childSucceeds(t, "grandchild", "status 9: its own child inherited the pipes to the parent")
+}
+
+// childSucceeds spawns the test's child in mode and fails the test unless it exits with
+// status 0 within 10 s; statuses explains its other exit statuses.
+func childSucceeds(t *testing.T, mode, statuses string) {
+	t.Helper()
+	c := spawn(t, mode)
 	select {
 	case <-c.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the child did not exit within 10 s")
 	}
 	if err := c.ExitErr(); err != nil {
-		t.Fatalf("child: %v (status 9: its own child inherited the pipes to the parent)", err)
+		t.Fatalf("child: %v (%s)", err, statuses)
 	}
 }
 
@@ -153,15 +160,7 @@ func TestGrandchildStartedBeforeListenInheritsNothing(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	c := spawn(t, "early")
-	select {
-	case <-c.Exited():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the child did not exit within 10 s")
-	}
-	if err := c.ExitErr(); err != nil {
-		t.Fatalf("child: %v (status 14: its own child got %s; status 9: it got the pipes to the parent)", err, ipc.EnvVar)
-	}
+	childSucceeds(t, "early", "status 14: its own child got "+ipc.EnvVar+"; status 9: it got the pipes to the parent")
 }
 
 // listenTwice, in the child that listens on "ipc:" already, listens again: that must fail
