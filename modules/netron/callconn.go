@@ -151,6 +151,7 @@ func (s *Stream) nextFromCalls() (protocol.RawValue, error) {
 	}
 	v, err := s.src.Next()
 	if err != nil {
+		s.closeSrc() // the stream's end, whether or not its reader closes it
 		if errors.Is(err, io.EOF) {
 			s.end(nil)
 		} else {
@@ -162,6 +163,12 @@ func (s *Stream) nextFromCalls() (protocol.RawValue, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// closeSrc closes the ItemReader of a stream over a CallConn, once: at
+// the stream's end or when the reader closes it, whichever comes first.
+func (s *Stream) closeSrc() {
+	s.srcOnce.Do(func() { _ = s.src.Close() })
 }
 
 // isClosed reports whether Close was called.

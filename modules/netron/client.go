@@ -228,6 +228,7 @@ func (p *Peer) reconnect() {
 // and resolves again the targets it had resolved (definition ids change
 // when a server restarts).
 func (p *Peer) restore() {
+	p.subMu.Lock() // as Subscribe: not beside a change of subscriptions
 	p.mu.Lock()
 	topics := make([]string, 0, len(p.handlers))
 	for t := range p.handlers {
@@ -243,6 +244,7 @@ func (p *Peer) restore() {
 			p.log.Warn("could not restore a subscription", "topic", t, "error", err)
 		}
 	}
+	p.subMu.Unlock()
 	for _, target := range targets {
 		c, err := p.conn()
 		if err != nil {
@@ -346,6 +348,19 @@ func (p *Peer) Definition(ctx context.Context, target string) (*protocol.Definit
 		return nil, NewError(CodeInternal, fmt.Errorf("query_interface returned %T, want a definition", v))
 	}
 	return def, nil
+}
+
+// knownID returns what a CALL names target with when no query_interface
+// is needed: an exact name as is, or the definition id resolved on the
+// peer's connection.
+func (p *Peer) knownID(target string) (string, bool) {
+	if t, err := p.n.targets.parse(target); err == nil && t.Exact() {
+		return target, true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id, ok := p.resolved[target]
+	return id, ok
 }
 
 // resolveFor is resolve with the request timeout applied when it has to ask
@@ -515,18 +530,29 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 		return p.invokeCalls(ctx, call)
 	}
 	callerDeadline, hasDeadline := ctx.Deadline()
+	bounded := false // ctx carries the request timeout (a query_interface was needed)
 	for attempt := 0; ; attempt++ {
 		c, err := p.conn()
 		if err != nil {
 			return nil, err
 		}
 		timeout := time.Duration(0)
-		if !hasDeadline {
+		if !hasDeadline && !bounded {
 			timeout = p.n.cfg.RequestTimeout
 		}
-		defID, err := p.resolveFor(ctx, c, call.Service)
-		if err != nil {
-			return nil, err
+		defID, known := p.knownID(call.Service)
+		if !known {
+			if timeout > 0 {
+				// The request timeout bounds the query_interface and the
+				// call together: one timeout for the whole call.
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("no answer within %v: %w", timeout, context.DeadlineExceeded))
+				defer cancel()
+				bounded, timeout = true, 0
+			}
+			if defID, err = p.resolveFor(ctx, c, call.Service); err != nil {
+				return nil, err
+			}
 		}
 		// A header only when there is something to say: the caller's own
 		// deadline or metadata. The request timeout stays on this side (a

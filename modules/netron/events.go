@@ -339,6 +339,11 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 	if p.calls != nil {
 		return nil, p.errNotOverCalls("subscribing to events")
 	}
+	// The task and the change of handlers go together (subMu): an
+	// unsubscribe of the topic's last handler meanwhile would otherwise
+	// end on the server the subscription this one adds.
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
 	if _, err := p.task(ctx, TaskSubscribe, topic); err != nil {
 		return nil, err
 	}
@@ -349,6 +354,8 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			p.subMu.Lock()
+			defer p.subMu.Unlock()
 			p.mu.Lock()
 			hs := p.handlers[topic]
 			for i, x := range hs {

@@ -2,6 +2,7 @@ package netron
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,9 +17,11 @@ import (
 // connection it grew is closed again once it has carried no call for
 // Config.Pool.IdleTimeout. A connection closed for good (one that does
 // not reconnect: Config.Reconnect.Disabled, ipc) is dropped from its set;
-// when it was the set's last, it stays (the calls picking it fail with its
-// error) until the address, dialled again as a pool redials, answers. The
-// set closes when the last pool using it lets it go.
+// when it was the set's last, it stays (a call finding no connection up
+// fails naming it: Pool.Peer) until the address, dialled again as a pool
+// redials, answers. The
+// set closes when the last pool using it lets it go: its dials end then,
+// and release returns once its goroutines have.
 type hub struct {
 	n  *Netron
 	mu sync.Mutex
@@ -35,6 +38,7 @@ type hubSet struct {
 	growing atomic.Bool                // a connection is being dialled
 	ctx     context.Context            // ended by release when the set closes
 	cancel  context.CancelFunc
+	running sync.WaitGroup // the goroutines of watch, grow, redial and shrink: release waits for them
 
 	mu     sync.Mutex // changes of conns, closed, idle
 	closed bool
@@ -96,8 +100,7 @@ func (h *hub) release(s *hubSet) []*Peer {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
+	s.closed = true // no goroutine starts from now on (they start under s.mu)
 	s.cancel()
 	if s.idle != nil {
 		s.idle.Stop()
@@ -106,6 +109,8 @@ func (h *hub) release(s *hubSet) []*Peer {
 	for _, c := range *s.conns.Load() {
 		ps = append(ps, c.p)
 	}
+	s.mu.Unlock()
+	s.running.Wait() // their dials end with s.ctx
 	return ps
 }
 
@@ -130,6 +135,28 @@ func (s *hubSet) pick() *Peer {
 		s.grow()
 	}
 	return best.p
+}
+
+// down says, for the error of a call that finds no connection of s up,
+// its address and why: its connection is closed (redial replaces it) or
+// reconnecting, with the cause its last connection ended with.
+func (s *hubSet) down() string {
+	p := (*s.conns.Load())[0].p
+	what := "reconnecting"
+	if p.isClosed() {
+		what = "connection closed"
+	}
+	p.mu.Lock()
+	cause := p.lostErr
+	p.mu.Unlock()
+	var e *Error
+	switch {
+	case errors.As(cause, &e):
+		what += ": " + e.Message()
+	case cause != nil:
+		what += ": " + cause.Error()
+	}
+	return s.addr + ": " + what
 }
 
 // inFlight returns the calls in flight on the connections of s.
@@ -157,14 +184,22 @@ func (s *hubSet) grow() {
 	if !s.growing.CompareAndSwap(false, true) {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		s.growing.Store(false)
+		return
+	}
 	n := s.h.n
-	go func() {
+	s.running.Go(func() {
 		defer s.growing.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, n.cfg.RequestTimeout)
 		defer cancel()
 		p, err := n.Dial(ctx, s.addr)
 		if err != nil {
-			n.log.Warn("could not open another connection to a busy instance", "addr", s.addr, "error", err)
+			if s.ctx.Err() == nil { // not closed meanwhile
+				n.log.Warn("could not open another connection to a busy instance", "addr", s.addr, "error", err)
+			}
 			return
 		}
 		s.mu.Lock()
@@ -185,7 +220,7 @@ func (s *hubSet) grow() {
 		} else {
 			s.idle.Reset(n.cfg.Pool.IdleTimeout)
 		}
-	}()
+	})
 }
 
 // shrink closes the grown connections that carried no call since the last
@@ -209,11 +244,11 @@ func (s *hubSet) shrink() {
 	if len(idle) > 0 {
 		s.conns.Store(&keep)
 		s.h.n.log.Debug("closed idle connections to an instance", "addr", s.addr, "closed", len(idle), "connections", len(keep))
-		go func() {
+		s.running.Go(func() {
 			for _, p := range idle {
 				_ = p.Close()
 			}
-		}()
+		})
 	}
 	if len(keep) > 1 {
 		s.idle.Reset(s.h.n.cfg.Pool.IdleTimeout)
@@ -221,15 +256,16 @@ func (s *hubSet) shrink() {
 }
 
 // watch drops c from s once it is closed for good (see lost), unless the
-// set closes first.
+// set closes first. It is called before s is shared or under s.mu while s
+// is open.
 func (s *hubSet) watch(c *hubConn) {
-	go func() {
+	s.running.Go(func() {
 		select {
 		case <-c.p.Done():
 			s.lost(c)
 		case <-s.ctx.Done():
 		}
-	}()
+	})
 }
 
 // lost drops c, closed for good, from s; the last connection of s stays
@@ -242,7 +278,7 @@ func (s *hubSet) lost(c *hubConn) {
 		return
 	}
 	if len(cs) == 1 {
-		go s.redial(c)
+		s.running.Go(func() { s.redial(c) })
 		return
 	}
 	next := slices.DeleteFunc(slices.Clone(cs), func(x *hubConn) bool { return x == c })

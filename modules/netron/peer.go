@@ -41,7 +41,9 @@ type Peer struct {
 	identity   atomic.Pointer[any]        // SetIdentity
 	handlers   map[string][]*eventHandler // events this side subscribed to on the peer
 	remoteSubs map[string]func()          // events the peer subscribed to here -> unsubscribe
+	lostErr    error                      // why the last connection ended (connLost)
 	deliverMu  sync.Mutex                 // held while the handlers of a received event run (deliver)
+	subMu      sync.Mutex                 // held while a subscribe or unsubscribe task is sent with the change of handlers it makes
 }
 
 func newPeer(n *Netron, t transport.Conn, scheme string, dialled bool) *Peer {
@@ -150,6 +152,9 @@ func (p *Peer) connLost(c *conn) {
 		p.toResolve = append(p.toResolve, target)
 	}
 	clear(p.resolved)
+	if err := context.Cause(c.ctx); err != nil {
+		p.lostErr = err
+	}
 	closed := p.closed
 	p.mu.Unlock()
 	if !p.dialled {

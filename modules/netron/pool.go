@@ -365,8 +365,10 @@ func (pl *Pool) Idempotent(method string) bool {
 // Peer picks the peer of the next call among those connected now (a peer
 // that is reconnecting is passed over while another is connected, so that
 // a call fails over before it is sent), by the balancer. It does not wait:
-// with no instance it fails at once, where a call through the pool waits
-// for the first one ([WithConnectWait]).
+// with no instance connected it fails at once, unavailable, saying why
+// (each instance's address and state, or what the resolver or the dials
+// said last), where a call through a pool that has had no instance yet
+// waits for the first one ([WithConnectWait]).
 func (pl *Pool) Peer() (*Peer, error) {
 	ps := pl.snap.Load()
 	if ps == nil || len(*ps) == 0 {
@@ -375,7 +377,13 @@ func (pl *Pool) Peer() (*Peer, error) {
 			return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
 		default:
 		}
-		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: no instance is connected", pl.target)))
+		msg := fmt.Sprintf("%s: no instance is connected", pl.target)
+		pl.mu.Lock()
+		if pl.lastErr != "" { // why: what the resolver or the dials said last
+			msg += ": " + pl.lastErr
+		}
+		pl.mu.Unlock()
+		return nil, NewError(CodeUnavailable, notRun(msg))
 	}
 	all := *ps
 	n := len(all)
@@ -421,7 +429,11 @@ func (pl *Pool) Peer() (*Peer, error) {
 			return s.pick(), nil
 		}
 	}
-	return all[start].set.pick(), nil // none connected: its error says why
+	why := make([]string, n)
+	for i, pp := range all {
+		why[i] = pp.set.down()
+	}
+	return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: no instance is connected: %s", pl.target, strings.Join(why, "; "))))
 }
 
 // awaitPeer is what a call does when Peer fails (failed) finding no

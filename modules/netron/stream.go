@@ -317,6 +317,9 @@ type Stream struct {
 
 	unreadBytes int64 // their bytes (session.ItemCost)
 	windowBytes int64 // the byte window this side announced
+
+	// srcOnce closes src once: at the stream's end or by Close (closeSrc).
+	srcOnce sync.Once
 }
 
 // Next returns the next item, still encoded; io.EOF after the last one.
@@ -417,7 +420,7 @@ func (s *Stream) Close() error {
 	s.once.Do(func() {
 		s.closed.Store(true)
 		if s.src != nil {
-			_ = s.src.Close()
+			s.closeSrc()
 		} else {
 			s.rs.Cancel()
 		}

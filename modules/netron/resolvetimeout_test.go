@@ -1,0 +1,68 @@
+package netron_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/titanframework/titan/modules/netron"
+)
+
+// slowFirstLook is an Access whose first look at a method (the
+// query_interface that resolves a version range) takes delay.
+type slowFirstLook struct {
+	delay  time.Duration
+	looked atomic.Bool
+}
+
+func (a *slowFirstLook) Identify(ctx context.Context, _ netron.Credentials) (context.Context, error) {
+	return ctx, nil
+}
+
+func (a *slowFirstLook) Visible(context.Context, *netron.MethodSpec) bool {
+	if a.looked.CompareAndSwap(false, true) {
+		time.Sleep(a.delay)
+	}
+	return true
+}
+
+// A call without a deadline to a version range not resolved yet is
+// bounded by one request timeout, resolving included: not one for the
+// query_interface and another for the call.
+func TestCallResolvingRangeHasOneRequestTimeout(t *testing.T) {
+	t.Parallel()
+	const timeout = time.Second
+	server, err := netron.New(netron.Config{}, nil, netron.WithAccess(&slowFirstLook{delay: 900 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Stop(context.Background())
+	gate := &Turnstile{open: make(chan struct{})}
+	if err := server.Register("gate", "1.0.0", gate); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := netron.New(netron.Config{RequestTimeout: timeout}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(context.Background())
+	p, err := client.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	began := time.Now()
+	_, err = p.Call(context.Background(), "gate@^1", "wait")
+	took := time.Since(began)
+	if netron.CodeOf(err) != netron.CodeDeadlineExceeded {
+		t.Fatalf("a call that hangs: %v, want deadline_exceeded", err)
+	}
+	if took > timeout+700*time.Millisecond { // one timeout and a margin; two took 1.9 s
+		t.Fatalf("a call resolving its range took %v to time out, want about the request timeout (%v)", took, timeout)
+	}
+}
