@@ -3,7 +3,6 @@ package titan_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -25,7 +24,7 @@ func TestAdmin(t *testing.T) {
 	if got, src := app.Config().Get("metrics.listen"), app.Config().Source("metrics.listen"); got != addr {
 		t.Fatalf("metrics.listen = %v (from %s), want %s", got, src, addr)
 	}
-	resp, err := http.Get("http://" + addr + "/healthz")
+	resp, err := testsrv.HTTPClient.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/titantest"
 )
 
@@ -18,7 +19,7 @@ func TestDevUI(t *testing.T) {
 	page := func(t *testing.T, opts ...titan.Option) int {
 		t.Helper()
 		app := titantest.StartApp(t, opts...)
-		res, err := http.Get(app.Addr(t, "http") + "/_titan/")
+		res, err := testsrv.HTTPClient.Get(app.Addr(t, "http") + "/_titan/")
 		if err != nil {
 			t.Fatal(err)
 		}

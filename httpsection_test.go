@@ -2,11 +2,11 @@ package titan_test
 
 import (
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/titantest"
 )
 
@@ -19,7 +19,7 @@ func TestHTTPSection(t *testing.T) {
 	app := titantest.StartApp(t,
 		titan.Service("calculator", "1.0.0", NewCalculator, titan.HTTP("/api/calculator")),
 		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "http.prefix=/gw", "http.maxBatch=2", "http.writeTimeout=5s"))
-	res, err := http.Post(app.Addr(t, "http")+"/gw/api/calculator/add", "application/json", strings.NewReader("[1,2]"))
+	res, err := testsrv.HTTPClient.Post(app.Addr(t, "http")+"/gw/api/calculator/add", "application/json", strings.NewReader("[1,2]"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestHTTPSection(t *testing.T) {
 		t.Fatalf("POST /gw/api/calculator/add: %d %s", res.StatusCode, body)
 	}
 	add := `{"id":"q","service":"calculator@1.0.0","method":"add","input":[1,2]}`
-	res, err = http.Post(app.Addr(t, "http")+"/netron/batch", "application/json", strings.NewReader(`{"id":"b","requests":[`+add+","+add+","+add+`]}`))
+	res, err = testsrv.HTTPClient.Post(app.Addr(t, "http")+"/netron/batch", "application/json", strings.NewReader(`{"id":"b","requests":[`+add+","+add+","+add+`]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

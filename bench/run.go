@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 // system is one RPC stack under test.
@@ -127,9 +130,14 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 		}()
 	}
 	time.Sleep(warmup)
-	runtime.GC()
+	// The allocation profile is cumulative since the process started:
+	// the period's is what it gained from here to the period's end.
+	var mem0 []byte
 	if prof.mem != "" {
 		runtime.MemProfileRate = 64 << 10 / 8 // finer than the default, still cheap
+		mem0 = allocProfile()
+	} else {
+		runtime.GC()
 	}
 	var cpuOut *os.File
 	if prof.cpu != "" {
@@ -166,11 +174,8 @@ func runCase(c caseSpec, warmup, duration time.Duration, prof profiles) result {
 		pprof.StopCPUProfile()
 		cpuOut.Close()
 	}
-	if prof.mem != "" {
-		if f, err := os.Create(prof.file(prof.mem, c)); err == nil {
-			_ = pprof.Lookup("allocs").WriteTo(f, 0)
-			f.Close()
-		}
+	if mem0 != nil {
+		writeAllocDelta(prof.file(prof.mem, c), mem0, t0, elapsed)
 	}
 	stop.Store(true)
 	wg.Wait()
@@ -239,4 +244,43 @@ func echoed[B ~[]byte | ~string](got B, want string) error {
 		return fmt.Errorf("bad answer: %d bytes that are not the %d-byte payload", len(got), len(want))
 	}
 	return nil
+}
+
+// allocProfile returns the allocation profile of the process so far,
+// encoded, after a GC: the runtime publishes allocations at the end of a
+// cycle. nil when it cannot be written.
+func allocProfile() []byte {
+	runtime.GC()
+	var buf bytes.Buffer
+	if pprof.Lookup("allocs").WriteTo(&buf, 0) != nil {
+		return nil
+	}
+	return buf.Bytes()
+}
+
+// writeAllocDelta writes to file the allocations made since the profile
+// before was taken (at start, for d): the allocs profile now less before.
+func writeAllocDelta(file string, before []byte, start time.Time, d time.Duration) {
+	after := allocProfile()
+	if after == nil {
+		return
+	}
+	p0, err := profile.ParseData(before)
+	if err != nil {
+		return
+	}
+	p1, err := profile.ParseData(after)
+	if err != nil {
+		return
+	}
+	p0.Scale(-1)
+	delta, err := profile.Merge([]*profile.Profile{p0, p1})
+	if err != nil {
+		return
+	}
+	delta.TimeNanos, delta.DurationNanos = start.UnixNano(), d.Nanoseconds()
+	if f, err := os.Create(file); err == nil {
+		_ = delta.Write(f)
+		f.Close()
+	}
 }

@@ -188,7 +188,8 @@ func stdInvoke[T any](ctx context.Context, hc *http.Client, url, method string, 
 }
 
 // ndjsonStream posts args to a method's JSON route asking for NDJSON and
-// counts the lines, each checked.
+// counts the lines, each checked. An answer other than 200 is an error,
+// whatever its body holds.
 func ndjsonStream(ctx context.Context, hc *http.Client, url string, args []any, check func([]byte) error) (int, error) {
 	body, _ := json.Marshal(args)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -201,6 +202,11 @@ func ndjsonStream(ctx context.Context, hc *http.Client, url string, args []any, 
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return 0, fmt.Errorf("stream answered with status %d (%s)", resp.StatusCode, b)
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	got := 0

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -309,7 +308,7 @@ func testHTTP(t *testing.T, base string) {
 		"/api/calculator/add": "[1,2]",
 		"/netron/invoke":      `{"id":"1","version":"1.0","timestamp":0,"service":"calculator@1.0.0","method":"add","input":[1,2]}`,
 	} {
-		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		resp, err := testsrv.HTTPClient.Post(base+path, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +325,7 @@ func testHTTP(t *testing.T, base string) {
 			t.Errorf("POST %s answered %v, want 3", path, v)
 		}
 	}
-	resp, err := http.Post(base+"/api/calculator/div", "application/json", strings.NewReader("[1,0]"))
+	resp, err := testsrv.HTTPClient.Post(base+"/api/calculator/div", "application/json", strings.NewReader("[1,0]"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +333,7 @@ func testHTTP(t *testing.T, base string) {
 	if resp.StatusCode != 400 {
 		t.Errorf("div by zero: status %d, want 400", resp.StatusCode)
 	}
-	resp, err = http.Get(base + "/openapi.json")
+	resp, err = testsrv.HTTPClient.Get(base + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}

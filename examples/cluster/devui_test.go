@@ -3,7 +3,6 @@ package main_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"syscall"
 	"testing"
 
@@ -23,7 +22,7 @@ func TestDevUIFlag(t *testing.T) {
 	if page == "" {
 		t.Fatal("the member logged that it serves the development UI, without the page's url")
 	}
-	res, err := http.Get(page + "api/services")
+	res, err := testsrv.HTTPClient.Get(page + "api/services")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"encoding/json"
-	"net/http"
 	"syscall"
 	"testing"
 
@@ -18,7 +17,7 @@ func TestDevUIFlag(t *testing.T) {
 	if page == "" {
 		t.Fatal("hello logged that it serves the development UI, without the page's url")
 	}
-	res, err := http.Get(page + "api/services")
+	res, err := testsrv.HTTPClient.Get(page + "api/services")
 	if err != nil {
 		t.Fatal(err)
 	}

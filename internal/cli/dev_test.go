@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/internal/cli"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
@@ -42,7 +43,7 @@ func TestDev(t *testing.T) {
 		t.Fatalf("titan dev printed %q, want the page's URL and %s", lines.Text(), addr)
 	}
 
-	res, err := http.Get(page + "api/services")
+	res, err := testsrv.HTTPClient.Get(page + "api/services")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestDev(t *testing.T) {
 	if err != nil || len(services) != 2 || services[0].Name != "calculator" || len(services[0].Methods) == 0 {
 		t.Errorf("api/services: %+v %v", services, err)
 	}
-	res, err = http.Post(page+"api/call", "application/json",
+	res, err = testsrv.HTTPClient.Post(page+"api/call", "application/json",
 		strings.NewReader(`{"service":"calculator@1.0.0","method":"add","args":[1,2]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestDev(t *testing.T) {
 	for host, want := range map[string]int{"dev.proxy.example": 200, "rebind.attacker.example": 403} {
 		req, _ := http.NewRequest(http.MethodGet, page+"api/services", nil)
 		req.Host = host
-		res, err := http.DefaultClient.Do(req)
+		res, err := testsrv.HTTPClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

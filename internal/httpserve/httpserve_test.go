@@ -36,7 +36,7 @@ func TestStartServeStop(t *testing.T) {
 	if strings.HasSuffix(s.Addr(), ":0") {
 		t.Fatalf("Addr %s: the port is not resolved", s.Addr())
 	}
-	resp, err := http.Get("http://" + s.Addr())
+	resp, err := testClient.Get("http://" + s.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestBodyTimeout(t *testing.T) {
 		})
 	}
 
-	res, err := http.Post(srv.URL+"/read", "text/plain", strings.NewReader("all of it"))
+	res, err := testClient.Post(srv.URL+"/read", "text/plain", strings.NewReader("all of it"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestWriteTimeout(t *testing.T) {
 		t.Fatalf("the handler still writes %v after its client stopped reading (bound %v)", bound+5*time.Second, bound)
 	}
 
-	res, err := http.Get(srv.URL + "/slow")
+	res, err := testClient.Get(srv.URL + "/slow")
 	if err != nil {
 		t.Fatal(err)
 	}

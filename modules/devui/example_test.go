@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/titanframework/titan/modules/devui"
 	"github.com/titanframework/titan/modules/netron"
@@ -29,7 +30,8 @@ func ExampleNewHandler() {
 	srv := httptest.NewServer(devui.Standalone(h))
 	defer srv.Close()
 
-	res, err := http.Post(srv.URL+devui.BasePath+"api/call", "application/json",
+	client := &http.Client{Timeout: 10 * time.Second}
+	res, err := client.Post(srv.URL+devui.BasePath+"api/call", "application/json",
 		strings.NewReader(`{"service": "calc@1.0.0", "method": "add", "args": [2, 3]}`))
 	if err != nil {
 		panic(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/devui"
 	"github.com/titanframework/titan/titantest"
 )
@@ -337,7 +338,7 @@ func TestStreamItemsArriveOneByOne(t *testing.T) {
 	t.Parallel()
 	_, base := startUI(t, "devui.maxStreamItems=4")
 	start := time.Now()
-	res, err := http.Post(base+"api/stream", "application/json",
+	res, err := testsrv.HTTPClient.Post(base+"api/stream", "application/json",
 		strings.NewReader(`{"service":"calc@1.0.0","method":"ticks","args":[150]}`))
 	if err != nil {
 		t.Fatal(err)

@@ -168,7 +168,7 @@ func (a answer) wantError(t *testing.T, status int, code string, msgs ...string)
 
 func do(t *testing.T, req *http.Request) answer {
 	t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := testsrv.HTTPClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

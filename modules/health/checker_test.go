@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/health"
 )
 
@@ -215,7 +216,7 @@ func TestHandlers(t *testing.T) {
 	defer srv.Close()
 	get := func(path string) (int, health.Report) {
 		t.Helper()
-		resp, err := http.Get(srv.URL + path)
+		resp, err := testsrv.HTTPClient.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +246,7 @@ func TestHandlers(t *testing.T) {
 	if code, _ := get("/readyz"); code != 200 {
 		t.Fatalf("/readyz after db recovered = %d", code)
 	}
-	resp, err := http.Post(srv.URL+"/readyz", "text/plain", nil)
+	resp, err := testsrv.HTTPClient.Post(srv.URL+"/readyz", "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,7 +169,7 @@ func TestReadyzFailsBeforeListenersClose(t *testing.T) {
 func TestEndpoints(t *testing.T) {
 	get := func(url string) int {
 		t.Helper()
-		resp, err := http.Get(url)
+		resp, err := testsrv.HTTPClient.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +122,7 @@ func labels(method, transport string, code ...string) map[string]string {
 // getReport reads a health endpoint.
 func getReport(t *testing.T, url string) (int, health.Report) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := testsrv.HTTPClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	_ "github.com/titanframework/titan/modules/netron/http" // http://
 )
@@ -45,7 +46,7 @@ func TestHTTPAndWebSocketShareAPort(t *testing.T) {
 				"/api/calculator/add": "[1,2]",
 				"/netron/invoke":      `{"id":"1","version":"1.0","timestamp":0,"service":"calculator@1.0.0","method":"add","input":[1,2]}`,
 			} {
-				resp, err := http.Post("http://"+hostport+path, "application/json", strings.NewReader(body))
+				resp, err := testsrv.HTTPClient.Post("http://"+hostport+path, "application/json", strings.NewReader(body))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/security"
@@ -84,7 +85,7 @@ func TestFailedAuthenticationsLimited(t *testing.T) {
 	// Over HTTP, the same address gets 429.
 	req, _ := http.NewRequest(http.MethodPost, addrs["http"]+"/netron/invoke", strings.NewReader(`{"id":"1","service":"vault@1.0.0","method":"ping","input":[]}`))
 	req.Header.Set("Authorization", "Bearer "+s.token(t, claims("carol", []string{"admin"}, nil)))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testsrv.HTTPClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestHTTPShowsOnlyWhatCallerMayCall(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testsrv.HTTPClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +239,7 @@ func TestFailedHTTPAuthenticationsLimited(t *testing.T) {
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, _ := secureApp(t, s, p, []string{"http://127.0.0.1:0"}, "security.auth.maxFailures=2")
 	authenticate := func(token string) map[string]any {
-		resp, err := http.Post(addrs["http"]+"/netron/authenticate", "application/json",
+		resp, err := testsrv.HTTPClient.Post(addrs["http"]+"/netron/authenticate", "application/json",
 			strings.NewReader(`{"id":"1","credentials":{"token":"`+token+`"}}`))
 		if err != nil {
 			t.Fatal(err)

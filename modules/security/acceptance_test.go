@@ -342,7 +342,7 @@ func TestNotFoundListsWhatTheCallerMayCall(t *testing.T) {
 		})
 	}
 	// The HTTP gateway's JSON routes too.
-	resp, err := http.Post(addrs["http"]+"/rpc/vault@1.0.0/nope", "application/json", strings.NewReader("{}"))
+	resp, err := testsrv.HTTPClient.Post(addrs["http"]+"/rpc/vault@1.0.0/nope", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func TestRateLimitHTTP(t *testing.T) {
 	codes := map[int]int{}
 	var last *http.Response
 	for range 101 {
-		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		resp, err := testsrv.HTTPClient.Post(url, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

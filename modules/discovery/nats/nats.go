@@ -549,8 +549,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		}
 		pause := watchRetry
 		var changes discovery.Changes // across watchers: a new one yields only what changed
-		for ctx.Err() == nil {
-			cont, ready := r.watch(ctx, q.Service, match, &changes, yield)
+		for again := false; ctx.Err() == nil; again = true {
+			cont, ready := r.watch(ctx, q.Service, again, match, &changes, yield)
 			if !cont {
 				return
 			}
@@ -574,15 +574,20 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 const watchRetry = 50 * time.Millisecond
 
 // watch follows one watcher until it ends (cont) or the loop breaks (not
-// cont); ready reports whether it got as far as the initial values.
-func (r *Registry) watch(ctx context.Context, service string, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+// cont); ready reports whether it got as far as the initial values. again
+// says that it replaces one that ended.
+func (r *Registry) watch(ctx context.Context, service string, again bool, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	back := r.backSignal() // before the watcher: a reconnection after this point ends it
 	kv, err := r.store(ctx, false)
 	if err == nil {
 		var w jetstream.KeyWatcher
 		if w, err = kv.Watch(ctx, service+".*"); err == nil {
 			defer w.Stop()
-			return r.follow(ctx, w, back, match, changes, yield)
+			return r.follow(ctx, w, back, match, changes, yield, func() {
+				if again {
+					r.log.Debug("watching again", "bucket", r.bucket, "service", service)
+				}
+			})
 		}
 	}
 	if bucketGone(err) {
@@ -604,7 +609,9 @@ func bucketGone(err error) bool {
 		errors.Is(err, nats.ErrStreamNotFound) || errors.Is(err, nats.ErrBucketNotFound)
 }
 
-func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
+// follow yields the snapshots of w's entries that changed; onReady runs
+// once the initial values are in.
+func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-chan struct{}, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool, onReady func()) (cont, ready bool) {
 	entries := map[string]entry{}
 	// Entries expire on their writers' ttl, which may be shorter than
 	// this registry's: look at least every second.
@@ -644,6 +651,7 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-ch
 			switch {
 			case e == nil: // the initial values are in
 				ready = true
+				onReady()
 			case e.Operation() != jetstream.KeyValuePut:
 				delete(entries, e.Key())
 			default:

@@ -105,8 +105,10 @@ func TestWatchAcrossAReconnection(t *testing.T) {
 	stopServer := testsrv.NATSServerAt(t, port, store)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	ctx := context.Background()
-	writer := open(t, url, "titan", time.Minute, nil)
-	reader := open(t, url, "titan", time.Minute, nil)
+	writerLog, writerBack := logged("after reconnecting")
+	readerLog, watchingAgain := logged("watching again")
+	writer := open(t, url, "titan", time.Minute, writerLog)
+	reader := open(t, url, "titan", time.Minute, readerLog)
 	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +128,17 @@ func TestWatchAcrossAReconnection(t *testing.T) {
 	}
 	stopServer()
 	testsrv.NATSServerAt(t, port, store) // the same store: nothing changed
-	time.Sleep(1500 * time.Millisecond)  // both reconnect, the watch starts again
+	// Both reconnect, and the watch starts again and has the entries.
+	for _, ev := range []struct {
+		what string
+		ch   <-chan struct{}
+	}{{"the writer reconnected", writerBack}, {"the watch started again", watchingAgain}} {
+		select {
+		case <-ev.ch:
+		case <-wctx.Done():
+			t.Fatalf("the server restarted, but not %s", ev.what)
+		}
+	}
 	if err := writer.Register(ctx, testsrv.Instance("app2/users@1.0.0", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
@@ -142,20 +154,6 @@ func TestWatchAcrossAReconnection(t *testing.T) {
 	}
 	t.Fatal("the watch ended without the second instance")
 }
-
-// msgHandler sends the message of every record to msgs.
-type msgHandler struct{ msgs chan<- string }
-
-func (h msgHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h msgHandler) Handle(_ context.Context, r slog.Record) error {
-	select {
-	case h.msgs <- r.Message:
-	default: // nobody listens any more
-	}
-	return nil
-}
-func (h msgHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h msgHandler) WithGroup(string) slog.Handler      { return h }
 
 // A server that restarted without its store may get the bucket from
 // another app first, made with that app's shorter ttl: the app that
@@ -184,8 +182,8 @@ func TestReconnectionRaisesTheAgeOfABucketMadeAgain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := make(chan string, 16)
-	r, err := dnats.OpenConn(ctx, nc, "titan", time.Minute, slog.New(msgHandler{msgs}))
+	rlog, back := logged("after reconnecting")
+	r, err := dnats.OpenConn(ctx, nc, "titan", time.Minute, rlog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,13 +197,10 @@ func TestReconnectionRaisesTheAgeOfABucketMadeAgain(t *testing.T) {
 		defer other.Close()
 	}
 	// The registry logs that it registered again, or why not.
-	for done := false; !done; {
-		select {
-		case msg := <-msgs:
-			done = strings.Contains(msg, "after reconnecting")
-		case <-time.After(10 * time.Second):
-			t.Fatal("the registry did not register again within 10 s of the restart")
-		}
+	select {
+	case <-back:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the registry did not register again within 10 s of the restart")
 	}
 	if age := bucketAge(t, url, "titan"); age != time.Minute {
 		t.Fatalf("after the reconnection, the bucket's age limit is %v, want the app's ttl of 1m", age)
@@ -214,3 +209,30 @@ func TestReconnectionRaisesTheAgeOfABucketMadeAgain(t *testing.T) {
 		t.Fatalf("Discover after the reconnection = %v, %v", testsrv.IDs(got), err)
 	}
 }
+
+// logged returns a logger, and a channel that receives once for each of
+// its records whose message contains msg.
+func logged(msg string) (*slog.Logger, <-chan struct{}) {
+	ch := make(chan struct{}, 16)
+	return slog.New(signalHandler{msg: msg, ch: ch}), ch
+}
+
+type signalHandler struct {
+	msg string
+	ch  chan struct{}
+}
+
+func (signalHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h signalHandler) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.msg) {
+		select {
+		case h.ch <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (h signalHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h signalHandler) WithGroup(string) slog.Handler      { return h }

@@ -3,12 +3,12 @@ package http_test
 import (
 	"context"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	httptransport "github.com/titanframework/titan/modules/netron/http"
 )
@@ -46,7 +46,7 @@ func TestHandlerOnTheEngineAPI(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/api/doubler/double", "application/json", strings.NewReader("[21]"))
+	resp, err := testsrv.HTTPClient.Post(srv.URL+"/api/doubler/double", "application/json", strings.NewReader("[21]"))
 	if err != nil {
 		t.Fatal(err)
 	}

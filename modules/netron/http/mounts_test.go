@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	httpgw "github.com/titanframework/titan/modules/netron/http"
 )
@@ -31,7 +32,7 @@ func TestMounts(t *testing.T) {
 	for path, want := range map[string]string{
 		"/_titan/metrics": "metrics", "/_titan/": "ui", "/_titan/services": "ui", "/_titan/ui/deep/x": "deep",
 	} {
-		resp, err := http.Get(addr + path)
+		resp, err := testsrv.HTTPClient.Get(addr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +42,7 @@ func TestMounts(t *testing.T) {
 			t.Errorf("GET %s = %q, want %q", path, b, want)
 		}
 	}
-	resp, err := http.Get(addr + "/_titanic")
+	resp, err := testsrv.HTTPClient.Get(addr + "/_titanic")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,10 +2,10 @@ package http_test
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 )
 
@@ -30,7 +30,7 @@ func TestErrorTraceHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(addr+"/netron/invoke", "application/json", strings.NewReader(`{"id":"1","service":"traced@1.0.0","method":"fail","input":[]}`))
+	resp, err := testsrv.HTTPClient.Post(addr+"/netron/invoke", "application/json", strings.NewReader(`{"id":"1","service":"traced@1.0.0","method":"fail","input":[]}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,54 @@ func TestHugeDeclaredLengths(t *testing.T) {
 	}
 }
 
+// TestLengthsOf2GiBAndMore holds every reader of encoded values to
+// refusing a str32, bin32, ext32 or array32 header whose length is larger
+// than what follows, from 2^31 (negative as a 32-bit int) to 2^32-1,
+// without panicking: run it with GOARCH=386 too.
+func TestLengthsOf2GiBAndMore(t *testing.T) {
+	var values []string
+	for _, n := range []string{"80000000", "fffffffe", "ffffffff"} {
+		values = append(values,
+			"db "+n+" 61 61 61", "c6 "+n+" 00 00 00", "c9 "+n+" 7c 00 00 00", "dd "+n+" 00 00 00",
+			"92 00 db "+n+" 61", "81 db "+n+" 61 00", "81 a1 61 c6 "+n+" 00", "c7 06 7b 00000001 db "+n)
+	}
+	for _, v := range values {
+		in := h(v)
+		t.Run(v, func(t *testing.T) {
+			_, err := protocol.DecodeValue(in, protocol.Limits{})
+			wantErr(t, err, protocol.ErrTruncated)
+			wantErr(t, protocol.CheckValue(in, protocol.Limits{}), protocol.ErrTruncated)
+			_, err = protocol.SplitArray(append(h("91"), in...), nil, protocol.Limits{})
+			wantErr(t, err, protocol.ErrTruncated)
+			_, _, err = protocol.SplitPacket(append(h("0000000103"), in...), protocol.Limits{})
+			wantErr(t, err, protocol.ErrTruncated)
+			_, err = protocol.AppendValueJSON(nil, protocol.RawValue(in))
+			wantErr(t, err, protocol.ErrTruncated)
+			for _, target := range []any{new(string), new([]byte), new(any), new([]string), new(map[string][]byte)} {
+				if err := protocol.Unmarshal(in, target); err == nil {
+					t.Fatalf("Unmarshal(%T) accepted %x", target, in)
+				}
+				if handled, err := protocol.UnmarshalScalar(in, target, protocol.Limits{}); handled && err == nil {
+					t.Fatalf("UnmarshalScalar(%T) accepted %x", target, in)
+				}
+			}
+			var ch protocol.CallHeader
+			if err := ch.Decode(in, protocol.Limits{}); err == nil {
+				t.Fatalf("CallHeader.Decode accepted %x", in)
+			}
+			var s protocol.Scanner
+			s.Reset(in)
+			wantErr(t, s.Skip(), protocol.ErrTruncated)
+			s.Reset(in)
+			var tok protocol.Token
+			for err == nil && !s.Done() {
+				err = s.Next(&tok)
+			}
+			wantErr(t, err, protocol.ErrTruncated)
+		})
+	}
+}
+
 func nested(open string, n int, leaf string) []byte {
 	return h(strings.Repeat(open, n) + leaf)
 }

@@ -104,8 +104,11 @@ func (d *decoder) enter(start int) error {
 
 func (d *decoder) leave() { d.depth-- }
 
-// lenField reads a big-endian length of size 1, 2 or 4 bytes.
-func (d *decoder) lenField(size int, start int, what string) (int, error) {
+// lenField reads a big-endian length of size 1, 2 or 4 bytes, of things
+// counted in unit. A length larger than the bytes that remain is refused
+// before it becomes an int: where int has 32 bits, one of 2^31 or more
+// would turn negative and pass the callers' checks.
+func (d *decoder) lenField(size int, start int, what, unit string) (int, error) {
 	if len(d.b)-d.off < size {
 		return 0, d.truncated(start, what+" header")
 	}
@@ -119,6 +122,9 @@ func (d *decoder) lenField(size int, start int, what string) (int, error) {
 		n = binary.BigEndian.Uint32(d.b[d.off:])
 	}
 	d.off += size
+	if uint64(n) > uint64(len(d.b)-d.off) {
+		return 0, d.truncated(start, what+" of "+strconv.FormatUint(uint64(n), 10)+" "+unit)
+	}
 	return int(n), nil
 }
 
@@ -176,12 +182,12 @@ func (d *decoder) next() (h head, err error) {
 		h.k, h.b = kBool, c == 0xc3
 	case 0xc4, 0xc5, 0xc6:
 		h.k = kBin
-		if h.n, err = d.lenField(1<<(c-0xc4), start, "bin"); err != nil {
+		if h.n, err = d.lenField(1<<(c-0xc4), start, "bin", "bytes"); err != nil {
 			return h, err
 		}
 		return h, d.need(h.n, start, "bin")
 	case 0xc7, 0xc8, 0xc9:
-		if h.n, err = d.lenField(1<<(c-0xc7), start, "ext"); err != nil {
+		if h.n, err = d.lenField(1<<(c-0xc7), start, "ext", "data bytes"); err != nil {
 			return h, err
 		}
 		if d.off >= len(d.b) {
@@ -239,19 +245,19 @@ func (d *decoder) next() (h head, err error) {
 		return h, d.extHead(&h, c)
 	case 0xd9, 0xda, 0xdb:
 		h.k = kStr
-		if h.n, err = d.lenField(1<<(c-0xd9), start, "string"); err != nil {
+		if h.n, err = d.lenField(1<<(c-0xd9), start, "string", "bytes"); err != nil {
 			return h, err
 		}
 		return h, d.need(h.n, start, "string")
 	case 0xdc, 0xdd:
 		h.k = kArray
-		if h.n, err = d.lenField(2<<(c-0xdc), start, "array"); err != nil {
+		if h.n, err = d.lenField(2<<(c-0xdc), start, "array", "elements"); err != nil {
 			return h, err
 		}
 		return h, d.checkCount(&h, 1)
 	case 0xde:
 		h.k = kMap
-		if h.n, err = d.lenField(2, start, "map"); err != nil {
+		if h.n, err = d.lenField(2, start, "map", "entries"); err != nil {
 			return h, err
 		}
 		return h, d.checkCount(&h, 2)

@@ -96,6 +96,10 @@ func direct(v any) bool {
 	return ok
 }
 
+// wide returns x: converted to int, a constant beyond 32 bits compiles
+// on every platform (and is truncated where int is 32 bits wide).
+func wide(x int64) int64 { return x }
+
 func goJSONSamples() []any {
 	nan := math.NaN()
 	deep := &goJSONTree{V: 0}
@@ -108,8 +112,8 @@ func goJSONSamples() []any {
 	ts := time.UnixMilli(1718000000123).UTC()
 	rich := goJSONRich{
 		goJSONEmbedded: &goJSONEmbedded{E1: "e", E2: 2},
-		I:              -1 << 40, I64: math.MinInt64, U: math.MaxUint64, F: 0.1, B: true, S: "tab\there \"q\" é \x01",
-		Bytes: []byte{0, 1, 255}, Arr: [3]byte{9, 8, 7}, Strs: []string{"a", ""}, Ints: []int{1 << 53, 1<<53 + 1, -(1 << 53) - 1},
+		I:              int(wide(-1 << 40)), I64: math.MinInt64, U: math.MaxUint64, F: 0.1, B: true, S: "tab\there \"q\" é \x01",
+		Bytes: []byte{0, 1, 255}, Arr: [3]byte{9, 8, 7}, Strs: []string{"a", ""}, Ints: []int{int(wide(1 << 53)), int(wide(1<<53 + 1)), int(wide(-(1 << 53) - 1))},
 		M: map[string]int{"b": 2, "a": 1, "é": 3, "\"": 4}, MI: map[int]string{10: "ten", -1: "minus", 2: "two"}, MU: map[uint8]bool{3: true},
 		Inner: goJSONInner{A: -8, B: 16, F32: 0.1, S: "s", P: &goJSONInner{A: 1}},
 		PI:    &goJSONInner{}, List: []goJSONInner{{A: 1}, {B: 2}}, PList: []*goJSONInner{nil, {S: "x"}},

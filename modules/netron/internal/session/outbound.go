@@ -73,7 +73,7 @@ const MaxWindow = 1 << 31
 // bytes > 0, that many bytes.
 func (c *Credit) Init(n int, bytes int64) {
 	c.wake = make(chan struct{}, 1)
-	c.n.Store(int64(min(n, MaxWindow)))
+	c.n.Store(min(int64(n), MaxWindow))
 	c.bytes = max(bytes, 0)
 }
 
@@ -84,7 +84,7 @@ func (c *Credit) Grant(n int) {
 	if n <= 0 {
 		return
 	}
-	add := int64(min(n, MaxWindow))
+	add := min(int64(n), MaxWindow)
 	for {
 		v := c.n.Load() // at most MaxWindow: v+add cannot overflow
 		if c.n.CompareAndSwap(v, min(v+add, MaxWindow)) {
