@@ -47,7 +47,7 @@ func TestDurationIsString(t *testing.T) {
 	for _, tt := range []struct {
 		d  any
 		ok bool
-	}{{"5s", true}, {"1h30m", true}, {"0", true}, {"-1.5ms", true}, {"soon", false}, {5000000000, false}} {
+	}{{"5s", true}, {"1h30m", true}, {"0", true}, {"-1.5ms", true}, {"soon", false}, {int64(5000000000), false}} {
 		val, err := schema.Normalize(map[string]any{"name": "x", "timeout": tt.d, "inner": map[string]any{"port": 1}})
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package netron_test
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -42,8 +43,8 @@ func TestSizedIntegersOutOfRange(t *testing.T) {
 			t.Errorf("paint(%v): %v, want invalid_argument with %q", tc.arg, err, tc.want)
 		}
 	}
-	got, err := netron.CallUnary[pixel](ctx, p, "px@1.0.0", "paint", pixel{Level: 255, Count: 1 << 40, Shift: -32768, Tags: []int8{-128, 127}})
-	if err != nil || got.Level != 255 || got.Count != 1<<40 || got.Shift != -32768 || got.Tags[0] != -128 {
+	got, err := netron.CallUnary[pixel](ctx, p, "px@1.0.0", "paint", pixel{Level: 255, Count: math.MaxUint, Shift: -32768, Tags: []int8{-128, 127}})
+	if err != nil || got.Level != 255 || got.Count != math.MaxUint || got.Shift != -32768 || got.Tags[0] != -128 {
 		t.Fatalf("values at the bounds: %+v, %v", got, err)
 	}
 	n, err := netron.New(netron.Config{}, nil)
