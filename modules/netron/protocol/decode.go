@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -69,6 +70,36 @@ type decoder struct {
 	// each (see str).
 	win      string
 	winStart int
+
+	// budget is what a typed decode may still allocate for the values
+	// it makes (the elements of lists and maps, the targets of pointers)
+	// when limited: one byte of input can make a list element of any
+	// size, so a frame of one-byte elements would otherwise decode into
+	// thousands of times its size.
+	budget, budgetAll uint64 // budgetAll 0: not limited
+}
+
+// decodedFactor bounds what a typed decode allocates for the values it
+// makes, as a multiple of the frame limit: enough for a frame of small
+// integers read into []int64 (8 bytes each from one), not for a frame of
+// nils read into a list of large structs.
+const decodedFactor = 8
+
+// spend counts n values of size bytes that a typed decode of what starts
+// at start is about to allocate (what: "list of 3 elements of T")
+// against the decoder's budget, and refuses them when they do not fit.
+func (d *decoder) spend(start, n int, size uintptr, what func() string) error {
+	if d.budgetAll == 0 || n == 0 || size == 0 {
+		return nil
+	}
+	hi, need := bits.Mul64(uint64(n), uint64(size))
+	if hi != 0 || need > d.budget {
+		return decodeErr(start, ErrTooLarge, what()+" would take "+strconv.FormatUint(need, 10)+
+			" bytes decoded, more than is left of the "+strconv.FormatUint(d.budgetAll, 10)+
+			" a value may take decoded ("+strconv.Itoa(decodedFactor)+" times the frame limit)")
+	}
+	d.budget -= need
+	return nil
 }
 
 // DecodeValue decodes exactly one Netron MessagePack value from b and returns

@@ -79,7 +79,8 @@ func unmarshal(data []byte, v any, lim Limits, owned bool) (kept bool, err error
 		return kept, err
 	}
 	d := decoderPool.Get().(*decoder)
-	*d = decoder{b: data, maxDepth: lim.depth(), owned: owned}
+	budget := uint64(lim.frameSize()) * decodedFactor
+	*d = decoder{b: data, maxDepth: lim.depth(), owned: owned, budget: budget, budgetAll: budget}
 	defer func() {
 		*d = decoder{} // the pool keeps neither the input nor a string window alive
 		decoderPool.Put(d)
@@ -476,6 +477,9 @@ func ptrDecoder(t reflect.Type) decFunc {
 			return nil
 		}
 		if v.IsNil() {
+			if err := d.spend(d.off, 1, t.Elem().Size(), func() string { return "a " + t.Elem().String() }); err != nil {
+				return err
+			}
 			v.Set(reflect.New(t.Elem()))
 		}
 		return elem(d, v.Elem())
@@ -515,6 +519,11 @@ func sliceDecoder(t reflect.Type) decFunc {
 		if h.n == 0 {
 			v.Set(reflect.MakeSlice(t, 0, 0)) // [] stays an empty list, not null
 		} else {
+			if err := d.spend(h.start, h.n, t.Elem().Size(), func() string {
+				return "a list of " + strconv.Itoa(h.n) + " elements of " + t.Elem().String()
+			}); err != nil {
+				return err
+			}
 			// A new array, filled in place: reflect.MakeSlice would also
 			// allocate the slice header it returns.
 			v.SetZero()
@@ -646,6 +655,11 @@ func mapDecoder(t reflect.Type) decFunc {
 			return mismatch(h, t)
 		}
 		if err := d.enter(h.start); err != nil {
+			return err
+		}
+		if err := d.spend(h.start, h.n, kt.Size()+t.Elem().Size(), func() string {
+			return "a map of " + strconv.Itoa(h.n) + " entries of " + t.String()
+		}); err != nil {
 			return err
 		}
 		if v.IsNil() {
