@@ -41,19 +41,8 @@ func TestPoolCloseEndsGrowDial(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tr := transporttest.Renamed(tcp.New(), "holdtcp")
-	server, err := netron.New(netron.Config{}, nil, netron.WithCustomTransports(tr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop(context.Background())
 	gate := &Turnstile{open: make(chan struct{})}
-	if err := server.Register("gate", "1.0.0", gate); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := server.Listen(ctx, "holdtcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, addr := serveServices(t, "holdtcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithCustomTransports(tr))
 	hold := &holdingDials{Transport: tr, holding: make(chan struct{}, 1)}
 	client, err := netron.New(netron.Config{RequestTimeout: time.Minute, Pool: netron.PoolConfig{MaxConns: 2, BusyAt: 1, IdleTimeout: time.Minute}},
 		nil, netron.WithCustomTransports(hold))

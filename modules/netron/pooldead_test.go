@@ -17,18 +17,7 @@ func TestPoolNoInstanceConnectedSaysWhy(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	server, err := netron.New(netron.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop(context.Background())
-	if err := server.Register("named", "1.0.0", Instance{"a"}); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := server.Listen(ctx, "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	server, addr := serveServices(t, "tcp://127.0.0.1:0", map[string]any{"named": Instance{"a"}})
 	for _, tc := range []struct {
 		name  string
 		cfg   netron.Config

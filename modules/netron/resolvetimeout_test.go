@@ -33,19 +33,8 @@ func (a *slowFirstLook) Visible(context.Context, *netron.MethodSpec) bool {
 func TestCallResolvingRangeHasOneRequestTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = time.Second
-	server, err := netron.New(netron.Config{}, nil, netron.WithAccess(&slowFirstLook{delay: 900 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop(context.Background())
 	gate := &Turnstile{open: make(chan struct{})}
-	if err := server.Register("gate", "1.0.0", gate); err != nil {
-		t.Fatal(err)
-	}
-	addr, err := server.Listen(context.Background(), "tcp://127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, addr := serveServices(t, "tcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithAccess(&slowFirstLook{delay: 900 * time.Millisecond}))
 	client, err := netron.New(netron.Config{RequestTimeout: timeout}, nil)
 	if err != nil {
 		t.Fatal(err)
