@@ -81,6 +81,13 @@ func (h *hub) acquire(ctx context.Context, addr string) (*hubSet, error) {
 	c := &hubConn{p: p}
 	s.conns.Store(&[]*hubConn{c})
 	s.watch(c)
+	s.running.Go(func() { // the set's dials end when the Netron stops, too
+		select {
+		case <-h.n.stopped:
+			s.cancel()
+		case <-s.ctx.Done():
+		}
+	})
 	h.by[addr] = s
 	return s, nil
 }

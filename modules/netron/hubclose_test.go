@@ -33,11 +33,34 @@ func (h *holdingDials) Dial(ctx context.Context, u *url.URL, o transport.Options
 	return nil, ctx.Err()
 }
 
-// Closing a pool ends the dial of the connection it was opening in the
-// background for a busy instance: no dial outlives the pool (one that
-// answered later would open a connection nobody closes until it notices).
+// Closing a pool, or stopping its Netron, ends the dial of the
+// connection it was opening in the background for a busy instance: no
+// dial outlives the pool (one that answered later would open a connection
+// nobody closes until it notices).
 func TestPoolCloseEndsGrowDial(t *testing.T) {
 	t.Parallel()
+	t.Run("Close", func(t *testing.T) {
+		t.Parallel()
+		testGrowDialEnds(t, func(_ *netron.Netron, pl *netron.Pool) {
+			if err := pl.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}, 0)
+	})
+	t.Run("Stop", func(t *testing.T) {
+		t.Parallel()
+		testGrowDialEnds(t, func(n *netron.Netron, _ *netron.Pool) {
+			if err := n.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}, 10*time.Second) // Stop does not wait for it; the request timeout is a minute
+	})
+}
+
+// testGrowDialEnds has a pool dial another connection to a busy instance,
+// holds that dial, ends the pool with end, and checks that the dial ends
+// within within (0: by the time end returns).
+func testGrowDialEnds(t *testing.T, end func(*netron.Netron, *netron.Pool), within time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	tr := transporttest.Renamed(tcp.New(), "holdtcp")
@@ -54,6 +77,7 @@ func TestPoolCloseEndsGrowDial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = pl.Close() }) // a stopped Netron's pools are closed by their owner
 	if err := pl.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -85,10 +109,11 @@ func TestPoolCloseEndsGrowDial(t *testing.T) {
 	if err := <-called; err != nil {
 		t.Fatal(err)
 	}
-	if err := pl.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := hold.held.Load(); n != 0 {
-		t.Fatalf("Close returned with %d dial(s) of the pool still running", n)
+	end(client, pl)
+	for deadline := time.Now().Add(within); hold.held.Load() != 0; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d dial(s) of the pool still running %v after it ended", hold.held.Load(), within)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
