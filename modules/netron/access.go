@@ -28,6 +28,15 @@ type Access interface {
 	Visible(ctx context.Context, m *MethodSpec) bool
 }
 
+// EventAccess is an [Access] that also says who may subscribe to the
+// app's events: the engine asks it before a peer's subscribe task
+// subscribes (ctx carries the peer: [PeerFromContext]); an error refuses
+// the subscription with it. Without it, any peer may subscribe to any
+// event name.
+type EventAccess interface {
+	MaySubscribe(ctx context.Context, topic string) error
+}
+
 // PeerWatcher is an [Access] that is told of every connection a listener
 // accepts, before it is served (the security module closes connections
 // that do not authenticate in time).

@@ -180,6 +180,11 @@ func (n *Netron) registerCoreTasks() {
 		if len(event) > maxPeerTopic {
 			return nil, Errorf(CodeInvalidArgument, "event name of %d bytes is longer than the limit of %d", len(event), maxPeerTopic)
 		}
+		if ea, ok := n.access.(EventAccess); ok {
+			if err := ea.MaySubscribe(ctx, event); err != nil {
+				return nil, err
+			}
+		}
 		return nil, n.events.subscribePeer(ctx, p, event, n.cfg.MaxSubscriptionsPerPeer)
 	}
 	n.tasks[TaskUnsubscribe] = func(_ context.Context, p *Peer, args []any) (any, error) {

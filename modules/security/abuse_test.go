@@ -59,6 +59,50 @@ func TestUnauthenticatedConnectionClosed(t *testing.T) {
 	}
 }
 
+// Where connections must authenticate, one that has not may not subscribe
+// to the app's events either (it would receive them until it is closed
+// for not authenticating); once it has, it may.
+func TestUnauthenticatedConnectionSubscribesToNothing(t *testing.T) {
+	t.Parallel()
+	s, p := newSigner(t), newPKI(t, "server")
+	addrs, n := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.auth.required=true", "security.auth.timeout=1m")
+	ctx := context.Background()
+	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	peer, err := client.Dial(ctx, addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan netron.Event, 1)
+	handler := func(_ context.Context, e netron.Event) {
+		select {
+		case got <- e:
+		default:
+		}
+	}
+	_, err = peer.Subscribe(ctx, "vault.opened", handler)
+	if netron.CodeOf(err) != netron.CodeUnauthenticated || !strings.Contains(err.Error(), "security.auth.required") {
+		t.Fatalf("an unauthenticated connection subscribing: %v, want unauthenticated naming security.auth.required", err)
+	}
+	if res := authenticate(t, peer, s.token(t, claims("alice", []string{"reader"}, nil))); res["success"] != true {
+		t.Fatalf("authenticate: %v", res)
+	}
+	if _, err := peer.Subscribe(ctx, "vault.opened", handler); err != nil {
+		t.Fatalf("the authenticated connection subscribing: %v", err)
+	}
+	if err := n.Emit(ctx, "vault.opened", "x"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the authenticated subscriber got no event")
+	}
+}
+
 // Failed authentications are limited per remote address: past
 // security.auth.maxFailures, even a good token not verified before is
 // refused for the rest of the minute; connections authenticated before

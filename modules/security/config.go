@@ -72,7 +72,8 @@ type RateLimitConfig struct {
 // AuthConfig bounds what callers may do before and while authenticated.
 type AuthConfig struct {
 	// Required makes every connection of a stream transport (tcp, ws, ...)
-	// authenticate within Timeout, or be closed.
+	// authenticate within Timeout, or be closed; until it has, it may not
+	// subscribe to the app's events either.
 	Required bool `json:"required,omitempty" jsonschema:"description=Every connection must authenticate within auth.timeout"`
 	// Timeout is how long a connection may stay unauthenticated when
 	// Required (default 10s).

@@ -495,6 +495,24 @@ func (g *Guard) PeerAccepted(p *netron.Peer) {
 	}()
 }
 
+// MaySubscribe refuses the app's events to a connection that has not
+// authenticated when connections must (security.auth.required), as its
+// methods are refused to it (netron.EventAccess); with authentication not
+// required, or once the connection has authenticated, every event name
+// may be subscribed to.
+func (g *Guard) MaySubscribe(ctx context.Context, topic string) error {
+	if !g.cfg.Auth.Required {
+		return nil
+	}
+	if p := netron.PeerFromContext(ctx); p != nil && p.Identity() != nil {
+		return nil
+	}
+	return netron.Errorf(netron.CodeUnauthenticated,
+		"subscribing to %q needs an authenticated connection (security.auth.required): authenticate first", topic)
+}
+
+var _ netron.EventAccess = (*Guard)(nil)
+
 // Identify is the identity of a request that brings its own credentials
 // (HTTP, NATS): its bearer token, else its TLS client certificate.
 func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Context, error) {
