@@ -363,34 +363,17 @@ func (p *Peer) knownID(target string) (string, bool) {
 	return id, ok
 }
 
-// resolveFor is resolve with the request timeout applied when it has to ask
-// the peer.
-func (p *Peer) resolveFor(ctx context.Context, c *conn, target string) (string, error) {
-	if t, err := p.n.targets.parse(target); err == nil && t.Exact() {
-		return target, nil
-	}
-	ctx, cancel := p.withTimeout(ctx)
-	defer cancel()
-	return p.resolve(ctx, c, target)
-}
-
 // resolve returns what to put first in a CALL for target: an exact name as
 // is (as TypeScript clients do), otherwise the definition id found by one
 // query_interface per connection. A Go server resolves ranges itself; a
 // TypeScript one gets the bare name and the version is checked here.
 func (p *Peer) resolve(ctx context.Context, c *conn, target string) (string, error) {
+	if id, ok := p.knownID(target); ok {
+		return id, nil
+	}
 	t, err := p.n.targets.parse(target)
 	if err != nil {
 		return "", NewError(CodeInvalidArgument, err)
-	}
-	if t.Exact() {
-		return target, nil
-	}
-	p.mu.Lock()
-	id, ok := p.resolved[target]
-	p.mu.Unlock()
-	if ok {
-		return id, nil
 	}
 	def, err := p.definitionFor(ctx, c, t)
 	if err != nil {
@@ -550,7 +533,7 @@ func (p *Peer) sendCall(ctx context.Context, call *Call, stream bool) (*Reply, e
 				defer cancel()
 				bounded, timeout = true, 0
 			}
-			if defID, err = p.resolveFor(ctx, c, call.Service); err != nil {
+			if defID, err = p.resolve(ctx, c, call.Service); err != nil {
 				return nil, err
 			}
 		}

@@ -61,19 +61,7 @@ func serveLimited(t *testing.T, cfg netron.Config, addr string) string {
 // returns it with the address it listens on.
 func serveCalc(t *testing.T, cfg netron.Config, addr string) (*netron.Netron, string) {
 	t.Helper()
-	n, err := netron.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(context.Background()) })
-	if err := n.Register("calculator", "1.0.0", &Calc{}); err != nil {
-		t.Fatal(err)
-	}
-	bound, err := n.Listen(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n, bound
+	return netron.ServeForTest(t, cfg, addr, map[string]any{"calculator": &Calc{}})
 }
 
 // TestFrameTimeoutFromConfig: netron.frameTimeout reaches the tcp and ws listeners: a

@@ -227,12 +227,11 @@ func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
 		if err != nil {
 			return fmt.Errorf("netron: emit %s: %w", topic, err)
 		}
-		// Refused as a request or an answer over the frame limit is: the
-		// peer would close the connection it came on.
-		for _, p := range peers {
-			if size, limit := eventHeader+len(body), p.n.cfg.MaxFrameSize; size > limit {
-				return Errorf(CodeResourceExhausted, "cannot emit %q: the event is %d bytes, over the frame limit of %d (netron.maxFrameSize)", topic, size, limit)
-			}
+		// Refused as a request or an answer over the frame limit is (the
+		// peer would close the connection it came on), before it reaches
+		// anyone. The peers are one Netron's: one limit.
+		if size, limit := eventHeader+len(body), peers[0].n.cfg.MaxFrameSize; size > limit {
+			return Errorf(CodeResourceExhausted, "cannot emit %q: the event is %d bytes, over the frame limit of %d (netron.maxFrameSize)", topic, size, limit)
 		}
 		for _, p := range peers {
 			if err := p.sendEvent(body, topic); err != nil {

@@ -12,7 +12,7 @@ import (
 func TestSubscribeAfterConnectionEndLeavesNothing(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	n, addr := serveInternal(t, "mem://", nil)
+	n, addr := ServeForTest(t, Config{}, "mem://", nil)
 	client, err := Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)

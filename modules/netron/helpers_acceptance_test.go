@@ -101,45 +101,11 @@ func netronServer(t testing.TB, scheme string, cfg netron.Config, log *slog.Logg
 	return &server{n: n, calc: calc, addr: bound}, prod
 }
 
-// serveServices starts a Netron with opts serving each of services under its
-// name at version 1.0.0 on addr, stopped at cleanup, and returns it with
-// the address it listens on.
-func serveServices(t *testing.T, addr string, services map[string]any, opts ...netron.Option) (*netron.Netron, string) {
-	t.Helper()
-	n, err := netron.New(netron.Config{}, nil, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(context.Background()) })
-	for name, impl := range services {
-		if err := n.Register(name, "1.0.0", impl); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bound, err := n.Listen(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n, bound
-}
-
 // dialWith dials addr from a client Netron of its own with cfg, closed at
 // cleanup.
 func dialWith(t testing.TB, addr string, cfg netron.Config) *netron.Peer {
 	t.Helper()
-	n, err := netron.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop(context.Background()) })
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	p, err := n.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
+	return netron.DialForTest(t, addr, cfg)
 }
 
 // ---- captured logs ----

@@ -3,14 +3,16 @@ package netron
 import (
 	"context"
 	"testing"
+	"time"
 )
 
-// serveInternal starts a Netron (default configuration) serving impls
-// (name -> implementation, version 1.0.0) at addr, stopped with the test,
-// and returns it with the address it listens at.
-func serveInternal(t *testing.T, addr string, impls map[string]any) (*Netron, string) {
+// ServeForTest starts a Netron with cfg and opts serving impls (name ->
+// implementation, version 1.0.0) at addr, stopped with the test, and
+// returns it with the address it listens at. Test-only (the package's own
+// tests and netron_test's).
+func ServeForTest(t *testing.T, cfg Config, addr string, impls map[string]any, opts ...Option) (*Netron, string) {
 	t.Helper()
-	n, err := New(Config{}, nil)
+	n, err := New(cfg, nil, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,4 +27,23 @@ func serveInternal(t *testing.T, addr string, impls map[string]any) (*Netron, st
 		t.Fatal(err)
 	}
 	return n, bound
+}
+
+// DialForTest dials addr, within 5 s, from a Netron of its own with cfg
+// and opts; both are closed with the test. Test-only, as ServeForTest.
+func DialForTest(t testing.TB, addr string, cfg Config, opts ...Option) *Peer {
+	t.Helper()
+	n, err := New(cfg, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := n.Dial(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
 }

@@ -65,7 +65,7 @@ func testGrowDialEnds(t *testing.T, end func(*netron.Netron, *netron.Pool), with
 	defer cancel()
 	tr := transporttest.Renamed(tcp.New(), "holdtcp")
 	gate := &Turnstile{open: make(chan struct{})}
-	_, addr := serveServices(t, "holdtcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithCustomTransports(tr))
+	_, addr := netron.ServeForTest(t, netron.Config{}, "holdtcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithCustomTransports(tr))
 	hold := &holdingDials{Transport: tr, holding: make(chan struct{}, 1)}
 	client, err := netron.New(netron.Config{RequestTimeout: time.Minute, Pool: netron.PoolConfig{MaxConns: 2, BusyAt: 1, IdleTimeout: time.Minute}},
 		nil, netron.WithCustomTransports(hold))

@@ -17,7 +17,7 @@ func TestPoolNoInstanceConnectedSaysWhy(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	server, addr := serveServices(t, "tcp://127.0.0.1:0", map[string]any{"named": Instance{"a"}})
+	server, addr := netron.ServeForTest(t, netron.Config{}, "tcp://127.0.0.1:0", map[string]any{"named": Instance{"a"}})
 	for _, tc := range []struct {
 		name  string
 		cfg   netron.Config

@@ -34,19 +34,10 @@ func TestCallResolvingRangeHasOneRequestTimeout(t *testing.T) {
 	t.Parallel()
 	const timeout = time.Second
 	gate := &Turnstile{open: make(chan struct{})}
-	_, addr := serveServices(t, "tcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithAccess(&slowFirstLook{delay: 900 * time.Millisecond}))
-	client, err := netron.New(netron.Config{RequestTimeout: timeout}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(context.Background())
-	p, err := client.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	_, addr := netron.ServeForTest(t, netron.Config{}, "tcp://127.0.0.1:0", map[string]any{"gate": gate}, netron.WithAccess(&slowFirstLook{delay: 900 * time.Millisecond}))
+	p := dialWith(t, addr, netron.Config{RequestTimeout: timeout})
 	began := time.Now()
-	_, err = p.Call(context.Background(), "gate@^1", "wait")
+	_, err := p.Call(context.Background(), "gate@^1", "wait")
 	took := time.Since(began)
 	if netron.CodeOf(err) != netron.CodeDeadlineExceeded {
 		t.Fatalf("a call that hangs: %v, want deadline_exceeded", err)

@@ -28,7 +28,7 @@ func (counter) Count(_ context.Context, n int) iter.Seq2[int, error] {
 func TestStreamReadToEndReleasesItsContext(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, addr := serveInternal(t, "mem://", map[string]any{"counter": counter{}})
+	_, addr := ServeForTest(t, Config{}, "mem://", map[string]any{"counter": counter{}})
 	p, err := Dial(ctx, addr)
 	if err != nil {
 		t.Fatal(err)

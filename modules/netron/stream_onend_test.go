@@ -82,20 +82,9 @@ func serveTicker(t *testing.T, opts ...netron.Option) string {
 // calling side records stream ends; both stop with the test.
 func tickerPeer(t *testing.T) (*netron.Peer, *streamEnds) {
 	t.Helper()
-	ctx := context.Background()
 	addr := serveTicker(t)
 	ends := &streamEnds{done: make(chan struct{}, 1)}
-	client, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(ends))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Stop(ctx) })
-	p, err := client.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p, ends
+	return netron.DialForTest(t, addr, netron.Config{}, netron.WithInterceptors(ends)), ends
 }
 
 // An interceptor learns how a stream it opened ended: read to its end

@@ -19,7 +19,7 @@ import (
 func TestStreamEndMessageKeptIsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	n, addr := serveInternal(t, "tcp://127.0.0.1:0", nil)
+	n, addr := ServeForTest(t, Config{}, "tcp://127.0.0.1:0", nil)
 	nc, err := net.Dial("tcp", strings.TrimPrefix(addr, "tcp://"))
 	if err != nil {
 		t.Fatal(err)

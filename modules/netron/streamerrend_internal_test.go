@@ -26,17 +26,8 @@ func openStalled(t *testing.T, cfg Config) (*Peer, *Stream, watched) {
 	t.Helper()
 	ctx := context.Background()
 	w := watched{stopped: make(chan struct{})}
-	_, addr := serveInternal(t, "mem://", map[string]any{"watched": w})
-	client, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Stop(ctx) })
-	p, err := client.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
+	_, addr := ServeForTest(t, Config{}, "mem://", map[string]any{"watched": w})
+	p := DialForTest(t, addr, cfg)
 	s, err := p.OpenStream(ctx, "watched@1.0.0", "stall")
 	if err != nil {
 		t.Fatal(err)

@@ -67,15 +67,7 @@ func TestUnauthenticatedConnectionSubscribesToNothing(t *testing.T) {
 	s, p := newSigner(t), newPKI(t, "server")
 	addrs, n := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.auth.required=true", "security.auth.timeout=1m")
 	ctx := context.Background()
-	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Stop(ctx)
-	peer, err := client.Dial(ctx, addrs["tcp"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	peer := dialAll(t, addrs["tcp"])[0]
 	got := make(chan netron.Event, 1)
 	handler := func(_ context.Context, e netron.Event) {
 		select {
@@ -83,7 +75,7 @@ func TestUnauthenticatedConnectionSubscribesToNothing(t *testing.T) {
 		default:
 		}
 	}
-	_, err = peer.Subscribe(ctx, "vault.opened", handler)
+	_, err := peer.Subscribe(ctx, "vault.opened", handler)
 	if netron.CodeOf(err) != netron.CodeUnauthenticated || !strings.Contains(err.Error(), "security.auth.required") {
 		t.Fatalf("an unauthenticated connection subscribing: %v, want unauthenticated naming security.auth.required", err)
 	}

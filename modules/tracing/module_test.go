@@ -234,15 +234,7 @@ func TestModuleGlobalTwoApps(t *testing.T) {
 		titan.Invoke(func(p trace.TracerProvider) { first = p }))
 	b := titan.New(appConfig("tracing.exporter=test-memory", "tracing.global=true"),
 		titan.Invoke(func(p trace.TracerProvider) { second = p }))
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	startBothStopFirst(t, a, b)
 	if got := otel.GetTracerProvider(); got != second {
 		t.Errorf("the first app's stop left a %T as the global provider while the second runs", got)
 	}
@@ -254,6 +246,18 @@ func TestModuleGlobalTwoApps(t *testing.T) {
 	}
 }
 
+// startBothStopFirst starts a, then b, and stops a: two apps of one
+// process whose lives overlap.
+func startBothStopFirst(t *testing.T, a, b *titan.App) {
+	t.Helper()
+	ctx := context.Background()
+	for _, step := range []func(context.Context) error{a.Start, b.Start, a.Stop} {
+		if err := step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestModuleGlobalTwoAppsWithoutExporter: of two apps in one process with
 // tracing.global and no exporter, the one that stops first leaves the
 // W3C propagator the global one while the other runs.
@@ -261,15 +265,7 @@ func TestModuleGlobalTwoAppsWithoutExporter(t *testing.T) {
 	ctx := context.Background()
 	a := titan.New(appConfig("tracing.global=true"))
 	b := titan.New(appConfig("tracing.global=true"))
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	startBothStopFirst(t, a, b)
 	if got := otel.GetTextMapPropagator().Fields(); !slices.Contains(got, "traceparent") {
 		t.Errorf("the first app's stop left a global propagator of fields %v while the second runs", got)
 	}

@@ -191,32 +191,35 @@ func (q *Queue) closed() bool { return q.err.Load() != nil }
 // limit (a *FrameTooLargeError otherwise, and w is released). The queue
 // owns w afterwards. It blocks while the queue is full.
 func (q *Queue) Send(w *Buf) error {
-	if n := len(w.B); n > q.lim.MaxFrameSize {
-		PutBuf(w)
-		return &FrameTooLargeError{Size: n, Limit: q.lim.MaxFrameSize}
-	}
-	if z := q.compressed(w.B); z != nil {
-		PutBuf(w)
-		w = z
+	w, err := q.prepare(w)
+	if err != nil {
+		return err
 	}
 	return q.Enqueue(w)
 }
 
-// TrySend is Send with TryEnqueue's drop instead of its wait: a message
-// over the frame limit is refused (a *FrameTooLargeError, and w is
-// released) and one of the compression's minimum size or more is
-// compressed, as Send does; while the queue is full it releases w and
-// returns false and no error.
+// TrySend is Send with TryEnqueue's drop instead of its wait: while the
+// queue is full it releases w and returns false and no error.
 func (q *Queue) TrySend(w *Buf) (queued bool, err error) {
+	w, err = q.prepare(w)
+	if err != nil {
+		return false, err
+	}
+	return q.TryEnqueue(w)
+}
+
+// prepare checks w against the frame limit (a *FrameTooLargeError, and w
+// released) and returns it compressed when the compression takes it.
+func (q *Queue) prepare(w *Buf) (*Buf, error) {
 	if n := len(w.B); n > q.lim.MaxFrameSize {
 		PutBuf(w)
-		return false, &FrameTooLargeError{Size: n, Limit: q.lim.MaxFrameSize}
+		return nil, &FrameTooLargeError{Size: n, Limit: q.lim.MaxFrameSize}
 	}
 	if z := q.compressed(w.B); z != nil {
 		PutBuf(w)
-		w = z
+		return z, nil
 	}
-	return q.TryEnqueue(w)
+	return w, nil
 }
 
 // SendPacket encodes pkt and queues it as Send does.

@@ -183,30 +183,14 @@ func listenTwice() int {
 // configuration as well) is refused for what it is: the pipes to the parent are served
 // already; the process was started by Spawn all the same.
 func TestSecondListenSaysPipesAreTaken(t *testing.T) {
-	c := spawn(t, "twice")
-	select {
-	case <-c.Exited():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the child did not exit within 10 s")
-	}
-	if err := c.ExitErr(); err != nil {
-		t.Fatalf("child: %v (status 12: the second Listen's error does not say the pipes are taken)", err)
-	}
+	childSucceeds(t, "twice", "status 12: the second Listen's error does not say the pipes are taken")
 }
 
 // The child's Close ends its read that waits for the parent (the
 // inherited pipes were blocking files, which Close cannot interrupt: the
 // reader and its descriptor stayed until the parent wrote or closed).
 func TestChildCloseEndsItsRead(t *testing.T) {
-	c := spawn(t, "closeread")
-	select {
-	case <-c.Exited():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the child did not exit within 10 s")
-	}
-	if err := c.ExitErr(); err != nil {
-		t.Fatalf("child: %v (status 8: its ReadMessage was still blocked 3 s after Close)", err)
-	}
+	childSucceeds(t, "closeread", "status 8: its ReadMessage was still blocked 3 s after Close")
 }
 
 func spawn(t *testing.T, mode string) *ipc.Child {
