@@ -150,7 +150,7 @@ func (s *hubSet) pick() *Peer {
 func (s *hubSet) down() string {
 	p := (*s.conns.Load())[0].p
 	what := "reconnecting"
-	if p.isClosed() {
+	if p.isClosed() || !p.redials() { // closed, or about to be (connLost)
 		what = "connection closed"
 	}
 	p.mu.Lock()

@@ -162,7 +162,7 @@ func (p *Peer) connLost(c *conn) {
 		close(p.done)
 		return
 	}
-	if closed || p.noRedial || p.n.cfg.Reconnect.Disabled {
+	if closed || !p.redials() {
 		p.cur.Store(nil)
 		p.n.removePeer(p)
 		p.markClosed()
@@ -172,6 +172,10 @@ func (p *Peer) connLost(c *conn) {
 	p.cur.Store(nil)
 	go p.reconnect()
 }
+
+// redials reports whether the peer, one this side dialled, dials again
+// when its connection ends (not over ipc, nor with reconnecting off).
+func (p *Peer) redials() bool { return !p.noRedial && !p.n.cfg.Reconnect.Disabled }
 
 // markClosed marks the peer closed; it reports false when it already was.
 func (p *Peer) markClosed() bool {

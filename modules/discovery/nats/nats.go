@@ -187,12 +187,16 @@ func (r *Registry) reconnected() {
 	if !writes {
 		return
 	}
+	octx, ocancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	err := r.reopen(octx)
+	ocancel()
+	if err != nil {
+		// The entries are written all the same (put makes a missing
+		// bucket): only the age limit waits for the next reconnection.
+		r.log.Warn("could not open the discovery bucket again after reconnecting", "bucket", r.bucket, "error", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
 	defer cancel()
-	if err := r.reopen(ctx); err != nil {
-		r.log.Warn("could not open the discovery bucket again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "error", err)
-		return
-	}
 	// The entries as they are now, after the bucket opened: not those
 	// deregistered meanwhile.
 	r.regsMu.Lock()
