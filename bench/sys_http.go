@@ -207,8 +207,11 @@ func ndjsonStream(ctx context.Context, hc *http.Client, url string, args []any, 
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return 0, fmt.Errorf("stream answered with status %d (%s)", resp.StatusCode, b)
 	}
+	// The scanner starts small and grows to the longest line: a buffer of
+	// 64 KiB per stream made up most of the bytes the rows allocated per
+	// message, a cost of this client, not of the gateway.
 	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	sc.Buffer(make([]byte, 0, 4<<10), 4<<20)
 	got := 0
 	for sc.Scan() {
 		if err := check(sc.Bytes()); err != nil {
