@@ -82,7 +82,9 @@ type CircuitBreakerConfig struct {
 	// them must succeed for it to close, and a failure opens it again.
 	// Further calls are refused while the probes are out; a probe that
 	// counts as neither (see FailureCodes) gives its place to the next
-	// call. 0 means DefaultProbes (1).
+	// call, and a call let through before the breaker half-opened that
+	// ends while it is half-open counts as neither. 0 means DefaultProbes
+	// (1).
 	Probes int
 	// FailureCodes are the codes of the failures it counts: nil means
 	// DefaultFailureCodes (unavailable, deadline_exceeded, internal).
@@ -319,11 +321,15 @@ func (b *Breaker) judge(ctx context.Context, err error) outcome {
 
 // record counts the outcome of a call let through with p. A probe that
 // ended as neither gives its permit to the next call, if the round it
-// was let through in goes on.
+// was let through in goes on. While the breaker is half-open only the
+// outcomes of its probes count: a call let through in an earlier round
+// holds none of their permits, and failsafe-go would free one for it,
+// letting through a call more than Probes.
 func (b *Breaker) record(p pass, out outcome) {
 	b.mu.Lock()
 	defer b.unlock()
 	switch {
+	case b.cb.IsHalfOpen() && (!p.probe || p.round != b.round):
 	case out == succeeded:
 		b.cb.RecordSuccess()
 	case out == failed:

@@ -254,3 +254,51 @@ func TestCircuitBreakerCountsPanicsAsFailures(t *testing.T) {
 		})
 	}
 }
+
+// A half-open breaker lets through its probes and no more: a call let
+// through before it opened that ends while it is half-open holds none of
+// its probes' places, so its success neither lets another call through
+// nor counts as a probe's.
+func TestCircuitBreakerHalfOpenIgnoresEarlierCalls(t *testing.T) {
+	early, probed := &Flaky{name: "early"}, &Flaky{name: "probed"}
+	_, earlyAddr := serve(t, early)
+	_, probedAddr := serve(t, probed)
+	const delay = 100 * time.Millisecond
+	b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Name: "flaky", Failures: 1, Probes: 2, Delay: delay})
+	pe, pp := dial(t, earlyAddr, b), dial(t, probedAddr, b)
+
+	earlyDone := make(chan error, 1)
+	go func() { _, err := get(pe, "wait"); earlyDone <- err }()
+	eventually(t, "the early call reaches its server", func() bool { return early.inflight.Load() == 1 })
+	probed.failing.Store(true)
+	if _, err := get(pp, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable || b.State() != resilience.Open {
+		t.Fatalf("the failure: %v, state %v; want unavailable and open", err, b.State())
+	}
+	probed.failing.Store(false)
+	time.Sleep(delay + 20*time.Millisecond)
+
+	probes := make(chan error, 2)
+	for range 2 {
+		go func() { _, err := get(pp, "wait"); probes <- err }()
+	}
+	eventually(t, "the 2 probes reach their server", func() bool { return probed.inflight.Load() == 2 })
+	close(early.hold)
+	if err := <-earlyDone; err != nil {
+		t.Fatalf("the early call: %v", err)
+	}
+	if _, err := get(pp, "get", "k"); !errors.Is(err, resilience.ErrCircuitOpen) {
+		t.Fatalf("a call while the 2 probes are out, after the early call succeeded: %v; want it refused (ErrCircuitOpen)", err)
+	}
+	if b.State() != resilience.HalfOpen {
+		t.Fatalf("after the early call: %v, want half-open until the probes end", b.State())
+	}
+	close(probed.hold)
+	for range 2 {
+		if err := <-probes; err != nil {
+			t.Fatalf("a probe: %v", err)
+		}
+	}
+	if b.State() != resilience.Closed {
+		t.Fatalf("after the 2 probes succeeded: %v, want closed", b.State())
+	}
+}

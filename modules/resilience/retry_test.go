@@ -347,8 +347,11 @@ func TestRetryMaxBackoffBelowTheDefaultBackoff(t *testing.T) {
 	p := dial(t, addr, resilience.Retry(cfg))
 	start := time.Now()
 	_, err := get(p, "put", "k")
-	// 9 waits of at most 1ms; 25ms each (225ms) when MaxBackoff is ignored.
-	if took := time.Since(start); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 10 || took > 150*time.Millisecond {
+	// 9 waits of at most 1ms; at least 25ms each (225ms of waiting alone)
+	// when MaxBackoff is ignored: the bound leaves a loaded machine all
+	// the rest (TestRetryDefaultBackoffWithinMaxBackoff checks the wait
+	// itself).
+	if took := time.Since(start); netron.CodeOf(err) != netron.CodeUnavailable || f.calls.Load() != 10 || took >= 225*time.Millisecond {
 		t.Fatalf("10 attempts at most 1ms apart: %v after %v, %d attempts", err, took, f.calls.Load())
 	}
 }

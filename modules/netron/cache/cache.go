@@ -29,10 +29,14 @@ type Cache struct {
 	maxBytes int64
 	now      func() time.Time // nil: otter's own clock, the system's
 	mu       sync.Mutex
+	closed   bool // Close was called: a store made later stops its goroutines at once
 	c        atomic.Pointer[otter.Cache[string, *entry]]
 
 	hits, misses atomic.Uint64 // calls of cacheable methods (Stats)
 	bytes        atomic.Int64  // what the entries held take (entry.bytes)
+	// invalidations counts the calls of Invalidate, so that a result a
+	// method computed across one (from data read before it) is not kept.
+	invalidations atomic.Uint64
 }
 
 // Stats are what a [Cache] has served, for metrics (modules/metrics).
@@ -117,6 +121,10 @@ func (c *Cache) store() *otter.Cache[string, *entry] {
 	if err != nil {
 		return nil
 	}
+	if c.closed {
+		// A call that arrives after Close: nothing would stop them.
+		s.StopAllGoroutines()
+	}
 	c.c.Store(s)
 	return s
 }
@@ -126,6 +134,7 @@ func (c *Cache) store() *otter.Cache[string, *entry] {
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	if s := c.c.Load(); s != nil {
 		s.StopAllGoroutines()
 	}
@@ -135,9 +144,15 @@ func (c *Cache) Close() error {
 // Invalidate removes the results of the services whose qualified name
 // ("users@1.0.0") or name matches pattern ('*' stands for any run of
 // characters, everything else is literal; "" and "*" match every service)
-// and returns how many were removed. It implements
+// and returns how many were removed. A call of a cacheable method
+// running while it is made does not keep its result, which may have been
+// read before the change the invalidation is for. It implements
 // [netron.CacheInvalidator].
 func (c *Cache) Invalidate(pattern string) int {
+	// Counted before the results are removed: a call that finds the count
+	// unchanged once it has set its result set it before this, so the
+	// removal below removes it.
+	c.invalidations.Add(1)
 	s := c.c.Load()
 	if s == nil {
 		return 0
@@ -212,11 +227,18 @@ func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 			}
 		}
 		c.misses.Add(1)
+		gen := c.invalidations.Load()
 		res, err := next(ctx, call)
-		if err == nil {
+		if err == nil && c.invalidations.Load() == gen {
 			if e, ok := keep(res, spec.CacheTTL(), len(k), largest); ok {
 				c.bytes.Add(int64(e.bytes))
 				s.Set(k, e)
+				if c.invalidations.Load() != gen {
+					// An Invalidate began while it was set and may have
+					// missed it: the method may have read what the
+					// invalidation was for.
+					s.Invalidate(k)
+				}
 			}
 		}
 		return res, err

@@ -30,7 +30,11 @@
 // caps their number. Past either bound the results least likely to be
 // asked for again are dropped. A result whose key and value would take
 // more than a sixteenth of the budget is not kept at all (the method runs
-// for every such call), so that no one call pushes many others out.
+// for every such call), so that no one call pushes many others out. The
+// strings of a result kept as it is (see below) are kept as copies, so
+// that a string cut from a larger one (a title cut from a page) does not
+// hold the larger one in memory; a result holding a string the cache
+// cannot copy (an unexported field) is not kept.
 //
 // # What a caller gets
 //

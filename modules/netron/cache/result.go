@@ -2,6 +2,7 @@ package cache
 
 import (
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +55,11 @@ func keep(res any, ttl time.Duration, keyLen, limit int) (*entry, bool) {
 			size += int(t.Size())
 		}
 	case flatStrings:
-		e.value = res
+		v, ok := cloneStrings(res)
+		if !ok {
+			return nil, false
+		}
+		e.value = v
 		size += int(t.Size()) + stringBytes(reflect.ValueOf(res))
 	default:
 		raw, err := encode(res)
@@ -72,6 +77,50 @@ func keep(res any, ttl time.Duration, keyLen, limit int) (*entry, bool) {
 	}
 	e.bytes = uint32(size)
 	return e, true
+}
+
+// cloneStrings returns a copy of res, which is flatStrings, holding copies
+// of its strings: a string cut from a larger one (a title cut from a
+// page) shares the larger one's memory, which the cache would otherwise
+// keep whole while counting the string's bytes alone. It reports false
+// when res holds a string it cannot set (an unexported field).
+func cloneStrings(res any) (any, bool) {
+	if s, ok := res.(string); ok {
+		return strings.Clone(s), true
+	}
+	v := reflect.New(reflect.TypeOf(res)).Elem()
+	v.Set(reflect.ValueOf(res))
+	if !cloneStringsIn(v) {
+		return nil, false
+	}
+	return v.Interface(), true
+}
+
+// cloneStringsIn replaces the strings v holds by copies; v is addressable.
+func cloneStringsIn(v reflect.Value) bool {
+	if shapeOf(v.Type()) != flatStrings {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if !v.CanSet() {
+			return false
+		}
+		v.SetString(strings.Clone(v.String()))
+	case reflect.Array:
+		for i := range v.Len() {
+			if !cloneStringsIn(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !cloneStringsIn(v.Field(i)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // encode returns the encoding of res, in a slice no longer than it.

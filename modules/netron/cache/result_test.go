@@ -68,6 +68,15 @@ type Flat struct {
 	At    time.Time `json:"at"`
 }
 
+// Status is a string type of its own.
+type Status string
+
+// Sealed holds a string the cache cannot copy: an unexported field.
+type Sealed struct {
+	Code int `json:"code"`
+	note string
+}
+
 // Opaque holds an interface that its encoding cannot fill back.
 type Opaque struct {
 	V fmt.Stringer `json:"v"`
@@ -90,6 +99,9 @@ func TestHitAnswersLikeTheMethod(t *testing.T) {
 		{"int", 42, true, true},
 		{"string", "apple", true, true},
 		{"flat struct", Flat{Name: "apple", Sizes: [2]int{1, 2}, At: at}, true, true},
+		{"string type", Status("open"), true, true},
+		{"array of strings", [2]string{"a", "b"}, true, true},
+		{"unexported string", Sealed{Code: 1, note: "n"}, false, false},
 		{"time", time.Date(2026, 1, 2, 3, 4, 5, 6, time.Local), true, true},
 		{"map", map[string]int{"apple": 100}, true, true},
 		{"slice of structs", []Item{{SKU: "a", Tags: []string{"x", "y"}, Price: 1}}, true, true},
