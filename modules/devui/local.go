@@ -109,11 +109,19 @@ func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHan
 	if l.n.Access() != nil {
 		// The caller's credentials may expire while the feed is open:
 		// their events are sent as long as their calls would be taken.
+		// The events of names the app restricts (security.events) are
+		// sent only to a caller who may subscribe to them: a pattern
+		// covers names the rules decide one by one.
+		ea, _ := l.n.Access().(netron.EventAccess)
 		next := h
 		h = func(ectx context.Context, e netron.Event) {
-			if l.seesAll(ctx, "the event monitor") == nil {
-				next(ectx, e)
+			if l.seesAll(ctx, "the event monitor") != nil {
+				return
 			}
+			if ea != nil && ea.MaySubscribe(ctx, e.Topic) != nil {
+				return
+			}
+			next(ectx, e)
 		}
 	}
 	unsubscribe, err := l.n.Subscribe(ctx, pattern, h)

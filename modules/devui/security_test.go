@@ -224,3 +224,29 @@ func TestEventFeedSubscribeAgainChecksTheNewToken(t *testing.T) {
 	}
 	mark()
 }
+
+// The event monitor shows the events of names the app restricts
+// (security.events) only to a token that may subscribe to them: a pattern
+// covers names the rules decide one by one.
+func TestEventFeedFollowsEventRules(t *testing.T) {
+	t.Parallel()
+	app, base := startSecureUI(t, `security.events=[{"topic":"orders.>","roles":["auditor"]}]`)
+	admin := openFeed(t, base)
+	admin.subscribe(">", token(t, "alice", "admin"))
+	auditor := openFeed(t, base)
+	auditor.subscribe(">", token(t, "carol", "admin", "auditor"))
+	ctx := context.Background()
+	for _, topic := range []string{"orders.created", "chat.message"} {
+		if err := app.Netron().Emit(ctx, topic, topic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ev, _ := admin.next()["event"].(map[string]any); ev["topic"] != "chat.message" {
+		t.Errorf("an admin without the role auditor was shown %v, want chat.message only", ev)
+	}
+	for _, want := range []string{"orders.created", "chat.message"} {
+		if ev, _ := auditor.next()["event"].(map[string]any); ev["topic"] != want {
+			t.Errorf("an auditor was shown %v, want %s", ev, want)
+		}
+	}
+}

@@ -92,6 +92,23 @@ func validPattern(p string) error {
 	return nil
 }
 
+// EventPattern is a pattern of event names as [Netron.Subscribe] takes
+// it, parsed once: dot-separated tokens, "*" for exactly one token and a
+// final ">" for one or more. The security module matches its rules of
+// security.events with it, as subscriptions are matched.
+type EventPattern struct{ tokens []string }
+
+// ParseEventPattern parses p, refusing what Subscribe refuses.
+func ParseEventPattern(p string) (EventPattern, error) {
+	if err := validPattern(p); err != nil {
+		return EventPattern{}, err
+	}
+	return EventPattern{tokens: strings.Split(p, ".")}, nil
+}
+
+// Match reports whether the event name matches the pattern.
+func (p EventPattern) Match(name string) bool { return matchTokens(p.tokens, name) }
+
 // matchTokens reports whether topic matches the pattern's tokens.
 func matchTokens(pattern []string, topic string) bool {
 	for i, p := range pattern {

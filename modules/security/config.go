@@ -1,12 +1,14 @@
 package security
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/security/certs"
 	"github.com/titanframework/titan/modules/security/jwtauth"
 )
@@ -24,6 +26,29 @@ type Config struct {
 	RateLimit RateLimitConfig `json:"rateLimit" jsonschema:"description=Where rate limits count: in-process or shared through Redis"`
 	// Auth bounds what callers may do before and while authenticated.
 	Auth AuthConfig `json:"auth" jsonschema:"description=Authentication requirements and limits per caller"`
+	// Events restricts who may subscribe to the app's events, per event
+	// name: a subscription is decided by the first rule whose topic
+	// matches the event's name; names no rule matches are left to
+	// Auth.Required.
+	Events []EventRule `json:"events,omitempty" jsonschema:"description=Who may subscribe to which events: the first rule whose topic matches an event name decides"`
+}
+
+// EventRule is who may subscribe to the events whose names match Topic:
+// authenticated connections holding one of Roles (directly or by
+// inheritance) and every one of Permissions, as titan.Roles and
+// titan.Permissions are checked for methods. A rule with neither lets
+// every authenticated connection subscribe.
+type EventRule struct {
+	// Topic is a pattern of event names, as netron's Subscribe takes: names
+	// are dot-separated tokens, "*" stands for exactly one token and a
+	// final ">" for one or more ("orders.*", "orders.>"; "orders.>" does
+	// not match "orders" itself).
+	Topic string `json:"topic" jsonschema:"description=Event names the rule covers: dot-separated tokens; * is one token and a final > one or more (orders.>)"`
+	// Roles: the subscriber needs one of them (none: any role).
+	Roles []string `json:"roles,omitempty" jsonschema:"description=Roles of which the subscriber needs one (directly or inherited); empty: any"`
+	// Permissions: the subscriber needs every one of them (granted by its
+	// token or by its roles in RBAC; "*" wildcards on the granted side).
+	Permissions []string `json:"permissions,omitempty" jsonschema:"description=Permissions the subscriber needs every one of"`
 }
 
 // RBACConfig grants permissions to roles.
@@ -123,8 +148,69 @@ func (c Config) Validate() error {
 	if c.Auth.MaxCallsPerSubject < 0 {
 		return fmt.Errorf("security.auth.maxCallsPerSubject: %d is negative", c.Auth.MaxCallsPerSubject)
 	}
-	_, err := compileRBAC(c.RBAC)
+	if _, err := compileRBAC(c.RBAC); err != nil {
+		return err
+	}
+	_, err := compileEventRules(c.Events)
 	return err
+}
+
+// eventRule is a compiled rule of security.events.
+type eventRule struct {
+	key     string // security.events[i], for messages
+	pattern netron.EventPattern
+	EventRule
+}
+
+// compileEventRules checks the rules of security.events and splits their
+// topics into tokens. Roles are not checked against security.rbac.roles:
+// a token may grant roles RBAC does not list, as for titan.Roles.
+func compileEventRules(rules []EventRule) ([]eventRule, error) {
+	out := make([]eventRule, 0, len(rules))
+	for i, r := range rules {
+		key := fmt.Sprintf("security.events[%d]", i)
+		if err := validEventPattern(r.Topic); err != nil {
+			return nil, fmt.Errorf("%s.topic: %w", key, err)
+		}
+		for _, role := range r.Roles {
+			if strings.TrimSpace(role) == "" {
+				return nil, fmt.Errorf("%s.roles: a role name is empty", key)
+			}
+		}
+		for _, p := range r.Permissions {
+			if strings.TrimSpace(p) == "" {
+				return nil, fmt.Errorf("%s.permissions: a permission name is empty", key)
+			}
+		}
+		pat, err := netron.ParseEventPattern(r.Topic)
+		if err != nil {
+			return nil, fmt.Errorf("%s.topic: %w", key, err)
+		}
+		out = append(out, eventRule{key: key, pattern: pat, EventRule: r})
+	}
+	return out, nil
+}
+
+// validEventPattern checks a pattern of event names as netron's Subscribe
+// does, and also refuses a wildcard inside a token ("orders*"): an event
+// name has no wildcards, so such a token would match no event and the
+// rule would protect nothing.
+func validEventPattern(p string) error {
+	if strings.TrimSpace(p) == "" {
+		return errors.New("the topic is empty")
+	}
+	toks := strings.Split(p, ".")
+	for i, t := range toks {
+		switch {
+		case t == "":
+			return fmt.Errorf("%q has an empty token", p)
+		case t == ">" && i != len(toks)-1:
+			return fmt.Errorf("%q: '>' must be the last token", p)
+		case t != "*" && t != ">" && strings.ContainsAny(t, "*>"):
+			return fmt.Errorf("%q: a wildcard is a whole token (%q is not): * for one token, a final > for the rest", p, t)
+		}
+	}
+	return nil
 }
 
 // rbac is the compiled RBAC configuration: for each role, the roles it

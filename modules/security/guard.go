@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +67,7 @@ type Guard struct {
 	verifier atomic.Pointer[jwtauth.Verifier]
 	auth     Authenticator
 	rbac     *rbac
+	events   []eventRule // security.events, in order
 	limiter  ratelimit.Limiter
 	now      func() time.Time
 
@@ -127,6 +129,10 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
+	events, err := compileEventRules(cfg.Events)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Auth.Timeout == 0 {
 		cfg.Auth.Timeout = 10 * time.Second
 	}
@@ -138,7 +144,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &Guard{
-		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, limiter: o.Limiter,
+		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, events: events, limiter: o.Limiter,
 		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{}, watched: map[*netron.Peer]struct{}{},
 		refused: newOffenders(log, 10_000),
 	}
@@ -495,20 +501,50 @@ func (g *Guard) PeerAccepted(p *netron.Peer) {
 	}()
 }
 
-// MaySubscribe refuses the app's events to a connection that has not
-// authenticated when connections must (security.auth.required), as its
-// methods are refused to it (netron.EventAccess); with authentication not
-// required, or once the connection has authenticated, every event name
-// may be subscribed to.
+// MaySubscribe decides whether the caller in ctx (a connection's, or a
+// request's) may subscribe to the event topic (netron.EventAccess). The
+// first rule of security.events whose topic matches decides: the caller
+// must be authenticated and hold what the rule names. An event no rule
+// matches is refused to a connection that has not authenticated when
+// connections must (security.auth.required), as its methods are refused
+// to it, and open to every caller otherwise.
 func (g *Guard) MaySubscribe(ctx context.Context, topic string) error {
-	if !g.cfg.Auth.Required {
-		return nil
+	id := FromContext(ctx)
+	for i := range g.events {
+		if r := &g.events[i]; r.pattern.Match(topic) {
+			err := g.checkEvent(r, id, topic)
+			if err != nil {
+				// Logged by rule, not by event name: a caller trying many
+				// names makes one line.
+				g.refused.note(offender(netron.RemoteAddrFromContext(ctx), subjectOf(id)),
+					fmt.Sprintf("%s: subscription refused by %s (topic %q)", netron.CodeOf(err), r.key, r.Topic))
+			}
+			return err
+		}
 	}
-	if p := netron.PeerFromContext(ctx); p != nil && p.Identity() != nil {
+	if !g.cfg.Auth.Required || id != nil {
 		return nil
 	}
 	return netron.Errorf(netron.CodeUnauthenticated,
 		"subscribing to %q needs an authenticated connection (security.auth.required): authenticate first", topic)
+}
+
+// checkEvent decides whether the caller id may subscribe to topic, which
+// the rule r matches.
+func (g *Guard) checkEvent(r *eventRule, id *Identity, topic string) error {
+	if id == nil {
+		return netron.Errorf(netron.CodeUnauthenticated,
+			"subscribing to %q needs an authenticated caller (%s, topic %q): authenticate first", topic, r.key, r.Topic)
+	}
+	if !id.ExpiresAt.IsZero() && id.expired(g.now()) {
+		return netron.Errorf(netron.CodeUnauthenticated,
+			"subscribing to %q: the caller's credentials expired at %s: authenticate again", topic, id.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	if need := lacks(id, r.Roles, r.Permissions); need != "" {
+		return netron.Errorf(netron.CodePermissionDenied,
+			"subscribing to %q: %s may not subscribe to it (%s, topic %q, needs %s)", topic, id.Subject, r.key, r.Topic, need)
+	}
+	return nil
 }
 
 var _ netron.EventAccess = (*Guard)(nil)
@@ -590,27 +626,29 @@ func (g *Guard) check(c *compiled, id *Identity) error {
 	if !id.ExpiresAt.IsZero() && id.expired(g.now()) { // the clock only when it matters
 		return netron.Errorf(netron.CodeUnauthenticated, "%s: the caller's credentials expired at %s: authenticate again", c.name, id.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	if len(c.auth.Roles) > 0 {
-		ok := false
-		for _, r := range c.auth.Roles {
-			if id.HasRole(r) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs one of the roles %s)", c.name, id.Subject, strings.Join(c.auth.Roles, ", "))
-		}
-	}
-	for _, p := range c.auth.Permissions {
-		if !id.Can(p) {
-			return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs the permission %s)", c.name, id.Subject, p)
-		}
+	if need := lacks(id, c.auth.Roles, c.auth.Permissions); need != "" {
+		return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs %s)", c.name, id.Subject, need)
 	}
 	if c.permOfRPC != "" && !id.Can(c.permOfRPC) {
 		return netron.Errorf(netron.CodePermissionDenied, "%s: %s may not call it (it needs the permission %s)", c.name, id.Subject, c.permOfRPC)
 	}
 	return nil
+}
+
+// lacks returns what id lacks of roles (it needs one of them, directly or
+// by inheritance) and permissions (it needs every one): "one of the roles
+// a, b" or "the permission p"; "" when it lacks nothing. Methods and
+// events are checked alike.
+func lacks(id *Identity, roles, permissions []string) string {
+	if len(roles) > 0 && !slices.ContainsFunc(roles, id.HasRole) {
+		return "one of the roles " + strings.Join(roles, ", ")
+	}
+	for _, p := range permissions {
+		if !id.Can(p) {
+			return "the permission " + p
+		}
+	}
+	return ""
 }
 
 // Visible reports whether the caller in ctx may call the method.
