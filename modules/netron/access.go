@@ -37,6 +37,17 @@ type EventAccess interface {
 	MaySubscribe(ctx context.Context, topic string) error
 }
 
+// EventReceiver is an [EventAccess] that is also asked before each event
+// is sent to a peer subscribed to its name: an event it refuses is not
+// sent to that peer, and the subscription stays (the peer gets the
+// events again once it may, authenticated again, say). The security
+// module implements it, so that a subscription does not outlive the
+// rights it was made with. It is called on the goroutine that emits, once
+// per event and subscribed peer: it must be quick and not block.
+type EventReceiver interface {
+	MayReceive(p *Peer, topic string) bool
+}
+
 // PeerWatcher is an [Access] that is told of every connection a listener
 // accepts, before it is served (the security module closes connections
 // that do not authenticate in time).

@@ -250,7 +250,11 @@ func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
 		if size, limit := eventHeader+len(body), peers[0].n.cfg.MaxFrameSize; size > limit {
 			return Errorf(CodeResourceExhausted, "cannot emit %q: the event is %d bytes, over the frame limit of %d (netron.maxFrameSize)", topic, size, limit)
 		}
+		recv, _ := peers[0].n.access.(EventReceiver)
 		for _, p := range peers {
+			if recv != nil && !recv.MayReceive(p, topic) {
+				continue
+			}
 			if err := p.sendEvent(body, topic); err != nil {
 				errs = append(errs, err)
 			}

@@ -34,9 +34,11 @@
 // or, with security.auth.required, by every authenticated one.
 //
 // The rules are checked when a connection subscribes (the subscribe task
-// of tcp://, tls://, unix://, ws://, wss:// connections): a subscription
-// made before the connection's credentials expired, or before it
-// authenticated again as another caller, stays. They do not reach NATS:
+// of tcp://, tls://, unix://, ws://, wss:// connections), and again before
+// each event is sent to it: a connection whose credentials expired, or
+// that authenticated again as a caller the rule refuses, is not sent the
+// event (its subscription stays, and serves it again once it may). They
+// do not reach NATS:
 // the events bridge (nats.events) publishes every event to
 // <prefix>.events.<name>, and a nats:// peer subscribes to that subject at
 // the NATS server; restrict those subjects with the NATS server's

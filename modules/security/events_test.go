@@ -381,3 +381,42 @@ func TestEventRefusalsLoggedByRule(t *testing.T) {
 		t.Fatalf("%d lines for 50 refusals under one rule, want 1 naming security.events[0] and no event name:\n%s", n, logged)
 	}
 }
+
+// The rules are asked again before each event is sent: a connection that
+// subscribed as an admin and then authenticated again as a caller without
+// the role is no longer sent the protected events (its subscription
+// stays, and serves it again once it may); events no rule covers go on.
+func TestEventRulesCheckedForEveryEvent(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	addr, n := eventsApp(t, s)
+	ctx := context.Background()
+	p, got := subscriber(t, addr, s.token(t, claims("alice", []string{"admin"}, nil)))
+	for _, topic := range []string{"orders.created", "chat.message"} {
+		if _, err := p.Subscribe(ctx, topic, queue(got)); err != nil {
+			t.Fatalf("the admin subscribing to %s: %v", topic, err)
+		}
+	}
+	emit := func(topics ...string) {
+		t.Helper()
+		for _, topic := range topics {
+			if err := n.Emit(ctx, topic, topic); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	emit("orders.created")
+	receive(t, got, "orders.created")
+
+	if res := authenticate(t, p, s.token(t, claims("alice", []string{"reader"}, nil))); res["success"] != true {
+		t.Fatalf("authenticating again: %v", res)
+	}
+	emit("orders.created", "chat.message")
+	receive(t, got, "chat.message") // events of one connection keep their order
+
+	if res := authenticate(t, p, s.token(t, claims("alice", []string{"admin"}, nil))); res["success"] != true {
+		t.Fatalf("authenticating again: %v", res)
+	}
+	emit("orders.created")
+	receive(t, got, "orders.created")
+}

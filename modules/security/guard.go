@@ -510,22 +510,42 @@ func (g *Guard) PeerAccepted(p *netron.Peer) {
 // to it, and open to every caller otherwise.
 func (g *Guard) MaySubscribe(ctx context.Context, topic string) error {
 	id := FromContext(ctx)
+	r, err := g.subscription(id, topic)
+	if err != nil && r != nil {
+		// Logged by rule, not by event name: a caller trying many names
+		// makes one line.
+		g.refused.note(offender(netron.RemoteAddrFromContext(ctx), subjectOf(id)),
+			fmt.Sprintf("%s: subscription refused by %s (topic %q)", netron.CodeOf(err), r.key, r.Topic))
+	}
+	return err
+}
+
+// MayReceive decides, before each event is sent to a connection
+// subscribed to it, as MaySubscribe decided when it subscribed
+// (netron.EventReceiver): a connection whose credentials expired, or
+// that authenticated again as a caller without the rule's roles, is not
+// sent the event. Nothing is logged: the refusal repeats with every event.
+func (g *Guard) MayReceive(p *netron.Peer, topic string) bool {
+	if len(g.events) == 0 && !g.cfg.Auth.Required {
+		return true
+	}
+	id, _ := p.Identity().(*Identity)
+	_, err := g.subscription(id, topic)
+	return err == nil
+}
+
+// subscription decides whether the caller id may subscribe to topic, and
+// returns the rule of security.events that decided, if one did.
+func (g *Guard) subscription(id *Identity, topic string) (*eventRule, error) {
 	for i := range g.events {
 		if r := &g.events[i]; r.pattern.Match(topic) {
-			err := g.checkEvent(r, id, topic)
-			if err != nil {
-				// Logged by rule, not by event name: a caller trying many
-				// names makes one line.
-				g.refused.note(offender(netron.RemoteAddrFromContext(ctx), subjectOf(id)),
-					fmt.Sprintf("%s: subscription refused by %s (topic %q)", netron.CodeOf(err), r.key, r.Topic))
-			}
-			return err
+			return r, g.checkEvent(r, id, topic)
 		}
 	}
 	if !g.cfg.Auth.Required || id != nil {
-		return nil
+		return nil, nil
 	}
-	return netron.Errorf(netron.CodeUnauthenticated,
+	return nil, netron.Errorf(netron.CodeUnauthenticated,
 		"subscribing to %q needs an authenticated connection (security.auth.required): authenticate first", topic)
 }
 
@@ -547,7 +567,10 @@ func (g *Guard) checkEvent(r *eventRule, id *Identity, topic string) error {
 	return nil
 }
 
-var _ netron.EventAccess = (*Guard)(nil)
+var (
+	_ netron.EventAccess   = (*Guard)(nil)
+	_ netron.EventReceiver = (*Guard)(nil)
+)
 
 // Identify is the identity of a request that brings its own credentials
 // (HTTP, NATS): its bearer token, else its TLS client certificate.
