@@ -16,7 +16,8 @@
 // bucket and again whenever its connection comes back (the server may have
 // restarted without its JetStream store, and another app made the bucket
 // again with a shorter ttl). A heartbeat that finds the bucket gone
-// creates it again.
+// creates it again; the apps that hear of it (JetStream's advisory) raise
+// its limit in the same way, and watch it again.
 //
 // An id registered under another service than before moves: the new
 // entry is written, then the id's entries under other services are
@@ -109,9 +110,20 @@ type Registry struct {
 	// new, empty server) rather than at the next heartbeat.
 	regsMu sync.Mutex
 	regs   map[string]registration
-	// back is closed, and replaced, when the connection comes back: the
-	// watchers watch again rather than trust a consumer of the old server.
+	// writeMu orders the writes of the entries in regs: Register's, the
+	// write-back after a reconnection (see renew), and Deregister's
+	// delete, each with its change to regs. The write-back writes an entry as regs
+	// holds it under this lock, so that it never brings back an entry
+	// deregistered, or one replaced, since it collected the ids.
+	writeMu sync.Mutex
+	// back is closed, and replaced, when the connection comes back or
+	// the bucket is made again: the watchers watch again rather than
+	// trust a consumer of the old server, or of the deleted bucket.
 	back chan struct{}
+
+	// afterCollect, when set (by a test), runs in renew between
+	// collecting the entries to write again and writing them.
+	afterCollect func()
 }
 
 var (
@@ -162,6 +174,16 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 	if _, err := r.store(ctx, false); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
 	}
+	// A bucket deleted while the connection stays up, and made again by a
+	// heartbeat (of this app or another), is news the connection does not
+	// bring: JetStream's advisory that the bucket's stream was created is.
+	// The registry then does what it does when the connection comes back:
+	// the watchers' consumers were on the deleted stream, and the app that
+	// made the bucket again may have a shorter ttl. (Without the
+	// permission to hear advisories, this waits for the next reconnection.)
+	if _, err := nc.Subscribe(streamCreated+"KV_"+r.bucket, func(*nats.Msg) { r.renew("after the bucket was made again") }); err != nil {
+		return nil, fmt.Errorf("bucket %s: hearing that it is made again: %w", r.bucket, err)
+	}
 	prev := nc.Opts.ReconnectedCB
 	nc.SetReconnectHandler(func(c *nats.Conn) {
 		if prev != nil {
@@ -172,13 +194,20 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 	return r, nil
 }
 
+// streamCreated is the subject of JetStream's advisories that a stream was
+// created, less the stream's name.
+const streamCreated = "$JS.EVENT.ADVISORY.STREAM.CREATED."
+
 // reconnected runs on nats.go's callback goroutine when the connection is
-// back: it wakes the watchers and writes this registry's entries again,
-// on a budget of reregisterTimeout, in the bucket opened again: the
-// server may be a new one, whose bucket is missing (it is created) or was
-// made again by another app of a shorter ttl (its age limit is raised,
-// see open).
-func (r *Registry) reconnected() {
+// back: the server may be a new one, whose bucket is missing (it is
+// created) or was made again by another app of a shorter ttl (see renew).
+func (r *Registry) reconnected() { r.renew("after reconnecting") }
+
+// renew wakes the watchers and writes this registry's entries again, on a
+// budget of reregisterTimeout, in the bucket opened again: it may be
+// missing (it is created) or made again by another app of a shorter ttl
+// (its age limit is raised, see open). after says when, for the log.
+func (r *Registry) renew(after string) {
 	r.regsMu.Lock()
 	close(r.back)
 	r.back = make(chan struct{})
@@ -193,32 +222,55 @@ func (r *Registry) reconnected() {
 	if err != nil {
 		// The entries are written all the same (put makes a missing
 		// bucket): only the age limit waits for the next reconnection.
-		r.log.Warn("could not open the discovery bucket again after reconnecting", "bucket", r.bucket, "error", err)
+		r.log.Warn("could not open the discovery bucket again "+after, "bucket", r.bucket, "error", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
 	defer cancel()
-	// The entries as they are now, after the bucket opened: not those
-	// deregistered meanwhile.
+	// The ids registered now, after the bucket opened: each entry is
+	// written as it is when its turn comes (see writeBack).
 	r.regsMu.Lock()
-	entries := slices.Collect(maps.Values(r.regs))
+	ids := slices.Collect(maps.Keys(r.regs))
 	r.regsMu.Unlock()
-	if len(entries) == 0 {
+	if len(ids) == 0 {
 		return
 	}
-	for _, reg := range entries {
-		if err := r.put(ctx, reg.key, reg.value); err != nil {
-			r.log.Warn("could not register again after reconnecting; the next heartbeat retries", "bucket", r.bucket, "key", reg.key, "error", err)
+	if r.afterCollect != nil {
+		r.afterCollect()
+	}
+	written := 0
+	for _, id := range ids {
+		ok, err := r.writeBack(ctx, id)
+		if err != nil {
+			r.log.Warn("could not register again "+after+"; the next heartbeat retries", "bucket", r.bucket, "instance", id, "error", err)
 			return
 		}
+		if ok {
+			written++
+		}
 	}
-	r.log.Info("registered again after reconnecting", "bucket", r.bucket, "entries", len(entries))
+	r.log.Info("registered again "+after, "bucket", r.bucket, "entries", written)
+}
+
+// writeBack writes the id's entry again as regs holds it now, and
+// reports whether it did: a Deregister or Register that ran since the
+// ids were collected is not undone, since they hold writeMu too.
+func (r *Registry) writeBack(ctx context.Context, id string) (bool, error) {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	r.regsMu.Lock()
+	reg, ok := r.regs[id]
+	r.regsMu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	return true, r.put(ctx, reg.key, reg.value)
 }
 
 // reregisterTimeout bounds the registration that follows a reconnection.
 const reregisterTimeout = 2 * time.Second
 
 // backSignal returns the channel closed when the connection next comes
-// back.
+// back, or the bucket is next made again.
 func (r *Registry) backSignal() <-chan struct{} {
 	r.regsMu.Lock()
 	defer r.regsMu.Unlock()
@@ -346,12 +398,15 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 		return err
 	}
 	k := key(in.Service, in.ID)
+	r.writeMu.Lock()
 	r.regsMu.Lock()
 	prev, ok := r.regs[in.ID]
 	alone := ok && prev.key == k && prev.alone
 	r.regs[in.ID] = registration{key: k, value: b, alone: alone}
 	r.regsMu.Unlock()
-	if err := r.put(ctx, k, b); err != nil || alone {
+	err = r.put(ctx, k, b)
+	r.writeMu.Unlock()
+	if err != nil || alone {
 		return err
 	}
 	if err := r.leaveOtherServices(ctx, in.ID, k); err != nil {
@@ -430,6 +485,8 @@ func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 // Deregister implements discovery.Registry: it deletes the id's entries
 // under every service.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
 	kv, err := r.store(ctx, false)
 	if err != nil {
 		return err
