@@ -147,6 +147,12 @@ func (c *Config) load() (*state, error) {
 	if len(files) == 0 && !c.opts.NoDefaultFile {
 		if f := findDefaultFile(cmp.Or(c.opts.Dir, ".")); f != "" {
 			files, why = []string{f}, "found in working directory"
+		} else if prev := c.cur.Load(); prev != nil && len(prev.files) > 0 {
+			// A reload: the default file read before is gone (moved
+			// away, or being replaced). Running on the defaults instead
+			// would drop every value it set without a word, where a
+			// missing --config file is an error.
+			return nil, fmt.Errorf("config: file %q (found in working directory) does not exist any more: keeping the values read from it; restart the app to run without a file", prev.files[0])
 		}
 	}
 	for _, f := range files {
@@ -238,6 +244,11 @@ func (c *Config) load() (*state, error) {
 		}
 	}
 	if len(problems) > 0 {
+		for i, p := range problems {
+			if c.isSecret(p.Path) {
+				problems[i].Reason = withoutValue(p.Reason)
+			}
+		}
 		slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
 		return nil, &ValidationError{Problems: dedupe(problems)}
 	}
@@ -561,6 +572,46 @@ func (c *Config) Dump(w io.Writer, format string) error {
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// isSecret reports whether the value at the dotted path is one [Config.Dump]
+// masks: a key on the way is named like a secret, or is a field tagged
+// secret:"true" (list indices aside, as maskList names them).
+func (c *Config) isSecret(path string) bool {
+	parts := strings.Split(path, ".")
+	sec := c.sections[parts[0]]
+	rel := ""
+	for i, p := range parts {
+		if secretKey.MatchString(p) {
+			return true
+		}
+		if i == 0 || strings.Trim(p, "0123456789") == "" {
+			continue
+		}
+		rel = join(rel, p)
+		if sec != nil && sec.secrets[rel] {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutValue returns reason, why a secret's value was refused, without
+// the value the validator repeats ("got \"hunter2\""): errors and the log
+// of a rejected reload reach terminals and log stores, where Dump would
+// mask it. What was wanted stays, so the user can still fix it.
+func withoutValue(reason string) string {
+	const hidden = " (the value is a secret: not repeated)"
+	if !strings.ContainsAny(reason, `"'`) {
+		return reason // repeats no string ("unknown key, not allowed here")
+	}
+	if want, _, ok := strings.Cut(reason, ", got "); ok && strings.HasPrefix(want, "want ") {
+		return want + hidden
+	}
+	if i := strings.LastIndex(reason, "' does not match pattern '"); i >= 0 {
+		return "want a value matching the pattern " + reason[i+len("' does not match pattern "):] + hidden
+	}
+	return "invalid value" + hidden
 }
 
 func (c *Config) mask(m map[string]any, section, rel string) {

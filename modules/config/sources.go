@@ -128,11 +128,17 @@ func loadFile(path, why string) (*layer, error) {
 		data = map[string]any{}
 	}
 	lines := map[string]int{}
+	var problems []Problem
 	switch format {
 	case "yaml":
 		var doc yaml.Node
 		if yaml.Unmarshal(b, &doc) == nil {
 			yamlLines(&doc, "", lines)
+			yamlOctals(&doc, "", func(key string, n *yaml.Node, octal, decimal int64) {
+				problems = append(problems, Problem{Path: key, Source: fmt.Sprintf("%s:%d", path, n.Line), Reason: fmt.Sprintf(
+					"%s has a leading zero, so YAML reads it as the octal number %d, where a variable or a flag reads it as decimal: write %d, or %s for octal",
+					n.Value, octal, decimal, octalLiteral(n.Value))})
+			})
 		}
 	case "json":
 		jsonLines(b, lines)
@@ -140,6 +146,7 @@ func loadFile(path, why string) (*layer, error) {
 		tomlLines(b, lines)
 	}
 	l := newLayer()
+	l.problems = problems
 	l.data = normalizeKeys(data).(map[string]any)
 	for k, v := range l.data {
 		if v == nil {
@@ -270,6 +277,48 @@ func yamlLines(n *yaml.Node, prefix string, out map[string]int) {
 			yamlLines(n.Alias, prefix, out)
 		}
 	}
+}
+
+// yamlOctals calls report with the dotted key of every plain integer of a
+// YAML document written with a leading zero whose value YAML 1.1 reads as
+// octal and differs from the decimal one (010 is 8), as the YAML parser
+// reads it; JSON and TOML refuse such a number and a variable or a flag
+// reads it as decimal, so the value would change with its source.
+func yamlOctals(n *yaml.Node, prefix string, report func(key string, n *yaml.Node, octal, decimal int64)) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			yamlOctals(c, prefix, report)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			yamlOctals(n.Content[i+1], join(prefix, n.Content[i].Value), report)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			yamlOctals(c, join(prefix, strconv.Itoa(i)), report)
+		}
+	case yaml.ScalarNode:
+		if n.Style != 0 || n.ShortTag() != "!!int" {
+			return
+		}
+		digits := strings.TrimLeft(n.Value, "+-")
+		if len(digits) < 2 || digits[0] != '0' || strings.ContainsAny(digits[1:2], "xXoObB") {
+			return
+		}
+		octal, err := strconv.ParseInt(n.Value, 0, 64)
+		decimal, err2 := strconv.ParseInt(n.Value, 10, 64)
+		if err == nil && err2 == nil && octal != decimal {
+			report(prefix, n, octal, decimal)
+		}
+	}
+}
+
+// octalLiteral writes v, an integer with a leading zero, as an explicit
+// YAML octal: "-010" as "-0o10".
+func octalLiteral(v string) string {
+	sign := v[:len(v)-len(strings.TrimLeft(v, "+-"))]
+	return sign + "0o" + strings.TrimLeft(v[len(sign):], "0")
 }
 
 // jsonLines records the line of every object key of a JSON document.

@@ -17,7 +17,8 @@
 //  1. redaction: an attribute whose key is sensitive (password, secret,
 //     token, authorization, cookie, ... and the keys in [Config.Redact]) has
 //     its value replaced by "[REDACTED]", at any group depth and for
-//     attributes added with With as well; so has a sensitive key of a map
+//     attributes added with With as well, as has every attribute under a
+//     logger's WithGroup of a sensitive name; so has a sensitive key of a map
 //     with string keys logged as a value (an http.Header, a
 //     map[string]any, and the maps in it to 8 levels; a map deeper than
 //     that is written as "[REDACTED]" whole), which is then written as a

@@ -204,6 +204,28 @@ func (r *redactor) redact(a slog.Attr) slog.Attr {
 type redactHandler struct {
 	r    *redactor
 	next slog.Handler
+	// hidden says that the handler is within a group whose name is
+	// sensitive (WithGroup("credentials")): it writes its attributes
+	// under that key, as slog.Group("credentials", ...) would, so each
+	// of them is hidden as that group is whole.
+	hidden bool
+}
+
+// hide returns a with its value replaced by [Redacted]; the attributes of
+// an inline group (one without a key) are hidden one by one, as they are
+// written beside a.
+func hide(a slog.Attr) slog.Attr {
+	if a.Key == "" {
+		if a.Value = a.Value.Resolve(); a.Value.Kind() == slog.KindGroup {
+			group := a.Value.Group()
+			out := make([]slog.Attr, len(group))
+			for i, ga := range group {
+				out[i] = hide(ga)
+			}
+			return slog.Attr{Value: slog.GroupValue(out...)}
+		}
+	}
+	return slog.String(a.Key, Redacted)
 }
 
 func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -213,31 +235,39 @@ func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
 func (h *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
 	dirty := false
 	rec.Attrs(func(a slog.Attr) bool {
-		dirty = h.r.needs(a)
+		dirty = h.hidden || h.r.needs(a)
 		return !dirty
 	})
 	if !dirty {
 		return h.next.Handle(ctx, rec)
 	}
+	redact := h.r.redact
+	if h.hidden {
+		redact = hide
+	}
 	out := slog.NewRecord(rec.Time, rec.Level, rec.Message, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(h.r.redact(a))
+		out.AddAttrs(redact(a))
 		return true
 	})
 	return h.next.Handle(ctx, out)
 }
 
 func (h *redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	redact := h.r.redact
+	if h.hidden {
+		redact = hide
+	}
 	out := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
-		out[i] = h.r.redact(a)
+		out[i] = redact(a)
 	}
-	return &redactHandler{r: h.r, next: h.next.WithAttrs(out)}
+	return &redactHandler{r: h.r, next: h.next.WithAttrs(out), hidden: h.hidden}
 }
 
 func (h *redactHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &redactHandler{r: h.r, next: h.next.WithGroup(name)}
+	return &redactHandler{r: h.r, next: h.next.WithGroup(name), hidden: h.hidden || h.r.match(name)}
 }
