@@ -133,13 +133,22 @@ func Etcd(t testing.TB) string {
 	if url := os.Getenv("TITAN_TEST_ETCD"); url != "" {
 		return url
 	}
+	client := FreePort(t)
+	StartEtcd(t, client, FreePort(t), filepath.Join(t.TempDir(), "data"))
+	return fmt.Sprintf("etcd://127.0.0.1:%d", client)
+}
+
+// StartEtcd starts an etcd server from the etcd binary on the client and
+// peer ports of 127.0.0.1, its data in dataDir, and returns once it
+// listens; stop kills it (also when the test ends). A test that restarts
+// its server, on the same ports, calls it again.
+func StartEtcd(t testing.TB, client, peer int, dataDir string) (stop func()) {
+	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
 		unreachable(t, "ETCD", "the etcd binary is not installed (Debian's etcd-server), and TITAN_TEST_ETCD is not set")
 	}
-	client, peer := FreePort(t), FreePort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--name", "titantest", "--data-dir", filepath.Join(dir, "data"),
+	cmd := exec.Command(bin, "--name", "titantest", "--data-dir", dataDir,
 		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", client),
 		"--advertise-client-urls", fmt.Sprintf("http://127.0.0.1:%d", client),
 		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
@@ -150,20 +159,27 @@ func Etcd(t testing.TB) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start etcd: %v", err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", client), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			break
+			return stop
 		}
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatalf("etcd did not listen within 10s:\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Sprintf("etcd://127.0.0.1:%d", client)
 }
 
 // FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.

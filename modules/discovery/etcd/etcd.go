@@ -14,7 +14,9 @@
 // former service is deleted as the new one is written.
 // Deregister and Health of an id this registry did not register look for
 // the instance with that exact id. Watches follow the keys' changes,
-// deletions by lease expiry included.
+// deletions by lease expiry included, and read the service again when the
+// cluster's revision goes back (a cluster recreated or restored from a
+// snapshot, which a resumed watch would not hear from until it caught up).
 package etcd
 
 import (
@@ -319,26 +321,46 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			if !emit(entries) {
 				return
 			}
+			rev := resp.Header.Revision
 			wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-			for wr := range r.c.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1)) {
-				if wr.Err() != nil {
-					break
-				}
-				for _, ev := range wr.Events {
-					k := string(ev.Kv.Key)
-					if ev.Type == clientv3.EventTypeDelete {
-						delete(entries, k)
-					} else if in, ok := r.decode(ev.Kv.Key, ev.Kv.Value); ok {
-						entries[k] = in
-					} else {
-						delete(entries, k)
+			wch := r.c.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+			check := time.NewTicker(max(r.ttl/3, 10*time.Millisecond))
+		watch:
+			for {
+				select {
+				case wr, ok := <-wch:
+					if !ok || wr.Err() != nil {
+						break watch
+					}
+					rev = max(rev, wr.Header.Revision)
+					for _, ev := range wr.Events {
+						k := string(ev.Kv.Key)
+						if ev.Type == clientv3.EventTypeDelete {
+							delete(entries, k)
+						} else if in, ok := r.decode(ev.Kv.Key, ev.Kv.Value); ok {
+							entries[k] = in
+						} else {
+							delete(entries, k)
+						}
+					}
+					if !emit(entries) {
+						check.Stop()
+						cancel()
+						return
+					}
+				case <-check.C:
+					// A cluster recreated empty, or restored from an older
+					// snapshot, counts its revisions from below the watch's:
+					// the client resumes the watch at a revision the cluster
+					// has not reached, and it would hear nothing until then.
+					cr, err := r.c.Get(wctx, prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+					if err == nil && cr.Header.Revision < rev {
+						r.log.Warn("the etcd cluster's revision went back (recreated or restored): reading the service again", "prefix", prefix, "revision", cr.Header.Revision, "watched", rev)
+						break watch
 					}
 				}
-				if !emit(entries) {
-					cancel()
-					return
-				}
 			}
+			check.Stop()
 			cancel()
 			pause(ctx, r.ttl/3) // the watch ended: read again
 		}

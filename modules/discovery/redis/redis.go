@@ -215,10 +215,10 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 }
 
 // read returns every live instance of the service, sorted by id; ids
-// whose entry expired leave the index, entries that are not a hash or not
-// a valid instance are skipped and logged, and so is an index that is not
-// a set (none of the service's instances is read; the next Register
-// replaces it).
+// whose entry expired, or is now of another service, leave the index,
+// entries that are not a hash or not a valid instance are skipped and
+// logged, and so is an index that is not a set (none of the service's
+// instances is read; the next Register replaces it).
 func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
 	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
 	if wrongType(err) {
@@ -263,13 +263,21 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 			r.log.Warn("skipping a registry entry that is not a valid instance", "key", r.instanceKey(ids[i]), "error", err)
 			continue
 		}
-		if in.ID != ids[i] || in.Service != service {
-			r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "key", r.instanceKey(ids[i]), "service", service, "instance", in.ID, "instance_service", in.Service)
+		if in.ID == ids[i] && in.Service != service {
+			// The instance serves another service now: it registered
+			// there after its entry expired, when there was no former
+			// service to leave. Its id leaves this index as an expired
+			// one does.
+			gone = append(gone, ids[i])
+			continue
+		}
+		if in.ID != ids[i] {
+			r.log.Warn("skipping a registry entry that is an instance of another id than its key's", "key", r.instanceKey(ids[i]), "service", service, "instance", in.ID)
 			continue
 		}
 		out = append(out, in)
 	}
-	if len(gone) > 0 { // expired: tidy the index (a race with a new Register is repaired by its next heartbeat)
+	if len(gone) > 0 { // expired or moved: tidy the index (a race with a new Register is repaired by its next heartbeat)
 		_ = r.c.SRem(ctx, r.indexKey(service), gone...).Err()
 	}
 	discovery.SortInstances(out)
