@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/security"
@@ -339,30 +339,12 @@ func TestEventRulesOnEveryStreamTransport(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log output safe for the guard's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Refused subscriptions are logged by rule, not by event name: a caller
 // trying many names under one rule makes one line, which names the rule.
 func TestEventRefusalsLoggedByRule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var out lockedBuffer
+	var out testsrv.SyncBuffer
 	cfg := security.DefaultConfig()
 	cfg.Events = []security.EventRule{{Topic: "orders.>", Roles: []string{"admin"}}}
 	g, err := security.New(ctx, cfg, security.Options{Log: slog.New(slog.NewTextHandler(&out, nil))})
