@@ -281,8 +281,13 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 				index = 0
 				continue
 			}
-			if next < index { // the index went back (the agent restarted)
+			switch {
+			case next < index: // the index went back (the agent restarted): read at once
 				next = 0
+			case next == 0:
+				// An agent may answer 0; waiting on it would read at once,
+				// again and again: Consul's documentation says to use 1.
+				next = 1
 			}
 			index = next
 			if changes.Changed(ins) && !yield(ins, nil) {

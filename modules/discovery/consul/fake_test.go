@@ -23,6 +23,7 @@ type fakeAgent struct {
 
 	mu       sync.Mutex
 	index    uint64
+	reads    int // of /v1/health/service
 	changed  chan struct{}
 	services map[string]*fakeService // by service id
 	stop     chan struct{}
@@ -167,6 +168,7 @@ func (f *fakeAgent) block(r *http.Request) {
 func (f *fakeAgent) health(w http.ResponseWriter, r *http.Request) {
 	f.block(r)
 	defer f.mu.Unlock()
+	f.reads++
 	passing := r.URL.Query().Get("passing") != ""
 	tag := r.URL.Query().Get("tag")
 	out := []*api.ServiceEntry{}
