@@ -21,7 +21,11 @@ import (
 	"github.com/titanframework/titan/modules/netron"
 )
 
-func TestMain(m *testing.M) { os.Exit(testsrv.RunWithProgram(m)) }
+func TestMain(m *testing.M) {
+	code := testsrv.RunWithProgram(m)
+	testsrv.CloseBrowser() // TestDevUIInBrowser's
+	os.Exit(code)
+}
 
 // command returns the calculator with args and env, run in a fresh
 // directory (no titan.yaml) and logging JSON.

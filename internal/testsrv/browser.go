@@ -31,11 +31,54 @@ type Browser struct {
 	problems []string
 }
 
-// NewBrowser starts Chromium for the test, within two minutes, and stops
-// it when the test ends. Without Chromium the test is skipped with a loud
-// message, and fails under CI=true.
+// chromium is the one Chromium of the test binary, which [NewBrowser]
+// starts on first use and [CloseBrowser] stops: starting one per test
+// costs seconds of the two cores a run may have, and tests running in
+// parallel would start several at once.
+var chromium struct {
+	mu     sync.Mutex
+	ctx    context.Context // the browser's chromedp context; nil until started
+	cancel func()          // stops the browser and waits for it to end
+}
+
+// NewBrowser opens a tab for the test in the test binary's Chromium,
+// starting it on first use, and closes the tab when the test ends. The
+// tab has a browser context of its own, so that its storage and cookies
+// are the test's alone. Its actions must end within two minutes. Without
+// Chromium the test is skipped with a loud message, and fails under
+// CI=true. A package whose tests call it stops the browser with
+// [CloseBrowser] in its TestMain.
 func NewBrowser(t *testing.T) *Browser {
 	t.Helper()
+	bctx, err := sharedChromium(t)
+	if err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	b := &Browser{t: t, shots: t.TempDir()}
+	tctx, cancelTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.note))
+	ctx, cancel := context.WithTimeout(tctx, 2*time.Minute)
+	b.ctx = ctx
+	t.Cleanup(func() {
+		b.check()
+		cancel()
+		cancelTab()
+	})
+	return b
+}
+
+// sharedChromium returns the chromedp context of the test binary's
+// Chromium, starting it when it is not running yet.
+func sharedChromium(t *testing.T) (context.Context, error) {
+	t.Helper()
+	chromium.mu.Lock()
+	defer chromium.mu.Unlock()
+	if chromium.ctx != nil && chromium.ctx.Err() == nil {
+		return chromium.ctx, nil
+	}
+	if chromium.cancel != nil { // it ended early (a crash): the tests after it get a new one
+		chromium.cancel()
+		chromium.ctx, chromium.cancel = nil, nil
+	}
 	chrome := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -46,20 +89,58 @@ func NewBrowser(t *testing.T) *Browser {
 	if chrome == "" {
 		unreachable(t, "BROWSER", "Chromium is not installed, and the browser tests need it: apt-get install -y chromium (.ci/run installs it)")
 	}
-	b := &Browser{t: t, shots: t.TempDir()}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.WindowSize(1280, 800), chromedp.Flag("disable-gpu", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(b.note))
-	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-	b.ctx = ctx
-	t.Cleanup(func() {
-		b.check()
-		cancel()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	// The first run starts the browser and binds its life to bctx, which
+	// only CloseBrowser ends: a test's timeout must not stop the browser
+	// of the tests after it. The allocator gives up on a browser that
+	// does not start within 20 s.
+	if err := chromedp.Do(bctx); err != nil {
 		cancelBrowser()
 		cancelAlloc()
-	})
-	return b
+		return nil, err
+	}
+	chromium.ctx = bctx
+	chromium.cancel = func() {
+		cancelBrowser()
+		cancelAlloc()
+	}
+	return bctx, nil
+}
+
+// CloseBrowser stops the Chromium that [NewBrowser] started, if it did,
+// and waits for it to end. A package whose tests use NewBrowser calls it
+// in its TestMain after the tests have run (before a check for
+// goroutines left running):
+//
+//	func TestMain(m *testing.M) {
+//		code := m.Run()
+//		testsrv.CloseBrowser()
+//		os.Exit(code)
+//	}
+func CloseBrowser() {
+	chromium.mu.Lock()
+	defer chromium.mu.Unlock()
+	if chromium.cancel != nil {
+		chromium.cancel()
+	}
+	chromium.ctx, chromium.cancel = nil, nil
+}
+
+// ClosingBrowser returns m with a Run that calls [CloseBrowser] after the
+// tests, for a TestMain that hands m to a check for goroutines left
+// running, which must not see the browser's:
+//
+//	func TestMain(m *testing.M) { goleak.VerifyTestMain(testsrv.ClosingBrowser(m)) }
+func ClosingBrowser(m *testing.M) interface{ Run() int } { return closingBrowser{m} }
+
+type closingBrowser struct{ m *testing.M }
+
+func (c closingBrowser) Run() int {
+	defer CloseBrowser()
+	return c.m.Run()
 }
 
 // note records the page's errors. It is a chromedp listener: it runs on

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/testsrv"
@@ -21,7 +22,9 @@ import (
 	"github.com/titanframework/titan/titantest"
 )
 
-func TestMain(m *testing.M) { titantest.VerifyTestMain(m) }
+// The browser tests share one Chromium, which stops after the tests and
+// before goleak looks for goroutines left running.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testsrv.ClosingBrowser(m)) }
 
 // Calc is the service of the tests.
 type Calc struct{}
