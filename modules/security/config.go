@@ -162,8 +162,8 @@ type eventRule struct {
 	EventRule
 }
 
-// compileEventRules checks the rules of security.events and splits their
-// topics into tokens. Roles are not checked against security.rbac.roles:
+// compileEventRules checks the rules of security.events and parses their
+// topics. Roles are not checked against security.rbac.roles:
 // a token may grant roles RBAC does not list, as for titan.Roles.
 func compileEventRules(rules []EventRule) ([]eventRule, error) {
 	out := make([]eventRule, 0, len(rules))
