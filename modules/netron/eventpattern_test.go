@@ -39,7 +39,8 @@ func TestEventPatternMatch(t *testing.T) {
 			t.Errorf("%q.Match(%q) = %v, want %v", c.pattern, c.topic, got, c.ok)
 		}
 	}
-	for _, bad := range []string{"", "orders.", ".orders", "orders..x", "orders.>.x", ">.x"} {
+	// A wildcard inside a token would match no event name: refused.
+	for _, bad := range []string{"", "orders.", ".orders", "orders..x", "orders.>.x", ">.x", "orders*", "orders.cr*", "orders.>>"} {
 		if _, err := netron.ParseEventPattern(bad); err == nil {
 			t.Errorf("ParseEventPattern(%q) accepted it", bad)
 		}

@@ -87,6 +87,10 @@ func validPattern(p string) error {
 			return fmt.Errorf("netron: event pattern %q has an empty token", p)
 		case t == ">" && i != len(toks)-1:
 			return fmt.Errorf("netron: event pattern %q: '>' must be the last token", p)
+		case t != "*" && t != ">" && strings.ContainsAny(t, "*>"):
+			// An event name has no wildcards: such a token would match
+			// nothing, and the subscription would wait for ever.
+			return fmt.Errorf("netron: event pattern %q: a wildcard is a whole token (%q is not): * for one token, a final > for the rest", p, t)
 		}
 	}
 	return nil

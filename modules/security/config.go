@@ -1,7 +1,6 @@
 package security
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -169,9 +168,6 @@ func compileEventRules(rules []EventRule) ([]eventRule, error) {
 	out := make([]eventRule, 0, len(rules))
 	for i, r := range rules {
 		key := fmt.Sprintf("security.events[%d]", i)
-		if err := validEventPattern(r.Topic); err != nil {
-			return nil, fmt.Errorf("%s.topic: %w", key, err)
-		}
 		for _, role := range r.Roles {
 			if strings.TrimSpace(role) == "" {
 				return nil, fmt.Errorf("%s.roles: a role name is empty", key)
@@ -189,28 +185,6 @@ func compileEventRules(rules []EventRule) ([]eventRule, error) {
 		out = append(out, eventRule{key: key, pattern: pat, EventRule: r})
 	}
 	return out, nil
-}
-
-// validEventPattern checks a pattern of event names as netron's Subscribe
-// does, and also refuses a wildcard inside a token ("orders*"): an event
-// name has no wildcards, so such a token would match no event and the
-// rule would protect nothing.
-func validEventPattern(p string) error {
-	if strings.TrimSpace(p) == "" {
-		return errors.New("the topic is empty")
-	}
-	toks := strings.Split(p, ".")
-	for i, t := range toks {
-		switch {
-		case t == "":
-			return fmt.Errorf("%q has an empty token", p)
-		case t == ">" && i != len(toks)-1:
-			return fmt.Errorf("%q: '>' must be the last token", p)
-		case t != "*" && t != ">" && strings.ContainsAny(t, "*>"):
-			return fmt.Errorf("%q: a wildcard is a whole token (%q is not): * for one token, a final > for the rest", p, t)
-		}
-	}
-	return nil
 }
 
 // rbac is the compiled RBAC configuration: for each role, the roles it
