@@ -102,14 +102,7 @@ func NATSServerAt(t testing.TB, port int, store string) (stop func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
+	stop = killAtCleanup(t, cmd)
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
 	for i := 0; ; i++ {
 		if nc, err := nats.Connect(url, nats.Timeout(time.Second), nats.MaxReconnects(0)); err == nil {
@@ -159,14 +152,7 @@ func StartEtcd(t testing.TB, client, peer int, dataDir string) (stop func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start etcd: %v", err)
 	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
+	stop = killAtCleanup(t, cmd)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", client), 200*time.Millisecond)
@@ -180,6 +166,20 @@ func StartEtcd(t testing.TB, client, peer int, dataDir string) (stop func()) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// killAtCleanup returns a function that kills the started cmd and waits
+// for it, once, and runs it when the test ends.
+func killAtCleanup(t testing.TB, cmd *exec.Cmd) (kill func()) {
+	var once sync.Once
+	kill = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(kill)
+	return kill
 }
 
 // FreePort returns a TCP port of 127.0.0.1 that was free a moment ago.
