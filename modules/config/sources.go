@@ -133,11 +133,12 @@ func loadFile(path, why string) (*layer, error) {
 	case "yaml":
 		var doc yaml.Node
 		if yaml.Unmarshal(b, &doc) == nil {
-			yamlLines(&doc, "", lines)
-			yamlOctals(&doc, "", func(key string, n *yaml.Node, octal, decimal int64) {
-				problems = append(problems, Problem{Path: key, Source: fmt.Sprintf("%s:%d", path, n.Line), Reason: fmt.Sprintf(
-					"%s has a leading zero, so YAML reads it as the octal number %d, where a variable or a flag reads it as decimal: write %d, or %s for octal",
-					n.Value, octal, decimal, octalLiteral(n.Value))})
+			yamlLines(&doc, "", lines, func(key string, n *yaml.Node) {
+				if octal, decimal, ok := yamlOctal(n); ok {
+					problems = append(problems, Problem{Path: key, Source: fmt.Sprintf("%s:%d", path, n.Line), Reason: fmt.Sprintf(
+						"%s has a leading zero, so YAML reads it as the octal number %d, where a variable or a flag reads it as decimal: write %d, or %s for octal",
+						n.Value, octal, decimal, octalLiteral(n.Value))})
+				}
 			})
 		}
 	case "json":
@@ -252,66 +253,52 @@ func normalizeKeys(v any) any {
 	return v
 }
 
-// yamlLines records the line of every mapping key and sequence item.
-func yamlLines(n *yaml.Node, prefix string, out map[string]int) {
+// yamlLines records the line of every mapping key and sequence item, and
+// calls scalar with the dotted key of every scalar.
+func yamlLines(n *yaml.Node, prefix string, out map[string]int, scalar func(key string, n *yaml.Node)) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			yamlLines(c, prefix, out)
+			yamlLines(c, prefix, out, scalar)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			p := join(prefix, k.Value)
 			out[p] = k.Line
-			yamlLines(v, p, out)
+			yamlLines(v, p, out, scalar)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := join(prefix, strconv.Itoa(i))
 			out[p] = c.Line
-			yamlLines(c, p, out)
+			yamlLines(c, p, out, scalar)
 		}
 	case yaml.AliasNode:
 		if n.Alias != nil {
-			yamlLines(n.Alias, prefix, out)
+			yamlLines(n.Alias, prefix, out, scalar)
 		}
+	case yaml.ScalarNode:
+		scalar(prefix, n)
 	}
 }
 
-// yamlOctals calls report with the dotted key of every plain integer of a
-// YAML document written with a leading zero whose value YAML 1.1 reads as
-// octal and differs from the decimal one (010 is 8), as the YAML parser
-// reads it; JSON and TOML refuse such a number and a variable or a flag
-// reads it as decimal, so the value would change with its source.
-func yamlOctals(n *yaml.Node, prefix string, report func(key string, n *yaml.Node, octal, decimal int64)) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			yamlOctals(c, prefix, report)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			yamlOctals(n.Content[i+1], join(prefix, n.Content[i].Value), report)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			yamlOctals(c, join(prefix, strconv.Itoa(i)), report)
-		}
-	case yaml.ScalarNode:
-		if n.Style != 0 || n.ShortTag() != "!!int" {
-			return
-		}
-		digits := strings.TrimLeft(n.Value, "+-")
-		if len(digits) < 2 || digits[0] != '0' || strings.ContainsAny(digits[1:2], "xXoObB") {
-			return
-		}
-		octal, err := strconv.ParseInt(n.Value, 0, 64)
-		decimal, err2 := strconv.ParseInt(n.Value, 10, 64)
-		if err == nil && err2 == nil && octal != decimal {
-			report(prefix, n, octal, decimal)
-		}
+// yamlOctal reports whether n is a plain integer written with a leading
+// zero whose value YAML 1.1 reads as octal and differs from the decimal
+// one (010 is 8), as the YAML parser reads it, and returns both: JSON and
+// TOML refuse such a number and a variable or a flag reads it as decimal,
+// so the value would change with its source.
+func yamlOctal(n *yaml.Node) (octal, decimal int64, ok bool) {
+	if n.Style != 0 || n.ShortTag() != "!!int" {
+		return 0, 0, false
 	}
+	digits := strings.TrimLeft(n.Value, "+-")
+	if len(digits) < 2 || digits[0] != '0' || strings.ContainsAny(digits[1:2], "xXoObB") {
+		return 0, 0, false
+	}
+	octal, err := strconv.ParseInt(n.Value, 0, 64)
+	decimal, err2 := strconv.ParseInt(n.Value, 10, 64)
+	return octal, decimal, err == nil && err2 == nil && octal != decimal
 }
 
 // octalLiteral writes v, an integer with a leading zero, as an explicit
