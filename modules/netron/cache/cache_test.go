@@ -101,6 +101,22 @@ func newNetron(tb testing.TB, c *cache.Cache, runs *atomic.Int64) *netron.Netron
 	return n
 }
 
+// cachedNetron returns a Netron with c as its interceptor, serving svc as
+// name@1.0.0 with every method cached for a minute, stopped when the test
+// ends.
+func cachedNetron(tb testing.TB, c *cache.Cache, name string, svc any) *netron.Netron {
+	tb.Helper()
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { n.Stop(context.Background()) })
+	if err := n.Register(name, "1.0.0", svc, netron.WithCache(time.Minute)); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
 // invocation returns a call of method of service with args encoded.
 func invocation(tb testing.TB, service, method string, args ...any) *netron.Invocation {
 	tb.Helper()
@@ -199,14 +215,7 @@ func TestInvalidateTask(t *testing.T) {
 	var runs atomic.Int64
 	c := cache.New(100)
 	defer c.Close()
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(context.Background())
-	if err := n.Register("calc", "1.0.0", Calc{&runs}, netron.WithCache(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	n := cachedNetron(t, c, "calc", Calc{&runs})
 	addr, err := n.Listen(context.Background(), "mem://")
 	if err != nil {
 		t.Fatal(err)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
 )
 
@@ -34,17 +32,10 @@ func (p Prices) Get(_ context.Context, sku string) (int64, error) {
 func TestInvalidateDuringCall(t *testing.T) {
 	c := cache.New(100)
 	defer c.Close()
-	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Stop(context.Background())
 	var price atomic.Int64
 	var hold atomic.Bool
 	p := Prices{price: &price, read: make(chan struct{}), release: make(chan struct{}), hold: &hold}
-	if err := n.Register("prices", "1.0.0", p, netron.WithCache(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
+	n := cachedNetron(t, c, "prices", p)
 	get := func() (any, error) {
 		return n.Invoke(context.Background(), invocation(t, "prices@1.0.0", "get", "sku-1"))
 	}

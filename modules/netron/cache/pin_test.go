@@ -4,9 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/cache"
 )
 
@@ -41,14 +39,7 @@ func TestKeptStringsDoNotPinWhatTheyWereCutFrom(t *testing.T) {
 		t.Run(method, func(t *testing.T) {
 			c := cache.New(100)
 			defer c.Close()
-			n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(c))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Stop(context.Background())
-			if err := n.Register("pages", "1.0.0", Pages{}, netron.WithCache(time.Minute)); err != nil {
-				t.Fatal(err)
-			}
+			n := cachedNetron(t, c, "pages", Pages{})
 			before := heapBytes()
 			const calls = 32
 			for i := range calls {
