@@ -579,21 +579,28 @@ func (c *Config) Dump(w io.Writer, format string) error {
 // secret:"true" (list indices aside, as maskList names them).
 func (c *Config) isSecret(path string) bool {
 	parts := strings.Split(path, ".")
-	sec := c.sections[parts[0]]
 	rel := ""
 	for i, p := range parts {
-		if secretKey.MatchString(p) {
-			return true
+		if i > 0 && strings.Trim(p, "0123456789") != "" {
+			rel = join(rel, p)
 		}
-		if i == 0 || strings.Trim(p, "0123456789") == "" {
-			continue
-		}
-		rel = join(rel, p)
-		if sec != nil && sec.secrets[rel] {
+		if c.secretAt(parts[0], rel, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// secretAt reports whether the key k, at the path rel within section
+// ("" for the section itself), holds a secret: it is named like one, or
+// it is a field tagged secret:"true". Dump masks what it says, and
+// errors do not repeat it.
+func (c *Config) secretAt(section, rel, k string) bool {
+	if secretKey.MatchString(k) {
+		return true
+	}
+	s, ok := c.sections[section]
+	return ok && rel != "" && s.secrets[rel]
 }
 
 // withoutValue returns reason, why a secret's value was refused, without
@@ -620,10 +627,7 @@ func (c *Config) mask(m map[string]any, section, rel string) {
 		if section == "" {
 			sec, r = k, ""
 		}
-		secret := secretKey.MatchString(k)
-		if s, ok := c.sections[sec]; ok && r != "" && s.secrets[r] {
-			secret = true
-		}
+		secret := c.secretAt(sec, r, k)
 		switch t := v.(type) {
 		case map[string]any:
 			if secret {
