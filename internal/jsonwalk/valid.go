@@ -3,6 +3,7 @@ package jsonwalk
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
 // MaxDepth is the deepest nesting of arrays and objects [Valid] accepts:
@@ -162,10 +163,30 @@ func member(b []byte, i int) (int, bool) {
 // stringEnd checks the string whose opening quote is at i and returns the
 // index after it.
 func stringEnd(b []byte, i int) (int, bool) {
+	end, _, _, ok := ScanString(b, i)
+	return end, ok
+}
+
+// ScanString checks the string whose opening quote is at i as [Valid]
+// does and returns the index after it, and what a reader needs to know of
+// its inside without reading it again: whether it holds an escape, and
+// whether a byte above 0x7F (the inside is then [Plain] only if it is
+// valid UTF-8). With ok false, end is where the problem is.
+func ScanString(b []byte, i int) (end int, escaped, nonASCII, ok bool) {
+	const hi = 0x8080808080808080
+	var high uint64 // the bytes read, or-ed: their top bits tell non-ASCII
 	for i++; i < len(b); i++ {
 		// Eight plain bytes at a time, then byte by byte from the first
 		// that may not be.
-		for i+8 <= len(b) && !special(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if m := specialMask(x); m != 0 {
+				k := bits.TrailingZeros64(m) >> 3 // the first that may not be is one
+				high |= x & (1<<(8*k) - 1)
+				i += k
+				break
+			}
+			high |= x
 			i += 8
 		}
 		if i >= len(b) {
@@ -173,42 +194,49 @@ func stringEnd(b []byte, i int) (int, bool) {
 		}
 		c := b[i]
 		if plainByte[c] {
+			high |= uint64(c)
 			continue
 		}
 		switch c {
 		case '"':
-			return i + 1, true
+			return i + 1, escaped, high&hi != 0, true
 		case '\\':
+			escaped = true
 			i++
 			if i >= len(b) {
-				return i, false
+				return i, escaped, false, false
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if i+4 >= len(b) || !hex(b[i+1]) || !hex(b[i+2]) || !hex(b[i+3]) || !hex(b[i+4]) {
-					return i, false
+					return i, escaped, false, false
 				}
 				i += 4
 			default:
-				return i, false
+				return i, escaped, false, false
 			}
 		default: // a control character
-			return i, false
+			return i, escaped, false, false
 		}
 	}
-	return i, false
+	return i, escaped, false, false
 }
 
 // special reports whether one of the eight bytes of x may not stand for
-// itself in a string: a control byte, a quote or a backslash. (The usual
-// has-zero-byte tricks: exact about whether such a byte exists.)
-func special(x uint64) bool {
+// itself in a string: a control byte, a quote or a backslash.
+func special(x uint64) bool { return specialMask(x) != 0 }
+
+// specialMask has the top bit set of each byte of x (little-endian) that
+// is a control byte, a quote or a backslash, and maybe of bytes after the
+// first such: the usual has-zero-byte tricks, exact about whether such a
+// byte exists and about which is the first.
+func specialMask(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	less := (x - lo*0x20) &^ x & hi
 	q := x ^ (lo * '"')
 	bs := x ^ (lo * '\\')
-	return less|((q-lo)&^q&hi)|((bs-lo)&^bs&hi) != 0
+	return less | ((q - lo) &^ q & hi) | ((bs - lo) &^ bs & hi)
 }
 
 // ASCIIPrefix returns the length of the longest prefix of s whose bytes
@@ -243,12 +271,20 @@ func hex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
+// ScanLiteral checks that the literal lit (true, false or null) is at i
+// and returns the index after it.
+func ScanLiteral(b []byte, i int, lit string) (int, bool) { return literal(b, i, lit) }
+
 func literal(b []byte, i int, lit string) (int, bool) {
 	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
 		return i, false
 	}
 	return i + len(lit), true
 }
+
+// ScanNumber checks the number at i as [Valid] does and returns the index
+// after it.
+func ScanNumber(b []byte, i int) (int, bool) { return number(b, i) }
 
 // number checks the number at i: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
 func number(b []byte, i int) (int, bool) {
