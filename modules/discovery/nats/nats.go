@@ -13,11 +13,13 @@
 // key ages out). The bucket's age limit removes such entries: the apps of
 // a prefix share the bucket, so an app raises the limit to its
 // discovery.ttl when it is shorter, and never lowers it, when it opens the
-// bucket and again whenever its connection comes back (the server may have
+// bucket, again whenever its connection comes back (the server may have
 // restarted without its JetStream store, and another app made the bucket
-// again with a shorter ttl). A heartbeat that finds the bucket gone
-// creates it again; the apps that hear of it (JetStream's advisory) raise
-// its limit in the same way, and watch it again.
+// again with a shorter ttl), and whenever it hears (JetStream's advisory)
+// that the bucket's configuration changed (two apps that raise the limit
+// at once may leave the shorter ttl of the two). A heartbeat that finds
+// the bucket gone creates it again; the apps that hear of it (JetStream's
+// advisory) raise its limit in the same way, and watch it again.
 //
 // An id registered under another service than before moves: the new
 // entry is written, then the id's entries under other services are
@@ -124,6 +126,9 @@ type Registry struct {
 	// afterCollect, when set (by a test), runs in renew between
 	// collecting the entries to write again and writing them.
 	afterCollect func()
+	// beforeRaise, when set (by a test), runs in raiseAge between
+	// reading the bucket's configuration and writing it (under mu).
+	beforeRaise func()
 }
 
 var (
@@ -184,6 +189,16 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 	if _, err := nc.Subscribe(streamCreated+"KV_"+r.bucket, func(*nats.Msg) { r.renew("after the bucket was made again") }); err != nil {
 		return nil, fmt.Errorf("bucket %s: hearing that it is made again: %w", r.bucket, err)
 	}
+	// Two apps that raise the age limit at once each write the limit
+	// they read with their own ttl: the one that read before the other
+	// wrote lowers it again. JetStream updates a stream's configuration
+	// without a revision to compare, so each app hears of every update
+	// (JetStream's advisory) and raises the limit again when it is below
+	// its ttl, writing its entries again (a lower limit may have removed
+	// them).
+	if _, err := nc.Subscribe(streamUpdated+"KV_"+r.bucket, func(*nats.Msg) { r.updated() }); err != nil {
+		return nil, fmt.Errorf("bucket %s: hearing that its age limit changed: %w", r.bucket, err)
+	}
 	prev := nc.Opts.ReconnectedCB
 	nc.SetReconnectHandler(func(c *nats.Conn) {
 		if prev != nil {
@@ -197,6 +212,29 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 // streamCreated is the subject of JetStream's advisories that a stream was
 // created, less the stream's name.
 const streamCreated = "$JS.EVENT.ADVISORY.STREAM.CREATED."
+
+// streamUpdated is the subject of JetStream's advisories that a stream's
+// configuration changed, less the stream's name.
+const streamUpdated = "$JS.EVENT.ADVISORY.STREAM.UPDATED."
+
+// updated runs when the bucket's configuration changed: another app may
+// have lowered its age limit below this registry's ttl (see OpenConn),
+// which renew raises again.
+func (r *Registry) updated() {
+	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	defer cancel()
+	kv, err := r.store(ctx, false)
+	if err != nil {
+		return
+	}
+	st, err := kv.Status(ctx)
+	if err != nil {
+		return
+	}
+	if age := st.TTL(); age > 0 && age < r.ttl {
+		r.renew("after another app lowered the bucket's age limit")
+	}
+}
 
 // reconnected runs on nats.go's callback goroutine when the connection is
 // back: the server may be a new one, whose bucket is missing (it is
@@ -354,6 +392,9 @@ func (r *Registry) raiseAge(ctx context.Context) (jetstream.KeyValue, error) {
 		return nil, err
 	}
 	sc := info.Config
+	if r.beforeRaise != nil {
+		r.beforeRaise()
+	}
 	sc.MaxAge = r.ttl
 	if _, err := r.js.UpdateStream(ctx, sc); err != nil {
 		return nil, err
@@ -506,11 +547,13 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 	return nil
 }
 
-// keys lists the keys matching filter; none is not an error.
+// keys lists the keys matching filter; none is not an error, nor is a
+// bucket that is gone (the server restarted without its store, and no
+// heartbeat made the bucket again yet): it holds no instance.
 func (r *Registry) keys(ctx context.Context, kv jetstream.KeyValue, filter string) ([]string, error) {
 	l, err := kv.ListKeysFiltered(ctx, filter)
 	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
+		if errors.Is(err, jetstream.ErrNoKeysFound) || bucketGone(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -611,19 +654,24 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		pause := watchRetry
 		var changes discovery.Changes // across watchers: a new one yields only what changed
 		for again := false; ctx.Err() == nil; again = true {
-			cont, ready := r.watch(ctx, q.Service, again, match, &changes, yield)
+			// Taken before the watcher: a reconnection, or the bucket made
+			// again, after this point ends the watcher or its pause.
+			back := r.backSignal()
+			cont, ready := r.watch(ctx, q.Service, again, back, match, &changes, yield)
 			if !cont {
 				return
 			}
 			// The watcher ended (the connection came back, perhaps to a
 			// new server, or the bucket went away): start again after a
 			// pause, doubled while watching fails, up to a third of the
-			// TTL.
+			// TTL, or until the connection comes back or the bucket is
+			// made again.
 			if ready {
 				pause = watchRetry
 			}
 			select {
 			case <-ctx.Done():
+			case <-back:
 			case <-time.After(pause):
 			}
 			pause = min(2*pause, max(r.ttl/3, watchRetry))
@@ -636,9 +684,8 @@ const watchRetry = 50 * time.Millisecond
 
 // watch follows one watcher until it ends (cont) or the loop breaks (not
 // cont); ready reports whether it got as far as the initial values. again
-// says that it replaces one that ended.
-func (r *Registry) watch(ctx context.Context, service string, again bool, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
-	back := r.backSignal() // before the watcher: a reconnection after this point ends it
+// says that it replaces one that ended; back ends it (see backSignal).
+func (r *Registry) watch(ctx context.Context, service string, again bool, back <-chan struct{}, match func(discovery.Instance) bool, changes *discovery.Changes, yield func([]discovery.Instance, error) bool) (cont, ready bool) {
 	kv, err := r.store(ctx, false)
 	if err == nil {
 		var w jetstream.KeyWatcher
