@@ -37,12 +37,17 @@ type Cache struct {
 	// invalidations counts the calls of Invalidate, so that a result a
 	// method computed across one (from data read before it) is not kept.
 	invalidations atomic.Uint64
+
+	fmu     sync.Mutex
+	flights map[string]*flight // key -> its run, while one runs (see join)
 }
 
 // Stats are what a [Cache] has served, for metrics (modules/metrics).
 type Stats struct {
 	// Hits and Misses count the calls of cacheable methods answered from
-	// the cache and those that ran the method, since the cache was made.
+	// the cache (or by the run of another call of the same key they
+	// waited for) and those that ran the method (or got the failure of
+	// the run they waited for), since the cache was made.
 	Hits, Misses uint64
 	// Entries is about how many results the cache holds now.
 	Entries int
@@ -197,7 +202,8 @@ func wildcardMatch(pattern, s string) bool {
 }
 
 // WrapUnary implements [netron.Interceptor]: a cacheable method's result
-// comes from the cache while it is there.
+// comes from the cache while it is there, and a call of a key whose
+// method is running waits for that run (see the package documentation).
 func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 	return func(ctx context.Context, call *netron.Call) (any, error) {
 		spec := call.Spec()
@@ -220,29 +226,67 @@ func (c *Cache) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 			return next(ctx, call)
 		}
 		k := kb.build(n)
-		if e, ok := s.GetIfPresent(k); ok {
-			if v, err := e.result(); err == nil {
-				c.hits.Add(1)
-				return v, nil
-			}
-		}
-		c.misses.Add(1)
-		gen := c.invalidations.Load()
-		res, err := next(ctx, call)
-		if err == nil && c.invalidations.Load() == gen {
-			if e, ok := keep(res, spec.CacheTTL(), len(k), largest); ok {
-				c.bytes.Add(int64(e.bytes))
-				s.Set(k, e)
-				if c.invalidations.Load() != gen {
-					// An Invalidate began while it was set and may have
-					// missed it: the method may have read what the
-					// invalidation was for.
-					s.Invalidate(k)
+		for {
+			if e, ok := s.GetIfPresent(k); ok {
+				if v, err := e.result(); err == nil {
+					c.hits.Add(1)
+					return v, nil
 				}
 			}
+			f, lead := c.join(k)
+			if lead {
+				return c.run(ctx, call, next, s, k, f, spec.CacheTTL(), largest)
+			}
+			if err := await(ctx, call, f); err != nil {
+				return nil, err
+			}
+			switch {
+			case f.e != nil:
+				if v, err := f.e.result(); err == nil {
+					c.hits.Add(1)
+					return v, nil
+				}
+			case f.err != nil:
+				c.misses.Add(1)
+				return nil, f.err
+			case f.again:
+				continue // wait for, or make, another run
+			}
+			// A result not kept (too large, not copyable, or made across
+			// an Invalidate) is not shared: each caller gets its own.
+			c.misses.Add(1)
+			return next(ctx, call)
 		}
-		return res, err
 	}
+}
+
+// run runs the method for a call of key k that leads flight f, keeps its
+// result, and lands f, also when the method panics.
+func (c *Cache) run(ctx context.Context, call *netron.Call, next netron.UnaryFunc, s *otter.Cache[string, *entry], k string, f *flight, ttl time.Duration, largest int) (res any, err error) {
+	c.misses.Add(1)
+	defer c.land(k, f)
+	gen := c.invalidations.Load()
+	res, err = next(ctx, call)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		f.again = true // the failure may be this caller's alone
+	case err != nil:
+		f.err = err
+	case c.invalidations.Load() == gen:
+		if e, ok := keep(res, ttl, len(k), largest); ok {
+			c.bytes.Add(int64(e.bytes))
+			s.Set(k, e)
+			if c.invalidations.Load() != gen {
+				// An Invalidate began while it was set and may have
+				// missed it: the method may have read what the
+				// invalidation was for.
+				s.Invalidate(k)
+			} else {
+				f.e = e
+			}
+		}
+	}
+	return res, err
 }
 
 // WrapStreamingHandler implements [netron.Interceptor]: streams are not

@@ -23,6 +23,20 @@
 // ([netron.TaskInvalidateCache]) empties the cache by service pattern
 // ([Cache.Invalidate]).
 //
+// # Calls of one key at once
+//
+// While a call runs the method for a key the cache does not hold, the
+// calls of the same key (same service, method, caller, varied metadata
+// and arguments) that arrive wait for it instead of running the method
+// too, so that a result that expired or was invalidated under load costs
+// one run, not one per caller. When it answers, each waiting call gets
+// the result as a hit would (a result of its own), or the run's error;
+// errors are still not kept. A waiting call gives up when its own context
+// ends, with that context's code (canceled, deadline_exceeded); when the
+// context of the running call ends instead, a waiting call runs the
+// method itself. A result the cache does not keep (see below) is not
+// shared either: each waiting call then runs the method itself.
+//
 // # Memory
 //
 // The results held take at most 64 MiB together, keys included, unless
