@@ -54,12 +54,15 @@
 //
 // # Keys and memory
 //
-// [Local] holds at most [LocalOptions.MaxKeys] keys. When it is full, a
-// new key replaces, looking from the least recently used end, a key whose
-// two windows are over (which holds nothing the limit still needs), else
-// the least recently used key, which then starts afresh. So a flood of
-// distinct keys — one per spoofed address — costs bounded memory; it can
-// only reset the counts of keys idle longer than the flood's keys.
+// [Local] holds at most [LocalOptions.MaxKeys] keys, and forgets none
+// while it holds fewer. It spreads its keys over shards, each with its
+// own lock; when it is full, a new key replaces a key of its shard (of
+// another shard when its own holds none), looking from the shard's least
+// recently used end: a key whose two windows are over (which holds
+// nothing the limit still needs), else the shard's least recently used
+// key, which then starts afresh. So a flood of distinct keys — one per
+// spoofed address — costs bounded memory; it can only reset the counts of
+// keys idle longer than the flood's keys.
 //
 // The redis backend stores a key as a hash at prefix + ":rl:" + key and
 // sets it to expire two windows after the last allowed call (PEXPIRE),

@@ -1,11 +1,14 @@
 package ratelimit
 
 import (
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 )
 
 func newShard(max int) *shard {
-	return &shard{index: map[string]int32{}, newest: none, oldest: none, max: max}
+	return &shard{index: map[string]int32{}, newest: none, oldest: none, room: &room{max: int64(max)}}
 }
 
 // take is one Allow on s at now, without Local's clock and hashing.
@@ -64,4 +67,66 @@ func TestShardNeverGrowsPastMax(t *testing.T) {
 			t.Fatalf("after %d keys: %d indexed, %d slots (cap %d); want at most 5", i+1, len(s.index), len(s.slots), cap(s.slots))
 		}
 	}
+}
+
+// check fails the test unless l's shards hold together what its room
+// counts, at most MaxKeys, each indexing and linking every slot once.
+func (l *Local) check(t *testing.T) {
+	t.Helper()
+	total := 0
+	for si := range l.shards {
+		s := &l.shards[si]
+		s.mu.Lock()
+		if len(s.index) != len(s.slots) {
+			t.Fatalf("shard %d: %d keys indexed, %d slots", si, len(s.index), len(s.slots))
+		}
+		for k, i := range s.index {
+			if s.slots[i].key != k {
+				t.Fatalf("shard %d: key %q indexed at slot %d, which holds %q", si, k, i, s.slots[i].key)
+			}
+		}
+		linked := 0
+		for i, newer := s.newest, int32(none); i != none; newer, i = i, s.slots[i].older {
+			if s.slots[i].newer != newer {
+				t.Fatalf("shard %d: slot %d links back to %d, want %d", si, i, s.slots[i].newer, newer)
+			}
+			linked++
+		}
+		if linked != len(s.slots) {
+			t.Fatalf("shard %d: %d slots linked of %d", si, linked, len(s.slots))
+		}
+		total += len(s.slots)
+		s.mu.Unlock()
+	}
+	if held := l.room.held.Load(); int64(total) != held || held > l.room.max {
+		t.Fatalf("%d keys held, %d counted; want them equal and at most %d", total, held, l.room.max)
+	}
+}
+
+// TestFullLocalTakesRoomFromAnotherShard: a new key of a shard that holds
+// none, when the Local is full, replaces a key of another shard.
+func TestFullLocalTakesRoomFromAnotherShard(t *testing.T) {
+	t.Parallel()
+	l := NewLocal(LocalOptions{MaxKeys: 4})
+	if len(l.shards) < 2 {
+		t.Skip("one shard")
+	}
+	for i := range 2000 {
+		if _, err := l.Allow(t.Context(), fmt.Sprint("key-", i), 1, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		l.check(t)
+	}
+	// Concurrent callers of new keys, for the race detector and for
+	// shards emptying and refilling under each other.
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				_, _ = l.Allow(t.Context(), fmt.Sprint(g, "-", i), 1, time.Hour)
+			}
+		})
+	}
+	wg.Wait()
+	l.check(t)
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,14 +26,16 @@ type LocalOptions struct {
 // Local is the in-process [Limiter]. It is safe for concurrent use: keys
 // are spread over shards, each behind its own mutex, so callers of
 // different keys rarely wait for each other. Allow of a key already held
-// does not allocate. It holds at most MaxKeys keys (see the package
-// documentation for which key a new one replaces). Allow ignores its
-// context and never returns an error for a valid n and per.
+// does not allocate. It holds at most MaxKeys keys, and forgets none
+// while it holds fewer (see the package documentation for which key a
+// new one replaces). Allow ignores its context and never returns an error
+// for a valid n and per.
 type Local struct {
 	now    func() time.Time
 	seed   maphash.Seed
 	mask   uint64
 	shards []shard
+	room   room
 }
 
 var _ Limiter = (*Local)(nil)
@@ -55,12 +58,10 @@ func NewLocal(opts LocalOptions) *Local {
 		count /= 2
 	}
 	l := &Local{now: now, seed: maphash.MakeSeed(), mask: uint64(count - 1), shards: make([]shard, count)}
+	l.room.max = int64(maxKeys)
 	for i := range l.shards {
 		s := &l.shards[i]
-		s.max = maxKeys / count
-		if i < maxKeys%count {
-			s.max++
-		}
+		s.room = &l.room
 		s.index = make(map[string]int32)
 		s.newest, s.oldest = none, none
 	}
@@ -74,9 +75,16 @@ func (l *Local) Allow(_ context.Context, key string, n int, per time.Duration) (
 		return Decision{}, err
 	}
 	now := l.now().UnixMilli()
-	s := &l.shards[maphash.String(l.seed, key)&l.mask]
+	i := maphash.String(l.seed, key) & l.mask
+	s := &l.shards[i]
 	s.mu.Lock()
 	w := s.window(key, now)
+	for w == nil { // l is full and s holds no key to replace
+		s.mu.Unlock()
+		l.forgetOne(int(i), now)
+		s.mu.Lock()
+		w = s.window(key, now)
+	}
 	allowed, remaining, wait := w.take(now, n, perMS)
 	s.mu.Unlock()
 	return NewDecision(allowed, remaining, wait), nil
@@ -94,6 +102,45 @@ func (l *Local) Len() int {
 	return total
 }
 
+// forgetOne makes room for a key of shard i, which holds none while the
+// others hold MaxKeys: it removes, from the first of the other shards
+// that holds a key, the key that a new key of that shard would replace.
+// It holds one shard's mutex at a time.
+func (l *Local) forgetOne(i int, now int64) {
+	for d := 1; d < len(l.shards); d++ {
+		s := &l.shards[(i+d)%len(l.shards)]
+		s.mu.Lock()
+		if len(s.slots) > 0 {
+			s.remove(s.victim(now))
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// room counts the keys a Local's shards hold together, at most max: a
+// shard takes a place for a new key while there is one, so that keys
+// spread unevenly over the shards are all kept until the Local is full.
+type room struct {
+	held atomic.Int64
+	max  int64
+}
+
+// take takes a place for a new key; it reports false when all max are
+// taken.
+func (r *room) take() bool {
+	for {
+		held := r.held.Load()
+		if held >= r.max {
+			return false
+		}
+		if r.held.CompareAndSwap(held, held+1) {
+			return true
+		}
+	}
+}
+
 // none is the slot index of no slot.
 const none = -1
 
@@ -109,7 +156,7 @@ type shard struct {
 	index          map[string]int32
 	slots          []slot
 	newest, oldest int32
-	max            int
+	room           *room    // shared by the Local's shards
 	_              [64]byte // keeps neighbouring shards' mutexes off one cache line
 }
 
@@ -121,8 +168,9 @@ type slot struct {
 }
 
 // window returns key's window, moved to the front of the recency list; a
-// key not held gets a slot whose window is zero, replacing another key's
-// when the shard is full.
+// key not held gets a slot whose window is zero, replacing another key of
+// the shard when the Local is full. It returns nil when the Local is full
+// and the shard holds no key to replace.
 func (s *shard) window(key string, now int64) *window {
 	i, ok := s.index[key]
 	if ok {
@@ -132,19 +180,22 @@ func (s *shard) window(key string, now int64) *window {
 		}
 		return &s.slots[i].w
 	}
-	if len(s.slots) < s.max {
+	switch {
+	case s.room.take():
 		if len(s.slots) == cap(s.slots) {
-			// Grow by doubling, as append would, but never past max.
-			grown := make([]slot, len(s.slots), min(max(2*cap(s.slots), 16), s.max))
+			// Grow by doubling, as append would, but never past MaxKeys.
+			grown := make([]slot, len(s.slots), min(max(2*cap(s.slots), 16), int(s.room.max)))
 			copy(grown, s.slots)
 			s.slots = grown
 		}
 		i = int32(len(s.slots))
 		s.slots = s.slots[:i+1]
-	} else {
+	case len(s.slots) > 0:
 		i = s.victim(now)
 		delete(s.index, s.slots[i].key)
 		s.unlink(i)
+	default:
+		return nil
 	}
 	// A copy, so that a key cut from a larger string does not keep it.
 	key = strings.Clone(key)
@@ -169,6 +220,31 @@ func (s *shard) victim(now int64) int32 {
 		i = s.slots[i].newer
 	}
 	return s.oldest
+}
+
+// remove forgets the key of slot i, moving the last slot into its place.
+func (s *shard) remove(i int32) {
+	delete(s.index, s.slots[i].key)
+	s.unlink(i)
+	last := int32(len(s.slots) - 1)
+	if i != last {
+		s.slots[i] = s.slots[last]
+		sl := &s.slots[i]
+		if sl.newer != none {
+			s.slots[sl.newer].older = i
+		} else {
+			s.newest = i
+		}
+		if sl.older != none {
+			s.slots[sl.older].newer = i
+		} else {
+			s.oldest = i
+		}
+		s.index[sl.key] = i
+	}
+	s.slots[last] = slot{}
+	s.slots = s.slots[:last]
+	s.room.held.Add(-1)
 }
 
 func (s *shard) unlink(i int32) {
