@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -169,9 +170,9 @@ func (c *Config) load() (*state, error) {
 		if environ == nil {
 			environ = os.Environ()
 		}
-		layers = append(layers, loadEnv(slices.Clone(environ), cmp.Or(c.opts.EnvPrefix, DefaultEnvPrefix), c.sections, c.opts.Aliases))
+		layers = append(layers, loadEnv(slices.Clone(environ), cmp.Or(c.opts.EnvPrefix, DefaultEnvPrefix), c.sections, c.opts.Aliases, held(layers)))
 	}
-	sets, err := loadSets(c.opts.Sets, c.sections, c.opts.Aliases)
+	sets, err := loadSets(c.opts.Sets, c.sections, c.opts.Aliases, held(layers))
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +256,16 @@ func (c *Config) load() (*state, error) {
 	return st, nil
 }
 
+// held returns the values of layers, whose keys a variable or a flag
+// written in upper case matches (see resolve).
+func held(layers []*layer) []map[string]any {
+	out := make([]map[string]any, len(layers))
+	for i, l := range layers {
+		out[i] = l.data
+	}
+	return out
+}
+
 // sectionPackages names the package of each section of Titan's own
 // optional modules, which an app gets by importing the package: a file
 // that configures one the program does not link is told which import is
@@ -295,9 +306,11 @@ func sortedKeys(m map[string]any) []string {
 // as koanf merges l's values over theirs: where l has a map, an earlier
 // leaf there became that map and is no longer its own source; where l has
 // a leaf that is not a map, it replaced what was below it. A path l's data
-// does not resolve (a key with a dot in it) removes nothing.
+// does not resolve (a key with a dot in it, an element of a list) removes
+// nothing. All that l replaces is forgotten before l's origins are
+// recorded, as l may name a list and the leaves of its elements.
 func (st *state) mergeOrigins(l *layer) {
-	for p, o := range l.origin {
+	for p := range l.origin {
 		for a := parent(p); a != ""; a = parent(a) {
 			if isMap, found := kindAt(l.data, a); found && isMap {
 				delete(st.origin, a)
@@ -306,8 +319,8 @@ func (st *state) mergeOrigins(l *layer) {
 		if isMap, found := kindAt(l.data, p); found && !isMap {
 			forgetOrigins(st.origin, p)
 		}
-		st.origin[p] = o
 	}
+	maps.Copy(st.origin, l.origin)
 }
 
 // kindAt reports whether the value at the dotted path p of m is a map, and
@@ -600,7 +613,30 @@ func (c *Config) secretAt(section, rel, k string) bool {
 		return true
 	}
 	s, ok := c.sections[section]
-	return ok && rel != "" && s.secrets[rel]
+	return ok && rel != "" && (s.secrets[rel] || s.secretInMap(rel))
+}
+
+// secretInMap reports whether rel is a field tagged secret:"true" in the
+// values of a map, whose keys secretPaths writes as "*".
+func (s *section) secretInMap(rel string) bool {
+	if !s.mapSecrets {
+		return false
+	}
+	parts := strings.Split(rel, ".")
+	for p := range s.secrets {
+		want := strings.Split(p, ".")
+		if len(want) != len(parts) {
+			continue
+		}
+		match := true
+		for i := range want {
+			match = match && (want[i] == "*" || want[i] == parts[i])
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 // withoutValue returns reason, why a secret's value was refused, without

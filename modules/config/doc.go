@@ -22,8 +22,13 @@
 // After the prefix, a double underscore separates levels and each level is
 // matched to a field of the section's schema ignoring case, "_" and "-". So
 // TITAN_NETRON__REQUEST_TIMEOUT=10s sets netron.requestTimeout, and
-// TITAN_LOGGER__LEVELS__NETRON=debug sets logger.levels.netron (map keys are
-// lowercased). Values from the environment and from --set are strings; they
+// TITAN_LOGGER__LEVELS__NETRON=debug sets logger.levels.netron. A map key
+// in a variable's name has lost its case: it sets the key that the
+// defaults or a file already hold there, matched ignoring case, "_" and
+// "-" (TITAN_LOGGER__LEVELS__MY_MODULE sets logger.levels.MyModule or
+// logger.levels.my-module when titan.yaml names it), and is lowercased
+// when none does; a key written in upper case after --set is read the same
+// way. Values from the environment and from --set are strings; they
 // are converted to the field's type before validation: integers, numbers and
 // booleans are parsed, an array takes a JSON array or a comma-separated list,
 // an object takes a JSON object. Durations stay strings ("5s") as in files.
@@ -69,7 +74,8 @@
 //
 // # Secrets
 //
-// A field tagged `secret:"true"`, and any key whose name looks secret
+// A field tagged `secret:"true"` (also in the elements of a list and the
+// values of a map), and any key whose name looks secret
 // (password, secret, token, apikey, private key, credential, authorization),
 // is masked by [Config.Dump].
 package config

@@ -157,7 +157,7 @@ func loadFile(path, why string) (*layer, error) {
 			delete(l.data, k)
 		}
 	}
-	flatten(l.data, "", func(p string) {
+	flattenLists(l.data, "", func(p string) {
 		for src := p; ; src = parent(src) {
 			if n, ok := lines[src]; ok {
 				l.origin[p] = fmt.Sprintf("%s:%d", path, n)
@@ -227,6 +227,30 @@ func flatten(v any, prefix string, fn func(path string)) {
 	}
 	for k, child := range m {
 		flatten(child, join(prefix, k), fn)
+	}
+}
+
+// flattenLists is flatten that also calls fn with the path of every list
+// and of every leaf its elements hold ("sinks", "sinks.1.level"), so that
+// a problem in an element names the element's own line. A source that
+// sets a list replaces it whole, elements and all.
+func flattenLists(v any, prefix string, fn func(path string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(t) == 0 && prefix != "" {
+			fn(prefix)
+			return
+		}
+		for k, child := range t {
+			flattenLists(child, join(prefix, k), fn)
+		}
+	case []any:
+		fn(prefix)
+		for i, child := range t {
+			flattenLists(child, join(prefix, strconv.Itoa(i)), fn)
+		}
+	default:
+		fn(prefix)
 	}
 }
 
@@ -427,8 +451,13 @@ func fold(s string) string {
 
 // resolve maps raw path segments (from an env var or a --set key) onto the
 // names of the schema, and returns the schema of the target (nil when the
-// path leaves what the schema describes).
-func resolve(sections map[string]*section, raw []string) ([]string, *jsonschema.Schema) {
+// path leaves what the schema describes). A segment beyond the schema's
+// names (a map key) written in upper case, as a variable's name is, is
+// the key that one of held (the values of the sources read before) has
+// there ignoring case, "_" and "-", if any: its case is lost in the name,
+// where the module reads the key as the file spells it. Otherwise it is
+// lowercased.
+func resolve(sections map[string]*section, raw []string, held ...map[string]any) ([]string, *jsonschema.Schema) {
 	out := make([]string, len(raw))
 	var s *jsonschema.Schema
 	for i, seg := range raw {
@@ -451,14 +480,46 @@ func resolve(sections map[string]*section, raw []string) ([]string, *jsonschema.
 			out[i] = name
 			s, _ = s.Properties.Get(name)
 		case s != nil && s.AdditionalProperties != nil && s.AdditionalProperties != jsonschema.FalseSchema:
-			out[i] = lowerIfUpper(seg)
+			out[i] = heldKey(held, out[:i], seg)
 			s = s.AdditionalProperties
 		default:
-			out[i] = lowerIfUpper(seg)
+			out[i] = heldKey(held, out[:i], seg)
 			s = nil
 		}
 	}
 	return out, s
+}
+
+// heldKey returns seg, a segment of a key after path: when it is written
+// in upper case, the key of the map at path in held that matches it
+// ignoring case, "_" and "-" (its lowercase when several do), or its
+// lowercase when none does.
+func heldKey(held []map[string]any, path []string, seg string) string {
+	lower := lowerIfUpper(seg)
+	if lower == seg {
+		return seg
+	}
+	var found []string
+	for _, m := range held {
+		var v any = m
+		for _, p := range path {
+			if mm, ok := v.(map[string]any); ok {
+				v = mm[p]
+			} else {
+				v = nil
+			}
+		}
+		mm, _ := v.(map[string]any)
+		for k := range mm {
+			if fold(k) == fold(seg) {
+				found = append(found, k)
+			}
+		}
+	}
+	if len(found) == 0 || slices.Contains(found, lower) {
+		return lower
+	}
+	return slices.Min(found)
 }
 
 func lowerIfUpper(s string) string {
@@ -553,7 +614,7 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 // loadEnv reads variables starting with prefix. The variables at an alias
 // are read after the others, so that they replace what the variables at
 // their keys set, whatever the order of their names.
-func loadEnv(environ []string, prefix string, sections map[string]*section, aliases map[string]string) *layer {
+func loadEnv(environ []string, prefix string, sections map[string]*section, aliases map[string]string, held []map[string]any) *layer {
 	l := newLayer()
 	sort.Strings(environ)
 	sort.SliceStable(environ, func(i, j int) bool {
@@ -568,7 +629,7 @@ func loadEnv(environ []string, prefix string, sections map[string]*section, alia
 		if slicesContainEmpty(raw) {
 			continue
 		}
-		parts, s := resolve(sections, unalias(aliases, raw))
+		parts, s := resolve(sections, unalias(aliases, raw), held...)
 		src := "env " + name
 		if !utf8.ValidString(name) {
 			// Its key would not survive the trip through JSON that
@@ -598,7 +659,7 @@ func envAtAlias(kv, prefix string, aliases map[string]string) bool {
 }
 
 // loadSets reads --set key=value assignments.
-func loadSets(sets []string, sections map[string]*section, aliases map[string]string) (*layer, error) {
+func loadSets(sets []string, sections map[string]*section, aliases map[string]string, held []map[string]any) (*layer, error) {
 	l := newLayer()
 	for _, kv := range sets {
 		key, val, ok := strings.Cut(kv, "=")
@@ -609,7 +670,7 @@ func loadSets(sets []string, sections map[string]*section, aliases map[string]st
 		if slicesContainEmpty(raw) {
 			return nil, fmt.Errorf("config: --set %q: empty key segment", kv)
 		}
-		parts, s := resolve(sections, unalias(aliases, raw))
+		parts, s := resolve(sections, unalias(aliases, raw), held...)
 		src := "flag --set " + key
 		if !utf8.ValidString(key) {
 			l.problems = append(l.problems, Problem{Path: strings.Join(parts, "."), Reason: "the key is not valid UTF-8", Source: src})

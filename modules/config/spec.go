@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,9 @@ type section struct {
 	schema    *jsonschema.Schema
 	validator *schema.Validator
 	defaults  map[string]any
-	secrets   map[string]bool // dotted paths relative to the section
+	secrets   map[string]bool // dotted paths relative to the section; "*" for a map key
+	// mapSecrets says that a path of secrets has a "*".
+	mapSecrets bool
 }
 
 func compileSpec(s Spec) (*section, error) {
@@ -90,6 +93,9 @@ func compileSpec(s Spec) (*section, error) {
 		secrets:   map[string]bool{},
 	}
 	secretPaths(s.typ, "", sec.secrets, 0)
+	for p := range sec.secrets {
+		sec.mapSecrets = sec.mapSecrets || slices.Contains(strings.Split(p, "."), "*")
+	}
 	return sec, nil
 }
 
@@ -118,9 +124,15 @@ func jsonName(f reflect.StructField) (name string, omitempty bool) {
 	return name, strings.Contains(","+opts+",", ",omitempty,")
 }
 
+// secretPaths records in out the paths of the fields of t tagged
+// secret:"true". A list's elements have the paths of the list (see
+// maskList); the values of a map, the path of the map and "*".
 func secretPaths(t reflect.Type, prefix string, out map[string]bool, depth int) {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-		t = t.Elem() // a list's elements have the paths of its own (see maskList)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		if t.Kind() == reflect.Map {
+			prefix = join(prefix, "*")
+		}
+		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct || depth > 16 {
 		return

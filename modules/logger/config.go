@@ -35,12 +35,17 @@ type Config struct {
 	Format string `json:"format" jsonschema:"enum=auto,enum=text,enum=json,default=auto,description=Output format: auto (text; coloured on a terminal) or text or json"`
 	// Levels maps a module name to its minimum level (debug, info, warn
 	// or error, read ignoring case), overriding Level for that module.
+	// A module without an entry spelled as its name takes the entry whose
+	// name matches it ignoring case, '_' and '-' (the first in sorted
+	// order), so that TITAN_LOGGER__LEVELS__BILLING_API=debug, whose name
+	// cannot spell "Billing-API", sets the level of that module.
 	Levels map[string]string `json:"levels,omitempty" config:"lowercase" jsonschema:"description=Minimum level per module name (debug/info/warn/error)"`
 	// Sinks lists where records are written. Empty means one stderr sink.
 	Sinks []Sink `json:"sinks,omitempty" jsonschema:"description=Outputs; default one stderr sink"`
 	// Redact lists attribute keys whose values are replaced by
 	// "[REDACTED]", in addition to the built-in list. Matching ignores
-	// case, '_' and '-'.
+	// case, '_' and '-', and a key ending in one of them is redacted too
+	// ("ssn" hides "user_ssn" and "userSSN"; see the package doc).
 	Redact []string `json:"redact,omitempty" jsonschema:"description=Extra attribute keys to redact in addition to the built-in list"`
 	// AddSource adds the source file and line of the log call to records.
 	AddSource bool `json:"addSource,omitempty" jsonschema:"description=Add source file and line to records"`
@@ -89,6 +94,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 type plan struct {
 	level     slog.Level
 	levels    map[string]slog.Level
+	folded    map[string]slog.Level // levels by normalizeKey of the module
 	sinks     []sinkPlan
 	redact    []string
 	addSource bool
@@ -126,6 +132,7 @@ func compile(cfg Config) (plan, error) {
 	}
 
 	p.levels = make(map[string]slog.Level, len(cfg.Levels))
+	p.folded = make(map[string]slog.Level, len(cfg.Levels))
 	for _, module := range slices.Sorted(maps.Keys(cfg.Levels)) {
 		field := "logger.levels." + module
 		if module == "" {
@@ -138,6 +145,9 @@ func compile(cfg Config) (plan, error) {
 			continue
 		}
 		p.levels[module] = lvl
+		if _, dup := p.folded[normalizeKey(module)]; !dup {
+			p.folded[normalizeKey(module)] = lvl
+		}
 	}
 
 	sinks := cfg.Sinks
@@ -199,10 +209,15 @@ func checkFormat(format, def string) (string, bool) {
 	return "", false
 }
 
-// moduleLevel returns the minimum level of module under p.
+// moduleLevel returns the minimum level of module under p: its entry in
+// Levels, or else the first (in sorted order) whose name matches it
+// ignoring case, '_' and '-', or else Level.
 func (p *plan) moduleLevel(module string) slog.Level {
 	if module != "" {
 		if lvl, ok := p.levels[module]; ok {
+			return lvl
+		}
+		if lvl, ok := p.folded[normalizeKey(module)]; ok {
 			return lvl
 		}
 	}

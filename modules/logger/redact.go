@@ -2,8 +2,11 @@ package logger
 
 import (
 	"context"
+	"encoding"
+	"encoding/json"
 	"log/slog"
 	"reflect"
+	"strings"
 )
 
 // Redacted is the value that replaces the value of a sensitive attribute.
@@ -12,9 +15,9 @@ const Redacted = "[REDACTED]"
 // builtinRedactKeys are always redacted. Keys are compared after
 // normalizeKey, so "apiKey", "API-KEY" and "api_key" are one key.
 var builtinRedactKeys = []string{
-	"password", "passwd", "secret", "token", "access_token", "refresh_token",
+	"password", "passwd", "passphrase", "secret", "token", "access_token", "refresh_token",
 	"apikey", "api_key", "authorization", "cookie", "set-cookie",
-	"private_key", "credential", "credentials",
+	"private_key", "secret_key", "credential", "credentials",
 }
 
 // BuiltinRedactKeys returns the attribute keys that are always redacted, in
@@ -62,33 +65,49 @@ func foldByte(c byte) (byte, bool) {
 	return c, true
 }
 
-// match reports whether key is sensitive. It does not allocate for keys of
-// up to 64 bytes.
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c) || isUpper(c) || isDigit(c) }
+
+// match reports whether key is sensitive: the key, or its last words, is
+// one of the sensitive keys (compared after normalizeKey). Words are
+// separated by any byte other than a letter or a digit, and by a change
+// of case ("dbPassword", "githubAPIToken"), so "client_secret",
+// "X-Api-Key" and "apiToken" are sensitive, while "password_hint" and
+// "tokens_used", which name something else, are not. It does not allocate
+// for keys of up to 64 bytes.
 func (r *redactor) match(key string) bool {
-	if r.maxLen > 64 {
-		_, ok := r.keys[normalizeKey(key)]
-		return ok
-	}
 	var buf [64]byte
-	n := 0
+	var starts [16]int
+	norm, words := buf[:0], starts[:0]
+	var prev byte
 	for i := 0; i < len(key); i++ {
-		c, keep := foldByte(key[i])
-		if !keep {
-			continue
+		c := key[i]
+		if isAlnum(c) && (i == 0 || !isAlnum(prev) ||
+			isUpper(c) && (isLower(prev) || isDigit(prev) || isUpper(prev) && i+1 < len(key) && isLower(key[i+1]))) {
+			words = append(words, len(norm))
 		}
-		if n == r.maxLen {
+		if f, keep := foldByte(c); keep {
+			norm = append(norm, f)
+		}
+		prev = c
+	}
+	for i := len(words) - 1; i >= 0; i-- {
+		tail := norm[words[i]:]
+		if len(tail) > r.maxLen {
 			return false // longer than every sensitive key
 		}
-		buf[n] = c
-		n++
+		if _, ok := r.keys[string(tail)]; ok {
+			return true
+		}
 	}
-	_, ok := r.keys[string(buf[:n])]
-	return ok
+	return false
 }
 
 // needs reports whether a must go through redact: its key is sensitive, its
 // value must be resolved or searched (a LogValuer or a group), or it is a
-// map with string keys holding a sensitive one.
+// map or a struct holding a sensitive key or field.
 func (r *redactor) needs(a slog.Attr) bool {
 	if r.match(a.Key) {
 		return true
@@ -103,67 +122,209 @@ func (r *redactor) needs(a slog.Attr) bool {
 			}
 		}
 	case slog.KindAny:
-		return r.mapNeeds(reflect.ValueOf(a.Value.Any()), 0)
+		return r.valueNeeds(reflect.ValueOf(a.Value.Any()), 0)
 	}
 	return false
 }
 
-// maxMapDepth bounds the search through maps in maps (a map[string]any
-// may hold itself): a map deeper than that is not searched but written as
-// [Redacted] whole, when the map around it is redacted.
+// maxMapDepth bounds the search through the maps, structs and lists a
+// value holds (a map[string]any may hold itself): a value deeper than that
+// is not searched but written as [Redacted] whole, when the value around
+// it is redacted.
 const maxMapDepth = 8
 
-// mapNeeds reports whether v is a map with string keys (http.Header,
-// map[string]string, map[string]any, ...) that holds a sensitive key, in
-// it or in a map it holds.
-func (r *redactor) mapNeeds(v reflect.Value, depth int) bool {
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+	errorType         = reflect.TypeFor[error]()
+)
+
+// writesItself reports whether the values of t choose their own output
+// (MarshalJSON, MarshalText, Error), which both the JSON and the text
+// handlers use instead of writing them field by field.
+func writesItself(t reflect.Type) bool {
+	return t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) || t.Implements(errorType)
+}
+
+// redactedWriter is a type that writes itself without its secrets, such
+// as *url.URL, whose Redacted method hides the password.
+type redactedWriter interface{ Redacted() string }
+
+var redactedWriterType = reflect.TypeFor[redactedWriter]()
+
+// selfRedacted returns what the Redacted method of v writes, when v (an
+// interface followed) has one and is not nil.
+func selfRedacted(v reflect.Value) (string, bool) {
 	if v.Kind() == reflect.Interface {
 		v = v.Elem()
 	}
-	if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
+	if !v.IsValid() || !v.Type().Implements(redactedWriterType) || !v.CanInterface() ||
+		v.Kind() == reflect.Pointer && v.IsNil() {
+		return "", false
+	}
+	return v.Interface().(redactedWriter).Redacted(), true
+}
+
+// searched returns v with interfaces and pointers followed, and whether
+// redaction searches it: a map with string keys, a struct, or a slice or
+// array of them, whose type does not write itself.
+func searched(v reflect.Value) (reflect.Value, bool) {
+	for range maxMapDepth {
+		if v.Kind() != reflect.Interface && v.Kind() != reflect.Pointer {
+			break
+		}
+		if v.IsNil() || v.Kind() == reflect.Pointer && writesItself(v.Type()) {
+			return v, false
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Map:
+		return v, v.Type().Key().Kind() == reflect.String && !writesItself(v.Type())
+	case reflect.Struct:
+		return v, !writesItself(v.Type())
+	case reflect.Slice, reflect.Array:
+		return v, holds(v.Type().Elem().Kind()) && !writesItself(v.Type())
+	}
+	return v, false
+}
+
+// holds reports whether a value of kind k may be, or lead to, a value
+// that redaction searches.
+func holds(k reflect.Kind) bool {
+	switch k {
+	case reflect.Map, reflect.Struct, reflect.Interface, reflect.Pointer, reflect.Slice, reflect.Array:
+		return true
+	}
+	return false
+}
+
+// fieldName returns the name under which the JSON handler writes the
+// struct field f ("" when it does not write it).
+func fieldName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	switch name {
+	case "-":
+		return ""
+	case "":
+		return f.Name
+	}
+	return name
+}
+
+// valueNeeds reports whether v is a map with string keys (http.Header,
+// map[string]string, map[string]any, ...) or a struct that holds a
+// sensitive key or field (by its Go name or its json name), in it or in a
+// map, struct or list it holds.
+func (r *redactor) valueNeeds(v reflect.Value, depth int) bool {
+	if _, ok := selfRedacted(v); ok {
+		return true
+	}
+	v, ok := searched(v)
+	if !ok {
 		return false
 	}
 	if depth > maxMapDepth {
 		return true // not searched: hidden whole
 	}
-	nested := v.Type().Elem().Kind() == reflect.Map || v.Type().Elem().Kind() == reflect.Interface
-	for it := v.MapRange(); it.Next(); {
-		if r.match(it.Key().String()) || nested && r.mapNeeds(it.Value(), depth+1) {
-			return true
+	switch v.Kind() {
+	case reflect.Map:
+		nested := holds(v.Type().Elem().Kind())
+		for it := v.MapRange(); it.Next(); {
+			if r.match(it.Key().String()) || nested && r.valueNeeds(it.Value(), depth+1) {
+				return true
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if r.match(f.Name) || r.match(fieldName(f)) {
+				return true
+			}
+			if (f.IsExported() || f.Anonymous) && holds(f.Type.Kind()) && r.valueNeeds(v.Field(i), depth+1) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if r.valueNeeds(v.Index(i), depth+1) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// redactMap returns a copy of v, a map with string keys, as a
-// map[string]any whose sensitive keys hold [Redacted] (maps it holds
-// redacted the same way); v is not changed.
-func (r *redactor) redactMap(v reflect.Value, depth int) any {
+// redactValue returns a copy of v, a value valueNeeds searches, whose
+// sensitive keys and fields hold [Redacted] (what it holds redacted the
+// same way): a map or a struct as a map[string]any (a struct with the
+// exported fields the JSON handler writes, by their json names, those of
+// an embedded struct among them), a list as a []any. A value reached
+// through an unexported embedded struct, which cannot be copied, is
+// written as [Redacted]. v is not changed.
+func (r *redactor) redactValue(v reflect.Value, depth int) any {
 	if depth > maxMapDepth {
 		return Redacted
 	}
-	if v.Kind() == reflect.Interface {
-		v = v.Elem()
+	if s, ok := selfRedacted(v); ok {
+		return s
 	}
-	out := make(map[string]any, v.Len())
-	for it := v.MapRange(); it.Next(); {
-		k, e := it.Key().String(), it.Value()
+	v, _ = searched(v)
+	entry := func(sensitive bool, e reflect.Value) any {
 		switch {
-		case r.match(k):
-			out[k] = Redacted
-		case r.mapNeeds(e, depth+1):
-			out[k] = r.redactMap(e, depth+1)
-		default:
-			out[k] = e.Interface()
+		case sensitive || !e.CanInterface():
+			return Redacted
+		case r.valueNeeds(e, depth+1):
+			return r.redactValue(e, depth+1)
 		}
+		return e.Interface()
 	}
-	return out
+	switch v.Kind() {
+	case reflect.Map:
+		out := make(map[string]any, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k := it.Key().String()
+			out[k] = entry(r.match(k), it.Value())
+		}
+		return out
+	case reflect.Struct:
+		t := v.Type()
+		out := make(map[string]any, t.NumField())
+		var promoted []map[string]any // fields of embedded structs
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous && f.Tag.Get("json") == "" {
+				if e, ok := searched(v.Field(i)); ok && e.Kind() == reflect.Struct {
+					promoted = append(promoted, r.redactValue(e, depth+1).(map[string]any))
+					continue
+				}
+			}
+			if name := fieldName(f); f.IsExported() && name != "" {
+				out[name] = entry(r.match(f.Name) || r.match(name), v.Field(i))
+			}
+		}
+		for _, m := range promoted {
+			for k, e := range m {
+				if _, ok := out[k]; !ok {
+					out[k] = e // the outer struct's field wins, as in JSON
+				}
+			}
+		}
+		return out
+	default: // a slice or an array
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = entry(false, v.Index(i))
+		}
+		return out
+	}
 }
 
 // redact returns a with its value replaced by [Redacted] when its key is
 // sensitive, and otherwise with LogValuers resolved, groups redacted
-// recursively, and a map with string keys that holds a sensitive key
-// replaced by a redacted copy (a map[string]any). The original attribute,
+// recursively, and a map or a struct that holds a sensitive key or field
+// replaced by a redacted copy (see redactValue). The original attribute,
 // its group slice and its map are not changed.
 func (r *redactor) redact(a slog.Attr) slog.Attr {
 	if r.match(a.Key) {
@@ -173,8 +334,8 @@ func (r *redactor) redact(a slog.Attr) slog.Attr {
 		a.Value = a.Value.Resolve()
 	}
 	if a.Value.Kind() == slog.KindAny {
-		if v := reflect.ValueOf(a.Value.Any()); r.mapNeeds(v, 0) {
-			a.Value = slog.AnyValue(r.redactMap(v, 0))
+		if v := reflect.ValueOf(a.Value.Any()); r.valueNeeds(v, 0) {
+			a.Value = slog.AnyValue(r.redactValue(v, 0))
 		}
 		return a
 	}
