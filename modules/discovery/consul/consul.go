@@ -10,7 +10,9 @@
 // titan_version, titan_addrs, m_<key>); the Consul service id is the
 // Titan id in base64url, as Consul ids go into URL paths. Finding
 // instances reads the passing ones (/v1/health/service/<name>); Watch
-// follows them with Consul's blocking queries.
+// follows them with Consul's blocking queries. A service tagged titan
+// that is not a Titan instance is skipped and logged (once, and again if
+// its fault changes).
 package consul
 
 import (
@@ -31,6 +33,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/discovery"
 )
 
@@ -46,6 +49,7 @@ type Registry struct {
 	tr  *http.Transport
 	ttl time.Duration
 	log *slog.Logger
+	bad logevery.Faults // the services skipped that were logged, by node and id
 
 	mu         sync.Mutex
 	registered map[string]string // Titan id -> the registration's JSON, to see changes
@@ -65,7 +69,7 @@ func Open(ctx context.Context, addr string, ttl time.Duration, log *slog.Logger)
 	}
 	u, err := url.Parse(addr)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "consul") || u.Host == "" {
-		return nil, fmt.Errorf("discovery.url %q: want http://host:8500 (the Consul agent)", addr)
+		return nil, fmt.Errorf("discovery.url %q: want http://host:8500 (the Consul agent)", discovery.RedactURL(addr))
 	}
 	scheme := u.Scheme
 	if scheme == "consul" {
@@ -206,12 +210,25 @@ func unknownService(err error) bool {
 }
 
 // instance reads a service entry; one that is not a Titan instance is
-// logged and skipped.
+// skipped, and logged unless the same fault of the entry was.
 func (r *Registry) instance(e *api.ServiceEntry) (discovery.Instance, bool) {
 	s := e.Service
+	entry := s.ID
+	if e.Node != nil {
+		entry = e.Node.Node + "/" + s.ID
+	}
+	skip := func(msg string, err error) {
+		if ok, missed := r.bad.Report(entry, err.Error(), time.Now()); ok {
+			args := []any{"service", s.Service, "id", s.ID, "error", err}
+			if missed > 0 {
+				args = append(args, "dropped_since_last_record", missed)
+			}
+			r.log.Warn(msg, args...)
+		}
+	}
 	in := discovery.Instance{ID: s.Meta["titan_id"], Service: s.Service, Version: s.Meta["titan_version"], Health: discovery.Health(s.Meta["titan_health"])}
 	if err := json.Unmarshal([]byte(s.Meta["titan_addrs"]), &in.Addrs); err != nil {
-		r.log.Warn("skipping a Consul service that is not a Titan instance", "service", s.Service, "id", s.ID, "error", err)
+		skip("skipping a Consul service that is not a Titan instance", fmt.Errorf("titan_addrs: %w", err))
 		return in, false
 	}
 	for k, v := range s.Meta {
@@ -222,10 +239,15 @@ func (r *Registry) instance(e *api.ServiceEntry) (discovery.Instance, bool) {
 			in.Metadata[name] = v
 		}
 	}
-	if err := in.Validate(); err != nil || serviceID(in.ID) != s.ID {
-		r.log.Warn("skipping a Consul service that is not a valid Titan instance", "service", s.Service, "id", s.ID, "error", err)
+	err := in.Validate()
+	if err == nil && serviceID(in.ID) != s.ID {
+		err = fmt.Errorf("its id is not %q, the one Titan gives the instance %q", serviceID(in.ID), in.ID)
+	}
+	if err != nil {
+		skip("skipping a Consul service that is not a valid Titan instance", err)
 		return in, false
 	}
+	r.bad.Forget(entry)
 	return in, true
 }
 
@@ -298,31 +320,77 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 }
 
 // Health implements discovery.Registry: the instance's reported health,
-// unhealthy when its check is not passing.
+// unhealthy when its check is not passing. An instance the local agent
+// does not hold is looked for in the cluster's catalog: it registered
+// through the agent of another node.
+//
+// The agent's endpoint answers 200 for a passing check, 429 and 503 (with
+// the same body) for the others, 404 for a service it does not hold;
+// another answer (403 for a token without service:read) is the error.
+// It is read here rather than with api's AgentHealthServiceByID, whose
+// error for such an answer is the JSON syntax error of its body.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
-	status, info, err := r.c.Agent().AgentHealthServiceByIDOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
+	var info api.AgentServiceChecksInfo
+	_, err := r.c.Raw().Query("/v1/agent/health/service/id/"+serviceID(id), &info, (&api.QueryOptions{}).WithContext(ctx))
+	var se api.StatusError
+	switch {
+	case err == nil && info.Service != nil:
+		return discovery.Health(info.Service.Meta["titan_health"]), nil
+	case errors.As(err, &se) && se.Code == http.StatusNotFound:
+		return r.healthElsewhere(ctx, id)
+	case errors.As(err, &se) && (se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable) &&
+		json.Unmarshal([]byte(se.Body), &info) == nil && info.Service != nil:
+		return discovery.Unhealthy, nil
+	case err == nil:
+		err = errors.New("the agent's answer holds no service")
+	}
+	return "", fmt.Errorf("consul: the health of instance %q: %w", id, err)
+}
+
+// healthElsewhere is Health of an instance of another node's agent: its
+// check names its service, whose entries hold its health.
+func (r *Registry) healthElsewhere(ctx context.Context, id string) (discovery.Health, error) {
+	sid := serviceID(id)
+	q := func() *api.QueryOptions {
+		return (&api.QueryOptions{Filter: fmt.Sprintf("ServiceID == %q", sid)}).WithContext(ctx)
+	}
+	checks, _, err := r.c.Health().State(api.HealthAny, q())
 	if err != nil {
 		return "", err
 	}
-	if info == nil {
+	i := slices.IndexFunc(checks, func(c *api.HealthCheck) bool { return c.ServiceID == sid && c.CheckID == checkID(id) })
+	if i < 0 {
 		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
 	}
-	if status != api.HealthPassing {
-		return discovery.Unhealthy, nil
+	entries, _, err := r.c.Health().Service(checks[i].ServiceName, "titan", false, q())
+	if err != nil {
+		return "", err
 	}
-	return discovery.Health(info.Service.Meta["titan_health"]), nil
+	for _, e := range entries {
+		if e.Service == nil || e.Service.ID != sid {
+			continue
+		}
+		if e.Checks.AggregatedStatus() != api.HealthPassing {
+			return discovery.Unhealthy, nil
+		}
+		return discovery.Health(e.Service.Meta["titan_health"]), nil
+	}
+	return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
 }
 
-// Services implements discovery.Lister: the services tagged titan.
+// Services implements discovery.Lister: the services with an instance
+// whose check is passing, sorted. One whose instances all crashed leaves
+// the list when their checks turn critical, as it leaves Discover, not
+// when the agent removes them a minute later.
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
-	m, _, err := r.c.Catalog().Services((&api.QueryOptions{}).WithContext(ctx))
+	checks, _, err := r.c.Health().State(api.HealthPassing, (&api.QueryOptions{Filter: `"titan" in ServiceTags`}).WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for name, tags := range m {
-		if slices.Contains(tags, "titan") {
-			out = append(out, name)
+	for _, c := range checks {
+		if strings.HasPrefix(c.CheckID, "titan:") && c.ServiceName != "" && slices.Contains(c.ServiceTags, "titan") && !slices.Contains(out, c.ServiceName) {
+			out = append(out, c.ServiceName)
 		}
 	}
 	slices.Sort(out)

@@ -1,6 +1,7 @@
 package consul_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +19,12 @@ import (
 // TTL checks turn critical when not passed in time, and the health and
 // catalog reads are blocking queries on a change index. No Consul agent
 // can run on the project's machines, so the backend is tested against it.
+// Agents of other nodes of the same cluster join it ([fakeAgent.join]):
+// the agent endpoints serve their own node's services, the health and
+// catalog ones every node's.
 type fakeAgent struct {
 	srv *httptest.Server
+	mux *http.ServeMux
 
 	mu       sync.Mutex
 	index    uint64
@@ -31,6 +36,7 @@ type fakeAgent struct {
 }
 
 type fakeService struct {
+	node     string // of the agent it registered with
 	reg      api.AgentServiceRegistration
 	ttl      time.Duration
 	status   string
@@ -48,7 +54,8 @@ func newFakeAgent(t *testing.T) *fakeAgent {
 	mux.HandleFunc("GET /v1/health/service/{name}", f.health)
 	mux.HandleFunc("GET /v1/agent/health/service/id/{id}", f.serviceHealth)
 	mux.HandleFunc("GET /v1/catalog/services", f.catalog)
-	f.srv = httptest.NewServer(mux)
+	mux.HandleFunc("GET /v1/health/state/{state}", f.state)
+	f.srv, f.mux = httptest.NewServer(mux), mux
 	go f.expire()
 	t.Cleanup(func() {
 		close(f.stop)
@@ -60,6 +67,31 @@ func newFakeAgent(t *testing.T) *fakeAgent {
 }
 
 func (f *fakeAgent) url() string { return f.srv.URL }
+
+// nodeKey is the context key of the node of the agent a request is for.
+type nodeKey struct{}
+
+// nodeOf is the node of the agent r is for: "fake", or another that
+// joined.
+func nodeOf(r *http.Request) string {
+	if n, ok := r.Context().Value(nodeKey{}).(string); ok {
+		return n
+	}
+	return "fake"
+}
+
+// join starts the agent of another node of the cluster, and returns its
+// URL.
+func (f *fakeAgent) join(t *testing.T, node string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nodeKey{}, node)))
+	}))
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv.URL
+}
 
 // bumpLocked records a change and wakes the blocking queries.
 func (f *fakeAgent) bumpLocked() {
@@ -103,14 +135,14 @@ func (f *fakeAgent) register(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.services[reg.ID] = &fakeService{reg: reg, ttl: ttl, status: api.HealthCritical} // TTL checks start critical
+	f.services[reg.ID] = &fakeService{node: nodeOf(r), reg: reg, ttl: ttl, status: api.HealthCritical} // TTL checks start critical
 	f.bumpLocked()
 }
 
 func (f *fakeAgent) deregister(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.services[r.PathValue("id")]; !ok {
+	if s, ok := f.services[r.PathValue("id")]; !ok || s.node != nodeOf(r) {
 		http.Error(w, "Unknown service ID", http.StatusNotFound)
 		return
 	}
@@ -127,7 +159,7 @@ func (f *fakeAgent) update(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, s := range f.services {
-		if s.reg.Check.CheckID == r.PathValue("check") {
+		if s.reg.Check.CheckID == r.PathValue("check") && s.node == nodeOf(r) {
 			if s.status != body.Status {
 				s.status = body.Status
 				f.bumpLocked()
@@ -180,7 +212,7 @@ func (f *fakeAgent) health(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		out = append(out, &api.ServiceEntry{
-			Node:    &api.Node{Node: "fake"},
+			Node:    &api.Node{Node: s.node},
 			Service: &api.AgentService{ID: id, Service: s.reg.Name, Tags: s.reg.Tags, Meta: s.reg.Meta},
 			Checks:  api.HealthChecks{{CheckID: s.reg.Check.CheckID, Status: s.status}},
 		})
@@ -193,7 +225,7 @@ func (f *fakeAgent) serviceHealth(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, ok := f.services[r.PathValue("id")]
-	if !ok {
+	if !ok || s.node != nodeOf(r) {
 		http.Error(w, "ServiceId not found", http.StatusNotFound)
 		return
 	}
@@ -214,6 +246,23 @@ func (f *fakeAgent) catalog(w http.ResponseWriter, r *http.Request) {
 	out := map[string][]string{}
 	for _, s := range f.services {
 		out[s.reg.Name] = s.reg.Tags
+	}
+	w.Header().Set("X-Consul-Index", strconv.FormatUint(f.index, 10))
+	json.NewEncoder(w).Encode(out)
+}
+
+// state lists the checks in the state (or any), the ?filter= ignored:
+// the backend filters what it reads too.
+func (f *fakeAgent) state(w http.ResponseWriter, r *http.Request) {
+	f.block(r)
+	defer f.mu.Unlock()
+	out := api.HealthChecks{}
+	for id, s := range f.services {
+		if st := r.PathValue("state"); st != "any" && st != s.status {
+			continue
+		}
+		out = append(out, &api.HealthCheck{Node: s.node, CheckID: s.reg.Check.CheckID, Status: s.status,
+			ServiceID: id, ServiceName: s.reg.Name, ServiceTags: s.reg.Tags})
 	}
 	w.Header().Set("X-Consul-Index", strconv.FormatUint(f.index, 10))
 	json.NewEncoder(w).Encode(out)

@@ -12,11 +12,16 @@
 // read the service again on each, and every TTL/3 for entries that
 // expired (Redis publishes no expiry without keyspace notifications).
 //
+// An index keeps the ids of expired instances until they are tidied: a
+// read of the service takes out those it meets, and each register looks
+// at a few of its service's ids, so that the index of a service nobody
+// reads keeps a bound while instances come and go.
+//
 // An entry someone else wrote that is not an instance is skipped and
-// logged, never used; so is an index that is not a set. The keys of an
-// instance being registered are the registry's: one that holds another
-// type is replaced (and logged), so that a stray key never keeps an
-// instance out of the registry.
+// logged (once, and again if its fault changes), never used; so is an
+// index that is not a set. The keys of an instance being registered are
+// the registry's: one that holds another type is replaced (and logged),
+// so that a stray key never keeps an instance out of the registry.
 package redis
 
 import (
@@ -31,6 +36,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/internal/redisopts"
 	"github.com/titanframework/titan/modules/discovery"
 )
@@ -47,6 +53,7 @@ type Registry struct {
 	prefix string
 	ttl    time.Duration
 	log    *slog.Logger
+	bad    logevery.Faults // the malformed entries logged, by key
 }
 
 var _ discovery.Registry = (*Registry)(nil)
@@ -92,15 +99,42 @@ func (r *Registry) indexKey(name string) string  { return r.prefix + ":discovery
 func (r *Registry) changes() string              { return r.prefix + ":discovery:changes" }
 func (r *Registry) servicesKey() string          { return r.prefix + ":discovery:services" }
 
+// staleLua defines stale(prefix, service, id), which reports whether the
+// id leaves the index of service: its entry (under prefix) is gone, holds
+// no instance, or is of another service now. It is what a read of the
+// index finds, asked again in the script that takes the id out, so that
+// an instance registering between the read and the write stays.
+const staleLua = `
+local function stale(prefix, service, id)
+  local key = prefix .. ':discovery:instance:' .. id
+  local t = redis.call('TYPE', key)['ok']
+  if t == 'none' then
+    return true
+  end
+  if t ~= 'hash' then
+    return false
+  end
+  if redis.call('HEXISTS', key, 'json') == 0 then
+    return true
+  end
+  local s = redis.call('HGET', key, 'service')
+  return s ~= false and s ~= service
+end
+`
+
+// tidySample is how many ids of its service's index a register looks at.
+const tidySample = 20
+
 // registerScript writes the instance (KEYS[1], the JSON in ARGV[1]) for
 // ARGV[2] ms, indexes its id (ARGV[3]) under KEYS[2] and its service name
 // (ARGV[4]) under KEYS[4], and publishes the name on KEYS[3] when the
 // entry is new or changed. An instance that was of another service
 // leaves that service's index (under the prefix ARGV[5]), which hears of
-// it. Each of its keys that holds another type than the registry's is
-// replaced: it returns the key, the type it held and the registry's, for
-// each.
-var registerScript = goredis.NewScript(`
+// it. Up to ARGV[6] ids of the index, picked at random, are looked at and
+// the stale ones taken out. Each of its keys that holds another type than
+// the registry's is replaced: it returns the key, the type it held and
+// the registry's, for each.
+var registerScript = goredis.NewScript(staleLua + `
 local replaced = {}
 local function claim(key, want)
   local t = redis.call('TYPE', key)['ok']
@@ -130,7 +164,35 @@ end
 if old ~= ARGV[1] then
   redis.call('PUBLISH', KEYS[3], ARGV[4])
 end
+for _, id in ipairs(redis.call('SRANDMEMBER', KEYS[2], ARGV[6])) do
+  if stale(ARGV[5], ARGV[4], id) then
+    redis.call('SREM', KEYS[2], id)
+  end
+end
 return replaced
+`)
+
+// tidyScript takes the ids ARGV[3...] out of the index KEYS[1] of the
+// service ARGV[2] (under the prefix ARGV[1]) if they are still stale.
+var tidyScript = goredis.NewScript(staleLua + `
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'set' then
+  return 0
+end
+for i = 3, #ARGV do
+  if stale(ARGV[1], ARGV[2], ARGV[i]) then
+    redis.call('SREM', KEYS[1], ARGV[i])
+  end
+end
+return 0
+`)
+
+// unlistScript takes the service ARGV[1] out of the list of services
+// KEYS[1] unless its index KEYS[2] is a set with an id.
+var unlistScript = goredis.NewScript(`
+if redis.call('TYPE', KEYS[2])['ok'] == 'set' and redis.call('SCARD', KEYS[2]) > 0 then
+  return 0
+end
+return redis.call('SREM', KEYS[1], ARGV[1])
 `)
 
 // deregisterScript removes the instance KEYS[1] (id ARGV[1]) from its
@@ -172,7 +234,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 		return err
 	}
 	replaced, err := registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
-		string(b), r.ttl.Milliseconds(), in.ID, in.Service, r.prefix).StringSlice()
+		string(b), r.ttl.Milliseconds(), in.ID, in.Service, r.prefix, tidySample).StringSlice()
 	if err != nil {
 		return err
 	}
@@ -222,12 +284,14 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
 	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
 	if wrongType(err) {
-		r.log.Warn("skipping a service index that is not a set", "key", r.indexKey(service), "type", r.keyType(ctx, r.indexKey(service)), "error", err)
+		t := r.keyType(ctx, r.indexKey(service))
+		r.skip("skipping a service index that is not a set", r.indexKey(service), t, "type", t, "error", err)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("redis: read %s: %w", r.indexKey(service), err)
 	}
+	r.bad.Forget(r.indexKey(service))
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -246,21 +310,23 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 	var out []discovery.Instance
 	var gone []any
 	for i, cmd := range cmds {
+		key := r.instanceKey(ids[i])
 		s, err := cmd.Result()
 		if errors.Is(err, goredis.Nil) {
+			r.bad.Forget(key)
 			gone = append(gone, ids[i])
 			continue
 		}
 		if wrongType(err) {
-			r.log.Warn("skipping a registry entry that is not a hash", "key", r.instanceKey(ids[i]), "error", err)
+			r.skip("skipping a registry entry that is not a hash", key, "not a hash", "error", err)
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("redis: read %s: %w", r.instanceKey(ids[i]), err)
+			return nil, fmt.Errorf("redis: read %s: %w", key, err)
 		}
 		in, err := discovery.DecodeInstance([]byte(s))
 		if err != nil {
-			r.log.Warn("skipping a registry entry that is not a valid instance", "key", r.instanceKey(ids[i]), "error", err)
+			r.skip("skipping a registry entry that is not a valid instance", key, err.Error(), "error", err)
 			continue
 		}
 		if in.ID == ids[i] && in.Service != service {
@@ -268,20 +334,36 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 			// there after its entry expired, when there was no former
 			// service to leave. Its id leaves this index as an expired
 			// one does.
+			r.bad.Forget(key)
 			gone = append(gone, ids[i])
 			continue
 		}
 		if in.ID != ids[i] {
-			r.log.Warn("skipping a registry entry that is an instance of another id than its key's", "key", r.instanceKey(ids[i]), "service", service, "instance", in.ID)
+			r.skip("skipping a registry entry that is an instance of another id than its key's", key, "id "+in.ID, "service", service, "instance", in.ID)
 			continue
 		}
+		r.bad.Forget(key)
 		out = append(out, in)
 	}
-	if len(gone) > 0 { // expired or moved: tidy the index (a race with a new Register is repaired by its next heartbeat)
-		_ = r.c.SRem(ctx, r.indexKey(service), gone...).Err()
+	if len(gone) > 0 { // expired or moved: tidy the index, asking again in the script (an id may register meanwhile)
+		_ = tidyScript.Run(ctx, r.c, []string{r.indexKey(service)}, append([]any{r.prefix, service}, gone...)...).Err()
 	}
 	discovery.SortInstances(out)
 	return out, nil
+}
+
+// skip logs an entry (at key) that a read skipped, with args, unless the
+// same fault of the entry was logged already.
+func (r *Registry) skip(msg, key, fault string, args ...any) {
+	ok, missed := r.bad.Report(key, fault, time.Now())
+	if !ok {
+		return
+	}
+	args = append([]any{"key", key}, args...)
+	if missed > 0 {
+		args = append(args, "dropped_since_last_record", missed)
+	}
+	r.log.Warn(msg, args...)
 }
 
 // wrongType reports whether err is Redis's answer to a command on a key
@@ -375,12 +457,14 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	names, err := r.c.SMembers(ctx, r.servicesKey()).Result()
 	if wrongType(err) {
-		r.log.Warn("skipping a list of services that is not a set", "key", r.servicesKey(), "type", r.keyType(ctx, r.servicesKey()), "error", err)
+		t := r.keyType(ctx, r.servicesKey())
+		r.skip("skipping a list of services that is not a set", r.servicesKey(), t, "type", t, "error", err)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("redis: read %s: %w", r.servicesKey(), err)
 	}
+	r.bad.Forget(r.servicesKey())
 	var out []string
 	for _, n := range names {
 		ins, err := r.read(ctx, n)
@@ -389,8 +473,8 @@ func (r *Registry) Services(ctx context.Context) ([]string, error) {
 		}
 		if len(ins) > 0 {
 			out = append(out, n)
-		} else {
-			_ = r.c.SRem(ctx, r.servicesKey(), n).Err()
+		} else { // unless an instance registered meanwhile
+			_ = unlistScript.Run(ctx, r.c, []string{r.servicesKey(), r.indexKey(n)}, n).Err()
 		}
 	}
 	slices.Sort(out)
