@@ -125,7 +125,9 @@ func TestRemotePolicies(t *testing.T) {
 		titan.Remote[ShakyClient]("shaky@^1", titan.At(addr),
 			titan.Bulkhead(4),
 			titan.CircuitBreaker(titan.CircuitBreakerConfig{Failures: 2, Delay: 200 * time.Millisecond}),
-			titan.ForMethod("slow", titan.Timeout(50*time.Millisecond)),
+			// 500ms, not less: the quick call below (1 ms of work) must
+			// come back within it on a loaded machine.
+			titan.ForMethod("slow", titan.Timeout(500*time.Millisecond)),
 		),
 		titan.Provide(resilience.AsStateObserver(bl.observer)),
 		titan.Invoke(func(x ShakyClient) { c = x }))
@@ -152,8 +154,8 @@ func TestRemotePolicies(t *testing.T) {
 	close(s.hold)
 	wg.Wait()
 
-	if _, err := c.Slow(ctx, 500); err == nil || err.Error() != "deadline_exceeded: shaky@^1.slow: no answer within its timeout of 50ms" {
-		t.Fatalf("slow under its 50ms timeout: %v", err)
+	if _, err := c.Slow(ctx, 5000); err == nil || err.Error() != "deadline_exceeded: shaky@^1.slow: no answer within its timeout of 500ms" {
+		t.Fatalf("slow under its 500ms timeout: %v", err)
 	}
 	if v, err := c.Slow(ctx, 1); err != nil || v != "a" {
 		t.Fatalf("a quick slow: %q, %v", v, err)
