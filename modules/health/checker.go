@@ -156,6 +156,10 @@ func (c *Checker) runOne(ctx context.Context, ch Check) Result {
 	if timeout <= 0 {
 		timeout = c.timeout
 	}
+	// A probe may come with a deadline of its own before the timeout
+	// (a heartbeat's): the error then says that it passed.
+	probeDeadline, probeFirst := ctx.Deadline()
+	probeFirst = probeFirst && time.Until(probeDeadline) < timeout
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -165,9 +169,13 @@ func (c *Checker) runOne(ctx context.Context, ch Check) Result {
 	case <-run.done:
 		err = run.err
 	case <-ctx.Done():
-		err = fmt.Errorf("no answer within %v", timeout)
-		if ctx.Err() == context.Canceled {
+		switch {
+		case ctx.Err() == context.Canceled:
 			err = errors.New("the probe was cancelled")
+		case probeFirst:
+			err = fmt.Errorf("no answer within the probe's deadline (%v; the check's timeout is %v)", time.Since(start).Round(time.Millisecond), timeout)
+		default:
+			err = fmt.Errorf("no answer within %v", timeout)
 		}
 	}
 	r := Result{Healthy: err == nil, Critical: ch.Critical, DurationMs: ms(time.Since(start))}

@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,5 +164,32 @@ func TestOverrunFailsForLateProbes(t *testing.T) {
 	}
 	if n := runs.Load(); n != 1 {
 		t.Errorf("the check ran %d times, want once (the late probe joins the run)", n)
+	}
+}
+
+// A probe whose own deadline comes before the check's timeout, and which
+// the check does not answer in time, says that the probe's deadline
+// passed, not that the check overran a timeout it was not given.
+func TestProbeDeadlineBeforeCheckTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	c, err := health.NewChecker(30*time.Second, health.Check{Name: "db", Critical: true, Run: func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+		case <-release:
+		}
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	r := c.Ready(ctx).Checks["db"]
+	if r.Healthy {
+		t.Fatalf("a check that does not answer passed: %+v", r)
+	}
+	if strings.HasPrefix(r.Error, "no answer within 30s") || !strings.Contains(r.Error, "probe's deadline") {
+		t.Errorf("error %q: want the probe's deadline named, not the check's timeout of 30s", r.Error)
 	}
 }

@@ -67,6 +67,6 @@
 // status code once; a call then costs two clock reads and a few atomic
 // additions, and no allocation.
 //
-// Not yet counted: the items a stream made receives, and the bytes of
-// stream items either way; the engine exposes neither to interceptors.
+// Not yet counted: the bytes of stream items either way; the engine
+// exposes them to no interceptor.
 package metrics

@@ -119,10 +119,18 @@ func newHealthSource(lc fx.Lifecycle, a *admin, n *netron.Netron) discovery.Heal
 // not count: an entry cannot say that it is missing, and before the
 // app's first registration that check fails. The starting result does:
 // discovery first asks after the HealthSource's start hook has ended it,
-// and an app asked before is indeed not ready.
+// and an app asked before is indeed not ready. The checks get half the
+// time left to ctx: the heartbeat that asks writes the answer to the
+// registry under the same ctx, and a check that does not answer must not
+// leave that write without time (the entries would expire).
 func (a *admin) registryHealth(ctx context.Context) discovery.Health {
 	if a.checker.Draining() {
 		return discovery.Draining
+	}
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(d)/2))
+		defer cancel()
 	}
 	for name, r := range a.checker.Ready(ctx).Checks {
 		if !r.Healthy && r.Critical && name != health.RegisteredCheck {
