@@ -2,6 +2,9 @@ package http
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,9 +134,16 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full 
 // "event: error" with the error body) or NDJSON (one item per line; a
 // failure ends the body with the error body's line). An error before the
 // first item is a plain error answer with its status.
+//
+// Leaving the loop before the stream's end (an item without a JSON form,
+// a client gone) ends the stream's context first, with why: what the
+// interceptors record as the stream's outcome (see
+// netron.StreamingHandlerFunc).
 func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodEntry, args []protocol.RawValue, md map[string]string, mode streamMode) {
-	ctx, cancel := h.callContext(r, 0)
+	cctx, cancel := h.callContext(r, 0)
 	defer cancel()
+	ctx, stop := context.WithCancelCause(cctx)
+	defer stop(nil)
 	seq, err := h.n.InvokeStream(ctx, &netron.Invocation{
 		Service: m.svc.qualified, Method: m.desc.Name, Args: args, Metadata: md, Transport: h.cfg.scheme,
 	})
@@ -188,7 +198,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 			buf = append(buf, "data: "...)
 		}
 		if buf, err = protocol.AppendValueJSON(buf, v); err != nil {
-			h.log.Error("stream item not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "error", err)
+			h.log.Error("stream item not encodable as JSON", "service", m.svc.qualified, "method", m.desc.Name, "item", count+1, "error", err)
+			stop(netron.NewError(netron.CodeInternal, fmt.Errorf("stream item %d has no JSON form: %w", count+1, err)))
 			failed(invocationError(netron.Errorf(netron.CodeInternal, "internal error")))
 			return
 		}
@@ -198,8 +209,9 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 			buf = append(buf, '\n')
 		}
 		if err := fl.write(buf); err != nil {
+			stop(errClientGone)
 			fl.finish(nil)
-			return // the client went away; leaving the loop ends the stream
+			return // leaving the loop ends the stream
 		}
 		count++
 	}
@@ -214,3 +226,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 	}
 	fl.finish(buf)
 }
+
+// errClientGone is the cause of a stream whose HTTP client stopped
+// taking its items (the connection closed, or a write timed out).
+var errClientGone = netron.NewError(netron.CodeCanceled, errors.New("the HTTP client stopped taking the stream's items"))

@@ -2,8 +2,11 @@ package http_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
+	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -66,5 +69,39 @@ func TestStreamStopReasonReachesInterceptors(t *testing.T) {
 	}
 	if got := netron.CodeOf(sc.last()); got != netron.CodeResourceExhausted {
 		t.Errorf("the interceptor saw the stream stopped with %v (%v), want resource_exhausted", got, sc.last())
+	}
+}
+
+// Odd serves a stream whose second item has no JSON form (JSON has no
+// infinity).
+type Odd struct{}
+
+func (Odd) Items(context.Context) iter.Seq2[float64, error] {
+	return func(yield func(float64, error) bool) {
+		if yield(1, nil) {
+			yield(math.Inf(1), nil)
+		}
+	}
+}
+
+// TestStreamRouteStopReasonReachesInterceptors: a stream that an NDJSON or
+// SSE answer stops at an item without a JSON form ends with its
+// context's cause saying internal, naming the item, as /netron/invoke's
+// does at its limits. Before, the interceptors saw it stopped by its
+// reader (canceled).
+func TestStreamRouteStopReasonReachesInterceptors(t *testing.T) {
+	sc := &stopCauses{}
+	srv := startServer(t, "", netron.WithInterceptors(sc))
+	if err := srv.n.Register("odd", "1.0.0", Odd{}, netron.WithHTTP("/api/odd")); err != nil {
+		t.Fatal(err)
+	}
+	for _, accept := range []string{"application/x-ndjson", "text/event-stream"} {
+		r := post(t, client(t), srv.addr+"/api/odd/items", `[]`, "Accept", accept)
+		if r.status != http.StatusOK || !strings.Contains(string(r.body), "internal") {
+			t.Fatalf("%s: %d %.300s; want 200 with an internal error after the first item", accept, r.status, r.body)
+		}
+		if err := sc.last(); netron.CodeOf(err) != netron.CodeInternal || !strings.Contains(fmt.Sprint(err), "stream item 2 has no JSON form") {
+			t.Errorf("%s: the interceptor saw the stream stopped with %v, want internal naming item 2 (%s)", accept, err, r.body)
+		}
 	}
 }
