@@ -19,8 +19,8 @@ import (
 
 // Balancers a Pool spreads calls with.
 const (
-	RoundRobin   = "round-robin"   // each instance in turn (the default)
-	Random       = "random"        // an instance at random
+	RoundRobin   = "round-robin"   // each connected instance in turn (the default)
+	Random       = "random"        // a connected instance at random
 	LeastPending = "least-pending" // the one with the fewest calls in flight from this process
 	PowerOfTwo   = "power-of-two"  // the less busy of two picked at random
 )
@@ -387,53 +387,55 @@ func (pl *Pool) Peer() (*Peer, error) {
 	}
 	all := *ps
 	n := len(all)
-	var start int
 	if pl.balancer == RoundRobin {
-		start = int(pl.next.Add(1) % uint64(n))
-	} else {
-		start = rand.IntN(n)
-	}
-	switch pl.balancer {
-	case LeastPending:
-		var (
-			best  *hubSet
-			least int
-		)
-		for i := range n {
-			s := all[(start+i)%n].set
-			if s.connected() {
-				if k := s.inFlight(); best == nil || k < least {
-					best, least = s, k
-				}
+		// Each connected instance in turn: one that is not passes its turn
+		// on, so that its share is spread over the others rather than
+		// falling on the one after it.
+		for range n {
+			if s := all[pl.next.Add(1)%uint64(n)].set; s.connected() {
+				return s.pick(), nil
 			}
 		}
-		if best != nil {
+	} else if up := connectedOf(make([]*hubSet, 0, 8), all); len(up) > 0 {
+		// The others choose among the connected instances only, for the
+		// same reason.
+		k := len(up)
+		start := rand.IntN(k)
+		switch pl.balancer {
+		case LeastPending:
+			best, least := up[start], up[start].inFlight()
+			for i := 1; i < k; i++ {
+				s := up[(start+i)%k]
+				if m := s.inFlight(); m < least {
+					best, least = s, m
+				}
+			}
 			return best.pick(), nil
-		}
-	case PowerOfTwo:
-		a := all[start].set
-		b := all[(start+1+rand.IntN(max(n-1, 1)))%n].set
-		switch {
-		case a.connected() && b.connected():
-			if b.inFlight() < a.inFlight() {
+		case PowerOfTwo:
+			a := up[start]
+			if b := up[(start+1+rand.IntN(max(k-1, 1)))%k]; b.inFlight() < a.inFlight() {
 				return b.pick(), nil
 			}
 			return a.pick(), nil
-		case b.connected():
-			return b.pick(), nil
 		}
-		// a connected, or neither: the round below
-	}
-	for i := range n {
-		if s := all[(start+i)%n].set; s.connected() {
-			return s.pick(), nil
-		}
+		return up[start].pick(), nil
 	}
 	why := make([]string, n)
 	for i, pp := range all {
 		why[i] = pp.set.down()
 	}
 	return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: no instance is connected: %s", pl.target, strings.Join(why, "; "))))
+}
+
+// connectedOf appends to up the connection sets of those of all that are
+// connected now, in order.
+func connectedOf(up []*hubSet, all []*pooledPeer) []*hubSet {
+	for _, pp := range all {
+		if pp.set.connected() {
+			up = append(up, pp.set)
+		}
+	}
+	return up
 }
 
 // awaitPeer is what a call does when Peer fails (failed) finding no
@@ -503,11 +505,32 @@ func (pl *Pool) Addrs() []string {
 // first time it has one, it wakes the calls waiting for it (awaitPeer).
 func (pl *Pool) publishLocked() {
 	ps := slices.Clone(pl.peers)
+	if old := pl.snap.Load(); old != nil && len(*old) > 0 && len(ps) > 0 && !slices.Equal(*old, ps) {
+		pl.next.Store(turnAfter(*old, ps, pl.next.Load()))
+	}
 	pl.snap.Store(&ps)
 	if len(ps) > 0 && !pl.hadPeer {
 		pl.hadPeer = true
 		close(pl.ready)
 	}
+}
+
+// turnAfter returns the round-robin count (Pool.next) that has, among the
+// instances ps, the one after the instance picked last among old (by the
+// count next) come next: the one after it in ps when ps holds it, or else
+// the first of those after it in old that ps holds. A change of the
+// instances then neither skips one nor gives one two calls in a row.
+func turnAfter(old, ps []*pooledPeer, next uint64) uint64 {
+	last := int(next % uint64(len(old)))
+	if j := slices.Index(ps, old[last]); j >= 0 {
+		return uint64(j)
+	}
+	for k := 1; k < len(old); k++ {
+		if j := slices.Index(ps, old[(last+k)%len(old)]); j >= 0 {
+			return uint64(j + len(ps) - 1) // the next Add gives j
+		}
+	}
+	return next
 }
 
 // set connects to every address, keeping those that answered; it fails

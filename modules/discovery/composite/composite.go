@@ -109,16 +109,16 @@ var (
 // New returns the registry that joins regs; Close closes them.
 func New(regs ...discovery.Registry) *Registry { return &Registry{regs: regs} }
 
-// each runs f on every registry at once and joins their errors; ok counts
-// those that succeeded.
-func (r *Registry) each(f func(discovery.Registry) error) (ok int, err error) {
+// each runs f on every registry at once (with its position in regs) and
+// joins their errors; ok counts those that succeeded.
+func (r *Registry) each(f func(i int, reg discovery.Registry) error) (ok int, err error) {
 	errs := make([]error, len(r.regs))
 	var wg sync.WaitGroup
 	for i, reg := range r.regs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = r.errorOf(i, f(reg))
+			errs[i] = r.errorOf(i, f(i, reg))
 		}()
 	}
 	wg.Wait()
@@ -133,27 +133,26 @@ func (r *Registry) each(f func(discovery.Registry) error) (ok int, err error) {
 // Register implements discovery.Registry: in every registry; it fails
 // when one fails (the next heartbeat tries it again).
 func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
-	_, err := r.each(func(reg discovery.Registry) error { return reg.Register(ctx, in) })
+	_, err := r.each(func(_ int, reg discovery.Registry) error { return reg.Register(ctx, in) })
 	return err
 }
 
 // Deregister implements discovery.Registry.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
-	_, err := r.each(func(reg discovery.Registry) error { return reg.Deregister(ctx, id) })
+	_, err := r.each(func(_ int, reg discovery.Registry) error { return reg.Deregister(ctx, id) })
 	return err
 }
 
 // Discover implements discovery.Registry: the union of what the
-// registries that answered hold; an error only when none answered.
+// registries that answered hold; an error only when none answered. An
+// instance several registries hold is as the first of them (in the order
+// New was given them) holds it.
 func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery.Instance, error) {
-	var mu sync.Mutex
-	var all [][]discovery.Instance
-	ok, err := r.each(func(reg discovery.Registry) error {
+	all := make([][]discovery.Instance, len(r.regs)) // by position: merge keeps the first
+	ok, err := r.each(func(i int, reg discovery.Registry) error {
 		ins, err := reg.Discover(ctx, q)
 		if err == nil {
-			mu.Lock()
-			all = append(all, ins)
-			mu.Unlock()
+			all[i] = ins
 		}
 		return err
 	})
@@ -163,7 +162,8 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 	return merge(all...), nil
 }
 
-// merge is the union of snapshots, an id kept once, sorted by id.
+// merge is the union of snapshots, an id kept once (as the first snapshot
+// holding it has it), sorted by id.
 func merge(snaps ...[]discovery.Instance) []discovery.Instance {
 	out := []discovery.Instance{}
 	seen := map[string]bool{}
@@ -187,9 +187,10 @@ const othersWait = 200 * time.Millisecond
 // Watch implements discovery.Registry: each registry's watch, merged; an
 // error of one is yielded, and its last snapshot kept. The first snapshot
 // comes once every registry has answered or failed, or [othersWait] after
-// the first answered; until every registry has answered or failed, only
-// a snapshot that holds instances is yielded, since one that has not
-// answered may hold some.
+// the first answered; until every registry has answered or failed, the
+// first snapshot yielded holds instances, since one that has not answered
+// may hold some. Once a snapshot has been yielded, every change is, the
+// last instance leaving too.
 func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]discovery.Instance, error] {
 	return func(yield func([]discovery.Instance, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -224,6 +225,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		defer timer.Stop()
 		var wait <-chan time.Time
 		var changes discovery.Changes
+		sent := false // a snapshot was yielded
 		for {
 			select {
 			case <-ctx.Done():
@@ -249,11 +251,14 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 				continue
 			}
 			snap := merge(last...)
-			if slices.Contains(heard, false) && (!waited || len(snap) == 0) {
+			if slices.Contains(heard, false) && (!waited || len(snap) == 0 && !sent) {
 				continue // a registry not heard from may hold more
 			}
-			if changes.Changed(snap) && !yield(snap, nil) {
-				return
+			if changes.Changed(snap) {
+				sent = true
+				if !yield(snap, nil) {
+					return
+				}
 			}
 		}
 	}
@@ -274,9 +279,14 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 }
 
 // Services implements discovery.Lister: the union of the lists of the
-// registries that can list.
+// registries that can list and answered; an error only when none of them
+// answered.
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
-	var out []string
+	var (
+		out      []string
+		errs     []error
+		answered bool
+	)
 	for i, reg := range r.regs {
 		l, ok := reg.(discovery.Lister)
 		if !ok {
@@ -284,13 +294,18 @@ func (r *Registry) Services(ctx context.Context) ([]string, error) {
 		}
 		names, err := l.Services(ctx)
 		if err != nil {
-			return nil, r.errorOf(i, err)
+			errs = append(errs, r.errorOf(i, err))
+			continue
 		}
+		answered = true
 		for _, n := range names {
 			if !slices.Contains(out, n) {
 				out = append(out, n)
 			}
 		}
+	}
+	if !answered && len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	slices.Sort(out)
 	return out, nil

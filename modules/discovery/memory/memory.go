@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -24,7 +25,9 @@ func init() {
 }
 
 // Registry is an in-process registry. The zero value is not usable; call
-// New.
+// New. It keeps copies of the instances registered and gives copies:
+// callers may change what they passed to Register and what Discover and
+// Watch return.
 type Registry struct {
 	ttl time.Duration
 
@@ -81,14 +84,7 @@ func (r *Registry) Register(_ context.Context, in discovery.Instance) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	in.Addrs = slices.Clone(in.Addrs)
-	if in.Metadata != nil {
-		m := make(map[string]string, len(in.Metadata))
-		for k, v := range in.Metadata {
-			m[k] = v
-		}
-		in.Metadata = m
-	}
+	in = own(in)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old, had := r.entries[in.ID]
@@ -122,14 +118,33 @@ func (r *Registry) Discover(_ context.Context, q discovery.Query) ([]discovery.I
 	return r.selectLocked(match), nil
 }
 
+// selectLocked returns copies of the instances match selects, sorted by
+// id: the caller may change them.
 func (r *Registry) selectLocked(match func(discovery.Instance) bool) []discovery.Instance {
 	out := []discovery.Instance{}
 	for _, e := range r.entries {
 		if match(e.in) {
-			out = append(out, e.in)
+			out = append(out, own(e.in))
 		}
 	}
 	discovery.SortInstances(out)
+	return out
+}
+
+// own returns a copy of in that shares neither its addresses nor its
+// metadata: what the registry keeps, or gives a caller, is its own.
+func own(in discovery.Instance) discovery.Instance {
+	in.Addrs = slices.Clone(in.Addrs)
+	in.Metadata = maps.Clone(in.Metadata)
+	return in
+}
+
+// owned is own of each of ins.
+func owned(ins []discovery.Instance) []discovery.Instance {
+	out := make([]discovery.Instance, len(ins))
+	for i, in := range ins {
+		out[i] = own(in)
+	}
 	return out
 }
 
@@ -148,7 +163,8 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			snap := r.selectLocked(match)
 			changed := r.changed
 			r.mu.Unlock()
-			if changes.Changed(snap) && !yield(snap, nil) {
+			// changes keeps snap; the watcher gets a copy of its own
+			if changes.Changed(snap) && !yield(owned(snap), nil) {
 				return
 			}
 			var (
