@@ -869,7 +869,9 @@ func (c *clientConn) check(now time.Time) {
 		case pc.retrying, pc.gathering:
 		case pc.inst == "" && now.Sub(pc.sent) > c.ackTimeout:
 			lost = append(lost, pc)
-		case pc.inst != "" && pc.typ == protocol.TypeCall && now.Sub(pc.sent) > probeInterval:
+		case pc.inst != "" && now.Sub(pc.sent) > probeInterval:
+			// A call, or an authenticate task, acknowledged: resolves
+			// never are (they gather every instance's answer).
 			busy[pc.inst] = true
 		}
 	}
@@ -950,7 +952,7 @@ func (c *clientConn) instanceLost(id, why string) {
 	var streams []uint32
 	c.mu.Lock()
 	for cid, pc := range c.calls {
-		if pc.inst == id && pc.typ == protocol.TypeCall {
+		if pc.inst == id {
 			calls = append(calls, pc)
 			delete(c.calls, cid)
 		}

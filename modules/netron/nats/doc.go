@@ -95,9 +95,9 @@
 // (an empty message with [HeaderAck] to the reply subject). A call neither
 // acknowledged nor answered within the caller's ackTimeout (1 s by
 // default) fails with unavailable (it went to an instance that died).
-// While a call is acknowledged but unanswered for more than 500 ms, or a
-// stream is open, the caller probes the instance (<p>.inst.<id>.ping)
-// every 500 ms: the NATS server drops a dead
+// While a call or an authenticate task is acknowledged but unanswered
+// for more than 500 ms, or a stream is open, the caller probes the
+// instance (<p>.inst.<id>.ping) every 500 ms: the NATS server drops a dead
 // process's subscriptions at once, so a probe of a killed instance gets a
 // no-responders status and its calls and streams fail with unavailable
 // within about a second; a probe unanswered for 2 s does the same. A call
@@ -114,8 +114,9 @@
 // Netron STREAM packets (index, end-of-stream bit) to <inbox>.s, in order,
 // and ends a failed stream with STREAM_CLOSE whose reason starts with the
 // error's code name. Credits: the instance may send as many items as the
-// caller's window ([HeaderWindow], the caller's Config.StreamWindow) plus
-// the credits granted since, each grant a message to
+// caller's window ([HeaderWindow], the caller's Config.StreamWindow; at
+// most 65,536, as a Netron takes from a peer's handshake) plus the
+// credits granted since, each grant a message to
 // <p>.inst.<id>.credit with [HeaderInbox], [HeaderStream] and the count as
 // body; a paused reader therefore holds at most a window of items. When
 // the caller sends [HeaderWindowBytes], the instance also stops while the
@@ -201,8 +202,8 @@
 // A [Bridge] logs undecodable events at most once per 10 s, with the
 // count of those it dropped without a record since.
 //
-// Services registered after Listen are not served by that gateway. Calls
-// from the serving side to a caller (reverse calls), GET/SET and tasks
+// Services registered after Listen are served by the gateway too
+// ([netron.ServiceWatcher]). Calls from the serving side to a caller (reverse calls), GET/SET and tasks
 // other than query_interface, subscribe, unsubscribe and unref_service are
 // not supported over NATS.
 package nats

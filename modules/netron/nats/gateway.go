@@ -312,8 +312,8 @@ func (g *Gateway) Instance() string { return g.id }
 // routes new calls to the other members of the queue groups; calls
 // already delivered here are answered with a retry so that the caller
 // sends them again, to another instance), waits until the calls and
-// streams in flight end or ctx ends (then cancels them), and closes the
-// connection.
+// streams in flight end or ctx ends (then cancels them, and returns
+// without waiting for the methods), and closes the connection.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.stopOnce.Do(func() { g.stopErr = g.shutdown(ctx) })
 	return g.stopErr
@@ -343,9 +343,12 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		// Cancelled, the calls end when their methods return; Shutdown
+		// does not wait for a method that ignores its context, as Stop
+		// does not: the connection closes, and their callers' probes
+		// find the instance gone.
 		err = errors.Join(err, fmt.Errorf("natstransport: calls still running: %w", ctx.Err()))
 		g.cancelAll()
-		<-done
 	}
 	fctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -655,26 +658,26 @@ func readCallHeaders(h nats.Header) (callHeaders, error) {
 	if s := h.Get(HeaderStream); s != "" {
 		sid, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return c, fmt.Errorf("bad %s header %q", HeaderStream, s)
+			return c, fmt.Errorf("bad %s header %q: want the stream id, a whole number from 1 to 4294967295", HeaderStream, s)
 		}
 		c.sid = uint32(sid)
 	}
 	if s := h.Get(HeaderWindow); s != "" {
 		w, err := strconv.Atoi(s)
 		if err != nil || w < 1 {
-			return c, fmt.Errorf("bad %s header %q", HeaderWindow, s)
+			return c, fmt.Errorf("bad %s header %q: want the stream window in items, a whole number from 1", HeaderWindow, s)
 		}
 		c.window = w
 	}
 	if s := h.Get(HeaderWindowBytes); s != "" {
 		w, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || w < 1 {
-			return c, fmt.Errorf("bad %s header %q", HeaderWindowBytes, s)
+			return c, fmt.Errorf("bad %s header %q: want the stream window in bytes, a whole number from 1", HeaderWindowBytes, s)
 		}
 		c.windowBytes = w
 	}
 	if c.inbox != "" && !validTopic(c.inbox) {
-		return c, fmt.Errorf("bad %s header %q", HeaderInbox, c.inbox)
+		return c, fmt.Errorf("bad %s header %q: want a NATS subject (dot-separated tokens, no wildcards or white space)", HeaderInbox, c.inbox)
 	}
 	return c, nil
 }
@@ -840,7 +843,7 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), callerAddr(msg.Header)), g.n.Config().TaskTimeout)
 	defer cancel()
 	ack := g.newAcker(msg.Reply)
-	res, err := auth(ctx, nil, creds)
+	res, err := g.authenticate(ctx, auth, creds)
 	ack.finish()
 	if err != nil {
 		fail(err)
@@ -853,6 +856,20 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 		return
 	}
 	g.reply(msg.Reply, b)
+}
+
+// authenticate runs auth, turning a panic of it into an internal error
+// (the details only in the log), as the authenticate task of a stream
+// connection does: onAuthenticate runs on the subscription's goroutine,
+// where a panic would end the process.
+func (g *Gateway) authenticate(ctx context.Context, auth netron.Authenticator, creds any) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Error("task panicked", "task", netron.TaskAuthenticate, "panic", fmt.Sprint(r))
+			res, err = nil, netron.Errorf(netron.CodeInternal, "internal error")
+		}
+	}()
+	return auth(ctx, nil, creds)
 }
 
 // authPendingMsgs bounds the authenticate requests waiting for a gateway

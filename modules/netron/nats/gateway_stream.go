@@ -48,6 +48,14 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func
 	}
 }
 
+// maxCallerWindow is the largest stream window taken from a caller's
+// [HeaderWindow], the most Config.StreamWindow may be, as a Netron takes
+// from a peer's handshake: the instance keeps the cost of each item sent
+// and not granted back (session.Credit), so a caller that announced a
+// larger window and never granted would make it keep 8 bytes per item
+// sent, for up to 2^31 items on each stream.
+const maxCallerWindow = 65536
+
 // serveStream answers a stream call with a StreamReference naming the
 // stream id the caller chose, then publishes the items to <inbox>.s, at
 // most the caller's window ahead of its credits; a caller has at most
@@ -61,7 +69,7 @@ func (g *Gateway) serveStream(ctx context.Context, cancel context.CancelCauseFun
 		fail(netron.Errorf(netron.CodeInvalidArgument, "a stream call needs the %s and %s headers", HeaderInbox, HeaderStream))
 		return
 	}
-	window := hdr.window
+	window := min(hdr.window, maxCallerWindow)
 	if window == 0 {
 		window = g.window
 	}
