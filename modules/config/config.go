@@ -589,15 +589,19 @@ func (c *Config) Dump(w io.Writer, format string) error {
 
 // isSecret reports whether the value at the dotted path is one [Config.Dump]
 // masks: a key on the way is named like a secret, or is a field tagged
-// secret:"true" (list indices aside, as maskList names them).
+// secret:"true" (list indices aside, as maskList names them; a segment of
+// digits may also be a map's key).
 func (c *Config) isSecret(path string) bool {
 	parts := strings.Split(path, ".")
-	rel := ""
+	rel, full := "", ""
 	for i, p := range parts {
-		if i > 0 && strings.Trim(p, "0123456789") != "" {
-			rel = join(rel, p)
+		if i > 0 {
+			full = join(full, p)
+			if strings.Trim(p, "0123456789") != "" {
+				rel = join(rel, p)
+			}
 		}
-		if c.secretAt(parts[0], rel, p) {
+		if c.secretAt(parts[0], rel, full, p) {
 			return true
 		}
 	}
@@ -606,37 +610,59 @@ func (c *Config) isSecret(path string) bool {
 
 // secretAt reports whether the key k, at the path rel within section
 // ("" for the section itself), holds a secret: it is named like one, or
-// it is a field tagged secret:"true". Dump masks what it says, and
-// errors do not repeat it.
-func (c *Config) secretAt(section, rel, k string) bool {
+// it is a field tagged secret:"true". full is rel with the segments of
+// digits that may be list indices (see isSecret). Dump masks what it
+// says, and errors do not repeat it.
+func (c *Config) secretAt(section, rel, full, k string) bool {
 	if secretKey.MatchString(k) {
 		return true
 	}
 	s, ok := c.sections[section]
-	return ok && rel != "" && (s.secrets[rel] || s.secretInMap(rel))
+	return ok && rel != "" && (s.secrets[rel] || s.secretInMap(full))
 }
 
-// secretInMap reports whether rel is a field tagged secret:"true" in the
-// values of a map, whose keys secretPaths writes as "*".
-func (s *section) secretInMap(rel string) bool {
+// secretInMap reports whether full is a field tagged secret:"true" in the
+// values of a map, whose keys secretPaths writes as "*"; a segment of
+// digits in full is a map key or a list index, which secretPaths does
+// not write.
+func (s *section) secretInMap(full string) bool {
 	if !s.mapSecrets {
 		return false
 	}
-	parts := strings.Split(rel, ".")
+	parts := strings.Split(full, ".")
 	for p := range s.secrets {
-		want := strings.Split(p, ".")
-		if len(want) != len(parts) {
-			continue
-		}
-		match := true
-		for i := range want {
-			match = match && (want[i] == "*" || want[i] == parts[i])
-		}
-		if match {
+		if matchSecret(strings.Split(p, "."), parts) {
 			return true
 		}
 	}
 	return false
+}
+
+// matchSecret reports whether the path parts is the secret's path want,
+// each "*" of want standing for one key and each segment of digits of
+// parts standing either for a key or for a list index (no segment of
+// want). It takes time proportional to len(want) * len(parts).
+func matchSecret(want, parts []string) bool {
+	at := make([]bool, len(want)+1) // at[w]: parts so far can be want[:w]
+	next := make([]bool, len(want)+1)
+	at[0] = true
+	for _, p := range parts {
+		index := strings.Trim(p, "0123456789") == ""
+		clear(next)
+		for w, ok := range at {
+			if !ok {
+				continue
+			}
+			if w < len(want) && (want[w] == "*" || want[w] == p) {
+				next[w+1] = true
+			}
+			if index {
+				next[w] = true
+			}
+		}
+		at, next = next, at
+	}
+	return at[len(want)]
 }
 
 // withoutValue returns reason, why a secret's value was refused, without
@@ -663,7 +689,7 @@ func (c *Config) mask(m map[string]any, section, rel string) {
 		if section == "" {
 			sec, r = k, ""
 		}
-		secret := c.secretAt(sec, r, k)
+		secret := c.secretAt(sec, r, r, k)
 		switch t := v.(type) {
 		case map[string]any:
 			if secret {

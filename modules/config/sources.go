@@ -492,8 +492,9 @@ func resolve(sections map[string]*section, raw []string, held ...map[string]any)
 
 // heldKey returns seg, a segment of a key after path: when it is written
 // in upper case, the key of the map at path in held that matches it
-// ignoring case, "_" and "-" (its lowercase when several do), or its
-// lowercase when none does.
+// ignoring case, "_" and "-" (when several do: its lowercase if that is
+// one of them, else the first in sorted order), or its lowercase when
+// none does.
 func heldKey(held []map[string]any, path []string, seg string) string {
 	lower := lowerIfUpper(seg)
 	if lower == seg {

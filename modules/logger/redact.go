@@ -262,7 +262,9 @@ func (r *redactor) valueNeeds(v reflect.Value, depth int) bool {
 // exported fields the JSON handler writes, by their json names, those of
 // an embedded struct among them), a list as a []any. A value reached
 // through an unexported embedded struct, which cannot be copied, is
-// written as [Redacted]. v is not changed.
+// written as [Redacted]; an embedded struct that is not copied field by
+// field (deeper than maxMapDepth, or with a Redacted method) is written
+// under its type's name. v is not changed.
 func (r *redactor) redactValue(v reflect.Value, depth int) any {
 	if depth > maxMapDepth {
 		return Redacted
@@ -296,7 +298,12 @@ func (r *redactor) redactValue(v reflect.Value, depth int) any {
 			f := t.Field(i)
 			if f.Anonymous && f.Tag.Get("json") == "" {
 				if e, ok := searched(v.Field(i)); ok && e.Kind() == reflect.Struct {
-					promoted = append(promoted, r.redactValue(e, depth+1).(map[string]any))
+					switch sub := r.redactValue(e, depth+1).(type) {
+					case map[string]any:
+						promoted = append(promoted, sub)
+					default: // too deep, or written by its Redacted method
+						out[f.Name] = sub
+					}
 					continue
 				}
 			}
