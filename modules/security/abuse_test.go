@@ -195,8 +195,9 @@ func TestPerSubjectCaps(t *testing.T) {
 	_, err := peers[2].Call(ctx, "sleeper@1.0.0", "hold")
 	close(sleeper.release)
 	wg.Wait()
-	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "maxCallsPerSubject") {
-		t.Fatalf("a second call of alice while one runs: %v, want resource_exhausted naming the limit", err)
+	if netron.CodeOf(err) != netron.CodeResourceExhausted || !strings.Contains(err.Error(), "maxCallsPerSubject") ||
+		!strings.Contains(err.Error(), "sleeper@1.0.0.hold") {
+		t.Fatalf("a second call of alice while one runs: %v, want resource_exhausted naming the method and the limit", err)
 	}
 	if _, err := peers[2].Call(ctx, "sleeper@1.0.0", "hold"); err != nil {
 		t.Fatalf("after the first call ended: %v", err)

@@ -31,7 +31,8 @@
 // missing); the connection stays open and usable. A rule with neither
 // roles nor permissions lets every authenticated connection subscribe.
 // Event names no rule matches may be subscribed to by every connection,
-// or, with security.auth.required, by every authenticated one.
+// or, with security.auth.required, by every authenticated one whose
+// credentials have not expired.
 //
 // The rules are checked when a connection subscribes (the subscribe task
 // of tcp://, tls://, unix://, ws://, wss:// connections), and again before

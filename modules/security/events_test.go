@@ -296,6 +296,7 @@ func TestMaySubscribeRequestCaller(t *testing.T) {
 		{"anonymous, unmatched", ctx, "chat.message", netron.CodeUnauthenticated},
 		{"anonymous, protected", ctx, "orders.created", netron.CodeUnauthenticated},
 		{"expired admin, protected", expired, "orders.created", netron.CodeUnauthenticated},
+		{"expired admin, unmatched", expired, "chat.message", netron.CodeUnauthenticated},
 	} {
 		if code := codeOf(g.MaySubscribe(c.ctx, c.topic)); code != c.code {
 			t.Errorf("%s: %v, want %v", c.name, g.MaySubscribe(c.ctx, c.topic), c.code)
@@ -401,4 +402,36 @@ func TestEventRulesCheckedForEveryEvent(t *testing.T) {
 	}
 	emit("orders.created")
 	receive(t, got, "orders.created")
+}
+
+// With security.auth.required, a connection whose credentials expired is
+// no longer sent the events no rule covers, as it is refused its calls;
+// authenticating again serves it again.
+func TestExpiredConnectionNotSentEvents(t *testing.T) {
+	t.Parallel()
+	s := newSigner(t)
+	addr, n := eventsApp(t, s, "security.auth.required=true", "security.jwt.leeway=1ms")
+	ctx := context.Background()
+	exp := time.Now().Add(2 * time.Second).Unix()
+	p, got := subscriber(t, addr, s.token(t, claims("alice", nil, func(c jwt.MapClaims) { c["exp"] = exp })))
+	for _, topic := range []string{"chat.before", "chat.expired", "chat.after"} {
+		if _, err := p.Subscribe(ctx, topic, queue(got)); err != nil {
+			t.Fatalf("subscribing to %s: %v", topic, err)
+		}
+	}
+	if err := n.Emit(ctx, "chat.before", "x"); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, got, "chat.before")
+	time.Sleep(time.Until(time.Unix(exp, 0).Add(100 * time.Millisecond)))
+	if err := n.Emit(ctx, "chat.expired", "x"); err != nil { // decided as it is emitted
+		t.Fatal(err)
+	}
+	if res := authenticate(t, p, s.token(t, claims("alice", nil, nil))); res["success"] != true {
+		t.Fatalf("authenticating again: %v", res)
+	}
+	if err := n.Emit(ctx, "chat.after", "x"); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, got, "chat.after") // events of one connection keep their order
 }

@@ -2,6 +2,8 @@ package security
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"iter"
@@ -280,7 +282,7 @@ func (g *Guard) attempt(ctx context.Context, addr string) (func(failed bool), er
 	end, wait, blocked, err := g.failures.attempt(ctx, clientKey(addr), g.cfg.Auth.MaxFailures, g.now)
 	switch {
 	case blocked:
-		return nil, netron.Errorf(netron.CodeResourceExhausted, "too many failed authentications from this address: retry in %v", wait.Round(time.Second)).
+		return nil, netron.NewError(netron.CodeResourceExhausted, blockedError{wait}).
 			WithDetails(protocol.Object{{Key: "retryAfter", Value: wait.Milliseconds()}})
 	case errors.Is(err, context.DeadlineExceeded):
 		return nil, netron.Errorf(netron.CodeDeadlineExceeded, "credentials not checked: the request's deadline passed while other attempts from this address were checked")
@@ -288,6 +290,28 @@ func (g *Guard) attempt(ctx context.Context, addr string) (func(failed bool), er
 		return nil, netron.Errorf(netron.CodeCanceled, "credentials not checked: the request was cancelled while other attempts from this address were checked")
 	}
 	return end, nil
+}
+
+// blockedError refuses credentials from an address that used up
+// security.auth.maxFailures; wait is the time until it may try again.
+type blockedError struct{ wait time.Duration }
+
+func (e blockedError) Error() string {
+	return fmt.Sprintf("too many failed authentications from this address: retry in %v", e.wait.Round(time.Second))
+}
+
+// refusal is how a failed authentication is logged: prefix and the
+// error's message, except for an address that used up
+// security.auth.maxFailures, logged with one reason whatever the wait it
+// is told, so that its refusals make one line with a count.
+func refusal(prefix string, err error) string {
+	if _, ok := errors.AsType[blockedError](err); ok {
+		return "authentication refused: too many failed authentications from this address (security.auth.maxFailures)"
+	}
+	if ne, ok := errors.AsType[*netron.Error](err); ok {
+		return prefix + ne.Message()
+	}
+	return prefix + err.Error()
 }
 
 // identify turns credentials into an identity: a JWT of security.jwt by
@@ -345,6 +369,18 @@ func (g *Guard) identify(ctx context.Context, c Credentials) (*Identity, error) 
 	return id, nil
 }
 
+// identifyWithin is identify within the attempt that end ends, as a
+// failure unless it returned an identity: a panic of the app's
+// Authenticator (recovered further up) too, so that it does not hold one
+// of the address's attempts for ever.
+func (g *Guard) identifyWithin(ctx context.Context, c Credentials, end func(failed bool)) (id *Identity, err error) {
+	failed := true
+	defer func() { end(failed) }()
+	id, err = g.identify(ctx, c)
+	failed = err != nil
+	return id, err
+}
+
 // Authenticate is the Netron's authenticator: the authenticate task
 // (NETRON-WIRE.md §6.5) and tokens that come with a connection. It answers
 // an AuthResult and, on success, makes the identity the connection's
@@ -365,7 +401,7 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 		if ne, ok := errors.AsType[*netron.Error](err); ok {
 			msg = ne.Message()
 		}
-		g.refused.note(offender(addr, ""), "authentication failed: "+msg)
+		g.refused.note(offender(addr, ""), refusal("authentication failed: ", err))
 		return protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: msg}}, nil
 	}
 	id := g.verified(c.Token)
@@ -374,8 +410,7 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 		if err != nil {
 			return fail(err)
 		}
-		id, err = g.identify(ctx, c)
-		end(err != nil)
+		id, err = g.identifyWithin(ctx, c, end)
 		if err != nil {
 			return fail(err)
 		}
@@ -475,8 +510,7 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 // authenticate (security.auth.required) and has not done so in time.
 func (g *Guard) PeerAccepted(p *netron.Peer) {
 	if mode := g.cfg.TLS.Identity; mode != "" {
-		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
-			cert := st.PeerCertificates[0]
+		if cert := verifiedCert(p.TLS()); cert != nil {
 			if subj := certs.IdentityOf(cert, mode); subj != "" {
 				id := &Identity{Subject: subj, Certificate: cert}
 				g.rbac.complete(id)
@@ -505,9 +539,9 @@ func (g *Guard) PeerAccepted(p *netron.Peer) {
 // request's) may subscribe to the event topic (netron.EventAccess). The
 // first rule of security.events whose topic matches decides: the caller
 // must be authenticated and hold what the rule names. An event no rule
-// matches is refused to a connection that has not authenticated when
-// connections must (security.auth.required), as its methods are refused
-// to it, and open to every caller otherwise.
+// matches is refused to a connection that has not authenticated, or whose
+// credentials expired, when connections must (security.auth.required), as
+// its methods are refused to it, and open to every caller otherwise.
 func (g *Guard) MaySubscribe(ctx context.Context, topic string) error {
 	id := FromContext(ctx)
 	r, err := g.subscription(id, topic)
@@ -542,11 +576,17 @@ func (g *Guard) subscription(id *Identity, topic string) (*eventRule, error) {
 			return r, g.checkEvent(r, id, topic)
 		}
 	}
-	if !g.cfg.Auth.Required || id != nil {
+	switch {
+	case !g.cfg.Auth.Required:
 		return nil, nil
+	case id == nil:
+		return nil, netron.Errorf(netron.CodeUnauthenticated,
+			"subscribing to %q needs an authenticated connection (security.auth.required): authenticate first", topic)
+	case !id.ExpiresAt.IsZero() && id.expired(g.now()):
+		return nil, netron.Errorf(netron.CodeUnauthenticated,
+			"subscribing to %q needs an authenticated connection (security.auth.required): the caller's credentials expired at %s: authenticate again", topic, id.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	return nil, netron.Errorf(netron.CodeUnauthenticated,
-		"subscribing to %q needs an authenticated connection (security.auth.required): authenticate first", topic)
+	return nil, nil
 }
 
 // checkEvent decides whether the caller id may subscribe to topic, which
@@ -576,12 +616,13 @@ var (
 // (HTTP, NATS): its bearer token, else its TLS client certificate.
 func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Context, error) {
 	if c.Token == "" {
-		if mode := g.cfg.TLS.Identity; mode != "" && c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
-			cert := c.TLS.PeerCertificates[0]
-			if subj := certs.IdentityOf(cert, mode); subj != "" {
-				id := &Identity{Subject: subj, Certificate: cert}
-				g.rbac.complete(id)
-				return WithIdentity(ctx, id), nil
+		if mode := g.cfg.TLS.Identity; mode != "" {
+			if cert := verifiedCert(c.TLS); cert != nil {
+				if subj := certs.IdentityOf(cert, mode); subj != "" {
+					id := &Identity{Subject: subj, Certificate: cert}
+					g.rbac.complete(id)
+					return WithIdentity(ctx, id), nil
+				}
 			}
 		}
 		return ctx, nil
@@ -590,11 +631,10 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 	if id == nil {
 		end, err := g.attempt(ctx, c.RemoteAddr)
 		if err != nil {
-			g.refused.note(offender(c.RemoteAddr, ""), "authentication refused: "+err.Error())
+			g.refused.note(offender(c.RemoteAddr, ""), refusal("authentication refused: ", err))
 			return nil, err
 		}
-		id, err = g.identify(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr})
-		end(err != nil)
+		id, err = g.identifyWithin(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr}, end)
 		if err != nil {
 			g.refused.note(offender(c.RemoteAddr, ""), "authentication failed: "+err.Error())
 			return nil, err
@@ -604,6 +644,17 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 		id = id.withCertificate(c.TLS.PeerCertificates[0])
 	}
 	return WithIdentity(ctx, id), nil
+}
+
+// verifiedCert returns the client certificate of a TLS connection when
+// its handshake verified it (security.tls.mtls), else nil: a certificate
+// a listener asked for without verifying it (a gateway given its own
+// tls.Config with tls.RequestClientCert) names nobody (certs.IdentityOf).
+func verifiedCert(st *tls.ConnectionState) *x509.Certificate {
+	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
+		return nil
+	}
+	return st.VerifiedChains[0][0]
 }
 
 // ---- authorization ----
@@ -697,7 +748,7 @@ func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context
 		if tok := netron.BearerToken(call.Metadata["authorization"]); tok != "" {
 			ictx, err := g.Identify(ctx, netron.Credentials{Token: tok, RemoteAddr: call.Peer.RemoteAddr()})
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, refusedCall(c.name, err)
 			}
 			ctx, id = ictx, FromContext(ictx)
 		}
@@ -711,7 +762,7 @@ func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context
 		g.callsMu.Lock()
 		if g.calls[subject] >= g.cfg.Auth.MaxCallsPerSubject {
 			g.callsMu.Unlock()
-			err := netron.Errorf(netron.CodeResourceExhausted, "%s already has %d calls running (security.auth.maxCallsPerSubject)", subject, g.cfg.Auth.MaxCallsPerSubject)
+			err := netron.Errorf(netron.CodeResourceExhausted, "%s: %s already has %d calls running (security.auth.maxCallsPerSubject)", c.name, subject, g.cfg.Auth.MaxCallsPerSubject)
 			g.refused.note(offender("", subject), err.Error())
 			return nil, nil, err
 		}
@@ -743,6 +794,21 @@ func (g *Guard) admit(ctx context.Context, call *netron.Call) (_ context.Context
 		}
 	}
 	return ctx, release, nil
+}
+
+// refusedCall is err, a refusal of the credentials a call brought, as a
+// refusal of the method name: the same code, details and cause, the
+// message naming the method.
+func refusedCall(name string, err error) error {
+	ne, ok := errors.AsType[*netron.Error](err)
+	if !ok {
+		return err
+	}
+	out := netron.NewError(ne.Code(), fmt.Errorf("%s: %w", name, ne.Unwrap()))
+	if d := ne.Details(); d != nil {
+		out = out.WithDetails(d)
+	}
+	return out
 }
 
 // limit takes one call from the rate limit c of the caller key; a refusal
