@@ -10,6 +10,7 @@ import (
 
 	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // bodyBudget bounds the bytes of request bodies a gateway holds at once
@@ -42,6 +43,25 @@ func (b *bodyBudget) reserve(n int64) bool {
 
 // release gives back n bytes that reserve took.
 func (b *bodyBudget) release(n int64) { b.held.Add(-n) }
+
+// keep copies args into one buffer of their size and holds its bytes of
+// the budget instead of held, those of the body they were read from: what
+// a call that runs long after its body is read (a stream) keeps. It
+// returns the copies and what is held for them.
+func (b *bodyBudget) keep(args []protocol.RawValue, held int64) ([]protocol.RawValue, int64) {
+	size := 0
+	for _, a := range args {
+		size += len(a)
+	}
+	buf := make([]byte, 0, size)
+	kept := make([]protocol.RawValue, len(args))
+	for i, a := range args {
+		buf = append(buf, a...)
+		kept[i] = buf[len(buf)-len(a) : len(buf) : len(buf)]
+	}
+	b.held.Add(int64(size) - held)
+	return kept, int64(size)
+}
 
 // read reads rd to its end into a buffer that only grows by what the
 // budget grants. held is what the caller has reserved for the body (its

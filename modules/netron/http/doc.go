@@ -86,7 +86,10 @@
 // (http.maxBatch, WithMaxBatchSize)". An item's error is bounded (a
 // not-found message names at most netron.ListLimit services or methods, and
 // repeats at most netron.EchoLimit bytes of a name), so the limit bounds
-// the answer too.
+// the answer too; and the responses that succeed take at most netron's
+// maxFrameSize bytes of JSON together, as a drained stream does alone: one
+// that does not fit in what is left fails with 413 "Batch answer too
+// large: … (netron.maxFrameSize)".
 //
 // # JSON routes
 //

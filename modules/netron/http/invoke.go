@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -158,6 +159,16 @@ func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiE
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid JSON: "+jsonProblem(err))
 		}
+		if errors.Is(err, protocol.ErrTooDeep) {
+			// The limit of an argument, not of the list around it, and
+			// which argument passes it.
+			arg := 1
+			if array {
+				arg = jsonwalk.ElementAt(text, deepAt(text, depth))
+			}
+			return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest,
+				"Invalid input: argument "+strconv.Itoa(arg)+": more than "+strconv.Itoa(protocol.DefaultMaxDepth)+" nested arrays and objects")
+		}
 		return nil, false, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
 	if !array {
@@ -168,6 +179,25 @@ func argsFromJSON(text []byte) (args []protocol.RawValue, array bool, aerr *apiE
 		return nil, true, requestError(netron.CodeInvalidArgument, http.StatusBadRequest, "Invalid input: "+err.Error())
 	}
 	return args, true, nil
+}
+
+// deepAt returns the offset of the first array or object of the JSON text
+// nested more than maxDepth deep, or -1.
+func deepAt(text []byte, maxDepth int) int {
+	depth := 0
+	for i := 0; i < len(text); i++ {
+		switch text[i] {
+		case '"':
+			i = jsonwalk.StringEnd(text, i) - 1
+		case '[', '{':
+			if depth++; depth > maxDepth {
+				return i
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return -1
 }
 
 // result is the outcome of a call: its value (a Go value, or the items of
@@ -190,14 +220,14 @@ func (r result) appendJSON(b []byte) ([]byte, error) {
 
 // call runs a method: unary and void methods through Invoke, streams
 // through InvokeStream, drained into an array of at most maxStreamItems
-// items, as the original drains generators.
-func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawValue, md map[string]string) (result, error) {
+// items and limit bytes, as the original drains generators.
+func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawValue, md map[string]string, limit int) (result, error) {
 	inv := &netron.Invocation{
 		Service: m.svc.qualified, Method: m.desc.Name, Args: args,
 		Metadata: md, Transport: h.cfg.scheme,
 	}
 	if m.desc.Stream {
-		return h.drain(ctx, inv)
+		return h.drain(ctx, inv, limit)
 	}
 	v, err := h.n.Invoke(ctx, inv)
 	if err != nil {
@@ -209,19 +239,18 @@ func (h *Handler) call(ctx context.Context, m *methodEntry, args []protocol.RawV
 // drain runs a stream method and writes its items as one JSON array (a
 // function of its own: the range over the iterator would move call's
 // results to the heap). Each item is written as NDJSON and SSE answers
-// write it, once; the array is one answer, so it may take as many bytes
-// as a message may (netron's maxFrameSize), counted as the items come, so
-// that large items stop the stream long before its 10000th. Stopping at
-// a limit ends the stream's context with its error, which tells the
-// interceptors why (see netron.StreamingHandlerFunc).
-func (h *Handler) drain(ctx context.Context, inv *netron.Invocation) (result, error) {
+// write it, once; the array is part of one answer, so it may take at most
+// limit bytes (what is left of netron's maxFrameSize), counted as the
+// items come, so that large items stop the stream long before its
+// 10000th. Stopping at a limit ends the stream's context with its error,
+// which tells the interceptors why (see netron.StreamingHandlerFunc).
+func (h *Handler) drain(ctx context.Context, inv *netron.Invocation, limit int) (result, error) {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	seq, err := h.n.InvokeStream(ctx, inv)
 	if err != nil {
 		return result{}, err
 	}
-	limit := h.n.Config().MaxFrameSize
 	b, n := []byte{'['}, 0
 	for v, err := range seq {
 		if err != nil {
@@ -389,7 +418,7 @@ func (h *Handler) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	timeout := q.timeout(h.cfg.timeout)
 	ctx, cancel := h.callContext(r, timeout)
 	defer cancel()
-	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()), h.n.Config().MaxFrameSize)
 	if err != nil {
 		writeError(w, id, callError(ctx, err, timeout), false)
 		return
@@ -489,7 +518,7 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	parallel, stopOnError, limit := true, false, maxBatchConcurrency
+	parallel, stopOnError, concurrency := true, false, maxBatchConcurrency
 	if o := q.Options; o != nil {
 		if o.Parallel != nil {
 			parallel = *o.Parallel
@@ -499,25 +528,31 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 		// bound is the server's (NETRON-WIRE.md §11.5 has the original
 		// ignore the option).
 		if o.MaxConcurrency > 0 {
-			limit = min(o.MaxConcurrency, maxBatchConcurrency)
+			concurrency = min(o.MaxConcurrency, maxBatchConcurrency)
 		}
 	}
+	// The answer is one message: its responses together take at most
+	// what one may (netron's maxFrameSize), as a drained stream's array
+	// does, not that much each.
+	limit := h.n.Config().MaxFrameSize
+	var room atomic.Int64
+	room.Store(int64(limit))
 	out := make([][]byte, len(reqs))
 	ok := make([]bool, len(reqs))
 	if parallel {
 		var wg sync.WaitGroup
-		sem := make(chan struct{}, limit)
+		sem := make(chan struct{}, concurrency)
 		for i := range reqs {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				out[i], ok[i] = h.batchItem(r, &reqs[i])
+				out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit)
 			})
 		}
 		wg.Wait()
 	} else {
 		for i := range reqs {
-			out[i], ok[i] = h.batchItem(r, &reqs[i])
+			out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit)
 			if !ok[i] && stopOnError {
 				break
 			}
@@ -556,8 +591,10 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 // batchItem runs one request of a batch and returns its response object.
 // Unlike the original, every item goes through the same path as
 // /netron/invoke: interceptors (auth) and contract validation apply
-// (NETRON-WIRE.md §11.5, quirk).
-func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
+// (NETRON-WIRE.md §11.5, quirk). A response that succeeds takes its bytes
+// from room, what is left of the batch answer's limit; one that does not
+// fit fails with batchTooLarge.
+func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int64, limit int) ([]byte, bool) {
 	fail := func(e *apiError) ([]byte, bool) {
 		b := append([]byte(nil), `{"id":`...)
 		b = protocol.AppendJSONString(b, q.ID)
@@ -579,8 +616,12 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 	timeout := q.timeout(h.cfg.timeout)
 	ctx, cancel := h.callContext(r, timeout)
 	defer cancel()
-	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()))
+	left := int(max(room.Load(), 0))
+	res, err := h.call(ctx, m, args, metadata(r, q.contextMetadata()), left)
 	if err != nil {
+		if errors.Is(err, errTooManyBytes) && left < limit {
+			return fail(batchTooLarge(limit))
+		}
 		return fail(callError(ctx, err, timeout))
 	}
 	b := append([]byte(nil), `{"id":`...)
@@ -593,5 +634,18 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest) ([]byte, bool) {
 			return fail(invocationError(netron.NewError(netron.CodeInternal, errors.New("internal error"))))
 		}
 	}
-	return append(b, '}'), true
+	b = append(b, '}')
+	if room.Add(-int64(len(b))) < 0 {
+		room.Add(int64(len(b)))
+		return fail(batchTooLarge(limit))
+	}
+	return b, true
+}
+
+// batchTooLarge is the error of a batch response that does not fit in what
+// is left of the batch answer's limit, limit bytes.
+func batchTooLarge(limit int) *apiError {
+	return requestError(netron.CodeResourceExhausted, http.StatusRequestEntityTooLarge, fmt.Sprintf(
+		"Batch answer too large: its responses would take more than %d bytes of JSON (netron.maxFrameSize); send fewer requests per batch, or those with large results alone",
+		limit))
 }

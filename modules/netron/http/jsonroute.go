@@ -90,9 +90,9 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full 
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
-	// The call holds the arguments decoded from it: a stream answered as
-	// SSE or NDJSON until it ends.
-	defer h.bodies.release(held)
+	// The call holds the arguments decoded from it; a stream answered as
+	// SSE or NDJSON holds only those (see below) until it ends.
+	defer func() { h.bodies.release(held) }()
 	args, aerr := routeArgs(body, m)
 	if aerr != nil {
 		writeError(w, requestID(r), aerr, true)
@@ -104,12 +104,15 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full 
 		mode = negotiate(r.Header.Get("Accept"))
 	}
 	if mode != modeArray {
+		// It has no timeout: it keeps its arguments, not the body (and
+		// the buffer made for it) they were read from.
+		args, held = h.bodies.keep(args, held)
 		h.serveStream(w, r, m, args, md, mode)
 		return
 	}
 	ctx, cancel := h.callContext(r, h.cfg.timeout)
 	defer cancel()
-	res, err := h.call(ctx, m, args, md)
+	res, err := h.call(ctx, m, args, md, h.n.Config().MaxFrameSize)
 	if err != nil {
 		writeError(w, requestID(r), callError(ctx, err, h.cfg.timeout), true)
 		return

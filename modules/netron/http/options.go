@@ -199,7 +199,9 @@ func WithMaxBodySize(n int64) Option {
 // largest body of [WithMaxBodySize] when that is larger); each gateway
 // ([Listen], [NewHandler]) has its own. A body counts until its handler is
 // done with it and with the arguments decoded from it: until its answer is
-// written, or its stream (SSE, NDJSON) ends. A body whose length is
+// written; a stream answered as SSE or NDJSON, which has no timeout, counts
+// the bytes of its decoded arguments instead of the body's until it ends.
+// A body whose length is
 // announced (Content-Length) counts whole before any of it is read; another
 // counts as its buffer grows. A request that does not fit is answered 503
 // unavailable naming the limit, with Retry-After, and its connection is
