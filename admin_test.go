@@ -49,4 +49,13 @@ func TestAdmin(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tt.opt, err, tt.want)
 		}
 	}
+
+	// One admin server: a second address is not silently the only one.
+	err = titan.New(titan.Admin("127.0.0.1:1"), titan.Admin(":2"), titan.WithConfig(quiet())).Err()
+	if want := `Admin(":2") conflicts with Admin("127.0.0.1:1"): an app has one admin server`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("two Admin options: %v, want %q", err, want)
+	}
+	if err := titan.New(titan.Admin(addr), titan.Admin(addr), titan.WithConfig(quiet())).Err(); err != nil {
+		t.Errorf("the same Admin twice: %v", err)
+	}
 }

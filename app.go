@@ -1,6 +1,7 @@
 package titan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,8 +94,9 @@ func (a *App) build() {
 			return
 		}
 		co := a.s.config
-		co.Files = append(co.Files, a.extra.Files...)
-		co.Sets = append(co.Sets, a.extra.Sets...)
+		co.Files = slices.Concat(co.Files, a.s.files, a.extra.Files)
+		co.Sets = slices.Concat(co.Sets, a.extra.Sets)
+		co.EnvPrefix = cmp.Or(a.s.envPrefix, co.EnvPrefix)
 		co.Defaults = merged(co.Defaults, a.s.defaults)
 		co.Aliases = merged(co.Aliases, a.s.aliases)
 
@@ -314,8 +317,11 @@ func (a *App) Config() *config.Config {
 // waits for SIGINT or SIGTERM (or a module's request to stop, through
 // fx.Shutdowner) and stops it. It exits the process: 0 after a clean stop
 // (or the code the module asked for), 1 when start-up or stop failed (the
-// error is printed on stderr), 2 for bad flags. A second signal during stop
-// exits at once. The flags configure the app as it is built: --config or
+// error is printed on stderr), 2 for bad flags. A signal during a start-up
+// that goes on for another second ends it, without waiting for the start
+// timeout: the hooks that had started are stopped, and the exit code is 1
+// (the app did not start). A second signal during start-up or stop exits
+// at once. The flags configure the app as it is built: --config or
 // --set given to an app that Err, Config or Start built before Run are
 // refused (exit 2), not silently left out.
 func (a *App) Run() {
@@ -358,7 +364,26 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	if err := a.Start(context.Background()); err != nil {
+	// A signal during a slow start-up (a remote service waited for, a
+	// registry that does not answer) ends the start soon, not after the
+	// start timeout: the hooks that had started are stopped.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	started := make(chan error, 1)
+	go func() { started <- a.Start(ctx) }()
+	select {
+	case err = <-started:
+	case sig := <-sigs:
+		a.log.For("titan").Info("stopping: signal received during start-up", "signal", sig.String(), "stop_timeout", a.s.stopTimeout)
+		if sig, err = awaitStart(started, sigs, cancel, startGrace); sig != nil {
+			fmt.Fprintf(stderr, "titan: second %v during start-up, exiting now\n", sig)
+			return 1
+		}
+		if err == nil { // it was done starting: stop it
+			return a.stop(sigs, stderr, 0)
+		}
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return 1
 	}
@@ -369,7 +394,13 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 		code = c.code
 		a.log.For("titan").Info("stopping: asked by a module", "exit_code", code)
 	}
+	return a.stop(sigs, stderr, code)
+}
 
+// stop stops the app for Run and returns the exit code: code after a
+// clean stop, 1 when the stop failed or a second signal on sigs came
+// first.
+func (a *App) stop(sigs <-chan os.Signal, stderr io.Writer, code int) int {
 	stopped := make(chan error, 1)
 	go func() { stopped <- a.Stop(context.Background()) }()
 	select {
@@ -382,6 +413,34 @@ func (a *App) run(args []string, stdout, stderr io.Writer) int {
 	case sig := <-sigs:
 		fmt.Fprintf(stderr, "titan: second %v during stop, exiting now\n", sig)
 		return 1
+	}
+}
+
+// startGrace is how long a start that a signal came during may go on
+// before it is ended: one about to finish finishes, and is then stopped
+// as a running app is.
+const startGrace = time.Second
+
+// awaitStart waits for the start under way to return its error on
+// started, for up to grace; then it ends the start with cancel and waits
+// for its rollback. A second signal on sigs ends the wait: it is
+// returned.
+func awaitStart(started <-chan error, sigs <-chan os.Signal, cancel context.CancelCauseFunc, grace time.Duration) (os.Signal, error) {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case err := <-started:
+		return nil, err
+	case sig := <-sigs:
+		return sig, nil
+	case <-t.C:
+	}
+	cancel(errStoppedDuringStart)
+	select {
+	case err := <-started:
+		return nil, err
+	case sig := <-sigs:
+		return sig, nil
 	}
 }
 

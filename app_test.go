@@ -203,6 +203,34 @@ func TestConfigSectionPrecedence(t *testing.T) {
 	}
 }
 
+// TestConfigFileBeforeWithConfig: WithConfigFile and WithEnvPrefix
+// apply when a WithConfig (titantest.WithSettings) comes after them, not
+// only before.
+func TestConfigFileBeforeWithConfig(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "app.yaml")
+	if err := os.WriteFile(file, []byte("hello:\n  greeting: from-file\n  times: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got helloConfig
+	app := titan.New(
+		titan.WithConfigFile(file),
+		titan.WithEnvPrefix("APP_"),
+		titan.WithConfig(config.Options{NoDefaultFile: true, Environ: []string{"APP_HELLO__TIMES=3"}}),
+		titan.ConfigSection("hello", helloConfig{Greeting: "default", Times: 1}),
+		titan.Invoke(func(c *config.Config) (err error) {
+			got, err = config.Section[helloConfig](c, "hello")
+			return err
+		}),
+	)
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := (helloConfig{"from-file", 3, ""}); got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
 // logRecords parses the JSON log records written to buf.
 func logRecords(t *testing.T, buf *testsrv.LogBuffer) []map[string]any {
 	t.Helper()

@@ -17,13 +17,18 @@ import (
 // moves on (titantest.Clock), and is an app-level option. Timeouts,
 // deadlines, token expiry and a Redis-backed rate limiter (which reads the
 // Redis server's clock) still follow the real time. A nil now is an
-// error.
+// error, and so is a second WithClock.
 func WithClock(now func() time.Time) Option {
 	return appLevel("WithClock(...)", func(s *settings) {
 		if now == nil {
 			s.errs = append(s.errs, errors.New("WithClock: nil clock"))
 			return
 		}
+		if s.clock {
+			s.errs = append(s.errs, errors.New("WithClock: given twice; an app has one clock"))
+			return
+		}
+		s.clock = true
 		s.fx = append(s.fx, fx.Supply(clock.Now(now)))
 	})
 }

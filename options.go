@@ -34,12 +34,16 @@ type settings struct {
 	startTimeout time.Duration
 	stopTimeout  time.Duration
 	config       config.Options
+	files        []string          // WithConfigFile, read after WithConfig's files
+	envPrefix    string            // WithEnvPrefix, in place of WithConfig's
 	defaults     map[string]any    // WithConfigDefault, kept apart from WithConfig's
 	aliases      map[string]string // WithConfigAlias, likewise
 	logger       []logger.Option
 	interceptors []netron.Interceptor    // in the order of the options
 	appLevel     []string                // app-level options used; refused inside Module
 	serviceTypes map[reflect.Type]string // the Service option of each service type
+	clock        bool                    // WithClock was given
+	admin        string                  // the Admin option given
 	errs         []error
 
 	notes notes // for start-up errors
@@ -257,10 +261,11 @@ func StopTimeout(d time.Duration) Option {
 
 // WithConfigFile reads configuration from path (YAML, JSON or TOML by
 // extension) instead of looking for titan.yaml. Repeat it to layer files;
-// --config flags given to Run come after these.
+// --config flags given to Run come after these, and a [WithConfig] given
+// after it does not drop it.
 func WithConfigFile(path string) Option {
 	return appLevel(fmt.Sprintf("WithConfigFile(%q)", path), func(s *settings) {
-		s.config.Files = append(s.config.Files, path)
+		s.files = append(s.files, path)
 	})
 }
 
@@ -272,13 +277,15 @@ func WithEnvPrefix(prefix string) Option {
 			s.errs = append(s.errs, fmt.Errorf("WithEnvPrefix: empty prefix"))
 			return
 		}
-		s.config.EnvPrefix = prefix
+		s.envPrefix = prefix
 	})
 }
 
 // WithConfig sets every configuration source at once (files, environment,
-// --set values), for tests and embedding; later WithConfigFile and
-// WithEnvPrefix options still apply on top.
+// --set values), for tests and embedding; the files of WithConfigFile
+// options (read after o.Files) and the prefix of WithEnvPrefix still
+// apply, whether they come before or after it. A later WithConfig
+// replaces it.
 func WithConfig(o config.Options) Option {
 	return appLevel("WithConfig(...)", func(s *settings) { s.config = o })
 }

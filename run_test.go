@@ -22,14 +22,12 @@ import (
 const helperEnv = "TITAN_TEST_RUN_HELPER"
 
 // runHelper is the app a subprocess test runs: it prints "started" once
-// running, so the parent knows when to signal it.
+// running (from its last start hook), so the parent knows when to signal
+// it.
 func runHelper() {
 	opts := []titan.Option{
 		titan.StopTimeout(300 * time.Millisecond),
 		titan.ConfigSection("hello", helloConfig{Greeting: "hi", Times: 1}),
-		titan.Invoke(func(lc fx.Lifecycle) {
-			lc.Append(fx.StartHook(func() { fmt.Println("started") }))
-		}),
 	}
 	switch os.Getenv(helperEnv) {
 	case "clean":
@@ -49,11 +47,23 @@ func runHelper() {
 				go func() { _ = sd.Shutdown(fx.ExitCode(3)) }()
 			}))
 		}))
+	case "slowstart":
+		opts = append(opts, titan.StartTimeout(time.Minute), titan.Invoke(func(lc fx.Lifecycle) {
+			lc.Append(fx.StopHook(func() { fmt.Println("stopped cleanly") }))
+			lc.Append(fx.StartHook(func(ctx context.Context) error {
+				fmt.Println("starting slowly")
+				<-ctx.Done() // waits for something that does not come
+				return ctx.Err()
+			}))
+		}))
 	case "failstart":
 		opts = append(opts, titan.Invoke(func(lc fx.Lifecycle) {
 			lc.Append(fx.StartHook(func() error { return errors.New("cannot bind 127.0.0.1:7070") }))
 		}))
 	}
+	opts = append(opts, titan.Invoke(func(lc fx.Lifecycle) {
+		lc.Append(fx.StartHook(func() { fmt.Println("started") }))
+	}))
 	titan.New(opts...).Run()
 }
 
@@ -183,6 +193,29 @@ func TestRunStopOverrunExitsNonZero(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), "titan: stop:") || !strings.Contains(p.stderr.String(), "deadline exceeded") {
 		t.Fatalf("stderr does not say the stop timed out:\n%s", p.stderr)
+	}
+}
+
+// TestRunSignalDuringStart: SIGTERM while a start hook waits ends the
+// start soon (not after the start timeout, a minute here), stops the
+// hooks that had started, and says the app did not start.
+func TestRunSignalDuringStart(t *testing.T) {
+	t.Parallel()
+	p := startHelperIn(t, t.TempDir(), []string{"TITAN_LOGGER__LEVEL=info"}, "slowstart")
+	p.waitLine(t, "starting slowly")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLine(t, "stopped cleanly")
+	code, _ := p.wait(t)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1; stderr:\n%s", code, p.stderr)
+	}
+	out := p.stderr.String()
+	for _, want := range []string{"stopping: signal received during start-up", "titan: start: the app was stopped before it finished starting"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("stderr lacks %q:\n%s", want, out)
+		}
 	}
 }
 

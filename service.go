@@ -49,6 +49,9 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 		case isNilFunc(constructor):
 			s.errs = append(s.errs, fmt.Errorf("%s: nil constructor", desc))
 			return
+		case isNil(reflect.ValueOf(constructor)):
+			s.errs = append(s.errs, fmt.Errorf("%s: the service is a nil %s", desc, ct))
+			return
 		case ct.Kind() == reflect.Func:
 			if ct.NumOut() == 0 || ct.NumOut() > 2 || (ct.NumOut() == 2 && ct.Out(1) != reflect.TypeFor[error]()) {
 				s.errs = append(s.errs, fmt.Errorf("%s: the constructor must return the service, or (service, error)", desc))
@@ -68,12 +71,19 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 		if !s.serviceType(implType, desc) {
 			return
 		}
+		// A constructor that returns a nil service (return nil, nil) fails
+		// start-up: every call of its methods would panic.
+		specType, errType := reflect.TypeFor[netron.ServiceSpec](), reflect.TypeFor[error]()
 		toSpec := reflect.MakeFunc(
-			reflect.FuncOf([]reflect.Type{implType}, []reflect.Type{reflect.TypeFor[netron.ServiceSpec]()}, false),
+			reflect.FuncOf([]reflect.Type{implType}, []reflect.Type{specType, errType}, false),
 			func(in []reflect.Value) []reflect.Value {
+				if isNil(in[0]) {
+					err := fmt.Errorf("%s: the constructor returned a nil %s and no error", desc, implType)
+					return []reflect.Value{reflect.Zero(specType), reflect.ValueOf(&err).Elem()}
+				}
 				return []reflect.Value{reflect.ValueOf(netron.ServiceSpec{
 					Name: name, Version: version, Impl: in[0].Interface(), Options: opts,
-				})}
+				}), reflect.Zero(errType)}
 			})
 		s.fx = append(s.fx, fx.Module("service."+name+"@"+version,
 			logger.Decorate(name),
@@ -81,6 +91,16 @@ func Service(name, version string, constructor any, opts ...ServiceOption) Optio
 			fx.Provide(netron.AsService(toSpec.Interface())),
 		))
 	}}
+}
+
+// isNil reports whether v is a nil pointer, map, slice, func, channel or
+// interface.
+func isNil(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Transports restricts a service to the app's listeners of these transports

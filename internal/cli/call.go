@@ -67,6 +67,9 @@ printed until the stream ends or titan is interrupted.`,
 				return err
 			}
 			if reg.url != "" {
+				if a := args[0]; strings.Contains(a, "://") || isHostPort(a) {
+					return &usageError{fmt.Errorf("%s: with --registry there is no ADDRESS (the registry gives it): want --registry URL SERVICE METHOD [JSON-ARG...]", a)}
+				}
 				args = append([]string{""}, args...) // the address comes from the registry
 			} else if len(args) < 3 {
 				return &usageError{fmt.Errorf("want ADDRESS SERVICE METHOD (or --registry URL SERVICE METHOD), got %d arguments", len(args))}

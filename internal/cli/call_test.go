@@ -133,6 +133,18 @@ func TestCallUnreachable(t *testing.T) {
 	}
 }
 
+// TestCallRegistryAndAddress: an ADDRESS given with --registry is named
+// as such, not taken for a malformed SERVICE.
+func TestCallRegistryAndAddress(t *testing.T) {
+	t.Parallel()
+	for _, a := range []string{"tcp://127.0.0.1:7070", "127.0.0.1:7070"} {
+		code, _, errOut := run(t, "call", "--registry", "redis://127.0.0.1:1/0", a, "calculator@1.0.0", "add", "1", "2")
+		if want := "titan: " + a + ": with --registry there is no ADDRESS"; code != 2 || !strings.HasPrefix(errOut, want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", a, code, errOut, want)
+		}
+	}
+}
+
 func TestCallBadAddress(t *testing.T) {
 	t.Parallel()
 	for _, a := range []string{"nowhere", "bogus://x", "localhost"} {

@@ -28,10 +28,40 @@ func TestVersion(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"bogus"}, {"version", "extra"}, {"config", "--nope"}} {
+	for _, args := range [][]string{{"bogus"}, {"version", "extra"}, {"config", "--nope"}, {"help", "bogus"}} {
 		code, _, errOut := run(t, args...)
 		if code != 2 || !strings.Contains(errOut, "titan:") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+// TestHelp: titan help COMMAND prints the command's help; an unknown
+// topic is bad usage (TestUsageErrors).
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"help", "call"}, {"help", "generate", "service"}} {
+		code, out, errOut := run(t, args...)
+		want := "titan " + strings.Join(args[1:], " ")
+		if code != 0 || !strings.Contains(out, "Usage:") || !strings.Contains(out, strings.TrimSpace(want)) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}
+
+// TestConfigUsageErrors: a bad --format or --set value of titan config
+// is bad usage (exit 2), named by its flag.
+func TestConfigUsageErrors(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"config", "--format", "xml"}, `titan: --format "xml": use yaml or json`},
+		{[]string{"config", "--set", "db.host"}, `titan: --set "db.host": want key=value`},
+	} {
+		code, _, errOut := run(t, tt.args...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/titanframework/titan/modules/config"
@@ -23,6 +26,14 @@ are not included (an app prints those with --print-config). Values of
 secret-looking keys (password, secret, token, ...) are masked.`,
 		Args: usage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "yaml" && format != "json" {
+				return &usageError{fmt.Errorf("--format %q: use yaml or json", format)}
+			}
+			for _, kv := range opts.Sets {
+				if key, _, ok := strings.Cut(kv, "="); !ok || strings.TrimSpace(key) == "" {
+					return &usageError{fmt.Errorf("--set %q: want key=value", kv)}
+				}
+			}
 			opts.NoWatch = true
 			c, err := config.Load(opts)
 			if err != nil {
