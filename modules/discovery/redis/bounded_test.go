@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/titanframework/titan/internal/testsrv"
 )
 
@@ -20,9 +18,7 @@ func TestIndexOfAnUnreadServiceStaysBounded(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	p := prefix(t, url)
 	r := open(t, url, p, time.Minute, nil)
 	const came = 200

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 )
@@ -25,9 +23,7 @@ func TestKeysOfAnotherType(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	setup := func(t *testing.T) (p string, logs *testsrv.SyncBuffer) {
 		p = prefix(t, url)
 		return p, &testsrv.SyncBuffer{}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/discovery"
 )
@@ -23,9 +21,7 @@ func TestMalformedEntryLoggedOnce(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	p := prefix(t, url)
 	var logs testsrv.SyncBuffer
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))

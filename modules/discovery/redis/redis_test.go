@@ -33,6 +33,19 @@ func redisURL(t *testing.T) string { return testsrv.Redis(t) }
 
 func prefix(t *testing.T, url string) string { return testsrv.RedisPrefix(t, url) }
 
+// rawClient is a client of the Redis at url for what a test writes or
+// reads behind the registry's back; it closes with the test.
+func rawClient(t *testing.T, url string) *goredis.Client {
+	t.Helper()
+	opts, err := goredis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := goredis.NewClient(opts)
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
 func open(t *testing.T, url, prefix string, ttl time.Duration, log *slog.Logger) *redis.Registry {
 	t.Helper()
 	r, err := redis.Open(context.Background(), url, prefix, ttl, log)
@@ -81,9 +94,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	p := prefix(t, url)
 	r := open(t, url, p, 300*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	raw.HSet(ctx, p+":discovery:instance:junk", "json", "{not json", "service", "users")
 	raw.SAdd(ctx, p+":discovery:service:users", "junk")
 
@@ -171,9 +182,7 @@ func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
 	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	if err := raw.SAdd(ctx, p+":discovery:service:users", "junk").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -221,9 +230,7 @@ func TestReRegisterUnderAnotherService(t *testing.T) {
 		t.Fatal(err)
 	}
 	testsrv.CheckMoved(t, ctx, r, in, "users")
-	opts, _ := goredis.ParseURL(url)
-	raw := goredis.NewClient(opts)
-	defer raw.Close()
+	raw := rawClient(t, url)
 	if held, err := raw.SIsMember(ctx, p+":discovery:service:users", in.ID).Result(); err != nil || held {
 		t.Errorf("the id is still in the old service's index (%v, %v)", held, err)
 	}
