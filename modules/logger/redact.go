@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // Redacted is the value that replaces the value of a sensitive attribute.
@@ -30,6 +31,7 @@ func BuiltinRedactKeys() []string {
 type redactor struct {
 	keys   map[string]struct{} // normalised keys
 	maxLen int                 // longest normalised key
+	clean  sync.Map            // reflect.Type -> bool: see cleanType
 }
 
 func newRedactor(extra []string) *redactor {
@@ -221,7 +223,7 @@ func (r *redactor) valueNeeds(v reflect.Value, depth int) bool {
 		return true
 	}
 	v, ok := searched(v)
-	if !ok {
+	if !ok || r.cleanType(v.Type()) {
 		return false
 	}
 	if depth > maxMapDepth {
@@ -254,6 +256,56 @@ func (r *redactor) valueNeeds(v reflect.Value, depth int) bool {
 		}
 	}
 	return false
+}
+
+// cleanType reports whether no value of t holds what valueNeeds looks
+// for, whatever the value: a struct none of whose field names is
+// sensitive and whose fields' types are clean, a list or a pointer of
+// clean ones, or a type redaction does not search. Only maps with string
+// keys and interfaces need their values read. The answer is kept per
+// type, so that logging a struct costs its fields' walk once, not on
+// every record.
+func (r *redactor) cleanType(t reflect.Type) bool {
+	if c, ok := r.clean.Load(t); ok {
+		return c.(bool)
+	}
+	c := r.typeClean(t, map[reflect.Type]bool{})
+	r.clean.Store(t, c)
+	return c
+}
+
+// typeClean is cleanType without the cache; a type met again inside
+// itself (a tree's node) is taken as clean there, the rest of it decides.
+func (r *redactor) typeClean(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true
+	}
+	seen[t] = true
+	if t.Implements(redactedWriterType) {
+		return false
+	}
+	if writesItself(t) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return false
+	case reflect.Map:
+		return t.Key().Kind() != reflect.String
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return r.typeClean(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if r.match(f.Name) || r.match(fieldName(f)) {
+				return false
+			}
+			if (f.IsExported() || f.Anonymous) && holds(f.Type.Kind()) && !r.typeClean(f.Type, seen) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // redactValue returns a copy of v, a value valueNeeds searches, whose

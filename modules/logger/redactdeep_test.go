@@ -12,11 +12,38 @@ type meta struct {
 	Kind string `json:"kind"`
 }
 
-// node is a tree, as a parsed document or a menu is logged.
+// node is a tree, as a parsed document or a menu is logged. Its
+// attributes, a map, may hold any key: redaction searches every node.
 type node struct {
 	meta
-	Name     string  `json:"name"`
-	Children []*node `json:"children,omitempty"`
+	Name     string            `json:"name"`
+	Attrs    map[string]string `json:"attrs,omitempty"`
+	Children []*node           `json:"children,omitempty"`
+}
+
+// plainNode is a tree whose type holds no map, interface or sensitive
+// field name: no value of it can hold a secret.
+type plainNode struct {
+	Name     string       `json:"name"`
+	Children []*plainNode `json:"children,omitempty"`
+}
+
+// A value whose type cannot hold a secret is written whole, however deep,
+// and is not searched (the type is judged once): nothing is hidden.
+func TestRedactionLeavesADeepPlainTreeWhole(t *testing.T) {
+	t.Parallel()
+	tree := &plainNode{Name: "n0"}
+	at := tree
+	for i := 1; i < 12; i++ {
+		at.Children = []*plainNode{{Name: "n" + strings.Repeat("x", i)}}
+		at = at.Children[0]
+	}
+	l, buf := newLogger(t, logger.Config{Format: logger.FormatJSON})
+	l.For("docs").Info("parsed", "tree", map[string]any{"doc": tree, "token": "t-S3CRET"})
+	out := buf.String()
+	if strings.Contains(out, "t-S3CRET") || !strings.Contains(out, "n"+strings.Repeat("x", 11)) || strings.Count(out, logger.Redacted) != 1 {
+		t.Errorf("want the token hidden and the 12 levels of the tree written whole:\n%s", out)
+	}
 }
 
 // A value nested deeper than redaction searches, whose struct embeds
