@@ -79,8 +79,9 @@ func Reflect(t reflect.Type) *jsonschema.Schema {
 // ReflectValues is Reflect for the values a program exchanges, with the
 // schemas m gives for some types (see Mapper): a pointer (t itself, a
 // field, an element, a map value) may also be null, as Go encodes a nil
-// pointer, and the fields of a struct embedded by pointer are not required,
-// as Go leaves them out while the pointer is nil. Types that give their own schema are left as they give it.
+// pointer, the fields of a struct embedded by pointer are not required,
+// as Go leaves them out while the pointer is nil, and the keys of a map of
+// signed integers may be negative. Types that give their own schema are left as they give it.
 func ReflectValues(t reflect.Type, m Mapper) *jsonschema.Schema {
 	s := newReflector(m).ReflectFromType(t)
 	w := nullWalker{m: m, seen: map[reflect.Type]bool{}}
@@ -212,9 +213,10 @@ func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
 }
 
 // nullWalker makes the schemas of pointer fields and elements within a
-// type (as the reflector made them) also allow null, and the fields
-// promoted from a struct embedded by pointer not required (a nil pointer
-// leaves them out). seen holds the struct types being walked.
+// type (as the reflector made them) also allow null, the fields promoted
+// from a struct embedded by pointer not required (a nil pointer leaves
+// them out), and negative keys of maps of signed integers allowed. seen
+// holds the struct types being walked.
 type nullWalker struct {
 	m    Mapper
 	seen map[reflect.Type]bool
@@ -265,6 +267,12 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 		if t.Elem().Kind() == reflect.Pointer {
 			s.AdditionalProperties = orNull(s.AdditionalProperties)
 		}
+		if p, ok := s.PatternProperties[digitKeys]; ok && signed(t.Key().Kind()) {
+			// The reflector's keys of a map[int] are digits only: a
+			// negative key, which Go writes as "-1", would be refused.
+			delete(s.PatternProperties, digitKeys)
+			s.PatternProperties[intKeys] = p
+		}
 		for k, p := range s.PatternProperties { // keys of other kinds than string
 			w.walk(t.Elem(), p)
 			if t.Elem().Kind() == reflect.Pointer {
@@ -272,6 +280,17 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 			}
 		}
 	}
+}
+
+// digitKeys is the pattern the reflector gives the keys of a map whose
+// keys are signed integers; intKeys also allows the minus sign.
+const (
+	digitKeys = "^[0-9]+$"
+	intKeys   = "^-?[0-9]+$"
+)
+
+func signed(k reflect.Kind) bool {
+	return k == reflect.Int || k == reflect.Int8 || k == reflect.Int16 || k == reflect.Int32 || k == reflect.Int64
 }
 
 type jsonField struct {

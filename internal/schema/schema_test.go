@@ -300,6 +300,37 @@ func TestValuesSchemaEdgeCases(t *testing.T) {
 	}
 }
 
+// A map keyed by signed integers may have negative keys: Go writes
+// map[int]string{-1: "a"} as {"-1": "a"}, which its schema must accept.
+func TestNegativeMapKeys(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[map[int]string](), reflect.TypeFor[map[int8]*string](), reflect.TypeFor[struct {
+		M map[int64]string `json:"m"`
+	}]()} {
+		doc, err := schema.ReflectValuesJSON(typ, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := schema.Compile(doc)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", typ, err, doc)
+		}
+		for m, ok := range map[string]bool{`{"-1":"a","0":"b","12":"c"}`: true, `{"x":"a"}`: false, `{"-":"a"}`: false, `{"1-":"a"}`: false} {
+			doc := m
+			if typ.Kind() == reflect.Struct {
+				doc = `{"m":` + m + `}`
+			}
+			var val any
+			if err := json.Unmarshal([]byte(doc), &val); err != nil {
+				t.Fatal(err)
+			}
+			val, _ = schema.Normalize(val)
+			if vs := v.Validate(val); (len(vs) == 0) != ok {
+				t.Errorf("%v: %s: violations %v, want ok=%v", typ, doc, vs, ok)
+			}
+		}
+	}
+}
+
 // Reflect (configuration sections) keeps a pointer field's schema as the
 // pointed-to type's: the configuration loader reads its type and
 // properties to convert environment values.

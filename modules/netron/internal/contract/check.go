@@ -253,7 +253,10 @@ func (n *node) binary(size int) bool {
 	if n.types&tObject == 0 || n.hasEnum {
 		return false
 	}
-	tb, tok := n.bufferKey("type", func(k *node) bool { return k.str(bufferWord) })
+	// str and byteArray check a node's own keywords: byteArray leaves a
+	// node with applicators (allOf, anyOf, $ref) to the validator, and so
+	// must this.
+	tb, tok := n.bufferKey("type", func(k *node) bool { return len(k.all) == 0 && len(k.any) == 0 && k.str(bufferWord) })
 	db, dok := n.bufferKey("data", func(k *node) bool { return k.byteArray(size) })
 	return tok && dok && tb|db == n.reqMask
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -110,7 +111,7 @@ func Compile(doc []byte) (*Checker, error) {
 	if err := d.Decode(&v); err != nil {
 		return nil, fmt.Errorf("contract: the schema is not JSON: %w", err)
 	}
-	c := compiler{root: v, refs: map[string]*node{}}
+	c := compiler{root: v, refs: map[string]*node{}, resolving: map[string]int{}}
 	if m, ok := v.(map[string]any); ok {
 		if s, ok := m["$schema"]; ok && s != "https://json-schema.org/draft/2020-12/schema" {
 			return &Checker{root: undecided}, nil
@@ -122,6 +123,11 @@ func Compile(doc []byte) (*Checker, error) {
 type compiler struct {
 	root any
 	refs map[string]*node
+	// resolving holds the references being compiled, each with the
+	// number of descents (into an item or a property) on the way to it;
+	// descents is that number where the compiler is.
+	resolving map[string]int
+	descents  int
 }
 
 // maxSchemaDepth bounds the compiled tree (a $ref cycle is compiled once).
@@ -295,7 +301,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 		n.unique = b
 		return ok
 	case "items":
-		n.items = c.node(v, depth+1)
+		n.items = c.sub(v, depth)
 		return true
 	case "prefixItems":
 		list, ok := v.([]any)
@@ -303,7 +309,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 			return false
 		}
 		for _, e := range list {
-			n.prefix = append(n.prefix, c.node(e, depth+1))
+			n.prefix = append(n.prefix, c.sub(e, depth))
 		}
 		return true
 	case "properties":
@@ -312,7 +318,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 			return false
 		}
 		for name, s := range pm {
-			n.prop(name, c.node(s, depth+1))
+			n.prop(name, c.sub(s, depth))
 		}
 		return true
 	case "required":
@@ -347,7 +353,7 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 			n.addlNone = true
 			return true
 		}
-		n.addl = c.node(v, depth+1)
+		n.addl = c.sub(v, depth)
 		return true
 	case "allOf", "anyOf":
 		list, ok := v.([]any)
@@ -378,6 +384,13 @@ func (c *compiler) keyword(n *node, k string, v any, m map[string]any, depth int
 	return true // not a keyword of the vocabulary: ignored, as the general validator ignores it
 }
 
+// sub compiles the schema of a part of the value: an item or a property.
+func (c *compiler) sub(v any, depth int) *node {
+	c.descents++
+	defer func() { c.descents-- }()
+	return c.node(v, depth+1)
+}
+
 // prop adds (or replaces the node of) a property.
 func (n *node) prop(name string, s *node) {
 	if n.props == nil {
@@ -404,13 +417,23 @@ func bitsUsed(mask uint64) int {
 	return n
 }
 
-// ref resolves a $ref within the document ("#" or "#/json/pointer").
+// ref resolves a $ref within the document ("#" or "#/json/pointer");
+// nil when it cannot, or when it refers to a schema being compiled for the
+// same value (through $ref, allOf and anyOf only): the validator refuses
+// such a cycle, and the checker would follow it without end.
 func (c *compiler) ref(s string, depth int) *node {
 	if n, ok := c.refs[s]; ok {
+		if d, open := c.resolving[s]; open && d == c.descents {
+			return nil
+		}
 		return n
 	}
 	ptr, ok := strings.CutPrefix(s, "#")
-	if !ok || ptr != "" && ptr[0] != '/' {
+	if !ok {
+		return nil
+	}
+	ptr, err := url.PathUnescape(ptr) // a fragment is percent-encoded ("#/$defs/a%20b")
+	if err != nil || ptr != "" && ptr[0] != '/' {
 		return nil
 	}
 	target := c.root
@@ -429,7 +452,9 @@ func (c *compiler) ref(s string, depth int) *node {
 	// A placeholder first, so that a recursive reference compiles once.
 	n := &node{}
 	c.refs[s] = n
+	c.resolving[s] = c.descents
 	*n = *c.node(target, depth+1)
+	delete(c.resolving, s)
 	return n
 }
 
@@ -532,8 +557,12 @@ func scalarOf(v any) (scalar, bool) {
 }
 
 // bytesAccepted says, for each integer from 0 to 255, whether items
-// proves it valid: binary data is an array of such integers in JSON.
+// proves it valid: binary data is an array of such integers in JSON. Items
+// with applicators (allOf, anyOf, $ref) prove none.
 func bytesAccepted(items *node) (set [4]uint64) {
+	if len(items.all) > 0 || len(items.any) > 0 {
+		return set
+	}
 	for b := range 256 {
 		if items.number(float64(b), true) {
 			set[b/64] |= 1 << (b % 64)

@@ -76,15 +76,23 @@ var schemas = []string{
 	`{"type":["string","null"]}`,
 	`{"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3}`,
 	`{"type":"array","uniqueItems":true}`,
+	`{"type":"array","uniqueItems":true,"items":{"type":"number","maximum":2}}`,
+	`{"type":"number","multipleOf":0.5}`,
 	`{"type":"array","prefixItems":[{"type":"string"},{"type":"boolean"}],"items":false}`,
 	`{"type":"object","properties":{"a":{"type":"integer"}},"required":["a","b"],"additionalProperties":false}`,
 	`{"type":"object","additionalProperties":{"type":"string"}}`,
 	`{"type":"object","required":["type","data"]}`,
 	`{"type":"object","properties":{"type":{"const":"Buffer"},"data":{"type":"array","maxItems":3,"items":{"type":"integer","maximum":200}}}}`,
+	// Binary data against keys and items with applicators.
+	`{"type":"object","properties":{"data":{"type":"array","items":{"allOf":[{"maximum":200}]}}}}`,
+	`{"$defs":{"b":{"anyOf":[{"maximum":2},{"minimum":251}]}},"type":"object","properties":{"data":{"type":"array","items":{"$ref":"#/$defs/b"}}}}`,
+	`{"type":"object","properties":{"type":{"anyOf":[{"const":"Buf"}]}}}`,
 	`{"anyOf":[{"type":"string"},{"type":"integer","minimum":5}]}`,
 	`{"allOf":[{"type":"integer"},{"maximum":5}]}`,
 	`{"$defs":{"n":{"type":"integer","maximum":3}},"type":"array","items":{"$ref":"#/$defs/n"}}`,
 	`{"$defs":{"t":{"type":"object","properties":{"kids":{"type":"array","items":{"$ref":"#/$defs/t"}}},"additionalProperties":false}},"$ref":"#/$defs/t"}`,
+	`{"$defs":{"a b":{"type":"string"},"a%20b":{"type":"integer"}},"$ref":"#/$defs/a%20b"}`, // the fragment is percent-encoded
+	`{"anyOf":[{"$ref":"#"},{"type":"string"}]}`,                                            // a reference cycle in one branch
 	`{"oneOf":[{"type":"string"},{"type":"integer"}]}`,
 	`{"type":"object","patternProperties":{"^x":{"type":"string"}}}`,
 	`{"not":{"type":"string"}}`,
@@ -183,6 +191,7 @@ func values(t testing.TB) [][]byte {
 		[]byte{}, []byte{1, 2, 3}, []byte{1, 2, 3, 4}, []byte{250},
 		[]any{}, []any{1}, []any{1, 2, 3}, []any{1, 2, 3, 4}, []any{"a", true}, []any{"a", true, 1}, []any{"a", "a"}, []any{1, 1.0}, []any{1, "1"},
 		[]any{nil, nil}, []any{[]any{1}, []any{1}},
+		math.Copysign(0, -1), float32(0.1), []any{0, math.Copysign(0, -1)}, []any{math.NaN(), nil}, []any{0.1, float32(0.1)},
 		protocol.Object{}, protocol.Object{{Key: "a", Value: 1}}, protocol.Object{{Key: "a", Value: 1}, {Key: "b", Value: 2}},
 		protocol.Object{{Key: "a", Value: 1}, {Key: "b", Value: protocol.Undefined{}}},
 		protocol.Object{{Key: "a", Value: 1}, {Key: "b", Value: 2}, {Key: "c", Value: 3}},
@@ -216,6 +225,53 @@ func TestDifferential(t *testing.T) {
 		p := compileBoth(t, doc)
 		for _, raw := range vals {
 			p.agree(t, doc, raw)
+		}
+	}
+}
+
+// TestRefCycles: a schema that refers back to itself for the same value
+// (through $ref, allOf and anyOf, without descending into an item or a
+// property) is a reference cycle, which the validator refuses. The checker
+// must not follow it without end: ForType overflowed the stack on a
+// pointer type, and Valid ran for ever on an anyOf of two such references.
+func TestRefCycles(t *testing.T) {
+	vals := values(t)
+	for _, doc := range []string{
+		`{"$ref":"#"}`,
+		`{"anyOf":[{"$ref":"#"},{"$ref":"#"}]}`,
+		`{"$defs":{"a":{"allOf":[{"$ref":"#/$defs/b"}]},"b":{"anyOf":[{"$ref":"#/$defs/a"},{"$ref":"#/$defs/a"}]}},"$ref":"#/$defs/a"}`,
+	} {
+		p := compileBoth(t, doc)
+		type result struct {
+			proven []bool
+			typed  []*Typed
+		}
+		done := make(chan result, 1)
+		go func() {
+			var r result
+			for _, raw := range vals {
+				r.proven = append(r.proven, p.checker.Valid(raw))
+			}
+			for _, typ := range []reflect.Type{reflect.TypeFor[*int](), reflect.TypeFor[int](), reflect.TypeFor[*Address]()} {
+				r.typed = append(r.typed, p.checker.ForType(typ))
+			}
+			done <- r
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("schema %s: the checker did not return in 30 s", doc)
+		}
+		for i, proven := range r.proven {
+			if proven {
+				p.agree(t, doc, vals[i])
+			}
+		}
+		for i, tc := range r.typed {
+			if tc != nil && tc.Valid([]any{(*int)(nil), 0, (*Address)(nil)}[i]) {
+				t.Errorf("schema %s: Typed proved a value valid", doc)
+			}
 		}
 	}
 }

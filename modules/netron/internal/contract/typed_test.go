@@ -78,6 +78,13 @@ func TestTypedDifferential(t *testing.T) {
 			return &u.Address
 		}},
 		{mustDerive[[]byte](), reflect.TypeFor[[]byte](), func() any { return make([]byte, r.IntN(5)) }},
+		{`{"$defs":{"b":{"maximum":200}},"type":"object","properties":{"data":{"type":"array","items":{"$ref":"#/$defs/b"}}}}`, reflect.TypeFor[[]byte](), func() any {
+			b := make([]byte, r.IntN(3))
+			for i := range b {
+				b[i] = []byte{1, 250}[r.IntN(2)]
+			}
+			return b
+		}},
 		{mustDerive[time.Time](), reflect.TypeFor[time.Time](), func() any {
 			return []time.Time{{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)}[r.IntN(4)]
 		}},
