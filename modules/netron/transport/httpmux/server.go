@@ -180,12 +180,22 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 }
 
 // http11Only returns a copy of cfg that offers HTTP/1.1 in ALPN and not HTTP/2, keeping any
-// other protocols cfg lists.
+// other protocols cfg lists. The configs cfg.GetConfigForClient returns, which crypto/tls
+// uses instead of cfg, are given the same treatment.
 func http11Only(cfg *tls.Config) *tls.Config {
 	cfg = cfg.Clone()
 	cfg.NextProtos = slices.DeleteFunc(slices.Clone(cfg.NextProtos), func(p string) bool { return p == "h2" })
 	if !slices.Contains(cfg.NextProtos, "http/1.1") {
 		cfg.NextProtos = append(cfg.NextProtos, "http/1.1")
+	}
+	if get := cfg.GetConfigForClient; get != nil {
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := get(hello)
+			if err != nil || c == nil {
+				return c, err // nil: cfg serves the client
+			}
+			return http11Only(c), nil
+		}
 	}
 	return cfg
 }

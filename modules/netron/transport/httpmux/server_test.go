@@ -398,3 +398,30 @@ func TestScopes(t *testing.T) {
 		}
 	}
 }
+
+// A TLS config that picks its configuration per client (GetConfigForClient, as for
+// certificates chosen by SNI) gets HTTP/1.1 too: a chosen config offering h2 would make an
+// HTTP/2 client talk h2 to a server that speaks only HTTP/1.1, and fail.
+func TestTLSConfigForClientStaysHTTP11(t *testing.T) {
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
+	serverTLS.NextProtos = []string{"h2", "http/1.1"}
+	perClient := &tls.Config{GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return serverTLS, nil }}
+	s := acquire(t, "127.0.0.1:0", perClient)
+	if _, err := s.Handle("/", text("secure")); err != nil {
+		t.Fatal(err)
+	}
+	rt := &http.Transport{TLSClientConfig: clientTLS, ForceAttemptHTTP2: true, DisableKeepAlives: true}
+	client := &http.Client{Transport: rt, Timeout: timeout}
+	resp, err := client.Get("https://" + s.Addr() + "/")
+	if err != nil {
+		t.Fatalf("GET over TLS with a per-client config: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if string(body) != "secure" || resp.Proto != "HTTP/1.1" {
+		t.Fatalf("GET = %s %d %q, want HTTP/1.1 \"secure\"", resp.Proto, resp.StatusCode, body)
+	}
+	if len(serverTLS.NextProtos) != 2 {
+		t.Errorf("the caller's config was changed: NextProtos = %q", serverTLS.NextProtos)
+	}
+}

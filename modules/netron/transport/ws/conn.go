@@ -341,8 +341,10 @@ func (c *Conn) closeWith(code websocket.StatusCode, reason string) error {
 // Pongs are read only by ReadMessage, and the engine stops calling it while the connection is
 // at its cap of calls (back-pressure): a pong the connection's owner is not reading proves
 // nothing about the peer. So a ping is sent only while a ReadMessage is waiting, and a late
-// pong drops the connection only when that same ReadMessage waited all along; a connection
-// whose owner does not read is left to the owner (the engine's idle probe).
+// pong drops the connection only when that same ReadMessage waited all along, and no byte
+// arrived meanwhile (a peer answers a ping only after the frame it is sending, which may take
+// long at FrameMinRate); a connection whose owner does not read is left to the owner (the
+// engine's idle probe).
 func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 	defer close(c.pingDone)
 	t := time.NewTicker(every)
@@ -357,6 +359,7 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 		if reads%2 == 0 { // no ReadMessage waiting: nobody would read the pong
 			continue
 		}
+		got := c.received()
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		err := c.ws.Ping(pctx)
 		cancel()
@@ -366,6 +369,12 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.reads.Load() != reads {
 			continue // the reader returned meanwhile: the pong may be waiting unread
 		}
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.received() != got {
+			// The peer is sending: its pong may come after the message it is in the middle
+			// of (a frame is written whole before a pong), which may take longer than timeout
+			// at FrameMinRate.
+			continue
+		}
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			perr := fmt.Errorf("%w: %s did not answer a ping within %v; connection dropped", ErrNoPong, c.remote, timeout)
 			c.pingErr.Store(&perr)
@@ -373,6 +382,14 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 		}
 		return
 	}
+}
+
+// received returns the bytes read from the connection so far (0 when they are not counted).
+func (c *Conn) received() uint64 {
+	if cc, ok := c.raw.(*corkConn); ok {
+		return cc.received.Load()
+	}
+	return 0
 }
 
 func (c *Conn) closedErr(op string) error {

@@ -34,9 +34,10 @@ var corkChunks = sync.Pool{New: func() any { b := make([]byte, 0, corkChunk); re
 type corkConn struct {
 	net.Conn
 
-	pending []byte        // bytes read before the upgrade, returned by Read first
-	rc      *readClock    // nil: no frame timeout
-	calls   atomic.Uint64 // ReadMessage calls begun, for rc
+	pending  []byte        // bytes read before the upgrade, returned by Read first
+	rc       *readClock    // nil: no frame timeout
+	calls    atomic.Uint64 // ReadMessage calls begun, for rc
+	received atomic.Uint64 // bytes Read returned, for keep-alive
 
 	mu       sync.Mutex // orders writes; held while writing to the socket
 	corked   bool
@@ -63,6 +64,7 @@ func (c *corkConn) Read(p []byte) (int, error) {
 		}
 		n, err = c.Conn.Read(p)
 	}
+	c.received.Add(uint64(n))
 	if c.rc != nil {
 		if n > 0 {
 			c.rc.read(c.Conn, p[:n], c.calls.Load())

@@ -22,7 +22,7 @@
 // path: "/" (the default) receives upgrades on any path no other handler claims, "/ws" only
 // that path, "/ws/" that subtree. A request that is not an upgrade is answered 426 on the
 // path itself and 404 elsewhere. wss requires [transport.Options.TLS] with a certificate and
-// ws refuses one. Listen options travel in the query of the listen address:
+// ws refuses one. Listen options travel in the query of the listen address, each at most once:
 //
 //	origins=LIST       comma-separated Origin patterns allowed besides the listener's own
 //	                   host, as coder/websocket's AcceptOptions.OriginPatterns: a host
@@ -38,10 +38,11 @@
 //
 // for example ws://127.0.0.1:7080/?origins=https://app.example.com,https://*.example.com.
 // Pongs are read by ReadMessage, so keep-alive pings only while a ReadMessage is waiting, and
-// drops a connection only when that ReadMessage waited pingTimeout without the pong coming: a
-// connection whose owner stops reading for a while (the engine at its cap of calls per peer)
-// is not judged by pongs nobody reads. A dropped connection gets no close handshake, and its
-// ReadMessage returns an error matching [ErrNoPong].
+// drops a connection only when that ReadMessage waited pingTimeout without the pong coming
+// and without a byte arriving: a connection whose owner stops reading for a while (the engine
+// at its cap of calls per peer) is not judged by pongs nobody reads, nor a peer whose pong
+// waits behind a large message it is sending. A dropped connection gets no close handshake,
+// and its ReadMessage returns an error matching [ErrNoPong].
 //
 // The limits of [transport.Options] apply to accepted connections: the upgrade request (and,
 // for wss, the TLS handshake) must arrive within HandshakeTimeout; MaxConns and MaxConnsPerIP

@@ -236,9 +236,17 @@ func parseListenQuery(u *url.URL) (listenConfig, error) {
 		return cfg, fmt.Errorf("%s: listen %q: bad query: %w", u.Scheme, u.Redacted(), err)
 	}
 	var errs []error
-	for k := range q {
+	for k, v := range q {
 		switch k {
 		case "origins", "ping", "pingTimeout":
+			// One value is read: a second one would be dropped unnoticed.
+			if len(v) > 1 {
+				hint := ""
+				if k == "origins" {
+					hint = ", its patterns separated by commas"
+				}
+				errs = append(errs, fmt.Errorf("query parameter %q is given more than once; give it once%s", k, hint))
+			}
 		default:
 			errs = append(errs, fmt.Errorf("unknown query parameter %q (known: origins, ping, pingTimeout)", k))
 		}

@@ -750,3 +750,65 @@ func TestCloseTimeout(t *testing.T) {
 		t.Fatalf("a negative CloseTimeout: %v, want an error naming it", err)
 	}
 }
+
+// A listen option given twice in the query is refused, naming it, rather than one of its
+// values being used silently: ?origins=A&origins=B allowed only A.
+func TestRepeatedListenOptionIsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	for _, q := range []string{
+		"origins=https://a.example&origins=https://b.example",
+		"ping=10s&ping=0",
+		"pingTimeout=1s&pingTimeout=2s",
+	} {
+		addr := "ws://127.0.0.1:0/?" + q
+		l, err := transport.Listen(ctx, addr, transport.Options{})
+		if err == nil {
+			_ = l.Close()
+			t.Errorf("Listen(%q) succeeded, want an error: the parameter is given more than once", addr)
+			continue
+		}
+		key, _, _ := strings.Cut(q, "=")
+		if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "more than once") {
+			t.Errorf("Listen(%q) = %q, want an error saying %s is given more than once", addr, err, key)
+		}
+	}
+}
+
+// A peer sending a large message slowly, within FrameMinRate, is not dropped by keep-alive:
+// a client answers a ping only once the frame it is writing is out (the raw client here not
+// before its message is), and the bytes of the message arriving meanwhile show it is alive.
+func TestKeepAliveSparesSlowMessage(t *testing.T) {
+	t.Parallel()
+	l := listen(t, "ws://127.0.0.1:0/?ping=50ms&pingTimeout=500ms", transport.Options{})
+	accepted := accept(t, l)
+	raw := rawUpgrade(t, l.Addr())
+	server := awaitConn(t, accepted)
+	type result struct {
+		msg []byte
+		err error
+	}
+	read := make(chan result, 1)
+	go func() {
+		m, err := server.ReadMessage()
+		read <- result{bytes.Clone(m), err}
+	}()
+	msg := bytes.Repeat([]byte("slow but steady "), 5<<10) // 80 KiB
+	wire := maskedFrame(msg)
+	// 512 bytes every 10 ms: about 1.6 s, many ping timeouts, far above the minimum rate.
+	for off := 0; off < len(wire); off += 512 {
+		if _, err := raw.conn.Write(wire[off:min(off+512, len(wire))]); err != nil {
+			t.Errorf("raw write at %d of %d bytes: %v", off, len(wire), err)
+			break
+		}
+		time.Sleep(10 * time.Millisecond) // the pace under test
+	}
+	select {
+	case r := <-read:
+		if r.err != nil || !bytes.Equal(r.msg, msg) {
+			t.Fatalf("ReadMessage = %d bytes, %v; want the %d-byte message", len(r.msg), r.err, len(msg))
+		}
+	case <-time.After(timeout):
+		t.Fatal("ReadMessage did not return")
+	}
+}
