@@ -306,3 +306,58 @@ func TestPageTokenIsThePathsOwn(t *testing.T) {
 		t.Errorf("the UI of app a shows the token %q, want the one entered in it", inA)
 	}
 }
+
+// Int64s answers and takes 64-bit integers, beyond the 2^53 a JavaScript
+// number holds exactly.
+type Int64s struct{}
+
+func (Int64s) Echo(_ context.Context, n int64) (int64, error) { return n, nil }
+
+func (Int64s) Largest(context.Context) (int64, error) { return 1<<62 + 1, nil }
+
+// The page shows and sends a 64-bit integer as the app has it, not
+// rounded to the nearest JavaScript number: a database id of 2^53+1 must
+// not show as 2^53.
+func TestPageKeepsLargeIntegers(t *testing.T) {
+	t.Parallel()
+	app := titantest.StartApp(t,
+		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "devui.enabled=true"),
+		titan.Service("int64s", "1.0.0", func() Int64s { return Int64s{} }))
+	base := app.Addr(t, "http") + devui.BasePath
+	b := testsrv.NewBrowser(t)
+	method := func(name string) chromedp.CSS {
+		return chromedp.CSS(fmt.Sprintf(`button.method-button[data-service="int64s@1.0.0"][data-method=%q]`, name))
+	}
+	b.Do("call largest",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(method("largest")),
+		chromedp.Click(method("largest")),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	if got := strings.TrimSpace(b.Text("#result-value")); got != "4611686018427387905" {
+		t.Errorf("largest shows %s, want 4611686018427387905", got)
+	}
+	b.Do("call echo with 9007199254740993 in the form",
+		chromedp.Click(method("echo")),
+		chromedp.WaitVisible(chromedp.CSS(`#call-form [data-path="0"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#call-form [data-path="0"]`), "9007199254740993"),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	if got := strings.TrimSpace(b.Text("#result-value")); got != "9007199254740993" {
+		t.Errorf("echo of 9007199254740993 from the form shows %s", got)
+	}
+	b.Do("call echo with -9007199254740995 as JSON",
+		chromedp.Click(method("echo")), // a new form, without the result before
+		chromedp.WaitNotPresent(chromedp.CSS("#result.ok #result-value")),
+		chromedp.Click(chromedp.CSS("#json-toggle")),
+		chromedp.WaitVisible(chromedp.CSS("#args-json")),
+		chromedp.SetValue(chromedp.CSS("#args-json"), `[-9007199254740995]`),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	if got := strings.TrimSpace(b.Text("#result-value")); got != "-9007199254740995" {
+		t.Errorf("echo of -9007199254740995 as JSON shows %s", got)
+	}
+}

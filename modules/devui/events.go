@@ -271,13 +271,14 @@ func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte 
 	}
 	mark := len(b)
 	b = append(b, `,"payload":`...)
+	start := len(b) // of the payload's JSON
 	b, err := protocol.AppendValueJSON(b, e.Payload)
 	switch {
 	case err != nil:
 		b = append(b[:mark], `,"payloadError":`...)
 		b = protocol.AppendJSONString(b, "the payload has no JSON form: "+err.Error())
-	case len(b)-mark > MaxEventPayload:
-		n := len(b) - mark
+	case len(b)-start > MaxEventPayload:
+		n := len(b) - start
 		b = append(b[:mark], `,"payloadError":`...)
 		b = protocol.AppendJSONString(b, "the payload is "+strconv.Itoa(n)+" bytes of JSON, more than the monitor shows ("+strconv.Itoa(MaxEventPayload)+")")
 	}

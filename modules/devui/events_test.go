@@ -229,3 +229,34 @@ func TestEventFeedRefusalsAreJSON(t *testing.T) {
 	req.Header.Set("Origin", "http://evil.example")
 	do(t, req).wantError(t, http.StatusForbidden, "permission_denied", "evil.example")
 }
+
+// The feed shows a payload of up to MaxEventPayload bytes of JSON, and
+// says how large the one it leaves out is.
+func TestEventFeedPayloadBound(t *testing.T) {
+	t.Parallel()
+	app, base := startUI(t)
+	f := openFeed(t, base)
+	f.subscribe("calc.big", "")
+	ctx := context.Background()
+
+	// A string of MaxEventPayload-2 characters is MaxEventPayload bytes of
+	// JSON, quotes included: shown.
+	fits := strings.Repeat("x", devui.MaxEventPayload-2)
+	if err := app.Netron().Emit(ctx, "calc.big", fits); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := f.next()["event"].(map[string]any); ev["payload"] != fits {
+		t.Errorf("a payload of %d bytes of JSON: payloadError %v; want it shown", devui.MaxEventPayload, ev["payloadError"])
+	}
+
+	// One byte more is left out, and the note gives its size.
+	if err := app.Netron().Emit(ctx, "calc.big", fits+"x"); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := f.next()["event"].(map[string]any)
+	want := fmt.Sprintf("the payload is %d bytes of JSON, more than the monitor shows (%d)", devui.MaxEventPayload+1, devui.MaxEventPayload)
+	if ev["payload"] != nil || ev["payloadError"] != want {
+		t.Errorf("a payload of %d bytes of JSON: payloadError %q, payload of %d bytes; want %q",
+			devui.MaxEventPayload+1, ev["payloadError"], len(fmt.Sprint(ev["payload"])), want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"iter"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,7 +23,9 @@ import (
 //
 // With the security module on, the event monitor, the peers and the
 // metrics, which show the whole app, are shown only to a caller who may
-// call every method the app serves.
+// call every method the app serves; the monitor sends the events of the
+// names the app restricts (security.events) only to a caller who may
+// subscribe to them, and refuses a subscription to one such name.
 func Local(n *netron.Netron, g prometheus.Gatherer) Backend {
 	return &local{n: n, gatherer: g}
 }
@@ -113,6 +116,16 @@ func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHan
 		// sent only to a caller who may subscribe to them: a pattern
 		// covers names the rules decide one by one.
 		ea, _ := l.n.Access().(netron.EventAccess)
+		if ea != nil && !strings.ContainsAny(pattern, "*>") {
+			// One event name: a caller who may not subscribe to it is
+			// refused, as a peer is, rather than told it subscribed and
+			// then sent nothing.
+			if _, err := netron.ParseEventPattern(pattern); err == nil {
+				if err := ea.MaySubscribe(ctx, pattern); err != nil {
+					return nil, err
+				}
+			}
+		}
 		next := h
 		h = func(ectx context.Context, e netron.Event) {
 			if l.seesAll(ctx, "the event monitor") != nil {

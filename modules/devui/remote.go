@@ -3,6 +3,7 @@ package devui
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -17,7 +18,8 @@ import (
 // as p's connection may see them, its calls made through p with the
 // page's token as the call's bearer token (the remote app's security
 // module checks it), the events it sends to p (by exact name: a peer
-// subscribes to events by name) and p's own connection as the list of
+// subscribes to events by name; as p's connection may, whatever the
+// page's token) and p's own connection as the list of
 // peers. A remote app's metrics are not read through Netron: the glance
 // says where to find them.
 func Remote(p *netron.Peer, addr string) Backend {
@@ -100,7 +102,18 @@ func (r *remote) Subscribe(ctx context.Context, pattern string, h netron.EventHa
 		return nil, netron.Errorf(netron.CodeInvalidArgument,
 			"a remote app sends a peer the events it names exactly: subscribe to an event name such as calculator.computed, not the pattern %q", pattern)
 	}
-	return r.p.Subscribe(ctx, pattern, h)
+	unsubscribe, err := r.p.Subscribe(ctx, pattern, h)
+	if code := netron.CodeOf(err); code == netron.CodeUnauthenticated || code == netron.CodePermissionDenied {
+		// The remote app decides as for the peer's connection: the
+		// page's token, sent with calls, does not reach it.
+		refused := netron.Errorf(code, "%s (the app at %s decides subscriptions by the connection of titan dev, which its --token authenticates: the page's token goes with calls only)",
+			netron.MessageOf(err), r.addr)
+		if ne, ok := errors.AsType[*netron.Error](err); ok {
+			refused = refused.WithDetails(ne.Details())
+		}
+		return nil, refused
+	}
+	return unsubscribe, err
 }
 
 func (r *remote) Peers(context.Context) ([]PeerInfo, error) {

@@ -250,3 +250,43 @@ func TestEventFeedFollowsEventRules(t *testing.T) {
 		}
 	}
 }
+
+// titan dev subscribes as its own connection: a remote app that refuses
+// a subscription is not refusing the page's token, and the page says so
+// rather than asking for a token it already sent.
+func TestRemoteSubscriptionRefusalNamesTheConnection(t *testing.T) {
+	t.Parallel()
+	app, _ := startSecureUI(t, `security.events=[{"topic":"orders.>","roles":["auditor"]}]`)
+	addr := app.Addr(t, "tcp")
+	base := remoteUI(t, titantest.Dial(t, addr), addr)
+	f := openFeed(t, base)
+	f.send(map[string]any{"subscribe": "orders.created", "token": token(t, "carol", "auditor")})
+	m := f.next()
+	e, _ := m["error"].(map[string]any)
+	if e["code"] != "unauthenticated" || m["pattern"] != "orders.created" {
+		t.Fatalf("subscribe to orders.created on a remote app that refuses its connection: %v, want unauthenticated", m)
+	}
+	if msg := fmt.Sprint(e["message"]); !strings.Contains(msg, "--token") || !strings.Contains(msg, "the page's token goes with calls only") {
+		t.Errorf("the refusal says %q; want it to say that the connection (titan dev --token) subscribes, not the page's token", msg)
+	}
+}
+
+// A subscription to one event name the app's rules (security.events)
+// refuse the caller is refused, as a peer's is: the page must not show it
+// as made and then stay silent.
+func TestEventFeedRefusesARestrictedName(t *testing.T) {
+	t.Parallel()
+	app, base := startSecureUI(t, `security.events=[{"topic":"orders.>","roles":["auditor"]}]`)
+	f := openFeed(t, base)
+	f.send(map[string]any{"subscribe": "orders.created", "token": token(t, "alice", "admin")})
+	if m := f.next(); !strings.Contains(fmt.Sprint(m["error"]), "permission_denied") || m["pattern"] != "orders.created" {
+		t.Errorf("an admin without the role auditor subscribing to orders.created: %v, want permission_denied", m)
+	}
+	f.subscribe("orders.created", token(t, "carol", "admin", "auditor"))
+	if err := app.Netron().Emit(context.Background(), "orders.created", 1); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := f.next()["event"].(map[string]any); ev["topic"] != "orders.created" {
+		t.Errorf("an auditor subscribed to orders.created was shown %v", ev)
+	}
+}

@@ -50,6 +50,19 @@
     return e;
   }
 
+  // parseJSON parses JSON text keeping each integer beyond 2^53 as its
+  // text (JSON.rawJSON, which JSON.stringify writes as it came): a 64-bit
+  // id is shown and sent as the app has it, not rounded to the nearest
+  // JavaScript number. A browser without JSON.rawJSON parses as usual.
+  const exactIntegers = typeof JSON.rawJSON === 'function';
+  const integerText = /^-?(0|[1-9][0-9]*)$/;
+
+  function parseJSON(text) {
+    if (!exactIntegers) return JSON.parse(text);
+    return JSON.parse(text, (k, v, ctx) => (typeof v === 'number' && !Number.isSafeInteger(v) &&
+      ctx && integerText.test(ctx.source) ? JSON.rawJSON(ctx.source) : v));
+  }
+
   function pretty(v) {
     if (v === undefined) return '';
     return JSON.stringify(v, null, 2);
@@ -417,9 +430,11 @@
     return {
       node: h('div', { class: 'field' }, labelFor(id, label, s, required), input, describe(s)),
       read: () => {
-        if (input.value.trim() === '') return { set: false };
-        const n = Number(input.value);
+        const text = input.value.trim();
+        if (text === '') return { set: false };
+        const n = Number(text);
         if (!Number.isFinite(n)) throw new Error(`${label}: ${input.value} is not a number`);
+        if (exactIntegers && !Number.isSafeInteger(n) && integerText.test(text)) return { set: true, value: JSON.rawJSON(text) };
         return { set: true, value: n };
       },
     };
@@ -498,7 +513,7 @@
       read: () => {
         if (area.value.trim() === '') return { set: false };
         try {
-          return { set: true, value: JSON.parse(area.value) };
+          return { set: true, value: parseJSON(area.value) };
         } catch (e) {
           throw new Error(`${label}: not valid JSON (${e.message})`);
         }
@@ -514,7 +529,7 @@
     if (text === '') return [];
     let args;
     try {
-      args = JSON.parse(text);
+      args = parseJSON(text);
     } catch (e) {
       throw new Error('the arguments are not valid JSON: ' + e.message);
     }
@@ -559,7 +574,7 @@
     try {
       res = await fetch('api/call', { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body });
       try {
-        data = await res.json();
+        data = parseJSON(await res.text());
       } catch (e) {
         data = null;
       }
@@ -617,7 +632,7 @@
     if (!res.ok) {
       let data = null;
       try {
-        data = await res.json();
+        data = parseJSON(await res.text());
       } catch (e) {
         data = null;
       }
@@ -629,7 +644,7 @@
       if (line.trim() === '') return;
       let msg;
       try {
-        msg = JSON.parse(line);
+        msg = parseJSON(line);
       } catch (e) {
         status.textContent = 'an unreadable line arrived';
         return;
@@ -713,7 +728,7 @@
       if (state.socket !== s) return; // a feed of the token before
       let msg;
       try {
-        msg = JSON.parse(ev.data);
+        msg = parseJSON(ev.data);
       } catch (e) {
         return;
       }
