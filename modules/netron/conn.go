@@ -48,12 +48,6 @@ type conn struct {
 
 	bad logevery.Limiter // malformed input's log records
 
-	emu    sync.Mutex
-	events []queuedEvent
-	// evCount and evBytes count the events queued and the one being
-	// delivered, and what they hold (see orderedEvent).
-	evCount, evBytes int
-	evBusy           bool
 	// evDropped counts the events not sent: the send queue was full (see
 	// Peer.sendEvent).
 	evDropped atomic.Uint64

@@ -1,9 +1,14 @@
 package netron
 
-import "github.com/titanframework/titan/modules/netron/protocol"
+import (
+	"context"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
+)
 
 // queuedEvent is an emit task waiting for its handlers.
 type queuedEvent struct {
+	ctx     context.Context // that of the connection it came on
 	topic   string
 	payload protocol.RawValue
 	size    int // what it holds: its frame
@@ -11,7 +16,9 @@ type queuedEvent struct {
 
 // orderedEvent takes an emit TASK out of the concurrent request path: it is
 // acknowledged at once and its handlers run one event at a time, in the
-// order the events arrived. It reports false for any other task.
+// order the events arrived, over the peer's connections (a reconnected
+// peer's events wait for those of the lost connection). It reports false
+// for any other task.
 func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool {
 	var elems []protocol.RawValue
 	if protocol.UnmarshalLimits(payload, &elems, c.p.n.limits) != nil || len(elems) < 2 {
@@ -22,16 +29,17 @@ func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool
 		protocol.UnmarshalLimits(elems[1], &topic, c.p.n.limits) != nil {
 		return false
 	}
-	ev := queuedEvent{topic: topic, payload: protocol.RawValue{0xc0}, size: len(payload)}
+	ev := queuedEvent{ctx: c.ctx, topic: topic, payload: protocol.RawValue{0xc0}, size: len(payload)}
 	if len(elems) > 2 {
 		ev.payload = elems[2]
 	}
 	// The event holds its frame until its handlers have run.
 	cfg := &c.p.n.cfg
-	c.emu.Lock()
-	if c.evCount >= cfg.MaxQueuedEventsPerPeer || c.evBytes+ev.size > cfg.MaxQueuedEventBytesPerPeer && c.evCount > 0 {
-		queued, bytes := c.evCount, c.evBytes
-		c.emu.Unlock()
+	p := c.p
+	p.emu.Lock()
+	if p.evCount >= cfg.MaxQueuedEventsPerPeer || p.evBytes+ev.size > cfg.MaxQueuedEventBytesPerPeer && p.evCount > 0 {
+		queued, bytes := p.evCount, p.evBytes
+		p.emu.Unlock()
 		c.logBad("refused an event: the peer's events wait for their handlers", "topic", clip(topic),
 			"queued", queued, "queued_bytes", bytes, "limit", "netron.maxQueuedEventsPerPeer / maxQueuedEventBytesPerPeer")
 		c.replyError(pkt.ID, pkt.Type, Errorf(CodeResourceExhausted,
@@ -39,35 +47,37 @@ func (c *conn) orderedEvent(pkt protocol.Packet, payload protocol.RawValue) bool
 			clip(topic), queued, bytes, cfg.MaxQueuedEventsPerPeer, cfg.MaxQueuedEventBytesPerPeer))
 		return true
 	}
-	c.events = append(c.events, ev)
-	c.evCount++
-	c.evBytes += ev.size
-	start := !c.evBusy
-	c.evBusy = true
-	c.emu.Unlock()
+	p.events = append(p.events, ev)
+	p.evCount++
+	p.evBytes += ev.size
+	start := !p.evBusy
+	p.evBusy = true
+	p.emu.Unlock()
 	c.reply(pkt.ID, pkt.Type, protocol.Undefined{})
 	if start {
-		go c.runEvents()
+		go p.runEvents()
 	}
 	return true
 }
 
-func (c *conn) runEvents() {
+// runEvents delivers the peer's queued events, oldest first, until none
+// is left.
+func (p *Peer) runEvents() {
 	for {
-		c.emu.Lock()
-		if len(c.events) == 0 {
-			c.evBusy = false
-			c.emu.Unlock()
+		p.emu.Lock()
+		if len(p.events) == 0 {
+			p.evBusy = false
+			p.emu.Unlock()
 			return
 		}
-		ev := c.events[0]
-		c.events[0] = queuedEvent{}
-		c.events = c.events[1:]
-		c.emu.Unlock()
-		c.p.deliver(withPeer(c.ctx, c.p), ev.topic, ev.payload)
-		c.emu.Lock()
-		c.evCount--
-		c.evBytes -= ev.size
-		c.emu.Unlock()
+		ev := p.events[0]
+		p.events[0] = queuedEvent{}
+		p.events = p.events[1:]
+		p.emu.Unlock()
+		p.deliver(withPeer(ev.ctx, p), ev.topic, ev.payload)
+		p.emu.Lock()
+		p.evCount--
+		p.evBytes -= ev.size
+		p.emu.Unlock()
 	}
 }

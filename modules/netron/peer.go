@@ -44,6 +44,16 @@ type Peer struct {
 	lostErr    error                      // why the last connection ended (connLost)
 	deliverMu  sync.Mutex                 // held while the handlers of a received event run (deliver)
 	subMu      sync.Mutex                 // held while a subscribe or unsubscribe task is sent with the change of handlers it makes
+
+	// The events the peer emitted that wait for their handlers (see
+	// orderedEvent), in arrival order over its connections: those of a
+	// lost connection still waiting go before those of the one that
+	// replaced it. evCount and evBytes count them and the one being
+	// delivered, and what they hold.
+	emu              sync.Mutex
+	events           []queuedEvent
+	evCount, evBytes int
+	evBusy           bool
 }
 
 func newPeer(n *Netron, t transport.Conn, scheme string, dialled bool) *Peer {
@@ -194,11 +204,11 @@ func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
 	if p.calls != nil {
 		return 0, p.errNotOverCalls("a ping")
 	}
-	c := p.cur.Load()
-	if c == nil {
-		return 0, errConnLost
+	c, err := p.conn() // a closed or reconnecting peer says so, as for a call
+	if err != nil {
+		return 0, err
 	}
 	start := time.Now()
-	_, err := c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: start.UnixMilli()})
+	_, err = c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: start.UnixMilli()})
 	return time.Since(start), err
 }

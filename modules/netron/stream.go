@@ -278,10 +278,13 @@ func (c *conn) stopStream(id uint32) {
 }
 
 // streamChunk files an item of a stream the peer produces; when the
-// connection reads as many streams as it may, the producer is told so.
+// connection reads as many streams as it may, the producer is told so: a
+// Go producer with the reader's cancel (no impulse bit), which stops it; a
+// STREAM_CLOSE with the impulse bit would be, to it, the end of a stream
+// it reads.
 func (c *conn) streamChunk(pkt protocol.Packet, payload protocol.RawValue) {
 	if !c.inbound.Chunk(pkt, payload, c.rd.Slab()) {
-		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: true,
+		_ = c.send(&protocol.Packet{ID: nextPacketID(), Type: protocol.TypeStreamClose, Impulse: !c.ext.Load(),
 			Data: protocol.Object{{Key: "streamId", Value: pkt.StreamID}, {Key: "reason", Value: "stream-limit-reached"}}})
 	}
 }

@@ -165,7 +165,8 @@ func (c *Credit) Take() bool {
 }
 
 // Acquire waits for one item of the window, until ctx ends (its cause is
-// returned) or idle passes with no grant (ErrReaderIdle).
+// returned) or idle passes with no grant (ErrReaderIdle), counted from the
+// last grant.
 func (c *Credit) Acquire(ctx context.Context, idle time.Duration) error {
 	var timer *time.Timer
 	for {
@@ -181,6 +182,9 @@ func (c *Credit) Acquire(ctx context.Context, idle time.Duration) error {
 		}
 		select {
 		case <-c.wake:
+			// A grant that leaves no room (the bytes of a large item
+			// still in flight) is the reader's too: idle counts from it.
+			timer.Reset(idle)
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-timer.C:

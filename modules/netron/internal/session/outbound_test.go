@@ -43,6 +43,35 @@ func TestCredit(t *testing.T) {
 	}
 }
 
+// A grant that leaves the byte window spent (a large item is still in
+// flight) is the reader's too: Acquire's idle time counts from the last
+// grant, not from when it began to wait. A reader that reads slowly, but
+// grants within the idle time each time, is not idle.
+func TestCreditIdleCountsFromLastGrant(t *testing.T) {
+	var c Credit
+	c.Init(100, 1000)
+	for _, cost := range []int64{100, 5000} {
+		if !c.Take() {
+			t.Fatal("no room in a window with little in flight")
+		}
+		c.Sent(cost)
+	}
+	const idle = 2 * time.Second
+	got := make(chan error, 1)
+	go func() { got <- c.Acquire(context.Background(), idle) }()
+	time.Sleep(idle * 6 / 10)
+	c.Grant(1) // the 100 bytes go back; the 5000 of the large item stay in flight
+	select {
+	case err := <-got:
+		t.Fatalf("Acquire returned %v less than %v after the reader's last grant", err, idle)
+	case <-time.After(idle * 6 / 10): // past idle since Acquire began, well within it since the grant
+	}
+	c.Grant(1)
+	if err := <-got; err != nil {
+		t.Fatalf("Acquire with a grant %v ago and the window open again: %v, want an item", idle*6/10, err)
+	}
+}
+
 // Grants without end (they come from the other peer) keep the window at
 // MaxWindow instead of wrapping it round to a negative count that would
 // stall the stream; a grant of zero or less changes nothing.
