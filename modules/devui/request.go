@@ -102,6 +102,9 @@ func parseClientMessage(b []byte) (clientMessage, error) {
 // decodeStrict decodes one JSON object into v, refusing unknown keys and
 // anything after it.
 func decodeStrict(b []byte, v any) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errors.New("it is empty") // not encoding/json's bare "EOF"
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

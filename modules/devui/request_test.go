@@ -23,7 +23,8 @@ func TestParseCall(t *testing.T) {
 		t.Errorf("no args: %+v %v", q, err)
 	}
 	for _, tt := range []struct{ body, want string }{
-		{``, "EOF"},
+		{``, "it is empty"},
+		{" \n", "it is empty"},
 		{`[]`, "cannot unmarshal array"},
 		{`{"service":"s","method":"m"} {}`, "data after"},
 		{`{"service":"s","method":"m","args":"x"}`, "JSON array"},
