@@ -2,10 +2,13 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -70,9 +73,22 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 			id = uuid.NewString()
 		}
 	}
-	res, err := auth(netron.WithRemoteAddr(r.Context(), r.RemoteAddr), nil, v)
-	if err != nil {
-		res = protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: netron.MessageOf(err)}}
+	out := h.runAuthenticator(r, auth, v)
+	if running := out.running; running != nil {
+		// The authenticator outlived its time: the answer goes out now,
+		// and the request ends when the authenticator returns.
+		defer func() {
+			_ = http.NewResponseController(w).Flush()
+			<-running
+		}()
+	}
+	if out.panicked {
+		writeError(w, id, invocationError(out.err), false)
+		return
+	}
+	res := out.res
+	if out.err != nil {
+		res = protocol.Object{{Key: "success", Value: false}, {Key: "error", Value: netron.MessageOf(out.err)}}
 	}
 	b := append([]byte(nil), `{"id":`...)
 	b = protocol.AppendJSONString(b, id)
@@ -84,7 +100,64 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 	}
 	b = append(b, '}')
 	w.Header()["Content-Type"] = jsonContentType
+	// With its length, the answer is whole for the client while the
+	// request still waits for an authenticator past its time.
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
+}
+
+// runAuthenticator runs auth for the request within the Netron's
+// TaskTimeout, as the engine runs its authenticate task: an authenticator
+// that has not answered by then fails the attempt with deadline_exceeded
+// (a failed authentication, answered at once). running is then not nil and
+// closes when auth returns: the request waits for it, after its answer,
+// before its connection serves another, so that one client cannot pile up
+// authentications that ignore their context. A panic is logged and
+// reported as an internal error.
+func (h *Handler) runAuthenticator(r *http.Request, auth netron.Authenticator, creds any) authOutcome {
+	timeout := h.n.Config().TaskTimeout
+	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(r.Context(), r.RemoteAddr), timeout)
+	defer cancel()
+	done := make(chan authOutcome, 1)
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("the authenticator panicked", "path", "/netron/authenticate", "remote", r.RemoteAddr, "panic", fmt.Sprint(p))
+				done <- authOutcome{err: netron.Errorf(netron.CodeInternal, "internal error"), panicked: true}
+			}
+		}()
+		res, err := auth(ctx, nil, creds)
+		done <- authOutcome{res: res, err: err}
+	}()
+	select {
+	case out := <-done:
+		if out.err != nil && !out.panicked && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
+			out.err = timedOut(timeout)
+		}
+		return out
+	case <-ctx.Done():
+		out := authOutcome{err: timedOut(timeout), running: returned}
+		if err := r.Context().Err(); err != nil {
+			out.err = err // the client is gone; nobody reads the answer
+		}
+		return out
+	}
+}
+
+// authOutcome is what runAuthenticator learned: the authenticator's result
+// or error, whether it panicked, and (when it outlived its time) a channel
+// closed when it returns.
+type authOutcome struct {
+	res      any
+	err      error
+	panicked bool
+	running  <-chan struct{}
+}
+
+func timedOut(timeout time.Duration) error {
+	return netron.Errorf(netron.CodeDeadlineExceeded, "authentication did not finish within %v (netron.taskTimeout)", timeout)
 }
 
 // decodeJSON decodes one JSON value (numbers as json.Number) and refuses

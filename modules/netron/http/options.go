@@ -359,7 +359,11 @@ func WithPathPrefix(prefix string) Option {
 // with a nil peer (HTTP has none) and the credentials as a Netron value
 // (a [protocol.Object] for a JSON object); its result is sent as the
 // "result" of the answer. Without it the route answers 503
-// "Authentication not configured", as the original does.
+// "Authentication not configured", as the original does. a gets the
+// Netron's TaskTimeout (netron.taskTimeout), as the engine's authenticate
+// task does: past it the attempt is answered as a failed authentication
+// naming the limit, and the request ends when a returns; a panic in a is
+// answered as an internal error.
 func WithAuthenticator(a netron.Authenticator) Option {
 	return option{"WithAuthenticator", func(c *config) { c.auth = a }}
 }
