@@ -4,7 +4,10 @@
 // without a goroutine each.
 package afterfuncs
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // List is the registered functions. The context's own mutex guards it:
 // Add and Take are called with that mutex held.
@@ -20,7 +23,7 @@ func (l *List) Add(mu sync.Locker, f func()) (stop func() bool) {
 		defer mu.Unlock()
 		for i, x := range l.fs {
 			if x == p {
-				l.fs = append(l.fs[:i], l.fs[i+1:]...)
+				l.fs = slices.Delete(l.fs, i, i+1) // clears the slot left behind
 				return true
 			}
 		}

@@ -155,9 +155,13 @@ func (s *Server) Err() error {
 }
 
 // Stop stops the server, waiting for the requests in flight until ctx
-// ends.
+// ends; it then cuts those left (closes their connections, which cancels
+// their contexts) and returns ctx's error, so that none outlives the stop.
 func (s *Server) Stop(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+	}
 	<-s.done
 	return err
 }

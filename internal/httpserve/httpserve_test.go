@@ -177,3 +177,43 @@ func TestWriteTimeout(t *testing.T) {
 		t.Errorf("writes %v apart with a bound of %v: %q, want the three", 2*bound, bound, b)
 	}
 }
+
+// TestStopCutsWhatOutlivesIt: a request still in flight when Stop's
+// context ends is cut, its connection closed and its context cancelled,
+// rather than left running after the server has stopped.
+func TestStopCutsWhatOutlivesIt(t *testing.T) {
+	started, ended := make(chan struct{}), make(chan struct{})
+	s, err := Start("127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+		close(ended)
+	}), slog.New(slog.DiscardHandler), "the test server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the handler")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Stop with a request in flight past its context: %v, want context.DeadlineExceeded", err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request in flight still runs 10s after Stop returned")
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Errorf("the connection of the request in flight: %v, want it closed", err)
+	}
+}

@@ -12,7 +12,8 @@
 //	  endpoint: http://collector:4318   # default: OTEL_EXPORTER_OTLP_* or http://localhost:4318
 //
 // An endpoint without a path gets the standard /v1/traces; http:// sends
-// in clear, https:// over TLS. The exporter's OTEL_EXPORTER_OTLP_*
+// in clear, https:// over TLS. It holds no user, query or fragment, which
+// the exporter would not send: credentials go in OTEL_EXPORTER_OTLP_HEADERS. The exporter's OTEL_EXPORTER_OTLP_*
 // environment variables (headers, timeout, compression, ...) apply.
 //
 // OTLP over gRPC has no package: OTLP over HTTP does the same work with

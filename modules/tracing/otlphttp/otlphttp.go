@@ -41,6 +41,11 @@ func endpointURL(endpoint string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("tracing.endpoint %q: want the URL of an OTLP/HTTP receiver, such as http://collector:4318", endpoint)
 	}
+	// The exporter takes the URL's host and path only: what else it holds
+	// would be dropped without a word (credentials go in headers).
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("tracing.endpoint %q: want a URL without user, query or fragment (the exporter sends none of them); give credentials as headers in OTEL_EXPORTER_OTLP_HEADERS", u.Redacted())
+	}
 	if u.Path == "" || u.Path == "/" {
 		u.Path = "/v1/traces"
 	}

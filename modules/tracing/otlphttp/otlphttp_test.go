@@ -113,10 +113,17 @@ func TestEndpoint(t *testing.T) {
 		{"collector:4318", false},
 		{"ftp://collector", false},
 		{"http://", false},
+		// What the exporter would drop: credentials, a query, a fragment.
+		{"https://user:secret@collector:4318", false},
+		{"http://collector:4318/v1/traces?tenant=a", false},
+		{"http://collector:4318#traces", false},
 	} {
 		_, err := otlphttp.New(context.Background(), tracing.Config{Exporter: otlphttp.Name, Endpoint: tc.endpoint})
 		if (err == nil) != tc.ok || err != nil && !strings.Contains(err.Error(), "tracing.endpoint") {
 			t.Errorf("%q: %v", tc.endpoint, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%q: the error shows the password: %v", tc.endpoint, err)
 		}
 	}
 }

@@ -15,8 +15,9 @@
 // than the receiver's frame limit, or whose contents decode to another
 // length, is refused without allocating more than the limit. What it
 // declares is allocated only once its data could decode to that much
-// (zstd: a block of at least 4 bytes per 128 KiB; s2: the data's own
-// length header matches), so a few forged bytes cost a few bytes.
+// (zstd: a block of at least 4 bytes per 128 KiB; s2: at most 32 bytes
+// per byte, or its elements, walked without being written, make that
+// much), so a few forged bytes cost a few bytes.
 package compress
 
 import (
@@ -203,13 +204,7 @@ func (c *Codec) Decompress(dst, env []byte) ([]byte, error) {
 		}
 		out, err = c.decoder().DecodeAll(body, room(dst, size))
 	case S2:
-		n, lerr := s2.DecodedLen(body)
-		switch {
-		case lerr != nil:
-			err = lerr
-		case n != size:
-			err = fmt.Errorf("s2 data of %d bytes, declared %d", n, size)
-		default:
+		if err = s2Check(body, size); err == nil {
 			out, err = s2.Decode(room(dst, size)[:size], body)
 		}
 	default:
@@ -241,3 +236,107 @@ const zstdBlockMax = 128 << 10
 // that decodes to anything takes at least 4 bytes (a 3-byte header and
 // at least a byte of content) and decodes to at most 128 KiB.
 func zstdMaxDecoded(n int) int { return n / 4 * zstdBlockMax }
+
+// s2Check reports s2 data that does not decode to size bytes, by its
+// length header, and when size is over s2Direct times its length, by
+// walking its elements without writing them ([s2Walk]): the header alone
+// costs nothing to forge, and a repeat of 5 bytes makes up to 16 MiB.
+func s2Check(data []byte, size int) error {
+	n, err := s2.DecodedLen(data)
+	if err != nil {
+		return err
+	}
+	if n != size {
+		return fmt.Errorf("s2 data of %d bytes, declared %d", n, size)
+	}
+	if size <= s2Direct*len(data) {
+		return nil
+	}
+	_, s := binary.Uvarint(data)
+	return s2Walk(data[s:], size)
+}
+
+// s2Direct is the most s2 data decodes to, per byte, without the walk
+// of its elements first: ordinary data makes a few bytes per byte, and
+// the walk costs about as much as the decoding.
+const s2Direct = 32
+
+// s2Walk returns s2.ErrCorrupt unless src, the elements of an s2 block
+// (what follows its length header), make exactly size bytes as s2.Decode
+// decodes them; it writes none of them.
+func s2Walk(src []byte, size int) error {
+	d, offset := 0, 0 // the bytes made, and the last copy's offset
+	for s := 0; s < len(src); {
+		tag := src[s]
+		var length int
+		switch tag & 3 {
+		case 0: // literal, its length in the tag or in the 1 to 4 bytes after it
+			length = int(tag >> 2)
+			s++
+			if length >= 60 {
+				k := length - 59
+				if s+k > len(src) {
+					return s2.ErrCorrupt
+				}
+				length = leUint(src[s : s+k])
+				s += k
+			}
+			length++
+			if length > len(src)-s || length > size-d {
+				return s2.ErrCorrupt
+			}
+			s += length
+			d += length
+			continue
+		case 1: // copy with an 11-bit offset, or a repeat of the last offset
+			if s+2 > len(src) {
+				return s2.ErrCorrupt
+			}
+			length = int(tag >> 2 & 7)
+			off := int(tag&0xe0)<<3 | int(src[s+1])
+			s += 2
+			if off != 0 {
+				offset = off
+			} else if length >= 5 { // a repeat's length in 1 to 3 more bytes
+				k := length - 4
+				if s+k > len(src) {
+					return s2.ErrCorrupt
+				}
+				length = leUint(src[s:s+k]) + [...]int{4, 1 << 8, 1 << 16}[k-1]
+				s += k
+			}
+			length += 4
+		case 2: // copy with a 16-bit offset
+			if s+3 > len(src) {
+				return s2.ErrCorrupt
+			}
+			length = 1 + int(tag>>2)
+			offset = int(src[s+1]) | int(src[s+2])<<8
+			s += 3
+		case 3: // copy with a 32-bit offset
+			if s+5 > len(src) {
+				return s2.ErrCorrupt
+			}
+			length = 1 + int(tag>>2)
+			offset = int(binary.LittleEndian.Uint32(src[s+1:]))
+			s += 5
+		}
+		if offset <= 0 || d < offset || length > size-d {
+			return s2.ErrCorrupt
+		}
+		d += length
+	}
+	if d != size {
+		return s2.ErrCorrupt
+	}
+	return nil
+}
+
+// leUint returns the little-endian number in b (at most 4 bytes).
+func leUint(b []byte) int {
+	x := 0
+	for i := len(b) - 1; i >= 0; i-- {
+		x = x<<8 | int(b[i])
+	}
+	return x
+}

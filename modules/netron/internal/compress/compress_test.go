@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/klauspost/compress/s2"
 )
 
 func compressible(n int) []byte {
@@ -118,6 +120,46 @@ func FuzzDecompress(f *testing.F) {
 	})
 }
 
+// FuzzS2Walk: the walk that precedes the decoding of an s2 envelope
+// that declares much more than its length accepts exactly the data s2
+// decodes.
+func FuzzS2Walk(f *testing.F) {
+	for _, n := range []int{0, 100, 70 << 10} {
+		f.Add(s2.Encode(nil, compressible(n)))
+		f.Add(s2.Encode(nil, records(n)))
+	}
+	// A byte, a copy of it setting the offset, a repeat of it of 64 KiB.
+	f.Add(append(binary.AppendUvarint(nil, 1+4+1<<16+4), 0, 'x', 0x01, 1, 0x1d, 0, 0, 0, 0))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := s2.DecodedLen(data)
+		if err != nil || n > 1<<20 {
+			return
+		}
+		_, derr := s2.Decode(nil, data)
+		_, s := binary.Uvarint(data)
+		if werr := s2Walk(data[s:], n); (werr == nil) != (derr == nil) {
+			t.Fatalf("s2Walk: %v, s2.Decode: %v", werr, derr)
+		}
+	})
+}
+
+// TestS2RepeatsOfTheLimit: s2 data of a few bytes that does decode to
+// the frame limit is not refused by the walk that precedes its decoding.
+func TestS2RepeatsOfTheLimit(t *testing.T) {
+	const limit = 16 << 20
+	// A byte, a copy of it (offset 1, 4 bytes), and a repeat of that
+	// offset for the rest: 3-byte length + 1<<16 + 4.
+	rest := limit - 1 - 4 - (1 << 16) - 4
+	env := binary.BigEndian.AppendUint32(nil, limit)
+	env = append(env, FlagsEnvelope, byte(S2))
+	env = binary.AppendUvarint(env, limit)
+	env = append(env, 0, 'x', 0x01, 1, 0x1d, 0, byte(rest), byte(rest>>8), byte(rest>>16))
+	out, err := NewCodec(limit).Decompress(nil, env)
+	if err != nil || !bytes.Equal(out, bytes.Repeat([]byte{'x'}, limit)) {
+		t.Fatalf("%d bytes of s2 data decoding to %d bytes: %d bytes back, %v", len(env)-headerLen, limit, len(out), err)
+	}
+}
+
 // records is a realistic compressible message: JSON-like records.
 func records(n int) []byte {
 	var b bytes.Buffer
@@ -192,6 +234,12 @@ func TestForgedEnvelopeAllocatesLittle(t *testing.T) {
 		"zstd, frame declaring the limit": env(Zstd, zstdHeader(limit)),
 		"s2, 4 bytes":                     env(S2, []byte{1, 2, 3, 4}),
 		"s2, data declaring 1 byte":       env(S2, []byte{1, 0, 'x'}),
+		// s2 data whose own length header agrees with the envelope, and
+		// whose elements make 1 byte of it.
+		"s2, data declaring the limit": env(S2, append(binary.AppendUvarint(nil, limit), 0, 'x')),
+		// And whose elements add up to it: a byte, then a repeat of the
+		// last copy's offset (of the rest of the limit) before any copy.
+		"s2, a repeat without an offset": env(S2, append(binary.AppendUvarint(nil, limit), 0, 'x', 0x1d, 0, 0xfb, 0xff, 0xfe)),
 	}
 	for name, e := range cases {
 		var before, after runtime.MemStats
