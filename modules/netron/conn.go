@@ -32,10 +32,12 @@ type conn struct {
 	// dispatch): the reader waits while none is free; the peer's cancel
 	// finds a call by id; the connection's end cancels them all.
 	served *session.Served[*callCtx]
-	// rd reads the connection; idleTimer checks its count of reads every
-	// Config.IdleTimeout (see watchIdle).
+	// rd reads the connection; idleTimer checks its count of reads, and
+	// of bytes where the transport counts them, every Config.IdleTimeout
+	// (see watchIdle).
 	rd        *session.Reader
 	idleMark  uint64 // reads at the last check (idleTimer's goroutine only)
+	idleBytes uint64 // bytes read at the last check (idleTimer's goroutine only)
 	idleTimer atomic.Pointer[time.Timer]
 	// probes counts the idle probes the peer answered (read by tests).
 	probes atomic.Uint64

@@ -29,6 +29,16 @@ func (c *conn) watchIdle() {
 	}
 }
 
+// bytesRead returns the bytes the transport read so far, those of a
+// message still arriving included ([transport.ReadCounter]); 0 when it
+// does not count them.
+func (c *conn) bytesRead() uint64 {
+	if rc, ok := c.t.(transport.ReadCounter); ok {
+		return rc.BytesRead()
+	}
+	return 0
+}
+
 // checkIdle runs on the idle timer: it probes a connection that read
 // nothing since the last check, and re-arms the timer.
 func (c *conn) checkIdle() {
@@ -38,9 +48,11 @@ func (c *conn) checkIdle() {
 	cfg := c.p.n.cfg
 	// A reader waiting for a request slot (see session.Served.Take) reads
 	// nothing and could not read the answer: the connection is busy, not
-	// idle.
-	if r := c.rd.Reads(); r != c.idleMark || c.served.Full() {
-		c.idleMark = r
+	// idle. Nor is a peer whose bytes arrive, though no whole message has
+	// (it is sending a large one slowly, within the frame limits).
+	got := c.bytesRead()
+	if r := c.rd.Reads(); r != c.idleMark || got != c.idleBytes || c.served.Full() {
+		c.idleMark, c.idleBytes = r, got
 		c.idleTimer.Load().Reset(cfg.IdleTimeout)
 		return
 	}
@@ -55,12 +67,20 @@ func (c *conn) checkIdle() {
 	if c.ctx.Err() != nil {
 		return
 	}
+	if err != nil && ctx.Err() != nil && c.bytesRead() != got {
+		// The peer began sending meanwhile: its answer comes after the
+		// message it is in the middle of, which may take longer than
+		// PingTimeout at the frame limits' rate.
+		c.idleMark, c.idleBytes = c.rd.Reads(), c.bytesRead()
+		c.idleTimer.Load().Reset(cfg.IdleTimeout)
+		return
+	}
 	if err != nil {
 		c.p.log.Info("closing connection: silent and did not answer a ping", "silent", cfg.IdleTimeout, "ping_timeout", cfg.PingTimeout, "error", err)
 		c.close(NewError(CodeUnavailable, fmt.Errorf("the peer was silent for %v and did not answer a ping within %v", cfg.IdleTimeout, cfg.PingTimeout)))
 		return
 	}
 	c.probes.Add(1)
-	c.idleMark = c.rd.Reads()
+	c.idleMark, c.idleBytes = c.rd.Reads(), c.bytesRead()
 	c.idleTimer.Load().Reset(cfg.IdleTimeout)
 }

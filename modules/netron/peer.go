@@ -199,7 +199,8 @@ func (p *Peer) markClosed() bool {
 	return true
 }
 
-// Ping sends a PING and waits for its echo.
+// Ping sends a PING and waits for its echo, at most Config.RequestTimeout
+// when ctx has no deadline, as a call does.
 func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
 	if p.calls != nil {
 		return 0, p.errNotOverCalls("a ping")
@@ -208,7 +209,11 @@ func (p *Peer) Ping(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	timeout := time.Duration(0)
+	if _, ok := ctx.Deadline(); !ok {
+		timeout = p.n.cfg.RequestTimeout
+	}
 	start := time.Now()
-	_, err = c.request(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: start.UnixMilli()})
+	_, err = c.requestTimeout(ctx, &protocol.Packet{ID: nextPacketID(), Type: protocol.TypePing, Impulse: true, Data: start.UnixMilli()}, timeout)
 	return time.Since(start), err
 }

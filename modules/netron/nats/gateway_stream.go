@@ -21,8 +21,8 @@ type sendStream struct {
 }
 
 // acquire waits for one credit until ctx ends or the stream has been idle
-// for idle; every probeInterval of waiting, alive checks that the reader
-// is still there.
+// for idle, counted from the reader's last grant; every probeInterval of
+// waiting, alive checks that the reader is still there.
 func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func() bool) error {
 	deadline := time.Now().Add(idle)
 	for {
@@ -37,6 +37,9 @@ func (s *sendStream) acquire(ctx context.Context, idle time.Duration, alive func
 		select {
 		case <-s.credit.Granted():
 			t.Stop()
+			// A grant that leaves no room (the bytes of a large item
+			// still in flight) is the reader's too: idle counts from it.
+			deadline = time.Now().Add(idle)
 		case <-ctx.Done():
 			t.Stop()
 			return context.Cause(ctx)

@@ -137,6 +137,16 @@ type WriteCounter interface {
 	Writes() uint64
 }
 
+// ReadCounter is implemented by connections that count the bytes they read from the medium as
+// they arrive, those of a message not yet complete included. The engine's idle probe watches it:
+// a peer sending a large message slowly is not silent, though no whole message has arrived for
+// long, and it answers a ping only after that message.
+type ReadCounter interface {
+	// BytesRead returns the number of bytes read from the medium so far. Safe for concurrent
+	// use.
+	BytesRead() uint64
+}
+
 // Pinger is implemented by connections whose medium has a keep-alive probe of its own, such as
 // the ping control frame of WebSocket. The engine, probing a connection that has been silent,
 // uses it when implemented (netron-browser answers WebSocket pings but sends no Netron PING),

@@ -104,7 +104,8 @@ func FormatAddr(a net.Addr) string {
 	}
 }
 
-// Conn is a [transport.Conn] over a byte stream. It also implements [transport.WriteCounter].
+// Conn is a [transport.Conn] over a byte stream. It also implements [transport.WriteCounter]
+// and [transport.ReadCounter].
 // ReadMessage may be called from one goroutine at a time; the other methods are safe for
 // concurrent use.
 type Conn struct {
@@ -120,6 +121,7 @@ type Conn struct {
 
 	// Read side, owned by the single reader.
 	br      readerState
+	read    atomic.Uint64 // bytes read from nc, for BytesRead
 	readErr error
 	clock   limit.FrameClock // the deadline of the frame being read
 	size    int64            // its length, -1 while its header is incomplete
@@ -159,7 +161,7 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 	case *net.TCPConn, *net.UnixConn:
 		c.vectored = true
 	}
-	c.br.r = bufio.NewReaderSize(nc, readBufferSize)
+	c.br.r = bufio.NewReaderSize(countingReader{nc, &c.read}, readBufferSize)
 	if rc := tlsrecord.Of(nc); rc != nil && c.clock.On() {
 		c.records = rc
 		rc.Watch((*wireClock)(c))
@@ -182,6 +184,22 @@ func (c *Conn) RemoteAddr() string { return c.remote }
 // writev calls when the socket buffer fills or a batch has more than 1024 vector elements), and
 // one per packed buffer on other connections.
 func (c *Conn) Writes() uint64 { return c.writes.Load() }
+
+// BytesRead returns the bytes read from the wrapped connection so far, those of a frame still
+// arriving included (over TLS, as its records are decrypted).
+func (c *Conn) BytesRead() uint64 { return c.read.Load() }
+
+// countingReader counts in n the bytes read from r.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Uint64
+}
+
+func (cr countingReader) Read(b []byte) (int, error) {
+	n, err := cr.r.Read(b)
+	cr.n.Add(uint64(n))
+	return n, err
+}
 
 // Close closes the connection, unblocking pending reads and writes. The first call returns the
 // wrapped connection's Close error; later calls return nil.
@@ -487,6 +505,7 @@ func (c *Conn) WriteMessages(msgs ...[]byte) error {
 var _ interface {
 	transport.Conn
 	transport.WriteCounter
+	transport.ReadCounter
 } = (*Conn)(nil)
 
 // wireSize returns the bytes of the frame being read, length prefix included, or -1 while its

@@ -384,6 +384,10 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 	}
 }
 
+// BytesRead returns the bytes read from the connection so far, those of a message still arriving
+// included (0 when they are not counted). It implements [transport.ReadCounter].
+func (c *Conn) BytesRead() uint64 { return c.received() }
+
 // received returns the bytes read from the connection so far (0 when they are not counted).
 func (c *Conn) received() uint64 {
 	if cc, ok := c.raw.(*corkConn); ok {
@@ -422,4 +426,5 @@ var (
 	_ transport.Credentials = (*Conn)(nil)
 	_ transport.Rejecter    = (*Conn)(nil)
 	_ transport.Pinger      = (*Conn)(nil)
+	_ transport.ReadCounter = (*Conn)(nil)
 )
