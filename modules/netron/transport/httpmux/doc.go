@@ -23,7 +23,7 @@
 // handshake must end within HandshakeTimeout of accept, and the request header within
 // HandshakeTimeout of the handshake's end or of the previous request (10 s by default;
 // slower ones are dropped; net/http times the two apart, so over TLS the set-up may take
-// up to twice HandshakeTimeout), a header above MaxHeaderBytes (64 KiB) is answered 431,
+// up to twice HandshakeTimeout), a header above MaxHeaderBytes (64 KiB, the request line included) is answered 431,
 // an idle keep-alive connection is closed after HTTPIdleTimeout (2 min), and a request body
 // must arrive like a message: within FrameTimeout of the header (15 s) or at FrameMinRate
 // (64 KiB per 10 s), or its reads fail with an error matching [transport.ErrFrameTimeout]

@@ -435,3 +435,36 @@ func TestReleaseClosesSilentConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderCapIsExact: MaxHeaderBytes caps the header itself, request line included. net/http
+// reads 4 KiB past its MaxHeaderBytes before answering 431, so without a check of its own a
+// 1 KiB cap still served a 4 KiB header.
+func TestHeaderCapIsExact(t *testing.T) {
+	s := acquireWith(t, transport.Options{MaxHeaderBytes: 1 << 10})
+	if _, err := s.Handle("/", text("ok")); err != nil {
+		t.Fatal(err)
+	}
+	// header returns a request header of n bytes.
+	header := func(n int) string {
+		prefix, end := "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ", "\r\n\r\n"
+		return prefix + strings.Repeat("p", n-len(prefix)-len(end)) + end
+	}
+	for _, c := range []struct{ size, want int }{
+		{1 << 10, http.StatusOK},
+		{1<<10 + 1, http.StatusRequestHeaderFieldsTooLarge},
+		{4 << 10, http.StatusRequestHeaderFieldsTooLarge},
+	} {
+		conn := rawConn(t, s.Addr())
+		if _, err := io.WriteString(conn, header(c.size)); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("a %d-byte header: %v", c.size, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("a %d-byte header with MaxHeaderBytes 1024: status %d, want %d", c.size, resp.StatusCode, c.want)
+		}
+	}
+}

@@ -201,10 +201,38 @@ func http11Only(cfg *tls.Config) *tls.Config {
 }
 
 func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	// net/http reads up to 4 KiB past its MaxHeaderBytes before it answers 431 itself.
+	if headerSize(r) > s.limits.MaxHeaderBytes {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "431 Request Header Fields Too Large", http.StatusRequestHeaderFieldsTooLarge)
+		return
+	}
 	if s.limits.FrameTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
 		r.Body = newTimedBody(r, w, s.limits)
 	}
 	s.mux.Load().ServeHTTP(w, r)
+}
+
+// headerSize returns the size of r's request line and header as clients write them (CRLF line
+// ends, a space after each colon). net/http takes Host and Transfer-Encoding out of r.Header
+// and may add a Cache-Control for a Pragma; they are counted as sent.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(" ") + len(r.RequestURI) + len(" ") + len(r.Proto) + len("\r\n\r\n")
+	if r.URL.Host == "" && r.Host != "" { // else the Host line, if any, was ignored
+		n += len("Host: \r\n") + len(r.Host)
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(": \r\n") + len(v)
+		}
+	}
+	if len(r.TransferEncoding) > 0 {
+		n += len("Transfer-Encoding: chunked\r\n")
+	}
+	if cc := r.Header["Cache-Control"]; len(cc) == 1 && cc[0] == "no-cache" && r.Header.Get("Pragma") == "no-cache" {
+		n -= len("Cache-Control: no-cache\r\n")
+	}
+	return n
 }
 
 // connState counts the connections of the server while they speak HTTP: a new one over a cap
