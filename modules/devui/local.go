@@ -126,12 +126,19 @@ func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHan
 				}
 			}
 		}
+		// Each event is decided without a refusal logged, where the
+		// Access can (netron.EventFilter): the caller did not ask for it.
+		ef, _ := l.n.Access().(netron.EventFilter)
 		next := h
 		h = func(ectx context.Context, e netron.Event) {
 			if l.seesAll(ctx, "the event monitor") != nil {
 				return
 			}
-			if ea != nil && ea.MaySubscribe(ctx, e.Topic) != nil {
+			if ef != nil {
+				if !ef.MayReceiveEvent(ctx, e.Topic) {
+					return
+				}
+			} else if ea != nil && ea.MaySubscribe(ctx, e.Topic) != nil {
 				return
 			}
 			next(ectx, e)

@@ -48,6 +48,17 @@ type EventReceiver interface {
 	MayReceive(p *Peer, topic string) bool
 }
 
+// EventFilter is an [EventAccess] that is also asked before each event is
+// handed to a subscription made for a caller that is not a connection (the
+// development UI's event monitor, ctx carrying the caller): it decides as
+// MaySubscribe does, without logging, for the refusal repeats with every
+// event and the caller asked for none of them by name (a pattern covers
+// names the app's rules decide one by one). The security module
+// implements it. It must be quick and not block.
+type EventFilter interface {
+	MayReceiveEvent(ctx context.Context, topic string) bool
+}
+
 // PeerWatcher is an [Access] that is told of every connection a listener
 // accepts, before it is served (the security module closes connections
 // that do not authenticate in time).

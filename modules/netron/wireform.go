@@ -25,8 +25,15 @@ var urlType = reflect.TypeFor[url.URL]()
 //   - the json tag option ",string" on a number or a boolean: the contract
 //     wants a string, the encoder writes the value itself, as the
 //     TypeScript Netron does;
-//   - a struct of an unexported type embedded by pointer: its fields are
-//     written, but the decoder cannot allocate it, so they would be lost;
+//   - a struct of an unexported type embedded by pointer: it is written
+//     (its fields, or itself under its json name), but the decoder cannot
+//     allocate it, so the values would be lost;
+//   - the json tag option ",inline" on a field encoding/json does not
+//     flatten (all but an embedded struct without a name): the contract
+//     wants the field's fields in its place, the encoder writes the field
+//     under its name;
+//   - a json tag naming a field "-" (`json:"-,"`), or the jsonschema tag
+//     "-" on a field the encoder writes: the contract leaves it out;
 //   - a map whose keys are neither strings nor integers: the encoder and
 //     the decoder refuse it, so every call would fail.
 func checkWireForm(t reflect.Type) error {
@@ -53,11 +60,23 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		jsonTag := strings.Split(f.Tag.Get("json"), ",")
-		if !f.IsExported() && !f.Anonymous || jsonTag[0] == "-" && len(jsonTag) == 1 {
+		if jsonTag[0] == "-" && len(jsonTag) == 1 {
 			continue
 		}
 		at := t.String() + "." + f.Name
-		if f.Anonymous && !f.IsExported() && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && jsonTag[0] == "" {
+		if jsonTag[0] != "-" && slices.Contains(jsonTag[1:], "inline") && !flattened(f, jsonTag[0]) {
+			return fmt.Errorf("%s: json tag option \",inline\" is not supported: Netron, as encoding/json, sends the field under its name, its contract would want its fields in its place; drop the option, or embed the struct without a json name to flatten it", at)
+		}
+		if !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		if strings.Split(f.Tag.Get("jsonschema"), ",")[0] == "-" {
+			return fmt.Errorf("%s: jsonschema tag \"-\" leaves the field out of its contract, while Netron, as encoding/json, sends it: tag it json:\"-\" to leave it out", at)
+		}
+		if jsonTag[0] == "-" {
+			return fmt.Errorf("%s: json tag %q names the field \"-\": Netron, as encoding/json, sends it under that name, its contract leaves it out; give it another name, or tag it json:\"-\" to leave it out", at, f.Tag.Get("json"))
+		}
+		if f.Anonymous && !f.IsExported() && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
 			return fmt.Errorf("%s: an unexported struct embedded by pointer cannot be filled when a value arrives (its fields would be lost): embed %v by value, or export it", at, f.Type.Elem())
 		}
 		if f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Uint8 && f.Type != rawMessageType {
@@ -77,6 +96,17 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 		}
 	}
 	return nil
+}
+
+// flattened reports whether encoding/json writes the fields of field f,
+// whose json name is name, in place of f: an embedded struct, or pointer
+// to one, without a name.
+func flattened(f reflect.StructField, name string) bool {
+	t := f.Type
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return f.Anonymous && name == "" && t.Kind() == reflect.Struct
 }
 
 // quotable reports whether encoding/json's ",string" option changes how a

@@ -568,6 +568,19 @@ func (g *Guard) MayReceive(p *netron.Peer, topic string) bool {
 	return err == nil
 }
 
+// MayReceiveEvent decides, before each event is handed to a subscription
+// made for the caller in ctx that is not a connection's (the development
+// UI's event monitor), as MaySubscribe would (netron.EventFilter). Nothing
+// is logged: the refusal repeats with every event, and the caller did not
+// ask for it by name.
+func (g *Guard) MayReceiveEvent(ctx context.Context, topic string) bool {
+	if len(g.events) == 0 && !g.cfg.Auth.Required {
+		return true
+	}
+	_, err := g.subscription(FromContext(ctx), topic)
+	return err == nil
+}
+
 // subscription decides whether the caller id may subscribe to topic, and
 // returns the rule of security.events that decided, if one did.
 func (g *Guard) subscription(id *Identity, topic string) (*eventRule, error) {
@@ -610,6 +623,7 @@ func (g *Guard) checkEvent(r *eventRule, id *Identity, topic string) error {
 var (
 	_ netron.EventAccess   = (*Guard)(nil)
 	_ netron.EventReceiver = (*Guard)(nil)
+	_ netron.EventFilter   = (*Guard)(nil)
 )
 
 // Identify is the identity of a request that brings its own credentials

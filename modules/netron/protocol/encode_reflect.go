@@ -64,6 +64,9 @@ func newTypeEncoder(t reflect.Type) encFunc {
 				e.buf = append(e.buf, 0xc0)
 				return nil
 			}
+			if !v.CanInterface() {
+				return fmt.Errorf("%w: cannot encode Go error type %s embedded unexported with a json name: its Error method cannot be called", ErrUnsupported, t)
+			}
 			return e.value(v.Interface())
 		}
 	}
@@ -244,8 +247,11 @@ func isEmptyValue(v reflect.Value) bool {
 	return false
 }
 
+// isZeroValue reports whether omitzero omits v: by its IsZero method, or
+// when it has none, or it cannot be called (on a struct of an unexported
+// type embedded with a json name), by its being the zero value.
 func isZeroValue(v reflect.Value) bool {
-	if v.Type().Implements(isZeroerType) {
+	if v.Type().Implements(isZeroerType) && v.CanInterface() {
 		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 			return true
 		}

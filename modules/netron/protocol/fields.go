@@ -12,7 +12,8 @@ import (
 
 // field is one encoded struct field, found by the rules of encoding/json:
 // the json tag names it ("-" skips it), untagged exported fields use the Go
-// name, embedded structs without a tag are flattened, and among fields with
+// name, embedded structs without a tag are flattened (those of an
+// unexported type with a tag are fields of that name), and among fields with
 // the same name the shallowest wins, then the tagged one, else all are
 // dropped.
 type field struct {
@@ -24,6 +25,10 @@ type field struct {
 	tagged    bool
 	omitEmpty bool
 	omitZero  bool
+	// readOnly: an unexported struct embedded by pointer with a json
+	// name, which the decoder can neither allocate nor set to nil; it
+	// skips its values.
+	readOnly bool
 }
 
 type structInfo struct {
@@ -133,9 +138,8 @@ func typeFields(t reflect.Type) []field {
 					ft = ft.Elem()
 				}
 				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct || isOpaqueStruct(ft) {
-					if !sf.IsExported() {
-						continue
-					}
+					// An unexported struct embedded with a json name is
+					// written under that name, as encoding/json writes it.
 					tagged := name != ""
 					if name == "" {
 						name = sf.Name
@@ -143,6 +147,7 @@ func typeFields(t reflect.Type) []field {
 					fields = append(fields, field{
 						name: name, index: index, typ: sf.Type, tagged: tagged,
 						omitEmpty: omitEmpty, omitZero: omitZero,
+						readOnly: !sf.IsExported() && sf.Type.Kind() == reflect.Pointer,
 					})
 					if count[f.typ] > 1 {
 						// Two embeddings of the same type at this depth make the

@@ -713,7 +713,17 @@ func structDecoder(t reflect.Type) decFunc {
 		}
 		switch h.k {
 		case kNil, kUndefined:
-			v.SetZero()
+			if v.CanSet() {
+				v.SetZero()
+				return nil
+			}
+			// A struct of an unexported type embedded with a json name
+			// cannot be set whole: the fields a value sets are zeroed.
+			for i := range si.fields {
+				if fv, ok := fieldValue(v, si.fields[i].index); ok && fv.CanSet() {
+					fv.SetZero()
+				}
+			}
 			return nil
 		case kMap:
 		default:
@@ -754,6 +764,12 @@ func structDecoder(t reflect.Type) decFunc {
 				continue
 			}
 			guess = i + 1
+			if si.fields[i].readOnly {
+				if err := d.skip(); err != nil {
+					return err
+				}
+				continue
+			}
 			var fv reflect.Value
 			if j := si.fields[i].direct; j >= 0 {
 				fv = v.Field(j) // a field of the struct itself: nothing to allocate on the way
