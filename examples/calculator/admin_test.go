@@ -113,19 +113,21 @@ func TestReadyzFailsFirstOnSIGTERM(t *testing.T) {
 	}
 }
 
-// awaitReady waits for /readyz at admin to answer 200. The app is ready
-// once every start hook has run, which can be a moment after its
+// awaitReady waits for /readyz at admin to answer 200 healthy. The app is
+// ready once every start hook has run, which can be a moment after its
 // listeners logged their addresses (the metrics module's hook, which
-// starts the transports check, runs after the Netron's).
+// starts the transports check, runs after the Netron's); until its first
+// registration with discovery, a check that is not critical, it answers
+// 200 degraded.
 func awaitReady(t *testing.T, admin string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		code, _, checks := report(t, "http://"+admin+"/readyz")
-		if code == 200 {
+		code, status, checks := report(t, "http://"+admin+"/readyz")
+		if code == 200 && status == "healthy" {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d 5s after the app listened: %v", code, checks)
+			t.Fatalf("/readyz = %d %s 5s after the app listened: %v", code, status, checks)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

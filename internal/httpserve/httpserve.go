@@ -27,6 +27,11 @@ func CheckAddr(addr string) error {
 	if err != nil || strings.Contains(addr, "/") {
 		return fmt.Errorf("want host:port such as 127.0.0.1:9090 or :9090, got %q", addr)
 	}
+	if port == "" {
+		// net.LookupPort reads "" as 0: a typo would listen on a port
+		// nobody knows.
+		return fmt.Errorf("want host:port with a port after the colon (0 for any free one), got %q", addr)
+	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
 		return fmt.Errorf("want host:port with a port from 0 to 65535 (or a service name such as http), got %q", addr)
 	}

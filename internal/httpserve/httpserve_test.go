@@ -19,7 +19,8 @@ import (
 func TestCheckAddr(t *testing.T) {
 	for addr, ok := range map[string]bool{":9090": true, "127.0.0.1:9090": true, "[::1]:1": true,
 		"9090": false, "127.0.0.1": false, "http://127.0.0.1:9090": false, "": false,
-		":0": true, ":65535": true, ":99999": false, ":65536": false, "127.0.0.1:-1": false, "127.0.0.1:nosuchport": false} {
+		":0": true, ":65535": true, ":99999": false, ":65536": false, "127.0.0.1:-1": false, "127.0.0.1:nosuchport": false,
+		"127.0.0.1:": false, ":": false} {
 		if err := CheckAddr(addr); (err == nil) != ok {
 			t.Errorf("CheckAddr(%q) = %v", addr, err)
 		}
