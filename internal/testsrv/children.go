@@ -52,12 +52,12 @@ func Child() bool {
 
 // whoApp is the app of a child process (Child, Member): who@1.0.0 named
 // name, its method idempotent, on a free tcp:// port, configured by the
-// settings its parent passed (joined by \x1f) and then by more, with
-// opts.
+// settings its parent passed (joined by \x1f) and then by more (no file,
+// not the titan.yaml of the working directory either), with opts.
 func whoApp(name, parentSets string, more []string, opts ...titan.Option) *titan.App {
 	sets := append(strings.Split(parentSets, "\x1f"), "netron.listen=tcp://127.0.0.1:0")
 	return titan.New(append([]titan.Option{
-		titan.WithConfig(config.Options{Sets: append(sets, more...), Environ: []string{}, NoWatch: true}),
+		titan.WithConfig(config.Options{Sets: append(sets, more...), Environ: []string{}, NoDefaultFile: true, NoWatch: true}),
 		titan.Service("who", "1.0.0", func() *Who { return &Who{name: name} }, titan.Method("name", titan.Idempotent())),
 	}, opts...)...)
 }

@@ -51,9 +51,9 @@ func (s *SyncBuffer) String() string {
 }
 
 // Settings is the configuration of a test app: sets, quiet logs, no files
-// or environment.
+// (not the titan.yaml of the working directory either) or environment.
 func Settings(sets ...string) titan.Option {
-	return titan.WithConfig(config.Options{Sets: append(sets, "logger.level=error"), Environ: []string{}, NoWatch: true})
+	return titan.WithConfig(config.Options{Sets: append(sets, "logger.level=error"), Environ: []string{}, NoDefaultFile: true, NoWatch: true})
 }
 
 // StartApp starts an app and stops it when the test ends.

@@ -122,7 +122,9 @@ func program(t testing.TB, command func(string, ...string) *exec.Cmd, args []str
 // [StartProgram].
 type Program struct {
 	// Cmd is the process. A test that stops it itself (a signal, then
-	// Cmd.Wait) reads Records to their end before it waits.
+	// Cmd.Wait) reads Records to their end before it waits, and waits
+	// before it ends: when the test ends, the process is killed and
+	// waited for.
 	Cmd *exec.Cmd
 	// Records are the JSON log records the program writes to standard
 	// error, in order; lines that are not JSON objects are passed over.
@@ -146,7 +148,7 @@ func (p *Program) Text() string {
 // StartProgram starts the program of the test's working directory
 // ([ProgramCommand]) with args in a fresh folder of its own (so it reads
 // no titan.yaml), logging JSON (TITAN_LOGGER__FORMAT=json), and kills it
-// when the test ends.
+// and waits for it when the test ends.
 func StartProgram(t testing.TB, args ...string) *Program {
 	t.Helper()
 	return StartCommand(t, ProgramCommand(t, args...))
@@ -163,7 +165,7 @@ func StartProgramEnv(t testing.TB, bin string, env []string, args ...string) *Pr
 
 // StartCommand starts cmd as StartProgram starts the program: in a fresh
 // folder, logging JSON (added to cmd.Env, os.Environ() when nil), killed
-// when the test ends.
+// and waited for when the test ends.
 func StartCommand(t testing.TB, cmd *exec.Cmd) *Program {
 	t.Helper()
 	cmd.Dir = t.TempDir()
@@ -184,6 +186,10 @@ func StartCommand(t testing.TB, cmd *exec.Cmd) *Program {
 	t.Cleanup(func() {
 		close(ended)
 		_ = cmd.Process.Kill()
+		// Reaps the process and closes its standard error before
+		// t.TempDir removes its folder (an error, passed over, when the
+		// test has waited for it).
+		_ = cmd.Wait()
 	})
 	records := make(chan map[string]any, 100)
 	p := &Program{Cmd: cmd, Records: records, t: t}

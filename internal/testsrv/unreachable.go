@@ -18,6 +18,7 @@ type SilentServer struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
+	closed   bool // set by the cleanup: a connection accepted since is closed at once
 }
 
 // StartSilent starts a [SilentServer] that stops, closing every
@@ -39,9 +40,14 @@ func StartSilent(t testing.TB) *SilentServer {
 			}
 			s.accepted.Add(1)
 			s.mu.Lock()
+			if s.closed { // accepted as the cleanup ran, after it closed the others
+				s.mu.Unlock()
+				c.Close()
+				return
+			}
 			s.conns[c] = struct{}{}
-			s.mu.Unlock()
 			s.wg.Add(1)
+			s.mu.Unlock()
 			go func() { // read until the client closes its end
 				defer s.wg.Done()
 				_, _ = io.Copy(io.Discard, c)
@@ -55,6 +61,7 @@ func StartSilent(t testing.TB) *SilentServer {
 	t.Cleanup(func() {
 		l.Close()
 		s.mu.Lock()
+		s.closed = true
 		for c := range s.conns {
 			c.Close()
 		}

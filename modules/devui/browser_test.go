@@ -361,3 +361,53 @@ func TestPageKeepsLargeIntegers(t *testing.T) {
 		t.Errorf("echo of -9007199254740995 as JSON shows %s", got)
 	}
 }
+
+// bigInput is a contract whose values are integers beyond 2^53: an enum
+// of them, and an integer with its bounds and default.
+const bigInput = `{"type":"array","prefixItems":[{"enum":[9007199254740993,1]},
+{"type":"integer","minimum":-9007199254740995,"maximum":9007199254740993,"default":9007199254740993}],"minItems":2,"maxItems":2}`
+
+// Pair echoes the first of its two 64-bit integers.
+type Pair struct{}
+
+func (Pair) First(_ context.Context, a, _ int64) (int64, error) { return a, nil }
+
+// The page keeps the integers of a contract beyond 2^53 as the contract
+// has them: the schema it shows, the enum values it sends, and the
+// bounds and default of a number field.
+func TestPageKeepsLargeIntegersOfContracts(t *testing.T) {
+	t.Parallel()
+	app := titantest.StartApp(t,
+		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "devui.enabled=true"),
+		titan.Service("pair", "1.0.0", func() Pair { return Pair{} },
+			titan.Contract("first", json.RawMessage(bigInput), nil)))
+	base := app.Addr(t, "http") + devui.BasePath
+	b := testsrv.NewBrowser(t)
+	first := chromedp.CSS(`button.method-button[data-service="pair@1.0.0"][data-method="first"]`)
+	field := func(path string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf(`#call-form [data-path=%q]`, path)) }
+	b.Do("open first",
+		chromedp.Navigate(base),
+		chromedp.WaitVisible(first),
+		chromedp.Click(first),
+		chromedp.WaitVisible(field("1")),
+	)
+	if s := b.Text("#input-schema"); strings.Count(s, "9007199254740993") != 3 || !strings.Contains(s, "-9007199254740995") {
+		t.Errorf("the input schema shows\n%s", s)
+	}
+	b.Do("check the bounds and the default of the integer's field",
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			const i = document.querySelector('#call-form [data-path="1"]');
+			const got = [i.min, i.max, i.placeholder].join(' ');
+			if (got !== '-9007199254740995 9007199254740993 9007199254740993') throw new Error('min, max and placeholder: ' + got);
+		})()`),
+	)
+	b.Do("call first with the large enum value",
+		chromedp.SetValue(field("0"), "0"),
+		chromedp.SendKeys(field("1"), "1"),
+		chromedp.Click(chromedp.CSS("#call-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.ok #result-value")),
+	)
+	if got := strings.TrimSpace(b.Text("#result-value")); got != "9007199254740993" {
+		t.Errorf("first of the enum value 9007199254740993 shows %s", got)
+	}
+}

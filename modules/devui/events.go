@@ -44,8 +44,9 @@ const (
 // once.
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// Refused here rather than by Accept, which answers in plain text:
-	// the API's errors are JSON.
-	if !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
+	// the API's errors are JSON. A HEAD is answered as a GET without a
+	// handshake is.
+	if r.Method == http.MethodHead || !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket") {
 		w.Header().Set("Connection", "Upgrade")
 		w.Header().Set("Upgrade", "websocket")
 		writeErrorStatus(w, http.StatusUpgradeRequired, netron.Errorf(netron.CodeFailedPrecondition,

@@ -58,6 +58,7 @@ const (
 //	GET  api/metrics   a glance at the metrics
 //	GET  api/events    a WebSocket feed of events (see the package doc)
 //
+// A HEAD of a GET route answers as the GET does, without the body.
 // The caller is who the request's bearer token says (Authorization:
 // Bearer); an error answers {"error": {"code", "message", "details"}}
 // with the HTTP status of its code.
@@ -242,7 +243,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	switch rest {
 	case "api/info":
-		if allowMethods(w, r, http.MethodGet) {
+		if allowMethods(w, r, http.MethodGet, http.MethodHead) {
 			writeJSON(w, http.StatusOK, h.b.Info())
 		}
 	case "api/services":
@@ -256,7 +257,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "api/stream":
 		h.serveStream(w, r)
 	case "api/events":
-		if allowMethods(w, r, http.MethodGet) {
+		if allowMethods(w, r, http.MethodGet, http.MethodHead) {
 			h.serveEvents(w, r)
 		}
 	default:
@@ -291,9 +292,10 @@ func (h *Handler) caller(r *http.Request, token string) (context.Context, error)
 	return h.b.Caller(r.Context(), c)
 }
 
-// serveGet answers a GET of the API with what get returns as JSON.
+// serveGet answers a GET of the API with what get returns as JSON, and a
+// HEAD as the GET, without the body (net/http leaves it out).
 func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, get func(context.Context) (any, error)) {
-	if !allowMethods(w, r, http.MethodGet) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
 	ctx, err := h.caller(r, "")

@@ -368,3 +368,22 @@ func TestUnderPathPrefix(t *testing.T) {
 		t.Errorf("a call under /rpc: %d %s", a.status, a.body)
 	}
 }
+
+// HEAD of each GET of the API answers as the GET does, without the body,
+// as net/http's ServeMux serves HEAD for a GET pattern: a monitor or a
+// proxy that checks a URL with HEAD is not told 405.
+func TestHeadOfTheAPI(t *testing.T) {
+	t.Parallel()
+	_, base := startUI(t)
+	for _, path := range []string{"api/info", "api/services", "api/peers", "api/metrics", "api/events"} {
+		g := get(t, base+path, "")
+		req, err := http.NewRequest(http.MethodHead, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := do(t, req)
+		if h.status != g.status || h.header.Get("Content-Type") != g.header.Get("Content-Type") || len(h.body) != 0 {
+			t.Errorf("HEAD %s: %d %q, %d bytes; GET: %d %q", path, h.status, h.header.Get("Content-Type"), len(h.body), g.status, g.header.Get("Content-Type"))
+		}
+	}
+}

@@ -63,6 +63,12 @@
       ctx && integerText.test(ctx.source) ? JSON.rawJSON(ctx.source) : v));
   }
 
+  // valueText is String(v) for a value parseJSON returned: the text of an
+  // integer it kept (which String refuses) as the app wrote it.
+  function valueText(v) {
+    return exactIntegers && JSON.isRawJSON(v) ? v.rawJSON : String(v);
+  }
+
   function pretty(v) {
     if (v === undefined) return '';
     return JSON.stringify(v, null, 2);
@@ -85,7 +91,9 @@
     return { code: 'unavailable', message: 'the app did not answer' };
   }
 
-  async function getJSON(path) {
+  // getJSON GETs path and returns its JSON answer; exact keeps the
+  // integers beyond 2^53 as parseJSON does (the values of contracts).
+  async function getJSON(path, exact) {
     let res;
     try {
       res = await fetch(path, { headers: headers(), cache: 'no-store' });
@@ -94,7 +102,7 @@
     }
     let body = null;
     try {
-      body = await res.json();
+      body = exact ? parseJSON(await res.text()) : await res.json();
     } catch (e) {
       body = null;
     }
@@ -148,7 +156,7 @@
   async function loadServices() {
     const list = $('#services');
     try {
-      state.services = await getJSON('api/services');
+      state.services = await getJSON('api/services', true);
     } catch (err) {
       state.services = [];
       list.replaceChildren(h('p', { class: 'muted', text: 'The services could not be listed:' }), errorBox(err));
@@ -285,7 +293,7 @@
     if (text === undefined || text === null) return null;
     if (typeof text === 'object') return text;
     try {
-      return JSON.parse(text);
+      return parseJSON(text);
     } catch (e) {
       return null;
     }
@@ -424,9 +432,9 @@
   function numberField(s, type, label, path, required) {
     const id = fieldID(path);
     const input = h('input', { id, type: 'number', step: type === 'integer' ? '1' : 'any', 'data-path': path,
-      placeholder: s.default !== undefined ? String(s.default) : type });
-    if (s.minimum !== undefined) input.min = String(s.minimum);
-    if (s.maximum !== undefined) input.max = String(s.maximum);
+      placeholder: s.default !== undefined ? valueText(s.default) : type });
+    if (s.minimum !== undefined) input.min = valueText(s.minimum);
+    if (s.maximum !== undefined) input.max = valueText(s.maximum);
     return {
       node: h('div', { class: 'field' }, labelFor(id, label, s, required), input, describe(s)),
       read: () => {
@@ -443,7 +451,7 @@
   function stringField(s, label, path, required, nullable) {
     const id = fieldID(path);
     const input = h('input', { id, type: 'text', spellcheck: 'false', 'data-path': path,
-      placeholder: s.format || (s.default !== undefined ? String(s.default) : 'string') });
+      placeholder: s.format || (s.default !== undefined ? valueText(s.default) : 'string') });
     return {
       node: h('div', { class: 'field' }, labelFor(id, label, s, required), input, describe(s)),
       read: () => {
