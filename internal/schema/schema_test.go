@@ -471,3 +471,55 @@ func TestFalseSchemaReason(t *testing.T) {
 		t.Fatalf("violations %v", vs)
 	}
 }
+
+// Opt has nullable fields of every kind: a number, a string, a struct and
+// a list of struct pointers.
+type Opt struct {
+	P    *int    `json:"p" jsonschema:"minimum=1"`
+	S    *string `json:"s" jsonschema:"minLength=2"`
+	L    *Leaf   `json:"l"`
+	Tagd *Leaf   `json:"tagd" jsonschema:"nullable"`
+	Ls   []*Leaf `json:"ls"`
+}
+
+// A value of a field that may be null breaks the contract once: what the
+// value itself breaks, without "want null" beside it; a value of another
+// type says that null is allowed too.
+func TestNullableViolationsNameTheValueOnce(t *testing.T) {
+	doc, err := json.Marshal(schema.ReflectValues(reflect.TypeFor[Opt](), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := schema.Compile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		doc  string
+		want []string // pointer: reason
+	}{
+		{`{"p":0,"s":null,"l":null,"tagd":null,"ls":[]}`, []string{"/p: want at least 1, got 0"}},
+		{`{"p":null,"s":"x","l":null,"tagd":null,"ls":[]}`, []string{"/s: want at least 2 characters, got 1"}},
+		{`{"p":null,"s":null,"l":{"n":0},"tagd":null,"ls":[]}`, []string{"/l/n: want at least 1, got 0"}},
+		{`{"p":null,"s":null,"l":null,"tagd":{"n":0},"ls":[]}`, []string{"/tagd/n: want at least 1, got 0"}},
+		{`{"p":null,"s":null,"l":null,"tagd":null,"ls":[{"n":0},null,{"n":-1}]}`, []string{"/ls/0/n: want at least 1, got 0", "/ls/2/n: want at least 1, got -1"}},
+		{`{"p":0,"s":null,"l":{},"tagd":null,"ls":[]}`, []string{"/p: want at least 1, got 0", "/l/n: required, but missing"}},
+		{`{"p":"x","s":null,"l":null,"tagd":null,"ls":[]}`, []string{"/p: want an integer or null, got a string"}},
+		{`{"p":null,"s":null,"l":7,"tagd":null,"ls":[]}`, []string{"/l: want an object or null, got a number"}},
+	} {
+		var val any
+		if err := json.Unmarshal([]byte(tt.doc), &val); err != nil {
+			t.Fatal(err)
+		}
+		val, _ = schema.Normalize(val)
+		var got []string
+		for _, vi := range v.Validate(val) {
+			got = append(got, vi.Pointer()+": "+vi.Reason)
+		}
+		slices.Sort(got)
+		slices.Sort(tt.want)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: violations %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}

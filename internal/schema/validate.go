@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -94,6 +95,19 @@ func (v *Validator) Validate(value any) []Violation {
 }
 
 func collect(e *jsonschema.ValidationError, out *[]Violation) {
+	if value := notNull(e); value != nil {
+		// A value that is not null breaks what the value may be, not
+		// "want null" besides: its own reasons, or both types in one.
+		if t, ok := typeOnly(value, e.InstanceLocation); ok {
+			*out = append(*out, Violation{
+				Path:   append([]string(nil), e.InstanceLocation...),
+				Reason: reason(&kind.Type{Got: t.Got, Want: append(slices.Clone(t.Want), "null")}),
+			})
+			return
+		}
+		collect(value, out)
+		return
+	}
 	if len(e.Causes) == 0 {
 		// Name the offending key itself rather than its parent object.
 		switch k := e.ErrorKind.(type) {
@@ -117,6 +131,37 @@ func collect(e *jsonschema.ValidationError, out *[]Violation) {
 	for _, c := range e.Causes {
 		collect(c, out)
 	}
+}
+
+// notNull returns the cause of the failed anyOf or oneOf of a schema and
+// {"type": "null"} (what a pointer may be, see orNull) that is not its
+// null branch, or nil for another error. The null branch fails only when
+// the value is not null, so the other one says what is wrong with it.
+func notNull(e *jsonschema.ValidationError) *jsonschema.ValidationError {
+	switch e.ErrorKind.(type) {
+	case *kind.AnyOf, *kind.OneOf:
+	default:
+		return nil
+	}
+	if len(e.Causes) != 2 {
+		return nil
+	}
+	for i, c := range e.Causes {
+		if t, ok := c.ErrorKind.(*kind.Type); ok && len(c.Causes) == 0 && slices.Equal(t.Want, []string{"null"}) {
+			return e.Causes[1-i]
+		}
+	}
+	return nil
+}
+
+// typeOnly returns the type error e comes down to, when it is only that
+// one, of the value at loc.
+func typeOnly(e *jsonschema.ValidationError, loc []string) (*kind.Type, bool) {
+	for len(e.Causes) == 1 {
+		e = e.Causes[0]
+	}
+	t, ok := e.ErrorKind.(*kind.Type)
+	return t, ok && len(e.Causes) == 0 && slices.Equal(e.InstanceLocation, loc)
 }
 
 // Normalize converts a Go value into the JSON value model the validator

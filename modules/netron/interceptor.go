@@ -222,7 +222,8 @@ type UnaryFunc func(ctx context.Context, call *Call) (any, error)
 // a yield returns false, ctx is done and [context.Cause] of it says why
 // the stream stopped: the reader cancelled it (canceled), stayed idle
 // past Config.StreamIdleTimeout (deadline_exceeded), the connection ended,
-// or an item could not be sent.
+// or an item could not be sent. A handler returns an iterator or an
+// error: one that returns neither ends the call with internal.
 type StreamingHandlerFunc func(ctx context.Context, call *Call) (iter.Seq2[any, error], error)
 
 // StreamingClientFunc opens a server stream on the calling side.
@@ -314,7 +315,10 @@ func recoverUnary(log *slog.Logger, next UnaryFunc) UnaryFunc {
 }
 
 // recoverStreaming is recoverUnary for the opening of a stream; a panic
-// of its iterator is recovered where the iterator is ranged over.
+// of its iterator is recovered where the iterator is ranged over. A chain
+// that returns neither an iterator nor an error (an interceptor's bug:
+// the engine gives none of its own a nil iterator) ends the call with an
+// internal error, logged, instead of a panic where it is ranged over.
 func recoverStreaming(log *slog.Logger, next StreamingHandlerFunc) StreamingHandlerFunc {
 	return func(ctx context.Context, call *Call) (seq iter.Seq2[any, error], err error) {
 		defer func() {
@@ -323,7 +327,13 @@ func recoverStreaming(log *slog.Logger, next StreamingHandlerFunc) StreamingHand
 				seq, err = nil, NewError(CodeInternal, errors.New(internalMessage))
 			}
 		}()
-		return next(ctx, call)
+		seq, err = next(ctx, call)
+		if seq == nil && err == nil {
+			log.Error("an interceptor's WrapStreamingHandler returned neither an iterator nor an error",
+				"service", call.Service, "method", call.Method)
+			return nil, NewError(CodeInternal, errors.New(internalMessage))
+		}
+		return seq, err
 	}
 }
 

@@ -82,7 +82,9 @@ func (v *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) net
 			return nil, err
 		}
 		seq, err := next(ctx, call)
-		if err != nil || spec.Extension(SkipOutputKey) == true {
+		// A nil iterator (an inner interceptor's bug) goes through as it
+		// came, for the engine to refuse: there is no item to check.
+		if err != nil || seq == nil || spec.Extension(SkipOutputKey) == true {
 			return seq, err
 		}
 		return func(yield func(any, error) bool) {

@@ -3,9 +3,11 @@ package validate_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"iter"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -191,5 +193,118 @@ func TestSkipOutput(t *testing.T) {
 	}
 	if n2 != 3 {
 		t.Fatalf("walk gave %d items, want 3 unchecked", n2)
+	}
+}
+
+// nilStreams is an interceptor whose streams return neither an iterator
+// nor an error: a bug of its own, which the validation wrapped around it
+// must not turn into a panic.
+type nilStreams struct{ netron.UnaryInterceptorFunc }
+
+func (nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
+}
+
+// A stream whose inner interceptor returns (nil, nil) ends with internal
+// and a log that says so, not a nil-iterator panic; the connection goes
+// on serving.
+func TestNilStreamFromAnInnerInterceptor(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))
+	var ran atomic.Int64
+	n, err := netron.New(netron.Config{}, log, netron.WithInterceptors(validate.New(log),
+		nilStreams{func(next netron.UnaryFunc) netron.UnaryFunc { return next }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("shapes", "1.0.0", Shapes{ran: &ran}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	var last error
+	for _, err := range netron.CallStream[Point](ctx, p, "shapes@1.0.0", "walk", Point{X: 1}) {
+		if err != nil {
+			last = err
+			break
+		}
+		t.Fatal("walk gave an item; its interceptor returned no iterator")
+	}
+	if last == nil || !strings.Contains(last.Error(), "internal") {
+		t.Fatalf("walk through an interceptor returning (nil, nil) = %v, want internal", last)
+	}
+	mu.Lock()
+	got := logs.String()
+	mu.Unlock()
+	if strings.Contains(got, "panicked") || !strings.Contains(got, "neither an iterator nor an error") {
+		t.Fatalf("the log does not say the stream had no iterator:\n%s", got)
+	}
+	if _, err := netron.CallUnary[Point](ctx, p, "shapes@1.0.0", "move", Point{X: 15}); err != nil {
+		t.Fatalf("move after the nil stream = %v, want the connection still serving", err)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// Bounds has a field that may be null: a pointer.
+type Bounds struct {
+	Limit *int `json:"limit" jsonschema:"minimum=1"`
+}
+
+// Sizer takes Bounds.
+type Sizer struct{}
+
+func (Sizer) Size(_ context.Context, b Bounds) (int, error) { return 0, nil }
+
+// An argument that breaks the contract of a field that may be null is
+// refused with one reason for its pointer: not also "want null".
+func TestNullableFieldViolatedOnce(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(validate.New(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("sizer", "1.0.0", Sizer{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := context.Background()
+	if _, err := p.Call(ctx, "sizer@1.0.0", "size", map[string]any{"limit": nil}); err != nil {
+		t.Fatalf("size(limit=null) = %v", err)
+	}
+	_, err = p.Call(ctx, "sizer@1.0.0", "size", map[string]any{"limit": 0})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/limit: want at least 1, got 0") || strings.Contains(err.Error(), "null") {
+		t.Fatalf("size(limit=0) = %v, want invalid_argument: /limit: want at least 1, got 0, alone", err)
+	}
+	_, err = p.Call(ctx, "sizer@1.0.0", "size", map[string]any{"limit": "x"})
+	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/limit: want an integer or null, got a string") {
+		t.Fatalf("size(limit=x) = %v, want invalid_argument: /limit: want an integer or null, got a string", err)
 	}
 }
