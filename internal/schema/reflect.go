@@ -69,9 +69,12 @@ func newReflector(m Mapper) *jsonschema.Reflector {
 // Reflect returns the JSON Schema of t as invopop's schema value.
 // Struct field names come from `json` tags; `jsonschema` tags add ranges,
 // enums, formats and descriptions. A field without `omitempty` is required.
-// t must pass CheckType.
+// The keys of a map of integers are decimal integers, without a leading
+// zero, negative for signed integers. t must pass CheckType.
 func Reflect(t reflect.Type) *jsonschema.Schema {
 	s := newReflector(nil).ReflectFromType(t)
+	w := nullWalker{seen: map[reflect.Type]bool{}, keysOnly: true}
+	w.walk(t, s)
 	s.Version = "https://json-schema.org/draft/2020-12/schema"
 	return s
 }
@@ -216,18 +219,21 @@ func withoutNull(s *jsonschema.Schema) *jsonschema.Schema {
 // type (as the reflector made them) also allow null, the fields promoted
 // from a struct embedded by pointer not required (a nil pointer leaves
 // them out), and negative keys of maps of signed integers allowed. seen
-// holds the struct types being walked.
+// holds the struct types being walked. keysOnly (for Reflect) leaves
+// pointers and required fields as the reflector made them, and only gives
+// the keys of maps of integers their decimal patterns.
 type nullWalker struct {
-	m    Mapper
-	seen map[reflect.Type]bool
+	m        Mapper
+	seen     map[reflect.Type]bool
+	keysOnly bool
 }
 
 func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if s == nil || t == durationType || ownSchema(t) || (w.m != nil && w.m(t) != nil) {
-		return // a schema given whole: not the reflector's walk of t
+	if s == nil || s == jsonschema.TrueSchema || s == jsonschema.FalseSchema || t == durationType || ownSchema(t) || (w.m != nil && w.m(t) != nil) {
+		return // a schema given whole (or shared): not the reflector's walk of t
 	}
 	s = withoutNull(s)
 	switch t.Kind() {
@@ -247,6 +253,9 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 				continue
 			}
 			w.walk(f.typ, p)
+			if w.keysOnly {
+				continue
+			}
 			if f.typ.Kind() == reflect.Pointer {
 				s.Properties.Set(f.name, orNull(p))
 			}
@@ -259,23 +268,37 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 			return
 		}
 		w.walk(t.Elem(), s.Items)
-		if t.Elem().Kind() == reflect.Pointer {
+		if t.Elem().Kind() == reflect.Pointer && !w.keysOnly {
 			s.Items = orNull(s.Items)
 		}
 	case reflect.Map:
+		if w.keysOnly && unsigned(t.Key().Kind()) && s.PatternProperties == nil {
+			// The reflector lets any key through; the configuration
+			// decodes only digits.
+			p := s.AdditionalProperties
+			if p == nil {
+				p = jsonschema.TrueSchema
+			}
+			s.PatternProperties = map[string]*jsonschema.Schema{unsignedKeys: p}
+			s.AdditionalProperties = jsonschema.FalseSchema
+		}
 		w.walk(t.Elem(), s.AdditionalProperties)
-		if t.Elem().Kind() == reflect.Pointer {
+		if t.Elem().Kind() == reflect.Pointer && !w.keysOnly {
 			s.AdditionalProperties = orNull(s.AdditionalProperties)
 		}
 		if p, ok := s.PatternProperties[digitKeys]; ok && signed(t.Key().Kind()) {
 			// The reflector's keys of a map[int] are digits only: a
 			// negative key, which Go writes as "-1", would be refused.
 			delete(s.PatternProperties, digitKeys)
-			s.PatternProperties[intKeys] = p
+			keys := intKeys
+			if w.keysOnly {
+				keys = decimalKeys
+			}
+			s.PatternProperties[keys] = p
 		}
 		for k, p := range s.PatternProperties { // keys of other kinds than string
 			w.walk(t.Elem(), p)
-			if t.Elem().Kind() == reflect.Pointer {
+			if t.Elem().Kind() == reflect.Pointer && !w.keysOnly {
 				s.PatternProperties[k] = orNull(p)
 			}
 		}
@@ -284,13 +307,21 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 
 // digitKeys is the pattern the reflector gives the keys of a map whose
 // keys are signed integers; intKeys also allows the minus sign.
+// decimalKeys and unsignedKeys, for Reflect, refuse a leading zero too: the
+// configuration decodes a key as Go source does, "010" as 8.
 const (
-	digitKeys = "^[0-9]+$"
-	intKeys   = "^-?[0-9]+$"
+	digitKeys    = "^[0-9]+$"
+	intKeys      = "^-?[0-9]+$"
+	decimalKeys  = "^-?(0|[1-9][0-9]*)$"
+	unsignedKeys = "^(0|[1-9][0-9]*)$"
 )
 
 func signed(k reflect.Kind) bool {
 	return k == reflect.Int || k == reflect.Int8 || k == reflect.Int16 || k == reflect.Int32 || k == reflect.Int64
+}
+
+func unsigned(k reflect.Kind) bool {
+	return k == reflect.Uint || k == reflect.Uint8 || k == reflect.Uint16 || k == reflect.Uint32 || k == reflect.Uint64 || k == reflect.Uintptr
 }
 
 type jsonField struct {

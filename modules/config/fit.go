@@ -67,7 +67,8 @@ func lowercase(t reflect.Type, value any, path string, fold bool, changed map[st
 // fitProblems reports the values of value (a section's JSON value at path,
 // of Go type t) that pass the schema but do not fit their Go type, which
 // would otherwise change on decoding: an integer out of its type's range
-// (10000000000000000000 read as a negative int) and a duration beyond
+// (10000000000000000000 read as a negative int), a map key out of the range
+// of its integer type (which would fail decoding) and a duration beyond
 // time.Duration's ("9999999999h").
 func fitProblems(t reflect.Type, value any, path string, report func(path, reason string)) {
 	for t.Kind() == reflect.Pointer {
@@ -115,6 +116,13 @@ func fitProblems(t reflect.Type, value any, path string, report func(path, reaso
 	case t.Kind() == reflect.Map:
 		if m, ok := value.(map[string]any); ok {
 			for k, v := range m {
+				if isInt(t.Key().Kind()) {
+					lo, hi := intRange(t.Key())
+					if n, ok := new(big.Int).SetString(k, 10); ok && (n.Cmp(lo) < 0 || n.Cmp(hi) > 0) {
+						report(join(path, k), fmt.Sprintf("want a key from %v to %v (the range of %s), got %s", lo, hi, t.Key(), k))
+						continue
+					}
+				}
 				fitProblems(t.Elem(), v, join(path, k), report)
 			}
 		}
@@ -159,7 +167,7 @@ var maxHours = fmt.Sprintf("%dh", time.Duration(math.MaxInt64)/time.Hour)
 func eachField(t reflect.Type, m map[string]any, fn func(f reflect.StructField, name string, v any)) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Anonymous && f.Tag.Get("json") == "" {
+		if f.Anonymous && embeddedUnnamed(f) {
 			ft := f.Type
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()

@@ -482,6 +482,12 @@ func resolve(sections map[string]*section, raw []string, held ...map[string]any)
 		case s != nil && s.AdditionalProperties != nil && s.AdditionalProperties != jsonschema.FalseSchema:
 			out[i] = heldKey(held, out[:i], seg)
 			s = s.AdditionalProperties
+		case s != nil && len(s.PatternProperties) == 1:
+			// A map with integer keys: its values' schema is its pattern's.
+			out[i] = heldKey(held, out[:i], seg)
+			for _, p := range s.PatternProperties {
+				s = p
+			}
 		default:
 			out[i] = heldKey(held, out[:i], seg)
 			s = nil

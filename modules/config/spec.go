@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -77,6 +78,9 @@ func compileSpec(s Spec) (*section, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: section %q: %w", s.name, err)
 	}
+	if err := checkTags(s.typ, map[reflect.Type]bool{}); err != nil {
+		return nil, fmt.Errorf("config: section %q: %w", s.name, err)
+	}
 	v, err := schema.Compile(doc)
 	if err != nil {
 		return nil, fmt.Errorf("config: section %q: %w", s.name, err)
@@ -99,12 +103,67 @@ func compileSpec(s Spec) (*section, error) {
 	return sec, nil
 }
 
+// checkTags refuses, in t or in any type t holds, a field whose tags make
+// the section's schema describe it otherwise than the loader decodes it,
+// so that a key the schema accepts would be lost, or one the loader reads
+// refused:
+//   - the json tag option ",inline" on a field other than an embedded
+//     struct without a name: the schema wants its keys in its place, the
+//     loader reads them under the field's name;
+//   - an embedded struct with a json name: the schema wants its keys under
+//     that name, the loader reads them in its place;
+//   - a json tag naming a field "-" (`json:"-,"`), or the jsonschema tag
+//     "-" on a field the loader reads: the schema leaves the key out.
+func checkTags(t reflect.Type, seen map[reflect.Type]bool) error {
+	t = derefType(t)
+	for t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		t = derefType(t.Elem())
+	}
+	if t.Kind() != reflect.Struct || seen[t] {
+		return nil
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("json"), ",")
+		if tag[0] == "-" && len(tag) == 1 {
+			continue
+		}
+		at := t.String() + "." + f.Name
+		embedded := f.Anonymous && derefType(f.Type).Kind() == reflect.Struct
+		switch {
+		case slices.Contains(tag[1:], "inline") && !(embedded && tag[0] == ""):
+			return fmt.Errorf("field %s: json tag option \",inline\" is not supported: the configuration reads the field's keys under %q, its schema would want them in its place; drop the option, or embed the struct without a json name", at, cmp.Or(tag[0], f.Name))
+		case embedded && tag[0] != "" && tag[0] != "-":
+			return fmt.Errorf("field %s: an embedded struct named %q by its json tag is not supported: the configuration reads its keys in place of the section's, its schema wants them under %q; make it a named field, or drop the name", at, tag[0], tag[0])
+		case !f.IsExported() && !f.Anonymous:
+			continue
+		case tag[0] == "-":
+			return fmt.Errorf("field %s: json tag %q names the key \"-\": give it another name, or tag it json:\"-\" to leave it out of the configuration", at, f.Tag.Get("json"))
+		case strings.Split(f.Tag.Get("jsonschema"), ",")[0] == "-":
+			return fmt.Errorf("field %s: jsonschema tag \"-\" leaves the key out of the section's schema, which then refuses it, while the configuration reads it: tag it json:\"-\" to leave it out of the configuration", at)
+		}
+		if err := checkTags(f.Type, seen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // derefType returns t without its pointers.
 func derefType(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	return t
+}
+
+// embeddedUnnamed reports whether the json tag of field f gives it no name
+// (none, or options only, as `json:",omitempty"`): an embedded struct
+// without a name has its keys in place of its own.
+func embeddedUnnamed(f reflect.StructField) bool {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name == ""
 }
 
 // jsonName returns a field's JSON name and whether it has omitempty; name
@@ -139,7 +198,7 @@ func secretPaths(t reflect.Type, prefix string, out map[string]bool, depth int) 
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Anonymous && f.Tag.Get("json") == "" {
+		if f.Anonymous && embeddedUnnamed(f) {
 			secretPaths(f.Type, prefix, out, depth+1)
 			continue
 		}
@@ -214,7 +273,7 @@ func structToMap(v reflect.Value, m map[string]any) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		fv := v.Field(i)
-		if f.Anonymous && f.Tag.Get("json") == "" {
+		if f.Anonymous && embeddedUnnamed(f) {
 			for fv.Kind() == reflect.Pointer {
 				if fv.IsNil() {
 					break

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // binaryLengthKeys are the jsonschema tag keys that bound a length.
@@ -35,13 +37,25 @@ var urlType = reflect.TypeFor[url.URL]()
 //   - a json tag naming a field "-" (`json:"-,"`), or the jsonschema tag
 //     "-" on a field the encoder writes: the contract leaves it out;
 //   - a map whose keys are neither strings nor integers: the encoder and
-//     the decoder refuse it, so every call would fail.
+//     the decoder refuse it, so every call would fail;
+//   - a time.Time, a big.Int or a value of the protocol's own types
+//     embedded without a json name: the encoder writes it whole, under its
+//     type's name, where the contract has its (absent) fields in its place,
+//     and encoding/json writes the struct by the methods it promotes (an
+//     embedded time.Time makes it a bare time);
+//   - a struct that is an error (its own Error method, or one promoted from
+//     an embedded field) outside the protocol package: the encoder writes
+//     it as a JavaScript Error, only its message, where the contract wants
+//     its fields.
 func checkWireForm(t reflect.Type) error {
 	return wireForm(t, t.String(), map[reflect.Type]bool{})
 }
 
 func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+		if err := errorValue(t, where); err != nil {
+			return err
+		}
 		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return nil
 		}
@@ -52,6 +66,9 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 	}
 	if t == urlType {
 		return fmt.Errorf("%s: a url.URL cannot cross the wire (Netron would send its fields, its contract wants a URL string): use a string and url.Parse", where)
+	}
+	if err := errorValue(t, where); err != nil {
+		return err
 	}
 	if t.Kind() != reflect.Struct || seen[t] {
 		return nil
@@ -76,6 +93,14 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 		if jsonTag[0] == "-" {
 			return fmt.Errorf("%s: json tag %q names the field \"-\": Netron, as encoding/json, sends it under that name, its contract leaves it out; give it another name, or tag it json:\"-\" to leave it out", at, f.Tag.Get("json"))
 		}
+		if et := f.Type; f.Anonymous && jsonTag[0] == "" {
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct && protocol.OwnEncoding(et) {
+				return fmt.Errorf("%s: an embedded %v cannot cross the wire: Netron sends it whole, under the name %q, which its contract does not describe, while encoding/json writes the struct by the methods %v promotes (a time.Time's MarshalJSON makes the struct a bare time); make it a named field, such as %s %v `json:\"%s\"`", at, f.Type, f.Name, f.Type, f.Name, f.Type, strings.ToLower(f.Name))
+			}
+		}
 		if f.Anonymous && !f.IsExported() && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct {
 			return fmt.Errorf("%s: an unexported struct embedded by pointer cannot be filled when a value arrives (its fields would be lost): embed %v by value, or export it", at, f.Type.Elem())
 		}
@@ -97,6 +122,28 @@ func wireForm(t reflect.Type, where string, seen map[reflect.Type]bool) error {
 	}
 	return nil
 }
+
+// errorValue refuses t, at where, when the encoder writes its values as a
+// JavaScript Error (a struct with an Error method, its own or promoted)
+// while its contract describes its fields. The protocol's own error types
+// have their wire form.
+func errorValue(t reflect.Type, where string) error {
+	st := t
+	if st.Kind() == reflect.Pointer {
+		st = st.Elem()
+	}
+	if st.Kind() != reflect.Struct || st.PkgPath() == protocolPkg || !t.Implements(errorType) {
+		return nil
+	}
+	if where != t.String() {
+		where += ": " + t.String()
+	}
+	return fmt.Errorf("%s is an error (it has an Error method, its own or promoted from an embedded field): Netron sends it as a JavaScript Error, its message only, while its contract wants its fields; pass the fields in a struct without an Error method", where)
+}
+
+// protocolPkg is the import path of the protocol package, whose types have
+// their own wire form.
+var protocolPkg = reflect.TypeFor[protocol.Map]().PkgPath()
 
 // flattened reports whether encoding/json writes the fields of field f,
 // whose json name is name, in place of f: an embedded struct, or pointer
