@@ -237,10 +237,14 @@ func (p *Peer) restore() {
 	targets := p.toResolve
 	p.toResolve = nil
 	p.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
-	defer cancel()
+	// Each subscription and each resolve has a RequestTimeout of its own:
+	// on a slow link, the later ones must not fail for the time the
+	// earlier ones took.
 	for _, t := range topics {
-		if _, err := p.task(ctx, TaskSubscribe, t); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
+		_, err := p.task(ctx, TaskSubscribe, t)
+		cancel()
+		if err != nil {
 			p.log.Warn("could not restore a subscription", "topic", t, "error", err)
 		}
 	}
@@ -250,7 +254,10 @@ func (p *Peer) restore() {
 		if err != nil {
 			return
 		}
-		if _, err := p.resolve(ctx, c, target); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
+		_, err = p.resolve(ctx, c, target)
+		cancel()
+		if err != nil {
 			p.log.Warn("could not resolve a service again after reconnecting", "target", target, "error", err)
 		}
 	}
@@ -681,18 +688,33 @@ func (p *Peer) openStream(ctx context.Context, call *Call) (*Stream, error) {
 	// The items come on the connection the reference came on; if it has
 	// ended since, the stream ends at once with its error (Claim).
 	c := reply.c
-	rs := c.inbound.Claim(ref.StreamID)
+	rs, why := c.inbound.ClaimOrWhy(ref.StreamID)
 	if rs == nil {
 		cancel()
 		c.stopStream(ref.StreamID) // its producer would run on until its idle timeout
-		return nil, Errorf(CodeResourceExhausted, "%s.%s: stream refused: this connection to %s reads as many streams as it may (maxStreamsPerPeer %d)",
-			call.Service, call.Method, p.RemoteAddr(), p.n.cfg.MaxStreamsPerPeer)
+		return nil, p.streamRefused(call, why)
 	}
 	p.inflight.Add(1) // until the stream ends (Stream.end)
 	s := &Stream{peer: p, rs: rs, c: c, ctx: sctx, cancel: cancel, limits: p.n.limits, idle: p.n.cfg.StreamIdleTimeout, window: p.n.cfg.StreamWindow,
 		windowBytes: p.n.streamWindowBytes(), batch: make([]protocol.RawValue, 0, streamBatchCap)}
 	s.closeOnCancel(sctx)
 	return s, nil
+}
+
+// streamRefused is the error of a stream whose reader could not claim it,
+// for the reason why (session.Inbounds.ClaimOrWhy).
+func (p *Peer) streamRefused(call *Call, why error) error {
+	switch why {
+	case session.ErrUnclaimed:
+		return Errorf(CodeDeadlineExceeded, "%s.%s: stream refused: its items waited unclaimed on the connection to %s for %v (streamIdleTimeout) and were dropped",
+			call.Service, call.Method, p.RemoteAddr(), p.n.cfg.StreamIdleTimeout)
+	case session.ErrFull:
+		return Errorf(CodeResourceExhausted, "%s.%s: stream refused: this connection to %s reads as many streams as it may (maxStreamsPerPeer %d)",
+			call.Service, call.Method, p.RemoteAddr(), p.n.cfg.MaxStreamsPerPeer)
+	default:
+		return Errorf(CodeCanceled, "%s.%s: stream refused: this side had already cancelled it on the connection to %s",
+			call.Service, call.Method, p.RemoteAddr())
+	}
 }
 
 // CallUnary calls a unary method and decodes its result into a T.

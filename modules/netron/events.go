@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/titanframework/titan/modules/netron/internal/session"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -35,7 +36,10 @@ type Events interface {
 	// Subscribe calls handler for every event whose name matches pattern,
 	// until the returned function is called. It has the signature of
 	// [Peer.Subscribe]: ctx bounds subscribing (a subscription made after
-	// ctx ended is refused), not the subscription.
+	// ctx ended is refused), not the subscription. Once the unsubscribe
+	// function has returned, handler is not called again; it does not
+	// wait for a call already running (a handler may unsubscribe itself),
+	// which may still be running when it returns.
 	Subscribe(ctx context.Context, pattern string, handler EventHandler) (unsubscribe func(), err error)
 }
 
@@ -74,6 +78,9 @@ type eventHandler struct {
 	tokens  []string
 	pattern string
 	fn      EventHandler
+	// removed is set by the unsubscribe function: a delivery that listed
+	// the handler before does not call it.
+	removed atomic.Bool
 }
 
 func validPattern(p string) error {
@@ -161,6 +168,7 @@ func (b *eventBus) subscribe(pattern string, fn EventHandler) (func(), error) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			h.removed.Store(true)
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			for i, x := range b.local {
@@ -275,6 +283,9 @@ func (b *eventBus) emit(ctx context.Context, topic string, payload any) error {
 }
 
 func (b *eventBus) call(ctx context.Context, h *eventHandler, ev Event) {
+	if h.removed.Load() { // unsubscribed since the delivery listed it
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("event handler panicked", "pattern", h.pattern, "topic", ev.Topic, "panic", fmt.Sprint(r))
@@ -288,7 +299,9 @@ func (n *Netron) Emit(ctx context.Context, topic string, payload any) error {
 	return n.events.emit(ctx, topic, payload)
 }
 
-// Subscribe implements [Events].
+// Subscribe implements [Events]. Once the returned function has returned,
+// handler is not called again; a call of it already running is not waited
+// for (a handler may unsubscribe itself).
 func (n *Netron) Subscribe(ctx context.Context, pattern string, handler EventHandler) (func(), error) {
 	return n.events.subscribeCtx(ctx, pattern, handler)
 }
@@ -352,7 +365,10 @@ var errEventDropped = errors.New("netron: event dropped: the peer's send queue i
 // Subscribe asks the peer to send it the events named topic (an exact
 // name), and calls handler for each, one at a time in the order the peer
 // sent them. A dialled peer subscribes again after reconnecting. The
-// returned function unsubscribes.
+// returned function unsubscribes: once it has returned, handler is not
+// called again. It does not wait for a call of handler already running
+// (a handler may unsubscribe itself), which may still be running when it
+// returns.
 func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler) (unsubscribe func(), err error) {
 	if topic == "" || strings.ContainsAny(topic, "*>") {
 		return nil, fmt.Errorf("netron: subscribe to %q: peers take exact event names", topic)
@@ -378,6 +394,7 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			h.removed.Store(true)
 			p.subMu.Lock()
 			defer p.subMu.Unlock()
 			p.mu.Lock()

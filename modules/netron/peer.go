@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,7 +160,11 @@ func (p *Peer) connLost(c *conn) {
 	}
 	clear(p.remoteSubs)
 	for target := range p.resolved {
-		p.toResolve = append(p.toResolve, target)
+		// Listed already when the connection flapped before the restore
+		// of the last reconnect ran.
+		if !slices.Contains(p.toResolve, target) {
+			p.toResolve = append(p.toResolve, target)
+		}
 	}
 	clear(p.resolved)
 	if err := context.Cause(c.ctx); err != nil {

@@ -278,7 +278,8 @@ func (c *conn) stopStream(id uint32) {
 }
 
 // streamChunk files an item of a stream the peer produces; when the
-// connection reads as many streams as it may, the producer is told so: a
+// connection reads as many streams as it may, the producer is told so,
+// once per stream (its later items are dropped, session.Inbounds.Chunk): a
 // Go producer with the reader's cancel (no impulse bit), which stops it; a
 // STREAM_CLOSE with the impulse bit would be, to it, the end of a stream
 // it reads.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"io"
 	"slices"
 	"sync"
@@ -82,9 +83,9 @@ type StreamErrors struct {
 type Inbounds struct {
 	mu         sync.Mutex
 	byID       map[uint32]*Inbound
-	cancelled  map[uint32]struct{}
-	cancelledQ []uint32 // oldest first
-	last       *Inbound // the stream of the last item (the reader's)
+	cancelled  map[uint32]error // why each was cancelled (ClaimOrWhy)
+	cancelledQ []uint32         // oldest first
+	last       *Inbound         // the stream of the last item (the reader's)
 	max        int
 	maxBytes   int64
 	held       atomic.Int64 // bytes of the streams' items not yet taken, and of the slabs they pin
@@ -133,12 +134,32 @@ func (t *Inbounds) forget(id uint32) {
 	t.mu.Unlock()
 }
 
+// Why ClaimOrWhy refuses a stream.
+var (
+	// ErrFull: the table held as many streams as it may, now or when the
+	// stream's first item came (it was refused then, and its producer told
+	// to stop).
+	ErrFull = errors.New("stream table full")
+	// ErrUnclaimed: the stream's items came and nobody claimed it within
+	// the idle timeout; it was dropped.
+	ErrUnclaimed = errors.New("stream dropped unclaimed")
+	// ErrCancelled: this side cancelled the stream.
+	ErrCancelled = errors.New("stream cancelled")
+)
+
 // Claim hands the stream with id to its reader, creating it if no item
 // has arrived yet; nil when the table is full or this side cancelled it.
 func (t *Inbounds) Claim(id uint32) *Inbound {
-	s := t.lookup(id, true)
+	s, _ := t.ClaimOrWhy(id)
+	return s
+}
+
+// ClaimOrWhy is Claim, with why it refused the stream: ErrFull,
+// ErrUnclaimed or ErrCancelled.
+func (t *Inbounds) ClaimOrWhy(id uint32) (*Inbound, error) {
+	s, why := t.lookup(id, true)
 	if s == nil {
-		return nil
+		return nil, why
 	}
 	s.mu.Lock()
 	s.claimed = true
@@ -149,21 +170,22 @@ func (t *Inbounds) Claim(id uint32) *Inbound {
 	if s.reaper != nil {
 		s.reaper.Stop()
 	}
-	return s
+	return s, nil
 }
 
 // lookup returns the stream with id, creating it when create is set (an
-// item can arrive before its reader claims it).
-func (t *Inbounds) lookup(id uint32, create bool) *Inbound {
+// item can arrive before its reader claims it); with nil, why it may not
+// (ClaimOrWhy).
+func (t *Inbounds) lookup(id uint32, create bool) (*Inbound, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.byID[id]
 	if s == nil && create {
-		if _, dead := t.cancelled[id]; dead {
-			return nil
+		if why, dead := t.cancelled[id]; dead {
+			return nil, why
 		}
 		if len(t.byID) >= t.max {
-			return nil
+			return nil, ErrFull
 		}
 		s = &Inbound{t: t, id: id, wake: make(chan struct{}, 1), items: make([]protocol.RawValue, 0, itemsCap)}
 		if t.failed != nil {
@@ -171,7 +193,7 @@ func (t *Inbounds) lookup(id uint32, create bool) *Inbound {
 			// reference just before): it ends at once, with the
 			// connection's error, instead of after the idle timeout.
 			s.done, s.err = true, t.failed
-			return s // not in the table, no reaper
+			return s, nil // not in the table, no reaper
 		}
 		t.byID[id] = s
 		// A stream nobody claims (its caller gave up, or it was never a
@@ -181,23 +203,24 @@ func (t *Inbounds) lookup(id uint32, create bool) *Inbound {
 			claimed := s.claimed
 			s.mu.Unlock()
 			if !claimed {
-				s.Cancel()
+				s.cancel(ErrUnclaimed)
 			}
 		})
 	}
-	return s
+	return s, nil
 }
 
-// markCancelled remembers that this side cancelled stream id; t.mu is held.
-func (t *Inbounds) markCancelled(id uint32) {
+// markCancelled remembers that this side cancelled stream id, and why;
+// t.mu is held.
+func (t *Inbounds) markCancelled(id uint32, why error) {
 	if t.cancelled == nil {
-		t.cancelled = map[uint32]struct{}{}
+		t.cancelled = map[uint32]error{}
 	}
 	if len(t.cancelledQ) >= maxCancelled {
 		delete(t.cancelled, t.cancelledQ[0])
 		t.cancelledQ = t.cancelledQ[1:]
 	}
-	t.cancelled[id] = struct{}{}
+	t.cancelled[id] = why
 	t.cancelledQ = append(t.cancelledQ, id)
 }
 
@@ -218,8 +241,10 @@ func (t *Inbounds) wasCancelled(id uint32, last bool) bool {
 // from slab or, when slab is nil, in a frame of its own) under its stream,
 // in order. It reports false when the item belongs to no stream and may
 // not start one: the table is full (the caller tells the producer to
-// stop). Items of streams this side cancelled, and of streams that ended,
-// are dropped. Only the connection's reader calls it.
+// stop). That happens once per stream: the stream is then remembered as
+// cancelled, and its later items are dropped, as are those of the other
+// streams this side cancelled, and of streams that ended. Only the
+// connection's reader calls it.
 func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Slab) bool {
 	if pkt.StreamID == 0 {
 		return true
@@ -229,11 +254,22 @@ func (t *Inbounds) Chunk(pkt protocol.Packet, payload protocol.RawValue, slab *S
 	// (A stream that ended meanwhile drops the item: it is done.)
 	s := t.last
 	if s == nil || s.id != pkt.StreamID {
-		s = t.lookup(pkt.StreamID, true)
+		s, _ = t.lookup(pkt.StreamID, true)
 		t.last = s
 	}
 	if s == nil {
-		return t.wasCancelled(pkt.StreamID, pkt.EOS)
+		if t.wasCancelled(pkt.StreamID, pkt.EOS) {
+			return true
+		}
+		// The table is full: the stream is refused once, then remembered
+		// as cancelled, so that its later items are dropped (and its
+		// reader's claim refused) instead of each being refused again.
+		if !pkt.EOS {
+			t.mu.Lock()
+			t.markCancelled(pkt.StreamID, ErrFull)
+			t.mu.Unlock()
+		}
+		return false
 	}
 	if s.chunk(pkt, payload, slab) && t.stop != nil {
 		t.stop(s.id)
@@ -278,7 +314,7 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Sl
 		if s.claimed {
 			delete(t.byID, s.id) // else kept, ended, for its reader to find
 		}
-		t.markCancelled(s.id) // its late items are dropped
+		t.markCancelled(s.id, ErrCancelled) // its late items are dropped
 		t.mu.Unlock()
 		s.notify()
 		return true
@@ -324,7 +360,7 @@ func (s *Inbound) chunk(pkt protocol.Packet, payload protocol.RawValue, slab *Sl
 			if s.claimed {
 				delete(t.byID, s.id) // else kept, ended, for its reader to find
 			}
-			t.markCancelled(s.id) // its late items are dropped
+			t.markCancelled(s.id, ErrCancelled) // its late items are dropped
 			t.mu.Unlock()
 			s.notify()
 			return true
@@ -415,7 +451,7 @@ func (t *Inbounds) End(id uint32, err error) {
 	// A producer may end a stream before its reader claims it (a method
 	// that fails before its first item): the stream is filed ended, as an
 	// early item would be, so that the claim finds the error.
-	s := t.lookup(id, true)
+	s, _ := t.lookup(id, true)
 	if s == nil {
 		t.wasCancelled(id, true)
 		return
@@ -500,7 +536,10 @@ func (s *Inbound) Take(ctx context.Context, idle time.Duration, dst []protocol.R
 // Cancel stops reading the stream and forgets it; its late items are
 // dropped, and the producer of a stream still live is told to stop (the
 // table's stop). It reports whether the stream was still live.
-func (s *Inbound) Cancel() (live bool) {
+func (s *Inbound) Cancel() (live bool) { return s.cancel(ErrCancelled) }
+
+// cancel is Cancel, remembering why (ClaimOrWhy).
+func (s *Inbound) cancel(why error) (live bool) {
 	s.mu.Lock()
 	live = !s.done
 	s.done = true
@@ -513,7 +552,7 @@ func (s *Inbound) Cancel() (live bool) {
 	t.mu.Lock()
 	delete(t.byID, s.id)
 	if live {
-		t.markCancelled(s.id)
+		t.markCancelled(s.id, why)
 	}
 	t.mu.Unlock()
 	if live && t.stop != nil {
