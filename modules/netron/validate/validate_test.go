@@ -168,15 +168,7 @@ func TestSkipOutput(t *testing.T) {
 		netron.WithMethod("move", validate.SkipOutput()), netron.WithMethod("walk", validate.SkipOutput())); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := n.Listen(context.Background(), "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := netron.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := memPeer(t, n)
 	ctx := context.Background()
 	if got, err := netron.CallUnary[Point](ctx, p, "shapes@1.0.0", "move", Point{X: 1}); err != nil || got.X != -9 {
 		t.Fatalf("move(x=1) with SkipOutput = %v, %v, want x=-9 unchecked", got, err)
@@ -222,15 +214,7 @@ func TestNilStreamFromAnInnerInterceptor(t *testing.T) {
 	if err := n.Register("shapes", "1.0.0", Shapes{ran: &ran}); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := n.Listen(context.Background(), "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := netron.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := memPeer(t, n)
 	ctx := context.Background()
 	var last error
 	for _, err := range netron.CallStream[Point](ctx, p, "shapes@1.0.0", "walk", Point{X: 1}) {
@@ -286,15 +270,7 @@ func TestNullableFieldViolatedOnce(t *testing.T) {
 	if err := n.Register("sizer", "1.0.0", Sizer{}); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := n.Listen(context.Background(), "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := netron.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := memPeer(t, n)
 	ctx := context.Background()
 	if _, err := p.Call(ctx, "sizer@1.0.0", "size", map[string]any{"limit": nil}); err != nil {
 		t.Fatalf("size(limit=null) = %v", err)
@@ -307,4 +283,20 @@ func TestNullableFieldViolatedOnce(t *testing.T) {
 	if netron.CodeOf(err) != netron.CodeInvalidArgument || !strings.Contains(err.Error(), "/limit: want an integer or null, got a string") {
 		t.Fatalf("size(limit=x) = %v, want invalid_argument: /limit: want an integer or null, got a string", err)
 	}
+}
+
+// memPeer listens on mem:// with n and returns a peer dialled to it,
+// closed when the test ends.
+func memPeer(t *testing.T, n *netron.Netron) *netron.Peer {
+	t.Helper()
+	addr, err := n.Listen(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netron.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
