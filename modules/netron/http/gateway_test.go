@@ -428,6 +428,11 @@ func TestListenOptionErrors(t *testing.T) {
 			t.Errorf("Listen(%q) succeeded", addr)
 		}
 	}
+	// A repeated option would lose its second value without a word.
+	if _, err := n.Listen(ctx, "http://127.0.0.1:0?cors=https://a.example&cors=https://b.example"); err == nil ||
+		!strings.Contains(err.Error(), `query parameter "cors" is given more than once; give it once, its origins separated by commas`) {
+		t.Errorf("Listen with cors given twice: %v, want it refused naming the parameter", err)
+	}
 	if _, err := httptransport.NewHandler(n, httptransport.WithMaxBodySize(0)); err == nil || !strings.Contains(err.Error(), "WithMaxBodySize") {
 		t.Errorf("NewHandler error %v does not name the option", err)
 	}

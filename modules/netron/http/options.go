@@ -400,9 +400,16 @@ func optionsFromURL(u *url.URL) (opts []Option, instead []string, err error) {
 	for i, o := range queryOptions {
 		known[i] = o[0]
 	}
-	for k := range q {
-		if !slices.Contains(known, k) {
+	for k, v := range q {
+		switch {
+		case !slices.Contains(known, k):
 			errs = append(errs, fmt.Errorf("unknown query parameter %q (known: %s)", k, strings.Join(known, ", ")))
+		case len(v) > 1: // one value is read: a second would be dropped unnoticed
+			hint := ""
+			if k == "cors" {
+				hint = ", its origins separated by commas"
+			}
+			errs = append(errs, fmt.Errorf("query parameter %q is given more than once; give it once%s", k, hint))
 		}
 	}
 	for _, o := range queryOptions {
