@@ -74,12 +74,12 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out := h.runAuthenticator(r, auth, v)
-	if running := out.running; running != nil {
+	if late := out.late; late != nil {
 		// The authenticator outlived its time: the answer goes out now,
 		// and the request ends when the authenticator returns.
 		defer func() {
 			_ = http.NewResponseController(w).Flush()
-			<-running
+			<-late
 		}()
 	}
 	if out.panicked {
@@ -109,8 +109,8 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 // runAuthenticator runs auth for the request within the Netron's
 // TaskTimeout, as the engine runs its authenticate task: an authenticator
 // that has not answered by then fails the attempt with deadline_exceeded
-// (a failed authentication, answered at once). running is then not nil and
-// closes when auth returns: the request waits for it, after its answer,
+// (a failed authentication, answered at once). late is then not nil and
+// receives when auth returns: the request waits for it, after its answer,
 // before its connection serves another, so that one client cannot pile up
 // authentications that ignore their context. A panic is logged and
 // reported as an internal error.
@@ -118,10 +118,8 @@ func (h *Handler) runAuthenticator(r *http.Request, auth netron.Authenticator, c
 	timeout := h.n.Config().TaskTimeout
 	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(r.Context(), r.RemoteAddr), timeout)
 	defer cancel()
-	done := make(chan authOutcome, 1)
-	returned := make(chan struct{})
+	done := make(chan authOutcome, 1) // one send, whatever happens: never blocks
 	go func() {
-		defer close(returned)
 		defer func() {
 			if p := recover(); p != nil {
 				h.log.Error("the authenticator panicked", "path", "/netron/authenticate", "remote", r.RemoteAddr, "panic", fmt.Sprint(p))
@@ -138,7 +136,7 @@ func (h *Handler) runAuthenticator(r *http.Request, auth netron.Authenticator, c
 		}
 		return out
 	case <-ctx.Done():
-		out := authOutcome{err: timedOut(timeout), running: returned}
+		out := authOutcome{err: timedOut(timeout), late: done}
 		if err := r.Context().Err(); err != nil {
 			out.err = err // the client is gone; nobody reads the answer
 		}
@@ -147,13 +145,13 @@ func (h *Handler) runAuthenticator(r *http.Request, auth netron.Authenticator, c
 }
 
 // authOutcome is what runAuthenticator learned: the authenticator's result
-// or error, whether it panicked, and (when it outlived its time) a channel
-// closed when it returns.
+// or error, whether it panicked, and (when it outlived its time) the
+// channel its outcome comes on when it returns.
 type authOutcome struct {
 	res      any
 	err      error
 	panicked bool
-	running  <-chan struct{}
+	late     <-chan authOutcome
 }
 
 func timedOut(timeout time.Duration) error {

@@ -55,16 +55,7 @@ func serve(t *testing.T, ran *atomic.Int64, ics ...netron.Interceptor) *netron.P
 	if err := n.Register("shapes", "1.0.0", Shapes{ran: ran}); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := n.Listen(context.Background(), "mem://")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := netron.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	return p
+	return memPeer(t, n)
 }
 
 // The engine enforces no contract by itself: the interceptor does. Without

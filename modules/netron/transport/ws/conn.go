@@ -359,7 +359,7 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 		if reads%2 == 0 { // no ReadMessage waiting: nobody would read the pong
 			continue
 		}
-		got := c.received()
+		got := c.BytesRead()
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		err := c.ws.Ping(pctx)
 		cancel()
@@ -369,7 +369,7 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.reads.Load() != reads {
 			continue // the reader returned meanwhile: the pong may be waiting unread
 		}
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.received() != got {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && c.BytesRead() != got {
 			// The peer is sending: its pong may come after the message it is in the middle
 			// of (a frame is written whole before a pong), which may take longer than timeout
 			// at FrameMinRate.
@@ -386,10 +386,7 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 
 // BytesRead returns the bytes read from the connection so far, those of a message still arriving
 // included (0 when they are not counted). It implements [transport.ReadCounter].
-func (c *Conn) BytesRead() uint64 { return c.received() }
-
-// received returns the bytes read from the connection so far (0 when they are not counted).
-func (c *Conn) received() uint64 {
+func (c *Conn) BytesRead() uint64 {
 	if cc, ok := c.raw.(*corkConn); ok {
 		return cc.received.Load()
 	}
