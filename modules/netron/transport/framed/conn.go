@@ -80,8 +80,9 @@ func (c Config) format(a net.Addr) string {
 }
 
 // FormatAddr formats a socket address as a URL: tcp://127.0.0.1:7070, tcp://[::1]:7070,
-// unix:///abs/path (path escaped as in URLs; unix:rel/path for a relative path, "unix:" for an
-// unnamed socket), and network://address for other networks. A nil address gives "".
+// tcp://[fe80::1%25eth0]:7070 (a zone escaped as in URLs, RFC 6874), unix:///abs/path (path
+// escaped as in URLs; unix:rel/path for a relative path, "unix:" for an unnamed socket), and
+// network://address for other networks. A nil address gives "".
 func FormatAddr(a net.Addr) string {
 	switch a := a.(type) {
 	case nil:
@@ -98,7 +99,7 @@ func FormatAddr(a net.Addr) string {
 		if a == nil {
 			return "tcp:"
 		}
-		return "tcp://" + a.String()
+		return (&url.URL{Scheme: "tcp", Host: a.String()}).String()
 	default:
 		return a.Network() + "://" + a.String()
 	}
@@ -161,11 +162,13 @@ func NewConn(nc net.Conn, cfg Config) *Conn {
 	case *net.TCPConn, *net.UnixConn:
 		c.vectored = true
 	}
-	c.br.r = bufio.NewReaderSize(countingReader{nc, &c.read}, readBufferSize)
+	var src io.Reader = countingReader{nc, &c.read}
 	if rc := tlsrecord.Of(nc); rc != nil && c.clock.On() {
 		c.records = rc
 		rc.Watch((*wireClock)(c))
+		src = nc // its bytes are counted on the wire (wireClock.Arrived)
 	}
+	c.br.r = bufio.NewReaderSize(src, readBufferSize)
 	return c
 }
 
@@ -186,7 +189,8 @@ func (c *Conn) RemoteAddr() string { return c.remote }
 func (c *Conn) Writes() uint64 { return c.writes.Load() }
 
 // BytesRead returns the bytes read from the wrapped connection so far, those of a frame still
-// arriving included (over TLS, as its records are decrypted).
+// arriving included: over TLS served by a [Listener] that times frames, those of the TLS
+// records as they arrive on the wire; over other TLS connections, as records are decrypted.
 func (c *Conn) BytesRead() uint64 { return c.read.Load() }
 
 // countingReader counts in n the bytes read from r.
@@ -224,7 +228,9 @@ func (c *Conn) closedErr(op string) error {
 // matching [io.ErrUnexpectedEOF]. A declared length above the limit returns an error matching
 // [transport.ErrFrameTooLarge] and closes the connection; so does a frame not completed within
 // Limits.FrameTimeout or at Limits.FrameMinRate, with an error matching
-// [transport.ErrFrameTimeout]. Once a read fails, later reads return the same error.
+// [transport.ErrFrameTimeout]. Once a read fails, later reads return the same error, or, once
+// Close has been called, one matching [net.ErrClosed] unless the failure was one of those
+// limits.
 //
 // The frame deadline costs nothing while whole frames arrive: it is set on the connection only
 // when a frame has begun and is not all in the read buffer, and cleared when it is complete.
@@ -232,11 +238,11 @@ func (c *Conn) closedErr(op string) error {
 // wire and its bytes are counted in records as they arrive, so a peer that stops inside a
 // record is cut as inside a frame; whole records cost no deadline either.
 func (c *Conn) ReadMessage() ([]byte, error) {
+	if c.closed.Load() && !closedByLimit(c.readErr) {
+		return nil, c.closedErr("read from")
+	}
 	if c.readErr != nil {
 		return nil, c.readErr
-	}
-	if c.closed.Load() {
-		return nil, c.closedErr("read from")
 	}
 	msg, err := c.readFrame()
 	if err != nil {
@@ -256,6 +262,12 @@ func (c *Conn) ReadMessage() ([]byte, error) {
 		_ = c.nc.SetReadDeadline(time.Time{})
 	}
 	return msg, nil
+}
+
+// closedByLimit reports whether err is that of a read that closed the connection for breaking
+// a limit: later reads return it even though the connection is closed.
+func closedByLimit(err error) bool {
+	return errors.Is(err, transport.ErrFrameTooLarge) || errors.Is(err, transport.ErrFrameTimeout)
 }
 
 // startClock waits, without a deadline, for the first byte of the next frame; then, unless

@@ -43,6 +43,7 @@ func TestFormatAddr(t *testing.T) {
 	}{
 		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7070}, "tcp://127.0.0.1:7070"},
 		{&net.TCPAddr{IP: net.IPv6loopback, Port: 1}, "tcp://[::1]:1"},
+		{&net.TCPAddr{IP: net.ParseIP("fe80::1"), Port: 7070, Zone: "eth0"}, "tcp://[fe80::1%25eth0]:7070"},
 		{&net.UnixAddr{Name: "/run/app.sock", Net: "unix"}, "unix:///run/app.sock"},
 		{&net.UnixAddr{Name: "/tmp/a b%.sock", Net: "unix"}, "unix:///tmp/a%20b%25.sock"},
 		{&net.UnixAddr{Name: "rel.sock", Net: "unix"}, "unix:rel.sock"},

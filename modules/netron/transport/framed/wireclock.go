@@ -25,9 +25,10 @@ func (w *wireClock) Reading(pending int) {
 	_ = c.records.SetReadDeadline(c.clock.Start(time.Now(), pending))
 }
 
-// Arrived counts n bytes read from the socket for the frame being timed.
+// Arrived counts n bytes read from the socket, for BytesRead and for the frame being timed.
 func (w *wireClock) Arrived(n int) {
 	c := (*Conn)(w)
+	c.read.Add(uint64(n))
 	if !c.clock.Running() {
 		return
 	}

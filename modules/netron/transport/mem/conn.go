@@ -122,6 +122,9 @@ func (c *conn) RemoteAddr() string { return c.remote }
 
 // ReadMessage returns the next message; the slice is the reader's own copy.
 func (c *conn) ReadMessage() ([]byte, error) {
+	if c.closed.Load() && c.readErr == io.EOF {
+		return nil, closedErr("read from", c.remote)
+	}
 	if c.readErr != nil {
 		return nil, c.readErr
 	}

@@ -59,6 +59,7 @@ func (*Transport) Listen(ctx context.Context, u *url.URL, o transport.Options) (
 	if err != nil {
 		return nil, err
 	}
+	nl = withZone(nl, hostport)
 	var addr func(net.Addr) string // tcp://
 	if u.Scheme == "tls" {
 		addr = tlsAddr
@@ -92,6 +93,29 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	}
 	return c, nil
 }
+
+// withZone returns nl with the zone of hostport in its address: the system does not report
+// the zone of a listener bound to a link-local address, without which its Addr cannot be
+// dialed.
+func withZone(nl net.Listener, hostport string) net.Listener {
+	host, _, _ := net.SplitHostPort(hostport)
+	_, zone, ok := strings.Cut(host, "%")
+	ta, isTCP := nl.Addr().(*net.TCPAddr)
+	if !ok || !isTCP || ta.Zone != "" {
+		return nl
+	}
+	za := *ta
+	za.Zone = zone
+	return zonedListener{nl, &za}
+}
+
+// zonedListener is a listener whose Addr has the zone the system left out.
+type zonedListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l zonedListener) Addr() net.Addr { return l.addr }
 
 // tlsAddr formats the addresses of tls:// connections and listeners.
 func tlsAddr(a net.Addr) string {

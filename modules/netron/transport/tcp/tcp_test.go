@@ -448,3 +448,23 @@ func TestQueryIsRefused(t *testing.T) {
 		_ = c.Close()
 	}
 }
+
+// TestLinkLocalAddress: a listener on an IPv6 link-local address has an Addr that Dial takes,
+// its zone escaped as in URLs (tcp://[fe80::1%25eth0]:7070), and so are the addresses of
+// its connections.
+func TestLinkLocalAddress(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := transport.Listen(ctx, "tcp://"+transporttest.LinkLocalHost(t)+":0", transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, server := transporttest.Connect(t, l, transport.Options{})
+	for _, a := range []string{l.Addr(), client.LocalAddr(), client.RemoteAddr(), server.LocalAddr(), server.RemoteAddr()} {
+		if u, err := url.Parse(a); err != nil || !strings.Contains(u.Host, "%") {
+			t.Errorf("address %q: not a URL with the zone (%v)", a, err)
+		}
+	}
+}

@@ -311,6 +311,14 @@ func testPeerClose(t *testing.T, scheme string) {
 			t.Fatalf("ReadMessage %d after the peer closed = %v, want io.EOF", i, r.err)
 		}
 	}
+	// Errors after the connection's own Close match net.ErrClosed, whatever ended the reads
+	// before it (transport.Conn).
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.ReadMessage(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("ReadMessage after io.EOF and Close = %v, want net.ErrClosed", err)
+	}
 }
 
 func testAddresses(t *testing.T, scheme string) {

@@ -46,6 +46,7 @@ func RunTLSLimits(t *testing.T, scheme string, peer TLSPeer) {
 		{"PartialRecordAfterMessageIsCut", testPartialRecordAfterMessage, true},
 		{"SteadySlowRecordsAreServed", testSlowRecords, true},
 		{"IdleBetweenRecordsIsNotCut", testIdleRecords, true},
+		{"PartialRecordCountsAsRead", testPartialRecordRead, true},
 	})
 }
 
@@ -245,6 +246,34 @@ func testIdleRecords(t *testing.T, scheme string, peer TLSPeer) {
 		if r := await(t, read, "ReadMessage"); r.err != nil || string(r.msg) != m {
 			t.Fatalf("ReadMessage = %q, %v; want %q", r.msg, r.err, m)
 		}
+	}
+}
+
+// testPartialRecordRead: the bytes of a TLS record count as read ([transport.ReadCounter]) as
+// they arrive, before the record is complete: the engine's idle probe and keep-alive see a
+// peer that sends a message slowly, within the frame limits, as alive.
+func testPartialRecordRead(t *testing.T, scheme string, peer TLSPeer) {
+	l, cfg := tlsListen(t, scheme, limitOpts)
+	p, server := tlsAccept(t, l, cfg, peer)
+	rc, ok := server.(transport.ReadCounter)
+	if !ok {
+		t.Fatalf("%T does not implement transport.ReadCounter", server)
+	}
+	msg := pattern(8<<10, 4)
+	wire := p.records(t, msg)
+	read := goRead(server)
+	before := rc.BytesRead()
+	sent := time.Now()
+	p.send(t, wire[:len(wire)/2])
+	for rc.BytesRead() == before {
+		if time.Since(sent) > limitOpts.FrameTimeout {
+			t.Fatalf("BytesRead = %d, unchanged %v after half a TLS record of %d bytes arrived", before, time.Since(sent), len(wire))
+		}
+		time.Sleep(time.Millisecond) // BytesRead has no notification
+	}
+	p.send(t, wire[len(wire)/2:])
+	if r := await(t, read, "ReadMessage"); r.err != nil || !bytes.Equal(r.msg, msg) {
+		t.Fatalf("ReadMessage = %d bytes, %v; want the 8 KiB message", len(r.msg), r.err)
 	}
 }
 

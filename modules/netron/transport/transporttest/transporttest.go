@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -211,4 +212,31 @@ func SilentAddr(tb testing.TB) string {
 		}
 	}()
 	return "tcp://" + ln.Addr().String()
+}
+
+// LinkLocalHost returns an IPv6 link-local address of this machine with its zone, as the host
+// of a URL with the zone escaped ("[fe80::1%25eth0]"); it skips the test when the machine has
+// none.
+func LinkLocalHost(tb testing.TB) string {
+	tb.Helper()
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		tb.Fatalf("transporttest: network interfaces: %v", err)
+	}
+	for _, ifi := range ifaces {
+		if ifi.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifi.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() == nil && ipn.IP.IsLinkLocalUnicast() {
+				return "[" + ipn.IP.String() + "%25" + url.PathEscape(ifi.Name) + "]"
+			}
+		}
+	}
+	tb.Skip("transporttest: no IPv6 link-local address on this machine")
+	return ""
 }

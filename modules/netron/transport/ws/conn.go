@@ -385,7 +385,8 @@ func (c *Conn) keepAlive(ctx context.Context, every, timeout time.Duration) {
 }
 
 // BytesRead returns the bytes read from the connection so far, those of a message still arriving
-// included (0 when they are not counted). It implements [transport.ReadCounter].
+// included (0 when they are not counted); over wss with a frame timeout, those of the TLS
+// records as they arrive on the wire. It implements [transport.ReadCounter].
 func (c *Conn) BytesRead() uint64 {
 	if cc, ok := c.raw.(*corkConn); ok {
 		return cc.received.Load()

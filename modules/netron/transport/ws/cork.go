@@ -37,7 +37,7 @@ type corkConn struct {
 	pending  []byte        // bytes read before the upgrade, returned by Read first
 	rc       *readClock    // nil: no frame timeout
 	calls    atomic.Uint64 // ReadMessage calls begun, for rc
-	received atomic.Uint64 // bytes Read returned, for keep-alive
+	received atomic.Uint64 // bytes read from the medium, for BytesRead (see Arrived)
 
 	mu       sync.Mutex // orders writes; held while writing to the socket
 	corked   bool
@@ -64,7 +64,9 @@ func (c *corkConn) Read(p []byte) (int, error) {
 		}
 		n, err = c.Conn.Read(p)
 	}
-	c.received.Add(uint64(n))
+	if c.rc == nil || c.rc.records == nil {
+		c.received.Add(uint64(n))
+	}
 	if c.rc != nil {
 		if n > 0 {
 			c.rc.read(c.Conn, p[:n], c.calls.Load())
@@ -82,8 +84,12 @@ func (c *corkConn) Read(p []byte) (int, error) {
 // ([tlsrecord.Watcher]); it runs in Read, under the *tls.Conn's Read.
 func (c *corkConn) Reading(pending int) { c.rc.reading(c.Conn, pending, c.calls.Load()) }
 
-// Arrived is the read clock's, told by the socket under TLS after each read.
-func (c *corkConn) Arrived(n int) { c.rc.arrived(c.Conn, n) }
+// Arrived is the read clock's, told by the socket under TLS after each read. The bytes count
+// as received there, as they arrive: crypto/tls returns none of a record before it is whole.
+func (c *corkConn) Arrived(n int) {
+	c.received.Add(uint64(n))
+	c.rc.arrived(c.Conn, n)
+}
 
 func (c *corkConn) Write(p []byte) (int, error) {
 	c.mu.Lock()

@@ -111,34 +111,40 @@ func maskedFrame(body []byte) []byte {
 }
 
 // TestFragmentedTrickleIsCut: a message sent as many small complete fragments, each in time,
-// is cut when the message as a whole does not complete in time.
+// is cut when the message as a whole does not complete in time, also when the fragments are
+// empty (only their headers arrive).
 func TestFragmentedTrickleIsCut(t *testing.T) {
 	t.Parallel()
-	l := listen(t, "ws://127.0.0.1:0", transport.Options{FrameTimeout: 300 * time.Millisecond})
-	accepted := accept(t, l)
-	raw := rawUpgrade(t, l.Addr())
-	server := awaitConn(t, accepted)
-	read := make(chan error, 1)
-	go func() {
-		_, err := server.ReadMessage()
-		read <- err
-	}()
-	raw.writeFrame(false, opBinary, []byte("a"))
-	stop := time.After(timeout)
-	for {
-		select {
-		case err := <-read:
-			if !errors.Is(err, transport.ErrFrameTimeout) {
-				t.Fatalf("ReadMessage = %v, want ErrFrameTimeout", err)
+	for _, fragment := range []string{"b", ""} {
+		t.Run(fmt.Sprintf("%d bytes", len(fragment)), func(t *testing.T) {
+			t.Parallel()
+			l := listen(t, "ws://127.0.0.1:0", transport.Options{FrameTimeout: 300 * time.Millisecond})
+			accepted := accept(t, l)
+			raw := rawUpgrade(t, l.Addr())
+			server := awaitConn(t, accepted)
+			read := make(chan error, 1)
+			go func() {
+				_, err := server.ReadMessage()
+				read <- err
+			}()
+			raw.writeFrame(false, opBinary, []byte("a"))
+			stop := time.After(timeout)
+			for {
+				select {
+				case err := <-read:
+					if !errors.Is(err, transport.ErrFrameTimeout) {
+						t.Fatalf("ReadMessage = %v, want ErrFrameTimeout", err)
+					}
+					return
+				case <-stop:
+					t.Fatal("a message trickled in fragments was not cut")
+				case <-time.After(50 * time.Millisecond): // the trickle's pace
+				}
+				if _, err := raw.conn.Write(maskedContinuation(fragment)); err != nil {
+					t.Fatalf("ReadMessage still running, but the connection is gone: %v", err)
+				}
 			}
-			return
-		case <-stop:
-			t.Fatal("a message trickled in fragments was not cut")
-		case <-time.After(50 * time.Millisecond): // the trickle's pace
-		}
-		if _, err := raw.conn.Write(maskedContinuation("b")); err != nil {
-			t.Fatalf("ReadMessage still running, but the connection is gone: %v", err)
-		}
+		})
 	}
 }
 

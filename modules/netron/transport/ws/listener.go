@@ -49,7 +49,7 @@ type Listener struct {
 func newListener(srv *httpmux.Server, a address, cfg listenConfig, o transport.Options) *Listener {
 	l := &Listener{
 		srv:       srv,
-		addr:      a.scheme + "://" + srv.Addr(),
+		addr:      hostURL(a.scheme, srv.Addr()),
 		path:      a.path,
 		scheme:    a.scheme,
 		cfg:       cfg,
@@ -156,7 +156,7 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := connConfig{
 		limit:       l.limit,
 		local:       l.addr,
-		remote:      l.scheme + "://" + r.RemoteAddr,
+		remote:      hostURL(l.scheme, r.RemoteAddr),
 		token:       bearerToken(r),
 		header:      r.Header.Clone(),
 		tls:         r.TLS,

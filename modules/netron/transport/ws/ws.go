@@ -153,7 +153,7 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 		client:    true,
 		limit:     o.FrameLimit(),
 		closeWait: o.CloseTimeout,
-		local:     a.scheme + "://" + raw.LocalAddr().String(),
+		local:     hostURL(a.scheme, raw.LocalAddr().String()),
 		remote:    a.display,
 	}), nil
 }
@@ -191,11 +191,17 @@ func parseAddress(u *url.URL, listen bool) (address, error) {
 	}) {
 		return address{}, fmt.Errorf("%s: address %q: the path must start with '/' and hold no spaces, braces or escaped characters", scheme, noQuery(u))
 	}
-	a := address{scheme: scheme, path: p, display: scheme + "://" + u.Host}
+	a := address{scheme: scheme, path: p, display: hostURL(scheme, u.Host)}
 	if p != "/" {
 		a.display += p
 	}
 	return a, nil
+}
+
+// hostURL returns scheme://hostport with its '%' escaped, as the zone of an IPv6 address is
+// in URLs (ws://[fe80::1%25eth0]:7080); the rest of hostport is left as it is.
+func hostURL(scheme, hostport string) string {
+	return scheme + "://" + strings.ReplaceAll(hostport, "%", "%25")
 }
 
 // checkTLS enforces that wss listeners have a TLS config and that ws never takes one.

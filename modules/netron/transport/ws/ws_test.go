@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -802,6 +803,93 @@ func TestKeepAliveSparesSlowMessage(t *testing.T) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond) // the pace under test
+	}
+	select {
+	case r := <-read:
+		if r.err != nil || !bytes.Equal(r.msg, msg) {
+			t.Fatalf("ReadMessage = %d bytes, %v; want the %d-byte message", len(r.msg), r.err, len(msg))
+		}
+	case <-time.After(timeout):
+		t.Fatal("ReadMessage did not return")
+	}
+}
+
+// TestLinkLocalAddress: a listener on an IPv6 link-local address has an Addr that Dial takes,
+// its zone escaped as in URLs (ws://[fe80::1%25eth0]:7080), and so are the addresses of its
+// connections.
+func TestLinkLocalAddress(t *testing.T) {
+	t.Parallel()
+	l := listen(t, "ws://"+transporttest.LinkLocalHost(t)+":0/p", transport.Options{})
+	accepted := accept(t, l)
+	client := dial(t, l.Addr(), transport.Options{})
+	server := awaitConn(t, accepted)
+	for _, a := range []string{l.Addr(), client.LocalAddr(), client.RemoteAddr(), server.LocalAddr(), server.RemoteAddr()} {
+		if u, err := url.Parse(a); err != nil || !strings.Contains(u.Host, "%") {
+			t.Errorf("address %q: not a URL with the zone (%v)", a, err)
+		}
+	}
+}
+
+// capturedConn is a client's socket under TLS whose writes are kept, so that the test sends
+// the TLS records itself.
+type capturedConn struct {
+	net.Conn
+	capture bool
+	kept    []byte
+}
+
+func (c *capturedConn) Write(p []byte) (int, error) {
+	if c.capture {
+		c.kept = append(c.kept, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// TestKeepAliveSparesSlowTLSRecord: over wss, a peer sending a message slowly, within the
+// frame limits, is not dropped by keep-alive though a TLS record takes longer than pingTimeout
+// to arrive: its bytes count as they arrive on the wire, not once the record is whole.
+func TestKeepAliveSparesSlowTLSRecord(t *testing.T) {
+	t.Parallel()
+	serverTLS, clientTLS := transporttest.TLSConfigs(t)
+	l := listen(t, "wss://127.0.0.1:0/?ping=20ms&pingTimeout=100ms", transport.Options{TLS: serverTLS})
+	accepted := accept(t, l)
+	u, _ := url.Parse(l.Addr())
+	nc, err := net.DialTimeout("tcp", u.Host, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	raw := &capturedConn{Conn: nc}
+	cfg := clientTLS.Clone()
+	cfg.ServerName = u.Hostname()
+	tc := tls.Client(raw, cfg)
+	if err := upgrade(testContext(t), l.Addr(), tc); err != nil {
+		t.Fatal(err)
+	}
+	server := awaitConn(t, accepted)
+	type result struct {
+		msg []byte
+		err error
+	}
+	read := make(chan result, 1)
+	go func() {
+		m, err := server.ReadMessage()
+		read <- result{bytes.Clone(m), err}
+	}()
+	msg := bytes.Repeat([]byte("slow but steady "), 256) // 4 KiB: one TLS record
+	raw.capture = true
+	if _, err := tc.Write(maskedFrame(msg)); err != nil {
+		t.Fatal(err)
+	}
+	// 128 bytes every 20 ms: the record takes about 650 ms, many ping timeouts, well within
+	// the default frame timeout.
+	for off := 0; off < len(raw.kept); off += 128 {
+		if _, err := nc.Write(raw.kept[off:min(off+128, len(raw.kept))]); err != nil {
+			t.Errorf("raw write at %d of %d bytes: %v", off, len(raw.kept), err)
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the pace under test
 	}
 	select {
 	case r := <-read:
