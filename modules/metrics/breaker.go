@@ -3,6 +3,7 @@ package metrics
 import (
 	"iter"
 	"maps"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,7 +46,9 @@ func (s BreakerState) String() string {
 type Breakers interface {
 	// BreakerStates yields each breaker's name (such as the remote target
 	// it guards, "users@^1") and state now. It is called at every scrape,
-	// from the scraping goroutine, and must not block. Names are unique.
+	// from the scraping goroutine, and must not block. Names are unique;
+	// their bytes that are not UTF-8 are reported as U+FFFD. A nil
+	// iterator yields none.
 	BreakerStates() iter.Seq2[string, BreakerState]
 }
 
@@ -76,8 +79,14 @@ func (c *breakerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 // Collect implements prometheus.Collector.
 func (c *breakerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, b := range c.bs {
-		for name, st := range b.BreakerStates() {
-			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(st), name)
+		states := b.BreakerStates()
+		if states == nil { // no breakers
+			continue
+		}
+		for name, st := range states {
+			// A label value must be UTF-8: the collector would panic, and
+			// the scrape lose every breaker's state.
+			ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(st), strings.ToValidUTF8(name, "\uFFFD"))
 		}
 	}
 }

@@ -161,3 +161,25 @@ func TestWithBucketsNoneIsDefault(t *testing.T) {
 	}
 	t.Fatal("no rpc_server_call_duration_seconds")
 }
+
+// noBreakers is a breaker module that has no breakers yet and says so
+// with a nil iterator.
+type noBreakers struct{}
+
+func (noBreakers) BreakerStates() iter.Seq2[string, metrics.BreakerState] { return nil }
+
+// A Breakers that yields nothing through a nil iterator, or names a
+// breaker in bytes that are not UTF-8, costs no other breaker its gauge.
+func TestBreakersNilIteratorAndBadName(t *testing.T) {
+	ta := startApp(t, "tcp://127.0.0.1:0", nil,
+		titan.Provide(metrics.AsBreakers(func() noBreakers { return noBreakers{} })),
+		titan.Provide(metrics.AsBreakers(func() breakers {
+			return breakers{"users@^1": metrics.BreakerOpen, "bad\xffname": metrics.BreakerHalfOpen}
+		})))
+	fams := scrape(t, ta.admin+"/metrics")
+	for name, want := range map[string]float64{"users@^1": 2, "bad\uFFFDname": 1} {
+		if got, ok := sample(fams, "titan_breaker_state", map[string]string{"breaker": name}); !ok || got != want {
+			t.Errorf("titan_breaker_state{breaker=%q} = %v (found %v), want %v", name, got, ok, want)
+		}
+	}
+}

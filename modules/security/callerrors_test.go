@@ -142,3 +142,30 @@ func TestPanickingAuthenticatorHoldsNoAttempt(t *testing.T) {
 		t.Fatalf("good credentials after 3 panics: %v, %v, want refused for too many failures", res, err)
 	}
 }
+
+// A token that the app's Authenticator panics on, brought by a call over
+// nats:// (whose gateway asks the guard for the caller's identity on a
+// goroutine with no recover), ends that call internal; it used to end the
+// process.
+func TestPanickingAuthenticatorOverNATS(t *testing.T) {
+	t.Parallel()
+	s, p := newSigner(t), newPKI(t, "server")
+	auth := security.AuthenticatorFunc(func(_ context.Context, c security.Credentials) (*security.Identity, error) {
+		if c.Token == "boom" {
+			panic("the app's authenticator failed")
+		}
+		return nil, errors.New("invalid credentials")
+	})
+	natsURL := testsrv.NATS(t) + fmt.Sprintf("?prefix=authpanic%d", time.Now().UnixNano())
+	addrs, _ := secureAppWith(t, s, p, []string{natsURL},
+		[]titan.Option{titan.Provide(func() security.Authenticator { return auth })})
+	peer := dialAnonymous(t, p, addrs["nats"])
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := openVault(bearer(ctx, "boom"), peer); netron.CodeOf(err) != netron.CodeInternal {
+		t.Fatalf("a token the authenticator panics on: %v, want internal", err)
+	}
+	if got, err := openVault(bearer(ctx, s.token(t, claims("alice", []string{"admin"}, nil))), peer); err != nil {
+		t.Fatalf("a valid token after the panic: %q %v", got, err)
+	}
+}

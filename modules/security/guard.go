@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -126,6 +127,10 @@ type Options struct {
 func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if f, ok := o.Authenticator.(AuthenticatorFunc); ok && f == nil {
+		// Every password or opaque token would panic in it.
+		return nil, errors.New("security: the Authenticator (Options.Authenticator, or the one the app provides) is a nil AuthenticatorFunc")
 	}
 	r, err := compileRBAC(cfg.RBAC)
 	if err != nil {
@@ -379,6 +384,21 @@ func (g *Guard) identifyWithin(ctx context.Context, c Credentials, end func(fail
 	id, err = g.identify(ctx, c)
 	failed = err != nil
 	return id, err
+}
+
+// identifyRequest is identifyWithin for the token of a request
+// (Identify), a panic of the app's Authenticator ending it internal,
+// logged with its stack: a transport asks for a request's identity where
+// it has no recover of its own (the NATS gateway's goroutines), and the
+// panic would end the process.
+func (g *Guard) identifyRequest(ctx context.Context, c Credentials, end func(failed bool)) (id *Identity, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Error("the Authenticator panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			id, err = nil, netron.Errorf(netron.CodeInternal, "internal error")
+		}
+	}()
+	return g.identifyWithin(ctx, c, end)
 }
 
 // Authenticate is the Netron's authenticator: the authenticate task
@@ -648,7 +668,7 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 			g.refused.note(offender(c.RemoteAddr, ""), refusal("authentication refused: ", err))
 			return nil, err
 		}
-		id, err = g.identifyWithin(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr}, end)
+		id, err = g.identifyRequest(ctx, Credentials{Token: c.Token, RemoteAddr: c.RemoteAddr}, end)
 		if err != nil {
 			g.refused.note(offender(c.RemoteAddr, ""), "authentication failed: "+err.Error())
 			return nil, err

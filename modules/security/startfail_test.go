@@ -15,6 +15,7 @@ import (
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/security"
 	"github.com/titanframework/titan/titantest"
 )
 
@@ -121,5 +122,23 @@ func TestKeySetUnreachableAtStart(t *testing.T) {
 	err := app.Start(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "security.jwt.jwksURL") || !strings.Contains(err.Error(), srv.URL) {
 		t.Fatalf("start: %v, want an error naming security.jwt.jwksURL and the URL", err)
+	}
+}
+
+// An app that provides a nil AuthenticatorFunc does not start: every
+// password, or token that is not a JWT, would panic in it.
+func TestNilAuthenticatorFuncRefused(t *testing.T) {
+	app := titan.New(
+		titan.WithConfig(config.Options{Sets: []string{"logger.level=error", "netron.listen=tcp://127.0.0.1:0"}, Environ: []string{}, NoWatch: true}),
+		vaultService(),
+		titan.Provide(func() security.Authenticator { return security.AuthenticatorFunc(nil) }),
+	)
+	err := app.Err()
+	if err == nil {
+		err = app.Start(context.Background())
+		_ = app.Stop(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), "nil AuthenticatorFunc") {
+		t.Fatalf("start: %v, want the nil AuthenticatorFunc refused", err)
 	}
 }

@@ -24,6 +24,7 @@ type Config struct {
 	Ratio float64 `json:"ratio" jsonschema:"minimum=0,maximum=1,default=1,description=Share of new traces sampled (0 to 1); calls with a caller's trace follow its decision"`
 	// Endpoint is the exporter's destination, such as the collector URL
 	// of otlphttp (empty: the exporter's default and its OTEL_* variables).
+	// The stdout exporter takes none.
 	Endpoint string `json:"endpoint,omitempty" jsonschema:"description=Destination of the exporter (otlphttp: collector URL; default from OTEL_EXPORTER_OTLP_* or http://localhost:4318)"`
 	// ServiceName is the service.name resource attribute of the spans
 	// (empty: OTEL_SERVICE_NAME, else unknown_service:<executable>).

@@ -5,5 +5,6 @@
 //
 //	import _ "github.com/titanframework/titan/modules/tracing/stdout"
 //
-// with tracing.exporter: stdout in the app's configuration.
+// with tracing.exporter: stdout in the app's configuration. It takes no
+// tracing.endpoint: one set fails start-up.
 package stdout

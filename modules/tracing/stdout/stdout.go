@@ -2,6 +2,7 @@ package stdout
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 
@@ -16,9 +17,12 @@ const Name = "stdout"
 
 func init() { tracing.RegisterExporter(Name, New) }
 
-// New returns the exporter writing to the standard output; tracing.endpoint
-// is not used.
-func New(context.Context, tracing.Config) (sdktrace.SpanExporter, error) {
+// New returns the exporter writing to the standard output. It fails when
+// tracing.endpoint is set: the spans would not go there.
+func New(_ context.Context, cfg tracing.Config) (sdktrace.SpanExporter, error) {
+	if cfg.Endpoint != "" {
+		return nil, fmt.Errorf("tracing.endpoint %q: the stdout exporter writes to the standard output and takes no endpoint; remove the key, or name the exporter that sends there (otlphttp)", cfg.Endpoint)
+	}
 	return NewWriter(os.Stdout), nil
 }
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/modules/config"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/tracing"
 	"github.com/titanframework/titan/modules/tracing/stdout"
@@ -59,5 +62,23 @@ func TestWritesSpans(t *testing.T) {
 	}
 	if len(names) != 2 || names[0] != "echo@1.0.0/echo" || names[1] != "echo@1.0.0/echo" {
 		t.Fatalf("spans written: %q", names)
+	}
+}
+
+// TestRefusesEndpoint: an app naming the stdout exporter and an endpoint
+// fails to start, naming the key, rather than leaving the endpoint unused.
+func TestRefusesEndpoint(t *testing.T) {
+	app := titan.New(titan.WithConfig(config.Options{Sets: []string{"logger.level=error",
+		"tracing.exporter=stdout", "tracing.endpoint=http://collector:4318"}, Environ: []string{}, NoWatch: true}))
+	err := app.Err()
+	if err == nil {
+		err = app.Start(context.Background())
+		_ = app.Stop(context.Background())
+	}
+	if err == nil {
+		t.Fatal("the app started")
+	}
+	if !strings.Contains(err.Error(), `tracing.endpoint "http://collector:4318"`) {
+		t.Errorf("error %q does not name tracing.endpoint", err)
 	}
 }
