@@ -12,6 +12,7 @@ import (
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // A call that reaches a subscriber which neither acknowledges nor answers
@@ -76,6 +77,34 @@ func TestAckTimeout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An authenticate task that reaches a subscriber which neither
+// acknowledges nor answers it fails with unavailable after the caller's
+// ackTimeout, saying so of the authenticate task: it used to call it a
+// resolve ("no instance answered the resolve of the authenticate task").
+func TestAuthenticateNobodyAcknowledges(t *testing.T) {
+	t.Parallel()
+	server := testsrv.NATS(t)
+	prefix := "t" + strings.ToLower(nuid.Next())
+	nc, err := nats.Connect(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.SubscribeSync(prefix + ".authenticate"); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	p := dial(t, server+"?prefix="+prefix+"&ackTimeout=300ms", netron.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = p.Task(ctx, nil, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: "t"}})
+	if netron.CodeOf(err) != netron.CodeUnavailable || !strings.Contains(err.Error(), "no instance acknowledged the authenticate task within 300ms") {
+		t.Fatalf("an authenticate task nobody acknowledges: %v, want unavailable saying no instance acknowledged the authenticate task", err)
+	}
 }
 
 // TestEmptyPrefixRefused: "?prefix=" is a mistake (a variable that was

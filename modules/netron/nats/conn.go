@@ -122,6 +122,7 @@ type clientConn struct {
 	rmu    sync.Mutex
 	rcond  *sync.Cond
 	rq     [][]byte
+	rbytes int   // the bytes of rq
 	rerr   error // set when the connection ends
 	eventN atomic.Uint32
 
@@ -175,10 +176,39 @@ type instance struct {
 func (c *clientConn) push(b []byte) {
 	c.rmu.Lock()
 	if c.rerr == nil {
-		c.rq = append(c.rq, b)
-		c.rcond.Signal()
+		c.queue(b)
 	}
 	c.rmu.Unlock()
+}
+
+// queue appends b to the read queue; c.rmu is held.
+func (c *clientConn) queue(b []byte) {
+	c.rq = append(c.rq, b)
+	c.rbytes += len(b)
+	c.rcond.Signal()
+}
+
+// maxQueuedEvents and maxQueuedEventBytes bound what waits for the engine
+// to read it when an event arrives (netron.DefaultConfig's
+// MaxQueuedEventsPerPeer and MaxQueuedEventBytesPerPeer): the events of a
+// subscription are handed on as fast as NATS delivers them, so without a
+// bound a publisher faster than the engine would make the connection hold
+// all it publishes, beyond the subscriptions' pending limits.
+const (
+	maxQueuedEvents     = 1024
+	maxQueuedEventBytes = 4 << 20
+)
+
+// pushEvent queues an event for the engine, unless maxQueuedEvents
+// messages or maxQueuedEventBytes already wait: it is dropped then, as
+// NATS drops what a slow consumer does not take.
+func (c *clientConn) pushEvent(b []byte) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	full := len(c.rq) >= maxQueuedEvents || len(c.rq) > 0 && c.rbytes+len(b) > maxQueuedEventBytes
+	if c.rerr == nil && !full {
+		c.queue(b)
+	}
 }
 
 // ReadMessage returns the next packet for the engine.
@@ -194,6 +224,7 @@ func (c *clientConn) ReadMessage() ([]byte, error) {
 	b := c.rq[0]
 	c.rq[0] = nil
 	c.rq = c.rq[1:]
+	c.rbytes -= len(b)
 	return b, nil
 }
 
@@ -226,7 +257,7 @@ func (c *clientConn) end(err error) {
 	c.closeOnce.Do(func() {
 		c.rmu.Lock()
 		if errors.Is(err, net.ErrClosed) {
-			c.rq = nil
+			c.rq, c.rbytes = nil, 0
 		}
 		c.rerr = err
 		c.rcond.Broadcast()
@@ -622,7 +653,7 @@ func (c *clientConn) subscribeEvent(topic string) error {
 		b, err := protocol.AppendPacket(nil, &protocol.Packet{ID: c.eventN.Add(1), Type: protocol.TypeTask, Impulse: true,
 			Data: []any{netron.TaskEmit, topic, protocol.RawValue(data)}})
 		if err == nil {
-			c.push(b)
+			c.pushEvent(b)
 		}
 	})
 	if err != nil {
@@ -906,11 +937,14 @@ func (c *clientConn) check(now time.Time) {
 	}
 	c.mu.Unlock()
 	for _, pc := range lost {
-		what := "no instance acknowledged the call"
-		if pc.typ == protocol.TypeTask {
-			what = "no instance answered the resolve"
+		what := "no instance acknowledged the call of " + pc.target
+		switch {
+		case pc.token != "": // the authenticate task, its own target
+			what = "no instance acknowledged " + pc.target
+		case pc.typ == protocol.TypeTask:
+			what = "no instance answered the resolve of " + pc.target
 		}
-		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s of %s within %v", what, pc.target, c.ackTimeout)))
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s within %v", what, c.ackTimeout)))
 	}
 	for _, id := range probe {
 		m := nats.NewMsg(c.subj.instance(id) + ".ping")

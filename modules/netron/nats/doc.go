@@ -82,7 +82,10 @@
 // its later calls that bring none of their own, and with its resolves; an
 // authentication refused forgets it. So only a token authenticates over
 // NATS: credentials without one are refused with invalid_argument, on
-// both sides.
+// both sides. The authenticator gets the Netron's TaskTimeout: one that
+// has not returned by then is answered deadline_exceeded, and the gateway
+// answers the next requests while it runs on (at most 16 authenticators
+// at once, the one answering and those past their time).
 //
 // The answer's body is a Netron CALL packet (id 0, patched by the caller)
 // holding the result, or the error bit and a TitanError, exactly as on a
@@ -155,7 +158,10 @@
 // another process published there; a process never receives its own
 // events back, so each subscriber sees each event once. A dialled nats://
 // peer's [netron.Peer.Subscribe] subscribes to <p>.events.<topic>
-// directly.
+// directly; an event it receives while 1,024 messages or 4 MiB already
+// wait for its engine to read them (the defaults of
+// Config.MaxQueuedEventsPerPeer and MaxQueuedEventBytesPerPeer) is
+// dropped, as NATS drops what a slow consumer does not take.
 //
 // # Limits
 //

@@ -86,6 +86,10 @@ type Gateway struct {
 	busyRefusals, streamRefusals refusals
 	// requestTimeout bounds the wait of a call that brings no timeout.
 	requestTimeout time.Duration
+	// authRunning holds a place for each authenticator running, the one
+	// answering now and those that outlived their TaskTimeout
+	// (authRunningMax at most in all).
+	authRunning chan struct{}
 	// methods: qualified name -> wire name -> description; replaced, not
 	// changed, when a service is added (read by every call).
 	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
@@ -151,6 +155,7 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		calls:          map[string]context.CancelCauseFunc{},
 		streams:        map[string]*sendStream{},
 		streamsOf:      map[string]int{},
+		authRunning:    make(chan struct{}, authRunningMax),
 	}
 	g.busyRefusals.warn.Interval = refusalLogEvery
 	g.streamRefusals.warn.Interval = refusalLogEvery
@@ -817,7 +822,9 @@ func callerAddr(h nats.Header) string {
 // come with every call. Requests are answered one at a time, in the
 // subscription's goroutine, so a flood of them waits in the subscription's
 // pending limits (authPendingMsgs; NATS drops the rest) instead of piling
-// up goroutines.
+// up goroutines. An authenticator gets the Netron's TaskTimeout, as the
+// engine's authenticate task and POST /netron/authenticate do (see
+// authenticate).
 func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 	if msg.Reply == "" {
 		return
@@ -840,10 +847,11 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 	}
 	// The caller's Netron id stands for its address: failed attempts are
 	// counted per caller, not for everyone on the bus at once.
-	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), callerAddr(msg.Header)), g.n.Config().TaskTimeout)
+	timeout := g.n.Config().TaskTimeout
+	ctx, cancel := context.WithTimeout(netron.WithRemoteAddr(context.Background(), callerAddr(msg.Header)), timeout)
 	defer cancel()
 	ack := g.newAcker(msg.Reply)
-	res, err := g.authenticate(ctx, auth, creds)
+	res, err := g.authenticate(ctx, timeout, auth, creds)
 	ack.finish()
 	if err != nil {
 		fail(err)
@@ -858,24 +866,66 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 	g.reply(msg.Reply, b)
 }
 
-// authenticate runs auth, turning a panic of it into an internal error
-// (the details only in the log), as the authenticate task of a stream
-// connection does: onAuthenticate runs on the subscription's goroutine,
-// where a panic would end the process.
-func (g *Gateway) authenticate(ctx context.Context, auth netron.Authenticator, creds any) (res any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			g.log.Error("task panicked", "task", netron.TaskAuthenticate, "panic", fmt.Sprint(r))
-			res, err = nil, netron.Errorf(netron.CodeInternal, "internal error")
-		}
+// authenticate runs auth within ctx, which ends after timeout (the
+// Netron's TaskTimeout), turning a panic of it into an internal error (the
+// details only in the log), as the authenticate task of a stream
+// connection does. An authenticator that has not returned by then fails
+// the attempt with deadline_exceeded, answered at once, and goes on in its
+// goroutine, holding its place in authRunning until it returns: the
+// requests after it are answered meanwhile, and the gateway holds at most
+// authRunningMax authenticators that ignore their context (a request that
+// finds no place by its own deadline fails the same way).
+func (g *Gateway) authenticate(ctx context.Context, timeout time.Duration, auth netron.Authenticator, creds any) (any, error) {
+	select {
+	case g.authRunning <- struct{}{}:
+	case <-ctx.Done():
+		return nil, authTimedOut(timeout)
+	}
+	// Shutdown waits for it, as Stop does for a task.
+	if !g.begin() {
+		<-g.authRunning
+		return nil, netron.Errorf(netron.CodeUnavailable, "server is shutting down")
+	}
+	type outcome struct {
+		res any
+		err error
+	}
+	done := make(chan outcome, 1) // one send, whatever happens: never blocks
+	go func() {
+		defer g.wg.Done()
+		defer func() { <-g.authRunning }()
+		defer func() {
+			if r := recover(); r != nil {
+				g.log.Error("task panicked", "task", netron.TaskAuthenticate, "panic", fmt.Sprint(r))
+				done <- outcome{err: netron.Errorf(netron.CodeInternal, "internal error")}
+			}
+		}()
+		res, err := auth(ctx, nil, creds)
+		done <- outcome{res, err}
 	}()
-	return auth(ctx, nil, creds)
+	select {
+	case out := <-done:
+		if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && netron.CodeOf(out.err) != netron.CodeInternal {
+			out.err = authTimedOut(timeout)
+		}
+		return out.res, out.err
+	case <-ctx.Done():
+		return nil, authTimedOut(timeout)
+	}
+}
+
+func authTimedOut(timeout time.Duration) error {
+	return netron.Errorf(netron.CodeDeadlineExceeded, "authentication did not finish within %v (netron.taskTimeout)", timeout)
 }
 
 // authPendingMsgs bounds the authenticate requests waiting for a gateway
 // (with 4 KiB each of their bytes); NATS drops the ones over it, and their
 // callers' tasks time out.
 const authPendingMsgs = 256
+
+// authRunningMax bounds the authenticators of a gateway running at once: the
+// one answering and those still running past their TaskTimeout.
+const authRunningMax = 16
 
 // errTokenOnly refuses credentials without a token over NATS.
 var errTokenOnly = netron.Errorf(netron.CodeInvalidArgument,
