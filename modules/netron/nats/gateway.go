@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -691,6 +692,7 @@ func readCallHeaders(h nats.Header) (callHeaders, error) {
 // call ends (a stream, once answered), and may not be called at all.
 func (g *Gateway) serveCall(c queuedCall, release func()) {
 	msg := c.msg
+	defer g.recovered(msg.Reply, protocol.TypeCall, msg.Subject)
 	fail := func(err error) { g.reply(msg.Reply, errorPacket(0, protocol.TypeCall, err)) }
 	if g.started(msg) {
 		fail(netron.Errorf(netron.CodeCanceled, "call cancelled by the caller before it started"))
@@ -783,6 +785,20 @@ func (g *Gateway) serveCall(c queuedCall, release func()) {
 		return
 	}
 	g.reply(msg.Reply, b)
+}
+
+// recovered, deferred by what serves a request, answers it internal when
+// serving it panicked, and logs the panic with its stack. The gateway calls
+// app code outside the engine's recover (an Access's Identify and Visible),
+// on goroutines with no recover above them, where a panic would end the
+// process.
+func (g *Gateway) recovered(reply string, typ protocol.Type, subject string) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	g.log.Error("serving a request panicked", "subject", subject, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	g.reply(reply, errorPacket(0, typ, netron.Errorf(netron.CodeInternal, "internal error")))
 }
 
 // identify returns ctx carrying the caller whose token a request brings
@@ -946,6 +962,7 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 	if msg.Reply == "" {
 		return
 	}
+	defer g.recovered(msg.Reply, protocol.TypeTask, msg.Subject)
 	name := strings.TrimPrefix(msg.Subject, g.subj.prefix+".resolve.")
 	target := msg.Header.Get(HeaderTarget)
 	if target == "" {
