@@ -226,39 +226,75 @@ func (p *Peer) reconnect() {
 
 // restore subscribes again to the events this side had subscribed to,
 // and resolves again the targets it had resolved (definition ids change
-// when a server restarts).
+// when a server restarts). The targets it could not resolve because the
+// connection ended meanwhile stay listed for the next reconnect.
 func (p *Peer) restore() {
-	p.subMu.Lock() // as Subscribe: not beside a change of subscriptions
+	// One restore at a time: one whose connection ended gives back the
+	// targets it did not resolve before the next takes the list.
+	p.restoreMu.Lock()
+	defer p.restoreMu.Unlock()
 	p.mu.Lock()
 	topics := make([]string, 0, len(p.handlers))
 	for t := range p.handlers {
 		topics = append(topics, t)
 	}
-	targets := p.toResolve
-	p.toResolve = nil
 	p.mu.Unlock()
 	// Each subscription and each resolve has a RequestTimeout of its own:
 	// on a slow link, the later ones must not fail for the time the
 	// earlier ones took.
 	for _, t := range topics {
-		ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
-		_, err := p.task(ctx, TaskSubscribe, t)
-		cancel()
-		if err != nil {
-			p.log.Warn("could not restore a subscription", "topic", t, "error", err)
-		}
+		p.restoreSubscription(t)
 	}
-	p.subMu.Unlock()
-	for _, target := range targets {
+	p.mu.Lock()
+	targets := p.toResolve
+	p.toResolve = nil
+	p.mu.Unlock()
+	for i, target := range targets {
 		c, err := p.conn()
 		if err != nil {
+			p.resolveLater(targets[i:])
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
 		_, err = p.resolve(ctx, c, target)
 		cancel()
+		if c.ctx.Err() != nil { // ended meanwhile: what it resolved was not kept
+			p.resolveLater(targets[i:])
+			return
+		}
 		if err != nil {
 			p.log.Warn("could not resolve a service again after reconnecting", "target", target, "error", err)
+		}
+	}
+}
+
+// restoreSubscription subscribes again to topic if it still has
+// handlers. It holds subMu for this topic only, as Subscribe does: a
+// Subscribe or an unsubscribe meanwhile waits for one task, not for the
+// whole restore.
+func (p *Peer) restoreSubscription(topic string) {
+	p.subMu.Lock()
+	defer p.subMu.Unlock()
+	p.mu.Lock()
+	wanted := len(p.handlers[topic]) > 0
+	p.mu.Unlock()
+	if !wanted { // unsubscribed since the restore listed it
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.n.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := p.task(ctx, TaskSubscribe, topic); err != nil {
+		p.log.Warn("could not restore a subscription", "topic", topic, "error", err)
+	}
+}
+
+// resolveLater lists targets to resolve again after the next reconnect.
+func (p *Peer) resolveLater(targets []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, target := range targets {
+		if !slices.Contains(p.toResolve, target) {
+			p.toResolve = append(p.toResolve, target)
 		}
 	}
 }

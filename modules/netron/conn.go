@@ -53,6 +53,11 @@ type conn struct {
 	// evDropped counts the events not sent: the send queue was full (see
 	// Peer.sendEvent).
 	evDropped atomic.Uint64
+	// evUnanswered counts the events sent whose answer has not come;
+	// evAnsweredCh has a value once it drops to zero (see
+	// eventsAnswered).
+	evUnanswered atomic.Int64
+	evAnsweredCh chan struct{}
 
 	closeOnce sync.Once
 
@@ -73,8 +78,9 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	ctx, end := context.WithCancelCause(context.Background())
 	c := &conn{
 		p: p, t: t, ctx: ctx, end: end,
-		wdone: make(chan struct{}),
-		strs:  protocol.NewInterner(headerStrings, headerStringLen),
+		wdone:        make(chan struct{}),
+		evAnsweredCh: make(chan struct{}, 1),
+		strs:         protocol.NewInterner(headerStrings, headerStringLen),
 	}
 	cfg := &p.n.cfg
 	c.q = session.NewQueue(t, session.Limits{
@@ -89,6 +95,42 @@ func newConn(p *Peer, t transport.Conn) *conn {
 	c.inbound.Init(cfg.MaxStreamsPerPeer, cfg.MaxStreamBytesPerPeer, cfg.StreamIdleTimeout, streamErrors, c.stopStream)
 	c.window.Store(int32(p.n.cfg.StreamWindow))
 	return c
+}
+
+// eventAnswered counts the answer to an event sent (see Peer.sendEvent):
+// a task's answer that nobody waits for.
+func (c *conn) eventAnswered() {
+	for {
+		n := c.evUnanswered.Load()
+		if n <= 0 { // a task's answer after its caller gave up
+			return
+		}
+		if c.evUnanswered.CompareAndSwap(n, n-1) {
+			if n == 1 {
+				select {
+				case c.evAnsweredCh <- struct{}{}:
+				default:
+				}
+			}
+			return
+		}
+	}
+}
+
+// eventsAnswered waits until every event sent has been answered, the
+// connection has ended or ctx ends. Stop closes a connection after it:
+// a connection closed with the answers unread is reset, and the peer
+// loses the events it had not read yet.
+func (c *conn) eventsAnswered(ctx context.Context) {
+	for c.evUnanswered.Load() > 0 {
+		select {
+		case <-c.evAnsweredCh:
+		case <-c.ctx.Done():
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // run reads until the connection ends, with the writer alongside.

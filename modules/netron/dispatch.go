@@ -107,7 +107,11 @@ func (c *conn) dispatch(pkt protocol.Packet, payload protocol.RawValue, h *[]byt
 	case protocol.TypeCall, protocol.TypeTask, protocol.TypeGet, protocol.TypeSet:
 		switch {
 		case !pkt.Impulse:
-			c.pending.Resolve(pkt, payload, h)
+			// Nobody waits for the answer to an event: a Go or Node peer
+			// answers with a TASK, a browser with a CALL (NETRON-WIRE.md §5.8).
+			if !c.pending.Resolve(pkt, payload, h) && (pkt.Type == protocol.TypeTask || pkt.Type == protocol.TypeCall) {
+				c.eventAnswered()
+			}
 		case pkt.Type == protocol.TypeCall && pkt.Error:
 			if c.ext.Load() {
 				if cc, ok := c.served.Get(pkt.ID); ok {

@@ -189,5 +189,6 @@
 //
 // [Netron.Stop] drains: listeners close, new calls are refused with
 // unavailable, calls in flight finish within the stop context, then every
-// connection closes.
+// connection closes once their answers and the events emitted are written
+// and the events answered.
 package netron

@@ -24,11 +24,13 @@ import (
 type Events interface {
 	// Emit delivers payload to the local subscribers whose pattern matches
 	// topic, in subscription order, and sends it to each peer subscribed to
-	// topic. Events for one peer are delivered in the order emitted; one
-	// emitted while the peer's send queue is full (it reads slower than
-	// events come: Config.MaxQueuedBytesPerPeer, Config.MaxQueuedBytes) is
-	// dropped for that peer, so that Emit and the other subscribers never
-	// wait for it. An event larger than Config.MaxFrameSize once encoded
+	// topic. A local subscriber's handler is called by Emit, on the
+	// emitting goroutine: Emits made at once from several goroutines call
+	// it at once. Events for one peer are delivered in the order emitted;
+	// one emitted while the peer's send queue is full (it reads slower
+	// than events come: Config.MaxQueuedBytesPerPeer,
+	// Config.MaxQueuedBytes) is dropped for that peer, so that Emit and
+	// the other subscribers never wait for it. An event larger than Config.MaxFrameSize once encoded
 	// for a subscribed peer is refused, as a request or an answer over it
 	// is: Emit returns a resource_exhausted error naming the topic and the
 	// limit, and delivers it to no one.
@@ -70,8 +72,11 @@ func (e Event) Decode(v any) error {
 	return protocol.Unmarshal(raw, v)
 }
 
-// EventHandler handles an event. Handlers of one subscription are called
-// one at a time.
+// EventHandler handles an event. The handlers of a [Peer.Subscribe] are
+// called one at a time, in the order the peer emitted; those of a local
+// subscription ([Events]) by each Emit, on its goroutine, so Emits from
+// several goroutines may call one at once: a handler they share guards
+// its own state.
 type EventHandler func(ctx context.Context, e Event)
 
 type eventHandler struct {
@@ -345,7 +350,11 @@ func (p *Peer) sendEvent(body []byte, topic string) error {
 	id := nextPacketID()
 	w.B = append(w.B, byte(id>>24), byte(id>>16), byte(id>>8), byte(id), 0x40|byte(protocol.TypeTask))
 	w.B = append(w.B, body...)
+	c.evUnanswered.Add(1)         // before it is sent: its answer may come at once
 	queued, err := c.q.TrySend(w) // compressed for a Go peer, as other packets are
+	if !queued {
+		c.eventAnswered() // not sent: no answer comes
+	}
 	if err != nil || queued {
 		return coded(err)
 	}
@@ -382,7 +391,9 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 	// The task and the change of handlers go together (subMu): an
 	// unsubscribe of the topic's last handler meanwhile would otherwise
 	// end on the server the subscription this one adds.
-	p.subMu.Lock()
+	if err := p.lockSubs(ctx); err != nil {
+		return nil, NewError(CodeOf(err), fmt.Errorf("subscribe to %q: %w", topic, err))
+	}
 	defer p.subMu.Unlock()
 	if _, err := p.task(ctx, TaskSubscribe, topic); err != nil {
 		return nil, err
@@ -419,6 +430,31 @@ func (p *Peer) Subscribe(ctx context.Context, topic string, handler EventHandler
 			}
 		})
 	}, nil
+}
+
+// lockSubs takes subMu, or gives up with ctx's error (as a request's) when
+// ctx ends first: the subscribe or unsubscribe of another goroutine, or
+// the restore after a reconnect, may hold it for a RequestTimeout on a
+// slow link.
+func (p *Peer) lockSubs(ctx context.Context) error {
+	if p.subMu.TryLock() {
+		return nil
+	}
+	locked := make(chan struct{})
+	go func() {
+		p.subMu.Lock()
+		close(locked)
+	}()
+	select {
+	case <-locked:
+		return nil
+	case <-ctx.Done():
+		go func() { // taken later: given back at once
+			<-locked
+			p.subMu.Unlock()
+		}()
+		return ctxError(ctx)
+	}
 }
 
 // deliver runs the handlers of a received event.

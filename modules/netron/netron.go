@@ -796,7 +796,9 @@ func (n *Netron) beginCall() bool {
 
 // Stop drains the Netron: it stops listening, refuses new calls with
 // unavailable, waits for the calls in flight until ctx ends, then closes
-// every connection. It is safe to call more than once.
+// every connection once what is queued on it is written (the answers,
+// the events emitted) and the peer has answered the events (at most a
+// RequestTimeout). It is safe to call more than once.
 func (n *Netron) Stop(ctx context.Context) error {
 	var err error
 	n.stopOnce.Do(func() {
@@ -844,6 +846,15 @@ func (n *Netron) Stop(ctx context.Context) error {
 				c.flush(ctx)
 			}
 		}
+		// And the events sent are answered, at most a RequestTimeout for a
+		// peer that does not answer them (see conn.eventsAnswered).
+		actx, acancel := context.WithTimeout(ctx, n.cfg.RequestTimeout)
+		for _, p := range peers {
+			if c := p.cur.Load(); c != nil {
+				c.eventsAnswered(actx)
+			}
+		}
+		acancel()
 		for _, p := range peers {
 			p.Close() // ends the context of an authenticator still running
 		}

@@ -45,6 +45,7 @@ type Peer struct {
 	lostErr    error                      // why the last connection ended (connLost)
 	deliverMu  sync.Mutex                 // held while the handlers of a received event run (deliver)
 	subMu      sync.Mutex                 // held while a subscribe or unsubscribe task is sent with the change of handlers it makes
+	restoreMu  sync.Mutex                 // held by the restore after a reconnect
 
 	// The events the peer emitted that wait for their handlers (see
 	// orderedEvent), in arrival order over its connections: those of a

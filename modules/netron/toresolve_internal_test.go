@@ -12,7 +12,7 @@ type adder struct{}
 func (adder) Add(_ context.Context, a, b int) (int, error) { return a + b, nil }
 
 // A connection that flaps before the restore of the reconnect before it
-// has run (it waits for a subscribe in progress) lists each target to
+// has run (it waits for a restore in progress) lists each target to
 // resolve again once, not once per flap.
 func TestFlapsListATargetToResolveOnce(t *testing.T) {
 	t.Parallel()
@@ -20,9 +20,9 @@ func TestFlapsListATargetToResolveOnce(t *testing.T) {
 	p := DialForTest(t, addr, Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// A subscribe in progress holds subMu: each restore waits for it.
-	p.subMu.Lock()
-	defer p.subMu.Unlock()
+	// A restore in progress holds restoreMu: each later one waits for it.
+	p.restoreMu.Lock()
+	defer p.restoreMu.Unlock()
 	for range 3 {
 		if _, err := p.Call(ctx, "adder", "add", 1, 2); err != nil {
 			t.Fatal(err)

@@ -87,10 +87,12 @@ func (t *Pending) Take(id uint32) *Waiter {
 }
 
 // Resolve hands the answer pkt to the call of its id, if one waits.
-func (t *Pending) Resolve(pkt protocol.Packet, payload protocol.RawValue, frame *[]byte) {
+func (t *Pending) Resolve(pkt protocol.Packet, payload protocol.RawValue, frame *[]byte) (waited bool) {
 	if w := t.Take(pkt.ID); w != nil {
 		w.C <- Response{Packet: pkt, Payload: payload, Frame: frame}
+		return true
 	}
+	return false
 }
 
 // FailAll fails every call waiting, with err.
