@@ -43,6 +43,7 @@ type timedWriter struct {
 	rc      http.ResponseController
 	timeout time.Duration
 	off     bool // the response cannot take a deadline
+	started bool // WriteHeader or Write was called
 }
 
 // arm gives the next write timeout from now.
@@ -54,10 +55,12 @@ func (w *timedWriter) arm() {
 
 func (w *timedWriter) WriteHeader(status int) {
 	w.arm()
+	w.started = true
 	w.ResponseWriter.WriteHeader(status)
 }
 
 func (w *timedWriter) Write(b []byte) (int, error) {
+	w.started = true
 	n := 0
 	for {
 		w.arm()
@@ -88,6 +91,15 @@ func (w *timedWriter) Flush() { _ = w.FlushError() }
 
 // Unwrap returns the response w writes to, for http.ResponseController.
 func (w *timedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Started reports whether the answer written through w, which came from
+// [Timed], has begun (its status may be sent): a handler that fails then
+// can no longer answer with an error of its own. It reports true for a w
+// that did not come from Timed, whose state it cannot know.
+func Started(w http.ResponseWriter) bool {
+	tw, ok := w.(*timedWriter)
+	return !ok || tw.started
+}
 
 // Finish gives the writes net/http makes after the handler returns (the
 // buffered rest of the answer) a timeout of their own, when w came from

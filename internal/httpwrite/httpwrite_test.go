@@ -88,3 +88,23 @@ func TestFinishGivesTheLastWriteItsOwnTimeout(t *testing.T) {
 		t.Fatalf("answer %d %v; want 200 with X-Slow", resp.StatusCode, resp.Header)
 	}
 }
+
+// Started tells whether the answer written through Timed has begun.
+func TestStarted(t *testing.T) {
+	for _, begin := range []func(http.ResponseWriter){
+		func(w http.ResponseWriter) { w.WriteHeader(http.StatusNoContent) },
+		func(w http.ResponseWriter) { _, _ = w.Write([]byte("x")) },
+	} {
+		w := httpwrite.Timed(httptest.NewRecorder(), time.Second)
+		if httpwrite.Started(w) {
+			t.Fatal("Started before anything was written")
+		}
+		begin(w)
+		if !httpwrite.Started(w) {
+			t.Fatal("not Started after the answer began")
+		}
+	}
+	if !httpwrite.Started(httptest.NewRecorder()) {
+		t.Fatal("a writer Timed did not make: not Started, want true (unknown)")
+	}
+}

@@ -76,7 +76,10 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 	out := h.runAuthenticator(r, auth, v)
 	if late := out.late; late != nil {
 		// The authenticator outlived its time: the answer goes out now,
-		// and the request ends when the authenticator returns.
+		// and the request ends when the authenticator returns. The
+		// connection, busy until then, is not the client's to send
+		// another request on.
+		w.Header().Set("Connection", "close")
 		defer func() {
 			_ = http.NewResponseController(w).Flush()
 			<-late

@@ -127,3 +127,34 @@ func toJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// The connection of an authentication answered past its time stays busy
+// until the authenticator returns: the answer closes it, so that the
+// client's next request goes on another instead of waiting there.
+func TestAuthenticateTimeoutClosesTheConnection(t *testing.T) {
+	release := make(chan struct{})
+	base := authGateway(t, func(context.Context, *netron.Peer, any) (any, error) {
+		<-release
+		return map[string]any{"success": true}, nil
+	})
+	t.Cleanup(func() { close(release) })
+	c := client(t)
+	r := post(t, c, base+"/netron/authenticate", `{"id":"a1","credentials":{"token":"t"}}`)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "netron.taskTimeout") {
+		t.Fatalf("authenticate: %d %s, want 200 with a failed authentication naming netron.taskTimeout", r.status, r.body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("the next request of the client: %v, want an answer at once", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the next request of the client: %d, want 200", res.StatusCode)
+	}
+}

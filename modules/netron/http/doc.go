@@ -15,9 +15,10 @@
 // [WithMaxBodyMemory] (the bytes of request bodies held at once, all
 // requests together, default 256 MiB), [WithMaxBatchSize] (requests in one
 // /netron/batch, default 100), [WithTimeout] (unary calls, default 30s),
-// [WithWriteTimeout] (each write of an answer, default 30s), [WithCORS],
-// [WithPathPrefix], [WithTLS] (https; else the Netron's netron.WithTLS) and
-// [WithCompression]. [Listen] and [NewHandler] take them, [NewHandler] for
+// [WithWriteTimeout] (each write of an answer, default 30s),
+// [WithStreamKeepAlive] (the longest silence of an SSE answer, default
+// 15s), [WithCORS], [WithPathPrefix], [WithTLS] (https; else the Netron's
+// netron.WithTLS) and [WithCompression]. [Listen] and [NewHandler] take them, [NewHandler] for
 // mounting on a router of one's own; the gateways a Netron opens
 // (netron.Netron.Listen, netron.listen) take those of the Netron option
 // [WithGatewayOptions], which a titan app fills from its `http`
@@ -116,6 +117,10 @@
 // flush is a millisecond old or more; items that follow it within the
 // millisecond are flushed together at its end, so a burst leaves in a few
 // writes and an item the method follows with a wait is never held back.
+// An SSE answer silent for 15s ([WithStreamKeepAlive]) sends the comment
+// ": keep-alive", so that proxies do not close it as idle; before its
+// first item, after its status and headers (a failure is then its "event:
+// error").
 //
 // # Errors
 //

@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -159,14 +162,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.inflight.Done()
+	defer h.recovered(w, r)
 	if a := h.n.Access(); a != nil && path != "/netron/authenticate" {
 		// The caller of every other request is who its bearer token says
 		// (the security module): its calls run as them, and what it is
 		// shown is what they may call.
-		ctx, err := a.Identify(r.Context(), netron.RequestCredentials(h.cfg.scheme, r))
-		if err != nil {
-			writeError(w, requestID(r), invocationError(err), true)
-			return
+		ctx, end := h.identify(w, r, a)
+		defer end()
+		if ctx == nil {
+			return // answered
 		}
 		r = r.WithContext(netron.WithRemoteAddr(ctx, r.RemoteAddr))
 	}
@@ -207,6 +211,91 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeError(w, requestID(r), requestError(netron.CodeNotFound, http.StatusNotFound, "Not found"), true)
 	}
+}
+
+// identify returns r's context carrying its caller, as a identifies it,
+// within the Netron's TaskTimeout, as runAuthenticator runs an
+// authenticator; or nil when it answered the request: a's error, or, past
+// the timeout (a store that does not answer, an Identify that ignores its
+// context), deadline_exceeded at once. end, which the caller defers,
+// ends the context Identify was given (the parent of the one it returns)
+// once the request is served, and after a timeout waits for Identify to
+// return, so that one client cannot pile up identifications on a
+// connection. A panic of Identify is logged with its stack and answered
+// as an internal error.
+func (h *Handler) identify(w http.ResponseWriter, r *http.Request, a netron.Access) (ctx context.Context, end func()) {
+	timeout := h.n.Config().TaskTimeout
+	ictx, cancel := context.WithCancel(r.Context())
+	creds := netron.RequestCredentials(h.cfg.scheme, r)
+	done := make(chan identified, 1) // one send, whatever happens: never blocks
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.Error("the Access panicked in Identify", "path", r.URL.Path, "remote", r.RemoteAddr,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				done <- identified{err: netron.Errorf(netron.CodeInternal, "internal error")}
+			}
+		}()
+		ctx, err := a.Identify(ictx, creds)
+		done <- identified{ctx: ctx, err: err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case out := <-done:
+		if out.err == nil && out.ctx == nil {
+			h.log.Error("the Access's Identify returned no context and no error", "path", r.URL.Path, "remote", r.RemoteAddr)
+			out.err = netron.Errorf(netron.CodeInternal, "internal error")
+		}
+		if out.err != nil {
+			writeError(w, requestID(r), invocationError(out.err), true)
+			return nil, cancel
+		}
+		return out.ctx, cancel
+	case <-t.C:
+	case <-r.Context().Done(): // the client is gone; nobody reads the answer
+	}
+	cancel()
+	e := invocationError(netron.Errorf(netron.CodeDeadlineExceeded,
+		"identifying the caller did not finish within %v (netron.taskTimeout)", timeout))
+	// With its length, the answer is whole for the client while the
+	// request still waits for Identify; the connection, busy until then,
+	// is not the client's to send another request on.
+	id := requestID(r)
+	hd := w.Header()
+	hd.Set("Content-Length", strconv.Itoa(len(appendErrorBody(nil, id, e))))
+	hd.Set("Connection", "close")
+	writeError(w, id, e, true)
+	_ = http.NewResponseController(w).Flush()
+	return nil, func() { <-done }
+}
+
+// identified is what Access.Identify returned.
+type identified struct {
+	ctx context.Context
+	err error
+}
+
+// recovered, deferred by ServeHTTP, turns a panic of serving r into an
+// internal error, logged with its stack: the gateway asks the app's Access
+// (Identify, and Visible for what a caller is shown) outside the engine's
+// recover, on the request's goroutine, where net/http would cut the
+// connection without an answer and log nowhere. An answer already begun
+// (a stream's items) is cut, as net/http would.
+func (h *Handler) recovered(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	h.log.Error("serving a request panicked", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr,
+		"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	if httpwrite.Started(w) {
+		panic(http.ErrAbortHandler)
+	}
+	writeError(w, requestID(r), invocationError(netron.Errorf(netron.CodeInternal, "internal error")), true)
 }
 
 // requestID returns the request's X-Request-ID when it is a sensible

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -593,8 +594,12 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 // /netron/invoke: interceptors (auth) and contract validation apply
 // (NETRON-WIRE.md §11.5, quirk). A response that succeeds takes its bytes
 // from room, what is left of the batch answer's limit; one that does not
-// fit fails with batchTooLarge.
-func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int64, limit int) ([]byte, bool) {
+// fit fails with batchTooLarge. One that panics (the app's Access, asked
+// for what a not_found error lists, outside the engine's recover) fails
+// internal, the panic logged with its stack: the requests of a parallel
+// batch run on goroutines of their own, where a panic would end the
+// process.
+func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int64, limit int) (item []byte, ok bool) {
 	fail := func(e *apiError) ([]byte, bool) {
 		b := append([]byte(nil), `{"id":`...)
 		b = protocol.AppendJSONString(b, q.ID)
@@ -602,6 +607,13 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int6
 		b = appendErrorObject(b, e, false)
 		return append(b, '}'), false
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.Error("serving a request of a batch panicked", "service", clip(q.Service), "method", clip(q.Method), "remote", r.RemoteAddr,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			item, ok = fail(invocationError(netron.Errorf(netron.CodeInternal, "internal error")))
+		}
+	}()
 	s, m := h.routes.lookup(q.Service, q.Method)
 	if m == nil {
 		if titanPeer(r) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -136,7 +137,11 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, path, full 
 // ("data: <json>" per item, then "event: end" with {"count":N}, or
 // "event: error" with the error body) or NDJSON (one item per line; a
 // failure ends the body with the error body's line). An error before the
-// first item is a plain error answer with its status.
+// first item is a plain error answer with its status. An SSE answer
+// silent for the keep-alive period (WithStreamKeepAlive) sends a comment
+// line, after its status and headers if no item has sent them, so that
+// neither the client nor the proxies on the way take it for a dead
+// connection.
 //
 // Leaving the loop before the stream's end (an item without a JSON form,
 // a client gone) ends the stream's context first, with why: what the
@@ -154,9 +159,6 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		writeError(w, requestID(r), invocationError(err), true)
 		return
 	}
-	fl := newStreamFlusher(w, streamFlushEvery)
-	defer fl.finish(nil) // the timer stopped on every way out, a panic's too
-	started := false
 	start := func() {
 		hd := w.Header()
 		if mode == modeSSE {
@@ -167,8 +169,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		hd.Set("Cache-Control", "no-cache")
 		hd.Set("X-Accel-Buffering", "no")
 		w.WriteHeader(http.StatusOK)
-		started = true
 	}
+	var quiet time.Duration // NDJSON has no line that is not an item
+	if mode == modeSSE {
+		quiet = h.cfg.streamKeepAlive
+	}
+	fl := newStreamFlusher(w, streamFlushEvery, start, quiet, sseKeepAlive)
+	defer fl.stop() // the timers stopped on every way out, a panic's too
 	var buf []byte
 	count := 0
 	failed := func(e *apiError) {
@@ -186,15 +193,11 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 	}
 	for v, err := range seq {
 		if err != nil {
-			if !started {
-				writeError(w, requestID(r), invocationError(err), true)
-				return
+			e := invocationError(err)
+			if !fl.unbegun(func() { writeError(w, requestID(r), e, true) }) {
+				failed(e)
 			}
-			failed(invocationError(err))
 			return
-		}
-		if !started {
-			start()
 		}
 		buf = buf[:0]
 		if mode == modeSSE {
@@ -213,13 +216,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 		}
 		if err := fl.write(buf); err != nil {
 			stop(errClientGone)
-			fl.finish(nil)
+			fl.stop()
 			return // leaving the loop ends the stream
 		}
 		count++
-	}
-	if !started {
-		start()
 	}
 	buf = buf[:0]
 	if mode == modeSSE {
@@ -229,6 +229,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, m *methodE
 	}
 	fl.finish(buf)
 }
+
+// sseKeepAlive is the comment line a stream answered as Server-Sent Events
+// sends after a quiet period (WithStreamKeepAlive): clients skip it.
+var sseKeepAlive = []byte(": keep-alive\n\n")
 
 // errClientGone is the cause of a stream whose HTTP client stopped
 // taking its items (the connection closed, or a write timed out).

@@ -23,8 +23,8 @@ func init() { linked.Register("titan.http", Module) }
 // Config is the `http` configuration section: the options of every
 // http:// and https:// gateway of the app, each the Go option of the same
 // name ([WithGatewayOptions] of [WithMaxBodySize], [WithMaxBodyMemory],
-// [WithMaxBatchSize], [WithTimeout], [WithWriteTimeout], [WithCORS],
-// [WithPathPrefix], [WithTLS]). They replace the listen URL's
+// [WithMaxBatchSize], [WithTimeout], [WithWriteTimeout],
+// [WithStreamKeepAlive], [WithCORS], [WithPathPrefix], [WithTLS]). They replace the listen URL's
 // query parameters of the same names, which still work, deprecated.
 type Config struct {
 	// MaxBody is the largest request body in bytes (0: 10 MiB).
@@ -42,6 +42,10 @@ type Config struct {
 	// WriteTimeout bounds each write of an answer: a client that takes
 	// none of it for that long is cut (0: 30s).
 	WriteTimeout time.Duration `json:"writeTimeout,omitempty" jsonschema:"description=Longest wait for a client to take each write of an answer (0: 30s)"`
+	// StreamKeepAlive is the longest silence of a stream answered as
+	// Server-Sent Events: after it a comment line keeps proxies from
+	// closing the connection as idle (0: 15s).
+	StreamKeepAlive time.Duration `json:"streamKeepAlive,omitempty" jsonschema:"description=Longest silence of a stream answered as Server-Sent Events before a keep-alive comment line (0: 15s)"`
 	// CORS lists the origins allowed to call across origins; credentials
 	// (cors.credentials) need them listed: not with "*".
 	CORS CORS `json:"cors,omitempty"`
@@ -104,6 +108,11 @@ func (c Config) options(prefix string) ([]Option, error) {
 		bad(fmt.Errorf("%swriteTimeout %v: want a positive duration (0: the default)", prefix, c.WriteTimeout), "writeTimeout")
 	} else if c.WriteTimeout > 0 {
 		opts = append(opts, WithWriteTimeout(c.WriteTimeout))
+	}
+	if c.StreamKeepAlive < 0 {
+		bad(fmt.Errorf("%sstreamKeepAlive %v: want a positive duration (0: the default)", prefix, c.StreamKeepAlive), "streamKeepAlive")
+	} else if c.StreamKeepAlive > 0 {
+		opts = append(opts, WithStreamKeepAlive(c.StreamKeepAlive))
 	}
 	// Reported here with the keys, rather than by WithCORS at Listen: a
 	// titan app fails at start-up, naming where they were set.

@@ -69,8 +69,8 @@ func TestGatewayOptions(t *testing.T) {
 
 // A bad value of the http section is an error naming its key.
 func TestConfigErrors(t *testing.T) {
-	_, err := httptransport.Config{MaxBody: -1, MaxBatch: -1, Timeout: -1, WriteTimeout: -1, Cert: "a.pem", Prefix: "gw"}.Options()
-	for _, want := range []string{"http.maxBody -1", "http.maxBatch -1", "http.timeout -1ns", "http.writeTimeout -1ns", "http.cert and http.key must be given together", `http.prefix "gw"`} {
+	_, err := httptransport.Config{MaxBody: -1, MaxBatch: -1, Timeout: -1, WriteTimeout: -1, StreamKeepAlive: -1, Cert: "a.pem", Prefix: "gw"}.Options()
+	for _, want := range []string{"http.maxBody -1", "http.maxBatch -1", "http.timeout -1ns", "http.writeTimeout -1ns", "http.streamKeepAlive -1ns", "http.cert and http.key must be given together", `http.prefix "gw"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%v, want it to contain %q", err, want)
 		}

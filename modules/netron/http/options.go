@@ -41,6 +41,12 @@ const DefaultMaxBatchSize = 100
 // [WithWriteTimeout] option is given: 30 s.
 const DefaultWriteTimeout = 30 * time.Second
 
+// DefaultStreamKeepAlive is how long a stream answered as Server-Sent
+// Events may send nothing when no [WithStreamKeepAlive] option is given:
+// 15 s, well within the idle timeouts of common proxies and load balancers
+// (60 s).
+const DefaultStreamKeepAlive = 15 * time.Second
+
 // maxStreamItems caps the items of a stream drained into one JSON array, as
 // the original does (NETRON-WIRE.md §11.2).
 const maxStreamItems = 10000
@@ -141,19 +147,20 @@ func (c *CORS) allows(origin string) bool {
 }
 
 type config struct {
-	scheme       string // "http" or "https": the transport name given to Netron
-	maxBody      int64
-	maxBodyMem   int64 // WithMaxBodyMemory; 0: DefaultMaxBodyMemory, or maxBody when larger
-	maxBatch     int
-	timeout      time.Duration
-	writeTimeout time.Duration
-	limits       *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
-	tls          *tls.Config
-	cors         *CORS
-	prefix       string
-	auth         netron.Authenticator
-	gzipMin      int      // WithCompression; 0: no compression
-	problemOpts  []string // misconfigured options, reported by NewHandler
+	scheme          string // "http" or "https": the transport name given to Netron
+	maxBody         int64
+	maxBodyMem      int64 // WithMaxBodyMemory; 0: DefaultMaxBodyMemory, or maxBody when larger
+	maxBatch        int
+	timeout         time.Duration
+	writeTimeout    time.Duration
+	streamKeepAlive time.Duration
+	limits          *transport.Options // of the HTTP server (TLS, MaxFrameSize unused); nil: the Netron's
+	tls             *tls.Config
+	cors            *CORS
+	prefix          string
+	auth            netron.Authenticator
+	gzipMin         int      // WithCompression; 0: no compression
+	problemOpts     []string // misconfigured options, reported by NewHandler
 }
 
 // DefaultCompressionMinSize is the smallest JSON answer a gateway
@@ -164,6 +171,7 @@ func defaultConfig() config {
 	return config{
 		scheme: "http", maxBody: DefaultMaxBodySize, maxBatch: DefaultMaxBatchSize,
 		timeout: DefaultTimeout, writeTimeout: DefaultWriteTimeout, gzipMin: DefaultCompressionMinSize,
+		streamKeepAlive: DefaultStreamKeepAlive,
 	}
 }
 
@@ -261,6 +269,25 @@ func WithWriteTimeout(d time.Duration) Option {
 			return
 		}
 		c.writeTimeout = d
+	}}
+}
+
+// WithStreamKeepAlive sets how long a stream answered as Server-Sent Events
+// may send nothing (default [DefaultStreamKeepAlive]): after every d
+// without an item it sends the comment line ": keep-alive", which clients
+// skip, so that proxies that close idle connections leave it open. A
+// stream whose first item takes longer than d sends its status (200) and
+// headers with the first of them, so that the client knows the call is
+// under way; a failure is then the stream's "event: error" rather than an
+// error status. NDJSON answers, which have no line that is not an item,
+// send nothing between items.
+func WithStreamKeepAlive(d time.Duration) Option {
+	return option{fmt.Sprintf("WithStreamKeepAlive(%v)", d), func(c *config) {
+		if d <= 0 {
+			c.problemOpts = append(c.problemOpts, fmt.Sprintf("WithStreamKeepAlive(%v): the period must be positive", d))
+			return
+		}
+		c.streamKeepAlive = d
 	}}
 }
 

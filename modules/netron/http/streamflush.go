@@ -16,8 +16,10 @@ import (
 const streamFlushEvery = time.Millisecond
 
 // streamFlusher writes a streamed answer's items and flushes them as
-// streamFlushEvery says. Its timer flushes from its own goroutine, so
-// every write goes through it; finish stops it before the handler returns.
+// streamFlushEvery says. Its timers flush and keep the answer alive from
+// their own goroutines, so every write goes through it, the answer's
+// status and headers too; stop (or finish) stops them before the handler
+// returns.
 type streamFlusher struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
@@ -28,10 +30,76 @@ type streamFlusher struct {
 	pending bool        // written and not flushed
 	done    bool
 	err     error // of a write or flush: the client is gone
+
+	head    func()        // writes the answer's status and headers; nil once called
+	quiet   time.Duration // of the keep-alive: 0 for none
+	ping    []byte        // what a keep-alive writes (not empty)
+	idle    *time.Timer   // the keep-alive's
+	written time.Time     // of the last write, a keep-alive's too
 }
 
-func newStreamFlusher(w http.ResponseWriter, every time.Duration) *streamFlusher {
-	return &streamFlusher{w: w, rc: http.NewResponseController(w), every: every}
+// newStreamFlusher returns a flusher of w whose answer begins with head
+// (its status and headers), called before the first write. After quiet
+// (when positive) without a write, it writes ping, after head if no item
+// has called it, so that the client has its status and the proxies on the
+// way do not take the connection for idle; and so on after every quiet
+// period.
+func newStreamFlusher(w http.ResponseWriter, every time.Duration, head func(), quiet time.Duration, ping []byte) *streamFlusher {
+	f := &streamFlusher{w: w, rc: http.NewResponseController(w), every: every, head: head, quiet: quiet, ping: ping}
+	if quiet > 0 {
+		f.mu.Lock() // the timer's function reads f.idle
+		f.written = time.Now()
+		f.idle = time.AfterFunc(quiet, f.keepAlive)
+		f.mu.Unlock()
+	}
+	return f
+}
+
+// begin writes the answer's status and headers, once.
+func (f *streamFlusher) begin() {
+	if h := f.head; h != nil {
+		f.head = nil
+		h()
+	}
+}
+
+// unbegun runs answer, the handler's own answer (an error), when nothing
+// of the stream's is written yet, and reports whether it did; the flusher
+// is done then. Otherwise the stream is under way: it reports false.
+func (f *streamFlusher) unbegun(answer func()) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.head == nil {
+		return false
+	}
+	f.stopLocked()
+	answer()
+	return true
+}
+
+// keepAlive writes ping, after the answer's status and headers if they
+// are still to come, when nothing was written for the quiet period;
+// otherwise it waits for the rest of the period.
+func (f *streamFlusher) keepAlive() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done || f.err != nil {
+		return
+	}
+	now := time.Now()
+	if since := now.Sub(f.written); since < f.quiet {
+		f.idle.Reset(f.quiet - since)
+		return
+	}
+	f.begin()
+	if _, err := f.w.Write(f.ping); err != nil {
+		f.err = err
+		return
+	}
+	if f.flushLocked(now) == nil {
+		f.written = now
+		f.idle.Reset(f.quiet)
+	}
 }
 
 // write writes b and flushes it at once or soon; an error says the client
@@ -42,11 +110,13 @@ func (f *streamFlusher) write(b []byte) error {
 	if f.err != nil {
 		return f.err
 	}
+	f.begin()
 	if _, err := f.w.Write(b); err != nil {
 		f.err = err
 		return err
 	}
 	now := time.Now()
+	f.written = now
 	since := now.Sub(f.last)
 	if since >= f.every {
 		return f.flushLocked(now)
@@ -78,26 +148,50 @@ func (f *streamFlusher) flushLocked(now time.Time) error {
 	return f.err
 }
 
-// finish writes b (the stream's last words, if any), flushes, and stops
-// the timer: nothing touches the response after it. Calls after the first
-// do nothing.
+// finish writes b (the stream's last words, if any), after the answer's
+// status and headers if nothing else wrote them, flushes, and stops the
+// timers: nothing touches the response after it. Calls after the first,
+// or after stop or unbegun, do nothing.
 func (f *streamFlusher) finish(b []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.done {
 		return
 	}
-	f.done = true
-	if f.timer != nil {
-		f.timer.Stop()
-	}
+	f.stopLocked()
 	if f.err != nil {
 		return
 	}
+	f.begin()
 	if len(b) > 0 {
 		if _, err := f.w.Write(b); err != nil {
 			return
 		}
 	}
 	_ = f.rc.Flush()
+}
+
+// stop flushes what was written and stops the timers, as finish does,
+// without beginning an answer nothing began: a handler that leaves by
+// a panic has not answered.
+func (f *streamFlusher) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.done {
+		return
+	}
+	f.stopLocked()
+	if f.err == nil && f.head == nil {
+		_ = f.rc.Flush()
+	}
+}
+
+func (f *streamFlusher) stopLocked() {
+	f.done = true
+	if f.timer != nil {
+		f.timer.Stop()
+	}
+	if f.idle != nil {
+		f.idle.Stop()
+	}
 }

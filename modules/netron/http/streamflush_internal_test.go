@@ -43,7 +43,7 @@ func (w *countingWriter) counts() (writes, flushes, buffered, flushed int) {
 // another write; items further apart than the period are flushed at once.
 func TestStreamFlusherCoalesces(t *testing.T) {
 	w := &countingWriter{}
-	f := newStreamFlusher(w, 50*time.Millisecond)
+	f := newStreamFlusher(w, 50*time.Millisecond, nil, 0, nil)
 	start := time.Now()
 	for range 1000 {
 		if err := f.write([]byte("item\n")); err != nil {
@@ -68,7 +68,7 @@ func TestStreamFlusherCoalesces(t *testing.T) {
 	}
 
 	w = &countingWriter{}
-	f = newStreamFlusher(w, time.Millisecond)
+	f = newStreamFlusher(w, time.Millisecond, nil, 0, nil)
 	for i := range 5 {
 		time.Sleep(3 * time.Millisecond)
 		if err := f.write([]byte("item\n")); err != nil {
