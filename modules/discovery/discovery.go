@@ -67,7 +67,10 @@ type Instance struct {
 }
 
 // Validate reports what makes the instance unfit to register (or, read
-// from a registry someone else writes to, to use).
+// from a registry someone else writes to, to use). The error is of a
+// bounded size whatever the instance's (every reader of a registry logs
+// it): it names the first few bad addresses, counts the others, and
+// quotes the start of a long value.
 func (in Instance) Validate() error {
 	var problems []string
 	if in.ID == "" {
@@ -77,25 +80,47 @@ func (in Instance) Validate() error {
 		problems = append(problems, "no service name")
 	}
 	if _, err := semver.StrictNewVersion(in.Version); err != nil {
-		problems = append(problems, fmt.Sprintf("version %q is not a semantic version", in.Version))
+		problems = append(problems, fmt.Sprintf("version %q is not a semantic version", clip(in.Version)))
 	}
 	if len(in.Addrs) == 0 {
 		problems = append(problems, "no address")
 	}
+	bad := 0
 	for _, a := range in.Addrs {
 		if err := checkAddr(a); err != nil {
-			problems = append(problems, fmt.Sprintf("address %q %v", a, err))
+			if bad < maxAddrProblems {
+				problems = append(problems, fmt.Sprintf("address %q %s", clip(a), clip(err.Error())))
+			}
+			bad++
 		}
+	}
+	if bad > maxAddrProblems {
+		problems = append(problems, fmt.Sprintf("and %d more bad addresses", bad-maxAddrProblems))
 	}
 	switch in.Health {
 	case Healthy, Draining, Unhealthy:
 	default:
-		problems = append(problems, fmt.Sprintf("health %q is none of healthy, draining, unhealthy", in.Health))
+		problems = append(problems, fmt.Sprintf("health %q is none of healthy, draining, unhealthy", clip(string(in.Health))))
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("discovery: instance %q of %s@%s: %s", in.ID, in.Service, in.Version, strings.Join(problems, ", "))
+		return fmt.Errorf("discovery: instance %q of %s@%s: %s", clip(in.ID), clip(in.Service), clip(in.Version), strings.Join(problems, ", "))
 	}
 	return nil
+}
+
+// maxAddrProblems is how many bad addresses the error of Validate names.
+const maxAddrProblems = 3
+
+// clipLen is how much of a value the error of Validate quotes.
+const clipLen = 100
+
+// clip returns s, or its start and "…" when it is longer than clipLen
+// bytes, for errors.
+func clip(s string) string {
+	if len(s) <= clipLen {
+		return s
+	}
+	return strings.ToValidUTF8(s[:clipLen], "") + "…"
 }
 
 // checkAddr reports what keeps addr from being an address to dial: a URL

@@ -88,3 +88,32 @@ func FuzzDecodeInstance(f *testing.F) {
 		}
 	})
 }
+
+// The error of an entry that is huge as well as malformed (any process
+// can write one, and every reader logs it) is of a bounded size: it lists
+// the first few bad addresses and counts the others, and quotes a long
+// value in part.
+func TestDecodeInstanceErrorBounded(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("y", 100_000)
+	addrs := []string{"tcp://10.0.0.5:7070", "10.0.0.5:" + long}
+	for range 10_000 {
+		addrs = append(addrs, "x")
+	}
+	b, err := json.Marshal(discovery.Instance{ID: long, Service: "users", Version: "1.0" + long, Addrs: addrs, Health: discovery.Health(long)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = discovery.DecodeInstance(b)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if n := len(err.Error()); n > 2000 {
+		t.Fatalf("an error of %d bytes for an entry of %d: %.300s…", n, len(b), err)
+	}
+	for _, want := range []string{`address "x" has no scheme`, "and 9998 more bad addresses", "is not a semantic version", "is none of healthy, draining, unhealthy"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -164,7 +163,8 @@ func registerServices(p registerParams) error {
 	if c.Register != nil && !*c.Register {
 		return nil
 	}
-	a := &announcer{n: p.Netron, reg: p.Registry, cfg: c, log: p.Log, health: p.Health, stop: make(chan struct{}), done: make(chan struct{})}
+	stopped, stop := context.WithCancel(context.Background())
+	a := &announcer{n: p.Netron, reg: p.Registry, cfg: c, log: p.Log, health: p.Health, stopped: stopped, stop: stop, done: make(chan struct{})}
 	p.Lifecycle.Append(fx.Hook{OnStart: a.start, OnStop: a.close})
 	return nil
 }
@@ -194,14 +194,16 @@ type HealthSource func(ctx context.Context) Health
 
 // announcer keeps an app's instances registered.
 type announcer struct {
-	n    *netron.Netron
-	reg  Registry
-	cfg  Config
-	log  *slog.Logger
-	ins  []Instance
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	n   *netron.Netron
+	reg Registry
+	cfg Config
+	log *slog.Logger
+	ins []Instance
+	// stopped ends when close begins (stop): it bounds the heartbeat in
+	// progress, so that a registry that hangs does not hold the stop.
+	stopped context.Context
+	stop    context.CancelFunc
+	done    chan struct{}
 
 	unannounce func() // stops what an Announcer presents
 
@@ -285,11 +287,11 @@ func (a *announcer) heartbeat() {
 	failing := false
 	for {
 		select {
-		case <-a.stop:
+		case <-a.stopped.Done():
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Heartbeat)
+		ctx, cancel := context.WithTimeout(a.stopped, a.cfg.Heartbeat)
 		if h := a.currentHealth(ctx); h != a.state {
 			level := slog.LevelInfo
 			if h != Healthy {
@@ -306,6 +308,9 @@ func (a *announcer) heartbeat() {
 			}
 		}
 		cancel()
+		if a.stopped.Err() != nil { // cut short by close: not a failure to report
+			return
+		}
 		switch err := errors.Join(errs...); {
 		case err != nil && !failing:
 			a.log.Warn("heartbeat to the registry failed; retrying every heartbeat", "registry", a.cfg.Backend, "error", err)
@@ -323,7 +328,7 @@ func (a *announcer) heartbeat() {
 // deregisterTimeout is logged and left to expire the entries: it does
 // not hold the stop.
 func (a *announcer) close(ctx context.Context) error {
-	a.once.Do(func() { close(a.stop) })
+	a.stop()
 	if a.ins == nil {
 		return nil
 	}

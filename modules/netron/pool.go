@@ -176,7 +176,8 @@ func (n *Netron) NewPool(target string, r Resolver, opts ...ClientOption) (*Pool
 }
 
 // Start resolves the target, connects to its instances (it fails only
-// when none answers, naming each address) and, with a WatchResolver,
+// when none answers, naming each address; one that does not answer holds
+// it no longer than a second after another did) and, with a WatchResolver,
 // follows changes until Close. A resolver that follows changes (a
 // WatchResolver, or [Resolvers] with one) and does not find the target
 // yet (a not_found error: the service is starting beside this program)
@@ -458,7 +459,7 @@ func (pl *Pool) awaitPeer(ctx context.Context, failed error) (*Peer, error) {
 	default:
 	}
 	if ctx.Err() != nil {
-		return nil, ctxError(ctx)
+		return nil, pl.waitEnded(ctx)
 	}
 	t := time.NewTimer(pl.wait)
 	defer t.Stop()
@@ -466,7 +467,7 @@ func (pl *Pool) awaitPeer(ctx context.Context, failed error) (*Peer, error) {
 	case <-pl.ready:
 		return pl.Peer()
 	case <-ctx.Done():
-		return nil, ctxError(ctx)
+		return nil, pl.waitEnded(ctx)
 	case <-pl.closing:
 		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool was closed while the call waited for its first instance to connect", pl.target)))
 	case <-t.C:
@@ -478,6 +479,22 @@ func (pl *Pool) awaitPeer(ctx context.Context, failed error) (*Peer, error) {
 	}
 	pl.mu.Unlock()
 	return nil, NewError(CodeUnavailable, notRun(msg))
+}
+
+// waitEnded is the error of a call whose context ended while it waited
+// for the first instance: its context's error, naming the target and
+// saying why no instance is connected yet (an instance whose handshake
+// does not answer is still being dialled), rather than a bare "context
+// deadline exceeded".
+func (pl *Pool) waitEnded(ctx context.Context) error {
+	e := asError(ctxError(ctx))
+	msg := fmt.Sprintf("%s: no instance is connected yet", pl.target)
+	pl.mu.Lock()
+	if pl.lastErr != "" {
+		msg += " (" + pl.lastErr + ")"
+	}
+	pl.mu.Unlock()
+	return NewError(e.Code(), fmt.Errorf("%s: %w", msg, e.Unwrap()))
 }
 
 // noteErr records why no instance is connected yet, for the error of a
@@ -533,12 +550,54 @@ func turnAfter(old, ps []*pooledPeer, next uint64) uint64 {
 	return next
 }
 
-// set connects to every address, keeping those that answered; it fails
-// only when none did, with every address's error. Those that did not
+// set connects to every address, keeping those that answer; it returns
+// once every dial has ended, or [startGrace] after one answered: an
+// instance that accepts connections but never answers the handshake (a
+// process that hangs, whose entry lives until its TTL) does not hold
+// Start for the handshake timeout while another serves. The others are
+// dialled on meanwhile, until ctx ends or the pool closes. It fails only
+// when none answered, with every address's error. Those that did not
 // answer are dialled again later (redial).
 func (pl *Pool) set(ctx context.Context, addrs []string) error {
-	return pl.dialled(pl.dial(ctx, pl.prune(addrs)))
+	dial := pl.prune(addrs)
+	dctx, cancel := context.WithCancel(ctx)
+	res := make(chan error, 1)
+	pl.done.Go(func() {
+		defer cancel()
+		errs := pl.dial(dctx, dial)
+		select {
+		case <-pl.closing: // cut short by Close: nothing to report
+			errs = nil
+		default:
+		}
+		res <- pl.dialled(errs)
+	})
+	pl.done.Go(func() {
+		select {
+		case <-pl.closing:
+			cancel()
+		case <-dctx.Done():
+		}
+	})
+	select {
+	case err := <-res:
+		return err
+	case <-pl.ready:
+	}
+	t := time.NewTimer(startGrace)
+	defer t.Stop()
+	select {
+	case err := <-res:
+		return err
+	case <-t.C:
+		return nil
+	}
 }
+
+// startGrace is how long Start waits, once an instance has answered, for
+// the others it dials: an instance that accepts connections but never
+// answers holds Start this long, not the handshake timeout.
+const startGrace = time.Second
 
 // dialled reports the errors of a dial: an error, with them all, when no
 // instance is connected; a warning in the log when some did not answer.

@@ -282,6 +282,38 @@ func (w watchOf) Watch(ctx context.Context, _ netron.Target) iter.Seq2[[]string,
 	}
 }
 
+// Start returns once an instance answers: one that accepts the
+// connection but never answers the handshake (a process that hangs,
+// whose entry lives until its TTL) does not hold it for the handshake
+// timeout, and the calls go to the instance that answered.
+func TestPoolStartNotHeldByASilentInstance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	addrs := serveEach(t, "named", func(name string) any { return Instance{name} }, "a")
+	silent := transporttest.SilentAddr(t)
+	client, err := netron.New(netron.Config{HandshakeTimeout: 5 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(ctx) })
+	start := time.Now()
+	pool := startPool(t, client, "named@^1", watchOf{first: []string{silent, addrs[0]}, changes: make(chan []string)})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("Start took %v with an instance that answers and one that never does (handshake timeout 5s)", took)
+	}
+	var c struct {
+		Who func(ctx context.Context) (string, error)
+	}
+	if err := pool.Bind(&c); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if who, err := c.Who(ctx); err != nil || who != "a" {
+			t.Fatalf("a call after Start: %q, %v", who, err)
+		}
+	}
+}
+
 // An instance that leaves is passed over at once, whatever the pool is
 // dialling meanwhile: an address that does not answer (a host that
 // crashed, whose entry lives until its TTL) holds neither the resolver's

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // notYet is a WatchResolver of a service that is not registered yet: Resolve
@@ -180,6 +181,36 @@ func TestPoolWaitEndsWithTheCallsContext(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, cancel)
 	if _, err := pool.Call(ctx, "who"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("a call cancelled while it waits: %v, want context.Canceled", err)
+	}
+}
+
+// A call whose context ends while the pool's only instance accepts the
+// connection but never answers the handshake fails within its deadline,
+// with an error that names the service and what the pool was doing, not
+// a bare "context deadline exceeded".
+func TestPoolWaitEndedNamesTheService(t *testing.T) {
+	t.Parallel()
+	r := newNotYet()
+	pool, c := newWaitingPool(t, r)
+	if err := pool.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	silent := transporttest.SilentAddr(t)
+	r.found <- []string{silent}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Who(ctx)
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the call with a 200ms deadline returned after %v", took)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || netron.CodeOf(err) != netron.CodeDeadlineExceeded {
+		t.Fatalf("a call whose deadline ends while it waits: %v (%v), want deadline_exceeded, context.DeadlineExceeded", err, netron.CodeOf(err))
+	}
+	for _, want := range []string{"counter@^1: no instance is connected", silent} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
 

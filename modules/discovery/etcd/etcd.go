@@ -17,6 +17,9 @@
 // deletions by lease expiry included, and read the service again when the
 // cluster's revision goes back (a cluster recreated or restored from a
 // snapshot, which a resumed watch would not hear from until it caught up).
+// An entry someone else wrote that is not an instance under its own key
+// is skipped and logged (once, and again if its fault changes), never
+// used.
 package etcd
 
 import (
@@ -35,6 +38,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/discovery"
 )
 
@@ -53,6 +57,8 @@ type Registry struct {
 
 	mu     sync.Mutex
 	leases map[string]registered // by instance id
+
+	bad logevery.Faults // the malformed entries logged, by key
 }
 
 type registered struct {
@@ -230,18 +236,34 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 	return nil
 }
 
-// decode reads a key's value; a malformed one is logged and skipped.
+// decode reads a key's value; a malformed one is skipped, and logged
+// unless the same fault of the key was (every read meets it again).
 func (r *Registry) decode(key, value []byte) (discovery.Instance, bool) {
 	in, err := discovery.DecodeInstance(value)
 	if err != nil {
-		r.log.Warn("skipping a registry entry that is not a valid instance", "key", string(key), "error", err)
+		r.skip("skipping a registry entry that is not a valid instance", string(key), err.Error(), "error", err)
 		return in, false
 	}
 	if r.key(in.Service, in.ID) != string(key) {
-		r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "key", string(key), "instance", in.ID, "service", in.Service)
+		r.skip("skipping a registry entry that is an instance of another id or service than its key's", string(key), in.Service+"/"+in.ID, "instance", in.ID, "service", in.Service)
 		return in, false
 	}
+	r.bad.Forget(string(key))
 	return in, true
+}
+
+// skip logs an entry (at key) that a read skipped, with args, unless the
+// same fault of the entry was logged already.
+func (r *Registry) skip(msg, key, fault string, args ...any) {
+	ok, missed := r.bad.Report(key, fault, time.Now())
+	if !ok {
+		return
+	}
+	args = append([]any{"key", key}, args...)
+	if missed > 0 {
+		args = append(args, "dropped_since_last_record", missed)
+	}
+	r.log.Warn(msg, args...)
 }
 
 // find returns the instances whose id is id, whatever their service. The
@@ -337,6 +359,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 						k := string(ev.Kv.Key)
 						if ev.Type == clientv3.EventTypeDelete {
 							delete(entries, k)
+							r.bad.Forget(k)
 						} else if in, ok := r.decode(ev.Kv.Key, ev.Kv.Value); ok {
 							entries[k] = in
 						} else {

@@ -31,6 +31,10 @@
 // service renamed removes the entry its predecessor left, and two live
 // processes that register one id under two services do not take turns
 // deleting each other's entry.
+//
+// An entry someone else wrote that is not an instance under its own key
+// is skipped and logged (once, and again if its fault changes), never
+// used.
 package nats
 
 import (
@@ -50,6 +54,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/discovery"
 	natstransport "github.com/titanframework/titan/modules/netron/nats"
 )
@@ -106,6 +111,8 @@ type Registry struct {
 
 	mu sync.Mutex
 	kv jetstream.KeyValue
+
+	bad logevery.Faults // the malformed entries logged, by key
 
 	// regs are the entries this registry registered, by instance id,
 	// written again as soon as the connection comes back (perhaps to a
@@ -584,17 +591,19 @@ type entry struct {
 	ttl     time.Duration
 }
 
-// decode reads an entry's value; a malformed one is logged and skipped.
+// decode reads an entry's value; a malformed one is skipped, and logged
+// unless the same fault of the key was (every read meets it again).
 func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
 	in, err := discovery.DecodeInstance(e.Value())
 	if err != nil {
-		r.log.Warn("skipping a registry entry that is not a valid instance", "bucket", r.bucket, "key", e.Key(), "error", err)
+		r.skip("skipping a registry entry that is not a valid instance", e.Key(), err.Error(), "error", err)
 		return entry{}, false
 	}
 	if key(in.Service, in.ID) != e.Key() {
-		r.log.Warn("skipping a registry entry that is an instance of another id or service than its key's", "bucket", r.bucket, "key", e.Key(), "instance", in.ID, "service", in.Service)
+		r.skip("skipping a registry entry that is an instance of another id or service than its key's", e.Key(), key(in.Service, in.ID), "instance", in.ID, "service", in.Service)
 		return entry{}, false
 	}
+	r.bad.Forget(e.Key())
 	ttl := r.ttl
 	var w struct {
 		TTL int64 `json:"ttlMs"`
@@ -606,6 +615,20 @@ func (r *Registry) decode(e jetstream.KeyValueEntry) (entry, bool) {
 		}
 	}
 	return entry{in: in, created: e.Created(), ttl: ttl}, true
+}
+
+// skip logs an entry (at key) that a read skipped, with args, unless the
+// same fault of the entry was logged already.
+func (r *Registry) skip(msg, key, fault string, args ...any) {
+	ok, missed := r.bad.Report(key, fault, time.Now())
+	if !ok {
+		return
+	}
+	args = append([]any{"bucket", r.bucket, "key", key}, args...)
+	if missed > 0 {
+		args = append(args, "dropped_since_last_record", missed)
+	}
+	r.log.Warn(msg, args...)
 }
 
 // live reports whether an entry is within its time to live.
@@ -762,6 +785,7 @@ func (r *Registry) follow(ctx context.Context, w jetstream.KeyWatcher, back <-ch
 				onReady()
 			case e.Operation() != jetstream.KeyValuePut:
 				delete(entries, e.Key())
+				r.bad.Forget(e.Key())
 			default:
 				if en, ok := r.decode(e); ok {
 					entries[e.Key()] = en

@@ -1,0 +1,80 @@
+package etcd_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/discovery"
+	"github.com/titanframework/titan/modules/discovery/etcd"
+)
+
+// A malformed entry someone else wrote is skipped on every read, and
+// logged once, not on every read (each Discover, Services and Health, a
+// watch each time it reads the service again): a value that is not an
+// instance, an instance under another key than its own. One that is fixed
+// and broken again is logged again.
+func TestMalformedEntryLoggedOnce(t *testing.T) {
+	t.Parallel()
+	url := testsrv.Etcd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var logs testsrv.SyncBuffer
+	r, err := etcd.Open(ctx, url, prefix(t), time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{"http://" + strings.TrimPrefix(url, "etcd://")}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	root := "/" + prefix(t) + "/discovery/instances/"
+	put := func(k, v string) {
+		t.Helper()
+		if _, err := c.Put(ctx, k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	junk, other := root+"users/junk", root+"users/other"
+	put(junk, "{not json")
+	put(other, `{"id":"good","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"healthy"}`)
+	read := func() {
+		t.Helper()
+		for range 5 {
+			if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "good" {
+				t.Fatalf("Discover = %q, %v; want good, the malformed entries skipped", testsrv.IDs(got), err)
+			}
+			if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "users" {
+				t.Fatalf("Services = %v, %v; want [users]", names, err)
+			}
+		}
+	}
+	read()
+	count := func(k string) int { return strings.Count(logs.String(), "key="+k+" ") }
+	for _, k := range []string{junk, other} {
+		if n := count(k); n != 1 {
+			t.Errorf("%s was logged %d times in 10 reads (5 Discover, 5 Services), want once:\n%s", k, n, logs.String())
+		}
+	}
+	// junk is fixed, then broken again: logged again, once.
+	put(junk, `{"id":"junk","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"unhealthy"}`)
+	if _, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil {
+		t.Fatal(err)
+	}
+	put(junk, "[]")
+	read()
+	if n := count(junk); n != 2 {
+		t.Errorf("%s, broken again after it was fixed, was logged %d times in all, want twice:\n%s", junk, n, logs.String())
+	}
+}
