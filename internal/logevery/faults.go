@@ -2,6 +2,7 @@ package logevery
 
 import (
 	"hash/maphash"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -46,4 +47,19 @@ func (f *Faults) Forget(entry string) {
 	f.mu.Lock()
 	delete(f.seen, entry)
 	f.mu.Unlock()
+}
+
+// Warn logs msg with args on log at warning level when [Faults.Report]
+// says the entry's fault is logged, adding the count of the faults of
+// other entries left unlogged since the last record
+// (dropped_since_last_record) when there are any.
+func (f *Faults) Warn(log *slog.Logger, msg, entry, fault string, args ...any) {
+	ok, missed := f.Report(entry, fault, time.Now())
+	if !ok {
+		return
+	}
+	if missed > 0 {
+		args = append(args, "dropped_since_last_record", missed)
+	}
+	log.Warn(msg, args...)
 }

@@ -1,7 +1,9 @@
 package logevery_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -52,5 +54,26 @@ func TestFaults(t *testing.T) {
 	// Entries remembered keep their rule past MaxFaults.
 	if ok, _ := f.Report("b", "not JSON", now); ok {
 		t.Fatal("a remembered entry's same fault was logged again")
+	}
+}
+
+// Warn logs an entry's fault once, and again when it changes, with the
+// args given.
+func TestFaultsWarn(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	var f logevery.Faults
+	for _, fault := range []string{"bad json", "bad json", "no id", "no id"} {
+		f.Warn(log, "skipping an entry", "users/a", fault, "key", "users/a", "error", fault)
+	}
+	want := "level=WARN msg=\"skipping an entry\" key=users/a error=\"bad json\"\n" +
+		"level=WARN msg=\"skipping an entry\" key=users/a error=\"no id\"\n"
+	if buf.String() != want {
+		t.Fatalf("logged:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }

@@ -218,13 +218,7 @@ func (r *Registry) instance(e *api.ServiceEntry) (discovery.Instance, bool) {
 		entry = e.Node.Node + "/" + s.ID
 	}
 	skip := func(msg string, err error) {
-		if ok, missed := r.bad.Report(entry, err.Error(), time.Now()); ok {
-			args := []any{"service", s.Service, "id", s.ID, "error", err}
-			if missed > 0 {
-				args = append(args, "dropped_since_last_record", missed)
-			}
-			r.log.Warn(msg, args...)
-		}
+		r.bad.Warn(r.log, msg, entry, err.Error(), "service", s.Service, "id", s.ID, "error", err)
 	}
 	in := discovery.Instance{ID: s.Meta["titan_id"], Service: s.Service, Version: s.Meta["titan_version"], Health: discovery.Health(s.Meta["titan_health"])}
 	if err := json.Unmarshal([]byte(s.Meta["titan_addrs"]), &in.Addrs); err != nil {

@@ -255,15 +255,7 @@ func (r *Registry) decode(key, value []byte) (discovery.Instance, bool) {
 // skip logs an entry (at key) that a read skipped, with args, unless the
 // same fault of the entry was logged already.
 func (r *Registry) skip(msg, key, fault string, args ...any) {
-	ok, missed := r.bad.Report(key, fault, time.Now())
-	if !ok {
-		return
-	}
-	args = append([]any{"key", key}, args...)
-	if missed > 0 {
-		args = append(args, "dropped_since_last_record", missed)
-	}
-	r.log.Warn(msg, args...)
+	r.bad.Warn(r.log, msg, key, fault, append([]any{"key", key}, args...)...)
 }
 
 // find returns the instances whose id is id, whatever their service. The

@@ -355,15 +355,7 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 // skip logs an entry (at key) that a read skipped, with args, unless the
 // same fault of the entry was logged already.
 func (r *Registry) skip(msg, key, fault string, args ...any) {
-	ok, missed := r.bad.Report(key, fault, time.Now())
-	if !ok {
-		return
-	}
-	args = append([]any{"key", key}, args...)
-	if missed > 0 {
-		args = append(args, "dropped_since_last_record", missed)
-	}
-	r.log.Warn(msg, args...)
+	r.bad.Warn(r.log, msg, key, fault, append([]any{"key", key}, args...)...)
 }
 
 // wrongType reports whether err is Redis's answer to a command on a key
