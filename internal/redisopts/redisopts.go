@@ -21,7 +21,7 @@ const Timeout = time.Second
 // Titan's bounds: dials, reads, writes and the wait for a pooled
 // connection time out after [Timeout], a command is retried once (a pooled
 // connection may have gone stale when Redis restarted) and a dial is never
-// retried. A bound the URL sets itself (dial_timeout, read_timeout,
+// retried; a command also ends at its context's deadline. A bound the URL sets itself (dial_timeout, read_timeout,
 // write_timeout, pool_timeout, max_retries) is kept.
 func Parse(rawURL string) (*goredis.Options, error) {
 	opts, err := goredis.ParseURL(rawURL)
@@ -45,5 +45,8 @@ func Parse(rawURL string) (*goredis.Options, error) {
 		opts.MaxRetries = 1
 	}
 	opts.DialerRetries = 1
+	// A caller's deadline bounds its command too: a Redis that hangs
+	// costs a stop or a request no more than its context allows.
+	opts.ContextTimeoutEnabled = true
 	return opts, nil
 }

@@ -1,8 +1,12 @@
 package redisopts_test
 
 import (
+	"context"
+	"net"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/titanframework/titan/internal/redisopts"
 )
@@ -39,5 +43,38 @@ func TestBadURL(t *testing.T) {
 		if _, err := redisopts.Parse(u); err == nil {
 			t.Errorf("%s: no error", u)
 		}
+	}
+}
+
+// A command ends at its context's deadline, before the read timeout, on a
+// Redis that accepts connections and never answers: a stop or a request
+// with a shorter deadline is not held for the read timeout and its retry.
+func TestContextDeadlineBoundsACommand(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // read nothing, answer nothing
+		}
+	}()
+	o, err := redisopts.Parse("redis://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := goredis.NewClient(o)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.Ping(ctx).Err()
+	if took := time.Since(start); err == nil || took > 600*time.Millisecond {
+		t.Fatalf("PING with a 100ms deadline to a Redis that never answers: %v after %v, want an error within the deadline", err, took)
 	}
 }
