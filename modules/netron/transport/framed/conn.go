@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +78,22 @@ func (c Config) format(a net.Addr) string {
 		return c.Addr(a)
 	}
 	return FormatAddr(a)
+}
+
+// WithZone returns a, the address the system reports for a listener bound to hostport, with
+// the zone of hostport's host when a is a TCP address without one: the system does not report
+// the zone of a listener bound to a link-local address (fe80::1%eth0), without which the
+// address cannot be dialled. Otherwise it returns a.
+func WithZone(a net.Addr, hostport string) net.Addr {
+	host, _, _ := net.SplitHostPort(hostport)
+	_, zone, ok := strings.Cut(host, "%")
+	ta, isTCP := a.(*net.TCPAddr)
+	if !ok || !isTCP || ta.Zone != "" {
+		return a
+	}
+	za := *ta
+	za.Zone = zone
+	return &za
 }
 
 // FormatAddr formats a socket address as a URL: tcp://127.0.0.1:7070, tcp://[::1]:7070,

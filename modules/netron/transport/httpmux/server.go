@@ -11,11 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/titanframework/titan/modules/netron/transport"
+	"github.com/titanframework/titan/modules/netron/transport/framed"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
@@ -135,20 +135,6 @@ func Acquire(ctx context.Context, hostport string, o transport.Options) (*Server
 	return &Server{s: s}, nil
 }
 
-// boundAddr returns a, the address bound for hostport, as host:port, with the zone of
-// hostport: the system does not report the zone of a listener bound to a link-local address,
-// without which the address cannot be dialed.
-func boundAddr(a net.Addr, hostport string) string {
-	host, _, _ := net.SplitHostPort(hostport)
-	_, zone, ok := strings.Cut(host, "%")
-	if ta, isTCP := a.(*net.TCPAddr); ok && isTCP && ta.Zone == "" {
-		za := *ta
-		za.Zone = zone
-		return za.String()
-	}
-	return a.String()
-}
-
 // start binds hostport and serves it. The caller holds the registry lock.
 func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits transport.Limits, o transport.Options) (*server, error) {
 	var lc net.ListenConfig
@@ -156,7 +142,7 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 	if err != nil {
 		return nil, fmt.Errorf("httpmux: listen %s: %w", hostport, err)
 	}
-	s := &server{addr: boundAddr(raw.Addr(), hostport), tlsCfg: tlsConfig, limits: limits, served: make(chan struct{})}
+	s := &server{addr: framed.WithZone(raw.Addr(), hostport).String(), tlsCfg: tlsConfig, limits: limits, served: make(chan struct{})}
 	scheme := "http://"
 	if tlsConfig != nil {
 		scheme = "https://"

@@ -94,19 +94,12 @@ func (*Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tr
 	return c, nil
 }
 
-// withZone returns nl with the zone of hostport in its address: the system does not report
-// the zone of a listener bound to a link-local address, without which its Addr cannot be
-// dialed.
+// withZone returns nl with the zone of hostport in its address (see [framed.WithZone]).
 func withZone(nl net.Listener, hostport string) net.Listener {
-	host, _, _ := net.SplitHostPort(hostport)
-	_, zone, ok := strings.Cut(host, "%")
-	ta, isTCP := nl.Addr().(*net.TCPAddr)
-	if !ok || !isTCP || ta.Zone != "" {
-		return nl
+	if a := framed.WithZone(nl.Addr(), hostport); a != nl.Addr() {
+		return zonedListener{nl, a}
 	}
-	za := *ta
-	za.Zone = zone
-	return zonedListener{nl, &za}
+	return nl
 }
 
 // zonedListener is a listener whose Addr has the zone the system left out.
