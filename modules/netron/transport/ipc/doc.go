@@ -12,7 +12,9 @@
 // EOF, so calls in flight fail; when the parent closes the connection, the
 // child gets a second to exit by itself, then SIGTERM, then SIGKILL after a grace period, and is reaped; on
 // Linux the child also gets SIGKILL if the parent dies first, so no child
-// outlives its parent.
+// outlives its parent (and only then: the kernel ties that signal to the
+// thread that started the child, so Spawn starts and reaps each child from
+// a thread it holds for the child's life).
 //
 // Dial is not supported: a child is reached through the connection Spawn
 // returns.

@@ -281,7 +281,21 @@ func Spawn(ctx context.Context, cmd *exec.Cmd, o transport.Options) (*Child, err
 	}
 	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d,%d", EnvVar, first, first+1))
 	setParentDeath(cmd)
-	if err := cmd.Start(); err != nil {
+	var (
+		ch    *Child
+		pc    *pipeConn
+		ready = make(chan struct{})
+	)
+	err = startAndWait(cmd, func(err error) {
+		<-ready
+		ch.err = err
+		close(ch.exited)
+		// A dead child cannot answer, but what it wrote before exiting is
+		// still in the pipe: readers get it, then EOF, even if a grandchild
+		// still holds the pipe open.
+		pc.childExited()
+	})
+	if err != nil {
 		for _, f := range []*os.File{toChildR, toChildW, fromChildR, fromChildW} {
 			f.Close()
 		}
@@ -291,20 +305,13 @@ func Spawn(ctx context.Context, cmd *exec.Cmd, o transport.Options) (*Child, err
 	toChildR.Close()
 	fromChildW.Close()
 	name := fmt.Sprintf("ipc:child/%d", cmd.Process.Pid)
-	pc := &pipeConn{r: fromChildR, w: toChildW, local: "ipc:parent", remote: name}
-	ch := &Child{
+	pc = &pipeConn{r: fromChildR, w: toChildW, local: "ipc:parent", remote: name}
+	ch = &Child{
 		Conn:   framed.NewConn(pc, framed.Config{MaxFrameSize: o.MaxFrameSize, Addr: pc.format}),
 		cmd:    cmd,
 		exited: make(chan struct{}),
 	}
-	go func() {
-		ch.err = cmd.Wait()
-		close(ch.exited)
-		// A dead child cannot answer, but what it wrote before exiting is
-		// still in the pipe: readers get it, then EOF, even if a grandchild
-		// still holds the pipe open.
-		pc.childExited()
-	}()
+	close(ready)
 	return ch, nil
 }
 
