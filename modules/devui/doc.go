@@ -83,7 +83,7 @@
 // devui.timeout, a stream to devui.maxStreamItems items, the event feeds
 // to [MaxFeeds] connections of [MaxSubscriptions] subscriptions, and
 // drops events for a page that reads too slowly rather than slowing the
-// code that emits them. The UI is a development tool: keep it off in
+// code that emits them or holding more than [MaxFeedQueue] bytes for it. The UI is a development tool: keep it off in
 // production, or behind a token.
 //
 // # API

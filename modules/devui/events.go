@@ -1,6 +1,7 @@
 package devui
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strconv"
@@ -19,8 +20,9 @@ import (
 const (
 	// maxClientMessage bounds a message the page sends on the feed.
 	maxClientMessage = 4 << 10
-	// feedQueue is how many messages wait for the page at most; events
-	// beyond are dropped, and counted in a {"dropped": N} message.
+	// feedQueue is how many messages wait for the page at most (and
+	// MaxFeedQueue how many bytes); events beyond are dropped, and
+	// counted in a {"dropped": N} message.
 	feedQueue = 256
 	// writeTimeout bounds the write of one message to the page.
 	writeTimeout = 10 * time.Second
@@ -121,6 +123,7 @@ type feed struct {
 	out chan []byte   // messages to the page; never closed (handlers may run after unsubscribing)
 
 	dropped atomic.Int64
+	queued  atomic.Int64      // bytes in out, counted at their capacity
 	subs    map[string]func() // by pattern; only the reading goroutine touches it
 }
 
@@ -210,20 +213,39 @@ func (f *feed) subscribe(pattern, token string) []byte {
 // It never blocks: it may run on the goroutine that emits the event.
 func (f *feed) handler(pattern string) netron.EventHandler {
 	return func(_ context.Context, e netron.Event) {
+		if len(f.out) == cap(f.out) || f.queued.Load() >= MaxFeedQueue {
+			f.dropped.Add(1) // not even rendered
+			return
+		}
 		b := appendEvent(make([]byte, 0, 256), pattern, e, time.Now())
+		if cap(b) > 2*len(b) {
+			// A payload too large to show left its rendering's buffer
+			// behind the note that replaced it.
+			b = bytes.Clone(b)
+		}
+		n := int64(cap(b))
+		if f.queued.Add(n) > MaxFeedQueue {
+			f.queued.Add(-n)
+			f.dropped.Add(1)
+			return
+		}
 		select {
 		case f.out <- b:
 		default:
+			f.queued.Add(-n)
 			f.dropped.Add(1)
 		}
 	}
 }
 
-// reply queues an answer for the page, waiting for room.
+// reply queues an answer for the page, waiting for room (answers are
+// counted in the queue's bytes, but never dropped).
 func (f *feed) reply(ctx context.Context, b []byte) {
+	f.queued.Add(int64(cap(b)))
 	select {
 	case f.out <- b:
 	case <-ctx.Done():
+		f.queued.Add(-int64(cap(b)))
 	}
 }
 
@@ -244,7 +266,9 @@ func (f *feed) write(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case b := <-f.out:
-			if !send(b) {
+			ok := send(b)
+			f.queued.Add(-int64(cap(b)))
+			if !ok {
 				return
 			}
 			if n := f.dropped.Swap(0); n > 0 {

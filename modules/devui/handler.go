@@ -38,6 +38,10 @@ const (
 	// MaxEventPayload bounds the JSON text of an event's payload the feed
 	// sends; a larger payload is left out, with a note.
 	MaxEventPayload = 64 << 10
+	// MaxFeedQueue bounds the bytes of the messages one event feed holds
+	// for a page that reads them slowly; events beyond are dropped, and
+	// counted for the page.
+	MaxFeedQueue = 2 << 20
 	// BodyTimeout bounds the time the body of a request takes to arrive
 	// once the handler has its header (or the tester's timeout,
 	// [WithTimeout], when that is shorter): a call whose body is late is
