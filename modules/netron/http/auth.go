@@ -27,7 +27,8 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, requestID(r), aerr, true)
 		return
 	}
-	defer h.bodies.release(held) // the credentials decoded from it are used until the answer
+	// The credentials decoded from it are used until the answer.
+	defer func() { h.bodies.release(held) }()
 	var q struct {
 		ID          any               `json:"id"`
 		Credentials json.RawMessage   `json:"credentials"`
@@ -80,6 +81,12 @@ func (h *Handler) serveAuthenticate(w http.ResponseWriter, r *http.Request) {
 		// connection, busy until then, is not the client's to send
 		// another request on.
 		w.Header().Set("Connection", "close")
+		// The body's share of the budget (http.maxBodyMemory) is given
+		// back with the answer, not when the authenticator returns:
+		// requests whose authenticators hang would otherwise hold it
+		// and starve the bodies of all other requests.
+		h.bodies.release(held)
+		held = 0
 		defer func() {
 			_ = http.NewResponseController(w).Flush()
 			<-late

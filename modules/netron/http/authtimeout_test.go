@@ -158,3 +158,40 @@ func TestAuthenticateTimeoutClosesTheConnection(t *testing.T) {
 		t.Fatalf("the next request of the client: %d, want 200", res.StatusCode)
 	}
 }
+
+// An authentication answered past its time gives back its body's share of
+// the gateway's body memory with the answer, not when its authenticator
+// returns: authenticators that hang do not starve other requests.
+func TestAuthenticateTimeoutReleasesBodyMemory(t *testing.T) {
+	n, err := netron.New(netron.Config{TaskTimeout: 200 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	ctx := context.Background()
+	gw, err := httptransport.Listen(ctx, n, "http://127.0.0.1:0",
+		httptransport.WithAuthenticator(func(context.Context, *netron.Peer, any) (any, error) {
+			<-release
+			return map[string]any{"success": true}, nil
+		}),
+		httptransport.WithMaxBodySize(64), httptransport.WithMaxBodyMemory(64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		close(release) // before the shutdown, which waits for the authenticator
+		_ = gw.Shutdown(ctx)
+		_ = n.Stop(ctx)
+	})
+	auth := `{"id":"a1","credentials":{"token":"t"}}` // 40 of the 64 bytes
+	r := post(t, client(t), gw.Addr()+"/netron/authenticate", auth)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), "netron.taskTimeout") {
+		t.Fatalf("authenticate: %d %s, want 200 with a failed authentication naming netron.taskTimeout", r.status, r.body)
+	}
+	// The authenticator still hangs; another body of 48 bytes fits only
+	// if the first gave its 40 back.
+	r = post(t, client(t), gw.Addr()+"/netron/invoke", `{"id":"b1","service":"none","method":"m","input":[]}`)
+	if r.status != http.StatusNotFound {
+		t.Fatalf("invoke while the authenticator hangs: %d %s, want 404 (the body memory given back)", r.status, r.body)
+	}
+}

@@ -90,7 +90,10 @@
 // the answer too; and the responses that succeed take at most netron's
 // maxFrameSize bytes of JSON together, as a drained stream does alone: one
 // that does not fit in what is left fails with 413 "Batch answer too
-// large: … (netron.maxFrameSize)".
+// large: … (netron.maxFrameSize)". Its requests together, run one at a
+// time or in parallel, take at most the gateway's timeout, counted from the
+// start of the first: one that time cuts short, and those that would start
+// after it, fail with 408 naming http.timeout.
 //
 // # JSON routes
 //

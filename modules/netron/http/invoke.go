@@ -538,6 +538,9 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 	limit := h.n.Config().MaxFrameSize
 	var room atomic.Int64
 	room.Store(int64(limit))
+	// Its requests together take at most the gateway's timeout, however
+	// many there are and however they are run.
+	clock := &batchClock{limit: h.cfg.timeout}
 	out := make([][]byte, len(reqs))
 	ok := make([]bool, len(reqs))
 	if parallel {
@@ -547,13 +550,13 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit)
+				out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit, clock)
 			})
 		}
 		wg.Wait()
 	} else {
 		for i := range reqs {
-			out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit)
+			out[i], ok[i] = h.batchItem(r, &reqs[i], &room, limit, clock)
 			if !ok[i] && stopOnError {
 				break
 			}
@@ -594,12 +597,14 @@ func (h *Handler) serveBatch(w http.ResponseWriter, r *http.Request) {
 // /netron/invoke: interceptors (auth) and contract validation apply
 // (NETRON-WIRE.md §11.5, quirk). A response that succeeds takes its bytes
 // from room, what is left of the batch answer's limit; one that does not
-// fit fails with batchTooLarge. One that panics (the app's Access, asked
+// fit fails with batchTooLarge. Each runs within what is left of the
+// batch's time (clock); one that would start past it fails without
+// running. One that panics (the app's Access, asked
 // for what a not_found error lists, outside the engine's recover) fails
 // internal, the panic logged with its stack: the requests of a parallel
 // batch run on goroutines of their own, where a panic would end the
 // process.
-func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int64, limit int) (item []byte, ok bool) {
+func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int64, limit int, clock *batchClock) (item []byte, ok bool) {
 	fail := func(e *apiError) ([]byte, bool) {
 		b := append([]byte(nil), `{"id":`...)
 		b = protocol.AppendJSONString(b, q.ID)
@@ -625,7 +630,12 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int6
 	if aerr != nil {
 		return fail(aerr)
 	}
-	timeout := q.timeout(h.cfg.timeout)
+	timeout, cut := clock.timeout(q.timeout(h.cfg.timeout))
+	if timeout <= 0 {
+		return fail(requestError(netron.CodeDeadlineExceeded, http.StatusRequestTimeout, fmt.Sprintf(
+			"Not run: the batch's requests together may take at most %dms (http.timeout, WithTimeout), and that time had passed",
+			clock.limit.Milliseconds())))
+	}
 	ctx, cancel := h.callContext(r, timeout)
 	defer cancel()
 	left := int(max(room.Load(), 0))
@@ -634,7 +644,12 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int6
 		if errors.Is(err, errTooManyBytes) && left < limit {
 			return fail(batchTooLarge(limit))
 		}
-		return fail(callError(ctx, err, timeout))
+		e := callError(ctx, err, timeout)
+		if cut && e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			e.message = fmt.Sprintf("Request timed out: the batch's requests together may take at most %dms (http.timeout, WithTimeout)",
+				clock.limit.Milliseconds())
+		}
+		return fail(e)
 	}
 	b := append([]byte(nil), `{"id":`...)
 	b = protocol.AppendJSONString(b, q.ID)
@@ -652,6 +667,29 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int6
 		return fail(batchTooLarge(limit))
 	}
 	return b, true
+}
+
+// batchClock is the time of one batch: its requests together take at most
+// limit (the gateway's timeout, http.timeout), counted from the start of
+// the first, so that a batch run one request at a time cannot hold its
+// connection and a worker for its size times the timeout. It is safe for
+// concurrent use.
+type batchClock struct {
+	limit    time.Duration
+	once     sync.Once
+	deadline time.Time
+}
+
+// timeout returns the time a request of the batch starting now may take:
+// own, its timeout, or less when the batch's time ends first (cut true);
+// none (0 or less) when the batch's time has passed.
+func (c *batchClock) timeout(own time.Duration) (d time.Duration, cut bool) {
+	now := time.Now()
+	c.once.Do(func() { c.deadline = now.Add(c.limit) })
+	if left := c.deadline.Sub(now); left < own {
+		return left, true
+	}
+	return own, false
 }
 
 // batchTooLarge is the error of a batch response that does not fit in what

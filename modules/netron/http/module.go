@@ -36,9 +36,9 @@ type Config struct {
 	MaxBodyMemory int64 `json:"maxBodyMemory,omitempty" jsonschema:"minimum=0,description=Bytes of request bodies held at once by all requests; a request over it is answered 503 (0: 256 MiB or maxBody when larger)"`
 	// MaxBatch is the most requests one POST /netron/batch may carry (0: 100).
 	MaxBatch int `json:"maxBatch,omitempty" jsonschema:"minimum=0,description=Most requests in one /netron/batch (0: 100)"`
-	// Timeout bounds unary calls (0: 30s); a request's hints.timeout may
-	// only shorten it.
-	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls; a request's hints.timeout may only shorten it (0: 30s)"`
+	// Timeout bounds unary calls (0: 30s), and the requests of a
+	// /netron/batch together; a request's hints.timeout may only shorten it.
+	Timeout time.Duration `json:"timeout,omitempty" jsonschema:"description=Timeout of unary calls and of the requests of a /netron/batch together; a request's hints.timeout may only shorten it (0: 30s)"`
 	// WriteTimeout bounds each write of an answer: a client that takes
 	// none of it for that long is cut (0: 30s).
 	WriteTimeout time.Duration `json:"writeTimeout,omitempty" jsonschema:"description=Longest wait for a client to take each write of an answer (0: 30s)"`

@@ -293,7 +293,8 @@ func WithStreamKeepAlive(d time.Duration) Option {
 
 // WithTimeout sets the timeout of unary calls (default [DefaultTimeout]);
 // a /netron/invoke or /netron/batch request may shorten it for its call
-// with hints.timeout, not lengthen it: a longer hint gets d. Streams
+// with hints.timeout, not lengthen it: a longer hint gets d. The requests
+// of a /netron/batch take at most d together. Streams
 // answered as SSE or NDJSON have no timeout: they end when the method ends
 // or the client goes away (or stops reading: see [WithWriteTimeout]).
 func WithTimeout(d time.Duration) Option {

@@ -36,5 +36,8 @@
 // request or response, so streaming responses (SSE, NDJSON) are possible, and handlers bound
 // their own work. Over TLS, each socket is read through a follower of its TLS records
 // (internal/tlsrecord), which a handler that hijacks the connection may watch to time
-// messages from their first byte on the wire, as package ws does. The server never prints: its error log is discarded.
+// messages from their first byte on the wire, as package ws does. What net/http logs (a
+// panic in a handler, with its stack; a failed TLS handshake, at debug level; an error
+// accepting connections) goes to Options.Logger, one record per event, and nowhere when it
+// is nil.
 package httpmux

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -83,7 +85,8 @@ type Server struct {
 //
 // o.TLS, when not nil, serves HTTPS and must hold a certificate (Certificates, GetCertificate
 // or GetConfigForClient). The server takes o's limits ([transport.Options.Limits]; see the
-// package documentation) and logs refused connections to o.Logger. A server is shared only
+// package documentation) and logs refused connections, and what net/http logs (a panic in a
+// handler, a failed TLS handshake), to o.Logger. A server is shared only
 // with users asking for the same TLS setting (the same *tls.Config pointer, or nil for plain
 // HTTP) and the same limits; otherwise Acquire returns an error naming the address and what
 // differs. o.MaxFrameSize is not used.
@@ -169,7 +172,7 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
 			return context.WithValue(ctx, connKey{}, c)
 		},
-		ErrorLog: log.New(io.Discard, "", 0),
+		ErrorLog: errorLog(o.Logger, scheme+s.addr),
 		// A non-nil empty map turns HTTP/2 off: WebSocket upgrades need HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
@@ -178,6 +181,40 @@ func start(ctx context.Context, hostport string, tlsConfig *tls.Config, limits t
 		_ = s.http.Serve(ln) // returns when the listener closes; Release reports shutdown errors
 	}()
 	return s, nil
+}
+
+// errorLog returns the error log of the server at addr: what net/http logs (a panic in a
+// handler, a failed TLS handshake, an error accepting connections) goes to logger, one record
+// per event; nowhere when logger is nil. A panic is logged as an error with its stack, and
+// what a client causes on its connection alone (a failed TLS handshake, a query with
+// semicolons) at debug level; the rest are warnings.
+func errorLog(logger *slog.Logger, addr string) *log.Logger {
+	if logger == nil {
+		return log.New(io.Discard, "", 0)
+	}
+	return log.New(slogWriter{logger.With("addr", addr)}, "", 0)
+}
+
+// slogWriter writes each message of a [log.Logger] of net/http, which makes one Write per
+// message, as one record.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSuffix(string(p), "\n")
+	level, args := slog.LevelWarn, []any(nil)
+	switch {
+	case strings.HasPrefix(msg, "http: panic serving "):
+		// "http: panic serving <remote>: <value>\n<stack>"
+		rest := strings.TrimPrefix(msg, "http: panic serving ")
+		remote, rest, _ := strings.Cut(rest, ": ")
+		value, stack, _ := strings.Cut(rest, "\n")
+		level, msg = slog.LevelError, "an HTTP handler panicked"
+		args = []any{"remote", remote, "panic", value, "stack", stack}
+	case strings.HasPrefix(msg, "http: TLS handshake error"), strings.HasPrefix(msg, "http: URL query contains semicolon"):
+		level = slog.LevelDebug
+	}
+	w.log.Log(context.Background(), level, msg, args...)
+	return len(p), nil
 }
 
 // http11Only returns a copy of cfg that offers HTTP/1.1 in ALPN and not HTTP/2, keeping any
