@@ -50,9 +50,12 @@
 // limit answers (a method of such a service that returns
 // resource_exhausted itself is counted too).
 //
-// Cardinality is bounded: the methods served are the registered ones (the
-// engine answers a call to an unknown method before any interceptor sees
-// it, so such calls are not counted); the methods called are counted apart
+// Cardinality is bounded: the methods served are the registered ones; a
+// call that the engine answers not_found, before any interceptor sees it
+// (over a connection or through the HTTP and NATS gateways), is counted
+// under method "_UNKNOWN" of its service, or service "_UNKNOWN" when the
+// service is unknown ([Unknown]: never the names the caller gave);
+// the methods called are counted apart
 // up to metrics.maxMethods distinct pairs of service and method, and
 // together under service and method "_OTHER" beyond (so are the calls to
 // names that are not UTF-8, which Prometheus refuses as label values).

@@ -45,8 +45,9 @@ type Interceptor struct {
 }
 
 var (
-	_ netron.CallBorrower = (*Interceptor)(nil)
-	_ netron.Positioned   = (*Interceptor)(nil)
+	_ netron.CallBorrower     = (*Interceptor)(nil)
+	_ netron.Positioned       = (*Interceptor)(nil)
+	_ netron.NotFoundObserver = (*Interceptor)(nil)
 )
 
 // Option configures an [Interceptor].
@@ -124,6 +125,13 @@ func NewInterceptor(reg prometheus.Registerer, opts ...Option) (*Interceptor, er
 // rpc.system).
 var constLabels = prometheus.Labels{"rpc_system": "netron"}
 
+// unknownHelp says, in the help of the server's call counts, how the calls
+// to unknown names are counted.
+var unknownHelp = map[string]string{
+	"server": "; calls to a method or service the server does not have (answered not_found) are counted under rpc_method \"" +
+		Unknown + "\" of their service, or rpc_service \"" + Unknown + "\" for an unknown service, never under the names the caller gave",
+}
+
 func newSideVecs(side string, buckets []float64) *sideVecs {
 	calls := []string{LabelService, LabelMethod, LabelTransport}
 	ended := []string{LabelService, LabelMethod, LabelTransport, LabelCode}
@@ -131,11 +139,11 @@ func newSideVecs(side string, buckets []float64) *sideVecs {
 	v := &sideVecs{
 		started: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rpc_" + side + "_calls_started_total", ConstLabels: constLabels,
-			Help: "Calls " + who + " that started (unary calls and streams).",
+			Help: "Calls " + who + " that started (unary calls and streams)" + unknownHelp[side] + ".",
 		}, calls),
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rpc_" + side + "_calls_finished_total", ConstLabels: constLabels,
-			Help: "Calls " + who + " that finished, by status code.",
+			Help: "Calls " + who + " that finished, by status code" + unknownHelp[side] + ".",
 		}, ended),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "rpc_" + side + "_call_duration_seconds", ConstLabels: constLabels, Buckets: buckets,
@@ -180,6 +188,15 @@ func (ic *Interceptor) series(call *netron.Call) *callSeries {
 	return m.forTransport(call.Transport())
 }
 
+// CallNotFound implements [netron.NotFoundObserver]: a call the server
+// answered not_found is counted, started and finished not_found, under
+// method [Unknown] of its service, or of service [Unknown] when the
+// service is unknown.
+func (ic *Interceptor) CallNotFound(service, transport string) {
+	s := ic.served.notFound(service).forTransport(transport)
+	s.end(errNotFound, s.begin())
+}
+
 // WrapUnary implements [netron.Interceptor]: a call that panics inside
 // it (in an interceptor nearer the method; the engine answers internal)
 // ends internal.
@@ -218,6 +235,13 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 		if err != nil {
 			s.end(err, start)
 			return nil, err
+		}
+		if seq == nil {
+			// Neither an iterator nor an error (an inner interceptor's
+			// bug): it goes through as it came, for the engine to refuse
+			// with internal, rather than panic here when ranged over.
+			s.end(errNoIterator, start)
+			return nil, nil
 		}
 		var ended atomic.Bool
 		end := func(err error) {
@@ -268,6 +292,10 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 var (
 	errPanicked = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
 	errStopped  = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
+	errNotFound = netron.NewError(netron.CodeNotFound, errors.New("no such service or method"))
+	// errNoIterator ends a stream whose handler returned neither an
+	// iterator nor an error: the engine answers internal.
+	errNoIterator = netron.NewError(netron.CodeInternal, errors.New("stream handler returned no iterator"))
 )
 
 // WrapStreamingClient implements [netron.Interceptor]: a stream made ends

@@ -18,6 +18,11 @@ const (
 	// Other is the service and method of the calls made to methods past
 	// the cap of distinct methods (WithMaxMethods).
 	Other = "_OTHER"
+	// Unknown is the method, and the service, of the calls the server
+	// answered not_found: to a method its service lacks (the service is
+	// named), or to a service it does not have (Unknown too). The names
+	// the caller gave are not label values: it may make up any.
+	Unknown = "_UNKNOWN"
 	// InProcess is the transport of a call that travels over none.
 	InProcess = "inproc"
 	// OK is the status code of a call that succeeded.
@@ -186,11 +191,13 @@ func (s *callSeries) endSeries(i int) *endSeries {
 
 // servedMethods are the series of the methods a Netron serves, by method:
 // bounded by the services registered, since the engine answers a call to
-// an unknown method before any interceptor sees it.
+// an unknown method before any interceptor sees it; those calls are
+// counted by service under method Unknown (see notFound).
 type servedMethods struct {
-	vecs *sideVecs
-	mu   sync.Mutex
-	m    atomic.Pointer[map[*netron.MethodSpec]*methodSeries] // copied on write
+	vecs    *sideVecs
+	mu      sync.Mutex
+	m       atomic.Pointer[map[*netron.MethodSpec]*methodSeries] // copied on write
+	unknown map[string]*methodSeries                             // by service name or Unknown; under mu
 }
 
 // of returns the series of the served call's method.
@@ -227,12 +234,42 @@ func (t *servedMethods) of(call *netron.Call) *methodSeries {
 	return s
 }
 
+// notFound returns the series of the calls to service (a qualified name;
+// "" when it is unknown) answered not_found; there is one per service
+// registered, and one for the unknown services.
+func (t *servedMethods) notFound(service string) *methodSeries {
+	name := Unknown
+	if service != "" {
+		name = serviceName(service)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.unknown[name]; s != nil {
+		return s
+	}
+	if t.unknown == nil {
+		t.unknown = map[string]*methodSeries{}
+	}
+	s := &methodSeries{vecs: t.vecs, service: name, method: Unknown}
+	t.unknown[name] = s
+	return s
+}
+
 // each calls f with every method's series.
 func (t *servedMethods) each(f func(*methodSeries)) {
 	if p := t.m.Load(); p != nil {
 		for _, s := range *p {
 			f(s)
 		}
+	}
+	t.mu.Lock()
+	unknown := make([]*methodSeries, 0, len(t.unknown))
+	for _, s := range t.unknown {
+		unknown = append(unknown, s)
+	}
+	t.mu.Unlock()
+	for _, s := range unknown {
+		f(s)
 	}
 }
 

@@ -51,6 +51,9 @@ func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method
 		err = ServiceNotFound(inv.Service, n.visibleServices(ctx, inv.Transport))
 	}
 	if err != nil {
+		if CodeOf(err) == CodeNotFound {
+			n.callNotFound("", inv.Transport)
+		}
 		return nil, nil, err
 	}
 	if !validMethodName(inv.Method) {
@@ -58,6 +61,7 @@ func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method
 	}
 	m := svc.methods[inv.Method]
 	if m == nil {
+		n.callNotFound(svc.qualified, inv.Transport)
 		return nil, nil, MethodNotFound(svc.qualified, inv.Method, n.visibleMethods(ctx, svc))
 	}
 	return svc, m, nil

@@ -257,6 +257,32 @@ type CallBorrower interface {
 	BorrowsCalls()
 }
 
+// NotFoundObserver is implemented by an interceptor that counts the calls
+// the engine answers not_found before any interceptor runs: calls over a
+// connection to a service the Netron does not have (or does not expose on
+// the connection's transport), or to a method its service lacks. The
+// engine calls CallNotFound for each such call, before it answers it:
+// service is the qualified name of the service when only the method is
+// unknown, "" when the service is; transport is what [Call.Transport]
+// would be. The unknown names themselves are not given: the caller makes
+// them up, so they are no label for a series. The calls the gateways
+// (HTTP, NATS) hand in through [Netron.Invoke] and [Netron.InvokeStream]
+// are reported alike.
+type NotFoundObserver interface {
+	Interceptor
+	CallNotFound(service, transport string)
+}
+
+// callNotFound tells the interceptors that observe them (NotFoundObserver)
+// of a call of service over transport answered not_found.
+func (n *Netron) callNotFound(service, transport string) {
+	for _, ic := range n.interceptors {
+		if o, ok := ic.(NotFoundObserver); ok {
+			o.CallNotFound(service, transport)
+		}
+	}
+}
+
 // borrowsAll reports whether every interceptor of ics borrows its Calls.
 func borrowsAll(ics []Interceptor) bool {
 	for _, ic := range ics {

@@ -111,11 +111,15 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 			// the original's, which clients take for a stale id.
 			err = ServiceNotFound(string(defIDb), n.visibleServices(withPeer(context.Background(), c.p), c.p.scheme))
 		}
+		if CodeOf(err) == CodeNotFound {
+			n.callNotFound("", c.p.Transport())
+		}
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
 	m := svc.methods[string(nameb)]
 	if m == nil {
+		n.callNotFound(svc.qualified, c.p.Transport())
 		c.replyError(pkt.ID, pkt.Type, c.methodNotFound(svc, string(nameb)))
 		return
 	}

@@ -50,6 +50,9 @@
 // as soon as it is accepted); and a message (or control frame) whose first byte has
 // arrived must be complete within FrameTimeout or keep arriving at FrameMinRate, or the
 // connection is dropped and ReadMessage returns an error matching [transport.ErrFrameTimeout].
+// Frame headers count as arriving bytes but do not grow a message, so a message must also be
+// complete within FrameTimeout plus the time a message of MaxFrameSize takes at FrameMinRate
+// (with 1/16 more for headers): empty fragments sent just fast enough do not keep it open.
 // To know where messages begin and end without a deadline per message, the listener follows
 // the frame headers in the bytes read from the connection; a read deadline is set only while
 // a message is incomplete. Over wss, a message begins with the first byte of a TLS record on

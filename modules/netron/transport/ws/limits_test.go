@@ -344,3 +344,42 @@ func TestFirstWriteWaitsForNonGoClients(t *testing.T) {
 		t.Errorf("the first write to a client sending %s is held", ws.GoClientHeader)
 	}
 }
+
+// TestFragmentedTrickleAtMinRateIsCut: a message kept open by empty continuation frames sent
+// just fast enough for FrameMinRate (their headers count as bytes arriving) is cut once it has
+// taken as long as the largest message may take at that rate: it never grows, so the frame
+// limit alone would never end it.
+func TestFragmentedTrickleAtMinRateIsCut(t *testing.T) {
+	t.Parallel()
+	o := transport.Options{
+		FrameTimeout: 100 * time.Millisecond,
+		FrameMinRate: transport.Rate{Bytes: 6, Per: 100 * time.Millisecond}, // one empty frame
+		MaxFrameSize: 64,
+	}
+	l := listen(t, "ws://127.0.0.1:0", o)
+	accepted := accept(t, l)
+	raw := rawUpgrade(t, l.Addr())
+	server := awaitConn(t, accepted)
+	read := make(chan error, 1)
+	go func() {
+		_, err := server.ReadMessage()
+		read <- err
+	}()
+	raw.writeFrame(false, opBinary, []byte("a"))
+	stop := time.After(4 * time.Second) // the bound here is 1.5 s
+	for {
+		select {
+		case err := <-read:
+			if !errors.Is(err, transport.ErrFrameTimeout) {
+				t.Fatalf("ReadMessage = %v, want ErrFrameTimeout", err)
+			}
+			return
+		case <-stop:
+			t.Fatal("a message kept open by empty fragments at FrameMinRate was not cut")
+		case <-time.After(20 * time.Millisecond): // well within FrameMinRate
+		}
+		if _, err := raw.conn.Write(maskedContinuation("")); err != nil {
+			t.Fatalf("ReadMessage still running, but the connection is gone: %v", err)
+		}
+	}
+}

@@ -143,7 +143,11 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hw := &hijackRecorder{ResponseWriter: w}
 	if l.limits.FrameTimeout > 0 {
-		hw.rc = &readClock{clock: limit.FrameClock{Timeout: l.limits.FrameTimeout, Rate: l.limits.FrameMinRate}}
+		hw.rc = &readClock{
+			clock: limit.FrameClock{Timeout: l.limits.FrameTimeout, Rate: l.limits.FrameMinRate},
+			total: messageBound(l.limits.FrameTimeout, l.limits.FrameMinRate, l.limit),
+			size:  l.limit,
+		}
 	}
 	wc, err := websocket.Accept(hw, r, &l.accept)
 	if err != nil || hw.conn == nil { // hw.conn: unreachable, Accept succeeds only after hijacking

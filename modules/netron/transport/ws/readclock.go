@@ -2,8 +2,12 @@ package ws
 
 import (
 	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
 	"time"
 
+	"github.com/titanframework/titan/modules/netron/transport"
 	"github.com/titanframework/titan/modules/netron/transport/internal/limit"
 	"github.com/titanframework/titan/modules/netron/transport/internal/tlsrecord"
 )
@@ -25,8 +29,17 @@ import (
 // (records, told by [tlsrecord.Conn] through corkConn): a read from the socket that must wait
 // for the rest of a record starts the clock when it is not running, and while it runs the
 // bytes of the records are what counts for the minimum rate.
+//
+// Frame headers and control frames count for the minimum rate too, but they do not make the
+// message any larger: a peer could keep a message open for ever with empty continuation
+// frames sent just fast enough. So a message must also be complete within total (see
+// messageBound), the time the largest message takes at the minimum rate.
 type readClock struct {
 	clock   limit.FrameClock
+	total   time.Duration   // a message's time in all; 0: no bound beyond clock
+	started time.Time       // when the clock was last started
+	bounded bool            // the deadline was cut at started+total
+	size    int             // the largest message, for detail
 	call    uint64          // the ReadMessage call the clock was started in (corkConn.calls)
 	got     int             // bytes of the message timed, for restarts
 	records *tlsrecord.Conn // the socket under TLS; nil without TLS
@@ -36,6 +49,47 @@ type readClock struct {
 	left       uint64 // payload bytes left in the current frame
 	fragmented bool   // inside a message of several frames
 	expired    bool   // a read failed at the deadline
+}
+
+// messageBound returns the longest a message may take in all on a connection whose messages
+// are at most limit bytes: timeout, and then the time limit bytes take at rate, with room
+// for the frame headers and, over wss, the TLS records (1/16). It returns 0, no bound, when
+// the rate is zero or the bound does not fit a Duration.
+func messageBound(timeout time.Duration, rate transport.Rate, limit int) time.Duration {
+	if rate.Bytes <= 0 || rate.Per <= 0 || limit <= 0 {
+		return 0
+	}
+	wire := uint64(limit) + uint64(limit)/16 + 14
+	n := (wire + uint64(rate.Bytes) - 1) / uint64(rate.Bytes)
+	if n > uint64(math.MaxInt64-timeout)/uint64(rate.Per) {
+		return 0
+	}
+	return timeout + time.Duration(n)*rate.Per
+}
+
+// start starts the clock for a message whose first got bytes arrived now, and returns its
+// deadline.
+func (r *readClock) start(got int) time.Time {
+	now := time.Now()
+	r.started, r.bounded = now, false
+	return r.clock.Start(now, got)
+}
+
+// progress counts n bytes of the message timed; it returns the deadline to set and true when
+// it moved, cut at the message's bound in all.
+func (r *readClock) progress(n int) (time.Time, bool) {
+	d, ok := r.clock.Progress(n)
+	switch {
+	case !ok || r.bounded:
+		return time.Time{}, false
+	case r.total <= 0:
+		return d, true
+	}
+	if end := r.started.Add(r.total); d.After(end) {
+		r.bounded = true
+		return end, true
+	}
+	return d, true
 }
 
 // idle reports whether the bytes so far end between messages.
@@ -102,7 +156,7 @@ func (r *readClock) resume(c deadliner, call uint64) {
 		return
 	}
 	r.call = call
-	_ = c.SetReadDeadline(r.clock.Start(time.Now(), r.got))
+	_ = c.SetReadDeadline(r.start(r.got))
 }
 
 // read follows p, bytes just read from c in ReadMessage call call, and sets or clears c's
@@ -112,13 +166,13 @@ func (r *readClock) read(c deadliner, p []byte, call uint64) {
 	switch {
 	case busy && (ended || !r.clock.Running()): // a message began
 		r.call, r.got = call, len(p)
-		_ = c.SetReadDeadline(r.clock.Start(time.Now(), len(p)))
+		_ = c.SetReadDeadline(r.start(len(p)))
 	case busy:
 		if r.records != nil {
 			return // counted on the wire (arrived)
 		}
 		r.got += len(p)
-		if d, ok := r.clock.Progress(len(p)); ok {
+		if d, ok := r.progress(len(p)); ok {
 			_ = c.SetReadDeadline(d)
 		}
 	case r.clock.Running(): // the message ended
@@ -135,7 +189,7 @@ func (r *readClock) reading(c deadliner, pending int, call uint64) {
 		return
 	}
 	r.call, r.got = call, pending
-	_ = c.SetReadDeadline(r.clock.Start(time.Now(), pending))
+	_ = c.SetReadDeadline(r.start(pending))
 }
 
 // arrived counts n bytes read from the socket under TLS for the message timed.
@@ -144,7 +198,7 @@ func (r *readClock) arrived(c deadliner, n int) {
 		return
 	}
 	r.got += n
-	if d, ok := r.clock.Progress(n); ok {
+	if d, ok := r.progress(n); ok {
 		_ = c.SetReadDeadline(d)
 	}
 }
@@ -152,12 +206,15 @@ func (r *readClock) arrived(c deadliner, n int) {
 // detail says, for [limit.FrameClock.Expired], how the bytes were counted and where they
 // stopped.
 func (r *readClock) detail() string {
-	if r.records == nil {
-		return ""
+	var d []string
+	if r.bounded {
+		d = append(d, fmt.Sprintf("over %v in all, as long as the largest message (MaxFrameSize %d bytes) takes at FrameMinRate", r.total, r.size))
 	}
-	d := "counted in TLS records"
-	if s := r.records.Stalled(); s != "" {
-		d += "; " + s
+	if r.records != nil {
+		d = append(d, "counted in TLS records")
+		if s := r.records.Stalled(); s != "" {
+			d = append(d, s)
+		}
 	}
-	return d
+	return strings.Join(d, "; ")
 }
