@@ -949,7 +949,10 @@ func (g *Guard) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.St
 			}
 		}()
 		seq, err := next(ctx, call)
-		if err != nil {
+		if err != nil || seq == nil {
+			// A nil iterator with no error (an inner interceptor's bug)
+			// goes through as it came, for the engine to refuse with
+			// internal, rather than panic here when ranged over.
 			return seq, err
 		}
 		opened = true

@@ -3,6 +3,9 @@ package security_test
 import (
 	"context"
 	"iter"
+	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,3 +104,71 @@ func TestStreamOpeningThatPanickedGivesBackItsCallSlot(t *testing.T) {
 		t.Fatalf("%d items, want 2", items)
 	}
 }
+
+// nilStreams is an interceptor with a bug: the streams it serves return
+// neither an iterator nor an error.
+type nilStreams struct{ panicOpening }
+
+func (*nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
+}
+
+// A stream whose inner chain returns neither an iterator nor an error
+// goes through the guard as it came, for the engine to refuse as that
+// interceptor's bug (internal), not as a panic of the guard's iterator
+// ranging over nil; the caller's place among the calls of
+// security.auth.maxCallsPerSubject is given back.
+func TestNilStreamFromInnerChain(t *testing.T) {
+	cfg := security.DefaultConfig()
+	cfg.Auth.MaxCallsPerSubject = 1
+	g, err := security.New(context.Background(), cfg, security.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	n, err := netron.New(netron.Config{}, log, append(g.Options(), netron.WithInterceptors(g, &nilStreams{}))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("counter", "1.0.0", counter{}); err != nil {
+		t.Fatal(err)
+	}
+	arg, err := protocol.Marshal(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := security.WithIdentity(context.Background(), &security.Identity{Subject: "alice"})
+	inv := &netron.Invocation{Service: "counter@^1", Method: "count", Args: []protocol.RawValue{arg}}
+	seq, err := n.InvokeStream(ctx, inv)
+	if err == nil {
+		for _, e := range seq {
+			if e != nil {
+				err = e
+			}
+		}
+	}
+	if netron.CodeOf(err) != netron.CodeInternal {
+		t.Errorf("a stream whose inner chain returned (nil, nil): %v, want internal", err)
+	}
+	mu.Lock()
+	out := logs.String()
+	mu.Unlock()
+	if strings.Contains(out, "panicked") || !strings.Contains(out, "returned neither an iterator nor an error") {
+		t.Errorf("log:\n%s\nwant the interceptor's nil iterator named, no panic", out)
+	}
+	if got := g.SubjectsWithCalls(); got != 0 {
+		t.Errorf("the guard counts running calls for %d subject(s), want 0", got)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,83 @@
+package tracing_test
+
+import (
+	"bytes"
+	"context"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/tracing"
+)
+
+// nilStreams is an interceptor with a bug: the streams it serves return
+// neither an iterator nor an error.
+type nilStreams struct{ netron.UnaryInterceptorFunc }
+
+func (nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A stream whose inner chain returns neither an iterator nor an error
+// goes through the Interceptor as it came, for the engine to refuse as
+// that interceptor's bug, not as a panic of the Interceptor's iterator
+// ranging over nil; its span ends internal.
+func TestNilStreamFromInnerChain(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	defer tp.Shutdown(context.Background())
+	var logs syncBuffer
+	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(&logs, nil)),
+		netron.WithInterceptors(tracing.NewInterceptor(tp), nilStreams{func(next netron.UnaryFunc) netron.UnaryFunc { return next }}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("relay", "1.0.0", &Relay{name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	p := dial(t, n, listen(t, n, "tcp://127.0.0.1:0"))
+	st, err := p.OpenStream(ctx, "relay@1.0.0", "count", 1)
+	for err == nil {
+		_, err = st.Next()
+	}
+	if netron.CodeOf(err) != netron.CodeInternal {
+		t.Errorf("stream count = %v, want internal", err)
+	}
+	for _, s := range exp.GetSpans() {
+		if s.Status.Code != codes.Error || attr(s, string(tracing.CodeKey)) != "internal" {
+			t.Errorf("span %s (%s): status %v, code %q; want an error, internal", s.Name, s.SpanKind, s.Status, attr(s, string(tracing.CodeKey)))
+		}
+	}
+	out := logs.String()
+	if strings.Contains(out, "panicked") || !strings.Contains(out, "returned neither an iterator nor an error") {
+		t.Fatalf("log:\n%s\nwant the interceptor's nil iterator named, no panic", out)
+	}
+}
