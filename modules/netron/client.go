@@ -107,7 +107,7 @@ func (n *Netron) dial(ctx context.Context, addr string, values map[any]any, desc
 
 func (n *Netron) dialConn(ctx context.Context, tr transport.Transport, addr string) (transport.Conn, error) {
 	scheme, _, _ := strings.Cut(addr, ":")
-	o := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false), ServerTLS: n.clientTLS}
+	o := transport.Options{MaxFrameSize: n.cfg.MaxFrameSize, TLS: n.tlsFor(scheme, false), ServerTLS: n.clientTLS, Logger: n.log}
 	u, err := openURL(addr, o)
 	var t transport.Conn
 	if err == nil {

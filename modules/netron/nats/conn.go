@@ -1,11 +1,13 @@
 package nats
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 	"github.com/nats-io/nats.go"
 
+	"github.com/titanframework/titan/internal/logevery"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -52,6 +55,9 @@ func (Transport) Listen(context.Context, *url.URL, transport.Options) (transport
 }
 
 // Dial connects to the NATS server of u and returns a virtual connection.
+// What NATS reports apart from any request (a slow consumer, a
+// permissions violation) is logged on o.Logger (slog.Default without
+// one), at most once per 10 s with the count of the others.
 func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
 	if o.TLS != nil {
 		return nil, errors.New("natstransport: Options.TLS is not supported; NATS negotiates TLS with its server")
@@ -71,6 +77,7 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 		window:     netron.DefaultConfig().StreamWindow,
 		addr:       shown(u),
 		ackTimeout: cfg.ackTimeout,
+		log:        cmp.Or(o.Logger, slog.Default()).With("transport", "nats"),
 	}
 	c.rcond = sync.NewCond(&c.rmu)
 	nc, err := nats.Connect(cfg.servers,
@@ -80,6 +87,7 @@ func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (tra
 		nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { c.failAll("the NATS connection was lost") }),
 		nats.ClosedHandler(func(*nats.Conn) { c.end(io.EOF) }),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) { c.asyncError(s, err) }),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("natstransport: connect %s: %w", shown(u), err)
@@ -117,6 +125,9 @@ type clientConn struct {
 	// ackTimeout is how long a call waits for an ack or an answer (the
 	// address's ackTimeout parameter, DefaultAckTimeout without one).
 	ackTimeout time.Duration
+	log        *slog.Logger
+	// errs spaces the records of asyncError.
+	errs logevery.Limiter
 
 	// read queue
 	rmu    sync.Mutex
@@ -171,6 +182,26 @@ type instance struct {
 	probeSent time.Time // zero when no probe is outstanding
 }
 
+// asyncError logs an error NATS reports apart from any request, unless
+// one was logged within the last logevery.Interval: a slow consumer drops
+// messages, a permissions violation the publications or subscriptions the
+// server refused, and nothing else tells of them.
+func (c *clientConn) asyncError(s *nats.Subscription, err error) {
+	write, quiet := c.errs.Allow(time.Now())
+	if !write {
+		return
+	}
+	subj := ""
+	if s != nil {
+		subj = s.Subject
+	}
+	args := []any{"server", c.addr, "subject", subj, "error", err}
+	if quiet > 0 {
+		args = append(args, "dropped_since_last_record", quiet)
+	}
+	c.log.Warn("nats error", args...)
+}
+
 // ---- transport.Conn ----
 
 func (c *clientConn) push(b []byte) {
@@ -209,6 +240,32 @@ func (c *clientConn) pushEvent(b []byte) {
 	if c.rerr == nil && !full {
 		c.queue(b)
 	}
+}
+
+// maxQueuedStreamPackets and maxQueuedStreamBytes bound what waits for the
+// engine to read it when a stream item arrives (the bytes are
+// netron.DefaultConfig's MaxStreamBytesPerPeer): a producer keeps to the
+// window the connection announced, but one that does not, or anyone who
+// publishes to the inbox, would otherwise make the connection hold all it
+// sends, beyond the subscription's pending limits.
+const (
+	maxQueuedStreamPackets = 64 << 10
+	maxQueuedStreamBytes   = 64 << 20
+)
+
+// pushStream queues a stream packet for the engine and reports whether it
+// did: not when maxQueuedStreamPackets messages or maxQueuedStreamBytes
+// already wait, as NATS refuses what a slow consumer does not take.
+func (c *clientConn) pushStream(b []byte) bool {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if len(c.rq) >= maxQueuedStreamPackets || len(c.rq) > 0 && c.rbytes+len(b) > maxQueuedStreamBytes {
+		return false
+	}
+	if c.rerr == nil {
+		c.queue(b)
+	}
+	return true
 }
 
 // ReadMessage returns the next packet for the engine.
@@ -834,7 +891,8 @@ func (c *clientConn) finishResolve(id uint32, pc *pendingCall) {
 // forgets a stream that ends; packets of other streams (ended, failed,
 // given up) are dropped. An item above the frame limit ends its stream
 // with resource_exhausted (the engine could not read it) and stops its
-// producer.
+// producer, and so does one that finds the read queue full (see
+// pushStream).
 func (c *clientConn) onStreamPacket(data []byte) {
 	pkt, payload, err := protocol.SplitPacket(data, protocol.Limits{MaxFrameSize: max(len(data), 1), MaxDepth: c.limits.MaxDepth})
 	if err != nil {
@@ -863,13 +921,23 @@ func (c *clientConn) onStreamPacket(data []byte) {
 	c.mu.Unlock()
 	switch {
 	case s == nil:
+		return
 	case tooLong:
-		c.control(s.inst, "close", map[string]string{HeaderStream: strconv.FormatUint(uint64(sid), 10)}, nil)
-		err := tooLarge("a stream item", len(data), int64(c.maxFrame))
-		c.push(streamClose(sid, netron.CodeOf(err).String()+": "+netron.MessageOf(err)))
+		err = tooLarge("a stream item", len(data), int64(c.maxFrame))
+	case c.pushStream(append([]byte(nil), data...)):
+		return
 	default:
-		c.push(append([]byte(nil), data...))
+		c.mu.Lock()
+		if c.streams[sid] == s {
+			delete(c.streams, sid)
+		}
+		c.mu.Unlock()
+		err = netron.Errorf(netron.CodeResourceExhausted,
+			"stream items arrived faster than the engine read them from the nats:// connection (a slow consumer): more than %d packets or %d MiB waited, so the stream ended",
+			maxQueuedStreamPackets, maxQueuedStreamBytes>>20)
 	}
+	c.control(s.inst, "close", map[string]string{HeaderStream: strconv.FormatUint(uint64(sid), 10)}, nil)
+	c.push(streamClose(sid, netron.CodeOf(err).String()+": "+netron.MessageOf(err)))
 }
 
 // ---- liveness ----

@@ -70,7 +70,11 @@
 // [HeaderMetadata]'s "authorization", as a call does), and the caller
 // keeps the highest version among the answers that arrive within 20 ms of
 // the first. Definitions over NATS carry the exact qualified name as their
-// id, since definition ids are per process.
+// id, since definition ids are per process. An instance answers the
+// resolves of a name one at a time, and the Access's checks of one (its
+// Identify) get the Netron's TaskTimeout, as an authenticator does: one
+// that has not returned by then is answered deadline_exceeded, and the
+// next resolves are answered while it runs on (at most 16 at once).
 //
 // The authenticate task (a Go peer's Task with [netron.TaskAuthenticate])
 // goes to <p>.authenticate, whose body is the MessagePack credentials
@@ -130,7 +134,12 @@
 // caller cancels with <p>.inst.<id>.close (and a call with
 // <p>.inst.<id>.cancel, [HeaderCall]). An instance waiting for credits
 // probes the caller's <inbox>.alive every 500 ms and ends the stream when
-// the caller is gone, or after Config.StreamIdleTimeout.
+// the caller is gone, or after Config.StreamIdleTimeout. A stream item
+// that arrives at a dialled nats:// peer while 65,536 messages or 64 MiB
+// already wait for its engine to read them (a producer that ignores the
+// window, or anyone publishing to the inbox) ends its stream with
+// resource_exhausted naming a slow consumer, and its producer is told to
+// stop.
 //
 // # Draining
 //
@@ -206,7 +215,10 @@
 // caller's frame limit ends its stream with resource_exhausted.
 //
 // A [Bridge] logs undecodable events at most once per 10 s, with the
-// count of those it dropped without a record since.
+// count of those it dropped without a record since. A dialled nats://
+// peer logs what its NATS connection reports apart from any request (a
+// slow consumer, a permissions violation) as often, on the logger of its
+// transport.Options (slog.Default without one).
 //
 // Services registered after Listen are served by the gateway too
 // ([netron.ServiceWatcher]). Calls from the serving side to a caller (reverse calls), GET/SET and tasks

@@ -91,6 +91,9 @@ type Gateway struct {
 	// answering now and those that outlived their TaskTimeout
 	// (authRunningMax at most in all).
 	authRunning chan struct{}
+	// resolveRunning does for the access checks of resolves what
+	// authRunning does for authenticators (resolveRunningMax at most).
+	resolveRunning chan struct{}
 	// methods: qualified name -> wire name -> description; replaced, not
 	// changed, when a service is added (read by every call).
 	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
@@ -157,6 +160,7 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 		streams:        map[string]*sendStream{},
 		streamsOf:      map[string]int{},
 		authRunning:    make(chan struct{}, authRunningMax),
+		resolveRunning: make(chan struct{}, resolveRunningMax),
 	}
 	g.busyRefusals.warn.Interval = refusalLogEvery
 	g.streamRefusals.warn.Interval = refusalLogEvery
@@ -892,41 +896,57 @@ func (g *Gateway) onAuthenticate(msg *nats.Msg) {
 // authRunningMax authenticators that ignore their context (a request that
 // finds no place by its own deadline fails the same way).
 func (g *Gateway) authenticate(ctx context.Context, timeout time.Duration, auth netron.Authenticator, creds any) (any, error) {
+	return bounded(ctx, g, g.authRunning, authTimedOut(timeout),
+		func(r any) error {
+			g.log.Error("task panicked", "task", netron.TaskAuthenticate, "panic", fmt.Sprint(r))
+			return netron.Errorf(netron.CodeInternal, "internal error")
+		},
+		func(ctx context.Context) (any, error) { return auth(ctx, nil, creds) })
+}
+
+// bounded runs fn within ctx, which ends after the Netron's TaskTimeout,
+// in a goroutine holding a place in running until fn returns, and returns
+// what fn returned; or, when fn has not returned by then (or finds no
+// place in running by then), timedOut at once: fn goes on meanwhile, and
+// running bounds the functions that ignore their context. A function that
+// fails after ctx ended fails with timedOut too, unless with internal (a
+// panic of fn fails with what onPanic returns). Shutdown waits for fn, as
+// Stop does for a task.
+func bounded[T any](ctx context.Context, g *Gateway, running chan struct{}, timedOut error, onPanic func(r any) error, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
 	select {
-	case g.authRunning <- struct{}{}:
+	case running <- struct{}{}:
 	case <-ctx.Done():
-		return nil, authTimedOut(timeout)
+		return zero, timedOut
 	}
-	// Shutdown waits for it, as Stop does for a task.
 	if !g.begin() {
-		<-g.authRunning
-		return nil, netron.Errorf(netron.CodeUnavailable, "server is shutting down")
+		<-running
+		return zero, netron.Errorf(netron.CodeUnavailable, "server is shutting down")
 	}
 	type outcome struct {
-		res any
+		res T
 		err error
 	}
 	done := make(chan outcome, 1) // one send, whatever happens: never blocks
 	go func() {
 		defer g.wg.Done()
-		defer func() { <-g.authRunning }()
+		defer func() { <-running }()
 		defer func() {
 			if r := recover(); r != nil {
-				g.log.Error("task panicked", "task", netron.TaskAuthenticate, "panic", fmt.Sprint(r))
-				done <- outcome{err: netron.Errorf(netron.CodeInternal, "internal error")}
+				done <- outcome{err: onPanic(r)}
 			}
 		}()
-		res, err := auth(ctx, nil, creds)
-		done <- outcome{res, err}
+		res, err := fn(ctx)
+		done <- outcome{res: res, err: err}
 	}()
 	select {
 	case out := <-done:
 		if out.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && netron.CodeOf(out.err) != netron.CodeInternal {
-			out.err = authTimedOut(timeout)
+			out.err = timedOut
 		}
 		return out.res, out.err
 	case <-ctx.Done():
-		return nil, authTimedOut(timeout)
+		return zero, timedOut
 	}
 }
 
@@ -942,6 +962,11 @@ const authPendingMsgs = 256
 // authRunningMax bounds the authenticators of a gateway running at once: the
 // one answering and those still running past their TaskTimeout.
 const authRunningMax = 16
+
+// resolveRunningMax bounds the resolves of a gateway whose access checks
+// run at once: the one answering and those still running past their
+// TaskTimeout.
+const resolveRunningMax = 16
 
 // errTokenOnly refuses credentials without a token over NATS.
 var errTokenOnly = netron.Errorf(netron.CodeInvalidArgument,
@@ -983,31 +1008,53 @@ func (g *Gateway) onResolve(msg *nats.Msg) {
 		fail(netron.Errorf(netron.CodeInvalidArgument, "resolve of %.64q: %v", target, err))
 		return
 	}
-	ctx, err := g.identify(context.Background(), msg.Header, hdr.metadata)
+	// The access policy gets the Netron's TaskTimeout, as an authenticator
+	// does (see bounded): resolves are answered one at a time, in the
+	// subscription's goroutine, and one it holds up holds up the others.
+	timeout := g.n.Config().TaskTimeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	b, err := bounded(ctx, g, g.resolveRunning,
+		netron.Errorf(netron.CodeDeadlineExceeded, "resolving %.64q did not finish within %v (netron.taskTimeout)", target, timeout),
+		func(r any) error {
+			g.log.Error("serving a request panicked", "subject", msg.Subject, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			return netron.Errorf(netron.CodeInternal, "internal error")
+		},
+		func(ctx context.Context) ([]byte, error) {
+			return g.definition(ctx, msg.Header, hdr.metadata, target, t.Name)
+		})
 	if err != nil {
 		fail(err)
-		return
-	}
-	def, err := g.n.DefinitionFor(ctx, target, "nats")
-	if err != nil {
-		fail(err)
-		return
-	}
-	version := def.MetaString("version")
-	if _, ok := (*g.methods.Load())[netron.QualifiedName(t.Name, version)]; !ok {
-		// Not exposed on NATS, or not subscribed yet.
-		fail(netron.ServiceNotFound(target, g.visible(ctx)))
-		return
-	}
-	d := *def
-	d.ID = netron.QualifiedName(t.Name, version)
-	d.PeerID = g.id
-	b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeTask, Data: &d})
-	if err != nil {
-		fail(netron.Errorf(netron.CodeInternal, "internal error"))
 		return
 	}
 	g.reply(msg.Reply, b)
+}
+
+// definition returns the answer to a resolve of target (a target of the
+// service name) for the caller of its headers: the definition the caller
+// may see, encoded.
+func (g *Gateway) definition(ctx context.Context, h nats.Header, md map[string]string, target, name string) ([]byte, error) {
+	ctx, err := g.identify(ctx, h, md)
+	if err != nil {
+		return nil, err
+	}
+	def, err := g.n.DefinitionFor(ctx, target, "nats")
+	if err != nil {
+		return nil, err
+	}
+	version := def.MetaString("version")
+	if _, ok := (*g.methods.Load())[netron.QualifiedName(name, version)]; !ok {
+		// Not exposed on NATS, or not subscribed yet.
+		return nil, netron.ServiceNotFound(target, g.visible(ctx))
+	}
+	d := *def
+	d.ID = netron.QualifiedName(name, version)
+	d.PeerID = g.id
+	b, err := protocol.AppendPacket(nil, &protocol.Packet{Type: protocol.TypeTask, Data: &d})
+	if err != nil {
+		return nil, netron.Errorf(netron.CodeInternal, "internal error")
+	}
+	return b, nil
 }
 
 // visible returns the qualified names of the services served over NATS

@@ -105,7 +105,9 @@ type Options struct {
 	// dropped after it. Zero means [DefaultCloseTimeout]. Used by transports with a closing
 	// handshake.
 	CloseTimeout time.Duration
-	// Logger receives the warnings of listeners (refused connections). Nil means none.
+	// Logger receives the warnings of listeners (refused connections) and of dialled
+	// connections that report apart from any message (a nats:// connection's slow consumer).
+	// Nil means none (a dialled nats:// connection then logs on slog.Default).
 	Logger *slog.Logger
 	// Ports is the scope in which the listener shares its port with others (ws:// and
 	// http:// on one host:port, package httpmux). Nil means the process-wide scope; a Netron
