@@ -275,6 +275,12 @@ func (g *Gateway) add(sd netron.ServiceDesc) (bool, error) {
 		if err != nil {
 			return fail(fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err))
 		}
+		// Answered one at a time, as authenticate requests are: what
+		// waits is bounded as theirs is, the rest dropped.
+		if err := sub.SetPendingLimits(authPendingMsgs, authPendingMsgs*4<<10); err != nil {
+			_ = sub.Unsubscribe()
+			return fail(fmt.Errorf("natstransport: subscribe %s: %w", g.subj.resolve(sd.Name), err))
+		}
 		g.subs = append(g.subs, sub)
 		g.names[sd.Name] = true
 	}
@@ -954,9 +960,9 @@ func authTimedOut(timeout time.Duration) error {
 	return netron.Errorf(netron.CodeDeadlineExceeded, "authentication did not finish within %v (netron.taskTimeout)", timeout)
 }
 
-// authPendingMsgs bounds the authenticate requests waiting for a gateway
-// (with 4 KiB each of their bytes); NATS drops the ones over it, and their
-// callers' tasks time out.
+// authPendingMsgs bounds the authenticate requests waiting for a gateway,
+// and the resolves of each service name (with 4 KiB each of their bytes);
+// NATS drops the ones over it, and their callers time out.
 const authPendingMsgs = 256
 
 // authRunningMax bounds the authenticators of a gateway running at once: the
