@@ -147,8 +147,12 @@ func checkAddr(addr string) error {
 // DecodeInstance reads an instance in the JSON form registries keep it in
 // (the one encoding/json gives Instance) and checks it with
 // [Instance.Validate]: what a backend does with an entry of a registry
-// that others write to.
+// that others write to. An entry longer than [MaxEntryBytes] is refused
+// without being decoded, however valid.
 func DecodeInstance(b []byte) (Instance, error) {
+	if len(b) > MaxEntryBytes {
+		return Instance{}, fmt.Errorf("discovery: an entry of %d bytes, longer than the limit of %d bytes for an instance (discovery.MaxEntryBytes)", len(b), MaxEntryBytes)
+	}
 	var in Instance
 	if err := json.Unmarshal(b, &in); err != nil {
 		return Instance{}, fmt.Errorf("discovery: not an instance: %w", err)
@@ -158,6 +162,13 @@ func DecodeInstance(b []byte) (Instance, error) {
 	}
 	return in, nil
 }
+
+// MaxEntryBytes bounds the registry entry of an instance that
+// [DecodeInstance] reads: 1 MiB, far more than the id, addresses and
+// metadata of a real instance take. An entry beyond it (someone with
+// access to the registry wrote it) is skipped by the backends that read
+// it, and logged, rather than decoded and held by every reader.
+const MaxEntryBytes = 1 << 20
 
 // Equal reports whether in and o are the same in every field.
 func (in Instance) Equal(o Instance) bool {

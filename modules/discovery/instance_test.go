@@ -117,3 +117,30 @@ func TestDecodeInstanceErrorBounded(t *testing.T) {
 		}
 	}
 }
+
+// A valid entry longer than discovery.MaxEntryBytes (someone with access
+// to the registry wrote 2 MiB of metadata) is refused before it is
+// decoded, with an error of a bounded size that says why.
+func TestDecodeInstanceBoundsTheEntry(t *testing.T) {
+	t.Parallel()
+	in := discovery.Instance{ID: "app1/users@1.0.0", Service: "users", Version: "1.0.0", Addrs: []string{"tcp://10.0.0.5:7070"}, Health: discovery.Healthy,
+		Metadata: map[string]string{"blob": strings.Repeat("y", 2<<20)}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = discovery.DecodeInstance(b)
+	if err == nil {
+		t.Fatalf("DecodeInstance accepted an entry of %d bytes, over discovery.MaxEntryBytes (%d)", len(b), discovery.MaxEntryBytes)
+	}
+	if !strings.Contains(err.Error(), "longer than the limit") || len(err.Error()) > 200 {
+		t.Fatalf("error %.300q: want a short one saying the entry is longer than the limit", err)
+	}
+	in.Metadata["blob"] = strings.Repeat("y", discovery.MaxEntryBytes/2)
+	if b, err = json.Marshal(in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := discovery.DecodeInstance(b); err != nil {
+		t.Fatalf("an entry of %d bytes, within the limit: %v", len(b), err)
+	}
+}

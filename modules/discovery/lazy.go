@@ -32,6 +32,10 @@ type lazy struct {
 	last   time.Time
 	err    error
 	closed bool
+	// opening is closed when the attempt to open the backend in progress
+	// ends (nil: none is): the calls that come meanwhile wait for it
+	// without the lock, as long as their own context allows.
+	opening chan struct{}
 
 	// What the app asked to present (Announce) before the backend
 	// opened: presented once it opens, when it is an Announcer.
@@ -50,10 +54,23 @@ var (
 	_ Lister    = (*lazy)(nil)
 )
 
-// get returns the backend, opening it when the retry interval allows.
+// get returns the backend, opening it when the retry interval allows. A
+// call that comes while another opens it waits for that attempt, or
+// until its own ctx ends.
 func (l *lazy) get(ctx context.Context) (Registry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	for l.opening != nil && l.r == nil && !l.closed {
+		opening := l.opening
+		l.mu.Unlock()
+		select {
+		case <-opening:
+		case <-ctx.Done():
+			l.mu.Lock()
+			return nil, fmt.Errorf("discovery: %s is not reachable yet (still connecting): %w", l.desc, ctx.Err())
+		}
+		l.mu.Lock()
+	}
 	if l.r != nil {
 		return l.r, nil
 	}
@@ -64,9 +81,18 @@ func (l *lazy) get(ctx context.Context) (Registry, error) {
 		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, l.err)
 	}
 	l.last = time.Now()
+	opening := make(chan struct{})
+	l.opening = opening
+	l.mu.Unlock()
 	octx, cancel := context.WithTimeout(ctx, cmp.Or(l.openTimeout, lazyOpenTimeout))
 	r, err := l.open(octx)
 	cancel()
+	l.mu.Lock()
+	l.opening = nil
+	close(opening)
+	if err == nil && l.closed { // Close came while it opened
+		return nil, errors.Join(errors.New("discovery: the registry is closed"), r.Close())
+	}
 	if err != nil {
 		l.err = err
 		return nil, fmt.Errorf("discovery: %s is not reachable yet: %w", l.desc, err)

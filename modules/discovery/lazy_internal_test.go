@@ -57,3 +57,71 @@ func TestLazyOpenIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// closing is a Registry that says when it is closed.
+type closing struct {
+	Registry
+	closed chan struct{}
+}
+
+func (closing) Discover(context.Context, Query) ([]Instance, error) { return nil, nil }
+func (c closing) Close() error                                      { close(c.closed); return nil }
+
+// A call that comes while another opens the backend waits for that
+// attempt only as long as its own context allows, not the whole attempt
+// (up to the open timeout); and a Close that comes meanwhile is not
+// undone by the attempt that ends after it: what it opened is closed.
+func TestLazyWaitersHonourTheirContext(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	opened := closing{closed: make(chan struct{})}
+	l := &lazy{open: func(ctx context.Context) (Registry, error) {
+		close(entered)
+		<-release // a backend slow to answer
+		return opened, nil
+	}, log: slog.New(slog.DiscardHandler), desc: "fake", err: errors.New("refused"), openTimeout: time.Minute}
+	first := make(chan error, 1)
+	go func() {
+		_, err := l.Discover(context.Background(), Query{Service: "users"})
+		first <- err
+	}()
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() {
+		_, err := l.Discover(ctx, Query{Service: "users"})
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Discover with a 50ms context while the backend opens: %v, want a deadline error", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("Discover with a 50ms context waited over 2s for another call's open of the backend")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- l.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("Close waited over 2s for an open of the backend")
+		close(release)
+		<-closed
+		release = nil
+	}
+	if release != nil {
+		close(release)
+	}
+	if err := <-first; err == nil {
+		t.Error("Discover whose open ended after Close: no error, want the registry closed")
+	}
+	select {
+	case <-opened.closed:
+	case <-time.After(2 * time.Second):
+		t.Error("the backend opened after Close was left open")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -189,7 +190,11 @@ type registerParams struct {
 // the registration writes, so an app that is not ready is never
 // advertised healthy, and one that is needs no heartbeat to be served.
 // Without one an app is healthy while it serves, and draining once it
-// stops.
+// stops. A HealthSource that panics does not stop the app: the app cannot
+// tell its health then, so its entries say Unhealthy (clients pass over
+// it, and it stays listed for whoever looks into the registry) until the
+// source answers again; the panic is logged once, with its stack (and
+// again if it panics again after it answered).
 type HealthSource func(ctx context.Context) Health
 
 // announcer keeps an app's instances registered.
@@ -207,8 +212,9 @@ type announcer struct {
 
 	unannounce func() // stops what an Announcer presents
 
-	health HealthSource // nil: healthy while serving
-	state  Health       // what the entries say (heartbeat's goroutine)
+	health   HealthSource // nil: healthy while serving
+	state    Health       // what the entries say (heartbeat's goroutine)
+	panicked bool         // health panicked the last time it was asked
 }
 
 // currentHealth is what the entries are to say now.
@@ -219,10 +225,24 @@ func (a *announcer) currentHealth(ctx context.Context) Health {
 	case a.health == nil:
 		return Healthy
 	}
-	if h := a.health(ctx); h != "" {
-		return h
-	}
-	return Healthy
+	return cmp.Or(a.askHealth(ctx), Healthy)
+}
+
+// askHealth is what the HealthSource says, Unhealthy when it panics.
+func (a *announcer) askHealth(ctx context.Context) (h Health) {
+	defer func() {
+		if p := recover(); p != nil {
+			if !a.panicked {
+				a.log.Error("the app's health source panicked; the registry says the instance is unhealthy until it answers",
+					"registry", a.cfg.Backend, "panic", p, "stack", string(debug.Stack()))
+			}
+			a.panicked = true
+			h = Unhealthy
+		}
+	}()
+	h = a.health(ctx)
+	a.panicked = false
+	return h
 }
 
 func (a *announcer) start(ctx context.Context) error {

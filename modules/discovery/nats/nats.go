@@ -518,9 +518,20 @@ func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 	}
 	// A bucket that is gone (the server restarted without its store)
 	// leaves a write unanswered: look the bucket up, and create it again
-	// if it is gone, on a budget of its own.
+	// if it is gone, on a budget of its own (the write may have used up
+	// the caller's deadline), which the caller's cancellation (an app
+	// stopping) still ends.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return err
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			cancel()
+		}
+	})
+	defer stop()
 	if _, lerr := r.js.KeyValue(rctx, r.bucket); !errors.Is(lerr, jetstream.ErrBucketNotFound) {
 		return err
 	}
