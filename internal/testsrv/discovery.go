@@ -1,7 +1,6 @@
 package testsrv
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"sync"
@@ -29,25 +28,6 @@ func IDs(ins []discovery.Instance) string {
 		s[i] = in.ID
 	}
 	return strings.Join(s, ",")
-}
-
-// SyncBuffer is a bytes.Buffer that log handlers of several goroutines can
-// write to.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Settings is the configuration of a test app: sets, quiet logs, no files

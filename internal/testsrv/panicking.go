@@ -22,3 +22,18 @@ func (Panicking) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.Stream
 func (Panicking) WrapStreamingClient(netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(context.Context, *netron.Call) (*netron.Stream, error) { panic("an interceptor's bug") }
 }
+
+// NilStreams is an interceptor with another bug: the streams it serves
+// return neither an iterator nor an error. Its unary calls and the
+// streams it makes pass through.
+type NilStreams struct{}
+
+func (NilStreams) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc { return next }
+
+func (NilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
+}
+
+func (NilStreams) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return next
+}

@@ -161,7 +161,7 @@ func TestNotServedOnNonLoopbackByDefault(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, allow := range []bool{false, true} {
-				var logs testsrv.SyncBuffer
+				var logs testsrv.LogBuffer
 				remote := tt.start(t, titan.WithLogger(logger.WithHandler(slog.NewTextHandler(&logs, nil))), "devui.enabled=true", "devui.allowRemote="+strconv.FormatBool(allow))
 				a := call(t, remote, "", "calc@1.0.0", "add", 1, 2)
 				warned := strings.Contains(logs.String(), "answers callers on this machine only: set devui.allowRemote")

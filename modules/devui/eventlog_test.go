@@ -20,7 +20,7 @@ import (
 // admin's subscription was refused.
 func TestEventFeedFilterLogsNoRefusal(t *testing.T) {
 	t.Parallel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	app := titantest.StartApp(t,
 		titantest.WithSettings("netron.listen=http://127.0.0.1:0", "devui.enabled=true",
 			"security.jwt.secret="+testSecret, "security.jwt.algorithms=HS256",

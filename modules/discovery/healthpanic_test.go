@@ -23,7 +23,7 @@ func TestPanickingHealthSource(t *testing.T) {
 	reg := memory.New(time.Minute)
 	var calls atomic.Int32
 	var panicking atomic.Bool
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	app := titan.New(settings("netron.listen=tcp://127.0.0.1:0"), shared(reg), titan.WithLogger(logger.WithWriter(&logs)),
 		titan.Decorate(func(discovery.HealthSource) discovery.HealthSource {
 			return func(context.Context) discovery.Health {

@@ -1,46 +1,18 @@
 package metrics_test
 
 import (
-	"bytes"
 	"context"
-	"iter"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/metrics"
 	"github.com/titanframework/titan/modules/netron"
 )
-
-// nilStreams is an interceptor with a bug: the streams it serves return
-// neither an iterator nor an error.
-type nilStreams struct{ netron.UnaryInterceptorFunc }
-
-func (nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
-}
-
-// lockedBuffer is a log destination for several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A stream whose inner chain returns neither an iterator nor an error
 // goes through the Interceptor as it came: the engine refuses it as the
@@ -53,9 +25,9 @@ func TestNilStreamFromInnerChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testsrv.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	n, err := netron.New(netron.Config{}, log, netron.WithInterceptors(ic, nilStreams{func(next netron.UnaryFunc) netron.UnaryFunc { return next }}))
+	n, err := netron.New(netron.Config{}, log, netron.WithInterceptors(ic, testsrv.NilStreams{}))
 	if err != nil {
 		t.Fatal(err)
 	}

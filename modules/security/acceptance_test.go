@@ -272,7 +272,7 @@ func TestExpiryOnLongLivedConnection(t *testing.T) {
 func TestNoSecretInLogs(t *testing.T) {
 	t.Parallel()
 	s, p := newSigner(t), newPKI(t, "server")
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	addrs, _ := secureAppWith(t, s, p, []string{"tcp://127.0.0.1:0", "http://127.0.0.1:0"},
 		[]titan.Option{titan.WithLogger(logger.WithWriter(&logs))}, "logger.level=debug", "logger.format=json")
 	ctx := context.Background()

@@ -48,7 +48,7 @@ func TestRefusedTokenOfACallNamesTheMethod(t *testing.T) {
 // second, the line must not.
 func TestBlockedAddressLoggedOnce(t *testing.T) {
 	t.Parallel()
-	var out testsrv.SyncBuffer
+	var out testsrv.LogBuffer
 	auth := security.AuthenticatorFunc(func(context.Context, security.Credentials) (*security.Identity, error) {
 		return nil, errors.New("invalid credentials")
 	})

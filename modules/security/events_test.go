@@ -345,7 +345,7 @@ func TestEventRulesOnEveryStreamTransport(t *testing.T) {
 func TestEventRefusalsLoggedByRule(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var out testsrv.SyncBuffer
+	var out testsrv.LogBuffer
 	cfg := security.DefaultConfig()
 	cfg.Events = []security.EventRule{{Topic: "orders.>", Roles: []string{"admin"}}}
 	g, err := security.New(ctx, cfg, security.Options{Log: slog.New(slog.NewTextHandler(&out, nil))})

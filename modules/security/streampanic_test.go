@@ -5,11 +5,11 @@ import (
 	"iter"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 	"github.com/titanframework/titan/modules/security"
@@ -105,14 +105,6 @@ func TestStreamOpeningThatPanickedGivesBackItsCallSlot(t *testing.T) {
 	}
 }
 
-// nilStreams is an interceptor with a bug: the streams it serves return
-// neither an iterator nor an error.
-type nilStreams struct{ panicOpening }
-
-func (*nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
-}
-
 // A stream whose inner chain returns neither an iterator nor an error
 // goes through the guard as it came, for the engine to refuse as that
 // interceptor's bug (internal), not as a panic of the guard's iterator
@@ -126,14 +118,9 @@ func TestNilStreamFromInnerChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	var logs strings.Builder
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), nil))
-	n, err := netron.New(netron.Config{}, log, append(g.Options(), netron.WithInterceptors(g, &nilStreams{}))...)
+	var logs testsrv.LogBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	n, err := netron.New(netron.Config{}, log, append(g.Options(), netron.WithInterceptors(g, testsrv.NilStreams{}))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,9 +145,7 @@ func TestNilStreamFromInnerChain(t *testing.T) {
 	if netron.CodeOf(err) != netron.CodeInternal {
 		t.Errorf("a stream whose inner chain returned (nil, nil): %v, want internal", err)
 	}
-	mu.Lock()
 	out := logs.String()
-	mu.Unlock()
 	if strings.Contains(out, "panicked") || !strings.Contains(out, "returned neither an iterator nor an error") {
 		t.Errorf("log:\n%s\nwant the interceptor's nil iterator named, no panic", out)
 	}
@@ -168,7 +153,3 @@ func TestNilStreamFromInnerChain(t *testing.T) {
 		t.Errorf("the guard counts running calls for %d subject(s), want 0", got)
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

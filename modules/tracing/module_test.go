@@ -63,7 +63,7 @@ func TestModuleTracesApp(t *testing.T) {
 		t.Fatal("the module is not linked by importing the package")
 	}
 	appSpans.Reset()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	var n *netron.Netron
 	var tp trace.TracerProvider
 	testsrv.StartApp(t,

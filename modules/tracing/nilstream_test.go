@@ -1,12 +1,9 @@
 package tracing_test
 
 import (
-	"bytes"
 	"context"
-	"iter"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,34 +11,10 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/tracing"
 )
-
-// nilStreams is an interceptor with a bug: the streams it serves return
-// neither an iterator nor an error.
-type nilStreams struct{ netron.UnaryInterceptorFunc }
-
-func (nilStreams) WrapStreamingHandler(netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
-	return func(context.Context, *netron.Call) (iter.Seq2[any, error], error) { return nil, nil }
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A stream whose inner chain returns neither an iterator nor an error
 // goes through the Interceptor as it came, for the engine to refuse as
@@ -51,9 +24,9 @@ func TestNilStreamFromInnerChain(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	defer tp.Shutdown(context.Background())
-	var logs syncBuffer
+	var logs testsrv.LogBuffer
 	n, err := netron.New(netron.Config{}, slog.New(slog.NewTextHandler(&logs, nil)),
-		netron.WithInterceptors(tracing.NewInterceptor(tp), nilStreams{func(next netron.UnaryFunc) netron.UnaryFunc { return next }}))
+		netron.WithInterceptors(tracing.NewInterceptor(tp), testsrv.NilStreams{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 func TestMalformedServiceLoggedOnce(t *testing.T) {
 	f := newFakeAgent(t)
 	ctx := context.Background()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	r, err := consul.Open(ctx, f.url(), time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

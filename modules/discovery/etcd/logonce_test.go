@@ -25,7 +25,7 @@ func TestMalformedEntryLoggedOnce(t *testing.T) {
 	url := testsrv.Etcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	r, err := etcd.Open(ctx, url, prefix(t), time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

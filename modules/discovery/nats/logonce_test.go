@@ -22,7 +22,7 @@ func TestMalformedEntryLoggedOnce(t *testing.T) {
 	url := testsrv.NATS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {

@@ -96,7 +96,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	t.Parallel()
 	url := testsrv.NATS(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 

@@ -24,9 +24,9 @@ func TestKeysOfAnotherType(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	raw := rawClient(t, url)
-	setup := func(t *testing.T) (p string, logs *testsrv.SyncBuffer) {
+	setup := func(t *testing.T) (p string, logs *testsrv.LogBuffer) {
 		p = prefix(t, url)
-		return p, &testsrv.SyncBuffer{}
+		return p, &testsrv.LogBuffer{}
 	}
 	must := func(t *testing.T, err error) {
 		t.Helper()
@@ -34,7 +34,7 @@ func TestKeysOfAnotherType(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	logged := func(t *testing.T, logs *testsrv.SyncBuffer, want ...string) {
+	logged := func(t *testing.T, logs *testsrv.LogBuffer, want ...string) {
 		t.Helper()
 		for _, w := range want {
 			if !strings.Contains(logs.String(), w) {

@@ -22,7 +22,7 @@ func TestLargeEntrySkipped(t *testing.T) {
 	defer cancel()
 	raw := rawClient(t, url)
 	p := prefix(t, url)
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {
 		t.Fatal(err)

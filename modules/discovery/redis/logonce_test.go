@@ -23,7 +23,7 @@ func TestMalformedEntryLoggedOnce(t *testing.T) {
 	defer cancel()
 	raw := rawClient(t, url)
 	p := prefix(t, url)
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	must := func(err error) {
 		t.Helper()

@@ -23,7 +23,7 @@ func TestAnInstanceBackUnderAnotherServiceLeavesTheFirstIndex(t *testing.T) {
 	defer cancel()
 	raw := rawClient(t, url)
 	p := prefix(t, url)
-	logs := &testsrv.SyncBuffer{}
+	logs := &testsrv.LogBuffer{}
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(logs, nil)))
 	in := testsrv.Instance("app1/x", "1.0.0")
 	in.Service = "users"

@@ -90,7 +90,7 @@ func TestTTLWatchAndMalformedEntries(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, 300*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 
@@ -176,7 +176,7 @@ func TestEntryOfAnotherTypeIsSkipped(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err := r.Register(ctx, testsrv.Instance("good", "1.0.0")); err != nil {
@@ -218,7 +218,7 @@ func TestReRegisterUnderAnotherService(t *testing.T) {
 	url := redisURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	p := prefix(t, url)
 	r := open(t, url, p, time.Minute, slog.New(slog.NewTextHandler(&logs, nil)))
 	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")

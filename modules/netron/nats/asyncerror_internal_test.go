@@ -1,12 +1,10 @@
 package nats
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +14,6 @@ import (
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron/transport"
 )
-
-// syncBuffer is a bytes.Buffer for a logger written from other goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // An error NATS reports on a dialled connection apart from any request
 // (here a slow consumer: the inbox's subscription dropped messages) is
@@ -46,7 +26,7 @@ func TestDialledConnectionLogsNATSErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	var logged syncBuffer
+	var logged testsrv.LogBuffer
 	conn, err := Transport{}.Dial(ctx, u, transport.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func TestInstanceRefusalsAreLoggedOnce(t *testing.T) {
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			t.Parallel()
-			var logs testsrv.SyncBuffer
+			var logs testsrv.LogBuffer
 			addr := testURL(t)
 			n, err := netron.New(tc.cfg, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			if err != nil {

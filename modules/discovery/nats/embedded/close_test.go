@@ -23,7 +23,7 @@ func TestMemberCloseIsNoLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer host.Close()
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	member, err := embedded.Open(ctx, url, "titan", time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func TestMemberCloseIsNoLoss(t *testing.T) {
 func TestHostCloseIsNoLoss(t *testing.T) {
 	ctx := context.Background()
 	url := fmt.Sprintf("nats-embedded://127.0.0.1:%d", testsrv.FreePort(t))
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	host, err := embedded.Open(ctx, url, "titan", time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func TestHandoverWatchIsQuiet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs testsrv.SyncBuffer
+	var logs testsrv.LogBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	survivor, err := embedded.Open(ctx, url, "titan", time.Second, log)
 	if err != nil {
