@@ -3,12 +3,15 @@ package devui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -295,6 +298,13 @@ func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte 
 		b = protocol.AppendJSONString(b, e.Peer.ID())
 	}
 	mark := len(b)
+	if n := jsonSizeAtLeast(e.Payload, MaxEventPayload, 0, e.Peer != nil); n > MaxEventPayload {
+		// Not rendered whole only to be left out: an event is rendered
+		// for each subscription, on the goroutine that emits it.
+		b = append(b, `,"payloadError":`...)
+		b = protocol.AppendJSONString(b, "the payload is at least "+strconv.Itoa(n)+" bytes of JSON, more than the monitor shows ("+strconv.Itoa(MaxEventPayload)+")")
+		return append(b, "}}"...)
+	}
 	b = append(b, `,"payload":`...)
 	start := len(b) // of the payload's JSON
 	b, err := protocol.AppendValueJSON(b, e.Payload)
@@ -308,6 +318,98 @@ func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte 
 		b = protocol.AppendJSONString(b, "the payload is "+strconv.Itoa(n)+" bytes of JSON, more than the monitor shows ("+strconv.Itoa(MaxEventPayload)+")")
 	}
 	return append(b, "}}"...)
+}
+
+// jsonSizeAtLeast returns at most the length of the JSON text
+// [protocol.AppendValueJSON] writes for v, without writing it: the
+// length of its strings, brackets and separators, counted until the
+// count passes limit. What it does not know the form of counts as
+// nothing; depth is v's nesting. A decoded value (an event from a peer)
+// has no invalid UTF-8 in its keys: they are not checked.
+func jsonSizeAtLeast(v any, limit, depth int, decoded bool) int {
+	if depth > protocol.DefaultMaxDepth {
+		return 0 // too deep to render at all
+	}
+	switch x := v.(type) {
+	case nil, protocol.Undefined, bool:
+		return len("null")
+	case string:
+		return len(x) + 2 // invalid UTF-8 and escapes only lengthen it
+	case json.Number:
+		return max(len(x), 1)
+	case int, int64, uint64, float64:
+		return 1
+	case []byte:
+		// {"type":"Buffer","data":[...]}, a digit and a comma a byte.
+		return len(`{"type":"Buffer","data":[]}`) + max(2*len(x)-1, 0)
+	case []any:
+		n := len("[]")
+		for i, e := range x {
+			if n > limit {
+				break
+			}
+			if i > 0 {
+				n++
+			}
+			n += jsonSizeAtLeast(e, limit-n, depth+1, decoded)
+		}
+		return n
+	case protocol.Object:
+		if !decoded && slices.ContainsFunc(x, func(f protocol.Field) bool { return !utf8.ValidString(f.Key) }) {
+			return len("{}") // replaced, two keys may become one
+		}
+		n, first := len("{}"), true
+		for _, f := range x {
+			if n > limit {
+				break
+			}
+			if _, undef := f.Value.(protocol.Undefined); undef {
+				continue
+			}
+			if !first {
+				n++
+			}
+			first = false
+			n += len(f.Key) + len(`"":`) + jsonSizeAtLeast(f.Value, limit-n, depth+1, decoded)
+		}
+		return n
+	case map[string]any:
+		for k := range x {
+			if !utf8.ValidString(k) {
+				return len("{}") // as for an Object
+			}
+		}
+		n, first := len("{}"), true
+		for k, e := range x {
+			if n > limit {
+				break
+			}
+			if _, undef := e.(protocol.Undefined); undef {
+				continue
+			}
+			if !first {
+				n++
+			}
+			first = false
+			n += len(k) + len(`"":`) + jsonSizeAtLeast(e, limit-n, depth+1, decoded)
+		}
+		return n
+	case *protocol.TitanError:
+		if x == nil {
+			return len("null")
+		}
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	case protocol.TitanError:
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	case *protocol.JSError:
+		if x == nil {
+			return len("null")
+		}
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	case protocol.JSError:
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	}
+	return 0
 }
 
 // patternMessage is {"<kind>": pattern}.

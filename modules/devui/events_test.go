@@ -254,7 +254,7 @@ func TestEventFeedPayloadBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev, _ := f.next()["event"].(map[string]any)
-	want := fmt.Sprintf("the payload is %d bytes of JSON, more than the monitor shows (%d)", devui.MaxEventPayload+1, devui.MaxEventPayload)
+	want := fmt.Sprintf("the payload is at least %d bytes of JSON, more than the monitor shows (%d)", devui.MaxEventPayload+1, devui.MaxEventPayload)
 	if ev["payload"] != nil || ev["payloadError"] != want {
 		t.Errorf("a payload of %d bytes of JSON: payloadError %q, payload of %d bytes; want %q",
 			devui.MaxEventPayload+1, ev["payloadError"], len(fmt.Sprint(ev["payload"])), want)
