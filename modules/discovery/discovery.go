@@ -151,7 +151,7 @@ func checkAddr(addr string) error {
 // without being decoded, however valid.
 func DecodeInstance(b []byte) (Instance, error) {
 	if len(b) > MaxEntryBytes {
-		return Instance{}, fmt.Errorf("discovery: an entry of %d bytes, longer than the limit of %d bytes for an instance (discovery.MaxEntryBytes)", len(b), MaxEntryBytes)
+		return Instance{}, EntryTooLong(len(b))
 	}
 	var in Instance
 	if err := json.Unmarshal(b, &in); err != nil {
@@ -169,6 +169,45 @@ func DecodeInstance(b []byte) (Instance, error) {
 // access to the registry wrote it) is skipped by the backends that read
 // it, and logged, rather than decoded and held by every reader.
 const MaxEntryBytes = 1 << 20
+
+// EntryTooLong is the error of [DecodeInstance] for an entry of n bytes,
+// longer than [MaxEntryBytes], for a backend that learns an entry's
+// length without reading it.
+func EntryTooLong(n int) error {
+	return fmt.Errorf("discovery: an entry of %d bytes, longer than the limit of %d bytes for an instance (discovery.MaxEntryBytes)", n, MaxEntryBytes)
+}
+
+// CheckEntry reports whether entry, the registry entry a backend's
+// Register is about to write for in, fits in [MaxEntryBytes]: one longer
+// would be skipped by every reader while the app believed it registered.
+// Its error names the entry's size, the limit and what takes the room
+// (the metadata, most often, and its largest value).
+func CheckEntry(in Instance, entry []byte) error {
+	if len(entry) <= MaxEntryBytes {
+		return nil
+	}
+	meta, bigKey, big := 0, "", 0
+	for k, v := range in.Metadata {
+		meta += len(k) + len(v)
+		if n := len(k) + len(v); n > big || n == big && k < bigKey {
+			bigKey, big = k, n
+		}
+	}
+	addrs := 0
+	for _, a := range in.Addrs {
+		addrs += len(a)
+	}
+	var what string
+	switch {
+	case meta >= addrs && meta >= len(in.ID):
+		what = fmt.Sprintf("its metadata takes %d bytes (%d entries; the largest, %q, %d bytes)", meta, len(in.Metadata), clip(bigKey), big)
+	case addrs >= len(in.ID):
+		what = fmt.Sprintf("its addresses take %d bytes (%d of them)", addrs, len(in.Addrs))
+	default:
+		what = fmt.Sprintf("its id takes %d bytes", len(in.ID))
+	}
+	return fmt.Errorf("discovery: instance %q of %s@%s: its registry entry would take %d bytes, more than the limit of %d bytes (discovery.MaxEntryBytes) beyond which every reader skips it: %s", clip(in.ID), clip(in.Service), clip(in.Version), len(entry), MaxEntryBytes, what)
+}
 
 // Equal reports whether in and o are the same in every field.
 func (in Instance) Equal(o Instance) bool {

@@ -152,6 +152,9 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
+	if err := discovery.CheckEntry(in, b); err != nil {
+		return err
+	}
 	k, v := r.key(in.Service, in.ID), string(b)
 	r.mu.Lock()
 	reg, ok := r.leases[in.ID]

@@ -109,7 +109,8 @@ type Registry struct {
 	ttl    time.Duration
 	log    *slog.Logger
 
-	mu sync.Mutex
+	// mu guards kv, and orders the bucket's opening (see open).
+	mu ctxMutex
 	kv jetstream.KeyValue
 
 	bad logevery.Faults // the malformed entries logged, by key
@@ -124,7 +125,11 @@ type Registry struct {
 	// delete, each with its change to regs. The write-back writes an entry as regs
 	// holds it under this lock, so that it never brings back an entry
 	// deregistered, or one replaced, since it collected the ids.
-	writeMu sync.Mutex
+	writeMu ctxMutex
+	// life ends with Close, and with it the write-back that follows a
+	// reconnection or a change of the bucket.
+	life context.Context
+	end  context.CancelFunc
 	// back is closed, and replaced, when the connection comes back or
 	// the bucket is made again: the watchers watch again rather than
 	// trust a consumer of the old server, or of the deleted bucket.
@@ -182,7 +187,8 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 		return nil, err
 	}
 	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log,
-		regs: map[string]registration{}, back: make(chan struct{})}
+		regs: map[string]registration{}, back: make(chan struct{}), mu: make(ctxMutex, 1), writeMu: make(ctxMutex, 1)}
+	r.life, r.end = context.WithCancel(context.Background())
 	if _, err := r.store(ctx, false); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
 	}
@@ -228,7 +234,7 @@ const streamUpdated = "$JS.EVENT.ADVISORY.STREAM.UPDATED."
 // have lowered its age limit below this registry's ttl (see OpenConn),
 // which renew raises again.
 func (r *Registry) updated() {
-	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	ctx, cancel := context.WithTimeout(r.life, reregisterTimeout)
 	defer cancel()
 	kv, err := r.store(ctx, false)
 	if err != nil {
@@ -261,7 +267,7 @@ func (r *Registry) renew(after string) {
 	if !writes {
 		return
 	}
-	octx, ocancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	octx, ocancel := context.WithTimeout(r.life, reregisterTimeout)
 	err := r.reopen(octx)
 	ocancel()
 	if err != nil {
@@ -269,7 +275,7 @@ func (r *Registry) renew(after string) {
 		// bucket): only the age limit waits for the next reconnection.
 		r.log.Warn("could not open the discovery bucket again "+after, "bucket", r.bucket, "error", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), reregisterTimeout)
+	ctx, cancel := context.WithTimeout(r.life, reregisterTimeout)
 	defer cancel()
 	// The ids registered now, after the bucket opened: each entry is
 	// written as it is when its turn comes (see writeBack).
@@ -300,7 +306,9 @@ func (r *Registry) renew(after string) {
 // reports whether it did: a Deregister or Register that ran since the
 // ids were collected is not undone, since they hold writeMu too.
 func (r *Registry) writeBack(ctx context.Context, id string) (bool, error) {
-	r.writeMu.Lock()
+	if err := r.writeMu.Lock(ctx); err != nil {
+		return false, err
+	}
 	defer r.writeMu.Unlock()
 	r.regsMu.Lock()
 	reg, ok := r.regs[id]
@@ -310,6 +318,24 @@ func (r *Registry) writeBack(ctx context.Context, id string) (bool, error) {
 	}
 	return true, r.put(ctx, reg.key, reg.value)
 }
+
+// ctxMutex is a mutex whose Lock gives up when its context ends, for
+// locks held over calls to the server: an app that stops is not held by
+// a write to a server that does not answer.
+type ctxMutex chan struct{}
+
+// Lock locks m, or returns ctx's error when ctx ends first.
+func (m ctxMutex) Lock(ctx context.Context) error {
+	select {
+	case m <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Unlock unlocks m.
+func (m ctxMutex) Unlock() { <-m }
 
 // reregisterTimeout bounds the registration that follows a reconnection.
 const reregisterTimeout = 2 * time.Second
@@ -324,7 +350,9 @@ func (r *Registry) backSignal() <-chan struct{} {
 
 // store returns the bucket, created (again, when recreate) if needed.
 func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue, error) {
-	r.mu.Lock()
+	if err := r.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
 	defer r.mu.Unlock()
 	if r.kv != nil && !recreate {
 		return r.kv, nil
@@ -343,7 +371,9 @@ func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue
 // reopen opens the bucket again (see open), for a server that may be a
 // new one.
 func (r *Registry) reopen(ctx context.Context) error {
-	r.mu.Lock()
+	if err := r.mu.Lock(ctx); err != nil {
+		return err
+	}
 	defer r.mu.Unlock()
 	kv, err := r.open(ctx)
 	if err != nil {
@@ -445,8 +475,13 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
+	if err := discovery.CheckEntry(in, b); err != nil {
+		return err
+	}
 	k := key(in.Service, in.ID)
-	r.writeMu.Lock()
+	if err := r.writeMu.Lock(ctx); err != nil {
+		return err
+	}
 	r.regsMu.Lock()
 	prev, ok := r.regs[in.ID]
 	alone := ok && prev.key == k && prev.alone
@@ -544,7 +579,9 @@ func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 // Deregister implements discovery.Registry: it deletes the id's entries
 // under every service.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
-	r.writeMu.Lock()
+	if err := r.writeMu.Lock(ctx); err != nil {
+		return err
+	}
 	defer r.writeMu.Unlock()
 	kv, err := r.store(ctx, false)
 	if err != nil {
@@ -850,8 +887,10 @@ func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// Close implements discovery.Registry.
+// Close implements discovery.Registry. It ends the write-back of the
+// entries that a reconnection started.
 func (r *Registry) Close() error {
+	r.end()
 	r.nc.Close()
 	return nil
 }

@@ -27,7 +27,6 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -220,6 +219,45 @@ end
 return ''
 `)
 
+// readScript reads the entries of the instance keys KEYS, each as the
+// JSON of its entry, false when the key or its entry is missing, the key's
+// type in a table when it is not a hash, and the entry's length when it
+// is longer than ARGV[1] bytes: an entry that every reader skips is not
+// sent to them.
+var readScript = goredis.NewScript(`
+local out = {}
+for i, key in ipairs(KEYS) do
+  local t = redis.call('TYPE', key)['ok']
+  if t == 'none' then
+    out[i] = false
+  elseif t ~= 'hash' then
+    out[i] = {t}
+  else
+    local n = redis.call('HSTRLEN', key, 'json')
+    if n > tonumber(ARGV[1]) then
+      out[i] = n
+    else
+      out[i] = redis.call('HGET', key, 'json')
+    end
+  end
+end
+return out
+`)
+
+// entries reads the entries of the instance keys (see readScript): each
+// is a string (the JSON), nil (missing), an int64 (the length of one too
+// long to read) or a []any holding the key's type (not a hash).
+func (r *Registry) entries(ctx context.Context, keys []string) ([]any, error) {
+	v, err := readScript.Run(ctx, r.c, keys, discovery.MaxEntryBytes).Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(v) != len(keys) {
+		return nil, fmt.Errorf("redis: %d answers for %d entries", len(v), len(keys))
+	}
+	return v, nil
+}
+
 // Register implements discovery.Registry: the same atomic call registers
 // and refreshes. The instance's keys are the registry's: one that holds
 // another type (a string where the instance's hash or its service's index
@@ -231,6 +269,9 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
+		return err
+	}
+	if err := discovery.CheckEntry(in, b); err != nil {
 		return err
 	}
 	replaced, err := registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
@@ -280,7 +321,9 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 // whose entry expired, or is now of another service, leave the index,
 // entries that are not a hash or not a valid instance are skipped and
 // logged, and so is an index that is not a set (none of the service's
-// instances is read; the next Register replaces it).
+// instances is read; the next Register replaces it). An entry longer
+// than discovery.MaxEntryBytes is skipped without being sent (see
+// readScript).
 func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instance, error) {
 	ids, err := r.c.SMembers(ctx, r.indexKey(service)).Result()
 	if wrongType(err) {
@@ -295,34 +338,36 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cmds := make([]*goredis.StringCmd, len(ids))
-	_, err = r.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, id := range ids {
-			cmds[i] = p.HGet(ctx, r.instanceKey(id), "json")
-		}
-		return nil
-	})
-	// The pipeline's error is its first command's; the answers for single
-	// entries (expired, not a hash) are sorted out below.
-	if err != nil && !errors.Is(err, goredis.Nil) && !wrongType(err) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = r.instanceKey(id)
+	}
+	entries, err := r.entries(ctx, keys)
+	if err != nil {
 		return nil, fmt.Errorf("redis: read the instances of %s: %w", service, err)
 	}
 	var out []discovery.Instance
 	var gone []any
-	for i, cmd := range cmds {
-		key := r.instanceKey(ids[i])
-		s, err := cmd.Result()
-		if errors.Is(err, goredis.Nil) {
+	for i, e := range entries {
+		key := keys[i]
+		var s string
+		switch e := e.(type) {
+		case nil:
 			r.bad.Forget(key)
 			gone = append(gone, ids[i])
 			continue
-		}
-		if wrongType(err) {
-			r.skip("skipping a registry entry that is not a hash", key, "not a hash", "error", err)
+		case []any:
+			t := fmt.Sprint(e...)
+			r.skip("skipping a registry entry that is not a hash", key, "not a hash", "type", t)
 			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("redis: read %s: %w", key, err)
+		case int64:
+			err := discovery.EntryTooLong(int(e))
+			r.skip("skipping a registry entry that is not a valid instance", key, err.Error(), "error", err)
+			continue
+		case string:
+			s = e
+		default:
+			return nil, fmt.Errorf("redis: read %s: an answer of type %T", key, e)
 		}
 		in, err := discovery.DecodeInstance([]byte(s))
 		if err != nil {
@@ -424,15 +469,22 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 // instance's hash is not found (its error names the key and its type), as
 // Discover does not list it.
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
-	s, err := r.c.HGet(ctx, r.instanceKey(id), "json").Result()
-	if errors.Is(err, goredis.Nil) {
-		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
-	}
-	if wrongType(err) {
-		return "", fmt.Errorf("%w: %q (%s holds a %s, not an instance's hash)", discovery.ErrNotFound, id, r.instanceKey(id), r.keyType(ctx, r.instanceKey(id)))
-	}
+	entries, err := r.entries(ctx, []string{r.instanceKey(id)})
 	if err != nil {
 		return "", err
+	}
+	var s string
+	switch e := entries[0].(type) {
+	case nil:
+		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
+	case []any:
+		return "", fmt.Errorf("%w: %q (%s holds a %s, not an instance's hash)", discovery.ErrNotFound, id, r.instanceKey(id), fmt.Sprint(e...))
+	case int64:
+		return "", fmt.Errorf("redis: %s: %w", r.instanceKey(id), discovery.EntryTooLong(int(e)))
+	case string:
+		s = e
+	default:
+		return "", fmt.Errorf("redis: read %s: an answer of type %T", r.instanceKey(id), e)
 	}
 	in, err := discovery.DecodeInstance([]byte(s))
 	if err != nil {
