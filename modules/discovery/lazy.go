@@ -83,13 +83,23 @@ func (l *lazy) get(ctx context.Context) (Registry, error) {
 	l.last = time.Now()
 	opening := make(chan struct{})
 	l.opening = opening
-	l.mu.Unlock()
-	octx, cancel := context.WithTimeout(ctx, cmp.Or(l.openTimeout, lazyOpenTimeout))
-	r, err := l.open(octx)
-	cancel()
-	l.mu.Lock()
-	l.opening = nil
-	close(opening)
+	var (
+		r   Registry
+		err error
+	)
+	func() {
+		l.mu.Unlock()
+		// Locked again, and the waiters let go, even if open panics: the
+		// deferred Unlock above needs the lock held.
+		defer func() {
+			l.mu.Lock()
+			l.opening = nil
+			close(opening)
+		}()
+		octx, cancel := context.WithTimeout(ctx, cmp.Or(l.openTimeout, lazyOpenTimeout))
+		defer cancel()
+		r, err = l.open(octx)
+	}()
 	if err == nil && l.closed { // Close came while it opened
 		return nil, errors.Join(errors.New("discovery: the registry is closed"), r.Close())
 	}

@@ -125,3 +125,31 @@ func TestLazyWaitersHonourTheirContext(t *testing.T) {
 		t.Error("the backend opened after Close was left open")
 	}
 }
+
+// A backend whose open panics panics in its caller as any call would,
+// and leaves the registry usable: the lock is held again for get's
+// deferred unlock (unlocking it unheld would end the process), and the
+// next call opens again.
+func TestLazyOpenThatPanics(t *testing.T) {
+	calls := 0
+	l := &lazy{open: func(context.Context) (Registry, error) {
+		calls++
+		if calls == 1 {
+			panic("a backend's bug")
+		}
+		return listing{}, nil
+	}, log: slog.New(slog.DiscardHandler), desc: "fake"}
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Error("the open's panic did not reach the caller")
+			}
+		}()
+		_, _ = l.get(context.Background())
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if r, err := l.get(ctx); err != nil || r == nil {
+		t.Fatalf("get after an open that panicked: %v, %v; want the backend", r, err)
+	}
+}
