@@ -2,6 +2,7 @@ package testsrv
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,5 +193,36 @@ func CheckLeft(t testing.TB, snaps <-chan string, service string) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Errorf("Watch(%s) did not hear the instance leave", service)
+	}
+}
+
+// RefusesOversizeEntry checks that r's Register refuses an instance
+// whose entry would be longer than discovery.MaxEntryBytes, which every
+// reader skips, saying why (the size, the limit, the metadata value that
+// takes the room) in a short error, registers nothing, and goes on
+// registering others.
+func RefusesOversizeEntry(t *testing.T, r discovery.Registry) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	big := Instance("big", "1.0.0")
+	big.Metadata = map[string]string{"zone": "a", "blob": strings.Repeat("y", discovery.MaxEntryBytes)}
+	err := r.Register(ctx, big)
+	if err == nil {
+		t.Fatal("Register of an instance with 1 MiB of metadata succeeded; want an error")
+	}
+	for _, want := range []string{strconv.Itoa(discovery.MaxEntryBytes), "discovery.MaxEntryBytes", "metadata", `"blob"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Register: %.300v; want it to name %s", err, want)
+		}
+	}
+	if len(err.Error()) > 500 {
+		t.Errorf("the error has %d bytes", len(err.Error()))
+	}
+	if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || len(got) != 0 {
+		t.Fatalf("Discover = %q, %v; want nothing", IDs(got), err)
+	}
+	if err := r.Register(ctx, Instance("small", "1.0.0")); err != nil {
+		t.Fatal(err)
 	}
 }
