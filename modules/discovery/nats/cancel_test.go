@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/discovery"
+	dnats "github.com/titanframework/titan/modules/discovery/nats"
 )
 
 // blackHole relays TCP connections to a real server until it is made to
@@ -90,17 +92,7 @@ func (b *blackHole) pipe(dst, src net.Conn) {
 // for that budget.
 func TestCancelledRegisterEndsAtOnce(t *testing.T) {
 	t.Parallel()
-	u, err := url.Parse(testsrv.NATS(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hole := relayTo(t, u.Host)
-	r := open(t, "nats://"+hole.l.Addr().String(), prefix(t, u.String()), time.Minute, nil)
-	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
-	if err := r.Register(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	hole.swallowed.Store(true)
+	r, in := registeredThenSilent(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Register(ctx, in) }()
@@ -113,4 +105,23 @@ func TestCancelledRegisterEndsAtOnce(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("Register went on for over a second after its context was cancelled")
 	}
+}
+
+// registeredThenSilent returns a registry that has registered the
+// instance it returns through a relay to the NATS server, which then
+// carries nothing more either way: a server that stopped answering.
+func registeredThenSilent(t *testing.T) (*dnats.Registry, discovery.Instance) {
+	t.Helper()
+	u, err := url.Parse(testsrv.NATS(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hole := relayTo(t, u.Host)
+	r := open(t, "nats://"+hole.l.Addr().String(), prefix(t, u.String()), time.Minute, nil)
+	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
+	if err := r.Register(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	hole.swallowed.Store(true)
+	return r, in
 }

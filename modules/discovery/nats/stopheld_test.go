@@ -2,11 +2,8 @@ package nats_test
 
 import (
 	"context"
-	"net/url"
 	"testing"
 	"time"
-
-	"github.com/titanframework/titan/internal/testsrv"
 )
 
 // An app stopping while the registry writes its entries again after a
@@ -15,17 +12,7 @@ import (
 // with its context, and Close ends the write.
 func TestStopNotHeldByWriteBack(t *testing.T) {
 	t.Parallel()
-	u, err := url.Parse(testsrv.NATS(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hole := relayTo(t, u.Host)
-	r := open(t, "nats://"+hole.l.Addr().String(), prefix(t, u.String()), time.Minute, nil)
-	in := testsrv.Instance("app1/users@1.0.0", "1.0.0")
-	if err := r.Register(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	hole.swallowed.Store(true)
+	r, in := registeredThenSilent(t)
 	back := r.BackSignal()
 	renewed := make(chan struct{})
 	go func() {
