@@ -226,3 +226,44 @@ func RefusesOversizeEntry(t *testing.T, r discovery.Registry) {
 		t.Fatal(err)
 	}
 }
+
+// MalformedEntriesLoggedOnce checks a registry r that holds the instance
+// "good" of users, logging to logs, whose entries the test writes with
+// put: an entry at junk that is not an instance and one at other holding
+// good under another key are skipped by every read and logged once each,
+// not on every read; junk, fixed and then broken again, is logged again.
+func MalformedEntriesLoggedOnce(t *testing.T, ctx context.Context, r interface {
+	discovery.Registry
+	discovery.Lister
+}, logs *LogBuffer, put func(k, v string), junk, other string) {
+	t.Helper()
+	put(junk, "{not json")
+	put(other, `{"id":"good","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"healthy"}`)
+	read := func() {
+		t.Helper()
+		for range 5 {
+			if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || IDs(got) != "good" {
+				t.Fatalf("Discover = %q, %v; want good, the malformed entries skipped", IDs(got), err)
+			}
+			if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "users" {
+				t.Fatalf("Services = %v, %v; want [users]", names, err)
+			}
+		}
+	}
+	read()
+	count := func(k string) int { return strings.Count(logs.String(), "key="+k+" ") }
+	for _, k := range []string{junk, other} {
+		if n := count(k); n != 1 {
+			t.Errorf("%s was logged %d times in 10 reads (5 Discover, 5 Services), want once:\n%s", k, n, logs.String())
+		}
+	}
+	put(junk, `{"id":"junk","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"unhealthy"}`)
+	if _, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil {
+		t.Fatal(err)
+	}
+	put(junk, "[]")
+	read()
+	if n := count(junk); n != 2 {
+		t.Errorf("%s, broken again after it was fixed, was logged %d times in all, want twice:\n%s", junk, n, logs.String())
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/titanframework/titan/internal/testsrv"
-	"github.com/titanframework/titan/modules/discovery"
 	"github.com/titanframework/titan/modules/discovery/etcd"
 )
 
@@ -47,34 +46,5 @@ func TestMalformedEntryLoggedOnce(t *testing.T) {
 		}
 	}
 	junk, other := root+"users/junk", root+"users/other"
-	put(junk, "{not json")
-	put(other, `{"id":"good","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"healthy"}`)
-	read := func() {
-		t.Helper()
-		for range 5 {
-			if got, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil || testsrv.IDs(got) != "good" {
-				t.Fatalf("Discover = %q, %v; want good, the malformed entries skipped", testsrv.IDs(got), err)
-			}
-			if names, err := r.Services(ctx); err != nil || strings.Join(names, ",") != "users" {
-				t.Fatalf("Services = %v, %v; want [users]", names, err)
-			}
-		}
-	}
-	read()
-	count := func(k string) int { return strings.Count(logs.String(), "key="+k+" ") }
-	for _, k := range []string{junk, other} {
-		if n := count(k); n != 1 {
-			t.Errorf("%s was logged %d times in 10 reads (5 Discover, 5 Services), want once:\n%s", k, n, logs.String())
-		}
-	}
-	// junk is fixed, then broken again: logged again, once.
-	put(junk, `{"id":"junk","service":"users","version":"1.0.0","addrs":["tcp://10.0.0.1:1"],"health":"unhealthy"}`)
-	if _, err := r.Discover(ctx, discovery.Query{Service: "users"}); err != nil {
-		t.Fatal(err)
-	}
-	put(junk, "[]")
-	read()
-	if n := count(junk); n != 2 {
-		t.Errorf("%s, broken again after it was fixed, was logged %d times in all, want twice:\n%s", junk, n, logs.String())
-	}
+	testsrv.MalformedEntriesLoggedOnce(t, ctx, r, &logs, put, junk, other)
 }
