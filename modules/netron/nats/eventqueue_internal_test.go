@@ -40,27 +40,8 @@ func TestEventsWaitingForTheEngineAreBounded(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			conn, err := Transport{}.Dial(ctx, u, transport.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := conn.(*clientConn)
+			c, read := dialled(t, ctx, u)
 			defer c.Close()
-			read := func() protocol.Packet {
-				t.Helper()
-				b, err := c.ReadMessage()
-				if err != nil {
-					t.Fatal(err)
-				}
-				pkt, err := protocol.DecodePacket(b, protocol.Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return pkt
-			}
-			if _, err := c.ReadMessage(); err != nil { // the connection's hello
-				t.Fatal(err)
-			}
 			sub, _ := protocol.AppendPacket(nil, &protocol.Packet{ID: 1, Type: protocol.TypeTask, Impulse: true, Data: []any{netron.TaskSubscribe, "flood"}})
 			if err := c.WriteMessages(sub); err != nil {
 				t.Fatal(err)
@@ -135,4 +116,33 @@ func TestEventsWaitingForTheEngineAreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dialled dials u as the engine does, reads the connection's hello, and
+// returns the connection, for the caller to close, and a reader of its
+// next packet.
+func dialled(t *testing.T, ctx context.Context, u *url.URL) (*clientConn, func() protocol.Packet) {
+	t.Helper()
+	conn, err := Transport{}.Dial(ctx, u, transport.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn.(*clientConn)
+	read := func() protocol.Packet {
+		t.Helper()
+		b, err := c.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkt, err := protocol.DecodePacket(b, protocol.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pkt
+	}
+	if _, err := c.ReadMessage(); err != nil { // the connection's hello
+		c.Close()
+		t.Fatal(err)
+	}
+	return c, read
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
-	"github.com/titanframework/titan/modules/netron/transport"
 )
 
 // counter's Count yields 0, 1, ... n-1 and closes stopped when its caller
@@ -76,27 +75,8 @@ func TestStreamPacketsWaitingForTheEngineAreBounded(t *testing.T) {
 			}
 			defer g.Shutdown(context.Background())
 
-			conn, err := Transport{}.Dial(ctx, u, transport.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := conn.(*clientConn)
+			c, read := dialled(t, ctx, u)
 			defer c.Close()
-			read := func() protocol.Packet {
-				t.Helper()
-				b, err := c.ReadMessage()
-				if err != nil {
-					t.Fatal(err)
-				}
-				pkt, err := protocol.DecodePacket(b, protocol.Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return pkt
-			}
-			if _, err := c.ReadMessage(); err != nil { // the connection's hello
-				t.Fatal(err)
-			}
 			call, _ := protocol.AppendPacket(nil, &protocol.Packet{ID: 1, Type: protocol.TypeCall, Impulse: true,
 				Data: []any{"counter@1.0.0", "count", 1 << 30}})
 			if err := c.WriteMessages(call); err != nil {
