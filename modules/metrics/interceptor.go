@@ -236,13 +236,6 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 			s.end(err, start)
 			return nil, err
 		}
-		if seq == nil {
-			// Neither an iterator nor an error (an inner interceptor's
-			// bug): it goes through as it came, for the engine to refuse
-			// with internal, rather than panic here when ranged over.
-			s.end(errNoIterator, start)
-			return nil, nil
-		}
 		var ended atomic.Bool
 		end := func(err error) {
 			if ended.CompareAndSwap(false, true) {
@@ -293,9 +286,6 @@ var (
 	errPanicked = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
 	errStopped  = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
 	errNotFound = netron.NewError(netron.CodeNotFound, errors.New("no such service or method"))
-	// errNoIterator ends a stream whose handler returned neither an
-	// iterator nor an error: the engine answers internal.
-	errNoIterator = netron.NewError(netron.CodeInternal, errors.New("stream handler returned no iterator"))
 )
 
 // WrapStreamingClient implements [netron.Interceptor]: a stream made ends

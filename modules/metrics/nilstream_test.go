@@ -15,9 +15,9 @@ import (
 )
 
 // A stream whose inner chain returns neither an iterator nor an error
-// goes through the Interceptor as it came: the engine refuses it as the
-// interceptor's bug (internal, logged as such), not as a panic of the
-// Interceptor's own iterator ranging over nil; it is counted finished
+// reaches the Interceptor as the engine's refusal of that interceptor's
+// bug (internal, logged as such), not as a nil iterator that the
+// Interceptor's own would panic ranging over; it is counted finished
 // internal.
 func TestNilStreamFromInnerChain(t *testing.T) {
 	reg := prometheus.NewRegistry()

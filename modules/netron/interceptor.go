@@ -316,11 +316,33 @@ func chainUnary(ics []Interceptor, f UnaryFunc) UnaryFunc {
 	return f
 }
 
-func chainStreamingHandler(ics []Interceptor, f StreamingHandlerFunc) StreamingHandlerFunc {
+// chainStreamingHandler chains the interceptors' stream handlers around f.
+// Each interceptor's next refuses an inner one's (nil, nil) (see
+// refuseNoIterator), so that no interceptor is handed a nil iterator to
+// wrap and range over; the outermost one's is refused by recoverStreaming.
+func chainStreamingHandler(log *slog.Logger, ics []Interceptor, f StreamingHandlerFunc) StreamingHandlerFunc {
 	for i := len(ics) - 1; i >= 0; i-- {
+		if i < len(ics)-1 {
+			f = refuseNoIterator(log, f)
+		}
 		f = ics[i].WrapStreamingHandler(f)
 	}
 	return f
+}
+
+// refuseNoIterator turns a stream handler's return of neither an iterator
+// nor an error (an interceptor's bug: the engine gives none of its own a
+// nil iterator) into an internal error, logged.
+func refuseNoIterator(log *slog.Logger, next StreamingHandlerFunc) StreamingHandlerFunc {
+	return func(ctx context.Context, call *Call) (iter.Seq2[any, error], error) {
+		seq, err := next(ctx, call)
+		if seq == nil && err == nil {
+			log.Error("an interceptor's WrapStreamingHandler returned neither an iterator nor an error",
+				"service", call.Service, "method", call.Method)
+			return nil, NewError(CodeInternal, errors.New(internalMessage))
+		}
+		return seq, err
+	}
 }
 
 // recoverUnary is the outermost handler of the unary calls a Netron
@@ -342,10 +364,11 @@ func recoverUnary(log *slog.Logger, next UnaryFunc) UnaryFunc {
 
 // recoverStreaming is recoverUnary for the opening of a stream; a panic
 // of its iterator is recovered where the iterator is ranged over. A chain
-// that returns neither an iterator nor an error (an interceptor's bug:
-// the engine gives none of its own a nil iterator) ends the call with an
-// internal error, logged, instead of a panic where it is ranged over.
+// that returns neither an iterator nor an error ends the call with an
+// internal error, logged (refuseNoIterator), instead of a panic where it
+// is ranged over.
 func recoverStreaming(log *slog.Logger, next StreamingHandlerFunc) StreamingHandlerFunc {
+	next = refuseNoIterator(log, next)
 	return func(ctx context.Context, call *Call) (seq iter.Seq2[any, error], err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -353,13 +376,7 @@ func recoverStreaming(log *slog.Logger, next StreamingHandlerFunc) StreamingHand
 				seq, err = nil, NewError(CodeInternal, errors.New(internalMessage))
 			}
 		}()
-		seq, err = next(ctx, call)
-		if seq == nil && err == nil {
-			log.Error("an interceptor's WrapStreamingHandler returned neither an iterator nor an error",
-				"service", call.Service, "method", call.Method)
-			return nil, NewError(CodeInternal, errors.New(internalMessage))
-		}
-		return seq, err
+		return next(ctx, call)
 	}
 }
 

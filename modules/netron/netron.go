@@ -258,7 +258,7 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Netron, error) {
 		o.applyNetron(n)
 	}
 	n.unary = recoverUnary(n.log, chainUnary(n.interceptors, invokeUnary))
-	n.streaming = recoverStreaming(n.log, chainStreamingHandler(n.interceptors, invokeStream))
+	n.streaming = recoverStreaming(n.log, chainStreamingHandler(n.log, n.interceptors, invokeStream))
 	n.clientChain = chainUnary(n.interceptors, sendUnary)
 	n.poolCalls = borrowsAll(n.interceptors)
 	if n.events == nil {

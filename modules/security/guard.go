@@ -949,10 +949,7 @@ func (g *Guard) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.St
 			}
 		}()
 		seq, err := next(ctx, call)
-		if err != nil || seq == nil {
-			// A nil iterator with no error (an inner interceptor's bug)
-			// goes through as it came, for the engine to refuse with
-			// internal, rather than panic here when ranged over.
+		if err != nil {
 			return seq, err
 		}
 		opened = true

@@ -106,9 +106,9 @@ func TestStreamOpeningThatPanickedGivesBackItsCallSlot(t *testing.T) {
 }
 
 // A stream whose inner chain returns neither an iterator nor an error
-// goes through the guard as it came, for the engine to refuse as that
-// interceptor's bug (internal), not as a panic of the guard's iterator
-// ranging over nil; the caller's place among the calls of
+// reaches the guard as the engine's refusal of that interceptor's bug
+// (internal), not as a nil iterator that the guard's own would panic
+// ranging over; the caller's place among the calls of
 // security.auth.maxCallsPerSubject is given back.
 func TestNilStreamFromInnerChain(t *testing.T) {
 	cfg := security.DefaultConfig()

@@ -55,9 +55,6 @@ var (
 	// errPanicked ends the span of a call that panicked in the chain
 	// inside the Interceptor.
 	errPanicked = netron.NewError(netron.CodeInternal, errors.New("the call panicked"))
-	// errNoIterator ends the span of a stream whose handler returned
-	// neither an iterator nor an error: the engine answers internal.
-	errNoIterator = netron.NewError(netron.CodeInternal, errors.New("the stream handler returned no iterator"))
 )
 
 // Interceptor traces the calls a Netron serves and makes: a server span
@@ -220,13 +217,6 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 		opened = true
 		if err != nil {
 			return nil, endServer(ctx, span, err)
-		}
-		if seq == nil {
-			// Neither an iterator nor an error (an inner interceptor's
-			// bug): it goes through as it came, for the engine to refuse
-			// with internal, rather than panic here when ranged over.
-			endServer(ctx, span, errNoIterator)
-			return nil, nil
 		}
 		return func(yield func(any, error) bool) {
 			ended := false

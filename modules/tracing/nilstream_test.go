@@ -17,9 +17,9 @@ import (
 )
 
 // A stream whose inner chain returns neither an iterator nor an error
-// goes through the Interceptor as it came, for the engine to refuse as
-// that interceptor's bug, not as a panic of the Interceptor's iterator
-// ranging over nil; its span ends internal.
+// reaches the Interceptor as the engine's refusal of that interceptor's
+// bug, not as a nil iterator that the Interceptor's own would panic
+// ranging over; its span ends internal.
 func TestNilStreamFromInnerChain(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
