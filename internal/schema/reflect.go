@@ -288,13 +288,10 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 		}
 		if p, ok := s.PatternProperties[digitKeys]; ok && signed(t.Key().Kind()) {
 			// The reflector's keys of a map[int] are digits only: a
-			// negative key, which Go writes as "-1", would be refused.
+			// negative key, which Go writes as "-1", would be refused, and
+			// "05", which the decoders refuse, let through.
 			delete(s.PatternProperties, digitKeys)
-			keys := intKeys
-			if w.keysOnly {
-				keys = decimalKeys
-			}
-			s.PatternProperties[keys] = p
+			s.PatternProperties[decimalKeys] = p
 		}
 		for k, p := range s.PatternProperties { // keys of other kinds than string
 			w.walk(t.Elem(), p)
@@ -306,13 +303,13 @@ func (w *nullWalker) walk(t reflect.Type, s *jsonschema.Schema) {
 }
 
 // digitKeys is the pattern the reflector gives the keys of a map whose
-// keys are signed integers; intKeys also allows the minus sign.
-// decimalKeys and unsignedKeys, for Reflect, refuse a leading zero too: the
-// configuration decodes a key as Go source does, "010" as 8.
+// keys are signed integers. decimalKeys and unsignedKeys allow the minus
+// sign where it belongs and refuse a leading zero: the configuration
+// decodes a key as Go source does, "010" as 8, and Netron's decoder refuses
+// "010" rather than read it as the key "10" (a JavaScript object holds both).
 const (
 	digitKeys    = "^[0-9]+$"
-	intKeys      = "^-?[0-9]+$"
-	decimalKeys  = "^-?(0|[1-9][0-9]*)$"
+	decimalKeys  = "^(0|-?[1-9][0-9]*)$"
 	unsignedKeys = "^(0|[1-9][0-9]*)$"
 )
 

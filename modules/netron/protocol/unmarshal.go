@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -681,11 +682,17 @@ func mapDecoder(t reflect.Type) decFunc {
 				if perr != nil || kv.OverflowInt(i) {
 					return decodeErr(kstart, ErrTypeMismatch, "map key "+strconv.Quote(k)+" does not fit Go type "+kt.String())
 				}
+				if !plainDecimal(k) {
+					return notPlainKey(kstart, k, strconv.FormatInt(i, 10), kt)
+				}
 				kv.SetInt(i)
 			default:
 				u, perr := strconv.ParseUint(k, 10, 64)
 				if perr != nil || kv.OverflowUint(u) {
 					return decodeErr(kstart, ErrTypeMismatch, "map key "+strconv.Quote(k)+" does not fit Go type "+kt.String())
+				}
+				if !plainDecimal(k) {
+					return notPlainKey(kstart, k, strconv.FormatUint(u, 10), kt)
 				}
 				kv.SetUint(u)
 			}
@@ -698,6 +705,22 @@ func mapDecoder(t reflect.Type) decFunc {
 		d.leave()
 		return nil
 	}
+}
+
+// plainDecimal reports whether k, which strconv read as an integer, is
+// written as JavaScript and the encoder write integers: no '+', no leading
+// zero, not "-0". strconv also reads "+5", "05" and "-0", which a
+// JavaScript object holds as keys other than "5" and "0"; read as the same
+// Go key they would overwrite each other and lose an entry silently.
+func plainDecimal(k string) bool {
+	d := strings.TrimPrefix(k, "-")
+	return d != "" && d[0] != '+' && (d[0] != '0' || k == "0")
+}
+
+func notPlainKey(at int, k, plain string, kt reflect.Type) error {
+	return decodeErr(at, ErrTypeMismatch, "map key "+strconv.Quote(k)+" of Go type "+kt.String()+
+		" must be written "+strconv.Quote(plain)+": a JavaScript object holds "+strconv.Quote(k)+
+		" and "+strconv.Quote(plain)+" as two keys, which one Go map key cannot")
 }
 
 func structDecoder(t reflect.Type) decFunc {
