@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +58,9 @@ func (Transport) Listen(context.Context, *url.URL, transport.Options) (transport
 // Dial connects to the NATS server of u and returns a virtual connection.
 // What NATS reports apart from any request (a slow consumer, a
 // permissions violation) is logged on o.Logger (slog.Default without
-// one), at most once per 10 s with the count of the others.
+// one), at most once per 10 s with the count of the others; a call,
+// resolve or authenticate task whose publication the server refuses
+// fails at once with permission_denied naming the subject.
 func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
 	if o.TLS != nil {
 		return nil, errors.New("natstransport: Options.TLS is not supported; NATS negotiates TLS with its server")
@@ -133,9 +136,14 @@ type clientConn struct {
 	rmu    sync.Mutex
 	rcond  *sync.Cond
 	rq     [][]byte
-	rbytes int   // the bytes of rq
-	rerr   error // set when the connection ends
-	eventN atomic.Uint32
+	rkind  []queued // what each packet of rq is, for the counts below
+	rbytes int      // the bytes of rq
+	// queuedN and queuedBytes count the packets of rq, and their bytes,
+	// by what they are: pushEvent and pushStream bound the events and the
+	// stream packets waiting, each kind by its own.
+	queuedN, queuedBytes [queuedKinds]int
+	rerr                 error // set when the connection ends
+	eventN               atomic.Uint32
 
 	mu     sync.Mutex
 	caller string // the engine's Netron id, from its client-id message
@@ -174,6 +182,18 @@ type pendingCall struct {
 	gathering bool
 }
 
+// what names the request in errors: the call of its target, the resolve
+// of its target, or the authenticate task.
+func (pc *pendingCall) what() string {
+	switch {
+	case pc.token != "": // the authenticate task, its own target
+		return pc.target
+	case pc.typ == protocol.TypeTask:
+		return "the resolve of " + pc.target
+	}
+	return "the call of " + pc.target
+}
+
 type openStream struct{ inst string }
 
 // instance is the liveness state of an instance holding calls or streams.
@@ -185,8 +205,11 @@ type instance struct {
 // asyncError logs an error NATS reports apart from any request, unless
 // one was logged within the last logevery.Interval: a slow consumer drops
 // messages, a permissions violation the publications or subscriptions the
-// server refused, and nothing else tells of them.
+// server refused, and nothing else tells of them. A publication refused
+// fails at once the requests that went to its subject and were not
+// answered (see denied).
 func (c *clientConn) asyncError(s *nats.Subscription, err error) {
+	c.denied(err)
 	write, quiet := c.errs.Allow(time.Now())
 	if !write {
 		return
@@ -202,25 +225,76 @@ func (c *clientConn) asyncError(s *nats.Subscription, err error) {
 	c.log.Warn("nats error", args...)
 }
 
+// deniedPublish is the NATS server's refusal of a publication, its
+// subject quoted as Go quotes it.
+var deniedPublish = regexp.MustCompile(`Permissions Violation for Publish to ("(?:[^"\\]|\\.)*")`)
+
+// denied fails with permission_denied, naming the subject, the requests
+// whose answers cannot come when err is the server's refusal of a
+// publication: those sent to the refused subject that no instance has
+// acknowledged or answered (the server dropped them). They used to wait
+// for the ackTimeout and fail with unavailable.
+func (c *clientConn) denied(err error) {
+	if !errors.Is(err, nats.ErrPermissionViolation) {
+		return
+	}
+	m := deniedPublish.FindStringSubmatch(err.Error())
+	if m == nil {
+		return
+	}
+	subj, qerr := strconv.Unquote(m[1])
+	if qerr != nil {
+		return
+	}
+	why := fmt.Sprintf("the NATS server %s denied this connection's user permission to publish to %q", c.addr, subj)
+	var failed []*pendingCall
+	c.mu.Lock()
+	for id, pc := range c.calls {
+		if pc.inst == "" && !pc.gathering && !pc.retrying && pc.msg.Subject == subj {
+			failed = append(failed, pc)
+			delete(c.calls, id)
+		}
+	}
+	c.mu.Unlock()
+	for _, pc := range failed {
+		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodePermissionDenied, "%s was not sent: %s", pc.what(), why)))
+	}
+}
+
 // ---- transport.Conn ----
+
+// queued is what a packet waiting for the engine is.
+type queued uint8
+
+const (
+	// queuedOther: the answers to the engine's own requests, the ends of
+	// streams the connection gives up, the hello.
+	queuedOther queued = iota
+	queuedEvent
+	queuedStream
+	queuedKinds
+)
 
 func (c *clientConn) push(b []byte) {
 	c.rmu.Lock()
 	if c.rerr == nil {
-		c.queue(b)
+		c.queue(b, queuedOther)
 	}
 	c.rmu.Unlock()
 }
 
-// queue appends b to the read queue; c.rmu is held.
-func (c *clientConn) queue(b []byte) {
+// queue appends b, a packet of kind k, to the read queue; c.rmu is held.
+func (c *clientConn) queue(b []byte, k queued) {
 	c.rq = append(c.rq, b)
+	c.rkind = append(c.rkind, k)
 	c.rbytes += len(b)
+	c.queuedN[k]++
+	c.queuedBytes[k] += len(b)
 	c.rcond.Signal()
 }
 
-// maxQueuedEvents and maxQueuedEventBytes bound what waits for the engine
-// to read it when an event arrives (netron.DefaultConfig's
+// maxQueuedEvents and maxQueuedEventBytes bound the events waiting for
+// the engine to read them (netron.DefaultConfig's
 // MaxQueuedEventsPerPeer and MaxQueuedEventBytesPerPeer): the events of a
 // subscription are handed on as fast as NATS delivers them, so without a
 // bound a publisher faster than the engine would make the connection hold
@@ -231,19 +305,22 @@ const (
 )
 
 // pushEvent queues an event for the engine, unless maxQueuedEvents
-// messages or maxQueuedEventBytes already wait: it is dropped then, as
-// NATS drops what a slow consumer does not take.
+// events or maxQueuedEventBytes of them already wait: it is dropped then,
+// as NATS drops what a slow consumer does not take. The other packets
+// waiting (answers to the engine's calls, stream items) do not count:
+// they would drop events the engine has room for.
 func (c *clientConn) pushEvent(b []byte) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	full := len(c.rq) >= maxQueuedEvents || len(c.rq) > 0 && c.rbytes+len(b) > maxQueuedEventBytes
+	n, bytes := c.queuedN[queuedEvent], c.queuedBytes[queuedEvent]
+	full := n >= maxQueuedEvents || n > 0 && bytes+len(b) > maxQueuedEventBytes
 	if c.rerr == nil && !full {
-		c.queue(b)
+		c.queue(b, queuedEvent)
 	}
 }
 
-// maxQueuedStreamPackets and maxQueuedStreamBytes bound what waits for the
-// engine to read it when a stream item arrives (the bytes are
+// maxQueuedStreamPackets and maxQueuedStreamBytes bound the stream packets
+// waiting for the engine to read them (the bytes are
 // netron.DefaultConfig's MaxStreamBytesPerPeer): a producer keeps to the
 // window the connection announced, but one that does not, or anyone who
 // publishes to the inbox, would otherwise make the connection hold all it
@@ -254,16 +331,20 @@ const (
 )
 
 // pushStream queues a stream packet for the engine and reports whether it
-// did: not when maxQueuedStreamPackets messages or maxQueuedStreamBytes
-// already wait, as NATS refuses what a slow consumer does not take.
+// did: not when maxQueuedStreamPackets stream packets or
+// maxQueuedStreamBytes of them already wait, as NATS refuses what a slow
+// consumer does not take. The other packets waiting (answers to the
+// engine's calls, events) do not count: a burst of large answers would
+// end streams whose items the engine has room for.
 func (c *clientConn) pushStream(b []byte) bool {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if len(c.rq) >= maxQueuedStreamPackets || len(c.rq) > 0 && c.rbytes+len(b) > maxQueuedStreamBytes {
+	n, bytes := c.queuedN[queuedStream], c.queuedBytes[queuedStream]
+	if n >= maxQueuedStreamPackets || n > 0 && bytes+len(b) > maxQueuedStreamBytes {
 		return false
 	}
 	if c.rerr == nil {
-		c.queue(b)
+		c.queue(b, queuedStream)
 	}
 	return true
 }
@@ -278,10 +359,12 @@ func (c *clientConn) ReadMessage() ([]byte, error) {
 	if len(c.rq) == 0 {
 		return nil, c.rerr
 	}
-	b := c.rq[0]
+	b, k := c.rq[0], c.rkind[0]
 	c.rq[0] = nil
-	c.rq = c.rq[1:]
+	c.rq, c.rkind = c.rq[1:], c.rkind[1:]
 	c.rbytes -= len(b)
+	c.queuedN[k]--
+	c.queuedBytes[k] -= len(b)
 	return b, nil
 }
 
@@ -314,7 +397,8 @@ func (c *clientConn) end(err error) {
 	c.closeOnce.Do(func() {
 		c.rmu.Lock()
 		if errors.Is(err, net.ErrClosed) {
-			c.rq, c.rbytes = nil, 0
+			c.rq, c.rkind, c.rbytes = nil, nil, 0
+			c.queuedN, c.queuedBytes = [queuedKinds]int{}, [queuedKinds]int{}
 		}
 		c.rerr = err
 		c.rcond.Broadcast()
@@ -812,14 +896,13 @@ func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
 		return
 	}
 	delete(c.calls, id)
-	if s := m.Header.Get(HeaderStream); s != "" && inst != "" {
-		if sid, err := strconv.ParseUint(s, 10, 32); err == nil {
-			c.streams[uint32(sid)] = &openStream{inst: inst}
-		}
+	bad := malformed(pc, m)
+	if s := m.Header.Get(HeaderStream); bad == "" && s != "" && inst != "" {
+		c.streams[pc.sid] = &openStream{inst: inst}
 	}
 	c.mu.Unlock()
-	if len(m.Data) < 5 {
-		c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeInternal, "malformed answer from instance %s", inst)))
+	if bad != "" {
+		c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeInternal, "malformed answer from instance %.64q: %s", inst, bad)))
 		return
 	}
 	b := append([]byte(nil), m.Data...)
@@ -828,6 +911,26 @@ func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
 		c.authenticated(pc, b)
 	}
 	c.push(b)
+}
+
+// malformed says what is wrong with m as the answer to pc, "" when
+// nothing is. Anyone subscribed to a request's subject may answer it: the
+// answer must be an answer of the request's type, not a request, which
+// the engine would serve (calls from the serving side are not supported
+// over NATS), nor a packet of another type, which it would take for what
+// it is (the end of one of its streams); and the stream id it names
+// ([HeaderStream]) must be the call's own, or the answer would take over
+// another of the connection's streams.
+func malformed(pc *pendingCall, m *nats.Msg) string {
+	if len(m.Data) < 5 || m.Data[4]&packetImpulse != 0 || protocol.Type(m.Data[4]&0x0f) != pc.typ {
+		return fmt.Sprintf("want a %s answer packet", pc.typ)
+	}
+	if s := m.Header.Get(HeaderStream); s != "" {
+		if sid, err := strconv.ParseUint(s, 10, 32); err != nil || pc.typ != protocol.TypeCall || uint32(sid) != pc.sid {
+			return fmt.Sprintf("its %s header %.16q is not the call's stream id %d", HeaderStream, s, pc.sid)
+		}
+	}
+	return ""
 }
 
 func (c *clientConn) onResolveAnswer(id uint32, m *nats.Msg) {
@@ -1005,12 +1108,9 @@ func (c *clientConn) check(now time.Time) {
 	}
 	c.mu.Unlock()
 	for _, pc := range lost {
-		what := "no instance acknowledged the call of " + pc.target
-		switch {
-		case pc.token != "": // the authenticate task, its own target
-			what = "no instance acknowledged " + pc.target
-		case pc.typ == protocol.TypeTask:
-			what = "no instance answered the resolve of " + pc.target
+		what := "no instance acknowledged " + pc.what()
+		if pc.typ == protocol.TypeTask && pc.token == "" {
+			what = "no instance answered " + pc.what()
 		}
 		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodeUnavailable, "%s within %v", what, c.ackTimeout)))
 	}

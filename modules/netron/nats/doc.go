@@ -74,7 +74,11 @@
 // resolves of a name one at a time, and the Access's checks of one (its
 // Identify) get the Netron's TaskTimeout, as an authenticator does: one
 // that has not returned by then is answered deadline_exceeded, and the
-// next resolves are answered while it runs on (at most 16 at once).
+// next resolves are answered while it runs on (at most 16 at once). A
+// call's Identify gets the TaskTimeout too: one that has not returned by
+// then fails the call with deadline_exceeded, and the call gives up its
+// slot while Identify runs on (at most as many at once as a service runs
+// calls).
 //
 // The authenticate task (a Go peer's Task with [netron.TaskAuthenticate])
 // goes to <p>.authenticate, whose body is the MessagePack credentials
@@ -94,6 +98,9 @@
 // The answer's body is a Netron CALL packet (id 0, patched by the caller)
 // holding the result, or the error bit and a TitanError, exactly as on a
 // stream transport, so every error code round-trips ([netron.CodeOf]).
+// An answer that is not one (a request, a packet of another type, or one
+// whose [HeaderStream] is not the call's stream id) fails the call with
+// internal and is not handed to the caller's engine.
 // Every answer names its instance in [HeaderInstance].
 //
 // # Liveness
@@ -135,11 +142,12 @@
 // <p>.inst.<id>.cancel, [HeaderCall]). An instance waiting for credits
 // probes the caller's <inbox>.alive every 500 ms and ends the stream when
 // the caller is gone, or after Config.StreamIdleTimeout. A stream item
-// that arrives at a dialled nats:// peer while 65,536 messages or 64 MiB
-// already wait for its engine to read them (a producer that ignores the
-// window, or anyone publishing to the inbox) ends its stream with
-// resource_exhausted naming a slow consumer, and its producer is told to
-// stop.
+// that arrives at a dialled nats:// peer while 65,536 stream packets or
+// 64 MiB of them already wait for its engine to read them (a producer
+// that ignores the window, or anyone publishing to the inbox) ends its
+// stream with resource_exhausted naming a slow consumer, and its producer
+// is told to stop; the answers and events waiting beside them do not
+// count.
 //
 // # Draining
 //
@@ -167,8 +175,8 @@
 // another process published there; a process never receives its own
 // events back, so each subscriber sees each event once. A dialled nats://
 // peer's [netron.Peer.Subscribe] subscribes to <p>.events.<topic>
-// directly; an event it receives while 1,024 messages or 4 MiB already
-// wait for its engine to read them (the defaults of
+// directly; an event it receives while 1,024 events or 4 MiB of them
+// already wait for its engine to read them (the defaults of
 // Config.MaxQueuedEventsPerPeer and MaxQueuedEventBytesPerPeer) is
 // dropped, as NATS drops what a slow consumer does not take.
 //
@@ -218,7 +226,10 @@
 // count of those it dropped without a record since. A dialled nats://
 // peer logs what its NATS connection reports apart from any request (a
 // slow consumer, a permissions violation) as often, on the logger of its
-// transport.Options (slog.Default without one).
+// transport.Options (slog.Default without one). A request whose
+// publication the server refuses the peer's user (its subject, or its
+// reply subject) fails at once with permission_denied naming the subject,
+// instead of waiting for the ackTimeout.
 //
 // Services registered after Listen are served by the gateway too
 // ([netron.ServiceWatcher]). Calls from the serving side to a caller (reverse calls), GET/SET and tasks

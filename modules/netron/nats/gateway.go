@@ -94,6 +94,10 @@ type Gateway struct {
 	// resolveRunning does for the access checks of resolves what
 	// authRunning does for authenticators (resolveRunningMax at most).
 	resolveRunning chan struct{}
+	// identifyRunning does for the Access's Identify of calls what
+	// authRunning does for authenticators (as many as one service runs
+	// calls at once, all callers together, at most).
+	identifyRunning chan struct{}
 	// methods: qualified name -> wire name -> description; replaced, not
 	// changed, when a service is added (read by every call).
 	methods atomic.Pointer[map[string]map[string]netron.MethodDesc]
@@ -167,6 +171,7 @@ func listen(ctx context.Context, n netron.Engine, u *url.URL) (*Gateway, error) 
 	// min: no overflow for a huge MaxStreamsPerPeer.
 	g.maxInstanceStreams = min(g.maxStreams, math.MaxInt/instanceStreamsPerPeer) * instanceStreamsPerPeer
 	bounds := newCallLine(g.slots) // every service's line has these
+	g.identifyRunning = make(chan struct{}, bounds.slots)
 	g.busy = errorPacket(0, protocol.TypeCall, netron.Errorf(netron.CodeResourceExhausted,
 		"instance %s is busy: the service runs all the calls it may at once (%d from one caller, %d in all) and its waiting line is full (at most %d calls, %d from one caller, %d MiB)",
 		g.id, g.slots, bounds.slots, bounds.maxWait, bounds.maxCaller, waitingBytes>>20))
@@ -765,7 +770,7 @@ func (g *Gateway) serveCall(c queuedCall, release func()) {
 			g.mu.Unlock()
 		}()
 	}
-	if ctx, err = g.identify(ctx, msg.Header, hdr.metadata); err != nil {
+	if ctx, err = g.identifyCall(ctx, msg.Header, hdr.metadata, qualified, method); err != nil {
 		fail(err)
 		return
 	}
@@ -825,6 +830,36 @@ func (g *Gateway) identify(ctx context.Context, h nats.Header, md map[string]str
 	addr := callerAddr(h)
 	ctx = netron.WithRemoteAddr(ctx, addr)
 	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"]), RemoteAddr: addr})
+}
+
+// identifyCall is identify for a call, within the Netron's TaskTimeout,
+// as the access checks of a resolve are (see bounded): an Identify that
+// has not returned by then fails the call with deadline_exceeded at once,
+// and the call gives up its slot, while Identify runs on holding its place
+// in identifyRunning. Identify is given the call's ctx, not one that ends
+// after TaskTimeout: the context it returns is the call's, which keeps
+// the caller's deadline only; ctx ends when the call does, after a timeout
+// too.
+func (g *Gateway) identifyCall(ctx context.Context, h nats.Header, md map[string]string, qualified, method string) (context.Context, error) {
+	if g.n.Access() == nil {
+		return ctx, nil
+	}
+	timeout := g.n.Config().TaskTimeout
+	bctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return boundedAs(bctx, g,
+		// The call holds a count of g.wg: Shutdown waits for it, and so
+		// for the count taken here too.
+		func() bool { g.wg.Add(1); return true },
+		g.identifyRunning,
+		netron.Errorf(netron.CodeDeadlineExceeded, "the Access's Identify did not finish within %v (netron.taskTimeout) for the call of %s.%s",
+			timeout, qualified, method),
+		func(r any) error {
+			g.log.Error("the Access panicked in Identify", "service", qualified, "method", method,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			return netron.Errorf(netron.CodeInternal, "internal error")
+		},
+		func(context.Context) (context.Context, error) { return g.identify(ctx, h, md) })
 }
 
 // callerAddr is the address a request over NATS is counted by: its
@@ -919,13 +954,20 @@ func (g *Gateway) authenticate(ctx context.Context, timeout time.Duration, auth 
 // panic of fn fails with what onPanic returns). Shutdown waits for fn, as
 // Stop does for a task.
 func bounded[T any](ctx context.Context, g *Gateway, running chan struct{}, timedOut error, onPanic func(r any) error, fn func(context.Context) (T, error)) (T, error) {
+	return boundedAs(ctx, g, g.begin, running, timedOut, onPanic, fn)
+}
+
+// boundedAs is bounded counting fn's goroutine in g.wg with begin, which
+// reports false once the gateway is closed (g.begin, unless the caller
+// holds a count already).
+func boundedAs[T any](ctx context.Context, g *Gateway, begin func() bool, running chan struct{}, timedOut error, onPanic func(r any) error, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
 	select {
 	case running <- struct{}{}:
 	case <-ctx.Done():
 		return zero, timedOut
 	}
-	if !g.begin() {
+	if !begin() {
 		<-running
 		return zero, netron.Errorf(netron.CodeUnavailable, "server is shutting down")
 	}

@@ -47,6 +47,10 @@ func errorPacket(id uint32, typ protocol.Type, err error) []byte {
 	return b
 }
 
+// packetImpulse is the impulse bit of an encoded packet's flags byte (its
+// fifth): set on requests, clear on answers.
+const packetImpulse = 0x40
+
 // setPacketID overwrites the id of an encoded packet.
 func setPacketID(b []byte, id uint32) { binary.BigEndian.PutUint32(b, id) }
 
