@@ -1,9 +1,11 @@
 package devui
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/titanframework/titan/modules/netron"
@@ -91,4 +93,43 @@ func hostName(hostport string) string {
 		return ip.WithZone("").Unmap().String()
 	}
 	return strings.TrimSuffix(strings.ToLower(host), ".")
+}
+
+// sameOrigin refuses a request a browser sent from a page of another
+// origin: the UI calls services, which a page elsewhere must not make it
+// do. Its own origin is the one r's Host names, or one of the handler's
+// allowed origins ([WithAllowedOrigins]).
+func (h *Handler) sameOrigin(r *http.Request) error {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return netron.Errorf(netron.CodePermissionDenied, "the development UI takes calls from its own page only, not from another site")
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil // not a browser's cross-origin request
+	}
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	if o, err := parseOrigin(origin); err == nil && h.cfg.origins[o] {
+		return nil
+	}
+	return netron.Errorf(netron.CodePermissionDenied,
+		"the development UI takes calls from its own page only, not from %s: add the origin to devui.allowedOrigins if the page is served there (a reverse proxy that changes Host)", origin)
+}
+
+// parseOrigin returns an origin of devui.allowedOrigins or of a request's
+// Origin in one form: scheme://host[:port] in lower case, without the
+// scheme's default port.
+func parseOrigin(origin string) (string, error) {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" ||
+		strings.ContainsAny(u.Hostname(), "*?[]\\") {
+		return "", fmt.Errorf("want an origin such as https://devui.example.com or http://10.0.0.1:8080: scheme, host and port only, without path or wildcard; got %q", origin)
+	}
+	host := strings.ToLower(u.Host)
+	if port := u.Port(); (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return u.Scheme + "://" + host, nil
 }

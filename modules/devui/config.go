@@ -31,6 +31,13 @@ type Config struct {
 	// request for another Host is refused (it may be a page of another
 	// site whose name was re-pointed at this machine: DNS rebinding).
 	AllowedHosts []string `json:"allowedHosts,omitempty" jsonschema:"description=Host names the UI answers under besides localhost and this machine's addresses (for a reverse proxy)"`
+	// AllowedOrigins lists the origins (scheme://host[:port], as a
+	// browser sends them in Origin) whose pages the UI takes calls and
+	// event feeds from besides its own, the origin its request's Host
+	// names: the public origin of a reverse proxy that passes the UI a
+	// Host of its own (127.0.0.1:7090), say. Empty (the default), it
+	// takes them from its own origin only.
+	AllowedOrigins []string `json:"allowedOrigins,omitempty" jsonschema:"description=Origins (scheme://host[:port]) whose pages may call the UI besides its own: the public origin of a reverse proxy that changes Host"`
 	// Timeout bounds each call and each stream the tester runs.
 	Timeout time.Duration `json:"timeout" jsonschema:"description=How long one call or stream of the tester may run"`
 	// MaxStreamItems bounds the items the tester shows of one stream; the
@@ -63,6 +70,11 @@ func (c Config) check() (key string, err error) {
 	for _, host := range c.AllowedHosts {
 		if err := checkHost(host); err != nil {
 			return "devui.allowedHosts", err
+		}
+	}
+	for _, origin := range c.AllowedOrigins {
+		if _, err := parseOrigin(origin); err != nil {
+			return "devui.allowedOrigins", err
 		}
 	}
 	return "", nil

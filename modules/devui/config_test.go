@@ -24,6 +24,11 @@ func TestConfigCheck(t *testing.T) {
 		{func(c *Config) { c.AllowedHosts = []string{"devui.example.com:8080"} }, "devui.allowedHosts", "without scheme, port"},
 		{func(c *Config) { c.AllowedHosts = []string{"https://devui.example.com"} }, "devui.allowedHosts", "without scheme"},
 		{func(c *Config) { c.AllowedHosts = []string{"*.example.com"} }, "devui.allowedHosts", "wildcard"},
+		{func(c *Config) { c.AllowedOrigins = []string{"devui.example.com"} }, "devui.allowedOrigins", "want an origin"},
+		{func(c *Config) { c.AllowedOrigins = []string{"https://devui.example.com/_titan/"} }, "devui.allowedOrigins", "without path"},
+		{func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"} }, "devui.allowedOrigins", "wildcard"},
+		{func(c *Config) { c.AllowedOrigins = []string{"ftp://devui.example.com"} }, "devui.allowedOrigins", "scheme, host and port only"},
+		{func(c *Config) { c.AllowedOrigins = []string{"https://user@devui.example.com"} }, "devui.allowedOrigins", "want an origin"},
 	} {
 		c := DefaultConfig()
 		tt.edit(&c)
@@ -43,5 +48,10 @@ func TestConfigCheck(t *testing.T) {
 	c.AllowedHosts = []string{"devui.example.com", "DevUI.Example.com.", "10.0.0.1", "::1", "[fe80::1]"}
 	if key, err := c.check(); err != nil {
 		t.Errorf("allowedHosts %q: %s %v", c.AllowedHosts, key, err)
+	}
+	c = DefaultConfig()
+	c.AllowedOrigins = []string{"https://devui.example.com", "http://10.0.0.1:8080", "HTTPS://DevUI.example.com:443/", "http://[::1]:7090"}
+	if key, err := c.check(); err != nil {
+		t.Errorf("allowedOrigins %q: %s %v", c.AllowedOrigins, key, err)
 	}
 }

@@ -22,6 +22,7 @@
 //	  maxStreamItems: 1000     # items shown of one stream before it is stopped
 //	  allowRemote: false       # true: answer callers on other machines too
 //	  allowedHosts: []         # names it answers under besides localhost and this machine's addresses
+//	  allowedOrigins: []       # origins (https://devui.example.com) whose pages may call it besides its own
 //
 // Off, the module serves nothing and runs nothing. Against any running app,
 // `titan dev ADDRESS` serves the same page locally, reaching the app
@@ -74,9 +75,11 @@
 // own needs it in devui.allowedHosts ([WithAllowedHosts]).
 //
 // The page takes calls from its own origin only (a page elsewhere cannot
-// make it call a service), and no page of another origin reads the UI's
-// answers: the HTTP gateway's CORS policy (http.cors) does not reach
-// them, a CORS grant a middleware puts in them is removed, and a CORS
+// make it call a service): the one the request's Host names, or, behind
+// a reverse proxy that passes the UI a Host of its own, an origin of
+// devui.allowedOrigins ([WithAllowedOrigins]). No page of another
+// origin reads the UI's answers: the HTTP gateway's CORS policy
+// (http.cors) does not reach them, a CORS grant a middleware puts in them is removed, and a CORS
 // preflight the UI answers has none. It bounds a call
 // request to [MaxBody] bytes arriving within [BodyTimeout] (on the HTTP
 // gateway, within netron.frameTimeout), each call and stream to

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,7 +60,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 			"%s is the event feed, a WebSocket: open it with a WebSocket handshake (Connection: Upgrade, Upgrade: websocket)", r.URL.Path))
 		return
 	}
-	if err := sameOrigin(r); err != nil {
+	if err := h.sameOrigin(r); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -74,12 +76,14 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	// Accept checks Origin again: the allowed origins are its patterns
+	// (scheme://host[:port], without wildcards: matched exactly).
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, OriginPatterns: h.cfg.originList()})
 	if err != nil {
 		return
 	}
 	c.SetReadLimit(maxClientMessage)
-	f := &feed{h: h, c: c, r: r, out: make(chan []byte, feedQueue), subs: map[string]func(){}}
+	f := &feed{h: h, c: c, r: r, out: make(chan message, feedQueue), subs: map[string]func(){}}
 	f.run()
 }
 
@@ -123,7 +127,7 @@ type feed struct {
 	h   *Handler
 	c   *websocket.Conn
 	r   *http.Request // the upgrade request, for the caller's credentials
-	out chan []byte   // messages to the page; never closed (handlers may run after unsubscribing)
+	out chan message  // messages to the page; never closed (handlers may run after unsubscribing)
 
 	dropped atomic.Int64
 	queued  atomic.Int64      // bytes in out, counted at their capacity
@@ -212,28 +216,34 @@ func (f *feed) subscribe(pattern, token string) []byte {
 	return patternMessage("subscribed", pattern)
 }
 
+// message is a message for the page: head, then body, when there is
+// one. The body of an event's message is its payload's part
+// (payloadPart), which the messages of the subscriptions the event
+// matches share: it is never changed.
+type message struct{ head, body []byte }
+
+// size is what m holds, counted at capacity (a shared body is counted by
+// each feed that holds it).
+func (m message) size() int64 { return int64(cap(m.head) + cap(m.body)) }
+
 // handler queues the events of the subscription to pattern for the page.
 // It never blocks: it may run on the goroutine that emits the event.
 func (f *feed) handler(pattern string) netron.EventHandler {
-	return func(_ context.Context, e netron.Event) {
+	return func(ctx context.Context, e netron.Event) {
 		if len(f.out) == cap(f.out) || f.queued.Load() >= MaxFeedQueue {
 			f.dropped.Add(1) // not even rendered
 			return
 		}
-		b := appendEvent(make([]byte, 0, 256), pattern, e, time.Now())
-		if cap(b) > 2*len(b) {
-			// A payload too large to show left its rendering's buffer
-			// behind the note that replaced it.
-			b = bytes.Clone(b)
-		}
-		n := int64(cap(b))
+		head := appendEventHead(make([]byte, 0, 96+len(pattern)+len(e.Topic)), pattern, e, time.Now())
+		m := message{head: head, body: payloadPart(ctx, e)}
+		n := m.size()
 		if f.queued.Add(n) > MaxFeedQueue {
 			f.queued.Add(-n)
 			f.dropped.Add(1)
 			return
 		}
 		select {
-		case f.out <- b:
+		case f.out <- m:
 		default:
 			f.queued.Add(-n)
 			f.dropped.Add(1)
@@ -244,21 +254,32 @@ func (f *feed) handler(pattern string) netron.EventHandler {
 // reply queues an answer for the page, waiting for room (answers are
 // counted in the queue's bytes, but never dropped).
 func (f *feed) reply(ctx context.Context, b []byte) {
-	f.queued.Add(int64(cap(b)))
+	m := message{head: b}
+	f.queued.Add(m.size())
 	select {
-	case f.out <- b:
+	case f.out <- m:
 	case <-ctx.Done():
-		f.queued.Add(-int64(cap(b)))
+		f.queued.Add(-m.size())
 	}
 }
 
 // write sends the queued messages to the page until ctx ends or a write
 // fails (which closes the connection, ending read).
 func (f *feed) write(ctx context.Context) {
-	send := func(b []byte) bool {
+	var buf []byte // a message of two parts, written as one
+	send := func(m message) bool {
+		b := m.head
+		if m.body != nil {
+			buf = append(append(buf[:0], m.head...), m.body...)
+			b = buf
+		}
 		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		defer cancel()
-		if err := f.c.Write(wctx, websocket.MessageText, b); err != nil {
+		err := f.c.Write(wctx, websocket.MessageText, b)
+		if cap(buf) > 2*MaxEventPayload {
+			buf = nil // not kept for the feed's life after a long topic
+		}
+		if err != nil {
 			_ = f.c.CloseNow()
 			return false
 		}
@@ -268,15 +289,15 @@ func (f *feed) write(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case b := <-f.out:
-			ok := send(b)
-			f.queued.Add(-int64(cap(b)))
+		case m := <-f.out:
+			ok := send(m)
+			f.queued.Add(-m.size())
 			if !ok {
 				return
 			}
 			if n := f.dropped.Swap(0); n > 0 {
 				f.h.cfg.log.Debug("events dropped for a slow event monitor", "dropped", n)
-				if !send(append(strconv.AppendInt([]byte(`{"dropped":`), n, 10), '}')) {
+				if !send(message{head: append(strconv.AppendInt([]byte(`{"dropped":`), n, 10), '}')}) {
 					return
 				}
 			}
@@ -284,8 +305,45 @@ func (f *feed) write(ctx context.Context) {
 	}
 }
 
-// appendEvent appends the feed's message of an event.
-func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte {
+// sharedPayload is the part of an event's messages that its payload
+// makes (payloadPart), rendered once for every subscription the event
+// matches: a fanout calls their handlers one after the other, with one
+// in the context.
+type sharedPayload struct {
+	part []byte // nil until rendered
+}
+
+type sharedPayloadKey struct{}
+
+// withSharedPayload returns ctx carrying a new sharedPayload, for the
+// handlers of one event.
+func withSharedPayload(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedPayloadKey{}, &sharedPayload{})
+}
+
+// payloadPart returns the end of e's message, from its payload on
+// (appendPayload): the one rendered for the handlers of e when ctx
+// carries a sharedPayload, else rendered now. It is not to be changed.
+func payloadPart(ctx context.Context, e netron.Event) []byte {
+	sp, _ := ctx.Value(sharedPayloadKey{}).(*sharedPayload)
+	if sp != nil && sp.part != nil {
+		return sp.part
+	}
+	b := appendPayload(nil, e)
+	if cap(b) > 2*len(b) {
+		// A payload too large to show left its rendering's buffer behind
+		// the note that replaced it.
+		b = bytes.Clone(b)
+	}
+	if sp != nil {
+		sp.part = b
+	}
+	return b
+}
+
+// appendEventHead appends the start of the feed's message of an event:
+// all but its payload (appendPayload).
+func appendEventHead(b []byte, pattern string, e netron.Event, at time.Time) []byte {
 	b = append(b, `{"event":{"pattern":`...)
 	b = protocol.AppendJSONString(b, pattern)
 	b = append(b, `,"topic":`...)
@@ -297,10 +355,16 @@ func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte 
 		b = append(b, `,"peer":`...)
 		b = protocol.AppendJSONString(b, e.Peer.ID())
 	}
+	return b
+}
+
+// appendPayload appends the end of the feed's message of an event: its
+// payload, or why it is left out.
+func appendPayload(b []byte, e netron.Event) []byte {
 	mark := len(b)
 	if n := jsonSizeAtLeast(e.Payload, MaxEventPayload, 0, e.Peer != nil); n > MaxEventPayload {
-		// Not rendered whole only to be left out: an event is rendered
-		// for each subscription, on the goroutine that emits it.
+		// Not rendered whole only to be left out, on the goroutine that
+		// emits it.
 		b = append(b, `,"payloadError":`...)
 		b = protocol.AppendJSONString(b, "the payload is at least "+strconv.Itoa(n)+" bytes of JSON, more than the monitor shows ("+strconv.Itoa(MaxEventPayload)+")")
 		return append(b, "}}"...)
@@ -323,9 +387,11 @@ func appendEvent(b []byte, pattern string, e netron.Event, at time.Time) []byte 
 // jsonSizeAtLeast returns at most the length of the JSON text
 // [protocol.AppendValueJSON] writes for v, without writing it: the
 // length of its strings, brackets and separators, counted until the
-// count passes limit. What it does not know the form of counts as
-// nothing; depth is v's nesting. A decoded value (an event from a peer)
-// has no invalid UTF-8 in its keys: they are not checked.
+// count passes limit. A Go value of a type the encoder writes by its kind
+// (an app's struct, slice or map) is counted by goSizeAtLeast. What it
+// does not know the form of counts as nothing; depth is v's nesting. A
+// decoded value (an event from a peer) has no invalid UTF-8 in its keys:
+// they are not checked.
 func jsonSizeAtLeast(v any, limit, depth int, decoded bool) int {
 	if depth > protocol.DefaultMaxDepth {
 		return 0 // too deep to render at all
@@ -409,7 +475,116 @@ func jsonSizeAtLeast(v any, limit, depth int, decoded bool) int {
 	case protocol.JSError:
 		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
 	}
+	return goSizeAtLeast(reflect.ValueOf(v), limit, depth)
+}
+
+// goSizeAtLeast is jsonSizeAtLeast for a Go value, by its kind, as the
+// encoder writes it: the fields of a struct it writes
+// ([protocol.EncodedFields]), the elements of a slice or an array, the
+// entries of a map. A value of a type with an encoding of its own
+// ([protocol.OwnEncoding]), which may be undefined and left out with its
+// key, counts as nothing, and so does a member whose value counts as
+// nothing, its key included; so do a nil slice or map, and a map larger
+// than the encoder writes (it refuses it at once).
+func goSizeAtLeast(v reflect.Value, limit, depth int) int {
+	if !v.IsValid() || depth > protocol.DefaultMaxDepth || protocol.OwnEncoding(v.Type()) {
+		return 0
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		return len("true")
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return 1
+	case reflect.String:
+		return v.Len() + 2 // invalid UTF-8 and escapes only lengthen it
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return goSizeAtLeast(v.Elem(), limit, depth+1)
+	case reflect.Slice:
+		if v.IsNil() {
+			return 0
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return len(`{"type":"Buffer","data":[]}`) + max(2*v.Len()-1, 0)
+		}
+		return listSizeAtLeast(v, limit, depth)
+	case reflect.Array:
+		return listSizeAtLeast(v, limit, depth)
+	case reflect.Map:
+		if v.IsNil() || v.Len() > math.MaxUint16 {
+			return 0
+		}
+		// The key and the value of each entry, read into these without
+		// a copy each.
+		key, val := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+		if key.Kind() == reflect.String {
+			for it := v.MapRange(); it.Next(); {
+				if key.SetIterKey(it); !utf8.ValidString(key.String()) {
+					return len("{}") // replaced, two keys may become one
+				}
+			}
+		}
+		n, first := len("{}"), true
+		for it := v.MapRange(); it.Next() && n <= limit; {
+			val.SetIterValue(it)
+			e := goSizeAtLeast(val, limit-n, depth+1)
+			if e == 0 {
+				continue
+			}
+			k := 1 // an integer key's digits
+			if key.Kind() == reflect.String {
+				key.SetIterKey(it)
+				k = key.Len()
+			}
+			if !first {
+				n++
+			}
+			first = false
+			n += k + len(`"":`) + e
+		}
+		return n
+	case reflect.Struct:
+		n, first := len("{}"), true
+		for _, f := range protocol.EncodedFields(v.Type()) {
+			if n > limit {
+				break
+			}
+			fv, ok := f.Value(v)
+			if !ok || !utf8.ValidString(f.Name) {
+				continue
+			}
+			e := goSizeAtLeast(fv, limit-n, depth+1)
+			if e == 0 {
+				continue
+			}
+			if !first {
+				n++
+			}
+			first = false
+			n += len(f.Name) + len(`"":`) + e
+		}
+		return n
+	}
 	return 0
+}
+
+// listSizeAtLeast is goSizeAtLeast for a slice or an array.
+func listSizeAtLeast(v reflect.Value, limit, depth int) int {
+	n := len("[]")
+	for i := range v.Len() {
+		if n > limit {
+			break
+		}
+		if i > 0 {
+			n++
+		}
+		n += goSizeAtLeast(v.Index(i), limit-n, depth+1)
+	}
+	return n
 }
 
 // patternMessage is {"<kind>": pattern}.

@@ -80,3 +80,85 @@ func TestJSONSizeAtLeastStopsEarly(t *testing.T) {
 		t.Errorf("counting allocated %v times, want none", allocs)
 	}
 }
+
+type sizeInner struct {
+	S string `json:"s"`
+	N int
+}
+
+type sizeEmbedded struct{ E string }
+
+type sizeZeroer struct{ V string }
+
+func (z sizeZeroer) IsZero() bool { return z.V == "zero" }
+
+type sizeSample struct {
+	sizeEmbedded
+	*sizeInner
+	A      string            `json:"a"`
+	Skip   string            `json:"-"`
+	Empty  string            `json:"empty,omitempty"`
+	Zero   sizeZeroer        `json:"zero,omitzero"`
+	List   []string          `json:"list"`
+	Nil    []int             `json:"nil"`
+	Bytes  []byte            `json:"bytes"`
+	Arr    [3]uint8          `json:"arr"`
+	Map    map[string]any    `json:"map"`
+	IntMap map[int]string    `json:"intMap"`
+	Ptr    *sizeInner        `json:"ptr"`
+	When   time.Time         `json:"when"`
+	Any    any               `json:"any"`
+	Undef  any               `json:"undef"`
+	Inner  sizeInner         `json:"inner"`
+	Named  namedString       `json:"named"`
+	Floats []float32         `json:"floats"`
+	Bad    map[string]string `json:"bad"`
+	hidden string
+}
+
+type namedString string
+
+// sizeHidden is embedded unexported with a json name: the encoder writes
+// its fields, which reflect reads only (no Set from them).
+type sizeHidden struct {
+	M map[string]string
+	L []map[int]string
+}
+
+type sizeWithHidden struct {
+	sizeHidden `json:"hidden"`
+	A          string
+}
+
+// goSizeAtLeast never counts more than AppendValueJSON writes for Go
+// values of the app's own types.
+func TestGoSizeAtLeastIsABound(t *testing.T) {
+	long := strings.Repeat("ab", 40)
+	full := sizeSample{
+		sizeEmbedded: sizeEmbedded{E: long}, sizeInner: &sizeInner{S: long, N: 3},
+		A: long, Skip: long, Empty: "", Zero: sizeZeroer{V: "zero"}, List: []string{long, "", "x"},
+		Bytes: []byte{1, 2, 3}, Arr: [3]uint8{1, 2, 3},
+		Map:    map[string]any{"a": long, "u": protocol.Undefined{}, "t": time.Unix(1, 0), "n": nil, "o": protocol.Object{{Key: "k", Value: long}}},
+		IntMap: map[int]string{1: long, -20: "x"}, Ptr: &sizeInner{S: long}, When: time.Unix(1, 0),
+		Any: []any{long, 1, map[string]int{"k": 1}}, Undef: protocol.Undefined{}, Inner: sizeInner{S: long},
+		Named: namedString(long), Floats: []float32{1.5, 2}, Bad: map[string]string{"a\xff": long, "a\ufffd": "x"},
+		hidden: long,
+	}
+	samples := []any{
+		sizeSample{}, full, &full, []sizeSample{full, {}}, map[string]sizeSample{"x": full},
+		[]*sizeSample{nil, &full}, [2]string{long, long}, map[string]*int{"nil": nil},
+		map[namedString][]string{"k": {long}}, []namedString{namedString(long)},
+		struct{ A, B any }{protocol.Undefined{}, long}, sizeZeroer{V: long},
+		sizeWithHidden{sizeHidden: sizeHidden{M: map[string]string{"k": long}, L: []map[int]string{{1: long}}}, A: long},
+	}
+	for _, v := range samples {
+		b, err := protocol.AppendValueJSON(nil, v)
+		if err != nil {
+			t.Errorf("%#v: %v", v, err)
+			continue
+		}
+		if n := jsonSizeAtLeast(v, math.MaxInt/2, 0, false); n > len(b) {
+			t.Errorf("%#v: counted %d bytes, but its JSON is %d: %s", v, n, len(b), b)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -93,9 +92,21 @@ type handlerConfig struct {
 	log      *slog.Logger
 	remote   bool            // answer callers on other machines
 	hosts    map[string]bool // the Host names allowed besides this machine's, by hostName
+	origins  map[string]bool // the origins allowed besides the one Host names, by parseOrigin
 	// serverTimesBodies leaves bounding the arrival of request bodies to
 	// the server (the HTTP gateway's, which has a bound of its own).
 	serverTimesBodies bool
+}
+
+// originList returns the allowed origins as patterns of the WebSocket
+// handshake's check (path.Match), which match them exactly: the brackets
+// of an IPv6 address escaped.
+func (c *handlerConfig) originList() []string {
+	var out []string
+	for o := range c.origins {
+		out = append(out, strings.NewReplacer("[", `\[`, "]", `\]`).Replace(o))
+	}
+	return out
 }
 
 // Option configures a [Handler].
@@ -165,6 +176,26 @@ func WithAllowedHosts(hosts ...string) Option {
 					c.hosts = map[string]bool{}
 				}
 				c.hosts[name] = true
+			}
+		}
+	}}
+}
+
+// WithAllowedOrigins adds origins (scheme://host[:port], as a browser
+// sends them in Origin) whose pages the UI takes calls and event feeds
+// from besides its own, the origin the request's Host names: the public
+// origin of a reverse proxy that passes the UI a Host of its own needs
+// it. An origin that is not one is ignored; the comparison ignores case
+// and the scheme's default port. devui.allowedOrigins sets this option;
+// given several times, the origins add up.
+func WithAllowedOrigins(origins ...string) Option {
+	return option{fmt.Sprintf("WithAllowedOrigins(%s)", strings.Join(origins, ", ")), func(c *handlerConfig) {
+		for _, origin := range origins {
+			if o, err := parseOrigin(origin); err == nil {
+				if c.origins == nil {
+					c.origins = map[string]bool{}
+				}
+				c.origins[o] = true
 			}
 		}
 	}}
@@ -328,7 +359,7 @@ func (h *Handler) callRequest(w http.ResponseWriter, r *http.Request) (context.C
 	if !allowMethods(w, r, http.MethodPost) {
 		return nil, nil, callRequest{}, false
 	}
-	if err := sameOrigin(r); err != nil {
+	if err := h.sameOrigin(r); err != nil {
 		return fail(err)
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
@@ -375,24 +406,6 @@ func hasBody(r *http.Request) bool { return r.Body != nil && r.Body != http.NoBo
 
 // bodyTimeout is the time the body of a request may take to arrive.
 func (h *Handler) bodyTimeout() time.Duration { return min(BodyTimeout, h.cfg.timeout) }
-
-// sameOrigin refuses a request a browser sent from a page of another
-// origin: the UI calls services, which a page elsewhere must not make it
-// do.
-func sameOrigin(r *http.Request) error {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return netron.Errorf(netron.CodePermissionDenied, "the development UI takes calls from its own page only, not from another site")
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return nil // not a browser's cross-origin request
-	}
-	u, err := url.Parse(origin)
-	if err != nil || !strings.EqualFold(u.Host, r.Host) {
-		return netron.Errorf(netron.CodePermissionDenied, "the development UI takes calls from its own page only, not from %s", origin)
-	}
-	return nil
-}
 
 // serveCall answers POST api/call: {"result": ..., "ms": N}.
 func (h *Handler) serveCall(w http.ResponseWriter, r *http.Request) {

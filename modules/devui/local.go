@@ -37,6 +37,10 @@ type local struct {
 
 	mu      sync.RWMutex
 	methods map[string][]string // the methods of each service by qualified name, as seesAll met them
+
+	// events serves the event monitor's subscriptions through one to
+	// every event of the Netron.
+	events fanout
 }
 
 // caller is what Caller notes in the context besides what the Netron's
@@ -144,11 +148,11 @@ func (l *local) Subscribe(ctx context.Context, pattern string, h netron.EventHan
 			next(ectx, e)
 		}
 	}
-	unsubscribe, err := l.n.Subscribe(ctx, pattern, h)
+	p, err := netron.ParseEventPattern(pattern)
 	if err != nil {
 		return nil, netron.NewError(netron.CodeInvalidArgument, err)
 	}
-	return unsubscribe, nil
+	return l.events.add(p.Match, h, func() (func(), error) { return l.n.Subscribe(ctx, ">", l.events.dispatch) })
 }
 
 func (l *local) Peers(ctx context.Context) ([]PeerInfo, error) {

@@ -65,7 +65,8 @@ func newUI(p uiParams) (*ui, error) {
 	if cfg.Enabled {
 		u.local = &local{}
 		opts := []Option{WithTimeout(cfg.Timeout), WithMaxStreamItems(cfg.MaxStreamItems), WithLogger(p.Log),
-			WithRemoteAccess(cfg.AllowRemote), WithAllowedHosts(cfg.AllowedHosts...)}
+			WithRemoteAccess(cfg.AllowRemote), WithAllowedHosts(cfg.AllowedHosts...),
+			WithAllowedOrigins(cfg.AllowedOrigins...)}
 		if cfg.Listen == "" {
 			opts = append(opts, gatewayTimesBodies())
 		}

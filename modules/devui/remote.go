@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -23,12 +24,18 @@ import (
 // peers. A remote app's metrics are not read through Netron: the glance
 // says where to find them.
 func Remote(p *netron.Peer, addr string) Backend {
-	return &remote{p: p, addr: addr}
+	return &remote{p: p, addr: addr, events: map[string]*fanout{}}
 }
 
 type remote struct {
 	p    *netron.Peer
 	addr string
+
+	// events serves the event monitor's subscriptions to an event
+	// through one of the peer's to it; mu guards the map, and orders the
+	// subscriptions and their ends.
+	mu     sync.Mutex
+	events map[string]*fanout
 }
 
 func (r *remote) Info() Info {
@@ -102,6 +109,30 @@ func (r *remote) Subscribe(ctx context.Context, pattern string, h netron.EventHa
 		return nil, netron.Errorf(netron.CodeInvalidArgument,
 			"a remote app sends a peer the events it names exactly: subscribe to an event name such as calculator.computed, not the pattern %q", pattern)
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fo := r.events[pattern]
+	if fo == nil {
+		fo = &fanout{}
+	}
+	// The peer sends the fanout the events of this name only.
+	end, err := fo.add(nil, h, func() (func(), error) { return r.peerSubscribe(ctx, pattern, fo.dispatch) })
+	if err != nil {
+		return nil, err
+	}
+	r.events[pattern] = fo
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		end()
+		if fo.empty() && r.events[pattern] == fo {
+			delete(r.events, pattern)
+		}
+	}, nil
+}
+
+// peerSubscribe subscribes h to the event name through the peer.
+func (r *remote) peerSubscribe(ctx context.Context, pattern string, h netron.EventHandler) (func(), error) {
 	unsubscribe, err := r.p.Subscribe(ctx, pattern, h)
 	if code := netron.CodeOf(err); code == netron.CodeUnauthenticated || code == netron.CodePermissionDenied {
 		// The remote app decides as for the peer's connection: the
