@@ -89,6 +89,24 @@ func NATS(t testing.TB) string {
 // and fails under CI=true.
 func NATSServerAt(t testing.TB, port int, store string) (stop func()) {
 	t.Helper()
+	return natsServer(t, port, store)
+}
+
+// NATSServerConf starts a NATS server as NATSServerAt does (with a new,
+// empty store) whose configuration file holds conf ("max_payload: 4MB"),
+// for a test of a server configured otherwise than by default.
+func NATSServerConf(t testing.TB, port int, conf string) (stop func()) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(file, []byte(conf+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return natsServer(t, port, "", "-c", file)
+}
+
+// natsServer is NATSServerAt, with more arguments of nats-server.
+func natsServer(t testing.TB, port int, store string, args ...string) (stop func()) {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if bin, err = exec.LookPath("/usr/sbin/nats-server"); err != nil {
@@ -98,7 +116,7 @@ func NATSServerAt(t testing.TB, port int, store string) (stop func()) {
 	if store == "" {
 		store = t.TempDir()
 	}
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", store)
+	cmd := exec.Command(bin, append(args, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", store)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -118,15 +118,15 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return err
+			return fmt.Errorf("discovery/consul: Register of %s: passing its check: %w", in.ID, err)
 		}
 		// The agent does not know the check (it restarted): register again.
 	}
 	if err := r.c.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{}.WithContext(ctx)); err != nil {
-		return err
+		return fmt.Errorf("discovery/consul: Register of %s: %w", in.ID, err)
 	}
 	if err := r.c.Agent().UpdateTTLOpts(checkID(in.ID), "", api.HealthPassing, q); err != nil {
-		return err
+		return fmt.Errorf("discovery/consul: Register of %s: passing its check: %w", in.ID, err)
 	}
 	r.mu.Lock()
 	r.registered[in.ID] = string(b)
@@ -196,10 +196,10 @@ func (r *Registry) Deregister(ctx context.Context, id string) error {
 	delete(r.registered, id)
 	r.mu.Unlock()
 	err := r.c.Agent().ServiceDeregisterOpts(serviceID(id), (&api.QueryOptions{}).WithContext(ctx))
-	if unknownService(err) {
+	if err == nil || unknownService(err) {
 		return nil
 	}
-	return err
+	return fmt.Errorf("discovery/consul: Deregister of %s: %w", id, err)
 }
 
 // unknownService reports whether err is the agent's answer to a service
@@ -261,7 +261,7 @@ func (r *Registry) read(ctx context.Context, q discovery.Query, index uint64) ([
 	opts := (&api.QueryOptions{WaitIndex: index, WaitTime: max(r.ttl/3, time.Second)}).WithContext(ctx)
 	entries, meta, err := r.c.Health().Service(q.Service, "titan", true, opts)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("discovery/consul: read the instances of %s: %w", q.Service, err)
 	}
 	out := []discovery.Instance{}
 	for _, e := range entries {
@@ -350,7 +350,7 @@ func (r *Registry) healthElsewhere(ctx context.Context, id string) (discovery.He
 	}
 	checks, _, err := r.c.Health().State(api.HealthAny, q())
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("consul: the health of instance %q: %w", id, err)
 	}
 	i := slices.IndexFunc(checks, func(c *api.HealthCheck) bool { return c.ServiceID == sid && c.CheckID == checkID(id) })
 	if i < 0 {
@@ -358,7 +358,7 @@ func (r *Registry) healthElsewhere(ctx context.Context, id string) (discovery.He
 	}
 	entries, _, err := r.c.Health().Service(checks[i].ServiceName, "titan", false, q())
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("consul: the health of instance %q: %w", id, err)
 	}
 	for _, e := range entries {
 		if e.Service == nil || e.Service.ID != sid {
@@ -379,7 +379,7 @@ func (r *Registry) healthElsewhere(ctx context.Context, id string) (discovery.He
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	checks, _, err := r.c.Health().State(api.HealthPassing, (&api.QueryOptions{Filter: `"titan" in ServiceTags`}).WithContext(ctx))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("discovery/consul: list the services: %w", err)
 	}
 	var out []string
 	for _, c := range checks {

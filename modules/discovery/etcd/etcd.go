@@ -155,9 +155,16 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := discovery.CheckEntry(in, b); err != nil {
 		return err
 	}
-	k, v := r.key(in.Service, in.ID), string(b)
+	if err := r.register(ctx, in.ID, r.key(in.Service, in.ID), string(b)); err != nil {
+		return fmt.Errorf("etcd: Register of %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// register is Register of the instance id, whose key k holds v.
+func (r *Registry) register(ctx context.Context, id, k, v string) error {
 	r.mu.Lock()
-	reg, ok := r.leases[in.ID]
+	reg, ok := r.leases[id]
 	r.mu.Unlock()
 	if ok {
 		if _, err := r.c.KeepAliveOnce(ctx, reg.lease); err == nil {
@@ -168,7 +175,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 				}
 				r.log.Warn("an instance's key was gone from its lease: writing it again", "key", k)
 			}
-			return r.write(ctx, in.ID, registered{lease: reg.lease, key: k, value: v}, reg.key)
+			return r.write(ctx, id, registered{lease: reg.lease, key: k, value: v}, reg.key)
 		} else if ctx.Err() != nil {
 			return err
 		}
@@ -178,7 +185,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err != nil {
 		return err
 	}
-	return r.write(ctx, in.ID, registered{lease: lease.ID, key: k, value: v}, reg.key)
+	return r.write(ctx, id, registered{lease: lease.ID, key: k, value: v}, reg.key)
 }
 
 // write puts the instance's key on its lease and deletes old, the key it
@@ -215,6 +222,14 @@ func (r *Registry) remember(id string, reg registered) {
 
 // Deregister implements discovery.Registry.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
+	if err := r.deregister(ctx, id); err != nil {
+		return fmt.Errorf("etcd: Deregister of %s: %w", id, err)
+	}
+	return nil
+}
+
+// deregister is Deregister.
+func (r *Registry) deregister(ctx context.Context, id string) error {
 	r.mu.Lock()
 	reg, ok := r.leases[id]
 	delete(r.leases, id)
@@ -269,7 +284,7 @@ func (r *Registry) skip(msg, key, fault string, args ...any) {
 func (r *Registry) find(ctx context.Context, id string) ([]discovery.Instance, error) {
 	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read %s: %w", r.root, err)
 	}
 	var out []discovery.Instance
 	for _, kv := range resp.Kvs {
@@ -288,7 +303,7 @@ func (r *Registry) Discover(ctx context.Context, q discovery.Query) ([]discovery
 	}
 	resp, err := r.c.Get(ctx, r.root+q.Service+"/", clientv3.WithPrefix())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd: read %s: %w", r.root+q.Service+"/", err)
 	}
 	out := []discovery.Instance{}
 	for _, kv := range resp.Kvs {
@@ -396,7 +411,7 @@ func pause(ctx context.Context, d time.Duration) {
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
 	found, err := r.find(ctx, id)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("etcd: Health of %s: %w", id, err)
 	}
 	if len(found) == 0 {
 		return "", fmt.Errorf("%w: %q", discovery.ErrNotFound, id)
@@ -410,7 +425,7 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
 	resp, err := r.c.Get(ctx, r.root, clientv3.WithPrefix())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd: list the services: read %s: %w", r.root, err)
 	}
 	var out []string
 	for _, kv := range resp.Kvs {

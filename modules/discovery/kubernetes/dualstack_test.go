@@ -28,7 +28,7 @@ func TestDualStackPodIsOneInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ins) != 1 || ins[0].ID != "apps/who-7d9f-abcde" || len(ins[0].Addrs) != 2 {
+	if len(ins) != 1 || ins[0].ID != "apps/who-7d9f-abcde/who@1.0.0" || len(ins[0].Addrs) != 2 {
 		t.Fatalf("Discover = %+v, want the pod once, with both addresses", ins)
 	}
 	if addrs := discovery.Addresses(ins); len(addrs) != 1 {

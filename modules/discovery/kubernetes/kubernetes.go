@@ -8,8 +8,10 @@
 // which passes them to its slices), whose ports are named after the
 // transport they carry (tcp, ws, http, ...). Each endpoint is an
 // instance: ready is healthy, terminating is draining, otherwise
-// unhealthy. Register and Deregister do nothing (the log says so once);
-// Watch follows the slices.
+// unhealthy. A pod's instance has the id
+// <namespace>/<pod>/<service>@<version>, one per Titan service it serves;
+// an endpoint that names no pod has <slice>/<address>. Register and
+// Deregister do nothing (the log says so once); Watch follows the slices.
 package kubernetes
 
 import (
@@ -169,7 +171,11 @@ func (r *Registry) instances(s *discoveryv1.EndpointSlice) []discovery.Instance 
 		in := discovery.Instance{Service: service, Version: version, Health: discovery.Unhealthy}
 		in.ID = s.Name + "/" + host
 		if ep.TargetRef != nil && ep.TargetRef.Name != "" {
-			in.ID = ep.TargetRef.Namespace + "/" + ep.TargetRef.Name
+			// A pod may serve several Titan services (several Services
+			// select it): one instance of each, told apart as the
+			// instances of a Titan process are, by the service's
+			// qualified name after the pod's.
+			in.ID = ep.TargetRef.Namespace + "/" + ep.TargetRef.Name + "/" + service + "@" + version
 		}
 		switch c := ep.Conditions; {
 		case c.Terminating != nil && *c.Terminating:

@@ -187,7 +187,8 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 		return nil, err
 	}
 	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log,
-		regs: map[string]registration{}, back: make(chan struct{}), mu: make(ctxMutex, 1), writeMu: make(ctxMutex, 1)}
+		regs: map[string]registration{}, back: make(chan struct{}), mu: newCtxMutex("the registry's opening of its bucket"),
+		writeMu: newCtxMutex("the registry's other writes (a Register, a Deregister, or the write-back of its entries after a reconnection)")}
 	r.life, r.end = context.WithCancel(context.Background())
 	if _, err := r.store(ctx, false); err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (is JetStream enabled?)", r.bucket, err)
@@ -306,7 +307,7 @@ func (r *Registry) renew(after string) {
 // reports whether it did: a Deregister or Register that ran since the
 // ids were collected is not undone, since they hold writeMu too.
 func (r *Registry) writeBack(ctx context.Context, id string) (bool, error) {
-	if err := r.writeMu.Lock(ctx); err != nil {
+	if err := r.writeMu.Lock(ctx, "write back "+id); err != nil {
 		return false, err
 	}
 	defer r.writeMu.Unlock()
@@ -322,20 +323,32 @@ func (r *Registry) writeBack(ctx context.Context, id string) (bool, error) {
 // ctxMutex is a mutex whose Lock gives up when its context ends, for
 // locks held over calls to the server: an app that stops is not held by
 // a write to a server that does not answer.
-type ctxMutex chan struct{}
+type ctxMutex struct {
+	ch chan struct{}
+	// holders says who holds the lock, for the error of a Lock that gave
+	// up ("the registry's ...").
+	holders string
+}
 
-// Lock locks m, or returns ctx's error when ctx ends first.
-func (m ctxMutex) Lock(ctx context.Context) error {
+// newCtxMutex returns an unlocked ctxMutex held by holders.
+func newCtxMutex(holders string) ctxMutex {
+	return ctxMutex{ch: make(chan struct{}, 1), holders: holders}
+}
+
+// Lock locks m for op (what the caller does, for the error), or returns
+// an error that names op and what it waited for, and wraps ctx's error,
+// when ctx ends first.
+func (m ctxMutex) Lock(ctx context.Context, op string) error {
 	select {
-	case m <- struct{}{}:
+	case m.ch <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return fmt.Errorf("discovery/nats: %s: waiting for %s: %w", op, m.holders, ctx.Err())
 	}
 }
 
 // Unlock unlocks m.
-func (m ctxMutex) Unlock() { <-m }
+func (m ctxMutex) Unlock() { <-m.ch }
 
 // reregisterTimeout bounds the registration that follows a reconnection.
 const reregisterTimeout = 2 * time.Second
@@ -350,7 +363,7 @@ func (r *Registry) backSignal() <-chan struct{} {
 
 // store returns the bucket, created (again, when recreate) if needed.
 func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue, error) {
-	if err := r.mu.Lock(ctx); err != nil {
+	if err := r.mu.Lock(ctx, "open the bucket "+r.bucket); err != nil {
 		return nil, err
 	}
 	defer r.mu.Unlock()
@@ -371,7 +384,7 @@ func (r *Registry) store(ctx context.Context, recreate bool) (jetstream.KeyValue
 // reopen opens the bucket again (see open), for a server that may be a
 // new one.
 func (r *Registry) reopen(ctx context.Context) error {
-	if err := r.mu.Lock(ctx); err != nil {
+	if err := r.mu.Lock(ctx, "open the bucket "+r.bucket+" again"); err != nil {
 		return err
 	}
 	defer r.mu.Unlock()
@@ -388,10 +401,16 @@ func (r *Registry) reopen(ctx context.Context) error {
 // services: its age limit, the longest time an entry is kept, is raised
 // to this registry's ttl when it is shorter and never lowered, so that no
 // opener makes other apps' entries age out between their heartbeats.
-// (Whether an entry is live is its own ttl's question: see entry.)
+// (Whether an entry is live is its own ttl's question: see entry.) A
+// bucket it creates refuses entries longer than discovery.MaxEntryBytes.
 func (r *Registry) open(ctx context.Context) (jetstream.KeyValue, error) {
+	// The bucket refuses an entry longer than discovery.MaxEntryBytes,
+	// which every reader would skip: a server whose max_payload is
+	// raised beyond it would otherwise have every reader download such
+	// an entry, on every read, before skipping it.
 	cfg := jetstream.KeyValueConfig{
 		Bucket: r.bucket, TTL: r.ttl, History: 1, Description: "Titan service instances (modules/discovery/nats)",
+		MaxValueSize: discovery.MaxEntryBytes,
 	}
 	kv, err := r.js.KeyValue(ctx, r.bucket)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
@@ -479,7 +498,7 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 		return err
 	}
 	k := key(in.Service, in.ID)
-	if err := r.writeMu.Lock(ctx); err != nil {
+	if err := r.writeMu.Lock(ctx, "Register of "+in.ID); err != nil {
 		return err
 	}
 	r.regsMu.Lock()
@@ -579,7 +598,7 @@ func (r *Registry) put(ctx context.Context, k string, b []byte) error {
 // Deregister implements discovery.Registry: it deletes the id's entries
 // under every service.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
-	if err := r.writeMu.Lock(ctx); err != nil {
+	if err := r.writeMu.Lock(ctx, "Deregister of "+id); err != nil {
 		return err
 	}
 	defer r.writeMu.Unlock()

@@ -185,15 +185,6 @@ end
 return 0
 `)
 
-// unlistScript takes the service ARGV[1] out of the list of services
-// KEYS[1] unless its index KEYS[2] is a set with an id.
-var unlistScript = goredis.NewScript(`
-if redis.call('TYPE', KEYS[2])['ok'] == 'set' and redis.call('SCARD', KEYS[2]) > 0 then
-  return 0
-end
-return redis.call('SREM', KEYS[1], ARGV[1])
-`)
-
 // deregisterScript removes the instance KEYS[1] (id ARGV[1]) from its
 // index (under the prefix ARGV[2]) and publishes its service on KEYS[2].
 // A key of another type than a hash is deleted, and its type returned
@@ -219,29 +210,91 @@ end
 return ''
 `)
 
-// readScript reads the entries of the instance keys KEYS, each as the
-// JSON of its entry, false when the key or its entry is missing, the key's
-// type in a table when it is not a hash, and the entry's length when it
-// is longer than ARGV[1] bytes: an entry that every reader skips is not
-// sent to them.
-var readScript = goredis.NewScript(`
-local out = {}
-for i, key in ipairs(KEYS) do
+// entryLua defines entry(key, max), the entry of the instance key: the
+// JSON of its entry, false when the key or its entry is missing, the
+// key's type in a table when it is not a hash, and the entry's length
+// when it is longer than max bytes: an entry that every reader skips is
+// not sent to them.
+const entryLua = `
+local function entry(key, max)
   local t = redis.call('TYPE', key)['ok']
   if t == 'none' then
-    out[i] = false
+    return false
   elseif t ~= 'hash' then
-    out[i] = {t}
-  else
-    local n = redis.call('HSTRLEN', key, 'json')
-    if n > tonumber(ARGV[1]) then
-      out[i] = n
-    else
-      out[i] = redis.call('HGET', key, 'json')
-    end
+    return {t}
   end
+  local n = redis.call('HSTRLEN', key, 'json')
+  if n > max then
+    return n
+  end
+  return redis.call('HGET', key, 'json')
+end
+`
+
+// readScript reads the entries of the instance keys KEYS (see entryLua),
+// those longer than ARGV[1] bytes as their length.
+var readScript = goredis.NewScript(entryLua + `
+local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = entry(key, tonumber(ARGV[1]))
 end
 return out
+`)
+
+// servicesScript reads, in one call, the list of services under the
+// prefix ARGV[1] and the entries of each service's instances (those
+// longer than ARGV[2] bytes as their length, see entryLua). It returns
+// the list's type, then for each service its name, its index's type, the
+// ids of the index and their entries. The keys are the prefix's, not
+// KEYS: the ids are known only once the indexes are read.
+var servicesScript = goredis.NewScript(entryLua + `
+local prefix, max = ARGV[1], tonumber(ARGV[2])
+local list = prefix .. ':discovery:services'
+local t = redis.call('TYPE', list)['ok']
+local out = {t}
+if t ~= 'set' then
+  return out
+end
+for _, name in ipairs(redis.call('SMEMBERS', list)) do
+  local index = prefix .. ':discovery:service:' .. name
+  local it = redis.call('TYPE', index)['ok']
+  local ids, entries = {}, {}
+  if it == 'set' then
+    ids = redis.call('SMEMBERS', index)
+    for i, id in ipairs(ids) do
+      entries[i] = entry(prefix .. ':discovery:instance:' .. id, max)
+    end
+  end
+  table.insert(out, {name, it, ids, entries})
+end
+return out
+`)
+
+// tidyServicesScript tidies what a read of the services found, under the
+// prefix ARGV[1]: ARGV[2...] is, for each service, its name, "1" to take
+// it out of the list of services KEYS[1] unless its index is a set with
+// an id, the count of the ids that follow, and those ids, taken out of
+// its index if they are still stale.
+var tidyServicesScript = goredis.NewScript(staleLua + `
+local prefix = ARGV[1]
+local i = 2
+while i <= #ARGV do
+  local name, unlist, n = ARGV[i], ARGV[i+1], tonumber(ARGV[i+2])
+  local index = prefix .. ':discovery:service:' .. name
+  local isset = redis.call('TYPE', index)['ok'] == 'set'
+  if isset then
+    for j = i + 3, i + 2 + n do
+      if stale(prefix, name, ARGV[j]) then
+        redis.call('SREM', index, ARGV[j])
+      end
+    end
+  end
+  if unlist == '1' and not (isset and redis.call('SCARD', index) > 0) then
+    redis.call('SREM', KEYS[1], name)
+  end
+  i = i + 3 + n
+end
+return 0
 `)
 
 // entries reads the entries of the instance keys (see readScript): each
@@ -346,10 +399,26 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 	if err != nil {
 		return nil, fmt.Errorf("redis: read the instances of %s: %w", service, err)
 	}
+	out, gone, err := r.sift(service, ids, entries)
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 { // expired or moved: tidy the index, asking again in the script (an id may register meanwhile)
+		_ = tidyScript.Run(ctx, r.c, []string{r.indexKey(service)}, append([]any{r.prefix, service}, gone...)...).Err()
+	}
+	discovery.SortInstances(out)
+	return out, nil
+}
+
+// sift reads the entries of the ids of service's index (see entries):
+// it returns the live instances, and the ids whose entry expired or is
+// now of another service (the index's to tidy); entries that are not a
+// hash or not a valid instance of their id are skipped and logged.
+func (r *Registry) sift(service string, ids []string, entries []any) ([]discovery.Instance, []any, error) {
 	var out []discovery.Instance
 	var gone []any
 	for i, e := range entries {
-		key := keys[i]
+		key := r.instanceKey(ids[i])
 		var s string
 		switch e := e.(type) {
 		case nil:
@@ -367,7 +436,7 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 		case string:
 			s = e
 		default:
-			return nil, fmt.Errorf("redis: read %s: an answer of type %T", key, e)
+			return nil, nil, fmt.Errorf("redis: read %s: an answer of type %T", key, e)
 		}
 		in, err := discovery.DecodeInstance([]byte(s))
 		if err != nil {
@@ -390,11 +459,7 @@ func (r *Registry) read(ctx context.Context, service string) ([]discovery.Instan
 		r.bad.Forget(key)
 		out = append(out, in)
 	}
-	if len(gone) > 0 { // expired or moved: tidy the index, asking again in the script (an id may register meanwhile)
-		_ = tidyScript.Run(ctx, r.c, []string{r.indexKey(service)}, append([]any{r.prefix, service}, gone...)...).Err()
-	}
-	discovery.SortInstances(out)
-	return out, nil
+	return out, gone, nil
 }
 
 // skip logs an entry (at key) that a read skipped, with args, unless the
@@ -497,32 +562,87 @@ func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, err
 // instance, sorted (names whose instances all expired leave the list).
 // A service whose index is not a set is skipped and logged, as is the
 // list of names when it is not a set (none is listed); the next Register
-// replaces it.
+// replaces it. The list, the indexes and the entries are read in one
+// call (see servicesScript), and what it found expired is tidied in one
+// more.
 func (r *Registry) Services(ctx context.Context) ([]string, error) {
-	names, err := r.c.SMembers(ctx, r.servicesKey()).Result()
-	if wrongType(err) {
-		t := r.keyType(ctx, r.servicesKey())
-		r.skip("skipping a list of services that is not a set", r.servicesKey(), t, "type", t, "error", err)
-		return nil, nil
-	}
+	v, err := servicesScript.Run(ctx, r.c, nil, r.prefix, discovery.MaxEntryBytes).Slice()
 	if err != nil {
-		return nil, fmt.Errorf("redis: read %s: %w", r.servicesKey(), err)
+		return nil, fmt.Errorf("redis: read the services of %s: %w", r.servicesKey(), err)
+	}
+	t := ""
+	if len(v) > 0 {
+		t, _ = v[0].(string)
+	}
+	switch t {
+	case "set":
+	case "none":
+		r.bad.Forget(r.servicesKey())
+		return nil, nil
+	case "":
+		return nil, fmt.Errorf("redis: read the services of %s: an answer of %d values, the first of type %T", r.servicesKey(), len(v), v[0])
+	default:
+		r.skip("skipping a list of services that is not a set", r.servicesKey(), t, "type", t)
+		return nil, nil
 	}
 	r.bad.Forget(r.servicesKey())
 	var out []string
-	for _, n := range names {
-		ins, err := r.read(ctx, n)
+	var tidy []any // the arguments of tidyServicesScript
+	for _, s := range v[1:] {
+		name, it, ids, entries, err := serviceAnswer(s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("redis: read the services of %s: %w", r.servicesKey(), err)
+		}
+		var ins []discovery.Instance
+		var gone []any
+		switch it {
+		case "set", "none":
+			r.bad.Forget(r.indexKey(name))
+			if ins, gone, err = r.sift(name, ids, entries); err != nil {
+				return nil, err
+			}
+		default:
+			r.skip("skipping a service index that is not a set", r.indexKey(name), it, "type", it)
 		}
 		if len(ins) > 0 {
-			out = append(out, n)
-		} else { // unless an instance registered meanwhile
-			_ = unlistScript.Run(ctx, r.c, []string{r.servicesKey(), r.indexKey(n)}, n).Err()
+			out = append(out, name)
 		}
+		if len(ins) == 0 || len(gone) > 0 { // unlisted unless an instance registered meanwhile
+			unlist := "0"
+			if len(ins) == 0 {
+				unlist = "1"
+			}
+			tidy = append(append(tidy, name, unlist, len(gone)), gone...)
+		}
+	}
+	if len(tidy) > 0 {
+		_ = tidyServicesScript.Run(ctx, r.c, []string{r.servicesKey()}, append([]any{r.prefix}, tidy...)...).Err()
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// serviceAnswer reads the answer of servicesScript about one service: its
+// name, its index's type, its ids and their entries (see entries).
+func serviceAnswer(v any) (name, indexType string, ids []string, entries []any, err error) {
+	parts, ok := v.([]any)
+	if !ok || len(parts) != 4 {
+		return "", "", nil, nil, fmt.Errorf("an answer about a service of type %T, not 4 values", v)
+	}
+	name, ok1 := parts[0].(string)
+	indexType, ok2 := parts[1].(string)
+	rawIDs, ok3 := parts[2].([]any)
+	entries, ok4 := parts[3].([]any)
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(entries) != len(rawIDs) {
+		return "", "", nil, nil, fmt.Errorf("a malformed answer about the service %v", parts[0])
+	}
+	ids = make([]string, len(rawIDs))
+	for i, id := range rawIDs {
+		if ids[i], ok = id.(string); !ok {
+			return "", "", nil, nil, fmt.Errorf("an id of type %T in the answer about the service %s", id, name)
+		}
+	}
+	return name, indexType, ids, entries, nil
 }
 
 var _ discovery.Lister = (*Registry)(nil)
