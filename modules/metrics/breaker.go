@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"fmt"
 	"iter"
 	"maps"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -57,9 +59,27 @@ type Breakers interface {
 const BreakerGroup = "titan.metrics.breakers"
 
 // AsBreakers annotates a constructor returning a [Breakers] into
-// [BreakerGroup].
+// [BreakerGroup]. The constructor must return a Breakers, not a nil one
+// (nor a nil pointer): the app fails to start with an error that says so.
+// A module that has no breakers returns one whose iterator yields none.
 func AsBreakers(f any) any {
 	return fx.Annotate(f, fx.As(new(Breakers)), fx.ResultTags(`group:"`+BreakerGroup+`"`))
+}
+
+// checkBreakers refuses a nil Breakers in the group, or one that is a nil
+// pointer: every scrape would call it, and panic.
+func checkBreakers(bs []Breakers) error {
+	for _, b := range bs {
+		if b == nil {
+			return fmt.Errorf("metrics: a constructor in the group %s (metrics.AsBreakers) returned a nil Breakers; "+
+				"to report no breakers, return one whose BreakerStates yields none", BreakerGroup)
+		}
+		if v := reflect.ValueOf(b); v.Kind() == reflect.Pointer && v.IsNil() {
+			return fmt.Errorf("metrics: a constructor in the group %s (metrics.AsBreakers) returned a nil Breakers (a nil %T); "+
+				"to report no breakers, return one whose BreakerStates yields none", BreakerGroup, b)
+		}
+	}
+	return nil
 }
 
 // breakerCollector gives titan_breaker_state from the Breakers.

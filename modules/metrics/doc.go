@@ -54,7 +54,9 @@
 // call that the engine answers not_found, before any interceptor sees it
 // (over a connection or through the HTTP and NATS gateways), is counted
 // under method "_UNKNOWN" of its service, or service "_UNKNOWN" when the
-// service is unknown ([Unknown]: never the names the caller gave);
+// service is unknown ([Unknown]: never the names the caller gave), and
+// so is a call it answers invalid_argument because its method name is
+// invalid;
 // the methods called are counted apart
 // up to metrics.maxMethods distinct pairs of service and method, and
 // together under service and method "_OTHER" beyond (so are the calls to

@@ -45,9 +45,10 @@ type Interceptor struct {
 }
 
 var (
-	_ netron.CallBorrower     = (*Interceptor)(nil)
-	_ netron.Positioned       = (*Interceptor)(nil)
-	_ netron.NotFoundObserver = (*Interceptor)(nil)
+	_ netron.CallBorrower        = (*Interceptor)(nil)
+	_ netron.Positioned          = (*Interceptor)(nil)
+	_ netron.NotFoundObserver    = (*Interceptor)(nil)
+	_ netron.InvalidNameObserver = (*Interceptor)(nil)
 )
 
 // Option configures an [Interceptor].
@@ -128,7 +129,8 @@ var constLabels = prometheus.Labels{"rpc_system": "netron"}
 // unknownHelp says, in the help of the server's call counts, how the calls
 // to unknown names are counted.
 var unknownHelp = map[string]string{
-	"server": "; calls to a method or service the server does not have (answered not_found) are counted under rpc_method \"" +
+	"server": "; calls to a method or service the server does not have (answered not_found), and calls whose method name is invalid " +
+		"(answered invalid_argument), are counted under rpc_method \"" +
 		Unknown + "\" of their service, or rpc_service \"" + Unknown + "\" for an unknown service, never under the names the caller gave",
 }
 
@@ -195,6 +197,15 @@ func (ic *Interceptor) series(call *netron.Call) *callSeries {
 func (ic *Interceptor) CallNotFound(service, transport string) {
 	s := ic.served.notFound(service).forTransport(transport)
 	s.end(errNotFound, s.begin())
+}
+
+// CallInvalidName implements [netron.InvalidNameObserver]: a call the
+// server answered invalid_argument for its method name is counted,
+// started and finished invalid_argument, under method [Unknown] of its
+// service, or of service [Unknown] when the service is unknown.
+func (ic *Interceptor) CallInvalidName(service, transport string) {
+	s := ic.served.notFound(service).forTransport(transport)
+	s.end(errInvalidName, s.begin())
 }
 
 // WrapUnary implements [netron.Interceptor]: a call that panics inside
@@ -283,9 +294,10 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 }
 
 var (
-	errPanicked = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
-	errStopped  = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
-	errNotFound = netron.NewError(netron.CodeNotFound, errors.New("no such service or method"))
+	errPanicked    = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
+	errStopped     = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
+	errNotFound    = netron.NewError(netron.CodeNotFound, errors.New("no such service or method"))
+	errInvalidName = netron.NewError(netron.CodeInvalidArgument, errors.New("invalid method name"))
 )
 
 // WrapStreamingClient implements [netron.Interceptor]: a stream made ends

@@ -203,6 +203,9 @@ type observeParams struct {
 // Netron's and discovery's, so its stop runs before theirs.
 func observe(p observeParams) error {
 	a := p.Admin
+	if err := checkBreakers(p.Breakers); err != nil {
+		return err
+	}
 	if a.reg != nil {
 		cs := []prometheus.Collector{newPeersCollector(p.Netron), newTrafficCollector(p.Netron), newBreakerCollector(p.Breakers)}
 		for _, ic := range p.Innermost {

@@ -20,8 +20,10 @@ const (
 	Other = "_OTHER"
 	// Unknown is the method, and the service, of the calls the server
 	// answered not_found: to a method its service lacks (the service is
-	// named), or to a service it does not have (Unknown too). The names
-	// the caller gave are not label values: it may make up any.
+	// named), or to a service it does not have (Unknown too); and of the
+	// calls it answered invalid_argument because their method name is
+	// invalid. The names the caller gave are not label values: it may
+	// make up any.
 	Unknown = "_UNKNOWN"
 	// InProcess is the transport of a call that travels over none.
 	InProcess = "inproc"
@@ -235,8 +237,9 @@ func (t *servedMethods) of(call *netron.Call) *methodSeries {
 }
 
 // notFound returns the series of the calls to service (a qualified name;
-// "" when it is unknown) answered not_found; there is one per service
-// registered, and one for the unknown services.
+// "" when it is unknown) answered not_found, or invalid_argument for
+// their method name; there is one per service registered, and one for
+// the unknown services.
 func (t *servedMethods) notFound(service string) *methodSeries {
 	name := Unknown
 	if service != "" {

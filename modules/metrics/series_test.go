@@ -3,12 +3,14 @@ package metrics_test
 import (
 	"context"
 	"iter"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/titanframework/titan"
+	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/metrics"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
@@ -180,6 +182,29 @@ func TestBreakersNilIteratorAndBadName(t *testing.T) {
 	for name, want := range map[string]float64{"users@^1": 2, "bad\uFFFDname": 1} {
 		if got, ok := sample(fams, "titan_breaker_state", map[string]string{"breaker": name}); !ok || got != want {
 			t.Errorf("titan_breaker_state{breaker=%q} = %v (found %v), want %v", name, got, ok, want)
+		}
+	}
+}
+
+// pointerBreakers is a breaker module kept behind a pointer.
+type pointerBreakers struct{ states breakers }
+
+func (b *pointerBreakers) BreakerStates() iter.Seq2[string, metrics.BreakerState] {
+	return b.states.BreakerStates()
+}
+
+// A constructor given to metrics.AsBreakers that returns no Breakers (a
+// nil interface, or a nil pointer) fails the app's wiring with an error
+// that names the group and the type, rather than every scrape of
+// /metrics later.
+func TestNilBreakersRefusedAtWiring(t *testing.T) {
+	for name, ctor := range map[string]any{
+		"nil interface": func() metrics.Breakers { return nil },
+		"nil pointer":   func() (*pointerBreakers, error) { return nil, nil },
+	} {
+		err := titan.New(testsrv.Settings(), titan.Provide(metrics.AsBreakers(ctor))).Err()
+		if err == nil || !strings.Contains(err.Error(), "nil Breakers") || !strings.Contains(err.Error(), metrics.BreakerGroup) {
+			t.Errorf("%s: %v, want an error naming a nil Breakers in %s", name, err, metrics.BreakerGroup)
 		}
 	}
 }

@@ -57,6 +57,7 @@ func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method
 		return nil, nil, err
 	}
 	if !validMethodName(inv.Method) {
+		n.callInvalidName(svc.qualified, inv.Transport)
 		return nil, nil, invalidMethodName(svc.qualified, inv.Method)
 	}
 	m := svc.methods[inv.Method]

@@ -283,6 +283,33 @@ func (n *Netron) callNotFound(service, transport string) {
 	}
 }
 
+// InvalidNameObserver is implemented by an interceptor that counts the
+// calls the engine answers invalid_argument, before any interceptor runs,
+// because their method name breaks the wire rule (1 to 255 letters,
+// digits, _ or $, not starting with a digit). The engine calls
+// CallInvalidName for each such call, before it answers it, over a
+// connection or handed in by a gateway ([Netron.Invoke],
+// [Netron.InvokeStream]): service is the qualified name of the service
+// the call named, "" when the Netron has no such service (or does not
+// expose it on the transport); transport is what [Call.Transport] would
+// be. The name itself is not given: the caller makes it up, so it is no
+// label for a series.
+type InvalidNameObserver interface {
+	Interceptor
+	CallInvalidName(service, transport string)
+}
+
+// callInvalidName tells the interceptors that observe them
+// (InvalidNameObserver) of a call of service over transport answered
+// invalid_argument for its method name.
+func (n *Netron) callInvalidName(service, transport string) {
+	for _, ic := range n.interceptors {
+		if o, ok := ic.(InvalidNameObserver); ok {
+			o.CallInvalidName(service, transport)
+		}
+	}
+}
+
 // borrowsAll reports whether every interceptor of ics borrows its Calls.
 func borrowsAll(ics []Interceptor) bool {
 	for _, ic := range ics {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/titanframework/titan/modules/netron"
+	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
 // notFoundLog is an interceptor that records the calls answered not_found.
@@ -49,6 +50,61 @@ func TestNotFoundObservedThroughInvoke(t *testing.T) {
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	want := []string{"|http", "calculator@1.0.0|http", "calculator@1.0.0|nats"}
+	if !slices.Equal(obs.got, want) {
+		t.Errorf("observed %q, want %q", obs.got, want)
+	}
+}
+
+// invalidNameLog is an interceptor that records the calls answered
+// invalid_argument for their method name.
+type invalidNameLog struct {
+	netron.UnaryInterceptorFunc
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *invalidNameLog) CallInvalidName(service, transport string) {
+	l.mu.Lock()
+	l.got = append(l.got, service+"|"+transport)
+	l.mu.Unlock()
+}
+
+// The calls answered invalid_argument for a method name that breaks the
+// wire rule are reported to an InvalidNameObserver, from a connection (a
+// TypeScript peer's too) and from a gateway, with the service when the
+// Netron has it and never the names the caller made up.
+func TestInvalidNameObserved(t *testing.T) {
+	obs := &invalidNameLog{UnaryInterceptorFunc: func(next netron.UnaryFunc) netron.UnaryFunc { return next }}
+	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(obs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("calculator", "1.0.0", &Calc{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := n.Invoke(ctx, &netron.Invocation{Service: "calculator", Method: "get-total", Transport: "http"}); netron.CodeOf(err) != netron.CodeInvalidArgument {
+		t.Fatalf("Invoke: %v, want invalid_argument", err)
+	}
+	if _, err := n.InvokeStream(ctx, &netron.Invocation{Service: "calculator", Method: "1count", Transport: "nats"}); netron.CodeOf(err) != netron.CodeInvalidArgument {
+		t.Fatalf("InvokeStream: %v, want invalid_argument", err)
+	}
+	addr, err := n.Listen(ctx, "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, addr)
+	c.handshake("ts-peer")
+	if msg := rawError(t, c, 1, protocol.TypeCall, []any{"calculator@1.0.0", "get-total", 1}); msg != "Invalid method name" {
+		t.Fatalf("TypeScript peer: %q, want %q", msg, "Invalid method name")
+	}
+	if msg := rawError(t, c, 2, protocol.TypeCall, []any{"nosuch@1.0.0", "get-total", 1}); msg != "Invalid method name" {
+		t.Fatalf("TypeScript peer, unknown service: %q, want %q", msg, "Invalid method name")
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	want := []string{"calculator@1.0.0|http", "calculator@1.0.0|nats", "calculator@1.0.0|tcp", "|tcp"}
 	if !slices.Equal(obs.got, want) {
 		t.Errorf("observed %q, want %q", obs.got, want)
 	}

@@ -80,13 +80,19 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 	nameb, ok := rawString(elems[1])
 	if !ok || !validMethodName(nameb) {
 		err := Errorf(CodeInvalidArgument, "Invalid method name")
+		svc, ferr := n.findService(string(defIDb))
 		if ok && c.ext.Load() { // a Go peer: Titan's message, naming it
 			service := string(defIDb)
-			if svc, ferr := n.findService(service); ferr == nil {
+			if ferr == nil {
 				service = svc.qualified // not its definition id
 			}
 			err = invalidMethodName(service, string(nameb))
 		}
+		observed := "" // the observers get no name the caller made up
+		if ferr == nil && svc.exposedOn(c.p.scheme) {
+			observed = svc.qualified
+		}
+		n.callInvalidName(observed, c.p.Transport())
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}

@@ -195,6 +195,20 @@ func (c *callCtx) finishFrom(err error, byParent bool) {
 	after.Run()
 }
 
+// endedByRequest reports whether ctx, a call's context (callContext),
+// has ended because the request's context did: the client went away, or
+// a deadline set outside the gateway (a middleware's) passed, rather than
+// the call's own timeout.
+func endedByRequest(ctx context.Context) bool {
+	c, ok := ctx.(*callCtx)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err != nil && c.byParent
+}
+
 // cancel ends the context when the call returns.
 func (c *callCtx) cancel() { c.finish(context.Canceled) }
 

@@ -135,12 +135,15 @@ func (c *Client) Stream(ctx context.Context, service, method string, args ...any
 	if resp.StatusCode/100 != 2 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		defer cancel()
 		defer resp.Body.Close()
-		b, err := readAll(nil, io.LimitReader(resp.Body, c.maxBody))
+		b, err := readAll(nil, io.LimitReader(resp.Body, c.maxBody+1))
 		if err != nil {
 			return nil, sendError(ctx, fmt.Errorf("read the answer: %w", err))
 		}
 		if resp.StatusCode/100 == 2 {
 			return nil, netron.Errorf(netron.CodeInvalidArgument, "%s.%s is not a stream method", service, method)
+		}
+		if int64(len(b)) > c.maxBody { // not decoded cut at the limit
+			return nil, c.tooLarge(max(int64(len(b)), resp.ContentLength))
 		}
 		_, err = decodeAnswer(resp.StatusCode, resp.Header.Get("X-Titan-Code"), b)
 		return nil, err

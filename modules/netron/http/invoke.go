@@ -295,7 +295,8 @@ func tooManyBytes(limit int) error {
 }
 
 // callError converts the error of a call, naming the timeout when the
-// request's own deadline passed.
+// call's own deadline (timeout) passed, and the request's context when a
+// deadline set on it outside the gateway (a middleware's) passed first.
 func callError(ctx context.Context, err error, timeout time.Duration) *apiError {
 	if errors.Is(err, errTooManyItems) || errors.Is(err, errTooManyBytes) {
 		e := invocationError(err)
@@ -304,7 +305,15 @@ func callError(ctx context.Context, err error, timeout time.Duration) *apiError 
 	}
 	e := invocationError(err)
 	if e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		e.message = fmt.Sprintf("Request timed out after %dms", timeout.Milliseconds())
+		switch {
+		case !endedByRequest(ctx):
+			e.message = fmt.Sprintf("Request timed out after %dms", timeout.Milliseconds())
+		case timeout > 0:
+			e.message = fmt.Sprintf("Request timed out: the deadline of the request's context passed (one set outside the gateway, such as a middleware's) before the call's own timeout of %dms",
+				timeout.Milliseconds())
+		default:
+			e.message = "Request timed out: the deadline of the request's context passed (one set outside the gateway, such as a middleware's)"
+		}
 	}
 	return e
 }
@@ -645,7 +654,7 @@ func (h *Handler) batchItem(r *http.Request, q *invokeRequest, room *atomic.Int6
 			return fail(batchTooLarge(limit))
 		}
 		e := callError(ctx, err, timeout)
-		if cut && e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if cut && e.goCode == netron.CodeDeadlineExceeded && errors.Is(ctx.Err(), context.DeadlineExceeded) && !endedByRequest(ctx) {
 			e.message = fmt.Sprintf("Request timed out: the batch's requests together may take at most %dms (http.timeout, WithTimeout)",
 				clock.limit.Milliseconds())
 		}
@@ -682,11 +691,15 @@ type batchClock struct {
 
 // timeout returns the time a request of the batch starting now may take:
 // own, its timeout, or less when the batch's time ends first (cut true);
-// none (0 or less) when the batch's time has passed.
+// none (0 or less) when the batch's time has passed. The batch's time
+// ending less than a millisecond (the unit of the messages) before own
+// does not cut the request: the requests of a parallel batch start a few
+// microseconds apart, and those with the timeout of the first must time
+// out as the first does, naming their own timeout.
 func (c *batchClock) timeout(own time.Duration) (d time.Duration, cut bool) {
 	now := time.Now()
 	c.once.Do(func() { c.deadline = now.Add(c.limit) })
-	if left := c.deadline.Sub(now); left < own {
+	if left := c.deadline.Sub(now); left <= own-time.Millisecond {
 		return left, true
 	}
 	return own, false

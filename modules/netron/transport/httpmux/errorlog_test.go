@@ -139,3 +139,27 @@ func TestTLSHandshakeErrorIsDebug(t *testing.T) {
 		t.Errorf("got %d records, the first at %v: %q; want one at debug level", len(got), got[0].Level, got[0].Message)
 	}
 }
+
+// A panic value of several lines is logged whole in the record's panic
+// attribute, and the stack alone in its stack attribute.
+func TestMultiLinePanicIsLoggedWhole(t *testing.T) {
+	s, log := acquireLogged(t, transport.Options{})
+	const value = "first line of the panic\nsecond line\n\nlast line"
+	if _, err := s.Handle("/boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic(value)
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := plain.Get("http://" + s.Addr() + "/boom"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("GET /boom: %d, want the connection closed", resp.StatusCode)
+	}
+	panics := log.wait(t, func(r slog.Record) bool { return r.Message == "an HTTP handler panicked" })
+	r := panics[0]
+	if got := attr(r, "panic"); got != value {
+		t.Errorf("panic = %q, want %q", got, value)
+	}
+	if stack := attr(r, "stack"); !strings.HasPrefix(stack, "goroutine ") || strings.Contains(stack, "last line") {
+		t.Errorf("stack = %.80q, want the stack alone, from its goroutine line", stack)
+	}
+}

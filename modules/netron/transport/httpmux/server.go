@@ -204,10 +204,14 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	level, args := slog.LevelWarn, []any(nil)
 	switch {
 	case strings.HasPrefix(msg, "http: panic serving "):
-		// "http: panic serving <remote>: <value>\n<stack>"
+		// "http: panic serving <remote>: <value>\n<stack>"; the value may have lines of its
+		// own, the stack (one goroutine's) starts at its last "goroutine N [...]:" line.
 		rest := strings.TrimPrefix(msg, "http: panic serving ")
 		remote, rest, _ := strings.Cut(rest, ": ")
-		value, stack, _ := strings.Cut(rest, "\n")
+		value, stack := rest, ""
+		if i := strings.LastIndex(rest, "\ngoroutine "); i >= 0 {
+			value, stack = rest[:i], rest[i+1:]
+		}
 		level, msg = slog.LevelError, "an HTTP handler panicked"
 		args = []any{"remote", remote, "panic", value, "stack", stack}
 	case strings.HasPrefix(msg, "http: TLS handshake error"), strings.HasPrefix(msg, "http: URL query contains semicolon"):
