@@ -134,6 +134,46 @@ func TestPanickingCheck(t *testing.T) {
 	}
 }
 
+// dbError is an error of a driver, whose Error method reads its fields.
+type dbError struct{ msg string }
+
+func (e *dbError) Error() string { return e.msg }
+
+// A check whose error panics when it is read (a nil *dbError returned as
+// an error) fails like a check that panics, rather than crashing the
+// process from the probe's goroutine; the others still answer.
+func TestCheckWhoseErrorPanics(t *testing.T) {
+	c, err := health.NewChecker(0, health.Check{Name: "bad", Run: func(context.Context) error {
+		var e *dbError // no failure, but a non-nil error
+		return e
+	}}, health.Check{Name: "good", Run: func(context.Context) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := c.Ready(context.Background())
+	if r := rep.Checks["bad"]; r.Healthy || !strings.Contains(r.Error, "*health_test.dbError") || !strings.Contains(r.Error, "nil pointer dereference") {
+		t.Fatalf("bad = %+v, want failed, naming the error's type and its panic", r)
+	}
+	if !rep.Checks["good"].Healthy || rep.Status != health.Degraded {
+		t.Fatalf("report = %+v", rep)
+	}
+}
+
+// A check that ends its goroutine without returning (runtime.Goexit, as
+// t.FailNow does) did not pass.
+func TestCheckThatDoesNotReturn(t *testing.T) {
+	c, err := health.NewChecker(0, health.Check{Name: "gone", Critical: true, Run: func(context.Context) error {
+		runtime.Goexit()
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Ready(context.Background()).Checks["gone"]; r.Healthy || !strings.Contains(r.Error, "Goexit") {
+		t.Fatalf("gone = %+v, want failed, saying it ended without returning", r)
+	}
+}
+
 // Drain makes Ready unhealthy, with a critical draining result, and leaves
 // Live alone.
 func TestDrain(t *testing.T) {

@@ -2,6 +2,7 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -44,16 +45,25 @@ func (rs *checkRuns) join(ctx context.Context, ch Check, timeout time.Duration) 
 	go func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 		defer cancel()
+		var err error
+		returned := false
 		defer func() {
-			if p := recover(); p != nil {
+			p := recover()
+			switch {
+			case p != nil && returned:
+				r.err = fmt.Errorf("check failed with a %T whose Error method panicked: %v", err, p)
+			case p != nil:
 				r.err = fmt.Errorf("check panicked: %v", p)
+			case !returned:
+				r.err = errors.New("check ended without returning (runtime.Goexit)")
 			}
 			rs.mu.Lock()
 			delete(rs.running, ch.Name)
 			rs.mu.Unlock()
 			close(r.done)
 		}()
-		err := ch.Run(ctx)
+		err = ch.Run(ctx)
+		returned = true
 		if ctx.Err() != nil {
 			// A probe that joined the run late may see it end before
 			// its own timeout: it is told why as the first probe is,
@@ -63,6 +73,12 @@ func (rs *checkRuns) join(ctx context.Context, ch Check, timeout time.Duration) 
 			} else {
 				err = fmt.Errorf("no answer within %v: %w", timeout, err)
 			}
+		}
+		if err != nil {
+			// The message is read here, where a panic is recovered: an
+			// error whose Error method panics (a nil *T returned as an
+			// error) would crash the probe that reads it.
+			err = errors.New(err.Error())
 		}
 		r.err = err
 	}()

@@ -170,9 +170,11 @@ const (
 // time left ("circuit breaker \"users@^1\" is open: users@^1.get not
 // sent; retry after 4.2s"). After cfg.Delay the next call half-opens it
 // and goes through as a probe, with up to cfg.Probes in all: if they
-// succeed it closes, if one fails it opens again. For a stream, the
-// opening counts. Values out of range in cfg take their defaults (see
-// [CircuitBreakerConfig.Check]). The breaker is failsafe-go's.
+// succeed it closes, if one fails it opens again. A call counts only if
+// the breaker has not changed state since it let the call through. For a
+// stream, the opening counts. Values out of range in cfg take their
+// defaults (see [CircuitBreakerConfig.Check]). The breaker is
+// failsafe-go's.
 func CircuitBreaker(cfg CircuitBreakerConfig) *Breaker {
 	b := &Breaker{name: cfg.Name, probes: cfg.Probes, codes: cfg.FailureCodes, notify: cfg.OnStateChange}
 	if b.name == "" {
@@ -321,20 +323,22 @@ func (b *Breaker) judge(ctx context.Context, err error) outcome {
 
 // record counts the outcome of a call let through with p. A probe that
 // ended as neither gives its permit to the next call, if the round it
-// was let through in goes on. While the breaker is half-open only the
-// outcomes of its probes count: a call let through in an earlier round
-// holds none of their permits, and failsafe-go would free one for it,
-// letting through a call more than Probes.
+// was let through in goes on. Only the outcomes of the calls let through
+// in the round that goes on count: while the breaker is half-open, a
+// call let through in an earlier round holds none of its probes' permits,
+// and failsafe-go would free one for it, letting through a call more than
+// Probes; once closed again, the failure of a call let through before the
+// breaker opened is of the outage it has seen, and would open it again.
 func (b *Breaker) record(p pass, out outcome) {
 	b.mu.Lock()
 	defer b.unlock()
 	switch {
-	case b.cb.IsHalfOpen() && (!p.probe || p.round != b.round):
+	case p.round != b.round:
 	case out == succeeded:
 		b.cb.RecordSuccess()
 	case out == failed:
 		b.cb.RecordFailure()
-	case p.probe && p.round == b.round:
+	case p.probe:
 		b.spare++
 	}
 }

@@ -302,3 +302,36 @@ func TestCircuitBreakerHalfOpenIgnoresEarlierCalls(t *testing.T) {
 		t.Fatalf("after the 2 probes succeeded: %v, want closed", b.State())
 	}
 }
+
+// A breaker that its probe closed again is not opened by the failure of
+// a call let through before it opened: that call belongs to the outage the
+// breaker has seen, not to the remote it found well again (a slow call
+// still out when an instance dies would otherwise reopen it at once).
+func TestCircuitBreakerClosedIgnoresEarlierCalls(t *testing.T) {
+	early, probed := &Flaky{name: "early"}, &Flaky{name: "probed"}
+	earlyServer, earlyAddr := serve(t, early)
+	_, probedAddr := serve(t, probed)
+	var ch changes
+	b := resilience.CircuitBreaker(resilience.CircuitBreakerConfig{Name: "flaky", Failures: 1, Delay: 20 * time.Millisecond, OnStateChange: ch.record})
+	pe, pp := dial(t, earlyAddr, b), dial(t, probedAddr, b)
+
+	earlyDone := make(chan error, 1)
+	go func() { _, err := get(pe, "wait"); earlyDone <- err }()
+	eventually(t, "the early call reaches its server", func() bool { return early.inflight.Load() == 1 })
+	probed.failing.Store(true)
+	if _, err := get(pp, "get", "k"); netron.CodeOf(err) != netron.CodeUnavailable || b.State() != resilience.Open {
+		t.Fatalf("the failure: %v, state %v; want unavailable and open", err, b.State())
+	}
+	probed.failing.Store(false)
+	eventually(t, "a probe closes the breaker", func() bool {
+		_, err := get(pp, "get", "k")
+		return err == nil
+	})
+	kill(earlyServer)() // the early call fails: its connection is lost
+	if err := <-earlyDone; netron.CodeOf(err) != netron.CodeUnavailable {
+		t.Fatalf("the early call: %v, want unavailable", err)
+	}
+	if want := "flaky closed>open, flaky open>half-open, flaky half-open>closed"; b.State() != resilience.Closed || ch.String() != want {
+		t.Fatalf("after the early call failed: state %v, changes %q; want closed, changes %q", b.State(), ch.String(), want)
+	}
+}

@@ -114,7 +114,8 @@ func (h *bulk) acquire(ctx context.Context, call *netron.Call) error {
 			return nil
 		}
 		if !errors.Is(err, bulkhead.ErrFull) {
-			return netron.NewError(netron.CodeOf(err), fmt.Errorf("%s.%s: %w while waiting for a place in bulkhead %q", call.Service, call.Method, err, h.name))
+			return netron.NewError(netron.CodeOf(err), &waitEnded{bulk: h, err: err,
+				msg: fmt.Sprintf("%s.%s: %v while waiting for a place in bulkhead %q", call.Service, call.Method, err, h.name)})
 		}
 		return netron.NewError(netron.CodeResourceExhausted, &refusal{kind: ErrBulkheadFull,
 			msg: fmt.Sprintf("bulkhead %q is full (%d calls in flight) and stayed full for %v: %s.%s not sent", h.name, h.max, h.wait, call.Service, call.Method)})
@@ -122,3 +123,16 @@ func (h *bulk) acquire(ctx context.Context, call *netron.Call) error {
 	return netron.NewError(netron.CodeResourceExhausted, &refusal{kind: ErrBulkheadFull,
 		msg: fmt.Sprintf("bulkhead %q is full (%d calls in flight): %s.%s not sent", h.name, h.max, call.Service, call.Method)})
 }
+
+// waitEnded is the failure of a call whose context ended while it waited
+// for a place in bulk, not sent: a [Timeout] above that ended it names the
+// bulkhead, rather than say only that the remote did not answer in time.
+type waitEnded struct {
+	bulk *bulk
+	msg  string
+	err  error // the context's
+}
+
+func (w *waitEnded) Error() string { return w.msg }
+
+func (w *waitEnded) Unwrap() error { return w.err }

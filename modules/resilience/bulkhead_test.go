@@ -135,3 +135,41 @@ func TestBulkheadGivesBackThePlaceOfAPanic(t *testing.T) {
 		})
 	}
 }
+
+// A call that a timeout above a bulkhead ends while it waits for a place
+// fails naming the bulkhead that held it, not as if the remote had not
+// answered in time: it was never sent.
+func TestBulkheadWaitEndedByATimeout(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	ps := resilience.Policies{
+		Timeout:  100 * time.Millisecond,
+		Bulkhead: &resilience.BulkheadConfig{Max: 1, MaxWait: time.Minute},
+		Methods:  map[string]resilience.Policies{"wait": {Timeout: -1}}, // it holds the place
+	}
+	p := dial(t, addr, ps.Interceptors("flaky@^1", resilience.ChainOptions{})...)
+	done := make(chan error, 1)
+	go func() { _, err := get(p, "wait"); done <- err }()
+	eventually(t, "1 call in flight", func() bool { return f.inflight.Load() == 1 })
+
+	for _, tc := range []struct {
+		method string
+		call   func() error
+	}{
+		{"get", func() error { _, err := get(p, "get", "k"); return err }},
+		{"count", func() error { return openStream(context.Background(), p) }},
+	} {
+		err := tc.call()
+		want := "deadline_exceeded: flaky@^1." + tc.method + `: no answer within its timeout of 100ms: it was waiting for a place in bulkhead "flaky@^1" (1 calls in flight)`
+		if err == nil || err.Error() != want {
+			t.Errorf("%s held by the bulkhead until its timeout: %v\nwant %s", tc.method, err, want)
+		}
+	}
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("the server saw %d calls, want 1 (the one holding the place)", n)
+	}
+	close(f.hold)
+	if err := <-done; err != nil {
+		t.Fatalf("the call holding the place: %v", err)
+	}
+}

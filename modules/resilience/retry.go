@@ -205,6 +205,13 @@ func (r *retry) retryable(ctx context.Context, call *netron.Call, err error) boo
 func (r *retry) again(ctx context.Context, call *netron.Call, first error, attempt func() (any, error)) (any, error) {
 	last := first
 	outOfTime := false
+	// answered is set while the attempt that returned last has no retry
+	// scheduled: its answer is the call's, also when ctx ended as it came
+	// back (failsafe would report the end of ctx in its place, turning a
+	// call that ran into one that failed before it was sent again).
+	answered := false
+	var answer any
+	var answerErr error
 	wait, cancel := context.WithCancel(ctx) // what failsafe waits on between attempts
 	defer cancel()
 	b := retrypolicy.NewBuilder[any]().
@@ -212,6 +219,7 @@ func (r *retry) again(ctx context.Context, call *netron.Call, first error, attem
 		WithMaxAttempts(r.cfg.Attempts).
 		ReturnLastFailure().
 		OnRetryScheduled(func(e failsafe.ExecutionScheduledEvent[any]) {
+			answered = false
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= e.Delay {
 				outOfTime = true // the next attempt could not start in time
 				cancel()
@@ -230,6 +238,7 @@ func (r *retry) again(ctx context.Context, call *netron.Call, first error, attem
 			return nil, first
 		}
 		res, err := attempt()
+		answered, answer, answerErr = true, res, err
 		if err != nil {
 			last = err
 		} else {
@@ -238,6 +247,8 @@ func (r *retry) again(ctx context.Context, call *netron.Call, first error, attem
 		return res, err
 	})
 	switch {
+	case answered:
+		return answer, answerErr
 	case outOfTime:
 		return nil, last
 	case ctx.Err() != nil && err != nil && err != last:

@@ -355,3 +355,69 @@ func TestRetryMaxBackoffBelowTheDefaultBackoff(t *testing.T) {
 		t.Fatalf("10 attempts at most 1ms apart: %v after %v, %d attempts", err, took, f.calls.Load())
 	}
 }
+
+// afterAttempt is a calling-side interceptor, below a retry, that runs
+// f after each attempt of a unary call returns (n counts from 1).
+type afterAttempt struct {
+	n atomic.Int64
+	f func(n int64, err error)
+}
+
+func (a *afterAttempt) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
+	return func(ctx context.Context, call *netron.Call) (any, error) {
+		res, err := next(ctx, call)
+		if call.IsClient() {
+			a.f(a.n.Add(1), err)
+		}
+		return res, err
+	}
+}
+
+func (*afterAttempt) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
+	return next
+}
+
+func (*afterAttempt) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.StreamingHandlerFunc {
+	return next
+}
+
+// The answer of the attempt a retry sent again is the call's, even when
+// the caller's context ends as it comes back: an attempt that succeeded
+// (a put that ran) is not reported as failed, nor one that failed as
+// never sent again.
+func TestRetryKeepsTheAnswerOfTheLastAttempt(t *testing.T) {
+	f := &Flaky{name: "flaky"}
+	_, addr := serve(t, f)
+	for _, tc := range []struct {
+		name    string
+		failing bool // the second attempt fails too
+	}{{"succeeded", false}, {"failed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f.failing.Store(true)
+			f.calls.Store(0)
+			var second error // what the second attempt returned
+			a := &afterAttempt{f: func(n int64, err error) {
+				switch n {
+				case 1:
+					f.failing.Store(tc.failing)
+				case 2:
+					second = err
+					cancel() // the caller gives up as the answer comes back
+				}
+			}}
+			p := dial(t, addr, resilience.Retry(resilience.RetryConfig{Backoff: time.Millisecond, Attempts: 5, AnyMethod: true}), a)
+			got, err := netron.CallUnary[string](ctx, p, "flaky@^1", "put", "k")
+			if n := f.calls.Load(); n != 2 {
+				t.Fatalf("%d attempts reached the server, want 2", n)
+			}
+			switch {
+			case !tc.failing && (err != nil || got != "flaky:k"):
+				t.Fatalf("a put whose second attempt succeeded: %q, %v; want its answer", got, err)
+			case tc.failing && (second == nil || !errors.Is(err, second)):
+				t.Fatalf("a put whose second attempt failed: %v; want that attempt's failure (%v)", err, second)
+			}
+		})
+	}
+}

@@ -13,10 +13,11 @@ import (
 // context gets a deadline d away unless the caller's is sooner, and Go
 // servers are told it (they cancel the method when it passes). A call
 // that runs out of it fails with deadline_exceeded, naming the service,
-// method and d. For a stream, d bounds the opening only: the stream then
-// lives as long as the caller's context. Outside a [Retry] it bounds the
-// whole call, the retries included; inside one, each attempt. A d of 0
-// or less leaves calls as they are.
+// method and d, and the [Bulkhead] below in which it was waiting for a
+// place, if it was. For a stream, d bounds the opening only: the stream
+// then lives as long as the caller's context. Outside a [Retry] it bounds
+// the whole call, the retries included; inside one, each attempt. A d of
+// 0 or less leaves calls as they are.
 func Timeout(d time.Duration) netron.Interceptor { return timeout(d) }
 
 type timeout time.Duration
@@ -29,7 +30,14 @@ func (t timeout) sooner(ctx context.Context) bool {
 	return t <= 0 || ok && time.Until(dl) <= time.Duration(t)
 }
 
-func (t timeout) err(call *netron.Call) error {
+// err is the failure of call, which ran out of t with the failure inner:
+// it names the bulkhead in which the call was waiting (see waitEnded).
+func (t timeout) err(call *netron.Call, inner error) error {
+	var w *waitEnded
+	if errors.As(inner, &w) {
+		return netron.NewError(netron.CodeDeadlineExceeded, fmt.Errorf("%s.%s: no answer within its timeout of %v: it was waiting for a place in bulkhead %q (%d calls in flight)",
+			call.Service, call.Method, time.Duration(t), w.bulk.name, w.bulk.max))
+	}
 	return netron.NewError(netron.CodeDeadlineExceeded, fmt.Errorf("%s.%s: no answer within its timeout of %v", call.Service, call.Method, time.Duration(t)))
 }
 
@@ -42,7 +50,7 @@ func (t timeout) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 		defer cancel()
 		res, err := next(tctx, call)
 		if err != nil && ctx.Err() == nil && t.ranOut(tctx, err) {
-			return nil, t.err(call)
+			return nil, t.err(call, err)
 		}
 		return res, err
 	}
@@ -88,7 +96,7 @@ func (t timeout) WrapStreamingClient(next netron.StreamingClientFunc) netron.Str
 				_ = s.Close()
 			}
 			if ctx.Err() == nil {
-				return nil, t.err(call)
+				return nil, t.err(call, err)
 			}
 			if err == nil {
 				err = netron.NewError(netron.CodeOf(ctx.Err()), ctx.Err())
