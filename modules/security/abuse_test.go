@@ -307,3 +307,37 @@ func TestFailedHTTPAuthenticationsLimited(t *testing.T) {
 		t.Fatalf("a token verified before the failures: %v, want it to pass", res)
 	}
 }
+
+// A connection that authenticated, and then failed to authenticate again
+// (which leaves it anonymous), must authenticate again within
+// security.auth.timeout or be closed, as a new one must: else a caller
+// with one account could keep any number of anonymous connections open
+// past the connection cap (security.auth.maxConnectionsPerSubject),
+// served the public methods.
+func TestConnectionAnonymousAgainMustAuthenticate(t *testing.T) {
+	t.Parallel()
+	s, p := newSigner(t), newPKI(t, "server")
+	addrs, _ := secureApp(t, s, p, []string{"tcp://127.0.0.1:0"}, "security.auth.required=true", "security.auth.timeout=300ms")
+	ctx := context.Background()
+	client, err := netron.New(netron.Config{Reconnect: netron.ReconnectConfig{Disabled: true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	peer, err := client.Dial(ctx, addrs["tcp"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := authenticate(t, peer, s.token(t, claims("alice", []string{"admin"}, nil))); res["success"] != true {
+		t.Fatalf("authenticate: %v", res)
+	}
+	time.Sleep(500 * time.Millisecond) // past the timeout of a new connection
+	if res := authenticate(t, peer, "not-a-token"); res["success"] != false {
+		t.Fatalf("authenticate with a bad token: %v, want a failure", res)
+	}
+	select {
+	case <-peer.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection left anonymous by a failed authentication is still open 5s after, with security.auth.timeout 300ms")
+	}
+}

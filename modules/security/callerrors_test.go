@@ -169,3 +169,44 @@ func TestPanickingAuthenticatorOverNATS(t *testing.T) {
 		t.Fatalf("a valid token after the panic: %q %v", got, err)
 	}
 }
+
+// The refusals of an IPv6 client are logged, as they are counted
+// (security.auth.maxFailures), by its /64 network: a client guessing
+// from a new address of its network at each attempt makes one line, not
+// one per address, and cannot fill the table of offenders so that
+// others' refusals go unnamed.
+func TestBlockedIPv6NetworkLoggedOnce(t *testing.T) {
+	t.Parallel()
+	var out testsrv.LogBuffer
+	auth := security.AuthenticatorFunc(func(context.Context, security.Credentials) (*security.Identity, error) {
+		return nil, errors.New("invalid credentials")
+	})
+	cfg := security.DefaultConfig()
+	cfg.Auth.MaxFailures = 1
+	g, err := security.New(context.Background(), cfg, security.Options{
+		Authenticator: auth, Log: slog.New(slog.NewTextHandler(&out, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	identify := func(i int) error {
+		_, err := g.Identify(context.Background(), netron.Credentials{Token: "guess", RemoteAddr: fmt.Sprintf("[2001:db8::%x]:4000", i)})
+		return err
+	}
+	if err := identify(1); netron.CodeOf(err) != netron.CodeUnauthenticated {
+		t.Fatalf("the first guess: %v, want unauthenticated", err)
+	}
+	for i := 2; i <= 50; i++ {
+		if err := identify(i); netron.CodeOf(err) != netron.CodeResourceExhausted {
+			t.Fatalf("guess %d from the same /64: %v, want resource_exhausted", i, err)
+		}
+	}
+	g.Close() // logs the repeats
+	logged := out.String()
+	if n := strings.Count(logged, "msg=refused "); n != 2 { // the failure, then the refusals
+		t.Fatalf("%d lines at once for one failure and the refusals that followed it from one /64 network, want 2:\n%s", n, logged)
+	}
+	if !strings.Contains(logged, "2001:db8::/64") {
+		t.Fatalf("the refusals do not name the network 2001:db8::/64:\n%s", logged)
+	}
+}

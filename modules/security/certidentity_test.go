@@ -130,3 +130,47 @@ func TestUnverifiedCertificateOverHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// A caller that authenticates by token over a listener that asked for a
+// client certificate without verifying it is given no certificate in its
+// identity either: Identity.Certificate is what the caller proved, and a
+// self-signed certificate naming alice proves nothing. A verified one is
+// kept.
+func TestUnverifiedCertificateNotInTokenIdentity(t *testing.T) {
+	t.Parallel()
+	s, p := newSigner(t), newPKI(t, "server")
+	cfg := security.DefaultConfig()
+	cfg.JWT.PublicKeyFile = s.pubFile
+	g, err := security.New(context.Background(), cfg, security.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	token := s.token(t, claims("bob", nil, nil))
+
+	forged := selfSigned(t, "alice").Leaf
+	ctx, err := g.Identify(context.Background(), netron.Credentials{
+		Token: token, RemoteAddr: "127.0.0.1:5000",
+		TLS: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{forged}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := security.FromContext(ctx); id == nil || id.Subject != "bob" || id.Certificate != nil {
+		t.Fatalf("a token of bob with a self-signed certificate no chain verified: identity %+v, want bob without a certificate", id)
+	}
+
+	certFile, keyFile := p.issue(t, "alice", "alice", true)
+	leaf, _ := x509.ParseCertificate(p.clientTLS(t, certFile, keyFile).Certificates[0].Certificate[0])
+	ctx, err = g.Identify(context.Background(), netron.Credentials{
+		Token: token, RemoteAddr: "127.0.0.1:5000",
+		TLS: &tls.ConnectionState{PeerCertificates: []*x509.Certificate{leaf},
+			VerifiedChains: [][]*x509.Certificate{{leaf, p.ca}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := security.FromContext(ctx); id == nil || id.Subject != "bob" || id.Certificate != leaf {
+		t.Fatalf("a token of bob with a verified certificate: identity %+v, want bob with that certificate", id)
+	}
+}

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -97,7 +98,8 @@ type RateLimitConfig struct {
 type AuthConfig struct {
 	// Required makes every connection of a stream transport (tcp, ws, ...)
 	// authenticate within Timeout, or be closed; until it has, it may not
-	// subscribe to the app's events either.
+	// subscribe to the app's events either. A connection that a failed
+	// authentication leaves anonymous has Timeout again to authenticate.
 	Required bool `json:"required,omitempty" jsonschema:"description=Every connection must authenticate within auth.timeout"`
 	// Timeout is how long a connection may stay unauthenticated when
 	// Required (default 10s).
@@ -204,6 +206,9 @@ func compileRBAC(c RBACConfig) (*rbac, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if strings.TrimSpace(name) == "" {
+			return nil, errors.New("security.rbac.roles: a role name is empty")
+		}
 		for _, in := range c.Roles[name].Inherits {
 			if _, ok := c.Roles[in]; !ok {
 				return nil, fmt.Errorf("security.rbac.roles.%s.inherits: no role %q (have %s)", name, in, strings.Join(names, ", "))
@@ -212,6 +217,21 @@ func compileRBAC(c RBACConfig) (*rbac, error) {
 		for _, p := range c.Roles[name].Permissions {
 			if strings.TrimSpace(p) == "" {
 				return nil, fmt.Errorf("security.rbac.roles.%s.permissions: a permission is empty", name)
+			}
+		}
+	}
+	subjects := make([]string, 0, len(c.Subjects))
+	for s := range c.Subjects {
+		subjects = append(subjects, s)
+	}
+	sort.Strings(subjects)
+	for _, s := range subjects {
+		if strings.TrimSpace(s) == "" {
+			return nil, errors.New("security.rbac.subjects: a subject name is empty")
+		}
+		for _, role := range c.Subjects[s] {
+			if strings.TrimSpace(role) == "" {
+				return nil, fmt.Errorf("security.rbac.subjects.%s: a role name is empty", s)
 			}
 		}
 	}

@@ -88,10 +88,14 @@ type Guard struct {
 	failures failures   // failed authentications per remote address
 	refused  *offenders // refusals, logged once per offender
 
-	mu        sync.Mutex
-	conns     map[string]int            // authenticated connections per subject
-	peerSubj  map[*netron.Peer]string   // subject of each authenticated connection
-	watched   map[*netron.Peer]struct{} // connections whose end is watched (setPeerIdentity)
+	mu       sync.Mutex
+	conns    map[string]int          // authenticated connections per subject
+	peerSubj map[*netron.Peer]string // subject of each authenticated connection
+	// watched are the connections whose end is watched (setPeerIdentity),
+	// each with the timer that closes it when, left anonymous by a failed
+	// authentication, it does not authenticate again in time (nil until
+	// then).
+	watched   map[*netron.Peer]*time.Timer
 	callsMu   sync.Mutex
 	calls     map[string]int // running calls per subject, while it has some
 	closeOnce sync.Once
@@ -152,7 +156,7 @@ func New(ctx context.Context, cfg Config, o Options) (*Guard, error) {
 	}
 	g := &Guard{
 		cfg: cfg, log: log, auth: o.Authenticator, rbac: r, events: events, limiter: o.Limiter,
-		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{}, watched: map[*netron.Peer]struct{}{},
+		now: time.Now, conns: map[string]int{}, peerSubj: map[*netron.Peer]string{}, watched: map[*netron.Peer]*time.Timer{},
 		refused: newOffenders(log, 10_000),
 	}
 	if g.limiter == nil {
@@ -436,8 +440,8 @@ func (g *Guard) Authenticate(ctx context.Context, p *netron.Peer, credentials an
 		}
 	}
 	if p != nil {
-		if st := p.TLS(); st != nil && len(st.PeerCertificates) > 0 {
-			id = id.withCertificate(st.PeerCertificates[0])
+		if cert := verifiedCert(p.TLS()); cert != nil {
+			id = id.withCertificate(cert)
 		}
 		if err := g.setPeerIdentity(p, id); err != nil {
 			return fail(err)
@@ -491,8 +495,17 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 		g.conns[id.Subject]++
 		g.peerSubj[p] = id.Subject
 		if _, ok := g.watched[p]; !ok {
-			g.watched[p] = struct{}{}
+			g.watched[p] = nil
 			watch = true
+		}
+	} else if t, ok := g.watched[p]; ok && had && g.cfg.Auth.Required {
+		// Anonymous again: it must authenticate within the timeout, as a
+		// new connection must (PeerAccepted). One timer per connection,
+		// however often it fails.
+		if t == nil {
+			g.watched[p] = time.AfterFunc(g.cfg.Auth.Timeout, func() { g.closeUnauthenticated(p) })
+		} else {
+			t.Reset(g.cfg.Auth.Timeout)
 		}
 	}
 	// Under the lock: two authentications of one connection racing leave
@@ -512,6 +525,9 @@ func (g *Guard) setPeerIdentity(p *netron.Peer, id *Identity) error {
 		go func() {
 			<-p.Done()
 			g.mu.Lock()
+			if t := g.watched[p]; t != nil {
+				t.Stop()
+			}
 			delete(g.watched, p)
 			if s, ok := g.peerSubj[p]; ok {
 				if g.conns[s]--; g.conns[s] <= 0 {
@@ -543,16 +559,20 @@ func (g *Guard) PeerAccepted(p *netron.Peer) {
 	if !g.cfg.Auth.Required {
 		return
 	}
-	t := time.AfterFunc(g.cfg.Auth.Timeout, func() {
-		if p.Identity() == nil {
-			g.refused.note(offender(p.RemoteAddr(), ""), fmt.Sprintf("connection closed: not authenticated within %v (security.auth.timeout)", g.cfg.Auth.Timeout))
-			_ = p.Close()
-		}
-	})
+	t := time.AfterFunc(g.cfg.Auth.Timeout, func() { g.closeUnauthenticated(p) })
 	go func() {
 		<-p.Done()
 		t.Stop()
 	}()
+}
+
+// closeUnauthenticated closes the connection p, which had
+// security.auth.timeout to authenticate, unless it has.
+func (g *Guard) closeUnauthenticated(p *netron.Peer) {
+	if p.Identity() == nil {
+		g.refused.note(offender(p.RemoteAddr(), ""), fmt.Sprintf("connection closed: not authenticated within %v (security.auth.timeout)", g.cfg.Auth.Timeout))
+		_ = p.Close()
+	}
 }
 
 // MaySubscribe decides whether the caller in ctx (a connection's, or a
@@ -674,8 +694,8 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 			return nil, err
 		}
 	}
-	if c.TLS != nil && len(c.TLS.PeerCertificates) > 0 {
-		id = id.withCertificate(c.TLS.PeerCertificates[0])
+	if cert := verifiedCert(c.TLS); cert != nil {
+		id = id.withCertificate(cert)
 	}
 	return WithIdentity(ctx, id), nil
 }
@@ -683,7 +703,8 @@ func (g *Guard) Identify(ctx context.Context, c netron.Credentials) (context.Con
 // verifiedCert returns the client certificate of a TLS connection when
 // its handshake verified it (security.tls.mtls), else nil: a certificate
 // a listener asked for without verifying it (a gateway given its own
-// tls.Config with tls.RequestClientCert) names nobody (certs.IdentityOf).
+// tls.Config with tls.RequestClientCert) names nobody (certs.IdentityOf),
+// and is not an identity's Certificate either.
 func verifiedCert(st *tls.ConnectionState) *x509.Certificate {
 	if st == nil || len(st.VerifiedChains) == 0 || len(st.VerifiedChains[0]) == 0 {
 		return nil

@@ -25,7 +25,8 @@ type Identity struct {
 	// Claims are every claim of the caller's token (nil without one).
 	Claims map[string]any
 	// Certificate is the caller's TLS client certificate, when it
-	// presented one.
+	// presented one that the handshake verified (security.tls.mtls); a
+	// certificate a listener took without verifying it is not kept.
 	Certificate *x509.Certificate
 	// ExpiresAt is when the identity stops being valid (the token's exp);
 	// zero means it does not expire. Every call after it is refused, even

@@ -100,10 +100,12 @@ func newGuard(p guardParams) (*Guard, error) {
 }
 
 // guardOptions are the Netron options of the guard, and the TLS of
-// security.tls when it is set.
+// security.tls when any of it is set: a section without a certificate
+// (security.tls.ca, serverName) still configures the dialers, which
+// verify servers against its CA bundle.
 func guardOptions(g *Guard, log *slog.Logger) ([]netron.Option, error) {
 	opts := g.Options()
-	if g.cfg.TLS.Enabled() {
+	if g.cfg.TLS != (certs.Config{}) {
 		st, err := certs.NewWithLogger(g.cfg.TLS, log)
 		if err != nil {
 			return nil, err

@@ -94,3 +94,30 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// A subject of security.rbac.subjects with an empty name, or given an
+// empty role name, and a role of security.rbac.roles with an empty name
+// are configuration errors naming the key: no caller has an empty
+// subject, and an empty role name is no role a caller could be given or
+// a method could name, so each would be ignored without a word.
+func TestRBACEmptyNamesConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		subjects map[string][]string
+		want     string
+	}{
+		{map[string][]string{" ": {"admin"}}, "security.rbac.subjects: a subject name is empty"},
+		{map[string][]string{"alice": {"admin", ""}}, "security.rbac.subjects.alice: a role name is empty"},
+	} {
+		cfg := DefaultConfig()
+		cfg.RBAC.Subjects = c.subjects
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error containing %q", c.subjects, err, c.want)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.RBAC.Roles = map[string]Role{"": {Permissions: []string{"vault:open"}}}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "security.rbac.roles: a role name is empty") {
+		t.Errorf("a role with an empty name: %v, want an error naming security.rbac.roles", err)
+	}
+}

@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-// offender names who a refusal is about: a subject and/or an address.
+// offender names who a refusal is about: a subject and/or an address,
+// the address as the limits count it (clientKey: an IPv6 address by its
+// /64 network), so that a client moving through the addresses of its
+// network is one offender, not one per address.
 func offender(addr, subject string) string {
 	switch {
 	case subject != "" && addr != "":
-		return subject + " at " + hostOf(addr)
+		return subject + " at " + clientKey(addr)
 	case subject != "":
 		return subject
 	case addr != "":
-		return hostOf(addr)
+		return clientKey(addr)
 	}
 	return "an unknown caller"
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -36,10 +38,39 @@ func open(_ context.Context, url, prefix string) (ratelimit.Limiter, io.Closer, 
 	}
 	opts, err := redisopts.Parse(url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w %q: %w", ratelimit.ErrInvalidURL, url, err)
+		if ue, ok := errors.AsType[*neturl.Error](err); ok {
+			err = ue.Err // it quotes the URL again, password included
+		}
+		return nil, nil, fmt.Errorf("%w %q: %w", ratelimit.ErrInvalidURL, redacted(url), err)
 	}
 	c := goredis.NewClient(opts)
 	return New(c, prefix), c, nil
+}
+
+// redacted is raw with its password, if any, replaced by "xxxxx", as
+// [neturl.URL.Redacted] writes it, also when raw does not parse: the
+// userinfo is what precedes the last "@" of the authority.
+func redacted(raw string) string {
+	if u, err := neturl.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	authority, path := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority, path = rest[:i], rest[i:]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, hasPassword := strings.Cut(authority[:at], ":")
+	if !hasPassword {
+		return raw
+	}
+	return scheme + "://" + user + ":xxxxx" + authority[at:] + path
 }
 
 //go:embed window.lua

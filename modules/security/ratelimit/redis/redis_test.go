@@ -184,6 +184,24 @@ func TestBackendBadURLIsAnError(t *testing.T) {
 	}
 }
 
+// The error of a URL the backend cannot use names the URL without its
+// password, which would reach the start-up error and the logs: the URL
+// redacted as net/url does, also when it does not parse.
+func TestBackendBadURLHidesThePassword(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ url, shown string }{
+		{"redis://user:s3cret@127.0.0.1:6379/notadb", "redis://user:xxxxx@127.0.0.1:6379/notadb"},
+		{"redis://:s3cret@127.0.0.1:6379/0?dial_timeout=soon", "redis://:xxxxx@127.0.0.1:6379/0?dial_timeout=soon"},
+		{"redis://user:s3cret@127.0.0.1:port/0", "redis://user:xxxxx@127.0.0.1:port/0"},
+		{"redis://user:s3c@ret@127.0.0.1:port/0", "redis://user:xxxxx@127.0.0.1:port/0"},
+	} {
+		_, _, err := ratelimit.OpenBackend(context.Background(), "redis", c.url, "p")
+		if !errors.Is(err, ratelimit.ErrInvalidURL) || strings.Contains(err.Error(), "s3c") || !strings.Contains(err.Error(), fmt.Sprintf("%q", c.shown)) {
+			t.Errorf("URL %q: %v; want an ErrInvalidURL naming %q, without the password", c.url, err, c.shown)
+		}
+	}
+}
+
 func BenchmarkRedisAllow(b *testing.B) {
 	url := testsrv.Redis(b)
 	c := redisClient(b, url)
