@@ -3,13 +3,11 @@ package nats
 import (
 	"context"
 	"log/slog"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron/transport"
@@ -20,10 +18,7 @@ import (
 // logged on the logger of the transport's options, once. nats.go's
 // default handler used to print it on standard error, past the logger.
 func TestDialledConnectionLogsNATSErrors(t *testing.T) {
-	u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := privateURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var logged testsrv.LogBuffer

@@ -34,10 +34,7 @@ func TestEventsWaitingForTheEngineAreBounded(t *testing.T) {
 		{"by bytes", 64 << 10, 2 * maxBytes / (64 << 10)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := privateURL(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			c, read := dialled(t, ctx, u)
@@ -145,4 +142,31 @@ func dialled(t *testing.T, ctx context.Context, u *url.URL) (*clientConn, func()
 		t.Fatal(err)
 	}
 	return c, read
+}
+
+// privateURL is the URL of the test's NATS server with a subject prefix of
+// its own, so that tests never see each other's subjects.
+func privateURL(t *testing.T) *url.URL {
+	t.Helper()
+	u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// serveCounter registers a counter with n and serves n through a gateway
+// at u until the test ends.
+func serveCounter(t *testing.T, ctx context.Context, n *netron.Netron, u *url.URL) (*counter, *Gateway) {
+	t.Helper()
+	svc := &counter{stopped: make(chan struct{})}
+	if err := n.Register("counter", "1.0.0", svc); err != nil {
+		t.Fatal(err)
+	}
+	g, err := listen(ctx, n, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = g.Shutdown(context.Background()) })
+	return svc, g
 }

@@ -2,15 +2,12 @@ package nats
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
-	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -23,25 +20,14 @@ import (
 // packet waiting: a burst of large answers ended the stream of the next
 // item with resource_exhausted, and dropped the next event.
 func TestAnswersWaitingLeaveStreamsAndEventsAlone(t *testing.T) {
-	u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := privateURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &counter{stopped: make(chan struct{})}
-	if err := n.Register("counter", "1.0.0", svc); err != nil {
-		t.Fatal(err)
-	}
-	g, err := listen(ctx, n, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Shutdown(context.Background())
+	serveCounter(t, ctx, n, u)
 
 	c, read := dialled(t, ctx, u)
 	defer c.Close()

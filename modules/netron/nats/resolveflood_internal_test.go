@@ -3,13 +3,11 @@ package nats
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
@@ -31,10 +29,7 @@ func (stuckAccess) Visible(context.Context, *netron.MethodSpec) bool { return tr
 // makes NATS drop the rest instead of the gateway's client holding them
 // all.
 func TestResolvesWaitingAreBounded(t *testing.T) {
-	u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := privateURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	access := stuckAccess{release: make(chan struct{})}
@@ -42,14 +37,7 @@ func TestResolvesWaitingAreBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Register("counter", "1.0.0", &counter{stopped: make(chan struct{})}); err != nil {
-		t.Fatal(err)
-	}
-	g, err := listen(ctx, n, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Shutdown(context.Background())
+	_, g := serveCounter(t, ctx, n, u)
 	defer close(access.release) // before Shutdown, which waits for Identify
 	var sub *nats.Subscription
 	g.mu.Lock()

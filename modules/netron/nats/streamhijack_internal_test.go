@@ -2,16 +2,13 @@ package nats
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
-	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -24,24 +21,14 @@ import (
 // was: the open stream was handed to whoever answered, its credits went
 // there, and probing that "instance" ended the stream as gone.
 func TestAnswerNamingAnotherStreamIsRefused(t *testing.T) {
-	u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := privateURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	n, err := netron.New(netron.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Register("counter", "1.0.0", &counter{stopped: make(chan struct{})}); err != nil {
-		t.Fatal(err)
-	}
-	g, err := listen(ctx, n, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Shutdown(context.Background())
+	_, g := serveCounter(t, ctx, n, u)
 
 	c, read := dialled(t, ctx, u)
 	defer c.Close()

@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
-	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
@@ -55,25 +52,14 @@ func TestStreamPacketsWaitingForTheEngineAreBounded(t *testing.T) {
 		{"by bytes", 512 << 10, maxQueuedStreamBytes/(512<<10) + 8, 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, err := url.Parse(testsrv.NATS(t) + "?prefix=t" + strings.ToLower(nuid.Next()))
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := privateURL(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			n, err := netron.New(netron.Config{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			svc := &counter{stopped: make(chan struct{})}
-			if err := n.Register("counter", "1.0.0", svc); err != nil {
-				t.Fatal(err)
-			}
-			g, err := listen(ctx, n, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer g.Shutdown(context.Background())
+			svc, _ := serveCounter(t, ctx, n, u)
 
 			c, read := dialled(t, ctx, u)
 			defer c.Close()
