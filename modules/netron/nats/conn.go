@@ -868,6 +868,13 @@ func (c *clientConn) onAnswer(id uint32, m *nats.Msg) {
 		c.push(errorPacket(id, pc.typ, netron.Errorf(netron.CodeUnavailable, "no instance of %s is serving on NATS", pc.target)))
 		return
 	case m.Header.Get(HeaderRetry) != "":
+		if pc.retrying {
+			// A resend is scheduled already: anyone subscribed to the
+			// call's subject may answer it, with as many retries as it
+			// likes, and each would send the call again.
+			c.mu.Unlock()
+			return
+		}
 		pc.retries++
 		if pc.retries > maxRetries {
 			delete(c.calls, id)

@@ -821,7 +821,8 @@ func (g *Gateway) recovered(reply string, typ protocol.Type, subject string) {
 // it) and the caller's address (callerAddr), ctx itself without an access
 // policy. The address is what the policy counts failed tokens and
 // anonymous rate limits by: per caller, not for everyone on the bus at
-// once.
+// once. An Identify that returns neither a context nor an error is logged
+// and fails the request with internal, as over HTTP.
 func (g *Gateway) identify(ctx context.Context, h nats.Header, md map[string]string) (context.Context, error) {
 	a := g.n.Access()
 	if a == nil {
@@ -829,7 +830,14 @@ func (g *Gateway) identify(ctx context.Context, h nats.Header, md map[string]str
 	}
 	addr := callerAddr(h)
 	ctx = netron.WithRemoteAddr(ctx, addr)
-	return a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"]), RemoteAddr: addr})
+	ctx, err := a.Identify(ctx, netron.Credentials{Transport: "nats", Token: netron.BearerToken(md["authorization"]), RemoteAddr: addr})
+	if err == nil && ctx == nil {
+		// As the HTTP gateway does: the request would go on with no
+		// context, and panic.
+		g.log.Error("the Access's Identify returned no context and no error", "transport", "nats", "remote", addr)
+		return nil, netron.Errorf(netron.CodeInternal, "internal error")
+	}
+	return ctx, err
 }
 
 // identifyCall is identify for a call, within the Netron's TaskTimeout,
