@@ -112,6 +112,17 @@ func TestCallTCP(t *testing.T) {
 	}
 }
 
+// TestCallTokenToServerWithoutAuth: --token given to a server that checks
+// no tokens fails with the server's answer, its code said once.
+func TestCallTokenToServerWithoutAuth(t *testing.T) {
+	t.Parallel()
+	addr := serve(t, "tcp://127.0.0.1:0")
+	code, out, errOut := run(t, "call", "--token", "tok3n", addr, "calculator@1.0.0", "add", "1", "2")
+	if want := "titan: unavailable: authenticate with --token: Authentication not configured\n"; code != 1 || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and stderr %q", code, out, errOut, want)
+	}
+}
+
 func TestCallUnreachable(t *testing.T) {
 	t.Parallel()
 	// A port nothing listens on: bind one, then free it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/titanframework/titan/internal/httpserve"
@@ -110,6 +111,11 @@ func dev(ctx context.Context, out io.Writer, addr, listen string, timeout time.D
 	p, err := n.Dial(dctx, addr)
 	if err == nil {
 		err = authenticate(dctx, p, addr)
+	}
+	if scheme, _, _ := strings.Cut(addr, "://"); err == nil && (scheme == "http" || scheme == "https") {
+		// Dialling an HTTP gateway reaches nothing yet: its service list,
+		// the page's first request, shows that the process is there.
+		_, err = p.Services(dctx)
 	}
 	if err != nil {
 		err = failure(dctx, err) // before cancel, which would pass for an interrupt

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/titanframework/titan/internal/cli"
 	"github.com/titanframework/titan/internal/testsrv"
+	"github.com/titanframework/titan/modules/netron"
 	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
@@ -120,5 +122,63 @@ func TestDevTimeout(t *testing.T) {
 	code, _, stderr := run(t, "dev", addr, "--timeout", "300ms", "--listen", "127.0.0.1:0")
 	if want := "titan: deadline_exceeded: no answer within 300ms (--timeout)"; code != 1 || !strings.Contains(stderr, want) {
 		t.Fatalf("exit %d, stderr %q; want 1 saying %q", code, stderr, want)
+	}
+}
+
+// TestDevUnreachableGateway: dialling an http:// ADDRESS reaches nothing
+// yet, so titan dev asks the gateway for its services before serving the
+// page: with nothing answering there it fails at once, as with a tcp://
+// ADDRESS, instead of serving a page of a process that is not there.
+func TestDevUnreachableGateway(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := "http://" + l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	root := cli.Root(&stdout, &stderr)
+	root.SetArgs([]string{"dev", addr, "--timeout", "2s", "--listen", "127.0.0.1:0"})
+	err = root.ExecuteContext(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "unavailable: ") || ctx.Err() != nil || stdout.Len() != 0 {
+		t.Fatalf("titan dev %s: error %v (context: %v), stdout %q; want an unavailable error at once and no page", addr, err, ctx.Err(), stdout.String())
+	}
+}
+
+// TestDevGateway: titan dev serves the page of a process reached through
+// its HTTP gateway, which answers the service list it is asked first.
+func TestDevGateway(t *testing.T) {
+	n, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop(context.Background())
+	if err := n.Register("calculator", "1.0.0", httpCalc{}); err != nil {
+		t.Fatal(err)
+	}
+	addr, err := n.Listen(context.Background(), "http://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var stderr bytes.Buffer
+	root := cli.Root(w, &stderr)
+	root.SetArgs([]string{"dev", addr, "--timeout", "2s", "--listen", "127.0.0.1:0"})
+	done := make(chan error, 1)
+	go func() {
+		done <- root.ExecuteContext(ctx)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || !strings.Contains(lines.Text(), "/_titan/") {
+		t.Errorf("titan dev %s printed %q; want the page's URL: %s", addr, lines.Text(), stderr.String())
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("titan dev ended with %v", err)
 	}
 }

@@ -150,7 +150,7 @@ func TestGenerateServiceTwice(t *testing.T) {
 func TestGenerateServiceBadName(t *testing.T) {
 	dir := shopProject(t, serviceMain)
 	before := snapshot(t, dir)
-	for _, name := range []string{"Orders", "or.ders", "or_ders", "orders-", "1orders", "func", "titan", "netron"} {
+	for _, name := range []string{"Orders", "or.ders", "or_ders", "orders-", "1orders", "func", "init", "testdata", "test-data", "vendor", "titan", "netron"} {
 		code, _, stderr := run(t, "generate", "service", name)
 		wantUsageError(t, code, stderr, "invalid service name")
 	}

@@ -78,8 +78,9 @@ titan.yaml, README.md, a Makefile and .gitignore.
 
 NAME is lowercase letters, digits and dashes, starting with a letter; it
 names the directory, the service and (without its dashes) the service's
-package, which must not be a Go keyword or predeclared name (string,
-len, ...). The directory must not exist or be empty.
+package, which must not be a Go keyword, a predeclared name (string,
+len, ...) or init, and which is not testdata or vendor (directories the
+go command treats apart). The directory must not exist or be empty.
 
 --module sets the module path (default NAME), one the go command
 accepts: not std, cmd, all or tool, nor a standard package's path
@@ -232,6 +233,15 @@ func packageName(name string) (string, error) {
 		return "", fmt.Errorf("its package name %q is a Go keyword", pkg)
 	case types.Universe.Lookup(pkg) != nil:
 		return "", fmt.Errorf("its package name %q is predeclared in Go (a built-in type, constant or function)", pkg)
+	case pkg == "init":
+		// Go keeps init for functions: no file can import the package
+		// under its own name, as main.go does.
+		return "", errors.New(`its package name "init" cannot be imported under its name (Go keeps init for functions)`)
+	case pkg == "testdata":
+		// The package's directory is named so.
+		return "", errors.New(`its package's directory "testdata" is one the go command leaves out of ./... (go test ./... would never run its tests)`)
+	case pkg == "vendor":
+		return "", errors.New(`its package's directory "vendor" is the one the go command keeps vendored dependencies in`)
 	case slices.Contains(reservedNames, pkg):
 		return "", fmt.Errorf("its package name %q clashes with a name the generated files use", pkg)
 	}

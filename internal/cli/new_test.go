@@ -223,7 +223,7 @@ func TestNewRefusesNonEmptyDirectory(t *testing.T) {
 // nothing is written.
 func TestNewBadName(t *testing.T) {
 	dir := isolate(t)
-	for _, name := range []string{"Demo", "1demo", "de_mo", "demo-", "my--app", "-demo", "a/b", "", "func", "titan", "http", "sync"} {
+	for _, name := range []string{"Demo", "1demo", "de_mo", "demo-", "my--app", "-demo", "a/b", "", "func", "titan", "http", "sync", "testdata", "vendor"} {
 		t.Run(name, func(t *testing.T) {
 			code, _, stderr := run(t, "new", "--", name)
 			wantUsageError(t, code, stderr, "invalid project name")
@@ -310,12 +310,12 @@ func TestNewUnreachableTitan(t *testing.T) {
 
 // TestNewNameShadowsGeneratedCode: a NAME whose package name is also a
 // local of the generated files (p, t, ctx, got, ...) or a predeclared
-// identifier (len, string, ...) is refused, as a project of that name
-// would not compile: titan new either refuses it or writes a project in
-// which go vet passes.
+// identifier (len, string, ...), or init, which Go lets no import take
+// as its name, is refused, as a project of that name would not compile:
+// titan new either refuses it or writes a project in which go vet passes.
 func TestNewNameShadowsGeneratedCode(t *testing.T) {
 	root := checkoutRoot(t)
-	for _, name := range []string{"p", "len", "string"} {
+	for _, name := range []string{"p", "len", "string", "init"} {
 		t.Run(name, func(t *testing.T) {
 			dir := isolate(t)
 			goDefaults(t)

@@ -162,6 +162,11 @@ func authenticate(ctx context.Context, p *netron.Peer, addr string) error {
 		Error   string `json:"error"`
 	}
 	if err := p.Task(ctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: token}}); err != nil {
+		// The code leads the message once (failure puts it first).
+		var e *netron.Error
+		if errors.As(err, &e) {
+			return netron.NewError(e.Code(), fmt.Errorf("authenticate with --token: %s", e.Message()))
+		}
 		return fmt.Errorf("authenticate with --token: %w", err)
 	}
 	if !res.Success {

@@ -91,7 +91,11 @@ func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
 		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "discovery.backend ") {
 			err = inner
 		}
-		return nil, netron.NewError(netron.CodeUnavailable, fmt.Errorf("--registry %s: %w", f.url, err))
+		code := netron.CodeUnavailable
+		if errors.Is(err, context.DeadlineExceeded) { // --timeout passed: failure says so
+			code = netron.CodeDeadlineExceeded
+		}
+		return nil, netron.NewError(code, fmt.Errorf("--registry %s: %w", f.url, err))
 	}
 	return r, nil
 }

@@ -8,12 +8,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/titanframework/titan"
 	"github.com/titanframework/titan/internal/cli"
 	"github.com/titanframework/titan/internal/testsrv"
 	"github.com/titanframework/titan/modules/config"
 	_ "github.com/titanframework/titan/modules/discovery/redis"
+	"github.com/titanframework/titan/modules/netron/transport/transporttest"
 )
 
 // titan services lists what a Redis registry holds, and titan call
@@ -141,6 +143,28 @@ func TestRegistryBadURLIsUsageError(t *testing.T) {
 		first, _, _ := strings.Cut(stderr, "\n")
 		if code != 2 || !strings.HasPrefix(first, tt.want) || strings.Contains(stderr, "discovery.backend") {
 			t.Errorf("titan %s: exit %d, stderr:\n%s\nwant exit 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.want)
+		}
+	}
+}
+
+// TestRegistryTimeout: a --registry that accepts the connection but never
+// answers makes titan give up after --timeout, as call and inspect do with
+// a silent ADDRESS, even for a backend whose client bounds its connecting
+// with a timeout of its own (NATS: 5s).
+func TestRegistryTimeout(t *testing.T) {
+	silent := "nats://" + strings.TrimPrefix(transporttest.SilentAddr(t), "tcp://")
+	for _, args := range [][]string{
+		{"services", "--registry", silent, "--timeout", "300ms"},
+		{"call", "--registry", silent, "calculator@1.0.0", "add", "1", "2", "--timeout", "300ms"},
+	} {
+		start := time.Now()
+		code, _, stderr := run(t, args...)
+		took := time.Since(start)
+		if want := "titan: deadline_exceeded: no answer within 300ms (--timeout)"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("titan %s: exit %d, stderr %q; want 1 saying %q", strings.Join(args, " "), code, stderr, want)
+		}
+		if took > 3*time.Second {
+			t.Errorf("titan %s took %v; want about the 300ms of --timeout", strings.Join(args, " "), took)
 		}
 	}
 }

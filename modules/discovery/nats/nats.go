@@ -148,6 +148,18 @@ var (
 	_ discovery.Lister   = (*Registry)(nil)
 )
 
+// connectTimeout is how long connecting to a server may take: 5s, or
+// less when ctx ends sooner (nats.Connect takes no context, and would
+// hold a start or a command past its deadline for a server that accepts
+// and never answers).
+func connectTimeout(ctx context.Context) time.Duration {
+	d := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, max(time.Until(dl), time.Millisecond))
+	}
+	return d
+}
+
 // Open connects to the NATS server at url (default nats://127.0.0.1:4222)
 // and opens, or creates, the bucket <prefix>_discovery whose entries live
 // ttl. log receives what the registry notices (entries skipped as
@@ -156,9 +168,12 @@ func Open(ctx context.Context, url, prefix string, ttl time.Duration, log *slog.
 	if url == "" {
 		url = nats.DefaultURL
 	}
-	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(5*time.Second),
+	nc, err := nats.Connect(url, nats.Name("titan-discovery"), nats.MaxReconnects(-1), nats.Timeout(connectTimeout(ctx)),
 		nats.ReconnectWait(250*time.Millisecond))
 	if err != nil {
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			err = fmt.Errorf("%w (%w)", context.DeadlineExceeded, err) // the time was ctx's
+		}
 		return nil, fmt.Errorf("nats at %s: %w", discovery.RedactURL(url), err)
 	}
 	r, err := OpenConn(ctx, nc, prefix, ttl, log)
