@@ -210,6 +210,8 @@ func (c *Config) load() (*state, error) {
 			}
 		}
 		st.values[name] = folded
+		fits := map[string]string{}
+		fitProblems(sec.typ, folded, name, func(path, reason string) { fits[path] = reason })
 		bad := map[string]bool{}
 		for _, v := range sec.validator.Validate(val) {
 			path := strings.Join(append([]string{name}, v.Path...), ".")
@@ -217,13 +219,17 @@ func (c *Config) load() (*state, error) {
 				continue
 			}
 			bad[path] = true
-			problems = append(problems, Problem{Path: path, Reason: v.Reason, Source: st.source(path)})
-		}
-		fitProblems(sec.typ, folded, name, func(path, reason string) {
-			if !bad[path] {
-				problems = append(problems, Problem{Path: path, Reason: reason, Source: st.source(path)})
+			reason := v.Reason
+			if r := fits[path]; strings.HasPrefix(r, numberDuration) {
+				reason = r // the schema's says a string is wanted
 			}
-		})
+			problems = append(problems, Problem{Path: path, Reason: reason, Source: st.source(path)})
+		}
+		for _, path := range slices.Sorted(maps.Keys(fits)) {
+			if !bad[path] {
+				problems = append(problems, Problem{Path: path, Reason: fits[path], Source: st.source(path)})
+			}
+		}
 	}
 	if len(c.sections) > 0 {
 		for _, key := range sortedKeys(raw) {
@@ -703,11 +709,60 @@ func (c *Config) mask(m map[string]any, section, rel string) {
 				continue
 			}
 			c.maskList(t, sec, r)
+		case string:
+			if secret && t != "" {
+				m[k] = Mask
+			} else {
+				m[k] = hideURLCredentials(t)
+			}
 		default:
-			if secret && v != nil && v != "" {
+			if secret && v != nil {
 				m[k] = Mask
 			}
 		}
+	}
+}
+
+// secretParam is a parameter of a URL's query named like a secret
+// (ws://host/?token=…), with its value.
+var secretParam = regexp.MustCompile(`(?i)([?&][^=&#\s,]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credential|authorization)[^=&#\s,]*=)[^&#\s,]*`)
+
+// hideURLCredentials returns s with the credentials of every URL in it
+// (one or several, as discovery.url lists servers separated by commas)
+// hidden: a password becomes "xxxxx", as [url.URL.Redacted] writes it,
+// and so do a user without one, which NATS takes as a token
+// (nats://token@host), and the value of a query parameter named like a
+// secret (ws://host/?token=…). Dump applies it to every string, whatever
+// its key: a URL anywhere may carry credentials, and its host is no
+// secret.
+func hideURLCredentials(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	s = secretParam.ReplaceAllString(s, "${1}xxxxx")
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i+3])
+		s = s[i+3:]
+		end := strings.IndexAny(s, "/?#, \t\n")
+		if end < 0 {
+			end = len(s)
+		}
+		at := strings.LastIndex(s[:end], "@")
+		if at < 0 {
+			continue
+		}
+		if user, _, ok := strings.Cut(s[:at], ":"); ok {
+			b.WriteString(user + ":xxxxx")
+		} else {
+			b.WriteString("xxxxx")
+		}
+		s = s[at:]
 	}
 }
 
@@ -715,8 +770,10 @@ func (c *Config) mask(m map[string]any, section, rel string) {
 // of section: the fields of its elements are named as the element type's
 // (secretPaths), without the index.
 func (c *Config) maskList(l []any, section, rel string) {
-	for _, e := range l {
+	for i, e := range l {
 		switch t := e.(type) {
+		case string:
+			l[i] = hideURLCredentials(t)
 		case map[string]any:
 			c.mask(t, section, rel)
 		case []any:

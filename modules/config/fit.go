@@ -75,10 +75,13 @@ func fitProblems(t reflect.Type, value any, path string, report func(path, reaso
 		t = t.Elem()
 	}
 	if t == durationType {
-		if s, ok := value.(string); ok {
-			if _, err := time.ParseDuration(s); err != nil {
-				report(path, fmt.Sprintf("want a duration from -%s to %s (about 292 years), got %q", maxHours, maxHours, s))
+		switch v := value.(type) {
+		case string:
+			if _, err := time.ParseDuration(v); err != nil {
+				report(path, fmt.Sprintf("want a duration from -%s to %s (about 292 years), got %q", maxHours, maxHours, v))
 			}
+		case json.Number:
+			report(path, fmt.Sprintf("%s%s: a duration needs a unit, such as %ss or %sms", numberDuration, v, v, v))
 		}
 		return
 	}
@@ -128,6 +131,11 @@ func fitProblems(t reflect.Type, value any, path string, report func(path, reaso
 		}
 	}
 }
+
+// numberDuration begins the reason fitProblems gives for a duration written
+// as a bare number, which replaces the schema's ("want a string, got a
+// number"): that one sends the user quoting the number, refused next.
+const numberDuration = "want a duration such as 500ms, 5s or 1h30m, got the number "
 
 // intFitHook refuses, when decoding, a number that the integer it is
 // decoded into cannot hold, where mapstructure would wrap it. Load reports

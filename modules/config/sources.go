@@ -142,7 +142,9 @@ func loadFile(path, why string) (*layer, error) {
 			})
 		}
 	case "json":
-		jsonLines(b, lines)
+		if dup, line, first := jsonLines(b, lines); dup != "" {
+			return nil, fmt.Errorf("config: file %q is not valid JSON: line %d: key %q already defined at line %d", path, line, dup, first)
+		}
 	case "toml":
 		tomlLines(b, lines)
 	}
@@ -332,8 +334,11 @@ func octalLiteral(v string) string {
 	return sign + "0o" + strings.TrimLeft(v[len(sign):], "0")
 }
 
-// jsonLines records the line of every object key of a JSON document.
-func jsonLines(b []byte, out map[string]int) {
+// jsonLines records the line of every object key of a JSON document, and
+// returns the first key an object gives twice (dotted, as the other keys),
+// with its line and that of its first mention: the JSON parser keeps the
+// last without a word, where YAML and TOML refuse the document.
+func jsonLines(b []byte, out map[string]int) (dup string, line, first int) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	lineAt := func(off int64) int { return 1 + bytes.Count(b[:min(int(off), len(b))], []byte{'\n'}) }
 	var walk func(prefix string) error
@@ -355,7 +360,12 @@ func jsonLines(b []byte, out map[string]int) {
 				}
 				k, _ := kt.(string)
 				p := join(prefix, k)
-				out[p] = lineAt(dec.InputOffset())
+				at := lineAt(dec.InputOffset())
+				if was, ok := out[p]; !ok {
+					out[p] = at
+				} else if dup == "" {
+					dup, line, first = p, at, was
+				}
 				if err := walk(p); err != nil {
 					return err
 				}
@@ -371,6 +381,7 @@ func jsonLines(b []byte, out map[string]int) {
 		return err
 	}
 	_ = walk("")
+	return dup, line, first
 }
 
 // tomlLines records the line of every key a TOML document sets: a key of a

@@ -85,7 +85,7 @@ func newCallPeer(n *Netron, cc CallConn, addr string) *Peer {
 // errNotOverCalls is what a Peer over a CallConn answers for what only a
 // packet connection carries.
 func (p *Peer) errNotOverCalls(what string) error {
-	return Errorf(CodeUnimplemented, "%s: %s needs a connection that carries packets (tcp://, unix://, ws://); this peer carries calls and streams only", p.addr, what)
+	return Errorf(CodeUnimplemented, "%s: %s needs a connection that carries packets (tcp://, unix://, ws://); this peer carries calls and streams only", shownAddr(p.addr), what)
 }
 
 // invokeCalls is sendCall over a CallConn.

@@ -80,7 +80,7 @@ func (n *Netron) dial(ctx context.Context, addr string, values map[any]any, desc
 		return newCallPeer(n, cc, addr), nil
 	}
 	if len(values) > 0 {
-		return nil, fmt.Errorf("netron: Dial %s: %s: options of a call door (http://, https://), not of %s://", addr, strings.Join(descs, ", "), scheme)
+		return nil, fmt.Errorf("netron: Dial %s: %s: options of a call door (http://, https://), not of %s://", shownAddr(addr), strings.Join(descs, ", "), scheme)
 	}
 	if _, ok := ctx.Deadline(); !ok && n.cfg.HandshakeTimeout > 0 {
 		var cancel context.CancelFunc
@@ -114,7 +114,7 @@ func (n *Netron) dialConn(ctx context.Context, tr transport.Transport, addr stri
 		t, err = tr.Dial(ctx, u, o)
 	}
 	if err != nil {
-		return nil, NewError(CodeUnavailable, fmt.Errorf("dial %s: %w", addr, err))
+		return nil, NewError(CodeUnavailable, fmt.Errorf("dial %s: %w", shownAddr(addr), err))
 	}
 	return t, nil
 }
@@ -146,10 +146,10 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 	case <-ctx.Done():
 		c.t.Close()
 		<-ch
-		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, context.Cause(ctx)))
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", shownAddr(p.addr), context.Cause(ctx)))
 	}
 	if r.err != nil {
-		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, r.err))
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", shownAddr(p.addr), r.err))
 	}
 	p.mu.Lock()
 	p.remoteID = r.h.ID
@@ -157,7 +157,7 @@ func (p *Peer) handshake(ctx context.Context, c *conn) error {
 	c.negotiated(r.h.Titan)
 	hello := p.n.handshakeMessage("client-id")
 	if err := c.t.WriteMessages(hello); err != nil {
-		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", p.addr, err))
+		return NewError(CodeUnavailable, fmt.Errorf("handshake with %s: %w", shownAddr(p.addr), err))
 	}
 	c.q.Count(len(hello))
 	return nil
@@ -212,14 +212,14 @@ func (p *Peer) reconnect() {
 					return
 				default:
 				}
-				p.log.Info("reconnected", "addr", p.addr, "attempts", attempt)
+				p.log.Info("reconnected", "addr", shownAddr(p.addr), "attempts", attempt)
 				go p.restore()
 				return
 			}
 			t.Close()
 		}
 		cancel()
-		p.log.Debug("reconnect failed", "addr", p.addr, "attempt", attempt, "error", err)
+		p.log.Debug("reconnect failed", "addr", shownAddr(p.addr), "attempt", attempt, "error", err)
 		delay = min(delay*2, n.cfg.Reconnect.Max)
 	}
 }

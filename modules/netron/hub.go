@@ -163,7 +163,7 @@ func (s *hubSet) down() string {
 	case cause != nil:
 		what += ": " + cause.Error()
 	}
-	return s.addr + ": " + what
+	return shownAddr(s.addr) + ": " + what
 }
 
 // inFlight returns the calls in flight on the connections of s.
@@ -205,7 +205,7 @@ func (s *hubSet) grow() {
 		p, err := n.Dial(ctx, s.addr)
 		if err != nil {
 			if s.ctx.Err() == nil { // not closed meanwhile
-				n.log.Warn("could not open another connection to a busy instance", "addr", s.addr, "error", err)
+				n.log.Warn("could not open another connection to a busy instance", "addr", shownAddr(s.addr), "error", err)
 			}
 			return
 		}
@@ -221,7 +221,7 @@ func (s *hubSet) grow() {
 		next := append(slices.Clone(cs), c)
 		s.conns.Store(&next)
 		s.watch(c)
-		n.log.Debug("opened another connection to a busy instance", "addr", s.addr, "connections", len(next))
+		n.log.Debug("opened another connection to a busy instance", "addr", shownAddr(s.addr), "connections", len(next))
 		if s.idle == nil {
 			s.idle = time.AfterFunc(n.cfg.Pool.IdleTimeout, s.shrink)
 		} else {
@@ -250,7 +250,7 @@ func (s *hubSet) shrink() {
 	}
 	if len(idle) > 0 {
 		s.conns.Store(&keep)
-		s.h.n.log.Debug("closed idle connections to an instance", "addr", s.addr, "closed", len(idle), "connections", len(keep))
+		s.h.n.log.Debug("closed idle connections to an instance", "addr", shownAddr(s.addr), "closed", len(idle), "connections", len(keep))
 		s.running.Go(func() {
 			for _, p := range idle {
 				_ = p.Close()
@@ -325,10 +325,10 @@ func (s *hubSet) redial(dead *hubConn) {
 			s.conns.Store(&next)
 			s.watch(c)
 			s.mu.Unlock()
-			n.log.Info("reached an instance again whose connection had closed", "addr", s.addr, "attempts", attempt)
+			n.log.Info("reached an instance again whose connection had closed", "addr", shownAddr(s.addr), "attempts", attempt)
 			return
 		}
-		n.log.Debug("could not reach an instance whose connection closed", "addr", s.addr, "attempt", attempt, "error", err)
+		n.log.Debug("could not reach an instance whose connection closed", "addr", shownAddr(s.addr), "attempt", attempt, "error", err)
 		delay = min(delay*2, redialMax)
 		t.Reset(delay)
 	}

@@ -541,12 +541,12 @@ func (n *Netron) transportFor(addr string) (transport.Transport, string, error) 
 	tr, err := transport.Lookup(scheme)
 	if err != nil {
 		if pkg := servedBy[scheme]; pkg != "" {
-			return nil, "", fmt.Errorf("netron: address %q: %w %q: it is served by %s, which this program does not link; add import _ %q", addr, transport.ErrUnknownScheme, scheme, pkg, pkg)
+			return nil, "", fmt.Errorf("netron: address %q: %w %q: it is served by %s, which this program does not link; add import _ %q", shownAddr(addr), transport.ErrUnknownScheme, scheme, pkg, pkg)
 		}
 		if known := n.transportSchemes(); len(known) > 0 {
 			err = fmt.Errorf("%w %q (known: %s)", transport.ErrUnknownScheme, scheme, strings.Join(known, ", "))
 		}
-		return nil, "", fmt.Errorf("netron: address %q: %w", addr, err)
+		return nil, "", fmt.Errorf("netron: address %q: %w", shownAddr(addr), err)
 	}
 	return tr, scheme, nil
 }

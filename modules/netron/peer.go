@@ -80,12 +80,14 @@ func (p *Peer) ID() string {
 	return p.remoteID
 }
 
-// RemoteAddr returns the address of the peer's current connection.
+// RemoteAddr returns the address of the peer's current connection, or
+// while a dialled peer reconnects the address it dials, without the
+// credentials it may carry (a password, a token).
 func (p *Peer) RemoteAddr() string {
 	if c := p.cur.Load(); c != nil {
 		return c.t.RemoteAddr()
 	}
-	return p.addr
+	return shownAddr(p.addr)
 }
 
 // InFlight returns the number of calls this side has waiting for their
