@@ -47,8 +47,7 @@ type Interceptor struct {
 var (
 	_ netron.CallBorrower        = (*Interceptor)(nil)
 	_ netron.Positioned          = (*Interceptor)(nil)
-	_ netron.NotFoundObserver    = (*Interceptor)(nil)
-	_ netron.InvalidNameObserver = (*Interceptor)(nil)
+	_ netron.RefusedCallObserver = (*Interceptor)(nil)
 )
 
 // Option configures an [Interceptor].
@@ -190,22 +189,14 @@ func (ic *Interceptor) series(call *netron.Call) *callSeries {
 	return m.forTransport(call.Transport())
 }
 
-// CallNotFound implements [netron.NotFoundObserver]: a call the server
-// answered not_found is counted, started and finished not_found, under
+// CallRefused implements [netron.RefusedCallObserver]: a call the server
+// answered before any interceptor ran (not_found, or invalid_argument for
+// its method name) is counted, started and finished with that code, under
 // method [Unknown] of its service, or of service [Unknown] when the
 // service is unknown.
-func (ic *Interceptor) CallNotFound(service, transport string) {
+func (ic *Interceptor) CallRefused(service, transport string, code netron.Code) {
 	s := ic.served.notFound(service).forTransport(transport)
-	s.end(errNotFound, s.begin())
-}
-
-// CallInvalidName implements [netron.InvalidNameObserver]: a call the
-// server answered invalid_argument for its method name is counted,
-// started and finished invalid_argument, under method [Unknown] of its
-// service, or of service [Unknown] when the service is unknown.
-func (ic *Interceptor) CallInvalidName(service, transport string) {
-	s := ic.served.notFound(service).forTransport(transport)
-	s.end(errInvalidName, s.begin())
+	s.endSlot(codeSlot(code), s.begin())
 }
 
 // WrapUnary implements [netron.Interceptor]: a call that panics inside
@@ -294,10 +285,8 @@ func (ic *Interceptor) WrapStreamingHandler(next netron.StreamingHandlerFunc) ne
 }
 
 var (
-	errPanicked    = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
-	errStopped     = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
-	errNotFound    = netron.NewError(netron.CodeNotFound, errors.New("no such service or method"))
-	errInvalidName = netron.NewError(netron.CodeInvalidArgument, errors.New("invalid method name"))
+	errPanicked = netron.NewError(netron.CodeInternal, errors.New("stream panicked"))
+	errStopped  = netron.NewError(netron.CodeCanceled, errors.New("stream stopped by its reader"))
 )
 
 // WrapStreamingClient implements [netron.Interceptor]: a stream made ends

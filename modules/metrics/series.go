@@ -40,11 +40,15 @@ func codeIndex(err error) int {
 	if err == nil {
 		return 0
 	}
-	c := int(netron.CodeOf(err))
-	if c <= 0 || c >= numCodes {
+	return codeSlot(netron.CodeOf(err))
+}
+
+// codeSlot returns the slot of code c (CodeUnknown's when out of range).
+func codeSlot(c netron.Code) int {
+	if c <= 0 || int(c) >= numCodes {
 		return int(netron.CodeUnknown)
 	}
-	return c
+	return int(c)
 }
 
 // codeName returns the label value of the code in slot i.
@@ -154,10 +158,13 @@ func (s *callSeries) begin() time.Time {
 }
 
 // end counts a call of the series ending with err after it began at start.
-func (s *callSeries) end(err error, start time.Time) {
+func (s *callSeries) end(err error, start time.Time) { s.endSlot(codeIndex(err), start) }
+
+// endSlot is end for a call ending with the code of slot i.
+func (s *callSeries) endSlot(i int, start time.Time) {
 	d := time.Since(start)
 	s.inflight.Add(-1)
-	e := s.endSeries(codeIndex(err))
+	e := s.endSeries(i)
 	e.finished.Inc()
 	e.duration.Observe(d.Seconds())
 	if e.refused != nil {

@@ -52,17 +52,17 @@ func (n *Netron) lookup(ctx context.Context, inv *Invocation) (*service, *method
 	}
 	if err != nil {
 		if CodeOf(err) == CodeNotFound {
-			n.callNotFound("", inv.Transport)
+			n.callRefused("", inv.Transport, CodeNotFound)
 		}
 		return nil, nil, err
 	}
 	if !validMethodName(inv.Method) {
-		n.callInvalidName(svc.qualified, inv.Transport)
+		n.callRefused(svc.qualified, inv.Transport, CodeInvalidArgument)
 		return nil, nil, invalidMethodName(svc.qualified, inv.Method)
 	}
 	m := svc.methods[inv.Method]
 	if m == nil {
-		n.callNotFound(svc.qualified, inv.Transport)
+		n.callRefused(svc.qualified, inv.Transport, CodeNotFound)
 		return nil, nil, MethodNotFound(svc.qualified, inv.Method, n.visibleMethods(ctx, svc))
 	}
 	return svc, m, nil

@@ -257,55 +257,33 @@ type CallBorrower interface {
 	BorrowsCalls()
 }
 
-// NotFoundObserver is implemented by an interceptor that counts the calls
-// the engine answers not_found before any interceptor runs: calls over a
-// connection to a service the Netron does not have (or does not expose on
-// the connection's transport), or to a method its service lacks. The
-// engine calls CallNotFound for each such call, before it answers it:
-// service is the qualified name of the service when only the method is
-// unknown, "" when the service is; transport is what [Call.Transport]
-// would be. The unknown names themselves are not given: the caller makes
-// them up, so they are no label for a series. The calls the gateways
-// (HTTP, NATS) hand in through [Netron.Invoke] and [Netron.InvokeStream]
-// are reported alike.
-type NotFoundObserver interface {
+// RefusedCallObserver is implemented by an interceptor that counts the
+// calls the engine answers before any interceptor runs, with code:
+//   - CodeNotFound: a call to a service the Netron does not have (or does
+//     not expose on the call's transport), or to a method its service
+//     lacks;
+//   - CodeInvalidArgument: a call whose method name breaks the wire rule
+//     (1 to 255 letters, digits, _ or $, not starting with a digit).
+//
+// The engine calls CallRefused for each such call, before it answers it,
+// over a connection or handed in by a gateway (HTTP, NATS) through
+// [Netron.Invoke] and [Netron.InvokeStream]: service is the qualified
+// name of the service the call named when the Netron has it and exposes
+// it on the transport, else ""; transport is what [Call.Transport] would
+// be. The names the caller made up are not given: they are no label for
+// a series.
+type RefusedCallObserver interface {
 	Interceptor
-	CallNotFound(service, transport string)
+	CallRefused(service, transport string, code Code)
 }
 
-// callNotFound tells the interceptors that observe them (NotFoundObserver)
-// of a call of service over transport answered not_found.
-func (n *Netron) callNotFound(service, transport string) {
+// callRefused tells the interceptors that observe them
+// (RefusedCallObserver) of a call of service over transport answered
+// code before any interceptor ran.
+func (n *Netron) callRefused(service, transport string, code Code) {
 	for _, ic := range n.interceptors {
-		if o, ok := ic.(NotFoundObserver); ok {
-			o.CallNotFound(service, transport)
-		}
-	}
-}
-
-// InvalidNameObserver is implemented by an interceptor that counts the
-// calls the engine answers invalid_argument, before any interceptor runs,
-// because their method name breaks the wire rule (1 to 255 letters,
-// digits, _ or $, not starting with a digit). The engine calls
-// CallInvalidName for each such call, before it answers it, over a
-// connection or handed in by a gateway ([Netron.Invoke],
-// [Netron.InvokeStream]): service is the qualified name of the service
-// the call named, "" when the Netron has no such service (or does not
-// expose it on the transport); transport is what [Call.Transport] would
-// be. The name itself is not given: the caller makes it up, so it is no
-// label for a series.
-type InvalidNameObserver interface {
-	Interceptor
-	CallInvalidName(service, transport string)
-}
-
-// callInvalidName tells the interceptors that observe them
-// (InvalidNameObserver) of a call of service over transport answered
-// invalid_argument for its method name.
-func (n *Netron) callInvalidName(service, transport string) {
-	for _, ic := range n.interceptors {
-		if o, ok := ic.(InvalidNameObserver); ok {
-			o.CallInvalidName(service, transport)
+		if o, ok := ic.(RefusedCallObserver); ok {
+			o.CallRefused(service, transport, code)
 		}
 	}
 }

@@ -10,24 +10,25 @@ import (
 	"github.com/titanframework/titan/modules/netron/protocol"
 )
 
-// notFoundLog is an interceptor that records the calls answered not_found.
-type notFoundLog struct {
+// refusedLog is an interceptor that records the calls the engine
+// answered before any interceptor ran, as "service|transport|code".
+type refusedLog struct {
 	netron.UnaryInterceptorFunc
 	mu  sync.Mutex
 	got []string
 }
 
-func (l *notFoundLog) CallNotFound(service, transport string) {
+func (l *refusedLog) CallRefused(service, transport string, code netron.Code) {
 	l.mu.Lock()
-	l.got = append(l.got, service+"|"+transport)
+	l.got = append(l.got, service+"|"+transport+"|"+code.String())
 	l.mu.Unlock()
 }
 
 // The calls a gateway hands in (Invoke, InvokeStream) to an unknown
-// service or method are reported to a NotFoundObserver, as those over a
+// service or method are reported to a RefusedCallObserver, as those over a
 // connection are, without the names the caller made up.
 func TestNotFoundObservedThroughInvoke(t *testing.T) {
-	obs := &notFoundLog{UnaryInterceptorFunc: func(next netron.UnaryFunc) netron.UnaryFunc { return next }}
+	obs := &refusedLog{UnaryInterceptorFunc: func(next netron.UnaryFunc) netron.UnaryFunc { return next }}
 	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(obs))
 	if err != nil {
 		t.Fatal(err)
@@ -49,32 +50,18 @@ func TestNotFoundObservedThroughInvoke(t *testing.T) {
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
-	want := []string{"|http", "calculator@1.0.0|http", "calculator@1.0.0|nats"}
+	want := []string{"|http|not_found", "calculator@1.0.0|http|not_found", "calculator@1.0.0|nats|not_found"}
 	if !slices.Equal(obs.got, want) {
 		t.Errorf("observed %q, want %q", obs.got, want)
 	}
 }
 
-// invalidNameLog is an interceptor that records the calls answered
-// invalid_argument for their method name.
-type invalidNameLog struct {
-	netron.UnaryInterceptorFunc
-	mu  sync.Mutex
-	got []string
-}
-
-func (l *invalidNameLog) CallInvalidName(service, transport string) {
-	l.mu.Lock()
-	l.got = append(l.got, service+"|"+transport)
-	l.mu.Unlock()
-}
-
 // The calls answered invalid_argument for a method name that breaks the
-// wire rule are reported to an InvalidNameObserver, from a connection (a
+// wire rule are reported to a RefusedCallObserver, from a connection (a
 // TypeScript peer's too) and from a gateway, with the service when the
 // Netron has it and never the names the caller made up.
 func TestInvalidNameObserved(t *testing.T) {
-	obs := &invalidNameLog{UnaryInterceptorFunc: func(next netron.UnaryFunc) netron.UnaryFunc { return next }}
+	obs := &refusedLog{UnaryInterceptorFunc: func(next netron.UnaryFunc) netron.UnaryFunc { return next }}
 	n, err := netron.New(netron.Config{}, nil, netron.WithInterceptors(obs))
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +91,7 @@ func TestInvalidNameObserved(t *testing.T) {
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
-	want := []string{"calculator@1.0.0|http", "calculator@1.0.0|nats", "calculator@1.0.0|tcp", "|tcp"}
+	want := []string{"calculator@1.0.0|http|invalid_argument", "calculator@1.0.0|nats|invalid_argument", "calculator@1.0.0|tcp|invalid_argument", "|tcp|invalid_argument"}
 	if !slices.Equal(obs.got, want) {
 		t.Errorf("observed %q, want %q", obs.got, want)
 	}

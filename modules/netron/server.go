@@ -92,7 +92,7 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 		if ferr == nil && svc.exposedOn(c.p.scheme) {
 			observed = svc.qualified
 		}
-		n.callInvalidName(observed, c.p.Transport())
+		n.callRefused(observed, c.p.Transport(), CodeInvalidArgument)
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
@@ -118,14 +118,14 @@ func (c *conn) handleCall(pkt protocol.Packet, call *Call, elems []protocol.RawV
 			err = ServiceNotFound(string(defIDb), n.visibleServices(withPeer(context.Background(), c.p), c.p.scheme))
 		}
 		if CodeOf(err) == CodeNotFound {
-			n.callNotFound("", c.p.Transport())
+			n.callRefused("", c.p.Transport(), CodeNotFound)
 		}
 		c.replyError(pkt.ID, pkt.Type, err)
 		return
 	}
 	m := svc.methods[string(nameb)]
 	if m == nil {
-		n.callNotFound(svc.qualified, c.p.Transport())
+		n.callRefused(svc.qualified, c.p.Transport(), CodeNotFound)
 		c.replyError(pkt.ID, pkt.Type, c.methodNotFound(svc, string(nameb)))
 		return
 	}
