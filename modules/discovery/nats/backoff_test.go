@@ -22,26 +22,31 @@ func TestWatchPausedForAGoneBucketHearsItMadeAgain(t *testing.T) {
 	defer cancel()
 	rlog, gone := logged("the discovery bucket is gone")
 	r := open(t, url, "titan", time.Minute, rlog)
+	// Pauses that double from 1s reach a long one in a few steps.
+	r.SetWatchRetry(time.Second)
 	writer := open(t, url, "titan", time.Minute, nil)
 	snaps := testsrv.WatchIDs(t, ctx, r, "users", "")
 	stopServer()
 	testsrv.NATSServerAt(t, port, "") // a new, empty store
-	// The watch ends before the server stops.
-	t.Cleanup(cancel)
-	// r reconnects and watches again, finding the bucket gone, after
-	// pauses that double from 50ms: after the 7th it pauses 6.4s.
-	for i := range 7 {
+	// The watch ends before the server stops: a watcher stopped on a
+	// live connection to a dead server waits out the JetStream timeout
+	// (5s) for the deletion of its consumer.
+	t.Cleanup(func() { cancel(); r.Close() })
+	// r reconnects and watches again at once, finding the bucket gone,
+	// pauses 2s (doubled from the pause after the watch that was ready),
+	// finds it gone again, and pauses 4s.
+	for i := range 2 {
 		select {
 		case <-gone:
 		case <-ctx.Done():
-			t.Fatalf("after the server restarted without its store, the watch found the bucket gone %d times, want 7", i)
+			t.Fatalf("after the server restarted without its store, the watch found the bucket gone %d times, want 2", i)
 		}
 	}
 	// A heartbeat makes the bucket again.
 	if err := writer.Register(ctx, testsrv.Instance("app1/users@1.0.0", "1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(3 * time.Second)
 	for {
 		select {
 		case s := <-snaps:
@@ -49,7 +54,7 @@ func TestWatchPausedForAGoneBucketHearsItMadeAgain(t *testing.T) {
 				return
 			}
 		case <-deadline:
-			t.Fatal("5 s after the bucket was made again with an instance, the watch paused while it was gone had not seen it")
+			t.Fatal("3 s after the bucket was made again with an instance, the watch paused (for 4 s) while it was gone had not seen it")
 		}
 	}
 }

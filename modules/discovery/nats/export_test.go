@@ -1,6 +1,9 @@
 package nats
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SetAfterCollect makes reconnected call f once it has collected the
 // entries it writes again, before it writes them: a test runs there what
@@ -40,3 +43,7 @@ func (r *Registry) HoldBucket() (release func()) {
 
 // InBytes is how many bytes the registry's connection has received.
 func (r *Registry) InBytes() uint64 { return r.nc.Stats().InBytes }
+
+// SetWatchRetry sets the first pause before watching again, doubled
+// while watching fails (default 50ms).
+func (r *Registry) SetWatchRetry(d time.Duration) { r.watchRetry = d }

@@ -141,6 +141,9 @@ type Registry struct {
 	// beforeRaise, when set (by a test), runs in raiseAge between
 	// reading the bucket's configuration and writing it (under mu).
 	beforeRaise func()
+	// watchRetry is the first pause before watching again (a test sets
+	// a longer one to reach a long pause in few steps).
+	watchRetry time.Duration
 }
 
 var (
@@ -202,7 +205,7 @@ func OpenConn(ctx context.Context, nc *nats.Conn, prefix string, ttl time.Durati
 		return nil, err
 	}
 	r := &Registry{nc: nc, js: js, bucket: prefix + "_discovery", prefix: prefix, ttl: ttl, log: log,
-		regs: map[string]registration{}, back: make(chan struct{}), mu: newCtxMutex("the registry's opening of its bucket"),
+		regs: map[string]registration{}, back: make(chan struct{}), watchRetry: watchRetry, mu: newCtxMutex("the registry's opening of its bucket"),
 		writeMu: newCtxMutex("the registry's other writes (a Register, a Deregister, or the write-back of its entries after a reconnection)")}
 	r.life, r.end = context.WithCancel(context.Background())
 	if _, err := r.store(ctx, false); err != nil {
@@ -748,7 +751,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			yield(nil, err)
 			return
 		}
-		pause := watchRetry
+		pause := r.watchRetry
 		var changes discovery.Changes // across watchers: a new one yields only what changed
 		for again := false; ctx.Err() == nil; again = true {
 			// Taken before the watcher: a reconnection, or the bucket made
@@ -764,19 +767,19 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 			// TTL, or until the connection comes back or the bucket is
 			// made again.
 			if ready {
-				pause = watchRetry
+				pause = r.watchRetry
 			}
 			select {
 			case <-ctx.Done():
 			case <-back:
 			case <-time.After(pause):
 			}
-			pause = min(2*pause, max(r.ttl/3, watchRetry))
+			pause = min(2*pause, max(r.ttl/3, r.watchRetry))
 		}
 	}
 }
 
-// watchRetry is the first pause before watching again.
+// watchRetry is the default first pause before watching again.
 const watchRetry = 50 * time.Millisecond
 
 // watch follows one watcher until it ends (cont) or the loop breaks (not
