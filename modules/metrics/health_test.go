@@ -123,6 +123,7 @@ func TestReadyzFollowsRemotePeer(t *testing.T) {
 // answers 503 on the admin server while the app's tcp listener still
 // accepts connections and serves calls.
 func TestReadyzFailsBeforeListenersClose(t *testing.T) {
+	t.Parallel()
 	ta := startApp(t, "tcp://127.0.0.1:0", []string{"metrics.drainDelay=1500ms"})
 	if code, _ := getReport(t, ta.admin+"/readyz"); code != 200 {
 		t.Fatalf("/readyz before stop = %d", code)

@@ -21,6 +21,7 @@ import (
 // check, its write to the registry failed on the spent context, and the
 // app's entries expired: a degraded app vanished from discovery.
 func TestHungCheckKeepsTheAppRegistered(t *testing.T) {
+	t.Parallel()
 	url := testsrv.Redis(t)
 	prefix := testsrv.RedisPrefix(t, url)
 	var hang atomic.Bool
@@ -28,7 +29,7 @@ func TestHungCheckKeepsTheAppRegistered(t *testing.T) {
 	var reg discovery.Registry
 	startApp(t, "tcp://127.0.0.1:0", []string{
 		"discovery.backend=redis", "discovery.url=" + url, "discovery.prefix=" + prefix,
-		"discovery.heartbeat=300ms", "discovery.ttl=1s", "metrics.health.timeout=5s",
+		"discovery.heartbeat=150ms", "discovery.ttl=600ms", "metrics.health.timeout=5s",
 	},
 		titan.Provide(health.AsCheck(func() health.Check {
 			return health.Check{Name: "cache", Run: func(ctx context.Context) error {
@@ -57,7 +58,7 @@ func TestHungCheckKeepsTheAppRegistered(t *testing.T) {
 
 	hang.Store(true)
 	// Several TTLs: an app whose heartbeats fail is gone after one.
-	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		if n := registered(); n != 1 {
 			t.Fatalf("with a check that does not answer (not critical), %d instances registered, want the app's 1", n)
 		}
