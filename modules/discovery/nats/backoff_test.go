@@ -28,10 +28,8 @@ func TestWatchPausedForAGoneBucketHearsItMadeAgain(t *testing.T) {
 	snaps := testsrv.WatchIDs(t, ctx, r, "users", "")
 	stopServer()
 	testsrv.NATSServerAt(t, port, "") // a new, empty store
-	// The watch ends before the server stops: a watcher stopped on a
-	// live connection to a dead server waits out the JetStream timeout
-	// (5s) for the deletion of its consumer.
-	t.Cleanup(func() { cancel(); r.Close() })
+	// The watch ends before the server stops.
+	t.Cleanup(cancel)
 	// r reconnects and watches again at once, finding the bucket gone,
 	// pauses 2s (doubled from the pause after the watch that was ready),
 	// finds it gone again, and pauses 4s.

@@ -790,7 +790,7 @@ func (r *Registry) watch(ctx context.Context, service string, again bool, back <
 	if err == nil {
 		var w jetstream.KeyWatcher
 		if w, err = kv.Watch(ctx, service+".*"); err == nil {
-			defer w.Stop()
+			defer r.stopWatcher(w)
 			return r.follow(ctx, w, back, match, changes, yield, func() {
 				if again {
 					r.log.Debug("watching again", "bucket", r.bucket, "service", service)
@@ -807,6 +807,16 @@ func (r *Registry) watch(ctx context.Context, service string, again bool, back <
 		return true, false
 	}
 	return yield(nil, fmt.Errorf("nats: watch %s in %s: %w", service, r.bucket, err)), false
+}
+
+// stopWatcher stops w without waiting for it. Stopping a watcher deletes
+// its consumer, a request that waits for JetStream's answer (up to 5s
+// when the server does not answer): a watch ended by its caller (an app
+// stopping) returns at once, and one that starts again does not wait
+// either. The stop lasts no longer than the connection: Close ends the
+// request, and a stop begun after it returns at once.
+func (r *Registry) stopWatcher(w jetstream.KeyWatcher) {
+	go func() { _ = w.Stop() }()
 }
 
 // bucketGone reports whether err says the bucket (its stream) does not
