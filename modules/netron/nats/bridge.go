@@ -59,7 +59,9 @@ type fromNATS struct{}
 
 // NewBridge starts a bridge between n's events and nc. The bridge does not
 // own nc; Close stops the bridge and leaves nc open. Events whose names
-// cannot be NATS subjects (white space) stay local.
+// cannot be NATS subjects (white space) stay local. A bridge whose
+// subscription to <prefix>.events.> the NATS server refuses nc's user
+// fails with permission_denied naming the subject.
 func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, error) {
 	if n == nil || nc == nil {
 		return nil, errors.New("natstransport: NewBridge needs a Netron and a NATS connection")
@@ -75,13 +77,22 @@ func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, e
 	if !validTopic(b.subj.prefix) {
 		return nil, fmt.Errorf("natstransport: WithPrefix(%q): not a subject", b.subj.prefix)
 	}
-	sub, err := nc.Subscribe(b.subj.event(">"), b.receive)
+	subject := b.subj.event(">")
+	// The server answers a refusal of the subscription before the flush's
+	// PONG, and nats.go keeps it as the connection's last error: a bridge
+	// the server refused would receive nothing, and say nothing of it.
+	before := nc.LastError()
+	sub, err := nc.Subscribe(subject, b.receive)
 	if err != nil {
 		return nil, fmt.Errorf("natstransport: bridge: %w", err)
 	}
 	if err := nc.Flush(); err != nil {
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natstransport: bridge: %w", err)
+	}
+	if last := nc.LastError(); last != before && deniedSubject(deniedSubscribe, last) == subject {
+		_ = sub.Unsubscribe()
+		return nil, netron.Errorf(netron.CodePermissionDenied, "natstransport: bridge: the NATS server denied its connection's user permission to subscribe to %q", subject)
 	}
 	unsub, err := n.Subscribe(context.Background(), ">", b.forward)
 	if err != nil {

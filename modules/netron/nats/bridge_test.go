@@ -161,3 +161,71 @@ func TestUndecodableEventsAreLoggedRateLimited(t *testing.T) {
 		t.Fatalf("%d log records for %d undecodable events, want 1", c, events)
 	}
 }
+
+// secretGate lets every peer subscribe, and sends no peer the event
+// "secret", as the security module's security.events would.
+type secretGate struct{}
+
+func (secretGate) Identify(ctx context.Context, _ netron.Credentials) (context.Context, error) {
+	return ctx, nil
+}
+func (secretGate) Visible(context.Context, *netron.MethodSpec) bool { return true }
+func (secretGate) MaySubscribe(context.Context, string) error       { return nil }
+func (secretGate) MayReceive(_ *netron.Peer, topic string) bool     { return topic != "secret" }
+
+var _ netron.EventReceiver = secretGate{}
+
+// An event another process publishes through the bridge reaches a
+// connection subscribed to it only if the Netron's EventReceiver lets it,
+// as an event emitted locally does: the bridge emits it through the
+// engine.
+func TestBridgedEventsKeepEventAccess(t *testing.T) {
+	t.Parallel()
+	addr := testsrv.NATS(t)
+	prefix := "t" + strings.ToLower(nuid.Next())
+	n, err := netron.New(netron.Config{}, nil, netron.WithAccess(secretGate{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := natstransport.NewBridge(n, nc, natstransport.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tcp, err := n.Listen(ctx, "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		nc.Close()
+		n.Stop(context.Background())
+	})
+	p := dial(t, tcp, netron.Config{})
+	got := make(chan string, 4)
+	for _, topic := range []string{"secret", "open"} {
+		if _, err := p.Subscribe(ctx, topic, func(_ context.Context, e netron.Event) { got <- e.Topic }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := bridged(t, addr, prefix)
+	// In order: the secret event would arrive before the open one.
+	for _, topic := range []string{"secret", "open"} {
+		if err := other.Emit(ctx, topic, message{Text: topic}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case topic := <-got:
+		if topic != "open" {
+			t.Fatalf("the peer received %q through the bridge, which its EventReceiver refuses", topic)
+		}
+	case <-ctx.Done():
+		t.Fatal("the peer received no event")
+	}
+}

@@ -60,7 +60,9 @@ func (Transport) Listen(context.Context, *url.URL, transport.Options) (transport
 // permissions violation) is logged on o.Logger (slog.Default without
 // one), at most once per 10 s with the count of the others; a call,
 // resolve or authenticate task whose publication the server refuses
-// fails at once with permission_denied naming the subject.
+// fails at once with permission_denied naming the subject, and so do an
+// event subscription it refuses and the calls and streams whose credits
+// or probes it refuses (see denied).
 func (Transport) Dial(ctx context.Context, u *url.URL, o transport.Options) (transport.Conn, error) {
 	if o.TLS != nil {
 		return nil, errors.New("natstransport: Options.TLS is not supported; NATS negotiates TLS with its server")
@@ -156,7 +158,10 @@ type clientConn struct {
 	insts       map[string]*instance
 	events      map[string]*nats.Subscription // event name -> subscription
 	resolved    map[string]bool               // qualified names handed out by resolve
-	token       string                        // from a successful authenticate; sent with calls and resolves
+	// submu makes subscribeEvent one at a time: it tells its own refusal
+	// by the connection's last error.
+	submu sync.Mutex
+	token string // from a successful authenticate; sent with calls and resolves
 
 	stop      chan struct{}
 	wg        sync.WaitGroup
@@ -225,39 +230,87 @@ func (c *clientConn) asyncError(s *nats.Subscription, err error) {
 	c.log.Warn("nats error", args...)
 }
 
-// deniedPublish is the NATS server's refusal of a publication, its
-// subject quoted as Go quotes it.
-var deniedPublish = regexp.MustCompile(`Permissions Violation for Publish to ("(?:[^"\\]|\\.)*")`)
+// deniedPublish and deniedSubscribe are the NATS server's refusals of a
+// publication and of a subscription, their subject quoted as Go quotes it.
+var (
+	deniedPublish   = regexp.MustCompile(`Permissions Violation for Publish to ("(?:[^"\\]|\\.)*")`)
+	deniedSubscribe = regexp.MustCompile(`Permissions Violation for Subscription to ("(?:[^"\\]|\\.)*")`)
+)
 
-// denied fails with permission_denied, naming the subject, the requests
-// whose answers cannot come when err is the server's refusal of a
-// publication: those sent to the refused subject that no instance has
-// acknowledged or answered (the server dropped them). They used to wait
-// for the ackTimeout and fail with unavailable.
-func (c *clientConn) denied(err error) {
+// deniedSubject returns the subject of err when it is the server's
+// refusal that re matches, "" otherwise.
+func deniedSubject(re *regexp.Regexp, err error) string {
 	if !errors.Is(err, nats.ErrPermissionViolation) {
-		return
+		return ""
 	}
-	m := deniedPublish.FindStringSubmatch(err.Error())
+	m := re.FindStringSubmatch(err.Error())
 	if m == nil {
-		return
+		return ""
 	}
 	subj, qerr := strconv.Unquote(m[1])
 	if qerr != nil {
+		return ""
+	}
+	return subj
+}
+
+// denied fails with permission_denied, naming the subject, what cannot
+// go on when err is the server's refusal of a publication: the requests
+// sent to the refused subject that no instance has acknowledged or
+// answered (the server dropped them), the streams of an instance whose
+// credit subject it is (no item would come past the window), and the
+// calls and streams of an instance whose ping subject it is (none would
+// outlive the probe's timeout). They used to wait for the ackTimeout, a
+// probe's timeout or the instance's StreamIdleTimeout and fail with
+// unavailable. A refused cancel or close leaves nothing waiting here.
+func (c *clientConn) denied(err error) {
+	subj := deniedSubject(deniedPublish, err)
+	if subj == "" {
 		return
 	}
 	why := fmt.Sprintf("the NATS server %s denied this connection's user permission to publish to %q", c.addr, subj)
+	var inst, kind string // the instance whose credit or ping subject subj is
+	if rest, ok := strings.CutPrefix(subj, c.subj.instance("")); ok {
+		inst, kind, _ = strings.Cut(rest, ".")
+		if kind != "credit" && kind != "ping" {
+			inst, kind = "", ""
+		}
+	}
 	var failed []*pendingCall
+	var streams []uint32
 	c.mu.Lock()
 	for id, pc := range c.calls {
-		if pc.inst == "" && !pc.gathering && !pc.retrying && pc.msg.Subject == subj {
+		if pc.inst == "" && !pc.gathering && !pc.retrying && pc.msg.Subject == subj ||
+			kind == "ping" && pc.inst == inst {
 			failed = append(failed, pc)
 			delete(c.calls, id)
 		}
 	}
+	for sid, s := range c.streams {
+		if kind != "" && s.inst == inst {
+			streams = append(streams, sid)
+			delete(c.streams, sid)
+		}
+	}
+	if kind == "ping" {
+		delete(c.insts, inst)
+	}
 	c.mu.Unlock()
 	for _, pc := range failed {
+		if pc.inst != "" {
+			c.control(pc.inst, "cancel", map[string]string{HeaderCall: strconv.FormatUint(uint64(pc.id), 10)}, nil)
+			c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodePermissionDenied, "the instance serving %s cannot be probed: %s", pc.target, why)))
+			continue
+		}
 		c.push(errorPacket(pc.id, pc.typ, netron.Errorf(netron.CodePermissionDenied, "%s was not sent: %s", pc.what(), why)))
+	}
+	what := "the stream's credits cannot be granted"
+	if kind == "ping" {
+		what = "the instance serving the stream cannot be probed"
+	}
+	for _, sid := range streams {
+		c.control(inst, "close", map[string]string{HeaderStream: strconv.FormatUint(uint64(sid), 10)}, nil)
+		c.push(streamClose(sid, netron.CodePermissionDenied.String()+": "+what+": "+why))
 	}
 }
 
@@ -669,12 +722,6 @@ func (c *clientConn) task(pkt protocol.Packet, payload protocol.RawValue) {
 			fail(err)
 			return
 		}
-		// The server must know the subscription before the caller is told
-		// it exists, or an event emitted right after would be missed.
-		if err := c.nc.FlushTimeout(2 * time.Second); err != nil {
-			fail(netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", arg, err))
-			return
-		}
 		done()
 	case netron.TaskUnsubscribe:
 		c.mu.Lock()
@@ -777,16 +824,30 @@ func (c *clientConn) authenticated(pc *pendingCall, b []byte) {
 	}
 }
 
+// subscribeEvent subscribes to the subject of the event topic, once, and
+// returns when the NATS server has taken the subscription: the caller
+// must not be told it exists before, or an event emitted right after
+// would be missed. A subscription the server refuses the connection's
+// user fails with permission_denied naming the subject: the server drops
+// it with no more than an asynchronous error, and the subscriber would
+// wait for events that never come.
 func (c *clientConn) subscribeEvent(topic string) error {
 	if !validTopic(topic) {
 		return netron.Errorf(netron.CodeInvalidArgument, "event name %q cannot be a NATS subject", topic)
 	}
+	c.submu.Lock()
+	defer c.submu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.events[topic] != nil {
+	had := c.events[topic] != nil
+	c.mu.Unlock()
+	if had {
 		return nil
 	}
-	sub, err := c.nc.Subscribe(c.subj.event(topic), func(m *nats.Msg) {
+	subject := c.subj.event(topic)
+	// The server answers the subscription's refusal before the flush's
+	// PONG, and nats.go keeps it as the connection's last error.
+	before := c.nc.LastError()
+	sub, err := c.nc.Subscribe(subject, func(m *nats.Msg) {
 		data := m.Data
 		if len(data) == 0 {
 			data = []byte{0xc0}
@@ -798,9 +859,19 @@ func (c *clientConn) subscribeEvent(topic string) error {
 		}
 	})
 	if err != nil {
-		return netron.Errorf(netron.CodeUnavailable, "nats: %v", err)
+		return netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", topic, err)
 	}
+	if err := c.nc.FlushTimeout(2 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
+		return netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", topic, err)
+	}
+	if last := c.nc.LastError(); last != before && deniedSubject(deniedSubscribe, last) == subject {
+		_ = sub.Unsubscribe()
+		return netron.Errorf(netron.CodePermissionDenied, "subscribe %s: the NATS server %s denied this connection's user permission to subscribe to %q", topic, c.addr, subject)
+	}
+	c.mu.Lock()
 	c.events[topic] = sub
+	c.mu.Unlock()
 	return nil
 }
 

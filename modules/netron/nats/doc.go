@@ -229,7 +229,13 @@
 // transport.Options (slog.Default without one). A request whose
 // publication the server refuses the peer's user (its subject, or its
 // reply subject) fails at once with permission_denied naming the subject,
-// instead of waiting for the ackTimeout.
+// instead of waiting for the ackTimeout; so does a subscription to an
+// event the server refuses the user (Peer.Subscribe), the streams of an
+// instance whose credit subject (<p>.inst.<id>.credit) it refuses, and
+// the calls and streams of an instance whose ping subject it refuses. A
+// gateway ([netron.Netron.Listen]) or a [Bridge] whose subscriptions the
+// server refuses its user fails to start with permission_denied naming
+// the subject.
 //
 // Services registered after Listen are served by the gateway too
 // ([netron.ServiceWatcher]). Calls from the serving side to a caller (reverse calls), GET/SET and tasks
