@@ -45,8 +45,13 @@ func Permissions(names ...string) AuthRequirement {
 // Auth protects a service, or one method (given to [Method]): anonymous
 // callers are refused (unauthenticated), and callers without what reqs
 // ask are refused (permission_denied). titan.Auth() alone lets in any
-// authenticated caller, like the original's @Authenticated. It is enforced
-// by the security module (import modules/security), on every transport.
+// authenticated caller, like the original's @Authenticated. Given to
+// [Method], it replaces the service's Auth for that method, as [Public]
+// does, rather than adding to it: with titan.Auth(titan.Roles("admin")) on
+// the service, titan.Method("read", titan.Auth(titan.Roles("reader")))
+// lets readers call read and no longer admins (titan.Roles("admin",
+// "reader") lets in either). It is enforced by the security module
+// (import modules/security), on every transport.
 func Auth(reqs ...AuthRequirement) Policy {
 	a := &policy.Auth{}
 	var errs []error

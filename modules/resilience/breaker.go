@@ -95,8 +95,8 @@ type CircuitBreakerConfig struct {
 	// below the breaker counts as a failure.
 	FailureCodes []netron.Code
 	// OnStateChange, when set, is called after each change of state, for
-	// metrics or logs. It must not block; calls for one breaker may
-	// overlap.
+	// metrics or logs, in the order of the changes: calls for one breaker
+	// do not overlap. It must not block.
 	OnStateChange func(StateChange)
 }
 
@@ -146,6 +146,10 @@ type Breaker struct {
 	spare int
 	// changes are the changes of state to report once mu is released.
 	changes []StateChange
+	// telling is set while a goroutine reports changes: it reports those
+	// made meanwhile too, so that they are told in order, one at a time,
+	// without mu held.
+	telling bool
 }
 
 // pass is what the breaker let a call through with.
@@ -216,14 +220,36 @@ func (b *Breaker) changed(e circuitbreaker.StateChangedEvent) {
 	}
 }
 
-// unlock releases b.mu, then reports the changes of state made under it.
+// unlock releases b.mu, then reports the changes of state made under it,
+// unless another goroutine is reporting changes: that one reports them
+// after its own, so that a change is never told before an earlier one
+// (an opening told after the closing that followed it).
 func (b *Breaker) unlock() {
-	changes := b.changes
-	b.changes = nil
-	b.mu.Unlock()
-	for _, c := range changes {
-		b.notify(c)
+	if b.telling || len(b.changes) == 0 {
+		b.mu.Unlock()
+		return
 	}
+	b.telling = true
+	told := false
+	defer func() {
+		if !told { // notify panicked: the next changes are told
+			b.mu.Lock()
+			b.telling = false
+			b.mu.Unlock()
+		}
+	}()
+	for len(b.changes) > 0 {
+		changes := b.changes
+		b.changes = nil
+		b.mu.Unlock()
+		for _, c := range changes {
+			b.notify(c)
+		}
+		b.mu.Lock()
+	}
+	b.telling = false
+	told = true
+	b.mu.Unlock()
 }
 
 func stateOf(s circuitbreaker.State) State {

@@ -113,7 +113,8 @@ func (c RetryConfig) withDefaults() RetryConfig {
 // a call that did not run ([netron.ErrNotRun]) always, a call that failed
 // with one of cfg.Codes when its method is idempotent (or cfg.AnyMethod).
 // It never sends again a call refused by a [CircuitBreaker] or a
-// [Bulkhead], and never past the call's deadline: when the next attempt
+// [Bulkhead], nor a call on a peer that was closed (it does not
+// reconnect), and never past the call's deadline: when the next attempt
 // could not start before it, the last failure is returned at once. In a
 // [netron.Pool] each attempt goes to the instance the balancer picks
 // then; on one peer, to that peer (a reconnecting peer is given the
@@ -154,14 +155,15 @@ func (r *retry) WrapUnary(next netron.UnaryFunc) netron.UnaryFunc {
 		if !call.IsClient() {
 			return next(ctx, call)
 		}
+		own := call.Peer // nil in a pool, which picks a peer for each attempt
 		res, err := next(ctx, call)
-		if err == nil || r.cfg.Attempts < 2 || !r.retryable(ctx, call, err) {
+		if err == nil || r.cfg.Attempts < 2 || !r.retryable(ctx, call, own, err) {
 			if err == nil {
 				r.learn(ctx, call)
 			}
 			return res, err
 		}
-		return r.again(ctx, call, err, func() (any, error) { return next(ctx, call) })
+		return r.again(ctx, call, own, err, func() (any, error) { return next(ctx, call) })
 	}
 }
 
@@ -171,14 +173,15 @@ func (*retry) WrapStreamingHandler(next netron.StreamingHandlerFunc) netron.Stre
 
 func (r *retry) WrapStreamingClient(next netron.StreamingClientFunc) netron.StreamingClientFunc {
 	return func(ctx context.Context, call *netron.Call) (*netron.Stream, error) {
+		own := call.Peer // nil in a pool, which picks a peer for each attempt
 		s, err := next(ctx, call)
-		if err == nil || r.cfg.Attempts < 2 || !r.retryable(ctx, call, err) {
+		if err == nil || r.cfg.Attempts < 2 || !r.retryable(ctx, call, own, err) {
 			if err == nil {
 				r.learn(ctx, call)
 			}
 			return s, err
 		}
-		res, err := r.again(ctx, call, err, func() (any, error) { return next(ctx, call) })
+		res, err := r.again(ctx, call, own, err, func() (any, error) { return next(ctx, call) })
 		if err != nil {
 			return nil, err
 		}
@@ -186,10 +189,15 @@ func (r *retry) WrapStreamingClient(next netron.StreamingClientFunc) netron.Stre
 	}
 }
 
-// retryable reports whether a call that failed with err may be sent again.
-func (r *retry) retryable(ctx context.Context, call *netron.Call, err error) bool {
+// retryable reports whether a call that failed with err may be sent again;
+// own is the peer the call is made on, nil in a pool.
+func (r *retry) retryable(ctx context.Context, call *netron.Call, own *netron.Peer, err error) bool {
 	switch {
 	case err == nil || ctx.Err() != nil || refused(err):
+		return false
+	case own != nil && closedForGood(own):
+		// Its calls fail without being sent (not run) until the retries
+		// run out: a closed peer does not reconnect.
 		return false
 	case errors.Is(err, netron.ErrNotRun):
 		return true
@@ -202,7 +210,7 @@ func (r *retry) retryable(ctx context.Context, call *netron.Call, err error) boo
 // again runs attempt until it succeeds, fails in a way that may not be
 // retried, or the attempts or the deadline run out; first is the failure
 // of the attempt already made.
-func (r *retry) again(ctx context.Context, call *netron.Call, first error, attempt func() (any, error)) (any, error) {
+func (r *retry) again(ctx context.Context, call *netron.Call, own *netron.Peer, first error, attempt func() (any, error)) (any, error) {
 	last := first
 	outOfTime := false
 	// answered is set while the attempt that returned last has no retry
@@ -215,7 +223,7 @@ func (r *retry) again(ctx context.Context, call *netron.Call, first error, attem
 	wait, cancel := context.WithCancel(ctx) // what failsafe waits on between attempts
 	defer cancel()
 	b := retrypolicy.NewBuilder[any]().
-		HandleIf(func(_ any, err error) bool { return r.retryable(ctx, call, err) }).
+		HandleIf(func(_ any, err error) bool { return r.retryable(ctx, call, own, err) }).
 		WithMaxAttempts(r.cfg.Attempts).
 		ReturnLastFailure().
 		OnRetryScheduled(func(e failsafe.ExecutionScheduledEvent[any]) {
@@ -255,6 +263,16 @@ func (r *retry) again(ctx context.Context, call *netron.Call, first error, attem
 		return nil, netron.NewError(netron.CodeOf(ctx.Err()), fmt.Errorf("%s.%s: %w before it could be sent again; the last failure: %v", call.Service, call.Method, ctx.Err(), last))
 	}
 	return res, err
+}
+
+// closedForGood reports whether p was closed, and so will not reconnect.
+func closedForGood(p *netron.Peer) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
 }
 
 // idempotent reports whether call's method is idempotent.

@@ -871,6 +871,10 @@ func refusedCall(name string, err error) error {
 func (g *Guard) limit(ctx context.Context, c *compiled, key string, id *Identity, call *netron.Call) error {
 	d, err := g.limiter.Allow(ctx, key, c.limit.N, c.limit.Per)
 	switch {
+	case err != nil && errors.Is(ctx.Err(), context.Canceled):
+		// The caller gave up while its call was counted: no failure of
+		// the backend, which is noted (and logged) only for its own.
+		return netron.NewError(netron.CodeCanceled, fmt.Errorf("%s: %w while its rate limit was being counted", c.name, ctx.Err()))
 	case err != nil && g.cfg.RateLimit.FailOpen:
 		g.refused.note("rate limit backend", "calls let through uncounted (security.rateLimit.failOpen): "+err.Error())
 		return nil

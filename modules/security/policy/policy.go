@@ -83,8 +83,13 @@ type RateLimit struct {
 // String formats the policy as the call that made it: RateLimit(100, 1m0s).
 func (r *RateLimit) String() string { return fmt.Sprintf("RateLimit(%d, %v)", r.N, r.Per) }
 
-// Check refuses a limit that allows nothing or a window that is not
-// positive.
+// maxExact bounds N times Per in milliseconds (below it): the rate
+// limiters' float64 arithmetic is exact only below 2^53
+// (as ratelimit.CheckLimit holds; this package imports nothing).
+const maxExact = 1 << 53
+
+// Check refuses a limit that allows nothing, a window that is not
+// positive, or one the rate limiters cannot count exactly.
 func (r *RateLimit) Check() error {
 	if r.N <= 0 {
 		return fmt.Errorf("the number of calls must be positive")
@@ -94,6 +99,9 @@ func (r *RateLimit) Check() error {
 	}
 	if r.Per < time.Millisecond {
 		return fmt.Errorf("the window must be at least 1ms")
+	}
+	if perMS := r.Per.Milliseconds(); int64(r.N) > (maxExact-1)/perMS { // divided: N*perMS may overflow int64
+		return fmt.Errorf("%d calls times %d ms of window reach 2^53, beyond which the rate limiters cannot count exactly: lower either", r.N, perMS)
 	}
 	return nil
 }

@@ -70,8 +70,8 @@
 //
 // # Errors
 //
-// n <= 0, or per shorter than a millisecond, is an error wrapping
-// [ErrInvalidLimit]; a URL a backend cannot use is an error wrapping
+// n <= 0, per shorter than a millisecond, or n times per in milliseconds
+// of 2^53 or more is an error wrapping [ErrInvalidLimit]; a URL a backend cannot use is an error wrapping
 // [ErrInvalidURL]. A failure of a backend's store is returned as an error
 // naming the store and the operation; whether a call passes when the store
 // is down (fail-open) or is refused (fail-closed) is the caller's choice.

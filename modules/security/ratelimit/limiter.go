@@ -28,15 +28,21 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, n int, per time.Duration) (Decision, error)
 }
 
-// ErrInvalidLimit is wrapped by the error Allow returns for n <= 0 or a per
-// shorter than a millisecond.
+// ErrInvalidLimit is wrapped by the error Allow returns for n <= 0, a per
+// shorter than a millisecond, or n times per in milliseconds of 2^53 or
+// more.
 var ErrInvalidLimit = errors.New("ratelimit: invalid limit")
 
+// maxExact bounds n times per in milliseconds (below it) for a limit's
+// float64 arithmetic, Local's and the redis backend's Lua, to be exact.
+const maxExact = 1 << 53
+
 // CheckLimit validates the n and per of an Allow and returns per in whole
-// milliseconds, the unit limiters count time in. For n <= 0 or a per
-// shorter than a millisecond it returns an error wrapping
-// [ErrInvalidLimit]. It is for implementations of [Limiter], which call it
-// first in Allow.
+// milliseconds, the unit limiters count time in. For n <= 0, a per
+// shorter than a millisecond, or n times per in milliseconds of 2^53 or
+// more (beyond which decisions lose precision) it returns an
+// error wrapping [ErrInvalidLimit]. It is for implementations of
+// [Limiter], which call it first in Allow.
 func CheckLimit(n int, per time.Duration) (int64, error) {
 	if n <= 0 {
 		return 0, fmt.Errorf("%w: n is %d, want at least 1", ErrInvalidLimit, n)
@@ -44,7 +50,11 @@ func CheckLimit(n int, per time.Duration) (int64, error) {
 	if per < time.Millisecond {
 		return 0, fmt.Errorf("%w: per is %v, want at least 1ms", ErrInvalidLimit, per)
 	}
-	return per.Milliseconds(), nil
+	perMS := per.Milliseconds()
+	if int64(n) > (maxExact-1)/perMS { // divided: n*perMS may overflow int64
+		return 0, fmt.Errorf("%w: n × per is %d × %d ms, want less than 2^53", ErrInvalidLimit, n, perMS)
+	}
+	return perMS, nil
 }
 
 // NewDecision returns the Decision of a call the sliding-window arithmetic

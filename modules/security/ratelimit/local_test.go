@@ -228,6 +228,9 @@ func TestBadLimit(t *testing.T) {
 		{1, 0, "per is 0s"},
 		{1, -time.Second, "per is -1s"},
 		{1, 500 * time.Microsecond, "per is 500µs"},
+		{1 << 53, time.Millisecond, "n × per is 9007199254740992 × 1 ms"},
+		{1 << 40, 8192 * time.Millisecond, "n × per is 1099511627776 × 8192 ms"},
+		{1 << 62, time.Hour, "n × per is 4611686018427387904 × 3600000 ms"},
 	} {
 		t.Run(fmt.Sprintf("%d per %v", tc.n, tc.per), func(t *testing.T) {
 			d, err := l.Allow(context.Background(), "k", tc.n, tc.per)
