@@ -458,7 +458,7 @@ func (n *Netron) Listen(ctx context.Context, addr string) (string, error) {
 		l, err = tr.Listen(ctx, u, o)
 	}
 	if err != nil {
-		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
+		return "", fmt.Errorf("netron: listen %s: %w", shownAddr(addr), err)
 	}
 	ln := &listener{l: l, scheme: scheme, caps: tr.Capabilities(), parent: parent}
 	n.mu.Lock()
@@ -480,11 +480,11 @@ func (n *Netron) listenGateway(ctx context.Context, addr string, f GatewayOpener
 	scheme, _, _ := strings.Cut(addr, ":")
 	u, err := url.Parse(addr)
 	if err != nil {
-		return "", fmt.Errorf("netron: address %q: %w", addr, err)
+		return "", fmt.Errorf("netron: address %q: %w", shownAddr(addr), unquotedURL(err))
 	}
 	g, err := f.OpenGateway(ctx, n, u)
 	if err != nil {
-		return "", fmt.Errorf("netron: listen %s: %w", addr, err)
+		return "", fmt.Errorf("netron: listen %s: %w", shownAddr(addr), err)
 	}
 	if c, ok := g.(interface{ Capabilities() transport.Capabilities }); ok {
 		if err := n.checkCapabilities(strings.ToLower(scheme), c.Capabilities()); err != nil {
@@ -532,7 +532,7 @@ func (n *Netron) checkListenAddr(addr string) error {
 func (n *Netron) transportFor(addr string) (transport.Transport, string, error) {
 	scheme, _, ok := strings.Cut(addr, ":")
 	if !ok {
-		return nil, "", fmt.Errorf("netron: address %q: want a URL such as tcp://127.0.0.1:7070", addr)
+		return nil, "", fmt.Errorf("netron: address %q: want a URL such as tcp://127.0.0.1:7070", shownAddr(addr))
 	}
 	scheme = strings.ToLower(scheme)
 	if tr := n.transports[scheme]; tr != nil {
@@ -597,7 +597,7 @@ func openURL(addr string, o transport.Options) (*url.URL, error) {
 	}
 	u, err := url.Parse(addr)
 	if err != nil {
-		return nil, fmt.Errorf("address %q: %w", addr, err)
+		return nil, unquotedURL(err) // the caller names the address
 	}
 	return u, nil
 }
