@@ -198,6 +198,20 @@ func (t *tracedError) Unwrap() error { return t.err }
 // match: it may have run.
 var ErrNotRun = errors.New("the call did not run")
 
+// ErrClosed is matched (errors.Is) by the error of a call made through
+// a [Pool] after its Close. Such a call did not run (it matches ErrNotRun
+// too), and no other attempt through the same pool can: a retry policy
+// ends it at once.
+var ErrClosed = errors.New("closed")
+
+// closedNotRun is a message whose error matches ErrNotRun and ErrClosed.
+type closedNotRun string
+
+func (e closedNotRun) Error() string { return string(e) }
+func (closedNotRun) Is(target error) bool {
+	return target == ErrNotRun || target == ErrClosed
+}
+
 // notRun is a message whose error matches ErrNotRun.
 type notRun string
 

@@ -375,7 +375,7 @@ func (pl *Pool) Peer() (*Peer, error) {
 	if ps == nil || len(*ps) == 0 {
 		select {
 		case <-pl.closing:
-			return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
+			return nil, NewError(CodeUnavailable, closedNotRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
 		default:
 		}
 		msg := fmt.Sprintf("%s: no instance is connected", pl.target)
@@ -455,7 +455,7 @@ func (pl *Pool) awaitPeer(ctx context.Context, failed error) (*Peer, error) {
 	case <-pl.ready: // published after Peer looked, or had and lost
 		return pl.Peer()
 	case <-pl.closing:
-		return nil, NewError(CodeUnavailable, notRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
+		return nil, NewError(CodeUnavailable, closedNotRun(fmt.Sprintf("%s: the pool is closed", pl.target)))
 	default:
 	}
 	if ctx.Err() != nil {

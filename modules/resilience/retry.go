@@ -114,7 +114,7 @@ func (c RetryConfig) withDefaults() RetryConfig {
 // with one of cfg.Codes when its method is idempotent (or cfg.AnyMethod).
 // It never sends again a call refused by a [CircuitBreaker] or a
 // [Bulkhead], nor a call on a peer that was closed (it does not
-// reconnect), and never past the call's deadline: when the next attempt
+// reconnect) or through a closed pool ([netron.ErrClosed]), and never past the call's deadline: when the next attempt
 // could not start before it, the last failure is returned at once. In a
 // [netron.Pool] each attempt goes to the instance the balancer picks
 // then; on one peer, to that peer (a reconnecting peer is given the
@@ -198,6 +198,9 @@ func (r *retry) retryable(ctx context.Context, call *netron.Call, own *netron.Pe
 	case own != nil && closedForGood(own):
 		// Its calls fail without being sent (not run) until the retries
 		// run out: a closed peer does not reconnect.
+		return false
+	case errors.Is(err, netron.ErrClosed):
+		// A closed pool: no attempt through it can run.
 		return false
 	case errors.Is(err, netron.ErrNotRun):
 		return true

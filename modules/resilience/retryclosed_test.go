@@ -2,6 +2,7 @@ package resilience_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 
@@ -53,5 +54,35 @@ func TestRetryStopsOnAClosedPeer(t *testing.T) {
 				t.Fatalf("a call on a closed peer was attempted %d times (%v), want once", got, err)
 			}
 		})
+	}
+}
+
+// Nor is a call through a pool closed for good: the pool answers every
+// attempt at once that it is closed.
+func TestRetryStopsOnAClosedPool(t *testing.T) {
+	t.Parallel()
+	_, addr := serve(t, &Flaky{name: "a"})
+	client, err := netron.New(netron.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Stop(context.Background()) })
+	var a attempts
+	pool, err := client.NewPool("flaky@^1", resolverOf{addr}, netron.WithInterceptors(resilience.Retry(resilience.RetryConfig{AnyMethod: true}), &a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.Call(context.Background(), "get", "k")
+	if !errors.Is(err, netron.ErrClosed) || !errors.Is(err, netron.ErrNotRun) {
+		t.Fatalf("a call through a closed pool: %v, want one matching ErrClosed and ErrNotRun", err)
+	}
+	if got := a.n.Load(); got != 1 {
+		t.Fatalf("a call through a closed pool was attempted %d times (%v), want once", got, err)
 	}
 }
