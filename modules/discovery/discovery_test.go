@@ -153,6 +153,7 @@ func TestRemoteByName(t *testing.T) {
 // Every balancer spreads calls over all instances; least-pending sends
 // fewer to a slow one than round-robin would.
 func TestBalancers(t *testing.T) {
+	t.Parallel()
 	for _, b := range []string{"round-robin", "random", "least-pending", "power-of-two"} {
 		t.Run(b, func(t *testing.T) {
 			reg := memory.New(time.Second)

@@ -19,6 +19,7 @@ import (
 // peers check, which answers within its timeout; the peers that do
 // answer are not reported unreachable.
 func TestPeersCheckNamesTheSilentPeer(t *testing.T) {
+	t.Parallel()
 	up := serveNetron(t)
 	silent := serveNetron(t)
 	proxy := newFreezingProxy(t, strings.TrimPrefix(silent, "tcp://"))

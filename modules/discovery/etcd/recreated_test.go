@@ -17,6 +17,7 @@ import (
 // resumes the watch at that revision, which the new cluster is far from,
 // and the watch must still hear the instances registered in it.
 func TestWatchFollowsARecreatedCluster(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("TITAN_TEST_ETCD") != "" {
 		t.Skip("recreates its own etcd server, which TITAN_TEST_ETCD cannot be")
 	}

@@ -68,6 +68,7 @@ func callTogether(t *testing.T, n *netron.Netron, callers int) ([]any, []error) 
 // cache does not hold yet run the method once; the others wait for that
 // run and get its result.
 func TestConcurrentMissesRunOnce(t *testing.T) {
+	t.Parallel()
 	const callers = 8
 	c := cache.New(100)
 	defer c.Close()
@@ -90,6 +91,7 @@ func TestConcurrentMissesRunOnce(t *testing.T) {
 // TestConcurrentFailureIsShared: callers waiting for a run that fails get
 // its error, and errors are still not kept.
 func TestConcurrentFailureIsShared(t *testing.T) {
+	t.Parallel()
 	const callers = 8
 	c := cache.New(100)
 	defer c.Close()

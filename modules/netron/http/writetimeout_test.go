@@ -88,6 +88,7 @@ func dialStalled(t *testing.T, g *httptransport.Gateway, request string) {
 // request ends and the stream's producer is released, while other clients
 // are served meanwhile.
 func TestWriteTimeoutCutsStalledReaders(t *testing.T) {
+	t.Parallel()
 	const timeout = 300 * time.Millisecond
 	request := func(path, accept, body string) string {
 		return "POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAccept: " + accept +

@@ -134,6 +134,7 @@ func TestEndpoint(t *testing.T) {
 // the stop reports the spans it could not send, and nothing of the
 // exporter is left running.
 func TestStopWithSilentCollector(t *testing.T) {
+	t.Parallel()
 	silent := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body) // r's context then ends when the sender leaves

@@ -48,6 +48,7 @@ func TestCredit(t *testing.T) {
 // grant, not from when it began to wait. A reader that reads slowly, but
 // grants within the idle time each time, is not idle.
 func TestCreditIdleCountsFromLastGrant(t *testing.T) {
+	t.Parallel()
 	var c Credit
 	c.Init(100, 1000)
 	for _, cost := range []int64{100, 5000} {
