@@ -84,9 +84,10 @@
 // request to [MaxBody] bytes arriving within [BodyTimeout] (on the HTTP
 // gateway, within netron.frameTimeout), each call and stream to
 // devui.timeout, a stream to devui.maxStreamItems items, the event feeds
-// to [MaxFeeds] connections of [MaxSubscriptions] subscriptions, and
-// drops events for a page that reads too slowly rather than slowing the
-// code that emits them or holding more than [MaxFeedQueue] bytes for it. The UI is a development tool: keep it off in
+// to [MaxFeeds] connections of [MaxSubscriptions] subscriptions (a feed
+// without one for [FeedIdleTimeout], or whose page answers no ping, is
+// closed), and drops events for a page that reads too slowly rather
+// than slowing the code that emits them or holding more than [MaxFeedQueue] bytes for it. The UI is a development tool: keep it off in
 // production, or behind a token.
 //
 // # API

@@ -48,7 +48,9 @@ const (
 // larger than [MaxEventPayload]), and {"dropped": N} when N events were
 // left out because the page read too slowly. A feed holds at most
 // [MaxSubscriptions] subscriptions; at most [MaxFeeds] feeds are open at
-// once.
+// once. A feed without a subscription for [FeedIdleTimeout] is closed,
+// and so is one whose page does not answer its pings
+// ([FeedPingInterval]).
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// Refused here rather than by Accept, which answers in plain text:
 	// the API's errors are JSON. A HEAD is answered as a GET without a
@@ -84,6 +86,7 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(maxClientMessage)
 	f := &feed{h: h, c: c, r: r, out: make(chan message, feedQueue), subs: map[string]func(){}}
+	f.idleSince.Store(time.Now().UnixNano())
 	f.run()
 }
 
@@ -132,6 +135,11 @@ type feed struct {
 	dropped atomic.Int64
 	queued  atomic.Int64      // bytes in out, counted at their capacity
 	subs    map[string]func() // by pattern; only the reading goroutine touches it
+	// idleSince is when subs last became empty (UnixNano), 0 while it is
+	// not; busy is set while the reading goroutine handles a message
+	// rather than reads (and so answers no ping). keep reads them.
+	idleSince atomic.Int64
+	busy      atomic.Bool
 }
 
 // run serves the feed until the page or the handler closes it.
@@ -141,15 +149,14 @@ func (f *feed) run() {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		// A failed write ends the feed: read may be waiting for room in
+		// out, which no one empties any more.
+		defer cancel()
 		f.write(ctx)
 	}()
 	go func() {
 		defer wg.Done()
-		select {
-		case <-f.h.stopped:
-			_ = f.c.Close(websocket.StatusGoingAway, "the app is stopping")
-		case <-ctx.Done():
-		}
+		f.keep(ctx)
 	}()
 	f.read(ctx)
 	for _, unsubscribe := range f.subs {
@@ -160,6 +167,54 @@ func (f *feed) run() {
 	_ = f.c.CloseNow()
 }
 
+// keep closes the feed when the handler closes, when the feed has had
+// no subscription for the handler's idle bound (a client that opens
+// feeds and subscribes on none, or is refused, holds no place of
+// MaxFeeds for long), or when the page has not answered a ping by the
+// next (it is gone, and would hold its place for ever): until ctx ends.
+func (f *feed) keep(ctx context.Context) {
+	idle, every := f.h.cfg.feedIdle, f.h.cfg.feedPing
+	idleCheck := time.NewTimer(idle)
+	defer idleCheck.Stop()
+	ping := time.NewTicker(every)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.h.stopped.Done():
+			_ = f.c.Close(websocket.StatusGoingAway, "the app is stopping")
+			return
+		case <-idleCheck.C:
+			since := f.idleSince.Load()
+			if since == 0 {
+				idleCheck.Reset(idle)
+				continue
+			}
+			if left := idle - time.Since(time.Unix(0, since)); left > 0 {
+				idleCheck.Reset(left)
+				continue
+			}
+			_ = f.c.Close(websocket.StatusPolicyViolation, "no subscription for "+idle.String())
+			return
+		case <-ping.C:
+			if f.busy.Load() {
+				continue // the pong would wait for the reading goroutine
+			}
+			pctx, cancel := context.WithTimeout(ctx, every)
+			unwatch := context.AfterFunc(f.h.stopped, cancel) // not to hold up Close
+			err := f.c.Ping(pctx)
+			unwatch()
+			cancel()
+			if err != nil && ctx.Err() == nil && f.h.stopped.Err() == nil {
+				f.h.cfg.log.Debug("an event monitor answered no ping: its feed is closed", "error", err)
+				_ = f.c.CloseNow()
+				return
+			}
+		}
+	}
+}
+
 // read handles the page's messages until the connection ends.
 func (f *feed) read(ctx context.Context) {
 	for {
@@ -167,25 +222,38 @@ func (f *feed) read(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText {
-			f.reply(ctx, errorMessage(netron.Errorf(netron.CodeInvalidArgument, "send the messages of the event feed as JSON text"), ""))
-			continue
+		f.busy.Store(true)
+		f.handle(ctx, typ, b)
+		f.busy.Store(false)
+		switch idle := f.idleSince.Load() != 0; {
+		case len(f.subs) > 0 && idle:
+			f.idleSince.Store(0)
+		case len(f.subs) == 0 && !idle:
+			f.idleSince.Store(time.Now().UnixNano())
 		}
-		m, err := parseClientMessage(b)
-		if err != nil {
-			f.reply(ctx, errorMessage(err, ""))
-			continue
-		}
-		if m.Subscribe != "" {
-			f.reply(ctx, f.subscribe(m.Subscribe, m.Token))
-			continue
-		}
-		if unsubscribe, ok := f.subs[m.Unsubscribe]; ok {
-			unsubscribe()
-			delete(f.subs, m.Unsubscribe)
-		}
-		f.reply(ctx, patternMessage("unsubscribed", m.Unsubscribe))
 	}
+}
+
+// handle handles a message of the page.
+func (f *feed) handle(ctx context.Context, typ websocket.MessageType, b []byte) {
+	if typ != websocket.MessageText {
+		f.reply(ctx, errorMessage(netron.Errorf(netron.CodeInvalidArgument, "send the messages of the event feed as JSON text"), ""))
+		return
+	}
+	m, err := parseClientMessage(b)
+	if err != nil {
+		f.reply(ctx, errorMessage(err, ""))
+		return
+	}
+	if m.Subscribe != "" {
+		f.reply(ctx, f.subscribe(m.Subscribe, m.Token))
+		return
+	}
+	if unsubscribe, ok := f.subs[m.Unsubscribe]; ok {
+		unsubscribe()
+		delete(f.subs, m.Unsubscribe)
+	}
+	f.reply(ctx, patternMessage("unsubscribed", m.Unsubscribe))
 }
 
 // subscribe subscribes the feed to pattern as the caller of token, and
@@ -273,7 +341,7 @@ func (f *feed) write(ctx context.Context) {
 			buf = append(append(buf[:0], m.head...), m.body...)
 			b = buf
 		}
-		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		wctx, cancel := context.WithTimeout(ctx, f.h.cfg.feedWrite)
 		defer cancel()
 		err := f.c.Write(wctx, websocket.MessageText, b)
 		if cap(buf) > 2*MaxEventPayload {
@@ -482,13 +550,16 @@ func jsonSizeAtLeast(v any, limit, depth int, decoded bool) int {
 // encoder writes it: the fields of a struct it writes
 // ([protocol.EncodedFields]), the elements of a slice or an array, the
 // entries of a map. A value of a type with an encoding of its own
-// ([protocol.OwnEncoding]), which may be undefined and left out with its
-// key, counts as nothing, and so does a member whose value counts as
-// nothing, its key included; so do a nil slice or map, and a map larger
-// than the encoder writes (it refuses it at once).
+// ([protocol.OwnEncoding]) counts as ownSizeAtLeast says. A member whose
+// value counts as nothing (it may be undefined, and left out with its
+// key) counts as nothing, its key included; so do a nil slice or map,
+// and a map larger than the encoder writes (it refuses it at once).
 func goSizeAtLeast(v reflect.Value, limit, depth int) int {
-	if !v.IsValid() || depth > protocol.DefaultMaxDepth || protocol.OwnEncoding(v.Type()) {
+	if !v.IsValid() || depth > protocol.DefaultMaxDepth {
 		return 0
+	}
+	if protocol.OwnEncoding(v.Type()) {
+		return ownSizeAtLeast(v, limit, depth)
 	}
 	switch v.Kind() {
 	case reflect.Bool:
@@ -568,6 +639,30 @@ func goSizeAtLeast(v reflect.Value, limit, depth int) int {
 			n += len(f.Name) + len(`"":`) + e
 		}
 		return n
+	}
+	return 0
+}
+
+// ownSizeAtLeast is goSizeAtLeast for a value of a type with an
+// encoding of its own: a generic object and the Netron errors as
+// jsonSizeAtLeast counts them (an ErrorCause as {"name","message"}), and
+// a Go error, sent as a JavaScript Error ({"name":"Error","message":...}),
+// by its message. Those can be of any size, in an app's struct as at the
+// top. The others count as nothing: Undefined is left out, a time or a
+// Long is short, and a RawValue would have to be decoded to be measured.
+func ownSizeAtLeast(v reflect.Value, limit, depth int) int {
+	if (v.Kind() == reflect.Pointer && v.IsNil()) || !v.CanInterface() {
+		return 0
+	}
+	switch x := v.Interface().(type) {
+	case protocol.Object, *protocol.TitanError, protocol.TitanError, *protocol.JSError, protocol.JSError:
+		return jsonSizeAtLeast(x, limit, depth, false)
+	case *protocol.ErrorCause:
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	case protocol.ErrorCause:
+		return len(x.Name) + len(x.Message) + len(`{"name":"","message":""}`)
+	case error:
+		return len(x.Error()) + len(`{"name":"","message":""}`)
 	}
 	return 0
 }

@@ -2,6 +2,7 @@ package devui
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ func TestJSONSizeAtLeastIsABound(t *testing.T) {
 		&protocol.JSError{Name: "TypeError", Message: "m", Fields: protocol.Object{{Key: "name", Value: long}}}, protocol.JSError{}, (*protocol.JSError)(nil),
 		time.Unix(1, 0), protocol.Map{{Key: long, Value: long}}, protocol.Set{long},
 		struct{ A, B string }{long, long},
+		errors.New(long), struct{ E error }{errors.New(long)}, struct{ E *protocol.ErrorCause }{&protocol.ErrorCause{Name: long, Message: long}},
+		protocol.ErrorCause{Name: long, Message: long}, &protocol.ErrorCause{Name: long}, struct{ O protocol.Object }{protocol.Object{{Key: "a", Value: long}}},
+		struct{ T *protocol.TitanError }{&protocol.TitanError{Name: "Error", Message: long}}, struct{ J protocol.JSError }{protocol.JSError{Name: long}},
 	}
 	for _, v := range samples {
 		check := func(v any, decoded bool) {

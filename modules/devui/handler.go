@@ -34,6 +34,17 @@ const (
 	MaxFeeds = 32
 	// MaxSubscriptions bounds the subscriptions of one event feed.
 	MaxSubscriptions = 16
+	// FeedIdleTimeout bounds the time an event feed stays open without a
+	// subscription, from its opening or the end of its last one: it is
+	// then closed (WebSocket close 1008), so that feeds nobody subscribes
+	// on, or whose subscriptions the app refuses, do not hold the places
+	// of [MaxFeeds].
+	FeedIdleTimeout = time.Minute
+	// FeedPingInterval is how often an event feed pings the page (a
+	// WebSocket ping, which browsers answer by themselves); a page that
+	// has not answered by the next ping is gone, with its machine or its
+	// network, and its feed is closed.
+	FeedPingInterval = 30 * time.Second
 	// MaxEventPayload bounds the JSON text of an event's payload the feed
 	// sends; a larger payload is left out, with a note.
 	MaxEventPayload = 64 << 10
@@ -81,8 +92,9 @@ type Handler struct {
 
 	mu      sync.Mutex
 	closed  bool
-	nfeeds  int           // event feeds open
-	stopped chan struct{} // closed by Close
+	nfeeds  int             // event feeds open
+	stopped context.Context // done once Close is called
+	stop    context.CancelFunc
 	feeds   sync.WaitGroup
 }
 
@@ -96,6 +108,9 @@ type handlerConfig struct {
 	// serverTimesBodies leaves bounding the arrival of request bodies to
 	// the server (the HTTP gateway's, which has a bound of its own).
 	serverTimesBodies bool
+	// feedIdle, feedPing and feedWrite are FeedIdleTimeout,
+	// FeedPingInterval and writeTimeout, shorter in the tests.
+	feedIdle, feedPing, feedWrite time.Duration
 }
 
 // originList returns the allowed origins as patterns of the WebSocket
@@ -203,11 +218,13 @@ func WithAllowedOrigins(origins ...string) Option {
 
 // NewHandler returns the handler of the UI of b.
 func NewHandler(b Backend, opts ...Option) *Handler {
-	cfg := handlerConfig{timeout: DefaultTimeout, maxItems: DefaultMaxStreamItems, log: slog.New(slog.DiscardHandler)}
+	cfg := handlerConfig{timeout: DefaultTimeout, maxItems: DefaultMaxStreamItems, log: slog.New(slog.DiscardHandler),
+		feedIdle: FeedIdleTimeout, feedPing: FeedPingInterval, feedWrite: writeTimeout}
 	for _, o := range opts {
 		o.apply(&cfg)
 	}
-	return &Handler{b: b, cfg: cfg, stopped: make(chan struct{})}
+	stopped, stop := context.WithCancel(context.Background())
+	return &Handler{b: b, cfg: cfg, stopped: stopped, stop: stop}
 }
 
 // Close closes the event feeds (WebSocket close 1001) and waits for
@@ -217,7 +234,7 @@ func (h *Handler) Close() {
 	h.mu.Lock()
 	if !h.closed {
 		h.closed = true
-		close(h.stopped)
+		h.stop()
 	}
 	h.mu.Unlock()
 	h.feeds.Wait()

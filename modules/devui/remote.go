@@ -24,7 +24,7 @@ import (
 // peers. A remote app's metrics are not read through Netron: the glance
 // says where to find them.
 func Remote(p *netron.Peer, addr string) Backend {
-	return &remote{p: p, addr: addr, events: map[string]*fanout{}}
+	return &remote{p: p, addr: addr, events: map[string]*remoteEvent{}}
 }
 
 type remote struct {
@@ -32,10 +32,17 @@ type remote struct {
 	addr string
 
 	// events serves the event monitor's subscriptions to an event
-	// through one of the peer's to it; mu guards the map, and orders the
-	// subscriptions and their ends.
+	// through one of the peer's to it; mu guards the map (not the
+	// subscriptions, which wait for the peer: the fanout of each name
+	// orders its own).
 	mu     sync.Mutex
-	events map[string]*fanout
+	events map[string]*remoteEvent
+}
+
+// remoteEvent serves the subscriptions to an event name.
+type remoteEvent struct {
+	fanout
+	adding int // subscriptions being made, under remote.mu: the entry stays while there are
 }
 
 func (r *remote) Info() Info {
@@ -110,25 +117,39 @@ func (r *remote) Subscribe(ctx context.Context, pattern string, h netron.EventHa
 			"a remote app sends a peer the events it names exactly: subscribe to an event name such as calculator.computed, not the pattern %q", pattern)
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	fo := r.events[pattern]
-	if fo == nil {
-		fo = &fanout{}
+	ev := r.events[pattern]
+	if ev == nil {
+		ev = &remoteEvent{}
+		r.events[pattern] = ev
 	}
-	// The peer sends the fanout the events of this name only.
-	end, err := fo.add(nil, h, func() (func(), error) { return r.peerSubscribe(ctx, pattern, fo.dispatch) })
+	ev.adding++
+	r.mu.Unlock()
+	// The peer sends the fanout the events of this name only. The first
+	// subscription waits for the peer's answer: without r.mu, so that a
+	// slow peer holds up no subscription to another name, nor the end of
+	// one.
+	end, err := ev.add(nil, h, func() (func(), error) { return r.peerSubscribe(ctx, pattern, ev.dispatch) })
+	r.mu.Lock()
+	ev.adding--
+	r.forget(pattern, ev)
+	r.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	r.events[pattern] = fo
 	return func() {
+		end()
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		end()
-		if fo.empty() && r.events[pattern] == fo {
-			delete(r.events, pattern)
-		}
+		r.forget(pattern, ev)
 	}, nil
+}
+
+// forget removes ev, the entry of the event name pattern, once it serves
+// no subscription and none is being made. r.mu is held.
+func (r *remote) forget(pattern string, ev *remoteEvent) {
+	if ev.adding == 0 && ev.empty() && r.events[pattern] == ev {
+		delete(r.events, pattern)
+	}
 }
 
 // peerSubscribe subscribes h to the event name through the peer.
