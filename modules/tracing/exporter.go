@@ -13,7 +13,8 @@ import (
 
 // ExporterFunc builds the span exporter an app's configuration names. It
 // is called when the app starts, with the start's context and the app's
-// `tracing` section; the exporter is shut down when the app stops.
+// `tracing` section; the exporter is shut down when the app stops. Its
+// error fails the start, named "tracing.exporter <name>: ...".
 type ExporterFunc func(ctx context.Context, cfg Config) (sdktrace.SpanExporter, error)
 
 var exporters = struct {

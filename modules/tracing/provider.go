@@ -81,7 +81,9 @@ func (p *provider) start(ctx context.Context) error {
 	if p.sdk != nil {
 		exp, err := p.export(ctx, p.cfg)
 		if err != nil {
-			return err
+			// An exporter registered by someone else speaks of itself
+			// only: the app's start must say which setting failed.
+			return fmt.Errorf("tracing.exporter %s: %w", p.cfg.Exporter, err)
 		}
 		if exp == nil {
 			return errors.New("tracing.exporter " + p.cfg.Exporter + ": the exporter's function returned none")

@@ -327,10 +327,12 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 	if err := discovery.CheckEntry(in, b); err != nil {
 		return err
 	}
-	replaced, err := registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
-		string(b), r.ttl.Milliseconds(), in.ID, in.Service, r.prefix, tidySample).StringSlice()
+	replaced, err := orDone(ctx, func() ([]string, error) {
+		return registerScript.Run(ctx, r.c, []string{r.instanceKey(in.ID), r.indexKey(in.Service), r.changes(), r.servicesKey()},
+			string(b), r.ttl.Milliseconds(), in.ID, in.Service, r.prefix, tidySample).StringSlice()
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("redis: Register of %s: %w", in.ID, err)
 	}
 	for i := 0; i+2 < len(replaced); i += 3 {
 		r.log.Warn("replaced a registry key of another type", "key", replaced[i], "type", replaced[i+1], "want", replaced[i+2], "instance", in.ID)
@@ -341,14 +343,44 @@ func (r *Registry) Register(ctx context.Context, in discovery.Instance) error {
 // Deregister implements discovery.Registry. A key of the id that is not
 // an instance's hash is deleted, and logged.
 func (r *Registry) Deregister(ctx context.Context, id string) error {
-	t, err := deregisterScript.Run(ctx, r.c, []string{r.instanceKey(id), r.changes()}, id, r.prefix).Text()
+	t, err := orDone(ctx, func() (string, error) {
+		return deregisterScript.Run(ctx, r.c, []string{r.instanceKey(id), r.changes()}, id, r.prefix).Text()
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("redis: Deregister of %s: %w", id, err)
 	}
 	if t != "" {
 		r.log.Warn("deleted a registry key of another type", "key", r.instanceKey(id), "type", t, "want", "hash")
 	}
 	return nil
+}
+
+// orDone returns f's result, or ctx's error as soon as ctx ends: go-redis
+// notices a cancelled context only when its read of the answer times out
+// (a second), which a caller stopping while Redis does not answer (an
+// app's stop, ending its heartbeat and its watches) would wait for. The
+// call left behind ends with that timeout; its write may still be done,
+// as a cancelled write's may be.
+func orDone[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	if ctx.Done() == nil { // never ends
+		return f()
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case res := <-done:
+		return res.v, res.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 // Discover implements discovery.Registry.
@@ -497,7 +529,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 		var changes discovery.Changes
 		failing := false
 		for {
-			snap, err := r.Discover(ctx, q)
+			snap, err := orDone(ctx, func() ([]discovery.Instance, error) { return r.Discover(ctx, q) })
 			switch {
 			case err != nil && ctx.Err() == nil:
 				if !failing && !yield(nil, err) {
@@ -536,7 +568,7 @@ func (r *Registry) Watch(ctx context.Context, q discovery.Query) iter.Seq2[[]dis
 func (r *Registry) Health(ctx context.Context, id string) (discovery.Health, error) {
 	entries, err := r.entries(ctx, []string{r.instanceKey(id)})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("redis: Health of %s: %w", id, err)
 	}
 	var s string
 	switch e := entries[0].(type) {
