@@ -20,8 +20,8 @@ func TestWatchEndsAtOnceWhileTheServerIsSilent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hole := relayTo(t, u.Host)
-	r := open(t, "nats://"+hole.l.Addr().String(), prefix(t, u.String()), time.Minute, nil)
+	hole := testsrv.RelayTo(t, u.Host)
+	r := open(t, "nats://"+hole.Addr(), prefix(t, u.String()), time.Minute, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	first := make(chan struct{})
@@ -41,7 +41,7 @@ func TestWatchEndsAtOnceWhileTheServerIsSilent(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the watch sent no first snapshot in 5 s")
 	}
-	hole.swallowed.Store(true)
+	hole.Swallow()
 	cancel()
 	start := time.Now()
 	select {

@@ -3,10 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
-	"net"
 	neturl "net/url"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,83 +11,17 @@ import (
 	"github.com/titanframework/titan/modules/discovery"
 )
 
-// blackHole relays TCP connections to a real server until it is made to
-// swallow what it relays, as a network that stops carrying packets: the
-// server then never answers, and the client sees nothing close.
-type blackHole struct {
-	l         net.Listener
-	swallowed atomic.Bool
-	lost      atomic.Int64 // the bytes swallowed
-	mu        sync.Mutex
-	conns     []net.Conn
-	wg        sync.WaitGroup
-}
-
-// relayTo starts a blackHole in front of the Redis at url, closed when
-// the test ends, and returns it and the URL to dial through it.
-func relayTo(t *testing.T, url string) (*blackHole, string) {
+// relayTo starts a black hole in front of the Redis at url and returns
+// it and the URL to dial through it.
+func relayTo(t *testing.T, url string) (*testsrv.BlackHole, string) {
 	t.Helper()
 	u, err := neturl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := u.Host
-	b := &blackHole{l: l}
-	b.wg.Add(1)
-	go func() {
-		defer b.wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			b.mu.Lock()
-			b.conns = append(b.conns, c, s)
-			b.wg.Add(2) // under mu, before the cleanup's Wait can run
-			b.mu.Unlock()
-			go b.pipe(s, c)
-			go b.pipe(c, s)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		b.mu.Lock()
-		for _, c := range b.conns {
-			c.Close()
-		}
-		b.mu.Unlock()
-		b.wg.Wait()
-	})
-	u.Host = l.Addr().String()
+	b := testsrv.RelayTo(t, u.Host)
+	u.Host = b.Addr()
 	return b, u.String()
-}
-
-func (b *blackHole) pipe(dst, src net.Conn) {
-	defer b.wg.Done()
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		if b.swallowed.Load() {
-			b.lost.Add(int64(n))
-			continue
-		}
-		if _, err := dst.Write(buf[:n]); err != nil {
-			return
-		}
-	}
 }
 
 // A watch whose caller cancels it while Redis does not answer (the watch
@@ -126,8 +57,8 @@ func TestCancelledWatchEndsAtOnceWithRedisSilent(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no first snapshot within 5s")
 	}
-	hole.swallowed.Store(true)
-	for hole.lost.Load() == 0 { // a read of the service is waiting for its answer
+	hole.Swallow()
+	for hole.Lost() == 0 { // a read of the service is waiting for its answer
 		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
@@ -154,16 +85,16 @@ func TestCancelledCallsEndAtOnceWithRedisSilent(t *testing.T) {
 	if err := r.Register(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
-	hole.swallowed.Store(true)
+	hole.Swallow()
 	for name, call := range map[string]func(context.Context) error{
 		"Register":   func(ctx context.Context) error { return r.Register(ctx, in) },
 		"Deregister": func(ctx context.Context) error { return r.Deregister(ctx, in.ID) },
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
-		lost := hole.lost.Load()
+		lost := hole.Lost()
 		done := make(chan error, 1)
 		go func() { done <- call(ctx) }()
-		for hole.lost.Load() == lost { // the command is waiting for its answer
+		for hole.Lost() == lost { // the command is waiting for its answer
 			time.Sleep(time.Millisecond)
 		}
 		start := time.Now()
