@@ -51,6 +51,12 @@ With --registry URL (redis://127.0.0.1:6379/0, the apps' discovery.url)
 there is no ADDRESS: the call goes to a healthy instance of SERVICE that
 the discovery registry holds.
 
+--token TOKEN (default $TITAN_TOKEN) authenticates: over tcp://, unix://
+and ws:// the connection runs the authenticate task first, which a server
+that checks no tokens (no security module) refuses, so unset TITAN_TOKEN
+to call such a server; over http:// and nats:// the token goes with each
+request.
+
 --timeout bounds connecting, the method lookup and a unary call; for a
 stream it bounds the wait for the stream to open, after which items are
 printed until the stream ends or titan is interrupted.`,
@@ -83,7 +89,7 @@ printed until the stream ends or titan is interrupted.`,
 			}
 			target, method := args[1], args[2]
 			if _, err := netron.ParseTarget(target); err != nil {
-				return &usageError{err}
+				return badTarget(err)
 			}
 			callArgs := make([]any, 0, len(args)-3)
 			for i, a := range args[3:] {

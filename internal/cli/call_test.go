@@ -60,7 +60,8 @@ func TestCall(t *testing.T) {
 			stderr: []string{"argument 2", "not valid JSON"}},
 		{name: "negative without --", args: []string{svc, "add", "-1", "2"}, code: 2,
 			stderr: []string{"put -- before JSON arguments"}},
-		{name: "bad target", args: []string{"calc.x", "add"}, code: 2, stderr: []string{"calc.x"}},
+		{name: "bad target", args: []string{"calc.x", "add"}, code: 2,
+			stderr: []string{`titan: target "calc.x": service name "calc.x": use only letters, digits, '_' and '-'` + "\n"}},
 		{name: "too few args", args: []string{svc}, code: 2, stderr: []string{"titan:"}},
 		{name: "negative timeout", args: []string{svc, "add", "1", "2", "--timeout", "-1s"}, code: 2,
 			stderr: []string{"--timeout"}},
@@ -118,7 +119,19 @@ func TestCallTokenToServerWithoutAuth(t *testing.T) {
 	t.Parallel()
 	addr := serve(t, "tcp://127.0.0.1:0")
 	code, out, errOut := run(t, "call", "--token", "tok3n", addr, "calculator@1.0.0", "add", "1", "2")
-	if want := "titan: unavailable: authenticate with --token: Authentication not configured\n"; code != 1 || out != "" || errOut != want {
+	if want := "titan: unavailable: authenticate with --token: Authentication not configured (the server checks no tokens: call it without --token)\n"; code != 1 || out != "" || errOut != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and stderr %q", code, out, errOut, want)
+	}
+}
+
+// TestCallEnvTokenToServerWithoutAuth: a token from $TITAN_TOKEN, not
+// typed on the command line, is named as such when the server refuses it,
+// with how to call without it.
+func TestCallEnvTokenToServerWithoutAuth(t *testing.T) {
+	t.Setenv("TITAN_TOKEN", "tok3n")
+	addr := serve(t, "tcp://127.0.0.1:0")
+	code, out, errOut := run(t, "call", addr, "calculator@1.0.0", "add", "1", "2")
+	if want := "titan: unavailable: authenticate with $TITAN_TOKEN: Authentication not configured (the server checks no tokens: unset TITAN_TOKEN to call it without one)\n"; code != 1 || out != "" || errOut != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and stderr %q", code, out, errOut, want)
 	}
 }
@@ -162,6 +175,28 @@ func TestCallBadAddress(t *testing.T) {
 		code, _, errOut := run(t, "call", a, "calculator@1.0.0", "add", "1", "2")
 		if code != 2 || !strings.Contains(errOut, "titan: address") {
 			t.Errorf("%s: exit %d, stderr %q", a, code, errOut)
+		}
+	}
+}
+
+// TestCallAddressWithoutHostOrPort: an address that parses as a URL but
+// lacks its host, port or socket path, or has a port out of range, is bad
+// usage naming the address, not a process that is unavailable.
+func TestCallAddressWithoutHostOrPort(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ addr, want string }{
+		{"tcp://127.0.0.1", `titan: address "tcp://127.0.0.1" has no port: want tcp://host:port`},
+		{"tcp://", `titan: address "tcp://" names no host: want tcp://host:port`},
+		{"tcp:host:1", `titan: address "tcp:host:1" names no host: want tcp://host:port`},
+		{"127.0.0.1:99999", `titan: address "127.0.0.1:99999" has port 99999, out of range (0 to 65535)`},
+		{"nats://127.0.0.1:99999", `titan: address "nats://127.0.0.1:99999" has port 99999, out of range (0 to 65535)`},
+		{"ws://", `titan: address "ws://" names no host: want ws://host:port`},
+		{"http://", `titan: address "http://" names no host: want http://host:port`},
+		{"unix://", `titan: address "unix://" names no socket: want unix:///path/to/app.sock`},
+	} {
+		code, out, errOut := run(t, "call", tt.addr, "calculator@1.0.0", "add", "1", "2")
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, tt.want+"\n") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", tt.addr, code, errOut, tt.want)
 		}
 	}
 }

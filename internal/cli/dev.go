@@ -40,11 +40,13 @@ list_services and query_interface answer), calls them with forms made from
 their contracts, shows the events the process sends (by exact name: a peer
 subscribes to events by name), and lists the one peer, this connection.
 
-ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock or
-ws://127.0.0.1:7080 (a bare host:port means tcp). --token authenticates
-the connection, so the page shows what the token may call; a token
-entered in the page is sent with each call the page makes. The connection
-is restored when the process restarts. Ctrl-C stops it.
+ADDRESS is a URL: tcp://127.0.0.1:7070, unix:///run/app.sock,
+ws://127.0.0.1:7080 or http://127.0.0.1:7080 (the HTTP gateway); a bare
+host:port means tcp. nats:// reaches services, not one process, and is
+refused. --token authenticates the connection, so the page shows what the
+token may call; a token entered in the page is sent with each call the
+page makes. The connection is restored when the process restarts. Ctrl-C
+stops it.
 
 The page answers callers on this machine only, under its own names
 (localhost, a loopback address, the --listen address): --allow-remote
@@ -60,6 +62,12 @@ passes.`,
 			addr, err := parseAddress(args[0])
 			if err != nil {
 				return err
+			}
+			if strings.HasPrefix(addr, "nats://") {
+				// NATS reaches the instances of a service, not one process:
+				// there is no service list for the page to show
+				// (list_services is not served over NATS).
+				return &usageError{fmt.Errorf("address %q: titan dev needs one process's endpoint (tcp://, unix://, ws:// or http://), not nats://, which reaches services and not the process that lists them", args[0])}
 			}
 			if err := httpserve.CheckAddr(listen); err != nil {
 				return &usageError{fmt.Errorf("--listen: %w", err)}

@@ -105,6 +105,8 @@ func TestDevRefusals(t *testing.T) {
 		{[]string{"dev"}, 2, "accepts 1 arg"},
 		{[]string{"dev", "tcp://127.0.0.1:1", "--listen", "nowhere"}, 2, `--listen: want host:port such as 127.0.0.1:9090 or :9090, got "nowhere"`},
 		{[]string{"dev", "bogus://x"}, 2, "bogus"},
+		// Not a page that cannot list a service: NATS has no process to ask.
+		{[]string{"dev", "nats://127.0.0.1:4222", "--listen", "127.0.0.1:0"}, 2, `titan: address "nats://127.0.0.1:4222": titan dev needs one process's endpoint`},
 		{[]string{"dev", "tcp://127.0.0.1:1", "--timeout", "2s"}, 1, "titan: unavailable: "},
 	} {
 		code, _, stderr := run(t, tt.args...)

@@ -77,7 +77,7 @@ with the schemas always included; a method without outputSchema is void.`,
 			if len(args) == 2 {
 				target = args[1]
 				if _, err := netron.ParseTarget(target); err != nil {
-					return &usageError{err}
+					return badTarget(err)
 				}
 			}
 			ctx, cancel := remote.context(cmd.Context(), true)

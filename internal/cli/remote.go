@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,14 +55,15 @@ func (f *remoteFlags) check() error {
 // context returns the context of one command run: cancelled by SIGINT or
 // SIGTERM, and bounded by --timeout when bounded is true.
 func (f *remoteFlags) context(parent context.Context, bounded bool) (context.Context, context.CancelFunc) {
-	token := f.token
+	token, from := f.token, "--token"
 	if token == "" {
-		token = os.Getenv("TITAN_TOKEN")
+		token, from = os.Getenv("TITAN_TOKEN"), "$TITAN_TOKEN"
 	}
 	if token != "" {
 		// Sent with every call, and by the authenticate task on
 		// connections (see connect).
 		parent = netron.WithOutgoingMetadata(parent, map[string]string{"authorization": "Bearer " + token})
+		parent = context.WithValue(parent, tokenFromKey{}, from)
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	if !bounded || f.timeout == 0 {
@@ -70,6 +72,23 @@ func (f *remoteFlags) context(parent context.Context, bounded bool) (context.Con
 	ctx, cancel := context.WithTimeoutCause(ctx, f.timeout, &timeoutError{f.timeout})
 	return ctx, func() { cancel(); stop() }
 }
+
+// tokenFromKey is the context key of where the token of a command came
+// from, --token or $TITAN_TOKEN, which its errors name: a token from the
+// environment was not typed on the command line.
+type tokenFromKey struct{}
+
+// tokenFrom returns where the token of ctx came from.
+func tokenFrom(ctx context.Context) string {
+	if from, ok := ctx.Value(tokenFromKey{}).(string); ok {
+		return from
+	}
+	return "--token"
+}
+
+// notConfigured is what a server without an authenticator (no security
+// module) answers the authenticate task.
+const notConfigured = "Authentication not configured"
 
 // deadlineSkew bounds how much earlier than the context of a call a
 // callee that got its deadline (a Netron call carries it, in whole
@@ -93,19 +112,51 @@ func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 // are usage errors.
 func parseAddress(s string) (string, error) {
 	if !strings.Contains(s, "://") && isHostPort(s) {
+		if u, err := url.Parse("tcp://" + s); err == nil {
+			if err := checkEndpoint(u); err != nil {
+				return "", &usageError{fmt.Errorf("address %q %w", s, err)}
+			}
+		}
 		return "tcp://" + s, nil
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" {
 		return "", &usageError{fmt.Errorf("address %q: want a URL such as tcp://127.0.0.1:7070 or unix:///run/app.sock", s)}
 	}
-	if u.Scheme == "http" || u.Scheme == "https" {
-		return s, nil // an HTTP gateway (titan call only)
+	// http:// and https:// name an HTTP gateway, which is no transport.
+	if u.Scheme != "http" && u.Scheme != "https" {
+		if _, err := transport.Lookup(u.Scheme); err != nil {
+			return "", &usageError{fmt.Errorf("address %q: %w", s, err)}
+		}
 	}
-	if _, err := transport.Lookup(u.Scheme); err != nil {
-		return "", &usageError{fmt.Errorf("address %q: %w", s, err)}
+	if err := checkEndpoint(u); err != nil {
+		return "", &usageError{fmt.Errorf("address %q %w", s, err)}
 	}
 	return s, nil
+}
+
+// checkEndpoint refuses an address whose host, port or socket path is
+// missing or malformed, which dialling would otherwise report as the
+// process being unavailable (exit 1) instead of as bad usage.
+func checkEndpoint(u *url.URL) error {
+	switch u.Scheme {
+	case "unix":
+		if u.Opaque == "" && u.Path == "" {
+			return errors.New("names no socket: want unix:///path/to/app.sock")
+		}
+	case "tcp", "tls", "ws", "wss", "http", "https", "nats":
+		if u.Opaque != "" || u.Host == "" {
+			return fmt.Errorf("names no host: want %s://host:port", u.Scheme)
+		}
+		port := u.Port()
+		if port == "" && (u.Scheme == "tcp" || u.Scheme == "tls") {
+			return fmt.Errorf("has no port: want %s://host:port", u.Scheme)
+		}
+		if _, err := strconv.ParseUint(port, 10, 16); port != "" && err != nil {
+			return fmt.Errorf("has port %s, out of range (0 to 65535)", port)
+		}
+	}
+	return nil
 }
 
 // isHostPort reports whether s is host:port with a numeric port.
@@ -161,18 +212,35 @@ func authenticate(ctx context.Context, p *netron.Peer, addr string) error {
 		Success bool   `json:"success"`
 		Error   string `json:"error"`
 	}
+	from := tokenFrom(ctx)
 	if err := p.Task(ctx, &res, netron.TaskAuthenticate, protocol.Object{{Key: "token", Value: token}}); err != nil {
 		// The code leads the message once (failure puts it first).
 		var e *netron.Error
 		if errors.As(err, &e) {
-			return netron.NewError(e.Code(), fmt.Errorf("authenticate with --token: %s", e.Message()))
+			msg := e.Message()
+			if e.Code() == netron.CodeUnavailable && msg == notConfigured {
+				// The token is not needed, but was sent: say how not to.
+				if from == "--token" {
+					msg += " (the server checks no tokens: call it without --token)"
+				} else {
+					msg += " (the server checks no tokens: unset TITAN_TOKEN to call it without one)"
+				}
+			}
+			return netron.NewError(e.Code(), fmt.Errorf("authenticate with %s: %s", from, msg))
 		}
-		return fmt.Errorf("authenticate with --token: %w", err)
+		return fmt.Errorf("authenticate with %s: %w", from, err)
 	}
 	if !res.Success {
-		return netron.Errorf(netron.CodeUnauthenticated, "authenticate with --token: refused: %s", res.Error)
+		return netron.Errorf(netron.CodeUnauthenticated, "authenticate with %s: refused: %s", from, res.Error)
 	}
 	return nil
+}
+
+// badTarget is the usage error of a SERVICE argument netron.ParseTarget
+// refused, without the package's prefixes (netron: target "x.y": netron:
+// service name ...), which name no part of the command line.
+func badTarget(err error) error {
+	return &usageError{errors.New(strings.ReplaceAll(err.Error(), "netron: ", ""))}
 }
 
 // definition asks the peer for target's definition. A Go server resolves a

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -91,6 +92,15 @@ func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
 		if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "discovery.backend ") {
 			err = inner
 		}
+		// A URL the backend cannot read (discovery.url "etcd://": want
+		// ...) reached nothing: it is bad usage of --registry.
+		if rest, ok := strings.CutPrefix(err.Error(), "discovery.url "); ok {
+			if quoted, qerr := strconv.QuotedPrefix(rest); qerr == nil {
+				if reason, ok := strings.CutPrefix(rest[len(quoted):], ": "); ok {
+					return nil, &usageError{fmt.Errorf("--registry %q: %s", discovery.RedactURL(f.url), reason)}
+				}
+			}
+		}
 		code := netron.CodeUnavailable
 		if errors.Is(err, context.DeadlineExceeded) { // --timeout passed: failure says so
 			code = netron.CodeDeadlineExceeded
@@ -105,7 +115,7 @@ func (f *registryFlags) open(ctx context.Context) (discovery.Registry, error) {
 func (f *registryFlags) resolve(parent context.Context, remote *remoteFlags, target string) (string, error) {
 	t, err := netron.ParseTarget(target)
 	if err != nil {
-		return "", &usageError{err}
+		return "", badTarget(err)
 	}
 	ctx, cancel := remote.context(parent, true)
 	defer cancel()
@@ -156,7 +166,7 @@ and discovery.url; a Consul agent the apps reach at http://127.0.0.1:8500 is con
 			if len(args) == 1 {
 				t, err := netron.ParseTarget(args[0])
 				if err != nil {
-					return &usageError{err}
+					return badTarget(err)
 				}
 				targets = append(targets, t)
 			}

@@ -138,10 +138,14 @@ func TestRegistryBadURLIsUsageError(t *testing.T) {
 		{[]string{"services", "--registry", "http://127.0.0.1:8500"}, `titan: --registry "http://127.0.0.1:8500": unknown registry "http" (titan knows consul://host:8500, etcd://host:2379, nats://host:4222, redis://host:6379/0); for the Consul agent at http://127.0.0.1:8500, write consul://127.0.0.1:8500`},
 		{[]string{"services", "--registry", "https://127.0.0.1:8501"}, `titan: --registry "https://127.0.0.1:8501": unknown registry "https" (titan knows consul://host:8500, etcd://host:2379, nats://host:4222, redis://host:6379/0); --registry reaches a Consul agent over plain http only, as consul://host:8500`},
 		{[]string{"call", "--registry", "bogus://127.0.0.1:6379", "calculator@1.0.0", "add", "1", "2"}, `titan: --registry "bogus://127.0.0.1:6379": unknown registry "bogus"`},
+		// A URL its backend cannot read names --registry, not the apps'
+		// discovery.url, and is no unavailable registry.
+		{[]string{"services", "--registry", "etcd://"}, `titan: --registry "etcd://": want etcd://host:port[,host:port]`},
+		{[]string{"services", "--registry", "redis://127.0.0.1:6379/abc"}, `titan: --registry "redis://127.0.0.1:6379/abc": redis: invalid database number: "abc"`},
 	} {
 		code, _, stderr := run(t, tt.args...)
 		first, _, _ := strings.Cut(stderr, "\n")
-		if code != 2 || !strings.HasPrefix(first, tt.want) || strings.Contains(stderr, "discovery.backend") {
+		if code != 2 || !strings.HasPrefix(first, tt.want) || strings.Contains(stderr, "discovery.") {
 			t.Errorf("titan %s: exit %d, stderr:\n%s\nwant exit 2 and %q", strings.Join(tt.args, " "), code, stderr, tt.want)
 		}
 	}

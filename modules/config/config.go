@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -754,6 +755,16 @@ func hideURLCredentials(s string) string {
 			end = len(s)
 		}
 		at := strings.LastIndex(s[:end], "@")
+		if at < 0 && end < len(s) && s[end] == '/' && strings.Contains(s[:end], ":") && !isHostPort(s[:end]) {
+			// user:pa/ss@host: a '/' in a password left unescaped. What
+			// precedes it is no host:port, so the '/' does not start the
+			// path; the credentials end at the last '@' of the URL.
+			urlEnd := strings.IndexAny(s, "?#, \t\n")
+			if urlEnd < 0 {
+				urlEnd = len(s)
+			}
+			at = strings.LastIndex(s[:urlEnd], "@")
+		}
 		if at < 0 {
 			continue
 		}
@@ -764,6 +775,12 @@ func hideURLCredentials(s string) string {
 		}
 		s = s[at:]
 	}
+}
+
+// isHostPort reports whether s is host:port with a numeric port.
+func isHostPort(s string) bool {
+	_, port, err := net.SplitHostPort(s)
+	return err == nil && port != "" && strings.Trim(port, "0123456789") == ""
 }
 
 // maskList masks the secrets of the objects in l, a list at the path rel

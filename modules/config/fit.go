@@ -69,7 +69,8 @@ func lowercase(t reflect.Type, value any, path string, fold bool, changed map[st
 // would otherwise change on decoding: an integer out of its type's range
 // (10000000000000000000 read as a negative int), a map key out of the range
 // of its integer type (which would fail decoding) and a duration beyond
-// time.Duration's ("9999999999h").
+// time.Duration's ("9999999999h"), and a number beyond the range of its
+// float type (1e300 for a float32), which would decode as ±Inf.
 func fitProblems(t reflect.Type, value any, path string, report func(path, reason string)) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -103,6 +104,19 @@ func fitProblems(t reflect.Type, value any, path string, report func(path, reaso
 				typ = "a " + t.Kind().String()
 			}
 			report(path, fmt.Sprintf("want an integer from %v to %v (the range of %s), got %s", lo, hi, typ, n))
+		}
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		n, ok := value.(json.Number)
+		if !ok {
+			return
+		}
+		hi := math.MaxFloat64
+		if t.Kind() == reflect.Float32 {
+			hi = math.MaxFloat32
+		}
+		// Decoding rounds a number beyond the type's range to ±Inf.
+		if f, _, err := big.ParseFloat(string(n), 10, 64, big.ToNearestEven); err == nil && new(big.Float).Abs(f).Cmp(big.NewFloat(hi)) > 0 {
+			report(path, fmt.Sprintf("want a number from %v to %v (the range of a %s), got %s", -hi, hi, t.Kind(), n))
 		}
 	case t.Kind() == reflect.Struct:
 		if m, ok := value.(map[string]any); ok {

@@ -580,13 +580,25 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 	}
 	switch s.Type {
 	case "integer":
-		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		t := strings.TrimSpace(raw)
+		n, err := strconv.ParseInt(t, 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			// An integer all the same (a uint64 may hold it): the check
+			// of its Go type's range names that range (fitProblems).
+			return json.Number(t), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("want an integer, got %q", raw)
 		}
 		return n, nil
 	case "number":
-		f, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		t := strings.TrimSpace(raw)
+		f, err := strconv.ParseFloat(t, 64)
+		if errors.Is(err, strconv.ErrRange) && json.Valid([]byte(t)) {
+			// A JSON number beyond float64: left to the check of its Go
+			// type's range (fitProblems), which names that range.
+			return json.Number(t), nil
+		}
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) { // JSON, and so the schema, has no NaN nor Inf
 			return nil, fmt.Errorf("want a number, got %q", raw)
 		}
@@ -622,6 +634,11 @@ func convert(s *jsonschema.Schema, raw string) (any, error) {
 	case "object":
 		var v map[string]any
 		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+				// Valid JSON of another kind: encoding/json would name Go's
+				// types (map[string]interface {}).
+				return nil, fmt.Errorf("want a JSON object such as {\"key\": 1}, got %q", raw)
+			}
 			return nil, fmt.Errorf("want a JSON object: %v", err)
 		}
 		return v, nil
