@@ -134,11 +134,11 @@ func CheckPoolOptions(opts ...ClientOption) error {
 
 // WithAddress sets the address of the process serving a pool's service
 // ("tcp://127.0.0.1:7070"), which is then not resolved: titan.At. Its
-// String form is At("…"). Dial and the HTTP client take their address as
+// String form is At("…"), the address's password masked. Dial and the HTTP client take their address as
 // an argument and refuse it. Two WithAddress options with different
 // addresses are refused.
 func WithAddress(addr string) ClientOption {
-	desc := fmt.Sprintf("At(%q)", addr)
+	desc := fmt.Sprintf("At(%q)", shownAddr(addr)) // shown in errors: no password
 	return clientOption{desc, func(c *clientConfig) {
 		c.only(desc, forPool, "it takes its address as its argument")
 		if u, err := url.Parse(addr); err != nil || u.Scheme == "" {

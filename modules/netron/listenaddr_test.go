@@ -32,3 +32,15 @@ func TestListenErrorHidesCredentials(t *testing.T) {
 		}
 	}
 }
+
+// Nor does a pool's address option, whose description errors quote.
+func TestAddressOptionHidesCredentials(t *testing.T) {
+	t.Parallel()
+	err := netron.CheckPoolOptions(netron.WithAddress("nats://user:s3cret@127.0.0.1:4222"), netron.WithAddress("nats://user:s3cret@127.0.0.1:4223"))
+	if err == nil {
+		t.Fatal("two different addresses were accepted")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("%v: shows the password", err)
+	}
+}
