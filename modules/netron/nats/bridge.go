@@ -78,10 +78,7 @@ func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, e
 		return nil, fmt.Errorf("natstransport: WithPrefix(%q): not a subject", b.subj.prefix)
 	}
 	subject := b.subj.event(">")
-	// The server answers a refusal of the subscription before the flush's
-	// PONG, and nats.go keeps it as the connection's last error: a bridge
-	// the server refused would receive nothing, and say nothing of it.
-	before := nc.LastError()
+	before := nc.LastError() // see refusedSubscription
 	sub, err := nc.Subscribe(subject, b.receive)
 	if err != nil {
 		return nil, fmt.Errorf("natstransport: bridge: %w", err)
@@ -90,7 +87,7 @@ func NewBridge(n netron.Engine, nc *nats.Conn, opts ...BridgeOption) (*Bridge, e
 		_ = sub.Unsubscribe()
 		return nil, fmt.Errorf("natstransport: bridge: %w", err)
 	}
-	if last := nc.LastError(); last != before && deniedSubject(deniedSubscribe, last) == subject {
+	if refusedSubscription(nc, before) == subject {
 		_ = sub.Unsubscribe()
 		return nil, netron.Errorf(netron.CodePermissionDenied, "natstransport: bridge: the NATS server denied its connection's user permission to subscribe to %q", subject)
 	}

@@ -254,6 +254,18 @@ func deniedSubject(re *regexp.Regexp, err error) string {
 	return subj
 }
 
+// refusedSubscription returns the subject of a subscription the server
+// refused nc's user since before, nc's last error then: the server
+// answers the refusal before the PONG of a flush, and nats.go keeps it
+// as the connection's last error only (a subscription it refused would
+// receive nothing, and say nothing of it). "" when there is none.
+func refusedSubscription(nc *nats.Conn, before error) string {
+	if last := nc.LastError(); last != before {
+		return deniedSubject(deniedSubscribe, last)
+	}
+	return ""
+}
+
 // denied fails with permission_denied, naming the subject, what cannot
 // go on when err is the server's refusal of a publication: the requests
 // sent to the refused subject that no instance has acknowledged or
@@ -844,9 +856,7 @@ func (c *clientConn) subscribeEvent(topic string) error {
 		return nil
 	}
 	subject := c.subj.event(topic)
-	// The server answers the subscription's refusal before the flush's
-	// PONG, and nats.go keeps it as the connection's last error.
-	before := c.nc.LastError()
+	before := c.nc.LastError() // see refusedSubscription
 	sub, err := c.nc.Subscribe(subject, func(m *nats.Msg) {
 		data := m.Data
 		if len(data) == 0 {
@@ -865,7 +875,7 @@ func (c *clientConn) subscribeEvent(topic string) error {
 		_ = sub.Unsubscribe()
 		return netron.Errorf(netron.CodeUnavailable, "nats: subscribe %s: %v", topic, err)
 	}
-	if last := c.nc.LastError(); last != before && deniedSubject(deniedSubscribe, last) == subject {
+	if refusedSubscription(c.nc, before) == subject {
 		_ = sub.Unsubscribe()
 		return netron.Errorf(netron.CodePermissionDenied, "subscribe %s: the NATS server %s denied this connection's user permission to subscribe to %q", topic, c.addr, subject)
 	}

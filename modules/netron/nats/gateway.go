@@ -198,7 +198,7 @@ func dialTimeout(ctx context.Context) time.Duration {
 }
 
 func (g *Gateway) subscribe(ctx context.Context) error {
-	before := g.nc.LastError()
+	before := g.nc.LastError() // see refusedSubscription
 	g.methods.Store(&map[string]map[string]netron.MethodDesc{})
 	g.mu.Lock()
 	for _, sd := range g.n.Describe() {
@@ -227,14 +227,10 @@ func (g *Gateway) subscribe(ctx context.Context) error {
 	if err := flush(ctx, g.nc); err != nil {
 		return fmt.Errorf("natstransport: flush subscriptions: %w", err)
 	}
-	// The server answers the refusal of a subscription before the flush's
-	// PONG, and nats.go keeps it as the connection's last error. A refused
-	// subscription would leave the instance deaf to what it is meant to
-	// serve, and its callers told that nothing serves it.
-	if last := g.nc.LastError(); last != before {
-		if subj := deniedSubject(deniedSubscribe, last); subj != "" {
-			return netron.Errorf(netron.CodePermissionDenied, "natstransport: the NATS server denied the gateway's user permission to subscribe to %q", subj)
-		}
+	// A refused subscription would leave the instance deaf to what it is
+	// meant to serve, and its callers told that nothing serves it.
+	if subj := refusedSubscription(g.nc, before); subj != "" {
+		return netron.Errorf(netron.CodePermissionDenied, "natstransport: the NATS server denied the gateway's user permission to subscribe to %q", subj)
 	}
 	g.log.Debug("serving on nats", "instance", g.id, "services", len(*g.methods.Load()))
 	return nil
